@@ -1,0 +1,17 @@
+/*
+ * cmd.h — subcommands of the vigil tool. Each lives in its own
+ * milter/cmd_NAME.c (linked into vigil only) and returns the process exit
+ * status: 0 success, 1 "ran, found problems", 2 usage or I/O error.
+ * argv[0] is the subcommand name.
+ */
+#ifndef VIGIL_CMD_H
+#define VIGIL_CMD_H
+
+int cmd_scan(int argc, char **argv);    /* vigil scan [--milter SOCK] ... */
+int cmd_rules(int argc, char **argv);   /* vigil rules check|explain|test */
+int cmd_explain(int argc, char **argv); /* vigil explain FILE */
+int cmd_spf(int argc, char **argv);     /* vigil spf IP HELO MAILFROM */
+int cmd_dkim(int argc, char **argv);    /* vigil dkim FILE */
+int cmd_dmarc(int argc, char **argv);   /* vigil dmarc FILE ... */
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * scan.h — one message being scanned: its envelope, its bytes, and the
+ * results the stages add to it.
+ *
+ * A scan is created by the session (vigild) or the replay tool (vigil) at
+ * end of message, handed to the pipeline on a worker thread, and read back
+ * by the verdict. Stages only add to it; they never free what they get from
+ * it. All strings given to scan_* functions are copied.
+ *
+ * Ownership: scan_new() allocates, scan_free() frees everything the scan
+ * holds, including the parsed message and results.
+ */
+#ifndef VIGIL_SCAN_H
+#define VIGIL_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct msg;
+
+/* The SMTP envelope as the MTA told it. Strings are NUL-terminated copies
+ * owned by the scan; any of them may be "" when unknown. */
+struct scan_env {
+	const char *queue_id;    /* macro i */
+	const char *client_addr; /* textual IP address, "" for unix/unknown */
+	const char *client_host; /* hostname the MTA resolved, or "[addr]" */
+	uint16_t client_port;
+	const char *helo;
+	const char *mail_from;   /* without angle brackets; "" for <> */
+	const char *const *rcpts;/* without angle brackets */
+	size_t rcpt_count;
+	const char *auth_authen; /* macro {auth_authen}: SMTP AUTH user, or "" */
+	const char *hostname;    /* macro j: the MTA's own name, or "" */
+};
+
+struct scan;
+
+struct scan *scan_new(void);
+void scan_free(struct scan *scan);
+
+/* Setting up (by the session or the replay tool). */
+int scan_set_env(struct scan *scan, const char *queue_id,
+                 const char *client_addr, const char *client_host,
+                 uint16_t client_port, const char *helo,
+                 const char *mail_from);
+int scan_add_rcpt(struct scan *scan, const char *rcpt);
+int scan_set_macro_env(struct scan *scan, const char *auth_authen,
+                       const char *hostname);
+/* Append one header exactly as received: value keeps its leading
+ * whitespace and folding (CRLF + WSP). */
+int scan_add_header(struct scan *scan, const char *name, size_t name_len,
+                    const char *value, size_t value_len);
+/* Append a body chunk (CRLF line ends, as on the wire). Bytes beyond
+ * max_body are counted but not stored; scan_truncated() then says so. */
+int scan_add_body(struct scan *scan, const void *data, size_t len);
+void scan_set_max_body(struct scan *scan, size_t max_body);
+/* Replace everything with one raw message (headers, blank line, body), as
+ * read from a file; LF line ends are converted to CRLF. */
+int scan_set_raw(struct scan *scan, const char *raw, size_t len);
+void scan_set_deadline_ms(struct scan *scan, uint64_t deadline_ms);
+
+/* Reading (by stages). */
+const struct scan_env *scan_env(const struct scan *scan);
+size_t scan_header_count(const struct scan *scan);
+/* i-th header as received; value includes leading whitespace. */
+void scan_header_at(const struct scan *scan, size_t i, const char **name,
+                    size_t *name_len, const char **value, size_t *value_len);
+/* The body as received (CRLF), possibly truncated. */
+const char *scan_body(const struct scan *scan, size_t *len);
+/* The whole message: headers as received, CRLF, body (built on demand,
+ * cached; NULL on allocation failure). */
+const char *scan_raw(struct scan *scan, size_t *len);
+/* Size of the message as received, counting bytes not stored. */
+size_t scan_size(const struct scan *scan);
+bool scan_truncated(const struct scan *scan);
+/* The parsed message (message model), parsed on first use, cached; NULL
+ * only on allocation failure. */
+const struct msg *scan_msg(struct scan *scan);
+/* Milliseconds left before the message's deadline (0 when passed). */
+uint64_t scan_deadline_left_ms(const struct scan *scan);
+
+/* Results (by stages). */
+/* A rule or test hit; name is [A-Z0-9_]+ by convention, desc may be NULL. */
+int scan_hit(struct scan *scan, const char *name, double score,
+             const char *desc);
+/* A result of a stage for the syslog line and the verdict, e.g.
+ * ("spf", "pass"). A later value for the same key replaces the earlier. */
+int scan_result(struct scan *scan, const char *key, const char *value);
+/* A header the verdict adds to the message. */
+int scan_add_out_header(struct scan *scan, const char *name,
+                        const char *value);
+/* An Authentication-Results method entry, e.g. "spf=pass
+ * smtp.mailfrom=example.org" (RFC 8601 resinfo, without the leading ';'). */
+int scan_add_auth_result(struct scan *scan, const char *resinfo);
+
+/* Reading results back (verdict, tools). */
+struct scan_hit_info {
+	const char *name;
+	double score;
+	const char *desc;
+};
+size_t scan_hit_count(const struct scan *scan);
+const struct scan_hit_info *scan_hit_at(const struct scan *scan, size_t i);
+double scan_score(const struct scan *scan);
+size_t scan_result_count(const struct scan *scan);
+void scan_result_at(const struct scan *scan, size_t i, const char **key,
+                    const char **value);
+const char *scan_result_get(const struct scan *scan, const char *key);
+size_t scan_out_header_count(const struct scan *scan);
+void scan_out_header_at(const struct scan *scan, size_t i, const char **name,
+                        const char **value);
+size_t scan_auth_result_count(const struct scan *scan);
+const char *scan_auth_result_at(const struct scan *scan, size_t i);
+
+#endif
