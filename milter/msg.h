@@ -52,7 +52,7 @@ const struct msg_header *msg_header_get(const struct msg *m,
                                         const char *name, size_t n);
 
 /* ---- Text views for rules (see docs/msg.md for exact semantics) ---- */
-/* body: text/* parts decoded, charset-converted to UTF-8, HTML rendered to
+/* body: text parts (text/plain, text/html...) decoded, charset-converted to UTF-8, HTML rendered to
  * text, whitespace collapsed, the Subject prepended as the first
  * paragraph; split into paragraphs as SpamAssassin does. */
 size_t msg_body_count(const struct msg *m);

@@ -1,0 +1,564 @@
+/* conf.c — see conf.h */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "vlog.h"
+
+/* Collected error text of one load. libconfuse reports through a
+ * callback without a user pointer, so the buffer is per-thread. */
+struct errbuf {
+	char *buf;
+	size_t len, cap;
+	unsigned count;
+};
+static _Thread_local struct errbuf *cur_err;
+
+static void err_addv(struct errbuf *e, const char *fmt, va_list ap)
+{
+	if (e == NULL || e->len + 1 >= e->cap)
+		return;
+	int n = vsnprintf(e->buf + e->len, e->cap - e->len, fmt, ap);
+	if (n < 0)
+		return;
+	e->len += (size_t)n;
+	if (e->len >= e->cap - 1)
+		e->len = e->cap - 1;
+	else {
+		e->buf[e->len++] = '\n';
+		e->buf[e->len] = '\0';
+	}
+	e->count++;
+}
+
+static void err_add(struct errbuf *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void err_add(struct errbuf *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_addv(e, fmt, ap);
+	va_end(ap);
+}
+
+static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	const char *file = cfg && cfg->filename ? cfg->filename : "config";
+	int line = cfg ? cfg->line : 0;
+	if (line > 0)
+		err_add(cur_err, "%s:%d: %s", file, line, msg);
+	else
+		err_add(cur_err, "%s: %s", file, msg);
+}
+
+/* ---- value syntax ---- */
+
+int conf_parse_size(const char *s, size_t *out)
+{
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	unsigned long long mult = 1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mult = 1ull << 10; end++; break;
+	case 'm': case 'M': mult = 1ull << 20; end++; break;
+	case 'g': case 'G': mult = 1ull << 30; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || v > (unsigned long long)SIZE_MAX / mult)
+		return -1;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+/* A threshold: a number, or "off". */
+static int parse_threshold(const char *s, double *out)
+{
+	if (strcasecmp(s, "off") == 0 || strcasecmp(s, "none") == 0) {
+		*out = INFINITY;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "550 5.7.1 text": a 4xx/5xx code, optional matching X.Y.Z, text. */
+static int check_reply(const char *s, char cls)
+{
+	if (strlen(s) < 3 || s[0] != cls || !isdigit((unsigned char)s[1]) ||
+	    !isdigit((unsigned char)s[2]) || (s[3] != '\0' && s[3] != ' '))
+		return -1;
+	if (s[3] == ' ' && isdigit((unsigned char)s[4]) && s[5] == '.' &&
+	    s[4] != cls)
+		return -1;
+	return 0;
+}
+
+static const char *const threshold_keys[CONF_ACT_COUNT] = {
+	[CONF_ACT_ADD_HEADER] = "add_header",
+	[CONF_ACT_QUARANTINE] = "quarantine",
+	[CONF_ACT_TEMPFAIL] = "tempfail",
+	[CONF_ACT_REJECT] = "reject",
+	[CONF_ACT_DISCARD] = "discard",
+};
+
+static int validate_threshold(cfg_t *cfg, cfg_opt_t *opt)
+{
+	double v;
+	const char *s = cfg_opt_getnstr(opt, 0);
+	if (s != NULL && parse_threshold(s, &v) != 0) {
+		cfg_error(cfg, "%s: expected a score or \"off\", got \"%s\"",
+		          opt->name, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_size(cfg_t *cfg, cfg_opt_t *opt)
+{
+	size_t v;
+	const char *s = cfg_opt_getnstr(opt, 0);
+	if (s != NULL && (conf_parse_size(s, &v) != 0 || v == 0)) {
+		cfg_error(cfg, "%s: expected a size such as 1048576, 512k, 64M, "
+		          "got \"%s\"", opt->name, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_reply(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *s = cfg_opt_getnstr(opt, 0);
+	char cls = strstr(opt->name, "tempfail") ? '4' : '5';
+	if (s != NULL && check_reply(s, cls) != 0) {
+		cfg_error(cfg, "%s: expected \"%cNN X.Y.Z text\" (code and "
+		          "enhanced status of class %c), got \"%s\"",
+		          opt->name, cls, cls, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_nonneg(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+	if (v < 0 || v > 1000000) {
+		cfg_error(cfg, "%s: expected a number from 0 to 1000000, got %ld",
+		          opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_positive(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+	if (v < 1 || v > 1000000) {
+		cfg_error(cfg, "%s: expected a number from 1 to 1000000, got %ld",
+		          opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_mode(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *s = cfg_opt_getnstr(opt, 0);
+	char *end;
+	unsigned long v = strtoul(s, &end, 8);
+	if (*s == '\0' || *end != '\0' || v > 07777) {
+		cfg_error(cfg, "%s: expected an octal mode such as 0660, got \"%s\"",
+		          opt->name, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_fail_action(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *s = cfg_opt_getnstr(opt, 0);
+	if (strcmp(s, "accept") && strcmp(s, "tempfail") && strcmp(s, "reject")) {
+		cfg_error(cfg, "%s: expected accept, tempfail or reject, got \"%s\"",
+		          opt->name, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_facility(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *s = cfg_opt_getnstr(opt, 0);
+	if (vlog_facility(s) < 0) {
+		cfg_error(cfg, "%s: unknown syslog facility \"%s\" (mail, daemon, "
+		          "local0..local7)", opt->name, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- option tables ---- */
+
+#define POLICY_OPTS(add, quar, rej) \
+	CFG_STR("add_header", add, CFGF_NONE), \
+	CFG_STR("quarantine", quar, CFGF_NONE), \
+	CFG_STR("tempfail", "off", CFGF_NONE), \
+	CFG_STR("reject", rej, CFGF_NONE), \
+	CFG_STR("discard", "off", CFGF_NONE), \
+	CFG_STR("reject_reply", "550 5.7.1 Message rejected as spam", CFGF_NONE), \
+	CFG_STR("tempfail_reply", "451 4.7.1 Message deferred, try again later", \
+	        CFGF_NONE), \
+	CFG_STR("quarantine_reason", "vigil: message held as spam", CFGF_NONE)
+
+static cfg_opt_t actions_opts[] = {
+	POLICY_OPTS("5", "off", "15"),
+	CFG_END()
+};
+
+/* Per-domain sections inherit unset values from actions{}: their
+ * defaults are empty and filled in at build time. */
+static cfg_opt_t domain_opts[] = {
+	CFG_STR("add_header", NULL, CFGF_NODEFAULT),
+	CFG_STR("quarantine", NULL, CFGF_NODEFAULT),
+	CFG_STR("tempfail", NULL, CFGF_NODEFAULT),
+	CFG_STR("reject", NULL, CFGF_NODEFAULT),
+	CFG_STR("discard", NULL, CFGF_NODEFAULT),
+	CFG_STR("reject_reply", NULL, CFGF_NODEFAULT),
+	CFG_STR("tempfail_reply", NULL, CFGF_NODEFAULT),
+	CFG_STR("quarantine_reason", NULL, CFGF_NODEFAULT),
+	CFG_END()
+};
+
+static cfg_opt_t base_opts[] = {
+	CFG_STR_LIST("listen", "{inet:8891@127.0.0.1}", CFGF_NONE),
+	CFG_STR("socket_owner", "", CFGF_NONE),
+	CFG_STR("socket_group", "", CFGF_NONE),
+	CFG_STR("socket_mode", "0660", CFGF_NONE),
+	CFG_STR("user", "", CFGF_NONE),
+	CFG_STR("group", "", CFGF_NONE),
+	CFG_STR("pidfile", "", CFGF_NONE),
+	CFG_INT("io_threads", 0, CFGF_NONE),
+	CFG_INT("scan_workers", 0, CFGF_NONE),
+	CFG_INT("max_connections", 1024, CFGF_NONE),
+	CFG_INT("idle_timeout", 600, CFGF_NONE),
+	CFG_INT("message_timeout", 30, CFGF_NONE),
+	CFG_INT("shutdown_timeout", 30, CFGF_NONE),
+	CFG_STR("max_packet", "64M", CFGF_NONE),
+	CFG_STR("max_message_size", "32M", CFGF_NONE),
+	CFG_STR("log_facility", "mail", CFGF_NONE),
+	CFG_BOOL("log_stderr", cfg_false, CFGF_NONE),
+	CFG_BOOL("log_hash_addresses", cfg_false, CFGF_NONE),
+	CFG_STR("hostname", "", CFGF_NONE),
+	CFG_STR("fail_action", "accept", CFGF_NONE),
+	CFG_BOOL("fail_header", cfg_true, CFGF_NONE),
+	CFG_SEC("actions", actions_opts, CFGF_NONE),
+	CFG_SEC("domain", domain_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_FUNC("include", cfg_include),
+};
+
+#define BASE_COUNT (sizeof base_opts / sizeof base_opts[0])
+
+/* Root options: the base ones, then one section per stage that has
+ * options. Built once; libconfuse copies it in cfg_init. */
+static cfg_opt_t *root_opts(void)
+{
+	static cfg_opt_t *opts;
+	static _Atomic int built;
+	if (built)
+		return opts;
+	size_t n = pipeline_stage_count();
+	cfg_opt_t *o = calloc(BASE_COUNT + n + 1, sizeof *o);
+	if (o == NULL)
+		return NULL;
+	memcpy(o, base_opts, sizeof base_opts);
+	size_t k = BASE_COUNT;
+	for (size_t i = 0; i < n; i++) {
+		const struct stage_ops *st = pipeline_stage(i);
+		if (st->conf_opts == NULL)
+			continue;
+		cfg_opt_t sec = CFG_SEC(st->name, st->conf_opts, CFGF_NONE);
+		o[k++] = sec;
+	}
+	cfg_opt_t end = CFG_END();
+	o[k] = end;
+	opts = o;
+	built = 1;
+	return opts;
+}
+
+static void set_validators(cfg_t *cfg)
+{
+	static const char *const sizes[] = { "max_packet", "max_message_size" };
+	static const char *const replies[] = { "reject_reply", "tempfail_reply" };
+	static const char *const nonneg[] = { "io_threads", "scan_workers" };
+	static const char *const positive[] = {
+		"max_connections", "idle_timeout", "message_timeout",
+		"shutdown_timeout" };
+	char path[64];
+	for (size_t i = 0; i < 2; i++)
+		cfg_set_validate_func(cfg, sizes[i], validate_size);
+	for (size_t i = 0; i < 2; i++)
+		cfg_set_validate_func(cfg, nonneg[i], validate_nonneg);
+	for (size_t i = 0; i < 4; i++)
+		cfg_set_validate_func(cfg, positive[i], validate_positive);
+	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
+	cfg_set_validate_func(cfg, "fail_action", validate_fail_action);
+	cfg_set_validate_func(cfg, "log_facility", validate_facility);
+	static const char *const secs[] = { "actions", "domain" };
+	for (size_t s = 0; s < 2; s++) {
+		for (int a = CONF_ACT_ADD_HEADER; a < CONF_ACT_COUNT; a++) {
+			snprintf(path, sizeof path, "%s|%s", secs[s], threshold_keys[a]);
+			cfg_set_validate_func(cfg, path, validate_threshold);
+		}
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(path, sizeof path, "%s|%s", secs[s], replies[i]);
+			cfg_set_validate_func(cfg, path, validate_reply);
+		}
+	}
+}
+
+/* ---- building the conf object ---- */
+
+static const char *opt_str(cfg_t *sec, const char *name, const char *dflt)
+{
+	if (sec != NULL && cfg_size(sec, name) > 0) {
+		const char *s = cfg_getstr(sec, name);
+		if (s != NULL)
+			return s;
+	}
+	return dflt;
+}
+
+static void fill_policy(struct conf_policy *p, cfg_t *sec,
+                        const struct conf_policy *dflt)
+{
+	for (int a = CONF_ACT_ADD_HEADER; a < CONF_ACT_COUNT; a++) {
+		const char *s = opt_str(sec, threshold_keys[a], NULL);
+		double v;
+		if (s != NULL && parse_threshold(s, &v) == 0)
+			p->threshold[a] = v;
+		else
+			p->threshold[a] = dflt ? dflt->threshold[a] : INFINITY;
+	}
+	p->threshold[CONF_ACT_ACCEPT] = -INFINITY;
+	p->reject_reply = opt_str(sec, "reject_reply",
+	                          dflt ? dflt->reject_reply : NULL);
+	p->tempfail_reply = opt_str(sec, "tempfail_reply",
+	                            dflt ? dflt->tempfail_reply : NULL);
+	p->quarantine_reason = opt_str(sec, "quarantine_reason",
+	                               dflt ? dflt->quarantine_reason : NULL);
+}
+
+static unsigned cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static int build(struct conf *c, cfg_t *cfg, struct errbuf *e)
+{
+	c->cfg = cfg;
+	c->listen_count = cfg_size(cfg, "listen");
+	if (c->listen_count == 0) {
+		err_add(e, "%s: listen: at least one socket is needed", c->path);
+		return -1;
+	}
+	c->listen = calloc(c->listen_count, sizeof *c->listen);
+	if (c->listen == NULL)
+		return -1;
+	for (size_t i = 0; i < c->listen_count; i++)
+		c->listen[i] = cfg_getnstr(cfg, "listen", (unsigned)i);
+	c->socket_owner = cfg_getstr(cfg, "socket_owner");
+	c->socket_group = cfg_getstr(cfg, "socket_group");
+	c->socket_mode = (unsigned)strtoul(cfg_getstr(cfg, "socket_mode"), NULL, 8);
+	c->user = cfg_getstr(cfg, "user");
+	c->group = cfg_getstr(cfg, "group");
+	c->pidfile = cfg_getstr(cfg, "pidfile");
+	c->io_threads = (unsigned)cfg_getint(cfg, "io_threads");
+	if (c->io_threads == 0)
+		c->io_threads = cores();
+	c->scan_workers = (unsigned)cfg_getint(cfg, "scan_workers");
+	if (c->scan_workers == 0)
+		c->scan_workers = cores();
+	c->max_connections = (unsigned)cfg_getint(cfg, "max_connections");
+	c->idle_timeout_s = (unsigned)cfg_getint(cfg, "idle_timeout");
+	c->message_timeout_s = (unsigned)cfg_getint(cfg, "message_timeout");
+	c->shutdown_timeout_s = (unsigned)cfg_getint(cfg, "shutdown_timeout");
+	conf_parse_size(cfg_getstr(cfg, "max_packet"), &c->max_packet);
+	conf_parse_size(cfg_getstr(cfg, "max_message_size"), &c->max_message_size);
+	c->log_facility = vlog_facility(cfg_getstr(cfg, "log_facility"));
+	c->log_stderr = cfg_getbool(cfg, "log_stderr");
+	c->log_hash_addresses = cfg_getbool(cfg, "log_hash_addresses");
+	c->hostname = cfg_getstr(cfg, "hostname");
+	const char *fa = cfg_getstr(cfg, "fail_action");
+	c->fail_action = strcmp(fa, "reject") == 0 ? CONF_ACT_REJECT :
+	                 strcmp(fa, "tempfail") == 0 ? CONF_ACT_TEMPFAIL :
+	                 CONF_ACT_ACCEPT;
+	c->fail_header = cfg_getbool(cfg, "fail_header");
+
+	fill_policy(&c->policy, cfg_getsec(cfg, "actions"), NULL);
+	c->domain_count = cfg_size(cfg, "domain");
+	if (c->domain_count > 0) {
+		c->domains = calloc(c->domain_count, sizeof *c->domains);
+		if (c->domains == NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < c->domain_count; i++) {
+		cfg_t *d = cfg_getnsec(cfg, "domain", (unsigned)i);
+		c->domains[i].domain = cfg_title(d);
+		fill_policy(&c->domains[i], d, &c->policy);
+	}
+
+	char perr[1024] = "";
+	c->pipeline = pipeline_new(cfg, perr, sizeof perr);
+	if (c->pipeline == NULL) {
+		err_add(e, "%s", perr[0] ? perr : "pipeline set-up failed");
+		return -1;
+	}
+	return 0;
+}
+
+static struct conf *load(const char *path, const char *text,
+                         char *err, size_t errlen)
+{
+	struct errbuf e = { .buf = err, .len = 0, .cap = errlen, .count = 0 };
+	if (errlen > 0)
+		err[0] = '\0';
+	cfg_opt_t *opts = root_opts();
+	if (opts == NULL) {
+		err_add(&e, "out of memory");
+		return NULL;
+	}
+	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+	if (cfg == NULL) {
+		err_add(&e, "out of memory");
+		return NULL;
+	}
+	struct errbuf *saved = cur_err;
+	cur_err = &e;
+	cfg_set_error_function(cfg, confuse_error);
+	set_validators(cfg);
+	int rc;
+	if (text != NULL) {
+		free(cfg->filename);
+		cfg->filename = strdup(path);
+		rc = cfg_parse_buf(cfg, text);
+	} else {
+		rc = cfg_parse(cfg, path);
+		if (rc == CFG_FILE_ERROR)
+			err_add(&e, "%s: cannot read: %s", path, strerror(errno));
+	}
+	struct conf *c = NULL;
+	if (rc == CFG_SUCCESS && (c = calloc(1, sizeof *c)) != NULL) {
+		c->refs = 1;
+		c->path = strdup(path);
+		if (c->path == NULL || build(c, cfg, &e) != 0) {
+			if (e.count == 0)
+				err_add(&e, "%s: out of memory", path);
+			conf_unref(c);
+			c = NULL;
+			cfg = NULL;	/* freed by conf_unref */
+		}
+	} else if (rc == CFG_SUCCESS) {
+		err_add(&e, "%s: out of memory", path);
+	}
+	if (c == NULL && cfg != NULL)
+		cfg_free(cfg);
+	cur_err = saved;
+	return c;
+}
+
+struct conf *conf_load(const char *path, char *err, size_t errlen)
+{
+	return load(path, NULL, err, errlen);
+}
+
+struct conf *conf_load_string(const char *text, const char *name, char *err,
+                              size_t errlen)
+{
+	return load(name, text, err, errlen);
+}
+
+cfg_t *conf_cfg(const struct conf *c)
+{
+	return c->cfg;
+}
+
+struct conf *conf_ref(struct conf *c)
+{
+	c->refs++;
+	return c;
+}
+
+void conf_unref(struct conf *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	if (c->pipeline)
+		pipeline_free(c->pipeline);
+	free(c->domains);
+	free(c->listen);
+	if (c->cfg)
+		cfg_free(c->cfg);
+	free(c->path);
+	free(c);
+}
+
+/* Domain of an address, or of a bare domain; "" if none. */
+static const char *addr_domain(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	return at ? at + 1 : rcpt;
+}
+
+const struct conf_policy *conf_policy_for(const struct conf *c,
+                                          const char *rcpt)
+{
+	const char *dom = addr_domain(rcpt);
+	size_t dlen = strlen(dom);
+	while (dlen > 0 && dom[dlen - 1] == '>')
+		dlen--;
+	/* Exact domain first, then ".parent" entries for sub-domains. */
+	for (size_t i = 0; i < c->domain_count; i++) {
+		const char *d = c->domains[i].domain;
+		if (d[0] != '.' && strlen(d) == dlen && strncasecmp(d, dom, dlen) == 0)
+			return &c->domains[i];
+	}
+	for (size_t i = 0; i < c->domain_count; i++) {
+		const char *d = c->domains[i].domain;
+		size_t l = strlen(d);
+		if (d[0] == '.' && l <= dlen &&
+		    strncasecmp(dom + dlen - l, d, l) == 0)
+			return &c->domains[i];
+	}
+	return &c->policy;
+}
+
+const char *conf_action_name(enum conf_action a)
+{
+	static const char *const names[CONF_ACT_COUNT] = {
+		"accept", "add_header", "quarantine", "tempfail", "reject",
+		"discard" };
+	return (unsigned)a < CONF_ACT_COUNT ? names[a] : "unknown";
+}

@@ -1,0 +1,84 @@
+/*
+ * conf.h — vigild.conf: parsing (libconfuse), validation with FILE:LINE
+ * errors, and the immutable, reference-counted configuration object the
+ * daemon and the tool run with.
+ *
+ * conf_load() parses and validates a file, and builds the pipeline (every
+ * stage's init) for it. The result never changes; a reload builds a new
+ * one. Holders take a reference (conf_ref) for as long as they use it;
+ * the last conf_unref frees it (stage states included).
+ */
+#ifndef VIGIL_CONF_H
+#define VIGIL_CONF_H
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pipeline;
+
+enum conf_action {
+	CONF_ACT_ACCEPT = 0,  /* deliver (headers added) */
+	CONF_ACT_ADD_HEADER,  /* deliver, flagged as spam */
+	CONF_ACT_QUARANTINE,  /* MTA's hold/quarantine queue */
+	CONF_ACT_TEMPFAIL,
+	CONF_ACT_REJECT,
+	CONF_ACT_DISCARD,
+	CONF_ACT_COUNT
+};
+
+/* Thresholds and replies of one policy (the default, or one recipient
+ * domain's override). A threshold that is off is +infinity. */
+struct conf_policy {
+	const char *domain;              /* NULL for the default policy */
+	double threshold[CONF_ACT_COUNT];/* [ACCEPT] unused */
+	const char *reject_reply;        /* "550 5.7.1 text" */
+	const char *tempfail_reply;      /* "451 4.7.1 text" */
+	const char *quarantine_reason;
+};
+
+struct conf {
+	/* daemon */
+	char **listen;           /* socket specs, listen_count of them */
+	size_t listen_count;
+	const char *socket_owner, *socket_group;
+	unsigned socket_mode;
+	const char *user, *group, *pidfile;
+	unsigned io_threads, scan_workers;   /* 0 in the file = cores */
+	unsigned max_connections;
+	unsigned idle_timeout_s, message_timeout_s, shutdown_timeout_s;
+	size_t max_packet, max_message_size;
+	int log_facility;
+	bool log_stderr, log_hash_addresses;
+	const char *hostname;    /* authserv-id */
+	enum conf_action fail_action;
+	bool fail_header;
+	/* verdict */
+	struct conf_policy policy;           /* default */
+	struct conf_policy *domains;         /* per recipient domain */
+	size_t domain_count;
+	/* stages */
+	struct pipeline *pipeline;
+	cfg_t *cfg;
+	char *path;
+	_Atomic int refs;	/* conf_ref/conf_unref only */
+};
+
+/* Load and validate path, build the pipeline. On error returns NULL and
+ * writes every error found ("FILE:LINE: message", one per line) to err. */
+struct conf *conf_load(const char *path, char *err, size_t errlen);
+/* Same from a string (tests); name is used in messages. */
+struct conf *conf_load_string(const char *text, const char *name, char *err,
+                              size_t errlen);
+cfg_t *conf_cfg(const struct conf *c);
+struct conf *conf_ref(struct conf *c);
+void conf_unref(struct conf *c);
+
+/* The policy for a recipient address (domain override or the default). */
+const struct conf_policy *conf_policy_for(const struct conf *c,
+                                          const char *rcpt);
+const char *conf_action_name(enum conf_action a);
+/* Parse "64M", "512k", "1G", "1000" into bytes; -1 on error. */
+int conf_parse_size(const char *s, size_t *out);
+
+#endif

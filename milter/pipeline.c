@@ -1,0 +1,80 @@
+/* pipeline.c — see pipeline.h */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sanity.h"
+#include "scan.h"
+
+/* The stages, in the order they run. Authentication stages come before
+ * the rule engine so that meta rules can see their results. */
+static const struct stage_ops *const stages[] = {
+	&sanity_stage,
+};
+
+#define STAGE_COUNT (sizeof stages / sizeof stages[0])
+
+struct pipeline {
+	void *state[STAGE_COUNT];
+};
+
+size_t pipeline_stage_count(void)
+{
+	return STAGE_COUNT;
+}
+
+const struct stage_ops *pipeline_stage(size_t i)
+{
+	return i < STAGE_COUNT ? stages[i] : NULL;
+}
+
+struct pipeline *pipeline_new(cfg_t *root, char *err, size_t errlen)
+{
+	struct pipeline *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < STAGE_COUNT; i++) {
+		const struct stage_ops *st = stages[i];
+		cfg_t *sec = st->conf_opts ? cfg_getsec(root, st->name) : NULL;
+		if (st->check != NULL && st->check(sec, err, errlen) != 0) {
+			pipeline_free(p);
+			return NULL;
+		}
+		p->state[i] = st->init(root, sec, err, errlen);
+		if (p->state[i] == NULL) {
+			pipeline_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = STAGE_COUNT; i-- > 0;)
+		if (p->state[i] != NULL && stages[i]->fini != NULL)
+			stages[i]->fini(p->state[i]);
+	free(p);
+}
+
+int pipeline_run(const struct pipeline *p, struct scan *scan,
+                 const char **failed)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++) {
+		if (scan_deadline_left_ms(scan) == 0) {
+			*failed = stages[i]->name;
+			scan_result(scan, stages[i]->name, "timeout");
+			return -1;
+		}
+		if (stages[i]->run(p->state[i], scan) != STAGE_OK) {
+			*failed = stages[i]->name;
+			return -1;
+		}
+	}
+	return 0;
+}

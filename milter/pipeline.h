@@ -1,0 +1,32 @@
+/*
+ * pipeline.h — the ordered list of stages and one configuration's
+ * instance of it.
+ *
+ * The stage list is fixed at build time (pipeline.c). pipeline_new()
+ * runs every stage's check and init against a parsed configuration;
+ * pipeline_run() runs every stage on one scan, in order, on the calling
+ * (worker) thread, stopping early only when the deadline has passed.
+ */
+#ifndef VIGIL_PIPELINE_H
+#define VIGIL_PIPELINE_H
+
+#include <confuse.h>
+#include <stddef.h>
+
+#include "stage.h"
+
+struct pipeline;
+struct scan;
+
+size_t pipeline_stage_count(void);
+const struct stage_ops *pipeline_stage(size_t i);
+
+struct pipeline *pipeline_new(cfg_t *root, char *err, size_t errlen);
+void pipeline_free(struct pipeline *p);
+
+/* 0: every stage ran. -1: a stage failed or the deadline passed; *failed
+ * names the stage (static string). Results added so far stay. */
+int pipeline_run(const struct pipeline *p, struct scan *scan,
+                 const char **failed);
+
+#endif

@@ -1,0 +1,547 @@
+/* scan.c — see scan.h */
+#include "scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "msg.h"
+
+struct hdr {
+	char *name;
+	size_t name_len;
+	char *value;
+	size_t value_len;
+};
+
+struct kv {
+	char *key;
+	char *value;
+};
+
+struct scan {
+	struct scan_env env;
+	char **rcpts;
+	size_t rcpt_cap;
+
+	struct hdr *hdrs;
+	size_t hdr_count, hdr_cap;
+
+	char *body;
+	size_t body_len, body_cap;
+	size_t body_seen;	/* bytes received, stored or not */
+	size_t max_body;
+	size_t header_bytes;
+
+	char *raw;		/* headers + CRLF + body, built on demand */
+	size_t raw_len;
+	struct msg *msg;
+
+	uint64_t deadline_ms;	/* CLOCK_MONOTONIC ms; 0 = none */
+
+	struct scan_hit_info *hits;
+	size_t hit_count, hit_cap;
+	double score;
+	struct kv *results;
+	size_t result_count, result_cap;
+	struct kv *out_hdrs;	/* key = name */
+	size_t out_count, out_cap;
+	char **auth;
+	size_t auth_count, auth_cap;
+};
+
+/* Grow *arr (of elem-size items) so that one more fits. */
+static int grow(void *arrp, size_t *cap, size_t count, size_t elem)
+{
+	void **arr = arrp;
+	if (count < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void *p = realloc(*arr, ncap * elem);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+static char *dup0(const char *s)
+{
+	return dupn(s ? s : "", s ? strlen(s) : 0);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct scan *scan_new(void)
+{
+	struct scan *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->max_body = (size_t)32 << 20;
+	static const char *const empty = "";
+	s->env.queue_id = s->env.client_addr = s->env.client_host = empty;
+	s->env.helo = s->env.mail_from = s->env.auth_authen = empty;
+	s->env.hostname = empty;
+	return s;
+}
+
+static void free_env_str(const char *p)
+{
+	if (p != NULL && *p != '\0')
+		free((char *)p);
+}
+
+static void free_env(struct scan *s)
+{
+	free_env_str(s->env.queue_id);
+	free_env_str(s->env.client_addr);
+	free_env_str(s->env.client_host);
+	free_env_str(s->env.helo);
+	free_env_str(s->env.mail_from);
+	free_env_str(s->env.auth_authen);
+	free_env_str(s->env.hostname);
+}
+
+static void free_kvs(struct kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void scan_free(struct scan *s)
+{
+	if (s == NULL)
+		return;
+	free_env(s);
+	for (size_t i = 0; i < s->env.rcpt_count; i++)
+		free(s->rcpts[i]);
+	free(s->rcpts);
+	for (size_t i = 0; i < s->hdr_count; i++) {
+		free(s->hdrs[i].name);
+		free(s->hdrs[i].value);
+	}
+	free(s->hdrs);
+	free(s->body);
+	free(s->raw);
+	if (s->msg)
+		msg_free(s->msg);
+	for (size_t i = 0; i < s->hit_count; i++) {
+		free((char *)s->hits[i].name);
+		free((char *)s->hits[i].desc);
+	}
+	free(s->hits);
+	free_kvs(s->results, s->result_count);
+	free_kvs(s->out_hdrs, s->out_count);
+	for (size_t i = 0; i < s->auth_count; i++)
+		free(s->auth[i]);
+	free(s->auth);
+	free(s);
+}
+
+/* Set an env string: "" is kept as the shared empty literal. */
+static int set_str(const char **field, const char *v)
+{
+	free_env_str(*field);
+	if (v == NULL || *v == '\0') {
+		*field = "";
+		return 0;
+	}
+	char *p = dup0(v);
+	*field = p ? p : "";
+	return p ? 0 : -1;
+}
+
+int scan_set_env(struct scan *s, const char *queue_id,
+                 const char *client_addr, const char *client_host,
+                 uint16_t client_port, const char *helo,
+                 const char *mail_from)
+{
+	int rc = 0;
+	rc |= set_str(&s->env.queue_id, queue_id);
+	rc |= set_str(&s->env.client_addr, client_addr);
+	rc |= set_str(&s->env.client_host, client_host);
+	rc |= set_str(&s->env.helo, helo);
+	rc |= set_str(&s->env.mail_from, mail_from);
+	s->env.client_port = client_port;
+	return rc ? -1 : 0;
+}
+
+int scan_set_macro_env(struct scan *s, const char *auth_authen,
+                       const char *hostname)
+{
+	int rc = set_str(&s->env.auth_authen, auth_authen);
+	rc |= set_str(&s->env.hostname, hostname);
+	return rc ? -1 : 0;
+}
+
+int scan_add_rcpt(struct scan *s, const char *rcpt)
+{
+	if (grow(&s->rcpts, &s->rcpt_cap, s->env.rcpt_count, sizeof *s->rcpts))
+		return -1;
+	char *p = dup0(rcpt);
+	if (p == NULL)
+		return -1;
+	s->rcpts[s->env.rcpt_count++] = p;
+	s->env.rcpts = (const char *const *)s->rcpts;
+	return 0;
+}
+
+static void drop_cached(struct scan *s)
+{
+	free(s->raw);
+	s->raw = NULL;
+	if (s->msg) {
+		msg_free(s->msg);
+		s->msg = NULL;
+	}
+}
+
+int scan_add_header(struct scan *s, const char *name, size_t name_len,
+                    const char *value, size_t value_len)
+{
+	if (grow(&s->hdrs, &s->hdr_cap, s->hdr_count, sizeof *s->hdrs))
+		return -1;
+	struct hdr h = { dupn(name, name_len), name_len,
+	                 dupn(value, value_len), value_len };
+	if (h.name == NULL || h.value == NULL) {
+		free(h.name);
+		free(h.value);
+		return -1;
+	}
+	s->hdrs[s->hdr_count++] = h;
+	s->header_bytes += name_len + 1 + value_len + 2;
+	drop_cached(s);
+	return 0;
+}
+
+void scan_set_max_body(struct scan *s, size_t max_body)
+{
+	s->max_body = max_body;
+}
+
+int scan_add_body(struct scan *s, const void *data, size_t len)
+{
+	s->body_seen += len;
+	size_t room = s->body_len < s->max_body ? s->max_body - s->body_len : 0;
+	if (len > room)
+		len = room;
+	if (len == 0)
+		return 0;
+	if (s->body_len + len > s->body_cap) {
+		size_t cap = s->body_cap ? s->body_cap : 16384;
+		while (cap < s->body_len + len)
+			cap *= 2;
+		char *p = realloc(s->body, cap);
+		if (p == NULL)
+			return -1;
+		s->body = p;
+		s->body_cap = cap;
+	}
+	memcpy(s->body + s->body_len, data, len);
+	s->body_len += len;
+	drop_cached(s);
+	return 0;
+}
+
+/* Append src[0..n) to the body converting bare LF to CRLF. */
+static int add_body_crlf(struct scan *s, const char *src, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] != '\n' || (i > 0 && src[i - 1] == '\r'))
+			continue;
+		if (scan_add_body(s, src + start, i - start) ||
+		    scan_add_body(s, "\r\n", 2))
+			return -1;
+		start = i + 1;
+	}
+	return scan_add_body(s, src + start, n - start);
+}
+
+/* Header section of a raw message: split into name/value pairs, values
+ * keeping their leading space and CRLF folding, as a milter sees them. */
+static int parse_raw_headers(struct scan *s, const char *p, size_t len,
+                             size_t *body_off)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t eol = i;
+		while (eol < len && p[eol] != '\n')
+			eol++;
+		size_t line_end = eol > i && p[eol - 1] == '\r' ? eol - 1 : eol;
+		if (line_end == i) {	/* empty line: end of headers */
+			*body_off = eol < len ? eol + 1 : len;
+			return 0;
+		}
+		/* Extend over continuation lines. */
+		size_t end = eol;
+		while (end + 1 < len && (p[end + 1] == ' ' || p[end + 1] == '\t')) {
+			end++;
+			while (end < len && p[end] != '\n')
+				end++;
+		}
+		/* end is the LF ending the header's last line, or len. */
+		size_t vend = end > i && p[end - 1] == '\r' ? end - 1 : end;
+		const char *colon = memchr(p + i, ':', line_end - i);
+		if (colon != NULL) {
+			size_t nlen = (size_t)(colon - (p + i));
+			while (nlen > 0 && (p[i + nlen - 1] == ' ' || p[i + nlen - 1] == '\t'))
+				nlen--;
+			const char *v = colon + 1;
+			size_t vlen = (size_t)(p + vend - v);
+			/* Folding as CRLF + WSP, like the MTA sends it. */
+			char *val = malloc(vlen * 2 + 1);
+			if (val == NULL)
+				return -1;
+			size_t k = 0;
+			for (size_t j = 0; j < vlen; j++) {
+				if (v[j] == '\n' && (j == 0 || v[j - 1] != '\r'))
+					val[k++] = '\r';
+				val[k++] = v[j];
+			}
+			int rc = scan_add_header(s, p + i, nlen, val, k);
+			free(val);
+			if (rc)
+				return -1;
+		}
+		/* A line without a colon in the header section is dropped, as
+		 * an MTA would not pass it on as a header either. */
+		i = end < len ? end + 1 : len;
+	}
+	*body_off = len;
+	return 0;
+}
+
+int scan_set_raw(struct scan *s, const char *raw, size_t len)
+{
+	size_t body_off = len;
+	if (parse_raw_headers(s, raw, len, &body_off))
+		return -1;
+	return add_body_crlf(s, raw + body_off, len - body_off);
+}
+
+void scan_set_deadline_ms(struct scan *s, uint64_t ms)
+{
+	s->deadline_ms = ms ? now_ms() + ms : 0;
+}
+
+const struct scan_env *scan_env(const struct scan *s)
+{
+	return &s->env;
+}
+
+size_t scan_header_count(const struct scan *s)
+{
+	return s->hdr_count;
+}
+
+void scan_header_at(const struct scan *s, size_t i, const char **name,
+                    size_t *name_len, const char **value, size_t *value_len)
+{
+	*name = s->hdrs[i].name;
+	*name_len = s->hdrs[i].name_len;
+	*value = s->hdrs[i].value;
+	*value_len = s->hdrs[i].value_len;
+}
+
+const char *scan_body(const struct scan *s, size_t *len)
+{
+	*len = s->body_len;
+	return s->body ? s->body : "";
+}
+
+const char *scan_raw(struct scan *s, size_t *len)
+{
+	if (s->raw == NULL) {
+		size_t n = s->header_bytes + 2 + s->body_len;
+		char *p = malloc(n + 1);
+		if (p == NULL)
+			return NULL;
+		size_t k = 0;
+		for (size_t i = 0; i < s->hdr_count; i++) {
+			memcpy(p + k, s->hdrs[i].name, s->hdrs[i].name_len);
+			k += s->hdrs[i].name_len;
+			p[k++] = ':';
+			memcpy(p + k, s->hdrs[i].value, s->hdrs[i].value_len);
+			k += s->hdrs[i].value_len;
+			p[k++] = '\r';
+			p[k++] = '\n';
+		}
+		p[k++] = '\r';
+		p[k++] = '\n';
+		if (s->body_len)
+			memcpy(p + k, s->body, s->body_len);
+		k += s->body_len;
+		p[k] = '\0';
+		s->raw = p;
+		s->raw_len = k;
+	}
+	*len = s->raw_len;
+	return s->raw;
+}
+
+size_t scan_size(const struct scan *s)
+{
+	return s->header_bytes + 2 + s->body_seen;
+}
+
+bool scan_truncated(const struct scan *s)
+{
+	return s->body_seen > s->body_len;
+}
+
+const struct msg *scan_msg(struct scan *s)
+{
+	if (s->msg == NULL) {
+		size_t len;
+		const char *raw = scan_raw(s, &len);
+		if (raw != NULL)
+			s->msg = msg_parse(raw, len, NULL);
+	}
+	return s->msg;
+}
+
+uint64_t scan_deadline_left_ms(const struct scan *s)
+{
+	if (s->deadline_ms == 0)
+		return UINT64_MAX;
+	uint64_t now = now_ms();
+	return now >= s->deadline_ms ? 0 : s->deadline_ms - now;
+}
+
+int scan_hit(struct scan *s, const char *name, double score,
+             const char *desc)
+{
+	if (grow(&s->hits, &s->hit_cap, s->hit_count, sizeof *s->hits))
+		return -1;
+	struct scan_hit_info h = { dup0(name), score, desc ? dup0(desc) : NULL };
+	if (h.name == NULL || (desc && h.desc == NULL)) {
+		free((char *)h.name);
+		free((char *)h.desc);
+		return -1;
+	}
+	s->hits[s->hit_count++] = h;
+	s->score += score;
+	return 0;
+}
+
+static int kv_push(struct kv **arr, size_t *count, size_t *cap,
+                   const char *k, const char *v)
+{
+	if (grow(arr, cap, *count, sizeof **arr))
+		return -1;
+	struct kv e = { dup0(k), dup0(v) };
+	if (e.key == NULL || e.value == NULL) {
+		free(e.key);
+		free(e.value);
+		return -1;
+	}
+	(*arr)[(*count)++] = e;
+	return 0;
+}
+
+int scan_result(struct scan *s, const char *key, const char *value)
+{
+	for (size_t i = 0; i < s->result_count; i++) {
+		if (strcmp(s->results[i].key, key) == 0) {
+			char *v = dup0(value);
+			if (v == NULL)
+				return -1;
+			free(s->results[i].value);
+			s->results[i].value = v;
+			return 0;
+		}
+	}
+	return kv_push(&s->results, &s->result_count, &s->result_cap, key, value);
+}
+
+int scan_add_out_header(struct scan *s, const char *name, const char *value)
+{
+	return kv_push(&s->out_hdrs, &s->out_count, &s->out_cap, name, value);
+}
+
+int scan_add_auth_result(struct scan *s, const char *resinfo)
+{
+	if (grow(&s->auth, &s->auth_cap, s->auth_count, sizeof *s->auth))
+		return -1;
+	char *p = dup0(resinfo);
+	if (p == NULL)
+		return -1;
+	s->auth[s->auth_count++] = p;
+	return 0;
+}
+
+size_t scan_hit_count(const struct scan *s)
+{
+	return s->hit_count;
+}
+
+const struct scan_hit_info *scan_hit_at(const struct scan *s, size_t i)
+{
+	return &s->hits[i];
+}
+
+double scan_score(const struct scan *s)
+{
+	return s->score;
+}
+
+size_t scan_result_count(const struct scan *s)
+{
+	return s->result_count;
+}
+
+void scan_result_at(const struct scan *s, size_t i, const char **key,
+                    const char **value)
+{
+	*key = s->results[i].key;
+	*value = s->results[i].value;
+}
+
+const char *scan_result_get(const struct scan *s, const char *key)
+{
+	for (size_t i = 0; i < s->result_count; i++)
+		if (strcmp(s->results[i].key, key) == 0)
+			return s->results[i].value;
+	return NULL;
+}
+
+size_t scan_out_header_count(const struct scan *s)
+{
+	return s->out_count;
+}
+
+void scan_out_header_at(const struct scan *s, size_t i, const char **name,
+                        const char **value)
+{
+	*name = s->out_hdrs[i].key;
+	*value = s->out_hdrs[i].value;
+}
+
+size_t scan_auth_result_count(const struct scan *s)
+{
+	return s->auth_count;
+}
+
+const char *scan_auth_result_at(const struct scan *s, size_t i)
+{
+	return s->auth[i];
+}

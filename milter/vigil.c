@@ -1,0 +1,71 @@
+/*
+ * vigil — the companion tool: replay corpora through the pipeline or a
+ * running milter, check rules and configuration, run single checks.
+ * Each subcommand lives in milter/cmd_NAME.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+
+/* Subcommands arrive module by module; a missing one is reported as not
+ * built rather than failing the link (weak references). */
+#pragma weak cmd_scan
+#pragma weak cmd_rules
+#pragma weak cmd_explain
+#pragma weak cmd_spf
+#pragma weak cmd_dkim
+#pragma weak cmd_dmarc
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+};
+
+static void usage(FILE *out, const struct subcommand *cmds, size_t n)
+{
+	fprintf(out, "usage: vigil COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %-8s %s%s\n", cmds[i].name, cmds[i].help,
+		        cmds[i].fn ? "" : " (not built)");
+	fprintf(out, "\n'vigil COMMAND --help' for a command's options; "
+	        "'vigil --version'.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct subcommand cmds[] = {
+		{ "scan", cmd_scan, "scan mail (mbox, maildir, files) in-process "
+		  "or through a milter" },
+		{ "rules", cmd_rules, "check, list and test rule files" },
+		{ "explain", cmd_explain, "explain the verdict on one message" },
+		{ "spf", cmd_spf, "SPF check: vigil spf IP HELO MAILFROM" },
+		{ "dkim", cmd_dkim, "verify the DKIM signatures of a message" },
+		{ "dmarc", cmd_dmarc, "DMARC evaluation of a message" },
+	};
+	size_t n = sizeof cmds / sizeof cmds[0];
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout, cmds, n);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("vigil %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], cmds[i].name) != 0)
+			continue;
+		if (cmds[i].fn == NULL) {
+			fprintf(stderr, "vigil: '%s' is not built into this version\n",
+			        argv[1]);
+			return 2;
+		}
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "vigil: unknown command '%s'\n\n", argv[1]);
+	usage(stderr, cmds, n);
+	return 2;
+}
