@@ -1,0 +1,124 @@
+#!/bin/sh
+# Integration: vigild through a real socket, driven by miltertest (an
+# independent milter client, Debian package miltertest). TAP output.
+set -u
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+VIGILD=$top_builddir/milter/vigild
+LUA_DIR=$top_srcdir/tests/integration/lua
+export LUA_DIR
+
+echo "1..12"
+if ! command -v miltertest >/dev/null 2>&1; then
+	for i in $(seq 1 12); do echo "ok $i # SKIP miltertest not installed"; done
+	exit 0
+fi
+
+tmp=$(mktemp -d /tmp/vigil-it.XXXXXX)
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() {	# check NAME COMMAND...
+	name=$1; shift
+	if out=$("$@" 2>&1); then ok "$name"; else notok "$name" "$out"; fi
+}
+
+port=$(free_port)
+REJECT_TEXT="Spam refused by the test policy"
+export REJECT_TEXT
+cat >"$tmp/vigild.conf" <<CONF
+listen = { "inet:$port@127.0.0.1", "unix:$tmp/vigild.sock" }
+hostname = "mx.test"
+actions {
+	add_header = 5
+	reject = 15
+	reject_reply = "550 5.7.1 $REJECT_TEXT"
+}
+CONF
+
+# Wait (bounded) until vigild answers on the port.
+wait_port() {
+	i=0
+	while [ $i -lt 100 ]; do
+		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" \
+			2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# A stale socket file left by a crashed instance must not stop start-up.
+/usr/bin/python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.bind('$tmp/vigild.sock')"
+
+"$VIGILD" -f -c "$tmp/vigild.conf" 2>"$tmp/log" &
+pid=$!
+if wait_port "$port"; then ok "vigild starts (stale unix socket replaced)"
+else notok "vigild starts" "$(cat "$tmp/log")"; exit 1; fi
+
+export VIGIL_SOCKET="inet:$port@127.0.0.1"
+mt() { miltertest -s "$LUA_DIR/$1"; }
+check "negotiation" mt negotiate.lua
+check "clean message gets X-Spam headers, forged one removed" mt clean.lua
+check "GTUBE rejected with the configured reply" mt gtube.lua
+check "two messages on one connection, one verdict each" mt two_messages.lua
+VIGIL_SOCKET="unix:$tmp/vigild.sock" check "unix socket listener" mt clean.lua
+
+# One verdict line per message, with the queue id and stage results.
+lines=$(grep -c 'qid=QTEST1 ' "$tmp/log")
+if [ "$lines" -ge 4 ] && grep -q 'qid=QTEST1 client=192.0.2.10 helo=client.example from=sender@example.org rcpts=1 .*action=reject.*hits=GTUBE' "$tmp/log"
+then ok "verdict lines logged"
+else notok "verdict lines logged" "$(cat "$tmp/log")"; fi
+
+# SIGHUP: a bad file is refused and the old configuration kept...
+cp "$tmp/vigild.conf" "$tmp/good.conf"
+echo 'actions { reject = "many" }' >>"$tmp/vigild.conf"
+kill -HUP "$pid"
+i=0; while [ $i -lt 100 ] && ! grep -q 'reload of .* refused' "$tmp/log"; do sleep 0.1; i=$((i+1)); done
+if grep -q "vigild.conf:[0-9]*: reject: expected a score" "$tmp/log" && mt gtube.lua >/dev/null 2>&1
+then ok "bad reload refused with file:line, old configuration kept"
+else notok "bad reload refused" "$(tail -5 "$tmp/log")"; fi
+
+# ...and a good one takes effect without dropping the listener.
+sed "s/$REJECT_TEXT/Reloaded policy/" "$tmp/good.conf" >"$tmp/vigild.conf"
+kill -HUP "$pid"
+i=0; while [ $i -lt 100 ] && ! grep -q 'configuration reloaded' "$tmp/log"; do sleep 0.1; i=$((i+1)); done
+REJECT_TEXT="Reloaded policy" check "reload applies the new reply" mt gtube.lua
+
+# Garbage on the socket ends that session, not the daemon.
+/usr/bin/python3 - "$port" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"\xff\xff\xff\xffgarbage")
+s.settimeout(5)
+try:
+    s.recv(100)
+except OSError:
+    pass
+PY
+check "malformed packet: session closed, daemon alive" mt negotiate.lua
+
+# -t: every error as FILE:LINE.
+printf 'listen = { "inet:1@127.0.0.1" }\n\nmax_packet = "x"\n' >"$tmp/bad.conf"
+out=$("$VIGILD" -t -c "$tmp/bad.conf" 2>&1); rc=$?
+if [ $rc = 1 ] && echo "$out" | grep -q "bad.conf:3: max_packet"
+then ok "vigild -t reports FILE:LINE and exits 1"
+else notok "vigild -t" "rc=$rc $out"; fi
+
+# SIGTERM: clean exit 0, unix socket removed.
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+pid=""
+if [ $rc = 0 ] && [ ! -e "$tmp/vigild.sock" ]; then ok "SIGTERM: exit 0, socket removed"
+else notok "SIGTERM" "rc=$rc" "$(tail -5 "$tmp/log")"; fi

@@ -1,0 +1,162 @@
+/* Unit tests: configuration loading, errors with FILE:LINE, policies. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf.h"
+
+static struct conf *load(const char *text, char *err, size_t errlen)
+{
+	return conf_load_string(text, "test.conf", err, errlen);
+}
+
+static void defaults(void **state)
+{
+	(void)state;
+	char err[1024];
+	struct conf *c = load("", err, sizeof err);
+	assert_non_null(c);
+	assert_int_equal(c->listen_count, 1);
+	assert_string_equal(c->listen[0], "inet:8891@127.0.0.1");
+	assert_int_equal(c->max_packet, 64u << 20);
+	assert_int_equal(c->fail_action, CONF_ACT_ACCEPT);
+	assert_true(c->fail_header);
+	assert_true(c->policy.threshold[CONF_ACT_ADD_HEADER] == 5.0);
+	assert_true(c->policy.threshold[CONF_ACT_REJECT] == 15.0);
+	assert_true(isinf(c->policy.threshold[CONF_ACT_QUARANTINE]));
+	assert_string_equal(c->policy.reject_reply,
+	                    "550 5.7.1 Message rejected as spam");
+	assert_true(c->io_threads >= 1);
+	conf_unref(c);
+}
+
+static void values(void **state)
+{
+	(void)state;
+	char err[1024];
+	struct conf *c = load(
+		"listen = {\"unix:/tmp/x.sock\", \"inet:127.0.0.1:9000\"}\n"
+		"max_packet = \"1M\"\n"
+		"fail_action = tempfail\n"
+		"actions { reject = 10  quarantine = \"7.5\" }\n",
+		err, sizeof err);
+	assert_non_null(c);
+	assert_int_equal(c->listen_count, 2);
+	assert_int_equal(c->max_packet, 1u << 20);
+	assert_int_equal(c->fail_action, CONF_ACT_TEMPFAIL);
+	assert_true(c->policy.threshold[CONF_ACT_REJECT] == 10.0);
+	assert_true(c->policy.threshold[CONF_ACT_QUARANTINE] == 7.5);
+	conf_unref(c);
+}
+
+/* Every error names the file and line, and says what was expected. */
+static void error_with_line(void **state)
+{
+	(void)state;
+	char err[1024];
+	struct conf *c = load("\n\nactions {\n  reject = \"lots\"\n}\n", err,
+	                      sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "test.conf:4:"));
+	assert_non_null(strstr(err, "expected a score or \"off\""));
+
+	c = load("max_packet = \"12Q\"\n", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "test.conf:1:"));
+	assert_non_null(strstr(err, "max_packet"));
+
+	c = load("\nno_such_option = 1\n", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "test.conf:2:"));
+	assert_non_null(strstr(err, "no_such_option"));
+
+	c = load("actions { reject_reply = \"450 4.7.1 no\" }\n", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "class 5"));
+
+	c = load("fail_action = maybe\n", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "accept, tempfail or reject"));
+
+	c = load("listen = {\n", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "test.conf:"));
+}
+
+static void missing_file(void **state)
+{
+	(void)state;
+	char err[1024];
+	struct conf *c = conf_load("/nonexistent/vigild.conf", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "/nonexistent/vigild.conf"));
+}
+
+static void domain_policies(void **state)
+{
+	(void)state;
+	char err[1024];
+	struct conf *c = load(
+		"actions { reject = 15 }\n"
+		"domain \"strict.example\" { reject = 8 }\n"
+		"domain \".sub.example\" { add_header = 2 }\n",
+		err, sizeof err);
+	assert_non_null(c);
+	const struct conf_policy *p = conf_policy_for(c, "a@strict.example");
+	assert_true(p->threshold[CONF_ACT_REJECT] == 8.0);
+	/* inherited from actions{} */
+	assert_true(p->threshold[CONF_ACT_ADD_HEADER] == 5.0);
+	assert_string_equal(p->reject_reply, "550 5.7.1 Message rejected as spam");
+	p = conf_policy_for(c, "<b@STRICT.example>");
+	assert_true(p->threshold[CONF_ACT_REJECT] == 8.0);
+	p = conf_policy_for(c, "c@x.sub.example");
+	assert_true(p->threshold[CONF_ACT_ADD_HEADER] == 2.0);
+	p = conf_policy_for(c, "d@other.example");
+	assert_ptr_equal(p, &c->policy);
+	conf_unref(c);
+}
+
+static void sizes(void **state)
+{
+	(void)state;
+	size_t v;
+	assert_int_equal(conf_parse_size("512k", &v), 0);
+	assert_int_equal(v, 512u << 10);
+	assert_int_equal(conf_parse_size("3G", &v), 0);
+	assert_int_equal(conf_parse_size("", &v), -1);
+	assert_int_equal(conf_parse_size("-1", &v), -1);
+	assert_int_equal(conf_parse_size("10kb", &v), -1);
+}
+
+/* The shipped default configuration loads as it is. */
+static void shipped_conf(void **state)
+{
+	(void)state;
+	char err[4096], path[4096];
+	const char *top = getenv("top_srcdir");
+	snprintf(path, sizeof path, "%s/conf/vigild.conf", top ? top : ".");
+	struct conf *c = conf_load(path, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(c->listen[0], "inet:8891@127.0.0.1");
+	conf_unref(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(values),
+		cmocka_unit_test(error_with_line),
+		cmocka_unit_test(missing_file),
+		cmocka_unit_test(domain_policies),
+		cmocka_unit_test(sizes),
+		cmocka_unit_test(shipped_conf),
+	};
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
