@@ -4,11 +4,12 @@
  * msg_parse() builds, from one raw message (headers, blank line, body;
  * CRLF or LF line ends), a read-only structure: headers (raw and decoded),
  * the MIME tree with decoded parts, the text views the rule engine uses
- * (SpamAssassin semantics), URIs, HTML facts and malformation flags. All
- * memory of one message is owned by the struct msg and released by
- * msg_free(). The struct is immutable after parsing, so it can be read by
- * several threads at once. Parsing never fails on bad input: it is lenient,
- * records flags, and stops at the configured limits.
+ * (SpamAssassin semantics, see docs/msg.md), URIs, HTML facts and
+ * malformation flags. All memory of one message lives in one arena owned
+ * by the struct msg and is released by msg_free(). The struct is immutable
+ * after parsing, so it can be read by several threads at once. Parsing
+ * never fails on bad input: it is lenient, records flags, and stops at the
+ * configured limits (what was parsed until then stays usable).
  */
 #ifndef VIGIL_MSG_H
 #define VIGIL_MSG_H
@@ -19,8 +20,9 @@
 
 struct msg;
 
-/* A byte range owned by the message (NUL-terminated for convenience; may
- * contain NULs in binary parts: use len). */
+/* A byte range owned by the message. Always followed by a NUL byte, so
+ * ptr can be used as a C string when the data holds no NUL itself (binary
+ * parts may: use len). Never NULL: empty values are "" with len 0. */
 struct msg_text {
 	const char *ptr;
 	size_t len;
@@ -30,55 +32,169 @@ struct msg_limits {
 	size_t max_size;    /* bytes of the message parsed (default 32 MiB) */
 	unsigned max_depth; /* MIME nesting (default 20) */
 	unsigned max_parts; /* MIME parts (default 1000) */
+	size_t max_memory;  /* arena bytes for one message; 0 = default
+	                       (8 x parsed size + 1 MiB) */
 };
 
-/* lim NULL = defaults. Returns NULL only on allocation failure. */
+/* lim NULL = defaults; zero fields of lim also take the default.
+ * Returns NULL only on allocation failure. */
 struct msg *msg_parse(const char *raw, size_t len,
                       const struct msg_limits *lim);
 void msg_free(struct msg *m);
 
-/* ---- Headers (top-level, in order, duplicates kept) ---- */
+/* ---- Headers (in order, duplicates kept) ---- */
 struct msg_header {
-	struct msg_text name;    /* as written */
-	struct msg_text raw;     /* value exactly as received (folding kept,
-	                            leading space kept) */
+	struct msg_text name;    /* as written, without the colon and any
+	                            blanks before it */
+	struct msg_text raw;     /* value exactly as received: everything
+	                            after the colon up to the line end that
+	                            ends the field (folding kept, leading
+	                            space kept, final CRLF/LF not included) */
 	struct msg_text value;   /* unfolded, leading/trailing WSP trimmed */
 	struct msg_text decoded; /* value with RFC 2047 words decoded to UTF-8 */
 };
 size_t msg_header_count(const struct msg *m);
 const struct msg_header *msg_header_at(const struct msg *m, size_t i);
-/* The n-th (0-based) header called name (case-insensitive), or NULL. */
+/* The n-th (0-based) top-level header called name (case-insensitive),
+ * or NULL. */
 const struct msg_header *msg_header_get(const struct msg *m,
                                         const char *name, size_t n);
+/* The raw header block (up to, not including, the empty line) and the
+ * raw body (after the empty line); both slices of msg_full(). */
+struct msg_text msg_raw_header(const struct msg *m);
+struct msg_text msg_raw_body(const struct msg *m);
+
+/* ---- Addresses of address headers ----
+ * Filled for From, Sender, Reply-To, To, Cc, Bcc, Return-Path,
+ * Delivered-To, Errors-To, Disposition-Notification-To and their
+ * Resent- forms, top-level and in every part. */
+struct msg_addr {
+	struct msg_text display; /* display name (or the comment of the
+	                            obsolete "a@b (Name)" form), RFC 2047
+	                            decoded, quotes removed; "" if none */
+	struct msg_text local;   /* local part, quotes removed; "" if none */
+	struct msg_text domain;  /* domain, lower-case; "" if none */
+	struct msg_text group;   /* name of the enclosing group, or "" */
+};
+/* Addresses of header h (a pointer obtained from this message); count
+ * set to 0 and NULL returned for headers that are not address headers. */
+const struct msg_addr *msg_header_addrs(const struct msg *m,
+                                        const struct msg_header *h,
+                                        size_t *count);
 
 /* ---- Text views for rules (see docs/msg.md for exact semantics) ---- */
-/* body: text parts (text/plain, text/html...) decoded, charset-converted to UTF-8, HTML rendered to
- * text, whitespace collapsed, the Subject prepended as the first
- * paragraph; split into paragraphs as SpamAssassin does. */
+/* body: text parts decoded, charset-converted to UTF-8, HTML rendered to
+ * text (visible text only), the Subject prepended as the first paragraph,
+ * split into paragraphs with whitespace collapsed (SpamAssassin). */
 size_t msg_body_count(const struct msg *m);
 struct msg_text msg_body_at(const struct msg *m, size_t i);
 /* rawbody: text parts decoded (transfer encoding, charset) but not
  * rendered, split into lines. */
 size_t msg_rawbody_count(const struct msg *m);
 struct msg_text msg_rawbody_at(const struct msg *m, size_t i);
-/* full: the raw message as given. */
+/* full: the raw message as given (cut at max_size). */
 struct msg_text msg_full(const struct msg *m);
-/* uri: every URI found, normalised. */
+/* uri: every URI found, normalised; deduplicated, in order of first
+ * appearance. When the raw form differs from the normalised one, the raw
+ * form follows it as its own entry (as SpamAssassin matches both). */
 size_t msg_uri_count(const struct msg *m);
 struct msg_text msg_uri_at(const struct msg *m, size_t i);
 
 /* ---- MIME parts (pre-order; part 0 is the message itself) ---- */
+enum msg_cte {
+	MSG_CTE_7BIT, MSG_CTE_8BIT, MSG_CTE_BINARY,
+	MSG_CTE_BASE64, MSG_CTE_QP, MSG_CTE_UNKNOWN
+};
+struct msg_part {
+	size_t parent;           /* index of the parent; part 0: SIZE_MAX */
+	unsigned depth;          /* 0 for the message itself */
+	struct msg_text type;    /* declared media type, lower-case
+	                            ("text/plain" when none was declared) */
+	struct msg_text charset; /* declared charset, lower-case, or "" */
+	struct msg_text boundary;/* multipart boundary, or "" */
+	struct msg_text filename;/* filename (Content-Disposition) or name
+	                            (Content-Type), RFC 2047/2231 decoded */
+	struct msg_text detected;/* type recognised from the first bytes
+	                            ("image/png", "application/x-msdownload",
+	                            "application/zip", ...), "" if unknown */
+	enum msg_cte cte;
+	bool attachment;         /* Content-Disposition: attachment */
+	bool is_text;            /* contributes to body/rawbody */
+	struct msg_text raw;     /* raw bytes of the part (headers + body) */
+	struct msg_text decoded; /* body after transfer decoding (leaves) */
+	struct msg_text text;    /* text parts: decoded UTF-8, LF line ends */
+	struct msg_text preamble;/* multiparts: text before the first
+	                            boundary; "" otherwise */
+	struct msg_text epilogue;/* multiparts: text after the close */
+	uint64_t flags;          /* the MSG_F_* seen in this part */
+};
 size_t msg_part_count(const struct msg *m);
+const struct msg_part *msg_part_at(const struct msg *m, size_t part);
 /* Headers of part i (for mimeheader rules); part 0's are the top-level. */
 size_t msg_part_header_count(const struct msg *m, size_t part);
 const struct msg_header *msg_part_header_at(const struct msg *m, size_t part,
                                             size_t i);
+/* The n-th header called name of part i, or NULL. */
+const struct msg_header *msg_part_header_get(const struct msg *m,
+                                             size_t part, const char *name,
+                                             size_t n);
+
+/* ---- HTML facts (summed over all text/html parts) ---- */
+struct msg_html {
+	size_t parts;            /* text/html parts rendered */
+	size_t visible_len;      /* bytes of visible text, blanks excluded */
+	size_t invisible_len;    /* bytes of invisible text, blanks excluded */
+	size_t images;           /* <img> tags */
+	size_t links;            /* <a href> tags */
+	size_t mismatched_links; /* anchors whose text shows a host other
+	                            than the href's host (phishing) */
+	size_t tags;             /* tags seen */
+	struct msg_text invisible; /* the invisible text itself */
+	struct msg_text title;   /* text of <title> */
+};
+const struct msg_html *msg_html(const struct msg *m);
 
 /* ---- Flags for rules ---- */
 enum msg_flag {
-	MSG_F_TRUNCATED = 1u << 0,  /* a limit stopped parsing */
-	/* ... the message model adds its malformation flags here ... */
+	MSG_F_TRUNCATED = 1u << 0,       /* a limit stopped parsing */
+	MSG_F_DEPTH_LIMIT = 1u << 1,     /* MIME nesting limit reached */
+	MSG_F_PART_LIMIT = 1u << 2,      /* part count limit reached */
+	MSG_F_NO_BODY_SEP = 1u << 3,     /* no empty line after headers */
+	MSG_F_BAD_HEADER = 1u << 4,      /* header line without a colon,
+	                                    blank or bad name */
+	MSG_F_8BIT_HEADER = 1u << 5,     /* raw 8-bit bytes in a header */
+	MSG_F_NUL = 1u << 6,             /* NUL bytes in the message */
+	MSG_F_MIXED_EOL = 1u << 7,       /* both CRLF and bare LF lines */
+	MSG_F_LONG_LINE = 1u << 8,       /* a line over 998 bytes */
+	MSG_F_BAD_RFC2047 = 1u << 9,     /* malformed encoded word */
+	MSG_F_UNKNOWN_CHARSET = 1u << 10,/* charset iconv does not know */
+	MSG_F_BAD_CHARSET_DATA = 1u << 11, /* bytes invalid in the charset */
+	MSG_F_BAD_BASE64 = 1u << 12,     /* invalid base64 (chars, padding) */
+	MSG_F_BAD_QP = 1u << 13,         /* invalid quoted-printable */
+	MSG_F_UNKNOWN_CTE = 1u << 14,    /* unknown transfer encoding */
+	MSG_F_BAD_CONTENT_TYPE = 1u << 15, /* unparsable Content-Type */
+	MSG_F_DUP_MIME_HEADER = 1u << 16,/* Content-Type or CTE repeated,
+	                                    or a parameter repeated */
+	MSG_F_NO_BOUNDARY = 1u << 17,    /* multipart without boundary= */
+	MSG_F_BOUNDARY_MISSING = 1u << 18, /* boundary never in the body */
+	MSG_F_NO_CLOSE_BOUNDARY = 1u << 19, /* no closing --boundary-- */
+	MSG_F_DUP_BOUNDARY = 1u << 20,   /* nested multipart reuses an
+	                                    enclosing boundary */
+	MSG_F_BAD_BOUNDARY = 1u << 21,   /* boundary too long, bad chars */
+	MSG_F_ENCODED_MULTIPART = 1u << 22, /* multipart or message/rfc822
+	                                    with base64/QP encoding */
+	MSG_F_TYPE_MISMATCH = 1u << 23,  /* declared type != detected type */
+	MSG_F_BAD_ADDRESS = 1u << 24,    /* unparsable address header */
+	MSG_F_HTML_MALFORMED = 1u << 25, /* unclosed comment/tag, bad nesting */
+	MSG_F_HTML_INVISIBLE = 1u << 26, /* invisible text in HTML */
+	MSG_F_HTML_MISMATCH_LINK = 1u << 27, /* link text host != href host */
+	MSG_F_URI_OBFUSCATED = 1u << 28, /* hxxp, [.], numeric IPs, %-host */
+	MSG_F_8BIT_BODY = 1u << 29,      /* 8-bit bytes in a 7bit part */
+	MSG_F_NO_MIME_VERSION = 1u << 30 /* MIME headers, no MIME-Version */
 };
 uint64_t msg_flags(const struct msg *m);
+/* The name of one flag ("truncated", "bad_base64", ...), NULL if f is not
+ * exactly one known flag. For logs and the explain command. */
+const char *msg_flag_name(uint64_t f);
 
 #endif

@@ -1,0 +1,50 @@
+/*
+ * arena.h — a bump allocator: many allocations, one free.
+ *
+ * Memory is taken from malloc'ed chunks; arena_free() releases all of it.
+ * A budget caps the bytes an arena may hold: past it every allocation
+ * returns NULL, which is how per-message memory stays bounded. Not
+ * thread-safe; one arena per message.
+ */
+#ifndef VIGIL_ARENA_H
+#define VIGIL_ARENA_H
+
+#include <stddef.h>
+
+struct arena;
+
+/* budget: maximum bytes of chunks; 0 = unlimited. NULL on failure. */
+struct arena *arena_new(size_t budget);
+void arena_free(struct arena *a);
+/* n bytes aligned for any object; NULL when out of budget/memory. */
+void *arena_alloc(struct arena *a, size_t n);
+/* Copy of n bytes followed by a NUL. */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* Grow the block p (old bytes, obtained from this arena) to n bytes,
+ * in place when it is the last allocation, else by copying. */
+void *arena_grow(struct arena *a, void *p, size_t old, size_t n);
+/* Bytes taken from malloc so far. */
+size_t arena_used(const struct arena *a);
+
+/* A growing byte buffer inside an arena. After a failed allocation the
+ * buffer keeps what it had, and failed stays set (later puts are no-ops),
+ * so callers check once at the end. */
+struct arena_buf {
+	struct arena *a;
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+void arena_buf_init(struct arena_buf *b, struct arena *a);
+/* Make room for extra more bytes plus a NUL; 0 or -1. */
+int arena_buf_reserve(struct arena_buf *b, size_t extra);
+void arena_buf_put(struct arena_buf *b, const void *s, size_t n);
+static inline void arena_buf_putc(struct arena_buf *b, char c)
+{
+	if (b->len + 1 < b->cap || arena_buf_reserve(b, 1) == 0)
+		b->p[b->len++] = c;
+}
+/* NUL-terminate and return the data ("" when empty or failed). */
+char *arena_buf_finish(struct arena_buf *b);
+
+#endif

@@ -1,0 +1,335 @@
+/* charset.c — see charset.h. */
+#include "charset.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdio.h>
+
+enum kind { K_UTF8, K_ASCII, K_CP1252, K_ICONV };
+
+/* windows-1252 0x80..0x9f; the five unassigned bytes keep their C1 code
+ * point, as browsers do. ISO-8859-1 text is read as windows-1252 too:
+ * mail that declares latin-1 routinely uses these bytes. */
+static const uint16_t cp1252_c1[32] = {
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+};
+
+static const struct {
+	const char *name;
+	enum kind kind;
+} fast_names[] = {
+	{ "utf-8", K_UTF8 }, { "utf8", K_UTF8 },
+	{ "unicode-1-1-utf-8", K_UTF8 }, { "x-unicode20utf8", K_UTF8 },
+	{ "us-ascii", K_ASCII }, { "ascii", K_ASCII },
+	{ "ansi_x3.4-1968", K_ASCII }, { "iso646-us", K_ASCII },
+	{ "iso-8859-1", K_CP1252 }, { "iso8859-1", K_CP1252 },
+	{ "iso_8859-1", K_CP1252 }, { "latin1", K_CP1252 },
+	{ "l1", K_CP1252 }, { "windows-1252", K_CP1252 },
+	{ "cp1252", K_CP1252 }, { "x-cp1252", K_CP1252 },
+	{ "iso-8859-1:1987", K_CP1252 }, { "cp819", K_CP1252 },
+};
+
+/* Names iconv does not know under the spelling mail uses. */
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{ "ks_c_5601-1987", "CP949" }, { "ks_c_5601", "CP949" },
+	{ "x-sjis", "SHIFT_JIS" }, { "shift-jis", "SHIFT_JIS" },
+	{ "x-euc-jp", "EUC-JP" }, { "x-euc-tw", "EUC-TW" },
+	{ "x-gbk", "GBK" }, { "x-euc-cn", "GB2312" },
+	{ "unicode-1-1-utf-7", "UTF-7" }, { "x-mac-roman", "MACINTOSH" },
+	{ "x-mac-cyrillic", "MAC-CYRILLIC" }, { "x-user-defined", "CP1252" },
+	{ "134", "CP1252" }, { "default", "CP1252" },
+};
+
+void charset_conv_init(struct charset_conv *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+void charset_conv_close(struct charset_conv *c)
+{
+	for (unsigned i = 0; i < c->used; i++)
+		if (c->slot[i].cd != (void *)-1)
+			iconv_close((iconv_t)c->slot[i].cd);
+	c->used = c->next = 0;
+}
+
+void charset_put_utf8(struct arena_buf *out, unsigned long cp)
+{
+	char b[4];
+	size_t n;
+	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6);
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12);
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (char)(0xf0 | cp >> 18);
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	arena_buf_put(out, b, n);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return len >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (len < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0; /* overlong */
+		if (c == 0xed && s[1] >= 0xa0)
+			return 0; /* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (len < 4 || (s[1] & 0xc0) != 0x80 ||
+		    (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0;
+		if (c == 0xf4 && s[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+
+/* Bytes from s that are ASCII and not CR (the plain run to copy). */
+static size_t plain_run(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	while (len - i >= 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		uint64_t cr = w ^ (ONES * '\r');
+		if (((w | ((cr - ONES) & ~cr)) & HIGHS) != 0)
+			break;
+		i += 8;
+	}
+	while (i < len && s[i] < 0x80 && s[i] != '\r')
+		i++;
+	return i;
+}
+
+size_t charset_utf8_valid_prefix(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		i += plain_run(u + i, len - i);
+		if (i >= len)
+			break;
+		if (u[i] == '\r') {
+			i++;
+			continue;
+		}
+		size_t n = utf8_seq(u + i, len - i);
+		if (n == 0)
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+static void put_cp1252(struct arena_buf *out, unsigned char c)
+{
+	if (c < 0x80)
+		arena_buf_putc(out, (char)c);
+	else if (c < 0xa0)
+		charset_put_utf8(out, cp1252_c1[c - 0x80]);
+	else
+		charset_put_utf8(out, c);
+}
+
+/* Copy plain runs with memcpy; fold CRLF; hand other bytes to kind. */
+static unsigned convert_fast(enum kind kind, const char *in, size_t len,
+                             struct arena_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	unsigned flags = 0;
+	size_t i = 0;
+	if (arena_buf_reserve(out, len) != 0)
+		return 0;
+	while (i < len) {
+		size_t run = plain_run(s + i, len - i);
+		arena_buf_put(out, s + i, run);
+		i += run;
+		if (i >= len)
+			break;
+		if (s[i] == '\r') {
+			if (i + 1 >= len || s[i + 1] != '\n')
+				arena_buf_putc(out, '\r');
+			i++;
+			continue;
+		}
+		if (kind == K_ASCII)
+			flags |= CHARSET_BAD_DATA; /* 8-bit in US-ASCII */
+		if (kind != K_CP1252) {
+			size_t n = utf8_seq(s + i, len - i);
+			if (n > 0) {
+				arena_buf_put(out, s + i, n);
+				i += n;
+				continue;
+			}
+			/* Not UTF-8: the likeliest intent is windows-1252. */
+			flags |= CHARSET_BAD_DATA;
+		}
+		put_cp1252(out, s[i]);
+		i++;
+	}
+	return flags;
+}
+
+static void lower_name(char *dst, size_t cap, const char *cs, size_t len)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < len && j + 1 < cap; i++) {
+		char c = cs[i];
+		if (c == '"' || c == '\'' || c == ' ' || c == '\t')
+			continue;
+		dst[j++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	dst[j] = '\0';
+}
+
+static iconv_t open_iconv(const char *name)
+{
+	iconv_t cd = iconv_open("UTF-8", name);
+	if (cd != (iconv_t)-1)
+		return cd;
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+		if (strcmp(name, aliases[i].alias) == 0)
+			return iconv_open("UTF-8", aliases[i].name);
+	if (strncmp(name, "x-", 2) == 0)
+		return iconv_open("UTF-8", name + 2);
+	return (iconv_t)-1;
+}
+
+static iconv_t cached_iconv(struct charset_conv *c, const char *name)
+{
+	for (unsigned i = 0; i < c->used; i++)
+		if (strcmp(c->slot[i].name, name) == 0) {
+			if (c->slot[i].cd != (void *)-1)
+				iconv((iconv_t)c->slot[i].cd, NULL, NULL, NULL,
+				      NULL);
+			return (iconv_t)c->slot[i].cd;
+		}
+	unsigned k;
+	if (c->used < CHARSET_CACHE) {
+		k = c->used++;
+	} else {
+		k = c->next;
+		c->next = (c->next + 1) % CHARSET_CACHE;
+		if (c->slot[k].cd != (void *)-1)
+			iconv_close((iconv_t)c->slot[k].cd);
+	}
+	snprintf(c->slot[k].name, sizeof c->slot[k].name, "%s", name);
+	c->slot[k].cd = (void *)open_iconv(name);
+	return (iconv_t)c->slot[k].cd;
+}
+
+/* Drop the CR of every CRLF in out[from..]. */
+static void fold_crlf(struct arena_buf *out, size_t from)
+{
+	char *p = out->p;
+	size_t w = from;
+	for (size_t r = from; r < out->len; r++) {
+		if (p[r] == '\r' && r + 1 < out->len && p[r + 1] == '\n')
+			continue;
+		p[w++] = p[r];
+	}
+	out->len = w;
+}
+
+static unsigned convert_iconv(iconv_t cd, const char *in, size_t len,
+                              struct arena_buf *out)
+{
+	unsigned flags = 0;
+	size_t start = out->len;
+	char *src = (char *)in;
+	size_t left = len;
+	while (left > 0) {
+		if (arena_buf_reserve(out, left * 2 + 16) != 0)
+			return flags;
+		char *dst = out->p + out->len;
+		size_t room = out->cap - out->len - 1;
+		size_t r = iconv(cd, &src, &left, &dst, &room);
+		out->len = (size_t)(dst - out->p);
+		if (r != (size_t)-1)
+			break;
+		if (errno == E2BIG)
+			continue;
+		/* EILSEQ or a truncated sequence at the end: mark it and go
+		 * on after the bad byte, as mail readers do. */
+		flags |= CHARSET_BAD_DATA;
+		charset_put_utf8(out, 0xfffd);
+		src++;
+		left--;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	fold_crlf(out, start);
+	return flags;
+}
+
+static enum kind fast_kind(const char *name)
+{
+	if (name[0] == '\0')
+		return K_ASCII;
+	for (size_t i = 0; i < sizeof fast_names / sizeof fast_names[0]; i++)
+		if (strcmp(name, fast_names[i].name) == 0)
+			return fast_names[i].kind;
+	return K_ICONV;
+}
+
+unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
+                         size_t cs_len, const char *in, size_t len,
+                         struct arena_buf *out)
+{
+	char name[40];
+	lower_name(name, sizeof name, cs ? cs : "", cs ? cs_len : 0);
+	/* A charset*lang suffix (RFC 2231) is not part of the name. */
+	char *star = strchr(name, '*');
+	if (star != NULL)
+		*star = '\0';
+	enum kind k = fast_kind(name);
+	if (k != K_ICONV) {
+		unsigned f = convert_fast(k, in, len, out);
+		/* Undeclared 8-bit text is not "invalid": it has no charset
+		 * to be invalid in. */
+		return name[0] == '\0' ? 0 : f;
+	}
+	iconv_t cd = cached_iconv(c, name);
+	if (cd == (iconv_t)-1) {
+		convert_fast(K_UTF8, in, len, out);
+		return CHARSET_UNKNOWN;
+	}
+	return convert_iconv(cd, in, len, out);
+}

@@ -1,0 +1,169 @@
+/* cte.c — see cte.h. */
+#include "cte.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Table entries are value + 1, so that 0 (the default) means "not in
+ * the alphabet". */
+enum { B64_WS = 65, B64_PAD = 66, B64_BAD = 0 };
+
+static const uint8_t b64_table[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+	['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+	['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+	['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+	['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	[' '] = B64_WS, ['\t'] = B64_WS, ['\r'] = B64_WS, ['\n'] = B64_WS,
+	['='] = B64_PAD,
+};
+
+unsigned cte_base64_decode(const char *in, size_t len, char *out,
+                           size_t *out_len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	const unsigned char *end = p + len;
+	unsigned flags = 0;
+	uint32_t acc = 0;
+	int n = 0;     /* sextets in acc */
+	int padded = 0; /* '=' seen since the last complete quantum */
+	size_t o = 0;
+
+	while (p < end) {
+		/* Fast path: four alphabet bytes in a row. */
+		if (n == 0 && !padded && end - p >= 4) {
+			uint8_t a = (uint8_t)(b64_table[p[0]] - 1),
+				b = (uint8_t)(b64_table[p[1]] - 1),
+				c = (uint8_t)(b64_table[p[2]] - 1),
+				d = (uint8_t)(b64_table[p[3]] - 1);
+			if ((a | b | c | d) < 64) {
+				uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 |
+				             (uint32_t)c << 6 | d;
+				out[o++] = (char)(v >> 16);
+				out[o++] = (char)(v >> 8);
+				out[o++] = (char)v;
+				p += 4;
+				continue;
+			}
+		}
+		uint8_t v = b64_table[*p++];
+		if (v == B64_WS)
+			continue;
+		if (v == B64_BAD) {
+			flags |= CTE_BAD_CHAR;
+			continue;
+		}
+		if (v == B64_PAD) {
+			/* Flush the partial quantum; what follows (a second
+			 * encoded block glued on) is decoded afresh. */
+			if (n == 2)
+				out[o++] = (char)(acc >> 4);
+			else if (n == 3) {
+				out[o++] = (char)(acc >> 10);
+				out[o++] = (char)(acc >> 2);
+			} else if (n == 1 || (n == 0 && !padded))
+				flags |= CTE_BAD_PADDING;
+			padded = 1;
+			acc = 0;
+			n = 0;
+			continue;
+		}
+		if (padded) {
+			flags |= CTE_BAD_PADDING;
+			padded = 0;
+		}
+		acc = acc << 6 | (uint32_t)(v - 1);
+		if (++n == 4) {
+			out[o++] = (char)(acc >> 16);
+			out[o++] = (char)(acc >> 8);
+			out[o++] = (char)acc;
+			acc = 0;
+			n = 0;
+		}
+	}
+	/* Unpadded tail: decode what it holds, as mail readers do. */
+	if (n == 2)
+		out[o++] = (char)(acc >> 4);
+	else if (n == 3) {
+		out[o++] = (char)(acc >> 10);
+		out[o++] = (char)(acc >> 2);
+	}
+	if (n != 0)
+		flags |= CTE_BAD_PADDING;
+	*out_len = o;
+	return flags;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static unsigned qp_decode(const char *in, size_t len, char *out,
+                          size_t *out_len, int q_mode)
+{
+	const char *p = in, *end = in + len;
+	unsigned flags = 0;
+	size_t o = 0;
+
+	while (p < end) {
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *stop = eq ? eq : end;
+		size_t run = (size_t)(stop - p);
+		memcpy(out + o, p, run);
+		if (q_mode)
+			for (size_t i = 0; i < run; i++)
+				if (out[o + i] == '_')
+					out[o + i] = ' ';
+		o += run;
+		if (eq == NULL)
+			break;
+		p = eq + 1;
+		int hi = p < end ? hexval((unsigned char)p[0]) : -1;
+		int lo = p + 1 < end ? hexval((unsigned char)p[1]) : -1;
+		if (hi >= 0 && lo >= 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			p += 2;
+			continue;
+		}
+		/* Soft line break: '=' then optional blanks then EOL/end. */
+		const char *q = p;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == end) {
+			p = q;
+			continue;
+		}
+		if (*q == '\n' || (*q == '\r' && q + 1 < end && q[1] == '\n')) {
+			p = q + (*q == '\r' ? 2 : 1);
+			continue;
+		}
+		flags |= CTE_BAD_ESCAPE;
+		out[o++] = '=';
+	}
+	*out_len = o;
+	return flags;
+}
+
+unsigned cte_qp_decode(const char *in, size_t len, char *out,
+                       size_t *out_len)
+{
+	return qp_decode(in, len, out, out_len, 0);
+}
+
+unsigned cte_q_decode(const char *in, size_t len, char *out,
+                      size_t *out_len)
+{
+	return qp_decode(in, len, out, out_len, 1);
+}
