@@ -23,6 +23,7 @@ struct errbuf {
 	unsigned count;
 };
 static _Thread_local struct errbuf *cur_err;
+static _Thread_local const char *cur_path;	/* file being loaded */
 
 static void err_addv(struct errbuf *e, const char *fmt, va_list ap)
 {
@@ -55,7 +56,11 @@ static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	const char *file = cfg && cfg->filename ? cfg->filename : "config";
+	/* Sections and parsed strings carry no usable name: use the one of
+	 * the load (included files carry their own). */
+	const char *file = cfg && cfg->filename &&
+	                   strcmp(cfg->filename, "[buf]") != 0 ?
+	                   cfg->filename : cur_path;
 	int line = cfg ? cfg->line : 0;
 	if (line > 0)
 		err_add(cur_err, "%s:%d: %s", file, line, msg);
@@ -456,13 +461,13 @@ static struct conf *load(const char *path, const char *text,
 		return NULL;
 	}
 	struct errbuf *saved = cur_err;
+	const char *saved_path = cur_path;
 	cur_err = &e;
+	cur_path = path;
 	cfg_set_error_function(cfg, confuse_error);
 	set_validators(cfg);
 	int rc;
 	if (text != NULL) {
-		free(cfg->filename);
-		cfg->filename = strdup(path);
 		rc = cfg_parse_buf(cfg, text);
 	} else {
 		rc = cfg_parse(cfg, path);
@@ -486,6 +491,7 @@ static struct conf *load(const char *path, const char *text,
 	if (c == NULL && cfg != NULL)
 		cfg_free(cfg);
 	cur_err = saved;
+	cur_path = saved_path;
 	return c;
 }
 

@@ -131,9 +131,10 @@ static void spam_status_format(void **state)
 	char *st = verdict_spam_status(true, 6.0, 5.0, s);
 	assert_non_null(st);
 	assert_string_equal(st,
-		"Yes, score=6.0 required=5.0 tests=ALPHA,BETA_RULE_NAME_ALSO_LONG,\n"
-		"\tMIDDLE_RULE_NAME_LONG,ZETA_RULE_WITH_A_LONG_NAME autolearn=disabled\n"
-		"\tversion=vigil-" PACKAGE_VERSION);
+		"Yes, score=6.0 required=5.0 tests=ALPHA,\n"
+		"\tBETA_RULE_NAME_ALSO_LONG,MIDDLE_RULE_NAME_LONG,\n"
+		"\tZETA_RULE_WITH_A_LONG_NAME autolearn=disabled version=vigil-"
+		PACKAGE_VERSION);
 	/* No line passes 78 columns (with the header name on the first). */
 	size_t col = strlen("X-Spam-Status: ");
 	for (const char *p = st; *p; p++) {
