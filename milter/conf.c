@@ -26,6 +26,8 @@ static _Thread_local struct errbuf *cur_err;
 static _Thread_local const char *cur_path;	/* file being loaded */
 
 static void err_addv(struct errbuf *e, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void err_addv(struct errbuf *e, const char *fmt, va_list ap)
 {
 	if (e == NULL || e->len + 1 >= e->cap)
 		return;
@@ -52,6 +54,8 @@ static void err_add(struct errbuf *e, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[1024];

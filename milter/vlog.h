@@ -20,7 +20,8 @@ void vlog_set_stderr(bool to_stderr);
 void vlog_set_debug(bool debug);
 void vlog(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void vlogv(int prio, const char *fmt, va_list ap);
+void vlogv(int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Map a facility name ("mail", "local0"...) to LOG_*; -1 if unknown. */
 int vlog_facility(const char *name);
 
