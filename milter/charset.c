@@ -159,14 +159,17 @@ size_t charset_utf8_valid_prefix(const char *s, size_t len)
 	return len;
 }
 
+unsigned long charset_cp1252(unsigned char c)
+{
+	return c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;
+}
+
 static void put_cp1252(struct arena_buf *out, unsigned char c)
 {
 	if (c < 0x80)
 		arena_buf_putc(out, (char)c);
-	else if (c < 0xa0)
-		charset_put_utf8(out, cp1252_c1[c - 0x80]);
 	else
-		charset_put_utf8(out, c);
+		charset_put_utf8(out, charset_cp1252(c));
 }
 
 /* Copy plain runs with memcpy; fold CRLF; hand other bytes to kind. */

@@ -40,6 +40,8 @@ unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
                          struct arena_buf *out);
 /* Bytes of valid UTF-8 at the start of s (up to len). */
 size_t charset_utf8_valid_prefix(const char *s, size_t len);
+/* The code point windows-1252 gives byte c. */
+unsigned long charset_cp1252(unsigned char c);
 /* Append the UTF-8 encoding of code point cp (U+FFFD when invalid). */
 void charset_put_utf8(struct arena_buf *out, unsigned long cp);
 

@@ -1,38 +1,921 @@
-/* msg.c — see msg.h. (first version: full view only; MIME to come) */
+/* msg.c — see msg.h. The parse builds every view in one pass over the
+ * MIME tree; all memory comes from one arena (see docs/msg.md). */
 #include "msg.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "arena.h"
+#include "charset.h"
+#include "cte.h"
+#include "html.h"
+#include "mime.h"
+#include "rfc2047.h"
+#include "sniff.h"
+#include "uri.h"
+
+#define DEFAULT_MAX_SIZE ((size_t)32 * 1024 * 1024)
+#define DEFAULT_MAX_DEPTH 20
+#define DEFAULT_MAX_PARTS 1000
+#define DEPTH_CAP 200     /* recursion guard whatever the limits say */
+#define CHUNK_MAX 2048    /* longest body/rawbody element, as in SA */
+#define URI_MAX 10000     /* URIs kept per message */
+#define LONG_LINE 998     /* RFC 5322 line length limit */
+
+struct span {
+	size_t off, len;
+};
+
+struct phdr {
+	size_t first, count;
+};
+
+struct addr_slot {
+	struct msg_addr *v;
+	size_t n;
+};
 
 struct msg {
 	struct arena *arena;
-	struct msg_text full;
+	struct msg_text full, raw_header, raw_body;
+	struct msg_header *hdrs;
+	struct addr_slot *addrs; /* parallel to hdrs */
+	size_t nhdrs;
+	struct msg_part *parts;
+	struct phdr *phdr; /* parallel to parts */
+	size_t nparts;
+	struct msg_text *body, *rawbody, *uris;
+	size_t nbody, nrawbody, nuris;
 	struct msg_html html;
+	uint64_t flags;
+};
+
+/* Growing vectors hold offsets, turned into pointers once at the end. */
+struct pctx {
+	struct msg *m;
+	struct arena *a;
+	struct charset_conv cv;
+	struct msg_limits lim;
+	struct arena_buf hdrs;     /* struct msg_header */
+	struct arena_buf addrs;    /* struct addr_slot */
+	struct arena_buf parts;    /* struct msg_part */
+	struct arena_buf phdr;     /* struct phdr */
+	struct arena_buf rendered; /* text for the body view */
+	struct arena_buf raw_data, raw_v;   /* rawbody lines */
+	struct arena_buf uri_data, uri_v;   /* uri strings */
+	size_t *uri_hash;          /* open addressing: index + 1 */
+	size_t uri_hash_cap;
+	struct arena_buf invisible, title;
+	const char *bounds[DEPTH_CAP]; /* boundaries of enclosing parts */
+	size_t bound_len[DEPTH_CAP];
+	unsigned nbounds;
 	uint64_t flags;
 };
 
 static const struct msg_text empty = { "", 0 };
 
+static struct msg_part *part(struct pctx *c, size_t i)
+{
+	return (struct msg_part *)c->parts.p + i;
+}
+
+static void flag(struct pctx *c, size_t pi, uint64_t f)
+{
+	c->flags |= f;
+	if (pi != SIZE_MAX && pi < c->parts.len / sizeof(struct msg_part))
+		part(c, pi)->flags |= f;
+}
+
+static struct msg_text dup_text(struct pctx *c, const char *s, size_t n)
+{
+	char *d = arena_strndup(c->a, s, n);
+	if (d == NULL) {
+		c->flags |= MSG_F_TRUNCATED;
+		return empty;
+	}
+	return (struct msg_text){ d, n };
+}
+
+static bool has_8bit(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			return true;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] & 0x80)
+			return true;
+	return false;
+}
+
+/* ---- headers ---- */
+
+static const char *const addr_headers[] = {
+	"from", "sender", "reply-to", "to", "cc", "bcc", "return-path",
+	"delivered-to", "errors-to", "disposition-notification-to",
+	"resent-from", "resent-sender", "resent-to", "resent-cc",
+	"resent-bcc", "resent-reply-to", NULL
+};
+
+static bool is_addr_header(const char *name, size_t n)
+{
+	for (const char *const *h = addr_headers; *h != NULL; h++)
+		if (strlen(*h) == n && strncasecmp(*h, name, n) == 0)
+			return true;
+	return false;
+}
+
+/* Unfold (drop the line breaks of folding) and trim. */
+static struct msg_text unfold(struct pctx *c, const char *raw, size_t n)
+{
+	char *d = arena_alloc(c->a, n + 1);
+	if (d == NULL) {
+		c->flags |= MSG_F_TRUNCATED;
+		return empty;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = raw[i];
+		if (ch == '\n' || (ch == '\r' && i + 1 < n && raw[i + 1] == '\n'))
+			continue;
+		d[o++] = ch;
+	}
+	size_t s = 0;
+	while (s < o && (d[s] == ' ' || d[s] == '\t'))
+		s++;
+	while (o > s && (d[o - 1] == ' ' || d[o - 1] == '\t' || d[o - 1] == '\r'))
+		o--;
+	d[o] = '\0';
+	return (struct msg_text){ d + s, o - s };
+}
+
+static void add_header(struct pctx *c, size_t pi, const char *name,
+                       size_t nlen, const char *raw, size_t rlen)
+{
+	struct msg_header h;
+	h.name = dup_text(c, name, nlen);
+	h.raw = dup_text(c, raw, rlen);
+	h.value = unfold(c, raw, rlen);
+	h.decoded = h.value;
+	if (has_8bit(raw, rlen))
+		flag(c, pi, MSG_F_8BIT_HEADER);
+	if (h.value.len > 0 && (rfc2047_maybe(h.value.ptr, h.value.len) ||
+	                        has_8bit(h.value.ptr, h.value.len))) {
+		struct arena_buf b;
+		arena_buf_init(&b, c->a);
+		unsigned f = rfc2047_decode(&c->cv, h.value.ptr, h.value.len, &b);
+		if (f & RFC2047_MALFORMED)
+			flag(c, pi, MSG_F_BAD_RFC2047);
+		if (f & RFC2047_UNKNOWN_CHARSET)
+			flag(c, pi, MSG_F_UNKNOWN_CHARSET);
+		if (f & RFC2047_BAD_DATA)
+			flag(c, pi, MSG_F_BAD_RFC2047);
+		if (!b.failed)
+			h.decoded = (struct msg_text){ arena_buf_finish(&b), b.len };
+	}
+	struct addr_slot as = { NULL, 0 };
+	if (is_addr_header(name, nlen) &&
+	    !addr_parse(c->a, &c->cv, h.value.ptr, h.value.len, &as.v, &as.n))
+		flag(c, pi, MSG_F_BAD_ADDRESS);
+	arena_buf_put(&c->hdrs, &h, sizeof h);
+	arena_buf_put(&c->addrs, &as, sizeof as);
+}
+
+static bool valid_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Parse the header block at [p, end) of part pi; returns the body start. */
+static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
+                                 const char *end)
+{
+	struct phdr *ph = (struct phdr *)c->phdr.p + pi;
+	ph->first = c->hdrs.len / sizeof(struct msg_header);
+	if (pi == 0 && end - p > 5 && memcmp(p, "From ", 5) == 0) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end; /* mbox separator line */
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		const char *le = nl ? nl : end;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			p = next;
+			goto done;
+		}
+		if (*p == ' ' || *p == '\t') {
+			flag(c, pi, MSG_F_BAD_HEADER); /* orphan continuation */
+			p = next;
+			continue;
+		}
+		const char *colon = memchr(p, ':', (size_t)(le - p));
+		const char *ne = colon;
+		while (ne != NULL && ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+			ne--;
+		if (colon == NULL || !valid_name(p, (size_t)(ne - p))) {
+			/* Not a header: the body starts here. */
+			flag(c, pi, MSG_F_BAD_HEADER);
+			goto done;
+		}
+		const char *fe = le;
+		while (next < end && (*next == ' ' || *next == '\t')) {
+			const char *nl2 = memchr(next, '\n', (size_t)(end - next));
+			fe = nl2 ? nl2 : end;
+			if (fe > next && fe[-1] == '\r')
+				fe--;
+			next = nl2 ? nl2 + 1 : end;
+		}
+		add_header(c, pi, p, (size_t)(ne - p), colon + 1,
+		           (size_t)(fe - colon - 1));
+		p = next;
+	}
+	flag(c, pi, MSG_F_NO_BODY_SEP);
+done:
+	ph = (struct phdr *)c->phdr.p + pi;
+	ph->count = c->hdrs.len / sizeof(struct msg_header) - ph->first;
+	return p;
+}
+
+static const struct msg_header *phdr_get(struct pctx *c, size_t pi,
+                                         const char *name, size_t *count)
+{
+	const struct phdr *ph = (const struct phdr *)c->phdr.p + pi;
+	const struct msg_header *hs = (const struct msg_header *)c->hdrs.p;
+	const struct msg_header *found = NULL;
+	*count = 0;
+	for (size_t i = ph->first; i < ph->first + ph->count; i++)
+		if (strcasecmp(hs[i].name.ptr, name) == 0) {
+			if (found == NULL)
+				found = &hs[i];
+			(*count)++;
+		}
+	return found;
+}
+
+/* ---- views ---- */
+
+/* Append text split into lines (each with its '\n', at most CHUNK_MAX
+ * bytes) to the rawbody view. */
+static void add_raw_lines(struct pctx *c, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - s) + 1 : n;
+		while (i < e) {
+			size_t k = e - i;
+			if (k > CHUNK_MAX) {
+				k = CHUNK_MAX;
+				while (k > CHUNK_MAX / 2 &&
+				       ((unsigned char)s[i + k] & 0xc0) == 0x80)
+					k--;
+			}
+			struct span sp = { c->raw_data.len, k };
+			arena_buf_put(&c->raw_data, s + i, k);
+			arena_buf_putc(&c->raw_data, '\0');
+			arena_buf_put(&c->raw_v, &sp, sizeof sp);
+			i += k;
+		}
+	}
+}
+
+static size_t hash_str(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static bool uri_grow_hash(struct pctx *c)
+{
+	size_t cap = c->uri_hash_cap ? c->uri_hash_cap * 2 : 64;
+	size_t *t = arena_alloc(c->a, cap * sizeof *t);
+	if (t == NULL)
+		return false;
+	memset(t, 0, cap * sizeof *t);
+	const struct span *v = (const struct span *)c->uri_v.p;
+	for (size_t i = 0; i < c->uri_hash_cap; i++) {
+		size_t e = c->uri_hash[i];
+		if (e == 0)
+			continue;
+		size_t h = hash_str(c->uri_data.p + v[e - 1].off, v[e - 1].len);
+		while (t[h & (cap - 1)] != 0)
+			h++;
+		t[h & (cap - 1)] = e;
+	}
+	c->uri_hash = t;
+	c->uri_hash_cap = cap;
+	return true;
+}
+
+/* Add s to the URI list unless it is there already. */
+static void uri_add(struct pctx *c, const char *s, size_t n)
+{
+	size_t count = c->uri_v.len / sizeof(struct span);
+	if (n == 0 || count >= URI_MAX || c->uri_data.failed)
+		return;
+	if ((count + 1) * 2 > c->uri_hash_cap && !uri_grow_hash(c))
+		return;
+	const struct span *v = (const struct span *)c->uri_v.p;
+	size_t h = hash_str(s, n);
+	for (;; h++) {
+		size_t e = c->uri_hash[h & (c->uri_hash_cap - 1)];
+		if (e == 0)
+			break;
+		if (v[e - 1].len == n &&
+		    memcmp(c->uri_data.p + v[e - 1].off, s, n) == 0)
+			return;
+	}
+	struct span sp = { c->uri_data.len, n };
+	arena_buf_put(&c->uri_data, s, n);
+	arena_buf_putc(&c->uri_data, '\0');
+	arena_buf_put(&c->uri_v, &sp, sizeof sp);
+	if (!c->uri_v.failed && !c->uri_data.failed)
+		c->uri_hash[h & (c->uri_hash_cap - 1)] = count + 1;
+}
+
+/* Normalise raw and add it, and the raw form when it differs. */
+static void uri_found(void *ctx, const char *raw, size_t n)
+{
+	struct pctx *c = ctx;
+	char buf[2048];
+	struct arena_buf tmp;
+	unsigned f = 0;
+	arena_buf_init(&tmp, c->a);
+	if (arena_buf_reserve(&tmp, n + 64) != 0 || uri_norm(raw, n, &tmp, &f) != 0)
+		return;
+	if (f & URI_OBFUSCATED)
+		c->flags |= MSG_F_URI_OBFUSCATED;
+	uri_add(c, tmp.p, tmp.len);
+	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
+		n--;
+	while (n > 0 && (unsigned char)*raw <= ' ') {
+		raw++;
+		n--;
+	}
+	if (n < sizeof buf && (n != tmp.len || memcmp(raw, tmp.p, n) != 0))
+		uri_add(c, raw, n);
+}
+
+/* ---- parts ---- */
+
+static enum msg_cte parse_cte(struct pctx *c, size_t pi)
+{
+	size_t n;
+	const struct msg_header *h = phdr_get(c, pi, "content-transfer-encoding",
+	                                      &n);
+	if (h == NULL)
+		return MSG_CTE_7BIT;
+	if (n > 1)
+		flag(c, pi, MSG_F_DUP_MIME_HEADER);
+	static const struct {
+		const char *name;
+		enum msg_cte cte;
+	} names[] = {
+		{ "7bit", MSG_CTE_7BIT }, { "8bit", MSG_CTE_8BIT },
+		{ "binary", MSG_CTE_BINARY }, { "base64", MSG_CTE_BASE64 },
+		{ "quoted-printable", MSG_CTE_QP },
+		{ "7-bit", MSG_CTE_7BIT }, { "8-bit", MSG_CTE_8BIT },
+	};
+	const char *v = h->value.ptr;
+	size_t len = h->value.len;
+	while (len > 0 && (v[len - 1] == ';' || v[len - 1] == ' '))
+		len--;
+	if (len > 1 && v[0] == '"' && v[len - 1] == '"') {
+		v++;
+		len -= 2;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i].name) == len &&
+		    strncasecmp(names[i].name, v, len) == 0)
+			return names[i].cte;
+	flag(c, pi, MSG_F_UNKNOWN_CTE);
+	return MSG_CTE_UNKNOWN;
+}
+
+/* Transfer-decode [s, e) of part pi. */
+static struct msg_text decode_body(struct pctx *c, size_t pi,
+                                   enum msg_cte cte, const char *s,
+                                   const char *e)
+{
+	size_t n = (size_t)(e - s), out_len;
+	if (cte != MSG_CTE_BASE64 && cte != MSG_CTE_QP)
+		return (struct msg_text){ s, n };
+	char *d = arena_alloc(c->a, n + 1);
+	if (d == NULL) {
+		c->flags |= MSG_F_TRUNCATED;
+		return empty;
+	}
+	unsigned f;
+	if (cte == MSG_CTE_BASE64) {
+		f = cte_base64_decode(s, n, d, &out_len);
+		if (f)
+			flag(c, pi, MSG_F_BAD_BASE64);
+	} else {
+		f = cte_qp_decode(s, n, d, &out_len);
+		if (f)
+			flag(c, pi, MSG_F_BAD_QP);
+	}
+	d[out_len] = '\0';
+	return (struct msg_text){ d, out_len };
+}
+
+static void parse_entity(struct pctx *c, const char *s, const char *e,
+                         unsigned depth, size_t parent, const char *deftype);
+
+static void render_text(struct pctx *c, size_t pi, bool html)
+{
+	struct msg_part *p = part(c, pi);
+	struct msg_text t = p->text;
+	add_raw_lines(c, t.ptr, t.len);
+	if (c->rendered.len > 0)
+		arena_buf_putc(&c->rendered, '\n');
+	if (!html) {
+		arena_buf_put(&c->rendered, t.ptr, t.len);
+		return;
+	}
+	struct html_out o = { &c->rendered, &c->invisible, &c->title,
+	                      uri_found, c, { 0 } };
+	html_render(t.ptr, t.len, &o);
+	struct msg_html *h = &c->m->html;
+	h->parts++;
+	h->visible_len += o.facts.visible_len;
+	h->invisible_len += o.facts.invisible_len;
+	h->images += o.facts.images;
+	h->links += o.facts.links;
+	h->mismatched_links += o.facts.mismatched_links;
+	h->tags += o.facts.tags;
+	if (o.facts.malformed)
+		flag(c, pi, MSG_F_HTML_MALFORMED);
+	if (o.facts.invisible_len > 0)
+		flag(c, pi, MSG_F_HTML_INVISIBLE);
+	if (o.facts.mismatched_links > 0)
+		flag(c, pi, MSG_F_HTML_MISMATCH_LINK);
+}
+
+static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
+{
+	struct msg_part *p = part(c, pi);
+	p->decoded = decode_body(c, pi, p->cte, body, e);
+	const char *det = sniff_type(p->decoded.ptr, p->decoded.len);
+	p = part(c, pi);
+	if (det != NULL) {
+		p->detected = (struct msg_text){ det, strlen(det) };
+		if (sniff_mismatch(p->type.ptr, det))
+			flag(c, pi, MSG_F_TYPE_MISMATCH);
+	}
+	const char *t = p->type.ptr;
+	p->is_text = strncmp(t, "text/", 5) == 0 ||
+	             (strncmp(t, "message/", 8) == 0 && det == NULL);
+	if (!p->is_text)
+		return;
+	if (p->cte == MSG_CTE_7BIT && has_8bit(body, (size_t)(e - body)))
+		flag(c, pi, MSG_F_8BIT_BODY);
+	struct arena_buf out;
+	arena_buf_init(&out, c->a);
+	unsigned f = charset_to_utf8(&c->cv, p->charset.ptr, p->charset.len,
+	                             p->decoded.ptr, p->decoded.len, &out);
+	if (f & CHARSET_UNKNOWN)
+		flag(c, pi, MSG_F_UNKNOWN_CHARSET);
+	if (f & CHARSET_BAD_DATA)
+		flag(c, pi, MSG_F_BAD_CHARSET_DATA);
+	if (out.failed) {
+		c->flags |= MSG_F_TRUNCATED;
+		return;
+	}
+	p = part(c, pi);
+	p->text = (struct msg_text){ arena_buf_finish(&out), out.len };
+	render_text(c, pi, strcmp(t, "text/html") == 0);
+}
+
+static void multipart(struct pctx *c, size_t pi, const char *body,
+                      const char *e, unsigned depth)
+{
+	struct msg_part *p = part(c, pi);
+	const char *b = p->boundary.ptr;
+	size_t bl = p->boundary.len;
+	bool digest = strcmp(p->type.ptr, "multipart/digest") == 0;
+	for (unsigned i = 0; i < c->nbounds; i++)
+		if (c->bound_len[i] == bl && memcmp(c->bounds[i], b, bl) == 0)
+			flag(c, pi, MSG_F_DUP_BOUNDARY);
+	char *needle = arena_alloc(c->a, bl + 3);
+	if (needle == NULL) {
+		c->flags |= MSG_F_TRUNCATED;
+		return;
+	}
+	needle[0] = '\n';
+	needle[1] = needle[2] = '-';
+	memcpy(needle + 3, b, bl);
+	struct mime_delim d;
+	if (!mime_next_boundary(body, body, e, needle, bl + 3, &d)) {
+		/* A mail reader shows such a body as text. */
+		flag(c, pi, MSG_F_BOUNDARY_MISSING);
+		p->type = (struct msg_text){ "text/plain", 10 };
+		leaf(c, pi, body, e);
+		return;
+	}
+	p->preamble = (struct msg_text){ body, (size_t)(d.body_end - body) };
+	if (c->nbounds < DEPTH_CAP) {
+		c->bounds[c->nbounds] = b;
+		c->bound_len[c->nbounds++] = bl;
+	}
+	const char *deftype = digest ? "message/rfc822" : "text/plain";
+	while (!d.close) {
+		const char *start = d.after;
+		struct mime_delim nd;
+		if (!mime_next_boundary(body, start, e, needle, bl + 3, &nd)) {
+			flag(c, pi, MSG_F_NO_CLOSE_BOUNDARY);
+			parse_entity(c, start, e, depth + 1, pi, deftype);
+			goto out;
+		}
+		parse_entity(c, start, nd.body_end < start ? start : nd.body_end,
+		             depth + 1, pi, deftype);
+		d = nd;
+	}
+	p = part(c, pi);
+	p->epilogue = (struct msg_text){ d.after, (size_t)(e - d.after) };
+out:
+	c->nbounds--;
+}
+
+/* Content-Type and Content-Disposition of part pi. */
+static void mime_info(struct pctx *c, size_t pi, const char *deftype)
+{
+	struct msg_part *p = part(c, pi);
+	size_t n;
+	p->type = (struct msg_text){ deftype, strlen(deftype) };
+	const struct msg_header *h = phdr_get(c, pi, "content-type", &n);
+	if (n > 1)
+		flag(c, pi, MSG_F_DUP_MIME_HEADER);
+	struct mime_field f;
+	if (h != NULL && mime_parse_field(c->a, h->value.ptr, h->value.len,
+	                                  &f) == 0) {
+		if (f.malformed || memchr(f.token, '/', f.token_len) == NULL)
+			flag(c, pi, MSG_F_BAD_CONTENT_TYPE);
+		if (f.dup_param)
+			flag(c, pi, MSG_F_DUP_MIME_HEADER);
+		p = part(c, pi);
+		if (memchr(f.token, '/', f.token_len) != NULL)
+			p->type = (struct msg_text){ f.token, f.token_len };
+		const char *v;
+		size_t vl;
+		if ((v = mime_param(c->a, &c->cv, &f, "charset", &vl)) != NULL) {
+			char *lc = arena_strndup(c->a, v, vl);
+			for (size_t i = 0; lc != NULL && i < vl; i++)
+				if (lc[i] >= 'A' && lc[i] <= 'Z')
+					lc[i] = (char)(lc[i] + 32);
+			if (lc != NULL)
+				p->charset = (struct msg_text){ lc, vl };
+		}
+		if ((v = mime_param(c->a, &c->cv, &f, "boundary", &vl)) != NULL)
+			p->boundary = (struct msg_text){ v, vl };
+		if ((v = mime_param(c->a, &c->cv, &f, "name", &vl)) != NULL)
+			p->filename = (struct msg_text){ v, vl };
+	}
+	h = phdr_get(c, pi, "content-disposition", &n);
+	if (h != NULL && mime_parse_field(c->a, h->value.ptr, h->value.len,
+	                                  &f) == 0) {
+		const char *v;
+		size_t vl;
+		p = part(c, pi);
+		p->attachment = strcmp(f.token, "attachment") == 0;
+		if ((v = mime_param(c->a, &c->cv, &f, "filename", &vl)) != NULL)
+			p->filename = (struct msg_text){ v, vl };
+	}
+	p = part(c, pi);
+	if (rfc2047_maybe(p->filename.ptr, p->filename.len)) {
+		struct arena_buf b;
+		arena_buf_init(&b, c->a);
+		rfc2047_decode(&c->cv, p->filename.ptr, p->filename.len, &b);
+		if (!b.failed)
+			part(c, pi)->filename =
+				(struct msg_text){ arena_buf_finish(&b), b.len };
+	}
+}
+
+static size_t new_part(struct pctx *c, size_t parent, unsigned depth,
+                       const char *s, const char *e)
+{
+	struct msg_part p;
+	p.parent = parent;
+	p.depth = depth;
+	p.type = p.charset = p.boundary = p.filename = p.detected = empty;
+	p.decoded = p.text = p.preamble = p.epilogue = empty;
+	p.raw = (struct msg_text){ s, (size_t)(e - s) };
+	p.cte = MSG_CTE_7BIT;
+	p.attachment = p.is_text = false;
+	p.flags = 0;
+	struct phdr ph = { 0, 0 };
+	arena_buf_put(&c->parts, &p, sizeof p);
+	arena_buf_put(&c->phdr, &ph, sizeof ph);
+	if (c->parts.failed || c->phdr.failed)
+		return SIZE_MAX;
+	return c->parts.len / sizeof p - 1;
+}
+
+static void subject_first(struct pctx *c)
+{
+	size_t n;
+	const struct msg_header *h = phdr_get(c, 0, "subject", &n);
+	if (h == NULL)
+		return;
+	arena_buf_put(&c->rendered, h->decoded.ptr, h->decoded.len);
+	arena_buf_put(&c->rendered, "\n\n", 2);
+}
+
+static void parse_entity(struct pctx *c, const char *s, const char *e,
+                         unsigned depth, size_t parent, const char *deftype)
+{
+	if (c->parts.len / sizeof(struct msg_part) >= c->lim.max_parts) {
+		flag(c, parent, MSG_F_PART_LIMIT | MSG_F_TRUNCATED);
+		return;
+	}
+	size_t pi = new_part(c, parent, depth, s, e);
+	if (pi == SIZE_MAX) {
+		c->flags |= MSG_F_TRUNCATED;
+		return;
+	}
+	const char *body = parse_headers(c, pi, s, e);
+	if (pi == 0) {
+		c->m->raw_header = (struct msg_text){ s, (size_t)(body - s) };
+		c->m->raw_body = (struct msg_text){ body, (size_t)(e - body) };
+		subject_first(c);
+	}
+	mime_info(c, pi, deftype);
+	struct msg_part *p = part(c, pi);
+	p->cte = parse_cte(c, pi);
+	p = part(c, pi);
+	bool encoded = p->cte == MSG_CTE_BASE64 || p->cte == MSG_CTE_QP;
+	bool is_multi = strncmp(p->type.ptr, "multipart/", 10) == 0;
+	bool is_rfc822 = strcmp(p->type.ptr, "message/rfc822") == 0 ||
+	                 strcmp(p->type.ptr, "message/global") == 0;
+	if (pi == 0 && (is_multi || encoded)) {
+		size_t n;
+		if (phdr_get(c, 0, "mime-version", &n) == NULL)
+			flag(c, 0, MSG_F_NO_MIME_VERSION);
+	}
+	if ((is_multi || is_rfc822) && depth + 1 >= c->lim.max_depth) {
+		flag(c, pi, MSG_F_DEPTH_LIMIT | MSG_F_TRUNCATED);
+		p->decoded = (struct msg_text){ body, (size_t)(e - body) };
+		return;
+	}
+	if (is_multi) {
+		if (encoded)
+			flag(c, pi, MSG_F_ENCODED_MULTIPART);
+		if (p->boundary.len == 0) {
+			flag(c, pi, MSG_F_NO_BOUNDARY);
+			p->type = (struct msg_text){ "text/plain", 10 };
+			leaf(c, pi, body, e);
+			return;
+		}
+		if (!mime_boundary_valid(p->boundary.ptr, p->boundary.len))
+			flag(c, pi, MSG_F_BAD_BOUNDARY);
+		multipart(c, pi, body, e, depth);
+		return;
+	}
+	if (is_rfc822) {
+		if (encoded)
+			flag(c, pi, MSG_F_ENCODED_MULTIPART);
+		p->decoded = decode_body(c, pi, p->cte, body, e);
+		struct msg_text d = part(c, pi)->decoded;
+		parse_entity(c, d.ptr, d.ptr + d.len, depth + 1, pi, "text/plain");
+		return;
+	}
+	leaf(c, pi, body, e);
+}
+
+/* ---- body paragraphs (SpamAssassin's whitespace rules) ---- */
+
+static bool is_ws(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+	       ch == '\v' || ch == '\f';
+}
+
+/* Emit one paragraph as elements of at most CHUNK_MAX bytes, cut at the
+ * last blank when there is one in the second half. */
+static void emit_paragraph(struct arena_buf *data, struct arena_buf *v,
+                           const char *s, size_t n)
+{
+	while (n > 0) {
+		size_t k = n;
+		if (k > CHUNK_MAX) {
+			k = CHUNK_MAX;
+			size_t b = k;
+			while (b > CHUNK_MAX / 2 && s[b - 1] != ' ')
+				b--;
+			if (b > CHUNK_MAX / 2)
+				k = b;
+			else
+				while (k > CHUNK_MAX / 2 &&
+				       ((unsigned char)s[k] & 0xc0) == 0x80)
+					k--;
+		}
+		struct span sp = { data->len, k };
+		arena_buf_put(data, s, k);
+		arena_buf_putc(data, '\0');
+		arena_buf_put(v, &sp, sizeof sp);
+		s += k;
+		n -= k;
+	}
+}
+
+static void build_body(struct pctx *c, struct arena_buf *data,
+                       struct arena_buf *v)
+{
+	const char *s = c->rendered.p;
+	size_t n = c->rendered.len;
+	struct arena_buf para;
+	arena_buf_init(&para, c->a);
+	if (arena_buf_reserve(data, n + n / 8 + 16) != 0)
+		return;
+	for (size_t i = 0; i < n;) {
+		if (!is_ws((unsigned char)s[i])) {
+			size_t j = i + 1;
+			while (j < n && !is_ws((unsigned char)s[j]))
+				j++;
+			arena_buf_put(&para, s + i, j - i);
+			i = j;
+			continue;
+		}
+		size_t j = i, nls = 0, first = SIZE_MAX, last = 0;
+		for (; j < n && is_ws((unsigned char)s[j]); j++)
+			if (s[j] == '\n' || s[j] == '\f') {
+				nls++;
+				if (first == SIZE_MAX)
+					first = j;
+				last = j;
+			}
+		if (nls < 2) {
+			arena_buf_putc(&para, ' ');
+		} else {
+			if (first > i)
+				arena_buf_putc(&para, ' ');
+			arena_buf_putc(&para, '\n');
+			emit_paragraph(data, v, para.p, para.len);
+			para.len = 0;
+			if (last + 1 < j)
+				arena_buf_putc(&para, ' ');
+		}
+		i = j;
+	}
+	if (para.len > 0)
+		emit_paragraph(data, v, para.p, para.len);
+	if (para.failed)
+		c->flags |= MSG_F_TRUNCATED;
+}
+
+/* ---- assembly ---- */
+
+static struct msg_text *spans_to_texts(struct pctx *c, struct arena_buf *data,
+                                       struct arena_buf *v, size_t *count)
+{
+	size_t n = v->len / sizeof(struct span);
+	*count = 0;
+	if (data->failed || v->failed) {
+		c->flags |= MSG_F_TRUNCATED;
+		return NULL;
+	}
+	if (n == 0)
+		return NULL;
+	struct msg_text *t = arena_alloc(c->a, n * sizeof *t);
+	if (t == NULL) {
+		c->flags |= MSG_F_TRUNCATED;
+		return NULL;
+	}
+	const struct span *sp = (const struct span *)v->p;
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct msg_text){ data->p + sp[i].off, sp[i].len };
+	*count = n;
+	return t;
+}
+
+static void scan_lines(struct pctx *c, const char *s, size_t n)
+{
+	if (memchr(s, '\0', n) != NULL)
+		c->flags |= MSG_F_NUL;
+	size_t crlf = 0, lf = 0;
+	const char *p = s, *end = s + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if ((size_t)(le - p) > LONG_LINE + (size_t)(le > p && le[-1] == '\r'))
+			c->flags |= MSG_F_LONG_LINE;
+		if (nl == NULL)
+			break;
+		if (nl > s && nl[-1] == '\r')
+			crlf++;
+		else
+			lf++;
+		p = nl + 1;
+	}
+	if (crlf && lf)
+		c->flags |= MSG_F_MIXED_EOL;
+}
+
+static void finish(struct pctx *c)
+{
+	struct msg *m = c->m;
+	struct arena_buf data, v;
+	if (c->hdrs.failed || c->addrs.failed || c->parts.failed || c->phdr.failed)
+		c->flags |= MSG_F_TRUNCATED;
+	m->hdrs = (struct msg_header *)c->hdrs.p;
+	m->addrs = (struct addr_slot *)c->addrs.p;
+	m->nhdrs = c->hdrs.len / sizeof(struct msg_header);
+	if (c->addrs.len / sizeof(struct addr_slot) < m->nhdrs)
+		m->nhdrs = c->addrs.len / sizeof(struct addr_slot);
+	m->parts = (struct msg_part *)c->parts.p;
+	m->phdr = (struct phdr *)c->phdr.p;
+	m->nparts = c->phdr.len / sizeof(struct phdr);
+	if (c->parts.len / sizeof(struct msg_part) < m->nparts)
+		m->nparts = c->parts.len / sizeof(struct msg_part);
+
+	arena_buf_init(&data, c->a);
+	arena_buf_init(&v, c->a);
+	build_body(c, &data, &v);
+	m->body = spans_to_texts(c, &data, &v, &m->nbody);
+	m->rawbody = spans_to_texts(c, &c->raw_data, &c->raw_v, &m->nrawbody);
+
+	if (c->rendered.len > 0)
+		uri_scan_text(c->rendered.p, c->rendered.len, uri_found, c);
+	m->uris = spans_to_texts(c, &c->uri_data, &c->uri_v, &m->nuris);
+
+	m->html.invisible = (struct msg_text){ arena_buf_finish(&c->invisible),
+	                                       c->invisible.failed ? 0 :
+	                                       c->invisible.len };
+	m->html.title = (struct msg_text){ arena_buf_finish(&c->title),
+	                                   c->title.failed ? 0 : c->title.len };
+	if (c->rendered.failed || c->invisible.failed || c->title.failed)
+		c->flags |= MSG_F_TRUNCATED;
+	m->flags = c->flags;
+}
+
+static void init_limits(struct msg_limits *l, const struct msg_limits *in,
+                        size_t len)
+{
+	l->max_size = in && in->max_size ? in->max_size : DEFAULT_MAX_SIZE;
+	l->max_depth = in && in->max_depth ? in->max_depth : DEFAULT_MAX_DEPTH;
+	if (l->max_depth > DEPTH_CAP)
+		l->max_depth = DEPTH_CAP;
+	l->max_parts = in && in->max_parts ? in->max_parts : DEFAULT_MAX_PARTS;
+	size_t parsed = len < l->max_size ? len : l->max_size;
+	l->max_memory = in && in->max_memory ? in->max_memory :
+	                parsed * 8 + ((size_t)1 << 20);
+}
+
 struct msg *msg_parse(const char *raw, size_t len,
                       const struct msg_limits *lim)
 {
-	(void)lim;
-	struct arena *a = arena_new(0);
+	struct pctx c;
+	memset(&c, 0, sizeof c);
+	init_limits(&c.lim, lim, len);
+	uint64_t flags = 0;
+	if (len > c.lim.max_size) {
+		len = c.lim.max_size;
+		flags |= MSG_F_TRUNCATED;
+	}
+	struct arena *a = arena_new(c.lim.max_memory + len + 4096);
 	if (a == NULL)
 		return NULL;
 	struct msg *m = arena_alloc(a, sizeof *m);
-	char *copy = arena_strndup(a, raw, len);
+	char *copy = arena_strndup(a, raw ? raw : "", raw ? len : 0);
 	if (m == NULL || copy == NULL) {
 		arena_free(a);
 		return NULL;
 	}
 	memset(m, 0, sizeof *m);
 	m->arena = a;
-	m->full.ptr = copy;
-	m->full.len = len;
+	m->full = (struct msg_text){ copy, len };
+	m->raw_header = m->raw_body = empty;
+	m->html.invisible = m->html.title = empty;
+	c.m = m;
+	c.a = a;
+	c.flags = flags;
+	charset_conv_init(&c.cv);
+	struct arena_buf *bufs[] = { &c.hdrs, &c.addrs, &c.parts, &c.phdr,
+	                             &c.rendered, &c.raw_data, &c.raw_v,
+	                             &c.uri_data, &c.uri_v, &c.invisible,
+	                             &c.title };
+	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+		arena_buf_init(bufs[i], a);
+	scan_lines(&c, copy, len);
+	parse_entity(&c, copy, copy + len, 0, SIZE_MAX, "text/plain");
+	finish(&c);
+	charset_conv_close(&c.cv);
 	return m;
 }
 
@@ -42,40 +925,148 @@ void msg_free(struct msg *m)
 		arena_free(m->arena);
 }
 
-size_t msg_header_count(const struct msg *m) { (void)m; return 0; }
+/* ---- accessors ---- */
+
+static const struct msg_text *text_at(const struct msg_text *v, size_t n,
+                                      size_t i)
+{
+	return i < n ? &v[i] : &empty;
+}
+
+size_t msg_header_count(const struct msg *m)
+{
+	return m->nparts > 0 ? m->phdr[0].count : 0;
+}
+
 const struct msg_header *msg_header_at(const struct msg *m, size_t i)
-{ (void)m; (void)i; return NULL; }
+{
+	return msg_part_header_at(m, 0, i);
+}
+
 const struct msg_header *msg_header_get(const struct msg *m,
                                         const char *name, size_t n)
-{ (void)m; (void)name; (void)n; return NULL; }
-struct msg_text msg_raw_header(const struct msg *m) { (void)m; return empty; }
-struct msg_text msg_raw_body(const struct msg *m) { return m->full; }
+{
+	return msg_part_header_get(m, 0, name, n);
+}
+
+struct msg_text msg_raw_header(const struct msg *m)
+{
+	return m->raw_header;
+}
+
+struct msg_text msg_raw_body(const struct msg *m)
+{
+	return m->raw_body;
+}
+
 const struct msg_addr *msg_header_addrs(const struct msg *m,
                                         const struct msg_header *h,
                                         size_t *count)
-{ (void)m; (void)h; *count = 0; return NULL; }
-size_t msg_body_count(const struct msg *m) { (void)m; return 0; }
+{
+	*count = 0;
+	if (h < m->hdrs || h >= m->hdrs + m->nhdrs)
+		return NULL;
+	const struct addr_slot *s = &m->addrs[h - m->hdrs];
+	*count = s->n;
+	return s->v;
+}
+
+size_t msg_body_count(const struct msg *m)
+{
+	return m->nbody;
+}
+
 struct msg_text msg_body_at(const struct msg *m, size_t i)
-{ (void)m; (void)i; return empty; }
-size_t msg_rawbody_count(const struct msg *m) { (void)m; return 0; }
+{
+	return *text_at(m->body, m->nbody, i);
+}
+
+size_t msg_rawbody_count(const struct msg *m)
+{
+	return m->nrawbody;
+}
+
 struct msg_text msg_rawbody_at(const struct msg *m, size_t i)
-{ (void)m; (void)i; return empty; }
-struct msg_text msg_full(const struct msg *m) { return m->full; }
-size_t msg_uri_count(const struct msg *m) { (void)m; return 0; }
+{
+	return *text_at(m->rawbody, m->nrawbody, i);
+}
+
+struct msg_text msg_full(const struct msg *m)
+{
+	return m->full;
+}
+
+size_t msg_uri_count(const struct msg *m)
+{
+	return m->nuris;
+}
+
 struct msg_text msg_uri_at(const struct msg *m, size_t i)
-{ (void)m; (void)i; return empty; }
-size_t msg_part_count(const struct msg *m) { (void)m; return 0; }
-const struct msg_part *msg_part_at(const struct msg *m, size_t part)
-{ (void)m; (void)part; return NULL; }
-size_t msg_part_header_count(const struct msg *m, size_t part)
-{ (void)m; (void)part; return 0; }
-const struct msg_header *msg_part_header_at(const struct msg *m, size_t part,
-                                            size_t i)
-{ (void)m; (void)part; (void)i; return NULL; }
-const struct msg_header *msg_part_header_get(const struct msg *m,
-                                             size_t part, const char *name,
-                                             size_t n)
-{ (void)m; (void)part; (void)name; (void)n; return NULL; }
-const struct msg_html *msg_html(const struct msg *m) { return &m->html; }
-uint64_t msg_flags(const struct msg *m) { return m->flags; }
-const char *msg_flag_name(uint64_t f) { (void)f; return NULL; }
+{
+	return *text_at(m->uris, m->nuris, i);
+}
+
+size_t msg_part_count(const struct msg *m)
+{
+	return m->nparts;
+}
+
+const struct msg_part *msg_part_at(const struct msg *m, size_t i)
+{
+	return i < m->nparts ? &m->parts[i] : NULL;
+}
+
+size_t msg_part_header_count(const struct msg *m, size_t i)
+{
+	return i < m->nparts ? m->phdr[i].count : 0;
+}
+
+const struct msg_header *msg_part_header_at(const struct msg *m, size_t i,
+                                            size_t k)
+{
+	if (i >= m->nparts || k >= m->phdr[i].count)
+		return NULL;
+	size_t idx = m->phdr[i].first + k;
+	return idx < m->nhdrs ? &m->hdrs[idx] : NULL;
+}
+
+const struct msg_header *msg_part_header_get(const struct msg *m, size_t i,
+                                             const char *name, size_t n)
+{
+	size_t count = msg_part_header_count(m, i);
+	for (size_t k = 0; k < count; k++) {
+		const struct msg_header *h = msg_part_header_at(m, i, k);
+		if (h != NULL && strcasecmp(h->name.ptr, name) == 0 && n-- == 0)
+			return h;
+	}
+	return NULL;
+}
+
+const struct msg_html *msg_html(const struct msg *m)
+{
+	return &m->html;
+}
+
+uint64_t msg_flags(const struct msg *m)
+{
+	return m->flags;
+}
+
+const char *msg_flag_name(uint64_t f)
+{
+	static const char *const names[] = {
+		"truncated", "depth_limit", "part_limit", "no_body_sep",
+		"bad_header", "8bit_header", "nul", "mixed_eol", "long_line",
+		"bad_rfc2047", "unknown_charset", "bad_charset_data",
+		"bad_base64", "bad_qp", "unknown_cte", "bad_content_type",
+		"dup_mime_header", "no_boundary", "boundary_missing",
+		"no_close_boundary", "dup_boundary", "bad_boundary",
+		"encoded_multipart", "type_mismatch", "bad_address",
+		"html_malformed", "html_invisible", "html_mismatch_link",
+		"uri_obfuscated", "8bit_body", "no_mime_version",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (f == (uint64_t)1 << i)
+			return names[i];
+	return NULL;
+}

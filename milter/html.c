@@ -1,0 +1,737 @@
+/* html.c — see html.h. */
+#include "html.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "charset.h"
+#include "uri.h"
+
+#define STACK_MAX 64
+#define ATTR_MAX 2048
+#define NO_COLOR (-1L)
+#define WHITE 0xffffffL
+
+/* ---- entities ---- */
+
+static const struct {
+	const char *name;
+	unsigned short cp;
+} entities[] = {
+	{ "nbsp", 160 }, { "iexcl", 161 }, { "cent", 162 }, { "pound", 163 },
+	{ "curren", 164 }, { "yen", 165 }, { "brvbar", 166 }, { "sect", 167 },
+	{ "uml", 168 }, { "copy", 169 }, { "ordf", 170 }, { "laquo", 171 },
+	{ "not", 172 }, { "shy", 173 }, { "reg", 174 }, { "macr", 175 },
+	{ "deg", 176 }, { "plusmn", 177 }, { "sup2", 178 }, { "sup3", 179 },
+	{ "acute", 180 }, { "micro", 181 }, { "para", 182 }, { "middot", 183 },
+	{ "cedil", 184 }, { "sup1", 185 }, { "ordm", 186 }, { "raquo", 187 },
+	{ "frac14", 188 }, { "frac12", 189 }, { "frac34", 190 },
+	{ "iquest", 191 }, { "Agrave", 192 }, { "Aacute", 193 },
+	{ "Acirc", 194 }, { "Atilde", 195 }, { "Auml", 196 }, { "Aring", 197 },
+	{ "AElig", 198 }, { "Ccedil", 199 }, { "Egrave", 200 },
+	{ "Eacute", 201 }, { "Ecirc", 202 }, { "Euml", 203 }, { "Igrave", 204 },
+	{ "Iacute", 205 }, { "Icirc", 206 }, { "Iuml", 207 }, { "ETH", 208 },
+	{ "Ntilde", 209 }, { "Ograve", 210 }, { "Oacute", 211 },
+	{ "Ocirc", 212 }, { "Otilde", 213 }, { "Ouml", 214 }, { "times", 215 },
+	{ "Oslash", 216 }, { "Ugrave", 217 }, { "Uacute", 218 },
+	{ "Ucirc", 219 }, { "Uuml", 220 }, { "Yacute", 221 }, { "THORN", 222 },
+	{ "szlig", 223 }, { "agrave", 224 }, { "aacute", 225 },
+	{ "acirc", 226 }, { "atilde", 227 }, { "auml", 228 }, { "aring", 229 },
+	{ "aelig", 230 }, { "ccedil", 231 }, { "egrave", 232 },
+	{ "eacute", 233 }, { "ecirc", 234 }, { "euml", 235 }, { "igrave", 236 },
+	{ "iacute", 237 }, { "icirc", 238 }, { "iuml", 239 }, { "eth", 240 },
+	{ "ntilde", 241 }, { "ograve", 242 }, { "oacute", 243 },
+	{ "ocirc", 244 }, { "otilde", 245 }, { "ouml", 246 }, { "divide", 247 },
+	{ "oslash", 248 }, { "ugrave", 249 }, { "uacute", 250 },
+	{ "ucirc", 251 }, { "uuml", 252 }, { "yacute", 253 }, { "thorn", 254 },
+	{ "yuml", 255 }, { "amp", '&' }, { "lt", '<' }, { "gt", '>' },
+	{ "quot", '"' }, { "apos", '\'' }, { "OElig", 338 }, { "oelig", 339 },
+	{ "Scaron", 352 }, { "scaron", 353 }, { "Yuml", 376 }, { "fnof", 402 },
+	{ "circ", 710 }, { "tilde", 732 }, { "ensp", 8194 }, { "emsp", 8195 },
+	{ "thinsp", 8201 }, { "zwnj", 8204 }, { "zwj", 8205 }, { "lrm", 8206 },
+	{ "rlm", 8207 }, { "ndash", 8211 }, { "mdash", 8212 },
+	{ "lsquo", 8216 }, { "rsquo", 8217 }, { "sbquo", 8218 },
+	{ "ldquo", 8220 }, { "rdquo", 8221 }, { "bdquo", 8222 },
+	{ "dagger", 8224 }, { "Dagger", 8225 }, { "bull", 8226 },
+	{ "hellip", 8230 }, { "permil", 8240 }, { "prime", 8242 },
+	{ "lsaquo", 8249 }, { "rsaquo", 8250 }, { "euro", 8364 },
+	{ "trade", 8482 }, { "larr", 8592 }, { "rarr", 8594 }, { "uarr", 8593 },
+	{ "darr", 8595 }, { "hearts", 9829 }, { "spades", 9824 },
+	{ "clubs", 9827 }, { "diams", 9830 }, { "infin", 8734 },
+	{ "ne", 8800 }, { "le", 8804 }, { "ge", 8805 }, { "minus", 8722 },
+};
+
+static bool is_alpha(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static bool is_alnum(unsigned char c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+/* Decode the entity at s ('&'); returns bytes consumed (0: none). */
+static size_t entity(const char *s, size_t len, unsigned long *cp)
+{
+	size_t i = 1;
+	if (i < len && s[i] == '#') {
+		i++;
+		int base = 10;
+		if (i < len && (s[i] | 0x20) == 'x') {
+			base = 16;
+			i++;
+		}
+		unsigned long v = 0;
+		size_t digits = 0;
+		for (; i < len; i++, digits++) {
+			int d;
+			unsigned char c = (unsigned char)s[i];
+			if (c >= '0' && c <= '9')
+				d = c - '0';
+			else if (base == 16 && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+				d = (c | 0x20) - 'a' + 10;
+			else
+				break;
+			if (v < 0x110000)
+				v = v * (unsigned long)base + (unsigned long)d;
+		}
+		if (digits == 0)
+			return 0;
+		if (i < len && s[i] == ';')
+			i++;
+		if (v == 0 || v > 0x10ffff)
+			v = 0xfffd;
+		else if (v >= 0x80 && v < 0xa0)
+			v = charset_cp1252((unsigned char)v);
+		*cp = v;
+		return i;
+	}
+	size_t n = 0;
+	while (i + n < len && n < 10 && is_alnum((unsigned char)s[i + n]))
+		n++;
+	if (n == 0)
+		return 0;
+	for (size_t k = 0; k < sizeof entities / sizeof entities[0]; k++) {
+		const char *e = entities[k].name;
+		if (strlen(e) == n && memcmp(e, s + i, n) == 0) {
+			*cp = entities[k].cp;
+			i += n;
+			if (i < len && s[i] == ';')
+				i++;
+			return i;
+		}
+	}
+	return 0;
+}
+
+/* Entity-decode s into out (attribute values). */
+static void decode_entities(const char *s, size_t len,
+                            struct arena_buf *out)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned long cp;
+		size_t n;
+		if (s[i] == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
+			charset_put_utf8(out, cp);
+			i += n;
+		} else {
+			arena_buf_putc(out, s[i++]);
+		}
+	}
+}
+
+/* ---- colours and styles ---- */
+
+static const struct {
+	const char *name;
+	long rgb;
+} colors[] = {
+	{ "white", 0xffffff }, { "black", 0 }, { "red", 0xff0000 },
+	{ "green", 0x008000 }, { "blue", 0x0000ff }, { "yellow", 0xffff00 },
+	{ "gray", 0x808080 }, { "grey", 0x808080 }, { "silver", 0xc0c0c0 },
+	{ "navy", 0x000080 }, { "maroon", 0x800000 }, { "purple", 0x800080 },
+	{ "fuchsia", 0xff00ff }, { "lime", 0x00ff00 }, { "olive", 0x808000 },
+	{ "teal", 0x008080 }, { "aqua", 0x00ffff }, { "orange", 0xffa500 },
+	{ "snow", 0xfffafa }, { "ivory", 0xfffff0 }, { "whitesmoke", 0xf5f5f5 },
+	{ "transparent", NO_COLOR },
+};
+
+static int hexd(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static long parse_color(const char *s, size_t n)
+{
+	while (n > 0 && is_blank((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (is_blank((unsigned char)s[n - 1]) || s[n - 1] == ';'))
+		n--;
+	if (n > 0 && s[0] == '#') {
+		s++;
+		n--;
+	}
+	bool hex = n == 3 || n == 6;
+	for (size_t i = 0; i < n && hex; i++)
+		hex = hexd((unsigned char)s[i]) >= 0;
+	if (hex && n == 6) {
+		long v = 0;
+		for (size_t i = 0; i < 6; i++)
+			v = v << 4 | hexd((unsigned char)s[i]);
+		return v;
+	}
+	if (hex && n == 3) {
+		long v = 0;
+		for (size_t i = 0; i < 3; i++)
+			v = v << 8 | (long)(hexd((unsigned char)s[i]) * 17);
+		return v;
+	}
+	if (n > 4 && strncasecmp(s, "rgb(", 4) == 0) {
+		long v = 0;
+		const char *p = s + 4, *end = s + n;
+		for (int k = 0; k < 3; k++) {
+			long c = strtol(p, (char **)&p, 10);
+			if (c < 0)
+				c = 0;
+			if (c > 255)
+				c = 255;
+			v = v << 8 | c;
+			while (p < end && (*p == ',' || *p == ' ' || *p == '%'))
+				p++;
+		}
+		return v;
+	}
+	for (size_t i = 0; i < sizeof colors / sizeof colors[0]; i++)
+		if (strlen(colors[i].name) == n &&
+		    strncasecmp(colors[i].name, s, n) == 0)
+			return colors[i].rgb;
+	return NO_COLOR;
+}
+
+static bool colors_close(long a, long b)
+{
+	long d = labs((a >> 16 & 255) - (b >> 16 & 255)) +
+	         labs((a >> 8 & 255) - (b >> 8 & 255)) +
+	         labs((a & 255) - (b & 255));
+	return d <= 24;
+}
+
+struct style {
+	char tag[12];
+	long fg, bg;
+	bool hidden; /* display:none, visibility:hidden, tiny font */
+	bool pre;
+};
+
+/* Font sizes under 3px/pt (or 0em) are unreadable. */
+static bool tiny_size(const char *v, size_t n)
+{
+	char buf[32];
+	if (n >= sizeof buf)
+		return false;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	char *end;
+	double x = strtod(buf, &end);
+	if (end == buf)
+		return false;
+	if (strncasecmp(end, "em", 2) == 0 || *end == '%')
+		return *end == '%' ? x < 20 : x < 0.2;
+	return x < 3;
+}
+
+/* Apply a style="..." attribute. */
+static void apply_css(struct style *st, const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *e = semi ? semi : end;
+		const char *colon = memchr(p, ':', (size_t)(e - p));
+		if (colon != NULL) {
+			const char *k = p;
+			while (k < colon && is_blank((unsigned char)*k))
+				k++;
+			size_t kl = (size_t)(colon - k);
+			while (kl > 0 && is_blank((unsigned char)k[kl - 1]))
+				kl--;
+			const char *v = colon + 1;
+			while (v < e && is_blank((unsigned char)*v))
+				v++;
+			size_t vl = (size_t)(e - v);
+#define KEY(lit) (kl == sizeof(lit) - 1 && strncasecmp(k, lit, kl) == 0)
+			if (KEY("color")) {
+				long c = parse_color(v, vl);
+				if (c != NO_COLOR)
+					st->fg = c;
+			} else if (KEY("background-color") || KEY("background")) {
+				long c = parse_color(v, vl);
+				if (c != NO_COLOR)
+					st->bg = c;
+			} else if (KEY("font-size")) {
+				if (tiny_size(v, vl))
+					st->hidden = true;
+			} else if (KEY("display")) {
+				if (vl >= 4 && strncasecmp(v, "none", 4) == 0)
+					st->hidden = true;
+			} else if (KEY("visibility")) {
+				if (vl >= 6 && strncasecmp(v, "hidden", 6) == 0)
+					st->hidden = true;
+			}
+#undef KEY
+		}
+		p = e + 1;
+	}
+}
+
+/* ---- the renderer ---- */
+
+struct attr {
+	char name[16];
+	const char *value; /* entity-decoded, NUL-terminated */
+	size_t len;
+};
+
+struct tag {
+	char name[12];
+	bool end, self_closing;
+	struct attr attrs[16];
+	size_t nattrs;
+};
+
+struct rstate {
+	struct html_out *o;
+	struct arena_buf scratch; /* attribute values of the current tag */
+	struct style stack[STACK_MAX];
+	size_t depth;
+	bool space_pending; /* collapse blanks between text runs */
+	/* open anchor */
+	bool in_a;
+	char a_host[256];
+	size_t a_text_start;
+	/* <base href> */
+	char *base;
+	size_t base_len;
+};
+
+static const struct style *top(const struct rstate *r)
+{
+	return &r->stack[r->depth - 1];
+}
+
+static bool invisible(const struct rstate *r)
+{
+	const struct style *s = top(r);
+	return s->hidden ||
+	       (s->fg != NO_COLOR && s->bg != NO_COLOR && colors_close(s->fg, s->bg));
+}
+
+/* Emit a text run, entity-decoded, blanks collapsed (except in pre). */
+static void emit_text(struct rstate *r, const char *s, size_t len)
+{
+	bool hide = invisible(r);
+	struct arena_buf *out = hide ? r->o->invisible : r->o->text;
+	size_t *count = hide ? &r->o->facts.invisible_len :
+	                       &r->o->facts.visible_len;
+	bool pre = top(r)->pre;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		if (is_blank(c) && !pre) {
+			r->space_pending = true;
+			i++;
+			continue;
+		}
+		if (r->space_pending) {
+			if (out->len > 0 && out->p[out->len - 1] != '\n')
+				arena_buf_putc(out, ' ');
+			r->space_pending = false;
+		}
+		size_t n;
+		unsigned long cp;
+		if (c == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
+			charset_put_utf8(out, cp);
+			(*count)++;
+			i += n;
+			continue;
+		}
+		/* Copy the run up to the next blank or '&'. */
+		size_t j = i;
+		while (j < len && s[j] != '&' &&
+		       (pre || !is_blank((unsigned char)s[j])))
+			j++;
+		if (j == i)
+			j++;
+		arena_buf_put(out, s + i, j - i);
+		*count += j - i;
+		i = j;
+	}
+}
+
+/* End the text with at least n line breaks (none at the very start). */
+static void newline(struct rstate *r, size_t n)
+{
+	struct arena_buf *t = r->o->text;
+	r->space_pending = false;
+	if (t->len == 0)
+		return;
+	size_t have = 0;
+	while (have < n && have < t->len && t->p[t->len - 1 - have] == '\n')
+		have++;
+	for (; have < n; have++)
+		arena_buf_putc(t, '\n');
+}
+
+static const char *attr(const struct tag *t, const char *name, size_t *len)
+{
+	for (size_t i = 0; i < t->nattrs; i++)
+		if (strcmp(t->attrs[i].name, name) == 0) {
+			*len = t->attrs[i].len;
+			return t->attrs[i].value;
+		}
+	return NULL;
+}
+
+/* Parse the tag at s ('<'); returns bytes consumed, 0 if not a tag. */
+static size_t parse_tag(struct rstate *r, const char *s, size_t len,
+                        struct tag *t)
+{
+	size_t i = 1;
+	memset(t, 0, offsetof(struct tag, attrs));
+	t->nattrs = 0;
+	if (i < len && s[i] == '/') {
+		t->end = true;
+		i++;
+	}
+	if (i >= len || !is_alpha((unsigned char)s[i]))
+		return 0;
+	size_t n = 0;
+	while (i < len && !is_blank((unsigned char)s[i]) && s[i] != '>' &&
+	       s[i] != '/') {
+		if (n + 1 < sizeof t->name)
+			t->name[n++] = (char)(s[i] | (is_alpha((unsigned char)s[i]) ? 0x20 : 0));
+		i++;
+	}
+	t->name[n] = '\0';
+	r->scratch.len = 0;
+	while (i < len && s[i] != '>') {
+		unsigned char c = (unsigned char)s[i];
+		if (is_blank(c) || c == '/') {
+			if (c == '/')
+				t->self_closing = true;
+			i++;
+			continue;
+		}
+		t->self_closing = false;
+		size_t ns = i;
+		while (i < len && !is_blank((unsigned char)s[i]) && s[i] != '=' &&
+		       s[i] != '>' && !(s[i] == '/' && i > ns))
+			i++;
+		size_t nl = i - ns;
+		while (i < len && is_blank((unsigned char)s[i]))
+			i++;
+		const char *v = s + i;
+		size_t vl = 0;
+		if (i < len && s[i] == '=') {
+			i++;
+			while (i < len && is_blank((unsigned char)s[i]))
+				i++;
+			if (i < len && (s[i] == '"' || s[i] == '\'')) {
+				char q = s[i++];
+				v = s + i;
+				const char *qe = memchr(v, q, len - i);
+				if (qe == NULL)
+					return 0; /* unclosed quote: not a tag */
+				vl = (size_t)(qe - v);
+				i += vl + 1;
+			} else {
+				v = s + i;
+				while (i < len && !is_blank((unsigned char)s[i]) &&
+				       s[i] != '>')
+					i++;
+				vl = (size_t)(s + i - v);
+			}
+		}
+		if (t->nattrs < sizeof t->attrs / sizeof t->attrs[0] && nl > 0 &&
+		    nl < sizeof t->attrs[0].name) {
+			struct attr *a = &t->attrs[t->nattrs++];
+			for (size_t k = 0; k < nl; k++)
+				a->name[k] = (char)(is_alpha((unsigned char)s[ns + k]) ?
+				                    s[ns + k] | 0x20 : s[ns + k]);
+			a->name[nl] = '\0';
+			size_t start = r->scratch.len;
+			decode_entities(v, vl < ATTR_MAX ? vl : ATTR_MAX, &r->scratch);
+			arena_buf_putc(&r->scratch, '\0');
+			a->len = r->scratch.len - start - 1;
+			a->value = (const char *)(uintptr_t)start; /* fixed below */
+		}
+	}
+	if (i >= len)
+		return 0;
+	for (size_t k = 0; k < t->nattrs; k++)
+		t->attrs[k].value = r->scratch.failed ? "" :
+			r->scratch.p + (uintptr_t)t->attrs[k].value;
+	return i + 1;
+}
+
+static bool tag_is(const struct tag *t, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(t->name, *list) == 0)
+			return true;
+	return false;
+}
+
+static const char *const void_tags[] = {
+	"br", "img", "hr", "meta", "input", "link", "area", "base", "col",
+	"embed", "param", "source", "wbr", "frame", "basefont", NULL
+};
+static const char *const para_tags[] = {
+	"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "hr",
+	"pre", "ul", "ol", "dl", NULL
+};
+static const char *const line_tags[] = {
+	"br", "div", "tr", "li", "dt", "dd", "center", "form", "address",
+	"title", "option", NULL
+};
+
+static void report_uri(struct rstate *r, const char *v, size_t n)
+{
+	if (n == 0 || r->o->uri == NULL)
+		return;
+	struct arena_buf tmp;
+	unsigned flags = 0;
+	arena_buf_init(&tmp, r->scratch.a);
+	/* Relative links only mean something against a <base>. */
+	if (r->base != NULL && uri_norm(v, n, &tmp, &flags) != 0 &&
+	    memchr(v, ':', n) == NULL &&
+	    uri_resolve(r->base, r->base_len, v, n, &tmp) == 0) {
+		r->o->uri(r->o->ctx, tmp.p, tmp.len);
+		return;
+	}
+	r->o->uri(r->o->ctx, v, n);
+}
+
+static void close_anchor(struct rstate *r)
+{
+	if (!r->in_a)
+		return;
+	r->in_a = false;
+	struct arena_buf *t = r->o->text;
+	if (r->a_host[0] == '\0' || t->len <= r->a_text_start)
+		return;
+	char shown[256];
+	size_t n = uri_host(t->p + r->a_text_start, t->len - r->a_text_start,
+	                    shown, sizeof shown);
+	if (n > 0 && uri_hosts_differ(shown, r->a_host))
+		r->o->facts.mismatched_links++;
+}
+
+static void push(struct rstate *r, const struct tag *t)
+{
+	if (r->depth >= STACK_MAX)
+		return;
+	struct style s = *top(r);
+	memcpy(s.tag, t->name, sizeof s.tag);
+	r->stack[r->depth++] = s;
+}
+
+static void pop(struct rstate *r, const char *name)
+{
+	/* Close up to the matching open element; ignore strays. */
+	for (size_t d = r->depth; d > 1; d--)
+		if (strcmp(r->stack[d - 1].tag, name) == 0) {
+			r->depth = d - 1;
+			return;
+		}
+}
+
+static void start_tag(struct rstate *r, const struct tag *t)
+{
+	size_t n;
+	const char *v;
+	r->o->facts.tags++;
+	if (tag_is(t, para_tags))
+		newline(r, 2);
+	else if (tag_is(t, line_tags))
+		newline(r, 1);
+	else if (strcmp(t->name, "td") == 0 || strcmp(t->name, "th") == 0)
+		r->space_pending = true;
+
+	if (strcmp(t->name, "a") == 0) {
+		close_anchor(r);
+		if ((v = attr(t, "href", &n)) != NULL) {
+			r->o->facts.links++;
+			report_uri(r, v, n);
+			r->in_a = true;
+			r->a_text_start = r->o->text->len;
+			if (uri_host(v, n, r->a_host, sizeof r->a_host) == 0)
+				r->a_host[0] = '\0';
+		}
+	} else if (strcmp(t->name, "img") == 0) {
+		r->o->facts.images++;
+	} else if (strcmp(t->name, "base") == 0 &&
+	           (v = attr(t, "href", &n)) != NULL) {
+		struct arena_buf b;
+		unsigned flags = 0;
+		arena_buf_init(&b, r->scratch.a);
+		if (uri_norm(v, n, &b, &flags) == 0) {
+			r->base = arena_buf_finish(&b);
+			r->base_len = b.len;
+		}
+	}
+	static const char *const link_attrs[] = { "href", "src", "action",
+	                                          "background", NULL };
+	for (const char *const *a = link_attrs; *a != NULL; a++)
+		if ((v = attr(t, *a, &n)) != NULL &&
+		    !(strcmp(t->name, "a") == 0 && strcmp(*a, "href") == 0) &&
+		    strcmp(t->name, "base") != 0)
+			report_uri(r, v, n);
+
+	if (tag_is(t, void_tags) || t->self_closing)
+		return;
+	push(r, t);
+	struct style *s = &r->stack[r->depth - 1];
+	if ((v = attr(t, "color", &n)) != NULL) {
+		long c = parse_color(v, n);
+		if (c != NO_COLOR)
+			s->fg = c;
+	}
+	if ((v = attr(t, "bgcolor", &n)) != NULL) {
+		long c = parse_color(v, n);
+		if (c != NO_COLOR)
+			s->bg = c;
+	}
+	if (strcmp(t->name, "font") == 0 && (v = attr(t, "size", &n)) != NULL &&
+	    n == 1 && v[0] == '0')
+		s->hidden = true;
+	if ((v = attr(t, "style", &n)) != NULL)
+		apply_css(s, v, n);
+	if (strcmp(t->name, "pre") == 0)
+		s->pre = true;
+}
+
+static void end_tag(struct rstate *r, const struct tag *t)
+{
+	if (strcmp(t->name, "a") == 0)
+		close_anchor(r);
+	if (tag_is(t, para_tags))
+		newline(r, 2);
+	else if (tag_is(t, line_tags) && strcmp(t->name, "br") != 0)
+		newline(r, 1);
+	pop(r, t->name);
+}
+
+/* Find "</name" (any case) from s; returns its offset or len. */
+static size_t find_end(const char *s, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i + 2 + nl <= len; i++) {
+		const char *lt = memchr(s + i, '<', len - i);
+		if (lt == NULL)
+			break;
+		i = (size_t)(lt - s);
+		if (i + 2 + nl <= len && lt[1] == '/' &&
+		    strncasecmp(lt + 2, name, nl) == 0)
+			return i;
+	}
+	return len;
+}
+
+/* script, style, title: raw text up to the matching end tag. */
+static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
+                       size_t len)
+{
+	size_t e = find_end(s, len, t->name);
+	if (strcmp(t->name, "title") == 0)
+		decode_entities(s, e, r->o->title);
+	if (e == len) {
+		r->o->facts.malformed = true;
+		return len;
+	}
+	const char *gt = memchr(s + e, '>', len - e);
+	pop(r, t->name);
+	return gt ? (size_t)(gt - s) + 1 : len;
+}
+
+/* Comments, <!DOCTYPE>, <?xml?>; returns bytes consumed. */
+static size_t skip_markup(struct rstate *r, const char *s, size_t len)
+{
+	if (len >= 4 && memcmp(s, "<!--", 4) == 0) {
+		const char *e = memmem(s + 4, len - 4, "-->", 3);
+		if (e == NULL) {
+			r->o->facts.malformed = true;
+			return len;
+		}
+		return (size_t)(e - s) + 3;
+	}
+	const char *gt = memchr(s, '>', len);
+	if (gt == NULL) {
+		r->o->facts.malformed = true;
+		return len;
+	}
+	return (size_t)(gt - s) + 1;
+}
+
+void html_render(const char *in, size_t len, struct html_out *o)
+{
+	struct rstate *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return;
+	r->o = o;
+	arena_buf_init(&r->scratch, o->text->a);
+	r->stack[0] = (struct style){ .tag = "", .fg = NO_COLOR, .bg = WHITE };
+	r->depth = 1;
+	const char *p = in, *end = in + len;
+	struct tag t;
+	while (p < end) {
+		const char *lt = memchr(p, '<', (size_t)(end - p));
+		const char *stop = lt ? lt : end;
+		if (stop > p)
+			emit_text(r, p, (size_t)(stop - p));
+		if (lt == NULL)
+			break;
+		size_t left = (size_t)(end - lt);
+		if (left > 1 && (lt[1] == '!' || lt[1] == '?')) {
+			p = lt + skip_markup(r, lt, left);
+			continue;
+		}
+		size_t n = parse_tag(r, lt, left, &t);
+		if (n == 0) {
+			/* Not a tag ('<' in text) or cut off at the end. */
+			if (left > 1 && (is_alpha((unsigned char)lt[1]) || lt[1] == '/') &&
+			    memchr(lt, '>', left) == NULL) {
+				o->facts.malformed = true;
+				break;
+			}
+			emit_text(r, lt, 1);
+			p = lt + 1;
+			continue;
+		}
+		p = lt + n;
+		if (t.end) {
+			end_tag(r, &t);
+			continue;
+		}
+		start_tag(r, &t);
+		if (!t.self_closing && (strcmp(t.name, "script") == 0 ||
+		                        strcmp(t.name, "style") == 0 ||
+		                        strcmp(t.name, "title") == 0))
+			p += raw_text(r, &t, p, (size_t)(end - p));
+	}
+	close_anchor(r);
+	free(r);
+}

@@ -1,0 +1,44 @@
+/*
+ * html.h — tolerant HTML tokenizer and text renderer.
+ *
+ * html_render() reads real-world (broken) HTML — unclosed tags and
+ * comments, stray '<', entities named and numeric, with or without ';'
+ * — and appends its visible text to out->text: whitespace collapsed,
+ * block elements as line breaks, script/style dropped, <title> kept
+ * apart. Text a reader cannot see (colour equal to the background,
+ * tiny fonts, display:none) goes to out->invisible instead. Every
+ * link-like attribute (href, src, action, background) is passed to
+ * out->uri (absolute, or resolved against <base href>); facts for
+ * rules are summed in out->facts.
+ */
+#ifndef VIGIL_HTML_H
+#define VIGIL_HTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+
+struct html_facts {
+	size_t visible_len;      /* non-blank bytes of visible text */
+	size_t invisible_len;    /* non-blank bytes of invisible text */
+	size_t images;
+	size_t links;
+	size_t mismatched_links; /* anchor text host != href host */
+	size_t tags;
+	bool malformed;          /* unclosed comment or tag at the end */
+};
+
+struct html_out {
+	struct arena_buf *text;
+	struct arena_buf *invisible;
+	struct arena_buf *title;
+	/* Called for every link; raw is entity-decoded, not normalised. */
+	void (*uri)(void *ctx, const char *raw, size_t len);
+	void *ctx;
+	struct html_facts facts;
+};
+
+void html_render(const char *in, size_t len, struct html_out *out);
+
+#endif

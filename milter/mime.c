@@ -1,0 +1,319 @@
+/* mime.c — see mime.h. */
+#include "mime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_wsp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Skip blanks and (nested) comments. */
+static const char *skip_cfws(const char *p, const char *end)
+{
+	while (p < end) {
+		if (is_wsp(*p)) {
+			p++;
+		} else if (*p == '(') {
+			int depth = 0;
+			while (p < end) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				else if (*p == '(')
+					depth++;
+				else if (*p == ')' && --depth == 0) {
+					p++;
+					break;
+				}
+				p++;
+			}
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
+static char *lower_dup(struct arena *a, const char *s, size_t n)
+{
+	char *d = arena_strndup(a, s, n);
+	if (d != NULL)
+		for (size_t i = 0; i < n; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] = (char)(d[i] + 32);
+	return d;
+}
+
+/* Read a token or a quoted string at p; returns the unquoted copy. */
+static const char *read_value(struct arena *a, const char **pp,
+                              const char *end, size_t *len, bool *bad,
+                              bool stop_at_slash)
+{
+	const char *p = *pp;
+	if (p < end && *p == '"') {
+		struct arena_buf b;
+		arena_buf_init(&b, a);
+		p++;
+		while (p < end && *p != '"') {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			if (*p != '\r' && *p != '\n')
+				arena_buf_putc(&b, *p);
+			p++;
+		}
+		if (p < end)
+			p++;
+		else
+			*bad = true;
+		*pp = p;
+		*len = b.len;
+		return b.failed ? NULL : arena_buf_finish(&b);
+	}
+	const char *s = p;
+	while (p < end && *p != ';' && !is_wsp(*p) && *p != '(' &&
+	       *p != '"' && (!stop_at_slash || *p != '='))
+		p++;
+	/* Unquoted values with blanks ("name=my file.txt") happen: take
+	 * everything up to the next ';' minus trailing blanks. */
+	if (!stop_at_slash) {
+		const char *q = p;
+		while (q < end && *q != ';' && *q != '(' && *q != '"')
+			q++;
+		while (q > p && is_wsp(q[-1]))
+			q--;
+		p = q;
+	}
+	*pp = p;
+	*len = (size_t)(p - s);
+	return arena_strndup(a, s, *len);
+}
+
+int mime_parse_field(struct arena *a, const char *value, size_t len,
+                     struct mime_field *f)
+{
+	const char *p = value, *end = value + len;
+	memset(f, 0, sizeof *f);
+	p = skip_cfws(p, end);
+	const char *t = p;
+	while (p < end && *p != ';' && !is_wsp(*p) && *p != '(')
+		p++;
+	f->token = lower_dup(a, t, (size_t)(p - t));
+	f->token_len = (size_t)(p - t);
+	if (f->token == NULL)
+		return -1;
+	if (f->token_len == 0)
+		f->malformed = true;
+	struct arena_buf pv;
+	arena_buf_init(&pv, a);
+	while (p < end) {
+		p = skip_cfws(p, end);
+		if (p >= end)
+			break;
+		if (*p != ';') {
+			f->malformed = true; /* junk after the token */
+			while (p < end && *p != ';')
+				p++;
+			continue;
+		}
+		p = skip_cfws(p + 1, end);
+		if (p >= end)
+			break;
+		const char *n = p;
+		while (p < end && *p != '=' && *p != ';' && !is_wsp(*p))
+			p++;
+		size_t nlen = (size_t)(p - n);
+		p = skip_cfws(p, end);
+		if (nlen == 0 || p >= end || *p != '=') {
+			f->malformed = true;
+			continue;
+		}
+		p = skip_cfws(p + 1, end);
+		struct mime_param mp;
+		bool bad = false;
+		mp.name = lower_dup(a, n, nlen);
+		mp.name_len = nlen;
+		mp.value = read_value(a, &p, end, &mp.value_len, &bad, false);
+		if (mp.name == NULL || mp.value == NULL)
+			return -1;
+		f->malformed |= bad;
+		for (size_t i = 0; i < pv.len / sizeof mp; i++) {
+			const struct mime_param *o =
+				(const struct mime_param *)pv.p + i;
+			if (o->name_len == nlen && memcmp(o->name, mp.name,
+			                                  nlen) == 0)
+				f->dup_param = true;
+		}
+		arena_buf_put(&pv, &mp, sizeof mp);
+	}
+	if (pv.failed)
+		return -1;
+	f->params = (struct mime_param *)pv.p;
+	f->nparams = pv.len / sizeof(struct mime_param);
+	return 0;
+}
+
+static const struct mime_param *find(const struct mime_field *f,
+                                     const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < f->nparams; i++)
+		if (f->params[i].name_len == n &&
+		    memcmp(f->params[i].name, name, n) == 0)
+			return &f->params[i];
+	return NULL;
+}
+
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Append the %XX-decoded v to out. */
+static void pct_decode(struct arena_buf *out, const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		int h, l;
+		if (v[i] == '%' && i + 2 < len && (h = hexv(v[i + 1])) >= 0 &&
+		    (l = hexv(v[i + 2])) >= 0) {
+			arena_buf_putc(out, (char)(h << 4 | l));
+			i += 2;
+		} else {
+			arena_buf_putc(out, v[i]);
+		}
+	}
+}
+
+/* Decode the RFC 2231 extended value charset'lang'%XX into out (UTF-8);
+ * first tells whether the charset prefix is present. */
+static void ext_value(struct arena_buf *raw, const char *v, size_t len,
+                      bool first, const char **cs, size_t *cs_len)
+{
+	if (first) {
+		const char *q1 = memchr(v, '\'', len);
+		const char *q2 = q1 ? memchr(q1 + 1, '\'',
+		                             len - (size_t)(q1 + 1 - v)) : NULL;
+		if (q2 != NULL) {
+			*cs = v;
+			*cs_len = (size_t)(q1 - v);
+			len -= (size_t)(q2 + 1 - v);
+			v = q2 + 1;
+		}
+	}
+	pct_decode(raw, v, len);
+}
+
+const char *mime_param(struct arena *a, struct charset_conv *cv,
+                       const struct mime_field *f, const char *name,
+                       size_t *len)
+{
+	const struct mime_param *p = find(f, name);
+	if (p != NULL) {
+		*len = p->value_len;
+		return p->value;
+	}
+	char key[64];
+	struct arena_buf raw;
+	arena_buf_init(&raw, a);
+	const char *cs = NULL;
+	size_t cs_len = 0;
+	bool any = false;
+	snprintf(key, sizeof key, "%s*", name);
+	if ((p = find(f, key)) != NULL) {
+		ext_value(&raw, p->value, p->value_len, true, &cs, &cs_len);
+		any = true;
+	} else {
+		/* Continuations name*0, name*1*, ... in order; bounded. */
+		for (unsigned i = 0; i < 100; i++) {
+			snprintf(key, sizeof key, "%s*%u", name, i);
+			if ((p = find(f, key)) != NULL) {
+				arena_buf_put(&raw, p->value, p->value_len);
+			} else {
+				snprintf(key, sizeof key, "%s*%u*", name, i);
+				if ((p = find(f, key)) == NULL)
+					break;
+				ext_value(&raw, p->value, p->value_len, i == 0,
+				          &cs, &cs_len);
+			}
+			any = true;
+		}
+	}
+	if (!any || raw.failed)
+		return NULL;
+	struct arena_buf out;
+	arena_buf_init(&out, a);
+	charset_to_utf8(cv, cs, cs_len, raw.p ? raw.p : "", raw.len, &out);
+	if (out.failed)
+		return NULL;
+	*len = out.len;
+	return arena_buf_finish(&out);
+}
+
+/* Does the text after a boundary make the line a delimiter? */
+static bool delim_tail(const char *q, const char *end, bool *close)
+{
+	*close = false;
+	if (q + 1 < end && q[0] == '-' && q[1] == '-') {
+		*close = true;
+		return true;
+	}
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	return q == end || *q == '\r' || *q == '\n';
+}
+
+bool mime_next_boundary(const char *from, const char *p, const char *end,
+                        const char *needle, size_t needle_len,
+                        struct mime_delim *d)
+{
+	/* A delimiter right at p, when p starts a line. */
+	if ((p == from || p[-1] == '\n') &&
+	    (size_t)(end - p) >= needle_len - 1 &&
+	    memcmp(p, needle + 1, needle_len - 1) == 0) {
+		const char *q = p + needle_len - 1;
+		if (delim_tail(q, end, &d->close)) {
+			d->line = p;
+			d->body_end = p;
+			goto found;
+		}
+	}
+	const char *s = p;
+	while (s < end) {
+		const char *hit = memmem(s, (size_t)(end - s), needle,
+		                         needle_len);
+		if (hit == NULL)
+			return false;
+		const char *q = hit + needle_len;
+		if (delim_tail(q, end, &d->close)) {
+			d->line = hit + 1;
+			d->body_end = hit > p && hit[-1] == '\r' ? hit - 1 : hit;
+			goto found;
+		}
+		s = hit + 1;
+	}
+	return false;
+found:;
+	const char *nl = memchr(d->line, '\n', (size_t)(end - d->line));
+	d->after = nl ? nl + 1 : end;
+	return true;
+}
+
+bool mime_boundary_valid(const char *b, size_t len)
+{
+	static const char extra[] = "'()+_,-./:=? ";
+	if (len == 0 || len > 70 || b[len - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = b[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') ||
+		          (c != '\0' && strchr(extra, c) != NULL);
+		if (!ok)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,63 @@
+/*
+ * mime.h — MIME structured header fields and multipart boundaries.
+ *
+ * mime_parse_field() splits a Content-Type / Content-Disposition value
+ * into its lower-cased token and its parameters (quoted strings unquoted,
+ * comments skipped); mime_param() looks a parameter up, joining RFC 2231
+ * continuations and decoding extended values to UTF-8. The boundary
+ * scanner finds delimiter lines as RFC 2046 defines them, tolerating
+ * trailing junk after the close marker and blanks after the boundary.
+ */
+#ifndef VIGIL_MIME_H
+#define VIGIL_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "charset.h"
+
+struct mime_param {
+	const char *name; /* lower-case, NUL-terminated */
+	size_t name_len;
+	const char *value; /* unquoted, NUL-terminated */
+	size_t value_len;
+};
+
+struct mime_field {
+	const char *token; /* lower-case: "text/plain", "attachment" */
+	size_t token_len;
+	struct mime_param *params;
+	size_t nparams;
+	bool malformed; /* no token, bad syntax, unclosed quote */
+	bool dup_param; /* a parameter given twice */
+};
+
+/* Parse value[len]; all strings are copied into a. 0, or -1 when out of
+ * memory. */
+int mime_parse_field(struct arena *a, const char *value, size_t len,
+                     struct mime_field *f);
+/* Value of parameter name (lower-case), RFC 2231 aware; NULL if absent. */
+const char *mime_param(struct arena *a, struct charset_conv *cv,
+                       const struct mime_field *f, const char *name,
+                       size_t *len);
+
+/* A delimiter found by mime_next_boundary. */
+struct mime_delim {
+	const char *line;  /* start of the "--boundary" line */
+	const char *body_end; /* end of the content before it (its EOL
+	                         excluded) */
+	const char *after; /* first byte after the delimiter line */
+	bool close;        /* "--boundary--" */
+};
+
+/* needle is "\n--" + boundary (built by the caller once). Search
+ * [p, end) where p is at a line start (from is the region start, used to
+ * know whether p itself starts a line). */
+bool mime_next_boundary(const char *from, const char *p, const char *end,
+                        const char *needle, size_t needle_len,
+                        struct mime_delim *d);
+/* Boundary syntax check (RFC 2046 bchars, 1..70 bytes, no final blank). */
+bool mime_boundary_valid(const char *b, size_t len);
+
+#endif

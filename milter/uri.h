@@ -1,0 +1,43 @@
+/*
+ * uri.h — finding URIs in text and normalising them.
+ *
+ * uri_scan_text() reports every URI-looking span of plain text: scheme
+ * URLs (also obfuscated schemes such as hxxp:// or http;//), schemeless
+ * www./ftp. hosts and e-mail addresses (reported as mailto:). uri_norm()
+ * turns one raw URI into its normal form: scheme and host lower-case,
+ * host percent- and obfuscation-decoded ("[.]", "(dot)", full-width
+ * dots), numeric IPv4 forms (decimal, hex, octal, short) in dotted quad,
+ * internationalised hosts as IDNA A-labels (libidn2), default ports
+ * removed, an empty http path as "/". Pure functions; thread-safe.
+ */
+#ifndef VIGIL_URI_H
+#define VIGIL_URI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+
+enum uri_flag {
+	URI_OBFUSCATED = 1, /* the raw form hid the host or the scheme */
+};
+
+typedef void (*uri_found_fn)(void *ctx, const char *raw, size_t len);
+
+void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx);
+/* Append the normal form of raw to out (NUL-terminated by the caller's
+ * arena_buf_finish). Returns -1 (out unchanged) when raw is not an
+ * absolute URI worth keeping (relative, javascript:, data:...). */
+int uri_norm(const char *raw, size_t len, struct arena_buf *out,
+             unsigned *flags);
+/* Resolve a relative reference against base (already normalised). */
+int uri_resolve(const char *base, size_t base_len, const char *ref,
+                size_t ref_len, struct arena_buf *out);
+/* The host of a normalised URI (or of text that is just a host name)
+ * into buf (lower-case, "www." kept); 0 when there is none. */
+size_t uri_host(const char *s, size_t len, char *buf, size_t cap);
+/* Does anchor text that shows host text_host point elsewhere than
+ * href_host? ("www." ignored; subdomains of each other match.) */
+bool uri_hosts_differ(const char *text_host, const char *href_host);
+
+#endif
