@@ -216,6 +216,25 @@ static int validate_fail_action(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static int validate_stages(cfg_t *cfg, cfg_opt_t *opt)
+{
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		const char *name = cfg_opt_getnstr(opt, i);
+		if (!pipeline_has_stage(name)) {
+			char known[256] = "";
+			size_t len = 0;
+			for (size_t k = 0; k < pipeline_stage_count() &&
+			     len < sizeof known; k++)
+				len += (size_t)snprintf(known + len, sizeof known - len, " %s",
+				                        pipeline_stage(k)->name);
+			cfg_error(cfg, "stages: unknown stage \"%s\" (known:%s)", name,
+			          known);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int validate_facility(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *s = cfg_opt_getnstr(opt, 0);
@@ -261,6 +280,8 @@ static cfg_opt_t domain_opts[] = {
 
 static cfg_opt_t base_opts[] = {
 	CFG_STR_LIST("listen", "{inet:8891@127.0.0.1}", CFGF_NONE),
+	/* the default list is filled in from the built-in stages */
+	CFG_STR_LIST("stages", "{}", CFGF_NONE),
 	CFG_STR("socket_owner", "", CFGF_NONE),
 	CFG_STR("socket_group", "", CFGF_NONE),
 	CFG_STR("socket_mode", "0660", CFGF_NONE),
@@ -311,6 +332,18 @@ static cfg_opt_t *root_opts(void)
 	}
 	cfg_opt_t end = CFG_END();
 	o[k] = end;
+	/* stages defaults to every built-in stage, in order. */
+	static char all_stages[512];
+	size_t len = 0;
+	len += (size_t)snprintf(all_stages, sizeof all_stages, "{");
+	for (size_t i = 0; i < n && len < sizeof all_stages; i++)
+		len += (size_t)snprintf(all_stages + len, sizeof all_stages - len,
+		                        "%s%s", i ? "," : "", pipeline_stage(i)->name);
+	if (len < sizeof all_stages)
+		snprintf(all_stages + len, sizeof all_stages - len, "}");
+	for (size_t i = 0; i < k; i++)
+		if (strcmp(o[i].name, "stages") == 0)
+			o[i].def.parsed = all_stages;
 	opts = o;
 	built = 1;
 	return opts;
@@ -334,6 +367,7 @@ static void set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "fail_action", validate_fail_action);
 	cfg_set_validate_func(cfg, "log_facility", validate_facility);
+	cfg_set_validate_func(cfg, "stages", validate_stages);
 	static const char *const secs[] = { "actions", "domain" };
 	for (size_t s = 0; s < 2; s++) {
 		for (int a = CONF_ACT_ADD_HEADER; a < CONF_ACT_COUNT; a++) {
@@ -420,6 +454,11 @@ static int build(struct conf *c, cfg_t *cfg, struct errbuf *e)
 	c->log_stderr = cfg_getbool(cfg, "log_stderr");
 	c->log_hash_addresses = cfg_getbool(cfg, "log_hash_addresses");
 	c->hostname = cfg_getstr(cfg, "hostname");
+	if (c->hostname == NULL || c->hostname[0] == '\0') {
+		if (gethostname(c->hostbuf, sizeof c->hostbuf - 1) != 0)
+			snprintf(c->hostbuf, sizeof c->hostbuf, "localhost");
+		c->hostname = c->hostbuf;
+	}
 	const char *fa = cfg_getstr(cfg, "fail_action");
 	c->fail_action = strcmp(fa, "reject") == 0 ? CONF_ACT_REJECT :
 	                 strcmp(fa, "tempfail") == 0 ? CONF_ACT_TEMPFAIL :

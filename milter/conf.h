@@ -51,6 +51,7 @@ struct conf {
 	int log_facility;
 	bool log_stderr, log_hash_addresses;
 	const char *hostname;    /* authserv-id */
+	char hostbuf[256];       /* hostname when taken from the system */
 	enum conf_action fail_action;
 	bool fail_header;
 	/* verdict */

@@ -1,8 +1,10 @@
 /* pipeline.c — see pipeline.h */
 #include "pipeline.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sanity.h"
 #include "scan.h"
@@ -16,7 +18,7 @@ static const struct stage_ops *const stages[] = {
 #define STAGE_COUNT (sizeof stages / sizeof stages[0])
 
 struct pipeline {
-	void *state[STAGE_COUNT];
+	void *state[STAGE_COUNT];	/* NULL: stage not enabled */
 };
 
 size_t pipeline_stage_count(void)
@@ -29,6 +31,24 @@ const struct stage_ops *pipeline_stage(size_t i)
 	return i < STAGE_COUNT ? stages[i] : NULL;
 }
 
+/* Is stage `name` in the root's `stages` list? */
+static bool enabled(cfg_t *root, const char *name)
+{
+	unsigned n = cfg_size(root, "stages");
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(cfg_getnstr(root, "stages", i), name) == 0)
+			return true;
+	return false;
+}
+
+bool pipeline_has_stage(const char *name)
+{
+	for (size_t k = 0; k < STAGE_COUNT; k++)
+		if (strcmp(stages[k]->name, name) == 0)
+			return true;
+	return false;
+}
+
 struct pipeline *pipeline_new(cfg_t *root, char *err, size_t errlen)
 {
 	struct pipeline *p = calloc(1, sizeof *p);
@@ -38,6 +58,8 @@ struct pipeline *pipeline_new(cfg_t *root, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < STAGE_COUNT; i++) {
 		const struct stage_ops *st = stages[i];
+		if (!enabled(root, st->name))
+			continue;
 		cfg_t *sec = st->conf_opts ? cfg_getsec(root, st->name) : NULL;
 		if (st->check != NULL && st->check(sec, err, errlen) != 0) {
 			pipeline_free(p);
@@ -66,6 +88,8 @@ int pipeline_run(const struct pipeline *p, struct scan *scan,
                  const char **failed)
 {
 	for (size_t i = 0; i < STAGE_COUNT; i++) {
+		if (p->state[i] == NULL)
+			continue;
 		if (scan_deadline_left_ms(scan) == 0) {
 			*failed = stages[i]->name;
 			scan_result(scan, stages[i]->name, "timeout");

@@ -11,6 +11,7 @@
 #define VIGIL_PIPELINE_H
 
 #include <confuse.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "stage.h"
@@ -21,6 +22,9 @@ struct scan;
 size_t pipeline_stage_count(void);
 const struct stage_ops *pipeline_stage(size_t i);
 
+bool pipeline_has_stage(const char *name);
+/* Instantiate the stages listed in the root's `stages` option, in the
+ * built-in order. */
 struct pipeline *pipeline_new(cfg_t *root, char *err, size_t errlen);
 void pipeline_free(struct pipeline *p);
 

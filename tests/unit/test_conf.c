@@ -84,6 +84,10 @@ static void error_with_line(void **state)
 	assert_null(c);
 	assert_non_null(strstr(err, "accept, tempfail or reject"));
 
+	c = load("\nstages = {\"sanity\", \"nope\"}\n", err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "test.conf:2: stages: unknown stage \"nope\""));
+
 	c = load("listen = {\n", err, sizeof err);
 	assert_null(c);
 	assert_non_null(strstr(err, "test.conf:"));
