@@ -158,7 +158,7 @@ int arena_buf_reserve(struct arena_buf *b, size_t extra)
 	return 0;
 }
 
-void arena_buf_put(struct arena_buf *b, const void *s, size_t n)
+void arena_buf_put_slow(struct arena_buf *b, const void *s, size_t n)
 {
 	if (n == 0 || arena_buf_reserve(b, n) != 0)
 		return;

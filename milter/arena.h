@@ -10,6 +10,7 @@
 #define VIGIL_ARENA_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct arena;
 
@@ -26,9 +27,9 @@ void *arena_grow(struct arena *a, void *p, size_t old, size_t n);
 /* Bytes taken from malloc so far. */
 size_t arena_used(const struct arena *a);
 
-/* A growing byte buffer inside an arena. After a failed allocation the
- * buffer keeps what it had, and failed stays set (later puts are no-ops),
- * so callers check once at the end. */
+/* A growing byte buffer inside an arena. After a failed allocation
+ * failed stays set and the content is incomplete, so callers check once
+ * at the end. */
 struct arena_buf {
 	struct arena *a;
 	char *p;
@@ -38,7 +39,17 @@ struct arena_buf {
 void arena_buf_init(struct arena_buf *b, struct arena *a);
 /* Make room for extra more bytes plus a NUL; 0 or -1. */
 int arena_buf_reserve(struct arena_buf *b, size_t extra);
-void arena_buf_put(struct arena_buf *b, const void *s, size_t n);
+void arena_buf_put_slow(struct arena_buf *b, const void *s, size_t n);
+static inline void arena_buf_put(struct arena_buf *b, const void *s,
+                                 size_t n)
+{
+	if (n < b->cap - b->len && b->p != NULL) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+	} else {
+		arena_buf_put_slow(b, s, n);
+	}
+}
 static inline void arena_buf_putc(struct arena_buf *b, char c)
 {
 	if (b->len + 1 < b->cap || arena_buf_reserve(b, 1) == 0)

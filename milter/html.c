@@ -122,7 +122,7 @@ static size_t entity(const char *s, size_t len, unsigned long *cp)
 		return 0;
 	for (size_t k = 0; k < sizeof entities / sizeof entities[0]; k++) {
 		const char *e = entities[k].name;
-		if (strlen(e) == n && memcmp(e, s + i, n) == 0) {
+		if (e[0] == s[i] && strlen(e) == n && memcmp(e, s + i, n) == 0) {
 			*cp = entities[k].cp;
 			i += n;
 			if (i < len && s[i] == ';')
@@ -300,6 +300,43 @@ static void apply_css(struct style *st, const char *s, size_t n)
 
 /* ---- the renderer ---- */
 
+enum {
+	T_VOID = 1, T_PARA = 2, T_LINE = 4, T_CELL = 8, T_RAW = 16,
+	T_A = 32, T_IMG = 64, T_BASE = 128, T_FONT = 256, T_PRE = 512,
+	T_BR = 1024,
+};
+
+static const struct {
+	const char *name;
+	unsigned kind;
+} tag_kinds[] = {
+	{ "a", T_A }, { "p", T_PARA }, { "br", T_VOID | T_LINE | T_BR },
+	{ "div", T_LINE }, { "td", T_CELL }, { "tr", T_LINE },
+	{ "img", T_VOID | T_IMG }, { "font", T_FONT }, { "span", 0 },
+	{ "b", 0 }, { "table", T_PARA }, { "li", T_LINE },
+	{ "th", T_CELL }, { "hr", T_VOID | T_PARA }, { "meta", T_VOID },
+	{ "input", T_VOID }, { "link", T_VOID }, { "area", T_VOID },
+	{ "base", T_VOID | T_BASE }, { "col", T_VOID }, { "embed", T_VOID },
+	{ "param", T_VOID }, { "source", T_VOID }, { "wbr", T_VOID },
+	{ "frame", T_VOID }, { "basefont", T_VOID },
+	{ "h1", T_PARA }, { "h2", T_PARA }, { "h3", T_PARA },
+	{ "h4", T_PARA }, { "h5", T_PARA }, { "h6", T_PARA },
+	{ "blockquote", T_PARA }, { "pre", T_PARA | T_PRE },
+	{ "ul", T_PARA }, { "ol", T_PARA }, { "dl", T_PARA },
+	{ "dt", T_LINE }, { "dd", T_LINE }, { "center", T_LINE },
+	{ "form", T_LINE }, { "address", T_LINE }, { "option", T_LINE },
+	{ "title", T_LINE | T_RAW }, { "script", T_RAW }, { "style", T_RAW },
+};
+
+static unsigned tag_kind(const char *name)
+{
+	for (size_t i = 0; i < sizeof tag_kinds / sizeof tag_kinds[0]; i++)
+		if (tag_kinds[i].name[0] == name[0] &&
+		    strcmp(tag_kinds[i].name, name) == 0)
+			return tag_kinds[i].kind;
+	return 0;
+}
+
 struct attr {
 	char name[16];
 	const char *value; /* entity-decoded, NUL-terminated */
@@ -308,6 +345,7 @@ struct attr {
 
 struct tag {
 	char name[12];
+	unsigned kind; /* T_* */
 	bool end, self_closing;
 	struct attr attrs[16];
 	size_t nattrs;
@@ -426,6 +464,7 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 		i++;
 	}
 	t->name[n] = '\0';
+	t->kind = tag_kind(t->name);
 	r->scratch.len = 0;
 	while (i < len && s[i] != '>') {
 		unsigned char c = (unsigned char)s[i];
@@ -487,27 +526,6 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 	return i + 1;
 }
 
-static bool tag_is(const struct tag *t, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(t->name, *list) == 0)
-			return true;
-	return false;
-}
-
-static const char *const void_tags[] = {
-	"br", "img", "hr", "meta", "input", "link", "area", "base", "col",
-	"embed", "param", "source", "wbr", "frame", "basefont", NULL
-};
-static const char *const para_tags[] = {
-	"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "hr",
-	"pre", "ul", "ol", "dl", NULL
-};
-static const char *const line_tags[] = {
-	"br", "div", "tr", "li", "dt", "dd", "center", "form", "address",
-	"title", "option", NULL
-};
-
 static void report_uri(struct rstate *r, const char *v, size_t n)
 {
 	if (n == 0 || r->o->uri == NULL)
@@ -563,15 +581,16 @@ static void start_tag(struct rstate *r, const struct tag *t)
 {
 	size_t n;
 	const char *v;
+	unsigned kind = t->kind;
 	r->o->facts.tags++;
-	if (tag_is(t, para_tags))
+	if (kind & T_PARA)
 		newline(r, 2);
-	else if (tag_is(t, line_tags))
+	else if (kind & T_LINE)
 		newline(r, 1);
-	else if (strcmp(t->name, "td") == 0 || strcmp(t->name, "th") == 0)
+	else if (kind & T_CELL)
 		r->space_pending = true;
 
-	if (strcmp(t->name, "a") == 0) {
+	if (kind & T_A) {
 		close_anchor(r);
 		if ((v = attr(t, "href", &n)) != NULL) {
 			r->o->facts.links++;
@@ -581,10 +600,9 @@ static void start_tag(struct rstate *r, const struct tag *t)
 			if (uri_host(v, n, r->a_host, sizeof r->a_host) == 0)
 				r->a_host[0] = '\0';
 		}
-	} else if (strcmp(t->name, "img") == 0) {
+	} else if (kind & T_IMG) {
 		r->o->facts.images++;
-	} else if (strcmp(t->name, "base") == 0 &&
-	           (v = attr(t, "href", &n)) != NULL) {
+	} else if ((kind & T_BASE) && (v = attr(t, "href", &n)) != NULL) {
 		struct arena_buf b;
 		unsigned flags = 0;
 		arena_buf_init(&b, r->scratch.a);
@@ -597,11 +615,11 @@ static void start_tag(struct rstate *r, const struct tag *t)
 	                                          "background", NULL };
 	for (const char *const *a = link_attrs; *a != NULL; a++)
 		if ((v = attr(t, *a, &n)) != NULL &&
-		    !(strcmp(t->name, "a") == 0 && strcmp(*a, "href") == 0) &&
-		    strcmp(t->name, "base") != 0)
+		    !((kind & T_A) && strcmp(*a, "href") == 0) &&
+		    !(kind & T_BASE))
 			report_uri(r, v, n);
 
-	if (tag_is(t, void_tags) || t->self_closing)
+	if ((kind & T_VOID) || t->self_closing)
 		return;
 	push(r, t);
 	struct style *s = &r->stack[r->depth - 1];
@@ -615,22 +633,22 @@ static void start_tag(struct rstate *r, const struct tag *t)
 		if (c != NO_COLOR)
 			s->bg = c;
 	}
-	if (strcmp(t->name, "font") == 0 && (v = attr(t, "size", &n)) != NULL &&
+	if ((kind & T_FONT) && (v = attr(t, "size", &n)) != NULL &&
 	    n == 1 && v[0] == '0')
 		s->hidden = true;
 	if ((v = attr(t, "style", &n)) != NULL)
 		apply_css(s, v, n);
-	if (strcmp(t->name, "pre") == 0)
+	if (kind & T_PRE)
 		s->pre = true;
 }
 
 static void end_tag(struct rstate *r, const struct tag *t)
 {
-	if (strcmp(t->name, "a") == 0)
+	if (t->kind & T_A)
 		close_anchor(r);
-	if (tag_is(t, para_tags))
+	if (t->kind & T_PARA)
 		newline(r, 2);
-	else if (tag_is(t, line_tags) && strcmp(t->name, "br") != 0)
+	else if ((t->kind & T_LINE) && !(t->kind & T_BR))
 		newline(r, 1);
 	pop(r, t->name);
 }
@@ -727,9 +745,7 @@ void html_render(const char *in, size_t len, struct html_out *o)
 			continue;
 		}
 		start_tag(r, &t);
-		if (!t.self_closing && (strcmp(t.name, "script") == 0 ||
-		                        strcmp(t.name, "style") == 0 ||
-		                        strcmp(t.name, "title") == 0))
+		if (!t.self_closing && (t.kind & T_RAW))
 			p += raw_text(r, &t, p, (size_t)(end - p));
 	}
 	close_anchor(r);

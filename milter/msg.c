@@ -115,24 +115,40 @@ static bool has_8bit(const char *s, size_t n)
 
 /* ---- headers ---- */
 
-static const char *const addr_headers[] = {
-	"from", "sender", "reply-to", "to", "cc", "bcc", "return-path",
-	"delivered-to", "errors-to", "disposition-notification-to",
-	"resent-from", "resent-sender", "resent-to", "resent-cc",
-	"resent-bcc", "resent-reply-to", NULL
+#define NAME(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} addr_headers[] = {
+	NAME("from"), NAME("sender"), NAME("reply-to"), NAME("to"),
+	NAME("cc"), NAME("bcc"), NAME("return-path"), NAME("delivered-to"),
+	NAME("errors-to"), NAME("disposition-notification-to"),
+	NAME("resent-from"), NAME("resent-sender"), NAME("resent-to"),
+	NAME("resent-cc"), NAME("resent-bcc"), NAME("resent-reply-to"),
 };
+#undef NAME
 
 static bool is_addr_header(const char *name, size_t n)
 {
-	for (const char *const *h = addr_headers; *h != NULL; h++)
-		if (strlen(*h) == n && strncasecmp(*h, name, n) == 0)
+	for (size_t i = 0; i < sizeof addr_headers / sizeof addr_headers[0]; i++)
+		if (addr_headers[i].len == n &&
+		    strncasecmp(addr_headers[i].name, name, n) == 0)
 			return true;
 	return false;
 }
 
-/* Unfold (drop the line breaks of folding) and trim. */
+/* Unfold (drop the line breaks of folding) and trim. raw is the
+ * NUL-terminated copy: an unfolded value without trailing blanks is
+ * shared with it instead of copied. */
 static struct msg_text unfold(struct pctx *c, const char *raw, size_t n)
 {
+	if (n > 0 && memchr(raw, '\n', n) == NULL && raw[n - 1] != ' ' &&
+	    raw[n - 1] != '\t' && raw[n - 1] != '\r') {
+		size_t s = 0;
+		while (s < n && (raw[s] == ' ' || raw[s] == '\t'))
+			s++;
+		return (struct msg_text){ raw + s, n - s };
+	}
 	char *d = arena_alloc(c->a, n + 1);
 	if (d == NULL) {
 		c->flags |= MSG_F_TRUNCATED;
@@ -160,9 +176,9 @@ static void add_header(struct pctx *c, size_t pi, const char *name,
 	struct msg_header h;
 	h.name = dup_text(c, name, nlen);
 	h.raw = dup_text(c, raw, rlen);
-	h.value = unfold(c, raw, rlen);
+	h.value = unfold(c, h.raw.ptr, h.raw.len);
 	h.decoded = h.value;
-	if (has_8bit(raw, rlen))
+	if (has_8bit(h.raw.ptr, h.raw.len))
 		flag(c, pi, MSG_F_8BIT_HEADER);
 	if (h.value.len > 0 && (rfc2047_maybe(h.value.ptr, h.value.len) ||
 	                        has_8bit(h.value.ptr, h.value.len))) {
@@ -256,8 +272,10 @@ static const struct msg_header *phdr_get(struct pctx *c, size_t pi,
 	const struct msg_header *hs = (const struct msg_header *)c->hdrs.p;
 	const struct msg_header *found = NULL;
 	*count = 0;
+	char first = name[0];
 	for (size_t i = ph->first; i < ph->first + ph->count; i++)
-		if (strcasecmp(hs[i].name.ptr, name) == 0) {
+		if ((hs[i].name.ptr[0] | 0x20) == first &&
+		    strcasecmp(hs[i].name.ptr, name) == 0) {
 			if (found == NULL)
 				found = &hs[i];
 			(*count)++;
@@ -700,10 +718,14 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 
 /* ---- body paragraphs (SpamAssassin's whitespace rules) ---- */
 
+/* SpamAssassin's blanks: space, tab, LF, CR, VT, FF. */
+static const unsigned char ws_tab[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\v'] = 1, ['\f'] = 1,
+};
+
 static bool is_ws(unsigned char ch)
 {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-	       ch == '\v' || ch == '\f';
+	return ws_tab[ch] != 0;
 }
 
 /* Emit one paragraph as elements of at most CHUNK_MAX bytes, cut at the
@@ -734,24 +756,51 @@ static void emit_paragraph(struct arena_buf *data, struct arena_buf *v,
 	}
 }
 
+/* End the paragraph that starts at data offset start: record it, or
+ * re-emit it in pieces when it is too long. */
+static void end_paragraph(struct arena_buf *data, struct arena_buf *v,
+                          size_t start)
+{
+	size_t n = data->len - start;
+	if (n == 0 || data->failed)
+		return;
+	if (n <= CHUNK_MAX) {
+		struct span sp = { start, n };
+		arena_buf_putc(data, '\0');
+		arena_buf_put(v, &sp, sizeof sp);
+		return;
+	}
+	char *copy = arena_strndup(data->a, data->p + start, n);
+	if (copy == NULL) {
+		data->failed = 1;
+		return;
+	}
+	data->len = start;
+	emit_paragraph(data, v, copy, n);
+}
+
+/* Collapse the rendered text the way SpamAssassin does: a blank run
+ * holding two or more line breaks ends a paragraph (a blank before or
+ * after the breaks survives as one space), any other blank run becomes
+ * one space. Stretches whose blanks are single spaces are copied whole. */
 static void build_body(struct pctx *c, struct arena_buf *data,
                        struct arena_buf *v)
 {
 	const char *s = c->rendered.p;
 	size_t n = c->rendered.len;
-	struct arena_buf para;
-	arena_buf_init(&para, c->a);
 	if (arena_buf_reserve(data, n + n / 8 + 16) != 0)
 		return;
+	size_t para = 0, seg = 0;
 	for (size_t i = 0; i < n;) {
-		if (!is_ws((unsigned char)s[i])) {
-			size_t j = i + 1;
-			while (j < n && !is_ws((unsigned char)s[j]))
-				j++;
-			arena_buf_put(&para, s + i, j - i);
-			i = j;
+		while (i < n && !ws_tab[(unsigned char)s[i]])
+			i++;
+		if (i >= n)
+			break;
+		if (s[i] == ' ' && (i + 1 >= n || !is_ws((unsigned char)s[i + 1]))) {
+			i++;
 			continue;
 		}
+		arena_buf_put(data, s + seg, i - seg);
 		size_t j = i, nls = 0, first = SIZE_MAX, last = 0;
 		for (; j < n && is_ws((unsigned char)s[j]); j++)
 			if (s[j] == '\n' || s[j] == '\f') {
@@ -761,22 +810,20 @@ static void build_body(struct pctx *c, struct arena_buf *data,
 				last = j;
 			}
 		if (nls < 2) {
-			arena_buf_putc(&para, ' ');
+			arena_buf_putc(data, ' ');
 		} else {
 			if (first > i)
-				arena_buf_putc(&para, ' ');
-			arena_buf_putc(&para, '\n');
-			emit_paragraph(data, v, para.p, para.len);
-			para.len = 0;
+				arena_buf_putc(data, ' ');
+			arena_buf_putc(data, '\n');
+			end_paragraph(data, v, para);
+			para = data->len;
 			if (last + 1 < j)
-				arena_buf_putc(&para, ' ');
+				arena_buf_putc(data, ' ');
 		}
-		i = j;
+		i = seg = j;
 	}
-	if (para.len > 0)
-		emit_paragraph(data, v, para.p, para.len);
-	if (para.failed)
-		c->flags |= MSG_F_TRUNCATED;
+	arena_buf_put(data, s + seg, n - seg);
+	end_paragraph(data, v, para);
 }
 
 /* ---- assembly ---- */

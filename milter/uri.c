@@ -112,27 +112,39 @@ static bool email_at(const char *s, size_t len, size_t at, size_t *start,
 	return true;
 }
 
+/* Bytes at which a URI may be recognised: ':' and ';' (scheme
+ * separators), '@' (addresses), '.' (the dot of "www." / "ftp."). */
+static const unsigned char trigger[256] = {
+	[':'] = 1, [';'] = 1, ['@'] = 1, ['.'] = 1,
+};
+
+static bool www_or_ftp(const char *s)
+{
+	char a = (char)(s[0] | 0x20), b = (char)(s[1] | 0x20),
+	     c = (char)(s[2] | 0x20);
+	return (a == 'w' && b == 'w' && c == 'w') ||
+	       (a == 'f' && b == 't' && c == 'p');
+}
+
 void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 {
 	size_t done = 0; /* bytes already inside a reported URI */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c != ':' && c != ';' && c != '@' && (c | 0x20) != 'w' &&
-		    (c | 0x20) != 'f')
+		if (!trigger[c] || i < done)
 			continue;
-		if (i < done)
-			continue;
-		if ((c == ':' || c == ';') && sep_len(s + i, len - i)) {
-			size_t b = i;
-			while (b > done && i - b < 12 &&
-			       scheme_char((unsigned char)s[b - 1]))
-				b--;
-			while (b < i && !is_alpha((unsigned char)s[b]))
-				b++;
-			if (b == i)
+		if (c == '.') {
+			/* www. / ftp. at a word start */
+			if (i < 3 || i < done + 3 || i + 1 >= len ||
+			    !is_alnum((unsigned char)s[i + 1]) ||
+			    !www_or_ftp(s + i - 3))
+				continue;
+			size_t b = i - 3;
+			if (b > 0 && (is_alnum((unsigned char)s[b - 1]) ||
+			              strchr("./@-_:", s[b - 1]) != NULL))
 				continue;
 			size_t n = url_extent(s + b, len - b);
-			if (n > i - b + 3) {
+			if (n > 4) {
 				fn(ctx, s + b, n);
 				done = b + n;
 			}
@@ -146,19 +158,19 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 					fn(ctx, buf, (size_t)k);
 				done = e;
 			}
-		} else if ((c | 0x20) == 'w' || (c | 0x20) == 'f') {
-			/* www. / ftp. at a word start */
-			bool www = len - i > 4 && strncasecmp(s + i, "www.", 4) == 0;
-			bool ftp = len - i > 4 && strncasecmp(s + i, "ftp.", 4) == 0;
-			if (!www && !ftp)
+		} else if (sep_len(s + i, len - i)) {
+			size_t b = i;
+			while (b > done && i - b < 12 &&
+			       scheme_char((unsigned char)s[b - 1]))
+				b--;
+			while (b < i && !is_alpha((unsigned char)s[b]))
+				b++;
+			if (b == i)
 				continue;
-			if (i > 0 && (is_alnum((unsigned char)s[i - 1]) ||
-			              strchr("./@-_", s[i - 1]) != NULL))
-				continue;
-			size_t n = url_extent(s + i, len - i);
-			if (n > 4 && is_alnum((unsigned char)s[i + 4])) {
-				fn(ctx, s + i, n);
-				done = i + n;
+			size_t n = url_extent(s + b, len - b);
+			if (n > i - b + 3) {
+				fn(ctx, s + b, n);
+				done = b + n;
 			}
 		}
 	}
@@ -229,16 +241,19 @@ static bool clean_host(const char *h, size_t n, struct parts *u,
 			return false;
 		unsigned char c = (unsigned char)h[i];
 		bool dot = false;
-		for (size_t k = 0; k < sizeof dots / sizeof dots[0]; k++) {
-			size_t dl = strlen(dots[k]);
-			if (n - i >= dl && strncasecmp(h + i, dots[k], dl) == 0) {
-				i += dl - 1;
-				dot = true;
-				if (k < 5)
-					*flags |= URI_OBFUSCATED;
-				break;
+		/* Only these bytes can start a dot spelling. */
+		if (c == '[' || c == '(' || c == '{' || c == 0xe3 || c == 0xef)
+			for (size_t k = 0; k < sizeof dots / sizeof dots[0]; k++) {
+				size_t dl = strlen(dots[k]);
+				if (n - i >= dl &&
+				    strncasecmp(h + i, dots[k], dl) == 0) {
+					i += dl - 1;
+					dot = true;
+					if (k < 5)
+						*flags |= URI_OBFUSCATED;
+					break;
+				}
 			}
-		}
 		if (dot) {
 			u->host[o++] = '.';
 			continue;
