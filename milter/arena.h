@@ -43,7 +43,9 @@ void arena_buf_put_slow(struct arena_buf *b, const void *s, size_t n);
 static inline void arena_buf_put(struct arena_buf *b, const void *s,
                                  size_t n)
 {
-	if (n < b->cap - b->len && b->p != NULL) {
+	if (n == 0)
+		return;
+	if (n < b->cap - b->len) {
 		memcpy(b->p + b->len, s, n);
 		b->len += n;
 	} else {

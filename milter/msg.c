@@ -788,7 +788,7 @@ static void build_body(struct pctx *c, struct arena_buf *data,
 {
 	const char *s = c->rendered.p;
 	size_t n = c->rendered.len;
-	if (arena_buf_reserve(data, n + n / 8 + 16) != 0)
+	if (n == 0 || arena_buf_reserve(data, n + n / 8 + 16) != 0)
 		return;
 	size_t para = 0, seg = 0;
 	for (size_t i = 0; i < n;) {

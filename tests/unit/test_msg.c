@@ -1,0 +1,726 @@
+/* test_msg.c — unit tests of the message model (msg and its modules),
+ * with handwritten messages for each case and each malformation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "arena.h"
+#include "cte.h"
+#include "msg.h"
+#include "uri.h"
+
+static struct msg *parse(const char *s)
+{
+	struct msg *m = msg_parse(s, strlen(s), NULL);
+	assert_non_null(m);
+	return m;
+}
+
+static bool has_flag(const struct msg *m, uint64_t f)
+{
+	return (msg_flags(m) & f) != 0;
+}
+
+static bool has_uri(const struct msg *m, const char *u)
+{
+	for (size_t i = 0; i < msg_uri_count(m); i++)
+		if (strcmp(msg_uri_at(m, i).ptr, u) == 0)
+			return true;
+	return false;
+}
+
+/* All body paragraphs joined with '|' (for compact assertions). */
+static char *body_joined(const struct msg *m)
+{
+	static char buf[8192];
+	size_t o = 0;
+	for (size_t i = 0; i < msg_body_count(m); i++) {
+		struct msg_text t = msg_body_at(m, i);
+		assert_true(o + t.len + 2 < sizeof buf);
+		if (i)
+			buf[o++] = '|';
+		memcpy(buf + o, t.ptr, t.len);
+		o += t.len;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ---- headers ---- */
+
+static void test_headers_raw_and_unfolded(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: hello\r\n\tworld  \r\n"
+	                      "X-A: 1\r\nx-a:2\r\n\r\nbody\r\n");
+	assert_int_equal(msg_header_count(m), 3);
+	const struct msg_header *h = msg_header_get(m, "SUBJECT", 0);
+	assert_non_null(h);
+	assert_string_equal(h->name.ptr, "Subject");
+	assert_string_equal(h->raw.ptr, " hello\r\n\tworld  ");
+	assert_string_equal(h->value.ptr, "hello\tworld");
+	assert_string_equal(msg_header_get(m, "x-a", 1)->value.ptr, "2");
+	assert_string_equal(msg_header_get(m, "X-A", 0)->name.ptr, "X-A");
+	assert_null(msg_header_get(m, "x-a", 2));
+	assert_null(msg_header_get(m, "nope", 0));
+	assert_string_equal(msg_raw_body(m).ptr, "body\r\n");
+	msg_free(m);
+}
+
+static void test_roundtrip(void **state)
+{
+	(void)state;
+	const char *in =
+		"Received: from a\r\n by b;\r\n  date\r\n"
+		"Subject:  =?utf-8?q?x?= \r\n"
+		"Empty:\r\n"
+		"Content-Type: multipart/alternative; boundary=zz\r\n"
+		"\r\n--zz\r\nContent-Type: text/plain\r\n\r\nhi\r\n--zz--\r\n";
+	struct msg *m = parse(in);
+	struct msg_text full = msg_full(m);
+	assert_int_equal(full.len, strlen(in));
+	assert_memory_equal(full.ptr, in, full.len);
+	/* name ":" raw CRLF for every header, CRLF, raw body. */
+	char out[1024];
+	size_t o = 0;
+	for (size_t i = 0; i < msg_header_count(m); i++) {
+		const struct msg_header *h = msg_header_at(m, i);
+		o += (size_t)snprintf(out + o, sizeof out - o, "%s:%s\r\n",
+		                      h->name.ptr, h->raw.ptr);
+	}
+	o += (size_t)snprintf(out + o, sizeof out - o, "\r\n%s",
+	                      msg_raw_body(m).ptr);
+	assert_int_equal(o, strlen(in));
+	assert_memory_equal(out, in, o);
+	struct msg_text rh = msg_raw_header(m);
+	assert_memory_equal(rh.ptr, in, rh.len);
+	msg_free(m);
+}
+
+static void test_rfc2047(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Subject: =?iso-8859-1?q?caf=E9?= =?utf-8?B?w6k=?= x\n"
+		"X-Split: =?utf-8?B?w6nD?= =?utf-8?B?qQ==?=\n"
+		"X-Bad: =?utf-8?x?abc?= and =?utf-8?q?open\n"
+		"X-Cs: =?koi8-r?b?8NLJ18XU?=\n\nb\n");
+	assert_string_equal(msg_header_get(m, "subject", 0)->decoded.ptr,
+	                    "caf\xc3\xa9\xc3\xa9 x");
+	assert_string_equal(msg_header_get(m, "x-split", 0)->decoded.ptr,
+	                    "\xc3\xa9\xc3\xa9");
+	assert_string_equal(msg_header_get(m, "x-bad", 0)->decoded.ptr,
+	                    "=?utf-8?x?abc?= and =?utf-8?q?open");
+	assert_true(has_flag(m, MSG_F_BAD_RFC2047));
+	/* KOI8-R via iconv: "Привет" */
+	assert_string_equal(msg_header_get(m, "x-cs", 0)->decoded.ptr,
+	                    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	msg_free(m);
+}
+
+static void test_rfc2047_unknown_charset(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: =?x-nonesuch?q?abc?=\n\nb\n");
+	assert_true(has_flag(m, MSG_F_UNKNOWN_CHARSET));
+	assert_string_equal(msg_header_get(m, "subject", 0)->decoded.ptr, "abc");
+	msg_free(m);
+}
+
+static void test_header_malformations(void **state)
+{
+	(void)state;
+	struct msg *m = parse(" orphan\nA: 1\nB: \xe9t\xe9\nnot a header\nC: 2\n");
+	assert_true(has_flag(m, MSG_F_BAD_HEADER));
+	assert_true(has_flag(m, MSG_F_8BIT_HEADER));
+	assert_int_equal(msg_header_count(m), 2);
+	/* Raw latin-1 in a header is read as windows-1252. */
+	assert_string_equal(msg_header_get(m, "b", 0)->decoded.ptr,
+	                    "\xc3\xa9t\xc3\xa9");
+	assert_string_equal(msg_raw_body(m).ptr, "not a header\nC: 2\n");
+	msg_free(m);
+
+	m = parse("A: 1\nB: 2");
+	assert_true(has_flag(m, MSG_F_NO_BODY_SEP));
+	assert_int_equal(msg_header_count(m), 2);
+	msg_free(m);
+
+	m = parse("A: 1\r\nB: 2\n\nx\0y");
+	assert_true(has_flag(m, MSG_F_MIXED_EOL));
+	msg_free(m);
+
+	char big[1200];
+	memset(big, 'a', sizeof big);
+	memcpy(big, "A: 1\n\n", 6);
+	big[sizeof big - 1] = '\0';
+	m = parse(big);
+	assert_true(has_flag(m, MSG_F_LONG_LINE));
+	msg_free(m);
+
+	const char nul[] = "A: 1\n\nx\0y\n";
+	m = msg_parse(nul, sizeof nul - 1, NULL);
+	assert_true(has_flag(m, MSG_F_NUL));
+	msg_free(m);
+
+	m = parse("From sender@x Mon Jan  1 00:00:00 2001\nA: 1\n\nb\n");
+	assert_int_equal(msg_header_count(m), 1);
+	assert_false(has_flag(m, MSG_F_BAD_HEADER));
+	msg_free(m);
+}
+
+/* ---- addresses ---- */
+
+static void test_addresses(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"From: \"Doe, John\" <John.Doe@Example.COM>\n"
+		"To: a@b.c (Alice A), =?utf-8?q?J=C3=B6rg?= <j@x.de>,\n"
+		" Team: m1@t.org, \"m 2\"@t.org;, <@relay.net:r@route.org>\n"
+		"Cc: undisclosed-recipients:;\n"
+		"Reply-To: broken <no-domain>\n\nb\n");
+	size_t n;
+	const struct msg_addr *a = msg_header_addrs(m, msg_header_get(m, "from", 0), &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].display.ptr, "Doe, John");
+	assert_string_equal(a[0].local.ptr, "John.Doe");
+	assert_string_equal(a[0].domain.ptr, "example.com");
+
+	a = msg_header_addrs(m, msg_header_get(m, "to", 0), &n);
+	assert_int_equal(n, 5);
+	assert_string_equal(a[0].local.ptr, "a");
+	assert_string_equal(a[0].display.ptr, "Alice A");
+	assert_string_equal(a[1].display.ptr, "J\xc3\xb6rg");
+	assert_string_equal(a[1].domain.ptr, "x.de");
+	assert_string_equal(a[2].group.ptr, "Team");
+	assert_string_equal(a[2].local.ptr, "m1");
+	assert_string_equal(a[3].local.ptr, "m 2");
+	assert_string_equal(a[3].group.ptr, "Team");
+	assert_string_equal(a[4].local.ptr, "r");
+	assert_string_equal(a[4].domain.ptr, "route.org");
+	assert_string_equal(a[4].group.ptr, "");
+
+	a = msg_header_addrs(m, msg_header_get(m, "cc", 0), &n);
+	assert_int_equal(n, 0); /* an empty group */
+	a = msg_header_addrs(m, msg_header_get(m, "reply-to", 0), &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].local.ptr, "no-domain");
+	assert_string_equal(a[0].domain.ptr, "");
+	assert_true(has_flag(m, MSG_F_BAD_ADDRESS));
+	msg_free(m);
+
+	m = parse("From: a@b.c\nSubject: x\n\nb\n");
+	assert_false(has_flag(m, MSG_F_BAD_ADDRESS));
+	assert_null(msg_header_addrs(m, msg_header_get(m, "subject", 0), &n));
+	assert_int_equal(n, 0);
+	msg_free(m);
+}
+
+/* ---- transfer encodings ---- */
+
+static void test_cte_decoders(void **state)
+{
+	(void)state;
+	char out[64];
+	size_t n;
+	assert_int_equal(cte_base64_decode("aGVs\r\nbG8=", 10, out, &n), 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "hello", 5);
+	assert_int_not_equal(cte_base64_decode("aGV*sbG8", 8, out, &n) &
+	                     CTE_BAD_CHAR, 0);
+	assert_memory_equal(out, "hello", 5);
+	assert_int_not_equal(cte_base64_decode("aGVsbG", 6, out, &n) &
+	                     CTE_BAD_PADDING, 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(cte_qp_decode("a=3Db=\r\nc=\n", 11, out, &n), 0);
+	assert_memory_equal(out, "a=bc", n);
+	assert_int_not_equal(cte_qp_decode("a=ZZb", 5, out, &n), 0);
+	assert_memory_equal(out, "a=ZZb", n);
+	assert_int_equal(cte_q_decode("a_b=5F", 6, out, &n), 0);
+	assert_memory_equal(out, "a b_", n);
+}
+
+static void test_part_decoding(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/plain; charset=utf-8\n"
+		"Content-Transfer-Encoding: base64\n\n"
+		"aMOpbGxv\nd29y!bGQ=\n");
+	assert_int_equal(msg_part_count(m), 1);
+	const struct msg_part *p = msg_part_at(m, 0);
+	assert_int_equal(p->cte, MSG_CTE_BASE64);
+	assert_string_equal(p->text.ptr, "h\xc3\xa9lloworld");
+	assert_true(has_flag(m, MSG_F_BAD_BASE64));
+	assert_true(has_flag(m, MSG_F_NO_MIME_VERSION));
+	msg_free(m);
+
+	m = parse("MIME-Version: 1.0\nContent-Transfer-Encoding: quoted-printable\n"
+	          "Content-Type: text/plain; charset=iso-8859-1\n\n"
+	          "caf=E9 =\nlong =XX\n");
+	assert_string_equal(msg_part_at(m, 0)->text.ptr, "caf\xc3\xa9 long =XX\n");
+	assert_true(has_flag(m, MSG_F_BAD_QP));
+	assert_false(has_flag(m, MSG_F_NO_MIME_VERSION));
+	msg_free(m);
+
+	m = parse("Content-Transfer-Encoding: x-uuencode\n\nbegin\n");
+	assert_true(has_flag(m, MSG_F_UNKNOWN_CTE));
+	assert_int_equal(msg_part_at(m, 0)->cte, MSG_CTE_UNKNOWN);
+	msg_free(m);
+
+	m = parse("Subject: s\n\n8bit \xc3\xa9 body without CTE\n");
+	assert_true(has_flag(m, MSG_F_8BIT_BODY));
+	msg_free(m);
+}
+
+static void test_charsets(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Content-Type: text/plain; charset=\"windows-1252\"\n\n"
+	                      "\x93quoted\x94 \x80\n");
+	assert_string_equal(msg_part_at(m, 0)->text.ptr,
+	                    "\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac\n");
+	assert_string_equal(msg_part_at(m, 0)->charset.ptr, "windows-1252");
+	msg_free(m);
+
+	m = parse("Content-Type: text/plain; charset=utf-8\n\nbad \xff here\n");
+	assert_true(has_flag(m, MSG_F_BAD_CHARSET_DATA));
+	assert_string_equal(msg_part_at(m, 0)->text.ptr, "bad \xc3\xbf here\n");
+	msg_free(m);
+
+	m = parse("Content-Type: text/plain; charset=x-unheard-of\n\nabc\n");
+	assert_true(has_flag(m, MSG_F_UNKNOWN_CHARSET));
+	assert_string_equal(msg_part_at(m, 0)->text.ptr, "abc\n");
+	msg_free(m);
+
+	/* iconv path: ISO-8859-7 alpha beta; CRLF folded to LF. */
+	m = parse("Content-Type: text/plain; charset=ISO-8859-7\r\n\r\n\xe1\xe2\r\n");
+	assert_string_equal(msg_part_at(m, 0)->text.ptr, "\xce\xb1\xce\xb2\n");
+	msg_free(m);
+}
+
+/* ---- MIME structure ---- */
+
+static const char *nested =
+	"MIME-Version: 1.0\n"
+	"Subject: nest\n"
+	"Content-Type: multipart/mixed; boundary=\"outer\"\n\n"
+	"preamble text\n"
+	"--outer\n"
+	"Content-Type: multipart/alternative; boundary=inner\n\n"
+	"--inner\n"
+	"Content-Type: text/plain\n\n"
+	"plain part\n"
+	"--inner\n"
+	"Content-Type: text/html\n\n"
+	"<p>html part</p>\n"
+	"--inner--\n"
+	"--outer\n"
+	"Content-Type: message/rfc822\n\n"
+	"Subject: inner msg\n"
+	"Content-Type: text/plain\n\n"
+	"attached body\n"
+	"--outer\n"
+	"Content-Type: application/octet-stream; name=\"a.bin\"\n"
+	"Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf\n"
+	"Content-Transfer-Encoding: base64\n\n"
+	"JVBERi0xLjQK\n"
+	"--outer--\n"
+	"epilogue\n";
+
+static void test_mime_tree(void **state)
+{
+	(void)state;
+	struct msg *m = parse(nested);
+	assert_int_equal(msg_part_count(m), 7);
+	const struct msg_part *p0 = msg_part_at(m, 0);
+	assert_string_equal(p0->type.ptr, "multipart/mixed");
+	assert_string_equal(p0->boundary.ptr, "outer");
+	assert_memory_equal(p0->preamble.ptr, "preamble text", 13);
+	assert_int_equal(p0->preamble.len, 13);
+	assert_memory_equal(p0->epilogue.ptr, "epilogue\n", 9);
+	const struct msg_part *p1 = msg_part_at(m, 1);
+	assert_string_equal(p1->type.ptr, "multipart/alternative");
+	assert_int_equal(p1->parent, 0);
+	assert_int_equal(p1->depth, 1);
+	const struct msg_part *p2 = msg_part_at(m, 2);
+	assert_string_equal(p2->type.ptr, "text/plain");
+	assert_int_equal(p2->parent, 1);
+	assert_string_equal(p2->text.ptr, "plain part");
+	assert_true(p2->is_text);
+	assert_string_equal(msg_part_at(m, 3)->type.ptr, "text/html");
+	assert_string_equal(msg_part_at(m, 4)->type.ptr, "message/rfc822");
+	const struct msg_part *p5 = msg_part_at(m, 5);
+	assert_int_equal(p5->parent, 4);
+	assert_int_equal(p5->depth, 2);
+	assert_string_equal(msg_part_header_get(m, 5, "subject", 0)->value.ptr,
+	                    "inner msg");
+	const struct msg_part *p6 = msg_part_at(m, 6);
+	assert_string_equal(p6->filename.ptr, "r\xc3\xa9sum\xc3\xa9.pdf");
+	assert_true(p6->attachment);
+	assert_false(p6->is_text);
+	assert_string_equal(p6->detected.ptr, "application/pdf");
+	assert_memory_equal(p6->decoded.ptr, "%PDF-1.4\n", 9);
+	assert_int_equal(msg_part_header_count(m, 6), 3);
+	assert_string_equal(msg_part_header_at(m, 6, 2)->name.ptr,
+	                    "Content-Transfer-Encoding");
+	/* application/octet-stream promises nothing: no mismatch. */
+	assert_false(has_flag(m, MSG_F_TYPE_MISMATCH));
+	assert_int_equal(msg_flags(m), 0);
+	msg_free(m);
+}
+
+static void test_mime_malformations(void **state)
+{
+	(void)state;
+	/* No boundary parameter: shown as text. */
+	struct msg *m = parse("Content-Type: multipart/mixed\n\nhello\n");
+	assert_true(has_flag(m, MSG_F_NO_BOUNDARY));
+	assert_string_equal(msg_part_at(m, 0)->type.ptr, "text/plain");
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "hello\n");
+	msg_free(m);
+
+	/* Boundary never appears. */
+	m = parse("Content-Type: multipart/mixed; boundary=abc\n\nhello\n");
+	assert_true(has_flag(m, MSG_F_BOUNDARY_MISSING));
+	assert_int_equal(msg_part_count(m), 1);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "hello\n");
+	msg_free(m);
+
+	/* No closing delimiter: the last part runs to the end. */
+	m = parse("Content-Type: multipart/mixed; boundary=abc\n\n--abc\n\none\n"
+	          "--abc\n\ntwo\n");
+	assert_true(has_flag(m, MSG_F_NO_CLOSE_BOUNDARY));
+	assert_int_equal(msg_part_count(m), 3);
+	assert_string_equal(msg_part_at(m, 2)->text.ptr, "two\n");
+	msg_free(m);
+
+	/* Nested part reusing the outer boundary. */
+	m = parse("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+	          "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--b--\n");
+	assert_true(has_flag(m, MSG_F_DUP_BOUNDARY));
+	msg_free(m);
+
+	/* Boundary too long / bad characters; prefix must not match. */
+	char hdr[400];
+	char b[80];
+	memset(b, 'q', 75);
+	b[75] = '\0';
+	snprintf(hdr, sizeof hdr, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
+	         "--%sX\n\nno\n--%s\n\nyes\n--%s--\n", b, b, b, b);
+	m = parse(hdr);
+	assert_true(has_flag(m, MSG_F_BAD_BOUNDARY));
+	assert_int_equal(msg_part_count(m), 2);
+	assert_string_equal(msg_part_at(m, 1)->text.ptr, "yes");
+	msg_free(m);
+
+	/* Duplicate Content-Type, duplicate parameter, junk type. */
+	m = parse("Content-Type: text/plain\nContent-Type: text/html\n\nx\n");
+	assert_true(has_flag(m, MSG_F_DUP_MIME_HEADER));
+	assert_string_equal(msg_part_at(m, 0)->type.ptr, "text/plain");
+	msg_free(m);
+	m = parse("Content-Type: text/plain; charset=a; charset=b\n\nx\n");
+	assert_true(has_flag(m, MSG_F_DUP_MIME_HEADER));
+	msg_free(m);
+	m = parse("Content-Type: garbage\n\nx\n");
+	assert_true(has_flag(m, MSG_F_BAD_CONTENT_TYPE));
+	assert_string_equal(msg_part_at(m, 0)->type.ptr, "text/plain");
+	msg_free(m);
+
+	/* Base64-encoded multipart. */
+	m = parse("Content-Type: multipart/mixed; boundary=z\n"
+	          "Content-Transfer-Encoding: base64\n\n--z\n\nx\n--z--\n");
+	assert_true(has_flag(m, MSG_F_ENCODED_MULTIPART));
+	msg_free(m);
+
+	/* Declared image, detected executable. */
+	m = parse("Content-Type: multipart/mixed; boundary=z\n\n--z\n"
+	          "Content-Type: image/gif\nContent-Transfer-Encoding: base64\n\n"
+	          "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	          "AAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\n--z--\n");
+	assert_true(has_flag(m, MSG_F_TYPE_MISMATCH));
+	assert_string_equal(msg_part_at(m, 1)->detected.ptr,
+	                    "application/x-msdownload");
+	msg_free(m);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct msg_limits lim = { 0, 2, 0, 0 };
+	struct msg *m = msg_parse(nested, strlen(nested), &lim);
+	assert_true(has_flag(m, MSG_F_DEPTH_LIMIT));
+	assert_true(has_flag(m, MSG_F_TRUNCATED));
+	msg_free(m);
+
+	lim = (struct msg_limits){ 0, 0, 3, 0 };
+	m = msg_parse(nested, strlen(nested), &lim);
+	assert_true(has_flag(m, MSG_F_PART_LIMIT));
+	assert_int_equal(msg_part_count(m), 3);
+	/* What was parsed is still there. */
+	assert_string_equal(msg_part_at(m, 2)->text.ptr, "plain part");
+	msg_free(m);
+
+	lim = (struct msg_limits){ 20, 0, 0, 0 };
+	m = msg_parse(nested, strlen(nested), &lim);
+	assert_true(has_flag(m, MSG_F_TRUNCATED));
+	assert_int_equal(msg_full(m).len, 20);
+	msg_free(m);
+
+	lim = (struct msg_limits){ 0, 0, 0, 4096 };
+	m = msg_parse(nested, strlen(nested), &lim);
+	assert_non_null(m);
+	assert_true(has_flag(m, MSG_F_TRUNCATED));
+	msg_free(m);
+}
+
+/* ---- text views ---- */
+
+static void test_body_paragraphs(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: This is   subject.\n\n"
+	                      "First line.\n  Second\tline.\n\n\n"
+	                      "Next \n \n para.\n");
+	assert_string_equal(body_joined(m),
+	                    "This is subject.\n|First line. Second line.\n|"
+	                    "Next \n| para. ");
+	msg_free(m);
+
+	/* Text parts are joined; HTML is rendered. */
+	m = parse(nested);
+	assert_string_equal(body_joined(m),
+	                    "nest\n|plain part\n|html part\n|attached body");
+	msg_free(m);
+
+	/* Long paragraphs are cut at a blank, at most 2048 bytes each. */
+	char *big = malloc(6100);
+	strcpy(big, "A: b\n\n");
+	for (int i = 0; i < 600; i++)
+		strcat(big, "word word ");
+	m = parse(big);
+	assert_true(msg_body_count(m) >= 3);
+	for (size_t i = 0; i < msg_body_count(m); i++)
+		assert_true(msg_body_at(m, i).len <= 2048);
+	msg_free(m);
+	free(big);
+}
+
+static void test_rawbody_lines(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Content-Type: text/html\r\n\r\n<b>x</b>\r\n\r\ny");
+	assert_int_equal(msg_rawbody_count(m), 3);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "<b>x</b>\n");
+	assert_string_equal(msg_rawbody_at(m, 1).ptr, "\n");
+	assert_string_equal(msg_rawbody_at(m, 2).ptr, "y");
+	assert_string_equal(msg_rawbody_at(m, 3).ptr, ""); /* out of range */
+	msg_free(m);
+}
+
+/* ---- HTML ---- */
+
+static void test_html_render(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n"
+		"<html><head><title>T &amp; t</title><style>p{x}</style>"
+		"<script>var a='<p>';</script></head>"
+		"<body>Caf&eacute; &#233;&#xe9; &lt;b&gt; &nbsp x<br>"
+		"line2<!-- hidden --><p>para &copy</p>"
+		"<IMG SRC=\"http://img.example/a.png\"><img src='b.gif'>"
+		"</body></html>");
+	assert_string_equal(body_joined(m),
+	                    "Caf\xc3\xa9 \xc3\xa9\xc3\xa9 <b> \xc2\xa0 x line2\n|"
+	                    "para \xc2\xa9\n");
+	const struct msg_html *h = msg_html(m);
+	assert_int_equal(h->parts, 1);
+	assert_int_equal(h->images, 2);
+	assert_string_equal(h->title.ptr, "T & t");
+	assert_true(h->visible_len > 20);
+	assert_true(has_uri(m, "http://img.example/a.png"));
+	assert_false(has_flag(m, MSG_F_HTML_MALFORMED));
+	msg_free(m);
+}
+
+static void test_html_malformed(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Content-Type: text/html\n\n"
+	                      "a < b and <i>c<!-- never closed");
+	assert_true(has_flag(m, MSG_F_HTML_MALFORMED));
+	assert_string_equal(body_joined(m), "a < b and c");
+	msg_free(m);
+
+	m = parse("Content-Type: text/html\n\nx <a href=\"http://x.org/\"");
+	assert_true(has_flag(m, MSG_F_HTML_MALFORMED));
+	msg_free(m);
+}
+
+static void test_html_invisible(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n"
+		"<body bgcolor=\"#000000\">seen "
+		"<font color=black>hidden1</font>"
+		"<span style=\"display:none\">hidden2</span>"
+		"<div style='font-size:1px'>hidden3</div>"
+		"<font color=\"#ffffff\">white on black</font></body>");
+	assert_true(has_flag(m, MSG_F_HTML_INVISIBLE));
+	const struct msg_html *h = msg_html(m);
+	assert_non_null(strstr(h->invisible.ptr, "hidden1"));
+	assert_non_null(strstr(h->invisible.ptr, "hidden2"));
+	assert_non_null(strstr(h->invisible.ptr, "hidden3"));
+	assert_null(strstr(body_joined(m), "hidden"));
+	assert_non_null(strstr(body_joined(m), "white on black"));
+	assert_int_equal(h->invisible_len, strlen("hidden1hidden2hidden3"));
+	msg_free(m);
+}
+
+static void test_html_links(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n"
+		"<a href=\"http://evil.example.ru/login\">www.paypal.com</a> "
+		"<a href='https://www.bank.com/x'>bank.com</a> "
+		"<a href=http://ok.org/>click here</a>"
+		"<base href=\"http://base.net/dir/page.html\">"
+		"<a href=\"rel/x.html\">r</a><form action=\"/post\"></form>");
+	const struct msg_html *h = msg_html(m);
+	assert_int_equal(h->links, 4);
+	assert_int_equal(h->mismatched_links, 1);
+	assert_true(has_flag(m, MSG_F_HTML_MISMATCH_LINK));
+	assert_true(has_uri(m, "http://evil.example.ru/login"));
+	assert_true(has_uri(m, "http://base.net/dir/rel/x.html"));
+	assert_true(has_uri(m, "http://base.net/post"));
+	msg_free(m);
+}
+
+/* ---- URIs ---- */
+
+static void test_uri_norm(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(0);
+	static const struct {
+		const char *in, *out;
+		unsigned flags;
+	} cases[] = {
+		{ "HTTP://WWW.Example.COM:80", "http://www.example.com/", 0 },
+		{ "https://x.org:443/a?b#c", "https://x.org/a?b#c", 0 },
+		{ "http://x.org:8080/", "http://x.org:8080/", 0 },
+		{ "hxxp://bad.example/p", "http://bad.example/p", URI_OBFUSCATED },
+		{ "http://bad[.]example/", "http://bad.example/", URI_OBFUSCATED },
+		{ "http://%65vil.com/", "http://evil.com/", URI_OBFUSCATED },
+		{ "http://3232235777/", "http://192.168.1.1/", URI_OBFUSCATED },
+		{ "http://0xC0.0250.1.1/", "http://192.168.1.1/", URI_OBFUSCATED },
+		{ "http://b\xc3\xbc" "cher.de/", "http://xn--bcher-kva.de/", 0 },
+		{ "www.plain.com/x", "http://www.plain.com/x", 0 },
+		{ "http://user@host.com/", "http://user@host.com/", URI_OBFUSCATED },
+		{ "mailto:Joe@EXAMPLE.com", "mailto:Joe@example.com", 0 },
+		{ "http://[2001:DB8::1]:80/", "http://[2001:db8::1]/", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct arena_buf b;
+		unsigned f = 0;
+		arena_buf_init(&b, a);
+		assert_int_equal(uri_norm(cases[i].in, strlen(cases[i].in), &b, &f), 0);
+		assert_string_equal(arena_buf_finish(&b), cases[i].out);
+		assert_int_equal(f, cases[i].flags);
+	}
+	struct arena_buf b;
+	unsigned f = 0;
+	arena_buf_init(&b, a);
+	assert_int_equal(uri_norm("javascript:alert(1)", 19, &b, &f), -1);
+	assert_int_equal(uri_norm("relative/path", 13, &b, &f), -1);
+	arena_free(a);
+}
+
+static void test_uri_text(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Subject: see www.subject.com\n\n"
+		"Visit http://Example.com/path, or (www.paren.org).\n"
+		"Mail me: John@Mail.Example.org. Also hxxp://evil[.]ru/x\n"
+		"ftp.files.net and https://\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc"
+		"\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84/\n");
+	assert_true(has_uri(m, "http://www.subject.com/"));
+	assert_true(has_uri(m, "http://example.com/path"));
+	assert_true(has_uri(m, "http://Example.com/path"));
+	assert_true(has_uri(m, "http://www.paren.org/"));
+	assert_true(has_uri(m, "mailto:John@mail.example.org"));
+	assert_true(has_uri(m, "http://evil.ru/x"));
+	assert_true(has_uri(m, "hxxp://evil[.]ru/x"));
+	assert_true(has_uri(m, "ftp://ftp.files.net/"));
+	assert_true(has_uri(m, "https://xn--e1afmkfd.xn--p1ai/"));
+	assert_true(has_flag(m, MSG_F_URI_OBFUSCATED));
+	/* Duplicates are kept once. */
+	size_t n = 0;
+	for (size_t i = 0; i < msg_uri_count(m); i++)
+		if (strcmp(msg_uri_at(m, i).ptr, "http://example.com/path") == 0)
+			n++;
+	assert_int_equal(n, 1);
+	msg_free(m);
+}
+
+static void test_flag_names(void **state)
+{
+	(void)state;
+	assert_string_equal(msg_flag_name(MSG_F_TRUNCATED), "truncated");
+	assert_string_equal(msg_flag_name(MSG_F_NO_MIME_VERSION),
+	                    "no_mime_version");
+	assert_null(msg_flag_name(3));
+	assert_null(msg_flag_name(0));
+}
+
+static void test_empty_and_binary(void **state)
+{
+	(void)state;
+	struct msg *m = msg_parse("", 0, NULL);
+	assert_non_null(m);
+	assert_int_equal(msg_part_count(m), 1);
+	assert_int_equal(msg_header_count(m), 0);
+	assert_int_equal(msg_body_count(m), 0);
+	msg_free(m);
+	msg_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_headers_raw_and_unfolded),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_rfc2047),
+		cmocka_unit_test(test_rfc2047_unknown_charset),
+		cmocka_unit_test(test_header_malformations),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_cte_decoders),
+		cmocka_unit_test(test_part_decoding),
+		cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_mime_tree),
+		cmocka_unit_test(test_mime_malformations),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_body_paragraphs),
+		cmocka_unit_test(test_rawbody_lines),
+		cmocka_unit_test(test_html_render),
+		cmocka_unit_test(test_html_malformed),
+		cmocka_unit_test(test_html_invisible),
+		cmocka_unit_test(test_html_links),
+		cmocka_unit_test(test_uri_norm),
+		cmocka_unit_test(test_uri_text),
+		cmocka_unit_test(test_flag_names),
+		cmocka_unit_test(test_empty_and_binary),
+	};
+	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
+}
