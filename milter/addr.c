@@ -253,11 +253,9 @@ static bool mailbox(struct lexer *lx, struct charset_conv *cv,
 			lx->ok = false; /* stray '>', ')', '@', ... */
 			lx->p++;
 		} else {
-			const char *w = lx->p;
 			struct arena_buf tmp;
 			arena_buf_init(&tmp, lx->a);
 			atom(lx, &tmp);
-			(void)w;
 			/* Dots were appended above; join words of a local
 			 * part without the phrase's blanks. */
 			if (st.phrase.len > 0 &&

@@ -100,7 +100,7 @@ unsigned cte_base64_decode(const char *in, size_t len, char *out,
 	return flags;
 }
 
-static int hexval(unsigned char c)
+int cte_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -130,8 +130,8 @@ static unsigned qp_decode(const char *in, size_t len, char *out,
 		if (eq == NULL)
 			break;
 		p = eq + 1;
-		int hi = p < end ? hexval((unsigned char)p[0]) : -1;
-		int lo = p + 1 < end ? hexval((unsigned char)p[1]) : -1;
+		int hi = p < end ? cte_hex_digit((unsigned char)p[0]) : -1;
+		int lo = p + 1 < end ? cte_hex_digit((unsigned char)p[1]) : -1;
 		if (hi >= 0 && lo >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			p += 2;

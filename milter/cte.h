@@ -25,6 +25,8 @@ unsigned cte_base64_decode(const char *in, size_t len, char *out,
  * copied as they are. */
 unsigned cte_qp_decode(const char *in, size_t len, char *out,
                        size_t *out_len);
+/* Value of a hex digit (either case), or -1. */
+int cte_hex_digit(unsigned char c);
 /* Q-encoding of RFC 2047 words: like QP, plus '_' for space. */
 unsigned cte_q_decode(const char *in, size_t len, char *out,
                       size_t *out_len);

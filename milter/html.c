@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "charset.h"
+#include "cte.h"
 #include "uri.h"
 
 #define STACK_MAX 64
@@ -165,14 +166,6 @@ static const struct {
 	{ "transparent", NO_COLOR },
 };
 
-static int hexd(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static long parse_color(const char *s, size_t n)
 {
 	while (n > 0 && is_blank((unsigned char)*s)) {
@@ -187,17 +180,17 @@ static long parse_color(const char *s, size_t n)
 	}
 	bool hex = n == 3 || n == 6;
 	for (size_t i = 0; i < n && hex; i++)
-		hex = hexd((unsigned char)s[i]) >= 0;
+		hex = cte_hex_digit((unsigned char)s[i]) >= 0;
 	if (hex && n == 6) {
 		long v = 0;
 		for (size_t i = 0; i < 6; i++)
-			v = v << 4 | hexd((unsigned char)s[i]);
+			v = v << 4 | cte_hex_digit((unsigned char)s[i]);
 		return v;
 	}
 	if (hex && n == 3) {
 		long v = 0;
 		for (size_t i = 0; i < 3; i++)
-			v = v << 8 | (long)(hexd((unsigned char)s[i]) * 17);
+			v = v << 8 | (long)(cte_hex_digit((unsigned char)s[i]) * 17);
 		return v;
 	}
 	if (n > 4 && strncasecmp(s, "rgb(", 4) == 0) {

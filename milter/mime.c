@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cte.h"
+
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -48,8 +50,7 @@ static char *lower_dup(struct arena *a, const char *s, size_t n)
 
 /* Read a token or a quoted string at p; returns the unquoted copy. */
 static const char *read_value(struct arena *a, const char **pp,
-                              const char *end, size_t *len, bool *bad,
-                              bool stop_at_slash)
+                              const char *end, size_t *len, bool *bad)
 {
 	const char *p = *pp;
 	if (p < end && *p == '"') {
@@ -71,20 +72,13 @@ static const char *read_value(struct arena *a, const char **pp,
 		*len = b.len;
 		return b.failed ? NULL : arena_buf_finish(&b);
 	}
-	const char *s = p;
-	while (p < end && *p != ';' && !is_wsp(*p) && *p != '(' &&
-	       *p != '"' && (!stop_at_slash || *p != '='))
-		p++;
 	/* Unquoted values with blanks ("name=my file.txt") happen: take
 	 * everything up to the next ';' minus trailing blanks. */
-	if (!stop_at_slash) {
-		const char *q = p;
-		while (q < end && *q != ';' && *q != '(' && *q != '"')
-			q++;
-		while (q > p && is_wsp(q[-1]))
-			q--;
-		p = q;
-	}
+	const char *s = p;
+	while (p < end && *p != ';' && *p != '(' && *p != '"')
+		p++;
+	while (p > s && is_wsp(p[-1]))
+		p--;
 	*pp = p;
 	*len = (size_t)(p - s);
 	return arena_strndup(a, s, *len);
@@ -134,7 +128,7 @@ int mime_parse_field(struct arena *a, const char *value, size_t len,
 		bool bad = false;
 		mp.name = lower_dup(a, n, nlen);
 		mp.name_len = nlen;
-		mp.value = read_value(a, &p, end, &mp.value_len, &bad, false);
+		mp.value = read_value(a, &p, end, &mp.value_len, &bad);
 		if (mp.name == NULL || mp.value == NULL)
 			return -1;
 		f->malformed |= bad;
@@ -165,21 +159,13 @@ static const struct mime_param *find(const struct mime_field *f,
 	return NULL;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Append the %XX-decoded v to out. */
 static void pct_decode(struct arena_buf *out, const char *v, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		int h, l;
-		if (v[i] == '%' && i + 2 < len && (h = hexv(v[i + 1])) >= 0 &&
-		    (l = hexv(v[i + 2])) >= 0) {
+		if (v[i] == '%' && i + 2 < len && (h = cte_hex_digit((unsigned char)v[i + 1])) >= 0 &&
+		    (l = cte_hex_digit((unsigned char)v[i + 2])) >= 0) {
 			arena_buf_putc(out, (char)(h << 4 | l));
 			i += 2;
 		} else {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cte.h"
+
 static bool is_alpha(unsigned char c)
 {
 	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
@@ -178,14 +180,6 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 
 /* ---- normalisation ---- */
 
-static int hexv(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = lower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 struct parts {
 	char scheme[16];
 	char host[512];
@@ -259,8 +253,8 @@ static bool clean_host(const char *h, size_t n, struct parts *u,
 			continue;
 		}
 		int hi, lo;
-		if (c == '%' && i + 2 < n && (hi = hexv((unsigned char)h[i + 1])) >= 0 &&
-		    (lo = hexv((unsigned char)h[i + 2])) >= 0) {
+		if (c == '%' && i + 2 < n && (hi = cte_hex_digit((unsigned char)h[i + 1])) >= 0 &&
+		    (lo = cte_hex_digit((unsigned char)h[i + 2])) >= 0) {
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
 			*flags |= URI_OBFUSCATED;
@@ -291,7 +285,7 @@ static bool ip_part(const char *s, size_t n, uint64_t *v)
 		return false;
 	uint64_t x = 0;
 	for (size_t i = 0; i < n; i++) {
-		int d = hexv((unsigned char)s[i]);
+		int d = cte_hex_digit((unsigned char)s[i]);
 		if (d < 0 || d >= base)
 			return false;
 		x = x * (uint64_t)base + (uint64_t)d;
