@@ -1,0 +1,76 @@
+/*
+ * test_dns_srv.h — start tests/integration/dnssrv.py for a unit test.
+ *
+ * dnssrv_start() runs Debian's /usr/bin/python3 with the server on a free
+ * 127.0.0.1 port for one document of a zonedata YAML stream, waits for its
+ * "listening" line and returns the port (0 on failure). The server exits
+ * when dnssrv_stop() closes its stdin or kills it, and also if the test
+ * dies (stdin EOF).
+ */
+#ifndef TEST_DNS_SRV_H
+#define TEST_DNS_SRV_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct dnssrv {
+	pid_t pid;
+	int in_fd;
+	unsigned port;
+};
+
+/* path relative to top_srcdir; sel is "--scenario"/"--test" or NULL */
+static inline unsigned dnssrv_start(struct dnssrv *s, const char *path,
+                                    const char *sel, const char *val)
+{
+	const char *top = getenv("top_srcdir");
+	char script[4096], file[4096];
+	int in[2], out[2];
+	snprintf(script, sizeof script, "%s/tests/integration/dnssrv.py",
+	         top ? top : ".");
+	snprintf(file, sizeof file, "%s/%s", top ? top : ".", path);
+	memset(s, 0, sizeof *s);
+	if (pipe(in) != 0 || pipe(out) != 0)
+		return 0;
+	s->pid = fork();
+	if (s->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		if (sel != NULL)
+			execl("/usr/bin/python3", "python3", script, file, sel, val,
+			      "--stdin-eof", (char *)NULL);
+		else
+			execl("/usr/bin/python3", "python3", script, file,
+			      "--stdin-eof", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	s->in_fd = in[1];
+	FILE *f = fdopen(out[0], "r");
+	char line[256];
+	if (f != NULL && fgets(line, sizeof line, f) != NULL)
+		sscanf(line, "dnssrv: listening on 127.0.0.1 %u", &s->port);
+	if (f != NULL)
+		fclose(f);
+	return s->port;
+}
+
+static inline void dnssrv_stop(struct dnssrv *s)
+{
+	if (s->pid <= 0)
+		return;
+	close(s->in_fd);
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
+}
+
+#endif
