@@ -20,9 +20,11 @@
 
 struct msg;
 
-/* A byte range owned by the message. Always followed by a NUL byte, so
- * ptr can be used as a C string when the data holds no NUL itself (binary
- * parts may: use len). Never NULL: empty values are "" with len 0. */
+/* A byte range owned by the message; never NULL (empty is "" with len
+ * 0). Followed by a NUL byte, so usable as a C string when the data holds
+ * no NUL itself — except the slices of the raw message: msg_raw_header(),
+ * msg_raw_body() and the raw, preamble, epilogue and (for parts without
+ * base64/QP) decoded fields of struct msg_part: use len for those. */
 struct msg_text {
 	const char *ptr;
 	size_t len;
