@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "conf.h"
 #include "scan.h"
 
 cfg_opt_t dns_conf_opts[] = {
@@ -195,6 +196,51 @@ struct dns *dns_get(cfg_t *root, char *err, size_t errlen)
 	return d;
 }
 
+struct dns *dns_new_override(cfg_t *root, const char *server, char *err,
+                             size_t errlen)
+{
+	cfg_t *sec = has_section(root, "dns") ? cfg_getsec(root, "dns") : NULL;
+	if (server == NULL)
+		return dns_new(sec, err, errlen);
+	cfg_opt_t opts[] = {
+		CFG_SEC("dns", dns_conf_opts, CFGF_NONE),
+		CFG_END()
+	};
+	cfg_t *tmp = cfg_init(opts, CFGF_NONE);
+	if (tmp == NULL) {
+		snprintf(err, errlen, "dns: out of memory");
+		return NULL;
+	}
+	cfg_t *ts = cfg_getsec(tmp, "dns");
+	cfg_setlist(ts, "servers", 1, server);
+	if (sec != NULL) {
+		cfg_setint(ts, "timeout", cfg_getint(sec, "timeout"));
+		cfg_setint(ts, "budget", cfg_getint(sec, "budget"));
+		cfg_setstr(ts, "trust_anchor", cfg_getstr(sec, "trust_anchor"));
+	}
+	struct dns *d = dns_new(ts, err, errlen);
+	cfg_free(tmp);
+	return d;
+}
+
+struct dns *dns_for_tool(const char *conf_path, const char *server,
+                         struct conf **confp, char *err, size_t errlen)
+{
+	*confp = NULL;
+	if (conf_path != NULL) {
+		*confp = conf_load(conf_path, err, errlen);
+		if (*confp == NULL)
+			return NULL;
+	}
+	struct dns *d = dns_new_override(*confp ? conf_cfg(*confp) : NULL,
+	                                 server, err, errlen);
+	if (d == NULL) {
+		conf_unref(*confp);
+		*confp = NULL;
+	}
+	return d;
+}
+
 static void destroy(struct dns *d)
 {
 	if (d->ub != NULL)
@@ -358,10 +404,44 @@ static struct dns_answer *answer_from(int err, struct ub_result *res)
 	return a;
 }
 
+/* Can name be written in DNS? Labels of 1-63 octets, 253 in all (a
+ * trailing dot allowed). */
+static bool valid_name(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return len == 0 && name[0] == '.';   /* "." is the root */
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] != '.') {
+			if (++label > 63)
+				return false;
+		} else if (label == 0) {
+			return false;
+		} else {
+			label = 0;
+		}
+	}
+	return label > 0;
+}
+
+static enum dns_status invalid_name(struct dns_answer **out)
+{
+	*out = answer_from(-1, NULL);
+	if (*out == NULL)
+		return DNS_TEMPFAIL;
+	(*out)->status = DNS_NXDOMAIN;
+	(*out)->rcode = 3;
+	return DNS_NXDOMAIN;
+}
+
 enum dns_status dns_query(struct dns *d, struct dns_budget *b,
                           const char *name, int rrtype,
                           struct dns_answer **out)
 {
+	if (!valid_name(name))
+		return invalid_name(out);   /* cannot exist: no query */
 	uint64_t deadline = dns_now_ms() + d->timeout_ms;
 	if (b != NULL && b->deadline_ms < deadline)
 		deadline = b->deadline_ms;
@@ -380,9 +460,12 @@ enum dns_status dns_query(struct dns *d, struct dns_budget *b,
 	p->refs = 2;    /* the waiter and the callback */
 	arg->d = d;
 	arg->p = p;
-	if (ub_resolve_async(d->ub, name, rrtype, 1, arg, on_result, &id) != 0) {
+	int rc = ub_resolve_async(d->ub, name, rrtype, 1, arg, on_result, &id);
+	if (rc != 0) {
 		free(p);
 		free(arg);
+		if (rc == UB_SYNTAX)
+			return invalid_name(out);
 		goto tempfail;
 	}
 	pthread_mutex_lock(&d->mu);

@@ -55,6 +55,17 @@ struct dns *dns_get(cfg_t *root, char *err, size_t errlen);
 /* A resolver from a `dns` section alone (sec may be NULL: defaults). */
 struct dns *dns_new(cfg_t *sec, char *err, size_t errlen);
 void dns_put(struct dns *d);
+/* For the vigil tools: a new resolver from root's `dns` section (root may
+ * be NULL: defaults) whose servers are replaced by server ("IP[@PORT]")
+ * when server is not NULL. */
+struct dns *dns_new_override(cfg_t *root, const char *server, char *err,
+                             size_t errlen);
+/* The same for a tool's options: loads conf_path (NULL: no file, built-in
+ * defaults) into *confp (NULL when no file; the caller conf_unref()s it)
+ * and returns the resolver. */
+struct conf;
+struct dns *dns_for_tool(const char *conf_path, const char *server,
+                         struct conf **confp, char *err, size_t errlen);
 
 /* Start a budget of at most max_ms (0: the configured per-message budget)
  * for one piece of work. With a scan, what earlier stages of the message
@@ -66,7 +77,9 @@ void dns_budget_end(const struct dns_budget *b, struct scan *scan);
 uint64_t dns_budget_left_ms(const struct dns_budget *b);
 
 /* Resolve name/rrtype (class IN). Always sets *out (never NULL unless
- * out of memory, which returns DNS_TEMPFAIL). */
+ * out of memory, which returns DNS_TEMPFAIL). A name that is not valid in
+ * DNS (empty label, label over 63 octets, name over 255) is answered
+ * DNS_NXDOMAIN without a query. */
 enum dns_status dns_query(struct dns *d, struct dns_budget *b,
                           const char *name, int rrtype,
                           struct dns_answer **out);

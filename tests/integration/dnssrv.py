@@ -49,7 +49,7 @@ def txt_strings(value):
         while b:
             out.append(b[:255])
             b = b[255:]
-    return out
+    return out or [b'']   # RDATA holds at least one string
 
 
 class Zone:
