@@ -107,7 +107,12 @@ static void message_reset(struct sess *s)
 	if (s->state != ST_IDLE)
 		s->msg_id++;
 	s->state = ST_IDLE;
-	/* Message-scoped macros go with the message. */
+}
+
+/* Message-scoped macros go when the message is over (its verdict sent,
+ * or ABORT); not at MAIL, whose macros arrive just before it. */
+static void forget_message_macros(struct sess *s)
+{
 	for (int i = SMFIM_ENVFROM; i < MACRO_SLOTS; i++) {
 		free(s->macros[i].data);
 		s->macros[i].data = NULL;
@@ -283,7 +288,13 @@ static int on_connect(struct sess *s, const struct proto_pkt *pkt)
 	struct proto_connect c;
 	if (proto_dec_connect(pkt, &c) != PROTO_OK)
 		return -1;
+	/* A new SMTP session: forget the old one, but keep the CONNECT
+	 * macros, which the MTA sent just before this packet. */
+	struct macros keep = s->macros[SMFIM_CONNECT];
+	s->macros[SMFIM_CONNECT].data = NULL;
+	s->macros[SMFIM_CONNECT].len = 0;
 	connection_reset(s);
+	s->macros[SMFIM_CONNECT] = keep;
 	set_str(&s->client_host, c.host.ptr, c.host.len);
 	if (c.family == SMFIA_INET || c.family == SMFIA_INET6)
 		set_str(&s->client_addr, c.addr.ptr, c.addr.len);
@@ -502,6 +513,7 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 		return SESS_EOM;
 	case SMFIC_ABORT:
 		message_reset(s);
+		forget_message_macros(s);
 		return SESS_OK;
 	case SMFIC_QUIT_NC:
 		connection_reset(s);
@@ -627,6 +639,7 @@ bool sess_eom_reply(struct sess *s, uint64_t msg_id, const struct scan *scan,
 		proto_enc_quarantine(out, v->quarantine_reason);
 	final_reply(v, out);
 	message_reset(s);
+	forget_message_macros(s);
 	return true;
 }
 
