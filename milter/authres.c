@@ -1,8 +1,12 @@
 /* authres.c — see authres.h */
 #include "authres.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "msg.h"
+#include "scan.h"
 
 void authres_init(struct authres *ar)
 {
@@ -117,4 +121,43 @@ void authres_prop(struct authres *ar, const char *ptype, const char *property,
 	puts_(ar, property);
 	put(ar, "=", 1);
 	authres_value(ar, value);
+}
+
+static bool seen(char (*out)[AUTHRES_DOMAIN_MAX], size_t n, const char *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(out[i], d) == 0)
+			return true;
+	return false;
+}
+
+size_t authres_from_domains(struct scan *scan,
+                            char (*out)[AUTHRES_DOMAIN_MAX], size_t max,
+                            size_t *headers, size_t *addresses)
+{
+	const struct msg *m = scan_msg(scan);
+	size_t n = 0;
+	*headers = 0;
+	*addresses = 0;
+	if (m == NULL)
+		return 0;
+	const struct msg_header *h;
+	while ((h = msg_header_get(m, "From", *headers)) != NULL) {
+		size_t count;
+		const struct msg_addr *a = msg_header_addrs(m, h, &count);
+		(*headers)++;
+		*addresses += count;
+		for (size_t i = 0; a != NULL && i < count; i++) {
+			const struct msg_text *d = &a[i].domain;
+			if (d->len == 0 || d->len >= AUTHRES_DOMAIN_MAX ||
+			    memchr(d->ptr, '\0', d->len) != NULL)
+				continue;
+			char dom[AUTHRES_DOMAIN_MAX];
+			memcpy(dom, d->ptr, d->len);
+			dom[d->len] = '\0';
+			if (n < max && !seen(out, n, dom))
+				snprintf(out[n++], AUTHRES_DOMAIN_MAX, "%s", dom);
+		}
+	}
+	return n;
 }

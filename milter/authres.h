@@ -38,4 +38,14 @@ const char *authres_str(const struct authres *ar);
 /* Append value to ar as a token/addr-spec or a quoted-string. */
 void authres_value(struct authres *ar, const char *value);
 
+/* The author domains (RFC 5322.From) of the scan's message: the domain of
+ * every address of every top-level From header, lower case, duplicates
+ * removed, at most max of them, into out. *headers gets the number of From
+ * headers, *addresses the number of addresses (with or without domain). */
+struct scan;
+#define AUTHRES_DOMAIN_MAX 256
+size_t authres_from_domains(struct scan *scan,
+                            char (*out)[AUTHRES_DOMAIN_MAX], size_t max,
+                            size_t *headers, size_t *addresses);
+
 #endif

@@ -1,0 +1,524 @@
+/* dkimver.c — see dkimver.h */
+#include "dkimver.h"
+
+#include <opendkim/dkim.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "authres.h"
+#include "scan.h"
+
+struct dkimver {
+	DKIM_LIB *lib;
+	struct dns *dns;
+	unsigned max_sigs;
+};
+
+/* libopendkim's DNS hooks and prescreen callback carry no per-message
+ * argument; the message's budget and limit travel in a thread-local
+ * context (a verification runs on one thread from start to end). */
+struct verify_ctx {
+	struct dns_budget *budget;
+	unsigned max_sigs;
+};
+static _Thread_local struct verify_ctx *cur;
+
+const char *dkimver_res_name(enum dkimver_res r)
+{
+	static const char *const names[DKIMVER_RES_COUNT] = {
+		"none", "pass", "fail", "neutral", "policy", "temperror",
+		"permerror"
+	};
+	return r < DKIMVER_RES_COUNT ? names[r] : "?";
+}
+
+/* ---- DNS hooks over dns.h ---- */
+
+struct key_query {
+	int type;
+	unsigned char *buf;
+	size_t buflen;
+	char name[];
+};
+
+static int q_start(void *srv, int type, unsigned char *query,
+                   unsigned char *buf, size_t buflen, void **qh)
+{
+	(void)srv;
+	size_t n = strlen((const char *)query);
+	struct key_query *q = malloc(sizeof *q + n + 1);
+	if (q == NULL)
+		return DKIM_DNS_ERROR;
+	q->type = type;
+	q->buf = buf;
+	q->buflen = buflen;
+	memcpy(q->name, query, n + 1);
+	*qh = q;
+	return DKIM_DNS_SUCCESS;
+}
+
+static int q_cancel(void *srv, void *qh)
+{
+	(void)srv;
+	free(qh);
+	return DKIM_DNS_SUCCESS;
+}
+
+/* The query runs here, synchronously, bounded by the message's budget;
+ * libopendkim parses the reply packet itself (NXDOMAIN → no key). */
+static int q_waitreply(void *srv, void *qh, struct timeval *to,
+                       size_t *bytes, int *error, int *dnssec)
+{
+	(void)to;
+	struct key_query *q = qh;
+	struct dns_answer *a;
+	enum dns_status st = dns_query(srv, cur ? cur->budget : NULL, q->name,
+	                               q->type, &a);
+	size_t len;
+	const unsigned char *pkt = dns_answer_packet(a, &len);
+	if (error != NULL)
+		*error = 0;
+	if (dnssec != NULL)
+		*dnssec = dns_answer_secure(a) ? DKIM_DNSSEC_SECURE
+		                               : DKIM_DNSSEC_INSECURE;
+	if (st == DNS_TEMPFAIL || pkt == NULL) {
+		dns_answer_free(a);
+		return st == DNS_TEMPFAIL ? DKIM_DNS_EXPIRED : DKIM_DNS_ERROR;
+	}
+	if (len > q->buflen)
+		len = q->buflen;   /* libopendkim sees a truncated reply */
+	memcpy(q->buf, pkt, len);
+	*bytes = len;
+	dns_answer_free(a);
+	return DKIM_DNS_SUCCESS;
+}
+
+/* The service handle is our resolver: nothing to open or close (the
+ * defaults would treat it as a libresolv state). */
+static int q_init(void **srv)
+{
+	(void)srv;
+	return 0;
+}
+
+static void q_close(void *srv)
+{
+	(void)srv;
+}
+
+/* Evaluate at most max_sigs signatures (each costs a key lookup). */
+static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+	(void)dkim;
+	unsigned max = cur ? cur->max_sigs : 0;
+	for (int i = 0; max > 0 && i < nsigs; i++)
+		if ((unsigned)i >= max)
+			dkim_sig_ignore(sigs[i]);
+	return DKIM_CBSTAT_CONTINUE;
+}
+
+/* ---- library handle ---- */
+
+struct dkimver *dkimver_new(struct dns *dns, unsigned min_key_bits,
+                            unsigned max_sigs, char *err, size_t errlen)
+{
+	struct dkimver *v = calloc(1, sizeof *v);
+	if (v == NULL || (v->lib = dkim_init(NULL, NULL)) == NULL) {
+		snprintf(err, errlen, "dkim: cannot initialise libopendkim");
+		free(v);
+		return NULL;
+	}
+	v->dns = dns;
+	v->max_sigs = max_sigs;
+	unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES;
+	if (dkim_options(v->lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
+	                 sizeof flags) != DKIM_STAT_OK ||
+	    dkim_options(v->lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS,
+	                 &min_key_bits, sizeof min_key_bits) != DKIM_STAT_OK) {
+		snprintf(err, errlen, "dkim: libopendkim refused the options");
+		dkimver_free(v);
+		return NULL;
+	}
+	dkim_dns_set_init(v->lib, q_init);
+	dkim_dns_set_close(v->lib, q_close);
+	dkim_dns_set_query_service(v->lib, dns);
+	dkim_dns_set_query_start(v->lib, q_start);
+	dkim_dns_set_query_cancel(v->lib, q_cancel);
+	dkim_dns_set_query_waitreply(v->lib, q_waitreply);
+	dkim_set_prescreen(v->lib, prescreen);
+	return v;
+}
+
+void dkimver_free(struct dkimver *v)
+{
+	if (v == NULL)
+		return;
+	if (v->lib != NULL)
+		dkim_close(v->lib);
+	free(v);
+}
+
+/* ---- verification ---- */
+
+static enum dkimver_res classify(DKIM_SIGINFO *sig)
+{
+	unsigned flags = dkim_sig_getflags(sig);
+	if (flags & DKIM_SIGFLAG_IGNORE)
+		return DKIMVER_NEUTRAL;
+	if ((flags & DKIM_SIGFLAG_PASSED) &&
+	    dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH)
+		return DKIMVER_PASS;
+	switch (dkim_sig_geterror(sig)) {
+	case DKIM_SIGERROR_OK:
+	case DKIM_SIGERROR_BADSIG:
+		return DKIMVER_FAIL;   /* processed, but does not verify */
+	case DKIM_SIGERROR_KEYFAIL:
+		return DKIMVER_TEMPERROR;
+	case DKIM_SIGERROR_KEYTOOSMALL:
+	case DKIM_SIGERROR_MBSFAILED:
+		return DKIMVER_POLICY;
+	case DKIM_SIGERROR_NOKEY:
+	case DKIM_SIGERROR_DNSSYNTAX:
+	case DKIM_SIGERROR_MULTIREPLY:
+	case DKIM_SIGERROR_KEYVERSION:
+	case DKIM_SIGERROR_KEYUNKNOWNHASH:
+	case DKIM_SIGERROR_KEYHASHMISMATCH:
+	case DKIM_SIGERROR_NOTEMAILKEY:
+	case DKIM_SIGERROR_KEYTYPEMISSING:
+	case DKIM_SIGERROR_KEYTYPEUNKNOWN:
+	case DKIM_SIGERROR_KEYREVOKED:
+	case DKIM_SIGERROR_KEYDECODE:
+		return DKIMVER_PERMERROR;
+	default:
+		return DKIMVER_NEUTRAL;   /* syntax, expired, future... */
+	}
+}
+
+static void copy(char *dst, size_t size, const unsigned char *src)
+{
+	snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+static void describe(DKIM *dkim, DKIM_SIGINFO *sig, struct dkimver_sig *out)
+{
+	memset(out, 0, sizeof *out);
+	out->result = classify(sig);
+	copy(out->domain, sizeof out->domain, dkim_sig_getdomain(sig));
+	copy(out->selector, sizeof out->selector, dkim_sig_getselector(sig));
+	copy(out->alg, sizeof out->alg, dkim_sig_gettagvalue(sig, false,
+	     (u_char *)"a"));
+	const unsigned char *b = dkim_sig_gettagvalue(sig, false,
+	                                              (u_char *)"b");
+	if (b != NULL) {   /* RFC 6008: enough of b= to tell signatures apart */
+		size_t k = 0;
+		for (const unsigned char *p = b; *p && k < 12; p++)
+			if (*p > ' ')
+				out->header_b[k++] = (char)*p;
+		out->header_b[k] = '\0';
+	}
+	if (dkim_sig_getidentity(dkim, sig, (u_char *)out->identity,
+	                         sizeof out->identity) != DKIM_STAT_OK)
+		out->identity[0] = '\0';
+	unsigned int bits = 0;
+	if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
+		out->key_bits = bits;
+	ssize_t msglen = -1, canonlen = -1, signlen = -1;
+	out->body_signed = -1;
+	if (dkim_sig_getcanonlen(dkim, sig, &msglen, &canonlen, &signlen) ==
+	    DKIM_STAT_OK && signlen >= 0) {
+		out->body_signed = signlen;
+		out->partial_body = msglen > signlen;
+	}
+	if (dkim_sig_getflags(sig) & DKIM_SIGFLAG_IGNORE)
+		snprintf(out->error, sizeof out->error,
+		         "not verified: over the limit of signatures per message");
+	else if (out->result != DKIMVER_PASS)
+		snprintf(out->error, sizeof out->error, "%s",
+		         out->result == DKIMVER_FAIL &&
+		         dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH
+		         ? "body hash mismatch"
+		         : dkim_sig_geterrorstr(dkim_sig_geterror(sig)));
+}
+
+/* Feed headers byte-exact ("Name:" + value as received). */
+static DKIM_STAT feed_headers(DKIM *dkim, const struct scan *scan)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	DKIM_STAT st = DKIM_STAT_OK;
+	for (size_t i = 0; i < scan_header_count(scan) && st == DKIM_STAT_OK;
+	     i++) {
+		const char *name, *value;
+		size_t nl, vl;
+		scan_header_at(scan, i, &name, &nl, &value, &vl);
+		if (nl + vl + 2 > cap) {
+			cap = nl + vl + 2;
+			char *nb = realloc(buf, cap);
+			if (nb == NULL) {
+				st = DKIM_STAT_NORESOURCE;
+				break;
+			}
+			buf = nb;
+		}
+		memcpy(buf, name, nl);
+		buf[nl] = ':';
+		memcpy(buf + nl + 1, value, vl);
+		st = dkim_header(dkim, (u_char *)buf, nl + 1 + vl);
+	}
+	free(buf);
+	return st;
+}
+
+static int collect(DKIM *dkim, struct dkimver_sig **sigs, size_t *count,
+                   char *err, size_t errlen)
+{
+	DKIM_SIGINFO **list = NULL;
+	int n = 0;
+	if (dkim_getsiglist(dkim, &list, &n) != DKIM_STAT_OK || n <= 0)
+		return 0;
+	*sigs = calloc((size_t)n, sizeof **sigs);
+	if (*sigs == NULL) {
+		snprintf(err, errlen, "dkim: out of memory");
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		describe(dkim, list[i], &(*sigs)[i]);
+	*count = (size_t)n;
+	return 0;
+}
+
+int dkimver_verify(struct dkimver *v, struct dns_budget *b,
+                   const struct scan *scan, struct dkimver_sig **sigs,
+                   size_t *count, char *err, size_t errlen)
+{
+	*sigs = NULL;
+	*count = 0;
+	DKIM_STAT st;
+	DKIM *dkim = dkim_verify(v->lib, (const u_char *)"vigil", NULL, &st);
+	if (dkim == NULL) {
+		snprintf(err, errlen, "dkim: %s", dkim_getresultstr(st));
+		return -1;
+	}
+	struct verify_ctx ctx = { .budget = b, .max_sigs = v->max_sigs };
+	cur = &ctx;
+	st = feed_headers(dkim, scan);
+	if (st == DKIM_STAT_OK)
+		st = dkim_eoh(dkim);
+	if (st == DKIM_STAT_OK) {
+		size_t blen;
+		const char *body = scan_body(scan, &blen);
+		if (blen > 0)
+			st = dkim_body(dkim, (u_char *)body, blen);
+		/* the verdict is per signature; the overall status only says
+		 * whether any passed */
+		dkim_eom(dkim, NULL);
+	}
+	int rc = st == DKIM_STAT_NORESOURCE ? -1 : 0;
+	if (rc != 0)
+		snprintf(err, errlen, "dkim: %s", dkim_getresultstr(st));
+	else
+		rc = collect(dkim, sigs, count, err, errlen);
+	cur = NULL;
+	dkim_free(dkim);
+	return rc;
+}
+
+/* ---- the stage ---- */
+
+static cfg_opt_t dkimver_opts[] = {
+	CFG_INT("min_key_bits", 1024, CFGF_NONE),
+	CFG_INT("max_signatures", 5, CFGF_NONE),
+	CFG_FLOAT("score_signed", 0.1, CFGF_NONE),
+	CFG_FLOAT("score_valid", -0.1, CFGF_NONE),
+	CFG_FLOAT("score_valid_au", -0.1, CFGF_NONE),
+	CFG_FLOAT("score_valid_ef", -0.1, CFGF_NONE),
+	CFG_FLOAT("score_invalid", 0.1, CFGF_NONE),
+	CFG_END()
+};
+
+struct dkimver_state {
+	struct dns *dns;
+	struct dkimver *v;
+	double score_signed, score_valid, score_valid_au, score_valid_ef,
+	       score_invalid;
+};
+
+static void dkimver_fini(void *state)
+{
+	struct dkimver_state *st = state;
+	if (st == NULL)
+		return;
+	dkimver_free(st->v);
+	dns_put(st->dns);
+	free(st);
+}
+
+static int dkimver_check(cfg_t *sec, char *err, size_t errlen)
+{
+	long bits = cfg_getint(sec, "min_key_bits");
+	long max = cfg_getint(sec, "max_signatures");
+	if (bits < 512 || bits > 16384 || max < 1 || max > 100) {
+		snprintf(err, errlen, "dkim: min_key_bits must be 512..16384 and "
+		         "max_signatures 1..100");
+		return -1;
+	}
+	return 0;
+}
+
+static void *dkimver_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
+{
+	struct dkimver_state *st = calloc(1, sizeof *st);
+	if (st == NULL) {
+		snprintf(err, errlen, "dkim: out of memory");
+		return NULL;
+	}
+	if (sec == NULL || dkimver_check(sec, err, errlen) != 0 ||
+	    (st->dns = dns_get(root, err, errlen)) == NULL ||
+	    (st->v = dkimver_new(st->dns,
+	                         (unsigned)cfg_getint(sec, "min_key_bits"),
+	                         (unsigned)cfg_getint(sec, "max_signatures"),
+	                         err, errlen)) == NULL) {
+		if (sec == NULL)
+			snprintf(err, errlen, "dkim: no configuration section");
+		dkimver_fini(st);
+		return NULL;
+	}
+	st->score_signed = cfg_getfloat(sec, "score_signed");
+	st->score_valid = cfg_getfloat(sec, "score_valid");
+	st->score_valid_au = cfg_getfloat(sec, "score_valid_au");
+	st->score_valid_ef = cfg_getfloat(sec, "score_valid_ef");
+	st->score_invalid = cfg_getfloat(sec, "score_invalid");
+	return st;
+}
+
+static void auth_entry(struct scan *scan, const struct dkimver_sig *s)
+{
+	struct authres ar;
+	char comment[256];
+	authres_init(&ar);
+	authres_method(&ar, "dkim", dkimver_res_name(s->result));
+	if (s->result == DKIMVER_PASS && s->partial_body)
+		snprintf(comment, sizeof comment, "%u-bit key; l= leaves part of "
+		         "the body unsigned", s->key_bits);
+	else if (s->result == DKIMVER_PASS)
+		snprintf(comment, sizeof comment, "%u-bit key", s->key_bits);
+	else
+		snprintf(comment, sizeof comment, "%s", s->error);
+	if (comment[0] != '\0')
+		authres_comment(&ar, comment);
+	if (s->domain[0] != '\0')
+		authres_prop(&ar, "header", "d", s->domain);
+	if (s->identity[0] != '\0')
+		authres_prop(&ar, "header", "i", s->identity);
+	if (s->selector[0] != '\0')
+		authres_prop(&ar, "header", "s", s->selector);
+	if (s->alg[0] != '\0')
+		authres_prop(&ar, "header", "a", s->alg);
+	if (s->header_b[0] != '\0')
+		authres_prop(&ar, "header", "b", s->header_b);
+	scan_add_auth_result(scan, authres_str(&ar));
+	authres_free(&ar);
+}
+
+static bool in_list(char (*doms)[AUTHRES_DOMAIN_MAX], size_t n,
+                    const char *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(doms[i], d) == 0)
+			return true;
+	return false;
+}
+
+static void hits(const struct dkimver_state *st, struct scan *scan,
+                 const struct dkimver_sig *sigs, size_t n)
+{
+	char from[8][AUTHRES_DOMAIN_MAX];
+	size_t headers, addrs;
+	size_t nfrom = authres_from_domains(scan, from, 8, &headers, &addrs);
+	const char *mf = scan_env(scan)->mail_from;
+	const char *at = mf ? strrchr(mf, '@') : NULL;
+	bool valid = false, au = false, ef = false;
+	for (size_t i = 0; i < n; i++) {
+		if (sigs[i].result != DKIMVER_PASS)
+			continue;
+		valid = true;
+		if (in_list(from, nfrom, sigs[i].domain))
+			au = true;
+		if (at != NULL && strcasecmp(at + 1, sigs[i].domain) == 0)
+			ef = true;
+	}
+	scan_hit(scan, "DKIM_SIGNED", st->score_signed,
+	         "Message has a DKIM or DK signature, not necessarily valid");
+	if (valid)
+		scan_hit(scan, "DKIM_VALID", st->score_valid,
+		         "Message has at least one valid DKIM or DK signature");
+	else
+		scan_hit(scan, "DKIM_INVALID", st->score_invalid,
+		         "DKIM or DK signature exists, but is not valid");
+	if (au)
+		scan_hit(scan, "DKIM_VALID_AU", st->score_valid_au,
+		         "Message has a valid DKIM or DK signature from author's "
+		         "domain");
+	if (ef)
+		scan_hit(scan, "DKIM_VALID_EF", st->score_valid_ef,
+		         "Message has a valid DKIM or DK signature from envelope-"
+		         "from domain");
+}
+
+/* The best result of all signatures, for the log line. */
+static enum dkimver_res summary(const struct dkimver_sig *sigs, size_t n)
+{
+	static const int rank[DKIMVER_RES_COUNT] = {
+		[DKIMVER_NONE] = 0, [DKIMVER_PERMERROR] = 1,
+		[DKIMVER_NEUTRAL] = 2, [DKIMVER_POLICY] = 3, [DKIMVER_FAIL] = 4,
+		[DKIMVER_TEMPERROR] = 5, [DKIMVER_PASS] = 6,
+	};
+	enum dkimver_res best = DKIMVER_NONE;
+	for (size_t i = 0; i < n; i++)
+		if (rank[sigs[i].result] > rank[best])
+			best = sigs[i].result;
+	return best;
+}
+
+static enum stage_status dkimver_run(const void *state, struct scan *scan)
+{
+	const struct dkimver_state *st = state;
+	if (scan_truncated(scan)) {
+		scan_result(scan, "dkim", "neutral");
+		scan_add_auth_result(scan, "dkim=neutral (message too large to "
+		                     "verify)");
+		return STAGE_OK;
+	}
+	struct dns_budget b;
+	struct dkimver_sig *sigs;
+	size_t n;
+	char err[256];
+	dns_budget_begin(st->dns, &b, scan, 0);
+	int rc = dkimver_verify(st->v, &b, scan, &sigs, &n, err, sizeof err);
+	dns_budget_end(&b, scan);
+	if (rc != 0)
+		return STAGE_ERROR;
+	if (n == 0) {
+		scan_result(scan, "dkim", "none");
+		scan_add_auth_result(scan, "dkim=none");
+		return STAGE_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		auth_entry(scan, &sigs[i]);
+	hits(st, scan, sigs, n);
+	scan_result(scan, "dkim", dkimver_res_name(summary(sigs, n)));
+	free(sigs);
+	return STAGE_OK;
+}
+
+const struct stage_ops dkimver_stage = {
+	.name = "dkim",
+	.conf_opts = dkimver_opts,
+	.init = dkimver_init,
+	.fini = dkimver_fini,
+	.check = dkimver_check,
+	.run = dkimver_run,
+};
