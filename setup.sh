@@ -18,7 +18,7 @@ BUILD_PKGS="build-essential autoconf automake pkg-config clang
  libunbound-dev libspf2-dev libopendmarc-dev libidn2-dev publicsuffix
  dns-root-data"
 TEST_PKGS="libcmocka-dev libclang-rt-14-dev miltertest python3 python3-dnslib
- python3-yaml python3-dkim opendkim-tools swaks spamassassin m4 libwrap0
+ python3-yaml python3-dkim python3-nacl openssl opendkim-tools swaks spamassassin m4 libwrap0
  iproute2 procps"
 
 missing_pkgs() {

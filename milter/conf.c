@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "dns.h"
 #include "pipeline.h"
 #include "vlog.h"
 
@@ -303,6 +304,7 @@ static cfg_opt_t base_opts[] = {
 	CFG_STR("fail_action", "accept", CFGF_NONE),
 	CFG_BOOL("fail_header", cfg_true, CFGF_NONE),
 	CFG_SEC("actions", actions_opts, CFGF_NONE),
+	CFG_SEC("dns", dns_conf_opts, CFGF_NONE),
 	CFG_SEC("domain", domain_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_FUNC("include", cfg_include),
 };

@@ -6,13 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkimver.h"
+#include "dmarc.h"
 #include "sanity.h"
 #include "scan.h"
+#include "spf.h"
 
 /* The stages, in the order they run. Authentication stages come before
  * the rule engine so that meta rules can see their results. */
 static const struct stage_ops *const stages[] = {
 	&sanity_stage,
+	&spf_stage,
+	&dkimver_stage,
+	&dmarc_stage,	/* after SPF and DKIM: it aligns their results */
 };
 
 #define STAGE_COUNT (sizeof stages / sizeof stages[0])

@@ -294,6 +294,7 @@ int verdict_decide(const struct conf *c, struct scan *scan,
 	double score = scan_score(scan);
 	const struct conf_policy *pol;
 	const char *forced = NULL;
+	const char *quarantine_reason = NULL;
 
 	if (failed_stage != NULL)
 		return verdict_fail(c, failed_stage, v);
@@ -306,13 +307,21 @@ int verdict_decide(const struct conf *c, struct scan *scan,
 			v->action = CONF_ACT_REJECT;
 		else
 			forced = NULL;
+		/* Or a quarantine (e.g. DMARC p=quarantine, if so configured),
+		 * unless the score already asks for more. */
+		const char *q = scan_result_get(scan, "quarantine");
+		if (q != NULL && severity(v->action) < severity(CONF_ACT_QUARANTINE)) {
+			v->action = CONF_ACT_QUARANTINE;
+			quarantine_reason = q;
+		}
 	}
 	v->required = pol->threshold[CONF_ACT_ADD_HEADER];
 	v->spam = score >= v->required;
 	if (set_reply(v, pol, forced) != 0)
 		return -1;
 	if (v->action == CONF_ACT_QUARANTINE) {
-		v->quarantine_reason = strdup(pol->quarantine_reason);
+		v->quarantine_reason = strdup(quarantine_reason ? quarantine_reason
+		                              : pol->quarantine_reason);
 		if (v->quarantine_reason == NULL)
 			return -1;
 	}

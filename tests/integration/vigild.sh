@@ -39,6 +39,7 @@ export REJECT_TEXT
 cat >"$tmp/vigild.conf" <<CONF
 listen = { "inet:$port@127.0.0.1", "unix:$tmp/vigild.sock" }
 hostname = "mx.test"
+stages = { "sanity" }
 actions {
 	add_header = 5
 	reject = 15

@@ -22,7 +22,10 @@ static const char gtube[] =
 static struct conf *load(const char *text)
 {
 	char err[1024];
-	struct conf *c = conf_load_string(text, "t.conf", err, sizeof err);
+	/* Only the sanity stage: no DNS in unit tests. */
+	char buf[1024];
+	snprintf(buf, sizeof buf, "stages = {\"sanity\"}\n%s", text);
+	struct conf *c = conf_load_string(buf, "t.conf", err, sizeof err);
 	if (c == NULL)
 		fail_msg("%s", err);
 	return c;
@@ -210,6 +213,34 @@ static void per_domain(void **state)
 	conf_unref(c);
 }
 
+/* Stages may ask for a rejection or a quarantine whatever the score. */
+static void stage_requests(void **state)
+{
+	(void)state;
+	struct conf *c = load("");
+	struct scan *s = message(clean, "b@example.net");
+	scan_result(s, "reject", "550 5.7.23 SPF validation failed");
+	struct verdict v;
+	assert_int_equal(verdict_decide(c, s, NULL, true, &v), 0);
+	assert_int_equal(v.action, CONF_ACT_REJECT);
+	assert_string_equal(v.xcode, "5.7.23");
+	assert_string_equal(v.text, "SPF validation failed");
+	verdict_free(&v);
+	scan_free(s);
+	s = message(clean, "b@example.net");
+	scan_result(s, "quarantine", "DMARC policy of example.org");
+	assert_int_equal(verdict_decide(c, s, NULL, true, &v), 0);
+	assert_int_equal(v.action, CONF_ACT_QUARANTINE);
+	assert_string_equal(v.quarantine_reason, "DMARC policy of example.org");
+	verdict_free(&v);
+	scan_hit(s, "GTUBE", 1000, NULL);	/* the score asks for more */
+	assert_int_equal(verdict_decide(c, s, NULL, true, &v), 0);
+	assert_int_equal(v.action, CONF_ACT_REJECT);
+	verdict_free(&v);
+	scan_free(s);
+	conf_unref(c);
+}
+
 static void fail_action(void **state)
 {
 	(void)state;
@@ -302,6 +333,7 @@ int main(void)
 		cmocka_unit_test(spam_status_format),
 		cmocka_unit_test(thresholds),
 		cmocka_unit_test(per_domain),
+		cmocka_unit_test(stage_requests),
 		cmocka_unit_test(fail_action),
 		cmocka_unit_test(log_line_escaped),
 		cmocka_unit_test(hashed_addresses),
