@@ -108,3 +108,46 @@ int pipeline_run(const struct pipeline *p, struct scan *scan,
 	}
 	return 0;
 }
+
+bool pipeline_has_envelope(const struct pipeline *p)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (p->state[i] != NULL && stages[i]->envelope != NULL)
+			return true;
+	return false;
+}
+
+void pipeline_envelope(const struct pipeline *p, struct scan *early)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++) {
+		if (p->state[i] == NULL || stages[i]->envelope == NULL)
+			continue;
+		if (stages[i]->envelope(p->state[i], early) != STAGE_OK)
+			scan_result(early, stages[i]->name, "error");
+	}
+}
+
+void pipeline_header(const struct pipeline *p, struct scan *scan,
+                     const char *name, size_t name_len, const char *value,
+                     size_t value_len)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (p->state[i] != NULL && stages[i]->header != NULL)
+			stages[i]->header(p->state[i], scan, name, name_len, value,
+			                  value_len);
+}
+
+void pipeline_eoh(const struct pipeline *p, struct scan *scan)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (p->state[i] != NULL && stages[i]->eoh != NULL)
+			stages[i]->eoh(p->state[i], scan);
+}
+
+void pipeline_body(const struct pipeline *p, struct scan *scan,
+                   const void *data, size_t len)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (p->state[i] != NULL && stages[i]->body != NULL)
+			stages[i]->body(p->state[i], scan, data, len);
+}

@@ -33,4 +33,14 @@ void pipeline_free(struct pipeline *p);
 int pipeline_run(const struct pipeline *p, struct scan *scan,
                  const char **failed);
 
+/* The early hooks of stage.h, for every enabled stage that has them. */
+bool pipeline_has_envelope(const struct pipeline *p);
+void pipeline_envelope(const struct pipeline *p, struct scan *early);
+void pipeline_header(const struct pipeline *p, struct scan *scan,
+                     const char *name, size_t name_len, const char *value,
+                     size_t value_len);
+void pipeline_eoh(const struct pipeline *p, struct scan *scan);
+void pipeline_body(const struct pipeline *p, struct scan *scan,
+                   const void *data, size_t len);
+
 #endif

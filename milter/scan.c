@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "msg.h"
+#include "stage.h"
 
 struct hdr {
 	char *name;
@@ -48,6 +49,12 @@ struct scan {
 	size_t out_count, out_cap;
 	char **auth;
 	size_t auth_count, auth_cap;
+
+	struct stage_ctx {
+		const struct stage_ops *st;
+		void *ctx;
+	} *ctxs;
+	size_t ctx_count, ctx_cap;
 };
 
 /* Grow *arr (of elem-size items) so that one more fits. */
@@ -153,6 +160,10 @@ void scan_free(struct scan *s)
 	for (size_t i = 0; i < s->auth_count; i++)
 		free(s->auth[i]);
 	free(s->auth);
+	for (size_t i = 0; i < s->ctx_count; i++)
+		if (s->ctxs[i].st->ctx_free)
+			s->ctxs[i].st->ctx_free(s->ctxs[i].ctx);
+	free(s->ctxs);
 	free(s);
 }
 
@@ -544,4 +555,49 @@ size_t scan_auth_result_count(const struct scan *s)
 const char *scan_auth_result_at(const struct scan *s, size_t i)
 {
 	return s->auth[i];
+}
+
+void *scan_stage_ctx(const struct scan *s, const struct stage_ops *st)
+{
+	for (size_t i = 0; i < s->ctx_count; i++)
+		if (s->ctxs[i].st == st)
+			return s->ctxs[i].ctx;
+	return NULL;
+}
+
+int scan_set_stage_ctx(struct scan *s, const struct stage_ops *st, void *ctx)
+{
+	for (size_t i = 0; i < s->ctx_count; i++) {
+		if (s->ctxs[i].st == st) {
+			if (st->ctx_free && s->ctxs[i].ctx != ctx)
+				st->ctx_free(s->ctxs[i].ctx);
+			s->ctxs[i].ctx = ctx;
+			return 0;
+		}
+	}
+	if (grow(&s->ctxs, &s->ctx_cap, s->ctx_count, sizeof *s->ctxs)) {
+		if (st->ctx_free)
+			st->ctx_free(ctx);
+		return -1;
+	}
+	s->ctxs[s->ctx_count].st = st;
+	s->ctxs[s->ctx_count].ctx = ctx;
+	s->ctx_count++;
+	return 0;
+}
+
+int scan_merge(struct scan *dst, const struct scan *src)
+{
+	int rc = 0;
+	for (size_t i = 0; i < src->hit_count; i++)
+		rc |= scan_hit(dst, src->hits[i].name, src->hits[i].score,
+		               src->hits[i].desc);
+	for (size_t i = 0; i < src->result_count; i++)
+		rc |= scan_result(dst, src->results[i].key, src->results[i].value);
+	for (size_t i = 0; i < src->auth_count; i++)
+		rc |= scan_add_auth_result(dst, src->auth[i]);
+	for (size_t i = 0; i < src->out_count; i++)
+		rc |= scan_add_out_header(dst, src->out_hdrs[i].key,
+		                          src->out_hdrs[i].value);
+	return rc ? -1 : 0;
 }

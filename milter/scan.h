@@ -94,6 +94,16 @@ int scan_add_out_header(struct scan *scan, const char *name,
  * smtp.mailfrom=example.org" (RFC 8601 resinfo, without the leading ';'). */
 int scan_add_auth_result(struct scan *scan, const char *resinfo);
 
+/* Per-message state of a stage (see stage.h): NULL until set. The scan
+ * frees it with st->ctx_free. 0, or -1 on allocation failure (ctx is
+ * then freed). */
+struct stage_ops;
+void *scan_stage_ctx(const struct scan *scan, const struct stage_ops *st);
+int scan_set_stage_ctx(struct scan *scan, const struct stage_ops *st,
+                       void *ctx);
+/* Add src's results (hits, results, auth results, out headers) to dst. */
+int scan_merge(struct scan *dst, const struct scan *src);
+
 /* Reading results back (verdict, tools). */
 struct scan_hit_info {
 	const char *name;

@@ -40,11 +40,24 @@ struct task {
 	struct task *next;
 };
 
+/* Early work of one message (stages' envelope() hooks), shared by the
+ * connection (until end of message) and a worker; the last holder frees
+ * it. */
+struct early {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int refs;
+	struct scan *scan;
+	struct conf *conf;
+};
+
 struct conn {
 	struct iothread *io;
 	struct bufferevent *bev;
 	struct sess *sess;
 	struct job *job;            /* scan in flight, or NULL */
+	struct early *early;        /* current message's early work, or NULL */
 	struct event *progress;
 	struct event *deadline;
 	bool closing;
@@ -57,6 +70,7 @@ struct job {
 	uint64_t msg_id;
 	struct scan *scan;
 	struct conf *conf;
+	struct early *early;        /* to merge before the pipeline, or NULL */
 	bool can_delrcpt;
 	const char *failed;
 	struct verdict v;
@@ -142,6 +156,47 @@ static void io_post(struct iothread *io, struct task *t)
 	event_active(io->notify, EV_READ, 0);
 }
 
+/* ---- early work ---- */
+
+static void early_release(struct early *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	int left = --e->refs;
+	pthread_mutex_unlock(&e->lock);
+	if (left > 0)
+		return;
+	scan_free(e->scan);
+	conf_unref(e->conf);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->cond);
+	free(e);
+}
+
+static void early_run(void *arg)
+{
+	struct early *e = arg;
+	pipeline_envelope(e->conf->pipeline, e->scan);
+	pthread_mutex_lock(&e->lock);
+	e->done = true;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	early_release(e);
+}
+
+/* On a worker, before the pipeline: the early results join the
+ * message's. The early job was queued before this one (FIFO), so it is
+ * running or done: the wait is bounded by its deadline. */
+static void early_join(struct early *e, struct scan *scan)
+{
+	pthread_mutex_lock(&e->lock);
+	while (!e->done)
+		pthread_cond_wait(&e->cond, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+	scan_merge(scan, e->scan);
+}
+
 /* ---- connections ---- */
 
 static void conn_free(struct conn *c)
@@ -149,6 +204,7 @@ static void conn_free(struct conn *c)
 	struct iothread *io = c->io;
 	if (c->job != NULL)
 		c->job->conn = NULL;	/* the worker's result will be dropped */
+	early_release(c->early);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -183,6 +239,7 @@ static void set_idle_timeout(struct conn *c, bool on)
 
 static void job_free(struct job *j)
 {
+	early_release(j->early);
 	scan_free(j->scan);
 	conf_unref(j->conf);
 	verdict_free(&j->v);
@@ -238,6 +295,8 @@ static void job_run(void *arg)
 {
 	struct job *j = arg;
 	j->failed = NULL;
+	if (j->early != NULL)
+		early_join(j->early, j->scan);
 	if (pipeline_run(j->conf->pipeline, j->scan, &j->failed) != 0 &&
 	    j->failed == NULL)
 		j->failed = "pipeline";
@@ -326,6 +385,33 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		answer_fail(c, "scan deadline passed");
 }
 
+/* MAIL FROM is known: queue the stages' envelope() hooks. On failure
+ * the stages simply do that work in run(). */
+static void start_early(struct conn *c)
+{
+	early_release(c->early);
+	c->early = NULL;
+	struct early *e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return;
+	e->scan = sess_envelope_scan(c->sess);
+	if (e->scan == NULL) {
+		free(e);
+		return;
+	}
+	e->conf = conf_ref(io_conf(c->io));
+	scan_set_deadline_ms(e->scan, (uint64_t)e->conf->message_timeout_s * 1000u);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->cond, NULL);
+	e->refs = 2;	/* the connection and the worker */
+	if (pool_submit(c->io->srv->pool, early_run, e) != 0) {
+		e->refs = 1;
+		early_release(e);
+		return;
+	}
+	c->early = e;
+}
+
 static void start_scan(struct conn *c)
 {
 	struct job *j = calloc(1, sizeof *j);
@@ -347,6 +433,8 @@ static void start_scan(struct conn *c)
 	j->scan = scan;
 	j->conf = conf;
 	j->can_delrcpt = sess_can_delrcpt(c->sess);
+	j->early = c->early;	/* the connection's reference moves to the job */
+	c->early = NULL;
 	uint64_t deadline_ms = (uint64_t)conf->message_timeout_s * 1000u;
 	scan_set_deadline_ms(scan, deadline_ms);
 	c->job = j;
@@ -404,6 +492,8 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		}
 		if (st == SESS_EOM)
 			start_scan(c);
+		else if (st == SESS_ENVELOPE)
+			start_early(c);
 		else if (c->io->stopping && !sess_in_message(c->sess) && c->job == NULL)
 			conn_close(c);
 	}

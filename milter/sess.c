@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pipeline.h"
 #include "scan.h"
 #include "verdict.h"
 #include "vlog.h"
@@ -380,11 +381,18 @@ static int on_header(struct sess *s, struct conf *current,
 		memcpy(v + 1, value.ptr, value.len);
 		int rc = scan_add_header(s->scan, name.ptr, name.len, v,
 		                         value.len + 1);
+		if (rc == 0)
+			pipeline_header(s->conf->pipeline, s->scan, name.ptr, name.len,
+			                v, value.len + 1);
 		free(v);
 		return rc;
 	}
-	return scan_add_header(s->scan, name.ptr, name.len, value.ptr,
-	                       value.len);
+	if (scan_add_header(s->scan, name.ptr, name.len, value.ptr,
+	                    value.len) != 0)
+		return -1;
+	pipeline_header(s->conf->pipeline, s->scan, name.ptr, name.len,
+	                value.ptr, value.len);
+	return 0;
 }
 
 static int on_body(struct sess *s, struct conf *current,
@@ -393,7 +401,11 @@ static int on_body(struct sess *s, struct conf *current,
 	if (message_open(s, current) != 0)
 		return -1;
 	s->body_seen += pkt->len;
-	return scan_add_body(s->scan, pkt->data, pkt->len);
+	if (scan_add_body(s->scan, pkt->data, pkt->len) != 0)
+		return -1;
+	if (pkt->len > 0)
+		pipeline_body(s->conf->pipeline, s->scan, pkt->data, pkt->len);
+	return 0;
 }
 
 /* Envelope and macros into the scan, at end of message. */
@@ -466,7 +478,8 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 		if (on_mail(s, current, pkt) != 0)
 			return fail(s, pkt);
 		reply_continue(s, SMFIP_NR_MAIL, out);
-		return SESS_OK;
+		return pipeline_has_envelope(s->conf->pipeline) ? SESS_ENVELOPE
+		                                               : SESS_OK;
 	case SMFIC_RCPT:
 		if (on_rcpt(s, current, pkt) != 0)
 			return fail(s, pkt);
@@ -490,6 +503,7 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 	case SMFIC_EOH:
 		if (message_open(s, current) != 0)
 			return oom(s);
+		pipeline_eoh(s->conf->pipeline, s->scan);
 		reply_continue(s, SMFIP_NR_EOH, out);
 		return SESS_OK;
 	case SMFIC_BODY:
@@ -525,6 +539,21 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 		     s->peer, (unsigned char)pkt->cmd);
 		return SESS_CLOSE;
 	}
+}
+
+struct scan *sess_envelope_scan(struct sess *s)
+{
+	struct scan *early = scan_new();
+	if (early == NULL)
+		return NULL;
+	if (scan_set_env(early, "", s->client_addr, s->client_host,
+	                 s->client_port, s->helo, s->mail_from) != 0 ||
+	    scan_set_macro_env(early, macro_get(s, "auth_authen"),
+	                       macro_get(s, "j")) != 0) {
+		scan_free(early);
+		return NULL;
+	}
+	return early;
 }
 
 struct scan *sess_take_scan(struct sess *s, struct conf **conf)

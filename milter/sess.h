@@ -28,6 +28,8 @@ struct verdict;
 
 enum sess_status {
 	SESS_OK = 0,    /* replies, if any, are in out */
+	SESS_ENVELOPE,  /* MAIL FROM known: stages may start early work
+	                   (sess_envelope_scan); nothing to reply */
 	SESS_EOM,       /* end of message: take the scan, reply later */
 	SESS_CLOSE      /* QUIT, or an error already logged: close */
 };
@@ -43,6 +45,10 @@ void sess_free(struct sess *s);
 enum sess_status sess_input(struct sess *s, struct conf *current,
                             const struct proto_pkt *pkt,
                             struct evbuffer *out);
+
+/* After SESS_ENVELOPE: a new scan holding only the envelope, for the
+ * stages' envelope() hooks (owned by the caller). */
+struct scan *sess_envelope_scan(struct sess *s);
 
 /* After SESS_EOM: the scan (owned by the caller from now on) and the
  * configuration it runs under (a reference, released by the caller). */

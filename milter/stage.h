@@ -40,6 +40,30 @@ struct stage_ops {
 	/* Validate the section at load time, before init (optional). */
 	int (*check)(cfg_t *sec, char *err, size_t errlen);
 	enum stage_status (*run)(const void *state, struct scan *scan);
+
+	/* Optional early work, for stages that need not wait for the end of
+	 * the message. Every stage must still work from run() alone: the
+	 * replay tool and tests call run() only.
+	 *
+	 * envelope(): on a worker thread as soon as MAIL FROM is known,
+	 * concurrently with the rest of the transaction, on a scan holding
+	 * only the envelope (client, HELO, sender; no recipients, no queue
+	 * id yet). What it adds (hits, results, Authentication-Results
+	 * entries, headers) is merged into the message's scan before any
+	 * run().
+	 *
+	 * header(), eoh(), body(): on the connection's event-loop thread as
+	 * each header, the end of headers and each body chunk arrive, in
+	 * order. CPU work only, never blocking (no DNS). The stage keeps its
+	 * per-message state with scan_set_stage_ctx()/scan_stage_ctx();
+	 * ctx_free() releases it when the scan is freed. */
+	enum stage_status (*envelope)(const void *state, struct scan *early);
+	void (*header)(const void *state, struct scan *scan, const char *name,
+	               size_t name_len, const char *value, size_t value_len);
+	void (*eoh)(const void *state, struct scan *scan);
+	void (*body)(const void *state, struct scan *scan, const void *data,
+	             size_t len);
+	void (*ctx_free)(void *ctx);
 };
 
 #endif
