@@ -131,6 +131,13 @@ static void fold_word(struct fold *f, const char *sep, const char *w)
 	fold_put(f, w, n);
 }
 
+/* A score as printed with `decimals` decimals, without "-0.0". */
+static double shown(double v, int decimals)
+{
+	double half = decimals == 1 ? 0.05 : 0.005;
+	return (v > -half && v < half) ? 0.0 : v;
+}
+
 static int cmp_hit_names(const void *a, const void *b)
 {
 	const struct scan_hit_info *const *x = a, *const *y = b;
@@ -143,7 +150,8 @@ char *verdict_spam_status(bool spam, double score, double required,
 	/* The header name "X-Spam-Status: " takes 15 columns. */
 	struct fold f = { .col = 15 };
 	char word[128];
-	snprintf(word, sizeof word, "%s, score=%.1f", spam ? "Yes" : "No", score);
+	snprintf(word, sizeof word, "%s, score=%.1f", spam ? "Yes" : "No",
+	         shown(score, 1));
 	fold_word(&f, "", word);
 	if (isfinite(required))
 		snprintf(word, sizeof word, "required=%.1f", required);
@@ -332,7 +340,7 @@ int verdict_decide(const struct conf *c, struct scan *scan,
 	int rc = 0;
 	if (v->spam)
 		rc |= add_header(v, "X-Spam-Flag", strdup("YES"));
-	rc |= add_header(v, "X-Spam-Score", printf_dup("%.1f", score));
+	rc |= add_header(v, "X-Spam-Score", printf_dup("%.1f", shown(score, 1)));
 	rc |= add_header(v, "X-Spam-Status",
 	                 verdict_spam_status(v->spam, score, v->required, scan));
 	char *ar = auth_results(c, scan);
@@ -412,7 +420,7 @@ void verdict_log_fields(const struct conf *c, const struct scan *scan,
 	add_addr(kv, "from", env->mail_from, c->log_hash_addresses);
 	kv_addf(kv, "rcpts", "%zu", env->rcpt_count);
 	kv_addf(kv, "size", "%zu", scan_size(scan));
-	kv_addf(kv, "score", "%.2f", scan_score(scan));
+	kv_addf(kv, "score", "%.2f", shown(scan_score(scan), 2));
 	kv_add(kv, "action", conf_action_name(v->action));
 	if (v->drop_count)
 		kv_addf(kv, "dropped_rcpts", "%zu", v->drop_count);

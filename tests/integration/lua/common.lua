@@ -2,7 +2,8 @@
 function send_message(conn, subject, body, extra)
 	local err = mt.negotiate(conn, nil, nil, nil)
 	if err ~= nil then error("negotiate: " .. err) end
-	if mt.conninfo(conn, "client.example", "192.0.2.10") ~= nil then
+	local ip = os.getenv("CLIENT_IP") or "192.0.2.10"
+	if mt.conninfo(conn, "client.example", ip) ~= nil then
 		error("conninfo") end
 	if mt.helo(conn, "client.example") ~= nil then error("helo") end
 	if mt.macro(conn, SMFIC_MAIL, "i", "QTEST1") ~= nil then error("macro") end
