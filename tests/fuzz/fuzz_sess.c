@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness: arbitrary bytes as a milter stream from an MTA
  * through the packet splitter and the session state machine, with the
- * sanity stage and a verdict at every end of message.
+ * sanity stage and a verdict at every end of message; every packet also
+ * goes through the MTA side's reply decoder.
  */
 #include <event2/buffer.h>
 #include <stddef.h>
@@ -22,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct conf *conf;
 	if (conf == NULL) {
 		char err[512];
-		conf = conf_load_string("max_message_size = \"4k\"", "fuzz", err,
+		conf = conf_load_string("max_message_size = \"4k\"\n"
+		                        "stages = { \"sanity\" }", "fuzz", err,
 		                        sizeof err);
 		if (conf == NULL)
 			abort();
@@ -37,6 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    PROTO_OK)
 			break;
 		off += used;
+		struct proto_reply reply;
+		if (proto_dec_reply(&pkt, &reply) == PROTO_OK &&
+		    reply.cmd == SMFIC_OPTNEG) {
+			uint32_t stage;
+			struct proto_str list;
+			while (proto_optneg_macros_next(&reply, &stage, &list))
+				;
+		}
 		enum sess_status st = sess_input(s, conf, &pkt, out);
 		if (st == SESS_CLOSE)
 			break;
