@@ -1,0 +1,434 @@
+/* evalrep.c — see evalrep.h */
+#include "evalrep.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct rule_count {
+	char *name;
+	size_t spam, ham;
+};
+
+struct scores {
+	double *v;
+	size_t n, cap;
+};
+
+struct eval {
+	double threshold;
+	struct scores spam, ham;
+	size_t unlabelled, errors_spam, errors_ham, errors_other;
+	struct rule_count *rules;   /* open addressing, power-of-two size */
+	size_t rule_cap, rule_used;
+};
+
+struct eval *eval_new(double threshold)
+{
+	struct eval *e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return NULL;
+	e->threshold = threshold;
+	e->rule_cap = 256;
+	e->rules = calloc(e->rule_cap, sizeof *e->rules);
+	if (e->rules == NULL) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void eval_free(struct eval *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->rule_cap; i++)
+		free(e->rules[i].name);
+	free(e->rules);
+	free(e->spam.v);
+	free(e->ham.v);
+	free(e);
+}
+
+enum eval_label eval_label_parse(const char *s)
+{
+	if (strcasecmp(s, "spam") == 0 || strcmp(s, "1") == 0)
+		return EVAL_SPAM;
+	if (strcasecmp(s, "ham") == 0 || strcmp(s, "0") == 0)
+		return EVAL_HAM;
+	return EVAL_UNLABELLED;
+}
+
+static int push(struct scores *s, double v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		double *p = realloc(s->v, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		s->v = p;
+		s->cap = cap;
+	}
+	s->v[s->n++] = v;
+	return 0;
+}
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int rules_grow(struct eval *e)
+{
+	size_t cap = e->rule_cap * 2;
+	struct rule_count *r = calloc(cap, sizeof *r);
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < e->rule_cap; i++) {
+		if (e->rules[i].name == NULL)
+			continue;
+		size_t k = hash(e->rules[i].name) & (cap - 1);
+		while (r[k].name != NULL)
+			k = (k + 1) & (cap - 1);
+		r[k] = e->rules[i];
+	}
+	free(e->rules);
+	e->rules = r;
+	e->rule_cap = cap;
+	return 0;
+}
+
+static struct rule_count *rule_slot(struct eval *e, const char *name)
+{
+	if (2 * (e->rule_used + 1) > e->rule_cap && rules_grow(e) != 0)
+		return NULL;
+	size_t k = hash(name) & (e->rule_cap - 1);
+	while (e->rules[k].name != NULL && strcmp(e->rules[k].name, name) != 0)
+		k = (k + 1) & (e->rule_cap - 1);
+	if (e->rules[k].name == NULL) {
+		e->rules[k].name = strdup(name);
+		if (e->rules[k].name == NULL)
+			return NULL;
+		e->rule_used++;
+	}
+	return &e->rules[k];
+}
+
+int eval_add(struct eval *e, enum eval_label label, double score,
+             const char *const *hits, size_t nhits)
+{
+	if (label == EVAL_UNLABELLED) {
+		e->unlabelled++;
+		return 0;
+	}
+	if (push(label == EVAL_SPAM ? &e->spam : &e->ham, score) != 0)
+		return -1;
+	for (size_t i = 0; i < nhits; i++) {
+		/* a rule hitting several times in one message counts once */
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = strcmp(hits[i], hits[j]) == 0;
+		if (dup)
+			continue;
+		struct rule_count *r = rule_slot(e, hits[i]);
+		if (r == NULL)
+			return -1;
+		if (label == EVAL_SPAM)
+			r->spam++;
+		else
+			r->ham++;
+	}
+	return 0;
+}
+
+void eval_add_error(struct eval *e, enum eval_label label)
+{
+	if (label == EVAL_SPAM)
+		e->errors_spam++;
+	else if (label == EVAL_HAM)
+		e->errors_ham++;
+	else
+		e->errors_other++;
+}
+
+/* ---- metrics ---- */
+
+static size_t at_or_above(const struct scores *s, double t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] >= t)
+			n++;
+	return n;
+}
+
+struct metrics {
+	size_t tp, fn, fp, tn;
+	double recall, fpr, precision, f1;
+};
+
+static double ratio(size_t a, size_t b)
+{
+	return b ? (double)a / (double)b : NAN;
+}
+
+static struct metrics metrics_at(const struct eval *e, double t)
+{
+	struct metrics m;
+	m.tp = at_or_above(&e->spam, t);
+	m.fn = e->spam.n - m.tp;
+	m.fp = at_or_above(&e->ham, t);
+	m.tn = e->ham.n - m.fp;
+	m.recall = ratio(m.tp, m.tp + m.fn);
+	m.fpr = ratio(m.fp, m.fp + m.tn);
+	m.precision = ratio(m.tp, m.tp + m.fp);
+	m.f1 = (m.precision + m.recall) > 0 ?
+	       2 * m.precision * m.recall / (m.precision + m.recall) : NAN;
+	return m;
+}
+
+/* Sweep points: every integer score from -5 to 30, and the configured
+ * threshold. */
+#define SWEEP_LO (-5)
+#define SWEEP_HI 30
+
+static int cmp_rules(const void *a, const void *b)
+{
+	const struct rule_count *x = *(const struct rule_count *const *)a;
+	const struct rule_count *y = *(const struct rule_count *const *)b;
+	size_t tx = x->spam + x->ham, ty = y->spam + y->ham;
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* Rules sorted by total hits; caller frees the array. */
+static struct rule_count **sorted_rules(const struct eval *e, size_t *n)
+{
+	struct rule_count **v = calloc(e->rule_used ? e->rule_used : 1, sizeof *v);
+	if (v == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < e->rule_cap; i++)
+		if (e->rules[i].name)
+			v[k++] = &e->rules[i];
+	qsort(v, k, sizeof *v, cmp_rules);
+	*n = k;
+	return v;
+}
+
+static void pct(FILE *out, double v)
+{
+	if (isnan(v))
+		fprintf(out, "%8s", "n/a");
+	else
+		fprintf(out, "%7.2f%%", v * 100.0);
+}
+
+static void meta_text(const struct eval_meta *m, FILE *out)
+{
+	if (m == NULL)
+		return;
+	fprintf(out, "vigil %s; configuration %s (sha256 %s); %zu rules; "
+	        "%u jobs; %.1f s\n", m->version ? m->version : "?",
+	        m->config_path ? m->config_path : "(defaults)",
+	        m->config_hash ? m->config_hash : "-", m->rule_count, m->jobs,
+	        m->seconds);
+	for (size_t i = 0; i < m->path_count; i++)
+		fprintf(out, "  %s: %zu messages (%s)\n", m->paths[i],
+		        m->path_counts[i],
+		        m->path_labels && m->path_labels[i] ? m->path_labels[i]
+		                                            : "unlabelled");
+}
+
+void eval_report_text(const struct eval *e, const struct eval_meta *m,
+                      FILE *out)
+{
+	meta_text(m, out);
+	struct metrics x = metrics_at(e, e->threshold);
+	fprintf(out, "\nAt threshold %.1f: %zu spam, %zu ham", e->threshold,
+	        e->spam.n, e->ham.n);
+	if (e->unlabelled)
+		fprintf(out, ", %zu unlabelled", e->unlabelled);
+	fprintf(out, "; scan errors: %zu spam, %zu ham, %zu unlabelled\n",
+	        e->errors_spam, e->errors_ham, e->errors_other);
+	fprintf(out, "                 flagged   not flagged\n");
+	fprintf(out, "  spam          %8zu      %8zu\n", x.tp, x.fn);
+	fprintf(out, "  ham           %8zu      %8zu\n", x.fp, x.tn);
+	fprintf(out, "  spam recall     ");
+	pct(out, x.recall);
+	fprintf(out, "\n  ham FP rate     ");
+	pct(out, x.fpr);
+	fprintf(out, "\n  precision       ");
+	pct(out, x.precision);
+	fprintf(out, "\n  F1              ");
+	pct(out, x.f1);
+	fprintf(out, "\n\nThreshold sweep:\n  score   recall  FP rate  precision\n");
+	for (int t = SWEEP_LO; t <= SWEEP_HI; t++) {
+		struct metrics s = metrics_at(e, t);
+		fprintf(out, "  %5d ", t);
+		pct(out, s.recall);
+		pct(out, s.fpr);
+		fprintf(out, "  ");
+		pct(out, s.precision);
+		fprintf(out, "\n");
+	}
+	size_t n;
+	struct rule_count **r = sorted_rules(e, &n);
+	fprintf(out, "\nRule hits (spam / ham):\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %-32s %7zu %7zu\n", r[i]->name, r[i]->spam, r[i]->ham);
+	free(r);
+}
+
+/* ---- HTML ---- */
+
+static void html_escape(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static void html_pct(FILE *out, double v)
+{
+	if (isnan(v))
+		fputs("n/a", out);
+	else
+		fprintf(out, "%.2f%%", v * 100.0);
+}
+
+/* ROC: FP rate (x) against recall (y), one point per sweep threshold,
+ * the configured threshold marked. */
+static void html_roc(const struct eval *e, FILE *out)
+{
+	const int w = 420, h = 320, pad = 40;
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	        "height=\"%d\" role=\"img\" aria-label=\"ROC curve\">\n",
+	        w + 2 * pad, h + 2 * pad);
+	fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+	        "fill=\"none\" stroke=\"#888\"/>\n", pad, pad, w, h);
+	for (int i = 0; i <= 4; i++) {
+		fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" "
+		        "text-anchor=\"middle\">%d%%</text>\n", pad + w * i / 4,
+		        pad + h + 16, 25 * i);
+		fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" "
+		        "text-anchor=\"end\">%d%%</text>\n", pad - 4,
+		        pad + h - h * i / 4 + 4, 25 * i);
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">"
+	        "ham false-positive rate</text>\n", pad + w / 2, pad + h + 34);
+	fprintf(out, "<text x=\"12\" y=\"%d\" font-size=\"12\" transform=\"rotate(-90 12 %d)\" "
+	        "text-anchor=\"middle\">spam recall</text>\n", pad + h / 2, pad + h / 2);
+	fputs("<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"2\" points=\"", out);
+	for (int t = SWEEP_HI; t >= SWEEP_LO; t--) {
+		struct metrics s = metrics_at(e, t);
+		double x = isnan(s.fpr) ? 0 : s.fpr, y = isnan(s.recall) ? 0 : s.recall;
+		fprintf(out, "%.1f,%.1f ", pad + x * w, pad + h - y * h);
+	}
+	fputs("\"/>\n", out);
+	struct metrics c = metrics_at(e, e->threshold);
+	if (!isnan(c.fpr) && !isnan(c.recall))
+		fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#c62828\">"
+		        "<title>threshold %.1f</title></circle>\n",
+		        pad + c.fpr * w, pad + h - c.recall * h, e->threshold);
+	fputs("</svg>\n", out);
+}
+
+int eval_report_html(const struct eval *e, const struct eval_meta *m,
+                     const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (out == NULL)
+		return -1;
+	struct metrics x = metrics_at(e, e->threshold);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<title>vigil scan report</title><style>"
+	      "body{font-family:sans-serif;margin:2em;max-width:60em}"
+	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+	      "padding:.2em .6em;text-align:right}th{background:#eee}"
+	      "td:first-child,th:first-child{text-align:left}"
+	      "</style></head><body>\n<h1>vigil scan report</h1>\n", out);
+	if (m != NULL) {
+		fputs("<p>vigil ", out);
+		html_escape(out, m->version);
+		fputs("; configuration <code>", out);
+		html_escape(out, m->config_path ? m->config_path : "(defaults)");
+		fputs("</code> (sha256 <code>", out);
+		html_escape(out, m->config_hash ? m->config_hash : "-");
+		fprintf(out, "</code>); %zu rules; %u jobs; %.1f s</p>\n<ul>\n",
+		        m->rule_count, m->jobs, m->seconds);
+		for (size_t i = 0; i < m->path_count; i++) {
+			fputs("<li><code>", out);
+			html_escape(out, m->paths[i]);
+			fprintf(out, "</code>: %zu messages (", m->path_counts[i]);
+			html_escape(out, m->path_labels && m->path_labels[i] ?
+			            m->path_labels[i] : "unlabelled");
+			fputs(")</li>\n", out);
+		}
+		fputs("</ul>\n", out);
+	}
+	fprintf(out, "<h2>At threshold %.1f</h2>\n<table><tr><th></th><th>flagged"
+	        "</th><th>not flagged</th></tr>\n<tr><td>spam (%zu)</td><td>%zu</td>"
+	        "<td>%zu</td></tr>\n<tr><td>ham (%zu)</td><td>%zu</td><td>%zu</td>"
+	        "</tr></table>\n<p>", e->threshold, e->spam.n, x.tp, x.fn, e->ham.n,
+	        x.fp, x.tn);
+	fputs("spam recall ", out);
+	html_pct(out, x.recall);
+	fputs(" · ham false-positive rate ", out);
+	html_pct(out, x.fpr);
+	fputs(" · precision ", out);
+	html_pct(out, x.precision);
+	fputs(" · F1 ", out);
+	html_pct(out, x.f1);
+	fprintf(out, " · scan errors %zu</p>\n<h2>ROC</h2>\n",
+	        e->errors_spam + e->errors_ham + e->errors_other);
+	html_roc(e, out);
+	fputs("<h2>Threshold sweep</h2>\n<table><tr><th>score</th><th>recall</th>"
+	      "<th>FP rate</th><th>precision</th></tr>\n", out);
+	for (int t = SWEEP_LO; t <= SWEEP_HI; t++) {
+		struct metrics s = metrics_at(e, t);
+		fprintf(out, "<tr><td>%d</td><td>", t);
+		html_pct(out, s.recall);
+		fputs("</td><td>", out);
+		html_pct(out, s.fpr);
+		fputs("</td><td>", out);
+		html_pct(out, s.precision);
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n<h2>Rule hits</h2>\n<table><tr><th>rule</th><th>spam"
+	      "</th><th>ham</th></tr>\n", out);
+	size_t n;
+	struct rule_count **r = sorted_rules(e, &n);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<tr><td>", out);
+		html_escape(out, r[i]->name);
+		fprintf(out, "</td><td>%zu</td><td>%zu</td></tr>\n", r[i]->spam,
+		        r[i]->ham);
+	}
+	free(r);
+	fputs("</table>\n</body></html>\n", out);
+	int err = ferror(out);
+	if (fclose(out) != 0 || err) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * evalrep.h — evaluation of a labelled corpus run: confusion matrix,
+ * recall, false-positive rate, precision, F1 at the configured threshold,
+ * a threshold sweep (ROC), and per-rule hit counts on spam and ham;
+ * rendered as text or as one self-contained HTML page (inline SVG).
+ *
+ * Not thread-safe: the caller feeds results in one thread. Memory grows
+ * with one double per labelled message and one entry per rule name.
+ */
+#ifndef VIGIL_EVALREP_H
+#define VIGIL_EVALREP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum eval_label { EVAL_UNLABELLED = 0, EVAL_HAM, EVAL_SPAM };
+
+struct eval;
+
+/* Facts that make a run reproducible, shown in both reports. */
+struct eval_meta {
+	const char *version;        /* vigil version */
+	const char *config_path;
+	const char *config_hash;    /* hex digest of the configuration file */
+	size_t rule_count;          /* rules loaded (0 if unknown) */
+	const char *const *paths;   /* corpus paths, with their labels */
+	const char *const *path_labels;
+	const size_t *path_counts;  /* messages read per path */
+	size_t path_count;
+	double seconds;             /* wall time of the run */
+	unsigned jobs;
+};
+
+struct eval *eval_new(double threshold);
+void eval_free(struct eval *e);
+/* One scanned message. hits: rule names that hit. 0 or -1 (memory). */
+int eval_add(struct eval *e, enum eval_label label, double score,
+             const char *const *hits, size_t nhits);
+/* A message that could not be scanned (counted, reported). */
+void eval_add_error(struct eval *e, enum eval_label label);
+
+void eval_report_text(const struct eval *e, const struct eval_meta *m,
+                      FILE *out);
+/* 0, or -1 with errno set when path cannot be written. */
+int eval_report_html(const struct eval *e, const struct eval_meta *m,
+                     const char *path);
+
+/* Parse "spam"/"ham" (also "1"/"0"); EVAL_UNLABELLED if neither. */
+enum eval_label eval_label_parse(const char *s);
+
+#endif

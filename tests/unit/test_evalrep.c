@@ -1,0 +1,141 @@
+/* Unit tests: evaluation metrics, sweep, rule counts, HTML report. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "evalrep.h"
+
+static struct eval *sample(void)
+{
+	struct eval *e = eval_new(5.0);
+	const char *a[] = { "RULE_A", "RULE_B", "RULE_A" };
+	const char *b[] = { "RULE_B" };
+	/* spam: 10, 6, 2 ; ham: -1, 0, 7 */
+	assert_int_equal(eval_add(e, EVAL_SPAM, 10, a, 3), 0);
+	assert_int_equal(eval_add(e, EVAL_SPAM, 6, a, 1), 0);
+	assert_int_equal(eval_add(e, EVAL_SPAM, 2, NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_HAM, -1, NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_HAM, 0, NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_HAM, 7, b, 1), 0);
+	assert_int_equal(eval_add(e, EVAL_UNLABELLED, 3, b, 1), 0);
+	eval_add_error(e, EVAL_SPAM);
+	return e;
+}
+
+static char *text_report(const struct eval *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	eval_report_text(e, NULL, f);
+	fclose(f);
+	return buf;
+}
+
+static void metrics(void **state)
+{
+	(void)state;
+	struct eval *e = sample();
+	char *r = text_report(e);
+	/* 2 of 3 spam flagged, 1 of 3 ham flagged */
+	assert_non_null(strstr(r, "  spam                 2             1\n"));
+	assert_non_null(strstr(r, "  ham                  1             2\n"));
+	assert_non_null(strstr(r, "spam recall       66.67%"));
+	assert_non_null(strstr(r, "ham FP rate       33.33%"));
+	assert_non_null(strstr(r, "precision         66.67%"));
+	assert_non_null(strstr(r, "1 unlabelled"));
+	assert_non_null(strstr(r, "scan errors: 1 spam"));
+	/* sweep at 8: recall 1/3, FP 0 */
+	assert_non_null(strstr(r, "      8   33.33%   0.00%"));
+	/* RULE_A counted once per message: 2 spam; RULE_B 1 spam, 1 ham */
+	assert_non_null(strstr(r, "RULE_A                                 2       0"));
+	assert_non_null(strstr(r, "RULE_B                                 1       1"));
+	free(r);
+	eval_free(e);
+}
+
+static void empty_corpus(void **state)
+{
+	(void)state;
+	struct eval *e = eval_new(5.0);
+	char *r = text_report(e);
+	assert_non_null(strstr(r, "spam recall          n/a"));
+	free(r);
+	eval_free(e);
+}
+
+static void html(void **state)
+{
+	(void)state;
+	struct eval *e = sample();
+	char path[] = "/tmp/vigil-eval-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	const char *paths[] = { "spam<1>.mbox" };
+	const char *labels[] = { "spam" };
+	size_t counts[] = { 4 };
+	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labels,
+	                       counts, 1, 1.5, 2 };
+	assert_int_equal(eval_report_html(e, &m, path), 0);
+	FILE *f = fopen(path, "r");
+	char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(buf, "<svg"));
+	assert_non_null(strstr(buf, "<polyline"));
+	assert_non_null(strstr(buf, "spam&lt;1&gt;.mbox"));
+	assert_null(strstr(buf, "spam<1>"));
+	assert_non_null(strstr(buf, "42 rules"));
+	assert_non_null(strstr(buf, "<td>RULE_A</td><td>2</td><td>0</td>"));
+	assert_int_equal(eval_report_html(e, &m, "/nonexistent/dir/x.html"), -1);
+	eval_free(e);
+}
+
+static void labels(void **state)
+{
+	(void)state;
+	assert_int_equal(eval_label_parse("spam"), EVAL_SPAM);
+	assert_int_equal(eval_label_parse("HAM"), EVAL_HAM);
+	assert_int_equal(eval_label_parse("1"), EVAL_SPAM);
+	assert_int_equal(eval_label_parse("junk"), EVAL_UNLABELLED);
+}
+
+/* Many distinct rules: the table grows. */
+static void many_rules(void **state)
+{
+	(void)state;
+	struct eval *e = eval_new(5.0);
+	char names[1000][16];
+	const char *p[1];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(names[i], sizeof names[i], "R%d", i);
+		p[0] = names[i];
+		assert_int_equal(eval_add(e, EVAL_HAM, 0, p, 1), 0);
+	}
+	char *r = text_report(e);
+	assert_non_null(strstr(r, "R999 "));
+	free(r);
+	eval_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(metrics),
+		cmocka_unit_test(empty_corpus),
+		cmocka_unit_test(html),
+		cmocka_unit_test(labels),
+		cmocka_unit_test(many_rules),
+	};
+	return cmocka_run_group_tests_name("evalrep", tests, NULL, NULL);
+}
