@@ -170,14 +170,13 @@ void scan_free(struct scan *s)
 /* Set an env string: "" is kept as the shared empty literal. */
 static int set_str(const char **field, const char *v)
 {
+	/* Copy first: v may be the field's current value. */
+	char *p = v && *v ? dup0(v) : NULL;
+	if (v && *v && p == NULL)
+		return -1;
 	free_env_str(*field);
-	if (v == NULL || *v == '\0') {
-		*field = "";
-		return 0;
-	}
-	char *p = dup0(v);
 	*field = p ? p : "";
-	return p ? 0 : -1;
+	return 0;
 }
 
 int scan_set_env(struct scan *s, const char *queue_id,

@@ -1,0 +1,144 @@
+/* envguess.c — see envguess.h */
+#include "envguess.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "scan.h"
+
+/* Loopback, private, link-local and unique-local addresses are relays
+ * inside the receiving site, not the client the message came from. */
+static bool is_public(const char *ip)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, ip, a) == 1)
+		return !(a[0] == 127 || a[0] == 10 || a[0] == 0 ||
+		         (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		         (a[0] == 192 && a[1] == 168) ||
+		         (a[0] == 169 && a[1] == 254));
+	if (inet_pton(AF_INET6, ip, a) == 1) {
+		static const unsigned char loop[16] = { [15] = 1 };
+		return memcmp(a, loop, 16) != 0 && (a[0] & 0xfe) != 0xfc &&
+		       !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+	}
+	return false;
+}
+
+/* "from HELO (... [IP])": the HELO word and the bracketed address. */
+static bool parse_received(const char *v, size_t len, char *helo,
+                           size_t helolen, char *ip, size_t iplen)
+{
+	const char *end = v + len, *p = v;
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	if (end - p < 5 || strncasecmp(p, "from", 4) != 0 ||
+	    !isspace((unsigned char)p[4]))
+		return false;
+	p += 4;
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	size_t hl = 0;
+	while (p + hl < end && !isspace((unsigned char)p[hl]) && p[hl] != '(')
+		hl++;
+	snprintf(helo, helolen, "%.*s", (int)hl, p);
+	/* The first bracketed address before " by ". */
+	for (const char *q = p + hl; q < end; q++) {
+		if (end - q > 4 && strncasecmp(q, " by ", 4) == 0)
+			break;
+		if (*q != '[')
+			continue;
+		const char *close = memchr(q, ']', (size_t)(end - q));
+		if (close == NULL)
+			break;
+		const char *a = q + 1;
+		if ((size_t)(close - a) > 5 && strncasecmp(a, "IPv6:", 5) == 0)
+			a += 5;
+		snprintf(ip, iplen, "%.*s", (int)(close - a), a);
+		return is_public(ip);
+	}
+	return false;
+}
+
+static void first_addr(const struct msg *m, const char *name, char *out,
+                       size_t outlen)
+{
+	const struct msg_header *h = msg_header_get(m, name, 0);
+	size_t n = 0;
+	const struct msg_addr *a = h ? msg_header_addrs(m, h, &n) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].local.len == 0)
+			continue;
+		snprintf(out, outlen, "%.*s%s%.*s", (int)a[i].local.len,
+		         a[i].local.ptr, a[i].domain.len ? "@" : "",
+		         (int)a[i].domain.len, a[i].domain.ptr);
+		return;
+	}
+}
+
+static int add_rcpts(struct scan *scan, const struct msg *m, const char *name)
+{
+	for (size_t k = 0;; k++) {
+		const struct msg_header *h = msg_header_get(m, name, k);
+		if (h == NULL)
+			return 0;
+		size_t n = 0;
+		const struct msg_addr *a = msg_header_addrs(m, h, &n);
+		for (size_t i = 0; i < n; i++) {
+			char buf[512];
+			if (a[i].local.len == 0)
+				continue;
+			snprintf(buf, sizeof buf, "%.*s%s%.*s", (int)a[i].local.len,
+			         a[i].local.ptr, a[i].domain.len ? "@" : "",
+			         (int)a[i].domain.len, a[i].domain.ptr);
+			if (scan_add_rcpt(scan, buf) != 0)
+				return -1;
+		}
+	}
+}
+
+int envguess_fill(struct scan *scan, const struct envguess_flags *f)
+{
+	const struct msg *m = scan_msg(scan);
+	if (m == NULL)
+		return -1;
+	char from[512] = "", helo[256] = "", ip[64] = "";
+	if (f->mail_from == NULL) {
+		first_addr(m, "Return-Path", from, sizeof from);
+		if (from[0] == '\0')
+			first_addr(m, "From", from, sizeof from);
+	}
+	if (f->client_ip == NULL || f->helo == NULL) {
+		for (size_t k = 0;; k++) {
+			const struct msg_header *h = msg_header_get(m, "Received", k);
+			if (h == NULL)
+				break;
+			char hh[256], hip[64];
+			if (parse_received(h->value.ptr, h->value.len, hh, sizeof hh, hip,
+			                   sizeof hip)) {
+				snprintf(helo, sizeof helo, "%s", hh);
+				snprintf(ip, sizeof ip, "%s", hip);
+				break;
+			}
+		}
+	}
+	const struct scan_env *env = scan_env(scan);
+	int rc = scan_set_env(scan, env->queue_id,
+	                      f->client_ip ? f->client_ip : ip, "", 0,
+	                      f->helo ? f->helo : helo,
+	                      f->mail_from ? f->mail_from : from);
+	if (f->rcpt_count > 0) {
+		for (size_t i = 0; i < f->rcpt_count && rc == 0; i++)
+			rc = scan_add_rcpt(scan, f->rcpts[i]);
+	} else if (rc == 0) {
+		rc = add_rcpts(scan, m, "To");
+		if (rc == 0)
+			rc = add_rcpts(scan, m, "Cc");
+	}
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * envguess.h — an SMTP envelope for a message read from a file (replay,
+ * explain): what the flags give wins; the rest is taken from the message
+ * as SpamAssassin would: MAIL FROM from Return-Path (else the first From
+ * address), recipients from To and Cc, client address and HELO from the
+ * newest Received header naming a public address (the last external
+ * relay).
+ */
+#ifndef VIGIL_ENVGUESS_H
+#define VIGIL_ENVGUESS_H
+
+#include <stddef.h>
+
+struct scan;
+
+struct envguess_flags {
+	const char *client_ip;   /* NULL: from Received */
+	const char *helo;        /* NULL: from Received */
+	const char *mail_from;   /* NULL: Return-Path / From */
+	const char *const *rcpts;/* rcpt_count of them; 0: To / Cc */
+	size_t rcpt_count;
+};
+
+/* Set scan's envelope (its headers must already be set). 0 or -1. */
+int envguess_fill(struct scan *scan, const struct envguess_flags *f);
+
+#endif
