@@ -1,0 +1,147 @@
+/* localscan.c — see localscan.h */
+#include "localscan.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "pipeline.h"
+#include "scan.h"
+#include "verdict.h"
+
+struct slot {
+	bool ready;
+	struct localscan_item item;
+	struct scan *scan;
+	struct verdict v;
+	bool have_verdict;
+	double ms;
+};
+
+struct runner {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct conf *conf;
+	const struct envguess_flags *flags;
+	const struct localscan_ops *ops;
+	struct slot *slots;
+	size_t window;
+	uint64_t taken, emitted;
+	bool eof;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Scan one message (no lock held). */
+static void process(struct runner *r, struct slot *s)
+{
+	double t0 = now_ms();
+	if (s->item.error != NULL)
+		return;
+	s->scan = scan_new();
+	if (s->scan == NULL || scan_set_raw(s->scan, s->item.raw, s->item.len) ||
+	    envguess_fill(s->scan, r->flags) != 0) {
+		scan_free(s->scan);
+		s->scan = NULL;
+		s->item.error = "out of memory";
+		return;
+	}
+	scan_set_deadline_ms(s->scan, (uint64_t)r->conf->message_timeout_s * 1000u);
+	const char *failed = NULL;
+	pipeline_run(r->conf->pipeline, s->scan, &failed);
+	s->have_verdict = verdict_decide(r->conf, s->scan, failed, true, &s->v) == 0;
+	if (!s->have_verdict)
+		s->item.error = "out of memory";
+	s->ms = now_ms() - t0;
+}
+
+/* Deliver finished messages in order (lock held). */
+static void emit_ready(struct runner *r)
+{
+	while (r->emitted < r->taken) {
+		struct slot *s = &r->slots[r->emitted % r->window];
+		if (!s->ready)
+			break;
+		r->ops->done(r->ops->ctx, &s->item,
+		             s->item.error ? NULL : s->scan,
+		             s->have_verdict && !s->item.error ? &s->v : NULL, s->ms);
+		if (s->have_verdict)
+			verdict_free(&s->v);
+		scan_free(s->scan);
+		free(s->item.raw);
+		memset(s, 0, sizeof *s);
+		r->emitted++;
+	}
+	pthread_cond_broadcast(&r->cond);
+}
+
+static void *worker(void *arg)
+{
+	struct runner *r = arg;
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (!r->eof && r->taken - r->emitted >= r->window)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->eof)
+			break;
+		struct slot *s = &r->slots[r->taken % r->window];
+		memset(s, 0, sizeof *s);
+		if (r->ops->next(r->ops->ctx, &s->item) != 1) {
+			r->eof = true;
+			pthread_cond_broadcast(&r->cond);
+			break;
+		}
+		r->taken++;
+		pthread_mutex_unlock(&r->lock);
+		process(r, s);
+		pthread_mutex_lock(&r->lock);
+		s->ready = true;
+		emit_ready(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int localscan_run(struct conf *c, unsigned jobs,
+                  const struct envguess_flags *flags,
+                  const struct localscan_ops *ops)
+{
+	if (jobs == 0)
+		jobs = 1;
+	struct runner r = { .conf = c, .flags = flags, .ops = ops,
+	                    .window = (size_t)jobs * 4 };
+	r.slots = calloc(r.window, sizeof *r.slots);
+	pthread_t *tids = calloc(jobs, sizeof *tids);
+	if (r.slots == NULL || tids == NULL) {
+		free(r.slots);
+		free(tids);
+		return -1;
+	}
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	unsigned started = 0;
+	for (unsigned i = 0; i < jobs; i++)
+		if (pthread_create(&tids[i], NULL, worker, &r) == 0)
+			started++;
+	if (started == 0)
+		worker(&r);	/* no threads: do it here */
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_lock(&r.lock);
+	emit_ready(&r);
+	pthread_mutex_unlock(&r.lock);
+	pthread_mutex_destroy(&r.lock);
+	pthread_cond_destroy(&r.cond);
+	free(r.slots);
+	free(tids);
+	return 0;
+}

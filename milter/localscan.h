@@ -1,0 +1,49 @@
+/*
+ * localscan.h — the pipeline run in-process over a stream of messages on
+ * N threads (vigil scan without --milter), with results delivered in
+ * input order and memory bounded by a window of messages in flight.
+ *
+ * The producer (next) and the consumer (done) are called with the
+ * runner's lock held, so they need no locking of their own and run one
+ * at a time; the scanning itself runs in parallel.
+ */
+#ifndef VIGIL_LOCALSCAN_H
+#define VIGIL_LOCALSCAN_H
+
+#include <stddef.h>
+
+#include "envguess.h"
+
+struct conf;
+struct scan;
+struct verdict;
+
+/* One message handed in by the producer. raw is malloc'ed and owned by
+ * the runner from then on; error, a string that outlives the run (static,
+ * or kept by the producer through tag), marks a message that could not
+ * be read: it is passed through to done() without a scan. */
+struct localscan_item {
+	void *tag;        /* producer's data, given back to done() */
+	char *raw;
+	size_t len;
+	const char *error;
+};
+
+struct localscan_ops {
+	/* Fill *it with the next message: 1, or 0 at the end. */
+	int (*next)(void *ctx, struct localscan_item *it);
+	/* In input order. scan and v are NULL when it->error is set or the
+	 * scan could not be set up (then it->error says why). */
+	void (*done)(void *ctx, const struct localscan_item *it,
+	             struct scan *scan, const struct verdict *v, double ms);
+	void *ctx;
+};
+
+/* Run every message through c's pipeline and verdict. The envelope of
+ * each comes from flags and the message (envguess). 0, or -1 when the
+ * threads could not be started. */
+int localscan_run(struct conf *c, unsigned jobs,
+                  const struct envguess_flags *flags,
+                  const struct localscan_ops *ops);
+
+#endif
