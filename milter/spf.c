@@ -667,18 +667,34 @@ static void check_and_report(const struct spf_state *st, struct scan *scan,
 	}
 }
 
-static enum stage_status spf_run(const void *state, struct scan *scan)
+/* Check the MAIL FROM identity and, when enabled, HELO on its own. */
+static void check_envelope(const struct spf_state *st, struct scan *scan)
 {
-	const struct spf_state *st = state;
 	const struct scan_env *env = scan_env(scan);
 	if (env->client_addr == NULL || *env->client_addr == '\0')
-		return STAGE_OK;   /* unix socket or unknown peer: no SPF */
+		return;   /* unix socket or unknown peer: no SPF */
 	struct dns_budget b;
 	dns_budget_begin(st->dns, &b, scan, 0);
 	check_and_report(st, scan, &b, false);
 	if (st->helo && env->helo != NULL && *env->helo != '\0')
 		check_and_report(st, scan, &b, true);
 	dns_budget_end(&b, scan);
+}
+
+/* At MAIL FROM, on a worker: everything SPF needs is in the envelope. */
+static enum stage_status spf_envelope(const void *state, struct scan *early)
+{
+	check_envelope(state, early);
+	return STAGE_OK;
+}
+
+/* At end of message: nothing to do when spf_envelope's results were
+ * merged into the scan already ("error" means the early work failed). */
+static enum stage_status spf_run(const void *state, struct scan *scan)
+{
+	const char *early = scan_result_get(scan, "spf");
+	if (early == NULL || strcmp(early, "error") == 0)
+		check_envelope(state, scan);
 	return STAGE_OK;
 }
 
@@ -689,4 +705,5 @@ const struct stage_ops spf_stage = {
 	.fini = spf_fini,
 	.check = NULL,
 	.run = spf_run,
+	.envelope = spf_envelope,
 };

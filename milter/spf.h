@@ -12,6 +12,8 @@
  * it adds SPF_* / SPF_HELO_* hits, spf= / spf_helo= results, the
  * Authentication-Results entries, optionally Received-SPF, and a reject
  * request ("reject" result, 550 5.7.23) for configured domains on fail.
+ * The check runs in envelope() as soon as MAIL FROM is known; run() only
+ * repeats it when no early result ("spf") reached the scan.
  */
 #ifndef VIGIL_SPF_H
 #define VIGIL_SPF_H

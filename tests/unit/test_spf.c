@@ -206,6 +206,75 @@ static void test_checker_ipv4_mapped(void **st)
 	dns_put(d);
 }
 
+/* Two scans carry the same results, in the same order. */
+static void assert_same_results(const struct scan *a, const struct scan *b)
+{
+	assert_int_equal(scan_hit_count(a), scan_hit_count(b));
+	for (size_t i = 0; i < scan_hit_count(a); i++)
+		assert_string_equal(scan_hit_at(a, i)->name, scan_hit_at(b, i)->name);
+	assert_int_equal(scan_auth_result_count(a), scan_auth_result_count(b));
+	for (size_t i = 0; i < scan_auth_result_count(a); i++)
+		assert_string_equal(scan_auth_result_at(a, i),
+		                    scan_auth_result_at(b, i));
+	assert_int_equal(scan_out_header_count(a), scan_out_header_count(b));
+	for (size_t i = 0; i < scan_result_count(a); i++) {
+		const char *k, *v;
+		scan_result_at(a, i, &k, &v);
+		if (strcmp(k, "dns_ms") != 0)
+			assert_string_equal(scan_result_get(b, k), v);
+	}
+}
+
+/* envelope() on an envelope-only scan, merged, then run(): the same
+ * results as run() alone, and run() adds nothing twice. */
+static void test_envelope_then_run(void **st)
+{
+	(void)st;
+	static const char *const senders[] = {
+		"user@pass.example", "a@fail.example", "a@slow.example", ""
+	};
+	for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++) {
+		struct scan *alone = run("192.0.2.99", "helo.example", senders[i]);
+		struct scan *early = scan_new();
+		struct scan *msg = scan_new();
+		assert_non_null(early);
+		assert_non_null(msg);
+		scan_set_env(early, "", "192.0.2.99", "client.example", 25,
+		             "helo.example", senders[i]);
+		scan_set_deadline_ms(early, 10000);
+		assert_int_equal(spf_stage.envelope(state, early), STAGE_OK);
+		assert_non_null(scan_result_get(early, "spf"));
+		scan_set_env(msg, "Q1", "192.0.2.99", "client.example", 25,
+		             "helo.example", senders[i]);
+		scan_set_deadline_ms(msg, 10000);
+		assert_int_equal(scan_merge(msg, early), 0);
+		size_t hits = scan_hit_count(msg);
+		assert_int_equal(spf_stage.run(state, msg), STAGE_OK);
+		assert_int_equal(scan_hit_count(msg), hits);
+		assert_same_results(alone, msg);
+		assert_same_results(msg, alone);
+		scan_free(early);
+		scan_free(msg);
+		scan_free(alone);
+	}
+}
+
+/* An early failure ("spf" = "error") is redone at end of message. */
+static void test_early_error_redone(void **st)
+{
+	(void)st;
+	struct scan *s = scan_new();
+	assert_non_null(s);
+	scan_set_env(s, "Q1", "192.0.2.10", "client.example", 25,
+	             "helo.example", "user@pass.example");
+	scan_set_deadline_ms(s, 10000);
+	scan_result(s, "spf", "error");
+	assert_int_equal(spf_stage.run(state, s), STAGE_OK);
+	assert_string_equal(scan_result_get(s, "spf"), "pass");
+	assert_true(has_hit(s, "SPF_PASS", NULL));
+	scan_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_no_client_addr),
 		cmocka_unit_test(test_hostile_identity_quoted),
 		cmocka_unit_test(test_checker_ipv4_mapped),
+		cmocka_unit_test(test_envelope_then_run),
+		cmocka_unit_test(test_early_error_redone),
 	};
 	return cmocka_run_group_tests_name("spf", tests, setup, teardown);
 }
