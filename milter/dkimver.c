@@ -17,14 +17,24 @@ struct dkimver {
 	unsigned max_sigs;
 };
 
-/* libopendkim's DNS hooks and prescreen callback carry no per-message
- * argument; the message's budget and limit travel in a thread-local
- * context (a verification runs on one thread from start to end). */
-struct verify_ctx {
-	struct dns_budget *budget;
+/* libopendkim's DNS hooks carry no per-message argument; the message's
+ * budget travels in a thread-local pointer while dkim_eom() runs (the only
+ * call that looks keys up, thanks to DKIM_LIBFLAGS_DELAYSIGPROC). */
+static _Thread_local struct dns_budget *cur_budget;
+
+/* One message being verified; may be fed on one thread (the event loop)
+ * and finished on another (a worker). */
+struct dkimver_msg {
+	DKIM *dkim;
 	unsigned max_sigs;
+	DKIM_STAT status;      /* first failure of a feeding call, or OK */
+	bool eoh_done;
+	bool signed_msg;       /* dkim_eoh found signatures to check */
+	size_t headers;        /* headers fed */
+	size_t body_bytes;     /* body bytes given (fed or skipped) */
+	char *hbuf;            /* "Name:value" assembly buffer */
+	size_t hcap;
 };
-static _Thread_local struct verify_ctx *cur;
 
 const char *dkimver_res_name(enum dkimver_res r)
 {
@@ -75,8 +85,7 @@ static int q_waitreply(void *srv, void *qh, struct timeval *to,
 	(void)to;
 	struct key_query *q = qh;
 	struct dns_answer *a;
-	enum dns_status st = dns_query(srv, cur ? cur->budget : NULL, q->name,
-	                               q->type, &a);
+	enum dns_status st = dns_query(srv, cur_budget, q->name, q->type, &a);
 	size_t len;
 	const unsigned char *pkt = dns_answer_packet(a, &len);
 	if (error != NULL)
@@ -109,11 +118,12 @@ static void q_close(void *srv)
 	(void)srv;
 }
 
-/* Evaluate at most max_sigs signatures (each costs a key lookup). */
+/* Evaluate at most max_sigs signatures (each costs a key lookup). Runs
+ * inside dkim_eoh(). */
 static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
-	(void)dkim;
-	unsigned max = cur ? cur->max_sigs : 0;
+	const struct dkimver_msg *m = dkim_get_user_context(dkim);
+	unsigned max = m ? m->max_sigs : 0;
 	for (int i = 0; max > 0 && i < nsigs; i++)
 		if ((unsigned)i >= max)
 			dkim_sig_ignore(sigs[i]);
@@ -133,7 +143,10 @@ struct dkimver *dkimver_new(struct dns *dns, unsigned min_key_bits,
 	}
 	v->dns = dns;
 	v->max_sigs = max_sigs;
-	unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES;
+	/* DELAYSIGPROC: keys are looked up in dkim_eom(), not dkim_eoh(), so
+	 * the headers can be fed on the event loop, which must not block */
+	unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES |
+	                     DKIM_LIBFLAGS_DELAYSIGPROC;
 	if (dkim_options(v->lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
 	                 sizeof flags) != DKIM_STAT_OK ||
 	    dkim_options(v->lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS,
@@ -175,6 +188,8 @@ static enum dkimver_res classify(DKIM_SIGINFO *sig)
 	case DKIM_SIGERROR_OK:
 	case DKIM_SIGERROR_BADSIG:
 		return DKIMVER_FAIL;   /* processed, but does not verify */
+	case DKIM_SIGERROR_TOOLARGE_L:
+		return DKIMVER_FAIL;   /* RFC 6376 §3.5: l= beyond the body */
 	case DKIM_SIGERROR_KEYFAIL:
 		return DKIMVER_TEMPERROR;
 	case DKIM_SIGERROR_KEYTOOSMALL:
@@ -243,35 +258,6 @@ static void describe(DKIM *dkim, DKIM_SIGINFO *sig, struct dkimver_sig *out)
 		         : dkim_sig_geterrorstr(dkim_sig_geterror(sig)));
 }
 
-/* Feed headers byte-exact ("Name:" + value as received). */
-static DKIM_STAT feed_headers(DKIM *dkim, const struct scan *scan)
-{
-	char *buf = NULL;
-	size_t cap = 0;
-	DKIM_STAT st = DKIM_STAT_OK;
-	for (size_t i = 0; i < scan_header_count(scan) && st == DKIM_STAT_OK;
-	     i++) {
-		const char *name, *value;
-		size_t nl, vl;
-		scan_header_at(scan, i, &name, &nl, &value, &vl);
-		if (nl + vl + 2 > cap) {
-			cap = nl + vl + 2;
-			char *nb = realloc(buf, cap);
-			if (nb == NULL) {
-				st = DKIM_STAT_NORESOURCE;
-				break;
-			}
-			buf = nb;
-		}
-		memcpy(buf, name, nl);
-		buf[nl] = ':';
-		memcpy(buf + nl + 1, value, vl);
-		st = dkim_header(dkim, (u_char *)buf, nl + 1 + vl);
-	}
-	free(buf);
-	return st;
-}
-
 static int collect(DKIM *dkim, struct dkimver_sig **sigs, size_t *count,
                    char *err, size_t errlen)
 {
@@ -290,39 +276,141 @@ static int collect(DKIM *dkim, struct dkimver_sig **sigs, size_t *count,
 	return 0;
 }
 
+struct dkimver_msg *dkimver_msg_new(struct dkimver *v)
+{
+	struct dkimver_msg *m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return NULL;
+	DKIM_STAT st;
+	m->dkim = dkim_verify(v->lib, (const u_char *)"vigil", NULL, &st);
+	if (m->dkim == NULL ||
+	    dkim_set_user_context(m->dkim, m) != DKIM_STAT_OK) {
+		dkimver_msg_free(m);
+		return NULL;
+	}
+	m->max_sigs = v->max_sigs;
+	m->status = DKIM_STAT_OK;
+	return m;
+}
+
+void dkimver_msg_free(struct dkimver_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->dkim != NULL)
+		dkim_free(m->dkim);
+	free(m->hbuf);
+	free(m);
+}
+
+void dkimver_msg_header(struct dkimver_msg *m, const char *name,
+                        size_t name_len, const char *value, size_t value_len)
+{
+	m->headers++;
+	if (m->status != DKIM_STAT_OK || m->eoh_done)
+		return;
+	size_t need = name_len + 1 + value_len;
+	if (need > m->hcap) {
+		char *nb = realloc(m->hbuf, need);
+		if (nb == NULL) {
+			m->status = DKIM_STAT_NORESOURCE;
+			return;
+		}
+		m->hbuf = nb;
+		m->hcap = need;
+	}
+	/* byte-exact: the value keeps its leading space and folding */
+	memcpy(m->hbuf, name, name_len);
+	m->hbuf[name_len] = ':';
+	memcpy(m->hbuf + name_len + 1, value, value_len);
+	m->status = dkim_header(m->dkim, (u_char *)m->hbuf, need);
+}
+
+void dkimver_msg_eoh(struct dkimver_msg *m)
+{
+	if (m->eoh_done)
+		return;
+	m->eoh_done = true;
+	if (m->status != DKIM_STAT_OK)
+		return;
+	DKIM_STAT st = dkim_eoh(m->dkim);
+	if (st == DKIM_STAT_OK)
+		m->signed_msg = true;
+	else if (st != DKIM_STAT_NOSIG)
+		m->status = st;
+	/* NOSIG: nothing to verify, the body is not needed */
+}
+
+void dkimver_msg_body(struct dkimver_msg *m, const void *data, size_t len)
+{
+	if (!m->eoh_done)
+		dkimver_msg_eoh(m);
+	m->body_bytes += len;
+	if (m->status != DKIM_STAT_OK || !m->signed_msg || len == 0)
+		return;
+	m->status = dkim_body(m->dkim, (u_char *)(uintptr_t)data, len);
+}
+
+bool dkimver_msg_signed(const struct dkimver_msg *m)
+{
+	return m->signed_msg;
+}
+
+size_t dkimver_msg_headers(const struct dkimver_msg *m)
+{
+	return m->headers;
+}
+
+size_t dkimver_msg_body_bytes(const struct dkimver_msg *m)
+{
+	return m->body_bytes;
+}
+
+int dkimver_msg_finish(struct dkimver_msg *m, struct dns_budget *b,
+                       struct dkimver_sig **sigs, size_t *count, char *err,
+                       size_t errlen)
+{
+	*sigs = NULL;
+	*count = 0;
+	if (!m->eoh_done)
+		dkimver_msg_eoh(m);
+	if (m->status == DKIM_STAT_NORESOURCE) {
+		snprintf(err, errlen, "dkim: %s", dkim_getresultstr(m->status));
+		return -1;
+	}
+	if (m->signed_msg) {
+		/* the verdict is per signature; eom's status only says whether
+		 * one passed. A body that could not be fed fails its hash. */
+		cur_budget = b;
+		dkim_eom(m->dkim, NULL);
+		cur_budget = NULL;
+	}
+	return collect(m->dkim, sigs, count, err, errlen);
+}
+
 int dkimver_verify(struct dkimver *v, struct dns_budget *b,
                    const struct scan *scan, struct dkimver_sig **sigs,
                    size_t *count, char *err, size_t errlen)
 {
 	*sigs = NULL;
 	*count = 0;
-	DKIM_STAT st;
-	DKIM *dkim = dkim_verify(v->lib, (const u_char *)"vigil", NULL, &st);
-	if (dkim == NULL) {
-		snprintf(err, errlen, "dkim: %s", dkim_getresultstr(st));
+	struct dkimver_msg *m = dkimver_msg_new(v);
+	if (m == NULL) {
+		snprintf(err, errlen, "dkim: cannot create a verifying handle");
 		return -1;
 	}
-	struct verify_ctx ctx = { .budget = b, .max_sigs = v->max_sigs };
-	cur = &ctx;
-	st = feed_headers(dkim, scan);
-	if (st == DKIM_STAT_OK)
-		st = dkim_eoh(dkim);
-	if (st == DKIM_STAT_OK) {
-		size_t blen;
-		const char *body = scan_body(scan, &blen);
-		if (blen > 0)
-			st = dkim_body(dkim, (u_char *)body, blen);
-		/* the verdict is per signature; the overall status only says
-		 * whether any passed */
-		dkim_eom(dkim, NULL);
+	for (size_t i = 0; i < scan_header_count(scan); i++) {
+		const char *name, *value;
+		size_t nl, vl;
+		scan_header_at(scan, i, &name, &nl, &value, &vl);
+		dkimver_msg_header(m, name, nl, value, vl);
 	}
-	int rc = st == DKIM_STAT_NORESOURCE ? -1 : 0;
-	if (rc != 0)
-		snprintf(err, errlen, "dkim: %s", dkim_getresultstr(st));
-	else
-		rc = collect(dkim, sigs, count, err, errlen);
-	cur = NULL;
-	dkim_free(dkim);
+	dkimver_msg_eoh(m);
+	size_t blen;
+	const char *body = scan_body(scan, &blen);
+	dkimver_msg_body(m, body, blen);
+	int rc = dkimver_msg_finish(m, b, sigs, count, err, errlen);
+	dkimver_msg_free(m);
 	return rc;
 }
 
@@ -483,6 +571,63 @@ static enum dkimver_res summary(const struct dkimver_sig *sigs, size_t n)
 	return best;
 }
 
+/* ---- incremental feeding (event-loop thread) ---- */
+
+/* The message's verifier, created with the first header; NULL when it
+ * cannot be (run() then verifies the whole scan). */
+static struct dkimver_msg *feed_ctx(const struct dkimver_state *st,
+                                    struct scan *scan)
+{
+	struct dkimver_msg *m = scan_stage_ctx(scan, &dkimver_stage);
+	if (m == NULL && (m = dkimver_msg_new(st->v)) != NULL &&
+	    scan_set_stage_ctx(scan, &dkimver_stage, m) != 0)
+		m = NULL;   /* freed by scan_set_stage_ctx */
+	return m;
+}
+
+static void dkimver_header(const void *state, struct scan *scan,
+                           const char *name, size_t name_len,
+                           const char *value, size_t value_len)
+{
+	struct dkimver_msg *m = feed_ctx(state, scan);
+	if (m != NULL)
+		dkimver_msg_header(m, name, name_len, value, value_len);
+}
+
+static void dkimver_eoh(const void *state, struct scan *scan)
+{
+	struct dkimver_msg *m = feed_ctx(state, scan);
+	if (m != NULL)
+		dkimver_msg_eoh(m);
+}
+
+static void dkimver_body(const void *state, struct scan *scan,
+                         const void *data, size_t len)
+{
+	struct dkimver_msg *m = feed_ctx(state, scan);
+	/* past max_message_size the body is cut (run() says neutral): no
+	 * use hashing more of it */
+	if (m != NULL && !scan_truncated(scan))
+		dkimver_msg_body(m, data, len);
+}
+
+static void dkimver_ctx_free(void *ctx)
+{
+	dkimver_msg_free(ctx);
+}
+
+/* Did the hooks see the whole message the scan holds? If not (a hook
+ * could not allocate, or the scan was filled some other way), run()
+ * starts over from the scan. */
+static bool fed_completely(const struct dkimver_msg *m,
+                           const struct scan *scan)
+{
+	size_t blen;
+	scan_body(scan, &blen);
+	return dkimver_msg_headers(m) == scan_header_count(scan) &&
+	       dkimver_msg_body_bytes(m) == blen;
+}
+
 static enum stage_status dkimver_run(const void *state, struct scan *scan)
 {
 	const struct dkimver_state *st = state;
@@ -492,12 +637,17 @@ static enum stage_status dkimver_run(const void *state, struct scan *scan)
 		                     "verify)");
 		return STAGE_OK;
 	}
+	struct dkimver_msg *m = scan_stage_ctx(scan, &dkimver_stage);
+	if (m != NULL && !fed_completely(m, scan))
+		m = NULL;
 	struct dns_budget b;
 	struct dkimver_sig *sigs;
 	size_t n;
 	char err[256];
 	dns_budget_begin(st->dns, &b, scan, 0);
-	int rc = dkimver_verify(st->v, &b, scan, &sigs, &n, err, sizeof err);
+	int rc = m != NULL
+	         ? dkimver_msg_finish(m, &b, &sigs, &n, err, sizeof err)
+	         : dkimver_verify(st->v, &b, scan, &sigs, &n, err, sizeof err);
 	dns_budget_end(&b, scan);
 	if (rc != 0)
 		return STAGE_ERROR;
@@ -521,4 +671,8 @@ const struct stage_ops dkimver_stage = {
 	.fini = dkimver_fini,
 	.check = dkimver_check,
 	.run = dkimver_run,
+	.header = dkimver_header,
+	.eoh = dkimver_eoh,
+	.body = dkimver_body,
+	.ctx_free = dkimver_ctx_free,
 };

@@ -9,9 +9,12 @@
  * every signature of a scan's message (headers byte-exact, CRLF body) up
  * to a limit, and reports each one.
  *
- * dkimver_stage adds DKIM_SIGNED / DKIM_VALID / DKIM_VALID_AU /
- * DKIM_VALID_EF / DKIM_INVALID hits (SpamAssassin's names), the dkim=
- * result for the log, and one Authentication-Results entry per signature.
+ * dkimver_stage feeds a dkimver_msg from its header/eoh/body hooks as the
+ * message arrives and finishes it in run(); run() alone (replay tool,
+ * tests) verifies the whole scan. It adds DKIM_SIGNED / DKIM_VALID /
+ * DKIM_VALID_AU / DKIM_VALID_EF / DKIM_INVALID hits (SpamAssassin's
+ * names), the dkim= result for the log, and one Authentication-Results
+ * entry per signature.
  */
 #ifndef VIGIL_DKIMVER_H
 #define VIGIL_DKIMVER_H
@@ -63,9 +66,39 @@ void dkimver_free(struct dkimver *v);
 /* Verify every signature of the scan's message. On success *sigs (caller
  * frees with free()) holds *count results, in header order; 0 signatures
  * gives *sigs NULL. Returns 0, or -1 on an internal error (err set). */
+/* Verify every signature of the scan's message (headers byte-exact, CRLF
+ * body). On success *sigs (caller frees with free()) holds *count
+ * results, in header order; 0 signatures gives *sigs NULL. Returns 0, or
+ * -1 on an internal error (err set). */
 int dkimver_verify(struct dkimver *v, struct dns_budget *b,
                    const struct scan *scan, struct dkimver_sig **sigs,
                    size_t *count, char *err, size_t errlen);
+
+/* The same, fed incrementally: headers and body chunks as they arrive
+ * (CPU only: no DNS before dkimver_msg_finish, which looks the keys up
+ * and may block until the budget's deadline). A dkimver_msg may be fed on
+ * one thread and finished on another, never used by two at once; it is
+ * owned by its creator (dkimver_msg_free). Feeding never fails visibly:
+ * an error is kept and reported by finish (as dkimver_verify does). */
+struct dkimver_msg;
+struct dkimver_msg *dkimver_msg_new(struct dkimver *v);   /* NULL: no memory */
+void dkimver_msg_free(struct dkimver_msg *m);
+/* One header as received: value keeps its leading space and folding. */
+void dkimver_msg_header(struct dkimver_msg *m, const char *name,
+                        size_t name_len, const char *value, size_t value_len);
+void dkimver_msg_eoh(struct dkimver_msg *m);
+/* A body chunk (CRLF line ends); implies eoh. */
+void dkimver_msg_body(struct dkimver_msg *m, const void *data, size_t len);
+/* Headers fed, body bytes given, and whether a signature was found (known
+ * after eoh). */
+size_t dkimver_msg_headers(const struct dkimver_msg *m);
+size_t dkimver_msg_body_bytes(const struct dkimver_msg *m);
+bool dkimver_msg_signed(const struct dkimver_msg *m);
+/* End of message: look the keys up and verify; results as for
+ * dkimver_verify. */
+int dkimver_msg_finish(struct dkimver_msg *m, struct dns_budget *b,
+                       struct dkimver_sig **sigs, size_t *count, char *err,
+                       size_t errlen);
 
 const char *dkimver_res_name(enum dkimver_res r);
 

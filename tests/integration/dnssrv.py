@@ -5,6 +5,7 @@ Serves the `zonedata` of one document of a YAML stream (the format of the
 openspf.org SPF test suite) on 127.0.0.1, UDP and TCP, same port:
 
     dnssrv.py FILE [--scenario N | --test NAME] [--port P] [--ttl T]
+              [--log FILE]
 
 Zone data: {name: [ {TYPE: value}, ..., "TIMEOUT" | "SERVFAIL" ]}.
 Values: A/AAAA address (or list), MX [prio, host], TXT/SPF string or list
@@ -14,7 +15,8 @@ Rules: SPF items are also served as TXT unless the name has TXT items;
 SERVFAIL answers them with SERVFAIL; CNAMEs are followed within the data;
 unknown names get NXDOMAIN, known names without the type NODATA (both
 with a root SOA). UDP answers above 512 bytes (or the EDNS size) are
-truncated. Prints "dnssrv: listening on 127.0.0.1 PORT" when ready, stops
+truncated. --log appends "NAME TYPE" for each query to FILE, before
+answering it. Prints "dnssrv: listening on 127.0.0.1 PORT" when ready, stops
 on SIGTERM or when stdin reaches EOF with --stdin-eof.
 """
 import argparse
@@ -152,11 +154,32 @@ def edns_size(request):
     return 512
 
 
+class QueryLog:
+    """Appends each question to a file, flushed before the answer leaves,
+    so a client that got an answer can rely on the line being there."""
+
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.f = open(path, 'a', encoding='utf-8') if path else None
+
+    def write(self, request):
+        if self.f is None:
+            return
+        with self.lock:
+            self.f.write('%s %s\n' % (norm(request.q.qname),
+                                      QTYPE.get(request.q.qtype)))
+            self.f.flush()
+
+
+LOG = QueryLog(None)
+
+
 def handle(zone, data, udp):
     try:
         request = DNSRecord.parse(data)
     except Exception:
         return None
+    LOG.write(request)
     reply = zone.answer(request)
     if reply is None:
         return None
@@ -239,7 +262,10 @@ def main():
     ap.add_argument('--ttl', type=int, default=0)
     ap.add_argument('--stdin-eof', action='store_true',
                     help='exit when stdin is closed')
+    ap.add_argument('--log', help='append each query to this file')
     args = ap.parse_args()
+    global LOG
+    LOG = QueryLog(args.log)
     doc = pick_document(args.file, args.scenario, args.test)
     zone = Zone(doc.get('zonedata'), args.ttl)
     udp, tcp = make_servers(zone, args.port)
