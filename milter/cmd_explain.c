@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "config.h"
 #include "envguess.h"
+#include "fileio.h"
 #include "pipeline.h"
 #include "scan.h"
 #include "verdict.h"
@@ -30,44 +31,6 @@ static void usage(FILE *out)
 	        "Scans one message with vigild's pipeline and configuration and\n"
 	        "shows why it gets its verdict. Envelope values not given are\n"
 	        "taken from the message (Return-Path, From, To/Cc, Received).\n");
-}
-
-/* The whole file (messages are bounded by the caller's max size). */
-static char *read_all(const char *path, size_t max, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	while (buf != NULL) {
-		if (n == cap) {
-			if (cap >= max)
-				break;
-			char *p = realloc(buf, cap * 2);
-			if (p == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int err = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	if (err) {
-		free(buf);
-		errno = EIO;
-		return NULL;
-	}
-	*len = n;
-	return buf;
 }
 
 static struct conf *load_conf(const char *path)
@@ -167,7 +130,7 @@ int cmd_explain(int argc, char **argv)
 	if (c == NULL)
 		return 2;
 	size_t len;
-	char *raw = read_all(file, c->max_message_size, &len);
+	char *raw = fileio_read(file, c->max_message_size, &len, NULL);
 	if (raw == NULL) {
 		fprintf(stderr, "vigil explain: %s: %s\n", file, strerror(errno));
 		conf_unref(c);

@@ -67,16 +67,6 @@ struct sess {
 	bool skipped;
 };
 
-static char *dupn(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
 struct sess *sess_new(const char *peer)
 {
 	struct sess *s = calloc(1, sizeof *s);
@@ -275,13 +265,13 @@ static char *strip_brackets(const char *a, size_t len)
 	}
 	while (len > 0 && (a[len - 1] == '>' || a[len - 1] == ' '))
 		len--;
-	return dupn(a, len);
+	return strndup(a, len);
 }
 
 static void set_str(char **field, const char *v, size_t len)
 {
 	free(*field);
-	*field = dupn(v, len);
+	*field = strndup(v, len);
 }
 
 static int on_connect(struct sess *s, const struct proto_pkt *pkt)
@@ -352,7 +342,7 @@ static int on_rcpt(struct sess *s, struct conf *current,
 	if (r == NULL)
 		return -1;
 	s->rcpts_raw = r;
-	r[s->rcpt_count] = dupn(addr.ptr, addr.len);
+	r[s->rcpt_count] = strndup(addr.ptr, addr.len);
 	if (r[s->rcpt_count] == NULL)
 		return -1;
 	char *bare = strip_brackets(addr.ptr, addr.len);
@@ -610,7 +600,7 @@ static void remove_own_headers(const struct scan *scan,
 			if (nl2 == nl && strncasecmp(n2, name, nl) == 0)
 				occurrence++;
 		}
-		char *nm = dupn(name, nl);
+		char *nm = strndup(name, nl);
 		if (nm != NULL)
 			proto_enc_chgheader(out, occurrence, nm, NULL);
 		free(nm);

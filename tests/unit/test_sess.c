@@ -20,6 +20,7 @@ struct fixture {
 	struct conf *conf;
 	struct sess *sess;
 	struct evbuffer *out;
+	int envelopes;	/* SESS_ENVELOPE seen (MAIL with early stages) */
 };
 
 static int setup(void **state)
@@ -57,6 +58,16 @@ static enum sess_status feed(struct fixture *f, struct evbuffer *in)
 		                             &used), PROTO_OK);
 		st = sess_input(f->sess, f->conf, &pkt, f->out);
 		evbuffer_drain(in, used);
+		if (st == SESS_ENVELOPE) {
+			/* the server would start the stages' early work here */
+			struct scan *early = sess_envelope_scan(f->sess);
+			assert_non_null(early);
+			assert_int_equal(pkt.cmd, SMFIC_MAIL);
+			scan_free(early);
+			f->envelopes++;
+			st = SESS_OK;
+			continue;
+		}
 		if (st != SESS_OK)
 			break;
 	}
@@ -192,6 +203,7 @@ static void message_v2(void **state)
 		assert_int_equal(reply_cmd(f), SMFIR_CONTINUE);
 	assert_int_equal(reply_cmd(f), '\0');
 	assert_true(sess_waiting(f->sess));
+	assert_int_equal(f->envelopes, 1);	/* SPF starts at MAIL FROM */
 
 	struct conf *c = NULL;
 	struct scan *scan = sess_take_scan(f->sess, &c);
