@@ -1,6 +1,7 @@
 /* cmd_dkim.c — vigil dkim: verify every DKIM signature of one message
  * file, like opendkim-testmsg, through vigil's resolver. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: vigil dkim [-c vigild.conf] [--dns IP[@PORT]] "
-	        "[--min-key-bits N] FILE\n"
+	        "[--min-key-bits N] [--allow-sha1] FILE\n"
 	        "  Prints one line per signature. Exit 0 when the check ran, "
 	        "2 on errors.\n");
 }
@@ -72,18 +73,21 @@ int cmd_dkim(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "dns", required_argument, NULL, 'd' },
 		{ "min-key-bits", required_argument, NULL, 'b' },
+		{ "allow-sha1", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf_path = NULL, *server = NULL;
 	unsigned bits = 1024;
+	bool sha1 = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:d:b:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:b:sh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'd': server = optarg; break;
 		case 'b': bits = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 's': sha1 = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -111,6 +115,7 @@ int cmd_dkim(int argc, char **argv)
 		        : "cannot set up");
 		goto out;
 	}
+	dkimver_allow_sha1(v, sha1);
 	struct dns_budget b;
 	struct dkimver_sig *sigs;
 	size_t n;

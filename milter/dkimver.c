@@ -15,6 +15,7 @@ struct dkimver {
 	DKIM_LIB *lib;
 	struct dns *dns;
 	unsigned max_sigs;
+	bool allow_sha1;
 };
 
 /* libopendkim's DNS hooks carry no per-message argument; the message's
@@ -27,6 +28,7 @@ static _Thread_local struct dns_budget *cur_budget;
 struct dkimver_msg {
 	DKIM *dkim;
 	unsigned max_sigs;
+	bool allow_sha1;
 	DKIM_STAT status;      /* first failure of a feeding call, or OK */
 	bool eoh_done;
 	bool signed_msg;       /* dkim_eoh found signatures to check */
@@ -118,14 +120,53 @@ static void q_close(void *srv)
 	(void)srv;
 }
 
-/* Evaluate at most max_sigs signatures (each costs a key lookup). Runs
- * inside dkim_eoh(). */
+/* d= and s= must be domain names (RFC 6376 §3.5: sub-domain and
+ * selector syntax; '_' tolerated): anything else is refused without a
+ * key lookup. */
+static bool name_ok(const unsigned char *name)
+{
+	if (name == NULL || *name == '\0' || *name == '.')
+		return false;
+	for (const unsigned char *p = name; *p; p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		             (*p >= '0' && *p <= '9');
+		if (!alnum && *p != '-' && *p != '_' && *p != '.')
+			return false;
+		if (*p == '.' && (p[1] == '.' || p[1] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+static bool names_valid(DKIM_SIGINFO *sig)
+{
+	/* no d= or s= at all is libopendkim's syntax error, reported as is */
+	const unsigned char *d = dkim_sig_getdomain(sig);
+	const unsigned char *sel = dkim_sig_getselector(sig);
+	return (d == NULL || *d == '\0' || name_ok(d)) &&
+	       (sel == NULL || *sel == '\0' || name_ok(sel));
+}
+
+/* RFC 8301 §3.1: rsa-sha1 "MUST NOT be used for signing or verifying". */
+static bool sha1_refused(DKIM_SIGINFO *sig, bool allow_sha1)
+{
+	const unsigned char *a = dkim_sig_gettagvalue(sig, false,
+	                                              (u_char *)"a");
+	return !allow_sha1 && a != NULL &&
+	       strcasecmp((const char *)a, "rsa-sha1") == 0;
+}
+
+/* Evaluate at most max_sigs signatures (each costs a key lookup), and
+ * none that would be refused anyway (key name not a domain name,
+ * rsa-sha1). Runs inside dkim_eoh(). */
 static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
 	const struct dkimver_msg *m = dkim_get_user_context(dkim);
 	unsigned max = m ? m->max_sigs : 0;
-	for (int i = 0; max > 0 && i < nsigs; i++)
-		if ((unsigned)i >= max)
+	bool sha1 = m ? m->allow_sha1 : false;
+	for (int i = 0; i < nsigs; i++)
+		if ((max > 0 && (unsigned)i >= max) || !names_valid(sigs[i]) ||
+		    sha1_refused(sigs[i], sha1))
 			dkim_sig_ignore(sigs[i]);
 	return DKIM_CBSTAT_CONTINUE;
 }
@@ -163,6 +204,11 @@ struct dkimver *dkimver_new(struct dns *dns, unsigned min_key_bits,
 	dkim_dns_set_query_waitreply(v->lib, q_waitreply);
 	dkim_set_prescreen(v->lib, prescreen);
 	return v;
+}
+
+void dkimver_allow_sha1(struct dkimver *v, bool allow)
+{
+	v->allow_sha1 = allow;
 }
 
 void dkimver_free(struct dkimver *v)
@@ -217,7 +263,29 @@ static void copy(char *dst, size_t size, const unsigned char *src)
 	snprintf(dst, size, "%s", src ? (const char *)src : "");
 }
 
-static void describe(DKIM *dkim, DKIM_SIGINFO *sig, struct dkimver_sig *out)
+/* A key with the "s" flag (RFC 6376 §3.6.1, t=s) allows only i= in d=
+ * itself, not in a subdomain; libopendkim does not check it. */
+static bool identity_allowed(DKIM_SIGINFO *sig, const char *identity,
+                             const char *domain)
+{
+	const unsigned char *t = dkim_sig_gettagvalue(sig, true,
+	                                              (u_char *)"t");
+	if (t == NULL)
+		return true;
+	bool strict = false;
+	for (const unsigned char *p = t; *p; p++) {
+		/* flags: colon-separated, whitespace allowed around them */
+		if (*p == 's' && (p == t || p[-1] == ':' || p[-1] == ' ' ||
+		                  p[-1] == '\t') &&
+		    (p[1] == '\0' || p[1] == ':' || p[1] == ' ' || p[1] == '\t'))
+			strict = true;
+	}
+	const char *at = strrchr(identity, '@');
+	return !strict || at == NULL || strcasecmp(at + 1, domain) == 0;
+}
+
+static void describe(DKIM *dkim, DKIM_SIGINFO *sig, bool allow_sha1,
+                     struct dkimver_sig *out)
 {
 	memset(out, 0, sizeof *out);
 	out->result = classify(sig);
@@ -247,10 +315,23 @@ static void describe(DKIM *dkim, DKIM_SIGINFO *sig, struct dkimver_sig *out)
 		out->body_signed = signlen;
 		out->partial_body = msglen > signlen;
 	}
-	if (dkim_sig_getflags(sig) & DKIM_SIGFLAG_IGNORE)
+	if (!names_valid(sig)) {
+		out->result = DKIMVER_PERMERROR;
+		snprintf(out->error, sizeof out->error,
+		         "d= or s= is not a domain name");
+	} else if (sha1_refused(sig, allow_sha1)) {
+		out->result = DKIMVER_PERMERROR;
+		snprintf(out->error, sizeof out->error,
+		         "rsa-sha1 is not accepted (RFC 8301)");
+	} else if (dkim_sig_getflags(sig) & DKIM_SIGFLAG_IGNORE) {
 		snprintf(out->error, sizeof out->error,
 		         "not verified: over the limit of signatures per message");
-	else if (out->result != DKIMVER_PASS)
+	} else if (out->result == DKIMVER_PASS &&
+	           !identity_allowed(sig, out->identity, out->domain)) {
+		out->result = DKIMVER_PERMERROR;
+		snprintf(out->error, sizeof out->error,
+		         "key has t=s but i= is a subdomain of d=");
+	} else if (out->result != DKIMVER_PASS)
 		snprintf(out->error, sizeof out->error, "%s",
 		         out->result == DKIMVER_FAIL &&
 		         dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH
@@ -258,8 +339,8 @@ static void describe(DKIM *dkim, DKIM_SIGINFO *sig, struct dkimver_sig *out)
 		         : dkim_sig_geterrorstr(dkim_sig_geterror(sig)));
 }
 
-static int collect(DKIM *dkim, struct dkimver_sig **sigs, size_t *count,
-                   char *err, size_t errlen)
+static int collect(DKIM *dkim, bool allow_sha1, struct dkimver_sig **sigs,
+                   size_t *count, char *err, size_t errlen)
 {
 	DKIM_SIGINFO **list = NULL;
 	int n = 0;
@@ -271,7 +352,7 @@ static int collect(DKIM *dkim, struct dkimver_sig **sigs, size_t *count,
 		return -1;
 	}
 	for (int i = 0; i < n; i++)
-		describe(dkim, list[i], &(*sigs)[i]);
+		describe(dkim, list[i], allow_sha1, &(*sigs)[i]);
 	*count = (size_t)n;
 	return 0;
 }
@@ -289,6 +370,7 @@ struct dkimver_msg *dkimver_msg_new(struct dkimver *v)
 		return NULL;
 	}
 	m->max_sigs = v->max_sigs;
+	m->allow_sha1 = v->allow_sha1;
 	m->status = DKIM_STAT_OK;
 	return m;
 }
@@ -323,7 +405,11 @@ void dkimver_msg_header(struct dkimver_msg *m, const char *name,
 	memcpy(m->hbuf, name, name_len);
 	m->hbuf[name_len] = ':';
 	memcpy(m->hbuf + name_len + 1, value, value_len);
-	m->status = dkim_header(m->dkim, (u_char *)m->hbuf, need);
+	DKIM_STAT st = dkim_header(m->dkim, (u_char *)m->hbuf, need);
+	/* SYNTAX: a malformed signature header, kept as a bad signature
+	 * (BADSIGHANDLES) and reported; the other headers still count */
+	if (st != DKIM_STAT_SYNTAX)
+		m->status = st;
 }
 
 void dkimver_msg_eoh(struct dkimver_msg *m)
@@ -385,7 +471,7 @@ int dkimver_msg_finish(struct dkimver_msg *m, struct dns_budget *b,
 		dkim_eom(m->dkim, NULL);
 		cur_budget = NULL;
 	}
-	return collect(m->dkim, sigs, count, err, errlen);
+	return collect(m->dkim, m->allow_sha1, sigs, count, err, errlen);
 }
 
 int dkimver_verify(struct dkimver *v, struct dns_budget *b,
@@ -419,6 +505,7 @@ int dkimver_verify(struct dkimver *v, struct dns_budget *b,
 static cfg_opt_t dkimver_opts[] = {
 	CFG_INT("min_key_bits", 1024, CFGF_NONE),
 	CFG_INT("max_signatures", 5, CFGF_NONE),
+	CFG_BOOL("allow_sha1", cfg_false, CFGF_NONE),
 	CFG_FLOAT("score_signed", 0.1, CFGF_NONE),
 	CFG_FLOAT("score_valid", -0.1, CFGF_NONE),
 	CFG_FLOAT("score_valid_au", -0.1, CFGF_NONE),
@@ -474,6 +561,7 @@ static void *dkimver_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		dkimver_fini(st);
 		return NULL;
 	}
+	dkimver_allow_sha1(st->v, cfg_getbool(sec, "allow_sha1"));
 	st->score_signed = cfg_getfloat(sec, "score_signed");
 	st->score_valid = cfg_getfloat(sec, "score_valid");
 	st->score_valid_au = cfg_getfloat(sec, "score_valid_au");

@@ -61,6 +61,9 @@ struct dkimver;
  * per message (the others are reported neutral). */
 struct dkimver *dkimver_new(struct dns *dns, unsigned min_key_bits,
                             unsigned max_sigs, char *err, size_t errlen);
+/* Verify rsa-sha1 signatures too (RFC 8301 forbids it; default: they
+ * are permerror, and their keys are not looked up). */
+void dkimver_allow_sha1(struct dkimver *v, bool allow);
 void dkimver_free(struct dkimver *v);
 
 /* Verify every signature of the scan's message. On success *sigs (caller

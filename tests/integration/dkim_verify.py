@@ -164,6 +164,17 @@ def main():
                  sign(MESSAGE, b'ed', ed_key, alg=b'ed25519-sha256'), (),
                  'signature 1: pass d=example.org s=ed a=ed25519-sha256'),
                 ('unsigned message', MESSAGE, (), 'no signature'),
+                ('rsa-sha1 is permerror (RFC 8301)',
+                 sign(MESSAGE, b'main', key, alg=b'rsa-sha1'), (),
+                 'signature 1: permerror d=example.org s=main a=rsa-sha1 '
+                 '(rsa-sha1 is not accepted (RFC 8301))'),
+                ('rsa-sha1 verified with --allow-sha1',
+                 sign(MESSAGE, b'main', key, alg=b'rsa-sha1'),
+                 ('--allow-sha1',), 'signature 1: pass'),
+                ('d= that is not a domain name is permerror',
+                 sign(MESSAGE, b'main', key).replace(
+                     b'd=example.org', b'd=example.org(x'), (),
+                 '(d= or s= is not a domain name)'),
             ]
             both = sign(sign(MESSAGE, b'main', key), b'wrong', key)
             cases.append(('two signatures reported in order', both, (),
