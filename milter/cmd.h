@@ -8,6 +8,9 @@
 #define VIGIL_CMD_H
 
 int cmd_scan(int argc, char **argv);    /* vigil scan [--milter SOCK] ... */
+/* In-process scanning (cmd_scanlocal.c): what cmd_scan runs without
+ * --milter. */
+int scanlocal_main(int argc, char **argv);
 int cmd_rules(int argc, char **argv);   /* vigil rules check|explain|test */
 int cmd_explain(int argc, char **argv); /* vigil explain FILE */
 int cmd_spf(int argc, char **argv);     /* vigil spf IP HELO MAILFROM */

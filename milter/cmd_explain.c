@@ -20,7 +20,6 @@
 #include "scan.h"
 #include "verdict.h"
 
-#define DEFAULT_CONF SYSCONFDIR "/vigil/vigild.conf"
 #define MAX_RCPTS 100
 
 static void usage(FILE *out)
@@ -36,11 +35,7 @@ static void usage(FILE *out)
 static struct conf *load_conf(const char *path)
 {
 	char err[8192];
-	struct conf *c;
-	if (path == NULL && access(DEFAULT_CONF, R_OK) != 0)
-		c = conf_load_string("", "(built-in defaults)", err, sizeof err);
-	else
-		c = conf_load(path ? path : DEFAULT_CONF, err, sizeof err);
+	struct conf *c = conf_load_tool(path, err, sizeof err);
 	if (c == NULL)
 		fprintf(stderr, "%s", err);
 	return c;

@@ -551,6 +551,14 @@ struct conf *conf_load_string(const char *text, const char *name, char *err,
 	return load(name, text, err, errlen);
 }
 
+struct conf *conf_load_tool(const char *path, char *err, size_t errlen)
+{
+	static const char installed[] = SYSCONFDIR "/vigil/vigild.conf";
+	if (path == NULL && access(installed, R_OK) != 0)
+		return conf_load_string("", "(built-in defaults)", err, errlen);
+	return conf_load(path ? path : installed, err, errlen);
+}
+
 cfg_t *conf_cfg(const struct conf *c)
 {
 	return c->cfg;

@@ -71,6 +71,9 @@ struct conf *conf_load(const char *path, char *err, size_t errlen);
 /* Same from a string (tests); name is used in messages. */
 struct conf *conf_load_string(const char *text, const char *name, char *err,
                               size_t errlen);
+/* For the tools: path when given, else the installed vigild.conf when
+ * readable, else the built-in defaults. Errors go to err as above. */
+struct conf *conf_load_tool(const char *path, char *err, size_t errlen);
 cfg_t *conf_cfg(const struct conf *c);
 struct conf *conf_ref(struct conf *c);
 void conf_unref(struct conf *c);
