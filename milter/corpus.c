@@ -1,0 +1,579 @@
+/* corpus.c — see corpus.h */
+#include "corpus.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define LINE_CHUNK 8192      /* longer lines are read in pieces */
+#define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
+
+/* Directories being walked: the paths still to visit, in order. */
+struct frame {
+	char **paths;
+	size_t n, i;
+};
+
+/* The message being assembled: at most max bytes stored, all counted. */
+struct mbuf {
+	char *p;
+	size_t len, cap, max;
+	bool over;
+	size_t nul, total;       /* NUL bytes and bytes, stored or not */
+};
+
+struct corpus {
+	char **args;
+	size_t nargs, argi;
+	struct frame stack[MAX_DEPTH];
+	size_t depth;
+	size_t max_msg;
+
+	/* The file being read. */
+	FILE *fp;
+	char *path;
+	bool is_mbox, seekable, file_done;
+	size_t index;
+	uint64_t pos;            /* bytes consumed so far */
+	bool have_from;          /* an mbox From_ line was read ... */
+	uint64_t from_off;       /* ... at this offset */
+
+	/* The current piece of a line. */
+	char line[LINE_CHUNK];
+	size_t line_len;
+	bool line_start;         /* the next piece starts a line */
+};
+
+static char *format(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* ---- message buffer ---- */
+
+static void mbuf_add(struct mbuf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b->nul += p[i] == '\0';
+	b->total += n;
+	if (b->over || n > b->max - b->len) {
+		b->over = true;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 16384;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *q = realloc(b->p, cap);
+		if (q == NULL) {
+			b->over = true;   /* reported as too large: no memory */
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* ---- reading ---- */
+
+/* Read the next piece of a line (through '\n', or LINE_CHUNK bytes) into
+ * c->line. 1, 0 at end of file, -1 on a read error. */
+static int read_piece(struct corpus *c)
+{
+	c->line_len = 0;
+	int ch = 0;
+	while (c->line_len < sizeof c->line &&
+	       (ch = getc_unlocked(c->fp)) != EOF) {
+		c->line[c->line_len++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	if (c->line_len == 0)
+		return ferror(c->fp) ? -1 : 0;
+	c->pos += c->line_len;
+	return 1;
+}
+
+static bool piece_complete(const struct corpus *c)
+{
+	return c->line_len > 0 && c->line[c->line_len - 1] == '\n';
+}
+
+static bool is_blank(const char *p, size_t n)
+{
+	return (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+static bool is_from_line(const char *p, size_t n)
+{
+	return n >= 5 && memcmp(p, "From ", 5) == 0;
+}
+
+/* mboxrd: a line matching ^>+From was quoted with one '>' more. */
+static bool is_quoted_from(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] == '>')
+		i++;
+	return i > 0 && n - i >= 5 && memcmp(p + i, "From ", 5) == 0;
+}
+
+/* "Content-Length: 1234": the number, or -1. */
+static long long content_length(const char *p, size_t n)
+{
+	static const char name[] = "Content-Length:";
+	if (n < sizeof name - 1 || strncasecmp(p, name, sizeof name - 1) != 0)
+		return -1;
+	size_t i = sizeof name - 1;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	long long v = 0;
+	size_t digits = 0;
+	for (; i < n && p[i] >= '0' && p[i] <= '9' && digits < 15; i++, digits++)
+		v = v * 10 + (p[i] - '0');
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+		i++;
+	return digits > 0 && (i == n || p[i] == '\n') ? v : -1;
+}
+
+/* The body is the next clen bytes if what follows them is the end of the
+ * file or a From_ line (after an optional blank line). Otherwise rewind
+ * and return false: the caller reads lines instead. */
+static bool content_length_body(struct corpus *c, struct mbuf *b,
+                                uint64_t clen)
+{
+	off_t back = ftello(c->fp);
+	if (back < 0 || clen > b->max - b->len)
+		return false;
+	size_t mark = b->len, nul = b->nul, total = b->total;
+	uint64_t pos0 = c->pos;
+	char buf[8192];
+	for (uint64_t left = clen; left > 0;) {
+		size_t want = left < sizeof buf ? (size_t)left : sizeof buf;
+		size_t got = fread(buf, 1, want, c->fp);
+		mbuf_add(b, buf, got);
+		c->pos += got;
+		left -= got;
+		if (got < want)
+			goto rewind;
+	}
+	uint64_t after = c->pos;
+	int r = read_piece(c);
+	if (r == 0)
+		return true;
+	if (r > 0 && is_blank(c->line, c->line_len)) {
+		after = c->pos;
+		r = read_piece(c);
+		if (r == 0)
+			return true;
+	}
+	if (r > 0 && is_from_line(c->line, c->line_len)) {
+		c->have_from = true;
+		c->from_off = after;
+		c->line_start = piece_complete(c);
+		return true;
+	}
+rewind:
+	clearerr(c->fp);
+	if (fseeko(c->fp, back, SEEK_SET) != 0) {
+		c->file_done = true;
+		return false;
+	}
+	c->pos = pos0;
+	b->len = mark;
+	b->nul = nul;
+	b->total = total;
+	b->over = false;
+	if (b->p)
+		b->p[b->len] = '\0';
+	c->line_start = true;
+	return false;
+}
+
+/* ---- checks ---- */
+
+/* The first line must be a header field: "name:" in printable ASCII. */
+static bool starts_with_header(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] > ' ' && p[i] < 127 && p[i] != ':')
+		i++;
+	return i > 0 && i < n && p[i] == ':';
+}
+
+static size_t header_nuls(const char *p, size_t n)
+{
+	size_t nul = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n' && i + 1 < n &&
+		    (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < n &&
+		                          p[i + 2] == '\n')))
+			break;
+		nul += p[i] == '\0';
+	}
+	return nul;
+}
+
+/* Binary data: any NUL in the header section or one byte in 64 NUL. */
+static char *check_message(const struct mbuf *b, size_t max)
+{
+	if (b->nul * 64 > b->total || header_nuls(b->p, b->len) > 0)
+		return format("binary data (%zu NUL bytes in %zu)", b->nul,
+		              b->total);
+	if (b->over)
+		return format("message larger than %zu bytes", max);
+	if (b->len == 0)
+		return format("empty message");
+	if (!starts_with_header(b->p, b->len))
+		return format("no header field at the start: not a message");
+	return NULL;
+}
+
+static void finish(struct corpus_msg *m, struct mbuf *b, char *error)
+{
+	if (error == NULL)
+		error = check_message(b, b->max);
+	if (error != NULL) {
+		free(b->p);
+		m->error = error ? error : format("out of memory");
+		return;
+	}
+	if (b->p == NULL)
+		b->p = calloc(1, 1);
+	m->data = b->p;
+	m->len = b->len;
+}
+
+/* ---- mbox ---- */
+
+/* One message of an mbox; its From_ line has been read. */
+static void mbox_message(struct corpus *c, struct corpus_msg *m)
+{
+	struct mbuf b = { .max = c->max_msg };
+	m->offset = c->from_off;
+	c->have_from = false;
+	bool in_headers = true, prev_blank = false;
+	long long clen = -1;
+	size_t blank_at = 0;        /* b.len before the last blank line */
+	char *error = NULL;
+	for (;;) {
+		uint64_t line_off = c->pos;
+		int r = read_piece(c);
+		if (r < 0) {
+			error = format("read error at offset %llu: %s",
+			               (unsigned long long)c->pos, strerror(errno));
+			c->file_done = true;
+			break;
+		}
+		if (r == 0) {
+			if (!c->line_start)
+				error = format("truncated: the file ends inside a line");
+			else if (in_headers)
+				error = format("truncated: the file ends in the header "
+				               "section");
+			c->file_done = true;
+			break;
+		}
+		const char *p = c->line;
+		size_t n = c->line_len;
+		bool starts = c->line_start;
+		c->line_start = piece_complete(c);
+		bool blank = starts && is_blank(p, n);
+		if (starts && prev_blank && is_from_line(p, n)) {
+			c->have_from = true;
+			c->from_off = line_off;
+			b.len = blank_at;   /* the separating blank line */
+			if (b.p)
+				b.p[b.len] = '\0';
+			break;
+		}
+		if (starts && in_headers && !blank && clen < 0)
+			clen = content_length(p, n);
+		if (starts && is_quoted_from(p, n)) {
+			p++;
+			n--;
+		}
+		if (blank)
+			blank_at = b.len;
+		mbuf_add(&b, p, n);
+		prev_blank = blank;
+		if (blank && in_headers) {
+			in_headers = false;
+			if (clen >= 0 && c->seekable &&
+			    content_length_body(c, &b, (uint64_t)clen)) {
+				prev_blank = false;   /* the body is exact */
+				break;
+			}
+			if (c->file_done) {
+				error = format("cannot seek back: %s", strerror(errno));
+				break;
+			}
+		}
+	}
+	if (error == NULL && !c->have_from && prev_blank) {
+		b.len = blank_at;   /* the blank line ending the last message */
+		if (b.p)
+			b.p[b.len] = '\0';
+	}
+	finish(m, &b, error);
+}
+
+/* ---- single files ---- */
+
+static void file_message(struct corpus *c, struct corpus_msg *m)
+{
+	struct mbuf b = { .max = c->max_msg };
+	mbuf_add(&b, c->line, c->line_len);   /* the piece already read */
+	char buf[16384];
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, c->fp)) > 0)
+		mbuf_add(&b, buf, got);
+	char *error = NULL;
+	if (ferror(c->fp))
+		error = format("read error: %s", strerror(errno));
+	c->file_done = true;
+	m->offset = 0;
+	finish(m, &b, error);
+}
+
+/* ---- files and directories ---- */
+
+static void close_file(struct corpus *c)
+{
+	if (c->fp != NULL && c->fp != stdin)
+		fclose(c->fp);
+	c->fp = NULL;
+	free(c->path);
+	c->path = NULL;
+}
+
+static int error_msg(struct corpus_msg *m, const char *path, char *error)
+{
+	m->source = strdup(path);
+	m->error = error ? error : format("out of memory");
+	return 1;
+}
+
+/* Open path; an mbox if it starts with a From_ line. 0, or -1 with an
+ * error message in *m. */
+static int open_file(struct corpus *c, const char *path, bool regular,
+                     struct corpus_msg *m)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	if (fp == NULL) {
+		error_msg(m, path, format("cannot open: %s", strerror(errno)));
+		return -1;
+	}
+	c->fp = fp;
+	c->path = strdup(path);
+	c->seekable = regular && !is_stdin;
+	c->index = 0;
+	c->pos = 0;
+	c->file_done = false;
+	c->have_from = false;
+	c->line_start = true;
+	int r = read_piece(c);
+	if (r < 0 || c->path == NULL) {
+		error_msg(m, path, format("read error: %s", strerror(errno)));
+		close_file(c);
+		return -1;
+	}
+	c->line_start = piece_complete(c);
+	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
+	if (c->is_mbox) {
+		c->have_from = true;
+		c->from_off = 0;
+	}
+	return 0;
+}
+
+static int skip_dots(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/* Append the sorted entries of dir to *paths. 0 or -1 (errno). */
+static int list_dir(const char *dir, char ***paths, size_t *n)
+{
+	struct dirent **names = NULL;
+	int k = scandir(dir, &names, skip_dots, alphasort);
+	if (k < 0)
+		return -1;
+	char **p = realloc(*paths, (*n + (size_t)k + 1) * sizeof *p);
+	int rc = p ? 0 : -1;
+	if (p)
+		*paths = p;
+	for (int i = 0; i < k; i++) {
+		if (rc == 0) {
+			char *s = format("%s/%s", dir, names[i]->d_name);
+			if (s)
+				(*paths)[(*n)++] = s;
+			else
+				rc = -1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Walk into dir: a maildir gives its cur/ then new/ files, any other
+ * directory its entries. 0, or -1 with an error message in *m. */
+static int push_dir(struct corpus *c, const char *dir, struct corpus_msg *m)
+{
+	if (c->depth == MAX_DEPTH) {
+		error_msg(m, dir, format("directories nested too deep"));
+		return -1;
+	}
+	struct frame f = { 0 };
+	int rc = 0;
+	char *cur = format("%s/cur", dir), *new = format("%s/new", dir);
+	if (cur == NULL || new == NULL) {
+		rc = -1;
+	} else if (is_dir(cur) || is_dir(new)) {
+		if (is_dir(cur))
+			rc = list_dir(cur, &f.paths, &f.n);
+		if (rc == 0 && is_dir(new))
+			rc = list_dir(new, &f.paths, &f.n);
+	} else {
+		rc = list_dir(dir, &f.paths, &f.n);
+	}
+	free(cur);
+	free(new);
+	if (rc != 0) {
+		error_msg(m, dir, format("cannot read directory: %s",
+		                         strerror(errno)));
+		for (size_t i = 0; i < f.n; i++)
+			free(f.paths[i]);
+		free(f.paths);
+		return -1;
+	}
+	c->stack[c->depth++] = f;
+	return 0;
+}
+
+/* The next path to visit, or NULL at the end. */
+static const char *next_path(struct corpus *c)
+{
+	while (c->depth > 0) {
+		struct frame *f = &c->stack[c->depth - 1];
+		if (f->i < f->n)
+			return f->paths[f->i++];
+		for (size_t i = 0; i < f->n; i++)
+			free(f->paths[i]);
+		free(f->paths);
+		c->depth--;
+	}
+	return c->argi < c->nargs ? c->args[c->argi++] : NULL;
+}
+
+/* ---- public ---- */
+
+struct corpus *corpus_open(const char *const *paths, size_t n, size_t max_msg)
+{
+	struct corpus *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->max_msg = max_msg ? max_msg : CORPUS_MAX_MSG_DEFAULT;
+	c->args = calloc(n + 1, sizeof *c->args);
+	if (c->args == NULL) {
+		free(c);
+		return NULL;
+	}
+	for (c->nargs = 0; c->nargs < n; c->nargs++) {
+		c->args[c->nargs] = strdup(paths[c->nargs]);
+		if (c->args[c->nargs] == NULL) {
+			corpus_close(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+int corpus_next(struct corpus *c, struct corpus_msg *m)
+{
+	*m = (struct corpus_msg){ 0 };
+	for (;;) {
+		if (c->fp != NULL) {
+			bool more = c->is_mbox ? c->have_from : !c->file_done;
+			if (more) {
+				m->source = strdup(c->path);
+				m->index = c->index++;
+				if (c->is_mbox)
+					mbox_message(c, m);
+				else
+					file_message(c, m);
+				return 1;
+			}
+			close_file(c);
+			continue;
+		}
+		const char *path = next_path(c);
+		if (path == NULL)
+			return 0;
+		struct stat st;
+		bool is_stdin = strcmp(path, "-") == 0;
+		if (!is_stdin && stat(path, &st) != 0)
+			return error_msg(m, path, format("cannot read: %s",
+			                                 strerror(errno)));
+		if (!is_stdin && S_ISDIR(st.st_mode)) {
+			if (push_dir(c, path, m) != 0)
+				return 1;
+			continue;
+		}
+		if (!is_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+		    !S_ISCHR(st.st_mode))
+			continue;   /* sockets and the like hold no mail */
+		if (open_file(c, path, !is_stdin && S_ISREG(st.st_mode), m) != 0)
+			return 1;
+	}
+}
+
+void corpus_msg_clear(struct corpus_msg *m)
+{
+	free(m->source);
+	free(m->data);
+	free(m->error);
+	*m = (struct corpus_msg){ 0 };
+}
+
+void corpus_close(struct corpus *c)
+{
+	if (c == NULL)
+		return;
+	close_file(c);
+	for (; c->depth > 0; c->depth--) {
+		struct frame *f = &c->stack[c->depth - 1];
+		for (size_t i = 0; i < f->n; i++)
+			free(f->paths[i]);
+		free(f->paths);
+	}
+	for (size_t i = 0; i < c->nargs; i++)
+		free(c->args[i]);
+	free(c->args);
+	free(c);
+}

@@ -1,0 +1,45 @@
+/*
+ * corpus.h — the messages of mail corpora, one at a time: mbox files
+ * (mboxo/mboxrd quoting undone; Content-Length honoured when it agrees
+ * with the file), maildir folders (cur/ then new/), directories of
+ * message files (walked recursively, names sorted, dot files skipped),
+ * single message files, and "-" for standard input.
+ *
+ * Streaming: only the current message is in memory, and at most max_msg
+ * bytes of it. Every message carries its source file, its 0-based index
+ * in that file and the byte offset where it starts (an mbox message at
+ * its "From " line). A message that cannot be read (unreadable file,
+ * truncated mbox, oversized, binary data) comes back with an error
+ * instead of data, and iteration goes on with the next one.
+ */
+#ifndef VIGIL_CORPUS_H
+#define VIGIL_CORPUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CORPUS_MAX_MSG_DEFAULT ((size_t)32 << 20)   /* 32 MiB */
+
+struct corpus;
+
+/* One message. Every pointer is malloc'ed and owned by the struct:
+ * corpus_msg_clear() frees them. Exactly one of data and error is set. */
+struct corpus_msg {
+	char *source;     /* path as given or found in a directory */
+	size_t index;     /* position in source, from 0 */
+	uint64_t offset;  /* byte offset of the message in source */
+	char *data;       /* the message (no From_ line, unquoted), NUL-ended */
+	size_t len;
+	char *error;      /* why the message could not be read */
+};
+
+/* Iterate paths[0..n) in order. max_msg 0 means the default. NULL only
+ * on allocation failure; unreadable paths are reported by corpus_next. */
+struct corpus *corpus_open(const char *const *paths, size_t n,
+                           size_t max_msg);
+/* Fill *m with the next message (data or error): 1; at the end: 0. */
+int corpus_next(struct corpus *c, struct corpus_msg *m);
+void corpus_msg_clear(struct corpus_msg *m);
+void corpus_close(struct corpus *c);
+
+#endif

@@ -1,0 +1,290 @@
+/* Unit tests: corpus iteration (mbox quoting and Content-Length, maildir,
+ * directories, truncated, unreadable and binary input). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "corpus.h"
+
+#define MAXMSGS 16
+
+struct got {
+	size_t n;
+	struct corpus_msg m[MAXMSGS];
+};
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/test_corpus.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* dir/name with the given contents (len bytes); returns the path. */
+static const char *put(const char *name, const char *data, size_t len)
+{
+	static char path[8][256];
+	static int k;
+	char *p = path[k++ % 8];
+	snprintf(p, 256, "%s/%s", dir, name);
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	return p;
+}
+
+static const char *puts_(const char *name, const char *text)
+{
+	return put(name, text, strlen(text));
+}
+
+static void sub(const char *name)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	assert_int_equal(mkdir(p, 0700), 0);
+}
+
+static void collect(const char *const *paths, size_t n, size_t max,
+                    struct got *g)
+{
+	struct corpus *c = corpus_open(paths, n, max);
+	assert_non_null(c);
+	g->n = 0;
+	struct corpus_msg m;
+	while (corpus_next(c, &m) == 1) {
+		assert_true(g->n < MAXMSGS);
+		assert_true((m.data == NULL) != (m.error == NULL));
+		g->m[g->n++] = m;
+	}
+	corpus_close(c);
+}
+
+static void release(struct got *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		corpus_msg_clear(&g->m[i]);
+}
+
+static void assert_msg(const struct corpus_msg *m, const char *source,
+                       size_t index, uint64_t offset, const char *data)
+{
+	assert_string_equal(m->source, source);
+	assert_int_equal(m->index, index);
+	assert_int_equal(m->offset, offset);
+	if (m->error)
+		fail_msg("%s[%zu]: unexpected error %s", source, index, m->error);
+	assert_int_equal(m->len, strlen(data));
+	assert_string_equal(m->data, data);
+}
+
+static void assert_error(const struct corpus_msg *m, const char *source,
+                         size_t index, const char *substring)
+{
+	assert_string_equal(m->source, source);
+	assert_int_equal(m->index, index);
+	assert_null(m->data);
+	assert_non_null(m->error);
+	if (strstr(m->error, substring) == NULL)
+		fail_msg("error '%s' lacks '%s'", m->error, substring);
+}
+
+/* mboxrd quoting undone (one '>' less), mboxo ">From " too; a From line
+ * not after a blank line is body text; separator blank lines removed. */
+static void mbox_quoting(void **state)
+{
+	(void)state;
+	const char m1[] = "From a@x Mon Jan  1 00:00:00 2024\n";
+	const char b1[] = "Subject: one\n\n>From the start\n>>From deeper\n"
+	                  "From inside a paragraph\n> From not quoted\n";
+	const char m2[] = "\nFrom b@x Mon Jan  1 00:00:00 2024\n";
+	const char b2[] = "Subject: two\n\nbody\n";
+	char text[512];
+	snprintf(text, sizeof text, "%s%s%s%s\n", m1, b1, m2, b2);
+	const char *p = puts_("box", text);
+	struct got g;
+	collect(&p, 1, 0, &g);
+	assert_int_equal(g.n, 2);
+	assert_msg(&g.m[0], p, 0, 0,
+	           "Subject: one\n\nFrom the start\n>From deeper\n"
+	           "From inside a paragraph\n> From not quoted\n");
+	assert_msg(&g.m[1], p, 1, strlen(m1) + strlen(b1) + 1, b2);
+	release(&g);
+}
+
+/* A consistent Content-Length is the body (an unquoted From line inside
+ * stays); an inconsistent one is ignored. */
+static void mbox_content_length(void **state)
+{
+	(void)state;
+	const char body[] = "x\n\nFrom inside the body\n";
+	char text[512];
+	int n = snprintf(text, sizeof text,
+	                 "From a Mon Jan  1 00:00:00 2024\n"
+	                 "Content-Length: %zu\nSubject: cl\n\n%s\n"
+	                 "From b Mon Jan  1 00:00:00 2024\n"
+	                 "Content-Length: 3\nSubject: wrong\n\nlonger body\n\n"
+	                 "From c Mon Jan  1 00:00:00 2024\n"
+	                 "Content-length: 5\n\nlast\n",
+	                 strlen(body), body);
+	const char *p = put("cl", text, (size_t)n);
+	struct got g;
+	collect(&p, 1, 0, &g);
+	assert_int_equal(g.n, 3);
+	char want[256];
+	snprintf(want, sizeof want, "Content-Length: %zu\nSubject: cl\n\n%s",
+	         strlen(body), body);
+	assert_msg(&g.m[0], p, 0, 0, want);
+	assert_int_equal(g.m[1].index, 1);
+	assert_string_equal(g.m[1].data,
+	                    "Content-Length: 3\nSubject: wrong\n\nlonger body\n");
+	assert_string_equal(g.m[2].data, "Content-length: 5\n\nlast\n");
+	assert_int_equal(g.m[2].offset,
+	                 (uint64_t)(strstr(text, "From c") - text));
+	release(&g);
+}
+
+/* Maildir: cur/ then new/, names sorted, tmp/ and dot files skipped. */
+static void maildir(void **state)
+{
+	(void)state;
+	sub("md");
+	sub("md/cur");
+	sub("md/new");
+	sub("md/tmp");
+	puts_("md/new/1.b", "Subject: new b\n\n");
+	puts_("md/new/1.a", "Subject: new a\n\n");
+	puts_("md/cur/2:2,S", "Subject: cur\n\n");
+	puts_("md/cur/.hidden", "Subject: hidden\n\n");
+	puts_("md/tmp/3", "Subject: tmp\n\n");
+	char path[128];
+	snprintf(path, sizeof path, "%s/md", dir);
+	const char *p = path;
+	struct got g;
+	collect(&p, 1, 0, &g);
+	assert_int_equal(g.n, 3);
+	char want[160];
+	snprintf(want, sizeof want, "%s/md/cur/2:2,S", dir);
+	assert_msg(&g.m[0], want, 0, 0, "Subject: cur\n\n");
+	snprintf(want, sizeof want, "%s/md/new/1.a", dir);
+	assert_msg(&g.m[1], want, 0, 0, "Subject: new a\n\n");
+	snprintf(want, sizeof want, "%s/md/new/1.b", dir);
+	assert_msg(&g.m[2], want, 0, 0, "Subject: new b\n\n");
+	release(&g);
+}
+
+/* A directory: files in name order, subdirectories walked, an mbox in
+ * it split; then the next argument. */
+static void directory(void **state)
+{
+	(void)state;
+	sub("d");
+	sub("d/sub");
+	puts_("d/b.eml", "Subject: b\n\nFrom here on, no mbox.\n");
+	puts_("d/a.eml", "Subject: a\r\n\r\nbody\r\n");
+	puts_("d/sub/box", "From x\nSubject: s1\n\n\nFrom y\nSubject: s2\n\n");
+	const char *single = puts_("one.eml", "Subject: one\n\n");
+	char path[128];
+	snprintf(path, sizeof path, "%s/d", dir);
+	const char *paths[] = { path, single };
+	struct got g;
+	collect(paths, 2, 0, &g);
+	assert_int_equal(g.n, 5);
+	char want[160];
+	snprintf(want, sizeof want, "%s/d/a.eml", dir);
+	assert_msg(&g.m[0], want, 0, 0, "Subject: a\r\n\r\nbody\r\n");
+	snprintf(want, sizeof want, "%s/d/b.eml", dir);
+	assert_msg(&g.m[1], want, 0, 0, "Subject: b\n\nFrom here on, no mbox.\n");
+	snprintf(want, sizeof want, "%s/d/sub/box", dir);
+	assert_msg(&g.m[2], want, 0, 0, "Subject: s1\n\n");
+	assert_msg(&g.m[3], want, 1, 21, "Subject: s2\n");
+	assert_msg(&g.m[4], single, 0, 0, "Subject: one\n\n");
+	release(&g);
+}
+
+/* A file cut in the middle of the last message: the earlier ones are
+ * read, the last is an error with its position; likewise a file ending
+ * in the header section. */
+static void truncated(void **state)
+{
+	(void)state;
+	const char *p = puts_("trunc", "From a\nSubject: ok\n\nfine\n\n"
+	                      "From b\nSubject: cut\n\nhalf a li");
+	const char *q = puts_("trunc2", "From a\nSubject: no body yet\n");
+	const char *paths[] = { p, q };
+	struct got g;
+	collect(paths, 2, 0, &g);
+	assert_int_equal(g.n, 3);
+	assert_msg(&g.m[0], p, 0, 0, "Subject: ok\n\nfine\n");
+	assert_error(&g.m[1], p, 1, "truncated");
+	assert_int_equal(g.m[1].offset, 26);
+	assert_error(&g.m[2], q, 0, "header section");
+	release(&g);
+}
+
+/* Unreadable paths, binary data and oversized messages are errors of
+ * their own; the run goes on. */
+static void unreadable_and_garbage(void **state)
+{
+	(void)state;
+	char missing[128];
+	snprintf(missing, sizeof missing, "%s/does-not-exist", dir);
+	char bin[4096];
+	memset(bin, 0, sizeof bin);
+	memcpy(bin, "Subject: x\n\n", 12);
+	const char *b = put("bin", bin, sizeof bin);
+	const char *t = puts_("text", "just some text\nwithout headers\n");
+	const char *big = puts_("big", "From a\nSubject: big\n\n"
+	                        "0123456789012345678901234567890123456789\n\n"
+	                        "From b\nSubject: small\n\n");
+	const char *locked = puts_("locked", "Subject: locked\n\n");
+	assert_int_equal(chmod(locked, 0), 0);
+	const char *ok = puts_("ok", "Subject: ok\n\n");
+	const char *paths[] = { missing, b, t, big, locked, ok };
+	struct got g;
+	collect(paths, 6, 48, &g);
+	assert_int_equal(g.n, 7);
+	assert_error(&g.m[0], missing, 0, "No such file");
+	assert_error(&g.m[1], b, 0, "binary");
+	assert_error(&g.m[2], t, 0, "not a message");
+	assert_error(&g.m[3], big, 0, "larger than 48");
+	assert_msg(&g.m[4], big, 1, 63, "Subject: small\n");
+	if (geteuid() == 0)   /* root reads it anyway */
+		assert_msg(&g.m[5], locked, 0, 0, "Subject: locked\n\n");
+	else
+		assert_error(&g.m[5], locked, 0, "Permission denied");
+	assert_msg(&g.m[6], ok, 0, 0, "Subject: ok\n\n");
+	release(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(mbox_quoting, setup, teardown),
+		cmocka_unit_test_setup_teardown(mbox_content_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(maildir, setup, teardown),
+		cmocka_unit_test_setup_teardown(directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(unreadable_and_garbage, setup,
+		                                teardown),
+	};
+	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
+}
