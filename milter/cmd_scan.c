@@ -1,0 +1,378 @@
+/*
+ * cmd_scan.c — vigil scan --milter SOCKET: replay mail corpora through a
+ * running milter as an MTA would (mclient), N connections in parallel,
+ * results printed in input order (report).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "corpus.h"
+#include "envguess.h"
+#include "mclient.h"
+#include "report.h"
+#include "scan.h"
+
+#define MAX_CONCURRENCY 1024
+#define MAX_RCPTS 64
+
+struct options {
+	const char *milter;
+	unsigned concurrency;
+	unsigned timeout_s;
+	enum report_format format;
+	struct envguess_flags env;
+	const char *rcpts[MAX_RCPTS];
+};
+
+/* One message between reading and printing. */
+struct slot {
+	bool ready;
+	struct corpus_msg msg;
+	struct mclient_result res;
+	char error[256];
+	bool failed;
+	double ms;
+};
+
+struct run {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct corpus *corpus;
+	bool eof;
+	size_t next_seq, out_seq, window;
+	struct slot *ring;
+	struct report *report;
+	const struct options *opt;
+};
+
+struct worker {
+	pthread_t thread;
+	struct run *run;
+	struct mclient *mc;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: vigil scan --milter SOCKET [options] MBOX|MAILDIR|DIR|FILE...\n"
+	        "\n"
+	        "Plays each message to the milter at SOCKET as an MTA would and\n"
+	        "prints what it decided. SOCKET: unix:/path, inet:PORT@HOST,\n"
+	        "inet:HOST:PORT, inet6:PORT@HOST. '-' reads standard input.\n"
+	        "\n"
+	        "  --milter SOCKET     the milter to drive\n"
+	        "  --concurrency N     N connections in parallel (default 1)\n"
+	        "  --format text|jsonl output: table (default) or JSON lines\n"
+	        "  --mail-from ADDR    MAIL FROM (default: Return-Path, else From)\n"
+	        "  --rcpt ADDR         RCPT TO, repeatable (default: To and Cc)\n"
+	        "  --client-ip IP      client address (default: last external\n"
+	        "                      Received header)\n"
+	        "  --helo NAME         HELO name (default: from that header)\n"
+	        "  --timeout SEC       wait for the milter at most SEC (default 30)\n"
+	        "  --help              this text\n"
+	        "\n"
+	        "Summary on stderr. Exit status: 0 every message processed, 1 some\n"
+	        "failed (unreadable, truncated, protocol error), 2 usage error or\n"
+	        "milter unreachable.\n");
+}
+
+static bool parse_uint(const char *s, unsigned min, unsigned max,
+                       unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || v < min || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+/* 0 ok, 1 --help, -1 usage error (reported). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { O_MILTER = 256, O_CONC, O_FORMAT, O_FROM, O_RCPT, O_IP, O_HELO,
+	       O_TIMEOUT, O_HELP };
+	static const struct option longopts[] = {
+		{ "milter", required_argument, NULL, O_MILTER },
+		{ "concurrency", required_argument, NULL, O_CONC },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "mail-from", required_argument, NULL, O_FROM },
+		{ "rcpt", required_argument, NULL, O_RCPT },
+		{ "client-ip", required_argument, NULL, O_IP },
+		{ "helo", required_argument, NULL, O_HELO },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	*o = (struct options){ .concurrency = 1, .timeout_s = 30,
+	                       .format = REPORT_TEXT };
+	o->env.rcpts = o->rcpts;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_MILTER: o->milter = optarg; break;
+		case O_FROM: o->env.mail_from = optarg; break;
+		case O_IP: o->env.client_ip = optarg; break;
+		case O_HELO: o->env.helo = optarg; break;
+		case O_CONC:
+			if (!parse_uint(optarg, 1, MAX_CONCURRENCY, &o->concurrency)) {
+				fprintf(stderr, "vigil scan: --concurrency: 1 to %d\n",
+				        MAX_CONCURRENCY);
+				return -1;
+			}
+			break;
+		case O_TIMEOUT:
+			if (!parse_uint(optarg, 1, 3600, &o->timeout_s)) {
+				fprintf(stderr, "vigil scan: --timeout: 1 to 3600 seconds\n");
+				return -1;
+			}
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->format = REPORT_TEXT;
+			else if (strcmp(optarg, "jsonl") == 0)
+				o->format = REPORT_JSONL;
+			else {
+				fprintf(stderr, "vigil scan: --format: text or jsonl\n");
+				return -1;
+			}
+			break;
+		case O_RCPT:
+			if (o->env.rcpt_count == MAX_RCPTS) {
+				fprintf(stderr, "vigil scan: at most %d --rcpt\n", MAX_RCPTS);
+				return -1;
+			}
+			o->rcpts[o->env.rcpt_count++] = optarg;
+			break;
+		case 'h':
+		case O_HELP:
+			return 1;
+		default:
+			fprintf(stderr, "vigil scan: unknown or incomplete option '%s'\n",
+			        argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- one message ---- */
+
+static void process(struct mclient *mc, const struct options *o,
+                    struct slot *s)
+{
+	if (s->msg.error != NULL) {
+		snprintf(s->error, sizeof s->error, "%s", s->msg.error);
+		s->failed = true;
+		return;
+	}
+	struct scan *scan = scan_new();
+	if (scan == NULL) {
+		snprintf(s->error, sizeof s->error, "out of memory");
+		s->failed = true;
+		return;
+	}
+	scan_set_max_body(scan, s->msg.len + 1);
+	if (scan_set_raw(scan, s->msg.data, s->msg.len) != 0 ||
+	    envguess_fill(scan, &o->env) != 0) {
+		snprintf(s->error, sizeof s->error, "cannot parse the message");
+		s->failed = true;
+	} else {
+		double t0 = now_ms();
+		if (mclient_scan(mc, scan, &s->res, s->error, sizeof s->error) != 0)
+			s->failed = true;
+		s->ms = now_ms() - t0;
+	}
+	scan_free(scan);
+	free(s->msg.data);   /* only the position is needed from here on */
+	s->msg.data = NULL;
+}
+
+static void emit(struct report *rep, struct slot *s)
+{
+	const struct mclient_result *r = &s->res;
+	size_t nh = r->added_n + r->changed_n;
+	struct report_header *h = calloc(nh ? nh : 1, sizeof *h);
+	struct report_entry e = {
+		.source = s->msg.source ? s->msg.source : "?",
+		.index = s->msg.index,
+		.offset = s->msg.offset,
+		.ms = s->ms,
+	};
+	if (s->failed || h == NULL) {
+		e.error = s->failed ? s->error : "out of memory";
+	} else {
+		for (size_t i = 0; i < r->added_n; i++)
+			h[i] = (struct report_header){ r->added[i].name,
+			                               r->added[i].value };
+		for (size_t i = 0; i < r->changed_n; i++)
+			h[r->added_n + i] = (struct report_header){
+				r->changed[i].name, r->changed[i].value };
+		e.action = mclient_action_name(r->action);
+		e.code = r->code;
+		e.text = r->text;
+		e.added = h;
+		e.added_n = r->added_n;
+		e.changed = h + r->added_n;
+		e.changed_n = r->changed_n;
+		e.quarantine = r->quarantine;
+		e.rcpts_removed = (const char *const *)r->rcpt_removed;
+		e.rcpts_removed_n = r->rcpt_removed_n;
+	}
+	report_add(rep, &e);
+	free(h);
+}
+
+/* ---- the threads ---- */
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct run *run = w->run;
+	pthread_mutex_lock(&run->lock);
+	for (;;) {
+		while (!run->eof && run->next_seq - run->out_seq >= run->window)
+			pthread_cond_wait(&run->cond, &run->lock);
+		if (run->eof)
+			break;
+		struct slot *s = &run->ring[run->next_seq % run->window];
+		*s = (struct slot){ 0 };
+		if (corpus_next(run->corpus, &s->msg) != 1) {
+			run->eof = true;
+			pthread_cond_broadcast(&run->cond);
+			break;
+		}
+		run->next_seq++;
+		pthread_mutex_unlock(&run->lock);
+
+		process(w->mc, run->opt, s);
+
+		pthread_mutex_lock(&run->lock);
+		s->ready = true;
+		/* Print in input order whatever is complete. */
+		for (;;) {
+			struct slot *first = &run->ring[run->out_seq % run->window];
+			if (run->out_seq == run->next_seq || !first->ready)
+				break;
+			emit(run->report, first);
+			corpus_msg_clear(&first->msg);
+			mclient_result_clear(&first->res);
+			first->ready = false;
+			run->out_seq++;
+		}
+		pthread_cond_broadcast(&run->cond);
+	}
+	pthread_mutex_unlock(&run->lock);
+	return NULL;
+}
+
+/* N clients, each connected once to show early that the milter answers.
+ * 0, or -1 (reported). */
+static int open_clients(const struct options *o, struct worker *w)
+{
+	struct mclient_opts mo = { .socket = o->milter,
+	                           .timeout_ms = o->timeout_s * 1000u };
+	char err[256];
+	for (unsigned i = 0; i < o->concurrency; i++) {
+		w[i].mc = mclient_new(&mo, err, sizeof err);
+		if (w[i].mc == NULL) {
+			fprintf(stderr, "vigil scan: --milter %s: %s\n", o->milter, err);
+			return -1;
+		}
+		if (mclient_open(w[i].mc, err, sizeof err) != 0) {
+			fprintf(stderr, "vigil scan: milter %s: %s\n", o->milter, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int run_all(const struct options *o, struct worker *w,
+                   const char *const *paths, size_t npaths)
+{
+	struct run run = { .opt = o, .window = o->concurrency * 4u };
+	if (run.window < 16)
+		run.window = 16;
+	run.ring = calloc(run.window, sizeof *run.ring);
+	run.corpus = corpus_open(paths, npaths, 0);
+	run.report = report_new(o->format, stdout, stderr, isatty(2) == 1);
+	if (run.ring == NULL || run.corpus == NULL || run.report == NULL) {
+		fprintf(stderr, "vigil scan: out of memory\n");
+		free(run.ring);
+		corpus_close(run.corpus);
+		report_free(run.report);
+		return 2;
+	}
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.cond, NULL);
+	double t0 = now_ms();
+	unsigned started = 0;
+	for (; started < o->concurrency; started++) {
+		w[started].run = &run;
+		if (pthread_create(&w[started].thread, NULL, work, &w[started]) != 0)
+			break;
+	}
+	if (started == 0)
+		work(&w[0]);   /* no thread could start: do it here */
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(w[i].thread, NULL);
+	fflush(stdout);
+	report_summary(run.report, (now_ms() - t0) / 1e3);
+	int rc = report_failed(run.report) ? 1 : 0;
+	report_free(run.report);
+	corpus_close(run.corpus);
+	free(run.ring);
+	pthread_cond_destroy(&run.cond);
+	pthread_mutex_destroy(&run.lock);
+	return rc;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct options o;
+	int p = parse_options(argc, argv, &o);
+	if (p != 0) {
+		usage(p > 0 ? stdout : stderr);
+		return p > 0 ? 0 : 2;
+	}
+	if (o.milter == NULL) {
+		fprintf(stderr, "vigil scan: in-process scanning is not available "
+		        "yet; use --milter SOCKET\n");
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "vigil scan: no mailbox, maildir or file given\n");
+		usage(stderr);
+		return 2;
+	}
+	struct worker *w = calloc(o.concurrency, sizeof *w);
+	if (w == NULL) {
+		fprintf(stderr, "vigil scan: out of memory\n");
+		return 2;
+	}
+	int rc = 2;
+	if (open_clients(&o, w) == 0)
+		rc = run_all(&o, w, (const char *const *)argv + optind,
+		             (size_t)(argc - optind));
+	for (unsigned i = 0; i < o.concurrency; i++)
+		mclient_free(w[i].mc);
+	free(w);
+	return rc;
+}

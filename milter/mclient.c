@@ -1,0 +1,900 @@
+/* mclient.c — see mclient.h */
+#include "mclient.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "proto.h"
+#include "scan.h"
+
+#define OFFER_ACTIONS 0x1ffu
+#define OFFER_PROTOCOL 0x1fffffu
+#define MAX_REPLY ((size_t)64 << 20)     /* a REPLBODY chunk at most */
+#define FLUSH_AT ((size_t)256 << 10)     /* unanswered commands queued */
+
+/* Outcome of one step. */
+enum step { STEP_NEXT, STEP_SKIP, STEP_DONE, STEP_ERROR };
+
+struct mclient {
+	struct listen_addr addr;
+	char *spec, *hostname, *daemon_name;
+	unsigned timeout_ms;
+
+	int fd;                  /* -1: not connected */
+	struct proto_optneg neg; /* what the filter chose */
+	char *macro_req[SMFIM_LAST + 1]; /* macro lists it asked for */
+	char *conn_addr, *conn_helo;     /* connection-level data sent */
+	bool in_transaction;     /* a MAIL was sent since CONNECT/ABORT */
+
+	struct evbuffer *out;
+	unsigned char *in;
+	size_t in_len, in_cap;
+
+	char *err;               /* where errors go for the current call */
+	size_t errlen;
+};
+
+static _Atomic unsigned long queue_counter;
+
+const char *mclient_action_name(enum mclient_action a)
+{
+	switch (a) {
+	case MCLIENT_ACCEPT: return "accept";
+	case MCLIENT_CONTINUE: return "continue";
+	case MCLIENT_REJECT: return "reject";
+	case MCLIENT_TEMPFAIL: return "tempfail";
+	case MCLIENT_DISCARD: return "discard";
+	case MCLIENT_QUARANTINE: return "quarantine";
+	}
+	return "?";
+}
+
+static void fail(struct mclient *mc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fail(struct mclient *mc, const char *fmt, ...)
+{
+	if (mc->err == NULL || mc->errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(mc->err, mc->errlen, fmt, ap);
+	va_end(ap);
+}
+
+static char *dup_str(const struct proto_str *s)
+{
+	return strndup(s->ptr ? s->ptr : "", s->len);
+}
+
+/* ---- results ---- */
+
+static void free_hdrs(struct mclient_hdr *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].value);
+	}
+	free(h);
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void mclient_result_clear(struct mclient_result *r)
+{
+	free(r->text);
+	free_hdrs(r->added, r->added_n);
+	free_hdrs(r->changed, r->changed_n);
+	free(r->quarantine);
+	free_strv(r->rcpt_removed, r->rcpt_removed_n);
+	free_strv(r->rcpt_added, r->rcpt_added_n);
+	free(r->new_from);
+	*r = (struct mclient_result){ 0 };
+}
+
+static int push_hdr(struct mclient_hdr **v, size_t *n,
+                    const struct proto_reply *rep, uint32_t index)
+{
+	struct mclient_hdr *p = realloc(*v, (*n + 1) * sizeof *p);
+	if (p == NULL)
+		return -1;
+	*v = p;
+	p[*n] = (struct mclient_hdr){ dup_str(&rep->name), dup_str(&rep->value),
+	                              index };
+	if (p[*n].name == NULL || p[*n].value == NULL) {
+		free(p[*n].name);
+		free(p[*n].value);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+static int push_str(char ***v, size_t *n, const struct proto_str *s)
+{
+	char **p = realloc(*v, (*n + 1) * sizeof *p);
+	if (p == NULL)
+		return -1;
+	*v = p;
+	if ((p[*n] = dup_str(s)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* "550-5.7.1 a\r\n550 5.7.1 b": code "550", text "5.7.1 a\n5.7.1 b". */
+static int set_replycode(struct mclient_result *r, const struct proto_str *s)
+{
+	const char *p = s->ptr;
+	size_t n = s->len;
+	if (n < 3 || (p[0] != '4' && p[0] != '5') || p[1] < '0' || p[1] > '9' ||
+	    p[2] < '0' || p[2] > '9')
+		return -1;
+	memcpy(r->code, p, 3);
+	r->code[3] = '\0';
+	char *text = malloc(n + 1);
+	if (text == NULL)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t end = i;
+		while (end < n && p[end] != '\r' && p[end] != '\n')
+			end++;
+		size_t start = i;
+		if (end - i >= 3 && memcmp(p + i, r->code, 3) == 0)
+			start = i + 3 + (end - i > 3 && (p[i + 3] == ' ' ||
+			                                 p[i + 3] == '-'));
+		if (k > 0)
+			text[k++] = '\n';
+		memcpy(text + k, p + start, end - start);
+		k += end - start;
+		i = end;
+		while (i < n && (p[i] == '\r' || p[i] == '\n'))
+			i++;
+	}
+	text[k] = '\0';
+	free(r->text);
+	r->text = text;
+	return 0;
+}
+
+/* ---- socket I/O ---- */
+
+static int wait_fd(struct mclient *mc, short events, const char *what)
+{
+	struct pollfd p = { .fd = mc->fd, .events = events };
+	int rc;
+	do
+		rc = poll(&p, 1, (int)mc->timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0) {
+		fail(mc, "timeout (%u ms) %s", mc->timeout_ms, what);
+		return -1;
+	}
+	if (rc < 0) {
+		fail(mc, "poll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int flush(struct mclient *mc)
+{
+	while (evbuffer_get_length(mc->out) > 0) {
+		struct evbuffer_iovec v;
+		if (evbuffer_peek(mc->out, -1, NULL, &v, 1) < 1)
+			return -1;
+		ssize_t n = send(mc->fd, v.iov_base, v.iov_len, MSG_NOSIGNAL);
+		if (n > 0) {
+			evbuffer_drain(mc->out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(mc, POLLOUT, "writing to the filter") != 0)
+				return -1;
+			continue;
+		}
+		fail(mc, "write to the filter: %s", n < 0 ? strerror(errno)
+		                                          : "nothing written");
+		return -1;
+	}
+	return 0;
+}
+
+static void consume(struct mclient *mc, size_t used)
+{
+	memmove(mc->in, mc->in + used, mc->in_len - used);
+	mc->in_len -= used;
+}
+
+/* The next packet from the filter into *pkt (valid until consume()):
+ * returns the number of bytes to consume, or 0 on error. */
+static size_t read_packet(struct mclient *mc, struct proto_pkt *pkt)
+{
+	if (flush(mc) != 0)
+		return 0;
+	for (;;) {
+		size_t used;
+		enum proto_status st = proto_split(mc->in, mc->in_len, MAX_REPLY,
+		                                   pkt, &used);
+		if (st == PROTO_OK)
+			return used;
+		if (st != PROTO_NEED_MORE) {
+			fail(mc, "malformed packet from the filter (%s)",
+			     st == PROTO_TOO_BIG ? "too big" : "bad length");
+			return 0;
+		}
+		if (mc->in_cap - mc->in_len < 4096) {
+			size_t cap = mc->in_cap ? mc->in_cap * 2 : 16384;
+			unsigned char *p = realloc(mc->in, cap);
+			if (p == NULL) {
+				fail(mc, "out of memory");
+				return 0;
+			}
+			mc->in = p;
+			mc->in_cap = cap;
+		}
+		ssize_t n = recv(mc->fd, mc->in + mc->in_len, mc->in_cap - mc->in_len,
+		                 0);
+		if (n > 0) {
+			mc->in_len += (size_t)n;
+		} else if (n == 0) {
+			fail(mc, "the filter closed the connection");
+			return 0;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(mc, POLLIN, "waiting for the filter") != 0)
+				return 0;
+		} else if (errno != EINTR) {
+			fail(mc, "read from the filter: %s", strerror(errno));
+			return 0;
+		}
+	}
+}
+
+static void drop(struct mclient *mc, bool quit)
+{
+	if (mc->fd < 0)
+		return;
+	if (quit) {
+		char *err = mc->err;
+		mc->err = NULL;       /* a failed QUIT changes nothing */
+		evbuffer_drain(mc->out, evbuffer_get_length(mc->out));
+		if (proto_enc_cmd_simple(mc->out, SMFIC_QUIT) == 0)
+			flush(mc);
+		mc->err = err;
+	}
+	close(mc->fd);
+	mc->fd = -1;
+	evbuffer_drain(mc->out, evbuffer_get_length(mc->out));
+	mc->in_len = 0;
+	for (int i = 0; i <= SMFIM_LAST; i++) {
+		free(mc->macro_req[i]);
+		mc->macro_req[i] = NULL;
+	}
+	free(mc->conn_addr);
+	free(mc->conn_helo);
+	mc->conn_addr = mc->conn_helo = NULL;
+	mc->neg = (struct proto_optneg){ 0 };
+	mc->in_transaction = false;
+}
+
+static int connect_socket(struct mclient *mc)
+{
+	int fd = socket(mc->addr.family, SOCK_STREAM | SOCK_NONBLOCK |
+	                SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fail(mc, "socket: %s", strerror(errno));
+		return -1;
+	}
+	mc->fd = fd;
+	if (connect(fd, (const struct sockaddr *)&mc->addr.ss, mc->addr.len) != 0) {
+		if (errno != EINPROGRESS && errno != EINTR) {
+			fail(mc, "connect to %s: %s", mc->spec, strerror(errno));
+			goto error;
+		}
+		if (wait_fd(mc, POLLOUT, "connecting") != 0)
+			goto error;
+		int soerr = 0;
+		socklen_t len = sizeof soerr;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
+		    soerr != 0) {
+			fail(mc, "connect to %s: %s", mc->spec, strerror(soerr));
+			goto error;
+		}
+	}
+	return 0;
+error:
+	close(fd);
+	mc->fd = -1;
+	return -1;
+}
+
+/* ---- negotiation ---- */
+
+static int negotiate(struct mclient *mc)
+{
+	struct proto_optneg offer = { PROTO_VERSION, OFFER_ACTIONS,
+	                              OFFER_PROTOCOL };
+	if (proto_enc_cmd_optneg(mc->out, &offer) != 0)
+		return -1;
+	struct proto_pkt pkt;
+	size_t used = read_packet(mc, &pkt);
+	if (used == 0)
+		return -1;
+	struct proto_reply rep;
+	int rc = -1;
+	if (pkt.cmd != SMFIC_OPTNEG || proto_dec_reply(&pkt, &rep) != PROTO_OK) {
+		fail(mc, "negotiation: the filter answered %s",
+		     proto_cmd_name(pkt.cmd));
+	} else if (rep.neg.version < 2 || rep.neg.version > PROTO_VERSION) {
+		fail(mc, "negotiation: the filter wants version %u",
+		     (unsigned)rep.neg.version);
+	} else if ((rep.neg.actions & ~OFFER_ACTIONS) ||
+	           (rep.neg.protocol & ~OFFER_PROTOCOL)) {
+		fail(mc, "negotiation: the filter chose what was not offered "
+		     "(actions 0x%x, protocol 0x%x)", (unsigned)rep.neg.actions,
+		     (unsigned)rep.neg.protocol);
+	} else {
+		mc->neg = rep.neg;
+		uint32_t stage;
+		struct proto_str list;
+		rc = 0;
+		while (rc == 0 && proto_optneg_macros_next(&rep, &stage, &list)) {
+			if (stage > SMFIM_LAST)
+				continue;
+			free(mc->macro_req[stage]);
+			mc->macro_req[stage] = dup_str(&list);
+			if (mc->macro_req[stage] == NULL)
+				rc = -1;
+		}
+	}
+	consume(mc, used);
+	return rc;
+}
+
+/* ---- macros ---- */
+
+/* The values this MTA knows for one message. */
+struct macros {
+	const char *v, *j, *daemon_name, *client_addr, *client_name, *client_port,
+	           *underscore, *queue_id, *mail_addr, *rcpt_addr;
+};
+
+static const char *macro_value(const struct macros *m, const char *name,
+                               size_t len)
+{
+	if (len >= 2 && name[0] == '{' && name[len - 1] == '}') {
+		name++;
+		len -= 2;
+	}
+	static const struct { const char *name; size_t off; } table[] = {
+		{ "v", offsetof(struct macros, v) },
+		{ "j", offsetof(struct macros, j) },
+		{ "daemon_name", offsetof(struct macros, daemon_name) },
+		{ "client_addr", offsetof(struct macros, client_addr) },
+		{ "client_name", offsetof(struct macros, client_name) },
+		{ "client_port", offsetof(struct macros, client_port) },
+		{ "_", offsetof(struct macros, underscore) },
+		{ "i", offsetof(struct macros, queue_id) },
+		{ "mail_addr", offsetof(struct macros, mail_addr) },
+		{ "rcpt_addr", offsetof(struct macros, rcpt_addr) },
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		if (strlen(table[i].name) != len || memcmp(table[i].name, name, len))
+			continue;
+		return *(const char *const *)((const char *)m + table[i].off);
+	}
+	return NULL;
+}
+
+/* Send the macros of a stage: those the filter asked for, or the
+ * defaults an MTA sends. */
+static int send_macros(struct mclient *mc, char cmd, int stage,
+                       const struct macros *m)
+{
+	static const char *const defaults[SMFIM_LAST + 1] = {
+		[SMFIM_CONNECT] = "j {daemon_name} v _ {client_addr} {client_name} "
+		                  "{client_port}",
+		[SMFIM_ENVFROM] = "i {mail_addr}",
+		[SMFIM_ENVRCPT] = "i {rcpt_addr}",
+		[SMFIM_DATA] = "i",
+		[SMFIM_EOH] = "i",
+		[SMFIM_EOM] = "i",
+	};
+	const char *list = mc->neg.version >= 6 && mc->macro_req[stage]
+	                   ? mc->macro_req[stage] : defaults[stage];
+	if (list == NULL)
+		return 0;
+	const char *names[32], *values[32];
+	char namebuf[32][64];
+	size_t n = 0;
+	for (const char *p = list; *p && n < 32;) {
+		size_t len = strcspn(p, " ,\t");
+		const char *v = len ? macro_value(m, p, len) : NULL;
+		if (v != NULL && len < sizeof namebuf[0]) {
+			memcpy(namebuf[n], p, len);
+			namebuf[n][len] = '\0';
+			names[n] = namebuf[n];
+			values[n] = v;
+			n++;
+		}
+		p += len;
+		p += *p != '\0';
+	}
+	if (n == 0)
+		return 0;
+	return proto_enc_cmd_macro(mc->out, cmd, n, names, values);
+}
+
+/* ---- steps ---- */
+
+static enum step decided(struct mclient_result *r, char cmd,
+                         enum mclient_action a)
+{
+	r->action = a;
+	r->stage = cmd;
+	return STEP_DONE;
+}
+
+/* A modification action (end of message only). */
+static int modification(const struct proto_reply *rep,
+                        struct mclient_result *r)
+{
+	switch (rep->cmd) {
+	case SMFIR_ADDHEADER:
+		return push_hdr(&r->added, &r->added_n, rep, UINT32_MAX);
+	case SMFIR_INSHEADER:
+		return push_hdr(&r->added, &r->added_n, rep, rep->index);
+	case SMFIR_CHGHEADER:
+		return push_hdr(&r->changed, &r->changed_n, rep, rep->index);
+	case SMFIR_QUARANTINE:
+		free(r->quarantine);
+		return (r->quarantine = dup_str(&rep->text)) ? 0 : -1;
+	case SMFIR_DELRCPT:
+		return push_str(&r->rcpt_removed, &r->rcpt_removed_n, &rep->text);
+	case SMFIR_ADDRCPT:
+	case SMFIR_ADDRCPT_PAR:
+		return push_str(&r->rcpt_added, &r->rcpt_added_n, &rep->text);
+	case SMFIR_CHGFROM:
+		free(r->new_from);
+		return (r->new_from = dup_str(&rep->text)) ? 0 : -1;
+	case SMFIR_REPLBODY:
+		r->body_replaced = true;
+		return 0;
+	}
+	return 1;   /* not a modification */
+}
+
+/* Wait for the answer to cmd. */
+static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
+{
+	for (;;) {
+		struct proto_pkt pkt;
+		size_t used = read_packet(mc, &pkt);
+		if (used == 0)
+			return STEP_ERROR;
+		struct proto_reply rep;
+		enum step st = STEP_ERROR;
+		int mod = 1;
+		if (proto_dec_reply(&pkt, &rep) != PROTO_OK) {
+			fail(mc, "malformed %s reply to %s", proto_cmd_name(pkt.cmd),
+			     proto_cmd_name(cmd));
+			goto out;
+		}
+		if (cmd == SMFIC_BODYEOB && (mod = modification(&rep, r)) <= 0) {
+			consume(mc, used);
+			if (mod < 0) {
+				fail(mc, "out of memory");
+				return STEP_ERROR;
+			}
+			continue;
+		}
+		switch (rep.cmd) {
+		case SMFIR_PROGRESS:
+			consume(mc, used);
+			continue;
+		case SMFIR_CONTINUE:
+			st = cmd == SMFIC_BODYEOB ? decided(r, cmd, MCLIENT_CONTINUE)
+			                          : STEP_NEXT;
+			break;
+		case SMFIR_SKIP:
+			if (cmd == SMFIC_BODY)
+				st = STEP_SKIP;
+			else
+				fail(mc, "SKIP in reply to %s", proto_cmd_name(cmd));
+			break;
+		case SMFIR_ACCEPT:
+			st = decided(r, cmd, MCLIENT_ACCEPT);
+			break;
+		case SMFIR_REJECT:
+			st = decided(r, cmd, MCLIENT_REJECT);
+			break;
+		case SMFIR_TEMPFAIL:
+		case SMFIR_CONN_FAIL:
+		case SMFIR_SHUTDOWN:
+			st = decided(r, cmd, MCLIENT_TEMPFAIL);
+			break;
+		case SMFIR_DISCARD:
+			st = decided(r, cmd, MCLIENT_DISCARD);
+			break;
+		case SMFIR_REPLYCODE:
+			if (set_replycode(r, &rep.text) != 0) {
+				fail(mc, "bad reply code from the filter: %.*s",
+				     (int)(rep.text.len > 80 ? 80 : rep.text.len),
+				     rep.text.ptr);
+				break;
+			}
+			st = decided(r, cmd, r->code[0] == '5' ? MCLIENT_REJECT
+			                                       : MCLIENT_TEMPFAIL);
+			break;
+		default:
+			fail(mc, "unexpected %s in reply to %s",
+			     proto_cmd_name(rep.cmd), proto_cmd_name(cmd));
+			break;
+		}
+out:
+		consume(mc, used);
+		return st;
+	}
+}
+
+/* Queue a command; wait for its answer unless the filter said it sends
+ * none (nr). */
+static enum step step(struct mclient *mc, char cmd, bool nr,
+                      struct mclient_result *r)
+{
+	if (!nr)
+		return await(mc, cmd, r);
+	if (evbuffer_get_length(mc->out) >= FLUSH_AT && flush(mc) != 0)
+		return STEP_ERROR;
+	return STEP_NEXT;
+}
+
+static bool has(const struct mclient *mc, uint32_t flag)
+{
+	return (mc->neg.protocol & flag) != 0;
+}
+
+/* A step queued by an encoder: -1 from it is an encoding error. */
+static enum step enc_step(struct mclient *mc, int enc_rc, char cmd, bool nr,
+                          struct mclient_result *r)
+{
+	if (enc_rc != 0) {
+		fail(mc, "cannot encode %s", proto_cmd_name(cmd));
+		return STEP_ERROR;
+	}
+	return step(mc, cmd, nr, r);
+}
+
+/* ---- connection and message ---- */
+
+static bool same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* CONNECT and HELO on a new connection. */
+static enum step greet(struct mclient *mc, const struct macros *m,
+                       const char *helo, struct mclient_result *r)
+{
+	mc->conn_addr = strdup(m->client_addr);
+	mc->conn_helo = strdup(helo);
+	if (mc->conn_addr == NULL || mc->conn_helo == NULL) {
+		fail(mc, "out of memory");
+		return STEP_ERROR;
+	}
+	enum step st = STEP_NEXT;
+	if (!has(mc, SMFIP_NOCONNECT)) {
+		unsigned char a[16];
+		char family = SMFIA_UNKNOWN;
+		if (inet_pton(AF_INET, m->client_addr, a) == 1)
+			family = SMFIA_INET;
+		else if (inet_pton(AF_INET6, m->client_addr, a) == 1)
+			family = SMFIA_INET6;
+		if (send_macros(mc, SMFIC_CONNECT, SMFIM_CONNECT, m) != 0)
+			return STEP_ERROR;
+		st = enc_step(mc, proto_enc_cmd_connect(mc->out, m->client_name,
+		                                        family,
+		                                        (uint16_t)atoi(m->client_port),
+		                                        m->client_addr),
+		              SMFIC_CONNECT, has(mc, SMFIP_NR_CONN), r);
+	}
+	if (st == STEP_NEXT && helo[0] != '\0' && !has(mc, SMFIP_NOHELO)) {
+		if (send_macros(mc, SMFIC_HELO, SMFIM_HELO, m) != 0)
+			return STEP_ERROR;
+		st = enc_step(mc, proto_enc_cmd_helo(mc->out, helo), SMFIC_HELO,
+		              has(mc, SMFIP_NR_HELO), r);
+	}
+	return st;
+}
+
+/* "<addr>" */
+static char *bracket(const char *addr)
+{
+	char *s = NULL;
+	return asprintf(&s, "<%s>", addr) < 0 ? NULL : s;
+}
+
+static enum step envelope(struct mclient *mc, struct macros *m,
+                          const struct scan_env *env,
+                          struct mclient_result *r)
+{
+	enum step st = STEP_NEXT;
+	m->mail_addr = env->mail_from;
+	char *from = bracket(env->mail_from);
+	if (from == NULL)
+		return STEP_ERROR;
+	if (!has(mc, SMFIP_NOMAIL)) {
+		const char *args[1] = { from };
+		if (send_macros(mc, SMFIC_MAIL, SMFIM_ENVFROM, m) != 0)
+			st = STEP_ERROR;
+		else
+			st = enc_step(mc, proto_enc_cmd_envelope(mc->out, SMFIC_MAIL, 1,
+			                                         args),
+			              SMFIC_MAIL, has(mc, SMFIP_NR_MAIL), r);
+	}
+	free(from);
+	static const char *const fallback[1] = { "postmaster@localhost" };
+	const char *const *rcpts = env->rcpt_count ? env->rcpts : fallback;
+	size_t n = env->rcpt_count ? env->rcpt_count : 1, accepted = 0;
+	struct mclient_result refusal = { 0 };
+	for (size_t i = 0; i < n && st == STEP_NEXT; i++) {
+		if (has(mc, SMFIP_NORCPT)) {
+			accepted = n;
+			break;
+		}
+		m->rcpt_addr = rcpts[i];
+		char *to = bracket(rcpts[i]);
+		if (to == NULL || send_macros(mc, SMFIC_RCPT, SMFIM_ENVRCPT, m)) {
+			free(to);
+			st = STEP_ERROR;
+			break;
+		}
+		const char *args[1] = { to };
+		mclient_result_clear(&refusal);
+		st = enc_step(mc, proto_enc_cmd_envelope(mc->out, SMFIC_RCPT, 1, args),
+		              SMFIC_RCPT, has(mc, SMFIP_NR_RCPT), &refusal);
+		free(to);
+		if (st == STEP_NEXT) {
+			accepted++;
+		} else if (st == STEP_DONE && (refusal.action == MCLIENT_REJECT ||
+		                               refusal.action == MCLIENT_TEMPFAIL)) {
+			r->rcpt_rejected++;   /* this recipient only */
+			st = STEP_NEXT;
+		} else if (st == STEP_DONE) {
+			/* ACCEPT or DISCARD at RCPT: for the whole message */
+			r->action = refusal.action;
+			r->stage = SMFIC_RCPT;
+		}
+	}
+	if (st == STEP_NEXT && accepted == 0) {
+		/* Every recipient refused: the message goes no further. */
+		mclient_result_clear(r);
+		*r = refusal;
+		r->rcpt_rejected = n;
+		return STEP_DONE;
+	}
+	mclient_result_clear(&refusal);
+	return st;
+}
+
+/* A header value as the filter wants it: CRLF folding becomes LF (what
+ * MTAs send); the leading space only with SMFIP_HDR_LEADSPC. */
+static char *header_value(const struct mclient *mc, const char *v, size_t len)
+{
+	size_t i = 0;
+	if (!has(mc, SMFIP_HDR_LEADSPC))
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+	char *out = malloc(len - i + 1);
+	if (out == NULL)
+		return NULL;
+	size_t k = 0;
+	for (; i < len; i++)
+		if (!(v[i] == '\r' && i + 1 < len && v[i + 1] == '\n'))
+			out[k++] = v[i];
+	out[k] = '\0';
+	return out;
+}
+
+static enum step content(struct mclient *mc, const struct macros *m,
+                         struct scan *scan, struct mclient_result *r)
+{
+	enum step st = STEP_NEXT;
+	if (mc->neg.version >= 4 && !has(mc, SMFIP_NODATA)) {
+		if (send_macros(mc, SMFIC_DATA, SMFIM_DATA, m) != 0)
+			return STEP_ERROR;
+		st = enc_step(mc, proto_enc_cmd_simple(mc->out, SMFIC_DATA),
+		              SMFIC_DATA, has(mc, SMFIP_NR_DATA), r);
+	}
+	for (size_t i = 0; st == STEP_NEXT && !has(mc, SMFIP_NOHDRS) &&
+	     i < scan_header_count(scan); i++) {
+		const char *name, *value;
+		size_t nlen, vlen;
+		scan_header_at(scan, i, &name, &nlen, &value, &vlen);
+		char *n = strndup(name, nlen), *v = header_value(mc, value, vlen);
+		st = n && v ? enc_step(mc, proto_enc_cmd_header(mc->out, n, v),
+		                       SMFIC_HEADER, has(mc, SMFIP_NOHREPL), r)
+		            : STEP_ERROR;
+		free(n);
+		free(v);
+	}
+	if (st == STEP_NEXT && !has(mc, SMFIP_NOEOH)) {
+		if (send_macros(mc, SMFIC_EOH, SMFIM_EOH, m) != 0)
+			return STEP_ERROR;
+		st = enc_step(mc, proto_enc_cmd_simple(mc->out, SMFIC_EOH),
+		              SMFIC_EOH, has(mc, SMFIP_NR_EOH), r);
+	}
+	size_t len;
+	const char *body = scan_body(scan, &len);
+	for (size_t off = 0; st == STEP_NEXT && !has(mc, SMFIP_NOBODY) &&
+	     off < len; off += PROTO_BODY_CHUNK) {
+		size_t n = len - off < PROTO_BODY_CHUNK ? len - off : PROTO_BODY_CHUNK;
+		st = enc_step(mc, proto_enc_cmd_body(mc->out, SMFIC_BODY, body + off,
+		                                     n),
+		              SMFIC_BODY, has(mc, SMFIP_NR_BODY), r);
+	}
+	if (st == STEP_SKIP)
+		st = STEP_NEXT;
+	if (st != STEP_NEXT)
+		return st;
+	if (send_macros(mc, SMFIC_BODYEOB, SMFIM_EOM, m) != 0)
+		return STEP_ERROR;
+	st = enc_step(mc, proto_enc_cmd_body(mc->out, SMFIC_BODYEOB, "", 0),
+	              SMFIC_BODYEOB, false, r);
+	if (st == STEP_DONE && r->quarantine != NULL &&
+	    (r->action == MCLIENT_ACCEPT || r->action == MCLIENT_CONTINUE))
+		r->action = MCLIENT_QUARANTINE;
+	return st;
+}
+
+static void own_name(char *out, size_t len)
+{
+	if (gethostname(out, len) != 0 || out[0] == '\0')
+		snprintf(out, len, "localhost");
+	out[len - 1] = '\0';
+}
+
+int mclient_scan(struct mclient *mc, struct scan *scan,
+                 struct mclient_result *r, char *err, size_t errlen)
+{
+	*r = (struct mclient_result){ 0 };
+	mc->err = err;
+	mc->errlen = errlen;
+	if (err && errlen)
+		err[0] = '\0';
+	const struct scan_env *env = scan_env(scan);
+	char qid[32], name[300], port[8] = "0", underscore[400];
+	snprintf(qid, sizeof qid, "VS%05X%07lX", (unsigned)getpid() & 0xfffff,
+	         atomic_fetch_add(&queue_counter, 1) & 0xfffffff);
+	const char *addr = env->client_addr ? env->client_addr : "";
+	snprintf(name, sizeof name, "%s", env->client_host && env->client_host[0]
+	         ? env->client_host : addr[0] ? "" : "localhost");
+	if (name[0] == '\0')
+		snprintf(name, sizeof name, "[%s]", addr);
+	if (env->client_port)
+		snprintf(port, sizeof port, "%u", (unsigned)env->client_port);
+	snprintf(underscore, sizeof underscore, "%s [%s]", name, addr);
+	struct macros m = { "vigil scan", mc->hostname, mc->daemon_name, addr, name, port,
+	                    underscore, qid, "", "" };
+	const char *helo = env->helo ? env->helo : "";
+
+	enum step st = STEP_NEXT;
+	if (mc->fd >= 0 && mc->conn_addr != NULL &&
+	    !(same(mc->conn_addr, addr) && same(mc->conn_helo, helo)))
+		drop(mc, true);
+	if (mc->fd < 0 && (connect_socket(mc) != 0 || negotiate(mc) != 0))
+		st = STEP_ERROR;
+	else if (mc->conn_addr == NULL)
+		st = greet(mc, &m, helo, r);
+	else if (mc->in_transaction &&
+	         proto_enc_cmd_simple(mc->out, SMFIC_ABORT) != 0)
+		st = STEP_ERROR;
+	if (st == STEP_DONE) {
+		drop(mc, true);   /* the filter is done with this connection */
+		return 0;
+	}
+	mc->in_transaction = true;
+	if (st == STEP_NEXT)
+		st = envelope(mc, &m, env, r);
+	if (st == STEP_NEXT)
+		st = content(mc, &m, scan, r);
+	if (st == STEP_ERROR || st != STEP_DONE) {
+		if (st != STEP_ERROR)
+			fail(mc, "the filter gave no verdict");
+		drop(mc, false);
+		mc->err = NULL;
+		return -1;
+	}
+	if (r->action == MCLIENT_TEMPFAIL &&
+	    (r->stage == SMFIC_CONNECT || r->stage == SMFIC_HELO))
+		drop(mc, true);
+	mc->err = NULL;
+	return 0;
+}
+
+/* ---- lifetime ---- */
+
+struct mclient *mclient_new(const struct mclient_opts *o, char *err,
+                            size_t errlen)
+{
+	struct mclient *mc = calloc(1, sizeof *mc);
+	if (mc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	mc->fd = -1;
+	if (listen_parse(o->socket, &mc->addr, err, errlen) != 0) {
+		free(mc);
+		return NULL;
+	}
+	char host[256];
+	if (o->hostname == NULL)
+		own_name(host, sizeof host);
+	mc->spec = strdup(o->socket);
+	mc->hostname = strdup(o->hostname ? o->hostname : host);
+	mc->daemon_name = strdup(o->daemon_name ? o->daemon_name : "vigil-scan");
+	mc->timeout_ms = o->timeout_ms ? o->timeout_ms : 30000;
+	mc->out = evbuffer_new();
+	if (!mc->spec || !mc->hostname || !mc->daemon_name || !mc->out) {
+		snprintf(err, errlen, "out of memory");
+		mclient_free(mc);
+		return NULL;
+	}
+	return mc;
+}
+
+int mclient_open(struct mclient *mc, char *err, size_t errlen)
+{
+	if (mc->fd >= 0)
+		return 0;
+	mc->err = err;
+	mc->errlen = errlen;
+	int rc = 0;
+	if (connect_socket(mc) != 0 || negotiate(mc) != 0) {
+		drop(mc, false);
+		rc = -1;
+	}
+	mc->err = NULL;
+	return rc;
+}
+
+void mclient_negotiated(const struct mclient *mc, uint32_t *version,
+                        uint32_t *actions, uint32_t *protocol)
+{
+	*version = mc->neg.version;
+	*actions = mc->neg.actions;
+	*protocol = mc->neg.protocol;
+}
+
+void mclient_free(struct mclient *mc)
+{
+	if (mc == NULL)
+		return;
+	drop(mc, true);
+	free(mc->spec);
+	free(mc->hostname);
+	free(mc->daemon_name);
+	if (mc->out)
+		evbuffer_free(mc->out);
+	free(mc->in);
+	free(mc);
+}

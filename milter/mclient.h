@@ -1,0 +1,102 @@
+/*
+ * mclient.h — the MTA side of the milter protocol (vigil scan --milter):
+ * play messages to any milter as Postfix or Sendmail would, and collect
+ * what it decided.
+ *
+ * Negotiation offers version 6, every action (0x1ff) and every protocol
+ * step (0x1fffff), then honours the filter's choice: steps it skips
+ * (SMFIP_NO*) are not sent, replies it will not send (SMFIP_NR_*) are
+ * not awaited, header values keep their leading space only with
+ * SMFIP_HDR_LEADSPC, the macros it asks for per stage are the ones sent.
+ * The body goes in chunks of at most 65535 bytes (CRLF line ends) until
+ * the filter answers SKIP.
+ *
+ * Connections: one is kept open from message to message while the
+ * connection-level data (client address, HELO) stays the same; each new
+ * transaction on it is preceded by ABORT, as Postfix does. After an
+ * error, a connection-level verdict, or a message from another client,
+ * the connection is closed (QUIT) and a new one opened. Every wait is
+ * bounded by the timeout (poll()). One mclient per thread.
+ */
+#ifndef VIGIL_MCLIENT_H
+#define VIGIL_MCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct scan;
+
+enum mclient_action {
+	MCLIENT_ACCEPT,      /* SMFIR_ACCEPT: delivered, filter done with it */
+	MCLIENT_CONTINUE,    /* CONTINUE at end of message: delivered */
+	MCLIENT_REJECT,      /* REJECT, or a 5xx reply code */
+	MCLIENT_TEMPFAIL,    /* TEMPFAIL, a 4xx reply code, CONN_FAIL, SHUTDOWN */
+	MCLIENT_DISCARD,
+	MCLIENT_QUARANTINE   /* delivered to quarantine (hold queue) */
+};
+
+/* "accept", "continue", ... */
+const char *mclient_action_name(enum mclient_action a);
+
+struct mclient_hdr {
+	char *name;
+	char *value;         /* "" for a deleted header (CHGHEADER) */
+	uint32_t index;      /* INSHEADER position, CHGHEADER occurrence
+	                        (1-based); UINT32_MAX for ADDHEADER */
+};
+
+/* What the filter decided for one message. Strings are malloc'ed and
+ * owned by the result: mclient_result_clear() frees them. */
+struct mclient_result {
+	enum mclient_action action;
+	char stage;          /* SMFIC_* command the decision answered */
+	char code[4];        /* SMTP code of a REPLYCODE, "" if none */
+	char *text;          /* its text after the code (lines joined by
+	                        '\n', each without its code), or NULL */
+	struct mclient_hdr *added;     /* ADDHEADER and INSHEADER, in order */
+	size_t added_n;
+	struct mclient_hdr *changed;   /* CHGHEADER, in order */
+	size_t changed_n;
+	char *quarantine;    /* reason, or NULL */
+	char **rcpt_removed;
+	size_t rcpt_removed_n;
+	char **rcpt_added;
+	size_t rcpt_added_n;
+	char *new_from;      /* CHGFROM, or NULL */
+	bool body_replaced;  /* REPLBODY was sent */
+	size_t rcpt_rejected;/* recipients refused at RCPT */
+};
+
+void mclient_result_clear(struct mclient_result *r);
+
+struct mclient_opts {
+	const char *socket;      /* unix:/path, inet:PORT@HOST, inet:HOST:PORT,
+	                            inet6:PORT@HOST, ... (listen.h) */
+	unsigned timeout_ms;     /* each wait for the filter; 0: 30 s */
+	const char *hostname;    /* macro j; NULL: gethostname() */
+	const char *daemon_name; /* macro {daemon_name}; NULL: "vigil-scan" */
+};
+
+struct mclient;
+
+/* No connection is made yet. NULL on a bad socket specification (err
+ * says why) or allocation failure. The strings of o are copied. */
+struct mclient *mclient_new(const struct mclient_opts *o, char *err,
+                            size_t errlen);
+/* Open the connection now (and negotiate) to learn early whether the
+ * filter answers. 0, or -1 with err. */
+int mclient_open(struct mclient *mc, char *err, size_t errlen);
+/* Play scan's envelope, headers and body (scan.h; queue id generated)
+ * to the filter and fill *r. 0, or -1 on an I/O or protocol error or a
+ * timeout (err says which; the connection is dropped, the next message
+ * opens a new one). */
+int mclient_scan(struct mclient *mc, struct scan *scan,
+                 struct mclient_result *r, char *err, size_t errlen);
+/* What was negotiated on the open connection (0s when none). */
+void mclient_negotiated(const struct mclient *mc, uint32_t *version,
+                        uint32_t *actions, uint32_t *protocol);
+/* QUIT, close, free. */
+void mclient_free(struct mclient *mc);
+
+#endif

@@ -1,0 +1,327 @@
+/* report.c — see report.h */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ACTIONS 16
+
+struct report {
+	enum report_format format;
+	FILE *out, *err;
+	bool progress;
+	bool header_done;
+	size_t messages, errors;
+	struct { char name[24]; size_t count; } actions[MAX_ACTIONS];
+	size_t action_n;
+	double *ms;              /* latencies of the messages without error */
+	size_t ms_n, ms_cap;
+	double started, last_progress;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct report *report_new(enum report_format format, FILE *out, FILE *err,
+                          bool progress)
+{
+	struct report *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return NULL;
+	r->format = format;
+	r->out = out;
+	r->err = err;
+	r->progress = progress;
+	r->started = now_s();
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->ms);
+	free(r);
+}
+
+bool report_failed(const struct report *r)
+{
+	return r->errors > 0;
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	unsigned cp = c & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void report_json_string(FILE *f, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	putc('"', f);
+	for (size_t i = 0; i < len;) {
+		unsigned c = p[i];
+		if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+			i++;
+		} else if (c == '\n') {
+			fputs("\\n", f);
+			i++;
+		} else if (c == '\r') {
+			fputs("\\r", f);
+			i++;
+		} else if (c == '\t') {
+			fputs("\\t", f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			i++;
+		} else {
+			size_t n = utf8_len(p + i, len - i);
+			if (n == 0) {
+				fputs("\\ufffd", f);
+				n = 1;
+			} else {
+				fwrite(p + i, 1, n, f);
+			}
+			i += n;
+		}
+	}
+	putc('"', f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	if (s == NULL)
+		fputs("null", f);
+	else
+		report_json_string(f, s, strlen(s));
+}
+
+static void json_headers(FILE *f, const struct report_header *h, size_t n)
+{
+	putc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, h[i].name);
+		fputs(",\"value\":", f);
+		json_str(f, h[i].value);
+		putc('}', f);
+	}
+	putc(']', f);
+}
+
+static void entry_json(FILE *f, const struct report_entry *e)
+{
+	fputs("{\"source\":", f);
+	json_str(f, e->source);
+	fprintf(f, ",\"index\":%zu,\"offset\":%llu,\"action\":", e->index,
+	        (unsigned long long)e->offset);
+	json_str(f, e->error ? "error" : e->action);
+	fputs(",\"reply\":", f);
+	if (e->code != NULL && e->code[0] != '\0') {
+		fputs("{\"code\":", f);
+		json_str(f, e->code);
+		fputs(",\"text\":", f);
+		json_str(f, e->text ? e->text : "");
+		putc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"headers_added\":", f);
+	json_headers(f, e->added, e->added_n);
+	fputs(",\"headers_changed\":", f);
+	json_headers(f, e->changed, e->changed_n);
+	fputs(",\"quarantine\":", f);
+	json_str(f, e->quarantine);
+	fputs(",\"rcpts_removed\":[", f);
+	for (size_t i = 0; i < e->rcpts_removed_n; i++) {
+		if (i)
+			putc(',', f);
+		json_str(f, e->rcpts_removed[i]);
+	}
+	fputs("],\"error\":", f);
+	json_str(f, e->error);
+	fprintf(f, ",\"ms\":%.3f}\n", e->ms);
+}
+
+/* ---- text ---- */
+
+/* s with control characters as '?' (folding as a space). */
+static void text_put(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\r')
+			continue;
+		putc(*p == '\n' || *p == '\t' ? ' ' : *p < 0x20 || *p == 0x7f ? '?'
+		                                                             : *p, f);
+	}
+}
+
+static void entry_text(struct report *r, const struct report_entry *e)
+{
+	FILE *f = r->out;
+	if (!r->header_done) {
+		fprintf(f, "%-40s %-10s %9s  %s\n", "MESSAGE", "ACTION", "MS",
+		        "REPLY / DETAIL");
+		r->header_done = true;
+	}
+	char where[64];
+	snprintf(where, sizeof where, "#%zu", e->index);
+	text_put(f, e->source);
+	size_t len = strlen(e->source) + strlen(where);
+	fprintf(f, "%s%*s %-10s %9.1f  ", where, len < 40 ? (int)(40 - len) : 0,
+	        "", e->error ? "error" : e->action, e->ms);
+	if (e->error) {
+		fputs("offset ", f);
+		fprintf(f, "%llu: ", (unsigned long long)e->offset);
+		text_put(f, e->error);
+	} else if (e->code && e->code[0]) {
+		fprintf(f, "%s ", e->code);
+		text_put(f, e->text ? e->text : "");
+	}
+	if (e->quarantine) {
+		fputs(e->code && e->code[0] ? "; quarantine: " : "quarantine: ", f);
+		text_put(f, e->quarantine);
+	}
+	putc('\n', f);
+	for (size_t i = 0; i < e->added_n; i++) {
+		fputs("    + ", f);
+		text_put(f, e->added[i].name);
+		fputs(": ", f);
+		text_put(f, e->added[i].value);
+		putc('\n', f);
+	}
+	for (size_t i = 0; i < e->changed_n; i++) {
+		fputs(e->changed[i].value[0] ? "    ~ " : "    - ", f);
+		text_put(f, e->changed[i].name);
+		if (e->changed[i].value[0]) {
+			fputs(": ", f);
+			text_put(f, e->changed[i].value);
+		}
+		putc('\n', f);
+	}
+	for (size_t i = 0; i < e->rcpts_removed_n; i++) {
+		fputs("    - RCPT ", f);
+		text_put(f, e->rcpts_removed[i]);
+		putc('\n', f);
+	}
+}
+
+/* ---- counting ---- */
+
+static void count_action(struct report *r, const char *action)
+{
+	for (size_t i = 0; i < r->action_n; i++)
+		if (strcmp(r->actions[i].name, action) == 0) {
+			r->actions[i].count++;
+			return;
+		}
+	if (r->action_n == MAX_ACTIONS)
+		return;
+	snprintf(r->actions[r->action_n].name, sizeof r->actions[0].name, "%s",
+	         action);
+	r->actions[r->action_n++].count = 1;
+}
+
+static void keep_latency(struct report *r, double ms)
+{
+	if (r->ms_n == r->ms_cap) {
+		size_t cap = r->ms_cap ? r->ms_cap * 2 : 1024;
+		double *p = realloc(r->ms, cap * sizeof *p);
+		if (p == NULL)
+			return;   /* percentiles over fewer messages */
+		r->ms = p;
+		r->ms_cap = cap;
+	}
+	r->ms[r->ms_n++] = ms;
+}
+
+static void show_progress(struct report *r)
+{
+	double t = now_s();
+	if (t - r->last_progress < 0.25)
+		return;
+	r->last_progress = t;
+	double el = t - r->started;
+	fprintf(r->err, "\r%zu messages, %zu errors, %.0f msg/s ", r->messages,
+	        r->errors, el > 0 ? (double)r->messages / el : 0.0);
+	fflush(r->err);
+}
+
+void report_add(struct report *r, const struct report_entry *e)
+{
+	r->messages++;
+	if (e->error) {
+		r->errors++;
+	} else {
+		count_action(r, e->action);
+		keep_latency(r, e->ms);
+	}
+	if (r->format == REPORT_JSONL)
+		entry_json(r->out, e);
+	else
+		entry_text(r, e);
+	if (r->progress)
+		show_progress(r);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of the sorted latencies. */
+static double percentile(const struct report *r, unsigned pct)
+{
+	if (r->ms_n == 0)
+		return 0;
+	size_t rank = (r->ms_n * pct + 99) / 100;
+	return r->ms[rank ? rank - 1 : 0];
+}
+
+void report_summary(struct report *r, double seconds)
+{
+	if (r->progress)
+		fputs("\r\033[K", r->err);
+	qsort(r->ms, r->ms_n, sizeof *r->ms, cmp_double);
+	fprintf(r->err, "messages: %zu", r->messages);
+	for (size_t i = 0; i < r->action_n; i++)
+		fprintf(r->err, "  %s: %zu", r->actions[i].name, r->actions[i].count);
+	fprintf(r->err, "  errors: %zu\n", r->errors);
+	fprintf(r->err, "rate: %.1f messages/s in %.2f s\n",
+	        seconds > 0 ? (double)r->messages / seconds : 0.0, seconds);
+	fprintf(r->err, "latency ms: p50 %.2f  p95 %.2f  p99 %.2f\n",
+	        percentile(r, 50), percentile(r, 95), percentile(r, 99));
+}
