@@ -37,8 +37,9 @@ static void usage(FILE *out, const struct subcommand *cmds, size_t n)
 int main(int argc, char **argv)
 {
 	const struct subcommand cmds[] = {
-		{ "scan", cmd_scan, "scan mail (mbox, maildir, files) in-process "
-		  "or through a milter" },
+		/* without the milter client, scan is in-process only */
+		{ "scan", cmd_scan ? cmd_scan : scanlocal_main,
+		  "scan mail (mbox, maildir, files) in-process or through a milter" },
 		{ "rules", cmd_rules, "check, list and test rule files" },
 		{ "explain", cmd_explain, "explain the verdict on one message" },
 		{ "spf", cmd_spf, "SPF check: vigil spf IP HELO MAILFROM" },
