@@ -2,6 +2,8 @@
 #include "mclient.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <poll.h>
@@ -197,10 +199,18 @@ static int wait_fd(struct mclient *mc, short events, const char *what)
 static int flush(struct mclient *mc)
 {
 	while (evbuffer_get_length(mc->out) > 0) {
-		struct evbuffer_iovec v;
-		if (evbuffer_peek(mc->out, -1, NULL, &v, 1) < 1)
+		/* All queued packets in one write: a small second write would
+		 * wait for the ACK of the first (Nagle, delayed ACK). */
+		struct evbuffer_iovec v[16];
+		int k = evbuffer_peek(mc->out, -1, NULL, v, 16);
+		if (k < 1)
 			return -1;
-		ssize_t n = send(mc->fd, v.iov_base, v.iov_len, MSG_NOSIGNAL);
+		struct iovec iov[16];
+		for (int i = 0; i < k && i < 16; i++)
+			iov[i] = (struct iovec){ v[i].iov_base, v[i].iov_len };
+		struct msghdr mh = { .msg_iov = iov,
+		                     .msg_iovlen = (size_t)(k < 16 ? k : 16) };
+		ssize_t n = sendmsg(mc->fd, &mh, MSG_NOSIGNAL);
 		if (n > 0) {
 			evbuffer_drain(mc->out, (size_t)n);
 			continue;
@@ -305,6 +315,9 @@ static int connect_socket(struct mclient *mc)
 		return -1;
 	}
 	mc->fd = fd;
+	int one = 1;
+	if (mc->addr.family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (connect(fd, (const struct sockaddr *)&mc->addr.ss, mc->addr.len) != 0) {
 		if (errno != EINPROGRESS && errno != EINTR) {
 			fail(mc, "connect to %s: %s", mc->spec, strerror(errno));

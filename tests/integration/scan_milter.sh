@@ -1,0 +1,237 @@
+#!/bin/sh
+# Integration: vigil scan --milter against vigild and against a small
+# libmilter filter (testmilter). TAP output.
+set -u
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+VIGIL=$top_builddir/milter/vigil
+VIGILD=$top_builddir/milter/vigild
+TESTMILTER=$top_builddir/tests/integration/testmilter
+PY=/usr/bin/python3
+
+echo "1..17"
+tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# check NAME COMMAND...: ok when the command succeeds; its output otherwise.
+check() {
+	name=$1; shift
+	if out=$("$@" 2>&1); then ok "$name"; else notok "$name" "$out"; fi
+}
+
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# Wait (bounded) until a milter answers at host/port or unix path.
+wait_listening() {	# PID PY-ADDRESS-EXPRESSION FAMILY
+	i=0
+	while [ $i -lt 100 ]; do
+		$PY -c "import socket; s=socket.socket(socket.$3); s.settimeout(1); s.connect($2)" \
+			2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Assertions on JSON lines: jq-like checks in Python.
+# jcheck FILE 'PYTHON EXPRESSION over m (list of objects)'
+jcheck() {
+	$PY - "$1" "$2" <<'PY'
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+def hdr(e, name):
+    return [h["value"] for h in e["headers_added"] if h["name"] == name]
+ok = eval(sys.argv[2])
+if not ok:
+    for e in m:
+        print(json.dumps(e))
+    sys.exit(1)
+PY
+}
+
+# ---- the corpus: clean, GTUBE, an mboxrd-quoted From line, truncated ----
+GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+cat >"$tmp/test.mbox" <<EOF
+From alice@example.org Mon Jan  1 00:00:00 2024
+Return-Path: <alice@example.org>
+From: Alice <alice@example.org>
+To: bob@example.net
+Date: Mon, 1 Jan 2024 00:00:00 +0000
+Message-ID: <clean@example.org>
+Subject: lunch
+
+Shall we meet at noon?
+
+From spammer@example.com Mon Jan  1 00:00:01 2024
+From: spammer@example.com
+To: bob@example.net
+Date: Mon, 1 Jan 2024 00:00:01 +0000
+Message-ID: <gtube@example.com>
+Subject: offer
+
+$GTUBE
+
+From carol@example.org Mon Jan  1 00:00:02 2024
+From: carol@example.org
+To: bob@example.net
+Date: Mon, 1 Jan 2024 00:00:02 +0000
+Message-ID: <quoted@example.org>
+Subject: quoting
+
+A line follows that started with From in the original:
+
+>From here on, mboxrd quoting.
+
+From dave@example.org Mon Jan  1 00:00:03 2024
+From: dave@example.org
+To: bob@example.net
+Subject: cut short
+
+This message was cut in the mid
+EOF
+# Cut the last line (no final newline): a truncated file.
+$PY - "$tmp/test.mbox" <<'PY'
+import sys
+p = sys.argv[1]
+data = open(p, "rb").read().rstrip(b"\n")
+open(p, "wb").write(data)
+PY
+trunc_off=$($PY -c "import sys; print(open(sys.argv[1],'rb').read().index(b'From dave'))" "$tmp/test.mbox")
+
+# ---- vigild ----
+port=$(free_port)
+REJECT_TEXT="Spam refused by scan test"
+cat >"$tmp/vigild.conf" <<CONF
+listen = { "inet:$port@127.0.0.1" }
+hostname = "mx.test"
+stages = { "sanity" }
+actions {
+	add_header = 5
+	reject = 15
+	reject_reply = "550 5.7.1 $REJECT_TEXT"
+}
+CONF
+"$VIGILD" -f -c "$tmp/vigild.conf" 2>"$tmp/vigild.log" &
+vpid=$!
+pids="$vpid"
+if wait_listening "$vpid" "('127.0.0.1', $port)" AF_INET; then ok "vigild starts"
+else notok "vigild starts" "$(cat "$tmp/vigild.log")"; exit 1; fi
+SOCK="inet:$port@127.0.0.1"
+
+"$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp/test.mbox" \
+	>"$tmp/c1.jsonl" 2>"$tmp/c1.err"
+rc=$?
+if [ $rc = 1 ]; then ok "exit status 1: the truncated message failed"
+else notok "exit status 1" "rc=$rc" "$(cat "$tmp/c1.err")"; fi
+
+check "four messages in input order with their index and source" \
+	jcheck "$tmp/c1.jsonl" "[(e['index'], e['source']) for e in m] == [(i, '$tmp/test.mbox') for i in range(4)]"
+check "clean message: continue, X-Spam-Status added, no reply" \
+	jcheck "$tmp/c1.jsonl" "m[0]['action'] == 'continue' and m[0]['reply'] is None and hdr(m[0], 'X-Spam-Status')[0].startswith('No,') and m[0]['error'] is None"
+check "GTUBE: reject with the configured code and text" \
+	jcheck "$tmp/c1.jsonl" "m[1]['action'] == 'reject' and m[1]['reply'] == {'code': '550', 'text': '5.7.1 $REJECT_TEXT'}"
+check "mboxrd-quoted From line: one message, scanned" \
+	jcheck "$tmp/c1.jsonl" "m[2]['action'] == 'continue' and hdr(m[2], 'X-Spam-Status') and m[3]['offset'] == $trunc_off"
+check "truncated message: error with file and offset" \
+	jcheck "$tmp/c1.jsonl" "m[3]['action'] == 'error' and 'truncated' in m[3]['error'] and m[3]['offset'] == $trunc_off and isinstance(m[3]['ms'], float)"
+if grep -q '^messages: 4 .*continue: 2.*reject: 1.*errors: 1' "$tmp/c1.err" &&
+   grep -q '^latency ms: p50 ' "$tmp/c1.err" && ! grep -q "$(printf '\r')" "$tmp/c1.err"
+then ok "summary on stderr, no progress line when not a tty"
+else notok "summary on stderr" "$(cat "$tmp/c1.err")"; fi
+
+# The same corpus four times over, at concurrency 1 and 4: same results
+# in the same order.
+for i in 1 2 3 4; do cp "$tmp/test.mbox" "$tmp/copy$i.mbox"; done
+strip='import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); e.pop("ms"); print(json.dumps(e, sort_keys=True))'
+"$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp"/copy*.mbox >"$tmp/s1.jsonl" 2>/dev/null
+"$VIGIL" scan --milter "$SOCK" --format jsonl --concurrency 4 "$tmp"/copy*.mbox >"$tmp/s4.jsonl" 2>/dev/null
+$PY -c "$strip" "$tmp/s1.jsonl" >"$tmp/s1.txt"
+$PY -c "$strip" "$tmp/s4.jsonl" >"$tmp/s4.txt"
+if [ "$(wc -l <"$tmp/s1.txt")" = 16 ] && cmp -s "$tmp/s1.txt" "$tmp/s4.txt"
+then ok "concurrency 4 gives the results of concurrency 1, in input order"
+else notok "concurrency 4 = 1" "$(diff "$tmp/s1.txt" "$tmp/s4.txt" | head -20)"; fi
+
+# Text table.
+"$VIGIL" scan --milter "$SOCK" "$tmp/test.mbox" >"$tmp/t.out" 2>/dev/null
+if grep -q '^MESSAGE  *ACTION  *MS' "$tmp/t.out" &&
+   grep -q "test.mbox#1  *reject  *[0-9.]*  550 5.7.1 $REJECT_TEXT" "$tmp/t.out" &&
+   grep -q '^    + X-Spam-Status: No' "$tmp/t.out" &&
+   grep -q "test.mbox#3  *error .*offset $trunc_off: truncated" "$tmp/t.out"
+then ok "text table"
+else notok "text table" "$(cat "$tmp/t.out")"; fi
+
+# Bad input: a missing path and binary garbage are errors of their own,
+# the run goes on to the next file.
+mkdir "$tmp/dir"
+head -c 4096 /dev/zero >"$tmp/dir/a-garbage.eml"
+printf 'From: x@example.org\nTo: y@example.net\nSubject: fine\n\nok\n' >"$tmp/dir/b-fine.eml"
+"$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp/missing.mbox" "$tmp/dir" \
+	>"$tmp/bad.jsonl" 2>/dev/null
+rc=$?
+if [ $rc = 1 ] && jcheck "$tmp/bad.jsonl" "len(m) == 3 and 'No such file' in m[0]['error'] and 'binary' in m[1]['error'] and m[1]['source'].endswith('a-garbage.eml') and m[2]['action'] == 'continue'" >/dev/null
+then ok "missing file and binary garbage reported per message, run goes on"
+else notok "bad input" "rc=$rc" "$(cat "$tmp/bad.jsonl")"; fi
+
+# Usage errors and an unreachable milter: exit status 2.
+"$VIGIL" scan "$tmp/test.mbox" >/dev/null 2>"$tmp/u.err"; rc1=$?
+"$VIGIL" scan --milter "$SOCK" --format xml "$tmp/test.mbox" >/dev/null 2>&1; rc2=$?
+"$VIGIL" scan --milter "unix:$tmp/nobody.sock" "$tmp/test.mbox" >/dev/null 2>&1; rc3=$?
+if [ $rc1 = 2 ] && grep -q 'in-process scanning is not available yet; use --milter SOCKET' "$tmp/u.err" &&
+   [ $rc2 = 2 ] && [ $rc3 = 2 ]
+then ok "exit status 2: no --milter, bad option, milter unreachable"
+else notok "exit status 2" "rc=$rc1 $rc2 $rc3" "$(cat "$tmp/u.err")"; fi
+
+# ---- a libmilter filter ----
+cat >"$tmp/tm.mbox" <<'EOF'
+From a Mon Jan  1 00:00:00 2024
+From: a@example.org
+To: b@example.net, c@example.net
+Subject: please quarantine-me
+
+body
+
+From a Mon Jan  1 00:00:00 2024
+From: a@example.org
+To: b@example.net
+Subject: nothing special
+
+body
+
+From a Mon Jan  1 00:00:00 2024
+From: a@example.org
+To: b@example.net
+Subject: reject-me
+
+body
+EOF
+"$TESTMILTER" "unix:$tmp/tm.sock" 2>"$tmp/tm.log" &
+tpid=$!
+pids="$pids $tpid"
+if wait_listening "$tpid" "'$tmp/tm.sock'" AF_UNIX; then ok "testmilter (libmilter) starts"
+else notok "testmilter starts" "$(cat "$tmp/tm.log")"; fi
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl "$tmp/tm.mbox" \
+	>"$tmp/tm.jsonl" 2>"$tmp/tm.err"
+rc=$?
+if [ $rc = 0 ] && jcheck "$tmp/tm.jsonl" "m[0]['action'] == 'quarantine' and m[0]['quarantine'] == 'testmilter: quarantine-me' and hdr(m[0], 'X-Test-Milter') == ['seen 2 rcpt(s)']" >/dev/null
+then ok "libmilter filter: quarantine with reason and added header"
+else notok "libmilter quarantine" "rc=$rc" "$(cat "$tmp/tm.jsonl" "$tmp/tm.err")"; fi
+check "libmilter filter: plain message continues with its header" \
+	jcheck "$tmp/tm.jsonl" "m[1]['action'] == 'continue' and m[1]['quarantine'] is None and hdr(m[1], 'X-Test-Milter') == ['seen 1 rcpt(s)']"
+check "libmilter filter: multi-line reject reply" \
+	jcheck "$tmp/tm.jsonl" "m[2]['action'] == 'reject' and m[2]['reply'] == {'code': '554', 'text': '5.7.0 Refused by testmilter\n5.7.0 second line'}"
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl --concurrency 2 \
+	--rcpt x@example.net --rcpt y@example.net --rcpt z@example.net \
+	--mail-from sender@example.org "$tmp/tm.mbox" >"$tmp/tm2.jsonl" 2>/dev/null
+check "--rcpt overrides the recipients from the message" \
+	jcheck "$tmp/tm2.jsonl" "[hdr(e, 'X-Test-Milter') for e in m[:2]] == [['seen 3 rcpt(s)']] * 2"

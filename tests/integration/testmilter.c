@@ -1,0 +1,113 @@
+/*
+ * testmilter — a tiny libmilter filter for tests/integration/scan_milter.sh:
+ * shows that vigil scan --milter drives a milter other than vigild.
+ *
+ * Every message gets "X-Test-Milter: seen <n> rcpt(s)"; a Subject
+ * containing "quarantine-me" puts it in quarantine, one containing
+ * "reject-me" is refused with 554 5.7.0 and a two-line text.
+ *
+ * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
+ */
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct priv {
+	int quarantine, reject;
+	unsigned rcpts;
+};
+
+static struct priv *priv_of(SMFICTX *ctx)
+{
+	struct priv *p = smfi_getpriv(ctx);
+	if (p == NULL) {
+		p = calloc(1, sizeof *p);
+		smfi_setpriv(ctx, p);
+	}
+	return p;
+}
+
+static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
+{
+	(void)argv;
+	struct priv *p = priv_of(ctx);
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
+	memset(p, 0, sizeof *p);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
+{
+	(void)argv;
+	struct priv *p = priv_of(ctx);
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
+	p->rcpts++;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct priv *p = priv_of(ctx);
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
+	if (strcasecmp(name, "Subject") == 0) {
+		p->quarantine |= strstr(value, "quarantine-me") != NULL;
+		p->reject |= strstr(value, "reject-me") != NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_eom(SMFICTX *ctx)
+{
+	struct priv *p = priv_of(ctx);
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
+	if (p->reject) {
+		smfi_setmlreply(ctx, "554", "5.7.0", "Refused by testmilter",
+		                "second line", NULL);
+		return SMFIS_REJECT;
+	}
+	char value[64];
+	snprintf(value, sizeof value, "seen %u rcpt(s)", p->rcpts);
+	if (smfi_addheader(ctx, "X-Test-Milter", value) != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
+	if (p->quarantine &&
+	    smfi_quarantine(ctx, "testmilter: quarantine-me") != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_close(SMFICTX *ctx)
+{
+	free(smfi_getpriv(ctx));
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: testmilter SOCKET\n");
+		return 2;
+	}
+	struct smfiDesc desc = {
+		.xxfi_name = "testmilter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+		.xxfi_envfrom = on_envfrom,
+		.xxfi_envrcpt = on_envrcpt,
+		.xxfi_header = on_header,
+		.xxfi_eom = on_eom,
+		.xxfi_close = on_close,
+	};
+	if (smfi_setconn(argv[1]) != MI_SUCCESS ||
+	    smfi_register(desc) != MI_SUCCESS) {
+		fprintf(stderr, "testmilter: cannot set up %s\n", argv[1]);
+		return 1;
+	}
+	return smfi_main() == MI_SUCCESS ? 0 : 1;
+}
