@@ -18,6 +18,26 @@
 #pragma weak cmd_dkim
 #pragma weak cmd_dmarc
 
+/* vigil scan: through a milter with --milter (cmd_scan.c), else
+ * in-process (cmd_scanlocal.c). */
+static int scan_dispatch(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--milter") == 0 ||
+		    strncmp(argv[i], "--milter=", 9) == 0) {
+			if (cmd_scan == NULL) {
+				fprintf(stderr, "vigil scan: --milter is not built into "
+				        "this version\n");
+				return 2;
+			}
+			return cmd_scan(argc, argv);
+		}
+	}
+	return scanlocal_main(argc, argv);
+}
+
 struct subcommand {
 	const char *name;
 	int (*fn)(int, char **);
@@ -37,8 +57,7 @@ static void usage(FILE *out, const struct subcommand *cmds, size_t n)
 int main(int argc, char **argv)
 {
 	const struct subcommand cmds[] = {
-		/* without the milter client, scan is in-process only */
-		{ "scan", cmd_scan ? cmd_scan : scanlocal_main,
+		{ "scan", scan_dispatch,
 		  "scan mail (mbox, maildir, files) in-process or through a milter" },
 		{ "rules", cmd_rules, "check, list and test rule files" },
 		{ "explain", cmd_explain, "explain the verdict on one message" },

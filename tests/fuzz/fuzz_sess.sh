@@ -9,11 +9,11 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 work=$(mktemp -d /tmp/vigil-fuzz-sess.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-srcs=$(ls "$top_srcdir"/milter/*.c | grep -v -e '/vigild\?\.c$' -e '/cmd_' \
-	-e '/server\.c$' -e '/pool\.c$' -e '/listen\.c$')
-libs="$(pkg-config --cflags --libs libevent_core libpcre2-8 opendkim libconfuse libunbound libidn2) -lspf2 -lopendmarc -lm -lpthread"
+srcs=$(ls "$top_srcdir"/milter/*.c | grep -v -e '/vigild\?\.c$' -e '/cmd_')
+libs="$(pkg-config --cflags --libs libevent_core libevent_pthreads libevent_extra libpcre2-8 opendkim libconfuse libunbound libidn2 libcrypto) -lspf2 -lopendmarc -lm -lpthread"
 # shellcheck disable=SC2086
-if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+if ! clang -std=c11 -D_GNU_SOURCE -DSYSCONFDIR='"/usr/local/etc"' \
+	-DPKGDATADIR='"/usr/local/share/vigil"' -g -O1 -fsanitize=fuzzer,address,undefined \
 	-I"$top_srcdir/milter" -I"$top_builddir" \
 	"$top_srcdir/tests/fuzz/fuzz_sess.c" $srcs $libs -o "$work/fuzz_sess" \
 	>"$work/build.log" 2>&1; then
