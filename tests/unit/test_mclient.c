@@ -1,0 +1,471 @@
+/* Unit tests: the MTA side of the milter protocol (mclient) against a
+ * scripted filter on a unix socket, run in a thread. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mclient.h"
+#include "proto.h"
+#include "scan.h"
+
+/* What the scripted filter does, and what it saw. */
+struct fake {
+	uint32_t protocol;          /* its choice of protocol steps */
+	const char *envfrom_macros; /* macros it asks for at MAIL, or NULL */
+	bool skip_body;             /* SKIP on the first body chunk */
+	bool eom_mods;              /* modifications + PROGRESS + 550 at EOM */
+	bool reject_rcpt;           /* 550 to every RCPT */
+	bool bad_mail;              /* ADDHEADER in reply to MAIL */
+	char log[4096];             /* commands seen, one letter each */
+	int connections;
+
+	int lfd;
+	char dir[40], sock[100];
+	volatile bool stop;
+	pthread_t thread;
+};
+
+static void logf_(struct fake *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void logf_(struct fake *f, const char *fmt, ...)
+{
+	size_t len = strlen(f->log);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->log + len, sizeof f->log - len, fmt, ap);
+	va_end(ap);
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+static void send_buf(int fd, struct evbuffer *b)
+{
+	size_t len = evbuffer_get_length(b);
+	unsigned char *p = evbuffer_pullup(b, -1);
+	if (len && write(fd, p, len) != (ssize_t)len)
+		fail_msg("fake filter: short write");
+	evbuffer_drain(b, len);
+}
+
+/* The reply-or-not rules of the fake: CONTINUE unless NR for the step. */
+static bool no_reply(const struct fake *f, char cmd)
+{
+	switch (cmd) {
+	case SMFIC_CONNECT: return f->protocol & SMFIP_NR_CONN;
+	case SMFIC_HELO: return f->protocol & SMFIP_NR_HELO;
+	case SMFIC_MAIL: return f->protocol & SMFIP_NR_MAIL;
+	case SMFIC_RCPT: return f->protocol & SMFIP_NR_RCPT;
+	case SMFIC_DATA: return f->protocol & SMFIP_NR_DATA;
+	case SMFIC_HEADER: return f->protocol & SMFIP_NOHREPL;
+	case SMFIC_EOH: return f->protocol & SMFIP_NR_EOH;
+	case SMFIC_BODY: return f->protocol & SMFIP_NR_BODY;
+	case SMFIC_MACRO: case SMFIC_ABORT: case SMFIC_QUIT: return true;
+	}
+	return false;
+}
+
+static void log_packet(struct fake *f, const struct proto_pkt *pkt)
+{
+	logf_(f, "%c", pkt->cmd);
+	if (pkt->cmd == SMFIC_HEADER) {
+		struct proto_str name, value;
+		if (proto_dec_header(pkt, &name, &value) == PROTO_OK)
+			logf_(f, "[%s=%s]", name.ptr, value.ptr);
+	} else if (pkt->cmd == SMFIC_MACRO) {
+		char stage;
+		struct proto_strs it;
+		struct proto_str s;
+		if (proto_dec_macro(pkt, &stage, &it) != PROTO_OK)
+			return;
+		logf_(f, "%c{", stage);
+		for (int k = 0; proto_strs_next(&it, &s); k++)
+			if (k % 2 == 0)
+				logf_(f, "%s%s", k ? " " : "", s.ptr);
+		logf_(f, "}");
+	}
+}
+
+static void reply(struct fake *f, const struct proto_pkt *pkt,
+                  struct evbuffer *out, int *body_chunks)
+{
+	switch (pkt->cmd) {
+	case SMFIC_OPTNEG: {
+		struct proto_optneg r = { 6, 0x1ff, f->protocol };
+		const char *macros[SMFIM_LAST + 1] = { 0 };
+		macros[SMFIM_ENVFROM] = f->envfrom_macros;
+		proto_enc_optneg(out, &r, macros);
+		return;
+	}
+	case SMFIC_MAIL:
+		if (f->bad_mail) {
+			proto_enc_addheader(out, "X-Early", "no");
+			return;
+		}
+		break;
+	case SMFIC_RCPT:
+		if (f->reject_rcpt) {
+			proto_enc_replycode(out, "550", "5.1.1", "unknown user");
+			return;
+		}
+		break;
+	case SMFIC_BODY:
+		if (f->skip_body && (*body_chunks)++ == 0) {
+			proto_enc_simple(out, SMFIR_SKIP);
+			return;
+		}
+		break;
+	case SMFIC_BODYEOB:
+		if (f->eom_mods) {
+			proto_enc_addheader(out, "X-One", "1");
+			proto_enc_simple(out, SMFIR_PROGRESS);
+			proto_enc_insheader(out, 0, "X-Zero", "0");
+			proto_enc_chgheader(out, 1, "Subject", "");
+			proto_enc_quarantine(out, "held for review");
+			proto_enc_delrcpt(out, "<b@example.net>");
+			proto_enc_replycode(out, "550", "5.7.1", "no thanks");
+			return;
+		}
+		break;
+	}
+	if (!no_reply(f, pkt->cmd))
+		proto_enc_simple(out, SMFIR_CONTINUE);
+}
+
+/* One connection, until QUIT or close. */
+static void serve(struct fake *f, int fd)
+{
+	struct evbuffer *out = evbuffer_new();
+	int body_chunks = 0;
+	for (;;) {
+		unsigned char hdr[4];
+		if (!read_all(fd, hdr, 4))
+			break;
+		size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+		             (size_t)hdr[2] << 8 | hdr[3];
+		unsigned char *buf = malloc(len + 4);
+		memcpy(buf, hdr, 4);
+		if (len == 0 || !read_all(fd, buf + 4, len)) {
+			free(buf);
+			break;
+		}
+		struct proto_pkt pkt;
+		size_t used;
+		if (proto_split(buf, len + 4, 1u << 20, &pkt, &used) == PROTO_OK) {
+			log_packet(f, &pkt);
+			if (pkt.cmd == SMFIC_ABORT || pkt.cmd == SMFIC_MAIL)
+				body_chunks = 0;
+			reply(f, &pkt, out, &body_chunks);
+			send_buf(fd, out);
+		}
+		bool quit = pkt.cmd == SMFIC_QUIT;
+		free(buf);
+		if (quit)
+			break;
+	}
+	evbuffer_free(out);
+	logf_(f, "|");
+}
+
+static void *filter_main(void *arg)
+{
+	struct fake *f = arg;
+	while (!f->stop) {
+		struct pollfd p = { .fd = f->lfd, .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		int fd = accept(f->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		f->connections++;
+		serve(f, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void fake_start(struct fake *f)
+{
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_mclient.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->sock, sizeof f->sock, "%s/f.sock", f->dir);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", f->sock);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(f->lfd, 4), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, filter_main, f), 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+	f->stop = true;
+	pthread_join(f->thread, NULL);
+	close(f->lfd);
+	unlink(f->sock);
+	rmdir(f->dir);
+}
+
+static struct mclient *client(struct fake *f)
+{
+	char spec[160], err[200];
+	snprintf(spec, sizeof spec, "unix:%s", f->sock);
+	struct mclient_opts o = { .socket = spec, .timeout_ms = 2000,
+	                          .hostname = "mta.test" };
+	struct mclient *mc = mclient_new(&o, err, sizeof err);
+	assert_non_null(mc);
+	return mc;
+}
+
+static struct scan *message(const char *ip, const char *body)
+{
+	char raw[200000];
+	int n = snprintf(raw, sizeof raw, "Subject:  hi\nX-Fold: a\n\tb\n\n%s",
+	                 body);
+	struct scan *s = scan_new();
+	assert_non_null(s);
+	assert_int_equal(scan_set_raw(s, raw, (size_t)n), 0);
+	assert_int_equal(scan_set_env(s, "Q1", ip, "", 0, "helo.test",
+	                              "a@example.org"), 0);
+	assert_int_equal(scan_add_rcpt(s, "b@example.net"), 0);
+	assert_int_equal(scan_add_rcpt(s, "c@example.net"), 0);
+	return s;
+}
+
+/* Run one message; returns mclient_scan's status. */
+static int play(struct mclient *mc, const char *ip, const char *body,
+                struct mclient_result *r, char *err, size_t errlen)
+{
+	struct scan *s = message(ip, body);
+	int rc = mclient_scan(mc, s, r, err, errlen);
+	scan_free(s);
+	return rc;
+}
+
+/* Everything offered, nothing skipped: every step sent and answered,
+ * default macros, header values without the leading space, folding as
+ * LF; CONTINUE at EOM. */
+static void full_protocol(void **state)
+{
+	(void)state;
+	struct fake f = { 0 };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "body\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_CONTINUE);
+	assert_int_equal(r.stage, SMFIC_BODYEOB);
+	assert_string_equal(r.code, "");
+	assert_null(r.text);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_string_equal(f.log,
+	    "O"
+	    "DC{j {daemon_name} v _ {client_addr} {client_name} {client_port}}C"
+	    "H"
+	    "DM{i {mail_addr}}M"
+	    "DR{i {rcpt_addr}}R" "DR{i {rcpt_addr}}R"
+	    "DT{i}T"
+	    "L[Subject=hi]" "L[X-Fold=a\n\tb]"
+	    "DN{i}N" "B" "DE{i}E" "Q|");
+}
+
+/* The filter's choice honoured: skipped steps not sent, no wait after
+ * NR steps, leading space kept with HDR_LEADSPC, requested macros only. */
+static void honour_choice(void **state)
+{
+	(void)state;
+	struct fake f = { .protocol = SMFIP_NOHELO | SMFIP_NORCPT |
+	                  SMFIP_NODATA | SMFIP_NOEOH | SMFIP_NOHREPL |
+	                  SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_BODY |
+	                  SMFIP_HDR_LEADSPC,
+	                  .envfrom_macros = "{mail_addr} {unknown} j" };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_CONTINUE);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_string_equal(f.log,
+	    "O"
+	    "DC{j {daemon_name} v _ {client_addr} {client_name} {client_port}}C"
+	    "DM{{mail_addr} j}M"
+	    "L[Subject=  hi]" "L[X-Fold= a\n\tb]"
+	    "B" "DE{i}E" "Q|");
+}
+
+/* SKIP stops the body; EOM follows. */
+static void skip_body(void **state)
+{
+	(void)state;
+	struct fake f = { .skip_body = true, .protocol = SMFIP_SKIP };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	char *body = malloc(150001);
+	memset(body, 'a', 150000);
+	body[150000] = '\0';
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", body, &r, err, sizeof err), 0);
+	free(body);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_non_null(strstr(f.log, "DN{i}NBDE{i}EQ|"));
+}
+
+/* Modifications at EOM, PROGRESS waited through, a reply code. */
+static void modifications(void **state)
+{
+	(void)state;
+	struct fake f = { .eom_mods = true };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_REJECT);
+	assert_string_equal(r.code, "550");
+	assert_string_equal(r.text, "5.7.1 no thanks");
+	assert_int_equal(r.added_n, 2);
+	assert_string_equal(r.added[0].name, "X-One");
+	assert_int_equal(r.added[0].index, UINT32_MAX);
+	assert_string_equal(r.added[1].name, "X-Zero");
+	assert_int_equal(r.added[1].index, 0);
+	assert_int_equal(r.changed_n, 1);
+	assert_string_equal(r.changed[0].name, "Subject");
+	assert_string_equal(r.changed[0].value, "");
+	assert_string_equal(r.quarantine, "held for review");
+	assert_int_equal(r.rcpt_removed_n, 1);
+	assert_string_equal(r.rcpt_removed[0], "<b@example.net>");
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+}
+
+/* Same client: one connection, ABORT between transactions; another
+ * client address: QUIT and a new connection. */
+static void connection_reuse(void **state)
+{
+	(void)state;
+	struct fake f = { .protocol = SMFIP_NOHELO | SMFIP_NOMAIL |
+	                  SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOHDRS |
+	                  SMFIP_NOEOH | SMFIP_NOBODY };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	const char *ips[] = { "192.0.2.1", "192.0.2.1", "2001:db8::1" };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(play(mc, ips[i], "x\n", &r, err, sizeof err), 0);
+		assert_int_equal(r.action, MCLIENT_CONTINUE);
+		mclient_result_clear(&r);
+	}
+	mclient_free(mc);
+	fake_stop(&f);
+	const char *connect = "DC{j {daemon_name} v _ {client_addr} "
+	                      "{client_name} {client_port}}C";
+	char want[512];
+	snprintf(want, sizeof want, "O%sDE{i}EADE{i}EQ|O%sDE{i}EQ|", connect,
+	         connect);
+	assert_string_equal(f.log, want);
+	assert_int_equal(f.connections, 2);
+}
+
+/* Every recipient refused: the message ends at RCPT with that reply. */
+static void recipients_refused(void **state)
+{
+	(void)state;
+	struct fake f = { .reject_rcpt = true };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_REJECT);
+	assert_int_equal(r.stage, SMFIC_RCPT);
+	assert_string_equal(r.code, "550");
+	assert_string_equal(r.text, "5.1.1 unknown user");
+	assert_int_equal(r.rcpt_rejected, 2);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_null(strchr(f.log, SMFIC_DATA));
+}
+
+/* A modification out of place is a protocol error; the connection is
+ * dropped and the next message opens a new one. */
+static void protocol_error(void **state)
+{
+	(void)state;
+	struct fake f = { .bad_mail = true };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "unexpected ADDHEADER in reply to MAIL"));
+	mclient_result_clear(&r);
+	f.bad_mail = false;
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_int_equal(f.connections, 2);
+}
+
+/* Nobody listening, and a bad socket specification. */
+static void unreachable(void **state)
+{
+	(void)state;
+	char err[200];
+	struct mclient_opts o = { .socket = "unix:/nonexistent/vigil.sock" };
+	struct mclient *mc = mclient_new(&o, err, sizeof err);
+	assert_non_null(mc);
+	assert_int_equal(mclient_open(mc, err, sizeof err), -1);
+	assert_non_null(strstr(err, "connect to unix:/nonexistent/vigil.sock"));
+	mclient_free(mc);
+	o.socket = "tcp:25";
+	assert_null(mclient_new(&o, err, sizeof err));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(full_protocol),
+		cmocka_unit_test(honour_choice),
+		cmocka_unit_test(skip_body),
+		cmocka_unit_test(modifications),
+		cmocka_unit_test(connection_reuse),
+		cmocka_unit_test(recipients_refused),
+		cmocka_unit_test(protocol_error),
+		cmocka_unit_test(unreachable),
+	};
+	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);
+}

@@ -1,0 +1,141 @@
+/* Unit tests: scan output (JSON escaping, JSON lines, text table,
+ * summary). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "report.h"
+
+/* What fn wrote to a memory stream, NUL-terminated; the caller frees. */
+static char *json(const char *s, size_t len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	report_json_string(f, s, len);
+	fclose(f);
+	return buf;
+}
+
+static void assert_json(const char *in, size_t len, const char *want)
+{
+	char *got = json(in, len);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void escaping(void **state)
+{
+	(void)state;
+	assert_json("plain", 5, "\"plain\"");
+	assert_json("q\"b\\", 4, "\"q\\\"b\\\\\"");
+	assert_json("a\nb\rc\td", 7, "\"a\\nb\\rc\\td\"");
+	assert_json("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\"");
+	assert_json("nul\0x", 5, "\"nul\\u0000x\"");
+	/* valid UTF-8 kept: é, €, 😀 */
+	assert_json("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
+	            "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+	/* invalid: Latin-1 byte, stray continuation, overlong '/', UTF-16
+	 * surrogate, beyond U+10FFFF, sequence cut at the end */
+	assert_json("caf\xe9", 4, "\"caf\\ufffd\"");
+	assert_json("\x80x", 2, "\"\\ufffdx\"");
+	assert_json("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");
+	assert_json("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
+	assert_json("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	assert_json("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");
+}
+
+static char *run(enum report_format fmt, char **err_out, bool *failed)
+{
+	char *out = NULL, *err = NULL;
+	size_t osz = 0, esz = 0;
+	FILE *o = open_memstream(&out, &osz), *e = open_memstream(&err, &esz);
+	struct report *r = report_new(fmt, o, e, false);
+	assert_non_null(r);
+	const struct report_header added[] = { { "X-Spam-Status", "Yes,\n\tx" } };
+	const char *removed[] = { "<b@example.net>" };
+	struct report_entry e1 = {
+		.source = "a.mbox", .index = 0, .offset = 0, .action = "reject",
+		.code = "550", .text = "5.7.1 no", .added = added, .added_n = 1,
+		.rcpts_removed = removed, .rcpts_removed_n = 1, .ms = 1.5 };
+	struct report_entry e2 = {
+		.source = "a.mbox", .index = 1, .offset = 99,
+		.error = "truncated", .ms = 0 };
+	report_add(r, &e1);
+	report_add(r, &e2);
+	for (int i = 0; i < 98; i++) {
+		struct report_entry e3 = { .source = "b", .action = "continue",
+		                           .code = "", .ms = i + 1.0 };
+		report_add(r, &e3);
+	}
+	report_summary(r, 2.0);
+	*failed = report_failed(r);
+	report_free(r);
+	fclose(o);
+	fclose(e);
+	*err_out = err;
+	return out;
+}
+
+static void jsonl(void **state)
+{
+	(void)state;
+	char *err;
+	bool failed;
+	char *out = run(REPORT_JSONL, &err, &failed);
+	assert_true(failed);
+	const char *want1 =
+	    "{\"source\":\"a.mbox\",\"index\":0,\"offset\":0,\"action\":\"reject\","
+	    "\"reply\":{\"code\":\"550\",\"text\":\"5.7.1 no\"},"
+	    "\"headers_added\":[{\"name\":\"X-Spam-Status\",\"value\":"
+	    "\"Yes,\\n\\tx\"}],\"headers_changed\":[],\"quarantine\":null,"
+	    "\"rcpts_removed\":[\"<b@example.net>\"],\"error\":null,"
+	    "\"ms\":1.500}\n"
+	    "{\"source\":\"a.mbox\",\"index\":1,\"offset\":99,\"action\":\"error\","
+	    "\"reply\":null,\"headers_added\":[],\"headers_changed\":[],"
+	    "\"quarantine\":null,\"rcpts_removed\":[],\"error\":\"truncated\","
+	    "\"ms\":0.000}\n"
+	    "{\"source\":\"b\",\"index\":0,\"offset\":0,\"action\":\"continue\","
+	    "\"reply\":null,";
+	assert_memory_equal(out, want1, strlen(want1));
+	/* 99 latencies: 1.5, 1..98. */
+	assert_non_null(strstr(err, "messages: 100  reject: 1  continue: 98  "
+	                       "errors: 1\n"));
+	assert_non_null(strstr(err, "rate: 50.0 messages/s in 2.00 s\n"));
+	assert_non_null(strstr(err, "latency ms: p50 49.00  p95 94.00  "
+	                       "p99 98.00\n"));
+	free(out);
+	free(err);
+}
+
+static void text(void **state)
+{
+	(void)state;
+	char *err;
+	bool failed;
+	char *out = run(REPORT_TEXT, &err, &failed);
+	assert_non_null(strstr(out, "MESSAGE "));
+	assert_non_null(strstr(out, "a.mbox#0"));
+	assert_non_null(strstr(out, " reject" "           1.5  550 5.7.1 no\n"
+	                       "    + X-Spam-Status: Yes,  x\n"
+	                       "    - RCPT <b@example.net>\n"));
+	assert_non_null(strstr(out, " error" "            0.0  offset 99: truncated\n"));
+	free(out);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(escaping),
+		cmocka_unit_test(jsonl),
+		cmocka_unit_test(text),
+	};
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}
