@@ -1,7 +1,8 @@
 /*
  * cmd_scan.c — vigil scan --milter SOCKET: replay mail corpora through a
  * running milter as an MTA would (mclient), N connections in parallel,
- * results printed in input order (report).
+ * results printed in input order (report). Without --milter, the
+ * in-process scanner (cmd_scanlocal.c) runs instead.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -352,11 +353,8 @@ int cmd_scan(int argc, char **argv)
 		usage(p > 0 ? stdout : stderr);
 		return p > 0 ? 0 : 2;
 	}
-	if (o.milter == NULL) {
-		fprintf(stderr, "vigil scan: in-process scanning is not available "
-		        "yet; use --milter SOCKET\n");
-		return 2;
-	}
+	if (o.milter == NULL)
+		return scanlocal_main(argc, argv);   /* in-process */
 	if (optind >= argc) {
 		fprintf(stderr, "vigil scan: no mailbox, maildir or file given\n");
 		usage(stderr);

@@ -184,12 +184,12 @@ then ok "missing file and binary garbage reported per message, run goes on"
 else notok "bad input" "rc=$rc" "$(cat "$tmp/bad.jsonl")"; fi
 
 # Usage errors and an unreachable milter: exit status 2.
-"$VIGIL" scan "$tmp/test.mbox" >/dev/null 2>"$tmp/u.err"; rc1=$?
+"$VIGIL" scan --milter "$SOCK" >/dev/null 2>"$tmp/u.err"; rc1=$?
 "$VIGIL" scan --milter "$SOCK" --format xml "$tmp/test.mbox" >/dev/null 2>&1; rc2=$?
 "$VIGIL" scan --milter "unix:$tmp/nobody.sock" "$tmp/test.mbox" >/dev/null 2>&1; rc3=$?
-if [ $rc1 = 2 ] && grep -q 'in-process scanning is not available yet; use --milter SOCKET' "$tmp/u.err" &&
+if [ $rc1 = 2 ] && grep -q 'no mailbox, maildir or file given' "$tmp/u.err" &&
    [ $rc2 = 2 ] && [ $rc3 = 2 ]
-then ok "exit status 2: no --milter, bad option, milter unreachable"
+then ok "exit status 2: no input, bad option, milter unreachable"
 else notok "exit status 2" "rc=$rc1 $rc2 $rc3" "$(cat "$tmp/u.err")"; fi
 
 # ---- a libmilter filter ----
