@@ -814,6 +814,40 @@ static void own_name(char *out, size_t len)
 	out[len - 1] = '\0';
 }
 
+/* One message: STEP_DONE with *r filled, or STEP_ERROR (connection
+ * dropped). */
+static enum step play(struct mclient *mc, struct macros *m, const char *helo,
+                      struct scan *scan, struct mclient_result *r)
+{
+	enum step st = STEP_NEXT;
+	if (mc->fd >= 0 && mc->conn_addr != NULL &&
+	    !(same(mc->conn_addr, m->client_addr) && same(mc->conn_helo, helo)))
+		drop(mc, true);
+	if (mc->fd < 0 && (connect_socket(mc) != 0 || negotiate(mc) != 0))
+		st = STEP_ERROR;
+	else if (mc->conn_addr == NULL)
+		st = greet(mc, m, helo, r);
+	else if (mc->in_transaction &&
+	         proto_enc_cmd_simple(mc->out, SMFIC_ABORT) != 0)
+		st = STEP_ERROR;
+	if (st == STEP_DONE) {
+		drop(mc, true);   /* the filter is done with this connection */
+		return st;
+	}
+	mc->in_transaction = true;
+	if (st == STEP_NEXT)
+		st = envelope(mc, m, scan_env(scan), r);
+	if (st == STEP_NEXT)
+		st = content(mc, m, scan, r);
+	if (st != STEP_DONE) {
+		if (st != STEP_ERROR)
+			fail(mc, "the filter gave no verdict");
+		drop(mc, false);
+		return STEP_ERROR;
+	}
+	return st;
+}
+
 int mclient_scan(struct mclient *mc, struct scan *scan,
                  struct mclient_result *r, char *err, size_t errlen)
 {
@@ -834,42 +868,22 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	if (env->client_port)
 		snprintf(port, sizeof port, "%u", (unsigned)env->client_port);
 	snprintf(underscore, sizeof underscore, "%s [%s]", name, addr);
-	struct macros m = { "vigil scan", mc->hostname, mc->daemon_name, addr, name, port,
-	                    underscore, qid, "", "" };
+	struct macros m = { "vigil scan", mc->hostname, mc->daemon_name, addr,
+	                    name, port, underscore, qid, "", "" };
 	const char *helo = env->helo ? env->helo : "";
 
-	enum step st = STEP_NEXT;
-	if (mc->fd >= 0 && mc->conn_addr != NULL &&
-	    !(same(mc->conn_addr, addr) && same(mc->conn_helo, helo)))
-		drop(mc, true);
-	if (mc->fd < 0 && (connect_socket(mc) != 0 || negotiate(mc) != 0))
-		st = STEP_ERROR;
-	else if (mc->conn_addr == NULL)
-		st = greet(mc, &m, helo, r);
-	else if (mc->in_transaction &&
-	         proto_enc_cmd_simple(mc->out, SMFIC_ABORT) != 0)
-		st = STEP_ERROR;
-	if (st == STEP_DONE) {
-		drop(mc, true);   /* the filter is done with this connection */
-		return 0;
+	bool reused = mc->fd >= 0 && (mc->conn_addr == NULL ||
+	                              (same(mc->conn_addr, addr) &&
+	                               same(mc->conn_helo, helo)));
+	enum step st = play(mc, &m, helo, scan, r);
+	if (st == STEP_ERROR && reused) {
+		/* The filter may have closed the connection while it was idle:
+		 * once more on a new one. */
+		mclient_result_clear(r);
+		st = play(mc, &m, helo, scan, r);
 	}
-	mc->in_transaction = true;
-	if (st == STEP_NEXT)
-		st = envelope(mc, &m, env, r);
-	if (st == STEP_NEXT)
-		st = content(mc, &m, scan, r);
-	if (st == STEP_ERROR || st != STEP_DONE) {
-		if (st != STEP_ERROR)
-			fail(mc, "the filter gave no verdict");
-		drop(mc, false);
-		mc->err = NULL;
-		return -1;
-	}
-	if (r->action == MCLIENT_TEMPFAIL &&
-	    (r->stage == SMFIC_CONNECT || r->stage == SMFIC_HELO))
-		drop(mc, true);
 	mc->err = NULL;
-	return 0;
+	return st == STEP_DONE ? 0 : -1;
 }
 
 /* ---- lifetime ---- */

@@ -15,7 +15,9 @@
  * connection-level data (client address, HELO) stays the same; each new
  * transaction on it is preceded by ABORT, as Postfix does. After an
  * error, a connection-level verdict, or a message from another client,
- * the connection is closed (QUIT) and a new one opened. Every wait is
+ * the connection is closed (QUIT) and a new one opened. A message that
+ * fails on a reused connection is played once more on a new one (the
+ * filter may have closed it while idle). Every wait is
  * bounded by the timeout (poll()). One mclient per thread.
  */
 #ifndef VIGIL_MCLIENT_H

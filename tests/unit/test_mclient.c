@@ -29,6 +29,7 @@ struct fake {
 	bool eom_mods;              /* modifications + PROGRESS + 550 at EOM */
 	bool reject_rcpt;           /* 550 to every RCPT */
 	bool bad_mail;              /* ADDHEADER in reply to MAIL */
+	bool close_after_eom;       /* hang up after each message */
 	char log[4096];             /* commands seen, one letter each */
 	int connections;
 
@@ -179,7 +180,8 @@ static void serve(struct fake *f, int fd)
 			reply(f, &pkt, out, &body_chunks);
 			send_buf(fd, out);
 		}
-		bool quit = pkt.cmd == SMFIC_QUIT;
+		bool quit = pkt.cmd == SMFIC_QUIT ||
+		            (f->close_after_eom && pkt.cmd == SMFIC_BODYEOB);
 		free(buf);
 		if (quit)
 			break;
@@ -440,6 +442,27 @@ static void protocol_error(void **state)
 	assert_int_equal(f.connections, 2);
 }
 
+/* A filter that hangs up between messages: the next message is played
+ * again on a new connection instead of failing. */
+static void reconnect(void **state)
+{
+	(void)state;
+	struct fake f = { .close_after_eom = true };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err),
+		                 0);
+		assert_int_equal(r.action, MCLIENT_CONTINUE);
+		mclient_result_clear(&r);
+	}
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_int_equal(f.connections, 2);
+}
+
 /* Nobody listening, and a bad socket specification. */
 static void unreachable(void **state)
 {
@@ -465,6 +488,7 @@ int main(void)
 		cmocka_unit_test(connection_reuse),
 		cmocka_unit_test(recipients_refused),
 		cmocka_unit_test(protocol_error),
+		cmocka_unit_test(reconnect),
 		cmocka_unit_test(unreachable),
 	};
 	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);
