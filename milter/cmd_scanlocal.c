@@ -24,6 +24,7 @@
 #include "evalrep.h"
 #include "localscan.h"
 #include "msg.h"
+#include "report.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -77,30 +78,7 @@ static double now_s(void)
 
 static void json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else if (*p < 0x80)
-			fputc(*p, out);
-		else {
-			/* copy a valid UTF-8 sequence, escape stray bytes */
-			int n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-			        (*p & 0xf8) == 0xf0 ? 4 : 0;
-			int k = 1;
-			while (n && k < n && (p[k] & 0xc0) == 0x80)
-				k++;
-			if (n && k == n) {
-				fwrite(p, 1, (size_t)n, out);
-				p += n - 1;
-			} else {
-				fprintf(out, "\\u%04x", *p);
-			}
-		}
-	}
-	fputc('"', out);
+	report_json_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void csv_str(FILE *out, const char *s)
