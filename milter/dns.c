@@ -11,6 +11,7 @@
 #include "dns.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -610,4 +611,122 @@ int dns_wire_name(const unsigned char *rdata, size_t len, size_t off,
 		off += n;
 	}
 	return -1;
+}
+
+/* ---- asynchronous queries on a libevent loop ---- */
+
+struct dns_loop {
+	struct ub_ctx *ub;
+	struct event *readable;
+	struct event_base *base;
+	uint64_t timeout_ms;
+};
+
+struct loop_query {
+	struct dns_loop *l;
+	int id;
+	struct event *timer;
+	dns_loop_cb cb;
+	void *arg;
+	bool answered;	/* the deadline answered; the late result is dropped */
+};
+
+static void loop_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct dns_loop *l = arg;
+	ub_process(l->ub);
+}
+
+static void loop_result(void *arg, int err, struct ub_result *res)
+{
+	struct loop_query *q = arg;
+	if (q->answered) {
+		if (res != NULL)
+			ub_resolve_free(res);
+	} else {
+		event_free(q->timer);
+		q->cb(q->arg, answer_from(err, res));
+	}
+	free(q);
+}
+
+static void loop_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct loop_query *q = arg;
+	event_free(q->timer);
+	q->timer = NULL;
+	bool cancelled = ub_cancel(q->l->ub, q->id) == 0;
+	q->answered = true;
+	q->cb(q->arg, answer_from(-1, NULL));
+	/* Not cancelled: the result is already queued; loop_result frees q. */
+	if (cancelled)
+		free(q);
+}
+
+struct dns_loop *dns_loop_new(cfg_t *sec, struct event_base *base, char *err,
+                              size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	struct dns_loop *l = calloc(1, sizeof *l);
+	if (l == NULL) {
+		snprintf(err, errlen, "dns: out of memory");
+		return NULL;
+	}
+	l->base = base;
+	l->timeout_ms = sec ? (uint64_t)cfg_getint(sec, "timeout") : 2000;
+	l->ub = ub_ctx_create();
+	if (l->ub == NULL || configure(l->ub, sec, l->timeout_ms, err, errlen) ||
+	    (l->readable = event_new(base, ub_fd(l->ub), EV_READ | EV_PERSIST,
+	                             loop_readable, l)) == NULL ||
+	    event_add(l->readable, NULL) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "dns: cannot set up the loop resolver");
+		dns_loop_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+int dns_loop_query(struct dns_loop *l, const char *name, int rrtype,
+                   uint64_t timeout_ms, dns_loop_cb cb, void *arg)
+{
+	if (!valid_name(name)) {
+		struct dns_answer *a;
+		invalid_name(&a);
+		cb(arg, a);
+		return 0;
+	}
+	struct loop_query *q = calloc(1, sizeof *q);
+	if (q == NULL)
+		return -1;
+	q->l = l;
+	q->cb = cb;
+	q->arg = arg;
+	uint64_t ms = timeout_ms ? timeout_ms : l->timeout_ms;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	q->timer = evtimer_new(l->base, loop_deadline, q);
+	if (q->timer == NULL || evtimer_add(q->timer, &tv) != 0 ||
+	    ub_resolve_async(l->ub, name, rrtype, 1, q, loop_result, &q->id)) {
+		if (q->timer)
+			event_free(q->timer);
+		free(q);
+		return -1;
+	}
+	return 0;
+}
+
+void dns_loop_free(struct dns_loop *l)
+{
+	if (l == NULL)
+		return;
+	if (l->readable)
+		event_free(l->readable);
+	if (l->ub)
+		ub_ctx_delete(l->ub);
+	free(l);
 }

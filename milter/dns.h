@@ -108,6 +108,23 @@ int dns_answer_txt(const struct dns_answer *a, size_t i, char *buf,
 int dns_wire_name(const unsigned char *rdata, size_t len, size_t off,
                   char *buf, size_t size);
 
+/* ---- Asynchronous queries on a libevent loop ----
+ * A dns_loop is a resolver of its own (same settings as sec) whose result
+ * pipe (ub_fd) is watched by an event on base: callbacks run on the
+ * loop's thread and nothing blocks it. Each query has a deadline
+ * (timeout ms, 0: the section's timeout); past it the callback gets a
+ * DNS_TEMPFAIL answer at once. The callback owns the answer (NULL only
+ * when out of memory). Free a dns_loop on its loop's thread once no
+ * query is outstanding. */
+struct event_base;
+struct dns_loop;
+typedef void (*dns_loop_cb)(void *arg, struct dns_answer *a);
+struct dns_loop *dns_loop_new(cfg_t *sec, struct event_base *base, char *err,
+                              size_t errlen);
+int dns_loop_query(struct dns_loop *l, const char *name, int rrtype,
+                   uint64_t timeout_ms, dns_loop_cb cb, void *arg);
+void dns_loop_free(struct dns_loop *l);
+
 const char *dns_status_name(enum dns_status s);
 /* Milliseconds on a monotonic clock. */
 uint64_t dns_now_ms(void);

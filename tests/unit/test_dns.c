@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <event2/event.h>
 #include <pthread.h>
 
 #include "dns.h"
@@ -195,6 +196,62 @@ static void test_bad_config(void **state)
 	cfg_free(c);
 }
 
+/* The loop resolver: answers and deadlines arrive as callbacks on the
+ * event loop, which is never blocked. */
+struct loop_got {
+	int calls;
+	enum dns_status st[3];
+	char txt[64];
+	struct event_base *base;
+};
+
+static void loop_cb(void *arg, struct dns_answer *a)
+{
+	struct loop_got *g = arg;
+	assert_non_null(a);
+	enum dns_status st = dns_answer_status(a);
+	if (st == DNS_ANSWER)
+		dns_answer_txt(a, 0, g->txt, sizeof g->txt);
+	g->st[g->calls < 3 ? g->calls : 2] = st;
+	g->calls++;
+	dns_answer_free(a);
+	if (g->calls == 3)
+		event_base_loopexit(g->base, NULL);
+}
+
+static void test_loop(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	char err[256];
+	struct dns_loop *l = dns_loop_new(cfg_getsec(root, "dns"), base, err,
+	                                  sizeof err);
+	assert_non_null(l);
+	struct loop_got g = { .base = base };
+	assert_int_equal(dns_loop_query(l, "txt.example", 16, 0, loop_cb, &g), 0);
+	assert_int_equal(dns_loop_query(l, "nonexistent.example", 16, 0, loop_cb,
+	                                &g), 0);
+	assert_int_equal(dns_loop_query(l, "timeout.example", 16, 200, loop_cb,
+	                                &g), 0);
+	/* a safety net only: the deadlines end the loop long before */
+	struct timeval limit = { 10, 0 };
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	assert_int_equal(g.calls, 3);
+	assert_string_equal(g.txt, "hello world");
+	int answers = 0, nx = 0, temp = 0;
+	for (int i = 0; i < 3; i++) {
+		answers += g.st[i] == DNS_ANSWER;
+		nx += g.st[i] == DNS_NXDOMAIN;
+		temp += g.st[i] == DNS_TEMPFAIL;
+	}
+	assert_int_equal(answers, 1);
+	assert_int_equal(nx, 1);
+	assert_int_equal(temp, 1);
+	dns_loop_free(l);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_loop),
 	};
 	return cmocka_run_group_tests_name("dns", tests, setup, teardown);
 }
