@@ -312,17 +312,24 @@ static int message_open(struct sess *s, struct conf *current)
 	return 0;
 }
 
+/* MAIL or RCPT: the address (first argument) of an open message. */
+static int envelope_open(struct sess *s, struct conf *current,
+                         const struct proto_pkt *pkt, struct proto_str *addr)
+{
+	struct proto_strs args;
+	if (proto_dec_envelope(pkt, &args) != PROTO_OK ||
+	    !proto_strs_next(&args, addr))
+		return -1;
+	return message_open(s, current);
+}
+
 static int on_mail(struct sess *s, struct conf *current,
                    const struct proto_pkt *pkt)
 {
-	struct proto_strs args;
 	struct proto_str addr;
-	if (proto_dec_envelope(pkt, &args) != PROTO_OK ||
-	    !proto_strs_next(&args, &addr))
-		return -1;
 	if (s->state != ST_IDLE)
 		message_reset(s);	/* a new MAIL without ABORT: start over */
-	if (message_open(s, current) != 0)
+	if (envelope_open(s, current, pkt, &addr) != 0)
 		return -1;
 	s->mail_from = strip_brackets(addr.ptr, addr.len);
 	return s->mail_from ? 0 : -1;
@@ -331,12 +338,8 @@ static int on_mail(struct sess *s, struct conf *current,
 static int on_rcpt(struct sess *s, struct conf *current,
                    const struct proto_pkt *pkt)
 {
-	struct proto_strs args;
 	struct proto_str addr;
-	if (proto_dec_envelope(pkt, &args) != PROTO_OK ||
-	    !proto_strs_next(&args, &addr))
-		return -1;
-	if (message_open(s, current) != 0)
+	if (envelope_open(s, current, pkt, &addr) != 0)
 		return -1;
 	char **r = realloc(s->rcpts_raw, (s->rcpt_count + 1) * sizeof *r);
 	if (r == NULL)
