@@ -117,6 +117,15 @@ bool pipeline_has_envelope(const struct pipeline *p)
 	return false;
 }
 
+bool pipeline_envelope_rejects(const struct pipeline *p)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (p->state[i] != NULL && stages[i]->envelope_rejects != NULL &&
+		    stages[i]->envelope_rejects(p->state[i]))
+			return true;
+	return false;
+}
+
 void pipeline_envelope(const struct pipeline *p, struct scan *early)
 {
 	for (size_t i = 0; i < STAGE_COUNT; i++) {

@@ -35,6 +35,8 @@ int pipeline_run(const struct pipeline *p, struct scan *scan,
 
 /* The early hooks of stage.h, for every enabled stage that has them. */
 bool pipeline_has_envelope(const struct pipeline *p);
+/* Some stage may reject at MAIL FROM (stage.h envelope_rejects). */
+bool pipeline_envelope_rejects(const struct pipeline *p);
 void pipeline_envelope(const struct pipeline *p, struct scan *early);
 void pipeline_header(const struct pipeline *p, struct scan *scan,
                      const char *name, size_t name_len, const char *value,

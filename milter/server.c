@@ -33,10 +33,11 @@ struct iothread;
 
 /* Work handed to an I/O thread by another thread. */
 struct task {
-	enum { TASK_CONN, TASK_DONE, TASK_STOP } kind;
+	enum { TASK_CONN, TASK_DONE, TASK_STOP, TASK_EARLY } kind;
 	int fd;
 	char peer[160];
 	struct job *job;
+	struct early *early;
 	struct task *next;
 };
 
@@ -50,6 +51,11 @@ struct early {
 	int refs;
 	struct scan *scan;
 	struct conf *conf;
+	/* MAIL's reply waits for this work: the worker posts TASK_EARLY to
+	 * io. conn is who waits (loop thread only; NULL once it no longer
+	 * does). */
+	struct iothread *io;
+	struct conn *conn;
 };
 
 struct conn {
@@ -174,6 +180,8 @@ static void early_release(struct early *e)
 	free(e);
 }
 
+static void io_post(struct iothread *io, struct task *t);
+
 static void early_run(void *arg)
 {
 	struct early *e = arg;
@@ -182,6 +190,17 @@ static void early_run(void *arg)
 	e->done = true;
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->lock);
+	if (e->io != NULL) {
+		/* The task takes over this worker's reference. */
+		struct task *t = calloc(1, sizeof *t);
+		if (t != NULL) {
+			t->kind = TASK_EARLY;
+			t->early = e;
+			io_post(e->io, t);
+			return;
+		}
+		vlog(LOG_ERR, "out of memory posting an early result");
+	}
 	early_release(e);
 }
 
@@ -204,6 +223,8 @@ static void conn_free(struct conn *c)
 	struct iothread *io = c->io;
 	if (c->job != NULL)
 		c->job->conn = NULL;	/* the worker's result will be dropped */
+	if (c->early != NULL)
+		c->early->conn = NULL;
 	early_release(c->early);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -385,31 +406,54 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		answer_fail(c, "scan deadline passed");
 }
 
-/* MAIL FROM is known: queue the stages' envelope() hooks. On failure
- * the stages simply do that work in run(). */
-static void start_early(struct conn *c)
+/* MAIL FROM is known: queue the stages' envelope() hooks. With wait,
+ * the MAIL reply is sent when they are done (TASK_EARLY); on failure
+ * here it is sent at once and the stages do that work in run(). */
+static void start_early(struct conn *c, bool wait)
 {
+	if (c->early != NULL)
+		c->early->conn = NULL;
 	early_release(c->early);
 	c->early = NULL;
 	struct early *e = calloc(1, sizeof *e);
-	if (e == NULL)
-		return;
-	e->scan = sess_envelope_scan(c->sess);
-	if (e->scan == NULL) {
+	if (e == NULL || (e->scan = sess_envelope_scan(c->sess)) == NULL) {
 		free(e);
+		if (wait)
+			sess_mail_reply(c->sess, NULL, bufferevent_get_output(c->bev));
 		return;
 	}
 	e->conf = conf_ref(io_conf(c->io));
 	scan_set_deadline_ms(e->scan, (uint64_t)e->conf->message_timeout_s * 1000u);
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
-	e->refs = 2;	/* the connection and the worker */
+	e->refs = 2;	/* the connection and the worker (then its task) */
+	if (wait) {
+		e->io = c->io;
+		e->conn = c;
+	}
 	if (pool_submit(c->io->srv->pool, early_run, e) != 0) {
 		e->refs = 1;
 		early_release(e);
+		if (wait)
+			sess_mail_reply(c->sess, NULL, bufferevent_get_output(c->bev));
 		return;
 	}
 	c->early = e;
+}
+
+/* On the loop thread: the early work a MAIL reply waited for is done. */
+static void early_done(struct early *e)
+{
+	struct conn *c = e->conn;
+	if (c != NULL && c->early == e) {
+		e->conn = NULL;
+		const char *reject = scan_result_get(e->scan, "reject");
+		if (reject != NULL)
+			vlog(LOG_INFO, "peer=%s from=%s: rejected at MAIL FROM: %s",
+			     sess_peer(c->sess), scan_env(e->scan)->mail_from, reject);
+		sess_mail_reply(c->sess, reject, bufferevent_get_output(c->bev));
+	}
+	early_release(e);
 }
 
 static void start_scan(struct conn *c)
@@ -434,6 +478,8 @@ static void start_scan(struct conn *c)
 	j->conf = conf;
 	j->can_delrcpt = sess_can_delrcpt(c->sess);
 	j->early = c->early;	/* the connection's reference moves to the job */
+	if (c->early != NULL)
+		c->early->conn = NULL;
 	c->early = NULL;
 	uint64_t deadline_ms = (uint64_t)conf->message_timeout_s * 1000u;
 	scan_set_deadline_ms(scan, deadline_ms);
@@ -492,8 +538,8 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		}
 		if (st == SESS_EOM)
 			start_scan(c);
-		else if (st == SESS_ENVELOPE)
-			start_early(c);
+		else if (st == SESS_ENVELOPE || st == SESS_ENVELOPE_WAIT)
+			start_early(c, st == SESS_ENVELOPE_WAIT);
 		else if (c->io->stopping && !sess_in_message(c->sess) && c->job == NULL)
 			conn_close(c);
 	}
@@ -587,6 +633,9 @@ static void io_notify(evutil_socket_t fd, short what, void *arg)
 			break;
 		case TASK_STOP:
 			io_stop(io);
+			break;
+		case TASK_EARLY:
+			early_done(t->early);
 			break;
 		}
 		free(t);
@@ -875,6 +924,8 @@ void server_free(struct server *srv)
 			n = t->next;
 			if (t->kind == TASK_DONE)
 				job_free(t->job);
+			else if (t->kind == TASK_EARLY)
+				early_release(t->early);
 			else if (t->kind == TASK_CONN)
 				close(t->fd);
 			free(t);

@@ -65,6 +65,7 @@ struct sess {
 	size_t rcpt_count;
 	size_t body_seen;
 	bool skipped;
+	bool mail_wait;      /* MAIL's reply waits for sess_mail_reply() */
 };
 
 struct sess *sess_new(const char *peer)
@@ -95,6 +96,7 @@ static void message_reset(struct sess *s)
 	s->rcpt_count = 0;
 	s->body_seen = 0;
 	s->skipped = false;
+	s->mail_wait = false;
 	if (s->state != ST_IDLE)
 		s->msg_id++;
 	s->state = ST_IDLE;
@@ -230,8 +232,8 @@ static void reply_continue(struct sess *s, uint32_t nr_flag,
 		proto_enc_simple(out, SMFIR_CONTINUE);
 }
 
-static int on_optneg(struct sess *s, const struct proto_pkt *pkt,
-                     struct evbuffer *out)
+static int on_optneg(struct sess *s, struct conf *current,
+                     const struct proto_pkt *pkt, struct evbuffer *out)
 {
 	struct proto_optneg offer;
 	if (proto_dec_optneg(pkt, &offer) != PROTO_OK)
@@ -243,6 +245,9 @@ static int on_optneg(struct sess *s, const struct proto_pkt *pkt,
 		want |= SMFIP_SKIP;
 	else
 		want |= SMFIP_NR_BODY;
+	/* A stage that may reject at MAIL FROM needs that reply. */
+	if (pipeline_envelope_rejects(current->pipeline))
+		want &= ~(uint32_t)SMFIP_NR_MAIL;
 	if (proto_negotiate(&offer, WANT_ACTIONS, want, &s->neg) != 0) {
 		vlog(LOG_WARNING, "peer=%s: MTA offers milter protocol version "
 		     "%u, at least 2 is needed", s->peer, offer.version);
@@ -449,7 +454,7 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 			/* A second negotiation restarts the connection state. */
 			connection_reset(s);
 		}
-		return on_optneg(s, pkt, out) == 0 ? SESS_OK : fail(s, pkt);
+		return on_optneg(s, current, pkt, out) == 0 ? SESS_OK : fail(s, pkt);
 	case SMFIC_MACRO:
 		return on_macro(s, pkt) == 0 ? SESS_OK : fail(s, pkt);
 	case SMFIC_CONNECT:
@@ -470,9 +475,17 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 	case SMFIC_MAIL:
 		if (on_mail(s, current, pkt) != 0)
 			return fail(s, pkt);
+		if (!pipeline_has_envelope(s->conf->pipeline)) {
+			reply_continue(s, SMFIP_NR_MAIL, out);
+			return SESS_OK;
+		}
+		if (!offered(s, SMFIP_NR_MAIL) &&
+		    pipeline_envelope_rejects(s->conf->pipeline)) {
+			s->mail_wait = true;
+			return SESS_ENVELOPE_WAIT;
+		}
 		reply_continue(s, SMFIP_NR_MAIL, out);
-		return pipeline_has_envelope(s->conf->pipeline) ? SESS_ENVELOPE
-		                                               : SESS_OK;
+		return SESS_ENVELOPE;
 	case SMFIC_RCPT:
 		if (on_rcpt(s, current, pkt) != 0)
 			return fail(s, pkt);
@@ -532,6 +545,35 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 		     s->peer, (unsigned char)pkt->cmd);
 		return SESS_CLOSE;
 	}
+}
+
+void sess_mail_reply(struct sess *s, const char *reject,
+                     struct evbuffer *out)
+{
+	if (!s->mail_wait)
+		return;	/* aborted meanwhile: the MTA expects no reply */
+	s->mail_wait = false;
+	if (reject == NULL || reject[0] != '5' || strlen(reject) < 4) {
+		proto_enc_simple(out, SMFIR_CONTINUE);
+		return;
+	}
+	/* "550 5.7.23 text" */
+	char code[4] = { reject[0], reject[1], reject[2], '\0' };
+	const char *p = reject + 3;
+	while (*p == ' ')
+		p++;
+	char xcode[16] = "";
+	size_t xl = strcspn(p, " ");
+	if (xl > 0 && xl < sizeof xcode && p[1] == '.') {
+		memcpy(xcode, p, xl);
+		p += xl;
+		while (*p == ' ')
+			p++;
+	}
+	if (proto_enc_replycode(out, code, xcode[0] ? xcode : NULL, p) != 0)
+		proto_enc_simple(out, SMFIR_REJECT);
+	message_reset(s);
+	forget_message_macros(s);
 }
 
 struct scan *sess_envelope_scan(struct sess *s)

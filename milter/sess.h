@@ -30,6 +30,8 @@ enum sess_status {
 	SESS_OK = 0,    /* replies, if any, are in out */
 	SESS_ENVELOPE,  /* MAIL FROM known: stages may start early work
 	                   (sess_envelope_scan); nothing to reply */
+	SESS_ENVELOPE_WAIT, /* the same, and the MAIL reply waits for that
+	                   work: call sess_mail_reply() when it is done */
 	SESS_EOM,       /* end of message: take the scan, reply later */
 	SESS_CLOSE      /* QUIT, or an error already logged: close */
 };
@@ -49,6 +51,12 @@ enum sess_status sess_input(struct sess *s, struct conf *current,
 /* After SESS_ENVELOPE: a new scan holding only the envelope, for the
  * stages' envelope() hooks (owned by the caller). */
 struct scan *sess_envelope_scan(struct sess *s);
+
+/* Answer a MAIL that returned SESS_ENVELOPE_WAIT: reject ("550 5.7.23
+ * text", from the early scan's "reject" result) ends the message;
+ * NULL continues. Nothing is sent when the message was aborted since. */
+void sess_mail_reply(struct sess *s, const char *reject,
+                     struct evbuffer *out);
 
 /* After SESS_EOM: the scan (owned by the caller from now on) and the
  * configuration it runs under (a reference, released by the caller). */

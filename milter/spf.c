@@ -698,6 +698,12 @@ static enum stage_status spf_run(const void *state, struct scan *scan)
 	return STAGE_OK;
 }
 
+static bool spf_envelope_rejects(const void *state)
+{
+	const struct spf_state *st = state;
+	return st->reject_count > 0;
+}
+
 const struct stage_ops spf_stage = {
 	.name = "spf",
 	.conf_opts = spf_opts,
@@ -706,4 +712,5 @@ const struct stage_ops spf_stage = {
 	.check = NULL,
 	.run = spf_run,
 	.envelope = spf_envelope,
+	.envelope_rejects = spf_envelope_rejects,
 };

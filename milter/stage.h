@@ -17,6 +17,7 @@
 #define VIGIL_STAGE_H
 
 #include <confuse.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct scan;
@@ -58,6 +59,10 @@ struct stage_ops {
 	 * per-message state with scan_set_stage_ctx()/scan_stage_ctx();
 	 * ctx_free() releases it when the scan is freed. */
 	enum stage_status (*envelope)(const void *state, struct scan *early);
+	/* Optional: true when this configuration's envelope() may ask to
+	 * reject the message at MAIL FROM (scan_result "reject" on the early
+	 * scan). vigild then answers MAIL only once envelope() is done. */
+	bool (*envelope_rejects)(const void *state);
 	void (*header)(const void *state, struct scan *scan, const char *name,
 	               size_t name_len, const char *value, size_t value_len);
 	void (*eoh)(const void *state, struct scan *scan);

@@ -6,10 +6,10 @@ set -u
 VIGILD=$top_builddir/milter/vigild
 LUA_DIR=$top_srcdir/tests/integration/lua
 export LUA_DIR
-echo "1..4"
+echo "1..5"
 if ! command -v miltertest >/dev/null 2>&1 ||
    ! /usr/bin/python3 -c 'import dnslib, yaml' 2>/dev/null; then
-	for i in 1 2 3 4; do echo "ok $i # SKIP miltertest or python3-dnslib missing"; done
+	for i in 1 2 3 4 5; do echo "ok $i # SKIP miltertest or python3-dnslib missing"; done
 	exit 0
 fi
 tmp=$(mktemp -d /tmp/vigil-auth-it.XXXXXX)
@@ -66,6 +66,16 @@ if grep -q 'spf=pass' "$tmp/log" && grep -q 'spf=fail' "$tmp/log" &&
    grep -q 'dmarc=fail' "$tmp/log"
 then ok "verdict lines carry the stage results"
 else notok "verdict lines carry the stage results" "$(cat "$tmp/log")"; fi
+# SPF reject at MAIL FROM for a listed domain (reload with that policy).
+cat >>"$tmp/vigild.conf" <<CONF
+spf { reject_fail_domains = { "example.org" } }
+CONF
+kill -HUP "$pid"
+i=0; while [ $i -lt 100 ] && ! grep -q 'configuration reloaded' "$tmp/log"; do sleep 0.1; i=$((i+1)); done
+if out=$(miltertest -s "$LUA_DIR/mail_reject.lua" 2>&1) &&
+   grep -q 'rejected at MAIL FROM: 550 5.7.23' "$tmp/log"
+then ok "SPF fail of a listed domain rejected at MAIL FROM"
+else notok "SPF reject at MAIL FROM" "$out" "$(tail -5 "$tmp/log")"; fi
 # DNS server gone: the budget bounds the cost, temperror, mail accepted.
 kill "$dnspid"; wait "$dnspid" 2>/dev/null; dnspid=""
 if out=$(CLIENT_IP=192.0.2.10 miltertest -s "$LUA_DIR/clean.lua" 2>&1) &&
