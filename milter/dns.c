@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unbound.h>
 
@@ -42,12 +43,30 @@ struct dns {
 	atomic_int refs;
 	cfg_t *root;           /* registry key (dns_get), NULL otherwise */
 	struct dns *next;      /* registry list */
+	pthread_mutex_t cache_mu;
+	struct cache_slot *cache;   /* CACHE_SLOTS, or NULL (no cache) */
+	atomic_ulong cache_hits;
 };
 
 struct dns_answer {
 	enum dns_status status;
 	int rcode;
 	struct ub_result *res;  /* NULL on timeout */
+	atomic_int refs;        /* the caller's, and the answer cache's */
+};
+
+/* A small answer cache in front of libunbound's: a hit costs a hash and
+ * a lock instead of a round trip through libunbound's thread and pipe.
+ * Direct-mapped; entries live for the record's TTL (at most an hour);
+ * temporary failures are never cached. */
+#define CACHE_SLOTS 4096
+#define CACHE_MAX_TTL_MS (3600u * 1000u)
+
+struct cache_slot {
+	char *name;
+	int rrtype;
+	uint64_t expires_ms;
+	struct dns_answer *a;
 };
 
 /* One outstanding query; freed by the last of waiter and callback. */
@@ -153,6 +172,8 @@ struct dns *dns_new(cfg_t *sec, char *err, size_t errlen)
 	atomic_init(&d->refs, 1);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
+	pthread_mutex_init(&d->cache_mu, NULL);
+	d->cache = calloc(CACHE_SLOTS, sizeof *d->cache);	/* NULL: no cache */
 	d->ub = ub_ctx_create();
 	if (d->ub == NULL) {
 		snprintf(err, errlen, "dns: cannot create the unbound context");
@@ -244,6 +265,12 @@ struct dns *dns_for_tool(const char *conf_path, const char *server,
 
 static void destroy(struct dns *d)
 {
+	for (size_t i = 0; d->cache != NULL && i < CACHE_SLOTS; i++) {
+		dns_answer_free(d->cache[i].a);
+		free(d->cache[i].name);
+	}
+	free(d->cache);
+	pthread_mutex_destroy(&d->cache_mu);
 	if (d->ub != NULL)
 		ub_ctx_delete(d->ub);
 	pthread_cond_destroy(&d->cv);
@@ -389,6 +416,7 @@ static struct dns_answer *answer_from(int err, struct ub_result *res)
 		return NULL;
 	}
 	a->res = res;
+	atomic_init(&a->refs, 1);
 	a->rcode = res ? res->rcode : -1;
 	if (err != 0 || res == NULL)
 		a->status = DNS_TEMPFAIL;
@@ -437,12 +465,74 @@ static enum dns_status invalid_name(struct dns_answer **out)
 	return DNS_NXDOMAIN;
 }
 
+static size_t cache_index(const char *name, int rrtype)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)rrtype;
+	for (const char *p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		h ^= (c >= 'A' && c <= 'Z') ? c + 32 : c;
+		h *= 0x100000001b3ull;
+	}
+	return (size_t)(h % CACHE_SLOTS);
+}
+
+static struct dns_answer *cache_get(struct dns *d, const char *name,
+                                    int rrtype)
+{
+	if (d->cache == NULL)
+		return NULL;
+	struct dns_answer *a = NULL;
+	struct cache_slot *sl = &d->cache[cache_index(name, rrtype)];
+	pthread_mutex_lock(&d->cache_mu);
+	if (sl->a != NULL && sl->rrtype == rrtype &&
+	    strcasecmp(sl->name, name) == 0 && sl->expires_ms > dns_now_ms()) {
+		a = sl->a;
+		atomic_fetch_add(&a->refs, 1);
+	}
+	pthread_mutex_unlock(&d->cache_mu);
+	if (a != NULL)
+		atomic_fetch_add(&d->cache_hits, 1);
+	return a;
+}
+
+static void cache_put(struct dns *d, const char *name, int rrtype,
+                      struct dns_answer *a)
+{
+	uint64_t ttl_ms = (uint64_t)dns_answer_ttl(a) * 1000u;
+	if (d->cache == NULL || a->status == DNS_TEMPFAIL || ttl_ms == 0)
+		return;
+	if (ttl_ms > CACHE_MAX_TTL_MS)
+		ttl_ms = CACHE_MAX_TTL_MS;
+	char *copy = strdup(name);
+	if (copy == NULL)
+		return;
+	struct cache_slot *sl = &d->cache[cache_index(name, rrtype)];
+	atomic_fetch_add(&a->refs, 1);
+	pthread_mutex_lock(&d->cache_mu);
+	struct dns_answer *old = sl->a;
+	char *old_name = sl->name;
+	sl->a = a;
+	sl->name = copy;
+	sl->rrtype = rrtype;
+	sl->expires_ms = dns_now_ms() + ttl_ms;
+	pthread_mutex_unlock(&d->cache_mu);
+	dns_answer_free(old);
+	free(old_name);
+}
+
+unsigned long dns_cache_hits(const struct dns *d)
+{
+	return atomic_load(&d->cache_hits);
+}
+
 enum dns_status dns_query(struct dns *d, struct dns_budget *b,
                           const char *name, int rrtype,
                           struct dns_answer **out)
 {
 	if (!valid_name(name))
 		return invalid_name(out);   /* cannot exist: no query */
+	if ((*out = cache_get(d, name, rrtype)) != NULL)
+		return (*out)->status;
 	uint64_t deadline = dns_now_ms() + d->timeout_ms;
 	if (b != NULL && b->deadline_ms < deadline)
 		deadline = b->deadline_ms;
@@ -480,6 +570,7 @@ enum dns_status dns_query(struct dns *d, struct dns_budget *b,
 		*out = answer_from(err, res);
 		if (*out == NULL)
 			goto tempfail;
+		cache_put(d, name, rrtype, *out);
 		if ((*out)->status == DNS_TEMPFAIL && b != NULL)
 			b->tempfails++;
 		return (*out)->status;
@@ -561,7 +652,7 @@ uint32_t dns_answer_ttl(const struct dns_answer *a)
 
 void dns_answer_free(struct dns_answer *a)
 {
-	if (a == NULL)
+	if (a == NULL || atomic_fetch_sub(&a->refs, 1) > 1)
 		return;
 	if (a->res != NULL)
 		ub_resolve_free(a->res);

@@ -84,6 +84,10 @@ enum dns_status dns_query(struct dns *d, struct dns_budget *b,
                           const char *name, int rrtype,
                           struct dns_answer **out);
 
+/* Answers served from vigil's own answer cache (records with a TTL;
+ * temporary failures are never cached). */
+unsigned long dns_cache_hits(const struct dns *d);
+
 enum dns_status dns_answer_status(const struct dns_answer *a);
 int dns_answer_rcode(const struct dns_answer *a);   /* -1: timed out */
 bool dns_answer_secure(const struct dns_answer *a); /* DNSSEC validated */

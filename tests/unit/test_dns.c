@@ -196,6 +196,45 @@ static void test_bad_config(void **state)
 	cfg_free(c);
 }
 
+/* vigil's answer cache: a record with a TTL is answered again without a
+ * query (even with the server gone); temporary failures are not kept. */
+static void test_cache(void **state)
+{
+	(void)state;
+	struct dnssrv ttl_srv;
+	char text[256], err[256], buf[64];
+	/* the helper passes its last two arguments on: serve with a TTL */
+	assert_true(dnssrv_start(&ttl_srv, "tests/unit/dns_zone.yml", "--ttl",
+	                         "300") != 0);
+	snprintf(text, sizeof text,
+	         "dns { servers = {\"127.0.0.1@%u\"} timeout = 300 budget = 700 }",
+	         ttl_srv.port);
+	cfg_t *r = cfg_init(root_opts, CFGF_NONE);
+	assert_int_equal(cfg_parse_buf(r, text), CFG_SUCCESS);
+	struct dns *d = dns_new(cfg_getsec(r, "dns"), err, sizeof err);
+	assert_non_null(d);
+	struct dns_answer *a, *b2, *t;
+	assert_int_equal(dns_query(d, NULL, "txt.example", 16, &a), DNS_ANSWER);
+	assert_int_equal(dns_cache_hits(d), 0);
+	assert_int_equal(dns_query(d, NULL, "timeout.example", 16, &t),
+	                 DNS_TEMPFAIL);
+	dns_answer_free(t);
+	dnssrv_stop(&ttl_srv);
+	assert_int_equal(dns_query(d, NULL, "TXT.example", 16, &b2), DNS_ANSWER);
+	assert_int_equal(dns_cache_hits(d), 1);
+	assert_int_equal(dns_answer_txt(b2, 0, buf, sizeof buf), 11);
+	assert_string_equal(buf, "hello world");
+	dns_answer_free(a);	/* the cache still holds its own reference */
+	assert_int_equal(dns_answer_txt(b2, 0, buf, sizeof buf), 11);
+	dns_answer_free(b2);
+	assert_int_equal(dns_query(d, NULL, "timeout.example", 16, &t),
+	                 DNS_TEMPFAIL);
+	assert_int_equal(dns_cache_hits(d), 1);
+	dns_answer_free(t);
+	dns_put(d);
+	cfg_free(r);
+}
+
 /* The loop resolver: answers and deadlines arrive as callbacks on the
  * event loop, which is never blocked. */
 struct loop_got {
@@ -264,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_cache),
 	};
 	return cmocka_run_group_tests_name("dns", tests, setup, teardown);
 }
