@@ -21,8 +21,9 @@
 #include "proto.h"
 #include "scan.h"
 
-#define OFFER_ACTIONS 0x1ffu
-#define OFFER_PROTOCOL 0x1fffffu
+/* Everything version 6 defines, as Postfix and Sendmail offer it. */
+#define OFFER_ACTIONS ((uint32_t)SMFI_CURR_ACTS)
+#define OFFER_PROTOCOL ((uint32_t)SMFI_CURR_PROT)
 #define MAX_REPLY ((size_t)64 << 20)     /* a REPLBODY chunk at most */
 #define FLUSH_AT ((size_t)256 << 10)     /* unanswered commands queued */
 
@@ -73,35 +74,6 @@ static void fail(struct mclient *mc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(mc->err, mc->errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* Name of a filter reply byte for errors (proto_cmd_name names commands). */
-static const char *reply_name(char r)
-{
-	switch (r) {
-	case SMFIR_ADDRCPT: return "ADDRCPT";
-	case SMFIR_DELRCPT: return "DELRCPT";
-	case SMFIR_ADDRCPT_PAR: return "ADDRCPT_PAR";
-	case SMFIR_SHUTDOWN: return "SHUTDOWN";
-	case SMFIR_ACCEPT: return "ACCEPT";
-	case SMFIR_REPLBODY: return "REPLBODY";
-	case SMFIR_CONTINUE: return "CONTINUE";
-	case SMFIR_DISCARD: return "DISCARD";
-	case SMFIR_CHGFROM: return "CHGFROM";
-	case SMFIR_CONN_FAIL: return "CONN_FAIL";
-	case SMFIR_ADDHEADER: return "ADDHEADER";
-	case SMFIR_INSHEADER: return "INSHEADER";
-	case SMFIR_SETSYMLIST: return "SETSYMLIST";
-	case SMFIR_CHGHEADER: return "CHGHEADER";
-	case SMFIR_PROGRESS: return "PROGRESS";
-	case SMFIR_QUARANTINE: return "QUARANTINE";
-	case SMFIR_REJECT: return "REJECT";
-	case SMFIR_SKIP: return "SKIP";
-	case SMFIR_TEMPFAIL: return "TEMPFAIL";
-	case SMFIR_REPLYCODE: return "REPLYCODE";
-	case SMFIC_OPTNEG: return "OPTNEG";
-	}
-	return "an unknown reply";
 }
 
 static char *dup_str(const struct proto_str *s)
@@ -384,7 +356,7 @@ static int negotiate(struct mclient *mc)
 	struct proto_reply rep;
 	int rc = -1;
 	if (pkt.cmd != SMFIC_OPTNEG || proto_dec_reply(&pkt, &rep) != PROTO_OK) {
-		fail(mc, "negotiation: the filter answered %s", reply_name(pkt.cmd));
+		fail(mc, "negotiation: the filter answered %s", proto_reply_name(pkt.cmd));
 	} else if (rep.neg.version < 2 || rep.neg.version > PROTO_VERSION) {
 		fail(mc, "negotiation: the filter wants version %u",
 		     (unsigned)rep.neg.version);
@@ -536,7 +508,7 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 		enum step st = STEP_ERROR;
 		int mod = 1;
 		if (proto_dec_reply(&pkt, &rep) != PROTO_OK) {
-			fail(mc, "malformed %s reply to %s", reply_name(pkt.cmd),
+			fail(mc, "malformed %s reply to %s", proto_reply_name(pkt.cmd),
 			     proto_cmd_name(cmd));
 			goto out;
 		}
@@ -588,7 +560,7 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 			break;
 		default:
 			fail(mc, "unexpected %s in reply to %s",
-			     reply_name(rep.cmd), proto_cmd_name(cmd));
+			     proto_reply_name(rep.cmd), proto_cmd_name(cmd));
 			break;
 		}
 out:

@@ -197,23 +197,26 @@ enum proto_status proto_dec_unknown(const struct proto_pkt *pkt,
 
 /* ---- negotiation ---- */
 
-/* Protocol flags each version defines. */
+/* Protocol flags each version defines (as Postfix's milter8 and Sendmail's
+ * milter.c use them): v2 the SMFIP_NO* steps up to NOEOH, v3 adds UNKNOWN
+ * (so NOUNKNOWN) and no-reply-for-headers, v4 adds DATA (NODATA), v6
+ * (Sendmail 8.14) everything else. */
 static uint32_t version_protocol_mask(uint32_t version)
 {
-	if (version <= 2)
-		return SMFI_V2_PROT;
-	if (version < 6)	/* 3, 4: NR_HDR, NOUNKNOWN, NODATA (8.13) */
-		return SMFI_V2_PROT | SMFIP_NR_HDR | SMFIP_NOUNKNOWN | SMFIP_NODATA;
-	return 0x001fffffu;	/* SMFIP_NOCONNECT .. SMFIP_HDR_LEADSPC */
+	uint32_t mask = SMFI_V2_PROT;
+	if (version >= 3)
+		mask |= SMFIP_NR_HDR | SMFIP_NOUNKNOWN;
+	if (version >= 4)
+		mask |= SMFIP_NODATA;
+	if (version >= 6)
+		mask |= SMFI_CURR_PROT;
+	return mask;
 }
 
+/* Actions: CHGFROM, ADDRCPT_PAR and SETSYMLIST came with version 6. */
 static uint32_t version_action_mask(uint32_t version)
 {
-	if (version <= 2)
-		return SMFI_V2_ACTS;
-	if (version < 6)
-		return SMFI_V2_ACTS | SMFIF_CHGFROM;
-	return 0x000001ffu;	/* SMFIF_ADDHDRS .. SMFIF_SETSYMLIST */
+	return version >= 6 ? SMFI_CURR_ACTS : SMFI_V2_ACTS;
 }
 
 int proto_negotiate(const struct proto_optneg *offer, uint32_t want_actions,
@@ -662,5 +665,33 @@ const char *proto_cmd_name(char cmd)
 	case SMFIC_DATA: return "DATA";
 	case SMFIC_UNKNOWN: return "UNKNOWN";
 	default: return "?";
+	}
+}
+
+const char *proto_reply_name(char reply)
+{
+	switch (reply) {
+	case SMFIR_ADDRCPT: return "ADDRCPT";
+	case SMFIR_DELRCPT: return "DELRCPT";
+	case SMFIR_ADDRCPT_PAR: return "ADDRCPT_PAR";
+	case SMFIR_SHUTDOWN: return "SHUTDOWN";
+	case SMFIR_ACCEPT: return "ACCEPT";
+	case SMFIR_REPLBODY: return "REPLBODY";
+	case SMFIR_CONTINUE: return "CONTINUE";
+	case SMFIR_DISCARD: return "DISCARD";
+	case SMFIR_CHGFROM: return "CHGFROM";
+	case SMFIR_CONN_FAIL: return "CONN_FAIL";
+	case SMFIR_ADDHEADER: return "ADDHEADER";
+	case SMFIR_INSHEADER: return "INSHEADER";
+	case SMFIR_SETSYMLIST: return "SETSYMLIST";
+	case SMFIR_CHGHEADER: return "CHGHEADER";
+	case SMFIR_PROGRESS: return "PROGRESS";
+	case SMFIR_QUARANTINE: return "QUARANTINE";
+	case SMFIR_REJECT: return "REJECT";
+	case SMFIR_SKIP: return "SKIP";
+	case SMFIR_TEMPFAIL: return "TEMPFAIL";
+	case SMFIR_REPLYCODE: return "REPLYCODE";
+	case SMFIC_OPTNEG: return "OPTNEG";
+	default: return "an unknown reply";
 	}
 }

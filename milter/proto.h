@@ -189,7 +189,11 @@ enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
 int proto_optneg_macros_next(struct proto_reply *r, uint32_t *stage,
                              struct proto_str *list);
 
-/* Name of a command or reply byte for logs ("OPTNEG", "BODY", ...). */
+/* Name of an MTA command byte for logs ("OPTNEG", "BODY", ...; "?" when
+ * unknown). */
 const char *proto_cmd_name(char cmd);
+/* Name of a filter reply byte ("ADDHEADER", "SKIP", ...; "OPTNEG" for the
+ * negotiation reply; "an unknown reply" otherwise). */
+const char *proto_reply_name(char reply);
 
 #endif

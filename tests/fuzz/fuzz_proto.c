@@ -191,6 +191,7 @@ static void decode_all(const struct proto_pkt *p, struct evbuffer *b)
 	struct proto_reply rep;
 	(void)proto_dec_reply(p, &rep);
 	(void)proto_cmd_name(p->cmd);
+	(void)proto_reply_name(p->cmd);
 	q = as(p, SMFIC_OPTNEG);
 	if (proto_dec_reply(&q, &rep) == PROTO_OK) {
 		uint32_t stage;

@@ -236,6 +236,16 @@ static void negotiation(void **state)
 	assert_int_equal(r.version, 6);
 	assert_int_equal(r.actions, want_act);
 	assert_int_equal(r.protocol, want_prot);
+	/* Sendmail 8.17 offers SMFI_CURR_ACTS and SMFI_CURR_PROT. */
+	struct proto_optneg sm = { SMFI_PROT_VERSION, SMFI_CURR_ACTS, SMFI_CURR_PROT };
+	assert_int_equal(proto_negotiate(&sm, 0xffffffff, 0xffffffff, &r), 0);
+	assert_int_equal(r.version, 6);
+	assert_int_equal(r.actions, 0x1ff);
+	assert_int_equal(r.protocol, 0x1fffff);
+	/* bits beyond version 6 (SMFIP_MDS_*) are never echoed */
+	sm.protocol |= SMFIP_MDS_256K | SMFIP_MDS_1M;
+	assert_int_equal(proto_negotiate(&sm, 0xffffffff, 0xffffffff, &r), 0);
+	assert_int_equal(r.protocol, 0x1fffff);
 	/* A future version 7 MTA gets 6. */
 	struct proto_optneg v7 = { 7, 0x1ff, 0x1fffff };
 	assert_int_equal(proto_negotiate(&v7, want_act, want_prot, &r), 0);
@@ -246,14 +256,33 @@ static void negotiation(void **state)
 	assert_int_equal(r.version, 2);
 	assert_int_equal(r.actions & ~(uint32_t)SMFI_V2_ACTS, 0);
 	assert_int_equal(r.protocol & ~(uint32_t)SMFI_V2_PROT, 0);
-	/* Versions 3 and 4: no HDR_LEADSPC, SKIP or NR_CONN yet. */
+	/* Versions 3 and 4: no HDR_LEADSPC, SKIP or NR_CONN yet, no
+	 * version-6 actions; UNKNOWN exists from 3 on, DATA from 4 on. */
+	const uint32_t v4_prot = want_prot | SMFIP_NODATA;
+	const uint32_t v6_acts = SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR | SMFIF_SETSYMLIST;
 	for (uint32_t v = 3; v <= 4; v++) {
 		struct proto_optneg o = { v, 0x1ff, 0x1fffff };
-		assert_int_equal(proto_negotiate(&o, want_act, want_prot, &r), 0);
+		assert_int_equal(proto_negotiate(&o, 0x1ff, v4_prot, &r), 0);
 		assert_int_equal(r.version, v);
 		assert_false(r.protocol & SMFIP_HDR_LEADSPC);
 		assert_false(r.protocol & SMFIP_SKIP);
+		assert_false(r.protocol & SMFIP_NR_CONN);
 		assert_true(r.protocol & SMFIP_NR_HDR);
+		assert_true(r.protocol & SMFIP_NOUNKNOWN);
+		assert_int_equal(!!(r.protocol & SMFIP_NODATA), v == 4);
+		assert_int_equal(r.actions, SMFI_V2_ACTS);
+		assert_false(r.actions & v6_acts);
+	}
+	/* Postfix with milter_protocol = 2, 3 or 4 offers every action but
+	 * only that version's steps. */
+	const uint32_t pf_steps[] = { SMFI_V2_PROT, SMFI_V2_PROT | SMFIP_NOUNKNOWN,
+	                              SMFI_V2_PROT | SMFIP_NOUNKNOWN | SMFIP_NODATA };
+	for (uint32_t v = 2; v <= 4; v++) {
+		struct proto_optneg o = { v, 0x1ff, pf_steps[v - 2] };
+		assert_int_equal(proto_negotiate(&o, 0x1ff, 0xffffffff, &r), 0);
+		assert_int_equal(r.version, v);
+		assert_int_equal(r.protocol, pf_steps[v - 2]);
+		assert_int_equal(r.actions, SMFI_V2_ACTS);
 	}
 	/* Any subset offered: the reply is a subset of it. */
 	for (uint32_t bits = 0; bits < 64; bits++) {
@@ -313,7 +342,12 @@ static void replies(void **state)
 		pkt = packet(b, mem, sizeof mem);
 		assert_int_equal(proto_dec_reply(&pkt, &r), PROTO_OK);
 		assert_int_equal(r.cmd, simple[i]);
+		assert_string_not_equal(proto_reply_name(simple[i]),
+		                        "an unknown reply");
 	}
+	assert_string_equal(proto_reply_name(SMFIR_ADDHEADER), "ADDHEADER");
+	assert_string_equal(proto_reply_name('Z'), "an unknown reply");
+	assert_string_equal(proto_cmd_name('Z'), "?");
 	assert_int_equal(proto_enc_addheader(b, "X-Spam-Flag", "YES"), 0);
 	pkt = packet(b, mem, sizeof mem);
 	assert_int_equal(proto_dec_reply(&pkt, &r), PROTO_OK);
