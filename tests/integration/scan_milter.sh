@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 PY=/usr/bin/python3
 
-echo "1..17"
+echo "1..18"
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -214,6 +214,13 @@ To: b@example.net
 Subject: reject-me
 
 body
+
+From a Mon Jan  1 00:00:00 2024
+From: a@example.org
+To: b@example.net
+Subject: reject-ml
+
+body
 EOF
 "$TESTMILTER" "unix:$tmp/tm.sock" 2>"$tmp/tm.log" &
 tpid=$!
@@ -228,8 +235,10 @@ then ok "libmilter filter: quarantine with reason and added header"
 else notok "libmilter quarantine" "rc=$rc" "$(cat "$tmp/tm.jsonl" "$tmp/tm.err")"; fi
 check "libmilter filter: plain message continues with its header" \
 	jcheck "$tmp/tm.jsonl" "m[1]['action'] == 'continue' and m[1]['quarantine'] is None and hdr(m[1], 'X-Test-Milter') == ['seen 1 rcpt(s)']"
+check "libmilter filter: reject with 550 5.7.1, no header added" \
+	jcheck "$tmp/tm.jsonl" "m[2]['action'] == 'reject' and m[2]['reply'] == {'code': '550', 'text': '5.7.1 Rejected by testmilter'} and m[2]['headers_added'] == []"
 check "libmilter filter: multi-line reject reply" \
-	jcheck "$tmp/tm.jsonl" "m[2]['action'] == 'reject' and m[2]['reply'] == {'code': '554', 'text': '5.7.0 Refused by testmilter\n5.7.0 second line'}"
+	jcheck "$tmp/tm.jsonl" "len(m) == 4 and m[3]['action'] == 'reject' and m[3]['reply'] == {'code': '554', 'text': '5.7.0 Refused by testmilter\n5.7.0 second line'}"
 "$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl --concurrency 2 \
 	--rcpt x@example.net --rcpt y@example.net --rcpt z@example.net \
 	--mail-from sender@example.org "$tmp/tm.mbox" >"$tmp/tm2.jsonl" 2>/dev/null

@@ -4,7 +4,8 @@
  *
  * Every message gets "X-Test-Milter: seen <n> rcpt(s)"; a Subject
  * containing "quarantine-me" puts it in quarantine, one containing
- * "reject-me" is refused with 554 5.7.0 and a two-line text.
+ * "reject-me" is refused with 550 5.7.1, one containing "reject-ml" with
+ * 554 5.7.0 and a two-line text.
  *
  * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
  */
@@ -15,7 +16,7 @@
 #include <string.h>
 
 struct priv {
-	int quarantine, reject;
+	int quarantine, reject, reject_ml;
 	unsigned rcpts;
 };
 
@@ -57,6 +58,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	if (strcasecmp(name, "Subject") == 0) {
 		p->quarantine |= strstr(value, "quarantine-me") != NULL;
 		p->reject |= strstr(value, "reject-me") != NULL;
+		p->reject_ml |= strstr(value, "reject-ml") != NULL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -67,6 +69,10 @@ static sfsistat on_eom(SMFICTX *ctx)
 	if (p == NULL)
 		return SMFIS_TEMPFAIL;
 	if (p->reject) {
+		smfi_setreply(ctx, "550", "5.7.1", "Rejected by testmilter");
+		return SMFIS_REJECT;
+	}
+	if (p->reject_ml) {
 		smfi_setmlreply(ctx, "554", "5.7.0", "Refused by testmilter",
 		                "second line", NULL);
 		return SMFIS_REJECT;
