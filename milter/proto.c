@@ -506,6 +506,9 @@ int proto_enc_cmd_optneg(struct evbuffer *out, const struct proto_optneg *o)
 int proto_enc_cmd_macro(struct evbuffer *out, char stage, size_t n,
                         const char *const *names, const char *const *values)
 {
+	for (size_t i = 0; i < n; i++)
+		if (names[i] == NULL || names[i][0] == '\0' || values[i] == NULL)
+			return -1;
 	struct part *parts = calloc(1 + 2 * n, sizeof *parts);
 	if (parts == NULL)
 		return -1;
@@ -522,6 +525,8 @@ int proto_enc_cmd_macro(struct evbuffer *out, char stage, size_t n,
 int proto_enc_cmd_connect(struct evbuffer *out, const char *host, char family,
                           uint16_t port, const char *addr)
 {
+	if (host == NULL)
+		return -1;
 	unsigned char portbuf[2] = { (unsigned char)(port >> 8),
 	                             (unsigned char)port };
 	struct part parts[4] = { zstr(host), { &family, 1 } };
@@ -543,6 +548,9 @@ int proto_enc_cmd_envelope(struct evbuffer *out, char cmd, size_t n,
 {
 	if ((cmd != SMFIC_MAIL && cmd != SMFIC_RCPT) || n == 0)
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (args[i] == NULL)
+			return -1;
 	struct part *parts = calloc(n, sizeof *parts);
 	if (parts == NULL)
 		return -1;
@@ -556,6 +564,8 @@ int proto_enc_cmd_envelope(struct evbuffer *out, char cmd, size_t n,
 int proto_enc_cmd_header(struct evbuffer *out, const char *name,
                          const char *value)
 {
+	if (name == NULL || name[0] == '\0')
+		return -1;
 	struct part parts[2] = { zstr(name), zstr(value ? value : "") };
 	return put_packet(out, SMFIC_HEADER, parts, 2);
 }
@@ -564,7 +574,8 @@ int proto_enc_cmd_body(struct evbuffer *out, char cmd, const void *data,
                        size_t len)
 {
 	if ((cmd != SMFIC_BODY && cmd != SMFIC_BODYEOB) ||
-	    (cmd == SMFIC_BODY && len > PROTO_BODY_CHUNK))
+	    (cmd == SMFIC_BODY && len > PROTO_BODY_CHUNK) ||
+	    (data == NULL && len > 0))
 		return -1;
 	struct part p = { data, len };
 	return put_packet(out, cmd, &p, 1);

@@ -151,6 +151,8 @@ int proto_enc_addrcpt(struct evbuffer *out, const char *rcpt);
  * ("\n" followed by SP or TAB) and are sent as "\n" + WSP. */
 
 /* ---- MTA side: encoding commands, decoding replies ---- */
+/* Like the reply encoders: 0, or -1 with nothing appended (NULL or empty
+ * header/macro names, NULL strings, an oversized BODY chunk). */
 int proto_enc_cmd_optneg(struct evbuffer *out, const struct proto_optneg *o);
 /* MACRO for stage (SMFIC_*): names[i]/values[i], n pairs. */
 int proto_enc_cmd_macro(struct evbuffer *out, char stage, size_t n,

@@ -71,11 +71,17 @@ static void macro_round_trip(const struct proto_pkt *p, struct evbuffer *b)
 		return;
 	size_t n = collect(&it, s) & ~(size_t)1;
 	const char *names[MAX_STRS / 2], *values[MAX_STRS / 2];
+	bool named = true;
 	for (size_t i = 0; i < n / 2; i++) {
 		names[i] = s[2 * i].ptr;
 		values[i] = s[2 * i + 1].ptr;
+		named = named && s[2 * i].len > 0;
 	}
-	check(proto_enc_cmd_macro(b, stage, n / 2, names, values) == 0);
+	/* the decoder passes empty names on; the encoder refuses them */
+	int rc = proto_enc_cmd_macro(b, stage, n / 2, names, values);
+	check(named ? rc == 0 : rc == -1 && evbuffer_get_length(b) == 0);
+	if (rc != 0)
+		return;
 	unsigned char *mem;
 	struct proto_pkt q = take_packet(b, &mem);
 	char stage2;

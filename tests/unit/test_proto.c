@@ -158,6 +158,20 @@ static void commands_round_trip(void **state)
 	char big[PROTO_BODY_CHUNK + 1];
 	memset(big, 'x', sizeof big);
 	assert_int_equal(proto_enc_cmd_body(b, SMFIC_BODY, big, sizeof big), -1);
+	assert_int_equal(proto_enc_cmd_body(b, SMFIC_BODY, NULL, 1), -1);
+	assert_int_equal(proto_enc_cmd_body(b, SMFIC_HEADER, "x", 1), -1);
+	/* bad arguments append nothing */
+	const char *no_name[] = { NULL }, *empty_name[] = { "" };
+	assert_int_equal(proto_enc_cmd_macro(b, SMFIC_MAIL, 1, no_name, values), -1);
+	assert_int_equal(proto_enc_cmd_macro(b, SMFIC_MAIL, 1, empty_name, values),
+	                 -1);
+	assert_int_equal(proto_enc_cmd_connect(b, NULL, SMFIA_INET, 25, "1.2.3.4"),
+	                 -1);
+	assert_int_equal(proto_enc_cmd_envelope(b, SMFIC_MAIL, 1, no_name), -1);
+	assert_int_equal(proto_enc_cmd_envelope(b, SMFIC_MAIL, 0, mail), -1);
+	assert_int_equal(proto_enc_cmd_envelope(b, SMFIC_HELO, 1, mail), -1);
+	assert_int_equal(proto_enc_cmd_header(b, "", "v"), -1);
+	assert_int_equal(proto_enc_cmd_helo(b, NULL), -1);
 	assert_int_equal(evbuffer_get_length(b), 0);
 
 	const char simple[] = { SMFIC_DATA, SMFIC_EOH, SMFIC_ABORT, SMFIC_QUIT,
