@@ -1,0 +1,154 @@
+/*
+ * ruleset.h — SpamAssassin rule files read into an in-memory rule set.
+ *
+ * ruleset_load() reads rule files and directories (a directory's *.cf
+ * files in byte order of their names, as SpamAssassin does; *.pre files
+ * are read first and only for their plugin lines) in the order given, and
+ * returns every rule with its last definition, its score, description and
+ * tflags. Conditionals (ifplugin/if/else/endif), include, lang and
+ * ReplaceTags (replace_start/replace_end/replace_tag/replace_rules) are
+ * resolved here, so the engine sees final patterns. Nothing is compiled
+ * here: patterns are checked by the engine (rules.c).
+ *
+ * Errors never abort the load: each bad line is recorded as a diagnostic
+ * with file:line and skipped; unsupported features (eval: rules, plugin
+ * options we do not implement) are recorded as RS_DIAG_UNSUPPORTED and the
+ * rule is kept with type RS_EVAL so metas can refer to it (as false).
+ *
+ * Ownership: the ruleset owns every string it returns; immutable after
+ * ruleset_load(), so it may be read by several threads. ruleset_free()
+ * releases it.
+ */
+#ifndef VIGIL_RULESET_H
+#define VIGIL_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rs_type {
+	RS_HEADER,     /* header NAME HDR =~ /re/ (or exists:HDR) */
+	RS_MIMEHEADER, /* mimeheader NAME HDR =~ /re/ (headers of every part) */
+	RS_BODY,       /* body NAME /re/ */
+	RS_RAWBODY,    /* rawbody NAME /re/ */
+	RS_FULL,       /* full NAME /re/ */
+	RS_URI,        /* uri NAME /re/ */
+	RS_META,       /* meta NAME expr */
+	RS_EVAL,       /* header|body|rawbody|full|uri NAME eval:f(...) —
+	                  not implemented, evaluates to false */
+	RS_UNDEFINED   /* only score/describe/tflags lines named it */
+};
+
+/* Header-rule modifiers (HDR:raw, HDR:addr, HDR:name). */
+#define RS_HDR_RAW  0x1u /* undecoded value (no RFC 2047 decoding), folding kept */
+#define RS_HDR_ADDR 0x2u /* the first address of the header */
+#define RS_HDR_NAME 0x4u /* the first display name of the header */
+
+/* tflags words the engine honours; the others are kept in tflags_text. */
+#define RS_TF_NICE     0x01u /* a ham rule: default score -1 */
+#define RS_TF_NET      0x02u /* needs network: score set 1/3 only */
+#define RS_TF_LEARN    0x04u /* needs Bayes: score set 2/3 only */
+#define RS_TF_MULTIPLE 0x08u /* count every match (up to maxhits) */
+#define RS_TF_USERCONF 0x10u
+#define RS_TF_NOAUTOLEARN 0x20u
+#define RS_TF_PUBLISH  0x40u
+
+struct rs_rule {
+	const char *name;
+	enum rs_type type;
+	const char *file;      /* where the rule was (last) defined; for
+	                          RS_UNDEFINED, where it was first named */
+	unsigned line;
+
+	/* RS_HEADER, RS_MIMEHEADER: header name as written ("Subject",
+	 * "ALL", "ToCc", "MESSAGEID", "EnvelopeFrom", "X-Spam-Relays-..."),
+	 * without the :modifier. */
+	const char *header;
+	unsigned hdr_mods;     /* RS_HDR_* */
+	bool exists;           /* exists:HDR — true when the header is present */
+	bool negate;           /* !~ instead of =~ */
+	const char *if_unset;  /* [if-unset: TEXT], or NULL */
+
+	/* Regex rules (header, mimeheader, body, rawbody, full, uri): the
+	 * pattern between the delimiters, unchanged (PCRE2 syntax is Perl's),
+	 * and its modifiers as PCRE2 compile options (i -> PCRE2_CASELESS,
+	 * m -> PCRE2_MULTILINE, s -> PCRE2_DOTALL, x -> PCRE2_EXTENDED).
+	 * NULL for the other types. */
+	const char *pattern;
+	size_t pattern_len;
+	uint32_t pcre2_options;
+
+	/* RS_META: the expression text as written. */
+	const char *meta;
+	/* RS_EVAL: the call text, e.g. "check_for_forged_received_trail()". */
+	const char *eval;
+
+	/* Scores of the four SpamAssassin score sets (0: no Bayes, no net;
+	 * 1: net; 2: Bayes; 3: Bayes and net). One value on the score line
+	 * fills all four. When no score line named the rule, SpamAssassin's
+	 * defaults are filled in: 1.0 (-1.0 with tflags nice), 0 for names
+	 * starting with "__", 0.01 for names starting with "T_". */
+	double score[4];
+	bool score_given;      /* a score line named it */
+	const char *describe;  /* "describe" text (lang "en" or none), or NULL */
+	unsigned tflags;       /* RS_TF_* */
+	unsigned maxhits;      /* tflags maxhits=N (0: none) */
+	const char *tflags_text; /* the whole tflags line as written, or NULL */
+	int priority;          /* "priority" line, default 0 */
+};
+
+enum rs_diag_kind {
+	RS_DIAG_ERROR,       /* a line that could not be understood; skipped */
+	RS_DIAG_UNSUPPORTED, /* understood, not implemented (eval:, plugin
+	                        options, ...); listed by vigil rules --unsupported */
+	RS_DIAG_WARNING      /* e.g. score for a rule never defined */
+};
+
+struct rs_diag {
+	enum rs_diag_kind kind;
+	const char *file;
+	unsigned line;
+	const char *rule;    /* rule concerned, or NULL */
+	const char *message; /* what was wrong / what was expected */
+};
+
+struct ruleset;
+
+struct ruleset_opts {
+	/* Does vigil implement this SpamAssassin plugin (e.g.
+	 * "Mail::SpamAssassin::Plugin::SPF")? Used by ifplugin and
+	 * plugin_loaded() in if expressions; NULL = none besides the ones the
+	 * parser itself implements (ReplaceTags). */
+	bool (*plugin_loaded)(const char *name);
+	/* Value of "version" in if expressions (SpamAssassin's 4.000001
+	 * style); 0 = 4.000001. */
+	double sa_version;
+};
+
+/* Load the given files and directories, in order. Returns NULL only on
+ * allocation failure; a path that cannot be read is a RS_DIAG_ERROR. */
+struct ruleset *ruleset_load(const char *const *paths, size_t npaths,
+                             const struct ruleset_opts *opts);
+/* Same from one buffer (tests, vigil rules test): file names in
+ * diagnostics are `name`; include is refused. */
+struct ruleset *ruleset_load_buf(const char *name, const char *text,
+                                 size_t len, const struct ruleset_opts *opts);
+void ruleset_free(struct ruleset *rs);
+
+/* Rules in the order they were first defined (or named). */
+size_t ruleset_count(const struct ruleset *rs);
+const struct rs_rule *ruleset_at(const struct ruleset *rs, size_t i);
+const struct rs_rule *ruleset_find(const struct ruleset *rs,
+                                   const char *name);
+
+/* required_score from the files; false when none was given. */
+bool ruleset_required_score(const struct ruleset *rs, double *out);
+
+size_t ruleset_diag_count(const struct ruleset *rs);
+const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
+
+/* Files read, in order (for reports and vigil rules check). */
+size_t ruleset_file_count(const struct ruleset *rs);
+const char *ruleset_file_at(const struct ruleset *rs, size_t i);
+
+#endif
