@@ -1,0 +1,57 @@
+/*
+ * litscan.h — literal prefilter for regex rules.
+ *
+ * litscan_extract() derives from a PCRE2 pattern a set of literals such
+ * that whenever the pattern matches a subject, at least one literal occurs
+ * in the subject (compared ASCII-case-insensitively). The engine then runs
+ * the regex only when the literal scan found one of them. Extraction is
+ * conservative: whatever it does not understand cuts a literal or yields 0
+ * (no usable literal: the rule must always run).
+ *
+ * struct litscan is a multi-literal matcher (Aho-Corasick compiled to a
+ * dense byte DFA over ASCII-lower-cased input): built once, then read-only
+ * and safe to share between threads. litscan_run() allocates nothing.
+ */
+#ifndef VIGIL_LITSCAN_H
+#define VIGIL_LITSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LITSCAN_MIN_LEN  3   /* shorter literals are useless as filters */
+#define LITSCAN_MAX_LEN  63  /* longest literal kept (fits char[64]) */
+#define LITSCAN_MAX_LITS 8   /* most literals per pattern */
+
+/* Extract literals from pattern[0..len) compiled with pcre2_options
+ * (PCRE2_CASELESS, PCRE2_EXTENDED, ... are honoured). Writes up to
+ * max_lits (at most LITSCAN_MAX_LITS are ever returned) NUL-terminated,
+ * ASCII-lower-cased literals of LITSCAN_MIN_LEN..LITSCAN_MAX_LEN bytes
+ * into lits and returns their number; 0 means no usable literal. */
+size_t litscan_extract(const char *pattern, size_t len,
+                       uint32_t pcre2_options,
+                       char lits[][64], size_t max_lits);
+
+struct litscan;
+
+struct litscan *litscan_new(void);
+
+/* Add a literal (matched ASCII-case-insensitively) reporting id. Several
+ * literals may share an id and an id may come with several literals.
+ * Returns 0, or -1 (empty literal, after build, or out of memory). */
+int litscan_add(struct litscan *ls, const char *lit, size_t len, uint32_t id);
+
+/* Build the automaton. Returns 0, or -1 (out of memory, or called twice). */
+int litscan_build(struct litscan *ls);
+
+/* Largest id added plus one (0 when none): the size in bits of found. */
+uint32_t litscan_id_limit(const struct litscan *ls);
+
+/* Scan text once; for every literal occurring in it set bit id in found
+ * (found[id / 64] |= 1 << id % 64). found has litscan_id_limit() bits and
+ * is zeroed by the caller. Does nothing before a successful build. */
+void litscan_run(const struct litscan *ls, const char *text, size_t len,
+                 uint64_t *found);
+
+void litscan_free(struct litscan *ls);
+
+#endif

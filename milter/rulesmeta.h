@@ -1,0 +1,66 @@
+/*
+ * rulesmeta.h — SpamAssassin meta expressions, compiled once, evaluated fast.
+ *
+ * A meta expression combines other rules' results with Perl's operators
+ * and Perl's semantics (SpamAssassin evaluates metas as Perl code):
+ * operands are rule names ([A-Za-z_][A-Za-z0-9_]*) and numbers (integer or
+ * decimal); operators, loosest first: ||, &&, == != , < > <= >=, + -,
+ * * /, unary ! and -, parentheses. `a && b` yields a when a is false, else
+ * b; `a || b` yields a when a is true, else b (matters with hit counts).
+ * !x yields 1 or 0. Division by zero yields 0.
+ *
+ * rmeta_compile() resolves each name to an index through the caller's
+ * resolver; names the resolver does not know (-1) evaluate as 0 and are
+ * listed by rmeta_unknown_*() so the caller can report them. The compiled
+ * program is immutable: rmeta_eval() may run on several threads at once,
+ * allocates nothing and is bounded by the expression size.
+ *
+ * Limits: RMETA_MAX_LEN bytes of expression, RMETA_MAX_DEPTH nesting.
+ */
+#ifndef VIGIL_RULESMETA_H
+#define VIGIL_RULESMETA_H
+
+#include <stddef.h>
+
+#define RMETA_MAX_LEN   65536
+#define RMETA_MAX_DEPTH 200
+
+struct rmeta;
+
+/* Map a rule name (not NUL-terminated) to an index >= 0, or -1 when the
+ * name is unknown. */
+typedef int (*rmeta_resolve_fn)(void *ctx, const char *name, size_t len);
+
+/* Compile expr[0..len). Returns NULL on a syntax error or when a limit is
+ * exceeded, with a message in err ("expected ')' at column 12"; columns
+ * count from 1); NULL with "out of memory" when allocation fails. */
+struct rmeta *rmeta_compile(const char *expr, size_t len,
+                            rmeta_resolve_fn resolve, void *ctx,
+                            char *err, size_t errlen);
+
+/* Evaluate with values[index] = hit count of rule index (0 when not hit).
+ * Every index returned by rmeta_dep_at() must be a valid subscript. */
+double rmeta_eval(const struct rmeta *m, const double *values);
+
+/* The distinct indexes the expression reads, in order of first use. */
+size_t rmeta_dep_count(const struct rmeta *m);
+int rmeta_dep_at(const struct rmeta *m, size_t i);
+
+/* The distinct names that resolved to -1 (NUL-terminated, owned by m). */
+size_t rmeta_unknown_count(const struct rmeta *m);
+const char *rmeta_unknown_at(const struct rmeta *m, size_t i);
+
+void rmeta_free(struct rmeta *m);
+
+/* Topological order of n nodes (0..n-1): fills order[0..n) so that every
+ * node comes after all its dependencies (dependencies >= n are ignored;
+ * a node depending on itself is a cycle). Returns 0, or -1 when there is
+ * a cycle, with *cycle_node set to a node that lies on a cycle (order[] is
+ * then unspecified). Returns -1 with *cycle_node = n when memory runs out.
+ * Iterative: no recursion depth limit. */
+int rmeta_order(size_t n,
+                size_t (*dep_count)(void *ctx, size_t node),
+                size_t (*dep_at)(void *ctx, size_t node, size_t i),
+                void *ctx, size_t *order, size_t *cycle_node);
+
+#endif
