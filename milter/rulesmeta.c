@@ -1,41 +1,644 @@
-/* rulesmeta.c — SpamAssassin meta expressions (stub: real code follows). */
+/*
+ * rulesmeta.c — SpamAssassin meta expressions.
+ *
+ * The expression is parsed by precedence climbing into a postfix program
+ * with two conditional jumps for && and || (Perl returns the deciding
+ * operand, so the jumps leave it on the stack). Evaluation walks the
+ * program over a fixed-size stack whose needed depth is computed at
+ * compile time, so rmeta_eval() neither allocates nor recurses.
+ */
 #include "rulesmeta.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Deepest evaluation stack a program may need; checked at compile time. */
+#define RMETA_MAX_STACK 256
+
+enum rm_op {
+	OP_CONST, /* push num */
+	OP_VAR,   /* push values[idx] */
+	OP_NOT, OP_NEG,
+	OP_MUL, OP_DIV, OP_ADD, OP_SUB,
+	OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NE,
+	OP_AND,   /* top false: keep it, jump to idx; else pop */
+	OP_OR     /* top true: keep it, jump to idx; else pop */
+};
+
+struct rm_ins {
+	uint8_t op;
+	int32_t idx;   /* OP_VAR: value index; OP_AND/OP_OR: jump target */
+	double num;    /* OP_CONST */
+};
 
 struct rmeta {
-	int unused;
+	struct rm_ins *code;
+	size_t ncode;
+	int *deps;
+	size_t ndeps;
+	char **unknown;
+	size_t nunknown;
 };
+
+/* ---- compiler ---------------------------------------------------------- */
+
+enum tok {
+	T_END, T_NAME, T_NUM, T_LP, T_RP, T_NOT, T_MINUS, T_PLUS, T_MUL,
+	T_DIV, T_LT, T_GT, T_LE, T_GE, T_EQ, T_NE, T_AND, T_OR, T_BAD
+};
+
+struct comp {
+	const char *s;
+	size_t len, pos;
+	enum tok tok;          /* current token */
+	size_t tpos, tlen;     /* its place */
+	double num;            /* T_NUM value */
+	rmeta_resolve_fn resolve;
+	void *ctx;
+	struct rmeta *m;
+	size_t cap_code, cap_deps, cap_unknown;
+	unsigned depth;
+	size_t sp, max_sp;     /* simulated stack depth */
+	char *err;
+	size_t errlen;
+	int failed;            /* 1 syntax, 2 memory */
+};
+
+__attribute__((format(printf, 2, 3)))
+static void fail(struct comp *c, const char *fmt, ...)
+{
+	if (c->failed)
+		return;
+	c->failed = 1;
+	if (c->errlen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void fail_oom(struct comp *c)
+{
+	if (c->failed)
+		return;
+	fail(c, "out of memory");
+	c->failed = 2;
+}
+
+static int is_name_start(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+}
+
+static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
+
+static int is_name_char(unsigned char ch)
+{
+	return is_name_start(ch) || is_digit(ch);
+}
+
+/* A Perl numeric literal: decimal (1, 1.5, .5, 1e3, 1_000) or octal (010). */
+static int lex_number(struct comp *c, size_t p)
+{
+	const char *s = c->s;
+	char buf[64];
+	size_t n = 0;
+	int octal = s[p] == '0' && p + 1 < c->len && is_digit((unsigned char)s[p + 1]);
+	int frac = 0, expo = 0;
+	while (p < c->len) {
+		unsigned char ch = (unsigned char)s[p];
+		if (is_digit(ch) || ch == '_') {
+			if (ch != '_' && n < sizeof buf - 1)
+				buf[n++] = (char)ch;
+		} else if (ch == '.' && !frac && !expo && !octal &&
+		           !(p + 1 < c->len && s[p + 1] == '.')) {
+			frac = 1;
+			if (n < sizeof buf - 1)
+				buf[n++] = '.';
+		} else if ((ch == 'e' || ch == 'E') && !expo && !octal && n > 0) {
+			size_t q = p + 1;
+			if (q < c->len && (s[q] == '+' || s[q] == '-'))
+				q++;
+			if (q >= c->len || !is_digit((unsigned char)s[q]))
+				break;
+			expo = 1;
+			if (n < sizeof buf - 3)
+				buf[n++] = 'e';
+			if (s[p + 1] == '+' || s[p + 1] == '-') {
+				if (n < sizeof buf - 1)
+					buf[n++] = s[p + 1];
+				p++;
+			}
+		} else {
+			break;
+		}
+		p++;
+	}
+	if (p < c->len && is_name_start((unsigned char)s[p])) {
+		c->tok = T_BAD;
+		c->tlen = p - c->tpos + 1;
+		return -1;
+	}
+	buf[n] = '\0';
+	if (octal) {
+		double v = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (buf[i] > '7') {
+				fail(c, "illegal octal digit '%c' at column %zu",
+				     buf[i], c->tpos + 1);
+				return -1;
+			}
+			v = v * 8 + (buf[i] - '0');
+		}
+		c->num = v;
+	} else {
+		c->num = strtod(buf, NULL);
+	}
+	c->tlen = p - c->tpos;
+	c->tok = T_NUM;
+	return 0;
+}
+
+static void next(struct comp *c)
+{
+	const char *s = c->s;
+	size_t p = c->pos;
+	for (;;) {
+		while (p < c->len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\r' ||
+		                      s[p] == '\n' || s[p] == '\f' || s[p] == '\v'))
+			p++;
+		/* A Perl comment (SpamAssassin strips trailing comments from
+		 * rule lines; stray ones are harmless in Perl too). */
+		if (p < c->len && s[p] == '#') {
+			while (p < c->len && s[p] != '\n')
+				p++;
+			continue;
+		}
+		break;
+	}
+	c->tpos = p;
+	c->tlen = 1;
+	if (p >= c->len) {
+		c->tok = T_END;
+		c->tlen = 0;
+		c->pos = p;
+		return;
+	}
+	unsigned char ch = (unsigned char)s[p];
+	unsigned char nx = p + 1 < c->len ? (unsigned char)s[p + 1] : 0;
+	if (is_name_start(ch)) {
+		size_t q = p;
+		while (q < c->len && is_name_char((unsigned char)s[q]))
+			q++;
+		c->tok = T_NAME;
+		c->tlen = q - p;
+	} else if (is_digit(ch) || (ch == '.' && is_digit(nx))) {
+		if (lex_number(c, p) < 0 && c->tok != T_BAD)
+			c->tok = T_BAD;
+	} else {
+		c->tok = T_BAD;
+		switch (ch) {
+		case '(': c->tok = T_LP; break;
+		case ')': c->tok = T_RP; break;
+		case '+': c->tok = T_PLUS; break;
+		case '-': c->tok = T_MINUS; break;
+		case '*': c->tok = nx == '*' ? T_BAD : T_MUL; break;
+		case '/': c->tok = T_DIV; break;
+		case '!':
+			if (nx == '=') { c->tok = T_NE; c->tlen = 2; }
+			else if (nx == '~') { c->tlen = 2; }
+			else c->tok = T_NOT;
+			break;
+		case '<':
+			if (nx == '=') {
+				c->tlen = 2;
+				c->tok = p + 2 < c->len && s[p + 2] == '>' ? T_BAD : T_LE;
+				if (c->tok == T_BAD)
+					c->tlen = 3;
+			} else if (nx == '<') {
+				c->tlen = 2;
+			} else {
+				c->tok = T_LT;
+			}
+			break;
+		case '>':
+			if (nx == '=') { c->tok = T_GE; c->tlen = 2; }
+			else if (nx == '>') { c->tlen = 2; }
+			else c->tok = T_GT;
+			break;
+		case '=':
+			if (nx == '=') { c->tok = T_EQ; c->tlen = 2; }
+			else if (nx == '~') { c->tlen = 2; }
+			break;
+		case '&':
+			if (nx == '&') { c->tok = T_AND; c->tlen = 2; }
+			break;
+		case '|':
+			if (nx == '|') { c->tok = T_OR; c->tlen = 2; }
+			break;
+		default:
+			break;
+		}
+	}
+	c->pos = p + c->tlen;
+}
+
+static void unexpected(struct comp *c, const char *what)
+{
+	if (c->tok == T_END) {
+		fail(c, "expected %s at column %zu (end of expression)", what,
+		     c->tpos + 1);
+		return;
+	}
+	int n = c->tlen > 32 ? 32 : (int)c->tlen;
+	unsigned char ch = (unsigned char)c->s[c->tpos];
+	if (ch < 0x20 || ch >= 0x7f)
+		fail(c, "expected %s at column %zu, found byte 0x%02x", what,
+		     c->tpos + 1, ch);
+	else
+		fail(c, "expected %s at column %zu, found '%.*s'", what,
+		     c->tpos + 1, n, c->s + c->tpos);
+}
+
+static size_t emit(struct comp *c, enum rm_op op, int32_t idx, double num)
+{
+	if (c->failed)
+		return 0;
+	struct rmeta *m = c->m;
+	if (m->ncode == c->cap_code) {
+		size_t cap = c->cap_code ? c->cap_code * 2 : 16;
+		struct rm_ins *p = realloc(m->code, cap * sizeof *p);
+		if (p == NULL) {
+			fail_oom(c);
+			return 0;
+		}
+		m->code = p;
+		c->cap_code = cap;
+	}
+	struct rm_ins *in = &m->code[m->ncode];
+	in->op = (uint8_t)op;
+	in->idx = idx;
+	in->num = num;
+	/* Track the stack depth the program needs. */
+	if (op == OP_CONST || op == OP_VAR) {
+		if (++c->sp > c->max_sp)
+			c->max_sp = c->sp;
+	} else if (op != OP_NOT && op != OP_NEG) {
+		c->sp--; /* binary ops, and the pop path of && / || */
+	}
+	return m->ncode++;
+}
+
+static void add_dep(struct comp *c, int idx)
+{
+	struct rmeta *m = c->m;
+	for (size_t i = 0; i < m->ndeps; i++)
+		if (m->deps[i] == idx)
+			return;
+	if (m->ndeps == c->cap_deps) {
+		size_t cap = c->cap_deps ? c->cap_deps * 2 : 8;
+		int *p = realloc(m->deps, cap * sizeof *p);
+		if (p == NULL) {
+			fail_oom(c);
+			return;
+		}
+		m->deps = p;
+		c->cap_deps = cap;
+	}
+	m->deps[m->ndeps++] = idx;
+}
+
+static void add_unknown(struct comp *c, const char *name, size_t len)
+{
+	struct rmeta *m = c->m;
+	for (size_t i = 0; i < m->nunknown; i++)
+		if (strlen(m->unknown[i]) == len &&
+		    memcmp(m->unknown[i], name, len) == 0)
+			return;
+	if (m->nunknown == c->cap_unknown) {
+		size_t cap = c->cap_unknown ? c->cap_unknown * 2 : 4;
+		char **p = realloc(m->unknown, cap * sizeof *p);
+		if (p == NULL) {
+			fail_oom(c);
+			return;
+		}
+		m->unknown = p;
+		c->cap_unknown = cap;
+	}
+	char *copy = malloc(len + 1);
+	if (copy == NULL) {
+		fail_oom(c);
+		return;
+	}
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	m->unknown[m->nunknown++] = copy;
+}
+
+static void parse_binary(struct comp *c, int minprec);
+
+/* unary: '!' unary | '-' unary | '+' unary | '(' expr ')' | NAME | NUM */
+static void parse_unary(struct comp *c)
+{
+	if (c->failed)
+		return;
+	if (++c->depth > RMETA_MAX_DEPTH) {
+		fail(c, "nesting deeper than %d at column %zu", RMETA_MAX_DEPTH,
+		     c->tpos + 1);
+		return;
+	}
+	switch (c->tok) {
+	case T_NOT:
+	case T_MINUS:
+	case T_PLUS: {
+		enum tok t = c->tok;
+		next(c);
+		parse_unary(c);
+		if (t != T_PLUS)
+			emit(c, t == T_NOT ? OP_NOT : OP_NEG, 0, 0);
+		break;
+	}
+	case T_LP: {
+		size_t open = c->tpos;
+		next(c);
+		parse_binary(c, 0);
+		if (c->failed)
+			break;
+		if (c->tok != T_RP) {
+			if (c->tok == T_END)
+				fail(c, "expected ')' at column %zu (to close "
+				     "'(' at column %zu)", c->tpos + 1, open + 1);
+			else
+				unexpected(c, "')' or an operator");
+			break;
+		}
+		next(c);
+		break;
+	}
+	case T_NAME: {
+		int idx = c->resolve ? c->resolve(c->ctx, c->s + c->tpos, c->tlen) : -1;
+		if (idx < 0) {
+			add_unknown(c, c->s + c->tpos, c->tlen);
+			emit(c, OP_CONST, 0, 0.0);
+		} else {
+			add_dep(c, idx);
+			emit(c, OP_VAR, idx, 0);
+		}
+		next(c);
+		break;
+	}
+	case T_NUM:
+		emit(c, OP_CONST, 0, c->num);
+		next(c);
+		break;
+	default:
+		unexpected(c, "a rule name, a number, '(', '!' or '-'");
+		break;
+	}
+	c->depth--;
+}
+
+/* Perl's precedence, tightest last; 0 = not a binary operator. */
+static int prec_of(enum tok t)
+{
+	switch (t) {
+	case T_OR: return 1;
+	case T_AND: return 2;
+	case T_EQ: case T_NE: return 3;
+	case T_LT: case T_GT: case T_LE: case T_GE: return 4;
+	case T_PLUS: case T_MINUS: return 5;
+	case T_MUL: case T_DIV: return 6;
+	default: return 0;
+	}
+}
+
+static enum rm_op op_of(enum tok t)
+{
+	switch (t) {
+	case T_EQ: return OP_EQ;
+	case T_NE: return OP_NE;
+	case T_LT: return OP_LT;
+	case T_GT: return OP_GT;
+	case T_LE: return OP_LE;
+	case T_GE: return OP_GE;
+	case T_PLUS: return OP_ADD;
+	case T_MINUS: return OP_SUB;
+	case T_MUL: return OP_MUL;
+	default: return OP_DIV;
+	}
+}
+
+/* Precedence climbing; all levels are left-associative except the
+ * comparisons, which Perl (before 5.32) refuses to chain: we refuse too
+ * rather than guess a meaning. */
+static void parse_binary(struct comp *c, int minprec)
+{
+	parse_unary(c);
+	int last_cmp = 0;
+	while (!c->failed) {
+		int p = prec_of(c->tok);
+		if (p == 0 || p <= minprec)
+			break;
+		if ((p == 3 || p == 4) && last_cmp == p) {
+			fail(c, "chained comparison at column %zu: use "
+			     "parentheses", c->tpos + 1);
+			break;
+		}
+		last_cmp = p;
+		enum tok t = c->tok;
+		next(c);
+		if (t == T_AND || t == T_OR) {
+			size_t j = emit(c, t == T_AND ? OP_AND : OP_OR, 0, 0);
+			parse_binary(c, p);
+			if (!c->failed)
+				c->m->code[j].idx = (int32_t)c->m->ncode;
+		} else {
+			parse_binary(c, p);
+			emit(c, op_of(t), 0, 0);
+		}
+	}
+}
 
 struct rmeta *rmeta_compile(const char *expr, size_t len,
                             rmeta_resolve_fn resolve, void *ctx,
                             char *err, size_t errlen)
 {
-	(void)expr; (void)len; (void)resolve; (void)ctx;
+	struct comp c;
+	memset(&c, 0, sizeof c);
+	c.err = err;
+	c.errlen = errlen;
 	if (errlen > 0)
-		snprintf(err, errlen, "not implemented yet");
-	return NULL;
+		err[0] = '\0';
+	if (expr == NULL)
+		len = 0;
+	if (len > RMETA_MAX_LEN) {
+		fail(&c, "expression longer than %d bytes", RMETA_MAX_LEN);
+		return NULL;
+	}
+	c.m = calloc(1, sizeof *c.m);
+	if (c.m == NULL) {
+		fail_oom(&c);
+		return NULL;
+	}
+	c.s = expr ? expr : "";
+	c.len = len;
+	c.resolve = resolve;
+	c.ctx = ctx;
+	next(&c);
+	if (c.tok == T_END) {
+		fail(&c, "empty expression");
+	} else {
+		parse_binary(&c, 0);
+		if (!c.failed && c.tok != T_END)
+			unexpected(&c, "an operator");
+	}
+	if (!c.failed && c.max_sp > RMETA_MAX_STACK)
+		fail(&c, "expression too complex (needs %zu stack slots, "
+		     "limit %d)", c.max_sp, RMETA_MAX_STACK);
+	if (c.failed) {
+		rmeta_free(c.m);
+		return NULL;
+	}
+	return c.m;
 }
+
+/* ---- evaluation -------------------------------------------------------- */
 
 double rmeta_eval(const struct rmeta *m, const double *values)
 {
-	(void)m; (void)values;
-	return 0;
+	double st[RMETA_MAX_STACK];
+	size_t sp = 0;
+	const struct rm_ins *code = m->code;
+	size_t n = m->ncode;
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct rm_ins *in = &code[pc];
+		switch ((enum rm_op)in->op) {
+		case OP_CONST: st[sp++] = in->num; break;
+		case OP_VAR: st[sp++] = values[in->idx]; break;
+		case OP_NOT: st[sp - 1] = st[sp - 1] == 0 ? 1 : 0; break;
+		case OP_NEG: st[sp - 1] = -st[sp - 1]; break;
+		case OP_MUL: sp--; st[sp - 1] *= st[sp]; break;
+		case OP_DIV:
+			sp--;
+			/* Perl dies on division by zero; SpamAssassin's meta is
+			 * then false. */
+			st[sp - 1] = st[sp] == 0 ? 0 : st[sp - 1] / st[sp];
+			break;
+		case OP_ADD: sp--; st[sp - 1] += st[sp]; break;
+		case OP_SUB: sp--; st[sp - 1] -= st[sp]; break;
+		case OP_LT: sp--; st[sp - 1] = st[sp - 1] < st[sp]; break;
+		case OP_GT: sp--; st[sp - 1] = st[sp - 1] > st[sp]; break;
+		case OP_LE: sp--; st[sp - 1] = st[sp - 1] <= st[sp]; break;
+		case OP_GE: sp--; st[sp - 1] = st[sp - 1] >= st[sp]; break;
+		case OP_EQ: sp--; st[sp - 1] = st[sp - 1] == st[sp]; break;
+		case OP_NE: sp--; st[sp - 1] = st[sp - 1] != st[sp]; break;
+		case OP_AND:
+			if (st[sp - 1] == 0)
+				pc = (size_t)in->idx - 1;
+			else
+				sp--;
+			break;
+		case OP_OR:
+			if (st[sp - 1] != 0)
+				pc = (size_t)in->idx - 1;
+			else
+				sp--;
+			break;
+		}
+	}
+	return sp > 0 ? st[sp - 1] : 0;
 }
 
-size_t rmeta_dep_count(const struct rmeta *m) { (void)m; return 0; }
-int rmeta_dep_at(const struct rmeta *m, size_t i) { (void)m; (void)i; return -1; }
-size_t rmeta_unknown_count(const struct rmeta *m) { (void)m; return 0; }
-const char *rmeta_unknown_at(const struct rmeta *m, size_t i) { (void)m; (void)i; return NULL; }
-void rmeta_free(struct rmeta *m) { (void)m; }
+size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }
 
+int rmeta_dep_at(const struct rmeta *m, size_t i)
+{
+	return i < m->ndeps ? m->deps[i] : -1;
+}
+
+size_t rmeta_unknown_count(const struct rmeta *m) { return m->nunknown; }
+
+const char *rmeta_unknown_at(const struct rmeta *m, size_t i)
+{
+	return i < m->nunknown ? m->unknown[i] : NULL;
+}
+
+void rmeta_free(struct rmeta *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nunknown; i++)
+		free(m->unknown[i]);
+	free(m->unknown);
+	free(m->deps);
+	free(m->code);
+	free(m);
+}
+
+/* ---- dependency order -------------------------------------------------- */
+
+/* Iterative depth-first search: a node is emitted after all its
+ * dependencies; meeting a node that is still on the path is a cycle. */
 int rmeta_order(size_t n,
                 size_t (*dep_count)(void *ctx, size_t node),
                 size_t (*dep_at)(void *ctx, size_t node, size_t i),
                 void *ctx, size_t *order, size_t *cycle_node)
 {
-	(void)dep_count; (void)dep_at; (void)ctx; (void)cycle_node;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	return 0;
+	enum { WHITE, GREY, BLACK };
+	if (n == 0)
+		return 0;
+	unsigned char *color = calloc(n, 1);
+	size_t *stk = malloc(n * sizeof *stk);
+	size_t *pos = malloc(n * sizeof *pos);
+	if (color == NULL || stk == NULL || pos == NULL) {
+		free(color);
+		free(stk);
+		free(pos);
+		if (cycle_node)
+			*cycle_node = n;
+		return -1;
+	}
+	size_t out = 0;
+	int rc = 0;
+	for (size_t root = 0; root < n && rc == 0; root++) {
+		if (color[root] != WHITE)
+			continue;
+		size_t top = 0;
+		stk[top] = root;
+		pos[top] = 0;
+		color[root] = GREY;
+		top++;
+		while (top > 0) {
+			size_t node = stk[top - 1];
+			size_t i = pos[top - 1];
+			if (i < dep_count(ctx, node)) {
+				pos[top - 1] = i + 1;
+				size_t d = dep_at(ctx, node, i);
+				if (d >= n || color[d] == BLACK)
+					continue;
+				if (color[d] == GREY) {
+					if (cycle_node)
+						*cycle_node = d;
+					rc = -1;
+					break;
+				}
+				color[d] = GREY;
+				stk[top] = d;
+				pos[top] = 0;
+				top++;
+			} else {
+				color[node] = BLACK;
+				order[out++] = node;
+				top--;
+			}
+		}
+	}
+	free(color);
+	free(stk);
+	free(pos);
+	return rc;
 }

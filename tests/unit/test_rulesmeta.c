@@ -1,0 +1,470 @@
+/* Unit tests: meta expressions (Perl precedence and value semantics,
+ * counts, unknown names, syntax errors, limits), the dependency order,
+ * and every meta line of the stock SpamAssassin rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <cmocka.h>
+
+#include "rulesmeta.h"
+
+/* Names A..Z map to indexes 0..25; anything else is unknown. */
+static int resolve_letters(void *ctx, const char *name, size_t len)
+{
+	(void)ctx;
+	if (len == 1 && name[0] >= 'A' && name[0] <= 'Z')
+		return name[0] - 'A';
+	return -1;
+}
+
+static double vals[26];
+
+static double ev(const char *expr)
+{
+	char err[200];
+	struct rmeta *m = rmeta_compile(expr, strlen(expr), resolve_letters,
+	                                NULL, err, sizeof err);
+	if (m == NULL)
+		fail_msg("'%s': %s", expr, err);
+	double v = rmeta_eval(m, vals);
+	rmeta_free(m);
+	return v;
+}
+
+static void set(double a, double b, double c, double d)
+{
+	memset(vals, 0, sizeof vals);
+	vals[0] = a;
+	vals[1] = b;
+	vals[2] = c;
+	vals[3] = d;
+}
+
+#define EQ(expr, want) assert_true(ev(expr) == (double)(want))
+
+static void t_precedence(void **state)
+{
+	(void)state;
+	set(0, 0, 0, 0);
+	EQ("1 + 2 * 3", 7);
+	EQ("(1 + 2) * 3", 9);
+	EQ("10 - 4 - 3", 3);          /* left associative */
+	EQ("12 / 3 / 2", 2);
+	EQ("!0 + 1", 2);              /* ! binds tighter than + */
+	EQ("!(0 + 1)", 0);
+	EQ("-2 * 3", -6);
+	EQ("- -2", 2);
+	EQ("+3", 3);
+	EQ("1 + 2 > 2", 1);           /* + tighter than > */
+	EQ("2 > 1 == 1", 1);          /* > tighter than == */
+	EQ("1 == 1 && 0", 0);         /* == tighter than && */
+	EQ("1 || 0 && 0", 1);         /* && tighter than || */
+	EQ("0 && 1 || 2", 2);
+	EQ("!1 == 0", 1);             /* (!1) == 0 */
+	EQ("3 >= 3", 1);
+	EQ("3 <= 2", 0);
+	EQ("3 != 2", 1);
+	EQ("3 < 2", 0);
+	EQ("1.5 * 2", 3);
+	EQ(".5 + .5", 1);
+	EQ("010", 8);                 /* Perl: octal */
+	EQ("1_000", 1000);
+	EQ("1e2", 100);
+	EQ("2.5e-1 * 4", 1);
+	EQ("0", 0);
+	EQ("A # a comment", 0);
+}
+
+static void t_perl_values(void **state)
+{
+	(void)state;
+	set(2, 0, 5, 0);                 /* A=2, B=0, C=5 */
+	EQ("A && C", 5);                 /* right value when left true */
+	EQ("C && A", 2);
+	EQ("A && B", 0);
+	EQ("B && A", 0);
+	EQ("A || C", 2);                 /* left value when true */
+	EQ("B || C", 5);
+	EQ("B || D", 0);
+	EQ("(A || B) + (B || C)", 7);
+	EQ("(A && C) * 2", 10);
+	EQ("!A", 0);
+	EQ("!B", 1);
+	EQ("!!C", 1);
+	EQ("-A", -2);
+	EQ("A / B", 0);                  /* division by zero -> 0 */
+	EQ("C / 0 + 1", 1);
+	EQ("C / A", 2.5);
+	/* short-circuit keeps the stack right in nested contexts */
+	EQ("1 + (B && C) + (A || C) * 10", 21);
+	EQ("(B || B || C) && (A && A && B || 7)", 7);
+	set(-1, 0, 0, 0);
+	EQ("A && 3", 3);                 /* -1 is true in Perl */
+}
+
+static void t_counts(void **state)
+{
+	(void)state;
+	set(1, 0, 0, 0);
+	EQ("A + B + C > 1", 0);
+	set(1, 1, 0, 0);
+	EQ("A + B + C > 1", 1);
+	set(3, 0, 0, 0);                 /* tflags multiple: A hit 3 times */
+	EQ("A + B + C > 1", 1);
+	EQ("A > 2", 1);
+	EQ("(A + B) * 2 - 1", 5);
+	set(1, 1, 1, 0);
+	EQ("A + B + C + D >= 3 && !D", 1);
+	EQ("(A + B + C) / 2", 1.5);
+}
+
+static void t_deps_unknown(void **state)
+{
+	(void)state;
+	char err[200];
+	const char *e = "B && !FOO_1 || A + B > __BAR || FOO_1 || C";
+	struct rmeta *m = rmeta_compile(e, strlen(e), resolve_letters, NULL,
+	                                err, sizeof err);
+	assert_non_null(m);
+	assert_int_equal(rmeta_dep_count(m), 3);
+	assert_int_equal(rmeta_dep_at(m, 0), 1);
+	assert_int_equal(rmeta_dep_at(m, 1), 0);
+	assert_int_equal(rmeta_dep_at(m, 2), 2);
+	assert_int_equal(rmeta_dep_at(m, 3), -1);
+	assert_int_equal(rmeta_unknown_count(m), 2);
+	assert_string_equal(rmeta_unknown_at(m, 0), "FOO_1");
+	assert_string_equal(rmeta_unknown_at(m, 1), "__BAR");
+	assert_null(rmeta_unknown_at(m, 2));
+	/* unknown names count as 0 */
+	set(0, 1, 0, 0);
+	assert_true(rmeta_eval(m, vals) == 1.0);   /* B && !0 = 1 */
+	set(0, 0, 0, 0);
+	assert_true(rmeta_eval(m, vals) == 0.0);
+	rmeta_free(m);
+
+	/* No resolver: every name unknown, still compiles. */
+	m = rmeta_compile("X && Y", 6, NULL, NULL, err, sizeof err);
+	assert_non_null(m);
+	assert_int_equal(rmeta_dep_count(m), 0);
+	assert_int_equal(rmeta_unknown_count(m), 2);
+	assert_true(rmeta_eval(m, NULL) == 0.0);
+	rmeta_free(m);
+	rmeta_free(NULL);
+}
+
+struct bad { const char *expr; const char *msg; };
+
+static void t_syntax_errors(void **state)
+{
+	(void)state;
+	static const struct bad bad[] = {
+		{ "", "empty expression" },
+		{ "   # only a comment", "empty expression" },
+		{ "A &&", "expected a rule name, a number, '(', '!' or '-' at column 5 (end of expression)" },
+		{ "(A && B", "expected ')' at column 8 (to close '(' at column 1)" },
+		{ "(A B)", "expected ')' or an operator at column 4, found 'B'" },
+		{ "A)", "expected an operator at column 2, found ')'" },
+		{ "A B", "expected an operator at column 3, found 'B'" },
+		{ "A & B", "expected an operator at column 3, found '&'" },
+		{ "A | B", "expected an operator at column 3, found '|'" },
+		{ "A = B", "expected an operator at column 3, found '='" },
+		{ "A =~ B", "expected an operator at column 3, found '=~'" },
+		{ "A !~ B", "expected an operator at column 3, found '!~'" },
+		{ "A ** 2", "expected an operator at column 3, found '*'" },
+		{ "A % 2", "expected an operator at column 3, found '%'" },
+		{ "A << 2", "expected an operator at column 3, found '<<'" },
+		{ "A <=> 2", "expected an operator at column 3, found '<=>'" },
+		{ "()", "expected a rule name, a number, '(', '!' or '-' at column 2, found ')'" },
+		{ "* A", "expected a rule name, a number, '(', '!' or '-' at column 1, found '*'" },
+		{ "A && || B", "expected a rule name, a number, '(', '!' or '-' at column 6, found '||'" },
+		{ "1A", "expected a rule name, a number, '(', '!' or '-' at column 1, found '1A'" },
+		{ "$A", "expected a rule name, a number, '(', '!' or '-' at column 1, found '$'" },
+		{ "A && \xc3\xa9", "expected a rule name, a number, '(', '!' or '-' at column 6, found byte 0xc3" },
+		{ "08", "illegal octal digit '8' at column 1" },
+		{ "A < B < C", "chained comparison at column 7: use parentheses" },
+		{ "A == B != C", "chained comparison at column 8: use parentheses" },
+		{ "A, B", "expected an operator at column 2, found ','" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char err[200];
+		struct rmeta *m = rmeta_compile(bad[i].expr, strlen(bad[i].expr),
+		                                resolve_letters, NULL, err,
+		                                sizeof err);
+		if (m != NULL)
+			fail_msg("'%s' compiled", bad[i].expr);
+		if (strcmp(err, bad[i].msg) != 0)
+			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i].expr,
+			         err, bad[i].msg);
+	}
+	/* An embedded NUL is a bad byte, not the end. */
+	char err[200];
+	assert_null(rmeta_compile("A\0B", 3, resolve_letters, NULL, err, sizeof err));
+	assert_string_equal(err, "expected an operator at column 2, found byte 0x00");
+	/* A tiny error buffer is respected. */
+	char small[8];
+	assert_null(rmeta_compile("(", 1, resolve_letters, NULL, small, sizeof small));
+	assert_int_equal(strlen(small), 7);
+	assert_null(rmeta_compile("(", 1, resolve_letters, NULL, NULL, 0));
+	/* Comparisons at different levels need no parentheses. */
+	EQ("1 < 2 == 2 > 1", 1);
+	EQ("(1 < 2) < 3", 1);
+}
+
+static char *repeat(const char *pre, size_t n, const char *mid, const char *post)
+{
+	size_t lp = strlen(pre), lq = strlen(post), lm = strlen(mid);
+	char *s = malloc(n * (lp + lq) + lm + 1);
+	assert_non_null(s);
+	char *p = s;
+	for (size_t i = 0; i < n; i++, p += lp)
+		memcpy(p, pre, lp);
+	memcpy(p, mid, lm);
+	p += lm;
+	for (size_t i = 0; i < n; i++, p += lq)
+		memcpy(p, post, lq);
+	*p = '\0';
+	return s;
+}
+
+static void t_limits(void **state)
+{
+	(void)state;
+	char err[200];
+	set(1, 0, 0, 0);
+	/* 150 nested parentheses are fine ... */
+	char *s = repeat("(", 150, "A", ")");
+	struct rmeta *m = rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err);
+	assert_non_null(m);
+	assert_true(rmeta_eval(m, vals) == 1.0);
+	rmeta_free(m);
+	free(s);
+	/* ... 30,000 are refused, without deep recursion. */
+	s = repeat("(", 30000, "A", ")");
+	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "nesting deeper than 200 at column 201"));
+	free(s);
+	s = repeat("!", 60000, "A", "");
+	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "nesting deeper than 200"));
+	free(s);
+	/* Right-nested operands need stack: 150 levels of "A+(" are fine. */
+	s = repeat("A+(", 150, "A", ")");
+	m = rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err);
+	assert_non_null(m);
+	assert_true(rmeta_eval(m, vals) == 151.0);
+	rmeta_free(m);
+	free(s);
+	/* Two pending operands per level: 190 levels exceed the stack. */
+	s = repeat("A+A*(", 190, "A", ")");
+	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "expression too complex"));
+	free(s);
+	/* Long flat expressions are fine: stack stays small. */
+	s = repeat("A+", 20000, "A", "");
+	m = rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err);
+	assert_non_null(m);
+	assert_true(rmeta_eval(m, vals) == 20001.0);
+	rmeta_free(m);
+	free(s);
+	/* Length limit. */
+	s = repeat(" ", RMETA_MAX_LEN, "A", "");
+	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "longer than"));
+	free(s);
+}
+
+/* ---- rmeta_order ---- */
+
+struct graph {
+	size_t n;
+	size_t ndeps[16];
+	size_t deps[16][4];
+};
+
+static size_t g_count(void *ctx, size_t node)
+{
+	return ((struct graph *)ctx)->ndeps[node];
+}
+
+static size_t g_at(void *ctx, size_t node, size_t i)
+{
+	return ((struct graph *)ctx)->deps[node][i];
+}
+
+static void check_order(const struct graph *g, const size_t *order)
+{
+	size_t rank[16];
+	int seen[16] = { 0 };
+	for (size_t i = 0; i < g->n; i++) {
+		assert_true(order[i] < g->n);
+		assert_false(seen[order[i]]);
+		seen[order[i]] = 1;
+		rank[order[i]] = i;
+	}
+	for (size_t v = 0; v < g->n; v++)
+		for (size_t i = 0; i < g->ndeps[v]; i++)
+			if (g->deps[v][i] < g->n)
+				assert_true(rank[g->deps[v][i]] < rank[v]);
+}
+
+static void t_order(void **state)
+{
+	(void)state;
+	size_t order[16], cyc = 99;
+	/* Diamond plus chain plus an out-of-range dependency. */
+	struct graph g = { .n = 6 };
+	g.ndeps[0] = 2; g.deps[0][0] = 1; g.deps[0][1] = 2;
+	g.ndeps[1] = 1; g.deps[1][0] = 3;
+	g.ndeps[2] = 1; g.deps[2][0] = 3;
+	g.ndeps[3] = 1; g.deps[3][0] = 100;   /* ignored */
+	g.ndeps[4] = 1; g.deps[4][0] = 0;
+	g.ndeps[5] = 0;
+	assert_int_equal(rmeta_order(g.n, g_count, g_at, &g, order, &cyc), 0);
+	check_order(&g, order);
+
+	/* Cycle 1 -> 2 -> 3 -> 1, reached from 0; 4 is fine. */
+	struct graph c = { .n = 5 };
+	c.ndeps[0] = 1; c.deps[0][0] = 1;
+	c.ndeps[1] = 1; c.deps[1][0] = 2;
+	c.ndeps[2] = 1; c.deps[2][0] = 3;
+	c.ndeps[3] = 1; c.deps[3][0] = 1;
+	assert_int_equal(rmeta_order(c.n, g_count, g_at, &c, order, &cyc), -1);
+	assert_true(cyc >= 1 && cyc <= 3);
+
+	/* Self-dependency. */
+	struct graph s = { .n = 3 };
+	s.ndeps[2] = 1; s.deps[2][0] = 2;
+	assert_int_equal(rmeta_order(s.n, g_count, g_at, &s, order, &cyc), -1);
+	assert_int_equal(cyc, 2);
+
+	assert_int_equal(rmeta_order(0, g_count, g_at, &s, order, &cyc), 0);
+}
+
+/* A chain of 200,000 nodes: no recursion limit. */
+static size_t chain_count(void *ctx, size_t node) { (void)ctx; return node > 0; }
+static size_t chain_at(void *ctx, size_t node, size_t i) { (void)ctx; (void)i; return node - 1; }
+static size_t rchain_count(void *ctx, size_t node) { return node + 1 < *(size_t *)ctx; }
+static size_t rchain_at(void *ctx, size_t node, size_t i) { (void)ctx; (void)i; return node + 1; }
+
+static void t_order_long(void **state)
+{
+	(void)state;
+	size_t n = 200000, cyc;
+	size_t *order = malloc(n * sizeof *order);
+	assert_non_null(order);
+	assert_int_equal(rmeta_order(n, chain_count, chain_at, NULL, order, &cyc), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(order[i], i);
+	assert_int_equal(rmeta_order(n, rchain_count, rchain_at, &n, order, &cyc), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(order[i], n - 1 - i);
+	free(order);
+}
+
+/* ---- stock SpamAssassin metas ---- */
+
+static int resolve_any(void *ctx, const char *name, size_t len)
+{
+	(void)ctx;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return (int)(h % 4096);
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void t_stock_metas(void **state)
+{
+	(void)state;
+	const char *dir = getenv("VIGIL_SA_RULES");
+	if (dir == NULL)
+		dir = "/usr/share/spamassassin";
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		printf("# %s not present: stock meta test skipped\n", dir);
+		skip();
+	}
+	char *names[512];
+	size_t nn = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL && nn < 512) {
+		size_t l = strlen(de->d_name);
+		if (l > 3 && strcmp(de->d_name + l - 3, ".cf") == 0)
+			names[nn++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, nn, sizeof names[0], cmpstr);
+	static double zeros[4096];
+	size_t total = 0, bad = 0, with_unknown = 0;
+	for (size_t f = 0; f < nn; f++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, names[f]);
+		FILE *fp = fopen(path, "r");
+		free(names[f]);
+		if (fp == NULL)
+			continue;
+		char line[8192];
+		unsigned lineno = 0;
+		while (fgets(line, sizeof line, fp) != NULL) {
+			lineno++;
+			/* SpamAssassin drops comments: '#' not after '\'. */
+			for (char *p = line; *p; p++)
+				if (*p == '#' && (p == line || p[-1] != '\\')) {
+					*p = '\0';
+					break;
+				}
+			char *p = line + strspn(line, " \t");
+			if (strncmp(p, "meta", 4) != 0 || (p[4] != ' ' && p[4] != '\t'))
+				continue;
+			p += 4;
+			p += strspn(p, " \t");
+			p += strcspn(p, " \t\r\n");    /* the rule name */
+			size_t l = strlen(p);
+			while (l > 0 && (p[l - 1] == '\n' || p[l - 1] == '\r'))
+				p[--l] = '\0';
+			total++;
+			char err[200];
+			struct rmeta *m = rmeta_compile(p, l, resolve_any, NULL,
+			                                err, sizeof err);
+			if (m == NULL) {
+				bad++;
+				printf("# %s:%u: %s: %s\n", path, lineno, err, p);
+				continue;
+			}
+			if (rmeta_unknown_count(m) > 0)
+				with_unknown++;
+			(void)rmeta_eval(m, zeros);
+			rmeta_free(m);
+		}
+		fclose(fp);
+	}
+	printf("# stock metas: %zu compiled, %zu errors\n", total - bad, bad);
+	assert_int_equal(with_unknown, 0);
+	assert_int_equal(bad, 0);
+	assert_true(total > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_precedence),
+		cmocka_unit_test(t_perl_values),
+		cmocka_unit_test(t_counts),
+		cmocka_unit_test(t_deps_unknown),
+		cmocka_unit_test(t_syntax_errors),
+		cmocka_unit_test(t_limits),
+		cmocka_unit_test(t_order),
+		cmocka_unit_test(t_order_long),
+		cmocka_unit_test(t_stock_metas),
+	};
+	return cmocka_run_group_tests_name("rulesmeta", tests, NULL, NULL);
+}
