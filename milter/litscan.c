@@ -1,39 +1,1106 @@
-/* litscan.c — literal prefilter (stub: real code follows). */
+/*
+ * litscan.c — literal prefilter: extraction of required literals from
+ * PCRE2 patterns, and an Aho-Corasick scanner.
+ *
+ * Extraction parses the pattern (the subset we understand; anything else
+ * makes us give up) and computes, per node, either the one string the
+ * node always matches ("exact"), or a set of literals one of which occurs
+ * in every match ("required set"). In a concatenation, adjacent exact
+ * items join into a run; anything else cuts the run; the best candidate
+ * (longest shortest member) of the runs and the items' own required sets
+ * is the concatenation's required set. An alternation's required set is
+ * the union of its branches' sets, or nothing when a branch has none.
+ *
+ * The scanner compiles the literals into a DFA over byte classes (bytes
+ * that occur in no literal share class 0; ASCII letters share the class
+ * of their lower case), so the table stays small and litscan_run() costs
+ * two loads per byte.
+ */
 #include "litscan.h"
 
-#include <stdlib.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
-struct litscan {
-	uint32_t id_limit;
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ======================================================================
+ * Extraction
+ * ====================================================================== */
+
+#define LS_MAX_GROUP_DEPTH 64
+
+struct lset {
+	size_t n;
+	unsigned char len[LITSCAN_MAX_LITS];
+	char s[LITSCAN_MAX_LITS][LITSCAN_MAX_LEN + 1];
 };
+
+/* What we know about a node. */
+struct linfo {
+	bool exact;            /* matches exactly ex[0..exlen) (lower-cased) */
+	size_t exlen;
+	char ex[LITSCAN_MAX_LEN + 1];
+	struct lset req;       /* one of these occurs in every match */
+};
+
+struct lparse {
+	const unsigned char *p;
+	size_t len, pos;
+	bool utf;
+	bool giveup;           /* something we do not understand */
+	unsigned depth;
+};
+
+/* Options in force inside a group. */
+struct lopts {
+	bool caseless;
+	bool extended;
+	bool extended_more;
+};
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* Shortest member length: the quality of a set (0 for an empty set). */
+static size_t lset_score(const struct lset *s)
+{
+	if (s->n == 0)
+		return 0;
+	size_t m = LITSCAN_MAX_LEN + 1;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->len[i] < m)
+			m = s->len[i];
+	return m;
+}
+
+static bool lset_better(const struct lset *a, const struct lset *b)
+{
+	size_t sa = lset_score(a), sb = lset_score(b);
+	if (sa != sb)
+		return sa > sb;
+	return a->n != 0 && a->n < b->n;
+}
+
+static void lset_one(struct lset *s, const char *str, size_t len)
+{
+	if (len > LITSCAN_MAX_LEN)
+		len = LITSCAN_MAX_LEN;
+	s->n = 1;
+	s->len[0] = (unsigned char)len;
+	memcpy(s->s[0], str, len);
+	s->s[0][len] = '\0';
+}
+
+/* Union into dst; false when the result would not fit. */
+static bool lset_union(struct lset *dst, const struct lset *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < dst->n && !dup; j++)
+			dup = dst->len[j] == src->len[i] &&
+			      memcmp(dst->s[j], src->s[i], src->len[i]) == 0;
+		if (dup)
+			continue;
+		if (dst->n == LITSCAN_MAX_LITS)
+			return false;
+		dst->len[dst->n] = src->len[i];
+		memcpy(dst->s[dst->n], src->s[i], (size_t)src->len[i] + 1);
+		dst->n++;
+	}
+	return true;
+}
+
+/* The state of a concatenation being analysed. */
+struct lseq {
+	char run[LITSCAN_MAX_LEN + 1];
+	size_t runlen;
+	bool all_exact;        /* no cut so far */
+	bool overflow;         /* the run outgrew the buffer */
+	struct lset best;
+};
+
+static void seq_consider(struct lseq *q, const struct lset *s)
+{
+	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN &&
+	    lset_better(s, &q->best))
+		q->best = *s;
+}
+
+static void seq_cut(struct lseq *q)
+{
+	if (q->runlen >= LITSCAN_MIN_LEN) {
+		struct lset s;
+		lset_one(&s, q->run, q->runlen);
+		seq_consider(q, &s);
+	}
+	q->runlen = 0;
+	q->all_exact = false;
+}
+
+static void seq_append(struct lseq *q, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (q->runlen == LITSCAN_MAX_LEN) {
+			/* Any prefix of a required string is required. */
+			q->overflow = true;
+			return;
+		}
+		q->run[q->runlen++] = s[i];
+	}
+}
+
+/* Start a new run with the last bytes of s (the end of a match of x{n,}
+ * is x^n, so it joins what follows). */
+static void seq_restart(struct lseq *q, const char *s, size_t n)
+{
+	seq_cut(q);
+	if (n > LITSCAN_MAX_LEN) {
+		s += n - LITSCAN_MAX_LEN;
+		n = LITSCAN_MAX_LEN;
+	}
+	q->overflow = false;
+	memcpy(q->run, s, n);
+	q->runlen = n;
+}
+
+static bool at_end(const struct lparse *ps) { return ps->pos >= ps->len; }
+static int peek(const struct lparse *ps, size_t k)
+{
+	return ps->pos + k < ps->len ? ps->p[ps->pos + k] : -1;
+}
+
+static bool is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+/* Skip white space and #-comments in extended mode. */
+static void skip_ignorable(struct lparse *ps, const struct lopts *o)
+{
+	if (!o->extended)
+		return;
+	while (!at_end(ps)) {
+		int c = peek(ps, 0);
+		if (is_space(c)) {
+			ps->pos++;
+		} else if (c == '#') {
+			while (!at_end(ps) && peek(ps, 0) != '\n')
+				ps->pos++;
+		} else {
+			break;
+		}
+	}
+}
+
+static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* A quantifier at the current position: fills min/max (max = -1 for no
+ * limit) and consumes it with its lazy/possessive suffix. Returns false
+ * when there is none. Sets giveup for forms whose meaning depends on the
+ * PCRE2 version ({,n}, spaces inside braces). */
+static bool parse_quant(struct lparse *ps, long *min, long *max)
+{
+	int c = peek(ps, 0);
+	if (c == '?' || c == '*' || c == '+') {
+		*min = c == '+' ? 1 : 0;
+		*max = c == '?' ? 1 : -1;
+		ps->pos++;
+	} else if (c == '{') {
+		size_t q = ps->pos + 1;
+		long a = 0, b = -1;
+		size_t nd = 0;
+		while (q < ps->len && is_digit(ps->p[q])) {
+			if (a < 100000)
+				a = a * 10 + (ps->p[q] - '0');
+			q++;
+			nd++;
+		}
+		if (nd == 0) {
+			/* "{,n}" or "{ n}": version-dependent; "{x" is literal. */
+			if (q < ps->len && (ps->p[q] == ',' || is_space(ps->p[q])))
+				ps->giveup = true;
+			return false;
+		}
+		if (q < ps->len && ps->p[q] == '}') {
+			b = a;
+		} else if (q < ps->len && ps->p[q] == ',') {
+			q++;
+			size_t nd2 = 0;
+			long bb = 0;
+			while (q < ps->len && is_digit(ps->p[q])) {
+				if (bb < 100000)
+					bb = bb * 10 + (ps->p[q] - '0');
+				q++;
+				nd2++;
+			}
+			if (q >= ps->len || ps->p[q] != '}') {
+				ps->giveup = true;
+				return false;
+			}
+			b = nd2 ? bb : -1;
+		} else {
+			ps->giveup = true;
+			return false;
+		}
+		*min = a;
+		*max = b;
+		ps->pos = q + 1;
+	} else {
+		return false;
+	}
+	c = peek(ps, 0);
+	if (c == '?' || c == '+')
+		ps->pos++;
+	return true;
+}
+
+/* Skip a character class starting at '['. Sets *single to the one ASCII
+ * letter the class stands for when it is just case variants ([Vv], [v]),
+ * else 0. */
+static void skip_class(struct lparse *ps, int *single)
+{
+	ps->pos++; /* '[' */
+	bool negated = false, complex = false;
+	int letter = 0;
+	if (peek(ps, 0) == '^') {
+		negated = true;
+		ps->pos++;
+	}
+	bool first = true;
+	for (;;) {
+		if (at_end(ps)) {
+			ps->giveup = true;
+			return;
+		}
+		int c = peek(ps, 0);
+		if (c == ']' && !first)
+			break;
+		first = false;
+		if (c == '\\') {
+			if (peek(ps, 1) == 'Q' || peek(ps, 1) == 'E' || peek(ps, 1) < 0) {
+				ps->giveup = true;
+				return;
+			}
+			complex = true;
+			ps->pos += 2;
+			continue;
+		}
+		if (c == '[' && (peek(ps, 1) == ':' || peek(ps, 1) == '.' ||
+		                 peek(ps, 1) == '=')) {
+			int t = peek(ps, 1);
+			size_t q = ps->pos + 2;
+			while (q + 1 < ps->len && !(ps->p[q] == t && ps->p[q + 1] == ']'))
+				q++;
+			if (q + 1 >= ps->len) {
+				ps->giveup = true;
+				return;
+			}
+			complex = true;
+			ps->pos = q + 2;
+			continue;
+		}
+		int lc = lower((unsigned char)c);
+		if (lc >= 'a' && lc <= 'z' && (letter == 0 || letter == lc))
+			letter = lc;
+		else
+			complex = true;
+		ps->pos++;
+	}
+	ps->pos++; /* ']' */
+	*single = (!negated && !complex) ? letter : 0;
+}
+
+enum atom_kind {
+	A_NONE,   /* nothing (end, '|', ')') */
+	A_EXACT,  /* exact string */
+	A_OTHER,  /* consumes text we do not know; may carry a required set */
+	A_ZERO,   /* zero-width: cuts, cannot be quantified usefully */
+	A_NOP     /* nothing at all (option setting, comment) */
+};
+
+static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out);
+
+/* Handle "(" ... ; the '(' is at pos. */
+static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
+                                  struct linfo *inner)
+{
+	ps->pos++;
+	enum atom_kind kind = A_OTHER;
+	bool zero = false;
+	struct lopts io = *o;
+	if (peek(ps, 0) == '*') {
+		ps->giveup = true;      /* (*VERB) and friends */
+		return A_NONE;
+	}
+	if (peek(ps, 0) == '?') {
+		int c = peek(ps, 1);
+		int d = peek(ps, 2);
+		if (c == '#') {
+			while (!at_end(ps) && peek(ps, 0) != ')')
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+			return A_NOP;
+		} else if (c == ':' || c == '>' || c == '|') {
+			ps->pos += 2;
+		} else if (c == '=' || c == '!' || (c == '<' && (d == '=' || d == '!'))) {
+			ps->pos += c == '<' ? 3 : 2;
+			zero = true;
+		} else if (c == '*' || (c == '<' && d == '*')) {
+			ps->pos += c == '<' ? 3 : 2;   /* non-atomic lookaround */
+			zero = true;
+		} else if (c == '<' || c == '\'' || (c == 'P' && d == '<')) {
+			/* named group */
+			int close = c == '\'' ? '\'' : '>';
+			ps->pos += c == 'P' ? 3 : 2;
+			while (!at_end(ps) && peek(ps, 0) != close)
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+		} else if (c == 'P' && (d == '=' || d == '>')) {
+			/* backreference / subroutine by name */
+			while (!at_end(ps) && peek(ps, 0) != ')')
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+			memset(inner, 0, sizeof *inner);
+			return A_OTHER;
+		} else if (c == 'R' || c == '&' || is_digit(c) ||
+		           ((c == '+' || c == '-') && is_digit(d))) {
+			/* recursion / subroutine call */
+			while (!at_end(ps) && peek(ps, 0) != ')')
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+			memset(inner, 0, sizeof *inner);
+			return A_OTHER;
+		} else {
+			/* Option letters: (?imnsx-imnsx) or (?imnsx-imnsx: ...) */
+			size_t q = ps->pos + 1;
+			bool on = true;
+			struct lopts no = *o;
+			if (q < ps->len && ps->p[q] == '^') {
+				no.caseless = no.extended = no.extended_more = false;
+				q++;
+			}
+			for (; q < ps->len; q++) {
+				int f = ps->p[q];
+				if (f == '-') {
+					on = false;
+				} else if (f == 'i') {
+					no.caseless = on;
+				} else if (f == 'x') {
+					if (q + 1 < ps->len && ps->p[q + 1] == 'x') {
+						no.extended_more = on;
+						q++;
+					}
+					no.extended = on;
+					if (!on)
+						no.extended_more = false;
+				} else if (f == 'm' || f == 's' || f == 'n' || f == 'J' ||
+				           f == 'U') {
+					/* no effect on literals */
+				} else {
+					break;
+				}
+			}
+			if (q >= ps->len || (ps->p[q] != ')' && ps->p[q] != ':')) {
+				ps->giveup = true; /* conditionals, callouts, ... */
+				return A_NONE;
+			}
+			if (ps->p[q] == ')') {
+				*o = no;   /* rest of the enclosing group */
+				ps->pos = q + 1;
+				return A_NOP;
+			}
+			io = no;
+			ps->pos = q + 1;
+		}
+	}
+	if (++ps->depth > LS_MAX_GROUP_DEPTH) {
+		ps->giveup = true;
+		return A_NONE;
+	}
+	parse_alt(ps, io, inner);
+	ps->depth--;
+	if (ps->giveup)
+		return A_NONE;
+	if (peek(ps, 0) != ')') {
+		ps->giveup = true;
+		return A_NONE;
+	}
+	ps->pos++;
+	if (zero)
+		return A_ZERO;
+	kind = inner->exact ? A_EXACT : A_OTHER;
+	return kind;
+}
+
+/* Parse one escape at pos ('\\'); fills a one-byte exact string in
+ * buf (length in *n) for literal escapes. */
+static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
+{
+	int c = peek(ps, 1);
+	if (c < 0) {
+		ps->giveup = true;
+		return A_NONE;
+	}
+	ps->pos += 2;
+	static const char lit_from[] = "tnrfea";
+	static const char lit_to[] = "\t\n\r\f\033\007";
+	const char *l = c ? strchr(lit_from, c) : NULL;
+	if (l != NULL) {
+		buf[0] = lit_to[l - lit_from];
+		*n = 1;
+		return A_EXACT;
+	}
+	if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))) {
+		/* escaped punctuation or byte: itself (UTF sequences follow
+		 * as ordinary bytes) */
+		if (c >= 0x80) {
+			ps->pos--;   /* let the caller read the whole character */
+			*n = 0;
+			return A_NOP;
+		}
+		buf[0] = (char)c;
+		*n = 1;
+		return A_EXACT;
+	}
+	switch (c) {
+	case 'd': case 'D': case 'w': case 'W': case 's': case 'S':
+	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
+	case 'C':
+		return A_OTHER;
+	case 'N':
+		if (peek(ps, 0) == '{') {
+			ps->giveup = true;
+			return A_NONE;
+		}
+		return A_OTHER;
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+		return A_ZERO;
+	case 'p': case 'P':
+		if (peek(ps, 0) == '{') {
+			while (!at_end(ps) && peek(ps, 0) != '}')
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+		} else if (!at_end(ps)) {
+			ps->pos++;
+		}
+		return A_OTHER;
+	case 'x':
+		/* a character we do not decode: \xhh or \x{...} */
+		if (peek(ps, 0) == '{') {
+			while (!at_end(ps) && peek(ps, 0) != '}')
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+		} else {
+			for (int i = 0; i < 2; i++) {
+				int h = peek(ps, 0);
+				if (is_digit(h) || (h >= 'a' && h <= 'f') ||
+				    (h >= 'A' && h <= 'F'))
+					ps->pos++;
+			}
+		}
+		return A_OTHER;
+	case '0':
+		for (int i = 0; i < 2 && peek(ps, 0) >= '0' && peek(ps, 0) <= '7'; i++)
+			ps->pos++;
+		return A_OTHER;
+	case 'c':
+		if (at_end(ps)) {
+			ps->giveup = true;
+			return A_NONE;
+		}
+		ps->pos++;
+		return A_OTHER;
+	case 'g': case 'k': {
+		/* backreferences \g1 \g-1 \g{..} \g<..> \g'..' \k<..> ... */
+		int o = peek(ps, 0);
+		int close = o == '{' ? '}' : o == '<' ? '>' : o == '\'' ? '\'' : 0;
+		if (close) {
+			ps->pos++;
+			while (!at_end(ps) && peek(ps, 0) != close)
+				ps->pos++;
+			if (at_end(ps)) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			ps->pos++;
+		} else if (c == 'g') {
+			if (peek(ps, 0) == '-' || peek(ps, 0) == '+')
+				ps->pos++;
+			if (!is_digit(peek(ps, 0))) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			while (is_digit(peek(ps, 0)))
+				ps->pos++;
+		} else {
+			ps->giveup = true;
+			return A_NONE;
+		}
+		return A_OTHER;
+	}
+	default:
+		if (c >= '1' && c <= '9') {
+			/* \N: a backreference, or an octal escape when there are
+			 * fewer groups; more digits make it ambiguous. */
+			if (is_digit(peek(ps, 0))) {
+				ps->giveup = true;
+				return A_NONE;
+			}
+			return A_OTHER;
+		}
+		/* \Q..\E, \E, \u.., \o{..}, unknown letters */
+		ps->giveup = true;
+		return A_NONE;
+	}
+}
+
+/* Length of the UTF-8 sequence starting with lead byte c (1 when not a
+ * valid lead byte: it is then taken alone). */
+static size_t utf8_len(unsigned char c)
+{
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	if (c >= 0xe0)
+		return c <= 0xef ? 3 : 1;
+	if (c >= 0xc2)
+		return 2;
+	return 1;
+}
+
+/* Whether a literal byte sequence may be used under the options: with
+ * caseless matching, non-ASCII characters have case variants we do not
+ * fold, and in UTF mode 'k' and 's' also match U+212A and U+017F. */
+static bool usable_bytes(const char *s, size_t n, const struct lopts *o,
+                         bool utf)
+{
+	if (!o->caseless)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80)
+			return false;
+		if (utf && (c == 'k' || c == 's'))
+			return false;
+	}
+	return true;
+}
+
+/* A concatenation, up to '|', ')' or the end. */
+static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
+{
+	struct lseq q;
+	memset(&q, 0, sizeof q);
+	q.all_exact = true;
+	struct linfo *inner = malloc(sizeof *inner);
+	if (inner == NULL) {
+		ps->giveup = true;
+		memset(out, 0, sizeof *out);
+		return;
+	}
+	while (!ps->giveup) {
+		skip_ignorable(ps, o);
+		if (at_end(ps))
+			break;
+		int c = peek(ps, 0);
+		if (c == '|' || c == ')')
+			break;
+		char buf[8];
+		size_t n = 0;
+		enum atom_kind k;
+		memset(&inner->req, 0, sizeof inner->req);
+		inner->exact = false;
+		switch (c) {
+		case '(':
+			k = parse_group(ps, o, inner);
+			if (k == A_EXACT && inner->exlen > LITSCAN_MAX_LEN)
+				k = A_OTHER;
+			break;
+		case '[': {
+			int single = 0;
+			skip_class(ps, &single);
+			if (single) {
+				buf[0] = (char)single;
+				n = 1;
+				k = A_EXACT;
+			} else {
+				k = A_OTHER;
+			}
+			break;
+		}
+		case '\\':
+			k = parse_escape(ps, buf, &n);
+			if (k != A_NOP)
+				break;
+			/* escaped non-ASCII: read it as a literal below */
+			c = peek(ps, 0);
+			/* fall through */
+		default:
+			if (c == '.') {
+				ps->pos++;
+				k = A_OTHER;
+			} else if (c == '^' || c == '$') {
+				ps->pos++;
+				k = A_ZERO;
+			} else if (c == '*' || c == '+' || c == '?') {
+				ps->giveup = true;   /* quantifier without atom */
+				k = A_NONE;
+			} else {
+				n = ps->utf ? utf8_len((unsigned char)c) : 1;
+				if (ps->pos + n > ps->len)
+					n = 1;
+				for (size_t i = 0; i < n; i++)
+					buf[i] = (char)lower(ps->p[ps->pos + i]);
+				ps->pos += n;
+				k = A_EXACT;
+			}
+			break;
+		}
+		if (ps->giveup)
+			break;
+		const char *ex = inner->ex;
+		size_t exlen = inner->exlen;
+		if (k == A_EXACT && n > 0) {
+			ex = buf;
+			exlen = n;
+		}
+		if (k == A_EXACT && !usable_bytes(ex, exlen, o, ps->utf))
+			k = A_OTHER;   /* an unknown character: cuts */
+		/* Is it quantified? */
+		skip_ignorable(ps, o);
+		long qmin = 1, qmax = 1;
+		bool quant = parse_quant(ps, &qmin, &qmax);
+		if (ps->giveup)
+			break;
+		if (quant) {
+			/* a second quantifier ("a{2}{3}"): do not guess */
+			size_t save = ps->pos;
+			long m1, m2;
+			skip_ignorable(ps, o);
+			if (parse_quant(ps, &m1, &m2))
+				ps->giveup = true;
+			ps->pos = save;
+			if (ps->giveup)
+				break;
+		}
+		if (quant && (k == A_ZERO || k == A_NOP)) {
+			ps->giveup = true;   /* unusual: do not guess */
+			break;
+		}
+		switch (k) {
+		case A_NOP:
+			break;
+		case A_ZERO:
+			seq_cut(&q);
+			break;
+		case A_OTHER:
+			seq_cut(&q);
+			if (qmin >= 1)
+				seq_consider(&q, &inner->req);
+			break;
+		case A_EXACT:
+			if (qmin == 0) {
+				seq_cut(&q);
+			} else if (qmin == qmax && qmin * (long)exlen <= 4 * LITSCAN_MAX_LEN) {
+				for (long i = 0; i < qmin; i++)
+					seq_append(&q, ex, exlen);
+			} else {
+				/* x{n,m}: the match starts and ends with x^n */
+				char rep[LITSCAN_MAX_LEN + 1];
+				size_t rl = 0;
+				for (long i = 0; i < qmin && rl + exlen <= LITSCAN_MAX_LEN; i++) {
+					memcpy(rep + rl, ex, exlen);
+					rl += exlen;
+				}
+				seq_append(&q, rep, rl);
+				seq_restart(&q, rep, rl);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	free(inner);
+	memset(out, 0, sizeof *out);
+	if (ps->giveup)
+		return;
+	out->exact = q.all_exact && !q.overflow;
+	if (out->exact) {
+		memcpy(out->ex, q.run, q.runlen);
+		out->exlen = q.runlen;
+	}
+	bool was_exact = q.all_exact;
+	seq_cut(&q);
+	q.all_exact = was_exact;
+	out->req = q.best;
+}
+
+/* Alternation: branches separated by '|'. */
+static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
+{
+	struct linfo *br = malloc(sizeof *br);
+	if (br == NULL) {
+		ps->giveup = true;
+		return;
+	}
+	parse_seq(ps, &o, out);
+	bool single = true, all_req = out->req.n > 0;
+	while (!ps->giveup && peek(ps, 0) == '|') {
+		ps->pos++;
+		single = false;
+		parse_seq(ps, &o, br);
+		if (br->req.n == 0 || !lset_union(&out->req, &br->req))
+			all_req = false;
+	}
+	free(br);
+	if (!single) {
+		out->exact = false;
+		if (!all_req)
+			out->req.n = 0;
+	}
+}
+
+/* Drop literals that contain another member: the shorter one suffices. */
+static void lset_minimise(struct lset *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		bool redundant = false;
+		for (size_t j = 0; j < s->n && !redundant; j++) {
+			if (i == j || s->len[j] == 0 || s->len[j] > s->len[i])
+				continue;
+			if (s->len[j] == s->len[i] && j > i)
+				continue;
+			redundant = memmem(s->s[i], s->len[i], s->s[j], s->len[j]) != NULL;
+		}
+		if (redundant) {
+			s->s[i][0] = '\0';
+			s->len[i] = 0;
+		}
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->len[i] == 0)
+			continue;
+		if (k != i) {
+			s->len[k] = s->len[i];
+			memcpy(s->s[k], s->s[i], (size_t)s->len[i] + 1);
+		}
+		k++;
+	}
+	s->n = k;
+}
 
 size_t litscan_extract(const char *pattern, size_t len,
                        uint32_t pcre2_options,
                        char lits[][64], size_t max_lits)
 {
-	(void)pattern; (void)len; (void)pcre2_options; (void)lits; (void)max_lits;
-	return 0;
+	if (pattern == NULL || max_lits == 0)
+		return 0;
+	if (pcre2_options & PCRE2_ALLOW_EMPTY_CLASS)
+		return 0;   /* changes how "[]" parses */
+	struct lopts o = {
+		.caseless = (pcre2_options & PCRE2_CASELESS) != 0,
+		.extended = (pcre2_options & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE)) != 0,
+		.extended_more = (pcre2_options & PCRE2_EXTENDED_MORE) != 0,
+	};
+	bool utf = (pcre2_options & PCRE2_UTF) != 0;
+	struct linfo *top = malloc(sizeof *top);
+	if (top == NULL)
+		return 0;
+	memset(top, 0, sizeof *top);
+	if (pcre2_options & PCRE2_LITERAL) {
+		char buf[LITSCAN_MAX_LEN + 1];
+		size_t n = len < LITSCAN_MAX_LEN ? len : LITSCAN_MAX_LEN;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (char)lower((unsigned char)pattern[i]);
+		/* cut at the first byte we may not use */
+		size_t u = 0;
+		while (u < n && usable_bytes(buf + u, 1, &o, utf))
+			u++;
+		if (u >= LITSCAN_MIN_LEN)
+			lset_one(&top->req, buf, u);
+	} else {
+		struct lparse ps = {
+			.p = (const unsigned char *)pattern, .len = len, .utf = utf,
+		};
+		parse_alt(&ps, o, top);
+		if (ps.giveup || !at_end(&ps))
+			top->req.n = 0;   /* unsure, or an unbalanced ')' */
+	}
+	lset_minimise(&top->req);
+	size_t n = top->req.n;
+	if (n > max_lits || n > LITSCAN_MAX_LITS)
+		n = 0;   /* all branches are needed: fewer would be unsound */
+	for (size_t i = 0; i < n; i++)
+		memcpy(lits[i], top->req.s[i], (size_t)top->req.len[i] + 1);
+	free(top);
+	return n;
 }
 
-struct litscan *litscan_new(void) { return calloc(1, sizeof(struct litscan)); }
+/* ======================================================================
+ * Aho-Corasick scanner
+ * ====================================================================== */
+
+#define LS_OUT_FLAG 0x80000000u   /* in a transition: the target reports */
+
+struct ls_lit {
+	uint32_t id;
+	uint32_t off, len;       /* into the byte pool */
+};
+
+struct litscan {
+	/* input */
+	struct ls_lit *lits;
+	size_t nlits, caplits;
+	unsigned char *pool;
+	size_t poollen, poolcap;
+	uint32_t id_limit;
+	bool built;
+	/* automaton */
+	unsigned char cls[256];  /* byte -> class */
+	size_t ncls;
+	uint32_t *trans;         /* nstates * ncls; target | LS_OUT_FLAG */
+	size_t nstates;
+	uint32_t *out_start;     /* nstates + 1: own ids in out_ids */
+	uint32_t *out_ids;
+	uint32_t *dict;          /* next state on the fail chain that reports,
+	                            or 0 (the root never reports) */
+};
+
+struct litscan *litscan_new(void)
+{
+	return calloc(1, sizeof(struct litscan));
+}
 
 int litscan_add(struct litscan *ls, const char *lit, size_t len, uint32_t id)
 {
-	(void)lit;
-	if (len == 0)
+	if (ls == NULL || ls->built || lit == NULL || len == 0 ||
+	    len > UINT32_MAX / 2 || id == UINT32_MAX)
 		return -1;
+	if (ls->nlits == ls->caplits) {
+		size_t cap = ls->caplits ? ls->caplits * 2 : 64;
+		struct ls_lit *p = realloc(ls->lits, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		ls->lits = p;
+		ls->caplits = cap;
+	}
+	if (ls->poollen + len > ls->poolcap) {
+		size_t cap = ls->poolcap ? ls->poolcap : 1024;
+		while (cap < ls->poollen + len)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return -1;
+		unsigned char *p = realloc(ls->pool, cap);
+		if (p == NULL)
+			return -1;
+		ls->pool = p;
+		ls->poolcap = cap;
+	}
+	for (size_t i = 0; i < len; i++)
+		ls->pool[ls->poollen + i] = lower((unsigned char)lit[i]);
+	ls->lits[ls->nlits].id = id;
+	ls->lits[ls->nlits].off = (uint32_t)ls->poollen;
+	ls->lits[ls->nlits].len = (uint32_t)len;
+	ls->nlits++;
+	ls->poollen += len;
 	if (id + 1 > ls->id_limit)
 		ls->id_limit = id + 1;
 	return 0;
 }
 
-int litscan_build(struct litscan *ls) { (void)ls; return 0; }
-uint32_t litscan_id_limit(const struct litscan *ls) { return ls->id_limit; }
+uint32_t litscan_id_limit(const struct litscan *ls)
+{
+	return ls ? ls->id_limit : 0;
+}
+
+static void build_classes(struct litscan *ls)
+{
+	bool used[256] = { false };
+	for (size_t i = 0; i < ls->poollen; i++)
+		used[ls->pool[i]] = true;
+	memset(ls->cls, 0, sizeof ls->cls);
+	size_t n = 1;
+	for (int b = 0; b < 256; b++)
+		if (used[b])
+			ls->cls[b] = (unsigned char)n++;
+	for (int b = 'A'; b <= 'Z'; b++)
+		ls->cls[b] = ls->cls[b + 32];
+	ls->ncls = n;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int litscan_build(struct litscan *ls)
+{
+	if (ls == NULL || ls->built)
+		return -1;
+	build_classes(ls);
+	size_t ncls = ls->ncls;
+	size_t maxstates = ls->poollen + 1;
+	if (maxstates > (LS_OUT_FLAG - 1) / 1 || maxstates > SIZE_MAX / ncls / 4)
+		return -1;
+	uint32_t *trans = calloc(maxstates * ncls, sizeof *trans);
+	uint32_t *state_of = malloc((ls->nlits + 1) * sizeof *state_of);
+	uint32_t *fail = calloc(maxstates, sizeof *fail);
+	uint32_t *queue = malloc(maxstates * sizeof *queue);
+	uint32_t *cnt = calloc(maxstates + 1, sizeof *cnt);
+	uint32_t *dict = calloc(maxstates, sizeof *dict);
+	uint32_t *ids = malloc((ls->nlits + 1) * sizeof *ids);
+	if (!trans || !state_of || !fail || !queue || !cnt || !dict || !ids) {
+		free(trans); free(state_of); free(fail); free(queue);
+		free(cnt); free(dict); free(ids);
+		return -1;
+	}
+	/* 1. the trie (0 = root; 0 in trans = no edge yet) */
+	size_t nstates = 1;
+	for (size_t i = 0; i < ls->nlits; i++) {
+		uint32_t s = 0;
+		const unsigned char *p = ls->pool + ls->lits[i].off;
+		for (uint32_t j = 0; j < ls->lits[i].len; j++) {
+			uint32_t *t = &trans[(size_t)s * ncls + ls->cls[p[j]]];
+			if (*t == 0)
+				*t = (uint32_t)nstates++;
+			s = *t;
+		}
+		state_of[i] = s;
+		cnt[s + 1]++;
+	}
+	/* 2. own outputs: ids grouped by state (sorted, deduplicated) */
+	for (size_t s = 0; s < nstates; s++)
+		cnt[s + 1] += cnt[s];
+	uint32_t *fillpos = queue;   /* reuse as scratch before the BFS */
+	for (size_t s = 0; s < nstates; s++)
+		fillpos[s] = cnt[s];
+	for (size_t i = 0; i < ls->nlits; i++)
+		ids[fillpos[state_of[i]]++] = ls->lits[i].id;
+	size_t w = 0;
+	for (size_t s = 0; s < nstates; s++) {
+		uint32_t a = cnt[s], b = cnt[s + 1];
+		qsort(ids + a, b - a, sizeof *ids, cmp_u32);
+		cnt[s] = (uint32_t)w;
+		for (uint32_t k = a; k < b; k++)
+			if (k == a || ids[k] != ids[k - 1])
+				ids[w++] = ids[k];
+	}
+	cnt[nstates] = (uint32_t)w;
+	/* 3. breadth-first: failure links, DFA completion, dictionary links */
+	size_t qh = 0, qt = 0;
+	for (size_t c = 0; c < ncls; c++) {
+		uint32_t t = trans[c];
+		if (t != 0) {
+			fail[t] = 0;
+			queue[qt++] = t;
+		}
+	}
+	trans[0] = 0; /* class 0 never occurs in a literal: stays at root */
+	while (qh < qt) {
+		uint32_t s = queue[qh++];
+		uint32_t f = fail[s];
+		dict[s] = cnt[f + 1] > cnt[f] ? f : dict[f];
+		for (size_t c = 0; c < ncls; c++) {
+			uint32_t *t = &trans[(size_t)s * ncls + c];
+			uint32_t ft = trans[(size_t)f * ncls + c] & ~LS_OUT_FLAG;
+			if (*t != 0 && c != 0) {
+				fail[*t] = ft;
+				queue[qt++] = *t;
+			} else {
+				*t = ft;
+			}
+		}
+	}
+	/* 4. mark transitions into reporting states */
+	for (size_t i = 0; i < nstates * ncls; i++) {
+		uint32_t t = trans[i];
+		if (cnt[t + 1] > cnt[t] || dict[t] != 0)
+			trans[i] = t | LS_OUT_FLAG;
+	}
+	uint32_t *shrunk = realloc(trans, nstates * ncls * sizeof *trans);
+	ls->trans = shrunk ? shrunk : trans;
+	ls->nstates = nstates;
+	uint32_t *os = realloc(cnt, (nstates + 1) * sizeof *cnt);
+	ls->out_start = os ? os : cnt;
+	ls->out_ids = ids;
+	uint32_t *dk = realloc(dict, nstates * sizeof *dict);
+	ls->dict = dk ? dk : dict;
+	free(state_of);
+	free(fail);
+	free(queue);
+	ls->built = true;
+	return 0;
+}
+
+static void report(const struct litscan *ls, uint32_t s, uint64_t *found)
+{
+	do {
+		for (uint32_t k = ls->out_start[s]; k < ls->out_start[s + 1]; k++) {
+			uint32_t id = ls->out_ids[k];
+			found[id >> 6] |= (uint64_t)1 << (id & 63);
+		}
+		s = ls->dict[s];
+	} while (s != 0);
+}
 
 void litscan_run(const struct litscan *ls, const char *text, size_t len,
                  uint64_t *found)
 {
-	(void)ls; (void)text; (void)len; (void)found;
+	if (ls == NULL || !ls->built || ls->nstates <= 1)
+		return;
+	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *end = p + len;
+	const uint32_t *trans = ls->trans;
+	const unsigned char *cls = ls->cls;
+	size_t ncls = ls->ncls;
+	uint32_t s = 0;
+	while (p < end) {
+		uint32_t t = trans[(size_t)s * ncls + cls[*p++]];
+		s = t & ~LS_OUT_FLAG;
+		if (t & LS_OUT_FLAG)
+			report(ls, s, found);
+	}
 }
 
-void litscan_free(struct litscan *ls) { free(ls); }
+void litscan_free(struct litscan *ls)
+{
+	if (ls == NULL)
+		return;
+	free(ls->lits);
+	free(ls->pool);
+	free(ls->trans);
+	free(ls->out_start);
+	free(ls->out_ids);
+	free(ls->dict);
+	free(ls);
+}
