@@ -1,0 +1,1428 @@
+/* rules.c — see rules.h */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "rules.h"
+
+#include <ctype.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "litscan.h"
+#include "msg.h"
+#include "ruleset.h"
+#include "rulesmeta.h"
+#include "scan.h"
+#include "vlog.h"
+
+/* The texts rules run over. */
+enum tgt { T_HEADER, T_MIMEHEADER, T_BODY, T_RAWBODY, T_FULL, T_URI, T_COUNT };
+
+/* Where a header rule's text comes from. */
+enum hkind {
+	HK_PLAIN,     /* a conventional header */
+	HK_ALL,       /* ALL: every header "Name: value\n" */
+	HK_TOCC,      /* ToCc: To then Cc */
+	HK_MESSAGEID, /* MESSAGEID: X-Message-Id, Resent-Message-Id, ... */
+	HK_ENVFROM,   /* EnvelopeFrom: the scan's MAIL FROM */
+	HK_PSEUDO     /* a SpamAssassin pseudo-header we cannot produce */
+};
+
+/* A distinct header request (name + modifiers) shared by header rules. */
+struct hkey {
+	char *lname;      /* lower-cased header name */
+	unsigned mods;    /* RS_HDR_* */
+	enum hkind kind;
+};
+
+/* Multiple-hit loops stop here even without maxhits (bounded work). */
+#define MULTIPLE_CAP 10000u
+
+struct crule {
+	const struct rs_rule *rs;
+	enum rules_state state;
+	enum tgt tgt;
+	pcre2_code *code;
+	double score;        /* in the configured score set */
+	unsigned maxhits;    /* 1 unless tflags multiple */
+	bool nosubject;      /* tflags nosubject (body) */
+	bool lits;           /* has a required literal (prefiltered) */
+	int hkey;            /* header rules: index into hkeys */
+	uint32_t gid;        /* position in its target group */
+	struct rmeta *meta;
+	atomic_bool limit_logged;
+};
+
+struct group {
+	size_t *rules;       /* rule indexes */
+	size_t count;
+	struct litscan *ls;  /* ids = positions in rules[]; NULL if none */
+};
+
+struct slotmap {         /* name -> value slot (open addressing) */
+	const char **names;
+	size_t *slots;
+	size_t cap, used;
+};
+
+struct rules {
+	const struct ruleset *rs;
+	struct rules_opts opts;
+	size_t n;            /* rules of the ruleset */
+	struct crule *cr;
+	struct hkey *hkeys;
+	size_t nhkeys;
+	struct group g[T_COUNT];
+	size_t *metas;       /* meta rule indexes in evaluation order */
+	size_t nmetas;
+	struct slotmap map;
+	char **extra;        /* names metas use that are not rules: slots n.. */
+	size_t nextra;
+	struct rules_diag *diags;
+	size_t ndiags, capdiags;
+	struct rules_stats stats;
+	size_t scored;
+};
+
+/* ---- small helpers ---- */
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+static uint64_t hash_name(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static int map_grow(struct slotmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024;
+	const char **names = calloc(cap, sizeof *names);
+	size_t *slots = calloc(cap, sizeof *slots);
+	if (names == NULL || slots == NULL) {
+		free(names);
+		free(slots);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (m->names[i] == NULL)
+			continue;
+		size_t k = hash_name(m->names[i], strlen(m->names[i])) & (cap - 1);
+		while (names[k] != NULL)
+			k = (k + 1) & (cap - 1);
+		names[k] = m->names[i];
+		slots[k] = m->slots[i];
+	}
+	free(m->names);
+	free(m->slots);
+	m->names = names;
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+/* Slot of name[0..n), or SIZE_MAX. */
+static size_t map_get(const struct slotmap *m, const char *name, size_t n)
+{
+	if (m->cap == 0)
+		return SIZE_MAX;
+	size_t k = hash_name(name, n) & (m->cap - 1);
+	while (m->names[k] != NULL) {
+		if (strncmp(m->names[k], name, n) == 0 && m->names[k][n] == '\0')
+			return m->slots[k];
+		k = (k + 1) & (m->cap - 1);
+	}
+	return SIZE_MAX;
+}
+
+/* name must outlive the map. A later put of the same name wins. */
+static int map_put(struct slotmap *m, const char *name, size_t slot)
+{
+	if ((m->used + 1) * 2 > m->cap && map_grow(m) != 0)
+		return -1;
+	size_t n = strlen(name);
+	size_t k = hash_name(name, n) & (m->cap - 1);
+	while (m->names[k] != NULL) {
+		if (strcmp(m->names[k], name) == 0) {
+			m->slots[k] = slot;
+			return 0;
+		}
+		k = (k + 1) & (m->cap - 1);
+	}
+	m->names[k] = name;
+	m->slots[k] = slot;
+	m->used++;
+	return 0;
+}
+
+static int add_diag(struct rules *r, enum rules_diag_kind kind,
+                    const struct rs_rule *rule, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int add_diag(struct rules *r, enum rules_diag_kind kind,
+                    const struct rs_rule *rule, const char *fmt, ...)
+{
+	if (r->ndiags == r->capdiags) {
+		size_t cap = r->capdiags ? r->capdiags * 2 : 64;
+		struct rules_diag *d = realloc(r->diags, cap * sizeof *d);
+		if (d == NULL)
+			return -1;
+		r->diags = d;
+		r->capdiags = cap;
+	}
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	char *msg = strdup(buf);
+	if (msg == NULL)
+		return -1;
+	r->diags[r->ndiags++] = (struct rules_diag){
+		.kind = kind,
+		.file = rule ? rule->file : NULL,
+		.line = rule ? rule->line : 0,
+		.rule = rule ? rule->name : NULL,
+		.message = msg,
+	};
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool is_sub(const char *name)
+{
+	return name[0] == '_' && name[1] == '_';
+}
+
+/* ---- compiling ---- */
+
+static enum tgt type_target(enum rs_type t)
+{
+	switch (t) {
+	case RS_HEADER: return T_HEADER;
+	case RS_MIMEHEADER: return T_MIMEHEADER;
+	case RS_BODY: return T_BODY;
+	case RS_RAWBODY: return T_RAWBODY;
+	case RS_FULL: return T_FULL;
+	case RS_URI: return T_URI;
+	default: return T_COUNT;
+	}
+}
+
+static enum hkind header_kind(const char *h)
+{
+	if (strcmp(h, "ALL") == 0)
+		return HK_ALL;
+	if (strcasecmp(h, "ToCc") == 0)
+		return HK_TOCC;
+	if (strcmp(h, "MESSAGEID") == 0)
+		return HK_MESSAGEID;
+	if (strcasecmp(h, "EnvelopeFrom") == 0)
+		return HK_ENVFROM;
+	if (strncasecmp(h, "X-Spam-Relays-", 14) == 0 ||
+	    strncmp(h, "ALL-", 4) == 0 || strcasecmp(h, "X-Spam-DCC") == 0)
+		return HK_PSEUDO;
+	return HK_PLAIN;
+}
+
+static int hkey_index(struct rules *r, const struct rs_rule *rule)
+{
+	enum hkind kind = header_kind(rule->header);
+	unsigned mods = rule->exists ? 0 : rule->hdr_mods;
+	size_t len = strlen(rule->header);
+	for (size_t i = 0; i < r->nhkeys; i++) {
+		const struct hkey *k = &r->hkeys[i];
+		if (k->kind == kind && k->mods == mods &&
+		    strlen(k->lname) == len &&
+		    strncasecmp(k->lname, rule->header, len) == 0)
+			return (int)i;
+	}
+	struct hkey *ks = realloc(r->hkeys, (r->nhkeys + 1) * sizeof *ks);
+	if (ks == NULL)
+		return -1;
+	r->hkeys = ks;
+	char *l = xstrndup(rule->header, len);
+	if (l == NULL)
+		return -1;
+	for (char *p = l; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	ks[r->nhkeys] = (struct hkey){ .lname = l, .mods = mods, .kind = kind };
+	return (int)r->nhkeys++;
+}
+
+/* The score that decides whether a rule runs: SpamAssassin gives "__"
+ * rules without a score line 1.0 (ruleset.h fills in 0). */
+static double run_score(const struct rules *r, const struct rs_rule *rule)
+{
+	if (r->opts.run_all)
+		return 1;
+	if (is_sub(rule->name) && !rule->score_given)
+		return 1;
+	return rule->score[r->opts.score_set & 3];
+}
+
+static int compile_regex(struct rules *r, size_t i)
+{
+	struct crule *c = &r->cr[i];
+	const struct rs_rule *rule = c->rs;
+	if (rule->type == RS_HEADER && rule->exists)
+		return 0;
+	if (rule->pattern == NULL) {
+		c->state = RULES_FAILED;
+		return add_diag(r, RULES_DIAG_COMPILE, rule, "rule %s: no pattern",
+		                rule->name);
+	}
+	int errcode;
+	PCRE2_SIZE off;
+	c->code = pcre2_compile((PCRE2_SPTR)rule->pattern, rule->pattern_len,
+	                        rule->pcre2_options, &errcode, &off, NULL);
+	if (c->code == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(errcode, msg, sizeof msg);
+		c->state = RULES_FAILED;
+		return add_diag(r, RULES_DIAG_COMPILE, rule,
+		                "rule %s: PCRE2 error at offset %zu: %s", rule->name,
+		                (size_t)off, (const char *)msg);
+	}
+	/* Without JIT (unsupported platform) the interpreter still works. */
+	(void)pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
+static int meta_resolve(void *ctx, const char *name, size_t len)
+{
+	struct rules *r = ctx;
+	size_t slot = map_get(&r->map, name, len);
+	if (slot != SIZE_MAX)
+		return (int)slot;
+	/* Not a rule: a slot of its own, so that hits added by earlier
+	 * stages under that name still count. */
+	char **ex = realloc(r->extra, (r->nextra + 1) * sizeof *ex);
+	if (ex == NULL)
+		return -1;
+	r->extra = ex;
+	char *copy = xstrndup(name, len);
+	if (copy == NULL)
+		return -1;
+	slot = r->n + r->nextra;
+	if (map_put(&r->map, copy, slot) != 0) {
+		free(copy);
+		return -1;
+	}
+	r->extra[r->nextra++] = copy;
+	return (int)slot;
+}
+
+static int compile_meta(struct rules *r, size_t i)
+{
+	struct crule *c = &r->cr[i];
+	const struct rs_rule *rule = c->rs;
+	char err[256] = "";
+	const char *expr = rule->meta ? rule->meta : "";
+	c->meta = rmeta_compile(expr, strlen(expr), meta_resolve, r, err,
+	                        sizeof err);
+	if (c->meta == NULL) {
+		c->state = RULES_FAILED;
+		return add_diag(r, RULES_DIAG_META, rule, "meta %s: %s", rule->name,
+		                err);
+	}
+	for (size_t k = 0; k < rmeta_dep_count(c->meta); k++) {
+		size_t d = (size_t)rmeta_dep_at(c->meta, k);
+		if (d >= r->n) {
+			if (add_diag(r, RULES_DIAG_UNKNOWN_DEP, rule,
+			             "meta %s: unknown rule %s (0 unless an earlier "
+			             "stage adds it)", rule->name,
+			             r->extra[d - r->n]) != 0)
+				return -1;
+		} else if (r->cr[d].rs->type == RS_EVAL ||
+		           r->cr[d].rs->type == RS_UNDEFINED) {
+			if (add_diag(r, RULES_DIAG_EVAL_DEP, rule,
+			             "meta %s: depends on %s rule %s (false unless an "
+			             "earlier stage adds it)", rule->name,
+			             r->cr[d].rs->type == RS_EVAL ? "eval" : "undefined",
+			             r->cr[d].rs->name) != 0)
+				return -1;
+		} else if (r->cr[d].state == RULES_APPROX) {
+			if (add_diag(r, RULES_DIAG_EVAL_DEP, rule,
+			             "meta %s: depends on approximated rule %s",
+			             rule->name, r->cr[d].rs->name) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Meta nodes for rmeta_order: metas[k] is node k. */
+struct order_ctx {
+	struct rules *r;
+	size_t *node_of;     /* rule index -> node, SIZE_MAX if not a meta */
+	bool *cut;           /* node removed (on a cycle) */
+};
+
+static size_t ord_dep_count(void *ctx, size_t node)
+{
+	struct order_ctx *o = ctx;
+	const struct crule *c = &o->r->cr[o->r->metas[node]];
+	return o->cut[node] || c->meta == NULL ? 0 : rmeta_dep_count(c->meta);
+}
+
+static size_t ord_dep_at(void *ctx, size_t node, size_t i)
+{
+	struct order_ctx *o = ctx;
+	const struct crule *c = &o->r->cr[o->r->metas[node]];
+	size_t d = (size_t)rmeta_dep_at(c->meta, i);
+	if (d >= o->r->n || o->node_of[d] == SIZE_MAX || o->cut[o->node_of[d]])
+		return o->r->nmetas;	/* ignored */
+	return o->node_of[d];
+}
+
+static int order_metas(struct rules *r)
+{
+	size_t n = r->nmetas;
+	if (n == 0)
+		return 0;
+	struct order_ctx o = { .r = r };
+	o.node_of = malloc(r->n * sizeof *o.node_of);
+	o.cut = calloc(n, sizeof *o.cut);
+	size_t *order = malloc(n * sizeof *order);
+	int rc = -1;
+	if (o.node_of == NULL || o.cut == NULL || order == NULL)
+		goto out;
+	for (size_t i = 0; i < r->n; i++)
+		o.node_of[i] = SIZE_MAX;
+	for (size_t k = 0; k < n; k++)
+		o.node_of[r->metas[k]] = k;
+	for (;;) {
+		size_t cyc;
+		if (rmeta_order(n, ord_dep_count, ord_dep_at, &o, order, &cyc) == 0)
+			break;
+		if (cyc >= n)
+			goto out;
+		/* Leave one rule of the cycle out and try again. */
+		o.cut[cyc] = true;
+		struct crule *c = &r->cr[r->metas[cyc]];
+		c->state = RULES_FAILED;
+		if (add_diag(r, RULES_DIAG_CYCLE, c->rs,
+		             "meta %s: depends on itself through other metas "
+		             "(left out)", c->rs->name) != 0)
+			goto out;
+	}
+	size_t *sorted = malloc(n * sizeof *sorted);
+	if (sorted == NULL)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		sorted[k] = r->metas[order[k]];
+	free(r->metas);
+	r->metas = sorted;
+	rc = 0;
+out:
+	free(o.node_of);
+	free(o.cut);
+	free(order);
+	return rc;
+}
+
+static int build_groups(struct rules *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct crule *c = &r->cr[i];
+		if (c->tgt == T_COUNT || (c->state != RULES_ACTIVE &&
+		                          c->state != RULES_APPROX))
+			continue;
+		struct group *g = &r->g[c->tgt];
+		size_t *v = realloc(g->rules, (g->count + 1) * sizeof *v);
+		if (v == NULL)
+			return -1;
+		g->rules = v;
+		c->gid = (uint32_t)g->count;
+		g->rules[g->count++] = i;
+	}
+	if (r->opts.no_prefilter)
+		return 0;
+	for (int t = 0; t < T_COUNT; t++) {
+		struct group *g = &r->g[t];
+		size_t with = 0;
+		for (size_t k = 0; k < g->count; k++) {
+			struct crule *c = &r->cr[g->rules[k]];
+			if (c->code == NULL)
+				continue;
+			char lits[LITSCAN_MAX_LITS][64];
+			size_t nl = litscan_extract(c->rs->pattern, c->rs->pattern_len,
+			                            c->rs->pcre2_options, lits,
+			                            LITSCAN_MAX_LITS);
+			if (nl == 0)
+				continue;
+			if (g->ls == NULL && (g->ls = litscan_new()) == NULL)
+				return -1;
+			for (size_t l = 0; l < nl; l++)
+				if (litscan_add(g->ls, lits[l], strlen(lits[l]),
+				                c->gid) != 0)
+					return -1;
+			c->lits = true;
+			with++;
+		}
+		if (g->ls != NULL && litscan_build(g->ls) != 0)
+			return -1;
+		r->stats.prefiltered += with;
+	}
+	return 0;
+}
+
+static void count_type(struct rules_stats *st, enum rs_type t)
+{
+	switch (t) {
+	case RS_HEADER: st->header++; break;
+	case RS_MIMEHEADER: st->mimeheader++; break;
+	case RS_BODY: st->body++; break;
+	case RS_RAWBODY: st->rawbody++; break;
+	case RS_FULL: st->full++; break;
+	case RS_URI: st->uri++; break;
+	case RS_META: st->meta++; break;
+	case RS_EVAL: st->eval++; break;
+	case RS_UNDEFINED: break;
+	}
+}
+
+static int setup_rule(struct rules *r, size_t i)
+{
+	struct crule *c = &r->cr[i];
+	const struct rs_rule *rule = c->rs;
+	c->tgt = type_target(rule->type);
+	c->score = rule->score[r->opts.score_set & 3];
+	c->maxhits = 1;
+	c->hkey = -1;
+	if (rule->tflags & RS_TF_MULTIPLE)
+		c->maxhits = rule->maxhits ? rule->maxhits : MULTIPLE_CAP;
+	c->nosubject = rule->tflags_text != NULL &&
+	               strstr(rule->tflags_text, "nosubject") != NULL;
+	count_type(&r->stats, rule->type);
+	if (rule->type == RS_EVAL || rule->type == RS_UNDEFINED) {
+		c->state = RULES_UNSUPPORTED;
+		return 0;
+	}
+	c->state = run_score(r, rule) == 0 ? RULES_DISABLED : RULES_ACTIVE;
+	if (c->state == RULES_DISABLED)
+		return 0;
+	if (rule->type == RS_META)
+		return 0;	/* compiled once every name has a slot */
+	if (compile_regex(r, i) != 0)
+		return -1;
+	if (c->state == RULES_FAILED)
+		return 0;
+	if (rule->type == RS_HEADER || rule->type == RS_MIMEHEADER) {
+		if (rule->header == NULL) {
+			c->state = RULES_FAILED;
+			return add_diag(r, RULES_DIAG_COMPILE, rule,
+			                "rule %s: no header name", rule->name);
+		}
+		if ((c->hkey = hkey_index(r, rule)) < 0)
+			return -1;
+		if (rule->type == RS_HEADER &&
+		    r->hkeys[c->hkey].kind == HK_PSEUDO) {
+			c->state = RULES_APPROX;
+			return add_diag(r, RULES_DIAG_APPROX, rule,
+			                "rule %s: %s is a SpamAssassin pseudo-header "
+			                "vigil does not produce: treated as absent",
+			                rule->name, rule->header);
+		}
+	}
+	return 0;
+}
+
+struct rules *rules_compile(const struct ruleset *rs,
+                            const struct rules_opts *opts,
+                            char *err, size_t errlen)
+{
+	double t0 = now_ms();
+	struct rules *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		goto oom;
+	r->rs = rs;
+	if (opts != NULL)
+		r->opts = *opts;
+	const char *env = getenv("VIGIL_RULES_NO_PREFILTER");
+	if (env != NULL && env[0] != '\0' && strcmp(env, "0") != 0)
+		r->opts.no_prefilter = true;
+	if (r->opts.match_limit == 0)
+		r->opts.match_limit = RULES_MATCH_LIMIT_DEFAULT;
+	if (r->opts.depth_limit == 0)
+		r->opts.depth_limit = RULES_DEPTH_LIMIT_DEFAULT;
+	r->opts.score_set &= 3;
+	r->n = ruleset_count(rs);
+	r->cr = calloc(r->n ? r->n : 1, sizeof *r->cr);
+	if (r->cr == NULL)
+		goto oom;
+	for (size_t i = 0; i < r->n; i++) {
+		r->cr[i].rs = ruleset_at(rs, i);
+		if (map_put(&r->map, r->cr[i].rs->name, i) != 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (setup_rule(r, i) != 0)
+			goto oom;
+	for (size_t i = 0; i < r->n; i++) {
+		struct crule *c = &r->cr[i];
+		if (c->rs->type != RS_META || c->state != RULES_ACTIVE)
+			continue;
+		if (compile_meta(r, i) != 0)
+			goto oom;
+		if (c->state != RULES_ACTIVE)
+			continue;
+		size_t *m = realloc(r->metas, (r->nmetas + 1) * sizeof *m);
+		if (m == NULL)
+			goto oom;
+		r->metas = m;
+		r->metas[r->nmetas++] = i;
+	}
+	if (order_metas(r) != 0 || build_groups(r) != 0)
+		goto oom;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct crule *c = &r->cr[i];
+		switch (c->state) {
+		case RULES_ACTIVE: r->stats.active++; break;
+		case RULES_DISABLED: r->stats.disabled++; break;
+		case RULES_FAILED: r->stats.failed++; break;
+		case RULES_APPROX: r->stats.approx++; r->stats.active++; break;
+		case RULES_UNSUPPORTED: break;
+		}
+		if ((c->state == RULES_ACTIVE || c->state == RULES_APPROX) &&
+		    !is_sub(c->rs->name) && c->score != 0)
+			r->scored++;
+	}
+	r->stats.compile_ms = now_ms() - t0;
+	return r;
+oom:
+	rules_free(r);
+	snprintf(err, errlen, "rules: out of memory");
+	return NULL;
+}
+
+void rules_free(struct rules *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		pcre2_code_free(r->cr[i].code);
+		rmeta_free(r->cr[i].meta);
+	}
+	free(r->cr);
+	for (size_t i = 0; i < r->nhkeys; i++)
+		free(r->hkeys[i].lname);
+	free(r->hkeys);
+	for (int t = 0; t < T_COUNT; t++) {
+		free(r->g[t].rules);
+		litscan_free(r->g[t].ls);
+	}
+	free(r->metas);
+	free(r->map.names);
+	free(r->map.slots);
+	for (size_t i = 0; i < r->nextra; i++)
+		free(r->extra[i]);
+	free(r->extra);
+	for (size_t i = 0; i < r->ndiags; i++)
+		free((char *)r->diags[i].message);
+	free(r->diags);
+	free(r);
+}
+
+const struct ruleset *rules_ruleset(const struct rules *r)
+{
+	return r->rs;
+}
+
+void rules_get_stats(const struct rules *r, struct rules_stats *st)
+{
+	*st = r->stats;
+}
+
+size_t rules_diag_count(const struct rules *r)
+{
+	return r->ndiags;
+}
+
+const struct rules_diag *rules_diag_at(const struct rules *r, size_t i)
+{
+	return i < r->ndiags ? &r->diags[i] : NULL;
+}
+
+enum rules_state rules_rule_state(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->cr[i].state : RULES_UNSUPPORTED;
+}
+
+size_t rules_scored_count(const struct rules *r)
+{
+	return r->scored;
+}
+
+/* ---- per-thread matching state ---- */
+
+struct tls {
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	pcre2_jit_stack *js;
+};
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void tls_free(void *p)
+{
+	struct tls *t = p;
+	if (t == NULL)
+		return;
+	pcre2_match_data_free(t->md);
+	pcre2_match_context_free(t->mc);
+	pcre2_jit_stack_free(t->js);
+	free(t);
+}
+
+static void tls_init(void)
+{
+	pthread_key_create(&tls_key, tls_free);
+}
+
+static struct tls *tls_get(void)
+{
+	pthread_once(&tls_once, tls_init);
+	struct tls *t = pthread_getspecific(tls_key);
+	if (t != NULL)
+		return t;
+	t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	t->md = pcre2_match_data_create(1, NULL);
+	t->mc = pcre2_match_context_create(NULL);
+	t->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	if (t->md == NULL || t->mc == NULL || t->js == NULL ||
+	    pthread_setspecific(tls_key, t) != 0) {
+		tls_free(t);
+		return NULL;
+	}
+	pcre2_jit_stack_assign(t->mc, NULL, t->js);
+	return t;
+}
+
+/* ---- results ---- */
+
+struct rules_result {
+	struct rules_hit *hits;
+	size_t count, cap;
+};
+
+struct rules_result *rules_result_new(void)
+{
+	return calloc(1, sizeof(struct rules_result));
+}
+
+void rules_result_free(struct rules_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->hits);
+	free(res);
+}
+
+size_t rules_result_count(const struct rules_result *res)
+{
+	return res->count;
+}
+
+const struct rules_hit *rules_result_at(const struct rules_result *res,
+                                        size_t i)
+{
+	return i < res->count ? &res->hits[i] : NULL;
+}
+
+static struct rules_hit *result_add(struct rules_result *res)
+{
+	if (res->count == res->cap) {
+		size_t cap = res->cap ? res->cap * 2 : 32;
+		struct rules_hit *h = realloc(res->hits, cap * sizeof *h);
+		if (h == NULL)
+			return NULL;
+		res->hits = h;
+		res->cap = cap;
+	}
+	struct rules_hit *h = &res->hits[res->count++];
+	memset(h, 0, sizeof *h);
+	return h;
+}
+
+/* ---- one message ---- */
+
+/* A growing byte buffer; texts refer to it by offset while it grows. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+struct span {
+	size_t off, len;
+	bool present;
+};
+
+struct run {
+	const struct rules *r;
+	struct scan *scan;
+	const struct msg *m;
+	struct tls *tls;
+	double *values;      /* slots: rules then extra names */
+	const char **mptr;   /* RULES_EVAL_MATCHES: first match per rule */
+	size_t *mlen;
+	uint64_t *found;     /* prefilter bits of the current group */
+	struct sbuf hb;      /* header texts */
+	struct span *htext;  /* per hkey */
+	bool matches;
+};
+
+/* Perl's \s. */
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+/* Header names SpamAssassin never RFC 2047-decodes. */
+static bool no_decode(const struct msg_text *name)
+{
+	static const char *const names[] = {
+		"received", "message-id", "resent-message-id", "date",
+		"resent-date", "mime-version", "references", "in-reply-to",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (name->len == strlen(names[i]) &&
+		    strncasecmp(name->ptr, names[i], name->len) == 0)
+			return true;
+	return name->len >= 5 && strncasecmp(name->ptr, "list-", 5) == 0;
+}
+
+/* One header value as SpamAssassin's get_header() returns it: decoded
+ * and unfolded, or (raw) with every line break and the blanks after it
+ * turned into one space; with a final "\n". */
+static void put_value(struct sbuf *b, const struct msg_header *h, bool raw)
+{
+	if (!raw) {
+		const struct msg_text *v = no_decode(&h->name) ? &h->value :
+		                           &h->decoded;
+		sb_put(b, v->ptr, v->len);
+		sb_put(b, "\n", 1);
+		return;
+	}
+	const char *s = h->raw.ptr;
+	size_t n = h->raw.len, i = 0, start = 0;
+	while (i < n) {
+		size_t nl = 0;
+		if (s[i] == '\n')
+			nl = 1;
+		else if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			nl = 2;
+		if (nl == 0 || i + nl >= n || !is_space((unsigned char)s[i + nl])) {
+			i += nl ? nl : 1;
+			continue;
+		}
+		sb_put(b, s + start, i - start);
+		sb_put(b, " ", 1);
+		i += nl;
+		while (i < n && is_space((unsigned char)s[i]))
+			i++;
+		start = i;
+	}
+	sb_put(b, s + start, n - start);
+	sb_put(b, "\n", 1);
+}
+
+static bool name_is(const struct msg_text *name, const char *lname)
+{
+	size_t n = strlen(lname);
+	return name->len == n && strncasecmp(name->ptr, lname, n) == 0;
+}
+
+/* Addresses or display names of one header, each ending in "\n". */
+static void put_addrs(struct sbuf *b, const struct msg *m,
+                      const struct msg_header *h, unsigned mods)
+{
+	size_t count = 0;
+	const struct msg_addr *a = msg_header_addrs(m, h, &count);
+	if (a == NULL) {
+		/* Not an address header for the parser: take <...> or the
+		 * value as it is. */
+		if (mods & RS_HDR_NAME)
+			return;
+		const char *v = h->value.ptr, *lt = memchr(v, '<', h->value.len);
+		const char *gt = lt ? memchr(lt, '>', h->value.len - (size_t)(lt - v)) : NULL;
+		if (lt != NULL && gt != NULL)
+			sb_put(b, lt + 1, (size_t)(gt - lt - 1));
+		else
+			sb_put(b, v, h->value.len);
+		sb_put(b, "\n", 1);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (mods & RS_HDR_NAME) {
+			if (a[i].display.len == 0)
+				continue;
+			sb_put(b, a[i].display.ptr, a[i].display.len);
+		} else {
+			if (a[i].local.len == 0 && a[i].domain.len == 0)
+				continue;
+			sb_put(b, a[i].local.ptr, a[i].local.len);
+			if (a[i].domain.len) {
+				sb_put(b, "@", 1);
+				sb_put(b, a[i].domain.ptr, a[i].domain.len);
+			}
+		}
+		sb_put(b, "\n", 1);
+	}
+}
+
+/* All instances of a conventional header of the top level. */
+static void put_header(struct sbuf *b, const struct msg *m, const char *lname,
+                       unsigned mods)
+{
+	size_t n = msg_header_count(m);
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_header *h = msg_header_at(m, i);
+		if (!name_is(&h->name, lname))
+			continue;
+		if (mods & (RS_HDR_ADDR | RS_HDR_NAME))
+			put_addrs(b, m, h, mods);
+		else
+			put_value(b, h, mods & RS_HDR_RAW);
+	}
+}
+
+static void put_all(struct sbuf *b, const struct msg *m, size_t part,
+                    bool raw)
+{
+	size_t n = msg_part_header_count(m, part);
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_header *h = msg_part_header_at(m, part, i);
+		sb_put(b, h->name.ptr, h->name.len);
+		if (raw) {
+			sb_put(b, ":", 1);
+			for (size_t k = 0; k < h->raw.len; k++)
+				if (h->raw.ptr[k] != '\r')
+					sb_put(b, h->raw.ptr + k, 1);
+			sb_put(b, "\n", 1);
+		} else {
+			sb_put(b, ": ", 2);
+			put_value(b, h, false);
+		}
+	}
+}
+
+static void build_hkey(struct run *x, size_t k)
+{
+	const struct hkey *hk = &x->r->hkeys[k];
+	struct sbuf *b = &x->hb;
+	size_t start = b->len;
+	bool raw = hk->mods & RS_HDR_RAW;
+	switch (hk->kind) {
+	case HK_PLAIN:
+		put_header(b, x->m, hk->lname, hk->mods);
+		break;
+	case HK_ALL:
+		put_all(b, x->m, 0, raw);
+		break;
+	case HK_TOCC:
+		put_header(b, x->m, "to", hk->mods);
+		put_header(b, x->m, "cc", hk->mods);
+		break;
+	case HK_MESSAGEID:
+		put_header(b, x->m, "x-message-id", hk->mods);
+		put_header(b, x->m, "resent-message-id", hk->mods);
+		put_header(b, x->m, "x-original-message-id", hk->mods);
+		put_header(b, x->m, "message-id", hk->mods);
+		break;
+	case HK_ENVFROM: {
+		const struct scan_env *env = scan_env(x->scan);
+		if (env != NULL && env->mail_from != NULL && env->mail_from[0])
+			sb_str(b, env->mail_from);
+		break;
+	}
+	case HK_PSEUDO:
+		break;
+	}
+	x->htext[k] = (struct span){ .off = start, .len = b->len - start,
+	                             .present = b->len > start };
+	/* :addr/:name lists are joined by "\n" without a final one. */
+	if ((hk->mods & (RS_HDR_ADDR | RS_HDR_NAME)) && x->htext[k].len > 0 &&
+	    hk->kind != HK_ENVFROM)
+		x->htext[k].len--;
+}
+
+enum mres { M_NO = 0, M_YES = 1, M_LIMIT = -1 };
+
+static void log_limit(const struct run *x, const struct crule *c, int rc)
+{
+	struct crule *mc = (struct crule *)c; /* the flag is the only
+	                                         mutable field */
+	bool expected = false;
+	if (atomic_compare_exchange_strong(&mc->limit_logged, &expected, true))
+		vlog(LOG_WARNING, "rules: rule %s reached the PCRE2 %s limit on "
+		     "a message; counted as not hit (logged once)", c->rs->name,
+		     rc == PCRE2_ERROR_MATCHLIMIT ? "match" :
+		     rc == PCRE2_ERROR_DEPTHLIMIT ? "depth" : "JIT stack");
+	(void)x;
+}
+
+/* Match c against text, counting up to c->maxhits matches into *hits.
+ * The first match is remembered for explain. */
+static enum mres match(struct run *x, const struct crule *c,
+                       const char *text, size_t len, unsigned *hits)
+{
+	PCRE2_SIZE start = 0;
+	size_t ci = (size_t)(c - x->r->cr);
+	for (;;) {
+		int rc = pcre2_match(c->code, (PCRE2_SPTR)text, len, start, 0,
+		                     x->tls->md, x->tls->mc);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return *hits ? M_YES : M_NO;
+		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
+			if (rc == PCRE2_ERROR_MATCHLIMIT ||
+			    rc == PCRE2_ERROR_DEPTHLIMIT ||
+			    rc == PCRE2_ERROR_JIT_STACKLIMIT)
+				log_limit(x, c, rc);
+			return M_LIMIT;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->tls->md);
+		if (x->matches && x->mptr[ci] == NULL) {
+			x->mptr[ci] = text + ov[0];
+			x->mlen[ci] = ov[1] - ov[0];
+		}
+		(*hits)++;
+		if (*hits >= c->maxhits)
+			return M_YES;
+		start = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+		if (start > len)
+			return M_YES;
+	}
+}
+
+static bool candidate(const struct run *x, const struct crule *c)
+{
+	return !c->lits || (x->found[c->gid / 64] >> (c->gid % 64) & 1);
+}
+
+static void prefilter(struct run *x, const struct group *g,
+                      const char *text, size_t len)
+{
+	if (g->ls != NULL)
+		litscan_run(g->ls, text, len, x->found);
+}
+
+static void found_clear(struct run *x, const struct group *g)
+{
+	memset(x->found, 0, ((g->count + 63) / 64) * sizeof *x->found);
+}
+
+static void run_headers(struct run *x)
+{
+	const struct rules *r = x->r;
+	const struct group *g = &r->g[T_HEADER];
+	found_clear(x, g);
+	for (size_t k = 0; k < r->nhkeys; k++)
+		build_hkey(x, k);
+	if (x->hb.oom)
+		return;
+	for (size_t k = 0; k < r->nhkeys; k++)
+		if (x->htext[k].present)
+			prefilter(x, g, x->hb.p + x->htext[k].off, x->htext[k].len);
+	for (size_t j = 0; j < g->count; j++) {
+		size_t i = g->rules[j];
+		const struct crule *c = &r->cr[i];
+		const struct rs_rule *rule = c->rs;
+		const struct span *sp = &x->htext[c->hkey];
+		if (rule->exists) {
+			if (sp->present != rule->negate)
+				x->values[i] = 1;
+			continue;
+		}
+		const char *text = x->hb.p + sp->off;
+		size_t len = sp->len;
+		bool cand = candidate(x, c);
+		if (!sp->present) {
+			/* absent: SpamAssassin matches "" (undef), or if-unset */
+			text = rule->if_unset ? rule->if_unset : "";
+			len = strlen(text);
+			cand = true;
+		}
+		unsigned hits = 0;
+		enum mres mr = cand ? match(x, c, text, len, &hits) : M_NO;
+		if (mr == M_LIMIT)
+			continue;
+		if (rule->negate)
+			x->values[i] = mr == M_NO ? 1 : 0;
+		else
+			x->values[i] = hits;
+	}
+}
+
+static void run_mimeheaders(struct run *x)
+{
+	const struct rules *r = x->r;
+	const struct group *g = &r->g[T_MIMEHEADER];
+	if (g->count == 0)
+		return;
+	size_t nparts = msg_part_count(x->m);
+	struct sbuf b = { 0 };
+	for (size_t j = 0; j < g->count; j++) {
+		size_t i = g->rules[j];
+		const struct crule *c = &r->cr[i];
+		const struct rs_rule *rule = c->rs;
+		const struct hkey *hk = &r->hkeys[c->hkey];
+		unsigned hits = 0;
+		bool matched = false, limit = false;
+		for (size_t p = 0; p < nparts && hits < c->maxhits; p++) {
+			b.len = 0;
+			if (hk->kind == HK_ALL) {
+				put_all(&b, x->m, p, hk->mods & RS_HDR_RAW);
+			} else {
+				/* the last instance, as get_header() in scalar context */
+				const struct msg_header *h = NULL;
+				size_t nh = msg_part_header_count(x->m, p);
+				for (size_t k = 0; k < nh; k++) {
+					const struct msg_header *hh =
+						msg_part_header_at(x->m, p, k);
+					if (name_is(&hh->name, hk->lname))
+						h = hh;
+				}
+				if (h != NULL)
+					put_value(&b, h, hk->mods & RS_HDR_RAW);
+				else if (rule->if_unset)
+					sb_str(&b, rule->if_unset);
+			}
+			if (b.oom)
+				break;
+			enum mres mr = match(x, c, b.p ? b.p : "", b.len, &hits);
+			if (mr == M_LIMIT)
+				limit = true;
+			else if (mr == M_YES)
+				matched = true;
+			if (x->matches && x->mptr[i] != NULL && b.p != NULL &&
+			    x->mptr[i] >= b.p && x->mptr[i] < b.p + b.cap)
+				x->mptr[i] = NULL;	/* the buffer is reused */
+			if (matched && rule->negate)
+				break;
+		}
+		if (limit && !matched)
+			continue;
+		if (rule->negate)
+			x->values[i] = matched ? 0 : 1;
+		else
+			x->values[i] = hits;
+	}
+	free(b.p);
+}
+
+/* Rules of a group over a list of texts (body paragraphs, raw body lines,
+ * URIs, the full message): a rule hits on the first text it matches, or
+ * counts matches over all texts up to maxhits. */
+static void run_list(struct run *x, enum tgt t, size_t n,
+                     struct msg_text (*at)(const struct msg *, size_t))
+{
+	const struct rules *r = x->r;
+	const struct group *g = &r->g[t];
+	if (g->count == 0)
+		return;
+	found_clear(x, g);
+	for (size_t k = 0; k < n; k++) {
+		struct msg_text tx = at(x->m, k);
+		prefilter(x, g, tx.ptr, tx.len);
+	}
+	size_t skip_subject = (t == T_BODY &&
+	                       msg_header_get(x->m, "Subject", 0) != NULL) ? 1 : 0;
+	for (size_t j = 0; j < g->count; j++) {
+		size_t i = g->rules[j];
+		const struct crule *c = &r->cr[i];
+		if (!candidate(x, c))
+			continue;
+		unsigned hits = 0;
+		bool limit = false;
+		for (size_t k = c->nosubject ? skip_subject : 0;
+		     k < n && hits < c->maxhits; k++) {
+			struct msg_text tx = at(x->m, k);
+			if (match(x, c, tx.ptr, tx.len, &hits) == M_LIMIT)
+				limit = true;
+		}
+		if (!limit || hits > 0)
+			x->values[i] = hits;
+	}
+}
+
+static struct msg_text full_at(const struct msg *m, size_t i)
+{
+	(void)i;
+	return msg_full(m);
+}
+
+static void run_metas(struct run *x)
+{
+	const struct rules *r = x->r;
+	for (size_t k = 0; k < r->nmetas; k++) {
+		size_t i = r->metas[k];
+		double v = rmeta_eval(r->cr[i].meta, x->values);
+		if (v != 0 && v == v)
+			x->values[i] = v > 0 ? v : 1;
+	}
+}
+
+/* Hits added by earlier stages, for names rules cannot produce. */
+static void take_scan_hits(struct run *x)
+{
+	const struct rules *r = x->r;
+	size_t n = scan_hit_count(x->scan);
+	for (size_t k = 0; k < n; k++) {
+		const struct scan_hit_info *h = scan_hit_at(x->scan, k);
+		size_t slot = map_get(&r->map, h->name, strlen(h->name));
+		if (slot == SIZE_MAX)
+			continue;
+		if (slot < r->n && r->cr[slot].state != RULES_UNSUPPORTED)
+			continue;
+		x->values[slot] += 1;
+	}
+}
+
+static int emit(struct run *x, struct rules_result *res, unsigned flags)
+{
+	const struct rules *r = x->r;
+	for (size_t i = 0; i < r->n; i++) {
+		if (x->values[i] <= 0)
+			continue;
+		const struct crule *c = &r->cr[i];
+		unsigned count = c->rs->type == RS_META ||
+		                 c->state == RULES_UNSUPPORTED ? 1 :
+		                 (unsigned)x->values[i];
+		if (res != NULL) {
+			struct rules_hit *h = result_add(res);
+			if (h == NULL)
+				return -1;
+			h->name = c->rs->name;
+			h->score = is_sub(c->rs->name) ? 0 : c->score;
+			h->count = count;
+			h->describe = c->rs->describe;
+			if (x->matches && x->mptr[i] != NULL) {
+				size_t n = x->mlen[i] > 200 ? 200 : x->mlen[i];
+				memcpy(h->match, x->mptr[i], n);
+				strcpy(h->match + n, x->mlen[i] > 200 ? "..." : "");
+			}
+		}
+		if ((flags & RULES_EVAL_NO_SCAN) || c->state == RULES_UNSUPPORTED ||
+		    is_sub(c->rs->name) || c->score == 0)
+			continue;
+		if (scan_hit(x->scan, c->rs->name, c->score * count,
+		             c->rs->describe) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rules_eval(const struct rules *r, struct scan *scan,
+               struct rules_result *res, unsigned flags)
+{
+	if (res != NULL)
+		res->count = 0;
+	const struct msg *m = scan_msg(scan);
+	struct tls *tls = tls_get();
+	if (m == NULL || tls == NULL)
+		return -1;
+	pcre2_set_match_limit(tls->mc, r->opts.match_limit);
+	pcre2_set_depth_limit(tls->mc, r->opts.depth_limit);
+	size_t nslots = r->n + r->nextra;
+	size_t maxg = 1;
+	for (int t = 0; t < T_COUNT; t++)
+		if (r->g[t].count > maxg)
+			maxg = r->g[t].count;
+	struct run x = {
+		.r = r, .scan = scan, .m = m, .tls = tls,
+		.matches = (flags & RULES_EVAL_MATCHES) && res != NULL,
+	};
+	x.values = calloc(nslots ? nslots : 1, sizeof *x.values);
+	x.found = calloc((maxg + 63) / 64, sizeof *x.found);
+	x.htext = calloc(r->nhkeys ? r->nhkeys : 1, sizeof *x.htext);
+	if (x.matches) {
+		x.mptr = calloc(r->n ? r->n : 1, sizeof *x.mptr);
+		x.mlen = calloc(r->n ? r->n : 1, sizeof *x.mlen);
+	}
+	int rc = -1;
+	if (x.values == NULL || x.found == NULL || x.htext == NULL ||
+	    (x.matches && (x.mptr == NULL || x.mlen == NULL)))
+		goto out;
+	take_scan_hits(&x);
+	run_headers(&x);
+	if (x.hb.oom)
+		goto out;
+	run_mimeheaders(&x);
+	run_list(&x, T_BODY, msg_body_count(m), msg_body_at);
+	run_list(&x, T_RAWBODY, msg_rawbody_count(m), msg_rawbody_at);
+	run_list(&x, T_FULL, 1, full_at);
+	run_list(&x, T_URI, msg_uri_count(m), msg_uri_at);
+	run_metas(&x);
+	rc = emit(&x, res, flags);
+out:
+	free(x.values);
+	free(x.found);
+	free(x.htext);
+	free(x.mptr);
+	free(x.mlen);
+	free(x.hb.p);
+	return rc;
+}
+
+/* ---- the pipeline stage ---- */
+
+struct rules_state_s {
+	struct ruleset *rs;
+	struct rules *rules;
+};
+
+static bool plugin_loaded(const char *name)
+{
+	static const char *const ours[] = {
+		"Mail::SpamAssassin::Plugin::Check",
+		"Mail::SpamAssassin::Plugin::MIMEHeader",
+		"Mail::SpamAssassin::Plugin::ReplaceTags",
+		"Mail::SpamAssassin::Plugin::SPF",
+		"Mail::SpamAssassin::Plugin::DKIM",
+		"Mail::SpamAssassin::Plugin::DMARC",
+	};
+	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		if (strcmp(name, ours[i]) == 0)
+			return true;
+	return false;
+}
+
+const struct ruleset_opts *rules_ruleset_opts(void)
+{
+	static const struct ruleset_opts o = { .plugin_loaded = plugin_loaded };
+	return &o;
+}
+
+static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
+{
+	(void)sec;
+	struct rules_state_s *st = calloc(1, sizeof *st);
+	if (st == NULL) {
+		snprintf(err, errlen, "rules: out of memory");
+		return NULL;
+	}
+	unsigned n = cfg_size(root, "rules");
+	const char **paths = calloc(n ? n : 1, sizeof *paths);
+	if (paths == NULL) {
+		free(st);
+		snprintf(err, errlen, "rules: out of memory");
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++)
+		paths[i] = cfg_getnstr(root, "rules", i);
+	st->rs = ruleset_load(paths, n, rules_ruleset_opts());
+	free(paths);
+	struct rules_opts o = {
+		.score_set = (unsigned)cfg_getint(root, "score_set"),
+		.match_limit = (uint32_t)cfg_getint(root, "rule_match_limit"),
+		.depth_limit = (uint32_t)cfg_getint(root, "rule_depth_limit"),
+	};
+	if (st->rs != NULL)
+		st->rules = rules_compile(st->rs, &o, err, errlen);
+	if (st->rules == NULL) {
+		if (st->rs == NULL)
+			snprintf(err, errlen, "rules: out of memory");
+		ruleset_free(st->rs);
+		free(st);
+		return NULL;
+	}
+	/* Bad lines never stop the daemon: they are logged. */
+	for (size_t i = 0; i < ruleset_diag_count(st->rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(st->rs, i);
+		if (d->kind == RS_DIAG_ERROR)
+			vlog(LOG_WARNING, "rules: %s:%u: %s", d->file ? d->file : "?",
+			     d->line, d->message);
+	}
+	for (size_t i = 0; i < rules_diag_count(st->rules); i++) {
+		const struct rules_diag *d = rules_diag_at(st->rules, i);
+		if (d->kind == RULES_DIAG_COMPILE || d->kind == RULES_DIAG_CYCLE ||
+		    d->kind == RULES_DIAG_META)
+			vlog(LOG_WARNING, "rules: %s:%u: %s", d->file ? d->file : "?",
+			     d->line, d->message);
+	}
+	return st;
+}
+
+static void stage_fini(void *state)
+{
+	struct rules_state_s *st = state;
+	if (st == NULL)
+		return;
+	rules_free(st->rules);
+	ruleset_free(st->rs);
+	free(st);
+}
+
+static enum stage_status stage_run(const void *state, struct scan *scan)
+{
+	const struct rules_state_s *st = state;
+	return rules_eval(st->rules, scan, NULL, 0) == 0 ? STAGE_OK : STAGE_ERROR;
+}
+
+const struct rules *rules_stage_rules(const void *stage_state)
+{
+	const struct rules_state_s *st = stage_state;
+	return st ? st->rules : NULL;
+}
+
+const struct stage_ops rules_stage = {
+	.name = "rules",
+	.conf_opts = NULL,
+	.init = stage_init,
+	.fini = stage_fini,
+	.run = stage_run,
+};
