@@ -887,7 +887,11 @@ struct litscan {
 	/* automaton */
 	unsigned char cls[256];  /* byte -> class */
 	size_t ncls;
-	uint32_t *trans;         /* nstates * ncls; target | LS_OUT_FLAG */
+	uint32_t maxlen;         /* longest literal */
+	/* Transitions: trans[off + class] = off' | LS_OUT_FLAG?, where a
+	 * state's offset is its number times ncls (premultiplied: no
+	 * multiplication on the hot path). */
+	uint32_t *trans;
 	size_t nstates;
 	uint32_t *out_start;     /* nstates + 1: own ids in out_ids */
 	uint32_t *out_ids;
@@ -932,6 +936,8 @@ int litscan_add(struct litscan *ls, const char *lit, size_t len, uint32_t id)
 	ls->lits[ls->nlits].len = (uint32_t)len;
 	ls->nlits++;
 	ls->poollen += len;
+	if (len > ls->maxlen)
+		ls->maxlen = (uint32_t)len;
 	if (id + 1 > ls->id_limit)
 		ls->id_limit = id + 1;
 	return 0;
@@ -970,8 +976,8 @@ int litscan_build(struct litscan *ls)
 	build_classes(ls);
 	size_t ncls = ls->ncls;
 	size_t maxstates = ls->poollen + 1;
-	if (maxstates > (LS_OUT_FLAG - 1) / 1 || maxstates > SIZE_MAX / ncls / 4)
-		return -1;
+	if (maxstates > (LS_OUT_FLAG - 1) / ncls)
+		return -1;   /* offsets must fit in 31 bits */
 	uint32_t *trans = calloc(maxstates * ncls, sizeof *trans);
 	uint32_t *state_of = malloc((ls->nlits + 1) * sizeof *state_of);
 	uint32_t *fail = calloc(maxstates, sizeof *fail);
@@ -1041,11 +1047,11 @@ int litscan_build(struct litscan *ls)
 			}
 		}
 	}
-	/* 4. mark transitions into reporting states */
+	/* 4. premultiply; mark transitions into reporting states */
 	for (size_t i = 0; i < nstates * ncls; i++) {
 		uint32_t t = trans[i];
-		if (cnt[t + 1] > cnt[t] || dict[t] != 0)
-			trans[i] = t | LS_OUT_FLAG;
+		bool out = cnt[t + 1] > cnt[t] || dict[t] != 0;
+		trans[i] = t * (uint32_t)ncls | (out ? LS_OUT_FLAG : 0);
 	}
 	uint32_t *shrunk = realloc(trans, nstates * ncls * sizeof *trans);
 	ls->trans = shrunk ? shrunk : trans;
@@ -1062,8 +1068,11 @@ int litscan_build(struct litscan *ls)
 	return 0;
 }
 
-static void report(const struct litscan *ls, uint32_t s, uint64_t *found)
+/* Report the literals ending at state offset off (a division, but only
+ * when something was found). */
+static void report(const struct litscan *ls, uint32_t off, uint64_t *found)
 {
+	uint32_t s = off / (uint32_t)ls->ncls;
 	do {
 		for (uint32_t k = ls->out_start[s]; k < ls->out_start[s + 1]; k++) {
 			uint32_t id = ls->out_ids[k];
@@ -1073,23 +1082,73 @@ static void report(const struct litscan *ls, uint32_t s, uint64_t *found)
 	} while (s != 0);
 }
 
+/* One stream from state offset st over [p, end); returns the last state. */
+static uint32_t run1(const struct litscan *ls, uint32_t st,
+                     const unsigned char *p, const unsigned char *end,
+                     uint64_t *found)
+{
+	const uint32_t *trans = ls->trans;
+	const unsigned char *cls = ls->cls;
+	while (p < end) {
+		uint32_t t = trans[st + cls[*p++]];
+		st = t & ~LS_OUT_FLAG;
+		if (t & LS_OUT_FLAG)
+			report(ls, st, found);
+	}
+	return st;
+}
+
+/* Texts shorter than this per stream are scanned in one stream. */
+#define LS_STREAM_MIN 128
+
+/* A DFA walk is bound by the latency of one load per byte; four
+ * independent streams over four slices of the text overlap those
+ * latencies. Slice k > 0 starts maxlen - 1 bytes early, so a literal
+ * ending in slice k lies wholly inside its stream; an occurrence reported
+ * twice only sets the same bit twice. */
 void litscan_run(const struct litscan *ls, const char *text, size_t len,
                  uint64_t *found)
 {
-	if (ls == NULL || !ls->built || ls->nstates <= 1)
+	if (ls == NULL || !ls->built || ls->nstates <= 1 || text == NULL)
 		return;
 	const unsigned char *p = (const unsigned char *)text;
-	const unsigned char *end = p + len;
+	size_t ov = ls->maxlen - 1;
+	if (len / 4 < LS_STREAM_MIN + ov) {
+		run1(ls, 0, p, p + len, found);
+		return;
+	}
+	size_t chunk = len / 4;
+	const unsigned char *p0 = p, *p1 = p + chunk - ov,
+	                    *p2 = p + 2 * chunk - ov, *p3 = p + 3 * chunk - ov;
 	const uint32_t *trans = ls->trans;
 	const unsigned char *cls = ls->cls;
-	size_t ncls = ls->ncls;
-	uint32_t s = 0;
-	while (p < end) {
-		uint32_t t = trans[(size_t)s * ncls + cls[*p++]];
-		s = t & ~LS_OUT_FLAG;
-		if (t & LS_OUT_FLAG)
-			report(ls, s, found);
+	uint32_t st0 = 0, st1 = 0, st2 = 0, st3 = 0;
+	for (size_t i = 0; i < chunk; i++) {
+		uint32_t t0 = trans[st0 + cls[p0[i]]];
+		uint32_t t1 = trans[st1 + cls[p1[i]]];
+		uint32_t t2 = trans[st2 + cls[p2[i]]];
+		uint32_t t3 = trans[st3 + cls[p3[i]]];
+		st0 = t0 & ~LS_OUT_FLAG;
+		st1 = t1 & ~LS_OUT_FLAG;
+		st2 = t2 & ~LS_OUT_FLAG;
+		st3 = t3 & ~LS_OUT_FLAG;
+		if ((t0 | t1 | t2 | t3) & LS_OUT_FLAG) {
+			if (t0 & LS_OUT_FLAG)
+				report(ls, st0, found);
+			if (t1 & LS_OUT_FLAG)
+				report(ls, st1, found);
+			if (t2 & LS_OUT_FLAG)
+				report(ls, st2, found);
+			if (t3 & LS_OUT_FLAG)
+				report(ls, st3, found);
+		}
 	}
+	/* Tails: slices 1..3 started ov bytes early; the last one also
+	 * takes the remainder of the division. */
+	run1(ls, st1, p1 + chunk, p + 2 * chunk, found);
+	run1(ls, st2, p2 + chunk, p + 3 * chunk, found);
+	run1(ls, st3, p3 + chunk, p + len, found);
+	(void)st0;
 }
 
 void litscan_free(struct litscan *ls)

@@ -668,6 +668,52 @@ static void t_scan_random(void **state)
 	}
 }
 
+/* Long texts take the four-stream path: literals planted across the
+ * slice boundaries must be found exactly once as by a naive search. */
+static void t_scan_long(void **state)
+{
+	(void)state;
+	static const char alpha[] = "abcAB";
+	static char text[8192];
+	for (int round = 0; round < 60; round++) {
+		size_t nlit = 1 + rnd() % 40;
+		char lit[40][48];
+		size_t ll[40];
+		struct litscan *ls = litscan_new();
+		assert_non_null(ls);
+		for (size_t i = 0; i < nlit; i++) {
+			ll[i] = 3 + rnd() % 45;
+			for (size_t j = 0; j < ll[i]; j++)
+				lit[i][j] = alpha[rnd() % 3 + (rnd() % 4 == 0 ? 2 : 0)];
+			assert_int_equal(litscan_add(ls, lit[i], ll[i], (uint32_t)i), 0);
+		}
+		assert_int_equal(litscan_build(ls), 0);
+		for (int t = 0; t < 8; t++) {
+			size_t tl = 100 + rnd() % (sizeof text - 100);
+			for (size_t j = 0; j < tl; j++)
+				text[j] = alpha[rnd() % 5];
+			/* plant literals, some straddling len/4, len/2, 3len/4 */
+			for (int k = 0; k < 6; k++) {
+				size_t i = rnd() % nlit;
+				size_t at = (k < 3 ? (size_t)(k + 1) * (tl / 4) : rnd() % tl);
+				at = at >= ll[i] ? at - rnd() % ll[i] : 0;
+				if (at + ll[i] <= tl)
+					memcpy(text + at, lit[i], ll[i]);
+			}
+			uint64_t got = 0, want = 0;
+			litscan_run(ls, text, tl, &got);
+			for (size_t i = 0; i < nlit; i++)
+				if (contains_ci(text, tl, lit[i], ll[i]))
+					want |= 1ull << i;
+			if (got != want)
+				fail_msg("round %d text %d (len %zu): got %016llx want "
+				         "%016llx", round, t, tl, (unsigned long long)got,
+				         (unsigned long long)want);
+		}
+		litscan_free(ls);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +724,7 @@ int main(void)
 		cmocka_unit_test(t_stock_patterns),
 		cmocka_unit_test(t_scan_basic),
 		cmocka_unit_test(t_scan_random),
+		cmocka_unit_test(t_scan_long),
 	};
 	return cmocka_run_group_tests_name("litscan", tests, NULL, NULL);
 }
