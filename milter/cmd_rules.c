@@ -1,12 +1,550 @@
-/* vigil rules — placeholder until the subcommands land. */
+/*
+ * vigil rules — check, list and test SpamAssassin-compatible rule files.
+ *
+ *   vigil rules check [-c CONF] [-s SET] [PATH...]
+ *   vigil rules --unsupported [-c CONF] [-s SET] [PATH...]
+ *   vigil rules explain [-c CONF] [envelope flags] FILE
+ *   vigil rules test [--scored] RULEFILE MESSAGE
+ *   vigil rules hits [-c CONF] [-r PATH]... [-s SET] [--all] CORPUS...
+ *
+ * Rule paths come from the arguments (-r for hits), else from the `rules`
+ * option of the configuration (vigild.conf, or the built-in default).
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cmd.h"
+#include "conf.h"
+#include "corpus.h"
+#include "envguess.h"
+#include "fileio.h"
+#include "pipeline.h"
+#include "report.h"
+#include "rules.h"
+#include "ruleset.h"
+#include "scan.h"
+#include "verdict.h"
+
+#define MAX_PATHS 256
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	  "usage: vigil rules check [-c CONF] [-s SET] [PATH...]\n"
+	  "       vigil rules --unsupported [-c CONF] [-s SET] [PATH...]\n"
+	  "       vigil rules explain [-c CONF] [--client-ip IP] [--helo NAME]\n"
+	  "                           [--mail-from ADDR] [--rcpt ADDR]... FILE\n"
+	  "       vigil rules test [--scored] RULEFILE MESSAGE\n"
+	  "       vigil rules hits [-c CONF | -r PATH...] [-s SET] [--all] CORPUS...\n"
+	  "Rule paths (files, or directories of *.cf files) come from the\n"
+	  "arguments, else from the `rules` option of the configuration.\n"
+	  "check: load, report errors with file:line and counts; exit 1 on errors.\n"
+	  "--unsupported: every unsupported directive, eval rule and meta\n"
+	  "  depending on one, with file:line and why.\n"
+	  "explain: run the configured pipeline on FILE; each rule hit with its\n"
+	  "  score and the text it matched.\n"
+	  "test: only RULEFILE's rules (every rule runs, whatever its score,\n"
+	  "  unless --scored) on MESSAGE; exit 0 when a rule hit, 1 when none.\n"
+	  "hits: one JSON object per message: {\"source\", \"index\", \"hits\"}\n"
+	  "  with every rule hit (\"__\" sub-rules included), sorted; --all runs\n"
+	  "  rules whose score is 0 too.\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A loaded and compiled rule set with its timings. */
+struct loaded {
+	struct ruleset *rs;
+	struct rules *rules;
+	double parse_s, compile_s;
+	const char *paths[MAX_PATHS];
+	size_t npaths;
+};
+
+static void loaded_free(struct loaded *l)
+{
+	rules_free(l->rules);
+	ruleset_free(l->rs);
+}
+
+static int load_rules(struct loaded *l, const struct rules_opts *o)
+{
+	double t0 = now_s();
+	l->rs = ruleset_load(l->paths, l->npaths, rules_ruleset_opts());
+	double t1 = now_s();
+	if (l->rs == NULL) {
+		fprintf(stderr, "vigil rules: out of memory\n");
+		return -1;
+	}
+	char err[256];
+	l->rules = rules_compile(l->rs, o, err, sizeof err);
+	l->parse_s = t1 - t0;
+	l->compile_s = now_s() - t1;
+	if (l->rules == NULL) {
+		fprintf(stderr, "vigil rules: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rule paths and score set from the configuration, unless paths were
+ * given. The configuration stays loaded (its strings are used). */
+static struct conf *paths_from_conf(const char *conf_path, struct loaded *l,
+                                    struct rules_opts *o, int score_set)
+{
+	char err[8192];
+	struct conf *c = conf_load_tool(conf_path, err, sizeof err);
+	if (c == NULL) {
+		fprintf(stderr, "%s", err);
+		return NULL;
+	}
+	cfg_t *cfg = conf_cfg(c);
+	if (l->npaths == 0)
+		for (unsigned i = 0; i < cfg_size(cfg, "rules") && i < MAX_PATHS; i++)
+			l->paths[l->npaths++] = cfg_getnstr(cfg, "rules", i);
+	o->score_set = score_set >= 0 ? (unsigned)score_set :
+	               (unsigned)cfg_getint(cfg, "score_set");
+	o->match_limit = (uint32_t)cfg_getint(cfg, "rule_match_limit");
+	o->depth_limit = (uint32_t)cfg_getint(cfg, "rule_depth_limit");
+	return c;
+}
+
+static const char *diag_kind_word(enum rs_diag_kind k)
+{
+	return k == RS_DIAG_ERROR ? "error" :
+	       k == RS_DIAG_UNSUPPORTED ? "unsupported" : "warning";
+}
+
+static void print_where(const char *file, unsigned line)
+{
+	if (file != NULL && line > 0)
+		printf("%s:%u: ", file, line);
+	else if (file != NULL)
+		printf("%s: ", file);
+}
+
+/* ---- check ---- */
+
+static int do_check(struct loaded *l)
+{
+	size_t errors = 0, warnings = 0, unsupported = 0;
+	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
+		if (d->kind == RS_DIAG_UNSUPPORTED) {
+			unsupported++;
+			continue;
+		}
+		print_where(d->file, d->line);
+		printf("%s: %s\n", diag_kind_word(d->kind), d->message);
+		if (d->kind == RS_DIAG_ERROR)
+			errors++;
+		else
+			warnings++;
+	}
+	for (size_t i = 0; i < rules_diag_count(l->rules); i++) {
+		const struct rules_diag *d = rules_diag_at(l->rules, i);
+		if (d->kind != RULES_DIAG_COMPILE && d->kind != RULES_DIAG_CYCLE &&
+		    d->kind != RULES_DIAG_META)
+			continue;
+		print_where(d->file, d->line);
+		printf("error: %s\n", d->message);
+		errors++;
+	}
+	struct rules_stats st;
+	rules_get_stats(l->rules, &st);
+	printf("%zu file%s, %zu rules loaded in %.3f s (parse %.3f s, "
+	       "compile %.3f s)\n", ruleset_file_count(l->rs),
+	       ruleset_file_count(l->rs) == 1 ? "" : "s", ruleset_count(l->rs),
+	       l->parse_s + l->compile_s, l->parse_s, l->compile_s);
+	printf("  header %zu, mimeheader %zu, body %zu, rawbody %zu, full %zu, "
+	       "uri %zu, meta %zu, eval/unsupported %zu\n", st.header,
+	       st.mimeheader, st.body, st.rawbody, st.full, st.uri, st.meta,
+	       st.eval);
+	printf("  active %zu (scored %zu, literal-prefiltered %zu), off with "
+	       "score 0: %zu, failed: %zu, approximated: %zu\n", st.active,
+	       rules_scored_count(l->rules), st.prefiltered, st.disabled,
+	       st.failed, st.approx);
+	printf("  %zu error%s, %zu warning%s, %zu unsupported line%s (vigil "
+	       "rules --unsupported)\n", errors, errors == 1 ? "" : "s",
+	       warnings, warnings == 1 ? "" : "s", unsupported,
+	       unsupported == 1 ? "" : "s");
+	return errors ? 1 : 0;
+}
+
+/* ---- --unsupported ---- */
+
+static int do_unsupported(struct loaded *l, unsigned score_set)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
+		if (d->kind != RS_DIAG_UNSUPPORTED)
+			continue;
+		print_where(d->file, d->line);
+		printf("%s%s%s\n", d->rule ? d->rule : "", d->rule ? ": " : "",
+		       d->message);
+		n++;
+	}
+	for (size_t i = 0; i < ruleset_count(l->rs); i++) {
+		const struct rs_rule *r = ruleset_at(l->rs, i);
+		if (r->type == RS_EVAL) {
+			print_where(r->file, r->line);
+			printf("%s: eval:%s not implemented: never hits (false in "
+			       "metas) unless an earlier stage adds a hit of that "
+			       "name\n", r->name, r->eval ? r->eval : "");
+			n++;
+		} else if ((r->tflags & (RS_TF_NET | RS_TF_LEARN)) &&
+		           r->score[score_set] == 0) {
+			print_where(r->file, r->line);
+			printf("%s: tflags %s: score 0 in score set %u, so off (as "
+			       "in SpamAssassin)\n", r->name,
+			       r->tflags & RS_TF_NET ? "net (network test)" :
+			       "learn (Bayes)", score_set);
+			n++;
+		}
+	}
+	for (size_t i = 0; i < rules_diag_count(l->rules); i++) {
+		const struct rules_diag *d = rules_diag_at(l->rules, i);
+		if (d->kind != RULES_DIAG_EVAL_DEP &&
+		    d->kind != RULES_DIAG_UNKNOWN_DEP &&
+		    d->kind != RULES_DIAG_APPROX)
+			continue;
+		print_where(d->file, d->line);
+		printf("%s\n", d->message);
+		n++;
+	}
+	printf("%zu unsupported or approximated item%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- explain and test ---- */
+
+static void print_hits(const struct rules_result *res)
+{
+	size_t n = rules_result_count(res);
+	if (n == 0)
+		printf("  (no rule hit)\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct rules_hit *h = rules_result_at(res, i);
+		printf("  %7.3f  %s", h->score * h->count, h->name);
+		if (h->count > 1)
+			printf(" (x%u)", h->count);
+		if (h->describe)
+			printf("  %s", h->describe);
+		printf("\n");
+		if (h->match[0]) {
+			printf("           matched: \"");
+			for (const char *p = h->match; *p; p++) {
+				unsigned char ch = (unsigned char)*p;
+				if (ch == '\n')
+					printf("\\n");
+				else if (ch == '\r')
+					printf("\\r");
+				else if (ch == '\t')
+					printf("\\t");
+				else if (ch < 0x20 || ch == 0x7f)
+					printf("\\x%02x", ch);
+				else
+					putchar(ch);
+			}
+			printf("\"\n");
+		}
+	}
+}
+
+static struct scan *scan_file(const char *file, size_t max,
+                              const struct envguess_flags *flags)
+{
+	size_t len;
+	char *raw = fileio_read(file, max, &len, NULL);
+	if (raw == NULL) {
+		fprintf(stderr, "vigil rules: %s: %s\n", file, strerror(errno));
+		return NULL;
+	}
+	struct scan *scan = scan_new();
+	if (scan == NULL || scan_set_raw(scan, raw, len) != 0 ||
+	    envguess_fill(scan, flags) != 0) {
+		fprintf(stderr, "vigil rules: %s: out of memory\n", file);
+		scan_free(scan);
+		scan = NULL;
+	}
+	free(raw);
+	return scan;
+}
+
+static int do_explain(const char *conf_path, const char *file,
+                      const struct envguess_flags *flags)
+{
+	char err[8192];
+	struct conf *c = conf_load_tool(conf_path, err, sizeof err);
+	if (c == NULL) {
+		fprintf(stderr, "%s", err);
+		return 2;
+	}
+	const struct rules *r = rules_stage_rules(
+		pipeline_stage_state(c->pipeline, "rules"));
+	if (r == NULL) {
+		fprintf(stderr, "vigil rules explain: the rules stage is not "
+		        "enabled in the configuration\n");
+		conf_unref(c);
+		return 2;
+	}
+	struct scan *scan = scan_file(file, c->max_message_size, flags);
+	struct rules_result *res = rules_result_new();
+	int rc = 2;
+	if (scan != NULL && res != NULL) {
+		scan_set_deadline_ms(scan, (uint64_t)c->message_timeout_s * 1000u);
+		const char *failed = NULL;
+		pipeline_run(c->pipeline, scan, &failed);
+		if (rules_eval(r, scan, res, RULES_EVAL_MATCHES |
+		               RULES_EVAL_NO_SCAN) == 0) {
+			printf("Message: %s\nRule hits (score each, x count):\n", file);
+			print_hits(res);
+			printf("Score: %.2f (all stages)\n", scan_score(scan));
+			if (failed)
+				printf("Stage %s failed: the fail action applies\n", failed);
+			rc = 0;
+		}
+	}
+	rules_result_free(res);
+	scan_free(scan);
+	conf_unref(c);
+	return rc;
+}
+
+static int do_test(const char *rulefile, const char *msgfile, bool scored)
+{
+	struct loaded l = { .npaths = 1 };
+	l.paths[0] = rulefile;
+	struct rules_opts o = { .run_all = !scored };
+	if (load_rules(&l, &o) != 0) {
+		loaded_free(&l);
+		return 2;
+	}
+	size_t errors = 0;
+	for (size_t i = 0; i < ruleset_diag_count(l.rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(l.rs, i);
+		print_where(d->file, d->line);
+		printf("%s: %s\n", diag_kind_word(d->kind), d->message);
+		errors += d->kind == RS_DIAG_ERROR;
+	}
+	for (size_t i = 0; i < rules_diag_count(l.rules); i++) {
+		const struct rules_diag *d = rules_diag_at(l.rules, i);
+		print_where(d->file, d->line);
+		printf("%s\n", d->message);
+	}
+	struct envguess_flags flags = { 0 };
+	struct scan *scan = scan_file(msgfile, CORPUS_MAX_MSG_DEFAULT, &flags);
+	struct rules_result *res = rules_result_new();
+	int rc = 2;
+	if (scan != NULL && res != NULL &&
+	    rules_eval(l.rules, scan, res, RULES_EVAL_MATCHES) == 0) {
+		printf("%s on %s (%zu rules):\n", rulefile, msgfile,
+		       ruleset_count(l.rs));
+		print_hits(res);
+		rc = rules_result_count(res) > 0 ? 0 : 1;
+	}
+	rules_result_free(res);
+	scan_free(scan);
+	loaded_free(&l);
+	return rc;
+}
+
+/* ---- hits ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void print_hits_json(const struct corpus_msg *m,
+                            const struct rules_result *res)
+{
+	size_t n = res ? rules_result_count(res) : 0;
+	const char **names = calloc(n ? n : 1, sizeof *names);
+	printf("{\"source\":");
+	report_json_string(stdout, m->source, strlen(m->source));
+	printf(",\"index\":%zu,\"hits\":[", m->index);
+	if (names != NULL) {
+		for (size_t i = 0; i < n; i++)
+			names[i] = rules_result_at(res, i)->name;
+		qsort(names, n, sizeof *names, cmp_str);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				putchar(',');
+			report_json_string(stdout, names[i], strlen(names[i]));
+		}
+	}
+	printf("]");
+	if (m->error != NULL) {
+		printf(",\"error\":");
+		report_json_string(stdout, m->error, strlen(m->error));
+	}
+	printf("}\n");
+	free(names);
+}
+
+static int do_hits(struct loaded *l, char **corpus, size_t ncorpus)
+{
+	struct corpus *cp = corpus_open((const char *const *)corpus, ncorpus, 0);
+	struct rules_result *res = rules_result_new();
+	if (cp == NULL || res == NULL) {
+		fprintf(stderr, "vigil rules hits: out of memory\n");
+		corpus_close(cp);
+		rules_result_free(res);
+		return 2;
+	}
+	struct corpus_msg m = { 0 };
+	int rc = 0;
+	while (corpus_next(cp, &m) == 1) {
+		struct scan *scan = NULL;
+		bool ok = false;
+		if (m.error == NULL) {
+			struct envguess_flags flags = { 0 };
+			scan = scan_new();
+			ok = scan != NULL && scan_set_raw(scan, m.data, m.len) == 0 &&
+			     envguess_fill(scan, &flags) == 0 &&
+			     rules_eval(l->rules, scan, res, RULES_EVAL_NO_SCAN) == 0;
+		}
+		if (!ok && m.error == NULL) {
+			m.error = strdup("out of memory");
+			rc = 2;
+		}
+		print_hits_json(&m, ok ? res : NULL);
+		scan_free(scan);
+		corpus_msg_clear(&m);
+	}
+	corpus_close(cp);
+	rules_result_free(res);
+	return rc;
+}
+
+/* ---- main ---- */
 
 int cmd_rules(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "vigil rules: not implemented yet\n");
-	return 2;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	bool is_unsup = strcmp(sub, "--unsupported") == 0 ||
+	                strcmp(sub, "unsupported") == 0;
+	if (!is_unsup && strcmp(sub, "check") && strcmp(sub, "explain") &&
+	    strcmp(sub, "test") && strcmp(sub, "hits")) {
+		fprintf(stderr, "vigil rules: unknown subcommand \"%s\"\n", sub);
+		usage(stderr);
+		return 2;
+	}
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "score-set", required_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "scored", no_argument, NULL, 'S' },
+		{ "client-ip", required_argument, NULL, 'i' },
+		{ "helo", required_argument, NULL, 'H' },
+		{ "mail-from", required_argument, NULL, 'f' },
+		{ "rcpt", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_path = NULL;
+	const char *rcpts[100];
+	struct envguess_flags flags = { .rcpts = rcpts };
+	struct loaded l = { 0 };
+	int score_set = -1;
+	bool all = false, scored = false;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc - 1, argv + 1, "c:r:s:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': conf_path = optarg; break;
+		case 'r':
+			if (l.npaths == MAX_PATHS) {
+				fprintf(stderr, "vigil rules: too many rule paths\n");
+				return 2;
+			}
+			l.paths[l.npaths++] = optarg;
+			break;
+		case 's':
+			if (optarg[0] < '0' || optarg[0] > '3' || optarg[1] != '\0') {
+				fprintf(stderr, "vigil rules: score set is 0..3\n");
+				return 2;
+			}
+			score_set = optarg[0] - '0';
+			break;
+		case 'a': all = true; break;
+		case 'S': scored = true; break;
+		case 'i': flags.client_ip = optarg; break;
+		case 'H': flags.helo = optarg; break;
+		case 'f': flags.mail_from = optarg; break;
+		case 'R':
+			if (flags.rcpt_count < 100)
+				rcpts[flags.rcpt_count++] = optarg;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	char **rest = argv + 1 + optind;
+	size_t nrest = (size_t)(argc - 1 - optind);
+
+	if (strcmp(sub, "test") == 0) {
+		if (nrest != 2) {
+			usage(stderr);
+			return 2;
+		}
+		return do_test(rest[0], rest[1], scored);
+	}
+	if (strcmp(sub, "explain") == 0) {
+		if (nrest != 1) {
+			usage(stderr);
+			return 2;
+		}
+		return do_explain(conf_path, rest[0], &flags);
+	}
+	bool hits = strcmp(sub, "hits") == 0;
+	if (hits && nrest == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!hits)
+		for (size_t i = 0; i < nrest && l.npaths < MAX_PATHS; i++)
+			l.paths[l.npaths++] = rest[i];
+	struct rules_opts ro = { .run_all = all };
+	struct conf *c = NULL;
+	if (l.npaths == 0 || conf_path != NULL) {
+		c = paths_from_conf(conf_path, &l, &ro, score_set);
+		if (c == NULL)
+			return 2;
+	} else if (score_set >= 0) {
+		ro.score_set = (unsigned)score_set;
+	}
+	int rc = 2;
+	if (load_rules(&l, &ro) == 0) {
+		if (hits)
+			rc = do_hits(&l, rest, nrest);
+		else if (is_unsup)
+			rc = do_unsupported(&l, ro.score_set);
+		else
+			rc = do_check(&l);
+	}
+	loaded_free(&l);
+	if (c != NULL)
+		conf_unref(c);
+	return rc;
 }

@@ -236,6 +236,17 @@ static int validate_stages(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static int validate_score_set(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+	if (v < 0 || v > 3) {
+		cfg_error(cfg, "%s: expected a SpamAssassin score set from 0 to 3, "
+		          "got %ld", opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
 static int validate_facility(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *s = cfg_opt_getnstr(opt, 0);
@@ -306,6 +317,11 @@ static cfg_opt_t base_opts[] = {
 	CFG_SEC("actions", actions_opts, CFGF_NONE),
 	CFG_SEC("dns", dns_conf_opts, CFGF_NONE),
 	CFG_SEC("domain", domain_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	/* rule engine (rules.c): rule files and directories, in order */
+	CFG_STR_LIST("rules", "{\"" PKGDATADIR "/rules\"}", CFGF_NONE),
+	CFG_INT("score_set", 0, CFGF_NONE),
+	CFG_INT("rule_match_limit", 100000, CFGF_NONE),
+	CFG_INT("rule_depth_limit", 5000, CFGF_NONE),
 	CFG_FUNC("include", cfg_include),
 };
 
@@ -358,14 +374,15 @@ static void set_validators(cfg_t *cfg)
 	static const char *const nonneg[] = { "io_threads", "scan_workers" };
 	static const char *const positive[] = {
 		"max_connections", "idle_timeout", "message_timeout",
-		"shutdown_timeout" };
+		"shutdown_timeout", "rule_match_limit", "rule_depth_limit" };
 	char path[64];
 	for (size_t i = 0; i < 2; i++)
 		cfg_set_validate_func(cfg, sizes[i], validate_size);
 	for (size_t i = 0; i < 2; i++)
 		cfg_set_validate_func(cfg, nonneg[i], validate_nonneg);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++)
 		cfg_set_validate_func(cfg, positive[i], validate_positive);
+	cfg_set_validate_func(cfg, "score_set", validate_score_set);
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "fail_action", validate_fail_action);
 	cfg_set_validate_func(cfg, "log_facility", validate_facility);

@@ -8,6 +8,7 @@
 
 #include "dkimver.h"
 #include "dmarc.h"
+#include "rules.h"
 #include "sanity.h"
 #include "scan.h"
 #include "spf.h"
@@ -19,6 +20,7 @@ static const struct stage_ops *const stages[] = {
 	&spf_stage,
 	&dkimver_stage,
 	&dmarc_stage,	/* after SPF and DKIM: it aligns their results */
+	&rules_stage,	/* last: metas see every earlier stage's hits */
 };
 
 #define STAGE_COUNT (sizeof stages / sizeof stages[0])
@@ -107,6 +109,14 @@ int pipeline_run(const struct pipeline *p, struct scan *scan,
 		}
 	}
 	return 0;
+}
+
+const void *pipeline_stage_state(const struct pipeline *p, const char *name)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (strcmp(stages[i]->name, name) == 0)
+			return p->state[i];
+	return NULL;
 }
 
 bool pipeline_has_envelope(const struct pipeline *p)

@@ -33,6 +33,10 @@ void pipeline_free(struct pipeline *p);
 int pipeline_run(const struct pipeline *p, struct scan *scan,
                  const char **failed);
 
+/* The state init() returned for stage `name` in this instance, or NULL
+ * when the stage is not enabled (for tools: vigil explain, vigil rules). */
+const void *pipeline_stage_state(const struct pipeline *p, const char *name);
+
 /* The early hooks of stage.h, for every enabled stage that has them. */
 bool pipeline_has_envelope(const struct pipeline *p);
 /* Some stage may reject at MAIL FROM (stage.h envelope_rejects). */
