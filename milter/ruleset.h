@@ -43,6 +43,14 @@ enum rs_type {
 #define RS_HDR_RAW  0x1u /* undecoded value (no RFC 2047 decoding), folding kept */
 #define RS_HDR_ADDR 0x2u /* the first address of the header */
 #define RS_HDR_NAME 0x4u /* the first display name of the header */
+/* SpamAssassin 4 modifiers, recognised and passed on (the engine may
+ * refuse what it does not implement): */
+#define RS_HDR_HOST   0x08u /* host part of the address(es) */
+#define RS_HDR_DOMAIN 0x10u /* registered domain of the host(s) */
+#define RS_HDR_IP     0x20u /* IP addresses in the value */
+#define RS_HDR_REVIP  0x40u /* same, reversed */
+#define RS_HDR_FIRST  0x80u /* only the first header of that name */
+#define RS_HDR_LAST   0x100u /* only the last one */
 
 /* tflags words the engine honours; the others are kept in tflags_text. */
 #define RS_TF_NICE     0x01u /* a ham rule: default score -1 */
@@ -52,6 +60,7 @@ enum rs_type {
 #define RS_TF_USERCONF 0x10u
 #define RS_TF_NOAUTOLEARN 0x20u
 #define RS_TF_PUBLISH  0x40u
+#define RS_TF_NOSUBJECT 0x80u /* body rule: Subject not part of the body */
 
 struct rs_rule {
 	const char *name;
