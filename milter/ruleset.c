@@ -371,6 +371,10 @@ static char *astr(struct loader *L, const char *p, size_t n)
 
 static void diag_at(struct loader *L, enum rs_diag_kind kind,
                     const char *file, unsigned line, const char *rule,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void diag_at(struct loader *L, enum rs_diag_kind kind,
+                    const char *file, unsigned line, const char *rule,
                     const char *fmt, ...)
 {
 	struct ruleset *rs = L->rs;
