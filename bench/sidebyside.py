@@ -1,0 +1,441 @@
+#!/usr/bin/python3
+"""sidebyside.py: the helper of bench/sidebyside.sh (issue 7). Not a test.
+
+    sidebyside.py split OUTDIR [--max N] MBOX...
+        Splits the mbox files into one file per message under OUTDIR/ham,
+        OUTDIR/spam (label from the mbox name: "spam*" is spam, "ham*" is
+        ham, anything else is skipped with a warning) and writes
+        OUTDIR/list.tsv (path, label, origin). --max N keeps at most N
+        messages in all, taken evenly from every file (every k-th message),
+        so that the ham/spam proportion stays. Splitting follows vigil's
+        mbox reader (mboxrd): a message ends at a "From " line that follows
+        an empty line; that empty line is not part of the message; lines
+        matching ^>+From lose one '>'.
+
+    sidebyside.py run TOOL CONC LIST --pids PID[,PID] -- COMMAND...
+        Runs one measurement and prints one JSON summary line on stdout.
+        TOOL says how COMMAND is driven and read:
+          vigil   COMMAND is a `vigil scan ... --format jsonl` over the
+                  files (in-process or --milter); per-message ms, score and
+                  action come from its output.
+          spamc   COMMAND is a spamc command line (-c); it is run once per
+                  message, message on stdin, CONC at a time; latency is the
+                  wall time of each spamc.
+          rspamc  COMMAND is an rspamc command line (--compact -j -n CONC);
+                  the message files are appended; latency is rspamd's
+                  time_real per message.
+        While it runs, the RSS (and PSS) of the process trees rooted at
+        --pids (or at COMMAND itself with --pids self) is sampled every
+        50 ms; the peak of the sum is reported.
+
+    sidebyside.py table RESULTS.jsonl
+        Markdown tables of the summary lines.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+FROM_RE = re.compile(rb"^>+From ")
+
+
+def die(msg):
+    sys.stderr.write("sidebyside: error: %s\n" % msg)
+    sys.exit(1)
+
+
+def say(msg):
+    sys.stderr.write("sidebyside: %s\n" % msg)
+
+
+# ---------------------------------------------------------------- split
+
+def mbox_messages(path):
+    """Yields each message of an mbox as bytes (mboxrd unquoted)."""
+    cur = None
+    prev_empty = True
+    with open(path, "rb") as f:
+        for line in f:
+            if line.startswith(b"From ") and prev_empty:
+                if cur is not None:
+                    # the empty line before the separator is not ours
+                    if cur and cur[-1] in (b"\n", b"\r\n"):
+                        cur.pop()
+                    yield b"".join(cur)
+                cur = []
+                prev_empty = False
+                continue
+            prev_empty = line in (b"\n", b"\r\n")
+            if cur is None:
+                continue
+            if FROM_RE.match(line):
+                line = line[1:]
+            cur.append(line)
+    if cur is not None:
+        yield b"".join(cur)
+
+
+def label_of(path):
+    base = os.path.basename(path).lower()
+    if base.startswith("spam"):
+        return "spam"
+    if base.startswith("ham"):
+        return "ham"
+    return None
+
+
+def cmd_split(args):
+    if not args:
+        die("split OUTDIR [--max N] MBOX...")
+    out, args = args[0], args[1:]
+    limit = None
+    if len(args) >= 2 and args[0] == "--max":
+        limit = int(args[1])
+        args = args[2:]
+    if not args:
+        die("split: no mbox files")
+    files = []
+    for p in args:
+        lab = label_of(p)
+        if lab is None:
+            say("%s: neither ham* nor spam*, skipped" % p)
+            continue
+        n = sum(1 for _ in mbox_messages(p))
+        files.append((p, lab, n))
+    total = sum(n for _, _, n in files)
+    if total == 0:
+        die("split: no messages")
+    step = 1.0
+    if limit and limit < total:
+        step = total / float(limit)
+    for lab in ("ham", "spam"):
+        os.makedirs(os.path.join(out, lab), exist_ok=True)
+    rows = []
+    for p, lab, n in files:
+        stem = os.path.splitext(os.path.basename(p))[0]
+        want = set(int(k * step) for k in range(int(n / step + 0.5))) \
+            if step > 1 else None
+        for i, msg in enumerate(mbox_messages(p)):
+            if want is not None and i not in want:
+                continue
+            name = os.path.join(out, lab, "%s-%05d.eml" % (stem, i))
+            with open(name, "wb") as f:
+                f.write(msg)
+            rows.append((os.path.abspath(name), lab, "%s#%d" % (p, i)))
+    rows.sort()
+    with open(os.path.join(out, "list.tsv"), "w") as f:
+        for r in rows:
+            f.write("\t".join(r) + "\n")
+    counts = {}
+    for _, lab, _ in rows:
+        counts[lab] = counts.get(lab, 0) + 1
+    say("split %d messages into %s (%s)" % (
+        len(rows), out, ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
+
+
+# ---------------------------------------------------------------- memory
+
+def children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def tree(roots):
+    kids = children_map()
+    seen, todo = [], list(roots)
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.append(p)
+        todo.extend(kids.get(p, []))
+    return seen
+
+
+def mem_of(pid):
+    rss = pss = 0
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class Sampler(threading.Thread):
+    def __init__(self, roots):
+        super().__init__(daemon=True)
+        self.roots = roots
+        self.peak_rss = self.peak_pss = 0
+        self.stop = threading.Event()
+
+    def sample(self):
+        roots = self.roots() if callable(self.roots) else self.roots
+        if not roots:
+            return
+        pids = tree(roots)
+        rss = pss = 0
+        for p in pids:
+            r, s = mem_of(p)
+            rss += r
+            pss += s
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
+
+    def run(self):
+        while not self.stop.is_set():
+            self.sample()
+            self.stop.wait(0.05)
+        self.sample()
+
+
+# ---------------------------------------------------------------- run
+
+def pct(values, p):
+    if not values:
+        return None
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))
+    return v[k]
+
+
+def read_list(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            p, lab, origin = line.rstrip("\n").split("\t")
+            rows.append((p, lab, origin))
+    return rows
+
+
+def vigil_flagged(obj):
+    if "score" in obj:          # in-process: action by score
+        return obj.get("action") not in ("accept", "continue", None)
+    if obj.get("action") in ("reject", "discard", "quarantine", "tempfail"):
+        return True
+    for h in obj.get("headers_added") or []:
+        if h["name"].lower() == "x-spam-flag" and \
+                h["value"].strip().upper() == "YES":
+            return True
+        if h["name"].lower() == "x-spam-status" and \
+                h["value"].lstrip().startswith("Yes"):
+            return True
+    return False
+
+
+def run_vigil(cmd, rows, conc):
+    labels = {p: lab for p, lab, _ in rows}
+    res = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    holder = {}
+
+    def drain_err():
+        holder["err"] = proc.stderr.read()
+    te = threading.Thread(target=drain_err, daemon=True)
+    te.start()
+    for line in proc.stdout:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        src = obj.get("source")
+        err = obj.get("error") or obj.get("action") == "error"
+        res.append((labels.get(os.path.abspath(src)) if src else None,
+                    None if err else vigil_flagged(obj), obj.get("ms")))
+    rc = proc.wait()
+    wall = time.monotonic() - t0
+    te.join()
+    if rc not in (0, 1):
+        sys.stderr.write(holder.get("err", b"").decode(errors="replace")[-2000:])
+        die("%s exited with %d" % (cmd[0], rc))
+    return res, wall, proc.pid
+
+
+def run_spamc(cmd, rows, conc):
+    def one(row):
+        path, lab, _ = row
+        with open(path, "rb") as f:
+            t = time.monotonic()
+            r = subprocess.run(cmd, stdin=f, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+            ms = (time.monotonic() - t) * 1000.0
+        out = r.stdout.decode(errors="replace").strip()
+        m = re.match(r"^(-?[0-9.]+)/(-?[0-9.]+)$", out)
+        if r.returncode not in (0, 1) or not m:
+            return (lab, None, None)
+        return (lab, float(m.group(1)) >= float(m.group(2)), ms)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=conc) as ex:
+        res = list(ex.map(one, rows))
+    return res, time.monotonic() - t0, None
+
+
+RSPAMD_FLAGGED = ("reject", "add header", "rewrite subject")
+
+
+def run_rspamc(cmd, rows, conc):
+    labels = {p: lab for p, lab, _ in rows}
+    t0 = time.monotonic()
+    r = subprocess.run(cmd + [p for p, _, _ in rows], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    wall = time.monotonic() - t0
+    res, seen = [], set()
+    for line in r.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith(b"{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        fn = obj.get("filename")
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        ok = "action" in obj and "error" not in obj
+        res.append((labels.get(os.path.abspath(fn)),
+                    obj["action"] in RSPAMD_FLAGGED if ok else None,
+                    obj.get("time_real", 0) * 1000.0 if ok else None))
+    for p, lab, _ in rows:          # no answer at all: an error
+        if p not in seen:
+            res.append((lab, None, None))
+    if r.returncode != 0 and not seen:
+        sys.stderr.write(r.stderr.decode(errors="replace")[-2000:])
+        die("rspamc exited with %d" % r.returncode)
+    return res, wall, None
+
+
+def cmd_run(args):
+    if len(args) < 6 or "--" not in args:
+        die("run TOOL CONC LIST --pids PIDS -- COMMAND...")
+    sep = args.index("--")
+    head, cmd = args[:sep], args[sep + 1:]
+    tool, conc, listfile = head[0], int(head[1]), head[2]
+    pids = head[head.index("--pids") + 1] if "--pids" in head else "self"
+    name = head[head.index("--name") + 1] if "--name" in head else tool
+    rows = read_list(listfile)
+    driver = {"vigil": run_vigil, "spamc": run_spamc,
+              "rspamc": run_rspamc}.get(tool)
+    if driver is None:
+        die("unknown tool %s" % tool)
+    if pids == "self":
+        # the sampler follows our own children (the vigil scan process)
+        me = os.getpid()
+        roots = lambda: children_map().get(me, [])
+    else:
+        roots = [int(p) for p in pids.split(",") if p]
+    sampler = Sampler(roots)
+    sampler.start()
+    res, wall, _ = driver(cmd, rows, conc)
+    sampler.stop.set()
+    sampler.join()
+    ok = [r for r in res if r[1] is not None]
+    lat = [r[2] for r in ok if r[2] is not None]
+    tp = sum(1 for lab, fl, _ in ok if lab == "spam" and fl)
+    fn = sum(1 for lab, fl, _ in ok if lab == "spam" and not fl)
+    fp = sum(1 for lab, fl, _ in ok if lab == "ham" and fl)
+    tn = sum(1 for lab, fl, _ in ok if lab == "ham" and not fl)
+    summary = {
+        "name": name, "conc": conc, "messages": len(res),
+        "errors": len(res) - len(ok), "wall_s": round(wall, 3),
+        "msgs_per_s": round(len(res) / wall, 1) if wall > 0 else None,
+        "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
+        "peak_rss_kb": sampler.peak_rss, "peak_pss_kb": sampler.peak_pss,
+        "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+        "recall": round(100.0 * tp / (tp + fn), 2) if tp + fn else None,
+        "ham_fp": round(100.0 * fp / (fp + tn), 2) if fp + tn else None,
+    }
+    print(json.dumps(summary), flush=True)
+    say("%s concurrency %d: %d messages (%d errors) in %.2f s, %s msg/s, "
+        "p50 %s ms, p99 %s ms, peak RSS %.1f MiB, recall %s%%, ham FP %s%%"
+        % (name, conc, len(res), summary["errors"], wall,
+           summary["msgs_per_s"], fmt(summary["p50_ms"]),
+           fmt(summary["p99_ms"]), sampler.peak_rss / 1024.0,
+           summary["recall"], summary["ham_fp"]))
+
+
+def fmt(v, nd=2):
+    if v is None:
+        return "n/a"
+    return ("%%.%df" % nd) % v
+
+
+# ---------------------------------------------------------------- table
+
+def cmd_table(args):
+    rows = []
+    with open(args[0]) as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+    print("| tool | conc | msg/s | p50 ms | p99 ms | peak RSS | peak PSS "
+          "| spam recall | ham FP | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %d | %s | %s | %s | %.1f MiB | %.1f MiB | %s %% "
+              "(%d/%d) | %s %% (%d/%d) | %d |" % (
+                  r["name"], r["conc"], fmt(r["msgs_per_s"], 1),
+                  fmt(r["p50_ms"]), fmt(r["p99_ms"]),
+                  r["peak_rss_kb"] / 1024.0, r["peak_pss_kb"] / 1024.0,
+                  fmt(r["recall"]), r["tp"], r["tp"] + r["fn"],
+                  fmt(r["ham_fp"]), r["fp"], r["fp"] + r["tn"],
+                  r["errors"]))
+    # speed ratios at each concurrency: vigil in-process against peers
+    by = {(r["name"], r["conc"]): r for r in rows}
+    print()
+    print("| concurrency | vigil / rspamd | vigil / SpamAssassin "
+          "| vigild / rspamd | vigild / SpamAssassin |")
+    print("|---|---|---|---|---|")
+    for c in sorted(set(r["conc"] for r in rows)):
+        def ratio(a, b):
+            ra, rb = by.get((a, c)), by.get((b, c))
+            if not ra or not rb or not rb["msgs_per_s"]:
+                return "n/a"
+            return "%.1f×" % (ra["msgs_per_s"] / rb["msgs_per_s"])
+        print("| %d | %s | %s | %s | %s |" % (
+            c, ratio("vigil scan", "rspamd"),
+            ratio("vigil scan", "SpamAssassin"),
+            ratio("vigild (milter)", "rspamd"),
+            ratio("vigild (milter)", "SpamAssassin")))
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        sys.stdout.write(__doc__)
+        return 0
+    sub, args = sys.argv[1], sys.argv[2:]
+    if sub == "split":
+        cmd_split(args)
+    elif sub == "run":
+        cmd_run(args)
+    elif sub == "table":
+        cmd_table(args)
+    else:
+        die("unknown subcommand %s" % sub)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+#!/bin/sh
+# sidebyside.sh: vigil side by side with SpamAssassin and rspamd (issue 7).
+# In one run, on the same messages, at concurrency 1 and 2:
+#   vigil scan      in-process (--jobs C)
+#   vigild          through `vigil scan --milter` (--concurrency C)
+#   rspamd          Debian package, private configuration, network lookups
+#                   off, driven by `rspamc -n C` (all files in one call)
+#   SpamAssassin    spamd -L (stock rules, no network, no Bayes,
+#                   max-children 2), driven by one spamc per message, C at
+#                   a time
+# messages/s, latency p50/p99, peak RSS/PSS of the server's process tree
+# (sampled every 50 ms), spam recall and ham false positives at each
+# tool's default threshold.
+#
+#   bench/sidebyside.sh [--max N] [--conc "1 2"] [--only "vigil vigild
+#                       rspamd spamassassin"] [CORPUS...]
+#
+# CORPUS: directories (their *.mbox) or mbox files, default
+# /work/shared/corpus; the label comes from the file name (spam*.mbox is
+# spam, ham*.mbox ham). The mbox files are split once into one file per
+# message in a temporary directory; every tool gets that same set.
+# --max N: at most N messages, taken evenly from each file.
+# VIGIL_RULES: rule files for vigil's rules stage (default
+# /usr/share/spamassassin, SpamAssassin's stock rules, score set 0 as
+# spamd -L without Bayes). Run from the build directory (make bench-compare
+# does); BUILDDIR overrides. Missing peers are installed with apt-get when
+# run as root. Results (markdown) on stdout, progress on stderr. Every
+# process started here is stopped by its PID; each measurement is bounded
+# by RUN_TIMEOUT seconds (default 1800). A benchmark, not a test.
+
+set -eu
+
+PROG=sidebyside
+say() { echo "$PROG: $*" >&2; }
+die() { echo "$PROG: error: $*" >&2; exit 1; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+builddir=${BUILDDIR:-$PWD}
+VIGILD=$builddir/milter/vigild
+VIGIL=$builddir/milter/vigil
+HELPER=$here/sidebyside.py
+PY=/usr/bin/python3
+RUN_TIMEOUT=${RUN_TIMEOUT:-1800}
+VIGIL_RULES=${VIGIL_RULES:-/usr/share/spamassassin}
+
+max=""
+concs="1 2"
+only="vigil vigild rspamd spamassassin"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--max) [ $# -ge 2 ] || die "$1 needs a value"; max=$2; shift 2 ;;
+	--conc) [ $# -ge 2 ] || die "$1 needs a value"; concs=$2; shift 2 ;;
+	--only) [ $# -ge 2 ] || die "$1 needs a value"; only=$2; shift 2 ;;
+	-h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--) shift; break ;;
+	-*) die "unknown option $1 (see --help)" ;;
+	*) break ;;
+	esac
+done
+case $max in *[!0-9]*) die "--max wants a number" ;; esac
+wants() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
+
+for b in "$VIGILD" "$VIGIL"; do
+	[ -x "$b" ] || die "$b is missing: build first (make milter/vigild milter/vigil) or set BUILDDIR"
+done
+[ -x "$PY" ] || die "$PY is missing (the driver needs Debian's python3)"
+[ -r "$HELPER" ] || die "$HELPER is missing"
+command -v timeout >/dev/null || die "timeout(1) is missing (coreutils)"
+
+# Peers: Debian packages only.
+pkgs=""
+if wants spamassassin; then
+	command -v spamd >/dev/null || pkgs="$pkgs spamd"
+	command -v spamc >/dev/null || pkgs="$pkgs spamc"
+fi
+if wants rspamd; then
+	command -v rspamd >/dev/null && command -v rspamc >/dev/null || pkgs="$pkgs rspamd"
+fi
+if [ -n "$pkgs" ]; then
+	[ "$(id -u)" = 0 ] ||
+		die "missing:$pkgs; install them (apt-get install$pkgs) or run as root, or leave them out with --only"
+	say "installing$pkgs (apt-get; the packages may start their own system service, which this script leaves alone)"
+	DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q \
+		--no-install-recommends $pkgs >&2 || die "apt-get install$pkgs failed"
+fi
+
+[ $# -gt 0 ] || set -- /work/shared/corpus
+files=""
+for p in "$@"; do
+	if [ -d "$p" ]; then
+		for f in "$p"/*.mbox; do [ -f "$f" ] && files="$files $f"; done
+	elif [ -f "$p" ]; then
+		files="$files $p"
+	else
+		die "no such corpus file or directory: $p"
+	fi
+done
+[ -n "$files" ] || die "no *.mbox files in: $*"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sidebyside.XXXXXX")
+# The peers drop privileges (nobody, _rspamd): they must reach their files.
+chmod 0755 "$tmp"
+pids=""
+
+state() { sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+alive() { s=$(state "$1"); [ -n "$s" ] && [ "$s" != Z ]; }
+
+# stop PID: TERM, up to 20 s (children of preforking servers included),
+# then KILL; reap it; forget it.
+stop() {
+	kill "$1" 2>/dev/null || true
+	i=0
+	while alive "$1" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	if alive "$1"; then
+		say "pid $1 ignored SIGTERM for 20 s: SIGKILL"
+		kill -9 "$1" 2>/dev/null || true
+	fi
+	wait "$1" 2>/dev/null || true
+	rest=""
+	for q in $pids; do [ "$q" = "$1" ] || rest="$rest $q"; done
+	pids=$rest
+}
+
+cleanup() {
+	for p in $pids; do stop "$p"; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+freeport() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for PID NAME SECONDS COMMAND...: until COMMAND succeeds
+wait_for() {
+	wpid=$1 wname=$2 wsec=$3
+	shift 3
+	i=0
+	while ! "$@" >/dev/null 2>&1; do
+		alive "$wpid" || { tail -20 "$tmp/$wname.log" >&2 2>/dev/null || true; die "$wname exited at start"; }
+		i=$((i + 1))
+		[ $i -lt $((wsec * 5)) ] || { tail -20 "$tmp/$wname.log" >&2 2>/dev/null || true; die "$wname not ready after $wsec s"; }
+		sleep 0.2
+	done
+}
+
+# ------------------------------------------------------------ messages
+say "splitting:$files"
+# shellcheck disable=SC2086
+"$PY" "$HELPER" split "$tmp/msgs" ${max:+--max "$max"} $files
+list=$tmp/msgs/list.tsv
+head -20 "$list" >"$tmp/warm.tsv"
+nmsgs=$(grep -c '' "$list")
+results=$tmp/results.jsonl
+: >"$results"
+
+# measure NAME TOOL CONC PIDS COMMAND...: one bounded measurement
+measure() {
+	mname=$1 mtool=$2 mconc=$3 mpids=$4
+	shift 4
+	say "$mname, concurrency $mconc: $nmsgs messages"
+	timeout "$RUN_TIMEOUT" "$PY" "$HELPER" run "$mtool" "$mconc" "$list" \
+		--pids "$mpids" --name "$mname" -- "$@" >>"$results" ||
+		die "$mname at concurrency $mconc failed or took longer than $RUN_TIMEOUT s"
+}
+warmup() {	# TOOL PIDS COMMAND...
+	wtool=$1 wpids=$2
+	shift 2
+	timeout 600 "$PY" "$HELPER" run "$wtool" 1 "$tmp/warm.tsv" --pids "$wpids" \
+		--name warm-up -- "$@" >/dev/null 2>&1 || die "warm-up with $wtool failed"
+}
+
+# ------------------------------------------------------------ vigil
+if wants vigil || wants vigild; then
+	stages='"sanity", "rules"'
+	cat >"$tmp/vigild.conf" <<-EOF
+	# written by bench/sidebyside.sh
+	listen = { "unix:$tmp/vigild.sock" }
+	stages = { $stages }
+	rules = { "$VIGIL_RULES" }
+	score_set = 0
+	EOF
+	if ! "$VIGILD" -t -c "$tmp/vigild.conf" >"$tmp/vigil-t.log" 2>&1; then
+		say "vigild refuses the rules stage (see below); falling back to stages = { \"sanity\" }"
+		tail -3 "$tmp/vigil-t.log" >&2
+		stages='"sanity"'
+		cat >"$tmp/vigild.conf" <<-EOF
+		# written by bench/sidebyside.sh (no rules stage in this build)
+		listen = { "unix:$tmp/vigild.sock" }
+		stages = { $stages }
+		EOF
+		"$VIGILD" -t -c "$tmp/vigild.conf" >/dev/null 2>&1 ||
+			die "vigild refuses even the sanity-only configuration"
+	fi
+	say "vigil: stages = { $stages }$(case $stages in *rules*) echo ", rules = $VIGIL_RULES, score_set 0" ;; esac)"
+	vigil_stages=$stages
+fi
+
+if wants vigil; then
+	for c in $concs; do
+		measure "vigil scan" vigil "$c" self \
+			"$VIGIL" scan -c "$tmp/vigild.conf" --jobs "$c" --format jsonl \
+			"$tmp/msgs/ham" "$tmp/msgs/spam"
+	done
+fi
+
+if wants vigild; then
+	say "vigild: starting on unix:$tmp/vigild.sock"
+	"$VIGILD" -f -c "$tmp/vigild.conf" >"$tmp/vigild.log" 2>&1 &
+	vpid=$!
+	pids="$pids $vpid"
+	wait_for "$vpid" vigild 60 test -S "$tmp/vigild.sock"
+	warmup vigil "$vpid" "$VIGIL" scan --milter "unix:$tmp/vigild.sock" \
+		--format jsonl $(cut -f1 "$tmp/warm.tsv")
+	for c in $concs; do
+		measure "vigild (milter)" vigil "$c" "$vpid" \
+			"$VIGIL" scan --milter "unix:$tmp/vigild.sock" --concurrency "$c" \
+			--format jsonl "$tmp/msgs/ham" "$tmp/msgs/spam"
+	done
+	stop "$vpid"
+fi
+
+# ------------------------------------------------------------ rspamd
+if wants rspamd; then
+	rport=$(freeport)
+	rd=$tmp/rspamd
+	mkdir -p "$rd/local.d" "$rd/db" "$rd/run" "$rd/log"
+	# Our own top level: stock modules and rules ($CONFDIR/common.conf),
+	# one worker kind (normal) on loopback; local.d is ours.
+	cat >"$rd/rspamd.conf" <<-EOF
+	# written by bench/sidebyside.sh
+	.include "\$CONFDIR/common.conf"
+	options {
+	    pidfile = "\$RUNDIR/rspamd.pid";
+	    .include "\$CONFDIR/options.inc"
+	    .include(try=true; priority=1,duplicate=merge) "\$LOCAL_CONFDIR/local.d/options.inc"
+	}
+	logging {
+	    type = "file";
+	    filename = "\$LOGDIR/rspamd.log";
+	    .include "\$CONFDIR/logging.inc"
+	}
+	worker "normal" {
+	    bind_socket = "127.0.0.1:$rport";
+	    .include "\$CONFDIR/worker-normal.inc"
+	    .include(try=true; priority=1,duplicate=merge) "\$LOCAL_CONFDIR/local.d/worker-normal.inc"
+	}
+	EOF
+	# Two scanning processes, as spamd's max-children and vigil's 2 jobs.
+	echo 'count = 2;' >"$rd/local.d/worker-normal.inc"
+	# No network: a resolver that refuses at once (UDP to a closed
+	# loopback port), so that anything still asking fails fast; and the
+	# modules whose work is lookups are off. No redis is configured, so
+	# Bayes, neural, fuzzy storage, ratelimit, reputation and history
+	# are off as well.
+	cat >"$rd/local.d/options.inc" <<-EOF
+	dns { nameserver = ["127.0.0.1:1"]; timeout = 0.2s; retransmits = 0; }
+	EOF
+	for m in rbl surbl emails fuzzy_check neural spf dkim dmarc arc asn \
+		mx_check url_redirector rspamd_update dcc antivirus external_services \
+		greylist ratelimit replies reputation history_redis clickhouse \
+		elastic metadata_exporter metric_exporter p0f bimi aws_s3 spamtrap; do
+		echo 'enabled = false;' >"$rd/local.d/$m.conf"
+	done
+	printf 'helo_enabled = false;\nhostname_enabled = false;\nurl_enabled = false;\nfrom_enabled = false;\nrcpt_enabled = false;\n' \
+		>"$rd/local.d/hfilter.conf"
+	echo 'phishtank_enabled = false;' >"$rd/local.d/phishing.conf"
+	ruser=""
+	if [ "$(id -u)" = 0 ]; then
+		if id _rspamd >/dev/null 2>&1; then
+			chown -R _rspamd:_rspamd "$rd/db" "$rd/run" "$rd/log"
+			ruser="-u _rspamd -g _rspamd"
+		else
+			ruser="-i"
+		fi
+	fi
+	say "rspamd: starting on 127.0.0.1:$rport (config $rd)"
+	# shellcheck disable=SC2086
+	rspamd -f $ruser -c "$rd/rspamd.conf" --var "LOCAL_CONFDIR=$rd" \
+		--var "DBDIR=$rd/db" --var "RUNDIR=$rd/run" --var "LOGDIR=$rd/log" \
+		>"$tmp/rspamd.log" 2>&1 &
+	rpid=$!
+	pids="$pids $rpid"
+	first=$(head -1 "$list" | cut -f1)
+	wait_for "$rpid" rspamd 180 rspamc -h "127.0.0.1:$rport" -t 5 "$first"
+	# Hyperscan databases are built in the background after start; wait
+	# for them (or 5 minutes) so that the run measures the steady state.
+	i=0
+	while ! grep -q 'hyperscan tree' "$rd/log/rspamd.log" 2>/dev/null; do
+		alive "$rpid" || die "rspamd exited"
+		i=$((i + 1))
+		[ $i -lt 300 ] || { say "rspamd: no hyperscan build seen after 300 s, measuring anyway"; break; }
+		sleep 1
+	done
+	sleep 3
+	warmup rspamc "$rpid" rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
+	for c in $concs; do
+		measure rspamd rspamc "$c" "$rpid" \
+			rspamc -h "127.0.0.1:$rport" --compact -j -n "$c" -t 60
+	done
+	# Every task logs its DNS requests: anything but 0 means a lookup
+	# that the configuration above did not turn off.
+	dnsq=$(grep -c 'dns req: [1-9]' "$rd/log/rspamd.log" || true)
+	[ "$dnsq" -eq 0 ] || say "rspamd: $dnsq messages still made DNS requests (refused locally)"
+	rspamd_dns=$dnsq
+	stop "$rpid"
+fi
+
+# ------------------------------------------------------------ SpamAssassin
+if wants spamassassin; then
+	sport=$(freeport)
+	sd=$tmp/sa
+	mkdir -p "$sd/site" "$sd/home"
+	# The stock plugin set (/etc/spamassassin/*.pre) and rules
+	# (/usr/share/spamassassin or sa-update's), our own local.cf.
+	cp /etc/spamassassin/*.pre "$sd/site/"
+	cat >"$sd/site/local.cf" <<-EOF
+	# written by bench/sidebyside.sh
+	use_bayes 0
+	bayes_auto_learn 0
+	EOF
+	suser=""
+	[ "$(id -u)" = 0 ] && { suser="-u nobody"; chown nobody "$sd/home"; }
+	say "spamd: starting on 127.0.0.1:$sport"
+	# shellcheck disable=SC2086
+	spamd -L -x --siteconfigpath="$sd/site" --listen="127.0.0.1:$sport" \
+		--pidfile="$sd/spamd.pid" --max-children=2 --min-children=2 \
+		--min-spare=1 --max-spare=2 --syslog=stderr $suser -H "$sd/home" \
+		>"$tmp/spamd.log" 2>&1 &
+	spid=$!
+	pids="$pids $spid"
+	wait_for "$spid" spamd 180 spamc -x -K -d 127.0.0.1 -p "$sport"
+	warmup spamc "$spid" spamc -x -c -s 33554432 -d 127.0.0.1 -p "$sport"
+	for c in $concs; do
+		measure SpamAssassin spamc "$c" "$spid" \
+			spamc -x -c -s 33554432 -d 127.0.0.1 -p "$sport"
+	done
+	stop "$spid"
+fi
+
+# ------------------------------------------------------------ report
+echo
+echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from$files"
+[ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }$(case $vigil_stages in *rules*) echo ", rules = $VIGIL_RULES, score_set = 0" ;; esac); threshold 5 (add_header)"
+wants rspamd && echo "rspamd $(rspamd -v 2>/dev/null | head -1 | sed 's/[^0-9.]*//'): flagged = add header, rewrite subject or reject; DNS requests seen: ${rspamd_dns:-?}"
+wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, no Bayes; flagged = score >= required (5)"
+echo
+"$PY" "$HELPER" table "$results"
