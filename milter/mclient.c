@@ -111,14 +111,27 @@ void mclient_result_clear(struct mclient_result *r)
 	*r = (struct mclient_result){ 0 };
 }
 
+static bool has(const struct mclient *mc, uint32_t flag)
+{
+	return (mc->neg.protocol & flag) != 0;
+}
+
+/* leadspc: SMFIP_HDR_LEADSPC was negotiated, so the value carries the
+ * space an MTA writes after the colon; it is not part of the value. */
 static int push_hdr(struct mclient_hdr **v, size_t *n,
-                    const struct proto_reply *rep, uint32_t index)
+                    const struct proto_reply *rep, uint32_t index,
+                    bool leadspc)
 {
 	struct mclient_hdr *p = realloc(*v, (*n + 1) * sizeof *p);
 	if (p == NULL)
 		return -1;
 	*v = p;
-	p[*n] = (struct mclient_hdr){ dup_str(&rep->name), dup_str(&rep->value),
+	struct proto_str value = rep->value;
+	if (leadspc && value.len > 0 && value.ptr[0] == ' ') {
+		value.ptr++;
+		value.len--;
+	}
+	p[*n] = (struct mclient_hdr){ dup_str(&rep->name), dup_str(&value),
 	                              index };
 	if (p[*n].name == NULL || p[*n].value == NULL) {
 		free(p[*n].name);
@@ -468,16 +481,21 @@ static enum step decided(struct mclient_result *r, char cmd,
 }
 
 /* A modification action (end of message only). */
-static int modification(const struct proto_reply *rep,
+static int modification(const struct mclient *mc,
+                        const struct proto_reply *rep,
                         struct mclient_result *r)
 {
+	bool leadspc = has(mc, SMFIP_HDR_LEADSPC);
 	switch (rep->cmd) {
 	case SMFIR_ADDHEADER:
-		return push_hdr(&r->added, &r->added_n, rep, UINT32_MAX);
+		return push_hdr(&r->added, &r->added_n, rep, UINT32_MAX,
+		                leadspc);
 	case SMFIR_INSHEADER:
-		return push_hdr(&r->added, &r->added_n, rep, rep->index);
+		return push_hdr(&r->added, &r->added_n, rep, rep->index,
+		                leadspc);
 	case SMFIR_CHGHEADER:
-		return push_hdr(&r->changed, &r->changed_n, rep, rep->index);
+		return push_hdr(&r->changed, &r->changed_n, rep, rep->index,
+		                leadspc);
 	case SMFIR_QUARANTINE:
 		free(r->quarantine);
 		return (r->quarantine = dup_str(&rep->text)) ? 0 : -1;
@@ -512,7 +530,7 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 			     proto_cmd_name(cmd));
 			goto out;
 		}
-		if (cmd == SMFIC_BODYEOB && (mod = modification(&rep, r)) <= 0) {
+		if (cmd == SMFIC_BODYEOB && (mod = modification(mc, &rep, r)) <= 0) {
 			consume(mc, used);
 			if (mod < 0) {
 				fail(mc, "out of memory");
@@ -579,11 +597,6 @@ static enum step step(struct mclient *mc, char cmd, bool nr,
 	if (evbuffer_get_length(mc->out) >= FLUSH_AT && flush(mc) != 0)
 		return STEP_ERROR;
 	return STEP_NEXT;
-}
-
-static bool has(const struct mclient *mc, uint32_t flag)
-{
-	return (mc->neg.protocol & flag) != 0;
 }
 
 /* A step queued by an encoder: -1 from it is an encoding error. */

@@ -652,6 +652,26 @@ static void remove_own_headers(const struct scan *scan,
 	}
 }
 
+/* One header of the verdict. With SMFIP_HDR_LEADSPC the MTA writes the
+ * value exactly as given (Postfix: "Name:value"), so the space after the
+ * colon is ours to send. Authentication-Results goes on top (RFC 8601
+ * section 5) where the MTA can insert. */
+static void add_header(const struct sess *s, const struct verdict_header *h,
+                       struct evbuffer *out)
+{
+	const char *value = h->value;
+	char *spaced = NULL;
+	if (offered(s, SMFIP_HDR_LEADSPC) && value[0] != ' ' &&
+	    value[0] != '\t' && asprintf(&spaced, " %s", value) >= 0)
+		value = spaced;
+	if (strcasecmp(h->name, "Authentication-Results") == 0 &&
+	    s->neg.version >= 6)
+		proto_enc_insheader(out, 0, h->name, value);
+	else
+		proto_enc_addheader(out, h->name, value);
+	free(spaced);
+}
+
 static void final_reply(const struct verdict *v, struct evbuffer *out)
 {
 	switch (v->action) {
@@ -688,15 +708,8 @@ bool sess_eom_reply(struct sess *s, uint64_t msg_id, const struct scan *scan,
 				proto_enc_delrcpt(out, s->rcpts_raw[i]);
 	}
 	if (delivers && (s->neg.actions & SMFIF_ADDHDRS)) {
-		for (size_t i = 0; i < v->header_count; i++) {
-			const struct verdict_header *h = &v->headers[i];
-			/* Authentication-Results goes on top (RFC 8601 5). */
-			if (strcasecmp(h->name, "Authentication-Results") == 0 &&
-			    s->neg.version >= 6)
-				proto_enc_insheader(out, 0, h->name, h->value);
-			else
-				proto_enc_addheader(out, h->name, h->value);
-		}
+		for (size_t i = 0; i < v->header_count; i++)
+			add_header(s, &v->headers[i], out);
 	}
 	if (v->action == CONF_ACT_QUARANTINE &&
 	    (s->neg.actions & SMFIF_QUARANTINE))

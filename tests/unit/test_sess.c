@@ -288,7 +288,9 @@ static void message_v6_edits(void **state)
 	assert_string_equal(r.name.ptr, "X-Spam-Status");
 	assert_int_equal(next_reply(f, &r, buf, sizeof buf), SMFIR_ADDHEADER);
 	assert_string_equal(r.name.ptr, "X-Spam-Flag");
-	assert_string_equal(r.value.ptr, "YES");
+	/* HDR_LEADSPC negotiated: the MTA writes the value as sent, so the
+	 * space after the colon is sent too (Postfix writes "Name:value"). */
+	assert_string_equal(r.value.ptr, " YES");
 	assert_int_equal(next_reply(f, &r, buf, sizeof buf), SMFIR_QUARANTINE);
 	assert_string_equal(r.text.ptr, "held");
 	assert_int_equal(next_reply(f, &r, buf, sizeof buf), SMFIR_CONTINUE);

@@ -10,7 +10,7 @@ if not mt.eom_check(conn, MT_HDRINSERT, "Authentication-Results") then
 	error("no Authentication-Results inserted") end
 local ar = mt.getheader(conn, "Authentication-Results", 0)
 if ar == nil then error("no Authentication-Results value") end
-if not string.find(ar, "^mx.test;") then error("authserv-id: " .. ar) end
+if not string.find(ar, "^ mx.test;") then error("authserv-id: " .. ar) end
 if not string.find(ar, "spf=pass") then error("no spf=pass: " .. ar) end
 if not string.find(ar, "smtp.mailfrom=sender@example.org", 1, true) then
 	error("no smtp.mailfrom: " .. ar) end
