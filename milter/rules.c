@@ -49,6 +49,7 @@ struct crule {
 	enum rules_state state;
 	enum tgt tgt;
 	pcre2_code *code;
+	bool jit;            /* JIT-compiled: pcre2_jit_match() */
 	double score;        /* in the configured score set */
 	unsigned maxhits;    /* 1 unless tflags multiple */
 	bool nosubject;      /* tflags nosubject (body) */
@@ -295,6 +296,7 @@ static int compile_regex(struct rules *r, size_t i)
 	}
 	int errcode;
 	PCRE2_SIZE off;
+	size_t jitsize = 0;
 	c->code = pcre2_compile((PCRE2_SPTR)rule->pattern, rule->pattern_len,
 	                        rule->pcre2_options, &errcode, &off, NULL);
 	if (c->code == NULL) {
@@ -306,7 +308,9 @@ static int compile_regex(struct rules *r, size_t i)
 		                (size_t)off, (const char *)msg);
 	}
 	/* Without JIT (unsupported platform) the interpreter still works. */
-	(void)pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE);
+	c->jit = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0 &&
+	         pcre2_pattern_info(c->code, PCRE2_INFO_JITSIZE, &jitsize) == 0 &&
+	         jitsize > 0;
 	return 0;
 }
 
@@ -820,6 +824,7 @@ struct run {
 	size_t *mlen;
 	uint64_t *found;     /* prefilter bits of the current group */
 	struct sbuf hb;      /* header texts */
+	struct sbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
 	bool matches;
 };
@@ -845,6 +850,37 @@ static bool no_decode(const struct msg_text *name)
 	return name->len >= 5 && strncasecmp(name->ptr, "list-", 5) == 0;
 }
 
+/* A folded value without encoded words as SpamAssassin unfolds it: each
+ * line break and the blanks after it become one space, then trimmed. */
+static void put_unfolded(struct sbuf *b, const struct msg_text *raw)
+{
+	const char *s = raw->ptr;
+	size_t n = raw->len, i = 0;
+	while (i < n && is_space((unsigned char)s[i]))
+		i++;
+	while (n > i && is_space((unsigned char)s[n - 1]))
+		n--;
+	size_t start = i;
+	while (i < n) {
+		size_t nl = s[i] == '\n' ? 1 :
+		            (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 0;
+		if (nl == 0) {
+			i++;
+			continue;
+		}
+		sb_put(b, s + start, i - start);
+		i += nl;
+		if (i < n && (s[i] == ' ' || s[i] == '\t')) {
+			sb_put(b, " ", 1);
+			while (i < n && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+		}
+		start = i;
+	}
+	sb_put(b, s + start, n - start);
+	sb_put(b, "\n", 1);
+}
+
 /* One header value as SpamAssassin's get_header() returns it: decoded
  * and unfolded, or (raw) with every line break and the blanks after it
  * turned into one space; with a final "\n". */
@@ -853,6 +889,12 @@ static void put_value(struct sbuf *b, const struct msg_header *h, bool raw)
 	if (!raw) {
 		const struct msg_text *v = no_decode(&h->name) ? &h->value :
 		                           &h->decoded;
+		if (memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
+		    v->len == h->value.len &&
+		    memcmp(v->ptr, h->value.ptr, v->len) == 0) {
+			put_unfolded(b, &h->raw);
+			return;
+		}
 		sb_put(b, v->ptr, v->len);
 		sb_put(b, "\n", 1);
 		return;
@@ -1023,7 +1065,10 @@ static enum mres match(struct run *x, const struct crule *c,
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
 	for (;;) {
-		int rc = pcre2_match(c->code, (PCRE2_SPTR)text, len, start, 0,
+		int rc = c->jit ?
+		         pcre2_jit_match(c->code, (PCRE2_SPTR)text, len, start, 0,
+		                         x->tls->md, x->tls->mc) :
+		         pcre2_match(c->code, (PCRE2_SPTR)text, len, start, 0,
 		                     x->tls->md, x->tls->mc);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return *hits ? M_YES : M_NO;
@@ -1168,7 +1213,7 @@ static void run_mimeheaders(struct run *x)
  * URIs, the full message): a rule hits on the first text it matches, or
  * counts matches over all texts up to maxhits. */
 static void run_list(struct run *x, enum tgt t, size_t n,
-                     struct msg_text (*at)(const struct msg *, size_t))
+                     struct msg_text (*at)(const struct run *, size_t))
 {
 	const struct rules *r = x->r;
 	const struct group *g = &r->g[t];
@@ -1176,7 +1221,7 @@ static void run_list(struct run *x, enum tgt t, size_t n,
 		return;
 	found_clear(x, g);
 	for (size_t k = 0; k < n; k++) {
-		struct msg_text tx = at(x->m, k);
+		struct msg_text tx = at(x, k);
 		prefilter(x, g, tx.ptr, tx.len);
 	}
 	size_t skip_subject = (t == T_BODY &&
@@ -1190,7 +1235,7 @@ static void run_list(struct run *x, enum tgt t, size_t n,
 		bool limit = false;
 		for (size_t k = c->nosubject ? skip_subject : 0;
 		     k < n && hits < c->maxhits; k++) {
-			struct msg_text tx = at(x->m, k);
+			struct msg_text tx = at(x, k);
 			if (match(x, c, tx.ptr, tx.len, &hits) == M_LIMIT)
 				limit = true;
 		}
@@ -1199,10 +1244,41 @@ static void run_list(struct run *x, enum tgt t, size_t n,
 	}
 }
 
-static struct msg_text full_at(const struct msg *m, size_t i)
+static struct msg_text body_at(const struct run *x, size_t i)
+{
+	return msg_body_at(x->m, i);
+}
+
+static struct msg_text rawbody_at(const struct run *x, size_t i)
+{
+	return msg_rawbody_at(x->m, i);
+}
+
+static struct msg_text uri_at(const struct run *x, size_t i)
+{
+	return msg_uri_at(x->m, i);
+}
+
+static struct msg_text full_at(const struct run *x, size_t i)
 {
 	(void)i;
-	return msg_full(m);
+	return (struct msg_text){ .ptr = x->full.p ? x->full.p : "",
+	                          .len = x->full.len };
+}
+
+/* The full message with LF line ends, as SpamAssassin reads it from a
+ * file or spamc (the milter path gives CRLF). */
+static void build_full(struct run *x)
+{
+	struct msg_text f = msg_full(x->m);
+	size_t start = 0;
+	for (size_t i = 0; i + 1 < f.len; i++) {
+		if (f.ptr[i] == '\r' && f.ptr[i + 1] == '\n') {
+			sb_put(&x->full, f.ptr + start, i - start);
+			start = i + 1;
+		}
+	}
+	sb_put(&x->full, f.ptr + start, f.len - start);
 }
 
 static void run_metas(struct run *x)
@@ -1302,10 +1378,15 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	if (x.hb.oom)
 		goto out;
 	run_mimeheaders(&x);
-	run_list(&x, T_BODY, msg_body_count(m), msg_body_at);
-	run_list(&x, T_RAWBODY, msg_rawbody_count(m), msg_rawbody_at);
-	run_list(&x, T_FULL, 1, full_at);
-	run_list(&x, T_URI, msg_uri_count(m), msg_uri_at);
+	run_list(&x, T_BODY, msg_body_count(m), body_at);
+	run_list(&x, T_RAWBODY, msg_rawbody_count(m), rawbody_at);
+	if (r->g[T_FULL].count > 0) {
+		build_full(&x);
+		if (x.full.oom)
+			goto out;
+		run_list(&x, T_FULL, 1, full_at);
+	}
+	run_list(&x, T_URI, msg_uri_count(m), uri_at);
 	run_metas(&x);
 	rc = emit(&x, res, flags);
 out:
@@ -1315,6 +1396,7 @@ out:
 	free(x.mptr);
 	free(x.mlen);
 	free(x.hb.p);
+	free(x.full.p);
 	return rc;
 }
 
