@@ -17,6 +17,7 @@
 #include "envguess.h"
 #include "fileio.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -41,8 +42,20 @@ static struct conf *load_conf(const char *path)
 	return c;
 }
 
+/* The text a rule of the rules stage matched, or NULL. */
+static const char *matched(const struct rules_result *res, const char *name)
+{
+	for (size_t i = 0; res != NULL && i < rules_result_count(res); i++) {
+		const struct rules_hit *h = rules_result_at(res, i);
+		if (strcmp(h->name, name) == 0)
+			return h->match[0] ? h->match : NULL;
+	}
+	return NULL;
+}
+
 static void print_report(const char *file, struct scan *scan,
-                         const struct verdict *v)
+                         const struct verdict *v,
+                         const struct rules_result *res)
 {
 	const struct scan_env *env = scan_env(scan);
 	printf("Message: %s (%zu bytes)\n", file, scan_size(scan));
@@ -65,6 +78,14 @@ static void print_report(const char *file, struct scan *scan,
 	for (size_t i = 0; i < scan_hit_count(scan); i++) {
 		const struct scan_hit_info *h = scan_hit_at(scan, i);
 		printf("  %8.3f  %-28s %s\n", h->score, h->name, h->desc ? h->desc : "");
+		const char *m = matched(res, h->name);
+		if (m != NULL) {
+			printf("            matched: \"");
+			for (; *m; m++)
+				printf((unsigned char)*m < 0x20 ? "\\x%02x" : "%c",
+				       (unsigned char)*m);
+			printf("\"\n");
+		}
 	}
 	printf("\nScore: %.2f (spam from %.1f)\n", scan_score(scan), v->required);
 	printf("Action: %s", conf_action_name(v->action));
@@ -138,12 +159,22 @@ int cmd_explain(int argc, char **argv)
 		scan_set_deadline_ms(scan, (uint64_t)c->message_timeout_s * 1000u);
 		const char *failed = NULL;
 		pipeline_run(c->pipeline, scan, &failed);
+		/* the rules stage again, for the text each rule matched */
+		const struct rules *rules = rules_stage_rules(
+			pipeline_stage_state(c->pipeline, "rules"));
+		struct rules_result *res = rules ? rules_result_new() : NULL;
+		if (res != NULL && rules_eval(rules, scan, res, RULES_EVAL_MATCHES |
+		                              RULES_EVAL_NO_SCAN) != 0) {
+			rules_result_free(res);
+			res = NULL;
+		}
 		struct verdict v;
 		if (verdict_decide(c, scan, failed, true, &v) == 0) {
-			print_report(file, scan, &v);
+			print_report(file, scan, &v, res);
 			rc = 0;
 		}
 		verdict_free(&v);
+		rules_result_free(res);
 	}
 	if (rc != 0)
 		fprintf(stderr, "vigil explain: %s: out of memory\n", file);

@@ -24,7 +24,10 @@
 #include "evalrep.h"
 #include "localscan.h"
 #include "msg.h"
+#include "pipeline.h"
 #include "report.h"
+#include "rules.h"
+#include "ruleset.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -484,7 +487,12 @@ static void report(struct run *r, const struct conf *c, const struct opts *o,
 		            r->paths[i].label == EVAL_HAM ? "ham" : "unlabelled";
 		counts[i] = r->paths[i].count;
 	}
-	struct eval_meta m = { PACKAGE_VERSION, c->path, hash, 0, names, labels,
+	/* rules loaded by the rules stage, when it runs */
+	const struct rules *rules = rules_stage_rules(
+		pipeline_stage_state(c->pipeline, "rules"));
+	size_t rule_count = rules ? ruleset_count(rules_ruleset(rules)) : 0;
+	struct eval_meta m = { PACKAGE_VERSION, c->path, hash, rule_count,
+	                       names, labels,
 	                       counts, r->path_count, seconds, o->jobs };
 	fprintf(out, "\n");
 	eval_report_text(r->eval, &m, out);
