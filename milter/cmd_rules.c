@@ -330,12 +330,10 @@ static int do_test(const char *rulefile, const char *msgfile, bool scored)
 		loaded_free(&l);
 		return 2;
 	}
-	size_t errors = 0;
 	for (size_t i = 0; i < ruleset_diag_count(l.rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l.rs, i);
 		print_where(d->file, d->line);
 		printf("%s: %s\n", diag_kind_word(d->kind), d->message);
-		errors += d->kind == RS_DIAG_ERROR;
 	}
 	for (size_t i = 0; i < rules_diag_count(l.rules); i++) {
 		const struct rules_diag *d = rules_diag_at(l.rules, i);
