@@ -136,9 +136,9 @@ sm_strays() {
 sm_stop() {
 	[ -n "${SM_PID:-}" ] || return 0
 	_strays=$(sm_strays)
-	kill -TERM -- "-$SM_PID" 2>/dev/null
+	kill -TERM "-$SM_PID" 2>/dev/null
 	for _p in $_strays; do kill -TERM "$_p" 2>/dev/null; done
-	wait_for 100 sm_gone || kill -KILL -- "-$SM_PID" 2>/dev/null
+	wait_for 100 sm_gone || kill -KILL "-$SM_PID" 2>/dev/null
 	wait "$SM_PID" 2>/dev/null
 	SM_PID=""
 }
