@@ -3,7 +3,8 @@
 #   ./setup.sh deps    install the Debian packages needed to build and test
 #                      (as root; otherwise prints the apt-get line to run)
 #   ./setup.sh build   deps, then configure and build in build/
-#   ./setup.sh start   build, then run vigild in the foreground with
+#   ./setup.sh start   build, install (make install: binaries, rules), then
+#                      run vigild in the foreground with
 #                      conf/vigild.conf (inet:127.0.0.1:8891, log on stderr)
 #   ./setup.sh test    build, then run every test (plain build and an
 #                      AddressSanitizer/UBSan build of the unit tests);
@@ -113,6 +114,9 @@ deps) deps ;;
 build) build ;;
 start)
 	build
+	# The shipped configuration reads vigil's own rules from where
+	# `make install` puts them (PKGDATADIR/rules).
+	make -C build -s install >/dev/null
 	exec build/milter/vigild -f -c conf/vigild.conf ;;
 test) run_tests ;;
 *)
