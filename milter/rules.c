@@ -1429,6 +1429,16 @@ const struct ruleset_opts *rules_ruleset_opts(void)
 	return &o;
 }
 
+/* One load diagnostic in the log; a path that could not be read has no
+ * file:line of its own. */
+static void log_diag(const char *file, unsigned line, const char *message)
+{
+	if (file != NULL && line > 0)
+		vlog(LOG_WARNING, "rules: %s:%u: %s", file, line, message);
+	else
+		vlog(LOG_WARNING, "rules: %s", message);
+}
+
 static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 {
 	(void)sec;
@@ -1466,15 +1476,13 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 	for (size_t i = 0; i < ruleset_diag_count(st->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(st->rs, i);
 		if (d->kind == RS_DIAG_ERROR)
-			vlog(LOG_WARNING, "rules: %s:%u: %s", d->file ? d->file : "?",
-			     d->line, d->message);
+			log_diag(d->file, d->line, d->message);
 	}
 	for (size_t i = 0; i < rules_diag_count(st->rules); i++) {
 		const struct rules_diag *d = rules_diag_at(st->rules, i);
 		if (d->kind == RULES_DIAG_COMPILE || d->kind == RULES_DIAG_CYCLE ||
 		    d->kind == RULES_DIAG_META)
-			vlog(LOG_WARNING, "rules: %s:%u: %s", d->file ? d->file : "?",
-			     d->line, d->message);
+			log_diag(d->file, d->line, d->message);
 	}
 	return st;
 }
