@@ -28,13 +28,8 @@ else notok "private Postfix" "$(cat "$tmp/pf_start.out")"; skip_rest "no Postfix
 # Four messages over one SMTP connection, each with its own verdict.
 for k in clean gtube nosubject; do make_msg "$tmp/$k.eml" "$k"; done
 make_msg "$tmp/clean2.eml" clean clean2
-$PY "$MTA_LIB/smtpsend.py" "$sport" "$tmp/clean.eml" "$tmp/gtube.eml" \
-	"$tmp/nosubject.eml" "$tmp/clean2.eml" >"$tmp/replies" 2>&1
-codes=$(cut -f2 "$tmp/replies" | tr '\n' ' ')
-if [ "$codes" = "250 550 250 250 " ] &&
-   grep -q "gtube.eml	550	5.7.1 Message rejected as spam by the test policy" "$tmp/replies"
-then ok "one connection, four messages: 250 550 250 250; the reject carries the configured text"
-else notok "verdicts over one connection" "$(cat "$tmp/replies")"; fi
+check_one_connection "250 550 250 250 " "$sport" "$tmp/clean.eml" \
+	"$tmp/gtube.eml" "$tmp/nosubject.eml" "$tmp/clean2.eml"
 
 if wait_for 150 sh -c "[ \$(find '$tmp/sink' -name '*.eml' | wc -l) -ge 2 ]" &&
    [ "$(grep -l '^X-Spam-Status: No, score=' "$tmp"/sink/*.eml | wc -l)" = 2 ] &&
@@ -47,11 +42,7 @@ then ok "quarantine puts the message on Postfix's hold queue"
 else notok "hold queue" "$(find "$tmp/pf/queue" -type f)"; fi
 
 # vigild's line for each message, with Postfix's queue id.
-n=$(grep -c 'qid=[0-9A-F]\{6,\} client=127.0.0.1' "$MILTER_LOG")
-if [ "$n" = 4 ] && grep -q 'action=reject.*hits=GTUBE' "$MILTER_LOG" &&
-   grep -q 'action=quarantine' "$MILTER_LOG"
-then ok "one verdict line per message with Postfix's queue id"
-else notok "verdict lines" "$(cat "$MILTER_LOG")"; fi
+check_verdict_lines 4 '[0-9A-F]\{6,\}' Postfix
 
 # Load: LOAD messages over 20 parallel sessions; every one delivered
 # (with headers) or held; none deferred, none lost.

@@ -30,13 +30,8 @@ else notok "private Sendmail" "$(cat "$tmp/setup.out" "$tmp/start.out")"; skip_r
 
 # Three messages over one SMTP connection, each with its own verdict.
 for k in clean gtube nosubject; do make_msg "$tmp/$k.eml" "$k"; done
-$PY "$MTA_LIB/smtpsend.py" "$sport" "$tmp/clean.eml" "$tmp/gtube.eml" \
-	"$tmp/nosubject.eml" >"$tmp/replies" 2>&1
-codes=$(cut -f2 "$tmp/replies" | tr '\n' ' ')
-if [ "$codes" = "250 550 250 " ] &&
-   grep -q "gtube.eml	550	5.7.1 Message rejected as spam by the test policy" "$tmp/replies"
-then ok "one connection, three messages: 250 550 250; the reject carries the configured text"
-else notok "verdicts over one connection" "$(cat "$tmp/replies")"; fi
+check_one_connection "250 550 250 " "$sport" "$tmp/clean.eml" \
+	"$tmp/gtube.eml" "$tmp/nosubject.eml"
 
 if wait_for 150 sh -c "[ \$(find '$tmp/sink' -name '*.eml' | wc -l) -ge 1 ]" &&
    grep -q '^X-Spam-Status: No, score=' "$tmp"/sink/*.eml &&
@@ -50,11 +45,7 @@ if wait_for 100 sh -c "[ \$(find '$tmp/sm/queue' -name 'hf*' -type f | wc -l) = 
 then ok "quarantine: the message is held in Sendmail's queue with the reason"
 else notok "quarantine" "$(ls -l "$tmp/sm/queue")"; fi
 
-n=$(grep -c 'qid=[0-9A-Za-z]\{8,\} client=127.0.0.1' "$MILTER_LOG")
-if [ "$n" = 3 ] && grep -q 'action=reject.*hits=GTUBE' "$MILTER_LOG" &&
-   grep -q 'action=quarantine' "$MILTER_LOG"
-then ok "one verdict line per message with Sendmail's queue id"
-else notok "verdict lines" "$(cat "$MILTER_LOG")"; fi
+check_verdict_lines 3 '[0-9A-Za-z]\{8,\}' Sendmail
 
 # A bounded load: LOAD messages over 5 SMTP sessions, every one delivered
 # with headers; nothing left in the queue (no tempfail), nothing lost.

@@ -186,3 +186,27 @@ make_msg() {
 		echo "End."
 	} >"$1"
 }
+
+# --- checks shared by the MTA tests --------------------------------------
+# check_one_connection CODES PORT FILE...: the files as transactions over
+# one SMTP connection; ok when the codes ending them are CODES ("250 550 ")
+# and gtube.eml got the configured reject text.
+check_one_connection() {
+	_want=$1; _port=$2; shift 2
+	$PY "$MTA_LIB/smtpsend.py" "$_port" "$@" >"$tmp/replies" 2>&1
+	_got=$(cut -f2 "$tmp/replies" | tr '\n' ' ')
+	if [ "$_got" = "$_want" ] &&
+	   grep -q "gtube.eml	${REJECT_REPLY%% *}	${REJECT_REPLY#* }" "$tmp/replies"
+	then ok "one connection, $# messages: $_want; the reject carries the configured text"
+	else notok "verdicts over one connection" "$(cat "$tmp/replies")"; fi
+}
+
+# check_verdict_lines N QID_RE MTA: N verdict lines with the MTA's queue id
+# (a grep pattern), the GTUBE reject and the quarantine among them.
+check_verdict_lines() {
+	_n=$(grep -c "qid=$2 client=127.0.0.1" "$MILTER_LOG")
+	if [ "$_n" = "$1" ] && grep -q 'action=reject.*hits=GTUBE' "$MILTER_LOG" &&
+	   grep -q 'action=quarantine' "$MILTER_LOG"
+	then ok "one verdict line per message with $3's queue id"
+	else notok "verdict lines" "$(cat "$MILTER_LOG")"; fi
+}
