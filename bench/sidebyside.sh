@@ -261,7 +261,8 @@ if wants rspamd; then
 	for m in rbl surbl emails fuzzy_check neural spf dkim dmarc arc asn \
 		mx_check url_redirector rspamd_update dcc antivirus external_services \
 		greylist ratelimit replies reputation history_redis clickhouse \
-		elastic metadata_exporter metric_exporter p0f bimi aws_s3 spamtrap; do
+		elastic metadata_exporter metric_exporter p0f bimi aws_s3 spamtrap \
+		once_received; do
 		echo 'enabled = false;' >"$rd/local.d/$m.conf"
 	done
 	printf 'helo_enabled = false;\nhostname_enabled = false;\nurl_enabled = false;\nfrom_enabled = false;\nrcpt_enabled = false;\n' \
