@@ -109,8 +109,7 @@ static struct conf *paths_from_conf(const char *conf_path, struct loaded *l,
 	}
 	cfg_t *cfg = conf_cfg(c);
 	if (l->npaths == 0)
-		for (unsigned i = 0; i < cfg_size(cfg, "rules") && i < MAX_PATHS; i++)
-			l->paths[l->npaths++] = cfg_getnstr(cfg, "rules", i);
+		l->npaths = rules_conf_paths(cfg, l->paths, MAX_PATHS);
 	o->score_set = score_set >= 0 ? (unsigned)score_set :
 	               (unsigned)cfg_getint(cfg, "score_set");
 	o->match_limit = (uint32_t)cfg_getint(cfg, "rule_match_limit");

@@ -13,6 +13,9 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <confuse.h>
 
 #include "litscan.h"
 #include "msg.h"
@@ -1439,6 +1442,21 @@ static void log_diag(const char *file, unsigned line, const char *message)
 		vlog(LOG_WARNING, "rules: %s", message);
 }
 
+size_t rules_conf_paths(void *root, const char **paths, size_t max)
+{
+	cfg_t *cfg = root;
+	bool dflt = !(cfg_getopt(cfg, "rules")->flags & CFGF_MODIFIED);
+	size_t n = 0;
+	for (unsigned i = 0; i < cfg_size(cfg, "rules") && n < max; i++) {
+		const char *p = cfg_getnstr(cfg, "rules", i);
+		if (dflt && access(p, F_OK) != 0)
+			vlog(LOG_INFO, "rules: %s not installed, skipped", p);
+		else
+			paths[n++] = p;
+	}
+	return n;
+}
+
 static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 {
 	(void)sec;
@@ -1454,8 +1472,7 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		snprintf(err, errlen, "rules: out of memory");
 		return NULL;
 	}
-	for (unsigned i = 0; i < n; i++)
-		paths[i] = cfg_getnstr(root, "rules", i);
+	n = (unsigned)rules_conf_paths(root, paths, n);
 	st->rs = ruleset_load(paths, n, rules_ruleset_opts());
 	free(paths);
 	struct rules_opts o = {

@@ -107,6 +107,13 @@ enum rules_state rules_rule_state(const struct rules *r, size_t i);
 /* Rules that count toward the verdict (not "__", score != 0, active). */
 size_t rules_scored_count(const struct rules *r);
 
+/* The configuration's rule paths (option "rules" of root, a cfg_t *)
+ * into paths[0..max); returns how many. While the option keeps its
+ * built-in default, paths that do not exist are left out (stock
+ * SpamAssassin rules or /etc/vigil/rules.d need not be installed); paths
+ * the operator wrote are all kept, so a missing one is an error. */
+size_t rules_conf_paths(void *root, const char **paths, size_t max);
+
 /* ---- one message ---- */
 
 /* A hit: every rule that hit, "__" sub-rules included. */
