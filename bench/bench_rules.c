@@ -1,7 +1,8 @@
 /*
  * bench_rules — rule engine throughput, single thread.
  *
- *   bench_rules [-r RULES]... [-n ROUNDS] [--verify] CORPUS...
+ *   bench_rules [-r RULES]... [-n ROUNDS] [--verify] [--profile]
+ *               [--dump FILE] CORPUS...
  *
  * Loads and compiles the rules (default /usr/share/spamassassin) and
  * reports the time; reads every message of CORPUS (mbox files, maildirs,
@@ -10,6 +11,11 @@
  * all messages, ROUNDS times (default 3), and prints the best round.
  * --verify also runs every rule without the literal prefilter and checks
  * that each message gets the same hits (exit 1 if not).
+ * --profile runs one more round timing every match call and lists the 30
+ * rules that took longest (and the literal prefilter passes; PROF_ALL=1
+ * lists all).
+ * --dump FILE writes each message's hits (sorted NAME*COUNT) to FILE, one
+ * line per message, to compare engine versions.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -78,19 +84,21 @@ static struct rules *compile(struct ruleset *rs, bool no_prefilter)
 
 static int cmp_hit(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct rules_hit *x = *(const struct rules_hit *const *)a;
+	const struct rules_hit *y = *(const struct rules_hit *const *)b;
+	return strcmp(x->name, y->name);
 }
 
-/* Hit names of one message, sorted, as one string. */
+/* Hits of one message, sorted by name, as one string NAME*COUNT,... */
 static char *hit_line(const struct rules_result *res)
 {
 	size_t n = rules_result_count(res), len = 1;
-	const char **v = calloc(n ? n : 1, sizeof *v);
+	const struct rules_hit **v = calloc(n ? n : 1, sizeof *v);
 	if (v == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		v[i] = rules_result_at(res, i)->name;
-		len += strlen(v[i]) + 12;
+		v[i] = rules_result_at(res, i);
+		len += strlen(v[i]->name) + 12;
 	}
 	qsort(v, n, sizeof *v, cmp_hit);
 	char *s = malloc(len);
@@ -98,11 +106,98 @@ static char *hit_line(const struct rules_result *res)
 		s[0] = '\0';
 		size_t o = 0;
 		for (size_t i = 0; i < n; i++)
-			o += (size_t)sprintf(s + o, "%s%s*%u", i ? "," : "", v[i],
-			                     rules_result_at(res, i)->count);
+			o += (size_t)sprintf(s + o, "%s%s*%u", i ? "," : "", v[i]->name,
+			                     v[i]->count);
 	}
 	free(v);
 	return s;
+}
+
+struct prof_row {
+	size_t i;
+	uint64_t ns, calls;
+};
+
+static int cmp_prof(const void *a, const void *b)
+{
+	const struct prof_row *x = a, *y = b;
+	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+static const char *const prof_tgt[] = {
+	"header", "mimeheader", "body", "rawbody", "full", "uri",
+};
+
+/* One profiled round; the 30 costliest rules and prefilter passes. */
+static int profile(struct rules *r, const struct ruleset *rs,
+                   struct scan **scans, size_t n)
+{
+	if (rules_profile(r, true) != 0)
+		return -1;
+	struct rules_result *res = rules_result_new();
+	double a = now_s();
+	for (size_t i = 0; i < n; i++)
+		rules_eval(r, scans[i], res, RULES_EVAL_NO_SCAN);
+	double b = now_s();
+	rules_result_free(res);
+	size_t nr = ruleset_count(rs), rows = nr + 6;
+	struct prof_row *v = calloc(rows, sizeof *v);
+	if (v == NULL)
+		return -1;
+	uint64_t total = 0, calls = 0;
+	for (size_t i = 0; i < rows; i++) {
+		const struct rules_prof *p = rules_profile_at(r, i);
+		v[i] = (struct prof_row){ .i = i, .ns = p->ns, .calls = p->calls };
+		total += p->ns;
+		if (i < nr)
+			calls += p->calls;
+	}
+	/* per target: time, calls, rules that ran */
+	double tms[RS_UNDEFINED + 1] = { 0 };
+	uint64_t tcalls[RS_UNDEFINED + 1] = { 0 };
+	size_t trules[RS_UNDEFINED + 1] = { 0 };
+	for (size_t i = 0; i < nr; i++) {
+		enum rs_type t = ruleset_at(rs, i)->type;
+		if (v[i].calls == 0 || t > RS_UNDEFINED)
+			continue;
+		tms[t] += v[i].ns / 1e6;
+		tcalls[t] += v[i].calls;
+		trules[t]++;
+	}
+	qsort(v, rows, sizeof *v, cmp_prof);
+	for (int t = 0; t <= RS_UNDEFINED; t++)
+		if (trules[t] > 0)
+			printf("  type %d: %zu rules ran, %.1f ms, %llu calls\n", t,
+			       trules[t], tms[t], (unsigned long long)tcalls[t]);
+	printf("profile: %.3f s wall (timers included), %.3f s in matching and "
+	       "prefilter, %llu match calls (%.1f/msg)\n", b - a, total / 1e9,
+	       (unsigned long long)calls, n ? (double)calls / n : 0.0);
+	printf("  %8s %6s %9s  %-28s %s\n", "ms", "%", "calls", "rule",
+	       "pattern");
+	size_t show = getenv("PROF_ALL") ? rows : 30;  /* PROF_ALL=1: all */
+	for (size_t k = 0; k < show && k < rows && v[k].ns > 0; k++) {
+		char name[64];
+		const char *pat = "";
+		size_t plen = 0;
+		if (v[k].i < nr) {
+			const struct rs_rule *rule = ruleset_at(rs, v[k].i);
+			snprintf(name, sizeof name, "%s", rule->name);
+			if (rule->pattern != NULL) {
+				pat = rule->pattern;
+				plen = rule->pattern_len > 60 ? 60 : rule->pattern_len;
+			}
+		} else {
+			snprintf(name, sizeof name, "(prefilter %s)",
+			         prof_tgt[v[k].i - nr]);
+		}
+		printf("  %8.1f %5.1f%% %9llu  %-28s %.*s%s\n", v[k].ns / 1e6,
+		       total ? 100.0 * v[k].ns / total : 0.0,
+		       (unsigned long long)v[k].calls, name, (int)plen, pat,
+		       plen == 60 ? "..." : "");
+	}
+	free(v);
+	rules_profile(r, false);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -112,7 +207,8 @@ int main(int argc, char **argv)
 	char *cpaths[256];
 	size_t nc = 0;
 	int rounds = 3;
-	bool verify = false;
+	bool verify = false, prof = false;
+	const char *dump = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-r") == 0 && i + 1 < argc && nr < 64)
 			rpaths[nr++] = argv[++i];
@@ -120,6 +216,10 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--verify") == 0)
 			verify = true;
+		else if (strcmp(argv[i], "--profile") == 0)
+			prof = true;
+		else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
+			dump = argv[++i];
 		else if (nc < 200)
 			nc += expand(argv[i], cpaths + nc, 256 - nc);
 	}
@@ -127,7 +227,7 @@ int main(int argc, char **argv)
 		rpaths[nr++] = "/usr/share/spamassassin";
 	if (nc == 0 || rounds < 1) {
 		fprintf(stderr, "usage: bench_rules [-r RULES]... [-n ROUNDS] "
-		        "[--verify] CORPUS...\n");
+		        "[--verify] [--profile] [--dump FILE] CORPUS...\n");
 		return 2;
 	}
 
@@ -197,6 +297,24 @@ int main(int argc, char **argv)
 	printf("rules stage: %.3f s for %zu messages: %.0f msg/s, %.1f MB/s, "
 	       "%.1f hits/msg (best of %d, one thread)\n", best, n, n / best,
 	       (double)bytes / 1e6 / best, n ? (double)hits / n : 0.0, rounds);
+
+	if (prof && profile(r, rs, scans, n) != 0)
+		return 2;
+	if (dump != NULL) {
+		FILE *f = fopen(dump, "w");
+		struct rules_result *res = rules_result_new();
+		for (size_t i = 0; f != NULL && res != NULL && i < n; i++) {
+			rules_eval(r, scans[i], res, RULES_EVAL_NO_SCAN);
+			char *line = hit_line(res);
+			fprintf(f, "%zu %s\n", i, line ? line : "?");
+			free(line);
+		}
+		rules_result_free(res);
+		if (f == NULL || fclose(f) != 0) {
+			fprintf(stderr, "bench_rules: cannot write %s\n", dump);
+			return 2;
+		}
+	}
 
 	int rc = 0;
 	if (verify) {

@@ -92,6 +92,8 @@ struct rules {
 	size_t ndiags, capdiags;
 	struct rules_stats stats;
 	size_t scored;
+	struct rules_prof *prof;  /* rules_profile(): per rule, then per
+	                             target's prefilter (n + tgt) */
 };
 
 /* ---- small helpers ---- */
@@ -650,7 +652,25 @@ void rules_free(struct rules *r)
 	for (size_t i = 0; i < r->ndiags; i++)
 		free((char *)r->diags[i].message);
 	free(r->diags);
+	free(r->prof);
 	free(r);
+}
+
+int rules_profile(struct rules *r, bool on)
+{
+	if (!on) {
+		free(r->prof);
+		r->prof = NULL;
+		return 0;
+	}
+	if (r->prof == NULL)
+		r->prof = calloc(r->n + T_COUNT, sizeof *r->prof);
+	return r->prof ? 0 : -1;
+}
+
+const struct rules_prof *rules_profile_at(const struct rules *r, size_t i)
+{
+	return r->prof != NULL && i < r->n + T_COUNT ? &r->prof[i] : NULL;
 }
 
 const struct ruleset *rules_ruleset(const struct rules *r)
@@ -1060,10 +1080,34 @@ static void log_limit(const struct run *x, const struct crule *c, int rc)
 	(void)x;
 }
 
-/* Match c against text, counting up to c->maxhits matches into *hits.
- * The first match is remembered for explain. */
+static enum mres match_text(struct run *x, const struct crule *c,
+                            const char *text, size_t len, unsigned *hits);
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* match_text(), timed per rule when profiling. */
 static enum mres match(struct run *x, const struct crule *c,
                        const char *text, size_t len, unsigned *hits)
+{
+	if (x->r->prof == NULL)
+		return match_text(x, c, text, len, hits);
+	uint64_t t0 = now_ns();
+	enum mres mr = match_text(x, c, text, len, hits);
+	struct rules_prof *p = &x->r->prof[c - x->r->cr];
+	p->ns += now_ns() - t0;
+	p->calls++;
+	return mr;
+}
+
+/* Match c against text, counting up to c->maxhits matches into *hits.
+ * The first match is remembered for explain. */
+static enum mres match_text(struct run *x, const struct crule *c,
+                            const char *text, size_t len, unsigned *hits)
 {
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
@@ -1104,8 +1148,15 @@ static bool candidate(const struct run *x, const struct crule *c)
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len)
 {
-	if (g->ls != NULL)
-		litscan_run(g->ls, text, len, x->found);
+	if (g->ls == NULL)
+		return;
+	uint64_t t0 = x->r->prof ? now_ns() : 0;
+	litscan_run(g->ls, text, len, x->found);
+	if (x->r->prof) {
+		struct rules_prof *p = &x->r->prof[x->r->n + (size_t)(g - x->r->g)];
+		p->ns += now_ns() - t0;
+		p->calls++;
+	}
 }
 
 static void found_clear(struct run *x, const struct group *g)

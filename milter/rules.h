@@ -114,6 +114,17 @@ size_t rules_scored_count(const struct rules *r);
  * the operator wrote are all kept, so a missing one is an error. */
 size_t rules_conf_paths(void *root, const char **paths, size_t max);
 
+/* Profiling (benchmarks only: not thread-safe, slows matching).
+ * rules_profile(r, true) starts accumulating, per rule i, the time spent
+ * matching and the number of match calls; entries n .. n+5 (n =
+ * ruleset_count) are the literal prefilter passes of the six targets
+ * (header, mimeheader, body, rawbody, full, uri). 0, or -1 (no memory). */
+struct rules_prof {
+	uint64_t ns, calls;
+};
+int rules_profile(struct rules *r, bool on);
+const struct rules_prof *rules_profile_at(const struct rules *r, size_t i);
+
 /* ---- one message ---- */
 
 /* A hit: every rule that hit, "__" sub-rules included. */
