@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # sa_hits.pl — SpamAssassin's own rule hits, one JSON object per message.
 #
-#   sa_hits.pl [--rules PATH]... [--max N] [--rules-json FILE] [--quiet]
-#              MBOX-OR-MESSAGE...
+#   sa_hits.pl [--rules PATH]... [--skip N] [--max N] [--rules-json FILE]
+#              [--quiet] MBOX-OR-MESSAGE...
 #
 # Runs Mail::SpamAssassin in-process the way vigil is compared with it:
 # network tests off (local_tests_only), no Bayes, no auto-welcomelist, the
@@ -16,8 +16,12 @@
 # Output, one line per message:
 #   {"source":PATH,"index":N,"hits":[sorted rule names],"ms":MILLISECONDS}
 # hits = get_names_of_tests_hit + get_names_of_subtests_hit ("__" rules).
+# --skip N / --max N: leave out the first N messages of each file / stop
+# after N messages of each file (indexes stay those of the file, so runs
+# over slices of a file can be merged).
 # --rules-json FILE writes {NAME: {"type":..., "eval":0|1, "score":S,
-# "tflags":...}} for every rule SpamAssassin loaded (score: score set 0).
+# "tflags":..., "deps":[...]}} for every rule SpamAssassin loaded (score:
+# score set 0; deps: a meta's operands).
 # A summary (messages, total seconds, messages/s) goes to standard error.
 use strict;
 use warnings;
@@ -30,9 +34,10 @@ use Mail::SpamAssassin;
 
 my @rules;
 my $max = 0;
+my $skip = 0;
 my $rules_json;
 my $quiet = 0;
-GetOptions('rules=s' => \@rules, 'max=i' => \$max,
+GetOptions('rules=s' => \@rules, 'max=i' => \$max, 'skip=i' => \$skip,
            'rules-json=s' => \$rules_json, 'quiet' => \$quiet)
   or die "usage: sa_hits.pl [--rules PATH]... [--max N] [--rules-json F] FILE...\n";
 @rules = ('/usr/share/spamassassin') unless @rules;
@@ -64,10 +69,11 @@ dump_rules($sa->{conf}, $rules_json) if defined $rules_json;
 
 my $json = JSON::PP->new->canonical(1);
 my ($n, $t_total) = (0, 0);
-FILE: for my $path (@ARGV) {
-  my $index = 0;
+for my $path (@ARGV) {
+  my ($index, $done) = (0, 0);
   my $each = sub {
     my ($text) = @_;
+    if ($index < $skip) { $index++; return 1; }
     my $t0 = time;
     my $mail = $sa->parse($text, 1);
     my $status = $sa->check($mail);
@@ -83,9 +89,10 @@ FILE: for my $path (@ARGV) {
                           ms => 0 + sprintf('%.3f', $ms) }), "\n";
     $index++;
     $n++;
-    return !($max && $n >= $max);
+    $done++;
+    return !($max && $done >= $max);
   };
-  read_messages($path, $each) or last FILE;
+  read_messages($path, $each);
 }
 printf STDERR "sa_hits: %d messages in %.2f s (%.1f msg/s), load %.2f s\n",
   $n, $t_total, $t_total > 0 ? $n / $t_total : 0, $load_s
@@ -143,7 +150,8 @@ sub dump_rules {
     if (exists $mime{$name}) { $type = 'mimeheader'; $eval = 0; }
     $out{$name} = { type => $type, eval => $eval,
                     score => 0 + ($conf->{scoreset}[0]{$name} // 0),
-                    tflags => $conf->{tflags}{$name} // '' };
+                    tflags => $conf->{tflags}{$name} // '',
+                    deps => [ @{$conf->{meta_dependencies}{$name} || []} ] };
   }
   open(my $fh, '>', $file) or die "$file: $!";
   print $fh JSON::PP->new->canonical(1)->encode(\%out), "\n";
