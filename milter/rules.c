@@ -845,7 +845,9 @@ struct run {
 	double *values;      /* slots: rules then extra names */
 	const char **mptr;   /* RULES_EVAL_MATCHES: first match per rule */
 	size_t *mlen;
-	uint64_t *found;     /* prefilter bits of the current group */
+	uint64_t *found;     /* prefilter bits of the current group, one
+	                        bitset per text (words each) */
+	size_t words, fcap;  /* words per text; capacity in words */
 	struct sbuf hb;      /* header texts */
 	struct sbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
@@ -1140,18 +1142,21 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	}
 }
 
-static bool candidate(const struct run *x, const struct crule *c)
+/* Whether c may match text k: a match lies inside one text, so its
+ * required literal must occur in that same text. */
+static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
-	return !c->lits || (x->found[c->gid / 64] >> (c->gid % 64) & 1);
+	const uint64_t *f = x->found + k * x->words;
+	return !c->lits || (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
 
 static void prefilter(struct run *x, const struct group *g,
-                      const char *text, size_t len)
+                      const char *text, size_t len, size_t k)
 {
 	if (g->ls == NULL)
 		return;
 	uint64_t t0 = x->r->prof ? now_ns() : 0;
-	litscan_run(g->ls, text, len, x->found);
+	litscan_run(g->ls, text, len, x->found + k * x->words);
 	if (x->r->prof) {
 		struct rules_prof *p = &x->r->prof[x->r->n + (size_t)(g - x->r->g)];
 		p->ns += now_ns() - t0;
@@ -1159,23 +1164,37 @@ static void prefilter(struct run *x, const struct group *g,
 	}
 }
 
-static void found_clear(struct run *x, const struct group *g)
+/* Zeroed bitsets for ntexts texts of group g; false when out of memory. */
+static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
-	memset(x->found, 0, ((g->count + 63) / 64) * sizeof *x->found);
+	x->words = (g->count + 63) / 64;
+	size_t need = x->words * (ntexts ? ntexts : 1);
+	if (need > x->fcap) {
+		free(x->found);
+		x->fcap = need > 2 * x->fcap ? need : 2 * x->fcap;
+		x->found = malloc(x->fcap * sizeof *x->found);
+		if (x->found == NULL) {
+			x->fcap = 0;
+			return false;
+		}
+	}
+	memset(x->found, 0, need * sizeof *x->found);
+	return true;
 }
 
 static void run_headers(struct run *x)
 {
 	const struct rules *r = x->r;
 	const struct group *g = &r->g[T_HEADER];
-	found_clear(x, g);
 	for (size_t k = 0; k < r->nhkeys; k++)
 		build_hkey(x, k);
+	if (!found_clear(x, g, r->nhkeys))
+		x->hb.oom = true;
 	if (x->hb.oom)
 		return;
 	for (size_t k = 0; k < r->nhkeys; k++)
 		if (x->htext[k].present)
-			prefilter(x, g, x->hb.p + x->htext[k].off, x->htext[k].len);
+			prefilter(x, g, x->hb.p + x->htext[k].off, x->htext[k].len, k);
 	for (size_t j = 0; j < g->count; j++) {
 		size_t i = g->rules[j];
 		const struct crule *c = &r->cr[i];
@@ -1188,7 +1207,7 @@ static void run_headers(struct run *x)
 		}
 		const char *text = x->hb.p + sp->off;
 		size_t len = sp->len;
-		bool cand = candidate(x, c);
+		bool cand = candidate(x, c, (size_t)c->hkey);
 		if (!sp->present) {
 			/* absent: SpamAssassin matches "" (undef), or if-unset */
 			text = rule->if_unset ? rule->if_unset : "";
@@ -1265,30 +1284,33 @@ static void run_mimeheaders(struct run *x)
 
 /* Rules of a group over a list of texts (body paragraphs, raw body lines,
  * URIs, the full message): a rule hits on the first text it matches, or
- * counts matches over all texts up to maxhits. */
-static void run_list(struct run *x, enum tgt t, size_t n,
+ * counts matches over all texts up to maxhits. A rule with a required
+ * literal runs only over the texts that contain one. False when out of
+ * memory. */
+static bool run_list(struct run *x, enum tgt t, size_t n,
                      struct msg_text (*at)(const struct run *, size_t))
 {
 	const struct rules *r = x->r;
 	const struct group *g = &r->g[t];
 	if (g->count == 0)
-		return;
-	found_clear(x, g);
+		return true;
+	if (!found_clear(x, g, n))
+		return false;
 	for (size_t k = 0; k < n; k++) {
 		struct msg_text tx = at(x, k);
-		prefilter(x, g, tx.ptr, tx.len);
+		prefilter(x, g, tx.ptr, tx.len, k);
 	}
 	size_t skip_subject = (t == T_BODY &&
 	                       msg_header_get(x->m, "Subject", 0) != NULL) ? 1 : 0;
 	for (size_t j = 0; j < g->count; j++) {
 		size_t i = g->rules[j];
 		const struct crule *c = &r->cr[i];
-		if (!candidate(x, c))
-			continue;
 		unsigned hits = 0;
 		bool limit = false;
 		for (size_t k = c->nosubject ? skip_subject : 0;
 		     k < n && hits < c->maxhits; k++) {
+			if (!candidate(x, c, k))
+				continue;
 			struct msg_text tx = at(x, k);
 			if (match(x, c, tx.ptr, tx.len, &hits) == M_LIMIT)
 				limit = true;
@@ -1296,6 +1318,7 @@ static void run_list(struct run *x, enum tgt t, size_t n,
 		if (!limit || hits > 0)
 			x->values[i] = hits;
 	}
+	return true;
 }
 
 static struct msg_text body_at(const struct run *x, size_t i)
@@ -1408,23 +1431,18 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	pcre2_set_match_limit(tls->mc, r->opts.match_limit);
 	pcre2_set_depth_limit(tls->mc, r->opts.depth_limit);
 	size_t nslots = r->n + r->nextra;
-	size_t maxg = 1;
-	for (int t = 0; t < T_COUNT; t++)
-		if (r->g[t].count > maxg)
-			maxg = r->g[t].count;
 	struct run x = {
 		.r = r, .scan = scan, .m = m, .tls = tls,
 		.matches = (flags & RULES_EVAL_MATCHES) && res != NULL,
 	};
 	x.values = calloc(nslots ? nslots : 1, sizeof *x.values);
-	x.found = calloc((maxg + 63) / 64, sizeof *x.found);
 	x.htext = calloc(r->nhkeys ? r->nhkeys : 1, sizeof *x.htext);
 	if (x.matches) {
 		x.mptr = calloc(r->n ? r->n : 1, sizeof *x.mptr);
 		x.mlen = calloc(r->n ? r->n : 1, sizeof *x.mlen);
 	}
 	int rc = -1;
-	if (x.values == NULL || x.found == NULL || x.htext == NULL ||
+	if (x.values == NULL || x.htext == NULL ||
 	    (x.matches && (x.mptr == NULL || x.mlen == NULL)))
 		goto out;
 	take_scan_hits(&x);
@@ -1432,15 +1450,16 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	if (x.hb.oom)
 		goto out;
 	run_mimeheaders(&x);
-	run_list(&x, T_BODY, msg_body_count(m), body_at);
-	run_list(&x, T_RAWBODY, msg_rawbody_count(m), rawbody_at);
+	if (!run_list(&x, T_BODY, msg_body_count(m), body_at) ||
+	    !run_list(&x, T_RAWBODY, msg_rawbody_count(m), rawbody_at))
+		goto out;
 	if (r->g[T_FULL].count > 0) {
 		build_full(&x);
-		if (x.full.oom)
+		if (x.full.oom || !run_list(&x, T_FULL, 1, full_at))
 			goto out;
-		run_list(&x, T_FULL, 1, full_at);
 	}
-	run_list(&x, T_URI, msg_uri_count(m), uri_at);
+	if (!run_list(&x, T_URI, msg_uri_count(m), uri_at))
+		goto out;
 	run_metas(&x);
 	rc = emit(&x, res, flags);
 out:
