@@ -285,29 +285,54 @@ static const struct msg_header *phdr_get(struct pctx *c, size_t pi,
 
 /* ---- views ---- */
 
-/* Append text split into lines (each with its '\n', at most CHUNK_MAX
- * bytes) to the rawbody view. */
-static void add_raw_lines(struct pctx *c, const char *s, size_t n)
+/* Offset of the first c in s[from, n), or SIZE_MAX. */
+static size_t find_from(const char *s, size_t n, size_t from, char c)
 {
-	size_t i = 0;
-	while (i < n) {
-		const char *nl = memchr(s + i, '\n', n - i);
-		size_t e = nl ? (size_t)(nl - s) + 1 : n;
-		while (i < e) {
-			size_t k = e - i;
-			if (k > CHUNK_MAX) {
-				k = CHUNK_MAX;
-				while (k > CHUNK_MAX / 2 &&
-				       ((unsigned char)s[i + k] & 0xc0) == 0x80)
-					k--;
-			}
-			struct span sp = { c->raw_data.len, k };
-			arena_buf_put(&c->raw_data, s + i, k);
-			arena_buf_putc(&c->raw_data, '\0');
-			arena_buf_put(&c->raw_v, &sp, sizeof sp);
-			i += k;
-		}
+	if (from >= n)
+		return SIZE_MAX;
+	const char *p = memchr(s + from, c, n - from);
+	return p ? (size_t)(p - s) : SIZE_MAX;
+}
+
+static void add_raw_piece(struct pctx *c, const char *s, size_t k)
+{
+	struct span sp = { c->raw_data.len, k };
+	arena_buf_put(&c->raw_data, s, k);
+	arena_buf_putc(&c->raw_data, '\0');
+	arena_buf_put(&c->raw_v, &sp, sizeof sp);
+}
+
+/* Append one text part to the rawbody view in SpamAssassin 4's pieces
+ * (Message.pm, split_into_array_of_short_paragraphs): a part of at most
+ * CHUNK_MAX bytes is one piece; a longer one is cut, while more than
+ * 2 * CHUNK_MAX bytes remain, after the first '\n' (else '>', else ' ')
+ * at or after CHUNK_MAX bytes into the piece, provided the piece stays
+ * within 2 * CHUNK_MAX bytes (else after CHUNK_MAX + 1 bytes). So "^"
+ * without /m matches at the start of a part (or of a piece), not of
+ * every line, and patterns see across line breaks, as in SpamAssassin. */
+static void add_raw_part(struct pctx *c, const char *s, size_t n)
+{
+	if (n <= CHUNK_MAX) {
+		add_raw_piece(c, s, n);  /* even "" (SpamAssassin keeps it) */
+		return;
 	}
+	static const char cut[] = { '\n', '>', ' ' };
+	size_t ofs = 0;
+	while (n - ofs > 2 * CHUNK_MAX) {
+		size_t j = SIZE_MAX;
+		for (size_t k = 0; k < sizeof cut; k++) {
+			j = find_from(s, n, ofs + CHUNK_MAX, cut[k]);
+			if (j != SIZE_MAX && j - ofs + 1 <= 2 * CHUNK_MAX)
+				break;
+			j = SIZE_MAX;
+		}
+		if (j == SIZE_MAX)
+			j = ofs + CHUNK_MAX;
+		add_raw_piece(c, s + ofs, j - ofs + 1);
+		ofs = j + 1;
+	}
+	if (ofs < n)
+		add_raw_piece(c, s + ofs, n - ofs);
 }
 
 static size_t hash_str(const char *s, size_t n)
@@ -459,7 +484,7 @@ static void render_text(struct pctx *c, size_t pi, bool html)
 {
 	struct msg_part *p = part(c, pi);
 	struct msg_text t = p->text;
-	add_raw_lines(c, t.ptr, t.len);
+	add_raw_part(c, t.ptr, t.len);
 	if (c->rendered.len > 0)
 		arena_buf_putc(&c->rendered, '\n');
 	if (!html) {

@@ -516,13 +516,28 @@ static void test_body_paragraphs(void **state)
 static void test_rawbody_lines(void **state)
 {
 	(void)state;
+	/* One element per text part, line breaks inside (SpamAssassin 4). */
 	struct msg *m = parse("Content-Type: text/html\r\n\r\n<b>x</b>\r\n\r\ny");
-	assert_int_equal(msg_rawbody_count(m), 3);
-	assert_string_equal(msg_rawbody_at(m, 0).ptr, "<b>x</b>\n");
-	assert_string_equal(msg_rawbody_at(m, 1).ptr, "\n");
-	assert_string_equal(msg_rawbody_at(m, 2).ptr, "y");
-	assert_string_equal(msg_rawbody_at(m, 3).ptr, ""); /* out of range */
+	assert_int_equal(msg_rawbody_count(m), 1);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "<b>x</b>\n\ny");
+	assert_string_equal(msg_rawbody_at(m, 1).ptr, ""); /* out of range */
 	msg_free(m);
+
+	/* Over 4096 bytes: cut after the first '\n' at or past 2048 bytes,
+	 * the rest (at most 4096 bytes) kept whole. */
+	char *big = malloc(8000);
+	assert_non_null(big);
+	strcpy(big, "A: b\n\n");
+	for (int i = 0; i < 300; i++)
+		strcat(big, "> quoted line\n");   /* 14 bytes */
+	m = parse(big);
+	assert_int_equal(msg_rawbody_count(m), 2);
+	/* 147 lines = 2058 bytes is the first piece ending in '\n' >= 2048. */
+	assert_int_equal(msg_rawbody_at(m, 0).len, 147 * 14);
+	assert_int_equal(msg_rawbody_at(m, 1).len, 153 * 14);
+	assert_memory_equal(msg_rawbody_at(m, 1).ptr, "> quoted", 8);
+	msg_free(m);
+	free(big);
 }
 
 /* ---- HTML ---- */
