@@ -371,6 +371,19 @@ static bool invisible(const struct rstate *r)
 	       (s->fg != NO_COLOR && s->bg != NO_COLOR && colors_close(s->fg, s->bg));
 }
 
+/* Bytes of the no-break space at s (entity or UTF-8), or 0. */
+static size_t nbsp_len(const char *s, size_t len)
+{
+	unsigned long cp;
+	size_t n;
+	if (len >= 2 && (unsigned char)s[0] == 0xc2 &&
+	    (unsigned char)s[1] == 0xa0)
+		return 2;
+	if (s[0] == '&' && (n = entity(s, len, &cp)) > 0 && cp == 0xa0)
+		return n;
+	return 0;
+}
+
 /* Emit a text run, entity-decoded, blanks collapsed (except in pre). */
 static void emit_text(struct rstate *r, const char *s, size_t len)
 {
@@ -381,9 +394,18 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 	bool pre = top(r)->pre;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
-		if (is_blank(c) && !pre) {
+		/* A no-break space (&nbsp;, &#160;, UTF-8 C2 A0) is a blank
+		 * like any other, as SpamAssassin renders it (HTML.pm). */
+		size_t nb = nbsp_len(s + i, len - i);
+		if ((is_blank(c) || nb > 0) && !pre) {
 			r->space_pending = true;
-			i++;
+			i += nb > 0 ? nb : 1;
+			continue;
+		}
+		if (nb > 0) {
+			arena_buf_putc(out, ' ');
+			(*count)++;
+			i += nb;
 			continue;
 		}
 		if (r->space_pending) {
@@ -399,10 +421,11 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 			i += n;
 			continue;
 		}
-		/* Copy the run up to the next blank or '&'. */
+		/* Copy the run up to the next blank, '&' or no-break space. */
 		size_t j = i;
 		while (j < len && s[j] != '&' &&
-		       (pre || !is_blank((unsigned char)s[j])))
+		       (pre || !is_blank((unsigned char)s[j])) &&
+		       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
 			j++;
 		if (j == i)
 			j++;
