@@ -49,8 +49,15 @@ struct lparse {
 	const unsigned char *p;
 	size_t len, pos;
 	bool utf;
+	bool unicode;          /* PCRE2_UTF or PCRE2_UCP: Unicode case folding */
 	bool giveup;           /* something we do not understand */
 	unsigned depth;
+	/* litscan_tails(): */
+	bool notail;           /* backreference, subroutine call, \G, or a
+	                          top-level '|' */
+	bool optset;           /* an option setting at the top level */
+	size_t *tails;         /* top-level item offsets, or NULL */
+	size_t ntails, maxtails;
 };
 
 /* Options in force inside a group. */
@@ -370,6 +377,7 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 			ps->pos++;
 		} else if (c == 'P' && (d == '=' || d == '>')) {
 			/* backreference / subroutine by name */
+			ps->notail = true;
 			while (!at_end(ps) && peek(ps, 0) != ')')
 				ps->pos++;
 			if (at_end(ps)) {
@@ -382,6 +390,7 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 		} else if (c == 'R' || c == '&' || is_digit(c) ||
 		           ((c == '+' || c == '-') && is_digit(d))) {
 			/* recursion / subroutine call */
+			ps->notail = true;
 			while (!at_end(ps) && peek(ps, 0) != ')')
 				ps->pos++;
 			if (at_end(ps)) {
@@ -426,6 +435,8 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 				return A_NONE;
 			}
 			if (ps->p[q] == ')') {
+				if (ps->depth == 0)
+					ps->optset = true;
 				*o = no;   /* rest of the enclosing group */
 				ps->pos = q + 1;
 				return A_NOP;
@@ -494,7 +505,10 @@ static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 			return A_NONE;
 		}
 		return A_OTHER;
-	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+	case 'G':
+		ps->notail = true;   /* depends on where the match started */
+		return A_ZERO;
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'K':
 		return A_ZERO;
 	case 'p': case 'P':
 		if (peek(ps, 0) == '{') {
@@ -540,6 +554,7 @@ static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 		ps->pos++;
 		return A_OTHER;
 	case 'g': case 'k': {
+		ps->notail = true;
 		/* backreferences \g1 \g-1 \g{..} \g<..> \g'..' \k<..> ... */
 		int o = peek(ps, 0);
 		int close = o == '{' ? '}' : o == '<' ? '>' : o == '\'' ? '\'' : 0;
@@ -569,6 +584,7 @@ static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 	}
 	default:
 		if (c >= '1' && c <= '9') {
+			ps->notail = true;
 			/* \N: a backreference, or an octal escape when there are
 			 * fewer groups; more digits make it ambiguous. */
 			if (is_digit(peek(ps, 0))) {
@@ -597,18 +613,20 @@ static size_t utf8_len(unsigned char c)
 }
 
 /* Whether a literal byte sequence may be used under the options: with
- * caseless matching, non-ASCII characters have case variants we do not
- * fold, and in UTF mode 'k' and 's' also match U+212A and U+017F. */
+ * Unicode case folding (UTF or UCP), caseless matching gives non-ASCII
+ * characters case variants we do not fold, and 'k' and 's' also match
+ * U+212A and U+017F. Otherwise PCRE2's built-in (C locale) tables give
+ * bytes >= 0x80 no other case. */
 static bool usable_bytes(const char *s, size_t n, const struct lopts *o,
-                         bool utf)
+                         bool unicode)
 {
-	if (!o->caseless)
+	if (!o->caseless || !unicode)
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x80)
 			return false;
-		if (utf && (c == 'k' || c == 's'))
+		if (unicode && (c == 'k' || c == 's'))
 			return false;
 	}
 	return true;
@@ -633,6 +651,9 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		int c = peek(ps, 0);
 		if (c == '|' || c == ')')
 			break;
+		if (ps->depth == 0 && ps->tails != NULL && !ps->optset &&
+		    ps->ntails < ps->maxtails)
+			ps->tails[ps->ntails++] = ps->pos;
 		char buf[8];
 		size_t n = 0;
 		enum atom_kind k;
@@ -692,7 +713,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			ex = buf;
 			exlen = n;
 		}
-		if (k == A_EXACT && !usable_bytes(ex, exlen, o, ps->utf))
+		if (k == A_EXACT && !usable_bytes(ex, exlen, o, ps->unicode))
 			k = A_OTHER;   /* an unknown character: cuts */
 		/* Is it quantified? */
 		skip_ignorable(ps, o);
@@ -775,6 +796,8 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 	bool single = true, all_req = out->req.n > 0;
 	while (!ps->giveup && peek(ps, 0) == '|') {
 		ps->pos++;
+		if (ps->depth == 0)
+			ps->notail = true;
 		single = false;
 		parse_seq(ps, &o, br);
 		if (br->req.n == 0 || !lset_union(&out->req, &br->req))
@@ -832,6 +855,7 @@ size_t litscan_extract(const char *pattern, size_t len,
 		.extended_more = (pcre2_options & PCRE2_EXTENDED_MORE) != 0,
 	};
 	bool utf = (pcre2_options & PCRE2_UTF) != 0;
+	bool unicode = (pcre2_options & (PCRE2_UTF | PCRE2_UCP)) != 0;
 	struct linfo *top = malloc(sizeof *top);
 	if (top == NULL)
 		return 0;
@@ -843,13 +867,14 @@ size_t litscan_extract(const char *pattern, size_t len,
 			buf[i] = (char)lower((unsigned char)pattern[i]);
 		/* cut at the first byte we may not use */
 		size_t u = 0;
-		while (u < n && usable_bytes(buf + u, 1, &o, utf))
+		while (u < n && usable_bytes(buf + u, 1, &o, unicode))
 			u++;
 		if (u >= LITSCAN_MIN_LEN)
 			lset_one(&top->req, buf, u);
 	} else {
 		struct lparse ps = {
 			.p = (const unsigned char *)pattern, .len = len, .utf = utf,
+			.unicode = unicode,
 		};
 		parse_alt(&ps, o, top);
 		if (ps.giveup || !at_end(&ps))
@@ -863,6 +888,39 @@ size_t litscan_extract(const char *pattern, size_t len,
 		memcpy(lits[i], top->req.s[i], (size_t)top->req.len[i] + 1);
 	free(top);
 	return n;
+}
+
+size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
+                     size_t *offs, size_t max)
+{
+	if (pattern == NULL || max == 0 ||
+	    (pcre2_options & (PCRE2_ALLOW_EMPTY_CLASS | PCRE2_LITERAL |
+	                      PCRE2_ANCHORED | PCRE2_ENDANCHORED |
+	                      PCRE2_FIRSTLINE)))
+		return 0;
+	struct lopts o = {
+		.caseless = (pcre2_options & PCRE2_CASELESS) != 0,
+		.extended = (pcre2_options & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE)) != 0,
+		.extended_more = (pcre2_options & PCRE2_EXTENDED_MORE) != 0,
+	};
+	struct lparse ps = {
+		.p = (const unsigned char *)pattern, .len = len,
+		.utf = (pcre2_options & PCRE2_UTF) != 0,
+		.tails = offs, .maxtails = max,
+	};
+	struct linfo *top = malloc(sizeof *top);
+	if (top == NULL)
+		return 0;
+	parse_alt(&ps, o, top);
+	free(top);
+	if (ps.giveup || ps.notail || !at_end(&ps))
+		return 0;
+	/* the first item starts the whole pattern: not a tail */
+	if (ps.ntails > 0) {
+		memmove(offs, offs + 1, (ps.ntails - 1) * sizeof *offs);
+		ps.ntails--;
+	}
+	return ps.ntails;
 }
 
 /* ======================================================================

@@ -3,7 +3,8 @@
  *
  * litscan_extract() derives from a PCRE2 pattern a set of literals such
  * that whenever the pattern matches a subject, at least one literal occurs
- * in the subject (compared ASCII-case-insensitively). The engine then runs
+ * in the subject (compared ASCII-case-insensitively; patterns are taken to
+ * be compiled with PCRE2's built-in tables). The engine then runs
  * the regex only when the literal scan found one of them. Extraction is
  * conservative: whatever it does not understand cuts a literal or yields 0
  * (no usable literal: the rule must always run).
@@ -20,7 +21,7 @@
 
 #define LITSCAN_MIN_LEN  3   /* shorter literals are useless as filters */
 #define LITSCAN_MAX_LEN  63  /* longest literal kept (fits char[64]) */
-#define LITSCAN_MAX_LITS 8   /* most literals per pattern */
+#define LITSCAN_MAX_LITS 32  /* most literals per pattern */
 
 /* Extract literals from pattern[0..len) compiled with pcre2_options
  * (PCRE2_CASELESS, PCRE2_EXTENDED, ... are honoured). Writes up to
@@ -30,6 +31,18 @@
 size_t litscan_extract(const char *pattern, size_t len,
                        uint32_t pcre2_options,
                        char lits[][64], size_t max_lits);
+
+/* Offsets s (ascending, at most max, into offs) of the pattern's
+ * top-level items after the first, such that pattern[s..len), compiled
+ * with the same options, finds a match in every subject the whole
+ * pattern matches: a match of a concatenation contains one of each of
+ * its trailing items. None (0) for a pattern with a top-level '|', an
+ * option setting before s, backreferences, subroutine calls or \G (they
+ * depend on the part left out), or what extraction does not understand.
+ * The engine runs such a tail, when PCRE2 can search it faster, to skip
+ * texts the whole pattern cannot match. */
+size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
+                     size_t *offs, size_t max);
 
 struct litscan;
 

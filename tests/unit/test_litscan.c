@@ -92,8 +92,11 @@ static void t_extract_expected(void **state)
 		{ "(?=foobar)xyz", 0, "xyz" },
 		{ "(?!foobar)xy", 0, "" },
 		{ "caf\xc3\xa9 au lait", 0, "caf\xc3\xa9 au lait" },
-		{ "caf\xc3\xa9s au lait", PCRE2_CASELESS, "s au lait" },
-		{ "(?i)caf\xc3\xa9s", 0, "caf" },
+		/* bytes >= 0x80 have no case without UTF or UCP */
+		{ "caf\xc3\xa9s au lait", PCRE2_CASELESS, "caf\xc3\xa9s au lait" },
+		{ "(?i)caf\xc3\xa9s", 0, "caf\xc3\xa9s" },
+		{ "caf\xc3\xa9 au lait", PCRE2_CASELESS | PCRE2_UTF, " au lait" },
+		{ "caf\xc3\xa9 au lait", PCRE2_CASELESS | PCRE2_UCP, " au lait" },
 		{ "mask", PCRE2_CASELESS | PCRE2_UTF, "" },   /* k, s: U+212A, U+017F */
 		{ "market", PCRE2_CASELESS | PCRE2_UTF, "mar" },
 		{ "marvel", PCRE2_CASELESS | PCRE2_UTF, "marvel" },
@@ -368,6 +371,103 @@ static void t_extract_sound_random(void **state)
 	pcre2_match_data_free(md);
 	print_message("# random patterns: %zu with literals, %zu subjects "
 	              "checked, %zu matched\n", usable, checked, matched);
+	assert_int_equal(bad, 0);
+}
+
+/* ---- tails ---- */
+
+/* Every tail must match wherever the whole pattern matches. */
+static size_t tails_unsound(const char *pat, uint32_t opts,
+                            pcre2_match_data *md, const char *subj)
+{
+	size_t offs[16], bad = 0;
+	size_t n = litscan_tails(pat, strlen(pat), opts, offs, 16);
+	pcre2_code *re = compile(pat, strlen(pat), opts);
+	if (re == NULL || n == 0 ||
+	    pcre2_match(re, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL) < 0) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	for (size_t k = 0; k < n; k++) {
+		pcre2_code *t = compile(pat + offs[k], strlen(pat) - offs[k], opts);
+		if (t == NULL ||
+		    pcre2_match(t, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL) < 0) {
+			print_message("# UNSOUND tail /%s/ of /%s/ on \"%s\"\n",
+			              pat + offs[k], pat, subj);
+			bad++;
+		}
+		pcre2_code_free(t);
+	}
+	pcre2_code_free(re);
+	return bad;
+}
+
+static void t_tails(void **state)
+{
+	(void)state;
+	static const struct want w[] = {   /* tails joined by "|" */
+		{ "(?:\\b|\\s)[_\\W]{0,3}m", 0, "[_\\W]{0,3}m|m" },
+		{ "ab", PCRE2_EXTENDED, "b" },
+		{ "a b", PCRE2_EXTENDED, "b" },
+		{ "abc|def", 0, "" },              /* top-level alternation */
+		{ "(?:abc|def)g", 0, "g" },
+		{ "(a)\\1b", 0, "" },            /* backreference */
+		{ "(?<n>a)\\k<n>b", 0, "" },
+		{ "(a)(?1)b", 0, "" },             /* subroutine call */
+		{ "\\Gab", 0, "" },
+		{ "(?i)ab", 0, "" },               /* option setting first */
+		{ "a(?s)bc", 0, "(?s)bc" },        /* kept, nothing after it */
+		{ "a(?s:b)c", 0, "(?s:b)c|c" },
+		{ "a+?b{2}", 0, "b{2}" },
+		{ "ab", PCRE2_ANCHORED, "" },
+		{ "a", 0, "" },
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		size_t offs[16];
+		size_t n = litscan_tails(w[i].pat, strlen(w[i].pat), w[i].opts,
+		                         offs, 16);
+		char got[600] = "";
+		for (size_t j = 0; j < n; j++) {
+			if (j)
+				strcat(got, "|");
+			strcat(got, w[i].pat + offs[j]);
+		}
+		if (strcmp(got, w[i].lits) != 0) {
+			print_message("# tails /%s/: got \"%s\", want \"%s\"\n",
+			              w[i].pat, got, w[i].lits);
+			bad++;
+		}
+	}
+	/* soundness: patterns built from context-sensitive pieces */
+	static const char *const atoms[] = {
+		"a", "b", "ab", "\\b", "\\B", "^", "$", "(?=ab)", "(?!b)",
+		"(?<=a)", "(?<!b)", "(?>ab|a)", "a*+", "b?+", "[ab]", ".", "\\s",
+		"\\A", "\\z", "\\Z", "(?:a|b)", "(a)", "\\K", " ", "(?s:.)",
+	};
+	static const char *const subj[] = {
+		"", "a", "b", "ab", "ba", "aab", "abb", "a b", "ab\n", "\nab",
+		"b a", "abab", "bab", " a", "a\nb",
+	};
+	static const uint32_t optsets[] = {
+		0, PCRE2_CASELESS, PCRE2_MULTILINE, PCRE2_DOTALL, PCRE2_EXTENDED,
+	};
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	assert_non_null(md);
+	size_t na = sizeof atoms / sizeof atoms[0];
+	for (int round = 0; round < 4000; round++) {
+		char pat[128] = "";
+		int pieces = 2 + (int)(rnd() % 5);
+		for (int k = 0; k < pieces; k++)
+			strcat(pat, atoms[rnd() % na]);
+		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
+		for (size_t s = 0; s < sizeof subj / sizeof subj[0]; s++)
+			bad += tails_unsound(pat, opts, md, subj[s]);
+	}
+	for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++)
+		for (size_t s = 0; s < sizeof subjects / sizeof subjects[0]; s++)
+			bad += tails_unsound(tricky[i], 0, md, subjects[s]);
+	pcre2_match_data_free(md);
 	assert_int_equal(bad, 0);
 }
 
@@ -721,6 +821,7 @@ int main(void)
 		cmocka_unit_test(t_utf_casefold_assumption),
 		cmocka_unit_test(t_extract_sound_tricky),
 		cmocka_unit_test(t_extract_sound_random),
+		cmocka_unit_test(t_tails),
 		cmocka_unit_test(t_stock_patterns),
 		cmocka_unit_test(t_scan_basic),
 		cmocka_unit_test(t_scan_random),
