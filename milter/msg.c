@@ -743,14 +743,35 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 
 /* ---- body paragraphs (SpamAssassin's whitespace rules) ---- */
 
-/* SpamAssassin's blanks: space, tab, LF, CR, VT, FF. */
+/* SpamAssassin's blanks: Perl's \s on its Unicode text (the body is
+ * decoded, normalize_charset): space, tab, LF, CR, VT, FF (1 in ws_tab)
+ * and, in UTF-8, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000, whose lead bytes are 2 in ws_tab. */
 static const unsigned char ws_tab[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\v'] = 1, ['\f'] = 1,
+	[0xc2] = 2, [0xe1] = 2, [0xe2] = 2, [0xe3] = 2,
 };
 
-static bool is_ws(unsigned char ch)
+/* Bytes of the blank at s[i] (s holds n bytes), or 0. */
+static size_t ws_len(const char *s, size_t i, size_t n)
 {
-	return ws_tab[ch] != 0;
+	const unsigned char *u = (const unsigned char *)s + i;
+	switch (ws_tab[u[0]]) {
+	case 0: return 0;
+	case 1: return 1;
+	default: break;
+	}
+	if (u[0] == 0xc2)
+		return i + 1 < n && (u[1] == 0x85 || u[1] == 0xa0) ? 2 : 0;
+	if (i + 2 >= n)
+		return 0;
+	unsigned cp = (unsigned)(u[0] & 0x0f) << 12 |
+	              (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+	if ((u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
+		return 0;
+	return cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+	       cp == 0x3000 ? 3 : 0;
 }
 
 /* Emit one paragraph as elements of at most CHUNK_MAX bytes, cut at the
@@ -821,13 +842,15 @@ static void build_body(struct pctx *c, struct arena_buf *data,
 			i++;
 		if (i >= n)
 			break;
-		if (s[i] == ' ' && (i + 1 >= n || !is_ws((unsigned char)s[i + 1]))) {
-			i++;
+		size_t w = ws_len(s, i, n);
+		if (w == 0 ||
+		    (s[i] == ' ' && (i + 1 >= n || ws_len(s, i + 1, n) == 0))) {
+			i += w ? w : 1;
 			continue;
 		}
 		arena_buf_put(data, s + seg, i - seg);
 		size_t j = i, nls = 0, first = SIZE_MAX, last = 0;
-		for (; j < n && is_ws((unsigned char)s[j]); j++)
+		for (; j < n && (w = ws_len(s, j, n)) > 0; j += w)
 			if (s[j] == '\n' || s[j] == '\f') {
 				nls++;
 				if (first == SIZE_MAX)

@@ -494,6 +494,15 @@ static void test_body_paragraphs(void **state)
 	                    "Next \n| para. ");
 	msg_free(m);
 
+	/* Unicode blanks (no-break, ideographic space...) are blanks, as
+	 * Perl's \s on SpamAssassin's decoded text; other UTF-8 is text. */
+	m = parse("Subject: s\nContent-Type: text/plain; charset=utf-8\n\n"
+	          "a\xc2\xa0\xc2\xa0" "b\n\xc2\xa0\n\n"
+	          "c\xe3\x80\x80" "d\xe2\x80\x83 \xc3\xa9\xe2\x80\x8b.\n");
+	assert_string_equal(body_joined(m),
+	                    "s\n|a b\n|c d \xc3\xa9\xe2\x80\x8b. ");
+	msg_free(m);
+
 	/* Text parts are joined; HTML is rendered. */
 	m = parse(nested);
 	assert_string_equal(body_joined(m),
