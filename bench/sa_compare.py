@@ -170,6 +170,46 @@ def run_vigil(args):
     return hits, notes
 
 
+# The plugins whose "ifplugin" blocks vigil loads (milter/rules.c,
+# plugin_loaded()); rules inside the blocks of other plugins (FreeMail,
+# HTMLEval, ...) are not loaded by vigil, while SpamAssassin loads them.
+VIGIL_PLUGINS = {"Check", "MIMEHeader", "ReplaceTags", "SPF", "DKIM",
+                 "DMARC", "Dmarc"}
+RULE_KW = re.compile(r"^\s*(?:header|mimeheader|body|rawbody|full|uri|meta)"
+                     r"\s+([A-Za-z0-9_]+)\s")
+PLUGIN_COND = re.compile(r"^\s*(?:ifplugin\s+|if\s+(?:plugin|can)\s*\(\s*)"
+                         r"Mail::SpamAssassin::Plugin::(\w+)")
+
+
+def plugin_rules(rules_dir):
+    """Rule name -> plugin, for rules defined only inside the "ifplugin"
+    (or "if plugin(...)", "if can(...Plugin::X::...)") block of a plugin
+    vigil does not implement."""
+    files = [rules_dir]
+    if os.path.isdir(rules_dir):
+        files = sorted(glob.glob(os.path.join(rules_dir, "*.cf")))
+    out = {}
+    for path in files:
+        stack = []  # per open conditional: the plugin it needs, or None
+        with open(path, encoding="latin-1") as fh:
+            for line in fh:
+                word = line.split(None, 1)[0] if line.strip() else ""
+                if word in ("if", "ifplugin"):
+                    m = PLUGIN_COND.match(line)
+                    need = m.group(1) if m else None
+                    stack.append(need if need not in VIGIL_PLUGINS else None)
+                elif word == "else" and stack:
+                    stack[-1] = None
+                elif word == "endif" and stack:
+                    stack.pop()
+                else:
+                    m = RULE_KW.match(line)
+                    need = [x for x in stack if x]
+                    if m and need:
+                        out.setdefault(m.group(1), need[-1])
+    return out
+
+
 def count_messages(hits):
     n = collections.Counter()
     for source, index in hits:
@@ -238,7 +278,7 @@ def run_sa(args, counts):
     return hits, rules
 
 
-def classify(rules, notes):
+def classify(rules, notes, unloaded):
     """Each rule SpamAssassin defines: (type, category)."""
     own = {}
     for name, r in rules.items():
@@ -254,7 +294,7 @@ def classify(rules, notes):
             own[name] = "pseudo-hdr"
         elif "failed" in notes.get(name, ()):
             own[name] = "failed"
-        elif "missing" in notes.get(name, ()):
+        elif "missing" in notes.get(name, ()) or name in unloaded:
             own[name] = "not loaded"
         else:
             own[name] = "supported"
@@ -387,7 +427,7 @@ def main():
     args = parse_args()
     vhits, notes = run_vigil(args)
     shits, rules = run_sa(args, count_messages(vhits))
-    kinds = classify(rules, notes)
+    kinds = classify(rules, notes, plugin_rules(args.rules))
     msgs, missing, diff, hit_pairs = compare(args, vhits, shits, kinds)
     return report(args, msgs, missing, kinds, diff, hit_pairs)
 
