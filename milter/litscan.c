@@ -266,9 +266,47 @@ static bool parse_quant(struct lparse *ps, long *min, long *max)
 	return true;
 }
 
-/* Skip a character class starting at '['. Sets *single to the one ASCII
- * letter the class stands for when it is just case variants ([Vv], [v]),
- * else 0. */
+static bool is_alnum(int c)
+{
+	return is_digit(c) || (lower((unsigned char)c) >= 'a' &&
+	                       lower((unsigned char)c) <= 'z');
+}
+
+static int hexval(int c)
+{
+	return is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
+	       (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+}
+
+/* After "\x" at pos: \xhh or \x{h...}; consumes it and returns the
+ * value, or -1 (a form we do not decode). */
+static long parse_hex(struct lparse *ps)
+{
+	long v = 0;
+	if (peek(ps, 0) == '{') {
+		size_t q = ps->pos + 1, nd = 0;
+		for (; q < ps->len && hexval(ps->p[q]) >= 0 && nd < 8; q++, nd++)
+			v = v * 16 + hexval(ps->p[q]);
+		if (nd == 0 || q >= ps->len || ps->p[q] != '}')
+			return -1;
+		ps->pos = q + 1;
+		return v;
+	}
+	for (int i = 0; i < 2 && hexval(peek(ps, 0)) >= 0; i++)
+		v = v * 16 + hexval(ps->p[ps->pos++]);
+	return v;
+}
+
+/* A byte value that stands for itself as one byte: not NUL, and below
+ * 0x80 in UTF mode (where higher values are multi-byte characters). */
+static bool one_byte(const struct lparse *ps, long v)
+{
+	return v > 0 && v < (ps->utf ? 0x80 : 0x100);
+}
+
+/* Skip a character class starting at '['. Sets *single to the one byte
+ * the class stands for (lower-cased) when it is just that byte or case
+ * variants of one letter ([Vv], [v], [\xfa]), else 0. */
 static void skip_class(struct lparse *ps, int *single)
 {
 	ps->pos++; /* '[' */
@@ -289,12 +327,20 @@ static void skip_class(struct lparse *ps, int *single)
 			break;
 		first = false;
 		if (c == '\\') {
-			if (peek(ps, 1) == 'Q' || peek(ps, 1) == 'E' || peek(ps, 1) < 0) {
+			int e = peek(ps, 1);
+			if (e == 'Q' || e == 'E' || e < 0) {
 				ps->giveup = true;
 				return;
 			}
-			complex = true;
 			ps->pos += 2;
+			long v = e == 'x' ? parse_hex(ps) :
+			         (e < 0x80 && !is_alnum(e)) ? e : -1;
+			if (!one_byte(ps, v))
+				complex = true;
+			else if (letter == 0 || letter == lower((unsigned char)v))
+				letter = lower((unsigned char)v);
+			else
+				complex = true;
 			continue;
 		}
 		if (c == '[' && (peek(ps, 1) == ':' || peek(ps, 1) == '.' ||
@@ -312,7 +358,7 @@ static void skip_class(struct lparse *ps, int *single)
 			continue;
 		}
 		int lc = lower((unsigned char)c);
-		if (lc >= 'a' && lc <= 'z' && (letter == 0 || letter == lc))
+		if (one_byte(ps, c) && (letter == 0 || letter == lc))
 			letter = lc;
 		else
 			complex = true;
@@ -523,25 +569,18 @@ static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 			ps->pos++;
 		}
 		return A_OTHER;
-	case 'x':
-		/* a character we do not decode: \xhh or \x{...} */
-		if (peek(ps, 0) == '{') {
-			while (!at_end(ps) && peek(ps, 0) != '}')
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
-				return A_NONE;
-			}
-			ps->pos++;
-		} else {
-			for (int i = 0; i < 2; i++) {
-				int h = peek(ps, 0);
-				if (is_digit(h) || (h >= 'a' && h <= 'f') ||
-				    (h >= 'A' && h <= 'F'))
-					ps->pos++;
-			}
+	case 'x': {
+		long v = parse_hex(ps);
+		if (v < 0) {
+			ps->giveup = true;
+			return A_NONE;
 		}
-		return A_OTHER;
+		if (!one_byte(ps, v))
+			return A_OTHER;   /* a multi-byte character, or NUL */
+		buf[0] = (char)lower((unsigned char)v);
+		*n = 1;
+		return A_EXACT;
+	}
 	case '0':
 		for (int i = 0; i < 2 && peek(ps, 0) >= '0' && peek(ps, 0) <= '7'; i++)
 			ps->pos++;

@@ -81,7 +81,9 @@ static void t_extract_expected(void **state)
 		{ "v[i1]agra", 0, "agra" },
 		{ "free\\.money", 0, "free.money" },
 		{ "free.money", 0, "money" },
-		{ "free\\x20money", 0, "money" },
+		{ "free\\x20money", 0, "free money" },   /* \xhh decoded */
+		{ "caf[\\xc3][\\xa9]s", 0, "caf\xc3\xa9s" },
+		{ "x[\\xe9]y", PCRE2_UTF, "" },         /* U+00E9: two bytes */
 		{ "\\Qa.b.c\\E", 0, "" },
 		{ "(foo)\\1bar", 0, "foo" },
 		{ "foo bar # comment", PCRE2_EXTENDED, "foobar" },
