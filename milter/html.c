@@ -299,26 +299,33 @@ enum {
 	T_BR = 1024,
 };
 
+/* Whitespace as SpamAssassin's HTML.pm inserts it, at start and end
+ * tags alike: T_LINE one line break (br, div), T_CELL a blank (li, td,
+ * th, dt, dd, embed, h1-h6), T_PARA a paragraph break (p, hr,
+ * blockquote, pre, listing, plaintext, xmp, title); other elements
+ * (table, tr, ul, center, form, ...) none. */
 static const struct {
 	const char *name;
 	unsigned kind;
 } tag_kinds[] = {
 	{ "a", T_A }, { "p", T_PARA }, { "br", T_VOID | T_LINE | T_BR },
-	{ "div", T_LINE }, { "td", T_CELL }, { "tr", T_LINE },
+	{ "div", T_LINE }, { "td", T_CELL }, { "tr", 0 },
 	{ "img", T_VOID | T_IMG }, { "font", T_FONT }, { "span", 0 },
-	{ "b", 0 }, { "table", T_PARA }, { "li", T_LINE },
+	{ "b", 0 }, { "table", 0 }, { "li", T_CELL },
 	{ "th", T_CELL }, { "hr", T_VOID | T_PARA }, { "meta", T_VOID },
 	{ "input", T_VOID }, { "link", T_VOID }, { "area", T_VOID },
-	{ "base", T_VOID | T_BASE }, { "col", T_VOID }, { "embed", T_VOID },
+	{ "base", T_VOID | T_BASE }, { "col", T_VOID },
+	{ "embed", T_VOID | T_CELL },
 	{ "param", T_VOID }, { "source", T_VOID }, { "wbr", T_VOID },
 	{ "frame", T_VOID }, { "basefont", T_VOID },
-	{ "h1", T_PARA }, { "h2", T_PARA }, { "h3", T_PARA },
-	{ "h4", T_PARA }, { "h5", T_PARA }, { "h6", T_PARA },
+	{ "h1", T_CELL }, { "h2", T_CELL }, { "h3", T_CELL },
+	{ "h4", T_CELL }, { "h5", T_CELL }, { "h6", T_CELL },
 	{ "blockquote", T_PARA }, { "pre", T_PARA | T_PRE },
-	{ "ul", T_PARA }, { "ol", T_PARA }, { "dl", T_PARA },
-	{ "dt", T_LINE }, { "dd", T_LINE }, { "center", T_LINE },
-	{ "form", T_LINE }, { "address", T_LINE }, { "option", T_LINE },
-	{ "title", T_LINE | T_RAW }, { "script", T_RAW }, { "style", T_RAW },
+	{ "listing", T_PARA }, { "plaintext", T_PARA }, { "xmp", T_PARA },
+	{ "ul", 0 }, { "ol", 0 }, { "dl", 0 },
+	{ "dt", T_CELL }, { "dd", T_CELL }, { "center", 0 },
+	{ "form", 0 }, { "address", 0 }, { "option", 0 },
+	{ "title", T_PARA | T_RAW }, { "script", T_RAW }, { "style", T_RAW },
 };
 
 static unsigned tag_kind(const char *name)
@@ -593,18 +600,29 @@ static void pop(struct rstate *r, const char *name)
 		}
 }
 
+/* The whitespace a start or end tag inserts (see tag_kinds): a <br> or
+ * <div> adds a line break even after another one, so that two of them
+ * end a paragraph as in SpamAssassin. */
+static void tag_whitespace(struct rstate *r, unsigned kind)
+{
+	if (kind & T_PARA) {
+		newline(r, 2);
+	} else if (kind & T_LINE) {
+		r->space_pending = false;
+		if (r->o->text->len > 0)
+			arena_buf_putc(r->o->text, '\n');
+	} else if (kind & T_CELL) {
+		r->space_pending = true;
+	}
+}
+
 static void start_tag(struct rstate *r, const struct tag *t)
 {
 	size_t n;
 	const char *v;
 	unsigned kind = t->kind;
 	r->o->facts.tags++;
-	if (kind & T_PARA)
-		newline(r, 2);
-	else if (kind & T_LINE)
-		newline(r, 1);
-	else if (kind & T_CELL)
-		r->space_pending = true;
+	tag_whitespace(r, kind);
 
 	if (kind & T_A) {
 		close_anchor(r);
@@ -662,10 +680,7 @@ static void end_tag(struct rstate *r, const struct tag *t)
 {
 	if (t->kind & T_A)
 		close_anchor(r);
-	if (t->kind & T_PARA)
-		newline(r, 2);
-	else if ((t->kind & T_LINE) && !(t->kind & T_BR))
-		newline(r, 1);
+	tag_whitespace(r, t->kind);
 	pop(r, t->name);
 }
 

@@ -588,6 +588,22 @@ static void test_html_nbsp(void **state)
 	msg_free(m);
 }
 
+/* Paragraphs and blanks as SpamAssassin's HTML.pm makes them. */
+static void test_html_whitespace(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Subject: s\nContent-Type: text/html\n\n"
+		"<html><body><h1>Head</h1>after<table><tr><td>c1</td>"
+		"<td>c2</td></tr><tr><td>c3</td></tr></table>x<ul><li>l1"
+		"<li>l2</ul>y<div>d1</div><div>d2</div>z<br>w<br><br>v"
+		"<center>ce</center>u<p>pa</p>e</body></html>");
+	assert_string_equal(body_joined(m),
+	                    "s\n|Head after c1 c2 c3 x l1 l2y d1\n|d2 z w\n|"
+	                    "vceu\n|pa\n|e");
+	msg_free(m);
+}
+
 static void test_html_malformed(void **state)
 {
 	(void)state;
@@ -752,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_rawbody_lines),
 		cmocka_unit_test(test_html_render),
 		cmocka_unit_test(test_html_nbsp),
+		cmocka_unit_test(test_html_whitespace),
 		cmocka_unit_test(test_html_malformed),
 		cmocka_unit_test(test_html_invisible),
 		cmocka_unit_test(test_html_links),
