@@ -491,7 +491,10 @@ int uri_norm(const char *raw, size_t len, struct arena_buf *out,
 		arena_buf_putc(out, ':');
 		arena_buf_put(out, u.port, u.port_len);
 	}
-	if (u.rest_len == 0 || u.rest[0] != '/')
+	/* As SpamAssassin (Util.pm, uri_list_canonicalize): a '/' goes in
+	 * before a query or fragment right after the host, an empty path
+	 * stays empty. */
+	if (u.rest_len > 0 && u.rest[0] != '/')
 		arena_buf_putc(out, '/');
 	arena_buf_put(out, u.rest, u.rest_len);
 	if (out->failed) {

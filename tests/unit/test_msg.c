@@ -669,7 +669,8 @@ static void test_uri_norm(void **state)
 		const char *in, *out;
 		unsigned flags;
 	} cases[] = {
-		{ "HTTP://WWW.Example.COM:80", "http://www.example.com/", 0 },
+		{ "HTTP://WWW.Example.COM:80", "http://www.example.com", 0 },
+		{ "http://x.org?q=1", "http://x.org/?q=1", 0 },
 		{ "https://x.org:443/a?b#c", "https://x.org/a?b#c", 0 },
 		{ "http://x.org:8080/", "http://x.org:8080/", 0 },
 		{ "hxxp://bad.example/p", "http://bad.example/p", URI_OBFUSCATED },
@@ -708,14 +709,14 @@ static void test_uri_text(void **state)
 		"Mail me: John@Mail.Example.org. Also hxxp://evil[.]ru/x\n"
 		"ftp.files.net and https://\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc"
 		"\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84/\n");
-	assert_true(has_uri(m, "http://www.subject.com/"));
+	assert_true(has_uri(m, "http://www.subject.com"));
 	assert_true(has_uri(m, "http://example.com/path"));
 	assert_true(has_uri(m, "http://Example.com/path"));
-	assert_true(has_uri(m, "http://www.paren.org/"));
+	assert_true(has_uri(m, "http://www.paren.org"));
 	assert_true(has_uri(m, "mailto:John@mail.example.org"));
 	assert_true(has_uri(m, "http://evil.ru/x"));
 	assert_true(has_uri(m, "hxxp://evil[.]ru/x"));
-	assert_true(has_uri(m, "ftp://ftp.files.net/"));
+	assert_true(has_uri(m, "ftp://ftp.files.net"));
 	assert_true(has_uri(m, "https://xn--e1afmkfd.xn--p1ai/"));
 	assert_true(has_flag(m, MSG_F_URI_OBFUSCATED));
 	/* Duplicates are kept once. */
