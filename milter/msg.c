@@ -3,6 +3,7 @@
 #include "msg.h"
 
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -409,6 +410,24 @@ static void uri_found(void *ctx, const char *raw, size_t n)
 	while (n > 0 && (unsigned char)*raw <= ' ') {
 		raw++;
 		n--;
+	}
+	/* A raw form without a scheme ("www.Example.com/x") is kept with
+	 * the one SpamAssassin gives it (http://, ftp:// for ftp. hosts),
+	 * as in its list: rules anchored at "^\w+://" see it. */
+	size_t k = 0;
+	while (k < n && (isalnum((unsigned char)raw[k]) || raw[k] == '-' ||
+	                 raw[k] == '_'))
+		k++;
+	if (k == 0 || k >= n || raw[k] != ':') {
+		const char *pre = n > 4 && strncasecmp(raw, "ftp.", 4) == 0 ?
+		                  "ftp://" : "http://";
+		size_t pl = strlen(pre);
+		if (n + pl >= sizeof buf)
+			return;
+		memcpy(buf, pre, pl);
+		memcpy(buf + pl, raw, n);
+		raw = buf;
+		n += pl;
 	}
 	if (n < sizeof buf && (n != tmp.len || memcmp(raw, tmp.p, n) != 0))
 		uri_add(c, raw, n);

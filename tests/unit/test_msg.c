@@ -708,7 +708,8 @@ static void test_uri_text(void **state)
 		"Visit http://Example.com/path, or (www.paren.org).\n"
 		"Mail me: John@Mail.Example.org. Also hxxp://evil[.]ru/x\n"
 		"ftp.files.net and https://\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc"
-		"\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84/\n");
+		"\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84/\n"
+		"See WWW.Mixed.com/Path too.\n");
 	assert_true(has_uri(m, "http://www.subject.com"));
 	assert_true(has_uri(m, "http://example.com/path"));
 	assert_true(has_uri(m, "http://Example.com/path"));
@@ -718,6 +719,11 @@ static void test_uri_text(void **state)
 	assert_true(has_uri(m, "hxxp://evil[.]ru/x"));
 	assert_true(has_uri(m, "ftp://ftp.files.net"));
 	assert_true(has_uri(m, "https://xn--e1afmkfd.xn--p1ai/"));
+	/* A schemeless raw form gets SpamAssassin's scheme, case kept. */
+	assert_true(has_uri(m, "http://www.mixed.com/Path"));
+	assert_true(has_uri(m, "http://WWW.Mixed.com/Path"));
+	assert_false(has_uri(m, "WWW.Mixed.com/Path"));
+	assert_false(has_uri(m, "ftp.files.net"));
 	assert_true(has_flag(m, MSG_F_URI_OBFUSCATED));
 	/* Duplicates are kept once. */
 	size_t n = 0;
