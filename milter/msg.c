@@ -392,10 +392,101 @@ static void uri_add(struct pctx *c, const char *s, size_t n)
 		c->uri_hash[h & (c->uri_hash_cap - 1)] = count + 1;
 }
 
-/* Normalise raw and add it, and the raw form when it differs. */
-static void uri_found(void *ctx, const char *raw, size_t n)
+/* SpamAssassin's url_encode (Util.pm) of s into out (at least 3n+1
+ * bytes): %XX of a printable character other than a blank is decoded,
+ * control, blank, 8-bit, '"', '<', '>' and a lone '%' are %-encoded. */
+static size_t sa_url_decode(const char *s, size_t n, char *out)
 {
-	struct pctx *c = ctx;
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		int h, l;
+		if (ch == '%' && i + 2 < n &&
+		    (h = cte_hex_digit((unsigned char)s[i + 1])) >= 0 &&
+		    (l = cte_hex_digit((unsigned char)s[i + 2])) >= 0) {
+			int v = h << 4 | l;
+			if (v > 0x20 && v < 0x7f) {
+				out[o++] = (char)v;
+			} else {
+				memcpy(out + o, s + i, 3);
+				o += 3;
+			}
+			i += 2;
+		} else if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '%' ||
+		           ch == '<' || ch == '>') {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	return o;
+}
+
+static void uri_found_at(struct pctx *c, const char *raw, size_t n,
+                         int depth);
+
+/* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
+ * URI u that vigil's normal form does not cover: %-decoded, without
+ * "user@" before the host, and the URL embedded after the host
+ * (?u=http://...), itself a URI. */
+static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
+{
+	char *d = arena_alloc(c->a, 3 * n + 1);
+	if (d == NULL)
+		return;
+	size_t dn = n;
+	if (memchr(u, '%', n) != NULL) {
+		dn = sa_url_decode(u, n, d);
+		uri_add(c, d, dn);
+	} else {
+		memcpy(d, u, n);
+	}
+	size_t p = 0;
+	if (dn > 7 && strncasecmp(d, "http://", 7) == 0)
+		p = 7;
+	else if (dn > 8 && strncasecmp(d, "https://", 8) == 0)
+		p = 8;
+	if (p == 0)
+		return;
+	size_t e = p;
+	while (e < dn && d[e] != '/' && d[e] != '?' && d[e] != '#')
+		e++;
+	const char *at = memchr(d + p, '@', e - p);
+	if (at != NULL) {
+		size_t skip = (size_t)(at + 1 - (d + p));
+		char *v = arena_alloc(c->a, dn);
+		if (v != NULL) {
+			memcpy(v, d, p);
+			memcpy(v + p, at + 1, dn - p - skip);
+			uri_add(c, v, dn - skip);
+		}
+	}
+	/* The first http(s) URL in the rest, up to '&' or '#'. */
+	for (size_t i = e; depth < 3 && i + 5 < dn; i++) {
+		if ((d[i] | 0x20) != 'h' || strncasecmp(d + i, "http", 4) != 0)
+			continue;
+		size_t j = i + 4;
+		if (j < dn && (d[j] | 0x20) == 's')
+			j++;
+		if (j >= dn || d[j] != ':')
+			continue;
+		size_t k = j + 1;
+		while (k < dn && d[k] != '&' && d[k] != '#')
+			k++;
+		if (k > j + 1 && memchr(d + i, '.', k - i) != NULL)
+			uri_found_at(c, d + i, k - i, depth + 1);
+		break;
+	}
+}
+
+/* Normalise raw and add it, and the raw form when it differs (without
+ * line breaks, as SpamAssassin lists it), and SpamAssassin's forms. */
+static void uri_found_at(struct pctx *c, const char *raw, size_t n,
+                         int depth)
+{
 	char buf[2048];
 	struct arena_buf tmp;
 	unsigned f = 0;
@@ -414,23 +505,29 @@ static void uri_found(void *ctx, const char *raw, size_t n)
 	/* A raw form without a scheme ("www.Example.com/x") is kept with
 	 * the one SpamAssassin gives it (http://, ftp:// for ftp. hosts),
 	 * as in its list: rules anchored at "^\w+://" see it. */
-	size_t k = 0;
+	size_t k = 0, o = 0;
 	while (k < n && (isalnum((unsigned char)raw[k]) || raw[k] == '-' ||
 	                 raw[k] == '_'))
 		k++;
 	if (k == 0 || k >= n || raw[k] != ':') {
 		const char *pre = n > 4 && strncasecmp(raw, "ftp.", 4) == 0 ?
 		                  "ftp://" : "http://";
-		size_t pl = strlen(pre);
-		if (n + pl >= sizeof buf)
-			return;
-		memcpy(buf, pre, pl);
-		memcpy(buf + pl, raw, n);
-		raw = buf;
-		n += pl;
+		o = strlen(pre);
+		memcpy(buf, pre, o);
 	}
-	if (n < sizeof buf && (n != tmp.len || memcmp(raw, tmp.p, n) != 0))
-		uri_add(c, raw, n);
+	for (size_t i = 0; i < n && o < sizeof buf; i++)
+		if (raw[i] != '\n' && raw[i] != '\r')
+			buf[o++] = raw[i];
+	if (o >= sizeof buf)
+		return;
+	if (o != tmp.len || memcmp(buf, tmp.p, o) != 0)
+		uri_add(c, buf, o);
+	uri_sa_forms(c, buf, o, depth);
+}
+
+static void uri_found(void *ctx, const char *raw, size_t n)
+{
+	uri_found_at(ctx, raw, n, 0);
 }
 
 /* ---- parts ---- */

@@ -734,6 +734,25 @@ static void test_uri_text(void **state)
 	msg_free(m);
 }
 
+/* The forms SpamAssassin's uri_list_canonicalize adds. */
+static void test_uri_sa_forms(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n"
+		"<a href=\"http://%31%30@%34%2E%34%37%2E%39%36%2E%31%34%31/p\">a</a>"
+		"<a href=\"http://r.example/go?u=http%3A%2F%2Ft.example%2Fx&y=1\">"
+		"b</a><a href=\"http://split.example/a\nb\">c</a>");
+	assert_true(has_uri(m, "http://10@4.47.96.141/p"));   /* %-decoded */
+	assert_true(has_uri(m, "http://4.47.96.141/p"));      /* no user@ */
+	assert_true(has_uri(m, "http://r.example/go?u=http://t.example/x&y=1"));
+	assert_true(has_uri(m, "http://t.example/x"));        /* embedded */
+	assert_true(has_uri(m, "http://split.example/ab"));   /* no line break */
+	for (size_t i = 0; i < msg_uri_count(m); i++)
+		assert_null(memchr(msg_uri_at(m, i).ptr, '\n', msg_uri_at(m, i).len));
+	msg_free(m);
+}
+
 static void test_flag_names(void **state)
 {
 	(void)state;
@@ -780,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_html_invisible),
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_uri_norm),
+		cmocka_unit_test(test_uri_sa_forms),
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_empty_and_binary),
