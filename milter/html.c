@@ -442,13 +442,12 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 	}
 }
 
-/* End the text with at least n line breaks (none at the very start). */
+/* End the text with at least n line breaks (at its start too, as
+ * SpamAssassin renders a leading <p>). */
 static void newline(struct rstate *r, size_t n)
 {
 	struct arena_buf *t = r->o->text;
 	r->space_pending = false;
-	if (t->len == 0)
-		return;
 	size_t have = 0;
 	while (have < n && have < t->len && t->p[t->len - 1 - have] == '\n')
 		have++;
@@ -609,8 +608,7 @@ static void tag_whitespace(struct rstate *r, unsigned kind)
 		newline(r, 2);
 	} else if (kind & T_LINE) {
 		r->space_pending = false;
-		if (r->o->text->len > 0)
-			arena_buf_putc(r->o->text, '\n');
+		arena_buf_putc(r->o->text, '\n');
 	} else if (kind & T_CELL) {
 		r->space_pending = true;
 	}

@@ -64,6 +64,8 @@ struct pctx {
 	struct arena_buf parts;    /* struct msg_part */
 	struct arena_buf phdr;     /* struct phdr */
 	struct arena_buf rendered; /* text for the body view */
+	size_t text_start;         /* rendered: where the parts' text
+	                              starts (after "Subject\n") */
 	struct arena_buf raw_data, raw_v;   /* rawbody lines */
 	struct arena_buf uri_data, uri_v;   /* uri strings */
 	size_t *uri_hash;          /* open addressing: index + 1 */
@@ -596,20 +598,52 @@ static struct msg_text decode_body(struct pctx *c, size_t pi,
 static void parse_entity(struct pctx *c, const char *s, const char *e,
                          unsigned depth, size_t parent, const char *deftype);
 
+/* SpamAssassin 4 scans at most body_part_scan_size (50000) bytes of
+ * each part's rendered text and rawbody_part_scan_size (500000) of its
+ * decoded text (Message.pm): the length n of s cut there, after the
+ * first of seps (in order of preference) found within 1024 bytes past
+ * the limit, else at the limit. */
+#define BODY_PART_SCAN 50000
+#define RAWBODY_PART_SCAN 500000
+static size_t scan_size_cut(const char *s, size_t n, size_t limit,
+                            const char *seps)
+{
+	if (n <= limit)
+		return n;
+	for (; *seps != '\0'; seps++) {
+		const char *q = memchr(s + limit, *seps, n - limit);
+		if (q != NULL && (size_t)(q - s) - limit <= 1024)
+			return (size_t)(q - s) + 1;
+	}
+	return limit;
+}
+
 static void render_text(struct pctx *c, size_t pi, bool html)
 {
 	struct msg_part *p = part(c, pi);
 	struct msg_text t = p->text;
-	add_raw_part(c, t.ptr, t.len);
-	if (c->rendered.len > 0)
+	add_raw_part(c, t.ptr, scan_size_cut(t.ptr, t.len, RAWBODY_PART_SCAN,
+	                                     "\n> "));
+	if (c->rendered.len > c->text_start)  /* a line between parts */
 		arena_buf_putc(&c->rendered, '\n');
 	if (!html) {
-		arena_buf_put(&c->rendered, t.ptr, t.len);
+		arena_buf_put(&c->rendered, t.ptr,
+		              scan_size_cut(t.ptr, t.len, BODY_PART_SCAN, "\n "));
 		return;
 	}
-	struct html_out o = { &c->rendered, &c->invisible, &c->title,
+	/* Rendered on its own, so that the part starts afresh (no line
+	 * breaks at its start, whatever came before), then appended. */
+	struct arena_buf part_text;
+	arena_buf_init(&part_text, c->a);
+	struct html_out o = { &part_text, &c->invisible, &c->title,
 	                      uri_found, c, { 0 } };
 	html_render(t.ptr, t.len, &o);
+	if (part_text.failed)
+		c->rendered.failed = 1;
+	else if (part_text.len > 0)
+		arena_buf_put(&c->rendered, part_text.p,
+		              scan_size_cut(part_text.p, part_text.len,
+		                            BODY_PART_SCAN, "\n "));
 	struct msg_html *h = &c->m->html;
 	h->parts++;
 	h->visible_len += o.facts.visible_len;
@@ -786,14 +820,16 @@ static size_t new_part(struct pctx *c, size_t parent, unsigned depth,
 	return c->parts.len / sizeof p - 1;
 }
 
+/* The body view starts with the decoded Subject and "\n" (just "\n"
+ * without one), its own element, blanks not collapsed (Message.pm). */
 static void subject_first(struct pctx *c)
 {
 	size_t n;
 	const struct msg_header *h = phdr_get(c, 0, "subject", &n);
-	if (h == NULL)
-		return;
-	arena_buf_put(&c->rendered, h->decoded.ptr, h->decoded.len);
-	arena_buf_put(&c->rendered, "\n\n", 2);
+	if (h != NULL)
+		arena_buf_put(&c->rendered, h->decoded.ptr, h->decoded.len);
+	arena_buf_putc(&c->rendered, '\n');
+	c->text_start = c->rendered.len;
 }
 
 static void parse_entity(struct pctx *c, const char *s, const char *e,
@@ -948,11 +984,15 @@ static void end_paragraph(struct arena_buf *data, struct arena_buf *v,
 static void build_body(struct pctx *c, struct arena_buf *data,
                        struct arena_buf *v)
 {
-	const char *s = c->rendered.p;
-	size_t n = c->rendered.len;
-	if (n == 0 || arena_buf_reserve(data, n + n / 8 + 16) != 0)
+	if (c->rendered.len == 0 ||
+	    arena_buf_reserve(data, c->rendered.len + c->rendered.len / 8 + 16) != 0)
 		return;
-	size_t para = 0, seg = 0;
+	/* The Subject line as it is, then the parts' text collapsed. */
+	arena_buf_put(data, c->rendered.p, c->text_start);
+	end_paragraph(data, v, 0);
+	const char *s = c->rendered.p + c->text_start;
+	size_t n = c->rendered.len - c->text_start;
+	size_t para = data->len, seg = 0;
 	for (size_t i = 0; i < n;) {
 		while (i < n && !ws_tab[(unsigned char)s[i]])
 			i++;

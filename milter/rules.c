@@ -1368,8 +1368,7 @@ static bool run_list(struct run *x, enum tgt t, size_t n,
 		struct msg_text tx = at(x, k);
 		prefilter(x, g, tx.ptr, tx.len, k);
 	}
-	size_t skip_subject = (t == T_BODY &&
-	                       msg_header_get(x->m, "Subject", 0) != NULL) ? 1 : 0;
+	size_t skip_subject = t == T_BODY ? 1 : 0; /* always paragraph 0 */
 	for (size_t j = 0; j < g->count; j++) {
 		size_t i = g->rules[j];
 		const struct crule *c = &r->cr[i];
