@@ -220,6 +220,8 @@ static bool mailbox(struct lexer *lx, struct charset_conv *cv,
 			add_word(&st, q.p ? q.p : "", q.len);
 		} else if (c == '<') {
 			ad->display = decoded(lx->a, cv, st.phrase.p, st.phrase.len);
+			ad->display_raw = text_of(lx->a, st.phrase.p,
+			                          st.phrase.len);
 			angle(lx, ad);
 			*have = true;
 			break;
@@ -232,9 +234,12 @@ static bool mailbox(struct lexer *lx, struct charset_conv *cv,
 			ad->local = text_of(lx->a, st.local.p, st.local.len);
 			ad->domain = domain(lx);
 			skip_cfws(lx);
-			if (lx->comment != NULL)
+			if (lx->comment != NULL) {
 				ad->display = decoded(lx->a, cv, lx->comment,
 				                      lx->comment_len);
+				ad->display_raw = text_of(lx->a, lx->comment,
+				                          lx->comment_len);
+			}
 			*have = true;
 			break;
 		} else if (c == ',' || c == ';') {
@@ -298,7 +303,8 @@ bool addr_parse(struct arena *a, struct charset_conv *cv, const char *value,
 		}
 		struct msg_addr ad;
 		struct msg_text none = { "", 0 };
-		ad.display = ad.local = ad.domain = ad.group = none;
+		ad.display = ad.display_raw = ad.local = ad.domain = ad.group =
+			none;
 		bool have;
 		const char *before = lx.p;
 		if (!mailbox(&lx, cv, &ad, &have)) {

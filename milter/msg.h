@@ -74,6 +74,8 @@ struct msg_addr {
 	struct msg_text display; /* display name (or the comment of the
 	                            obsolete "a@b (Name)" form), RFC 2047
 	                            decoded, quotes removed; "" if none */
+	struct msg_text display_raw; /* the same, not RFC 2047 decoded
+	                            (header rules' :name:raw) */
 	struct msg_text local;   /* local part, quotes removed; "" if none */
 	struct msg_text domain;  /* domain, lower-case; "" if none */
 	struct msg_text group;   /* name of the enclosing group, or "" */

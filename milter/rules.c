@@ -1036,9 +1036,12 @@ static void put_addrs(struct sbuf *b, const struct msg *m,
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (mods & RS_HDR_NAME) {
-			if (a[i].display.len == 0)
+			/* :name:raw: not RFC 2047 decoded (SpamAssassin). */
+			const struct msg_text *d = (mods & RS_HDR_RAW) ?
+			                           &a[i].display_raw : &a[i].display;
+			if (d->len == 0)
 				continue;
-			sb_put(b, a[i].display.ptr, a[i].display.len);
+			sb_put(b, d->ptr, d->len);
 		} else {
 			if (a[i].local.len == 0 && a[i].domain.len == 0)
 				continue;

@@ -198,6 +198,8 @@ static void test_addresses(void **state)
 	assert_string_equal(a[0].local.ptr, "a");
 	assert_string_equal(a[0].display.ptr, "Alice A");
 	assert_string_equal(a[1].display.ptr, "J\xc3\xb6rg");
+	assert_string_equal(a[1].display_raw.ptr, "=?utf-8?q?J=C3=B6rg?=");
+	assert_string_equal(a[0].display_raw.ptr, "Alice A");
 	assert_string_equal(a[1].domain.ptr, "x.de");
 	assert_string_equal(a[2].group.ptr, "Team");
 	assert_string_equal(a[2].local.ptr, "m1");

@@ -173,6 +173,26 @@ static void test_header_targets(void **state)
 	fx_free(&f);
 }
 
+/* :name:raw is the display name as written, :name its RFC 2047
+ * decoding (SpamAssassin's __FROM_NEEDS_MIME tells them apart). */
+static void test_header_name_raw(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "header N_DEC From:name =~ /^David H\xc3\xb6hn$/\n"
+	        "header N_RAW From:name:raw =~ /^David H=\\?ISO-8859-1\\?B\\?9g==\\?=hn$/\n"
+	        "header N_RAW_8BIT From:name:raw =~ /[\\x7f-\\xff]/\n",
+	        NULL);
+	fx_run(&f, "From: David H=?ISO-8859-1?B?9g==?=hn <dh@uptime.at>\n"
+	           "Subject: x\n\nbody\n", "");
+	HIT(&f, "N_DEC");
+	HIT(&f, "N_RAW");
+	NOHIT(&f, "N_RAW_8BIT");
+	fx_free(&f);
+}
+
 static void test_body_targets(void **state)
 {
 	(void)state;
@@ -469,6 +489,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_targets),
+		cmocka_unit_test(test_header_name_raw),
 		cmocka_unit_test(test_body_targets),
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
