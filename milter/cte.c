@@ -1,6 +1,7 @@
 /* cte.c — see cte.h. */
 #include "cte.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -110,23 +111,54 @@ int cte_hex_digit(unsigned char c)
 	return -1;
 }
 
+/* Copy a literal run of QP text, dropping the blanks written before
+ * each line end (RFC 2045 6.7 (3): "any trailing white space on a line
+ * must be deleted", as SpamAssassin's qp_decode does); blanks that are
+ * decoded escapes (=20, before *keep) stay. */
+static void qp_copy_lines(char *out, size_t *o, size_t *keep,
+                          const char *p, size_t run)
+{
+	while (run > 0) {
+		const char *nl = memchr(p, '\n', run);
+		size_t k = nl ? (size_t)(nl - p) : run;
+		memcpy(out + *o, p, k);
+		*o += k;
+		if (nl == NULL)
+			return;
+		bool cr = *o > *keep && out[*o - 1] == '\r';
+		size_t e = cr ? *o - 1 : *o;
+		while (e > *keep && (out[e - 1] == ' ' || out[e - 1] == '\t'))
+			e--;
+		*o = e;
+		if (cr)
+			out[(*o)++] = '\r';
+		out[(*o)++] = '\n';
+		*keep = *o;
+		p += k + 1;
+		run -= k + 1;
+	}
+}
+
 static unsigned qp_decode(const char *in, size_t len, char *out,
                           size_t *out_len, int q_mode)
 {
 	const char *p = in, *end = in + len;
 	unsigned flags = 0;
-	size_t o = 0;
+	size_t o = 0, keep = 0;
 
 	while (p < end) {
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		const char *stop = eq ? eq : end;
 		size_t run = (size_t)(stop - p);
-		memcpy(out + o, p, run);
-		if (q_mode)
+		if (q_mode) {
+			memcpy(out + o, p, run);
 			for (size_t i = 0; i < run; i++)
 				if (out[o + i] == '_')
 					out[o + i] = ' ';
-		o += run;
+			o += run;
+		} else {
+			qp_copy_lines(out, &o, &keep, p, run);
+		}
 		if (eq == NULL)
 			break;
 		p = eq + 1;
@@ -134,6 +166,7 @@ static unsigned qp_decode(const char *in, size_t len, char *out,
 		int lo = p + 1 < end ? cte_hex_digit((unsigned char)p[1]) : -1;
 		if (hi >= 0 && lo >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
+			keep = o;
 			p += 2;
 			continue;
 		}

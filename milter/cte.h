@@ -22,7 +22,8 @@ unsigned cte_base64_decode(const char *in, size_t len, char *out,
                            size_t *out_len);
 /* "=XY" hex escapes (either case), soft line breaks "=" + optional blanks
  * + LF/CRLF; a bad escape is kept literally and flagged. Line ends are
- * copied as they are. */
+ * copied as they are; blanks written before a line end are dropped
+ * (RFC 2045), "=20" there stays. */
 unsigned cte_qp_decode(const char *in, size_t len, char *out,
                        size_t *out_len);
 /* Value of a hex digit (either case), or -1. */

@@ -243,6 +243,11 @@ static void test_cte_decoders(void **state)
 	assert_int_equal(n, 4);
 	assert_int_equal(cte_qp_decode("a=3Db=\r\nc=\n", 11, out, &n), 0);
 	assert_memory_equal(out, "a=bc", n);
+	/* Blanks before a line end go (RFC 2045), "=20" stays. */
+	assert_int_equal(cte_qp_decode("a \t\nb=20 \r\nc  =\nd ", 18, out, &n),
+	                 0);
+	assert_int_equal(n, 11);
+	assert_memory_equal(out, "a\nb \r\nc  d ", n);
 	assert_int_not_equal(cte_qp_decode("a=ZZb", 5, out, &n), 0);
 	assert_memory_equal(out, "a=ZZb", n);
 	assert_int_equal(cte_q_decode("a_b=5F", 6, out, &n), 0);
