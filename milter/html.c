@@ -357,6 +357,7 @@ struct rstate {
 	struct style stack[STACK_MAX];
 	size_t depth;
 	bool space_pending; /* collapse blanks between text runs */
+	bool inv_space_pending; /* the same for the invisible text */
 	/* open anchor */
 	bool in_a;
 	char a_host[256];
@@ -392,12 +393,9 @@ static size_t nbsp_len(const char *s, size_t len)
 }
 
 /* Emit a text run, entity-decoded, blanks collapsed (except in pre). */
-static void emit_text(struct rstate *r, const char *s, size_t len)
+static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
+                     bool *space_pending, const char *s, size_t len)
 {
-	bool hide = invisible(r);
-	struct arena_buf *out = hide ? r->o->invisible : r->o->text;
-	size_t *count = hide ? &r->o->facts.invisible_len :
-	                       &r->o->facts.visible_len;
 	bool pre = top(r)->pre;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
@@ -405,7 +403,7 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 		 * like any other, as SpamAssassin renders it (HTML.pm). */
 		size_t nb = nbsp_len(s + i, len - i);
 		if ((is_blank(c) || nb > 0) && !pre) {
-			r->space_pending = true;
+			*space_pending = true;
 			i += nb > 0 ? nb : 1;
 			continue;
 		}
@@ -415,10 +413,10 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 			i += nb;
 			continue;
 		}
-		if (r->space_pending) {
+		if (*space_pending) {
 			if (out->len > 0 && out->p[out->len - 1] != '\n')
 				arena_buf_putc(out, ' ');
-			r->space_pending = false;
+			*space_pending = false;
 		}
 		size_t n;
 		unsigned long cp;
@@ -440,6 +438,22 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 		*count += j - i;
 		i = j;
 	}
+}
+
+/* Text goes to the body text whether visible or not, as SpamAssassin's
+ * rendered text (HTML.pm get_rendered_text) holds both; invisible text
+ * also goes to the invisible text. */
+static void emit_text(struct rstate *r, const char *s, size_t len)
+{
+	size_t ignored = 0;
+	if (!invisible(r)) {
+		emit_run(r, r->o->text, &r->o->facts.visible_len,
+		         &r->space_pending, s, len);
+		return;
+	}
+	emit_run(r, r->o->text, &ignored, &r->space_pending, s, len);
+	emit_run(r, r->o->invisible, &r->o->facts.invisible_len,
+	         &r->inv_space_pending, s, len);
 }
 
 /* End the text with at least n line breaks (at its start too, as
