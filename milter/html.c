@@ -717,8 +717,12 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
                        size_t len)
 {
 	size_t e = find_end(s, len, t->name);
-	if (strcmp(t->name, "title") == 0)
+	if (strcmp(t->name, "title") == 0) {
 		decode_entities(s, e, r->o->title);
+		/* SpamAssassin shows the title as a paragraph of the text. */
+		emit_text(r, s, e);
+		newline(r, 2);
+	}
 	if (e == len) {
 		r->o->facts.malformed = true;
 		return len;

@@ -926,24 +926,20 @@ static size_t ws_len(const char *s, size_t i, size_t n)
 	       cp == 0x3000 ? 3 : 0;
 }
 
-/* Emit one paragraph as elements of at most CHUNK_MAX bytes, cut at the
- * last blank when there is one in the second half. */
+/* Emit one paragraph in SpamAssassin's pieces (Message.pm,
+ * split_into_array_of_short_lines): while it is longer than CHUNK_MAX
+ * bytes, cut after its last space at or before offset CHUNK_MAX (so a
+ * piece may hold CHUNK_MAX + 1 bytes), else after CHUNK_MAX bytes. */
 static void emit_paragraph(struct arena_buf *data, struct arena_buf *v,
                            const char *s, size_t n)
 {
 	while (n > 0) {
 		size_t k = n;
 		if (k > CHUNK_MAX) {
-			k = CHUNK_MAX;
-			size_t b = k;
-			while (b > CHUNK_MAX / 2 && s[b - 1] != ' ')
+			size_t b = CHUNK_MAX + 1;
+			while (b > 0 && s[b - 1] != ' ')
 				b--;
-			if (b > CHUNK_MAX / 2)
-				k = b;
-			else
-				while (k > CHUNK_MAX / 2 &&
-				       ((unsigned char)s[k] & 0xc0) == 0x80)
-					k--;
+			k = b > 0 ? b : CHUNK_MAX;
 		}
 		struct span sp = { data->len, k };
 		arena_buf_put(data, s, k);
