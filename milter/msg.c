@@ -622,8 +622,21 @@ static void render_text(struct pctx *c, size_t pi, bool html)
 {
 	struct msg_part *p = part(c, pi);
 	struct msg_text t = p->text;
-	add_raw_part(c, t.ptr, scan_size_cut(t.ptr, t.len, RAWBODY_PART_SCAN,
-	                                     "\n> "));
+	/* rawbody: the transfer-decoded bytes in the part's own charset,
+	 * CRLF as LF (SpamAssassin's Node::decode), not converted. */
+	struct msg_text d = p->decoded;
+	char *raw = arena_alloc(c->a, d.len + 1);
+	if (raw != NULL) {
+		size_t n = 0;
+		for (size_t i = 0; i < d.len; i++)
+			if (!(d.ptr[i] == '\r' && i + 1 < d.len && d.ptr[i + 1] == '\n'))
+				raw[n++] = d.ptr[i];
+		raw[n] = '\0';
+		add_raw_part(c, raw, scan_size_cut(raw, n, RAWBODY_PART_SCAN,
+		                                   "\n> "));
+	} else {
+		c->raw_data.failed = 1;
+	}
 	if (c->rendered.len > c->text_start)  /* a line between parts */
 		arena_buf_putc(&c->rendered, '\n');
 	if (!html) {

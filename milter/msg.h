@@ -92,8 +92,8 @@ const struct msg_addr *msg_header_addrs(const struct msg *m,
  * split into paragraphs with whitespace collapsed (SpamAssassin). */
 size_t msg_body_count(const struct msg *m);
 struct msg_text msg_body_at(const struct msg *m, size_t i);
-/* rawbody: text parts decoded (transfer encoding, charset) but not
- * rendered; one element per part, parts over 2048 bytes cut into pieces
+/* rawbody: text parts transfer-decoded, in their own charset (not
+ * converted), CRLF as LF, not rendered; one element per part, parts over 2048 bytes cut into pieces
  * of 2049-4096 bytes as SpamAssassin 4 does (not lines: "^" without /m
  * matches at the start of a part or piece only). */
 size_t msg_rawbody_count(const struct msg *m);

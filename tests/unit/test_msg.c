@@ -543,6 +543,16 @@ static void test_rawbody_lines(void **state)
 	assert_string_equal(msg_rawbody_at(m, 1).ptr, ""); /* out of range */
 	msg_free(m);
 
+	/* Bytes in the part's charset (not UTF-8), CRLF as LF, also after
+	 * base64 (SpamAssassin's Node::decode). */
+	m = parse("Subject: s\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+	          "Content-Transfer-Encoding: base64\r\n\r\n"
+	          "Q2Fm6SBsaW5lMQ0KbGluZTINCg==\r\n");
+	assert_int_equal(msg_rawbody_count(m), 1);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "Caf\xe9 line1\nline2\n");
+	assert_non_null(strstr(msg_body_at(m, 1).ptr, "Caf\xc3\xa9"));
+	msg_free(m);
+
 	/* Over 4096 bytes: cut after the first '\n' at or past 2048 bytes,
 	 * the rest (at most 4096 bytes) kept whole. */
 	char *big = malloc(8000);
