@@ -962,6 +962,223 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 	return ps.ntails;
 }
 
+/* ---- alternations to split ---- */
+
+struct sgroup {
+	size_t open, body, close;   /* '(' , content start, ')' */
+	size_t parent, branches;
+	bool ok;                    /* plain group, not quantified */
+};
+
+struct sgroups {
+	struct sgroup *g;
+	size_t n, cap;
+	size_t *bars, *barg;        /* '|' offsets and their group */
+	size_t nbars, capbars;
+};
+
+static bool sg_push(struct sgroups *v, struct sgroup g)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 64;
+		struct sgroup *p = realloc(v->g, cap * sizeof *p);
+		if (p == NULL)
+			return false;
+		v->g = p;
+		v->cap = cap;
+	}
+	v->g[v->n++] = g;
+	return true;
+}
+
+static bool sg_bar(struct sgroups *v, size_t pos, size_t group)
+{
+	if (v->nbars == v->capbars) {
+		size_t cap = v->capbars ? 2 * v->capbars : 64;
+		size_t *a = realloc(v->bars, cap * sizeof *a);
+		if (a != NULL)
+			v->bars = a;
+		size_t *b = a ? realloc(v->barg, cap * sizeof *b) : NULL;
+		if (b == NULL)
+			return false;
+		v->barg = b;
+		v->capbars = cap;
+	}
+	v->bars[v->nbars] = pos;
+	v->barg[v->nbars++] = group;
+	return true;
+}
+
+/* Kind of the group opening at p[i] == '(': 1 plain (capturing,
+ * non-capturing, named, scoped options), 0 another kind (lookaround,
+ * atomic, ...), -1 something that forbids splitting (a reference, an
+ * unscoped option setting, a verb). *body is where its content starts. */
+static int group_kind(const unsigned char *p, size_t len, size_t i,
+                      size_t *body)
+{
+	size_t j = i + 1;
+	*body = j;
+	if (j < len && p[j] == '*')
+		return -1;
+	if (j >= len || p[j] != '?')
+		return 1;
+	j++;
+	int c = j < len ? p[j] : -1, d = j + 1 < len ? p[j + 1] : -1;
+	if (c == ':' || c == '\'' || (c == '<' && d != '=' && d != '!') ||
+	    (c == 'P' && d == '<')) {
+		if (c == ':') {
+			*body = j + 1;
+		} else {
+			int close = c == '\'' ? '\'' : '>';
+			while (j < len && p[j] != close)
+				j++;
+			*body = j + 1;
+		}
+		return 1;
+	}
+	if (c == '=' || c == '!' || c == '<' || c == '>' || c == '|' ||
+	    c == '#')
+		return 0;
+	/* option letters: scoped "(?i:" is plain, "(?i)" is not allowed */
+	while (j < len && ((p[j] >= 'a' && p[j] <= 'z') ||
+	                   (p[j] >= 'A' && p[j] <= 'Z') || p[j] == '-' ||
+	                   p[j] == '^'))
+		j++;
+	if (j < len && p[j] == ':' && j > i + 2) {
+		*body = j + 1;
+		return 1;
+	}
+	return -1;   /* (?R), (?1), (?&n), (?P=n), (?(cond), "(?i)" */
+}
+
+/* Lex the pattern into groups (group 0: the whole pattern) and '|'s.
+ * False when splitting is not safe or the pattern is not understood. */
+static bool lex_groups(const unsigned char *p, size_t len,
+                       struct sgroups *v)
+{
+	size_t stack[LS_MAX_GROUP_DEPTH + 1], depth = 0;
+	if (!sg_push(v, (struct sgroup){ .body = 0, .close = len, .ok = true }))
+		return false;
+	stack[0] = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		if (c == '\\') {
+			int e = i + 1 < len ? p[i + 1] : -1;
+			if (e < 0 || e == 'Q' || e == 'g' || e == 'k' || e == 'c' ||
+			    (e >= '1' && e <= '9'))
+				return false;   /* backreference, \Q..\E, \cx */
+			i++;
+		} else if (c == '[') {
+			size_t j = i + 1;
+			if (j < len && p[j] == '^')
+				j++;
+			if (j < len && p[j] == ']')
+				j++;
+			for (; j < len && p[j] != ']'; j++) {
+				if (p[j] == '\\')
+					j++;
+				else if (p[j] == '[' && j + 1 < len && p[j + 1] == ':')
+					for (j += 2; j + 1 < len && !(p[j] == ':' &&
+					                              p[j + 1] == ']'); j++)
+						;
+			}
+			if (j >= len)
+				return false;
+			i = j;
+		} else if (c == '(') {
+			size_t body;
+			int kind = group_kind(p, len, i, &body);
+			if (kind < 0 || depth == LS_MAX_GROUP_DEPTH)
+				return false;
+			if (i + 2 < len && p[i + 1] == '?' && p[i + 2] == '#') {
+				while (i < len && p[i] != ')')
+					i++;
+				continue;   /* a comment */
+			}
+			if (!sg_push(v, (struct sgroup){ .open = i, .body = body,
+			                                 .parent = stack[depth],
+			                                 .ok = kind == 1 }))
+				return false;
+			stack[++depth] = v->n - 1;
+			i = body - 1;
+		} else if (c == ')') {
+			if (depth == 0)
+				return false;
+			struct sgroup *g = &v->g[stack[depth--]];
+			g->close = i;
+			int q = i + 1 < len ? p[i + 1] : -1;
+			if (q == '?' || q == '*' || q == '+' || q == '{')
+				g->ok = false;
+		} else if (c == '|') {
+			v->g[stack[depth]].branches++;
+			if (!sg_bar(v, i, stack[depth]))
+				return false;
+		}
+	}
+	return depth == 0;
+}
+
+size_t litscan_alternation(const char *pattern, size_t len,
+                           uint32_t pcre2_options, size_t *from, size_t *to,
+                           size_t *branches, size_t max)
+{
+	if (pattern == NULL || max < 2 ||
+	    (pcre2_options & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE |
+	                      PCRE2_LITERAL | PCRE2_ALLOW_EMPTY_CLASS)))
+		return 0;
+	struct sgroups v = { 0 };
+	size_t n = 0;
+	if (lex_groups((const unsigned char *)pattern, len, &v)) {
+		size_t best = SIZE_MAX;
+		for (size_t k = 0; k < v.n; k++) {
+			bool ok = v.g[k].branches > 0;
+			for (size_t a = k; ok && a != 0; a = v.g[a].parent)
+				ok = v.g[a].ok;
+			if (ok && (best == SIZE_MAX || v.g[k].close - v.g[k].body >
+			                               v.g[best].close - v.g[best].body))
+				best = k;
+		}
+		if (best != SIZE_MAX && v.g[best].branches + 1 <= max) {
+			*from = v.g[best].body;
+			*to = v.g[best].close;
+			branches[n++] = *from;
+			for (size_t b = 0; b < v.nbars; b++)
+				if (v.barg[b] == best)
+					branches[n++] = v.bars[b] + 1;
+		}
+	}
+	free(v.g);
+	free(v.bars);
+	free(v.barg);
+	return n;
+}
+
+bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
+                    size_t *body, size_t *body_len, long *min, long *max)
+{
+	if (pattern == NULL || (pcre2_options & (PCRE2_EXTENDED |
+	                                         PCRE2_EXTENDED_MORE |
+	                                         PCRE2_LITERAL |
+	                                         PCRE2_ALLOW_EMPTY_CLASS)))
+		return false;
+	struct sgroups v = { 0 };
+	bool ok = lex_groups((const unsigned char *)pattern, len, &v) &&
+	          v.n > 1 && v.g[1].open == 0 && v.g[1].body == 3 &&
+	          pattern[1] == '?' && pattern[2] == ':';
+	if (ok) {
+		struct lparse ps = { .p = (const unsigned char *)pattern,
+		                     .len = len, .pos = v.g[1].close + 1 };
+		ok = parse_quant(&ps, min, max) && !ps.giveup && ps.pos == len &&
+		     pattern[len - 1] == '}' && *min >= 1;
+		*body = 3;
+		*body_len = v.g[1].close - 3;
+	}
+	free(v.g);
+	free(v.bars);
+	free(v.barg);
+	return ok;
+}
+
 /* ======================================================================
  * Aho-Corasick scanner
  * ====================================================================== */

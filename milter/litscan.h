@@ -16,6 +16,7 @@
 #ifndef VIGIL_LITSCAN_H
 #define VIGIL_LITSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,27 @@ size_t litscan_extract(const char *pattern, size_t len,
  * texts the whole pattern cannot match. */
 size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
                      size_t *offs, size_t max);
+
+/* The largest alternation whose branches can be taken apart: every group
+ * around it is plain (capturing, non-capturing, named) and not
+ * quantified, so the pattern matches a subject exactly when one of the
+ * patterns made of pattern[0..from), some of its branches joined by '|',
+ * and pattern[to..len) does. Writes the start offsets of its branches
+ * (branch i ends one byte before branch i+1 starts, the last at to) and
+ * returns their number; 0 when there is none (or more than max), or the
+ * pattern has references, unscoped option settings, verbs, \Q, or is
+ * extended. Used to compile patterns too large for PCRE2 in parts. */
+size_t litscan_alternation(const char *pattern, size_t len,
+                           uint32_t pcre2_options, size_t *from, size_t *to,
+                           size_t *branches, size_t max);
+
+/* Whether the whole pattern is one non-capturing group repeated {min} or
+ * {min,max} times (min >= 1; max -1 for {min,}), without references:
+ * then its body is pattern[body..body+body_len). PCRE2 compiles such a
+ * repeat as that many copies of the body; the engine compiles
+ * "(body)(?1){min-1,max-1}" instead, which matches the same. */
+bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
+                    size_t *body, size_t *body_len, long *min, long *max);
 
 struct litscan;
 

@@ -47,12 +47,21 @@ struct hkey {
 /* Multiple-hit loops stop here even without maxhits (bounded work). */
 #define MULTIPLE_CAP 10000u
 
+struct part {
+	pcre2_code *code, *tail;   /* tail: see find_tail() */
+	bool jit, tail_jit;
+};
+
 struct crule {
 	const struct rs_rule *rs;
 	enum rules_state state;
 	enum tgt tgt;
 	pcre2_code *code;
 	bool jit;            /* JIT-compiled: pcre2_jit_match() */
+	struct part *more;   /* a pattern too large for PCRE2, compiled in
+	                        parts (code is the first): hit when one
+	                        part matches */
+	size_t nmore;
 	double score;        /* in the configured score set */
 	unsigned maxhits;    /* 1 unless tflags multiple */
 	bool nosubject;      /* tflags nosubject (body) */
@@ -292,6 +301,155 @@ static double run_score(const struct rules *r, const struct rs_rule *rule)
 	return rule->score[r->opts.score_set & 3];
 }
 
+static bool jit_compile(pcre2_code *code)
+{
+	size_t jitsize = 0;
+	return pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0 &&
+	       pcre2_pattern_info(code, PCRE2_INFO_JITSIZE, &jitsize) == 0 &&
+	       jitsize > 0;
+}
+
+/* How often a match of code may start, roughly: the bytes that can start
+ * it, weighted by how common they are in text (blanks most, then
+ * lower-case letters). */
+static unsigned start_cost(const pcre2_code *code)
+{
+	uint32_t type = 0;
+	const uint8_t *bits = NULL;
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
+	    type != 0)
+		return 8;   /* one byte (two with case), or line starts */
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bits) != 0 ||
+	    bits == NULL)
+		return 256 * 64;
+	unsigned cost = 0;
+	for (unsigned b = 0; b < 256; b++)
+		if (bits[b / 8] >> (b % 8) & 1)
+			cost += b == ' ' || b == '\n' ? 64 :
+			        b >= 'a' && b <= 'z' ? 4 : 1;
+	return cost;
+}
+
+/* A tail of pattern p[0..n) (litscan_tails()) whose matches can start at
+ * far fewer bytes than those of the whole (code): run first, it rules out
+ * most texts for a fraction of the cost (tails of the stock drug rules
+ * start at a letter where the whole pattern starts at any word boundary).
+ * Sets *jit; NULL when there is none. */
+#define TAIL_MAX_COST 48
+
+static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
+                             const pcre2_code *code, bool *jit)
+{
+	pcre2_code *best = NULL;
+	size_t offs[16];
+	size_t nt = litscan_tails(p, n, opts, offs, 16);
+	unsigned cost = start_cost(code);
+	for (size_t k = 0; k < nt; k++) {
+		int ec;
+		PCRE2_SIZE eo;
+		pcre2_code *t = pcre2_compile((PCRE2_SPTR)p + offs[k], n - offs[k],
+		                              opts, &ec, &eo, NULL);
+		unsigned tc = t ? start_cost(t) : UINT32_MAX;
+		if (tc <= TAIL_MAX_COST && tc * 4 <= cost) {
+			pcre2_code_free(best);
+			best = t;
+			cost = tc;
+		} else {
+			pcre2_code_free(t);
+		}
+	}
+	*jit = best != NULL && jit_compile(best);
+	return best;
+}
+
+#define MAX_PARTS 64
+
+/* (?:body){min,max} as "(body)(?1){min-1,max-1}": the repeats call the
+ * group instead of copying it (since PCRE2 10.30 a call backtracks like
+ * the group itself, so both match the same). NULL when out of memory. */
+static char *rewrite_repeat(const char *body, size_t blen, long min,
+                            long max, size_t *n)
+{
+	char *p = malloc(blen + 64);
+	if (p == NULL)
+		return NULL;
+	p[0] = '(';
+	memcpy(p + 1, body, blen);
+	*n = 1 + blen;
+	if (max < 0)
+		*n += (size_t)sprintf(p + *n, ")(?1){%ld,}", min - 1);
+	else
+		*n += (size_t)sprintf(p + *n, ")(?1){%ld,%ld}", min - 1, max - 1);
+	return p;
+}
+
+/* Compile p[0..n) into parts of c (code, then more[]); when PCRE2 finds
+ * it too large (its compiled form must fit in 64 KiB with the default
+ * link size), compile a repeated group as calls of one copy, or split its
+ * largest separable alternation in two and compile each half. Returns 0,
+ * or the PCRE2 error code (ec, eo as pcre2_compile gives them), or 1 when
+ * out of memory. */
+static int compile_parts(struct crule *c, const char *p, size_t n,
+                         bool split, bool prefilter, int *ec, PCRE2_SIZE *eo)
+{
+	uint32_t opts = c->rs->pcre2_options;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)p, n, opts, ec, eo, NULL);
+	if (code != NULL) {
+		struct part pt = { .code = code, .jit = jit_compile(code) };
+		if (split && prefilter)
+			pt.tail = find_tail(p, n, opts, code, &pt.tail_jit);
+		if (c->code == NULL) {
+			c->code = pt.code;
+			c->jit = pt.jit;
+			c->tail = pt.tail;
+			c->tail_jit = pt.tail_jit;
+			return 0;
+		}
+		struct part *m = realloc(c->more, (c->nmore + 1) * sizeof *m);
+		if (m == NULL) {
+			pcre2_code_free(pt.code);
+			pcre2_code_free(pt.tail);
+			return 1;
+		}
+		c->more = m;
+		c->more[c->nmore++] = pt;
+		return 0;
+	}
+	if (*ec != PCRE2_ERROR_PATTERN_TOO_LARGE)
+		return *ec;
+	size_t body, blen;
+	long min, max;
+	if (litscan_repeat(p, n, opts, &body, &blen, &min, &max)) {
+		size_t qn;
+		char *q = rewrite_repeat(p + body, blen, min, max, &qn);
+		int rc = q ? compile_parts(c, q, qn, split, prefilter, ec, eo) : 1;
+		free(q);
+		return rc;
+	}
+	if (c->maxhits != 1 || c->nmore + 2 > MAX_PARTS)
+		return *ec;   /* counting matches needs one pattern */
+	size_t maxbr = n / 2 + 2, from = 0, to = 0;
+	size_t *br = malloc(maxbr * sizeof *br);
+	char *half = malloc(n + 1);
+	size_t nb = br && half ? litscan_alternation(p, n, opts, &from, &to,
+	                                             br, maxbr) : 0;
+	int rc = br && half ? *ec : 1;
+	for (size_t h = 0; h < 2 && nb >= 2; h++) {
+		size_t a = h ? br[nb / 2] : br[0];
+		size_t b = h ? to : br[nb / 2] - 1;   /* before the '|' */
+		memcpy(half, p, from);
+		memcpy(half + from, p + a, b - a);
+		memcpy(half + from + (b - a), p + to, n - to);
+		rc = compile_parts(c, half, from + (b - a) + (n - to), true,
+		                   prefilter, ec, eo);
+		if (rc != 0)
+			break;
+	}
+	free(br);
+	free(half);
+	return rc;
+}
+
 static int compile_regex(struct rules *r, size_t i)
 {
 	struct crule *c = &r->cr[i];
@@ -303,12 +461,22 @@ static int compile_regex(struct rules *r, size_t i)
 		return add_diag(r, RULES_DIAG_COMPILE, rule, "rule %s: no pattern",
 		                rule->name);
 	}
-	int errcode;
-	PCRE2_SIZE off;
-	size_t jitsize = 0;
-	c->code = pcre2_compile((PCRE2_SPTR)rule->pattern, rule->pattern_len,
-	                        rule->pcre2_options, &errcode, &off, NULL);
-	if (c->code == NULL) {
+	int errcode = 0;
+	PCRE2_SIZE off = 0;
+	int rc = compile_parts(c, rule->pattern, rule->pattern_len, false,
+	                       !r->opts.no_prefilter, &errcode, &off);
+	if (rc == 1)
+		return -1;
+	if (rc != 0) {
+		pcre2_code_free(c->code);
+		c->code = NULL;
+		pcre2_code_free(c->tail);
+		c->tail = NULL;
+		for (size_t k = 0; k < c->nmore; k++) {
+			pcre2_code_free(c->more[k].code);
+			pcre2_code_free(c->more[k].tail);
+		}
+		c->nmore = 0;
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(errcode, msg, sizeof msg);
 		c->state = RULES_FAILED;
@@ -317,9 +485,7 @@ static int compile_regex(struct rules *r, size_t i)
 		                (size_t)off, (const char *)msg);
 	}
 	/* Without JIT (unsupported platform) the interpreter still works. */
-	c->jit = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0 &&
-	         pcre2_pattern_info(c->code, PCRE2_INFO_JITSIZE, &jitsize) == 0 &&
-	         jitsize > 0;
+	c->jit = jit_compile(c->code);
 	return 0;
 }
 
@@ -456,60 +622,6 @@ out:
 	return rc;
 }
 
-/* How many bytes may start a match of code: a rough cost of a search
- * (whitespace, the most frequent bytes in text, weighs more). */
-static unsigned start_cost(const pcre2_code *code)
-{
-	uint32_t type = 0;
-	const uint8_t *bits = NULL;
-	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
-	    type != 0)
-		return 2;   /* one byte (two with case), or line starts */
-	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bits) != 0 ||
-	    bits == NULL)
-		return 256 * 8;
-	unsigned cost = 0;
-	for (unsigned b = 0; b < 256; b++)
-		if (bits[b / 8] >> (b % 8) & 1)
-			cost += strchr(" \t\n\r\f\v", (int)b) && b ? 8 : 1;
-	return cost;
-}
-
-/* For a rule without a required literal, a tail of its pattern whose
- * matches can start at far fewer bytes: run first, it rules out most
- * texts for a fraction of the cost (tails of the stock drug rules start
- * at a letter where the whole pattern starts at any word boundary). */
-static void choose_tail(struct crule *c)
-{
-	const struct rs_rule *rule = c->rs;
-	size_t offs[16];
-	size_t n = litscan_tails(rule->pattern, rule->pattern_len,
-	                         rule->pcre2_options, offs, 16);
-	unsigned best = start_cost(c->code);
-	for (size_t k = 0; k < n; k++) {
-		int ec;
-		PCRE2_SIZE eo;
-		pcre2_code *t = pcre2_compile((PCRE2_SPTR)rule->pattern + offs[k],
-		                              rule->pattern_len - offs[k],
-		                              rule->pcre2_options, &ec, &eo, NULL);
-		if (t == NULL)
-			continue;
-		unsigned cost = start_cost(t);
-		if (cost <= 8 && cost * 4 <= best) {
-			pcre2_code_free(c->tail);
-			c->tail = t;
-			best = cost;
-		} else {
-			pcre2_code_free(t);
-		}
-	}
-	size_t jitsize = 0;
-	c->tail_jit = c->tail != NULL &&
-	              pcre2_jit_compile(c->tail, PCRE2_JIT_COMPLETE) == 0 &&
-	              pcre2_pattern_info(c->tail, PCRE2_INFO_JITSIZE,
-	                                 &jitsize) == 0 && jitsize > 0;
-}
-
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -539,7 +651,10 @@ static int build_groups(struct rules *r)
 			                            c->rs->pcre2_options, lits,
 			                            LITSCAN_MAX_LITS);
 			if (nl == 0) {
-				choose_tail(c);
+				if (c->nmore == 0)
+					c->tail = find_tail(c->rs->pattern, c->rs->pattern_len,
+					                    c->rs->pcre2_options, c->code,
+					                    &c->tail_jit);
 				continue;
 			}
 			if (g->ls == NULL && (g->ls = litscan_new()) == NULL)
@@ -694,6 +809,11 @@ void rules_free(struct rules *r)
 	for (size_t i = 0; i < r->n; i++) {
 		pcre2_code_free(r->cr[i].code);
 		pcre2_code_free(r->cr[i].tail);
+		for (size_t k = 0; k < r->cr[i].nmore; k++) {
+			pcre2_code_free(r->cr[i].more[k].code);
+			pcre2_code_free(r->cr[i].more[k].tail);
+		}
+		free(r->cr[i].more);
 		rmeta_free(r->cr[i].meta);
 	}
 	free(r->cr);
@@ -1170,6 +1290,61 @@ static enum mres match(struct run *x, const struct crule *c,
 	return mr;
 }
 
+static int match_code(struct run *x, pcre2_code *code, bool jit,
+                      const char *text, size_t len, PCRE2_SIZE start)
+{
+	return jit ? pcre2_jit_match(code, (PCRE2_SPTR)text, len, start, 0,
+	                             x->tls->md, x->tls->mc) :
+	             pcre2_match(code, (PCRE2_SPTR)text, len, start, 0,
+	                         x->tls->md, x->tls->mc);
+}
+
+/* A rule compiled in parts (never tflags multiple): hit when one part
+ * matches; the leftmost match (the earlier part on a tie) is the one
+ * remembered, as the whole pattern would mostly find it. */
+static enum mres match_parts(struct run *x, const struct crule *c,
+                             const char *text, size_t len, unsigned *hits)
+{
+	size_t ci = (size_t)(c - x->r->cr);
+	bool limit = false, found = false;
+	PCRE2_SIZE best[2] = { 0, 0 };
+	for (size_t k = 0; k <= c->nmore; k++) {
+		struct part pt = k == 0 ? (struct part){ c->code, c->tail, c->jit,
+		                                         c->tail_jit } :
+		                 c->more[k - 1];
+		if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text,
+		                                  len, 0) == PCRE2_ERROR_NOMATCH)
+			continue;
+		int rc = match_code(x, pt.code, pt.jit, text, len, 0);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
+			if (rc == PCRE2_ERROR_MATCHLIMIT ||
+			    rc == PCRE2_ERROR_DEPTHLIMIT ||
+			    rc == PCRE2_ERROR_JIT_STACKLIMIT)
+				log_limit(x, c, rc);
+			limit = true;
+			continue;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->tls->md);
+		if (!found || ov[0] < best[0]) {
+			best[0] = ov[0];
+			best[1] = ov[1];
+		}
+		found = true;
+		if (!x->matches)
+			break;   /* only explain needs the leftmost */
+	}
+	if (!found)
+		return *hits ? M_YES : limit ? M_LIMIT : M_NO;
+	if (x->matches && x->mptr[ci] == NULL) {
+		x->mptr[ci] = text + best[0];
+		x->mlen[ci] = best[1] - best[0];
+	}
+	(*hits)++;
+	return M_YES;
+}
+
 /* Match c against text, counting up to c->maxhits matches into *hits.
  * The first match is remembered for explain. */
 static enum mres match_text(struct run *x, const struct crule *c,
@@ -1177,19 +1352,13 @@ static enum mres match_text(struct run *x, const struct crule *c,
 {
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
-	if (c->tail != NULL &&
-	    (c->tail_jit ? pcre2_jit_match(c->tail, (PCRE2_SPTR)text, len, 0, 0,
-	                                   x->tls->md, x->tls->mc) :
-	                   pcre2_match(c->tail, (PCRE2_SPTR)text, len, 0, 0,
-	                               x->tls->md, x->tls->mc)) ==
-	    PCRE2_ERROR_NOMATCH)
+	if (c->nmore > 0)
+		return match_parts(x, c, text, len, hits);
+	if (c->tail != NULL && match_code(x, c->tail, c->tail_jit, text, len,
+	                                  0) == PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
 	for (;;) {
-		int rc = c->jit ?
-		         pcre2_jit_match(c->code, (PCRE2_SPTR)text, len, start, 0,
-		                         x->tls->md, x->tls->mc) :
-		         pcre2_match(c->code, (PCRE2_SPTR)text, len, start, 0,
-		                     x->tls->md, x->tls->mc);
+		int rc = match_code(x, c->code, c->jit, text, len, start);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return *hits ? M_YES : M_NO;
 		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
@@ -1240,6 +1409,8 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
 	x->words = (g->count + 63) / 64;
 	size_t need = x->words * (ntexts ? ntexts : 1);
+	if (need == 0)
+		need = 1;   /* found is never NULL */
 	if (need > x->fcap) {
 		free(x->found);
 		x->fcap = need > 2 * x->fcap ? need : 2 * x->fcap;

@@ -473,6 +473,162 @@ static void t_tails(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- splitting alternations ---- */
+
+/* pattern with branches [lo, hi) of its split alternation */
+static size_t split_part(const char *pat, size_t from, size_t to,
+                         const size_t *br, size_t nb, size_t lo, size_t hi,
+                         char *out)
+{
+	size_t a = br[lo], b = hi < nb ? br[hi] - 1 : to, n = 0;
+	memcpy(out, pat, from);
+	n += from;
+	memcpy(out + n, pat + a, b - a);
+	n += b - a;
+	memcpy(out + n, pat + to, strlen(pat) - to);
+	n += strlen(pat) - to;
+	out[n] = '\0';
+	return n;
+}
+
+static void t_split(void **state)
+{
+	(void)state;
+	size_t from, to, br[16];
+	/* the largest separable alternation; "|"-joined branches */
+	static const struct { const char *pat, *want; } w[] = {
+		{ "ab|cd|ef", "ab|cd|ef" },
+		{ "x(?:ab|cd)y(?:e|f)", "ab|cd" },
+		{ "x(?:ab|cd)+y", "" },          /* quantified */
+		{ "(?=ab|cd)x", "" },            /* inside a lookahead */
+		{ "(a|b)\\1", "" },              /* backreference */
+		{ "(?i)a|b", "" },               /* unscoped option setting */
+		{ "(?i:ab|cd)", "ab|cd" },
+		{ "(?<n>ab|[|]c)", "ab|[|]c" },  /* a class is not a bar */
+		{ "a\\|b", "" },
+		{ "(?>ab|cd)", "" },
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		const char *p = w[i].pat;
+		size_t nb = litscan_alternation(p, strlen(p), 0, &from, &to, br, 16);
+		char got[256] = "";
+		for (size_t k = 0; k < nb; k++) {
+			size_t e = k + 1 < nb ? br[k + 1] - 1 : to;
+			if (k)
+				strcat(got, "|");
+			strncat(got, p + br[k], e - br[k]);
+		}
+		if (strcmp(got, w[i].want) != 0) {
+			print_message("# split /%s/: got \"%s\", want \"%s\"\n", p,
+			              got, w[i].want);
+			bad++;
+		}
+	}
+	size_t bl;
+	long mn, mx;
+	assert_true(litscan_repeat("(?:a|b){3}", 10, 0, &from, &bl, &mn, &mx));
+	assert_int_equal(from, 3);
+	assert_int_equal(bl, 3);
+	assert_int_equal(mn, 3);
+	assert_int_equal(mx, 3);
+	assert_true(litscan_repeat("(?:ab){2,}", 10, 0, &from, &bl, &mn, &mx));
+	assert_int_equal(mx, -1);
+	assert_false(litscan_repeat("(?:ab){0,3}", 11, 0, &from, &bl, &mn, &mx));
+	assert_false(litscan_repeat("(ab){3}", 7, 0, &from, &bl, &mn, &mx));
+	assert_false(litscan_repeat("(?:ab){3}c", 10, 0, &from, &bl, &mn, &mx));
+	/* random patterns: the halves together match what the whole does */
+	static const char *const atoms[] = {
+		"a", "b", "ab", "\\b", "^", "$", "(?=a)", "(?!b)", "[ab]", ".",
+		"\\s", " ", "(?:a|b)", "(a|ab|b)", "(?:b|ba)+", "a*", "(?i:A|B)",
+	};
+	static const char *const subj[] = {
+		"", "a", "b", "ab", "ba", "aab", "a b", "ab\n", "A", "bab",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	size_t na = sizeof atoms / sizeof atoms[0], checked = 0;
+	for (int round = 0; round < 3000; round++) {
+		char pat[160] = "(?:", half[160];
+		int nbr = 2 + (int)(rnd() % 3);
+		if (rnd() % 2)
+			pat[0] = '\0';
+		for (int k = 0; k < nbr; k++) {
+			if (k)
+				strcat(pat, "|");
+			for (int j = 0; j < 1 + (int)(rnd() % 3); j++)
+				strcat(pat, atoms[rnd() % na]);
+		}
+		if (pat[0] == '(')
+			strcat(pat, rnd() % 2 ? ")x?" : ")");
+		size_t nb = litscan_alternation(pat, strlen(pat), 0, &from, &to,
+		                                br, 16);
+		if (nb < 2)
+			continue;
+		pcre2_code *re = compile(pat, strlen(pat), 0), *h[2];
+		size_t n0 = split_part(pat, from, to, br, nb, 0, nb / 2, half);
+		h[0] = compile(half, n0, 0);
+		size_t n1 = split_part(pat, from, to, br, nb, nb / 2, nb, half);
+		h[1] = compile(half, n1, 0);
+		assert_non_null(re);
+		assert_non_null(h[0]);
+		assert_non_null(h[1]);
+		for (size_t t = 0; t < sizeof subj / sizeof subj[0]; t++) {
+			size_t sl = strlen(subj[t]);
+			bool all = pcre2_match(re, (PCRE2_SPTR)subj[t], sl, 0, 0, md,
+			                       NULL) >= 0;
+			bool any = pcre2_match(h[0], (PCRE2_SPTR)subj[t], sl, 0, 0, md,
+			                       NULL) >= 0 ||
+			           pcre2_match(h[1], (PCRE2_SPTR)subj[t], sl, 0, 0, md,
+			                       NULL) >= 0;
+			checked++;
+			if (all != any) {
+				print_message("# split /%s/ on \"%s\": %d vs %d\n", pat,
+				              subj[t], all, any);
+				bad++;
+			}
+		}
+		pcre2_code_free(re);
+		pcre2_code_free(h[0]);
+		pcre2_code_free(h[1]);
+	}
+	/* (?:X){n,m} matches what (X)(?1){n-1,m-1} does (the engine's
+	 * rewrite of a repeat too large for PCRE2) */
+	for (int round = 0; round < 2000; round++) {
+		char pat[160] = "(?:", alt[200];
+		for (int j = 0; j < 1 + (int)(rnd() % 4); j++)
+			strcat(pat, atoms[rnd() % na]);
+		long n = 1 + (long)(rnd() % 3), m = n + (long)(rnd() % 2);
+		sprintf(pat + strlen(pat), "){%ld,%ld}", n, m);
+		size_t body, bl2;
+		long mn2, mx2;
+		if (!litscan_repeat(pat, strlen(pat), 0, &body, &bl2, &mn2, &mx2))
+			continue;
+		sprintf(alt, "(%.*s)(?1){%ld,%ld}", (int)bl2, pat + body, mn2 - 1,
+		        mx2 - 1);
+		pcre2_code *a = compile(pat, strlen(pat), 0);
+		pcre2_code *b = compile(alt, strlen(alt), 0);
+		assert_non_null(a);
+		assert_non_null(b);
+		for (size_t t = 0; t < sizeof subj / sizeof subj[0]; t++) {
+			size_t sl = strlen(subj[t]);
+			bool x = pcre2_match(a, (PCRE2_SPTR)subj[t], sl, 0, 0, md, NULL) >= 0;
+			bool y = pcre2_match(b, (PCRE2_SPTR)subj[t], sl, 0, 0, md, NULL) >= 0;
+			checked++;
+			if (x != y) {
+				print_message("# repeat /%s/ vs /%s/ on \"%s\"\n", pat,
+				              alt, subj[t]);
+				bad++;
+			}
+		}
+		pcre2_code_free(a);
+		pcre2_code_free(b);
+	}
+	pcre2_match_data_free(md);
+	print_message("# split: %zu random checks\n", checked);
+	assert_true(checked > 1000);
+	assert_int_equal(bad, 0);
+}
+
 /* ---- stock SpamAssassin regexes ---- */
 
 /* Split "/re/flags" or "m{re}flags" (SpamAssassin's forms) into pattern
@@ -824,6 +980,7 @@ int main(void)
 		cmocka_unit_test(t_extract_sound_tricky),
 		cmocka_unit_test(t_extract_sound_random),
 		cmocka_unit_test(t_tails),
+		cmocka_unit_test(t_split),
 		cmocka_unit_test(t_stock_patterns),
 		cmocka_unit_test(t_scan_basic),
 		cmocka_unit_test(t_scan_random),

@@ -457,6 +457,50 @@ static void test_prefilter_equivalence(void **state)
 	fx_free(&b);
 }
 
+/* Patterns too large for PCRE2 (compiled form over 64 KiB): a long
+ * alternation is compiled in parts, a repeated group as calls of one
+ * copy; a counting (tflags multiple) rule cannot be split and fails. */
+static void test_huge_patterns(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	size_t cap = 400000, n = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	static const char *const heads[] = {
+		"body HUGE_ALT /(?:^|\\s)(?:", "body HUGE_MULTI /(?:^|\\s)(?:",
+		"body HUGE_REP /(?:(?:",
+	};
+	static const char *const tails[] = {
+		")\\b/\n", ")\\b/\ntflags HUGE_MULTI multiple\n",
+		")\\s){3}/\n",
+	};
+	for (int r = 0; r < 3; r++) {
+		n += (size_t)sprintf(text + n, "%s", heads[r]);
+		/* one copy of the repeated group must fit */
+		for (int i = 0; i < (r == 2 ? 3000 : 8000); i++)
+			n += (size_t)sprintf(text + n, "%sw%05dx", i ? "|" : "", i);
+		n += (size_t)sprintf(text + n, "%s", tails[r]);
+	}
+	struct fx f = { 0 };
+	fx_load(&f, text, NULL);
+	free(text);
+	struct rules_stats st;
+	rules_get_stats(f.rules, &st);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(rules_rule_state(f.rules, 0), RULES_ACTIVE);
+	assert_int_equal(rules_rule_state(f.rules, 1), RULES_FAILED);
+	assert_int_equal(rules_rule_state(f.rules, 2), RULES_ACTIVE);
+	fx_run(&f, "Subject: x\n\nsee w07999x and w00001x w02999x w00002x\n", "");
+	HIT(&f, "HUGE_ALT");
+	assert_string_equal(hit(&f, "HUGE_ALT")->match, " w07999x");
+	HIT(&f, "HUGE_REP");
+	fx_run(&f, "Subject: x\n\nsee w07999y w08000x w00001x2 w08001x\n", "");
+	NOHIT(&f, "HUGE_ALT");
+	NOHIT(&f, "HUGE_REP");
+	fx_free(&f);
+}
+
 /* The stock SpamAssassin rules load and compile when installed. */
 static void test_stock_rules(void **state)
 {
@@ -475,7 +519,7 @@ static void test_stock_rules(void **state)
 	if (ruleset_count(rs) > 0) {
 		assert_true(st.body > 100);
 		assert_true(st.meta > 100);
-		assert_true(st.failed * 100 <= st.active);
+		assert_int_equal(st.failed, 0);   /* huge ones in parts */
 	}
 	struct scan *scan = scan_new();
 	assert_int_equal(scan_set_raw(scan, MSG, strlen(MSG)), 0);
@@ -497,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_prefilter_equivalence),
+		cmocka_unit_test(test_huge_patterns),
 		cmocka_unit_test(test_stock_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
