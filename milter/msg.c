@@ -618,30 +618,47 @@ static size_t scan_size_cut(const char *s, size_t n, size_t limit,
 	return limit;
 }
 
-static void render_text(struct pctx *c, size_t pi, bool html)
+/* Add part pi to the rawbody view (raw) and to the body text (body;
+ * rendered as HTML when html). */
+static void render_text(struct pctx *c, size_t pi, bool raw_view,
+                        bool body, bool html)
 {
 	struct msg_part *p = part(c, pi);
 	struct msg_text t = p->text;
+	/* SpamAssassin keeps the line end before a boundary in the part
+	 * (MIME gives it to the boundary): seen after identity and QP
+	 * bodies, not after base64 ones. */
+	const char *pe = p->raw.ptr + p->raw.len;
+	const char *fe = c->m->full.ptr + c->m->full.len;
+	bool eol = p->cte != MSG_CTE_BASE64 && p->raw.ptr >= c->m->full.ptr &&
+	           pe < fe && (pe[0] == '\n' ||
+	                       (pe[0] == '\r' && pe + 1 < fe && pe[1] == '\n'));
 	/* rawbody: the transfer-decoded bytes in the part's own charset,
 	 * CRLF as LF (SpamAssassin's Node::decode), not converted. */
 	struct msg_text d = p->decoded;
-	char *raw = arena_alloc(c->a, d.len + 1);
-	if (raw != NULL) {
+	char *raw = raw_view ? arena_alloc(c->a, d.len + 2) : NULL;
+	if (!raw_view) {
+		/* not in the rawbody view */
+	} else if (raw != NULL) {
 		size_t n = 0;
 		for (size_t i = 0; i < d.len; i++)
 			if (!(d.ptr[i] == '\r' && i + 1 < d.len && d.ptr[i + 1] == '\n'))
 				raw[n++] = d.ptr[i];
+		if (eol)
+			raw[n++] = '\n';
 		raw[n] = '\0';
 		add_raw_part(c, raw, scan_size_cut(raw, n, RAWBODY_PART_SCAN,
 		                                   "\n> "));
 	} else {
 		c->raw_data.failed = 1;
 	}
-	if (c->rendered.len > c->text_start)  /* a line between parts */
-		arena_buf_putc(&c->rendered, '\n');
+	if (!body)
+		return;
 	if (!html) {
-		arena_buf_put(&c->rendered, t.ptr,
-		              scan_size_cut(t.ptr, t.len, BODY_PART_SCAN, "\n "));
+		size_t k = scan_size_cut(t.ptr, t.len, BODY_PART_SCAN, "\n ");
+		arena_buf_put(&c->rendered, t.ptr, k);
+		if (eol && k == t.len)
+			arena_buf_putc(&c->rendered, '\n');
 		return;
 	}
 	/* Rendered on its own, so that the part starts afresh (no line
@@ -673,8 +690,26 @@ static void render_text(struct pctx *c, size_t pi, bool html)
 		flag(c, pi, MSG_F_HTML_MISMATCH_LINK);
 }
 
+/* SpamAssassin's effective type (Node.pm): a part named *.htm, *.html
+ * or *.shtml is text/html whatever its declared type. */
+static bool html_by_name(const struct msg_text *name)
+{
+	static const char *const ext[] = { ".htm", ".html", ".shtml" };
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t n = strlen(ext[i]);
+		if (name->len >= n &&
+		    strncasecmp(name->ptr + name->len - n, ext[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 {
+	/* SpamAssassin puts a line break between the body text of two
+	 * leaf parts, even parts that add no text (an image). */
+	if (c->rendered.len > c->text_start)
+		arena_buf_putc(&c->rendered, '\n');
 	struct msg_part *p = part(c, pi);
 	p->decoded = decode_body(c, pi, p->cte, body, e);
 	const char *det = sniff_type(p->decoded.ptr, p->decoded.len);
@@ -684,7 +719,8 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 		if (sniff_mismatch(p->type.ptr, det))
 			flag(c, pi, MSG_F_TYPE_MISMATCH);
 	}
-	const char *t = p->type.ptr;
+	bool html = html_by_name(&p->filename);
+	const char *t = html ? "text/html" : p->type.ptr;
 	p->is_text = strncmp(t, "text/", 5) == 0 ||
 	             (strncmp(t, "message/", 8) == 0 && det == NULL);
 	if (!p->is_text)
@@ -705,7 +741,11 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 	}
 	p = part(c, pi);
 	p->text = (struct msg_text){ arena_buf_finish(&out), out.len };
-	render_text(c, pi, strcmp(t, "text/html") == 0);
+	/* rawbody: text and message types but text/calendar; body: text
+	 * types but text/calendar (SpamAssassin's Message.pm). */
+	html = strcmp(t, "text/html") == 0;
+	bool cal = strcmp(t, "text/calendar") == 0;
+	render_text(c, pi, !cal, !cal && strncmp(t, "text/", 5) == 0, html);
 }
 
 static void multipart(struct pctx *c, size_t pi, const char *body,
@@ -839,8 +879,30 @@ static void subject_first(struct pctx *c)
 {
 	size_t n;
 	const struct msg_header *h = phdr_get(c, 0, "subject", &n);
-	if (h != NULL)
+	if (h != NULL && memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
+	    h->decoded.ptr == h->value.ptr) {
+		/* Folded, nothing to decode: a line break and the blanks after
+		 * it are one space (SpamAssassin's get_header). */
+		const char *r = h->raw.ptr;
+		size_t i = 0, e = h->raw.len;
+		while (i < e && (r[i] == ' ' || r[i] == '\t'))
+			i++;
+		while (e > i && (r[e - 1] == ' ' || r[e - 1] == '\t' ||
+		                 r[e - 1] == '\r' || r[e - 1] == '\n'))
+			e--;
+		while (i < e) {
+			if (r[i] == '\r' || r[i] == '\n') {
+				while (i < e && (r[i] == '\r' || r[i] == '\n' ||
+				                 r[i] == ' ' || r[i] == '\t'))
+					i++;
+				arena_buf_putc(&c->rendered, ' ');
+				continue;
+			}
+			arena_buf_putc(&c->rendered, r[i++]);
+		}
+	} else if (h != NULL) {
 		arena_buf_put(&c->rendered, h->decoded.ptr, h->decoded.len);
+	}
 	arena_buf_putc(&c->rendered, '\n');
 	c->text_start = c->rendered.len;
 }

@@ -511,10 +511,25 @@ static void test_body_paragraphs(void **state)
 	                    "s\n|a b\n|c d \xc3\xa9\xe2\x80\x8b. ");
 	msg_free(m);
 
+	/* Which parts: body all text types but text/calendar; rawbody
+	 * also message types; a part named .html is HTML (SpamAssassin). */
+	m = parse("Subject: s\nContent-Type: multipart/mixed; boundary=b\n\n"
+	          "--b\nContent-Type: text/plain\n\nplain\n"
+	          "--b\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\n"
+	          "--b\nContent-Type: message/delivery-status\n\nStatus: 4.0.0\n"
+	          "--b\nContent-Type: application/octet-stream; name=\"a.HTML\"\n\n"
+	          "<p>in html</p>\n--b--\n");
+	assert_string_equal(body_joined(m), "s\n|plain\n|in html\n");
+	assert_int_equal(msg_rawbody_count(m), 3);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "plain\n");
+	assert_string_equal(msg_rawbody_at(m, 1).ptr, "Status: 4.0.0\n");
+	assert_string_equal(msg_rawbody_at(m, 2).ptr, "<p>in html</p>\n");
+	msg_free(m);
+
 	/* Text parts are joined; HTML is rendered. */
 	m = parse(nested);
 	assert_string_equal(body_joined(m),
-	                    "nest\n|plain part\n|html part\n|attached body");
+	                    "nest\n|plain part\n|html part\n|attached body\n");
 	msg_free(m);
 
 	/* Long paragraphs are cut at a blank, at most 2048 bytes each. */
