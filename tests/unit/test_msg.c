@@ -793,6 +793,29 @@ static void test_uri_sa_forms(void **state)
 	msg_free(m);
 }
 
+/* Bare host names with a known TLD are URIs (http://), as SpamAssassin
+ * finds them: between its delimiters, not inside e-mail addresses. */
+static void test_uri_bare_hosts(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Subject: s\n\n"
+		"See (bookcrossing.com though) and Example.ORG/path?x=1.\n"
+		"mail user.name@mail.example.com now\n"
+		"not these: docserver.example.edu, System.map-2 file.txt a.b\n"
+		"host.example.net:8080 too\n");
+	assert_true(has_uri(m, "http://bookcrossing.com"));
+	assert_true(has_uri(m, "http://Example.ORG/path?x=1"));
+	assert_true(has_uri(m, "http://example.org/path?x=1"));
+	assert_true(has_uri(m, "http://host.example.net:8080"));
+	assert_true(has_uri(m, "mailto:user.name@mail.example.com"));
+	assert_false(has_uri(m, "http://user.name"));
+	assert_false(has_uri(m, "http://docserver.example.edu"));
+	assert_false(has_uri(m, "http://System.map"));
+	assert_false(has_uri(m, "http://file.txt"));
+	msg_free(m);
+}
+
 static void test_flag_names(void **state)
 {
 	(void)state;
@@ -842,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_uri_norm),
 		cmocka_unit_test(test_uri_sa_forms),
+		cmocka_unit_test(test_uri_bare_hosts),
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_empty_and_binary),
