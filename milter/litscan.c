@@ -55,8 +55,9 @@ struct lparse {
 	/* litscan_tails(): */
 	bool notail;           /* backreference, subroutine call, \G, or a
 	                          top-level '|' */
-	bool optset;           /* an option setting at the top level */
-	size_t *tails;         /* top-level item offsets, or NULL */
+	bool optset;           /* an unscoped option setting was just read */
+	unsigned tailoff;      /* > 0: after one, record no tails */
+	size_t *tails, *ends;  /* tail spans, or NULL */
 	size_t ntails, maxtails;
 };
 
@@ -385,6 +386,7 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 	ps->pos++;
 	enum atom_kind kind = A_OTHER;
 	bool zero = false;
+	bool descend = true;   /* tails inside are tails of the whole */
 	struct lopts io = *o;
 	if (peek(ps, 0) == '*') {
 		ps->giveup = true;      /* (*VERB) and friends */
@@ -403,12 +405,15 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 			ps->pos++;
 			return A_NOP;
 		} else if (c == ':' || c == '>' || c == '|') {
+			descend = c != '|';
 			ps->pos += 2;
 		} else if (c == '=' || c == '!' || (c == '<' && (d == '=' || d == '!'))) {
+			descend = c == '=' || d == '=';   /* positive lookaround */
 			ps->pos += c == '<' ? 3 : 2;
 			zero = true;
 		} else if (c == '*' || (c == '<' && d == '*')) {
 			ps->pos += c == '<' ? 3 : 2;   /* non-atomic lookaround */
+			descend = false;
 			zero = true;
 		} else if (c == '<' || c == '\'' || (c == 'P' && d == '<')) {
 			/* named group */
@@ -481,13 +486,13 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 				return A_NONE;
 			}
 			if (ps->p[q] == ')') {
-				if (ps->depth == 0)
-					ps->optset = true;
+				ps->optset = true;
 				*o = no;   /* rest of the enclosing group */
 				ps->pos = q + 1;
 				return A_NOP;
 			}
 			io = no;
+			descend = false;   /* its tails would lose the options */
 			ps->pos = q + 1;
 		}
 	}
@@ -495,7 +500,10 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 		ps->giveup = true;
 		return A_NONE;
 	}
+	size_t t0 = ps->ntails;
 	parse_alt(ps, io, inner);
+	if (!descend)
+		ps->ntails = t0;
 	ps->depth--;
 	if (ps->giveup)
 		return A_NONE;
@@ -671,6 +679,16 @@ static bool usable_bytes(const char *s, size_t n, const struct lopts *o,
 	return true;
 }
 
+/* Whether a lookaround group starts at pos. No tail starts with one:
+ * PCRE2 10.42's start-of-match optimisation misses matches of some such
+ * patterns ("(?=ab)b?a" does not match "ab"). */
+static bool lookaround_at(const struct lparse *ps)
+{
+	int a = peek(ps, 1), b = peek(ps, 2), c = peek(ps, 3);
+	return peek(ps, 0) == '(' && a == '?' &&
+	       (b == '=' || b == '!' || (b == '<' && (c == '=' || c == '!')));
+}
+
 /* A concatenation, up to '|', ')' or the end. */
 static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 {
@@ -683,6 +701,8 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		memset(out, 0, sizeof *out);
 		return;
 	}
+	size_t myfirst = ps->ntails;
+	bool stopped = false;
 	while (!ps->giveup) {
 		skip_ignorable(ps, o);
 		if (at_end(ps))
@@ -690,9 +710,12 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		int c = peek(ps, 0);
 		if (c == '|' || c == ')')
 			break;
-		if (ps->depth == 0 && ps->tails != NULL && !ps->optset &&
-		    ps->ntails < ps->maxtails)
+		if (ps->tails != NULL && ps->tailoff == 0 &&
+		    ps->ntails < ps->maxtails && !lookaround_at(ps)) {
+			ps->ends[ps->ntails] = SIZE_MAX;   /* set at the end */
 			ps->tails[ps->ntails++] = ps->pos;
+		}
+		size_t t_inner = ps->ntails;
 		char buf[8];
 		size_t n = 0;
 		enum atom_kind k;
@@ -775,6 +798,13 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			ps->giveup = true;   /* unusual: do not guess */
 			break;
 		}
+		if (qmin == 0)
+			ps->ntails = t_inner;   /* an optional group: none inside */
+		if (ps->optset && !stopped) {
+			stopped = true;   /* later items lack the option */
+			ps->tailoff++;
+		}
+		ps->optset = false;
 		switch (k) {
 		case A_NOP:
 			break;
@@ -809,6 +839,11 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		}
 	}
 	free(inner);
+	if (stopped)
+		ps->tailoff--;
+	for (size_t t = myfirst; t < ps->ntails; t++)
+		if (ps->ends[t] == SIZE_MAX)
+			ps->ends[t] = ps->pos;
 	memset(out, 0, sizeof *out);
 	if (ps->giveup)
 		return;
@@ -831,6 +866,7 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 		ps->giveup = true;
 		return;
 	}
+	size_t t0 = ps->ntails;
 	parse_seq(ps, &o, out);
 	bool single = true, all_req = out->req.n > 0;
 	while (!ps->giveup && peek(ps, 0) == '|') {
@@ -844,6 +880,7 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 	}
 	free(br);
 	if (!single) {
+		ps->ntails = t0;   /* no branch is required */
 		out->exact = false;
 		if (!all_req)
 			out->req.n = 0;
@@ -930,7 +967,7 @@ size_t litscan_extract(const char *pattern, size_t len,
 }
 
 size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
-                     size_t *offs, size_t max)
+                     size_t *offs, size_t *ends, size_t max)
 {
 	if (pattern == NULL || max == 0 ||
 	    (pcre2_options & (PCRE2_ALLOW_EMPTY_CLASS | PCRE2_LITERAL |
@@ -945,7 +982,7 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 	struct lparse ps = {
 		.p = (const unsigned char *)pattern, .len = len,
 		.utf = (pcre2_options & PCRE2_UTF) != 0,
-		.tails = offs, .maxtails = max,
+		.tails = offs, .ends = ends, .maxtails = max,
 	};
 	struct linfo *top = malloc(sizeof *top);
 	if (top == NULL)
@@ -957,6 +994,7 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 	/* the first item starts the whole pattern: not a tail */
 	if (ps.ntails > 0) {
 		memmove(offs, offs + 1, (ps.ntails - 1) * sizeof *offs);
+		memmove(ends, ends + 1, (ps.ntails - 1) * sizeof *ends);
 		ps.ntails--;
 	}
 	return ps.ntails;

@@ -33,17 +33,21 @@ size_t litscan_extract(const char *pattern, size_t len,
                        uint32_t pcre2_options,
                        char lits[][64], size_t max_lits);
 
-/* Offsets s (ascending, at most max, into offs) of the pattern's
- * top-level items after the first, such that pattern[s..len), compiled
- * with the same options, finds a match in every subject the whole
- * pattern matches: a match of a concatenation contains one of each of
- * its trailing items. None (0) for a pattern with a top-level '|', an
- * option setting before s, backreferences, subroutine calls or \G (they
- * depend on the part left out), or what extraction does not understand.
- * The engine runs such a tail, when PCRE2 can search it faster, to skip
- * texts the whole pattern cannot match. */
+/* Spans [offs[i], ends[i]) (at most max) of the pattern such that the
+ * pattern text of a span, compiled with the same options, finds a match
+ * in every subject the whole pattern matches: the items of a
+ * concatenation from the second one on, also inside groups every match
+ * passes through (plain, atomic or positive lookaround groups of one
+ * branch, not optional): a match of a concatenation contains one of
+ * each run of its trailing items, and the same text gives \b,
+ * lookarounds and anchors the same context. None (0) for a pattern with
+ * a top-level '|', backreferences, subroutine calls or \G (they depend
+ * on the part left out), or what extraction does not understand; no
+ * span starts after an unscoped option setting of its group. The engine
+ * runs such a tail, when PCRE2 can search it faster, to skip texts the
+ * whole pattern cannot match. */
 size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
-                     size_t *offs, size_t max);
+                     size_t *offs, size_t *ends, size_t max);
 
 /* The largest alternation whose branches can be taken apart: every group
  * around it is plain (capturing, non-capturing, named) and not

@@ -341,14 +341,15 @@ static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
                              const pcre2_code *code, bool *jit)
 {
 	pcre2_code *best = NULL;
-	size_t offs[16];
-	size_t nt = litscan_tails(p, n, opts, offs, 16);
+	size_t offs[32], ends[32];
+	size_t nt = litscan_tails(p, n, opts, offs, ends, 32);
 	unsigned cost = start_cost(code);
 	for (size_t k = 0; k < nt; k++) {
 		int ec;
 		PCRE2_SIZE eo;
-		pcre2_code *t = pcre2_compile((PCRE2_SPTR)p + offs[k], n - offs[k],
-		                              opts, &ec, &eo, NULL);
+		pcre2_code *t = pcre2_compile((PCRE2_SPTR)p + offs[k],
+		                              ends[k] - offs[k], opts, &ec, &eo,
+		                              NULL);
 		unsigned tc = t ? start_cost(t) : UINT32_MAX;
 		if (tc <= TAIL_MAX_COST && tc * 4 <= cost) {
 			pcre2_code_free(best);

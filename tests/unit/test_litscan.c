@@ -382,8 +382,8 @@ static void t_extract_sound_random(void **state)
 static size_t tails_unsound(const char *pat, uint32_t opts,
                             pcre2_match_data *md, const char *subj)
 {
-	size_t offs[16], bad = 0;
-	size_t n = litscan_tails(pat, strlen(pat), opts, offs, 16);
+	size_t offs[32], ends[32], bad = 0;
+	size_t n = litscan_tails(pat, strlen(pat), opts, offs, ends, 32);
 	pcre2_code *re = compile(pat, strlen(pat), opts);
 	if (re == NULL || n == 0 ||
 	    pcre2_match(re, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL) < 0) {
@@ -391,11 +391,11 @@ static size_t tails_unsound(const char *pat, uint32_t opts,
 		return 0;
 	}
 	for (size_t k = 0; k < n; k++) {
-		pcre2_code *t = compile(pat + offs[k], strlen(pat) - offs[k], opts);
+		pcre2_code *t = compile(pat + offs[k], ends[k] - offs[k], opts);
 		if (t == NULL ||
 		    pcre2_match(t, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL) < 0) {
-			print_message("# UNSOUND tail /%s/ of /%s/ on \"%s\"\n",
-			              pat + offs[k], pat, subj);
+			print_message("# UNSOUND tail /%.*s/ of /%s/ on \"%s\"\n",
+			              (int)(ends[k] - offs[k]), pat + offs[k], pat, subj);
 			bad++;
 		}
 		pcre2_code_free(t);
@@ -407,6 +407,13 @@ static size_t tails_unsound(const char *pat, uint32_t opts,
 static void t_tails(void **state)
 {
 	(void)state;
+	/* why no tail starts with a lookaround: PCRE2 10.42 misses this match
+	 * unless its start-of-match optimisation is off */
+	pcre2_match_data *md0 = pcre2_match_data_create(4, NULL);
+	pcre2_code *la = compile("(?=ab)b?a", 9, PCRE2_NO_START_OPTIMIZE);
+	assert_true(pcre2_match(la, (PCRE2_SPTR)"ab", 2, 0, 0, md0, NULL) >= 0);
+	pcre2_code_free(la);
+	pcre2_match_data_free(md0);
 	static const struct want w[] = {   /* tails joined by "|" */
 		{ "(?:\\b|\\s)[_\\W]{0,3}m", 0, "[_\\W]{0,3}m|m" },
 		{ "ab", PCRE2_EXTENDED, "b" },
@@ -421,19 +428,26 @@ static void t_tails(void **state)
 		{ "a(?s)bc", 0, "(?s)bc" },        /* kept, nothing after it */
 		{ "a(?s:b)c", 0, "(?s:b)c|c" },
 		{ "a+?b{2}", 0, "b{2}" },
+		{ "x(?:ab)y", 0, "(?:ab)y|ab|b|y" },      /* inside groups */
+		{ "x(?:ab)?y", 0, "(?:ab)?y|y" },         /* not optional ones */
+		{ "x(?:ab|c)y", 0, "(?:ab|c)y|y" },
+		{ "x(?!ab)y", 0, "y" },                   /* none at a lookaround */
+		{ "x(?=ab)y", 0, "ab|b|y" },
+		{ "x(?:a(?i)b)y", 0, "(?:a(?i)b)y|a(?i)b|(?i)b|y" },
+		{ "x(?i:ab)y", 0, "(?i:ab)y|y" },
 		{ "ab", PCRE2_ANCHORED, "" },
 		{ "a", 0, "" },
 	};
 	size_t bad = 0;
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-		size_t offs[16];
+		size_t offs[32], ends[32];
 		size_t n = litscan_tails(w[i].pat, strlen(w[i].pat), w[i].opts,
-		                         offs, 16);
+		                         offs, ends, 32);
 		char got[600] = "";
 		for (size_t j = 0; j < n; j++) {
 			if (j)
 				strcat(got, "|");
-			strcat(got, w[i].pat + offs[j]);
+			strncat(got, w[i].pat + offs[j], ends[j] - offs[j]);
 		}
 		if (strcmp(got, w[i].lits) != 0) {
 			print_message("# tails /%s/: got \"%s\", want \"%s\"\n",
@@ -446,6 +460,8 @@ static void t_tails(void **state)
 		"a", "b", "ab", "\\b", "\\B", "^", "$", "(?=ab)", "(?!b)",
 		"(?<=a)", "(?<!b)", "(?>ab|a)", "a*+", "b?+", "[ab]", ".", "\\s",
 		"\\A", "\\z", "\\Z", "(?:a|b)", "(a)", "\\K", " ", "(?s:.)",
+		"(?:a\\b)", "(?:ab)?", "(?=a\\B)", "(?<=b)", "(?>a\\s)", "(?:(?i)A)",
+		"(?:b(?!a))", "(?:(?:a)b)+", "(?:a$)",
 	};
 	static const char *const subj[] = {
 		"", "a", "b", "ab", "ba", "aab", "abb", "a b", "ab\n", "\nab",
