@@ -356,8 +356,14 @@ struct rstate {
 	struct arena_buf scratch; /* attribute values of the current tag */
 	struct style stack[STACK_MAX];
 	size_t depth;
-	bool space_pending; /* collapse blanks between text runs */
+	bool space_pending; /* invisible text: a blank to write */
 	bool inv_space_pending; /* the same for the invisible text */
+	/* The last element of the body text, as HTML.pm's display_text
+	 * sees it: none, whitespace (a tag's) or text; for text whether it
+	 * was invisible and how long it was. */
+	enum { LAST_NONE, LAST_WS, LAST_TEXT } last;
+	bool last_invisible;
+	size_t last_text_len;
 	/* open anchor */
 	bool in_a;
 	char a_host[256];
@@ -440,6 +446,62 @@ static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
 	}
 }
 
+/* One text node into the body text as HTML.pm's display_text writes
+ * it: every blank run (no-break spaces included) one space, none dropped
+ * but a leading one after a whitespace element (when visible); entities
+ * decoded; in pre, blanks kept. */
+static void emit_body(struct rstate *r, bool hide, size_t *count,
+                      const char *s, size_t len)
+{
+	struct arena_buf *out = r->o->text;
+	size_t start = out->len;
+	bool pre = top(r)->pre, lead = true;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t nb = nbsp_len(s + i, len - i);
+		if ((is_blank(c) || nb > 0) && !pre) {
+			while (i < len) {
+				nb = nbsp_len(s + i, len - i);
+				if (nb == 0 && !is_blank((unsigned char)s[i]))
+					break;
+				i += nb > 0 ? nb : 1;
+			}
+			if (!(lead && r->last == LAST_WS && !hide))
+				arena_buf_putc(out, ' ');
+			lead = false;
+			continue;
+		}
+		lead = false;
+		if (nb > 0) {
+			arena_buf_putc(out, ' ');
+			(*count)++;
+			i += nb;
+			continue;
+		}
+		size_t n;
+		unsigned long cp;
+		if (c == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
+			charset_put_utf8(out, cp);
+			(*count)++;
+			i += n;
+			continue;
+		}
+		size_t j = i;
+		while (j < len && s[j] != '&' &&
+		       (pre || !is_blank((unsigned char)s[j])) &&
+		       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
+			j++;
+		if (j == i)
+			j++;
+		arena_buf_put(out, s + i, j - i);
+		*count += j - i;
+		i = j;
+	}
+	r->last = LAST_TEXT;
+	r->last_invisible = hide;
+	r->last_text_len = out->len - start;
+}
+
 /* Text goes to the body text whether visible or not, as SpamAssassin's
  * rendered text (HTML.pm get_rendered_text) holds both; invisible text
  * also goes to the invisible text. */
@@ -447,26 +509,24 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 {
 	size_t ignored = 0;
 	if (!invisible(r)) {
-		emit_run(r, r->o->text, &r->o->facts.visible_len,
-		         &r->space_pending, s, len);
+		emit_body(r, false, &r->o->facts.visible_len, s, len);
 		return;
 	}
-	emit_run(r, r->o->text, &ignored, &r->space_pending, s, len);
+	emit_body(r, true, &ignored, s, len);
 	emit_run(r, r->o->invisible, &r->o->facts.invisible_len,
 	         &r->inv_space_pending, s, len);
 }
 
-/* End the text with at least n line breaks (at its start too, as
- * SpamAssassin renders a leading <p>). */
-static void newline(struct rstate *r, size_t n)
+/* A whitespace element (w: "\n", " " or "\n\n") as display_text adds
+ * it: a blank ending the text element just before (visible) goes. */
+static void ws_element(struct rstate *r, const char *w)
 {
 	struct arena_buf *t = r->o->text;
-	r->space_pending = false;
-	size_t have = 0;
-	while (have < n && have < t->len && t->p[t->len - 1 - have] == '\n')
-		have++;
-	for (; have < n; have++)
-		arena_buf_putc(t, '\n');
+	if (r->last == LAST_TEXT && !r->last_invisible && r->last_text_len > 0 &&
+	    t->len > 0 && t->p[t->len - 1] == ' ')
+		t->len--;
+	arena_buf_put(t, w, strlen(w));
+	r->last = LAST_WS;
 }
 
 static const char *attr(const struct tag *t, const char *name, size_t *len)
@@ -618,14 +678,12 @@ static void pop(struct rstate *r, const char *name)
  * end a paragraph as in SpamAssassin. */
 static void tag_whitespace(struct rstate *r, unsigned kind)
 {
-	if (kind & T_PARA) {
-		newline(r, 2);
-	} else if (kind & T_LINE) {
-		r->space_pending = false;
-		arena_buf_putc(r->o->text, '\n');
-	} else if (kind & T_CELL) {
-		r->space_pending = true;
-	}
+	if (kind & T_PARA)
+		ws_element(r, "\n\n");
+	else if (kind & T_LINE)
+		ws_element(r, "\n");
+	else if (kind & T_CELL)
+		ws_element(r, " ");
 }
 
 static void start_tag(struct rstate *r, const struct tag *t)
@@ -721,7 +779,7 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 		decode_entities(s, e, r->o->title);
 		/* SpamAssassin shows the title as a paragraph of the text. */
 		emit_text(r, s, e);
-		newline(r, 2);
+		ws_element(r, "\n\n");
 	}
 	if (e == len) {
 		r->o->facts.malformed = true;

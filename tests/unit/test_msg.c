@@ -637,7 +637,7 @@ static void test_html_whitespace(void **state)
 		"<li>l2</ul>y<div>d1</div><div>d2</div>z<br>w<br><br>v"
 		"<center>ce</center>u<p>pa</p>e</body></html>");
 	assert_string_equal(body_joined(m),
-	                    "s\n|Head after c1 c2 c3 x l1 l2y d1\n|d2 z w\n|"
+	                    "s\n| Head after c1 c2 c3 x l1 l2y d1\n|d2 z w\n|"
 	                    "vceu\n|pa\n|e");
 	msg_free(m);
 }
