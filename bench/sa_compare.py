@@ -97,6 +97,9 @@ def parse_args():
                 break
     if not args.mbox:
         ap.error("no mbox given")
+    missing = [m for m in args.mbox if not os.path.exists(m)]
+    if missing:
+        ap.error("no such corpus: " + ", ".join(missing))
     files = []
     for m in args.mbox:  # a directory stands for its *.mbox files
         files += (sorted(glob.glob(os.path.join(m, "*.mbox")))
