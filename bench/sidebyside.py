@@ -28,6 +28,14 @@
         --pids (or at COMMAND itself with --pids self) is sampled every
         50 ms; the peak of the sum is reported.
 
+    sidebyside.py listeners PID
+        Lists the internet sockets that the process tree rooted at PID
+        listens on (TCP LISTEN, unconnected UDP) and exits 1 if any of them
+        is bound to an address other than loopback.
+
+    sidebyside.py tree PID
+        Prints the PIDs of the process tree rooted at PID, one a line.
+
     sidebyside.py table RESULTS.jsonl
         Markdown tables of the summary lines.
 """
@@ -366,6 +374,7 @@ def cmd_run(args):
         "tp": tp, "fn": fn, "fp": fp, "tn": tn,
         "recall": round(100.0 * tp / (tp + fn), 2) if tp + fn else None,
         "ham_fp": round(100.0 * fp / (fp + tn), 2) if fp + tn else None,
+        "precision": round(100.0 * tp / (tp + fp), 2) if tp + fp else None,
     }
     print(json.dumps(summary), flush=True)
     say("%s concurrency %d: %d messages (%d errors) in %.2f s, %s msg/s, "
@@ -382,6 +391,70 @@ def fmt(v, nd=2):
     return ("%%.%df" % nd) % v
 
 
+
+# ---------------------------------------------------------------- sockets
+
+def socket_inodes(pids):
+    inodes = set()
+    for p in pids:
+        try:
+            fds = os.listdir("/proc/%d/fd" % p)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                t = os.readlink("/proc/%d/fd/%s" % (p, fd))
+            except OSError:
+                continue
+            if t.startswith("socket:["):
+                inodes.add(t[8:-1])
+    return inodes
+
+
+def hex_addr(h, v6):
+    """/proc/net address (host byte order words) -> (text, loopback?)"""
+    addr, port = h.split(":")
+    raw = bytes.fromhex(addr)
+    # each 32-bit word is in host (little-endian) order
+    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    port = int(port, 16)
+    if not v6:
+        text = ".".join(str(b) for b in raw)
+        return "%s:%d" % (text, port), raw[0] == 127
+    import ipaddress
+    ip = ipaddress.IPv6Address(raw)
+    loop = ip.is_loopback or (ip.ipv4_mapped is not None and
+                              ip.ipv4_mapped.is_loopback)
+    return "[%s]:%d" % (ip, port), loop
+
+
+def cmd_listeners(args):
+    pids = tree([int(args[0])])
+    inodes = socket_inodes(pids)
+    bad = 0
+    for proto, v6 in (("tcp", False), ("tcp6", True), ("udp", False),
+                      ("udp6", True)):
+        try:
+            with open("/proc/net/" + proto) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fl = line.split()
+            local, remote, st, inode = fl[1], fl[2], fl[3], fl[9]
+            if inode not in inodes:
+                continue
+            if proto.startswith("tcp") and st != "0A":      # LISTEN
+                continue
+            if proto.startswith("udp") and \
+                    int(remote.split(":")[1], 16) != 0:     # connected
+                continue
+            text, loop = hex_addr(local, v6)
+            print("%s %s%s" % (proto, text, "" if loop else " NOT LOOPBACK"))
+            if not loop:
+                bad += 1
+    return 1 if bad else 0
+
 # ---------------------------------------------------------------- table
 
 def cmd_table(args):
@@ -391,16 +464,19 @@ def cmd_table(args):
             if line.strip():
                 rows.append(json.loads(line))
     print("| tool | conc | msg/s | p50 ms | p99 ms | peak RSS | peak PSS "
-          "| spam recall | ham FP | errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| spam recall | ham FP | precision | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        tp, fp = r["tp"], r["fp"]
+        prec = 100.0 * tp / (tp + fp) if tp + fp else None
         print("| %s | %d | %s | %s | %s | %.1f MiB | %.1f MiB | %s %% "
-              "(%d/%d) | %s %% (%d/%d) | %d |" % (
+              "(%d/%d) | %s %% (%d/%d) | %s | %d |" % (
                   r["name"], r["conc"], fmt(r["msgs_per_s"], 1),
                   fmt(r["p50_ms"]), fmt(r["p99_ms"]),
                   r["peak_rss_kb"] / 1024.0, r["peak_pss_kb"] / 1024.0,
                   fmt(r["recall"]), r["tp"], r["tp"] + r["fn"],
                   fmt(r["ham_fp"]), r["fp"], r["fp"] + r["tn"],
+                  "n/a" if prec is None else fmt(prec) + " %",
                   r["errors"]))
     # speed ratios at each concurrency: vigil in-process against peers
     by = {(r["name"], r["conc"]): r for r in rows}
@@ -432,6 +508,11 @@ def main():
         cmd_run(args)
     elif sub == "table":
         cmd_table(args)
+    elif sub == "listeners":
+        return cmd_listeners(args)
+    elif sub == "tree":
+        for p in tree([int(args[0])]):
+            print(p)
     else:
         die("unknown subcommand %s" % sub)
     return 0

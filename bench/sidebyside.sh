@@ -25,8 +25,10 @@
 # spamd -L without Bayes). Run from the build directory (make bench-compare
 # does); BUILDDIR overrides. Missing peers are installed with apt-get when
 # run as root. Results (markdown) on stdout, progress on stderr. Every
-# process started here is stopped by its PID; each measurement is bounded
-# by RUN_TIMEOUT seconds (default 1800). A benchmark, not a test.
+# process started here is stopped by its PID (and checked: no process of a
+# server's tree may outlive it), every server must listen on loopback
+# only (checked); each measurement is bounded by RUN_TIMEOUT seconds
+# (default 1800). A benchmark, not a test.
 
 set -eu
 
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
 	--max) [ $# -ge 2 ] || die "$1 needs a value"; max=$2; shift 2 ;;
 	--conc) [ $# -ge 2 ] || die "$1 needs a value"; concs=$2; shift 2 ;;
 	--only) [ $# -ge 2 ] || die "$1 needs a value"; only=$2; shift 2 ;;
-	-h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,32s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -119,6 +121,38 @@ stop() {
 	rest=""
 	for q in $pids; do [ "$q" = "$1" ] || rest="$rest $q"; done
 	pids=$rest
+}
+
+# stop_tree PID NAME: stop PID (a preforking server) and check that no
+# process of its tree outlives it; a leftover is killed by its PID.
+stop_tree() {
+	tpids=$("$PY" "$HELPER" tree "$1" 2>/dev/null || true)
+	stop "$1"
+	left=""
+	for q in $tpids; do
+		if alive "$q"; then
+			left="$left $q"
+			kill -9 "$q" 2>/dev/null || true
+		fi
+	done
+	if [ -n "$left" ]; then
+		say "$2: processes left after stopping pid $1:$left (SIGKILL sent)"
+		leftovers="$leftovers $2:$left"
+	else
+		say "$2: stopped pid $1 and its $(echo $tpids | wc -w) process(es); none left"
+	fi
+}
+leftovers=""
+
+# loopback_only PID NAME: every internet socket the tree listens on is
+# bound to loopback (or the run stops here).
+loopback_only() {
+	"$PY" "$HELPER" listeners "$1" >"$tmp/$2.listen" || {
+		cat "$tmp/$2.listen" >&2
+		die "$2 listens on a non-loopback address"
+	}
+	l=$(tr '\n' ' ' <"$tmp/$2.listen")
+	say "$2 listens on: ${l:-no internet socket}"
 }
 
 cleanup() {
@@ -212,6 +246,7 @@ if wants vigild; then
 	vpid=$!
 	pids="$pids $vpid"
 	wait_for "$vpid" vigild 60 test -S "$tmp/vigild.sock"
+	loopback_only "$vpid" vigild
 	warmup vigil "$vpid" "$VIGIL" scan --milter "unix:$tmp/vigild.sock" \
 		--format jsonl $(cut -f1 "$tmp/warm.tsv")
 	for c in $concs; do
@@ -219,7 +254,7 @@ if wants vigild; then
 			"$VIGIL" scan --milter "unix:$tmp/vigild.sock" --concurrency "$c" \
 			--format jsonl "$tmp/msgs/ham" "$tmp/msgs/spam"
 	done
-	stop "$vpid"
+	stop_tree "$vpid" vigild
 fi
 
 # ------------------------------------------------------------ rspamd
@@ -296,6 +331,7 @@ if wants rspamd; then
 		sleep 1
 	done
 	sleep 3
+	loopback_only "$rpid" rspamd
 	warmup rspamc "$rpid" rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
 	for c in $concs; do
 		measure rspamd rspamc "$c" "$rpid" \
@@ -306,7 +342,7 @@ if wants rspamd; then
 	dnsq=$(grep -c 'dns req: [1-9]' "$rd/log/rspamd.log" || true)
 	[ "$dnsq" -eq 0 ] || say "rspamd: $dnsq messages still made DNS requests (refused locally)"
 	rspamd_dns=$dnsq
-	stop "$rpid"
+	stop_tree "$rpid" rspamd
 fi
 
 # ------------------------------------------------------------ SpamAssassin
@@ -333,12 +369,13 @@ if wants spamassassin; then
 	spid=$!
 	pids="$pids $spid"
 	wait_for "$spid" spamd 180 spamc -x -K -d 127.0.0.1 -p "$sport"
+	loopback_only "$spid" spamd
 	warmup spamc "$spid" spamc -x -c -s 33554432 -d 127.0.0.1 -p "$sport"
 	for c in $concs; do
 		measure SpamAssassin spamc "$c" "$spid" \
 			spamc -x -c -s 33554432 -d 127.0.0.1 -p "$sport"
 	done
-	stop "$spid"
+	stop_tree "$spid" spamd
 fi
 
 # ------------------------------------------------------------ report
@@ -347,5 +384,6 @@ echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c
 [ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }$(case $vigil_stages in *rules*) echo ", rules = $VIGIL_RULES, score_set = 0" ;; esac); threshold 5 (add_header)"
 wants rspamd && echo "rspamd $(rspamd -v 2>/dev/null | head -1 | sed 's/[^0-9.]*//'): flagged = add header, rewrite subject or reject; DNS requests seen: ${rspamd_dns:-?}"
 wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, no Bayes; flagged = score >= required (5)"
+echo "Servers: loopback only (checked: the listening sockets of each server's process tree); each stopped by its PID, processes left over: ${leftovers:-none}."
 echo
 "$PY" "$HELPER" table "$results"
