@@ -36,6 +36,18 @@
     sidebyside.py tree PID
         Prints the PIDs of the process tree rooted at PID, one a line.
 
+    sidebyside.py why SA_CACHE VIGIL_JSONL [RULES_DIR]
+        Why vigil flags fewer spam than SpamAssassin: SA_CACHE is the
+        cache of bench/sa_compare.py (SpamAssassin's own hits per message,
+        sa_hits.pl: score set 0, no network, no Bayes; rules-*.json gives
+        each rule's type, eval flag, score and meta operands), VIGIL_JSONL
+        the output of `vigil scan -c CONF --format jsonl` over the same
+        mbox files (rules stage, score set 0). For the spam that
+        SpamAssassin flags and vigil does not, the score points of the
+        rules SpamAssassin hit and vigil did not are summed by kind (eval:
+        Perl code; pseudo-hdr: a header test on X-Spam-Relays-* and the
+        like; meta on either; regex: a rule vigil runs but did not hit).
+
     sidebyside.py table RESULTS.jsonl
         Markdown tables of the summary lines.
 """
@@ -455,6 +467,100 @@ def cmd_listeners(args):
                 bad += 1
     return 1 if bad else 0
 
+
+# ---------------------------------------------------------------- why
+
+PSEUDO_RE = re.compile(r"\s*header\s+(\S+)\s+(X-Spam-\S+|ALL-TRUSTED|"
+                       r"ALL-UNTRUSTED|ALL-INTERNAL|ALL-EXTERNAL)\b")
+
+
+def cmd_why(args):
+    import collections
+    import glob
+    if len(args) < 2:
+        die("why SA_CACHE VIGIL_JSONL [RULES_DIR]")
+    cache, vjson = args[0], args[1]
+    rdir = args[2] if len(args) > 2 else "/usr/share/spamassassin"
+    rfiles = glob.glob(os.path.join(cache, "rules-*.json"))
+    if not rfiles:
+        die("no rules-*.json in %s (run make bench-sa-agree first)" % cache)
+    rules = json.load(open(rfiles[0]))
+    pseudo = set()
+    for f in glob.glob(os.path.join(rdir, "*.cf")):
+        with open(f, encoding="latin-1") as fh:
+            for line in fh:
+                m = PSEUDO_RE.match(line)
+                if m:
+                    pseudo.add(m.group(1))
+
+    def kind(n, seen):
+        r = rules.get(n)
+        if r is None:
+            return "undefined"
+        if r.get("eval"):
+            return "eval"
+        if n in pseudo:
+            return "pseudo-hdr"
+        if r["type"] == "meta":
+            for d in r.get("deps", []):
+                if d not in seen:
+                    seen.add(d)
+                    k = kind(d, seen)
+                    if k != "regex":
+                        return k if k.startswith("meta") else "meta on " + k
+        return "regex"
+
+    def points(hits):
+        return sum(rules.get(n, {}).get("score", 0) for n in hits
+                   if not n.startswith("__"))
+    sa = {}
+    for f in glob.glob(os.path.join(cache, "sa-*.jsonl")):
+        with open(f) as fh:
+            for line in fh:
+                o = json.loads(line)
+                sa[(os.path.basename(o["source"]), o["index"])] = set(o["hits"])
+    vg = {}
+    with open(vjson) as fh:
+        for line in fh:
+            o = json.loads(line)
+            vg[(os.path.basename(o["source"]), o["index"])] = \
+                (o["score"], {h["name"] for h in o.get("hits", [])})
+    counts = collections.Counter()
+    lost, msgs, bykind = (collections.Counter() for _ in range(3))
+    for key, hits in sa.items():
+        if key not in vg:
+            continue
+        lab = label_of(key[0]) or "?"
+        vscore, vhits = vg[key]
+        fsa, fvg = points(hits) >= 5, vscore >= 5
+        counts[(lab, fsa, fvg)] += 1
+        if lab != "spam" or not fsa or fvg:
+            continue
+        for n in hits - vhits:
+            sc = rules.get(n, {}).get("score", 0)
+            if n.startswith("__") or sc <= 0:
+                continue
+            lost[n] += sc
+            msgs[n] += 1
+            bykind[kind(n, set())] += sc
+    print("| label | SpamAssassin | vigil | messages |")
+    print("|---|---|---|---|")
+    for (lab, fsa, fvg), v in sorted(counts.items()):
+        print("| %s | %s | %s | %d |" % (lab, "spam" if fsa else "ham",
+                                        "spam" if fvg else "ham", v))
+    tot = sum(bykind.values()) or 1
+    print()
+    print("| kind of rule vigil lacked | points | share |")
+    print("|---|---|---|")
+    for k, v in bykind.most_common():
+        print("| %s | %.1f | %.1f %% |" % (k, v, 100.0 * v / tot))
+    print()
+    print("| rule | points | messages | kind |")
+    print("|---|---|---|---|")
+    for n, v in lost.most_common(15):
+        print("| %s | %.1f | %d | %s |" % (n, v, msgs[n], kind(n, set())))
+    return 0
+
 # ---------------------------------------------------------------- table
 
 def cmd_table(args):
@@ -508,6 +614,8 @@ def main():
         cmd_run(args)
     elif sub == "table":
         cmd_table(args)
+    elif sub == "why":
+        return cmd_why(args)
     elif sub == "listeners":
         return cmd_listeners(args)
     elif sub == "tree":
