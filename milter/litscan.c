@@ -1,15 +1,22 @@
 /*
  * litscan.c — literal prefilter: extraction of required literals from
- * PCRE2 patterns, and an Aho-Corasick scanner.
+ * PCRE2 patterns, pattern structure for the engine, and an Aho-Corasick
+ * scanner.
  *
  * Extraction parses the pattern (the subset we understand; anything else
- * makes us give up) and computes, per node, either the one string the
- * node always matches ("exact"), or a set of literals one of which occurs
- * in every match ("required set"). In a concatenation, adjacent exact
- * items join into a run; anything else cuts the run; the best candidate
- * (longest shortest member) of the runs and the items' own required sets
- * is the concatenation's required set. An alternation's required set is
- * the union of its branches' sets, or nothing when a branch has none.
+ * makes us give up) and computes, per node, either the strings the node
+ * always matches one of ("exact": "ab", "(?:ab|cd)", "x?"), or a set of
+ * literals one of which occurs in every match ("required set"). In a
+ * concatenation, adjacent exact items join into a run, the products of
+ * their strings ("e-?mail" gives "email" and "e-mail"); anything else, or
+ * a run with too many or too long strings, cuts the run; the best
+ * candidate (longest shortest member) of the runs and the items' own
+ * required sets is the concatenation's required set. An alternation's
+ * required set is the union of its branches' sets, or nothing when a
+ * branch has none.
+ *
+ * It also finds the tails and the splittable alternations the engine
+ * uses (litscan_tails(), litscan_alternation(), litscan_repeat()).
  *
  * The scanner compiles the literals into a DFA over byte classes (bytes
  * that occur in no literal share class 0; ASCII letters share the class
@@ -39,9 +46,8 @@ struct lset {
 
 /* What we know about a node. */
 struct linfo {
-	bool exact;            /* matches exactly ex[0..exlen) (lower-cased) */
-	size_t exlen;
-	char ex[LITSCAN_MAX_LEN + 1];
+	bool exact;            /* every match is one of exs (lower-cased) */
+	struct lset exs;
 	struct lset req;       /* one of these occurs in every match */
 };
 
@@ -124,10 +130,8 @@ static bool lset_union(struct lset *dst, const struct lset *src)
 
 /* The state of a concatenation being analysed. */
 struct lseq {
-	char run[LITSCAN_MAX_LEN + 1];
-	size_t runlen;
+	struct lset run;       /* what the current run of exact items can be */
 	bool all_exact;        /* no cut so far */
-	bool overflow;         /* the run outgrew the buffer */
 	struct lset best;
 };
 
@@ -138,41 +142,59 @@ static void seq_consider(struct lseq *q, const struct lset *s)
 		q->best = *s;
 }
 
+/* Products: every member of a followed by every member of b; false when
+ * there would be too many or too long members. */
+static bool lset_product(struct lset *dst, const struct lset *a,
+                         const struct lset *b)
+{
+	if (a->n * b->n > LITSCAN_MAX_LITS)
+		return false;
+	struct lset *r = malloc(sizeof *r);
+	if (r == NULL)
+		return false;
+	r->n = 0;
+	bool ok = true;
+	for (size_t i = 0; i < a->n && ok; i++) {
+		for (size_t j = 0; j < b->n && ok; j++) {
+			size_t n = (size_t)a->len[i] + b->len[j];
+			if (n > LITSCAN_MAX_LEN) {
+				ok = false;
+				break;
+			}
+			char *d = r->s[r->n];   /* a->n * b->n fit */
+			memcpy(d, a->s[i], a->len[i]);
+			memcpy(d + a->len[i], b->s[j], b->len[j]);
+			d[n] = '\0';
+			bool dup = false;
+			for (size_t k = 0; k < r->n && !dup; k++)
+				dup = r->len[k] == n && memcmp(r->s[k], d, n) == 0;
+			if (!dup)
+				r->len[r->n++] = (unsigned char)n;
+		}
+	}
+	if (ok)
+		*dst = *r;
+	free(r);
+	return ok;
+}
+
 static void seq_cut(struct lseq *q)
 {
-	if (q->runlen >= LITSCAN_MIN_LEN) {
-		struct lset s;
-		lset_one(&s, q->run, q->runlen);
-		seq_consider(q, &s);
-	}
-	q->runlen = 0;
+	seq_consider(q, &q->run);
+	q->run.n = 1;
+	q->run.len[0] = 0;
+	q->run.s[0][0] = '\0';
 	q->all_exact = false;
 }
 
-static void seq_append(struct lseq *q, const char *s, size_t n)
+/* The run continues with one of e; when the products do not fit, the run
+ * so far is a candidate and e starts a new one. */
+static void seq_append(struct lseq *q, const struct lset *e)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (q->runlen == LITSCAN_MAX_LEN) {
-			/* Any prefix of a required string is required. */
-			q->overflow = true;
-			return;
-		}
-		q->run[q->runlen++] = s[i];
+	if (!lset_product(&q->run, &q->run, e)) {
+		seq_cut(q);
+		q->run = *e;
 	}
-}
-
-/* Start a new run with the last bytes of s (the end of a match of x{n,}
- * is x^n, so it joins what follows). */
-static void seq_restart(struct lseq *q, const char *s, size_t n)
-{
-	seq_cut(q);
-	if (n > LITSCAN_MAX_LEN) {
-		s += n - LITSCAN_MAX_LEN;
-		n = LITSCAN_MAX_LEN;
-	}
-	q->overflow = false;
-	memcpy(q->run, s, n);
-	q->runlen = n;
 }
 
 static bool at_end(const struct lparse *ps) { return ps->pos >= ps->len; }
@@ -692,15 +714,20 @@ static bool lookaround_at(const struct lparse *ps)
 /* A concatenation, up to '|', ')' or the end. */
 static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 {
-	struct lseq q;
-	memset(&q, 0, sizeof q);
-	q.all_exact = true;
+	struct lseq *qp = calloc(1, sizeof *qp);
 	struct linfo *inner = malloc(sizeof *inner);
-	if (inner == NULL) {
+	struct lset *ex = malloc(sizeof *ex);
+	if (qp == NULL || inner == NULL || ex == NULL) {
+		free(qp);
+		free(inner);
+		free(ex);
 		ps->giveup = true;
 		memset(out, 0, sizeof *out);
 		return;
 	}
+	struct lseq *const q = qp;
+	q->run.n = 1;   /* the empty string */
+	q->all_exact = true;
 	size_t myfirst = ps->ntails;
 	bool stopped = false;
 	while (!ps->giveup) {
@@ -724,8 +751,6 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		switch (c) {
 		case '(':
 			k = parse_group(ps, o, inner);
-			if (k == A_EXACT && inner->exlen > LITSCAN_MAX_LEN)
-				k = A_OTHER;
 			break;
 		case '[': {
 			int single = 0;
@@ -769,14 +794,15 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		}
 		if (ps->giveup)
 			break;
-		const char *ex = inner->ex;
-		size_t exlen = inner->exlen;
-		if (k == A_EXACT && n > 0) {
-			ex = buf;
-			exlen = n;
+		if (k == A_EXACT) {
+			if (n > 0)
+				lset_one(ex, buf, n);
+			else
+				*ex = inner->exs;
+			for (size_t i = 0; i < ex->n; i++)
+				if (!usable_bytes(ex->s[i], ex->len[i], o, ps->unicode))
+					k = A_OTHER;   /* an unknown character: cuts */
 		}
-		if (k == A_EXACT && !usable_bytes(ex, exlen, o, ps->unicode))
-			k = A_OTHER;   /* an unknown character: cuts */
 		/* Is it quantified? */
 		skip_ignorable(ps, o);
 		long qmin = 1, qmax = 1;
@@ -809,29 +835,31 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		case A_NOP:
 			break;
 		case A_ZERO:
-			seq_cut(&q);
+			seq_cut(q);
 			break;
 		case A_OTHER:
-			seq_cut(&q);
+			seq_cut(q);
 			if (qmin >= 1)
-				seq_consider(&q, &inner->req);
+				seq_consider(q, &inner->req);
 			break;
 		case A_EXACT:
-			if (qmin == 0) {
-				seq_cut(&q);
-			} else if (qmin == qmax && qmin * (long)exlen <= 4 * LITSCAN_MAX_LEN) {
+			if (qmin == 0 && qmax == 1) {
+				/* x?: the run goes on with x or without */
+				static const struct lset none = { .n = 1 };
+				if (!lset_union(ex, &none))
+					seq_cut(q);
+				else
+					seq_append(q, ex);
+			} else if (qmin == 0) {
+				seq_cut(q);
+			} else if (qmin == qmax && qmin <= LITSCAN_MAX_LEN) {
 				for (long i = 0; i < qmin; i++)
-					seq_append(&q, ex, exlen);
+					seq_append(q, ex);
 			} else {
-				/* x{n,m}: the match starts and ends with x^n */
-				char rep[LITSCAN_MAX_LEN + 1];
-				size_t rl = 0;
-				for (long i = 0; i < qmin && rl + exlen <= LITSCAN_MAX_LEN; i++) {
-					memcpy(rep + rl, ex, exlen);
-					rl += exlen;
-				}
-				seq_append(&q, rep, rl);
-				seq_restart(&q, rep, rl);
+				/* x{n,m}: a match starts and ends with one of x */
+				seq_append(q, ex);
+				seq_cut(q);
+				q->run = *ex;
 			}
 			break;
 		default:
@@ -839,23 +867,21 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		}
 	}
 	free(inner);
+	free(ex);
 	if (stopped)
 		ps->tailoff--;
 	for (size_t t = myfirst; t < ps->ntails; t++)
 		if (ps->ends[t] == SIZE_MAX)
 			ps->ends[t] = ps->pos;
 	memset(out, 0, sizeof *out);
-	if (ps->giveup)
-		return;
-	out->exact = q.all_exact && !q.overflow;
-	if (out->exact) {
-		memcpy(out->ex, q.run, q.runlen);
-		out->exlen = q.runlen;
+	if (!ps->giveup) {
+		out->exact = q->all_exact;
+		if (out->exact)
+			out->exs = q->run;
+		seq_cut(q);
+		out->req = q->best;
 	}
-	bool was_exact = q.all_exact;
-	seq_cut(&q);
-	q.all_exact = was_exact;
-	out->req = q.best;
+	free(qp);
 }
 
 /* Alternation: branches separated by '|'. */
@@ -868,7 +894,7 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 	}
 	size_t t0 = ps->ntails;
 	parse_seq(ps, &o, out);
-	bool single = true, all_req = out->req.n > 0;
+	bool single = true, all_req = out->req.n > 0, all_exact = out->exact;
 	while (!ps->giveup && peek(ps, 0) == '|') {
 		ps->pos++;
 		if (ps->depth == 0)
@@ -877,11 +903,13 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 		parse_seq(ps, &o, br);
 		if (br->req.n == 0 || !lset_union(&out->req, &br->req))
 			all_req = false;
+		if (!br->exact || !lset_union(&out->exs, &br->exs))
+			all_exact = false;
 	}
 	free(br);
 	if (!single) {
 		ps->ntails = t0;   /* no branch is required */
-		out->exact = false;
+		out->exact = all_exact;
 		if (!all_req)
 			out->req.n = 0;
 	}

@@ -22,7 +22,7 @@
 
 #define LITSCAN_MIN_LEN  3   /* shorter literals are useless as filters */
 #define LITSCAN_MAX_LEN  63  /* longest literal kept (fits char[64]) */
-#define LITSCAN_MAX_LITS 32  /* most literals per pattern */
+#define LITSCAN_MAX_LITS 128 /* most literals per pattern */
 
 /* Extract literals from pattern[0..len) compiled with pcre2_options
  * (PCRE2_CASELESS, PCRE2_EXTENDED, ... are honoured). Writes up to

@@ -68,12 +68,15 @@ static void t_extract_expected(void **state)
 		{ "\\bcheap\\s+meds\\b", 0, "cheap" },   /* \b \s cut */
 		{ "foo|barx|bazz", 0, "foo|barx|bazz" },
 		{ "foo|ba", 0, "" },                     /* a branch without */
-		{ "(?:hello|howdy) world", 0, " world" },
-		{ "(?:hello|howdy)x", 0, "hello|howdy" },
-		{ "x(hello|howdy)y", 0, "hello|howdy" },
+		/* products of exact alternatives and optional parts */
+		{ "(?:hello|howdy) world", 0, "hello world|howdy world" },
+		{ "(?:hello|howdy)x", 0, "hellox|howdyx" },
+		{ "x(hello|howdy)y", 0, "xhelloy|xhowdyy" },
+		{ "e-?mai?l", 0, "e-mail|e-mal|email|emal" },
+		{ "(?:ab|)cde", 0, "cde" },              /* minimised */
 		{ "ab+cd", 0, "bcd" },
 		{ "abc+", 0, "abc" },
-		{ "abcd?ef", 0, "abc" },
+		{ "abcd?ef", 0, "abcdef|abcef" },
 		{ "abc{2}d", 0, "abccd" },
 		{ "(abc){2}", 0, "abcabc" },
 		{ "(abc)?defg", 0, "defg" },
