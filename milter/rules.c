@@ -344,7 +344,8 @@ static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
 	size_t offs[32], ends[32];
 	size_t nt = litscan_tails(p, n, opts, offs, ends, 32);
 	unsigned cost = start_cost(code);
-	for (size_t k = 0; k < nt; k++) {
+	/* no cost is below 8: once under 32 nothing can be 4 times better */
+	for (size_t k = 0; k < nt && cost >= 32; k++) {
 		int ec;
 		PCRE2_SIZE eo;
 		pcre2_code *t = pcre2_compile((PCRE2_SPTR)p + offs[k],
