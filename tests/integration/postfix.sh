@@ -8,6 +8,7 @@ tmp=$(mktemp -d /tmp/vigil-postfix.XXXXXX)
 . "$top_srcdir/tests/integration/lib/common.sh"
 . "$top_srcdir/tests/integration/lib/postfix.sh"
 trap stop_all EXIT
+trap "exit 143" INT TERM HUP  # so that EXIT stops what we started
 LOAD=${POSTFIX_LOAD:-2000}
 
 tap_plan 9
@@ -44,13 +45,26 @@ else notok "hold queue" "$(find "$tmp/pf/queue" -type f)"; fi
 # vigild's line for each message, with Postfix's queue id.
 check_verdict_lines 4 '[0-9A-F]\{6,\}' Postfix
 
-# Load: LOAD messages over 20 parallel sessions; every one delivered
-# (with headers) or held; none deferred, none lost.
+# Load: LOAD messages over 20 parallel sessions, and meanwhile REJ GTUBE
+# messages over 4 more sessions; every one delivered (with headers), held
+# or rejected with the configured code; none deferred, none lost.
+REJ=100
 before_sink=$(sink_count "$tmp/sink")
 before_hold=$(pf_queue_files hold)
+gtubes=""; i=0
+while [ $i -lt $((REJ / 4)) ]; do gtubes="$gtubes $tmp/gtube.eml"; i=$((i + 1)); done
+senders=""
+for b in 1 2 3 4; do
+	# shellcheck disable=SC2086 # one argument per copy of the message
+	$PY "$MTA_LIB/smtpsend.py" "$sport" $gtubes >"$tmp/rej$b.out" 2>&1 &
+	senders="$senders $!"
+done
 smtp-source -s 20 -m "$LOAD" -l 2048 -S "load test" -f sender@example.org \
 	-t rcpt@example.net "127.0.0.1:$sport" >"$tmp/load.out" 2>&1
 rc=$?
+# shellcheck disable=SC2086 # (vigild and the sink run in the background too)
+wait $senders
+rejected=$(cat "$tmp"/rej?.out | cut -f2 | grep -c "^${REJECT_REPLY%% *}\$")
 done_count() {
 	_d=$(( $(sink_count "$tmp/sink") - before_sink + $(pf_queue_files hold) - before_hold ))
 	[ "$_d" -ge "$LOAD" ]
@@ -58,9 +72,9 @@ done_count() {
 wait_for 600 done_count
 delivered=$(( $(sink_count "$tmp/sink") - before_sink ))
 held=$(( $(pf_queue_files hold) - before_hold ))
-if [ $rc = 0 ] && [ $((delivered + held)) = "$LOAD" ]
-then ok "load: $LOAD messages in 20 sessions: $delivered delivered, $held held, none lost"
-else notok "load" "rc=$rc delivered=$delivered held=$held" "$(tail -5 "$tmp/load.out")"; fi
+if [ $rc = 0 ] && [ $((delivered + held)) = "$LOAD" ] && [ "$rejected" = "$REJ" ]
+then ok "load: $LOAD messages in 20 sessions and $REJ GTUBE in 4: $delivered delivered, $held held, $rejected rejected, none lost"
+else notok "load" "rc=$rc delivered=$delivered held=$held rejected=$rejected/$REJ" "$(tail -5 "$tmp/load.out")"; fi
 if wait_for 100 pf_queue_empty && [ "$(pf_queue_files deferred)" = 0 ]
 then ok "load: nothing deferred (no tempfail), queues drained"
 else notok "load: queues" "$(find "$tmp/pf/queue/deferred" -type f | head)"; fi

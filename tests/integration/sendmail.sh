@@ -10,6 +10,7 @@ chmod go+x "$tmp"
 . "$top_srcdir/tests/integration/lib/common.sh"
 . "$top_srcdir/tests/integration/lib/sendmail.sh"
 trap stop_all EXIT
+trap "exit 143" INT TERM HUP  # so that EXIT stops what we started
 LOAD=${SENDMAIL_LOAD:-200}
 
 tap_plan 7
