@@ -398,6 +398,30 @@ static size_t nbsp_len(const char *s, size_t len)
 	return 0;
 }
 
+/* The text at s[0..len) that is not a collapsible blank: one entity
+ * (decoded) or the run up to the next blank, '&' or no-break space, put
+ * to out. Returns the bytes consumed (at least 1). */
+static size_t put_text(struct arena_buf *out, size_t *count, bool pre,
+                       const char *s, size_t len)
+{
+	size_t n;
+	unsigned long cp;
+	if (s[0] == '&' && (n = entity(s, len, &cp)) > 0) {
+		charset_put_utf8(out, cp);
+		(*count)++;
+		return n;
+	}
+	size_t j = 0;
+	while (j < len && s[j] != '&' && (pre || !is_blank((unsigned char)s[j])) &&
+	       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
+		j++;
+	if (j == 0)
+		j++;
+	arena_buf_put(out, s, j);
+	*count += j;
+	return j;
+}
+
 /* Emit a text run, entity-decoded, blanks collapsed (except in pre). */
 static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
                      bool *space_pending, const char *s, size_t len)
@@ -424,25 +448,7 @@ static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
 				arena_buf_putc(out, ' ');
 			*space_pending = false;
 		}
-		size_t n;
-		unsigned long cp;
-		if (c == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
-			charset_put_utf8(out, cp);
-			(*count)++;
-			i += n;
-			continue;
-		}
-		/* Copy the run up to the next blank, '&' or no-break space. */
-		size_t j = i;
-		while (j < len && s[j] != '&' &&
-		       (pre || !is_blank((unsigned char)s[j])) &&
-		       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
-			j++;
-		if (j == i)
-			j++;
-		arena_buf_put(out, s + i, j - i);
-		*count += j - i;
-		i = j;
+		i += put_text(out, count, pre, s + i, len - i);
 	}
 }
 
@@ -478,24 +484,7 @@ static void emit_body(struct rstate *r, bool hide, size_t *count,
 			i += nb;
 			continue;
 		}
-		size_t n;
-		unsigned long cp;
-		if (c == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
-			charset_put_utf8(out, cp);
-			(*count)++;
-			i += n;
-			continue;
-		}
-		size_t j = i;
-		while (j < len && s[j] != '&' &&
-		       (pre || !is_blank((unsigned char)s[j])) &&
-		       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
-			j++;
-		if (j == i)
-			j++;
-		arena_buf_put(out, s + i, j - i);
-		*count += j - i;
-		i = j;
+		i += put_text(out, count, pre, s + i, len - i);
 	}
 	r->last = LAST_TEXT;
 	r->last_invisible = hide;
