@@ -28,6 +28,7 @@
 #include "ruleset.h"
 #include "scan.h"
 #include "verdict.h"
+#include "vlog.h"
 
 #define MAX_PATHS 256
 
@@ -97,12 +98,17 @@ static int load_rules(struct loaded *l, const struct rules_opts *o)
 }
 
 /* Rule paths and score set from the configuration, unless paths were
- * given. The configuration stays loaded (its strings are used). */
+ * given. The configuration stays loaded (its strings are used). quiet:
+ * the caller prints the rule diagnostics itself, so the rules stage's
+ * warnings (the same ones, from building the pipeline) are not logged. */
 static struct conf *paths_from_conf(const char *conf_path, struct loaded *l,
-                                    struct rules_opts *o, int score_set)
+                                    struct rules_opts *o, int score_set,
+                                    bool quiet)
 {
 	char err[8192];
+	vlog_set_threshold(quiet ? LOG_ERR : LOG_DEBUG);
 	struct conf *c = conf_load_tool(conf_path, err, sizeof err);
+	vlog_set_threshold(LOG_DEBUG);
 	if (c == NULL) {
 		fprintf(stderr, "%s", err);
 		return NULL;
@@ -525,7 +531,7 @@ int cmd_rules(int argc, char **argv)
 	struct rules_opts ro = { .run_all = all };
 	struct conf *c = NULL;
 	if (l.npaths == 0 || conf_path != NULL) {
-		c = paths_from_conf(conf_path, &l, &ro, score_set);
+		c = paths_from_conf(conf_path, &l, &ro, score_set, !hits);
 		if (c == NULL)
 			return 2;
 	} else if (score_set >= 0) {

@@ -11,6 +11,7 @@
 static bool log_stderr = true;
 static bool log_syslog;
 static bool log_debug;
+static int log_threshold = LOG_DEBUG;
 static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void vlog_open(const char *ident, int facility, bool to_stderr)
@@ -18,6 +19,11 @@ void vlog_open(const char *ident, int facility, bool to_stderr)
 	openlog(ident, LOG_PID | LOG_NDELAY, facility);
 	log_syslog = true;
 	log_stderr = to_stderr;
+}
+
+void vlog_set_threshold(int prio)
+{
+	log_threshold = prio;
 }
 
 void vlog_set_stderr(bool to_stderr)
@@ -44,7 +50,7 @@ static const char *prio_name(int prio)
 
 void vlogv(int prio, const char *fmt, va_list ap)
 {
-	if (prio >= LOG_DEBUG && !log_debug)
+	if ((prio >= LOG_DEBUG && !log_debug) || prio > log_threshold)
 		return;
 	char line[8192];
 	vsnprintf(line, sizeof line, fmt, ap);

@@ -18,6 +18,10 @@
 void vlog_open(const char *ident, int facility, bool to_stderr);
 void vlog_set_stderr(bool to_stderr);
 void vlog_set_debug(bool debug);
+/* Drop messages less severe than prio (LOG_ERR: errors and worse only);
+ * LOG_DEBUG, the default, keeps all. Not thread-safe: for the tools, set
+ * around a step whose messages they report themselves. */
+void vlog_set_threshold(int prio);
 void vlog(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vlogv(int prio, const char *fmt, va_list ap)
