@@ -30,7 +30,9 @@ pair agrees when both engines hit or neither does. Rules are sorted into:
   supported    vigil runs it as SpamAssassin does: the >= 99 % target;
   score 0      neither engine runs it (not counted in either figure);
   eval         eval: rule (Perl code in SpamAssassin) or a feature vigil
-               reports as not implemented;
+               reports as not implemented (eval: rules whose function
+               vigil implements, milter/saeval.c, are "supported", in
+               the "eval" row);
   net/learn    tflags net or learn (off in score set 0 anyway);
   pseudo-hdr   reads a pseudo-header vigil does not produce
                (X-Spam-Relays-*, ALL-TRUSTED, ...);
@@ -147,6 +149,11 @@ def run_vigil(args):
     unsup = subprocess.run([args.vigil, "rules", "--unsupported", args.rules],
                            capture_output=True, text=True)
     for line in unsup.stdout.splitlines() + unsup.stderr.splitlines():
+        # eval: functions vigil implements (milter/saeval.c) load their
+        # plugin's ifplugin blocks; their rules are not listed above.
+        if line.startswith("plugins read in part"):
+            VIGIL_PLUGINS.update(line.split(":", 1)[1].split())
+            continue
         m = re.match(r"^\S+:\d+: (?:(?:rule|meta) )?([A-Za-z0-9_]+): (.*)$",
                      line)
         if not m:
@@ -289,8 +296,9 @@ def classify(rules, notes, unloaded):
             continue  # a score or describe line without a rule
         if r["score"] == 0 and not name.startswith("__"):
             own[name] = "score 0"
-        elif r["eval"] or "eval" in notes.get(name, ()):
-            own[name] = "eval"
+        elif "eval" in notes.get(name, ()) or (r["eval"] and
+                                               name in unloaded):
+            own[name] = "eval"  # vigil says it is not implemented
         elif re.search(r"\b(net|learn)\b", r["tflags"]):
             own[name] = "net/learn"
         elif "pseudo-hdr" in notes.get(name, ()):

@@ -26,6 +26,7 @@
 #include "report.h"
 #include "rules.h"
 #include "ruleset.h"
+#include "saeval.h"
 #include "scan.h"
 #include "verdict.h"
 #include "vlog.h"
@@ -187,12 +188,26 @@ static int do_check(struct loaded *l)
 
 /* ---- --unsupported ---- */
 
+/* The parser reports every eval: rule as unsupported; those whose
+ * function saeval.c implements run. */
+static bool eval_implemented(const struct ruleset *rs, const struct rs_diag *d)
+{
+	const struct rs_rule *r = d->rule ? ruleset_find(rs, d->rule) : NULL;
+	struct saeval_call *c = NULL;
+	if (r == NULL || r->type != RS_EVAL || r->eval == NULL ||
+	    strncmp(d->message, "eval:", 5) != 0 ||
+	    saeval_compile(r->eval, &c) != 0)
+		return false;
+	saeval_free(c);
+	return true;
+}
+
 static int do_unsupported(struct loaded *l, unsigned score_set)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
-		if (d->kind != RS_DIAG_UNSUPPORTED)
+		if (d->kind != RS_DIAG_UNSUPPORTED || eval_implemented(l->rs, d))
 			continue;
 		print_where(d->file, d->line);
 		printf("%s%s%s\n", d->rule ? d->rule : "", d->rule ? ": " : "",
@@ -201,7 +216,8 @@ static int do_unsupported(struct loaded *l, unsigned score_set)
 	}
 	for (size_t i = 0; i < ruleset_count(l->rs); i++) {
 		const struct rs_rule *r = ruleset_at(l->rs, i);
-		if (r->type == RS_EVAL) {
+		if (r->type == RS_EVAL &&
+		    rules_rule_state(l->rules, i) == RULES_UNSUPPORTED) {
 			print_where(r->file, r->line);
 			printf("%s: eval:%s not implemented: never hits (false in "
 			       "metas) unless an earlier stage adds a hit of that "
@@ -227,6 +243,22 @@ static int do_unsupported(struct loaded *l, unsigned score_set)
 		printf("%s\n", d->message);
 		n++;
 	}
+	/* What is implemented, for tools comparing with SpamAssassin
+	 * (bench/sa_compare.py). */
+	printf("eval functions implemented (saeval.c):");
+	for (size_t i = 0; i < saeval_function_count(); i++)
+		printf(" %s", saeval_function_at(i));
+	printf("\n");
+	printf("plugins read in part (their ifplugin blocks load):");
+	for (size_t i = 0; i < saeval_function_count(); i++) {
+		const char *p = saeval_function_plugin(i);
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(saeval_function_plugin(k), p) == 0;
+		if (!seen)
+			printf(" %s", p);
+	}
+	printf("\n");
 	printf("%zu unsupported or approximated item%s\n", n, n == 1 ? "" : "s");
 	return 0;
 }

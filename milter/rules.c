@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "ruleset.h"
 #include "rulesmeta.h"
+#include "saeval.h"
 #include "scan.h"
 #include "vlog.h"
 
@@ -73,6 +74,7 @@ struct crule {
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
+	struct saeval_call *ev;  /* eval: rule vigil implements (saeval.h) */
 	atomic_bool limit_logged;
 };
 
@@ -560,7 +562,8 @@ static int compile_meta(struct rules *r, size_t i)
 			             "stage adds it)", rule->name,
 			             r->extra[d - r->n]) != 0)
 				return -1;
-		} else if (r->cr[d].rs->type == RS_EVAL ||
+		} else if ((r->cr[d].rs->type == RS_EVAL &&
+		            r->cr[d].ev == NULL) ||
 		           r->cr[d].rs->type == RS_UNDEFINED) {
 			if (add_diag(r, RULES_DIAG_EVAL_DEP, rule,
 			             "meta %s: depends on %s rule %s (false unless an "
@@ -727,7 +730,18 @@ static int setup_rule(struct rules *r, size_t i)
 	c->nosubject = rule->tflags_text != NULL &&
 	               strstr(rule->tflags_text, "nosubject") != NULL;
 	count_type(&r->stats, rule->type);
-	if (rule->type == RS_EVAL || rule->type == RS_UNDEFINED) {
+	if (rule->type == RS_EVAL) {
+		int rc = saeval_compile(rule->eval, &c->ev);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			c->state = run_score(r, rule) == 0 ? RULES_DISABLED :
+			           RULES_ACTIVE;
+		else
+			c->state = RULES_UNSUPPORTED;
+		return 0;
+	}
+	if (rule->type == RS_UNDEFINED) {
 		c->state = RULES_UNSUPPORTED;
 		return 0;
 	}
@@ -841,6 +855,7 @@ void rules_free(struct rules *r)
 		}
 		free(r->cr[i].more);
 		rmeta_free(r->cr[i].meta);
+		saeval_free(r->cr[i].ev);
 	}
 	free(r->cr);
 	for (size_t i = 0; i < r->nhkeys; i++)
@@ -1625,6 +1640,21 @@ static void build_full(struct run *x)
 	sb_put(&x->full, f.ptr + start, f.len - start);
 }
 
+/* eval: rules implemented in C (saeval.h). */
+static void run_evals(struct run *x)
+{
+	const struct rules *r = x->r;
+	const struct scan_env *env = scan_env(x->scan);
+	struct saeval_ctx ctx = { .m = x->m,
+	                          .env_from = env ? env->mail_from : NULL };
+	for (size_t i = 0; i < r->n; i++) {
+		const struct crule *c = &r->cr[i];
+		if (c->ev != NULL && c->state == RULES_ACTIVE &&
+		    saeval_run(c->ev, &ctx))
+			x->values[i] = 1;
+	}
+}
+
 static void run_metas(struct run *x)
 {
 	const struct rules *r = x->r;
@@ -1727,6 +1757,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	}
 	if (!run_list(&x, T_URI, msg_uri_count(m), uri_at))
 		goto out;
+	run_evals(&x);
 	run_metas(&x);
 	rc = emit(&x, res, flags);
 out:
@@ -1757,6 +1788,8 @@ static bool plugin_loaded(const char *name)
 		"Mail::SpamAssassin::Plugin::DKIM",
 		"Mail::SpamAssassin::Plugin::DMARC",
 	};
+	if (saeval_plugin(name))   /* eval: functions in C, in part */
+		return true;
 	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
 		if (strcmp(name, ours[i]) == 0)
 			return true;

@@ -1,0 +1,915 @@
+/*
+ * saeval.c — SpamAssassin eval: functions in C (see saeval.h).
+ *
+ * Each function is written from the documented behaviour of SpamAssassin
+ * 4.0.1's Perl (HeaderEval.pm, MIMEEval.pm, HTMLEval.pm, BodyEval.pm,
+ * Util.pm's parse_rfc822_date); the regular expressions SpamAssassin uses
+ * are run with PCRE2 (same syntax), compiled once per process.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "saeval.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+
+#define MAX_ARGS 8
+
+struct saeval_call {
+	size_t fn;              /* index into fns[] */
+	size_t nargs;
+	char *args[MAX_ARGS];   /* quotes removed */
+};
+
+/* ---- growable buffer ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static const char *buf_str(struct buf *b)
+{
+	if (b->p == NULL)
+		buf_put(b, "", 0);
+	return b->oom ? NULL : b->p;
+}
+
+/* SpamAssassin's $pms->get('Name'): every top-level instance, values
+ * unfolded, joined by "\n". raw: undecoded. Returns whether any existed. */
+static bool get_header(const struct msg *m, const char *name, bool raw,
+                       struct buf *b)
+{
+	bool any = false;
+	for (size_t n = 0;; n++) {
+		const struct msg_header *h = msg_header_get(m, name, n);
+		if (h == NULL)
+			break;
+		if (any)
+			buf_put(b, "\n", 1);
+		const struct msg_text *t = raw ? &h->value : &h->decoded;
+		buf_put(b, t->ptr, t->len);
+		any = true;
+	}
+	return any;
+}
+
+/* First address (local@domain) of the first header called name with
+ * one, as SpamAssassin's Name:addr in scalar context; "" if none. */
+static void get_first_addr(const struct msg *m, const char *name,
+                           struct buf *b)
+{
+	for (size_t n = 0;; n++) {
+		const struct msg_header *h = msg_header_get(m, name, n);
+		if (h == NULL)
+			return;
+		size_t count = 0;
+		const struct msg_addr *a = msg_header_addrs(m, h, &count);
+		for (size_t i = 0; i < count; i++) {
+			if (a[i].local.len == 0 && a[i].domain.len == 0)
+				continue;
+			buf_put(b, a[i].local.ptr, a[i].local.len);
+			if (a[i].domain.len) {
+				buf_put(b, "@", 1);
+				buf_put(b, a[i].domain.ptr, a[i].domain.len);
+			}
+			return;
+		}
+	}
+}
+
+/* ---- regular expressions (SpamAssassin's, run by PCRE2) ---- */
+
+enum re_id {
+	RE_MSGID_OE, RE_RCVD_DATE, RE_RCVD_LOCAL, RE_RCVD_FETCHMAIL,
+	RE_D_DMY4, RE_D_MDTY, RE_D_DMY2, RE_D_TIME, RE_D_TZNUM, RE_D_TZNAME,
+	RE_LAST2, RE_SUBJ_PREFIX, RE_CAPS_CHARSET,
+	RE_AOL_RLY, RE_AOL_OK1, RE_AOL_OK2,
+	RE_YAHOO_FROM, RE_EZMLM_LIST, RE_EZMLM_DLTO, RE_EZMLM_RCVD, RE_MSN,
+	RE_Y1, RE_Y2, RE_Y3, RE_Y4, RE_Y5, RE_Y6, RE_Y7,
+	RE_COUNT
+};
+
+#define IPV4 "(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}" \
+             "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
+
+static const struct {
+	const char *pat;
+	uint32_t opts;
+} re_src[RE_COUNT] = {
+	[RE_MSGID_OE] = { "^<[0-9a-f]{4}([0-9a-f]{8})\\$[0-9a-f]{8}\\$"
+	                  "[0-9a-f]{8}@", 0 },
+	[RE_RCVD_DATE] = { "(\\s.?\\d+ \\S\\S\\S \\d+ \\d+:\\d+:\\d+ \\S+)", 0 },
+	[RE_RCVD_LOCAL] = { "\\bfrom (?:localhost\\s|(?:\\S+ ){1,2}\\S*"
+	                    "\\b127\\.0\\.0\\.1\\b)|qmail \\d+ invoked by uid "
+	                    "\\d+", 0 },
+	[RE_RCVD_FETCHMAIL] = { "\\bby localhost with \\w+ "
+	                        "\\(fetchmail-[\\d.]+", 0 },
+	[RE_D_DMY4] = { " (\\d+) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
+	                "Nov|Dec) (\\d{4}) ", PCRE2_CASELESS },
+	[RE_D_MDTY] = { " (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +"
+	                "(\\d+) \\d+:\\d+:\\d+ (\\d{4}) ", PCRE2_CASELESS },
+	[RE_D_DMY2] = { " (\\d+) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
+	                "Nov|Dec) (\\d{2,3}) ", PCRE2_CASELESS },
+	[RE_D_TIME] = { " (\\d?\\d):(\\d\\d)(:(\\d\\d))? ", 0 },
+	[RE_D_TZNUM] = { " ([-+]\\d{4}) ", 0 },
+	[RE_D_TZNAME] = { "\\b([A-Z]{2,4}(?:-DST)?)\\b", 0 },
+	[RE_LAST2] = { "^.+\\.([^.]+\\.[^.]+)$", 0 },
+	[RE_SUBJ_PREFIX] = { "^(?:(?:Re|Fwd|Fw|Aw|Antwort|WG|SV|VB|VS|VL):"
+	                     "\\s*)+", PCRE2_CASELESS },
+	[RE_CAPS_CHARSET] = { "=\\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|"
+	                      "cp1251|windows-1251|georgianps|pt154|tis)"
+	                      "[-_a-z0-9]*\\?", PCRE2_CASELESS },
+	[RE_AOL_RLY] = { " rly-[a-z][a-z]\\d\\d\\.", PCRE2_CASELESS },
+	[RE_AOL_OK1] = { "/AOL-\\d+\\.\\d+\\.\\d+\\)", 0 },
+	[RE_AOL_OK2] = { "ESMTP id (?:RELAY|MAILRELAY|MAILIN)", 0 },
+	[RE_YAHOO_FROM] = { "\\byahoo\\.com$", PCRE2_CASELESS },
+	[RE_EZMLM_LIST] = { "^contact \\S+@\\S+; run by ezmlm$",
+	                    PCRE2_MULTILINE },
+	[RE_EZMLM_DLTO] = { "^mailing list \\S+@\\S+", PCRE2_MULTILINE },
+	[RE_EZMLM_RCVD] = { "qmail \\d+ invoked (?:from network|by .{3,20})\\);"
+	                    " \\d+ ... \\d+", 0 },
+	[RE_MSN] = { "from groups\\.msn\\.com \\(\\S+\\.msn\\.com ", 0 },
+	[RE_Y1] = { "by web\\S+\\.mail\\S*\\.yahoo\\.com via HTTP", 0 },
+	[RE_Y2] = { "by sonic\\S+\\.consmr\\.mail\\S*\\.yahoo\\.com with HTTP",
+	            0 },
+	[RE_Y3] = { "by smtp\\S+\\.yahoo\\.com with SMTP", 0 },
+	[RE_Y4] = { "from \\[" IPV4 "\\] by \\S+\\.(?:groups|scd|dcn)\\.yahoo"
+	            "\\.com with NNFMP", 0 },
+	[RE_Y5] = { "\\bmailer\\d+\\.bulk\\.scd\\.yahoo\\.com\\b", 0 },
+	[RE_Y6] = { "@reply\\.yahoo\\.com$", PCRE2_CASELESS },
+	[RE_Y7] = { "by \\w+\\.\\w+\\.yahoo\\.com \\(\\d+\\.\\d+\\.\\d+/\\d+"
+	            "\\.\\d+\\.\\d+\\)(?: with ESMTP)? id \\w+", 0 },
+};
+
+static pcre2_code *re_code[RE_COUNT];
+static pthread_once_t re_once = PTHREAD_ONCE_INIT;
+static bool re_ok;
+
+static void re_init(void)
+{
+	for (size_t i = 0; i < RE_COUNT; i++) {
+		int err;
+		PCRE2_SIZE off;
+		re_code[i] = pcre2_compile((PCRE2_SPTR)re_src[i].pat,
+		                           PCRE2_ZERO_TERMINATED, re_src[i].opts,
+		                           &err, &off, NULL);
+		if (re_code[i] == NULL)
+			return;
+	}
+	re_ok = true;
+}
+
+/* Match regex id on s[0..len); group offsets into ov[0..2*nov) when
+ * ov is given (unset groups: PCRE2_UNSET). */
+static bool re_find(enum re_id id, const char *s, size_t len, size_t *ov,
+                    size_t nov)
+{
+	if (!re_ok || s == NULL)
+		return false;
+	pcre2_match_data *md = pcre2_match_data_create(10, NULL);
+	if (md == NULL)
+		return false;
+	int rc = pcre2_match(re_code[id], (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	if (rc > 0 && ov != NULL) {
+		PCRE2_SIZE *v = pcre2_get_ovector_pointer(md);
+		uint32_t have = pcre2_get_ovector_count(md);
+		for (size_t i = 0; i < nov; i++)
+			ov[i] = i < 2 * (size_t)have ? v[i] : PCRE2_UNSET;
+	}
+	pcre2_match_data_free(md);
+	return rc > 0;
+}
+
+static bool re_str(enum re_id id, const char *s)
+{
+	return s != NULL && re_find(id, s, strlen(s), NULL, 0);
+}
+
+/* ---- dates: SpamAssassin's parse_rfc822_date ---- */
+
+static const struct {
+	const char *name;
+	int off;   /* minutes east of UTC */
+} tz_names[] = {
+	{ "UT", 0 }, { "UTC", 0 }, { "NDT", -150 }, { "AST", -240 },
+	{ "ADT", -180 }, { "NST", -210 }, { "EST", -300 }, { "EDT", -240 },
+	{ "CST", -360 }, { "CDT", -300 }, { "MST", -420 }, { "MDT", -360 },
+	{ "PST", -480 }, { "PDT", -420 }, { "HST", -600 }, { "AKST", -540 },
+	{ "AKDT", -480 }, { "HADT", -540 }, { "HAST", -600 }, { "GMT", 0 },
+	{ "BST", 60 }, { "IST", 60 }, { "WET", 0 }, { "WEST", 60 },
+	{ "CET", 60 }, { "CEST", 120 }, { "EET", 120 }, { "EEST", 180 },
+	{ "MSK", 180 }, { "MSD", 240 }, { "MET", 60 }, { "MEZ", 60 },
+	{ "MEST", 120 }, { "MESZ", 120 }, { "BRST", -120 }, { "BRT", -180 },
+	{ "AEST", 600 }, { "AEDT", 660 }, { "ACST", 570 }, { "ACDT", 630 },
+	{ "AWST", 480 }, { "NZST", 720 }, { "NZDT", 780 }, { "JST", 540 },
+	{ "KST", 540 }, { "HKT", 480 }, { "SGT", 480 }, { "PHT", 480 },
+	{ "IDT", 180 },
+};
+
+static int month_of(const char *s)
+{
+	static const char *const mon[] = { "jan", "feb", "mar", "apr", "may",
+		"jun", "jul", "aug", "sep", "oct", "nov", "dec" };
+	for (int i = 0; i < 12; i++)
+		if (strncasecmp(s, mon[i], 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static long num(const char *s, size_t a, size_t b)
+{
+	long v = 0;
+	for (size_t i = a; i < b && i - a < 9; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* Replace s[a..b) by one space (SpamAssassin's s/.../ /). */
+static void cut(char *s, size_t *len, size_t a, size_t b)
+{
+	s[a] = ' ';
+	memmove(s + a + 1, s + b, *len - b + 1);
+	*len -= b - a - 1;
+}
+
+static bool parse_date(const char *in, size_t inlen, int64_t *out)
+{
+	/* " $date ", ", *" -> " ", whitespace runs -> " " */
+	char *s = malloc(inlen + 3);
+	if (s == NULL)
+		return false;
+	size_t n = 0;
+	s[n++] = ' ';
+	for (size_t i = 0; i < inlen; i++) {
+		char c = in[i];
+		if (c == ',') {
+			while (i + 1 < inlen && in[i + 1] == ' ')
+				i++;
+			c = ' ';
+		}
+		if (isspace((unsigned char)c))
+			c = ' ';
+		if (c == ' ' && s[n - 1] == ' ')
+			continue;
+		s[n++] = c;
+	}
+	if (s[n - 1] != ' ')
+		s[n++] = ' ';
+	s[n] = '\0';
+	size_t ov[10];
+	long dd, yyyy;
+	int mon;
+	size_t ylen;
+	if (re_find(RE_D_DMY4, s, n, ov, 8)) {
+		dd = num(s, ov[2], ov[3]);
+		mon = month_of(s + ov[4]);
+		yyyy = num(s, ov[6], ov[7]);
+		ylen = 4;
+	} else if (re_find(RE_D_MDTY, s, n, ov, 8)) {
+		mon = month_of(s + ov[2]);
+		dd = num(s, ov[4], ov[5]);
+		yyyy = num(s, ov[6], ov[7]);
+		ylen = 4;
+	} else if (re_find(RE_D_DMY2, s, n, ov, 8)) {
+		dd = num(s, ov[2], ov[3]);
+		mon = month_of(s + ov[4]);
+		yyyy = num(s, ov[6], ov[7]);
+		ylen = ov[7] - ov[6];
+	} else {
+		free(s);
+		return false;
+	}
+	if (ov[3] - ov[2] > 9)  /* huge day numbers: Perl would still wrap
+	                           to the next month; keep it bounded */
+		dd = 99;
+	cut(s, &n, ov[0], ov[1]);
+	if (ylen == 2 && yyyy < 50)
+		yyyy += 2000;
+	else if (ylen != 4)
+		yyyy += 1900;
+	long hh = 0, mi = 0, ss = 0;
+	if (re_find(RE_D_TIME, s, n, ov, 10)) {
+		hh = num(s, ov[2], ov[3]);
+		mi = num(s, ov[4], ov[5]);
+		if (ov[8] != PCRE2_UNSET)
+			ss = num(s, ov[8], ov[9]);
+		cut(s, &n, ov[0], ov[1]);
+	}
+	int tzmin = 0;
+	if (re_find(RE_D_TZNUM, s, n, ov, 4)) {
+		long v = num(s, ov[2] + 1, ov[3]);
+		tzmin = (int)(v / 100 * 60 + v % 100);
+		if (s[ov[2]] == '-')
+			tzmin = -tzmin;
+	} else if (re_find(RE_D_TZNAME, s, n, ov, 4)) {
+		size_t l = ov[3] - ov[2];
+		for (size_t i = 0; i < sizeof tz_names / sizeof tz_names[0]; i++)
+			if (strlen(tz_names[i].name) == l &&
+			    memcmp(tz_names[i].name, s + ov[2], l) == 0)
+				tzmin = tz_names[i].off;
+	}
+	free(s);
+	if (ss > 59)
+		ss = 59;
+	if (mi > 59)
+		mi = 59;
+	if (hh > 23)
+		hh = 23;
+	int maxdd = 31;
+	if (mon == 4 || mon == 6 || mon == 9 || mon == 11)
+		maxdd = 30;
+	else if (mon == 2)
+		maxdd = (yyyy % 4 == 0 && (yyyy % 100 != 0 || yyyy % 400 == 0)) ?
+		        29 : 28;
+	if (dd > maxdd) {
+		dd = 1;
+		if (++mon > 12) {
+			mon = 1;
+			yyyy++;
+		}
+	}
+	if (yyyy > 2037)
+		yyyy = 2037;
+	else if (yyyy < 1970)
+		yyyy = 1970;
+	if (dd < 1)   /* Time::Local refuses day 0 */
+		return false;
+	int64_t t = days_civil(yyyy, mon, dd) * 86400 + hh * 3600 + mi * 60 +
+	            ss;
+	int64_t off = (int64_t)(tzmin < 0 ? -tzmin : tzmin) * 60;
+	if (tzmin <= 0)
+		t += off;
+	else
+		t = t < off ? 0 : t - off;
+	*out = t;
+	return true;
+}
+
+/* ---- Date and Received times (HeaderEval's date checks) ---- */
+
+/* The Date header's time: Resent-Date first, then Date; first
+ * instance that parses. */
+static bool date_header_time(const struct msg *m, int64_t *t)
+{
+	static const char *const names[] = { "Resent-Date", "Date" };
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t n = 0;; n++) {
+			const struct msg_header *h = msg_header_get(m, names[k], n);
+			if (h == NULL)
+				break;
+			if (h->decoded.len && parse_date(h->decoded.ptr,
+			                                 h->decoded.len, t))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Times of the Received headers (newest first), leaving out a leading
+ * local hop and a fetchmail hop as SpamAssassin does. Returns how many
+ * (at most max). */
+static size_t received_times(const struct msg *m, int64_t *times, size_t max)
+{
+	size_t nr = 0, first = 0;
+	const struct msg_header *h;
+	while ((h = msg_header_get(m, "Received", nr)) != NULL)
+		nr++;
+	const struct msg_header *h0 = msg_header_get(m, "Received", 0);
+	const struct msg_header *h1 = msg_header_get(m, "Received", 1);
+	bool local0 = h0 != NULL && re_find(RE_RCVD_LOCAL, h0->decoded.ptr,
+	                                    h0->decoded.len, NULL, 0);
+	const struct msg_header *next = local0 ? h1 : h0;
+	if (next != NULL && re_find(RE_RCVD_FETCHMAIL, next->decoded.ptr,
+	                            next->decoded.len, NULL, 0))
+		first = local0 ? 2 : 1;
+	size_t n = 0;
+	for (size_t i = first; i < nr && n < max; i++) {
+		h = msg_header_get(m, "Received", i);
+		size_t ov[4];
+		int64_t t;
+		if (re_find(RE_RCVD_DATE, h->decoded.ptr, h->decoded.len, ov, 4) &&
+		    parse_date(h->decoded.ptr + ov[2], ov[3] - ov[2], &t))
+			times[n++] = t;
+	}
+	return n;
+}
+
+/* Date header minus the closest Received time (0 when either is
+ * missing). */
+static int64_t date_diff(const struct msg *m)
+{
+	int64_t dt, times[64];
+	if (!date_header_time(m, &dt))
+		return 0;
+	size_t n = received_times(m, times, 64);
+	if (n == 0)
+		return 0;
+	if (n > 1 && dt - times[n - 1] == 0)
+		n--;
+	int64_t best = dt - times[0];
+	for (size_t i = 1; i < n; i++) {
+		int64_t d = dt - times[i];
+		if (llabs(d) < llabs(best))
+			best = d;
+	}
+	return best;
+}
+
+/* An argument that is 'undef' or a number. */
+static bool arg_undef(const char *a)
+{
+	return a == NULL || strcmp(a, "undef") == 0;
+}
+
+static bool ev_shifted_date(const struct saeval_call *c,
+                            const struct saeval_ctx *x)
+{
+	double d = (double)date_diff(x->m);
+	const char *mn = c->nargs > 0 ? c->args[0] : NULL;
+	const char *mx = c->nargs > 1 ? c->args[1] : NULL;
+	return (arg_undef(mn) || d >= 3600 * atof(mn)) &&
+	       (arg_undef(mx) || d < 3600 * atof(mx));
+}
+
+/* ---- Message-Id ---- */
+
+static bool ev_outlook_message_id(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	(void)c;
+	static const char *const ids[] = { "X-Message-Id", "Resent-Message-Id",
+		"X-Original-Message-Id", "Message-Id" };
+	struct buf b = { 0 };
+	for (size_t k = 0; k < 4; k++) {
+		if (b.len)
+			buf_put(&b, "\n", 1);
+		get_header(x->m, ids[k], false, &b);
+	}
+	size_t ov[4];
+	bool hit = false;
+	if (b.oom || !re_find(RE_MSGID_OE, b.p, b.len, ov, 4))
+		goto out;
+	double token = (double)strtoull(b.p + ov[2], NULL, 16);
+	const double fx = 0.0023283064365387, fy = 27111902.8329849;
+	b.len = 0;
+	get_header(x->m, "Date", false, &b);
+	int64_t t = 0;
+	if (b.oom || !parse_date(buf_str(&b), b.len, &t))
+		t = 0;
+	if (fabs(token - trunc((double)t * fx + fy)) < 250)
+		goto out;
+	b.len = 0;
+	get_header(x->m, "Received", false, &b);
+	if (b.oom || !parse_date(buf_str(&b), b.len, &t))
+		t = 0;
+	hit = fabs(token - trunc((double)t * fx + fy)) >= 250;
+out:
+	free(b.p);
+	return hit;
+}
+
+/* ---- From and envelope ---- */
+
+/* The part after the last '@' ("" if none), cut to its last two labels
+ * as SpamAssassin's check_equal_from_domains does. */
+static void second_level(const char *addr, struct buf *b)
+{
+	const char *at = strrchr(addr, '@');
+	if (at == NULL)
+		return;
+	const char *d = at + 1;
+	size_t ov[4];
+	if (re_find(RE_LAST2, d, strlen(d), ov, 4))
+		buf_put(b, d + ov[2], ov[3] - ov[2]);
+	else
+		buf_put(b, d, strlen(d));
+}
+
+static bool ev_equal_from_domains(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf from = { 0 }, fd = { 0 }, ed = { 0 };
+	get_first_addr(x->m, "From", &from);
+	bool hit = false;
+	const char *f = buf_str(&from);
+	if (f != NULL && x->env_from != NULL) {
+		second_level(f, &fd);
+		second_level(x->env_from, &ed);
+		const char *a = buf_str(&fd), *e = buf_str(&ed);
+		hit = a != NULL && e != NULL && a[0] && e[0] &&
+		      strcasecmp(a, e) != 0;
+	}
+	free(from.p);
+	free(fd.p);
+	free(ed.p);
+	return hit;
+}
+
+/* ---- Subject ---- */
+
+static bool ev_subject_all_caps(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf b = { 0 }, raw = { 0 };
+	get_header(x->m, "Subject", false, &b);
+	get_header(x->m, "Subject", true, &raw);
+	bool hit = false;
+	const char *s = buf_str(&b);
+	if (s == NULL || buf_str(&raw) == NULL)
+		goto out;
+	size_t len = b.len;
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	while (len && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	size_t ov[2];
+	if (re_find(RE_SUBJ_PREFIX, s, len, ov, 2)) {
+		s += ov[1];
+		len -= ov[1];
+	}
+	bool space = false;
+	for (size_t i = 0; i < len; i++)
+		space |= isspace((unsigned char)s[i]) != 0;
+	if (!space || len < 10)
+		goto out;
+	if (re_find(RE_CAPS_CHARSET, raw.p, raw.len, NULL, 0))
+		goto out;
+	size_t letters = 0, lower = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		letters += (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+		lower += ch >= 'a' && ch <= 'z';
+	}
+	hit = letters > 0 && lower == 0;
+out:
+	free(b.p);
+	free(raw.p);
+	return hit;
+}
+
+/* ---- recipients ---- */
+
+#define TOCC_SIMILAR_COUNT 5
+
+static void push_addrs(const struct msg *m, const char *name,
+                       struct buf *list, size_t *count)
+{
+	for (size_t n = 0;; n++) {
+		const struct msg_header *h = msg_header_get(m, name, n);
+		if (h == NULL)
+			return;
+		size_t k = 0;
+		const struct msg_addr *a = msg_header_addrs(m, h, &k);
+		for (size_t i = 0; i < k; i++) {
+			if (a[i].local.len == 0 && a[i].domain.len == 0)
+				continue;
+			buf_put(list, a[i].local.ptr, a[i].local.len);
+			if (a[i].domain.len) {
+				buf_put(list, "@", 1);
+				buf_put(list, a[i].domain.ptr, a[i].domain.len);
+			}
+			buf_put(list, "", 1);   /* NUL separated */
+			(*count)++;
+		}
+	}
+}
+
+/* Share of address pairs with the same first two bytes of user part or
+ * of (different) host names: SpamAssassin's tocc_similar. */
+static double tocc_similar(const struct msg *m)
+{
+	struct buf list = { 0 };
+	size_t count = 0;
+	push_addrs(m, "To", &list, &count);
+	push_addrs(m, "Cc", &list, &count);
+	if (count < TOCC_SIMILAR_COUNT)
+		push_addrs(m, "Bcc", &list, &count);
+	double r = 0;
+	const char **addr = calloc(count ? count : 1, sizeof *addr);
+	if (list.oom || addr == NULL)
+		goto out;
+	size_t n = 0;
+	const char *p = list.p;
+	for (size_t i = 0; i < count && n < 256; i++, p += strlen(p) + 1)
+		if (n == 0 || strcasecmp(p, addr[n - 1]) != 0)
+			addr[n++] = p;
+	if (n < TOCC_SIMILAR_COUNT)
+		goto out;
+	/* hosts: only addresses with an '@' (Perl's map shifts the rest) */
+	const char **host = calloc(n, sizeof *host);
+	if (host == NULL)
+		goto out;
+	size_t nh = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *at = strchr(addr[i], '@');
+		if (at != NULL)
+			host[nh++] = at + 1;
+	}
+	size_t hits = 0, comb = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			hits += strncmp(addr[i], addr[j], 2) == 0;
+			const char *hi = i < nh ? host[i] : "";
+			const char *hj = j < nh ? host[j] : "";
+			hits += strncmp(hi, hj, 2) == 0 && strcmp(hi, hj) != 0;
+			comb++;
+		}
+	}
+	r = (double)hits / (double)comb;
+	free(host);
+out:
+	free(addr);
+	free(list.p);
+	return r;
+}
+
+static bool ev_similar_recipients(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	double s = tocc_similar(x->m);
+	const char *mn = c->nargs > 0 ? c->args[0] : NULL;
+	const char *mx = c->nargs > 1 ? c->args[1] : NULL;
+	return (arg_undef(mn) || s >= atof(mn)) &&
+	       (arg_undef(mx) || s < atof(mx));
+}
+
+/* ---- forged relays in Received (no relay parsing needed) ---- */
+
+/* $pms->get('Received') with whitespace runs made one space. */
+static const char *received_flat(const struct msg *m, const char *name,
+                                 struct buf *b)
+{
+	struct buf t = { 0 };
+	get_header(m, name, false, &t);
+	const char *s = buf_str(&t);
+	for (size_t i = 0; s != NULL && i < t.len; i++) {
+		if (isspace((unsigned char)s[i])) {
+			if (b->len && b->p[b->len - 1] == ' ')
+				continue;
+			buf_put(b, " ", 1);
+		} else {
+			buf_put(b, s + i, 1);
+		}
+	}
+	free(t.p);
+	return s == NULL ? NULL : buf_str(b);
+}
+
+static bool ev_fake_aol_relay(const struct saeval_call *c,
+                              const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf b = { 0 };
+	const char *r = received_flat(x->m, "Received", &b);
+	bool hit = re_str(RE_AOL_RLY, r) && !re_str(RE_AOL_OK1, r) &&
+	           !re_str(RE_AOL_OK2, r);
+	free(b.p);
+	return hit;
+}
+
+/* SpamAssassin's gated_through_received_hdr_remover(). */
+static bool gated_rcvd_remover(const struct msg *m)
+{
+	struct buf a = { 0 }, d = { 0 }, r = { 0 };
+	bool yes = false;
+	if (get_header(m, "Mailing-List", false, &a) &&
+	    re_str(RE_EZMLM_LIST, buf_str(&a))) {
+		get_header(m, "Delivered-To", false, &d);
+		get_header(m, "Received", false, &r);
+		if (re_str(RE_EZMLM_DLTO, buf_str(&d)) &&
+		    re_str(RE_EZMLM_RCVD, buf_str(&r)))
+			yes = true;
+	}
+	r.len = 0;
+	if (!yes && !get_header(m, "Received", false, &r))
+		yes = true;
+	if (!yes && re_str(RE_MSN, buf_str(&r)))
+		yes = true;
+	free(a.p);
+	free(d.p);
+	free(r.p);
+	return yes;
+}
+
+static bool ev_forged_yahoo_rcvd(const struct saeval_call *c,
+                                 const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf from = { 0 }, t = { 0 }, b = { 0 };
+	bool hit = false;
+	get_first_addr(x->m, "From", &from);
+	const char *f = buf_str(&from);
+	if (!re_str(RE_YAHOO_FROM, f))
+		goto out;
+	const char *name = "Received";
+	if (get_header(x->m, "Resent-From", false, &t) && t.len &&
+	    (t.len = 0, get_header(x->m, "Resent-To", false, &t)) && t.len &&
+	    (t.len = 0, get_header(x->m, "X-Received", false, &t)) && t.len)
+		name = "X-Received";
+	const char *r = received_flat(x->m, name, &b);
+	if (r == NULL || gated_rcvd_remover(x->m))
+		goto out;
+	/* SpamAssassin also accepts a yahoo.com rDNS in the trusted relays
+	 * (X-Spam-Relays-*), which vigil does not build. */
+	if (re_str(RE_Y1, r) || re_str(RE_Y2, r) || re_str(RE_Y3, r) ||
+	    re_str(RE_Y4, r) || (re_str(RE_Y5, r) && re_str(RE_Y6, f)) ||
+	    re_str(RE_Y7, r))
+		goto out;
+	hit = true;
+out:
+	free(from.p);
+	free(t.p);
+	free(b.p);
+	return hit;
+}
+
+/* ---- the table ---- */
+
+typedef bool (*saeval_fn)(const struct saeval_call *c,
+                          const struct saeval_ctx *x);
+
+static const struct {
+	const char *name;
+	saeval_fn fn;
+	const char *plugin;
+} fns[] = {
+	{ "check_outlook_message_id", ev_outlook_message_id, "HeaderEval" },
+	{ "check_for_shifted_date", ev_shifted_date, "HeaderEval" },
+	{ "check_equal_from_domains", ev_equal_from_domains, "HeaderEval" },
+	{ "subject_is_all_caps", ev_subject_all_caps, "HeaderEval" },
+	{ "similar_recipients", ev_similar_recipients, "HeaderEval" },
+	{ "check_for_fake_aol_relay_in_rcvd", ev_fake_aol_relay, "HeaderEval" },
+	{ "check_for_forged_yahoo_received_headers", ev_forged_yahoo_rcvd,
+	  "HeaderEval" },
+};
+#define NFNS (sizeof fns / sizeof fns[0])
+
+static size_t fn_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NFNS; i++)
+		if (strlen(fns[i].name) == len &&
+		    memcmp(fns[i].name, name, len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+bool saeval_implements(const char *fname)
+{
+	return fname != NULL && fn_index(fname, strlen(fname)) != SIZE_MAX;
+}
+
+size_t saeval_function_count(void)
+{
+	return NFNS;
+}
+
+const char *saeval_function_at(size_t i)
+{
+	return i < NFNS ? fns[i].name : NULL;
+}
+
+const char *saeval_function_plugin(size_t i)
+{
+	return i < NFNS ? fns[i].plugin : NULL;
+}
+
+bool saeval_plugin(const char *name)
+{
+	static const char prefix[] = "Mail::SpamAssassin::Plugin::";
+	if (name == NULL || strncmp(name, prefix, sizeof prefix - 1) != 0)
+		return false;
+	for (size_t i = 0; i < NFNS; i++)
+		if (strcmp(fns[i].plugin, name + sizeof prefix - 1) == 0)
+			return true;
+	return false;
+}
+
+/* Arguments: comma-separated, each optionally quoted with ' or ". */
+static int parse_args(const char *p, const char *end, struct saeval_call *c)
+{
+	while (p < end) {
+		while (p < end && (isspace((unsigned char)*p) || *p == ','))
+			p++;
+		if (p >= end)
+			break;
+		const char *a = p, *b;
+		if (*p == '\'' || *p == '"') {
+			char q = *p++;
+			a = p;
+			while (p < end && *p != q)
+				p++;
+			b = p;
+			if (p < end)
+				p++;
+		} else {
+			while (p < end && *p != ',')
+				p++;
+			b = p;
+			while (b > a && isspace((unsigned char)b[-1]))
+				b--;
+		}
+		if (c->nargs == MAX_ARGS)
+			return 1;
+		char *s = malloc((size_t)(b - a) + 1);
+		if (s == NULL)
+			return -1;
+		memcpy(s, a, (size_t)(b - a));
+		s[b - a] = '\0';
+		c->args[c->nargs++] = s;
+	}
+	return 0;
+}
+
+int saeval_compile(const char *eval, struct saeval_call **out)
+{
+	*out = NULL;
+	pthread_once(&re_once, re_init);
+	if (eval == NULL || !re_ok)
+		return 1;
+	while (isspace((unsigned char)*eval))
+		eval++;
+	const char *open = strchr(eval, '(');
+	const char *close = open ? strrchr(open, ')') : NULL;
+	if (open == NULL || close == NULL)
+		return 1;
+	const char *e = open;
+	while (e > eval && isspace((unsigned char)e[-1]))
+		e--;
+	size_t fn = fn_index(eval, (size_t)(e - eval));
+	if (fn == SIZE_MAX)
+		return 1;
+	struct saeval_call *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return -1;
+	c->fn = fn;
+	int rc = parse_args(open + 1, close, c);
+	if (rc != 0) {
+		saeval_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void saeval_free(struct saeval_call *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nargs; i++)
+		free(c->args[i]);
+	free(c);
+}
+
+bool saeval_run(const struct saeval_call *c, const struct saeval_ctx *ctx)
+{
+	if (c == NULL || ctx == NULL || ctx->m == NULL)
+		return false;
+	return fns[c->fn].fn(c, ctx);
+}

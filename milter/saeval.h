@@ -1,0 +1,67 @@
+/*
+ * saeval.h — SpamAssassin eval: functions written in C.
+ *
+ * SpamAssassin rules "header NAME eval:f('a', 'b')" call Perl code. This
+ * module holds a table of such functions vigil implements (names as
+ * SpamAssassin spells them), each a C function that takes the message
+ * (struct msg, plus the SMTP envelope sender when known) and the rule's
+ * arguments, and says hit or not. Behaviour follows SpamAssassin 4.0.1's
+ * plugins (HeaderEval, MIMEEval, HTMLEval, BodyEval); see docs/rules.md,
+ * "Eval rules vigil implements", for the list and the known differences.
+ *
+ * The rule engine (rules.c) calls saeval_compile() once per eval rule at
+ * compile time: a function in the table makes the rule an ordinary active
+ * rule (scored from the rule files); an unknown function leaves it
+ * unsupported. At run time it calls saeval_run() per active eval rule.
+ *
+ * Configuration: the functions implemented need none. Functions that would
+ * need rule-file settings (freemail_domains, util_rb_tld, ...) are not
+ * implemented: the ruleset parser (ruleset.h) does not keep those lines.
+ * Network, Bayes and relay-based (X-Spam-Relays-*) functions are not
+ * implemented either.
+ *
+ * Thread safety: a struct saeval_call is immutable after saeval_compile()
+ * and may be run by several threads at once; saeval_run() allocates only
+ * per call.
+ */
+#ifndef VIGIL_SAEVAL_H
+#define VIGIL_SAEVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct msg;
+
+/* What a function sees of one message. */
+struct saeval_ctx {
+	const struct msg *m;
+	const char *env_from;  /* SMTP MAIL FROM without <>, or NULL/"" */
+};
+
+/* One compiled call: function and its arguments (owned). */
+struct saeval_call;
+
+/* Parse eval text "name(args)" (as in struct rs_rule.eval). Returns 0 and
+ * sets *out when the function is implemented; 1 when it is not (or the
+ * text does not parse): *out is NULL; -1 on allocation failure. */
+int saeval_compile(const char *eval, struct saeval_call **out);
+void saeval_free(struct saeval_call *c);
+
+/* Run the call on one message: true when the rule hits. Allocation
+ * failure counts as no hit. */
+bool saeval_run(const struct saeval_call *c, const struct saeval_ctx *ctx);
+
+/* Is this function name implemented? */
+bool saeval_implements(const char *fname);
+/* The implemented function names, in table order (i < count). */
+size_t saeval_function_count(void);
+const char *saeval_function_at(size_t i);
+/* The SpamAssassin plugin of function i ("HeaderEval", ...). */
+const char *saeval_function_plugin(size_t i);
+
+/* Is a SpamAssassin plugin ("Mail::SpamAssassin::Plugin::HeaderEval")
+ * implemented here, at least in part, so that its ifplugin blocks are
+ * read? Its functions not in the table stay unsupported. */
+bool saeval_plugin(const char *name);
+
+#endif

@@ -1,0 +1,236 @@
+/* Unit tests of the SpamAssassin eval: functions in C (saeval.c) and of
+ * their hook in the rule engine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "msg.h"
+#include "rules.h"
+#include "ruleset.h"
+#include "saeval.h"
+#include "scan.h"
+
+/* Run eval text on a message (LF line ends), with an envelope sender. */
+static bool run_env(const char *eval, const char *raw, const char *env_from)
+{
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile(eval, &c), 0);
+	assert_non_null(c);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m, .env_from = env_from };
+	bool hit = saeval_run(c, &ctx);
+	msg_free(m);
+	saeval_free(c);
+	return hit;
+}
+
+static bool run(const char *eval, const char *raw)
+{
+	return run_env(eval, raw, NULL);
+}
+
+static void test_compile(void **state)
+{
+	(void)state;
+	struct saeval_call *c = (struct saeval_call *)1;
+	assert_int_equal(saeval_compile("check_no_such_thing()", &c), 1);
+	assert_null(c);
+	assert_int_equal(saeval_compile("check_bayes('0.99', '1.00')", &c), 1);
+	assert_int_equal(saeval_compile("garbage", &c), 1);
+	assert_int_equal(saeval_compile(" check_for_shifted_date ( '3', "
+	                                "\"6\" )", &c), 0);
+	saeval_free(c);
+	assert_true(saeval_implements("check_outlook_message_id"));
+	assert_false(saeval_implements("check_dkim_valid"));
+	assert_true(saeval_function_count() >= 5);
+	assert_true(saeval_implements(saeval_function_at(0)));
+	assert_true(saeval_plugin("Mail::SpamAssassin::Plugin::HeaderEval"));
+	assert_false(saeval_plugin("Mail::SpamAssassin::Plugin::Bayes"));
+}
+
+/* Received 12:00 UTC; Date as given. */
+static char *dated(const char *date)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof buf,
+	         "Received: from a.example (a.example [192.0.2.1]) by "
+	         "mx.example.org with ESMTP id X1;\n"
+	         "\tMon, 23 Nov 2026 12:00:00 +0000\n"
+	         "Date: %s\nFrom: a@example.com\nSubject: hi\n\nbody\n", date);
+	return buf;
+}
+
+static void test_shifted_date(void **state)
+{
+	(void)state;
+	const char *fut = "check_for_shifted_date('6', '12')";
+	const char *past = "check_for_shifted_date('undef', '-96')";
+	/* 8 hours ahead, written in another zone: still 8 hours */
+	assert_true(run(fut, dated("Mon, 23 Nov 2026 15:00:00 -0500")));
+	assert_true(run(fut, dated("23 Nov 2026 20:00 GMT")));
+	assert_false(run(fut, dated("Mon, 23 Nov 2026 12:10:00 +0000")));
+	assert_false(run(fut, dated("Mon, 23 Nov 2026 12:00:00 -0100")));
+	assert_true(run(past, dated("Wed, 11 Nov 2026 12:00:00 +0000")));
+	assert_false(run(past, dated("Sun, 22 Nov 2026 12:00:00 +0000")));
+	/* no Date, or a Date that does not parse: diff 0 */
+	assert_false(run("check_for_shifted_date('undef', '-1')",
+	                 dated("yesterday")));
+	assert_true(run("check_for_shifted_date('-1', '1')",
+	                dated("yesterday")));
+}
+
+static void test_outlook_message_id(void **state)
+{
+	(void)state;
+	/* A time token that does not fit the Date (nor the Received) */
+	const char *fake =
+	    "Received: from x by y; Mon, 23 Nov 2026 12:00:00 +0000\n"
+	    "Date: Mon, 23 Nov 2026 12:00:00 +0000\n"
+	    "Message-ID: <000a12345678$0badf00d$01234567@example>\n\nb\n";
+	assert_true(run("check_outlook_message_id()", fake));
+	/* The token computed from the Date: 1795435200 * x + y */
+	char ok[512];
+	unsigned long tok = (unsigned long)(1795435200.0 * 0.0023283064365387 +
+	                                    27111902.8329849);
+	snprintf(ok, sizeof ok,
+	         "Received: from x by y; Mon, 23 Nov 2026 12:00:00 +0000\n"
+	         "Date: Mon, 23 Nov 2026 12:00:00 +0000\n"
+	         "Message-ID: <0001%08lx$0badf00d$01234567@example>\n\nb\n",
+	         tok);
+	assert_false(run("check_outlook_message_id()", ok));
+	/* Not the Outlook Express form */
+	assert_false(run("check_outlook_message_id()",
+	                 "Date: Mon, 23 Nov 2026 12:00:00 +0000\n"
+	                 "Message-ID: <abc@example>\n\nb\n"));
+}
+
+static void test_equal_from_domains(void **state)
+{
+	(void)state;
+	const char *msg = "From: Al <al@mail.shop.example.com>\nTo: b@c.d\n\nb\n";
+	assert_false(run_env("check_equal_from_domains()", msg,
+	                     "bounce@news.example.com"));
+	assert_true(run_env("check_equal_from_domains()", msg,
+	                    "bounce@esp.example.net"));
+	assert_false(run_env("check_equal_from_domains()", msg, NULL));
+	assert_false(run_env("check_equal_from_domains()", msg, ""));
+}
+
+static void test_subject_all_caps(void **state)
+{
+	(void)state;
+	const char *e = "subject_is_all_caps()";
+	assert_true(run(e, "Subject: BUY CHEAP WATCHES NOW!\n\nb\n"));
+	assert_true(run(e, "Subject: Re: FREE MONEY 4 U\n\nb\n"));
+	assert_false(run(e, "Subject: Buy cheap watches now\n\nb\n"));
+	assert_false(run(e, "Subject: VERYLONGSINGLEWORD\n\nb\n"));
+	assert_false(run(e, "Subject: ABC DEF\n\nb\n"));  /* short */
+	assert_false(run(e, "Subject: =?koi8-r?Q?ABC_DEF_GHI_JKL?=\n\nb\n"));
+}
+
+static void test_similar_recipients(void **state)
+{
+	(void)state;
+	const char *e = "similar_recipients('0.65','undef')";
+	assert_true(run(e, "To: jo1@aa.example, jo2@ab.example, "
+	                   "jo3@ac.example, jo4@ad.example, jo5@ae.example\n"
+	                   "\nb\n"));
+	assert_false(run(e, "To: ann@x.example, bob@y.example, "
+	                    "cy@z.example, dan@w.example, eve@v.example\n"
+	                    "\nb\n"));
+	assert_false(run(e, "To: jo1@aa.example, jo2@ab.example\n\nb\n"));
+}
+
+static void test_forged_relays(void **state)
+{
+	(void)state;
+	const char *aol = "check_for_fake_aol_relay_in_rcvd()";
+	assert_true(run(aol, "Received: from unknown (HELO x) (80.71.176.130) "
+	                     "by rly-xw01.mx.aol.com with QMQP; Sat, 15 Jun "
+	                     "2002 23:37:16 -0000\n\nb\n"));
+	assert_false(run(aol, "Received: from a by rly-ip01.mx.aol.com "
+	                      "(8.8.8/8.8.8/AOL-5.0.0) with ESMTP id N; Thu, "
+	                      "4 Apr 2002 13:11:20 -0500\n\nb\n"));
+	assert_false(run(aol, "Received: from a by b\n\nb\n"));
+	const char *y = "check_for_forged_yahoo_received_headers()";
+	assert_true(run(y, "Received: from spammer.example by mx.example\n"
+	                   "From: x@yahoo.com\n\nb\n"));
+	assert_false(run(y, "Received: from [192.0.2.1] by "
+	                    "web1.mail.bf1.yahoo.com via HTTP\n"
+	                    "From: x@yahoo.com\n\nb\n"));
+	assert_false(run(y, "Received: from a by b\nFrom: x@example.com\n\nb\n"));
+	/* no Received at all: cannot tell */
+	assert_false(run(y, "From: x@yahoo.com\n\nb\n"));
+}
+
+/* The hook: an implemented eval rule is active and scored; an unknown
+ * function stays unsupported and false in metas. */
+static void test_rules_hook(void **state)
+{
+	(void)state;
+	static const char cf[] =
+	    "header CAPS eval:subject_is_all_caps()\nscore CAPS 2.5\n"
+	    "header NOPE eval:check_no_such_thing()\nscore NOPE 1\n"
+	    "meta BOTH CAPS && !NOPE\nscore BOTH 1\n";
+	struct ruleset *rs = ruleset_load_buf("t.cf", cf, sizeof cf - 1,
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	char err[256];
+	struct rules *r = rules_compile(rs, NULL, err, sizeof err);
+	assert_non_null(r);
+	for (size_t i = 0; i < ruleset_count(rs); i++) {
+		const char *n = ruleset_at(rs, i)->name;
+		enum rules_state st = rules_rule_state(r, i);
+		if (strcmp(n, "CAPS") == 0)
+			assert_int_equal(st, RULES_ACTIVE);
+		if (strcmp(n, "NOPE") == 0)
+			assert_int_equal(st, RULES_UNSUPPORTED);
+	}
+	static const char msg[] = "From: a@b.example\n"
+	                          "Subject: FREE MONEY FOR ALL\n\nbody\n";
+	struct scan *scan = scan_new();
+	assert_non_null(scan);
+	assert_int_equal(scan_set_raw(scan, msg, sizeof msg - 1), 0);
+	struct rules_result *res = rules_result_new();
+	assert_int_equal(rules_eval(r, scan, res, 0), 0);
+	bool caps = false, both = false, nope = false;
+	for (size_t i = 0; i < rules_result_count(res); i++) {
+		const struct rules_hit *h = rules_result_at(res, i);
+		if (strcmp(h->name, "CAPS") == 0) {
+			caps = true;
+			assert_true(h->score == 2.5);
+		}
+		both |= strcmp(h->name, "BOTH") == 0;
+		nope |= strcmp(h->name, "NOPE") == 0;
+	}
+	assert_true(caps);
+	assert_true(both);
+	assert_false(nope);
+	rules_result_free(res);
+	scan_free(scan);
+	rules_free(r);
+	ruleset_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compile),
+		cmocka_unit_test(test_shifted_date),
+		cmocka_unit_test(test_outlook_message_id),
+		cmocka_unit_test(test_equal_from_domains),
+		cmocka_unit_test(test_subject_all_caps),
+		cmocka_unit_test(test_similar_recipients),
+		cmocka_unit_test(test_forged_relays),
+		cmocka_unit_test(test_rules_hook),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
