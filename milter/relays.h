@@ -1,0 +1,65 @@
+/*
+ * relays.h — the relays of a message as SpamAssassin sees them.
+ *
+ * relays_build() parses the Received: headers of a message (most recent
+ * first; plus the originating-IP headers SpamAssassin's default
+ * configuration appends: X-Originating-IP and friends) into relays, the
+ * way SpamAssassin 4's Received-header parser does, decides trust with
+ * SpamAssassin's inference for an unconfigured trusted_networks (a relay
+ * is trusted while every relay so far came from a private/loopback
+ * address or was authenticated; the first other relay and all after it
+ * are untrusted, and external) and renders the four pseudo-headers
+ * X-Spam-Relays-Trusted/-Untrusted/-Internal/-External: each relay as
+ * "[ ip=.. rdns=.. helo=.. by=.. ident=.. envfrom=.. intl=0|1 id=..
+ * auth=.. msa=0 ]", joined by one space, most recent first ("" when
+ * none). The ALL-TRUSTED/ALL-UNTRUSTED/... header views are not built.
+ *
+ * The result owns its strings; it does not point into the message. The
+ * patterns are compiled once per process (thread-safe); parsing is
+ * bounded (at most RELAYS_MAX_HEADERS headers of RELAYS_MAX_LINE bytes).
+ */
+#ifndef VIGIL_RELAYS_H
+#define VIGIL_RELAYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct msg;
+struct relays;
+
+#define RELAYS_MAX_HEADERS 200
+#define RELAYS_MAX_LINE 8192
+
+enum relays_kind {
+	RELAYS_TRUSTED, RELAYS_UNTRUSTED, RELAYS_INTERNAL, RELAYS_EXTERNAL,
+	RELAYS_KINDS
+};
+
+/* The pseudo-header a header name designates ("X-Spam-Relays-Untrusted",
+ * case-insensitive), or -1 when it is not one of the four. */
+int relays_kind_of(const char *name);
+
+/* Parse m's relays into *out (free with relays_free). 0, or -1 when
+ * memory ran out (*out NULL) or the patterns failed to compile. */
+int relays_build(const struct msg *m, struct relays **out);
+void relays_free(struct relays *r);
+
+/* One pseudo-header's text (NUL-terminated, never NULL; len optional). */
+const char *relays_str(const struct relays *r, enum relays_kind k,
+                       size_t *len);
+
+/* Relays counted by relays_build: parsed, and lines it could not parse
+ * (SpamAssassin's num_relays_unparseable). */
+size_t relays_count(const struct relays *r);
+size_t relays_unparseable(const struct relays *r);
+
+/* One Received: value (unfolded or not) parsed on its own, for tests and
+ * tools: 1 and the relay rendered in buf (intl=0, as SpamAssassin before
+ * the trust decision) with *priv (private address) and *auth
+ * (authenticated) set; 0 when the line is deliberately skipped (local
+ * handovers, fetchmail markers); -1 when it cannot be parsed or the
+ * rendering does not fit in buf. */
+int relays_parse_line(const char *line, size_t len, char *buf,
+                      size_t buflen, bool *priv, bool *auth);
+
+#endif
