@@ -19,6 +19,7 @@
 
 #include "litscan.h"
 #include "msg.h"
+#include "relays.h"
 #include "ruleset.h"
 #include "rulesmeta.h"
 #include "saeval.h"
@@ -35,6 +36,7 @@ enum hkind {
 	HK_TOCC,      /* ToCc: To then Cc */
 	HK_MESSAGEID, /* MESSAGEID: X-Message-Id, Resent-Message-Id, ... */
 	HK_ENVFROM,   /* EnvelopeFrom: the scan's MAIL FROM */
+	HK_RELAYS,    /* X-Spam-Relays-*: built by relays.c */
 	HK_PSEUDO     /* a SpamAssassin pseudo-header we cannot produce */
 };
 
@@ -261,6 +263,8 @@ static enum hkind header_kind(const char *h)
 		return HK_MESSAGEID;
 	if (strcasecmp(h, "EnvelopeFrom") == 0)
 		return HK_ENVFROM;
+	if (relays_kind_of(h) >= 0)
+		return HK_RELAYS;
 	if (strncasecmp(h, "X-Spam-Relays-", 14) == 0 ||
 	    strncmp(h, "ALL-", 4) == 0 || strcasecmp(h, "X-Spam-DCC") == 0)
 		return HK_PSEUDO;
@@ -1073,6 +1077,7 @@ struct run {
 	struct sbuf hb;      /* header texts */
 	struct sbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
+	struct relays *relays; /* built on first use */
 	bool matches;
 };
 
@@ -1281,11 +1286,20 @@ static void build_hkey(struct run *x, size_t k)
 			sb_str(b, env->mail_from);
 		break;
 	}
+	case HK_RELAYS:
+		/* SpamAssassin always defines these, "" when no relay */
+		if (x->relays == NULL && relays_build(x->m, &x->relays) != 0)
+			b->oom = true;
+		else
+			sb_str(b, relays_str(x->relays,
+			                     relays_kind_of(hk->lname), NULL));
+		break;
 	case HK_PSEUDO:
 		break;
 	}
 	x->htext[k] = (struct span){ .off = start, .len = b->len - start,
-	                             .present = b->len > start };
+	                             .present = b->len > start ||
+	                                        hk->kind == HK_RELAYS };
 	/* :addr/:name lists are joined by "\n" without a final one. */
 	if ((hk->mods & (RS_HDR_ADDR | RS_HDR_NAME)) && x->htext[k].len > 0 &&
 	    hk->kind != HK_ENVFROM)
@@ -1764,6 +1778,7 @@ out:
 	free(x.values);
 	free(x.found);
 	free(x.htext);
+	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);
 	free(x.hb.p);

@@ -143,7 +143,9 @@ static void test_header_targets(void **state)
 	        "header H_NEG_ABSENT X-Nowhere !~ /foo/\n"
 	        "header H_NEG_PRESENT Subject !~ /Hello/\n"
 	        "header H_ABSENT_EMPTY X-Nowhere =~ /^$/\n"
-	        "header H_RELAYS X-Spam-Relays-Untrusted =~ /helo=/\n",
+	        "header H_RELAYS X-Spam-Relays-Untrusted =~ /helo=/\n"
+	        "header H_RELAYS_EMPTY X-Spam-Relays-Untrusted =~ /^$/\n"
+	        "header H_ALL_UNTRUSTED ALL-UNTRUSTED =~ /Received/\n",
 	        NULL);
 	fx_run(&f, MSG, "env@example.net");
 	HIT(&f, "H_SUBJ");
@@ -163,8 +165,14 @@ static void test_header_targets(void **state)
 	HIT(&f, "H_NEG_ABSENT");
 	NOHIT(&f, "H_NEG_PRESENT");
 	HIT(&f, "H_ABSENT_EMPTY");
+	/* X-Spam-Relays-* are built (relays.c): the only Received: has no
+	 * address, so there is no relay and the text is "" (defined) */
 	NOHIT(&f, "H_RELAYS");
-	assert_int_equal(rules_rule_state(f.rules, 17), RULES_APPROX);
+	HIT(&f, "H_RELAYS_EMPTY");
+	assert_int_equal(rules_rule_state(f.rules, 17), RULES_ACTIVE);
+	/* the ALL-* views are not built yet */
+	NOHIT(&f, "H_ALL_UNTRUSTED");
+	assert_int_equal(rules_rule_state(f.rules, 19), RULES_APPROX);
 	/* matched text for explain */
 	assert_string_equal(hit(&f, "H_SUBJ")->match, "Hello World");
 	/* default score 1, added to the scan with the description */
