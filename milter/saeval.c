@@ -6,7 +6,6 @@
  * Util.pm's parse_rfc822_date); the regular expressions SpamAssassin uses
  * are run with PCRE2 (same syntax), compiled once per process.
  */
-#define _POSIX_C_SOURCE 200809L
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "saeval.h"
@@ -118,6 +117,8 @@ enum re_id {
 	RE_AOL_RLY, RE_AOL_OK1, RE_AOL_OK2,
 	RE_YAHOO_FROM, RE_EZMLM_LIST, RE_EZMLM_DLTO, RE_EZMLM_RCVD, RE_MSN,
 	RE_Y1, RE_Y2, RE_Y3, RE_Y4, RE_Y5, RE_Y6, RE_Y7,
+	RE_ASCII_CHARSET, RE_BAD_ISO1, RE_BAD_ISO2, RE_CT_CHARSET,
+	RE_CAPS_CHARSET_ALL, RE_UC_WORDS, RE_UC_BASE64,
 	RE_COUNT
 };
 
@@ -171,6 +172,18 @@ static const struct {
 	[RE_Y6] = { "@reply\\.yahoo\\.com$", PCRE2_CASELESS },
 	[RE_Y7] = { "by \\w+\\.\\w+\\.yahoo\\.com \\(\\d+\\.\\d+\\.\\d+/\\d+"
 	            "\\.\\d+\\.\\d+\\)(?: with ESMTP)? id \\w+", 0 },
+	[RE_ASCII_CHARSET] = { "(?:us-ascii|ansi_x3\\.4-1968|iso-ir-6|"
+	                       "ansi_x3\\.4-1986|iso_646\\.irv:1991|ascii|"
+	                       "iso646-us|us|ibm367|cp367|csascii)", 0 },
+	[RE_BAD_ISO1] = { "iso-\\S+-\\S+\\b", PCRE2_CASELESS },
+	[RE_BAD_ISO2] = { "iso-(?:8859-\\d{1,2}|2022-(?:jp|kr))\\b", 0 },
+	[RE_CT_CHARSET] = { "charset=\"([^\"]+)\"|charset='([^']+)'|"
+	                    "charset=(\\S+)", PCRE2_CASELESS },
+	[RE_CAPS_CHARSET_ALL] = { "^[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|"
+	                          "cp1251|windows-1251|georgianps|pt154|tis)"
+	                          "[-_a-z0-9]*$", PCRE2_CASELESS },
+	[RE_UC_WORDS] = { "\\S\\s+\\S", 0 },
+	[RE_UC_BASE64] = { "^(?:[A-Za-z0-9+/=]{60,76} ){2}", 0 },
 };
 
 static pcre2_code *re_code[RE_COUNT];
@@ -770,24 +783,435 @@ out:
 	return hit;
 }
 
+/* ---- MIME structure (MIMEEval) ---- */
+
+/* Header value of part i, lower-cased into b ("" if absent). */
+static void part_header_lc(const struct msg *m, size_t i, const char *name,
+                           struct buf *b)
+{
+	b->len = 0;
+	const struct msg_header *h = msg_part_header_get(m, i, name, 0);
+	if (h != NULL)
+		for (size_t k = 0; k < h->value.len; k++) {
+			char c = (char)tolower((unsigned char)h->value.ptr[k]);
+			buf_put(b, &c, 1);
+		}
+	buf_str(b);
+}
+
+/* What SpamAssassin's _check_attachments()/_check_mime_header() find
+ * from the MIME headers of every part (the message itself and
+ * multiparts included). */
+struct mime_facts {
+	size_t html, text, base64, qp, attachment;
+	bool base64_text, bad_iso, qp_long_line;
+	size_t qp_bytes, qp_excess;  /* quoted-printable body bytes, and
+	                                needlessly encoded characters */
+};
+
+static bool is_leaf(const struct msg *m, size_t i)
+{
+	for (size_t k = i + 1; k < msg_part_count(m); k++)
+		if (msg_part_at(m, k)->parent == i)
+			return false;
+	return true;
+}
+
+/* The body of a part's raw bytes (after its header block). */
+static struct msg_text part_body(const struct msg_part *p)
+{
+	const char *s = p->raw.ptr, *end = s + p->raw.len;
+	const char *q = s;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		if (nl == NULL)
+			return (struct msg_text){ .ptr = end, .len = 0 };
+		size_t l = (size_t)(nl - q);
+		if (l == 0 || (l == 1 && q[0] == '\r'))
+			return (struct msg_text){ .ptr = nl + 1,
+			                          .len = (size_t)(end - nl - 1) };
+		q = nl + 1;
+	}
+	return (struct msg_text){ .ptr = end, .len = 0 };
+}
+
+/* Quoted-printable lines: long ones, and characters encoded that need
+ * not be (=09, =20.., letters, digits), less trailing =20/=09 runs. */
+static void qp_lines(struct msg_text b, struct mime_facts *f)
+{
+	const char *q = b.ptr, *end = b.ptr + b.len;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		const char *le = nl ? nl : end;
+		size_t len = (size_t)(le - q);
+		if (len && le[-1] == '\r' && nl)
+			len--;             /* read as SpamAssassin reads a file */
+		const char *line = q;
+		q = nl ? nl + 1 : end;
+		if (len >= 6 && memcmp(line, "SPAM: ", 6) == 0)
+			continue;
+		size_t full = len + (nl != NULL);
+		if (full > 79)
+			f->qp_long_line = true;
+		f->qp_bytes += full;
+		size_t excess = 0;
+		for (size_t k = 0; k + 2 < len; k++) {
+			if (line[k] != '=')
+				continue;
+			char h = line[k + 1], l = line[k + 2];
+			bool hexl = (l >= '0' && l <= '9') || (l >= 'A' && l <= 'F');
+			if ((h == '0' && l == '9') ||
+			    (h == '3' && hexl && l != 'D') ||
+			    ((h == '2' || h == '4' || h == '5' || h == '6') && hexl) ||
+			    (h == '7' && hexl && l != 'F')) {
+				excess++;
+				k += 2;
+			}
+		}
+		if (excess) {
+			/* less a run of =09/=20 at the end (blanks may follow) */
+			size_t e = len;
+			while (e && isspace((unsigned char)line[e - 1]))
+				e--;
+			size_t run = 0;
+			while (e >= 3 && line[e - 3] == '=' &&
+			       ((line[e - 2] == '0' && line[e - 1] == '9') ||
+			        (line[e - 2] == '2' && line[e - 1] == '0'))) {
+				run++;
+				e -= 3;
+			}
+			excess -= run < excess ? run : excess;
+		}
+		f->qp_excess += excess;
+	}
+}
+
+static bool mime_facts(const struct msg *m, struct mime_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	struct buf cte = { 0 }, cd = { 0 };
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		part_header_lc(m, i, "Content-Transfer-Encoding", &cte);
+		part_header_lc(m, i, "Content-Disposition", &cd);
+		if (cte.oom || cd.oom)
+			break;
+		const char *type = p->type.ptr, *cs = p->charset.ptr;
+		bool text = strncmp(type, "text", 4) == 0;
+		if (strcmp(type, "text/html") == 0)
+			f->html++;
+		else if (strncasecmp(type, "text", 4) == 0)
+			f->text++;
+		bool b64 = strstr(cte.p, "base64") != NULL;
+		if (b64)
+			f->base64++;
+		else if (strstr(cte.p, "quoted-printable") != NULL)
+			f->qp++;
+		if (strstr(cd.p, "attachment") != NULL)
+			f->attachment++;
+		if (text && b64 && (cs[0] == '\0' || re_str(RE_ASCII_CHARSET, cs)) &&
+		    strncmp(cd.p, "attachment", 10) != 0 &&
+		    strncmp(cd.p, "inline", 6) != 0)
+			f->base64_text = true;
+		if (re_str(RE_BAD_ISO1, cs) && !re_str(RE_BAD_ISO2, cs))
+			f->bad_iso = true;
+		if (strcmp(cte.p, "quoted-printable") == 0 && is_leaf(m, i))
+			qp_lines(part_body(p), f);
+	}
+	/* SpamAssassin then counts only needless encodings */
+	if (f->qp_bytes)
+		f->qp = f->qp_excess;
+	bool ok = !cte.oom && !cd.oom;
+	free(cte.p);
+	free(cd.p);
+	return ok;
+}
+
+static bool top_is_html(const struct msg *m)
+{
+	const struct msg_header *h = msg_header_get(m, "Content-Type", 0);
+	return h != NULL && strncasecmp(h->decoded.ptr, "text/html", 9) == 0;
+}
+
+static bool ev_mime_html(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	(void)c;
+	struct mime_facts f;
+	return top_is_html(x->m) || (mime_facts(x->m, &f) && f.html > 0);
+}
+
+static bool ev_mime_html_only(const struct saeval_call *c,
+                              const struct saeval_ctx *x)
+{
+	(void)c;
+	struct mime_facts f;
+	return top_is_html(x->m) ||
+	       (mime_facts(x->m, &f) && f.html > 0 && f.text == 0);
+}
+
+static const char *const mime_tests[] = {
+	"mime_base64_count", "mime_qp_count", "mime_attachment",
+	"mime_base64_encoded_text", "mime_bad_iso_charset", "mime_qp_long_line",
+};
+
+static bool ok_mime(const struct saeval_call *c)
+{
+	for (size_t i = 0; i < sizeof mime_tests / sizeof mime_tests[0]; i++)
+		if (c->nargs == 1 && strcmp(c->args[0], mime_tests[i]) == 0)
+			return true;
+	return false;   /* mime_qp_long_line, mime_faraway_charset, ... */
+}
+
+static bool ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	if (!mime_facts(x->m, &f))
+		return false;
+	const char *t = c->args[0];
+	if (strcmp(t, "mime_base64_count") == 0)
+		return f.base64 > 0;
+	if (strcmp(t, "mime_qp_count") == 0)
+		return f.qp > 0;
+	if (strcmp(t, "mime_attachment") == 0)
+		return f.attachment > 0;
+	if (strcmp(t, "mime_base64_encoded_text") == 0)
+		return f.base64_text;
+	if (strcmp(t, "mime_qp_long_line") == 0)
+		return f.qp_long_line;
+	return f.bad_iso;
+}
+
+/* SpamAssassin's body_charset_is_likely_to_fp(): the top Content-Type's
+ * charset or any part's is one where capitals say nothing. */
+static bool charset_fp_as_caps(const struct msg *m)
+{
+	const struct msg_header *h = msg_header_get(m, "Content-Type", 0);
+	size_t ov[8];
+	if (h != NULL && re_find(RE_CT_CHARSET, h->value.ptr, h->value.len, ov,
+	                         8)) {
+		for (size_t g = 1; g < 4; g++) {
+			if (ov[2 * g] == PCRE2_UNSET)
+				continue;
+			size_t len = ov[2 * g + 1] - ov[2 * g];
+			if (re_find(RE_CAPS_CHARSET_ALL, h->value.ptr + ov[2 * g], len,
+			            NULL, 0))
+				return true;
+			break;
+		}
+	}
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const char *cs = msg_part_at(m, i)->charset.ptr;
+		bool letter = false;
+		for (const char *q = cs; *q; q++)
+			letter |= isalpha((unsigned char)*q) != 0;
+		if (letter && re_str(RE_CAPS_CHARSET_ALL, cs))
+			return true;
+	}
+	return false;
+}
+
+/* Percentage of capitals among letters and digits of the body lines
+ * with an inner blank (SpamAssassin's check_for_uppercase). */
+static double uppercase_pct(const struct msg *m)
+{
+	if (charset_fp_as_caps(m))
+		return 0;
+	size_t len = 0, lower = 0, upper = 0;
+	for (size_t i = 0; i < msg_body_count(m); i++) {
+		struct msg_text t = msg_body_at(m, i);
+		if (!re_find(RE_UC_WORDS, t.ptr, t.len, NULL, 0) ||
+		    re_find(RE_UC_BASE64, t.ptr, t.len, NULL, 0))
+			continue;
+		/* shift-JIS escapes: ESC $ B ... ESC ( B left out */
+		const char *s = t.ptr, *end = t.ptr + t.len;
+		const char *a = memmem(s, t.len, "\x1b$B", 3), *b = NULL;
+		for (const char *q = a; q != NULL && q + 3 <= end; q++)
+			if (q[0] == '\x1b' && q[1] == '(' && q[2] == 'B' && q >= a + 3)
+				b = q;
+		size_t skip_from = a && b ? (size_t)(a - s) : t.len;
+		size_t skip_to = a && b ? (size_t)(b + 3 - s) : t.len;
+		len += t.len - (skip_to - skip_from);
+		for (size_t k = 0; k < t.len; k++) {
+			if (k >= skip_from && k < skip_to)
+				continue;
+			unsigned char ch = (unsigned char)s[k];
+			lower += (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+			upper += ch >= 'A' && ch <= 'Z';
+		}
+	}
+	if (len < 200 || upper + lower == 0)
+		return 0;
+	return (double)upper / (double)(upper + lower) * 100;
+}
+
+static bool ev_uppercase(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	double u = uppercase_pct(x->m);
+	return u > atof(c->args[0]) && u <= atof(c->args[1]);
+}
+
+static bool ok_two_args(const struct saeval_call *c)
+{
+	return c->nargs == 2;
+}
+
+/* ---- HTML (HTMLEval) ---- */
+
+static bool ok_html_test(const struct saeval_call *c)
+{
+	return c->nargs == 1 && strcmp(c->args[0], "html") == 0;
+}
+
+/* html_test('html'): a text/html part was rendered (HTML_MESSAGE). */
+static bool ev_html_test(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	(void)c;
+	return msg_html(x->m)->parts > 0;
+}
+
+static bool ok_one_arg(const struct saeval_call *c)
+{
+	return c->nargs == 1 && c->args[0][0] != '\0';
+}
+
+/* Is s[0..n) at p the tag name `tag` (case-insensitive, then a blank,
+ * '/', '>' or the end)? */
+static bool tag_at(const char *p, const char *end, const char *tag)
+{
+	size_t l = strlen(tag);
+	if ((size_t)(end - p) < l || strncasecmp(p, tag, l) != 0)
+		return false;
+	return p + l == end || isspace((unsigned char)p[l]) || p[l] == '/' ||
+	       p[l] == '>';
+}
+
+static const char *find_ci(const char *p, const char *end, const char *lit)
+{
+	size_t l = strlen(lit);
+	for (; p + l <= end; p++)
+		if (strncasecmp(p, lit, l) == 0)
+			return p;
+	return NULL;
+}
+
+/* HTML::Parser reads the content of these elements as text, up to
+ * their end tag: the end tag to look for, or NULL. */
+static const char *literal_end(const char *name, const char *end)
+{
+	static const char *const lit[][2] = {
+		{ "script", "</script" }, { "style", "</style" },
+		{ "xmp", "</xmp" }, { "iframe", "</iframe" },
+		{ "title", "</title" }, { "textarea", "</textarea" },
+		{ "plaintext", "\x01\x02never" },
+	};
+	for (size_t i = 0; i < sizeof lit / sizeof lit[0]; i++)
+		if (tag_at(name, end, lit[i][0]))
+			return lit[i][1];
+	return NULL;
+}
+
+/* Does HTML text contain tag `tag` (start or end tag, as HTML::Parser
+ * reports them: not in comments, not in script/style content)? */
+static bool html_has_tag(const char *s, size_t n, const char *tag)
+{
+	const char *p = s, *end = s + n;
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		p++;
+		if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
+			const char *q = find_ci(p + 3, end, "-->");
+			if (q == NULL)
+				return false;
+			p = q + 3;
+			continue;
+		}
+		bool close = p < end && *p == '/';
+		const char *name = close ? p + 1 : p;
+		if (name >= end || !isalpha((unsigned char)*name))
+			continue;
+		if (tag_at(name, end, tag))
+			return true;
+		const char *lit = close ? NULL : literal_end(name, end);
+		if (lit != NULL) {
+			const char *q = find_ci(name, end, lit);
+			if (q == NULL)
+				return false;
+			p = q;
+			continue;
+		}
+		/* skip the rest of the tag, quoted attribute values included */
+		char quote = 0;
+		while (p < end && (quote || *p != '>')) {
+			if (quote && *p == quote)
+				quote = 0;
+			else if (!quote && (*p == '"' || *p == '\'') &&
+			         p > name && p[-1] == '=')
+				quote = *p;
+			p++;
+		}
+	}
+	return false;
+}
+
+static bool ev_html_tag_exists(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (p->is_text && strcmp(p->type.ptr, "text/html") == 0 &&
+		    html_has_tag(p->text.ptr, p->text.len, c->args[0]))
+			return true;
+	}
+	return false;
+}
+
+/* ---- body (BodyEval) ---- */
+
+/* check_body_length(N): the body as received (line ends counted as one
+ * byte, as SpamAssassin reads a message) is at most N bytes. */
+static bool ev_body_length(const struct saeval_call *c,
+                           const struct saeval_ctx *x)
+{
+	struct msg_text b = msg_raw_body(x->m);
+	size_t n = b.len;
+	for (size_t i = 0; i + 1 < b.len; i++)
+		n -= b.ptr[i] == '\r' && b.ptr[i + 1] == '\n';
+	return (double)n <= atof(c->args[0]);
+}
+
 /* ---- the table ---- */
 
 typedef bool (*saeval_fn)(const struct saeval_call *c,
                           const struct saeval_ctx *x);
 
+typedef bool (*saeval_ok)(const struct saeval_call *c);
+
+/* ok: are the arguments ones the function implements? (NULL: any) */
 static const struct {
 	const char *name;
 	saeval_fn fn;
 	const char *plugin;
+	saeval_ok ok;
 } fns[] = {
-	{ "check_outlook_message_id", ev_outlook_message_id, "HeaderEval" },
-	{ "check_for_shifted_date", ev_shifted_date, "HeaderEval" },
-	{ "check_equal_from_domains", ev_equal_from_domains, "HeaderEval" },
-	{ "subject_is_all_caps", ev_subject_all_caps, "HeaderEval" },
-	{ "similar_recipients", ev_similar_recipients, "HeaderEval" },
-	{ "check_for_fake_aol_relay_in_rcvd", ev_fake_aol_relay, "HeaderEval" },
+	{ "check_outlook_message_id", ev_outlook_message_id, "HeaderEval", NULL },
+	{ "check_for_shifted_date", ev_shifted_date, "HeaderEval", NULL },
+	{ "check_equal_from_domains", ev_equal_from_domains, "HeaderEval", NULL },
+	{ "subject_is_all_caps", ev_subject_all_caps, "HeaderEval", NULL },
+	{ "similar_recipients", ev_similar_recipients, "HeaderEval", NULL },
+	{ "check_for_fake_aol_relay_in_rcvd", ev_fake_aol_relay, "HeaderEval",
+	  NULL },
 	{ "check_for_forged_yahoo_received_headers", ev_forged_yahoo_rcvd,
-	  "HeaderEval" },
+	  "HeaderEval", NULL },
+	{ "check_for_mime_html", ev_mime_html, "MIMEEval", NULL },
+	{ "check_for_mime_html_only", ev_mime_html_only, "MIMEEval", NULL },
+	{ "check_for_mime", ev_mime, "MIMEEval", ok_mime },
+	{ "check_for_uppercase", ev_uppercase, "MIMEEval", ok_two_args },
+	{ "html_test", ev_html_test, "HTMLEval", ok_html_test },
+	{ "html_tag_exists", ev_html_tag_exists, "HTMLEval", ok_one_arg },
+	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 };
 #define NFNS (sizeof fns / sizeof fns[0])
 
@@ -890,6 +1314,8 @@ int saeval_compile(const char *eval, struct saeval_call **out)
 		return -1;
 	c->fn = fn;
 	int rc = parse_args(open + 1, close, c);
+	if (rc == 0 && fns[fn].ok != NULL && !fns[fn].ok(c))
+		rc = 1;
 	if (rc != 0) {
 		saeval_free(c);
 		return rc;

@@ -171,6 +171,84 @@ static void test_forged_relays(void **state)
 	assert_false(run(y, "From: x@yahoo.com\n\nb\n"));
 }
 
+static void test_mime(void **state)
+{
+	(void)state;
+	static const char alt[] =
+	    "From: a@b.example\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=XX\n\n"
+	    "--XX\nContent-Type: text/plain; charset=us-ascii\n"
+	    "Content-Transfer-Encoding: base64\n\naGVsbG8=\n"
+	    "--XX\nContent-Type: text/html\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "<html><body>caf=E9 =3D =41=42 "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxx</body></html>\n--XX--\n";
+	static const char html[] = "Content-Type: text/html\n\n<p>hi</p>\n";
+	static const char plain[] = "Subject: x\n\nhello\n";
+	assert_true(run("check_for_mime_html()", alt));
+	assert_true(run("check_for_mime_html()", html));
+	assert_false(run("check_for_mime_html()", plain));
+	assert_false(run("check_for_mime_html_only()", alt));
+	assert_true(run("check_for_mime_html_only()", html));
+	assert_true(run("check_for_mime('mime_base64_count')", alt));
+	assert_false(run("check_for_mime('mime_base64_count')", html));
+	assert_true(run("check_for_mime('mime_base64_encoded_text')", alt));
+	/* =41=42 need no encoding: counted; =E9 and =3D do */
+	assert_true(run("check_for_mime('mime_qp_count')", alt));
+	assert_true(run("check_for_mime('mime_qp_long_line')", alt));
+	assert_false(run("check_for_mime('mime_qp_count')",
+	                 "Content-Transfer-Encoding: quoted-printable\n\n"
+	                 "caf=E9 a=3Db\n"));
+	assert_false(run("check_for_mime('mime_attachment')", alt));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("check_for_mime('mime_faraway_charset')",
+	                                &c), 1);
+}
+
+static void test_uppercase(void **state)
+{
+	(void)state;
+	char msg[2048] = "Subject: hello\n\n";
+	for (int i = 0; i < 12; i++)
+		strcat(msg, "THIS IS A VERY LOUD LINE OF TEXT and some\n");
+	assert_true(run("check_for_uppercase('50', '100')", msg));
+	assert_false(run("check_for_uppercase('0', '50')", msg));
+	/* under 200 bytes: 0 */
+	assert_false(run("check_for_uppercase('50', '100')",
+	                 "Subject: hi\n\nTHIS IS LOUD\n"));
+}
+
+static void test_html(void **state)
+{
+	(void)state;
+	static const char html[] =
+	    "Content-Type: text/html\n\n<HTML><head><title>t <b>x</b></title>"
+	    "</head><!-- <center> --><Body><script>if (a<b) document.write("
+	    "'<meta x>');</script><p>hi</p></body></html>\n";
+	assert_true(run("html_test('html')", html));
+	assert_false(run("html_test('html')", "Subject: x\n\n<html>\n"));
+	assert_true(run("html_tag_exists('html')", html));
+	assert_true(run("html_tag_exists('body')", html));
+	assert_true(run("html_tag_exists('script')", html));
+	assert_false(run("html_tag_exists('center')", html));  /* comment */
+	assert_false(run("html_tag_exists('meta')", html));    /* script */
+	assert_false(run("html_tag_exists('b')", html));       /* title */
+	assert_false(run("html_tag_exists('h')", html));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("html_test('font_low_contrast')", &c),
+	                 1);
+}
+
+static void test_body_length(void **state)
+{
+	(void)state;
+	assert_true(run("check_body_length('10')", "Subject: x\n\n12345\n"));
+	assert_true(run("check_body_length('6')", "Subject: x\r\n\r\n"
+	                "12345\r\n"));
+	assert_false(run("check_body_length('5')", "Subject: x\n\n12345\n"));
+}
+
 /* The hook: an implemented eval rule is active and scored; an unknown
  * function stays unsupported and false in metas. */
 static void test_rules_hook(void **state)
@@ -230,6 +308,10 @@ int main(void)
 		cmocka_unit_test(test_subject_all_caps),
 		cmocka_unit_test(test_similar_recipients),
 		cmocka_unit_test(test_forged_relays),
+		cmocka_unit_test(test_mime),
+		cmocka_unit_test(test_uppercase),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_rules_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
