@@ -884,6 +884,7 @@ static void sb_reset(struct sbuf *b)
 struct relays {
 	struct sbuf s[RELAYS_KINDS];
 	size_t count, unparseable;
+	size_t boundary;   /* last_trusted_relay_index + 1 (= internal) */
 };
 
 int relays_kind_of(const char *name)
@@ -965,6 +966,8 @@ int relays_build(const struct msg *m, struct relays **out)
 			snprintf(qms_env, sizeof qms_env, "%s",
 			         l->has_envfrom ? l->f[F_ENVFROM] : "");
 			qms = true;
+			if (trusted)
+				r->boundary++;
 			continue;
 		}
 		if (rc == 2 && allow_fetch) {
@@ -976,12 +979,17 @@ int relays_build(const struct msg *m, struct relays **out)
 		}
 		if (rc < 0)
 			r->unparseable++;
-		if (rc != 1)
+		if (rc != 1) {
+			if (trusted)
+				r->boundary++;
 			continue;
+		}
 		if (had_qms)
 			sets(l, F_ENVFROM, env);
 		if (trusted && !is_private(l) && l->f[F_AUTH][0] == '\0')
 			trusted = false;
+		if (trusted)
+			r->boundary++;
 		int len = render(l, trusted, buf, sizeof buf);
 		if (len < 0)
 			continue;
@@ -1017,6 +1025,24 @@ const char *relays_str(const struct relays *r, enum relays_kind k,
 	if (len != NULL)
 		*len = b->len;
 	return b->p != NULL ? b->p : "";
+}
+
+int relays_all_kind_of(const char *name)
+{
+	static const char *const names[RELAYS_KINDS] = {
+		"ALL-TRUSTED", "ALL-UNTRUSTED", "ALL-INTERNAL", "ALL-EXTERNAL",
+	};
+	for (int k = 0; k < RELAYS_KINDS; k++)
+		if (strcasecmp(name, names[k]) == 0)
+			return k;
+	return -1;
+}
+
+size_t relays_boundary(const struct relays *r, bool internal)
+{
+	/* without trusted_networks/internal_networks both are the same */
+	(void)internal;
+	return r->boundary;
 }
 
 size_t relays_count(const struct relays *r) { return r->count; }

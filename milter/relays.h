@@ -12,7 +12,8 @@
  * X-Spam-Relays-Trusted/-Untrusted/-Internal/-External: each relay as
  * "[ ip=.. rdns=.. helo=.. by=.. ident=.. envfrom=.. intl=0|1 id=..
  * auth=.. msa=0 ]", joined by one space, most recent first ("" when
- * none). The ALL-TRUSTED/ALL-UNTRUSTED/... header views are not built.
+ * none). For the ALL-TRUSTED/ALL-UNTRUSTED/ALL-INTERNAL/ALL-EXTERNAL
+ * header views it gives the trust boundary as a Received: index.
  *
  * The result owns its strings; it does not point into the message. The
  * patterns are compiled once per process (thread-safe); parsing is
@@ -47,6 +48,19 @@ void relays_free(struct relays *r);
 /* One pseudo-header's text (NUL-terminated, never NULL; len optional). */
 const char *relays_str(const struct relays *r, enum relays_kind k,
                        size_t *len);
+
+/* The view an ALL-* name designates ("ALL-UNTRUSTED"; case-insensitive,
+ * SpamAssassin only knows the upper-case names: callers check that):
+ * RELAYS_TRUSTED..RELAYS_EXTERNAL, or -1. */
+int relays_all_kind_of(const char *name);
+
+/* SpamAssassin's trust boundary for the ALL-* views: the 0-based index,
+ * counting Received: headers from the top, of the first one at or below
+ * the boundary (last_trusted_relay_index + 1; internal: the internal
+ * one). ALL-TRUSTED/-INTERNAL are the headers above it plus it;
+ * ALL-UNTRUSTED/-EXTERNAL are it and every header below it. The index
+ * may exceed the number of Received: headers (all trusted). */
+size_t relays_boundary(const struct relays *r, bool internal);
 
 /* Relays counted by relays_build: parsed, and lines it could not parse
  * (SpamAssassin's num_relays_unparseable). */

@@ -37,6 +37,7 @@ enum hkind {
 	HK_MESSAGEID, /* MESSAGEID: X-Message-Id, Resent-Message-Id, ... */
 	HK_ENVFROM,   /* EnvelopeFrom: the scan's MAIL FROM */
 	HK_RELAYS,    /* X-Spam-Relays-*: built by relays.c */
+	HK_ALL_RELAYS,/* ALL-TRUSTED ...: headers split at the trust boundary */
 	HK_PSEUDO     /* a SpamAssassin pseudo-header we cannot produce */
 };
 
@@ -265,6 +266,9 @@ static enum hkind header_kind(const char *h)
 		return HK_ENVFROM;
 	if (relays_kind_of(h) >= 0)
 		return HK_RELAYS;
+	if (strncmp(h, "ALL-", 4) == 0 && relays_all_kind_of(h) >= 0 &&
+	    strpbrk(h, "abcdefghijklmnopqrstuvwxyz") == NULL)
+		return HK_ALL_RELAYS;
 	if (strncasecmp(h, "X-Spam-Relays-", 14) == 0 ||
 	    strncmp(h, "ALL-", 4) == 0 || strcasecmp(h, "X-Spam-DCC") == 0)
 		return HK_PSEUDO;
@@ -1237,23 +1241,50 @@ static void put_header(struct sbuf *b, const struct msg *m, const char *lname,
 	}
 }
 
+/* One header as the ALL views show it. */
+static void put_one(struct sbuf *b, const struct msg_header *h, bool raw)
+{
+	sb_put(b, h->name.ptr, h->name.len);
+	if (raw) {
+		sb_put(b, ":", 1);
+		for (size_t k = 0; k < h->raw.len; k++)
+			if (h->raw.ptr[k] != '\r')
+				sb_put(b, h->raw.ptr + k, 1);
+		sb_put(b, "\n", 1);
+	} else {
+		sb_put(b, ": ", 2);
+		put_value(b, h, false);
+	}
+}
+
 static void put_all(struct sbuf *b, const struct msg *m, size_t part,
                     bool raw)
 {
 	size_t n = msg_part_header_count(m, part);
+	for (size_t i = 0; i < n; i++)
+		put_one(b, msg_part_header_at(m, part, i), raw);
+}
+
+/* ALL-TRUSTED/-INTERNAL: the headers down to and including the Received:
+ * at the trust boundary; ALL-UNTRUSTED/-EXTERNAL: from it on
+ * (SpamAssassin's get_all_hdrs_in_rcvd_index_range). */
+static void put_all_relays(struct sbuf *b, const struct msg *m,
+                           const struct relays *rel, int kind, bool raw)
+{
+	bool above = kind == RELAYS_TRUSTED || kind == RELAYS_INTERNAL;
+	size_t bound = relays_boundary(rel, kind == RELAYS_INTERNAL ||
+	                                    kind == RELAYS_EXTERNAL);
+	size_t n = msg_header_count(m), rcvd = 0; /* Received: seen so far */
 	for (size_t i = 0; i < n; i++) {
-		const struct msg_header *h = msg_part_header_at(m, part, i);
-		sb_put(b, h->name.ptr, h->name.len);
-		if (raw) {
-			sb_put(b, ":", 1);
-			for (size_t k = 0; k < h->raw.len; k++)
-				if (h->raw.ptr[k] != '\r')
-					sb_put(b, h->raw.ptr + k, 1);
-			sb_put(b, "\n", 1);
-		} else {
-			sb_put(b, ": ", 2);
-			put_value(b, h, false);
-		}
+		const struct msg_header *h = msg_header_at(m, i);
+		bool is_rcvd = name_is(&h->name, "received");
+		/* index of the last Received: at or above h, +1 (0: none) */
+		size_t cur = rcvd + is_rcvd;
+		if (above ? cur <= bound + 1 : cur >= bound + 1)
+			put_one(b, h, raw);
+		if (above && is_rcvd && cur == bound + 1)
+			break;
+		rcvd = cur;
 	}
 }
 
@@ -1293,6 +1324,13 @@ static void build_hkey(struct run *x, size_t k)
 		else
 			sb_str(b, relays_str(x->relays,
 			                     relays_kind_of(hk->lname), NULL));
+		break;
+	case HK_ALL_RELAYS:
+		if (x->relays == NULL && relays_build(x->m, &x->relays) != 0)
+			b->oom = true;
+		else
+			put_all_relays(b, x->m, x->relays,
+			               relays_all_kind_of(hk->lname), raw);
 		break;
 	case HK_PSEUDO:
 		break;

@@ -1,7 +1,7 @@
 /* Unit tests: Received: formats (Postfix, Sendmail, Exim, qmail,
  * Microsoft, IPv6; with and without rDNS, HELO, ident, auth), skipped and
  * unparseable lines, trust inference over a chain, the fetchmail restart,
- * originating-IP headers. Every expected string was produced by
+ * originating-IP headers, the ALL-* trust boundary. Every expected string was produced by
  * SpamAssassin 4.0.1 on the same header. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -207,6 +207,9 @@ static void t_trust_chain(void **st)
 	assert_string_equal(relays_str(r, RELAYS_EXTERNAL, NULL), un);
 	assert_int_equal(relays_count(r), 4);
 	assert_int_equal(relays_unparseable(r), 1);
+	/* ALL-TRUSTED ends with Received: #1 (the first untrusted one) */
+	assert_int_equal(relays_boundary(r, false), 1);
+	assert_int_equal(relays_boundary(r, true), 1);
 	relays_free(r);
 }
 
@@ -234,6 +237,8 @@ static void t_fetchmail_restart(void **st)
 	    "[ ip=198.51.100.66 rdns=bad.example helo=bad.example "
 	    "by=relay.example.com ident= envfrom= intl=0 id=EEE555 auth= "
 	    "msa=0 ]");
+	/* the skipped fetch line counts as a trusted Received: */
+	assert_int_equal(relays_boundary(r, false), 3);
 	relays_free(r);
 }
 
@@ -260,6 +265,9 @@ static void t_kind_of(void **st)
 	                 RELAYS_EXTERNAL);
 	assert_int_equal(relays_kind_of("X-Spam-Relays-Foo"), -1);
 	assert_int_equal(relays_kind_of("ALL-TRUSTED"), -1);
+	assert_int_equal(relays_all_kind_of("ALL-TRUSTED"), RELAYS_TRUSTED);
+	assert_int_equal(relays_all_kind_of("ALL-EXTERNAL"), RELAYS_EXTERNAL);
+	assert_int_equal(relays_all_kind_of("ALL"), -1);
 }
 
 int main(void)
