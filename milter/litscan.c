@@ -29,6 +29,7 @@
 #include <pcre2.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1245,6 +1246,316 @@ bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
 	return ok;
 }
 
+/* ---- ASCII projection ----
+ *
+ * On a text of ASCII bytes only, an item that can only match a byte >=
+ * 0x80 never matches: removing it (with its branch, or alone when it is
+ * optional) or removing such bytes from a class changes no match. The
+ * homoglyph rules spell every letter as an alternation of the ASCII
+ * letter and dozens of UTF-8 lookalikes; their projection is an order of
+ * magnitude cheaper to run. */
+
+enum alive { A_LIVE, A_DEAD, A_EMPTY };   /* A_EMPTY: always matches "" */
+
+struct aproj {
+	const unsigned char *p;
+	size_t len, pos;
+	uint32_t opts;
+	char *out;
+	size_t n, cap;
+	bool giveup, changed;
+};
+
+static void ap_put(struct aproj *a, const void *s, size_t n)
+{
+	if (a->giveup)
+		return;
+	if (a->n + n + 1 > a->cap) {
+		size_t cap = (a->n + n + 1) * 2;
+		char *o = realloc(a->out, cap);
+		if (o == NULL) {
+			a->giveup = true;
+			return;
+		}
+		a->out = o;
+		a->cap = cap;
+	}
+	memcpy(a->out + a->n, s, n);
+	a->n += n;
+}
+
+static int ap_peek(const struct aproj *a, size_t k)
+{
+	return a->pos + k < a->len ? a->p[a->pos + k] : -1;
+}
+
+static enum alive ap_alt(struct aproj *a);
+
+/* The bytes a positive class p[from..to) matches, asked of PCRE2 itself
+ * (escapes, ranges, POSIX names and caseless folding as it sees them).
+ * Returns the number of bytes >= 0x80 among them, -1 on failure. */
+static int class_bytes(struct aproj *a, size_t from, size_t to,
+                       bool set[256])
+{
+	int ec, high = 0;
+	PCRE2_SIZE eo;
+	pcre2_code *c = pcre2_compile(a->p + from, to - from,
+	                              a->opts | PCRE2_ANCHORED, &ec, &eo, NULL);
+	pcre2_match_data *md = c ? pcre2_match_data_create(1, NULL) : NULL;
+	if (md == NULL) {
+		pcre2_code_free(c);
+		return -1;
+	}
+	for (unsigned b = 0; b < 256; b++) {
+		unsigned char s = (unsigned char)b;
+		set[b] = pcre2_match(c, &s, 1, 0, 0, md, NULL) >= 0;
+		high += b >= 0x80 && set[b];
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(c);
+	return high;
+}
+
+static enum alive ap_class(struct aproj *a)
+{
+	size_t from = a->pos++;
+	bool neg = ap_peek(a, 0) == '^';
+	a->pos += neg;
+	if (ap_peek(a, 0) == ']')
+		a->pos++;
+	for (;;) {
+		int c = ap_peek(a, 0);
+		if (c < 0) {
+			a->giveup = true;
+			return A_LIVE;
+		}
+		a->pos++;
+		if (c == ']')
+			break;
+		if (c == '\\') {
+			if (ap_peek(a, 0) == 'Q' || ap_peek(a, 0) == 'E')
+				a->giveup = true;
+			a->pos++;
+		} else if (c == '[' && ap_peek(a, 0) == ':') {
+			/* a POSIX name when its ":]" comes before any ']' */
+			const void *e = memchr(a->p + a->pos, ']', a->len - a->pos);
+			size_t q = e ? (size_t)((const unsigned char *)e - a->p) : 0;
+			if (q > a->pos && a->p[q - 1] == ':')
+				a->pos = q + 1;
+		}
+	}
+	bool set[256];
+	int high = neg ? 0 : class_bytes(a, from, a->pos, set);
+	if (high < 0)
+		a->giveup = true;
+	if (high <= 0) {   /* negated: its ASCII bytes stay as they were */
+		ap_put(a, a->p + from, a->pos - from);
+		return A_LIVE;
+	}
+	a->changed = true;
+	size_t start = a->n;
+	ap_put(a, "[", 1);
+	for (unsigned b = 0; b < 0x80; b++)
+		if (set[b]) {
+			char e[8];
+			snprintf(e, sizeof e, "\\x%02x", b);
+			ap_put(a, e, 4);
+		}
+	if (a->n == start + 1) {
+		a->n = start;
+		return A_DEAD;
+	}
+	ap_put(a, "]", 1);
+	return A_LIVE;
+}
+
+/* An escape: dead when it stands for one byte >= 0x80. Backreferences,
+ * \Q, \p and named characters are left to the full pattern. */
+static enum alive ap_escape(struct aproj *a)
+{
+	size_t from = a->pos;
+	int c = ap_peek(a, 1);
+	a->pos += 2;
+	long v = -1;
+	if (c == 'x' && ap_peek(a, 0) == '{') {
+		v = 0;
+		for (a->pos++; ap_peek(a, 0) >= 0 && ap_peek(a, 0) != '}'; a->pos++)
+			v = hexval(ap_peek(a, 0)) < 0 || v > 0xffff ? -2 :
+			    v * 16 + hexval(ap_peek(a, 0));
+		a->pos++;
+	} else if (c == 'x') {
+		v = 0;
+		for (int k = 0; k < 2 && hexval(ap_peek(a, 0)) >= 0; k++, a->pos++)
+			v = v * 16 + hexval(ap_peek(a, 0));
+	} else if (c == '0') {
+		v = 0;
+		for (int k = 0; k < 2 && ap_peek(a, 0) >= '0' && ap_peek(a, 0) <= '7';
+		     k++, a->pos++)
+			v = v * 8 + (ap_peek(a, 0) - '0');
+	} else if (c == 'c') {
+		a->pos++;
+	} else if (c < 0 || (c >= '1' && c <= '9') || strchr("QgkpPNo", c)) {
+		a->giveup = true;
+	}
+	if (v < -1 || a->pos > a->len)
+		a->giveup = true;
+	if (v >= 0x80) {
+		a->changed = true;
+		return A_DEAD;
+	}
+	ap_put(a, a->p + from, a->pos - from);
+	return A_LIVE;
+}
+
+/* A group; lookarounds, atomic, capturing and non-capturing ones are
+ * understood, anything else (options, conditions, calls) gives up. */
+static enum alive ap_group(struct aproj *a)
+{
+	static const char *const kinds[] = { "(?:", "(?>", "(?=", "(?!",
+	                                     "(?<=", "(?<!" };
+	size_t from = a->pos, k;
+	for (k = 0; k < 6; k++)
+		if (a->len - a->pos >= strlen(kinds[k]) &&
+		    memcmp(a->p + a->pos, kinds[k], strlen(kinds[k])) == 0)
+			break;
+	if (k < 6) {
+		a->pos += strlen(kinds[k]);
+	} else if (ap_peek(a, 1) == '?' && ap_peek(a, 2) == '<') {
+		while (ap_peek(a, 0) >= 0 && ap_peek(a, 0) != '>')
+			a->pos++;
+		a->pos++;
+	} else if (ap_peek(a, 1) == '?' || ap_peek(a, 1) == '*') {
+		a->giveup = true;
+		return A_LIVE;
+	} else {
+		a->pos++;
+	}
+	ap_put(a, a->p + from, a->pos - from);
+	enum alive in = ap_alt(a);
+	if (ap_peek(a, 0) != ')') {
+		a->giveup = true;
+		return A_LIVE;
+	}
+	a->pos++;
+	ap_put(a, ")", 1);
+	if (k != 3 && k != 5)
+		return in;
+	/* negative: of nothing it always holds, of "" it never does */
+	return in == A_DEAD ? A_EMPTY : in == A_EMPTY ? A_DEAD : A_LIVE;
+}
+
+/* A quantifier: its minimum, -1 when there is none. */
+static long ap_quant(struct aproj *a)
+{
+	int c = ap_peek(a, 0);
+	long min = 0;
+	size_t q = a->pos;
+	if (c == '*' || c == '?' || c == '+') {
+		min = c == '+';
+		q++;
+	} else if (c == '{') {
+		size_t nd = 0;
+		for (q++; q < a->len && is_digit(a->p[q]); q++, nd++)
+			min = min < 100000 ? min * 10 + (a->p[q] - '0') : min;
+		if (q < a->len && a->p[q] == ',')
+			for (q++; q < a->len && is_digit(a->p[q]); q++)
+				;
+		if (nd == 0 || q >= a->len || a->p[q] != '}')
+			return -1;   /* "{" is a literal (or {,n}: not seen) */
+		q++;
+	} else {
+		return -1;
+	}
+	if (q < a->len && (a->p[q] == '?' || a->p[q] == '+'))
+		q++;
+	ap_put(a, a->p + a->pos, q - a->pos);
+	a->pos = q;
+	return min;
+}
+
+static enum alive ap_seq(struct aproj *a)
+{
+	enum alive st = A_EMPTY;
+	while (!a->giveup && a->pos < a->len && ap_peek(a, 0) != '|' &&
+	       ap_peek(a, 0) != ')') {
+		size_t mark = a->n;
+		int c = ap_peek(a, 0);
+		enum alive it = A_LIVE;
+		if (c == '\\')
+			it = ap_escape(a);
+		else if (c == '[')
+			it = ap_class(a);
+		else if (c == '(')
+			it = ap_group(a);
+		else {
+			it = c >= 0x80 ? A_DEAD : A_LIVE;
+			a->changed |= it == A_DEAD;
+			if (it == A_LIVE)
+				ap_put(a, a->p + a->pos, 1);
+			a->pos++;
+		}
+		long min = -1, m;
+		while ((m = ap_quant(a)) >= 0)
+			min = min < 0 ? m : min * m;
+		if (it == A_EMPTY || (it == A_DEAD && min == 0)) {
+			a->n = mark;
+			continue;
+		}
+		if (it == A_DEAD)
+			st = A_DEAD;
+		else if (st == A_EMPTY)
+			st = A_LIVE;
+	}
+	return st;
+}
+
+static enum alive ap_alt(struct aproj *a)
+{
+	enum alive st = A_DEAD;   /* until a branch is kept */
+	for (;;) {
+		size_t mark = a->n;
+		if (st != A_DEAD)
+			ap_put(a, "|", 1);
+		enum alive br = ap_seq(a);
+		if (br == A_DEAD)
+			a->n = mark;
+		else
+			st = st == A_DEAD ? br : st == br ? st : A_LIVE;
+		if (ap_peek(a, 0) != '|')
+			break;
+		a->pos++;
+	}
+	/* an alternation that kept nothing: "(?:)" matches "", say no */
+	return st;
+}
+
+char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
+                    size_t *out_len)
+{
+	if (pattern == NULL || (pcre2_options & (PCRE2_EXTENDED |
+	                                         PCRE2_EXTENDED_MORE |
+	                                         PCRE2_LITERAL | PCRE2_UTF |
+	                                         PCRE2_ALLOW_EMPTY_CLASS)))
+		return NULL;
+	struct aproj a = { .p = (const unsigned char *)pattern, .len = len,
+	                   .opts = pcre2_options };
+	enum alive st = ap_alt(&a);
+	if (a.giveup || a.pos != len || !a.changed) {
+		free(a.out);
+		return NULL;
+	}
+	if (st == A_DEAD) {
+		a.n = 0;
+		ap_put(&a, "(*FAIL)", 7);
+	}
+	ap_put(&a, "", 1);   /* room for the NUL */
+	if (a.giveup) {
+		free(a.out);
+		return NULL;
+	}
+	*out_len = a.n - 1;
+	return a.out;
+}
 /* ======================================================================
  * Aho-Corasick scanner
  * ====================================================================== */

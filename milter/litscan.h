@@ -70,6 +70,17 @@ size_t litscan_alternation(const char *pattern, size_t len,
 bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
                     size_t *body, size_t *body_len, long *min, long *max);
 
+/* The ASCII projection of the pattern: a pattern (malloc'd, NUL-ended,
+ * length in *out_len) that finds the same matches in every subject with
+ * no byte >= 0x80. Items that can only match such a byte are dropped
+ * (with their branch when not optional), classes keep their ASCII bytes;
+ * "(*FAIL)" when nothing is left. NULL when the pattern has no such item,
+ * or has what the projection does not understand (option settings,
+ * references, calls, conditions, verbs, \Q, \p, extended or UTF mode),
+ * or out of memory. Capture groups may be renumbered. */
+char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
+                    size_t *out_len);
+
 struct litscan;
 
 struct litscan *litscan_new(void);

@@ -74,6 +74,9 @@ struct crule {
 	                        that PCRE2 searches faster: no match of the
 	                        tail in a text, no match of the rule */
 	bool tail_jit;
+	struct part ascii;   /* the ASCII projection (litscan_ascii()) with
+	                        its own tail, run on texts without bytes
+	                        >= 0x80; code NULL when there is none */
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
@@ -659,6 +662,30 @@ out:
 	return rc;
 }
 
+/* Compile c's ASCII projection, when it has one PCRE2 compiles: most
+ * texts are ASCII, and there the homoglyph rules ("(?:[mM]|\xd0\x9c|...)"
+ * per letter) lose nearly all their branches (and fit PCRE2 in one part).
+ * Returns -1 when out of memory. */
+static int project_ascii(struct crule *c)
+{
+	size_t n;
+	char *p = litscan_ascii(c->rs->pattern, c->rs->pattern_len,
+	                        c->rs->pcre2_options, &n);
+	if (p == NULL)
+		return 0;
+	int ec;
+	PCRE2_SIZE eo;
+	uint32_t opts = c->rs->pcre2_options;
+	struct part *a = &c->ascii;
+	a->code = pcre2_compile((PCRE2_SPTR)p, n, opts, &ec, &eo, NULL);
+	if (a->code != NULL) {
+		a->jit = jit_compile(a->code);
+		a->tail = find_tail(p, n, opts, a->code, &a->tail_jit);
+	}
+	free(p);
+	return 0;
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -683,6 +710,8 @@ static int build_groups(struct rules *r)
 			struct crule *c = &r->cr[g->rules[k]];
 			if (c->code == NULL)
 				continue;
+			if (project_ascii(c) != 0)
+				return -1;
 			char lits[LITSCAN_MAX_LITS][64];
 			size_t nl = litscan_extract(c->rs->pattern, c->rs->pattern_len,
 			                            c->rs->pcre2_options, lits,
@@ -857,6 +886,8 @@ void rules_free(struct rules *r)
 	for (size_t i = 0; i < r->n; i++) {
 		pcre2_code_free(r->cr[i].code);
 		pcre2_code_free(r->cr[i].tail);
+		pcre2_code_free(r->cr[i].ascii.code);
+		pcre2_code_free(r->cr[i].ascii.tail);
 		for (size_t k = 0; k < r->cr[i].nmore; k++) {
 			pcre2_code_free(r->cr[i].more[k].code);
 			pcre2_code_free(r->cr[i].more[k].tail);
@@ -1438,6 +1469,20 @@ static enum mres match_parts(struct run *x, const struct crule *c,
 	return M_YES;
 }
 
+/* Whether text has no byte >= 0x80 (8 bytes at a time). */
+static bool is_ascii(const char *text, size_t len)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, text + i, 8);
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)text[i];
+	return (acc & 0x8080808080808080u) == 0;
+}
+
 /* Match c against text, counting up to c->maxhits matches into *hits.
  * The first match is remembered for explain. */
 static enum mres match_text(struct run *x, const struct crule *c,
@@ -1445,13 +1490,16 @@ static enum mres match_text(struct run *x, const struct crule *c,
 {
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
-	if (c->nmore > 0)
+	struct part pt = { c->code, c->tail, c->jit, c->tail_jit };
+	if (c->ascii.code != NULL && is_ascii(text, len))
+		pt = c->ascii;   /* one pattern even when c has parts */
+	else if (c->nmore > 0)
 		return match_parts(x, c, text, len, hits);
-	if (c->tail != NULL && match_code(x, c->tail, c->tail_jit, text, len,
+	if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text, len,
 	                                  0) == PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
 	for (;;) {
-		int rc = match_code(x, c->code, c->jit, text, len, start);
+		int rc = match_code(x, pt.code, pt.jit, text, len, start);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return *hits ? M_YES : M_NO;
 		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {

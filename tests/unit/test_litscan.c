@@ -253,6 +253,141 @@ static const char *const subjects[] = {
 	"\xe2\x84\xaa" "sx", "x\xe2\x84\xaa" "s", "\xc5\xbf" "abc",
 };
 
+/* The ASCII projection finds the same matches (start and end) as the
+ * pattern in ASCII subjects: random patterns mixing ASCII items with
+ * items that can only match bytes >= 0x80. */
+static bool same_matches(pcre2_code *a, pcre2_code *b, pcre2_match_data *md,
+                         const char *subj, size_t sl)
+{
+	for (size_t start = 0; start <= sl; start++) {
+		int ra = pcre2_match(a, (PCRE2_SPTR)subj, sl, start, 0, md, NULL);
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		PCRE2_SIZE s0 = ov[0], s1 = ov[1];
+		int rb = pcre2_match(b, (PCRE2_SPTR)subj, sl, start, 0, md, NULL);
+		if ((ra >= 0) != (rb >= 0) || (ra >= 0 && (s0 != ov[0] ||
+		                                            s1 != ov[1])))
+			return false;
+	}
+	return true;
+}
+
+static void t_ascii_random(void **state)
+{
+	(void)state;
+	static const char *const atoms[] = {
+		"a", "b", "m", "rn", "[mM\xcc]", "[\\xce][\\xa1]", "\\xd0\\x9c",
+		"\xc3\xa9", "\\x{e9}", "[^\\xd0a]", "(?!\\xd0)", "(?<=\\xc3)",
+		"(?=\\xd0|b)", "(?!\\xd0|)", "[\\x80-\\xffb]", "[\\xc0-\\xc6A]",
+		"\\s", ".", "\\b", "^", "$", "\\W", "[[:alpha:]\\xe9]", "\\0141",
+		"\\x61", "[]\\xe9]", "(?<!\\xd1)", "\\\\", "\\d", "&\\#",
+	};
+	static const char *const quants[] = {
+		"", "", "", "?", "*", "+", "{2}", "{0,2}", "+?", "*+", "{0}",
+	};
+	static const uint32_t optsets[] = {
+		0, PCRE2_CASELESS, PCRE2_DOTALL | PCRE2_MULTILINE,
+	};
+	static const char alpha[] = "abmMrnA \n1&#\\-";
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	assert_non_null(md);
+	size_t bad = 0, projected = 0, dead = 0;
+	for (int round = 0; round < 4000; round++) {
+		char pat[256];
+		size_t pl = 0;
+		int depth = 0;
+		int pieces = 1 + (int)(rnd() % 8);
+		for (int k = 0; k < pieces && pl < 200; k++) {
+			uint32_t r = rnd() % 14;
+			const char *add;
+			if (r == 0 && depth < 3) {
+				add = (rnd() & 1) ? "(" : (rnd() & 1) ? "(?:" : "(?=";
+				depth++;
+			} else if (r == 1 && depth > 0) {
+				add = ")";
+				depth--;
+			} else if (r == 2) {
+				add = "|";
+			} else {
+				add = atoms[rnd() % (sizeof atoms / sizeof atoms[0])];
+			}
+			size_t al = strlen(add);
+			memcpy(pat + pl, add, al);
+			pl += al;
+			if (add[0] != '(' && add[0] != '|') {
+				const char *q = quants[rnd() % (sizeof quants / sizeof quants[0])];
+				memcpy(pat + pl, q, strlen(q));
+				pl += strlen(q);
+			}
+		}
+		while (depth-- > 0)
+			pat[pl++] = ')';
+		pat[pl] = '\0';
+		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
+		pcre2_code *re = compile(pat, pl, opts);
+		if (re == NULL)
+			continue;
+		size_t al;
+		char *ap = litscan_ascii(pat, pl, opts, &al);
+		if (ap == NULL) {
+			pcre2_code_free(re);
+			continue;
+		}
+		projected++;
+		dead += strcmp(ap, "(*FAIL)") == 0;
+		pcre2_code *pr = compile(ap, al, opts);
+		if (pr == NULL) {
+			print_message("# %s -> %s does not compile\n", pat, ap);
+			bad++;
+		}
+		for (int s = 0; s < 30 && pr != NULL; s++) {
+			char subj[32];
+			size_t sl = rnd() % 12;
+			for (size_t i = 0; i < sl; i++)
+				subj[i] = alpha[rnd() % (sizeof alpha - 1)];
+			if (!same_matches(re, pr, md, subj, sl)) {
+				print_message("# %s -> %s differs on \"%.*s\"\n", pat, ap,
+				              (int)sl, subj);
+				bad++;
+				break;
+			}
+		}
+		pcre2_code_free(pr);
+		pcre2_code_free(re);
+		free(ap);
+	}
+	pcre2_match_data_free(md);
+	print_message("# ascii projection: %zu projected, %zu never match\n",
+	              projected, dead);
+	assert_true(projected > 500);
+	assert_int_equal(bad, 0);
+}
+
+static void t_ascii_expected(void **state)
+{
+	(void)state;
+	static const struct { const char *pat, *want; } w[] = {
+		{ "(?:[mM\\xcc]|rn|[\\xc9][\\xb1])y", "(?:[\\x4d\\x6d]|rn)y" },
+		{ "a\\xd0b|c", "c" },
+		{ "(?!\\xd0)a(?:\xc3\xa9)?", "a" },
+		{ "\\xd0\\x9c|[\\x80-\\xff]", "(*FAIL)" },
+		{ "abc", NULL },                 /* nothing to drop */
+		{ "(a)\\1\\xd0", NULL },         /* references */
+		{ "(?i)a\\xd0", NULL },          /* option settings */
+	};
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		size_t n = 0;
+		char *p = litscan_ascii(w[i].pat, strlen(w[i].pat), 0, &n);
+		if (w[i].want == NULL) {
+			assert_null(p);
+			continue;
+		}
+		assert_non_null(p);
+		assert_string_equal(p, w[i].want);
+		assert_int_equal(n, strlen(w[i].want));
+		free(p);
+	}
+}
+
 static void t_extract_sound_tricky(void **state)
 {
 	(void)state;
@@ -998,6 +1133,8 @@ int main(void)
 		cmocka_unit_test(t_utf_casefold_assumption),
 		cmocka_unit_test(t_extract_sound_tricky),
 		cmocka_unit_test(t_extract_sound_random),
+		cmocka_unit_test(t_ascii_random),
+		cmocka_unit_test(t_ascii_expected),
 		cmocka_unit_test(t_tails),
 		cmocka_unit_test(t_split),
 		cmocka_unit_test(t_stock_patterns),
