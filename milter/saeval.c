@@ -15,6 +15,7 @@
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -119,9 +120,16 @@ enum re_id {
 	RE_Y1, RE_Y2, RE_Y3, RE_Y4, RE_Y5, RE_Y6, RE_Y7,
 	RE_ASCII_CHARSET, RE_BAD_ISO1, RE_BAD_ISO2, RE_CT_CHARSET,
 	RE_CAPS_CHARSET_ALL, RE_UC_WORDS, RE_UC_BASE64,
+	RE_IPADDR, RE_HM_PICKUP, RE_HM_MSN_TO, RE_HM_MSN_RCVD, RE_HM_ORIG,
+	RE_HM_OK1, RE_HM_OK2, RE_HM_OK3, RE_HM_OK4, RE_HM_OK5, RE_HM_OK6,
+	RE_HM_HELO, RE_EUDORA, RE_JUNO1, RE_JUNO2, RE_JUNO3, RE_JUNO3X,
+	RE_JUNO4, RE_JUNO4X, RE_GM1, RE_GM2, RE_GM3,
 	RE_COUNT
 };
 
+/* SpamAssassin's IP_ADDRESS, simplified: IPv4, or an IPv6 form */
+#define IPADDR "(?:\\b(?<!:)" IPV4 "\\b|(?:[0-9a-fA-F]{0,4}:){2,7}" \
+               "[0-9a-fA-F]{0,4})"
 #define IPV4 "(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}" \
              "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
 
@@ -184,14 +192,55 @@ static const struct {
 	                          "[-_a-z0-9]*$", PCRE2_CASELESS },
 	[RE_UC_WORDS] = { "\\S\\s+\\S", 0 },
 	[RE_UC_BASE64] = { "^(?:[A-Za-z0-9+/=]{60,76} ){2}", 0 },
+	[RE_IPADDR] = { IPADDR, 0 },
+	[RE_HM_PICKUP] = { "from mail pickup service by hotmail\\.com with "
+	                   "Microsoft SMTPSVC;", 0 },
+	[RE_HM_MSN_TO] = { "<(\\S+)@groups\\.msn\\.com>", PCRE2_CASELESS },
+	[RE_HM_MSN_RCVD] = { "from mail pickup service by ((?:p\\d\\d\\.)"
+	                     "groups\\.msn\\.com)\\b", 0 },
+	[RE_HM_ORIG] = { "hotmail\\.com|msonline\\-outlook", 0 },
+	[RE_HM_OK1] = { "from (?:\\S*\\.)?hotmail.com \\(\\S+\\.hotmail"
+	                "(?:\\.msn)?\\.com[ \\)]", 0 },
+	[RE_HM_OK2] = { "from \\S*\\.outbound\\.protection\\.outlook\\.com "
+	                "\\(\\S+\\.outbound\\.protection\\.outlook\\.com[ \\)]",
+	                0 },
+	[RE_HM_OK3] = { "from \\S*\\.(?:eur|nam)prd\\d+\\.prod\\.outlook\\.com "
+	                "\\(" IPADDR "\\)", 0 },
+	[RE_HM_OK4] = { "from \\S*\\.hotmail.com \\(\\[" IPADDR "\\][ \\):]",
+	                0 },
+	[RE_HM_OK5] = { "from \\S+ by \\S+\\.hotmail(?:\\.msn)?\\.com with "
+	                "HTTP;", 0 },
+	[RE_HM_OK6] = { "from \\[66\\.218.\\S+\\] by \\S+\\.yahoo\\.com", 0 },
+	[RE_HM_HELO] = { "(?:from |HELO |helo=)\\S*hotmail\\.com\\b", 0 },
+	[RE_EUDORA] = { "by \\S*whowhere.com;", 0 },
+	[RE_JUNO1] = { "from.*\\b(?:juno|untd)\\.com.*[\\[\\(]" IPADDR
+	               "[\\]\\)].*by", 0 },
+	[RE_JUNO2] = { " cookie\\.(?:juno|untd)\\.com ", 0 },
+	[RE_JUNO3] = { "from.*\\bmail\\.com.*\\[" IPADDR "\\].*by", 0 },
+	[RE_JUNO3X] = { "\\bmail\\.com", 0 },
+	[RE_JUNO4] = { "from (webmail\\S+\\.untd\\.com) \\(\\1 \\[" IPADDR
+	               "\\]\\) by", 0 },
+	[RE_JUNO4X] = { "^Webmail Version \\d", 0 },
+	[RE_GM1] = { "by 10\\.\\S+ with SMTP id \\S+", 0 },
+	[RE_GM2] = { "by 2002:a\\d\\d:\\w+:\\S+ with SMTP id \\S+", 0 },
+	[RE_GM3] = { "by smtp\\.googlemail\\.com with ESMTPSA id \\S+", 0 },
 };
 
 static pcre2_code *re_code[RE_COUNT];
 static pthread_once_t re_once = PTHREAD_ONCE_INIT;
 static bool re_ok;
 
+static pthread_key_t md_key;
+
+static void md_free(void *p)
+{
+	pcre2_match_data_free(p);
+}
+
 static void re_init(void)
 {
+	if (pthread_key_create(&md_key, md_free) != 0)
+		return;
 	for (size_t i = 0; i < RE_COUNT; i++) {
 		int err;
 		PCRE2_SIZE off;
@@ -200,6 +249,7 @@ static void re_init(void)
 		                           &err, &off, NULL);
 		if (re_code[i] == NULL)
 			return;
+		(void)pcre2_jit_compile(re_code[i], PCRE2_JIT_COMPLETE);
 	}
 	re_ok = true;
 }
@@ -211,9 +261,15 @@ static bool re_find(enum re_id id, const char *s, size_t len, size_t *ov,
 {
 	if (!re_ok || s == NULL)
 		return false;
-	pcre2_match_data *md = pcre2_match_data_create(10, NULL);
-	if (md == NULL)
-		return false;
+	/* one match data per thread, freed when the thread exits */
+	pcre2_match_data *md = pthread_getspecific(md_key);
+	if (md == NULL) {
+		md = pcre2_match_data_create(10, NULL);
+		if (md == NULL || pthread_setspecific(md_key, md) != 0) {
+			pcre2_match_data_free(md);
+			return false;
+		}
+	}
 	int rc = pcre2_match(re_code[id], (PCRE2_SPTR)s, len, 0, 0, md, NULL);
 	if (rc > 0 && ov != NULL) {
 		PCRE2_SIZE *v = pcre2_get_ovector_pointer(md);
@@ -221,7 +277,6 @@ static bool re_find(enum re_id id, const char *s, size_t len, size_t *ov,
 		for (size_t i = 0; i < nov; i++)
 			ov[i] = i < 2 * (size_t)have ? v[i] : PCRE2_UNSET;
 	}
-	pcre2_match_data_free(md);
 	return rc > 0;
 }
 
@@ -1177,9 +1232,272 @@ static bool ev_body_length(const struct saeval_call *c,
 {
 	struct msg_text b = msg_raw_body(x->m);
 	size_t n = b.len;
-	for (size_t i = 0; i + 1 < b.len; i++)
-		n -= b.ptr[i] == '\r' && b.ptr[i + 1] == '\n';
+	const char *p = b.ptr, *end = b.ptr + b.len;
+	while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		if (++p < end && *p == '\n')
+			n--;
+	}
 	return (double)n <= atof(c->args[0]);
+}
+
+/* ---- more HeaderEval ---- */
+
+/* UTF-8 well-formed (no overlongs, no surrogates, <= U+10FFFF)? */
+static bool valid_utf8(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + k >= n)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* check_illegal_chars(HEADER, RATIO, COUNT): raw 8-bit and control
+ * bytes in a header (ALL: the whole header block). */
+static bool ev_illegal_chars(const struct saeval_call *c,
+                             const struct saeval_ctx *x)
+{
+	const char *name = c->args[0];
+	size_t nl = strlen(name);
+	struct buf b = { 0 };
+	char hname[128];
+	if (nl > 4 && strcmp(name + nl - 4, ":raw") == 0)
+		nl -= 4;
+	snprintf(hname, sizeof hname, "%.*s", (int)nl, name);
+	bool all = strcmp(hname, "ALL") == 0;
+	if (all) {
+		for (size_t i = 0; i < msg_header_count(x->m); i++) {
+			const struct msg_header *h = msg_header_at(x->m, i);
+			buf_put(&b, h->name.ptr, h->name.len);
+			buf_put(&b, ":", 1);
+			for (size_t k = 0; k < h->raw.len; k++)
+				if (h->raw.ptr[k] != '\r')
+					buf_put(&b, h->raw.ptr + k, 1);
+			buf_put(&b, "\n", 1);
+		}
+	} else {
+		get_header(x->m, hname, true, &b);
+	}
+	bool hit = false;
+	const unsigned char *s = (const unsigned char *)buf_str(&b);
+	size_t n = b.len, high = 0, ctl = 0, exempt = 0;
+	bool blank_only = true;
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		high += s[i] >= 0x7f;
+		ctl += s[i] <= 0x08 || s[i] == 0x0b || s[i] == 0x0c ||
+		       (s[i] >= 0x0e && s[i] <= 0x1f);
+		exempt += s[i] == 0xa2 || s[i] == 0xa3 || s[i] == 0xae;
+		blank_only &= isspace(s[i]) != 0;
+	}
+	if (s == NULL || n == 0 || blank_only)
+		goto out;
+	size_t nonascii = 0;
+	for (size_t i = 0; i < n; i++)
+		nonascii += s[i] >= 0x80;
+	if (nonascii && valid_utf8(s, n) && ctl == 0)
+		goto out;   /* UTF-8 (SMTPUTF8) is not illegal */
+	size_t illegal = high + ctl;
+	if (illegal > 0 && strcasecmp(hname, "Subject") == 0 && exempt == 1)
+		illegal--;
+	hit = (double)illegal / (double)n >= atof(c->args[1]) &&
+	      (double)illegal >= atof(c->args[2]);
+out:
+	free(b.p);
+	return hit;
+}
+
+static bool ok_three_args(const struct saeval_call *c)
+{
+	return c->nargs == 3;
+}
+
+static bool ev_missing_to(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
+{
+	(void)c;
+	/* an empty To: counts as present (SpamAssassin's get() keeps its
+	 * line end) */
+	struct buf b = { 0 };
+	bool any = get_header(x->m, "To", false, &b) ||
+	           get_header(x->m, "Apparently-To", false, &b);
+	free(b.p);
+	return !any;
+}
+
+/* The first From address ends with @DOMAIN (case-insensitive, with a
+ * word boundary before DOMAIN). */
+static bool from_is(const struct msg *m, const char *domain, struct buf *f)
+{
+	get_first_addr(m, "From", f);
+	const char *s = buf_str(f);
+	size_t n = s ? strlen(s) : 0, l = strlen(domain);
+	if (n < l || strcasecmp(s + n - l, domain) != 0)
+		return false;
+	return n == l || !(isalnum((unsigned char)s[n - l - 1]) ||
+	                   s[n - l - 1] == '_');
+}
+
+static bool hdr_matches(const struct msg *m, const char *name, enum re_id id,
+                        bool *present)
+{
+	struct buf b = { 0 };
+	bool any = get_header(m, name, false, &b);
+	if (present != NULL)
+		*present = any;
+	bool yes = re_str(id, buf_str(&b));
+	free(b.p);
+	return yes;
+}
+
+/* SpamAssassin's _check_for_forged_hotmail_received_headers(): 1 for
+ * forged hotmail Received, 2 for a hotmail From without hotmail
+ * Received, 0 for neither. */
+static int hotmail_check(const struct msg *m)
+{
+	struct buf b = { 0 }, f = { 0 };
+	int res = 0;
+	const char *r = received_flat(m, "Received", &b);
+	if (r == NULL || re_str(RE_HM_PICKUP, r))
+		goto out;
+	if (hdr_matches(m, "To", RE_HM_MSN_TO, NULL) &&
+	    re_str(RE_HM_MSN_RCVD, r))
+		goto out;   /* MSN groups (Message-Id checks left out) */
+	bool ip = hdr_matches(m, "X-Originating-Ip", RE_IPADDR, NULL);
+	bool orig = hdr_matches(m, "X-OriginatorOrg", RE_HM_ORIG, NULL);
+	if (gated_rcvd_remover(m))
+		goto out;
+	if ((ip && (re_str(RE_HM_OK1, r) || re_str(RE_HM_OK4, r) ||
+	            re_str(RE_HM_OK5, r) || re_str(RE_HM_OK6, r))) ||
+	    (orig && (re_str(RE_HM_OK2, r) || re_str(RE_HM_OK3, r))))
+		goto out;
+	if (re_str(RE_HM_HELO, r))
+		res = 1;
+	else if (from_is(m, "hotmail.com", &f))
+		res = 2;
+out:
+	free(b.p);
+	free(f.p);
+	return res;
+}
+
+static bool ev_forged_hotmail(const struct saeval_call *c,
+                              const struct saeval_ctx *x)
+{
+	(void)c;
+	return hotmail_check(x->m) == 1;
+}
+
+static bool ev_no_hotmail(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
+{
+	(void)c;
+	return hotmail_check(x->m) == 2;
+}
+
+static bool ev_forged_eudoramail(const struct saeval_call *c,
+                                 const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf f = { 0 }, b = { 0 };
+	bool hit = false;
+	if (!from_is(x->m, "eudoramail.com", &f))
+		goto out;
+	const char *r = received_flat(x->m, "Received", &b);
+	bool ip = hdr_matches(x->m, "X-Sender-Ip", RE_IPADDR, NULL);
+	if (gated_rcvd_remover(x->m) || (ip && re_str(RE_EUDORA, r)))
+		goto out;
+	hit = true;
+out:
+	free(f.p);
+	free(b.p);
+	return hit;
+}
+
+static bool ev_forged_juno(const struct saeval_call *c,
+                           const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf f = { 0 }, xo = { 0 }, xm = { 0 }, r = { 0 };
+	bool hit = false;
+	if (!from_is(x->m, "juno.com", &f) || gated_rcvd_remover(x->m))
+		goto out;
+	get_header(x->m, "X-Originating-IP", false, &xo);
+	get_header(x->m, "X-Mailer", false, &xm);
+	get_header(x->m, "Received", false, &r);
+	const char *rs = buf_str(&r), *ms = buf_str(&xm), *os = buf_str(&xo);
+	if (rs == NULL || ms == NULL || os == NULL)
+		goto out;
+	if (xo.len) {
+		hit = (!re_str(RE_JUNO1, rs) && !re_str(RE_JUNO2, rs)) ||
+		      strstr(ms, "Juno ") == NULL;
+	} else {
+		if (re_str(RE_JUNO3, rs))
+			hit = !re_str(RE_JUNO3X, ms);
+		else if (re_str(RE_JUNO4, rs))
+			hit = !re_str(RE_JUNO4X, ms);
+		else
+			hit = true;
+		hit = hit || !re_str(RE_IPADDR, os);
+	}
+out:
+	free(f.p);
+	free(xo.p);
+	free(xm.p);
+	free(r.p);
+	return hit;
+}
+
+static bool ev_forged_gmail(const struct saeval_call *c,
+                            const struct saeval_ctx *x)
+{
+	(void)c;
+	struct buf f = { 0 }, a = { 0 }, b = { 0 }, xr = { 0 }, r = { 0 };
+	bool hit = false;
+	if (!from_is(x->m, "gmail.com", &f))
+		goto out;
+	get_header(x->m, "X-Gm-Message-State", false, &a);
+	get_header(x->m, "X-Google-Smtp-Source", false, &b);
+	get_header(x->m, "X-Received", false, &xr);
+	get_header(x->m, "Received", false, &r);
+	if (re_str(RE_GM1, buf_str(&xr)) || re_str(RE_GM2, buf_str(&xr)) ||
+	    re_str(RE_GM3, buf_str(&r)))
+		goto out;
+	hit = !(a.len >= 60 && b.len >= 60);
+out:
+	free(f.p);
+	free(a.p);
+	free(b.p);
+	free(xr.p);
+	free(r.p);
+	return hit;
 }
 
 /* ---- the table ---- */
@@ -1204,6 +1522,19 @@ static const struct {
 	{ "check_for_fake_aol_relay_in_rcvd", ev_fake_aol_relay, "HeaderEval",
 	  NULL },
 	{ "check_for_forged_yahoo_received_headers", ev_forged_yahoo_rcvd,
+	  "HeaderEval", NULL },
+	{ "check_illegal_chars", ev_illegal_chars, "HeaderEval",
+	  ok_three_args },
+	{ "check_for_missing_to_header", ev_missing_to, "HeaderEval", NULL },
+	{ "check_for_forged_hotmail_received_headers", ev_forged_hotmail,
+	  "HeaderEval", NULL },
+	{ "check_for_no_hotmail_received_headers", ev_no_hotmail,
+	  "HeaderEval", NULL },
+	{ "check_for_forged_eudoramail_received_headers",
+	  ev_forged_eudoramail, "HeaderEval", NULL },
+	{ "check_for_forged_juno_received_headers", ev_forged_juno,
+	  "HeaderEval", NULL },
+	{ "check_for_forged_gmail_received_headers", ev_forged_gmail,
 	  "HeaderEval", NULL },
 	{ "check_for_mime_html", ev_mime_html, "MIMEEval", NULL },
 	{ "check_for_mime_html_only", ev_mime_html_only, "MIMEEval", NULL },

@@ -249,6 +249,37 @@ static void test_body_length(void **state)
 	assert_false(run("check_body_length('5')", "Subject: x\n\n12345\n"));
 }
 
+static void test_more_headers(void **state)
+{
+	(void)state;
+	const char *ill = "check_illegal_chars('Subject','0.00','2')";
+	assert_true(run(ill, "Subject: caf\xe9 cr\xe8me\n\nb\n"));
+	assert_false(run(ill, "Subject: caf\xc3\xa9 cr\xc3\xa8me\n\nb\n"));
+	assert_false(run(ill, "Subject: price \xa3 5\xe9\n\nb\n")); /* one
+	                                                             exempt */
+	assert_false(run(ill, "Subject: plain\n\nb\n"));
+	assert_true(run("check_for_missing_to_header()", "From: a@b.c\n\nb\n"));
+	assert_false(run("check_for_missing_to_header()", "To:\n\nb\n"));
+	assert_false(run("check_for_missing_to_header()",
+	                 "Apparently-To: x@y.z\n\nb\n"));
+	const char *hm = "check_for_no_hotmail_received_headers()";
+	assert_true(run(hm, "Received: from x.example by y.example\n"
+	                    "From: a@hotmail.com\n\nb\n"));
+	assert_false(run(hm, "Received: from x.example by y.example\n"
+	                     "From: a@example.com\n\nb\n"));
+	assert_true(run("check_for_forged_hotmail_received_headers()",
+	                "Received: from hotmail.com (unknown [192.0.2.9]) by "
+	                "mx.example\nFrom: a@example.com\n\nb\n"));
+	const char *gm = "check_for_forged_gmail_received_headers()";
+	assert_true(run(gm, "Received: from x by y\nFrom: a@gmail.com\n\nb\n"));
+	assert_false(run(gm, "X-Received: by 10.1.2.3 with SMTP id abc\n"
+	                     "From: a@gmail.com\n\nb\n"));
+	assert_true(run("check_for_forged_juno_received_headers()",
+	                "Received: from x by y\nFrom: a@juno.com\n\nb\n"));
+	assert_true(run("check_for_forged_eudoramail_received_headers()",
+	                "Received: from x by y\nFrom: a@eudoramail.com\n\nb\n"));
+}
+
 /* The hook: an implemented eval rule is active and scored; an unknown
  * function stays unsupported and false in metas. */
 static void test_rules_hook(void **state)
@@ -312,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_uppercase),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_body_length),
+		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_rules_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
