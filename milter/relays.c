@@ -883,6 +883,7 @@ static void sb_reset(struct sbuf *b)
 
 struct relays {
 	struct sbuf s[RELAYS_KINDS];
+	size_t num[RELAYS_KINDS];
 	size_t count, unparseable;
 	size_t boundary;   /* last_trusted_relay_index + 1 (= internal) */
 };
@@ -902,6 +903,7 @@ int relays_kind_of(const char *name)
 static void add(struct relays *r, enum relays_kind k, const char *s,
                 size_t n)
 {
+	r->num[k]++;
 	if (r->s[k].len > 0)
 		sb_add(&r->s[k], " ", 1);
 	sb_add(&r->s[k], s, n);
@@ -976,6 +978,9 @@ int relays_build(const struct msg *m, struct relays **out)
 			sb_reset(&r->s[RELAYS_TRUSTED]);
 			sb_reset(&r->s[RELAYS_INTERNAL]);
 			sb_reset(&r->s[RELAYS_EXTERNAL]);
+			r->num[RELAYS_TRUSTED] = 0;
+			r->num[RELAYS_INTERNAL] = 0;
+			r->num[RELAYS_EXTERNAL] = 0;
 		}
 		if (rc < 0)
 			r->unparseable++;
@@ -1046,6 +1051,10 @@ size_t relays_boundary(const struct relays *r, bool internal)
 }
 
 size_t relays_count(const struct relays *r) { return r->count; }
+size_t relays_num(const struct relays *r, enum relays_kind k)
+{
+	return r->num[k];
+}
 size_t relays_unparseable(const struct relays *r) { return r->unparseable; }
 
 int relays_parse_line(const char *line, size_t len, char *buf,

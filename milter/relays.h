@@ -65,6 +65,9 @@ size_t relays_boundary(const struct relays *r, bool internal);
 /* Relays counted by relays_build: parsed, and lines it could not parse
  * (SpamAssassin's num_relays_unparseable). */
 size_t relays_count(const struct relays *r);
+/* Relays in one list (SpamAssassin's num_relays_trusted, ...): what the
+ * relay eval functions (check_all_trusted, check_no_relays, ...) need. */
+size_t relays_num(const struct relays *r, enum relays_kind k);
 size_t relays_unparseable(const struct relays *r);
 
 /* One Received: value (unfolded or not) parsed on its own, for tests and

@@ -206,6 +206,10 @@ static void t_trust_chain(void **st)
 	assert_string_equal(relays_str(r, RELAYS_UNTRUSTED, NULL), un);
 	assert_string_equal(relays_str(r, RELAYS_EXTERNAL, NULL), un);
 	assert_int_equal(relays_count(r), 4);
+	assert_int_equal(relays_num(r, RELAYS_TRUSTED), 1);
+	assert_int_equal(relays_num(r, RELAYS_UNTRUSTED), 3);
+	assert_int_equal(relays_num(r, RELAYS_INTERNAL), 1);
+	assert_int_equal(relays_num(r, RELAYS_EXTERNAL), 3);
 	assert_int_equal(relays_unparseable(r), 1);
 	/* ALL-TRUSTED ends with Received: #1 (the first untrusted one) */
 	assert_int_equal(relays_boundary(r, false), 1);
@@ -237,6 +241,9 @@ static void t_fetchmail_restart(void **st)
 	    "[ ip=198.51.100.66 rdns=bad.example helo=bad.example "
 	    "by=relay.example.com ident= envfrom= intl=0 id=EEE555 auth= "
 	    "msa=0 ]");
+	/* the local relay before the fetch is forgotten */
+	assert_int_equal(relays_num(r, RELAYS_TRUSTED), 1);
+	assert_int_equal(relays_num(r, RELAYS_UNTRUSTED), 1);
 	/* the skipped fetch line counts as a trusted Received: */
 	assert_int_equal(relays_boundary(r, false), 3);
 	relays_free(r);
