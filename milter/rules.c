@@ -74,9 +74,10 @@ struct crule {
 	                        that PCRE2 searches faster: no match of the
 	                        tail in a text, no match of the rule */
 	bool tail_jit;
-	struct part ascii;   /* the ASCII projection (litscan_ascii()) with
-	                        its own tail, run on texts without bytes
-	                        >= 0x80; code NULL when there is none */
+	struct part *ascii;  /* the ASCII projection (litscan_ascii()) in
+	                        parts, with tails, run on texts without
+	                        bytes >= 0x80; NULL when there is none */
+	size_t nascii;
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
@@ -662,10 +663,10 @@ out:
 	return rc;
 }
 
-/* Compile c's ASCII projection, when it has one PCRE2 compiles: most
- * texts are ASCII, and there the homoglyph rules ("(?:[mM]|\xd0\x9c|...)"
- * per letter) lose nearly all their branches (and fit PCRE2 in one part).
- * Returns -1 when out of memory. */
+/* Compile c's ASCII projection: most texts are ASCII, and there the
+ * homoglyph rules ("(?:[mM]|\xd0\x9c|...)" per letter) lose nearly all
+ * their branches. Parts as for the pattern itself (compile_parts(), on a
+ * scratch rule), each with its tail. Returns -1 when out of memory. */
 static int project_ascii(struct crule *c)
 {
 	size_t n;
@@ -673,17 +674,29 @@ static int project_ascii(struct crule *c)
 	                        c->rs->pcre2_options, &n);
 	if (p == NULL)
 		return 0;
+	struct crule t = { .rs = c->rs, .maxhits = c->maxhits };
 	int ec;
 	PCRE2_SIZE eo;
-	uint32_t opts = c->rs->pcre2_options;
-	struct part *a = &c->ascii;
-	a->code = pcre2_compile((PCRE2_SPTR)p, n, opts, &ec, &eo, NULL);
-	if (a->code != NULL) {
-		a->jit = jit_compile(a->code);
-		a->tail = find_tail(p, n, opts, a->code, &a->tail_jit);
-	}
+	int rc = compile_parts(&t, p, n, false, true, &ec, &eo);
+	if (rc == 0 && t.nmore == 0)
+		t.tail = find_tail(p, n, c->rs->pcre2_options, t.code,
+		                   &t.tail_jit);
 	free(p);
-	return 0;
+	c->ascii = rc == 0 ? malloc((t.nmore + 1) * sizeof *c->ascii) : NULL;
+	if (c->ascii != NULL) {
+		c->ascii[0] = (struct part){ t.code, t.tail, t.jit, t.tail_jit };
+		memcpy(c->ascii + 1, t.more, t.nmore * sizeof *t.more);
+		c->nascii = t.nmore + 1;
+	} else {
+		pcre2_code_free(t.code);
+		pcre2_code_free(t.tail);
+		for (size_t k = 0; k < t.nmore; k++) {
+			pcre2_code_free(t.more[k].code);
+			pcre2_code_free(t.more[k].tail);
+		}
+	}
+	free(t.more);
+	return rc == 1 || (rc == 0 && c->ascii == NULL) ? -1 : 0;
 }
 
 static int build_groups(struct rules *r)
@@ -886,8 +899,11 @@ void rules_free(struct rules *r)
 	for (size_t i = 0; i < r->n; i++) {
 		pcre2_code_free(r->cr[i].code);
 		pcre2_code_free(r->cr[i].tail);
-		pcre2_code_free(r->cr[i].ascii.code);
-		pcre2_code_free(r->cr[i].ascii.tail);
+		for (size_t k = 0; k < r->cr[i].nascii; k++) {
+			pcre2_code_free(r->cr[i].ascii[k].code);
+			pcre2_code_free(r->cr[i].ascii[k].tail);
+		}
+		free(r->cr[i].ascii);
 		for (size_t k = 0; k < r->cr[i].nmore; k++) {
 			pcre2_code_free(r->cr[i].more[k].code);
 			pcre2_code_free(r->cr[i].more[k].tail);
@@ -1427,15 +1443,14 @@ static int match_code(struct run *x, pcre2_code *code, bool jit,
  * matches; the leftmost match (the earlier part on a tie) is the one
  * remembered, as the whole pattern would mostly find it. */
 static enum mres match_parts(struct run *x, const struct crule *c,
+                             const struct part *parts, size_t nparts,
                              const char *text, size_t len, unsigned *hits)
 {
 	size_t ci = (size_t)(c - x->r->cr);
 	bool limit = false, found = false;
 	PCRE2_SIZE best[2] = { 0, 0 };
-	for (size_t k = 0; k <= c->nmore; k++) {
-		struct part pt = k == 0 ? (struct part){ c->code, c->tail, c->jit,
-		                                         c->tail_jit } :
-		                 c->more[k - 1];
+	for (size_t k = 0; k < nparts; k++) {
+		struct part pt = parts[k];
 		if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text,
 		                                  len, 0) == PCRE2_ERROR_NOMATCH)
 			continue;
@@ -1491,10 +1506,15 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
 	struct part pt = { c->code, c->tail, c->jit, c->tail_jit };
-	if (c->ascii.code != NULL && is_ascii(text, len))
-		pt = c->ascii;   /* one pattern even when c has parts */
-	else if (c->nmore > 0)
-		return match_parts(x, c, text, len, hits);
+	if (c->ascii != NULL && is_ascii(text, len)) {
+		if (c->nascii > 1)
+			return match_parts(x, c, c->ascii, c->nascii, text, len, hits);
+		pt = c->ascii[0];
+	} else if (c->nmore > 0) {
+		struct part all[MAX_PARTS + 1] = { pt };
+		memcpy(all + 1, c->more, c->nmore * sizeof *all);
+		return match_parts(x, c, all, c->nmore + 1, text, len, hits);
+	}
 	if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text, len,
 	                                  0) == PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
