@@ -383,6 +383,7 @@ static const struct { const char *re; bool ci; } prx_src[P_COUNT] = {
 static pcre2_code *fmt_code[NFMTS], *fmt_guard[NFMTS];
 static pcre2_code *sect_code[SEC_MAIN];
 static pcre2_code *prx_code[P_COUNT];
+static pcre2_match_context *mctx;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool compiled_ok;
 
@@ -400,6 +401,13 @@ static pcre2_code *comp(const char *re, bool ci)
 static void compile_all(void)
 {
 	bool ok = true;
+	/* Some formats nest quantifiers, as SpamAssassin's do; a crafted
+	 * line could make them backtrack for long. Real lines need a few
+	 * thousand steps; at the limit a pattern counts as not matching. */
+	if ((mctx = pcre2_match_context_create(NULL)) == NULL)
+		ok = false;
+	else
+		pcre2_set_match_limit(mctx, 20000);
 	for (size_t i = 0; i < NFMTS; i++) {
 		if (fmts[i].re && !(fmt_code[i] = comp(fmts[i].re, false)))
 			ok = false;
@@ -417,7 +425,7 @@ static void compile_all(void)
 
 /* ---- one line ---- */
 struct line {
-	char s[RELAYS_MAX_LINE + 1];
+	char s[RELAYS_MAX_LINE + 2];   /* + ")by " -> ") by " */
 	size_t len;
 	pcre2_match_data *md;
 	char f[F_COUNT][FLD_MAX];
@@ -427,7 +435,7 @@ struct line {
 static bool run(struct line *l, const pcre2_code *c, const char *s,
                 size_t len)
 {
-	return pcre2_match(c, (PCRE2_SPTR)s, len, 0, 0, l->md, NULL) > 0;
+	return pcre2_match(c, (PCRE2_SPTR)s, len, 0, 0, l->md, mctx) > 0;
 }
 static bool on(struct line *l, const pcre2_code *c)
 {
