@@ -1291,6 +1291,18 @@ static int ap_peek(const struct aproj *a, size_t k)
 
 static enum alive ap_alt(struct aproj *a);
 
+/* Whether p[0..n) can name a byte >= 0x80: raw, or \x, \0-\3, \o.
+ * Without one, nothing in it is dropped (classes stay as written), so
+ * the projection need not ask PCRE2 about it (load time). */
+static bool names_high(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 0x80 || (p[i] == '\\' && i + 1 < n &&
+		                     strchr("x0123o", p[++i]) != NULL))
+			return true;
+	return false;
+}
+
 /* The bytes a positive class p[from..to) matches, asked of PCRE2 itself
  * (escapes, ranges, POSIX names and caseless folding as it sees them).
  * Returns the number of bytes >= 0x80 among them, -1 on failure. */
@@ -1345,7 +1357,8 @@ static enum alive ap_class(struct aproj *a)
 		}
 	}
 	bool set[256];
-	int high = neg ? 0 : class_bytes(a, from, a->pos, set);
+	int high = neg || !names_high(a->p + from, a->pos - from) ? 0 :
+	           class_bytes(a, from, a->pos, set);
 	if (high < 0)
 		a->giveup = true;
 	if (high <= 0) {   /* negated: its ASCII bytes stay as they were */
@@ -1539,6 +1552,8 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 		return NULL;
 	struct aproj a = { .p = (const unsigned char *)pattern, .len = len,
 	                   .opts = pcre2_options };
+	if (!names_high(a.p, len))
+		return NULL;
 	enum alive st = ap_alt(&a);
 	if (a.giveup || a.pos != len || !a.changed) {
 		free(a.out);
