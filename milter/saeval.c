@@ -59,11 +59,15 @@ static void buf_put(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* The contents as a C string (also after len was reset to 0). */
 static const char *buf_str(struct buf *b)
 {
 	if (b->p == NULL)
 		buf_put(b, "", 0);
-	return b->oom ? NULL : b->p;
+	if (b->oom)
+		return NULL;
+	b->p[b->len] = '\0';
+	return b->p;
 }
 
 /* SpamAssassin's $pms->get('Name'): every top-level instance, values
@@ -860,6 +864,8 @@ static void part_header_lc(const struct msg *m, size_t i, const char *name,
 struct mime_facts {
 	size_t html, text, base64, qp, attachment;
 	bool base64_text, bad_iso, qp_long_line;
+	bool ascii_illegal;     /* 8-bit, NUL or CR in a us-ascii text/plain */
+	size_t b64_line;        /* longest line of a base64 leaf part */
 	size_t qp_bytes, qp_excess;  /* quoted-printable body bytes, and
 	                                needlessly encoded characters */
 };
@@ -941,6 +947,34 @@ static void qp_lines(struct msg_text b, struct mime_facts *f)
 	}
 }
 
+/* NUL, CR (other than in CRLF) or 8-bit bytes in raw part text. */
+static bool ascii_illegal(struct msg_text b)
+{
+	for (size_t i = 0; i < b.len; i++) {
+		unsigned char c = (unsigned char)b.ptr[i];
+		if (c == 0 || c >= 0x80 ||
+		    (c == '\r' && !(i + 1 < b.len && b.ptr[i + 1] == '\n')))
+			return true;
+	}
+	return false;
+}
+
+/* Longest line, its LF counted, CRLF as LF. */
+static void longest_line(struct msg_text b, size_t *max)
+{
+	const char *q = b.ptr, *end = b.ptr + b.len;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		size_t len = (size_t)((nl ? nl : end) - q);
+		if (nl && len && nl[-1] == '\r')
+			len--;
+		len += nl != NULL;
+		if (len > *max)
+			*max = len;
+		q = nl ? nl + 1 : end;
+	}
+}
+
 static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
@@ -970,8 +1004,17 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			f->base64_text = true;
 		if (re_str(RE_BAD_ISO1, cs) && !re_str(RE_BAD_ISO2, cs))
 			f->bad_iso = true;
-		if (strcmp(cte.p, "quoted-printable") == 0 && is_leaf(m, i))
+		if (!is_leaf(m, i))
+			continue;
+		if (strcmp(cte.p, "quoted-printable") == 0)
 			qp_lines(part_body(p), f);
+		if (strcmp(type, "text/plain") == 0 &&
+		    (cs[0] == '\0' || strcmp(cs, "us-ascii") == 0) &&
+		    ascii_illegal(part_body(p)))
+			f->ascii_illegal = true;
+		if (strcmp(cte.p, "base64") == 0 &&
+		    strcmp(type, "application/ics") != 0)
+			longest_line(part_body(p), &f->b64_line);
 	}
 	/* SpamAssassin then counts only needless encodings */
 	if (f->qp_bytes)
@@ -1105,6 +1148,31 @@ static bool ev_uppercase(const struct saeval_call *c,
 {
 	double u = uppercase_pct(x->m);
 	return u > atof(c->args[0]) && u <= atof(c->args[1]);
+}
+
+static bool ev_ascii_text_illegal(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	(void)c;
+	struct mime_facts f;
+	return mime_facts(x->m, &f) && f.ascii_illegal;
+}
+
+static bool ok_base64_length(const struct saeval_call *c)
+{
+	return c->nargs == 1 || c->nargs == 2;
+}
+
+static bool ev_base64_length(const struct saeval_call *c,
+                             const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	if (!mime_facts(x->m, &f))
+		return false;
+	double l = (double)f.b64_line;
+	if (c->nargs == 2 && l > atof(c->args[1]))
+		return false;
+	return l >= atof(c->args[0]);
 }
 
 static bool ok_two_args(const struct saeval_call *c)
@@ -1540,6 +1608,10 @@ static const struct {
 	{ "check_for_mime_html_only", ev_mime_html_only, "MIMEEval", NULL },
 	{ "check_for_mime", ev_mime, "MIMEEval", ok_mime },
 	{ "check_for_uppercase", ev_uppercase, "MIMEEval", ok_two_args },
+	{ "check_for_ascii_text_illegal", ev_ascii_text_illegal, "MIMEEval",
+	  NULL },
+	{ "check_base64_length", ev_base64_length, "MIMEEval",
+	  ok_base64_length },
 	{ "html_test", ev_html_test, "HTMLEval", ok_html_test },
 	{ "html_tag_exists", ev_html_tag_exists, "HTMLEval", ok_one_arg },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },

@@ -201,6 +201,15 @@ static void test_mime(void **state)
 	                 "Content-Transfer-Encoding: quoted-printable\n\n"
 	                 "caf=E9 a=3Db\n"));
 	assert_false(run("check_for_mime('mime_attachment')", alt));
+	/* a part without Content-Transfer-Encoding after a quoted-printable
+	 * one is not quoted-printable ("=46" in a PGP signature) */
+	assert_false(run("check_for_mime('mime_qp_count')",
+	                 "Content-Type: multipart/signed; boundary=S\n\n--S\n"
+	                 "Content-Type: text/plain\n"
+	                 "Content-Transfer-Encoding: quoted-printable\n\n"
+	                 "-- =20\n--S\n"
+	                 "Content-Type: application/pgp-signature\n\n"
+	                 "=46WZ\n--S--\n"));
 	struct saeval_call *c = NULL;
 	assert_int_equal(saeval_compile("check_for_mime('mime_faraway_charset')",
 	                                &c), 1);
@@ -280,6 +289,27 @@ static void test_more_headers(void **state)
 	                "Received: from x by y\nFrom: a@eudoramail.com\n\nb\n"));
 }
 
+static void test_mime_lines(void **state)
+{
+	(void)state;
+	const char *a = "check_for_ascii_text_illegal()";
+	assert_true(run(a, "Content-Type: text/plain\n\ncaf\xe9\n"));
+	assert_true(run(a, "Content-Type: text/plain; charset=us-ascii\n\n"
+	                   "a\rb\n"));
+	assert_false(run(a, "Content-Type: text/plain; charset=us-ascii\r\n"
+	                    "\r\nplain\r\n"));
+	assert_false(run(a, "Content-Type: text/plain; charset=iso-8859-1\n\n"
+	                    "caf\xe9\n"));
+	char msg[512] = "Content-Transfer-Encoding: base64\n\n";
+	for (int i = 0; i < 80; i++)
+		strcat(msg, "QUFB");
+	strcat(msg, "\n");
+	assert_true(run("check_base64_length('79')", msg));
+	assert_false(run("check_base64_length('78','79')", msg));
+	assert_false(run("check_base64_length('79')",
+	                 "Content-Transfer-Encoding: base64\n\nQUFB\n"));
+}
+
 /* The hook: an implemented eval rule is active and scored; an unknown
  * function stays unsupported and false in metas. */
 static void test_rules_hook(void **state)
@@ -344,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_more_headers),
+		cmocka_unit_test(test_mime_lines),
 		cmocka_unit_test(test_rules_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
