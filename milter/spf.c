@@ -18,6 +18,8 @@
 #define MAX_VOID_LOOKUPS 2   /* RFC 7208 §4.6.4 */
 #define MAX_DNS_MECH 10      /* RFC 7208 §4.6.4 */
 #define MAX_MX 10            /* RFC 7208 §4.6.4 */
+#define MAX_PTR 10           /* RFC 7208 §4.6.4 */
+#define MAX_PTR_NAMES MAX_PTR
 
 struct spf_checker {
 	SPF_server_t *server;
@@ -37,6 +39,12 @@ struct lookup_ctx {
 	bool top_fetched;      /* the first record lookup is done */
 	bool fetching_top;     /* ...or under way (not a void lookup) */
 	bool mx_over_limit;    /* an mx mechanism got more than 10 MX */
+	/* Names from PTR answers: their A/AAAA lookups validate a ptr
+	 * mechanism or %{p}, and do not count as void lookups (the RFC 7208
+	 * test suite's ptr-limit: a spammer's PTR names must not turn the
+	 * sender's record into a permerror). */
+	char ptr_names[MAX_PTR_NAMES][256];
+	unsigned nptr;
 };
 static _Thread_local struct lookup_ctx *cur;
 
@@ -100,6 +108,30 @@ static bool fill_one(SPF_dns_rr_t *rr, int k, ns_type type,
 	return true;
 }
 
+/* Equal domain names, a trailing root dot on either side ignored. */
+static bool same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	la -= la > 0 && a[la - 1] == '.';
+	lb -= lb > 0 && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static bool is_ptr_name(const struct lookup_ctx *x, const char *domain)
+{
+	for (unsigned i = 0; i < x->nptr; i++)
+		if (same_name(x->ptr_names[i], domain))
+			return true;
+	return false;
+}
+
+static void note_ptr_names(struct lookup_ctx *x, const SPF_dns_rr_t *rr)
+{
+	for (int k = 0; k < rr->num_rr && x->nptr < MAX_PTR_NAMES; k++)
+		snprintf(x->ptr_names[x->nptr++], sizeof x->ptr_names[0], "%s",
+		         rr->rr[k]->ptr);
+}
+
 static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain,
                                   ns_type type, int should_cache)
 {
@@ -109,7 +141,9 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain,
 	                               domain, (int)type, &a);
 	if (cur != NULL) {
 		cur->queries++;
-		if (!cur->fetching_top &&
+		bool validating = (type == ns_t_a || type == ns_t_aaaa) &&
+		                  is_ptr_name(cur, domain);
+		if (!cur->fetching_top && !validating &&
 		    (st == DNS_NXDOMAIN || st == DNS_NODATA))
 			cur->voids++;
 		if (type == ns_t_mx && dns_answer_count(a) > MAX_MX)
@@ -120,12 +154,18 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain,
 	                                       herrno_of(st));
 	if (rr != NULL && st == DNS_ANSWER) {
 		int k = 0;
-		for (size_t i = 0; i < dns_answer_count(a); i++)
+		/* Only the first 10 PTR names are looked at (RFC 7208
+		 * §4.6.4); libspf2 given more counts their validation lookups
+		 * as DNS mechanisms and ends in a permerror the RFC forbids. */
+		size_t max = type == ns_t_ptr ? MAX_PTR : SIZE_MAX;
+		for (size_t i = 0; i < dns_answer_count(a) && (size_t)k < max; i++)
 			if (fill_one(rr, k, type, a, i))
 				k++;
 		rr->num_rr = k;
 		if (k == 0)
 			rr->herrno = NO_DATA;
+		else if (type == ns_t_ptr && cur != NULL)
+			note_ptr_names(cur, rr);
 	}
 	dns_answer_free(a);
 	return rr;
