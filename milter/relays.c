@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "msg.h"
+#include "strbuf.h"
 
 /* ---- address patterns (IPv4 exact; IPv6 by shape) ---- */
 #define O "(?:1\\d\\d|2[0-4]\\d|25[0-5]|[1-9]\\d|\\d)"
@@ -855,42 +856,8 @@ static int render(const struct line *l, int intl, char *buf, size_t cap)
 }
 
 /* ---- whole message ---- */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap * 2 : 256;
-		while (c < b->len + n + 1)
-			c *= 2;
-		char *p = realloc(b->p, c);
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = c;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_reset(struct sbuf *b)
-{
-	b->len = 0;
-	if (b->p != NULL)
-		b->p[0] = '\0';
-}
-
 struct relays {
-	struct sbuf s[RELAYS_KINDS];
+	struct strbuf s[RELAYS_KINDS];
 	size_t num[RELAYS_KINDS];
 	size_t count, unparseable;
 	size_t boundary;   /* last_trusted_relay_index + 1 (= internal) */
@@ -913,8 +880,8 @@ static void add(struct relays *r, enum relays_kind k, const char *s,
 {
 	r->num[k]++;
 	if (r->s[k].len > 0)
-		sb_add(&r->s[k], " ", 1);
-	sb_add(&r->s[k], s, n);
+		strbuf_put(&r->s[k], " ", 1);
+	strbuf_put(&r->s[k], s, n);
 }
 
 /* The headers SpamAssassin's default configuration takes an originating
@@ -983,9 +950,9 @@ int relays_build(const struct msg *m, struct relays **out)
 		if (rc == 2 && allow_fetch) {
 			/* a POP/IMAP fetch inside the trusted part: what came
 			 * before it is another mailbox's history */
-			sb_reset(&r->s[RELAYS_TRUSTED]);
-			sb_reset(&r->s[RELAYS_INTERNAL]);
-			sb_reset(&r->s[RELAYS_EXTERNAL]);
+			strbuf_reset(&r->s[RELAYS_TRUSTED]);
+			strbuf_reset(&r->s[RELAYS_INTERNAL]);
+			strbuf_reset(&r->s[RELAYS_EXTERNAL]);
 			r->num[RELAYS_TRUSTED] = 0;
 			r->num[RELAYS_INTERNAL] = 0;
 			r->num[RELAYS_EXTERNAL] = 0;
@@ -1034,7 +1001,7 @@ void relays_free(struct relays *r)
 const char *relays_str(const struct relays *r, enum relays_kind k,
                        size_t *len)
 {
-	const struct sbuf *b = &r->s[k];
+	const struct strbuf *b = &r->s[k];
 	if (len != NULL)
 		*len = b->len;
 	return b->p != NULL ? b->p : "";

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "scan.h"
+#include "strbuf.h"
 
 /* Severity order used to pick among actions: higher wins for one
  * policy; across recipients the most lenient one is taken unless the
@@ -90,30 +91,13 @@ static int add_header(struct verdict *v, const char *name, char *value)
 
 /* A growing string with folding at 78 columns. */
 struct fold {
-	char *buf;
-	size_t len, cap, col;
-	bool oom;
+	struct strbuf sb;
+	size_t col;
 };
 
 static void fold_put(struct fold *f, const char *s, size_t n)
 {
-	if (f->oom)
-		return;
-	if (f->len + n + 1 > f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 256;
-		while (cap < f->len + n + 1)
-			cap *= 2;
-		char *p = realloc(f->buf, cap);
-		if (p == NULL) {
-			f->oom = true;
-			return;
-		}
-		f->buf = p;
-		f->cap = cap;
-	}
-	memcpy(f->buf + f->len, s, n);
-	f->len += n;
-	f->buf[f->len] = '\0';
+	strbuf_put(&f->sb, s, n);
 	f->col += n;
 }
 
@@ -162,7 +146,7 @@ char *verdict_spam_status(bool spam, double score, double required,
 	size_t n = scan_hit_count(scan), k = 0;
 	const struct scan_hit_info **hits = calloc(n ? n : 1, sizeof *hits);
 	if (hits == NULL) {
-		free(f.buf);
+		strbuf_free(&f.sb);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -184,11 +168,11 @@ char *verdict_spam_status(bool spam, double score, double required,
 	free(hits);
 	fold_word(&f, " ", "autolearn=disabled");
 	fold_word(&f, " ", "version=vigil-" PACKAGE_VERSION);
-	if (f.oom) {
-		free(f.buf);
+	if (f.sb.oom) {
+		strbuf_free(&f.sb);
 		return NULL;
 	}
-	return f.buf;
+	return f.sb.p;
 }
 
 static char *auth_results(const struct conf *c, const struct scan *scan)
@@ -205,11 +189,11 @@ static char *auth_results(const struct conf *c, const struct scan *scan)
 		fold_put(&f, scan_auth_result_at(scan, i),
 		         strlen(scan_auth_result_at(scan, i)));
 	}
-	if (f.oom) {
-		free(f.buf);
+	if (f.sb.oom) {
+		strbuf_free(&f.sb);
 		return NULL;
 	}
-	return f.buf;
+	return f.sb.p;
 }
 
 static char *printf_dup(const char *fmt, ...)
