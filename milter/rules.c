@@ -685,7 +685,8 @@ static int project_ascii(struct crule *c)
 	c->ascii = rc == 0 ? malloc((t.nmore + 1) * sizeof *c->ascii) : NULL;
 	if (c->ascii != NULL) {
 		c->ascii[0] = (struct part){ t.code, t.tail, t.jit, t.tail_jit };
-		memcpy(c->ascii + 1, t.more, t.nmore * sizeof *t.more);
+		if (t.nmore > 0)   /* t.more may be NULL */
+			memcpy(c->ascii + 1, t.more, t.nmore * sizeof *t.more);
 		c->nascii = t.nmore + 1;
 	} else {
 		pcre2_code_free(t.code);
