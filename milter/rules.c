@@ -782,7 +782,7 @@ static int setup_rule(struct rules *r, size_t i)
 	               strstr(rule->tflags_text, "nosubject") != NULL;
 	count_type(&r->stats, rule->type);
 	if (rule->type == RS_EVAL) {
-		int rc = saeval_compile(rule->eval, &c->ev);
+		int rc = saeval_compile_rs(rule->eval, r->rs, &c->ev);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)

@@ -264,6 +264,8 @@ struct ruleset {
 	size_t ndiags, capdiags;
 	const char **files;
 	size_t nfiles, capfiles;
+	const char **settings; /* key, value, key, value, ... */
+	size_t nsettings, capsettings; /* strings, 2 per setting */
 	bool have_required;
 	double required;
 	bool oom;
@@ -1569,6 +1571,26 @@ static void unsupported(struct loader *L, struct sl key, const char *what)
 	     "implemented (%s)", snip(key), key.p, what);
 }
 
+/* settings kept for the eval functions (ruleset_setting_at) */
+static const char *const kept_settings[] = {
+	"freemail_domains", "freemail_welcomelist", "freemail_whitelist",
+};
+
+static void keep_setting(struct loader *L, struct sl key, struct sl v)
+{
+	struct ruleset *rs = L->rs;
+	const char **ns = grow_array(rs->settings, &rs->capsettings,
+	                             rs->nsettings + 2, sizeof *ns, &rs->oom);
+	if (ns == NULL)
+		return;
+	rs->settings = ns;
+	const char *k = astr(L, key.p, key.n), *val = astr(L, v.p, v.n);
+	if (k == NULL || val == NULL)
+		return;
+	ns[rs->nsettings++] = k;
+	ns[rs->nsettings++] = val;
+}
+
 /* ------------------------------------------------------------------ */
 /* ReplaceTags directives */
 
@@ -1750,6 +1772,8 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 			if (i < 0 || L->rs->rules[i].type == RS_UNDEFINED)
 				define_eval(L, nm, line, true);
 		}
+	} else if (IN_LIST(key, kept_settings)) {
+		keep_setting(L, key, v);
 	} else if (IN_LIST(key, ignored_directives))
 		return;
 	else if (IN_LIST(key, rule_directives)) {
@@ -2331,6 +2355,7 @@ void ruleset_free(struct ruleset *rs)
 	free(rs->slots);
 	free(rs->diags);
 	free(rs->files);
+	free(rs->settings);
 	free(rs);
 }
 
@@ -2376,4 +2401,19 @@ size_t ruleset_file_count(const struct ruleset *rs)
 const char *ruleset_file_at(const struct ruleset *rs, size_t i)
 {
 	return i < rs->nfiles ? rs->files[i] : NULL;
+}
+
+size_t ruleset_setting_count(const struct ruleset *rs)
+{
+	return rs->nsettings / 2;
+}
+
+bool ruleset_setting_at(const struct ruleset *rs, size_t i,
+                        const char **key, const char **value)
+{
+	if (i >= rs->nsettings / 2)
+		return false;
+	*key = rs->settings[2 * i];
+	*value = rs->settings[2 * i + 1];
+	return true;
 }

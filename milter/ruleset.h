@@ -156,6 +156,14 @@ bool ruleset_required_score(const struct ruleset *rs, double *out);
 size_t ruleset_diag_count(const struct ruleset *rs);
 const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
 
+/* Plugin setting lines vigil's eval functions read (saeval.h): every
+ * "freemail_domains", "freemail_welcomelist", "freemail_whitelist" line
+ * read (conditionals resolved), in file order. Key and value (the rest
+ * of the line, trimmed) are owned by the ruleset. i < count. */
+size_t ruleset_setting_count(const struct ruleset *rs);
+bool ruleset_setting_at(const struct ruleset *rs, size_t i,
+                        const char **key, const char **value);
+
 /* Files read, in order (for reports and vigil rules check). */
 size_t ruleset_file_count(const struct ruleset *rs);
 const char *ruleset_file_at(const struct ruleset *rs, size_t i);

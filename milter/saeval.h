@@ -14,9 +14,9 @@
  * rule (scored from the rule files); an unknown function leaves it
  * unsupported. At run time it calls saeval_run() per active eval rule.
  *
- * Configuration: the functions implemented need none. Functions that would
- * need rule-file settings (freemail_domains, util_rb_tld, ...) are not
- * implemented: the ruleset parser (ruleset.h) does not keep those lines.
+ * Configuration: FreeMail's functions read the freemail_domains and
+ * freemail_welcomelist lines of the rule set (saeval_compile_rs); the
+ * others need none. Other settings (util_rb_tld, ...) are not kept.
  * Network, Bayes and relay-based (X-Spam-Relays-*) functions are not
  * implemented either.
  *
@@ -31,6 +31,7 @@
 #include <stddef.h>
 
 struct msg;
+struct ruleset;
 
 /* What a function sees of one message. */
 struct saeval_ctx {
@@ -45,6 +46,11 @@ struct saeval_call;
  * sets *out when the function is implemented; 1 when it is not (or the
  * text does not parse): *out is NULL; -1 on allocation failure. */
 int saeval_compile(const char *eval, struct saeval_call **out);
+/* Same, with the rule set the call's settings come from (FreeMail's
+ * freemail_domains/freemail_welcomelist lines, ruleset_setting_at):
+ * FreeMail functions need it (saeval_compile leaves them unsupported). */
+int saeval_compile_rs(const char *eval, const struct ruleset *rs,
+                      struct saeval_call **out);
 void saeval_free(struct saeval_call *c);
 
 /* Run the call on one message: true when the rule hits. Allocation

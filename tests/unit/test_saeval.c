@@ -312,6 +312,73 @@ static void test_mime_lines(void **state)
 
 /* The hook: an implemented eval rule is active and scored; an unknown
  * function stays unsupported and false in metas. */
+/* FreeMail: domains from the rule set's freemail_domains lines. */
+static const char fm_cf[] =
+    "freemail_domains gmail.com mail.* *.free.example\n"
+    "freemail_domains bad_domain.com\n"
+    "freemail_welcomelist friend@gmail.com\n";
+
+static bool run_fm(const char *eval, const char *raw, const char *env_from)
+{
+	struct ruleset *rs = ruleset_load_buf("fm.cf", fm_cf, sizeof fm_cf - 1,
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	assert_int_equal(ruleset_setting_count(rs), 3);
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile_rs(eval, rs, &c), 0);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m, .env_from = env_from };
+	bool hit = saeval_run(c, &ctx);
+	msg_free(m);
+	saeval_free(c);
+	ruleset_free(rs);
+	return hit;
+}
+
+static void test_freemail(void **state)
+{
+	(void)state;
+	struct saeval_call *c = NULL;
+	/* without a rule set the lists are unknown: unsupported */
+	assert_int_equal(saeval_compile("check_freemail_from()", &c), 1);
+	assert_true(saeval_plugin("Mail::SpamAssassin::Plugin::FreeMail"));
+	const char *fr = "check_freemail_from()";
+	assert_true(run_fm(fr, "From: A <A@GMail.com>\n\nb\n", NULL));
+	assert_true(run_fm(fr, "From: a@mail.ru\n\nb\n", NULL));
+	assert_true(run_fm(fr, "From: a@x.free.example\n\nb\n", NULL));
+	/* '*' does not cross a dot; refused and welcomelisted entries */
+	assert_false(run_fm(fr, "From: a@mail.co.uk\n\nb\n", NULL));
+	assert_false(run_fm(fr, "From: a@x.y.free.example\n\nb\n", NULL));
+	assert_false(run_fm(fr, "From: a@bad_domain.com\n\nb\n", NULL));
+	assert_false(run_fm(fr, "From: friend@gmail.com\n\nb\n", NULL));
+	assert_false(run_fm(fr, "From: support@gmail.com\n\nb\n", NULL));
+	assert_false(run_fm(fr, "From: a@example.com\n\nb\n", NULL));
+	assert_true(run_fm(fr, "From: a@example.com\n\nb\n", "x@gmail.com"));
+
+	const char *rt = "From: a@example.com\nReply-To: bob7@gmail.com\n\nb\n";
+	assert_true(run_fm("check_freemail_header('Reply-To')", rt, NULL));
+	assert_true(run_fm("check_freemail_header('Reply-To:addr')", rt, NULL));
+	assert_true(run_fm("check_freemail_header('Reply-To', '\\d@')", rt,
+	                   NULL));
+	assert_false(run_fm("check_freemail_header('Reply-To', '^x')", rt,
+	                    NULL));
+	assert_false(run_fm("check_freemail_header('From')", rt, NULL));
+	assert_true(run_fm("check_freemail_header('EnvelopeFrom', '\\d@')",
+	                   rt, "z9@mail.ru"));
+
+	const char *two = "From: a@gmail.com\nReply-To: b@mail.ru\n\nb\n";
+	const char *same = "From: a@gmail.com\nReply-To: a@gmail.com\n\nb\n";
+	assert_true(run_fm("check_freemail_replyto('replyto')", two, NULL));
+	assert_true(run_fm("check_freemail_replyto('reply')", two, NULL));
+	assert_false(run_fm("check_freemail_replyto('replyto')", same, NULL));
+	assert_false(run_fm("check_freemail_replyto('replyto')", rt, NULL));
+	/* bulk-looking envelope sender: skipped */
+	assert_false(run_fm("check_freemail_replyto('replyto')", two,
+	                    "list-bounces@lists.example"));
+	assert_int_equal(saeval_compile("check_freemail_replyto('x')", &c), 1);
+}
+
 static void test_rules_hook(void **state)
 {
 	(void)state;
@@ -375,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
+		cmocka_unit_test(test_freemail),
 		cmocka_unit_test(test_rules_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
