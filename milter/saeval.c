@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "msg.h"
+#include "relays.h"
 #include "ruleset.h"
 
 #define MAX_ARGS 8
@@ -1880,6 +1881,46 @@ static bool ok_freemail_replyto(const struct saeval_call *c)
 	        strcmp(c->args[0], "reply") == 0));
 }
 
+/* ---- RelayEval: relay counts (relays.h) ---- */
+
+/* Relay counts of the message: false when they cannot be had. */
+static bool relay_counts(const struct msg *m, size_t *trusted,
+                         size_t *untrusted, size_t *unparseable)
+{
+	struct relays *r = NULL;
+	if (relays_build(m, &r) != 0)
+		return false;
+	*trusted = relays_num(r, RELAYS_TRUSTED);
+	*untrusted = relays_num(r, RELAYS_UNTRUSTED);
+	*unparseable = relays_unparseable(r);
+	relays_free(r);
+	return true;
+}
+
+static bool ev_all_trusted(const struct saeval_call *c,
+                           const struct saeval_ctx *x)
+{
+	(void)c;
+	size_t t, u, p;
+	return relay_counts(x->m, &t, &u, &p) && t > 0 && u == 0 && p == 0;
+}
+
+static bool ev_no_relays(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	(void)c;
+	size_t t, u, p;
+	return relay_counts(x->m, &t, &u, &p) && t == 0 && u == 0 && p == 0;
+}
+
+static bool ev_relays_unparseable(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	(void)c;
+	size_t t, u, p;
+	return relay_counts(x->m, &t, &u, &p) && p > 0;
+}
+
 typedef bool (*saeval_fn)(const struct saeval_call *c,
                           const struct saeval_ctx *x);
 
@@ -1925,6 +1966,10 @@ static const struct {
 	{ "html_test", ev_html_test, "HTMLEval", ok_html_test },
 	{ "html_tag_exists", ev_html_tag_exists, "HTMLEval", ok_one_arg },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
+	{ "check_all_trusted", ev_all_trusted, "RelayEval", NULL },
+	{ "check_no_relays", ev_no_relays, "RelayEval", NULL },
+	{ "check_relays_unparseable", ev_relays_unparseable, "RelayEval",
+	  NULL },
 	{ "check_freemail_from", ev_freemail_from, "FreeMail", NULL },
 	{ "check_freemail_header", ev_freemail_header, "FreeMail",
 	  ok_freemail_header },

@@ -379,6 +379,30 @@ static void test_freemail(void **state)
 	assert_int_equal(saeval_compile("check_freemail_replyto('x')", &c), 1);
 }
 
+static void test_relay_counts(void **state)
+{
+	(void)state;
+	const char *none = "From: a@b.example\n\nb\n";
+	const char *local = "Received: from x (x [10.0.0.2]) by y.example "
+	                    "(Postfix) with ESMTP id 1A2B; "
+	                    "Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                    "From: a@b.example\n\nb\n";
+	const char *ext = "Received: from mx.example.net (mx.example.net "
+	                  "[203.0.113.5]) by y.example (Postfix) with ESMTP "
+	                  "id 1A2B; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                  "From: a@b.example\n\nb\n";
+	const char *junk = "Received: from foo by bar\n"
+	                   "From: a@b.example\n\nb\n";
+	assert_true(run("check_no_relays()", none));
+	assert_false(run("check_no_relays()", local));
+	assert_false(run("check_all_trusted()", none));
+	assert_true(run("check_all_trusted()", local));
+	assert_false(run("check_all_trusted()", ext));
+	assert_false(run("check_relays_unparseable()", ext));
+	assert_true(run("check_relays_unparseable()", junk));
+	assert_false(run("check_no_relays()", junk));
+}
+
 static void test_rules_hook(void **state)
 {
 	(void)state;
@@ -443,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
 		cmocka_unit_test(test_freemail),
+		cmocka_unit_test(test_relay_counts),
 		cmocka_unit_test(test_rules_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
