@@ -24,6 +24,7 @@
 #include "rulesmeta.h"
 #include "saeval.h"
 #include "scan.h"
+#include "strbuf.h"
 #include "vlog.h"
 
 /* The texts rules run over. */
@@ -1077,37 +1078,10 @@ static struct rules_hit *result_add(struct rules_result *res)
 
 /* ---- one message ---- */
 
-/* A growing byte buffer; texts refer to it by offset while it grows. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+/* Texts refer to a growing strbuf by offset while it grows. */
+static void sb_str(struct strbuf *b, const char *s)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
+	strbuf_put(b, s, strlen(s));
 }
 
 struct span {
@@ -1126,8 +1100,8 @@ struct run {
 	uint64_t *found;     /* prefilter bits of the current group, one
 	                        bitset per text (words each) */
 	size_t words, fcap;  /* words per text; capacity in words */
-	struct sbuf hb;      /* header texts */
-	struct sbuf full;    /* the full message, LF line ends */
+	struct strbuf hb;      /* header texts */
+	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
 	struct relays *relays; /* built on first use */
 	bool matches;
@@ -1156,7 +1130,7 @@ static bool no_decode(const struct msg_text *name)
 
 /* A folded value without encoded words as SpamAssassin unfolds it: each
  * line break and the blanks after it become one space, then trimmed. */
-static void put_unfolded(struct sbuf *b, const struct msg_text *raw)
+static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
 {
 	const char *s = raw->ptr;
 	size_t n = raw->len, i = 0;
@@ -1172,23 +1146,23 @@ static void put_unfolded(struct sbuf *b, const struct msg_text *raw)
 			i++;
 			continue;
 		}
-		sb_put(b, s + start, i - start);
+		strbuf_put(b, s + start, i - start);
 		i += nl;
 		if (i < n && (s[i] == ' ' || s[i] == '\t')) {
-			sb_put(b, " ", 1);
+			strbuf_put(b, " ", 1);
 			while (i < n && (s[i] == ' ' || s[i] == '\t'))
 				i++;
 		}
 		start = i;
 	}
-	sb_put(b, s + start, n - start);
-	sb_put(b, "\n", 1);
+	strbuf_put(b, s + start, n - start);
+	strbuf_put(b, "\n", 1);
 }
 
 /* One header value as SpamAssassin's get_header() returns it: decoded
  * and unfolded, or (raw) with every line break and the blanks after it
  * turned into one space; with a final "\n". */
-static void put_value(struct sbuf *b, const struct msg_header *h, bool raw)
+static void put_value(struct strbuf *b, const struct msg_header *h, bool raw)
 {
 	if (!raw) {
 		const struct msg_text *v = no_decode(&h->name) ? &h->value :
@@ -1199,8 +1173,8 @@ static void put_value(struct sbuf *b, const struct msg_header *h, bool raw)
 			put_unfolded(b, &h->raw);
 			return;
 		}
-		sb_put(b, v->ptr, v->len);
-		sb_put(b, "\n", 1);
+		strbuf_put(b, v->ptr, v->len);
+		strbuf_put(b, "\n", 1);
 		return;
 	}
 	const char *s = h->raw.ptr;
@@ -1215,15 +1189,15 @@ static void put_value(struct sbuf *b, const struct msg_header *h, bool raw)
 			i += nl ? nl : 1;
 			continue;
 		}
-		sb_put(b, s + start, i - start);
-		sb_put(b, " ", 1);
+		strbuf_put(b, s + start, i - start);
+		strbuf_put(b, " ", 1);
 		i += nl;
 		while (i < n && is_space((unsigned char)s[i]))
 			i++;
 		start = i;
 	}
-	sb_put(b, s + start, n - start);
-	sb_put(b, "\n", 1);
+	strbuf_put(b, s + start, n - start);
+	strbuf_put(b, "\n", 1);
 }
 
 static bool name_is(const struct msg_text *name, const char *lname)
@@ -1233,7 +1207,7 @@ static bool name_is(const struct msg_text *name, const char *lname)
 }
 
 /* Addresses or display names of one header, each ending in "\n". */
-static void put_addrs(struct sbuf *b, const struct msg *m,
+static void put_addrs(struct strbuf *b, const struct msg *m,
                       const struct msg_header *h, unsigned mods)
 {
 	size_t count = 0;
@@ -1246,10 +1220,10 @@ static void put_addrs(struct sbuf *b, const struct msg *m,
 		const char *v = h->value.ptr, *lt = memchr(v, '<', h->value.len);
 		const char *gt = lt ? memchr(lt, '>', h->value.len - (size_t)(lt - v)) : NULL;
 		if (lt != NULL && gt != NULL)
-			sb_put(b, lt + 1, (size_t)(gt - lt - 1));
+			strbuf_put(b, lt + 1, (size_t)(gt - lt - 1));
 		else
-			sb_put(b, v, h->value.len);
-		sb_put(b, "\n", 1);
+			strbuf_put(b, v, h->value.len);
+		strbuf_put(b, "\n", 1);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -1259,22 +1233,22 @@ static void put_addrs(struct sbuf *b, const struct msg *m,
 			                           &a[i].display_raw : &a[i].display;
 			if (d->len == 0)
 				continue;
-			sb_put(b, d->ptr, d->len);
+			strbuf_put(b, d->ptr, d->len);
 		} else {
 			if (a[i].local.len == 0 && a[i].domain.len == 0)
 				continue;
-			sb_put(b, a[i].local.ptr, a[i].local.len);
+			strbuf_put(b, a[i].local.ptr, a[i].local.len);
 			if (a[i].domain.len) {
-				sb_put(b, "@", 1);
-				sb_put(b, a[i].domain.ptr, a[i].domain.len);
+				strbuf_put(b, "@", 1);
+				strbuf_put(b, a[i].domain.ptr, a[i].domain.len);
 			}
 		}
-		sb_put(b, "\n", 1);
+		strbuf_put(b, "\n", 1);
 	}
 }
 
 /* All instances of a conventional header of the top level. */
-static void put_header(struct sbuf *b, const struct msg *m, const char *lname,
+static void put_header(struct strbuf *b, const struct msg *m, const char *lname,
                        unsigned mods)
 {
 	size_t n = msg_header_count(m);
@@ -1290,22 +1264,22 @@ static void put_header(struct sbuf *b, const struct msg *m, const char *lname,
 }
 
 /* One header as the ALL views show it. */
-static void put_one(struct sbuf *b, const struct msg_header *h, bool raw)
+static void put_one(struct strbuf *b, const struct msg_header *h, bool raw)
 {
-	sb_put(b, h->name.ptr, h->name.len);
+	strbuf_put(b, h->name.ptr, h->name.len);
 	if (raw) {
-		sb_put(b, ":", 1);
+		strbuf_put(b, ":", 1);
 		for (size_t k = 0; k < h->raw.len; k++)
 			if (h->raw.ptr[k] != '\r')
-				sb_put(b, h->raw.ptr + k, 1);
-		sb_put(b, "\n", 1);
+				strbuf_put(b, h->raw.ptr + k, 1);
+		strbuf_put(b, "\n", 1);
 	} else {
-		sb_put(b, ": ", 2);
+		strbuf_put(b, ": ", 2);
 		put_value(b, h, false);
 	}
 }
 
-static void put_all(struct sbuf *b, const struct msg *m, size_t part,
+static void put_all(struct strbuf *b, const struct msg *m, size_t part,
                     bool raw)
 {
 	size_t n = msg_part_header_count(m, part);
@@ -1316,7 +1290,7 @@ static void put_all(struct sbuf *b, const struct msg *m, size_t part,
 /* ALL-TRUSTED/-INTERNAL: the headers down to and including the Received:
  * at the trust boundary; ALL-UNTRUSTED/-EXTERNAL: from it on
  * (SpamAssassin's get_all_hdrs_in_rcvd_index_range). */
-static void put_all_relays(struct sbuf *b, const struct msg *m,
+static void put_all_relays(struct strbuf *b, const struct msg *m,
                            const struct relays *rel, int kind, bool raw)
 {
 	bool above = kind == RELAYS_TRUSTED || kind == RELAYS_INTERNAL;
@@ -1339,7 +1313,7 @@ static void put_all_relays(struct sbuf *b, const struct msg *m,
 static void build_hkey(struct run *x, size_t k)
 {
 	const struct hkey *hk = &x->r->hkeys[k];
-	struct sbuf *b = &x->hb;
+	struct strbuf *b = &x->hb;
 	size_t start = b->len;
 	bool raw = hk->mods & RS_HDR_RAW;
 	switch (hk->kind) {
@@ -1636,7 +1610,7 @@ static void run_mimeheaders(struct run *x)
 	if (g->count == 0)
 		return;
 	size_t nparts = msg_part_count(x->m);
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 	for (size_t j = 0; j < g->count; j++) {
 		size_t i = g->rules[j];
 		const struct crule *c = &r->cr[i];
@@ -1754,11 +1728,11 @@ static void build_full(struct run *x)
 	size_t start = 0;
 	for (size_t i = 0; i + 1 < f.len; i++) {
 		if (f.ptr[i] == '\r' && f.ptr[i + 1] == '\n') {
-			sb_put(&x->full, f.ptr + start, i - start);
+			strbuf_put(&x->full, f.ptr + start, i - start);
 			start = i + 1;
 		}
 	}
-	sb_put(&x->full, f.ptr + start, f.len - start);
+	strbuf_put(&x->full, f.ptr + start, f.len - start);
 }
 
 /* eval: rules implemented in C (saeval.h). */

@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "relays.h"
 #include "ruleset.h"
+#include "strbuf.h"
 
 #define MAX_ARGS 8
 
@@ -36,40 +37,11 @@ struct saeval_call {
 	pcre2_code *re;         /* FreeMail functions: the optional regex */
 };
 
-/* ---- growable buffer ---- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_put(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* The contents as a C string (also after len was reset to 0). */
-static const char *buf_str(struct buf *b)
+static const char *buf_str(struct strbuf *b)
 {
 	if (b->p == NULL)
-		buf_put(b, "", 0);
+		strbuf_put(b, "", 0);
 	if (b->oom)
 		return NULL;
 	b->p[b->len] = '\0';
@@ -79,7 +51,7 @@ static const char *buf_str(struct buf *b)
 /* SpamAssassin's $pms->get('Name'): every top-level instance, values
  * unfolded, joined by "\n". raw: undecoded. Returns whether any existed. */
 static bool get_header(const struct msg *m, const char *name, bool raw,
-                       struct buf *b)
+                       struct strbuf *b)
 {
 	bool any = false;
 	for (size_t n = 0;; n++) {
@@ -87,9 +59,9 @@ static bool get_header(const struct msg *m, const char *name, bool raw,
 		if (h == NULL)
 			break;
 		if (any)
-			buf_put(b, "\n", 1);
+			strbuf_put(b, "\n", 1);
 		const struct msg_text *t = raw ? &h->value : &h->decoded;
-		buf_put(b, t->ptr, t->len);
+		strbuf_put(b, t->ptr, t->len);
 		any = true;
 	}
 	return any;
@@ -98,7 +70,7 @@ static bool get_header(const struct msg *m, const char *name, bool raw,
 /* First address (local@domain) of the first header called name with
  * one, as SpamAssassin's Name:addr in scalar context; "" if none. */
 static void get_first_addr(const struct msg *m, const char *name,
-                           struct buf *b)
+                           struct strbuf *b)
 {
 	for (size_t n = 0;; n++) {
 		const struct msg_header *h = msg_header_get(m, name, n);
@@ -109,10 +81,10 @@ static void get_first_addr(const struct msg *m, const char *name,
 		for (size_t i = 0; i < count; i++) {
 			if (a[i].local.len == 0 && a[i].domain.len == 0)
 				continue;
-			buf_put(b, a[i].local.ptr, a[i].local.len);
+			strbuf_put(b, a[i].local.ptr, a[i].local.len);
 			if (a[i].domain.len) {
-				buf_put(b, "@", 1);
-				buf_put(b, a[i].domain.ptr, a[i].domain.len);
+				strbuf_put(b, "@", 1);
+				strbuf_put(b, a[i].domain.ptr, a[i].domain.len);
 			}
 			return;
 		}
@@ -573,10 +545,10 @@ static bool ev_outlook_message_id(const struct saeval_call *c,
 	(void)c;
 	static const char *const ids[] = { "X-Message-Id", "Resent-Message-Id",
 		"X-Original-Message-Id", "Message-Id" };
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	for (size_t k = 0; k < 4; k++) {
 		if (b.len)
-			buf_put(&b, "\n", 1);
+			strbuf_put(&b, "\n", 1);
 		get_header(x->m, ids[k], false, &b);
 	}
 	size_t ov[4];
@@ -606,7 +578,7 @@ out:
 
 /* The part after the last '@' ("" if none), cut to its last two labels
  * as SpamAssassin's check_equal_from_domains does. */
-static void second_level(const char *addr, struct buf *b)
+static void second_level(const char *addr, struct strbuf *b)
 {
 	const char *at = strrchr(addr, '@');
 	if (at == NULL)
@@ -614,16 +586,16 @@ static void second_level(const char *addr, struct buf *b)
 	const char *d = at + 1;
 	size_t ov[4];
 	if (re_find(RE_LAST2, d, strlen(d), ov, 4))
-		buf_put(b, d + ov[2], ov[3] - ov[2]);
+		strbuf_put(b, d + ov[2], ov[3] - ov[2]);
 	else
-		buf_put(b, d, strlen(d));
+		strbuf_put(b, d, strlen(d));
 }
 
 static bool ev_equal_from_domains(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf from = { 0 }, fd = { 0 }, ed = { 0 };
+	struct strbuf from = { 0 }, fd = { 0 }, ed = { 0 };
 	get_first_addr(x->m, "From", &from);
 	bool hit = false;
 	const char *f = buf_str(&from);
@@ -646,7 +618,7 @@ static bool ev_subject_all_caps(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf b = { 0 }, raw = { 0 };
+	struct strbuf b = { 0 }, raw = { 0 };
 	get_header(x->m, "Subject", false, &b);
 	get_header(x->m, "Subject", true, &raw);
 	bool hit = false;
@@ -690,7 +662,7 @@ out:
 #define TOCC_SIMILAR_COUNT 5
 
 static void push_addrs(const struct msg *m, const char *name,
-                       struct buf *list, size_t *count)
+                       struct strbuf *list, size_t *count)
 {
 	for (size_t n = 0;; n++) {
 		const struct msg_header *h = msg_header_get(m, name, n);
@@ -701,12 +673,12 @@ static void push_addrs(const struct msg *m, const char *name,
 		for (size_t i = 0; i < k; i++) {
 			if (a[i].local.len == 0 && a[i].domain.len == 0)
 				continue;
-			buf_put(list, a[i].local.ptr, a[i].local.len);
+			strbuf_put(list, a[i].local.ptr, a[i].local.len);
 			if (a[i].domain.len) {
-				buf_put(list, "@", 1);
-				buf_put(list, a[i].domain.ptr, a[i].domain.len);
+				strbuf_put(list, "@", 1);
+				strbuf_put(list, a[i].domain.ptr, a[i].domain.len);
 			}
-			buf_put(list, "", 1);   /* NUL separated */
+			strbuf_put(list, "", 1);   /* NUL separated */
 			(*count)++;
 		}
 	}
@@ -716,7 +688,7 @@ static void push_addrs(const struct msg *m, const char *name,
  * of (different) host names: SpamAssassin's tocc_similar. */
 static double tocc_similar(const struct msg *m)
 {
-	struct buf list = { 0 };
+	struct strbuf list = { 0 };
 	size_t count = 0;
 	push_addrs(m, "To", &list, &count);
 	push_addrs(m, "Cc", &list, &count);
@@ -775,18 +747,18 @@ static bool ev_similar_recipients(const struct saeval_call *c,
 
 /* $pms->get('Received') with whitespace runs made one space. */
 static const char *received_flat(const struct msg *m, const char *name,
-                                 struct buf *b)
+                                 struct strbuf *b)
 {
-	struct buf t = { 0 };
+	struct strbuf t = { 0 };
 	get_header(m, name, false, &t);
 	const char *s = buf_str(&t);
 	for (size_t i = 0; s != NULL && i < t.len; i++) {
 		if (isspace((unsigned char)s[i])) {
 			if (b->len && b->p[b->len - 1] == ' ')
 				continue;
-			buf_put(b, " ", 1);
+			strbuf_put(b, " ", 1);
 		} else {
-			buf_put(b, s + i, 1);
+			strbuf_put(b, s + i, 1);
 		}
 	}
 	free(t.p);
@@ -797,7 +769,7 @@ static bool ev_fake_aol_relay(const struct saeval_call *c,
                               const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	const char *r = received_flat(x->m, "Received", &b);
 	bool hit = re_str(RE_AOL_RLY, r) && !re_str(RE_AOL_OK1, r) &&
 	           !re_str(RE_AOL_OK2, r);
@@ -808,7 +780,7 @@ static bool ev_fake_aol_relay(const struct saeval_call *c,
 /* SpamAssassin's gated_through_received_hdr_remover(). */
 static bool gated_rcvd_remover(const struct msg *m)
 {
-	struct buf a = { 0 }, d = { 0 }, r = { 0 };
+	struct strbuf a = { 0 }, d = { 0 }, r = { 0 };
 	bool yes = false;
 	if (get_header(m, "Mailing-List", false, &a) &&
 	    re_str(RE_EZMLM_LIST, buf_str(&a))) {
@@ -833,7 +805,7 @@ static bool ev_forged_yahoo_rcvd(const struct saeval_call *c,
                                  const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf from = { 0 }, t = { 0 }, b = { 0 };
+	struct strbuf from = { 0 }, t = { 0 }, b = { 0 };
 	bool hit = false;
 	get_first_addr(x->m, "From", &from);
 	const char *f = buf_str(&from);
@@ -865,14 +837,14 @@ out:
 
 /* Header value of part i, lower-cased into b ("" if absent). */
 static void part_header_lc(const struct msg *m, size_t i, const char *name,
-                           struct buf *b)
+                           struct strbuf *b)
 {
 	b->len = 0;
 	const struct msg_header *h = msg_part_header_get(m, i, name, 0);
 	if (h != NULL)
 		for (size_t k = 0; k < h->value.len; k++) {
 			char c = (char)tolower((unsigned char)h->value.ptr[k]);
-			buf_put(b, &c, 1);
+			strbuf_put(b, &c, 1);
 		}
 	buf_str(b);
 }
@@ -997,7 +969,7 @@ static void longest_line(struct msg_text b, size_t *max)
 static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
-	struct buf cte = { 0 }, cd = { 0 };
+	struct strbuf cte = { 0 }, cd = { 0 };
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		part_header_lc(m, i, "Content-Transfer-Encoding", &cte);
@@ -1374,7 +1346,7 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 {
 	const char *name = c->args[0];
 	size_t nl = strlen(name);
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	char hname[128];
 	if (nl > 4 && strcmp(name + nl - 4, ":raw") == 0)
 		nl -= 4;
@@ -1383,12 +1355,12 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 	if (all) {
 		for (size_t i = 0; i < msg_header_count(x->m); i++) {
 			const struct msg_header *h = msg_header_at(x->m, i);
-			buf_put(&b, h->name.ptr, h->name.len);
-			buf_put(&b, ":", 1);
+			strbuf_put(&b, h->name.ptr, h->name.len);
+			strbuf_put(&b, ":", 1);
 			for (size_t k = 0; k < h->raw.len; k++)
 				if (h->raw.ptr[k] != '\r')
-					buf_put(&b, h->raw.ptr + k, 1);
-			buf_put(&b, "\n", 1);
+					strbuf_put(&b, h->raw.ptr + k, 1);
+			strbuf_put(&b, "\n", 1);
 		}
 	} else {
 		get_header(x->m, hname, true, &b);
@@ -1432,7 +1404,7 @@ static bool ev_missing_to(const struct saeval_call *c,
 	(void)c;
 	/* an empty To: counts as present (SpamAssassin's get() keeps its
 	 * line end) */
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	bool any = get_header(x->m, "To", false, &b) ||
 	           get_header(x->m, "Apparently-To", false, &b);
 	free(b.p);
@@ -1441,7 +1413,7 @@ static bool ev_missing_to(const struct saeval_call *c,
 
 /* The first From address ends with @DOMAIN (case-insensitive, with a
  * word boundary before DOMAIN). */
-static bool from_is(const struct msg *m, const char *domain, struct buf *f)
+static bool from_is(const struct msg *m, const char *domain, struct strbuf *f)
 {
 	get_first_addr(m, "From", f);
 	const char *s = buf_str(f);
@@ -1455,7 +1427,7 @@ static bool from_is(const struct msg *m, const char *domain, struct buf *f)
 static bool hdr_matches(const struct msg *m, const char *name, enum re_id id,
                         bool *present)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	bool any = get_header(m, name, false, &b);
 	if (present != NULL)
 		*present = any;
@@ -1469,7 +1441,7 @@ static bool hdr_matches(const struct msg *m, const char *name, enum re_id id,
  * Received, 0 for neither. */
 static int hotmail_check(const struct msg *m)
 {
-	struct buf b = { 0 }, f = { 0 };
+	struct strbuf b = { 0 }, f = { 0 };
 	int res = 0;
 	const char *r = received_flat(m, "Received", &b);
 	if (r == NULL || re_str(RE_HM_PICKUP, r))
@@ -1513,7 +1485,7 @@ static bool ev_forged_eudoramail(const struct saeval_call *c,
                                  const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf f = { 0 }, b = { 0 };
+	struct strbuf f = { 0 }, b = { 0 };
 	bool hit = false;
 	if (!from_is(x->m, "eudoramail.com", &f))
 		goto out;
@@ -1532,7 +1504,7 @@ static bool ev_forged_juno(const struct saeval_call *c,
                            const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf f = { 0 }, xo = { 0 }, xm = { 0 }, r = { 0 };
+	struct strbuf f = { 0 }, xo = { 0 }, xm = { 0 }, r = { 0 };
 	bool hit = false;
 	if (!from_is(x->m, "juno.com", &f) || gated_rcvd_remover(x->m))
 		goto out;
@@ -1566,7 +1538,7 @@ static bool ev_forged_gmail(const struct saeval_call *c,
                             const struct saeval_ctx *x)
 {
 	(void)c;
-	struct buf f = { 0 }, a = { 0 }, b = { 0 }, xr = { 0 }, r = { 0 };
+	struct strbuf f = { 0 }, a = { 0 }, b = { 0 }, xr = { 0 }, r = { 0 };
 	bool hit = false;
 	if (!from_is(x->m, "gmail.com", &f))
 		goto out;
@@ -1742,7 +1714,7 @@ static bool fm_is(const struct freemail *f, const char *email)
 	return false;
 }
 
-static void lower_buf(struct buf *b)
+static void lower_buf(struct strbuf *b)
 {
 	for (size_t i = 0; i < b->len; i++)
 		b->p[i] = (char)tolower((unsigned char)b->p[i]);
@@ -1750,7 +1722,7 @@ static void lower_buf(struct buf *b)
 
 /* Does a freemail address of the NUL-separated list (matching c->re
  * when given) exist? */
-static bool fm_any(const struct saeval_call *c, struct buf *list,
+static bool fm_any(const struct saeval_call *c, struct strbuf *list,
                    size_t count)
 {
 	if (list->oom || count == 0)
@@ -1775,11 +1747,11 @@ static bool fm_any(const struct saeval_call *c, struct buf *list,
 	return false;
 }
 
-static void push_env(const struct saeval_ctx *x, struct buf *list,
+static void push_env(const struct saeval_ctx *x, struct strbuf *list,
                      size_t *count)
 {
 	if (x->env_from != NULL && x->env_from[0] != '\0') {
-		buf_put(list, x->env_from, strlen(x->env_from) + 1);
+		strbuf_put(list, x->env_from, strlen(x->env_from) + 1);
 		(*count)++;
 	}
 }
@@ -1802,7 +1774,7 @@ static int fm_regex(struct saeval_call *c, size_t arg)
 static bool ev_freemail_from(const struct saeval_call *c,
                              const struct saeval_ctx *x)
 {
-	struct buf list = { 0 };
+	struct strbuf list = { 0 };
 	size_t count = 0;
 	push_addrs(x->m, "Resent-From", &list, &count);
 	if (count == 0) {
@@ -1820,7 +1792,7 @@ static bool ev_freemail_from(const struct saeval_call *c,
 static bool ev_freemail_header(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {
-	struct buf list = { 0 };
+	struct strbuf list = { 0 };
 	size_t count = 0;
 	if (strcasecmp(c->args[0], "EnvelopeFrom") == 0)
 		push_env(x, &list, &count);
@@ -1839,7 +1811,7 @@ static bool ev_freemail_replyto(const struct saeval_call *c,
 {
 	if (x->env_from != NULL && re_str(RE_FM_BULK_ENV, x->env_from))
 		return false;
-	struct buf from = { 0 }, rt = { 0 };
+	struct strbuf from = { 0 }, rt = { 0 };
 	size_t nf = 0, nr = 0;
 	push_addrs(x->m, "From", &from, &nf);
 	push_addrs(x->m, "Reply-To", &rt, &nr);
