@@ -861,7 +861,59 @@ struct relays {
 	size_t num[RELAYS_KINDS];
 	size_t count, unparseable;
 	size_t boundary;   /* last_trusted_relay_index + 1 (= internal) */
+	/* the fields, per list: trusted (= internal), untrusted (= external) */
+	struct relays_relay *rel[2];
+	size_t nrel[2], caprel[2];
+	bool oom;
 };
+
+static void rel_clear(struct relays_relay *x)
+{
+	/* every string lives in the one block ip points to */
+	free((char *)x->ip);
+}
+
+/* Copy l's fields as relay number nrel of list t (0 trusted). */
+static void rel_add(struct relays *r, int t, const struct line *l,
+                    bool envfrom_set)
+{
+	if (r->nrel[t] == r->caprel[t]) {
+		size_t cap = r->caprel[t] ? r->caprel[t] * 2 : 8;
+		struct relays_relay *n = realloc(r->rel[t], cap * sizeof *n);
+		if (n == NULL) {
+			r->oom = true;
+			return;
+		}
+		r->rel[t] = n;
+		r->caprel[t] = cap;
+	}
+	static const enum fld fs[6] = { F_IP, F_RDNS, F_HELO, F_BY, F_IDENT,
+	                                F_ENVFROM };
+	size_t len[6], total = 0;
+	for (int i = 0; i < 6; i++)
+		total += (len[i] = strlen(l->f[fs[i]])) + 1;
+	char *p = malloc(total);
+	if (p == NULL) {
+		r->oom = true;
+		return;
+	}
+	const char *v[6];
+	for (int i = 0; i < 6; i++) {
+		memcpy(p, l->f[fs[i]], len[i] + 1);
+		v[i] = p;
+		p += len[i] + 1;
+	}
+	r->rel[t][r->nrel[t]++] = (struct relays_relay){
+		.ip = v[0], .rdns = v[1], .helo = v[2], .by = v[3],
+		.ident = v[4], .envfrom = v[5], .envfrom_set = envfrom_set };
+}
+
+const struct relays_relay *relays_at(const struct relays *r,
+                                     enum relays_kind k, size_t i)
+{
+	int t = k == RELAYS_TRUSTED || k == RELAYS_INTERNAL ? 0 : 1;
+	return i < r->nrel[t] ? &r->rel[t][i] : NULL;
+}
 
 int relays_kind_of(const char *name)
 {
@@ -956,6 +1008,9 @@ int relays_build(const struct msg *m, struct relays **out)
 			r->num[RELAYS_TRUSTED] = 0;
 			r->num[RELAYS_INTERNAL] = 0;
 			r->num[RELAYS_EXTERNAL] = 0;
+			for (size_t j = 0; j < r->nrel[0]; j++)
+				rel_clear(&r->rel[0][j]);
+			r->nrel[0] = 0;
 		}
 		if (rc < 0)
 			r->unparseable++;
@@ -976,12 +1031,13 @@ int relays_build(const struct msg *m, struct relays **out)
 		r->count++;
 		add(r, trusted ? RELAYS_TRUSTED : RELAYS_UNTRUSTED, buf, (size_t)len);
 		add(r, trusted ? RELAYS_INTERNAL : RELAYS_EXTERNAL, buf, (size_t)len);
+		rel_add(r, trusted ? 0 : 1, l, l->has_envfrom || had_qms);
 		allow_fetch = trusted;
 	}
 	pcre2_match_data_free(l->md);
 	free(l);
 	for (int k = 0; k < RELAYS_KINDS; k++)
-		if (r->s[k].oom) {
+		if (r->s[k].oom || r->oom) {
 			relays_free(r);
 			return -1;
 		}
@@ -995,6 +1051,11 @@ void relays_free(struct relays *r)
 		return;
 	for (int k = 0; k < RELAYS_KINDS; k++)
 		free(r->s[k].p);
+	for (int t = 0; t < 2; t++) {
+		for (size_t j = 0; j < r->nrel[t]; j++)
+			rel_clear(&r->rel[t][j]);
+		free(r->rel[t]);
+	}
 	free(r);
 }
 

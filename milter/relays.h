@@ -70,6 +70,18 @@ size_t relays_count(const struct relays *r);
 size_t relays_num(const struct relays *r, enum relays_kind k);
 size_t relays_unparseable(const struct relays *r);
 
+/* One relay's fields, as in the pseudo-headers (after SpamAssassin's
+ * clean-up: "" when absent). envfrom_set tells an absent envfrom from an
+ * empty one (SpamAssassin's undef vs ""), which get_envelope_from needs. */
+struct relays_relay {
+	const char *ip, *rdns, *helo, *by, *ident, *envfrom;
+	bool envfrom_set;
+};
+/* The i-th relay (0 = most recent) of list k (i < relays_num(r, k)), or
+ * NULL. Owned by r; valid until relays_free. */
+const struct relays_relay *relays_at(const struct relays *r,
+                                     enum relays_kind k, size_t i);
+
 /* One Received: value (unfolded or not) parsed on its own, for tests and
  * tools: 1 and the relay rendered in buf (intl=0, as SpamAssassin before
  * the trust decision) with *priv (private address) and *auth

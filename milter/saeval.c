@@ -591,22 +591,134 @@ static void second_level(const char *addr, struct strbuf *b)
 		strbuf_put(b, d, strlen(d));
 }
 
+/* The address of the first header called name when it is not an address
+ * header msg.h parses (X-Sender, X-Envelope-From, Envelope-Sender):
+ * what is inside <..>, else the first word outside comments. False when
+ * there is no such header. */
+static bool plain_first_addr(const struct msg *m, const char *name,
+                             struct strbuf *b)
+{
+	const struct msg_header *h = msg_header_get(m, name, 0);
+	if (h == NULL)
+		return false;
+	if (msg_header_addrs(m, h, &(size_t){ 0 }) != NULL) {
+		get_first_addr(m, name, b);
+		return true;
+	}
+	const char *v = h->value.ptr, *e = v + h->value.len;
+	const char *lt = memchr(v, '<', h->value.len);
+	if (lt != NULL) {
+		const char *gt = memchr(lt, '>', (size_t)(e - lt));
+		if (gt != NULL)
+			strbuf_put(b, lt + 1, (size_t)(gt - lt - 1));
+		return true;
+	}
+	int depth = 0;
+	const char *w = NULL;
+	for (const char *p = v; p <= e; p++) {
+		bool end = p == e || isspace((unsigned char)*p) ||
+		           *p == '(' || *p == ')';
+		if (w != NULL && end) {
+			/* SpamAssassin's parser finds no address in a bare "@" */
+			if (p - w > 1)
+				strbuf_put(b, w, (size_t)(p - w));
+			return true;
+		}
+		if (p == e)
+			break;
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && w == NULL && !end)
+			w = p;
+	}
+	return true;
+}
+
+/* Is there a header called name after some Received: header?
+ * (SpamAssassin: get("ALL") =~ /^Received:.*?^Name:/smi) */
+static bool after_received(const struct msg *m, const char *name)
+{
+	bool rcvd = false;
+	size_t n = msg_header_count(m);
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_header *h = msg_header_at(m, i);
+		const struct msg_text *t = &h->name;
+		if (t->len == strlen(name) && strncasecmp(t->ptr, name, t->len) == 0
+		    && rcvd)
+			return true;
+		if (t->len == 8 && strncasecmp(t->ptr, "Received", 8) == 0)
+			rcvd = true;
+	}
+	return false;
+}
+
+/* SpamAssassin's get_envelope_from without envelope_sender_header: the
+ * envfrom of the last untrusted relay (else the first trusted one), else,
+ * unless X-Sender and a fetchmail Received say it is fetchmail's guess,
+ * X-Envelope-From, Envelope-Sender or Return-Path when no Received:
+ * line precedes it. Puts the address in b; false when there is none. */
+static bool sa_envelope_from(const struct msg *m, struct strbuf *b)
+{
+	struct relays *r = NULL;
+	if (relays_build(m, &r) != 0)
+		return false;
+	const struct relays_relay *hop = relays_at(r, RELAYS_UNTRUSTED, 0);
+	size_t nt = relays_num(r, RELAYS_TRUSTED);
+	if (hop == NULL && nt > 0)
+		hop = relays_at(r, RELAYS_TRUSTED, nt - 1);
+	if (hop != NULL && hop->envfrom_set) {
+		const char *at = strchr(hop->envfrom, '@');
+		if (hop->envfrom[0] == '\0' || (at != NULL && at > hop->envfrom)) {
+			strbuf_put(b, hop->envfrom, strlen(hop->envfrom));
+			relays_free(r);
+			return true;
+		}
+	}
+	relays_free(r);
+	plain_first_addr(m, "X-Sender", b);
+	bool xs = b->len > 0 && memchr(b->p, '@', b->len) != NULL;
+	b->len = 0;
+	for (size_t n = 0; xs; n++) {
+		const struct msg_header *h = msg_header_get(m, "Received", n);
+		if (h == NULL)
+			break;
+		if (memmem(h->value.ptr, h->value.len, "(fetchmail", 10) != NULL)
+			return false;
+	}
+	if (plain_first_addr(m, "X-Envelope-From", b) && b->len > 0)
+		return !after_received(m, "X-Envelope-From");
+	b->len = 0;
+	static const char *const hdrs[] = { "Envelope-Sender", "Return-Path" };
+	for (size_t i = 0; i < 2; i++) {
+		plain_first_addr(m, hdrs[i], b);
+		if (b->len > 0 && !after_received(m, hdrs[i]))
+			return true;
+		b->len = 0;
+	}
+	return false;
+}
+
 static bool ev_equal_from_domains(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
 	(void)c;
-	struct strbuf from = { 0 }, fd = { 0 }, ed = { 0 };
+	struct strbuf from = { 0 }, env = { 0 }, fd = { 0 }, ed = { 0 };
 	get_first_addr(x->m, "From", &from);
 	bool hit = false;
 	const char *f = buf_str(&from);
-	if (f != NULL && x->env_from != NULL) {
+	/* SpamAssassin's EnvelopeFrom is its own guess from the headers, not
+	 * the SMTP envelope, and so is vigil's */
+	if (f != NULL && sa_envelope_from(x->m, &env) && buf_str(&env)) {
 		second_level(f, &fd);
-		second_level(x->env_from, &ed);
+		second_level(buf_str(&env), &ed);
 		const char *a = buf_str(&fd), *e = buf_str(&ed);
 		hit = a != NULL && e != NULL && a[0] && e[0] &&
 		      strcasecmp(a, e) != 0;
 	}
 	free(from.p);
+	free(env.p);
 	free(fd.p);
 	free(ed.p);
 	return hit;
@@ -2056,13 +2168,6 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	c->fn = fn;
 	int rc = parse_args(open + 1, close, c);
 	if (rc == 0 && fns[fn].ok != NULL && !fns[fn].ok(c))
-		rc = 1;
-	/* The rule files load HEADER_FROM_DIFFERENT_DOMAINS with FreeMail.
-	 * SpamAssassin compares From with its own EnvelopeFrom guess
-	 * (get_envelope_from: X-Sender + fetchmail, Received before
-	 * Return-Path, ...), not the guess of vigil's replay (envguess.h):
-	 * 95 % agreement on the corpus, so it stays unsupported there. */
-	if (rc == 0 && rs != NULL && fns[fn].fn == ev_equal_from_domains)
 		rc = 1;
 	if (rc == 0 && strcmp(fns[fn].plugin, "FreeMail") == 0) {
 		/* the domain lists come from the rule files */

@@ -17,8 +17,10 @@
  * Configuration: FreeMail's functions read the freemail_domains and
  * freemail_welcomelist lines of the rule set (saeval_compile_rs); the
  * others need none. Other settings (util_rb_tld, ...) are not kept.
- * Network, Bayes and relay-based (X-Spam-Relays-*) functions are not
- * implemented either.
+ * Network and Bayes functions are not implemented either; relay-based
+ * ones use relays.h. check_equal_from_domains compares From with
+ * SpamAssassin's own envelope-sender guess from the headers
+ * (get_envelope_from), not with saeval_ctx.env_from.
  *
  * Thread safety: a struct saeval_call is immutable after saeval_compile()
  * and may be run by several threads at once; saeval_run() allocates only

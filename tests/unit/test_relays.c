@@ -214,6 +214,39 @@ static void t_trust_chain(void **st)
 	/* ALL-TRUSTED ends with Received: #1 (the first untrusted one) */
 	assert_int_equal(relays_boundary(r, false), 1);
 	assert_int_equal(relays_boundary(r, true), 1);
+	/* the fields one by one (relays_at) */
+	const struct relays_relay *x = relays_at(r, RELAYS_UNTRUSTED, 1);
+	assert_non_null(x);
+	assert_string_equal(x->ip, "192.168.1.2");
+	assert_string_equal(x->rdns, "inner.example.org");
+	assert_string_equal(x->helo, "inner");
+	assert_string_equal(x->by, "mail.example.org");
+	assert_false(x->envfrom_set);
+	x = relays_at(r, RELAYS_EXTERNAL, 2);
+	assert_non_null(x);
+	assert_string_equal(x->ip, "198.51.100.20");
+	assert_string_equal(x->helo, "");
+	assert_null(relays_at(r, RELAYS_UNTRUSTED, 3));
+	x = relays_at(r, RELAYS_TRUSTED, 0);
+	assert_non_null(x);
+	assert_string_equal(x->by, "mx.example.net");
+	assert_ptr_equal(x, relays_at(r, RELAYS_INTERNAL, 0));
+	assert_null(relays_at(r, RELAYS_TRUSTED, 1));
+	relays_free(r);
+}
+
+static void t_envfrom(void **st)
+{
+	(void)st;
+	struct relays *r = build(
+	    "Received: from a.example (a.example [192.0.2.1])\n"
+	    " (envelope-sender <x@esp.example.net>)\n"
+	    " by mx.example.org with SMTP id 1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "From: a@b.example\n\nbody\n");
+	const struct relays_relay *x = relays_at(r, RELAYS_UNTRUSTED, 0);
+	assert_non_null(x);
+	assert_true(x->envfrom_set);
+	assert_string_equal(x->envfrom, "x@esp.example.net");
 	relays_free(r);
 }
 
@@ -244,6 +277,8 @@ static void t_fetchmail_restart(void **st)
 	/* the local relay before the fetch is forgotten */
 	assert_int_equal(relays_num(r, RELAYS_TRUSTED), 1);
 	assert_int_equal(relays_num(r, RELAYS_UNTRUSTED), 1);
+	assert_string_equal(relays_at(r, RELAYS_TRUSTED, 0)->ip, "10.9.9.9");
+	assert_null(relays_at(r, RELAYS_TRUSTED, 1));
 	/* the skipped fetch line counts as a trusted Received: */
 	assert_int_equal(relays_boundary(r, false), 3);
 	relays_free(r);
@@ -288,6 +323,7 @@ int main(void)
 		cmocka_unit_test(t_ipv6),
 		cmocka_unit_test(t_skipped_and_unparseable),
 		cmocka_unit_test(t_trust_chain),
+		cmocka_unit_test(t_envfrom),
 		cmocka_unit_test(t_fetchmail_restart),
 		cmocka_unit_test(t_no_received),
 		cmocka_unit_test(t_kind_of),

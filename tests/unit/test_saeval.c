@@ -115,13 +115,48 @@ static void test_outlook_message_id(void **state)
 static void test_equal_from_domains(void **state)
 {
 	(void)state;
-	const char *msg = "From: Al <al@mail.shop.example.com>\nTo: b@c.d\n\nb\n";
-	assert_false(run_env("check_equal_from_domains()", msg,
-	                     "bounce@news.example.com"));
-	assert_true(run_env("check_equal_from_domains()", msg,
-	                    "bounce@esp.example.net"));
-	assert_false(run_env("check_equal_from_domains()", msg, NULL));
-	assert_false(run_env("check_equal_from_domains()", msg, ""));
+	const char *e = "check_equal_from_domains()";
+	const char *from = "From: Al <al@mail.shop.example.com>\nTo: b@c.d\n";
+	char msg[1024];
+	/* Return-Path on top: SpamAssassin's EnvelopeFrom */
+	snprintf(msg, sizeof msg, "Return-Path: <bounce@news.example.com>\n%s"
+	         "\nb\n", from);
+	assert_false(run(e, msg));
+	snprintf(msg, sizeof msg, "Return-Path: <bounce@esp.example.net>\n%s"
+	         "\nb\n", from);
+	assert_true(run(e, msg));
+	/* the SMTP envelope is not what SpamAssassin compares */
+	assert_true(run_env(e, msg, "al@mail.shop.example.com"));
+	/* no envelope guess at all */
+	snprintf(msg, sizeof msg, "%s\nb\n", from);
+	assert_false(run_env(e, msg, "bounce@esp.example.net"));
+	/* Return-Path below a Received line: a list may have changed it */
+	snprintf(msg, sizeof msg, "Received: from a.example (a.example "
+	         "[192.0.2.1]) by mx.example.org with SMTP id 1;\n"
+	         " Mon, 1 Jan 2024 00:00:00 +0000\n"
+	         "Return-Path: <bounce@esp.example.net>\n%s\nb\n", from);
+	assert_false(run(e, msg));
+	/* X-Sender plus a fetchmail Received: fetchmail's guess, no sender */
+	snprintf(msg, sizeof msg, "Return-Path: <bounce@esp.example.net>\n"
+	         "Received: from pop.example [127.0.0.1]\n"
+	         " by localhost with IMAP (fetchmail-5.9.0)\n"
+	         " for me@localhost (single-drop); Mon, 1 Jan 2024 00:00:00 "
+	         "+0000\nX-Sender: al@mail.shop.example.com\n%s\nb\n", from);
+	assert_false(run(e, msg));
+	/* a bare "@" in X-Sender is no address: Return-Path counts */
+	snprintf(msg, sizeof msg, "Return-Path: <bounce@esp.example.net>\n"
+	         "Received: from pop.example [127.0.0.1]\n"
+	         " by localhost with IMAP (fetchmail-5.9.0)\n"
+	         " for me@localhost (single-drop); Mon, 1 Jan 2024 00:00:00 "
+	         "+0000\nX-Sender: @ (Unverified)\n%s\nb\n", from);
+	assert_true(run(e, msg));
+	/* the last untrusted relay's envelope-from comes first */
+	snprintf(msg, sizeof msg, "Return-Path: <bounce@news.example.com>\n"
+	         "Received: from a.example (a.example [192.0.2.1])\n"
+	         " (envelope-sender <x@esp.example.net>)\n"
+	         " by mx.example.org with SMTP id 1;\n"
+	         " Mon, 1 Jan 2024 00:00:00 +0000\n%s\nb\n", from);
+	assert_true(run(e, msg));
 }
 
 static void test_subject_all_caps(void **state)
