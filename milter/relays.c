@@ -47,7 +47,11 @@ enum act {
 };
 enum { X_HELO_RDNS = 1, X_IDENT_AT = 2, X_SENDMAIL_IDENT = 4,
        X_SOFTDNS = 8, X_CLEAR_ID = 16, X_HOTMAIL = 32, X_SUB = 64,
-       X_UNVERIFIED = 128 };
+       X_UNVERIFIED = 128,
+       /* SpamAssassin's $mta_looked_up_dns: the MTA looked the address up
+        * (so an empty rDNS means there is none); _LC/_UC: unless the
+        * rDNS slot says "unknown" / "UNKNOWN" */
+       X_DNS = 256, X_DNS_LC = 512, X_DNS_UC = 1024 };
 
 /* Sections: the mutually exclusive MTA families tried first (the first
  * whose guard matches is the only one tried), then the general list. */
@@ -111,9 +115,9 @@ static const struct fmt fmts[] = {
 	  A_RELAY, 2, 1, 1, 4, 0, 0, 0, 0 },
 	/* Postfix */
 	{ SEC_POSTFIX, NULL, 0, "^(" S "+) \\((" S "+) \\[(" IP ")\\]\\) by (" S
-	  "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, 0 },
+	  "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_POSTFIX, NULL, 0, "^(" S "+) \\((" S "+)\\[(" IP ")\\]\\) by (" S
-	  "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, 0 },
+	  "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_SCALIX, NULL, 0, "^(" S "+) \\( ?(" IP ")\\) by (" S "+)", A_RELAY,
 	  2, 1, 0, 3, 0, 0, 0, 0 },
 	{ SEC_DOMINO, NULL, 0, "^(" S "+) \\(\\[(" IP ")\\]\\) by (" S
@@ -125,17 +129,17 @@ static const struct fmt fmts[] = {
 	/* sendmail, unless it is qmail-ldap */
 	{ SEC_MAIN, " by " S "+ \\(qmail-" S "+\\) with ", 1, "^(" S "+) \\((" S
 	  "+) \\[(" IP ")\\].*\\) by (" S "+) \\(", A_RELAY, 3, 1, 2, 4, 0, 0, 0,
-	  X_SENDMAIL_IDENT },
+	  X_SENDMAIL_IDENT | X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+) \\[(" IP ")\\]\\) by (" S
-	  "+) with " S "+ \\(", A_RELAY, 3, 1, 2, 4, 0, 0, 0, 0 },
+	  "+) with " S "+ \\(", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\(\\[(" IP ")\\] helo=(" S "+)\\) by ("
 	  S "+) with ", A_RELAY, 2, 3, 1, 4, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\(<unknown" S "*>\\[(" IP ")\\]\\) by ("
 	  S "+) ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+\\." S "+)\\[(" IP ")\\]\\) by ("
-	  S "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, 0 },
+	  S "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "*)\\@\\[(" IP ")\\].*\\) by (" S
-	  "+) \\(", A_RELAY, 3, 1, 0, 4, 2, 0, 0, 0 },
+	  "+) \\(", A_RELAY, 3, 1, 0, 4, 2, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "by (" S "+\\.hotmail\\.msn\\.com) ", A_RELAY,
 	  0, 0, 0, 1, 0, 0, 0, X_HOTMAIL },
 	/* qpsmtpd, LMTP, GMX */
@@ -152,15 +156,15 @@ static const struct fmt fmts[] = {
 	/* qmail: once its shape is recognised, a relay whatever follows */
 	{ SEC_MAIN, QMAIL_G, 0, "^(" S "+) \\((?:HELO|EHLO) ([^ \\(\\)]*)\\) \\(("
 	  S "*)\\@\\[?(" IP ")\\]?\\)" ENVS " by (" S "+)", A_RELAY,
-	  4, 2, 1, 6, 3, 0, 0, 0 },
+	  4, 2, 1, 6, 3, 0, 0, X_DNS_LC},
 	{ SEC_MAIN, QMAIL_G, 0, "^(" S "+) \\((?:HELO|EHLO) ([^ \\(\\)]*)\\) "
 	  "\\(\\[?(" IP ")\\]?\\)" ENVS " by (" S "+)", A_RELAY,
-	  3, 2, 1, 5, 0, 0, 0, 0 },
+	  3, 2, 1, 5, 0, 0, 0, X_DNS_LC},
 	{ SEC_MAIN, QMAIL_G, 0, "^(" S "+) \\((" S "*)\\@\\[?(" IP ")\\]?\\)" ENVS
-	  " by (" S "+)", A_RELAY, 3, 1, 1, 5, 2, 0, 0, 0 },
+	  " by (" S "+)", A_RELAY, 3, 1, 1, 5, 2, 0, 0, X_DNS_LC},
 	{ SEC_MAIN, QMAIL_G, 0, "^(" S "+) \\(\\[?(" IP ")\\]?\\)" ENVS " by (" S
-	  "+)", A_RELAY, 2, 1, 1, 4, 0, 0, 0, 0 },
-	{ SEC_MAIN, QMAIL_G, 0, NULL, A_RELAY, 0, 0, 0, 0, 0, 0, 0, 0 },
+	  "+)", A_RELAY, 2, 1, 1, 4, 0, 0, 0, X_DNS_LC},
+	{ SEC_MAIN, QMAIL_G, 0, NULL, A_RELAY, 0, 0, 0, 0, 0, 0, 0, X_DNS_LC},
 	/* assorted */
 	{ SEC_MAIN, " via HTTP$", 0, "^\\[(" IP ")\\] by (" S "+) via HTTP$",
 	  A_RELAY, 1, 0, 0, 2, 0, 0, 0, 0 },
@@ -173,31 +177,31 @@ static const struct fmt fmts[] = {
 	{ SEC_MAIN, NULL, 0, "^\\(\\[?(" IP ")\\]?\\) by (" S "+) ", A_RELAY,
 	  1, 0, 0, 2, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\[(" IP ")\\] by (" S "+) \\[" IP
-	  "\\] with ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, 0 },
+	  "\\] with ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\[\\((" IP ")\\)\\] by (" S "+) \\(" IP
 	  "\\) ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\(\\[(" IP ")\\]\\) by (" S "+) \\(",
-	  A_RELAY, 2, 1, 0, 3, 0, 0, 0, 0 },
+	  A_RELAY, 2, 1, 0, 3, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+) \\[(" IP ")\\]\\).*? by (" S
 	  "+)\\b", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_SOFTDNS },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\(\\[(" IP ")(?:[.:]\\d+)?\\]\\).*? by ("
-	  S "+) ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, 0 },
+	  S "+) ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+) \\[(" IP ")\\]\\)(?: "
 	  "\\(authenticated bits=\\d+\\))? by (" S "+) \\(", A_RELAY,
-	  3, 1, 2, 4, 0, 0, 0, 0 },
+	  3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "with (?:POP3|IMAP)", A_FETCH,
 	  0, 0, 0, 0, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((?:HELO|EHLO) ([^\\)]*)\\) \\((" S
 	  "*@)?\\[?(" IP ")\\]?\\).* by (" S "+) ", A_RELAY, 4, 2, 1, 5, 3, 0, 0,
-	  X_IDENT_AT },
+	  X_IDENT_AT | X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "*@)?\\[?(" IP ")\\]?\\).* by ("
-	  S "+) ", A_RELAY, 3, 1, 1, 4, 2, 0, 0, X_IDENT_AT },
+	  S "+) ", A_RELAY, 3, 1, 1, 4, 2, 0, 0, X_IDENT_AT | X_DNS},
 	{ SEC_MAIN, " with http for ", 0, "^\\[(" IP ")\\] by (" S "+) with http "
 	  "for ", A_RELAY, 1, 0, 0, 2, 0, 0, 0, 0 },
 	{ SEC_MAIN, " via smap ", 0, "^(" S "+)\\((" IP ")\\) by (" S "+) via "
-	  "smap ", A_RELAY, 2, 0, 1, 3, 0, 0, 0, 0 },
+	  "smap ", A_RELAY, 2, 0, 1, 3, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+)\\((" IP "), (?:HELO|EHLO) (" S "*)\\) by ("
-	  S "+) via smap ", A_RELAY, 2, 3, 1, 4, 0, 0, 0, 0 },
+	  S "+) via smap ", A_RELAY, 2, 3, 1, 4, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, " \\(Post", 0, "^\\[(" IP ")\\] by (" S "+) \\(Post",
 	  A_RELAY, 1, 0, 0, 2, 0, 0, 0, 0 },
 	{ SEC_MAIN, " \\(ArGoSoft", 0, "^\\[(" IP ")\\] by (" S "+) \\(ArGoSoft",
@@ -207,14 +211,14 @@ static const struct fmt fmts[] = {
 	{ SEC_MAIN, " with BSMTP", 0, "^" S "+ by " S "+ with BSMTP", A_SKIP,
 	  0, 0, 0, 0, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+) \\[(" IP ")\\]\\) by (" S
-	  "+) with ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, 0 },
+	  "+) with ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((?:HELO|EHLO) (" S "*)\\) \\((?:(" S
 	  "+)\\@)?(" IP ").*?\\) by (" S "+) with ", A_RELAY, 4, 2, 1, 5, 3, 0, 0,
-	  0 },
+	  X_DNS},
 	{ SEC_MAIN, NULL, 0, "^\\[(" IP ")\\] \\((?:account " S "+ )?(?:HELO|EHLO)"
 	  " (" S "*)\\) by (" S "+) \\(", A_RELAY, 1, 2, 0, 3, 0, 0, 0, 0 },
 	{ SEC_MAIN, " \\(CommuniGate Pro", 0, "^(" S "+) \\(\\[(" IP ")\\] "
-	  "verified\\) by (" S "+) \\(", A_RELAY, 2, 1, 1, 3, 0, 0, 0, 0 },
+	  "verified\\) by (" S "+) \\(", A_RELAY, 2, 1, 1, 3, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^\\(\\[(" IP ")\\]\\) by (" S "+) with ", A_RELAY,
 	  1, 0, 0, 2, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^([^\\d]" S "+) \\((" IP ")\\) by (" S "+) ",
@@ -226,7 +230,7 @@ static const struct fmt fmts[] = {
 	{ SEC_MAIN, NULL, 0, "^(" IP ") by (" S "+) with ", A_RELAY,
 	  1, 0, 0, 2, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+)\\[(" IP ")\\]\\) by (" S
-	  "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, 0 },
+	  "+) ", A_RELAY, 3, 1, 2, 4, 0, 0, 0, X_DNS},
 	{ SEC_MAIN, NULL, 0, "^\\[(" IP ")\\]" S "+ \\((?:HELO|EHLO) (" S
 	  "*)\\) by (" S "+) ", A_RELAY, 1, 2, 0, 3, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" IP ") \\((?:HELO|EHLO) (" S "*)\\) by (" S
@@ -246,7 +250,7 @@ static const struct fmt fmts[] = {
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((?:" S "+\\@)?(" IP ")\\) by (" S
 	  "+) with ", A_RELAY, 2, 0, 1, 3, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^(" S "+)\\((" IP ")\\)(?:, claiming to be \"(" S
-	  "+)\")? via " S "+ by (" S "+),", A_RELAY, 2, 3, 1, 4, 0, 0, 0, 0 },
+	  "+)\")? via " S "+ by (" S "+),", A_RELAY, 2, 3, 1, 4, 0, 0, 0, X_DNS_UC},
 	{ SEC_MAIN, NULL, 0, "^(" S "+) \\((" S "+)@(" IP ") with login\\) by ("
 	  S "+\\.yahoo\\.com) with SMTP", A_RELAY, 3, 1, 0, 4, 0, 0, 0, 0 },
 	{ SEC_MAIN, NULL, 0, "^X-Originating-IP: (" IP ")$", A_RELAY,
@@ -306,7 +310,7 @@ static const struct fmt fmts[] = {
 	/* "FROM ..." (upper case) and "(from ..." */
 	{ SEC_FROMUC, NULL, 0, "^(" S "+) \\((" S "+) \\[(" IP ")\\]\\) BY (" S
 	  "+) (?:\\([^\\)]+\\) WITH SMTP )?ID <?(" S "+?)>?(?: FOR <[^>]+>)?$",
-	  A_RELAY, 3, 1, 2, 4, 0, 5, 0, X_UNVERIFIED },
+	  A_RELAY, 3, 1, 2, 4, 0, 5, 0, X_UNVERIFIED | X_DNS},
 	{ SEC_PFROM, NULL, 0, "^(" S "*) \\[(" IP ")\\]\\) by (" S "+) \\(NAVGW "
 	  ".*?\\) with ", A_RELAY, 2, 1, 0, 3, 0, 0, 0, 0 },
 	{ SEC_PFROM, NULL, 0, "^" S "+\\@localhost\\) by " S "+ ", A_SKIP,
@@ -431,6 +435,7 @@ struct line {
 	pcre2_match_data *md;
 	char f[F_COUNT][FLD_MAX];
 	bool has_envfrom;
+	bool dns;   /* the format says the MTA looked the address up */
 };
 
 static bool run(struct line *l, const pcre2_code *c, const char *s,
@@ -580,6 +585,8 @@ static void parse_sub(struct line *l, const char *sub, size_t n)
 /* Apply a matched format entry; returns its action. */
 static enum act apply(struct line *l, const struct fmt *f)
 {
+	if (f->act == A_RELAY)
+		l->dns = (f->x & X_DNS) != 0;
 	if (f->act != A_RELAY || f->re == NULL)
 		return f->act;
 	const char *s = l->s;
@@ -607,6 +614,13 @@ static enum act apply(struct line *l, const struct fmt *f)
 	if (f->id) cap(l, s, F_ID, f->id);
 	if (f->x & X_CLEAR_ID)
 		sets(l, F_ID, "");
+	/* rDNS words that say the MTA did not (or could not) look it up */
+	if (f->x & X_SOFTDNS)
+		l->dns = strcmp(l->f[F_RDNS], "softdnserr") != 0;
+	if (f->x & X_DNS_LC)
+		l->dns = strcmp(l->f[F_RDNS], "unknown") != 0;
+	if (f->x & X_DNS_UC)
+		l->dns = strcmp(l->f[F_RDNS], "UNKNOWN") != 0;
 	if ((f->x & X_SOFTDNS) && strcmp(l->f[F_RDNS], "softdnserr") == 0)
 		sets(l, F_RDNS, "");
 	if ((f->x & X_UNVERIFIED) && strcmp(l->f[F_RDNS], "unverified") == 0)
@@ -783,6 +797,7 @@ static int parse(struct line *l, const char *in, size_t n)
 {
 	memset(l->f, 0, sizeof l->f);
 	l->has_envfrom = false;
+	l->dns = false;
 	normalise(l, in, n);
 	if (!P(l, P_FROM) || P(l, P_LOCALFOR))
 		return 0;
@@ -875,7 +890,7 @@ static void rel_clear(struct relays_relay *x)
 
 /* Copy l's fields as relay number nrel of list t (0 trusted). */
 static void rel_add(struct relays *r, int t, const struct line *l,
-                    bool envfrom_set)
+                    bool envfrom_set, bool priv)
 {
 	if (r->nrel[t] == r->caprel[t]) {
 		size_t cap = r->caprel[t] ? r->caprel[t] * 2 : 8;
@@ -905,7 +920,9 @@ static void rel_add(struct relays *r, int t, const struct line *l,
 	}
 	r->rel[t][r->nrel[t]++] = (struct relays_relay){
 		.ip = v[0], .rdns = v[1], .helo = v[2], .by = v[3],
-		.ident = v[4], .envfrom = v[5], .envfrom_set = envfrom_set };
+		.ident = v[4], .envfrom = v[5], .envfrom_set = envfrom_set,
+		.ip_private = priv,
+		.no_rdns = l->dns && l->f[F_RDNS][0] == '\0' };
 }
 
 const struct relays_relay *relays_at(const struct relays *r,
@@ -1031,7 +1048,8 @@ int relays_build(const struct msg *m, struct relays **out)
 		r->count++;
 		add(r, trusted ? RELAYS_TRUSTED : RELAYS_UNTRUSTED, buf, (size_t)len);
 		add(r, trusted ? RELAYS_INTERNAL : RELAYS_EXTERNAL, buf, (size_t)len);
-		rel_add(r, trusted ? 0 : 1, l, l->has_envfrom || had_qms);
+		rel_add(r, trusted ? 0 : 1, l, l->has_envfrom || had_qms,
+		        is_private(l));
 		allow_fetch = trusted;
 	}
 	pcre2_match_data_free(l->md);
@@ -1084,6 +1102,20 @@ size_t relays_boundary(const struct relays *r, bool internal)
 	/* without trusted_networks/internal_networks both are the same */
 	(void)internal;
 	return r->boundary;
+}
+
+bool relays_ip_private(const char *s)
+{
+	pthread_once(&once, compile_all);
+	if (!compiled_ok)
+		return false;
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (md == NULL)
+		return false;
+	bool hit = pcre2_match(prx_code[P_PRIVATE], (PCRE2_SPTR)s, strlen(s),
+	                       0, 0, md, mctx) >= 0;
+	pcre2_match_data_free(md);
+	return hit;
 }
 
 size_t relays_count(const struct relays *r) { return r->count; }

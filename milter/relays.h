@@ -76,11 +76,18 @@ size_t relays_unparseable(const struct relays *r);
 struct relays_relay {
 	const char *ip, *rdns, *helo, *by, *ident, *envfrom;
 	bool envfrom_set;
+	bool ip_private;   /* ip is private/loopback (SpamAssassin's IP_PRIVATE) */
+	bool no_rdns;      /* rdns empty, and the MTA's format says it looked
+	                      the address up (SpamAssassin's no_reverse_dns) */
 };
 /* The i-th relay (0 = most recent) of list k (i < relays_num(r, k)), or
  * NULL. Owned by r; valid until relays_free. */
 const struct relays_relay *relays_at(const struct relays *r,
                                      enum relays_kind k, size_t i);
+
+/* Does s start with an address SpamAssassin counts as private
+ * (IP_PRIVATE: RFC 1918, loopback, link-local, ...)? */
+bool relays_ip_private(const char *s);
 
 /* One Received: value (unfolded or not) parsed on its own, for tests and
  * tools: 1 and the relay rendered in buf (intl=0, as SpamAssassin before

@@ -106,7 +106,7 @@ enum re_id {
 	RE_HM_OK1, RE_HM_OK2, RE_HM_OK3, RE_HM_OK4, RE_HM_OK5, RE_HM_OK6,
 	RE_HM_HELO, RE_EUDORA, RE_JUNO1, RE_JUNO2, RE_JUNO3, RE_JUNO3X,
 	RE_JUNO4, RE_JUNO4X, RE_GM1, RE_GM2, RE_GM3,
-	RE_FM_WELCOME, RE_FM_BULK_ENV,
+	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
 	RE_COUNT
 };
 
@@ -214,6 +214,10 @@ static const struct {
 	                    "(?:\\.[a-f0-9]{8}|-[a-f0-9]{4}-[a-f0-9]{4}-"
 	                    "[a-f0-9]{4}-[a-f0-9]{12})|.+=.+=.+)@",
 	                    PCRE2_CASELESS },
+	[RE_DOTCOM_HELO] = { "(?:\\.|^)(?:lycos\\.com|lycos\\.co\\.uk|hotmail\\.com"
+	                     "|localhost\\.com|excite\\.com|caramail\\.com"
+	                     "|cs\\.com|aol\\.com|msn\\.com|yahoo\\.com"
+	                     "|drizzle\\.com)$", PCRE2_CASELESS },
 	[RE_FM_BULK_ENV] = { "(?:^(?:post|host|domain)master|^double-bounce|"
 	                     "^(?:sentto|owner|return|(?:gr)?bounced?)-.+|"
 	                     "-(?:request|bounces?|admin|owner)|"
@@ -2005,6 +2009,87 @@ static bool ev_relays_unparseable(const struct saeval_call *c,
 	return relay_counts(x->m, &t, &u, &p) && p > 0;
 }
 
+/* ---- RelayEval: per-relay fields (relays_at) ---- */
+
+/* One decimal octet as SpamAssassin's IPV4_ADDRESS spells it
+ * (1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d: no leading zeros). */
+static size_t v4_octet(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+		return 0;
+	if (n == 3 && strncmp(s, "255", 3) > 0)
+		return 0;
+	return n;
+}
+
+/* SpamAssassin's IS_IPV4_ADDRESS: the whole string a dotted quad. */
+static bool is_v4(const char *s)
+{
+	for (int i = 0; i < 4; i++) {
+		size_t n = v4_octet(s);
+		if (n == 0)
+			return false;
+		s += n;
+		if (i < 3 && *s++ != '.')
+			return false;
+	}
+	return *s == '\0';
+}
+
+/* helo_ip_mismatch: an untrusted relay HELO'd with a public IPv4 address
+ * that is not its own and not in its /24. */
+static bool ev_helo_ip_mismatch(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	(void)c;
+	struct relays *r = NULL;
+	if (relays_build(x->m, &r) != 0)
+		return false;
+	bool hit = false;
+	size_t n = relays_num(r, RELAYS_UNTRUSTED);
+	for (size_t i = 0; i < n && !hit; i++) {
+		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
+		if (!is_v4(y->helo) || relays_ip_private(y->helo))
+			continue;
+		if (!is_v4(y->ip) || relays_ip_private(y->ip) ||
+		    strcmp(y->helo, y->ip) == 0)
+			continue;
+		/* the /24 prefix "a.b.c." of the HELO */
+		const char *d = y->helo;
+		for (int k = 0; k < 3; k++)
+			d = strchr(d, '.') + 1;
+		size_t pre = (size_t)(d - y->helo);
+		hit = strncmp(y->ip, y->helo, pre) != 0;
+	}
+	relays_free(r);
+	return hit;
+}
+
+/* check_for_no_rdns_dotcom_helo: SpamAssassin resets its flag for every
+ * public untrusted relay, so only the oldest one counts: it HELO'd as a
+ * big dotcom (aol.com, hotmail.com, ...) and its MTA found no rDNS. */
+static bool ev_no_rdns_dotcom_helo(const struct saeval_call *c,
+                                   const struct saeval_ctx *x)
+{
+	(void)c;
+	struct relays *r = NULL;
+	if (relays_build(x->m, &r) != 0)
+		return false;
+	const struct relays_relay *last = NULL;
+	size_t n = relays_num(r, RELAYS_UNTRUSTED);
+	for (size_t i = 0; i < n; i++) {
+		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
+		if (!y->ip_private)
+			last = y;
+	}
+	bool hit = last != NULL && last->no_rdns &&
+	           re_find(RE_DOTCOM_HELO, last->helo, strlen(last->helo),
+	                   NULL, 0);
+	relays_free(r);
+	return hit;
+}
+
 typedef bool (*saeval_fn)(const struct saeval_call *c,
                           const struct saeval_ctx *x);
 
@@ -2053,6 +2138,9 @@ static const struct {
 	{ "check_all_trusted", ev_all_trusted, "RelayEval", NULL },
 	{ "check_no_relays", ev_no_relays, "RelayEval", NULL },
 	{ "check_relays_unparseable", ev_relays_unparseable, "RelayEval",
+	  NULL },
+	{ "helo_ip_mismatch", ev_helo_ip_mismatch, "RelayEval", NULL },
+	{ "check_for_no_rdns_dotcom_helo", ev_no_rdns_dotcom_helo, "RelayEval",
 	  NULL },
 	{ "check_freemail_from", ev_freemail_from, "FreeMail", NULL },
 	{ "check_freemail_header", ev_freemail_header, "FreeMail",

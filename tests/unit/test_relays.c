@@ -247,7 +247,35 @@ static void t_envfrom(void **st)
 	assert_non_null(x);
 	assert_true(x->envfrom_set);
 	assert_string_equal(x->envfrom, "x@esp.example.net");
+	assert_false(x->ip_private);
 	relays_free(r);
+}
+
+static void t_no_rdns(void **st)
+{
+	(void)st;
+	/* Postfix looked the address up; SMTPSVC does not */
+	struct relays *r = build(
+	    "Received: from a.example (unknown [203.0.113.9]) by mx.example.org"
+	    " (Postfix) with ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "Received: from b.example ([198.51.100.3]) by a.example with "
+	    "Microsoft SMTPSVC(5.0.2195.5329); Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "Received: from c.example (c.example [192.168.0.3]) by b.example "
+	    "(Postfix) with ESMTP id A2; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	    "From: a@b.example\n\nbody\n");
+	assert_int_equal(relays_num(r, RELAYS_UNTRUSTED), 3);
+	const struct relays_relay *x = relays_at(r, RELAYS_UNTRUSTED, 0);
+	assert_string_equal(x->rdns, "");
+	assert_true(x->no_rdns);
+	x = relays_at(r, RELAYS_UNTRUSTED, 1);
+	assert_string_equal(x->rdns, "");
+	assert_false(x->no_rdns);
+	x = relays_at(r, RELAYS_UNTRUSTED, 2);
+	assert_false(x->no_rdns);
+	assert_true(x->ip_private);
+	relays_free(r);
+	assert_true(relays_ip_private("10.1.2.3"));
+	assert_false(relays_ip_private("203.0.113.9"));
 }
 
 static void t_fetchmail_restart(void **st)
@@ -324,6 +352,7 @@ int main(void)
 		cmocka_unit_test(t_skipped_and_unparseable),
 		cmocka_unit_test(t_trust_chain),
 		cmocka_unit_test(t_envfrom),
+		cmocka_unit_test(t_no_rdns),
 		cmocka_unit_test(t_fetchmail_restart),
 		cmocka_unit_test(t_no_received),
 		cmocka_unit_test(t_kind_of),

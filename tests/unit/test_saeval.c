@@ -159,6 +159,57 @@ static void test_equal_from_domains(void **state)
 	assert_true(run(e, msg));
 }
 
+static void test_helo_ip_mismatch(void **state)
+{
+	(void)state;
+	const char *e = "helo_ip_mismatch()";
+	/* public IPv4 HELO, another /24 than the address */
+	assert_true(run(e, "Received: from 198.51.100.7 (host.example.net "
+	                   "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                   "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                   "\nb\n"));
+	/* same /24 */
+	assert_false(run(e, "Received: from 203.0.113.7 (host.example.net "
+	                    "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                    "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                    "\nb\n"));
+	/* private HELO, name HELO */
+	assert_false(run(e, "Received: from 192.168.1.7 (host.example.net "
+	                    "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                    "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                    "\nb\n"));
+	assert_false(run(e, "Received: from host.example.net (host.example.net "
+	                    "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                    "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                    "\nb\n"));
+}
+
+static void test_no_rdns_dotcom_helo(void **state)
+{
+	(void)state;
+	const char *e = "check_for_no_rdns_dotcom_helo()";
+	/* Postfix looks the address up: "unknown" means no rDNS */
+	assert_true(run(e, "Received: from mx1.mail.yahoo.com (unknown "
+	                   "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                   "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                   "\nb\n"));
+	/* with an rDNS */
+	assert_false(run(e, "Received: from mx1.mail.yahoo.com (h.example.net "
+	                    "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                    "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                    "\nb\n"));
+	/* not a big dotcom */
+	assert_false(run(e, "Received: from mx1.example.com (unknown "
+	                    "[203.0.113.9]) by mx.example.org (Postfix) with "
+	                    "ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\n"
+	                    "\nb\n"));
+	/* Microsoft SMTPSVC never looks up: no rDNS proves nothing */
+	assert_false(run(e, "Received: from mx1.mail.yahoo.com ([203.0.113.9]) "
+	                    "by mx.example.org with Microsoft "
+	                    "SMTPSVC(5.0.2195.5329); Mon, 1 Jan 2024 00:00:00 "
+	                    "+0000\n\nb\n"));
+}
+
 static void test_subject_all_caps(void **state)
 {
 	(void)state;
@@ -492,6 +543,8 @@ int main(void)
 		cmocka_unit_test(test_shifted_date),
 		cmocka_unit_test(test_outlook_message_id),
 		cmocka_unit_test(test_equal_from_domains),
+		cmocka_unit_test(test_helo_ip_mismatch),
+		cmocka_unit_test(test_no_rdns_dotcom_helo),
 		cmocka_unit_test(test_subject_all_caps),
 		cmocka_unit_test(test_similar_recipients),
 		cmocka_unit_test(test_forged_relays),
