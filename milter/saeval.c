@@ -1398,6 +1398,37 @@ static bool ev_html_tag_exists(const struct saeval_call *c,
 	return false;
 }
 
+/* Characters in UTF-8 text: SpamAssassin (normalize_charset on) hands
+ * HTML::Parser the part decoded to characters. */
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+/* html_image_only(min, max): a text/html part with an <img> tag whose
+ * HTML source (HTML.pm's "length": the part's text before rendering, in
+ * characters) is longer than min and at most max. */
+static bool ev_html_image_only(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	double lo = atof(c->args[0]), hi = atof(c->args[1]);
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (!p->is_text || strcmp(p->type.ptr, "text/html") != 0)
+			continue;
+		double l = (double)utf8_chars(p->text.ptr, p->text.len);
+		if (l > lo && l <= hi &&
+		    html_has_tag(p->text.ptr, p->text.len, "img"))
+			return true;
+	}
+	return false;
+}
+
 /* ---- body (BodyEval) ---- */
 
 /* check_body_length(N): the body as received (line ends counted as one
@@ -2134,6 +2165,7 @@ static const struct {
 	  ok_base64_length },
 	{ "html_test", ev_html_test, "HTMLEval", ok_html_test },
 	{ "html_tag_exists", ev_html_tag_exists, "HTMLEval", ok_one_arg },
+	{ "html_image_only", ev_html_image_only, "HTMLEval", ok_two_args },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_all_trusted", ev_all_trusted, "RelayEval", NULL },
 	{ "check_no_relays", ev_no_relays, "RelayEval", NULL },

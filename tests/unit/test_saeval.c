@@ -335,6 +335,25 @@ static void test_html(void **state)
 	                 1);
 }
 
+static void test_html_image_only(void **state)
+{
+	(void)state;
+	/* 14 characters of HTML source (16 bytes: two 2-byte letters) */
+	static const char img[] =
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n\n<IMG src=x>\xc3\xa9\xc3\xa9\n";
+	assert_true(run("html_image_only('0000', '0400')", img));
+	assert_true(run("html_image_only('13', '14')", img));
+	assert_false(run("html_image_only('14', '16')", img));
+	assert_false(run("html_image_only('0400', '0800')", img));
+	/* no <img> tag (one in a comment does not count) */
+	assert_false(run("html_image_only('0000', '0400')",
+	                 "Content-Type: text/html\n\n<!-- <img> --><p>x\n"));
+	/* not HTML */
+	assert_false(run("html_image_only('0000', '0400')",
+	                 "Subject: x\n\n<img src=x>\n"));
+}
+
 static void test_body_length(void **state)
 {
 	(void)state;
@@ -551,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_uppercase),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_html_image_only),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
