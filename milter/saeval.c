@@ -1343,9 +1343,15 @@ static const char *literal_end(const char *name, const char *end)
 	return NULL;
 }
 
-/* Does HTML text contain tag `tag` (start or end tag, as HTML::Parser
- * reports them: not in comments, not in script/style content)? */
-static bool html_has_tag(const char *s, size_t n, const char *tag)
+/* Calls f(name, end, close, ctx) for every start or end tag of HTML
+ * text as HTML::Parser reports them (not in comments, not in the content
+ * of script, style, title, ...), until f returns true; returns whether
+ * one did. name points at the tag name, end at the end of the text. */
+typedef bool (*html_tag_fn)(const char *name, const char *end, bool close,
+                            void *ctx);
+
+static bool html_walk_tags(const char *s, size_t n, html_tag_fn f,
+                           void *ctx)
 {
 	const char *p = s, *end = s + n;
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
@@ -1361,7 +1367,7 @@ static bool html_has_tag(const char *s, size_t n, const char *tag)
 		const char *name = close ? p + 1 : p;
 		if (name >= end || !isalpha((unsigned char)*name))
 			continue;
-		if (tag_at(name, end, tag))
+		if (f(name, end, close, ctx))
 			return true;
 		const char *lit = close ? NULL : literal_end(name, end);
 		if (lit != NULL) {
@@ -1383,6 +1389,34 @@ static bool html_has_tag(const char *s, size_t n, const char *tag)
 		}
 	}
 	return false;
+}
+
+static bool tag_is(const char *name, const char *end, bool close, void *ctx)
+{
+	(void)close;
+	return tag_at(name, end, ctx);
+}
+
+/* Does HTML text contain tag `tag` (start or end tag)? */
+static bool html_has_tag(const char *s, size_t n, const char *tag)
+{
+	return html_walk_tags(s, n, tag_is, (void *)(uintptr_t)tag);
+}
+
+/* An <img> start tag inside <a> (HTML.pm appends "<img>" to the anchor
+ * text then); inside counts start tags up, end tags down, never below 0. */
+static bool img_in_anchor(const char *name, const char *end, bool close,
+                          void *ctx)
+{
+	size_t *inside_a = ctx;
+	if (tag_at(name, end, "a")) {
+		if (!close)
+			(*inside_a)++;
+		else if (*inside_a > 0)
+			(*inside_a)--;
+		return false;
+	}
+	return !close && *inside_a > 0 && tag_at(name, end, "img");
 }
 
 static bool ev_html_tag_exists(const struct saeval_call *c,
@@ -1409,9 +1443,19 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
+static bool is_html_part(const struct msg_part *p)
+{
+	return p->is_text && strcmp(p->type.ptr, "text/html") == 0;
+}
+
+/* HTML.pm's "length" of a part: its source before rendering. */
+static double html_length(const struct msg_part *p)
+{
+	return (double)utf8_chars(p->text.ptr, p->text.len);
+}
+
 /* html_image_only(min, max): a text/html part with an <img> tag whose
- * HTML source (HTML.pm's "length": the part's text before rendering, in
- * characters) is longer than min and at most max. */
+ * length is more than min and at most max. */
 static bool ev_html_image_only(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {
@@ -1419,11 +1463,108 @@ static bool ev_html_image_only(const struct saeval_call *c,
 	double lo = atof(c->args[0]), hi = atof(c->args[1]);
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
-		if (!p->is_text || strcmp(p->type.ptr, "text/html") != 0)
+		if (!is_html_part(p))
 			continue;
-		double l = (double)utf8_chars(p->text.ptr, p->text.len);
+		double l = html_length(p);
 		if (l > lo && l <= hi &&
 		    html_has_tag(p->text.ptr, p->text.len, "img"))
+			return true;
+	}
+	return false;
+}
+
+/* html_range('length', min, max): a text/html part's length is in
+ * (min, max]; max "inf": above min. Only the 'length' test. */
+static bool ok_html_range(const struct saeval_call *c)
+{
+	return (c->nargs == 2 || c->nargs == 3) &&
+	       strcmp(c->args[0], "length") == 0;
+}
+
+static bool ev_html_range(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	double lo = atof(c->args[1]);
+	bool inf = c->nargs == 2 || strcmp(c->args[2], "inf") == 0;
+	double hi = inf ? 0 : atof(c->args[2]);
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (!is_html_part(p))
+			continue;
+		double l = html_length(p);
+		if (l > lo && (inf || l <= hi))
+			return true;
+	}
+	return false;
+}
+
+/* html_eval('length', 'OP N'), OP one of < <= > >= == !=: Perl's
+ * "$val OP N" on a text/html part's length. Parses the expression into
+ * op (1 <, 2 <=, 3 >, 4 >=, 5 ==, 6 !=) and *n; 0 when it does not. */
+static int html_eval_op(const char *e, double *n)
+{
+	static const char *const ops[] = { "<=", ">=", "==", "!=", "<", ">" };
+	static const int codes[] = { 2, 4, 5, 6, 1, 3 };
+	while (*e == ' ')
+		e++;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		size_t l = strlen(ops[i]);
+		if (strncmp(e, ops[i], l) != 0)
+			continue;
+		char *rest;
+		*n = strtod(e + l, &rest);
+		while (*rest == ' ')
+			rest++;
+		return rest != e + l && *rest == '\0' ? codes[i] : 0;
+	}
+	return 0;
+}
+
+static bool ok_html_eval(const struct saeval_call *c)
+{
+	double n;
+	return c->nargs == 2 && strcmp(c->args[0], "length") == 0 &&
+	       html_eval_op(c->args[1], &n) != 0;
+}
+
+static bool ev_html_eval(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	double n = 0;
+	int op = html_eval_op(c->args[1], &n);
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (!is_html_part(p))
+			continue;
+		double l = html_length(p);
+		bool r = op == 1 ? l < n : op == 2 ? l <= n : op == 3 ? l > n :
+		         op == 4 ? l >= n : op == 5 ? l == n : l != n;
+		if (r)
+			return true;
+	}
+	return false;
+}
+
+/* html_text_match('anchor', '<img>'): an <img> inside <a> (only this
+ * pair: other texts and patterns need the rendered anchor text). */
+static bool ok_html_text_match(const struct saeval_call *c)
+{
+	return c->nargs == 2 && strcmp(c->args[0], "anchor") == 0 &&
+	       strcmp(c->args[1], "<img>") == 0;
+}
+
+static bool ev_html_text_match(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	(void)c;
+	const struct msg *m = x->m;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		size_t inside_a = 0;
+		if (is_html_part(p) && html_walk_tags(p->text.ptr, p->text.len,
+		                                      img_in_anchor, &inside_a))
 			return true;
 	}
 	return false;
@@ -2166,6 +2307,10 @@ static const struct {
 	{ "html_test", ev_html_test, "HTMLEval", ok_html_test },
 	{ "html_tag_exists", ev_html_tag_exists, "HTMLEval", ok_one_arg },
 	{ "html_image_only", ev_html_image_only, "HTMLEval", ok_two_args },
+	{ "html_range", ev_html_range, "HTMLEval", ok_html_range },
+	{ "html_eval", ev_html_eval, "HTMLEval", ok_html_eval },
+	{ "html_text_match", ev_html_text_match, "HTMLEval",
+	  ok_html_text_match },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_all_trusted", ev_all_trusted, "RelayEval", NULL },
 	{ "check_no_relays", ev_no_relays, "RelayEval", NULL },

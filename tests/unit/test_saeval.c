@@ -354,6 +354,33 @@ static void test_html_image_only(void **state)
 	                 "Subject: x\n\n<img src=x>\n"));
 }
 
+static void test_html_length_anchor(void **state)
+{
+	(void)state;
+	/* 33 characters of HTML source */
+	static const char a[] =
+	    "Content-Type: text/html\n\n<A href=x><b><img src=y></b></a>\n";
+	static const char b[] =
+	    "Content-Type: text/html\n\n<a href=x>y</a><img src=y><a>\n";
+	assert_true(run("html_range('length', '0', '1024')", a));
+	assert_true(run("html_range('length', '32', '33')", a));
+	assert_false(run("html_range('length', '33', '1024')", a));
+	assert_true(run("html_range('length', '32', 'inf')", a));
+	assert_true(run("html_eval('length', '< 384')", a));
+	assert_true(run("html_eval('length', '== 33')", a));
+	assert_false(run("html_eval('length', '> 33')", a));
+	assert_false(run("html_range('length', '0', '1024')",
+	                 "Subject: x\n\n<p>x\n"));
+	assert_true(run("html_text_match('anchor', '<img>')", a));
+	assert_false(run("html_text_match('anchor', '<img>')", b));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("html_range('max_size', '5', '6')",
+	                                &c), 1);
+	assert_int_equal(saeval_compile("html_eval('length', 'x')", &c), 1);
+	assert_int_equal(saeval_compile("html_text_match('title', '.{120}')",
+	                                &c), 1);
+}
+
 static void test_body_length(void **state)
 {
 	(void)state;
@@ -571,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_uppercase),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_image_only),
+		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
