@@ -1572,6 +1572,33 @@ static bool ev_html_text_match(const struct saeval_call *c,
 
 /* ---- body (BodyEval) ---- */
 
+/* tvd_vertical_words(min, max): the largest share of spaces over
+ * non-spaces (percent, 100 when spaces outnumber the rest) of a body
+ * paragraph longer than 5 bytes is >= min and < max (max >= 100
+ * counts as 101). -1 when no paragraph is long enough. */
+static bool ev_tvd_vertical_words(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	double lo = atof(c->args[0]), hi = atof(c->args[1]);
+	if (hi >= 100)
+		hi = 101;
+	long best = -1;
+	for (size_t i = 0; i < msg_body_count(m); i++) {
+		struct msg_text t = msg_body_at(m, i);
+		size_t l = t.len, sp = 0; /* SpamAssassin 4: UTF-8 octets */
+		if (l <= 5)
+			continue;
+		for (size_t k = 0; k < t.len; k++)
+			sp += t.ptr[k] == ' ';
+		size_t non = l - sp;
+		long pct = sp > non || non == 0 ? 100 : (long)(100 * sp / non);
+		if (pct > best)
+			best = pct;
+	}
+	return (double)best >= lo && (double)best < hi;
+}
+
 /* check_body_length(N): the body as received (line ends counted as one
  * byte, as SpamAssassin reads a message) is at most N bytes. */
 static bool ev_body_length(const struct saeval_call *c,
@@ -2312,6 +2339,8 @@ static const struct {
 	{ "html_text_match", ev_html_text_match, "HTMLEval",
 	  ok_html_text_match },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
+	{ "tvd_vertical_words", ev_tvd_vertical_words, "BodyEval",
+	  ok_two_args },
 	{ "check_all_trusted", ev_all_trusted, "RelayEval", NULL },
 	{ "check_no_relays", ev_no_relays, "RelayEval", NULL },
 	{ "check_relays_unparseable", ev_relays_unparseable, "RelayEval",

@@ -381,6 +381,26 @@ static void test_html_length_anchor(void **state)
 	                                &c), 1);
 }
 
+static void test_tvd_vertical_words(void **state)
+{
+	(void)state;
+	/* a paragraph ends in a space (as in SpamAssassin): 2 spaces, 26
+	 * other bytes: 7 % */
+	static const char dense[] =
+	    "Subject: x\n\nabcdefghijklmnopqrstuvwxyz a\n";
+	/* 5 spaces, 10 letters: 50 % */
+	static const char spaced[] = "Subject: x\n\nab cd ef gh ij\n";
+	assert_true(run("tvd_vertical_words('0', '10')", dense));
+	assert_false(run("tvd_vertical_words('10', '100')", dense));
+	assert_true(run("tvd_vertical_words('50', '51')", spaced));
+	assert_false(run("tvd_vertical_words('0', '10')", spaced));
+	/* more spaces than the rest: 100, inside max 100 (as 101) */
+	assert_true(run("tvd_vertical_words('100', '100')",
+	                "Subject: x\n\na  b  c  d\n"));
+	/* nothing over 5 bytes: -1 */
+	assert_false(run("tvd_vertical_words('0', '10')", "Subject: x\n\nab\n"));
+}
+
 static void test_body_length(void **state)
 {
 	(void)state;
@@ -599,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_image_only),
 		cmocka_unit_test(test_html_length_anchor),
+		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
