@@ -1246,6 +1246,53 @@ bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
 	return ok;
 }
 
+/* Whether a repeated body only has groups whose consumed text holds the
+ * literals extraction takes from them: plain, atomic, negative
+ * lookaround and option groups; no verbs, references or calls. Judged on
+ * the text (a '(' in a class only makes it refuse). */
+static bool body_contained(const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\\' && i + 1 < n) {
+			char e = b[i + 1];
+			if (e == 'g' || e == 'k' || (e >= '1' && e <= '9'))
+				return false;
+			i++;   /* an escaped byte opens no group */
+			continue;
+		}
+		if (b[i] != '(' || i + 1 >= n)
+			continue;
+		if (b[i + 1] == '*')
+			return false;
+		if (b[i + 1] != '?')
+			continue;
+		const char *q = b + i + 2, *end = b + n;
+		if (q < end && (*q == ':' || *q == '>' || *q == '!'))
+			continue;
+		if (q + 1 < end && q[0] == '<' && q[1] == '!')
+			continue;
+		while (q < end && strchr("imnsxJU^-", *q) != NULL && *q != '\0')
+			q++;
+		if (q == b + i + 2 || q >= end || (*q != ':' && *q != ')'))
+			return false;
+	}
+	return true;
+}
+
+size_t litscan_repeat_lits(const char *pattern, size_t len,
+                           uint32_t pcre2_options, char lits[][64],
+                           size_t max_lits, long *min)
+{
+	size_t body, blen;
+	long max;
+	if (!litscan_repeat(pattern, len, pcre2_options, &body, &blen, min,
+	                    &max) || *min < 2 ||
+	    !body_contained(pattern + body, blen))
+		return 0;
+	return litscan_extract(pattern + body, blen, pcre2_options, lits,
+	                       max_lits);
+}
+
 /* ---- ASCII projection ----
  *
  * On a text of ASCII bytes only, an item that can only match a byte >=
@@ -1821,6 +1868,24 @@ static uint32_t run1(const struct litscan *ls, uint32_t st,
 			report(ls, st, found);
 	}
 	return st;
+}
+
+size_t litscan_count(const struct litscan *ls, const char *text, size_t len,
+                     size_t need)
+{
+	if (ls == NULL || !ls->built || ls->nstates <= 1 || text == NULL)
+		return 0;
+	const uint32_t *trans = ls->trans;
+	const unsigned char *cls = ls->cls;
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	uint32_t st = 0;
+	size_t n = 0;
+	while (p < end && n < need) {
+		uint32_t t = trans[st + cls[*p++]];
+		st = t & ~LS_OUT_FLAG;
+		n += (t & LS_OUT_FLAG) != 0;
+	}
+	return n;
 }
 
 /* Texts shorter than this per stream are scanned in one stream. */

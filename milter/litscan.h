@@ -70,6 +70,17 @@ size_t litscan_alternation(const char *pattern, size_t len,
 bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
                     size_t *body, size_t *body_len, long *min, long *max);
 
+/* For a pattern litscan_repeat() takes apart with min >= 2: literals
+ * (as litscan_extract() writes them) one of which every iteration of the
+ * repeat consumes, so a match contains *min of them ending at distinct
+ * positions (litscan_count()). 0 when there are none, or the body has
+ * what could put its literal outside the iteration's span or make it
+ * depend on other iterations (positive lookarounds, verbs, references,
+ * calls, conditions, unknown "(?" groups). */
+size_t litscan_repeat_lits(const char *pattern, size_t len,
+                           uint32_t pcre2_options, char lits[][64],
+                           size_t max_lits, long *min);
+
 /* The ASCII projection of the pattern: a pattern (malloc'd, NUL-ended,
  * length in *out_len) that finds the same matches in every subject with
  * no byte >= 0x80. Items that can only match such a byte are dropped
@@ -101,6 +112,14 @@ uint32_t litscan_id_limit(const struct litscan *ls);
  * is zeroed by the caller. Does nothing before a successful build. */
 void litscan_run(const struct litscan *ls, const char *text, size_t len,
                  uint64_t *found);
+
+/* The number of distinct positions of text at which some literal (of
+ * any id) ends, counted up to need (the scan stops there). Literals
+ * wholly inside disjoint spans end at distinct positions: a repeat
+ * whose every iteration must contain a literal (litscan_extract() of
+ * its body) needs that many. 0 before a successful build. */
+size_t litscan_count(const struct litscan *ls, const char *text, size_t len,
+                     size_t need);
 
 void litscan_free(struct litscan *ls);
 

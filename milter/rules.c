@@ -79,6 +79,11 @@ struct crule {
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
+	struct litscan *rep; /* a repeat {min,} whose every iteration needs
+	                        one of these literals: texts with fewer than
+	                        rep_min positions ending one cannot match
+	                        (litscan_repeat_lits()); NULL when none */
+	size_t rep_min;
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
@@ -701,6 +706,27 @@ static int project_ascii(struct crule *c)
 	return rc == 1 || (rc == 0 && c->ascii == NULL) ? -1 : 0;
 }
 
+/* The repeat count check of c (see struct crule): -1 out of memory. */
+static int setup_repeat(struct crule *c)
+{
+	char lits[LITSCAN_MAX_LITS][64];
+	long min;
+	size_t nl = litscan_repeat_lits(c->rs->pattern, c->rs->pattern_len,
+	                                c->rs->pcre2_options, lits,
+	                                LITSCAN_MAX_LITS, &min);
+	if (nl == 0)
+		return 0;
+	if ((c->rep = litscan_new()) == NULL)
+		return -1;
+	for (size_t l = 0; l < nl; l++)
+		if (litscan_add(c->rep, lits[l], strlen(lits[l]), 0) != 0)
+			return -1;
+	if (litscan_build(c->rep) != 0)
+		return -1;
+	c->rep_min = (size_t)min;
+	return 0;
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -725,7 +751,7 @@ static int build_groups(struct rules *r)
 			struct crule *c = &r->cr[g->rules[k]];
 			if (c->code == NULL)
 				continue;
-			if (project_ascii(c) != 0)
+			if (project_ascii(c) != 0 || setup_repeat(c) != 0)
 				return -1;
 			char lits[LITSCAN_MAX_LITS][64];
 			size_t nl = litscan_extract(c->rs->pattern, c->rs->pattern_len,
@@ -906,6 +932,7 @@ void rules_free(struct rules *r)
 			pcre2_code_free(r->cr[i].ascii[k].tail);
 		}
 		free(r->cr[i].ascii);
+		litscan_free(r->cr[i].rep);
 		for (size_t k = 0; k < r->cr[i].nmore; k++) {
 			pcre2_code_free(r->cr[i].more[k].code);
 			pcre2_code_free(r->cr[i].more[k].tail);
@@ -1481,6 +1508,9 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
 	struct part pt = { c->code, c->tail, c->jit, c->tail_jit };
+	if (c->rep != NULL &&
+	    litscan_count(c->rep, text, len, c->rep_min) < c->rep_min)
+		return *hits ? M_YES : M_NO;
 	if (c->ascii != NULL && is_ascii(text, len)) {
 		if (c->nascii > 1)
 			return match_parts(x, c, c->ascii, c->nascii, text, len, hits);

@@ -514,6 +514,184 @@ static void t_extract_sound_random(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- repeat count check ---- */
+
+/* A scanner over the literals of a repeat's body (all with id 0). */
+static struct litscan *rep_scanner(char lits[][64], size_t n)
+{
+	struct litscan *ls = litscan_new();
+	assert_non_null(ls);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(litscan_add(ls, lits[i], strlen(lits[i]), 0), 0);
+	assert_int_equal(litscan_build(ls), 0);
+	return ls;
+}
+
+static void t_repeat_expected(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *pat;
+		uint32_t opts;
+		long min;
+		const char *lits;   /* "|"-separated; NULL: refused */
+	} cases[] = {
+		{ "(?:(?:name|age)\\W+){3}", PCRE2_CASELESS, 3, "name|age" },
+		{ "(?:(?:name|age)\\W+){2,}", 0, 2, "name|age" },
+		{ "(?:x?\\(?s?\\)abc\\s){2,4}", 0, 2, ")abc" },  /* escaped ( */
+		{ "(?:a(?<!x)abc(?>de)(?i:FGH)){2}", 0, 2, "abcdefgh" },
+		{ "(?:(?i)abc\\d){2}", 0, 0, NULL },         /* option setting */
+		{ "(?:abc){1}", 0, 0, NULL },                 /* one iteration */
+		{ "(?:abc)+", 0, 0, NULL },                   /* not {n} */
+		{ "x(?:abc){2}", 0, 0, NULL },                /* not the whole */
+		{ "(?:(?=abc)\\w{3}){2}", 0, 0, NULL },       /* lookahead */
+		{ "(?:(?<=abc)\\w){2}", 0, 0, NULL },         /* lookbehind */
+		{ "(?:abc(*SKIP)d){2}", 0, 0, NULL },         /* verb */
+		{ "(?:(abc)\\1){2}", 0, 0, NULL },            /* reference */
+		{ "(?:(?<n>abc)\\d){2}", 0, 0, NULL },        /* unknown (?< */
+		{ "(?:a?b?){3}", 0, 0, NULL },                /* no literal */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char lits[8][64], got[600] = "";
+		long min = 0;
+		size_t n = litscan_repeat_lits(cases[i].pat, strlen(cases[i].pat),
+		                               cases[i].opts, lits, 8, &min);
+		for (size_t k = 0; k < n; k++) {
+			if (k > 0)
+				strcat(got, "|");
+			strcat(got, lits[k]);
+		}
+		if (cases[i].lits == NULL) {
+			if (n != 0)
+				print_message("# /%s/ gave %s\n", cases[i].pat, got);
+			assert_int_equal(n, 0);
+			continue;
+		}
+		assert_string_equal(got, cases[i].lits);
+		assert_int_equal(min, cases[i].min);
+	}
+	/* counting: distinct end positions, overlaps count, stops at need */
+	char l3[3][64] = { "aaa", "abc", "bc" };
+	struct litscan *ls = rep_scanner(l3, 3);
+	assert_int_equal(litscan_count(ls, "aaaaa", 5, 10), 3);
+	assert_int_equal(litscan_count(ls, "AAAAA", 5, 2), 2);
+	assert_int_equal(litscan_count(ls, "abc", 3, 10), 1);  /* abc, bc */
+	assert_int_equal(litscan_count(ls, "xbcxabc", 7, 10), 2);
+	assert_int_equal(litscan_count(ls, "", 0, 10), 0);
+	litscan_free(ls);
+	/* the pattern of the stock __FILL_THIS_FORM_SHORT2, in small */
+	const char *pat = "(?:(?:your\\s)?(?:name|age|address)(?:\\W{1,3}|\\sand\\s)){3}";
+	char lits[8][64];
+	long min = 0;
+	size_t n = litscan_repeat_lits(pat, strlen(pat), PCRE2_CASELESS, lits,
+	                               8, &min);
+	assert_int_equal(n, 3);
+	assert_int_equal(min, 3);
+	ls = rep_scanner(lits, n);
+	const char *two = "Your name and age, please: we need them for the form";
+	assert_int_equal(litscan_count(ls, two, strlen(two), 3), 2);
+	const char *three = "Name: Age: Address: ";
+	assert_int_equal(litscan_count(ls, three, strlen(three), 3), 3);
+	litscan_free(ls);
+}
+
+/* Wherever the count check would skip a text (fewer than min positions
+ * ending a literal), PCRE2 must find no match. */
+static void t_repeat_sound_random(void **state)
+{
+	(void)state;
+	static const char *const atoms[] = {
+		"abc", "bca", "ab", "name", "age", "NAME", "a", "b", ".", "\\W",
+		"\\s", "[ab]", "(?:abc|age)", "(?:x|abc)", "\\b", "(?<!a)",
+		"(?!ab)", "(?i:ABC)", "(?>ab|abc)", "(?:na|ag)me?", "\\w",
+		"(?=abc)", "(?<=abc)",   /* refused */
+	};
+	static const char *const quants[] = {
+		"", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,3}", "*?", "++",
+	};
+	static const uint32_t optsets[] = {
+		0, PCRE2_CASELESS, PCRE2_CASELESS | PCRE2_UTF, PCRE2_MULTILINE,
+	};
+	static const char *const pieces[] = {
+		"abc", "ABC", "bca", "ab", "name", "Name", "age", "nage", "ageage",
+		" ", ".", ",", "x", "a", "b", "\n", "me", "abca",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	assert_non_null(md);
+	size_t usable = 0, checked = 0, skipped = 0, matched = 0, bad = 0;
+	for (int round = 0; round < 2000; round++) {
+		char pat[300];
+		size_t pl = 0;
+		memcpy(pat, "(?:", 3);
+		pl = 3;
+		int na = 1 + (int)(rnd() % 5);
+		for (int k = 0; k < na; k++) {
+			const char *a = atoms[rnd() % (sizeof atoms / sizeof atoms[0])];
+			const char *q = quants[rnd() % (sizeof quants / sizeof quants[0])];
+			if (a[0] == '\\' && a[1] == 'b')
+				q = "";
+			if (a[0] == '(' && strchr("<!=", a[2]) != NULL)
+				q = "";
+			pl += (size_t)sprintf(pat + pl, "%s%s", a, q);
+		}
+		if (rnd() % 4 == 0)
+			pl += (size_t)sprintf(pat + pl, "|%s",
+			                      atoms[rnd() % (sizeof atoms / sizeof atoms[0])]);
+		long want = 2 + (long)(rnd() % 3);
+		switch (rnd() % 3) {
+		case 0: pl += (size_t)sprintf(pat + pl, "){%ld}", want); break;
+		case 1: pl += (size_t)sprintf(pat + pl, "){%ld,}", want); break;
+		default: pl += (size_t)sprintf(pat + pl, "){%ld,%ld}", want, want + 2);
+		}
+		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
+		pcre2_code *re = compile(pat, pl, opts);
+		if (re == NULL)
+			continue;
+		char lits[LITSCAN_MAX_LITS][64];
+		long min = 0;
+		size_t n = litscan_repeat_lits(pat, pl, opts, lits,
+		                               LITSCAN_MAX_LITS, &min);
+		if (n == 0) {
+			pcre2_code_free(re);
+			continue;
+		}
+		usable++;
+		assert_int_equal(min, want);
+		struct litscan *ls = rep_scanner(lits, n);
+		for (int s = 0; s < 60; s++) {
+			char subj[128];
+			size_t sl = 0;
+			int np = (int)(rnd() % 10);
+			for (int i = 0; i < np; i++) {
+				const char *pc = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+				memcpy(subj + sl, pc, strlen(pc));
+				sl += strlen(pc);
+			}
+			checked++;
+			bool m = pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md,
+			                     NULL) >= 0;
+			matched += m;
+			size_t cnt = litscan_count(ls, subj, sl, (size_t)min);
+			if (cnt < (size_t)min) {
+				skipped++;
+				if (m) {
+					print_message("# UNSOUND /%s/ (%u) min %ld count %zu "
+					              "on \"%.*s\"\n", pat, opts, min, cnt,
+					              (int)sl, subj);
+					bad++;
+				}
+			}
+		}
+		litscan_free(ls);
+		pcre2_code_free(re);
+	}
+	pcre2_match_data_free(md);
+	print_message("# repeats: %zu usable, %zu subjects, %zu matched, %zu "
+	              "skipped\n", usable, checked, matched, skipped);
+	assert_true(usable > 100 && matched > 100 && skipped > 100);
+	assert_int_equal(bad, 0);
+}
+
 /* ---- tails ---- */
 
 /* Every tail must match wherever the whole pattern matches. */
@@ -1135,6 +1313,8 @@ int main(void)
 		cmocka_unit_test(t_extract_sound_random),
 		cmocka_unit_test(t_ascii_random),
 		cmocka_unit_test(t_ascii_expected),
+		cmocka_unit_test(t_repeat_expected),
+		cmocka_unit_test(t_repeat_sound_random),
 		cmocka_unit_test(t_tails),
 		cmocka_unit_test(t_split),
 		cmocka_unit_test(t_stock_patterns),
