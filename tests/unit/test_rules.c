@@ -486,11 +486,16 @@ static void test_prefilter_equivalence(void **state)
 	        "full P11 /Content-Transfer-Encoding: base64/i\n"
 	        "body P12 /[a-z]{5} money/\n"
 	        "tflags P12 multiple\n"
-	        "meta P13 P1 && P10\n";
+	        "meta P13 P1 && P10\n"
+	        "body P14 /(?:(?:your )?(?:name|age|address)\\W{1,3}){3}/i\n"
+	        "body P15 /(?:(?:name|age)\\W){2}/\n"
+	        "tflags P15 multiple\n";
 	const char *msgs[] = {
 		MSG,
 		"Subject: nothing\n\nplain text without anything\n",
 		"From: x@example.com\nSubject: HELLO\n\nFREE MONEY http://pills.example/\n",
+		"Subject: form\n\nYour Name: Age, address: now\n\nname age name age\n",
+		"Subject: form\n\nyour name and age, address here\n\nname age \n",
 	};
 	struct fx a = { 0 }, b = { 0 };
 	struct rules_opts off = { .no_prefilter = true };
@@ -511,6 +516,15 @@ static void test_prefilter_equivalence(void **state)
 			assert_string_equal(x->match, y->match);
 		}
 	}
+	/* repeats: 3 words in one paragraph hit, 2 per paragraph do not */
+	fx_run(&a, msgs[3], "");
+	assert_non_null(hit(&a, "P14"));
+	assert_non_null(hit(&a, "P15"));
+	assert_int_equal(hit(&a, "P15")->count, 2);
+	fx_run(&a, msgs[4], "");
+	assert_null(hit(&a, "P14"));
+	assert_non_null(hit(&a, "P15"));
+	assert_int_equal(hit(&a, "P15")->count, 1);
 	fx_free(&a);
 	fx_free(&b);
 }
