@@ -331,8 +331,37 @@ static void test_html(void **state)
 	assert_false(run("html_tag_exists('b')", html));       /* title */
 	assert_false(run("html_tag_exists('h')", html));
 	struct saeval_call *c = NULL;
-	assert_int_equal(saeval_compile("html_test('font_low_contrast')", &c),
+	assert_int_equal(saeval_compile("html_test('font_invalid_color')", &c),
 	                 1);
+}
+
+static bool low_contrast(const char *html)
+{
+	char raw[1024];
+	snprintf(raw, sizeof raw, "Content-Type: text/html\n\n%s\n", html);
+	return run("html_test('font_low_contrast')", raw);
+}
+
+static void test_html_low_contrast(void **state)
+{
+	(void)state;
+	assert_true(low_contrast("<p>x<font color=white>hidden</font>"));
+	assert_true(low_contrast("<font color=\"#fefefe\">near white</font>"));
+	assert_true(low_contrast("<div style=\"color: #FFF\">x</div>"));
+	assert_true(low_contrast("<span style='background-color: red; "
+	                         "color: rgb(250, 0, 0)'>x</span>"));
+	assert_true(low_contrast("<table style=\"background: url(x) #000\">"
+	                         "<tr><td>dark on dark</td></tr></table>"));
+	/* readable: grey on white, a colour without text, text after the
+	 * font closed, whitespace only, bgcolor= (HTML.pm ignores it) */
+	assert_false(low_contrast("<font color=gray>x</font>"));
+	assert_false(low_contrast("<font color=white> &nbsp; </font>y"));
+	assert_false(low_contrast("<font color=white><b></b></font>y"));
+	assert_false(low_contrast("<body bgcolor=black><font color=black>x"));
+	assert_false(low_contrast("<script>x</script><style>p{color:#fff}"
+	                          "</style><p>x"));
+	/* a comment is no text */
+	assert_false(low_contrast("<font color=white><!-- x --></font>"));
 }
 
 static void test_html_image_only(void **state)
@@ -617,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_uppercase),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_html_low_contrast),
 		cmocka_unit_test(test_html_image_only),
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
