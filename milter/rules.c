@@ -1807,9 +1807,21 @@ static void take_scan_hits(struct run *x)
 	}
 }
 
+/* Whether one of the first n hits of scan (earlier stages') is name. */
+static bool hit_before(const struct scan *scan, size_t n, const char *name)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(scan_hit_at(scan, k)->name, name) == 0)
+			return true;
+	return false;
+}
+
 static int emit(struct run *x, struct rules_result *res, unsigned flags)
 {
 	const struct rules *r = x->r;
+	/* A test an earlier stage already counted (the sanity stage's
+	 * MISSING_DATE, say) is not counted twice: its score stands. */
+	size_t earlier = scan_hit_count(x->scan);
 	for (size_t i = 0; i < r->n; i++) {
 		if (x->values[i] <= 0)
 			continue;
@@ -1832,7 +1844,8 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 			}
 		}
 		if ((flags & RULES_EVAL_NO_SCAN) || c->state == RULES_UNSUPPORTED ||
-		    is_sub(c->rs->name) || c->score == 0)
+		    is_sub(c->rs->name) || c->score == 0 ||
+		    hit_before(x->scan, earlier, c->rs->name))
 			continue;
 		if (scan_hit(x->scan, c->rs->name, c->score * count,
 		             c->rs->describe) != 0)

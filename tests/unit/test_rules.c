@@ -366,6 +366,19 @@ static void test_meta_and_scores(void **state)
 	fx_run(&f, MSG, "");
 	assert_true(scanhit(&f, "M_NOT")->score == 3.0);
 	fx_free(&f);
+
+	/* a rule an earlier stage already hit (sanity's MISSING_DATE) is
+	 * counted once, with the earlier stage's score */
+	fx_load(&f, "body MISSING_DATE /cheap/\nscore MISSING_DATE 2.7\n", NULL);
+	scan_free(f.scan);
+	f.scan = scan_new();
+	assert_int_equal(scan_set_raw(f.scan, MSG, strlen(MSG)), 0);
+	assert_int_equal(scan_hit(f.scan, "MISSING_DATE", 1.4, "sanity"), 0);
+	assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+	HIT(&f, "MISSING_DATE");
+	assert_int_equal(scan_hit_count(f.scan), 1);
+	assert_true(scan_score(f.scan) == 1.4);
+	fx_free(&f);
 }
 
 static void test_tflags(void **state)
