@@ -2077,8 +2077,7 @@ static bool part_low_contrast(const char *s, size_t n)
 		p = gt < end ? gt + 1 : end;
 		if (!close && (strcmp(tag, "script") == 0 ||
 		               strcmp(tag, "style") == 0)) {
-			char lit[10];
-			snprintf(lit, sizeof lit, "</%s", tag);
+			const char *lit = tag[1] == 'c' ? "</script" : "</style";
 			const char *e = find_ci(p, end, lit);
 			p = e ? e : end;
 		}
