@@ -129,6 +129,26 @@ static bool lset_union(struct lset *dst, const struct lset *src)
 	return true;
 }
 
+/* Copies only the members in use: a whole struct lset is 8 KiB, and
+ * loading the stock rules copies and clears them tens of thousands of
+ * times. */
+static void lset_copy(struct lset *dst, const struct lset *src)
+{
+	if (dst == src)
+		return;
+	dst->n = src->n;
+	memcpy(dst->len, src->len, src->n);
+	for (size_t i = 0; i < src->n; i++)
+		memcpy(dst->s[i], src->s[i], (size_t)src->len[i] + 1);
+}
+
+static void linfo_clear(struct linfo *info)
+{
+	info->exact = false;
+	info->exs.n = 0;
+	info->req.n = 0;
+}
+
 /* The state of a concatenation being analysed. */
 struct lseq {
 	struct lset run;       /* what the current run of exact items can be */
@@ -140,7 +160,7 @@ static void seq_consider(struct lseq *q, const struct lset *s)
 {
 	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN &&
 	    lset_better(s, &q->best))
-		q->best = *s;
+		lset_copy(&q->best, s);
 }
 
 /* Products: every member of a followed by every member of b; false when
@@ -174,7 +194,7 @@ static bool lset_product(struct lset *dst, const struct lset *a,
 		}
 	}
 	if (ok)
-		*dst = *r;
+		lset_copy(dst, r);
 	free(r);
 	return ok;
 }
@@ -194,7 +214,7 @@ static void seq_append(struct lseq *q, const struct lset *e)
 {
 	if (!lset_product(&q->run, &q->run, e)) {
 		seq_cut(q);
-		q->run = *e;
+		lset_copy(&q->run, e);
 	}
 }
 
@@ -459,7 +479,7 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 				return A_NONE;
 			}
 			ps->pos++;
-			memset(inner, 0, sizeof *inner);
+			linfo_clear(inner);
 			return A_OTHER;
 		} else if (c == 'R' || c == '&' || is_digit(c) ||
 		           ((c == '+' || c == '-') && is_digit(d))) {
@@ -472,7 +492,7 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 				return A_NONE;
 			}
 			ps->pos++;
-			memset(inner, 0, sizeof *inner);
+			linfo_clear(inner);
 			return A_OTHER;
 		} else {
 			/* Option letters: (?imnsx-imnsx) or (?imnsx-imnsx: ...) */
@@ -715,7 +735,7 @@ static bool lookaround_at(const struct lparse *ps)
 /* A concatenation, up to '|', ')' or the end. */
 static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 {
-	struct lseq *qp = calloc(1, sizeof *qp);
+	struct lseq *qp = malloc(sizeof *qp);
 	struct linfo *inner = malloc(sizeof *inner);
 	struct lset *ex = malloc(sizeof *ex);
 	if (qp == NULL || inner == NULL || ex == NULL) {
@@ -723,11 +743,14 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		free(inner);
 		free(ex);
 		ps->giveup = true;
-		memset(out, 0, sizeof *out);
+		linfo_clear(out);
 		return;
 	}
 	struct lseq *const q = qp;
 	q->run.n = 1;   /* the empty string */
+	q->run.len[0] = 0;
+	q->run.s[0][0] = '\0';
+	q->best.n = 0;
 	q->all_exact = true;
 	size_t myfirst = ps->ntails;
 	bool stopped = false;
@@ -747,7 +770,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		char buf[8];
 		size_t n = 0;
 		enum atom_kind k;
-		memset(&inner->req, 0, sizeof inner->req);
+		inner->req.n = 0;
 		inner->exact = false;
 		switch (c) {
 		case '(':
@@ -860,7 +883,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 				/* x{n,m}: a match starts and ends with one of x */
 				seq_append(q, ex);
 				seq_cut(q);
-				q->run = *ex;
+				lset_copy(&q->run, ex);
 			}
 			break;
 		default:
@@ -874,13 +897,13 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 	for (size_t t = myfirst; t < ps->ntails; t++)
 		if (ps->ends[t] == SIZE_MAX)
 			ps->ends[t] = ps->pos;
-	memset(out, 0, sizeof *out);
+	linfo_clear(out);
 	if (!ps->giveup) {
 		out->exact = q->all_exact;
 		if (out->exact)
-			out->exs = q->run;
+			lset_copy(&out->exs, &q->run);
 		seq_cut(q);
-		out->req = q->best;
+		lset_copy(&out->req, &q->best);
 	}
 	free(qp);
 }
@@ -964,7 +987,7 @@ size_t litscan_extract(const char *pattern, size_t len,
 	struct linfo *top = malloc(sizeof *top);
 	if (top == NULL)
 		return 0;
-	memset(top, 0, sizeof *top);
+	linfo_clear(top);
 	if (pcre2_options & PCRE2_LITERAL) {
 		char buf[LITSCAN_MAX_LEN + 1];
 		size_t n = len < LITSCAN_MAX_LEN ? len : LITSCAN_MAX_LEN;
