@@ -19,6 +19,7 @@
 
 #include "litscan.h"
 #include "msg.h"
+#include "pfor.h"
 #include "relays.h"
 #include "ruleset.h"
 #include "rulesmeta.h"
@@ -84,6 +85,11 @@ struct crule {
 	                        rep_min positions ending one cannot match
 	                        (litscan_repeat_lits()); NULL when none */
 	size_t rep_min;
+	int cerr;            /* compile_regex(): 0, PCRE2's error code, or
+	                        CERR_NO_PATTERN; reported by finish_rule() */
+	size_t coff;         /* offset of that error */
+	char (*plits)[64];   /* required literals prep_prefilter() found, */
+	size_t nplits;       /* until build_groups() adds them */
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
@@ -496,16 +502,28 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 	return rc;
 }
 
-static int compile_regex(struct rules *r, size_t i)
+#define CERR_NO_PATTERN (-1)   /* PCRE2's error codes are positive */
+
+/* Whether rule c is a regex rule that runs (compile_regex() compiles it). */
+static bool needs_regex(const struct crule *c)
 {
+	return c->state == RULES_ACTIVE && c->tgt != T_COUNT &&
+	       !(c->rs->type == RS_HEADER && c->rs->exists);
+}
+
+/* Compile rule i's pattern. Called for every rule from several threads at
+ * once (pfor.h): it touches rule i alone, and leaves the outcome in
+ * c->cerr for finish_rule(). -1 out of memory. */
+static int compile_regex(void *ctx, size_t i)
+{
+	struct rules *r = ctx;
 	struct crule *c = &r->cr[i];
 	const struct rs_rule *rule = c->rs;
-	if (rule->type == RS_HEADER && rule->exists)
+	if (!needs_regex(c))
 		return 0;
 	if (rule->pattern == NULL) {
-		c->state = RULES_FAILED;
-		return add_diag(r, RULES_DIAG_COMPILE, rule, "rule %s: no pattern",
-		                rule->name);
+		c->cerr = CERR_NO_PATTERN;
+		return 0;
 	}
 	int errcode = 0;
 	PCRE2_SIZE off = 0;
@@ -523,12 +541,9 @@ static int compile_regex(struct rules *r, size_t i)
 			pcre2_code_free(c->more[k].tail);
 		}
 		c->nmore = 0;
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(errcode, msg, sizeof msg);
-		c->state = RULES_FAILED;
-		return add_diag(r, RULES_DIAG_COMPILE, rule,
-		                "rule %s: PCRE2 error at offset %zu: %s", rule->name,
-		                (size_t)off, (const char *)msg);
+		c->cerr = errcode;
+		c->coff = (size_t)off;
+		return 0;
 	}
 	/* Without JIT (unsupported platform) the interpreter still works. */
 	c->jit = jit_compile(c->code);
@@ -727,12 +742,48 @@ static int setup_repeat(struct crule *c)
 	return 0;
 }
 
+/* Whether rule c is run over its target's texts. */
+static bool in_group(const struct crule *c)
+{
+	return c->tgt != T_COUNT &&
+	       (c->state == RULES_ACTIVE || c->state == RULES_APPROX);
+}
+
+/* Rule i's prefilter data: its ASCII projection, repeat count check and
+ * required literals, or a tail when it has none. Called for every rule
+ * from several threads at once (pfor.h): it touches rule i alone.
+ * -1 out of memory. */
+static int prep_prefilter(void *ctx, size_t i)
+{
+	struct rules *r = ctx;
+	struct crule *c = &r->cr[i];
+	if (!in_group(c) || c->code == NULL)
+		return 0;
+	if (project_ascii(c) != 0 || setup_repeat(c) != 0)
+		return -1;
+	char lits[LITSCAN_MAX_LITS][64];
+	size_t nl = litscan_extract(c->rs->pattern, c->rs->pattern_len,
+	                            c->rs->pcre2_options, lits,
+	                            LITSCAN_MAX_LITS);
+	if (nl == 0) {
+		if (c->nmore == 0)
+			c->tail = find_tail(c->rs->pattern, c->rs->pattern_len,
+			                    c->rs->pcre2_options, c->code,
+			                    &c->tail_jit);
+		return 0;
+	}
+	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
+		return -1;
+	memcpy(c->plits, lits, nl * sizeof *c->plits);
+	c->nplits = nl;
+	return 0;
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct crule *c = &r->cr[i];
-		if (c->tgt == T_COUNT || (c->state != RULES_ACTIVE &&
-		                          c->state != RULES_APPROX))
+		if (!in_group(c))
 			continue;
 		struct group *g = &r->g[c->tgt];
 		size_t *v = realloc(g->rules, (g->count + 1) * sizeof *v);
@@ -744,38 +795,28 @@ static int build_groups(struct rules *r)
 	}
 	if (r->opts.no_prefilter)
 		return 0;
+	if (pfor_run(r->n, prep_prefilter, r, 0) != 0)
+		return -1;
 	for (int t = 0; t < T_COUNT; t++) {
 		struct group *g = &r->g[t];
-		size_t with = 0;
 		for (size_t k = 0; k < g->count; k++) {
 			struct crule *c = &r->cr[g->rules[k]];
-			if (c->code == NULL)
+			if (c->nplits == 0)
 				continue;
-			if (project_ascii(c) != 0 || setup_repeat(c) != 0)
-				return -1;
-			char lits[LITSCAN_MAX_LITS][64];
-			size_t nl = litscan_extract(c->rs->pattern, c->rs->pattern_len,
-			                            c->rs->pcre2_options, lits,
-			                            LITSCAN_MAX_LITS);
-			if (nl == 0) {
-				if (c->nmore == 0)
-					c->tail = find_tail(c->rs->pattern, c->rs->pattern_len,
-					                    c->rs->pcre2_options, c->code,
-					                    &c->tail_jit);
-				continue;
-			}
 			if (g->ls == NULL && (g->ls = litscan_new()) == NULL)
 				return -1;
-			for (size_t l = 0; l < nl; l++)
-				if (litscan_add(g->ls, lits[l], strlen(lits[l]),
+			for (size_t l = 0; l < c->nplits; l++)
+				if (litscan_add(g->ls, c->plits[l], strlen(c->plits[l]),
 				                c->gid) != 0)
 					return -1;
+			free(c->plits);
+			c->plits = NULL;
+			c->nplits = 0;
 			c->lits = true;
-			with++;
+			r->stats.prefiltered++;
 		}
 		if (g->ls != NULL && litscan_build(g->ls) != 0)
 			return -1;
-		r->stats.prefiltered += with;
 	}
 	return 0;
 }
@@ -823,15 +864,32 @@ static int setup_rule(struct rules *r, size_t i)
 		c->state = RULES_UNSUPPORTED;
 		return 0;
 	}
+	/* regexes are compiled by compile_regex(), metas by compile_meta() */
 	c->state = run_score(r, rule) == 0 ? RULES_DISABLED : RULES_ACTIVE;
-	if (c->state == RULES_DISABLED)
+	return 0;
+}
+
+/* After compile_regex(), in rule order: reports a pattern that did not
+ * compile, and binds header rules to their header. -1 out of memory. */
+static int finish_rule(struct rules *r, size_t i)
+{
+	struct crule *c = &r->cr[i];
+	const struct rs_rule *rule = c->rs;
+	if (c->state != RULES_ACTIVE || c->tgt == T_COUNT)
 		return 0;
-	if (rule->type == RS_META)
-		return 0;	/* compiled once every name has a slot */
-	if (compile_regex(r, i) != 0)
-		return -1;
-	if (c->state == RULES_FAILED)
-		return 0;
+	if (c->cerr == CERR_NO_PATTERN) {
+		c->state = RULES_FAILED;
+		return add_diag(r, RULES_DIAG_COMPILE, rule, "rule %s: no pattern",
+		                rule->name);
+	}
+	if (c->cerr != 0) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(c->cerr, msg, sizeof msg);
+		c->state = RULES_FAILED;
+		return add_diag(r, RULES_DIAG_COMPILE, rule,
+		                "rule %s: PCRE2 error at offset %zu: %s", rule->name,
+		                c->coff, (const char *)msg);
+	}
 	if (rule->type == RS_HEADER || rule->type == RS_MIMEHEADER) {
 		if (rule->header == NULL) {
 			c->state = RULES_FAILED;
@@ -882,6 +940,13 @@ struct rules *rules_compile(const struct ruleset *rs,
 	}
 	for (size_t i = 0; i < r->n; i++)
 		if (setup_rule(r, i) != 0)
+			goto oom;
+	/* Compiling and JIT-compiling is most of the load time; the rules
+	 * are independent, so every core takes part. */
+	if (pfor_run(r->n, compile_regex, r, 0) != 0)
+		goto oom;
+	for (size_t i = 0; i < r->n; i++)
+		if (finish_rule(r, i) != 0)
 			goto oom;
 	for (size_t i = 0; i < r->n; i++) {
 		struct crule *c = &r->cr[i];
@@ -938,6 +1003,7 @@ void rules_free(struct rules *r)
 			pcre2_code_free(r->cr[i].more[k].tail);
 		}
 		free(r->cr[i].more);
+		free(r->cr[i].plits);
 		rmeta_free(r->cr[i].meta);
 		saeval_free(r->cr[i].ev);
 	}

@@ -85,12 +85,24 @@ def main():
     n = 0
     failed = 0
     for index, doc in enumerate(docs):
-        proc, port = start_server(suite, index)
+        try:
+            proc, port = start_server(suite, index)
+        except (OSError, RuntimeError) as e:
+            # every test of the scenario fails, with the reason
+            for name in doc.get('tests') or {}:
+                n += 1
+                failed += 1
+                print('not ok %d - %s: %s: DNS server: %s' % (
+                    n, doc.get('description', index), name, e))
+            continue
         try:
             for name, test in (doc.get('tests') or {}).items():
                 n += 1
-                rc, fields = run_check(port, test)
-                why = judge(test, rc, fields)
+                try:
+                    rc, fields = run_check(port, test)
+                    why = judge(test, rc, fields)
+                except (OSError, subprocess.SubprocessError) as e:
+                    why = 'vigil spf: %s' % e
                 label = '%s: %s' % (doc.get('description', index), name)
                 if name in known:
                     state = 'not ok' if why else 'ok'
@@ -106,7 +118,12 @@ def main():
         finally:
             proc.stdin.close()
             proc.terminate()
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print('# dnssrv ignored SIGTERM for 30 s: killed')
+                proc.kill()
+                proc.wait()
     return 1 if failed else 0
 
 
