@@ -15,6 +15,7 @@
 #include "mime.h"
 #include "rfc2047.h"
 #include "sniff.h"
+#include "strbuf.h"
 #include "uri.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)32 * 1024 * 1024)
@@ -1291,6 +1292,18 @@ const struct msg_addr *msg_header_addrs(const struct msg *m,
 	const struct addr_slot *s = &m->addrs[h - m->hdrs];
 	*count = s->n;
 	return s->v;
+}
+
+bool msg_addr_put(struct strbuf *b, const struct msg_addr *a)
+{
+	if (a->local.len == 0 && a->domain.len == 0)
+		return false;
+	strbuf_put(b, a->local.ptr, a->local.len);
+	if (a->domain.len) {
+		strbuf_put(b, "@", 1);
+		strbuf_put(b, a->domain.ptr, a->domain.len);
+	}
+	return true;
 }
 
 size_t msg_body_count(const struct msg *m)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct msg;
+struct strbuf;
 
 /* A byte range owned by the message; never NULL (empty is "" with len
  * 0). Followed by a NUL byte, so usable as a C string when the data holds
@@ -85,6 +86,10 @@ struct msg_addr {
 const struct msg_addr *msg_header_addrs(const struct msg *m,
                                         const struct msg_header *h,
                                         size_t *count);
+/* Append a as SpamAssassin's :addr renders it ("local@domain", or just
+ * the local part when there is no domain) to b; false, and nothing
+ * appended, when a has neither. */
+bool msg_addr_put(struct strbuf *b, const struct msg_addr *a);
 
 /* ---- Text views for rules (see docs/msg.md for exact semantics) ---- */
 /* body: text parts decoded, charset-converted to UTF-8, HTML rendered to

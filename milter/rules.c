@@ -1327,14 +1327,8 @@ static void put_addrs(struct strbuf *b, const struct msg *m,
 			if (d->len == 0)
 				continue;
 			strbuf_put(b, d->ptr, d->len);
-		} else {
-			if (a[i].local.len == 0 && a[i].domain.len == 0)
-				continue;
-			strbuf_put(b, a[i].local.ptr, a[i].local.len);
-			if (a[i].domain.len) {
-				strbuf_put(b, "@", 1);
-				strbuf_put(b, a[i].domain.ptr, a[i].domain.len);
-			}
+		} else if (!msg_addr_put(b, &a[i])) {
+			continue;
 		}
 		strbuf_put(b, "\n", 1);
 	}

@@ -78,16 +78,9 @@ static void get_first_addr(const struct msg *m, const char *name,
 			return;
 		size_t count = 0;
 		const struct msg_addr *a = msg_header_addrs(m, h, &count);
-		for (size_t i = 0; i < count; i++) {
-			if (a[i].local.len == 0 && a[i].domain.len == 0)
-				continue;
-			strbuf_put(b, a[i].local.ptr, a[i].local.len);
-			if (a[i].domain.len) {
-				strbuf_put(b, "@", 1);
-				strbuf_put(b, a[i].domain.ptr, a[i].domain.len);
-			}
-			return;
-		}
+		for (size_t i = 0; i < count; i++)
+			if (msg_addr_put(b, &a[i]))
+				return;
 	}
 }
 
@@ -787,13 +780,8 @@ static void push_addrs(const struct msg *m, const char *name,
 		size_t k = 0;
 		const struct msg_addr *a = msg_header_addrs(m, h, &k);
 		for (size_t i = 0; i < k; i++) {
-			if (a[i].local.len == 0 && a[i].domain.len == 0)
+			if (!msg_addr_put(list, &a[i]))
 				continue;
-			strbuf_put(list, a[i].local.ptr, a[i].local.len);
-			if (a[i].domain.len) {
-				strbuf_put(list, "@", 1);
-				strbuf_put(list, a[i].domain.ptr, a[i].domain.len);
-			}
 			strbuf_put(list, "", 1);   /* NUL separated */
 			(*count)++;
 		}
