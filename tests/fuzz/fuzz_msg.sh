@@ -11,7 +11,7 @@ work=$(mktemp -d /tmp/vigil-fuzz-msg.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 m="$top_srcdir/milter"
 srcs="$m/msg.c $m/arena.c $m/addr.c $m/charset.c $m/cte.c $m/html.c \
-	$m/mime.c $m/rfc2047.c $m/sniff.c $m/uri.c"
+	$m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c"
 # shellcheck disable=SC2086
 if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-I"$m" -I"$top_builddir" "$top_srcdir/tests/fuzz/fuzz_msg.c" $srcs \
