@@ -50,6 +50,9 @@ struct linfo {
 	bool exact;            /* every match is one of exs (lower-cased) */
 	struct lset exs;
 	struct lset req;       /* one of these occurs in every match */
+	struct lset small;     /* the same with fewer members (or none): what
+	                          an alternation unites when the union of the
+	                          branches' req sets would not fit */
 };
 
 struct lparse {
@@ -147,6 +150,7 @@ static void linfo_clear(struct linfo *info)
 	info->exact = false;
 	info->exs.n = 0;
 	info->req.n = 0;
+	info->small.n = 0;
 }
 
 /* The state of a concatenation being analysed. */
@@ -154,13 +158,26 @@ struct lseq {
 	struct lset run;       /* what the current run of exact items can be */
 	bool all_exact;        /* no cut so far */
 	struct lset best;
+	struct lset small;     /* the best of few members (linfo.small) */
 };
+
+#define LS_SMALL 8   /* runs growing past this many members leave their
+                        shorter form as the small candidate */
+
+static void seq_small(struct lseq *q, const struct lset *s)
+{
+	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN &&
+	    lset_better(s, &q->small))
+		lset_copy(&q->small, s);
+}
 
 static void seq_consider(struct lseq *q, const struct lset *s)
 {
 	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN &&
 	    lset_better(s, &q->best))
 		lset_copy(&q->best, s);
+	if (s->n <= LS_SMALL)
+		seq_small(q, s);
 }
 
 /* Products: every member of a followed by every member of b; false when
@@ -212,6 +229,8 @@ static void seq_cut(struct lseq *q)
  * so far is a candidate and e starts a new one. */
 static void seq_append(struct lseq *q, const struct lset *e)
 {
+	if (q->run.n <= LS_SMALL && q->run.n * e->n > LS_SMALL)
+		seq_small(q, &q->run);   /* every match holds one of these too */
 	if (!lset_product(&q->run, &q->run, e)) {
 		seq_cut(q);
 		lset_copy(&q->run, e);
@@ -348,14 +367,49 @@ static bool one_byte(const struct lparse *ps, long v)
 	return v > 0 && v < (ps->utf ? 0x80 : 0x100);
 }
 
-/* Skip a character class starting at '['. Sets *single to the one byte
- * the class stands for (lower-cased) when it is just that byte or case
- * variants of one letter ([Vv], [v], [\xfa]), else 0. */
-static void skip_class(struct lparse *ps, int *single)
+#define LS_CLASS_MAX 4   /* a class of more bytes is not expanded */
+
+/* One member of a class at pos (not ']'): a byte, an escaped byte or
+ * \xhh; -1 for what stands for more than one byte (\w, [:alpha:], a
+ * multi-byte character), after consuming it. Sets giveup for \Q, \E. */
+static long class_member(struct lparse *ps)
+{
+	int c = peek(ps, 0);
+	if (c == '\\') {
+		int e = peek(ps, 1);
+		if (e == 'Q' || e == 'E' || e < 0) {
+			ps->giveup = true;
+			return -1;
+		}
+		ps->pos += 2;
+		long v = e == 'x' ? parse_hex(ps) :
+		         (e < 0x80 && !is_alnum(e)) ? e : -1;
+		return one_byte(ps, v) ? v : -1;
+	}
+	if (c == '[' && (peek(ps, 1) == ':' || peek(ps, 1) == '.' ||
+	                 peek(ps, 1) == '=')) {
+		int t = peek(ps, 1);
+		size_t q = ps->pos + 2;
+		while (q + 1 < ps->len && !(ps->p[q] == t && ps->p[q + 1] == ']'))
+			q++;
+		if (q + 1 >= ps->len)
+			ps->giveup = true;
+		ps->pos = q + 2;
+		return -1;
+	}
+	ps->pos++;
+	return one_byte(ps, c) ? c : -1;
+}
+
+/* Skip a character class starting at '['. When it stands for at most
+ * LS_CLASS_MAX bytes (lower-cased: [Vv] is one), writes them to set and
+ * their number to *nset; else *nset is 0. */
+static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 {
 	ps->pos++; /* '[' */
 	bool negated = false, complex = false;
-	int letter = 0;
+	bool in[256] = { false };
+	size_t n = 0;
 	if (peek(ps, 0) == '^') {
 		negated = true;
 		ps->pos++;
@@ -366,50 +420,34 @@ static void skip_class(struct lparse *ps, int *single)
 			ps->giveup = true;
 			return;
 		}
-		int c = peek(ps, 0);
-		if (c == ']' && !first)
+		if (peek(ps, 0) == ']' && !first)
 			break;
 		first = false;
-		if (c == '\\') {
-			int e = peek(ps, 1);
-			if (e == 'Q' || e == 'E' || e < 0) {
-				ps->giveup = true;
+		long lo = class_member(ps), hi = lo;
+		if (ps->giveup)
+			return;
+		if (peek(ps, 0) == '-' && peek(ps, 1) != ']' && peek(ps, 1) >= 0) {
+			ps->pos++;
+			hi = class_member(ps);
+			if (ps->giveup)
 				return;
-			}
-			ps->pos += 2;
-			long v = e == 'x' ? parse_hex(ps) :
-			         (e < 0x80 && !is_alnum(e)) ? e : -1;
-			if (!one_byte(ps, v))
+		}
+		if (lo < 0 || hi < lo || hi - lo >= LS_CLASS_MAX) {
+			complex = true;
+			continue;
+		}
+		for (long v = lo; v <= hi && !complex; v++) {
+			unsigned char b = lower((unsigned char)v);
+			if (in[b])
+				continue;
+			if (n == LS_CLASS_MAX)
 				complex = true;
-			else if (letter == 0 || letter == lower((unsigned char)v))
-				letter = lower((unsigned char)v);
 			else
-				complex = true;
-			continue;
+				in[b] = true, set[n++] = b;
 		}
-		if (c == '[' && (peek(ps, 1) == ':' || peek(ps, 1) == '.' ||
-		                 peek(ps, 1) == '=')) {
-			int t = peek(ps, 1);
-			size_t q = ps->pos + 2;
-			while (q + 1 < ps->len && !(ps->p[q] == t && ps->p[q + 1] == ']'))
-				q++;
-			if (q + 1 >= ps->len) {
-				ps->giveup = true;
-				return;
-			}
-			complex = true;
-			ps->pos = q + 2;
-			continue;
-		}
-		int lc = lower((unsigned char)c);
-		if (one_byte(ps, c) && (letter == 0 || letter == lc))
-			letter = lc;
-		else
-			complex = true;
-		ps->pos++;
 	}
 	ps->pos++; /* ']' */
-	*single = (!negated && !complex) ? letter : 0;
+	*nset = negated || complex ? 0 : n;
 }
 
 enum atom_kind {
@@ -751,6 +789,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 	q->run.len[0] = 0;
 	q->run.s[0][0] = '\0';
 	q->best.n = 0;
+	q->small.n = 0;
 	q->all_exact = true;
 	size_t myfirst = ps->ntails;
 	bool stopped = false;
@@ -769,23 +808,27 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		size_t t_inner = ps->ntails;
 		char buf[8];
 		size_t n = 0;
+		bool class_set = false;
 		enum atom_kind k;
 		inner->req.n = 0;
+		inner->small.n = 0;
 		inner->exact = false;
 		switch (c) {
 		case '(':
 			k = parse_group(ps, o, inner);
 			break;
 		case '[': {
-			int single = 0;
-			skip_class(ps, &single);
-			if (single) {
-				buf[0] = (char)single;
-				n = 1;
-				k = A_EXACT;
-			} else {
-				k = A_OTHER;
+			unsigned char set[LS_CLASS_MAX];
+			size_t nset = 0;
+			skip_class(ps, set, &nset);
+			ex->n = nset;   /* a small class: one of its bytes */
+			for (size_t i = 0; i < nset; i++) {
+				ex->len[i] = 1;
+				ex->s[i][0] = (char)set[i];
+				ex->s[i][1] = '\0';
 			}
+			k = nset > 0 ? A_EXACT : A_OTHER;
+			class_set = nset > 0;
 			break;
 		}
 		case '\\':
@@ -818,11 +861,13 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		}
 		if (ps->giveup)
 			break;
-		if (k == A_EXACT) {
+		if (k == A_EXACT && !class_set) {
 			if (n > 0)
 				lset_one(ex, buf, n);
 			else
-				*ex = inner->exs;
+				lset_copy(ex, &inner->exs);
+		}
+		if (k == A_EXACT) {
 			for (size_t i = 0; i < ex->n; i++)
 				if (!usable_bytes(ex->s[i], ex->len[i], o, ps->unicode))
 					k = A_OTHER;   /* an unknown character: cuts */
@@ -863,8 +908,10 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			break;
 		case A_OTHER:
 			seq_cut(q);
-			if (qmin >= 1)
+			if (qmin >= 1) {
 				seq_consider(q, &inner->req);
+				seq_small(q, &inner->small);
+			}
 			break;
 		case A_EXACT:
 			if (qmin == 0 && qmax == 1) {
@@ -904,6 +951,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			lset_copy(&out->exs, &q->run);
 		seq_cut(q);
 		lset_copy(&out->req, &q->best);
+		lset_copy(&out->small, &q->small);
 	}
 	free(qp);
 }
@@ -919,6 +967,7 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 	size_t t0 = ps->ntails;
 	parse_seq(ps, &o, out);
 	bool single = true, all_req = out->req.n > 0, all_exact = out->exact;
+	bool all_small = out->small.n > 0;
 	while (!ps->giveup && peek(ps, 0) == '|') {
 		ps->pos++;
 		if (ps->depth == 0)
@@ -927,6 +976,8 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 		parse_seq(ps, &o, br);
 		if (br->req.n == 0 || !lset_union(&out->req, &br->req))
 			all_req = false;
+		if (br->small.n == 0 || !lset_union(&out->small, &br->small))
+			all_small = false;
 		if (!br->exact || !lset_union(&out->exs, &br->exs))
 			all_exact = false;
 	}
@@ -934,8 +985,10 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 	if (!single) {
 		ps->ntails = t0;   /* no branch is required */
 		out->exact = all_exact;
+		if (!all_small)
+			out->small.n = 0;
 		if (!all_req)
-			out->req.n = 0;
+			lset_copy(&out->req, &out->small);
 	}
 }
 
@@ -1314,6 +1367,247 @@ size_t litscan_repeat_lits(const char *pattern, size_t len,
 		return 0;
 	return litscan_extract(pattern + body, blen, pcre2_options, lits,
 	                       max_lits);
+}
+
+/* ---- leading optional items ----
+ *
+ * Whether a pattern P matches somewhere in a subject does not change when
+ * an optional item it starts with is dropped: a match that gave the item
+ * some text can start after it instead (lookbehinds and \b see the whole
+ * subject either way), and one that gave it nothing is a match of the
+ * rest. The same holds inside a plain group P starts with (in each of its
+ * branches), and inside the first turn of a group repeated {m,n}, written
+ * out as "stripped copy" + "group{m-1,n-1}". Possessive quantifiers and
+ * atomic or lookaround groups commit to what they matched: never looked
+ * into. A pattern with optional "your complete " before its field words
+ * is tried at every byte: without it, far less is tried per start. */
+
+struct strip {
+	const unsigned char *p;
+	size_t len;
+	const struct sgroups *v;
+	char *out;
+	size_t n, cap;
+	bool calls;          /* turns after the first as calls (see below) */
+	bool giveup, changed;
+};
+
+static void st_put(struct strip *s, const void *b, size_t n)
+{
+	if (s->giveup)
+		return;
+	if (s->n + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 256;
+		while (cap < s->n + n + 1)
+			cap *= 2;
+		if (cap > 4 * s->len + 256) {   /* nested repeats: enough */
+			s->giveup = true;
+			return;
+		}
+		char *o = realloc(s->out, cap);
+		if (o == NULL) {
+			s->giveup = true;
+			return;
+		}
+		s->out = o;
+		s->cap = cap;
+	}
+	memcpy(s->out + s->n, b, n);
+	s->n += n;
+	s->out[s->n] = '\0';
+}
+
+/* Copy p[from..to) with its capturing groups made non-capturing: the
+ * copy is only asked whether it matches, and may hold a group twice. */
+static void st_copy(struct strip *s, size_t from, size_t to)
+{
+	for (size_t k = 1; k < s->v->n && from < to; k++) {
+		size_t o = s->v->g[k].open;
+		if (o < from || o >= to || s->p[o + 1] == '?')
+			continue;   /* not a plain capturing "(" */
+		st_put(s, s->p + from, o + 1 - from);
+		st_put(s, "?:", 2);
+		from = o + 1;
+	}
+	st_put(s, s->p + from, to - from);
+}
+
+/* The turns after the first of group g repeated {min,max}: a copy of the
+ * group repeated, or with calls, the group once as the only capturing
+ * group then calls of it ("(?1)"), which PCRE2 compiles to one copy. */
+static void st_turns(struct strip *s, const struct sgroup *g, long min,
+                     long max)
+{
+	char q[64];
+	if (!s->calls) {
+		int qn = max < 0 ? snprintf(q, sizeof q, "{%ld,}", min - 1) :
+		         snprintf(q, sizeof q, "{%ld,%ld}", min - 1, max - 1);
+		st_copy(s, g->open, g->close + 1);
+		st_put(s, q, (size_t)qn);
+		return;
+	}
+	s->calls = false;   /* one group 1 */
+	long from = min > 2 ? min - 2 : 0;
+	int qn = max < 0 ? snprintf(q, sizeof q, "(?1){%ld,}", from) :
+	         snprintf(q, sizeof q, "(?1){%ld,%ld}", from, max - 2);
+	if (min < 2)
+		st_put(s, "(?:", 3);   /* none at all, or the group and calls */
+	st_put(s, "(", 1);
+	st_copy(s, g->body, g->close);
+	st_put(s, ")", 1);
+	st_put(s, q, (size_t)qn);
+	if (min < 2)
+		st_put(s, ")?", 2);
+}
+
+enum item { I_OTHER, I_ZERO, I_PLAIN, I_ATOMIC };
+
+/* The atom at p[i] (inside [i, end)): its kind, where it ends, and for a
+ * group its index in s->v. */
+static enum item st_atom(struct strip *s, size_t i, size_t end,
+                         size_t *aend, size_t *gi)
+{
+	const unsigned char *p = s->p;
+	struct lparse ps = { .p = p, .len = end, .pos = i };
+	if (p[i] == '(') {
+		for (size_t k = 1; k < s->v->n; k++) {
+			if (s->v->g[k].open != i)
+				continue;
+			size_t body;
+			int kind = group_kind(p, s->len, i, &body);
+			*gi = k;
+			*aend = s->v->g[k].close + 1;
+			if (kind == 1)
+				return I_PLAIN;
+			return p[i + 2] == '>' ? I_ATOMIC : I_ZERO;
+		}
+		s->giveup = true;   /* a comment: not expected here */
+		return I_ZERO;
+	}
+	enum item it = I_OTHER;
+	if (p[i] == '[') {
+		unsigned char set[LS_CLASS_MAX];
+		size_t nset;
+		skip_class(&ps, set, &nset);
+	} else if (p[i] == '\\') {
+		char buf[8];
+		size_t n;
+		enum atom_kind k = parse_escape(&ps, buf, &n);
+		if (k == A_NOP)
+			ps.pos++;   /* an escaped byte >= 0x80 */
+		else if (k == A_ZERO)
+			it = I_ZERO;
+	} else {
+		if (p[i] == '^' || p[i] == '$')
+			it = I_ZERO;
+		ps.pos++;
+	}
+	if (ps.giveup || ps.notail)   /* notail: \G or a reference */
+		s->giveup = true;
+	*aend = ps.pos;
+	return it;
+}
+
+static void st_alt(struct strip *s, size_t g);
+
+/* The concatenation p[i..end), without its leading optional items. */
+static void st_seq(struct strip *s, size_t i, size_t end)
+{
+	while (i < end && !s->giveup) {
+		size_t aend = i, gi = 0;
+		enum item it = st_atom(s, i, end, &aend, &gi);
+		struct lparse ps = { .p = s->p, .len = end, .pos = aend };
+		long min = 1, max = 1;
+		bool quant = parse_quant(&ps, &min, &max);
+		size_t qend = ps.pos;
+		long m2, x2;
+		if (quant && parse_quant(&ps, &m2, &x2))
+			ps.giveup = true;   /* "a?{3}": do not guess */
+		bool possessive = quant && s->p[qend - 1] == '+' &&
+		                  !(s->p[aend] == '+' && qend == aend + 1);
+		if (ps.giveup || s->giveup) {
+			s->giveup = true;
+			return;
+		}
+		if (min == 0 && !possessive && it != I_ZERO) {
+			s->changed = true;   /* drop it */
+			i = qend;
+			continue;
+		}
+		if (it == I_PLAIN && !possessive) {
+			const struct sgroup *g = &s->v->g[gi];
+			st_copy(s, g->open, g->body);
+			st_alt(s, gi);
+			st_put(s, ")", 1);
+			if (max != 1)
+				st_turns(s, g, min, max);
+			i = qend;
+		}
+		st_copy(s, i, end);
+		return;
+	}
+}
+
+/* Group g's branches, each stripped. */
+static void st_alt(struct strip *s, size_t g)
+{
+	size_t from = s->v->g[g].body;
+	for (size_t b = 0; b < s->v->nbars && !s->giveup; b++) {
+		if (s->v->barg[b] != g)
+			continue;
+		st_seq(s, from, s->v->bars[b]);
+		st_put(s, "|", 1);
+		from = s->v->bars[b] + 1;
+	}
+	st_seq(s, from, s->v->g[g].close);
+}
+
+static bool has_named_group(const unsigned char *p, const struct sgroups *v)
+{
+	for (size_t k = 1; k < v->n; k++) {
+		size_t o = v->g[k].open;
+		if (v->g[k].ok && v->g[k].body > o + 3 && p[o + 1] == '?' &&
+		    p[o + 2] != ':' && (p[o + 2] == '<' || p[o + 2] == '\'' ||
+		                        p[o + 2] == 'P'))
+			return true;
+	}
+	return false;
+}
+
+char *litscan_strip_lead(const char *pattern, size_t len,
+                         uint32_t pcre2_options, bool calls, size_t *out_len)
+{
+	if (pattern == NULL || (pcre2_options & (PCRE2_EXTENDED |
+	                                         PCRE2_EXTENDED_MORE |
+	                                         PCRE2_LITERAL | PCRE2_UTF |
+	                                         PCRE2_ALLOW_EMPTY_CLASS)))
+		return NULL;
+	const unsigned char *p = (const unsigned char *)pattern;
+	for (size_t i = 0; i + 1 < len; i++)   /* skips escaped bytes */
+		if (p[i] == '\\' && p[++i] == 'G')
+			return NULL;   /* depends on where the search starts */
+	struct sgroups v = { 0 };
+	struct strip s = { .p = p, .len = len, .v = &v, .calls = calls };
+	bool ok = lex_groups(p, len, &v);
+	if (ok) {
+		/* lex_groups() marks quantified groups not ok: kind again */
+		for (size_t k = 1; k < v.n; k++) {
+			size_t body;
+			v.g[k].ok = group_kind(p, len, v.g[k].open, &body) == 1;
+		}
+		ok = !has_named_group(p, &v);
+	}
+	if (ok)
+		st_alt(&s, 0);
+	free(v.g);
+	free(v.bars);
+	free(v.barg);
+	if (!ok || s.giveup || !s.changed) {
+		free(s.out);
+		return NULL;
+	}
+	*out_len = s.n;
+	return s.out;
 }
 
 /* ---- ASCII projection ----

@@ -81,6 +81,21 @@ size_t litscan_repeat_lits(const char *pattern, size_t len,
                            uint32_t pcre2_options, char lits[][64],
                            size_t max_lits, long *min);
 
+/* For a pattern only asked whether it matches somewhere: the pattern
+ * without the optional items a match may start with (also inside the
+ * plain groups it starts with, in each branch, and in the first turn of
+ * such a group repeated {m,n}), and without capturing groups. It matches
+ * some part of every subject the pattern matches some part of, and of no
+ * other. With calls, the first repeat whose first turn it strips has its
+ * other turns as "(group)(?1){m-2,n-2}" (for patterns PCRE2 finds too
+ * large written out). Malloc'd, NUL-ended, length in *out_len; NULL when
+ * nothing is dropped, the pattern has what this does not understand
+ * (references, calls, conditions, verbs, \G, \Q, named groups, extended
+ * or UTF mode), or out of memory. */
+char *litscan_strip_lead(const char *pattern, size_t len,
+                         uint32_t pcre2_options, bool calls,
+                         size_t *out_len);
+
 /* The ASCII projection of the pattern: a pattern (malloc'd, NUL-ended,
  * length in *out_len) that finds the same matches in every subject with
  * no byte >= 0x80. Items that can only match such a byte are dropped

@@ -55,27 +55,38 @@ struct hkey {
 
 struct part {
 	pcre2_code *code, *tail;   /* tail: see find_tail() */
-	bool jit, tail_jit;
+	pcre2_code *lead;          /* for rules asked only whether they match:
+	                              code without the optional items a match
+	                              may start with (litscan_strip_lead()),
+	                              tried at fewer places; or NULL */
+	bool jit, tail_jit, lead_jit;
 };
+
+static void part_free(struct part *pt)
+{
+	pcre2_code_free(pt->code);
+	pcre2_code_free(pt->tail);
+	pcre2_code_free(pt->lead);
+	*pt = (struct part){ 0 };
+}
 
 struct crule {
 	const struct rs_rule *rs;
 	enum rules_state state;
 	enum tgt tgt;
-	pcre2_code *code;
-	bool jit;            /* JIT-compiled: pcre2_jit_match() */
+	struct part main;    /* the pattern, JIT-compiled when possible;
+	                        its tail (litscan_tails()) that PCRE2
+	                        searches faster, when it has no literal: no
+	                        match of the tail in a text, no match of
+	                        the rule */
 	struct part *more;   /* a pattern too large for PCRE2, compiled in
-	                        parts (code is the first): hit when one
+	                        parts (main is the first): hit when one
 	                        part matches */
 	size_t nmore;
 	double score;        /* in the configured score set */
 	unsigned maxhits;    /* 1 unless tflags multiple */
 	bool nosubject;      /* tflags nosubject (body) */
 	bool lits;           /* has a required literal (prefiltered) */
-	pcre2_code *tail;    /* or a tail of the pattern (litscan_tails())
-	                        that PCRE2 searches faster: no match of the
-	                        tail in a text, no match of the rule */
-	bool tail_jit;
 	struct part *ascii;  /* the ASCII projection (litscan_ascii()) in
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
@@ -414,6 +425,27 @@ static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
 	return best;
 }
 
+/* The lead of pattern p[0..n) (see struct part), when there is one and
+ * PCRE2 compiles it. */
+static pcre2_code *compile_lead(const char *p, size_t n, uint32_t opts,
+                                bool *jit)
+{
+	pcre2_code *code = NULL;
+	int ec = 0;
+	for (int calls = 0; calls < 2 && code == NULL; calls++) {
+		size_t ln;
+		char *l = litscan_strip_lead(p, n, opts, calls, &ln);
+		PCRE2_SIZE eo;
+		code = l ? pcre2_compile((PCRE2_SPTR)l, ln, opts, &ec, &eo, NULL) :
+		       NULL;
+		free(l);
+		if (ec != PCRE2_ERROR_PATTERN_TOO_LARGE)
+			break;
+	}
+	*jit = code != NULL && jit_compile(code);
+	return code;
+}
+
 #define MAX_PARTS 64
 
 /* (?:body){min,max} as "(body)(?1){min-1,max-1}": the repeats call the
@@ -450,17 +482,15 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 		struct part pt = { .code = code, .jit = jit_compile(code) };
 		if (split && prefilter)
 			pt.tail = find_tail(p, n, opts, code, &pt.tail_jit);
-		if (c->code == NULL) {
-			c->code = pt.code;
-			c->jit = pt.jit;
-			c->tail = pt.tail;
-			c->tail_jit = pt.tail_jit;
+		if (prefilter && c->maxhits == 1)
+			pt.lead = compile_lead(p, n, opts, &pt.lead_jit);
+		if (c->main.code == NULL) {
+			c->main = pt;
 			return 0;
 		}
 		struct part *m = realloc(c->more, (c->nmore + 1) * sizeof *m);
 		if (m == NULL) {
-			pcre2_code_free(pt.code);
-			pcre2_code_free(pt.tail);
+			part_free(&pt);
 			return 1;
 		}
 		c->more = m;
@@ -476,6 +506,9 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 		char *q = rewrite_repeat(p + body, blen, min, max, &qn);
 		int rc = q ? compile_parts(c, q, qn, split, prefilter, ec, eo) : 1;
 		free(q);
+		struct part *last = c->nmore ? &c->more[c->nmore - 1] : &c->main;
+		if (rc == 0 && prefilter && c->maxhits == 1 && last->lead == NULL)
+			last->lead = compile_lead(p, n, opts, &last->lead_jit);
 		return rc;
 	}
 	if (c->maxhits != 1 || c->nmore + 2 > MAX_PARTS)
@@ -532,21 +565,14 @@ static int compile_regex(void *ctx, size_t i)
 	if (rc == 1)
 		return -1;
 	if (rc != 0) {
-		pcre2_code_free(c->code);
-		c->code = NULL;
-		pcre2_code_free(c->tail);
-		c->tail = NULL;
-		for (size_t k = 0; k < c->nmore; k++) {
-			pcre2_code_free(c->more[k].code);
-			pcre2_code_free(c->more[k].tail);
-		}
+		part_free(&c->main);
+		for (size_t k = 0; k < c->nmore; k++)
+			part_free(&c->more[k]);
 		c->nmore = 0;
 		c->cerr = errcode;
 		c->coff = (size_t)off;
 		return 0;
 	}
-	/* Without JIT (unsupported platform) the interpreter still works. */
-	c->jit = jit_compile(c->code);
 	return 0;
 }
 
@@ -700,22 +726,19 @@ static int project_ascii(struct crule *c)
 	PCRE2_SIZE eo;
 	int rc = compile_parts(&t, p, n, false, true, &ec, &eo);
 	if (rc == 0 && t.nmore == 0)
-		t.tail = find_tail(p, n, c->rs->pcre2_options, t.code,
-		                   &t.tail_jit);
+		t.main.tail = find_tail(p, n, c->rs->pcre2_options, t.main.code,
+		                        &t.main.tail_jit);
 	free(p);
 	c->ascii = rc == 0 ? malloc((t.nmore + 1) * sizeof *c->ascii) : NULL;
 	if (c->ascii != NULL) {
-		c->ascii[0] = (struct part){ t.code, t.tail, t.jit, t.tail_jit };
+		c->ascii[0] = t.main;
 		if (t.nmore > 0)   /* t.more may be NULL */
 			memcpy(c->ascii + 1, t.more, t.nmore * sizeof *t.more);
 		c->nascii = t.nmore + 1;
 	} else {
-		pcre2_code_free(t.code);
-		pcre2_code_free(t.tail);
-		for (size_t k = 0; k < t.nmore; k++) {
-			pcre2_code_free(t.more[k].code);
-			pcre2_code_free(t.more[k].tail);
-		}
+		part_free(&t.main);
+		for (size_t k = 0; k < t.nmore; k++)
+			part_free(&t.more[k]);
 	}
 	free(t.more);
 	return rc == 1 || (rc == 0 && c->ascii == NULL) ? -1 : 0;
@@ -757,7 +780,7 @@ static int prep_prefilter(void *ctx, size_t i)
 {
 	struct rules *r = ctx;
 	struct crule *c = &r->cr[i];
-	if (!in_group(c) || c->code == NULL)
+	if (!in_group(c) || c->main.code == NULL)
 		return 0;
 	if (project_ascii(c) != 0 || setup_repeat(c) != 0)
 		return -1;
@@ -767,9 +790,10 @@ static int prep_prefilter(void *ctx, size_t i)
 	                            LITSCAN_MAX_LITS);
 	if (nl == 0) {
 		if (c->nmore == 0)
-			c->tail = find_tail(c->rs->pattern, c->rs->pattern_len,
-			                    c->rs->pcre2_options, c->code,
-			                    &c->tail_jit);
+			c->main.tail = find_tail(c->rs->pattern,
+			                         c->rs->pattern_len,
+			                         c->rs->pcre2_options,
+			                         c->main.code, &c->main.tail_jit);
 		return 0;
 	}
 	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
@@ -990,18 +1014,13 @@ void rules_free(struct rules *r)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
-		pcre2_code_free(r->cr[i].code);
-		pcre2_code_free(r->cr[i].tail);
-		for (size_t k = 0; k < r->cr[i].nascii; k++) {
-			pcre2_code_free(r->cr[i].ascii[k].code);
-			pcre2_code_free(r->cr[i].ascii[k].tail);
-		}
+		part_free(&r->cr[i].main);
+		for (size_t k = 0; k < r->cr[i].nascii; k++)
+			part_free(&r->cr[i].ascii[k]);
 		free(r->cr[i].ascii);
 		litscan_free(r->cr[i].rep);
-		for (size_t k = 0; k < r->cr[i].nmore; k++) {
-			pcre2_code_free(r->cr[i].more[k].code);
-			pcre2_code_free(r->cr[i].more[k].tail);
-		}
+		for (size_t k = 0; k < r->cr[i].nmore; k++)
+			part_free(&r->cr[i].more[k]);
 		free(r->cr[i].more);
 		free(r->cr[i].plits);
 		rmeta_free(r->cr[i].meta);
@@ -1516,7 +1535,9 @@ static enum mres match_parts(struct run *x, const struct crule *c,
 		if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text,
 		                                  len, 0) == PCRE2_ERROR_NOMATCH)
 			continue;
-		int rc = match_code(x, pt.code, pt.jit, text, len, 0);
+		int rc = pt.lead != NULL && !x->matches ?
+		         match_code(x, pt.lead, pt.lead_jit, text, len, 0) :
+		         match_code(x, pt.code, pt.jit, text, len, 0);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
@@ -1567,7 +1588,7 @@ static enum mres match_text(struct run *x, const struct crule *c,
 {
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
-	struct part pt = { c->code, c->tail, c->jit, c->tail_jit };
+	struct part pt = c->main;
 	if (c->rep != NULL &&
 	    litscan_count(c->rep, text, len, c->rep_min) < c->rep_min)
 		return *hits ? M_YES : M_NO;
@@ -1583,6 +1604,10 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text, len,
 	                                  0) == PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
+	if (pt.lead != NULL && !x->matches) {   /* maxhits is 1 */
+		pt.code = pt.lead;
+		pt.jit = pt.lead_jit;
+	}
 	for (;;) {
 		int rc = match_code(x, pt.code, pt.jit, text, len, start);
 		if (rc == PCRE2_ERROR_NOMATCH)

@@ -81,7 +81,14 @@ static void t_extract_expected(void **state)
 		{ "(abc){2}", 0, "abcabc" },
 		{ "(abc)?defg", 0, "defg" },
 		{ "x[Vv]iagra", 0, "xviagra" },
-		{ "v[i1]agra", 0, "agra" },
+		{ "v[i1]agra", 0, "viagra|v1agra" },     /* small classes expand */
+		{ "gu[a-c]ide", 0, "guaide|gubide|gucide" },
+		{ "gu[a-e]ide", 0, "ide" },              /* five bytes: cut */
+		{ "[^ab]cde", 0, "cde" },
+		{ "a[\\w]bcd", 0, "bcd" },
+		{ "x[-_]yz", 0, "x-yz|x_yz" },
+		{ "x[a-]yz", PCRE2_CASELESS, "xayz|x-yz" },
+		{ "x[Aa\\x42]yz", 0, "xayz|xbyz" },
 		{ "free\\.money", 0, "free.money" },
 		{ "free.money", 0, "money" },
 		{ "free\\x20money", 0, "free money" },   /* \xhh decoded */
@@ -109,7 +116,7 @@ static void t_extract_expected(void **state)
 		{ "x{foo}", 0, "x{foo}" },
 		{ "(*UTF)abcdef", 0, "" },
 		{ "abc)", 0, "" },
-		{ "[]abc]def", 0, "def" },
+		{ "[]abc]def", 0, "]def|adef|bdef|cdef" },
 		{ "[^]abc]def", 0, "def" },
 		{ "[[:alpha:]]+ing", 0, "ing" },
 		{ "abc", PCRE2_LITERAL, "abc" },
@@ -145,6 +152,18 @@ static void t_extract_expected(void **state)
 	assert_int_equal(litscan_extract("foo|bar", 7, 0, lits, 2), 2);
 	assert_int_equal(litscan_extract(NULL, 0, 0, lits, 8), 0);
 	assert_int_equal(litscan_extract("", 0, 0, lits, 8), 0);
+	/* branches whose sets do not fit together: their shorter forms */
+	static const char big[] =
+		"(?:abc|abd)(?:efg|efh)(?:ijk|ijl)(?:mno|mnp)(?:qrs|qrt)(?:uvw|uvx)"
+		"(?:yz1|yz2)|(?:ABC|ABD)(?:EFG|EFH)(?:IJK|IJL)(?:MNO|MNP)(?:QRS|QRT)"
+		"(?:UVW|UVX)(?:YZ3|YZ4)";
+	char many[LITSCAN_MAX_LITS][64];
+	assert_int_equal(litscan_extract(big, strlen(big), 0, many,
+	                                 LITSCAN_MAX_LITS), 8);
+	assert_string_equal(many[0], "abcefgijk");
+	size_t first = (size_t)(strstr(big, ")|(") + 1 - big);
+	assert_int_equal(litscan_extract(big, first, 0, many, LITSCAN_MAX_LITS),
+	                 128);   /* the first branch alone: all of it */
 	/* a long literal is kept to 63 bytes */
 	char longp[200];
 	memset(longp, 'q', 150);
@@ -253,6 +272,58 @@ static const char *const subjects[] = {
 	"\xe2\x84\xaa" "sx", "x\xe2\x84\xaa" "s", "\xc5\xbf" "abc",
 };
 
+/* Random patterns: up to 8 pieces, each a group opener (choice 0), a
+ * close (1), a '|' (2) or an atom (else; choice = rnd() % choices),
+ * atoms followed by a random quantifier unless they start with one of
+ * the bytes in noquant. Open groups are closed at the end. */
+struct gen {
+	const char *const *atoms;
+	size_t natoms;
+	const char *const *quants;
+	size_t nquants;
+	const char *const *opens;
+	size_t nopens;
+	unsigned choices;
+	const char *noquant;
+};
+
+#define GEN_ARRAY(a) (a), sizeof (a) / sizeof (a)[0]
+
+static size_t gen_pattern(const struct gen *g, char pat[256])
+{
+	size_t pl = 0;
+	int depth = 0;
+	int pieces = 1 + (int)(rnd() % 8);
+	for (int k = 0; k < pieces && pl < 200; k++) {
+		uint32_t r = rnd() % g->choices;
+		const char *add;
+		if (r == 0 && depth < 3) {
+			add = g->opens[rnd() % g->nopens];
+			depth++;
+		} else if (r == 1 && depth > 0) {
+			add = ")";
+			depth--;
+		} else if (r == 2) {
+			add = "|";
+		} else {
+			add = g->atoms[rnd() % g->natoms];
+		}
+		size_t al = strlen(add);
+		memcpy(pat + pl, add, al);
+		pl += al;
+		if (add[0] != '(' && add[0] != '|' && add[0] != ')' &&
+		    strchr(g->noquant, add[0]) == NULL) {
+			const char *q = g->quants[rnd() % g->nquants];
+			memcpy(pat + pl, q, strlen(q));
+			pl += strlen(q);
+		}
+	}
+	while (depth-- > 0)
+		pat[pl++] = ')';
+	pat[pl] = '\0';
+	return pl;
+}
+
 /* The ASCII projection finds the same matches (start and end) as the
  * pattern in ASCII subjects: random patterns mixing ASCII items with
  * items that can only match bytes >= 0x80. */
@@ -284,6 +355,9 @@ static void t_ascii_random(void **state)
 	static const char *const quants[] = {
 		"", "", "", "?", "*", "+", "{2}", "{0,2}", "+?", "*+", "{0}",
 	};
+	static const char *const opens[] = { "(", "(", "(?:", "(?=" };
+	static const struct gen g = { GEN_ARRAY(atoms), GEN_ARRAY(quants),
+	                              GEN_ARRAY(opens), 14, "" };
 	static const uint32_t optsets[] = {
 		0, PCRE2_CASELESS, PCRE2_DOTALL | PCRE2_MULTILINE,
 	};
@@ -293,35 +367,7 @@ static void t_ascii_random(void **state)
 	size_t bad = 0, projected = 0, dead = 0;
 	for (int round = 0; round < 4000; round++) {
 		char pat[256];
-		size_t pl = 0;
-		int depth = 0;
-		int pieces = 1 + (int)(rnd() % 8);
-		for (int k = 0; k < pieces && pl < 200; k++) {
-			uint32_t r = rnd() % 14;
-			const char *add;
-			if (r == 0 && depth < 3) {
-				add = (rnd() & 1) ? "(" : (rnd() & 1) ? "(?:" : "(?=";
-				depth++;
-			} else if (r == 1 && depth > 0) {
-				add = ")";
-				depth--;
-			} else if (r == 2) {
-				add = "|";
-			} else {
-				add = atoms[rnd() % (sizeof atoms / sizeof atoms[0])];
-			}
-			size_t al = strlen(add);
-			memcpy(pat + pl, add, al);
-			pl += al;
-			if (add[0] != '(' && add[0] != '|') {
-				const char *q = quants[rnd() % (sizeof quants / sizeof quants[0])];
-				memcpy(pat + pl, q, strlen(q));
-				pl += strlen(q);
-			}
-		}
-		while (depth-- > 0)
-			pat[pl++] = ')';
-		pat[pl] = '\0';
+		size_t pl = gen_pattern(&g, pat);
 		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
 		pcre2_code *re = compile(pat, pl, opts);
 		if (re == NULL)
@@ -434,6 +480,9 @@ static void t_extract_sound_random(void **state)
 		"", "", "", "", "?", "*", "+", "{2}", "{1,2}", "{0,1}", "+?",
 		"*+", "{2,}",
 	};
+	static const char *const opens[] = { "(", "(?:" };
+	static const struct gen g = { GEN_ARRAY(atoms), GEN_ARRAY(quants),
+	                              GEN_ARRAY(opens), 16, "^$" };
 	static const uint32_t optsets[] = {
 		0, PCRE2_CASELESS, PCRE2_EXTENDED, PCRE2_CASELESS | PCRE2_UTF,
 		PCRE2_UTF,
@@ -448,36 +497,7 @@ static void t_extract_sound_random(void **state)
 	size_t bad = 0, checked = 0, usable = 0, matched = 0;
 	for (int round = 0; round < 3000; round++) {
 		char pat[256];
-		size_t pl = 0;
-		int depth = 0;
-		int pieces = 1 + (int)(rnd() % 8);
-		for (int k = 0; k < pieces && pl < 200; k++) {
-			uint32_t r = rnd() % 16;
-			const char *add;
-			if (r == 0 && depth < 3) {
-				add = (rnd() & 1) ? "(" : "(?:";
-				depth++;
-			} else if (r == 1 && depth > 0) {
-				add = ")";
-				depth--;
-			} else if (r == 2) {
-				add = "|";
-			} else {
-				add = atoms[rnd() % (sizeof atoms / sizeof atoms[0])];
-			}
-			size_t al = strlen(add);
-			memcpy(pat + pl, add, al);
-			pl += al;
-			if (add[0] != '(' && add[0] != '|' && add[0] != '^' &&
-			    add[0] != '$') {
-				const char *q = quants[rnd() % (sizeof quants / sizeof quants[0])];
-				memcpy(pat + pl, q, strlen(q));
-				pl += strlen(q);
-			}
-		}
-		while (depth-- > 0)
-			pat[pl++] = ')';
-		pat[pl] = '\0';
+		size_t pl = gen_pattern(&g, pat);
 		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
 		pcre2_code *re = compile(pat, pl, opts);
 		if (re == NULL)
@@ -689,6 +709,128 @@ static void t_repeat_sound_random(void **state)
 	print_message("# repeats: %zu usable, %zu subjects, %zu matched, %zu "
 	              "skipped\n", usable, checked, matched, skipped);
 	assert_true(usable > 100 && matched > 100 && skipped > 100);
+	assert_int_equal(bad, 0);
+}
+
+/* ---- leading optional items ---- */
+
+static void t_strip_expected(void **state)
+{
+	(void)state;
+	static const struct { const char *pat; bool calls; const char *want; }
+	w[] = {
+		{ "a?b", false, "b" },
+		{ "(?:your\\s)?(?:full\\s)*name", false, "name" },
+		{ "(?:x|y?z)+w", false, "(?:x|z)(?:x|y?z){0,}w" },
+		{ "(?:x|y?z)+w", true, "(?:x|z)(?:(x|y?z)(?1){0,})?w" },
+		{ "(?:a?(b)c){3}d", false, "(?:(?:b)c)(?:a?(?:b)c){2,2}d" },
+		{ "(?:a?(b)c){3}d", true, "(?:(?:b)c)(a?(?:b)c)(?1){1,1}d" },
+		{ "(?>a)?b", false, "b" },            /* atomic, not possessive */
+		{ "q{0,3}(?i:a?B)", false, "(?i:B)" },
+		{ "[ab]?c|d*e", false, "c|e" },
+		/* nothing to drop, or not understood: none */
+		{ "ab?c", false, NULL },
+		{ "\\bx?y", false, NULL },          /* \b first: kept, so no change */
+		{ "a?+b", false, NULL },              /* possessive */
+		{ "(?=a)?b", false, NULL },           /* a lookaround */
+		{ "x?(?<n>a)b", false, NULL },        /* named group */
+		{ "(a)?\\1b", false, NULL },        /* reference */
+		{ "a?\\Gb", false, NULL },
+		{ "a?{2}b", false, NULL },
+		{ "(?:foo)?(?:bar)?", false, NULL },  /* all optional */
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		size_t n = 0;
+		char *got = litscan_strip_lead(w[i].pat, strlen(w[i].pat), 0,
+		                               w[i].calls, &n);
+		if ((got == NULL) != (w[i].want == NULL) ||
+		    (got != NULL && (strcmp(got, w[i].want) != 0 ||
+		                     n != strlen(got)))) {
+			print_message("# /%s/ (calls %d): got %s, want %s\n", w[i].pat,
+			              w[i].calls, got ? got : "none",
+			              w[i].want ? w[i].want : "none");
+			bad++;
+		}
+		free(got);
+	}
+	assert_int_equal(bad, 0);
+	size_t n;
+	assert_null(litscan_strip_lead("a?b", 3, PCRE2_EXTENDED, false, &n));
+	assert_null(litscan_strip_lead("a?b", 3, PCRE2_UTF, false, &n));
+}
+
+/* Random patterns: the stripped pattern matches a subject exactly when
+ * the pattern does, written out or with calls. */
+static void t_strip_random(void **state)
+{
+	(void)state;
+	static const char *const atoms[] = {
+		"a", "b", "ab", "ba", "[ab]", "[^a]", "\\s", ".", "\\b", "^", "$",
+		"(?=ab)", "(?!b)", "(?<=a)", "(?>ab|a)", "\\w", " ", "(?i:A)",
+		"(?:a|)", "\\K",
+	};
+	static const char *const quants[] = {
+		"", "", "?", "?", "*", "+", "{2}", "{0,2}", "{1,3}", "??", "*?",
+		"?+", "{2,}",
+	};
+	static const char *const opens[] = { "(", "(?:", "(?:", "(?>" };
+	static const struct gen g = { GEN_ARRAY(atoms), GEN_ARRAY(quants),
+	                              GEN_ARRAY(opens), 12, "" };
+	static const uint32_t optsets[] = {
+		0, PCRE2_CASELESS, PCRE2_MULTILINE, PCRE2_DOTALL,
+	};
+	static const char alpha[] = "aabbA \nx";
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	assert_non_null(md);
+	size_t stripped = 0, checked = 0, matched = 0, bad = 0;
+	for (int round = 0; round < 4000; round++) {
+		char pat[300];
+		size_t pl = gen_pattern(&g, pat);
+		if (rnd() % 3 == 0) {   /* a repeated group, as the rules have */
+			memmove(pat + 3, pat, pl);
+			memcpy(pat, "(?:", 3);
+			pl += 3;
+			pl += (size_t)sprintf(pat + pl, "){%u}", 1 + rnd() % 3);
+		}
+		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
+		pcre2_code *re = compile(pat, pl, opts);
+		if (re == NULL)
+			continue;
+		for (int calls = 0; calls < 2; calls++) {
+			size_t sn;
+			char *sp = litscan_strip_lead(pat, pl, opts, calls, &sn);
+			pcre2_code *sr = sp ? compile(sp, sn, opts) : NULL;
+			if (sp != NULL && sr == NULL) {
+				print_message("# /%s/ -> /%s/ does not compile\n", pat, sp);
+				bad++;
+			}
+			stripped += sr != NULL;
+			for (int t = 0; t < 40 && sr != NULL; t++) {
+				char subj[16];
+				size_t sl = rnd() % 12;
+				for (size_t i = 0; i < sl; i++)
+					subj[i] = alpha[rnd() % (sizeof alpha - 1)];
+				int a = pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL);
+				int b = pcre2_match(sr, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL);
+				checked++;
+				matched += a >= 0;
+				if ((a >= 0) != (b >= 0)) {
+					print_message("# /%s/ -> /%s/: %d vs %d on \"%.*s\"\n",
+					              pat, sp, a, b, (int)sl, subj);
+					bad++;
+					break;
+				}
+			}
+			pcre2_code_free(sr);
+			free(sp);
+		}
+		pcre2_code_free(re);
+	}
+	pcre2_match_data_free(md);
+	print_message("# strip: %zu stripped, %zu subjects, %zu matched\n",
+	              stripped, checked, matched);
+	assert_true(stripped > 500 && matched > 1000);
 	assert_int_equal(bad, 0);
 }
 
@@ -1315,6 +1457,8 @@ int main(void)
 		cmocka_unit_test(t_ascii_expected),
 		cmocka_unit_test(t_repeat_expected),
 		cmocka_unit_test(t_repeat_sound_random),
+		cmocka_unit_test(t_strip_expected),
+		cmocka_unit_test(t_strip_random),
 		cmocka_unit_test(t_tails),
 		cmocka_unit_test(t_split),
 		cmocka_unit_test(t_stock_patterns),
