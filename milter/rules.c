@@ -87,6 +87,8 @@ struct crule {
 	unsigned maxhits;    /* 1 unless tflags multiple */
 	bool nosubject;      /* tflags nosubject (body) */
 	bool lits;           /* has a required literal (prefiltered) */
+	bool ascii_lits;     /* ... of its ASCII projection only: tells for
+	                        texts without bytes >= 0x80 alone */
 	struct part *ascii;  /* the ASCII projection (litscan_ascii()) in
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
@@ -710,17 +712,41 @@ out:
 	return rc;
 }
 
+/* The required literals of pattern p[0..n) (as c's) into c->plits, for
+ * build_groups(). -1 when out of memory. */
+static int keep_lits(struct crule *c, const char *p, size_t n)
+{
+	char lits[LITSCAN_MAX_LITS][64];
+	size_t nl = litscan_extract(p, n, c->rs->pcre2_options, lits,
+	                            LITSCAN_MAX_LITS);
+	if (nl == 0)
+		return 0;
+	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
+		return -1;
+	memcpy(c->plits, lits, nl * sizeof *c->plits);
+	c->nplits = nl;
+	return 0;
+}
+
 /* Compile c's ASCII projection: most texts are ASCII, and there the
  * homoglyph rules ("(?:[mM]|\xd0\x9c|...)" per letter) lose nearly all
  * their branches. Parts as for the pattern itself (compile_parts(), on a
- * scratch rule), each with its tail. Returns -1 when out of memory. */
-static int project_ascii(struct crule *c)
+ * scratch rule), each with its tail. With want_lits, its required
+ * literals become c's (c->ascii_lits). Returns -1 when out of memory. */
+static int project_ascii(struct crule *c, bool want_lits)
 {
 	size_t n;
 	char *p = litscan_ascii(c->rs->pattern, c->rs->pattern_len,
 	                        c->rs->pcre2_options, &n);
 	if (p == NULL)
 		return 0;
+	if (want_lits) {
+		if (keep_lits(c, p, n) != 0) {
+			free(p);
+			return -1;
+		}
+		c->ascii_lits = c->nplits > 0;
+	}
 	struct crule t = { .rs = c->rs, .maxhits = c->maxhits };
 	int ec;
 	PCRE2_SIZE eo;
@@ -782,24 +808,13 @@ static int prep_prefilter(void *ctx, size_t i)
 	struct crule *c = &r->cr[i];
 	if (!in_group(c) || c->main.code == NULL)
 		return 0;
-	if (project_ascii(c) != 0 || setup_repeat(c) != 0)
+	if (keep_lits(c, c->rs->pattern, c->rs->pattern_len) != 0 ||
+	    project_ascii(c, c->nplits == 0) != 0 || setup_repeat(c) != 0)
 		return -1;
-	char lits[LITSCAN_MAX_LITS][64];
-	size_t nl = litscan_extract(c->rs->pattern, c->rs->pattern_len,
-	                            c->rs->pcre2_options, lits,
-	                            LITSCAN_MAX_LITS);
-	if (nl == 0) {
-		if (c->nmore == 0)
-			c->main.tail = find_tail(c->rs->pattern,
-			                         c->rs->pattern_len,
-			                         c->rs->pcre2_options,
-			                         c->main.code, &c->main.tail_jit);
-		return 0;
-	}
-	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
-		return -1;
-	memcpy(c->plits, lits, nl * sizeof *c->plits);
-	c->nplits = nl;
+	if ((c->nplits == 0 || c->ascii_lits) && c->nmore == 0)
+		c->main.tail = find_tail(c->rs->pattern, c->rs->pattern_len,
+		                         c->rs->pcre2_options, c->main.code,
+		                         &c->main.tail_jit);
 	return 0;
 }
 
@@ -1212,6 +1227,9 @@ struct run {
 	uint64_t *found;     /* prefilter bits of the current group, one
 	                        bitset per text (words each) */
 	size_t words, fcap;  /* words per text; capacity in words */
+	bool *tascii;        /* per text of the current group: it has no
+	                        byte >= 0x80 (set by prefilter()) */
+	size_t tcap;
 	struct strbuf hb;      /* header texts */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
@@ -1488,7 +1506,8 @@ static void log_limit(const struct run *x, const struct crule *c, int rc)
 }
 
 static enum mres match_text(struct run *x, const struct crule *c,
-                            const char *text, size_t len, unsigned *hits);
+                            const char *text, size_t len, bool ascii,
+                            unsigned *hits);
 
 static uint64_t now_ns(void)
 {
@@ -1499,12 +1518,13 @@ static uint64_t now_ns(void)
 
 /* match_text(), timed per rule when profiling. */
 static enum mres match(struct run *x, const struct crule *c,
-                       const char *text, size_t len, unsigned *hits)
+                       const char *text, size_t len, bool ascii,
+                       unsigned *hits)
 {
 	if (x->r->prof == NULL)
-		return match_text(x, c, text, len, hits);
+		return match_text(x, c, text, len, ascii, hits);
 	uint64_t t0 = now_ns();
-	enum mres mr = match_text(x, c, text, len, hits);
+	enum mres mr = match_text(x, c, text, len, ascii, hits);
 	struct rules_prof *p = &x->r->prof[c - x->r->cr];
 	p->ns += now_ns() - t0;
 	p->calls++;
@@ -1581,10 +1601,12 @@ static bool is_ascii(const char *text, size_t len)
 	return (acc & 0x8080808080808080u) == 0;
 }
 
-/* Match c against text, counting up to c->maxhits matches into *hits.
- * The first match is remembered for explain. */
+/* Match c against text (ascii: it has no byte >= 0x80, as far as the
+ * caller knows), counting up to c->maxhits matches into *hits. The first
+ * match is remembered for explain. */
 static enum mres match_text(struct run *x, const struct crule *c,
-                            const char *text, size_t len, unsigned *hits)
+                            const char *text, size_t len, bool ascii,
+                            unsigned *hits)
 {
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
@@ -1592,7 +1614,7 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	if (c->rep != NULL &&
 	    litscan_count(c->rep, text, len, c->rep_min) < c->rep_min)
 		return *hits ? M_YES : M_NO;
-	if (c->ascii != NULL && is_ascii(text, len)) {
+	if (c->ascii != NULL && ascii) {
 		if (c->nascii > 1)
 			return match_parts(x, c, c->ascii, c->nascii, text, len, hits);
 		pt = c->ascii[0];
@@ -1638,12 +1660,14 @@ static enum mres match_text(struct run *x, const struct crule *c,
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
 	const uint64_t *f = x->found + k * x->words;
-	return !c->lits || (f[c->gid / 64] >> (c->gid % 64) & 1);
+	return !c->lits || (c->ascii_lits && !x->tascii[k]) ||
+	       (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
 
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len, size_t k)
 {
+	x->tascii[k] = is_ascii(text, len);
 	if (g->ls == NULL)
 		return;
 	uint64_t t0 = x->r->prof ? now_ns() : 0;
@@ -1672,6 +1696,17 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 		}
 	}
 	memset(x->found, 0, need * sizeof *x->found);
+	if (ntexts > x->tcap) {
+		free(x->tascii);
+		x->tcap = ntexts > 2 * x->tcap ? ntexts : 2 * x->tcap;
+		x->tascii = malloc(x->tcap * sizeof *x->tascii);
+		if (x->tascii == NULL) {
+			x->tcap = 0;
+			return false;
+		}
+	}
+	if (ntexts > 0)
+		memset(x->tascii, 0, ntexts * sizeof *x->tascii);
 	return true;
 }
 
@@ -1708,7 +1743,8 @@ static void run_headers(struct run *x)
 			cand = true;
 		}
 		unsigned hits = 0;
-		enum mres mr = cand ? match(x, c, text, len, &hits) : M_NO;
+		enum mres mr = cand ? match(x, c, text, len,
+		                            x->tascii[c->hkey], &hits) : M_NO;
 		if (mr == M_LIMIT)
 			continue;
 		if (rule->negate)
@@ -1754,7 +1790,8 @@ static void run_mimeheaders(struct run *x)
 			}
 			if (b.oom)
 				break;
-			enum mres mr = match(x, c, b.p ? b.p : "", b.len, &hits);
+			enum mres mr = match(x, c, b.p ? b.p : "", b.len,
+			                     is_ascii(b.p, b.len), &hits);
 			if (mr == M_LIMIT)
 				limit = true;
 			else if (mr == M_YES)
@@ -1804,7 +1841,8 @@ static bool run_list(struct run *x, enum tgt t, size_t n,
 			if (!candidate(x, c, k))
 				continue;
 			struct msg_text tx = at(x, k);
-			if (match(x, c, tx.ptr, tx.len, &hits) == M_LIMIT)
+			if (match(x, c, tx.ptr, tx.len, x->tascii[k], &hits) ==
+			    M_LIMIT)
 				limit = true;
 		}
 		if (!limit || hits > 0)
@@ -1986,6 +2024,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 out:
 	free(x.values);
 	free(x.found);
+	free(x.tascii);
 	free(x.htext);
 	relays_free(x.relays);
 	free(x.mptr);
