@@ -25,8 +25,6 @@
  */
 #include "litscan.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -1625,6 +1623,7 @@ struct aproj {
 	const unsigned char *p;
 	size_t len, pos;
 	uint32_t opts;
+	bool no_amp;         /* '&' is dead too */
 	char *out;
 	size_t n, cap;
 	bool giveup, changed;
@@ -1795,7 +1794,7 @@ static enum alive ap_escape(struct aproj *a)
 	}
 	if (v < -1 || a->pos > a->len)
 		a->giveup = true;
-	if (v >= 0x80) {
+	if (v >= 0x80 || (a->no_amp && (v == '&' || (v < 0 && c == '&')))) {
 		a->changed = true;
 		return A_DEAD;
 	}
@@ -1884,7 +1883,7 @@ static enum alive ap_seq(struct aproj *a)
 		else if (c == '(')
 			it = ap_group(a);
 		else {
-			it = c >= 0x80 ? A_DEAD : A_LIVE;
+			it = c >= 0x80 || (c == '&' && a->no_amp) ? A_DEAD : A_LIVE;
 			a->changed |= it == A_DEAD;
 			if (it == A_LIVE)
 				ap_put(a, a->p + a->pos, 1);
@@ -1926,7 +1925,7 @@ static enum alive ap_alt(struct aproj *a)
 }
 
 char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
-                    size_t *out_len)
+                    bool no_amp, size_t *out_len)
 {
 	if (pattern == NULL || (pcre2_options & (PCRE2_EXTENDED |
 	                                         PCRE2_EXTENDED_MORE |
@@ -1934,8 +1933,9 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 	                                         PCRE2_ALLOW_EMPTY_CLASS)))
 		return NULL;
 	struct aproj a = { .p = (const unsigned char *)pattern, .len = len,
-	                   .opts = pcre2_options };
-	if (!names_high(a.p, len))
+	                   .opts = pcre2_options, .no_amp = no_amp };
+	if (!names_high(a.p, len) &&
+	    !(no_amp && memchr(pattern, '&', len) != NULL))
 		return NULL;
 	enum alive st = ap_alt(&a);
 	if (a.giveup || a.pos != len || !a.changed) {
@@ -1954,6 +1954,25 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 	*out_len = a.n - 1;
 	return a.out;
 }
+bool litscan_pcre2_trap(const pcre2_code *code, const char *pattern,
+                        size_t len)
+{
+	uint32_t ft = 0, fu = 0, lt = 0, lu = 0;
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &ft) != 0 ||
+	    pcre2_pattern_info(code, PCRE2_INFO_LASTCODETYPE, &lt) != 0 ||
+	    ft != 1 || lt != 1)
+		return false;
+	pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &fu);
+	pcre2_pattern_info(code, PCRE2_INFO_LASTCODEUNIT, &lu);
+	if (lower((unsigned char)fu) != lower((unsigned char)lu))
+		return false;
+	for (size_t i = 0; i + 2 < len; i++)   /* a lookahead anywhere */
+		if (pattern[i] == '(' && pattern[i + 1] == '?' &&
+		    pattern[i + 2] == '=')
+			return true;
+	return false;
+}
+
 /* ======================================================================
  * Aho-Corasick scanner
  * ====================================================================== */
@@ -2136,20 +2155,48 @@ int litscan_build(struct litscan *ls)
 			}
 		}
 	}
-	/* 4. premultiply; mark transitions into reporting states */
-	for (size_t i = 0; i < nstates * ncls; i++) {
-		uint32_t t = trans[i];
-		bool out = cnt[t + 1] > cnt[t] || dict[t] != 0;
-		trans[i] = t * (uint32_t)ncls | (out ? LS_OUT_FLAG : 0);
+	/* 4. renumber breadth-first (the queue's order): the shallow states,
+	 * where a scan of text spends nearly all its time, then share a few
+	 * pages of the table instead of lying all over it; premultiply; mark
+	 * transitions into reporting states */
+	uint32_t *newid = fail;   /* the failure links are done with */
+	uint32_t *nt = malloc(nstates * ncls * sizeof *nt);
+	uint32_t *ncnt = malloc((nstates + 1) * sizeof *ncnt);
+	uint32_t *nids = malloc((cnt[nstates] + 1) * sizeof *nids);
+	uint32_t *ndict = malloc(nstates * sizeof *ndict);
+	if (!nt || !ncnt || !nids || !ndict || qt + 1 != nstates) {
+		free(nt); free(ncnt); free(nids); free(ndict);
+		free(trans); free(state_of); free(fail); free(queue);
+		free(cnt); free(dict); free(ids);
+		return -1;
 	}
-	uint32_t *shrunk = realloc(trans, nstates * ncls * sizeof *trans);
-	ls->trans = shrunk ? shrunk : trans;
+	newid[0] = 0;
+	for (size_t i = 0; i < qt; i++)
+		newid[queue[i]] = (uint32_t)(i + 1);
+	uint32_t w2 = 0;
+	for (size_t ns = 0; ns < nstates; ns++) {
+		uint32_t s = ns ? queue[ns - 1] : 0;
+		for (size_t c = 0; c < ncls; c++) {
+			uint32_t t = trans[(size_t)s * ncls + c];
+			bool out = cnt[t + 1] > cnt[t] || dict[t] != 0;
+			nt[ns * ncls + c] = newid[t] * (uint32_t)ncls |
+			                    (out ? LS_OUT_FLAG : 0);
+		}
+		ncnt[ns] = w2;
+		for (uint32_t k = cnt[s]; k < cnt[s + 1]; k++)
+			nids[w2++] = ids[k];
+		ndict[ns] = newid[dict[s]];
+	}
+	ncnt[nstates] = w2;
+	free(trans);
+	free(cnt);
+	free(ids);
+	free(dict);
+	ls->trans = nt;
 	ls->nstates = nstates;
-	uint32_t *os = realloc(cnt, (nstates + 1) * sizeof *cnt);
-	ls->out_start = os ? os : cnt;
-	ls->out_ids = ids;
-	uint32_t *dk = realloc(dict, nstates * sizeof *dict);
-	ls->dict = dk ? dk : dict;
+	ls->out_start = ncnt;
+	ls->out_ids = nids;
+	ls->dict = ndict;
 	free(state_of);
 	free(fail);
 	free(queue);

@@ -20,6 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
 #define LITSCAN_MIN_LEN  3   /* shorter literals are useless as filters */
 #define LITSCAN_MAX_LEN  63  /* longest literal kept (fits char[64]) */
 #define LITSCAN_MAX_LITS 128 /* most literals per pattern */
@@ -98,14 +103,26 @@ char *litscan_strip_lead(const char *pattern, size_t len,
 
 /* The ASCII projection of the pattern: a pattern (malloc'd, NUL-ended,
  * length in *out_len) that finds the same matches in every subject with
- * no byte >= 0x80. Items that can only match such a byte are dropped
- * (with their branch when not optional), classes keep their ASCII bytes;
- * "(*FAIL)" when nothing is left. NULL when the pattern has no such item,
- * or has what the projection does not understand (option settings,
- * references, calls, conditions, verbs, \Q, \p, extended or UTF mode),
- * or out of memory. Capture groups may be renumbered. */
+ * no byte >= 0x80 (with no_amp: and no '&' either). Items that can only
+ * match such a byte are dropped (with their branch when not optional),
+ * classes keep their ASCII bytes; "(*FAIL)" when nothing is left. NULL
+ * when the pattern has no such item, or has what the projection does not
+ * understand (option settings, references, calls, conditions, verbs, \Q,
+ * \p, extended or UTF mode), or out of memory. Capture groups may be
+ * renumbered. With no_amp it serves literal extraction: the HTML
+ * entities ("&#1072;") the homoglyph rules allow for each letter are
+ * gone, so the letters' few ASCII forms multiply into literals. */
 char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
-                    size_t *out_len);
+                    bool no_amp, size_t *out_len);
+
+/* Whether PCRE2 may miss matches of code, compiled from pattern[0..len):
+ * before 10.45 its start-up optimisation takes a first code unit from a
+ * lookahead and then looks for an equal last code unit after it, so
+ * "(?=b)b?b" finds nothing in "b" (PCRE2 pull request 444). The patterns
+ * derived here (projections, leads, tails) are not used when it says so:
+ * they could make a rule miss what its own pattern finds. */
+bool litscan_pcre2_trap(const pcre2_code *code, const char *pattern,
+                        size_t len);
 
 struct litscan;
 

@@ -70,6 +70,13 @@ static void part_free(struct part *pt)
 	*pt = (struct part){ 0 };
 }
 
+/* What a text is made of, as far as projections care. */
+enum txt {
+	TXT_HIGH,    /* has bytes >= 0x80 */
+	TXT_ASCII,   /* has none */
+	TXT_PLAIN    /* has none, nor '&' (litscan_ascii() no_amp) */
+};
+
 struct crule {
 	const struct rs_rule *rs;
 	enum rules_state state;
@@ -87,8 +94,9 @@ struct crule {
 	unsigned maxhits;    /* 1 unless tflags multiple */
 	bool nosubject;      /* tflags nosubject (body) */
 	bool lits;           /* has a required literal (prefiltered) */
-	bool ascii_lits;     /* ... of its ASCII projection only: tells for
-	                        texts without bytes >= 0x80 alone */
+	uint8_t lits_need;   /* enum txt: the texts its literals tell about
+	                        (those of a projection tell about the texts
+	                        it was made for alone) */
 	struct part *ascii;  /* the ASCII projection (litscan_ascii()) in
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
@@ -414,6 +422,11 @@ static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
 		pcre2_code *t = pcre2_compile((PCRE2_SPTR)p + offs[k],
 		                              ends[k] - offs[k], opts, &ec, &eo,
 		                              NULL);
+		if (t != NULL &&
+		    litscan_pcre2_trap(t, p + offs[k], ends[k] - offs[k])) {
+			pcre2_code_free(t);
+			continue;
+		}
 		unsigned tc = t ? start_cost(t) : UINT32_MAX;
 		if (tc <= TAIL_MAX_COST && tc * 4 <= cost) {
 			pcre2_code_free(best);
@@ -440,6 +453,11 @@ static pcre2_code *compile_lead(const char *p, size_t n, uint32_t opts,
 		PCRE2_SIZE eo;
 		code = l ? pcre2_compile((PCRE2_SPTR)l, ln, opts, &ec, &eo, NULL) :
 		       NULL;
+		if (code != NULL && litscan_pcre2_trap(code, l, ln)) {
+			pcre2_code_free(code);
+			code = NULL;
+			ec = 0;
+		}
 		free(l);
 		if (ec != PCRE2_ERROR_PATTERN_TOO_LARGE)
 			break;
@@ -728,16 +746,32 @@ static int keep_lits(struct crule *c, const char *p, size_t n)
 	return 0;
 }
 
+/* The required literals of c's projection (litscan_ascii()) for texts
+ * without bytes >= 0x80 and '&', when c has none of its own. -1 when out
+ * of memory. */
+static int plain_lits(struct crule *c)
+{
+	size_t n;
+	char *p = litscan_ascii(c->rs->pattern, c->rs->pattern_len,
+	                        c->rs->pcre2_options, true, &n);
+	int rc = p ? keep_lits(c, p, n) : 0;
+	free(p);
+	if (c->nplits > 0)
+		c->lits_need = TXT_PLAIN;
+	return rc;
+}
+
 /* Compile c's ASCII projection: most texts are ASCII, and there the
  * homoglyph rules ("(?:[mM]|\xd0\x9c|...)" per letter) lose nearly all
  * their branches. Parts as for the pattern itself (compile_parts(), on a
  * scratch rule), each with its tail. With want_lits, its required
- * literals become c's (c->ascii_lits). Returns -1 when out of memory. */
+ * literals become c's (lits_need TXT_ASCII). Returns -1 when out of
+ * memory. */
 static int project_ascii(struct crule *c, bool want_lits)
 {
 	size_t n;
 	char *p = litscan_ascii(c->rs->pattern, c->rs->pattern_len,
-	                        c->rs->pcre2_options, &n);
+	                        c->rs->pcre2_options, false, &n);
 	if (p == NULL)
 		return 0;
 	if (want_lits) {
@@ -745,17 +779,23 @@ static int project_ascii(struct crule *c, bool want_lits)
 			free(p);
 			return -1;
 		}
-		c->ascii_lits = c->nplits > 0;
+		if (c->nplits > 0)
+			c->lits_need = TXT_ASCII;
 	}
 	struct crule t = { .rs = c->rs, .maxhits = c->maxhits };
 	int ec;
 	PCRE2_SIZE eo;
 	int rc = compile_parts(&t, p, n, false, true, &ec, &eo);
-	if (rc == 0 && t.nmore == 0)
+	bool trap = false;   /* then the pattern itself serves */
+	for (size_t k = 0; rc == 0 && k <= t.nmore; k++)
+		trap |= litscan_pcre2_trap(k ? t.more[k - 1].code : t.main.code,
+		                           p, n);
+	bool use = rc == 0 && !trap;
+	if (use && t.nmore == 0)
 		t.main.tail = find_tail(p, n, c->rs->pcre2_options, t.main.code,
 		                        &t.main.tail_jit);
 	free(p);
-	c->ascii = rc == 0 ? malloc((t.nmore + 1) * sizeof *c->ascii) : NULL;
+	c->ascii = use ? malloc((t.nmore + 1) * sizeof *c->ascii) : NULL;
 	if (c->ascii != NULL) {
 		c->ascii[0] = t.main;
 		if (t.nmore > 0)   /* t.more may be NULL */
@@ -767,7 +807,7 @@ static int project_ascii(struct crule *c, bool want_lits)
 			part_free(&t.more[k]);
 	}
 	free(t.more);
-	return rc == 1 || (rc == 0 && c->ascii == NULL) ? -1 : 0;
+	return rc == 1 || (use && c->ascii == NULL) ? -1 : 0;
 }
 
 /* The repeat count check of c (see struct crule): -1 out of memory. */
@@ -809,9 +849,10 @@ static int prep_prefilter(void *ctx, size_t i)
 	if (!in_group(c) || c->main.code == NULL)
 		return 0;
 	if (keep_lits(c, c->rs->pattern, c->rs->pattern_len) != 0 ||
-	    project_ascii(c, c->nplits == 0) != 0 || setup_repeat(c) != 0)
+	    project_ascii(c, c->nplits == 0) != 0 || setup_repeat(c) != 0 ||
+	    (c->nplits == 0 && plain_lits(c) != 0))
 		return -1;
-	if ((c->nplits == 0 || c->ascii_lits) && c->nmore == 0)
+	if ((c->nplits == 0 || c->lits_need != TXT_HIGH) && c->nmore == 0)
 		c->main.tail = find_tail(c->rs->pattern, c->rs->pattern_len,
 		                         c->rs->pcre2_options, c->main.code,
 		                         &c->main.tail_jit);
@@ -1227,8 +1268,8 @@ struct run {
 	uint64_t *found;     /* prefilter bits of the current group, one
 	                        bitset per text (words each) */
 	size_t words, fcap;  /* words per text; capacity in words */
-	bool *tascii;        /* per text of the current group: it has no
-	                        byte >= 0x80 (set by prefilter()) */
+	uint8_t *tkind;      /* per text of the current group: its enum txt
+	                        (set by prefilter()) */
 	size_t tcap;
 	struct strbuf hb;      /* header texts */
 	struct strbuf full;    /* the full message, LF line ends */
@@ -1601,6 +1642,13 @@ static bool is_ascii(const char *text, size_t len)
 	return (acc & 0x8080808080808080u) == 0;
 }
 
+static enum txt text_kind(const char *text, size_t len)
+{
+	if (!is_ascii(text, len))
+		return TXT_HIGH;
+	return memchr(text, '&', len) ? TXT_ASCII : TXT_PLAIN;
+}
+
 /* Match c against text (ascii: it has no byte >= 0x80, as far as the
  * caller knows), counting up to c->maxhits matches into *hits. The first
  * match is remembered for explain. */
@@ -1660,14 +1708,14 @@ static enum mres match_text(struct run *x, const struct crule *c,
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
 	const uint64_t *f = x->found + k * x->words;
-	return !c->lits || (c->ascii_lits && !x->tascii[k]) ||
+	return !c->lits || x->tkind[k] < c->lits_need ||
 	       (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
 
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len, size_t k)
 {
-	x->tascii[k] = is_ascii(text, len);
+	x->tkind[k] = text_kind(text, len);
 	if (g->ls == NULL)
 		return;
 	uint64_t t0 = x->r->prof ? now_ns() : 0;
@@ -1697,16 +1745,16 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 	}
 	memset(x->found, 0, need * sizeof *x->found);
 	if (ntexts > x->tcap) {
-		free(x->tascii);
+		free(x->tkind);
 		x->tcap = ntexts > 2 * x->tcap ? ntexts : 2 * x->tcap;
-		x->tascii = malloc(x->tcap * sizeof *x->tascii);
-		if (x->tascii == NULL) {
+		x->tkind = malloc(x->tcap * sizeof *x->tkind);
+		if (x->tkind == NULL) {
 			x->tcap = 0;
 			return false;
 		}
 	}
 	if (ntexts > 0)
-		memset(x->tascii, 0, ntexts * sizeof *x->tascii);
+		memset(x->tkind, 0, ntexts * sizeof *x->tkind);
 	return true;
 }
 
@@ -1744,7 +1792,8 @@ static void run_headers(struct run *x)
 		}
 		unsigned hits = 0;
 		enum mres mr = cand ? match(x, c, text, len,
-		                            x->tascii[c->hkey], &hits) : M_NO;
+		                            x->tkind[c->hkey] != TXT_HIGH,
+		                            &hits) : M_NO;
 		if (mr == M_LIMIT)
 			continue;
 		if (rule->negate)
@@ -1841,7 +1890,8 @@ static bool run_list(struct run *x, enum tgt t, size_t n,
 			if (!candidate(x, c, k))
 				continue;
 			struct msg_text tx = at(x, k);
-			if (match(x, c, tx.ptr, tx.len, x->tascii[k], &hits) ==
+			if (match(x, c, tx.ptr, tx.len, x->tkind[k] != TXT_HIGH,
+			          &hits) ==
 			    M_LIMIT)
 				limit = true;
 		}
@@ -2024,7 +2074,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 out:
 	free(x.values);
 	free(x.found);
-	free(x.tascii);
+	free(x.tkind);
 	free(x.htext);
 	relays_free(x.relays);
 	free(x.mptr);

@@ -365,7 +365,7 @@ static void t_ascii_random(void **state)
 	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
 	assert_non_null(md);
 	size_t bad = 0, projected = 0, dead = 0;
-	for (int round = 0; round < 4000; round++) {
+	for (int round = 0; round < 6000; round++) {
 		char pat[256];
 		size_t pl = gen_pattern(&g, pat);
 		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
@@ -373,7 +373,8 @@ static void t_ascii_random(void **state)
 		if (re == NULL)
 			continue;
 		size_t al;
-		char *ap = litscan_ascii(pat, pl, opts, &al);
+		bool no_amp = round % 3 == 0;   /* subjects without '&' then */
+		char *ap = litscan_ascii(pat, pl, opts, no_amp, &al);
 		if (ap == NULL) {
 			pcre2_code_free(re);
 			continue;
@@ -381,7 +382,10 @@ static void t_ascii_random(void **state)
 		projected++;
 		dead += strcmp(ap, "(*FAIL)") == 0;
 		pcre2_code *pr = compile(ap, al, opts);
-		if (pr == NULL) {
+		if (pr != NULL && litscan_pcre2_trap(pr, ap, al)) {
+			pcre2_code_free(pr);   /* the engine leaves it out */
+			pr = NULL;
+		} else if (pr == NULL) {
 			print_message("# %s -> %s does not compile\n", pat, ap);
 			bad++;
 		}
@@ -389,10 +393,12 @@ static void t_ascii_random(void **state)
 			char subj[32];
 			size_t sl = rnd() % 12;
 			for (size_t i = 0; i < sl; i++)
-				subj[i] = alpha[rnd() % (sizeof alpha - 1)];
+				do
+					subj[i] = alpha[rnd() % (sizeof alpha - 1)];
+				while (no_amp && subj[i] == '&');
 			if (!same_matches(re, pr, md, subj, sl)) {
-				print_message("# %s -> %s differs on \"%.*s\"\n", pat, ap,
-				              (int)sl, subj);
+				print_message("# %s -> %s (no_amp %d) differs on \"%.*s\"\n",
+				              pat, ap, no_amp, (int)sl, subj);
 				bad++;
 				break;
 			}
@@ -406,6 +412,24 @@ static void t_ascii_random(void **state)
 	              projected, dead);
 	assert_true(projected > 500);
 	assert_int_equal(bad, 0);
+}
+
+/* PCRE2 before 10.45 misses "b" with /(?=b)b?b/; the check says so. */
+static void t_pcre2_trap(void **state)
+{
+	(void)state;
+	static const struct { const char *pat; bool trap; } w[] = {
+		{ "(?=b)b?b", true }, { "(?=b)[\\x62]{0,2}b+?", true },
+		{ "(?=B)b?b", true }, { "b{0,2}b+?", false }, { "(?=m)m?o", false },
+		{ "(?=a|b)b?b", false }, { "ab?b", false },
+	};
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		pcre2_code *re = compile(w[i].pat, strlen(w[i].pat), PCRE2_CASELESS);
+		assert_non_null(re);
+		assert_int_equal(litscan_pcre2_trap(re, w[i].pat, strlen(w[i].pat)),
+		                 w[i].trap);
+		pcre2_code_free(re);
+	}
 }
 
 static void t_ascii_expected(void **state)
@@ -422,7 +446,7 @@ static void t_ascii_expected(void **state)
 	};
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
 		size_t n = 0;
-		char *p = litscan_ascii(w[i].pat, strlen(w[i].pat), 0, &n);
+		char *p = litscan_ascii(w[i].pat, strlen(w[i].pat), 0, false, &n);
 		if (w[i].want == NULL) {
 			assert_null(p);
 			continue;
@@ -432,6 +456,18 @@ static void t_ascii_expected(void **state)
 		assert_int_equal(n, strlen(w[i].want));
 		free(p);
 	}
+	/* no '&': the entity forms of a homoglyph letter go too */
+	static const char hg[] = "(?:[pP]|&\\#(?:1056|x420);|\\xd0\\xa0)\\&?ay";
+	size_t n = 0;
+	char *p = litscan_ascii(hg, strlen(hg), 0, true, &n);
+	assert_non_null(p);
+	assert_string_equal(p, "(?:[pP])ay");
+	free(p);
+	p = litscan_ascii("a&b|c", 5, 0, true, &n);
+	assert_non_null(p);
+	assert_string_equal(p, "c");
+	free(p);
+	assert_null(litscan_ascii("a&b|c", 5, 0, false, &n));
 }
 
 static void t_extract_sound_tricky(void **state)
@@ -801,6 +837,11 @@ static void t_strip_random(void **state)
 			size_t sn;
 			char *sp = litscan_strip_lead(pat, pl, opts, calls, &sn);
 			pcre2_code *sr = sp ? compile(sp, sn, opts) : NULL;
+			if (sr != NULL && litscan_pcre2_trap(sr, sp, sn)) {
+				pcre2_code_free(sr);   /* the engine leaves it out */
+				free(sp);
+				continue;
+			}
 			if (sp != NULL && sr == NULL) {
 				print_message("# /%s/ -> /%s/ does not compile\n", pat, sp);
 				bad++;
@@ -850,6 +891,11 @@ static size_t tails_unsound(const char *pat, uint32_t opts,
 	}
 	for (size_t k = 0; k < n; k++) {
 		pcre2_code *t = compile(pat + offs[k], ends[k] - offs[k], opts);
+		if (t != NULL &&
+		    litscan_pcre2_trap(t, pat + offs[k], ends[k] - offs[k])) {
+			pcre2_code_free(t);   /* the engine leaves it out */
+			continue;
+		}
 		if (t == NULL ||
 		    pcre2_match(t, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL) < 0) {
 			print_message("# UNSOUND tail /%.*s/ of /%s/ on \"%s\"\n",
@@ -1455,6 +1501,7 @@ int main(void)
 		cmocka_unit_test(t_extract_sound_random),
 		cmocka_unit_test(t_ascii_random),
 		cmocka_unit_test(t_ascii_expected),
+		cmocka_unit_test(t_pcre2_trap),
 		cmocka_unit_test(t_repeat_expected),
 		cmocka_unit_test(t_repeat_sound_random),
 		cmocka_unit_test(t_strip_expected),
