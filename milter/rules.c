@@ -1944,7 +1944,8 @@ static void run_evals(struct run *x)
 	const struct rules *r = x->r;
 	const struct scan_env *env = scan_env(x->scan);
 	struct saeval_ctx ctx = { .m = x->m,
-	                          .env_from = env ? env->mail_from : NULL };
+	                          .env_from = env ? env->mail_from : NULL,
+	                          .relays = &x->relays };
 	for (size_t i = 0; i < r->n; i++) {
 		const struct crule *c = &r->cr[i];
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&

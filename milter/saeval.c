@@ -651,15 +651,31 @@ static bool after_received(const struct msg *m, const char *name)
 	return false;
 }
 
+/* The message's relays: those x keeps (built by the first call that
+ * asks), or built for this call into *own, which the caller frees.
+ * NULL when they cannot be had. */
+static const struct relays *get_relays(const struct saeval_ctx *x,
+                                       struct relays **own)
+{
+	*own = NULL;
+	if (x->relays == NULL)
+		return relays_build(x->m, own) == 0 ? *own : NULL;
+	if (*x->relays == NULL && relays_build(x->m, x->relays) != 0)
+		return NULL;
+	return *x->relays;
+}
+
 /* SpamAssassin's get_envelope_from without envelope_sender_header: the
  * envfrom of the last untrusted relay (else the first trusted one), else,
  * unless X-Sender and a fetchmail Received say it is fetchmail's guess,
  * X-Envelope-From, Envelope-Sender or Return-Path when no Received:
  * line precedes it. Puts the address in b; false when there is none. */
-static bool sa_envelope_from(const struct msg *m, struct strbuf *b)
+static bool sa_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 {
-	struct relays *r = NULL;
-	if (relays_build(m, &r) != 0)
+	const struct msg *m = x->m;
+	struct relays *own;
+	const struct relays *r = get_relays(x, &own);
+	if (r == NULL)
 		return false;
 	const struct relays_relay *hop = relays_at(r, RELAYS_UNTRUSTED, 0);
 	size_t nt = relays_num(r, RELAYS_TRUSTED);
@@ -669,11 +685,11 @@ static bool sa_envelope_from(const struct msg *m, struct strbuf *b)
 		const char *at = strchr(hop->envfrom, '@');
 		if (hop->envfrom[0] == '\0' || (at != NULL && at > hop->envfrom)) {
 			strbuf_put(b, hop->envfrom, strlen(hop->envfrom));
-			relays_free(r);
+			relays_free(own);
 			return true;
 		}
 	}
-	relays_free(r);
+	relays_free(own);
 	plain_first_addr(m, "X-Sender", b);
 	bool xs = b->len > 0 && memchr(b->p, '@', b->len) != NULL;
 	b->len = 0;
@@ -707,7 +723,7 @@ static bool ev_equal_from_domains(const struct saeval_call *c,
 	const char *f = buf_str(&from);
 	/* SpamAssassin's EnvelopeFrom is its own guess from the headers, not
 	 * the SMTP envelope, and so is vigil's */
-	if (f != NULL && sa_envelope_from(x->m, &env) && buf_str(&env)) {
+	if (f != NULL && sa_envelope_from(x, &env) && buf_str(&env)) {
 		second_level(f, &fd);
 		second_level(buf_str(&env), &ed);
 		const char *a = buf_str(&fd), *e = buf_str(&ed);
@@ -2685,16 +2701,17 @@ static bool ok_freemail_replyto(const struct saeval_call *c)
 /* ---- RelayEval: relay counts (relays.h) ---- */
 
 /* Relay counts of the message: false when they cannot be had. */
-static bool relay_counts(const struct msg *m, size_t *trusted,
+static bool relay_counts(const struct saeval_ctx *x, size_t *trusted,
                          size_t *untrusted, size_t *unparseable)
 {
-	struct relays *r = NULL;
-	if (relays_build(m, &r) != 0)
+	struct relays *own;
+	const struct relays *r = get_relays(x, &own);
+	if (r == NULL)
 		return false;
 	*trusted = relays_num(r, RELAYS_TRUSTED);
 	*untrusted = relays_num(r, RELAYS_UNTRUSTED);
 	*unparseable = relays_unparseable(r);
-	relays_free(r);
+	relays_free(own);
 	return true;
 }
 
@@ -2703,7 +2720,7 @@ static bool ev_all_trusted(const struct saeval_call *c,
 {
 	(void)c;
 	size_t t, u, p;
-	return relay_counts(x->m, &t, &u, &p) && t > 0 && u == 0 && p == 0;
+	return relay_counts(x, &t, &u, &p) && t > 0 && u == 0 && p == 0;
 }
 
 static bool ev_no_relays(const struct saeval_call *c,
@@ -2711,7 +2728,7 @@ static bool ev_no_relays(const struct saeval_call *c,
 {
 	(void)c;
 	size_t t, u, p;
-	return relay_counts(x->m, &t, &u, &p) && t == 0 && u == 0 && p == 0;
+	return relay_counts(x, &t, &u, &p) && t == 0 && u == 0 && p == 0;
 }
 
 static bool ev_relays_unparseable(const struct saeval_call *c,
@@ -2719,7 +2736,7 @@ static bool ev_relays_unparseable(const struct saeval_call *c,
 {
 	(void)c;
 	size_t t, u, p;
-	return relay_counts(x->m, &t, &u, &p) && p > 0;
+	return relay_counts(x, &t, &u, &p) && p > 0;
 }
 
 /* ---- RelayEval: per-relay fields (relays_at) ---- */
@@ -2756,8 +2773,9 @@ static bool ev_helo_ip_mismatch(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
 	(void)c;
-	struct relays *r = NULL;
-	if (relays_build(x->m, &r) != 0)
+	struct relays *own;
+	const struct relays *r = get_relays(x, &own);
+	if (r == NULL)
 		return false;
 	bool hit = false;
 	size_t n = relays_num(r, RELAYS_UNTRUSTED);
@@ -2775,7 +2793,7 @@ static bool ev_helo_ip_mismatch(const struct saeval_call *c,
 		size_t pre = (size_t)(d - y->helo);
 		hit = strncmp(y->ip, y->helo, pre) != 0;
 	}
-	relays_free(r);
+	relays_free(own);
 	return hit;
 }
 
@@ -2786,8 +2804,9 @@ static bool ev_no_rdns_dotcom_helo(const struct saeval_call *c,
                                    const struct saeval_ctx *x)
 {
 	(void)c;
-	struct relays *r = NULL;
-	if (relays_build(x->m, &r) != 0)
+	struct relays *own;
+	const struct relays *r = get_relays(x, &own);
+	if (r == NULL)
 		return false;
 	const struct relays_relay *last = NULL;
 	size_t n = relays_num(r, RELAYS_UNTRUSTED);
@@ -2799,7 +2818,7 @@ static bool ev_no_rdns_dotcom_helo(const struct saeval_call *c,
 	bool hit = last != NULL && last->no_rdns &&
 	           re_find(RE_DOTCOM_HELO, last->helo, strlen(last->helo),
 	                   NULL, 0);
-	relays_free(r);
+	relays_free(own);
 	return hit;
 }
 

@@ -33,12 +33,17 @@
 #include <stddef.h>
 
 struct msg;
+struct relays;
 struct ruleset;
 
 /* What a function sees of one message. */
 struct saeval_ctx {
 	const struct msg *m;
 	const char *env_from;  /* SMTP MAIL FROM without <>, or NULL/"" */
+	struct relays **relays; /* where the message's relays (relays.h) are
+	                           kept once a call built them, for the next
+	                           calls; the caller frees them. NULL: each
+	                           call builds its own */
 };
 
 /* One compiled call: function and its arguments (owned). */
