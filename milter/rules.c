@@ -1945,13 +1945,15 @@ static void run_evals(struct run *x)
 	const struct scan_env *env = scan_env(x->scan);
 	struct saeval_ctx ctx = { .m = x->m,
 	                          .env_from = env ? env->mail_from : NULL,
-	                          .relays = &x->relays };
+	                          .relays = &x->relays,
+	                          .cache = saeval_cache_new() };
 	for (size_t i = 0; i < r->n; i++) {
 		const struct crule *c = &r->cr[i];
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&
 		    saeval_run(c->ev, &ctx))
 			x->values[i] = 1;
 	}
+	saeval_cache_free(ctx.cache);
 }
 
 static void run_metas(struct run *x)

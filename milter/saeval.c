@@ -37,6 +37,37 @@ struct saeval_call {
 	pcre2_code *re;         /* FreeMail functions: the optional regex */
 };
 
+struct mime_facts {
+	size_t html, text, base64, qp, attachment;
+	bool base64_text, bad_iso, qp_long_line;
+	bool ascii_illegal;     /* 8-bit, NUL or CR in a us-ascii text/plain */
+	size_t b64_line;        /* longest line of a base64 leaf part */
+	size_t qp_bytes, qp_excess;  /* quoted-printable body bytes, and
+	                                needlessly encoded characters */
+};
+
+/* Results several calls on one message would each work out again. */
+struct saeval_cache {
+	bool date_done, mime_done, mime_ok, upper_done;
+	int hotmail;              /* hotmail_check(), -1 until known */
+	int64_t date_diff;
+	double upper;
+	struct mime_facts mime;
+};
+
+struct saeval_cache *saeval_cache_new(void)
+{
+	struct saeval_cache *k = calloc(1, sizeof *k);
+	if (k != NULL)
+		k->hotmail = -1;
+	return k;
+}
+
+void saeval_cache_free(struct saeval_cache *k)
+{
+	free(k);
+}
+
 /* The contents as a C string (also after len was reset to 0). */
 static const char *buf_str(struct strbuf *b)
 {
@@ -524,10 +555,22 @@ static bool arg_undef(const char *a)
 	return a == NULL || strcmp(a, "undef") == 0;
 }
 
+static int64_t cached_date_diff(const struct saeval_ctx *x)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return date_diff(x->m);
+	if (!k->date_done) {
+		k->date_diff = date_diff(x->m);
+		k->date_done = true;
+	}
+	return k->date_diff;
+}
+
 static bool ev_shifted_date(const struct saeval_call *c,
                             const struct saeval_ctx *x)
 {
-	double d = (double)date_diff(x->m);
+	double d = (double)cached_date_diff(x);
 	const char *mn = c->nargs > 0 ? c->args[0] : NULL;
 	const char *mx = c->nargs > 1 ? c->args[1] : NULL;
 	return (arg_undef(mn) || d >= 3600 * atof(mn)) &&
@@ -972,14 +1015,6 @@ static void part_header_lc(const struct msg *m, size_t i, const char *name,
 /* What SpamAssassin's _check_attachments()/_check_mime_header() find
  * from the MIME headers of every part (the message itself and
  * multiparts included). */
-struct mime_facts {
-	size_t html, text, base64, qp, attachment;
-	bool base64_text, bad_iso, qp_long_line;
-	bool ascii_illegal;     /* 8-bit, NUL or CR in a us-ascii text/plain */
-	size_t b64_line;        /* longest line of a base64 leaf part */
-	size_t qp_bytes, qp_excess;  /* quoted-printable body bytes, and
-	                                needlessly encoded characters */
-};
 
 static bool is_leaf(const struct msg *m, size_t i)
 {
@@ -1142,12 +1177,26 @@ static bool top_is_html(const struct msg *m)
 	return h != NULL && strncasecmp(h->decoded.ptr, "text/html", 9) == 0;
 }
 
+/* mime_facts() of x's message, worked out once per cache. */
+static bool get_mime(const struct saeval_ctx *x, struct mime_facts *f)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return mime_facts(x->m, f);
+	if (!k->mime_done) {
+		k->mime_ok = mime_facts(x->m, &k->mime);
+		k->mime_done = true;
+	}
+	*f = k->mime;
+	return k->mime_ok;
+}
+
 static bool ev_mime_html(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
 	(void)c;
 	struct mime_facts f;
-	return top_is_html(x->m) || (mime_facts(x->m, &f) && f.html > 0);
+	return top_is_html(x->m) || (get_mime(x, &f) && f.html > 0);
 }
 
 static bool ev_mime_html_only(const struct saeval_call *c,
@@ -1156,7 +1205,7 @@ static bool ev_mime_html_only(const struct saeval_call *c,
 	(void)c;
 	struct mime_facts f;
 	return top_is_html(x->m) ||
-	       (mime_facts(x->m, &f) && f.html > 0 && f.text == 0);
+	       (get_mime(x, &f) && f.html > 0 && f.text == 0);
 }
 
 static const char *const mime_tests[] = {
@@ -1175,7 +1224,7 @@ static bool ok_mime(const struct saeval_call *c)
 static bool ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
 {
 	struct mime_facts f;
-	if (!mime_facts(x->m, &f))
+	if (!get_mime(x, &f))
 		return false;
 	const char *t = c->args[0];
 	if (strcmp(t, "mime_base64_count") == 0)
@@ -1257,7 +1306,12 @@ static double uppercase_pct(const struct msg *m)
 static bool ev_uppercase(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
-	double u = uppercase_pct(x->m);
+	struct saeval_cache *k = x->cache;
+	if (k != NULL && !k->upper_done) {
+		k->upper = uppercase_pct(x->m);
+		k->upper_done = true;
+	}
+	double u = k != NULL ? k->upper : uppercase_pct(x->m);
 	return u > atof(c->args[0]) && u <= atof(c->args[1]);
 }
 
@@ -1266,7 +1320,7 @@ static bool ev_ascii_text_illegal(const struct saeval_call *c,
 {
 	(void)c;
 	struct mime_facts f;
-	return mime_facts(x->m, &f) && f.ascii_illegal;
+	return get_mime(x, &f) && f.ascii_illegal;
 }
 
 static bool ok_base64_length(const struct saeval_call *c)
@@ -1278,7 +1332,7 @@ static bool ev_base64_length(const struct saeval_call *c,
                              const struct saeval_ctx *x)
 {
 	struct mime_facts f;
-	if (!mime_facts(x->m, &f))
+	if (!get_mime(x, &f))
 		return false;
 	double l = (double)f.b64_line;
 	if (c->nargs == 2 && l > atof(c->args[1]))
@@ -2312,18 +2366,28 @@ out:
 	return res;
 }
 
+static int cached_hotmail(const struct saeval_ctx *x)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return hotmail_check(x->m);
+	if (k->hotmail < 0)
+		k->hotmail = hotmail_check(x->m);
+	return k->hotmail;
+}
+
 static bool ev_forged_hotmail(const struct saeval_call *c,
                               const struct saeval_ctx *x)
 {
 	(void)c;
-	return hotmail_check(x->m) == 1;
+	return cached_hotmail(x) == 1;
 }
 
 static bool ev_no_hotmail(const struct saeval_call *c,
                           const struct saeval_ctx *x)
 {
 	(void)c;
-	return hotmail_check(x->m) == 2;
+	return cached_hotmail(x) == 2;
 }
 
 static bool ev_forged_eudoramail(const struct saeval_call *c,

@@ -44,7 +44,15 @@ struct saeval_ctx {
 	                           kept once a call built them, for the next
 	                           calls; the caller frees them. NULL: each
 	                           call builds its own */
+	struct saeval_cache *cache; /* the message's other shared results
+	                               (date shift, MIME facts, ...), or NULL:
+	                               each call works them out itself */
 };
+
+/* A cache for the calls on one message (saeval_ctx.cache); NULL when out
+ * of memory. Freed by the caller after the message's last call. */
+struct saeval_cache *saeval_cache_new(void);
+void saeval_cache_free(struct saeval_cache *k);
 
 /* One compiled call: function and its arguments (owned). */
 struct saeval_call;

@@ -28,15 +28,19 @@ static bool run_env(const char *eval, const char *raw, const char *env_from)
 	assert_non_null(m);
 	struct saeval_ctx ctx = { .m = m, .env_from = env_from };
 	bool hit = saeval_run(c, &ctx);
-	/* with relays kept for the next calls (as the rule engine runs
-	 * them): the same, whether the call builds them or finds them */
+	/* with relays and results kept for the next calls (as the rule
+	 * engine runs them): the same, whether the call works them out or
+	 * finds them */
 	struct relays *kept = NULL;
 	ctx.relays = &kept;
+	ctx.cache = saeval_cache_new();
+	assert_non_null(ctx.cache);
 	assert_int_equal(saeval_run(c, &ctx), hit);
 	struct relays *first = kept;
 	assert_int_equal(saeval_run(c, &ctx), hit);
 	assert_ptr_equal(kept, first);
 	relays_free(kept);
+	saeval_cache_free(ctx.cache);
 	msg_free(m);
 	saeval_free(c);
 	return hit;
