@@ -915,14 +915,19 @@ static const char *received_flat(const struct msg *m, const char *name,
 	struct strbuf t = { 0 };
 	get_header(m, name, false, &t);
 	const char *s = buf_str(&t);
-	for (size_t i = 0; s != NULL && i < t.len; i++) {
-		if (isspace((unsigned char)s[i])) {
-			if (b->len && b->p[b->len - 1] == ' ')
-				continue;
+	size_t i = 0;
+	while (s != NULL && i < t.len) {
+		size_t run = 0;   /* copied as it is, up to the next blank */
+		while (i + run < t.len && !isspace((unsigned char)s[i + run]))
+			run++;
+		strbuf_put(b, s + i, run);
+		i += run;
+		if (i == t.len)
+			break;
+		if (!(b->len && b->p[b->len - 1] == ' '))
 			strbuf_put(b, " ", 1);
-		} else {
-			strbuf_put(b, s + i, 1);
-		}
+		while (i < t.len && isspace((unsigned char)s[i]))
+			i++;
 	}
 	free(t.p);
 	return s == NULL ? NULL : buf_str(b);
@@ -2256,9 +2261,13 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 			const struct msg_header *h = msg_header_at(x->m, i);
 			strbuf_put(&b, h->name.ptr, h->name.len);
 			strbuf_put(&b, ":", 1);
-			for (size_t k = 0; k < h->raw.len; k++)
-				if (h->raw.ptr[k] != '\r')
-					strbuf_put(&b, h->raw.ptr + k, 1);
+			const char *p = h->raw.ptr, *end = p + h->raw.len;
+			while (p < end) {   /* without its CRs */
+				const char *cr = memchr(p, '\r', (size_t)(end - p));
+				const char *stop = cr != NULL ? cr : end;
+				strbuf_put(&b, p, (size_t)(stop - p));
+				p = stop + (cr != NULL);
+			}
 			strbuf_put(&b, "\n", 1);
 		}
 	} else {
