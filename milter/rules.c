@@ -859,6 +859,18 @@ static int prep_prefilter(void *ctx, size_t i)
 	return 0;
 }
 
+/* How much of a required literal the group automaton looks for: its
+ * first bytes are required too, and a longer one would hardly rule out
+ * more texts while it grows the automaton, which does not fit the cache
+ * as it is. */
+#define LIT_PREFIX 12
+
+static size_t lit_len(const char *lit)
+{
+	size_t n = strlen(lit);
+	return n < LIT_PREFIX ? n : LIT_PREFIX;
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -886,7 +898,7 @@ static int build_groups(struct rules *r)
 			if (g->ls == NULL && (g->ls = litscan_new()) == NULL)
 				return -1;
 			for (size_t l = 0; l < c->nplits; l++)
-				if (litscan_add(g->ls, c->plits[l], strlen(c->plits[l]),
+				if (litscan_add(g->ls, c->plits[l], lit_len(c->plits[l]),
 				                c->gid) != 0)
 					return -1;
 			free(c->plits);
