@@ -24,6 +24,7 @@
  * two loads per byte.
  */
 #include "litscan.h"
+#include "strbuf.h"
 
 
 #include <stdbool.h>
@@ -1384,8 +1385,7 @@ struct strip {
 	const unsigned char *p;
 	size_t len;
 	const struct sgroups *v;
-	char *out;
-	size_t n, cap;
+	struct strbuf out;
 	bool calls;          /* turns after the first as calls (see below) */
 	bool giveup, changed;
 };
@@ -1394,25 +1394,9 @@ static void st_put(struct strip *s, const void *b, size_t n)
 {
 	if (s->giveup)
 		return;
-	if (s->n + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 256;
-		while (cap < s->n + n + 1)
-			cap *= 2;
-		if (cap > 4 * s->len + 256) {   /* nested repeats: enough */
-			s->giveup = true;
-			return;
-		}
-		char *o = realloc(s->out, cap);
-		if (o == NULL) {
-			s->giveup = true;
-			return;
-		}
-		s->out = o;
-		s->cap = cap;
-	}
-	memcpy(s->out + s->n, b, n);
-	s->n += n;
-	s->out[s->n] = '\0';
+	strbuf_put(&s->out, b, n);
+	if (s->out.oom || s->out.len > 4 * s->len + 256)
+		s->giveup = true;   /* (nested repeats: enough) */
 }
 
 /* Copy p[from..to) with its capturing groups made non-capturing: the
@@ -1600,12 +1584,12 @@ char *litscan_strip_lead(const char *pattern, size_t len,
 	free(v.g);
 	free(v.bars);
 	free(v.barg);
-	if (!ok || s.giveup || !s.changed) {
-		free(s.out);
+	if (!ok || s.giveup || !s.changed || s.out.p == NULL) {
+		free(s.out.p);
 		return NULL;
 	}
-	*out_len = s.n;
-	return s.out;
+	*out_len = s.out.len;
+	return s.out.p;
 }
 
 /* ---- ASCII projection ----
@@ -1624,8 +1608,7 @@ struct aproj {
 	size_t len, pos;
 	uint32_t opts;
 	bool no_amp;         /* '&' is dead too */
-	char *out;
-	size_t n, cap;
+	struct strbuf out;   /* rewound by setting out.len */
 	bool giveup, changed;
 };
 
@@ -1633,18 +1616,8 @@ static void ap_put(struct aproj *a, const void *s, size_t n)
 {
 	if (a->giveup)
 		return;
-	if (a->n + n + 1 > a->cap) {
-		size_t cap = (a->n + n + 1) * 2;
-		char *o = realloc(a->out, cap);
-		if (o == NULL) {
-			a->giveup = true;
-			return;
-		}
-		a->out = o;
-		a->cap = cap;
-	}
-	memcpy(a->out + a->n, s, n);
-	a->n += n;
+	strbuf_put(&a->out, s, n);
+	a->giveup = a->out.oom;
 }
 
 static int ap_peek(const struct aproj *a, size_t k)
@@ -1748,7 +1721,7 @@ static enum alive ap_class(struct aproj *a)
 		return A_LIVE;
 	}
 	a->changed = true;
-	size_t start = a->n;
+	size_t start = a->out.len;
 	ap_put(a, "[", 1);
 	for (unsigned b = 0; b < 0x80; b++)
 		if (set[b]) {
@@ -1756,8 +1729,8 @@ static enum alive ap_class(struct aproj *a)
 			snprintf(e, sizeof e, "\\x%02x", b);
 			ap_put(a, e, 4);
 		}
-	if (a->n == start + 1) {
-		a->n = start;
+	if (a->out.len == start + 1) {
+		a->out.len = start;
 		return A_DEAD;
 	}
 	ap_put(a, "]", 1);
@@ -1873,7 +1846,7 @@ static enum alive ap_seq(struct aproj *a)
 	enum alive st = A_EMPTY;
 	while (!a->giveup && a->pos < a->len && ap_peek(a, 0) != '|' &&
 	       ap_peek(a, 0) != ')') {
-		size_t mark = a->n;
+		size_t mark = a->out.len;
 		int c = ap_peek(a, 0);
 		enum alive it = A_LIVE;
 		if (c == '\\')
@@ -1893,7 +1866,7 @@ static enum alive ap_seq(struct aproj *a)
 		while ((m = ap_quant(a)) >= 0)
 			min = min < 0 ? m : min * m;
 		if (it == A_EMPTY || (it == A_DEAD && min == 0)) {
-			a->n = mark;
+			a->out.len = mark;
 			continue;
 		}
 		if (it == A_DEAD)
@@ -1908,12 +1881,12 @@ static enum alive ap_alt(struct aproj *a)
 {
 	enum alive st = A_DEAD;   /* until a branch is kept */
 	for (;;) {
-		size_t mark = a->n;
+		size_t mark = a->out.len;
 		if (st != A_DEAD)
 			ap_put(a, "|", 1);
 		enum alive br = ap_seq(a);
 		if (br == A_DEAD)
-			a->n = mark;
+			a->out.len = mark;
 		else
 			st = st == A_DEAD ? br : st == br ? st : A_LIVE;
 		if (ap_peek(a, 0) != '|')
@@ -1939,20 +1912,20 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 		return NULL;
 	enum alive st = ap_alt(&a);
 	if (a.giveup || a.pos != len || !a.changed) {
-		free(a.out);
+		free(a.out.p);
 		return NULL;
 	}
 	if (st == A_DEAD) {
-		a.n = 0;
+		a.out.len = 0;
 		ap_put(&a, "(*FAIL)", 7);
 	}
-	ap_put(&a, "", 1);   /* room for the NUL */
+	ap_put(&a, "", 0);   /* NUL-ended after rewinds too */
 	if (a.giveup) {
-		free(a.out);
+		free(a.out.p);
 		return NULL;
 	}
-	*out_len = a.n - 1;
-	return a.out;
+	*out_len = a.out.len;
+	return a.out.p;
 }
 bool litscan_pcre2_trap(const pcre2_code *code, const char *pattern,
                         size_t len)

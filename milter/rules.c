@@ -1739,6 +1739,23 @@ static void prefilter(struct run *x, const struct group *g,
 	}
 }
 
+/* Room for need elements of elem bytes: p itself when its capacity *cap
+ * suffices, else a new block (p freed, contents not kept, *cap doubled
+ * at least); NULL (and *cap 0) when out of memory. */
+static void *reserve(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap && p != NULL)
+		return p;
+	free(p);
+	*cap = need > 2 * *cap ? need : 2 * *cap;
+	if (*cap == 0)
+		*cap = 1;
+	p = malloc(*cap * elem);
+	if (p == NULL)
+		*cap = 0;
+	return p;
+}
+
 /* Zeroed bitsets for ntexts texts of group g; false when out of memory. */
 static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
@@ -1746,25 +1763,11 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 	size_t need = x->words * (ntexts ? ntexts : 1);
 	if (need == 0)
 		need = 1;   /* found is never NULL */
-	if (need > x->fcap) {
-		free(x->found);
-		x->fcap = need > 2 * x->fcap ? need : 2 * x->fcap;
-		x->found = malloc(x->fcap * sizeof *x->found);
-		if (x->found == NULL) {
-			x->fcap = 0;
-			return false;
-		}
-	}
+	x->found = reserve(x->found, &x->fcap, need, sizeof *x->found);
+	x->tkind = reserve(x->tkind, &x->tcap, ntexts, sizeof *x->tkind);
+	if (x->found == NULL || x->tkind == NULL)
+		return false;
 	memset(x->found, 0, need * sizeof *x->found);
-	if (ntexts > x->tcap) {
-		free(x->tkind);
-		x->tcap = ntexts > 2 * x->tcap ? ntexts : 2 * x->tcap;
-		x->tkind = malloc(x->tcap * sizeof *x->tkind);
-		if (x->tkind == NULL) {
-			x->tcap = 0;
-			return false;
-		}
-	}
 	if (ntexts > 0)
 		memset(x->tkind, 0, ntexts * sizeof *x->tkind);
 	return true;
