@@ -39,6 +39,7 @@ struct rmeta {
 	size_t ncode;
 	int *deps;
 	size_t ndeps;
+	double zero;         /* the value when every operand is 0 */
 	char **unknown;
 	size_t nunknown;
 };
@@ -463,6 +464,8 @@ static void parse_binary(struct comp *c, int minprec)
 	}
 }
 
+static double run(const struct rmeta *m, const double *values);
+
 struct rmeta *rmeta_compile(const char *expr, size_t len,
                             rmeta_resolve_fn resolve, void *ctx,
                             char *err, size_t errlen)
@@ -503,12 +506,14 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
 		rmeta_free(c.m);
 		return NULL;
 	}
+	c.m->zero = run(c.m, NULL);
 	return c.m;
 }
 
 /* ---- evaluation -------------------------------------------------------- */
 
-double rmeta_eval(const struct rmeta *m, const double *values)
+/* The program on values, or with every operand 0 when values is NULL. */
+static double run(const struct rmeta *m, const double *values)
 {
 	double st[RMETA_MAX_STACK];
 	size_t sp = 0;
@@ -518,7 +523,7 @@ double rmeta_eval(const struct rmeta *m, const double *values)
 		const struct rm_ins *in = &code[pc];
 		switch ((enum rm_op)in->op) {
 		case OP_CONST: st[sp++] = in->num; break;
-		case OP_VAR: st[sp++] = values[in->idx]; break;
+		case OP_VAR: st[sp++] = values ? values[in->idx] : 0; break;
 		case OP_NOT: st[sp - 1] = st[sp - 1] == 0 ? 1 : 0; break;
 		case OP_NEG: st[sp - 1] = -st[sp - 1]; break;
 		case OP_MUL: sp--; st[sp - 1] *= st[sp]; break;
@@ -551,6 +556,16 @@ double rmeta_eval(const struct rmeta *m, const double *values)
 		}
 	}
 	return sp > 0 ? st[sp - 1] : 0;
+}
+
+double rmeta_eval(const struct rmeta *m, const double *values)
+{
+	/* Most rules hit few messages: with every operand 0 the value is
+	 * known from compile time. */
+	for (size_t i = 0; i < m->ndeps; i++)
+		if (values[m->deps[i]] != 0)
+			return run(m, values);
+	return m->zero;
 }
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }

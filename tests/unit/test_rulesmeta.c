@@ -105,6 +105,20 @@ static void t_perl_values(void **state)
 	EQ("(B || B || C) && (A && A && B || 7)", 7);
 	set(-1, 0, 0, 0);
 	EQ("A && 3", 3);                 /* -1 is true in Perl */
+	/* every operand 0: the value known at compile time */
+	set(0, 0, 0, 0);
+	EQ("!A", 1);
+	EQ("!A && !B", 1);
+	EQ("A == B", 1);
+	EQ("1 - A * 2", 1);
+	EQ("(A || 2) * 3", 6);
+	EQ("A + B > 0", 0);
+	EQ("-A", 0);
+	EQ("7", 7);
+	set(0, 0, 0, 4);                 /* and not once one is not */
+	EQ("!D", 0);
+	EQ("(D || 2) * 3", 12);
+	EQ("1 - D * 2", -7);
 }
 
 static void t_counts(void **state)
