@@ -1,5 +1,5 @@
 /*
- * relays.c — Received: header parsing and trust inference (SpamAssassin
+ * relays.c — Received: header parsing and trust (SpamAssassin
  * semantics, see relays.h).
  *
  * A Received: value is normalised (blanks collapsed, trailing ";" and the
@@ -21,7 +21,9 @@
 #include <strings.h>
 
 #include "msg.h"
+#include "netset.h"
 #include "strbuf.h"
+#include "trustpath.h"
 
 /* ---- address patterns (IPv4 exact; IPv6 by shape) ---- */
 #define O "(?:1\\d\\d|2[0-4]\\d|25[0-5]|[1-9]\\d|\\d)"
@@ -860,13 +862,14 @@ static bool is_private(struct line *l)
 	return run(l, prx_code[P_PRIVATE], l->f[F_IP], strlen(l->f[F_IP]));
 }
 
-static int render(const struct line *l, int intl, char *buf, size_t cap)
+static int render(const struct line *l, int intl, int msa, char *buf,
+                  size_t cap)
 {
 	int n = snprintf(buf, cap, "[ ip=%s rdns=%s helo=%s by=%s ident=%s "
-	                 "envfrom=%s intl=%d id=%s auth=%s msa=0 ]",
+	                 "envfrom=%s intl=%d id=%s auth=%s msa=%d ]",
 	                 l->f[F_IP], l->f[F_RDNS], l->f[F_HELO], l->f[F_BY],
 	                 l->f[F_IDENT], l->f[F_ENVFROM], intl, l->f[F_ID],
-	                 l->f[F_AUTH]);
+	                 l->f[F_AUTH], msa);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -875,32 +878,28 @@ struct relays {
 	struct strbuf s[RELAYS_KINDS];
 	size_t num[RELAYS_KINDS];
 	size_t count, unparseable;
-	size_t boundary;   /* last_trusted_relay_index + 1 (= internal) */
-	/* the fields, per list: trusted (= internal), untrusted (= external) */
-	struct relays_relay *rel[2];
-	size_t nrel[2], caprel[2];
+	size_t boundary[2];  /* last trusted (internal) relay index + 1 */
+	/* every relay once; per list, the indexes of its relays */
+	struct relays_relay *all;
+	size_t nall, capall;
+	size_t *idx[RELAYS_KINDS];
+	size_t nidx[RELAYS_KINDS], capidx[RELAYS_KINDS];
 	bool oom;
 };
 
-static void rel_clear(struct relays_relay *x)
+/* Copy l's fields as a new relay; its index, or (size_t)-1 on failure. */
+static size_t rel_add(struct relays *r, const struct line *l,
+                      bool envfrom_set, bool priv)
 {
-	/* every string lives in the one block ip points to */
-	free((char *)x->ip);
-}
-
-/* Copy l's fields as relay number nrel of list t (0 trusted). */
-static void rel_add(struct relays *r, int t, const struct line *l,
-                    bool envfrom_set, bool priv)
-{
-	if (r->nrel[t] == r->caprel[t]) {
-		size_t cap = r->caprel[t] ? r->caprel[t] * 2 : 8;
-		struct relays_relay *n = realloc(r->rel[t], cap * sizeof *n);
+	if (r->nall == r->capall) {
+		size_t cap = r->capall ? r->capall * 2 : 8;
+		struct relays_relay *n = realloc(r->all, cap * sizeof *n);
 		if (n == NULL) {
 			r->oom = true;
-			return;
+			return (size_t)-1;
 		}
-		r->rel[t] = n;
-		r->caprel[t] = cap;
+		r->all = n;
+		r->capall = cap;
 	}
 	static const enum fld fs[6] = { F_IP, F_RDNS, F_HELO, F_BY, F_IDENT,
 	                                F_ENVFROM };
@@ -910,7 +909,7 @@ static void rel_add(struct relays *r, int t, const struct line *l,
 	char *p = malloc(total);
 	if (p == NULL) {
 		r->oom = true;
-		return;
+		return (size_t)-1;
 	}
 	const char *v[6];
 	for (int i = 0; i < 6; i++) {
@@ -918,18 +917,18 @@ static void rel_add(struct relays *r, int t, const struct line *l,
 		v[i] = p;
 		p += len[i] + 1;
 	}
-	r->rel[t][r->nrel[t]++] = (struct relays_relay){
+	r->all[r->nall] = (struct relays_relay){
 		.ip = v[0], .rdns = v[1], .helo = v[2], .by = v[3],
 		.ident = v[4], .envfrom = v[5], .envfrom_set = envfrom_set,
 		.ip_private = priv,
 		.no_rdns = l->dns && l->f[F_RDNS][0] == '\0' };
+	return r->nall++;
 }
 
 const struct relays_relay *relays_at(const struct relays *r,
                                      enum relays_kind k, size_t i)
 {
-	int t = k == RELAYS_TRUSTED || k == RELAYS_INTERNAL ? 0 : 1;
-	return i < r->nrel[t] ? &r->rel[t][i] : NULL;
+	return i < r->nidx[k] ? &r->all[r->idx[k][i]] : NULL;
 }
 
 int relays_kind_of(const char *name)
@@ -944,13 +943,34 @@ int relays_kind_of(const char *name)
 	return -1;
 }
 
+/* Append relay number j, rendered as s, to list k. */
 static void add(struct relays *r, enum relays_kind k, const char *s,
-                size_t n)
+                size_t n, size_t j)
 {
 	r->num[k]++;
 	if (r->s[k].len > 0)
 		strbuf_put(&r->s[k], " ", 1);
 	strbuf_put(&r->s[k], s, n);
+	if (j == (size_t)-1)
+		return;
+	if (r->nidx[k] == r->capidx[k]) {
+		size_t cap = r->capidx[k] ? r->capidx[k] * 2 : 8;
+		size_t *x = realloc(r->idx[k], cap * sizeof *x);
+		if (x == NULL) {
+			r->oom = true;
+			return;
+		}
+		r->idx[k] = x;
+		r->capidx[k] = cap;
+	}
+	r->idx[k][r->nidx[k]++] = j;
+}
+
+static void reset(struct relays *r, enum relays_kind k)
+{
+	strbuf_reset(&r->s[k]);
+	r->num[k] = 0;
+	r->nidx[k] = 0;
 }
 
 /* The headers SpamAssassin's default configuration takes an originating
@@ -962,6 +982,12 @@ static const char *const orig_headers[] = {
 };
 
 int relays_build(const struct msg *m, struct relays **out)
+{
+	return relays_build_trust(m, NULL, out);
+}
+
+int relays_build_trust(const struct msg *m, const struct trustpath *t,
+                       struct relays **out)
 {
 	*out = NULL;
 	pthread_once(&once, compile_all);
@@ -975,7 +1001,19 @@ int relays_build(const struct msg *m, struct relays **out)
 		free(l);
 		return -1;
 	}
-	bool trusted = true, allow_fetch = true;
+	/* SpamAssassin: with only one of trusted_networks/internal_networks
+	 * configured, it stands for the other too */
+	bool conf = trustpath_active(t);
+	const struct netset *tn = NULL, *in = NULL, *msa = NULL;
+	if (conf) {
+		tn = t->net[t->configured[TRUSTPATH_TRUSTED] ?
+		            TRUSTPATH_TRUSTED : TRUSTPATH_INTERNAL];
+		in = t->net[t->configured[TRUSTPATH_INTERNAL] ?
+		            TRUSTPATH_INTERNAL : TRUSTPATH_TRUSTED];
+		msa = t->net[TRUSTPATH_MSA];
+	}
+	bool trusted = true, internal = true, found_msa = false;
+	bool allow_fetch = true;
 	char qms_env[FLD_MAX] = "";
 	bool qms = false;
 	char buf[RELAYS_MAX_LINE + FLD_MAX * 4];
@@ -984,12 +1022,12 @@ int relays_build(const struct msg *m, struct relays **out)
 		nrecv++;
 	size_t norig = sizeof orig_headers / sizeof orig_headers[0];
 	for (size_t i = 0; i < nrecv + norig; i++) {
-		const char *in;
+		const char *hin;
 		size_t n;
 		char syn[128];
 		if (i < nrecv) {
 			const struct msg_header *h = msg_header_get(m, "received", i);
-			in = h->value.ptr;
+			hin = h->value.ptr;
 			n = h->value.len;
 		} else {
 			const struct msg_header *h =
@@ -1000,56 +1038,64 @@ int relays_build(const struct msg *m, struct relays **out)
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(l->md);
 			int k = snprintf(syn, sizeof syn, "from X-Originating-IP: %.*s",
 			                 (int)(ov[3] - ov[2]), h->value.ptr + ov[2]);
-			in = syn;
+			hin = syn;
 			n = k > 0 && (size_t)k < sizeof syn ? (size_t)k : 0;
 		}
 		bool had_qms = qms;
 		char env[FLD_MAX];
 		memcpy(env, qms_env, sizeof env);
 		qms = false;
-		int rc = parse(l, in, n);
+		int rc = parse(l, hin, n);
 		if (rc == 3) {
 			snprintf(qms_env, sizeof qms_env, "%s",
 			         l->has_envfrom ? l->f[F_ENVFROM] : "");
 			qms = true;
-			if (trusted)
-				r->boundary++;
-			continue;
 		}
 		if (rc == 2 && allow_fetch) {
 			/* a POP/IMAP fetch inside the trusted part: what came
 			 * before it is another mailbox's history */
-			strbuf_reset(&r->s[RELAYS_TRUSTED]);
-			strbuf_reset(&r->s[RELAYS_INTERNAL]);
-			strbuf_reset(&r->s[RELAYS_EXTERNAL]);
-			r->num[RELAYS_TRUSTED] = 0;
-			r->num[RELAYS_INTERNAL] = 0;
-			r->num[RELAYS_EXTERNAL] = 0;
-			for (size_t j = 0; j < r->nrel[0]; j++)
-				rel_clear(&r->rel[0][j]);
-			r->nrel[0] = 0;
+			reset(r, RELAYS_TRUSTED);
+			reset(r, RELAYS_INTERNAL);
+			reset(r, RELAYS_EXTERNAL);
 		}
 		if (rc < 0)
 			r->unparseable++;
 		if (rc != 1) {
-			if (trusted)
-				r->boundary++;
+			r->boundary[0] += trusted;
+			r->boundary[1] += internal;
 			continue;
 		}
 		if (had_qms)
 			sets(l, F_ENVFROM, env);
-		if (trusted && !is_private(l) && l->f[F_AUTH][0] == '\0')
-			trusted = false;
-		if (trusted)
-			r->boundary++;
-		int len = render(l, trusted, buf, sizeof buf);
+		bool priv = is_private(l), auth = l->f[F_AUTH][0] != '\0';
+		int is_msa = 0;
+		/* the status changes only inside the trusted part and before
+		 * an MSA */
+		if (trusted && !found_msa) {
+			const char *ip = l->f[F_IP];
+			if (!conf) {
+				if (!priv && !auth)
+					trusted = internal = false;
+			} else if (!auth && !netset_contains(tn, ip)) {
+				trusted = internal = false;
+			} else {
+				if (internal && !auth && !netset_contains(in, ip))
+					internal = false;
+				if (netset_contains(msa, ip))
+					found_msa = true, is_msa = 1;
+			}
+		}
+		r->boundary[0] += trusted;
+		r->boundary[1] += internal;
+		int len = render(l, internal, is_msa, buf, sizeof buf);
 		if (len < 0)
 			continue;
 		r->count++;
-		add(r, trusted ? RELAYS_TRUSTED : RELAYS_UNTRUSTED, buf, (size_t)len);
-		add(r, trusted ? RELAYS_INTERNAL : RELAYS_EXTERNAL, buf, (size_t)len);
-		rel_add(r, trusted ? 0 : 1, l, l->has_envfrom || had_qms,
-		        is_private(l));
+		size_t j = rel_add(r, l, l->has_envfrom || had_qms, priv);
+		add(r, trusted ? RELAYS_TRUSTED : RELAYS_UNTRUSTED, buf,
+		    (size_t)len, j);
+		add(r, internal ? RELAYS_INTERNAL : RELAYS_EXTERNAL, buf,
+		    (size_t)len, j);
 		allow_fetch = trusted;
 	}
 	pcre2_match_data_free(l->md);
@@ -1067,13 +1113,14 @@ void relays_free(struct relays *r)
 {
 	if (r == NULL)
 		return;
-	for (int k = 0; k < RELAYS_KINDS; k++)
+	for (int k = 0; k < RELAYS_KINDS; k++) {
 		free(r->s[k].p);
-	for (int t = 0; t < 2; t++) {
-		for (size_t j = 0; j < r->nrel[t]; j++)
-			rel_clear(&r->rel[t][j]);
-		free(r->rel[t]);
+		free(r->idx[k]);
 	}
+	/* every string of a relay lives in the one block ip points to */
+	for (size_t j = 0; j < r->nall; j++)
+		free((char *)r->all[j].ip);
+	free(r->all);
 	free(r);
 }
 
@@ -1099,9 +1146,7 @@ int relays_all_kind_of(const char *name)
 
 size_t relays_boundary(const struct relays *r, bool internal)
 {
-	/* without trusted_networks/internal_networks both are the same */
-	(void)internal;
-	return r->boundary;
+	return r->boundary[internal];
 }
 
 bool relays_ip_private(const char *s)
@@ -1139,7 +1184,7 @@ int relays_parse_line(const char *line, size_t len, char *buf,
 	int rc = parse(l, line, len);
 	int ret = rc == 1 ? 1 : rc < 0 ? -1 : 0;
 	if (ret == 1) {
-		if (render(l, 0, buf, buflen) < 0)
+		if (render(l, 0, 0, buf, buflen) < 0)
 			ret = -1;
 		*priv = is_private(l);
 		*auth = l->f[F_AUTH][0] != '\0';

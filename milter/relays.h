@@ -4,16 +4,29 @@
  * relays_build() parses the Received: headers of a message (most recent
  * first; plus the originating-IP headers SpamAssassin's default
  * configuration appends: X-Originating-IP and friends) into relays, the
- * way SpamAssassin 4's Received-header parser does, decides trust with
- * SpamAssassin's inference for an unconfigured trusted_networks (a relay
- * is trusted while every relay so far came from a private/loopback
- * address or was authenticated; the first other relay and all after it
- * are untrusted, and external) and renders the four pseudo-headers
- * X-Spam-Relays-Trusted/-Untrusted/-Internal/-External: each relay as
- * "[ ip=.. rdns=.. helo=.. by=.. ident=.. envfrom=.. intl=0|1 id=..
- * auth=.. msa=0 ]", joined by one space, most recent first ("" when
- * none). For the ALL-TRUSTED/ALL-UNTRUSTED/ALL-INTERNAL/ALL-EXTERNAL
- * header views it gives the trust boundary as a Received: index.
+ * way SpamAssassin 4's Received-header parser does, decides trust and
+ * renders the four pseudo-headers X-Spam-Relays-Trusted/-Untrusted/
+ * -Internal/-External: each relay as "[ ip=.. rdns=.. helo=.. by=..
+ * ident=.. envfrom=.. intl=0|1 id=.. auth=.. msa=0|1 ]", joined by one
+ * space, most recent first ("" when none). For the ALL-TRUSTED/
+ * ALL-UNTRUSTED/ALL-INTERNAL/ALL-EXTERNAL header views it gives the trust
+ * boundaries as Received: indexes.
+ *
+ * Trust, as SpamAssassin 4 decides it (Message::Metadata::Received):
+ * - without trusted_networks and internal_networks (struct trustpath
+ *   NULL or neither configured): inference. A relay is trusted, and
+ *   internal, while every relay so far came from a private/loopback
+ *   address or was authenticated; the first other relay and all after it
+ *   are untrusted and external.
+ * - with them (only one configured: it stands for the other too): walking
+ *   from the most recent relay, while the path is still trusted and no
+ *   MSA was met, a relay neither authenticated (auth=) nor in
+ *   trusted_networks ends the trusted and the internal part; otherwise one
+ *   neither authenticated nor in internal_networks ends the internal part,
+ *   and one in msa_networks is marked msa=1 and freezes the status: every
+ *   later (older) relay keeps the trusted/internal status it had.
+ * - in both, a POP/IMAP fetch marker met while the path is trusted empties
+ *   the trusted, internal and external lists (another mailbox's history).
  *
  * The result owns its strings; it does not point into the message. The
  * patterns are compiled once per process (thread-safe); parsing is
@@ -27,6 +40,7 @@
 
 struct msg;
 struct relays;
+struct trustpath;
 
 #define RELAYS_MAX_HEADERS 100
 #define RELAYS_MAX_LINE 4096
@@ -40,8 +54,12 @@ enum relays_kind {
  * case-insensitive), or -1 when it is not one of the four. */
 int relays_kind_of(const char *name);
 
-/* Parse m's relays into *out (free with relays_free). 0, or -1 when
- * memory ran out (*out NULL) or the patterns failed to compile. */
+/* Parse m's relays into *out (free with relays_free), trust decided with
+ * t (NULL: inference). 0, or -1 when memory ran out (*out NULL) or the
+ * patterns failed to compile. */
+int relays_build_trust(const struct msg *m, const struct trustpath *t,
+                       struct relays **out);
+/* relays_build_trust(m, NULL, out). */
 int relays_build(const struct msg *m, struct relays **out);
 void relays_free(struct relays *r);
 
@@ -56,9 +74,10 @@ int relays_all_kind_of(const char *name);
 
 /* SpamAssassin's trust boundary for the ALL-* views: the 0-based index,
  * counting Received: headers from the top, of the first one at or below
- * the boundary (last_trusted_relay_index + 1; internal: the internal
- * one). ALL-TRUSTED/-INTERNAL are the headers above it plus it;
- * ALL-UNTRUSTED/-EXTERNAL are it and every header below it. The index
+ * the boundary (last_trusted_relay_index + 1; internal:
+ * last_internal_relay_index + 1). ALL-TRUSTED/-INTERNAL are the headers
+ * above it plus it; ALL-UNTRUSTED/-EXTERNAL are it and every header
+ * below it. The index
  * may exceed the number of Received: headers (all trusted). */
 size_t relays_boundary(const struct relays *r, bool internal);
 

@@ -1518,14 +1518,16 @@ static void build_hkey(struct run *x, size_t k)
 	}
 	case HK_RELAYS:
 		/* SpamAssassin always defines these, "" when no relay */
-		if (x->relays == NULL && relays_build(x->m, &x->relays) != 0)
+		if (x->relays == NULL && relays_build_trust(x->m,
+		    ruleset_trustpath(x->r->rs), &x->relays) != 0)
 			b->oom = true;
 		else
 			sb_str(b, relays_str(x->relays,
 			                     relays_kind_of(hk->lname), NULL));
 		break;
 	case HK_ALL_RELAYS:
-		if (x->relays == NULL && relays_build(x->m, &x->relays) != 0)
+		if (x->relays == NULL && relays_build_trust(x->m,
+		    ruleset_trustpath(x->r->rs), &x->relays) != 0)
 			b->oom = true;
 		else
 			put_all_relays(b, x->m, x->relays,
@@ -1961,6 +1963,7 @@ static void run_evals(struct run *x)
 	struct saeval_ctx ctx = { .m = x->m,
 	                          .env_from = env ? env->mail_from : NULL,
 	                          .relays = &x->relays,
+	                          .trust = ruleset_trustpath(x->r->rs),
 	                          .cache = saeval_cache_new() };
 	for (size_t i = 0; i < r->n; i++) {
 		const struct crule *c = &r->cr[i];

@@ -63,6 +63,8 @@
 
 #include "arena.h"
 #include "fileio.h"
+#include "netset.h"
+#include "trustpath.h"
 
 #define MAX_INCLUDE_DEPTH 20
 #define MAX_FILE_SIZE ((size_t)64 << 20)
@@ -268,6 +270,7 @@ struct ruleset {
 	size_t nsettings, capsettings; /* strings, 2 per setting */
 	bool have_required;
 	double required;
+	struct trustpath trust; /* trusted/internal/msa_networks lines */
 	bool oom;
 };
 
@@ -345,6 +348,15 @@ struct fstate {
 	int depth;
 };
 
+/* A *_networks entry and the line it came from (for the diagnostics of
+ * trustpath_finish). */
+struct netline {
+	enum trustpath_net w;
+	struct netset_net net;
+	const char *file;
+	unsigned line;
+};
+
 struct loader {
 	struct ruleset *rs;
 	const struct ruleset_opts *opts;
@@ -361,6 +373,8 @@ struct loader {
 	const char *incl[MAX_INCLUDE_DEPTH + 2];
 	int nincl;
 	struct fstate *fs;    /* current file */
+	struct netline *netlines; /* where each *_networks entry was read */
+	size_t nnetlines, capnetlines;
 };
 
 static char *astr(struct loader *L, const char *p, size_t n)
@@ -1426,9 +1440,8 @@ static const char *const known_directives[] = {
 	"blocklist_to", "blocklist_uri_host", "body_part_scan_size",
 	"clear_asn_lookups", "clear_dns_query_restriction",
 	"clear_dns_query_restrictions", "clear_dns_servers", "clear_headers",
-	"clear_internal_networks", "clear_msa_networks",
 	"clear_originating_ip_headers", "clear_report_template",
-	"clear_trusted_networks", "clear_unsafe_report_template",
+	"clear_unsafe_report_template",
 	"clear_uridnsbl_skip_domain", "clear_url_shortener", "clear_util_rb",
 	"country_db_path", "country_db_type", "dcc_body_max",
 	"dcc_dccifd_path", "dcc_fuz1_max", "dcc_fuz2_max", "dcc_home",
@@ -1458,10 +1471,10 @@ static const char *const known_directives[] = {
 	"hashbl_email_regex", "hashbl_email_welcomelist",
 	"hashbl_email_whitelist", "hashbl_ignore",
 	"ignore_always_matching_regexps", "ignore_received_spf_header",
-	"inactive_languages", "internal_networks", "lock_method",
+	"inactive_languages", "lock_method",
 	"max_short_url_redirections", "max_short_urls",
-	"mbox_format_from_regex", "more_spam_to", "msa_networks",
-	"normalize_charset", "ok_languages", "ok_locales",
+	"mbox_format_from_regex", "more_spam_to", "normalize_charset",
+	"ok_languages", "ok_locales",
 	"olemacro_download_marker", "olemacro_extended_scan", "olemacro_exts",
 	"olemacro_macro_exts", "olemacro_max_file", "olemacro_num_mime",
 	"olemacro_num_zip", "olemacro_prefer_contentdisposition",
@@ -1486,8 +1499,8 @@ static const char *const known_directives[] = {
 	"spf_timeout", "subjprefix", "textcat_acceptable_score",
 	"textcat_max_languages", "textcat_max_ngrams",
 	"textcat_optimal_ngrams", "time_limit", "trigger_config",
-	"trigger_ratio", "trigger_target", "trusted_networks",
-	"txrep_autolearn", "txrep_dilution_factor", "txrep_expiry_days",
+	"trigger_ratio", "trigger_target", "txrep_autolearn",
+	"txrep_dilution_factor", "txrep_expiry_days",
 	"txrep_factor", "txrep_factory", "txrep_ipv4_mask_len",
 	"txrep_ipv6_mask_len", "txrep_learn_bonus", "txrep_learn_penalty",
 	"txrep_report_details", "txrep_spf", "txrep_track_messages",
@@ -1701,10 +1714,102 @@ static void do_required_score(struct loader *L, struct sl v)
 	L->rs->required = d;
 }
 
+/* trusted_networks, internal_networks, msa_networks (SpamAssassin's
+ * Conf set_ipaddr_list: each blank-separated item added, a bad one
+ * reported and skipped, the set configured even so) and their clear_
+ * forms (no argument). */
+static void do_networks(struct loader *L, enum trustpath_net w, bool clear,
+                        struct sl v)
+{
+	struct ruleset *rs = L->rs;
+	const char *name = trustpath_net_name(w);
+	if (clear) {
+		if (v.n > 0)
+			DIAG(L, RS_DIAG_ERROR, NULL, "clear_%s: expected no "
+			     "argument", name);
+		else if (trustpath_clear(&rs->trust, w) != 0)
+			rs->oom = true;
+		return;
+	}
+	if (v.n == 0) {
+		DIAG(L, RS_DIAG_ERROR, NULL, "%s: expected one or more IP "
+		     "addresses or networks (e.g. 192.168.0.0/16 10. "
+		     "2001:db8::/32 !10.0.1.5)", name);
+		return;
+	}
+	struct netset *set = rs->trust.net[w];
+	struct sl rest = v;
+	while (rest.n > 0 && !rs->oom) {
+		struct sl it = sl_word(rest, &rest);
+		struct netset_net net;
+		char err[160], a[64], b[64];
+		if (netset_parse(it.p, it.n, &net, err, sizeof err) != 0) {
+			DIAG(L, RS_DIAG_ERROR, NULL, "%s: '%.*s' ignored: %s",
+			     name, snip(it), it.p, err);
+			continue;
+		}
+		size_t cover = 0;
+		int rc = netset_add(set, &net, &cover);
+		if (rc == 0) {
+			DIAG(L, RS_DIAG_WARNING, NULL, "%s: '%.*s' has no "
+			     "effect: %s, earlier in the list, already "
+			     "covers %s (list more specific networks first)",
+			     name, snip(it), it.p,
+			     netset_format(netset_at(set, cover), a, sizeof a),
+			     netset_format(&net, b, sizeof b));
+			continue;
+		}
+		if (rc < 0) {
+			if (netset_count(set) >= NETSET_MAX)
+				DIAG(L, RS_DIAG_ERROR, NULL, "%s: more than %d "
+				     "entries; '%.*s' ignored", name, NETSET_MAX,
+				     snip(it), it.p);
+			else
+				rs->oom = true;
+			continue;
+		}
+		struct netline *nl = grow_array(L->netlines, &L->capnetlines,
+		                                L->nnetlines + 1, sizeof *nl,
+		                                &rs->oom);
+		if (nl == NULL)
+			continue;
+		L->netlines = nl;
+		L->netlines[L->nnetlines++] = (struct netline){
+			.w = w, .net = net, .file = L->fs ? L->fs->file : NULL,
+			.line = L->fs ? L->fs->line : 0 };
+	}
+	rs->trust.configured[w] = true;
+}
+
+/* trustpath_finish told us entry n of set w was dropped. */
+static void net_dropped(void *arg, enum trustpath_net w,
+                        const struct netset_net *n,
+                        enum trustpath_net against)
+{
+	struct loader *L = arg;
+	const char *file = NULL;
+	unsigned line = 0;
+	for (size_t i = L->nnetlines; i-- > 0;) {
+		const struct netline *nl = &L->netlines[i];
+		if (nl->w == w && memcmp(&nl->net, n, sizeof *n) == 0) {
+			file = nl->file;
+			line = nl->line;
+			break;
+		}
+	}
+	char a[64];
+	diag_at(L, RS_DIAG_WARNING, file, line, NULL, "%s entry %s ignored: "
+	        "%s does not contain it (every %s entry must be in %s, as in "
+	        "SpamAssassin)", trustpath_net_name(w), netset_format(n, a, sizeof a),
+	        trustpath_net_name(against), trustpath_net_name(w),
+	        trustpath_net_name(against));
+}
+
 /* The directive `key` (lower-cased, '-' as '_') with value v. */
 static void dispatch(struct loader *L, struct sl key, struct sl v,
                      struct sl line)
 {
+	bool clr;
 	if (sl_eq(key, "body"))
 		do_regex_rule(L, "body", RS_BODY, v);
 	else if (sl_eq(key, "header"))
@@ -1772,6 +1877,9 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 			if (i < 0 || L->rs->rules[i].type == RS_UNDEFINED)
 				define_eval(L, nm, line, true);
 		}
+	} else if (trustpath_net_of(key.p, key.n, &clr) >= 0) {
+		do_networks(L, (enum trustpath_net)trustpath_net_of(key.p, key.n, &clr),
+		            clr, v);
 	} else if (IN_LIST(key, kept_settings)) {
 		keep_setting(L, key, v);
 	} else if (IN_LIST(key, ignored_directives))
@@ -2214,6 +2322,7 @@ static void finish(struct loader *L)
 {
 	struct ruleset *rs = L->rs;
 	L->fs = NULL;
+	trustpath_finish(&rs->trust, net_dropped, L);
 	for (size_t i = 0; i < L->replace.cap; i++) {
 		const struct smap_ent *e = &L->replace.e[i];
 		if (e->key == NULL)
@@ -2272,6 +2381,7 @@ static void loader_free(struct loader *L)
 	smap_free(&L->post);
 	smap_free(&L->replace);
 	free(L->buf);
+	free(L->netlines);
 }
 
 static struct ruleset *begin(struct loader *L, const struct ruleset_opts *o,
@@ -2283,6 +2393,11 @@ static struct ruleset *begin(struct loader *L, const struct ruleset_opts *o,
 		return NULL;
 	rs->arena = arena_new(0);
 	if (rs->arena == NULL) {
+		free(rs);
+		return NULL;
+	}
+	if (trustpath_init(&rs->trust) != 0) {
+		arena_free(rs->arena);
 		free(rs);
 		return NULL;
 	}
@@ -2356,6 +2471,7 @@ void ruleset_free(struct ruleset *rs)
 	free(rs->diags);
 	free(rs->files);
 	free(rs->settings);
+	trustpath_fini(&rs->trust);
 	free(rs);
 }
 
@@ -2391,6 +2507,12 @@ size_t ruleset_diag_count(const struct ruleset *rs)
 const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i)
 {
 	return i < rs->ndiags ? &rs->diags[i] : NULL;
+}
+
+const struct trustpath *ruleset_trustpath(const struct ruleset *rs)
+{
+	return rs != NULL && trustpath_active(&rs->trust) ? &rs->trust
+	                                                    : NULL;
 }
 
 size_t ruleset_file_count(const struct ruleset *rs)

@@ -122,6 +122,7 @@ struct rs_diag {
 };
 
 struct ruleset;
+struct trustpath;
 
 struct ruleset_opts {
 	/* Does vigil implement this SpamAssassin plugin (e.g.
@@ -163,6 +164,13 @@ const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
 size_t ruleset_setting_count(const struct ruleset *rs);
 bool ruleset_setting_at(const struct ruleset *rs, size_t i,
                         const char **key, const char **value);
+
+/* The trust path the files configure (trusted_networks,
+ * internal_networks, msa_networks and their clear_ forms, as
+ * SpamAssassin reads them; relays.h), for relays_build_trust; NULL when
+ * neither trusted_networks nor internal_networks is configured
+ * (SpamAssassin then infers trust). Owned by the ruleset. */
+const struct trustpath *ruleset_trustpath(const struct ruleset *rs);
 
 /* Files read, in order (for reports and vigil rules check). */
 size_t ruleset_file_count(const struct ruleset *rs);

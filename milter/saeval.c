@@ -702,8 +702,10 @@ static const struct relays *get_relays(const struct saeval_ctx *x,
 {
 	*own = NULL;
 	if (x->relays == NULL)
-		return relays_build(x->m, own) == 0 ? *own : NULL;
-	if (*x->relays == NULL && relays_build(x->m, x->relays) != 0)
+		return relays_build_trust(x->m, x->trust, own) == 0 ? *own
+		                                                    : NULL;
+	if (*x->relays == NULL &&
+	    relays_build_trust(x->m, x->trust, x->relays) != 0)
 		return NULL;
 	return *x->relays;
 }

@@ -34,6 +34,7 @@
 
 struct msg;
 struct relays;
+struct trustpath;
 struct ruleset;
 
 /* What a function sees of one message. */
@@ -44,6 +45,9 @@ struct saeval_ctx {
 	                           kept once a call built them, for the next
 	                           calls; the caller frees them. NULL: each
 	                           call builds its own */
+	const struct trustpath *trust; /* trusted_networks & co. for
+	                                     building the relays (NULL:
+	                                     SpamAssassin's inference) */
 	struct saeval_cache *cache; /* the message's other shared results
 	                               (date shift, MIME facts, ...), or NULL:
 	                               each call works them out itself */

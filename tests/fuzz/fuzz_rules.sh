@@ -10,7 +10,7 @@ fi
 work=$(mktemp -d /tmp/vigil-fuzz-rules.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 m="$top_srcdir/milter"
-srcs="$m/ruleset.c $m/arena.c $m/fileio.c"
+srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c"
 # shellcheck disable=SC2086
 if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-I"$m" -I"$top_builddir" $(pkg-config --cflags libpcre2-8 2>/dev/null) \

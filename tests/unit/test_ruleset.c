@@ -520,7 +520,7 @@ static void test_unsupported_and_unknown(void **state)
 	    "loadplugin Mail::SpamAssassin::Plugin::Foo\n"
 	    "tryplugin Mail::SpamAssassin::Plugin::Bar\n"
 	    "whitelist_from *@example.com\n"
-	    "Trusted-Networks 10.0.0.0/8\n"
+	    "Dns-Server 127.0.0.1\n"
 	    "frobnicate now\n"
 	    "bayes_stopword_xx a b\n"
 	    "test A ok text\n");
@@ -530,7 +530,7 @@ static void test_unsupported_and_unknown(void **state)
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 3, "'urirhssub'");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 5, "'askdns'");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 8, "'whitelist_from'");
-	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 9, "'trusted_networks'");
+	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 9, "'dns_server'");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 11, "'bayes_stopword_xx'");
 	const struct rs_rule *r = get(rs, "URIBL_Y");
 	assert_int_equal(r->type, RS_EVAL);
