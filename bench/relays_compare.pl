@@ -2,13 +2,20 @@
 # relays_compare.pl — SpamAssassin's X-Spam-Relays-* strings per message,
 # and their comparison with vigil's (bench/relays_dump).
 #
-#   relays_compare.pl [--vigil FILE] [--diff N] MBOX-OR-MESSAGE...
+#   relays_compare.pl [--conf FILE]... [--vigil FILE] [--diff N]
+#                     MBOX-OR-MESSAGE...
 #
 # Without --vigil: prints, per message, one line
 #   SOURCE<TAB>INDEX<TAB>TRUSTED<TAB>UNTRUSTED<TAB>INTERNAL<TAB>EXTERNAL
+#   <TAB>TRUST-BOUNDARY<TAB>INTERNAL-BOUNDARY
+# (the boundaries: last_trusted_relay_index + 1, last_internal_relay_index
+# + 1, which split the headers for the ALL-TRUSTED/... views)
 # (SpamAssassin 4 in-process, network off, stock rules, no local.cf: the
 # set-up of bench/sa_hits.pl; only the message metadata is extracted, no
-# rule runs). With --vigil FILE (lines of the same format, written by
+# rule runs). --conf FILE (repeatable) appends the file's lines to the
+# configuration, after the stock rules: give it the trusted_networks /
+# internal_networks / msa_networks lines bench/relays_dump --conf reads.
+# With --vigil FILE (lines of the same format, written by
 # bench/relays_dump on the same inputs): prints the % of messages whose
 # strings are identical, per pseudo-header, and the first N differences
 # (--diff, default 5).
@@ -20,9 +27,17 @@ use Getopt::Long;
 use Mail::SpamAssassin;
 use Mail::SpamAssassin::PerMsgStatus;
 
-my ($vigil, $ndiff) = (undef, 5);
-GetOptions('vigil=s' => \$vigil, 'diff=i' => \$ndiff)
-  or die "usage: relays_compare.pl [--vigil FILE] [--diff N] FILE...\n";
+my ($vigil, $ndiff, @conf) = (undef, 5);
+GetOptions('vigil=s' => \$vigil, 'diff=i' => \$ndiff, 'conf=s' => \@conf)
+  or die "usage: relays_compare.pl [--conf FILE]... [--vigil FILE] "
+       . "[--diff N] FILE...\n";
+my $extra = '';
+for my $f (@conf) {
+  open(my $cf, '<', $f) or die "$f: $!";
+  local $/;
+  $extra .= <$cf> . "\n";
+  close $cf;
+}
 
 my $tmp = tempdir('relays_cmp.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 mkdir "$tmp/site" or die "mkdir: $!";
@@ -37,23 +52,24 @@ my $sa = Mail::SpamAssassin->new({
   local_tests_only     => 1,
   dont_copy_prefs      => 1,
   post_config_text     => "use_bayes 0\nbayes_auto_learn 0\n"
-                        . "use_auto_welcomelist 0\nuse_txrep 0\n",
+                        . "use_auto_welcomelist 0\nuse_txrep 0\n" . $extra,
 });
 $sa->compile_now(0, 1);
 
 my @tags = qw(RELAYSTRUSTED RELAYSUNTRUSTED RELAYSINTERNAL RELAYSEXTERNAL);
-my @names = qw(Trusted Untrusted Internal External);
+my @names = qw(Trusted Untrusted Internal External
+               trust-boundary internal-boundary);
 my %vig;
 if (defined $vigil) {
   open(my $fh, '<', $vigil) or die "$vigil: $!";
   while (<$fh>) {
     chomp;
     my @f = split /\t/, $_, -1;
-    $vig{"$f[0]\t$f[1]"} = [ @f[2..5] ];
+    $vig{"$f[0]\t$f[1]"} = [ map { $_ // '<missing>' } @f[2..7] ];
   }
   close $fh;
 }
-my (@same, $n, $shown) = ((0) x 4);
+my (@same, $n, $shown) = ((0) x 6);
 $n = 0; $shown = 0;
 for my $path (@ARGV) {
   my $index = 0;
@@ -64,20 +80,22 @@ for my $path (@ARGV) {
     $pms->extract_message_metadata();
     my @s = map { my $v = $pms->get_tag($_) // ''; $v =~ s/[\t\n]/ /g; $v }
             @tags;
+    push @s, map { ($pms->{$_} // -1) + 1 }
+             qw(last_trusted_relay_index last_internal_relay_index);
     $pms->finish();
     $mail->finish();
     if (!defined $vigil) {
       print join("\t", $path, $index, @s), "\n";
     } else {
-      my $v = $vig{"$path\t$index"} || [ ('<missing>') x 4 ];
+      my $v = $vig{"$path\t$index"} || [ ('<missing>') x 6 ];
       my $diff = 0;
-      for my $i (0..3) {
+      for my $i (0..5) {
         if ($s[$i] eq $v->[$i]) { $same[$i]++ } else { $diff = 1 }
       }
       if ($diff && $shown < $ndiff) {
         $shown++;
         print "DIFF $path #$index\n";
-        for my $i (0..3) {
+        for my $i (0..5) {
           next if $s[$i] eq $v->[$i];
           print "  $names[$i] sa:    $s[$i]\n  $names[$i] vigil: $v->[$i]\n";
         }
@@ -89,8 +107,9 @@ for my $path (@ARGV) {
   });
 }
 if (defined $vigil) {
-  for my $i (0..3) {
-    printf "X-Spam-Relays-%-9s %5d/%d identical (%.2f %%)\n", $names[$i],
+  for my $i (0..5) {
+    printf "%-24s %5d/%d identical (%.2f %%)\n",
+      ($i < 4 ? "X-Spam-Relays-" : "") . $names[$i],
       $same[$i], $n, $n ? 100 * $same[$i] / $n : 0;
   }
 }
