@@ -807,7 +807,6 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		size_t t_inner = ps->ntails;
 		char buf[8];
 		size_t n = 0;
-		bool class_set = false;
 		enum atom_kind k;
 		inner->req.n = 0;
 		inner->small.n = 0;
@@ -820,14 +819,14 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			unsigned char set[LS_CLASS_MAX];
 			size_t nset = 0;
 			skip_class(ps, set, &nset);
-			ex->n = nset;   /* a small class: one of its bytes */
+			/* a small class: one of its bytes, as an exact group */
+			inner->exs.n = nset;
 			for (size_t i = 0; i < nset; i++) {
-				ex->len[i] = 1;
-				ex->s[i][0] = (char)set[i];
-				ex->s[i][1] = '\0';
+				inner->exs.len[i] = 1;
+				inner->exs.s[i][0] = (char)set[i];
+				inner->exs.s[i][1] = '\0';
 			}
 			k = nset > 0 ? A_EXACT : A_OTHER;
-			class_set = nset > 0;
 			break;
 		}
 		case '\\':
@@ -860,13 +859,11 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		}
 		if (ps->giveup)
 			break;
-		if (k == A_EXACT && !class_set) {
+		if (k == A_EXACT) {
 			if (n > 0)
 				lset_one(ex, buf, n);
 			else
 				lset_copy(ex, &inner->exs);
-		}
-		if (k == A_EXACT) {
 			for (size_t i = 0; i < ex->n; i++)
 				if (!usable_bytes(ex->s[i], ex->len[i], o, ps->unicode))
 					k = A_OTHER;   /* an unknown character: cuts */
@@ -1455,11 +1452,9 @@ static enum item st_atom(struct strip *s, size_t i, size_t end,
 		for (size_t k = 1; k < s->v->n; k++) {
 			if (s->v->g[k].open != i)
 				continue;
-			size_t body;
-			int kind = group_kind(p, s->len, i, &body);
 			*gi = k;
 			*aend = s->v->g[k].close + 1;
-			if (kind == 1)
+			if (s->v->g[k].ok)   /* set from group_kind() */
 				return I_PLAIN;
 			return p[i + 2] == '>' ? I_ATOMIC : I_ZERO;
 		}
@@ -1549,8 +1544,7 @@ static bool has_named_group(const unsigned char *p, const struct sgroups *v)
 	for (size_t k = 1; k < v->n; k++) {
 		size_t o = v->g[k].open;
 		if (v->g[k].ok && v->g[k].body > o + 3 && p[o + 1] == '?' &&
-		    p[o + 2] != ':' && (p[o + 2] == '<' || p[o + 2] == '\'' ||
-		                        p[o + 2] == 'P'))
+		    (p[o + 2] == '<' || p[o + 2] == '\'' || p[o + 2] == 'P'))
 			return true;
 	}
 	return false;

@@ -1487,6 +1487,15 @@ static void put_all_relays(struct strbuf *b, const struct msg *m,
 	}
 }
 
+/* x->relays, built on first use (the eval rules share them too);
+ * false when out of memory. */
+static bool have_relays(struct run *x)
+{
+	return x->relays != NULL ||
+	       relays_build_trust(x->m, ruleset_trustpath(x->r->rs),
+	                          &x->relays) == 0;
+}
+
 static void build_hkey(struct run *x, size_t k)
 {
 	const struct hkey *hk = &x->r->hkeys[k];
@@ -1518,16 +1527,14 @@ static void build_hkey(struct run *x, size_t k)
 	}
 	case HK_RELAYS:
 		/* SpamAssassin always defines these, "" when no relay */
-		if (x->relays == NULL && relays_build_trust(x->m,
-		    ruleset_trustpath(x->r->rs), &x->relays) != 0)
+		if (!have_relays(x))
 			b->oom = true;
 		else
 			sb_str(b, relays_str(x->relays,
 			                     relays_kind_of(hk->lname), NULL));
 		break;
 	case HK_ALL_RELAYS:
-		if (x->relays == NULL && relays_build_trust(x->m,
-		    ruleset_trustpath(x->r->rs), &x->relays) != 0)
+		if (!have_relays(x))
 			b->oom = true;
 		else
 			put_all_relays(b, x->m, x->relays,
@@ -1595,6 +1602,17 @@ static int match_code(struct run *x, pcre2_code *code, bool jit,
 	                         x->tls->md, x->tls->mc);
 }
 
+/* Runs pt's lead instead of its pattern when it has one (the rule counts
+ * one hit) and no matched text is asked for (the lead's match starts
+ * later). */
+static void use_lead(const struct run *x, struct part *pt)
+{
+	if (pt->lead != NULL && !x->matches) {
+		pt->code = pt->lead;
+		pt->jit = pt->lead_jit;
+	}
+}
+
 /* A rule compiled in parts (never tflags multiple): hit when one part
  * matches; the leftmost match (the earlier part on a tie) is the one
  * remembered, as the whole pattern would mostly find it. */
@@ -1610,9 +1628,8 @@ static enum mres match_parts(struct run *x, const struct crule *c,
 		if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text,
 		                                  len, 0) == PCRE2_ERROR_NOMATCH)
 			continue;
-		int rc = pt.lead != NULL && !x->matches ?
-		         match_code(x, pt.lead, pt.lead_jit, text, len, 0) :
-		         match_code(x, pt.code, pt.jit, text, len, 0);
+		use_lead(x, &pt);
+		int rc = match_code(x, pt.code, pt.jit, text, len, 0);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
@@ -1688,10 +1705,7 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text, len,
 	                                  0) == PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
-	if (pt.lead != NULL && !x->matches) {   /* maxhits is 1 */
-		pt.code = pt.lead;
-		pt.jit = pt.lead_jit;
-	}
+	use_lead(x, &pt);
 	for (;;) {
 		int rc = match_code(x, pt.code, pt.jit, text, len, start);
 		if (rc == PCRE2_ERROR_NOMATCH)
@@ -1907,9 +1921,8 @@ static bool run_list(struct run *x, enum tgt t, size_t n,
 			if (!candidate(x, c, k))
 				continue;
 			struct msg_text tx = at(x, k);
-			if (match(x, c, tx.ptr, tx.len, x->tkind[k] != TXT_HIGH,
-			          &hits) ==
-			    M_LIMIT)
+			bool ascii = x->tkind[k] != TXT_HIGH;
+			if (match(x, c, tx.ptr, tx.len, ascii, &hits) == M_LIMIT)
 				limit = true;
 		}
 		if (!limit || hits > 0)

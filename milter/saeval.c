@@ -37,6 +37,9 @@ struct saeval_call {
 	pcre2_code *re;         /* FreeMail functions: the optional regex */
 };
 
+/* What SpamAssassin's _check_attachments()/_check_mime_header() find
+ * from the MIME headers of every part (the message itself and
+ * multiparts included): mime_facts(). */
 struct mime_facts {
 	size_t html, text, base64, qp, attachment;
 	bool base64_text, bad_iso, qp_long_line;
@@ -1019,10 +1022,6 @@ static void part_header_lc(const struct msg *m, size_t i, const char *name,
 	buf_str(b);
 }
 
-/* What SpamAssassin's _check_attachments()/_check_mime_header() find
- * from the MIME headers of every part (the message itself and
- * multiparts included). */
-
 static bool is_leaf(const struct msg *m, size_t i)
 {
 	for (size_t k = i + 1; k < msg_part_count(m); k++)
@@ -1310,15 +1309,22 @@ static double uppercase_pct(const struct msg *m)
 	return (double)upper / (double)(upper + lower) * 100;
 }
 
-static bool ev_uppercase(const struct saeval_call *c,
-                         const struct saeval_ctx *x)
+static double cached_upper(const struct saeval_ctx *x)
 {
 	struct saeval_cache *k = x->cache;
-	if (k != NULL && !k->upper_done) {
+	if (k == NULL)
+		return uppercase_pct(x->m);
+	if (!k->upper_done) {
 		k->upper = uppercase_pct(x->m);
 		k->upper_done = true;
 	}
-	double u = k != NULL ? k->upper : uppercase_pct(x->m);
+	return k->upper;
+}
+
+static bool ev_uppercase(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	double u = cached_upper(x);
 	return u > atof(c->args[0]) && u <= atof(c->args[1]);
 }
 
