@@ -1513,9 +1513,14 @@ static void st_seq(struct strip *s, size_t i, size_t end)
 		}
 		if (it == I_PLAIN && !possessive) {
 			const struct sgroup *g = &s->v->g[gi];
+			/* The outermost repeat takes the calls: its turns
+			 * hold the inner ones. */
+			bool calls = s->calls && max != 1;
+			s->calls = s->calls && !calls;
 			st_copy(s, g->open, g->body);
 			st_alt(s, gi);
 			st_put(s, ")", 1);
+			s->calls = s->calls || calls;
 			if (max != 1)
 				st_turns(s, g, min, max);
 			i = qend;

@@ -101,11 +101,14 @@ struct crule {
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
-	struct litscan *rep; /* a repeat {min,} whose every iteration needs
-	                        one of these literals: texts with fewer than
-	                        rep_min positions ending one cannot match
-	                        (litscan_repeat_lits()); NULL when none */
+	size_t rep;          /* a repeat {min,} whose every iteration needs
+	                        one of the literals of repset rep - 1: texts
+	                        with fewer than rep_min positions ending one
+	                        cannot match (litscan_repeat_lits()); 0 when
+	                        none */
 	size_t rep_min;
+	char *rep_sig;       /* its sorted literals (each after its length
+	                        byte, NUL-ended), until build_repsets() */
 	int cerr;            /* compile_regex(): 0, PCRE2's error code, or
 	                        CERR_NO_PATTERN; reported by finish_rule() */
 	size_t coff;         /* offset of that error */
@@ -149,6 +152,18 @@ struct rules {
 	size_t scored;
 	struct rules_prof *prof;  /* rules_profile(): per rule, then per
 	                             target's prefilter (n + tgt) */
+	struct repset *reps; /* distinct literal sets of repeats */
+	size_t nreps;
+};
+
+/* The literals of a repeat, shared by the rules whose repeats need the
+ * same ones (the __FILL_THIS_FORM_* family): a text's count is then
+ * taken once, up to cap, the largest min among them. */
+struct repset {
+	char *sig;
+	struct litscan *ls;
+	size_t cap;
+	unsigned users;
 };
 
 /* ---- small helpers ---- */
@@ -811,6 +826,11 @@ static int project_ascii(struct crule *c, bool want_lits)
 }
 
 /* The repeat count check of c (see struct crule): -1 out of memory. */
+static int cmp_lit(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static int setup_repeat(struct crule *c)
 {
 	char lits[LITSCAN_MAX_LITS][64];
@@ -820,14 +840,71 @@ static int setup_repeat(struct crule *c)
 	                                LITSCAN_MAX_LITS, &min);
 	if (nl == 0)
 		return 0;
-	if ((c->rep = litscan_new()) == NULL)
+	qsort(lits, nl, sizeof lits[0], cmp_lit);
+	struct strbuf sig = { 0 };
+	for (size_t l = 0; l < nl; l++) {   /* length byte, literal */
+		char n = (char)strlen(lits[l]);
+		strbuf_put(&sig, &n, 1);
+		strbuf_put(&sig, lits[l], (size_t)n);
+	}
+	strbuf_put(&sig, "", 1);
+	if (sig.oom) {
+		free(sig.p);
 		return -1;
-	for (size_t l = 0; l < nl; l++)
-		if (litscan_add(c->rep, lits[l], strlen(lits[l]), 0) != 0)
-			return -1;
-	if (litscan_build(c->rep) != 0)
-		return -1;
+	}
+	c->rep_sig = sig.p;
 	c->rep_min = (size_t)min;
+	return 0;
+}
+
+/* A litscan of the literals in sig; NULL out of memory. */
+static struct litscan *sig_scan(const char *sig)
+{
+	struct litscan *ls = litscan_new();
+	for (const char *p = sig; ls != NULL && *p != '\0'; p += 1 + *p) {
+		if (litscan_add(ls, p + 1, (size_t)*p, 0) != 0) {
+			litscan_free(ls);
+			return NULL;
+		}
+	}
+	if (ls != NULL && litscan_build(ls) != 0) {
+		litscan_free(ls);
+		ls = NULL;
+	}
+	return ls;
+}
+
+/* Gather the repeats' literal sets, one repset per distinct set.
+ * -1 out of memory. */
+static int build_repsets(struct rules *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct crule *c = &r->cr[i];
+		if (c->rep_sig == NULL)
+			continue;
+		size_t k = 0;
+		while (k < r->nreps && strcmp(r->reps[k].sig, c->rep_sig) != 0)
+			k++;
+		if (k == r->nreps) {
+			struct repset *v = realloc(r->reps, (k + 1) * sizeof *v);
+			if (v == NULL)
+				return -1;
+			r->reps = v;
+			v[k] = (struct repset){ .sig = c->rep_sig,
+			                        .ls = sig_scan(c->rep_sig) };
+			r->nreps++;
+			if (v[k].ls == NULL)
+				return -1;
+		} else {
+			free(c->rep_sig);
+		}
+		c->rep_sig = NULL;
+		c->rep = k + 1;
+		struct repset *set = &r->reps[k];
+		set->users++;
+		if (c->rep_min > set->cap)
+			set->cap = c->rep_min;
+	}
 	return 0;
 }
 
@@ -887,7 +964,7 @@ static int build_groups(struct rules *r)
 	}
 	if (r->opts.no_prefilter)
 		return 0;
-	if (pfor_run(r->n, prep_prefilter, r, 0) != 0)
+	if (pfor_run(r->n, prep_prefilter, r, 0) != 0 || build_repsets(r) != 0)
 		return -1;
 	for (int t = 0; t < T_COUNT; t++) {
 		struct group *g = &r->g[t];
@@ -1086,7 +1163,7 @@ void rules_free(struct rules *r)
 		for (size_t k = 0; k < r->cr[i].nascii; k++)
 			part_free(&r->cr[i].ascii[k]);
 		free(r->cr[i].ascii);
-		litscan_free(r->cr[i].rep);
+		free(r->cr[i].rep_sig);
 		for (size_t k = 0; k < r->cr[i].nmore; k++)
 			part_free(&r->cr[i].more[k]);
 		free(r->cr[i].more);
@@ -1102,6 +1179,11 @@ void rules_free(struct rules *r)
 		free(r->g[t].rules);
 		litscan_free(r->g[t].ls);
 	}
+	for (size_t i = 0; i < r->nreps; i++) {
+		free(r->reps[i].sig);
+		litscan_free(r->reps[i].ls);
+	}
+	free(r->reps);
 	free(r->metas);
 	free(r->map.names);
 	free(r->map.slots);
@@ -1287,7 +1369,16 @@ struct run {
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
 	struct relays *relays; /* built on first use */
+	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	bool matches;
+};
+
+/* A shared repset's count for one text: the rules of a set run over
+ * the same texts one after the other. */
+#define REPC_SLOTS 256
+struct repmemo {
+	const char *text;
+	size_t len, set, count;
 };
 
 /* Perl's \s. */
@@ -1680,6 +1771,33 @@ static enum txt text_kind(const char *text, size_t len)
 	return memchr(text, '&', len) ? TXT_ASCII : TXT_PLAIN;
 }
 
+/* The positions ending one of c's repeat literals in text, counted up
+ * to c->rep_min; or up to its set's cap, remembered, when other rules
+ * share the set. */
+static size_t rep_count(struct run *x, const struct crule *c,
+                        const char *text, size_t len)
+{
+	const struct repset *set = &x->r->reps[c->rep - 1];
+	if (set->users < 2)
+		return litscan_count(set->ls, text, len, c->rep_min);
+	if (x->repc == NULL)
+		x->repc = calloc(REPC_SLOTS, sizeof *x->repc);
+	size_t h = ((uintptr_t)text >> 3) * 31 + c->rep;
+	struct repmemo *slot = NULL;
+	for (size_t k = 0; x->repc != NULL && k < 4 && slot == NULL; k++) {
+		struct repmemo *e = &x->repc[(h + k) % REPC_SLOTS];
+		if (e->text == NULL || (e->text == text && e->len == len &&
+		                        e->set == c->rep))
+			slot = e;
+	}
+	if (slot != NULL && slot->text != NULL)
+		return slot->count;
+	size_t n = litscan_count(set->ls, text, len, set->cap);
+	if (slot != NULL)
+		*slot = (struct repmemo){ text, len, c->rep, n };
+	return n;
+}
+
 /* Match c against text (ascii: it has no byte >= 0x80, as far as the
  * caller knows), counting up to c->maxhits matches into *hits. The first
  * match is remembered for explain. */
@@ -1690,8 +1808,7 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
 	struct part pt = c->main;
-	if (c->rep != NULL &&
-	    litscan_count(c->rep, text, len, c->rep_min) < c->rep_min)
+	if (c->rep != 0 && rep_count(x, c, text, len) < c->rep_min)
 		return *hits ? M_YES : M_NO;
 	if (c->ascii != NULL && ascii) {
 		if (c->nascii > 1)
@@ -2113,6 +2230,7 @@ out:
 	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);
+	free(x.repc);
 	free(x.hb.p);
 	free(x.full.p);
 	return rc;

@@ -761,6 +761,9 @@ static void t_strip_expected(void **state)
 		{ "(?:x|y?z)+w", true, "(?:x|z)(?:(x|y?z)(?1){0,})?w" },
 		{ "(?:a?(b)c){3}d", false, "(?:(?:b)c)(?:a?(?:b)c){2,2}d" },
 		{ "(?:a?(b)c){3}d", true, "(?:(?:b)c)(a?(?:b)c)(?1){1,1}d" },
+		/* the outer repeat takes the calls, the inner one is copied */
+		{ "(?:a?(?:x?y){1,2}c){3}d", true,
+		  "(?:(?:y)(?:x?y){0,1}c)(a?(?:x?y){1,2}c)(?1){1,1}d" },
 		{ "(?>a)?b", false, "b" },            /* atomic, not possessive */
 		{ "q{0,3}(?i:a?B)", false, "(?i:B)" },
 		{ "[ab]?c|d*e", false, "c|e" },

@@ -518,7 +518,11 @@ static void test_prefilter_equivalence(void **state)
 	        "body P16 /(?:your\\s)?(?:full\\s)*name:\\s\\w+/i\n"
 	        "body P17 /(?:(?:your\\s)?(?:name|age)\\W+){2}/i\n"
 	        /* homoglyphs: no literal but in the ASCII projection */
-	        "body P18 /(?:^|\\s)" HG_P HG_A HG_Y "\\s(?:[mM]|\\xd0\\x9c)e\\b/\n";
+	        "body P18 /(?:^|\\s)" HG_P HG_A HG_Y "\\s(?:[mM]|\\xd0\\x9c)e\\b/\n"
+	        /* P14's repeat literals again: one count per text, taken up
+	         * to the larger minimum (5) and shared */
+	        "body P19 /(?:(?:name|age|address)\\W{1,3}){5}/i\n"
+	        "body P20 /(?:(?:your )?(?:address|age|name)\\W{1,3}){4}/i\n";
 	const char *msgs[] = {
 		MSG,
 		"Subject: nothing\n\nplain text without anything\n",
@@ -562,6 +566,10 @@ static void test_prefilter_equivalence(void **state)
 	assert_non_null(hit(&a, "P14"));
 	assert_non_null(hit(&a, "P15"));
 	assert_int_equal(hit(&a, "P15")->count, 2);
+	assert_non_null(hit(&a, "P20"));   /* "name age name age": 4 */
+	assert_null(hit(&a, "P19"));
+	fx_run(&a, "Subject: form\n\nname: age: name: age: address\n", "");
+	assert_non_null(hit(&a, "P19"));
 	fx_run(&a, msgs[4], "");
 	assert_null(hit(&a, "P14"));
 	assert_non_null(hit(&a, "P15"));
