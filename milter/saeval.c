@@ -33,6 +33,10 @@ struct saeval_call {
 	size_t fn;              /* index into fns[] */
 	size_t nargs;
 	char *args[MAX_ARGS];   /* quotes removed */
+	double num[MAX_ARGS];   /* atof(args[i]), worked out once */
+	bool undef[MAX_ARGS];   /* args[i] is "undef" */
+	int html_op;            /* html_eval: html_eval_op(args[1], &html_n) */
+	double html_n;
 	struct freemail *fm;    /* FreeMail functions: the domain lists */
 	pcre2_code *re;         /* FreeMail functions: the optional regex */
 };
@@ -49,25 +53,65 @@ struct mime_facts {
 	                                needlessly encoded characters */
 };
 
+/* The lower-case tag names an HTML text uses, as a set (open
+ * addressing; names kept one after the other in s). */
+struct tagset {
+	char *s;
+	size_t len, cap;
+	struct tag_slot {
+		size_t off1;          /* offset in s + 1; 0: empty slot */
+		size_t len;
+		uint32_t hash;
+	} *slot;
+	size_t nslot, n;
+	bool oom;
+};
+
+/* What the HTML rules ask of one text/html part (html_facts()). */
+struct html_part_facts {
+	size_t chars;             /* html_length(): UTF-8 characters */
+	bool img;                 /* an <img> (or </img>) tag */
+	bool img_in_a;            /* an <img> start tag inside <a> */
+};
+
 /* Results several calls on one message would each work out again. */
 struct saeval_cache {
 	bool date_done, mime_done, mime_ok, upper_done;
 	int hotmail;              /* hotmail_check(), -1 until known */
+	int gated;                /* gated_rcvd_remover(), -1 until known */
 	int64_t date_diff;
 	double upper;
 	struct mime_facts mime;
+	/* $pms->get('Received') and its whitespace-collapsed form */
+	bool rcvd_done, rcvd_any, flat_done;
+	struct strbuf rcvd, flat;
+	const char *rcvd_s, *flat_s;  /* their text, NULL when out of memory */
+	/* HTML: per text/html part, in part order; tags of all of them */
+	bool html_done, html_ok;
+	struct html_part_facts *hp;
+	size_t nhp;
+	struct tagset tags;
 };
 
 struct saeval_cache *saeval_cache_new(void)
 {
 	struct saeval_cache *k = calloc(1, sizeof *k);
-	if (k != NULL)
+	if (k != NULL) {
 		k->hotmail = -1;
+		k->gated = -1;
+	}
 	return k;
 }
 
 void saeval_cache_free(struct saeval_cache *k)
 {
+	if (k == NULL)
+		return;
+	free(k->rcvd.p);
+	free(k->flat.p);
+	free(k->hp);
+	free(k->tags.s);
+	free(k->tags.slot);
 	free(k);
 }
 
@@ -82,14 +126,53 @@ static const char *buf_str(struct strbuf *b)
 	return b->p;
 }
 
+/* Is h called name? The same test as msg_part_header_get's strcasecmp,
+ * with the first letters compared first: most names differ there. */
+static bool hdr_is(const struct msg_header *h, const char *name)
+{
+	return tolower((unsigned char)h->name.ptr[0]) ==
+	       tolower((unsigned char)name[0]) &&
+	       strcasecmp(h->name.ptr, name) == 0;
+}
+
+/* The next header of part `part` called name from index *pos on (which
+ * it advances past it), or NULL: the instances in msg_part_header_get's
+ * order, in one pass over the headers instead of one per instance. */
+static const struct msg_header *part_hdr_next(const struct msg *m,
+                                              size_t part, const char *name,
+                                              size_t *pos)
+{
+	size_t count = msg_part_header_count(m, part);
+	while (*pos < count) {
+		const struct msg_header *h = msg_part_header_at(m, part, (*pos)++);
+		if (h != NULL && hdr_is(h, name))
+			return h;
+	}
+	return NULL;
+}
+
+static const struct msg_header *hdr_next(const struct msg *m,
+                                         const char *name, size_t *pos)
+{
+	return part_hdr_next(m, 0, name, pos);
+}
+
+/* msg_header_get(m, name, 0) */
+static const struct msg_header *hdr_first(const struct msg *m,
+                                          const char *name)
+{
+	size_t pos = 0;
+	return hdr_next(m, name, &pos);
+}
+
 /* SpamAssassin's $pms->get('Name'): every top-level instance, values
  * unfolded, joined by "\n". raw: undecoded. Returns whether any existed. */
 static bool get_header(const struct msg *m, const char *name, bool raw,
                        struct strbuf *b)
 {
 	bool any = false;
-	for (size_t n = 0;; n++) {
-		const struct msg_header *h = msg_header_get(m, name, n);
+	for (size_t pos = 0;;) {
+		const struct msg_header *h = hdr_next(m, name, &pos);
 		if (h == NULL)
 			break;
 		if (any)
@@ -106,8 +189,8 @@ static bool get_header(const struct msg *m, const char *name, bool raw,
 static void get_first_addr(const struct msg *m, const char *name,
                            struct strbuf *b)
 {
-	for (size_t n = 0;; n++) {
-		const struct msg_header *h = msg_header_get(m, name, n);
+	for (size_t pos = 0;;) {
+		const struct msg_header *h = hdr_next(m, name, &pos);
 		if (h == NULL)
 			return;
 		size_t count = 0;
@@ -490,8 +573,8 @@ static bool date_header_time(const struct msg *m, int64_t *t)
 {
 	static const char *const names[] = { "Resent-Date", "Date" };
 	for (size_t k = 0; k < 2; k++) {
-		for (size_t n = 0;; n++) {
-			const struct msg_header *h = msg_header_get(m, names[k], n);
+		for (size_t pos = 0;;) {
+			const struct msg_header *h = hdr_next(m, names[k], &pos);
 			if (h == NULL)
 				break;
 			if (h->decoded.len && parse_date(h->decoded.ptr,
@@ -507,12 +590,10 @@ static bool date_header_time(const struct msg *m, int64_t *t)
  * (at most max). */
 static size_t received_times(const struct msg *m, int64_t *times, size_t max)
 {
-	size_t nr = 0, first = 0;
+	size_t first = 0, pos = 0;
 	const struct msg_header *h;
-	while ((h = msg_header_get(m, "Received", nr)) != NULL)
-		nr++;
-	const struct msg_header *h0 = msg_header_get(m, "Received", 0);
-	const struct msg_header *h1 = msg_header_get(m, "Received", 1);
+	const struct msg_header *h0 = hdr_next(m, "Received", &pos);
+	const struct msg_header *h1 = h0 ? hdr_next(m, "Received", &pos) : NULL;
 	bool local0 = h0 != NULL && re_find(RE_RCVD_LOCAL, h0->decoded.ptr,
 	                                    h0->decoded.len, NULL, 0);
 	const struct msg_header *next = local0 ? h1 : h0;
@@ -520,8 +601,10 @@ static size_t received_times(const struct msg *m, int64_t *times, size_t max)
 	                            next->decoded.len, NULL, 0))
 		first = local0 ? 2 : 1;
 	size_t n = 0;
-	for (size_t i = first; i < nr && n < max; i++) {
-		h = msg_header_get(m, "Received", i);
+	pos = 0;
+	for (size_t i = 0; i < first; i++)
+		(void)hdr_next(m, "Received", &pos);
+	while (n < max && (h = hdr_next(m, "Received", &pos)) != NULL) {
 		size_t ov[4];
 		int64_t t;
 		if (re_find(RE_RCVD_DATE, h->decoded.ptr, h->decoded.len, ov, 4) &&
@@ -574,10 +657,8 @@ static bool ev_shifted_date(const struct saeval_call *c,
                             const struct saeval_ctx *x)
 {
 	double d = (double)cached_date_diff(x);
-	const char *mn = c->nargs > 0 ? c->args[0] : NULL;
-	const char *mx = c->nargs > 1 ? c->args[1] : NULL;
-	return (arg_undef(mn) || d >= 3600 * atof(mn)) &&
-	       (arg_undef(mx) || d < 3600 * atof(mx));
+	return (c->nargs < 1 || c->undef[0] || d >= 3600 * c->num[0]) &&
+	       (c->nargs < 2 || c->undef[1] || d < 3600 * c->num[1]);
 }
 
 /* ---- Message-Id ---- */
@@ -641,7 +722,7 @@ static void second_level(const char *addr, struct strbuf *b)
 static bool plain_first_addr(const struct msg *m, const char *name,
                              struct strbuf *b)
 {
-	const struct msg_header *h = msg_header_get(m, name, 0);
+	const struct msg_header *h = hdr_first(m, name);
 	if (h == NULL)
 		return false;
 	if (msg_header_addrs(m, h, &(size_t){ 0 }) != NULL) {
@@ -741,8 +822,8 @@ static bool sa_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 	plain_first_addr(m, "X-Sender", b);
 	bool xs = b->len > 0 && memchr(b->p, '@', b->len) != NULL;
 	b->len = 0;
-	for (size_t n = 0; xs; n++) {
-		const struct msg_header *h = msg_header_get(m, "Received", n);
+	for (size_t pos = 0; xs;) {
+		const struct msg_header *h = hdr_next(m, "Received", &pos);
 		if (h == NULL)
 			break;
 		if (memmem(h->value.ptr, h->value.len, "(fetchmail", 10) != NULL)
@@ -837,8 +918,8 @@ out:
 static void push_addrs(const struct msg *m, const char *name,
                        struct strbuf *list, size_t *count)
 {
-	for (size_t n = 0;; n++) {
-		const struct msg_header *h = msg_header_get(m, name, n);
+	for (size_t pos = 0;;) {
+		const struct msg_header *h = hdr_next(m, name, &pos);
 		if (h == NULL)
 			return;
 		size_t k = 0;
@@ -905,37 +986,79 @@ static bool ev_similar_recipients(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
 	double s = tocc_similar(x->m);
-	const char *mn = c->nargs > 0 ? c->args[0] : NULL;
-	const char *mx = c->nargs > 1 ? c->args[1] : NULL;
-	return (arg_undef(mn) || s >= atof(mn)) &&
-	       (arg_undef(mx) || s < atof(mx));
+	return (c->nargs < 1 || c->undef[0] || s >= c->num[0]) &&
+	       (c->nargs < 2 || c->undef[1] || s < c->num[1]);
 }
 
 /* ---- forged relays in Received (no relay parsing needed) ---- */
 
-/* $pms->get('Received') with whitespace runs made one space. */
+/* Whitespace runs of b made one space, in place (Perl's s/\s+/ /g). */
+static const char *collapse_blanks(struct strbuf *b)
+{
+	char *s = (char *)buf_str(b);
+	if (s == NULL)
+		return NULL;
+	size_t j = 0;
+	for (size_t i = 0; i < b->len;) {
+		if (isspace((unsigned char)s[i])) {
+			s[j++] = ' ';
+			while (i < b->len && isspace((unsigned char)s[i]))
+				i++;
+		} else {
+			s[j++] = s[i++];
+		}
+	}
+	b->len = j;
+	return buf_str(b);
+}
+
+/* $pms->get(name) with whitespace runs made one space, into b (empty
+ * before); NULL when out of memory. */
 static const char *received_flat(const struct msg *m, const char *name,
                                  struct strbuf *b)
 {
-	struct strbuf t = { 0 };
-	get_header(m, name, false, &t);
-	const char *s = buf_str(&t);
-	size_t i = 0;
-	while (s != NULL && i < t.len) {
-		size_t run = 0;   /* copied as it is, up to the next blank */
-		while (i + run < t.len && !isspace((unsigned char)s[i + run]))
-			run++;
-		strbuf_put(b, s + i, run);
-		i += run;
-		if (i == t.len)
-			break;
-		if (!(b->len && b->p[b->len - 1] == ' '))
-			strbuf_put(b, " ", 1);
-		while (i < t.len && isspace((unsigned char)s[i]))
-			i++;
+	get_header(m, name, false, b);
+	return collapse_blanks(b);
+}
+
+/* $pms->get('Received'), worked out once per cache: the text (NULL when
+ * out of memory) and, in *any, whether there was one. Without a cache
+ * it is built in own, which the caller frees. */
+static const char *rcvd_joined(const struct saeval_ctx *x, struct strbuf *own,
+                               bool *any)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL) {
+		bool a = get_header(x->m, "Received", false, own);
+		if (any != NULL)
+			*any = a;
+		return buf_str(own);
 	}
-	free(t.p);
-	return s == NULL ? NULL : buf_str(b);
+	if (!k->rcvd_done) {
+		k->rcvd_any = get_header(x->m, "Received", false, &k->rcvd);
+		k->rcvd_s = buf_str(&k->rcvd);
+		k->rcvd_done = true;
+	}
+	if (any != NULL)
+		*any = k->rcvd_any;
+	return k->rcvd_s;
+}
+
+/* received_flat(m, "Received", own), worked out once per cache. */
+static const char *rcvd_flat(const struct saeval_ctx *x, struct strbuf *own)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return received_flat(x->m, "Received", own);
+	if (!k->flat_done) {
+		const char *r = rcvd_joined(x, NULL, NULL);
+		if (r != NULL) {
+			strbuf_put(&k->flat, r, k->rcvd.len);
+			k->flat_s = collapse_blanks(&k->flat);
+		}
+		k->flat_done = true;
+	}
+	return k->flat_s;
 }
 
 static bool ev_fake_aol_relay(const struct saeval_call *c,
@@ -943,34 +1066,42 @@ static bool ev_fake_aol_relay(const struct saeval_call *c,
 {
 	(void)c;
 	struct strbuf b = { 0 };
-	const char *r = received_flat(x->m, "Received", &b);
-	bool hit = re_str(RE_AOL_RLY, r) && !re_str(RE_AOL_OK1, r) &&
-	           !re_str(RE_AOL_OK2, r);
+	const char *r = rcvd_flat(x, &b);
+	size_t rn = r != NULL ? strlen(r) : 0;
+	bool hit = r != NULL && re_find(RE_AOL_RLY, r, rn, NULL, 0) &&
+	           !re_find(RE_AOL_OK1, r, rn, NULL, 0) &&
+	           !re_find(RE_AOL_OK2, r, rn, NULL, 0);
 	free(b.p);
 	return hit;
 }
 
-/* SpamAssassin's gated_through_received_hdr_remover(). */
-static bool gated_rcvd_remover(const struct msg *m)
+/* SpamAssassin's gated_through_received_hdr_remover(), worked out once
+ * per cache. */
+static bool gated_rcvd_remover(const struct saeval_ctx *x)
 {
-	struct strbuf a = { 0 }, d = { 0 }, r = { 0 };
-	bool yes = false;
+	struct saeval_cache *k = x->cache;
+	if (k != NULL && k->gated >= 0)
+		return k->gated;
+	const struct msg *m = x->m;
+	struct strbuf a = { 0 }, d = { 0 }, own = { 0 };
+	bool yes = false, any;
+	const char *r = rcvd_joined(x, &own, &any);
 	if (get_header(m, "Mailing-List", false, &a) &&
 	    re_str(RE_EZMLM_LIST, buf_str(&a))) {
 		get_header(m, "Delivered-To", false, &d);
-		get_header(m, "Received", false, &r);
 		if (re_str(RE_EZMLM_DLTO, buf_str(&d)) &&
-		    re_str(RE_EZMLM_RCVD, buf_str(&r)))
+		    re_str(RE_EZMLM_RCVD, r))
 			yes = true;
 	}
-	r.len = 0;
-	if (!yes && !get_header(m, "Received", false, &r))
+	if (!yes && !any)
 		yes = true;
-	if (!yes && re_str(RE_MSN, buf_str(&r)))
+	if (!yes && re_str(RE_MSN, r))
 		yes = true;
 	free(a.p);
 	free(d.p);
-	free(r.p);
+	free(own.p);
+	if (k != NULL)
+		k->gated = yes;
 	return yes;
 }
 
@@ -989,8 +1120,9 @@ static bool ev_forged_yahoo_rcvd(const struct saeval_call *c,
 	    (t.len = 0, get_header(x->m, "Resent-To", false, &t)) && t.len &&
 	    (t.len = 0, get_header(x->m, "X-Received", false, &t)) && t.len)
 		name = "X-Received";
-	const char *r = received_flat(x->m, name, &b);
-	if (r == NULL || gated_rcvd_remover(x->m))
+	const char *r = name[0] == 'R' ? rcvd_flat(x, &b) :
+	                received_flat(x->m, name, &b);
+	if (r == NULL || gated_rcvd_remover(x))
 		goto out;
 	/* SpamAssassin also accepts a yahoo.com rDNS in the trusted relays
 	 * (X-Spam-Relays-*), which vigil does not build. */
@@ -1013,21 +1145,32 @@ static void part_header_lc(const struct msg *m, size_t i, const char *name,
                            struct strbuf *b)
 {
 	b->len = 0;
-	const struct msg_header *h = msg_part_header_get(m, i, name, 0);
-	if (h != NULL)
-		for (size_t k = 0; k < h->value.len; k++) {
-			char c = (char)tolower((unsigned char)h->value.ptr[k]);
-			strbuf_put(b, &c, 1);
-		}
+	size_t pos = 0;
+	const struct msg_header *h = part_hdr_next(m, i, name, &pos);
+	if (h != NULL) {
+		/* copied, then lower-cased in place: one append, not one a byte */
+		strbuf_put(b, h->value.ptr, h->value.len);
+		if (!b->oom)
+			for (size_t k = 0; k < b->len; k++)
+				b->p[k] = (char)tolower((unsigned char)b->p[k]);
+	}
 	buf_str(b);
 }
 
-static bool is_leaf(const struct msg *m, size_t i)
+/* Which parts have a child (a later part naming them as parent): leaves
+ * are the others. One pass instead of one per part. NULL: no memory. */
+static bool *parts_with_child(const struct msg *m)
 {
-	for (size_t k = i + 1; k < msg_part_count(m); k++)
-		if (msg_part_at(m, k)->parent == i)
-			return false;
-	return true;
+	size_t n = msg_part_count(m);
+	bool *has = calloc(n ? n : 1, sizeof *has);
+	if (has == NULL)
+		return NULL;
+	for (size_t k = 0; k < n; k++) {
+		size_t parent = msg_part_at(m, k)->parent;
+		if (parent < k)
+			has[parent] = true;
+	}
+	return has;
 }
 
 /* The body of a part's raw bytes (after its header block). */
@@ -1131,6 +1274,9 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
 	struct strbuf cte = { 0 }, cd = { 0 };
+	bool *has_child = parts_with_child(m);
+	if (has_child == NULL)
+		return false;
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		part_header_lc(m, i, "Content-Transfer-Encoding", &cte);
@@ -1156,7 +1302,7 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			f->base64_text = true;
 		if (re_str(RE_BAD_ISO1, cs) && !re_str(RE_BAD_ISO2, cs))
 			f->bad_iso = true;
-		if (!is_leaf(m, i))
+		if (has_child[i])
 			continue;
 		if (strcmp(cte.p, "quoted-printable") == 0)
 			qp_lines(part_body(p), f);
@@ -1172,6 +1318,7 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 	if (f->qp_bytes)
 		f->qp = f->qp_excess;
 	bool ok = !cte.oom && !cd.oom;
+	free(has_child);
 	free(cte.p);
 	free(cd.p);
 	return ok;
@@ -1179,7 +1326,7 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 
 static bool top_is_html(const struct msg *m)
 {
-	const struct msg_header *h = msg_header_get(m, "Content-Type", 0);
+	const struct msg_header *h = hdr_first(m, "Content-Type");
 	return h != NULL && strncasecmp(h->decoded.ptr, "text/html", 9) == 0;
 }
 
@@ -1250,7 +1397,7 @@ static bool ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
  * charset or any part's is one where capitals say nothing. */
 static bool charset_fp_as_caps(const struct msg *m)
 {
-	const struct msg_header *h = msg_header_get(m, "Content-Type", 0);
+	const struct msg_header *h = hdr_first(m, "Content-Type");
 	size_t ov[8];
 	if (h != NULL && re_find(RE_CT_CHARSET, h->value.ptr, h->value.len, ov,
 	                         8)) {
@@ -1325,7 +1472,7 @@ static bool ev_uppercase(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
 	double u = cached_upper(x);
-	return u > atof(c->args[0]) && u <= atof(c->args[1]);
+	return u > c->num[0] && u <= c->num[1];
 }
 
 static bool ev_ascii_text_illegal(const struct saeval_call *c,
@@ -1348,9 +1495,9 @@ static bool ev_base64_length(const struct saeval_call *c,
 	if (!get_mime(x, &f))
 		return false;
 	double l = (double)f.b64_line;
-	if (c->nargs == 2 && l > atof(c->args[1]))
+	if (c->nargs == 2 && l > c->num[1])
 		return false;
-	return l >= atof(c->args[0]);
+	return l >= c->num[0];
 }
 
 static bool ok_two_args(const struct saeval_call *c)
@@ -1536,7 +1683,7 @@ static bool ev_html_image_only(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
-	double lo = atof(c->args[0]), hi = atof(c->args[1]);
+	double lo = c->num[0], hi = c->num[1];
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		if (!is_html_part(p))
@@ -1561,9 +1708,9 @@ static bool ev_html_range(const struct saeval_call *c,
                           const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
-	double lo = atof(c->args[1]);
+	double lo = c->num[1];
 	bool inf = c->nargs == 2 || strcmp(c->args[2], "inf") == 0;
-	double hi = inf ? 0 : atof(c->args[2]);
+	double hi = inf ? 0 : c->num[2];
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		if (!is_html_part(p))
@@ -1608,8 +1755,8 @@ static bool ev_html_eval(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
-	double n = 0;
-	int op = html_eval_op(c->args[1], &n);
+	double n = c->html_n;
+	int op = c->html_op;
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		if (!is_html_part(p))
@@ -2177,7 +2324,7 @@ static bool ev_tvd_vertical_words(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
-	double lo = atof(c->args[0]), hi = atof(c->args[1]);
+	double lo = c->num[0], hi = c->num[1];
 	if (hi >= 100)
 		hi = 101;
 	long best = -1;
@@ -2208,7 +2355,7 @@ static bool ev_body_length(const struct saeval_call *c,
 		if (++p < end && *p == '\n')
 			n--;
 	}
-	return (double)n <= atof(c->args[0]);
+	return (double)n <= c->num[0];
 }
 
 /* ---- more HeaderEval ---- */
@@ -2302,8 +2449,8 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 	size_t illegal = high + ctl;
 	if (illegal > 0 && strcasecmp(hname, "Subject") == 0 && exempt == 1)
 		illegal--;
-	hit = (double)illegal / (double)n >= atof(c->args[1]) &&
-	      (double)illegal >= atof(c->args[2]);
+	hit = (double)illegal / (double)n >= c->num[1] &&
+	      (double)illegal >= c->num[2];
 out:
 	free(b.p);
 	return hit;
@@ -2355,24 +2502,27 @@ static bool hdr_matches(const struct msg *m, const char *name, enum re_id id,
 /* SpamAssassin's _check_for_forged_hotmail_received_headers(): 1 for
  * forged hotmail Received, 2 for a hotmail From without hotmail
  * Received, 0 for neither. */
-static int hotmail_check(const struct msg *m)
+static int hotmail_check(const struct saeval_ctx *x)
 {
+	const struct msg *m = x->m;
 	struct strbuf b = { 0 }, f = { 0 };
 	int res = 0;
-	const char *r = received_flat(m, "Received", &b);
-	if (r == NULL || re_str(RE_HM_PICKUP, r))
+	const char *r = rcvd_flat(x, &b);
+	size_t rn = r != NULL ? strlen(r) : 0;
+#define RRE(id) re_find(id, r, rn, NULL, 0)
+	if (r == NULL || RRE(RE_HM_PICKUP))
 		goto out;
-	if (hdr_matches(m, "To", RE_HM_MSN_TO, NULL) &&
-	    re_str(RE_HM_MSN_RCVD, r))
+	if (hdr_matches(m, "To", RE_HM_MSN_TO, NULL) && RRE(RE_HM_MSN_RCVD))
 		goto out;   /* MSN groups (Message-Id checks left out) */
 	bool ip = hdr_matches(m, "X-Originating-Ip", RE_IPADDR, NULL);
 	bool orig = hdr_matches(m, "X-OriginatorOrg", RE_HM_ORIG, NULL);
-	if (gated_rcvd_remover(m))
+	if (gated_rcvd_remover(x))
 		goto out;
-	if ((ip && (re_str(RE_HM_OK1, r) || re_str(RE_HM_OK4, r) ||
-	            re_str(RE_HM_OK5, r) || re_str(RE_HM_OK6, r))) ||
-	    (orig && (re_str(RE_HM_OK2, r) || re_str(RE_HM_OK3, r))))
+	if ((ip && (RRE(RE_HM_OK1) || RRE(RE_HM_OK4) || RRE(RE_HM_OK5) ||
+	            RRE(RE_HM_OK6))) ||
+	    (orig && (RRE(RE_HM_OK2) || RRE(RE_HM_OK3))))
 		goto out;
+#undef RRE
 	if (re_str(RE_HM_HELO, r))
 		res = 1;
 	else if (from_is(m, "hotmail.com", &f))
@@ -2387,9 +2537,9 @@ static int cached_hotmail(const struct saeval_ctx *x)
 {
 	struct saeval_cache *k = x->cache;
 	if (k == NULL)
-		return hotmail_check(x->m);
+		return hotmail_check(x);
 	if (k->hotmail < 0)
-		k->hotmail = hotmail_check(x->m);
+		k->hotmail = hotmail_check(x);
 	return k->hotmail;
 }
 
@@ -2415,9 +2565,9 @@ static bool ev_forged_eudoramail(const struct saeval_call *c,
 	bool hit = false;
 	if (!from_is(x->m, "eudoramail.com", &f))
 		goto out;
-	const char *r = received_flat(x->m, "Received", &b);
+	const char *r = rcvd_flat(x, &b);
 	bool ip = hdr_matches(x->m, "X-Sender-Ip", RE_IPADDR, NULL);
-	if (gated_rcvd_remover(x->m) || (ip && re_str(RE_EUDORA, r)))
+	if (gated_rcvd_remover(x) || (ip && re_str(RE_EUDORA, r)))
 		goto out;
 	hit = true;
 out:
@@ -2432,12 +2582,12 @@ static bool ev_forged_juno(const struct saeval_call *c,
 	(void)c;
 	struct strbuf f = { 0 }, xo = { 0 }, xm = { 0 }, r = { 0 };
 	bool hit = false;
-	if (!from_is(x->m, "juno.com", &f) || gated_rcvd_remover(x->m))
+	if (!from_is(x->m, "juno.com", &f) || gated_rcvd_remover(x))
 		goto out;
 	get_header(x->m, "X-Originating-IP", false, &xo);
 	get_header(x->m, "X-Mailer", false, &xm);
-	get_header(x->m, "Received", false, &r);
-	const char *rs = buf_str(&r), *ms = buf_str(&xm), *os = buf_str(&xo);
+	const char *rs = rcvd_joined(x, &r, NULL), *ms = buf_str(&xm),
+	           *os = buf_str(&xo);
 	if (rs == NULL || ms == NULL || os == NULL)
 		goto out;
 	if (xo.len) {
@@ -2471,9 +2621,8 @@ static bool ev_forged_gmail(const struct saeval_call *c,
 	get_header(x->m, "X-Gm-Message-State", false, &a);
 	get_header(x->m, "X-Google-Smtp-Source", false, &b);
 	get_header(x->m, "X-Received", false, &xr);
-	get_header(x->m, "Received", false, &r);
 	if (re_str(RE_GM1, buf_str(&xr)) || re_str(RE_GM2, buf_str(&xr)) ||
-	    re_str(RE_GM3, buf_str(&r)))
+	    re_str(RE_GM3, rcvd_joined(x, &r, NULL)))
 		goto out;
 	hit = !(a.len >= 60 && b.len >= 60);
 out:
@@ -3075,6 +3224,13 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 		return -1;
 	c->fn = fn;
 	int rc = parse_args(open + 1, close, c);
+	for (size_t i = 0; rc == 0 && i < c->nargs; i++) {
+		/* the numbers once here, not at every call */
+		c->num[i] = atof(c->args[i]);
+		c->undef[i] = arg_undef(c->args[i]);
+	}
+	if (rc == 0 && c->nargs == 2)
+		c->html_op = html_eval_op(c->args[1], &c->html_n);
 	if (rc == 0 && fns[fn].ok != NULL && !fns[fn].ok(c))
 		rc = 1;
 	if (rc == 0 && strcmp(fns[fn].plugin, "FreeMail") == 0) {
