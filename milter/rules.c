@@ -133,6 +133,25 @@ struct slotmap {         /* name -> value slot (open addressing) */
 	size_t cap, used;
 };
 
+/* Change propagation over the metas (plan_metas(), run_metas()). A meta's
+ * rank is its position in rules.metas (dependency order). Its baseline is
+ * the value it takes on a message where no other rule is set: with every
+ * other slot 0, in order, so a meta on a meta sees that meta's baseline
+ * (`!A` on a meta A). On a message only the metas downstream of a set slot
+ * can differ from their baselines, and only those are evaluated. */
+struct mplan {
+	bool on;             /* every meta reads only metas of lower rank (no
+	                        cycle was cut): else all are evaluated */
+	double *base;        /* per rank: the baseline */
+	size_t *nzbase;      /* ranks whose baseline is not 0 */
+	size_t nnzbase;
+	size_t *inputs;      /* slots metas read that no meta sets, ascending */
+	size_t ninputs;
+	uint32_t *rd_off;    /* per slot s: rd[rd_off[s] .. rd_off[s + 1]) are */
+	uint32_t *rd;        /* the ranks of the metas reading s, ascending */
+	size_t words;        /* of a dirty bitset over ranks */
+};
+
 struct rules {
 	const struct ruleset *rs;
 	struct rules_opts opts;
@@ -143,6 +162,7 @@ struct rules {
 	struct group g[T_COUNT];
 	size_t *metas;       /* meta rule indexes in evaluation order */
 	size_t nmetas;
+	struct mplan mp;     /* change propagation over metas[] */
 	struct slotmap map;
 	char **extra;        /* names metas use that are not rules: slots n.. */
 	size_t nextra;
@@ -745,6 +765,136 @@ out:
 	return rc;
 }
 
+/* What run_metas() keeps for a meta whose expression gives v: a meta hits
+ * once, whatever its value (negative counts as 1); 0 and NaN do not hit. */
+static double meta_stored(double v)
+{
+	return v != 0 && v == v ? (v > 0 ? v : 1) : 0;
+}
+
+/* Whether a and b are the same double, bit for bit (-0 is not 0): a
+ * meta that reads only unchanged bits computes unchanged bits. */
+static bool same_bits(double a, double b)
+{
+	uint64_t x, y;
+	memcpy(&x, &a, sizeof x);
+	memcpy(&y, &b, sizeof y);
+	return x == y;
+}
+
+/* Readers of each slot (rd_off/rd) and the slots no meta sets (inputs);
+ * rank[s] is the rank of the meta in slot s, or SIZE_MAX. */
+static int plan_readers(struct rules *r, const size_t *rank, size_t nslots,
+                        size_t edges)
+{
+	struct mplan *p = &r->mp;
+	p->rd_off = calloc(nslots + 1, sizeof *p->rd_off);
+	p->rd = malloc((edges ? edges : 1) * sizeof *p->rd);
+	uint32_t *fill = calloc(nslots ? nslots : 1, sizeof *fill);
+	if (p->rd_off == NULL || p->rd == NULL || fill == NULL) {
+		free(fill);
+		return -1;
+	}
+	for (size_t k = 0; k < r->nmetas; k++) {
+		const struct rmeta *m = r->cr[r->metas[k]].meta;
+		for (size_t j = 0; j < rmeta_dep_count(m); j++)
+			p->rd_off[rmeta_dep_at(m, j) + 1]++;
+	}
+	size_t ninputs = 0;
+	for (size_t s = 0; s < nslots; s++) {
+		if (p->rd_off[s + 1] > 0 && rank[s] == SIZE_MAX)
+			ninputs++;
+		p->rd_off[s + 1] += p->rd_off[s];
+	}
+	/* Ranks ascending in each list: metas[] is walked in rank order. */
+	for (size_t k = 0; k < r->nmetas; k++) {
+		const struct rmeta *m = r->cr[r->metas[k]].meta;
+		for (size_t j = 0; j < rmeta_dep_count(m); j++) {
+			size_t d = (size_t)rmeta_dep_at(m, j);
+			p->rd[p->rd_off[d] + fill[d]++] = (uint32_t)k;
+		}
+	}
+	free(fill);
+	p->inputs = malloc((ninputs ? ninputs : 1) * sizeof *p->inputs);
+	if (p->inputs == NULL)
+		return -1;
+	for (size_t s = 0; s < nslots; s++)
+		if (p->rd_off[s + 1] > p->rd_off[s] && rank[s] == SIZE_MAX)
+			p->inputs[p->ninputs++] = s;
+	return 0;
+}
+
+/* Each meta's baseline: run_metas()'s full evaluation on a message where
+ * no other slot is set. */
+static int plan_baselines(struct rules *r, size_t nslots)
+{
+	struct mplan *p = &r->mp;
+	double *values = calloc(nslots ? nslots : 1, sizeof *values);
+	p->base = malloc(r->nmetas * sizeof *p->base);
+	p->nzbase = malloc(r->nmetas * sizeof *p->nzbase);
+	if (values == NULL || p->base == NULL || p->nzbase == NULL) {
+		free(values);
+		return -1;
+	}
+	for (size_t k = 0; k < r->nmetas; k++) {
+		size_t i = r->metas[k];
+		values[i] = meta_stored(rmeta_eval(r->cr[i].meta, values));
+		p->base[k] = values[i];
+		if (!same_bits(p->base[k], 0.0))
+			p->nzbase[p->nnzbase++] = k;
+	}
+	free(values);
+	return 0;
+}
+
+/* After order_metas(): the plan run_metas() follows. Propagation needs
+ * every meta to come after the metas it reads; when a cycle was cut that
+ * may not hold, and every meta is evaluated as before (p->on false). */
+static int plan_metas(struct rules *r)
+{
+	struct mplan *p = &r->mp;
+	size_t nslots = r->n + r->nextra;
+	if (r->nmetas == 0 || r->nmetas > UINT32_MAX)
+		return 0;
+	size_t *rank = malloc(nslots * sizeof *rank);
+	if (rank == NULL)
+		return -1;
+	for (size_t s = 0; s < nslots; s++)
+		rank[s] = SIZE_MAX;
+	for (size_t k = 0; k < r->nmetas; k++)
+		rank[r->metas[k]] = k;
+	bool ordered = true;
+	size_t edges = 0;
+	for (size_t k = 0; k < r->nmetas && ordered; k++) {
+		const struct rmeta *m = r->cr[r->metas[k]].meta;
+		for (size_t j = 0; j < rmeta_dep_count(m); j++) {
+			size_t d = (size_t)rmeta_dep_at(m, j);
+			if (rank[d] != SIZE_MAX && rank[d] >= k)
+				ordered = false;
+		}
+		edges += rmeta_dep_count(m);
+	}
+	int rc = 0;
+	if (ordered && edges <= UINT32_MAX) {
+		rc = plan_readers(r, rank, nslots, edges);
+		if (rc == 0)
+			rc = plan_baselines(r, nslots);
+		p->words = (r->nmetas + 63) / 64;
+		p->on = rc == 0;
+	}
+	free(rank);
+	return rc;
+}
+
+static void plan_free(struct mplan *p)
+{
+	free(p->base);
+	free(p->nzbase);
+	free(p->inputs);
+	free(p->rd_off);
+	free(p->rd);
+}
+
 /* The required literals of pattern p[0..n) (as c's) into c->plits, for
  * build_groups(). -1 when out of memory. */
 static int keep_lits(struct crule *c, const char *p, size_t n)
@@ -1131,7 +1281,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 		r->metas = m;
 		r->metas[r->nmetas++] = i;
 	}
-	if (order_metas(r) != 0 || build_groups(r) != 0)
+	if (order_metas(r) != 0 || plan_metas(r) != 0 || build_groups(r) != 0)
 		goto oom;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct crule *c = &r->cr[i];
@@ -1185,6 +1335,7 @@ void rules_free(struct rules *r)
 	}
 	free(r->reps);
 	free(r->metas);
+	plan_free(&r->mp);
 	free(r->map.names);
 	free(r->map.slots);
 	for (size_t i = 0; i < r->nextra; i++)
@@ -1357,6 +1508,7 @@ struct run {
 	const struct msg *m;
 	struct tls *tls;
 	double *values;      /* slots: rules then extra names */
+	uint64_t *dirty;     /* run_metas(): a bitset over meta ranks */
 	const char **mptr;   /* RULES_EVAL_MATCHES: first match per rule */
 	size_t *mlen;
 	uint64_t *found;     /* prefilter bits of the current group, one
@@ -2104,7 +2256,8 @@ static void run_evals(struct run *x)
 	saeval_cache_free(ctx.cache);
 }
 
-static void run_metas(struct run *x)
+/* Every meta in rank order (a cycle was cut: see plan_metas()). */
+static void run_all_metas(struct run *x)
 {
 	const struct rules *r = x->r;
 	for (size_t k = 0; k < r->nmetas; k++) {
@@ -2112,6 +2265,49 @@ static void run_metas(struct run *x)
 		double v = rmeta_eval(r->cr[i].meta, x->values);
 		if (v != 0 && v == v)
 			x->values[i] = v > 0 ? v : 1;
+	}
+}
+
+/* Mark the metas reading slot s. */
+static void mark_readers(const struct mplan *p, uint64_t *dirty, size_t s)
+{
+	for (uint32_t e = p->rd_off[s]; e < p->rd_off[s + 1]; e++)
+		dirty[p->rd[e] >> 6] |= (uint64_t)1 << (p->rd[e] & 63);
+}
+
+/* The metas, by change propagation (struct mplan): a meta none of whose
+ * operands differs from its baseline inputs has its baseline value; the
+ * others are evaluated in rank order, and one whose value differs from
+ * its baseline marks its readers. Same values as run_all_metas(): a
+ * meta's value depends only on its operands' (rmeta_eval()), and the
+ * meta slots are still 0 here (no stage sets them). */
+static void run_metas(struct run *x)
+{
+	const struct rules *r = x->r;
+	const struct mplan *p = &r->mp;
+	if (!p->on) {
+		run_all_metas(x);
+		return;
+	}
+	double *values = x->values;
+	uint64_t *dirty = x->dirty;
+	for (size_t j = 0; j < p->ninputs; j++)
+		if (!same_bits(values[p->inputs[j]], 0.0))
+			mark_readers(p, dirty, p->inputs[j]);
+	for (size_t j = 0; j < p->nnzbase; j++)
+		values[r->metas[p->nzbase[j]]] = p->base[p->nzbase[j]];
+	/* Readers rank after what they read: marks land ahead of w's
+	 * lowest bit, and the loop reads dirty[w] again. */
+	for (size_t w = 0; w < p->words; w++) {
+		while (dirty[w] != 0) {
+			size_t k = w * 64 + (size_t)__builtin_ctzll(dirty[w]);
+			dirty[w] &= dirty[w] - 1;
+			size_t i = r->metas[k];
+			double v = meta_stored(rmeta_eval(r->cr[i].meta, values));
+			values[i] = v;
+			if (!same_bits(v, p->base[k]))
+				mark_readers(p, dirty, i);
+		}
 	}
 }
 
@@ -2196,12 +2392,13 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	};
 	x.values = calloc(nslots ? nslots : 1, sizeof *x.values);
 	x.htext = calloc(r->nhkeys ? r->nhkeys : 1, sizeof *x.htext);
+	x.dirty = calloc(r->mp.words ? r->mp.words : 1, sizeof *x.dirty);
 	if (x.matches) {
 		x.mptr = calloc(r->n ? r->n : 1, sizeof *x.mptr);
 		x.mlen = calloc(r->n ? r->n : 1, sizeof *x.mlen);
 	}
 	int rc = -1;
-	if (x.values == NULL || x.htext == NULL ||
+	if (x.values == NULL || x.htext == NULL || x.dirty == NULL ||
 	    (x.matches && (x.mptr == NULL || x.mlen == NULL)))
 		goto out;
 	take_scan_hits(&x);
@@ -2224,6 +2421,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	rc = emit(&x, res, flags);
 out:
 	free(x.values);
+	free(x.dirty);
 	free(x.found);
 	free(x.tkind);
 	free(x.htext);

@@ -39,7 +39,10 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
                             char *err, size_t errlen);
 
 /* Evaluate with values[index] = hit count of rule index (0 when not hit).
- * Every index returned by rmeta_dep_at() must be a valid subscript. */
+ * Every index returned by rmeta_dep_at() must be a valid subscript. The
+ * result is a function of values[] at those indexes only: the same bits
+ * there give the same bits back (rules.c evaluates only the metas whose
+ * operands changed, and relies on this). */
 double rmeta_eval(const struct rmeta *m, const double *values);
 
 /* The distinct indexes the expression reads, in order of first use. */

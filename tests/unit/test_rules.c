@@ -13,6 +13,7 @@
 
 #include "rules.h"
 #include "ruleset.h"
+#include "rulesmeta.h"
 #include "scan.h"
 
 struct fx {
@@ -463,6 +464,253 @@ static void test_meta_cycle(void **state)
 	fx_free(&f);
 }
 
+/* Metas are evaluated by change propagation: only those downstream of a
+ * rule that is set; the others keep their value on a message where no
+ * rule is set (their baseline). These cases are where that could go
+ * wrong. */
+static void test_meta_propagation(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "body __HIT /cheap/\n"
+	        "body __MISS /nothing-here/\n"
+	        "body __DEEP /pills/\n"
+	        "body __D /money/\n"
+	        "tflags __D multiple\n"
+	        /* baselines that are not 0 */
+	        "meta M_NOTMISS !__MISS\n"
+	        "meta M_NOTNOT !M_NOTMISS\n"        /* 1 when all are 0, yet 0 */
+	        "meta M_NOTHIT !__HIT\n"
+	        "meta M_AFTER_NOTHIT M_NOTHIT || __MISS\n"
+	        "meta M_SEES_BASE M_NOTMISS && !__MISS\n"
+	        /* a chain on which only the deepest input changes */
+	        "meta C1 __DEEP && !__MISS\n"
+	        "meta C2 C1 + M_NOTMISS\n"
+	        "meta C3 C2 > 1\n"
+	        "meta C4 !C3\n"
+	        "meta C5 !C4 && M_NOTMISS\n"
+	        /* hit by arithmetic */
+	        "meta M_ARITH (__HIT + __DEEP) > 1\n"
+	        "meta M_ARITH_ONE (__HIT + __MISS) > 1\n"
+	        "meta M_HALF __D * 0.5\n"
+	        "meta M_HALF_IS (M_HALF - 1.5) == 0\n"
+	        /* names that are not rules: 0 unless an earlier stage adds them */
+	        "meta M_UNK NO_SUCH_RULE_X || __MISS\n"
+	        "meta M_UNK_NOT !NO_SUCH_RULE_X\n"
+	        "meta M_STAGE STAGE_ONLY && __HIT\n"
+	        "meta M_STAGE_NOT !STAGE_ONLY\n",
+	        NULL);
+	fx_run(&f, MSG, "");
+	HIT(&f, "M_NOTMISS");
+	NOHIT(&f, "M_NOTNOT");
+	NOHIT(&f, "M_NOTHIT");
+	NOHIT(&f, "M_AFTER_NOTHIT");
+	HIT(&f, "M_SEES_BASE");
+	HIT(&f, "C1");
+	HIT(&f, "C2");
+	HIT(&f, "C3");
+	NOHIT(&f, "C4");
+	HIT(&f, "C5");
+	HIT(&f, "M_ARITH");
+	NOHIT(&f, "M_ARITH_ONE");
+	HIT(&f, "M_HALF");
+	HIT(&f, "M_HALF_IS");
+	NOHIT(&f, "M_UNK");
+	HIT(&f, "M_UNK_NOT");
+	NOHIT(&f, "M_STAGE");
+	HIT(&f, "M_STAGE_NOT");
+	assert_int_equal(hit(&f, "C2")->count, 1);
+
+	/* nothing set: every meta at its baseline */
+	fx_run(&f, "Subject: x\n\nnothing\n", "");
+	HIT(&f, "M_NOTMISS");
+	NOHIT(&f, "M_NOTNOT");
+	HIT(&f, "M_NOTHIT");
+	HIT(&f, "M_AFTER_NOTHIT");
+	HIT(&f, "M_SEES_BASE");
+	NOHIT(&f, "C1");
+	HIT(&f, "C2");
+	NOHIT(&f, "C3");
+	HIT(&f, "C4");
+	NOHIT(&f, "C5");
+	NOHIT(&f, "M_ARITH");
+	NOHIT(&f, "M_HALF");
+	NOHIT(&f, "M_HALF_IS");
+	HIT(&f, "M_UNK_NOT");
+	HIT(&f, "M_STAGE_NOT");
+	assert_int_equal(rules_result_count(f.res), 8);
+
+	/* only the deep input of the chain, and a name an earlier stage adds */
+	scan_free(f.scan);
+	f.scan = scan_new();
+	const char *deep = "Subject: x\n\npills\n";
+	assert_int_equal(scan_set_raw(f.scan, deep, strlen(deep)), 0);
+	assert_int_equal(scan_hit(f.scan, "STAGE_ONLY", 1, "stage"), 0);
+	assert_int_equal(scan_hit(f.scan, "NO_SUCH_RULE_X", 1, "stage"), 0);
+	assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+	HIT(&f, "C1");
+	HIT(&f, "C3");
+	NOHIT(&f, "C4");
+	HIT(&f, "C5");
+	HIT(&f, "M_NOTHIT");
+	NOHIT(&f, "M_STAGE");	/* __HIT is not set */
+	NOHIT(&f, "M_STAGE_NOT");
+	HIT(&f, "M_UNK");
+	NOHIT(&f, "M_UNK_NOT");
+	fx_free(&f);
+}
+
+/* A small deterministic generator (the test must not vary by run). */
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) & 0x7fff;
+}
+
+#define RND_WORDS 6
+#define RND_METAS 40
+
+/* Append to out (cap bytes, *len used); the buffers are large enough
+ * for the depth rnd_expr() stops at. */
+__attribute__((format(printf, 4, 5)))
+static void put(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < cap - *len);
+	*len += (size_t)n;
+}
+
+/* A random expression over the body rules, earlier metas, two names that
+ * are not rules and numbers; every binary operation in parentheses. */
+static void rnd_expr(char *out, size_t cap, size_t *len, uint32_t *seed,
+                     int meta, int depth)
+{
+	static const char *const bin[] = { "&&", "||", "+", "-", "*", "/",
+	                                   ">", "<", "==", "!=", ">=", "<=" };
+	static const char *const num[] = { "0", "1", "2", "0.5" };
+	uint32_t r = lcg(seed) % 10;
+	if (depth >= 3 || r < 3) {
+		uint32_t t = lcg(seed) % 10;
+		if (t < 4)
+			put(out, cap, len, "__W%u", lcg(seed) % RND_WORDS);
+		else if (t < 7 && meta > 0)
+			put(out, cap, len, "M%u", lcg(seed) % (uint32_t)meta);
+		else if (t < 8)
+			put(out, cap, len, "U%u", lcg(seed) % 2);
+		else
+			put(out, cap, len, "%s", num[lcg(seed) % 4]);
+		return;
+	}
+	if (r < 5) {
+		put(out, cap, len, "%s(", r == 3 ? "!" : "-");
+		rnd_expr(out, cap, len, seed, meta, depth + 1);
+		put(out, cap, len, ")");
+		return;
+	}
+	put(out, cap, len, "(");
+	rnd_expr(out, cap, len, seed, meta, depth + 1);
+	put(out, cap, len, " %s ", bin[lcg(seed) % 12]);
+	rnd_expr(out, cap, len, seed, meta, depth + 1);
+	put(out, cap, len, ")");
+}
+
+/* Test-side slots: __W0.., then U0, U1, then M0.. */
+static int rnd_resolve(void *ctx, const char *name, size_t len)
+{
+	(void)ctx;
+	char buf[16];
+	if (len >= sizeof buf)
+		return -1;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (strncmp(buf, "__W", 3) == 0)
+		return atoi(buf + 3);
+	if (buf[0] == 'U')
+		return RND_WORDS + atoi(buf + 1);
+	if (buf[0] == 'M')
+		return RND_WORDS + 2 + atoi(buf + 1);
+	return -1;
+}
+
+/* Random rule sets and messages against every meta evaluated in order
+ * (rulesmeta directly): the same metas hit. */
+static void test_meta_propagation_random(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	uint32_t seed = 20261123;
+	for (int round = 0; round < 6; round++) {
+		char *text = malloc(RND_METAS * 1200 + 1024);
+		assert_non_null(text);
+		size_t len = 0;
+		for (int w = 0; w < RND_WORDS; w++) {
+			len += (size_t)sprintf(text + len, "body __W%d /w%dx/\n", w, w);
+			if (w % 2)	/* counts, not just 1 */
+				len += (size_t)sprintf(text + len,
+				                       "tflags __W%d multiple\n", w);
+		}
+		struct rmeta *m[RND_METAS];
+		for (int k = 0; k < RND_METAS; k++) {
+			char e[1024];
+			size_t elen = 0;
+			rnd_expr(e, sizeof e, &elen, &seed, k, 0);
+			len += (size_t)sprintf(text + len, "meta M%d %s\n", k, e);
+			char err[128];
+			m[k] = rmeta_compile(e, strlen(e), rnd_resolve, NULL, err,
+			                     sizeof err);
+			assert_non_null(m[k]);
+		}
+		struct fx f = { 0 };
+		fx_load(&f, text, NULL);
+		for (int msgno = 0; msgno < 25; msgno++) {
+			char msg[512];
+			size_t ml = (size_t)sprintf(msg, "Subject: r\n\n");
+			for (int w = 0; w < RND_WORDS; w++) {
+				uint32_t times = lcg(&seed) % 5;
+				times = times > 2 ? 0 : times;
+				for (uint32_t t = 0; t < times; t++)
+					ml += (size_t)sprintf(msg + ml, "w%dx ", w);
+			}
+			sprintf(msg + ml, "\n");
+			bool u1 = lcg(&seed) % 3 == 0;
+			scan_free(f.scan);
+			f.scan = scan_new();
+			assert_int_equal(scan_set_raw(f.scan, msg, strlen(msg)), 0);
+			if (u1)
+				assert_int_equal(scan_hit(f.scan, "U1", 1, "stage"), 0);
+			assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+			double v[RND_WORDS + 2 + RND_METAS] = { 0 };
+			for (int w = 0; w < RND_WORDS; w++) {
+				char name[16];
+				snprintf(name, sizeof name, "__W%d", w);
+				const struct rules_hit *h = hit(&f, name);
+				v[w] = h ? h->count : 0;
+			}
+			v[RND_WORDS + 1] = u1;
+			for (int k = 0; k < RND_METAS; k++) {
+				double x = rmeta_eval(m[k], v);
+				if (x != 0 && x == x)
+					v[RND_WORDS + 2 + k] = x > 0 ? x : 1;
+				char name[16];
+				snprintf(name, sizeof name, "M%d", k);
+				if ((v[RND_WORDS + 2 + k] != 0) != (hit(&f, name) != NULL))
+					fail_msg("round %d, message %d: %s (%s) %s", round,
+					         msgno, name, strstr(text, name),
+					         hit(&f, name) ? "hit" : "not hit");
+			}
+		}
+		fx_free(&f);
+		for (int k = 0; k < RND_METAS; k++)
+			rmeta_free(m[k]);
+		free(text);
+	}
+}
+
 static void test_match_limit(void **state)
 {
 	(void)state;
@@ -661,6 +909,8 @@ int main(void)
 		cmocka_unit_test(test_tflags),
 		cmocka_unit_test(test_compile_error),
 		cmocka_unit_test(test_meta_cycle),
+		cmocka_unit_test(test_meta_propagation),
+		cmocka_unit_test(test_meta_propagation_random),
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_prefilter_equivalence),
 		cmocka_unit_test(test_huge_patterns),
