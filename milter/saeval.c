@@ -1544,6 +1544,19 @@ static bool tag_at(const char *p, const char *end, const char *tag)
 static const char *find_ci(const char *p, const char *end, const char *lit)
 {
 	size_t l = strlen(lit);
+	if (l > 0 && !isalpha((unsigned char)lit[0])) {
+		/* only where its first byte is (a non-letter has no other
+		 * case): memchr skips to those */
+		while (p + l <= end) {
+			p = memchr(p, lit[0], (size_t)(end - p) - l + 1);
+			if (p == NULL)
+				return NULL;
+			if (strncasecmp(p, lit, l) == 0)
+				return p;
+			p++;
+		}
+		return NULL;
+	}
 	for (; p + l <= end; p++)
 		if (strncasecmp(p, lit, l) == 0)
 			return p;
@@ -1642,14 +1655,225 @@ static bool img_in_anchor(const char *name, const char *end, bool close,
 	return !close && *inside_a > 0 && tag_at(name, end, "img");
 }
 
+/* ---- HTML facts of a message, in one walk per part (cached) ---- */
+
+/* What ends a tag name for tag_at(). */
+static bool tag_delim(char c)
+{
+	return isspace((unsigned char)c) || c == '/' || c == '>';
+}
+
+/* FNV-1a of the lower-case bytes. */
+static uint32_t ts_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)tolower((unsigned char)s[i])) * 16777619u;
+	return h;
+}
+
+/* Stored (lower-case) name equals s[0..n) ignoring case? */
+static bool ts_same(const struct tagset *t, const struct tag_slot *sl,
+                    const char *s, size_t n)
+{
+	if (sl->len != n)
+		return false;
+	const char *a = t->s + sl->off1 - 1;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != (char)tolower((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool ts_grow(struct tagset *t)
+{
+	size_t ns = t->nslot ? t->nslot * 2 : 64;
+	struct tag_slot *sl = calloc(ns, sizeof *sl);
+	if (sl == NULL)
+		return false;
+	for (size_t i = 0; i < t->nslot; i++) {
+		if (t->slot[i].off1 == 0)
+			continue;
+		size_t j = t->slot[i].hash & (ns - 1);
+		while (sl[j].off1 != 0)
+			j = (j + 1) & (ns - 1);
+		sl[j] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = sl;
+	t->nslot = ns;
+	return true;
+}
+
+/* Add name s[0..n) (kept lower-case); sets t->oom when out of memory. */
+static void ts_add(struct tagset *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if ((t->n + 1) * 2 > t->nslot && !ts_grow(t)) {
+		t->oom = true;
+		return;
+	}
+	uint32_t h = ts_hash(s, n);
+	size_t j = h & (t->nslot - 1);
+	for (; t->slot[j].off1 != 0; j = (j + 1) & (t->nslot - 1))
+		if (t->slot[j].hash == h && ts_same(t, &t->slot[j], s, n))
+			return;
+	if (t->len + n + 1 > t->cap) {
+		size_t nc = t->cap ? t->cap : 256;
+		while (nc < t->len + n + 1)
+			nc *= 2;
+		char *ns = realloc(t->s, nc);
+		if (ns == NULL) {
+			t->oom = true;
+			return;
+		}
+		t->s = ns;
+		t->cap = nc;
+	}
+	for (size_t i = 0; i < n; i++)
+		t->s[t->len + i] = (char)tolower((unsigned char)s[i]);
+	t->slot[j] = (struct tag_slot){ .off1 = t->len + 1, .len = n,
+	                                .hash = h };
+	t->len += n;
+	t->n++;
+}
+
+static bool ts_has(const struct tagset *t, const char *s, size_t n)
+{
+	if (t->nslot == 0)
+		return false;
+	uint32_t h = ts_hash(s, n);
+	for (size_t j = h & (t->nslot - 1); t->slot[j].off1 != 0;
+	     j = (j + 1) & (t->nslot - 1))
+		if (t->slot[j].hash == h && ts_same(t, &t->slot[j], s, n))
+			return true;
+	return false;
+}
+
+/* literal_end() for a tag name already lower-cased (lc[0..n)). */
+static const char *literal_end_lc(const char *lc, size_t n)
+{
+	static const char *const lit[][2] = {
+		{ "script", "</script" }, { "style", "</style" },
+		{ "xmp", "</xmp" }, { "iframe", "</iframe" },
+		{ "title", "</title" }, { "textarea", "</textarea" },
+		{ "plaintext", "\x01\x02never" },
+	};
+	for (size_t i = 0; i < sizeof lit / sizeof lit[0]; i++)
+		if (strlen(lit[i][0]) == n && memcmp(lc, lit[i][0], n) == 0)
+			return lit[i][1];
+	return NULL;
+}
+
+/* One walk as html_walk_tags() makes it, to its end, for what every
+ * callback would have found: each tag name goes into ts (a tag_at(tag)
+ * callback stops exactly when its tag is among them), <img> for
+ * html_has_tag("img"), <img> inside <a> for img_in_anchor(). */
+static void html_scan(const char *s, size_t n, struct tagset *ts,
+                      struct html_part_facts *f)
+{
+	const char *p = s, *end = s + n;
+	size_t inside_a = 0;
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		p++;
+		if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
+			const char *q = find_ci(p + 3, end, "-->");
+			if (q == NULL)
+				return;
+			p = q + 3;
+			continue;
+		}
+		bool close = p < end && *p == '/';
+		const char *name = close ? p + 1 : p;
+		if (name >= end || !isalpha((unsigned char)*name))
+			continue;
+		size_t tl = 0;
+		while (name + tl < end && !tag_delim(name[tl]))
+			tl++;
+		ts_add(ts, name, tl);
+		char lc[12];   /* the names compared below are shorter */
+		size_t ll = tl < sizeof lc ? tl : 0;
+		for (size_t i = 0; i < ll; i++)
+			lc[i] = (char)tolower((unsigned char)name[i]);
+		if (ll == 1 && lc[0] == 'a') {
+			if (!close)
+				inside_a++;
+			else if (inside_a > 0)
+				inside_a--;
+		} else if (ll == 3 && memcmp(lc, "img", 3) == 0) {
+			f->img = true;
+			f->img_in_a |= !close && inside_a > 0;
+		}
+		const char *lit = close || ll == 0 ? NULL : literal_end_lc(lc, ll);
+		if (lit != NULL) {
+			const char *q = find_ci(name, end, lit);
+			if (q == NULL)
+				return;
+			p = q;
+			continue;
+		}
+		/* skip the rest of the tag, quoted attribute values included */
+		char quote = 0;
+		while (p < end && (quote || *p != '>')) {
+			if (quote && *p == quote)
+				quote = 0;
+			else if (!quote && (*p == '"' || *p == '\'') &&
+			         p > name && p[-1] == '=')
+				quote = *p;
+			p++;
+		}
+	}
+}
+
+static size_t utf8_chars(const char *s, size_t n);
+static bool is_html_part(const struct msg_part *p);
+
+/* The HTML facts of x's message, worked out once per cache; NULL when
+ * there is no cache or no memory (the caller then walks itself). */
+static const struct saeval_cache *html_facts(const struct saeval_ctx *x)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return NULL;
+	if (!k->html_done) {
+		k->html_done = true;
+		const struct msg *m = x->m;
+		size_t nh = 0;
+		for (size_t i = 0; i < msg_part_count(m); i++)
+			nh += is_html_part(msg_part_at(m, i));
+		k->hp = calloc(nh ? nh : 1, sizeof *k->hp);
+		if (k->hp == NULL)
+			return NULL;
+		for (size_t i = 0; i < msg_part_count(m); i++) {
+			const struct msg_part *p = msg_part_at(m, i);
+			if (!is_html_part(p))
+				continue;
+			struct html_part_facts *f = &k->hp[k->nhp++];
+			f->chars = utf8_chars(p->text.ptr, p->text.len);
+			html_scan(p->text.ptr, p->text.len, &k->tags, f);
+		}
+		k->html_ok = !k->tags.oom;
+	}
+	return k->html_ok ? k : NULL;
+}
+
 static bool ev_html_tag_exists(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
+	const char *tag = c->args[0];
+	size_t tl = strlen(tag), d = 0;
+	while (d < tl && !tag_delim(tag[d]))
+		d++;
+	/* a name without blank, '/' or '>' is tag_at()'s whole name */
+	const struct saeval_cache *k = d == tl ? html_facts(x) : NULL;
+	if (k != NULL)
+		return ts_has(&k->tags, tag, tl);
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		if (p->is_text && strcmp(p->type.ptr, "text/html") == 0 &&
-		    html_has_tag(p->text.ptr, p->text.len, c->args[0]))
+		    html_has_tag(p->text.ptr, p->text.len, tag))
 			return true;
 	}
 	return false;
@@ -1684,6 +1908,14 @@ static bool ev_html_image_only(const struct saeval_call *c,
 {
 	const struct msg *m = x->m;
 	double lo = c->num[0], hi = c->num[1];
+	const struct saeval_cache *k = html_facts(x);
+	for (size_t i = 0; k != NULL && i < k->nhp; i++) {
+		double l = (double)k->hp[i].chars;
+		if (l > lo && l <= hi && k->hp[i].img)
+			return true;
+	}
+	if (k != NULL)
+		return false;
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		if (!is_html_part(p))
@@ -1704,22 +1936,39 @@ static bool ok_html_range(const struct saeval_call *c)
 	       strcmp(c->args[0], "length") == 0;
 }
 
-static bool ev_html_range(const struct saeval_call *c,
-                          const struct saeval_ctx *x)
+/* Is ok(c, length) true for a text/html part? */
+static bool any_html_length(const struct saeval_call *c,
+                            const struct saeval_ctx *x,
+                            bool (*ok)(const struct saeval_call *, double))
 {
+	const struct saeval_cache *k = html_facts(x);
+	if (k != NULL) {
+		for (size_t i = 0; i < k->nhp; i++)
+			if (ok(c, (double)k->hp[i].chars))
+				return true;
+		return false;
+	}
 	const struct msg *m = x->m;
-	double lo = c->num[1];
-	bool inf = c->nargs == 2 || strcmp(c->args[2], "inf") == 0;
-	double hi = inf ? 0 : c->num[2];
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
-		if (!is_html_part(p))
-			continue;
-		double l = html_length(p);
-		if (l > lo && (inf || l <= hi))
+		if (is_html_part(p) && ok(c, html_length(p)))
 			return true;
 	}
 	return false;
+}
+
+static bool range_ok(const struct saeval_call *c, double l)
+{
+	double lo = c->num[1];
+	bool inf = c->nargs == 2 || strcmp(c->args[2], "inf") == 0;
+	double hi = inf ? 0 : c->num[2];
+	return l > lo && (inf || l <= hi);
+}
+
+static bool ev_html_range(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
+{
+	return any_html_length(c, x, range_ok);
 }
 
 /* html_eval('length', 'OP N'), OP one of < <= > >= == !=: Perl's
@@ -1751,23 +2000,18 @@ static bool ok_html_eval(const struct saeval_call *c)
 	       html_eval_op(c->args[1], &n) != 0;
 }
 
+static bool eval_ok(const struct saeval_call *c, double l)
+{
+	double n = c->html_n;
+	int op = c->html_op;
+	return op == 1 ? l < n : op == 2 ? l <= n : op == 3 ? l > n :
+	       op == 4 ? l >= n : op == 5 ? l == n : l != n;
+}
+
 static bool ev_html_eval(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
-	const struct msg *m = x->m;
-	double n = c->html_n;
-	int op = c->html_op;
-	for (size_t i = 0; i < msg_part_count(m); i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		if (!is_html_part(p))
-			continue;
-		double l = html_length(p);
-		bool r = op == 1 ? l < n : op == 2 ? l <= n : op == 3 ? l > n :
-		         op == 4 ? l >= n : op == 5 ? l == n : l != n;
-		if (r)
-			return true;
-	}
-	return false;
+	return any_html_length(c, x, eval_ok);
 }
 
 /* html_text_match('anchor', '<img>'): an <img> inside <a> (only this
@@ -1783,6 +2027,12 @@ static bool ev_html_text_match(const struct saeval_call *c,
 {
 	(void)c;
 	const struct msg *m = x->m;
+	const struct saeval_cache *k = html_facts(x);
+	for (size_t i = 0; k != NULL && i < k->nhp; i++)
+		if (k->hp[i].img_in_a)
+			return true;
+	if (k != NULL)
+		return false;
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		size_t inside_a = 0;
