@@ -91,6 +91,14 @@ struct saeval_cache {
 	struct html_part_facts *hp;
 	size_t nhp;
 	struct tagset tags;
+	/* FreeMail: fm_is() answers (the addresses kept in fm_addr) */
+	struct fm_memo {
+		const struct freemail *fm;
+		size_t off, len;
+		bool yes;
+	} fm[16];
+	size_t nfm;
+	struct strbuf fm_addr;
 };
 
 struct saeval_cache *saeval_cache_new(void)
@@ -112,6 +120,7 @@ void saeval_cache_free(struct saeval_cache *k)
 	free(k->hp);
 	free(k->tags.s);
 	free(k->tags.slot);
+	free(k->fm_addr.p);
 	free(k);
 }
 
@@ -2648,62 +2657,109 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* What check_illegal_chars counts in a header's text. */
+struct ic_count {
+	size_t n, high, ctl, exempt, nonascii;
+	bool blank_only;
+};
+
+static void ic_feed(struct ic_count *k, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	k->n += n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = s[i];
+		if (ch >= 0x20 && ch < 0x7f) {   /* printable: only ' ' blank */
+			k->blank_only &= ch == ' ';
+			continue;
+		}
+		k->high += ch >= 0x7f;
+		k->nonascii += ch >= 0x80;
+		k->ctl += ch <= 0x08 || ch == 0x0b || ch == 0x0c ||
+		          (ch >= 0x0e && ch <= 0x1f);
+		k->exempt += ch == 0xa2 || ch == 0xa3 || ch == 0xae;
+		k->blank_only &= isspace(ch) != 0;
+	}
+}
+
+/* The text check_illegal_chars looks at: the header's instances joined
+ * by "\n" (ALL: the header block, CRs left out), fed to f piece by
+ * piece. */
+static void ic_text(const struct msg *m, const char *hname, bool all,
+                    void (*f)(void *, const char *, size_t), void *arg)
+{
+	if (!all) {
+		bool first = true;
+		for (size_t pos = 0;;) {
+			const struct msg_header *h = hdr_next(m, hname, &pos);
+			if (h == NULL)
+				return;
+			if (!first)
+				f(arg, "\n", 1);
+			f(arg, h->value.ptr, h->value.len);
+			first = false;
+		}
+	}
+	for (size_t i = 0; i < msg_header_count(m); i++) {
+		const struct msg_header *h = msg_header_at(m, i);
+		f(arg, h->name.ptr, h->name.len);
+		f(arg, ":", 1);
+		const char *p = h->raw.ptr, *end = p + h->raw.len;
+		while (p < end) {   /* without its CRs */
+			const char *cr = memchr(p, '\r', (size_t)(end - p));
+			const char *stop = cr != NULL ? cr : end;
+			f(arg, p, (size_t)(stop - p));
+			p = stop + (cr != NULL);
+		}
+		f(arg, "\n", 1);
+	}
+}
+
+static void ic_count_piece(void *arg, const char *s, size_t n)
+{
+	ic_feed(arg, s, n);
+}
+
+static void ic_buf_piece(void *arg, const char *s, size_t n)
+{
+	strbuf_put(arg, s, n);
+}
+
 /* check_illegal_chars(HEADER, RATIO, COUNT): raw 8-bit and control
- * bytes in a header (ALL: the whole header block). */
+ * bytes in a header (ALL: the whole header block). Counted as the text
+ * goes by; the text is put together only when its UTF-8 must be
+ * checked (8-bit bytes, no control ones). */
 static bool ev_illegal_chars(const struct saeval_call *c,
                              const struct saeval_ctx *x)
 {
 	const char *name = c->args[0];
 	size_t nl = strlen(name);
-	struct strbuf b = { 0 };
 	char hname[128];
 	if (nl > 4 && strcmp(name + nl - 4, ":raw") == 0)
 		nl -= 4;
-	snprintf(hname, sizeof hname, "%.*s", (int)nl, name);
+	if (nl > sizeof hname - 1)
+		nl = sizeof hname - 1;
+	memcpy(hname, name, nl);
+	hname[nl] = '\0';
 	bool all = strcmp(hname, "ALL") == 0;
-	if (all) {
-		for (size_t i = 0; i < msg_header_count(x->m); i++) {
-			const struct msg_header *h = msg_header_at(x->m, i);
-			strbuf_put(&b, h->name.ptr, h->name.len);
-			strbuf_put(&b, ":", 1);
-			const char *p = h->raw.ptr, *end = p + h->raw.len;
-			while (p < end) {   /* without its CRs */
-				const char *cr = memchr(p, '\r', (size_t)(end - p));
-				const char *stop = cr != NULL ? cr : end;
-				strbuf_put(&b, p, (size_t)(stop - p));
-				p = stop + (cr != NULL);
-			}
-			strbuf_put(&b, "\n", 1);
-		}
-	} else {
-		get_header(x->m, hname, true, &b);
+	struct ic_count k = { .blank_only = true };
+	ic_text(x->m, hname, all, ic_count_piece, &k);
+	if (k.n == 0 || k.blank_only)
+		return false;
+	if (k.nonascii && k.ctl == 0) {
+		struct strbuf b = { 0 };
+		ic_text(x->m, hname, all, ic_buf_piece, &b);
+		const char *s = buf_str(&b);
+		bool utf8 = s != NULL && valid_utf8((const unsigned char *)s, b.len);
+		free(b.p);
+		if (s == NULL || utf8)
+			return false;   /* UTF-8 (SMTPUTF8) is not illegal */
 	}
-	bool hit = false;
-	const unsigned char *s = (const unsigned char *)buf_str(&b);
-	size_t n = b.len, high = 0, ctl = 0, exempt = 0;
-	bool blank_only = true;
-	for (size_t i = 0; s != NULL && i < n; i++) {
-		high += s[i] >= 0x7f;
-		ctl += s[i] <= 0x08 || s[i] == 0x0b || s[i] == 0x0c ||
-		       (s[i] >= 0x0e && s[i] <= 0x1f);
-		exempt += s[i] == 0xa2 || s[i] == 0xa3 || s[i] == 0xae;
-		blank_only &= isspace(s[i]) != 0;
-	}
-	if (s == NULL || n == 0 || blank_only)
-		goto out;
-	size_t nonascii = 0;
-	for (size_t i = 0; i < n; i++)
-		nonascii += s[i] >= 0x80;
-	if (nonascii && valid_utf8(s, n) && ctl == 0)
-		goto out;   /* UTF-8 (SMTPUTF8) is not illegal */
-	size_t illegal = high + ctl;
-	if (illegal > 0 && strcasecmp(hname, "Subject") == 0 && exempt == 1)
+	size_t illegal = k.high + k.ctl;
+	if (illegal > 0 && strcasecmp(hname, "Subject") == 0 && k.exempt == 1)
 		illegal--;
-	hit = (double)illegal / (double)n >= c->num[1] &&
-	      (double)illegal >= c->num[2];
-out:
-	free(b.p);
-	return hit;
+	return (double)illegal / (double)k.n >= c->num[1] &&
+	       (double)illegal >= c->num[2];
 }
 
 static bool ok_three_args(const struct saeval_call *c)
@@ -2892,6 +2948,8 @@ struct freemail {
 	char **dom, **wild, **wl;   /* lower-case; dom and wl sorted */
 	size_t ndom, nwild, nwl;
 	size_t capdom, capwild, capwl;
+	size_t refs;                /* calls sharing it (fm_intern) */
+	struct freemail *next;      /* in fm_live */
 };
 
 static void fm_free(struct freemail *f)
@@ -2908,6 +2966,65 @@ static void fm_free(struct freemail *f)
 	free(f->wild);
 	free(f->wl);
 	free(f);
+}
+
+/* The lists in use: calls whose lists are equal share one, so that the
+ * per-message cache can remember fm_is() answers across calls. */
+static pthread_mutex_t fm_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct freemail *fm_live;
+
+static bool fm_strs_equal(char *const *a, char *const *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool fm_equal(const struct freemail *a, const struct freemail *b)
+{
+	return a->ndom == b->ndom && a->nwild == b->nwild && a->nwl == b->nwl &&
+	       fm_strs_equal(a->dom, b->dom, a->ndom) &&
+	       fm_strs_equal(a->wild, b->wild, a->nwild) &&
+	       fm_strs_equal(a->wl, b->wl, a->nwl);
+}
+
+/* f, or (f freed) a live list equal to it; the result is released with
+ * fm_release(). */
+static struct freemail *fm_intern(struct freemail *f)
+{
+	pthread_mutex_lock(&fm_mu);
+	struct freemail *g = fm_live;
+	while (g != NULL && !fm_equal(g, f))
+		g = g->next;
+	if (g != NULL) {
+		g->refs++;
+		fm_free(f);
+	} else {
+		g = f;
+		g->refs = 1;
+		g->next = fm_live;
+		fm_live = g;
+	}
+	pthread_mutex_unlock(&fm_mu);
+	return g;
+}
+
+static void fm_release(struct freemail *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&fm_mu);
+	bool last = --f->refs == 0;
+	if (last) {
+		struct freemail **pp = &fm_live;
+		while (*pp != f)
+			pp = &(*pp)->next;
+		*pp = f->next;
+	}
+	pthread_mutex_unlock(&fm_mu);
+	if (last)
+		fm_free(f);
 }
 
 static int fm_push(char ***v, size_t *n, size_t *cap, const char *s,
@@ -2992,7 +3109,7 @@ static int fm_build(const struct ruleset *rs, struct freemail **out)
 		qsort(f->dom, f->ndom, sizeof *f->dom, cmp_str);
 	if (f->nwl)
 		qsort(f->wl, f->nwl, sizeof *f->wl, cmp_str);
-	*out = f;
+	*out = fm_intern(f);
 	return 0;
 }
 
@@ -3039,6 +3156,32 @@ static bool fm_is(const struct freemail *f, const char *email)
 	return false;
 }
 
+/* fm_is(c->fm, email), remembered in x's cache for the message's other
+ * calls (those with the same lists: fm_intern). */
+static bool fm_is_x(const struct saeval_call *c, const struct saeval_ctx *x,
+                    const char *email)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL || c->fm == NULL)
+		return fm_is(c->fm, email);
+	size_t n = strlen(email);
+	for (size_t i = 0; i < k->nfm; i++) {
+		const struct fm_memo *e = &k->fm[i];
+		if (e->fm == c->fm && e->len == n &&
+		    memcmp(k->fm_addr.p + e->off, email, n) == 0)
+			return e->yes;
+	}
+	bool yes = fm_is(c->fm, email);
+	if (k->nfm < sizeof k->fm / sizeof k->fm[0]) {
+		size_t off = k->fm_addr.len;
+		strbuf_put(&k->fm_addr, email, n);
+		if (!k->fm_addr.oom)
+			k->fm[k->nfm++] = (struct fm_memo){ .fm = c->fm, .off = off,
+			                                    .len = n, .yes = yes };
+	}
+	return yes;
+}
+
 static void lower_buf(struct strbuf *b)
 {
 	for (size_t i = 0; i < b->len; i++)
@@ -3047,15 +3190,15 @@ static void lower_buf(struct strbuf *b)
 
 /* Does a freemail address of the NUL-separated list (matching c->re
  * when given) exist? */
-static bool fm_any(const struct saeval_call *c, struct strbuf *list,
-                   size_t count)
+static bool fm_any(const struct saeval_call *c, const struct saeval_ctx *x,
+                   struct strbuf *list, size_t count)
 {
 	if (list->oom || count == 0)
 		return false;
 	lower_buf(list);
 	const char *e = list->p;
 	for (size_t i = 0; i < count; i++, e += strlen(e) + 1) {
-		if (!fm_is(c->fm, e))
+		if (!fm_is_x(c, x, e))
 			continue;
 		if (c->re == NULL)
 			return true;
@@ -3109,7 +3252,7 @@ static bool ev_freemail_from(const struct saeval_call *c,
 		push_addrs(x->m, "X-Envelope-From", &list, &count);
 		push_env(x, &list, &count);
 	}
-	bool hit = fm_any(c, &list, count);
+	bool hit = fm_any(c, x, &list, count);
 	free(list.p);
 	return hit;
 }
@@ -3123,7 +3266,7 @@ static bool ev_freemail_header(const struct saeval_call *c,
 		push_env(x, &list, &count);
 	else
 		push_addrs(x->m, c->args[0], &list, &count);
-	bool hit = fm_any(c, &list, count);
+	bool hit = fm_any(c, x, &list, count);
 	free(list.p);
 	return hit;
 }
@@ -3147,11 +3290,11 @@ static bool ev_freemail_replyto(const struct saeval_call *c,
 	lower_buf(&rt);
 	const char *f = from.p;
 	for (size_t i = 0; i < nf; i++, f += strlen(f) + 1) {
-		ffm |= fm_is(c->fm, f);
+		ffm |= fm_is_x(c, x, f);
 		const char *r = rt.p;
 		for (size_t j = 0; j < nr; j++, r += strlen(r) + 1) {
 			if (i == 0)
-				rfm |= fm_is(c->fm, r);
+				rfm |= fm_is_x(c, x, r);
 			from_in_rt |= strcmp(f, r) == 0;
 		}
 	}
@@ -3511,7 +3654,7 @@ void saeval_free(struct saeval_call *c)
 		return;
 	for (size_t i = 0; i < c->nargs; i++)
 		free(c->args[i]);
-	fm_free(c->fm);
+	fm_release(c->fm);
 	pcre2_code_free(c->re);
 	free(c);
 }
