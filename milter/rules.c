@@ -101,6 +101,9 @@ struct crule {
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
+	struct litscan *own; /* required literals too many for the group's
+	                        automaton (split_lits()): texts of kind
+	                        lits_need and up without one are skipped */
 	size_t rep;          /* a repeat {min,} whose every iteration needs
 	                        one of the literals of repset rep - 1: texts
 	                        with fewer than rep_min positions ending one
@@ -895,15 +898,99 @@ static void plan_free(struct mplan *p)
 	free(p->rd);
 }
 
+
+/* How much of a required literal the group automaton looks for: its
+ * first bytes are required too, and a longer one would hardly rule out
+ * more texts while it grows the automaton, which does not fit the cache
+ * as it is. */
+#define LIT_PREFIX 12
+
+static size_t lit_len(const char *lit)
+{
+	size_t n = strlen(lit);
+	return n < LIT_PREFIX ? n : LIT_PREFIX;
+}
+
+static bool has_lits(const struct crule *c)
+{
+	return c->nplits > 0 || c->own != NULL;
+}
+
+#define SPLIT_MAX_BRANCHES 64
+#define OWN_MAX_LITS 1024
+
+/* Adds the NUL-ended lits[0..k) missing from all[0..*na) (up to max);
+ * false when they do not fit. */
+static bool unite_lits(char (*all)[64], size_t *na, size_t max,
+                       char (*lits)[64], size_t k)
+{
+	for (size_t l = 0; l < k; l++) {
+		size_t j = 0;
+		while (j < *na && strcmp(all[j], lits[l]) != 0)
+			j++;
+		if (j < *na)
+			continue;
+		if (*na == max)
+			return false;
+		memcpy(all[(*na)++], lits[l], 64);
+	}
+	return true;
+}
+
+/* For a pattern without required literals as a whole: those of each
+ * branch of its separable alternation (litscan_alternation()), united,
+ * since every match takes one branch; none unless every branch has
+ * some. Into a litscan of c's own: a union is often too large for the
+ * group's automaton (__MY_MALWARE: 7 branches, 407 literals). -1 when
+ * out of memory. */
+static int split_lits(struct crule *c, const char *p, size_t n)
+{
+	if (c->tgt == T_HEADER || c->tgt == T_MIMEHEADER)
+		return 0;   /* only run_list() asks c->own */
+	uint32_t opts = c->rs->pcre2_options;
+	size_t br[SPLIT_MAX_BRANCHES], from, to, na = 0;
+	size_t nb = litscan_alternation(p, n, opts, &from, &to, br,
+	                                SPLIT_MAX_BRANCHES);
+	if (nb < 2)
+		return 0;
+	char *v = malloc(n);
+	char (*all)[64] = malloc(OWN_MAX_LITS * sizeof *all);
+	char (*lits)[64] = malloc(LITSCAN_MAX_LITS * sizeof *lits);
+	bool ok = v != NULL && all != NULL && lits != NULL;
+	int rc = ok ? 0 : -1;
+	for (size_t b = 0; b < nb && ok; b++) {
+		size_t s = br[b], e = b + 1 < nb ? br[b + 1] - 1 : to;
+		memcpy(v, p, from);
+		memcpy(v + from, p + s, e - s);
+		memcpy(v + from + (e - s), p + to, n - to);
+		size_t vl = from + (e - s) + (n - to);
+		size_t k = litscan_extract(v, vl, opts, lits, LITSCAN_MAX_LITS);
+		ok = k > 0 && unite_lits(all, &na, OWN_MAX_LITS, lits, k);
+	}
+	if (ok && (c->own = litscan_new()) != NULL) {
+		for (size_t l = 0; l < na && rc == 0; l++)
+			rc = litscan_add(c->own, all[l], lit_len(all[l]), 0);
+		if (rc == 0)
+			rc = litscan_build(c->own);
+	} else if (ok) {
+		rc = -1;
+	}
+	free(v);
+	free(all);
+	free(lits);
+	return rc;
+}
+
 /* The required literals of pattern p[0..n) (as c's) into c->plits, for
- * build_groups(). -1 when out of memory. */
+ * build_groups(), or those of its branches into c->own. -1 when out of
+ * memory. */
 static int keep_lits(struct crule *c, const char *p, size_t n)
 {
 	char lits[LITSCAN_MAX_LITS][64];
 	size_t nl = litscan_extract(p, n, c->rs->pcre2_options, lits,
 	                            LITSCAN_MAX_LITS);
 	if (nl == 0)
-		return 0;
+		return split_lits(c, p, n);
 	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
 		return -1;
 	memcpy(c->plits, lits, nl * sizeof *c->plits);
@@ -921,7 +1008,7 @@ static int plain_lits(struct crule *c)
 	                        c->rs->pcre2_options, true, &n);
 	int rc = p ? keep_lits(c, p, n) : 0;
 	free(p);
-	if (c->nplits > 0)
+	if (c->nplits > 0 || c->own != NULL)
 		c->lits_need = TXT_PLAIN;
 	return rc;
 }
@@ -944,7 +1031,7 @@ static int project_ascii(struct crule *c, bool want_lits)
 			free(p);
 			return -1;
 		}
-		if (c->nplits > 0)
+		if (has_lits(c))
 			c->lits_need = TXT_ASCII;
 	}
 	struct crule t = { .rs = c->rs, .maxhits = c->maxhits };
@@ -1076,26 +1163,14 @@ static int prep_prefilter(void *ctx, size_t i)
 	if (!in_group(c) || c->main.code == NULL)
 		return 0;
 	if (keep_lits(c, c->rs->pattern, c->rs->pattern_len) != 0 ||
-	    project_ascii(c, c->nplits == 0) != 0 || setup_repeat(c) != 0 ||
-	    (c->nplits == 0 && plain_lits(c) != 0))
+	    project_ascii(c, !has_lits(c)) != 0 || setup_repeat(c) != 0 ||
+	    (!has_lits(c) && plain_lits(c) != 0))
 		return -1;
-	if ((c->nplits == 0 || c->lits_need != TXT_HIGH) && c->nmore == 0)
+	if ((!has_lits(c) || c->lits_need != TXT_HIGH) && c->nmore == 0)
 		c->main.tail = find_tail(c->rs->pattern, c->rs->pattern_len,
 		                         c->rs->pcre2_options, c->main.code,
 		                         &c->main.tail_jit);
 	return 0;
-}
-
-/* How much of a required literal the group automaton looks for: its
- * first bytes are required too, and a longer one would hardly rule out
- * more texts while it grows the automaton, which does not fit the cache
- * as it is. */
-#define LIT_PREFIX 12
-
-static size_t lit_len(const char *lit)
-{
-	size_t n = strlen(lit);
-	return n < LIT_PREFIX ? n : LIT_PREFIX;
 }
 
 static int build_groups(struct rules *r)
@@ -1120,6 +1195,7 @@ static int build_groups(struct rules *r)
 		struct group *g = &r->g[t];
 		for (size_t k = 0; k < g->count; k++) {
 			struct crule *c = &r->cr[g->rules[k]];
+			r->stats.prefiltered += c->own != NULL;
 			if (c->nplits == 0)
 				continue;
 			if (g->ls == NULL && (g->ls = litscan_new()) == NULL)
@@ -1314,6 +1390,7 @@ void rules_free(struct rules *r)
 			part_free(&r->cr[i].ascii[k]);
 		free(r->cr[i].ascii);
 		free(r->cr[i].rep_sig);
+		litscan_free(r->cr[i].own);
 		for (size_t k = 0; k < r->cr[i].nmore; k++)
 			part_free(&r->cr[i].more[k]);
 		free(r->cr[i].more);
@@ -2000,6 +2077,21 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	}
 }
 
+/* candidate() for c's own literals, which only run_list() texts ask. */
+static bool own_candidate(struct run *x, const struct crule *c, size_t k,
+                          struct msg_text tx)
+{
+	if (c->own == NULL || x->tkind[k] < c->lits_need)
+		return true;
+	uint64_t t0 = x->r->prof ? now_ns() : 0, found = 0;
+	litscan_run(c->own, tx.ptr, tx.len, &found);
+	if (x->r->prof) {   /* the rule's own time */
+		struct rules_prof *p = &x->r->prof[c - x->r->cr];
+		p->ns += now_ns() - t0;
+	}
+	return found != 0;
+}
+
 /* Whether c may match text k: a match lies inside one text, so its
  * required literal must occur in that same text. */
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
@@ -2190,6 +2282,8 @@ static bool run_list(struct run *x, enum tgt t, size_t n,
 			if (!candidate(x, c, k))
 				continue;
 			struct msg_text tx = at(x, k);
+			if (!own_candidate(x, c, k, tx))
+				continue;
 			bool ascii = x->tkind[k] != TXT_HIGH;
 			if (match(x, c, tx.ptr, tx.len, ascii, &hits) == M_LIMIT)
 				limit = true;

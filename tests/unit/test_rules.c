@@ -740,6 +740,28 @@ static void test_match_limit(void **state)
 #define HG_Y "(?:[yY]|\\xd1\\x83|\\xce\\xa5|\\xd2\\xae|\\xc3\\xbd|\\xc3\\xbf)"
 
 /* Prefilter on and off agree, rule by rule and match by match. */
+#define SPLIT3 "[abcd][efgh][ijkl]q|[mnop][qrst][uvwx]y|[abcd][ijkl][qrst]z"
+
+/* A pattern whose branches have required literals that do not fit one
+ * set together is prefiltered by its own automaton. */
+static void test_split_literals(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx a = { 0 };
+	fx_load(&a, "body S1 /(?:^|\\s)(?:" SPLIT3 ")\\b/\n"
+	            "body S2 /(?:^|\\s)(?:" SPLIT3 "|[a-z]{4})\\b/\n", NULL);
+	struct rules_stats st;
+	rules_get_stats(a.rules, &st);
+	assert_int_equal(st.prefiltered, 1);   /* S1; a branch of S2 has none */
+	fx_run(&a, "Subject: x\n\nsee bjrz\n", "");
+	assert_non_null(hit(&a, "S1"));
+	fx_run(&a, "Subject: x\n\nsee bjrzz word\n", "");
+	assert_null(hit(&a, "S1"));
+	assert_non_null(hit(&a, "S2"));
+	fx_free(&a);
+}
+
 static void test_prefilter_equivalence(void **state)
 {
 	(void)state;
@@ -770,7 +792,9 @@ static void test_prefilter_equivalence(void **state)
 	        /* P14's repeat literals again: one count per text, taken up
 	         * to the larger minimum (5) and shared */
 	        "body P19 /(?:(?:name|age|address)\\W{1,3}){5}/i\n"
-	        "body P20 /(?:(?:your )?(?:address|age|name)\\W{1,3}){4}/i\n";
+	        "body P20 /(?:(?:your )?(?:address|age|name)\\W{1,3}){4}/i\n"
+	        /* 3 x 64 literals: too many together, each branch's own */
+	        "body P21 /(?:^|\\s)(?:" SPLIT3 ")\\b/\n";
 	const char *msgs[] = {
 		MSG,
 		"Subject: nothing\n\nplain text without anything\n",
@@ -782,6 +806,7 @@ static void test_prefilter_equivalence(void **state)
 		"Content-Transfer-Encoding: 8bit\n\n"
 		"please \xd1\x80" "ay me now, caf\xc3\xa9\n",
 		"Subject: pay\n\nplease p@Y Me now\n",
+		"Subject: split\n\nsee cgjq or nrvy\n\nnor dfls\n\nbut bhlz\n",
 	};
 	struct fx a = { 0 }, b = { 0 };
 	struct rules_opts off = { .no_prefilter = true };
@@ -804,6 +829,8 @@ static void test_prefilter_equivalence(void **state)
 			assert_string_equal(x->match, y->match);
 		}
 	}
+	fx_run(&a, msgs[8], "");
+	assert_int_equal(hit(&a, "P21")->count, 1);
 	for (size_t k = 5; k < 8; k++) {
 		fx_run_flags(&a, msgs[k], "", 0);
 		assert_non_null(hit(&a, "P18"));
@@ -912,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
 		cmocka_unit_test(test_match_limit),
+		cmocka_unit_test(test_split_literals),
 		cmocka_unit_test(test_prefilter_equivalence),
 		cmocka_unit_test(test_huge_patterns),
 		cmocka_unit_test(test_stock_rules),
