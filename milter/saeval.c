@@ -99,6 +99,10 @@ struct saeval_cache {
 	} fm[16];
 	size_t nfm;
 	struct strbuf fm_addr;
+	/* hdr_key() of each top-level header */
+	bool hkey_done;
+	uint32_t *hkey;
+	size_t nhkey;
 };
 
 struct saeval_cache *saeval_cache_new(void)
@@ -121,6 +125,7 @@ void saeval_cache_free(struct saeval_cache *k)
 	free(k->tags.s);
 	free(k->tags.slot);
 	free(k->fm_addr.p);
+	free(k->hkey);
 	free(k);
 }
 
@@ -160,28 +165,77 @@ static const struct msg_header *part_hdr_next(const struct msg *m,
 	return NULL;
 }
 
-static const struct msg_header *hdr_next(const struct msg *m,
+/* The first two bytes of a header name, lower-cased (the second only
+ * when the first is not the end): equal names (strcasecmp) have equal
+ * keys. */
+static uint32_t hdr_key(const char *name)
+{
+	uint32_t c0 = (uint32_t)tolower((unsigned char)name[0]);
+	uint32_t c1 = c0 ? (uint32_t)tolower((unsigned char)name[1]) : 0;
+	return c0 | c1 << 8;
+}
+
+#define HDR_KEY_NONE UINT32_MAX
+
+/* The keys of the message's headers, made once per cache; NULL without
+ * a cache or memory. */
+static const uint32_t *hdr_keys(const struct saeval_ctx *x)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return NULL;
+	if (!k->hkey_done) {
+		k->hkey_done = true;
+		size_t n = msg_header_count(x->m);
+		k->hkey = malloc((n ? n : 1) * sizeof *k->hkey);
+		if (k->hkey == NULL)
+			return NULL;
+		for (size_t i = 0; i < n; i++) {
+			const struct msg_header *h = msg_header_at(x->m, i);
+			k->hkey[i] = h != NULL ? hdr_key(h->name.ptr) : HDR_KEY_NONE;
+		}
+		k->nhkey = n;
+	}
+	return k->hkey;
+}
+
+/* part_hdr_next() for the top-level headers; with x's cache, only the
+ * headers whose key is name's are compared. */
+static const struct msg_header *hdr_next(const struct saeval_ctx *x,
                                          const char *name, size_t *pos)
 {
-	return part_hdr_next(m, 0, name, pos);
+	const uint32_t *keys = hdr_keys(x);
+	if (keys == NULL)
+		return part_hdr_next(x->m, 0, name, pos);
+	uint32_t want = hdr_key(name);
+	size_t n = x->cache->nhkey;
+	while (*pos < n) {
+		size_t i = (*pos)++;
+		if (keys[i] != want)
+			continue;
+		const struct msg_header *h = msg_header_at(x->m, i);
+		if (strcasecmp(h->name.ptr, name) == 0)
+			return h;
+	}
+	return NULL;
 }
 
 /* msg_header_get(m, name, 0) */
-static const struct msg_header *hdr_first(const struct msg *m,
+static const struct msg_header *hdr_first(const struct saeval_ctx *x,
                                           const char *name)
 {
 	size_t pos = 0;
-	return hdr_next(m, name, &pos);
+	return hdr_next(x, name, &pos);
 }
 
 /* SpamAssassin's $pms->get('Name'): every top-level instance, values
  * unfolded, joined by "\n". raw: undecoded. Returns whether any existed. */
-static bool get_header(const struct msg *m, const char *name, bool raw,
+static bool get_header(const struct saeval_ctx *x, const char *name, bool raw,
                        struct strbuf *b)
 {
 	bool any = false;
 	for (size_t pos = 0;;) {
-		const struct msg_header *h = hdr_next(m, name, &pos);
+		const struct msg_header *h = hdr_next(x, name, &pos);
 		if (h == NULL)
 			break;
 		if (any)
@@ -195,11 +249,12 @@ static bool get_header(const struct msg *m, const char *name, bool raw,
 
 /* First address (local@domain) of the first header called name with
  * one, as SpamAssassin's Name:addr in scalar context; "" if none. */
-static void get_first_addr(const struct msg *m, const char *name,
+static void get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b)
 {
+	const struct msg *m = x->m;
 	for (size_t pos = 0;;) {
-		const struct msg_header *h = hdr_next(m, name, &pos);
+		const struct msg_header *h = hdr_next(x, name, &pos);
 		if (h == NULL)
 			return;
 		size_t count = 0;
@@ -578,12 +633,12 @@ static bool parse_date(const char *in, size_t inlen, int64_t *out)
 
 /* The Date header's time: Resent-Date first, then Date; first
  * instance that parses. */
-static bool date_header_time(const struct msg *m, int64_t *t)
+static bool date_header_time(const struct saeval_ctx *x, int64_t *t)
 {
 	static const char *const names[] = { "Resent-Date", "Date" };
 	for (size_t k = 0; k < 2; k++) {
 		for (size_t pos = 0;;) {
-			const struct msg_header *h = hdr_next(m, names[k], &pos);
+			const struct msg_header *h = hdr_next(x, names[k], &pos);
 			if (h == NULL)
 				break;
 			if (h->decoded.len && parse_date(h->decoded.ptr,
@@ -597,12 +652,12 @@ static bool date_header_time(const struct msg *m, int64_t *t)
 /* Times of the Received headers (newest first), leaving out a leading
  * local hop and a fetchmail hop as SpamAssassin does. Returns how many
  * (at most max). */
-static size_t received_times(const struct msg *m, int64_t *times, size_t max)
+static size_t received_times(const struct saeval_ctx *x, int64_t *times, size_t max)
 {
 	size_t first = 0, pos = 0;
 	const struct msg_header *h;
-	const struct msg_header *h0 = hdr_next(m, "Received", &pos);
-	const struct msg_header *h1 = h0 ? hdr_next(m, "Received", &pos) : NULL;
+	const struct msg_header *h0 = hdr_next(x, "Received", &pos);
+	const struct msg_header *h1 = h0 ? hdr_next(x, "Received", &pos) : NULL;
 	bool local0 = h0 != NULL && re_find(RE_RCVD_LOCAL, h0->decoded.ptr,
 	                                    h0->decoded.len, NULL, 0);
 	const struct msg_header *next = local0 ? h1 : h0;
@@ -612,8 +667,8 @@ static size_t received_times(const struct msg *m, int64_t *times, size_t max)
 	size_t n = 0;
 	pos = 0;
 	for (size_t i = 0; i < first; i++)
-		(void)hdr_next(m, "Received", &pos);
-	while (n < max && (h = hdr_next(m, "Received", &pos)) != NULL) {
+		(void)hdr_next(x, "Received", &pos);
+	while (n < max && (h = hdr_next(x, "Received", &pos)) != NULL) {
 		size_t ov[4];
 		int64_t t;
 		if (re_find(RE_RCVD_DATE, h->decoded.ptr, h->decoded.len, ov, 4) &&
@@ -625,12 +680,12 @@ static size_t received_times(const struct msg *m, int64_t *times, size_t max)
 
 /* Date header minus the closest Received time (0 when either is
  * missing). */
-static int64_t date_diff(const struct msg *m)
+static int64_t date_diff(const struct saeval_ctx *x)
 {
 	int64_t dt, times[64];
-	if (!date_header_time(m, &dt))
+	if (!date_header_time(x, &dt))
 		return 0;
-	size_t n = received_times(m, times, 64);
+	size_t n = received_times(x, times, 64);
 	if (n == 0)
 		return 0;
 	if (n > 1 && dt - times[n - 1] == 0)
@@ -654,9 +709,9 @@ static int64_t cached_date_diff(const struct saeval_ctx *x)
 {
 	struct saeval_cache *k = x->cache;
 	if (k == NULL)
-		return date_diff(x->m);
+		return date_diff(x);
 	if (!k->date_done) {
-		k->date_diff = date_diff(x->m);
+		k->date_diff = date_diff(x);
 		k->date_done = true;
 	}
 	return k->date_diff;
@@ -682,7 +737,7 @@ static bool ev_outlook_message_id(const struct saeval_call *c,
 	for (size_t k = 0; k < 4; k++) {
 		if (b.len)
 			strbuf_put(&b, "\n", 1);
-		get_header(x->m, ids[k], false, &b);
+		get_header(x, ids[k], false, &b);
 	}
 	size_t ov[4];
 	bool hit = false;
@@ -691,14 +746,14 @@ static bool ev_outlook_message_id(const struct saeval_call *c,
 	double token = (double)strtoull(b.p + ov[2], NULL, 16);
 	const double fx = 0.0023283064365387, fy = 27111902.8329849;
 	b.len = 0;
-	get_header(x->m, "Date", false, &b);
+	get_header(x, "Date", false, &b);
 	int64_t t = 0;
 	if (b.oom || !parse_date(buf_str(&b), b.len, &t))
 		t = 0;
 	if (fabs(token - trunc((double)t * fx + fy)) < 250)
 		goto out;
 	b.len = 0;
-	get_header(x->m, "Received", false, &b);
+	get_header(x, "Received", false, &b);
 	if (b.oom || !parse_date(buf_str(&b), b.len, &t))
 		t = 0;
 	hit = fabs(token - trunc((double)t * fx + fy)) >= 250;
@@ -728,14 +783,15 @@ static void second_level(const char *addr, struct strbuf *b)
  * header msg.h parses (X-Sender, X-Envelope-From, Envelope-Sender):
  * what is inside <..>, else the first word outside comments. False when
  * there is no such header. */
-static bool plain_first_addr(const struct msg *m, const char *name,
+static bool plain_first_addr(const struct saeval_ctx *x, const char *name,
                              struct strbuf *b)
 {
-	const struct msg_header *h = hdr_first(m, name);
+	const struct msg *m = x->m;
+	const struct msg_header *h = hdr_first(x, name);
 	if (h == NULL)
 		return false;
 	if (msg_header_addrs(m, h, &(size_t){ 0 }) != NULL) {
-		get_first_addr(m, name, b);
+		get_first_addr(x, name, b);
 		return true;
 	}
 	const char *v = h->value.ptr, *e = v + h->value.len;
@@ -828,22 +884,22 @@ static bool sa_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 		}
 	}
 	relays_free(own);
-	plain_first_addr(m, "X-Sender", b);
+	plain_first_addr(x, "X-Sender", b);
 	bool xs = b->len > 0 && memchr(b->p, '@', b->len) != NULL;
 	b->len = 0;
 	for (size_t pos = 0; xs;) {
-		const struct msg_header *h = hdr_next(m, "Received", &pos);
+		const struct msg_header *h = hdr_next(x, "Received", &pos);
 		if (h == NULL)
 			break;
 		if (memmem(h->value.ptr, h->value.len, "(fetchmail", 10) != NULL)
 			return false;
 	}
-	if (plain_first_addr(m, "X-Envelope-From", b) && b->len > 0)
+	if (plain_first_addr(x, "X-Envelope-From", b) && b->len > 0)
 		return !after_received(m, "X-Envelope-From");
 	b->len = 0;
 	static const char *const hdrs[] = { "Envelope-Sender", "Return-Path" };
 	for (size_t i = 0; i < 2; i++) {
-		plain_first_addr(m, hdrs[i], b);
+		plain_first_addr(x, hdrs[i], b);
 		if (b->len > 0 && !after_received(m, hdrs[i]))
 			return true;
 		b->len = 0;
@@ -856,7 +912,7 @@ static bool ev_equal_from_domains(const struct saeval_call *c,
 {
 	(void)c;
 	struct strbuf from = { 0 }, env = { 0 }, fd = { 0 }, ed = { 0 };
-	get_first_addr(x->m, "From", &from);
+	get_first_addr(x, "From", &from);
 	bool hit = false;
 	const char *f = buf_str(&from);
 	/* SpamAssassin's EnvelopeFrom is its own guess from the headers, not
@@ -882,8 +938,8 @@ static bool ev_subject_all_caps(const struct saeval_call *c,
 {
 	(void)c;
 	struct strbuf b = { 0 }, raw = { 0 };
-	get_header(x->m, "Subject", false, &b);
-	get_header(x->m, "Subject", true, &raw);
+	get_header(x, "Subject", false, &b);
+	get_header(x, "Subject", true, &raw);
 	bool hit = false;
 	const char *s = buf_str(&b);
 	if (s == NULL || buf_str(&raw) == NULL)
@@ -924,11 +980,12 @@ out:
 
 #define TOCC_SIMILAR_COUNT 5
 
-static void push_addrs(const struct msg *m, const char *name,
+static void push_addrs(const struct saeval_ctx *x, const char *name,
                        struct strbuf *list, size_t *count)
 {
+	const struct msg *m = x->m;
 	for (size_t pos = 0;;) {
-		const struct msg_header *h = hdr_next(m, name, &pos);
+		const struct msg_header *h = hdr_next(x, name, &pos);
 		if (h == NULL)
 			return;
 		size_t k = 0;
@@ -944,14 +1001,14 @@ static void push_addrs(const struct msg *m, const char *name,
 
 /* Share of address pairs with the same first two bytes of user part or
  * of (different) host names: SpamAssassin's tocc_similar. */
-static double tocc_similar(const struct msg *m)
+static double tocc_similar(const struct saeval_ctx *x)
 {
 	struct strbuf list = { 0 };
 	size_t count = 0;
-	push_addrs(m, "To", &list, &count);
-	push_addrs(m, "Cc", &list, &count);
+	push_addrs(x, "To", &list, &count);
+	push_addrs(x, "Cc", &list, &count);
 	if (count < TOCC_SIMILAR_COUNT)
-		push_addrs(m, "Bcc", &list, &count);
+		push_addrs(x, "Bcc", &list, &count);
 	double r = 0;
 	const char **addr = calloc(count ? count : 1, sizeof *addr);
 	if (list.oom || addr == NULL)
@@ -994,7 +1051,7 @@ out:
 static bool ev_similar_recipients(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
-	double s = tocc_similar(x->m);
+	double s = tocc_similar(x);
 	return (c->nargs < 1 || c->undef[0] || s >= c->num[0]) &&
 	       (c->nargs < 2 || c->undef[1] || s < c->num[1]);
 }
@@ -1023,10 +1080,10 @@ static const char *collapse_blanks(struct strbuf *b)
 
 /* $pms->get(name) with whitespace runs made one space, into b (empty
  * before); NULL when out of memory. */
-static const char *received_flat(const struct msg *m, const char *name,
+static const char *received_flat(const struct saeval_ctx *x, const char *name,
                                  struct strbuf *b)
 {
-	get_header(m, name, false, b);
+	get_header(x, name, false, b);
 	return collapse_blanks(b);
 }
 
@@ -1038,13 +1095,13 @@ static const char *rcvd_joined(const struct saeval_ctx *x, struct strbuf *own,
 {
 	struct saeval_cache *k = x->cache;
 	if (k == NULL) {
-		bool a = get_header(x->m, "Received", false, own);
+		bool a = get_header(x, "Received", false, own);
 		if (any != NULL)
 			*any = a;
 		return buf_str(own);
 	}
 	if (!k->rcvd_done) {
-		k->rcvd_any = get_header(x->m, "Received", false, &k->rcvd);
+		k->rcvd_any = get_header(x, "Received", false, &k->rcvd);
 		k->rcvd_s = buf_str(&k->rcvd);
 		k->rcvd_done = true;
 	}
@@ -1053,12 +1110,12 @@ static const char *rcvd_joined(const struct saeval_ctx *x, struct strbuf *own,
 	return k->rcvd_s;
 }
 
-/* received_flat(m, "Received", own), worked out once per cache. */
+/* received_flat(x, "Received", own), worked out once per cache. */
 static const char *rcvd_flat(const struct saeval_ctx *x, struct strbuf *own)
 {
 	struct saeval_cache *k = x->cache;
 	if (k == NULL)
-		return received_flat(x->m, "Received", own);
+		return received_flat(x, "Received", own);
 	if (!k->flat_done) {
 		const char *r = rcvd_joined(x, NULL, NULL);
 		if (r != NULL) {
@@ -1091,13 +1148,12 @@ static bool gated_rcvd_remover(const struct saeval_ctx *x)
 	struct saeval_cache *k = x->cache;
 	if (k != NULL && k->gated >= 0)
 		return k->gated;
-	const struct msg *m = x->m;
 	struct strbuf a = { 0 }, d = { 0 }, own = { 0 };
 	bool yes = false, any;
 	const char *r = rcvd_joined(x, &own, &any);
-	if (get_header(m, "Mailing-List", false, &a) &&
+	if (get_header(x, "Mailing-List", false, &a) &&
 	    re_str(RE_EZMLM_LIST, buf_str(&a))) {
-		get_header(m, "Delivered-To", false, &d);
+		get_header(x, "Delivered-To", false, &d);
 		if (re_str(RE_EZMLM_DLTO, buf_str(&d)) &&
 		    re_str(RE_EZMLM_RCVD, r))
 			yes = true;
@@ -1120,17 +1176,17 @@ static bool ev_forged_yahoo_rcvd(const struct saeval_call *c,
 	(void)c;
 	struct strbuf from = { 0 }, t = { 0 }, b = { 0 };
 	bool hit = false;
-	get_first_addr(x->m, "From", &from);
+	get_first_addr(x, "From", &from);
 	const char *f = buf_str(&from);
 	if (!re_str(RE_YAHOO_FROM, f))
 		goto out;
 	const char *name = "Received";
-	if (get_header(x->m, "Resent-From", false, &t) && t.len &&
-	    (t.len = 0, get_header(x->m, "Resent-To", false, &t)) && t.len &&
-	    (t.len = 0, get_header(x->m, "X-Received", false, &t)) && t.len)
+	if (get_header(x, "Resent-From", false, &t) && t.len &&
+	    (t.len = 0, get_header(x, "Resent-To", false, &t)) && t.len &&
+	    (t.len = 0, get_header(x, "X-Received", false, &t)) && t.len)
 		name = "X-Received";
 	const char *r = name[0] == 'R' ? rcvd_flat(x, &b) :
-	                received_flat(x->m, name, &b);
+	                received_flat(x, name, &b);
 	if (r == NULL || gated_rcvd_remover(x))
 		goto out;
 	/* SpamAssassin also accepts a yahoo.com rDNS in the trusted relays
@@ -1333,9 +1389,9 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 	return ok;
 }
 
-static bool top_is_html(const struct msg *m)
+static bool top_is_html(const struct saeval_ctx *x)
 {
-	const struct msg_header *h = hdr_first(m, "Content-Type");
+	const struct msg_header *h = hdr_first(x, "Content-Type");
 	return h != NULL && strncasecmp(h->decoded.ptr, "text/html", 9) == 0;
 }
 
@@ -1358,7 +1414,7 @@ static bool ev_mime_html(const struct saeval_call *c,
 {
 	(void)c;
 	struct mime_facts f;
-	return top_is_html(x->m) || (get_mime(x, &f) && f.html > 0);
+	return top_is_html(x) || (get_mime(x, &f) && f.html > 0);
 }
 
 static bool ev_mime_html_only(const struct saeval_call *c,
@@ -1366,7 +1422,7 @@ static bool ev_mime_html_only(const struct saeval_call *c,
 {
 	(void)c;
 	struct mime_facts f;
-	return top_is_html(x->m) ||
+	return top_is_html(x) ||
 	       (get_mime(x, &f) && f.html > 0 && f.text == 0);
 }
 
@@ -1404,9 +1460,10 @@ static bool ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
 
 /* SpamAssassin's body_charset_is_likely_to_fp(): the top Content-Type's
  * charset or any part's is one where capitals say nothing. */
-static bool charset_fp_as_caps(const struct msg *m)
+static bool charset_fp_as_caps(const struct saeval_ctx *x)
 {
-	const struct msg_header *h = hdr_first(m, "Content-Type");
+	const struct msg *m = x->m;
+	const struct msg_header *h = hdr_first(x, "Content-Type");
 	size_t ov[8];
 	if (h != NULL && re_find(RE_CT_CHARSET, h->value.ptr, h->value.len, ov,
 	                         8)) {
@@ -1433,9 +1490,10 @@ static bool charset_fp_as_caps(const struct msg *m)
 
 /* Percentage of capitals among letters and digits of the body lines
  * with an inner blank (SpamAssassin's check_for_uppercase). */
-static double uppercase_pct(const struct msg *m)
+static double uppercase_pct(const struct saeval_ctx *x)
 {
-	if (charset_fp_as_caps(m))
+	const struct msg *m = x->m;
+	if (charset_fp_as_caps(x))
 		return 0;
 	size_t len = 0, lower = 0, upper = 0;
 	for (size_t i = 0; i < msg_body_count(m); i++) {
@@ -1469,9 +1527,9 @@ static double cached_upper(const struct saeval_ctx *x)
 {
 	struct saeval_cache *k = x->cache;
 	if (k == NULL)
-		return uppercase_pct(x->m);
+		return uppercase_pct(x);
 	if (!k->upper_done) {
-		k->upper = uppercase_pct(x->m);
+		k->upper = uppercase_pct(x);
 		k->upper_done = true;
 	}
 	return k->upper;
@@ -2685,13 +2743,14 @@ static void ic_feed(struct ic_count *k, const char *text, size_t n)
 /* The text check_illegal_chars looks at: the header's instances joined
  * by "\n" (ALL: the header block, CRs left out), fed to f piece by
  * piece. */
-static void ic_text(const struct msg *m, const char *hname, bool all,
+static void ic_text(const struct saeval_ctx *x, const char *hname, bool all,
                     void (*f)(void *, const char *, size_t), void *arg)
 {
+	const struct msg *m = x->m;
 	if (!all) {
 		bool first = true;
 		for (size_t pos = 0;;) {
-			const struct msg_header *h = hdr_next(m, hname, &pos);
+			const struct msg_header *h = hdr_next(x, hname, &pos);
 			if (h == NULL)
 				return;
 			if (!first)
@@ -2743,12 +2802,12 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 	hname[nl] = '\0';
 	bool all = strcmp(hname, "ALL") == 0;
 	struct ic_count k = { .blank_only = true };
-	ic_text(x->m, hname, all, ic_count_piece, &k);
+	ic_text(x, hname, all, ic_count_piece, &k);
 	if (k.n == 0 || k.blank_only)
 		return false;
 	if (k.nonascii && k.ctl == 0) {
 		struct strbuf b = { 0 };
-		ic_text(x->m, hname, all, ic_buf_piece, &b);
+		ic_text(x, hname, all, ic_buf_piece, &b);
 		const char *s = buf_str(&b);
 		bool utf8 = s != NULL && valid_utf8((const unsigned char *)s, b.len);
 		free(b.p);
@@ -2774,17 +2833,17 @@ static bool ev_missing_to(const struct saeval_call *c,
 	/* an empty To: counts as present (SpamAssassin's get() keeps its
 	 * line end) */
 	struct strbuf b = { 0 };
-	bool any = get_header(x->m, "To", false, &b) ||
-	           get_header(x->m, "Apparently-To", false, &b);
+	bool any = get_header(x, "To", false, &b) ||
+	           get_header(x, "Apparently-To", false, &b);
 	free(b.p);
 	return !any;
 }
 
 /* The first From address ends with @DOMAIN (case-insensitive, with a
  * word boundary before DOMAIN). */
-static bool from_is(const struct msg *m, const char *domain, struct strbuf *f)
+static bool from_is(const struct saeval_ctx *x, const char *domain, struct strbuf *f)
 {
-	get_first_addr(m, "From", f);
+	get_first_addr(x, "From", f);
 	const char *s = buf_str(f);
 	size_t n = s ? strlen(s) : 0, l = strlen(domain);
 	if (n < l || strcasecmp(s + n - l, domain) != 0)
@@ -2793,11 +2852,11 @@ static bool from_is(const struct msg *m, const char *domain, struct strbuf *f)
 	                   s[n - l - 1] == '_');
 }
 
-static bool hdr_matches(const struct msg *m, const char *name, enum re_id id,
+static bool hdr_matches(const struct saeval_ctx *x, const char *name, enum re_id id,
                         bool *present)
 {
 	struct strbuf b = { 0 };
-	bool any = get_header(m, name, false, &b);
+	bool any = get_header(x, name, false, &b);
 	if (present != NULL)
 		*present = any;
 	bool yes = re_str(id, buf_str(&b));
@@ -2810,7 +2869,6 @@ static bool hdr_matches(const struct msg *m, const char *name, enum re_id id,
  * Received, 0 for neither. */
 static int hotmail_check(const struct saeval_ctx *x)
 {
-	const struct msg *m = x->m;
 	struct strbuf b = { 0 }, f = { 0 };
 	int res = 0;
 	const char *r = rcvd_flat(x, &b);
@@ -2818,10 +2876,10 @@ static int hotmail_check(const struct saeval_ctx *x)
 #define RRE(id) re_find(id, r, rn, NULL, 0)
 	if (r == NULL || RRE(RE_HM_PICKUP))
 		goto out;
-	if (hdr_matches(m, "To", RE_HM_MSN_TO, NULL) && RRE(RE_HM_MSN_RCVD))
+	if (hdr_matches(x, "To", RE_HM_MSN_TO, NULL) && RRE(RE_HM_MSN_RCVD))
 		goto out;   /* MSN groups (Message-Id checks left out) */
-	bool ip = hdr_matches(m, "X-Originating-Ip", RE_IPADDR, NULL);
-	bool orig = hdr_matches(m, "X-OriginatorOrg", RE_HM_ORIG, NULL);
+	bool ip = hdr_matches(x, "X-Originating-Ip", RE_IPADDR, NULL);
+	bool orig = hdr_matches(x, "X-OriginatorOrg", RE_HM_ORIG, NULL);
 	if (gated_rcvd_remover(x))
 		goto out;
 	if ((ip && (RRE(RE_HM_OK1) || RRE(RE_HM_OK4) || RRE(RE_HM_OK5) ||
@@ -2831,7 +2889,7 @@ static int hotmail_check(const struct saeval_ctx *x)
 #undef RRE
 	if (re_str(RE_HM_HELO, r))
 		res = 1;
-	else if (from_is(m, "hotmail.com", &f))
+	else if (from_is(x, "hotmail.com", &f))
 		res = 2;
 out:
 	free(b.p);
@@ -2869,10 +2927,10 @@ static bool ev_forged_eudoramail(const struct saeval_call *c,
 	(void)c;
 	struct strbuf f = { 0 }, b = { 0 };
 	bool hit = false;
-	if (!from_is(x->m, "eudoramail.com", &f))
+	if (!from_is(x, "eudoramail.com", &f))
 		goto out;
 	const char *r = rcvd_flat(x, &b);
-	bool ip = hdr_matches(x->m, "X-Sender-Ip", RE_IPADDR, NULL);
+	bool ip = hdr_matches(x, "X-Sender-Ip", RE_IPADDR, NULL);
 	if (gated_rcvd_remover(x) || (ip && re_str(RE_EUDORA, r)))
 		goto out;
 	hit = true;
@@ -2888,10 +2946,10 @@ static bool ev_forged_juno(const struct saeval_call *c,
 	(void)c;
 	struct strbuf f = { 0 }, xo = { 0 }, xm = { 0 }, r = { 0 };
 	bool hit = false;
-	if (!from_is(x->m, "juno.com", &f) || gated_rcvd_remover(x))
+	if (!from_is(x, "juno.com", &f) || gated_rcvd_remover(x))
 		goto out;
-	get_header(x->m, "X-Originating-IP", false, &xo);
-	get_header(x->m, "X-Mailer", false, &xm);
+	get_header(x, "X-Originating-IP", false, &xo);
+	get_header(x, "X-Mailer", false, &xm);
 	const char *rs = rcvd_joined(x, &r, NULL), *ms = buf_str(&xm),
 	           *os = buf_str(&xo);
 	if (rs == NULL || ms == NULL || os == NULL)
@@ -2922,11 +2980,11 @@ static bool ev_forged_gmail(const struct saeval_call *c,
 	(void)c;
 	struct strbuf f = { 0 }, a = { 0 }, b = { 0 }, xr = { 0 }, r = { 0 };
 	bool hit = false;
-	if (!from_is(x->m, "gmail.com", &f))
+	if (!from_is(x, "gmail.com", &f))
 		goto out;
-	get_header(x->m, "X-Gm-Message-State", false, &a);
-	get_header(x->m, "X-Google-Smtp-Source", false, &b);
-	get_header(x->m, "X-Received", false, &xr);
+	get_header(x, "X-Gm-Message-State", false, &a);
+	get_header(x, "X-Google-Smtp-Source", false, &b);
+	get_header(x, "X-Received", false, &xr);
 	if (re_str(RE_GM1, buf_str(&xr)) || re_str(RE_GM2, buf_str(&xr)) ||
 	    re_str(RE_GM3, rcvd_joined(x, &r, NULL)))
 		goto out;
@@ -3244,12 +3302,12 @@ static bool ev_freemail_from(const struct saeval_call *c,
 {
 	struct strbuf list = { 0 };
 	size_t count = 0;
-	push_addrs(x->m, "Resent-From", &list, &count);
+	push_addrs(x, "Resent-From", &list, &count);
 	if (count == 0) {
-		push_addrs(x->m, "From", &list, &count);
-		push_addrs(x->m, "Envelope-Sender", &list, &count);
-		push_addrs(x->m, "Resent-Sender", &list, &count);
-		push_addrs(x->m, "X-Envelope-From", &list, &count);
+		push_addrs(x, "From", &list, &count);
+		push_addrs(x, "Envelope-Sender", &list, &count);
+		push_addrs(x, "Resent-Sender", &list, &count);
+		push_addrs(x, "X-Envelope-From", &list, &count);
 		push_env(x, &list, &count);
 	}
 	bool hit = fm_any(c, x, &list, count);
@@ -3265,7 +3323,7 @@ static bool ev_freemail_header(const struct saeval_call *c,
 	if (strcasecmp(c->args[0], "EnvelopeFrom") == 0)
 		push_env(x, &list, &count);
 	else
-		push_addrs(x->m, c->args[0], &list, &count);
+		push_addrs(x, c->args[0], &list, &count);
 	bool hit = fm_any(c, x, &list, count);
 	free(list.p);
 	return hit;
@@ -3281,8 +3339,8 @@ static bool ev_freemail_replyto(const struct saeval_call *c,
 		return false;
 	struct strbuf from = { 0 }, rt = { 0 };
 	size_t nf = 0, nr = 0;
-	push_addrs(x->m, "From", &from, &nf);
-	push_addrs(x->m, "Reply-To", &rt, &nr);
+	push_addrs(x, "From", &from, &nf);
+	push_addrs(x, "Reply-To", &rt, &nr);
 	bool ffm = false, rfm = false, from_in_rt = false;
 	if (from.oom || rt.oom)
 		goto out;
