@@ -275,7 +275,7 @@ enum re_id {
 	RE_YAHOO_FROM, RE_EZMLM_LIST, RE_EZMLM_DLTO, RE_EZMLM_RCVD, RE_MSN,
 	RE_Y1, RE_Y2, RE_Y3, RE_Y4, RE_Y5, RE_Y6, RE_Y7,
 	RE_ASCII_CHARSET, RE_BAD_ISO1, RE_BAD_ISO2, RE_CT_CHARSET,
-	RE_CAPS_CHARSET_ALL, RE_UC_WORDS, RE_UC_BASE64,
+	RE_CAPS_CHARSET_ALL,
 	RE_IPADDR, RE_HM_PICKUP, RE_HM_MSN_TO, RE_HM_MSN_RCVD, RE_HM_ORIG,
 	RE_HM_OK1, RE_HM_OK2, RE_HM_OK3, RE_HM_OK4, RE_HM_OK5, RE_HM_OK6,
 	RE_HM_HELO, RE_EUDORA, RE_JUNO1, RE_JUNO2, RE_JUNO3, RE_JUNO3X,
@@ -347,8 +347,6 @@ static const struct {
 	[RE_CAPS_CHARSET_ALL] = { "^[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|"
 	                          "cp1251|windows-1251|georgianps|pt154|tis)"
 	                          "[-_a-z0-9]*$", PCRE2_CASELESS },
-	[RE_UC_WORDS] = { "\\S\\s+\\S", 0 },
-	[RE_UC_BASE64] = { "^(?:[A-Za-z0-9+/=]{60,76} ){2}", 0 },
 	[RE_IPADDR] = { IPADDR, 0 },
 	[RE_HM_PICKUP] = { "from mail pickup service by hotmail\\.com with "
 	                   "Microsoft SMTPSVC;", 0 },
@@ -519,7 +517,8 @@ static void cut(char *s, size_t *len, size_t a, size_t b)
 static bool parse_date(const char *in, size_t inlen, int64_t *out)
 {
 	/* " $date ", ", *" -> " ", whitespace runs -> " " */
-	char *s = malloc(inlen + 3);
+	char small[256];   /* dates are short: no malloc for them */
+	char *s = inlen + 3 <= sizeof small ? small : malloc(inlen + 3);
 	if (s == NULL)
 		return false;
 	size_t n = 0;
@@ -560,7 +559,8 @@ static bool parse_date(const char *in, size_t inlen, int64_t *out)
 		yyyy = num(s, ov[6], ov[7]);
 		ylen = ov[7] - ov[6];
 	} else {
-		free(s);
+		if (s != small)
+			free(s);
 		return false;
 	}
 	if (ov[3] - ov[2] > 9)  /* huge day numbers: Perl would still wrap
@@ -592,7 +592,8 @@ static bool parse_date(const char *in, size_t inlen, int64_t *out)
 			    memcmp(tz_names[i].name, s + ov[2], l) == 0)
 				tzmin = tz_names[i].off;
 	}
-	free(s);
+	if (s != small)
+		free(s);
 	if (ss > 59)
 		ss = 59;
 	if (mi > 59)
@@ -1490,6 +1491,67 @@ static bool charset_fp_as_caps(const struct saeval_ctx *x)
 
 /* Percentage of capitals among letters and digits of the body lines
  * with an inner blank (SpamAssassin's check_for_uppercase). */
+/* PCRE2's \s (no UCP, default tables): HT, LF, VT, FF, CR, space. */
+static bool re_space(unsigned char c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d);
+}
+
+/* SpamAssassin's /\S\s+\S/ without a regex call: a blank run with
+ * something else on both sides. */
+static bool uc_words(const char *s, size_t n)
+{
+	bool text = false, blank_after_text = false;
+	for (size_t i = 0; i < n; i++) {
+		if (re_space((unsigned char)s[i])) {
+			blank_after_text = text;
+		} else {
+			if (blank_after_text)
+				return true;
+			text = true;
+		}
+	}
+	return false;
+}
+
+/* SpamAssassin's /^(?:[A-Za-z0-9+\/=]{60,76} ){2}/: twice a run of 60
+ * to 76 such characters and a space (a longer run cannot give back
+ * characters: the space does not match them). */
+static bool b64_char(unsigned char c)
+{
+	return (unsigned char)(c - 'a') <= 'z' - 'a' ||
+	       (unsigned char)(c - 'A') <= 'Z' - 'A' ||
+	       (unsigned char)(c - '0') <= 9 || c == '+' || c == '/' || c == '=';
+}
+
+static bool uc_base64(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (int k = 0; k < 2; k++) {
+		size_t run = 0;
+		while (i + run < n && b64_char((unsigned char)s[i + run]))
+			run++;
+		if (run < 60 || run > 76 || i + run >= n || s[i + run] != ' ')
+			return false;
+		i += run + 1;
+	}
+	return true;
+}
+
+/* Letters and digits of s[0..n): a-z and 0-9 as lower, A-Z as upper. */
+static void count_case(const char *s, size_t n, size_t *lower, size_t *upper)
+{
+	size_t lo = 0, up = 0;
+	for (size_t k = 0; k < n; k++) {
+		unsigned char ch = (unsigned char)s[k];
+		lo += (unsigned char)(ch - 'a') <= 'z' - 'a' ||
+		      (unsigned char)(ch - '0') <= 9;
+		up += (unsigned char)(ch - 'A') <= 'Z' - 'A';
+	}
+	*lower += lo;
+	*upper += up;
+}
+
 static double uppercase_pct(const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
@@ -1498,8 +1560,7 @@ static double uppercase_pct(const struct saeval_ctx *x)
 	size_t len = 0, lower = 0, upper = 0;
 	for (size_t i = 0; i < msg_body_count(m); i++) {
 		struct msg_text t = msg_body_at(m, i);
-		if (!re_find(RE_UC_WORDS, t.ptr, t.len, NULL, 0) ||
-		    re_find(RE_UC_BASE64, t.ptr, t.len, NULL, 0))
+		if (!uc_words(t.ptr, t.len) || uc_base64(t.ptr, t.len))
 			continue;
 		/* shift-JIS escapes: ESC $ B ... ESC ( B left out */
 		const char *s = t.ptr, *end = t.ptr + t.len;
@@ -1510,13 +1571,8 @@ static double uppercase_pct(const struct saeval_ctx *x)
 		size_t skip_from = a && b ? (size_t)(a - s) : t.len;
 		size_t skip_to = a && b ? (size_t)(b + 3 - s) : t.len;
 		len += t.len - (skip_to - skip_from);
-		for (size_t k = 0; k < t.len; k++) {
-			if (k >= skip_from && k < skip_to)
-				continue;
-			unsigned char ch = (unsigned char)s[k];
-			lower += (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-			upper += ch >= 'A' && ch <= 'Z';
-		}
+		count_case(s, skip_from, &lower, &upper);
+		count_case(s + skip_to, t.len - skip_to, &lower, &upper);
 	}
 	if (len < 200 || upper + lower == 0)
 		return 0;
@@ -2535,7 +2591,9 @@ static bool lc_low(const struct lc_style *st)
 static bool lc_text_shows(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strchr(" \t\n\r\f\v", s[i]) != NULL)
+		char ch = s[i];   /* strchr(" \t\n\r\f\v", ch), NUL included */
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+		    ch == '\f' || ch == '\v' || ch == '\0')
 			continue;
 		if (n - i >= 6 && memcmp(s + i, "&nbsp;", 6) == 0) {
 			i += 5;
