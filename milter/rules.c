@@ -48,6 +48,46 @@ struct hkey {
 	char *lname;      /* lower-cased header name */
 	unsigned mods;    /* RS_HDR_* */
 	enum hkind kind;
+	int rkind;        /* HK_RELAYS, HK_ALL_RELAYS: the relays kind */
+	uint32_t src[4];  /* the header lists (hnames) its text is made of, */
+	size_t nsrc;      /* in order: HK_PLAIN 1, HK_TOCC 2, HK_MESSAGEID 4 */
+	bool used;        /* read by header rules (else mimeheader rules only) */
+	bool text;        /* some of them read the text (else exists: only) */
+	size_t hr, nhr;   /* its header rules: hrules[hr .. hr + nhr) */
+	struct litscan *ls; /* the literals of those rules (ids: crule.hid);
+	                       NULL if none */
+	uint32_t nlit;    /* ids in ls */
+	size_t foff;      /* its bitset in run.found (words) */
+};
+
+/* A header name some header text is made of. Each header of a message is
+ * looked up once (by length and hash) to find the texts that want it. */
+struct hname {
+	char *lname;      /* lower-cased */
+	size_t len;
+	bool no_decode;   /* SpamAssassin never RFC 2047-decodes it */
+};
+
+/* A header rule as run_headers() walks it: grouped by header key, in
+ * rule order within one. */
+struct hrule {
+	uint32_t rule;    /* index into cr */
+	uint32_t bit;     /* id of its literals in its hkey's automaton, or
+	                     HR_NOLIT: always a candidate */
+	uint8_t need;     /* crule.lits_need */
+	uint8_t flags;    /* HR_* */
+};
+#define HR_NOLIT UINT32_MAX
+#define HR_EXISTS  0x1u
+#define HR_NEGATE  0x2u
+#define HR_ABSENT  0x4u   /* hrabs holds its outcome when the text is absent */
+
+/* A header rule's outcome on an absent header: the text is "" or its
+ * if-unset, the same for every message, so matched once when compiling. */
+struct hrabs {
+	double value;
+	const char *mptr;  /* matched text (explain), or NULL */
+	size_t mlen;
 };
 
 /* Multiple-hit loops stop here even without maxhits (bounded work). */
@@ -118,6 +158,8 @@ struct crule {
 	char (*plits)[64];   /* required literals prep_prefilter() found, */
 	size_t nplits;       /* until build_groups() adds them */
 	int hkey;            /* header rules: index into hkeys */
+	uint32_t hid;        /* header rules: id of its literals in its
+	                        hkey's automaton */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
 	struct saeval_call *ev;  /* eval: rule vigil implements (saeval.h) */
@@ -162,6 +204,16 @@ struct rules {
 	struct crule *cr;
 	struct hkey *hkeys;
 	size_t nhkeys;
+	struct hname *hnames; /* distinct; index = per-message list id */
+	size_t nhnames;
+	uint32_t *hslot;     /* open addressing: hnames index + 1, 0 empty */
+	size_t hcap;         /* power of 2 */
+	size_t hmaxlen;      /* longest name in hnames */
+	uint32_t rcvd;       /* hnames index of "received" */
+	struct hrule *hrules;/* header group rules by hkey (hkey.hr) */
+	struct hrabs *hrabs; /* parallel to hrules */
+	size_t nhrules;
+	size_t hwords;       /* words of all hkeys' bitsets */
 	struct group g[T_COUNT];
 	size_t *metas;       /* meta rule indexes in evaluation order */
 	size_t nmetas;
@@ -372,7 +424,92 @@ static int hkey_index(struct rules *r, const struct rs_rule *rule)
 	for (char *p = l; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	ks[r->nhkeys] = (struct hkey){ .lname = l, .mods = mods, .kind = kind };
+	if (kind == HK_RELAYS)
+		ks[r->nhkeys].rkind = relays_kind_of(l);
+	else if (kind == HK_ALL_RELAYS)
+		ks[r->nhkeys].rkind = relays_all_kind_of(l);
 	return (int)r->nhkeys++;
+}
+
+/* ---- header names (hnames) ---- */
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* FNV-1a of the ASCII-lower-cased name. */
+static uint64_t hash_lower(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ascii_lower((unsigned char)s[i])) * 1099511628211ull;
+	return h;
+}
+
+/* The hnames index of name[0..n) (any case), or UINT32_MAX. The names
+ * are compared as strncasecmp() compares them in the C locale. */
+static uint32_t hname_find(const struct rules *r, const char *name, size_t n)
+{
+	if (n == 0 || n > r->hmaxlen || r->hcap == 0)
+		return UINT32_MAX;
+	size_t k = hash_lower(name, n) & (r->hcap - 1);
+	for (; r->hslot[k] != 0; k = (k + 1) & (r->hcap - 1)) {
+		const struct hname *e = &r->hnames[r->hslot[k] - 1];
+		if (e->len != n)
+			continue;
+		size_t i = 0;
+		while (i < n && ascii_lower((unsigned char)name[i]) ==
+		                (unsigned char)e->lname[i])
+			i++;
+		if (i == n)
+			return r->hslot[k] - 1;
+	}
+	return UINT32_MAX;
+}
+
+/* The hnames index of lname (lower-cased), added when new; UINT32_MAX
+ * when out of memory. The table is rebuilt at each addition: there are
+ * a few hundred names, once per configuration. */
+static uint32_t hname_add(struct rules *r, const char *lname)
+{
+	size_t n = strlen(lname);
+	uint32_t id = hname_find(r, lname, n);
+	if (id != UINT32_MAX)
+		return id;
+	if (r->nhnames >= UINT32_MAX / 4)
+		return UINT32_MAX;
+	struct hname *v = realloc(r->hnames, (r->nhnames + 1) * sizeof *v);
+	if (v == NULL)
+		return UINT32_MAX;
+	r->hnames = v;
+	char *l = xstrndup(lname, n);
+	if (l == NULL)
+		return UINT32_MAX;
+	v[r->nhnames] = (struct hname){ .lname = l, .len = n };
+	id = (uint32_t)r->nhnames++;
+	if (r->nhnames * 2 > r->hcap) {
+		size_t cap = r->hcap ? r->hcap * 2 : 64;
+		uint32_t *slot = calloc(cap, sizeof *slot);
+		if (slot == NULL)
+			return UINT32_MAX;
+		free(r->hslot);
+		r->hslot = slot;
+		r->hcap = cap;
+		for (size_t i = 0; i + 1 < r->nhnames; i++) {
+			size_t k = hash_lower(v[i].lname, v[i].len) & (cap - 1);
+			while (slot[k] != 0)
+				k = (k + 1) & (cap - 1);
+			slot[k] = (uint32_t)i + 1;
+		}
+	}
+	size_t k = hash_lower(l, n) & (r->hcap - 1);
+	while (r->hslot[k] != 0)
+		k = (k + 1) & (r->hcap - 1);
+	r->hslot[k] = id + 1;
+	if (n > r->hmaxlen)
+		r->hmaxlen = n;
+	return id;
 }
 
 /* The score that decides whether a rule runs: SpamAssassin gives "__"
@@ -1173,6 +1310,26 @@ static int prep_prefilter(void *ctx, size_t i)
 	return 0;
 }
 
+/* Rule c's required literals into the automaton of its group, or for a
+ * header rule into its header key's: each header text is scanned for
+ * the literals of the rules that read it alone. -1 out of memory. */
+static int add_lits(struct rules *r, struct crule *c)
+{
+	struct litscan **ls = &r->g[c->tgt].ls;
+	uint32_t id = c->gid;
+	if (c->tgt == T_HEADER) {
+		struct hkey *hk = &r->hkeys[c->hkey];
+		ls = &hk->ls;
+		id = c->hid = hk->nlit++;
+	}
+	if (*ls == NULL && (*ls = litscan_new()) == NULL)
+		return -1;
+	for (size_t l = 0; l < c->nplits; l++)
+		if (litscan_add(*ls, c->plits[l], lit_len(c->plits[l]), id) != 0)
+			return -1;
+	return 0;
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -1198,12 +1355,8 @@ static int build_groups(struct rules *r)
 			r->stats.prefiltered += c->own != NULL;
 			if (c->nplits == 0)
 				continue;
-			if (g->ls == NULL && (g->ls = litscan_new()) == NULL)
+			if (add_lits(r, c) != 0)
 				return -1;
-			for (size_t l = 0; l < c->nplits; l++)
-				if (litscan_add(g->ls, c->plits[l], lit_len(c->plits[l]),
-				                c->gid) != 0)
-					return -1;
 			free(c->plits);
 			c->plits = NULL;
 			c->nplits = 0;
@@ -1213,7 +1366,105 @@ static int build_groups(struct rules *r)
 		if (g->ls != NULL && litscan_build(g->ls) != 0)
 			return -1;
 	}
+	for (size_t k = 0; k < r->nhkeys; k++)
+		if (r->hkeys[k].ls != NULL && litscan_build(r->hkeys[k].ls) != 0)
+			return -1;
 	return 0;
+}
+
+static int precompute_absent(struct rules *r);
+
+/* The header lists of hk's text (hkey.src), and the names whose value
+ * SpamAssassin never decodes. -1 out of memory. */
+static int hkey_sources(struct rules *r, struct hkey *hk)
+{
+	static const char *const tocc[] = { "to", "cc" };
+	static const char *const msgid[] = {
+		"x-message-id", "resent-message-id", "x-original-message-id",
+		"message-id",
+	};
+	const char *const *names = NULL;
+	size_t n = 0;
+	if (hk->kind == HK_PLAIN) {
+		names = (const char *const *)&hk->lname;
+		n = 1;
+	} else if (hk->kind == HK_TOCC) {
+		names = tocc;
+		n = 2;
+	} else if (hk->kind == HK_MESSAGEID) {
+		names = msgid;
+		n = 4;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((hk->src[i] = hname_add(r, names[i])) == UINT32_MAX)
+			return -1;
+	hk->nsrc = n;
+	return 0;
+}
+
+static int mark_no_decode(struct rules *r)
+{
+	static const char *const names[] = {
+		"received", "message-id", "resent-message-id", "date",
+		"resent-date", "mime-version", "references", "in-reply-to",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		uint32_t id = hname_add(r, names[i]);
+		if (id == UINT32_MAX)
+			return -1;
+		r->hnames[id].no_decode = true;
+	}
+	r->rcvd = hname_find(r, "received", 8);
+	return 0;
+}
+
+/* What run_headers() needs besides the group: the header rules by
+ * header key (hrules), the bitsets of the keys' automata, the header
+ * names, and the outcomes on absent texts. After build_groups(). -1 out
+ * of memory. */
+static int build_htexts(struct rules *r)
+{
+	const struct group *g = &r->g[T_HEADER];
+	for (size_t j = 0; j < g->count; j++) {
+		const struct crule *c = &r->cr[g->rules[j]];
+		struct hkey *hk = &r->hkeys[c->hkey];
+		hk->used = true;
+		hk->nhr++;
+		if (!c->rs->exists)
+			hk->text = true;
+	}
+	size_t pos = 0;
+	for (size_t k = 0; k < r->nhkeys; k++) {
+		struct hkey *hk = &r->hkeys[k];
+		hk->hr = pos;
+		pos += hk->nhr;
+		hk->nhr = 0;
+		hk->foff = r->hwords;
+		r->hwords += (hk->nlit + 63) / 64;
+		if (hk->used && hkey_sources(r, hk) != 0)
+			return -1;
+	}
+	if (mark_no_decode(r) != 0)
+		return -1;
+	r->nhrules = pos;
+	r->hrules = calloc(pos ? pos : 1, sizeof *r->hrules);
+	r->hrabs = calloc(pos ? pos : 1, sizeof *r->hrabs);
+	if (r->hrules == NULL || r->hrabs == NULL)
+		return -1;
+	for (size_t j = 0; j < g->count; j++) {
+		size_t i = g->rules[j];
+		const struct crule *c = &r->cr[i];
+		struct hkey *hk = &r->hkeys[c->hkey];
+		struct hrule *h = &r->hrules[hk->hr + hk->nhr++];
+		*h = (struct hrule){
+			.rule = (uint32_t)i,
+			.bit = c->lits ? c->hid : HR_NOLIT,
+			.need = c->lits_need,
+			.flags = (c->rs->exists ? HR_EXISTS : 0) |
+			         (c->rs->negate ? HR_NEGATE : 0),
+		};
+	}
+	return precompute_absent(r);
 }
 
 static void count_type(struct rules_stats *st, enum rs_type t)
@@ -1357,7 +1608,8 @@ struct rules *rules_compile(const struct ruleset *rs,
 		r->metas = m;
 		r->metas[r->nmetas++] = i;
 	}
-	if (order_metas(r) != 0 || plan_metas(r) != 0 || build_groups(r) != 0)
+	if (order_metas(r) != 0 || plan_metas(r) != 0 || build_groups(r) != 0 ||
+	    build_htexts(r) != 0)
 		goto oom;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct crule *c = &r->cr[i];
@@ -1399,9 +1651,17 @@ void rules_free(struct rules *r)
 		saeval_free(r->cr[i].ev);
 	}
 	free(r->cr);
-	for (size_t i = 0; i < r->nhkeys; i++)
+	for (size_t i = 0; i < r->nhkeys; i++) {
 		free(r->hkeys[i].lname);
+		litscan_free(r->hkeys[i].ls);
+	}
 	free(r->hkeys);
+	for (size_t i = 0; i < r->nhnames; i++)
+		free(r->hnames[i].lname);
+	free(r->hnames);
+	free(r->hslot);
+	free(r->hrules);
+	free(r->hrabs);
 	for (int t = 0; t < T_COUNT; t++) {
 		free(r->g[t].rules);
 		litscan_free(r->g[t].ls);
@@ -1597,6 +1857,9 @@ struct run {
 	struct strbuf hb;      /* header texts */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
+	struct hinfo *hinfo; /* per top-level header (index_headers()) */
+	uint32_t *hfirst;    /* per hname: its first header, or HN_END */
+	size_t hicap, hfcap;
 	struct relays *relays; /* built on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	bool matches;
@@ -1617,18 +1880,61 @@ static bool is_space(unsigned char c)
 	       c == '\v';
 }
 
-/* Header names SpamAssassin never RFC 2047-decodes. */
-static bool no_decode(const struct msg_text *name)
+static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
+
+/* A top-level header of the message, as index_headers() found it. */
+struct hinfo {
+	const struct msg_header *h;
+	uint32_t name;       /* hnames index, or UINT32_MAX */
+	uint32_t next;       /* the next header of that name, or HN_END */
+	bool no_decode;
+};
+#define HN_END UINT32_MAX
+
+static bool is_list_name(const struct msg_text *name)
 {
-	static const char *const names[] = {
-		"received", "message-id", "resent-message-id", "date",
-		"resent-date", "mime-version", "references", "in-reply-to",
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (name->len == strlen(names[i]) &&
-		    strncasecmp(name->ptr, names[i], name->len) == 0)
-			return true;
 	return name->len >= 5 && strncasecmp(name->ptr, "list-", 5) == 0;
+}
+
+/* Header names SpamAssassin never RFC 2047-decodes (r->hnames marks
+ * them). */
+static bool no_decode(const struct rules *r, const struct msg_text *name)
+{
+	uint32_t id = hname_find(r, name->ptr, name->len);
+	return (id != UINT32_MAX && r->hnames[id].no_decode) ||
+	       is_list_name(name);
+}
+
+/* Each top-level header looked up once: x->hinfo, and per name the
+ * headers of that name in message order (x->hfirst, hinfo.next). False
+ * when out of memory. */
+static bool index_headers(struct run *x)
+{
+	const struct rules *r = x->r;
+	size_t n = msg_header_count(x->m);
+	if (n >= HN_END)
+		return false;
+	x->hinfo = reserve(x->hinfo, &x->hicap, n ? n : 1, sizeof *x->hinfo);
+	x->hfirst = reserve(x->hfirst, &x->hfcap, r->nhnames ? r->nhnames : 1,
+	                    sizeof *x->hfirst);
+	if (x->hinfo == NULL || x->hfirst == NULL)
+		return false;
+	for (size_t k = 0; k < r->nhnames; k++)
+		x->hfirst[k] = HN_END;
+	/* backwards, so that each list comes out in message order */
+	for (size_t i = n; i-- > 0;) {
+		struct hinfo *hi = &x->hinfo[i];
+		hi->h = msg_header_at(x->m, i);
+		hi->name = hname_find(r, hi->h->name.ptr, hi->h->name.len);
+		hi->next = HN_END;
+		hi->no_decode = is_list_name(&hi->h->name);
+		if (hi->name != UINT32_MAX) {
+			hi->no_decode |= r->hnames[hi->name].no_decode;
+			hi->next = x->hfirst[hi->name];
+			x->hfirst[hi->name] = (uint32_t)i;
+		}
+	}
+	return true;
 }
 
 /* A folded value without encoded words as SpamAssassin unfolds it: each
@@ -1663,13 +1969,13 @@ static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
 }
 
 /* One header value as SpamAssassin's get_header() returns it: decoded
- * and unfolded, or (raw) with every line break and the blanks after it
+ * (unless nodec: no_decode()) and unfolded, or (raw) with every line break and the blanks after it
  * turned into one space; with a final "\n". */
-static void put_value(struct strbuf *b, const struct msg_header *h, bool raw)
+static void put_value(struct strbuf *b, const struct msg_header *h, bool raw,
+                      bool nodec)
 {
 	if (!raw) {
-		const struct msg_text *v = no_decode(&h->name) ? &h->value :
-		                           &h->decoded;
+		const struct msg_text *v = nodec ? &h->value : &h->decoded;
 		if (memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
 		    v->len == h->value.len &&
 		    memcmp(v->ptr, h->value.ptr, v->len) == 0) {
@@ -1744,63 +2050,75 @@ static void put_addrs(struct strbuf *b, const struct msg *m,
 	}
 }
 
-/* All instances of a conventional header of the top level. */
-static void put_header(struct strbuf *b, const struct msg *m, const char *lname,
-                       unsigned mods)
+/* All instances of the top-level header of list id (index_headers()),
+ * in message order. */
+static void put_header(struct run *x, uint32_t id, unsigned mods)
 {
-	size_t n = msg_header_count(m);
-	for (size_t i = 0; i < n; i++) {
-		const struct msg_header *h = msg_header_at(m, i);
-		if (!name_is(&h->name, lname))
-			continue;
+	struct strbuf *b = &x->hb;
+	for (uint32_t i = x->hfirst[id]; i != HN_END; i = x->hinfo[i].next) {
+		const struct hinfo *hi = &x->hinfo[i];
 		if (mods & (RS_HDR_ADDR | RS_HDR_NAME))
-			put_addrs(b, m, h, mods);
+			put_addrs(b, x->m, hi->h, mods);
 		else
-			put_value(b, h, mods & RS_HDR_RAW);
+			put_value(b, hi->h, mods & RS_HDR_RAW, hi->no_decode);
 	}
 }
 
-/* One header as the ALL views show it. */
-static void put_one(struct strbuf *b, const struct msg_header *h, bool raw)
+/* One header as the ALL views show it (raw: without its CRs). */
+static void put_one(struct strbuf *b, const struct msg_header *h, bool raw,
+                    bool nodec)
 {
 	strbuf_put(b, h->name.ptr, h->name.len);
 	if (raw) {
 		strbuf_put(b, ":", 1);
-		for (size_t k = 0; k < h->raw.len; k++)
-			if (h->raw.ptr[k] != '\r')
-				strbuf_put(b, h->raw.ptr + k, 1);
+		const char *p = h->raw.ptr, *end = p + h->raw.len, *cr;
+		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+			strbuf_put(b, p, (size_t)(cr - p));
+			p = cr + 1;
+		}
+		strbuf_put(b, p, (size_t)(end - p));
 		strbuf_put(b, "\n", 1);
 	} else {
 		strbuf_put(b, ": ", 2);
-		put_value(b, h, false);
+		put_value(b, h, false, nodec);
 	}
 }
 
-static void put_all(struct strbuf *b, const struct msg *m, size_t part,
-                    bool raw)
+/* Every header of a MIME part. */
+static void put_all(struct strbuf *b, const struct rules *r,
+                    const struct msg *m, size_t part, bool raw)
 {
 	size_t n = msg_part_header_count(m, part);
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_header *h = msg_part_header_at(m, part, i);
+		put_one(b, h, raw, !raw && no_decode(r, &h->name));
+	}
+}
+
+/* Every top-level header (index_headers()). */
+static void put_all_top(struct run *x, bool raw)
+{
+	size_t n = msg_header_count(x->m);
 	for (size_t i = 0; i < n; i++)
-		put_one(b, msg_part_header_at(m, part, i), raw);
+		put_one(&x->hb, x->hinfo[i].h, raw, x->hinfo[i].no_decode);
 }
 
 /* ALL-TRUSTED/-INTERNAL: the headers down to and including the Received:
  * at the trust boundary; ALL-UNTRUSTED/-EXTERNAL: from it on
  * (SpamAssassin's get_all_hdrs_in_rcvd_index_range). */
-static void put_all_relays(struct strbuf *b, const struct msg *m,
-                           const struct relays *rel, int kind, bool raw)
+static void put_all_relays(struct run *x, int kind, bool raw)
 {
 	bool above = kind == RELAYS_TRUSTED || kind == RELAYS_INTERNAL;
-	size_t bound = relays_boundary(rel, kind == RELAYS_INTERNAL ||
-	                                    kind == RELAYS_EXTERNAL);
-	size_t n = msg_header_count(m), rcvd = 0; /* Received: seen so far */
+	size_t bound = relays_boundary(x->relays, kind == RELAYS_INTERNAL ||
+	                                          kind == RELAYS_EXTERNAL);
+	size_t n = msg_header_count(x->m), rcvd = 0; /* Received: seen so far */
 	for (size_t i = 0; i < n; i++) {
-		const struct msg_header *h = msg_header_at(m, i);
-		bool is_rcvd = name_is(&h->name, "received");
+		const struct hinfo *hi = &x->hinfo[i];
+		bool is_rcvd = hi->name == x->r->rcvd;
 		/* index of the last Received: at or above h, +1 (0: none) */
 		size_t cur = rcvd + is_rcvd;
 		if (above ? cur <= bound + 1 : cur >= bound + 1)
-			put_one(b, h, raw);
+			put_one(&x->hb, hi->h, raw, hi->no_decode);
 		if (above && is_rcvd && cur == bound + 1)
 			break;
 		rcvd = cur;
@@ -1822,22 +2140,21 @@ static void build_hkey(struct run *x, size_t k)
 	struct strbuf *b = &x->hb;
 	size_t start = b->len;
 	bool raw = hk->mods & RS_HDR_RAW;
+	if (!hk->text && hk->kind == HK_PLAIN && hk->mods == 0) {
+		/* exists: rules alone: a value always has its "\n" */
+		x->htext[k] = (struct span){
+			.off = start, .present = x->hfirst[hk->src[0]] != HN_END };
+		return;
+	}
 	switch (hk->kind) {
 	case HK_PLAIN:
-		put_header(b, x->m, hk->lname, hk->mods);
+	case HK_TOCC:
+	case HK_MESSAGEID:
+		for (size_t s = 0; s < hk->nsrc; s++)
+			put_header(x, hk->src[s], hk->mods);
 		break;
 	case HK_ALL:
-		put_all(b, x->m, 0, raw);
-		break;
-	case HK_TOCC:
-		put_header(b, x->m, "to", hk->mods);
-		put_header(b, x->m, "cc", hk->mods);
-		break;
-	case HK_MESSAGEID:
-		put_header(b, x->m, "x-message-id", hk->mods);
-		put_header(b, x->m, "resent-message-id", hk->mods);
-		put_header(b, x->m, "x-original-message-id", hk->mods);
-		put_header(b, x->m, "message-id", hk->mods);
+		put_all_top(x, raw);
 		break;
 	case HK_ENVFROM: {
 		const struct scan_env *env = scan_env(x->scan);
@@ -1850,15 +2167,13 @@ static void build_hkey(struct run *x, size_t k)
 		if (!have_relays(x))
 			b->oom = true;
 		else
-			sb_str(b, relays_str(x->relays,
-			                     relays_kind_of(hk->lname), NULL));
+			sb_str(b, relays_str(x->relays, hk->rkind, NULL));
 		break;
 	case HK_ALL_RELAYS:
 		if (!have_relays(x))
 			b->oom = true;
 		else
-			put_all_relays(b, x->m, x->relays,
-			               relays_all_kind_of(hk->lname), raw);
+			put_all_relays(x, hk->rkind, raw);
 		break;
 	case HK_PSEUDO:
 		break;
@@ -2150,49 +2465,171 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 	return true;
 }
 
+/* Time spent in target t's literal scans (profiling). */
+static void prof_prefilter(const struct run *x, enum tgt t, uint64_t t0)
+{
+	struct rules_prof *p = &x->r->prof[x->r->n + t];
+	p->ns += now_ns() - t0;
+	p->calls++;
+}
+
+/* The header rules of key k on its present text: each runs when one of
+ * its literals is in the text (its hkey's automaton) or it has none. */
+static void run_hkey_present(struct run *x, size_t k)
+{
+	const struct rules *r = x->r;
+	const struct hkey *hk = &r->hkeys[k];
+	const struct span *sp = &x->htext[k];
+	const char *text = x->hb.p + sp->off;
+	uint64_t *f = x->found + hk->foff;
+	enum txt kind = TXT_HIGH;
+	if (hk->text) {
+		kind = text_kind(text, sp->len);
+		if (hk->ls != NULL) {
+			uint64_t t0 = r->prof ? now_ns() : 0;
+			litscan_run(hk->ls, text, sp->len, f);
+			if (r->prof)
+				prof_prefilter(x, T_HEADER, t0);
+		}
+	}
+	for (size_t j = hk->hr; j < hk->hr + hk->nhr; j++) {
+		const struct hrule *h = &r->hrules[j];
+		if (h->flags & HR_EXISTS) {
+			if (!(h->flags & HR_NEGATE))
+				x->values[h->rule] = 1;
+			continue;
+		}
+		bool cand = h->bit == HR_NOLIT || kind < h->need ||
+		            (f[h->bit / 64] >> (h->bit % 64) & 1);
+		unsigned hits = 0;
+		enum mres mr = cand ? match(x, &r->cr[h->rule], text, sp->len,
+		                            kind != TXT_HIGH, &hits) : M_NO;
+		if (mr == M_LIMIT)
+			continue;
+		if (h->flags & HR_NEGATE)
+			x->values[h->rule] = mr == M_NO ? 1 : 0;
+		else
+			x->values[h->rule] = hits;
+	}
+}
+
+/* Rule c on an absent header: SpamAssassin matches "" (undef), or its
+ * if-unset text. */
+static enum mres match_absent(struct run *x, const struct crule *c,
+                              unsigned *hits)
+{
+	const char *text = c->rs->if_unset ? c->rs->if_unset : "";
+	return match(x, c, text, strlen(text), false, hits);
+}
+
+/* The header rules of key k when its text is absent: the outcomes
+ * precompute_absent() found. */
+static void run_hkey_absent(struct run *x, size_t k)
+{
+	const struct rules *r = x->r;
+	const struct hkey *hk = &r->hkeys[k];
+	for (size_t j = hk->hr; j < hk->hr + hk->nhr; j++) {
+		const struct hrule *h = &r->hrules[j];
+		const struct hrabs *a = &r->hrabs[j];
+		if (h->flags & HR_ABSENT) {
+			if (a->value != 0)
+				x->values[h->rule] = a->value;
+			if (x->matches && a->mptr != NULL) {
+				x->mptr[h->rule] = a->mptr;
+				x->mlen[h->rule] = a->mlen;
+			}
+			continue;
+		}
+		unsigned hits = 0;
+		enum mres mr = match_absent(x, &r->cr[h->rule], &hits);
+		if (mr == M_LIMIT)
+			continue;
+		if (h->flags & HR_NEGATE)
+			x->values[h->rule] = mr == M_NO ? 1 : 0;
+		else
+			x->values[h->rule] = hits;
+	}
+}
+
 static void run_headers(struct run *x)
 {
 	const struct rules *r = x->r;
-	const struct group *g = &r->g[T_HEADER];
+	if (!index_headers(x)) {
+		x->hb.oom = true;
+		return;
+	}
 	for (size_t k = 0; k < r->nhkeys; k++)
-		build_hkey(x, k);
-	if (!found_clear(x, g, r->nhkeys))
+		if (r->hkeys[k].used)
+			build_hkey(x, k);
+	size_t need = r->hwords ? r->hwords : 1;
+	x->found = reserve(x->found, &x->fcap, need, sizeof *x->found);
+	if (x->found == NULL)
 		x->hb.oom = true;
 	if (x->hb.oom)
 		return;
-	for (size_t k = 0; k < r->nhkeys; k++)
+	memset(x->found, 0, need * sizeof *x->found);
+	for (size_t k = 0; k < r->nhkeys; k++) {
+		if (!r->hkeys[k].used)
+			continue;
 		if (x->htext[k].present)
-			prefilter(x, g, x->hb.p + x->htext[k].off, x->htext[k].len, k);
-	for (size_t j = 0; j < g->count; j++) {
-		size_t i = g->rules[j];
-		const struct crule *c = &r->cr[i];
-		const struct rs_rule *rule = c->rs;
-		const struct span *sp = &x->htext[c->hkey];
-		if (rule->exists) {
-			if (sp->present != rule->negate)
-				x->values[i] = 1;
-			continue;
-		}
-		const char *text = x->hb.p + sp->off;
-		size_t len = sp->len;
-		bool cand = candidate(x, c, (size_t)c->hkey);
-		if (!sp->present) {
-			/* absent: SpamAssassin matches "" (undef), or if-unset */
-			text = rule->if_unset ? rule->if_unset : "";
-			len = strlen(text);
-			cand = true;
-		}
-		unsigned hits = 0;
-		enum mres mr = cand ? match(x, c, text, len,
-		                            x->tkind[c->hkey] != TXT_HIGH,
-		                            &hits) : M_NO;
-		if (mr == M_LIMIT)
-			continue;
-		if (rule->negate)
-			x->values[i] = mr == M_NO ? 1 : 0;
+			run_hkey_present(x, k);
 		else
-			x->values[i] = hits;
+			run_hkey_absent(x, k);
 	}
+}
+
+/* The outcome of every header rule on an absent text, once per
+ * configuration (hrabs): the same text for every message. Rules whose
+ * match reaches a limit, or that finds another outcome when the matched
+ * text is asked for (another pattern may run then: use_lead()), are
+ * left to run per message. -1 out of memory. */
+static int precompute_absent(struct rules *r)
+{
+	struct tls *tls = tls_get();
+	if (tls == NULL)
+		return -1;
+	pcre2_set_match_limit(tls->mc, r->opts.match_limit);
+	pcre2_set_depth_limit(tls->mc, r->opts.depth_limit);
+	struct run x = { .r = r, .tls = tls, .matches = true };
+	x.mptr = calloc(r->n ? r->n : 1, sizeof *x.mptr);
+	x.mlen = calloc(r->n ? r->n : 1, sizeof *x.mlen);
+	if (x.mptr == NULL || x.mlen == NULL) {
+		free(x.mptr);
+		free(x.mlen);
+		return -1;
+	}
+	for (size_t j = 0; j < r->nhrules; j++) {
+		struct hrule *h = &r->hrules[j];
+		struct hrabs *a = &r->hrabs[j];
+		struct crule *c = &r->cr[h->rule];
+		if (h->flags & HR_EXISTS) {
+			a->value = h->flags & HR_NEGATE ? 1 : 0;
+			h->flags |= HR_ABSENT;
+			continue;
+		}
+		/* a limit reached here is logged when a message reaches it */
+		bool logged = atomic_load(&c->limit_logged);
+		atomic_store(&c->limit_logged, true);
+		unsigned hits[2] = { 0, 0 };
+		enum mres mr[2];
+		for (int m = 0; m < 2; m++) {
+			x.matches = m == 1;
+			mr[m] = match_absent(&x, c, &hits[m]);
+		}
+		atomic_store(&c->limit_logged, logged);
+		if (mr[0] == M_LIMIT || mr[1] == M_LIMIT || mr[0] != mr[1] ||
+		    hits[0] != hits[1])
+			continue;
+		a->value = h->flags & HR_NEGATE ? (mr[0] == M_NO ? 1 : 0) :
+		           hits[0];
+		a->mptr = x.mptr[h->rule];
+		a->mlen = x.mlen[h->rule];
+		h->flags |= HR_ABSENT;
+	}
+	free(x.mptr);
+	free(x.mlen);
+	free(x.repc);
+	return 0;
 }
 
 static void run_mimeheaders(struct run *x)
@@ -2213,7 +2650,7 @@ static void run_mimeheaders(struct run *x)
 		for (size_t p = 0; p < nparts && hits < c->maxhits; p++) {
 			b.len = 0;
 			if (hk->kind == HK_ALL) {
-				put_all(&b, x->m, p, hk->mods & RS_HDR_RAW);
+				put_all(&b, r, x->m, p, hk->mods & RS_HDR_RAW);
 			} else {
 				/* the last instance, as get_header() in scalar context */
 				const struct msg_header *h = NULL;
@@ -2225,7 +2662,9 @@ static void run_mimeheaders(struct run *x)
 						h = hh;
 				}
 				if (h != NULL)
-					put_value(&b, h, hk->mods & RS_HDR_RAW);
+					put_value(&b, h, hk->mods & RS_HDR_RAW,
+					          !(hk->mods & RS_HDR_RAW) &&
+					          no_decode(r, &h->name));
 				else if (rule->if_unset)
 					sb_str(&b, rule->if_unset);
 			}
@@ -2519,6 +2958,8 @@ out:
 	free(x.found);
 	free(x.tkind);
 	free(x.htext);
+	free(x.hinfo);
+	free(x.hfirst);
 	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);
