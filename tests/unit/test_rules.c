@@ -257,6 +257,119 @@ static void test_header_name_raw(void **state)
 	fx_free(&f);
 }
 
+/* The texts of header keys, as the rules see them (the explain text of
+ * a rule matching all of it): each header of the message is looked up
+ * once by name, case-insensitively, and every key's text is built from
+ * its headers in message order; each key's text is scanned only for the
+ * literals of its own rules; an absent header gives "" or the if-unset
+ * text. Every outcome also without the prefilter. */
+static void test_header_lookup(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	static const char rules[] =
+	        "header L_CASE x-MIXED-case =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_CASE_RAW X-Mixed-Case:raw =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_CASE_EX exists:X-MIXED-CASE\n"
+	        "header L_TOCC ToCc =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_TOCC_ADDR ToCc:addr =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_TO_NAME To:name =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_MSGID MESSAGEID =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_REFS References =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_LIST List-Foo =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_ENC X-Enc =~ /\\A[\\s\\S]*\\z/\n"
+	        "header L_ABSENT X-Nowhere =~ /\\A\\z/\n"
+	        "header L_UNSET X-Nowhere =~ /\\A[\\s\\S]*\\z/ [if-unset: none here]\n"
+	        "header L_ABS_EX exists:X-Nowhere\n"
+	        "header L_ABS_NEG X-Nowhere !~ /zebracorn/\n"
+	        "header L_SUBJ Subject =~ /zebracorn/\n"
+	        "header L_SUBJ_NEG Subject !~ /zebracorn/\n"
+	        "header L_OTHER X-Other =~ /zebracorn/\n"
+	        "header L_ALL ALL =~ /x-other: zebracorn/i\n"
+	        "header L_ALL_RAW ALL:raw =~ /^X-Fold: a\\n\\tb$/m\n";
+	static const char msg[] =
+	        "Cc: \"Carol\" <c@example.org>\n"
+	        "X-MIXED-case: v1\n"
+	        "To: \"Tom\" <t1@example.org>\n"
+	        "Message-ID: <mid@example.org>\n"
+	        "x-mixed-CASE:  v2 \n"
+	        "X-Message-Id: <xmid@example.org>\n"
+	        "Subject: nothing here\n"
+	        "To: t2@example.org\n"
+	        "X-Other: zebracorn\n"
+	        "Resent-Message-ID: <rmid@example.org>\n"
+	        "REFERENCES: =?UTF-8?B?SGVsbG8=?=\n"
+	        "list-foo: =?UTF-8?B?SGVsbG8=?=\n"
+	        "X-Enc: =?UTF-8?B?SGVsbG8=?=\n"
+	        "X-Fold: a\r\n"
+	        "\tb\n"
+	        "\n"
+	        "body\n";
+	struct fx a = { 0 }, b = { 0 };
+	struct rules_opts off = { .no_prefilter = true };
+	fx_load(&a, rules, NULL);
+	fx_load(&b, rules, &off);
+	fx_run(&a, msg, "");
+	assert_string_equal(hit(&a, "L_CASE")->match, "v1\nv2\n");
+	assert_string_equal(hit(&a, "L_CASE_RAW")->match, " v1\n  v2 \n");
+	HIT(&a, "L_CASE_EX");
+	/* ToCc: every To, then every Cc, wherever they are */
+	assert_string_equal(hit(&a, "L_TOCC")->match,
+	                    "\"Tom\" <t1@example.org>\nt2@example.org\n"
+	                    "\"Carol\" <c@example.org>\n");
+	assert_string_equal(hit(&a, "L_TOCC_ADDR")->match,
+	                    "t1@example.org\nt2@example.org\nc@example.org");
+	assert_string_equal(hit(&a, "L_TO_NAME")->match, "Tom");
+	/* MESSAGEID: X-Message-Id, Resent-Message-Id, then Message-Id */
+	assert_string_equal(hit(&a, "L_MSGID")->match,
+	                    "<xmid@example.org>\n<rmid@example.org>\n"
+	                    "<mid@example.org>\n");
+	/* References and List-* are never decoded, whatever their case */
+	assert_string_equal(hit(&a, "L_REFS")->match, "=?UTF-8?B?SGVsbG8=?=\n");
+	assert_string_equal(hit(&a, "L_LIST")->match, "=?UTF-8?B?SGVsbG8=?=\n");
+	assert_string_equal(hit(&a, "L_ENC")->match, "Hello\n");
+	HIT(&a, "L_ABSENT");
+	assert_string_equal(hit(&a, "L_ABSENT")->match, "");
+	assert_string_equal(hit(&a, "L_UNSET")->match, "none here");
+	NOHIT(&a, "L_ABS_EX");
+	HIT(&a, "L_ABS_NEG");
+	/* the literal is in another header's text only */
+	NOHIT(&a, "L_SUBJ");
+	HIT(&a, "L_SUBJ_NEG");
+	HIT(&a, "L_OTHER");
+	HIT(&a, "L_ALL");
+	HIT(&a, "L_ALL_RAW");
+	/* the same keys on a message without those headers: absent texts
+	 * match as "" */
+	fx_run(&a, "Subject: zebracorn\n\nbody\n", "");
+	assert_string_equal(hit(&a, "L_CASE")->match, "");
+	NOHIT(&a, "L_CASE_EX");
+	assert_string_equal(hit(&a, "L_TOCC")->match, "");
+	assert_string_equal(hit(&a, "L_MSGID")->match, "");
+	HIT(&a, "L_SUBJ");
+	NOHIT(&a, "L_SUBJ_NEG");
+	NOHIT(&a, "L_OTHER");
+	NOHIT(&a, "L_ALL");
+	assert_string_equal(hit(&a, "L_UNSET")->match, "none here");
+	const char *const msgs[] = { msg, "Subject: zebracorn\n\nbody\n",
+	                             "\nno headers\n" };
+	for (size_t k = 0; k < 2 * sizeof msgs / sizeof msgs[0]; k++) {
+		unsigned flags = k % 2 ? 0 : RULES_EVAL_MATCHES;
+		fx_run_flags(&a, msgs[k / 2], "", flags);
+		fx_run_flags(&b, msgs[k / 2], "", flags);
+		assert_int_equal(rules_result_count(a.res), rules_result_count(b.res));
+		for (size_t i = 0; i < rules_result_count(a.res); i++) {
+			const struct rules_hit *x = rules_result_at(a.res, i);
+			const struct rules_hit *y = rules_result_at(b.res, i);
+			assert_string_equal(x->name, y->name);
+			assert_int_equal(x->count, y->count);
+			assert_string_equal(x->match, y->match);
+		}
+	}
+	fx_free(&a);
+	fx_free(&b);
+}
+
 static void test_body_targets(void **state)
 {
 	(void)state;
@@ -931,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_header_targets),
 		cmocka_unit_test(test_relays_views),
 		cmocka_unit_test(test_header_name_raw),
+		cmocka_unit_test(test_header_lookup),
 		cmocka_unit_test(test_body_targets),
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
