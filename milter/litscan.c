@@ -61,6 +61,10 @@ struct lparse {
 	bool unicode;          /* PCRE2_UTF or PCRE2_UCP: Unicode case folding */
 	bool giveup;           /* something we do not understand */
 	unsigned depth;
+	/* litscan_extract_skel(): literals of the pattern's skeleton */
+	bool skel;
+	bool gap;              /* skip_class(): the class also matches bytes
+	                          the skeleton drops */
 	/* litscan_tails(): */
 	bool notail;           /* backreference, subroutine call, \G, or a
 	                          top-level '|' */
@@ -129,6 +133,38 @@ static bool lset_union(struct lset *dst, const struct lset *src)
 		dst->n++;
 	}
 	return true;
+}
+
+/* Adds the empty string to s (when it fits). */
+static void lset_add_empty(struct lset *s)
+{
+	static const struct lset none = { .n = 1 };
+	(void)lset_union(s, &none);
+}
+
+static bool is_alnum(int c);
+
+/* The members without their bytes other than letters and digits,
+ * duplicates dropped: what they leave in a skeleton. */
+static void lset_skel(struct lset *s)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t m = 0;
+		for (size_t j = 0; j < s->len[i]; j++)
+			if (is_alnum((unsigned char)s->s[i][j]))
+				s->s[i][m++] = s->s[i][j];
+		s->s[i][m] = '\0';
+		bool dup = false;
+		for (size_t k = 0; k < out && !dup; k++)
+			dup = s->len[k] == m && memcmp(s->s[k], s->s[i], m) == 0;
+		if (dup)
+			continue;
+		if (out != i)
+			memcpy(s->s[out], s->s[i], m + 1);
+		s->len[out++] = (unsigned char)m;
+	}
+	s->n = out;
 }
 
 /* Copies only the members in use: a whole struct lset is 8 KiB, and
@@ -381,6 +417,10 @@ static long class_member(struct lparse *ps)
 			return -1;
 		}
 		ps->pos += 2;
+		if (ps->skel && e < 0x80 && strchr("sWhv", e) != NULL) {
+			ps->gap = true;   /* no letter or digit in it */
+			return -2;
+		}
 		long v = e == 'x' ? parse_hex(ps) :
 		         (e < 0x80 && !is_alnum(e)) ? e : -1;
 		return one_byte(ps, v) ? v : -1;
@@ -402,10 +442,13 @@ static long class_member(struct lparse *ps)
 
 /* Skip a character class starting at '['. When it stands for at most
  * LS_CLASS_MAX bytes (lower-cased: [Vv] is one), writes them to set and
- * their number to *nset; else *nset is 0. */
+ * their number to *nset; else *nset is 0. In skeleton mode only its
+ * letters and digits count, and ps->gap tells whether it also matches
+ * some other byte. */
 static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 {
 	ps->pos++; /* '[' */
+	ps->gap = false;
 	bool negated = false, complex = false;
 	bool in[256] = { false };
 	size_t n = 0;
@@ -425,18 +468,24 @@ static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 		long lo = class_member(ps), hi = lo;
 		if (ps->giveup)
 			return;
+		if (lo == -2)
+			continue;   /* \s, \W ... in skeleton mode */
 		if (peek(ps, 0) == '-' && peek(ps, 1) != ']' && peek(ps, 1) >= 0) {
 			ps->pos++;
 			hi = class_member(ps);
 			if (ps->giveup)
 				return;
 		}
-		if (lo < 0 || hi < lo || hi - lo >= LS_CLASS_MAX) {
+		if (lo < 0 || hi < lo || (hi - lo >= LS_CLASS_MAX && !ps->skel)) {
 			complex = true;
 			continue;
 		}
 		for (long v = lo; v <= hi && !complex; v++) {
 			unsigned char b = lower((unsigned char)v);
+			if (ps->skel && !is_alnum(b)) {
+				ps->gap = true;
+				continue;
+			}
 			if (in[b])
 				continue;
 			if (n == LS_CLASS_MAX)
@@ -447,6 +496,7 @@ static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 	}
 	ps->pos++; /* ']' */
 	*nset = negated || complex ? 0 : n;
+	ps->gap = ps->gap && !negated && !complex;
 }
 
 enum atom_kind {
@@ -826,11 +876,18 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 				inner->exs.s[i][0] = (char)set[i];
 				inner->exs.s[i][1] = '\0';
 			}
-			k = nset > 0 ? A_EXACT : A_OTHER;
+			if (ps->gap)   /* skeleton: or nothing */
+				lset_add_empty(&inner->exs);
+			k = inner->exs.n > 0 ? A_EXACT : A_OTHER;
 			break;
 		}
 		case '\\':
 			k = parse_escape(ps, buf, &n);
+			if (ps->skel && k == A_OTHER &&
+			    strchr("sWhvR", ps->p[ps->pos - 1]) != NULL) {
+				lset_one(&inner->exs, "", 0);   /* all dropped */
+				k = A_EXACT;
+			}
 			if (k != A_NOP)
 				break;
 			/* escaped non-ASCII: read it as a literal below */
@@ -864,6 +921,8 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 				lset_one(ex, buf, n);
 			else
 				lset_copy(ex, &inner->exs);
+			if (ps->skel)
+				lset_skel(ex);
 			for (size_t i = 0; i < ex->n; i++)
 				if (!usable_bytes(ex->s[i], ex->len[i], o, ps->unicode))
 					k = A_OTHER;   /* an unknown character: cuts */
@@ -889,6 +948,9 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			ps->giveup = true;   /* unusual: do not guess */
 			break;
 		}
+		if (ps->skel && (k == A_ZERO ||
+		                 (k == A_EXACT && ex->n == 1 && ex->len[0] == 0)))
+			k = A_NOP;   /* an assertion, or only dropped bytes */
 		if (qmin == 0)
 			ps->ntails = t_inner;   /* an optional group: none inside */
 		if (ps->optset && !stopped) {
@@ -1018,12 +1080,14 @@ static void lset_minimise(struct lset *s)
 	s->n = k;
 }
 
-size_t litscan_extract(const char *pattern, size_t len,
-                       uint32_t pcre2_options,
-                       char lits[][64], size_t max_lits)
+static size_t extract(const char *pattern, size_t len,
+                      uint32_t pcre2_options, char lits[][64],
+                      size_t max_lits, bool skel)
 {
 	if (pattern == NULL || max_lits == 0)
 		return 0;
+	if (skel && (pcre2_options & (PCRE2_UTF | PCRE2_UCP | PCRE2_LITERAL)))
+		return 0;   /* \w and \W as PCRE2's tables say: ASCII */
 	if (pcre2_options & PCRE2_ALLOW_EMPTY_CLASS)
 		return 0;   /* changes how "[]" parses */
 	struct lopts o = {
@@ -1051,7 +1115,7 @@ size_t litscan_extract(const char *pattern, size_t len,
 	} else {
 		struct lparse ps = {
 			.p = (const unsigned char *)pattern, .len = len, .utf = utf,
-			.unicode = unicode,
+			.unicode = unicode, .skel = skel,
 		};
 		parse_alt(&ps, o, top);
 		if (ps.giveup || !at_end(&ps))
@@ -1064,6 +1128,29 @@ size_t litscan_extract(const char *pattern, size_t len,
 	for (size_t i = 0; i < n; i++)
 		memcpy(lits[i], top->req.s[i], (size_t)top->req.len[i] + 1);
 	free(top);
+	return n;
+}
+
+size_t litscan_extract(const char *pattern, size_t len,
+                       uint32_t pcre2_options,
+                       char lits[][64], size_t max_lits)
+{
+	return extract(pattern, len, pcre2_options, lits, max_lits, false);
+}
+
+size_t litscan_extract_skel(const char *pattern, size_t len,
+                            uint32_t pcre2_options,
+                            char lits[][64], size_t max_lits)
+{
+	return extract(pattern, len, pcre2_options, lits, max_lits, true);
+}
+
+size_t litscan_skeleton(const char *text, size_t len, char *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (is_alnum((unsigned char)text[i]))
+			out[n++] = text[i];
 	return n;
 }
 

@@ -38,6 +38,21 @@ size_t litscan_extract(const char *pattern, size_t len,
                        uint32_t pcre2_options,
                        char lits[][64], size_t max_lits);
 
+/* The same for the pattern's skeleton: literals of ASCII letters and
+ * digits such that whenever the pattern matches a subject, one of them
+ * occurs in the subject's skeleton (litscan_skeleton()). In the pattern
+ * the bytes a skeleton drops become optional ("[a4@]" is "a", "4" or
+ * nothing) and assertions are ignored, so the rules that spell a word
+ * with optional separators ("v[_\W]?i[_\W]?a") get literals. 0 for
+ * UTF or UCP patterns. */
+size_t litscan_extract_skel(const char *pattern, size_t len,
+                            uint32_t pcre2_options,
+                            char lits[][64], size_t max_lits);
+
+/* text[0..len) without its bytes other than ASCII letters and digits,
+ * written to out (room for len bytes); returns the length written. */
+size_t litscan_skeleton(const char *text, size_t len, char *out);
+
 /* Spans [offs[i], ends[i]) (at most max) of the pattern such that the
  * pattern text of a span, compiled with the same options, finds a match
  * in every subject the whole pattern matches: the items of a

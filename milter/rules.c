@@ -141,6 +141,8 @@ struct crule {
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
+	bool skel;           /* its literals are its skeleton's (those go to
+	                        the group's sls) */
 	struct litscan *own; /* required literals too many for the group's
 	                        automaton (split_lits()): texts of kind
 	                        lits_need and up without one are skipped */
@@ -170,6 +172,8 @@ struct group {
 	size_t *rules;       /* rule indexes */
 	size_t count;
 	struct litscan *ls;  /* ids = positions in rules[]; NULL if none */
+	struct litscan *sls; /* the same for skeleton literals (skel_lits()),
+	                        run over each text's skeleton */
 };
 
 struct slotmap {         /* name -> value slot (open addressing) */
@@ -1135,6 +1139,29 @@ static int keep_lits(struct crule *c, const char *p, size_t n)
 	return 0;
 }
 
+/* The required literals of c's skeleton (litscan_extract_skel()), for
+ * rules over run_list() texts that have no others: the rules that spell
+ * drug names with optional separators between the letters. -1 when out
+ * of memory. */
+static int skel_lits(struct crule *c)
+{
+	if (c->tgt == T_HEADER || c->tgt == T_MIMEHEADER)
+		return 0;
+	char lits[LITSCAN_MAX_LITS][64];
+	size_t nl = litscan_extract_skel(c->rs->pattern, c->rs->pattern_len,
+	                                 c->rs->pcre2_options, lits,
+	                                 LITSCAN_MAX_LITS);
+	if (nl == 0)
+		return 0;
+	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
+		return -1;
+	memcpy(c->plits, lits, nl * sizeof *c->plits);
+	c->nplits = nl;
+	c->skel = true;
+	c->lits_need = TXT_HIGH;   /* any text */
+	return 0;
+}
+
 /* The required literals of c's projection (litscan_ascii()) for texts
  * without bytes >= 0x80 and '&', when c has none of its own. -1 when out
  * of memory. */
@@ -1301,7 +1328,8 @@ static int prep_prefilter(void *ctx, size_t i)
 		return 0;
 	if (keep_lits(c, c->rs->pattern, c->rs->pattern_len) != 0 ||
 	    project_ascii(c, !has_lits(c)) != 0 || setup_repeat(c) != 0 ||
-	    (!has_lits(c) && plain_lits(c) != 0))
+	    (!has_lits(c) && plain_lits(c) != 0) ||
+	    (!has_lits(c) && skel_lits(c) != 0))
 		return -1;
 	if ((!has_lits(c) || c->lits_need != TXT_HIGH) && c->nmore == 0)
 		c->main.tail = find_tail(c->rs->pattern, c->rs->pattern_len,
@@ -1315,7 +1343,7 @@ static int prep_prefilter(void *ctx, size_t i)
  * the literals of the rules that read it alone. -1 out of memory. */
 static int add_lits(struct rules *r, struct crule *c)
 {
-	struct litscan **ls = &r->g[c->tgt].ls;
+	struct litscan **ls = c->skel ? &r->g[c->tgt].sls : &r->g[c->tgt].ls;
 	uint32_t id = c->gid;
 	if (c->tgt == T_HEADER) {
 		struct hkey *hk = &r->hkeys[c->hkey];
@@ -1363,7 +1391,8 @@ static int build_groups(struct rules *r)
 			c->lits = true;
 			r->stats.prefiltered++;
 		}
-		if (g->ls != NULL && litscan_build(g->ls) != 0)
+		if ((g->ls != NULL && litscan_build(g->ls) != 0) ||
+		    (g->sls != NULL && litscan_build(g->sls) != 0))
 			return -1;
 	}
 	for (size_t k = 0; k < r->nhkeys; k++)
@@ -1665,6 +1694,7 @@ void rules_free(struct rules *r)
 	for (int t = 0; t < T_COUNT; t++) {
 		free(r->g[t].rules);
 		litscan_free(r->g[t].ls);
+		litscan_free(r->g[t].sls);
 	}
 	for (size_t i = 0; i < r->nreps; i++) {
 		free(r->reps[i].sig);
@@ -1849,8 +1879,12 @@ struct run {
 	const char **mptr;   /* RULES_EVAL_MATCHES: first match per rule */
 	size_t *mlen;
 	uint64_t *found;     /* prefilter bits of the current group, one
-	                        bitset per text (words each) */
+	                        bitset per text (words each), then as many
+	                        for the texts' skeletons */
 	size_t words, fcap;  /* words per text; capacity in words */
+	size_t ntexts;       /* texts of the current group */
+	char *skb;           /* a text's skeleton */
+	size_t skcap;
 	uint8_t *tkind;      /* per text of the current group: its enum txt
 	                        (set by prefilter()) */
 	size_t tcap;
@@ -1881,6 +1915,14 @@ static bool is_space(unsigned char c)
 }
 
 static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
+
+/* Time spent in target t's literal scans (profiling). */
+static void prof_prefilter(const struct run *x, enum tgt t, uint64_t t0)
+{
+	struct rules_prof *p = &x->r->prof[x->r->n + t];
+	p->ns += now_ns() - t0;
+	p->calls++;
+}
 
 /* A top-level header of the message, as index_headers() found it. */
 struct hinfo {
@@ -2411,24 +2453,32 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
  * required literal must occur in that same text. */
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
-	const uint64_t *f = x->found + k * x->words;
+	const uint64_t *f = x->found + (c->skel ? x->ntexts + k : k) * x->words;
 	return !c->lits || x->tkind[k] < c->lits_need ||
 	       (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
+
+static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
 
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len, size_t k)
 {
 	x->tkind[k] = text_kind(text, len);
-	if (g->ls == NULL)
+	if (g->ls == NULL && g->sls == NULL)
 		return;
 	uint64_t t0 = x->r->prof ? now_ns() : 0;
 	litscan_run(g->ls, text, len, x->found + k * x->words);
-	if (x->r->prof) {
-		struct rules_prof *p = &x->r->prof[x->r->n + (size_t)(g - x->r->g)];
-		p->ns += now_ns() - t0;
-		p->calls++;
+	if (g->sls != NULL) {
+		x->skb = reserve(x->skb, &x->skcap, len, 1);
+		if (x->skb != NULL)
+			litscan_run(g->sls, x->skb, litscan_skeleton(text, len, x->skb),
+			            x->found + (x->ntexts + k) * x->words);
+		else   /* out of memory: every skeleton rule a candidate */
+			memset(x->found + (x->ntexts + k) * x->words, 0xff,
+			       x->words * sizeof *x->found);
 	}
+	if (x->r->prof)
+		prof_prefilter(x, (enum tgt)(g - x->r->g), t0);
 }
 
 /* Room for need elements of elem bytes: p itself when its capacity *cap
@@ -2452,7 +2502,8 @@ static void *reserve(void *p, size_t *cap, size_t need, size_t elem)
 static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
 	x->words = (g->count + 63) / 64;
-	size_t need = x->words * (ntexts ? ntexts : 1);
+	x->ntexts = ntexts;
+	size_t need = x->words * (ntexts ? ntexts : 1) * (g->sls ? 2 : 1);
 	if (need == 0)
 		need = 1;   /* found is never NULL */
 	x->found = reserve(x->found, &x->fcap, need, sizeof *x->found);
@@ -2463,14 +2514,6 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 	if (ntexts > 0)
 		memset(x->tkind, 0, ntexts * sizeof *x->tkind);
 	return true;
-}
-
-/* Time spent in target t's literal scans (profiling). */
-static void prof_prefilter(const struct run *x, enum tgt t, uint64_t t0)
-{
-	struct rules_prof *p = &x->r->prof[x->r->n + t];
-	p->ns += now_ns() - t0;
-	p->calls++;
 }
 
 /* The header rules of key k on its present text: each runs when one of
@@ -2956,6 +2999,7 @@ out:
 	free(x.values);
 	free(x.dirty);
 	free(x.found);
+	free(x.skb);
 	free(x.tkind);
 	free(x.htext);
 	free(x.hinfo);

@@ -414,6 +414,125 @@ static void t_ascii_random(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* Skeleton literals: what the rules spelling words with separators get. */
+static void t_skel_expected(void **state)
+{
+	(void)state;
+	static const struct { const char *pat; uint32_t opts; const char *want; }
+	w[] = {
+		{ "\\bv[_\\W]?i[_\\W]?a[_\\W]?g[_\\W]?r[_\\W]?a", 0, "viagra" },
+		{ "t[_\\W]?[e3\\xE8-\\xEB][_\\W]?n[_\\W]?u[_\\W]?a", PCRE2_CASELESS,
+		  "tenua|t3nua|tnua" },
+		{ "x_{0,3}y\\s*z(?!q)w", 0, "xyzw" },
+		{ "a-b\\.c", 0, "abc" },
+		{ "(?:\\\\\\/|V)i[a@]gr", 0, "iagr|igr" },
+		{ "ab\\wcd", 0, NULL },               /* \w: any letter */
+		{ "ab[a-z]cd", 0, NULL },
+		{ "ab[^x]cd", 0, NULL },
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		char lits[16][64], got[256] = "";
+		size_t n = litscan_extract_skel(w[i].pat, strlen(w[i].pat),
+		                                w[i].opts, lits, 16);
+		for (size_t k = 0; k < n; k++) {
+			strcat(got, k ? "|" : "");
+			strcat(got, lits[k]);
+		}
+		bool ok = w[i].want == NULL ? n == 0 : strcmp(got, w[i].want) == 0;
+		if (!ok) {
+			print_message("# skel /%s/: got %s, want %s\n", w[i].pat,
+			              n ? got : "none", w[i].want ? w[i].want : "none");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	char out[16];
+	assert_int_equal(litscan_skeleton("V-i_a g\xc3\xa9r@4!", 14, out), 6);
+	assert_memory_equal(out, "Viagr4", 6);
+	size_t n;
+	char lits[4][64];
+	n = litscan_extract_skel("v.?i", 4, PCRE2_UTF, lits, 4);
+	assert_int_equal(n, 0);
+}
+
+/* Random patterns: whenever one matches a subject, one of its skeleton
+ * literals occurs in the subject's skeleton. */
+static void t_skel_sound_random(void **state)
+{
+	(void)state;
+	static const char *const atoms[] = {
+		"a", "b", "c", "ab", "abc", "A", "x", "1", ".", "[ab]", "[a@]",
+		"[_\\W]", "\\W", "\\s", "_", "-", "@", " ", "[b\\xe9-\\xef]",
+		"\\b", "^", "$", "(?!a)", "(?<=b)", "\\d", "[a-c]", "(?:\\\\/|c)",
+		"\\xe9", "\\.", "[^a]", "\\w",
+	};
+	static const char *const quants[] = {
+		"", "", "", "", "?", "*", "+", "{2}", "{0,3}", "{1,2}", "+?",
+	};
+	static const char *const opens[] = { "(", "(?:", "(?=" };
+	static const struct gen g = { GEN_ARRAY(atoms), GEN_ARRAY(quants),
+	                              GEN_ARRAY(opens), 16, "^$\\(" };
+	static const uint32_t optsets[] = { 0, PCRE2_CASELESS, PCRE2_MULTILINE };
+	static const char alpha[] = "aabbcABx1 _-@.\\/\xe9\n";
+	static const char *const pieces[] = {
+		"a", "b", "c", "ab", "abc", "A", "x", "1", " ", "_", "-", "@",
+		"\xe9", "\\/", ".", "a_b", "a b", "\n",
+	};
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	assert_non_null(md);
+	size_t bad = 0, usable = 0, matched = 0;
+	for (int round = 0; round < 4000; round++) {
+		char pat[256];
+		size_t pl = gen_pattern(&g, pat);
+		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
+		pcre2_code *re = compile(pat, pl, opts);
+		if (re == NULL)
+			continue;
+		char lits[16][64];
+		size_t n = litscan_extract_skel(pat, pl, opts, lits, 16);
+		usable += n > 0;
+		for (int s = 0; s < 150 && n > 0; s++) {
+			char subj[64], sk[64];
+			size_t sl = 0;
+			if (s & 1) {
+				sl = rnd() % 20;
+				for (size_t i = 0; i < sl; i++)
+					subj[i] = alpha[rnd() % (sizeof alpha - 1)];
+			} else {   /* pieces like the atoms: more matches */
+				int np = 1 + (int)(rnd() % 6);
+				for (int i = 0; i < np; i++) {
+					const char *pc = pieces[rnd() % (sizeof pieces /
+					                                 sizeof pieces[0])];
+					memcpy(subj + sl, pc, strlen(pc));
+					sl += strlen(pc);
+				}
+			}
+			if (pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) < 0)
+				continue;
+			matched++;
+			size_t kl = litscan_skeleton(subj, sl, sk);
+			bool found = false;
+			for (size_t i = 0; i < n && !found; i++)
+				found = contains_ci(sk, kl, lits[i], strlen(lits[i]));
+			if (!found) {
+				print_message("# UNSOUND skeleton: /%s/ matches \"%.*s\" "
+				              "but lacks \"%s\"\n", pat, (int)sl, subj,
+				              lits[0]);
+				bad++;
+				break;
+			}
+		}
+		pcre2_code_free(re);
+	}
+	pcre2_match_data_free(md);
+	print_message("# skeleton: %zu patterns with literals, %zu matches\n",
+	              usable, matched);
+	assert_true(usable > 200);
+	assert_true(matched > 250);
+	assert_int_equal(bad, 0);
+}
+
 /* PCRE2 before 10.45 misses "b" with /(?=b)b?b/; the check says so. */
 static void t_pcre2_trap(void **state)
 {
@@ -1504,6 +1623,8 @@ int main(void)
 		cmocka_unit_test(t_extract_sound_random),
 		cmocka_unit_test(t_ascii_random),
 		cmocka_unit_test(t_ascii_expected),
+		cmocka_unit_test(t_skel_expected),
+		cmocka_unit_test(t_skel_sound_random),
 		cmocka_unit_test(t_pcre2_trap),
 		cmocka_unit_test(t_repeat_expected),
 		cmocka_unit_test(t_repeat_sound_random),

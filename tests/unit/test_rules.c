@@ -907,7 +907,10 @@ static void test_prefilter_equivalence(void **state)
 	        "body P19 /(?:(?:name|age|address)\\W{1,3}){5}/i\n"
 	        "body P20 /(?:(?:your )?(?:address|age|name)\\W{1,3}){4}/i\n"
 	        /* 3 x 64 literals: too many together, each branch's own */
-	        "body P21 /(?:^|\\s)(?:" SPLIT3 ")\\b/\n";
+	        "body P21 /(?:^|\\s)(?:" SPLIT3 ")\\b/\n"
+	        /* separators between the letters: skeleton literals */
+	        "body P22 /\\b_{0,3}v[_\\W]?[i1!|l][_\\W]?[a4@][_\\W]?g[_\\W]?"
+	        "r[_\\W]?[a4@]/i\n";
 	const char *msgs[] = {
 		MSG,
 		"Subject: nothing\n\nplain text without anything\n",
@@ -920,6 +923,7 @@ static void test_prefilter_equivalence(void **state)
 		"please \xd1\x80" "ay me now, caf\xc3\xa9\n",
 		"Subject: pay\n\nplease p@Y Me now\n",
 		"Subject: split\n\nsee cgjq or nrvy\n\nnor dfls\n\nbut bhlz\n",
+		"Subject: v-1-@-g-r-a\n\nbuy V I A G R 4 now\n\nv1agr\n",
 	};
 	struct fx a = { 0 }, b = { 0 };
 	struct rules_opts off = { .no_prefilter = true };
@@ -944,6 +948,10 @@ static void test_prefilter_equivalence(void **state)
 	}
 	fx_run(&a, msgs[8], "");
 	assert_int_equal(hit(&a, "P21")->count, 1);
+	fx_run(&a, msgs[9], "");
+	assert_non_null(hit(&a, "P22"));
+	fx_run(&a, "Subject: x\n\nv1agr only\n", "");
+	assert_null(hit(&a, "P22"));
 	for (size_t k = 5; k < 8; k++) {
 		fx_run_flags(&a, msgs[k], "", 0);
 		assert_non_null(hit(&a, "P18"));
