@@ -1915,6 +1915,7 @@ static bool is_space(unsigned char c)
 }
 
 static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
+static uint64_t now_ns(void);
 
 /* Time spent in target t's literal scans (profiling). */
 static void prof_prefilter(const struct run *x, enum tgt t, uint64_t t0)
