@@ -1148,9 +1148,11 @@ size_t litscan_extract_skel(const char *pattern, size_t len,
 size_t litscan_skeleton(const char *text, size_t len, char *out)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		if (is_alnum((unsigned char)text[i]))
-			out[n++] = text[i];
+	for (size_t i = 0; i < len; i++) {   /* branch-free */
+		unsigned c = (unsigned char)text[i];
+		out[n] = (char)c;
+		n += (c - '0' < 10u) | ((c | 0x20u) - 'a' < 26u);
+	}
 	return n;
 }
 
