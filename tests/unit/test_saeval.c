@@ -574,6 +574,266 @@ static void test_freemail(void **state)
 	assert_int_equal(saeval_compile("check_freemail_replyto('x')", &c), 1);
 }
 
+/* ---- facts shared through the message cache ----
+ * Several calls on one message with one cache, in both orders, must say
+ * what each says alone without a cache (and what is expected). */
+struct expect {
+	const char *eval;
+	bool hit;
+};
+
+static void check_shared(const struct expect *e, size_t n, const char *raw,
+                         const char *env_from, const struct ruleset *rs)
+{
+	struct saeval_call *c[32];
+	assert_true(n <= 32);
+	for (size_t i = 0; i < n; i++) {
+		c[i] = NULL;
+		int rc = rs != NULL ? saeval_compile_rs(e[i].eval, rs, &c[i]) :
+		         saeval_compile(e[i].eval, &c[i]);
+		if (rc != 0)
+			fail_msg("does not compile: %s", e[i].eval);
+	}
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	for (size_t i = 0; i < n; i++) {
+		struct saeval_ctx alone = { .m = m, .env_from = env_from };
+		if (saeval_run(c[i], &alone) != e[i].hit)
+			fail_msg("alone: %s should be %d", e[i].eval, e[i].hit);
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		struct relays *kept = NULL;
+		struct saeval_ctx ctx = { .m = m, .env_from = env_from,
+		                          .relays = &kept,
+		                          .cache = saeval_cache_new() };
+		assert_non_null(ctx.cache);
+		for (size_t k = 0; k < n; k++) {
+			size_t i = dir == 0 ? k : n - 1 - k;
+			if (saeval_run(c[i], &ctx) != e[i].hit)
+				fail_msg("shared (%s): %s should be %d",
+				         dir ? "backward" : "forward", e[i].eval,
+				         e[i].hit);
+		}
+		saeval_cache_free(ctx.cache);
+		relays_free(kept);
+	}
+	msg_free(m);
+	for (size_t i = 0; i < n; i++)
+		saeval_free(c[i]);
+}
+
+#define CHECK_SHARED(e, raw, env, rs) \
+	check_shared(e, sizeof e / sizeof e[0], raw, env, rs)
+
+static void test_cache_dates(void **state)
+{
+	(void)state;
+	static const char rcvd[] =
+	    "Received: from a.example (a.example [192.0.2.1]) by "
+	    "mx.example.org with ESMTP id X1;\n"
+	    "\tMon, 23 Nov 2026 12:00:00 +0000\n";
+	char msg[1024];
+	/* two Date headers: the first that parses counts (+8 h) */
+	snprintf(msg, sizeof msg, "%sDate: someday\n"
+	         "Date: Mon, 23 Nov 2026 20:00:00 +0000\n"
+	         "Date: Mon, 23 Nov 2026 12:00:00 +0000\n\nb\n", rcvd);
+	static const struct expect two[] = {
+		{ "check_for_shifted_date('6', '12')", true },
+		{ "check_for_shifted_date('-3', '3')", false },
+		{ "check_for_shifted_date('undef', '-96')", false },
+		{ "check_outlook_message_id()", false },
+	};
+	CHECK_SHARED(two, msg, NULL, NULL);
+	/* Resent-Date before Date; no Date at all: no shift */
+	snprintf(msg, sizeof msg, "%sDate: Mon, 23 Nov 2026 20:00:00 +0000\n"
+	         "Resent-Date: Sat, 21 Nov 2026 12:00:00 +0000\n\nb\n", rcvd);
+	static const struct expect resent[] = {
+		{ "check_for_shifted_date('6', '12')", false },
+		{ "check_for_shifted_date('-48', '-24')", true },
+	};
+	CHECK_SHARED(resent, msg, NULL, NULL);
+	snprintf(msg, sizeof msg, "%sSubject: x\n\nb\n", rcvd);
+	static const struct expect none[] = {
+		{ "check_for_shifted_date('-1', '1')", true },
+		{ "check_for_shifted_date('undef', '-1')", false },
+		{ "check_for_shifted_date('1', 'undef')", false },
+	};
+	CHECK_SHARED(none, msg, NULL, NULL);
+}
+
+static void test_cache_parts(void **state)
+{
+	(void)state;
+	/* three HTML parts (400+ characters with an <img> in <a>; a short
+	 * one whose tags hide in a comment and a script; one with only an
+	 * </IMG> end tag), a base64 text part, a QP one with 8-bit text */
+	char msg[8192];
+	char filler[420];
+	memset(filler, 'x', sizeof filler - 1);
+	filler[sizeof filler - 1] = '\0';
+	snprintf(msg, sizeof msg,
+	    "From: a@example.com\nTo: b@example.com\n"
+	    "Content-Type: multipart/mixed; boundary=\"B1\"\n\n"
+	    "--B1\nContent-Type: multipart/alternative; boundary=\"B2\"\n\n"
+	    "--B2\nContent-Type: text/html\n\n"
+	    "<html><body><a href=x><IMG/src=y></a><p>%s</p></body></html>\n"
+	    "--B2\nContent-Type: text/html\n\n"
+	    "<center>c</center><!-- <bgsound> --><script>'<iframe>'</script>"
+	    "<o:p>x</o:p>\n"
+	    "--B2--\n"
+	    "--B1\nContent-Type: text/html\n\nabc</IMG>\n"
+	    "--B1\nContent-Type: text/plain; charset=us-ascii\n"
+	    "Content-Transfer-Encoding: base64\n\naGVsbG8gd29ybGQ=\n"
+	    "--B1\nContent-Type: text/plain\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "caf\xe9 =41=42\n"
+	    "--B1--\n", filler);
+	static const struct expect e[] = {
+		{ "html_tag_exists('img')", true },
+		{ "html_tag_exists('IMG')", true },
+		{ "html_tag_exists('center')", true },
+		{ "html_tag_exists('o:p')", true },
+		{ "html_tag_exists('bgsound')", false },   /* comment */
+		{ "html_tag_exists('iframe')", false },    /* script */
+		{ "html_tag_exists('p x')", false },       /* no such name */
+		{ "html_tag_exists('table')", false },
+		{ "html_image_only('400', '600')", true },
+		{ "html_image_only('50', '300')", false }, /* no img */
+		{ "html_image_only('5', '15')", true },    /* </IMG> counts */
+		{ "html_range('length', '0', '50')", true },
+		{ "html_range('length', '600', 'inf')", false },
+		{ "html_eval('length', '> 400')", true },
+		{ "html_eval('length', '== 9')", true },   /* abc</IMG> */
+		{ "html_eval('length', '== 8')", false },
+		{ "html_text_match('anchor', '<img>')", true },
+		{ "html_test('html')", true },
+		{ "check_for_mime('mime_base64_count')", true },
+		{ "check_for_mime('mime_base64_encoded_text')", true },
+		{ "check_for_mime('mime_qp_count')", true },
+		{ "check_for_mime('mime_attachment')", false },
+		{ "check_for_mime_html()", true },
+		{ "check_for_mime_html_only()", false },
+		{ "check_for_ascii_text_illegal()", true },
+		{ "check_base64_length('2', '79')", true },
+	};
+	CHECK_SHARED(e, msg, NULL, NULL);
+	/* an unclosed comment ends the walk: nothing after it counts */
+	static const struct expect open_comment[] = {
+		{ "html_tag_exists('p')", true },
+		{ "html_tag_exists('img')", false },
+		{ "html_image_only('0', '100')", false },
+		{ "html_text_match('anchor', '<img>')", false },
+	};
+	CHECK_SHARED(open_comment, "Content-Type: text/html\n\n"
+	             "<p>x<!-- <a><img src=y></a>\n", NULL, NULL);
+}
+
+static void test_cache_headers(void **state)
+{
+	(void)state;
+	/* names alike in their first letters, one-letter names, case */
+	static const char msg[] =
+	    "Received: from rly-xa01.mx.aol.com (rly-xa01.mx.aol.com\n"
+	    "   [192.0.2.4]) by\n"
+	    "   mx.example.org  with ESMTP; Mon, 23 Nov 2026 12:00:00 +0000\n"
+	    "T: \x01\x02\x03\n"
+	    "To: b@example.com\n"
+	    "TO: c@example.com\n"
+	    "Thread-Topic: \xff\xfe\xfd\n"
+	    "Su: \xe9\xe9\xe9\n"
+	    "SUBJECT: caf\xc3\xa9 fine\n"
+	    "From: Al <al@hotmail.com>\n\nb\n";
+	static const struct expect e[] = {
+		{ "check_illegal_chars('T','0','3')", true },
+		{ "check_illegal_chars('Thread-Topic','0','3')", true },
+		{ "check_illegal_chars('To','0','1')", false },
+		{ "check_illegal_chars('Su','0','3')", true },
+		{ "check_illegal_chars('Subject','0','1')", false }, /* UTF-8 */
+		{ "check_illegal_chars('ALL','0','11')", true },
+		{ "check_illegal_chars('ALL','0','12')", false },
+		{ "check_for_missing_to_header()", false },
+		{ "similar_recipients('0.1', 'undef')", false },
+		{ "check_for_fake_aol_relay_in_rcvd()", true },
+		{ "check_for_forged_hotmail_received_headers()", false },
+		{ "check_for_no_hotmail_received_headers()", true },
+		{ "check_for_forged_yahoo_received_headers()", false },
+		{ "check_for_forged_eudoramail_received_headers()", false },
+	};
+	CHECK_SHARED(e, msg, NULL, NULL);
+	/* UTF-8 in the header block, nothing else: not illegal */
+	static const struct expect utf8[] = {
+		{ "check_illegal_chars('ALL','0','1')", false },
+		{ "check_illegal_chars('ALL:raw','0','1')", false },
+	};
+	CHECK_SHARED(utf8, "Subject: caf\xc3\xa9\r\nTo: x@y.example\r\n\r\n"
+	             "b\r\n", NULL, NULL);
+}
+
+static void test_cache_uppercase(void **state)
+{
+	(void)state;
+	char msg[4096] = "Subject: hi\n\n";
+	/* base64-looking lines and lines without an inner blank are left
+	 * out; what remains is mostly capitals */
+	for (int i = 0; i < 3; i++)
+		strcat(msg, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
+		            "QUFB QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
+		            "QUFBQUFBQUFB lower case words follow here\n\n");
+	strcat(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ\n\n");
+	for (int i = 0; i < 6; i++)
+		strcat(msg, "SHOUTING IN CAPITALS ALL THE TIME, and\n\n");
+	static const struct expect e[] = {
+		{ "check_for_uppercase('75', '100')", true },
+		{ "check_for_uppercase('25', '50')", false },
+		{ "tvd_vertical_words('0', '100')", true },
+	};
+	CHECK_SHARED(e, msg, NULL, NULL);
+}
+
+static void test_cache_freemail(void **state)
+{
+	(void)state;
+	struct ruleset *rs = ruleset_load_buf("fm.cf", fm_cf, sizeof fm_cf - 1,
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	/* calls of one rule set share its lists, and the cache their
+	 * answers for each address */
+	static const struct expect e[] = {
+		{ "check_freemail_from()", true },
+		{ "check_freemail_from('^a@')", false },
+		{ "check_freemail_header('Reply-To')", true },
+		{ "check_freemail_header('Reply-To', '\\d@')", true },
+		{ "check_freemail_header('From', '^x')", false },
+		{ "check_freemail_header('EnvelopeFrom')", false },
+		{ "check_freemail_replyto('replyto')", true },
+		{ "check_freemail_replyto('reply')", true },
+	};
+	CHECK_SHARED(e, "From: Bo <bo@GMAIL.com>\nReply-To: z9@mail.ru\n\nb\n",
+	             "friend@gmail.com", rs);
+	/* a rule set with other lists: its own answers */
+	static const char other_cf[] = "freemail_domains mail.ru\n";
+	struct ruleset *rs2 = ruleset_load_buf("fm2.cf", other_cf,
+	                                       sizeof other_cf - 1,
+	                                       rules_ruleset_opts());
+	assert_non_null(rs2);
+	struct saeval_call *a = NULL, *b = NULL;
+	assert_int_equal(saeval_compile_rs("check_freemail_from()", rs, &a), 0);
+	assert_int_equal(saeval_compile_rs("check_freemail_from()", rs2, &b),
+	                 0);
+	static const char raw[] = "From: bo@gmail.com\n\nb\n";
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m, .cache = saeval_cache_new() };
+	assert_true(saeval_run(a, &ctx));
+	assert_false(saeval_run(b, &ctx));
+	saeval_cache_free(ctx.cache);
+	msg_free(m);
+	saeval_free(a);
+	saeval_free(b);
+	ruleset_free(rs2);
+	ruleset_free(rs);
+}
+
 static void test_relay_counts(void **state)
 {
 	(void)state;
@@ -668,6 +928,11 @@ int main(void)
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
 		cmocka_unit_test(test_freemail),
+		cmocka_unit_test(test_cache_dates),
+		cmocka_unit_test(test_cache_parts),
+		cmocka_unit_test(test_cache_headers),
+		cmocka_unit_test(test_cache_uppercase),
+		cmocka_unit_test(test_cache_freemail),
 		cmocka_unit_test(test_relay_counts),
 		cmocka_unit_test(test_rules_hook),
 	};
