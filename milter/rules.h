@@ -16,7 +16,9 @@
  * sub-rules without a score line run (SpamAssassin gives them 1.0);
  * eval: rules never hit here (metas see 0) unless an earlier stage added
  * a scan hit of the same name (SPF_PASS, DKIM_VALID, ...), which is then
- * what metas see. Metas run after every other rule, in dependency order.
+ * what metas see. Metas run after every other rule, in dependency order
+ * (only those downstream of a rule that is set are evaluated: the others
+ * keep the value they have on a message that sets nothing).
  *
  * rules_eval() runs one message: for each target text (headers, MIME
  * headers, body paragraphs, raw body lines, the full message, URIs) a
