@@ -2314,7 +2314,7 @@ size_t litscan_count(const struct litscan *ls, const char *text, size_t len,
 }
 
 /* Texts shorter than this per stream are scanned in one stream. */
-#define LS_STREAM_MIN 128
+#define LS_STREAM_MIN 16
 
 /* A DFA walk is bound by the latency of one load per byte; four
  * independent streams over four slices of the text overlap those
