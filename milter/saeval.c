@@ -1308,14 +1308,41 @@ static void qp_lines(struct msg_text b, struct mime_facts *f)
 	}
 }
 
+/* Eight bytes at p (any alignment). */
+static uint64_t load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+#define ONES8 0x0101010101010101ULL
+#define HIGH8 0x8080808080808080ULL
+
+/* Has word w a zero byte? (The classic test: exact for "any".) */
+static bool zero_byte(uint64_t w)
+{
+	return ((w - ONES8) & ~w & HIGH8) != 0;
+}
+
 /* NUL, CR (other than in CRLF) or 8-bit bytes in raw part text. */
 static bool ascii_illegal(struct msg_text b)
 {
-	for (size_t i = 0; i < b.len; i++) {
+	for (size_t i = 0; i < b.len;) {
+		/* skip eight bytes at once when none is NUL, CR or 8-bit */
+		if (i + 8 <= b.len) {
+			uint64_t w = load8(b.ptr + i);
+			if (!(w & HIGH8) && !zero_byte(w) &&
+			    !zero_byte(w ^ (ONES8 * '\r'))) {
+				i += 8;
+				continue;
+			}
+		}
 		unsigned char c = (unsigned char)b.ptr[i];
 		if (c == 0 || c >= 0x80 ||
 		    (c == '\r' && !(i + 1 < b.len && b.ptr[i + 1] == '\n')))
 			return true;
+		i++;
 	}
 	return false;
 }
@@ -2006,8 +2033,14 @@ static bool ev_html_tag_exists(const struct saeval_call *c,
  * HTML::Parser the part decoded to characters. */
 static size_t utf8_chars(const char *s, size_t n)
 {
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t c = 0, i = 0;
+	/* eight at a time: continuation bytes have bit 7 set, bit 6 clear */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w = load8(s + i);
+		uint64_t cont = w & ~(w << 1) & HIGH8;
+		c += 8 - (size_t)__builtin_popcountll(cont);
+	}
+	for (; i < n; i++)
 		if (((unsigned char)s[i] & 0xC0) != 0x80)
 			c++;
 	return c;
