@@ -174,6 +174,9 @@ struct group {
 	struct litscan *ls;  /* ids = positions in rules[]; NULL if none */
 	struct litscan *sls; /* the same for skeleton literals (skel_lits()),
 	                        run over each text's skeleton */
+	uint64_t *always[3]; /* per enum txt, bits by position: the rules a
+	                        text of that kind is a candidate for without
+	                        a literal (build_masks()) */
 };
 
 struct slotmap {         /* name -> value slot (open addressing) */
@@ -1358,6 +1361,26 @@ static int add_lits(struct rules *r, struct crule *c)
 	return 0;
 }
 
+/* Each group's always[] masks. -1 out of memory. */
+static int build_masks(struct rules *r)
+{
+	for (int t = 0; t < T_COUNT; t++) {
+		struct group *g = &r->g[t];
+		size_t words = (g->count + 63) / 64;
+		for (int kind = 0; kind < 3; kind++) {
+			g->always[kind] = calloc(words ? words : 1, sizeof (uint64_t));
+			if (g->always[kind] == NULL)
+				return -1;
+			for (size_t j = 0; j < g->count; j++) {
+				const struct crule *c = &r->cr[g->rules[j]];
+				if (!c->lits || kind < c->lits_need)
+					g->always[kind][j / 64] |= (uint64_t)1 << (j % 64);
+			}
+		}
+	}
+	return 0;
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -1373,7 +1396,7 @@ static int build_groups(struct rules *r)
 		g->rules[g->count++] = i;
 	}
 	if (r->opts.no_prefilter)
-		return 0;
+		return build_masks(r);
 	if (pfor_run(r->n, prep_prefilter, r, 0) != 0 || build_repsets(r) != 0)
 		return -1;
 	for (int t = 0; t < T_COUNT; t++) {
@@ -1398,7 +1421,7 @@ static int build_groups(struct rules *r)
 	for (size_t k = 0; k < r->nhkeys; k++)
 		if (r->hkeys[k].ls != NULL && litscan_build(r->hkeys[k].ls) != 0)
 			return -1;
-	return 0;
+	return build_masks(r);
 }
 
 static int precompute_absent(struct rules *r);
@@ -1695,6 +1718,8 @@ void rules_free(struct rules *r)
 		free(r->g[t].rules);
 		litscan_free(r->g[t].ls);
 		litscan_free(r->g[t].sls);
+		for (int kind = 0; kind < 3; kind++)
+			free(r->g[t].always[kind]);
 	}
 	for (size_t i = 0; i < r->nreps; i++) {
 		free(r->reps[i].sig);
@@ -1885,6 +1910,8 @@ struct run {
 	size_t ntexts;       /* texts of the current group */
 	char *skb;           /* a text's skeleton */
 	size_t skcap;
+	uint64_t *ucand;     /* candidates() */
+	size_t ucap;
 	uint8_t *tkind;      /* per text of the current group: its enum txt
 	                        (set by prefilter()) */
 	size_t tcap;
@@ -2736,6 +2763,45 @@ static void run_mimeheaders(struct run *x)
 	free(b.p);
 }
 
+/* The rules of group g some of its n texts are a candidate for (bits by
+ * position, x->words words): run_list() looks at those alone. NULL when
+ * out of memory. */
+static const uint64_t *candidates(struct run *x, const struct group *g,
+                                  size_t n)
+{
+	uint64_t *u = x->ucand = reserve(x->ucand, &x->ucap, x->words,
+	                                 sizeof *u);
+	if (u == NULL)
+		return NULL;
+	memset(u, 0, x->words * sizeof *u);
+	for (size_t k = 0; k < n; k++) {
+		const uint64_t *f = x->found + k * x->words,
+		               *al = g->always[x->tkind[k]];
+		for (size_t w = 0; w < x->words; w++)
+			u[w] |= f[w] | al[w];
+		if (g->sls == NULL)
+			continue;
+		f = x->found + (x->ntexts + k) * x->words;   /* skeletons */
+		for (size_t w = 0; w < x->words; w++)
+			u[w] |= f[w];
+	}
+	return u;
+}
+
+/* The first bit set in u (words words) at position from or after;
+ * SIZE_MAX when none. */
+static size_t next_bit(const uint64_t *u, size_t words, size_t from)
+{
+	for (size_t w = from / 64; w < words; w++) {
+		uint64_t b = u[w];
+		if (w == from / 64)
+			b &= ~(uint64_t)0 << (from % 64);
+		if (b != 0)
+			return w * 64 + (size_t)__builtin_ctzll(b);
+	}
+	return SIZE_MAX;
+}
+
 /* Rules of a group over a list of texts (body paragraphs, raw body lines,
  * URIs, the full message): a rule hits on the first text it matches, or
  * counts matches over all texts up to maxhits. A rule with a required
@@ -2754,8 +2820,12 @@ static bool run_list(struct run *x, enum tgt t, size_t n,
 		struct msg_text tx = at(x, k);
 		prefilter(x, g, tx.ptr, tx.len, k);
 	}
+	const uint64_t *u = candidates(x, g, n);
+	if (u == NULL)
+		return false;
 	size_t skip_subject = t == T_BODY ? 1 : 0; /* always paragraph 0 */
-	for (size_t j = 0; j < g->count; j++) {
+	for (size_t j = next_bit(u, x->words, 0); j < g->count;
+	     j = next_bit(u, x->words, j + 1)) {
 		size_t i = g->rules[j];
 		const struct crule *c = &r->cr[i];
 		unsigned hits = 0;
@@ -3001,6 +3071,7 @@ out:
 	free(x.dirty);
 	free(x.found);
 	free(x.skb);
+	free(x.ucand);
 	free(x.tkind);
 	free(x.htext);
 	free(x.hinfo);
