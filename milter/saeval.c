@@ -1206,13 +1206,31 @@ out:
 
 /* ---- MIME structure (MIMEEval) ---- */
 
-/* Header value of part i, lower-cased into b ("" if absent). */
-static void part_header_lc(const struct msg *m, size_t i, const char *name,
-                           struct strbuf *b)
+/* The first Content-Transfer-Encoding and Content-Disposition headers
+ * of part i (NULL if absent), in one pass over its headers. */
+static void part_cte_cd(const struct msg *m, size_t i,
+                        const struct msg_header **cte,
+                        const struct msg_header **cd)
+{
+	*cte = *cd = NULL;
+	size_t n = msg_part_header_count(m, i);
+	for (size_t k = 0; k < n && (*cte == NULL || *cd == NULL); k++) {
+		const struct msg_header *h = msg_part_header_at(m, i, k);
+		if (h == NULL || tolower((unsigned char)h->name.ptr[0]) != 'c')
+			continue;
+		if (*cte == NULL &&
+		    strcasecmp(h->name.ptr, "Content-Transfer-Encoding") == 0)
+			*cte = h;
+		else if (*cd == NULL &&
+		         strcasecmp(h->name.ptr, "Content-Disposition") == 0)
+			*cd = h;
+	}
+}
+
+/* Header h's value lower-cased into b ("" if h is NULL). */
+static void header_lc(const struct msg_header *h, struct strbuf *b)
 {
 	b->len = 0;
-	size_t pos = 0;
-	const struct msg_header *h = part_hdr_next(m, i, name, &pos);
 	if (h != NULL) {
 		/* copied, then lower-cased in place: one append, not one a byte */
 		strbuf_put(b, h->value.ptr, h->value.len);
@@ -1372,8 +1390,10 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		return false;
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
-		part_header_lc(m, i, "Content-Transfer-Encoding", &cte);
-		part_header_lc(m, i, "Content-Disposition", &cd);
+		const struct msg_header *hcte, *hcd;
+		part_cte_cd(m, i, &hcte, &hcd);
+		header_lc(hcte, &cte);
+		header_lc(hcd, &cd);
 		if (cte.oom || cd.oom)
 			break;
 		const char *type = p->type.ptr, *cs = p->charset.ptr;
@@ -1565,11 +1585,39 @@ static bool uc_base64(const char *s, size_t n)
 	return true;
 }
 
+/* memmem(s, n, "\x1b$B", 3): ESC is rare, memchr finds the candidates. */
+static const char *find_esc_dollar_b(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+	while ((p = memchr(p, '\x1b', (size_t)(end - p))) != NULL) {
+		if (end - p >= 3 && p[1] == '$' && p[2] == 'B')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/* Per byte of w (7-bit bytes only: the caller masks the others out),
+ * the high bit set when the byte is in [lo, hi]. */
+static uint64_t in_range8(uint64_t w, unsigned char lo, unsigned char hi)
+{
+	uint64_t ge = w + ONES8 * (uint64_t)(0x80 - lo);
+	uint64_t gt = w + ONES8 * (uint64_t)(0x7f - hi);
+	return ge & ~gt & HIGH8;
+}
+
 /* Letters and digits of s[0..n): a-z and 0-9 as lower, A-Z as upper. */
 static void count_case(const char *s, size_t n, size_t *lower, size_t *upper)
 {
-	size_t lo = 0, up = 0;
-	for (size_t k = 0; k < n; k++) {
+	size_t lo = 0, up = 0, k = 0;
+	for (; k + 8 <= n; k += 8) {   /* eight bytes at a time */
+		uint64_t w = load8(s + k);
+		uint64_t ascii = ~w & HIGH8, v = w & ~HIGH8;
+		lo += (size_t)__builtin_popcountll(
+			(in_range8(v, 'a', 'z') | in_range8(v, '0', '9')) & ascii);
+		up += (size_t)__builtin_popcountll(in_range8(v, 'A', 'Z') & ascii);
+	}
+	for (; k < n; k++) {
 		unsigned char ch = (unsigned char)s[k];
 		lo += (unsigned char)(ch - 'a') <= 'z' - 'a' ||
 		      (unsigned char)(ch - '0') <= 9;
@@ -1591,7 +1639,7 @@ static double uppercase_pct(const struct saeval_ctx *x)
 			continue;
 		/* shift-JIS escapes: ESC $ B ... ESC ( B left out */
 		const char *s = t.ptr, *end = t.ptr + t.len;
-		const char *a = memmem(s, t.len, "\x1b$B", 3), *b = NULL;
+		const char *a = find_esc_dollar_b(s, t.len), *b = NULL;
 		for (const char *q = a; q != NULL && q + 3 <= end; q++)
 			if (q[0] == '\x1b' && q[1] == '(' && q[2] == 'B' && q >= a + 3)
 				b = q;
