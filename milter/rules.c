@@ -1144,16 +1144,26 @@ static int keep_lits(struct crule *c, const char *p, size_t n)
 
 /* The required literals of c's skeleton (litscan_extract_skel()), for
  * rules over run_list() texts that have no others: the rules that spell
- * drug names with optional separators between the letters. -1 when out
- * of memory. */
+ * drug names with optional separators between the letters; failing
+ * that, those of its projection's skeleton, for texts without bytes >=
+ * 0x80 and '&' (homoglyph rules). -1 when out of memory. */
 static int skel_lits(struct crule *c)
 {
 	if (c->tgt == T_HEADER || c->tgt == T_MIMEHEADER)
 		return 0;
 	char lits[LITSCAN_MAX_LITS][64];
+	uint32_t opts = c->rs->pcre2_options;
 	size_t nl = litscan_extract_skel(c->rs->pattern, c->rs->pattern_len,
-	                                 c->rs->pcre2_options, lits,
-	                                 LITSCAN_MAX_LITS);
+	                                 opts, lits, LITSCAN_MAX_LITS);
+	uint8_t need = TXT_HIGH;   /* any text */
+	if (nl == 0) {
+		size_t n;
+		char *p = litscan_ascii(c->rs->pattern, c->rs->pattern_len, opts,
+		                        true, &n);
+		nl = p ? litscan_extract_skel(p, n, opts, lits, LITSCAN_MAX_LITS) : 0;
+		free(p);
+		need = TXT_PLAIN;
+	}
 	if (nl == 0)
 		return 0;
 	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
@@ -1161,7 +1171,7 @@ static int skel_lits(struct crule *c)
 	memcpy(c->plits, lits, nl * sizeof *c->plits);
 	c->nplits = nl;
 	c->skel = true;
-	c->lits_need = TXT_HIGH;   /* any text */
+	c->lits_need = need;
 	return 0;
 }
 
