@@ -52,6 +52,8 @@ struct hkey {
 	uint32_t src[4];  /* the header lists (hnames) its text is made of, */
 	size_t nsrc;      /* in order: HK_PLAIN 1, HK_TOCC 2, HK_MESSAGEID 4 */
 	bool used;        /* read by header rules (else mimeheader rules only) */
+	bool mime;        /* read by mimeheader rules: mname is set */
+	uint32_t mname;   /* the hnames index of lname (not for ALL) */
 	bool text;        /* some of them read the text (else exists: only) */
 	size_t hr, nhr;   /* its header rules: hrules[hr .. hr + nhr) */
 	struct litscan *ls; /* the literals of those rules (ids: crule.hid);
@@ -1506,6 +1508,15 @@ static int build_htexts(struct rules *r)
 		if (hk->used && hkey_sources(r, hk) != 0)
 			return -1;
 	}
+	const struct group *mg = &r->g[T_MIMEHEADER];
+	for (size_t j = 0; j < mg->count; j++) {
+		struct hkey *hk = &r->hkeys[r->cr[mg->rules[j]].hkey];
+		if (hk->kind == HK_ALL || hk->mime)
+			continue;
+		if ((hk->mname = hname_add(r, hk->lname)) == UINT32_MAX)
+			return -1;
+		hk->mime = true;
+	}
 	if (mark_no_decode(r) != 0)
 		return -1;
 	r->nhrules = pos;
@@ -1931,6 +1942,8 @@ struct run {
 	struct hinfo *hinfo; /* per top-level header (index_headers()) */
 	uint32_t *hfirst;    /* per hname: its first header, or HN_END */
 	size_t hicap, hfcap;
+	struct hinfo *pinfo; /* the headers of MIME parts 1.. (index_parts()) */
+	size_t *pstart;      /* part p's in pinfo from pstart[p] (p >= 1) */
 	struct relays *relays; /* built on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	bool matches;
@@ -1976,13 +1989,16 @@ static bool is_list_name(const struct msg_text *name)
 	return name->len >= 5 && strncasecmp(name->ptr, "list-", 5) == 0;
 }
 
-/* Header names SpamAssassin never RFC 2047-decodes (r->hnames marks
- * them). */
-static bool no_decode(const struct rules *r, const struct msg_text *name)
+/* Header h looked up by name: whether SpamAssassin decodes it, and
+ * its hnames index. */
+static void hinfo_set(const struct rules *r, struct hinfo *hi,
+                      const struct msg_header *h)
 {
-	uint32_t id = hname_find(r, name->ptr, name->len);
-	return (id != UINT32_MAX && r->hnames[id].no_decode) ||
-	       is_list_name(name);
+	hi->h = h;
+	hi->name = hname_find(r, h->name.ptr, h->name.len);
+	hi->next = HN_END;
+	hi->no_decode = is_list_name(&h->name) ||
+	                (hi->name != UINT32_MAX && r->hnames[hi->name].no_decode);
 }
 
 /* Each top-level header looked up once: x->hinfo, and per name the
@@ -2004,12 +2020,8 @@ static bool index_headers(struct run *x)
 	/* backwards, so that each list comes out in message order */
 	for (size_t i = n; i-- > 0;) {
 		struct hinfo *hi = &x->hinfo[i];
-		hi->h = msg_header_at(x->m, i);
-		hi->name = hname_find(r, hi->h->name.ptr, hi->h->name.len);
-		hi->next = HN_END;
-		hi->no_decode = is_list_name(&hi->h->name);
+		hinfo_set(r, hi, msg_header_at(x->m, i));
 		if (hi->name != UINT32_MAX) {
-			hi->no_decode |= r->hnames[hi->name].no_decode;
 			hi->next = x->hfirst[hi->name];
 			x->hfirst[hi->name] = (uint32_t)i;
 		}
@@ -2089,12 +2101,6 @@ static void put_value(struct strbuf *b, const struct msg_header *h, bool raw,
 	strbuf_put(b, "\n", 1);
 }
 
-static bool name_is(const struct msg_text *name, const char *lname)
-{
-	size_t n = strlen(lname);
-	return name->len == n && strncasecmp(name->ptr, lname, n) == 0;
-}
-
 /* Addresses or display names of one header, each ending in "\n". */
 static void put_addrs(struct strbuf *b, const struct msg *m,
                       const struct msg_header *h, unsigned mods)
@@ -2164,23 +2170,26 @@ static void put_one(struct strbuf *b, const struct msg_header *h, bool raw,
 	}
 }
 
-/* Every header of a MIME part. */
-static void put_all(struct strbuf *b, const struct rules *r,
-                    const struct msg *m, size_t part, bool raw)
+/* The headers of MIME part p looked up (part 0: the top level,
+ * index_headers(); the others: index_parts()); their number in *n. */
+static const struct hinfo *part_headers(const struct run *x, size_t p,
+                                        size_t *n)
 {
-	size_t n = msg_part_header_count(m, part);
-	for (size_t i = 0; i < n; i++) {
-		const struct msg_header *h = msg_part_header_at(m, part, i);
-		put_one(b, h, raw, !raw && no_decode(r, &h->name));
+	if (p == 0) {
+		*n = msg_header_count(x->m);
+		return x->hinfo;
 	}
+	*n = x->pstart[p + 1] - x->pstart[p];
+	return x->pinfo + x->pstart[p];
 }
 
-/* Every top-level header (index_headers()). */
-static void put_all_top(struct run *x, bool raw)
+/* Every header of MIME part p (0: the top level). */
+static void put_all(struct run *x, struct strbuf *b, size_t p, bool raw)
 {
-	size_t n = msg_header_count(x->m);
+	size_t n;
+	const struct hinfo *hi = part_headers(x, p, &n);
 	for (size_t i = 0; i < n; i++)
-		put_one(&x->hb, x->hinfo[i].h, raw, x->hinfo[i].no_decode);
+		put_one(b, hi[i].h, raw, hi[i].no_decode);
 }
 
 /* ALL-TRUSTED/-INTERNAL: the headers down to and including the Received:
@@ -2234,7 +2243,7 @@ static void build_hkey(struct run *x, size_t k)
 			put_header(x, hk->src[s], hk->mods);
 		break;
 	case HK_ALL:
-		put_all_top(x, raw);
+		put_all(x, b, 0, raw);
 		break;
 	case HK_ENVFROM: {
 		const struct scan_env *env = scan_env(x->scan);
@@ -2713,13 +2722,38 @@ static int precompute_absent(struct rules *r)
 	return 0;
 }
 
-static void run_mimeheaders(struct run *x)
+/* The headers of MIME parts 1.. looked up once, as index_headers() does
+ * for the top level's. False when out of memory. */
+static bool index_parts(struct run *x, size_t nparts)
+{
+	size_t total = 0;
+	x->pstart = malloc((nparts + 1) * sizeof *x->pstart);
+	if (x->pstart == NULL)
+		return false;
+	for (size_t p = 1; p < nparts; p++) {
+		x->pstart[p] = total;
+		total += msg_part_header_count(x->m, p);
+	}
+	x->pstart[nparts] = total;
+	x->pinfo = malloc((total ? total : 1) * sizeof *x->pinfo);
+	if (x->pinfo == NULL)
+		return false;
+	for (size_t p = 1; p < nparts; p++)
+		for (size_t k = 0; k < x->pstart[p + 1] - x->pstart[p]; k++)
+			hinfo_set(x->r, &x->pinfo[x->pstart[p] + k],
+			          msg_part_header_at(x->m, p, k));
+	return true;
+}
+
+static bool run_mimeheaders(struct run *x)
 {
 	const struct rules *r = x->r;
 	const struct group *g = &r->g[T_MIMEHEADER];
 	if (g->count == 0)
-		return;
+		return true;
 	size_t nparts = msg_part_count(x->m);
+	if (!index_parts(x, nparts))
+		return false;
 	struct strbuf b = { 0 };
 	for (size_t j = 0; j < g->count; j++) {
 		size_t i = g->rules[j];
@@ -2731,21 +2765,18 @@ static void run_mimeheaders(struct run *x)
 		for (size_t p = 0; p < nparts && hits < c->maxhits; p++) {
 			b.len = 0;
 			if (hk->kind == HK_ALL) {
-				put_all(&b, r, x->m, p, hk->mods & RS_HDR_RAW);
+				put_all(x, &b, p, hk->mods & RS_HDR_RAW);
 			} else {
 				/* the last instance, as get_header() in scalar context */
-				const struct msg_header *h = NULL;
-				size_t nh = msg_part_header_count(x->m, p);
-				for (size_t k = 0; k < nh; k++) {
-					const struct msg_header *hh =
-						msg_part_header_at(x->m, p, k);
-					if (name_is(&hh->name, hk->lname))
-						h = hh;
-				}
+				const struct hinfo *h = NULL;
+				size_t nh;
+				const struct hinfo *hi = part_headers(x, p, &nh);
+				for (size_t k = 0; k < nh; k++)
+					if (hi[k].name == hk->mname)
+						h = &hi[k];
 				if (h != NULL)
-					put_value(&b, h, hk->mods & RS_HDR_RAW,
-					          !(hk->mods & RS_HDR_RAW) &&
-					          no_decode(r, &h->name));
+					put_value(&b, h->h, hk->mods & RS_HDR_RAW,
+					          h->no_decode);
 				else if (rule->if_unset)
 					sb_str(&b, rule->if_unset);
 			}
@@ -2771,6 +2802,7 @@ static void run_mimeheaders(struct run *x)
 			x->values[i] = hits;
 	}
 	free(b.p);
+	return true;
 }
 
 /* The rules of group g some of its n texts are a candidate for (bits by
@@ -3062,7 +3094,8 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	run_headers(&x);
 	if (x.hb.oom)
 		goto out;
-	run_mimeheaders(&x);
+	if (!run_mimeheaders(&x))
+		goto out;
 	if (!run_list(&x, T_BODY, msg_body_count(m), body_at) ||
 	    !run_list(&x, T_RAWBODY, msg_rawbody_count(m), rawbody_at))
 		goto out;
@@ -3086,6 +3119,8 @@ out:
 	free(x.htext);
 	free(x.hinfo);
 	free(x.hfirst);
+	free(x.pinfo);
+	free(x.pstart);
 	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);

@@ -370,6 +370,45 @@ static void test_header_lookup(void **state)
 	fx_free(&b);
 }
 
+/* mimeheader rules look headers up by name in each part (the last
+ * instance of a part, in any case; the top level is part 0), and the ALL
+ * view of a part decodes as SpamAssassin does. */
+static void test_mimeheader_lookup(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "mimeheader MH_LAST x-part-TAG =~ /^tag-b$/\n"
+	        "mimeheader MH_FIRST X-Part-Tag =~ /^tag-a$/\n"
+	        "mimeheader MH_TOP SUBJECT =~ /^mimetest$/\n"
+	        "mimeheader MH_ALL ALL =~ /^references: =\\?UTF-8\\?B\\?SGVsbG8=\\?=$/mi\n"
+	        "mimeheader MH_ALL_DEC ALL =~ /^X-Enc: Hello$/m\n"
+	        "mimeheader MH_UNSET X-None =~ /^dflt$/ [if-unset: dflt]\n",
+	        NULL);
+	fx_run(&f,
+	       "Subject: mimetest\n"
+	       "MIME-Version: 1.0\n"
+	       "Content-Type: multipart/mixed; boundary=\"BB\"\n"
+	       "\n"
+	       "--BB\n"
+	       "Content-Type: text/plain\n"
+	       "X-Part-Tag: tag-a\n"
+	       "x-part-tag: tag-b\n"
+	       "REFERENCES: =?UTF-8?B?SGVsbG8=?=\n"
+	       "X-Enc: =?UTF-8?B?SGVsbG8=?=\n"
+	       "\n"
+	       "text\n"
+	       "--BB--\n", "");
+	HIT(&f, "MH_LAST");
+	NOHIT(&f, "MH_FIRST");
+	HIT(&f, "MH_TOP");
+	HIT(&f, "MH_ALL");
+	HIT(&f, "MH_ALL_DEC");
+	HIT(&f, "MH_UNSET");
+	fx_free(&f);
+}
+
 static void test_body_targets(void **state)
 {
 	(void)state;
@@ -1053,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_relays_views),
 		cmocka_unit_test(test_header_name_raw),
 		cmocka_unit_test(test_header_lookup),
+		cmocka_unit_test(test_mimeheader_lookup),
 		cmocka_unit_test(test_body_targets),
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
