@@ -143,6 +143,8 @@ struct crule {
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
+	bool sub;            /* named __*: no score of its own */
+	bool is_meta;
 	bool skel;           /* its literals are its skeleton's (those go to
 	                        the group's sls) */
 	struct litscan *own; /* required literals too many for the group's
@@ -236,6 +238,8 @@ struct rules {
 	size_t scored;
 	struct rules_prof *prof;  /* rules_profile(): per rule, then per
 	                             target's prefilter (n + tgt) */
+	size_t *evals;       /* the active eval: rules */
+	size_t nevals;
 	struct repset *reps; /* distinct literal sets of repeats */
 	size_t nreps;
 };
@@ -260,6 +264,17 @@ static char *xstrndup(const char *s, size_t n)
 		p[n] = '\0';
 	}
 	return p;
+}
+
+/* Appends i to (*v)[0..*n). -1 out of memory. */
+static int push_index(size_t **v, size_t *n, size_t i)
+{
+	size_t *m = realloc(*v, (*n + 1) * sizeof *m);
+	if (m == NULL)
+		return -1;
+	*v = m;
+	m[(*n)++] = i;
+	return 0;
 }
 
 static uint64_t hash_name(const char *s, size_t n)
@@ -1400,12 +1415,9 @@ static int build_groups(struct rules *r)
 		if (!in_group(c))
 			continue;
 		struct group *g = &r->g[c->tgt];
-		size_t *v = realloc(g->rules, (g->count + 1) * sizeof *v);
-		if (v == NULL)
-			return -1;
-		g->rules = v;
 		c->gid = (uint32_t)g->count;
-		g->rules[g->count++] = i;
+		if (push_index(&g->rules, &g->count, i) != 0)
+			return -1;
 	}
 	if (r->opts.no_prefilter)
 		return build_masks(r);
@@ -1675,17 +1687,19 @@ struct rules *rules_compile(const struct ruleset *rs,
 			goto oom;
 		if (c->state != RULES_ACTIVE)
 			continue;
-		size_t *m = realloc(r->metas, (r->nmetas + 1) * sizeof *m);
-		if (m == NULL)
+		if (push_index(&r->metas, &r->nmetas, i) != 0)
 			goto oom;
-		r->metas = m;
-		r->metas[r->nmetas++] = i;
 	}
 	if (order_metas(r) != 0 || plan_metas(r) != 0 || build_groups(r) != 0 ||
 	    build_htexts(r) != 0)
 		goto oom;
 	for (size_t i = 0; i < r->n; i++) {
-		const struct crule *c = &r->cr[i];
+		struct crule *c = &r->cr[i];
+		c->sub = is_sub(c->rs->name);
+		c->is_meta = c->rs->type == RS_META;
+		if (c->ev != NULL && c->state == RULES_ACTIVE &&
+		    push_index(&r->evals, &r->nevals, i) != 0)
+			goto oom;
 		switch (c->state) {
 		case RULES_ACTIVE: r->stats.active++; break;
 		case RULES_DISABLED: r->stats.disabled++; break;
@@ -1694,7 +1708,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 		case RULES_UNSUPPORTED: break;
 		}
 		if ((c->state == RULES_ACTIVE || c->state == RULES_APPROX) &&
-		    !is_sub(c->rs->name) && c->score != 0)
+		    !c->sub && c->score != 0)
 			r->scored++;
 	}
 	r->stats.compile_ms = now_ms() - t0;
@@ -1747,6 +1761,7 @@ void rules_free(struct rules *r)
 		litscan_free(r->reps[i].ls);
 	}
 	free(r->reps);
+	free(r->evals);
 	free(r->metas);
 	plan_free(&r->mp);
 	free(r->map.names);
@@ -2936,10 +2951,9 @@ static void run_evals(struct run *x)
 	                          .relays = &x->relays,
 	                          .trust = ruleset_trustpath(x->r->rs),
 	                          .cache = saeval_cache_new() };
-	for (size_t i = 0; i < r->n; i++) {
-		const struct crule *c = &r->cr[i];
-		if (c->ev != NULL && c->state == RULES_ACTIVE &&
-		    saeval_run(c->ev, &ctx))
+	for (size_t k = 0; k < r->nevals; k++) {
+		size_t i = r->evals[k];
+		if (saeval_run(r->cr[i].ev, &ctx))
 			x->values[i] = 1;
 	}
 	saeval_cache_free(ctx.cache);
@@ -3035,15 +3049,14 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 		if (x->values[i] <= 0)
 			continue;
 		const struct crule *c = &r->cr[i];
-		unsigned count = c->rs->type == RS_META ||
-		                 c->state == RULES_UNSUPPORTED ? 1 :
+		unsigned count = c->is_meta || c->state == RULES_UNSUPPORTED ? 1 :
 		                 (unsigned)x->values[i];
 		if (res != NULL) {
 			struct rules_hit *h = result_add(res);
 			if (h == NULL)
 				return -1;
 			h->name = c->rs->name;
-			h->score = is_sub(c->rs->name) ? 0 : c->score;
+			h->score = c->sub ? 0 : c->score;
 			h->count = count;
 			h->describe = c->rs->describe;
 			if (x->matches && x->mptr[i] != NULL) {
@@ -3053,7 +3066,7 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 			}
 		}
 		if ((flags & RULES_EVAL_NO_SCAN) || c->state == RULES_UNSUPPORTED ||
-		    is_sub(c->rs->name) || c->score == 0 ||
+		    c->sub || c->score == 0 ||
 		    hit_before(x->scan, earlier, c->rs->name))
 			continue;
 		if (scan_hit(x->scan, c->rs->name, c->score * count,
