@@ -1361,7 +1361,8 @@ static int prep_prefilter(void *ctx, size_t i)
 	    (!has_lits(c) && plain_lits(c) != 0) ||
 	    (!has_lits(c) && skel_lits(c) != 0))
 		return -1;
-	if ((!has_lits(c) || c->lits_need != TXT_HIGH) && c->nmore == 0)
+	if ((!has_lits(c) || c->skel || c->lits_need != TXT_HIGH) &&
+	    c->nmore == 0)   /* skeleton literals may be dropped */
 		c->main.tail = find_tail(c->rs->pattern, c->rs->pattern_len,
 		                         c->rs->pcre2_options, c->main.code,
 		                         &c->main.tail_jit);
@@ -1408,6 +1409,26 @@ static int build_masks(struct rules *r)
 	return 0;
 }
 
+/* Skeletons cost a pass over every text of the group: not worth it for
+ * fewer rules than this (the rawbody group has one). */
+#define SKEL_MIN_RULES 4
+
+static void drop_few_skels(struct rules *r, struct group *g)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < g->count; k++)
+		n += r->cr[g->rules[k]].skel;
+	for (size_t k = 0; k < g->count && n < SKEL_MIN_RULES; k++) {
+		struct crule *c = &r->cr[g->rules[k]];
+		if (!c->skel)
+			continue;
+		free(c->plits);
+		c->plits = NULL;
+		c->nplits = 0;
+		c->skel = false;
+	}
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -1425,6 +1446,7 @@ static int build_groups(struct rules *r)
 		return -1;
 	for (int t = 0; t < T_COUNT; t++) {
 		struct group *g = &r->g[t];
+		drop_few_skels(r, g);
 		for (size_t k = 0; k < g->count; k++) {
 			struct crule *c = &r->cr[g->rules[k]];
 			r->stats.prefiltered += c->own != NULL;

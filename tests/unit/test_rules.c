@@ -914,6 +914,48 @@ static void test_split_literals(void **state)
 	fx_free(&a);
 }
 
+/* Rules spelling words with separators between the letters are
+ * prefiltered on the texts' skeletons, when a group has enough of them
+ * to pay for a pass over the skeletons. */
+static void test_skeleton_literals(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+#define SEP "[_\\W]?"
+	const char *four =
+	        "body K1 /\\bv" SEP "[i1!|l]" SEP "[a4@]" SEP "g" SEP "r" SEP "[a4@]/i\n"
+	        "body K2 /\\bc" SEP "[i1!|l]" SEP "[a4@]" SEP "l" SEP "[i1!|l]" SEP "s/i\n"
+	        "body K3 /\\bx" SEP "[a4@]" SEP "n" SEP "[a4@]" SEP "x/i\n"
+	        "body K4 /\\bm" SEP "[e3]" SEP "d" SEP "s\\b/i\n";
+#undef SEP
+	struct fx a = { 0 }, b = { 0 };
+	fx_load(&a, four, NULL);
+	struct rules_stats st;
+	rules_get_stats(a.rules, &st);
+	assert_int_equal(st.prefiltered, 4);
+	fx_run(&a, "Subject: c-1-@-l-i-s\n\nbuy V I A G R 4 or x@n4x\n\nm3ds\n", "");
+	assert_non_null(hit(&a, "K1"));
+	assert_non_null(hit(&a, "K2"));
+	assert_non_null(hit(&a, "K3"));
+	assert_non_null(hit(&a, "K4"));
+	fx_run(&a, "Subject: x\n\nvi agrees, x-an-ox, mends\n", "");
+	assert_null(hit(&a, "K1"));
+	assert_null(hit(&a, "K3"));
+	assert_null(hit(&a, "K4"));
+	/* three are not worth a skeleton pass: they run on every text */
+	const char *k4 = strstr(four, "body K4");
+	char *three = strndup(four, (size_t)(k4 - four));
+	assert_non_null(three);
+	fx_load(&b, three, NULL);
+	rules_get_stats(b.rules, &st);
+	assert_int_equal(st.prefiltered, 0);
+	fx_run(&b, "Subject: x\n\nbuy V I A G R 4\n", "");
+	assert_non_null(hit(&b, "K1"));
+	free(three);
+	fx_free(&a);
+	fx_free(&b);
+}
+
 static void test_prefilter_equivalence(void **state)
 {
 	(void)state;
@@ -1102,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_meta_propagation_random),
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_split_literals),
+		cmocka_unit_test(test_skeleton_literals),
 		cmocka_unit_test(test_prefilter_equivalence),
 		cmocka_unit_test(test_huge_patterns),
 		cmocka_unit_test(test_stock_rules),
