@@ -1337,6 +1337,13 @@ static uint64_t load8(const char *p)
 #define ONES8 0x0101010101010101ULL
 #define HIGH8 0x8080808080808080ULL
 
+/* Bytes of m with their high bit set, m having no other bits (a
+ * popcount without the libgcc call a plain x86-64 build makes). */
+static size_t high_bits8(uint64_t m)
+{
+	return (size_t)(((m >> 7) * ONES8) >> 56);
+}
+
 /* Has word w a zero byte? (The classic test: exact for "any".) */
 static bool zero_byte(uint64_t w)
 {
@@ -1613,9 +1620,9 @@ static void count_case(const char *s, size_t n, size_t *lower, size_t *upper)
 	for (; k + 8 <= n; k += 8) {   /* eight bytes at a time */
 		uint64_t w = load8(s + k);
 		uint64_t ascii = ~w & HIGH8, v = w & ~HIGH8;
-		lo += (size_t)__builtin_popcountll(
-			(in_range8(v, 'a', 'z') | in_range8(v, '0', '9')) & ascii);
-		up += (size_t)__builtin_popcountll(in_range8(v, 'A', 'Z') & ascii);
+		lo += high_bits8((in_range8(v, 'a', 'z') | in_range8(v, '0', '9')) &
+		                 ascii);
+		up += high_bits8(in_range8(v, 'A', 'Z') & ascii);
 	}
 	for (; k < n; k++) {
 		unsigned char ch = (unsigned char)s[k];
@@ -2086,7 +2093,7 @@ static size_t utf8_chars(const char *s, size_t n)
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w = load8(s + i);
 		uint64_t cont = w & ~(w << 1) & HIGH8;
-		c += 8 - (size_t)__builtin_popcountll(cont);
+		c += 8 - high_bits8(cont);
 	}
 	for (; i < n; i++)
 		if (((unsigned char)s[i] & 0xC0) != 0x80)
@@ -2412,9 +2419,19 @@ static long sa_color(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (char)tolower((unsigned char)s[i]);
 	buf[n] = '\0';
-	for (size_t i = 0; i < sizeof css_colors / sizeof css_colors[0]; i++)
-		if (strcmp(css_colors[i].name, buf) == 0)
-			return css_colors[i].rgb;
+	/* the names are sorted and unique: a binary search finds what the
+	 * list read in order would */
+	size_t lo = 0, hi = sizeof css_colors / sizeof css_colors[0];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(css_colors[mid].name, buf);
+		if (d == 0)
+			return css_colors[mid].rgb;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	if (strstr(buf, "rgb(") != NULL)
 		return rgb_func(buf);
 	if (strspn(buf, "#0123456789abcdef") != n || buf[0] != '#')
@@ -2443,6 +2460,14 @@ struct lc_style {
 	char tag[12];
 	long fg, bg;
 };
+
+/* snprintf(dst, 12, "%s", src) without the printf machinery. */
+static void copy_tag(char dst[12], const char *src)
+{
+	size_t l = strnlen(src, 11);
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
 
 #define LC_DEPTH 256
 
@@ -2638,7 +2663,7 @@ static void lc_tag(struct lc_state *s, const char *name, bool open,
 		return;
 	struct lc_style *st = &s->st[s->n], *parent = &s->st[s->n - 1];
 	*st = *parent;
-	snprintf(st->tag, sizeof st->tag, "%s", name);
+	copy_tag(st->tag, name);
 	s->n++;
 	bool fontish = strcmp(name, "font") == 0 ||
 	               strcmp(name, "basefont") == 0;
@@ -2744,9 +2769,9 @@ static bool part_low_contrast(const char *s, size_t n)
 			gt++;
 		}
 		if (strcmp(tag, "th") == 0)
-			snprintf(tag, sizeof tag, "td");
+			copy_tag(tag, "td");
 		for (const char *const *t = lc_tags; *t != NULL; t++)
-			if (strcmp(*t, tag) == 0)
+			if ((*t)[0] == tag[0] && strcmp(*t, tag) == 0)
 				lc_tag(st, tag, !close, q, gt);
 		p = gt < end ? gt + 1 : end;
 		if (!close && (strcmp(tag, "script") == 0 ||
