@@ -99,10 +99,17 @@ struct saeval_cache {
 	} fm[16];
 	size_t nfm;
 	struct strbuf fm_addr;
-	/* hdr_key() of each top-level header */
+	/* hdr_key() of each top-level header; the next header with the same
+	 * key (SIZE_MAX: none); the first one of each key (open addressing) */
 	bool hkey_done;
 	uint32_t *hkey;
+	size_t *hnext;
 	size_t nhkey;
+	struct hdr_head {
+		uint32_t key;
+		size_t first;
+	} *hhead;
+	size_t nhhead;
 };
 
 struct saeval_cache *saeval_cache_new(void)
@@ -126,6 +133,8 @@ void saeval_cache_free(struct saeval_cache *k)
 	free(k->tags.slot);
 	free(k->fm_addr.p);
 	free(k->hkey);
+	free(k->hnext);
+	free(k->hhead);
 	free(k);
 }
 
@@ -186,13 +195,35 @@ static const uint32_t *hdr_keys(const struct saeval_ctx *x)
 		return NULL;
 	if (!k->hkey_done) {
 		k->hkey_done = true;
-		size_t n = msg_header_count(x->m);
+		size_t n = msg_header_count(x->m), nh = 16;
+		while (nh < 2 * n)
+			nh *= 2;
 		k->hkey = malloc((n ? n : 1) * sizeof *k->hkey);
-		if (k->hkey == NULL)
+		k->hnext = malloc((n ? n : 1) * sizeof *k->hnext);
+		k->hhead = malloc(nh * sizeof *k->hhead);
+		if (k->hkey == NULL || k->hnext == NULL || k->hhead == NULL) {
+			free(k->hkey);
+			k->hkey = NULL;
 			return NULL;
-		for (size_t i = 0; i < n; i++) {
+		}
+		for (size_t j = 0; j < nh; j++)
+			k->hhead[j].key = HDR_KEY_NONE;
+		k->nhhead = nh;
+		/* backwards, so each chain comes out in header order */
+		for (size_t i = n; i-- > 0;) {
 			const struct msg_header *h = msg_header_at(x->m, i);
-			k->hkey[i] = h != NULL ? hdr_key(h->name.ptr) : HDR_KEY_NONE;
+			uint32_t key = h != NULL ? hdr_key(h->name.ptr) : HDR_KEY_NONE;
+			k->hkey[i] = key;
+			k->hnext[i] = SIZE_MAX;
+			if (key == HDR_KEY_NONE)
+				continue;
+			size_t j = key & (nh - 1);
+			while (k->hhead[j].key != HDR_KEY_NONE && k->hhead[j].key != key)
+				j = (j + 1) & (nh - 1);
+			if (k->hhead[j].key == key)
+				k->hnext[i] = k->hhead[j].first;
+			k->hhead[j].key = key;
+			k->hhead[j].first = i;
 		}
 		k->nhkey = n;
 	}
@@ -208,9 +239,33 @@ static const struct msg_header *hdr_next(const struct saeval_ctx *x,
 	if (keys == NULL)
 		return part_hdr_next(x->m, 0, name, pos);
 	uint32_t want = hdr_key(name);
-	size_t n = x->cache->nhkey;
-	while (*pos < n) {
-		size_t i = (*pos)++;
+	const struct saeval_cache *k = x->cache;
+	size_t n = k->nhkey, i = SIZE_MAX;
+	bool chain = true;
+	if (*pos == 0) {   /* the chain of headers with this key */
+		size_t j = want & (k->nhhead - 1);
+		while (k->hhead[j].key != HDR_KEY_NONE && k->hhead[j].key != want)
+			j = (j + 1) & (k->nhhead - 1);
+		if (k->hhead[j].key == want)
+			i = k->hhead[j].first;
+	} else if (*pos <= n && keys[*pos - 1] == want) {
+		i = k->hnext[*pos - 1];   /* after the last one found */
+	} else {
+		chain = false;
+	}
+	for (; chain && i != SIZE_MAX; i = k->hnext[i]) {
+		const struct msg_header *h = msg_header_at(x->m, i);
+		if (strcasecmp(h->name.ptr, name) == 0) {
+			*pos = i + 1;
+			return h;
+		}
+	}
+	if (chain) {
+		*pos = n;
+		return NULL;
+	}
+	while (*pos < n) {   /* a position no chain leads to: look on */
+		i = (*pos)++;
 		if (keys[i] != want)
 			continue;
 		const struct msg_header *h = msg_header_at(x->m, i);
@@ -2890,6 +2945,17 @@ static void ic_feed(struct ic_count *k, const char *text, size_t n)
 	const unsigned char *s = (const unsigned char *)text;
 	k->n += n;
 	for (size_t i = 0; i < n; i++) {
+		/* eight printable bytes: nothing to count; blank only if all
+		 * are spaces */
+		while (i + 8 <= n) {
+			uint64_t w = load8(text + i);
+			if ((w & HIGH8) || in_range8(w, 0x20, 0x7e) != HIGH8)
+				break;
+			k->blank_only &= w == ONES8 * ' ';
+			i += 8;
+		}
+		if (i == n)
+			break;
 		unsigned char ch = s[i];
 		if (ch >= 0x20 && ch < 0x7f) {   /* printable: only ' ' blank */
 			k->blank_only &= ch == ' ';
