@@ -24,7 +24,9 @@
  *
  * Thread safety: a struct saeval_call is immutable after saeval_compile()
  * and may be run by several threads at once; saeval_run() allocates only
- * per call.
+ * per call or in the cache. Calls whose FreeMail lists are equal share
+ * one copy (reference counted under a lock, in compile and free). A
+ * cache belongs to one message and one thread at a time.
  */
 #ifndef VIGIL_SAEVAL_H
 #define VIGIL_SAEVAL_H
@@ -49,8 +51,10 @@ struct saeval_ctx {
 	                                     building the relays (NULL:
 	                                     SpamAssassin's inference) */
 	struct saeval_cache *cache; /* the message's other shared results
-	                               (date shift, MIME facts, ...), or NULL:
-	                               each call works them out itself */
+	                               (date shift, MIME and HTML facts,
+	                               Received text, header index, FreeMail
+	                               answers, ...), or NULL: each call
+	                               works them out itself */
 };
 
 /* A cache for the calls on one message (saeval_ctx.cache); NULL when out
