@@ -2600,6 +2600,19 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 	return true;
 }
 
+/* A header rule's value from its match: a negated rule (!~) hits when
+ * its pattern does not match; a match limit leaves it unset. */
+static void store_outcome(struct run *x, const struct hrule *h,
+                          enum mres mr, unsigned hits)
+{
+	if (mr == M_LIMIT)
+		return;
+	if (h->flags & HR_NEGATE)
+		x->values[h->rule] = mr == M_NO ? 1 : 0;
+	else
+		x->values[h->rule] = hits;
+}
+
 /* The header rules of key k on its present text: each runs when one of
  * its literals is in the text (its hkey's automaton) or it has none. */
 static void run_hkey_present(struct run *x, size_t k)
@@ -2631,12 +2644,7 @@ static void run_hkey_present(struct run *x, size_t k)
 		unsigned hits = 0;
 		enum mres mr = cand ? match(x, &r->cr[h->rule], text, sp->len,
 		                            kind != TXT_HIGH, &hits) : M_NO;
-		if (mr == M_LIMIT)
-			continue;
-		if (h->flags & HR_NEGATE)
-			x->values[h->rule] = mr == M_NO ? 1 : 0;
-		else
-			x->values[h->rule] = hits;
+		store_outcome(x, h, mr, hits);
 	}
 }
 
@@ -2669,12 +2677,7 @@ static void run_hkey_absent(struct run *x, size_t k)
 		}
 		unsigned hits = 0;
 		enum mres mr = match_absent(x, &r->cr[h->rule], &hits);
-		if (mr == M_LIMIT)
-			continue;
-		if (h->flags & HR_NEGATE)
-			x->values[h->rule] = mr == M_NO ? 1 : 0;
-		else
-			x->values[h->rule] = hits;
+		store_outcome(x, h, mr, hits);
 	}
 }
 

@@ -324,6 +324,29 @@ static size_t gen_pattern(const struct gen *g, char pat[256])
 	return pl;
 }
 
+/* A random subject (room for 64 bytes): up to max-1 bytes of alpha, or
+ * (pieces) 1 to 6 of the pieces, whose length stays under 10 each; the
+ * pieces are like the patterns' own text, for more matches. */
+static size_t gen_subject(char *subj, bool bytes, const char *alpha,
+                          size_t max, const char *const *pieces,
+                          size_t npieces)
+{
+	size_t sl = 0;
+	if (bytes) {
+		sl = rnd() % max;
+		for (size_t i = 0; i < sl; i++)
+			subj[i] = alpha[rnd() % strlen(alpha)];
+		return sl;
+	}
+	int np = 1 + (int)(rnd() % 6);
+	for (int i = 0; i < np; i++) {
+		const char *pc = pieces[rnd() % npieces];
+		memcpy(subj + sl, pc, strlen(pc));
+		sl += strlen(pc);
+	}
+	return sl;
+}
+
 /* The ASCII projection finds the same matches (start and end) as the
  * pattern in ASCII subjects: random patterns mixing ASCII items with
  * items that can only match bytes >= 0x80. */
@@ -494,20 +517,8 @@ static void t_skel_sound_random(void **state)
 		usable += n > 0;
 		for (int s = 0; s < 150 && n > 0; s++) {
 			char subj[64], sk[64];
-			size_t sl = 0;
-			if (s & 1) {
-				sl = rnd() % 20;
-				for (size_t i = 0; i < sl; i++)
-					subj[i] = alpha[rnd() % (sizeof alpha - 1)];
-			} else {   /* pieces like the atoms: more matches */
-				int np = 1 + (int)(rnd() % 6);
-				for (int i = 0; i < np; i++) {
-					const char *pc = pieces[rnd() % (sizeof pieces /
-					                                 sizeof pieces[0])];
-					memcpy(subj + sl, pc, strlen(pc));
-					sl += strlen(pc);
-				}
-			}
+			size_t sl = gen_subject(subj, s & 1, alpha, 20,
+			                        GEN_ARRAY(pieces));
 			if (pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) < 0)
 				continue;
 			matched++;
@@ -662,20 +673,8 @@ static void t_extract_sound_random(void **state)
 		usable += n > 0;
 		for (int s = 0; s < 40 && n > 0; s++) {
 			char subj[64];
-			size_t sl = 0;
-			if (s & 1) {
-				sl = rnd() % 16;
-				for (size_t i = 0; i < sl; i++)
-					subj[i] = alpha[rnd() % (sizeof alpha - 1)];
-			} else {
-				/* pieces of the patterns' own text: more matches */
-				int np = 1 + (int)(rnd() % 6);
-				for (int i = 0; i < np; i++) {
-					const char *pc = texts[rnd() % (sizeof texts / sizeof texts[0])];
-					memcpy(subj + sl, pc, strlen(pc));
-					sl += strlen(pc);
-				}
-			}
+			size_t sl = gen_subject(subj, s & 1, alpha, 16,
+			                        GEN_ARRAY(texts));
 			checked++;
 			matched += pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) >= 0;
 			if (!sound_on(pat, pl, opts, re, md, lits, n, subj, sl))
