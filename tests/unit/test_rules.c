@@ -189,8 +189,6 @@ static void test_header_targets(void **state)
 	fx_free(&f);
 }
 
-/* :name:raw is the display name as written, :name its RFC 2047
- * decoding (SpamAssassin's __FROM_NEEDS_MIME tells them apart). */
 /* The relay pseudo-headers and the ALL-* views split at the trust
  * boundary; expected texts are SpamAssassin 4.0.1's for this message. */
 static void test_relays_views(void **state)
@@ -239,6 +237,8 @@ static void test_relays_views(void **state)
 	fx_free(&f);
 }
 
+/* :name:raw is the display name as written, :name its RFC 2047
+ * decoding (SpamAssassin's __FROM_NEEDS_MIME tells them apart). */
 static void test_header_name_raw(void **state)
 {
 	(void)state;
