@@ -2011,79 +2011,42 @@ static bool ts_has(const struct tagset *t, const char *s, size_t n)
 	return false;
 }
 
-/* literal_end() for a tag name already lower-cased (lc[0..n)). */
-static const char *literal_end_lc(const char *lc, size_t n)
+struct scan_state {
+	struct tagset *ts;
+	struct html_part_facts *f;
+	size_t inside_a;     /* <a> open */
+};
+
+/* html_walk_tags() callback of html_scan(): never stops the walk. */
+static bool scan_tag(const char *name, const char *end, bool close,
+                     void *ctx)
 {
-	static const char *const lit[][2] = {
-		{ "script", "</script" }, { "style", "</style" },
-		{ "xmp", "</xmp" }, { "iframe", "</iframe" },
-		{ "title", "</title" }, { "textarea", "</textarea" },
-		{ "plaintext", "\x01\x02never" },
-	};
-	for (size_t i = 0; i < sizeof lit / sizeof lit[0]; i++)
-		if (strlen(lit[i][0]) == n && memcmp(lc, lit[i][0], n) == 0)
-			return lit[i][1];
-	return NULL;
+	struct scan_state *st = ctx;
+	size_t tl = 0;
+	while (name + tl < end && !tag_delim(name[tl]))
+		tl++;
+	ts_add(st->ts, name, tl);
+	if (tl == 1 && tolower((unsigned char)name[0]) == 'a') {
+		if (!close)
+			st->inside_a++;
+		else if (st->inside_a > 0)
+			st->inside_a--;
+	} else if (tl == 3 && strncasecmp(name, "img", 3) == 0) {
+		st->f->img = true;
+		st->f->img_in_a |= !close && st->inside_a > 0;
+	}
+	return false;
 }
 
-/* One walk as html_walk_tags() makes it, to its end, for what every
- * callback would have found: each tag name goes into ts (a tag_at(tag)
- * callback stops exactly when its tag is among them), <img> for
- * html_has_tag("img"), <img> inside <a> for img_in_anchor(). */
+/* One walk, to its end, for what every callback would have found: each
+ * tag name goes into ts (a tag_at(tag) callback stops exactly when its
+ * tag is among them), <img> for html_has_tag("img"), <img> inside <a>
+ * for img_in_anchor(). */
 static void html_scan(const char *s, size_t n, struct tagset *ts,
                       struct html_part_facts *f)
 {
-	const char *p = s, *end = s + n;
-	size_t inside_a = 0;
-	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
-		p++;
-		if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
-			const char *q = find_ci(p + 3, end, "-->");
-			if (q == NULL)
-				return;
-			p = q + 3;
-			continue;
-		}
-		bool close = p < end && *p == '/';
-		const char *name = close ? p + 1 : p;
-		if (name >= end || !isalpha((unsigned char)*name))
-			continue;
-		size_t tl = 0;
-		while (name + tl < end && !tag_delim(name[tl]))
-			tl++;
-		ts_add(ts, name, tl);
-		char lc[12];   /* the names compared below are shorter */
-		size_t ll = tl < sizeof lc ? tl : 0;
-		for (size_t i = 0; i < ll; i++)
-			lc[i] = (char)tolower((unsigned char)name[i]);
-		if (ll == 1 && lc[0] == 'a') {
-			if (!close)
-				inside_a++;
-			else if (inside_a > 0)
-				inside_a--;
-		} else if (ll == 3 && memcmp(lc, "img", 3) == 0) {
-			f->img = true;
-			f->img_in_a |= !close && inside_a > 0;
-		}
-		const char *lit = close || ll == 0 ? NULL : literal_end_lc(lc, ll);
-		if (lit != NULL) {
-			const char *q = find_ci(name, end, lit);
-			if (q == NULL)
-				return;
-			p = q;
-			continue;
-		}
-		/* skip the rest of the tag, quoted attribute values included */
-		char quote = 0;
-		while (p < end && (quote || *p != '>')) {
-			if (quote && *p == quote)
-				quote = 0;
-			else if (!quote && (*p == '"' || *p == '\'') &&
-			         p > name && p[-1] == '=')
-				quote = *p;
-			p++;
-		}
-	}
+	struct scan_state st = { ts, f, 0 };
+	(void)html_walk_tags(s, n, scan_tag, &st);
 }
 
 static size_t utf8_chars(const char *s, size_t n);
