@@ -142,18 +142,43 @@ static void lset_add_empty(struct lset *s)
 	(void)lset_union(s, &none);
 }
 
-static bool is_alnum(int c);
+/* What a byte becomes in a skeleton: letters and digits folded to one
+ * lower-case letter per family of lookalikes (the homoglyph rules spell
+ * i as [iIl|!1y]: all i in a skeleton), 0 for the bytes it drops. Any
+ * such map serves, as long as texts and literals go through the same;
+ * folding more only makes a literal a little less rare. */
+static const unsigned char skel_map[256] = {
+	['0'] = 'o', ['1'] = 'i', ['2'] = 's', ['3'] = 'e', ['4'] = 'a', ['5'] = 's',
+	['6'] = 'b', ['7'] = 't', ['8'] = 'b', ['9'] = 'g', ['a'] = 'a', ['A'] = 'a',
+	['b'] = 'b', ['B'] = 'b', ['c'] = 'c', ['C'] = 'c', ['d'] = 'd', ['D'] = 'd',
+	['e'] = 'e', ['E'] = 'e', ['f'] = 'f', ['F'] = 'f', ['g'] = 'g', ['G'] = 'g',
+	['h'] = 'h', ['H'] = 'h', ['i'] = 'i', ['I'] = 'i', ['j'] = 'i', ['J'] = 'i',
+	['k'] = 'c', ['K'] = 'c', ['l'] = 'i', ['L'] = 'i', ['m'] = 'm', ['M'] = 'm',
+	['n'] = 'n', ['N'] = 'n', ['o'] = 'o', ['O'] = 'o', ['p'] = 'p', ['P'] = 'p',
+	['q'] = 'q', ['Q'] = 'q', ['r'] = 'r', ['R'] = 'r', ['s'] = 's', ['S'] = 's',
+	['t'] = 't', ['T'] = 't', ['u'] = 'u', ['U'] = 'u', ['v'] = 'u', ['V'] = 'u',
+	['w'] = 'w', ['W'] = 'w', ['x'] = 'x', ['X'] = 'x', ['y'] = 'i', ['Y'] = 'i',
+	['z'] = 's', ['Z'] = 's',
+};
 
-/* The members without their bytes other than letters and digits,
- * duplicates dropped: what they leave in a skeleton. */
+static unsigned char skel_byte(unsigned char c)
+{
+	return skel_map[c];
+}
+
+/* The members without their bytes other than letters and digits, the
+ * others folded (skel_byte()), duplicates dropped: what they leave in a
+ * skeleton. */
 static void lset_skel(struct lset *s)
 {
 	size_t out = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		size_t m = 0;
-		for (size_t j = 0; j < s->len[i]; j++)
-			if (is_alnum((unsigned char)s->s[i][j]))
-				s->s[i][m++] = s->s[i][j];
+		for (size_t j = 0; j < s->len[i]; j++) {
+			unsigned char b = skel_byte((unsigned char)s->s[i][j]);
+			if (b != 0)
+				s->s[i][m++] = (char)b;
+		}
 		s->s[i][m] = '\0';
 		bool dup = false;
 		for (size_t k = 0; k < out && !dup; k++)
@@ -213,6 +238,38 @@ static void seq_consider(struct lseq *q, const struct lset *s)
 		lset_copy(&q->best, s);
 	if (s->n <= LS_SMALL)
 		seq_small(q, s);
+}
+
+#define LS_REP_SPREAD 2   /* x{n,m} with m - n up to this multiplies */
+#define LS_REP_MAX 4      /* out, for m up to this */
+
+static bool lset_product(struct lset *dst, const struct lset *a,
+                         const struct lset *b);
+
+/* s becomes the members of s repeated qmin to qmax times (qmin 0: and
+ * ""); false (s unchanged) when they do not fit. The homoglyph rules
+ * write each letter as "(?:[pP]){1,2}". */
+static bool lset_powers(struct lset *s, long qmin, long qmax)
+{
+	struct lset *acc = malloc(sizeof *acc), *cur = malloc(sizeof *cur);
+	bool ok = acc != NULL && cur != NULL;
+	if (ok) {
+		acc->n = 0;
+		cur->n = 1;   /* the empty string */
+		cur->len[0] = 0;
+		cur->s[0][0] = '\0';
+	}
+	for (long k = 0; ok && k <= qmax; k++) {
+		if (k >= qmin)
+			ok = lset_union(acc, cur);
+		if (ok && k < qmax)
+			ok = lset_product(cur, cur, s);
+	}
+	if (ok)
+		lset_copy(s, acc);
+	free(acc);
+	free(cur);
+	return ok;
 }
 
 /* Products: every member of a followed by every member of b; false when
@@ -482,10 +539,12 @@ static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 		}
 		for (long v = lo; v <= hi && !complex; v++) {
 			unsigned char b = lower((unsigned char)v);
-			if (ps->skel && !is_alnum(b)) {
+			if (ps->skel && skel_byte(b) == 0) {
 				ps->gap = true;
 				continue;
 			}
+			if (ps->skel)
+				b = skel_byte(b);
 			if (in[b])
 				continue;
 			if (n == LS_CLASS_MAX)
@@ -979,6 +1038,9 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 					seq_cut(q);
 				else
 					seq_append(q, ex);
+			} else if (qmax > qmin && qmax - qmin <= LS_REP_SPREAD &&
+			           qmax <= LS_REP_MAX && lset_powers(ex, qmin, qmax)) {
+				seq_append(q, ex);   /* "p{1,2}": p or pp */
 			} else if (qmin == 0) {
 				seq_cut(q);
 			} else if (qmin == qmax && qmin <= LITSCAN_MAX_LEN) {
@@ -1149,9 +1211,9 @@ size_t litscan_skeleton(const char *text, size_t len, char *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {   /* branch-free */
-		unsigned c = (unsigned char)text[i];
-		out[n] = (char)c;
-		n += (c - '0' < 10u) | ((c | 0x20u) - 'a' < 26u);
+		unsigned char b = skel_map[(unsigned char)text[i]];
+		out[n] = (char)b;
+		n += b != 0;
 	}
 	return n;
 }

@@ -443,10 +443,11 @@ static void t_skel_expected(void **state)
 	(void)state;
 	static const struct { const char *pat; uint32_t opts; const char *want; }
 	w[] = {
-		{ "\\bv[_\\W]?i[_\\W]?a[_\\W]?g[_\\W]?r[_\\W]?a", 0, "viagra" },
+		{ "\\bv[_\\W]?i[_\\W]?a[_\\W]?g[_\\W]?r[_\\W]?a", 0, "uiagra" },
 		{ "t[_\\W]?[e3\\xE8-\\xEB][_\\W]?n[_\\W]?u[_\\W]?a", PCRE2_CASELESS,
-		  "tenua|t3nua|tnua" },
-		{ "x_{0,3}y\\s*z(?!q)w", 0, "xyzw" },
+		  "tenua|tnua" },
+		{ "x_{0,3}y\\s*z(?!q)w", 0, "xisw" },   /* lookalikes folded */
+		{ "[il1][o0]u[e3]", 0, "ioue" },
 		{ "a-b\\.c", 0, "abc" },
 		{ "(?:\\\\\\/|V)i[a@]gr", 0, "iagr|igr" },
 		{ "ab\\wcd", 0, NULL },               /* \w: any letter */
@@ -472,7 +473,7 @@ static void t_skel_expected(void **state)
 	assert_int_equal(bad, 0);
 	char out[16];
 	assert_int_equal(litscan_skeleton("V-i_a g\xc3\xa9r@4!", 14, out), 6);
-	assert_memory_equal(out, "Viagr4", 6);
+	assert_memory_equal(out, "uiagra", 6);
 	size_t n;
 	char lits[4][64];
 	n = litscan_extract_skel("v.?i", 4, PCRE2_UTF, lits, 4);
@@ -1250,7 +1251,10 @@ static void t_split(void **state)
 		pcre2_code *b = compile(alt, strlen(alt), 0);
 		assert_non_null(a);
 		assert_non_null(b);
-		for (size_t t = 0; t < sizeof subj / sizeof subj[0]; t++) {
+		/* PCRE2 before 10.45 misses matches of a itself there
+		 * ("(?:(?=a)a*a){1,2}" on "a"): nothing to compare */
+		bool trap = litscan_pcre2_trap(a, pat, strlen(pat));
+		for (size_t t = 0; t < sizeof subj / sizeof subj[0] && !trap; t++) {
 			size_t sl = strlen(subj[t]);
 			bool x = pcre2_match(a, (PCRE2_SPTR)subj[t], sl, 0, 0, md, NULL) >= 0;
 			bool y = pcre2_match(b, (PCRE2_SPTR)subj[t], sl, 0, 0, md, NULL) >= 0;
