@@ -20,6 +20,7 @@ answering it. Prints "dnssrv: listening on 127.0.0.1 PORT" when ready, stops
 on SIGTERM or when stdin reaches EOF with --stdin-eof.
 """
 import argparse
+import os
 import signal
 import socketserver
 import sys
@@ -278,12 +279,17 @@ def main():
     if args.stdin_eof:
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()),
                          daemon=True).start()
+    # Wait in short steps: Python runs a signal handler in the main
+    # thread only, and a SIGTERM the kernel hands to a server thread
+    # would not wake a wait without a timeout. Then exit at once: a
+    # client that keeps a TCP connection open must not hold the test up.
     try:
-        done.wait()
+        while not done.wait(0.2):
+            pass
     except KeyboardInterrupt:
         pass
-    udp.shutdown()
-    tcp.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == '__main__':

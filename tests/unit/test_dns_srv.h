@@ -63,12 +63,22 @@ static inline unsigned dnssrv_start(struct dnssrv *s, const char *path,
 	return s->port;
 }
 
+/* Closes its stdin and sends SIGTERM; a server still there 5 s later is
+ * killed, so that a stuck server cannot hang the test run. */
 static inline void dnssrv_stop(struct dnssrv *s)
 {
 	if (s->pid <= 0)
 		return;
 	close(s->in_fd);
 	kill(s->pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(s->pid, SIGKILL);
 	waitpid(s->pid, NULL, 0);
 	s->pid = 0;
 }
