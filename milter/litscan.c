@@ -135,11 +135,11 @@ static bool lset_union(struct lset *dst, const struct lset *src)
 	return true;
 }
 
-/* Adds the empty string to s (when it fits). */
-static void lset_add_empty(struct lset *s)
+/* Adds the empty string to s; false when it does not fit. */
+static bool lset_add_empty(struct lset *s)
 {
 	static const struct lset none = { .n = 1 };
-	(void)lset_union(s, &none);
+	return lset_union(s, &none);
 }
 
 /* What a byte becomes in a skeleton: letters and digits folded to one
@@ -255,9 +255,7 @@ static bool lset_powers(struct lset *s, long qmin, long qmax)
 	bool ok = acc != NULL && cur != NULL;
 	if (ok) {
 		acc->n = 0;
-		cur->n = 1;   /* the empty string */
-		cur->len[0] = 0;
-		cur->s[0][0] = '\0';
+		lset_one(cur, "", 0);
 	}
 	for (long k = 0; ok && k <= qmax; k++) {
 		if (k >= qmin)
@@ -935,8 +933,8 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 				inner->exs.s[i][0] = (char)set[i];
 				inner->exs.s[i][1] = '\0';
 			}
-			if (ps->gap)   /* skeleton: or nothing */
-				lset_add_empty(&inner->exs);
+			if (ps->gap)   /* skeleton: or nothing (fits: <= 4 bytes) */
+				(void)lset_add_empty(&inner->exs);
 			k = inner->exs.n > 0 ? A_EXACT : A_OTHER;
 			break;
 		}
@@ -1033,8 +1031,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		case A_EXACT:
 			if (qmin == 0 && qmax == 1) {
 				/* x?: the run goes on with x or without */
-				static const struct lset none = { .n = 1 };
-				if (!lset_union(ex, &none))
+				if (!lset_add_empty(ex))
 					seq_cut(q);
 				else
 					seq_append(q, ex);

@@ -277,11 +277,18 @@ static int push_index(size_t **v, size_t *n, size_t i)
 	return 0;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* FNV-1a of the ASCII-lower-cased name: header names hash alike in any
+ * case; the rule-name map compares names exactly all the same. */
 static uint64_t hash_name(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+		h = (h ^ ascii_lower((unsigned char)s[i])) * 1099511628211ull;
 	return h;
 }
 
@@ -457,27 +464,13 @@ static int hkey_index(struct rules *r, const struct rs_rule *rule)
 
 /* ---- header names (hnames) ---- */
 
-static unsigned char ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
-/* FNV-1a of the ASCII-lower-cased name. */
-static uint64_t hash_lower(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ascii_lower((unsigned char)s[i])) * 1099511628211ull;
-	return h;
-}
-
 /* The hnames index of name[0..n) (any case), or UINT32_MAX. The names
  * are compared as strncasecmp() compares them in the C locale. */
 static uint32_t hname_find(const struct rules *r, const char *name, size_t n)
 {
 	if (n == 0 || n > r->hmaxlen || r->hcap == 0)
 		return UINT32_MAX;
-	size_t k = hash_lower(name, n) & (r->hcap - 1);
+	size_t k = hash_name(name, n) & (r->hcap - 1);
 	for (; r->hslot[k] != 0; k = (k + 1) & (r->hcap - 1)) {
 		const struct hname *e = &r->hnames[r->hslot[k] - 1];
 		if (e->len != n)
@@ -521,13 +514,13 @@ static uint32_t hname_add(struct rules *r, const char *lname)
 		r->hslot = slot;
 		r->hcap = cap;
 		for (size_t i = 0; i + 1 < r->nhnames; i++) {
-			size_t k = hash_lower(v[i].lname, v[i].len) & (cap - 1);
+			size_t k = hash_name(v[i].lname, v[i].len) & (cap - 1);
 			while (slot[k] != 0)
 				k = (k + 1) & (cap - 1);
 			slot[k] = (uint32_t)i + 1;
 		}
 	}
-	size_t k = hash_lower(l, n) & (r->hcap - 1);
+	size_t k = hash_name(l, n) & (r->hcap - 1);
 	while (r->hslot[k] != 0)
 		k = (k + 1) & (r->hcap - 1);
 	r->hslot[k] = id + 1;
@@ -1059,7 +1052,6 @@ static void plan_free(struct mplan *p)
 	free(p->rd);
 }
 
-
 /* How much of a required literal the group automaton looks for: its
  * first bytes are required too, and a longer one would hardly rule out
  * more texts while it grows the automaton, which does not fit the cache
@@ -1142,6 +1134,24 @@ static int split_lits(struct crule *c, const char *p, size_t n)
 	return rc;
 }
 
+/* c->plits: a copy of lits[0..n) (n > 0). -1 out of memory. */
+static int set_plits(struct crule *c, char (*lits)[64], size_t n)
+{
+	if ((c->plits = malloc(n * sizeof *c->plits)) == NULL)
+		return -1;
+	memcpy(c->plits, lits, n * sizeof *c->plits);
+	c->nplits = n;
+	return 0;
+}
+
+/* Drops c->plits (added to an automaton, or not wanted). */
+static void drop_plits(struct crule *c)
+{
+	free(c->plits);
+	c->plits = NULL;
+	c->nplits = 0;
+}
+
 /* The required literals of pattern p[0..n) (as c's) into c->plits, for
  * build_groups(), or those of its branches into c->own. -1 when out of
  * memory. */
@@ -1152,11 +1162,7 @@ static int keep_lits(struct crule *c, const char *p, size_t n)
 	                            LITSCAN_MAX_LITS);
 	if (nl == 0)
 		return split_lits(c, p, n);
-	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
-		return -1;
-	memcpy(c->plits, lits, nl * sizeof *c->plits);
-	c->nplits = nl;
-	return 0;
+	return set_plits(c, lits, nl);
 }
 
 /* The required literals of c's skeleton (litscan_extract_skel()), for
@@ -1183,13 +1189,9 @@ static int skel_lits(struct crule *c)
 	}
 	if (nl == 0)
 		return 0;
-	if ((c->plits = malloc(nl * sizeof *c->plits)) == NULL)
-		return -1;
-	memcpy(c->plits, lits, nl * sizeof *c->plits);
-	c->nplits = nl;
 	c->skel = true;
 	c->lits_need = need;
-	return 0;
+	return set_plits(c, lits, nl);
 }
 
 /* The required literals of c's projection (litscan_ascii()) for texts
@@ -1202,7 +1204,7 @@ static int plain_lits(struct crule *c)
 	                        c->rs->pcre2_options, true, &n);
 	int rc = p ? keep_lits(c, p, n) : 0;
 	free(p);
-	if (c->nplits > 0 || c->own != NULL)
+	if (has_lits(c))
 		c->lits_need = TXT_PLAIN;
 	return rc;
 }
@@ -1256,12 +1258,13 @@ static int project_ascii(struct crule *c, bool want_lits)
 	return rc == 1 || (use && c->ascii == NULL) ? -1 : 0;
 }
 
-/* The repeat count check of c (see struct crule): -1 out of memory. */
 static int cmp_lit(const void *a, const void *b)
 {
 	return strcmp(a, b);
 }
 
+/* The repeat count check of c (see struct crule), its literals as a
+ * signature until build_repsets(): -1 out of memory. */
 static int setup_repeat(struct crule *c)
 {
 	char lits[LITSCAN_MAX_LITS][64];
@@ -1422,9 +1425,7 @@ static void drop_few_skels(struct rules *r, struct group *g)
 		struct crule *c = &r->cr[g->rules[k]];
 		if (!c->skel)
 			continue;
-		free(c->plits);
-		c->plits = NULL;
-		c->nplits = 0;
+		drop_plits(c);
 		c->skel = false;
 	}
 }
@@ -1454,9 +1455,7 @@ static int build_groups(struct rules *r)
 				continue;
 			if (add_lits(r, c) != 0)
 				return -1;
-			free(c->plits);
-			c->plits = NULL;
-			c->nplits = 0;
+			drop_plits(c);
 			c->lits = true;
 			r->stats.prefiltered++;
 		}
@@ -2004,12 +2003,19 @@ static bool is_space(unsigned char c)
 static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
 static uint64_t now_ns(void);
 
-/* Time spent in target t's literal scans (profiling). */
+/* Profiling: the time since t0 (and calls) to entry k of r->prof. */
+static void prof_add(const struct run *x, size_t k, uint64_t t0,
+                     unsigned calls)
+{
+	struct rules_prof *p = &x->r->prof[k];
+	p->ns += now_ns() - t0;
+	p->calls += calls;
+}
+
+/* Time spent in target t's literal scans. */
 static void prof_prefilter(const struct run *x, enum tgt t, uint64_t t0)
 {
-	struct rules_prof *p = &x->r->prof[x->r->n + t];
-	p->ns += now_ns() - t0;
-	p->calls++;
+	prof_add(x, x->r->n + t, t0, 1);
 }
 
 /* A top-level header of the message, as index_headers() found it. */
@@ -2098,8 +2104,9 @@ static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
 }
 
 /* One header value as SpamAssassin's get_header() returns it: decoded
- * (unless nodec: no_decode()) and unfolded, or (raw) with every line break and the blanks after it
- * turned into one space; with a final "\n". */
+ * (unless nodec: a name it never decodes) and unfolded, or (raw) with
+ * every line break and the blanks after it turned into one space; with
+ * a final "\n". */
 static void put_value(struct strbuf *b, const struct msg_header *h, bool raw,
                       bool nodec)
 {
@@ -2348,9 +2355,7 @@ static enum mres match(struct run *x, const struct crule *c,
 		return match_text(x, c, text, len, ascii, hits);
 	uint64_t t0 = now_ns();
 	enum mres mr = match_text(x, c, text, len, ascii, hits);
-	struct rules_prof *p = &x->r->prof[c - x->r->cr];
-	p->ns += now_ns() - t0;
-	p->calls++;
+	prof_add(x, (size_t)(c - x->r->cr), t0, 1);
 	return mr;
 }
 
@@ -2526,10 +2531,8 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
 		return true;
 	uint64_t t0 = x->r->prof ? now_ns() : 0, found = 0;
 	litscan_run(c->own, tx.ptr, tx.len, &found);
-	if (x->r->prof) {   /* the rule's own time */
-		struct rules_prof *p = &x->r->prof[c - x->r->cr];
-		p->ns += now_ns() - t0;
-	}
+	if (x->r->prof)   /* the rule's own time, not a regex call */
+		prof_add(x, (size_t)(c - x->r->cr), t0, 0);
 	return found != 0;
 }
 
@@ -2541,8 +2544,6 @@ static bool candidate(const struct run *x, const struct crule *c, size_t k)
 	return !c->lits || x->tkind[k] < c->lits_need ||
 	       (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
-
-static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
 
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len, size_t k)
