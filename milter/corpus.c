@@ -14,10 +14,13 @@
 #define LINE_CHUNK 8192      /* longer lines are read in pieces */
 #define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
 
-/* Directories being walked: the paths still to visit, in order. */
+/* Directories being walked: the paths still to visit, in order, and
+ * the directory's identity (a symlink back to it is a loop). */
 struct frame {
 	char **paths;
 	size_t n, i;
+	dev_t dev;
+	ino_t ino;
 };
 
 /* The message being assembled: at most max bytes stored, all counted. */
@@ -34,6 +37,7 @@ struct corpus {
 	struct frame stack[MAX_DEPTH];
 	size_t depth;
 	size_t max_msg;
+	bool keep_head;          /* oversized: the head, not an error */
 
 	/* The file being read. */
 	FILE *fp;
@@ -70,9 +74,11 @@ static void mbuf_add(struct mbuf *b, const char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		b->nul += p[i] == '\0';
 	b->total += n;
-	if (b->over || n > b->max - b->len) {
-		b->over = true;
+	if (b->over)
 		return;
+	if (n > b->max - b->len) {   /* keep what fits: the head */
+		b->over = true;
+		n = b->max - b->len;
 	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 16384;
@@ -232,13 +238,13 @@ static size_t header_nuls(const char *p, size_t n)
 }
 
 /* Binary data: any NUL in the header section or one byte in 64 NUL. */
-static char *check_message(const struct mbuf *b, size_t max)
+static char *check_message(const struct mbuf *b, bool keep_head)
 {
 	if (b->nul * 64 > b->total || header_nuls(b->p, b->len) > 0)
 		return format("binary data (%zu NUL bytes in %zu)", b->nul,
 		              b->total);
-	if (b->over)
-		return format("message larger than %zu bytes", max);
+	if (b->over && !keep_head)
+		return format("message larger than %zu bytes", b->max);
 	if (b->len == 0)
 		return format("empty message");
 	if (!starts_with_header(b->p, b->len))
@@ -246,10 +252,12 @@ static char *check_message(const struct mbuf *b, size_t max)
 	return NULL;
 }
 
-static void finish(struct corpus_msg *m, struct mbuf *b, char *error)
+static void finish(const struct corpus *c, struct corpus_msg *m,
+                   struct mbuf *b, char *error)
 {
+	m->size = b->total;
 	if (error == NULL)
-		error = check_message(b, b->max);
+		error = check_message(b, c->keep_head);
 	if (error != NULL) {
 		free(b->p);
 		m->error = error ? error : format("out of memory");
@@ -272,6 +280,7 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 	bool in_headers = true, prev_blank = false;
 	long long clen = -1;
 	size_t blank_at = 0;        /* b.len before the last blank line */
+	size_t blank_total = 0;     /* b.total likewise */
 	char *error = NULL;
 	for (;;) {
 		uint64_t line_off = c->pos;
@@ -300,6 +309,7 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 			c->have_from = true;
 			c->from_off = line_off;
 			b.len = blank_at;   /* the separating blank line */
+			b.total = blank_total;
 			if (b.p)
 				b.p[b.len] = '\0';
 			break;
@@ -310,8 +320,10 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 			p++;
 			n--;
 		}
-		if (blank)
+		if (blank) {
 			blank_at = b.len;
+			blank_total = b.total;
+		}
 		mbuf_add(&b, p, n);
 		prev_blank = blank;
 		if (blank && in_headers) {
@@ -329,10 +341,11 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 	}
 	if (error == NULL && !c->have_from && prev_blank) {
 		b.len = blank_at;   /* the blank line ending the last message */
+		b.total = blank_total;
 		if (b.p)
 			b.p[b.len] = '\0';
 	}
-	finish(m, &b, error);
+	finish(c, m, &b, error);
 }
 
 /* ---- single files ---- */
@@ -350,7 +363,7 @@ static void file_message(struct corpus *c, struct corpus_msg *m)
 		error = format("read error: %s", strerror(errno));
 	c->file_done = true;
 	m->offset = 0;
-	finish(m, &b, error);
+	finish(c, m, &b, error);
 }
 
 /* ---- files and directories ---- */
@@ -397,6 +410,7 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 		return -1;
 	}
 	c->line_start = piece_complete(c);
+	c->file_done = r == 0;   /* an empty file holds no message */
 	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
 	if (c->is_mbox) {
 		c->have_from = true;
@@ -423,7 +437,10 @@ static int list_dir(const char *dir, char ***paths, size_t *n)
 		*paths = p;
 	for (int i = 0; i < k; i++) {
 		if (rc == 0) {
-			char *s = format("%s/%s", dir, names[i]->d_name);
+			size_t dl = strlen(dir);
+			bool slash = dl > 0 && dir[dl - 1] == '/';
+			char *s = format("%s%s%s", dir, slash ? "" : "/",
+			                 names[i]->d_name);
 			if (s)
 				(*paths)[(*n)++] = s;
 			else
@@ -441,17 +458,34 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Walk into dir: a maildir gives its cur/ then new/ files, any other
- * directory its entries. 0, or -1 with an error message in *m. */
-static int push_dir(struct corpus *c, const char *dir, struct corpus_msg *m)
+/* Whether the directory st is one being walked: reached again through a
+ * symlink, it would be walked again and again (with two such links, the
+ * paths multiply at every level). */
+static bool on_stack(const struct corpus *c, const struct stat *st)
 {
+	for (size_t i = 0; i < c->depth; i++)
+		if (c->stack[i].dev == st->st_dev && c->stack[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* Walk into dir (st: its stat): a maildir gives its cur/ then new/ files,
+ * any other directory its entries; a directory being walked already is
+ * skipped. 0, or -1 with an error message in *m. */
+static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
+                    struct corpus_msg *m)
+{
+	if (on_stack(c, st))
+		return 0;
 	if (c->depth == MAX_DEPTH) {
 		error_msg(m, dir, format("directories nested too deep"));
 		return -1;
 	}
-	struct frame f = { 0 };
+	struct frame f = { .dev = st->st_dev, .ino = st->st_ino };
 	int rc = 0;
-	char *cur = format("%s/cur", dir), *new = format("%s/new", dir);
+	size_t dl = strlen(dir);
+	const char *sep = dl > 0 && dir[dl - 1] == '/' ? "" : "/";
+	char *cur = format("%s%scur", dir, sep), *new = format("%s%snew", dir, sep);
 	if (cur == NULL || new == NULL) {
 		rc = -1;
 	} else if (is_dir(cur) || is_dir(new)) {
@@ -514,9 +548,13 @@ struct corpus *corpus_open(const char *const *paths, size_t n, size_t max_msg)
 	return c;
 }
 
-int corpus_next(struct corpus *c, struct corpus_msg *m)
+void corpus_keep_head(struct corpus *c)
 {
-	*m = (struct corpus_msg){ 0 };
+	c->keep_head = true;
+}
+
+static int next_message(struct corpus *c, struct corpus_msg *m)
+{
 	for (;;) {
 		if (c->fp != NULL) {
 			bool more = c->is_mbox ? c->have_from : !c->file_done;
@@ -541,7 +579,7 @@ int corpus_next(struct corpus *c, struct corpus_msg *m)
 			return error_msg(m, path, format("cannot read: %s",
 			                                 strerror(errno)));
 		if (!is_stdin && S_ISDIR(st.st_mode)) {
-			if (push_dir(c, path, m) != 0)
+			if (push_dir(c, path, &st, m) != 0)
 				return 1;
 			continue;
 		}
@@ -551,6 +589,15 @@ int corpus_next(struct corpus *c, struct corpus_msg *m)
 		if (open_file(c, path, !is_stdin && S_ISREG(st.st_mode), m) != 0)
 			return 1;
 	}
+}
+
+int corpus_next(struct corpus *c, struct corpus_msg *m)
+{
+	*m = (struct corpus_msg){ 0 };
+	int r = next_message(c, m);
+	if (r == 1)   /* every message comes from the path taken last */
+		m->arg = c->argi - 1;
+	return r;
 }
 
 void corpus_msg_clear(struct corpus_msg *m)

@@ -2,15 +2,18 @@
  * corpus.h — the messages of mail corpora, one at a time: mbox files
  * (mboxo/mboxrd quoting undone; Content-Length honoured when it agrees
  * with the file), maildir folders (cur/ then new/), directories of
- * message files (walked recursively, names sorted, dot files skipped),
- * single message files, and "-" for standard input.
+ * message files (walked recursively, names sorted, dot files skipped,
+ * a symlink back to a directory being walked skipped), single message
+ * files, and "-" for standard input. An empty file holds no message.
  *
  * Streaming: only the current message is in memory, and at most max_msg
  * bytes of it. Every message carries its source file, its 0-based index
  * in that file and the byte offset where it starts (an mbox message at
  * its "From " line). A message that cannot be read (unreadable file,
  * truncated mbox, oversized, binary data) comes back with an error
- * instead of data, and iteration goes on with the next one.
+ * instead of data, and iteration goes on with the next one; with
+ * corpus_keep_head(), an oversized message comes back with its first
+ * max_msg bytes instead (size tells how large it was).
  */
 #ifndef VIGIL_CORPUS_H
 #define VIGIL_CORPUS_H
@@ -26,10 +29,12 @@ struct corpus;
  * corpus_msg_clear() frees them. Exactly one of data and error is set. */
 struct corpus_msg {
 	char *source;     /* path as given or found in a directory */
+	size_t arg;       /* index in corpus_open()'s paths it came from */
 	size_t index;     /* position in source, from 0 */
 	uint64_t offset;  /* byte offset of the message in source */
 	char *data;       /* the message (no From_ line, unquoted), NUL-ended */
 	size_t len;
+	uint64_t size;    /* bytes the message had; > len when cut */
 	char *error;      /* why the message could not be read */
 };
 
@@ -37,6 +42,8 @@ struct corpus_msg {
  * on allocation failure; unreadable paths are reported by corpus_next. */
 struct corpus *corpus_open(const char *const *paths, size_t n,
                            size_t max_msg);
+/* Oversized messages: their first max_msg bytes instead of an error. */
+void corpus_keep_head(struct corpus *c);
 /* Fill *m with the next message (data or error): 1; at the end: 0. */
 int corpus_next(struct corpus *c, struct corpus_msg *m);
 void corpus_msg_clear(struct corpus_msg *m);

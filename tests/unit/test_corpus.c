@@ -275,6 +275,82 @@ static void unreadable_and_garbage(void **state)
 	release(&g);
 }
 
+/* Symlinks back to a directory being walked are skipped: with two of
+ * them the walk used to multiply at every level (2^32 paths). */
+static void symlink_loop(void **state)
+{
+	(void)state;
+	sub("loop");
+	sub("loop/a");
+	puts_("loop/a/m.eml", "Subject: m\n\n");
+	char p[256], path[128];
+	snprintf(p, sizeof p, "%s/loop/a/self", dir);
+	assert_int_equal(symlink(".", p), 0);
+	snprintf(p, sizeof p, "%s/loop/a/up", dir);
+	assert_int_equal(symlink("..", p), 0);
+	snprintf(path, sizeof path, "%s/loop", dir);
+	const char *paths[] = { path };
+	struct got g;
+	collect(paths, 1, 0, &g);
+	assert_int_equal(g.n, 1);
+	snprintf(p, sizeof p, "%s/loop/a/m.eml", dir);
+	assert_msg(&g.m[0], p, 0, 0, "Subject: m\n\n");
+	release(&g);
+}
+
+/* An empty file (an empty mbox) holds no message; a directory given with
+ * a trailing slash gives clean paths; every message says which of the
+ * paths given it came from, the same path given twice included. */
+static void empty_slash_arg(void **state)
+{
+	(void)state;
+	const char *e = puts_("empty.mbox", "");
+	sub("md");
+	sub("md/cur");
+	puts_("md/cur/1:2,S", "Subject: one\n\n");
+	char md[128], want[160];
+	snprintf(md, sizeof md, "%s/md/", dir);
+	const char *one = puts_("one.eml", "Subject: x\n\n");
+	const char *paths[] = { e, md, one, one };
+	struct got g;
+	collect(paths, 4, 0, &g);
+	assert_int_equal(g.n, 3);
+	snprintf(want, sizeof want, "%s/md/cur/1:2,S", dir);
+	assert_msg(&g.m[0], want, 0, 0, "Subject: one\n\n");
+	assert_int_equal(g.m[0].arg, 1);
+	assert_int_equal(g.m[1].arg, 2);
+	assert_int_equal(g.m[2].arg, 3);
+	assert_int_equal(g.m[2].size, 12);
+	release(&g);
+}
+
+/* corpus_keep_head(): an oversized message comes back cut to max_msg
+ * bytes with its full size, and the next message is read as usual. */
+static void keep_head(void **state)
+{
+	(void)state;
+	const char *big = puts_("big", "From a\nSubject: big\n\n"
+	                        "0123456789012345678901234567890123456789\n\n"
+	                        "From b\nSubject: small\n\n");
+	const char *paths[] = { big };
+	struct corpus *c = corpus_open(paths, 1, 32);
+	assert_non_null(c);
+	corpus_keep_head(c);
+	struct corpus_msg m;
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_null(m.error);
+	assert_int_equal(m.len, 32);
+	assert_int_equal(m.size, 55);
+	assert_memory_equal(m.data, "Subject: big\n\n012345678901234567", 32);
+	corpus_msg_clear(&m);
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_msg(&m, big, 1, 63, "Subject: small\n");
+	assert_int_equal(m.size, m.len);
+	corpus_msg_clear(&m);
+	assert_int_equal(corpus_next(c, &m), 0);
+	corpus_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +361,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_and_garbage, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_slash_arg, setup, teardown),
+		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
 }
