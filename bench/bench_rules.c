@@ -1,7 +1,7 @@
 /*
  * bench_rules — rule engine throughput, single thread.
  *
- *   bench_rules [-r RULES]... [-n ROUNDS] [--verify] [--profile]
+ *   bench_rules [-r RULES]... [-n ROUNDS] [--eager] [--verify] [--profile]
  *               [--dump FILE] CORPUS...
  *
  * Loads and compiles the rules (default /usr/share/spamassassin) and
@@ -9,8 +9,12 @@
  * message files; a directory holding *.mbox files stands for those) into
  * memory and parses it (timed apart), then times rules_eval() alone over
  * all messages, ROUNDS times (default 3), and prints the best round.
+ * The rounds are lazy as in the rules stage (RULES_EVAL_LAZY: unscored
+ * rules run only when a scored meta reads them); --eager times every
+ * rule's run instead.
  * --verify also runs every rule without the literal prefilter and checks
- * that each message gets the same hits (exit 1 if not).
+ * that each message gets the same hits, and that a lazy run gets the
+ * same scored hits as an eager one (exit 1 if not).
  * --profile runs one more round timing every match call and lists the 30
  * rules that took longest (and the literal prefilter passes; PROF_ALL=1
  * lists all).
@@ -90,15 +94,21 @@ static int cmp_hit(const void *a, const void *b)
 }
 
 /* Hits of one message, sorted by name, as one string NAME*COUNT,... */
-static char *hit_line(const struct rules_result *res)
+/* The hits of res as "NAME*count,..." sorted; scored: only those with
+ * a score (what a lazy run reports). */
+static char *hit_line(const struct rules_result *res, bool scored)
 {
-	size_t n = rules_result_count(res), len = 1;
-	const struct rules_hit **v = calloc(n ? n : 1, sizeof *v);
+	size_t n = 0, len = 1;
+	const struct rules_hit **v = calloc(rules_result_count(res) + 1,
+	                                    sizeof *v);
 	if (v == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		v[i] = rules_result_at(res, i);
-		len += strlen(v[i]->name) + 12;
+	for (size_t i = 0; i < rules_result_count(res); i++) {
+		const struct rules_hit *h = rules_result_at(res, i);
+		if (scored && h->score == 0)
+			continue;
+		v[n++] = h;
+		len += strlen(h->name) + 12;
 	}
 	qsort(v, n, sizeof *v, cmp_hit);
 	char *s = malloc(len);
@@ -130,14 +140,14 @@ static const char *const prof_tgt[] = {
 
 /* One profiled round; the 30 costliest rules and prefilter passes. */
 static int profile(struct rules *r, const struct ruleset *rs,
-                   struct scan **scans, size_t n)
+                   struct scan **scans, size_t n, unsigned flags)
 {
 	if (rules_profile(r, true) != 0)
 		return -1;
 	struct rules_result *res = rules_result_new();
 	double a = now_s();
 	for (size_t i = 0; i < n; i++)
-		rules_eval(r, scans[i], res, RULES_EVAL_NO_SCAN);
+		rules_eval(r, scans[i], res, flags);
 	double b = now_s();
 	rules_result_free(res);
 	size_t nr = ruleset_count(rs), rows = nr + 6;
@@ -208,6 +218,7 @@ int main(int argc, char **argv)
 	size_t nc = 0;
 	int rounds = 3;
 	bool verify = false, prof = false;
+	unsigned flags = RULES_EVAL_NO_SCAN | RULES_EVAL_LAZY;
 	const char *dump = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-r") == 0 && i + 1 < argc && nr < 64)
@@ -216,6 +227,8 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--verify") == 0)
 			verify = true;
+		else if (strcmp(argv[i], "--eager") == 0)
+			flags &= ~RULES_EVAL_LAZY;
 		else if (strcmp(argv[i], "--profile") == 0)
 			prof = true;
 		else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
@@ -227,7 +240,8 @@ int main(int argc, char **argv)
 		rpaths[nr++] = "/usr/share/spamassassin";
 	if (nc == 0 || rounds < 1) {
 		fprintf(stderr, "usage: bench_rules [-r RULES]... [-n ROUNDS] "
-		        "[--verify] [--profile] [--dump FILE] CORPUS...\n");
+		        "[--eager] [--verify] [--profile] [--dump FILE] "
+		        "CORPUS...\n");
 		return 2;
 	}
 
@@ -285,7 +299,7 @@ int main(int argc, char **argv)
 		double a = now_s();
 		hits = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (rules_eval(r, scans[i], res, RULES_EVAL_NO_SCAN) != 0)
+			if (rules_eval(r, scans[i], res, flags) != 0)
 				return 2;
 			hits += rules_result_count(res);
 		}
@@ -295,17 +309,19 @@ int main(int argc, char **argv)
 		rules_result_free(res);
 	}
 	printf("rules stage: %.3f s for %zu messages: %.0f msg/s, %.1f MB/s, "
-	       "%.1f hits/msg (best of %d, one thread)\n", best, n, n / best,
-	       (double)bytes / 1e6 / best, n ? (double)hits / n : 0.0, rounds);
+	       "%.1f %shits/msg (best of %d, one thread%s)\n", best, n, n / best,
+	       (double)bytes / 1e6 / best, n ? (double)hits / n : 0.0,
+	       flags & RULES_EVAL_LAZY ? "scored " : "", rounds,
+	       flags & RULES_EVAL_LAZY ? ", lazy" : ", eager");
 
-	if (prof && profile(r, rs, scans, n) != 0)
+	if (prof && profile(r, rs, scans, n, flags) != 0)
 		return 2;
 	if (dump != NULL) {
 		FILE *f = fopen(dump, "w");
 		struct rules_result *res = rules_result_new();
 		for (size_t i = 0; f != NULL && res != NULL && i < n; i++) {
 			rules_eval(r, scans[i], res, RULES_EVAL_NO_SCAN);
-			char *line = hit_line(res);
+			char *line = hit_line(res, false);
 			fprintf(f, "%zu %s\n", i, line ? line : "?");
 			free(line);
 		}
@@ -319,28 +335,41 @@ int main(int argc, char **argv)
 	int rc = 0;
 	if (verify) {
 		struct rules *all = compile(rs, true);
-		struct rules_result *ra = rules_result_new(), *rb = rules_result_new();
-		size_t bad = 0;
+		struct rules_result *ra = rules_result_new(), *rb = rules_result_new(),
+		                    *rl = rules_result_new();
+		size_t bad = 0, lbad = 0;
 		double a = now_s();
 		for (size_t i = 0; all && i < n; i++) {
 			rules_eval(r, scans[i], ra, RULES_EVAL_NO_SCAN);
 			rules_eval(all, scans[i], rb, RULES_EVAL_NO_SCAN);
-			char *x = hit_line(ra), *y = hit_line(rb);
+			rules_eval(r, scans[i], rl, RULES_EVAL_NO_SCAN | RULES_EVAL_LAZY);
+			char *x = hit_line(ra, false), *y = hit_line(rb, false),
+			     *xs = hit_line(ra, true), *l = hit_line(rl, false);
 			if (x == NULL || y == NULL || strcmp(x, y) != 0) {
 				if (bad < 5)
 					printf("MISMATCH message %zu:\n  prefilter: %s\n  "
 					       "all rules: %s\n", i, x ? x : "?", y ? y : "?");
 				bad++;
 			}
+			if (xs == NULL || l == NULL || strcmp(xs, l) != 0) {
+				if (lbad < 5)
+					printf("MISMATCH message %zu:\n  eager: %s\n  "
+					       "lazy: %s\n", i, xs ? xs : "?", l ? l : "?");
+				lbad++;
+			}
 			free(x);
 			free(y);
+			free(xs);
+			free(l);
 		}
 		double b = now_s();
-		printf("verify: every rule without the prefilter (%.3f s for both "
-		       "runs): %zu of %zu messages differ\n", b - a, bad, n);
-		rc = bad ? 1 : 0;
+		printf("verify: every rule without the prefilter (%.3f s for the "
+		       "runs): %zu of %zu messages differ; lazy against eager "
+		       "(scored hits): %zu differ\n", b - a, bad, n, lbad);
+		rc = bad || lbad ? 1 : 0;
 		rules_result_free(ra);
 		rules_result_free(rb);
+		rules_result_free(rl);
 		rules_free(all);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -144,6 +144,8 @@ struct crule {
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
 	bool sub;            /* named __*: no score of its own */
+	bool deferred;       /* no score counts it (sub, or score 0): a lazy
+	                        run computes it only when a meta asks */
 	bool is_meta;
 	bool skel;           /* its literals are its skeleton's (those go to
 	                        the group's sls) */
@@ -229,6 +231,8 @@ struct rules {
 	size_t *metas;       /* meta rule indexes in evaluation order */
 	size_t nmetas;
 	struct mplan mp;     /* change propagation over metas[] */
+	bool lazy;           /* RULES_EVAL_LAZY possible: metas in order,
+	                        nested at most LAZY_MAX_NESTING deep */
 	struct slotmap map;
 	char **extra;        /* names metas use that are not rules: slots n.. */
 	size_t nextra;
@@ -1004,6 +1008,32 @@ static int plan_baselines(struct rules *r, size_t nslots)
 	return 0;
 }
 
+/* A lazy run evaluates a meta inside the evaluation of the meta reading
+ * it (lazy_fetch()): deeper nesting than this, and every run is eager. */
+#define LAZY_MAX_NESTING 32
+
+/* Whether lazy runs are possible (r->lazy): each meta's nesting (1 + the
+ * deepest meta it reads; metas[] in rank order) within the bound. */
+static int plan_lazy(struct rules *r, const size_t *rank)
+{
+	unsigned *depth = calloc(r->nmetas ? r->nmetas : 1, sizeof *depth);
+	if (depth == NULL)
+		return -1;
+	r->lazy = true;
+	for (size_t k = 0; k < r->nmetas && r->lazy; k++) {
+		const struct rmeta *m = r->cr[r->metas[k]].meta;
+		depth[k] = 1;
+		for (size_t j = 0; j < rmeta_dep_count(m); j++) {
+			size_t rd = rank[rmeta_dep_at(m, j)];
+			if (rd != SIZE_MAX && depth[rd] + 1 > depth[k])
+				depth[k] = depth[rd] + 1;
+		}
+		r->lazy = depth[k] <= LAZY_MAX_NESTING;
+	}
+	free(depth);
+	return 0;
+}
+
 /* After order_metas(): the plan run_metas() follows. Propagation needs
  * every meta to come after the metas it reads; when a cycle was cut that
  * may not hold, and every meta is evaluated as before (p->on false). */
@@ -1039,6 +1069,8 @@ static int plan_metas(struct rules *r)
 		p->words = (r->nmetas + 63) / 64;
 		p->on = rc == 0;
 	}
+	if (rc == 0 && p->on)
+		rc = plan_lazy(r, rank);
 	free(rank);
 	return rc;
 }
@@ -1717,6 +1749,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 	for (size_t i = 0; i < r->n; i++) {
 		struct crule *c = &r->cr[i];
 		c->sub = is_sub(c->rs->name);
+		c->deferred = c->sub || c->score == 0;
 		c->is_meta = c->rs->type == RS_META;
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&
 		    push_index(&r->evals, &r->nevals, i) != 0)
@@ -1951,6 +1984,18 @@ struct span {
 	bool present;
 };
 
+/* A target's prefilter results for one message. */
+struct gstate {
+	uint64_t *found;     /* prefilter bits, one bitset per text (words
+	                        each), then as many for the texts' skeletons */
+	size_t words, fcap;  /* words per text; capacity in words */
+	size_t ntexts;
+	uint8_t *tkind;      /* per text: its enum txt (set by prefilter()) */
+	size_t tcap;
+	uint64_t *ucand;     /* candidates() */
+	size_t ucap;
+};
+
 struct run {
 	const struct rules *r;
 	struct scan *scan;
@@ -1960,18 +2005,15 @@ struct run {
 	uint64_t *dirty;     /* run_metas(): a bitset over meta ranks */
 	const char **mptr;   /* RULES_EVAL_MATCHES: first match per rule */
 	size_t *mlen;
-	uint64_t *found;     /* prefilter bits of the current group, one
-	                        bitset per text (words each), then as many
-	                        for the texts' skeletons */
-	size_t words, fcap;  /* words per text; capacity in words */
-	size_t ntexts;       /* texts of the current group */
+	struct gstate gs[T_COUNT]; /* per target: its prefilter's results,
+	                        kept until the end (lazy rules run late) */
+	struct gstate *cur;  /* the target being run */
 	char *skb;           /* a text's skeleton */
 	size_t skcap;
-	uint64_t *ucand;     /* candidates() */
-	size_t ucap;
-	uint8_t *tkind;      /* per text of the current group: its enum txt
-	                        (set by prefilter()) */
-	size_t tcap;
+	bool lazy;           /* RULES_EVAL_LAZY and rules.lazy */
+	uint64_t *pend;      /* lazy: list rules left for a meta to ask for
+	                        (bits by rule index) */
+	uint64_t *mdone;     /* lazy: metas evaluated (bits by rule index) */
 	struct strbuf hb;      /* header texts */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
@@ -2527,7 +2569,7 @@ static enum mres match_text(struct run *x, const struct crule *c,
 static bool own_candidate(struct run *x, const struct crule *c, size_t k,
                           struct msg_text tx)
 {
-	if (c->own == NULL || x->tkind[k] < c->lits_need)
+	if (c->own == NULL || x->cur->tkind[k] < c->lits_need)
 		return true;
 	uint64_t t0 = x->r->prof ? now_ns() : 0, found = 0;
 	litscan_run(c->own, tx.ptr, tx.len, &found);
@@ -2540,27 +2582,27 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
  * required literal must occur in that same text. */
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
-	const uint64_t *f = x->found + (c->skel ? x->ntexts + k : k) * x->words;
-	return !c->lits || x->tkind[k] < c->lits_need ||
+	const uint64_t *f = x->cur->found + (c->skel ? x->cur->ntexts + k : k) * x->cur->words;
+	return !c->lits || x->cur->tkind[k] < c->lits_need ||
 	       (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
 
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len, size_t k)
 {
-	x->tkind[k] = text_kind(text, len);
+	x->cur->tkind[k] = text_kind(text, len);
 	if (g->ls == NULL && g->sls == NULL)
 		return;
 	uint64_t t0 = x->r->prof ? now_ns() : 0;
-	litscan_run(g->ls, text, len, x->found + k * x->words);
+	litscan_run(g->ls, text, len, x->cur->found + k * x->cur->words);
 	if (g->sls != NULL) {
 		x->skb = reserve(x->skb, &x->skcap, len, 1);
 		if (x->skb != NULL)
 			litscan_run(g->sls, x->skb, litscan_skeleton(text, len, x->skb),
-			            x->found + (x->ntexts + k) * x->words);
+			            x->cur->found + (x->cur->ntexts + k) * x->cur->words);
 		else   /* out of memory: every skeleton rule a candidate */
-			memset(x->found + (x->ntexts + k) * x->words, 0xff,
-			       x->words * sizeof *x->found);
+			memset(x->cur->found + (x->cur->ntexts + k) * x->cur->words, 0xff,
+			       x->cur->words * sizeof *x->cur->found);
 	}
 	if (x->r->prof)
 		prof_prefilter(x, (enum tgt)(g - x->r->g), t0);
@@ -2586,18 +2628,18 @@ static void *reserve(void *p, size_t *cap, size_t need, size_t elem)
 /* Zeroed bitsets for ntexts texts of group g; false when out of memory. */
 static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
-	x->words = (g->count + 63) / 64;
-	x->ntexts = ntexts;
-	size_t need = x->words * (ntexts ? ntexts : 1) * (g->sls ? 2 : 1);
+	x->cur->words = (g->count + 63) / 64;
+	x->cur->ntexts = ntexts;
+	size_t need = x->cur->words * (ntexts ? ntexts : 1) * (g->sls ? 2 : 1);
 	if (need == 0)
 		need = 1;   /* found is never NULL */
-	x->found = reserve(x->found, &x->fcap, need, sizeof *x->found);
-	x->tkind = reserve(x->tkind, &x->tcap, ntexts, sizeof *x->tkind);
-	if (x->found == NULL || x->tkind == NULL)
+	x->cur->found = reserve(x->cur->found, &x->cur->fcap, need, sizeof *x->cur->found);
+	x->cur->tkind = reserve(x->cur->tkind, &x->cur->tcap, ntexts, sizeof *x->cur->tkind);
+	if (x->cur->found == NULL || x->cur->tkind == NULL)
 		return false;
-	memset(x->found, 0, need * sizeof *x->found);
+	memset(x->cur->found, 0, need * sizeof *x->cur->found);
 	if (ntexts > 0)
-		memset(x->tkind, 0, ntexts * sizeof *x->tkind);
+		memset(x->cur->tkind, 0, ntexts * sizeof *x->cur->tkind);
 	return true;
 }
 
@@ -2622,7 +2664,7 @@ static void run_hkey_present(struct run *x, size_t k)
 	const struct hkey *hk = &r->hkeys[k];
 	const struct span *sp = &x->htext[k];
 	const char *text = x->hb.p + sp->off;
-	uint64_t *f = x->found + hk->foff;
+	uint64_t *f = x->cur->found + hk->foff;
 	enum txt kind = TXT_HIGH;
 	if (hk->text) {
 		kind = text_kind(text, sp->len);
@@ -2692,13 +2734,14 @@ static void run_headers(struct run *x)
 	for (size_t k = 0; k < r->nhkeys; k++)
 		if (r->hkeys[k].used)
 			build_hkey(x, k);
+	x->cur = &x->gs[T_HEADER];
 	size_t need = r->hwords ? r->hwords : 1;
-	x->found = reserve(x->found, &x->fcap, need, sizeof *x->found);
-	if (x->found == NULL)
+	x->cur->found = reserve(x->cur->found, &x->cur->fcap, need, sizeof *x->cur->found);
+	if (x->cur->found == NULL)
 		x->hb.oom = true;
 	if (x->hb.oom)
 		return;
-	memset(x->found, 0, need * sizeof *x->found);
+	memset(x->cur->found, 0, need * sizeof *x->cur->found);
 	for (size_t k = 0; k < r->nhkeys; k++) {
 		if (!r->hkeys[k].used)
 			continue;
@@ -2847,25 +2890,25 @@ static bool run_mimeheaders(struct run *x)
 }
 
 /* The rules of group g some of its n texts are a candidate for (bits by
- * position, x->words words): run_list() looks at those alone. NULL when
+ * position, x->cur->words words): run_list() looks at those alone. NULL when
  * out of memory. */
 static const uint64_t *candidates(struct run *x, const struct group *g,
                                   size_t n)
 {
-	uint64_t *u = x->ucand = reserve(x->ucand, &x->ucap, x->words,
+	uint64_t *u = x->cur->ucand = reserve(x->cur->ucand, &x->cur->ucap, x->cur->words,
 	                                 sizeof *u);
 	if (u == NULL)
 		return NULL;
-	memset(u, 0, x->words * sizeof *u);
+	memset(u, 0, x->cur->words * sizeof *u);
 	for (size_t k = 0; k < n; k++) {
-		const uint64_t *f = x->found + k * x->words,
-		               *al = g->always[x->tkind[k]];
-		for (size_t w = 0; w < x->words; w++)
+		const uint64_t *f = x->cur->found + k * x->cur->words,
+		               *al = g->always[x->cur->tkind[k]];
+		for (size_t w = 0; w < x->cur->words; w++)
 			u[w] |= f[w] | al[w];
 		if (g->sls == NULL)
 			continue;
-		f = x->found + (x->ntexts + k) * x->words;   /* skeletons */
-		for (size_t w = 0; w < x->words; w++)
+		f = x->cur->found + (x->cur->ntexts + k) * x->cur->words;   /* skeletons */
+		for (size_t w = 0; w < x->cur->words; w++)
 			u[w] |= f[w];
 	}
 	return u;
@@ -2885,71 +2928,98 @@ static size_t next_bit(const uint64_t *u, size_t words, size_t from)
 	return SIZE_MAX;
 }
 
-/* Rules of a group over a list of texts (body paragraphs, raw body lines,
- * URIs, the full message): a rule hits on the first text it matches, or
- * counts matches over all texts up to maxhits. A rule with a required
- * literal runs only over the texts that contain one. False when out of
- * memory. */
-static bool run_list(struct run *x, enum tgt t, size_t n,
-                     struct msg_text (*at)(const struct run *, size_t))
+static size_t list_count(const struct run *x, enum tgt t)
+{
+	switch (t) {
+	case T_BODY: return msg_body_count(x->m);
+	case T_RAWBODY: return msg_rawbody_count(x->m);
+	case T_URI: return msg_uri_count(x->m);
+	case T_FULL: return 1;
+	default: return 0;
+	}
+}
+
+/* Text k of list target t (body paragraphs, raw body lines, URIs, the
+ * full message). */
+static struct msg_text list_at(const struct run *x, enum tgt t, size_t k)
+{
+	switch (t) {
+	case T_BODY: return msg_body_at(x->m, k);
+	case T_RAWBODY: return msg_rawbody_at(x->m, k);
+	case T_URI: return msg_uri_at(x->m, k);
+	default:
+		return (struct msg_text){ .ptr = x->full.p ? x->full.p : "",
+		                          .len = x->full.len };
+	}
+}
+
+/* Rule j of list target t over its texts: it hits on the first text it
+ * matches, or counts matches over all texts up to maxhits. A rule with a
+ * required literal runs only over the texts that contain one. */
+static void list_rule(struct run *x, enum tgt t, size_t j)
+{
+	const struct rules *r = x->r;
+	size_t i = r->g[t].rules[j];
+	const struct crule *c = &r->cr[i];
+	x->cur = &x->gs[t];
+	size_t n = x->cur->ntexts;
+	unsigned hits = 0;
+	bool limit = false;
+	/* body paragraph 0 is the subject */
+	for (size_t k = c->nosubject && t == T_BODY ? 1 : 0;
+	     k < n && hits < c->maxhits; k++) {
+		if (!candidate(x, c, k))
+			continue;
+		struct msg_text tx = list_at(x, t, k);
+		if (!own_candidate(x, c, k, tx))
+			continue;
+		bool ascii = x->cur->tkind[k] != TXT_HIGH;
+		if (match(x, c, tx.ptr, tx.len, ascii, &hits) == M_LIMIT)
+			limit = true;
+	}
+	if (!limit || hits > 0)
+		x->values[i] = hits;
+}
+
+static void set_bit(uint64_t *b, size_t i)
+{
+	b[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool has_bit(const uint64_t *b, size_t i)
+{
+	return b[i / 64] >> (i % 64) & 1;
+}
+
+/* The rules of list target t: its texts through the prefilter, then each
+ * candidate rule; in a lazy run a rule only metas read is left pending
+ * (lazy_fetch() runs it if one asks). False when out of memory. */
+static bool run_list(struct run *x, enum tgt t)
 {
 	const struct rules *r = x->r;
 	const struct group *g = &r->g[t];
 	if (g->count == 0)
 		return true;
+	x->cur = &x->gs[t];
+	size_t n = list_count(x, t);
 	if (!found_clear(x, g, n))
 		return false;
 	for (size_t k = 0; k < n; k++) {
-		struct msg_text tx = at(x, k);
+		struct msg_text tx = list_at(x, t, k);
 		prefilter(x, g, tx.ptr, tx.len, k);
 	}
 	const uint64_t *u = candidates(x, g, n);
 	if (u == NULL)
 		return false;
-	size_t skip_subject = t == T_BODY ? 1 : 0; /* always paragraph 0 */
-	for (size_t j = next_bit(u, x->words, 0); j < g->count;
-	     j = next_bit(u, x->words, j + 1)) {
-		size_t i = g->rules[j];
-		const struct crule *c = &r->cr[i];
-		unsigned hits = 0;
-		bool limit = false;
-		for (size_t k = c->nosubject ? skip_subject : 0;
-		     k < n && hits < c->maxhits; k++) {
-			if (!candidate(x, c, k))
-				continue;
-			struct msg_text tx = at(x, k);
-			if (!own_candidate(x, c, k, tx))
-				continue;
-			bool ascii = x->tkind[k] != TXT_HIGH;
-			if (match(x, c, tx.ptr, tx.len, ascii, &hits) == M_LIMIT)
-				limit = true;
-		}
-		if (!limit || hits > 0)
-			x->values[i] = hits;
+	size_t words = x->cur->words;
+	for (size_t j = next_bit(u, words, 0); j < g->count;
+	     j = next_bit(u, words, j + 1)) {
+		if (x->lazy && r->cr[g->rules[j]].deferred)
+			set_bit(x->pend, g->rules[j]);
+		else
+			list_rule(x, t, j);
 	}
 	return true;
-}
-
-static struct msg_text body_at(const struct run *x, size_t i)
-{
-	return msg_body_at(x->m, i);
-}
-
-static struct msg_text rawbody_at(const struct run *x, size_t i)
-{
-	return msg_rawbody_at(x->m, i);
-}
-
-static struct msg_text uri_at(const struct run *x, size_t i)
-{
-	return msg_uri_at(x->m, i);
-}
-
-static struct msg_text full_at(const struct run *x, size_t i)
-{
-	(void)i;
-	return (struct msg_text){ .ptr = x->full.p ? x->full.p : "",
-	                          .len = x->full.len };
 }
 
 /* The full message with LF line ends, as SpamAssassin reads it from a
@@ -3040,6 +3110,44 @@ static void run_metas(struct run *x)
 	}
 }
 
+/* A lazy run's operand: a pending list rule runs now, a meta not yet
+ * evaluated is evaluated (recursion as deep as the metas' nesting,
+ * bounded at load: rules.lazy). */
+static double lazy_fetch(void *ctx, int index)
+{
+	struct run *x = ctx;
+	const struct rules *r = x->r;
+	size_t i = (size_t)index;
+	if (i >= r->n)
+		return x->values[i];
+	const struct crule *c = &r->cr[i];
+	if (has_bit(x->pend, i)) {
+		x->pend[i / 64] &= ~((uint64_t)1 << (i % 64));
+		list_rule(x, c->tgt, c->gid);
+	} else if (c->is_meta && c->meta != NULL && c->state == RULES_ACTIVE &&
+	           !has_bit(x->mdone, i)) {
+		set_bit(x->mdone, i);
+		x->values[i] = meta_stored(rmeta_eval_fetch(c->meta, lazy_fetch,
+		                                            x));
+	}
+	return x->values[i];
+}
+
+/* The metas of a lazy run: those a score counts, each asking for its
+ * operands as it needs them (a deferred rule no scored meta reads, or
+ * that && and || do not get to, is never run). Same values as
+ * run_metas() for the scored metas: a meta's value depends only on the
+ * operands it reads. */
+static void run_metas_lazy(struct run *x)
+{
+	const struct rules *r = x->r;
+	for (size_t k = 0; k < r->nmetas; k++) {
+		size_t i = r->metas[k];
+		if (!r->cr[i].deferred)
+			lazy_fetch(x, (int)i);
+	}
+}
+
 /* Hits added by earlier stages, for names rules cannot produce. */
 static void take_scan_hits(struct run *x)
 {
@@ -3075,6 +3183,8 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 		if (x->values[i] <= 0)
 			continue;
 		const struct crule *c = &r->cr[i];
+		if (x->lazy && c->deferred)
+			continue;   /* maybe not run: not reported */
 		unsigned count = c->is_meta || c->state == RULES_UNSUPPORTED ? 1 :
 		                 (unsigned)x->values[i];
 		if (res != NULL) {
@@ -3126,6 +3236,13 @@ int rules_eval(const struct rules *r, struct scan *scan,
 		x.mlen = calloc(r->n ? r->n : 1, sizeof *x.mlen);
 	}
 	int rc = -1;
+	if ((flags & RULES_EVAL_LAZY) && r->lazy) {
+		x.lazy = true;
+		x.pend = calloc((r->n + 63) / 64 + 1, sizeof *x.pend);
+		x.mdone = calloc((r->n + 63) / 64 + 1, sizeof *x.mdone);
+		if (x.pend == NULL || x.mdone == NULL)
+			goto out;
+	}
 	if (x.values == NULL || x.htext == NULL || x.dirty == NULL ||
 	    (x.matches && (x.mptr == NULL || x.mlen == NULL)))
 		goto out;
@@ -3135,26 +3252,32 @@ int rules_eval(const struct rules *r, struct scan *scan,
 		goto out;
 	if (!run_mimeheaders(&x))
 		goto out;
-	if (!run_list(&x, T_BODY, msg_body_count(m), body_at) ||
-	    !run_list(&x, T_RAWBODY, msg_rawbody_count(m), rawbody_at))
+	if (!run_list(&x, T_BODY) || !run_list(&x, T_RAWBODY))
 		goto out;
 	if (r->g[T_FULL].count > 0) {
 		build_full(&x);
-		if (x.full.oom || !run_list(&x, T_FULL, 1, full_at))
+		if (x.full.oom || !run_list(&x, T_FULL))
 			goto out;
 	}
-	if (!run_list(&x, T_URI, msg_uri_count(m), uri_at))
+	if (!run_list(&x, T_URI))
 		goto out;
 	run_evals(&x);
-	run_metas(&x);
+	if (x.lazy)
+		run_metas_lazy(&x);
+	else
+		run_metas(&x);
 	rc = emit(&x, res, flags);
 out:
 	free(x.values);
 	free(x.dirty);
-	free(x.found);
+	for (size_t t = 0; t < T_COUNT; t++) {
+		free(x.gs[t].found);
+		free(x.gs[t].ucand);
+		free(x.gs[t].tkind);
+	}
 	free(x.skb);
-	free(x.ucand);
-	free(x.tkind);
+	free(x.pend);
+	free(x.mdone);
 	free(x.htext);
 	free(x.hinfo);
 	free(x.hfirst);
@@ -3285,7 +3408,8 @@ static void stage_fini(void *state)
 static enum stage_status stage_run(const void *state, struct scan *scan)
 {
 	const struct rules_state_s *st = state;
-	return rules_eval(st->rules, scan, NULL, 0) == 0 ? STAGE_OK : STAGE_ERROR;
+	return rules_eval(st->rules, scan, NULL, RULES_EVAL_LAZY) == 0 ?
+	       STAGE_OK : STAGE_ERROR;
 }
 
 const struct rules *rules_stage_rules(const void *stage_state)

@@ -151,6 +151,12 @@ const struct rules_hit *rules_result_at(const struct rules_result *res,
 #define RULES_EVAL_MATCHES  0x1u /* record matched text in res */
 #define RULES_EVAL_NO_SCAN  0x2u /* do not add scan hits (explaining a
                                     scan the pipeline already ran) */
+#define RULES_EVAL_LAZY     0x4u /* only what the score needs: a rule no
+                                    score counts (named __*, or score 0)
+                                    runs only when a scored meta reads
+                                    it, and res lists the scored hits
+                                    alone; the score and the scored
+                                    hits are the same as without */
 
 /* Run every rule on the scan's message. Adds scan_hit() for each hit
  * whose name does not start with "__" and whose score is not 0 (score

@@ -464,7 +464,8 @@ static void parse_binary(struct comp *c, int minprec)
 	}
 }
 
-static double run(const struct rmeta *m, const double *values);
+static double run(const struct rmeta *m, const double *values,
+                  rmeta_fetch_fn fetch, void *ctx);
 
 struct rmeta *rmeta_compile(const char *expr, size_t len,
                             rmeta_resolve_fn resolve, void *ctx,
@@ -506,14 +507,16 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
 		rmeta_free(c.m);
 		return NULL;
 	}
-	c.m->zero = run(c.m, NULL);
+	c.m->zero = run(c.m, NULL, NULL, NULL);
 	return c.m;
 }
 
 /* ---- evaluation -------------------------------------------------------- */
 
-/* The program on values, or with every operand 0 when values is NULL. */
-static double run(const struct rmeta *m, const double *values)
+/* The program on values, or with every operand 0 when values is NULL;
+ * with fetch, each operand the program reads is fetch(ctx, index). */
+static double run(const struct rmeta *m, const double *values,
+                  rmeta_fetch_fn fetch, void *ctx)
 {
 	double st[RMETA_MAX_STACK];
 	size_t sp = 0;
@@ -523,7 +526,10 @@ static double run(const struct rmeta *m, const double *values)
 		const struct rm_ins *in = &code[pc];
 		switch ((enum rm_op)in->op) {
 		case OP_CONST: st[sp++] = in->num; break;
-		case OP_VAR: st[sp++] = values ? values[in->idx] : 0; break;
+		case OP_VAR:
+			st[sp++] = fetch ? fetch(ctx, in->idx) :
+			           values ? values[in->idx] : 0;
+			break;
 		case OP_NOT: st[sp - 1] = st[sp - 1] == 0 ? 1 : 0; break;
 		case OP_NEG: st[sp - 1] = -st[sp - 1]; break;
 		case OP_MUL: sp--; st[sp - 1] *= st[sp]; break;
@@ -564,8 +570,14 @@ double rmeta_eval(const struct rmeta *m, const double *values)
 	 * known from compile time. */
 	for (size_t i = 0; i < m->ndeps; i++)
 		if (values[m->deps[i]] != 0)
-			return run(m, values);
+			return run(m, values, NULL, NULL);
 	return m->zero;
+}
+
+double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
+                        void *ctx)
+{
+	return run(m, NULL, fetch, ctx);
 }
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }

@@ -45,6 +45,13 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
  * operands changed, and relies on this). */
 double rmeta_eval(const struct rmeta *m, const double *values);
 
+/* The same value, each operand read through fetch(ctx, index) as the
+ * program gets to it: the right operand of && and || is not fetched when
+ * the left decides (a caller can compute operands on demand). */
+typedef double (*rmeta_fetch_fn)(void *ctx, int index);
+double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
+                        void *ctx);
+
 /* The distinct indexes the expression reads, in order of first use. */
 size_t rmeta_dep_count(const struct rmeta *m);
 int rmeta_dep_at(const struct rmeta *m, size_t i);

@@ -789,8 +789,25 @@ static int rnd_resolve(void *ctx, const char *name, size_t len)
 	return -1;
 }
 
+/* The scored hits of f->res, "NAME*count " each, in result order. */
+static char *scored_line(const struct rules_result *res)
+{
+	size_t cap = 64 + rules_result_count(res) * 80, len = 0;
+	char *s = malloc(cap);
+	assert_non_null(s);
+	s[0] = '\0';
+	for (size_t i = 0; i < rules_result_count(res); i++) {
+		const struct rules_hit *h = rules_result_at(res, i);
+		if (h->score != 0)
+			len += (size_t)snprintf(s + len, cap - len, "%s*%u ", h->name,
+			                        h->count);
+	}
+	return s;
+}
+
 /* Random rule sets and messages against every meta evaluated in order
- * (rulesmeta directly): the same metas hit. */
+ * (rulesmeta directly): the same metas hit; a lazy run (RULES_EVAL_LAZY)
+ * gets the same scored hits as an eager one. */
 static void test_meta_propagation_random(void **state)
 {
 	(void)state;
@@ -835,7 +852,16 @@ static void test_meta_propagation_random(void **state)
 			assert_int_equal(scan_set_raw(f.scan, msg, strlen(msg)), 0);
 			if (u1)
 				assert_int_equal(scan_hit(f.scan, "U1", 1, "stage"), 0);
+			assert_int_equal(rules_eval(f.rules, f.scan, f.res,
+			                            RULES_EVAL_LAZY), 0);
+			char *lazy = scored_line(f.res);
 			assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+			char *eager = scored_line(f.res);
+			if (strcmp(lazy, eager) != 0)
+				fail_msg("round %d, message %d: lazy %s, eager %s", round,
+				         msgno, lazy, eager);
+			free(lazy);
+			free(eager);
 			double v[RND_WORDS + 2 + RND_METAS] = { 0 };
 			for (int w = 0; w < RND_WORDS; w++) {
 				char name[16];
@@ -861,6 +887,62 @@ static void test_meta_propagation_random(void **state)
 			rmeta_free(m[k]);
 		free(text);
 	}
+}
+
+/* Calls of rule name's pattern since profiling started. */
+static uint64_t calls_of(const struct fx *f, const char *name)
+{
+	for (size_t i = 0; i < ruleset_count(f->rs); i++)
+		if (strcmp(ruleset_at(f->rs, i)->name, name) == 0)
+			return rules_profile_at(f->rules, i)->calls;
+	fail_msg("no rule %s", name);
+	return 0;
+}
+
+/* A lazy run leaves a sub-rule alone until a scored meta reads it, and
+ * && and || do not read their right side when the left decides. */
+static void test_lazy_subrules(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "body __PILLS /pills/\n"
+	        "body __NEVER_READ /cheap/\n"
+	        "body __RIGHT_OF_AND /Buy/\n"
+	        "body __RIGHT_OF_OR /today/\n"
+	        "body __LEFT_MISS /absent-word/\n"
+	        "body VISIBLE /cheap/\n"
+	        "meta __SUBMETA __PILLS && __RIGHT_OF_OR\n"
+	        "meta M_AND __LEFT_MISS && __RIGHT_OF_AND\n"
+	        "meta M_OR __PILLS || __RIGHT_OF_OR\n"
+	        "meta M_SUB __SUBMETA\n"
+	        "score VISIBLE 1\nscore M_AND 1\nscore M_OR 1\nscore M_SUB 1\n",
+	        NULL);
+	assert_int_equal(rules_profile(f.rules, true), 0);
+	fx_run_flags(&f, MSG, "", RULES_EVAL_LAZY);
+	HIT(&f, "VISIBLE");
+	NOHIT(&f, "M_AND");
+	HIT(&f, "M_OR");
+	HIT(&f, "M_SUB");
+	NOHIT(&f, "__PILLS");   /* sub-rules are not reported */
+	assert_int_equal(calls_of(&f, "__NEVER_READ"), 0);
+	assert_int_equal(calls_of(&f, "__RIGHT_OF_AND"), 0);
+	assert_true(calls_of(&f, "__PILLS") > 0);
+	assert_true(calls_of(&f, "__RIGHT_OF_OR") > 0);   /* by __SUBMETA */
+	assert_true(calls_of(&f, "VISIBLE") > 0);
+
+	/* eager: every rule runs and is reported */
+	assert_int_equal(rules_profile(f.rules, false), 0);
+	assert_int_equal(rules_profile(f.rules, true), 0);
+	fx_run_flags(&f, MSG, "", 0);
+	HIT(&f, "__PILLS");
+	HIT(&f, "__NEVER_READ");
+	HIT(&f, "__RIGHT_OF_AND");
+	HIT(&f, "M_SUB");
+	assert_true(calls_of(&f, "__NEVER_READ") > 0);
+	assert_true(calls_of(&f, "__RIGHT_OF_AND") > 0);
+	fx_free(&f);
 }
 
 static void test_match_limit(void **state)
@@ -1142,6 +1224,7 @@ int main(void)
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
+		cmocka_unit_test(test_lazy_subrules),
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_split_literals),
 		cmocka_unit_test(test_skeleton_literals),

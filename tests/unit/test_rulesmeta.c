@@ -36,6 +36,38 @@ static double ev(const char *expr)
 	return v;
 }
 
+/* rmeta_eval_fetch(): the operands fetched, as letters in order. */
+static char fetched[64];
+
+static double fetch_letter(void *ctx, int index)
+{
+	(void)ctx;
+	size_t n = strlen(fetched);
+	if (n + 1 < sizeof fetched) {
+		fetched[n] = (char)('A' + index);
+		fetched[n + 1] = '\0';
+	}
+	return vals[index];
+}
+
+/* The value through fetch; *order gets the letters fetched. */
+static double ev_fetch(const char *expr, const char **order)
+{
+	char err[200];
+	struct rmeta *m = rmeta_compile(expr, strlen(expr), resolve_letters,
+	                                NULL, err, sizeof err);
+	if (m == NULL)
+		fail_msg("'%s': %s", expr, err);
+	fetched[0] = '\0';
+	double v = rmeta_eval_fetch(m, fetch_letter, NULL);
+	double w = rmeta_eval(m, vals);
+	if (v != w)
+		fail_msg("'%s': fetched %g, values %g", expr, v, w);
+	rmeta_free(m);
+	*order = fetched;
+	return v;
+}
+
 static void set(double a, double b, double c, double d)
 {
 	memset(vals, 0, sizeof vals);
@@ -119,6 +151,26 @@ static void t_perl_values(void **state)
 	EQ("!D", 0);
 	EQ("(D || 2) * 3", 12);
 	EQ("1 - D * 2", -7);
+}
+
+/* Only the operands the evaluation gets to are fetched. */
+static void t_fetch(void **state)
+{
+	(void)state;
+	const char *order;
+	set(2, 0, 5, 0);
+	assert_true(ev_fetch("B && C", &order) == 0);
+	assert_string_equal(order, "B");
+	assert_true(ev_fetch("A || C", &order) == 2);
+	assert_string_equal(order, "A");
+	assert_true(ev_fetch("A && C", &order) == 5);
+	assert_string_equal(order, "AC");
+	assert_true(ev_fetch("(B && C) || (A && D) || C", &order) == 5);
+	assert_string_equal(order, "BADC");
+	assert_true(ev_fetch("A + B + C > 1", &order) == 1);
+	assert_string_equal(order, "ABC");
+	assert_true(ev_fetch("!A && C", &order) == 0);
+	assert_string_equal(order, "A");
 }
 
 static void t_counts(void **state)
@@ -473,6 +525,7 @@ int main(void)
 		cmocka_unit_test(t_precedence),
 		cmocka_unit_test(t_perl_values),
 		cmocka_unit_test(t_counts),
+		cmocka_unit_test(t_fetch),
 		cmocka_unit_test(t_deps_unknown),
 		cmocka_unit_test(t_syntax_errors),
 		cmocka_unit_test(t_limits),
