@@ -3110,9 +3110,28 @@ static void run_metas(struct run *x)
 	}
 }
 
-/* A lazy run's operand: a pending list rule runs now, a meta not yet
- * evaluated is evaluated (recursion as deep as the metas' nesting,
- * bounded at load: rules.lazy). */
+static bool lazy_meta(const struct crule *c)
+{
+	return c->is_meta && c->meta != NULL && c->state == RULES_ACTIVE;
+}
+
+/* A lazy run's operand as far as known without running anything: not a
+ * pending rule, nor a meta not evaluated yet. */
+static bool lazy_peek(void *ctx, int index, double *v)
+{
+	const struct run *x = ctx;
+	size_t i = (size_t)index;
+	if (i < x->r->n && (has_bit(x->pend, i) ||
+	                    (lazy_meta(&x->r->cr[i]) && !has_bit(x->mdone, i))))
+		return false;
+	*v = x->values[i];
+	return true;
+}
+
+/* A lazy run's operand: a pending list rule runs now; a meta not yet
+ * evaluated is, from the operands already known when they decide it,
+ * else asking for each as its evaluation gets to it (recursion as deep
+ * as the metas' nesting, bounded at load: rules.lazy). */
 static double lazy_fetch(void *ctx, int index)
 {
 	struct run *x = ctx;
@@ -3124,11 +3143,12 @@ static double lazy_fetch(void *ctx, int index)
 	if (has_bit(x->pend, i)) {
 		x->pend[i / 64] &= ~((uint64_t)1 << (i % 64));
 		list_rule(x, c->tgt, c->gid);
-	} else if (c->is_meta && c->meta != NULL && c->state == RULES_ACTIVE &&
-	           !has_bit(x->mdone, i)) {
+	} else if (lazy_meta(c) && !has_bit(x->mdone, i)) {
 		set_bit(x->mdone, i);
-		x->values[i] = meta_stored(rmeta_eval_fetch(c->meta, lazy_fetch,
-		                                            x));
+		double v;
+		if (!rmeta_eval_known(c->meta, lazy_peek, x, &v))
+			v = rmeta_eval_fetch(c->meta, lazy_fetch, x);
+		x->values[i] = meta_stored(v);
 	}
 	return x->values[i];
 }

@@ -10,6 +10,7 @@
 #include "rulesmeta.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -578,6 +579,93 @@ double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
                         void *ctx)
 {
 	return run(m, NULL, fetch, ctx);
+}
+
+/* rmeta_eval_known(): a value on the stack and whether it is known. */
+struct kv {
+	double v;
+	bool known;
+};
+
+/* What a && or || whose left side is unknown yields, its right side r
+ * evaluated: `L && 0` is false whatever L (L when L is false, else 0);
+ * anything else depends on L. */
+static struct kv join_unknown(enum rm_op op, struct kv r)
+{
+	if (op == OP_AND && r.known && r.v == 0)
+		return (struct kv){ 0, true };
+	return (struct kv){ 0, false };
+}
+
+static struct kv apply_known(enum rm_op op, struct kv a, struct kv b)
+{
+	if (!a.known || !b.known)
+		return (struct kv){ 0, false };
+	double x = a.v, y = b.v, v = 0;
+	switch (op) {
+	case OP_MUL: v = x * y; break;
+	case OP_DIV: v = y == 0 ? 0 : x / y; break;   /* as run() */
+	case OP_ADD: v = x + y; break;
+	case OP_SUB: v = x - y; break;
+	case OP_LT: v = x < y; break;
+	case OP_GT: v = x > y; break;
+	case OP_LE: v = x <= y; break;
+	case OP_GE: v = x >= y; break;
+	case OP_EQ: v = x == y; break;
+	default: v = x != y; break;
+	}
+	return (struct kv){ v, true };
+}
+
+bool rmeta_eval_known(const struct rmeta *m, rmeta_peek_fn peek, void *ctx,
+                      double *value)
+{
+	struct kv st[RMETA_MAX_STACK];
+	struct { size_t end; enum rm_op op; } join[RMETA_MAX_STACK];
+	size_t sp = 0, nj = 0;
+	const struct rm_ins *code = m->code;
+	for (size_t pc = 0; pc <= m->ncode; pc++) {
+		/* a && or || with an unknown left side ends here: its right
+		 * side is on top, the left below */
+		while (nj > 0 && join[nj - 1].end == pc) {
+			sp--;
+			st[sp - 1] = join_unknown(join[--nj].op, st[sp]);
+		}
+		if (pc == m->ncode)
+			break;
+		const struct rm_ins *in = &code[pc];
+		enum rm_op op = (enum rm_op)in->op;
+		if (sp + 1 >= RMETA_MAX_STACK)
+			return false;   /* unknown lefts kept: deeper than run() */
+		switch (op) {
+		case OP_CONST: st[sp++] = (struct kv){ in->num, true }; break;
+		case OP_VAR:
+			st[sp].known = peek(ctx, in->idx, &st[sp].v);
+			sp++;
+			break;
+		case OP_NOT: st[sp - 1].v = st[sp - 1].v == 0 ? 1 : 0; break;
+		case OP_NEG: st[sp - 1].v = -st[sp - 1].v; break;
+		case OP_AND:
+		case OP_OR:
+			if (!st[sp - 1].known) {
+				join[nj].end = (size_t)in->idx;
+				join[nj++].op = op;
+			} else if ((st[sp - 1].v == 0) == (op == OP_AND)) {
+				pc = (size_t)in->idx - 1;   /* decided by the left */
+			} else {
+				sp--;
+			}
+			break;
+		default:
+			sp--;
+			st[sp - 1] = apply_known(op, st[sp - 1], st[sp]);
+			break;
+		}
+	}
+	if (sp == 0 || !st[sp - 1].known)
+		return false;
+	*value = st[sp - 1].v;
+	return true;
 }
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }

@@ -20,6 +20,7 @@
 #ifndef VIGIL_RULESMETA_H
 #define VIGIL_RULESMETA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RMETA_MAX_LEN   65536
@@ -51,6 +52,15 @@ double rmeta_eval(const struct rmeta *m, const double *values);
 typedef double (*rmeta_fetch_fn)(void *ctx, int index);
 double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
                         void *ctx);
+
+/* The value if the operands peek() knows decide it, without the others:
+ * peek(ctx, index, &v) returns true with v set when operand index is
+ * known. True with *value set when decided (`A && B` with B known to be
+ * 0, say); false when an unknown operand could change the value. Never
+ * decides otherwise than rmeta_eval() would on the full values. */
+typedef bool (*rmeta_peek_fn)(void *ctx, int index, double *v);
+bool rmeta_eval_known(const struct rmeta *m, rmeta_peek_fn peek, void *ctx,
+                      double *value);
 
 /* The distinct indexes the expression reads, in order of first use. */
 size_t rmeta_dep_count(const struct rmeta *m);

@@ -917,6 +917,11 @@ static void test_lazy_subrules(void **state)
 	        "meta M_AND __LEFT_MISS && __RIGHT_OF_AND\n"
 	        "meta M_OR __PILLS || __RIGHT_OF_OR\n"
 	        "meta M_SUB __SUBMETA\n"
+	        /* the right side known (no literal in the text): the left
+	         * is never run */
+	        "body __LEFT_UNRUN /now/\n"
+	        "meta M_DECIDED __LEFT_UNRUN && __LEFT_MISS\n"
+	        "score M_DECIDED 1\n"
 	        "score VISIBLE 1\nscore M_AND 1\nscore M_OR 1\nscore M_SUB 1\n",
 	        NULL);
 	assert_int_equal(rules_profile(f.rules, true), 0);
@@ -928,6 +933,8 @@ static void test_lazy_subrules(void **state)
 	NOHIT(&f, "__PILLS");   /* sub-rules are not reported */
 	assert_int_equal(calls_of(&f, "__NEVER_READ"), 0);
 	assert_int_equal(calls_of(&f, "__RIGHT_OF_AND"), 0);
+	assert_int_equal(calls_of(&f, "__LEFT_UNRUN"), 0);
+	NOHIT(&f, "M_DECIDED");
 	assert_true(calls_of(&f, "__PILLS") > 0);
 	assert_true(calls_of(&f, "__RIGHT_OF_OR") > 0);   /* by __SUBMETA */
 	assert_true(calls_of(&f, "VISIBLE") > 0);
@@ -942,6 +949,7 @@ static void test_lazy_subrules(void **state)
 	HIT(&f, "M_SUB");
 	assert_true(calls_of(&f, "__NEVER_READ") > 0);
 	assert_true(calls_of(&f, "__RIGHT_OF_AND") > 0);
+	assert_true(calls_of(&f, "__LEFT_UNRUN") > 0);
 	fx_free(&f);
 }
 

@@ -173,6 +173,69 @@ static void t_fetch(void **state)
 	assert_string_equal(order, "A");
 }
 
+/* rmeta_eval_known(): letters whose bit is set in known_mask are known. */
+static unsigned known_mask;
+
+static bool peek_letter(void *ctx, int index, double *v)
+{
+	(void)ctx;
+	if (!(known_mask >> index & 1))
+		return false;
+	*v = vals[index];
+	return true;
+}
+
+/* Whatever the unknown operands hold, a decided value is the value: every
+ * expression, every set of known letters A-D, every value 0, 1, 2 of
+ * each (the unknown ones included). */
+static void t_known(void **state)
+{
+	(void)state;
+	static const char *const exprs[] = {
+		"A && B", "A || B", "B && A", "!A && B", "A && B && C",
+		"(A && B) || C", "(A || B) && C", "A + B > 1", "A * B",
+		"!(A && B)", "(A && B) + C", "A && (B || C) && D",
+		"(A > 1) && !B && !C", "A / B && C", "-(A && B) || !D",
+		"(A && (B && C)) || (D && A)", "A && 0", "0 && A",
+	};
+	unsigned decided = 0;
+	for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
+		char err[200];
+		struct rmeta *m = rmeta_compile(exprs[e], strlen(exprs[e]),
+		                                resolve_letters, NULL, err,
+		                                sizeof err);
+		assert_non_null(m);
+		for (known_mask = 0; known_mask < 16; known_mask++) {
+			for (unsigned a = 0; a < 81; a++) {
+				set(a % 3, a / 3 % 3, a / 9 % 3, a / 27 % 3);
+				double v;
+				if (!rmeta_eval_known(m, peek_letter, NULL, &v))
+					continue;
+				decided++;
+				double w = rmeta_eval(m, vals);
+				if (v != w)
+					fail_msg("'%s', known %x, A-D %u %u %u %u: %g, not %g",
+					         exprs[e], known_mask, a % 3, a / 3 % 3,
+					         a / 9 % 3, a / 27 % 3, v, w);
+			}
+		}
+		rmeta_free(m);
+	}
+	assert_true(decided > 1000);
+	/* decided without the unknown */
+	set(0, 0, 0, 0);
+	known_mask = 0x2;   /* B = 0 known */
+	double v = -1;
+	struct rmeta *m = rmeta_compile("A && B", 6, resolve_letters, NULL,
+	                                NULL, 0);
+	assert_non_null(m);
+	assert_true(rmeta_eval_known(m, peek_letter, NULL, &v));
+	assert_true(v == 0);
+	vals[1] = 1;        /* B = 1: A decides */
+	assert_false(rmeta_eval_known(m, peek_letter, NULL, &v));
+	rmeta_free(m);
+}
+
 static void t_counts(void **state)
 {
 	(void)state;
@@ -526,6 +589,7 @@ int main(void)
 		cmocka_unit_test(t_perl_values),
 		cmocka_unit_test(t_counts),
 		cmocka_unit_test(t_fetch),
+		cmocka_unit_test(t_known),
 		cmocka_unit_test(t_deps_unknown),
 		cmocka_unit_test(t_syntax_errors),
 		cmocka_unit_test(t_limits),
