@@ -7,12 +7,15 @@
  * Called by cmd_scan() when --milter is not given.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,27 +35,51 @@
 #include "verdict.h"
 
 #define MAX_RCPTS 100
+#define MAX_JOBS 1024
+#define HEAD_ALLOWANCE ((size_t)1 << 20)  /* header bytes on top of the body */
+
+/* Latency histogram: LAT_PER_DECADE logarithmic bins per decade from
+ * LAT_MIN_MS, so percentiles need no per-message memory (within 1.2%). */
+#define LAT_MIN_MS 1e-3
+#define LAT_PER_DECADE 100
+#define LAT_BINS (LAT_PER_DECADE * 10)
 
 enum format { FMT_TEXT, FMT_JSONL, FMT_CSV };
 
+/* A PATH to scan, and how many of its messages got which label. */
 struct path {
 	char *name;
+	char *canon;              /* absolute, symlinks resolved; NULL for - */
+	enum eval_label label;    /* --label before it */
+	size_t count, per_label[3];
+	uint64_t bytes;           /* size (regular file) or 0 */
+};
+
+/* A line of --labels FILE: everything in canon is labelled label. */
+struct lentry {
+	char *name;               /* as written (resolved if relative) */
+	char *canon;
 	enum eval_label label;
-	size_t count;
+	const char *file;
+	unsigned line;
+	size_t seq;               /* order in the labels files */
+	size_t matched;
 };
 
 struct run {
 	enum format format;
 	struct path *paths;
 	size_t path_count;
+	struct lentry *labels;    /* sorted by canon once read */
+	size_t label_count;
 	struct corpus *corpus;
-	size_t cur_path;          /* index of the path being read */
 	struct eval *eval;
 	size_t messages, errors;
 	size_t per_action[CONF_ACT_COUNT];
-	double *ms;
-	size_t ms_cap;
+	size_t lat[LAT_BINS];     /* latencies of messages scanned */
+	double lat_min, lat_max;
 	bool progress;
+	int progress_len;         /* of the progress line on screen */
 	double started, last_progress;
 	uint64_t total_bytes, done_bytes;
 };
@@ -63,11 +90,13 @@ static void usage(FILE *out)
 	"usage: vigil scan [-c FILE] [--jobs N] [--format text|jsonl|csv]\n"
 	"                  [--label spam|ham] PATH... [--labels FILE]\n"
 	"                  [--report FILE.html] [--client-ip IP] [--helo NAME]\n"
-	"                  [--mail-from ADDR] [--rcpt ADDR]...\n"
+	"                  [--mail-from ADDR] [--rcpt ADDR]... [--] PATH...\n"
 	"       vigil scan --milter SOCKET ... (see vigil scan --milter --help)\n"
 	"PATH: mbox file, maildir, directory of messages, message file, or -.\n"
 	"--label applies to the paths after it; --labels FILE has lines\n"
-	"\"PATH LABEL\". With labels, an evaluation report ends the run.\n");
+	"\"PATH LABEL\" (or \"LABEL PATH\") labelling the messages of PATH\n"
+	"(a file or a directory); without PATH arguments those PATHs are\n"
+	"scanned. With labels, an evaluation report ends the run.\n");
 }
 
 static double now_s(void)
@@ -84,25 +113,51 @@ static void json_str(FILE *out, const char *s)
 	report_json_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-static void csv_str(FILE *out, const char *s)
+/* RFC 4180: every byte kept (line breaks included), quotes doubled. */
+static void csv_str_n(FILE *out, const char *s, size_t n)
 {
 	fputc('"', out);
-	for (; s && *s; s++) {
-		if (*s == '"')
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
 			fputc('"', out);
-		fputc((unsigned char)*s < 0x20 ? ' ' : *s, out);
+		fputc(s[i], out);
 	}
 	fputc('"', out);
 }
 
-static const char *message_id(struct scan *scan, char *buf, size_t len)
+static void csv_str(FILE *out, const char *s)
+{
+	csv_str_n(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* A number JSON can hold: non-finite values (never expected) as null. */
+static void json_num(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, "%.3f", v);
+	else
+		fputs("null", out);
+}
+
+static void csv_num(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, "%.3f", v);
+}
+
+/* The Message-ID header's value (unfolded), or NULL. */
+static const struct msg_text *message_id(struct scan *scan)
 {
 	const struct msg *m = scan ? scan_msg(scan) : NULL;
 	const struct msg_header *h = m ? msg_header_get(m, "Message-ID", 0) : NULL;
-	if (h == NULL)
-		return "";
-	snprintf(buf, len, "%.*s", (int)h->value.len, h->value.ptr);
-	return buf;
+	return h ? &h->value : NULL;
+}
+
+/* Text output: control characters as '?', as in the milter's table. */
+static void text_str(FILE *out, const char *s)
+{
+	for (; s && *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
 static const char *result_or(const struct scan *scan, const char *key)
@@ -111,28 +166,40 @@ static const char *result_or(const struct scan *scan, const char *key)
 	return v ? v : "none";
 }
 
+/* Every line has every key; a message that could not be scanned has
+ * "action":"error", its reason in "error", null score, message_id and
+ * auth, no hits. */
 static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
                         const struct verdict *v, double ms)
 {
-	char mid[512];
 	printf("{\"source\":");
 	json_str(stdout, cm->source);
 	printf(",\"index\":%zu", cm->index);
 	if (scan == NULL) {
+		printf(",\"message_id\":null,\"score\":null,\"action\":\"error\","
+		       "\"hits\":[],\"auth\":null,\"ms\":");
+		json_num(stdout, ms);
 		printf(",\"error\":");
 		json_str(stdout, cm->error ? cm->error : "scan failed");
 		printf("}\n");
 		return;
 	}
+	const struct msg_text *mid = message_id(scan);
 	printf(",\"message_id\":");
-	json_str(stdout, message_id(scan, mid, sizeof mid));
-	printf(",\"score\":%.3f,\"action\":\"%s\",\"hits\":[", scan_score(scan),
-	       conf_action_name(v->action));
+	if (mid)
+		report_json_string(stdout, mid->ptr, mid->len);
+	else
+		printf("null");
+	printf(",\"score\":");
+	json_num(stdout, scan_score(scan));
+	printf(",\"action\":\"%s\",\"hits\":[", conf_action_name(v->action));
 	for (size_t i = 0; i < scan_hit_count(scan); i++) {
 		const struct scan_hit_info *h = scan_hit_at(scan, i);
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(stdout, h->name);
-		printf(",\"score\":%.3f}", h->score);
+		printf(",\"score\":");
+		json_num(stdout, h->score);
+		printf("}");
 	}
 	printf("],\"auth\":{\"spf\":");
 	json_str(stdout, result_or(scan, "spf"));
@@ -140,38 +207,55 @@ static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
 	json_str(stdout, result_or(scan, "dkim"));
 	printf(",\"dmarc\":");
 	json_str(stdout, result_or(scan, "dmarc"));
-	printf("},\"ms\":%.3f}\n", ms);
+	printf("},\"ms\":");
+	json_num(stdout, ms);
+	printf(",\"error\":null}\n");
 }
 
 static void print_csv(const struct corpus_msg *cm, struct scan *scan,
                       const struct verdict *v, double ms)
 {
-	char mid[512];
 	csv_str(stdout, cm->source);
 	printf(",%zu,", cm->index);
 	if (scan == NULL) {
-		printf(",,error,,,,,%.3f,", ms);
+		printf(",,error,,,,,");
+		csv_num(stdout, ms);
+		printf(",");
 		csv_str(stdout, cm->error ? cm->error : "scan failed");
 		printf("\n");
 		return;
 	}
-	csv_str(stdout, message_id(scan, mid, sizeof mid));
-	printf(",%.3f,%s,\"", scan_score(scan), conf_action_name(v->action));
+	const struct msg_text *mid = message_id(scan);
+	if (mid)
+		csv_str_n(stdout, mid->ptr, mid->len);
+	printf(",");
+	csv_num(stdout, scan_score(scan));
+	printf(",%s,\"", conf_action_name(v->action));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
 		printf("%s%s", i ? " " : "", scan_hit_at(scan, i)->name);
-	printf("\",%s,%s,%s,%.3f,\n", result_or(scan, "spf"),
-	       result_or(scan, "dkim"), result_or(scan, "dmarc"), ms);
+	printf("\",");
+	csv_str(stdout, result_or(scan, "spf"));
+	printf(",");
+	csv_str(stdout, result_or(scan, "dkim"));
+	printf(",");
+	csv_str(stdout, result_or(scan, "dmarc"));
+	printf(",");
+	csv_num(stdout, ms);
+	printf(",\n");
 }
 
 static void print_text(const struct corpus_msg *cm, struct scan *scan,
                        const struct verdict *v)
 {
+	text_str(stdout, cm->source);
+	int pad = 40 - (int)strlen(cm->source);
 	if (scan == NULL) {
-		printf("%-40s %6zu  ERROR  %s\n", cm->source, cm->index,
-		       cm->error ? cm->error : "scan failed");
+		printf("%*s %6zu  ERROR  ", pad > 0 ? pad : 0, "", cm->index);
+		text_str(stdout, cm->error ? cm->error : "scan failed");
+		printf("\n");
 		return;
 	}
-	printf("%-40s %6zu  %-10s %8.2f ", cm->source, cm->index,
+	printf("%*s %6zu  %-10s %8.2f ", pad > 0 ? pad : 0, "", cm->index,
 	       conf_action_name(v->action), scan_score(scan));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
 		printf("%s%s", i ? "," : "", scan_hit_at(scan, i)->name);
@@ -180,6 +264,8 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 
 /* ---- progress (a terminal only) ---- */
 
+/* "N messages, E errors, R msg/s, P%, ETA S s": the share done and the
+ * ETA from the bytes read out of the bytes the paths hold. */
 static void show_progress(struct run *r, bool final)
 {
 	double t = now_s();
@@ -187,15 +273,44 @@ static void show_progress(struct run *r, bool final)
 		return;
 	r->last_progress = t;
 	double el = t - r->started, rate = el > 0 ? (double)r->messages / el : 0;
-	fprintf(stderr, "\r%zu messages, %.0f msg/s", r->messages, rate);
+	int n = fprintf(stderr, "\r%zu messages, %zu errors, %.0f msg/s",
+	                r->messages, r->errors, rate);
 	if (r->total_bytes > 0 && r->done_bytes > 0 && !final) {
-		double left = el * ((double)r->total_bytes / (double)r->done_bytes - 1);
-		fprintf(stderr, ", ETA %.0f s", left > 0 ? left : 0);
+		double done = (double)r->done_bytes / (double)r->total_bytes;
+		if (done > 1)
+			done = 1;
+		double left = el * (1 / done - 1);
+		n += fprintf(stderr, ", %.0f%%, ETA %.0f s", done * 100, left);
 	}
-	fprintf(stderr, "   %s", final ? "\n" : "");
+	int pad = r->progress_len > n ? r->progress_len - n : 0;
+	fprintf(stderr, "%*s%s", pad, "", final ? "\n" : "");
+	r->progress_len = final ? 0 : n;
+}
+
+/* Before a line of its own on stderr: the progress line erased. */
+static void clear_progress(struct run *r)
+{
+	if (r->progress_len > 0)
+		fprintf(stderr, "\r%*s\r", r->progress_len, "");
+	r->progress_len = 0;
+	r->last_progress = 0;   /* redraw it at once */
 }
 
 /* ---- producer / consumer ---- */
+
+static void lat_add(struct run *r, double ms)
+{
+	if (!(ms >= 0))
+		ms = 0;
+	size_t seen = r->messages - r->errors;   /* this one included */
+	if (seen == 1 || ms < r->lat_min)
+		r->lat_min = ms;
+	if (seen == 1 || ms > r->lat_max)
+		r->lat_max = ms;
+	double d = ms > LAT_MIN_MS ? log10(ms / LAT_MIN_MS) * LAT_PER_DECADE : 0;
+	size_t b = d < LAT_BINS - 1 ? (size_t)d : LAT_BINS - 1;
+	r->lat[b]++;
+}
 
 static int next_msg(void *arg, struct localscan_item *it)
 {
@@ -208,18 +323,55 @@ static int next_msg(void *arg, struct localscan_item *it)
 	it->tag = cm;
 	it->raw = cm->data;	/* the runner frees it */
 	it->len = cm->len;
+	it->size = cm->size;
 	cm->data = NULL;
 	it->error = cm->error;
 	return 1;
 }
 
-static struct path *path_of(struct run *r, const char *source)
+/* ---- labels ---- */
+
+static int cmp_lentry(const void *a, const void *b)
 {
-	/* sources inside a directory start with the path given */
-	for (size_t i = r->path_count; i-- > 0;)
-		if (strncmp(source, r->paths[i].name, strlen(r->paths[i].name)) == 0)
-			return &r->paths[i];
-	return NULL;
+	return strcmp(((const struct lentry *)a)->canon,
+	              ((const struct lentry *)b)->canon);
+}
+
+/* The labels entry naming canon or the nearest directory above it. */
+static struct lentry *label_lookup(const struct run *r, const char *canon)
+{
+	char *key = strdup(canon);
+	struct lentry *e = NULL;
+	while (key != NULL) {
+		struct lentry k = { .canon = key };
+		e = bsearch(&k, r->labels, r->label_count, sizeof k, cmp_lentry);
+		char *slash = strrchr(key, '/');
+		if (e != NULL || slash == NULL || strcmp(key, "/") == 0)
+			break;
+		slash[slash == key] = '\0';   /* the parent ("/" for the root) */
+	}
+	free(key);
+	return e;
+}
+
+/* The label of a message of path p: the labels file's, else --label's. */
+static enum eval_label label_of(struct run *r, struct path *p,
+                                const char *source)
+{
+	if (r->label_count == 0 || p->canon == NULL)
+		return p->label;
+	/* source is p->name, or p->name, a slash and a path inside */
+	const char *rest = source + strlen(p->name);
+	char *canon = NULL;
+	if (asprintf(&canon, "%s%s%s", p->canon,
+	             *rest && *rest != '/' ? "/" : "", rest) < 0)
+		return p->label;
+	struct lentry *e = label_lookup(r, canon);
+	free(canon);
+	if (e == NULL)
+		return p->label;
+	e->matched++;
+	return e->label;
 }
 
 static void done_msg(void *arg, const struct localscan_item *it,
@@ -229,15 +381,16 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	struct corpus_msg *cm = it->tag;
 	if (it->error && cm->error == NULL)
 		cm->error = strdup(it->error);
-	struct path *p = path_of(r, cm->source);
-	enum eval_label label = p ? p->label : EVAL_UNLABELLED;
-	if (p)
-		p->count++;
+	struct path *p = &r->paths[cm->arg];
+	enum eval_label label = label_of(r, p, cm->source);
+	p->count++;
+	p->per_label[label]++;
 	r->messages++;
-	r->done_bytes = cm->offset + it->len;
+	r->done_bytes += cm->size;
 	if (scan == NULL || v == NULL) {
 		r->errors++;
 		eval_add_error(r->eval, label);
+		clear_progress(r);
 		fprintf(stderr, "vigil scan: %s: message %zu at byte %llu: %s\n",
 		        cm->source, cm->index, (unsigned long long)cm->offset,
 		        cm->error ? cm->error : "scan failed");
@@ -248,16 +401,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		for (size_t i = 0; i < n; i++)
 			names[i] = scan_hit_at(scan, i)->name;
 		eval_add(r->eval, label, scan_score(scan), names, n);
-		if (r->messages > r->ms_cap) {
-			size_t cap = r->ms_cap ? r->ms_cap * 2 : 4096;
-			double *p2 = realloc(r->ms, cap * sizeof *p2);
-			if (p2 != NULL) {
-				r->ms = p2;
-				r->ms_cap = cap;
-			}
-		}
-		if (r->messages - r->errors <= r->ms_cap)
-			r->ms[r->messages - r->errors - 1] = ms;
+		lat_add(r, ms);
 	}
 	switch (r->format) {
 	case FMT_JSONL: print_jsonl(cm, scan, v, ms); break;
@@ -271,34 +415,35 @@ static void done_msg(void *arg, const struct localscan_item *it,
 
 /* ---- set-up ---- */
 
-static int cmp_double(const void *a, const void *b)
+/* Nearest rank p (0..1] over the histogram: the geometric middle of its
+ * bin, within the smallest and largest latency seen. */
+static double percentile(const struct run *r, double p)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, size_t n, double p)
-{
+	size_t n = r->messages - r->errors;
 	if (n == 0)
 		return 0;
-	size_t k = (size_t)ceil(p * (double)n);
-	return v[k ? k - 1 : 0];
+	size_t k = (size_t)ceil(p * (double)n), seen = 0;
+	if (k == 0)
+		k = 1;
+	size_t b = 0;
+	for (; b < LAT_BINS - 1; b++) {
+		seen += r->lat[b];
+		if (seen >= k)
+			break;
+	}
+	double v = LAT_MIN_MS * pow(10, ((double)b + 0.5) / LAT_PER_DECADE);
+	return v < r->lat_min ? r->lat_min : v > r->lat_max ? r->lat_max : v;
 }
 
 static void summary(struct run *r, FILE *out, double seconds)
 {
-	size_t ok = r->messages - r->errors;
-	if (ok > r->ms_cap)
-		ok = r->ms_cap;
-	qsort(r->ms, ok, sizeof *r->ms, cmp_double);
 	fprintf(out, "%zu messages in %.2f s (%.0f msg/s), %zu errors;", r->messages,
 	        seconds, seconds > 0 ? (double)r->messages / seconds : 0, r->errors);
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
 		if (r->per_action[a])
 			fprintf(out, " %s %zu", conf_action_name(a), r->per_action[a]);
 	fprintf(out, "\nlatency per message: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms\n",
-	        percentile(r->ms, ok, 0.5), percentile(r->ms, ok, 0.95),
-	        percentile(r->ms, ok, 0.99));
+	        percentile(r, 0.5), percentile(r, 0.95), percentile(r, 0.99));
 }
 
 static int file_sha256(const char *path, char *hex, size_t hexlen)
@@ -322,6 +467,73 @@ static int file_sha256(const char *path, char *hex, size_t hexlen)
 	return rc;
 }
 
+/* path made absolute with symlinks resolved; a path that does not exist
+ * is made absolute as written (no "." or ".." handling). NULL for "-". */
+static char *canon_path(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return NULL;
+	char *c = realpath(path, NULL);
+	if (c != NULL)
+		return c;
+	char cwd[PATH_MAX];
+	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		c = strdup(path);
+	else if (asprintf(&c, "%s/%s", cwd, path) < 0)
+		c = NULL;
+	for (size_t n = c ? strlen(c) : 0; n > 1 && c[n - 1] == '/'; n--)
+		c[n - 1] = '\0';
+	return c;
+}
+
+/* A relative path of a labels file: from the current directory if it is
+ * there, else from the labels file's directory (as in TREC's index). */
+static char *labels_path(const char *file, const char *path)
+{
+	const char *slash = strrchr(file, '/');
+	char *p = NULL;
+	if (path[0] == '/' || slash == NULL || access(path, F_OK) == 0)
+		return strdup(path);
+	if (asprintf(&p, "%.*s/%s", (int)(slash - file), file, path) < 0)
+		return NULL;
+	if (access(p, F_OK) != 0) {   /* neither: keep it as written */
+		free(p);
+		p = strdup(path);
+	}
+	return p;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* "PATH LABEL" (PATH may hold blanks) or "LABEL PATH": 0, or -1. */
+static int split_label(char *line, char **path, enum eval_label *label)
+{
+	char *last = strrchr(line, ' '), *tab = strrchr(line, '\t');
+	if (tab > last)
+		last = tab;
+	if (last != NULL && eval_label_parse(last + 1) != EVAL_UNLABELLED) {
+		*label = eval_label_parse(last + 1);
+		*last = '\0';
+		*path = trim(line);
+		return **path ? 0 : -1;
+	}
+	size_t n = strcspn(line, " \t");
+	if (line[n] == '\0')
+		return -1;
+	line[n] = '\0';
+	*label = eval_label_parse(line);
+	*path = trim(line + n + 1);
+	return *label != EVAL_UNLABELLED && **path ? 0 : -1;
+}
+
 static int read_labels(struct run *r, const char *file)
 {
 	FILE *f = fopen(file, "r");
@@ -329,29 +541,47 @@ static int read_labels(struct run *r, const char *file)
 		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
 		return -1;
 	}
-	char line[4096];
+	char *buf = NULL;
+	size_t cap = 0;
 	unsigned lineno = 0;
 	int rc = 0;
-	while (fgets(line, sizeof line, f)) {
+	while (getline(&buf, &cap, f) > 0) {
 		lineno++;
-		char *p = line + strspn(line, " \t");
-		if (*p == '#' || *p == '\n' || *p == '\0')
+		char *line = trim(buf), *path;
+		enum eval_label l;
+		if (*line == '#' || *line == '\0')
 			continue;
-		char *path = strtok(p, " \t\r\n"), *lab = strtok(NULL, " \t\r\n");
-		enum eval_label l = lab ? eval_label_parse(lab) : EVAL_UNLABELLED;
-		if (l == EVAL_UNLABELLED) {
-			fprintf(stderr, "%s:%u: expected \"PATH spam|ham\"\n", file, lineno);
+		if (split_label(line, &path, &l) != 0) {
+			fprintf(stderr, "%s:%u: expected \"PATH spam|ham\" or "
+			        "\"spam|ham PATH\"\n", file, lineno);
 			rc = -1;
 			continue;
 		}
-		struct path *np = realloc(r->paths, (r->path_count + 1) * sizeof *np);
-		if (np == NULL || (path = strdup(path)) == NULL) {
+		struct lentry *ne = realloc(r->labels,
+		                            (r->label_count + 1) * sizeof *ne);
+		if (ne == NULL) {
 			rc = -1;
 			break;
 		}
-		r->paths = np;
-		r->paths[r->path_count++] = (struct path){ path, l, 0 };
+		r->labels = ne;
+		struct lentry e = { labels_path(file, path), NULL, l, file, lineno,
+		                    r->label_count, 0 };
+		e.canon = e.name ? canon_path(e.name) : NULL;
+		if (e.canon == NULL) {
+			fprintf(stderr, "%s:%u: %s: not a path that can be labelled\n",
+			        file, lineno, path);
+			free(e.name);
+			free(e.canon);
+			rc = -1;
+			continue;
+		}
+		r->labels[r->label_count++] = e;
 	}
+	if (ferror(f)) {
+		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
+		rc = -1;
+	}
+	free(buf);
 	fclose(f);
 	return rc;
 }
@@ -362,14 +592,109 @@ static int add_path(struct run *r, const char *name, enum eval_label l)
 	if (np == NULL)
 		return -1;
 	r->paths = np;
-	char *n = strdup(name);
-	if (n == NULL)
+	struct path p = { .name = strdup(name), .canon = canon_path(name),
+	                  .label = l };
+	if (p.name == NULL) {
+		free(p.canon);
 		return -1;
-	r->paths[r->path_count++] = (struct path){ n, l, 0 };
-	struct stat st;
-	if (stat(name, &st) == 0 && S_ISREG(st.st_mode))
-		r->total_bytes += (uint64_t)st.st_size;
+	}
+	r->paths[r->path_count++] = p;
 	return 0;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	size_t x = (*(const struct lentry *const *)a)->seq;
+	size_t y = (*(const struct lentry *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* Without PATH arguments: the labelled paths in the order written, those
+ * inside another one aside (they are scanned with it). 0 or -1. */
+static int labels_as_paths(struct run *r)
+{
+	const struct lentry **v = calloc(r->label_count + 1, sizeof *v);
+	if (v == NULL)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < r->label_count; i++) {
+		char *parent = strdup(r->labels[i].canon);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		bool inside = false;
+		if (slash != NULL && strcmp(parent, "/") != 0) {
+			slash[slash == parent] = '\0';
+			inside = label_lookup(r, parent) != NULL;
+		}
+		free(parent);
+		if (!inside)
+			v[n++] = &r->labels[i];
+	}
+	qsort(v, n, sizeof *v, cmp_seq);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = add_path(r, v[i]->name, EVAL_UNLABELLED);
+	free(v);
+	return rc;
+}
+
+/* Labels sorted for lookup; the same path labelled both ways is an error.
+ * Without PATH arguments, the labelled paths are scanned. 0 or -1. */
+static int labels_ready(struct run *r)
+{
+	qsort(r->labels, r->label_count, sizeof *r->labels, cmp_lentry);
+	if (r->path_count == 0 && labels_as_paths(r) != 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 1; i < r->label_count; i++) {
+		const struct lentry *a = &r->labels[i - 1], *b = &r->labels[i];
+		if (strcmp(a->canon, b->canon) == 0 && a->label != b->label) {
+			fprintf(stderr, "%s:%u: %s labelled %s, but %s at %s:%u\n",
+			        b->file, b->line, b->name,
+			        b->label == EVAL_SPAM ? "spam" : "ham",
+			        a->label == EVAL_SPAM ? "spam" : "ham", a->file, a->line);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* Total bytes of the regular files under dir (for the ETA), dot entries
+ * and tmp/ of maildirs aside, as the corpus walks it. */
+static uint64_t dir_bytes(const char *dir, int depth)
+{
+	DIR *d = depth < 32 ? opendir(dir) : NULL;
+	uint64_t total = 0;
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "tmp") == 0)
+			continue;
+		char *p = NULL;
+		struct stat st;
+		if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+			break;
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+		else if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			total += dir_bytes(p, depth + 1);
+		free(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	return total;
+}
+
+/* Bytes the paths hold, for the progress line's ETA. */
+static void count_bytes(struct run *r)
+{
+	for (size_t i = 0; i < r->path_count; i++) {
+		struct stat st;
+		if (stat(r->paths[i].name, &st) != 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			r->total_bytes += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode))
+			r->total_bytes += dir_bytes(r->paths[i].name, 0);
+	}
 }
 
 struct opts {
@@ -383,14 +708,19 @@ struct opts {
 static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 {
 	enum eval_label label = EVAL_UNLABELLED;
+	bool only_paths = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		if (!only_paths && strcmp(a, "--") == 0) {
+			only_paths = true;
+			continue;
+		}
+		if (!only_paths && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
 			usage(stdout);
 			return 1;
 		}
-		if (a[0] != '-' || strcmp(a, "-") == 0) {
+		if (only_paths || a[0] != '-' || strcmp(a, "-") == 0) {
 			if (add_path(r, a, label) != 0)
 				return -1;
 			continue;
@@ -401,8 +731,18 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 		}
 		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
 			o->conf = val;
-		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0)
-			o->jobs = (unsigned)strtoul(val, NULL, 10);
+		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
+			char *end;
+			errno = 0;
+			unsigned long j = strtoul(val, &end, 10);
+			if (errno || end == val || *end || val[0] == '-' || j > MAX_JOBS) {
+				fprintf(stderr, "vigil scan: --jobs: a number from 0 "
+				        "(all cores) to %d\n", MAX_JOBS);
+				return -1;
+			}
+			if (j > 0)
+				o->jobs = (unsigned)j;
+		}
 		else if (strcmp(a, "--format") == 0) {
 			if (strcmp(val, "jsonl") == 0) r->format = FMT_JSONL;
 			else if (strcmp(val, "csv") == 0) r->format = FMT_CSV;
@@ -428,14 +768,20 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 			o->env.helo = val;
 		else if (strcmp(a, "--mail-from") == 0)
 			o->env.mail_from = val;
-		else if (strcmp(a, "--rcpt") == 0 && o->env.rcpt_count < MAX_RCPTS)
+		else if (strcmp(a, "--rcpt") == 0) {
+			if (o->env.rcpt_count == MAX_RCPTS) {
+				fprintf(stderr, "vigil scan: at most %d --rcpt\n", MAX_RCPTS);
+				return -1;
+			}
 			o->rcpts[o->env.rcpt_count++] = val;
-		else {
+		} else {
 			fprintf(stderr, "vigil scan: unknown option %s\n", a);
 			return -1;
 		}
 		i++;	/* the value */
 	}
+	if (labels_ready(r) != 0)
+		return -1;
 	if (r->path_count == 0) {
 		fprintf(stderr, "vigil scan: no PATH given\n");
 		return -1;
@@ -454,37 +800,83 @@ static struct conf *load_conf(const char *path)
 
 static void free_run(struct run *r)
 {
-	for (size_t i = 0; i < r->path_count; i++)
+	for (size_t i = 0; i < r->path_count; i++) {
 		free(r->paths[i].name);
+		free(r->paths[i].canon);
+	}
 	free(r->paths);
-	free(r->ms);
+	for (size_t i = 0; i < r->label_count; i++) {
+		free(r->labels[i].name);
+		free(r->labels[i].canon);
+	}
+	free(r->labels);
 	eval_free(r->eval);
 	if (r->corpus)
 		corpus_close(r->corpus);
 }
 
-static void report(struct run *r, const struct conf *c, const struct opts *o,
-                   double seconds)
+/* "spam", "ham", "unlabelled", or the mix ("3 spam, 1 unlabelled"). */
+static void path_label(const struct path *p, char *buf, size_t len)
+{
+	static const char *const names[] = { "unlabelled", "ham", "spam" };
+	static const int order[] = { EVAL_SPAM, EVAL_HAM, EVAL_UNLABELLED };
+	size_t kinds = 0, at = 0;
+	for (int i = 0; i < 3; i++)
+		kinds += p->per_label[i] > 0;
+	if (kinds <= 1) {
+		int only = (int)p->label;
+		for (int i = 0; i < 3; i++)
+			if (p->per_label[i] > 0)
+				only = i;
+		snprintf(buf, len, "%s", names[only]);
+		return;
+	}
+	for (int k = 0; k < 3 && at < len; k++)
+		if (p->per_label[order[k]] > 0)
+			at += (size_t)snprintf(buf + at, len - at, "%s%zu %s",
+			                       at ? ", " : "", p->per_label[order[k]],
+			                       names[order[k]]);
+}
+
+/* The labels file's entries no message fell under (a path written
+ * differently from the one scanned, or a typo). */
+static void unmatched_labels(const struct run *r)
+{
+	for (size_t i = 0; i < r->label_count; i++)
+		if (r->labels[i].matched == 0)
+			fprintf(stderr, "vigil scan: %s:%u: no message scanned was in %s\n",
+			        r->labels[i].file, r->labels[i].line, r->labels[i].name);
+}
+
+/* The summary, and with labels or --report the evaluation. 0, or -1 when
+ * the HTML report could not be written. */
+static int report(struct run *r, const struct conf *c, const struct opts *o,
+                  double seconds)
 {
 	FILE *out = r->format == FMT_TEXT ? stdout : stderr;
 	summary(r, out, seconds);
-	bool labelled = false;
+	unmatched_labels(r);
+	bool labelled = r->label_count > 0;
 	for (size_t i = 0; i < r->path_count; i++)
 		labelled |= r->paths[i].label != EVAL_UNLABELLED;
 	if (!labelled && o->report == NULL)
-		return;
+		return 0;
+	int rc = 0;
 	char hash[65] = "-";
 	if (c->path && strcmp(c->path, "(built-in defaults)") != 0)
 		file_sha256(c->path, hash, sizeof hash);
 	const char **names = calloc(r->path_count, sizeof *names);
 	const char **labels = calloc(r->path_count, sizeof *labels);
+	char (*lbuf)[96] = calloc(r->path_count, sizeof *lbuf);
 	size_t *counts = calloc(r->path_count, sizeof *counts);
-	if (names == NULL || labels == NULL || counts == NULL)
+	if (names == NULL || labels == NULL || lbuf == NULL || counts == NULL) {
+		rc = -1;
 		goto out;
+	}
 	for (size_t i = 0; i < r->path_count; i++) {
 		names[i] = r->paths[i].name;
-		labels[i] = r->paths[i].label == EVAL_SPAM ? "spam" :
-		            r->paths[i].label == EVAL_HAM ? "ham" : "unlabelled";
+		path_label(&r->paths[i], lbuf[i], sizeof lbuf[i]);
+		labels[i] = lbuf[i];
 		counts[i] = r->paths[i].count;
 	}
 	/* rules loaded by the rules stage, when it runs */
@@ -496,13 +888,28 @@ static void report(struct run *r, const struct conf *c, const struct opts *o,
 	                       counts, r->path_count, seconds, o->jobs };
 	fprintf(out, "\n");
 	eval_report_text(r->eval, &m, out);
-	if (o->report && eval_report_html(r->eval, &m, o->report) != 0)
+	if (o->report && eval_report_html(r->eval, &m, o->report) != 0) {
 		fprintf(stderr, "vigil scan: --report %s: %s\n", o->report,
 		        strerror(errno));
+		rc = -1;
+	}
 out:
 	free(names);
 	free(labels);
+	free(lbuf);
 	free(counts);
+	return rc;
+}
+
+/* The score from which a message is flagged: the lowest threshold of an
+ * action other than accept (add_header may be off). */
+static double flag_threshold(const struct conf *c)
+{
+	double t = INFINITY;
+	for (int a = 0; a < CONF_ACT_COUNT; a++)
+		if (a != CONF_ACT_ACCEPT && c->policy.threshold[a] < t)
+			t = c->policy.threshold[a];
+	return t;
 }
 
 int scanlocal_main(int argc, char **argv)
@@ -524,12 +931,17 @@ int scanlocal_main(int argc, char **argv)
 		free_run(&r);
 		return 2;
 	}
-	r.eval = eval_new(c->policy.threshold[CONF_ACT_ADD_HEADER]);
+	r.eval = eval_new(flag_threshold(c));
 	const char **names = calloc(r.path_count, sizeof *names);
 	for (size_t i = 0; names && i < r.path_count; i++)
 		names[i] = r.paths[i].name;
-	r.corpus = names ? corpus_open(names, r.path_count, c->max_message_size)
-	                 : NULL;
+	/* vigild scans the body up to max_message_size whatever the header
+	 * size: read that much more, the rest only counted */
+	size_t max = c->max_message_size;
+	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
+	r.corpus = names ? corpus_open(names, r.path_count, max) : NULL;
+	if (r.corpus)
+		corpus_keep_head(r.corpus);
 	free(names);
 	if (r.eval == NULL || r.corpus == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");
@@ -541,17 +953,21 @@ int scanlocal_main(int argc, char **argv)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
 		       "error\n");
 	r.progress = isatty(STDERR_FILENO);
+	if (r.progress)
+		count_bytes(&r);
 	r.started = now_s();
 	struct localscan_ops ops = { next_msg, done_msg, &r };
 	int rc = localscan_run(c, o.jobs, &o.env, &ops);
 	double seconds = now_s() - r.started;
 	show_progress(&r, true);
 	fflush(stdout);
-	if (rc != 0)
+	int status = r.errors ? 1 : 0;
+	if (rc != 0) {
 		fprintf(stderr, "vigil scan: cannot start %u threads\n", o.jobs);
-	else
-		report(&r, c, &o, seconds);
-	int status = rc != 0 ? 2 : r.errors ? 1 : 0;
+		status = 2;
+	} else if (report(&r, c, &o, seconds) != 0) {
+		status = 2;
+	}
 	conf_unref(c);
 	free_run(&r);
 	return status;

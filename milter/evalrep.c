@@ -13,9 +13,21 @@ struct rule_count {
 	size_t spam, ham;
 };
 
+/* Sweep points: every integer score from -5 to 30, and the configured
+ * threshold. */
+#define SWEEP_LO (-5)
+#define SWEEP_HI 30
+
+/* The scores of one class, as counts: memory does not grow with the
+ * corpus. For an integer t, score >= t exactly when floor(score) >= t,
+ * so one bin per integer (those below SWEEP_LO in bin 0, those from
+ * SWEEP_HI up in the last) answers every sweep point exactly; the count
+ * at the configured threshold is kept as messages come. */
+#define NBINS (SWEEP_HI - SWEEP_LO + 2)
+
 struct scores {
-	double *v;
-	size_t n, cap;
+	size_t n, at_thr;
+	size_t bins[NBINS];
 };
 
 struct eval {
@@ -48,8 +60,6 @@ void eval_free(struct eval *e)
 	for (size_t i = 0; i < e->rule_cap; i++)
 		free(e->rules[i].name);
 	free(e->rules);
-	free(e->spam.v);
-	free(e->ham.v);
 	free(e);
 }
 
@@ -62,18 +72,17 @@ enum eval_label eval_label_parse(const char *s)
 	return EVAL_UNLABELLED;
 }
 
-static int push(struct scores *s, double v)
+/* NaN is below every threshold, as in a comparison. */
+static void push(struct scores *s, double v, double threshold)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		double *p = realloc(s->v, cap * sizeof *p);
-		if (p == NULL)
-			return -1;
-		s->v = p;
-		s->cap = cap;
-	}
-	s->v[s->n++] = v;
-	return 0;
+	size_t bin = 0;
+	if (v >= SWEEP_HI)
+		bin = NBINS - 1;
+	else if (v >= SWEEP_LO)
+		bin = (size_t)(floor(v) - SWEEP_LO) + 1;
+	s->bins[bin]++;
+	s->at_thr += v >= threshold;
+	s->n++;
 }
 
 static uint64_t hash(const char *s)
@@ -129,8 +138,7 @@ int eval_add(struct eval *e, enum eval_label label, double score,
 		e->unlabelled++;
 		return 0;
 	}
-	if (push(label == EVAL_SPAM ? &e->spam : &e->ham, score) != 0)
-		return -1;
+	push(label == EVAL_SPAM ? &e->spam : &e->ham, score, e->threshold);
 	for (size_t i = 0; i < nhits; i++) {
 		/* a rule hitting several times in one message counts once */
 		bool dup = false;
@@ -161,12 +169,12 @@ void eval_add_error(struct eval *e, enum eval_label label)
 
 /* ---- metrics ---- */
 
-static size_t at_or_above(const struct scores *s, double t)
+/* Messages scoring at least the sweep point t (SWEEP_LO..SWEEP_HI). */
+static size_t at_or_above(const struct scores *s, int t)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i] >= t)
-			n++;
+	for (size_t b = (size_t)(t - SWEEP_LO) + 1; b < NBINS; b++)
+		n += s->bins[b];
 	return n;
 }
 
@@ -180,12 +188,13 @@ static double ratio(size_t a, size_t b)
 	return b ? (double)a / (double)b : NAN;
 }
 
-static struct metrics metrics_at(const struct eval *e, double t)
+/* tp of the spam and fp of the ham flagged. */
+static struct metrics metrics_of(const struct eval *e, size_t tp, size_t fp)
 {
 	struct metrics m;
-	m.tp = at_or_above(&e->spam, t);
+	m.tp = tp;
 	m.fn = e->spam.n - m.tp;
-	m.fp = at_or_above(&e->ham, t);
+	m.fp = fp;
 	m.tn = e->ham.n - m.fp;
 	m.recall = ratio(m.tp, m.tp + m.fn);
 	m.fpr = ratio(m.fp, m.fp + m.tn);
@@ -195,10 +204,17 @@ static struct metrics metrics_at(const struct eval *e, double t)
 	return m;
 }
 
-/* Sweep points: every integer score from -5 to 30, and the configured
- * threshold. */
-#define SWEEP_LO (-5)
-#define SWEEP_HI 30
+/* At the sweep point t. */
+static struct metrics metrics_at(const struct eval *e, int t)
+{
+	return metrics_of(e, at_or_above(&e->spam, t), at_or_above(&e->ham, t));
+}
+
+/* At the configured threshold. */
+static struct metrics metrics_thr(const struct eval *e)
+{
+	return metrics_of(e, e->spam.at_thr, e->ham.at_thr);
+}
 
 static int cmp_rules(const void *a, const void *b)
 {
@@ -235,6 +251,15 @@ static void pct(FILE *out, double v)
 		fprintf(out, "%7.2f%%", v * 100.0);
 }
 
+/* A threshold: "off" when no action has one. */
+static void threshold(FILE *out, double t)
+{
+	if (isfinite(t))
+		fprintf(out, "%g", t);
+	else
+		fputs("off", out);
+}
+
 static void meta_text(const struct eval_meta *m, FILE *out)
 {
 	if (m == NULL)
@@ -255,9 +280,10 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
                       FILE *out)
 {
 	meta_text(m, out);
-	struct metrics x = metrics_at(e, e->threshold);
-	fprintf(out, "\nAt threshold %.1f: %zu spam, %zu ham", e->threshold,
-	        e->spam.n, e->ham.n);
+	struct metrics x = metrics_thr(e);
+	fprintf(out, "\nAt threshold ");
+	threshold(out, e->threshold);
+	fprintf(out, ": %zu spam, %zu ham", e->spam.n, e->ham.n);
 	if (e->unlabelled)
 		fprintf(out, ", %zu unlabelled", e->unlabelled);
 	fprintf(out, "; scan errors: %zu spam, %zu ham, %zu unlabelled\n",
@@ -343,10 +369,10 @@ static void html_roc(const struct eval *e, FILE *out)
 		fprintf(out, "%.1f,%.1f ", pad + x * w, pad + h - y * h);
 	}
 	fputs("\"/>\n", out);
-	struct metrics c = metrics_at(e, e->threshold);
-	if (!isnan(c.fpr) && !isnan(c.recall))
+	struct metrics c = metrics_thr(e);
+	if (!isnan(c.fpr) && !isnan(c.recall) && isfinite(e->threshold))
 		fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#c62828\">"
-		        "<title>threshold %.1f</title></circle>\n",
+		        "<title>threshold %g</title></circle>\n",
 		        pad + c.fpr * w, pad + h - c.recall * h, e->threshold);
 	fputs("</svg>\n", out);
 }
@@ -357,7 +383,7 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 	FILE *out = fopen(path, "w");
 	if (out == NULL)
 		return -1;
-	struct metrics x = metrics_at(e, e->threshold);
+	struct metrics x = metrics_thr(e);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<title>vigil scan report</title><style>"
 	      "body{font-family:sans-serif;margin:2em;max-width:60em}"
@@ -384,11 +410,12 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 		}
 		fputs("</ul>\n", out);
 	}
-	fprintf(out, "<h2>At threshold %.1f</h2>\n<table><tr><th></th><th>flagged"
+	fputs("<h2>At threshold ", out);
+	threshold(out, e->threshold);
+	fprintf(out, "</h2>\n<table><tr><th></th><th>flagged"
 	        "</th><th>not flagged</th></tr>\n<tr><td>spam (%zu)</td><td>%zu</td>"
 	        "<td>%zu</td></tr>\n<tr><td>ham (%zu)</td><td>%zu</td><td>%zu</td>"
-	        "</tr></table>\n<p>", e->threshold, e->spam.n, x.tp, x.fn, e->ham.n,
-	        x.fp, x.tn);
+	        "</tr></table>\n<p>", e->spam.n, x.tp, x.fn, e->ham.n, x.fp, x.tn);
 	fputs("spam recall ", out);
 	html_pct(out, x.recall);
 	fputs(" · ham false-positive rate ", out);

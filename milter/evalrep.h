@@ -4,8 +4,9 @@
  * a threshold sweep (ROC), and per-rule hit counts on spam and ham;
  * rendered as text or as one self-contained HTML page (inline SVG).
  *
- * Not thread-safe: the caller feeds results in one thread. Memory grows
- * with one double per labelled message and one entry per rule name.
+ * Not thread-safe: the caller feeds results in one thread. Memory does
+ * not grow with the number of messages (scores are kept as counts per
+ * sweep point), only with the number of rule names.
  */
 #ifndef VIGIL_EVALREP_H
 #define VIGIL_EVALREP_H

@@ -41,6 +41,29 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The message with the body capped as vigild caps it; the bytes the
+ * producer did not keep (size > len) count as body not stored. */
+static int set_message(struct scan *scan, const struct localscan_item *it,
+                       size_t max_body)
+{
+	scan_set_max_body(scan, max_body);
+	if (scan_set_raw(scan, it->raw, it->len) != 0)
+		return -1;
+	if (it->size <= it->len)
+		return 0;
+	size_t stored;
+	scan_body(scan, &stored);
+	scan_set_max_body(scan, stored);   /* nothing more is stored */
+	static const char unseen[4096];
+	for (uint64_t left = it->size - it->len; left > 0;) {
+		size_t n = left < sizeof unseen ? (size_t)left : sizeof unseen;
+		if (scan_add_body(scan, unseen, n) != 0)
+			return -1;
+		left -= n;
+	}
+	return 0;
+}
+
 /* Scan one message (no lock held). */
 static void process(struct runner *r, struct slot *s)
 {
@@ -48,7 +71,8 @@ static void process(struct runner *r, struct slot *s)
 	if (s->item.error != NULL)
 		return;
 	s->scan = scan_new();
-	if (s->scan == NULL || scan_set_raw(s->scan, s->item.raw, s->item.len) ||
+	if (s->scan == NULL ||
+	    set_message(s->scan, &s->item, r->conf->max_message_size) != 0 ||
 	    envguess_fill(s->scan, r->flags) != 0) {
 		scan_free(s->scan);
 		s->scan = NULL;

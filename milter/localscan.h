@@ -11,6 +11,7 @@
 #define VIGIL_LOCALSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "envguess.h"
 
@@ -26,6 +27,9 @@ struct localscan_item {
 	void *tag;        /* producer's data, given back to done() */
 	char *raw;
 	size_t len;
+	/* Bytes the message had when raw holds only its head (0: len): the
+	 * rest counts as body beyond max_message_size, as in vigild. */
+	uint64_t size;
 	const char *error;
 };
 
@@ -40,7 +44,9 @@ struct localscan_ops {
 };
 
 /* Run every message through c's pipeline and verdict. The envelope of
- * each comes from flags and the message (envguess). 0, or -1 when the
+ * each comes from flags and the message (envguess). As in vigild, the
+ * body is scanned up to c->max_message_size bytes and the rest counted
+ * (scan_truncated()). 0, or -1 when the
  * threads could not be started. */
 int localscan_run(struct conf *c, unsigned jobs,
                   const struct envguess_flags *flags,

@@ -6,7 +6,7 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..9"
+echo "1..19"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
@@ -66,7 +66,110 @@ printf 'x@y.example spam\nbogus\n' >"$tmp/labels"
 if [ $rc = 2 ] && grep -q "labels:2: expected" "$tmp/e2"; then ok "bad --labels file: FILE:LINE, exit 2"
 else notok "bad labels" "rc=$rc $(cat "$tmp/e2")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" "$tmp/missing.mbox" >"$tmp/j5" 2>"$tmp/e5"; rc=$?
-if [ $rc = 1 ] && [ "$(grep -c '"action"' "$tmp/j5")" = 6 ] && grep -q '"error"' "$tmp/j5" &&
-   grep -q "missing.mbox" "$tmp/e5"
+if [ $rc = 1 ] && [ "$(grep -c '"error":null' "$tmp/j5")" = 6 ] &&
+   grep -q '"action":"error",.*"error":"cannot read' "$tmp/j5" && grep -q "missing.mbox" "$tmp/e5"
 then ok "unreadable input reported, the run goes on, exit 1"
 else notok "unreadable input" "rc=$rc" "$(cat "$tmp/j5" "$tmp/e5")"; fi
+
+# ---- adversarial input (each of these was a bug) ----
+# Two symlinks back up: the walk used to multiply at every level.
+mkdir -p "$tmp/loop/a"
+printf 'From: l@example.org\nSubject: l\n\nx\n' >"$tmp/loop/a/m.eml"
+ln -s . "$tmp/loop/a/self"; ln -s .. "$tmp/loop/a/up"
+timeout 60 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/loop" >"$tmp/j6" 2>"$tmp/e6"; rc=$?
+if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j6")" = 1 ]; then ok "symlink loops: each message once"
+else notok "symlink loop" "rc=$rc lines=$(wc -l <"$tmp/j6")"; fi
+
+# A labels file naming the PATHs given (relative, absolute, trailing
+# slash): every message scanned once, with its label; "LABEL PATH" too;
+# an entry no message fell under is reported.
+printf '%s spam\nham\t%s/\n%s/nowhere ham\n' "$tmp/spam.mbox" "$tmp/ham" "$tmp" >"$tmp/labels2"
+( cd "$tmp" && "$VIGIL" scan -c c.conf --format jsonl --labels labels2 spam.mbox ./ham/ ) \
+	>"$tmp/j7" 2>"$tmp/e7"; rc=$?
+if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j7")" = 10 ] &&
+   grep -q "  spam                 4             2" "$tmp/e7" &&
+   grep -q "  ham                  1             3" "$tmp/e7" &&
+   grep -q "labels2:3: no message scanned was in" "$tmp/e7" &&
+   ! grep -q "//" "$tmp/j7"
+then ok "--labels with PATHs: labels by path, no message twice"
+else notok "--labels with PATHs" "rc=$rc" "$(cat "$tmp/e7")"; fi
+# Without PATHs the labelled paths are scanned; a file inside a labelled
+# directory takes its own label and is not scanned twice.
+printf 'ham %s\nspam %s/cur/1:2,S\n' "$tmp/ham" "$tmp/ham" >"$tmp/labels3"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels3" >"$tmp/o8" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "4 messages in" "$tmp/o8" && grep -q "(1 spam, 3 ham)" "$tmp/o8"
+then ok "--labels alone: labelled paths scanned once, nearest label wins"
+else notok "--labels alone" "rc=$rc" "$(cat "$tmp/o8")"; fi
+printf 'x spam\nhalf-a-line\n' >"$tmp/labels4"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels4" >/dev/null 2>"$tmp/e9"; rc=$?
+if [ $rc = 2 ] && grep -q 'labels4:2: expected "PATH spam|ham"' "$tmp/e9"; then ok "labels: FILE:LINE and what was expected"
+else notok "labels error" "rc=$rc" "$(cat "$tmp/e9")"; fi
+
+# Any bytes in a Message-ID or a file name: valid JSON and CSV.
+mkdir -p "$tmp/weird"
+printf 'Message-ID: <a\001b\033[31m\377\376,"q">\nFrom: a@example.org\nSubject: w\n\nx\n' \
+	>"$tmp/weird/a,\"q
+b.eml"
+printf 'From: a@example.org\000\nSubject: binary\n\nx\n' >"$tmp/weird/b.eml"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/weird" >"$tmp/j10" 2>/dev/null
+"$VIGIL" scan -c "$tmp/c.conf" --format csv "$tmp/weird" >"$tmp/c10" 2>/dev/null
+if /usr/bin/python3 - "$tmp/j10" "$tmp/c10" "$tmp/weird" <<'PY'
+import csv, json, os, sys
+keys = {"source", "index", "message_id", "score", "action", "hits", "auth", "ms", "error"}
+rows = [json.loads(l.decode("utf-8")) for l in open(sys.argv[1], "rb")]
+assert len(rows) == 2 and all(set(r) == keys for r in rows), rows
+a, b = rows
+assert a["source"] == os.path.join(sys.argv[3], 'a,"q\nb.eml'), a
+assert a["message_id"].startswith('<a\x01b\x1b[31m\ufffd\ufffd,"q">'), a
+assert b["action"] == "error" and "binary" in b["error"] and b["score"] is None
+c = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8", errors="replace")))
+assert len(c) == 3 and all(len(r) == 11 for r in c), c
+assert c[1][0] == a["source"] and c[1][2].startswith('<a\x01b'), c[1]
+assert c[2][4] == "error" and "binary" in c[2][10], c[2]
+PY
+then ok "jsonl and csv: every key on every line, any bytes quoted"
+else notok "jsonl/csv escaping" "$(cat "$tmp/j10" "$tmp/c10")"; fi
+
+# An empty file is an empty mbox; bad --jobs is a usage error.
+: >"$tmp/empty.mbox"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/empty.mbox" >"$tmp/j11" 2>"$tmp/e11"; rc=$?
+if [ $rc = 0 ] && [ ! -s "$tmp/j11" ] && grep -q "^0 messages" "$tmp/e11"; then ok "empty file: no message, exit 0"
+else notok "empty file" "rc=$rc" "$(cat "$tmp/j11" "$tmp/e11")"; fi
+"$VIGIL" scan -c "$tmp/c.conf" --jobs two "$tmp/spam.mbox" >/dev/null 2>&1; rc=$?
+if [ $rc = 2 ]; then ok "--jobs two: exit 2"; else notok "--jobs two" "rc=$rc"; fi
+
+# Past max_message_size the head is scanned as vigild does (not an error).
+printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
+{ printf 'From: a@example.org\nSubject: big\nMessage-ID: <big@x>\n\n'
+  i=0; while [ $i -lt 100 ]; do echo "0123456789012345678901234567890123456789"; i=$((i + 1)); done
+} >"$tmp/big.eml"
+"$VIGIL" scan -c "$tmp/small.conf" --format jsonl "$tmp/big.eml" >"$tmp/j12" 2>/dev/null; rc=$?
+if [ $rc = 0 ] && grep -q '"VIGIL_TRUNCATED"' "$tmp/j12" && grep -q '"error":null' "$tmp/j12"
+then ok "oversized message: its head scanned, VIGIL_TRUNCATED"
+else notok "oversized" "rc=$rc" "$(cat "$tmp/j12")"; fi
+
+# The evaluation threshold is where flagging starts (add_header off: the
+# reject threshold); degenerate runs (all spam) print no NaN; the HTML
+# parses; a report that cannot be written is exit 2.
+printf 'stages = { "sanity" }\nactions {\n add_header = "off"\n reject = "12"\n}\n' >"$tmp/off.conf"
+"$VIGIL" scan -c "$tmp/off.conf" --label spam "$tmp/spam.mbox" --report "$tmp/r2.html" >"$tmp/o13" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "At threshold 12: 6 spam, 0 ham" "$tmp/o13" &&
+   grep -q "  spam                 4             2" "$tmp/o13" &&
+   ! grep -qi "nan\|inf" "$tmp/o13" "$tmp/r2.html" &&
+   /usr/bin/python3 -c '
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    stack = []; svg = 0
+    def handle_starttag(self, t, a):
+        if t == "svg": self.svg += 1
+        if t not in ("meta", "br", "circle", "rect"): self.stack.append(t)
+    def handle_startendtag(self, t, a): pass
+    def handle_endtag(self, t):
+        assert self.stack and self.stack[-1] == t, (t, self.stack[-3:])
+        self.stack.pop()
+p = P(); p.feed(open(sys.argv[1]).read()); p.close()
+assert p.svg == 1 and not p.stack, p.stack' "$tmp/r2.html"
+then ok "threshold from the actions, no NaN, well-formed HTML"
+else notok "threshold/HTML" "rc=$rc" "$(cat "$tmp/o13")"; fi
+"$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" --report "$tmp/nodir/r.html" >/dev/null 2>&1; rc=$?
+if [ $rc = 2 ]; then ok "--report not writable: exit 2"; else notok "--report not writable" "rc=$rc"; fi

@@ -128,6 +128,40 @@ static void many_rules(void **state)
 	eval_free(e);
 }
 
+/* Scores kept as counts: exact at a fractional threshold and at the sweep
+ * points, whatever the score's range; NaN is never flagged; a threshold
+ * that is off prints as such, not "inf". */
+static void bins(void **state)
+{
+	(void)state;
+	struct eval *e = eval_new(4.5);
+	const double spam[] = { 4.5, 4.49, 30.5, 1e9, -10, -5, NAN };
+	for (size_t i = 0; i < sizeof spam / sizeof *spam; i++)
+		assert_int_equal(eval_add(e, EVAL_SPAM, spam[i], NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_HAM, 5.0, NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_HAM, -0.5, NULL, 0), 0);
+	char *r = text_report(e);
+	assert_non_null(strstr(r, "At threshold 4.5: 7 spam, 2 ham"));
+	assert_non_null(strstr(r, "  spam                 3             4\n"));
+	assert_non_null(strstr(r, "  ham                  1             1\n"));
+	/* -5: all but -10 and NaN; 4: 4.5 4.49 30.5 1e9; 30: 30.5 1e9 */
+	assert_non_null(strstr(r, "     -5   71.43% 100.00%"));
+	assert_non_null(strstr(r, "      0   57.14%  50.00%"));
+	assert_non_null(strstr(r, "      4   57.14%  50.00%"));
+	assert_non_null(strstr(r, "      5   28.57%  50.00%"));
+	assert_non_null(strstr(r, "     30   28.57%   0.00%"));
+	assert_null(strstr(r, "nan"));
+	free(r);
+	eval_free(e);
+	e = eval_new(INFINITY);
+	assert_int_equal(eval_add(e, EVAL_SPAM, 100, NULL, 0), 0);
+	r = text_report(e);
+	assert_non_null(strstr(r, "At threshold off:"));
+	assert_null(strstr(r, "inf"));
+	free(r);
+	eval_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +170,7 @@ int main(void)
 		cmocka_unit_test(html),
 		cmocka_unit_test(labels),
 		cmocka_unit_test(many_rules),
+		cmocka_unit_test(bins),
 	};
 	return cmocka_run_group_tests_name("evalrep", tests, NULL, NULL);
 }
