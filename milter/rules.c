@@ -168,6 +168,7 @@ struct crule {
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t hid;        /* header rules: id of its literals in its
 	                        hkey's automaton */
+	uint32_t hr;         /* header rules: its index in hrules */
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
 	struct saeval_call *ev;  /* eval: rule vigil implements (saeval.h) */
@@ -279,6 +280,16 @@ static int push_index(size_t **v, size_t *n, size_t i)
 	*v = m;
 	m[(*n)++] = i;
 	return 0;
+}
+
+static void set_bit(uint64_t *b, size_t i)
+{
+	b[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool has_bit(const uint64_t *b, size_t i)
+{
+	return b[i / 64] >> (i % 64) & 1;
 }
 
 static unsigned char ascii_lower(unsigned char c)
@@ -1591,8 +1602,9 @@ static int build_htexts(struct rules *r)
 		return -1;
 	for (size_t j = 0; j < g->count; j++) {
 		size_t i = g->rules[j];
-		const struct crule *c = &r->cr[i];
+		struct crule *c = &r->cr[i];
 		struct hkey *hk = &r->hkeys[c->hkey];
+		c->hr = (uint32_t)(hk->hr + hk->nhr);
 		struct hrule *h = &r->hrules[hk->hr + hk->nhr++];
 		*h = (struct hrule){
 			.rule = (uint32_t)i,
@@ -2656,24 +2668,41 @@ static void store_outcome(struct run *x, const struct hrule *h,
 		x->values[h->rule] = hits;
 }
 
+/* What key k's present text holds (enum txt): the literal automata and
+ * ASCII projections rely on it. */
+static enum txt hkey_kind(const struct run *x, size_t k)
+{
+	const struct span *sp = &x->htext[k];
+	return x->r->hkeys[k].text ? text_kind(x->hb.p + sp->off, sp->len) :
+	                             TXT_HIGH;
+}
+
+/* Header rule j on its key k's present text, of kind kind. */
+static void hrule_match(struct run *x, size_t k, size_t j, enum txt kind)
+{
+	const struct hrule *h = &x->r->hrules[j];
+	const struct span *sp = &x->htext[k];
+	unsigned hits = 0;
+	enum mres mr = match(x, &x->r->cr[h->rule], x->hb.p + sp->off, sp->len,
+	                     kind != TXT_HIGH, &hits);
+	store_outcome(x, h, mr, hits);
+}
+
 /* The header rules of key k on its present text: each runs when one of
- * its literals is in the text (its hkey's automaton) or it has none. */
+ * its literals is in the text (its hkey's automaton) or it has none; in
+ * a lazy run, one no score counts is left pending (lazy_fetch()). */
 static void run_hkey_present(struct run *x, size_t k)
 {
 	const struct rules *r = x->r;
 	const struct hkey *hk = &r->hkeys[k];
 	const struct span *sp = &x->htext[k];
-	const char *text = x->hb.p + sp->off;
 	uint64_t *f = x->cur->found + hk->foff;
-	enum txt kind = TXT_HIGH;
-	if (hk->text) {
-		kind = text_kind(text, sp->len);
-		if (hk->ls != NULL) {
-			uint64_t t0 = r->prof ? now_ns() : 0;
-			litscan_run(hk->ls, text, sp->len, f);
-			if (r->prof)
-				prof_prefilter(x, T_HEADER, t0);
-		}
+	enum txt kind = hkey_kind(x, k);
+	if (hk->text && hk->ls != NULL) {
+		uint64_t t0 = r->prof ? now_ns() : 0;
+		litscan_run(hk->ls, x->hb.p + sp->off, sp->len, f);
+		if (r->prof)
+			prof_prefilter(x, T_HEADER, t0);
 	}
 	for (size_t j = hk->hr; j < hk->hr + hk->nhr; j++) {
 		const struct hrule *h = &r->hrules[j];
@@ -2684,10 +2713,12 @@ static void run_hkey_present(struct run *x, size_t k)
 		}
 		bool cand = h->bit == HR_NOLIT || kind < h->need ||
 		            (f[h->bit / 64] >> (h->bit % 64) & 1);
-		unsigned hits = 0;
-		enum mres mr = cand ? match(x, &r->cr[h->rule], text, sp->len,
-		                            kind != TXT_HIGH, &hits) : M_NO;
-		store_outcome(x, h, mr, hits);
+		if (!cand)
+			store_outcome(x, h, M_NO, 0);
+		else if (x->lazy && r->cr[h->rule].deferred)
+			set_bit(x->pend, h->rule);
+		else
+			hrule_match(x, k, j, kind);
 	}
 }
 
@@ -2981,16 +3012,6 @@ static void list_rule(struct run *x, enum tgt t, size_t j)
 		x->values[i] = hits;
 }
 
-static void set_bit(uint64_t *b, size_t i)
-{
-	b[i / 64] |= (uint64_t)1 << (i % 64);
-}
-
-static bool has_bit(const uint64_t *b, size_t i)
-{
-	return b[i / 64] >> (i % 64) & 1;
-}
-
 /* The rules of list target t: its texts through the prefilter, then each
  * candidate rule; in a lazy run a rule only metas read is left pending
  * (lazy_fetch() runs it if one asks). False when out of memory. */
@@ -3142,7 +3163,11 @@ static double lazy_fetch(void *ctx, int index)
 	const struct crule *c = &r->cr[i];
 	if (has_bit(x->pend, i)) {
 		x->pend[i / 64] &= ~((uint64_t)1 << (i % 64));
-		list_rule(x, c->tgt, c->gid);
+		if (c->tgt == T_HEADER)
+			hrule_match(x, (size_t)c->hkey, c->hr,
+			            hkey_kind(x, (size_t)c->hkey));
+		else
+			list_rule(x, c->tgt, c->gid);
 	} else if (lazy_meta(c) && !has_bit(x->mdone, i)) {
 		set_bit(x->mdone, i);
 		double v;

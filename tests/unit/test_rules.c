@@ -922,6 +922,11 @@ static void test_lazy_subrules(void **state)
 	        "body __LEFT_UNRUN /now/\n"
 	        "meta M_DECIDED __LEFT_UNRUN && __LEFT_MISS\n"
 	        "score M_DECIDED 1\n"
+	        /* header rules alike */
+	        "header __HDR_UNREAD Subject =~ /Hello/\n"
+	        "header __HDR_READ From =~ /Bob/\n"
+	        "meta M_HDR __HDR_READ\n"
+	        "score M_HDR 1\n"
 	        "score VISIBLE 1\nscore M_AND 1\nscore M_OR 1\nscore M_SUB 1\n",
 	        NULL);
 	assert_int_equal(rules_profile(f.rules, true), 0);
@@ -935,6 +940,9 @@ static void test_lazy_subrules(void **state)
 	assert_int_equal(calls_of(&f, "__RIGHT_OF_AND"), 0);
 	assert_int_equal(calls_of(&f, "__LEFT_UNRUN"), 0);
 	NOHIT(&f, "M_DECIDED");
+	assert_int_equal(calls_of(&f, "__HDR_UNREAD"), 0);
+	assert_true(calls_of(&f, "__HDR_READ") > 0);
+	HIT(&f, "M_HDR");
 	assert_true(calls_of(&f, "__PILLS") > 0);
 	assert_true(calls_of(&f, "__RIGHT_OF_OR") > 0);   /* by __SUBMETA */
 	assert_true(calls_of(&f, "VISIBLE") > 0);
@@ -950,6 +958,8 @@ static void test_lazy_subrules(void **state)
 	assert_true(calls_of(&f, "__NEVER_READ") > 0);
 	assert_true(calls_of(&f, "__RIGHT_OF_AND") > 0);
 	assert_true(calls_of(&f, "__LEFT_UNRUN") > 0);
+	assert_true(calls_of(&f, "__HDR_UNREAD") > 0);
+	HIT(&f, "__HDR_UNREAD");
 	fx_free(&f);
 }
 
