@@ -150,6 +150,11 @@ static void decode_entities(const char *s, size_t len,
 	}
 }
 
+void html_decode_entities(const char *s, size_t len, struct arena_buf *out)
+{
+	decode_entities(s, len, out);
+}
+
 /* ---- colours and styles ---- */
 
 static const struct {

@@ -40,5 +40,8 @@ struct html_out {
 };
 
 void html_render(const char *in, size_t len, struct html_out *out);
+/* Append s[0..len) to out with its character references decoded (as
+ * html_render decodes attribute values; UTF-8). */
+void html_decode_entities(const char *s, size_t len, struct arena_buf *out);
 
 #endif

@@ -1587,6 +1587,8 @@ static void unsupported(struct loader *L, struct sl key, const char *what)
 /* settings kept for the eval functions (ruleset_setting_at) */
 static const char *const kept_settings[] = {
 	"freemail_domains", "freemail_welcomelist", "freemail_whitelist",
+	"freemail_max_body_emails", "freemail_max_body_freemails",
+	"freemail_skip_when_over_max", "freemail_skip_bulk_envfrom",
 };
 
 static void keep_setting(struct loader *L, struct sl key, struct sl v)

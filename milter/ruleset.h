@@ -158,7 +158,9 @@ size_t ruleset_diag_count(const struct ruleset *rs);
 const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
 
 /* Plugin setting lines vigil's eval functions read (saeval.h): every
- * "freemail_domains", "freemail_welcomelist", "freemail_whitelist" line
+ * "freemail_domains", "freemail_welcomelist", "freemail_whitelist",
+ * "freemail_max_body_emails", "freemail_max_body_freemails",
+ * "freemail_skip_when_over_max" and "freemail_skip_bulk_envfrom" line
  * read (conditionals resolved), in file order. Key and value (the rest
  * of the line, trimmed) are owned by the ruleset. i < count. */
 size_t ruleset_setting_count(const struct ruleset *rs);

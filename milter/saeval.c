@@ -20,10 +20,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
+#include "html.h"
 #include "msg.h"
 #include "relays.h"
 #include "ruleset.h"
 #include "strbuf.h"
+#include "uri.h"
 
 #define MAX_ARGS 8
 
@@ -74,6 +77,22 @@ struct html_part_facts {
 	bool img_in_a;            /* an <img> start tag inside <a> */
 };
 
+/* Unique lower-case addresses, NUL-separated, in order. */
+struct fm_addrs {
+	struct strbuf b;
+	size_t n;
+};
+
+/* FreeMail.pm's _parse_body's answer for one message and one set of
+ * FreeMail lists and settings: the body's freemail addresses, or skip
+ * (too many addresses, or freemail ones, and the settings say to give
+ * up; fm_body()). */
+struct fm_body {
+	const struct freemail *fm;  /* the lists and settings it is for */
+	bool skip;
+	struct fm_addrs fms;
+};
+
 /* Results several calls on one message would each work out again. */
 struct saeval_cache {
 	bool date_done, mime_done, mime_ok, upper_done;
@@ -99,6 +118,7 @@ struct saeval_cache {
 	} fm[16];
 	size_t nfm;
 	struct strbuf fm_addr;
+	struct fm_body fmb;       /* FreeMail: the body's addresses */
 	/* hdr_key() of each top-level header; the next header with the same
 	 * key (SIZE_MAX: none); the first one of each key (open addressing) */
 	bool hkey_done;
@@ -132,6 +152,7 @@ void saeval_cache_free(struct saeval_cache *k)
 	free(k->tags.s);
 	free(k->tags.slot);
 	free(k->fm_addr.p);
+	free(k->fmb.fms.b.p);
 	free(k->hkey);
 	free(k->hnext);
 	free(k->hhead);
@@ -336,8 +357,19 @@ enum re_id {
 	RE_HM_HELO, RE_EUDORA, RE_JUNO1, RE_JUNO2, RE_JUNO3, RE_JUNO3X,
 	RE_JUNO4, RE_JUNO4X, RE_GM1, RE_GM2, RE_GM3,
 	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
+	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED,
 	RE_COUNT
 };
+
+/* FreeMail.pm's e-mail address (group 1): at most 64 characters before
+ * the '@', up to 4 labels, then a top-level domain SpamAssassin knows.
+ * Its list of TLDs is an alternation; here any last label matches and
+ * callout 1 (fm_tld_callout) refuses the ones uri_is_tld() does not
+ * know, which fails the match at that point as the alternation would. */
+#define FM_LOCAL "[a-z0-9!#$%&'*+/=?^_`{|}~-]"
+#define FM_EMAIL "(?=.{0,64}@)(?<!" FM_LOCAL ")(" FM_LOCAL "+(?:\\." \
+                 FM_LOCAL "+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?" \
+                 "\\.){1,4}[a-z0-9-]+(?![a-z0-9-]|\\.[a-z0-9])(?C1))"
 
 /* SpamAssassin's IP_ADDRESS, simplified: IPv4, or an IPv6 form */
 #define IPADDR "(?:\\b(?<!:)" IPV4 "\\b|(?:[0-9a-fA-F]{0,4}:){2,7}" \
@@ -450,6 +482,15 @@ static const struct {
 	                     "-(?:request|bounces?|admin|owner)|"
 	                     "\\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)@",
 	                     PCRE2_CASELESS },
+	/* FreeMail.pm's body address and what _parse_body blanks out
+	 * before looking for it: URLs with an address inside, and
+	 * addresses in <> or before a "wrote:"-like word */
+	[RE_FM_EMAIL] = { FM_EMAIL, PCRE2_CASELESS },
+	[RE_FM_STRIP_URL] = { "<?https?://\\S{0,255}(?:@|%40)\\S{0,255}",
+	                      PCRE2_CASELESS },
+	[RE_FM_STRIP_QUOTED] = { "<?(?<!mailto:)" FM_EMAIL "(?:>|\\s{1,10}"
+	                         "(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))"
+	                         "[a-z]{2,11}:)", PCRE2_CASELESS },
 };
 
 static pcre2_code *re_code[RE_COUNT];
@@ -3214,6 +3255,11 @@ struct freemail {
 	char **dom, **wild, **wl;   /* lower-case; dom and wl sorted */
 	size_t ndom, nwild, nwl;
 	size_t capdom, capwild, capwl;
+	/* FreeMail.pm's numeric settings (fm_setting): the body address
+	 * counts that make it give up, whether it does, and whether
+	 * check_freemail_replyto skips bulk-looking envelope senders */
+	double max_body_emails, max_body_freemails;
+	double skip_when_over_max, skip_bulk_envfrom;
 	size_t refs;                /* calls sharing it (fm_intern) */
 	struct freemail *next;      /* in fm_live */
 };
@@ -3250,6 +3296,10 @@ static bool fm_strs_equal(char *const *a, char *const *b, size_t n)
 static bool fm_equal(const struct freemail *a, const struct freemail *b)
 {
 	return a->ndom == b->ndom && a->nwild == b->nwild && a->nwl == b->nwl &&
+	       a->max_body_emails == b->max_body_emails &&
+	       a->max_body_freemails == b->max_body_freemails &&
+	       a->skip_when_over_max == b->skip_when_over_max &&
+	       a->skip_bulk_envfrom == b->skip_bulk_envfrom &&
 	       fm_strs_equal(a->dom, b->dom, a->ndom) &&
 	       fm_strs_equal(a->wild, b->wild, a->nwild) &&
 	       fm_strs_equal(a->wl, b->wl, a->nwl);
@@ -3353,15 +3403,49 @@ static int fm_add(struct freemail *f, bool domains, const char *v)
 	return 0;
 }
 
+/* Is k one of FreeMail's numeric settings? Then v is set into f when
+ * valid: SpamAssassin takes a value of the form [+-]digits[.digits] and
+ * refuses (keeps what it had) anything else. */
+static bool fm_setting(struct freemail *f, const char *k, const char *v)
+{
+	static const char *const names[] = {
+		"freemail_max_body_emails", "freemail_max_body_freemails",
+		"freemail_skip_when_over_max", "freemail_skip_bulk_envfrom",
+	};
+	double *const dst[] = {
+		&f->max_body_emails, &f->max_body_freemails,
+		&f->skip_when_over_max, &f->skip_bulk_envfrom,
+	};
+	size_t i = 0;
+	while (i < sizeof names / sizeof names[0] && strcmp(k, names[i]) != 0)
+		i++;
+	if (i == sizeof names / sizeof names[0])
+		return false;
+	const char *p = v + (*v == '+' || *v == '-');
+	size_t d = strspn(p, "0123456789");
+	if (d > 0 && p[d] == '.')
+		d += 1 + strspn(p + d + 1, "0123456789");
+	if (d > 0 && p[d] == '\0')
+		*dst[i] = strtod(v, NULL);
+	return true;
+}
+
 static int fm_build(const struct ruleset *rs, struct freemail **out)
 {
 	struct freemail *f = calloc(1, sizeof *f);
 	if (f == NULL)
 		return -1;
+	/* FreeMail.pm's defaults */
+	f->max_body_emails = 5;
+	f->max_body_freemails = 3;
+	f->skip_when_over_max = 1;
+	f->skip_bulk_envfrom = 1;
 	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
 		const char *k, *v;
 		if (!ruleset_setting_at(rs, i, &k, &v))
 			break;
+		if (fm_setting(f, k, v))
+			continue;
 		bool dom = strcmp(k, "freemail_domains") == 0;
 		if (!dom && strcmp(k, "freemail_welcomelist") != 0 &&
 		    strcmp(k, "freemail_whitelist") != 0)
@@ -3454,6 +3538,322 @@ static void lower_buf(struct strbuf *b)
 		b->p[i] = (char)tolower((unsigned char)b->p[i]);
 }
 
+/* ---- FreeMail: the addresses of the body (FreeMail.pm's _parse_body) ----
+ *
+ * SpamAssassin collects, lower-cased and each once: first the address
+ * of every mailto: link of an <a href> that its text parser did not
+ * also find (get_uri_detail_list: type "a" without "parsed"), at most
+ * 20; then the addresses of the rendered body (the Subject first, as
+ * body rules see it) once URLs holding an address and addresses in <>
+ * or before a "wrote:"-like word are blanked out, up to 40 in all. The
+ * message's URI list (msg.h) does not say where a URI came from, so the
+ * links are read again here: the <a> tags of the text/html parts, their
+ * href entity-decoded and trimmed as HTML.pm does, and "found by the
+ * text parser" is uri_scan_text() over the same body text. */
+
+#define FM_MAX_MAILTO 20
+#define FM_MAX_BODY 40
+
+static bool fm_addrs_has(const struct fm_addrs *a, const char *s, size_t n)
+{
+	const char *e = a->b.p;
+	for (size_t i = 0; i < a->n; i++) {
+		size_t l = strlen(e);
+		if (l == n && strncasecmp(e, s, n) == 0)
+			return true;
+		e += l + 1;
+	}
+	return false;
+}
+
+static void fm_addrs_add(struct fm_addrs *a, const char *s, size_t n)
+{
+	if (fm_addrs_has(a, s, n))
+		return;
+	size_t at = a->b.len;
+	strbuf_put(&a->b, s, n);
+	strbuf_put(&a->b, "", 1);
+	if (a->b.oom)
+		return;
+	for (size_t i = at; i < at + n; i++)
+		a->b.p[i] = (char)tolower((unsigned char)a->b.p[i]);
+	a->n++;
+}
+
+/* Callout 1 of FM_EMAIL, just after the last label: 0 (go on) when it
+ * is a top-level domain, else 1 (fail here, backtrack). */
+static int fm_tld_callout(pcre2_callout_block *cb, void *data)
+{
+	(void)data;
+	size_t end = cb->current_position, b = end;
+	while (b > 0 && cb->subject[b - 1] != '.')
+		b--;
+	return uri_is_tld((const char *)cb->subject + b, end - b) ? 0 : 1;
+}
+
+/* Match data and the context with fm_tld_callout, for one body parse. */
+struct fm_match {
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+};
+
+static bool fm_match_init(struct fm_match *fx)
+{
+	fx->md = re_ok ? pcre2_match_data_create(4, NULL) : NULL;
+	fx->mc = re_ok ? pcre2_match_context_create(NULL) : NULL;
+	if (fx->mc != NULL)
+		pcre2_set_callout(fx->mc, fm_tld_callout, NULL);
+	return fx->md != NULL && fx->mc != NULL;
+}
+
+static void fm_match_free(struct fm_match *fx)
+{
+	pcre2_match_data_free(fx->md);
+	pcre2_match_context_free(fx->mc);
+}
+
+/* FM_EMAIL in s[0..len) from offset start: true and group 1 in
+ * [*b, *e) when found. */
+static bool fm_email_at(struct fm_match *fx, const char *s, size_t len,
+                        size_t start, uint32_t opts, size_t *b, size_t *e)
+{
+	int rc = pcre2_match(re_code[RE_FM_EMAIL], (PCRE2_SPTR)s, len, start,
+	                     opts, fx->md, fx->mc);
+	if (rc < 2)
+		return false;
+	PCRE2_SIZE *v = pcre2_get_ovector_pointer(fx->md);
+	*b = v[2];
+	*e = v[3];
+	return true;
+}
+
+/* s[0..len) with every match of regex id replaced by a blank, into out
+ * (at least len + 1 bytes; a match is never empty, so the text only
+ * shrinks). Returns the new length, or len with s copied when the
+ * substitution fails. */
+static size_t fm_blank(struct fm_match *fx, enum re_id id, const char *s,
+                       size_t len, char *out)
+{
+	PCRE2_SIZE olen = len + 1;
+	int rc = pcre2_substitute(re_code[id], (PCRE2_SPTR)s, len, 0,
+	                          PCRE2_SUBSTITUTE_GLOBAL, fx->md, fx->mc,
+	                          (PCRE2_SPTR)" ", 1, (PCRE2_UCHAR *)out,
+	                          &olen);
+	if (rc >= 0)
+		return olen;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return len;
+}
+
+/* What the <a href> walk needs. */
+struct fm_links {
+	const struct msg *m;
+	struct fm_match *fx;
+	struct fm_addrs *out;
+	struct arena *ar;         /* for entity decoding, made on demand */
+	struct strbuf parsed;     /* mailto: URIs of the body text */
+	size_t nparsed;
+	bool parsed_done;
+};
+
+static void fm_parsed_uri(void *ctx, const char *raw, size_t len)
+{
+	struct fm_links *l = ctx;
+	if (len > 7 && strncasecmp(raw, "mailto:", 7) == 0) {
+		strbuf_put(&l->parsed, raw, len);
+		strbuf_put(&l->parsed, "", 1);
+		l->nparsed++;
+	}
+}
+
+/* Did SpamAssassin's text parser find URI key too ("parsed")? */
+static bool fm_text_has_uri(struct fm_links *l, const char *key, size_t n)
+{
+	if (!l->parsed_done) {
+		l->parsed_done = true;
+		for (size_t i = 0; i < msg_body_count(l->m); i++) {
+			struct msg_text t = msg_body_at(l->m, i);
+			uri_scan_text(t.ptr, t.len, fm_parsed_uri, l);
+		}
+	}
+	const char *e = l->parsed.p;
+	for (size_t i = 0; i < l->nparsed && !l->parsed.oom; i++) {
+		size_t k = strlen(e);
+		if (k == n && memcmp(e, key, n) == 0)
+			return true;
+		e += k + 1;
+	}
+	return false;
+}
+
+/* One href value as HTML.pm keeps it (entities decoded, U+FEFF removed,
+ * blanks and 0xA0 bytes trimmed), checked for a mailto: address. */
+static void fm_href(struct fm_links *l, const char *v, size_t vl)
+{
+	/* only mailto: links matter: skip the rest before decoding */
+	while (vl > 0 && (isspace((unsigned char)*v) || *v == '\xa0')) {
+		v++;
+		vl--;
+	}
+	if (vl < 8 || (strncasecmp(v, "mailto:", 7) != 0 &&
+	               memchr(v, '&', vl) == NULL))
+		return;
+	if (l->ar == NULL && (l->ar = arena_new(1u << 20)) == NULL)
+		return;
+	struct arena_buf d;
+	arena_buf_init(&d, l->ar);
+	html_decode_entities(v, vl < 8192 ? vl : 8192, &d);
+	if (d.failed || d.len == 0)
+		return;
+	size_t o = 0;
+	for (size_t i = 0; i < d.len; i++) {
+		if (i + 2 < d.len && memcmp(d.p + i, "\xef\xbb\xbf", 3) == 0)
+			i += 2;
+		else
+			d.p[o++] = d.p[i];
+	}
+	const char *k = d.p;
+	while (o > 0 && (isspace((unsigned char)*k) || *k == '\xa0')) {
+		k++;
+		o--;
+	}
+	while (o > 0 && (isspace((unsigned char)k[o - 1]) || k[o - 1] == '\xa0'))
+		o--;
+	size_t b, e;
+	if (o > 7 && strncasecmp(k, "mailto", 6) == 0 && k[6] == ':' &&
+	    fm_email_at(l->fx, k, o, 7, PCRE2_ANCHORED, &b, &e) &&
+	    !fm_text_has_uri(l, k, o))
+		fm_addrs_add(l->out, k + b, e - b);
+}
+
+/* html_walk_tags() callback: the href of each <a> start tag; stops the
+ * walk at FM_MAX_MAILTO addresses. */
+static bool fm_anchor(const char *name, const char *end, bool close,
+                      void *ctx)
+{
+	struct fm_links *l = ctx;
+	if (close || !tag_at(name, end, "a"))
+		return false;
+	const char *q = name + 1, *gt = q;
+	char quote = 0;
+	while (gt < end && (quote || *gt != '>')) {
+		if (quote && *gt == quote)
+			quote = 0;
+		else if (!quote && (*gt == '"' || *gt == '\'') && gt[-1] == '=')
+			quote = *gt;
+		gt++;
+	}
+	const char *v;
+	size_t vl;
+	if (tag_attr(q, gt, "href", &v, &vl))
+		fm_href(l, v, vl);
+	return l->out->n >= FM_MAX_MAILTO;
+}
+
+static void fm_mailto_links(const struct msg *m, struct fm_match *fx,
+                            struct fm_addrs *out)
+{
+	struct fm_links l = { .m = m, .fx = fx, .out = out };
+	for (size_t i = 0; i < msg_part_count(m) && out->n < FM_MAX_MAILTO; i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (is_html_part(p))
+			(void)html_walk_tags(p->text.ptr, p->text.len, fm_anchor,
+			                     &l);
+	}
+	arena_free(l.ar);
+	free(l.parsed.p);
+}
+
+/* The addresses of the body text, after the mailto: ones in out. */
+static void fm_text_addrs(const struct msg *m, struct fm_match *fx,
+                          struct fm_addrs *out)
+{
+	for (size_t i = 0; i < msg_body_count(m) && out->n < FM_MAX_BODY; i++) {
+		struct msg_text t = msg_body_at(m, i);
+		if (t.len == 0 || memchr(t.ptr, '@', t.len) == NULL)
+			continue;   /* nothing to find, nothing to blank */
+		char *a = malloc(t.len + 1), *b = malloc(t.len + 1);
+		if (a == NULL || b == NULL) {
+			free(a);
+			free(b);
+			return;
+		}
+		size_t n = fm_blank(fx, RE_FM_STRIP_URL, t.ptr, t.len, a);
+		n = fm_blank(fx, RE_FM_STRIP_QUOTED, a, n, b);
+		size_t at = 0, s, e;
+		while (out->n < FM_MAX_BODY && fm_email_at(fx, b, n, at, 0, &s, &e)) {
+			fm_addrs_add(out, b + s, e - s);
+			at = e;
+		}
+		free(a);
+		free(b);
+	}
+}
+
+static void fm_body_work(const struct saeval_call *c,
+                         const struct saeval_ctx *x, struct fm_body *r)
+{
+	struct fm_addrs all = { 0 };
+	struct fm_match fx;
+	r->fm = c->fm;
+	if (!fm_match_init(&fx)) {
+		fm_match_free(&fx);
+		r->skip = true;   /* cannot tell: as if no hit */
+		return;
+	}
+	fm_mailto_links(x->m, &fx, &all);
+	fm_text_addrs(x->m, &fx, &all);
+	fm_match_free(&fx);
+	const struct freemail *f = c->fm;
+	bool skip_over = f->skip_when_over_max != 0;
+	double count_all = 0, count_fm = 0;
+	const char *e = all.b.p;
+	for (size_t i = 0; i < all.n && !all.b.oom; i++, e += strlen(e) + 1) {
+		if (++count_all == f->max_body_emails && skip_over) {
+			r->skip = true;
+			break;
+		}
+		if (!fm_is_x(c, x, e))
+			continue;
+		if (++count_fm == f->max_body_freemails && skip_over) {
+			r->skip = true;
+			break;
+		}
+		fm_addrs_add(&r->fms, e, strlen(e));
+	}
+	if (all.b.oom || r->fms.b.oom)
+		r->skip = true;
+	free(all.b.p);
+}
+
+/* The body's answer for c: from the cache, or worked out into own
+ * (which the caller frees). */
+static const struct fm_body *fm_body(const struct saeval_call *c,
+                                     const struct saeval_ctx *x,
+                                     struct fm_body *own)
+{
+	struct saeval_cache *k = x->cache;
+	if (k != NULL && k->fmb.fm == c->fm)
+		return &k->fmb;
+	struct fm_body *r = own;
+	if (k != NULL && k->fmb.fm == NULL)
+		r = &k->fmb;
+	fm_body_work(c, x, r);
+	return r;
+}
+
+/* Does a FreeMail rule's own regex match address e? */
+static bool fm_re_match(const pcre2_code *re, const char *e)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	if (md == NULL)
+		return false;
+	int rc = pcre2_match(re, (PCRE2_SPTR)e, strlen(e), 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc > 0;
+}
+
 /* Does a freemail address of the NUL-separated list (matching c->re
  * when given) exist? */
 static bool fm_any(const struct saeval_call *c, const struct saeval_ctx *x,
@@ -3466,28 +3866,34 @@ static bool fm_any(const struct saeval_call *c, const struct saeval_ctx *x,
 	for (size_t i = 0; i < count; i++, e += strlen(e) + 1) {
 		if (!fm_is_x(c, x, e))
 			continue;
-		if (c->re == NULL)
-			return true;
-		pcre2_match_data *md =
-			pcre2_match_data_create_from_pattern(c->re, NULL);
-		if (md == NULL)
-			return false;
-		int rc = pcre2_match(c->re, (PCRE2_SPTR)e, strlen(e), 0, 0,
-		                     md, NULL);
-		pcre2_match_data_free(md);
-		if (rc > 0)
+		if (c->re == NULL || fm_re_match(c->re, e))
 			return true;
 	}
 	return false;
 }
 
+/* SpamAssassin's EnvelopeFrom: the SMTP envelope sender when vigil has
+ * one, else SpamAssassin's own guess from the headers (a message read
+ * from a file: sa_envelope_from). False when there is none. */
+static bool envelope_from(const struct saeval_ctx *x, struct strbuf *b)
+{
+	if (x->env_from != NULL && x->env_from[0] != '\0') {
+		strbuf_put(b, x->env_from, strlen(x->env_from));
+		return true;
+	}
+	return sa_envelope_from(x, b);
+}
+
 static void push_env(const struct saeval_ctx *x, struct strbuf *list,
                      size_t *count)
 {
-	if (x->env_from != NULL && x->env_from[0] != '\0') {
-		strbuf_put(list, x->env_from, strlen(x->env_from) + 1);
+	struct strbuf e = { 0 };
+	if (envelope_from(x, &e) && e.len > 0 && !e.oom) {
+		strbuf_put(list, e.p, e.len);
+		strbuf_put(list, "", 1);
 		(*count)++;
 	}
+	free(e.p);
 }
 
 /* The optional regex argument, compiled as SpamAssassin's
@@ -3537,37 +3943,103 @@ static bool ev_freemail_header(const struct saeval_call *c,
 	return hit;
 }
 
+/* Is any address of the NUL-separated list freemail? */
+static bool fm_any_of(const struct saeval_call *c, const struct saeval_ctx *x,
+                      const char *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++, list += strlen(list) + 1)
+		if (fm_is_x(c, x, list))
+			return true;
+	return false;
+}
+
+static bool in_list(const char *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++, list += strlen(list) + 1)
+		if (strcmp(list, s) == 0)
+			return true;
+	return false;
+}
+
+/* Does a freemail address of the body differ from one of the n
+ * addresses of list? */
+static bool fm_body_differs(const struct saeval_call *c,
+                            const struct saeval_ctx *x, const char *list,
+                            size_t n)
+{
+	struct fm_body own = { 0 };
+	const struct fm_body *b = fm_body(c, x, &own);
+	bool hit = false;
+	const char *e = b->fms.b.p;
+	for (size_t i = 0; !b->skip && !hit && i < b->fms.n;
+	     i++, e += strlen(e) + 1) {
+		const char *r = list;
+		for (size_t j = 0; !hit && j < n; j++, r += strlen(r) + 1)
+			hit = strcmp(e, r) != 0;
+	}
+	free(own.fms.b.p);
+	return hit;
+}
+
 /* check_freemail_replyto: From and Reply-To are different freemail
- * addresses. SpamAssassin also compares them with the freemail
- * addresses of the body; that part is not implemented (no hit). */
+ * addresses; or, when that is not so, Reply-To ('replyto', the default)
+ * or, without a Reply-To, From ('reply') is freemail and the body has
+ * another freemail address (fm_body). A bulk-looking EnvelopeFrom
+ * (freemail_skip_bulk_envfrom) makes it false: that is checked last,
+ * only for a hit, since nothing else depends on it. */
 static bool ev_freemail_replyto(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
-	if (x->env_from != NULL && re_str(RE_FM_BULK_ENV, x->env_from))
-		return false;
+	bool reply = c->nargs == 1 && strcmp(c->args[0], "reply") == 0;
 	struct strbuf from = { 0 }, rt = { 0 };
 	size_t nf = 0, nr = 0;
+	bool hit = false;
 	push_addrs(x, "From", &from, &nf);
 	push_addrs(x, "Reply-To", &rt, &nr);
-	bool ffm = false, rfm = false, from_in_rt = false;
 	if (from.oom || rt.oom)
 		goto out;
 	lower_buf(&from);
 	lower_buf(&rt);
+	bool ffm = fm_any_of(c, x, from.p, nf);
+	bool rfm = fm_any_of(c, x, rt.p, nr);
+	bool from_in_rt = false;
 	const char *f = from.p;
-	for (size_t i = 0; i < nf; i++, f += strlen(f) + 1) {
-		ffm |= fm_is_x(c, x, f);
-		const char *r = rt.p;
-		for (size_t j = 0; j < nr; j++, r += strlen(r) + 1) {
-			if (i == 0)
-				rfm |= fm_is_x(c, x, r);
-			from_in_rt |= strcmp(f, r) == 0;
-		}
+	for (size_t i = 0; i < nf; i++, f += strlen(f) + 1)
+		from_in_rt |= in_list(rt.p, nr, f);
+	if (ffm && rfm && !from_in_rt)
+		hit = true;
+	else if (!reply && rfm)
+		hit = fm_body_differs(c, x, rt.p, nr);
+	else if (reply && (nr == 0 || rfm) && ffm)
+		hit = rfm ? fm_body_differs(c, x, rt.p, nr)
+		          : fm_body_differs(c, x, from.p, nf);
+	if (hit && c->fm->skip_bulk_envfrom != 0) {
+		struct strbuf env = { 0 };
+		if (envelope_from(x, &env) && buf_str(&env) != NULL &&
+		    re_str(RE_FM_BULK_ENV, env.p))
+			hit = false;
+		free(env.p);
 	}
 out:
 	free(from.p);
 	free(rt.p);
-	return ffm && rfm && !from_in_rt;
+	return hit;
+}
+
+/* check_freemail_body: the body has a freemail address (matching the
+ * optional regex), unless it has too many addresses (fm_body). */
+static bool ev_freemail_body(const struct saeval_call *c,
+                             const struct saeval_ctx *x)
+{
+	struct fm_body own = { 0 };
+	const struct fm_body *b = fm_body(c, x, &own);
+	bool hit = false;
+	const char *e = b->fms.b.p;
+	for (size_t i = 0; !b->skip && !hit && i < b->fms.n;
+	     i++, e += strlen(e) + 1)
+		hit = c->re == NULL || fm_re_match(c->re, e);
+	free(own.fms.b.p);
+	return hit;
 }
 
 static bool ok_freemail_header(const struct saeval_call *c)
@@ -3775,6 +4247,7 @@ static const struct {
 	  ok_freemail_header },
 	{ "check_freemail_replyto", ev_freemail_replyto, "FreeMail",
 	  ok_freemail_replyto },
+	{ "check_freemail_body", ev_freemail_body, "FreeMail", NULL },
 };
 #define NFNS (sizeof fns / sizeof fns[0])
 

@@ -14,13 +14,16 @@
  * rule (scored from the rule files); an unknown function leaves it
  * unsupported. At run time it calls saeval_run() per active eval rule.
  *
- * Configuration: FreeMail's functions read the freemail_domains and
- * freemail_welcomelist lines of the rule set (saeval_compile_rs); the
- * others need none. Other settings (util_rb_tld, ...) are not kept.
+ * Configuration: FreeMail's functions read the freemail_domains,
+ * freemail_welcomelist, freemail_max_body_emails/_freemails,
+ * freemail_skip_when_over_max and freemail_skip_bulk_envfrom lines of the
+ * rule set (saeval_compile_rs); the others need none. Other settings
+ * (util_rb_tld, ...) are not kept.
  * Network and Bayes functions are not implemented either; relay-based
  * ones use relays.h. check_equal_from_domains compares From with
  * SpamAssassin's own envelope-sender guess from the headers
- * (get_envelope_from), not with saeval_ctx.env_from.
+ * (get_envelope_from), not with saeval_ctx.env_from; FreeMail's
+ * EnvelopeFrom is env_from when set, else that guess.
  *
  * Thread safety: a struct saeval_call is immutable after saeval_compile()
  * and may be run by several threads at once; saeval_run() allocates only

@@ -349,6 +349,11 @@ static bool is_tld(const char *s, size_t n)
 	               tld_cmp) != NULL;
 }
 
+bool uri_is_tld(const char *s, size_t n)
+{
+	return is_tld(s, n);
+}
+
 static bool host_char(unsigned char c)
 {
 	return is_alnum(c) || c == '.' || c == '-' || c == '_';

@@ -40,4 +40,8 @@ size_t uri_host(const char *s, size_t len, char *buf, size_t cap);
  * href_host? ("www." ignored; subdomains of each other match.) */
 bool uri_hosts_differ(const char *text_host, const char *href_host);
 
+/* Is s[0..n) (any case) a top-level domain SpamAssassin 4 knows (its
+ * util_rb_tld list)? */
+bool uri_is_tld(const char *s, size_t n);
+
 #endif

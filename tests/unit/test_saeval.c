@@ -834,6 +834,213 @@ static void test_cache_freemail(void **state)
 	ruleset_free(rs);
 }
 
+/* ---- FreeMail: the body's addresses (FreeMail.pm's _parse_body) ----
+ * Every expected outcome below is what SpamAssassin 4.0.1 says for the
+ * same message and settings (its FreeMail plugin with these
+ * freemail_domains, run through bench/sa_hits.pl). */
+static const char fmb_cf[] =
+    "freemail_domains gmail.com mail.* yahoo.com hotmail.com\n";
+
+#define RT_FM "From: a@example.com\nReply-To: b@gmail.com\n"
+
+/* check_freemail_replyto('replyto'), ('reply') and check_freemail_body()
+ * on headers + body (text/html when html), with fmb_cf and the extra
+ * settings lines; each alone and sharing a cache. */
+static void check_fmb(const char *extra, const char *hdrs, const char *body,
+                      bool html, bool replyto, bool reply, bool in_body)
+{
+	char cf[512], raw[4096];
+	snprintf(cf, sizeof cf, "%s%s", fmb_cf, extra);
+	snprintf(raw, sizeof raw, "%s%sTo: t@example.com\n%s\n%s", hdrs,
+	         strstr(hdrs, "Subject:") ? "" : "Subject: test\n",
+	         html ? "MIME-Version: 1.0\nContent-Type: text/html; "
+	                "charset=us-ascii\n" : "", body);
+	struct ruleset *rs = ruleset_load_buf("fmb.cf", cf, strlen(cf),
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	const struct expect e[] = {
+		{ "check_freemail_replyto('replyto')", replyto },
+		{ "check_freemail_replyto('reply')", reply },
+		{ "check_freemail_body()", in_body },
+	};
+	CHECK_SHARED(e, raw, NULL, rs);
+	ruleset_free(rs);
+}
+
+static void test_freemail_body_text(void **state)
+{
+	(void)state;
+	/* Reply-To freemail, another freemail in the body */
+	check_fmb("", RT_FM, "Write to c@mail.ru today.\n", false,
+	          true, false, true);
+	/* the same address (any case) is no other one */
+	check_fmb("", RT_FM, "Write to B@Gmail.com today.\n", false,
+	          false, false, true);
+	/* in the Subject, which comes first in the body text */
+	check_fmb("", RT_FM "Subject: mail c@mail.ru\n", "hello\n", false,
+	          true, false, true);
+	/* blanked out: in <>, before "wrote:", inside a URL */
+	check_fmb("", RT_FM, "Write to <c@mail.ru> today.\n", false,
+	          false, false, false);
+	check_fmb("", RT_FM, "On Monday c@mail.ru wrote: hello\n", false,
+	          false, false, false);
+	check_fmb("", RT_FM, "See http://x.example/?u=c@mail.ru now\n", false,
+	          false, false, false);
+	/* ... but not before fax:, tel:, phone:, e-mail: */
+	check_fmb("", RT_FM, "Call c@mail.ru  fax: 123\n", false,
+	          true, false, true);
+	/* the top-level domain must be one SpamAssassin knows (mail.* is
+	 * freemail either way), in any case */
+	check_fmb("", RT_FM, "Write to c@mail.qqzz today.\n", false,
+	          false, false, false);
+	check_fmb("", RT_FM, "Write to c@MAIL.DE today.\n", false,
+	          true, false, true);
+	/* at most 64 characters before the '@' (then the part after a dot
+	 * is the address) */
+	char body[256];
+	snprintf(body, sizeof body, "Write to %064d@mail.ru today.\n", 0);
+	check_fmb("", RT_FM, body, false, true, false, true);
+	snprintf(body, sizeof body, "Write to %065d@mail.ru today.\n", 0);
+	check_fmb("", RT_FM, body, false, false, false, false);
+	snprintf(body, sizeof body, "Write to %065d.c@mail.ru today.\n", 0);
+	check_fmb("", RT_FM, body, false, true, false, true);
+}
+
+static void test_freemail_body_mailto(void **state)
+{
+	(void)state;
+	/* an <a href="mailto:..."> link, entities decoded, trimmed */
+	check_fmb("", RT_FM, "<html><body><p>Write <a href=\"mailto:c@mail.ru\">"
+	          "to us</a></p></body></html>\n", true, true, false, true);
+	check_fmb("", RT_FM, "<html><body><p>Write <a href=\" mailto:c&#64;"
+	          "mail.ru?subject=hi \">to us</a></p></body></html>\n", true,
+	          true, false, true);
+	/* the text shows the same URI: SpamAssassin's text parser found it
+	 * ("parsed"), so only the text counts, and there it is in <> */
+	check_fmb("", RT_FM, "<html><body><p>Write <a href=\"mailto:c@mail.ru\">"
+	          "&lt;c@mail.ru&gt;</a></p></body></html>\n", true,
+	          false, false, false);
+	/* ... not the same URI when spelt MAILTO: */
+	check_fmb("", RT_FM, "<html><body><p>Write <a href=\"MAILTO:c@mail.ru\">"
+	          "&lt;c@mail.ru&gt;</a></p></body></html>\n", true,
+	          true, false, true);
+	/* only <a>: not <area> */
+	check_fmb("", RT_FM, "<html><body><map><area href=\"mailto:c@mail.ru\">"
+	          "</map><p>hi</p></body></html>\n", true, false, false, false);
+}
+
+static const char five[] =
+    "c@mail.ru x1@example.com x2@example.org x3@example.net x4@example.com\n";
+static const char three_fm[] = "c@mail.ru d@yahoo.com e@hotmail.com\n";
+
+static void test_freemail_body_limits(void **state)
+{
+	(void)state;
+	/* freemail_max_body_emails 5: four addresses are fine, the fifth
+	 * makes it give up (freemail_skip_when_over_max 1) */
+	check_fmb("", RT_FM, "c@mail.ru x1@example.com x2@example.org "
+	          "x3@example.net\n", false, true, false, true);
+	check_fmb("", RT_FM, five, false, false, false, false);
+	/* a mailto: link counts as one of them */
+	check_fmb("", RT_FM, "<html><body><p><a href=\"mailto:x4@example.com\">"
+	          "us</a> c@mail.ru x1@example.com x2@example.org x3@example.net"
+	          "</p></body></html>\n", true, false, false, false);
+	/* freemail_max_body_freemails 3: two are fine, the third is not
+	 * (the Reply-To's own address counts too) */
+	check_fmb("", RT_FM, "c@mail.ru d@yahoo.com\n", false,
+	          true, false, true);
+	check_fmb("", RT_FM, three_fm, false, false, false, false);
+	check_fmb("", RT_FM, "b@gmail.com d@yahoo.com e@hotmail.com\n", false,
+	          false, false, false);
+	/* settings from the rule files: no skipping, or higher limits */
+	const char *noskip = "freemail_skip_when_over_max 0\n";
+	const char *higher = "freemail_max_body_emails 6\n"
+	                     "freemail_max_body_freemails 4\n";
+	check_fmb(noskip, RT_FM, five, false, true, false, true);
+	check_fmb(noskip, RT_FM, three_fm, false, true, false, true);
+	check_fmb(higher, RT_FM, five, false, true, false, true);
+	check_fmb(higher, RT_FM, three_fm, false, true, false, true);
+	/* a value that is not a number is refused: the default stays */
+	check_fmb("freemail_max_body_emails many\n", RT_FM, five, false,
+	          false, false, false);
+
+	/* two rule sets with other settings on one message and one cache:
+	 * each its own answer */
+	struct ruleset *a = ruleset_load_buf("a.cf", fmb_cf, strlen(fmb_cf),
+	                                     rules_ruleset_opts());
+	char cf[256];
+	snprintf(cf, sizeof cf, "%s%s", fmb_cf, noskip);
+	struct ruleset *b = ruleset_load_buf("b.cf", cf, strlen(cf),
+	                                     rules_ruleset_opts());
+	assert_non_null(a);
+	assert_non_null(b);
+	struct saeval_call *ca = NULL, *cb = NULL;
+	assert_int_equal(saeval_compile_rs("check_freemail_body()", a, &ca), 0);
+	assert_int_equal(saeval_compile_rs("check_freemail_body()", b, &cb), 0);
+	char raw[512];
+	snprintf(raw, sizeof raw, RT_FM "\n%s", five);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m, .cache = saeval_cache_new() };
+	assert_false(saeval_run(ca, &ctx));
+	assert_true(saeval_run(cb, &ctx));
+	assert_false(saeval_run(ca, &ctx));
+	saeval_cache_free(ctx.cache);
+	msg_free(m);
+	saeval_free(ca);
+	saeval_free(cb);
+	ruleset_free(a);
+	ruleset_free(b);
+}
+
+static void test_freemail_body_modes(void **state)
+{
+	(void)state;
+	/* 'reply': no Reply-To, From freemail, another one in the body */
+	check_fmb("", "From: a@gmail.com\n", "Write to c@mail.ru today.\n",
+	          false, false, true, true);
+	/* a Reply-To that is not freemail stops both */
+	check_fmb("", "From: a@gmail.com\nReply-To: r@example.com\n",
+	          "Write to c@mail.ru today.\n", false, false, false, true);
+	/* check_freemail_body's regex */
+	char cf[256];
+	snprintf(cf, sizeof cf, "%s", fmb_cf);
+	struct ruleset *rs = ruleset_load_buf("r.cf", cf, strlen(cf),
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	const struct expect e[] = {
+		{ "check_freemail_body('^c@')", true },
+		{ "check_freemail_body('\\d@')", false },
+		{ "check_freemail_body()", true },
+	};
+	CHECK_SHARED(e, RT_FM "\nc@mail.ru x1@example.com\n", NULL, rs);
+	ruleset_free(rs);
+	/* a bulk-looking EnvelopeFrom (SpamAssassin's guess from
+	 * Return-Path when there is no SMTP envelope) skips
+	 * check_freemail_replyto unless freemail_skip_bulk_envfrom 0 */
+	const char *bulk = "Return-Path: <list-bounces@lists.example>\n"
+	                   "From: a@gmail.com\nReply-To: b@mail.ru\n";
+	check_fmb("", bulk, "hello\n", false, false, false, false);
+	check_fmb("freemail_skip_bulk_envfrom 0\n", bulk, "hello\n", false,
+	          true, true, false);
+	const char *bulk_body = "Return-Path: <list-bounces@lists.example>\n"
+	                        RT_FM;
+	check_fmb("", bulk_body, "Write to c@mail.ru today.\n", false,
+	          false, false, true);
+	check_fmb("freemail_skip_bulk_envfrom 0\n", bulk_body,
+	          "Write to c@mail.ru today.\n", false, true, false, true);
+	/* EnvelopeFrom for check_freemail_header: the same guess */
+	rs = ruleset_load_buf("r.cf", cf, strlen(cf), rules_ruleset_opts());
+	assert_non_null(rs);
+	const struct expect env[] = {
+		{ "check_freemail_header('EnvelopeFrom', '\\d@')", true },
+		{ "check_freemail_from('^z9@')", true },
+	};
+	CHECK_SHARED(env, "Return-Path: <z9@mail.ru>\nFrom: a@example.com\n\n"
+	             "hello\n", NULL, rs);
+	ruleset_free(rs);
+}
+
 static void test_relay_counts(void **state)
 {
 	(void)state;
@@ -933,6 +1140,10 @@ int main(void)
 		cmocka_unit_test(test_cache_headers),
 		cmocka_unit_test(test_cache_uppercase),
 		cmocka_unit_test(test_cache_freemail),
+		cmocka_unit_test(test_freemail_body_text),
+		cmocka_unit_test(test_freemail_body_mailto),
+		cmocka_unit_test(test_freemail_body_limits),
+		cmocka_unit_test(test_freemail_body_modes),
 		cmocka_unit_test(test_relay_counts),
 		cmocka_unit_test(test_rules_hook),
 	};
