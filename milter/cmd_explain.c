@@ -1,7 +1,11 @@
 /*
- * vigil explain — why a message gets its verdict: the envelope used, each
- * stage's result, every hit with its score and description, the score,
- * the action and SMTP reply, and the headers vigild would add.
+ * vigil explain — why a message gets its verdict: the envelope used, the
+ * stages run and their results, every hit with its score, description
+ * and the text it matched, the score, the action and SMTP reply, and the
+ * headers vigild would add. The message is read as vigil scan reads it
+ * (corpus: a message file, or message N of an mbox) and prepared the same
+ * way (localscan_prepare), so both give the same verdict. Everything
+ * taken from the message is printed escaped (report_text_escaped).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -9,28 +13,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "conf.h"
 #include "config.h"
+#include "corpus.h"
 #include "envguess.h"
-#include "fileio.h"
+#include "localscan.h"
 #include "pipeline.h"
+#include "report.h"
 #include "rules.h"
 #include "scan.h"
 #include "verdict.h"
 
 #define MAX_RCPTS 100
+#define HEAD_ALLOWANCE ((size_t)1 << 20)  /* as vigil scan: header bytes */
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: vigil explain [-c FILE] [--client-ip IP] [--helo NAME]\n"
-	        "                     [--mail-from ADDR] [--rcpt ADDR]... FILE|-\n"
+	        "usage: vigil explain [-c FILE] [--index N] [--client-ip IP]\n"
+	        "                     [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
+	        "                     FILE|-\n"
 	        "Scans one message with vigild's pipeline and configuration and\n"
-	        "shows why it gets its verdict. Envelope values not given are\n"
-	        "taken from the message (Return-Path, From, To/Cc, Received).\n");
+	        "shows why it gets its verdict. FILE is a message, or an mbox:\n"
+	        "then message N (from 0, as \"index\" in vigil scan; default 0).\n"
+	        "Envelope values not given are taken from the message\n"
+	        "(Return-Path, From, To/Cc, Received).\n");
 }
 
 static struct conf *load_conf(const char *path)
@@ -53,37 +64,93 @@ static const char *matched(const struct rules_result *res, const char *name)
 	return NULL;
 }
 
-static void print_report(const char *file, struct scan *scan,
-                         const struct verdict *v,
-                         const struct rules_result *res)
+/* Text that may come from the message, escaped. */
+static void show(const char *s)
 {
-	const struct scan_env *env = scan_env(scan);
-	printf("Message: %s (%zu bytes)\n", file, scan_size(scan));
-	printf("Envelope: client=%s helo=%s from=<%s> rcpts=", 
-	       env->client_addr[0] ? env->client_addr : "(unknown)",
-	       env->helo[0] ? env->helo : "(none)", env->mail_from);
-	for (size_t i = 0; i < env->rcpt_count; i++)
-		printf("%s<%s>", i ? "," : "", env->rcpts[i]);
-	printf("%s\n\nStage results:\n", env->rcpt_count ? "" : "(none)");
-	if (scan_result_count(scan) == 0)
+	report_text_escaped(stdout, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* A header value vigild adds: its folding shown as line breaks. */
+static void show_folded(const char *s)
+{
+	while (s && *s) {
+		size_t n = strcspn(s, "\r\n");
+		report_text_escaped(stdout, s, n);
+		s += n;
+		s += strspn(s, "\r\n");
+		if (*s)
+			printf("\n    ");
+		s += strspn(s, " \t");
+	}
+}
+
+static void print_stages(const struct conf *c, struct scan *scan,
+                         const char *failed)
+{
+	printf("\nStages:");
+	for (size_t i = 0; i < pipeline_stage_count(); i++) {
+		const char *name = pipeline_stage(i)->name;
+		if (pipeline_stage_state(c->pipeline, name) != NULL)
+			printf(" %s%s", name, failed && strcmp(failed, name) == 0 ?
+			       " (failed)" : "");
+	}
+	printf("\n\nStage results:\n");
+	if (scan_result_count(scan) == 0 && scan_auth_result_count(scan) == 0)
 		printf("  (none)\n");
 	for (size_t i = 0; i < scan_result_count(scan); i++) {
 		const char *k, *val;
 		scan_result_at(scan, i, &k, &val);
-		printf("  %-12s %s\n", k, val);
+		printf("  %-12s ", k);
+		show(val);
+		printf("\n");
 	}
+	for (size_t i = 0; i < scan_auth_result_count(scan); i++) {
+		printf("  %-12s ", i ? "" : "auth:");
+		show(scan_auth_result_at(scan, i));
+		printf("\n");
+	}
+}
+
+static void print_report(const char *file, const struct corpus_msg *cm,
+                         const struct conf *c, struct scan *scan,
+                         const char *failed, const struct verdict *v,
+                         const struct rules_result *res)
+{
+	const struct scan_env *env = scan_env(scan);
+	printf("Message: ");
+	show(file);
+	if (cm->index > 0 || cm->offset > 0)
+		printf(", message %zu at byte %llu", cm->index,
+		       (unsigned long long)cm->offset);
+	printf(" (%zu bytes", scan_size(scan));
+	if (scan_truncated(scan))
+		printf("; past max_message_size: only the head scanned, as vigild");
+	printf(")\nEnvelope: client=");
+	show(env->client_addr[0] ? env->client_addr : "(unknown)");
+	printf(" helo=");
+	show(env->helo[0] ? env->helo : "(none)");
+	printf(" from=<");
+	show(env->mail_from);
+	printf("> rcpts=");
+	for (size_t i = 0; i < env->rcpt_count; i++) {
+		printf("%s<", i ? "," : "");
+		show(env->rcpts[i]);
+		printf(">");
+	}
+	printf("%s\n", env->rcpt_count ? "" : "(none)");
+	print_stages(c, scan, failed);
 	printf("\nHits:\n");
 	if (scan_hit_count(scan) == 0)
 		printf("  (none)\n");
 	for (size_t i = 0; i < scan_hit_count(scan); i++) {
 		const struct scan_hit_info *h = scan_hit_at(scan, i);
-		printf("  %8.3f  %-28s %s\n", h->score, h->name, h->desc ? h->desc : "");
+		printf("  %8.3f  %-28s ", h->score, h->name);
+		show(h->desc);
+		printf("\n");
 		const char *m = matched(res, h->name);
 		if (m != NULL) {
 			printf("            matched: \"");
-			for (; *m; m++)
-				printf((unsigned char)*m < 0x20 ? "\\x%02x" : "%c",
-				       (unsigned char)*m);
+			show(m);
 			printf("\"\n");
 		}
 	}
@@ -99,9 +166,52 @@ static void print_report(const char *file, struct scan *scan,
 	printf("\n");
 	if (v->header_count) {
 		printf("\nHeaders added:\n");
-		for (size_t i = 0; i < v->header_count; i++)
-			printf("  %s: %s\n", v->headers[i].name, v->headers[i].value);
+		for (size_t i = 0; i < v->header_count; i++) {
+			printf("  %s: ", v->headers[i].name);
+			show_folded(v->headers[i].value);
+			printf("\n");
+		}
 	}
+}
+
+/* Message `index` of file, read as vigil scan reads it. 0; 1 when it
+ * cannot be used as a message (the reason printed); 2 when there is no
+ * such message or the file cannot be read. */
+static int read_message(const char *file, size_t index, size_t max,
+                        struct corpus_msg *cm)
+{
+	struct stat st;
+	if (strcmp(file, "-") != 0 && stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vigil explain: %s: a directory (give a file)\n", file);
+		return 2;
+	}
+	struct corpus *c = corpus_open(&file, 1, max);
+	if (c == NULL)
+		return 2;
+	corpus_keep_head(c);
+	int rc = 2;
+	size_t n = 0;
+	while (corpus_next(c, cm) == 1) {
+		if (n++ == index) {
+			rc = 0;
+			break;
+		}
+		corpus_msg_clear(cm);
+	}
+	corpus_close(c);
+	if (rc != 0) {
+		fprintf(stderr, "vigil explain: %s: no message %zu (%zu in the file)\n",
+		        file, index, n);
+		return 2;
+	}
+	if (cm->error != NULL) {
+		fprintf(stderr, "vigil explain: %s: message %zu at byte %llu: %s\n",
+		        file, index, (unsigned long long)cm->offset, cm->error);
+		/* a path that cannot be opened is an I/O error, as for a flag */
+		rc = strncmp(cm->error, "cannot ", 7) == 0 ? 2 : 1;
+		corpus_msg_clear(cm);
+	}
+	return rc;
 }
 
 int cmd_explain(int argc, char **argv)
@@ -112,15 +222,18 @@ int cmd_explain(int argc, char **argv)
 		{ "helo", required_argument, NULL, 'H' },
 		{ "mail-from", required_argument, NULL, 'f' },
 		{ "rcpt", required_argument, NULL, 'r' },
+		{ "index", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = NULL;
 	const char *rcpts[MAX_RCPTS];
 	struct envguess_flags flags = { .rcpts = rcpts };
+	size_t index = 0;
+	char *end;
 	int o;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:hn:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': conf_path = optarg; break;
 		case 'i': flags.client_ip = optarg; break;
@@ -132,6 +245,14 @@ int cmd_explain(int argc, char **argv)
 				return 2;
 			}
 			rcpts[flags.rcpt_count++] = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			index = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "vigil explain: --index: a number\n");
+				return 2;
+			}
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -145,18 +266,18 @@ int cmd_explain(int argc, char **argv)
 	struct conf *c = load_conf(conf_path);
 	if (c == NULL)
 		return 2;
-	size_t len;
-	char *raw = fileio_read(file, c->max_message_size, &len, NULL);
-	if (raw == NULL) {
-		fprintf(stderr, "vigil explain: %s: %s\n", file, strerror(errno));
+	size_t max = c->max_message_size;
+	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
+	struct corpus_msg cm;
+	int rc = read_message(file, index, max, &cm);
+	if (rc != 0) {
 		conf_unref(c);
-		return 2;
+		return rc;
 	}
 	struct scan *scan = scan_new();
-	int rc = 2;
-	if (scan != NULL && scan_set_raw(scan, raw, len) == 0 &&
-	    envguess_fill(scan, &flags) == 0) {
-		scan_set_deadline_ms(scan, (uint64_t)c->message_timeout_s * 1000u);
+	rc = 2;
+	if (scan != NULL && localscan_prepare(scan, c, &flags, cm.data, cm.len,
+	                                      cm.size) == 0) {
 		const char *failed = NULL;
 		pipeline_run(c->pipeline, scan, &failed);
 		/* the rules stage again, for the text each rule matched */
@@ -170,7 +291,7 @@ int cmd_explain(int argc, char **argv)
 		}
 		struct verdict v;
 		if (verdict_decide(c, scan, failed, true, &v) == 0) {
-			print_report(file, scan, &v, res);
+			print_report(file, &cm, c, scan, failed, &v, res);
 			rc = 0;
 		}
 		verdict_free(&v);
@@ -179,7 +300,7 @@ int cmd_explain(int argc, char **argv)
 	if (rc != 0)
 		fprintf(stderr, "vigil explain: %s: out of memory\n", file);
 	scan_free(scan);
-	free(raw);
+	corpus_msg_clear(&cm);
 	conf_unref(c);
 	return rc;
 }

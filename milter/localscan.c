@@ -43,24 +43,28 @@ static double now_ms(void)
 
 /* The message with the body capped as vigild caps it; the bytes the
  * producer did not keep (size > len) count as body not stored. */
-static int set_message(struct scan *scan, const struct localscan_item *it,
-                       size_t max_body)
+int localscan_prepare(struct scan *scan, const struct conf *c,
+                      const struct envguess_flags *flags, const char *raw,
+                      size_t len, uint64_t size)
 {
-	scan_set_max_body(scan, max_body);
-	if (scan_set_raw(scan, it->raw, it->len) != 0)
+	scan_set_max_body(scan, c->max_message_size);
+	if (scan_set_raw(scan, raw, len) != 0)
 		return -1;
-	if (it->size <= it->len)
-		return 0;
-	size_t stored;
-	scan_body(scan, &stored);
-	scan_set_max_body(scan, stored);   /* nothing more is stored */
-	static const char unseen[4096];
-	for (uint64_t left = it->size - it->len; left > 0;) {
-		size_t n = left < sizeof unseen ? (size_t)left : sizeof unseen;
-		if (scan_add_body(scan, unseen, n) != 0)
-			return -1;
-		left -= n;
+	if (size > len) {
+		size_t stored;
+		scan_body(scan, &stored);
+		scan_set_max_body(scan, stored);   /* nothing more is stored */
+		static const char unseen[4096];
+		for (uint64_t left = size - len; left > 0;) {
+			size_t n = left < sizeof unseen ? (size_t)left : sizeof unseen;
+			if (scan_add_body(scan, unseen, n) != 0)
+				return -1;
+			left -= n;
+		}
 	}
+	if (envguess_fill(scan, flags) != 0)
+		return -1;
+	scan_set_deadline_ms(scan, (uint64_t)c->message_timeout_s * 1000u);
 	return 0;
 }
 
@@ -72,14 +76,13 @@ static void process(struct runner *r, struct slot *s)
 		return;
 	s->scan = scan_new();
 	if (s->scan == NULL ||
-	    set_message(s->scan, &s->item, r->conf->max_message_size) != 0 ||
-	    envguess_fill(s->scan, r->flags) != 0) {
+	    localscan_prepare(s->scan, r->conf, r->flags, s->item.raw,
+	                      s->item.len, s->item.size) != 0) {
 		scan_free(s->scan);
 		s->scan = NULL;
 		s->item.error = "out of memory";
 		return;
 	}
-	scan_set_deadline_ms(s->scan, (uint64_t)r->conf->message_timeout_s * 1000u);
 	const char *failed = NULL;
 	pipeline_run(r->conf->pipeline, s->scan, &failed);
 	s->have_verdict = verdict_decide(r->conf, s->scan, failed, true, &s->v) == 0;

@@ -43,6 +43,15 @@ struct localscan_ops {
 	void *ctx;
 };
 
+/* Set up scan for one message read from a file, as localscan_run() does
+ * (vigil explain uses it too): raw[0..len) of a message that had size
+ * bytes (0: len), the body capped at c->max_message_size and the rest
+ * counted, the envelope from flags and the message, the deadline. 0, or
+ * -1 (memory). */
+int localscan_prepare(struct scan *scan, const struct conf *c,
+                      const struct envguess_flags *flags, const char *raw,
+                      size_t len, uint64_t size);
+
 /* Run every message through c's pipeline and verdict. The envelope of
  * each comes from flags and the message (envguess). As in vigild, the
  * body is scanned up to c->max_message_size bytes and the rest counted

@@ -85,6 +85,37 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Characters a terminal does not show as themselves: C0 and C1 controls,
+ * DEL, and the invisible format characters that reorder or hide text
+ * (bidi overrides and isolates, zero-width characters, BOM). */
+static bool invisible(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xad ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+	       (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+void report_text_escaped(FILE *f, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_len(p + i, len - i);
+		uint32_t cp = n == 1 ? p[i] : n > 1 ? p[i] & (0x7f >> n) : 0;
+		for (size_t k = 1; k < n; k++)
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		if (n == 0 || invisible(cp)) {
+			for (size_t k = 0; k < (n ? n : 1); k++)
+				fprintf(f, "\\x%02x", p[i + k]);
+		} else if (cp == '\\') {
+			fputs("\\\\", f);
+		} else {
+			fwrite(p + i, 1, n, f);
+		}
+		i += n ? n : 1;
+	}
+}
+
 void report_json_string(FILE *f, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -58,5 +58,10 @@ void report_free(struct report *r);
 
 /* Write s[0..len) as a JSON string (with quotes) to f. */
 void report_json_string(FILE *f, const char *s, size_t len);
+/* Write s[0..len) for a terminal: printable ASCII and valid UTF-8 as
+ * they are, a backslash as \\, anything else (control characters, C1
+ * controls, invisible format characters such as bidi overrides, bytes
+ * that are not UTF-8) as \xHH, byte by byte. */
+void report_text_escaped(FILE *f, const char *s, size_t len);
 
 #endif

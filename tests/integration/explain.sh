@@ -5,7 +5,7 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..5"
+echo "1..11"
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -19,3 +19,65 @@ out=$("$VIGIL" explain --client-ip 192.0.2.1 --mail-from x@y.example --rcpt z@y.
 	-c "$tmp/c.conf" "$tmp/m.eml" 2>&1)
 t 5 "client=192.0.2.1 helo=mail.example.com from=<x@y.example> rcpts=<z@y.example>" \
 	"flags override the message"
+
+# An mbox: message N (From_ line and quoting handled as vigil scan does).
+printf 'From a@x Mon Nov 23 10:00:00 2026\nFrom: one@example.com\nSubject: one\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <one@example.com>\n\nhello\n\nFrom b@x Mon Nov 23 10:00:00 2026\nFrom: two@example.com\nSubject: two\n\n%s\n\n' \
+	'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X' >"$tmp/box.mbox"
+out=$("$VIGIL" explain -c "$tmp/c.conf" --index 1 "$tmp/box.mbox" 2>&1); rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -q "message 1 at byte" && echo "$out" | grep -q "from=<two@example.com>" &&
+   echo "$out" | grep -q "Action: reject"
+then echo "ok 6 - mbox: --index N explains message N"
+else echo "not ok 6 - mbox --index (rc $rc)"; echo "$out" | sed 's/^/# /'; fi
+# Message 0 of the mbox, with no hit: "(none)", exit 0; both agree with vigil scan.
+out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/box.mbox" 2>&1); rc=$?
+scan=$("$VIGIL" scan -c "$tmp/c.conf" --format csv "$tmp/box.mbox" 2>/dev/null | cut -d, -f4,5 | tr '\n' ' ')
+if [ $rc = 0 ] && echo "$out" | grep -q "from=<one@example.com>" &&
+   echo "$out" | grep -A1 "^Hits:" | grep -q "(none)" && echo "$out" | grep -q "^Score: 0.00" &&
+   [ "$scan" = "score,action 0.000,accept 1001.900,reject " ]
+then echo "ok 7 - no hit: (none); scores agree with vigil scan"
+else echo "not ok 7 - no hit (rc $rc) scan=$scan"; echo "$out" | sed 's/^/# /'; fi
+# Not a message, no such message, a directory: reported, exit 1 / 2.
+printf 'Subject: x\000\n\nbinary\n' >"$tmp/bin.eml"
+"$VIGIL" explain -c "$tmp/c.conf" "$tmp/bin.eml" >/dev/null 2>"$tmp/e1"; r1=$?
+"$VIGIL" explain -c "$tmp/c.conf" --index 2 "$tmp/box.mbox" >/dev/null 2>"$tmp/e2"; r2=$?
+"$VIGIL" explain -c "$tmp/c.conf" "$tmp" >/dev/null 2>&1; r3=$?
+if [ $r1 = 1 ] && grep -q "binary data" "$tmp/e1" && [ $r2 = 2 ] && grep -q "no message 2 (2 in the file)" "$tmp/e2" &&
+   [ $r3 = 2 ]
+then echo "ok 8 - malformed input: reason and exit 1; no such message: exit 2"
+else echo "not ok 8 - malformed input: $r1 $r2 $r3"; cat "$tmp/e1" "$tmp/e2" | sed 's/^/# /'; fi
+# Multipart with base64 and quoted-printable parts: rules match the
+# decoded text; matched text and header values from the message are
+# escaped (no raw control or bidi characters reach the terminal).
+cat >"$tmp/t.cf" <<'EOF'
+body T_B64 /secret offer/
+score T_B64 2.0
+body T_QP /caf\xc3\xa9 special/
+score T_QP 1.5
+rawbody T_CTRL /ctl\x01\x1b./
+score T_CTRL 1.0
+header T_SUBJ Subject =~ /\xe2\x80\xae/
+score T_SUBJ 0.5
+EOF
+printf 'stages = { "sanity", "rules" }\nrules = { "%s" }\n' "$tmp/t.cf" >"$tmp/r.conf"
+b64=$(printf 'Hello, a secret offer for you\n' | base64)
+printf 'From: a@example.com\nTo: b@example.net\nSubject: \342\200\256 reversed\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="BB"\n\n--BB\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n%s\n--BB\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 special =\nthing\nctl\001\033[2J end\n--BB--\n' "$b64" >"$tmp/mp.eml"
+"$VIGIL" explain -c "$tmp/r.conf" "$tmp/mp.eml" >"$tmp/o9" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q 'matched: "secret offer"' "$tmp/o9" && grep -q "matched: \"caf$(printf '\303\251') special\"" "$tmp/o9" &&
+   grep -qF 'matched: "ctl\x01\x1b["' "$tmp/o9" && grep -qF 'matched: "\xe2\x80\xae"' "$tmp/o9" &&
+   ! grep -q "$(printf '\033')" "$tmp/o9" && ! grep -q "$(printf '\342\200\256')" "$tmp/o9"
+then echo "ok 9 - base64 and quoted-printable parts; matched text escaped"
+else echo "not ok 9 - multipart (rc $rc)"; sed 's/^/# /' "$tmp/o9" | cat -A; fi
+# Past max_message_size: the head is explained, as vigild and vigil scan do.
+printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
+{ printf 'From: a@example.org\nSubject: big\n\n'
+  i=0; while [ $i -lt 100 ]; do echo "0123456789012345678901234567890123456789"; i=$((i + 1)); done
+} >"$tmp/big.eml"
+out=$("$VIGIL" explain -c "$tmp/small.conf" "$tmp/big.eml" 2>&1); rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -q "only the head scanned" && echo "$out" | grep -q "VIGIL_TRUNCATED"
+then echo "ok 10 - oversized: head scanned, VIGIL_TRUNCATED"
+else echo "not ok 10 - oversized (rc $rc)"; echo "$out" | sed 's/^/# /'; fi
+# Standard input; the stages run are listed.
+out=$("$VIGIL" explain -c "$tmp/c.conf" - <"$tmp/m.eml" 2>&1); rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -q "^Stages: sanity$" && echo "$out" | grep -q "1000.000  GTUBE"
+then echo "ok 11 - standard input; stages listed"
+else echo "not ok 11 - stdin (rc $rc)"; echo "$out" | sed 's/^/# /'; fi

@@ -130,12 +130,39 @@ static void text(void **state)
 	free(err);
 }
 
+/* Terminal text: UTF-8 kept, controls, C1, bidi overrides, zero-width
+ * characters and invalid bytes escaped byte by byte. */
+static void terminal(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *want; } t[] = {
+		{ "caf\xc3\xa9 ok", "caf\xc3\xa9 ok" },
+		{ "a\x01\x1b[2J\x7f", "a\\x01\\x1b[2J\\x7f" },
+		{ "\xc2\x9b" "1m", "\\xc2\\x9b" "1m" },              /* C1 CSI */
+		{ "x\xe2\x80\xae" "y", "x\\xe2\\x80\\xae" "y" },      /* RLO */
+		{ "\xe2\x80\x8b", "\\xe2\\x80\\x8b" },          /* ZWSP */
+		{ "\xff\xc3(", "\\xff\\xc3(" },
+		{ "back\\slash", "back\\\\slash" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		char *buf = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&buf, &size);
+		assert_non_null(f);
+		report_text_escaped(f, t[i].in, strlen(t[i].in));
+		fclose(f);
+		assert_string_equal(buf, t[i].want);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(escaping),
 		cmocka_unit_test(jsonl),
 		cmocka_unit_test(text),
+		cmocka_unit_test(terminal),
 	};
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
