@@ -154,7 +154,11 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 			printf("\"\n");
 		}
 	}
-	printf("\nScore: %.2f (spam from %.1f)\n", scan_score(scan), v->required);
+	printf("\nScore: %.2f (spam from ", scan_score(scan));
+	if (isfinite(v->required))
+		printf("%.1f)\n", v->required);
+	else
+		printf("off)\n");
 	printf("Action: %s", conf_action_name(v->action));
 	if (v->text)
 		printf(" (%s %s%s%s)", v->code, v->xcode, v->xcode[0] ? " " : "",
