@@ -3,6 +3,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -234,6 +235,8 @@ struct rules {
 	struct mplan mp;     /* change propagation over metas[] */
 	bool lazy;           /* RULES_EVAL_LAZY possible: metas in order,
 	                        nested at most LAZY_MAX_NESTING deep */
+	double *mlo, *mhi;   /* per rule index, for the metas: the values
+	                        they may store on any message (plan_lazy()) */
 	struct slotmap map;
 	char **extra;        /* names metas use that are not rules: slots n.. */
 	size_t nextra;
@@ -1023,16 +1026,61 @@ static int plan_baselines(struct rules *r, size_t nslots)
  * it (lazy_fetch()): deeper nesting than this, and every run is eager. */
 #define LAZY_MAX_NESTING 32
 
+/* A meta a lazy run evaluates (not failed, not left out of a cycle). */
+static bool lazy_meta(const struct crule *c)
+{
+	return c->is_meta && c->meta != NULL && c->state == RULES_ACTIVE;
+}
+
+/* What meta_stored() keeps of values lo .. hi. */
+static void stored_bounds(double lo, double hi, double *slo, double *shi)
+{
+	if (lo == hi) {
+		*slo = *shi = meta_stored(lo);
+	} else if (hi < 0) {
+		*slo = *shi = 1;
+	} else {
+		*slo = lo > 0 ? lo : 0;
+		*shi = lo < 0 && hi < 1 ? 1 : hi;
+	}
+}
+
+/* The values slot index may hold on any message, for plan_lazy(): a rule
+ * 0 to its maxhits, a meta what plan_lazy() found so far (rank order),
+ * a name an earlier stage sets 0 or more. */
+static void static_peek(void *ctx, int index, double *lo, double *hi)
+{
+	const struct rules *r = ctx;
+	size_t i = (size_t)index;
+	const struct crule *c = i < r->n ? &r->cr[i] : NULL;
+	*lo = 0;
+	if (c == NULL || c->state == RULES_UNSUPPORTED) {
+		*hi = HUGE_VAL;
+	} else if (lazy_meta(c)) {
+		*lo = r->mlo[i];
+		*hi = r->mhi[i];
+	} else {
+		*hi = c->maxhits;
+	}
+}
+
 /* Whether lazy runs are possible (r->lazy): each meta's nesting (1 + the
- * deepest meta it reads; metas[] in rank order) within the bound. */
+ * deepest meta it reads; metas[] in rank order) within the bound. And
+ * each meta's bounds on any message (mlo, mhi), which let a lazy run
+ * decide a meta reading one not evaluated yet. */
 static int plan_lazy(struct rules *r, const size_t *rank)
 {
 	unsigned *depth = calloc(r->nmetas ? r->nmetas : 1, sizeof *depth);
-	if (depth == NULL)
+	r->mlo = calloc(r->n ? r->n : 1, sizeof *r->mlo);
+	r->mhi = calloc(r->n ? r->n : 1, sizeof *r->mhi);
+	if (depth == NULL || r->mlo == NULL || r->mhi == NULL) {
+		free(depth);
 		return -1;
+	}
 	r->lazy = true;
 	for (size_t k = 0; k < r->nmetas && r->lazy; k++) {
-		const struct rmeta *m = r->cr[r->metas[k]].meta;
+		size_t i = r->metas[k];
+		const struct rmeta *m = r->cr[i].meta;
 		depth[k] = 1;
 		for (size_t j = 0; j < rmeta_dep_count(m); j++) {
 			size_t rd = rank[rmeta_dep_at(m, j)];
@@ -1040,6 +1088,9 @@ static int plan_lazy(struct rules *r, const size_t *rank)
 				depth[k] = depth[rd] + 1;
 		}
 		r->lazy = depth[k] <= LAZY_MAX_NESTING;
+		double lo, hi;
+		rmeta_eval_bounds(m, static_peek, r, &lo, &hi);
+		stored_bounds(lo, hi, &r->mlo[i], &r->mhi[i]);
 	}
 	free(depth);
 	return 0;
@@ -1830,6 +1881,8 @@ void rules_free(struct rules *r)
 	free(r->evals);
 	free(r->metas);
 	plan_free(&r->mp);
+	free(r->mlo);
+	free(r->mhi);
 	free(r->map.names);
 	free(r->map.slots);
 	for (size_t i = 0; i < r->nextra; i++)
@@ -3131,28 +3184,51 @@ static void run_metas(struct run *x)
 	}
 }
 
-static bool lazy_meta(const struct crule *c)
-{
-	return c->is_meta && c->meta != NULL && c->state == RULES_ACTIVE;
-}
-
-/* A lazy run's operand as far as known without running anything: not a
- * pending rule, nor a meta not evaluated yet. */
-static bool lazy_peek(void *ctx, int index, double *v)
+/* The values a lazy run's operand may hold, without running anything:
+ * a pending rule's hits are 0 up to its maxhits, a meta not evaluated
+ * yet holds what it may on any message; anything else is known. */
+static void lazy_peek(void *ctx, int index, double *lo, double *hi)
 {
 	const struct run *x = ctx;
 	size_t i = (size_t)index;
-	if (i < x->r->n && (has_bit(x->pend, i) ||
-	                    (lazy_meta(&x->r->cr[i]) && !has_bit(x->mdone, i))))
-		return false;
-	*v = x->values[i];
-	return true;
+	const struct crule *c = i < x->r->n ? &x->r->cr[i] : NULL;
+	*lo = *hi = x->values[i];
+	if (c != NULL && has_bit(x->pend, i)) {
+		*lo = 0;
+		*hi = c->maxhits;
+	} else if (c != NULL && lazy_meta(c) && !has_bit(x->mdone, i)) {
+		*lo = x->r->mlo[i];
+		*hi = x->r->mhi[i];
+	}
 }
 
-/* A lazy run's operand: a pending list rule runs now; a meta not yet
- * evaluated is, from the operands already known when they decide it,
- * else asking for each as its evaluation gets to it (recursion as deep
- * as the metas' nesting, bounded at load: rules.lazy). */
+/* Operands a lazy run computes one by one for a meta, deciding it from
+ * its bounds after each, before evaluating it in order instead: the
+ * bounds cost a pass over the expression each time. */
+#define LAZY_MAX_STEPS 16
+
+static double lazy_fetch(void *ctx, int index);
+
+/* Meta c of a lazy run: from the bounds of its operands (rules pending,
+ * metas not evaluated) when they decide it; else the first operand not
+ * known that the evaluation reaches is computed and the bounds looked at
+ * again. */
+static double lazy_meta_value(struct run *x, const struct crule *c)
+{
+	double lo, hi;
+	for (unsigned step = 0;; step++) {
+		int d = rmeta_eval_bounds(c->meta, lazy_peek, x, &lo, &hi);
+		if (lo == hi)
+			return lo;
+		if (d < 0 || step == LAZY_MAX_STEPS)
+			return rmeta_eval_fetch(c->meta, lazy_fetch, x);
+		lazy_fetch(x, d);
+	}
+}
+
+/* A lazy run's operand: a pending rule runs now; a meta not yet
+ * evaluated is (lazy_meta_value(): recursion as deep as the metas'
+ * nesting, bounded at load: rules.lazy). */
 static double lazy_fetch(void *ctx, int index)
 {
 	struct run *x = ctx;
@@ -3170,10 +3246,7 @@ static double lazy_fetch(void *ctx, int index)
 			list_rule(x, c->tgt, c->gid);
 	} else if (lazy_meta(c) && !has_bit(x->mdone, i)) {
 		set_bit(x->mdone, i);
-		double v;
-		if (!rmeta_eval_known(c->meta, lazy_peek, x, &v))
-			v = rmeta_eval_fetch(c->meta, lazy_fetch, x);
-		x->values[i] = meta_stored(v);
+		x->values[i] = meta_stored(lazy_meta_value(x, c));
 	}
 	return x->values[i];
 }

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -581,91 +582,160 @@ double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
 	return run(m, NULL, fetch, ctx);
 }
 
-/* rmeta_eval_known(): a value on the stack and whether it is known. */
-struct kv {
-	double v;
-	bool known;
+/* rmeta_eval_bounds(): the values a stack entry may hold, lo .. hi. */
+struct ivl {
+	double lo, hi;
 };
 
-/* What a && or || whose left side is unknown yields, its right side r
- * evaluated: `L && 0` is false whatever L (L when L is false, else 0);
- * anything else depends on L. */
-static struct kv join_unknown(enum rm_op op, struct kv r)
+static bool ivl_point(struct ivl a)
 {
-	if (op == OP_AND && r.known && r.v == 0)
-		return (struct kv){ 0, true };
-	return (struct kv){ 0, false };
+	return a.lo == a.hi;
 }
 
-static struct kv apply_known(enum rm_op op, struct kv a, struct kv b)
+static bool ivl_true(struct ivl a)    /* 0 is not in it */
 {
-	if (!a.known || !b.known)
-		return (struct kv){ 0, false };
-	double x = a.v, y = b.v, v = 0;
-	switch (op) {
-	case OP_MUL: v = x * y; break;
-	case OP_DIV: v = y == 0 ? 0 : x / y; break;   /* as run() */
-	case OP_ADD: v = x + y; break;
-	case OP_SUB: v = x - y; break;
-	case OP_LT: v = x < y; break;
-	case OP_GT: v = x > y; break;
-	case OP_LE: v = x <= y; break;
-	case OP_GE: v = x >= y; break;
-	case OP_EQ: v = x == y; break;
-	default: v = x != y; break;
+	return a.lo > 0 || a.hi < 0;
+}
+
+static bool ivl_false(struct ivl a)   /* it is 0 */
+{
+	return a.lo == 0 && a.hi == 0;
+}
+
+static struct ivl ivl_hull(struct ivl a, struct ivl b)
+{
+	return (struct ivl){ a.lo < b.lo ? a.lo : b.lo,
+	                     a.hi > b.hi ? a.hi : b.hi };
+}
+
+/* An interval from bounds that may be NaN (0 times infinity): nothing
+ * known then. */
+static struct ivl ivl_of(double lo, double hi)
+{
+	if (lo != lo || hi != hi)
+		return (struct ivl){ -HUGE_VAL, HUGE_VAL };
+	return (struct ivl){ lo, hi };
+}
+
+/* 0 or 1 as decided by yes and no, else either. */
+static struct ivl ivl_bool(bool yes, bool no)
+{
+	return yes ? (struct ivl){ 1, 1 } : no ? (struct ivl){ 0, 0 } :
+	             (struct ivl){ 0, 1 };
+}
+
+static struct ivl ivl_mul(struct ivl a, struct ivl b)
+{
+	double p[4] = { a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi };
+	double lo = p[0], hi = p[0];
+	for (int i = 1; i < 4; i++) {
+		if (p[i] != p[i])
+			return ivl_of(p[i], p[i]);
+		lo = p[i] < lo ? p[i] : lo;
+		hi = p[i] > hi ? p[i] : hi;
 	}
-	return (struct kv){ v, true };
+	return ivl_of(lo, hi);
 }
 
-bool rmeta_eval_known(const struct rmeta *m, rmeta_peek_fn peek, void *ctx,
-                      double *value)
+/* A binary operator of run() over intervals. */
+static struct ivl ivl_apply(enum rm_op op, struct ivl a, struct ivl b)
 {
-	struct kv st[RMETA_MAX_STACK];
+	switch (op) {
+	case OP_MUL: return ivl_mul(a, b);
+	case OP_ADD: return ivl_of(a.lo + b.lo, a.hi + b.hi);
+	case OP_SUB: return ivl_of(a.lo - b.hi, a.hi - b.lo);
+	case OP_LT: return ivl_bool(a.hi < b.lo, a.lo >= b.hi);
+	case OP_GT: return ivl_bool(a.lo > b.hi, a.hi <= b.lo);
+	case OP_LE: return ivl_bool(a.hi <= b.lo, a.lo > b.hi);
+	case OP_GE: return ivl_bool(a.lo >= b.hi, a.hi < b.lo);
+	case OP_EQ:
+	case OP_NE: {
+		bool eq = ivl_point(a) && ivl_point(b) && a.lo == b.lo,
+		     ne = a.hi < b.lo || b.hi < a.lo;
+		return op == OP_EQ ? ivl_bool(eq, ne) : ivl_bool(ne, eq);
+	}
+	default:   /* OP_DIV: x / 0 is 0 */
+		if (ivl_point(a) && ivl_point(b))
+			return ivl_of(b.lo == 0 ? 0 : a.lo / b.lo,
+			              b.lo == 0 ? 0 : a.lo / b.lo);
+		return ivl_of(-HUGE_VAL, HUGE_VAL);
+	}
+}
+
+/* A && or || whose left side l was undecided, its right side r
+ * evaluated: `l && r` is l when l is false (0), else r; `l || r` is l
+ * when l is true, else r. */
+static struct ivl ivl_join(enum rm_op op, struct ivl l, struct ivl r)
+{
+	if (op == OP_AND)
+		return ivl_hull((struct ivl){ 0, 0 }, r);
+	return ivl_hull(l, r);
+}
+
+static struct ivl ivl_not(struct ivl a)
+{
+	return ivl_bool(ivl_false(a), ivl_true(a));
+}
+
+int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
+                      void *ctx, double *lo, double *hi)
+{
+	int first = -1;   /* the first operand reached that is not known */
+	*lo = -HUGE_VAL;
+	*hi = HUGE_VAL;
+	struct ivl st[RMETA_MAX_STACK];
 	struct { size_t end; enum rm_op op; } join[RMETA_MAX_STACK];
 	size_t sp = 0, nj = 0;
 	const struct rm_ins *code = m->code;
 	for (size_t pc = 0; pc <= m->ncode; pc++) {
-		/* a && or || with an unknown left side ends here: its right
-		 * side is on top, the left below */
+		/* a && or || whose left side was undecided ends here: its
+		 * right side is on top, the left below */
 		while (nj > 0 && join[nj - 1].end == pc) {
 			sp--;
-			st[sp - 1] = join_unknown(join[--nj].op, st[sp]);
+			nj--;
+			st[sp - 1] = ivl_join(join[nj].op, st[sp - 1], st[sp]);
 		}
 		if (pc == m->ncode)
 			break;
 		const struct rm_ins *in = &code[pc];
 		enum rm_op op = (enum rm_op)in->op;
 		if (sp + 1 >= RMETA_MAX_STACK)
-			return false;   /* unknown lefts kept: deeper than run() */
+			return first;   /* undecided lefts kept: deeper than run() */
 		switch (op) {
-		case OP_CONST: st[sp++] = (struct kv){ in->num, true }; break;
+		case OP_CONST: st[sp++] = (struct ivl){ in->num, in->num }; break;
 		case OP_VAR:
-			st[sp].known = peek(ctx, in->idx, &st[sp].v);
+			peek(ctx, in->idx, &st[sp].lo, &st[sp].hi);
+			if (first < 0 && !ivl_point(st[sp]))
+				first = in->idx;
 			sp++;
 			break;
-		case OP_NOT: st[sp - 1].v = st[sp - 1].v == 0 ? 1 : 0; break;
-		case OP_NEG: st[sp - 1].v = -st[sp - 1].v; break;
+		case OP_NOT: st[sp - 1] = ivl_not(st[sp - 1]); break;
+		case OP_NEG:
+			st[sp - 1] = (struct ivl){ -st[sp - 1].hi, -st[sp - 1].lo };
+			break;
 		case OP_AND:
 		case OP_OR:
-			if (!st[sp - 1].known) {
+			if (op == OP_AND ? ivl_false(st[sp - 1]) : ivl_true(st[sp - 1])) {
+				pc = (size_t)in->idx - 1;   /* the left decides */
+			} else if (op == OP_AND ? ivl_true(st[sp - 1]) :
+			                          ivl_false(st[sp - 1])) {
+				sp--;                       /* the right decides */
+			} else {
 				join[nj].end = (size_t)in->idx;
 				join[nj++].op = op;
-			} else if ((st[sp - 1].v == 0) == (op == OP_AND)) {
-				pc = (size_t)in->idx - 1;   /* decided by the left */
-			} else {
-				sp--;
 			}
 			break;
 		default:
 			sp--;
-			st[sp - 1] = apply_known(op, st[sp - 1], st[sp]);
+			st[sp - 1] = ivl_apply(op, st[sp - 1], st[sp]);
 			break;
 		}
 	}
-	if (sp == 0 || !st[sp - 1].known)
-		return false;
-	*value = st[sp - 1].v;
-	return true;
+	if (sp > 0) {
+		*lo = st[sp - 1].lo;
+		*hi = st[sp - 1].hi;
+	}
+	return first;
 }
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }

@@ -53,14 +53,16 @@ typedef double (*rmeta_fetch_fn)(void *ctx, int index);
 double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
                         void *ctx);
 
-/* The value if the operands peek() knows decide it, without the others:
- * peek(ctx, index, &v) returns true with v set when operand index is
- * known. True with *value set when decided (`A && B` with B known to be
- * 0, say); false when an unknown operand could change the value. Never
- * decides otherwise than rmeta_eval() would on the full values. */
-typedef bool (*rmeta_peek_fn)(void *ctx, int index, double *v);
-bool rmeta_eval_known(const struct rmeta *m, rmeta_peek_fn peek, void *ctx,
-                      double *value);
+/* The values rmeta_eval() may give, lo .. hi, from the values each
+ * operand may hold: peek(ctx, index, &lo, &hi) tells those of operand
+ * index (lo == hi when it is known). lo == hi when that decides the value
+ * (`A && B` with B known 0; `A + B > 3` with A and B at most 1). Returns
+ * the first operand not known that the evaluation reached (past the
+ * sides of && and || the known ones decide), the one worth learning
+ * next; -1 when none. */
+typedef void (*rmeta_peek_fn)(void *ctx, int index, double *lo, double *hi);
+int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
+                      void *ctx, double *lo, double *hi);
 
 /* The distinct indexes the expression reads, in order of first use. */
 size_t rmeta_dep_count(const struct rmeta *m);

@@ -173,30 +173,48 @@ static void t_fetch(void **state)
 	assert_string_equal(order, "A");
 }
 
-/* rmeta_eval_known(): letters whose bit is set in known_mask are known. */
+/* rmeta_eval_bounds(): letters whose bit is set in known_mask are known,
+ * the others 0 to 2. */
 static unsigned known_mask;
 
-static bool peek_letter(void *ctx, int index, double *v)
+static void peek_letter(void *ctx, int index, double *lo, double *hi)
 {
 	(void)ctx;
-	if (!(known_mask >> index & 1))
-		return false;
-	*v = vals[index];
-	return true;
+	if (known_mask >> index & 1) {
+		*lo = *hi = vals[index];
+	} else {     /* the test's values */
+		*lo = 0;
+		*hi = 2;
+	}
 }
 
-/* Whatever the unknown operands hold, a decided value is the value: every
+/* rmeta_eval_bounds() of expr; true when they decide it (lo == hi). */
+static bool bounds_of(const char *expr, double *lo, double *hi)
+{
+	struct rmeta *m = rmeta_compile(expr, strlen(expr), resolve_letters,
+	                                NULL, NULL, 0);
+	assert_non_null(m);
+	rmeta_eval_bounds(m, peek_letter, NULL, lo, hi);
+	rmeta_free(m);
+	return *lo == *hi;
+}
+
+/* Whatever the unknown operands hold, the value lies in the bounds: every
  * expression, every set of known letters A-D, every value 0, 1, 2 of
  * each (the unknown ones included). */
 static void t_known(void **state)
 {
 	(void)state;
+	double lo, hi;
 	static const char *const exprs[] = {
 		"A && B", "A || B", "B && A", "!A && B", "A && B && C",
 		"(A && B) || C", "(A || B) && C", "A + B > 1", "A * B",
 		"!(A && B)", "(A && B) + C", "A && (B || C) && D",
 		"(A > 1) && !B && !C", "A / B && C", "-(A && B) || !D",
 		"(A && (B && C)) || (D && A)", "A && 0", "0 && A",
+		"A + B + C > 3", "A + B + C + D > 7", "(A + B > 4) || C",
+		"A - B < 3", "A * B >= 0", "-A <= 0", "A == B", "A != 5",
+		"(A || B) + 1", "A / 2 > 1", "!(A + B) && C",
 	};
 	unsigned decided = 0;
 	for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
@@ -208,15 +226,13 @@ static void t_known(void **state)
 		for (known_mask = 0; known_mask < 16; known_mask++) {
 			for (unsigned a = 0; a < 81; a++) {
 				set(a % 3, a / 3 % 3, a / 9 % 3, a / 27 % 3);
-				double v;
-				if (!rmeta_eval_known(m, peek_letter, NULL, &v))
-					continue;
-				decided++;
 				double w = rmeta_eval(m, vals);
-				if (v != w)
-					fail_msg("'%s', known %x, A-D %u %u %u %u: %g, not %g",
-					         exprs[e], known_mask, a % 3, a / 3 % 3,
-					         a / 9 % 3, a / 27 % 3, v, w);
+				rmeta_eval_bounds(m, peek_letter, NULL, &lo, &hi);
+				decided += lo == hi;
+				if (!(lo <= w && w <= hi))
+					fail_msg("'%s', known %x, A-D %u %u %u %u: %g not in "
+					         "%g .. %g", exprs[e], known_mask, a % 3,
+					         a / 3 % 3, a / 9 % 3, a / 27 % 3, w, lo, hi);
 			}
 		}
 		rmeta_free(m);
@@ -225,15 +241,25 @@ static void t_known(void **state)
 	/* decided without the unknown */
 	set(0, 0, 0, 0);
 	known_mask = 0x2;   /* B = 0 known */
-	double v = -1;
-	struct rmeta *m = rmeta_compile("A && B", 6, resolve_letters, NULL,
-	                                NULL, 0);
-	assert_non_null(m);
-	assert_true(rmeta_eval_known(m, peek_letter, NULL, &v));
-	assert_true(v == 0);
+	assert_true(bounds_of("A && B", &lo, &hi) && lo == 0);
 	vals[1] = 1;        /* B = 1: A decides */
-	assert_false(rmeta_eval_known(m, peek_letter, NULL, &v));
-	rmeta_free(m);
+	assert_false(bounds_of("A && B", &lo, &hi));
+	/* A, B, C at most 2 each cannot exceed 6 */
+	known_mask = 0;
+	assert_true(bounds_of("A + B + C > 6", &lo, &hi) && lo == 0);
+	assert_false(bounds_of("A + B + C > 5", &lo, &hi));
+	assert_true(lo == 0 && hi == 1);
+	/* the operand worth learning next: the first unknown one reached */
+	known_mask = 0x1;   /* A = 1 known */
+	set(1, 0, 0, 0);
+	struct rmeta *m2 = rmeta_compile("(A || B) && (D || C)", 20,
+	                                 resolve_letters, NULL, NULL, 0);
+	assert_non_null(m2);
+	assert_int_equal(rmeta_eval_bounds(m2, peek_letter, NULL, &lo, &hi), 3);
+	known_mask = 0xf;
+	assert_int_equal(rmeta_eval_bounds(m2, peek_letter, NULL, &lo, &hi), -1);
+	assert_true(lo == 0 && hi == 0);
+	rmeta_free(m2);
 }
 
 static void t_counts(void **state)
