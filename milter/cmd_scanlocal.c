@@ -79,6 +79,7 @@ struct run {
 	size_t lat[LAT_BINS];     /* latencies of messages scanned */
 	double lat_min, lat_max;
 	bool progress;
+	bool out_tty;             /* stdout on the terminal too */
 	int progress_len;         /* of the progress line on screen */
 	double started, last_progress;
 	uint64_t total_bytes, done_bytes;
@@ -403,6 +404,8 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		eval_add(r->eval, label, scan_score(scan), names, n);
 		lat_add(r, ms);
 	}
+	if (r->out_tty)
+		clear_progress(r);   /* the row on a line of its own */
 	switch (r->format) {
 	case FMT_JSONL: print_jsonl(cm, scan, v, ms); break;
 	case FMT_CSV: print_csv(cm, scan, v, ms); break;
@@ -953,6 +956,7 @@ int scanlocal_main(int argc, char **argv)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
 		       "error\n");
 	r.progress = isatty(STDERR_FILENO);
+	r.out_tty = r.progress && isatty(STDOUT_FILENO);
 	if (r.progress)
 		count_bytes(&r);
 	r.started = now_s();
