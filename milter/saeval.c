@@ -93,13 +93,20 @@ struct fm_body {
 	struct fm_addrs fms;
 };
 
+/* The message's numeric facts kept in the cache (cached_fact()). */
+enum fact {
+	FACT_DATE_DIFF,           /* date_diff() */
+	FACT_UPPER,               /* uppercase_pct() */
+	FACT_HOTMAIL,             /* hotmail_check() */
+	FACT_GATED,               /* gated_check() */
+	FACT_COUNT
+};
+
 /* Results several calls on one message would each work out again. */
 struct saeval_cache {
-	bool date_done, mime_done, mime_ok, upper_done;
-	int hotmail;              /* hotmail_check(), -1 until known */
-	int gated;                /* gated_rcvd_remover(), -1 until known */
-	int64_t date_diff;
-	double upper;
+	double fact[FACT_COUNT];
+	unsigned fact_known;      /* bit f: fact[f] is worked out */
+	bool mime_done, mime_ok;
 	struct mime_facts mime;
 	/* $pms->get('Received') and its whitespace-collapsed form */
 	bool rcvd_done, rcvd_any, flat_done;
@@ -134,12 +141,7 @@ struct saeval_cache {
 
 struct saeval_cache *saeval_cache_new(void)
 {
-	struct saeval_cache *k = calloc(1, sizeof *k);
-	if (k != NULL) {
-		k->hotmail = -1;
-		k->gated = -1;
-	}
-	return k;
+	return calloc(1, sizeof(struct saeval_cache));
 }
 
 void saeval_cache_free(struct saeval_cache *k)
@@ -775,9 +777,24 @@ static size_t received_times(const struct saeval_ctx *x, int64_t *times, size_t 
 	return n;
 }
 
-/* Date header minus the closest Received time (0 when either is
- * missing). */
-static int64_t date_diff(const struct saeval_ctx *x)
+/* A numeric fact of the message, worked out by fn once per cache (each
+ * time without one). */
+static double cached_fact(const struct saeval_ctx *x, enum fact f,
+                          double (*fn)(const struct saeval_ctx *x))
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return fn(x);
+	if (!(k->fact_known & 1u << f)) {
+		k->fact[f] = fn(x);
+		k->fact_known |= 1u << f;
+	}
+	return k->fact[f];
+}
+
+/* Date header minus the closest Received time, in seconds (0 when
+ * either is missing). */
+static double date_diff(const struct saeval_ctx *x)
 {
 	int64_t dt, times[64];
 	if (!date_header_time(x, &dt))
@@ -793,7 +810,7 @@ static int64_t date_diff(const struct saeval_ctx *x)
 		if (llabs(d) < llabs(best))
 			best = d;
 	}
-	return best;
+	return (double)best;
 }
 
 /* An argument that is 'undef' or a number. */
@@ -802,22 +819,10 @@ static bool arg_undef(const char *a)
 	return a == NULL || strcmp(a, "undef") == 0;
 }
 
-static int64_t cached_date_diff(const struct saeval_ctx *x)
-{
-	struct saeval_cache *k = x->cache;
-	if (k == NULL)
-		return date_diff(x);
-	if (!k->date_done) {
-		k->date_diff = date_diff(x);
-		k->date_done = true;
-	}
-	return k->date_diff;
-}
-
 static bool ev_shifted_date(const struct saeval_call *c,
                             const struct saeval_ctx *x)
 {
-	double d = (double)cached_date_diff(x);
+	double d = cached_fact(x, FACT_DATE_DIFF, date_diff);
 	return (c->nargs < 1 || c->undef[0] || d >= 3600 * c->num[0]) &&
 	       (c->nargs < 2 || c->undef[1] || d < 3600 * c->num[1]);
 }
@@ -1238,13 +1243,10 @@ static bool ev_fake_aol_relay(const struct saeval_call *c,
 	return hit;
 }
 
-/* SpamAssassin's gated_through_received_hdr_remover(), worked out once
- * per cache. */
-static bool gated_rcvd_remover(const struct saeval_ctx *x)
+/* SpamAssassin's gated_through_received_hdr_remover(): 1 or 0 (a
+ * cached_fact()). */
+static double gated_check(const struct saeval_ctx *x)
 {
-	struct saeval_cache *k = x->cache;
-	if (k != NULL && k->gated >= 0)
-		return k->gated;
 	struct strbuf a = { 0 }, d = { 0 }, own = { 0 };
 	bool yes = false, any;
 	const char *r = rcvd_joined(x, &own, &any);
@@ -1262,9 +1264,12 @@ static bool gated_rcvd_remover(const struct saeval_ctx *x)
 	free(a.p);
 	free(d.p);
 	free(own.p);
-	if (k != NULL)
-		k->gated = yes;
 	return yes;
+}
+
+static bool gated_rcvd_remover(const struct saeval_ctx *x)
+{
+	return cached_fact(x, FACT_GATED, gated_check) != 0;
 }
 
 static bool ev_forged_yahoo_rcvd(const struct saeval_call *c,
@@ -1757,22 +1762,10 @@ static double uppercase_pct(const struct saeval_ctx *x)
 	return (double)upper / (double)(upper + lower) * 100;
 }
 
-static double cached_upper(const struct saeval_ctx *x)
-{
-	struct saeval_cache *k = x->cache;
-	if (k == NULL)
-		return uppercase_pct(x);
-	if (!k->upper_done) {
-		k->upper = uppercase_pct(x);
-		k->upper_done = true;
-	}
-	return k->upper;
-}
-
 static bool ev_uppercase(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
-	double u = cached_upper(x);
+	double u = cached_fact(x, FACT_UPPER, uppercase_pct);
 	return u > c->num[0] && u <= c->num[1];
 }
 
@@ -3115,11 +3108,11 @@ static bool hdr_matches(const struct saeval_ctx *x, const char *name, enum re_id
 
 /* SpamAssassin's _check_for_forged_hotmail_received_headers(): 1 for
  * forged hotmail Received, 2 for a hotmail From without hotmail
- * Received, 0 for neither. */
-static int hotmail_check(const struct saeval_ctx *x)
+ * Received, 0 for neither (a cached_fact()). */
+static double hotmail_check(const struct saeval_ctx *x)
 {
 	struct strbuf b = { 0 }, f = { 0 };
-	int res = 0;
+	double res = 0;
 	const char *r = rcvd_flat(x, &b);
 	size_t rn = r != NULL ? strlen(r) : 0;
 #define RRE(id) re_find(id, r, rn, NULL, 0)
@@ -3146,28 +3139,18 @@ out:
 	return res;
 }
 
-static int cached_hotmail(const struct saeval_ctx *x)
-{
-	struct saeval_cache *k = x->cache;
-	if (k == NULL)
-		return hotmail_check(x);
-	if (k->hotmail < 0)
-		k->hotmail = hotmail_check(x);
-	return k->hotmail;
-}
-
 static bool ev_forged_hotmail(const struct saeval_call *c,
                               const struct saeval_ctx *x)
 {
 	(void)c;
-	return cached_hotmail(x) == 1;
+	return cached_fact(x, FACT_HOTMAIL, hotmail_check) == 1;
 }
 
 static bool ev_no_hotmail(const struct saeval_call *c,
                           const struct saeval_ctx *x)
 {
 	(void)c;
-	return cached_hotmail(x) == 2;
+	return cached_fact(x, FACT_HOTMAIL, hotmail_check) == 2;
 }
 
 static bool ev_forged_eudoramail(const struct saeval_call *c,
