@@ -972,6 +972,10 @@ int scanlocal_main(int argc, char **argv)
 	} else if (report(&r, c, &o, seconds) != 0) {
 		status = 2;
 	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {   /* e.g. a full disk */
+		fprintf(stderr, "vigil scan: standard output: %s\n", strerror(errno));
+		status = 2;
+	}
 	conf_unref(c);
 	free_run(&r);
 	return status;

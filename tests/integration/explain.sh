@@ -5,7 +5,7 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..11"
+echo "1..12"
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -81,3 +81,7 @@ out=$("$VIGIL" explain -c "$tmp/c.conf" - <"$tmp/m.eml" 2>&1); rc=$?
 if [ $rc = 0 ] && echo "$out" | grep -q "^Stages: sanity$" && echo "$out" | grep -q "1000.000  GTUBE"
 then echo "ok 11 - standard input; stages listed"
 else echo "not ok 11 - stdin (rc $rc)"; echo "$out" | sed 's/^/# /'; fi
+if [ -w /dev/full ]; then
+	"$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" >/dev/full 2>/dev/null; rc=$?
+	if [ $rc = 2 ]; then echo "ok 12 - stdout full: exit 2"; else echo "not ok 12 - stdout full: rc $rc"; fi
+else echo "ok 12 - stdout full # SKIP no /dev/full"; fi

@@ -6,7 +6,7 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..19"
+echo "1..20"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
@@ -173,3 +173,8 @@ then ok "threshold from the actions, no NaN, well-formed HTML"
 else notok "threshold/HTML" "rc=$rc" "$(cat "$tmp/o13")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" --report "$tmp/nodir/r.html" >/dev/null 2>&1; rc=$?
 if [ $rc = 2 ]; then ok "--report not writable: exit 2"; else notok "--report not writable" "rc=$rc"; fi
+# Output that cannot be written (a full disk) is an I/O error: exit 2.
+if [ -w /dev/full ]; then
+	"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" >/dev/full 2>/dev/null; rc=$?
+	if [ $rc = 2 ]; then ok "stdout full: exit 2"; else notok "stdout full" "rc=$rc"; fi
+else ok "stdout full # SKIP no /dev/full"; fi
