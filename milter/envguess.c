@@ -81,6 +81,25 @@ static void first_addr(const struct msg *m, const char *name, char *out,
 	}
 }
 
+/* "Return-Path: <>": a bounce, sent with the null sender. */
+static bool null_return_path(const struct msg *m)
+{
+	const struct msg_header *h = msg_header_get(m, "Return-Path", 0);
+	if (h == NULL)
+		return false;
+	char v[8];
+	size_t n = 0;
+	for (size_t i = 0; i < h->value.len; i++) {
+		if (isspace((unsigned char)h->value.ptr[i]))
+			continue;
+		if (n == sizeof v - 1)
+			return false;
+		v[n++] = h->value.ptr[i];
+	}
+	v[n] = '\0';
+	return strcmp(v, "<>") == 0;
+}
+
 static int add_rcpts(struct scan *scan, const struct msg *m, const char *name)
 {
 	for (size_t k = 0;; k++) {
@@ -108,7 +127,7 @@ int envguess_fill(struct scan *scan, const struct envguess_flags *f)
 	if (m == NULL)
 		return -1;
 	char from[512] = "", helo[256] = "", ip[64] = "";
-	if (f->mail_from == NULL) {
+	if (f->mail_from == NULL && !null_return_path(m)) {
 		first_addr(m, "Return-Path", from, sizeof from);
 		if (from[0] == '\0')
 			first_addr(m, "From", from, sizeof from);

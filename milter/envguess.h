@@ -2,7 +2,7 @@
  * envguess.h — an SMTP envelope for a message read from a file (replay,
  * explain): what the flags give wins; the rest is taken from the message
  * as SpamAssassin would: MAIL FROM from Return-Path (else the first From
- * address), recipients from To and Cc, client address and HELO from the
+ * address; "Return-Path: <>" is the null sender of a bounce), recipients from To and Cc, client address and HELO from the
  * newest Received header naming a public address (the last external
  * relay).
  */

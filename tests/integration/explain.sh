@@ -5,7 +5,7 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..13"
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -85,3 +85,8 @@ if [ -w /dev/full ]; then
 	"$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" >/dev/full 2>/dev/null; rc=$?
 	if [ $rc = 2 ]; then echo "ok 12 - stdout full: exit 2"; else echo "not ok 12 - stdout full: rc $rc"; fi
 else echo "ok 12 - stdout full # SKIP no /dev/full"; fi
+# A bounce: "Return-Path: <>" is the null sender, not the From address.
+printf 'Return-Path: < >\nFrom: MAILER-DAEMON@mx.example.com\nTo: u@example.net\nSubject: bounce\n\nx\n' >"$tmp/bounce.eml"
+out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/bounce.eml" 2>&1)
+if echo "$out" | grep -q "from=<> rcpts=<u@example.net>"; then echo "ok 13 - Return-Path <>: null sender"
+else echo "not ok 13 - Return-Path <>"; echo "$out" | sed 's/^/# /'; fi
