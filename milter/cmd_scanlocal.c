@@ -644,6 +644,8 @@ static int labels_as_paths(struct run *r)
  * Without PATH arguments, the labelled paths are scanned. 0 or -1. */
 static int labels_ready(struct run *r)
 {
+	if (r->label_count == 0)
+		return 0;
 	qsort(r->labels, r->label_count, sizeof *r->labels, cmp_lentry);
 	if (r->path_count == 0 && labels_as_paths(r) != 0)
 		return -1;
