@@ -75,6 +75,7 @@ struct run {
 	struct corpus *corpus;
 	struct eval *eval;
 	size_t messages, errors;
+	size_t failed;            /* scans cut short: fail action applied */
 	size_t per_action[CONF_ACT_COUNT];
 	size_t lat[LAT_BINS];     /* latencies of messages scanned */
 	double lat_min, lat_max;
@@ -210,7 +211,7 @@ static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
 	json_str(stdout, result_or(scan, "dmarc"));
 	printf("},\"ms\":");
 	json_num(stdout, ms);
-	printf(",\"error\":null}\n");
+	printf(",\"error\":null%s}\n", v->failed ? ",\"failed\":true" : "");
 }
 
 static void print_csv(const struct corpus_msg *cm, struct scan *scan,
@@ -260,7 +261,7 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 	       conf_action_name(v->action), scan_score(scan));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
 		printf("%s%s", i ? "," : "", scan_hit_at(scan, i)->name);
-	printf("\n");
+	printf("%s\n", v->failed ? " [scan failed: fail action]" : "");
 }
 
 /* ---- progress (a terminal only) ---- */
@@ -397,6 +398,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		        cm->error ? cm->error : "scan failed");
 	} else {
 		r->per_action[v->action]++;
+		r->failed += v->failed;
 		const char *names[512];
 		size_t n = scan_hit_count(scan) < 512 ? scan_hit_count(scan) : 512;
 		for (size_t i = 0; i < n; i++)
@@ -445,6 +447,9 @@ static void summary(struct run *r, FILE *out, double seconds)
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
 		if (r->per_action[a])
 			fprintf(out, " %s %zu", conf_action_name(a), r->per_action[a]);
+	if (r->failed)
+		fprintf(out, "; %zu scans failed or timed out (fail action applied)",
+		        r->failed);
 	fprintf(out, "\nlatency per message: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms\n",
 	        percentile(r, 0.5), percentile(r, 0.95), percentile(r, 0.99));
 }
