@@ -1,6 +1,8 @@
 /* evalrep.c — see evalrep.h */
 #include "evalrep.h"
 
+#include "report.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -269,11 +271,13 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 	        m->config_path ? m->config_path : "(defaults)",
 	        m->config_hash ? m->config_hash : "-", m->rule_count, m->jobs,
 	        m->seconds);
-	for (size_t i = 0; i < m->path_count; i++)
-		fprintf(out, "  %s: %zu messages (%s)\n", m->paths[i],
-		        m->path_counts[i],
+	for (size_t i = 0; i < m->path_count; i++) {
+		fputs("  ", out);
+		report_text_escaped(out, m->paths[i], strlen(m->paths[i]));
+		fprintf(out, ": %zu messages (%s)\n", m->path_counts[i],
 		        m->path_labels && m->path_labels[i] ? m->path_labels[i]
 		                                            : "unlabelled");
+	}
 }
 
 void eval_report_text(const struct eval *e, const struct eval_meta *m,
@@ -319,16 +323,28 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 
 /* ---- HTML ---- */
 
+/* Text for HTML: markup characters as entities; control characters and
+ * bytes that are not UTF-8 (a file name in Latin-1) as U+FFFD, so the
+ * page is valid UTF-8 whatever the paths. */
 static void html_escape(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
-		}
+	size_t len = s ? strlen(s) : 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = report_utf8_len(s + i, len - i);
+		unsigned char c = (unsigned char)s[i];
+		if (n == 0 || c < 0x20 || c == 0x7f)
+			fputs("&#xfffd;", out);
+		else if (c == '<')
+			fputs("&lt;", out);
+		else if (c == '>')
+			fputs("&gt;", out);
+		else if (c == '&')
+			fputs("&amp;", out);
+		else if (c == '"')
+			fputs("&quot;", out);
+		else
+			fwrite(s + i, 1, n, out);
+		i += n ? n : 1;
 	}
 }
 

@@ -96,6 +96,11 @@ static bool invisible(uint32_t cp)
 	       (cp >= 0xfff9 && cp <= 0xfffb);
 }
 
+size_t report_utf8_len(const char *s, size_t n)
+{
+	return n ? utf8_len((const unsigned char *)s, n) : 0;
+}
+
 void report_text_escaped(FILE *f, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

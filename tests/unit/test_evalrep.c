@@ -79,11 +79,11 @@ static void html(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	const char *paths[] = { "spam<1>.mbox" };
-	const char *labels[] = { "spam" };
-	size_t counts[] = { 4 };
+	const char *paths[] = { "spam<1>.mbox", "caf\xe9\x01\xc3\xa9.mbox" };
+	const char *labels[] = { "spam", "ham" };
+	size_t counts[] = { 4, 0 };
 	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labels,
-	                       counts, 1, 1.5, 2 };
+	                       counts, 2, 1.5, 2 };
 	assert_int_equal(eval_report_html(e, &m, path), 0);
 	FILE *f = fopen(path, "r");
 	char buf[65536];
@@ -95,6 +95,8 @@ static void html(void **state)
 	assert_non_null(strstr(buf, "<polyline"));
 	assert_non_null(strstr(buf, "spam&lt;1&gt;.mbox"));
 	assert_null(strstr(buf, "spam<1>"));
+	/* a Latin-1 name and a control character: U+FFFD, valid UTF-8 */
+	assert_non_null(strstr(buf, "caf&#xfffd;&#xfffd;\xc3\xa9.mbox"));
 	assert_non_null(strstr(buf, "42 rules"));
 	assert_non_null(strstr(buf, "<td>RULE_A</td><td>2</td><td>0</td>"));
 	assert_int_equal(eval_report_html(e, &m, "/nonexistent/dir/x.html"), -1);
