@@ -510,9 +510,11 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 	return 0;
 }
 
-/* The next path to visit, or NULL at the end. */
-static const char *next_path(struct corpus *c)
+/* The next path to visit, or NULL at the end; *in_dir: found in a
+ * directory (not given). */
+static const char *next_path(struct corpus *c, bool *in_dir)
 {
+	*in_dir = true;
 	while (c->depth > 0) {
 		struct frame *f = &c->stack[c->depth - 1];
 		if (f->i < f->n)
@@ -522,6 +524,7 @@ static const char *next_path(struct corpus *c)
 		free(f->paths);
 		c->depth--;
 	}
+	*in_dir = false;
 	return c->argi < c->nargs ? c->args[c->argi++] : NULL;
 }
 
@@ -570,7 +573,8 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 			close_file(c);
 			continue;
 		}
-		const char *path = next_path(c);
+		bool in_dir;
+		const char *path = next_path(c, &in_dir);
 		if (path == NULL)
 			return 0;
 		struct stat st;
@@ -583,9 +587,13 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 				return 1;
 			continue;
 		}
-		if (!is_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
-		    !S_ISCHR(st.st_mode))
-			continue;   /* sockets and the like hold no mail */
+		/* Sockets and the like hold no mail. A pipe or a device is
+		 * read when given (a process substitution, /dev/stdin), not
+		 * when found in a directory: opening a FIFO nobody writes to
+		 * would wait forever. */
+		if (!is_stdin && !S_ISREG(st.st_mode) &&
+		    (in_dir || (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))))
+			continue;
 		if (open_file(c, path, !is_stdin && S_ISREG(st.st_mode), m) != 0)
 			return 1;
 	}
