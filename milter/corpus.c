@@ -237,9 +237,28 @@ static size_t header_nuls(const char *p, size_t n)
 	return nul;
 }
 
+/* A compressed file given by mistake: its format, or NULL. */
+static const char *compressed(const char *p, size_t n)
+{
+	static const struct { const char *magic; size_t len; const char *name; }
+	formats[] = {
+		{ "\x1f\x8b", 2, "gzip" }, { "BZh", 3, "bzip2" },
+		{ "\xfd" "7zXZ", 5, "xz" }, { "\x28\xb5\x2f\xfd", 4, "zstd" },
+	};
+	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+		if (n >= formats[i].len &&
+		    memcmp(p, formats[i].magic, formats[i].len) == 0)
+			return formats[i].name;
+	return NULL;
+}
+
 /* Binary data: any NUL in the header section or one byte in 64 NUL. */
 static char *check_message(const struct mbuf *b, bool keep_head)
 {
+	const char *z = b->p ? compressed(b->p, b->len) : NULL;
+	if (z != NULL && !starts_with_header(b->p, b->len))
+		return format("%s-compressed data, not a message (decompress it "
+		              "first)", z);
 	if (b->nul * 64 > b->total || header_nuls(b->p, b->len) > 0)
 		return format("binary data (%zu NUL bytes in %zu)", b->nul,
 		              b->total);

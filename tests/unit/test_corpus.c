@@ -258,10 +258,12 @@ static void unreadable_and_garbage(void **state)
 	const char *locked = puts_("locked", "Subject: locked\n\n");
 	assert_int_equal(chmod(locked, 0), 0);
 	const char *ok = puts_("ok", "Subject: ok\n\n");
-	const char *paths[] = { missing, b, t, big, locked, ok };
+	const char *gz = put("x.mbox.gz", "\x1f\x8b\x08\x00\x00\x00", 6);
+	const char *paths[] = { missing, b, t, big, locked, ok, gz };
 	struct got g;
-	collect(paths, 6, 48, &g);
-	assert_int_equal(g.n, 7);
+	collect(paths, 7, 48, &g);
+	assert_int_equal(g.n, 8);
+	assert_error(&g.m[7], gz, 0, "gzip-compressed data");
 	assert_error(&g.m[0], missing, 0, "No such file");
 	assert_error(&g.m[1], b, 0, "binary");
 	assert_error(&g.m[2], t, 0, "not a message");
