@@ -3187,25 +3187,47 @@ static void run_metas(struct run *x)
 /* The values a lazy run's operand may hold, without running anything:
  * a pending rule's hits are 0 up to its maxhits, a meta not evaluated
  * yet holds what it may on any message; anything else is known. */
+/* Whether slot i of a lazy run is still to compute: a pending rule or a
+ * meta not evaluated yet. */
+static bool lazy_open(const struct run *x, size_t i)
+{
+	return i < x->r->n &&
+	       (has_bit(x->pend, i) ||
+	        (lazy_meta(&x->r->cr[i]) && !has_bit(x->mdone, i)));
+}
+
 static void lazy_peek(void *ctx, int index, double *lo, double *hi)
 {
 	const struct run *x = ctx;
 	size_t i = (size_t)index;
-	const struct crule *c = i < x->r->n ? &x->r->cr[i] : NULL;
 	*lo = *hi = x->values[i];
-	if (c != NULL && has_bit(x->pend, i)) {
+	if (!lazy_open(x, i))
+		return;
+	if (has_bit(x->pend, i)) {
 		*lo = 0;
-		*hi = c->maxhits;
-	} else if (c != NULL && lazy_meta(c) && !has_bit(x->mdone, i)) {
+		*hi = x->r->cr[i].maxhits;
+	} else {
 		*lo = x->r->mlo[i];
 		*hi = x->r->mhi[i];
 	}
 }
 
+/* Whether a lazy run has not computed some operand of m yet. */
+static bool lazy_unknown(const struct run *x, const struct rmeta *m)
+{
+	for (size_t j = 0; j < rmeta_dep_count(m); j++)
+		if (lazy_open(x, (size_t)rmeta_dep_at(m, j)))
+			return true;
+	return false;
+}
+
 /* Operands a lazy run computes one by one for a meta, deciding it from
  * its bounds after each, before evaluating it in order instead: the
- * bounds cost a pass over the expression each time. */
+ * bounds cost a pass over the expression each time, so a meta reading
+ * many operands gets fewer steps (LAZY_STEP_READS / operands, at least
+ * one). */
 #define LAZY_MAX_STEPS 16
+#define LAZY_STEP_READS 256
 
 static double lazy_fetch(void *ctx, int index);
 
@@ -3215,12 +3237,16 @@ static double lazy_fetch(void *ctx, int index);
  * again. */
 static double lazy_meta_value(struct run *x, const struct crule *c)
 {
+	if (!lazy_unknown(x, c->meta))
+		return rmeta_eval(c->meta, x->values);
+	size_t steps = LAZY_STEP_READS / (rmeta_dep_count(c->meta) + 1);
+	steps = steps < 1 ? 1 : steps > LAZY_MAX_STEPS ? LAZY_MAX_STEPS : steps;
 	double lo, hi;
-	for (unsigned step = 0;; step++) {
+	for (size_t step = 0;; step++) {
 		int d = rmeta_eval_bounds(c->meta, lazy_peek, x, &lo, &hi);
 		if (lo == hi)
 			return lo;
-		if (d < 0 || step == LAZY_MAX_STEPS)
+		if (d < 0 || step == steps)
 			return rmeta_eval_fetch(c->meta, lazy_fetch, x);
 		lazy_fetch(x, d);
 	}
