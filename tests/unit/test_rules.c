@@ -927,6 +927,10 @@ static void test_lazy_subrules(void **state)
 	        "header __HDR_READ From =~ /Bob/\n"
 	        "meta M_HDR __HDR_READ\n"
 	        "score M_HDR 1\n"
+	        /* a meta whose value is known at load, not evaluated yet */
+	        "meta __CONST 1\n"
+	        "meta M_CONST __CONST && VISIBLE\n"
+	        "score M_CONST 1\n"
 	        "score VISIBLE 1\nscore M_AND 1\nscore M_OR 1\nscore M_SUB 1\n",
 	        NULL);
 	assert_int_equal(rules_profile(f.rules, true), 0);
@@ -943,6 +947,7 @@ static void test_lazy_subrules(void **state)
 	assert_int_equal(calls_of(&f, "__HDR_UNREAD"), 0);
 	assert_true(calls_of(&f, "__HDR_READ") > 0);
 	HIT(&f, "M_HDR");
+	HIT(&f, "M_CONST");
 	assert_true(calls_of(&f, "__PILLS") > 0);
 	assert_true(calls_of(&f, "__RIGHT_OF_OR") > 0);   /* by __SUBMETA */
 	assert_true(calls_of(&f, "VISIBLE") > 0);
