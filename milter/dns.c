@@ -110,12 +110,10 @@ static int set_opt(struct ub_ctx *ub, const char *opt, const char *val,
 	return rc;
 }
 
-static int configure(struct ub_ctx *ub, cfg_t *sec, uint64_t timeout_ms,
-                     char *err, size_t errlen)
+static int configure(struct ub_ctx *ub, cfg_t *sec, char *err, size_t errlen)
 {
 	unsigned n = sec ? cfg_size(sec, "servers") : 0;
 	const char *ta = sec ? cfg_getstr(sec, "trust_anchor") : "";
-	char rtt[32];
 	int rc;
 
 	/* Threads, not a forked process, so that ub_cancel and the shared
@@ -124,11 +122,17 @@ static int configure(struct ub_ctx *ub, cfg_t *sec, uint64_t timeout_ms,
 		snprintf(err, errlen, "dns: %s", ub_strerror(rc));
 		return -1;
 	}
-	snprintf(rtt, sizeof rtt, "%llu", (unsigned long long)timeout_ms);
-	/* A dead server must not cost unbound's default 6-10 s of retries:
-	 * one retry, and never wait longer than our own timeout per try. */
+	/* Our own deadline (ub_cancel) bounds every wait; unbound gets one
+	 * retry. infra-cache-max-rtt stays at its default on purpose: unbound
+	 * also uses it as the RTT estimate (srtt + 4 * rttvar, unclamped) at
+	 * or above which a server is dropped from selection for
+	 * infra-host-ttl (15 min). Set to our timeout, a forwarder whose
+	 * first answer took more than (timeout - 282) / 1.125 ms (16 ms for
+	 * 300) or whose replies varied a little was dropped, and every later
+	 * query failed with SERVFAIL at once. A server that did stop
+	 * answering is probed again until it answers (infra-keep-probing). */
 	if (set_opt(ub, "outbound-msg-retry:", "1", err, errlen) ||
-	    set_opt(ub, "infra-cache-max-rtt:", rtt, err, errlen) ||
+	    set_opt(ub, "infra-keep-probing:", "yes", err, errlen) ||
 	    set_opt(ub, "do-not-query-localhost:", "no", err, errlen))
 		return -1;
 	if (ta == NULL || *ta == '\0') {
@@ -180,7 +184,7 @@ struct dns *dns_new(cfg_t *sec, char *err, size_t errlen)
 		destroy(d);
 		return NULL;
 	}
-	if (configure(d->ub, sec, d->timeout_ms, err, errlen) != 0) {
+	if (configure(d->ub, sec, err, errlen) != 0) {
 		destroy(d);
 		return NULL;
 	}
@@ -771,7 +775,7 @@ struct dns_loop *dns_loop_new(cfg_t *sec, struct event_base *base, char *err,
 	l->base = base;
 	l->timeout_ms = sec ? (uint64_t)cfg_getint(sec, "timeout") : 2000;
 	l->ub = ub_ctx_create();
-	if (l->ub == NULL || configure(l->ub, sec, l->timeout_ms, err, errlen) ||
+	if (l->ub == NULL || configure(l->ub, sec, err, errlen) ||
 	    (l->readable = event_new(base, ub_fd(l->ub), EV_READ | EV_PERSIST,
 	                             loop_readable, l)) == NULL ||
 	    event_add(l->readable, NULL) != 0) {

@@ -223,7 +223,10 @@ def make_servers(zone, port):
                 buf += chunk
             return buf
 
-    socketserver.ThreadingUDPServer.allow_reuse_address = True
+    # No SO_REUSEADDR on UDP: two UDP sockets that both set it may share a
+    # port on Linux, and a port picked by the kernel (--port 0) could then
+    # be one another test's server already uses.
+    socketserver.ThreadingUDPServer.allow_reuse_address = False
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     socketserver.ThreadingUDPServer.daemon_threads = True
     socketserver.ThreadingTCPServer.daemon_threads = True

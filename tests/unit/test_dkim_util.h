@@ -17,6 +17,7 @@
 
 #include "scan.h"
 #include "stage.h"
+#include "test_dns_srv.h"
 
 /* The test key (tests/dkim/stage_rsa.pem), read once; NULL on error. */
 static inline const char *tdk_key(void)
@@ -104,7 +105,7 @@ static inline struct scan *tdk_scan_raw(const char *raw, const char *ip,
 	assert_int_equal(scan_set_env(s, "Q1", ip, "client.example", 25, helo,
 	                              mail_from), 0);
 	assert_int_equal(scan_set_raw(s, raw, strlen(raw)), 0);
-	scan_set_deadline_ms(s, 10000);
+	scan_set_deadline_ms(s, DNSSRV_WAIT_MS);
 	return s;
 }
 
@@ -125,7 +126,7 @@ static inline struct scan *tdk_scan_fed(const char *raw, const char *ip,
 		scan_set_max_body(s, max_body);
 	assert_int_equal(scan_set_env(s, "Q1", ip, "client.example", 25, helo,
 	                              mail_from), 0);
-	scan_set_deadline_ms(s, 10000);
+	scan_set_deadline_ms(s, DNSSRV_WAIT_MS);
 	for (size_t i = 0; i < scan_header_count(src); i++) {
 		const char *name, *value;
 		size_t nl, vl;

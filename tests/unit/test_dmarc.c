@@ -51,7 +51,7 @@ static cfg_t *parse(const char *extra)
 {
 	char text[1024];
 	snprintf(text, sizeof text, "dns { servers = {\"127.0.0.1@%u\"} "
-	         "timeout = 300 budget = 1000 } %s", srv.port, extra);
+	         DNSSRV_WAITS " } %s", srv.port, extra);
 	cfg_t *r = cfg_init(root_opts(), CFGF_NONE);
 	if (cfg_parse_buf(r, text) != CFG_SUCCESS) {
 		cfg_free(r);
@@ -103,6 +103,10 @@ static struct scan *evaluate(void *stp, const char *from,
 	snprintf(raw, sizeof raw, "From: %s\r\nSubject: t\r\n\r\nbody\r\n", from);
 	struct scan *s = tdk_scan_raw(raw, "192.0.2.10", "mx.example",
 	                              mail_from);
+	/* slow.example's policy is never served: a short wait
+	 * (test_dns_srv.h) */
+	if (strstr(from, "@slow.example") != NULL)
+		scan_set_deadline_ms(s, DNSSRV_DEAD_MS);
 	if (spf_result != NULL)
 		scan_result(s, "spf", spf_result);
 	if (dkim_d != NULL) {
@@ -296,7 +300,7 @@ static struct scan *early_path(const char *raw, const char *ip,
 	assert_non_null(early);
 	assert_int_equal(scan_set_env(early, "", ip, "client.example", 25,
 	                              "mx.example.org", mail_from), 0);
-	scan_set_deadline_ms(early, 10000);
+	scan_set_deadline_ms(early, DNSSRV_WAIT_MS);
 	for (size_t i = 0; i < 3; i++)
 		if (auth_stages[i]->envelope != NULL)
 			assert_int_equal(auth_stages[i]->envelope(states[i], early),

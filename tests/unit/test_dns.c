@@ -28,8 +28,7 @@ static int setup(void **state)
 	if (dnssrv_start(&srv, "tests/unit/dns_zone.yml", NULL, NULL) == 0)
 		return -1;
 	snprintf(text, sizeof text,
-	         "dns { servers = {\"127.0.0.1@%u\"} timeout = 300 budget = 700 }",
-	         srv.port);
+	         "dns { servers = {\"127.0.0.1@%u\"} " DNSSRV_WAITS " }", srv.port);
 	root = cfg_init(root_opts, CFGF_NONE);
 	if (cfg_parse_buf(root, text) != CFG_SUCCESS)
 		return -1;
@@ -119,7 +118,8 @@ static void test_servfail_and_timeout(void **state)
 	(void)state;
 	struct dns_answer *a;
 	struct dns_budget b;
-	dns_budget_begin(dns, &b, NULL, 0);
+	/* timeout.example is never answered: a short budget */
+	dns_budget_begin(dns, &b, NULL, DNSSRV_DEAD_MS);
 	assert_int_equal(dns_query(dns, &b, "servfail.example", 16, &a), DNS_TEMPFAIL);
 	dns_answer_free(a);
 	uint64_t t0 = dns_now_ms();
@@ -207,16 +207,18 @@ static void test_cache(void **state)
 	assert_true(dnssrv_start(&ttl_srv, "tests/unit/dns_zone.yml", "--ttl",
 	                         "300") != 0);
 	snprintf(text, sizeof text,
-	         "dns { servers = {\"127.0.0.1@%u\"} timeout = 300 budget = 700 }",
+	         "dns { servers = {\"127.0.0.1@%u\"} " DNSSRV_WAITS " }",
 	         ttl_srv.port);
 	cfg_t *r = cfg_init(root_opts, CFGF_NONE);
 	assert_int_equal(cfg_parse_buf(r, text), CFG_SUCCESS);
 	struct dns *d = dns_new(cfg_getsec(r, "dns"), err, sizeof err);
 	assert_non_null(d);
 	struct dns_answer *a, *b2, *t;
+	struct dns_budget dead;	/* for timeout.example, never answered */
 	assert_int_equal(dns_query(d, NULL, "txt.example", 16, &a), DNS_ANSWER);
 	assert_int_equal(dns_cache_hits(d), 0);
-	assert_int_equal(dns_query(d, NULL, "timeout.example", 16, &t),
+	dns_budget_begin(d, &dead, NULL, DNSSRV_DEAD_MS);
+	assert_int_equal(dns_query(d, &dead, "timeout.example", 16, &t),
 	                 DNS_TEMPFAIL);
 	dns_answer_free(t);
 	dnssrv_stop(&ttl_srv);
@@ -227,7 +229,8 @@ static void test_cache(void **state)
 	dns_answer_free(a);	/* the cache still holds its own reference */
 	assert_int_equal(dns_answer_txt(b2, 0, buf, sizeof buf), 11);
 	dns_answer_free(b2);
-	assert_int_equal(dns_query(d, NULL, "timeout.example", 16, &t),
+	dns_budget_begin(d, &dead, NULL, DNSSRV_DEAD_MS);
+	assert_int_equal(dns_query(d, &dead, "timeout.example", 16, &t),
 	                 DNS_TEMPFAIL);
 	assert_int_equal(dns_cache_hits(d), 1);
 	dns_answer_free(t);
@@ -270,10 +273,10 @@ static void test_loop(void **state)
 	assert_int_equal(dns_loop_query(l, "txt.example", 16, 0, loop_cb, &g), 0);
 	assert_int_equal(dns_loop_query(l, "nonexistent.example", 16, 0, loop_cb,
 	                                &g), 0);
-	assert_int_equal(dns_loop_query(l, "timeout.example", 16, 200, loop_cb,
-	                                &g), 0);
-	/* a safety net only: the deadlines end the loop long before */
-	struct timeval limit = { 10, 0 };
+	assert_int_equal(dns_loop_query(l, "timeout.example", 16,
+	                                DNSSRV_DEAD_MS, loop_cb, &g), 0);
+	/* a safety net only: the deadlines end the loop before */
+	struct timeval limit = { DNSSRV_WAIT_MS / 1000 + 10, 0 };
 	event_base_loopexit(base, &limit);
 	event_base_dispatch(base);
 	assert_int_equal(g.calls, 3);

@@ -6,6 +6,14 @@
  * "listening" line and returns the port (0 on failure). The server exits
  * when dnssrv_stop() closes its stdin or kills it, and also if the test
  * dies (stdin EOF).
+ *
+ * Waits: a resolver of a test gets DNSSRV_WAITS (timeout and budget of its
+ * `dns` section): an answer is waited for up to a minute, which only a
+ * broken server reaches however loaded the machine is, so no test outcome
+ * depends on how fast the server answers. A name the server never answers
+ * (TIMEOUT in the zone data) is waited for DNSSRV_DEAD_MS through a short
+ * budget or scan deadline: its outcome, a temporary failure, is the same
+ * whatever that wait is.
  */
 #ifndef TEST_DNS_SRV_H
 #define TEST_DNS_SRV_H
@@ -17,6 +25,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define DNSSRV_WAIT_MS 60000
+#define DNSSRV_WAITS "timeout = 60000 budget = 60000"
+#define DNSSRV_DEAD_MS 300
 
 struct dnssrv {
 	pid_t pid;
