@@ -2089,6 +2089,7 @@ struct run {
 	size_t *pstart;      /* part p's in pinfo from pstart[p] (p >= 1) */
 	struct relays *relays; /* built on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
+	struct saeval_ctx ectx;  /* eval rules' (run_evals()) */
 	bool matches;
 };
 
@@ -3111,22 +3112,31 @@ static void build_full(struct run *x)
 	strbuf_put(&x->full, f.ptr + start, f.len - start);
 }
 
-/* eval: rules implemented in C (saeval.h). */
+/* Eval rule i (x->ectx set up by run_evals()). */
+static void eval_rule(struct run *x, size_t i)
+{
+	if (saeval_run(x->r->cr[i].ev, &x->ectx))
+		x->values[i] = 1;
+}
+
+/* eval: rules implemented in C (saeval.h); in a lazy run, one no score
+ * counts is left pending (lazy_fetch()). */
 static void run_evals(struct run *x)
 {
 	const struct rules *r = x->r;
 	const struct scan_env *env = scan_env(x->scan);
-	struct saeval_ctx ctx = { .m = x->m,
-	                          .env_from = env ? env->mail_from : NULL,
-	                          .relays = &x->relays,
-	                          .trust = ruleset_trustpath(x->r->rs),
-	                          .cache = saeval_cache_new() };
+	x->ectx = (struct saeval_ctx){ .m = x->m,
+	                               .env_from = env ? env->mail_from : NULL,
+	                               .relays = &x->relays,
+	                               .trust = ruleset_trustpath(x->r->rs),
+	                               .cache = saeval_cache_new() };
 	for (size_t k = 0; k < r->nevals; k++) {
 		size_t i = r->evals[k];
-		if (saeval_run(r->cr[i].ev, &ctx))
-			x->values[i] = 1;
+		if (x->lazy && r->cr[i].deferred)
+			set_bit(x->pend, i);
+		else
+			eval_rule(x, i);
 	}
-	saeval_cache_free(ctx.cache);
 }
 
 /* Every meta in rank order (a cycle was cut: see plan_metas()). */
@@ -3265,7 +3275,9 @@ static double lazy_fetch(void *ctx, int index)
 	const struct crule *c = &r->cr[i];
 	if (has_bit(x->pend, i)) {
 		x->pend[i / 64] &= ~((uint64_t)1 << (i % 64));
-		if (c->tgt == T_HEADER)
+		if (c->ev != NULL)
+			eval_rule(x, i);
+		else if (c->tgt == T_HEADER)
 			hrule_match(x, (size_t)c->hkey, c->hr,
 			            hkey_kind(x, (size_t)c->hkey));
 		else
@@ -3427,6 +3439,7 @@ out:
 	free(x.hfirst);
 	free(x.pinfo);
 	free(x.pstart);
+	saeval_cache_free(x.ectx.cache);
 	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);

@@ -931,6 +931,10 @@ static void test_lazy_subrules(void **state)
 	        "meta __CONST 1\n"
 	        "meta M_CONST __CONST && VISIBLE\n"
 	        "score M_CONST 1\n"
+	        /* an eval rule no score counts, run when read */
+	        "header __EV_NOTO eval:check_for_missing_to_header()\n"
+	        "meta M_EV __EV_NOTO\n"
+	        "score M_EV 1\n"
 	        "score VISIBLE 1\nscore M_AND 1\nscore M_OR 1\nscore M_SUB 1\n",
 	        NULL);
 	assert_int_equal(rules_profile(f.rules, true), 0);
@@ -948,6 +952,10 @@ static void test_lazy_subrules(void **state)
 	assert_true(calls_of(&f, "__HDR_READ") > 0);
 	HIT(&f, "M_HDR");
 	HIT(&f, "M_CONST");
+	NOHIT(&f, "M_EV");
+	fx_run_flags(&f, "Subject: no To\n\nbody\n", "", RULES_EVAL_LAZY);
+	HIT(&f, "M_EV");
+	fx_run_flags(&f, MSG, "", RULES_EVAL_LAZY);
 	assert_true(calls_of(&f, "__PILLS") > 0);
 	assert_true(calls_of(&f, "__RIGHT_OF_OR") > 0);   /* by __SUBMETA */
 	assert_true(calls_of(&f, "VISIBLE") > 0);
