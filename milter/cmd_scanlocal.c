@@ -872,8 +872,12 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 	if (!labelled && o->report == NULL)
 		return 0;
 	int rc = 0;
-	char hash[65] = "-";
-	if (c->path && strcmp(c->path, "(built-in defaults)") != 0)
+	/* what determines verdicts besides the version: the configuration
+	 * file's bytes (or the built-in defaults) and the rule files' */
+	char hash[65] = "unreadable", rules_hash[65];
+	bool defaults = c->path == NULL ||
+	                strcmp(c->path, "(built-in defaults)") == 0;
+	if (!defaults)
 		file_sha256(c->path, hash, sizeof hash);
 	const char **names = calloc(r->path_count, sizeof *names);
 	const char **labels = calloc(r->path_count, sizeof *labels);
@@ -892,10 +896,16 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 	/* rules loaded by the rules stage, when it runs */
 	const struct rules *rules = rules_stage_rules(
 		pipeline_stage_state(c->pipeline, "rules"));
-	size_t rule_count = rules ? ruleset_count(rules_ruleset(rules)) : 0;
-	struct eval_meta m = { PACKAGE_VERSION, c->path, hash, rule_count,
+	const struct ruleset *rs = rules ? rules_ruleset(rules) : NULL;
+	size_t rule_count = rs ? ruleset_count(rs) : 0;
+	if (rs != NULL)
+		ruleset_digest(rs, rules_hash);
+	struct eval_meta m = { PACKAGE_VERSION, defaults ? NULL : c->path,
+	                       defaults ? NULL : hash, rule_count,
 	                       names, labels,
-	                       counts, r->path_count, seconds, o->jobs };
+	                       counts, r->path_count, seconds, o->jobs,
+	                       rs ? rules_hash : NULL,
+	                       rs ? ruleset_file_count(rs) : 0 };
 	fprintf(out, "\n");
 	eval_report_text(r->eval, &m, out);
 	if (o->report && eval_report_html(r->eval, &m, o->report) != 0) {

@@ -262,15 +262,39 @@ static void threshold(FILE *out, double t)
 		fputs("off", out);
 }
 
+/* "config sha256 H" or "built-in defaults"; "rules sha256 H (N files)"
+ * or "no rules": the same words in both reports. */
+static void meta_hashes(const struct eval_meta *m, char *buf, size_t len)
+{
+	size_t at = 0;
+	if (m->config_path == NULL || m->config_hash == NULL)
+		at = (size_t)snprintf(buf, len, "built-in defaults; ");
+	else
+		at = (size_t)snprintf(buf, len, "config sha256 %s; ",
+		                      m->config_hash);
+	if (at >= len)
+		return;
+	if (m->rules_hash == NULL)
+		snprintf(buf + at, len - at, "no rules");
+	else
+		snprintf(buf + at, len - at, "rules sha256 %s (%zu file%s)",
+		         m->rules_hash, m->rule_files,
+		         m->rule_files == 1 ? "" : "s");
+}
+
 static void meta_text(const struct eval_meta *m, FILE *out)
 {
 	if (m == NULL)
 		return;
-	fprintf(out, "vigil %s; configuration %s (sha256 %s); %zu rules; "
-	        "%u jobs; %.1f s\n", m->version ? m->version : "?",
-	        m->config_path ? m->config_path : "(defaults)",
-	        m->config_hash ? m->config_hash : "-", m->rule_count, m->jobs,
-	        m->seconds);
+	char hashes[256];
+	meta_hashes(m, hashes, sizeof hashes);
+	fprintf(out, "vigil %s; configuration ", m->version ? m->version : "?");
+	if (m->config_path != NULL)
+		report_text_escaped(out, m->config_path, strlen(m->config_path));
+	else
+		fputs("(built-in defaults)", out);
+	fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
+	        m->rule_count, m->jobs, m->seconds);
 	for (size_t i = 0; i < m->path_count; i++) {
 		fputs("  ", out);
 		report_text_escaped(out, m->paths[i], strlen(m->paths[i]));
@@ -410,11 +434,14 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 	if (m != NULL) {
 		fputs("<p>vigil ", out);
 		html_escape(out, m->version);
+		char hashes[256];
+		meta_hashes(m, hashes, sizeof hashes);
 		fputs("; configuration <code>", out);
-		html_escape(out, m->config_path ? m->config_path : "(defaults)");
-		fputs("</code> (sha256 <code>", out);
-		html_escape(out, m->config_hash ? m->config_hash : "-");
-		fprintf(out, "</code>); %zu rules; %u jobs; %.1f s</p>\n<ul>\n",
+		html_escape(out, m->config_path ? m->config_path
+		                                : "(built-in defaults)");
+		fputs("</code><br>", out);
+		html_escape(out, hashes);
+		fprintf(out, "<br>%zu rules; %u jobs; %.1f s</p>\n<ul>\n",
 		        m->rule_count, m->jobs, m->seconds);
 		for (size_t i = 0; i < m->path_count; i++) {
 			fputs("<li><code>", out);

@@ -19,11 +19,14 @@ enum eval_label { EVAL_UNLABELLED = 0, EVAL_HAM, EVAL_SPAM };
 
 struct eval;
 
-/* Facts that make a run reproducible, shown in both reports. */
+/* Facts that make a run reproducible, shown in both reports: what
+ * determines the verdicts is vigil's version, the configuration file's
+ * bytes (or the built-in defaults) and the rule files' bytes. */
 struct eval_meta {
 	const char *version;        /* vigil version */
-	const char *config_path;
-	const char *config_hash;    /* hex digest of the configuration file */
+	const char *config_path;    /* NULL: built-in defaults */
+	const char *config_hash;    /* SHA-256 (hex) of the configuration
+	                               file; NULL with built-in defaults */
 	size_t rule_count;          /* rules loaded (0 if unknown) */
 	const char *const *paths;   /* corpus paths, with their labels */
 	const char *const *path_labels;
@@ -31,6 +34,9 @@ struct eval_meta {
 	size_t path_count;
 	double seconds;             /* wall time of the run */
 	unsigned jobs;
+	const char *rules_hash;     /* ruleset_digest() of the rule files
+	                               read, NULL when no rules stage ran */
+	size_t rule_files;          /* how many files it covers */
 };
 
 struct eval *eval_new(double threshold);

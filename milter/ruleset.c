@@ -61,6 +61,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "arena.h"
 #include "fileio.h"
 #include "netset.h"
@@ -271,6 +273,7 @@ struct ruleset {
 	bool have_required;
 	double required;
 	struct trustpath trust; /* trusted/internal/msa_networks lines */
+	unsigned char digest[32]; /* SHA-256 of the files read (ruleset_digest) */
 	bool oom;
 };
 
@@ -375,6 +378,7 @@ struct loader {
 	struct fstate *fs;    /* current file */
 	struct netline *netlines; /* where each *_networks entry was read */
 	size_t nnetlines, capnetlines;
+	EVP_MD_CTX *md;       /* digest of the files read so far */
 };
 
 static char *astr(struct loader *L, const char *p, size_t n)
@@ -2014,6 +2018,19 @@ static void parse_text(struct loader *L, const char *file, const char *text,
 	L->fs = saved;
 }
 
+/* Feed one file's bytes to the ruleset's digest: its length as 8 octets
+ * big-endian, then the bytes (no path: the same files elsewhere give the
+ * same digest). */
+static void digest_file(struct loader *L, const char *text, size_t len)
+{
+	unsigned char n[8];
+	for (int i = 0; i < 8; i++)
+		n[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	if (L->md == NULL || EVP_DigestUpdate(L->md, n, sizeof n) != 1 ||
+	    (len > 0 && EVP_DigestUpdate(L->md, text, len) != 1))
+		L->rs->oom = true;
+}
+
 static const char *add_file(struct loader *L, const char *path)
 {
 	struct ruleset *rs = L->rs;
@@ -2055,6 +2072,7 @@ static void load_file(struct loader *L, const char *path, bool pre_only,
 		return;
 	}
 	const char *name = add_file(L, path);
+	digest_file(L, text, len);
 	const char *idc = astr(L, id, strlen(id));
 	if (name != NULL && idc != NULL && L->nincl < MAX_INCLUDE_DEPTH + 2) {
 		L->incl[L->nincl++] = idc;
@@ -2384,6 +2402,7 @@ static void loader_free(struct loader *L)
 	smap_free(&L->replace);
 	free(L->buf);
 	free(L->netlines);
+	EVP_MD_CTX_free(L->md);
 }
 
 static struct ruleset *begin(struct loader *L, const struct ruleset_opts *o,
@@ -2405,6 +2424,13 @@ static struct ruleset *begin(struct loader *L, const struct ruleset_opts *o,
 	}
 	L->rs = rs;
 	L->opts = o;
+	L->md = EVP_MD_CTX_new();
+	if (L->md != NULL && EVP_DigestInit_ex(L->md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(L->md);
+		L->md = NULL;
+	}
+	if (L->md == NULL)
+		rs->oom = true;
 	L->version = (o != NULL && o->sa_version > 0) ? o->sa_version
 	                                              : DEFAULT_VERSION;
 	L->buf_mode = buf_mode;
@@ -2422,8 +2448,12 @@ static struct ruleset *begin(struct loader *L, const struct ruleset_opts *o,
 static struct ruleset *end(struct loader *L)
 {
 	struct ruleset *rs = L->rs;
+	unsigned mdlen = 0;
 	if (!rs->oom)
 		finish(L);
+	if (!rs->oom && (EVP_DigestFinal_ex(L->md, rs->digest, &mdlen) != 1 ||
+	                 mdlen != sizeof rs->digest))
+		rs->oom = true;
 	loader_free(L);
 	if (rs->oom) {
 		ruleset_free(rs);
@@ -2457,8 +2487,10 @@ struct ruleset *ruleset_load_buf(const char *name, const char *text,
 	if (rs == NULL)
 		return NULL;
 	const char *nm = add_file(&L, name != NULL ? name : "(buffer)");
-	if (nm != NULL)
+	if (nm != NULL) {
+		digest_file(&L, text, text != NULL ? len : 0);
 		parse_text(&L, nm, text, text != NULL ? len : 0, false, 0);
+	}
 	return end(&L);
 }
 
@@ -2525,6 +2557,12 @@ size_t ruleset_file_count(const struct ruleset *rs)
 const char *ruleset_file_at(const struct ruleset *rs, size_t i)
 {
 	return i < rs->nfiles ? rs->files[i] : NULL;
+}
+
+void ruleset_digest(const struct ruleset *rs, char hex[65])
+{
+	for (size_t i = 0; i < sizeof rs->digest; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rs->digest[i]);
 }
 
 size_t ruleset_setting_count(const struct ruleset *rs)

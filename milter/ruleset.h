@@ -177,5 +177,11 @@ const struct trustpath *ruleset_trustpath(const struct ruleset *rs);
 /* Files read, in order (for reports and vigil rules check). */
 size_t ruleset_file_count(const struct ruleset *rs);
 const char *ruleset_file_at(const struct ruleset *rs, size_t i);
+/* SHA-256 of what was read, as 64 hex digits and a NUL: for each file in
+ * the order read (the buffer for ruleset_load_buf), its length as 8
+ * octets big-endian and its bytes. Paths are not part of it: the same
+ * contents read in the same order give the same digest wherever they
+ * are; one byte changed gives another. */
+void ruleset_digest(const struct ruleset *rs, char hex[65]);
 
 #endif

@@ -83,7 +83,7 @@ static void html(void **state)
 	const char *labels[] = { "spam", "ham" };
 	size_t counts[] = { 4, 0 };
 	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labels,
-	                       counts, 2, 1.5, 2 };
+	                       counts, 2, 1.5, 2, "def", 61 };
 	assert_int_equal(eval_report_html(e, &m, path), 0);
 	FILE *f = fopen(path, "r");
 	char buf[65536];
@@ -98,8 +98,40 @@ static void html(void **state)
 	/* a Latin-1 name and a control character: U+FFFD, valid UTF-8 */
 	assert_non_null(strstr(buf, "caf&#xfffd;&#xfffd;\xc3\xa9.mbox"));
 	assert_non_null(strstr(buf, "42 rules"));
+	assert_non_null(strstr(buf, "config sha256 abc; rules sha256 def "
+	                            "(61 files)"));
 	assert_non_null(strstr(buf, "<td>RULE_A</td><td>2</td><td>0</td>"));
 	assert_int_equal(eval_report_html(e, &m, "/nonexistent/dir/x.html"), -1);
+	eval_free(e);
+}
+
+/* The reproducibility facts of the text report: configuration and rules
+ * digests, or what stands instead of them. */
+static void meta_text(void **state)
+{
+	(void)state;
+	struct eval *e = sample();
+	const char *paths[] = { "spam.mbox" };
+	const char *labs[] = { "spam" };
+	size_t counts[] = { 4 };
+	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labs,
+	                       counts, 1, 1.5, 2, "def", 1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	eval_report_text(e, &m, f);
+	m.config_path = NULL;
+	m.config_hash = NULL;
+	m.rules_hash = NULL;
+	eval_report_text(e, &m, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "vigil 0.1; configuration vigild.conf\n"
+	                            "  config sha256 abc; rules sha256 def "
+	                            "(1 file)\n  42 rules; 2 jobs; 1.5 s\n"
+	                            "  spam.mbox: 4 messages (spam)\n"));
+	assert_non_null(strstr(buf, "configuration (built-in defaults)\n"
+	                            "  built-in defaults; no rules\n"));
+	free(buf);
 	eval_free(e);
 }
 
@@ -169,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(metrics),
 		cmocka_unit_test(empty_corpus),
+		cmocka_unit_test(meta_text),
 		cmocka_unit_test(html),
 		cmocka_unit_test(labels),
 		cmocka_unit_test(many_rules),

@@ -689,6 +689,69 @@ static void test_files_override(void **state)
 	ruleset_free(rs);
 }
 
+/* ruleset_digest(): the files' bytes in load order, not their paths. */
+static void digest_of(const char *const *paths, size_t n, char hex[65])
+{
+	struct ruleset *rs = ruleset_load(paths, n, &opts);
+	assert_non_null(rs);
+	ruleset_digest(rs, hex);
+	ruleset_free(rs);
+}
+
+static void test_digest(void **state)
+{
+	(void)state;
+	char d1[256], d2[256], a[256], b[256], a2[256], b2[256];
+	char h1[65], h2[65], h3[65], h4[65];
+	snprintf(d1, sizeof d1, "%s/one", tmpdir);
+	snprintf(d2, sizeof d2, "%s/two", tmpdir);
+	assert_int_equal(mkdir(d1, 0700), 0);
+	assert_int_equal(mkdir(d2, 0700), 0);
+	write_file("one/10_a.cf", "body A /a/\nscore A 2\n");
+	write_file("one/20_b.cf", "body B /b/\n");
+	write_file("two/10_a.cf", "body A /a/\nscore A 2\n");
+	write_file("two/20_b.cf", "body B /b/\n");
+	const char *p1[] = { d1 }, *p2[] = { d2 };
+	digest_of(p1, 1, h1);
+	digest_of(p2, 1, h2);
+	assert_int_equal(strlen(h1), 64);
+	assert_string_equal(h1, h2);    /* same bytes elsewhere: same */
+	digest_of(p1, 1, h3);
+	assert_string_equal(h1, h3);    /* loading again: same */
+	write_file("two/20_b.cf", "body B /c/\n");
+	digest_of(p2, 1, h2);
+	assert_string_not_equal(h1, h2);    /* one byte changed */
+	/* order matters, and file boundaries too ("ab"+"c" vs "a"+"bc") */
+	snprintf(a, sizeof a, "%s/one/10_a.cf", tmpdir);
+	snprintf(b, sizeof b, "%s/one/20_b.cf", tmpdir);
+	const char *ab[] = { a, b }, *ba[] = { b, a };
+	digest_of(ab, 2, h3);
+	digest_of(ba, 2, h4);
+	assert_string_equal(h1, h3);
+	assert_string_not_equal(h3, h4);
+	write_file("x.cf", "body X /ab/\n");
+	write_file("y.cf", "body Y /c/\n");
+	write_file("x2.cf", "body X /a");
+	write_file("y2.cf", "b/\nbody Y /c/\n");
+	snprintf(a, sizeof a, "%s/x.cf", tmpdir);
+	snprintf(b, sizeof b, "%s/y.cf", tmpdir);
+	snprintf(a2, sizeof a2, "%s/x2.cf", tmpdir);
+	snprintf(b2, sizeof b2, "%s/y2.cf", tmpdir);
+	const char *xy[] = { a, b }, *xy2[] = { a2, b2 };
+	digest_of(xy, 2, h3);
+	digest_of(xy2, 2, h4);
+	assert_string_not_equal(h3, h4);
+	/* a buffer: its bytes */
+	struct ruleset *rs = ruleset_load_buf("t.cf", "body B /b/\n", 11, &opts);
+	assert_non_null(rs);
+	ruleset_digest(rs, h3);
+	ruleset_free(rs);
+	const char *bp[] = { b };
+	write_file("y.cf", "body B /b/\n");
+	digest_of(bp, 1, h4);
+	assert_string_equal(h3, h4);
+}
+
 static void test_directory(void **state)
 {
 	(void)state;
@@ -899,6 +962,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_files_override, setup_dir,
 		                                teardown_dir),
 		cmocka_unit_test_setup_teardown(test_directory, setup_dir,
+		                                teardown_dir),
+		cmocka_unit_test_setup_teardown(test_digest, setup_dir,
 		                                teardown_dir),
 		cmocka_unit_test_setup_teardown(test_include, setup_dir,
 		                                teardown_dir),

@@ -1,0 +1,61 @@
+#!/bin/sh
+# vigil scan's evaluation report records what determines the verdicts:
+# the configuration file's SHA-256 (or "built-in defaults") and the rule
+# files' digest, the same in the text and the HTML report (TAP).
+set -u
+: "${top_builddir:=$(pwd)}"
+VIGIL=$top_builddir/milter/vigil
+tmp=$(mktemp -d /tmp/vigil-repro.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..6"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
+
+mkdir "$tmp/r1" "$tmp/r2"
+printf 'body T_A /hello/\nscore T_A 2\n' >"$tmp/r1/10_a.cf"
+printf 'body T_B /offer/\nscore T_B 3\n' >"$tmp/r1/20_b.cf"
+cp "$tmp/r1/10_a.cf" "$tmp/r1/20_b.cf" "$tmp/r2/"
+printf 'stages = { "rules" }\nrules = { "%s" }\n' "$tmp/r1" >"$tmp/c1.conf"
+printf 'stages = { "rules" }\nrules = { "%s" }\n' "$tmp/r2" >"$tmp/c2.conf"
+printf 'From x@y Mon Nov 23 10:00:00 2026\nFrom: a@example.com\nSubject: offer\n\nhello offer\n\n' >"$tmp/s.mbox"
+
+# scan CONF [REPORT]: the report's hash line ("config sha256 ...; rules ...")
+scan() {
+	if [ $# -gt 1 ]; then
+		"$VIGIL" scan -c "$1" --label spam "$tmp/s.mbox" --report "$2" 2>"$tmp/err"
+	else
+		"$VIGIL" scan -c "$1" --label spam "$tmp/s.mbox" 2>"$tmp/err"
+	fi | grep 'sha256' | sed 's/^ *//'
+}
+l1=$(scan "$tmp/c1.conf" "$tmp/r.html")
+c1=$(sha256sum "$tmp/c1.conf" | cut -d' ' -f1)
+case $l1 in
+"config sha256 $c1; rules sha256 "*" (2 files)") ok "text report: config file's SHA-256, rules digest and file count" ;;
+*) notok "text report hash line" "$l1" "$(cat "$tmp/err")" ;;
+esac
+if grep -qF "$l1" "$tmp/r.html"; then ok "HTML report: the same line"
+else notok "HTML report" "$(grep sha256 "$tmp/r.html")"; fi
+
+rules1=${l1#*rules sha256 }
+l2=$(scan "$tmp/c2.conf")
+rules2=${l2#*rules sha256 }
+if [ "$rules1" = "$rules2" ] && [ "${l1%%;*}" != "${l2%%;*}" ]
+then ok "the same rule files elsewhere: same rules digest (the config differs)"
+else notok "same rule files" "$l1" "$l2"; fi
+l1b=$(scan "$tmp/c1.conf")
+if [ "$l1b" = "$l1" ]; then ok "the same run again: the same line"
+else notok "rerun" "$l1" "$l1b"; fi
+
+# one byte of one rule file changed
+printf 'body T_B /offes/\nscore T_B 3\n' >"$tmp/r2/20_b.cf"
+l3=$(scan "$tmp/c2.conf")
+if [ "${l3#*rules sha256 }" != "$rules2" ] && [ "${l3%%;*}" = "${l2%%;*}" ]
+then ok "one byte changed in a rule file: another rules digest"
+else notok "changed rule file" "$l2" "$l3"; fi
+
+out=$("$VIGIL" scan --label spam "$tmp/s.mbox" 2>/dev/null)
+if echo "$out" | grep -q '^  built-in defaults; ' &&
+   echo "$out" | grep -q '^vigil .*; configuration (built-in defaults)$'
+then ok "without -c: built-in defaults named"
+else notok "built-in defaults" "$(echo "$out" | head -4)"; fi
