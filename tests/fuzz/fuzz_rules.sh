@@ -14,7 +14,7 @@ srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c"
 # shellcheck disable=SC2086
 if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-I"$m" -I"$top_builddir" $(pkg-config --cflags libpcre2-8 2>/dev/null) \
-	"$top_srcdir/tests/fuzz/fuzz_rules.c" $srcs -lm -o "$work/fuzz_rules" \
+	"$top_srcdir/tests/fuzz/fuzz_rules.c" $srcs -lcrypto -lm -o "$work/fuzz_rules" \
 	>"$work/build.log" 2>&1; then
 	echo "not ok 1 - fuzz_rules builds"; sed 's/^/# /' "$work/build.log"; exit 0
 fi
