@@ -3231,11 +3231,12 @@ static bool lazy_unknown(const struct run *x, const struct rmeta *m)
 	return false;
 }
 
-/* Operands a lazy run computes one by one for a meta, deciding it from
- * its bounds after each, before evaluating it in order instead: the
- * bounds cost a pass over the expression each time, so a meta reading
- * many operands gets fewer steps (LAZY_STEP_READS / operands, at least
- * one). */
+/* Operands a lazy run computes one by one for a meta that counts
+ * (rmeta_counts()), deciding it from its bounds after each, before
+ * evaluating it in order instead: the bounds cost a pass over the
+ * expression each time, so a meta reading many operands gets fewer steps
+ * (LAZY_STEP_READS / operands, at least one). One of && || ! alone is
+ * evaluated in order at once: its bounds decide no sooner (corpus). */
 #define LAZY_MAX_STEPS 16
 #define LAZY_STEP_READS 256
 
@@ -3251,6 +3252,8 @@ static double lazy_meta_value(struct run *x, const struct crule *c)
 		return rmeta_eval(c->meta, x->values);
 	size_t steps = LAZY_STEP_READS / (rmeta_dep_count(c->meta) + 1);
 	steps = steps < 1 ? 1 : steps > LAZY_MAX_STEPS ? LAZY_MAX_STEPS : steps;
+	if (!rmeta_counts(c->meta))
+		steps = 0;
 	double lo, hi;
 	for (size_t step = 0;; step++) {
 		int d = rmeta_eval_bounds(c->meta, lazy_peek, x, &lo, &hi);

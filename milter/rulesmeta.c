@@ -740,6 +740,14 @@ int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }
 
+bool rmeta_counts(const struct rmeta *m)
+{
+	for (size_t pc = 0; pc < m->ncode; pc++)
+		if (m->code[pc].op >= OP_MUL && m->code[pc].op <= OP_NE)
+			return true;
+	return false;
+}
+
 int rmeta_dep_at(const struct rmeta *m, size_t i)
 {
 	return i < m->ndeps ? m->deps[i] : -1;

@@ -64,6 +64,10 @@ typedef void (*rmeta_peek_fn)(void *ctx, int index, double *lo, double *hi);
 int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
                       void *ctx, double *lo, double *hi);
 
+/* Whether the expression does arithmetic or compares (counts hits), as
+ * opposed to combining truth values with &&, || and ! alone. */
+bool rmeta_counts(const struct rmeta *m);
+
 /* The distinct indexes the expression reads, in order of first use. */
 size_t rmeta_dep_count(const struct rmeta *m);
 int rmeta_dep_at(const struct rmeta *m, size_t i);

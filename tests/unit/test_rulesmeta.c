@@ -259,6 +259,11 @@ static void t_known(void **state)
 	known_mask = 0xf;
 	assert_int_equal(rmeta_eval_bounds(m2, peek_letter, NULL, &lo, &hi), -1);
 	assert_true(lo == 0 && hi == 0);
+	assert_false(rmeta_counts(m2));
+	rmeta_free(m2);
+	m2 = rmeta_compile("A + B > 1", 9, resolve_letters, NULL, NULL, 0);
+	assert_non_null(m2);
+	assert_true(rmeta_counts(m2));
 	rmeta_free(m2);
 }
 
