@@ -282,8 +282,11 @@ static bool mailbox(struct lexer *lx, struct charset_conv *cv,
 }
 
 bool addr_parse(struct arena *a, struct charset_conv *cv, const char *value,
-                size_t len, struct msg_addr **out, size_t *count)
+                size_t len, size_t max, struct msg_addr **out, size_t *count,
+                bool *cut)
 {
+	size_t n = 0;
+	*cut = false;
 	struct lexer lx = { value, value + len, a, true, NULL, 0 };
 	struct arena_buf list;
 	arena_buf_init(&list, a);
@@ -311,9 +314,14 @@ bool addr_parse(struct arena *a, struct charset_conv *cv, const char *value,
 			group = ad.group;
 			continue;
 		}
+		if (have && n == max) {
+			*cut = true;
+			break;
+		}
 		if (have) {
 			ad.group = group;
 			arena_buf_put(&list, &ad, sizeof ad);
+			n++;
 		}
 		if (lx.p == before)
 			lx.p++; /* always make progress */

@@ -20,8 +20,11 @@
 #include "msg.h"
 
 /* Returns true when the value was well-formed. *out is an arena array
- * of *count addresses (NULL/0 when none). */
+ * of *count addresses (NULL/0 when none). At most max addresses are
+ * parsed (memory per address is bounded, a list is not); *cut tells
+ * whether the value held more. */
 bool addr_parse(struct arena *a, struct charset_conv *cv, const char *value,
-                size_t len, struct msg_addr **out, size_t *count);
+                size_t len, size_t max, struct msg_addr **out, size_t *count,
+                bool *cut);
 
 #endif

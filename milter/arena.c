@@ -145,7 +145,10 @@ int arena_buf_reserve(struct arena_buf *b, size_t extra)
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
-	size_t cap = b->cap ? b->cap * 2 : 256;
+	/* Start small: a message can hold thousands of short buffers (an
+	 * address header's words), and a bump allocator never gets back
+	 * what a buffer did not use. */
+	size_t cap = b->cap ? b->cap * 2 : 32;
 	while (cap < need)
 		cap *= 2;
 	char *p = arena_grow(b->a, b->p, b->len, cap);

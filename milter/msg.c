@@ -25,6 +25,12 @@
 #define CHUNK_MAX 2048    /* longest body/rawbody element, as in SA */
 #define URI_MAX 10000     /* URIs kept per message */
 #define LONG_LINE 998     /* RFC 5322 line length limit */
+/* Addresses parsed per header field and per message (see keep_addrs).
+ * With the field limit they bound what headers cost besides their bytes,
+ * which HEADER_ALLOWANCE in the default memory budget covers. */
+#define MAX_ADDRS_PER_FIELD 1000
+#define MAX_ADDRS 5000
+#define HEADER_ALLOWANCE ((size_t)4 << 20)
 
 struct span {
 	size_t off, len;
@@ -52,6 +58,7 @@ struct msg {
 	size_t nbody, nrawbody, nuris;
 	struct msg_html html;
 	uint64_t flags;
+	size_t hdr_dropped;
 };
 
 /* Growing vectors hold offsets, turned into pointers once at the end. */
@@ -76,6 +83,10 @@ struct pctx {
 	size_t bound_len[DEPTH_CAP];
 	unsigned nbounds;
 	uint64_t flags;
+	size_t hdr_dropped;        /* fields not kept (max_headers) */
+	size_t naddrs;             /* addresses parsed, counted ones */
+	unsigned first_seen;       /* top-level From, Sender, Reply-To,
+	                              Return-Path already seen (bits) */
 };
 
 static const struct msg_text empty = { "", 0 };
@@ -174,6 +185,47 @@ static struct msg_text unfold(struct pctx *c, const char *raw, size_t n)
 	return (struct msg_text){ d + s, o - s };
 }
 
+/* How many addresses the field called name may have parsed: up to
+ * MAX_ADDRS_PER_FIELD, and MAX_ADDRS per message in all; the message's
+ * first From, Sender, Reply-To and Return-Path do not count against the
+ * latter, so that address lists before them cannot leave them unparsed. */
+static size_t addr_quota(struct pctx *c, size_t pi, const char *name,
+                         size_t n, bool *counted)
+{
+	static const char *const first[] = {
+		"from", "sender", "reply-to", "return-path"
+	};
+	*counted = true;
+	for (unsigned i = 0; pi == 0 && i < 4; i++)
+		if (strlen(first[i]) == n && strncasecmp(first[i], name, n) == 0 &&
+		    !(c->first_seen & (1u << i))) {
+			c->first_seen |= 1u << i;
+			*counted = false;
+			return MAX_ADDRS_PER_FIELD;
+		}
+	size_t left = c->naddrs < MAX_ADDRS ? MAX_ADDRS - c->naddrs : 0;
+	return left < MAX_ADDRS_PER_FIELD ? left : MAX_ADDRS_PER_FIELD;
+}
+
+static void add_addrs(struct pctx *c, size_t pi, const char *name,
+                      size_t nlen, struct msg_text value,
+                      struct addr_slot *as)
+{
+	bool counted, cut = false;
+	size_t quota = addr_quota(c, pi, name, nlen, &counted);
+	if (quota == 0) {
+		flag(c, pi, MSG_F_HEADER_LIMIT);
+		return;
+	}
+	if (!addr_parse(c->a, &c->cv, value.ptr, value.len, quota, &as->v,
+	                &as->n, &cut))
+		flag(c, pi, MSG_F_BAD_ADDRESS);
+	if (cut)
+		flag(c, pi, MSG_F_HEADER_LIMIT);
+	if (counted)
+		c->naddrs += as->n;
+}
+
 static void add_header(struct pctx *c, size_t pi, const char *name,
                        size_t nlen, const char *raw, size_t rlen)
 {
@@ -199,11 +251,47 @@ static void add_header(struct pctx *c, size_t pi, const char *name,
 			h.decoded = (struct msg_text){ arena_buf_finish(&b), b.len };
 	}
 	struct addr_slot as = { NULL, 0 };
-	if (is_addr_header(name, nlen) &&
-	    !addr_parse(c->a, &c->cv, h.value.ptr, h.value.len, &as.v, &as.n))
-		flag(c, pi, MSG_F_BAD_ADDRESS);
+	if (is_addr_header(name, nlen))
+		add_addrs(c, pi, name, nlen, h.value, &as);
 	arena_buf_put(&c->hdrs, &h, sizeof h);
 	arena_buf_put(&c->addrs, &as, sizeof as);
+}
+
+/* Headers still kept past max_headers (MSG_KEPT_BEYOND_LIMIT of each):
+ * those rules and stages need most, so that junk fields cannot hide the
+ * ones that identify the message or give its structure. */
+static const char *const vital_headers[] = {
+	"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
+	"message-id", "in-reply-to", "references", "return-path",
+	"mime-version", "content-type", "content-transfer-encoding",
+	"content-disposition",
+};
+#define NVITAL (sizeof vital_headers / sizeof vital_headers[0])
+
+static size_t vital_index(const char *name, size_t n)
+{
+	for (size_t i = 0; i < NVITAL; i++)
+		if (strlen(vital_headers[i]) == n &&
+		    strncasecmp(vital_headers[i], name, n) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Is the field called name the next one to keep? kept: fields kept in
+ * this block so far; extra: the vital ones kept beyond the limit. */
+static bool keep_header(struct pctx *c, size_t pi, const char *name,
+                        size_t n, size_t kept, unsigned extra[NVITAL])
+{
+	if (kept < c->lim.max_headers)
+		return true;
+	size_t v = vital_index(name, n);
+	if (v != SIZE_MAX && extra[v] < MSG_KEPT_BEYOND_LIMIT) {
+		extra[v]++;
+		return true;
+	}
+	c->hdr_dropped++;
+	flag(c, pi, MSG_F_HEADER_LIMIT);
+	return false;
 }
 
 static bool valid_name(const char *s, size_t n)
@@ -222,6 +310,8 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 {
 	struct phdr *ph = (struct phdr *)c->phdr.p + pi;
 	ph->first = c->hdrs.len / sizeof(struct msg_header);
+	size_t kept = 0;
+	unsigned extra[NVITAL] = { 0 };
 	if (pi == 0 && end - p > 5 && memcmp(p, "From ", 5) == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		p = nl ? nl + 1 : end; /* mbox separator line */
@@ -258,8 +348,11 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 				fe--;
 			next = nl2 ? nl2 + 1 : end;
 		}
-		add_header(c, pi, p, (size_t)(ne - p), colon + 1,
-		           (size_t)(fe - colon - 1));
+		if (keep_header(c, pi, p, (size_t)(ne - p), kept, extra)) {
+			add_header(c, pi, p, (size_t)(ne - p), colon + 1,
+			           (size_t)(fe - colon - 1));
+			kept++;
+		}
 		p = next;
 	}
 	flag(c, pi, MSG_F_NO_BODY_SEP);
@@ -1185,6 +1278,7 @@ static void finish(struct pctx *c)
 	if (c->rendered.failed || c->invisible.failed || c->title.failed)
 		c->flags |= MSG_F_TRUNCATED;
 	m->flags = c->flags;
+	m->hdr_dropped = c->hdr_dropped;
 }
 
 static void init_limits(struct msg_limits *l, const struct msg_limits *in,
@@ -1195,9 +1289,11 @@ static void init_limits(struct msg_limits *l, const struct msg_limits *in,
 	if (l->max_depth > DEPTH_CAP)
 		l->max_depth = DEPTH_CAP;
 	l->max_parts = in && in->max_parts ? in->max_parts : DEFAULT_MAX_PARTS;
+	l->max_headers = in && in->max_headers ? in->max_headers
+	                                       : MSG_DEFAULT_MAX_HEADERS;
 	size_t parsed = len < l->max_size ? len : l->max_size;
 	l->max_memory = in && in->max_memory ? in->max_memory :
-	                parsed * 8 + ((size_t)1 << 20);
+	                parsed * 8 + ((size_t)1 << 20) + HEADER_ALLOWANCE;
 }
 
 struct msg *msg_parse(const char *raw, size_t len,
@@ -1259,6 +1355,11 @@ static const struct msg_text *text_at(const struct msg_text *v, size_t n,
 size_t msg_header_count(const struct msg *m)
 {
 	return m->nparts > 0 ? m->phdr[0].count : 0;
+}
+
+size_t msg_header_dropped(const struct msg *m)
+{
+	return m->hdr_dropped;
 }
 
 const struct msg_header *msg_header_at(const struct msg *m, size_t i)
@@ -1399,6 +1500,7 @@ const char *msg_flag_name(uint64_t f)
 		"encoded_multipart", "type_mismatch", "bad_address",
 		"html_malformed", "html_invisible", "html_mismatch_link",
 		"uri_obfuscated", "8bit_body", "no_mime_version",
+		"header_limit",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (f == (uint64_t)1 << i)

@@ -37,7 +37,20 @@ struct msg_limits {
 	unsigned max_parts; /* MIME parts (default 1000) */
 	size_t max_memory;  /* arena bytes for one message; 0 = default
 	                       (8 x parsed size + 1 MiB) */
+	unsigned max_headers; /* header fields kept per header block (the
+	                       message's, each part's); default
+	                       MSG_DEFAULT_MAX_HEADERS. Beyond it a field is
+	                       kept only if it is one of the headers rules and
+	                       stages need most (From, To, Cc, Subject, Date,
+	                       Message-ID, Content-Type, ...: docs/msg.md), at
+	                       most MSG_KEPT_BEYOND_LIMIT of each name; the
+	                       others are counted (msg_header_dropped) and
+	                       MSG_F_HEADER_LIMIT is set. With the default
+	                       limits, the message's own headers kept always
+	                       fit in the memory budget. */
 };
+#define MSG_DEFAULT_MAX_HEADERS 1000u
+#define MSG_KEPT_BEYOND_LIMIT 8u
 
 /* lim NULL = defaults; zero fields of lim also take the default.
  * Returns NULL only on allocation failure. */
@@ -57,6 +70,8 @@ struct msg_header {
 	struct msg_text decoded; /* value with RFC 2047 words decoded to UTF-8 */
 };
 size_t msg_header_count(const struct msg *m);
+/* Header fields seen but not kept (max_headers), all header blocks. */
+size_t msg_header_dropped(const struct msg *m);
 const struct msg_header *msg_header_at(const struct msg *m, size_t i);
 /* The n-th (0-based) top-level header called name (case-insensitive),
  * or NULL. */
@@ -203,6 +218,9 @@ enum msg_flag {
 	MSG_F_8BIT_BODY = 1u << 29,      /* 8-bit bytes in a 7bit part */
 	MSG_F_NO_MIME_VERSION = 1u << 30 /* MIME headers, no MIME-Version */
 };
+/* More header fields than max_headers: some were not kept (outside the
+ * enum: an enumerator must fit in an int). */
+#define MSG_F_HEADER_LIMIT ((uint64_t)1 << 31)
 uint64_t msg_flags(const struct msg *m);
 /* The name of one flag ("truncated", "bad_base64", ...), NULL if f is not
  * exactly one known flag. For logs and the explain command. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msg.h"
 #include "scan.h"
 
 /* The GTUBE string as SpamAssassin and rspamd define it. */
@@ -15,7 +16,7 @@ static const char gtube[] =
 enum check {
 	CHK_GTUBE, CHK_MISSING_DATE, CHK_MISSING_MID, CHK_MISSING_FROM,
 	CHK_MISSING_SUBJECT, CHK_DUP_SINGLETON, CHK_LONG_LINE, CHK_NUL_BYTE,
-	CHK_TRUNCATED, CHK_COUNT
+	CHK_TRUNCATED, CHK_MANY_HEADERS, CHK_COUNT
 };
 
 static const struct {
@@ -40,6 +41,9 @@ static const struct {
 		"NUL byte in the body" },
 	[CHK_TRUNCATED] = { "VIGIL_TRUNCATED", "truncated",
 		"Message larger than max_message_size; only its head was scanned" },
+	[CHK_MANY_HEADERS] = { "VIGIL_MANY_HEADERS", "many_headers",
+		"Over 1000 header fields; past them only From, To, Subject... "
+		"were parsed" },
 };
 
 static cfg_opt_t sanity_opts[] = {
@@ -52,6 +56,7 @@ static cfg_opt_t sanity_opts[] = {
 	CFG_FLOAT("long_line", 0.5, CFGF_NONE),
 	CFG_FLOAT("nul_byte", 1.0, CFGF_NONE),
 	CFG_FLOAT("truncated", 0, CFGF_NONE),
+	CFG_FLOAT("many_headers", 2.5, CFGF_NONE),
 	CFG_END()
 };
 
@@ -143,6 +148,10 @@ static enum stage_status sanity_run(const void *state, struct scan *scan)
 		hit(scan, st, CHK_NUL_BYTE);
 	if (scan_truncated(scan))
 		hit(scan, st, CHK_TRUNCATED);
+	/* the message model keeps MSG_DEFAULT_MAX_HEADERS fields (msg.h):
+	 * junk fields must not hide the others from the verdict unseen */
+	if (scan_header_count(scan) > MSG_DEFAULT_MAX_HEADERS)
+		hit(scan, st, CHK_MANY_HEADERS);
 	return STAGE_OK;
 }
 

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct msg_limits lim = { 1 << 20, 8, 64, 0 };
+	struct msg_limits lim = { 1 << 20, 8, 64, 0, 0 };
 	struct msg *m = msg_parse((const char *)data, size, &lim);
 	if (m == NULL)
 		return 0;

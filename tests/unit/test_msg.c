@@ -461,13 +461,13 @@ static void test_mime_malformations(void **state)
 static void test_limits(void **state)
 {
 	(void)state;
-	struct msg_limits lim = { 0, 2, 0, 0 };
+	struct msg_limits lim = { 0, 2, 0, 0, 0 };
 	struct msg *m = msg_parse(nested, strlen(nested), &lim);
 	assert_true(has_flag(m, MSG_F_DEPTH_LIMIT));
 	assert_true(has_flag(m, MSG_F_TRUNCATED));
 	msg_free(m);
 
-	lim = (struct msg_limits){ 0, 0, 3, 0 };
+	lim = (struct msg_limits){ 0, 0, 3, 0, 0 };
 	m = msg_parse(nested, strlen(nested), &lim);
 	assert_true(has_flag(m, MSG_F_PART_LIMIT));
 	assert_int_equal(msg_part_count(m), 3);
@@ -475,17 +475,142 @@ static void test_limits(void **state)
 	assert_string_equal(msg_part_at(m, 2)->text.ptr, "plain part");
 	msg_free(m);
 
-	lim = (struct msg_limits){ 20, 0, 0, 0 };
+	lim = (struct msg_limits){ 20, 0, 0, 0, 0 };
 	m = msg_parse(nested, strlen(nested), &lim);
 	assert_true(has_flag(m, MSG_F_TRUNCATED));
 	assert_int_equal(msg_full(m).len, 20);
 	msg_free(m);
 
-	lim = (struct msg_limits){ 0, 0, 0, 4096 };
+	lim = (struct msg_limits){ 0, 0, 0, 4096, 0 };
 	m = msg_parse(nested, strlen(nested), &lim);
 	assert_non_null(m);
 	assert_true(has_flag(m, MSG_F_TRUNCATED));
 	msg_free(m);
+}
+
+/* n fields "<pre>N<post>" (N = 0, 1, ...), then the trailer; caller
+ * frees. */
+static char *many_fields(int n, const char *pre, const char *post,
+                         const char *trailer)
+{
+	size_t cap = (size_t)n * (strlen(pre) + strlen(post) + 12) +
+	             strlen(trailer) + 1;
+	size_t len = 0;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%d%s", pre, i,
+		                        post);
+	snprintf(buf + len, cap - len, "%s", trailer);
+	return buf;
+}
+
+static const char hidden[] =
+	"From: Real Sender <real@example.com>\r\nTo: you@example.net\r\n"
+	"Subject: hidden\r\nMessage-ID: <x@example.com>\r\n\r\nbody\r\n";
+
+static void assert_vital_seen(const struct msg *m)
+{
+	const struct msg_header *from = msg_header_get(m, "From", 0);
+	assert_non_null(from);
+	size_t n;
+	const struct msg_addr *a = msg_header_addrs(m, from, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].local.ptr, "real");
+	assert_string_equal(a[0].domain.ptr, "example.com");
+	assert_non_null(msg_header_get(m, "To", 0));
+	assert_string_equal(msg_header_get(m, "Subject", 0)->value.ptr,
+	                    "hidden");
+	assert_non_null(msg_header_get(m, "Message-ID", 0));
+	assert_false(has_flag(m, MSG_F_TRUNCATED));
+	assert_int_equal(msg_body_count(m) > 0, 1);
+}
+
+/* 5,000 junk fields cannot hide From, To, Subject, Message-ID: the
+ * first MSG_DEFAULT_MAX_HEADERS fields are kept, then only the vital
+ * ones; the rest is counted and flagged. */
+static void test_header_limit(void **state)
+{
+	(void)state;
+	char *raw = many_fields(5000, "X-Junk-", ": v\r\n", hidden);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_vital_seen(m);
+	assert_int_equal(msg_header_count(m), MSG_DEFAULT_MAX_HEADERS + 4);
+	assert_int_equal(msg_header_dropped(m), 4000);
+	assert_true(has_flag(m, MSG_F_HEADER_LIMIT));
+	assert_string_equal(msg_flag_name(MSG_F_HEADER_LIMIT), "header_limit");
+	/* the junk kept is the first 1000, in order */
+	assert_string_equal(msg_header_at(m, 999)->name.ptr, "X-Junk-999");
+	assert_string_equal(msg_header_at(m, 1000)->name.ptr, "From");
+	msg_free(m);
+	free(raw);
+
+	/* exactly the limit: nothing dropped, no flag */
+	raw = many_fields(996, "X-Junk-", ": v\r\n", hidden);
+	m = msg_parse(raw, strlen(raw), NULL);
+	assert_vital_seen(m);
+	assert_int_equal(msg_header_dropped(m), 0);
+	assert_false(has_flag(m, MSG_F_HEADER_LIMIT));
+	msg_free(m);
+	free(raw);
+
+	/* junk made of a vital name: MSG_KEPT_BEYOND_LIMIT more of it */
+	raw = many_fields(5000, "To: j", "@junk.example\r\n", hidden);
+	m = msg_parse(raw, strlen(raw), NULL);
+	assert_vital_seen(m);
+	assert_int_equal(msg_header_count(m),
+	                 MSG_DEFAULT_MAX_HEADERS + MSG_KEPT_BEYOND_LIMIT + 3);
+	assert_int_equal(msg_header_dropped(m),
+	                 5001 - MSG_DEFAULT_MAX_HEADERS - MSG_KEPT_BEYOND_LIMIT);
+	msg_free(m);
+	free(raw);
+
+	/* a limit of the caller's */
+	raw = many_fields(10, "X-Junk-", ": v\r\n", hidden);
+	struct msg_limits lim = { 0, 0, 0, 0, 3 };
+	m = msg_parse(raw, strlen(raw), &lim);
+	assert_vital_seen(m);
+	assert_int_equal(msg_header_count(m), 7);
+	assert_int_equal(msg_header_dropped(m), 7);
+	msg_free(m);
+	free(raw);
+}
+
+/* Address lists are parsed up to 1,000 addresses a field (5,000 a
+ * message): a huge To cannot exhaust the memory budget and leave the
+ * From after it unparsed. */
+static void test_address_limit(void **state)
+{
+	(void)state;
+	char *to = many_fields(3000, "a", "@junk.example, ", "z@junk.example");
+	size_t cap = strlen(to) + sizeof hidden + 16;
+	char *raw = malloc(cap);
+	assert_non_null(raw);
+	snprintf(raw, cap, "To: %s\r\n%s", to, hidden);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_vital_seen(m);
+	size_t n;
+	msg_header_addrs(m, msg_header_get(m, "To", 0), &n);
+	assert_int_equal(n, 1000);
+	assert_true(has_flag(m, MSG_F_HEADER_LIMIT));
+	assert_int_equal(msg_header_dropped(m), 0);
+	msg_free(m);
+	free(raw);
+	free(to);
+
+	/* many address fields of ten addresses each: the message's quota
+	 * runs out, the first From is still parsed */
+	raw = many_fields(900, "Cc: a", "@j.example, b@j, c@j, d@j, e@j, "
+	                  "f@j, g@j, h@j, i@j, k@j\r\n", hidden);
+	m = msg_parse(raw, strlen(raw), NULL);
+	assert_vital_seen(m);
+	msg_header_addrs(m, msg_header_get(m, "Cc", 499), &n);
+	assert_int_equal(n, 10);
+	msg_header_addrs(m, msg_header_get(m, "Cc", 500), &n);
+	assert_int_equal(n, 0);
+	assert_true(has_flag(m, MSG_F_HEADER_LIMIT));
+	msg_free(m);
+	free(raw);
 }
 
 /* ---- text views ---- */
@@ -868,6 +993,8 @@ int main(void)
 		cmocka_unit_test(test_uri_bare_hosts),
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_flag_names),
+		cmocka_unit_test(test_header_limit),
+		cmocka_unit_test(test_address_limit),
 		cmocka_unit_test(test_empty_and_binary),
 	};
 	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
