@@ -126,6 +126,9 @@ struct saeval_cache {
 	size_t nfm;
 	struct strbuf fm_addr;
 	struct fm_body fmb;       /* FreeMail: the body's addresses */
+	/* sa_envelope_from(): worked out, found, the address */
+	bool env_done, env_ok;
+	struct strbuf env;
 	/* hdr_key() of each top-level header; the next header with the same
 	 * key (SIZE_MAX: none); the first one of each key (open addressing) */
 	bool hkey_done;
@@ -155,6 +158,7 @@ void saeval_cache_free(struct saeval_cache *k)
 	free(k->tags.slot);
 	free(k->fm_addr.p);
 	free(k->fmb.fms.b.p);
+	free(k->env.p);
 	free(k->hkey);
 	free(k->hnext);
 	free(k->hhead);
@@ -365,11 +369,15 @@ enum re_id {
 
 /* FreeMail.pm's e-mail address (group 1): at most 64 characters before
  * the '@', up to 4 labels, then a top-level domain SpamAssassin knows.
+ * Its "(?=.{0,64}\@)" is written "[^@\n]{0,64}+@" (the first '@' is
+ * within 64 characters when any is; '.' is not '\n'), without
+ * backtracking, and after the one-character look-behind, which rejects
+ * most starts first.
  * Its list of TLDs is an alternation; here any last label matches and
- * callout 1 (fm_tld_callout) refuses the ones uri_is_tld() does not
+ * callout 1 (fm_callout) refuses the ones uri_is_tld() does not
  * know, which fails the match at that point as the alternation would. */
 #define FM_LOCAL "[a-z0-9!#$%&'*+/=?^_`{|}~-]"
-#define FM_EMAIL "(?=.{0,64}@)(?<!" FM_LOCAL ")(" FM_LOCAL "+(?:\\." \
+#define FM_EMAIL "(?<!" FM_LOCAL ")(?=[^@\\n]{0,64}+@)(" FM_LOCAL "+(?:\\." \
                  FM_LOCAL "+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?" \
                  "\\.){1,4}[a-z0-9-]+(?![a-z0-9-]|\\.[a-z0-9])(?C1))"
 
@@ -487,10 +495,10 @@ static const struct {
 	/* FreeMail.pm's body address and what _parse_body blanks out
 	 * before looking for it: URLs with an address inside, and
 	 * addresses in <> or before a "wrote:"-like word */
-	[RE_FM_EMAIL] = { FM_EMAIL, PCRE2_CASELESS },
+	[RE_FM_EMAIL] = { "(?C2)" FM_EMAIL, PCRE2_CASELESS },
 	[RE_FM_STRIP_URL] = { "<?https?://\\S{0,255}(?:@|%40)\\S{0,255}",
 	                      PCRE2_CASELESS },
-	[RE_FM_STRIP_QUOTED] = { "<?(?<!mailto:)" FM_EMAIL "(?:>|\\s{1,10}"
+	[RE_FM_STRIP_QUOTED] = { "(?C2)<?(?<!mailto:)" FM_EMAIL "(?:>|\\s{1,10}"
 	                         "(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))"
 	                         "[a-z]{2,11}:)", PCRE2_CASELESS },
 };
@@ -1009,6 +1017,24 @@ static bool sa_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 	return false;
 }
 
+/* sa_envelope_from(), worked out once per cache. */
+static bool cached_envelope_from(const struct saeval_ctx *x,
+                                 struct strbuf *b)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return sa_envelope_from(x, b);
+	if (!k->env_done) {
+		k->env_done = true;
+		k->env_ok = sa_envelope_from(x, &k->env);
+	}
+	if (k->env.oom)
+		b->oom = true;
+	else if (k->env_ok)
+		strbuf_put(b, k->env.p != NULL ? k->env.p : "", k->env.len);
+	return k->env_ok;
+}
+
 static bool ev_equal_from_domains(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
@@ -1019,7 +1045,7 @@ static bool ev_equal_from_domains(const struct saeval_call *c,
 	const char *f = buf_str(&from);
 	/* SpamAssassin's EnvelopeFrom is its own guess from the headers, not
 	 * the SMTP envelope, and so is vigil's */
-	if (f != NULL && sa_envelope_from(x, &env) && buf_str(&env)) {
+	if (f != NULL && cached_envelope_from(x, &env) && buf_str(&env)) {
 		second_level(f, &fd);
 		second_level(buf_str(&env), &ed);
 		const char *a = buf_str(&fd), *e = buf_str(&ed);
@@ -3563,29 +3589,35 @@ static void fm_addrs_add(struct fm_addrs *a, const char *s, size_t n)
 	a->n++;
 }
 
-/* Callout 1 of FM_EMAIL, just after the last label: 0 (go on) when it
- * is a top-level domain, else 1 (fail here, backtrack). */
-static int fm_tld_callout(pcre2_callout_block *cb, void *data)
+/* Match data and the context with fm_callout, for one body parse;
+ * last_start bounds the start of a match (fm_find). */
+struct fm_match {
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	size_t last_start;
+};
+
+/* The callouts of the body patterns. 1, in FM_EMAIL just after the last
+ * label: 0 (go on) when it is a top-level domain, else 1 (fail here,
+ * backtrack). 2, at the start of a pattern: no match at all once the
+ * attempt starts past last_start. */
+static int fm_callout(pcre2_callout_block *cb, void *data)
 {
-	(void)data;
+	const struct fm_match *fx = data;
+	if (cb->callout_number == 2)
+		return cb->start_match > fx->last_start ? PCRE2_ERROR_NOMATCH : 0;
 	size_t end = cb->current_position, b = end;
 	while (b > 0 && cb->subject[b - 1] != '.')
 		b--;
 	return uri_is_tld((const char *)cb->subject + b, end - b) ? 0 : 1;
 }
 
-/* Match data and the context with fm_tld_callout, for one body parse. */
-struct fm_match {
-	pcre2_match_data *md;
-	pcre2_match_context *mc;
-};
-
 static bool fm_match_init(struct fm_match *fx)
 {
 	fx->md = re_ok ? pcre2_match_data_create(4, NULL) : NULL;
 	fx->mc = re_ok ? pcre2_match_context_create(NULL) : NULL;
 	if (fx->mc != NULL)
-		pcre2_set_callout(fx->mc, fm_tld_callout, NULL);
+		pcre2_set_callout(fx->mc, fm_callout, fx);
 	return fx->md != NULL && fx->mc != NULL;
 }
 
@@ -3595,38 +3627,42 @@ static void fm_match_free(struct fm_match *fx)
 	pcre2_match_context_free(fx->mc);
 }
 
-/* FM_EMAIL in s[0..len) from offset start: true and group 1 in
- * [*b, *e) when found. */
-static bool fm_email_at(struct fm_match *fx, const char *s, size_t len,
-                        size_t start, uint32_t opts, size_t *b, size_t *e)
+/* Regex id on s[0..len) from offset start, no later start than
+ * last_start: the match and group 1 in ov[0..4). */
+static bool fm_match_at(struct fm_match *fx, enum re_id id, const char *s,
+                        size_t len, size_t start, size_t last_start,
+                        uint32_t opts, size_t ov[4])
 {
-	int rc = pcre2_match(re_code[RE_FM_EMAIL], (PCRE2_SPTR)s, len, start,
-	                     opts, fx->md, fx->mc);
+	fx->last_start = last_start;
+	int rc = pcre2_match(re_code[id], (PCRE2_SPTR)s, len, start, opts,
+	                     fx->md, fx->mc);
 	if (rc < 2)
 		return false;
 	PCRE2_SIZE *v = pcre2_get_ovector_pointer(fx->md);
-	*b = v[2];
-	*e = v[3];
+	memcpy(ov, v, 4 * sizeof *ov);
 	return true;
 }
 
-/* s[0..len) with every match of regex id replaced by a blank, into out
- * (at least len + 1 bytes; a match is never empty, so the text only
- * shrinks). Returns the new length, or len with s copied when the
- * substitution fails. */
-static size_t fm_blank(struct fm_match *fx, enum re_id id, const char *s,
-                       size_t len, char *out)
+/* The first match from offset from of RE_FM_EMAIL or RE_FM_STRIP_QUOTED,
+ * as a search from each offset in turn would find it: the address must
+ * have its '@' within 64 characters of its start (65 with the '<'), and
+ * it is the first '@' after the start, so only the starts up to 65
+ * before each '@' are tried, each '@' in turn (callout 2 stops the
+ * search at the '@'), not the whole text at every offset. */
+static bool fm_find(struct fm_match *fx, enum re_id id, const char *s,
+                    size_t len, size_t from, size_t ov[4])
 {
-	PCRE2_SIZE olen = len + 1;
-	int rc = pcre2_substitute(re_code[id], (PCRE2_SPTR)s, len, 0,
-	                          PCRE2_SUBSTITUTE_GLOBAL, fx->md, fx->mc,
-	                          (PCRE2_SPTR)" ", 1, (PCRE2_UCHAR *)out,
-	                          &olen);
-	if (rc >= 0)
-		return olen;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return len;
+	while (from < len) {
+		const char *at = memchr(s + from, '@', len - from);
+		if (at == NULL)
+			return false;
+		size_t a = (size_t)(at - s);
+		size_t lo = a - from > 65 ? a - 65 : from;
+		if (fm_match_at(fx, id, s, len, lo, a, 0, ov))
+			return true;
+		from = a + 1;
+	}
+	return false;
 }
 
 /* What the <a href> walk needs. */
@@ -3674,13 +3710,15 @@ static bool fm_text_has_uri(struct fm_links *l, const char *key, size_t n)
  * blanks and 0xA0 bytes trimmed), checked for a mailto: address. */
 static void fm_href(struct fm_links *l, const char *v, size_t vl)
 {
-	/* only mailto: links matter: skip the rest before decoding */
+	/* only mailto: links matter: skip the rest before decoding (unless
+	 * a reference or a U+FEFF may hide the scheme) */
 	while (vl > 0 && (isspace((unsigned char)*v) || *v == '\xa0')) {
 		v++;
 		vl--;
 	}
 	if (vl < 8 || (strncasecmp(v, "mailto:", 7) != 0 &&
-	               memchr(v, '&', vl) == NULL))
+	               memchr(v, '&', vl) == NULL &&
+	               memchr(v, '\xef', vl) == NULL))
 		return;
 	if (l->ar == NULL && (l->ar = arena_new(1u << 20)) == NULL)
 		return;
@@ -3703,11 +3741,11 @@ static void fm_href(struct fm_links *l, const char *v, size_t vl)
 	}
 	while (o > 0 && (isspace((unsigned char)k[o - 1]) || k[o - 1] == '\xa0'))
 		o--;
-	size_t b, e;
+	size_t ov[4];
 	if (o > 7 && strncasecmp(k, "mailto", 6) == 0 && k[6] == ':' &&
-	    fm_email_at(l->fx, k, o, 7, PCRE2_ANCHORED, &b, &e) &&
+	    fm_match_at(l->fx, RE_FM_EMAIL, k, o, 7, 7, PCRE2_ANCHORED, ov) &&
 	    !fm_text_has_uri(l, k, o))
-		fm_addrs_add(l->out, k + b, e - b);
+		fm_addrs_add(l->out, k + ov[2], ov[3] - ov[2]);
 }
 
 /* html_walk_tags() callback: the href of each <a> start tag; stops the
@@ -3762,12 +3800,30 @@ static void fm_text_addrs(const struct msg *m, struct fm_match *fx,
 			free(b);
 			return;
 		}
-		size_t n = fm_blank(fx, RE_FM_STRIP_URL, t.ptr, t.len, a);
-		n = fm_blank(fx, RE_FM_STRIP_QUOTED, a, n, b);
-		size_t at = 0, s, e;
-		while (out->n < FM_MAX_BODY && fm_email_at(fx, b, n, at, 0, &s, &e)) {
-			fm_addrs_add(out, b + s, e - s);
-			at = e;
+		/* URLs with an address (one pass of PCRE2's), then quoted
+		 * addresses (fm_find's), each match blanked */
+		size_t n = t.len, o = 0, at = 0, ov[4];
+		PCRE2_SIZE olen = n + 1;
+		if (pcre2_substitute(re_code[RE_FM_STRIP_URL], (PCRE2_SPTR)t.ptr,
+		                     n, 0, PCRE2_SUBSTITUTE_GLOBAL, fx->md,
+		                     fx->mc, (PCRE2_SPTR)" ", 1,
+		                     (PCRE2_UCHAR *)a, &olen) >= 0)
+			n = olen;
+		else
+			memcpy(a, t.ptr, n);
+		while (fm_find(fx, RE_FM_STRIP_QUOTED, a, n, at, ov)) {
+			memcpy(b + o, a + at, ov[0] - at);
+			o += ov[0] - at;
+			b[o++] = ' ';
+			at = ov[1];
+		}
+		memcpy(b + o, a + at, n - at);
+		n = o + n - at;
+		at = 0;
+		while (out->n < FM_MAX_BODY &&
+		       fm_find(fx, RE_FM_EMAIL, b, n, at, ov)) {
+			fm_addrs_add(out, b + ov[2], ov[3] - ov[2]);
+			at = ov[1];
 		}
 		free(a);
 		free(b);
@@ -3864,7 +3920,7 @@ static bool envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 		strbuf_put(b, x->env_from, strlen(x->env_from));
 		return true;
 	}
-	return sa_envelope_from(x, b);
+	return cached_envelope_from(x, b);
 }
 
 static void push_env(const struct saeval_ctx *x, struct strbuf *list,

@@ -854,7 +854,7 @@ static void check_fmb(const char *extra, const char *hdrs, const char *body,
 	snprintf(raw, sizeof raw, "%s%sTo: t@example.com\n%s\n%s", hdrs,
 	         strstr(hdrs, "Subject:") ? "" : "Subject: test\n",
 	         html ? "MIME-Version: 1.0\nContent-Type: text/html; "
-	                "charset=us-ascii\n" : "", body);
+	                "charset=utf-8\n" : "", body);
 	struct ruleset *rs = ruleset_load_buf("fmb.cf", cf, strlen(cf),
 	                                      rules_ruleset_opts());
 	assert_non_null(rs);
@@ -904,6 +904,15 @@ static void test_freemail_body_text(void **state)
 	check_fmb("", RT_FM, body, false, false, false, false);
 	snprintf(body, sizeof body, "Write to %065d.c@mail.ru today.\n", 0);
 	check_fmb("", RT_FM, body, false, true, false, true);
+	/* in <> with 64 before the '@' (65 with the '<'): blanked */
+	snprintf(body, sizeof body, "Write <%064d@mail.ru> now\n", 0);
+	check_fmb("", RT_FM, body, false, false, false, false);
+	/* '>' not right after the address; an address after a blanked
+	 * one; after a double '@' */
+	check_fmb("", RT_FM, "<c@mail.ru.>\n", false, true, false, true);
+	check_fmb("", RT_FM, "<x@example.com>c@mail.ru\n", false,
+	          true, false, true);
+	check_fmb("", RT_FM, "x@@c@mail.ru\n", false, true, false, true);
 }
 
 static void test_freemail_body_mailto(void **state)
@@ -923,6 +932,10 @@ static void test_freemail_body_mailto(void **state)
 	/* ... not the same URI when spelt MAILTO: */
 	check_fmb("", RT_FM, "<html><body><p>Write <a href=\"MAILTO:c@mail.ru\">"
 	          "&lt;c@mail.ru&gt;</a></p></body></html>\n", true,
+	          true, false, true);
+	/* a U+FEFF before the scheme is removed */
+	check_fmb("", RT_FM, "<html><body><p>Write <a href=\"\xef\xbb\xbf"
+	          "mailto:c@mail.ru\">to us</a></p></body></html>\n", true,
 	          true, false, true);
 	/* only <a>: not <area> */
 	check_fmb("", RT_FM, "<html><body><map><area href=\"mailto:c@mail.ru\">"
