@@ -109,7 +109,8 @@ def start_server(zone, tmp):
                         ('dead', 'timeout = 400 budget = 2000')):
         confs[kind] = os.path.join(tmp, 'vigild-%s.conf' % kind)
         with open(confs[kind], 'w', encoding='utf-8') as f:
-            f.write('dns { servers = { "127.0.0.1@%s" } %s }\n'
+            f.write('stages = { "sanity" }\n'
+                    'dns { servers = { "127.0.0.1@%s" } %s }\n'
                     % (line[-1], waits))
     return proc, confs
 
