@@ -2648,8 +2648,9 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
  * required literal must occur in that same text. */
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
-	const uint64_t *f = x->cur->found + (c->skel ? x->cur->ntexts + k : k) * x->cur->words;
-	return !c->lits || x->cur->tkind[k] < c->lits_need ||
+	const struct gstate *gs = x->cur;
+	const uint64_t *f = gs->found + (c->skel ? gs->ntexts + k : k) * gs->words;
+	return !c->lits || gs->tkind[k] < c->lits_need ||
 	       (f[c->gid / 64] >> (c->gid % 64) & 1);
 }
 
@@ -2694,18 +2695,19 @@ static void *reserve(void *p, size_t *cap, size_t need, size_t elem)
 /* Zeroed bitsets for ntexts texts of group g; false when out of memory. */
 static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
-	x->cur->words = (g->count + 63) / 64;
-	x->cur->ntexts = ntexts;
-	size_t need = x->cur->words * (ntexts ? ntexts : 1) * (g->sls ? 2 : 1);
+	struct gstate *gs = x->cur;
+	gs->words = (g->count + 63) / 64;
+	gs->ntexts = ntexts;
+	size_t need = gs->words * (ntexts ? ntexts : 1) * (g->sls ? 2 : 1);
 	if (need == 0)
 		need = 1;   /* found is never NULL */
-	x->cur->found = reserve(x->cur->found, &x->cur->fcap, need, sizeof *x->cur->found);
-	x->cur->tkind = reserve(x->cur->tkind, &x->cur->tcap, ntexts, sizeof *x->cur->tkind);
-	if (x->cur->found == NULL || x->cur->tkind == NULL)
+	gs->found = reserve(gs->found, &gs->fcap, need, sizeof *gs->found);
+	gs->tkind = reserve(gs->tkind, &gs->tcap, ntexts, sizeof *gs->tkind);
+	if (gs->found == NULL || gs->tkind == NULL)
 		return false;
-	memset(x->cur->found, 0, need * sizeof *x->cur->found);
+	memset(gs->found, 0, need * sizeof *gs->found);
 	if (ntexts > 0)
-		memset(x->cur->tkind, 0, ntexts * sizeof *x->cur->tkind);
+		memset(gs->tkind, 0, ntexts * sizeof *gs->tkind);
 	return true;
 }
 
@@ -2819,14 +2821,14 @@ static void run_headers(struct run *x)
 	for (size_t k = 0; k < r->nhkeys; k++)
 		if (r->hkeys[k].used)
 			build_hkey(x, k);
-	x->cur = &x->gs[T_HEADER];
+	struct gstate *gs = x->cur = &x->gs[T_HEADER];
 	size_t need = r->hwords ? r->hwords : 1;
-	x->cur->found = reserve(x->cur->found, &x->cur->fcap, need, sizeof *x->cur->found);
-	if (x->cur->found == NULL)
+	gs->found = reserve(gs->found, &gs->fcap, need, sizeof *gs->found);
+	if (gs->found == NULL)
 		x->hb.oom = true;
 	if (x->hb.oom)
 		return;
-	memset(x->cur->found, 0, need * sizeof *x->cur->found);
+	memset(gs->found, 0, need * sizeof *gs->found);
 	for (size_t k = 0; k < r->nhkeys; k++) {
 		if (!r->hkeys[k].used)
 			continue;
@@ -2975,25 +2977,26 @@ static bool run_mimeheaders(struct run *x)
 }
 
 /* The rules of group g some of its n texts are a candidate for (bits by
- * position, x->cur->words words): run_list() looks at those alone. NULL when
- * out of memory. */
+ * position, x->cur->words words): run_list() looks at those alone. NULL
+ * when out of memory. */
 static const uint64_t *candidates(struct run *x, const struct group *g,
                                   size_t n)
 {
-	uint64_t *u = x->cur->ucand = reserve(x->cur->ucand, &x->cur->ucap, x->cur->words,
-	                                 sizeof *u);
+	struct gstate *gs = x->cur;
+	uint64_t *u = gs->ucand = reserve(gs->ucand, &gs->ucap, gs->words,
+	                                  sizeof *u);
 	if (u == NULL)
 		return NULL;
-	memset(u, 0, x->cur->words * sizeof *u);
+	memset(u, 0, gs->words * sizeof *u);
 	for (size_t k = 0; k < n; k++) {
-		const uint64_t *f = x->cur->found + k * x->cur->words,
-		               *al = g->always[x->cur->tkind[k]];
-		for (size_t w = 0; w < x->cur->words; w++)
+		const uint64_t *f = gs->found + k * gs->words,
+		               *al = g->always[gs->tkind[k]];
+		for (size_t w = 0; w < gs->words; w++)
 			u[w] |= f[w] | al[w];
 		if (g->sls == NULL)
 			continue;
-		f = x->cur->found + (x->cur->ntexts + k) * x->cur->words;   /* skeletons */
-		for (size_t w = 0; w < x->cur->words; w++)
+		f = gs->found + (gs->ntexts + k) * gs->words;   /* skeletons */
+		for (size_t w = 0; w < gs->words; w++)
 			u[w] |= f[w];
 	}
 	return u;
@@ -3194,9 +3197,6 @@ static void run_metas(struct run *x)
 	}
 }
 
-/* The values a lazy run's operand may hold, without running anything:
- * a pending rule's hits are 0 up to its maxhits, a meta not evaluated
- * yet holds what it may on any message; anything else is known. */
 /* Whether slot i of a lazy run is still to compute: a pending rule or a
  * meta not evaluated yet. */
 static bool lazy_open(const struct run *x, size_t i)
@@ -3206,6 +3206,9 @@ static bool lazy_open(const struct run *x, size_t i)
 	        (lazy_meta(&x->r->cr[i]) && !has_bit(x->mdone, i)));
 }
 
+/* The values a lazy run's operand may hold, without running anything:
+ * a pending rule's hits are 0 up to its maxhits, a meta not evaluated
+ * yet holds what it may on any message; anything else is known. */
 static void lazy_peek(void *ctx, int index, double *lo, double *hi)
 {
 	const struct run *x = ctx;
