@@ -237,6 +237,12 @@ struct rules {
 	                        nested at most LAZY_MAX_NESTING deep */
 	double *mlo, *mhi;   /* per rule index, for the metas: the values
 	                        they may store on any message (plan_lazy()) */
+	uint64_t *lmeta;     /* bits by rule index: the metas a lazy run
+	                        evaluates (lazy_meta()) */
+	uint8_t *msteps;     /* per rule index: a meta's bound steps
+	                        (lazy_meta_value()) */
+	size_t *tops;        /* the metas a score counts, in rank order */
+	size_t ntops;
 	struct slotmap map;
 	char **extra;        /* names metas use that are not rules: slots n.. */
 	size_t nextra;
@@ -1064,6 +1070,24 @@ static void static_peek(void *ctx, int index, double *lo, double *hi)
 	}
 }
 
+/* Operands a lazy run computes one by one for a meta that counts
+ * (rmeta_counts()), deciding it from its bounds after each, before
+ * evaluating it in order instead: the bounds cost a pass over the
+ * expression each time, so a meta reading many operands gets fewer steps
+ * (LAZY_STEP_READS / operands, at least one). One of && || ! alone is
+ * evaluated in order at once: its bounds decide no sooner (corpus). */
+#define LAZY_MAX_STEPS 16
+#define LAZY_STEP_READS 256
+
+static uint8_t lazy_steps(const struct rmeta *m)
+{
+	size_t steps = LAZY_STEP_READS / (rmeta_dep_count(m) + 1);
+	if (!rmeta_counts(m))
+		return 0;
+	return steps < 1 ? 1 : steps > LAZY_MAX_STEPS ? LAZY_MAX_STEPS :
+	       (uint8_t)steps;
+}
+
 /* Whether lazy runs are possible (r->lazy): each meta's nesting (1 + the
  * deepest meta it reads; metas[] in rank order) within the bound. And
  * each meta's bounds on any message (mlo, mhi), which let a lazy run
@@ -1073,10 +1097,16 @@ static int plan_lazy(struct rules *r, const size_t *rank)
 	unsigned *depth = calloc(r->nmetas ? r->nmetas : 1, sizeof *depth);
 	r->mlo = calloc(r->n ? r->n : 1, sizeof *r->mlo);
 	r->mhi = calloc(r->n ? r->n : 1, sizeof *r->mhi);
-	if (depth == NULL || r->mlo == NULL || r->mhi == NULL) {
+	r->msteps = calloc(r->n ? r->n : 1, sizeof *r->msteps);
+	r->lmeta = calloc(r->n / 64 + 1, sizeof *r->lmeta);
+	if (depth == NULL || r->mlo == NULL || r->mhi == NULL ||
+	    r->msteps == NULL || r->lmeta == NULL) {
 		free(depth);
 		return -1;
 	}
+	for (size_t i = 0; i < r->n; i++)
+		if (lazy_meta(&r->cr[i]))
+			set_bit(r->lmeta, i);
 	r->lazy = true;
 	for (size_t k = 0; k < r->nmetas && r->lazy; k++) {
 		size_t i = r->metas[k];
@@ -1091,6 +1121,7 @@ static int plan_lazy(struct rules *r, const size_t *rank)
 		double lo, hi;
 		rmeta_eval_bounds(m, static_peek, r, &lo, &hi);
 		stored_bounds(lo, hi, &r->mlo[i], &r->mhi[i]);
+		r->msteps[i] = lazy_steps(m);
 	}
 	free(depth);
 	return 0;
@@ -1689,6 +1720,9 @@ static int setup_rule(struct rules *r, size_t i)
 	const struct rs_rule *rule = c->rs;
 	c->tgt = type_target(rule->type);
 	c->score = rule->score[r->opts.score_set & 3];
+	c->is_meta = rule->type == RS_META;
+	c->sub = is_sub(rule->name);
+	c->deferred = c->sub || c->score == 0;
 	c->maxhits = 1;
 	c->hkey = -1;
 	if (rule->tflags & RS_TF_MULTIPLE)
@@ -1809,11 +1843,12 @@ struct rules *rules_compile(const struct ruleset *rs,
 	if (order_metas(r) != 0 || plan_metas(r) != 0 || build_groups(r) != 0 ||
 	    build_htexts(r) != 0)
 		goto oom;
+	for (size_t k = 0; k < r->nmetas; k++)
+		if (!r->cr[r->metas[k]].deferred &&
+		    push_index(&r->tops, &r->ntops, r->metas[k]) != 0)
+			goto oom;
 	for (size_t i = 0; i < r->n; i++) {
 		struct crule *c = &r->cr[i];
-		c->sub = is_sub(c->rs->name);
-		c->deferred = c->sub || c->score == 0;
-		c->is_meta = c->rs->type == RS_META;
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&
 		    push_index(&r->evals, &r->nevals, i) != 0)
 			goto oom;
@@ -1883,6 +1918,9 @@ void rules_free(struct rules *r)
 	plan_free(&r->mp);
 	free(r->mlo);
 	free(r->mhi);
+	free(r->msteps);
+	free(r->lmeta);
+	free(r->tops);
 	free(r->map.names);
 	free(r->map.slots);
 	for (size_t i = 0; i < r->nextra; i++)
@@ -3203,7 +3241,7 @@ static bool lazy_open(const struct run *x, size_t i)
 {
 	return i < x->r->n &&
 	       (has_bit(x->pend, i) ||
-	        (lazy_meta(&x->r->cr[i]) && !has_bit(x->mdone, i)));
+	        (has_bit(x->r->lmeta, i) && !has_bit(x->mdone, i)));
 }
 
 /* The values a lazy run's operand may hold, without running anything:
@@ -3234,29 +3272,18 @@ static bool lazy_unknown(const struct run *x, const struct rmeta *m)
 	return false;
 }
 
-/* Operands a lazy run computes one by one for a meta that counts
- * (rmeta_counts()), deciding it from its bounds after each, before
- * evaluating it in order instead: the bounds cost a pass over the
- * expression each time, so a meta reading many operands gets fewer steps
- * (LAZY_STEP_READS / operands, at least one). One of && || ! alone is
- * evaluated in order at once: its bounds decide no sooner (corpus). */
-#define LAZY_MAX_STEPS 16
-#define LAZY_STEP_READS 256
-
 static double lazy_fetch(void *ctx, int index);
 
 /* Meta c of a lazy run: from the bounds of its operands (rules pending,
  * metas not evaluated) when they decide it; else the first operand not
  * known that the evaluation reaches is computed and the bounds looked at
  * again. */
-static double lazy_meta_value(struct run *x, const struct crule *c)
+static double lazy_meta_value(struct run *x, size_t i)
 {
+	const struct crule *c = &x->r->cr[i];
 	if (!lazy_unknown(x, c->meta))
 		return rmeta_eval(c->meta, x->values);
-	size_t steps = LAZY_STEP_READS / (rmeta_dep_count(c->meta) + 1);
-	steps = steps < 1 ? 1 : steps > LAZY_MAX_STEPS ? LAZY_MAX_STEPS : steps;
-	if (!rmeta_counts(c->meta))
-		steps = 0;
+	size_t steps = x->r->msteps[i];
 	double lo, hi;
 	for (size_t step = 0;; step++) {
 		int d = rmeta_eval_bounds(c->meta, lazy_peek, x, &lo, &hi);
@@ -3288,9 +3315,9 @@ static double lazy_fetch(void *ctx, int index)
 			            hkey_kind(x, (size_t)c->hkey));
 		else
 			list_rule(x, c->tgt, c->gid);
-	} else if (lazy_meta(c) && !has_bit(x->mdone, i)) {
+	} else if (has_bit(r->lmeta, i) && !has_bit(x->mdone, i)) {
 		set_bit(x->mdone, i);
-		x->values[i] = meta_stored(lazy_meta_value(x, c));
+		x->values[i] = meta_stored(lazy_meta_value(x, i));
 	}
 	return x->values[i];
 }
@@ -3303,11 +3330,8 @@ static double lazy_fetch(void *ctx, int index)
 static void run_metas_lazy(struct run *x)
 {
 	const struct rules *r = x->r;
-	for (size_t k = 0; k < r->nmetas; k++) {
-		size_t i = r->metas[k];
-		if (!r->cr[i].deferred)
-			lazy_fetch(x, (int)i);
-	}
+	for (size_t k = 0; k < r->ntops; k++)
+		lazy_fetch(x, (int)r->tops[k]);
 }
 
 /* Hits added by earlier stages, for names rules cannot produce. */

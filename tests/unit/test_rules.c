@@ -931,6 +931,13 @@ static void test_lazy_subrules(void **state)
 	        "meta __CONST 1\n"
 	        "meta M_CONST __CONST && VISIBLE\n"
 	        "score M_CONST 1\n"
+	        /* a meta of a meta that counts beyond 1: its bounds at
+	         * load must take the inner meta's (0..3), not a rule's */
+	        "body __SUM_A /pills/\nbody __SUM_B /cheap/\nbody __SUM_C /Buy/\n"
+	        "meta __SUM3 __SUM_A + __SUM_B + __SUM_C\n"
+	        "meta __BIG __SUM3 > 1\n"
+	        "meta M_BIG __BIG && VISIBLE\n"
+	        "score M_BIG 1\n"
 	        /* an eval rule no score counts, run when read */
 	        "header __EV_NOTO eval:check_for_missing_to_header()\n"
 	        "meta M_EV __EV_NOTO\n"
@@ -952,6 +959,7 @@ static void test_lazy_subrules(void **state)
 	assert_true(calls_of(&f, "__HDR_READ") > 0);
 	HIT(&f, "M_HDR");
 	HIT(&f, "M_CONST");
+	HIT(&f, "M_BIG");
 	NOHIT(&f, "M_EV");
 	fx_run_flags(&f, "Subject: no To\n\nbody\n", "", RULES_EVAL_LAZY);
 	HIT(&f, "M_EV");
