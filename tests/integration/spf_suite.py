@@ -14,6 +14,8 @@ import tempfile
 
 import yaml
 
+from dnswaits import write_confs  # next to this script
+
 TOP_SRC = os.environ.get('top_srcdir', os.path.join(os.path.dirname(
     os.path.abspath(__file__)), '..', '..'))
 TOP_BUILD = os.environ.get('top_builddir', TOP_SRC)
@@ -31,26 +33,6 @@ def known_failures():
                 name, _, why = line.partition(' ')
                 known[name] = why.strip()
     return known
-
-
-# DNS waits of the `vigil` runs: an answer is waited for up to a minute,
-# so that no result depends on how fast the test server answers on a
-# loaded machine; a check whose lookup is never answered (TIMEOUT in the
-# zone, temperror expected) gets a short wait, which does not change its
-# result.
-# (stages: only what is cheap to load; the tools run their own check)
-ANSWERED = 'stages = { "sanity" }\ndns { timeout = 60000 budget = 60000 }\n'
-DEAD = 'stages = { "sanity" }\ndns { timeout = 400 budget = 2000 }\n'
-
-
-def write_confs(tmp):
-    """{'answered': path, 'dead': path} of the two configurations."""
-    confs = {}
-    for kind, text in (('answered', ANSWERED), ('dead', DEAD)):
-        confs[kind] = os.path.join(tmp, 'dns-%s.conf' % kind)
-        with open(confs[kind], 'w', encoding='utf-8') as f:
-            f.write(text)
-    return confs
 
 
 def start_server(suite, index):
