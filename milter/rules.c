@@ -243,6 +243,11 @@ struct rules {
 	                        (lazy_meta_value()) */
 	size_t *tops;        /* the metas a score counts, in rank order */
 	size_t ntops;
+	uint32_t *open_off;  /* per rule index i (a meta): open[open_off[i] ..
+	                        open_off[i + 1]) are the operands of i a lazy
+	                        run may not have computed yet (deferred rules
+	                        and metas) */
+	uint32_t *open;
 	struct slotmap map;
 	char **extra;        /* names metas use that are not rules: slots n.. */
 	size_t nextra;
@@ -1088,6 +1093,42 @@ static uint8_t lazy_steps(const struct rmeta *m)
 	       (uint8_t)steps;
 }
 
+/* Whether operand d of a meta may still be to compute in a lazy run. */
+static bool may_open(const struct rules *r, size_t d)
+{
+	return d < r->n && (r->cr[d].deferred || has_bit(r->lmeta, d));
+}
+
+/* open_off, open: the operands of each meta may_open() says. */
+static int plan_open(struct rules *r)
+{
+	size_t total = 0;
+	r->open_off = calloc(r->n + 1, sizeof *r->open_off);
+	if (r->open_off == NULL)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		total = 0;
+		for (size_t i = 0; i < r->n; i++) {
+			const struct rmeta *m = has_bit(r->lmeta, i) ? r->cr[i].meta :
+			                        NULL;
+			r->open_off[i] = (uint32_t)total;
+			for (size_t j = 0; m != NULL && j < rmeta_dep_count(m); j++) {
+				size_t d = (size_t)rmeta_dep_at(m, j);
+				if (!may_open(r, d))
+					continue;
+				if (pass == 1)
+					r->open[total] = (uint32_t)d;
+				total++;
+			}
+		}
+		r->open_off[r->n] = (uint32_t)total;
+		if (pass == 0 &&
+		    (r->open = malloc((total ? total : 1) * sizeof *r->open)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 /* Whether lazy runs are possible (r->lazy): each meta's nesting (1 + the
  * deepest meta it reads; metas[] in rank order) within the bound. And
  * each meta's bounds on any message (mlo, mhi), which let a lazy run
@@ -1107,6 +1148,10 @@ static int plan_lazy(struct rules *r, const size_t *rank)
 	for (size_t i = 0; i < r->n; i++)
 		if (lazy_meta(&r->cr[i]))
 			set_bit(r->lmeta, i);
+	if (plan_open(r) != 0) {
+		free(depth);
+		return -1;
+	}
 	r->lazy = true;
 	for (size_t k = 0; k < r->nmetas && r->lazy; k++) {
 		size_t i = r->metas[k];
@@ -1921,6 +1966,8 @@ void rules_free(struct rules *r)
 	free(r->msteps);
 	free(r->lmeta);
 	free(r->tops);
+	free(r->open_off);
+	free(r->open);
 	free(r->map.names);
 	free(r->map.slots);
 	for (size_t i = 0; i < r->nextra; i++)
@@ -3263,11 +3310,12 @@ static void lazy_peek(void *ctx, int index, double *lo, double *hi)
 	}
 }
 
-/* Whether a lazy run has not computed some operand of m yet. */
-static bool lazy_unknown(const struct run *x, const struct rmeta *m)
+/* Whether a lazy run has not computed some operand of meta i yet. */
+static bool lazy_unknown(const struct run *x, size_t i)
 {
-	for (size_t j = 0; j < rmeta_dep_count(m); j++)
-		if (lazy_open(x, (size_t)rmeta_dep_at(m, j)))
+	const struct rules *r = x->r;
+	for (uint32_t k = r->open_off[i]; k < r->open_off[i + 1]; k++)
+		if (lazy_open(x, r->open[k]))
 			return true;
 	return false;
 }
@@ -3281,7 +3329,7 @@ static double lazy_fetch(void *ctx, int index);
 static double lazy_meta_value(struct run *x, size_t i)
 {
 	const struct crule *c = &x->r->cr[i];
-	if (!lazy_unknown(x, c->meta))
+	if (!lazy_unknown(x, i))
 		return rmeta_eval(c->meta, x->values);
 	size_t steps = x->r->msteps[i];
 	double lo, hi;
