@@ -2175,6 +2175,7 @@ struct run {
 	struct relays *relays; /* built on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	struct saeval_ctx ectx;  /* eval rules' (run_evals()) */
+	struct strbuf mb;      /* MIME header texts (mimeheader_rule()) */
 	bool matches;
 };
 
@@ -3001,63 +3002,73 @@ static bool index_parts(struct run *x, size_t nparts)
 	return true;
 }
 
+/* MIME header rule j (of its group) over the parts' headers, b the text
+ * buffer (reused). */
+static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
+{
+	const struct rules *r = x->r;
+	size_t i = r->g[T_MIMEHEADER].rules[j];
+	const struct crule *c = &r->cr[i];
+	const struct rs_rule *rule = c->rs;
+	const struct hkey *hk = &r->hkeys[c->hkey];
+	size_t nparts = msg_part_count(x->m);
+	unsigned hits = 0;
+	bool matched = false, limit = false;
+	for (size_t p = 0; p < nparts && hits < c->maxhits; p++) {
+		b->len = 0;
+		if (hk->kind == HK_ALL) {
+			put_all(x, b, p, hk->mods & RS_HDR_RAW);
+		} else {
+			/* the last instance, as get_header() in scalar context */
+			const struct hinfo *h = NULL;
+			size_t nh;
+			const struct hinfo *hi = part_headers(x, p, &nh);
+			for (size_t k = 0; k < nh; k++)
+				if (hi[k].name == hk->mname)
+					h = &hi[k];
+			if (h != NULL)
+				put_value(b, h->h, hk->mods & RS_HDR_RAW, h->no_decode);
+			else if (rule->if_unset)
+				sb_str(b, rule->if_unset);
+		}
+		if (b->oom)
+			break;
+		enum mres mr = match(x, c, b->p ? b->p : "", b->len,
+		                     is_ascii(b->p, b->len), &hits);
+		if (mr == M_LIMIT)
+			limit = true;
+		else if (mr == M_YES)
+			matched = true;
+		if (x->matches && x->mptr[i] != NULL && b->p != NULL &&
+		    x->mptr[i] >= b->p && x->mptr[i] < b->p + b->cap)
+			x->mptr[i] = NULL;	/* the buffer is reused */
+		if (matched && rule->negate)
+			break;
+	}
+	if (limit && !matched)
+		return;
+	if (rule->negate)
+		x->values[i] = matched ? 0 : 1;
+	else
+		x->values[i] = hits;
+}
+
+/* The MIME header rules; in a lazy run, one no score counts is left
+ * pending (lazy_fetch()). False when out of memory. */
 static bool run_mimeheaders(struct run *x)
 {
 	const struct rules *r = x->r;
 	const struct group *g = &r->g[T_MIMEHEADER];
 	if (g->count == 0)
 		return true;
-	size_t nparts = msg_part_count(x->m);
-	if (!index_parts(x, nparts))
+	if (!index_parts(x, msg_part_count(x->m)))
 		return false;
-	struct strbuf b = { 0 };
 	for (size_t j = 0; j < g->count; j++) {
-		size_t i = g->rules[j];
-		const struct crule *c = &r->cr[i];
-		const struct rs_rule *rule = c->rs;
-		const struct hkey *hk = &r->hkeys[c->hkey];
-		unsigned hits = 0;
-		bool matched = false, limit = false;
-		for (size_t p = 0; p < nparts && hits < c->maxhits; p++) {
-			b.len = 0;
-			if (hk->kind == HK_ALL) {
-				put_all(x, &b, p, hk->mods & RS_HDR_RAW);
-			} else {
-				/* the last instance, as get_header() in scalar context */
-				const struct hinfo *h = NULL;
-				size_t nh;
-				const struct hinfo *hi = part_headers(x, p, &nh);
-				for (size_t k = 0; k < nh; k++)
-					if (hi[k].name == hk->mname)
-						h = &hi[k];
-				if (h != NULL)
-					put_value(&b, h->h, hk->mods & RS_HDR_RAW,
-					          h->no_decode);
-				else if (rule->if_unset)
-					sb_str(&b, rule->if_unset);
-			}
-			if (b.oom)
-				break;
-			enum mres mr = match(x, c, b.p ? b.p : "", b.len,
-			                     is_ascii(b.p, b.len), &hits);
-			if (mr == M_LIMIT)
-				limit = true;
-			else if (mr == M_YES)
-				matched = true;
-			if (x->matches && x->mptr[i] != NULL && b.p != NULL &&
-			    x->mptr[i] >= b.p && x->mptr[i] < b.p + b.cap)
-				x->mptr[i] = NULL;	/* the buffer is reused */
-			if (matched && rule->negate)
-				break;
-		}
-		if (limit && !matched)
-			continue;
-		if (rule->negate)
-			x->values[i] = matched ? 0 : 1;
+		if (x->lazy && r->cr[g->rules[j]].deferred)
+			set_bit(x->pend, g->rules[j]);
 		else
-			x->values[i] = hits;
+			mimeheader_rule(x, j, &x->mb);
 	}
-	free(b.p);
 	return true;
 }
 
@@ -3361,6 +3372,8 @@ static double lazy_fetch(void *ctx, int index)
 		else if (c->tgt == T_HEADER)
 			hrule_match(x, (size_t)c->hkey, c->hr,
 			            hkey_kind(x, (size_t)c->hkey));
+		else if (c->tgt == T_MIMEHEADER)
+			mimeheader_rule(x, c->gid, &x->mb);
 		else
 			list_rule(x, c->tgt, c->gid);
 	} else if (has_bit(r->lmeta, i) && !has_bit(x->mdone, i)) {
@@ -3523,6 +3536,7 @@ out:
 	free(x.mlen);
 	free(x.repc);
 	free(x.hb.p);
+	free(x.mb.p);
 	free(x.full.p);
 	return rc;
 }

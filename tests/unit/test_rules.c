@@ -950,6 +950,11 @@ static void test_lazy_subrules(void **state)
 	        "meta __BIG __SUM3 > 1\n"
 	        "meta M_BIG __BIG && VISIBLE\n"
 	        "score M_BIG 1\n"
+	        /* MIME header rules alike */
+	        "mimeheader __MH_UNREAD Content-Type =~ /text/\n"
+	        "mimeheader __MH_READ Content-Type =~ /text\\/plain/\n"
+	        "meta M_MH __MH_READ\n"
+	        "score M_MH 1\n"
 	        /* an eval rule no score counts, run when read */
 	        "header __EV_NOTO eval:check_for_missing_to_header()\n"
 	        "meta M_EV __EV_NOTO\n"
@@ -972,6 +977,9 @@ static void test_lazy_subrules(void **state)
 	HIT(&f, "M_HDR");
 	HIT(&f, "M_CONST");
 	HIT(&f, "M_BIG");
+	HIT(&f, "M_MH");
+	assert_int_equal(calls_of(&f, "__MH_UNREAD"), 0);
+	assert_true(calls_of(&f, "__MH_READ") > 0);
 	NOHIT(&f, "M_EV");
 	fx_run_flags(&f, "Subject: no To\n\nbody\n", "", RULES_EVAL_LAZY);
 	HIT(&f, "M_EV");
