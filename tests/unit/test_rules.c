@@ -1,4 +1,5 @@
 /* Unit tests of the rule engine (rules.c) on rule sets loaded from text. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fileio.h"
 #include "rules.h"
 #include "ruleset.h"
 #include "rulesmeta.h"
@@ -1268,6 +1270,54 @@ static void test_stock_rules(void **state)
 	ruleset_free(rs);
 }
 
+/* The stock rules, lazy against eager, on the repository's test messages
+ * (tests/rules/\*.eml) and MSG: the same scored hits. */
+static void test_stock_rules_lazy(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	const char *dir = "/usr/share/spamassassin";
+	if (access(dir, R_OK) != 0)
+		skip();
+	struct fx f = { 0 };
+	f.rs = ruleset_load(&dir, 1, rules_ruleset_opts());
+	assert_non_null(f.rs);
+	char err[256];
+	f.rules = rules_compile(f.rs, NULL, err, sizeof err);
+	assert_non_null(f.rules);
+	f.res = rules_result_new();
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tests/rules", top ? top : ".");
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *e;
+	unsigned checked = 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t nl = strlen(e->d_name);
+		if (nl < 5 || strcmp(e->d_name + nl - 4, ".eml") != 0)
+			continue;
+		char file[8192];
+		snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+		size_t len;
+		char *msg = fileio_read(file, 1 << 24, &len, NULL);
+		assert_non_null(msg);
+		fx_run_flags(&f, msg, "bounce@example.net", RULES_EVAL_LAZY);
+		char *lazy = scored_line(f.res);
+		fx_run_flags(&f, msg, "bounce@example.net", 0);
+		char *eager = scored_line(f.res);
+		if (strcmp(lazy, eager) != 0)
+			fail_msg("%s: lazy %s, eager %s", e->d_name, lazy, eager);
+		free(lazy);
+		free(eager);
+		free(msg);
+		checked++;
+	}
+	closedir(d);
+	assert_true(checked >= 10);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1290,6 +1340,7 @@ int main(void)
 		cmocka_unit_test(test_prefilter_equivalence),
 		cmocka_unit_test(test_huge_patterns),
 		cmocka_unit_test(test_stock_rules),
+		cmocka_unit_test(test_stock_rules_lazy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
