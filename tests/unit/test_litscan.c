@@ -324,6 +324,17 @@ static size_t gen_pattern(const struct gen *g, char pat[256])
 	return pl;
 }
 
+/* A random pattern of g (in pat, *pl bytes) compiled with one of the
+ * nopts option sets (*opts); NULL when PCRE2 refuses it. */
+static pcre2_code *gen_compiled(const struct gen *g, const uint32_t *optsets,
+                                size_t nopts, char pat[256], size_t *pl,
+                                uint32_t *opts)
+{
+	*pl = gen_pattern(g, pat);
+	*opts = optsets[rnd() % nopts];
+	return compile(pat, *pl, *opts);
+}
+
 /* A random subject (room for 64 bytes): up to max-1 bytes of alpha, or
  * (pieces) 1 to 6 of the pieces, whose length stays under 10 each; the
  * pieces are like the patterns' own text, for more matches. */
@@ -390,9 +401,10 @@ static void t_ascii_random(void **state)
 	size_t bad = 0, projected = 0, dead = 0;
 	for (int round = 0; round < 6000; round++) {
 		char pat[256];
-		size_t pl = gen_pattern(&g, pat);
-		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
-		pcre2_code *re = compile(pat, pl, opts);
+		size_t pl;
+		uint32_t opts;
+		pcre2_code *re = gen_compiled(&g, GEN_ARRAY(optsets), pat, &pl,
+		                              &opts);
 		if (re == NULL)
 			continue;
 		size_t al;
@@ -508,9 +520,10 @@ static void t_skel_sound_random(void **state)
 	size_t bad = 0, usable = 0, matched = 0;
 	for (int round = 0; round < 4000; round++) {
 		char pat[256];
-		size_t pl = gen_pattern(&g, pat);
-		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
-		pcre2_code *re = compile(pat, pl, opts);
+		size_t pl;
+		uint32_t opts;
+		pcre2_code *re = gen_compiled(&g, GEN_ARRAY(optsets), pat, &pl,
+		                              &opts);
 		if (re == NULL)
 			continue;
 		char lits[16][64];
@@ -664,9 +677,10 @@ static void t_extract_sound_random(void **state)
 	size_t bad = 0, checked = 0, usable = 0, matched = 0;
 	for (int round = 0; round < 3000; round++) {
 		char pat[256];
-		size_t pl = gen_pattern(&g, pat);
-		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
-		pcre2_code *re = compile(pat, pl, opts);
+		size_t pl;
+		uint32_t opts;
+		pcre2_code *re = gen_compiled(&g, GEN_ARRAY(optsets), pat, &pl,
+		                              &opts);
 		if (re == NULL)
 			continue;
 		char lits[8][64];
