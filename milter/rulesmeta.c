@@ -24,6 +24,7 @@ enum rm_op {
 	OP_CONST, /* push num */
 	OP_VAR,   /* push values[idx] */
 	OP_NOT, OP_NEG,
+	/* OP_MUL .. OP_NE: arithmetic and comparisons (rmeta_counts()) */
 	OP_MUL, OP_DIV, OP_ADD, OP_SUB,
 	OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NE,
 	OP_AND,   /* top false: keep it, jump to idx; else pop */
@@ -654,11 +655,12 @@ static struct ivl ivl_apply(enum rm_op op, struct ivl a, struct ivl b)
 		     ne = a.hi < b.lo || b.hi < a.lo;
 		return op == OP_EQ ? ivl_bool(eq, ne) : ivl_bool(ne, eq);
 	}
-	default:   /* OP_DIV: x / 0 is 0 */
-		if (ivl_point(a) && ivl_point(b))
-			return ivl_of(b.lo == 0 ? 0 : a.lo / b.lo,
-			              b.lo == 0 ? 0 : a.lo / b.lo);
-		return ivl_of(-HUGE_VAL, HUGE_VAL);
+	default: {  /* OP_DIV: x / 0 is 0, as run() */
+		if (!ivl_point(a) || !ivl_point(b))
+			return ivl_of(-HUGE_VAL, HUGE_VAL);
+		double q = b.lo == 0 ? 0 : a.lo / b.lo;
+		return ivl_of(q, q);
+	}
 	}
 }
 
