@@ -145,8 +145,9 @@ struct crule {
 	                        bytes >= 0x80; NULL when there is none */
 	size_t nascii;
 	bool sub;            /* named __*: no score of its own */
-	bool deferred;       /* no score counts it (sub, or score 0): a lazy
-	                        run computes it only when a meta asks */
+	bool deferred;       /* no score counts it (sub, or score 0): never a
+	                        scan hit; a lazy run computes it only when a
+	                        meta asks */
 	bool is_meta;
 	bool skel;           /* its literals are its skeleton's (those go to
 	                        the group's sls) */
@@ -299,6 +300,11 @@ static int push_index(size_t **v, size_t *n, size_t i)
 static void set_bit(uint64_t *b, size_t i)
 {
 	b[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static void clear_bit(uint64_t *b, size_t i)
+{
+	b[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
 static bool has_bit(const uint64_t *b, size_t i)
@@ -1905,7 +1911,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 		case RULES_UNSUPPORTED: break;
 		}
 		if ((c->state == RULES_ACTIVE || c->state == RULES_APPROX) &&
-		    !c->sub && c->score != 0)
+		    !c->deferred)
 			r->scored++;
 	}
 	r->stats.compile_ms = now_ms() - t0;
@@ -3333,7 +3339,7 @@ static bool lazy_unknown(const struct run *x, size_t i)
 
 static double lazy_fetch(void *ctx, int index);
 
-/* Meta c of a lazy run: from the bounds of its operands (rules pending,
+/* Meta i of a lazy run: from the bounds of its operands (rules pending,
  * metas not evaluated) when they decide it; else the first operand not
  * known that the evaluation reaches is computed and the bounds looked at
  * again. */
@@ -3366,7 +3372,7 @@ static double lazy_fetch(void *ctx, int index)
 		return x->values[i];
 	const struct crule *c = &r->cr[i];
 	if (has_bit(x->pend, i)) {
-		x->pend[i / 64] &= ~((uint64_t)1 << (i % 64));
+		clear_bit(x->pend, i);
 		if (c->ev != NULL)
 			eval_rule(x, i);
 		else if (c->tgt == T_HEADER)
@@ -3449,8 +3455,7 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 			}
 		}
 		if ((flags & RULES_EVAL_NO_SCAN) || c->state == RULES_UNSUPPORTED ||
-		    c->sub || c->score == 0 ||
-		    hit_before(x->scan, earlier, c->rs->name))
+		    c->deferred || hit_before(x->scan, earlier, c->rs->name))
 			continue;
 		if (scan_hit(x->scan, c->rs->name, c->score * count,
 		             c->rs->describe) != 0)
