@@ -77,7 +77,8 @@ struct html_part_facts {
 	bool img_in_a;            /* an <img> start tag inside <a> */
 };
 
-/* Unique lower-case addresses, NUL-separated, in order. */
+/* NUL-separated strings, n of them, in order: FreeMail addresses (unique,
+ * lower-case; fm_addrs_add()) or the body text's mailto: URIs. */
 struct fm_addrs {
 	struct strbuf b;
 	size_t n;
@@ -3563,12 +3564,16 @@ static void lower_buf(struct strbuf *b)
 #define FM_MAX_MAILTO 20
 #define FM_MAX_BODY 40
 
-static bool fm_addrs_has(const struct fm_addrs *a, const char *s, size_t n)
+/* Whether list a holds s[0..n) (nocase: in any ASCII case). */
+static bool fm_addrs_has(const struct fm_addrs *a, const char *s, size_t n,
+                         bool nocase)
 {
+	if (a->b.oom)
+		return false;
 	const char *e = a->b.p;
 	for (size_t i = 0; i < a->n; i++) {
 		size_t l = strlen(e);
-		if (l == n && strncasecmp(e, s, n) == 0)
+		if (l == n && (nocase ? strncasecmp(e, s, n) : memcmp(e, s, n)) == 0)
 			return true;
 		e += l + 1;
 	}
@@ -3577,7 +3582,7 @@ static bool fm_addrs_has(const struct fm_addrs *a, const char *s, size_t n)
 
 static void fm_addrs_add(struct fm_addrs *a, const char *s, size_t n)
 {
-	if (fm_addrs_has(a, s, n))
+	if (fm_addrs_has(a, s, n, true))
 		return;
 	size_t at = a->b.len;
 	strbuf_put(&a->b, s, n);
@@ -3671,8 +3676,7 @@ struct fm_links {
 	struct fm_match *fx;
 	struct fm_addrs *out;
 	struct arena *ar;         /* for entity decoding, made on demand */
-	struct strbuf parsed;     /* mailto: URIs of the body text */
-	size_t nparsed;
+	struct fm_addrs parsed;   /* mailto: URIs of the body text */
 	bool parsed_done;
 };
 
@@ -3680,9 +3684,9 @@ static void fm_parsed_uri(void *ctx, const char *raw, size_t len)
 {
 	struct fm_links *l = ctx;
 	if (len > 7 && strncasecmp(raw, "mailto:", 7) == 0) {
-		strbuf_put(&l->parsed, raw, len);
-		strbuf_put(&l->parsed, "", 1);
-		l->nparsed++;
+		strbuf_put(&l->parsed.b, raw, len);
+		strbuf_put(&l->parsed.b, "", 1);
+		l->parsed.n += !l->parsed.b.oom;
 	}
 }
 
@@ -3696,14 +3700,7 @@ static bool fm_text_has_uri(struct fm_links *l, const char *key, size_t n)
 			uri_scan_text(t.ptr, t.len, fm_parsed_uri, l);
 		}
 	}
-	const char *e = l->parsed.p;
-	for (size_t i = 0; i < l->nparsed && !l->parsed.oom; i++) {
-		size_t k = strlen(e);
-		if (k == n && memcmp(e, key, n) == 0)
-			return true;
-		e += k + 1;
-	}
-	return false;
+	return fm_addrs_has(&l->parsed, key, n, false);
 }
 
 /* One href value as HTML.pm keeps it (entities decoded, U+FEFF removed,
@@ -3783,7 +3780,7 @@ static void fm_mailto_links(const struct msg *m, struct fm_match *fx,
 			                     &l);
 	}
 	arena_free(l.ar);
-	free(l.parsed.p);
+	free(l.parsed.b.p);
 }
 
 /* The addresses of the body text, after the mailto: ones in out. */
