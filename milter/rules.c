@@ -96,20 +96,54 @@ struct hrabs {
 /* Multiple-hit loops stop here even without maxhits (bounded work). */
 #define MULTIPLE_CAP 10000u
 
+/* A compiled pattern, JIT-compiled the first time it runs (jcode_ready()):
+ * a lazy run or the literal prefilter leaves most rules unrun on most
+ * messages, a third of the stock rules on a whole corpus, and JIT
+ * compiling every pattern at load was a third of the load time. Rules
+ * are shared read-only, so the JIT state sits behind a pointer. */
+enum { JIT_UNTRIED, JIT_YES, JIT_NO };
+
+struct jcode {
+	pcre2_code *re;
+	atomic_uchar jit;   /* JIT_*; set once, under jit_lock */
+};
+
+static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A jcode owning re, or NULL (re freed) when out of memory or re is NULL. */
+static struct jcode *jcode_new(pcre2_code *re)
+{
+	struct jcode *j = re ? malloc(sizeof *j) : NULL;
+	if (j == NULL) {
+		pcre2_code_free(re);
+		return NULL;
+	}
+	j->re = re;
+	atomic_init(&j->jit, JIT_UNTRIED);
+	return j;
+}
+
+static void jcode_free(struct jcode *j)
+{
+	if (j != NULL)
+		pcre2_code_free(j->re);
+	free(j);
+}
+
 struct part {
-	pcre2_code *code, *tail;   /* tail: see find_tail() */
-	pcre2_code *lead;          /* for rules asked only whether they match:
-	                              code without the optional items a match
-	                              may start with (litscan_strip_lead()),
-	                              tried at fewer places; or NULL */
-	bool jit, tail_jit, lead_jit;
+	struct jcode *code, *tail;   /* tail: see find_tail() */
+	struct jcode *lead;          /* for rules asked only whether they
+	                                match: code without the optional items
+	                                a match may start with
+	                                (litscan_strip_lead()), tried at fewer
+	                                places; or NULL */
 };
 
 static void part_free(struct part *pt)
 {
-	pcre2_code_free(pt->code);
-	pcre2_code_free(pt->tail);
-	pcre2_code_free(pt->lead);
+	jcode_free(pt->code);
+	jcode_free(pt->tail);
+	jcode_free(pt->lead);
 	*pt = (struct part){ 0 };
 }
 
@@ -575,14 +609,6 @@ static double run_score(const struct rules *r, const struct rs_rule *rule)
 	return rule->score[r->opts.score_set & 3];
 }
 
-static bool jit_compile(pcre2_code *code)
-{
-	size_t jitsize = 0;
-	return pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0 &&
-	       pcre2_pattern_info(code, PCRE2_INFO_JITSIZE, &jitsize) == 0 &&
-	       jitsize > 0;
-}
-
 /* How common byte b is in mail text, per mille (English letter
  * frequencies; blanks most common; upper case a tenth of lower case). */
 static unsigned byte_weight(unsigned b)
@@ -632,11 +658,11 @@ static unsigned start_cost(const pcre2_code *code)
  * far fewer bytes than those of the whole (code): run first, it rules out
  * most texts for a fraction of the cost (tails of the stock drug rules
  * start at a letter where the whole pattern starts at any word boundary).
- * Sets *jit; NULL when there is none. */
+ * NULL when there is none (or no memory). */
 #define TAIL_MAX_COST 160   /* start_cost() units */
 
-static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
-                             const pcre2_code *code, bool *jit)
+static struct jcode *find_tail(const char *p, size_t n, uint32_t opts,
+                               const pcre2_code *code)
 {
 	pcre2_code *best = NULL;
 	size_t offs[32], ends[32];
@@ -663,14 +689,12 @@ static pcre2_code *find_tail(const char *p, size_t n, uint32_t opts,
 			pcre2_code_free(t);
 		}
 	}
-	*jit = best != NULL && jit_compile(best);
-	return best;
+	return jcode_new(best);
 }
 
 /* The lead of pattern p[0..n) (see struct part), when there is one and
  * PCRE2 compiles it. */
-static pcre2_code *compile_lead(const char *p, size_t n, uint32_t opts,
-                                bool *jit)
+static struct jcode *compile_lead(const char *p, size_t n, uint32_t opts)
 {
 	pcre2_code *code = NULL;
 	int ec = 0;
@@ -689,8 +713,7 @@ static pcre2_code *compile_lead(const char *p, size_t n, uint32_t opts,
 		if (ec != PCRE2_ERROR_PATTERN_TOO_LARGE)
 			break;
 	}
-	*jit = code != NULL && jit_compile(code);
-	return code;
+	return jcode_new(code);
 }
 
 #define MAX_PARTS 64
@@ -726,11 +749,13 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 	uint32_t opts = c->rs->pcre2_options;
 	pcre2_code *code = pcre2_compile((PCRE2_SPTR)p, n, opts, ec, eo, NULL);
 	if (code != NULL) {
-		struct part pt = { .code = code, .jit = jit_compile(code) };
+		struct part pt = { .code = jcode_new(code) };
+		if (pt.code == NULL)
+			return 1;
 		if (split && prefilter)
-			pt.tail = find_tail(p, n, opts, code, &pt.tail_jit);
+			pt.tail = find_tail(p, n, opts, code);
 		if (prefilter && c->maxhits == 1)
-			pt.lead = compile_lead(p, n, opts, &pt.lead_jit);
+			pt.lead = compile_lead(p, n, opts);
 		if (c->main.code == NULL) {
 			c->main = pt;
 			return 0;
@@ -755,7 +780,7 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 		free(q);
 		struct part *last = c->nmore ? &c->more[c->nmore - 1] : &c->main;
 		if (rc == 0 && prefilter && c->maxhits == 1 && last->lead == NULL)
-			last->lead = compile_lead(p, n, opts, &last->lead_jit);
+			last->lead = compile_lead(p, n, opts);
 		return rc;
 	}
 	if (c->maxhits != 1 || c->nmore + 2 > MAX_PARTS)
@@ -1412,12 +1437,12 @@ static int project_ascii(struct crule *c, bool want_lits)
 	int rc = compile_parts(&t, p, n, false, true, &ec, &eo);
 	bool trap = false;   /* then the pattern itself serves */
 	for (size_t k = 0; rc == 0 && k <= t.nmore; k++)
-		trap |= litscan_pcre2_trap(k ? t.more[k - 1].code : t.main.code,
-		                           p, n);
+		trap |= litscan_pcre2_trap(k ? t.more[k - 1].code->re :
+		                               t.main.code->re, p, n);
 	bool use = rc == 0 && !trap;
 	if (use && t.nmore == 0)
-		t.main.tail = find_tail(p, n, c->rs->pcre2_options, t.main.code,
-		                        &t.main.tail_jit);
+		t.main.tail = find_tail(p, n, c->rs->pcre2_options,
+		                        t.main.code->re);
 	free(p);
 	c->ascii = use ? malloc((t.nmore + 1) * sizeof *c->ascii) : NULL;
 	if (c->ascii != NULL) {
@@ -1543,8 +1568,7 @@ static int prep_prefilter(void *ctx, size_t i)
 	if ((!has_lits(c) || c->skel || c->lits_need != TXT_HIGH) &&
 	    c->nmore == 0)   /* skeleton literals may be dropped */
 		c->main.tail = find_tail(c->rs->pattern, c->rs->pattern_len,
-		                         c->rs->pcre2_options, c->main.code,
-		                         &c->main.tail_jit);
+		                         c->rs->pcre2_options, c->main.code->re);
 	return 0;
 }
 
@@ -2559,24 +2583,44 @@ static enum mres match(struct run *x, const struct crule *c,
 	return mr;
 }
 
-static int match_code(struct run *x, pcre2_code *code, bool jit,
-                      const char *text, size_t len, PCRE2_SIZE start)
+/* Whether j runs JIT-compiled, compiling it on its first call. No thread
+ * matches j before its state is settled, so the compile (which writes to
+ * j->re) never races a match. */
+static bool jcode_ready(struct jcode *j)
 {
-	return jit ? pcre2_jit_match(code, (PCRE2_SPTR)text, len, start, 0,
-	                             x->tls->md, x->tls->mc) :
-	             pcre2_match(code, (PCRE2_SPTR)text, len, start, 0,
-	                         x->tls->md, x->tls->mc);
+	unsigned char st = atomic_load_explicit(&j->jit, memory_order_acquire);
+	if (st != JIT_UNTRIED)
+		return st == JIT_YES;
+	pthread_mutex_lock(&jit_lock);
+	st = atomic_load_explicit(&j->jit, memory_order_relaxed);
+	if (st == JIT_UNTRIED) {
+		size_t jitsize = 0;
+		st = pcre2_jit_compile(j->re, PCRE2_JIT_COMPLETE) == 0 &&
+		     pcre2_pattern_info(j->re, PCRE2_INFO_JITSIZE,
+		                        &jitsize) == 0 && jitsize > 0 ?
+		     JIT_YES : JIT_NO;
+		atomic_store_explicit(&j->jit, st, memory_order_release);
+	}
+	pthread_mutex_unlock(&jit_lock);
+	return st == JIT_YES;
 }
 
-/* Runs pt's lead instead of its pattern when it has one (the rule counts
- * one hit) and no matched text is asked for (the lead's match starts
- * later). */
-static void use_lead(const struct run *x, struct part *pt)
+static int match_code(struct run *x, struct jcode *j, const char *text,
+                      size_t len, PCRE2_SIZE start)
 {
-	if (pt->lead != NULL && !x->matches) {
-		pt->code = pt->lead;
-		pt->jit = pt->lead_jit;
-	}
+	return jcode_ready(j) ?
+	       pcre2_jit_match(j->re, (PCRE2_SPTR)text, len, start, 0,
+	                       x->tls->md, x->tls->mc) :
+	       pcre2_match(j->re, (PCRE2_SPTR)text, len, start, 0,
+	                   x->tls->md, x->tls->mc);
+}
+
+/* What runs for pt: its lead instead of its pattern when it has one (the
+ * rule counts one hit) and no matched text is asked for (the lead's
+ * match starts later). */
+static struct jcode *code_to_run(const struct run *x, const struct part *pt)
+{
+	return pt->lead != NULL && !x->matches ? pt->lead : pt->code;
 }
 
 /* A rule compiled in parts (never tflags multiple): hit when one part
@@ -2590,12 +2634,11 @@ static enum mres match_parts(struct run *x, const struct crule *c,
 	bool limit = false, found = false;
 	PCRE2_SIZE best[2] = { 0, 0 };
 	for (size_t k = 0; k < nparts; k++) {
-		struct part pt = parts[k];
-		if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text,
-		                                  len, 0) == PCRE2_ERROR_NOMATCH)
+		const struct part *pt = &parts[k];
+		if (pt->tail != NULL && match_code(x, pt->tail, text, len, 0) ==
+		                        PCRE2_ERROR_NOMATCH)
 			continue;
-		use_lead(x, &pt);
-		int rc = match_code(x, pt.code, pt.jit, text, len, 0);
+		int rc = match_code(x, code_to_run(x, pt), text, len, 0);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
@@ -2682,24 +2725,24 @@ static enum mres match_text(struct run *x, const struct crule *c,
 {
 	PCRE2_SIZE start = 0;
 	size_t ci = (size_t)(c - x->r->cr);
-	struct part pt = c->main;
+	const struct part *pt = &c->main;
 	if (c->rep != 0 && rep_count(x, c, text, len) < c->rep_min)
 		return *hits ? M_YES : M_NO;
 	if (c->ascii != NULL && ascii) {
 		if (c->nascii > 1)
 			return match_parts(x, c, c->ascii, c->nascii, text, len, hits);
-		pt = c->ascii[0];
+		pt = &c->ascii[0];
 	} else if (c->nmore > 0) {
-		struct part all[MAX_PARTS + 1] = { pt };
+		struct part all[MAX_PARTS + 1] = { *pt };
 		memcpy(all + 1, c->more, c->nmore * sizeof *all);
 		return match_parts(x, c, all, c->nmore + 1, text, len, hits);
 	}
-	if (pt.tail != NULL && match_code(x, pt.tail, pt.tail_jit, text, len,
-	                                  0) == PCRE2_ERROR_NOMATCH)
+	if (pt->tail != NULL && match_code(x, pt->tail, text, len, 0) ==
+	                        PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
-	use_lead(x, &pt);
+	struct jcode *code = code_to_run(x, pt);
 	for (;;) {
-		int rc = match_code(x, pt.code, pt.jit, text, len, start);
+		int rc = match_code(x, code, text, len, start);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return *hits ? M_YES : M_NO;
 		if (rc < 0 && rc != PCRE2_ERROR_PARTIAL) {
