@@ -20,7 +20,7 @@ BUILD_PKGS="build-essential autoconf automake pkg-config clang
  dns-root-data"
 TEST_PKGS="libcmocka-dev libclang-rt-14-dev miltertest python3 python3-dnslib
  python3-yaml python3-dkim python3-nacl openssl opendkim-tools swaks spamassassin m4 libwrap0
- iproute2 procps"
+ iproute2 procps strace"
 
 missing_pkgs() {
 	for p in $*; do

@@ -1,12 +1,18 @@
 /* vlog.c — see vlog.h */
 #include "vlog.h"
 
+#include <errno.h>
+#include <paths.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 static bool log_stderr = true;
 static bool log_syslog;
@@ -14,11 +20,81 @@ static bool log_debug;
 static int log_threshold = LOG_DEBUG;
 static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* glibc's syslog() connects to _PATH_LOG again on every call while
+ * nothing listens there (a socket, a connect and a close per line) and
+ * drops the line without a word: in a container without a syslog daemon
+ * every verdict line would vanish, at a cost. So vlog checks the socket
+ * itself, at open and then at most every SYSLOG_RETRY_S seconds while it
+ * is down; meanwhile lines go to stderr. Once up, glibc's own
+ * reconnecting takes over. */
+#define SYSLOG_RETRY_S 10
+static atomic_bool syslog_up;
+static atomic_llong syslog_next_probe;   /* CLOCK_MONOTONIC seconds */
+
+static long long mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* 0 when a syslog daemon listens on _PATH_LOG, else an errno. */
+static int syslog_probe(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", _PATH_LOG);
+	int err = 0;
+	for (int type = SOCK_DGRAM; ; type = SOCK_STREAM) {
+		int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return errno;
+		err = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
+		close(fd);
+		if (err != EPROTOTYPE || type == SOCK_STREAM)
+			return err;
+	}
+}
+
+static void stderr_line(int prio, const char *line);
+
+/* Whether lines go to syslog now; probes again when it was down and the
+ * retry time has come (one thread probes, the others go on). */
+static bool syslog_usable(void)
+{
+	if (atomic_load_explicit(&syslog_up, memory_order_relaxed))
+		return true;
+	long long now = mono_s(),
+	          due = atomic_load_explicit(&syslog_next_probe,
+	                                     memory_order_relaxed);
+	if (now < due ||
+	    !atomic_compare_exchange_strong(&syslog_next_probe, &due,
+	                                    now + SYSLOG_RETRY_S))
+		return false;
+	int err = syslog_probe();
+	if (err != 0)
+		return false;
+	atomic_store(&syslog_up, true);
+	stderr_line(LOG_NOTICE, "syslog: " _PATH_LOG " answers again; "
+	            "log lines go there");
+	return true;
+}
+
 void vlog_open(const char *ident, int facility, bool to_stderr)
 {
 	openlog(ident, LOG_PID | LOG_NDELAY, facility);
 	log_syslog = true;
 	log_stderr = to_stderr;
+	int err = syslog_probe();
+	atomic_store(&syslog_up, err == 0);
+	atomic_store(&syslog_next_probe, mono_s() + SYSLOG_RETRY_S);
+	if (err != 0) {
+		char line[256];
+		snprintf(line, sizeof line, "syslog: cannot reach " _PATH_LOG
+		         " (%s): log lines go to standard error until it "
+		         "answers (checked every %d s)", strerror(err),
+		         SYSLOG_RETRY_S);
+		stderr_line(LOG_WARNING, line);
+	}
 }
 
 void vlog_set_threshold(int prio)
@@ -48,27 +124,32 @@ static const char *prio_name(int prio)
 	}
 }
 
+static void stderr_line(int prio, const char *line)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	pthread_mutex_lock(&stderr_lock);
+	fprintf(stderr, "%s.%03ld %s: %s\n", stamp, ts.tv_nsec / 1000000L,
+	        prio_name(prio), line);
+	fflush(stderr);
+	pthread_mutex_unlock(&stderr_lock);
+}
+
 void vlogv(int prio, const char *fmt, va_list ap)
 {
 	if ((prio >= LOG_DEBUG && !log_debug) || prio > log_threshold)
 		return;
 	char line[8192];
 	vsnprintf(line, sizeof line, fmt, ap);
-	if (log_syslog)
+	bool to_syslog = log_syslog && syslog_usable();
+	if (to_syslog)
 		syslog(prio, "%s", line);
-	if (log_stderr || !log_syslog) {
-		struct timespec ts;
-		struct tm tm;
-		char stamp[32];
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-		pthread_mutex_lock(&stderr_lock);
-		fprintf(stderr, "%s.%03ld %s: %s\n", stamp, ts.tv_nsec / 1000000L,
-		        prio_name(prio), line);
-		fflush(stderr);
-		pthread_mutex_unlock(&stderr_lock);
-	}
+	if (log_stderr || !to_syslog)
+		stderr_line(prio, line);
 }
 
 void vlog(int prio, const char *fmt, ...)
