@@ -4,33 +4,29 @@
 # stderr, and no reconnect to /dev/log per line (glibc's syslog() would
 # try socket+connect for each). TAP.
 set -u
-: "${top_builddir:=$(pwd)}"
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+export top_builddir top_srcdir
 VIGILD=$top_builddir/milter/vigild
 VIGIL=$top_builddir/milter/vigil
-skip_all() { echo "1..3"; for i in 1 2 3; do echo "ok $i # SKIP $1"; done; exit 0; }
+tmp=$(mktemp -d /tmp/vigil-syslog.XXXXXX)
+. "$top_srcdir/tests/integration/lib/common.sh"
+trap stop_all EXIT
 
 # Re-run inside a private mount namespace with /dev/log covered by an
 # empty file (connect() then fails as with no daemon).
 if [ -e /dev/log ] && [ -z "${VIGIL_SYSLOG_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 ||
-		skip_all "/dev/log exists and no mount namespace (needs root and unshare)"
+	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null 2>&1; then
+		tap_plan 3
+		skip_rest "/dev/log exists and no mount namespace (needs root and unshare)"
+	fi
+	rm -rf "$tmp"
+	trap - EXIT
 	VIGIL_SYSLOG_NS=1 exec unshare -m --propagation private sh -c '
 		f=$(mktemp /tmp/vigil-nolog.XXXXXX) &&
 		mount --bind "$f" /dev/log && rm -f "$f" && exec sh "$0"' "$0"
 fi
 
-echo "1..3"
-tmp=$(mktemp -d /tmp/vigil-syslog.XXXXXX)
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-
+tap_plan 3
 printf 'listen = { "unix:%s/v.sock" }\npidfile = "%s/v.pid"\nstages = { "sanity" }\n' \
 	"$tmp" "$tmp" >"$tmp/v.conf"
 i=0
@@ -41,17 +37,18 @@ while [ $i -lt 40 ]; do
 	i=$((i + 1))
 done >"$tmp/m.mbox"
 
+# under strace when there is one; stopping vigild ends strace
 if command -v strace >/dev/null 2>&1; then
 	strace -f -e trace=connect -o "$tmp/strace" "$VIGILD" -f -c "$tmp/v.conf" 2>"$tmp/err" &
 else
 	"$VIGILD" -f -c "$tmp/v.conf" 2>"$tmp/err" &
 fi
-pid=$!   # strace's, when it runs vigild: stopping vigild ends it
-i=0
-while [ ! -s "$tmp/v.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+spid=$!
+track_pid $spid
+wait_for 300 test -s "$tmp/v.pid"
 "$VIGIL" scan --milter "unix:$tmp/v.sock" --format jsonl "$tmp/m.mbox" >"$tmp/out" 2>"$tmp/scan.err"
-[ -s "$tmp/v.pid" ] && kill "$(cat "$tmp/v.pid")"
-wait "$pid" 2>/dev/null; pid=""
+[ -s "$tmp/v.pid" ] && stop_pid "$(cat "$tmp/v.pid")"
+stop_pid $spid
 
 w=$(grep -c 'warning: syslog: cannot reach /dev/log' "$tmp/err")
 if [ "$w" = 1 ]; then ok "one warning that syslog is unreachable"
@@ -67,5 +64,5 @@ if [ -f "$tmp/strace" ]; then
 	if [ "$c" -lt 10 ]; then ok "/dev/log tried $c times for 40 messages"
 	else notok "/dev/log tried $c times for 40 messages" "$(grep /dev/log "$tmp/strace" | head -3)"; fi
 else
-	echo "ok 3 # SKIP strace not installed"
+	skip "/dev/log tries" "strace not installed"
 fi
