@@ -38,21 +38,26 @@ static long long mono_s(void)
 	return (long long)ts.tv_sec;
 }
 
-/* 0 when a syslog daemon listens on _PATH_LOG, else an errno. */
-static int syslog_probe(void)
+/* 0 when a socket of this type accepts a connection on _PATH_LOG, else
+ * an errno. */
+static int syslog_connect(int type)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", _PATH_LOG);
-	int err = 0;
-	for (int type = SOCK_DGRAM; ; type = SOCK_STREAM) {
-		int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return errno;
-		err = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
-		close(fd);
-		if (err != EPROTOTYPE || type == SOCK_STREAM)
-			return err;
-	}
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	int err = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
+	close(fd);
+	return err;
+}
+
+/* 0 when a syslog daemon listens on _PATH_LOG, else an errno: a datagram
+ * socket, or a stream one as glibc tries next. */
+static int syslog_probe(void)
+{
+	int err = syslog_connect(SOCK_DGRAM);
+	return err == EPROTOTYPE ? syslog_connect(SOCK_STREAM) : err;
 }
 
 static void stderr_line(int prio, const char *line);

@@ -8,9 +8,7 @@ set -u
 export top_builddir top_srcdir
 VIGILD=$top_builddir/milter/vigild
 VIGIL=$top_builddir/milter/vigil
-tmp=$(mktemp -d /tmp/vigil-syslog.XXXXXX)
 . "$top_srcdir/tests/integration/lib/common.sh"
-trap stop_all EXIT
 
 # Re-run inside a private mount namespace with /dev/log covered by an
 # empty file (connect() then fails as with no daemon).
@@ -19,14 +17,14 @@ if [ -e /dev/log ] && [ -z "${VIGIL_SYSLOG_NS:-}" ]; then
 		tap_plan 3
 		skip_rest "/dev/log exists and no mount namespace (needs root and unshare)"
 	fi
-	rm -rf "$tmp"
-	trap - EXIT
 	VIGIL_SYSLOG_NS=1 exec unshare -m --propagation private sh -c '
 		f=$(mktemp /tmp/vigil-nolog.XXXXXX) &&
 		mount --bind "$f" /dev/log && rm -f "$f" && exec sh "$0"' "$0"
 fi
 
 tap_plan 3
+tmp=$(mktemp -d /tmp/vigil-syslog.XXXXXX)
+trap stop_all EXIT
 printf 'listen = { "unix:%s/v.sock" }\npidfile = "%s/v.pid"\nstages = { "sanity" }\n' \
 	"$tmp" "$tmp" >"$tmp/v.conf"
 i=0
