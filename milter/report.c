@@ -56,10 +56,12 @@ bool report_failed(const struct report *r)
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid; its
+ * code point in *out (the byte when invalid). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
 {
 	unsigned c = s[0];
+	*out = c;
 	size_t len;
 	unsigned min;
 	if (c < 0x80)
@@ -82,7 +84,14 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	}
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return len;
+}
+
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	return utf8_decode(s, n, &cp);
 }
 
 /* Characters a terminal does not show as themselves: C0 and C1 controls,
@@ -105,10 +114,8 @@ void report_text_escaped(FILE *f, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_len(p + i, len - i);
-		uint32_t cp = n == 1 ? p[i] : n > 1 ? p[i] & (0x7f >> n) : 0;
-		for (size_t k = 1; k < n; k++)
-			cp = (cp << 6) | (p[i + k] & 0x3f);
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
 		if (n == 0 || invisible(cp)) {
 			for (size_t k = 0; k < (n ? n : 1); k++)
 				fprintf(f, "\\x%02x", p[i + k]);
