@@ -8,6 +8,8 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "utf8.h"
+
 enum kind { K_UTF8, K_ASCII, K_CP1252, K_ICONV };
 
 /* windows-1252 0x80..0x9f; the five unassigned bytes keep their C1 code
@@ -64,59 +66,10 @@ void charset_conv_close(struct charset_conv *c)
 void charset_put_utf8(struct arena_buf *out, unsigned long cp)
 {
 	char b[4];
-	size_t n;
-	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | cp >> 6);
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | cp >> 12);
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | cp >> 18);
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
+	size_t n = cp <= 0x10ffff ? utf8_encode((uint32_t)cp, b) : 0;
+	if (n == 0)
+		n = utf8_encode(0xfffd, b);
 	arena_buf_put(out, b, n);
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return len >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (len < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && s[1] < 0xa0)
-			return 0; /* overlong */
-		if (c == 0xed && s[1] >= 0xa0)
-			return 0; /* surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (len < 4 || (s[1] & 0xc0) != 0x80 ||
-		    (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && s[1] < 0x90)
-			return 0;
-		if (c == 0xf4 && s[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
 }
 
 #define ONES ((uint64_t)0x0101010101010101ULL)
@@ -151,7 +104,7 @@ size_t charset_utf8_valid_prefix(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		size_t n = utf8_seq(u + i, len - i);
+		size_t n = utf8_decode(u + i, len - i, NULL);
 		if (n == 0)
 			return i;
 		i += n;
@@ -196,7 +149,7 @@ static unsigned convert_fast(enum kind kind, const char *in, size_t len,
 		if (kind == K_ASCII)
 			flags |= CHARSET_BAD_DATA; /* 8-bit in US-ASCII */
 		if (kind != K_CP1252) {
-			size_t n = utf8_seq(s + i, len - i);
+			size_t n = utf8_decode(s + i, len - i, NULL);
 			if (n > 0) {
 				arena_buf_put(out, s + i, n);
 				i += n;

@@ -2,6 +2,7 @@
 #include "evalrep.h"
 
 #include "report.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -354,7 +355,7 @@ static void html_escape(FILE *out, const char *s)
 {
 	size_t len = s ? strlen(s) : 0;
 	for (size_t i = 0; i < len;) {
-		size_t n = report_utf8_len(s + i, len - i);
+		size_t n = utf8_decode((const unsigned char *)s + i, len - i, NULL);
 		unsigned char c = (unsigned char)s[i];
 		if (n == 0 || c < 0x20 || c == 0x7f)
 			fputs("&#xfffd;", out);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "utf8.h"
+
 #define MAX_ACTIONS 16
 
 struct report {
@@ -56,44 +58,6 @@ bool report_failed(const struct report *r)
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid; its
- * code point in *out (the byte when invalid). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
-{
-	unsigned c = s[0];
-	*out = c;
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	unsigned cp = c & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*out = cp;
-	return len;
-}
-
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	return utf8_decode(s, n, &cp);
-}
-
 /* Characters a terminal does not show as themselves: C0 and C1 controls,
  * DEL, and the invisible format characters that reorder or hide text
  * (bidi overrides and isolates, zero-width characters, BOM). */
@@ -103,11 +67,6 @@ static bool invisible(uint32_t cp)
 	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
 	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
 	       (cp >= 0xfff9 && cp <= 0xfffb);
-}
-
-size_t report_utf8_len(const char *s, size_t n)
-{
-	return n ? utf8_len((const unsigned char *)s, n) : 0;
 }
 
 void report_text_escaped(FILE *f, const char *s, size_t len)
@@ -150,7 +109,7 @@ void report_json_string(FILE *f, const char *s, size_t len)
 			fprintf(f, "\\u%04x", c);
 			i++;
 		} else {
-			size_t n = utf8_len(p + i, len - i);
+			size_t n = utf8_decode(p + i, len - i, NULL);
 			if (n == 0) {
 				fputs("\\ufffd", f);
 				n = 1;

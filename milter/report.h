@@ -56,8 +56,6 @@ void report_summary(struct report *r, double seconds);
 bool report_failed(const struct report *r);
 void report_free(struct report *r);
 
-/* Length of the valid UTF-8 sequence at s[0..n) (1..4), 0 if invalid. */
-size_t report_utf8_len(const char *s, size_t n);
 /* Write s[0..len) as a JSON string (with quotes) to f. */
 void report_json_string(FILE *f, const char *s, size_t len);
 /* Write s[0..len) for a terminal: printable ASCII and valid UTF-8 as

@@ -27,6 +27,7 @@
 #include "ruleset.h"
 #include "strbuf.h"
 #include "uri.h"
+#include "utf8.h"
 
 #define MAX_ARGS 8
 
@@ -2935,44 +2936,6 @@ static bool ev_body_length(const struct saeval_call *c,
 
 /* ---- more HeaderEval ---- */
 
-/* UTF-8 well-formed (no overlongs, no surrogates, <= U+10FFFF)? */
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (i + k >= n)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += k + 1;
-	}
-	return true;
-}
-
 /* What check_illegal_chars counts in a header's text. */
 struct ic_count {
 	size_t n, high, ctl, exempt, nonascii;
@@ -3078,7 +3041,7 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 		struct strbuf b = { 0 };
 		ic_text(x, hname, all, ic_buf_piece, &b);
 		const char *s = buf_str(&b);
-		bool utf8 = s != NULL && valid_utf8((const unsigned char *)s, b.len);
+		bool utf8 = s != NULL && utf8_valid(s, b.len);
 		free(b.p);
 		if (s == NULL || utf8)
 			return false;   /* UTF-8 (SMTPUTF8) is not illegal */

@@ -10,7 +10,7 @@ fi
 work=$(mktemp -d /tmp/vigil-fuzz-msg.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 m="$top_srcdir/milter"
-srcs="$m/msg.c $m/arena.c $m/addr.c $m/charset.c $m/cte.c $m/html.c \
+srcs="$m/msg.c $m/arena.c $m/addr.c $m/charset.c $m/utf8.c $m/cte.c $m/html.c \
 	$m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c"
 # shellcheck disable=SC2086
 if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

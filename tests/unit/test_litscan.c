@@ -17,6 +17,7 @@
 #include <pcre2.h>
 
 #include "litscan.h"
+#include "utf8.h"
 
 /* A fixed-seed generator: the tests are reproducible. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -184,17 +185,7 @@ static void t_utf_casefold_assumption(void **state)
 	for (uint32_t cp = 0x80; cp < 0x110000; cp++) {
 		if (cp >= 0xd800 && cp < 0xe000)
 			continue;
-		if (cp < 0x800) {
-			s[n++] = (unsigned char)(0xc0 | cp >> 6);
-		} else if (cp < 0x10000) {
-			s[n++] = (unsigned char)(0xe0 | cp >> 12);
-			s[n++] = (unsigned char)(0x80 | ((cp >> 6) & 63));
-		} else {
-			s[n++] = (unsigned char)(0xf0 | cp >> 18);
-			s[n++] = (unsigned char)(0x80 | ((cp >> 12) & 63));
-			s[n++] = (unsigned char)(0x80 | ((cp >> 6) & 63));
-		}
-		s[n++] = (unsigned char)(0x80 | (cp & 63));
+		n += utf8_encode(cp, (char *)s + n);
 	}
 	static const char *const pats[] = { "[a-jl-rt-z]", "k", "s" };
 	static const int want[] = { 0, 1, 1 };
