@@ -52,6 +52,7 @@ struct linfo {
 	struct lset small;     /* the same with fewer members (or none): what
 	                          an alternation unites when the union of the
 	                          branches' req sets would not fit */
+	bool takes;            /* every match is at least one character */
 };
 
 struct lparse {
@@ -71,6 +72,9 @@ struct lparse {
 	bool optset;           /* an unscoped option setting was just read */
 	unsigned tailoff;      /* > 0: after one, record no tails */
 	size_t *tails, *ends;  /* tail spans, or NULL */
+	size_t *heads;         /* their heads (litscan.h) */
+	bool nolits;           /* tails alone: no literal sets (they cost
+	                          most of a parse and change no tail) */
 	size_t ntails, maxtails;
 };
 
@@ -211,6 +215,7 @@ static void linfo_clear(struct linfo *info)
 	info->exs.n = 0;
 	info->req.n = 0;
 	info->small.n = 0;
+	info->takes = false;
 }
 
 /* The state of a concatenation being analysed. */
@@ -877,6 +882,24 @@ static bool lookaround_at(const struct lparse *ps)
 }
 
 /* A concatenation, up to '|', ')' or the end. */
+/* litscan_tails(): a head not found yet, and one given up (its tail
+ * starts with an item that may or may not take characters: PCRE2 then
+ * tells the start of the whole tail otherwise than its head's). */
+#define HEAD_OPEN SIZE_MAX
+#define HEAD_NONE (SIZE_MAX - 1)
+
+/* Open heads of this concatenation's tails (index first on; those of
+ * groups inside are settled) become to (HEAD_NONE or pos); at its end
+ * (last) every unsettled head ends there. */
+static void settle_heads(struct lparse *ps, size_t first, size_t to,
+                         bool last)
+{
+	for (size_t t = first; t < ps->ntails; t++)
+		if (ps->heads[t] == HEAD_OPEN ||
+		    (last && ps->heads[t] == HEAD_NONE))
+			ps->heads[t] = to;
+}
+
 static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 {
 	struct lseq *qp = malloc(sizeof *qp);
@@ -899,6 +922,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 	q->all_exact = true;
 	size_t myfirst = ps->ntails;
 	bool stopped = false;
+	bool seq_takes = false;
 	while (!ps->giveup) {
 		skip_ignorable(ps, o);
 		if (at_end(ps))
@@ -909,6 +933,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		if (ps->tails != NULL && ps->tailoff == 0 &&
 		    ps->ntails < ps->maxtails && !lookaround_at(ps)) {
 			ps->ends[ps->ntails] = SIZE_MAX;   /* set at the end */
+			ps->heads[ps->ntails] = HEAD_OPEN;
 			ps->tails[ps->ntails++] = ps->pos;
 		}
 		size_t t_inner = ps->ntails;
@@ -918,6 +943,8 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		inner->req.n = 0;
 		inner->small.n = 0;
 		inner->exact = false;
+		inner->takes = false;
+		bool atom = c != '(';   /* not a group: it takes a character */
 		switch (c) {
 		case '(':
 			k = parse_group(ps, o, inner);
@@ -973,7 +1000,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		}
 		if (ps->giveup)
 			break;
-		if (k == A_EXACT) {
+		if (k == A_EXACT && !ps->nolits) {
 			if (n > 0)
 				lset_one(ex, buf, n);
 			else
@@ -1010,12 +1037,17 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			k = A_NOP;   /* an assertion, or only dropped bytes */
 		if (qmin == 0)
 			ps->ntails = t_inner;   /* an optional group: none inside */
+		if (k == A_EXACT || k == A_OTHER) {
+			bool takes = qmin >= 1 && (atom || inner->takes);
+			settle_heads(ps, myfirst, takes ? ps->pos : HEAD_NONE, false);
+			seq_takes |= takes;
+		}
 		if (ps->optset && !stopped) {
 			stopped = true;   /* later items lack the option */
 			ps->tailoff++;
 		}
 		ps->optset = false;
-		switch (k) {
+		switch (ps->nolits ? A_NOP : k) {
 		case A_NOP:
 			break;
 		case A_ZERO:
@@ -1058,11 +1090,13 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 	free(ex);
 	if (stopped)
 		ps->tailoff--;
+	settle_heads(ps, myfirst, ps->pos, true);
 	for (size_t t = myfirst; t < ps->ntails; t++)
 		if (ps->ends[t] == SIZE_MAX)
 			ps->ends[t] = ps->pos;
 	linfo_clear(out);
-	if (!ps->giveup) {
+	out->takes = seq_takes;
+	if (!ps->giveup && !ps->nolits) {
 		out->exact = q->all_exact;
 		if (out->exact)
 			lset_copy(&out->exs, &q->run);
@@ -1091,6 +1125,9 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 			ps->notail = true;
 		single = false;
 		parse_seq(ps, &o, br);
+		out->takes &= br->takes;
+		if (ps->nolits)
+			continue;
 		if (br->req.n == 0 || !lset_union(&out->req, &br->req))
 			all_req = false;
 		if (br->small.n == 0 || !lset_union(&out->small, &br->small))
@@ -1216,7 +1253,7 @@ size_t litscan_skeleton(const char *text, size_t len, char *out)
 }
 
 size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
-                     size_t *offs, size_t *ends, size_t max)
+                     size_t *offs, size_t *ends, size_t *heads, size_t max)
 {
 	if (pattern == NULL || max == 0 ||
 	    (pcre2_options & (PCRE2_ALLOW_EMPTY_CLASS | PCRE2_LITERAL |
@@ -1231,7 +1268,8 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 	struct lparse ps = {
 		.p = (const unsigned char *)pattern, .len = len,
 		.utf = (pcre2_options & PCRE2_UTF) != 0,
-		.tails = offs, .ends = ends, .maxtails = max,
+		.tails = offs, .ends = ends, .heads = heads, .maxtails = max,
+		.nolits = true,
 	};
 	struct linfo *top = malloc(sizeof *top);
 	if (top == NULL)
@@ -1244,6 +1282,7 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 	if (ps.ntails > 0) {
 		memmove(offs, offs + 1, (ps.ntails - 1) * sizeof *offs);
 		memmove(ends, ends + 1, (ps.ntails - 1) * sizeof *ends);
+		memmove(heads, heads + 1, (ps.ntails - 1) * sizeof *heads);
 		ps.ntails--;
 	}
 	return ps.ntails;

@@ -65,9 +65,14 @@ size_t litscan_skeleton(const char *text, size_t len, char *out);
  * on the part left out), or what extraction does not understand; no
  * span starts after an unscoped option setting of its group. The engine
  * runs such a tail, when PCRE2 can search it faster, to skip texts the
- * whole pattern cannot match. */
+ * whole pattern cannot match. heads[i] ends the head of span i: its
+ * items up to and including the first that is not a group and takes at
+ * least one character on every match (ends[i] when none does). PCRE2
+ * derives where a match may start (first code unit, line start, start
+ * bitmap) from the items up to that one alone, so compiling the head
+ * tells it for the tail at a fraction of the cost. */
 size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
-                     size_t *offs, size_t *ends, size_t max);
+                     size_t *offs, size_t *ends, size_t *heads, size_t max);
 
 /* The largest alternation whose branches can be taken apart: every group
  * around it is plain (capturing, non-capturing, named) and not

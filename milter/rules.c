@@ -3,6 +3,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -654,40 +655,49 @@ static unsigned start_cost(const pcre2_code *code)
 	return cost;
 }
 
+#define TAIL_MAX_COST 160   /* start_cost() units */
+
+static pcre2_code *compile_span(const char *p, size_t n, uint32_t opts)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	return pcre2_compile((PCRE2_SPTR)p, n, opts, &ec, &eo, NULL);
+}
+
 /* A tail of pattern p[0..n) (litscan_tails()) whose matches can start at
  * far fewer bytes than those of the whole (code): run first, it rules out
  * most texts for a fraction of the cost (tails of the stock drug rules
  * start at a letter where the whole pattern starts at any word boundary).
  * NULL when there is none (or no memory). */
-#define TAIL_MAX_COST 160   /* start_cost() units */
-
 static struct jcode *find_tail(const char *p, size_t n, uint32_t opts,
                                const pcre2_code *code)
 {
 	pcre2_code *best = NULL;
-	size_t offs[32], ends[32];
-	size_t nt = litscan_tails(p, n, opts, offs, ends, 32);
+	size_t offs[32], ends[32], heads[32];
+	size_t nt = litscan_tails(p, n, opts, offs, ends, heads, 32);
 	unsigned cost = start_cost(code);
 	/* no cost is below 2: once under 8 nothing can be 4 times better */
 	for (size_t k = 0; k < nt && cost >= 8; k++) {
-		int ec;
-		PCRE2_SIZE eo;
-		pcre2_code *t = pcre2_compile((PCRE2_SPTR)p + offs[k],
-		                              ends[k] - offs[k], opts, &ec, &eo,
-		                              NULL);
-		if (t != NULL &&
-		    litscan_pcre2_trap(t, p + offs[k], ends[k] - offs[k])) {
+		const char *tp = p + offs[k];
+		size_t tn = ends[k] - offs[k];
+		/* the head tells the cost; the whole tail only when it fails */
+		pcre2_code *t = NULL, *h = heads[k] < ends[k] ?
+		                compile_span(tp, heads[k] - offs[k], opts) : NULL;
+		if (h == NULL)
+			h = t = compile_span(tp, tn, opts);
+		unsigned tc = h ? start_cost(h) : UINT_MAX;
+		if (h != t)
+			pcre2_code_free(h);
+		if (tc <= TAIL_MAX_COST && tc * 4 <= cost && t == NULL)
+			t = compile_span(tp, tn, opts);
+		if (tc > TAIL_MAX_COST || tc * 4 > cost || t == NULL ||
+		    litscan_pcre2_trap(t, tp, tn)) {
 			pcre2_code_free(t);
 			continue;
 		}
-		unsigned tc = t ? start_cost(t) : UINT32_MAX;
-		if (tc <= TAIL_MAX_COST && tc * 4 <= cost) {
-			pcre2_code_free(best);
-			best = t;
-			cost = tc;
-		} else {
-			pcre2_code_free(t);
-		}
+		pcre2_code_free(best);
+		best = t;
+		cost = tc;
 	}
 	return jcode_new(best);
 }

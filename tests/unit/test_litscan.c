@@ -1004,12 +1004,63 @@ static void t_strip_random(void **state)
 
 /* ---- tails ---- */
 
+/* What PCRE2 knows of where a match of re may start: first code unit
+ * type and unit, and the start bitmap (zeros when there is none). */
+static void start_info(const pcre2_code *re, uint32_t *type, uint32_t *unit,
+                       uint8_t bits[32])
+{
+	const uint8_t *b = NULL;
+	*type = *unit = 0;
+	memset(bits, 0, 32);
+	assert_int_equal(pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, type), 0);
+	if (*type == 1)
+		assert_int_equal(pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT,
+		                                    unit), 0);
+	if (pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &b) == 0 && b)
+		memcpy(bits, b, 32);
+}
+
+/* A head that compiles must tell the same start information as its tail
+ * (the engine ranks tails by their heads). */
+static size_t head_differs(const char *pat, size_t off, size_t head,
+                           size_t end, uint32_t opts, const pcre2_code *t)
+{
+	pcre2_code *h = head < end ? compile(pat + off, head - off, opts) : NULL;
+	if (h == NULL)
+		return 0;
+	uint32_t ht, hu, tt, tu;
+	uint8_t hb[32], tb[32];
+	start_info(h, &ht, &hu, hb);
+	start_info(t, &tt, &tu, tb);
+	pcre2_code_free(h);
+	if (ht == tt && hu == tu && memcmp(hb, tb, 32) == 0)
+		return 0;
+	print_message("# head /%.*s/ of tail /%.*s/ (in /%s/): start info "
+	              "differs\n", (int)(head - off), pat + off,
+	              (int)(end - off), pat + off, pat);
+	return 1;
+}
+
+/* The heads of pat's tails that tell otherwise than their tails. */
+static size_t heads_differ(const char *pat, uint32_t opts)
+{
+	size_t offs[32], ends[32], heads[32], bad = 0;
+	size_t n = litscan_tails(pat, strlen(pat), opts, offs, ends, heads, 32);
+	for (size_t k = 0; k < n; k++) {
+		pcre2_code *t = compile(pat + offs[k], ends[k] - offs[k], opts);
+		if (t != NULL)
+			bad += head_differs(pat, offs[k], heads[k], ends[k], opts, t);
+		pcre2_code_free(t);
+	}
+	return bad;
+}
+
 /* Every tail must match wherever the whole pattern matches. */
 static size_t tails_unsound(const char *pat, uint32_t opts,
                             pcre2_match_data *md, const char *subj)
 {
-	size_t offs[32], ends[32], bad = 0;
-	size_t n = litscan_tails(pat, strlen(pat), opts, offs, ends, 32);
+	size_t offs[32], ends[32], heads[32], bad = 0;
+	size_t n = litscan_tails(pat, strlen(pat), opts, offs, ends, heads, 32);
 	pcre2_code *re = compile(pat, strlen(pat), opts);
 	if (re == NULL || n == 0 ||
 	    pcre2_match(re, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL) < 0) {
@@ -1071,9 +1122,9 @@ static void t_tails(void **state)
 	};
 	size_t bad = 0;
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-		size_t offs[32], ends[32];
+		size_t offs[32], ends[32], heads[32];
 		size_t n = litscan_tails(w[i].pat, strlen(w[i].pat), w[i].opts,
-		                         offs, ends, 32);
+		                         offs, ends, heads, 32);
 		char got[600] = "";
 		for (size_t j = 0; j < n; j++) {
 			if (j)
@@ -1092,7 +1143,8 @@ static void t_tails(void **state)
 		"(?<=a)", "(?<!b)", "(?>ab|a)", "a*+", "b?+", "[ab]", ".", "\\s",
 		"\\A", "\\z", "\\Z", "(?:a|b)", "(a)", "\\K", " ", "(?s:.)",
 		"(?:a\\b)", "(?:ab)?", "(?=a\\B)", "(?<=b)", "(?>a\\s)", "(?:(?i)A)",
-		"(?:b(?!a))", "(?:(?:a)b)+", "(?:a$)",
+		"(?:b(?!a))", "(?:(?:a)b)+", "(?:a$)", "a{2,3}", "\\s*", "[ab]+?",
+		"b{0,2}", "(?:a|)", "\\d",
 	};
 	static const char *const subj[] = {
 		"", "a", "b", "ab", "ba", "aab", "abb", "a b", "ab\n", "\nab",
@@ -1110,12 +1162,15 @@ static void t_tails(void **state)
 		for (int k = 0; k < pieces; k++)
 			strcat(pat, atoms[rnd() % na]);
 		uint32_t opts = optsets[rnd() % (sizeof optsets / sizeof optsets[0])];
+		bad += heads_differ(pat, opts);
 		for (size_t s = 0; s < sizeof subj / sizeof subj[0]; s++)
 			bad += tails_unsound(pat, opts, md, subj[s]);
 	}
-	for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++)
+	for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++) {
+		bad += heads_differ(tricky[i], 0);
 		for (size_t s = 0; s < sizeof subjects / sizeof subjects[0]; s++)
 			bad += tails_unsound(tricky[i], 0, md, subjects[s]);
+	}
 	pcre2_match_data_free(md);
 	assert_int_equal(bad, 0);
 }
