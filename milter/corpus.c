@@ -132,6 +132,79 @@ static bool is_from_line(const char *p, size_t n)
 	return n >= 5 && memcmp(p, "From ", 5) == 0;
 }
 
+/* The next blank-separated word of p[*i..n), or 0 at the end. */
+static size_t next_word(const char *p, size_t n, size_t *i, const char **w)
+{
+	while (*i < n && (p[*i] == ' ' || p[*i] == '\t'))
+		(*i)++;
+	*w = p + *i;
+	size_t k = 0;
+	while (*i < n && p[*i] != ' ' && p[*i] != '\t' && p[*i] != '\r' &&
+	       p[*i] != '\n') {
+		(*i)++;
+		k++;
+	}
+	return k;
+}
+
+static bool is_name(const char *w, size_t k, const char *names)
+{
+	for (; k == 3 && *names; names += 3)
+		if (strncmp(w, names, 3) == 0)
+			return true;
+	return false;
+}
+
+static bool is_number(const char *w, size_t k, size_t min, size_t max)
+{
+	if (k < min || k > max)
+		return false;
+	for (size_t j = 0; j < k; j++)
+		if (w[j] < '0' || w[j] > '9')
+			return false;
+	return true;
+}
+
+/* "hh:mm" or "hh:mm:ss". */
+static bool is_time(const char *w, size_t k)
+{
+	return (k == 5 || k == 8) && is_number(w, 2, 2, 2) && w[2] == ':' &&
+	       is_number(w + 3, 2, 2, 2) &&
+	       (k == 5 || (w[5] == ':' && is_number(w + 6, 2, 2, 2)));
+}
+
+/* A whole From_ line: "From SENDER Www Mmm d hh:mm[:ss] [ZONE] yyyy"
+ * (asctime, as mbox writers put it; Thunderbird's SENDER is "-"). A
+ * writer quotes such a line in a body, so it separates messages even
+ * where no blank line comes before it. */
+static bool is_from_separator(const char *p, size_t n)
+{
+	if (!is_from_line(p, n))
+		return false;
+	size_t i = 5, k;
+	const char *w;
+	if (next_word(p, n, &i, &w) == 0)   /* the sender */
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_name(w, k, "MonTueWedThuFriSatSun"))
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_name(w, k, "JanFebMarAprMayJunJulAugSepOctNovDec"))
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_number(w, k, 1, 2))
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_time(w, k))
+		return false;
+	for (int zone = 0; zone < 2; zone++) {
+		k = next_word(p, n, &i, &w);
+		if (is_number(w, k, 4, 4))
+			return next_word(p, n, &i, &w) == 0;
+	}
+	return false;
+}
+
 /* mboxrd: a line matching ^>+From was quoted with one '>' more. */
 static bool is_quoted_from(const char *p, size_t n)
 {
@@ -324,13 +397,16 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 		bool starts = c->line_start;
 		c->line_start = piece_complete(c);
 		bool blank = starts && is_blank(p, n);
-		if (starts && prev_blank && is_from_line(p, n)) {
+		if (starts && (prev_blank ? is_from_line(p, n) :
+		                            is_from_separator(p, n))) {
 			c->have_from = true;
 			c->from_off = line_off;
-			b.len = blank_at;   /* the separating blank line */
-			b.total = blank_total;
-			if (b.p)
-				b.p[b.len] = '\0';
+			if (prev_blank) {
+				b.len = blank_at;   /* the separating blank line */
+				b.total = blank_total;
+				if (b.p)
+					b.p[b.len] = '\0';
+			}
 			break;
 		}
 		if (starts && in_headers && !blank && clen < 0)

@@ -1,7 +1,9 @@
 /*
  * corpus.h — the messages of mail corpora, one at a time: mbox files
  * (mboxo/mboxrd quoting undone; Content-Length honoured when it agrees
- * with the file), maildir folders (cur/ then new/), directories of
+ * with the file; a "From " line separates messages after a blank line,
+ * or anywhere when it is a whole From_ line with an asctime date, since
+ * writers quote those in bodies), maildir folders (cur/ then new/), directories of
  * message files (walked recursively, names sorted, dot files skipped,
  * a symlink back to a directory being walked skipped), single message
  * files, and "-" for standard input. An empty file holds no message.

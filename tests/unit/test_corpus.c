@@ -130,6 +130,31 @@ static void mbox_quoting(void **state)
 	release(&g);
 }
 
+/* A whole From_ line (sender, asctime date) separates messages without a
+ * blank line before it; a From line without the date does not. */
+static void mbox_no_blank(void **state)
+{
+	(void)state;
+	const char text[] =
+		"From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody one\n"
+		"From - Tue Feb 13 09:05 2024\nSubject: two\n\nbody two\n"
+		"From someone about Mon Jan 1 00:00:00 in 2024\n"
+		"From c@x Wed Mar  6 23:59:59 +0100 2024\r\nSubject: three\r\n"
+		"\r\nthree\r\nFrom x Mon Jan  1 00:00:00 2024 and more\r\n";
+	const char *p = puts_("nb", text);
+	struct got g;
+	collect(&p, 1, 0, &g);
+	assert_int_equal(g.n, 3);
+	assert_msg(&g.m[0], p, 0, 0, "Subject: one\n\nbody one\n");
+	assert_msg(&g.m[1], p, 1, (uint64_t)(strstr(text, "From -") - text),
+	           "Subject: two\n\nbody two\n"
+	           "From someone about Mon Jan 1 00:00:00 in 2024\n");
+	assert_msg(&g.m[2], p, 2, (uint64_t)(strstr(text, "From c@") - text),
+	           "Subject: three\r\n\r\nthree\r\n"
+	           "From x Mon Jan  1 00:00:00 2024 and more\r\n");
+	release(&g);
+}
+
 /* A consistent Content-Length is the body (an unquoted From line inside
  * stays); an inconsistent one is ignored. */
 static void mbox_content_length(void **state)
@@ -360,6 +385,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mbox_quoting, setup, teardown),
+		cmocka_unit_test_setup_teardown(mbox_no_blank, setup, teardown),
 		cmocka_unit_test_setup_teardown(mbox_content_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir, setup, teardown),
 		cmocka_unit_test_setup_teardown(directory, setup, teardown),
