@@ -92,26 +92,6 @@ static size_t plain_run(const unsigned char *s, size_t len)
 	return i;
 }
 
-size_t charset_utf8_valid_prefix(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < len) {
-		i += plain_run(u + i, len - i);
-		if (i >= len)
-			break;
-		if (u[i] == '\r') {
-			i++;
-			continue;
-		}
-		size_t n = utf8_decode(u + i, len - i, NULL);
-		if (n == 0)
-			return i;
-		i += n;
-	}
-	return len;
-}
-
 unsigned long charset_cp1252(unsigned char c)
 {
 	return c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;

@@ -38,8 +38,6 @@ void charset_conv_close(struct charset_conv *c);
 unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
                          size_t cs_len, const char *in, size_t len,
                          struct arena_buf *out);
-/* Bytes of valid UTF-8 at the start of s (up to len). */
-size_t charset_utf8_valid_prefix(const char *s, size_t len);
 /* The code point windows-1252 gives byte c. */
 unsigned long charset_cp1252(unsigned char c);
 /* Append the UTF-8 encoding of code point cp (U+FFFD when invalid). */
