@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "monotime.h"
 #include "msg.h"
 
 struct corpus {
@@ -95,13 +95,6 @@ static int load(struct corpus *c, const char *path)
 	return 0;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	struct corpus c = { 0 };
@@ -121,7 +114,7 @@ int main(int argc, char **argv)
 	double best = 0;
 	size_t parts = 0, uris = 0, body = 0;
 	for (int r = 0; r < rounds; r++) {
-		double t0 = now();
+		double t0 = monotime_s();
 		for (size_t i = 0; i < c.n; i++) {
 			struct msg *m = msg_parse(c.msgs[i], c.lens[i], NULL);
 			if (m == NULL) {
@@ -139,7 +132,7 @@ int main(int argc, char **argv)
 			}
 			msg_free(m);
 		}
-		double t = now() - t0;
+		double t = monotime_s() - t0;
 		if (best == 0 || t < best)
 			best = t;
 	}

@@ -26,19 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "corpus.h"
+#include "monotime.h"
 #include "rules.h"
 #include "ruleset.h"
 #include "scan.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -145,10 +138,10 @@ static int profile(struct rules *r, const struct ruleset *rs,
 	if (rules_profile(r, true) != 0)
 		return -1;
 	struct rules_result *res = rules_result_new();
-	double a = now_s();
+	double a = monotime_s();
 	for (size_t i = 0; i < n; i++)
 		rules_eval(r, scans[i], res, flags);
-	double b = now_s();
+	double b = monotime_s();
 	rules_result_free(res);
 	size_t nr = ruleset_count(rs), rows = nr + 6;
 	struct prof_row *v = calloc(rows, sizeof *v);
@@ -245,11 +238,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	double t0 = now_s();
+	double t0 = monotime_s();
 	struct ruleset *rs = ruleset_load(rpaths, nr, rules_ruleset_opts());
-	double t1 = now_s();
+	double t1 = monotime_s();
 	struct rules *r = rs ? compile(rs, false) : NULL;
-	double t2 = now_s();
+	double t2 = monotime_s();
 	if (r == NULL)
 		return 2;
 	struct rules_stats st;
@@ -269,7 +262,7 @@ int main(int argc, char **argv)
 	struct scan **scans = NULL;
 	size_t n = 0, cap = 0, bytes = 0;
 	struct corpus_msg m = { 0 };
-	double p0 = now_s();
+	double p0 = monotime_s();
 	while (corpus_next(cp, &m) == 1) {
 		if (m.data != NULL) {
 			if (n == cap) {
@@ -287,7 +280,7 @@ int main(int argc, char **argv)
 		}
 		corpus_msg_clear(&m);
 	}
-	double p1 = now_s();
+	double p1 = monotime_s();
 	corpus_close(cp);
 	printf("corpus: %zu messages, %.1f MB; parse %.3f s (%.0f msg/s)\n", n,
 	       (double)bytes / 1e6, p1 - p0, n / (p1 - p0));
@@ -296,14 +289,14 @@ int main(int argc, char **argv)
 	size_t hits = 0;
 	for (int k = 0; k < rounds; k++) {
 		struct rules_result *res = rules_result_new();
-		double a = now_s();
+		double a = monotime_s();
 		hits = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (rules_eval(r, scans[i], res, flags) != 0)
 				return 2;
 			hits += rules_result_count(res);
 		}
-		double b = now_s();
+		double b = monotime_s();
 		if (b - a < best)
 			best = b - a;
 		rules_result_free(res);
@@ -338,7 +331,7 @@ int main(int argc, char **argv)
 		struct rules_result *ra = rules_result_new(), *rb = rules_result_new(),
 		                    *rl = rules_result_new();
 		size_t bad = 0, lbad = 0;
-		double a = now_s();
+		double a = monotime_s();
 		for (size_t i = 0; all && i < n; i++) {
 			rules_eval(r, scans[i], ra, RULES_EVAL_NO_SCAN);
 			rules_eval(all, scans[i], rb, RULES_EVAL_NO_SCAN);
@@ -362,7 +355,7 @@ int main(int argc, char **argv)
 			free(xs);
 			free(l);
 		}
-		double b = now_s();
+		double b = monotime_s();
 		printf("verify: every rule without the prefilter (%.3f s for the "
 		       "runs): %zu of %zu messages differ; lazy against eager "
 		       "(scored hits): %zu differ\n", b - a, bad, n, lbad);

@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd.h"
 #include "conf.h"
 #include "corpus.h"
 #include "envguess.h"
 #include "fileio.h"
+#include "monotime.h"
 #include "pipeline.h"
 #include "report.h"
 #include "rules.h"
@@ -56,13 +56,6 @@ static void usage(FILE *out)
 	  "  rules whose score is 0 too.\n");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A loaded and compiled rule set with its timings. */
 struct loaded {
 	struct ruleset *rs;
@@ -80,9 +73,9 @@ static void loaded_free(struct loaded *l)
 
 static int load_rules(struct loaded *l, const struct rules_opts *o)
 {
-	double t0 = now_s();
+	double t0 = monotime_s();
 	l->rs = ruleset_load(l->paths, l->npaths, rules_ruleset_opts());
-	double t1 = now_s();
+	double t1 = monotime_s();
 	if (l->rs == NULL) {
 		fprintf(stderr, "vigil rules: out of memory\n");
 		return -1;
@@ -90,7 +83,7 @@ static int load_rules(struct loaded *l, const struct rules_opts *o)
 	char err[256];
 	l->rules = rules_compile(l->rs, o, err, sizeof err);
 	l->parse_s = t1 - t0;
-	l->compile_s = now_s() - t1;
+	l->compile_s = monotime_s() - t1;
 	if (l->rules == NULL) {
 		fprintf(stderr, "vigil rules: %s\n", err);
 		return -1;

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "corpus.h"
 #include "envguess.h"
 #include "mclient.h"
+#include "monotime.h"
 #include "report.h"
 #include "scan.h"
 
@@ -167,13 +167,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* ---- one message ---- */
 
 static void process(struct mclient *mc, const struct options *o,
@@ -196,10 +189,10 @@ static void process(struct mclient *mc, const struct options *o,
 		snprintf(s->error, sizeof s->error, "cannot parse the message");
 		s->failed = true;
 	} else {
-		double t0 = now_ms();
+		double t0 = monotime_s();
 		if (mclient_scan(mc, scan, &s->res, s->error, sizeof s->error) != 0)
 			s->failed = true;
-		s->ms = now_ms() - t0;
+		s->ms = (monotime_s() - t0) * 1e3;
 	}
 	scan_free(scan);
 	free(s->msg.data);   /* only the position is needed from here on */
@@ -323,7 +316,7 @@ static int run_all(const struct options *o, struct worker *w,
 	}
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
-	double t0 = now_ms();
+	double t0 = monotime_s();
 	unsigned started = 0;
 	for (; started < o->concurrency; started++) {
 		w[started].run = &run;
@@ -335,7 +328,7 @@ static int run_all(const struct options *o, struct worker *w,
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
 	fflush(stdout);
-	report_summary(run.report, (now_ms() - t0) / 1e3);
+	report_summary(run.report, monotime_s() - t0);
 	int rc = report_failed(run.report) ? 1 : 0;
 	report_free(run.report);
 	corpus_close(run.corpus);

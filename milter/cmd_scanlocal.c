@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -26,6 +25,7 @@
 #include "corpus.h"
 #include "evalrep.h"
 #include "localscan.h"
+#include "monotime.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "report.h"
@@ -99,13 +99,6 @@ static void usage(FILE *out)
 	"\"PATH LABEL\" (or \"LABEL PATH\") labelling the messages of PATH\n"
 	"(a file or a directory); without PATH arguments those PATHs are\n"
 	"scanned. With labels, an evaluation report ends the run.\n");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- output ---- */
@@ -270,7 +263,7 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
  * ETA from the bytes read out of the bytes the paths hold. */
 static void show_progress(struct run *r, bool final)
 {
-	double t = now_s();
+	double t = monotime_s();
 	if (!r->progress || (!final && t - r->last_progress < 0.2))
 		return;
 	r->last_progress = t;
@@ -976,10 +969,10 @@ int scanlocal_main(int argc, char **argv)
 	r.out_tty = r.progress && isatty(STDOUT_FILENO);
 	if (r.progress)
 		count_bytes(&r);
-	r.started = now_s();
+	r.started = monotime_s();
 	struct localscan_ops ops = { next_msg, done_msg, &r };
 	int rc = localscan_run(c, o.jobs, &o.env, &ops);
-	double seconds = now_s() - r.started;
+	double seconds = monotime_s() - r.started;
 	show_progress(&r, true);
 	fflush(stdout);
 	int status = r.errors ? 1 : 0;

@@ -23,6 +23,7 @@
 #include <unbound.h>
 
 #include "conf.h"
+#include "monotime.h"
 #include "scan.h"
 
 cfg_opt_t dns_conf_opts[] = {
@@ -81,13 +82,6 @@ static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct dns *registry;
 
 static void destroy(struct dns *d);
-
-uint64_t dns_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 const char *dns_status_name(enum dns_status s)
 {
@@ -323,7 +317,7 @@ void dns_budget_begin(const struct dns *d, struct dns_budget *b,
 			allowed = left;
 	}
 	memset(b, 0, sizeof *b);
-	b->start_ms = dns_now_ms();
+	b->start_ms = monotime_ms();
 	b->deadline_ms = b->start_ms + allowed;
 }
 
@@ -333,13 +327,13 @@ void dns_budget_end(const struct dns_budget *b, struct scan *scan)
 		return;
 	char v[32];
 	snprintf(v, sizeof v, "%llu", (unsigned long long)(used_by_scan(scan) +
-	         dns_now_ms() - b->start_ms));
+	         monotime_ms() - b->start_ms));
 	scan_result(scan, "dns_ms", v);
 }
 
 uint64_t dns_budget_left_ms(const struct dns_budget *b)
 {
-	uint64_t now = dns_now_ms();
+	uint64_t now = monotime_ms();
 	return now >= b->deadline_ms ? 0 : b->deadline_ms - now;
 }
 
@@ -375,7 +369,7 @@ static void on_result(void *arg, int err, struct ub_result *res)
 static void abs_deadline(struct timespec *ts, uint64_t deadline_ms)
 {
 	/* condition variables use CLOCK_REALTIME by default */
-	uint64_t left = deadline_ms - dns_now_ms();
+	uint64_t left = deadline_ms - monotime_ms();
 	clock_gettime(CLOCK_REALTIME, ts);
 	ts->tv_sec += (time_t)(left / 1000);
 	ts->tv_nsec += (long)(left % 1000) * 1000000L;
@@ -390,7 +384,7 @@ static void abs_deadline(struct timespec *ts, uint64_t deadline_ms)
 static void wait_for(struct dns *d, struct pending *p, uint64_t deadline)
 {
 	while (!p->done) {
-		uint64_t now = dns_now_ms();
+		uint64_t now = monotime_ms();
 		if (now >= deadline)
 			return;
 		if (!d->reading) {
@@ -489,7 +483,7 @@ static struct dns_answer *cache_get(struct dns *d, const char *name,
 	struct cache_slot *sl = &d->cache[cache_index(name, rrtype)];
 	pthread_mutex_lock(&d->cache_mu);
 	if (sl->a != NULL && sl->rrtype == rrtype &&
-	    strcasecmp(sl->name, name) == 0 && sl->expires_ms > dns_now_ms()) {
+	    strcasecmp(sl->name, name) == 0 && sl->expires_ms > monotime_ms()) {
 		a = sl->a;
 		atomic_fetch_add(&a->refs, 1);
 	}
@@ -518,7 +512,7 @@ static void cache_put(struct dns *d, const char *name, int rrtype,
 	sl->a = a;
 	sl->name = copy;
 	sl->rrtype = rrtype;
-	sl->expires_ms = dns_now_ms() + ttl_ms;
+	sl->expires_ms = monotime_ms() + ttl_ms;
 	pthread_mutex_unlock(&d->cache_mu);
 	dns_answer_free(old);
 	free(old_name);
@@ -537,7 +531,7 @@ enum dns_status dns_query(struct dns *d, struct dns_budget *b,
 		return invalid_name(out);   /* cannot exist: no query */
 	if ((*out = cache_get(d, name, rrtype)) != NULL)
 		return (*out)->status;
-	uint64_t deadline = dns_now_ms() + d->timeout_ms;
+	uint64_t deadline = monotime_ms() + d->timeout_ms;
 	if (b != NULL && b->deadline_ms < deadline)
 		deadline = b->deadline_ms;
 	if (b != NULL)
@@ -547,7 +541,7 @@ enum dns_status dns_query(struct dns *d, struct dns_budget *b,
 	struct pending *p = calloc(1, sizeof *p);
 	struct cb_arg *arg = calloc(1, sizeof *arg);
 	int id = 0;
-	if (p == NULL || arg == NULL || dns_now_ms() >= deadline) {
+	if (p == NULL || arg == NULL || monotime_ms() >= deadline) {
 		free(p);
 		free(arg);
 		goto tempfail;

@@ -130,7 +130,5 @@ int dns_loop_query(struct dns_loop *l, const char *name, int rrtype,
 void dns_loop_free(struct dns_loop *l);
 
 const char *dns_status_name(enum dns_status s);
-/* Milliseconds on a monotonic clock. */
-uint64_t dns_now_ms(void);
 
 #endif

@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "conf.h"
+#include "monotime.h"
 #include "pipeline.h"
 #include "scan.h"
 #include "verdict.h"
@@ -33,13 +33,6 @@ struct runner {
 	uint64_t taken, emitted;
 	bool eof;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* The message with the body capped as vigild caps it; the bytes the
  * producer did not keep (size > len) count as body not stored. */
@@ -71,7 +64,7 @@ int localscan_prepare(struct scan *scan, const struct conf *c,
 /* Scan one message (no lock held). */
 static void process(struct runner *r, struct slot *s)
 {
-	double t0 = now_ms();
+	double t0 = monotime_s();
 	if (s->item.error != NULL)
 		return;
 	s->scan = scan_new();
@@ -88,7 +81,7 @@ static void process(struct runner *r, struct slot *s)
 	s->have_verdict = verdict_decide(r->conf, s->scan, failed, true, &s->v) == 0;
 	if (!s->have_verdict)
 		s->item.error = "out of memory";
-	s->ms = now_ms() - t0;
+	s->ms = (monotime_s() - t0) * 1e3;
 }
 
 /* Deliver finished messages in order (lock held). */

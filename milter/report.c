@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "monotime.h"
 #include "utf8.h"
 
 #define MAX_ACTIONS 16
@@ -22,13 +22,6 @@ struct report {
 	double started, last_progress;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct report *report_new(enum report_format format, FILE *out, FILE *err,
                           bool progress)
 {
@@ -39,7 +32,7 @@ struct report *report_new(enum report_format format, FILE *out, FILE *err,
 	r->out = out;
 	r->err = err;
 	r->progress = progress;
-	r->started = now_s();
+	r->started = monotime_s();
 	return r;
 }
 
@@ -271,7 +264,7 @@ static void keep_latency(struct report *r, double ms)
 
 static void show_progress(struct report *r)
 {
-	double t = now_s();
+	double t = monotime_s();
 	if (t - r->last_progress < 0.25)
 		return;
 	r->last_progress = t;

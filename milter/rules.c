@@ -14,13 +14,13 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <confuse.h>
 
 #include "litscan.h"
 #include "msg.h"
+#include "monotime.h"
 #include "pfor.h"
 #include "relays.h"
 #include "ruleset.h"
@@ -453,13 +453,6 @@ static int add_diag(struct rules *r, enum rules_diag_kind kind,
 		.message = msg,
 	};
 	return 0;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static bool is_sub(const char *name)
@@ -1880,7 +1873,7 @@ struct rules *rules_compile(const struct ruleset *rs,
                             const struct rules_opts *opts,
                             char *err, size_t errlen)
 {
-	double t0 = now_ms();
+	double t0 = monotime_s();
 	struct rules *r = calloc(1, sizeof *r);
 	if (r == NULL)
 		goto oom;
@@ -1948,7 +1941,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 		    !c->deferred)
 			r->scored++;
 	}
-	r->stats.compile_ms = now_ms() - t0;
+	r->stats.compile_ms = (monotime_s() - t0) * 1e3;
 	return r;
 oom:
 	rules_free(r);
@@ -2235,14 +2228,13 @@ static bool is_space(unsigned char c)
 }
 
 static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
-static uint64_t now_ns(void);
 
 /* Profiling: the time since t0 (and calls) to entry k of r->prof. */
 static void prof_add(const struct run *x, size_t k, uint64_t t0,
                      unsigned calls)
 {
 	struct rules_prof *p = &x->r->prof[k];
-	p->ns += now_ns() - t0;
+	p->ns += monotime_ns() - t0;
 	p->calls += calls;
 }
 
@@ -2573,13 +2565,6 @@ static enum mres match_text(struct run *x, const struct crule *c,
                             const char *text, size_t len, bool ascii,
                             unsigned *hits);
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* match_text(), timed per rule when profiling. */
 static enum mres match(struct run *x, const struct crule *c,
                        const char *text, size_t len, bool ascii,
@@ -2587,7 +2572,7 @@ static enum mres match(struct run *x, const struct crule *c,
 {
 	if (x->r->prof == NULL)
 		return match_text(x, c, text, len, ascii, hits);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = monotime_ns();
 	enum mres mr = match_text(x, c, text, len, ascii, hits);
 	prof_add(x, (size_t)(c - x->r->cr), t0, 1);
 	return mr;
@@ -2782,7 +2767,7 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
 {
 	if (c->own == NULL || x->cur->tkind[k] < c->lits_need)
 		return true;
-	uint64_t t0 = x->r->prof ? now_ns() : 0, found = 0;
+	uint64_t t0 = x->r->prof ? monotime_ns() : 0, found = 0;
 	litscan_run(c->own, tx.ptr, tx.len, &found);
 	if (x->r->prof)   /* the rule's own time, not a regex call */
 		prof_add(x, (size_t)(c - x->r->cr), t0, 0);
@@ -2805,7 +2790,7 @@ static void prefilter(struct run *x, const struct group *g,
 	x->cur->tkind[k] = text_kind(text, len);
 	if (g->ls == NULL && g->sls == NULL)
 		return;
-	uint64_t t0 = x->r->prof ? now_ns() : 0;
+	uint64_t t0 = x->r->prof ? monotime_ns() : 0;
 	litscan_run(g->ls, text, len, x->cur->found + k * x->cur->words);
 	if (g->sls != NULL) {
 		x->skb = reserve(x->skb, &x->skcap, len, 1);
@@ -2900,7 +2885,7 @@ static void run_hkey_present(struct run *x, size_t k)
 	uint64_t *f = x->cur->found + hk->foff;
 	enum txt kind = hkey_kind(x, k);
 	if (hk->text && hk->ls != NULL) {
-		uint64_t t0 = r->prof ? now_ns() : 0;
+		uint64_t t0 = r->prof ? monotime_ns() : 0;
 		litscan_run(hk->ls, x->hb.p + sp->off, sp->len, f);
 		if (r->prof)
 			prof_prefilter(x, T_HEADER, t0);

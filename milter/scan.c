@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "msg.h"
+#include "monotime.h"
 #include "stage.h"
 
 struct hdr {
@@ -85,13 +85,6 @@ static char *dupn(const char *s, size_t n)
 static char *dup0(const char *s)
 {
 	return dupn(s ? s : "", s ? strlen(s) : 0);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 struct scan *scan_new(void)
@@ -350,7 +343,7 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 
 void scan_set_deadline_ms(struct scan *s, uint64_t ms)
 {
-	s->deadline_ms = ms ? now_ms() + ms : 0;
+	s->deadline_ms = ms ? monotime_ms() + ms : 0;
 }
 
 const struct scan_env *scan_env(const struct scan *s)
@@ -433,7 +426,7 @@ uint64_t scan_deadline_left_ms(const struct scan *s)
 {
 	if (s->deadline_ms == 0)
 		return UINT64_MAX;
-	uint64_t now = now_ms();
+	uint64_t now = monotime_ms();
 	return now >= s->deadline_ms ? 0 : s->deadline_ms - now;
 }
 

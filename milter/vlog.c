@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
 static bool log_stderr = true;
 static bool log_syslog;
 static bool log_debug;
@@ -30,13 +31,6 @@ static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
 #define SYSLOG_RETRY_S 10
 static atomic_bool syslog_up;
 static atomic_llong syslog_next_probe;   /* CLOCK_MONOTONIC seconds */
-
-static long long mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
 
 /* 0 when a socket of this type accepts a connection on _PATH_LOG, else
  * an errno. */
@@ -68,7 +62,7 @@ static bool syslog_usable(void)
 {
 	if (atomic_load_explicit(&syslog_up, memory_order_relaxed))
 		return true;
-	long long now = mono_s(),
+	long long now = (long long)(monotime_ms() / 1000),
 	          due = atomic_load_explicit(&syslog_next_probe,
 	                                     memory_order_relaxed);
 	if (now < due ||
@@ -91,7 +85,8 @@ void vlog_open(const char *ident, int facility, bool to_stderr)
 	log_stderr = to_stderr;
 	int err = syslog_probe();
 	atomic_store(&syslog_up, err == 0);
-	atomic_store(&syslog_next_probe, mono_s() + SYSLOG_RETRY_S);
+	atomic_store(&syslog_next_probe,
+	             (long long)(monotime_ms() / 1000) + SYSLOG_RETRY_S);
 	if (err != 0) {
 		char line[256];
 		snprintf(line, sizeof line, "syslog: cannot reach " _PATH_LOG

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "dns.h"
+#include "monotime.h"
 #include "test_dns_srv.h"
 
 static struct dnssrv srv;
@@ -122,13 +123,13 @@ static void test_servfail_and_timeout(void **state)
 	dns_budget_begin(dns, &b, NULL, DNSSRV_DEAD_MS);
 	assert_int_equal(dns_query(dns, &b, "servfail.example", 16, &a), DNS_TEMPFAIL);
 	dns_answer_free(a);
-	uint64_t t0 = dns_now_ms();
+	uint64_t t0 = monotime_ms();
 	assert_int_equal(dns_query(dns, &b, "timeout.example", 16, &a), DNS_TEMPFAIL);
 	/* our deadline (-1) or unbound giving up first (SERVFAIL) */
 	assert_true(dns_answer_rcode(a) == -1 || dns_answer_rcode(a) == 2);
 	dns_answer_free(a);
 	/* a used-up budget answers TEMPFAIL without asking */
-	b.deadline_ms = dns_now_ms();
+	b.deadline_ms = monotime_ms();
 	assert_int_equal(dns_budget_left_ms(&b), 0);
 	assert_int_equal(dns_query(dns, &b, "txt.example", 16, &a), DNS_TEMPFAIL);
 	assert_int_equal(dns_answer_rcode(a), -1);
@@ -136,7 +137,7 @@ static void test_servfail_and_timeout(void **state)
 	assert_int_equal(b.queries, 3);
 	assert_int_equal(b.tempfails, 3);
 	/* bounded by the budget (generous upper bound, no lower bound) */
-	assert_true(dns_now_ms() - t0 < 5000);
+	assert_true(monotime_ms() - t0 < 5000);
 	/* the resolver still answers afterwards */
 	assert_int_equal(dns_query(dns, NULL, "txt.example", 16, &a), DNS_ANSWER);
 	dns_answer_free(a);
