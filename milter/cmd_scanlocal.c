@@ -435,11 +435,17 @@ static double percentile(const struct run *r, double p)
 
 static void summary(struct run *r, FILE *out, double seconds)
 {
-	fprintf(out, "%zu messages in %.2f s (%.0f msg/s), %zu errors;", r->messages,
-	        seconds, seconds > 0 ? (double)r->messages / seconds : 0, r->errors);
+	fprintf(out, "%zu message%s in %.2f s (%.0f msg/s), %zu error%s",
+	        r->messages, r->messages == 1 ? "" : "s", seconds,
+	        seconds > 0 ? (double)r->messages / seconds : 0, r->errors,
+	        r->errors == 1 ? "" : "s");
+	const char *sep = ";";
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
-		if (r->per_action[a])
-			fprintf(out, " %s %zu", conf_action_name(a), r->per_action[a]);
+		if (r->per_action[a]) {
+			fprintf(out, "%s %s %zu", sep, conf_action_name(a),
+			        r->per_action[a]);
+			sep = "";
+		}
 	if (r->failed)
 		fprintf(out, "; %zu scans failed or timed out (fail action applied)",
 		        r->failed);
