@@ -2,25 +2,15 @@
 # Bounded libFuzzer smoke pass over the message parser (TAP).
 # Builds the harness with clang and the sanitizers; skips without clang.
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}"
-echo "1..1"
-if ! command -v clang >/dev/null 2>&1; then
-	echo "ok 1 # SKIP clang not installed"; exit 0
-fi
-work=$(mktemp -d /tmp/vigil-fuzz-msg.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/fuzz/lib.sh"
+fuzz_begin msg
 m="$top_srcdir/milter"
 srcs="$m/msg.c $m/arena.c $m/addr.c $m/charset.c $m/utf8.c $m/cte.c $m/html.c \
 	$m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c"
 # shellcheck disable=SC2086
-if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-I"$m" -I"$top_builddir" "$top_srcdir/tests/fuzz/fuzz_msg.c" $srcs \
-	$(pkg-config --cflags --libs libidn2) -o "$work/fuzz_msg" \
-	>"$work/build.log" 2>&1; then
-	echo "not ok 1 - fuzz_msg builds"; sed 's/^/# /' "$work/build.log"; exit 0
-fi
+fuzz_build msg $srcs $(pkg-config --cflags --libs libidn2)
 # Seeds: a MIME message with the constructs the parser knows.
-mkdir -p "$work/corpus"
 printf '%s\r\n' 'From: "A =?utf-8?q?B=C3=A9?=" <a@b.example>, grp: c@d;' \
 	'To: x@y (Name)' 'Subject: =?iso-8859-1?B?SOlsbG8=?=' \
 	'MIME-Version: 1.0' 'Content-Type: multipart/mixed; boundary="b1"' '' \
@@ -32,9 +22,4 @@ printf '%s\r\n' 'From: "A =?utf-8?q?B=C3=A9?=" <a@b.example>, grp: c@d;' \
 	'Content-Type: application/octet-stream; name*=utf-8'"''"'a%C3%A9.exe' \
 	'Content-Transfer-Encoding: base64' '' 'TVqQAAMAAAAEAAAA//8AALg=' \
 	'--b1--' 'epi' >"$work/corpus/seed1"
-if "$work/fuzz_msg" -runs=20000 -max_len=4096 -seed=1 "$work/corpus" \
-	>"$work/run.log" 2>&1; then
-	echo "ok 1 - fuzz_msg: 20000 runs clean"
-else
-	echo "not ok 1 - fuzz_msg found a crash"; tail -40 "$work/run.log" | sed 's/^/# /'
-fi
+fuzz_run msg 20000 4096

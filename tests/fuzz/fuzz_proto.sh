@@ -3,24 +3,13 @@
 # of both sides, round trips, encoders fed decoded strings.
 # Builds the harness with clang and the sanitizers; skips without clang.
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}"
-echo "1..1"
-if ! command -v clang >/dev/null 2>&1; then
-	echo "ok 1 # SKIP clang not installed"; exit 0
-fi
-work=$(mktemp -d /tmp/vigil-fuzz-proto.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/fuzz/lib.sh"
+fuzz_begin proto
 # shellcheck disable=SC2046
-if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$top_srcdir/milter" -I"$top_builddir" \
-	"$top_srcdir/tests/fuzz/fuzz_proto.c" "$top_srcdir/milter/proto.c" \
-	$(pkg-config --cflags --libs libevent_core) -o "$work/fuzz_proto" \
-	>"$work/build.log" 2>&1; then
-	echo "not ok 1 - fuzz_proto builds"; sed 's/^/# /' "$work/build.log"; exit 0
-fi
+fuzz_build proto -Wall -Wextra -Werror -fno-sanitize-recover=undefined \
+	"$top_srcdir/milter/proto.c" $(pkg-config --cflags --libs libevent_core)
 # Seeds: every MTA command, every filter reply, a few malformed packets.
-mkdir -p "$work/corpus"
 /usr/bin/python3 - "$work/corpus" <<'PY'
 import struct, sys
 def pkt(cmd, data=b""):
@@ -57,9 +46,4 @@ bad += pkt(b"L", b"A" + z) + pkt(b"M", b"a" + z + b"bc") + b"\0\0\0\0N"
 open(sys.argv[1] + "/malformed", "wb").write(bad)
 open(sys.argv[1] + "/toobig", "wb").write(b"\0\1\0\1B" + b"x" * 100)
 PY
-if "$work/fuzz_proto" -runs=100000 -max_len=4096 -seed=1 "$work/corpus" \
-	>"$work/run.log" 2>&1; then
-	echo "ok 1 - fuzz_proto: 100000 runs clean"
-else
-	echo "not ok 1 - fuzz_proto found a crash"; tail -40 "$work/run.log" | sed 's/^/# /'
-fi
+fuzz_run proto 100000 4096

@@ -2,24 +2,15 @@
 # Bounded libFuzzer smoke pass over the SpamAssassin rule-file parser (TAP).
 # Builds the harness with clang and the sanitizers; skips without clang.
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}"
-echo "1..1"
-if ! command -v clang >/dev/null 2>&1; then
-	echo "ok 1 # SKIP clang not installed"; exit 0
-fi
-work=$(mktemp -d /tmp/vigil-fuzz-rules.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/fuzz/lib.sh"
+fuzz_begin rules
 m="$top_srcdir/milter"
 srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c"
 # shellcheck disable=SC2086
-if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-I"$m" -I"$top_builddir" $(pkg-config --cflags libpcre2-8 2>/dev/null) \
-	"$top_srcdir/tests/fuzz/fuzz_rules.c" $srcs -lcrypto -lm -o "$work/fuzz_rules" \
-	>"$work/build.log" 2>&1; then
-	echo "not ok 1 - fuzz_rules builds"; sed 's/^/# /' "$work/build.log"; exit 0
-fi
+fuzz_build rules $(pkg-config --cflags libpcre2-8 2>/dev/null) $srcs \
+	-lcrypto -lm
 # Seeds: every construct the parser knows, and a slice of the stock rules.
-mkdir -p "$work/corpus"
 cat >"$work/corpus/seed1" <<'SEED'
 # comment
 header H1 Subject =~ /foo\#/i [if-unset: x]
@@ -66,9 +57,4 @@ if [ -r /usr/share/spamassassin/25_replace.cf ]; then
 	head -c 3000 /usr/share/spamassassin/25_replace.cf >"$work/corpus/seed2"
 	head -c 3000 /usr/share/spamassassin/20_head_tests.cf >"$work/corpus/seed3"
 fi
-if "$work/fuzz_rules" -runs=20000 -max_len=4096 -seed=1 "$work/corpus" \
-	>"$work/run.log" 2>&1; then
-	echo "ok 1 - fuzz_rules: 20000 runs clean"
-else
-	echo "not ok 1 - fuzz_rules found a crash"; tail -40 "$work/run.log" | sed 's/^/# /'
-fi
+fuzz_run rules 20000 4096
