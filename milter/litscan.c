@@ -881,7 +881,6 @@ static bool lookaround_at(const struct lparse *ps)
 	       (b == '=' || b == '!' || (b == '<' && (c == '=' || c == '!')));
 }
 
-/* A concatenation, up to '|', ')' or the end. */
 /* litscan_tails(): a head not found yet, and one given up (its tail
  * starts with an item that may or may not take characters: PCRE2 then
  * tells the start of the whole tail otherwise than its head's). */
@@ -900,6 +899,7 @@ static void settle_heads(struct lparse *ps, size_t first, size_t to,
 			ps->heads[t] = to;
 }
 
+/* A concatenation, up to '|', ')' or the end. */
 static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 {
 	struct lseq *qp = malloc(sizeof *qp);
