@@ -681,10 +681,10 @@ static struct jcode *find_tail(const char *p, size_t n, uint32_t opts,
 		unsigned tc = h ? start_cost(h) : UINT_MAX;
 		if (h != t)
 			pcre2_code_free(h);
-		if (tc <= TAIL_MAX_COST && tc * 4 <= cost && t == NULL)
+		bool better = tc <= TAIL_MAX_COST && tc * 4 <= cost;
+		if (better && t == NULL)
 			t = compile_span(tp, tn, opts);
-		if (tc > TAIL_MAX_COST || tc * 4 > cost || t == NULL ||
-		    litscan_pcre2_trap(t, tp, tn)) {
+		if (!better || t == NULL || litscan_pcre2_trap(t, tp, tn)) {
 			pcre2_code_free(t);
 			continue;
 		}
