@@ -209,6 +209,7 @@ static void emit(struct report *rep, struct slot *s)
 		.index = s->msg.index,
 		.offset = s->msg.offset,
 		.ms = s->ms,
+		.size = s->msg.size,
 	};
 	if (s->failed || h == NULL) {
 		e.error = s->failed ? s->error : "out of memory";
@@ -306,7 +307,9 @@ static int run_all(const struct options *o, struct worker *w,
 		run.window = 16;
 	run.ring = calloc(run.window, sizeof *run.ring);
 	run.corpus = corpus_open(paths, npaths, 0);
-	run.report = report_new(o->format, stdout, stderr, isatty(2) == 1);
+	bool tty = isatty(2) == 1;
+	run.report = report_new(o->format, stdout, stderr, tty,
+	                        tty ? corpus_bytes(paths, npaths) : 0);
 	if (run.ring == NULL || run.corpus == NULL || run.report == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		free(run.ring);

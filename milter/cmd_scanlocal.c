@@ -28,6 +28,7 @@
 #include "monotime.h"
 #include "msg.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "report.h"
 #include "rules.h"
 #include "ruleset.h"
@@ -79,11 +80,10 @@ struct run {
 	size_t per_action[CONF_ACT_COUNT];
 	size_t lat[LAT_BINS];     /* latencies of messages scanned */
 	double lat_min, lat_max;
-	bool progress;
+	struct progress *bar;     /* stderr is a terminal; else NULL */
 	bool out_tty;             /* stdout on the terminal too */
-	int progress_len;         /* of the progress line on screen */
-	double started, last_progress;
-	uint64_t total_bytes, done_bytes;
+	double started;
+	uint64_t done_bytes;
 };
 
 static void usage(FILE *out)
@@ -257,40 +257,6 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 	printf("%s\n", v->failed ? " [scan failed: fail action]" : "");
 }
 
-/* ---- progress (a terminal only) ---- */
-
-/* "N messages, E errors, R msg/s, P%, ETA S s": the share done and the
- * ETA from the bytes read out of the bytes the paths hold. */
-static void show_progress(struct run *r, bool final)
-{
-	double t = monotime_s();
-	if (!r->progress || (!final && t - r->last_progress < 0.2))
-		return;
-	r->last_progress = t;
-	double el = t - r->started, rate = el > 0 ? (double)r->messages / el : 0;
-	int n = fprintf(stderr, "\r%zu messages, %zu errors, %.0f msg/s",
-	                r->messages, r->errors, rate);
-	if (r->total_bytes > 0 && r->done_bytes > 0 && !final) {
-		double done = (double)r->done_bytes / (double)r->total_bytes;
-		if (done > 1)
-			done = 1;
-		double left = el * (1 / done - 1);
-		n += fprintf(stderr, ", %.0f%%, ETA %.0f s", done * 100, left);
-	}
-	int pad = r->progress_len > n ? r->progress_len - n : 0;
-	fprintf(stderr, "%*s%s", pad, "", final ? "\n" : "");
-	r->progress_len = final ? 0 : n;
-}
-
-/* Before a line of its own on stderr: the progress line erased. */
-static void clear_progress(struct run *r)
-{
-	if (r->progress_len > 0)
-		fprintf(stderr, "\r%*s\r", r->progress_len, "");
-	r->progress_len = 0;
-	r->last_progress = 0;   /* redraw it at once */
-}
-
 /* ---- producer / consumer ---- */
 
 static void lat_add(struct run *r, double ms)
@@ -385,7 +351,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	if (scan == NULL || v == NULL) {
 		r->errors++;
 		eval_add_error(r->eval, label);
-		clear_progress(r);
+		progress_clear(r->bar);
 		fprintf(stderr, "vigil scan: %s: message %zu at byte %llu: %s\n",
 		        cm->source, cm->index, (unsigned long long)cm->offset,
 		        cm->error ? cm->error : "scan failed");
@@ -400,7 +366,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		lat_add(r, ms);
 	}
 	if (r->out_tty)
-		clear_progress(r);   /* the row on a line of its own */
+		progress_clear(r->bar);   /* the row on a line of its own */
 	switch (r->format) {
 	case FMT_JSONL: print_jsonl(cm, scan, v, ms); break;
 	case FMT_CSV: print_csv(cm, scan, v, ms); break;
@@ -408,7 +374,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	}
 	corpus_msg_clear(cm);
 	free(cm);
-	show_progress(r, false);
+	progress_update(r->bar, r->messages, r->errors, r->done_bytes);
 }
 
 /* ---- set-up ---- */
@@ -667,45 +633,6 @@ static int labels_ready(struct run *r)
 	return rc;
 }
 
-/* Total bytes of the regular files under dir (for the ETA), dot entries
- * and tmp/ of maildirs aside, as the corpus walks it. */
-static uint64_t dir_bytes(const char *dir, int depth)
-{
-	DIR *d = depth < 32 ? opendir(dir) : NULL;
-	uint64_t total = 0;
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || strcmp(e->d_name, "tmp") == 0)
-			continue;
-		char *p = NULL;
-		struct stat st;
-		if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
-			break;
-		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
-		else if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			total += dir_bytes(p, depth + 1);
-		free(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	return total;
-}
-
-/* Bytes the paths hold, for the progress line's ETA. */
-static void count_bytes(struct run *r)
-{
-	for (size_t i = 0; i < r->path_count; i++) {
-		struct stat st;
-		if (stat(r->paths[i].name, &st) != 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			r->total_bytes += (uint64_t)st.st_size;
-		else if (S_ISDIR(st.st_mode))
-			r->total_bytes += dir_bytes(r->paths[i].name, 0);
-	}
-}
-
 struct opts {
 	const char *conf, *report;
 	unsigned jobs;
@@ -820,6 +747,7 @@ static void free_run(struct run *r)
 	}
 	free(r->labels);
 	eval_free(r->eval);
+	progress_free(r->bar);
 	if (r->corpus)
 		corpus_close(r->corpus);
 }
@@ -961,9 +889,9 @@ int scanlocal_main(int argc, char **argv)
 	r.corpus = names ? corpus_open(names, r.path_count, max) : NULL;
 	if (r.corpus)
 		corpus_keep_head(r.corpus);
-	free(names);
 	if (r.eval == NULL || r.corpus == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");
+		free(names);
 		conf_unref(c);
 		free_run(&r);
 		return 2;
@@ -971,15 +899,17 @@ int scanlocal_main(int argc, char **argv)
 	if (r.format == FMT_CSV)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
 		       "error\n");
-	r.progress = isatty(STDERR_FILENO);
-	r.out_tty = r.progress && isatty(STDOUT_FILENO);
-	if (r.progress)
-		count_bytes(&r);
+	if (isatty(STDERR_FILENO)) {
+		r.bar = progress_new(stderr, corpus_bytes(names, r.path_count));
+		r.out_tty = isatty(STDOUT_FILENO);
+	}
+	free(names);
 	r.started = monotime_s();
 	struct localscan_ops ops = { next_msg, done_msg, &r };
 	int rc = localscan_run(c, o.jobs, &o.env, &ops);
 	double seconds = monotime_s() - r.started;
-	show_progress(&r, true);
+	progress_free(r.bar);
+	r.bar = NULL;
 	fflush(stdout);
 	int status = r.errors ? 1 : 0;
 	if (rc != 0) {

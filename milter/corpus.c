@@ -727,3 +727,45 @@ void corpus_close(struct corpus *c)
 	free(c->args);
 	free(c);
 }
+
+/* ---- sizes, for a progress line ---- */
+
+/* Bytes of the regular files under dir, dot entries and tmp/ aside, as
+ * the walk reads them. */
+static uint64_t dir_bytes(const char *dir, int depth)
+{
+	DIR *d = depth < MAX_DEPTH ? opendir(dir) : NULL;
+	uint64_t total = 0;
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "tmp") == 0)
+			continue;
+		char *p = format("%s/%s", dir, e->d_name);
+		struct stat st;
+		if (p != NULL && lstat(p, &st) == 0) {
+			if (S_ISREG(st.st_mode))
+				total += (uint64_t)st.st_size;
+			else if (S_ISDIR(st.st_mode))
+				total += dir_bytes(p, depth + 1);
+		}
+		free(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	return total;
+}
+
+uint64_t corpus_bytes(const char *const *paths, size_t n)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) != 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode))
+			total += dir_bytes(paths[i], 0);
+	}
+	return total;
+}

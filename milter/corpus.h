@@ -50,5 +50,9 @@ void corpus_keep_head(struct corpus *c);
 int corpus_next(struct corpus *c, struct corpus_msg *m);
 void corpus_msg_clear(struct corpus_msg *m);
 void corpus_close(struct corpus *c);
+/* Bytes the regular files of paths[0..n) hold, as iteration reads them
+ * (directories walked, dot entries and tmp/ aside; pipes and unreadable
+ * paths count 0): the total for a progress line. */
+uint64_t corpus_bytes(const char *const *paths, size_t n);
 
 #endif

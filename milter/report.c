@@ -3,8 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "monotime.h"
+#include "progress.h"
 #include "utf8.h"
 
 #define MAX_ACTIONS 16
@@ -12,18 +13,19 @@
 struct report {
 	enum report_format format;
 	FILE *out, *err;
-	bool progress;
+	struct progress *bar;    /* err is a terminal; else NULL */
+	bool out_tty;            /* out is one too */
+	uint64_t done_bytes;
 	bool header_done;
 	size_t messages, errors;
 	struct { char name[24]; size_t count; } actions[MAX_ACTIONS];
 	size_t action_n;
 	double *ms;              /* latencies of the messages without error */
 	size_t ms_n, ms_cap;
-	double started, last_progress;
 };
 
 struct report *report_new(enum report_format format, FILE *out, FILE *err,
-                          bool progress)
+                          bool progress, uint64_t total_bytes)
 {
 	struct report *r = calloc(1, sizeof *r);
 	if (r == NULL)
@@ -31,8 +33,11 @@ struct report *report_new(enum report_format format, FILE *out, FILE *err,
 	r->format = format;
 	r->out = out;
 	r->err = err;
-	r->progress = progress;
-	r->started = monotime_s();
+	if (progress && (r->bar = progress_new(err, total_bytes)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->out_tty = progress && isatty(fileno(out));
 	return r;
 }
 
@@ -40,6 +45,7 @@ void report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
+	progress_free(r->bar);
 	free(r->ms);
 	free(r);
 }
@@ -262,18 +268,6 @@ static void keep_latency(struct report *r, double ms)
 	r->ms[r->ms_n++] = ms;
 }
 
-static void show_progress(struct report *r)
-{
-	double t = monotime_s();
-	if (t - r->last_progress < 0.25)
-		return;
-	r->last_progress = t;
-	double el = t - r->started;
-	fprintf(r->err, "\r%zu messages, %zu errors, %.0f msg/s ", r->messages,
-	        r->errors, el > 0 ? (double)r->messages / el : 0.0);
-	fflush(r->err);
-}
-
 void report_add(struct report *r, const struct report_entry *e)
 {
 	r->messages++;
@@ -283,12 +277,14 @@ void report_add(struct report *r, const struct report_entry *e)
 		count_action(r, e->action);
 		keep_latency(r, e->ms);
 	}
+	r->done_bytes += e->size;
+	if (r->out_tty)
+		progress_clear(r->bar);   /* the entry on a line of its own */
 	if (r->format == REPORT_JSONL)
 		entry_json(r->out, e);
 	else
 		entry_text(r, e);
-	if (r->progress)
-		show_progress(r);
+	progress_update(r->bar, r->messages, r->errors, r->done_bytes);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -308,8 +304,8 @@ static double percentile(const struct report *r, unsigned pct)
 
 void report_summary(struct report *r, double seconds)
 {
-	if (r->progress)
-		fputs("\r\033[K", r->err);
+	progress_free(r->bar);
+	r->bar = NULL;
 	qsort(r->ms, r->ms_n, sizeof *r->ms, cmp_double);
 	fprintf(r->err, "messages: %zu", r->messages);
 	for (size_t i = 0; i < r->action_n; i++)

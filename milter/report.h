@@ -41,14 +41,17 @@ struct report_entry {
 	const char *const *rcpts_removed;
 	size_t rcpts_removed_n;
 	double ms;
+	uint64_t size;         /* bytes it took in source (progress line) */
 };
 
 struct report;
 
 /* out: the entries (stdout); err: progress and summary (stderr).
- * progress: show the progress line (the caller checks isatty). */
+ * progress: show the progress line (progress.h; the caller checks
+ * isatty), with a bar and ETA when total_bytes (corpus_bytes()) is not
+ * 0. NULL when out of memory. */
 struct report *report_new(enum report_format format, FILE *out, FILE *err,
-                          bool progress);
+                          bool progress, uint64_t total_bytes);
 void report_add(struct report *r, const struct report_entry *e);
 /* Print the summary; seconds is the run's wall time. */
 void report_summary(struct report *r, double seconds);

@@ -132,9 +132,12 @@ static void stderr_line(int prio, const char *line)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* on a terminal, the line starts by erasing what stands on it: a
+	 * progress line of vigil scan (progress.h) is redrawn after it */
+	const char *erase = isatty(STDERR_FILENO) ? "\r\033[K" : "";
 	pthread_mutex_lock(&stderr_lock);
-	fprintf(stderr, "%s.%03ld %s: %s\n", stamp, ts.tv_nsec / 1000000L,
-	        prio_name(prio), line);
+	fprintf(stderr, "%s%s.%03ld %s: %s\n", erase, stamp,
+	        ts.tv_nsec / 1000000L, prio_name(prio), line);
 	fflush(stderr);
 	pthread_mutex_unlock(&stderr_lock);
 }

@@ -56,7 +56,7 @@ static char *run(enum report_format fmt, char **err_out, bool *failed)
 	char *out = NULL, *err = NULL;
 	size_t osz = 0, esz = 0;
 	FILE *o = open_memstream(&out, &osz), *e = open_memstream(&err, &esz);
-	struct report *r = report_new(fmt, o, e, false);
+	struct report *r = report_new(fmt, o, e, false, 0);
 	assert_non_null(r);
 	const struct report_header added[] = { { "X-Spam-Status", "Yes,\n\tx" } };
 	const char *removed[] = { "<b@example.net>" };
