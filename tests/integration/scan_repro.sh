@@ -54,8 +54,19 @@ if [ "${l3#*rules sha256 }" != "$rules2" ] && [ "${l3%%;*}" = "${l2%%;*}" ]
 then ok "one byte changed in a rule file: another rules digest"
 else notok "changed rule file" "$l2" "$l3"; fi
 
+# Without -c: the installed vigild.conf when there is one (after
+# `./setup.sh start`), else the built-in defaults; the report names it.
+prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+sysconfdir=$(sed -n 's/^sysconfdir = //p' "$top_builddir/Makefile" |
+	sed "s|\${prefix}|$prefix|")
+installed=$sysconfdir/vigil/vigild.conf
 out=$("$VIGIL" scan --label spam "$tmp/s.mbox" 2>/dev/null)
-if echo "$out" | grep -q '^  built-in defaults; ' &&
+if [ -r "$installed" ]; then
+	if echo "$out" | grep -q "^vigil .*; configuration $installed\$" &&
+	   echo "$out" | grep -q "config sha256 $(sha256sum "$installed" | cut -d' ' -f1); "
+	then ok "without -c: the installed $installed named, with its hash"
+	else notok "installed configuration" "$(echo "$out" | head -4)"; fi
+elif echo "$out" | grep -q '^  built-in defaults; ' &&
    echo "$out" | grep -q '^vigil .*; configuration (built-in defaults)$'
 then ok "without -c: built-in defaults named"
 else notok "built-in defaults" "$(echo "$out" | head -4)"; fi
