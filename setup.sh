@@ -16,7 +16,8 @@ cd "$top"
 
 BUILD_PKGS="build-essential autoconf automake pkg-config clang
  libevent-dev libpcre2-dev libopendkim-dev libmilter-dev libconfuse-dev
- libunbound-dev libspf2-dev libopendmarc-dev libidn2-dev libssl-dev publicsuffix
+ libunbound-dev libspf2-dev libopendmarc-dev libidn2-dev libssl-dev zlib1g-dev
+ publicsuffix
  dns-root-data"
 TEST_PKGS="libcmocka-dev libclang-rt-14-dev miltertest python3 python3-dnslib
  python3-yaml python3-dkim python3-nacl openssl opendkim-tools swaks spamassassin m4 libwrap0

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #define LINE_CHUNK 8192      /* longer lines are read in pieces */
 #define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
@@ -43,6 +48,7 @@ struct corpus {
 	FILE *fp;
 	char *path;
 	bool is_mbox, seekable, file_done;
+	bool gz;                 /* read through zlib */
 	size_t index;
 	uint64_t pos;            /* bytes consumed so far */
 	bool have_from;          /* an mbox From_ line was read ... */
@@ -286,6 +292,12 @@ rewind:
 	return false;
 }
 
+/* Why reading failed (errno, or zlib's complaint). */
+static const char *read_error(const struct corpus *c)
+{
+	return c->gz ? "corrupt or truncated gzip data" : strerror(errno);
+}
+
 /* ---- checks ---- */
 
 /* The first line must be a header field: "name:" in printable ASCII. */
@@ -379,7 +391,7 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 		int r = read_piece(c);
 		if (r < 0) {
 			error = format("read error at offset %llu: %s",
-			               (unsigned long long)c->pos, strerror(errno));
+			               (unsigned long long)c->pos, read_error(c));
 			c->file_done = true;
 			break;
 		}
@@ -455,10 +467,62 @@ static void file_message(struct corpus *c, struct corpus_msg *m)
 		mbuf_add(&b, buf, got);
 	char *error = NULL;
 	if (ferror(c->fp))
-		error = format("read error: %s", strerror(errno));
+		error = format("read error: %s", read_error(c));
 	c->file_done = true;
 	m->offset = 0;
 	finish(c, m, &b, error);
+}
+
+/* ---- gzip ---- */
+
+/* A gzip-compressed file is read through zlib as a stream (fopencookie):
+ * mailing-list archives and corpora often come as .mbox.gz. Not seekable
+ * (going back would mean decompressing again from the start), so
+ * Content-Length is not used, as for standard input. */
+static ssize_t gz_read(void *cookie, char *buf, size_t n)
+{
+	int got = gzread(cookie, buf, n > INT_MAX ? INT_MAX : (unsigned)n);
+	int err = Z_OK;
+	if (got == 0)
+		(void)gzerror(cookie, &err);   /* Z_BUF_ERROR: cut short */
+	if (got < 0 || err != Z_OK) {
+		errno = EIO;
+		return -1;
+	}
+	return got;
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose_r(cookie) == Z_OK ? 0 : -1;
+}
+
+static bool gzip_magic(int fd)
+{
+	unsigned char b[2];
+	return pread(fd, b, 2, 0) == 2 && b[0] == 0x1f && b[1] == 0x8b;
+}
+
+/* fp (a regular file, at its start) decompressed, or fp itself when it
+ * is not gzip data; NULL (fp closed) when zlib cannot take it. */
+static FILE *maybe_gunzip(FILE *fp, bool *gz)
+{
+	*gz = gzip_magic(fileno(fp));
+	if (!*gz)
+		return fp;
+	int fd = dup(fileno(fp));
+	fclose(fp);
+	gzFile z = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+	if (z == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+	FILE *f = fopencookie(z, "rb", io);
+	if (f == NULL)
+		gzclose_r(z);
+	return f;
 }
 
 /* ---- files and directories ---- */
@@ -484,15 +548,18 @@ static int error_msg(struct corpus_msg *m, const char *path, char *error)
 static int open_file(struct corpus *c, const char *path, bool regular,
                      struct corpus_msg *m)
 {
-	bool is_stdin = strcmp(path, "-") == 0;
+	bool is_stdin = strcmp(path, "-") == 0, gz = false;
 	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	if (fp != NULL && regular)
+		fp = maybe_gunzip(fp, &gz);
 	if (fp == NULL) {
 		error_msg(m, path, format("cannot open: %s", strerror(errno)));
 		return -1;
 	}
 	c->fp = fp;
 	c->path = strdup(path);
-	c->seekable = regular && !is_stdin;
+	c->seekable = regular && !is_stdin && !gz;
+	c->gz = gz;
 	c->index = 0;
 	c->pos = 0;
 	c->file_done = false;
@@ -500,7 +567,7 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	c->line_start = true;
 	int r = read_piece(c);
 	if (r < 0 || c->path == NULL) {
-		error_msg(m, path, format("read error: %s", strerror(errno)));
+		error_msg(m, path, format("read error: %s", read_error(c)));
 		close_file(c);
 		return -1;
 	}
@@ -730,6 +797,27 @@ void corpus_close(struct corpus *c)
 
 /* ---- sizes, for a progress line ---- */
 
+/* The bytes a regular file gives when read: a .gz file's decompressed
+ * size from its gzip trailer (modulo 4 GiB, the last member only: an
+ * estimate), else its size. */
+static uint64_t file_bytes(const char *path, const struct stat *st)
+{
+	size_t n = strlen(path);
+	uint64_t size = (uint64_t)st->st_size;
+	if (n < 3 || strcmp(path + n - 3, ".gz") != 0 || size < 18)
+		return size;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char t[4];
+	uint64_t isize = 0;
+	if (fd >= 0 && gzip_magic(fd) &&
+	    pread(fd, t, 4, (off_t)size - 4) == 4)
+		isize = t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
+		        (uint64_t)t[3] << 24;
+	if (fd >= 0)
+		close(fd);
+	return isize > size ? isize : size;
+}
+
 /* Bytes of the regular files under dir, dot entries and tmp/ aside, as
  * the walk reads them. */
 static uint64_t dir_bytes(const char *dir, int depth)
@@ -744,7 +832,7 @@ static uint64_t dir_bytes(const char *dir, int depth)
 		struct stat st;
 		if (p != NULL && lstat(p, &st) == 0) {
 			if (S_ISREG(st.st_mode))
-				total += (uint64_t)st.st_size;
+				total += file_bytes(p, &st);
 			else if (S_ISDIR(st.st_mode))
 				total += dir_bytes(p, depth + 1);
 		}
@@ -763,7 +851,7 @@ uint64_t corpus_bytes(const char *const *paths, size_t n)
 		if (stat(paths[i], &st) != 0)
 			continue;
 		if (S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
+			total += file_bytes(paths[i], &st);
 		else if (S_ISDIR(st.st_mode))
 			total += dir_bytes(paths[i], 0);
 	}

@@ -6,7 +6,9 @@
  * writers quote those in bodies), maildir folders (cur/ then new/), directories of
  * message files (walked recursively, names sorted, dot files skipped,
  * a symlink back to a directory being walked skipped), single message
- * files, and "-" for standard input. An empty file holds no message.
+ * files, and "-" for standard input; a gzip-compressed regular file is
+ * read decompressed (offsets in decompressed bytes, no Content-Length,
+ * which would mean decompressing again). An empty file holds no message.
  *
  * Streaming: only the current message is in memory, and at most max_msg
  * bytes of it. Every message carries its source file, its 0-based index

@@ -6,7 +6,7 @@ set -u
 . "$top_srcdir/tests/fuzz/lib.sh"
 fuzz_begin sess
 srcs=$(ls "$top_srcdir"/milter/*.c | grep -v -e '/vigild\?\.c$' -e '/cmd_')
-libs="$(pkg-config --cflags --libs libevent_core libevent_pthreads libevent_extra libpcre2-8 opendkim libconfuse libunbound libidn2 libcrypto) -lspf2 -lopendmarc -lm -lpthread"
+libs="$(pkg-config --cflags --libs libevent_core libevent_pthreads libevent_extra libpcre2-8 opendkim libconfuse libunbound libidn2 libcrypto zlib) -lspf2 -lopendmarc -lm -lpthread"
 # shellcheck disable=SC2086
 fuzz_build sess -DSYSCONFDIR='"/usr/local/etc"' \
 	-DPKGDATADIR='"/usr/local/share/vigil"' $srcs $libs

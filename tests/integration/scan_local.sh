@@ -6,7 +6,7 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..20"
+echo "1..21"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
@@ -178,3 +178,11 @@ if [ -w /dev/full ]; then
 	"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" >/dev/full 2>/dev/null; rc=$?
 	if [ $rc = 2 ]; then ok "stdout full: exit 2"; else notok "stdout full" "rc=$rc"; fi
 else ok "stdout full # SKIP no /dev/full"; fi
+# A gzip-compressed mbox: the same messages, actions and offsets.
+gzip -c "$tmp/spam.mbox" >"$tmp/spam.mbox.gz"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox.gz" >"$tmp/j14" 2>/dev/null; rc=$?
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" >"$tmp/j15" 2>/dev/null
+strip() { sed 's/"source":"[^"]*",//; s/"ms":[0-9.]*//' "$1"; }
+if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j14")" = 6 ] && [ "$(strip "$tmp/j14")" = "$(strip "$tmp/j15")" ]
+then ok "gzip-compressed mbox: read decompressed, same results"
+else notok "gzip mbox" "rc=$rc" "$(diff "$tmp/j14" "$tmp/j15" | head)"; fi

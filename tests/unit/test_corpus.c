@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "corpus.h"
 
@@ -155,6 +156,46 @@ static void mbox_no_blank(void **state)
 	release(&g);
 }
 
+/* text gzip-compressed into dir/name. */
+static const char *put_gz(const char *name, const char *text)
+{
+	static char p[256];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	gzFile z = gzopen(p, "wb");
+	assert_non_null(z);
+	assert_int_equal(gzwrite(z, text, (unsigned)strlen(text)),
+	                 (int)strlen(text));
+	assert_int_equal(gzclose(z), Z_OK);
+	return p;
+}
+
+/* A gzip-compressed mbox or message is read decompressed: the same
+ * messages at the same (decompressed) offsets; Content-Length is not
+ * used there (no going back); corpus_bytes() counts it decompressed. */
+static void gzip_input(void **state)
+{
+	(void)state;
+	const char text[] =
+		"From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From q\n\n"
+		"From b@x Mon Jan  1 00:00:00 2024\nContent-Length: 18\n"
+		"Subject: two\n\nx\n\nFrom the body\n";
+	const char *gz = put_gz("box.gz", text);
+	struct got g;
+	collect(&gz, 1, 0, &g);
+	assert_int_equal(g.n, 3);
+	assert_msg(&g.m[0], gz, 0, 0, "Subject: one\n\nFrom q\n");
+	assert_msg(&g.m[1], gz, 1, (uint64_t)(strstr(text, "From b") - text),
+	           "Content-Length: 18\nSubject: two\n\nx\n");
+	assert_error(&g.m[2], gz, 2, "truncated");   /* after "From the body" */
+	release(&g);
+	assert_int_equal(corpus_bytes(&gz, 1), strlen(text));
+	const char *one = put_gz("m.eml.gz", "Subject: gz\n\nbody\n");
+	collect(&one, 1, 0, &g);
+	assert_int_equal(g.n, 1);
+	assert_msg(&g.m[0], one, 0, 0, "Subject: gz\n\nbody\n");
+	release(&g);
+}
+
 /* A consistent Content-Length is the body (an unquoted From line inside
  * stays); an inconsistent one is ignored. */
 static void mbox_content_length(void **state)
@@ -288,7 +329,7 @@ static void unreadable_and_garbage(void **state)
 	struct got g;
 	collect(paths, 7, 48, &g);
 	assert_int_equal(g.n, 8);
-	assert_error(&g.m[7], gz, 0, "gzip-compressed data");
+	assert_error(&g.m[7], gz, 0, "corrupt or truncated gzip data");
 	assert_error(&g.m[0], missing, 0, "No such file");
 	assert_error(&g.m[1], b, 0, "binary");
 	assert_error(&g.m[2], t, 0, "not a message");
@@ -387,6 +428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mbox_quoting, setup, teardown),
 		cmocka_unit_test_setup_teardown(mbox_no_blank, setup, teardown),
 		cmocka_unit_test_setup_teardown(mbox_content_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(gzip_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir, setup, teardown),
 		cmocka_unit_test_setup_teardown(directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated, setup, teardown),
