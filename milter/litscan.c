@@ -571,6 +571,20 @@ enum atom_kind {
 
 static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out);
 
+/* Past the next byte c from pos on; false (and giveup) when there is
+ * none. */
+static bool skip_past(struct lparse *ps, int c)
+{
+	while (!at_end(ps) && peek(ps, 0) != c)
+		ps->pos++;
+	if (at_end(ps)) {
+		ps->giveup = true;
+		return false;
+	}
+	ps->pos++;
+	return true;
+}
+
 /* Handle "(" ... ; the '(' is at pos. */
 static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
                                   struct linfo *inner)
@@ -587,16 +601,9 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 	if (peek(ps, 0) == '?') {
 		int c = peek(ps, 1);
 		int d = peek(ps, 2);
-		if (c == '#') {
-			while (!at_end(ps) && peek(ps, 0) != ')')
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
-				return A_NONE;
-			}
-			ps->pos++;
-			return A_NOP;
-		} else if (c == ':' || c == '>' || c == '|') {
+		if (c == '#')
+			return skip_past(ps, ')') ? A_NOP : A_NONE;
+		if (c == ':' || c == '>' || c == '|') {
 			descend = c != '|';
 			ps->pos += 2;
 		} else if (c == '=' || c == '!' || (c == '<' && (d == '=' || d == '!'))) {
@@ -611,36 +618,21 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 			/* named group */
 			int close = c == '\'' ? '\'' : '>';
 			ps->pos += c == 'P' ? 3 : 2;
-			while (!at_end(ps) && peek(ps, 0) != close)
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
+			if (!skip_past(ps, close))
 				return A_NONE;
-			}
-			ps->pos++;
 		} else if (c == 'P' && (d == '=' || d == '>')) {
 			/* backreference / subroutine by name */
 			ps->notail = true;
-			while (!at_end(ps) && peek(ps, 0) != ')')
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
+			if (!skip_past(ps, ')'))
 				return A_NONE;
-			}
-			ps->pos++;
 			linfo_clear(inner);
 			return A_OTHER;
 		} else if (c == 'R' || c == '&' || is_digit(c) ||
 		           ((c == '+' || c == '-') && is_digit(d))) {
 			/* recursion / subroutine call */
 			ps->notail = true;
-			while (!at_end(ps) && peek(ps, 0) != ')')
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
+			if (!skip_past(ps, ')'))
 				return A_NONE;
-			}
-			ps->pos++;
 			linfo_clear(inner);
 			return A_OTHER;
 		} else {
@@ -758,13 +750,8 @@ static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 		return A_ZERO;
 	case 'p': case 'P':
 		if (peek(ps, 0) == '{') {
-			while (!at_end(ps) && peek(ps, 0) != '}')
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
+			if (!skip_past(ps, '}'))
 				return A_NONE;
-			}
-			ps->pos++;
 		} else if (!at_end(ps)) {
 			ps->pos++;
 		}
@@ -799,13 +786,8 @@ static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 		int close = o == '{' ? '}' : o == '<' ? '>' : o == '\'' ? '\'' : 0;
 		if (close) {
 			ps->pos++;
-			while (!at_end(ps) && peek(ps, 0) != close)
-				ps->pos++;
-			if (at_end(ps)) {
-				ps->giveup = true;
+			if (!skip_past(ps, close))
 				return A_NONE;
-			}
-			ps->pos++;
 		} else if (c == 'g') {
 			if (peek(ps, 0) == '-' || peek(ps, 0) == '+')
 				ps->pos++;
