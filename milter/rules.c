@@ -1437,6 +1437,13 @@ static int project_ascii(struct crule *c, bool want_lits)
 	struct crule t = { .rs = c->rs, .maxhits = c->maxhits };
 	int ec;
 	PCRE2_SIZE eo;
+	/* nothing left on ASCII texts: without literals of its own, c is
+	 * a candidate on the others alone (a literal "never in ASCII") */
+	if (!has_lits(c) && c->tgt != T_HEADER && c->tgt != T_MIMEHEADER &&
+	    n == 7 && memcmp(p, "(*FAIL)", 7) == 0) {
+		c->lits = true;
+		c->lits_need = TXT_ASCII;
+	}
 	int rc = compile_parts(&t, p, n, false, true, &ec, &eo);
 	bool trap = false;   /* then the pattern itself serves */
 	for (size_t k = 0; rc == 0 && k <= t.nmore; k++)
