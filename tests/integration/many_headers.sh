@@ -3,14 +3,12 @@
 # scan still sees From (a header rule on it hits), and the sanity stage
 # reports VIGIL_MANY_HEADERS (TAP).
 set -u
-: "${top_builddir:=$(pwd)}"
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-hdrs.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..3"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
+. "$top_srcdir/tests/integration/lib/common.sh"
+tap_plan 3
 
 mkdir "$tmp/rules"
 cat >"$tmp/rules/t.cf" <<'CF'

@@ -2,14 +2,12 @@
 # vigil scan in-process: output formats, order, labels and evaluation,
 # HTML report, errors reported without stopping the run (TAP).
 set -u
-: "${top_builddir:=$(pwd)}"
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..21"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
+. "$top_srcdir/tests/integration/lib/common.sh"
+tap_plan 21
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {

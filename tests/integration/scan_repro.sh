@@ -3,14 +3,12 @@
 # the configuration file's SHA-256 (or "built-in defaults") and the rule
 # files' digest, the same in the text and the HTML report (TAP).
 set -u
-: "${top_builddir:=$(pwd)}"
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-repro.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l" | head -40; done; }
+. "$top_srcdir/tests/integration/lib/common.sh"
+tap_plan 6
 
 mkdir "$tmp/r1" "$tmp/r2"
 printf 'body T_A /hello/\nscore T_A 2\n' >"$tmp/r1/10_a.cf"
