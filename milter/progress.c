@@ -40,8 +40,10 @@ static int draw_bar(FILE *f, double done)
 void progress_update(struct progress *p, size_t messages, size_t errors,
                      uint64_t done_bytes)
 {
+	if (p == NULL)
+		return;
 	double t = monotime_s();
-	if (p == NULL || (p->len > 0 && t - p->drawn_at < PROGRESS_INTERVAL))
+	if (p->len > 0 && t - p->drawn_at < PROGRESS_INTERVAL)
 		return;
 	p->drawn_at = t;
 	double el = t - p->started;
