@@ -4,7 +4,6 @@
  * results printed in input order (report). Without --milter, the
  * in-process scanner (cmd_scanlocal.c) runs instead.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,18 +13,24 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "corpus.h"
 #include "envguess.h"
+#include "evalrep.h"
+#include "labels.h"
 #include "mclient.h"
 #include "monotime.h"
 #include "report.h"
 #include "scan.h"
+#include "spamhdr.h"
 
 #define MAX_CONCURRENCY 1024
 #define MAX_RCPTS 64
 
 struct options {
 	const char *milter;
+	const char *report;       /* --report FILE.html */
+	struct labels *labels;
 	unsigned concurrency;
 	unsigned timeout_s;
 	enum report_format format;
@@ -51,6 +56,8 @@ struct run {
 	size_t next_seq, out_seq, window;
 	struct slot *ring;
 	struct report *report;
+	struct eval *eval;        /* NULL: no evaluation wanted */
+	bool eval_failed;         /* out of memory on the way */
 	const struct options *opt;
 };
 
@@ -78,7 +85,15 @@ static void usage(FILE *f)
 	        "                      Received header)\n"
 	        "  --helo NAME         HELO name (default: from that header)\n"
 	        "  --timeout SEC       wait for the milter at most SEC (default 30)\n"
+	        "  --label spam|ham    label the paths that follow (evaluation)\n"
+	        "  --labels FILE       lines \"PATH LABEL\" or \"LABEL PATH\"\n"
+	        "  --report FILE.html  the evaluation as an HTML page too\n"
 	        "  --help              this text\n"
+	        "\n"
+	        "With labels, an evaluation of the milter's verdicts (flagged:\n"
+	        "refused, quarantined, or spam by X-Spam-Flag, X-Spam-Status,\n"
+	        "X-Spam or X-Spamd-Result; score from X-Spam-Score, X-Spam-Status\n"
+	        "or X-Spamd-Result) after the summary.\n"
 	        "\n"
 	        "Summary on stderr. Exit status: 0 every message processed, 1 some\n"
 	        "failed (unreadable, truncated, protocol error), 2 usage error or\n"
@@ -96,75 +111,89 @@ static bool parse_uint(const char *s, unsigned min, unsigned max,
 	return true;
 }
 
-/* 0 ok, 1 --help, -1 usage error (reported). */
-static int parse_options(int argc, char **argv, struct options *o)
+/* One option with its value. 0, or -1 (reported). */
+static int option(struct options *o, const char *name, const char *val)
 {
-	enum { O_MILTER = 256, O_CONC, O_FORMAT, O_FROM, O_RCPT, O_IP, O_HELO,
-	       O_TIMEOUT, O_HELP };
-	static const struct option longopts[] = {
-		{ "milter", required_argument, NULL, O_MILTER },
-		{ "concurrency", required_argument, NULL, O_CONC },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "mail-from", required_argument, NULL, O_FROM },
-		{ "rcpt", required_argument, NULL, O_RCPT },
-		{ "client-ip", required_argument, NULL, O_IP },
-		{ "helo", required_argument, NULL, O_HELO },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	*o = (struct options){ .concurrency = 1, .timeout_s = 30,
-	                       .format = REPORT_TEXT };
-	o->env.rcpts = o->rcpts;
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_MILTER: o->milter = optarg; break;
-		case O_FROM: o->env.mail_from = optarg; break;
-		case O_IP: o->env.client_ip = optarg; break;
-		case O_HELO: o->env.helo = optarg; break;
-		case O_CONC:
-			if (!parse_uint(optarg, 1, MAX_CONCURRENCY, &o->concurrency)) {
-				fprintf(stderr, "vigil scan: --concurrency: 1 to %d\n",
-				        MAX_CONCURRENCY);
-				return -1;
-			}
-			break;
-		case O_TIMEOUT:
-			if (!parse_uint(optarg, 1, 3600, &o->timeout_s)) {
-				fprintf(stderr, "vigil scan: --timeout: 1 to 3600 seconds\n");
-				return -1;
-			}
-			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o->format = REPORT_TEXT;
-			else if (strcmp(optarg, "jsonl") == 0)
-				o->format = REPORT_JSONL;
-			else {
-				fprintf(stderr, "vigil scan: --format: text or jsonl\n");
-				return -1;
-			}
-			break;
-		case O_RCPT:
-			if (o->env.rcpt_count == MAX_RCPTS) {
-				fprintf(stderr, "vigil scan: at most %d --rcpt\n", MAX_RCPTS);
-				return -1;
-			}
-			o->rcpts[o->env.rcpt_count++] = optarg;
-			break;
-		case 'h':
-		case O_HELP:
-			return 1;
-		default:
-			fprintf(stderr, "vigil scan: unknown or incomplete option '%s'\n",
-			        argv[optind - 1]);
+	int lo = labels_option(o->labels, name, val);
+	if (lo != 0)
+		return lo > 0 ? 0 : -1;
+	if (strcmp(name, "--milter") == 0)
+		o->milter = val;
+	else if (strcmp(name, "--mail-from") == 0)
+		o->env.mail_from = val;
+	else if (strcmp(name, "--client-ip") == 0)
+		o->env.client_ip = val;
+	else if (strcmp(name, "--helo") == 0)
+		o->env.helo = val;
+	else if (strcmp(name, "--report") == 0)
+		o->report = val;
+	else if (strcmp(name, "--concurrency") == 0) {
+		if (!parse_uint(val, 1, MAX_CONCURRENCY, &o->concurrency)) {
+			fprintf(stderr, "vigil scan: --concurrency: 1 to %d\n",
+			        MAX_CONCURRENCY);
 			return -1;
 		}
+	} else if (strcmp(name, "--timeout") == 0) {
+		if (!parse_uint(val, 1, 3600, &o->timeout_s)) {
+			fprintf(stderr, "vigil scan: --timeout: 1 to 3600 seconds\n");
+			return -1;
+		}
+	} else if (strcmp(name, "--format") == 0) {
+		if (strcmp(val, "text") == 0)
+			o->format = REPORT_TEXT;
+		else if (strcmp(val, "jsonl") == 0)
+			o->format = REPORT_JSONL;
+		else {
+			fprintf(stderr, "vigil scan: --format: text or jsonl\n");
+			return -1;
+		}
+	} else if (strcmp(name, "--rcpt") == 0) {
+		if (o->env.rcpt_count == MAX_RCPTS) {
+			fprintf(stderr, "vigil scan: at most %d --rcpt\n", MAX_RCPTS);
+			return -1;
+		}
+		o->rcpts[o->env.rcpt_count++] = val;
+	} else {
+		fprintf(stderr, "vigil scan: unknown option %s\n", name);
+		return -1;
 	}
 	return 0;
+}
+
+/* Options ("--name value" or "--name=value") may stand between the
+ * paths: --label applies to the paths after it. 0 ok, 1 --help, -1
+ * usage error (reported). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	bool only_paths = false;
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (only_paths || a[0] != '-' || strcmp(a, "-") == 0) {
+			if (labels_add_path(o->labels, a) != 0)
+				return -1;
+		} else if (strcmp(a, "--") == 0) {
+			only_paths = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			return 1;
+		} else {
+			char name[64];
+			const char *eq = strchr(a, '='), *val;
+			size_t n = eq ? (size_t)(eq - a) : strlen(a);
+			if (n >= sizeof name)
+				n = sizeof name - 1;
+			memcpy(name, a, n);
+			name[n] = '\0';
+			if (eq != NULL)
+				val = eq + 1;
+			else if ((val = i + 1 < argc ? argv[++i] : NULL) == NULL) {
+				fprintf(stderr, "vigil scan: %s needs a value\n", a);
+				return -1;
+			}
+			if (option(o, name, val) != 0)
+				return -1;
+		}
+	}
+	return labels_ready(o->labels) == 0 ? 0 : -1;
 }
 
 /* ---- one message ---- */
@@ -197,6 +226,35 @@ static void process(struct mclient *mc, const struct options *o,
 	scan_free(scan);
 	free(s->msg.data);   /* only the position is needed from here on */
 	s->msg.data = NULL;
+}
+
+/* The milter's verdict on a message for the evaluation: flagged when
+ * refused, quarantined or called spam by a header it added (spamhdr.h);
+ * score and rules from those headers. 0, or -1 (memory). */
+static int evaluate(struct run *run, const struct slot *s)
+{
+	enum eval_label label = labels_take(run->opt->labels, s->msg.arg,
+	                                    s->msg.source);
+	if (s->failed) {
+		eval_add_error(run->eval, label);
+		return 0;
+	}
+	const struct mclient_result *r = &s->res;
+	struct spamhdr h;
+	spamhdr_init(&h);
+	int rc = 0;
+	for (size_t i = 0; i < r->added_n && rc == 0; i++)
+		rc = spamhdr_add(&h, r->added[i].name, r->added[i].value);
+	for (size_t i = 0; i < r->changed_n && rc == 0; i++)
+		rc = spamhdr_add(&h, r->changed[i].name, r->changed[i].value);
+	bool flagged = h.flagged || r->action == MCLIENT_REJECT ||
+	               r->action == MCLIENT_DISCARD ||
+	               r->action == MCLIENT_QUARANTINE || r->quarantine != NULL;
+	if (rc == 0)
+		rc = eval_add_verdict(run->eval, label, flagged, h.score,
+		                      (const char *const *)h.rules, h.nrules);
+	spamhdr_clear(&h);
+	return rc;
 }
 
 static void emit(struct report *rep, struct slot *s)
@@ -266,6 +324,8 @@ static void *work(void *arg)
 			struct slot *first = &run->ring[run->out_seq % run->window];
 			if (run->out_seq == run->next_seq || !first->ready)
 				break;
+			if (run->eval != NULL && evaluate(run, first) != 0)
+				run->eval_failed = true;
 			emit(run->report, first);
 			corpus_msg_clear(&first->msg);
 			mclient_result_clear(&first->res);
@@ -299,9 +359,30 @@ static int open_clients(const struct options *o, struct worker *w)
 	return 0;
 }
 
-static int run_all(const struct options *o, struct worker *w,
-                   const char *const *paths, size_t npaths)
+/* With labels or --report: the evaluation of the milter's verdicts,
+ * after the summary (on stderr). 0, or -1. */
+static int evaluation(struct run *run, double seconds)
 {
+	const struct options *o = run->opt;
+	labels_unmatched(o->labels, stderr);
+	if (run->eval == NULL)
+		return 0;
+	if (run->eval_failed) {
+		fprintf(stderr, "vigil scan: out of memory: no evaluation\n");
+		return -1;
+	}
+	struct eval_meta m = { .version = PACKAGE_VERSION, .seconds = seconds,
+	                       .jobs = o->concurrency, .milter = o->milter };
+	if (labels_meta(o->labels, &m) != 0)
+		return -1;
+	fputc('\n', stderr);
+	return eval_report(run->eval, &m, stderr, o->report);
+}
+
+static int run_all(const struct options *o, struct worker *w)
+{
+	const char *const *paths = labels_paths(o->labels);
+	size_t npaths = labels_path_count(o->labels);
 	struct run run = { .opt = o, .window = o->concurrency * 4u };
 	if (run.window < 16)
 		run.window = 16;
@@ -310,11 +391,16 @@ static int run_all(const struct options *o, struct worker *w,
 	bool tty = isatty(2) == 1;
 	run.report = report_new(o->format, stdout, stderr, tty,
 	                        tty ? corpus_bytes(paths, npaths) : 0);
-	if (run.ring == NULL || run.corpus == NULL || run.report == NULL) {
+	bool evaluate = labels_any(o->labels) || o->report != NULL;
+	if (evaluate)
+		run.eval = eval_new_verdicts();
+	if (run.ring == NULL || run.corpus == NULL || run.report == NULL ||
+	    (evaluate && run.eval == NULL)) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		free(run.ring);
 		corpus_close(run.corpus);
 		report_free(run.report);
+		eval_free(run.eval);
 		return 2;
 	}
 	pthread_mutex_init(&run.lock, NULL);
@@ -331,9 +417,13 @@ static int run_all(const struct options *o, struct worker *w,
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
 	fflush(stdout);
-	report_summary(run.report, monotime_s() - t0);
+	double seconds = monotime_s() - t0;
+	report_summary(run.report, seconds);
 	int rc = report_failed(run.report) ? 1 : 0;
+	if (evaluation(&run, seconds) != 0)
+		rc = 2;
 	report_free(run.report);
+	eval_free(run.eval);
 	corpus_close(run.corpus);
 	free(run.ring);
 	pthread_cond_destroy(&run.cond);
@@ -341,32 +431,43 @@ static int run_all(const struct options *o, struct worker *w,
 	return rc;
 }
 
-int cmd_scan(int argc, char **argv)
+/* --milter given (vigil.c's dispatch); usage errors exit 2. */
+static int scan_milter(struct options *o)
 {
-	struct options o;
-	int p = parse_options(argc, argv, &o);
-	if (p != 0) {
-		usage(p > 0 ? stdout : stderr);
-		return p > 0 ? 0 : 2;
-	}
-	if (o.milter == NULL)
-		return scanlocal_main(argc, argv);   /* in-process */
-	if (optind >= argc) {
+	if (labels_path_count(o->labels) == 0) {
 		fprintf(stderr, "vigil scan: no mailbox, maildir or file given\n");
 		usage(stderr);
 		return 2;
 	}
-	struct worker *w = calloc(o.concurrency, sizeof *w);
+	struct worker *w = calloc(o->concurrency, sizeof *w);
 	if (w == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		return 2;
 	}
 	int rc = 2;
-	if (open_clients(&o, w) == 0)
-		rc = run_all(&o, w, (const char *const *)argv + optind,
-		             (size_t)(argc - optind));
-	for (unsigned i = 0; i < o.concurrency; i++)
+	if (open_clients(o, w) == 0)
+		rc = run_all(o, w);
+	for (unsigned i = 0; i < o->concurrency; i++)
 		mclient_free(w[i].mc);
 	free(w);
+	return rc;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct options o = { .concurrency = 1, .timeout_s = 30,
+	                     .format = REPORT_TEXT, .labels = labels_new() };
+	o.env.rcpts = o.rcpts;
+	int p = o.labels ? parse_options(argc, argv, &o) : -1;
+	int rc;
+	if (p != 0) {
+		usage(p > 0 ? stdout : stderr);
+		rc = p > 0 ? 0 : 2;
+	} else if (o.milter == NULL) {
+		rc = scanlocal_main(argc, argv);   /* in-process */
+	} else {
+		rc = scan_milter(&o);
+	}
+	labels_free(o.labels);
 	return rc;
 }

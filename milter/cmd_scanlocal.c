@@ -22,6 +22,7 @@
 #include "config.h"
 #include "corpus.h"
 #include "evalrep.h"
+#include "labels.h"
 #include "localscan.h"
 #include "monotime.h"
 #include "msg.h"
@@ -45,32 +46,9 @@
 
 enum format { FMT_TEXT, FMT_JSONL, FMT_CSV };
 
-/* A PATH to scan, and how many of its messages got which label. */
-struct path {
-	char *name;
-	char *canon;              /* absolute, symlinks resolved; NULL for - */
-	enum eval_label label;    /* --label before it */
-	size_t count, per_label[3];
-	uint64_t bytes;           /* size (regular file) or 0 */
-};
-
-/* A line of --labels FILE: everything in canon is labelled label. */
-struct lentry {
-	char *name;               /* as written (resolved if relative) */
-	char *canon;
-	enum eval_label label;
-	const char *file;
-	unsigned line;
-	size_t seq;               /* order in the labels files */
-	size_t matched;
-};
-
 struct run {
 	enum format format;
-	struct path *paths;
-	size_t path_count;
-	struct lentry *labels;    /* sorted by canon once read */
-	size_t label_count;
+	struct labels *labels;
 	struct corpus *corpus;
 	struct eval *eval;
 	size_t messages, errors;
@@ -288,51 +266,6 @@ static int next_msg(void *arg, struct localscan_item *it)
 	return 1;
 }
 
-/* ---- labels ---- */
-
-static int cmp_lentry(const void *a, const void *b)
-{
-	return strcmp(((const struct lentry *)a)->canon,
-	              ((const struct lentry *)b)->canon);
-}
-
-/* The labels entry naming canon or the nearest directory above it. */
-static struct lentry *label_lookup(const struct run *r, const char *canon)
-{
-	char *key = strdup(canon);
-	struct lentry *e = NULL;
-	while (key != NULL) {
-		struct lentry k = { .canon = key };
-		e = bsearch(&k, r->labels, r->label_count, sizeof k, cmp_lentry);
-		char *slash = strrchr(key, '/');
-		if (e != NULL || slash == NULL || strcmp(key, "/") == 0)
-			break;
-		slash[slash == key] = '\0';   /* the parent ("/" for the root) */
-	}
-	free(key);
-	return e;
-}
-
-/* The label of a message of path p: the labels file's, else --label's. */
-static enum eval_label label_of(struct run *r, struct path *p,
-                                const char *source)
-{
-	if (r->label_count == 0 || p->canon == NULL)
-		return p->label;
-	/* source is p->name, or p->name, a slash and a path inside */
-	const char *rest = source + strlen(p->name);
-	char *canon = NULL;
-	if (asprintf(&canon, "%s%s%s", p->canon,
-	             *rest && *rest != '/' ? "/" : "", rest) < 0)
-		return p->label;
-	struct lentry *e = label_lookup(r, canon);
-	free(canon);
-	if (e == NULL)
-		return p->label;
-	e->matched++;
-	return e->label;
-}
-
 static void done_msg(void *arg, const struct localscan_item *it,
                      struct scan *scan, const struct verdict *v, double ms)
 {
@@ -340,10 +273,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	struct corpus_msg *cm = it->tag;
 	if (it->error && cm->error == NULL)
 		cm->error = strdup(it->error);
-	struct path *p = &r->paths[cm->arg];
-	enum eval_label label = label_of(r, p, cm->source);
-	p->count++;
-	p->per_label[label]++;
+	enum eval_label label = labels_take(r->labels, cm->arg, cm->source);
 	r->messages++;
 	r->done_bytes += cm->size;
 	if (scan == NULL || v == NULL) {
@@ -438,199 +368,6 @@ static int file_sha256(const char *path, char *hex, size_t hexlen)
 	return rc;
 }
 
-/* path made absolute with symlinks resolved; a path that does not exist
- * is made absolute as written (no "." or ".." handling). NULL for "-". */
-static char *canon_path(const char *path)
-{
-	if (strcmp(path, "-") == 0)
-		return NULL;
-	char *c = realpath(path, NULL);
-	if (c != NULL)
-		return c;
-	char cwd[PATH_MAX];
-	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
-		c = strdup(path);
-	else if (asprintf(&c, "%s/%s", cwd, path) < 0)
-		c = NULL;
-	for (size_t n = c ? strlen(c) : 0; n > 1 && c[n - 1] == '/'; n--)
-		c[n - 1] = '\0';
-	return c;
-}
-
-/* A relative path of a labels file: from the current directory if it is
- * there, else from the labels file's directory (as in TREC's index). */
-static char *labels_path(const char *file, const char *path)
-{
-	const char *slash = strrchr(file, '/');
-	char *p = NULL;
-	if (path[0] == '/' || slash == NULL || access(path, F_OK) == 0)
-		return strdup(path);
-	if (asprintf(&p, "%.*s/%s", (int)(slash - file), file, path) < 0)
-		return NULL;
-	if (access(p, F_OK) != 0) {   /* neither: keep it as written */
-		free(p);
-		p = strdup(path);
-	}
-	return p;
-}
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-/* "PATH LABEL" (PATH may hold blanks) or "LABEL PATH": 0, or -1. */
-static int split_label(char *line, char **path, enum eval_label *label)
-{
-	char *last = strrchr(line, ' '), *tab = strrchr(line, '\t');
-	if (tab > last)
-		last = tab;
-	if (last != NULL && eval_label_parse(last + 1) != EVAL_UNLABELLED) {
-		*label = eval_label_parse(last + 1);
-		*last = '\0';
-		*path = trim(line);
-		return **path ? 0 : -1;
-	}
-	size_t n = strcspn(line, " \t");
-	if (line[n] == '\0')
-		return -1;
-	line[n] = '\0';
-	*label = eval_label_parse(line);
-	*path = trim(line + n + 1);
-	return *label != EVAL_UNLABELLED && **path ? 0 : -1;
-}
-
-static int read_labels(struct run *r, const char *file)
-{
-	FILE *f = fopen(file, "r");
-	if (f == NULL) {
-		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
-		return -1;
-	}
-	char *buf = NULL;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	int rc = 0;
-	while (getline(&buf, &cap, f) > 0) {
-		lineno++;
-		char *line = trim(buf), *path;
-		enum eval_label l;
-		if (*line == '#' || *line == '\0')
-			continue;
-		if (split_label(line, &path, &l) != 0) {
-			fprintf(stderr, "%s:%u: expected \"PATH spam|ham\" or "
-			        "\"spam|ham PATH\"\n", file, lineno);
-			rc = -1;
-			continue;
-		}
-		struct lentry *ne = realloc(r->labels,
-		                            (r->label_count + 1) * sizeof *ne);
-		if (ne == NULL) {
-			rc = -1;
-			break;
-		}
-		r->labels = ne;
-		struct lentry e = { labels_path(file, path), NULL, l, file, lineno,
-		                    r->label_count, 0 };
-		e.canon = e.name ? canon_path(e.name) : NULL;
-		if (e.canon == NULL) {
-			fprintf(stderr, "%s:%u: %s: not a path that can be labelled\n",
-			        file, lineno, path);
-			free(e.name);
-			free(e.canon);
-			rc = -1;
-			continue;
-		}
-		r->labels[r->label_count++] = e;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
-		rc = -1;
-	}
-	free(buf);
-	fclose(f);
-	return rc;
-}
-
-static int add_path(struct run *r, const char *name, enum eval_label l)
-{
-	struct path *np = realloc(r->paths, (r->path_count + 1) * sizeof *np);
-	if (np == NULL)
-		return -1;
-	r->paths = np;
-	struct path p = { .name = strdup(name), .canon = canon_path(name),
-	                  .label = l };
-	if (p.name == NULL) {
-		free(p.canon);
-		return -1;
-	}
-	r->paths[r->path_count++] = p;
-	return 0;
-}
-
-static int cmp_seq(const void *a, const void *b)
-{
-	size_t x = (*(const struct lentry *const *)a)->seq;
-	size_t y = (*(const struct lentry *const *)b)->seq;
-	return x < y ? -1 : x > y;
-}
-
-/* Without PATH arguments: the labelled paths in the order written, those
- * inside another one aside (they are scanned with it). 0 or -1. */
-static int labels_as_paths(struct run *r)
-{
-	const struct lentry **v = calloc(r->label_count + 1, sizeof *v);
-	if (v == NULL)
-		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < r->label_count; i++) {
-		char *parent = strdup(r->labels[i].canon);
-		char *slash = parent ? strrchr(parent, '/') : NULL;
-		bool inside = false;
-		if (slash != NULL && strcmp(parent, "/") != 0) {
-			slash[slash == parent] = '\0';
-			inside = label_lookup(r, parent) != NULL;
-		}
-		free(parent);
-		if (!inside)
-			v[n++] = &r->labels[i];
-	}
-	qsort(v, n, sizeof *v, cmp_seq);
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = add_path(r, v[i]->name, EVAL_UNLABELLED);
-	free(v);
-	return rc;
-}
-
-/* Labels sorted for lookup; the same path labelled both ways is an error.
- * Without PATH arguments, the labelled paths are scanned. 0 or -1. */
-static int labels_ready(struct run *r)
-{
-	if (r->label_count == 0)
-		return 0;
-	qsort(r->labels, r->label_count, sizeof *r->labels, cmp_lentry);
-	if (r->path_count == 0 && labels_as_paths(r) != 0)
-		return -1;
-	int rc = 0;
-	for (size_t i = 1; i < r->label_count; i++) {
-		const struct lentry *a = &r->labels[i - 1], *b = &r->labels[i];
-		if (strcmp(a->canon, b->canon) == 0 && a->label != b->label) {
-			fprintf(stderr, "%s:%u: %s labelled %s, but %s at %s:%u\n",
-			        b->file, b->line, b->name,
-			        b->label == EVAL_SPAM ? "spam" : "ham",
-			        a->label == EVAL_SPAM ? "spam" : "ham", a->file, a->line);
-			rc = -1;
-		}
-	}
-	return rc;
-}
-
 struct opts {
 	const char *conf, *report;
 	unsigned jobs;
@@ -641,8 +378,8 @@ struct opts {
 /* Options may stand between paths (--label applies to what follows). */
 static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 {
-	enum eval_label label = EVAL_UNLABELLED;
 	bool only_paths = false;
+	int lo;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -655,7 +392,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 			return 1;
 		}
 		if (only_paths || a[0] != '-' || strcmp(a, "-") == 0) {
-			if (add_path(r, a, label) != 0)
+			if (labels_add_path(r->labels, a) != 0)
 				return -1;
 			continue;
 		}
@@ -685,14 +422,8 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 				fprintf(stderr, "vigil scan: --format: text, jsonl or csv\n");
 				return -1;
 			}
-		} else if (strcmp(a, "--label") == 0) {
-			label = eval_label_parse(val);
-			if (label == EVAL_UNLABELLED) {
-				fprintf(stderr, "vigil scan: --label: spam or ham\n");
-				return -1;
-			}
-		} else if (strcmp(a, "--labels") == 0) {
-			if (read_labels(r, val) != 0)
+		} else if ((lo = labels_option(r->labels, a, val)) != 0) {
+			if (lo < 0)
 				return -1;
 		} else if (strcmp(a, "--report") == 0)
 			o->report = val;
@@ -714,9 +445,9 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 		}
 		i++;	/* the value */
 	}
-	if (labels_ready(r) != 0)
+	if (labels_ready(r->labels) != 0)
 		return -1;
-	if (r->path_count == 0) {
+	if (labels_path_count(r->labels) == 0) {
 		fprintf(stderr, "vigil scan: no PATH given\n");
 		return -1;
 	}
@@ -734,53 +465,11 @@ static struct conf *load_conf(const char *path)
 
 static void free_run(struct run *r)
 {
-	for (size_t i = 0; i < r->path_count; i++) {
-		free(r->paths[i].name);
-		free(r->paths[i].canon);
-	}
-	free(r->paths);
-	for (size_t i = 0; i < r->label_count; i++) {
-		free(r->labels[i].name);
-		free(r->labels[i].canon);
-	}
-	free(r->labels);
+	labels_free(r->labels);
 	eval_free(r->eval);
 	progress_free(r->bar);
 	if (r->corpus)
 		corpus_close(r->corpus);
-}
-
-/* "spam", "ham", "unlabelled", or the mix ("3 spam, 1 unlabelled"). */
-static void path_label(const struct path *p, char *buf, size_t len)
-{
-	static const char *const names[] = { "unlabelled", "ham", "spam" };
-	static const int order[] = { EVAL_SPAM, EVAL_HAM, EVAL_UNLABELLED };
-	size_t kinds = 0, at = 0;
-	for (int i = 0; i < 3; i++)
-		kinds += p->per_label[i] > 0;
-	if (kinds <= 1) {
-		int only = (int)p->label;
-		for (int i = 0; i < 3; i++)
-			if (p->per_label[i] > 0)
-				only = i;
-		snprintf(buf, len, "%s", names[only]);
-		return;
-	}
-	for (int k = 0; k < 3 && at < len; k++)
-		if (p->per_label[order[k]] > 0)
-			at += (size_t)snprintf(buf + at, len - at, "%s%zu %s",
-			                       at ? ", " : "", p->per_label[order[k]],
-			                       names[order[k]]);
-}
-
-/* The labels file's entries no message fell under (a path written
- * differently from the one scanned, or a typo). */
-static void unmatched_labels(const struct run *r)
-{
-	for (size_t i = 0; i < r->label_count; i++)
-		if (r->labels[i].matched == 0)
-			fprintf(stderr, "vigil scan: %s:%u: no message scanned was in %s\n",
-			        r->labels[i].file, r->labels[i].line, r->labels[i].name);
 }
 
 /* The summary, and with labels or --report the evaluation. 0, or -1 when
@@ -790,13 +479,9 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 {
 	FILE *out = r->format == FMT_TEXT ? stdout : stderr;
 	summary(r, out, seconds);
-	unmatched_labels(r);
-	bool labelled = r->label_count > 0;
-	for (size_t i = 0; i < r->path_count; i++)
-		labelled |= r->paths[i].label != EVAL_UNLABELLED;
-	if (!labelled && o->report == NULL)
+	labels_unmatched(r->labels, stderr);
+	if (!labels_any(r->labels) && o->report == NULL)
 		return 0;
-	int rc = 0;
 	/* what determines verdicts besides the version: the configuration
 	 * file's bytes (or the built-in defaults) and the rule files' */
 	char hash[65] = "unreadable", rules_hash[65];
@@ -804,46 +489,26 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 	                strcmp(c->path, "(built-in defaults)") == 0;
 	if (!defaults)
 		file_sha256(c->path, hash, sizeof hash);
-	const char **names = calloc(r->path_count, sizeof *names);
-	const char **labels = calloc(r->path_count, sizeof *labels);
-	char (*lbuf)[96] = calloc(r->path_count, sizeof *lbuf);
-	size_t *counts = calloc(r->path_count, sizeof *counts);
-	if (names == NULL || labels == NULL || lbuf == NULL || counts == NULL) {
-		rc = -1;
-		goto out;
-	}
-	for (size_t i = 0; i < r->path_count; i++) {
-		names[i] = r->paths[i].name;
-		path_label(&r->paths[i], lbuf[i], sizeof lbuf[i]);
-		labels[i] = lbuf[i];
-		counts[i] = r->paths[i].count;
-	}
 	/* rules loaded by the rules stage, when it runs */
 	const struct rules *rules = rules_stage_rules(
 		pipeline_stage_state(c->pipeline, "rules"));
 	const struct ruleset *rs = rules ? rules_ruleset(rules) : NULL;
-	size_t rule_count = rs ? ruleset_count(rs) : 0;
 	if (rs != NULL)
 		ruleset_digest(rs, rules_hash);
-	struct eval_meta m = { PACKAGE_VERSION, defaults ? NULL : c->path,
-	                       defaults ? NULL : hash, rule_count,
-	                       names, labels,
-	                       counts, r->path_count, seconds, o->jobs,
-	                       rs ? rules_hash : NULL,
-	                       rs ? ruleset_file_count(rs) : 0 };
+	struct eval_meta m = {
+		.version = PACKAGE_VERSION,
+		.config_path = defaults ? NULL : c->path,
+		.config_hash = defaults ? NULL : hash,
+		.rule_count = rs ? ruleset_count(rs) : 0,
+		.seconds = seconds,
+		.jobs = o->jobs,
+		.rules_hash = rs ? rules_hash : NULL,
+		.rule_files = rs ? ruleset_file_count(rs) : 0,
+	};
+	if (labels_meta(r->labels, &m) != 0)
+		return -1;
 	fprintf(out, "\n");
-	eval_report_text(r->eval, &m, out);
-	if (o->report && eval_report_html(r->eval, &m, o->report) != 0) {
-		fprintf(stderr, "vigil scan: --report %s: %s\n", o->report,
-		        strerror(errno));
-		rc = -1;
-	}
-out:
-	free(names);
-	free(labels);
-	free(lbuf);
-	free(counts);
-	return rc;
+	return eval_report(r->eval, &m, out, o->report);
 }
 
 /* The score from which a message is flagged: the lowest threshold of an
@@ -859,12 +524,12 @@ static double flag_threshold(const struct conf *c)
 
 int scanlocal_main(int argc, char **argv)
 {
-	struct run r = { 0 };
+	struct run r = { .labels = labels_new() };
 	struct opts o = { 0 };
 	o.env.rcpts = o.rcpts;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o.jobs = cores > 0 ? (unsigned)cores : 1;
-	int pa = parse_args(argc, argv, &r, &o);
+	int pa = r.labels ? parse_args(argc, argv, &r, &o) : -1;
 	if (pa != 0) {
 		if (pa < 0)
 			usage(stderr);
@@ -877,19 +542,17 @@ int scanlocal_main(int argc, char **argv)
 		return 2;
 	}
 	r.eval = eval_new(flag_threshold(c));
-	const char **names = calloc(r.path_count, sizeof *names);
-	for (size_t i = 0; names && i < r.path_count; i++)
-		names[i] = r.paths[i].name;
+	const char *const *names = labels_paths(r.labels);
+	size_t npaths = labels_path_count(r.labels);
 	/* vigild scans the body up to max_message_size whatever the header
 	 * size: read that much more, the rest only counted */
 	size_t max = c->max_message_size;
 	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
-	r.corpus = names ? corpus_open(names, r.path_count, max) : NULL;
+	r.corpus = corpus_open(names, npaths, max);
 	if (r.corpus)
 		corpus_keep_head(r.corpus);
 	if (r.eval == NULL || r.corpus == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");
-		free(names);
 		conf_unref(c);
 		free_run(&r);
 		return 2;
@@ -898,10 +561,9 @@ int scanlocal_main(int argc, char **argv)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
 		       "error\n");
 	if (isatty(STDERR_FILENO)) {
-		r.bar = progress_new(stderr, corpus_bytes(names, r.path_count));
+		r.bar = progress_new(stderr, corpus_bytes(names, npaths));
 		r.out_tty = isatty(STDOUT_FILENO);
 	}
-	free(names);
 	r.started = monotime_s();
 	struct localscan_ops ops = { next_msg, done_msg, &r };
 	int rc = localscan_run(c, o.jobs, &o.env, &ops);

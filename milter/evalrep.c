@@ -29,12 +29,14 @@ struct rule_count {
 #define NBINS (SWEEP_HI - SWEEP_LO + 2)
 
 struct scores {
-	size_t n, at_thr;
+	size_t n, at_thr;           /* messages; flagged */
+	size_t unscored;            /* without a score: not in bins */
 	size_t bins[NBINS];
 };
 
 struct eval {
 	double threshold;
+	bool verdicts;              /* flagged as given, not by threshold */
 	struct scores spam, ham;
 	size_t unlabelled, errors_spam, errors_ham, errors_other;
 	struct rule_count *rules;   /* open addressing, power-of-two size */
@@ -66,6 +68,14 @@ void eval_free(struct eval *e)
 	free(e);
 }
 
+struct eval *eval_new_verdicts(void)
+{
+	struct eval *e = eval_new(NAN);
+	if (e != NULL)
+		e->verdicts = true;
+	return e;
+}
+
 enum eval_label eval_label_parse(const char *s)
 {
 	if (strcasecmp(s, "spam") == 0 || strcmp(s, "1") == 0)
@@ -75,17 +85,20 @@ enum eval_label eval_label_parse(const char *s)
 	return EVAL_UNLABELLED;
 }
 
-/* NaN is below every threshold, as in a comparison. */
-static void push(struct scores *s, double v, double threshold)
+static void push(struct scores *s, double v, bool flagged)
 {
+	s->n++;
+	s->at_thr += flagged;
+	if (isnan(v)) {
+		s->unscored++;
+		return;
+	}
 	size_t bin = 0;
 	if (v >= SWEEP_HI)
 		bin = NBINS - 1;
 	else if (v >= SWEEP_LO)
 		bin = (size_t)(floor(v) - SWEEP_LO) + 1;
 	s->bins[bin]++;
-	s->at_thr += v >= threshold;
-	s->n++;
 }
 
 static uint64_t hash(const char *s)
@@ -134,14 +147,25 @@ static struct rule_count *rule_slot(struct eval *e, const char *name)
 	return &e->rules[k];
 }
 
+/* NaN is below every threshold, as in a comparison (and in the sweep:
+ * a score, not a missing one). */
 int eval_add(struct eval *e, enum eval_label label, double score,
              const char *const *hits, size_t nhits)
+{
+	if (isnan(score))
+		score = -INFINITY;
+	return eval_add_verdict(e, label, score >= e->threshold, score, hits,
+	                        nhits);
+}
+
+int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
+                     double score, const char *const *hits, size_t nhits)
 {
 	if (label == EVAL_UNLABELLED) {
 		e->unlabelled++;
 		return 0;
 	}
-	push(label == EVAL_SPAM ? &e->spam : &e->ham, score, e->threshold);
+	push(label == EVAL_SPAM ? &e->spam : &e->ham, score, flagged);
 	for (size_t i = 0; i < nhits; i++) {
 		/* a rule hitting several times in one message counts once */
 		bool dup = false;
@@ -191,14 +215,15 @@ static double ratio(size_t a, size_t b)
 	return b ? (double)a / (double)b : NAN;
 }
 
-/* tp of the spam and fp of the ham flagged. */
-static struct metrics metrics_of(const struct eval *e, size_t tp, size_t fp)
+/* tp of nspam spam and fp of nham ham flagged. */
+static struct metrics metrics_of(size_t tp, size_t nspam, size_t fp,
+                                 size_t nham)
 {
 	struct metrics m;
 	m.tp = tp;
-	m.fn = e->spam.n - m.tp;
+	m.fn = nspam - m.tp;
 	m.fp = fp;
-	m.tn = e->ham.n - m.fp;
+	m.tn = nham - m.fp;
 	m.recall = ratio(m.tp, m.tp + m.fn);
 	m.fpr = ratio(m.fp, m.fp + m.tn);
 	m.precision = ratio(m.tp, m.tp + m.fp);
@@ -207,16 +232,22 @@ static struct metrics metrics_of(const struct eval *e, size_t tp, size_t fp)
 	return m;
 }
 
-/* At the sweep point t. */
-static struct metrics metrics_at(const struct eval *e, int t)
+static size_t scored(const struct scores *s)
 {
-	return metrics_of(e, at_or_above(&e->spam, t), at_or_above(&e->ham, t));
+	return s->n - s->unscored;
 }
 
-/* At the configured threshold. */
+/* At the sweep point t, over the messages with a score. */
+static struct metrics metrics_at(const struct eval *e, int t)
+{
+	return metrics_of(at_or_above(&e->spam, t), scored(&e->spam),
+	                  at_or_above(&e->ham, t), scored(&e->ham));
+}
+
+/* As flagged: at the configured threshold, or by the verdicts. */
 static struct metrics metrics_thr(const struct eval *e)
 {
-	return metrics_of(e, e->spam.at_thr, e->ham.at_thr);
+	return metrics_of(e->spam.at_thr, e->spam.n, e->ham.at_thr, e->ham.n);
 }
 
 static int cmp_rules(const void *a, const void *b)
@@ -289,13 +320,18 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 		return;
 	char hashes[256];
 	meta_hashes(m, hashes, sizeof hashes);
-	fprintf(out, "vigil %s; configuration ", m->version ? m->version : "?");
-	if (m->config_path != NULL)
-		report_text_escaped(out, m->config_path, strlen(m->config_path));
+	const char *what = m->milter ? m->milter : m->config_path;
+	fprintf(out, "vigil %s; %s ", m->version ? m->version : "?",
+	        m->milter ? "milter" : "configuration");
+	if (what != NULL)
+		report_text_escaped(out, what, strlen(what));
 	else
 		fputs("(built-in defaults)", out);
-	fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
-	        m->rule_count, m->jobs, m->seconds);
+	if (m->milter)
+		fprintf(out, "\n  %u connections; %.1f s\n", m->jobs, m->seconds);
+	else
+		fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
+		        m->rule_count, m->jobs, m->seconds);
 	for (size_t i = 0; i < m->path_count; i++) {
 		fputs("  ", out);
 		report_text_escaped(out, m->paths[i], strlen(m->paths[i]));
@@ -305,13 +341,39 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 	}
 }
 
+/* What flagged means: "At threshold T" or the verdicts'. */
+static void heading(const struct eval *e, FILE *out)
+{
+	if (e->verdicts) {
+		fputs("By the milter's verdicts", out);
+		return;
+	}
+	fputs("At threshold ", out);
+	threshold(out, e->threshold);
+}
+
+/* The sweep's title: scores missing are said, "" when none has one. */
+static const char *sweep_title(const struct eval *e, char *buf, size_t len)
+{
+	size_t with = scored(&e->spam) + scored(&e->ham);
+	size_t without = e->spam.unscored + e->ham.unscored;
+	if (with == 0 && without > 0)
+		return "";
+	if (without == 0)
+		snprintf(buf, len, "Threshold sweep");
+	else
+		snprintf(buf, len, "Threshold sweep over the %zu messages with a "
+		         "score (%zu without one)", with, without);
+	return buf;
+}
+
 void eval_report_text(const struct eval *e, const struct eval_meta *m,
                       FILE *out)
 {
 	meta_text(m, out);
 	struct metrics x = metrics_thr(e);
-	fprintf(out, "\nAt threshold ");
-	threshold(out, e->threshold);
+	fputc('\n', out);
+	heading(e, out);
 	fprintf(out, ": %zu spam, %zu ham", e->spam.n, e->ham.n);
 	if (e->unlabelled)
 		fprintf(out, ", %zu unlabelled", e->unlabelled);
@@ -328,8 +390,14 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	pct(out, x.precision);
 	fprintf(out, "\n  F1              ");
 	pct(out, x.f1);
-	fprintf(out, "\n\nThreshold sweep:\n  score   recall  FP rate  precision\n");
-	for (int t = SWEEP_LO; t <= SWEEP_HI; t++) {
+	char buf[128];
+	const char *title = sweep_title(e, buf, sizeof buf);
+	if (*title == '\0')
+		fprintf(out, "\n\nThreshold sweep: no message had a score\n");
+	else
+		fprintf(out, "\n\n%s:\n  score   recall  FP rate  precision\n",
+		        title);
+	for (int t = SWEEP_LO; *title && t <= SWEEP_HI; t++) {
 		struct metrics s = metrics_at(e, t);
 		fprintf(out, "  %5d ", t);
 		pct(out, s.recall);
@@ -411,30 +479,26 @@ static void html_roc(const struct eval *e, FILE *out)
 	}
 	fputs("\"/>\n", out);
 	struct metrics c = metrics_thr(e);
-	if (!isnan(c.fpr) && !isnan(c.recall) && isfinite(e->threshold))
+	if (!isnan(c.fpr) && !isnan(c.recall) &&
+	    (isfinite(e->threshold) || e->verdicts)) {
 		fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#c62828\">"
-		        "<title>threshold %g</title></circle>\n",
-		        pad + c.fpr * w, pad + h - c.recall * h, e->threshold);
+		        "<title>", pad + c.fpr * w, pad + h - c.recall * h);
+		heading(e, out);
+		fputs("</title></circle>\n", out);
+	}
 	fputs("</svg>\n", out);
 }
 
-int eval_report_html(const struct eval *e, const struct eval_meta *m,
-                     const char *path)
+static void html_meta(const struct eval_meta *m, FILE *out)
 {
-	FILE *out = fopen(path, "w");
-	if (out == NULL)
-		return -1;
-	struct metrics x = metrics_thr(e);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	      "<title>vigil scan report</title><style>"
-	      "body{font-family:sans-serif;margin:2em;max-width:60em}"
-	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-	      "padding:.2em .6em;text-align:right}th{background:#eee}"
-	      "td:first-child,th:first-child{text-align:left}"
-	      "</style></head><body>\n<h1>vigil scan report</h1>\n", out);
-	if (m != NULL) {
-		fputs("<p>vigil ", out);
-		html_escape(out, m->version);
+	fputs("<p>vigil ", out);
+	html_escape(out, m->version);
+	if (m->milter != NULL) {
+		fputs("; milter <code>", out);
+		html_escape(out, m->milter);
+		fprintf(out, "</code><br>%u connections; %.1f s</p>\n<ul>\n",
+		        m->jobs, m->seconds);
+	} else {
 		char hashes[256];
 		meta_hashes(m, hashes, sizeof hashes);
 		fputs("; configuration <code>", out);
@@ -444,18 +508,23 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 		html_escape(out, hashes);
 		fprintf(out, "<br>%zu rules; %u jobs; %.1f s</p>\n<ul>\n",
 		        m->rule_count, m->jobs, m->seconds);
-		for (size_t i = 0; i < m->path_count; i++) {
-			fputs("<li><code>", out);
-			html_escape(out, m->paths[i]);
-			fprintf(out, "</code>: %zu messages (", m->path_counts[i]);
-			html_escape(out, m->path_labels && m->path_labels[i] ?
-			            m->path_labels[i] : "unlabelled");
-			fputs(")</li>\n", out);
-		}
-		fputs("</ul>\n", out);
 	}
-	fputs("<h2>At threshold ", out);
-	threshold(out, e->threshold);
+	for (size_t i = 0; i < m->path_count; i++) {
+		fputs("<li><code>", out);
+		html_escape(out, m->paths[i]);
+		fprintf(out, "</code>: %zu messages (", m->path_counts[i]);
+		html_escape(out, m->path_labels && m->path_labels[i] ?
+		            m->path_labels[i] : "unlabelled");
+		fputs(")</li>\n", out);
+	}
+	fputs("</ul>\n", out);
+}
+
+static void html_matrix(const struct eval *e, FILE *out)
+{
+	struct metrics x = metrics_thr(e);
+	fputs("<h2>", out);
+	heading(e, out);
 	fprintf(out, "</h2>\n<table><tr><th></th><th>flagged"
 	        "</th><th>not flagged</th></tr>\n<tr><td>spam (%zu)</td><td>%zu</td>"
 	        "<td>%zu</td></tr>\n<tr><td>ham (%zu)</td><td>%zu</td><td>%zu</td>"
@@ -468,10 +537,25 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 	html_pct(out, x.precision);
 	fputs(" · F1 ", out);
 	html_pct(out, x.f1);
-	fprintf(out, " · scan errors %zu</p>\n<h2>ROC</h2>\n",
+	fprintf(out, " · scan errors %zu</p>\n",
 	        e->errors_spam + e->errors_ham + e->errors_other);
+}
+
+/* ROC and sweep table; a sentence when no message had a score. */
+static void html_sweep(const struct eval *e, FILE *out)
+{
+	char buf[128];
+	const char *title = sweep_title(e, buf, sizeof buf);
+	if (*title == '\0') {
+		fputs("<h2>Threshold sweep</h2>\n<p>No message had a score.</p>\n",
+		      out);
+		return;
+	}
+	fputs("<h2>ROC</h2>\n", out);
 	html_roc(e, out);
-	fputs("<h2>Threshold sweep</h2>\n<table><tr><th>score</th><th>recall</th>"
+	fputs("<h2>", out);
+	html_escape(out, title);
+	fputs("</h2>\n<table><tr><th>score</th><th>recall</th>"
 	      "<th>FP rate</th><th>precision</th></tr>\n", out);
 	for (int t = SWEEP_LO; t <= SWEEP_HI; t++) {
 		struct metrics s = metrics_at(e, t);
@@ -483,7 +567,12 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 		html_pct(out, s.precision);
 		fputs("</td></tr>\n", out);
 	}
-	fputs("</table>\n<h2>Rule hits</h2>\n<table><tr><th>rule</th><th>spam"
+	fputs("</table>\n", out);
+}
+
+static void html_rules(const struct eval *e, FILE *out)
+{
+	fputs("<h2>Rule hits</h2>\n<table><tr><th>rule</th><th>spam"
 	      "</th><th>ham</th></tr>\n", out);
 	size_t n;
 	struct rule_count **r = sorted_rules(e, &n);
@@ -494,7 +583,28 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 		        r[i]->ham);
 	}
 	free(r);
-	fputs("</table>\n</body></html>\n", out);
+	fputs("</table>\n", out);
+}
+
+int eval_report_html(const struct eval *e, const struct eval_meta *m,
+                     const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (out == NULL)
+		return -1;
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<title>vigil scan report</title><style>"
+	      "body{font-family:sans-serif;margin:2em;max-width:60em}"
+	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+	      "padding:.2em .6em;text-align:right}th{background:#eee}"
+	      "td:first-child,th:first-child{text-align:left}"
+	      "</style></head><body>\n<h1>vigil scan report</h1>\n", out);
+	if (m != NULL)
+		html_meta(m, out);
+	html_matrix(e, out);
+	html_sweep(e, out);
+	html_rules(e, out);
+	fputs("</body></html>\n", out);
 	int err = ferror(out);
 	if (fclose(out) != 0 || err) {
 		if (errno == 0)
@@ -502,4 +612,14 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 		return -1;
 	}
 	return 0;
+}
+
+int eval_report(const struct eval *e, const struct eval_meta *m, FILE *out,
+                const char *html)
+{
+	eval_report_text(e, m, out);
+	if (html == NULL || eval_report_html(e, m, html) == 0)
+		return 0;
+	fprintf(stderr, "vigil scan: --report %s: %s\n", html, strerror(errno));
+	return -1;
 }

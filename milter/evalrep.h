@@ -4,6 +4,10 @@
  * a threshold sweep (ROC), and per-rule hit counts on spam and ham;
  * rendered as text or as one self-contained HTML page (inline SVG).
  *
+ * Two ways of flagging: at a score threshold (the in-process scan,
+ * eval_new()), or by verdicts given (a milter's, eval_new_verdicts();
+ * a message without a score is then left out of the sweep only).
+ *
  * Not thread-safe: the caller feeds results in one thread. Memory does
  * not grow with the number of messages (scores are kept as counts per
  * sweep point), only with the number of rule names.
@@ -37,13 +41,22 @@ struct eval_meta {
 	const char *rules_hash;     /* ruleset_digest() of the rule files
 	                               read, NULL when no rules stage ran */
 	size_t rule_files;          /* how many files it covers */
+	const char *milter;         /* scanned through this milter: then
+	                               its verdicts count, and config and
+	                               rules are the milter's, unknown */
 };
 
+/* Flagged: a score of at least threshold (INFINITY: none is). */
 struct eval *eval_new(double threshold);
+/* Flagged: as eval_add_verdict() says. */
+struct eval *eval_new_verdicts(void);
 void eval_free(struct eval *e);
 /* One scanned message. hits: rule names that hit. 0 or -1 (memory). */
 int eval_add(struct eval *e, enum eval_label label, double score,
              const char *const *hits, size_t nhits);
+/* The same with the verdict given; score NAN when there is none. */
+int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
+                     double score, const char *const *hits, size_t nhits);
 /* A message that could not be scanned (counted, reported). */
 void eval_add_error(struct eval *e, enum eval_label label);
 
@@ -52,6 +65,10 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 /* 0, or -1 with errno set when path cannot be written. */
 int eval_report_html(const struct eval *e, const struct eval_meta *m,
                      const char *path);
+/* The text report to out, and the HTML one to html unless NULL. 0, or
+ * -1 when html cannot be written (reported on stderr). */
+int eval_report(const struct eval *e, const struct eval_meta *m, FILE *out,
+                const char *html);
 
 /* Parse "spam"/"ham" (also "1"/"0"); EVAL_UNLABELLED if neither. */
 enum eval_label eval_label_parse(const char *s);

@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 PY=/usr/bin/python3
 
-echo "1..18"
+echo "1..22"
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -244,3 +244,68 @@ check "libmilter filter: multi-line reject reply" \
 	--mail-from sender@example.org "$tmp/tm.mbox" >"$tmp/tm2.jsonl" 2>/dev/null
 check "--rcpt overrides the recipients from the message" \
 	jcheck "$tmp/tm2.jsonl" "[hdr(e, 'X-Test-Milter') for e in m[:2]] == [['seen 3 rcpt(s)']] * 2"
+
+# ---- evaluation of a milter's verdicts (labels) ----
+# vigild: the same confusion matrix as the in-process scan with the same
+# configuration; options and labels between the paths.
+"$PY" - "$tmp/test.mbox" "$tmp/ev-spam.mbox" "$tmp/ev-ham.mbox" <<'PY'
+import sys
+msgs = open(sys.argv[1], "rb").read().split(b"\n\nFrom ")
+clean, gtube = msgs[0] + b"\n\n", b"From " + msgs[1] + b"\n\n"
+open(sys.argv[2], "wb").write(gtube + clean)
+open(sys.argv[3], "wb").write(clean + clean)
+PY
+"$VIGIL" scan --milter "$SOCK" --label spam "$tmp/ev-spam.mbox" --label ham \
+	--concurrency=2 "$tmp/ev-ham.mbox" --report "$tmp/ev.html" >/dev/null 2>"$tmp/ev.err"; rc=$?
+"$VIGIL" scan -c "$tmp/vigild.conf" --label spam "$tmp/ev-spam.mbox" --label ham \
+	"$tmp/ev-ham.mbox" >"$tmp/ev-local.out" 2>/dev/null
+matrix() { grep -E '^  (spam|ham) +[0-9]+ +[0-9]+$' "$1"; }
+if [ $rc = 0 ] && grep -q "^vigil .*; milter $SOCK\$" "$tmp/ev.err" &&
+   grep -q "^By the milter's verdicts: 2 spam, 2 ham;" "$tmp/ev.err" &&
+   [ "$(matrix "$tmp/ev.err" | tr -s ' ')" = "$(printf ' spam 1 1\n ham 0 2')" ] &&
+   [ "$(matrix "$tmp/ev.err")" = "$(matrix "$tmp/ev-local.out")" ] &&
+   grep -q 'ev-spam.mbox: 2 messages (spam)' "$tmp/ev.err" &&
+   grep -q "<h2>By the milter's verdicts</h2>" "$tmp/ev.html"
+then ok "--milter with labels: vigild's verdicts give the in-process matrix"
+else notok "--milter evaluation" "rc=$rc" "$(cat "$tmp/ev.err" "$tmp/ev-local.out")"; fi
+# The score of vigild's X-Spam-Score: the clean messages in the sweep,
+# the rejected one (no header) left out and said so.
+if grep -q '^Threshold sweep over the 3 messages with a score (1 without one):' "$tmp/ev.err"
+then ok "--milter evaluation: sweep over the scores the milter gave"
+else notok "--milter sweep" "$(cat "$tmp/ev.err")"; fi
+
+# A libmilter filter writing rspamd's fields; labels file in TREC order.
+cat >"$tmp/rs.mbox" <<'EOF'
+From a Mon Jan  1 00:00:00 2024
+From: a@example.org
+To: b@example.net
+Subject: rspamd-spam
+
+body
+
+From a Mon Jan  1 00:00:00 2024
+From: a@example.org
+To: b@example.net
+Subject: rspamd-ham
+
+body
+EOF
+cp "$tmp/rs.mbox" "$tmp/rs-ham.mbox"
+printf 'spam %s\nham %s\n' "$tmp/rs.mbox" "$tmp/rs-ham.mbox" >"$tmp/rs.labels"
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --labels "$tmp/rs.labels" \
+	--report "$tmp/rs.html" >/dev/null 2>"$tmp/rs.err"; rc=$?
+if [ $rc = 0 ] && [ "$(matrix "$tmp/rs.err" | tr -s ' ')" = "$(printf ' spam 1 1\n ham 1 1')" ] &&
+   grep -Eq '^  SYM_A +1 +1$' "$tmp/rs.err" && grep -Eq '^  SYM_C +1 +1$' "$tmp/rs.err" &&
+   grep -Eq '^     12  +50.00% +50.00% +50.00%$' "$tmp/rs.err" &&
+   grep -Eq '^     13  +0.00% +0.00% +n/a$' "$tmp/rs.err" &&
+   grep -q '<svg' "$tmp/rs.html"
+then ok "--milter with a labels file: rspamd's X-Spamd-Result read (flag, score, symbols)"
+else notok "rspamd fields" "rc=$rc" "$(cat "$tmp/rs.err")"; fi
+
+printf 'spam %s\nnonsense\n' "$tmp/rs.mbox" >"$tmp/bad.labels"
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --labels "$tmp/bad.labels" >/dev/null 2>"$tmp/bl.err"; rc1=$?
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --label maybe "$tmp/rs.mbox" >/dev/null 2>"$tmp/bl2.err"; rc2=$?
+if [ $rc1 = 2 ] && grep -q "bad.labels:2: expected" "$tmp/bl.err" &&
+   [ $rc2 = 2 ] && grep -q -- '--label: spam or ham' "$tmp/bl2.err"
+then ok "--milter: a bad labels line (FILE:LINE) or label, exit 2"
+else notok "bad labels" "rc=$rc1 $rc2" "$(cat "$tmp/bl.err" "$tmp/bl2.err")"; fi

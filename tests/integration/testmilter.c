@@ -5,7 +5,9 @@
  * Every message gets "X-Test-Milter: seen <n> rcpt(s)"; a Subject
  * containing "quarantine-me" puts it in quarantine, one containing
  * "reject-me" is refused with 550 5.7.1, one containing "reject-ml" with
- * 554 5.7.0 and a two-line text.
+ * 554 5.7.0 and a two-line text. Subjects containing "rspamd-spam" and
+ * "rspamd-ham" get rspamd's verdict fields (X-Spamd-Result, X-Spam),
+ * for the evaluation of a milter other than vigild.
  *
  * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
  */
@@ -16,7 +18,7 @@
 #include <string.h>
 
 struct priv {
-	int quarantine, reject, reject_ml;
+	int quarantine, reject, reject_ml, rspamd_spam, rspamd_ham;
 	unsigned rcpts;
 };
 
@@ -59,6 +61,8 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		p->quarantine |= strstr(value, "quarantine-me") != NULL;
 		p->reject |= strstr(value, "reject-me") != NULL;
 		p->reject_ml |= strstr(value, "reject-ml") != NULL;
+		p->rspamd_spam |= strstr(value, "rspamd-spam") != NULL;
+		p->rspamd_ham |= strstr(value, "rspamd-ham") != NULL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -80,6 +84,15 @@ static sfsistat on_eom(SMFICTX *ctx)
 	char value[64];
 	snprintf(value, sizeof value, "seen %u rcpt(s)", p->rcpts);
 	if (smfi_addheader(ctx, "X-Test-Milter", value) != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
+	if (p->rspamd_spam &&
+	    (smfi_addheader(ctx, "X-Spamd-Result", "default: True [12.50 / 15.00];"
+	                    "\n\tSYM_A(5.00)[x;y];\n\tSYM_B(7.50)[]") != MI_SUCCESS ||
+	     smfi_addheader(ctx, "X-Spam", "Yes") != MI_SUCCESS))
+		return SMFIS_TEMPFAIL;
+	if (p->rspamd_ham &&
+	    smfi_addheader(ctx, "X-Spamd-Result", "default: False [1.20 / 15.00];"
+	                   "\n\tSYM_C(1.20)[]") != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
 	if (p->quarantine &&
 	    smfi_quarantine(ctx, "testmilter: quarantine-me") != MI_SUCCESS)

@@ -83,7 +83,7 @@ static void html(void **state)
 	const char *labels[] = { "spam", "ham" };
 	size_t counts[] = { 4, 0 };
 	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labels,
-	                       counts, 2, 1.5, 2, "def", 61 };
+	                       counts, 2, 1.5, 2, "def", 61, NULL };
 	assert_int_equal(eval_report_html(e, &m, path), 0);
 	FILE *f = fopen(path, "r");
 	char buf[65536];
@@ -115,7 +115,7 @@ static void meta_text(void **state)
 	const char *labs[] = { "spam" };
 	size_t counts[] = { 4 };
 	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labs,
-	                       counts, 1, 1.5, 2, "def", 1 };
+	                       counts, 1, 1.5, 2, "def", 1, NULL };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -132,6 +132,82 @@ static void meta_text(void **state)
 	assert_non_null(strstr(buf, "configuration (built-in defaults)\n"
 	                            "  built-in defaults; no rules\n"));
 	free(buf);
+	eval_free(e);
+}
+
+/* The text report (caller frees). */
+static char *text_of(const struct eval *e, const struct eval_meta *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	eval_report_text(e, m, f);
+	fclose(f);
+	return buf;
+}
+
+/* A milter's verdicts: flagged as given, whatever the score; messages
+ * without a score stay in the matrix and out of the sweep. */
+static void verdicts(void **state)
+{
+	(void)state;
+	struct eval *e = eval_new_verdicts();
+	assert_non_null(e);
+	const char *a[] = { "SYM_A" };
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, 1.0, a, 1), 0);
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, NAN, NULL, 0), 0);
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, false, 9.0, NULL, 0), 0);
+	assert_int_equal(eval_add_verdict(e, EVAL_HAM, false, 0.5, a, 1), 0);
+	assert_int_equal(eval_add_verdict(e, EVAL_HAM, true, NAN, NULL, 0), 0);
+	const char *paths[] = { "s.mbox" };
+	const char *labs[] = { "spam" };
+	size_t counts[] = { 3 };
+	struct eval_meta m = { .version = "0.1", .paths = paths,
+	                       .path_labels = labs, .path_counts = counts,
+	                       .path_count = 1, .seconds = 2.0, .jobs = 4,
+	                       .milter = "unix:/run/x.sock" };
+	char *t = text_of(e, &m);
+	assert_non_null(strstr(t, "vigil 0.1; milter unix:/run/x.sock\n"
+	                          "  4 connections; 2.0 s\n"
+	                          "  s.mbox: 3 messages (spam)\n"));
+	assert_null(strstr(t, "sha256"));
+	assert_non_null(strstr(t, "By the milter's verdicts: 3 spam, 2 ham"));
+	assert_non_null(strstr(t, "  spam                 2             1\n"
+	                          "  ham                  1             1\n"));
+	/* the sweep over the 3 with a score: from 1, spam 1.0 and 9.0 */
+	assert_non_null(strstr(t, "Threshold sweep over the 3 messages with "
+	                          "a score (2 without one):"));
+	assert_non_null(strstr(t, "      1  100.00%   0.00%   100.00%\n"));
+	assert_non_null(strstr(t, "      2   50.00%   0.00%   100.00%\n"));
+	assert_non_null(strstr(t, "  SYM_A                                  1"
+	                          "       1\n"));
+	free(t);
+	eval_free(e);
+
+	/* no score at all: the sweep says so */
+	e = eval_new_verdicts();
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, NAN, NULL, 0), 0);
+	t = text_of(e, NULL);
+	assert_non_null(strstr(t, "Threshold sweep: no message had a score\n"));
+	assert_null(strstr(t, "  score   recall"));
+	free(t);
+	char path[] = "/tmp/test_evalrep_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	FILE *f = fopen("/dev/null", "w");
+	assert_int_equal(eval_report(e, NULL, f, path), 0);
+	fclose(f);
+	f = fopen(path, "r");
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(buf, "<h2>By the milter's verdicts</h2>"));
+	assert_non_null(strstr(buf, "No message had a score."));
+	assert_null(strstr(buf, "<svg"));
 	eval_free(e);
 }
 
@@ -204,6 +280,7 @@ int main(void)
 		cmocka_unit_test(meta_text),
 		cmocka_unit_test(html),
 		cmocka_unit_test(labels),
+		cmocka_unit_test(verdicts),
 		cmocka_unit_test(many_rules),
 		cmocka_unit_test(bins),
 	};
