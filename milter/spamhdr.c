@@ -216,6 +216,14 @@ int spamhdr_add(struct spamhdr *h, const char *name, const char *value)
 		return status_field(h, value, end);
 	} else if (strcasecmp(name, "X-Spamd-Result") == 0) {
 		return rspamd_field(h, value, end);
+	} else if (strcasecmp(name, "X-Rspamd-Action") == 0) {
+		/* rspamd's actions that call it spam (not "no action",
+		 * "greylist", "soft reject") */
+		const char *a = skip_blanks(value, end);
+		if (strncasecmp(a, "add header", 10) == 0 ||
+		    strncasecmp(a, "rewrite subject", 15) == 0 ||
+		    word_at(a, end, "reject"))
+			h->flagged = true;
 	}
 	return 0;
 }

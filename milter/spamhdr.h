@@ -13,6 +13,8 @@
  *                                         by a format)
  *   X-Spamd-Result: default: True [S / R]; SYM(s)[...]; ...
  *                                         flagged when True; score; rules
+ *   X-Rspamd-Action: add header           flagged (also rewrite subject,
+ *                                         reject)
  *
  * Field names are compared without case, values may be folded. Other
  * fields are ignored. Values are bounded by their own length.

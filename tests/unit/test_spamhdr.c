@@ -125,6 +125,23 @@ static void rspamd_result(void **state)
 	assert_true(h.score == -1.1);
 	assert_rules(&h, "MIME_GOOD");
 	spamhdr_clear(&h);
+
+	/* rspamd's milter says "add header" as an action field, and
+	 * X-Spam: Yes (a CHGHEADER), with "default: False" in the result */
+	static const char *const spam_actions[] = { "add header",
+		"rewrite subject", "reject" };
+	for (size_t i = 0; i < 3; i++) {
+		spamhdr_add(&h, "X-Rspamd-Action", spam_actions[i]);
+		assert_true(h.flagged);
+		spamhdr_clear(&h);
+	}
+	static const char *const other[] = { "no action", "greylist",
+		"soft reject", "rejected", "" };
+	for (size_t i = 0; i < 5; i++) {
+		spamhdr_add(&h, "X-Rspamd-Action", other[i]);
+		assert_false(h.flagged);
+		spamhdr_clear(&h);
+	}
 }
 
 /* Junk is ignored, never read past its end, and rules are bounded. */
