@@ -20,6 +20,7 @@
 #include "labels.h"
 #include "mclient.h"
 #include "monotime.h"
+#include "msg.h"
 #include "report.h"
 #include "scan.h"
 #include "spamhdr.h"
@@ -198,6 +199,34 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- one message ---- */
 
+/* The length of the header section of raw[0..len) with the empty line
+ * that ends it (all of it when there is none). */
+static size_t header_len(const char *raw, size_t len)
+{
+	size_t at = 0;
+	while (at < len) {
+		const char *nl = memchr(raw + at, '\n', len - at);
+		size_t line = nl ? (size_t)(nl - (raw + at)) : len - at;
+		bool empty = line == 0 || (line == 1 && raw[at] == '\r');
+		at += nl ? line + 1 : line;
+		if (empty)
+			break;
+	}
+	return at;
+}
+
+/* The envelope from the message's headers: only they are parsed (the
+ * milter parses the rest), not the MIME tree. 0 or -1. */
+static int guess_envelope(struct scan *scan, const struct corpus_msg *cm,
+                          const struct envguess_flags *env)
+{
+	struct msg *head = msg_parse(cm->data, header_len(cm->data, cm->len),
+	                             NULL);
+	int rc = head ? envguess_fill_from(scan, head, env) : -1;
+	msg_free(head);
+	return rc;
+}
+
 static void process(struct mclient *mc, const struct options *o,
                     struct slot *s)
 {
@@ -214,7 +243,7 @@ static void process(struct mclient *mc, const struct options *o,
 	}
 	scan_set_max_body(scan, s->msg.len + 1);
 	if (scan_set_raw(scan, s->msg.data, s->msg.len) != 0 ||
-	    envguess_fill(scan, &o->env) != 0) {
+	    guess_envelope(scan, &s->msg, &o->env) != 0) {
 		snprintf(s->error, sizeof s->error, "cannot parse the message");
 		s->failed = true;
 	} else {

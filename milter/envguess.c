@@ -123,7 +123,12 @@ static int add_rcpts(struct scan *scan, const struct msg *m, const char *name)
 
 int envguess_fill(struct scan *scan, const struct envguess_flags *f)
 {
-	const struct msg *m = scan_msg(scan);
+	return envguess_fill_from(scan, scan_msg(scan), f);
+}
+
+int envguess_fill_from(struct scan *scan, const struct msg *m,
+                       const struct envguess_flags *f)
+{
 	if (m == NULL)
 		return -1;
 	char from[512] = "", helo[256] = "", ip[64] = "";

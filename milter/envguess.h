@@ -21,7 +21,14 @@ struct envguess_flags {
 	size_t rcpt_count;
 };
 
-/* Set scan's envelope (its headers must already be set). 0 or -1. */
+struct msg;
+
+/* Set scan's envelope (its headers must already be set) from scan's
+ * parsed message (scan_msg(): parsed now if not yet). 0 or -1. */
 int envguess_fill(struct scan *scan, const struct envguess_flags *f);
+/* The same from m, e.g. only the message's header section parsed when
+ * nothing else needs the body (vigil scan --milter). */
+int envguess_fill_from(struct scan *scan, const struct msg *m,
+                       const struct envguess_flags *f);
 
 #endif
