@@ -328,7 +328,8 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 	else
 		fputs("(built-in defaults)", out);
 	if (m->milter)
-		fprintf(out, "\n  %u connections; %.1f s\n", m->jobs, m->seconds);
+		fprintf(out, "\n  %u connection%s; %.1f s\n", m->jobs,
+		        m->jobs == 1 ? "" : "s", m->seconds);
 	else
 		fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
 		        m->rule_count, m->jobs, m->seconds);
@@ -496,8 +497,8 @@ static void html_meta(const struct eval_meta *m, FILE *out)
 	if (m->milter != NULL) {
 		fputs("; milter <code>", out);
 		html_escape(out, m->milter);
-		fprintf(out, "</code><br>%u connections; %.1f s</p>\n<ul>\n",
-		        m->jobs, m->seconds);
+		fprintf(out, "</code><br>%u connection%s; %.1f s</p>\n<ul>\n",
+		        m->jobs, m->jobs == 1 ? "" : "s", m->seconds);
 	} else {
 		char hashes[256];
 		meta_hashes(m, hashes, sizeof hashes);
