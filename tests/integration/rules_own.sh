@@ -22,6 +22,7 @@ LC_ALL=C; export LC_ALL
 VIGIL=$top_builddir/milter/vigil
 CF=$top_srcdir/rules/50_vigil.cf
 DIR=$top_srcdir/tests/rules
+. "$top_srcdir/tests/integration/lib/common.sh"
 STOCK=/usr/share/spamassassin
 TLDS=$STOCK/20_aux_tlds.cf
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rules_own.XXXXXX") || exit 1
@@ -40,9 +41,6 @@ have_stock=no
 # Scored rules defined in the file (rule lines, names without "__").
 sed -n 's/^[ \t]*\(header\|mimeheader\|body\|rawbody\|full\|uri\|meta\)[ \t]\{1,\}\(VIGIL_[A-Z0-9_]*\).*/\2/p' \
 	"$CF" | sort -u >"$TMP/rules"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
 
 # Scored VIGIL_ rule names in `vigil rules test` output ("  SCORE  NAME ..."),
 # into $2; fails when vigil fails (exit 0: a rule hit, 1: none, else error)
@@ -76,7 +74,7 @@ nrules=$(wc -l <"$TMP/rules")
 plan=$((2 + nrules + count))
 [ "$have_stock" = yes ] && plan=$((plan + count))
 [ "$have_sa" = yes ] && plan=$((plan + count))
-echo "1..$plan"
+tap_plan "$plan"
 
 out=$("$VIGIL" rules check "$CF" 2>&1)
 rc=$?

@@ -6,9 +6,9 @@ set -u
 VIGIL=$top_builddir/milter/vigil
 VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
-PY=/usr/bin/python3
+. "$top_srcdir/tests/integration/lib/common.sh"
 
-echo "1..22"
+tap_plan 22
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -17,18 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-# check NAME COMMAND...: ok when the command succeeds; its output otherwise.
-check() {
-	name=$1; shift
-	if out=$("$@" 2>&1); then ok "$name"; else notok "$name" "$out"; fi
-}
-
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 # Wait (bounded) until a milter answers at host/port or unix path.
 wait_listening() {	# PID PY-ADDRESS-EXPRESSION FAMILY
 	i=0

@@ -6,8 +6,9 @@ set -u
 VIGILD=$top_builddir/milter/vigild
 LUA_DIR=$top_srcdir/tests/integration/lua
 export LUA_DIR
+. "$top_srcdir/tests/integration/lib/common.sh"
 
-echo "1..12"
+tap_plan 12
 if ! command -v miltertest >/dev/null 2>&1; then
 	for i in $(seq 1 12); do echo "ok $i # SKIP miltertest not installed"; done
 	exit 0
@@ -21,17 +22,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() {	# check NAME COMMAND...
-	name=$1; shift
-	if out=$("$@" 2>&1); then ok "$name"; else notok "$name" "$out"; fi
-}
 
 port=$(free_port)
 REJECT_TEXT="Spam refused by the test policy"

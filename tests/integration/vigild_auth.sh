@@ -6,7 +6,8 @@ set -u
 VIGILD=$top_builddir/milter/vigild
 LUA_DIR=$top_srcdir/tests/integration/lua
 export LUA_DIR
-echo "1..5"
+. "$top_srcdir/tests/integration/lib/common.sh"
+tap_plan 5
 if ! command -v miltertest >/dev/null 2>&1 ||
    ! /usr/bin/python3 -c 'import dnslib, yaml' 2>/dev/null; then
 	for i in 1 2 3 4 5; do echo "ok $i # SKIP miltertest or python3-dnslib missing"; done
@@ -20,9 +21,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 cat >"$tmp/zone.yml" <<'YML'
 description: vigild end-to-end authentication zone
