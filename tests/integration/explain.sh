@@ -1,23 +1,25 @@
 #!/bin/sh
 # vigil explain: envelope guessed from the message, hits, action (TAP).
 set -u
-: "${top_builddir:=$(pwd)}"
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 VIGIL=$top_builddir/milter/vigil
+. "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..13"
+tap_plan 13
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
-t() { if echo "$out" | grep -q -- "$2"; then echo "ok $1 - $3"; else echo "not ok $1 - $3"; echo "$out" | sed 's/^/# /'; fi; }
-[ $rc = 0 ] && echo "ok 1 - exit 0" || echo "not ok 1 - exit $rc"
-t 2 "client=198.51.100.7 helo=mail.example.com from=<bounce@example.com> rcpts=<bob@example.net>,<carol@example.net>" \
+# t PATTERN NAME: ok when the output holds PATTERN.
+t() { if echo "$out" | grep -q -- "$1"; then ok "$2"; else notok "$2" "$out"; fi; }
+if [ $rc = 0 ]; then ok "exit 0"; else notok "exit $rc"; fi
+t "client=198.51.100.7 helo=mail.example.com from=<bounce@example.com> rcpts=<bob@example.net>,<carol@example.net>" \
 	"envelope from the last external Received, Return-Path, To/Cc"
-t 3 "1000.000  GTUBE" "GTUBE hit with its score"
-t 4 "Action: reject (550 5.7.1 No thanks)" "action and configured reply"
+t "1000.000  GTUBE" "GTUBE hit with its score"
+t "Action: reject (550 5.7.1 No thanks)" "action and configured reply"
 out=$("$VIGIL" explain --client-ip 192.0.2.1 --mail-from x@y.example --rcpt z@y.example \
 	-c "$tmp/c.conf" "$tmp/m.eml" 2>&1)
-t 5 "client=192.0.2.1 helo=mail.example.com from=<x@y.example> rcpts=<z@y.example>" \
+t "client=192.0.2.1 helo=mail.example.com from=<x@y.example> rcpts=<z@y.example>" \
 	"flags override the message"
 
 # An mbox: message N (From_ line and quoting handled as vigil scan does).
@@ -26,16 +28,16 @@ printf 'From a@x Mon Nov 23 10:00:00 2026\nFrom: one@example.com\nSubject: one\n
 out=$("$VIGIL" explain -c "$tmp/c.conf" --index 1 "$tmp/box.mbox" 2>&1); rc=$?
 if [ $rc = 0 ] && echo "$out" | grep -q "message 1 at byte" && echo "$out" | grep -q "from=<two@example.com>" &&
    echo "$out" | grep -q "Action: reject"
-then echo "ok 6 - mbox: --index N explains message N"
-else echo "not ok 6 - mbox --index (rc $rc)"; echo "$out" | sed 's/^/# /'; fi
+then ok "mbox: --index N explains message N"
+else notok "mbox --index (rc $rc)" "$out"; fi
 # Message 0 of the mbox, with no hit: "(none)", exit 0; both agree with vigil scan.
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/box.mbox" 2>&1); rc=$?
 scan=$("$VIGIL" scan -c "$tmp/c.conf" --format csv "$tmp/box.mbox" 2>/dev/null | cut -d, -f4,5 | tr '\n' ' ')
 if [ $rc = 0 ] && echo "$out" | grep -q "from=<one@example.com>" &&
    echo "$out" | grep -A1 "^Hits:" | grep -q "(none)" && echo "$out" | grep -q "^Score: 0.00" &&
    [ "$scan" = "score,action 0.000,accept 1001.900,reject " ]
-then echo "ok 7 - no hit: (none); scores agree with vigil scan"
-else echo "not ok 7 - no hit (rc $rc) scan=$scan"; echo "$out" | sed 's/^/# /'; fi
+then ok "no hit: (none); scores agree with vigil scan"
+else notok "no hit (rc $rc) scan=$scan" "$out"; fi
 # Not a message, no such message, a directory: reported, exit 1 / 2.
 printf 'Subject: x\000\n\nbinary\n' >"$tmp/bin.eml"
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp/bin.eml" >/dev/null 2>"$tmp/e1"; r1=$?
@@ -43,8 +45,8 @@ printf 'Subject: x\000\n\nbinary\n' >"$tmp/bin.eml"
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp" >/dev/null 2>&1; r3=$?
 if [ $r1 = 1 ] && grep -q "binary data" "$tmp/e1" && [ $r2 = 2 ] && grep -q "no message 2 (2 in the file)" "$tmp/e2" &&
    [ $r3 = 2 ]
-then echo "ok 8 - malformed input: reason and exit 1; no such message: exit 2"
-else echo "not ok 8 - malformed input: $r1 $r2 $r3"; cat "$tmp/e1" "$tmp/e2" | sed 's/^/# /'; fi
+then ok "malformed input: reason and exit 1; no such message: exit 2"
+else notok "malformed input: $r1 $r2 $r3" "$(cat "$tmp/e1" "$tmp/e2")"; fi
 # Multipart with base64 and quoted-printable parts: rules match the
 # decoded text; matched text and header values from the message are
 # escaped (no raw control or bidi characters reach the terminal).
@@ -65,8 +67,8 @@ printf 'From: a@example.com\nTo: b@example.net\nSubject: \342\200\256 reversed\n
 if [ $rc = 0 ] && grep -q 'matched: "secret offer"' "$tmp/o9" && grep -q "matched: \"caf$(printf '\303\251') special\"" "$tmp/o9" &&
    grep -qF 'matched: "ctl\x01\x1b["' "$tmp/o9" && grep -qF 'matched: "\xe2\x80\xae"' "$tmp/o9" &&
    ! grep -q "$(printf '\033')" "$tmp/o9" && ! grep -q "$(printf '\342\200\256')" "$tmp/o9"
-then echo "ok 9 - base64 and quoted-printable parts; matched text escaped"
-else echo "not ok 9 - multipart (rc $rc)"; sed 's/^/# /' "$tmp/o9" | cat -A; fi
+then ok "base64 and quoted-printable parts; matched text escaped"
+else notok "multipart (rc $rc)" "$(cat -A "$tmp/o9")"; fi
 # Past max_message_size: the head is explained, as vigild and vigil scan do.
 printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
 { printf 'From: a@example.org\nSubject: big\n\n'
@@ -74,19 +76,19 @@ printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
 } >"$tmp/big.eml"
 out=$("$VIGIL" explain -c "$tmp/small.conf" "$tmp/big.eml" 2>&1); rc=$?
 if [ $rc = 0 ] && echo "$out" | grep -q "only the head scanned" && echo "$out" | grep -q "VIGIL_TRUNCATED"
-then echo "ok 10 - oversized: head scanned, VIGIL_TRUNCATED"
-else echo "not ok 10 - oversized (rc $rc)"; echo "$out" | sed 's/^/# /'; fi
+then ok "oversized: head scanned, VIGIL_TRUNCATED"
+else notok "oversized (rc $rc)" "$out"; fi
 # Standard input; the stages run are listed.
 out=$("$VIGIL" explain -c "$tmp/c.conf" - <"$tmp/m.eml" 2>&1); rc=$?
 if [ $rc = 0 ] && echo "$out" | grep -q "^Stages: sanity$" && echo "$out" | grep -q "1000.000  GTUBE"
-then echo "ok 11 - standard input; stages listed"
-else echo "not ok 11 - stdin (rc $rc)"; echo "$out" | sed 's/^/# /'; fi
+then ok "standard input; stages listed"
+else notok "stdin (rc $rc)" "$out"; fi
 if [ -w /dev/full ]; then
 	"$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" >/dev/full 2>/dev/null; rc=$?
-	if [ $rc = 2 ]; then echo "ok 12 - stdout full: exit 2"; else echo "not ok 12 - stdout full: rc $rc"; fi
-else echo "ok 12 - stdout full # SKIP no /dev/full"; fi
+	if [ $rc = 2 ]; then ok "stdout full: exit 2"; else notok "stdout full: rc $rc"; fi
+else skip "stdout full" "no /dev/full"; fi
 # A bounce: "Return-Path: <>" is the null sender, not the From address.
 printf 'Return-Path: < >\nFrom: MAILER-DAEMON@mx.example.com\nTo: u@example.net\nSubject: bounce\n\nx\n' >"$tmp/bounce.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/bounce.eml" 2>&1)
-if echo "$out" | grep -q "from=<> rcpts=<u@example.net>"; then echo "ok 13 - Return-Path <>: null sender"
-else echo "not ok 13 - Return-Path <>"; echo "$out" | sed 's/^/# /'; fi
+if echo "$out" | grep -q "from=<> rcpts=<u@example.net>"; then ok "Return-Path <>: null sender"
+else notok "Return-Path <>" "$out"; fi
