@@ -169,8 +169,9 @@ scan() {
 	timeout "$RUN_TIMEOUT" "$VIGIL" scan --milter "$1" --concurrency "$2" \
 		--format jsonl $files >"$tmp/out.jsonl" 2>"$tmp/sum.txt" || rc=$?
 	[ $rc -ne 124 ] || die "vigil scan on $1 took longer than $RUN_TIMEOUT s"
-	n=$(sed -n 's/^messages: \([0-9]*\).*/\1/p' "$tmp/sum.txt")
-	e=$(sed -n 's/^messages: .*errors: \([0-9]*\).*/\1/p' "$tmp/sum.txt")
+	# "N messages in T s (R msg/s), E errors; ACTION N ..."
+	n=$(sed -n 's/^\([0-9]*\) messages\{0,1\} in .*/\1/p' "$tmp/sum.txt")
+	e=$(sed -n 's/^[0-9]* messages\{0,1\} in .*), \([0-9]*\) errors\{0,1\}.*/\1/p' "$tmp/sum.txt")
 	if [ $rc -ne 0 ] || [ -z "$n" ] || [ "${e:-1}" -ne 0 ]; then
 		cat "$tmp/sum.txt" >&2
 		grep -m 3 '"error":"' "$tmp/out.jsonl" >&2 || true
@@ -179,8 +180,8 @@ scan() {
 	# Every message must have received the filter's header(s).
 	h=$(grep -c '"headers_added":\[{' "$tmp/out.jsonl" || true)
 	[ "$h" -eq "$n" ] || die "only $h of $n messages got a header from $1"
-	sed -n 's/^rate: \([0-9.]*\) messages.*/\1/p' "$tmp/sum.txt" | tr '\n' ' '
-	sed -n 's/^latency ms: p50 \([0-9.]*\) *p95 \([0-9.]*\) *p99 \([0-9.]*\).*/\1 \2 \3/p' "$tmp/sum.txt"
+	sed -n 's/^[0-9]* messages\{0,1\} in [0-9.]* s (\([0-9.]*\) msg\/s).*/\1/p' "$tmp/sum.txt" | tr '\n' ' '
+	sed -n 's/^latency per message: p50 \([0-9.]*\) ms, p95 \([0-9.]*\) ms, p99 \([0-9.]*\) ms/\1 \2 \3/p' "$tmp/sum.txt"
 }
 
 # idle_conns PID SOCKET NAME -> idle_rss: RSS (kB) of PID with $conns idle

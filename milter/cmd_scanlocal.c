@@ -38,11 +38,6 @@
 #define MAX_JOBS 1024
 #define HEAD_ALLOWANCE ((size_t)1 << 20)  /* header bytes on top of the body */
 
-/* Latency histogram: LAT_PER_DECADE logarithmic bins per decade from
- * LAT_MIN_MS, so percentiles need no per-message memory (within 1.2%). */
-#define LAT_MIN_MS 1e-3
-#define LAT_PER_DECADE 100
-#define LAT_BINS (LAT_PER_DECADE * 10)
 
 enum format { FMT_TEXT, FMT_JSONL, FMT_CSV };
 
@@ -54,8 +49,7 @@ struct run {
 	size_t messages, errors;
 	size_t failed;            /* scans cut short: fail action applied */
 	size_t per_action[CONF_ACT_COUNT];
-	size_t lat[LAT_BINS];     /* latencies of messages scanned */
-	double lat_min, lat_max;
+	struct report_lat lat;    /* latencies of messages scanned */
 	struct progress *bar;     /* stderr is a terminal; else NULL */
 	bool out_tty;             /* stdout on the terminal too */
 	double started;
@@ -235,20 +229,6 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 
 /* ---- producer / consumer ---- */
 
-static void lat_add(struct run *r, double ms)
-{
-	if (!(ms >= 0))
-		ms = 0;
-	size_t seen = r->messages - r->errors;   /* this one included */
-	if (seen == 1 || ms < r->lat_min)
-		r->lat_min = ms;
-	if (seen == 1 || ms > r->lat_max)
-		r->lat_max = ms;
-	double d = ms > LAT_MIN_MS ? log10(ms / LAT_MIN_MS) * LAT_PER_DECADE : 0;
-	size_t b = d < LAT_BINS - 1 ? (size_t)d : LAT_BINS - 1;
-	r->lat[b]++;
-}
-
 static int next_msg(void *arg, struct localscan_item *it)
 {
 	struct run *r = arg;
@@ -291,7 +271,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		for (size_t i = 0; i < n; i++)
 			names[i] = scan_hit_at(scan, i)->name;
 		eval_add(r->eval, label, scan_score(scan), names, n);
-		lat_add(r, ms);
+		report_lat_add(&r->lat, ms);
 	}
 	if (r->out_tty)
 		progress_clear(r->bar);   /* the row on a line of its own */
@@ -307,44 +287,18 @@ static void done_msg(void *arg, const struct localscan_item *it,
 
 /* ---- set-up ---- */
 
-/* Nearest rank p (0..1] over the histogram: the geometric middle of its
- * bin, within the smallest and largest latency seen. */
-static double percentile(const struct run *r, double p)
-{
-	size_t n = r->messages - r->errors;
-	if (n == 0)
-		return 0;
-	size_t k = (size_t)ceil(p * (double)n), seen = 0;
-	if (k == 0)
-		k = 1;
-	size_t b = 0;
-	for (; b < LAT_BINS - 1; b++) {
-		seen += r->lat[b];
-		if (seen >= k)
-			break;
-	}
-	double v = LAT_MIN_MS * pow(10, ((double)b + 0.5) / LAT_PER_DECADE);
-	return v < r->lat_min ? r->lat_min : v > r->lat_max ? r->lat_max : v;
-}
-
 static void summary(struct run *r, FILE *out, double seconds)
 {
-	fprintf(out, "%zu message%s in %.2f s (%.0f msg/s), %zu error%s",
-	        r->messages, r->messages == 1 ? "" : "s", seconds,
-	        seconds > 0 ? (double)r->messages / seconds : 0, r->errors,
-	        r->errors == 1 ? "" : "s");
-	const char *sep = ";";
+	const char *names[CONF_ACT_COUNT];
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
-		if (r->per_action[a]) {
-			fprintf(out, "%s %s %zu", sep, conf_action_name(a),
-			        r->per_action[a]);
-			sep = "";
-		}
+		names[a] = conf_action_name(a);
+	char note[96] = "";
 	if (r->failed)
-		fprintf(out, "; %zu scans failed or timed out (fail action applied)",
-		        r->failed);
-	fprintf(out, "\nlatency per message: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms\n",
-	        percentile(r, 0.5), percentile(r, 0.95), percentile(r, 0.99));
+		snprintf(note, sizeof note, "; %zu scans failed or timed out "
+		         "(fail action applied)", r->failed);
+	struct report_totals t = { r->messages, r->errors, seconds, names,
+	                           r->per_action, CONF_ACT_COUNT, note, &r->lat };
+	report_totals_print(out, &t);
 }
 
 static int file_sha256(const char *path, char *hex, size_t hexlen)

@@ -1,6 +1,7 @@
 /* report.c — see report.h */
 #include "report.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,8 +21,7 @@ struct report {
 	size_t messages, errors;
 	struct { char name[24]; size_t count; } actions[MAX_ACTIONS];
 	size_t action_n;
-	double *ms;              /* latencies of the messages without error */
-	size_t ms_n, ms_cap;
+	struct report_lat lat;   /* of the messages without error */
 };
 
 struct report *report_new(enum report_format format, FILE *out, FILE *err,
@@ -46,7 +46,6 @@ void report_free(struct report *r)
 	if (r == NULL)
 		return;
 	progress_free(r->bar);
-	free(r->ms);
 	free(r);
 }
 
@@ -255,18 +254,6 @@ static void count_action(struct report *r, const char *action)
 	r->actions[r->action_n++].count = 1;
 }
 
-static void keep_latency(struct report *r, double ms)
-{
-	if (r->ms_n == r->ms_cap) {
-		size_t cap = r->ms_cap ? r->ms_cap * 2 : 1024;
-		double *p = realloc(r->ms, cap * sizeof *p);
-		if (p == NULL)
-			return;   /* percentiles over fewer messages */
-		r->ms = p;
-		r->ms_cap = cap;
-	}
-	r->ms[r->ms_n++] = ms;
-}
 
 void report_add(struct report *r, const struct report_entry *e)
 {
@@ -275,7 +262,7 @@ void report_add(struct report *r, const struct report_entry *e)
 		r->errors++;
 	} else {
 		count_action(r, e->action);
-		keep_latency(r, e->ms);
+		report_lat_add(&r->lat, e->ms);
 	}
 	r->done_bytes += e->size;
 	if (r->out_tty)
@@ -287,32 +274,72 @@ void report_add(struct report *r, const struct report_entry *e)
 	progress_update(r->bar, r->messages, r->errors, r->done_bytes);
 }
 
-static int cmp_double(const void *a, const void *b)
+#define LAT_MIN_MS 1e-3
+
+void report_lat_add(struct report_lat *l, double ms)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	if (!(ms >= 0))
+		ms = 0;
+	l->n++;
+	if (l->n == 1 || ms < l->min)
+		l->min = ms;
+	if (l->n == 1 || ms > l->max)
+		l->max = ms;
+	double d = ms > LAT_MIN_MS ?
+	           log10(ms / LAT_MIN_MS) * REPORT_LAT_PER_DECADE : 0;
+	size_t b = d < REPORT_LAT_BINS - 1 ? (size_t)d : REPORT_LAT_BINS - 1;
+	l->bins[b]++;
 }
 
-/* Nearest-rank percentile of the sorted latencies. */
-static double percentile(const struct report *r, unsigned pct)
+double report_lat_percentile(const struct report_lat *l, double p)
 {
-	if (r->ms_n == 0)
+	if (l->n == 0)
 		return 0;
-	size_t rank = (r->ms_n * pct + 99) / 100;
-	return r->ms[rank ? rank - 1 : 0];
+	size_t k = (size_t)ceil(p * (double)l->n), seen = 0;
+	if (k == 0)
+		k = 1;
+	size_t b = 0;
+	for (; b < REPORT_LAT_BINS - 1; b++) {
+		seen += l->bins[b];
+		if (seen >= k)
+			break;
+	}
+	if (b == REPORT_LAT_BINS - 1)
+		return l->max;    /* the last bin has no upper end */
+	double v = LAT_MIN_MS * pow(10, ((double)b + 0.5) / REPORT_LAT_PER_DECADE);
+	return v < l->min ? l->min : v > l->max ? l->max : v;
+}
+
+void report_totals_print(FILE *f, const struct report_totals *t)
+{
+	double rate = t->seconds > 0 ? (double)t->messages / t->seconds : 0;
+	fprintf(f, "%zu message%s in %.2f s (%.*f msg/s), %zu error%s",
+	        t->messages, t->messages == 1 ? "" : "s", t->seconds,
+	        rate < 100 ? 1 : 0, rate, t->errors, t->errors == 1 ? "" : "s");
+	const char *sep = ";";
+	for (size_t a = 0; a < t->nactions; a++)
+		if (t->counts[a]) {
+			fprintf(f, "%s %s %zu", sep, t->actions[a], t->counts[a]);
+			sep = "";
+		}
+	fprintf(f, "%s\nlatency per message: p50 %.2f ms, p95 %.2f ms, "
+	        "p99 %.2f ms\n", t->note ? t->note : "",
+	        report_lat_percentile(t->lat, 0.5),
+	        report_lat_percentile(t->lat, 0.95),
+	        report_lat_percentile(t->lat, 0.99));
 }
 
 void report_summary(struct report *r, double seconds)
 {
 	progress_free(r->bar);
 	r->bar = NULL;
-	qsort(r->ms, r->ms_n, sizeof *r->ms, cmp_double);
-	fprintf(r->err, "messages: %zu", r->messages);
-	for (size_t i = 0; i < r->action_n; i++)
-		fprintf(r->err, "  %s: %zu", r->actions[i].name, r->actions[i].count);
-	fprintf(r->err, "  errors: %zu\n", r->errors);
-	fprintf(r->err, "rate: %.1f messages/s in %.2f s\n",
-	        seconds > 0 ? (double)r->messages / seconds : 0.0, seconds);
-	fprintf(r->err, "latency ms: p50 %.2f  p95 %.2f  p99 %.2f\n",
-	        percentile(r, 50), percentile(r, 95), percentile(r, 99));
+	const char *names[MAX_ACTIONS];
+	size_t counts[MAX_ACTIONS];
+	for (size_t i = 0; i < r->action_n; i++) {
+		names[i] = r->actions[i].name;
+		counts[i] = r->actions[i].count;
+	}
+	struct report_totals t = { r->messages, r->errors, seconds, names,
+	                           counts, r->action_n, NULL, &r->lat };
+	report_totals_print(r->err, &t);
 }

@@ -131,8 +131,8 @@ check "mboxrd-quoted From line: one message, scanned" \
 	jcheck "$tmp/c1.jsonl" "m[2]['action'] == 'continue' and hdr(m[2], 'X-Spam-Status') and m[3]['offset'] == $trunc_off"
 check "truncated message: error with file and offset" \
 	jcheck "$tmp/c1.jsonl" "m[3]['action'] == 'error' and 'truncated' in m[3]['error'] and m[3]['offset'] == $trunc_off and isinstance(m[3]['ms'], float)"
-if grep -q '^messages: 4 .*continue: 2.*reject: 1.*errors: 1' "$tmp/c1.err" &&
-   grep -q '^latency ms: p50 ' "$tmp/c1.err" && ! grep -q "$(printf '\r')" "$tmp/c1.err"
+if grep -q '^4 messages in [0-9.]* s ([0-9.]* msg/s), 1 error; continue 2 reject 1$' "$tmp/c1.err" &&
+   grep -q '^latency per message: p50 [0-9.]* ms, p95 ' "$tmp/c1.err" && ! grep -q "$(printf '\r')" "$tmp/c1.err"
 then ok "summary on stderr, no progress line when not a tty"
 else notok "summary on stderr" "$(cat "$tmp/c1.err")"; fi
 
