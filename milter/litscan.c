@@ -16,7 +16,8 @@
  * branch has none.
  *
  * It also finds the tails and the splittable alternations the engine
- * uses (litscan_tails(), litscan_alternation(), litscan_repeat()).
+ * uses (litscan_tails(), litscan_alternation(), litscan_repeat()), and
+ * the byte classes every match needs (litscan_req_bytes()).
  *
  * The scanner compiles the literals into a DFA over byte classes (bytes
  * that occur in no literal share class 0; ASCII letters share the class
@@ -27,6 +28,7 @@
 #include "strbuf.h"
 
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2115,6 +2117,745 @@ bool litscan_pcre2_trap(const pcre2_code *code, const char *pattern,
 }
 
 /* ======================================================================
+ * Required byte classes
+ *
+ * A family is a conjunction of byte sets: every match contains a byte of
+ * each. A byte, class or escape that consumes one character requires its
+ * set; a concatenation requires what each of its items does; an item
+ * quantified {0,..}, a negative lookaround, a reference or a call
+ * requires nothing; an alternation requires, for one set a of each
+ * branch, the union of those; a positive lookaround requires what its
+ * body does (it matches inside the same subject). Sets are supersets
+ * where unsure ('.' is every byte), so only structure can go wrong:
+ * whatever is not understood gives up (no requirement at all).
+ * ====================================================================== */
+
+#define RB_FAM 4   /* sets kept per family */
+#define RB_MAX_LEN 16384   /* longer patterns (homoglyph lists of 50 KB and
+                              more) cost more to parse than they save */
+
+struct rfam {
+	size_t n;
+	unsigned max_cost;       /* costlier sets are left out */
+	struct litscan_bset s[RB_FAM];
+	unsigned cost[RB_FAM];   /* bs_cost() of each */
+};
+
+struct rparse {
+	const unsigned char *p;
+	size_t len, pos;
+	unsigned max_cost;
+	bool giveup;
+	unsigned depth;
+};
+
+static void bs_add(struct litscan_bset *s, unsigned b)
+{
+	s->w[b >> 6] |= (uint64_t)1 << (b & 63);
+}
+
+static void bs_range(struct litscan_bset *s, unsigned lo, unsigned hi)
+{
+	for (unsigned b = lo; b <= hi; b++)
+		bs_add(s, b);
+}
+
+static void bs_not(struct litscan_bset *s)
+{
+	for (int i = 0; i < 4; i++)
+		s->w[i] = ~s->w[i];
+}
+
+static void bs_or(struct litscan_bset *d, const struct litscan_bset *s)
+{
+	for (int i = 0; i < 4; i++)
+		d->w[i] |= s->w[i];
+}
+
+static bool bs_subset(const struct litscan_bset *a,
+                      const struct litscan_bset *b)
+{
+	for (int i = 0; i < 4; i++)
+		if (a->w[i] & ~b->w[i])
+			return false;
+	return true;
+}
+
+/* ASCII letters get their other case (PCRE2's built-in tables fold
+ * nothing else). */
+static void bs_fold(struct litscan_bset *s)
+{
+	/* 'A' + i is bit 1 + i of w[1], 'a' + i bit 33 + i */
+	uint64_t m = ((s->w[1] >> 1) | (s->w[1] >> 33)) & 0x3ffffffu;
+	s->w[1] |= m << 1 | m << 33;
+}
+
+/* Bits set in x (without a popcount instruction in the baseline ISA,
+ * __builtin_popcountll is a library call). */
+static unsigned popcount64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555u;
+	x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+	return (unsigned)((x * 0x0101010101010101u) >> 56);
+}
+
+/* How likely a text holds a byte of s, roughly: lower is rarer. A byte
+ * weighs about 16 ln(1 / (1 - p)), p the share of the paragraphs of a
+ * sample of mail holding it, rounded to 32, 16, 8, 4, 2 or 1: a text
+ * lacks every byte of a set of cost c with a chance of about e^(-c/16),
+ * taking the bytes to be independent. Orders sets (which to keep, which
+ * to test first) and leaves out those nearly every text has. */
+static const uint64_t cost_mask[5][2] = {   /* bytes 0..127 by weight */
+	{ 0x0000000100000000u, 0x001df33a00000000u },   /* 32: space acde.. */
+	{ 0x7402e00000000400u, 0x02e008c400100000u },   /* 16: LF - . / 1 :
+	                                                   < = > T b f g .. */
+	{ 0x0005100400000000u, 0x00000000000c023au },   /* 8: " , 0 2 A C .. */
+	{ 0x83f8000200000000u, 0x0502000000a1f1c4u },   /* 4: ! 3-9 ? B F .. */
+	{ 0x080003e800000200u, 0x0000040087420c01u },   /* 2: tab # % & .. */
+};                                                  /* 1: the rest */
+static const unsigned cost_weight[5] = { 32, 16, 8, 4, 2 };
+
+/* The cost of the bytes of word i (0..3) of a set in w. */
+static unsigned word_cost(uint64_t w, int i)
+{
+	if (i >= 2)
+		return popcount64(w);
+	unsigned c = 0;
+	for (int n = 0; n < 3 && w != 0; n++) {   /* sparse: bit by bit */
+		uint64_t bit = w & -w;
+		int k = 0;
+		while (k < 5 && !(cost_mask[k][i] & bit))
+			k++;
+		c += k < 5 ? cost_weight[k] : 1;
+		w ^= bit;
+	}
+	if (w == 0)
+		return c;
+	c += popcount64(w);
+	for (int k = 0; k < 5; k++)   /* the weight beyond the 1 counted */
+		c += (cost_weight[k] - 1) * popcount64(w & cost_mask[k][i]);
+	return c;
+}
+
+static unsigned bs_cost(const struct litscan_bset *s)
+{
+	unsigned c = 0;
+	for (int i = 0; i < 4; i++)
+		if (s->w[i] != 0)
+			c += word_cost(s->w[i], i);
+	return c;
+}
+
+/* s (of cost bs_cost(s), or UINT_MAX: not computed yet) into family f
+ * as one more requirement: dropped when a set of f already implies it
+ * or it costs too much, and drops those it implies; the costliest goes
+ * when f is full. */
+static void fam_add_cost(struct rfam *f, const struct litscan_bset *s,
+                         unsigned cost)
+{
+	if (f->max_cost == 0)
+		return;   /* nobody asks (rb_alt()) */
+	if (cost == UINT_MAX)
+		cost = bs_cost(s);
+	if (cost > f->max_cost)
+		return;
+	bool drop = false;
+	for (size_t i = 0; i < f->n; i++) {
+		if (bs_subset(&f->s[i], s))
+			return;
+		drop |= bs_subset(s, &f->s[i]);
+	}
+	if (drop) {
+		size_t k = 0;
+		for (size_t i = 0; i < f->n; i++)
+			if (!bs_subset(s, &f->s[i])) {
+				f->s[k] = f->s[i];
+				f->cost[k++] = f->cost[i];
+			}
+		f->n = k;
+	}
+	if (f->n < RB_FAM) {
+		f->cost[f->n] = cost;
+		f->s[f->n++] = *s;
+		return;
+	}
+	size_t worst = 0;
+	for (size_t i = 1; i < f->n; i++)
+		if (f->cost[i] > f->cost[worst])
+			worst = i;
+	if (cost < f->cost[worst]) {
+		f->s[worst] = *s;
+		f->cost[worst] = cost;
+	}
+}
+
+static void fam_add(struct rfam *f, const struct litscan_bset *s)
+{
+	fam_add_cost(f, s, UINT_MAX);
+}
+
+static void fam_join(struct rfam *f, const struct rfam *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		fam_add_cost(f, &g->s[i], g->cost[i]);
+}
+
+/* f becomes the requirements of "f or g": unions of a set of each. */
+static void fam_either(struct rfam *f, const struct rfam *g)
+{
+	struct rfam u;
+	u.n = 0;
+	u.max_cost = f->max_cost;
+	for (size_t i = 0; i < f->n; i++)
+		for (size_t j = 0; j < g->n; j++) {
+			struct litscan_bset s = f->s[i];
+			bs_or(&s, &g->s[j]);
+			fam_add(&u, &s);
+		}
+	*f = u;
+}
+
+static void fam_init(struct rfam *f, const struct rparse *ps)
+{
+	f->n = 0;
+	f->max_cost = ps->max_cost;
+}
+
+static int rp_peek(const struct rparse *ps, size_t k)
+{
+	return ps->pos + k < ps->len ? ps->p[ps->pos + k] : -1;
+}
+
+/* \d \w \s \h \v and their negations (PCRE2's built-in tables, 8-bit
+ * without UTF): false for another letter. */
+static bool rb_type(int c, struct litscan_bset *s)
+{
+	*s = (struct litscan_bset){ { 0 } };
+	switch (c | 0x20) {
+	case 'd':
+		bs_range(s, '0', '9');
+		break;
+	case 'w':
+		bs_range(s, '0', '9');
+		bs_range(s, 'a', 'z');
+		bs_range(s, 'A', 'Z');
+		bs_add(s, '_');
+		break;
+	case 's':
+		bs_range(s, '\t', '\r');
+		bs_add(s, ' ');
+		break;
+	case 'h':
+		bs_add(s, '\t');
+		bs_add(s, ' ');
+		bs_add(s, 0xa0);
+		break;
+	case 'v':
+		bs_range(s, '\n', '\r');
+		bs_add(s, 0x85);
+		break;
+	default:
+		return false;
+	}
+	if (c >= 'A' && c <= 'Z')
+		bs_not(s);
+	return true;
+}
+
+/* A POSIX class "[:name:]" or "[:^name:]" at pos (inside a class). */
+static void rb_posix(struct rparse *ps, struct litscan_bset *s,
+                     bool caseless)
+{
+	static const struct { const char *name; const char *ranges; } tab[] = {
+		{ "alpha", "AZaz" }, { "digit", "09" }, { "alnum", "09AZaz" },
+		{ "upper", "AZ" }, { "lower", "az" }, { "space", "\t\r  " },
+		{ "blank", "\t\t  " }, { "xdigit", "09AFaf" },
+		{ "word", "09AZaz__" }, { "cntrl", "\x01\x1f\x7f\x7f" },
+		{ "graph", "!~" }, { "print", " ~" },
+		{ "punct", "!/:@[`{~" },
+	};
+	size_t q = ps->pos + 2;
+	bool neg = q < ps->len && ps->p[q] == '^';
+	q += neg;
+	size_t start = q;
+	while (q + 1 < ps->len && !(ps->p[q] == ':' && ps->p[q + 1] == ']'))
+		q++;
+	if (q + 1 >= ps->len) {
+		ps->giveup = true;
+		return;
+	}
+	size_t n = q - start;
+	ps->pos = q + 2;
+	*s = (struct litscan_bset){ { 0 } };
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		if (strlen(tab[i].name) != n ||
+		    memcmp(tab[i].name, ps->p + start, n) != 0)
+			continue;
+		/* case folding of upper and lower differs between versions */
+		if (caseless && (tab[i].name[0] == 'u' || tab[i].name[0] == 'l'))
+			break;
+		const char *r = tab[i].ranges;
+		for (; r[0] != '\0'; r += 2)
+			bs_range(s, (unsigned char)r[0], (unsigned char)r[1]);
+		if (!strcmp(tab[i].name, "cntrl"))
+			bs_add(s, 0);
+		if (neg)
+			bs_not(s);
+		return;
+	}
+	ps->giveup = true;
+}
+
+/* After "\x": \xhh (up to two digits) or \x{h..} below 0x100; -1 for
+ * what we do not decode. */
+static long rb_hex(struct rparse *ps)
+{
+	long v = 0;
+	if (rp_peek(ps, 0) == '{') {
+		size_t q = ps->pos + 1, nd = 0;
+		for (; q < ps->len && hexval(ps->p[q]) >= 0 && nd < 4; q++, nd++)
+			v = v * 16 + hexval(ps->p[q]);
+		if (nd == 0 || q >= ps->len || ps->p[q] != '}' || v > 0xff)
+			return -1;
+		ps->pos = q + 1;
+		return v;
+	}
+	for (int i = 0; i < 2 && hexval(rp_peek(ps, 0)) >= 0; i++)
+		v = v * 16 + hexval(ps->p[ps->pos++]);
+	return v;
+}
+
+/* One byte escape after '\\' (pos at the letter): its value, or -1 when
+ * it is no single-byte escape (pos then unchanged). */
+static long rb_byte_escape(struct rparse *ps, bool in_class)
+{
+	static const char from[] = "tnrfea";
+	static const char to[] = "\t\n\r\f\033\007";
+	int c = rp_peek(ps, 0);
+	if (c < 0)
+		return -1;
+	const char *l = c ? strchr(from, c) : NULL;
+	if (l != NULL) {
+		ps->pos++;
+		return (unsigned char)to[l - from];
+	}
+	if (in_class && c == 'b') {
+		ps->pos++;
+		return '\b';
+	}
+	if (c == 'x') {
+		ps->pos++;
+		return rb_hex(ps);
+	}
+	if (c == '0') {
+		long v = 0;
+		ps->pos++;
+		for (int i = 0; i < 2 && rp_peek(ps, 0) >= '0' &&
+		                rp_peek(ps, 0) <= '7'; i++)
+			v = v * 8 + (ps->p[ps->pos++] - '0');
+		return v;
+	}
+	if (!is_alnum(c)) {
+		ps->pos++;
+		return c;
+	}
+	return -1;
+}
+
+/* A class member at pos: a byte (into *v) or a set (*v -1, s filled). */
+static void rb_member(struct rparse *ps, bool caseless, long *v,
+                      struct litscan_bset *s)
+{
+	int c = rp_peek(ps, 0);
+	*v = -1;
+	if (c == '\\') {
+		ps->pos++;
+		int e = rp_peek(ps, 0);
+		if (e >= 0 && rb_type(e, s)) {
+			ps->pos++;
+			return;
+		}
+		*v = rb_byte_escape(ps, true);
+		if (*v < 0)
+			ps->giveup = true;
+		return;
+	}
+	if (c == '[' && rp_peek(ps, 1) == ':') {
+		rb_posix(ps, s, caseless);
+		return;
+	}
+	if (c == '[' && (rp_peek(ps, 1) == '.' || rp_peek(ps, 1) == '=')) {
+		ps->giveup = true;
+		return;
+	}
+	ps->pos++;
+	*v = c;
+}
+
+/* The bytes of the class at pos ('['). */
+static void rb_class(struct rparse *ps, bool caseless, struct litscan_bset *out)
+{
+	ps->pos++;
+	*out = (struct litscan_bset){ { 0 } };
+	bool neg = rp_peek(ps, 0) == '^';
+	ps->pos += neg;
+	for (bool first = true; !ps->giveup; first = false) {
+		int c = rp_peek(ps, 0);
+		if (c < 0) {
+			ps->giveup = true;
+			return;
+		}
+		if (c == ']' && !first)
+			break;
+		if (c == '\\' && (rp_peek(ps, 1) == 'Q' || rp_peek(ps, 1) == 'E')) {
+			ps->giveup = true;
+			return;
+		}
+		long lo, hi;
+		struct litscan_bset s;
+		rb_member(ps, caseless, &lo, &s);
+		if (ps->giveup)
+			return;
+		if (lo < 0) {
+			bs_or(out, &s);
+			if (rp_peek(ps, 0) == '-' && rp_peek(ps, 1) != ']')
+				ps->giveup = true;   /* "[\d-z]": version-dependent */
+			continue;
+		}
+		hi = lo;
+		if (rp_peek(ps, 0) == '-' && rp_peek(ps, 1) != ']' &&
+		    rp_peek(ps, 1) >= 0) {
+			ps->pos++;
+			rb_member(ps, caseless, &hi, &s);
+			if (hi < lo)   /* a set, or an invalid range */
+				ps->giveup = true;
+			if (ps->giveup)
+				return;
+		}
+		bs_range(out, (unsigned)lo, (unsigned)hi);
+	}
+	ps->pos++;   /* ']' */
+	if (caseless)
+		bs_fold(out);
+	if (neg)
+		bs_not(out);
+}
+
+static void rb_alt(struct rparse *ps, bool caseless, struct rfam *out);
+
+/* Options "(?imsnUJ-imsnUJ)" or "(?...:" after "(?": updates *caseless;
+ * *scoped tells which form. Gives up on x, ^ and anything else. */
+static void rb_options(struct rparse *ps, bool *caseless, bool *scoped)
+{
+	bool on = true, ci = *caseless;
+	for (;;) {
+		int f = rp_peek(ps, 0);
+		ps->pos++;
+		if (f == '-' && on) {
+			on = false;
+		} else if (f == 'i') {
+			ci = on;
+		} else if (f == 'm' || f == 's' || f == 'n' || f == 'U' ||
+		           f == 'J') {
+			/* no effect on the bytes an item takes */
+		} else if (f == ')' || f == ':') {
+			*scoped = f == ':';
+			*caseless = ci;
+			return;
+		} else {
+			ps->giveup = true;
+			return;
+		}
+	}
+}
+
+/* A group at pos ('('): its requirements, *zero when it takes no
+ * characters of its own (lookarounds), *nop for an option setting or a
+ * comment (no item at all). */
+static void rb_group(struct rparse *ps, bool *caseless, struct rfam *out,
+                     bool *nop)
+{
+	ps->pos++;
+	fam_init(out, ps);
+	*nop = false;
+	bool ci = *caseless, keep = true;
+	if (rp_peek(ps, 0) == '*') {
+		ps->giveup = true;   /* verbs */
+		return;
+	}
+	if (rp_peek(ps, 0) == '?') {
+		int c = rp_peek(ps, 1), d = rp_peek(ps, 2);
+		if (c == '#') {
+			while (rp_peek(ps, 0) >= 0 && rp_peek(ps, 0) != ')')
+				ps->pos++;
+			ps->pos++;
+			*nop = true;
+			if (ps->pos > ps->len)
+				ps->giveup = true;
+			return;
+		}
+		if (c == ':' || c == '>' || c == '|' || c == '=') {
+			ps->pos += 2;
+		} else if (c == '!' || (c == '<' && d == '!')) {
+			ps->pos += c == '<' ? 3 : 2;
+			keep = false;
+		} else if (c == '<' && d == '=') {
+			ps->pos += 3;
+		} else if (c == '<' || c == '\'' || (c == 'P' && d == '<')) {
+			int close = c == '\'' ? '\'' : '>';
+			ps->pos += c == 'P' ? 3 : 2;
+			while (rp_peek(ps, 0) >= 0 && rp_peek(ps, 0) != close)
+				ps->pos++;
+			ps->pos++;
+		} else if ((c == 'P' && (d == '=' || d == '>')) || c == 'R' ||
+		           c == '&' || is_digit(c) ||
+		           ((c == '+' || c == '-') && is_digit(d))) {
+			/* reference or call: takes text, requires nothing known */
+			while (rp_peek(ps, 0) >= 0 && rp_peek(ps, 0) != ')')
+				ps->pos++;
+			ps->pos++;
+			if (ps->pos > ps->len)
+				ps->giveup = true;
+			return;
+		} else {
+			ps->pos++;
+			bool scoped = false;
+			rb_options(ps, &ci, &scoped);
+			if (!scoped) {
+				*caseless = ci;   /* rest of the enclosing group */
+				*nop = true;
+				return;
+			}
+		}
+	}
+	if (ps->giveup || ++ps->depth > LS_MAX_GROUP_DEPTH) {
+		ps->giveup = true;
+		return;
+	}
+	rb_alt(ps, ci, out);
+	ps->depth--;
+	if (rp_peek(ps, 0) != ')') {
+		ps->giveup = true;
+		return;
+	}
+	ps->pos++;
+	if (!keep)
+		fam_init(out, ps);
+}
+
+/* An escape outside a class at pos ('\\'). */
+static void rb_escape(struct rparse *ps, bool caseless, struct rfam *out)
+{
+	ps->pos++;
+	int c = rp_peek(ps, 0);
+	struct litscan_bset s;
+	fam_init(out, ps);
+	if (c < 0) {
+		ps->giveup = true;
+		return;
+	}
+	if (rb_type(c, &s)) {
+		ps->pos++;
+		fam_add(out, &s);
+		return;
+	}
+	switch (c) {
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+	case 'N': case 'X': case 'C':   /* zero-width, or any character */
+		ps->pos++;
+		if (c == 'N' && rp_peek(ps, 0) == '{')
+			ps->giveup = true;
+		return;
+	case 'R':
+		ps->pos++;
+		rb_type('v', &s);
+		fam_add(out, &s);
+		return;
+	case 'g': case 'k':
+		ps->giveup = true;   /* named and relative references */
+		return;
+	default:
+		break;
+	}
+	if (c >= '1' && c <= '9') {
+		ps->pos++;   /* a reference: requires nothing known */
+		if (is_digit(rp_peek(ps, 0)))
+			ps->giveup = true;   /* or octal: depends on the groups */
+		return;
+	}
+	long v = rb_byte_escape(ps, false);
+	if (v < 0) {
+		ps->giveup = true;
+		return;
+	}
+	s = (struct litscan_bset){ { 0 } };
+	bs_add(&s, (unsigned)v);
+	if (caseless)
+		bs_fold(&s);
+	fam_add(out, &s);
+}
+
+/* A concatenation up to '|', ')' or the end. An option setting in it
+ * holds for the rest of its group, later branches too: *caseless. */
+static void rb_seq(struct rparse *ps, bool *cip, struct rfam *out)
+{
+	bool caseless = *cip;
+	fam_init(out, ps);
+	while (!ps->giveup) {
+		int c = rp_peek(ps, 0);
+		if (c < 0 || c == '|' || c == ')') {
+			*cip = caseless;
+			return;
+		}
+		struct rfam item;
+		fam_init(&item, ps);
+		struct litscan_bset s = { { 0 } };
+		bool single = false;   /* the item requires s alone */
+		if (c == '(') {
+			bool nop;
+			rb_group(ps, &caseless, &item, &nop);
+			if (nop)
+				continue;
+		} else if (c == '[') {
+			rb_class(ps, caseless, &s);
+			single = true;
+		} else if (c == '\\') {
+			if (rp_peek(ps, 1) == 'Q' || rp_peek(ps, 1) == 'E') {
+				ps->giveup = true;
+				return;
+			}
+			rb_escape(ps, caseless, &item);
+		} else if (c == '^' || c == '$') {
+			ps->pos++;
+		} else if (c == '.') {
+			ps->pos++;
+		} else if (c == '*' || c == '+' || c == '?' ||
+		           (c == '{' && is_digit(rp_peek(ps, 1)))) {
+			ps->giveup = true;   /* a quantifier with nothing before */
+			return;
+		} else {
+			ps->pos++;
+			bs_add(&s, (unsigned)c);
+			if (caseless)
+				bs_fold(&s);
+			single = true;
+		}
+		if (ps->giveup)
+			return;
+		struct lparse q = { .p = ps->p, .len = ps->len, .pos = ps->pos };
+		long min = 1, max = 1;
+		if (parse_quant(&q, &min, &max))
+			ps->pos = q.pos;
+		if (q.giveup) {
+			ps->giveup = true;
+			return;
+		}
+		if (min >= 1 && single)
+			fam_add(out, &s);
+		else if (min >= 1)
+			fam_join(out, &item);
+	}
+}
+
+static void rb_alt(struct rparse *ps, bool caseless, struct rfam *out)
+{
+	rb_seq(ps, &caseless, out);
+	unsigned max_cost = ps->max_cost;
+	while (!ps->giveup && rp_peek(ps, 0) == '|') {
+		ps->pos++;
+		if (out->n == 0)
+			ps->max_cost = 0;   /* nothing to unite with: parse only */
+		struct rfam b;
+		rb_seq(ps, &caseless, &b);
+		fam_either(out, &b);
+	}
+	ps->max_cost = max_cost;
+}
+
+
+size_t litscan_req_bytes(const char *pattern, size_t len,
+                         uint32_t pcre2_options, unsigned max_cost,
+                         struct litscan_bset *sets, size_t max)
+{
+	const uint32_t known = PCRE2_CASELESS | PCRE2_MULTILINE |
+	                       PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
+	                       PCRE2_UNGREEDY | PCRE2_NO_AUTO_CAPTURE;
+	if (pcre2_options & ~known || len > RB_MAX_LEN)
+		return 0;
+	struct rparse ps = { .p = (const unsigned char *)pattern, .len = len,
+	                     .max_cost = max_cost };
+	struct rfam f;
+	rb_alt(&ps, (pcre2_options & PCRE2_CASELESS) != 0, &f);
+	if (ps.giveup || ps.pos != len)
+		return 0;
+	size_t n = 0;
+	for (; n < max && f.n > 0; n++) {   /* the cheapest first */
+		size_t best = 0;
+		for (size_t i = 1; i < f.n; i++)
+			if (f.cost[i] < f.cost[best])
+				best = i;
+		sets[n] = f.s[best];
+		f.s[best] = f.s[f.n - 1];
+		f.cost[best] = f.cost[--f.n];
+	}
+	return n;
+}
+
+/* The bytes flagged (1) in seen[256] into out. */
+static void seen_bits(const unsigned char *seen, struct litscan_bset *out)
+{
+	uint64_t high = 0;   /* most texts have no byte >= 0x80 */
+	for (unsigned b = 128; b < 256; b += 8) {
+		uint64_t v;
+		memcpy(&v, seen + b, 8);
+		high |= v;
+	}
+	out->w[2] = out->w[3] = 0;
+	for (unsigned b = 0; b < (high ? 256u : 128u); b += 8) {
+		uint64_t v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(&v, seen + b, 8);
+#else
+		v = 0;
+		for (unsigned k = 0; k < 8; k++)
+			v |= (uint64_t)seen[b + k] << (8 * k);
+#endif
+		/* flag k (bit 8k) lands on bit 56 + k: no two products meet */
+		uint64_t bits = (v * 0x0102040810204080u) >> 56;
+		if (b % 64 == 0)
+			out->w[b / 64] = bits;
+		else
+			out->w[b / 64] |= bits << (b % 64);
+	}
+}
+
+void litscan_bytes(const char *text, size_t len, struct litscan_bset *out)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	if (len < 32) {   /* short: a bit at a time */
+		uint64_t w[4] = { 0, 0, 0, 0 };
+		for (size_t i = 0; i < len; i++)
+			w[t[i] >> 6] |= (uint64_t)1 << (t[i] & 63);
+		memcpy(out->w, w, sizeof w);
+		return;
+	}
+	/* a store per byte, then 8 flags at a time into bits */
+	unsigned char seen[256];
+	memset(seen, 0, sizeof seen);
+	size_t i = 0;
+	for (; i + 4 <= len; i += 4) {
+		seen[t[i]] = 1;
+		seen[t[i + 1]] = 1;
+		seen[t[i + 2]] = 1;
+		seen[t[i + 3]] = 1;
+	}
+	for (; i < len; i++)
+		seen[t[i]] = 1;
+	seen_bits(seen, out);
+}
+
+/* ======================================================================
  * Aho-Corasick scanner
  * ====================================================================== */
 
@@ -2359,14 +3100,18 @@ static void report(const struct litscan *ls, uint32_t off, uint64_t *found)
 	} while (s != 0);
 }
 
-/* One stream from state offset st over [p, end); returns the last state. */
-static uint32_t run1(const struct litscan *ls, uint32_t st,
-                     const unsigned char *p, const unsigned char *end,
-                     uint64_t *found)
+/* One stream from state offset st over [p, end); returns the last state.
+ * With seen, flags each byte there. Inlined into callers passing a
+ * constant seen, so the loop without it has no test. */
+static inline __attribute__((always_inline)) uint32_t
+run1(const struct litscan *ls, uint32_t st, const unsigned char *p,
+     const unsigned char *end, uint64_t *found, unsigned char *seen)
 {
 	const uint32_t *trans = ls->trans;
 	const unsigned char *cls = ls->cls;
 	while (p < end) {
+		if (seen != NULL)
+			seen[*p] = 1;
 		uint32_t t = trans[st + cls[*p++]];
 		st = t & ~LS_OUT_FLAG;
 		if (t & LS_OUT_FLAG)
@@ -2401,15 +3146,14 @@ size_t litscan_count(const struct litscan *ls, const char *text, size_t len,
  * latencies. Slice k > 0 starts maxlen - 1 bytes early, so a literal
  * ending in slice k lies wholly inside its stream; an occurrence reported
  * twice only sets the same bit twice. */
-void litscan_run(const struct litscan *ls, const char *text, size_t len,
-                 uint64_t *found)
+static inline __attribute__((always_inline)) void
+run4(const struct litscan *ls, const char *text, size_t len, uint64_t *found,
+     unsigned char *seen)
 {
-	if (ls == NULL || !ls->built || ls->nstates <= 1 || text == NULL)
-		return;
 	const unsigned char *p = (const unsigned char *)text;
 	size_t ov = ls->maxlen - 1;
 	if (len / 4 < LS_STREAM_MIN + ov) {
-		run1(ls, 0, p, p + len, found);
+		run1(ls, 0, p, p + len, found, seen);
 		return;
 	}
 	size_t chunk = len / 4;
@@ -2419,6 +3163,12 @@ void litscan_run(const struct litscan *ls, const char *text, size_t len,
 	const unsigned char *cls = ls->cls;
 	uint32_t st0 = 0, st1 = 0, st2 = 0, st3 = 0;
 	for (size_t i = 0; i < chunk; i++) {
+		if (seen != NULL) {   /* the overlaps are flagged twice */
+			seen[p0[i]] = 1;
+			seen[p1[i]] = 1;
+			seen[p2[i]] = 1;
+			seen[p3[i]] = 1;
+		}
 		uint32_t t0 = trans[st0 + cls[p0[i]]];
 		uint32_t t1 = trans[st1 + cls[p1[i]]];
 		uint32_t t2 = trans[st2 + cls[p2[i]]];
@@ -2440,11 +3190,35 @@ void litscan_run(const struct litscan *ls, const char *text, size_t len,
 	}
 	/* Tails: slices 1..3 started ov bytes early; the last one also
 	 * takes the remainder of the division. */
-	run1(ls, st1, p1 + chunk, p + 2 * chunk, found);
-	run1(ls, st2, p2 + chunk, p + 3 * chunk, found);
-	run1(ls, st3, p3 + chunk, p + len, found);
+	run1(ls, st1, p1 + chunk, p + 2 * chunk, found, seen);
+	run1(ls, st2, p2 + chunk, p + 3 * chunk, found, seen);
+	run1(ls, st3, p3 + chunk, p + len, found, seen);
 	(void)st0;
 }
+
+void litscan_run(const struct litscan *ls, const char *text, size_t len,
+                 uint64_t *found)
+{
+	if (ls == NULL || !ls->built || ls->nstates <= 1 || text == NULL)
+		return;
+	run4(ls, text, len, found, NULL);
+}
+
+void litscan_run_bytes(const struct litscan *ls, const char *text,
+                       size_t len, uint64_t *found, struct litscan_bset *bytes)
+{
+	if (ls == NULL || !ls->built || ls->nstates <= 1 || text == NULL ||
+	    len < 32) {
+		litscan_run(ls, text, len, found);
+		litscan_bytes(text, len, bytes);
+		return;
+	}
+	unsigned char seen[256];
+	memset(seen, 0, sizeof seen);
+	run4(ls, text, len, found, seen);
+	seen_bits(seen, bytes);
+}
+
 
 void litscan_free(struct litscan *ls)
 {

@@ -144,6 +144,41 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 bool litscan_pcre2_trap(const pcre2_code *code, const char *pattern,
                         size_t len);
 
+/* A set of bytes: byte b is bit b % 64 of w[b / 64]. */
+struct litscan_bset {
+	uint64_t w[4];
+};
+
+/* Required byte classes of the pattern: up to max sets (the rarest
+ * first, by a rough guess) such that every subject the pattern matches
+ * contains a byte of each. Sets costing more than max_cost are left out:
+ * a cost c guesses that a text lacks all of a set's bytes with a chance
+ * of e^(-c/16) (from how many paragraphs of a mail sample hold each
+ * byte: 'e' costs 32, 'T' 16, 'S' 8, 'U' 4, 'V' 2, '$' 1).
+ * LITSCAN_REQ_COST keeps sets about one text in 150 lacks, and keeps the
+ * unions of long alternations small. Derived from the items every match passes
+ * through: bytes, classes and escapes not quantified {0,..}, groups and
+ * positive lookarounds likewise, an alternation giving the union of one
+ * set of each branch; (?i) folds ASCII letters (PCRE2's built-in
+ * tables). Returns their number: 0 when none is known, or the pattern
+ * has what this does not understand (UTF, UCP or extended mode, \Q,
+ * \p, verbs, conditions, named references, ...). */
+#define LITSCAN_REQ_COST 80
+size_t litscan_req_bytes(const char *pattern, size_t len,
+                         uint32_t pcre2_options, unsigned max_cost,
+                         struct litscan_bset *sets, size_t max);
+
+/* The bytes occurring in text[0..len). */
+void litscan_bytes(const char *text, size_t len, struct litscan_bset *out);
+
+/* Whether have (a text's bytes) holds a byte of need. */
+static inline bool litscan_bset_meets(const struct litscan_bset *have,
+                                      const struct litscan_bset *need)
+{
+	return ((have->w[0] & need->w[0]) | (have->w[1] & need->w[1]) |
+	        (have->w[2] & need->w[2]) | (have->w[3] & need->w[3])) != 0;
+}
+
 struct litscan;
 
 struct litscan *litscan_new(void);
@@ -164,6 +199,12 @@ uint32_t litscan_id_limit(const struct litscan *ls);
  * is zeroed by the caller. Does nothing before a successful build. */
 void litscan_run(const struct litscan *ls, const char *text, size_t len,
                  uint64_t *found);
+
+/* litscan_run() (ls may be NULL) that also writes the bytes occurring
+ * in text to *bytes, as litscan_bytes() does, in the same pass. */
+void litscan_run_bytes(const struct litscan *ls, const char *text,
+                       size_t len, uint64_t *found,
+                       struct litscan_bset *bytes);
 
 /* The number of distinct positions of text at which some literal (of
  * any id) ends, counted up to need (the scan stops there). Literals

@@ -57,6 +57,7 @@ struct hkey {
 	bool mime;        /* read by mimeheader rules: mname is set */
 	uint32_t mname;   /* the hnames index of lname (not for ALL) */
 	bool text;        /* some of them read the text (else exists: only) */
+	bool req;         /* some have required byte classes (crule.req) */
 	size_t hr, nhr;   /* its header rules: hrules[hr .. hr + nhr) */
 	struct litscan *ls; /* the literals of those rules (ids: crule.hid);
 	                       NULL if none */
@@ -148,6 +149,9 @@ static void part_free(struct part *pt)
 	*pt = (struct part){ 0 };
 }
 
+/* Most required byte classes kept per rule. */
+#define RULES_MAX_REQ 4
+
 /* What a text is made of, as far as projections care. */
 enum txt {
 	TXT_HIGH,    /* has bytes >= 0x80 */
@@ -175,6 +179,13 @@ struct crule {
 	uint8_t lits_need;   /* enum txt: the texts its literals tell about
 	                        (those of a projection tell about the texts
 	                        it was made for alone) */
+	struct litscan_bset *req; /* required byte classes
+	                        (litscan_req_bytes()): a text without a
+	                        byte of each is no candidate; NULL when
+	                        none */
+	size_t nreq;
+	uint32_t minlen;     /* PCRE2_INFO_MINLENGTH: no match in a shorter
+	                        text (0 when compiled in parts) */
 	struct part *ascii;  /* the ASCII projection (litscan_ascii()) in
 	                        parts, with tails, run on texts without
 	                        bytes >= 0x80; NULL when there is none */
@@ -221,6 +232,8 @@ struct group {
 	uint64_t *always[3]; /* per enum txt, bits by position: the rules a
 	                        text of that kind is a candidate for without
 	                        a literal (build_masks()) */
+	bool bytes;          /* some rule has required byte classes: the
+	                        prefilter notes each text's bytes */
 };
 
 struct slotmap {         /* name -> value slot (open addressing) */
@@ -1560,6 +1573,27 @@ static bool in_group(const struct crule *c)
 	       (c->state == RULES_ACTIVE || c->state == RULES_APPROX);
 }
 
+/* Rule c's required byte classes (litscan_req_bytes()) and minimum
+ * match length. -1 out of memory. */
+static int setup_req(struct crule *c)
+{
+	if (c->nmore == 0 &&
+	    pcre2_pattern_info(c->main.code->re, PCRE2_INFO_MINLENGTH,
+	                       &c->minlen) != 0)
+		c->minlen = 0;
+	struct litscan_bset sets[RULES_MAX_REQ];
+	size_t n = litscan_req_bytes(c->rs->pattern, c->rs->pattern_len,
+	                             c->rs->pcre2_options, LITSCAN_REQ_COST,
+	                             sets, RULES_MAX_REQ);
+	if (n == 0)
+		return 0;
+	if ((c->req = malloc(n * sizeof *c->req)) == NULL)
+		return -1;
+	memcpy(c->req, sets, n * sizeof *c->req);
+	c->nreq = n;
+	return 0;
+}
+
 /* Rule i's prefilter data: its ASCII projection, repeat count check and
  * required literals, or a tail when it has none. Called for every rule
  * from several threads at once (pfor.h): it touches rule i alone.
@@ -1574,6 +1608,8 @@ static int prep_prefilter(void *ctx, size_t i)
 	    project_ascii(c, !has_lits(c)) != 0 || setup_repeat(c) != 0 ||
 	    (!has_lits(c) && plain_lits(c) != 0) ||
 	    (!has_lits(c) && skel_lits(c) != 0))
+		return -1;
+	if (setup_req(c) != 0)
 		return -1;
 	if ((!has_lits(c) || c->skel || c->lits_need != TXT_HIGH) &&
 	    c->nmore == 0)   /* skeleton literals may be dropped */
@@ -1614,6 +1650,7 @@ static int build_masks(struct rules *r)
 				return -1;
 			for (size_t j = 0; j < g->count; j++) {
 				const struct crule *c = &r->cr[g->rules[j]];
+				g->bytes |= c->nreq > 0;
 				if (!c->lits || kind < c->lits_need)
 					g->always[kind][j / 64] |= (uint64_t)1 << (j % 64);
 			}
@@ -1739,6 +1776,8 @@ static int build_htexts(struct rules *r)
 		hk->nhr++;
 		if (!c->rs->exists)
 			hk->text = true;
+		if (c->nreq > 0 && !c->rs->exists)
+			hk->req = true;
 	}
 	size_t pos = 0;
 	for (size_t k = 0; k < r->nhkeys; k++) {
@@ -1965,6 +2004,7 @@ void rules_free(struct rules *r)
 		for (size_t k = 0; k < r->cr[i].nascii; k++)
 			part_free(&r->cr[i].ascii[k]);
 		free(r->cr[i].ascii);
+		free(r->cr[i].req);
 		free(r->cr[i].rep_sig);
 		litscan_free(r->cr[i].own);
 		for (size_t k = 0; k < r->cr[i].nmore; k++)
@@ -2182,6 +2222,9 @@ struct gstate {
 	size_t ntexts;
 	uint8_t *tkind;      /* per text: its enum txt (set by prefilter()) */
 	size_t tcap;
+	struct litscan_bset *tbytes; /* per text: the bytes in it (set by
+	                        prefilter()) */
+	size_t bcap;
 	uint64_t *ucand;     /* candidates() */
 	size_t ucap;
 };
@@ -2781,24 +2824,48 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
 	return found != 0;
 }
 
+/* Whether a text with the bytes have holds a byte of each of c's
+ * required classes. */
+static inline bool bytes_ok(const struct crule *c,
+                            const struct litscan_bset *have)
+{
+	for (size_t i = 0; i < c->nreq; i++)
+		if (!litscan_bset_meets(have, &c->req[i]))
+			return false;
+	return true;
+}
+
+/* The kind of a text with the bytes have. */
+static enum txt bytes_kind(const struct litscan_bset *have)
+{
+	if (have->w[2] | have->w[3])
+		return TXT_HIGH;
+	return have->w['&' / 64] >> ('&' % 64) & 1 ? TXT_ASCII : TXT_PLAIN;
+}
+
 /* Whether c may match text k: a match lies inside one text, so its
  * required literal must occur in that same text. */
 static bool candidate(const struct run *x, const struct crule *c, size_t k)
 {
 	const struct gstate *gs = x->cur;
 	const uint64_t *f = gs->found + (c->skel ? gs->ntexts + k : k) * gs->words;
-	return !c->lits || gs->tkind[k] < c->lits_need ||
-	       (f[c->gid / 64] >> (c->gid % 64) & 1);
+	return (!c->lits || gs->tkind[k] < c->lits_need ||
+	        (f[c->gid / 64] >> (c->gid % 64) & 1)) &&
+	       bytes_ok(c, &gs->tbytes[k]);
 }
 
 static void prefilter(struct run *x, const struct group *g,
                       const char *text, size_t len, size_t k)
 {
-	x->cur->tkind[k] = text_kind(text, len);
-	if (g->ls == NULL && g->sls == NULL)
-		return;
 	uint64_t t0 = x->r->prof ? monotime_ns() : 0;
-	litscan_run(g->ls, text, len, x->cur->found + k * x->cur->words);
+	uint64_t *found = x->cur->found + k * x->cur->words;
+	if (g->bytes) {   /* the bytes in the same pass as the literals */
+		litscan_run_bytes(g->ls, text, len, found, &x->cur->tbytes[k]);
+		x->cur->tkind[k] = bytes_kind(&x->cur->tbytes[k]);
+	} else {
+		x->cur->tkind[k] = text_kind(text, len);
+		litscan_run(g->ls, text, len, found);
+	}
 	if (g->sls != NULL) {
 		x->skb = reserve(x->skb, &x->skcap, len, 1);
 		if (x->skb != NULL)
@@ -2840,7 +2907,8 @@ static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 		need = 1;   /* found is never NULL */
 	gs->found = reserve(gs->found, &gs->fcap, need, sizeof *gs->found);
 	gs->tkind = reserve(gs->tkind, &gs->tcap, ntexts, sizeof *gs->tkind);
-	if (gs->found == NULL || gs->tkind == NULL)
+	gs->tbytes = reserve(gs->tbytes, &gs->bcap, ntexts, sizeof *gs->tbytes);
+	if (gs->found == NULL || gs->tkind == NULL || gs->tbytes == NULL)
 		return false;
 	memset(gs->found, 0, need * sizeof *gs->found);
 	if (ntexts > 0)
@@ -2870,6 +2938,10 @@ static enum txt hkey_kind(const struct run *x, size_t k)
 	                             TXT_HIGH;
 }
 
+/* Header texts longer than this are not looked at for their bytes: they
+ * hold most classes anyway (measured: cheaper without). */
+#define HDR_BYTES_MAX 128
+
 /* Header rule j on its key k's present text, of kind kind. */
 static void hrule_match(struct run *x, size_t k, size_t j, enum txt kind)
 {
@@ -2890,7 +2962,17 @@ static void run_hkey_present(struct run *x, size_t k)
 	const struct hkey *hk = &r->hkeys[k];
 	const struct span *sp = &x->htext[k];
 	uint64_t *f = x->cur->found + hk->foff;
-	enum txt kind = hkey_kind(x, k);
+	struct litscan_bset have;
+	enum txt kind;
+	if (hk->text && hk->req && sp->len <= HDR_BYTES_MAX) {
+		litscan_bytes(x->hb.p + sp->off, sp->len, &have);
+		kind = bytes_kind(&have);
+	} else if (hk->text && hk->req) {
+		memset(&have, 0xff, sizeof have);   /* every class met */
+		kind = hkey_kind(x, k);
+	} else {
+		kind = hkey_kind(x, k);
+	}
 	if (hk->text && hk->ls != NULL) {
 		uint64_t t0 = r->prof ? monotime_ns() : 0;
 		litscan_run(hk->ls, x->hb.p + sp->off, sp->len, f);
@@ -2904,8 +2986,12 @@ static void run_hkey_present(struct run *x, size_t k)
 				x->values[h->rule] = 1;
 			continue;
 		}
-		bool cand = h->bit == HR_NOLIT || kind < h->need ||
-		            (f[h->bit / 64] >> (h->bit % 64) & 1);
+		const struct crule *c = &r->cr[h->rule];
+		bool cand = (h->bit == HR_NOLIT || kind < h->need ||
+		             (f[h->bit / 64] >> (h->bit % 64) & 1)) &&
+		            sp->len >= c->minlen;
+		if (cand && c->nreq > 0)
+			cand = bytes_ok(c, &have);   /* hk->req: have is set */
 		if (!cand)
 			store_outcome(x, h, M_NO, 0);
 		else if (x->lazy && r->cr[h->rule].deferred)
@@ -3084,8 +3170,19 @@ static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
 		}
 		if (b->oom)
 			break;
-		enum mres mr = match(x, c, b->p ? b->p : "", b->len,
-		                     is_ascii(b->p, b->len), &hits);
+		bool ascii;
+		if (b->len < c->minlen) {
+			continue;   /* no match in this part */
+		} else if (c->nreq > 0) {
+			struct litscan_bset have;
+			litscan_bytes(b->p, b->len, &have);
+			if (!bytes_ok(c, &have))
+				continue;
+			ascii = bytes_kind(&have) != TXT_HIGH;
+		} else {
+			ascii = is_ascii(b->p, b->len);
+		}
+		enum mres mr = match(x, c, b->p ? b->p : "", b->len, ascii, &hits);
 		if (mr == M_LIMIT)
 			limit = true;
 		else if (mr == M_YES)
@@ -3206,7 +3303,7 @@ static void list_rule(struct run *x, enum tgt t, size_t j)
 		if (!candidate(x, c, k))
 			continue;
 		struct msg_text tx = list_at(x, t, k);
-		if (!own_candidate(x, c, k, tx))
+		if (tx.len < c->minlen || !own_candidate(x, c, k, tx))
 			continue;
 		bool ascii = x->cur->tkind[k] != TXT_HIGH;
 		if (match(x, c, tx.ptr, tx.len, ascii, &hits) == M_LIMIT)
@@ -3571,6 +3668,7 @@ out:
 		free(x.gs[t].found);
 		free(x.gs[t].ucand);
 		free(x.gs[t].tkind);
+		free(x.gs[t].tbytes);
 	}
 	free(x.skb);
 	free(x.pend);

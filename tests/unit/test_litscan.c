@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1399,6 +1400,261 @@ static bool split_regex(const char *s, char *pat, size_t patcap, uint32_t *opts)
 	return true;
 }
 
+/* ---- required byte classes ---- */
+
+/* A byte set as text: its bytes, runs of 3 or more as "a-c", others
+ * than printable ASCII as \xHH; "^" and the complement when it holds
+ * more than half the bytes. */
+static void bset_str(const struct litscan_bset *s, char *out, size_t cap)
+{
+	struct litscan_bset t = *s;
+	size_t pop = 0, n = 0;
+	for (int i = 0; i < 4; i++)
+		pop += (size_t)__builtin_popcountll(t.w[i]);
+	if (pop > 128) {
+		for (int i = 0; i < 4; i++)
+			t.w[i] = ~t.w[i];
+		n += (size_t)snprintf(out + n, cap - n, "^");
+	}
+	for (unsigned b = 0; b < 256 && n < cap; b++) {
+		if (!(t.w[b / 64] >> (b % 64) & 1))
+			continue;
+		unsigned e = b;
+		while (e + 1 < 256 && (t.w[(e + 1) / 64] >> ((e + 1) % 64) & 1))
+			e++;
+		for (unsigned v = b; v <= e && n < cap; v = v + 1) {
+			if (v > b && v < e && e - b >= 2) {
+				n += (size_t)snprintf(out + n, cap - n, "-");
+				v = e - 1;
+				continue;
+			}
+			n += (size_t)snprintf(out + n, cap - n,
+			                      v > 32 && v < 127 ? "%c" : "\\x%02X", v);
+		}
+		b = e;
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The requirements of pat as sorted set strings joined by " & ", ""
+ * for none. */
+static void req_str(const char *pat, uint32_t opts, unsigned max_cost,
+                    char *out, size_t cap)
+{
+	struct litscan_bset sets[8];
+	size_t n = litscan_req_bytes(pat, strlen(pat), opts, max_cost, sets, 8);
+	char strs[8][300];
+	for (size_t i = 0; i < n; i++)
+		bset_str(&sets[i], strs[i], sizeof strs[i]);
+	qsort(strs, n, sizeof strs[0], cmp_str);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(out, " & ", cap - strlen(out) - 1);
+		strncat(out, strs[i], cap - strlen(out) - 1);
+	}
+}
+
+static void t_req_expected(void **state)
+{
+	(void)state;
+	static const struct want cases[] = {
+		/* TVD_DOLLARS_US: white space, a digit, U and S */
+		{ "\\s\\d[\\d.,]+US", 0, "0-9 & S & U & \\x09-\\x0D\\x20" },
+		/* US_DOLLARS_3: '$' or u, s, d; ',' or '.'; a digit, which
+		 * texts lack least often of the five, goes (four at most) */
+		{ "(?:\\$|usd).?\\d{1,3}[,.]\\d{3}[,.]\\d{3}(?:[,.]\\d\\d)?", 0,
+		  "$d & $s & $u & ,." },
+		{ "\\$.?\\d{1,3}[,.]\\d{3}", 0, "$ & ,. & 0-9" },
+		/* case-insensitive: both cases; scoped and unscoped */
+		{ "(?i)ab", 0, "Aa & Bb" },
+		{ "ab", PCRE2_CASELESS, "Aa & Bb" },
+		{ "(?i:x)y", 0, "Xx & y" },
+		{ "(?i)x(?-i)y", 0, "Xx & y" },
+		/* an unscoped setting holds in the later branches too */
+		{ "(?:a(?i)b|c)", 0, "BCbc & Cac" },
+		/* alternation: a set of each branch united */
+		{ "(?:xy|z)", 0, "xz & yz" },
+		{ "(?:xy|)", 0, "" },
+		{ "x|.", 0, "" },
+		/* optional items require nothing */
+		{ "ab?c*d{0,2}e+", 0, "a & e" },
+		{ "(?:abc)?x", 0, "x" },
+		{ "a{0}b", 0, "b" },
+		/* classes, ranges, POSIX classes, hex and octal */
+		{ "[b-dx]", 0, "b-dx" },
+		{ "[[:digit:]_]", 0, "0-9_" },
+		{ "\\x41\\x{42}\\103", 0, "" },
+		{ "\\x41\\x{42}\\0103", 0, "3 & A & B & \\x08" },
+		/* negated classes: the exact complement */
+		{ "[^a-z]", 0, "^a-z" },
+		{ "[^a-z]", PCRE2_CASELESS, "^A-Za-z" },
+		{ "[^\\d]", 0, "^0-9" },
+		/* a set implied by another goes: x is no digit */
+		{ "[^\\d]x", 0, "x" },
+		{ "\\W", 0, "^0-9A-Z_a-z" },
+		{ "[^[:^alpha:]]", 0, "A-Za-z" },
+		/* lookarounds: positive ones require, negative ones do not */
+		{ "(?=.*\\d)x", 0, "0-9 & x" },
+		{ "(?!\\d)x(?<!y)", 0, "x" },
+		{ "(?<=q)x", 0, "q & x" },
+		/* references and calls require nothing of their own */
+		{ "(a)\\1", 0, "a" },
+		{ "(a|b)(?1)", 0, "ab" },
+		/* what it does not understand: nothing at all */
+		{ "a\\p{L}", 0, "" },
+		{ "a b", PCRE2_EXTENDED, "" },
+		{ "a", PCRE2_UTF, "" },
+		{ "a\\Qb\\E", 0, "" },
+		{ "(*UTF)a", 0, "" },
+		{ "a(?(1)b|c)", 0, "" },
+		{ "[[:upper:]]", PCRE2_CASELESS, "" },
+	};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char got[1024];
+		req_str(cases[i].pat, cases[i].opts, UINT_MAX, got, sizeof got);
+		if (strcmp(got, cases[i].lits) != 0) {
+			print_message("# /%s/ %#x: got \"%s\", want \"%s\"\n",
+			              cases[i].pat, cases[i].opts, got, cases[i].lits);
+			bad++;
+		}
+	}
+	/* what the engine asks: sets nearly every text has are left out */
+	static const struct want common[] = {
+		{ "\\s\\d[\\d.,]+US", 0, "0-9 & S & U & \\x09-\\x0D\\x20" },
+		{ "(?:the|an?)\\s+\\$\\d", 0, "$ & 0-9 & \\x09-\\x0D\\x20 & ae" },
+		{ "[^a-z]", 0, "" },
+		{ "(?:st|re|on)x", 0, "x" },   /* unions of three letters */
+		{ "e", 0, "e" },
+		{ "[etaoin]", 0, "" },
+	};
+	for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
+		char got[1024];
+		req_str(common[i].pat, common[i].opts, LITSCAN_REQ_COST, got,
+		        sizeof got);
+		if (strcmp(got, common[i].lits) != 0) {
+			print_message("# /%s/ %#x (cost): got \"%s\", want \"%s\"\n",
+			              common[i].pat, common[i].opts, got,
+			              common[i].lits);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* Whether subj holds a byte of each of the n sets (and says when not). */
+static bool req_sound_on(const char *pat, const struct litscan_bset *sets,
+                         size_t n, const char *subj, size_t sl)
+{
+	struct litscan_bset have;
+	litscan_bytes(subj, sl, &have);
+	for (size_t i = 0; i < n; i++) {
+		if (litscan_bset_meets(&have, &sets[i]))
+			continue;
+		char s[300];
+		bset_str(&sets[i], s, sizeof s);
+		print_message("# UNSOUND: /%s/ matches \"%.*s\", which has no "
+		              "byte of [%s]\n", pat, (int)sl, subj, s);
+		return false;
+	}
+	return true;
+}
+
+/* litscan_bytes() and litscan_run_bytes() on texts of every length
+ * around their methods (litscan_run_bytes() with an automaton: in
+ * t_scan_random). */
+static void t_bytes_of(void **state)
+{
+	(void)state;
+	char text[300];
+	for (size_t len = 0; len < sizeof text; len++) {
+		struct litscan_bset want = { { 0 } }, got;
+		for (size_t i = 0; i < len; i++) {
+			unsigned char b = (unsigned char)(rnd() % (len % 3 ? 256 : 40));
+			text[i] = (char)b;
+			want.w[b / 64] |= (uint64_t)1 << (b % 64);
+		}
+		litscan_bytes(text, len, &got);
+		assert_memory_equal(&want, &got, sizeof want);
+		uint64_t found = 0;
+		litscan_run_bytes(NULL, text, len, &found, &got);
+		assert_memory_equal(&want, &got, sizeof want);
+	}
+}
+
+/* Soundness: whenever PCRE2 matches a random subject, the subject holds
+ * a byte of each required class of the random pattern. */
+static void t_req_random(void **state)
+{
+	(void)state;
+	static const char *const atoms[] = {
+		"a", "B", "x", "1", "_", " ", "-", ".", ",", "$", "\\.", "\\$",
+		"[a-c]", "[^a-c]", "[^ab1]", "[B-Xy]", "[^\\d]", "[^\\s,]", "[\\W_]",
+		"[[:alpha:]]", "[^[:digit:]x]", "[[:^space:]]", "[]a]", "[^]a]",
+		"[a\\-z]", "[\\x41-\\x43]", "[\\xa0\\xe9]", "\\xe9", "\\x{41}",
+		"\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "\\h", "\\H", "\\v", "\\V",
+		"\\R", "\\N", "\\b", "\\B", "^", "$", "\\A", "\\z", "\\Z", "\\K",
+		"\\1", "(?1)", "(?i)", "(?-i)", "(?s)", "(?#c)", "\\t", "\\n",
+		"\\0101", "\\e",
+	};
+	static const char *const quants[] = {
+		"", "", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,}", "+?", "*+",
+		"{0}", "??",
+	};
+	static const char *const opens[] = {
+		"(", "(?:", "(?>", "(?=", "(?!", "(?<=", "(?<!", "(?i:", "(?|",
+		"(?-i:", "(?<n>",
+	};
+	static const struct gen g = { GEN_ARRAY(atoms), GEN_ARRAY(quants),
+	                              GEN_ARRAY(opens), 12, "(\\^$" };
+	static const uint32_t optsets[] = {
+		0, PCRE2_CASELESS, PCRE2_DOTALL | PCRE2_MULTILINE,
+	};
+	static const char alpha[] = "aAbBcCxXyY1 9_\n\t-.,$\xa0\xe9\x85";
+	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	assert_non_null(md);
+	size_t bad = 0, derived = 0, matched = 0;
+	for (int round = 0; round < 20000 && bad < 5; round++) {
+		char pat[256];
+		size_t pl;
+		uint32_t opts;
+		pcre2_code *re = gen_compiled(&g, GEN_ARRAY(optsets), pat, &pl,
+		                              &opts);
+		if (re == NULL)
+			continue;
+		struct litscan_bset sets[8];
+		size_t n = litscan_req_bytes(pat, pl, opts,
+		                             round % 2 ? UINT_MAX : LITSCAN_REQ_COST,
+		                             sets, 8);
+		derived += n > 0;
+		for (int s = 0; s < 40 && n > 0; s++) {
+			char subj[16];
+			size_t sl = rnd() % sizeof subj;
+			for (size_t i = 0; i < sl; i++)
+				subj[i] = alpha[rnd() % (sizeof alpha - 1)];
+			if (pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) < 0)
+				continue;
+			matched++;
+			if (!req_sound_on(pat, sets, n, subj, sl)) {
+				bad++;
+				break;
+			}
+		}
+		pcre2_code_free(re);
+	}
+	pcre2_match_data_free(md);
+	print_message("# required bytes: %zu patterns with some, %zu matches "
+	              "checked\n", derived, matched);
+	assert_true(derived > 2000);
+	assert_true(matched > 10000);
+	assert_int_equal(bad, 0);
+}
+
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -1506,6 +1762,7 @@ static void t_stock_patterns(void **state)
 	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
 	assert_non_null(md);
 	size_t compiled = 0, usable = 0, bad = 0, matched = 0, nlits = 0;
+	size_t nwithreq = 0;
 	for (size_t i = 0; i < nrx; i++) {
 		for (int utf = 0; utf < 2; utf++) {
 			uint32_t opts = rxs[i].opts | (utf ? PCRE2_UTF : 0);
@@ -1515,6 +1772,10 @@ static void t_stock_patterns(void **state)
 				continue;
 			char lits[8][64];
 			size_t n = litscan_extract(rxs[i].pat, pl, opts, lits, 8);
+			struct litscan_bset req[8];
+			size_t nreq = litscan_req_bytes(rxs[i].pat, pl, opts,
+			                                LITSCAN_REQ_COST, req, 8);
+			nwithreq += nreq > 0 && !utf;
 			if (!utf) {
 				compiled++;
 				usable += n > 0;
@@ -1527,6 +1788,10 @@ static void t_stock_patterns(void **state)
 					matched++;
 				if (!sound_on(rxs[i].pat, pl, opts, re, md, lits, n,
 				              samples[s], sl))
+					bad++;
+				if (nreq > 0 && pcre2_match(re, (PCRE2_SPTR)samples[s], sl,
+				                            0, 0, md, NULL) >= 0 &&
+				    !req_sound_on(rxs[i].pat, req, nreq, samples[s], sl))
 					bad++;
 			}
 			pcre2_code_free(re);
@@ -1541,6 +1806,8 @@ static void t_stock_patterns(void **state)
 	              compiled ? 100.0 * (double)usable / (double)compiled : 0.0,
 	              usable ? (double)nlits / (double)usable : 0.0, matched,
 	              nsamples);
+	print_message("# stock regexes: %zu with required byte classes\n",
+	              nwithreq);
 	assert_int_equal(bad, 0);
 	assert_true(compiled > 0);
 }
@@ -1626,6 +1893,13 @@ static void t_scan_random(void **state)
 				         "%016llx%016llx", round, t,
 				         (unsigned long long)got[1], (unsigned long long)got[0],
 				         (unsigned long long)want[1], (unsigned long long)want[0]);
+			/* the same with the text's bytes in the same pass */
+			uint64_t got2[2] = { 0, 0 };
+			struct litscan_bset bytes, wbytes;
+			litscan_run_bytes(ls, text, tl, got2, &bytes);
+			litscan_bytes(text, tl, &wbytes);
+			assert_memory_equal(got, got2, sizeof got);
+			assert_memory_equal(&bytes, &wbytes, sizeof bytes);
 		}
 		litscan_free(ls);
 	}
@@ -1695,6 +1969,9 @@ int main(void)
 		cmocka_unit_test(t_strip_random),
 		cmocka_unit_test(t_tails),
 		cmocka_unit_test(t_split),
+		cmocka_unit_test(t_req_expected),
+		cmocka_unit_test(t_bytes_of),
+		cmocka_unit_test(t_req_random),
 		cmocka_unit_test(t_stock_patterns),
 		cmocka_unit_test(t_scan_basic),
 		cmocka_unit_test(t_scan_random),

@@ -1099,6 +1099,67 @@ static void test_skeleton_literals(void **state)
 	fx_free(&b);
 }
 
+/* Required byte classes (litscan_req_bytes()): a text without a byte of
+ * each is no candidate. Same outcomes as without the prefilter, on
+ * texts with and without the bytes, for body, rawbody, header (also
+ * negated) and mimeheader rules. */
+static void test_required_bytes(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	const char *rules =
+	        "body B1 /\\s\\d[\\d.,]+US/\n"
+	        "body B2 /(?:\\$|usd).?\\d{1,3}[,.]\\d{3}/i\n"
+	        "rawbody B3 /[A-Z]{3}\\d/\n"
+	        "header B4 Subject =~ /\\d%/\n"
+	        "header B5 Subject !~ /[~@]/\n"
+	        "mimeheader B6 Content-Type =~ /name=\\S*\\d/\n"
+	        "body B7 /(?i)x\\d/\n"
+	        "tflags B7 multiple\n";
+	const char *msgs[] = {
+		"Subject: 50% off\n\nonly 12,000US today, $1,000 saved\n\n"
+		"CAD1 or X9 and x8\n",
+		"Subject: hello ~ there\n\nno digits here at all\n",
+		"Subject: plain\nMIME-Version: 1.0\nContent-Type: multipart/mixed;"
+		" boundary=\"b\"\n\n--b\nContent-Type: text/plain; name=a1.txt\n\n"
+		"usd 5.000 x\n--b\nContent-Type: text/plain; name=abc\n\nfoo\n"
+		"--b--\n",
+	};
+	struct fx a = { 0 }, b = { 0 };
+	struct rules_opts off = { .no_prefilter = true };
+	fx_load(&a, rules, NULL);
+	fx_load(&b, rules, &off);
+	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
+		fx_run(&a, msgs[k], "");
+		fx_run(&b, msgs[k], "");
+		assert_int_equal(rules_result_count(a.res), rules_result_count(b.res));
+		for (size_t i = 0; i < rules_result_count(a.res); i++) {
+			const struct rules_hit *x = rules_result_at(a.res, i);
+			const struct rules_hit *y = rules_result_at(b.res, i);
+			assert_string_equal(x->name, y->name);
+			assert_int_equal(x->count, y->count);
+		}
+	}
+	fx_run(&a, msgs[0], "");
+	assert_non_null(hit(&a, "B1"));
+	assert_non_null(hit(&a, "B2"));
+	assert_non_null(hit(&a, "B3"));
+	assert_non_null(hit(&a, "B4"));
+	assert_non_null(hit(&a, "B5"));
+	assert_int_equal(hit(&a, "B7")->count, 2);
+	fx_run(&a, msgs[1], "");
+	assert_null(hit(&a, "B1"));
+	assert_null(hit(&a, "B4"));
+	assert_null(hit(&a, "B5"));
+	assert_null(hit(&a, "B7"));
+	fx_run(&a, msgs[2], "");
+	assert_non_null(hit(&a, "B2"));
+	assert_non_null(hit(&a, "B5"));
+	assert_non_null(hit(&a, "B6"));
+	fx_free(&a);
+	fx_free(&b);
+}
+
 static void test_prefilter_equivalence(void **state)
 {
 	(void)state;
@@ -1338,6 +1399,7 @@ int main(void)
 		cmocka_unit_test(test_split_literals),
 		cmocka_unit_test(test_skeleton_literals),
 		cmocka_unit_test(test_prefilter_equivalence),
+		cmocka_unit_test(test_required_bytes),
 		cmocka_unit_test(test_huge_patterns),
 		cmocka_unit_test(test_stock_rules),
 		cmocka_unit_test(test_stock_rules_lazy),
