@@ -35,6 +35,574 @@
 #include <string.h>
 
 /* ======================================================================
+ * Pattern lexing
+ *
+ * The walkers below (literal extraction, the ASCII projection, required
+ * byte classes) read PCRE2 syntax with one set of decoders: escapes,
+ * classes and their members, POSIX names, group openers and their option
+ * letters, quantifiers. A decoder reads an item as PCRE2 does and says
+ * what it is (values in full: callers apply their own limits); what the
+ * item means for a walker is the walker's business.
+ * ====================================================================== */
+
+/* A read position in a pattern: the decoders (lx_*) advance pos past
+ * what they read and set giveup on what they cannot read. */
+struct lexer {
+	const unsigned char *p;
+	size_t len, pos;
+	bool giveup;
+};
+
+/* Options in force inside a group. */
+struct lopts {
+	bool caseless;
+	bool extended;
+	bool extended_more;
+};
+
+/* Options that leave classes and escapes as PCRE2's built-in tables
+ * give them, byte for byte (no UTF, UCP or extended syntax). */
+#define LX_PLAIN_OPTS (PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL | \
+                       PCRE2_DOLLAR_ENDONLY | PCRE2_UNGREEDY | \
+                       PCRE2_NO_AUTO_CAPTURE)
+
+static bool lx_end(const struct lexer *lx) { return lx->pos >= lx->len; }
+
+static int lx_peek(const struct lexer *lx, size_t k)
+{
+	return lx->pos + k < lx->len ? lx->p[lx->pos + k] : -1;
+}
+
+static bool is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+
+static bool is_alnum(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int hexval(int c)
+{
+	return is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
+	       (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+}
+
+static void bs_add(struct litscan_bset *s, unsigned b)
+{
+	s->w[b >> 6] |= (uint64_t)1 << (b & 63);
+}
+
+static bool bs_has(const struct litscan_bset *s, unsigned b)
+{
+	return (s->w[b >> 6] >> (b & 63)) & 1;
+}
+
+static void bs_range(struct litscan_bset *s, unsigned lo, unsigned hi)
+{
+	for (unsigned b = lo; b <= hi; b++)
+		bs_add(s, b);
+}
+
+static void bs_not(struct litscan_bset *s)
+{
+	for (int i = 0; i < 4; i++)
+		s->w[i] = ~s->w[i];
+}
+
+static void bs_or(struct litscan_bset *d, const struct litscan_bset *s)
+{
+	for (int i = 0; i < 4; i++)
+		d->w[i] |= s->w[i];
+}
+
+/* ASCII letters get their other case (PCRE2's built-in tables fold
+ * nothing else). */
+static void bs_fold(struct litscan_bset *s)
+{
+	/* 'A' + i is bit 1 + i of w[1], 'a' + i bit 33 + i */
+	uint64_t m = ((s->w[1] >> 1) | (s->w[1] >> 33)) & 0x3ffffffu;
+	s->w[1] |= m << 1 | m << 33;
+}
+
+/* Past the next byte c from pos on; false (and giveup) when there is
+ * none. */
+static bool lx_skip_past(struct lexer *lx, int c)
+{
+	while (!lx_end(lx) && lx_peek(lx, 0) != c)
+		lx->pos++;
+	if (lx_end(lx)) {
+		lx->giveup = true;
+		return false;
+	}
+	lx->pos++;
+	return true;
+}
+
+/* Skip white space and #-comments in extended mode. */
+static void lx_skip_ignorable(struct lexer *lx, const struct lopts *o)
+{
+	if (!o->extended)
+		return;
+	while (!lx_end(lx)) {
+		int c = lx_peek(lx, 0);
+		if (is_space(c)) {
+			lx->pos++;
+		} else if (c == '#') {
+			while (!lx_end(lx) && lx_peek(lx, 0) != '\n')
+				lx->pos++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* Digits from p[*q] on (value capped near 100000); their number. */
+static size_t lx_number(const struct lexer *lx, size_t *q, long *v)
+{
+	size_t nd = 0;
+	for (*v = 0; *q < lx->len && is_digit(lx->p[*q]); (*q)++, nd++)
+		if (*v < 100000)
+			*v = *v * 10 + (lx->p[*q] - '0');
+	return nd;
+}
+
+/* A quantifier at pos: fills min/max (max = -1 for no limit) and
+ * consumes it with its lazy/possessive suffix. Returns false when there
+ * is none. Sets giveup for forms whose meaning depends on the PCRE2
+ * version ({,n}, spaces inside braces). */
+static bool lx_quant(struct lexer *lx, long *min, long *max)
+{
+	int c = lx_peek(lx, 0);
+	if (c == '?' || c == '*' || c == '+') {
+		*min = c == '+' ? 1 : 0;
+		*max = c == '?' ? 1 : -1;
+		lx->pos++;
+	} else if (c == '{') {
+		size_t q = lx->pos + 1;
+		long a, b = -1;
+		if (lx_number(lx, &q, &a) == 0) {
+			/* "{,n}" or "{ n}": version-dependent; "{x" is literal. */
+			if (q < lx->len && (lx->p[q] == ',' || is_space(lx->p[q])))
+				lx->giveup = true;
+			return false;
+		}
+		if (q < lx->len && lx->p[q] == '}') {
+			b = a;
+		} else if (q < lx->len && lx->p[q] == ',') {
+			q++;
+			long bb;
+			size_t nd2 = lx_number(lx, &q, &bb);
+			if (q >= lx->len || lx->p[q] != '}') {
+				lx->giveup = true;
+				return false;
+			}
+			b = nd2 ? bb : -1;
+		} else {
+			lx->giveup = true;
+			return false;
+		}
+		*min = a;
+		*max = b;
+		lx->pos = q + 1;
+	} else {
+		return false;
+	}
+	c = lx_peek(lx, 0);
+	if (c == '?' || c == '+')
+		lx->pos++;
+	return true;
+}
+
+/* After "\x": \xhh (up to two digits) or \x{h...} of 1 to max_digits
+ * digits (values past 0xfffffff saturate); consumes it and returns the
+ * value, or -1 for a brace form without its digits or '}' (pos then
+ * after the "\x"). */
+static long lx_hex(struct lexer *lx, size_t max_digits)
+{
+	long v = 0;
+	if (lx_peek(lx, 0) == '{') {
+		size_t q = lx->pos + 1, nd = 0;
+		for (; q < lx->len && hexval(lx->p[q]) >= 0 && nd < max_digits;
+		     q++, nd++)
+			v = v > 0xfffffff ? v : v * 16 + hexval(lx->p[q]);
+		if (nd == 0 || q >= lx->len || lx->p[q] != '}')
+			return -1;
+		lx->pos = q + 1;
+		return v;
+	}
+	for (int i = 0; i < 2 && hexval(lx_peek(lx, 0)) >= 0; i++)
+		v = v * 16 + hexval(lx->p[lx->pos++]);
+	return v;
+}
+
+/* After "\0": up to two more octal digits; the value. */
+static long lx_octal(struct lexer *lx)
+{
+	long v = 0;
+	for (int i = 0; i < 2 && lx_peek(lx, 0) >= '0' && lx_peek(lx, 0) <= '7';
+	     i++)
+		v = v * 8 + (lx->p[lx->pos++] - '0');
+	return v;
+}
+
+/* The byte of \t \n \r \f \e \a, or -1. */
+static long lx_ctrl(int c)
+{
+	static const char from[] = "tnrfea";
+	static const char to[] = "\t\n\r\f\033\007";
+	const char *l = c > 0 ? strchr(from, c) : NULL;
+	return l != NULL ? (unsigned char)to[l - from] : -1;
+}
+
+/* \d \w \s \h \v and their negations (PCRE2's built-in tables, 8-bit
+ * without UTF or UCP): false for another letter. */
+static bool lx_type(int c, struct litscan_bset *s)
+{
+	*s = (struct litscan_bset){ { 0 } };
+	switch (c | 0x20) {
+	case 'd':
+		bs_range(s, '0', '9');
+		break;
+	case 'w':
+		bs_range(s, '0', '9');
+		bs_range(s, 'a', 'z');
+		bs_range(s, 'A', 'Z');
+		bs_add(s, '_');
+		break;
+	case 's':
+		bs_range(s, '\t', '\r');
+		bs_add(s, ' ');
+		break;
+	case 'h':
+		bs_add(s, '\t');
+		bs_add(s, ' ');
+		bs_add(s, 0xa0);
+		break;
+	case 'v':
+		bs_range(s, '\n', '\r');
+		bs_add(s, 0x85);
+		break;
+	default:
+		return false;
+	}
+	if (c >= 'A' && c <= 'Z')
+		bs_not(s);
+	return true;
+}
+
+/* At "[:", "[." or "[=" inside a class: consumes up to the closing ":]"
+ * (".]", "=]"; giveup when there is none). True, with its bytes in s,
+ * for a POSIX class "[:name:]" or "[:^name:]" whose bytes are known
+ * (caseless [:upper:] and [:lower:] fold differently between PCRE2
+ * versions). */
+static bool lx_posix(struct lexer *lx, bool caseless, struct litscan_bset *s)
+{
+	static const struct { const char *name; const char *ranges; } tab[] = {
+		{ "alpha", "AZaz" }, { "digit", "09" }, { "alnum", "09AZaz" },
+		{ "upper", "AZ" }, { "lower", "az" }, { "space", "\t\r  " },
+		{ "blank", "\t\t  " }, { "xdigit", "09AFaf" },
+		{ "word", "09AZaz__" }, { "cntrl", "\x01\x1f\x7f\x7f" },
+		{ "graph", "!~" }, { "print", " ~" },
+		{ "punct", "!/:@[`{~" },
+	};
+	int t = lx_peek(lx, 1);
+	size_t q = lx->pos + 2;
+	while (q + 1 < lx->len && !(lx->p[q] == t && lx->p[q + 1] == ']'))
+		q++;
+	if (q + 1 >= lx->len) {
+		lx->giveup = true;
+		return false;
+	}
+	size_t start = lx->pos + 2;
+	bool neg = t == ':' && lx->p[start] == '^';
+	start += neg;
+	lx->pos = q + 2;
+	*s = (struct litscan_bset){ { 0 } };
+	for (size_t i = 0; t == ':' && i < sizeof tab / sizeof tab[0]; i++) {
+		if (strlen(tab[i].name) != q - start ||
+		    memcmp(tab[i].name, lx->p + start, q - start) != 0)
+			continue;
+		if (caseless && (tab[i].name[0] == 'u' || tab[i].name[0] == 'l'))
+			return false;
+		for (const char *r = tab[i].ranges; r[0] != '\0'; r += 2)
+			bs_range(s, (unsigned char)r[0], (unsigned char)r[1]);
+		if (!strcmp(tab[i].name, "cntrl"))
+			bs_add(s, 0);
+		if (neg)
+			bs_not(s);
+		return true;
+	}
+	return false;
+}
+
+enum lx_item {
+	LX_BYTE,   /* one character: *v (may be above 0xff) */
+	LX_SET,    /* bytes of an escape type or POSIX class: s */
+	LX_NONE    /* what we do not decode (read; giveup where unreadable) */
+};
+
+/* One class member at pos (not the closing ']'): a byte, an escape
+ * (\xhh with braces of up to hex_digits digits, \0oo, \b, \t.., \d..,
+ * or an escaped non-alphanumeric byte) or a POSIX class. Sets giveup
+ * for \Q, \E and a '\' at the end. */
+static enum lx_item lx_member(struct lexer *lx, size_t hex_digits,
+                              bool caseless, long *v,
+                              struct litscan_bset *s)
+{
+	int c = lx_peek(lx, 0), e = lx_peek(lx, 1);
+	*v = -1;
+	if (c == '\\') {
+		if (e == 'Q' || e == 'E' || e < 0) {
+			lx->giveup = true;
+			return LX_NONE;
+		}
+		lx->pos += 2;
+		if (lx_type(e, s))
+			return LX_SET;
+		*v = e == 'x' ? lx_hex(lx, hex_digits) : e == '0' ? lx_octal(lx) :
+		     e == 'b' ? '\b' : !is_alnum(e) ? e : lx_ctrl(e);
+		return *v >= 0 ? LX_BYTE : LX_NONE;
+	}
+	if (c == '[' && (e == ':' || e == '.' || e == '='))
+		return lx_posix(lx, caseless, s) ? LX_SET : LX_NONE;
+	lx->pos++;
+	*v = c;
+	return LX_BYTE;
+}
+
+/* The bytes of the class at pos ('['), negation and caseless folding
+ * applied; false (giveup) for what we do not decode: members above 0xff,
+ * unknown escapes and POSIX names, ranges with a set at either end. */
+static bool lx_class(struct lexer *lx, bool caseless, struct litscan_bset *out)
+{
+	lx->pos++;
+	*out = (struct litscan_bset){ { 0 } };
+	bool neg = lx_peek(lx, 0) == '^';
+	lx->pos += neg;
+	for (bool first = true;; first = false) {
+		int c = lx_peek(lx, 0);
+		if (c < 0)
+			lx->giveup = true;
+		if (lx->giveup)
+			return false;
+		if (c == ']' && !first)
+			break;
+		long lo, hi;
+		struct litscan_bset s;
+		enum lx_item k = lx_member(lx, 4, caseless, &lo, &s);
+		if (k == LX_SET) {
+			bs_or(out, &s);
+			if (lx_peek(lx, 0) == '-' && lx_peek(lx, 1) != ']')
+				lx->giveup = true;   /* "[\d-z]": version-dependent */
+			continue;
+		}
+		hi = lo;
+		if (k == LX_BYTE && lx_peek(lx, 0) == '-' && lx_peek(lx, 1) != ']' &&
+		    lx_peek(lx, 1) >= 0) {
+			lx->pos++;
+			if (lx_member(lx, 4, caseless, &hi, &s) != LX_BYTE)
+				hi = -1;
+		}
+		if (k != LX_BYTE || hi < lo || hi > 0xff)
+			lx->giveup = true;   /* a set, or an invalid range */
+		if (!lx->giveup)
+			bs_range(out, (unsigned)lo, (unsigned)hi);
+	}
+	lx->pos++;   /* ']' */
+	if (caseless)
+		bs_fold(out);
+	if (neg)
+		bs_not(out);
+	return true;
+}
+
+enum lx_esc {
+	LXE_BYTE,   /* one character: *v (\t.., \xhh, \0oo, an escaped byte
+	               other than a letter or digit, also >= 0x80) */
+	LXE_TYPE,   /* \d \D \w \W \s \S \h \H \v \V: its bytes in s */
+	LXE_ANY,    /* \R \X \C \N \cx: characters we do not name */
+	LXE_ZERO,   /* \b \B \A \z \Z \G \K: an assertion */
+	LXE_PROP,   /* \p, \P and their property */
+	LXE_REF,    /* \1..\9, \g.., \k..: a backreference */
+	LXE_OTHER   /* \Q, \E, \o, \u, another letter: the two bytes */
+};
+
+/* The escape at pos ('\\'), read whole (\x{..} of up to hex_digits
+ * digits). Sets giveup for a '\' at the end and for forms we cannot
+ * read: \N{..}, \x{ without its digits or '}', \c at the end, an
+ * unclosed \p{, \g and \k forms we do not know, and a backreference
+ * followed by a digit (a reference or octal, by the number of groups). */
+static enum lx_esc lx_escape(struct lexer *lx, size_t hex_digits, long *v,
+                             struct litscan_bset *s)
+{
+	int c = lx_peek(lx, 1);
+	*v = -1;
+	if (c < 0) {
+		lx->giveup = true;
+		return LXE_OTHER;
+	}
+	lx->pos += 2;
+	if (lx_type(c, s))
+		return LXE_TYPE;
+	*v = !is_alnum(c) ? c : c == 'x' ? lx_hex(lx, hex_digits) :
+	     c == '0' ? lx_octal(lx) : lx_ctrl(c);
+	if (*v >= 0 || c == 'x') {
+		lx->giveup |= *v < 0;
+		return LXE_BYTE;
+	}
+	switch (c) {
+	case 'N':
+		lx->giveup |= lx_peek(lx, 0) == '{';
+		return LXE_ANY;
+	case 'c':
+		lx->giveup |= lx_end(lx);
+		lx->pos += !lx_end(lx);
+		return LXE_ANY;
+	case 'R': case 'X': case 'C':
+		return LXE_ANY;
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+		return LXE_ZERO;
+	case 'p': case 'P':
+		if (lx_peek(lx, 0) == '{')
+			lx_skip_past(lx, '}');
+		else if (!lx_end(lx))
+			lx->pos++;
+		return LXE_PROP;
+	case 'g': case 'k': {
+		/* \g1 \g-1 \g{..} \g<..> \g'..' \k<..> ... */
+		int o = lx_peek(lx, 0);
+		int close = o == '{' ? '}' : o == '<' ? '>' : o == '\'' ? '\'' : 0;
+		if (close) {
+			lx->pos++;
+			lx_skip_past(lx, close);
+			return LXE_REF;
+		}
+		if (c == 'g' && (lx_peek(lx, 0) == '-' || lx_peek(lx, 0) == '+'))
+			lx->pos++;
+		lx->giveup |= c == 'k' || !is_digit(lx_peek(lx, 0));
+		while (is_digit(lx_peek(lx, 0)))
+			lx->pos++;
+		return LXE_REF;
+	}
+	default:
+		if (!is_digit(c))
+			return LXE_OTHER;
+		lx->giveup |= is_digit(lx_peek(lx, 0));
+		return LXE_REF;
+	}
+}
+
+enum lx_group {
+	LXG_CAPTURE,      /* "(" */
+	LXG_PLAIN,        /* "(?:" */
+	LXG_NAMED,        /* "(?<n>", "(?'n'", "(?P<n>" */
+	LXG_ATOMIC,       /* "(?>" */
+	LXG_RESET,        /* "(?|" */
+	LXG_AHEAD, LXG_NOT_AHEAD, LXG_BEHIND, LXG_NOT_BEHIND,
+	LXG_NON_ATOMIC,   /* "(?*", "(?<*": non-atomic lookarounds */
+	LXG_SCOPED,       /* "(?i:": options for the group */
+	LXG_SET,          /* "(?i)": for the rest of the enclosing group */
+	LXG_COMMENT,      /* "(?#...)" */
+	LXG_CALL,         /* "(?R)", "(?1)", "(?-1)", "(?&n)", "(?P=n)", .. */
+	LXG_OTHER         /* verbs, conditions, callouts, ...: giveup */
+};
+
+/* Option letters "(?imnsxJU-imnsxJU" (or "(?^...") after the '?' at pos,
+ * up to ')' (unscoped) or ':': *o updated, pos past them; LXG_OTHER
+ * (giveup) for anything else. *fancy tells of '^', 'x' or a second '-'
+ * (what litscan_req_bytes() does not take). */
+static enum lx_group lx_options(struct lexer *lx, struct lopts *o,
+                                bool *fancy)
+{
+	size_t q = lx->pos + 1;
+	bool on = true;
+	struct lopts no = *o;
+	if (q < lx->len && lx->p[q] == '^') {
+		no.caseless = no.extended = no.extended_more = false;
+		*fancy = true;
+		q++;
+	}
+	for (; q < lx->len; q++) {
+		int f = lx->p[q];
+		if (f == '-') {
+			*fancy |= !on;
+			on = false;
+		} else if (f == 'i') {
+			no.caseless = on;
+		} else if (f == 'x') {
+			*fancy = true;
+			if (q + 1 < lx->len && lx->p[q + 1] == 'x') {
+				no.extended_more = on;
+				q++;
+			}
+			no.extended = on;
+			if (!on)
+				no.extended_more = false;
+		} else if (f != 'm' && f != 's' && f != 'n' && f != 'J' && f != 'U') {
+			break;   /* the others have no effect on what we read */
+		}
+	}
+	if (q >= lx->len || (lx->p[q] != ')' && lx->p[q] != ':')) {
+		lx->giveup = true;   /* conditions, callouts, ... */
+		return LXG_OTHER;
+	}
+	*o = no;
+	lx->pos = q + 1;
+	return lx->p[q] == ')' ? LXG_SET : LXG_SCOPED;
+}
+
+/* The group opening at pos ('('): consumes its opener, or the whole of
+ * a comment, call or option setting (giveup when unclosed). Option
+ * letters update *o (lx_options()). */
+static enum lx_group lx_group(struct lexer *lx, struct lopts *o, bool *fancy)
+{
+	lx->pos++;
+	*fancy = false;
+	if (lx_peek(lx, 0) == '*') {
+		lx->giveup = true;   /* (*VERB) and friends */
+		return LXG_OTHER;
+	}
+	if (lx_peek(lx, 0) != '?')
+		return LXG_CAPTURE;
+	static const char one[] = ":>|=!*";
+	static const enum lx_group one_kind[] = {
+		LXG_PLAIN, LXG_ATOMIC, LXG_RESET, LXG_AHEAD, LXG_NOT_AHEAD,
+		LXG_NON_ATOMIC,
+	};
+	int c = lx_peek(lx, 1), d = lx_peek(lx, 2);
+	const char *k = c > 0 ? strchr(one, c) : NULL;
+	if (k != NULL) {
+		lx->pos += 2;
+		return one_kind[k - one];
+	}
+	if (c == '<' && (d == '=' || d == '!' || d == '*')) {
+		lx->pos += 3;
+		return d == '=' ? LXG_BEHIND : d == '!' ? LXG_NOT_BEHIND :
+		       LXG_NON_ATOMIC;
+	}
+	if (c == '#') {
+		lx_skip_past(lx, ')');
+		return LXG_COMMENT;
+	}
+	if (c == '<' || c == '\'' || (c == 'P' && d == '<')) {
+		lx->pos += c == 'P' ? 3 : 2;
+		lx_skip_past(lx, c == '\'' ? '\'' : '>');
+		return LXG_NAMED;
+	}
+	if ((c == 'P' && (d == '=' || d == '>')) || c == 'R' || c == '&' ||
+	    is_digit(c) || ((c == '+' || c == '-') && is_digit(d))) {
+		lx_skip_past(lx, ')');
+		return LXG_CALL;
+	}
+	return lx_options(lx, o, fancy);
+}
+
+/* ======================================================================
  * Extraction
  * ====================================================================== */
 
@@ -58,11 +626,9 @@ struct linfo {
 };
 
 struct lparse {
-	const unsigned char *p;
-	size_t len, pos;
+	struct lexer lx;       /* giveup: something we do not understand */
 	bool utf;
 	bool unicode;          /* PCRE2_UTF or PCRE2_UCP: Unicode case folding */
-	bool giveup;           /* something we do not understand */
 	unsigned depth;
 	/* litscan_extract_skel(): literals of the pattern's skeleton */
 	bool skel;
@@ -78,13 +644,6 @@ struct lparse {
 	bool nolits;           /* tails alone: no literal sets (they cost
 	                          most of a parse and change no tail) */
 	size_t ntails, maxtails;
-};
-
-/* Options in force inside a group. */
-struct lopts {
-	bool caseless;
-	bool extended;
-	bool extended_more;
 };
 
 static unsigned char lower(unsigned char c)
@@ -334,129 +893,6 @@ static void seq_append(struct lseq *q, const struct lset *e)
 	}
 }
 
-static bool at_end(const struct lparse *ps) { return ps->pos >= ps->len; }
-static int peek(const struct lparse *ps, size_t k)
-{
-	return ps->pos + k < ps->len ? ps->p[ps->pos + k] : -1;
-}
-
-static bool is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
-/* Skip white space and #-comments in extended mode. */
-static void skip_ignorable(struct lparse *ps, const struct lopts *o)
-{
-	if (!o->extended)
-		return;
-	while (!at_end(ps)) {
-		int c = peek(ps, 0);
-		if (is_space(c)) {
-			ps->pos++;
-		} else if (c == '#') {
-			while (!at_end(ps) && peek(ps, 0) != '\n')
-				ps->pos++;
-		} else {
-			break;
-		}
-	}
-}
-
-static bool is_digit(int c) { return c >= '0' && c <= '9'; }
-
-/* A quantifier at the current position: fills min/max (max = -1 for no
- * limit) and consumes it with its lazy/possessive suffix. Returns false
- * when there is none. Sets giveup for forms whose meaning depends on the
- * PCRE2 version ({,n}, spaces inside braces). */
-static bool parse_quant(struct lparse *ps, long *min, long *max)
-{
-	int c = peek(ps, 0);
-	if (c == '?' || c == '*' || c == '+') {
-		*min = c == '+' ? 1 : 0;
-		*max = c == '?' ? 1 : -1;
-		ps->pos++;
-	} else if (c == '{') {
-		size_t q = ps->pos + 1;
-		long a = 0, b = -1;
-		size_t nd = 0;
-		while (q < ps->len && is_digit(ps->p[q])) {
-			if (a < 100000)
-				a = a * 10 + (ps->p[q] - '0');
-			q++;
-			nd++;
-		}
-		if (nd == 0) {
-			/* "{,n}" or "{ n}": version-dependent; "{x" is literal. */
-			if (q < ps->len && (ps->p[q] == ',' || is_space(ps->p[q])))
-				ps->giveup = true;
-			return false;
-		}
-		if (q < ps->len && ps->p[q] == '}') {
-			b = a;
-		} else if (q < ps->len && ps->p[q] == ',') {
-			q++;
-			size_t nd2 = 0;
-			long bb = 0;
-			while (q < ps->len && is_digit(ps->p[q])) {
-				if (bb < 100000)
-					bb = bb * 10 + (ps->p[q] - '0');
-				q++;
-				nd2++;
-			}
-			if (q >= ps->len || ps->p[q] != '}') {
-				ps->giveup = true;
-				return false;
-			}
-			b = nd2 ? bb : -1;
-		} else {
-			ps->giveup = true;
-			return false;
-		}
-		*min = a;
-		*max = b;
-		ps->pos = q + 1;
-	} else {
-		return false;
-	}
-	c = peek(ps, 0);
-	if (c == '?' || c == '+')
-		ps->pos++;
-	return true;
-}
-
-static bool is_alnum(int c)
-{
-	return is_digit(c) || (lower((unsigned char)c) >= 'a' &&
-	                       lower((unsigned char)c) <= 'z');
-}
-
-static int hexval(int c)
-{
-	return is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
-	       (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-}
-
-/* After "\x" at pos: \xhh or \x{h...}; consumes it and returns the
- * value, or -1 (a form we do not decode). */
-static long parse_hex(struct lparse *ps)
-{
-	long v = 0;
-	if (peek(ps, 0) == '{') {
-		size_t q = ps->pos + 1, nd = 0;
-		for (; q < ps->len && hexval(ps->p[q]) >= 0 && nd < 8; q++, nd++)
-			v = v * 16 + hexval(ps->p[q]);
-		if (nd == 0 || q >= ps->len || ps->p[q] != '}')
-			return -1;
-		ps->pos = q + 1;
-		return v;
-	}
-	for (int i = 0; i < 2 && hexval(peek(ps, 0)) >= 0; i++)
-		v = v * 16 + hexval(ps->p[ps->pos++]);
-	return v;
-}
-
 /* A byte value that stands for itself as one byte: not NUL, and below
  * 0x80 in UTF mode (where higher values are multi-byte characters). */
 static bool one_byte(const struct lparse *ps, long v)
@@ -468,38 +904,23 @@ static bool one_byte(const struct lparse *ps, long v)
 
 /* One member of a class at pos (not ']'): a byte, an escaped byte or
  * \xhh; -1 for what stands for more than one byte (\w, [:alpha:], a
- * multi-byte character), after consuming it. Sets giveup for \Q, \E. */
+ * multi-byte character) or that we do not expand (\t), after consuming
+ * it. Sets giveup for \Q, \E. */
 static long class_member(struct lparse *ps)
 {
-	int c = peek(ps, 0);
-	if (c == '\\') {
-		int e = peek(ps, 1);
-		if (e == 'Q' || e == 'E' || e < 0) {
-			ps->giveup = true;
-			return -1;
-		}
-		ps->pos += 2;
-		if (ps->skel && e < 0x80 && strchr("sWhv", e) != NULL) {
-			ps->gap = true;   /* no letter or digit in it */
-			return -2;
-		}
-		long v = e == 'x' ? parse_hex(ps) :
-		         (e < 0x80 && !is_alnum(e)) ? e : -1;
-		return one_byte(ps, v) ? v : -1;
+	int c = lx_peek(&ps->lx, 0), e = lx_peek(&ps->lx, 1);
+	if (ps->skel && c == '\\' && e >= 0 && e < 0x80 &&
+	    strchr("sWhv", e) != NULL) {
+		ps->lx.pos += 2;
+		ps->gap = true;   /* no letter or digit in it */
+		return -2;
 	}
-	if (c == '[' && (peek(ps, 1) == ':' || peek(ps, 1) == '.' ||
-	                 peek(ps, 1) == '=')) {
-		int t = peek(ps, 1);
-		size_t q = ps->pos + 2;
-		while (q + 1 < ps->len && !(ps->p[q] == t && ps->p[q + 1] == ']'))
-			q++;
-		if (q + 1 >= ps->len)
-			ps->giveup = true;
-		ps->pos = q + 2;
-		return -1;
-	}
-	ps->pos++;
-	return one_byte(ps, c) ? c : -1;
+	long v;
+	struct litscan_bset s;
+	if (lx_member(&ps->lx, 8, false, &v, &s) != LX_BYTE ||
+	    (c == '\\' && e != 'x' && (e >= 0x80 || is_alnum(e))))
+		v = -1;
+	return one_byte(ps, v) ? v : -1;
 }
 
 /* Skip a character class starting at '['. When it stands for at most
@@ -509,33 +930,33 @@ static long class_member(struct lparse *ps)
  * some other byte. */
 static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 {
-	ps->pos++; /* '[' */
+	ps->lx.pos++; /* '[' */
 	ps->gap = false;
 	bool negated = false, complex = false;
 	bool in[256] = { false };
 	size_t n = 0;
-	if (peek(ps, 0) == '^') {
+	if (lx_peek(&ps->lx, 0) == '^') {
 		negated = true;
-		ps->pos++;
+		ps->lx.pos++;
 	}
 	bool first = true;
 	for (;;) {
-		if (at_end(ps)) {
-			ps->giveup = true;
+		if (lx_end(&ps->lx)) {
+			ps->lx.giveup = true;
 			return;
 		}
-		if (peek(ps, 0) == ']' && !first)
+		if (lx_peek(&ps->lx, 0) == ']' && !first)
 			break;
 		first = false;
 		long lo = class_member(ps), hi = lo;
-		if (ps->giveup)
+		if (ps->lx.giveup)
 			return;
 		if (lo == -2)
 			continue;   /* \s, \W ... in skeleton mode */
-		if (peek(ps, 0) == '-' && peek(ps, 1) != ']' && peek(ps, 1) >= 0) {
-			ps->pos++;
+		if (lx_peek(&ps->lx, 0) == '-' && lx_peek(&ps->lx, 1) != ']' && lx_peek(&ps->lx, 1) >= 0) {
+			ps->lx.pos++;
 			hi = class_member(ps);
-			if (ps->giveup)
+			if (ps->lx.giveup)
 				return;
 		}
 		if (lo < 0 || hi < lo || (hi - lo >= LS_CLASS_MAX && !ps->skel)) {
@@ -558,7 +979,7 @@ static void skip_class(struct lparse *ps, unsigned char *set, size_t *nset)
 				in[b] = true, set[n++] = b;
 		}
 	}
-	ps->pos++; /* ']' */
+	ps->lx.pos++; /* ']' */
 	*nset = negated || complex ? 0 : n;
 	ps->gap = ps->gap && !negated && !complex;
 }
@@ -573,117 +994,37 @@ enum atom_kind {
 
 static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out);
 
-/* Past the next byte c from pos on; false (and giveup) when there is
- * none. */
-static bool skip_past(struct lparse *ps, int c)
-{
-	while (!at_end(ps) && peek(ps, 0) != c)
-		ps->pos++;
-	if (at_end(ps)) {
-		ps->giveup = true;
-		return false;
-	}
-	ps->pos++;
-	return true;
-}
-
 /* Handle "(" ... ; the '(' is at pos. */
 static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
                                   struct linfo *inner)
 {
-	ps->pos++;
-	enum atom_kind kind = A_OTHER;
-	bool zero = false;
-	bool descend = true;   /* tails inside are tails of the whole */
 	struct lopts io = *o;
-	if (peek(ps, 0) == '*') {
-		ps->giveup = true;      /* (*VERB) and friends */
+	bool fancy;
+	enum lx_group k = lx_group(&ps->lx, &io, &fancy);
+	bool zero = k == LXG_AHEAD || k == LXG_NOT_AHEAD || k == LXG_BEHIND ||
+	            k == LXG_NOT_BEHIND || k == LXG_NON_ATOMIC;
+	/* tails inside are tails of the whole: not those of a branch of a
+	 * reset group, a negative or non-atomic lookaround, or of options
+	 * of their own */
+	bool descend = k != LXG_RESET && k != LXG_NOT_AHEAD &&
+	               k != LXG_NOT_BEHIND && k != LXG_NON_ATOMIC &&
+	               k != LXG_SCOPED;
+	if (k == LXG_CALL)
+		ps->notail = true;   /* backreference / subroutine call */
+	if (ps->lx.giveup || k == LXG_OTHER)
 		return A_NONE;
+	if (k == LXG_CALL) {
+		linfo_clear(inner);
+		return A_OTHER;
 	}
-	if (peek(ps, 0) == '?') {
-		int c = peek(ps, 1);
-		int d = peek(ps, 2);
-		if (c == '#')
-			return skip_past(ps, ')') ? A_NOP : A_NONE;
-		if (c == ':' || c == '>' || c == '|') {
-			descend = c != '|';
-			ps->pos += 2;
-		} else if (c == '=' || c == '!' || (c == '<' && (d == '=' || d == '!'))) {
-			descend = c == '=' || d == '=';   /* positive lookaround */
-			ps->pos += c == '<' ? 3 : 2;
-			zero = true;
-		} else if (c == '*' || (c == '<' && d == '*')) {
-			ps->pos += c == '<' ? 3 : 2;   /* non-atomic lookaround */
-			descend = false;
-			zero = true;
-		} else if (c == '<' || c == '\'' || (c == 'P' && d == '<')) {
-			/* named group */
-			int close = c == '\'' ? '\'' : '>';
-			ps->pos += c == 'P' ? 3 : 2;
-			if (!skip_past(ps, close))
-				return A_NONE;
-		} else if (c == 'P' && (d == '=' || d == '>')) {
-			/* backreference / subroutine by name */
-			ps->notail = true;
-			if (!skip_past(ps, ')'))
-				return A_NONE;
-			linfo_clear(inner);
-			return A_OTHER;
-		} else if (c == 'R' || c == '&' || is_digit(c) ||
-		           ((c == '+' || c == '-') && is_digit(d))) {
-			/* recursion / subroutine call */
-			ps->notail = true;
-			if (!skip_past(ps, ')'))
-				return A_NONE;
-			linfo_clear(inner);
-			return A_OTHER;
-		} else {
-			/* Option letters: (?imnsx-imnsx) or (?imnsx-imnsx: ...) */
-			size_t q = ps->pos + 1;
-			bool on = true;
-			struct lopts no = *o;
-			if (q < ps->len && ps->p[q] == '^') {
-				no.caseless = no.extended = no.extended_more = false;
-				q++;
-			}
-			for (; q < ps->len; q++) {
-				int f = ps->p[q];
-				if (f == '-') {
-					on = false;
-				} else if (f == 'i') {
-					no.caseless = on;
-				} else if (f == 'x') {
-					if (q + 1 < ps->len && ps->p[q + 1] == 'x') {
-						no.extended_more = on;
-						q++;
-					}
-					no.extended = on;
-					if (!on)
-						no.extended_more = false;
-				} else if (f == 'm' || f == 's' || f == 'n' || f == 'J' ||
-				           f == 'U') {
-					/* no effect on literals */
-				} else {
-					break;
-				}
-			}
-			if (q >= ps->len || (ps->p[q] != ')' && ps->p[q] != ':')) {
-				ps->giveup = true; /* conditionals, callouts, ... */
-				return A_NONE;
-			}
-			if (ps->p[q] == ')') {
-				ps->optset = true;
-				*o = no;   /* rest of the enclosing group */
-				ps->pos = q + 1;
-				return A_NOP;
-			}
-			io = no;
-			descend = false;   /* its tails would lose the options */
-			ps->pos = q + 1;
-		}
+	if (k == LXG_SET) {
+		ps->optset = true;
+		*o = io;   /* rest of the enclosing group */
 	}
+	if (k == LXG_SET || k == LXG_COMMENT)
+		return A_NOP;
 	if (++ps->depth > LS_MAX_GROUP_DEPTH) {
-		ps->giveup = true;
+		ps->lx.giveup = true;
 		return A_NONE;
 	}
 	size_t t0 = ps->ntails;
@@ -691,134 +1032,51 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 	if (!descend)
 		ps->ntails = t0;
 	ps->depth--;
-	if (ps->giveup)
+	if (ps->lx.giveup)
 		return A_NONE;
-	if (peek(ps, 0) != ')') {
-		ps->giveup = true;
+	if (lx_peek(&ps->lx, 0) != ')') {
+		ps->lx.giveup = true;
 		return A_NONE;
 	}
-	ps->pos++;
+	ps->lx.pos++;
 	if (zero)
 		return A_ZERO;
-	kind = inner->exact ? A_EXACT : A_OTHER;
-	return kind;
+	return inner->exact ? A_EXACT : A_OTHER;
 }
 
 /* Parse one escape at pos ('\\'); fills a one-byte exact string in
  * buf (length in *n) for literal escapes. */
 static enum atom_kind parse_escape(struct lparse *ps, char *buf, size_t *n)
 {
-	int c = peek(ps, 1);
-	if (c < 0) {
-		ps->giveup = true;
+	size_t start = ps->lx.pos;
+	int c = lx_peek(&ps->lx, 1);
+	long v;
+	struct litscan_bset s;
+	enum lx_esc k = lx_escape(&ps->lx, 8, &v, &s);
+	if (k == LXE_REF || (k == LXE_ZERO && c == 'G'))
+		ps->notail = true;   /* depends on a group or the match's start */
+	if (k == LXE_OTHER)
+		ps->lx.giveup = true;   /* \Q..\E, \E, \u.., \o{..}, unknown letters */
+	if (ps->lx.giveup)
 		return A_NONE;
-	}
-	ps->pos += 2;
-	static const char lit_from[] = "tnrfea";
-	static const char lit_to[] = "\t\n\r\f\033\007";
-	const char *l = c ? strchr(lit_from, c) : NULL;
-	if (l != NULL) {
-		buf[0] = lit_to[l - lit_from];
-		*n = 1;
-		return A_EXACT;
-	}
-	if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))) {
-		/* escaped punctuation or byte: itself (UTF sequences follow
-		 * as ordinary bytes) */
+	switch (k) {
+	case LXE_BYTE:
 		if (c >= 0x80) {
-			ps->pos--;   /* let the caller read the whole character */
+			/* escaped non-ASCII: itself (UTF sequences follow as
+			 * ordinary bytes); the caller reads the character */
+			ps->lx.pos = start + 1;
 			*n = 0;
 			return A_NOP;
 		}
-		buf[0] = (char)c;
-		*n = 1;
-		return A_EXACT;
-	}
-	switch (c) {
-	case 'd': case 'D': case 'w': case 'W': case 's': case 'S':
-	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
-	case 'C':
-		return A_OTHER;
-	case 'N':
-		if (peek(ps, 0) == '{') {
-			ps->giveup = true;
-			return A_NONE;
-		}
-		return A_OTHER;
-	case 'G':
-		ps->notail = true;   /* depends on where the match started */
-		return A_ZERO;
-	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'K':
-		return A_ZERO;
-	case 'p': case 'P':
-		if (peek(ps, 0) == '{') {
-			if (!skip_past(ps, '}'))
-				return A_NONE;
-		} else if (!at_end(ps)) {
-			ps->pos++;
-		}
-		return A_OTHER;
-	case 'x': {
-		long v = parse_hex(ps);
-		if (v < 0) {
-			ps->giveup = true;
-			return A_NONE;
-		}
-		if (!one_byte(ps, v))
+		if (c == '0' || (c == 'x' && !one_byte(ps, v)))
 			return A_OTHER;   /* a multi-byte character, or NUL */
 		buf[0] = (char)lower((unsigned char)v);
 		*n = 1;
 		return A_EXACT;
-	}
-	case '0':
-		for (int i = 0; i < 2 && peek(ps, 0) >= '0' && peek(ps, 0) <= '7'; i++)
-			ps->pos++;
-		return A_OTHER;
-	case 'c':
-		if (at_end(ps)) {
-			ps->giveup = true;
-			return A_NONE;
-		}
-		ps->pos++;
-		return A_OTHER;
-	case 'g': case 'k': {
-		ps->notail = true;
-		/* backreferences \g1 \g-1 \g{..} \g<..> \g'..' \k<..> ... */
-		int o = peek(ps, 0);
-		int close = o == '{' ? '}' : o == '<' ? '>' : o == '\'' ? '\'' : 0;
-		if (close) {
-			ps->pos++;
-			if (!skip_past(ps, close))
-				return A_NONE;
-		} else if (c == 'g') {
-			if (peek(ps, 0) == '-' || peek(ps, 0) == '+')
-				ps->pos++;
-			if (!is_digit(peek(ps, 0))) {
-				ps->giveup = true;
-				return A_NONE;
-			}
-			while (is_digit(peek(ps, 0)))
-				ps->pos++;
-		} else {
-			ps->giveup = true;
-			return A_NONE;
-		}
-		return A_OTHER;
-	}
+	case LXE_ZERO:
+		return A_ZERO;
 	default:
-		if (c >= '1' && c <= '9') {
-			ps->notail = true;
-			/* \N: a backreference, or an octal escape when there are
-			 * fewer groups; more digits make it ambiguous. */
-			if (is_digit(peek(ps, 0))) {
-				ps->giveup = true;
-				return A_NONE;
-			}
-			return A_OTHER;
-		}
-		/* \Q..\E, \E, \u.., \o{..}, unknown letters */
-		ps->giveup = true;
-		return A_NONE;
+		return A_OTHER;   /* \d, \R, \p{..}, \1, ... */
 	}
 }
 
@@ -860,8 +1118,8 @@ static bool usable_bytes(const char *s, size_t n, const struct lopts *o,
  * patterns ("(?=ab)b?a" does not match "ab"). */
 static bool lookaround_at(const struct lparse *ps)
 {
-	int a = peek(ps, 1), b = peek(ps, 2), c = peek(ps, 3);
-	return peek(ps, 0) == '(' && a == '?' &&
+	int a = lx_peek(&ps->lx, 1), b = lx_peek(&ps->lx, 2), c = lx_peek(&ps->lx, 3);
+	return lx_peek(&ps->lx, 0) == '(' && a == '?' &&
 	       (b == '=' || b == '!' || (b == '<' && (c == '=' || c == '!')));
 }
 
@@ -893,7 +1151,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		free(qp);
 		free(inner);
 		free(ex);
-		ps->giveup = true;
+		ps->lx.giveup = true;
 		linfo_clear(out);
 		return;
 	}
@@ -907,18 +1165,18 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 	size_t myfirst = ps->ntails;
 	bool stopped = false;
 	bool seq_takes = false;
-	while (!ps->giveup) {
-		skip_ignorable(ps, o);
-		if (at_end(ps))
+	while (!ps->lx.giveup) {
+		lx_skip_ignorable(&ps->lx, o);
+		if (lx_end(&ps->lx))
 			break;
-		int c = peek(ps, 0);
+		int c = lx_peek(&ps->lx, 0);
 		if (c == '|' || c == ')')
 			break;
 		if (ps->tails != NULL && ps->tailoff == 0 &&
 		    ps->ntails < ps->maxtails && !lookaround_at(ps)) {
 			ps->ends[ps->ntails] = SIZE_MAX;   /* set at the end */
 			ps->heads[ps->ntails] = HEAD_OPEN;
-			ps->tails[ps->ntails++] = ps->pos;
+			ps->tails[ps->ntails++] = ps->lx.pos;
 		}
 		size_t t_inner = ps->ntails;
 		char buf[8];
@@ -952,37 +1210,37 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		case '\\':
 			k = parse_escape(ps, buf, &n);
 			if (ps->skel && k == A_OTHER &&
-			    strchr("sWhvR", ps->p[ps->pos - 1]) != NULL) {
+			    strchr("sWhvR", ps->lx.p[ps->lx.pos - 1]) != NULL) {
 				lset_one(&inner->exs, "", 0);   /* all dropped */
 				k = A_EXACT;
 			}
 			if (k != A_NOP)
 				break;
 			/* escaped non-ASCII: read it as a literal below */
-			c = peek(ps, 0);
+			c = lx_peek(&ps->lx, 0);
 			/* fall through */
 		default:
 			if (c == '.') {
-				ps->pos++;
+				ps->lx.pos++;
 				k = A_OTHER;
 			} else if (c == '^' || c == '$') {
-				ps->pos++;
+				ps->lx.pos++;
 				k = A_ZERO;
 			} else if (c == '*' || c == '+' || c == '?') {
-				ps->giveup = true;   /* quantifier without atom */
+				ps->lx.giveup = true;   /* quantifier without atom */
 				k = A_NONE;
 			} else {
 				n = ps->utf ? utf8_len((unsigned char)c) : 1;
-				if (ps->pos + n > ps->len)
+				if (ps->lx.pos + n > ps->lx.len)
 					n = 1;
 				for (size_t i = 0; i < n; i++)
-					buf[i] = (char)lower(ps->p[ps->pos + i]);
-				ps->pos += n;
+					buf[i] = (char)lower(ps->lx.p[ps->lx.pos + i]);
+				ps->lx.pos += n;
 				k = A_EXACT;
 			}
 			break;
 		}
-		if (ps->giveup)
+		if (ps->lx.giveup)
 			break;
 		if (k == A_EXACT && !ps->nolits) {
 			if (n > 0)
@@ -996,24 +1254,24 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 					k = A_OTHER;   /* an unknown character: cuts */
 		}
 		/* Is it quantified? */
-		skip_ignorable(ps, o);
+		lx_skip_ignorable(&ps->lx, o);
 		long qmin = 1, qmax = 1;
-		bool quant = parse_quant(ps, &qmin, &qmax);
-		if (ps->giveup)
+		bool quant = lx_quant(&ps->lx, &qmin, &qmax);
+		if (ps->lx.giveup)
 			break;
 		if (quant) {
 			/* a second quantifier ("a{2}{3}"): do not guess */
-			size_t save = ps->pos;
+			size_t save = ps->lx.pos;
 			long m1, m2;
-			skip_ignorable(ps, o);
-			if (parse_quant(ps, &m1, &m2))
-				ps->giveup = true;
-			ps->pos = save;
-			if (ps->giveup)
+			lx_skip_ignorable(&ps->lx, o);
+			if (lx_quant(&ps->lx, &m1, &m2))
+				ps->lx.giveup = true;
+			ps->lx.pos = save;
+			if (ps->lx.giveup)
 				break;
 		}
 		if (quant && (k == A_ZERO || k == A_NOP)) {
-			ps->giveup = true;   /* unusual: do not guess */
+			ps->lx.giveup = true;   /* unusual: do not guess */
 			break;
 		}
 		if (ps->skel && (k == A_ZERO ||
@@ -1023,7 +1281,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			ps->ntails = t_inner;   /* an optional group: none inside */
 		if (k == A_EXACT || k == A_OTHER) {
 			bool takes = qmin >= 1 && (atom || inner->takes);
-			settle_heads(ps, myfirst, takes ? ps->pos : HEAD_NONE, false);
+			settle_heads(ps, myfirst, takes ? ps->lx.pos : HEAD_NONE, false);
 			seq_takes |= takes;
 		}
 		if (ps->optset && !stopped) {
@@ -1074,13 +1332,13 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 	free(ex);
 	if (stopped)
 		ps->tailoff--;
-	settle_heads(ps, myfirst, ps->pos, true);
+	settle_heads(ps, myfirst, ps->lx.pos, true);
 	for (size_t t = myfirst; t < ps->ntails; t++)
 		if (ps->ends[t] == SIZE_MAX)
-			ps->ends[t] = ps->pos;
+			ps->ends[t] = ps->lx.pos;
 	linfo_clear(out);
 	out->takes = seq_takes;
-	if (!ps->giveup && !ps->nolits) {
+	if (!ps->lx.giveup && !ps->nolits) {
 		out->exact = q->all_exact;
 		if (out->exact)
 			lset_copy(&out->exs, &q->run);
@@ -1096,15 +1354,15 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 {
 	struct linfo *br = malloc(sizeof *br);
 	if (br == NULL) {
-		ps->giveup = true;
+		ps->lx.giveup = true;
 		return;
 	}
 	size_t t0 = ps->ntails;
 	parse_seq(ps, &o, out);
 	bool single = true, all_req = out->req.n > 0, all_exact = out->exact;
 	bool all_small = out->small.n > 0;
-	while (!ps->giveup && peek(ps, 0) == '|') {
-		ps->pos++;
+	while (!ps->lx.giveup && lx_peek(&ps->lx, 0) == '|') {
+		ps->lx.pos++;
 		if (ps->depth == 0)
 			ps->notail = true;
 		single = false;
@@ -1194,11 +1452,12 @@ static size_t extract(const char *pattern, size_t len,
 			lset_one(&top->req, buf, u);
 	} else {
 		struct lparse ps = {
-			.p = (const unsigned char *)pattern, .len = len, .utf = utf,
+			.lx = { .p = (const unsigned char *)pattern, .len = len },
+			.utf = utf,
 			.unicode = unicode, .skel = skel,
 		};
 		parse_alt(&ps, o, top);
-		if (ps.giveup || !at_end(&ps))
+		if (ps.lx.giveup || !lx_end(&ps.lx))
 			top->req.n = 0;   /* unsure, or an unbalanced ')' */
 	}
 	lset_minimise(&top->req);
@@ -1250,7 +1509,7 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 		.extended_more = (pcre2_options & PCRE2_EXTENDED_MORE) != 0,
 	};
 	struct lparse ps = {
-		.p = (const unsigned char *)pattern, .len = len,
+		.lx = { .p = (const unsigned char *)pattern, .len = len },
 		.utf = (pcre2_options & PCRE2_UTF) != 0,
 		.tails = offs, .ends = ends, .heads = heads, .maxtails = max,
 		.nolits = true,
@@ -1260,7 +1519,7 @@ size_t litscan_tails(const char *pattern, size_t len, uint32_t pcre2_options,
 		return 0;
 	parse_alt(&ps, o, top);
 	free(top);
-	if (ps.giveup || ps.notail || !at_end(&ps))
+	if (ps.lx.giveup || ps.notail || !lx_end(&ps.lx))
 		return 0;
 	/* the first item starts the whole pattern: not a tail */
 	if (ps.ntails > 0) {
@@ -1326,39 +1585,19 @@ static bool sg_bar(struct sgroups *v, size_t pos, size_t group)
 static int group_kind(const unsigned char *p, size_t len, size_t i,
                       size_t *body)
 {
-	size_t j = i + 1;
-	*body = j;
-	if (j < len && p[j] == '*')
-		return -1;
-	if (j >= len || p[j] != '?')
-		return 1;
-	j++;
-	int c = j < len ? p[j] : -1, d = j + 1 < len ? p[j + 1] : -1;
-	if (c == ':' || c == '\'' || (c == '<' && d != '=' && d != '!') ||
-	    (c == 'P' && d == '<')) {
-		if (c == ':') {
-			*body = j + 1;
-		} else {
-			int close = c == '\'' ? '\'' : '>';
-			while (j < len && p[j] != close)
-				j++;
-			*body = j + 1;
-		}
-		return 1;
+	struct lexer lx = { .p = p, .len = len, .pos = i };
+	struct lopts o = { 0 };
+	bool fancy;
+	enum lx_group k = lx_group(&lx, &o, &fancy);
+	*body = lx.pos;
+	switch (k) {
+	case LXG_CAPTURE: case LXG_PLAIN: case LXG_NAMED: case LXG_SCOPED:
+		return lx.giveup ? -1 : 1;
+	case LXG_OTHER: case LXG_CALL: case LXG_SET: case LXG_NON_ATOMIC:
+		return -1;   /* verbs, references, calls, "(?i)", ... */
+	default:
+		return 0;    /* lookarounds, atomic and reset groups, comments */
 	}
-	if (c == '=' || c == '!' || c == '<' || c == '>' || c == '|' ||
-	    c == '#')
-		return 0;
-	/* option letters: scoped "(?i:" is plain, "(?i)" is not allowed */
-	while (j < len && ((p[j] >= 'a' && p[j] <= 'z') ||
-	                   (p[j] >= 'A' && p[j] <= 'Z') || p[j] == '-' ||
-	                   p[j] == '^'))
-		j++;
-	if (j < len && p[j] == ':' && j > i + 2) {
-		*body = j + 1;
-		return 1;
-	}
-	return -1;   /* (?R), (?1), (?&n), (?P=n), (?(cond), "(?i)" */
 }
 
 /* Lex the pattern into groups (group 0: the whole pattern) and '|'s.
@@ -1476,9 +1715,9 @@ bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
 	          v.n > 1 && v.g[1].open == 0 && v.g[1].body == 3 &&
 	          pattern[1] == '?' && pattern[2] == ':';
 	if (ok) {
-		struct lparse ps = { .p = (const unsigned char *)pattern,
-		                     .len = len, .pos = v.g[1].close + 1 };
-		ok = parse_quant(&ps, min, max) && !ps.giveup && ps.pos == len &&
+		struct lexer lx = { .p = (const unsigned char *)pattern,
+		                    .len = len, .pos = v.g[1].close + 1 };
+		ok = lx_quant(&lx, min, max) && !lx.giveup && lx.pos == len &&
 		     pattern[len - 1] == '}' && *min >= 1;
 		*body = 3;
 		*body_len = v.g[1].close - 3;
@@ -1618,7 +1857,7 @@ static enum item st_atom(struct strip *s, size_t i, size_t end,
                          size_t *aend, size_t *gi)
 {
 	const unsigned char *p = s->p;
-	struct lparse ps = { .p = p, .len = end, .pos = i };
+	struct lparse ps = { .lx = { .p = p, .len = end, .pos = i } };
 	if (p[i] == '(') {
 		for (size_t k = 1; k < s->v->n; k++) {
 			if (s->v->g[k].open != i)
@@ -1642,17 +1881,17 @@ static enum item st_atom(struct strip *s, size_t i, size_t end,
 		size_t n;
 		enum atom_kind k = parse_escape(&ps, buf, &n);
 		if (k == A_NOP)
-			ps.pos++;   /* an escaped byte >= 0x80 */
+			ps.lx.pos++;   /* an escaped byte >= 0x80 */
 		else if (k == A_ZERO)
 			it = I_ZERO;
 	} else {
 		if (p[i] == '^' || p[i] == '$')
 			it = I_ZERO;
-		ps.pos++;
+		ps.lx.pos++;
 	}
-	if (ps.giveup || ps.notail)   /* notail: \G or a reference */
+	if (ps.lx.giveup || ps.notail)   /* notail: \G or a reference */
 		s->giveup = true;
-	*aend = ps.pos;
+	*aend = ps.lx.pos;
 	return it;
 }
 
@@ -1664,16 +1903,16 @@ static void st_seq(struct strip *s, size_t i, size_t end)
 	while (i < end && !s->giveup) {
 		size_t aend = i, gi = 0;
 		enum item it = st_atom(s, i, end, &aend, &gi);
-		struct lparse ps = { .p = s->p, .len = end, .pos = aend };
+		struct lexer lx = { .p = s->p, .len = end, .pos = aend };
 		long min = 1, max = 1;
-		bool quant = parse_quant(&ps, &min, &max);
-		size_t qend = ps.pos;
+		bool quant = lx_quant(&lx, &min, &max);
+		size_t qend = lx.pos;
 		long m2, x2;
-		if (quant && parse_quant(&ps, &m2, &x2))
-			ps.giveup = true;   /* "a?{3}": do not guess */
+		if (quant && lx_quant(&lx, &m2, &x2))
+			lx.giveup = true;   /* "a?{3}": do not guess */
 		bool possessive = quant && s->p[qend - 1] == '+' &&
 		                  !(s->p[aend] == '+' && qend == aend + 1);
-		if (ps.giveup || s->giveup) {
+		if (lx.giveup || s->giveup) {
 			s->giveup = true;
 			return;
 		}
@@ -1774,25 +2013,19 @@ char *litscan_strip_lead(const char *pattern, size_t len,
 enum alive { A_LIVE, A_DEAD, A_EMPTY };   /* A_EMPTY: always matches "" */
 
 struct aproj {
-	const unsigned char *p;
-	size_t len, pos;
+	struct lexer lx;
 	uint32_t opts;
 	bool no_amp;         /* '&' is dead too */
 	struct strbuf out;   /* rewound by setting out.len */
-	bool giveup, changed;
+	bool changed;
 };
 
 static void ap_put(struct aproj *a, const void *s, size_t n)
 {
-	if (a->giveup)
+	if (a->lx.giveup)
 		return;
 	strbuf_put(&a->out, s, n);
-	a->giveup = a->out.oom;
-}
-
-static int ap_peek(const struct aproj *a, size_t k)
-{
-	return a->pos + k < a->len ? a->p[a->pos + k] : -1;
+	a->lx.giveup = a->out.oom;
 }
 
 static enum alive ap_alt(struct aproj *a);
@@ -1809,25 +2042,36 @@ static bool names_high(const unsigned char *p, size_t n)
 	return false;
 }
 
-/* The bytes a positive class p[from..to) matches, asked of PCRE2 itself
- * (escapes, ranges, POSIX names and caseless folding as it sees them).
- * Returns the number of bytes >= 0x80 among them, -1 on failure. */
+/* The bytes a positive class p[from..to) matches: decoded here where
+ * the options leave it as PCRE2's built-in tables have it, else asked
+ * of PCRE2 itself (escapes, ranges, POSIX names and caseless folding as
+ * it sees them). Returns the number of bytes >= 0x80 among them, -1 on
+ * failure. */
 static int class_bytes(struct aproj *a, size_t from, size_t to,
-                       bool set[256])
+                       struct litscan_bset *set)
 {
+	struct lexer lx = { .p = a->lx.p, .len = to, .pos = from };
 	int ec, high = 0;
+	if (!(a->opts & ~LX_PLAIN_OPTS) &&
+	    lx_class(&lx, (a->opts & PCRE2_CASELESS) != 0, set) && lx.pos == to) {
+		for (unsigned b = 0x80; b < 0x100; b++)
+			high += bs_has(set, b);
+		return high;
+	}
 	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile(a->p + from, to - from,
+	pcre2_code *c = pcre2_compile(a->lx.p + from, to - from,
 	                              a->opts | PCRE2_ANCHORED, &ec, &eo, NULL);
 	pcre2_match_data *md = c ? pcre2_match_data_create(1, NULL) : NULL;
 	if (md == NULL) {
 		pcre2_code_free(c);
 		return -1;
 	}
+	*set = (struct litscan_bset){ { 0 } };
 	for (unsigned b = 0; b < 256; b++) {
 		unsigned char s = (unsigned char)b;
-		set[b] = pcre2_match(c, &s, 1, 0, 0, md, NULL) >= 0;
-		high += b >= 0x80 && set[b];
+		if (pcre2_match(c, &s, 1, 0, 0, md, NULL) >= 0)
+			bs_add(set, b);
+		high += b >= 0x80 && bs_has(set, b);
 	}
 	pcre2_match_data_free(md);
 	pcre2_code_free(c);
@@ -1851,50 +2095,51 @@ static bool only_high_hex(const unsigned char *p, size_t n)
 
 static enum alive ap_class(struct aproj *a)
 {
-	size_t from = a->pos++;
-	bool neg = ap_peek(a, 0) == '^';
-	a->pos += neg;
-	if (ap_peek(a, 0) == ']')
-		a->pos++;
+	size_t from = a->lx.pos++;
+	bool neg = lx_peek(&a->lx, 0) == '^';
+	a->lx.pos += neg;
+	if (lx_peek(&a->lx, 0) == ']')
+		a->lx.pos++;
 	for (;;) {
-		int c = ap_peek(a, 0);
+		int c = lx_peek(&a->lx, 0);
 		if (c < 0) {
-			a->giveup = true;
+			a->lx.giveup = true;
 			return A_LIVE;
 		}
-		a->pos++;
+		a->lx.pos++;
 		if (c == ']')
 			break;
 		if (c == '\\') {
-			if (ap_peek(a, 0) == 'Q' || ap_peek(a, 0) == 'E')
-				a->giveup = true;
-			a->pos++;
-		} else if (c == '[' && ap_peek(a, 0) == ':') {
+			if (lx_peek(&a->lx, 0) == 'Q' || lx_peek(&a->lx, 0) == 'E')
+				a->lx.giveup = true;
+			a->lx.pos++;
+		} else if (c == '[' && lx_peek(&a->lx, 0) == ':') {
 			/* a POSIX name when its ":]" comes before any ']' */
-			const void *e = memchr(a->p + a->pos, ']', a->len - a->pos);
-			size_t q = e ? (size_t)((const unsigned char *)e - a->p) : 0;
-			if (q > a->pos && a->p[q - 1] == ':')
-				a->pos = q + 1;
+			const void *e = memchr(a->lx.p + a->lx.pos, ']',
+			                       a->lx.len - a->lx.pos);
+			size_t q = e ? (size_t)((const unsigned char *)e - a->lx.p) : 0;
+			if (q > a->lx.pos && a->lx.p[q - 1] == ':')
+				a->lx.pos = q + 1;
 		}
 	}
-	if (!neg && only_high_hex(a->p + from + 1, a->pos - from - 2)) {
+	if (!neg && only_high_hex(a->lx.p + from + 1, a->lx.pos - from - 2)) {
 		a->changed = true;
 		return A_DEAD;
 	}
-	bool set[256];
-	int high = neg || !names_high(a->p + from, a->pos - from) ? 0 :
-	           class_bytes(a, from, a->pos, set);
+	struct litscan_bset set;
+	int high = neg || !names_high(a->lx.p + from, a->lx.pos - from) ? 0 :
+	           class_bytes(a, from, a->lx.pos, &set);
 	if (high < 0)
-		a->giveup = true;
+		a->lx.giveup = true;
 	if (high <= 0) {   /* negated: its ASCII bytes stay as they were */
-		ap_put(a, a->p + from, a->pos - from);
+		ap_put(a, a->lx.p + from, a->lx.pos - from);
 		return A_LIVE;
 	}
 	a->changed = true;
 	size_t start = a->out.len;
 	ap_put(a, "[", 1);
 	for (unsigned b = 0; b < 0x80; b++)
-		if (set[b]) {
+		if (bs_has(&set, b)) {
 			char e[8];
 			snprintf(e, sizeof e, "\\x%02x", b);
 			ap_put(a, e, 4);
@@ -1911,113 +2156,74 @@ static enum alive ap_class(struct aproj *a)
  * \Q, \p and named characters are left to the full pattern. */
 static enum alive ap_escape(struct aproj *a)
 {
-	size_t from = a->pos;
-	int c = ap_peek(a, 1);
-	a->pos += 2;
-	long v = -1;
-	if (c == 'x' && ap_peek(a, 0) == '{') {
-		v = 0;
-		for (a->pos++; ap_peek(a, 0) >= 0 && ap_peek(a, 0) != '}'; a->pos++)
-			v = hexval(ap_peek(a, 0)) < 0 || v > 0xffff ? -2 :
-			    v * 16 + hexval(ap_peek(a, 0));
-		a->pos++;
-	} else if (c == 'x') {
-		v = 0;
-		for (int k = 0; k < 2 && hexval(ap_peek(a, 0)) >= 0; k++, a->pos++)
-			v = v * 16 + hexval(ap_peek(a, 0));
-	} else if (c == '0') {
-		v = 0;
-		for (int k = 0; k < 2 && ap_peek(a, 0) >= '0' && ap_peek(a, 0) <= '7';
-		     k++, a->pos++)
-			v = v * 8 + (ap_peek(a, 0) - '0');
-	} else if (c == 'c') {
-		a->pos++;
-	} else if (c < 0 || (c >= '1' && c <= '9') || strchr("QgkpPNo", c)) {
-		a->giveup = true;
-	}
-	if (v < -1 || a->pos > a->len)
-		a->giveup = true;
+	size_t from = a->lx.pos;
+	int c = lx_peek(&a->lx, 1);
+	long v;
+	struct litscan_bset s;
+	lx_escape(&a->lx, SIZE_MAX, &v, &s);
+	if (c < 0 || (c >= '1' && c <= '9') || strchr("QgkpPNo", c) ||
+	    (c == 'x' && v > 0xfffff))
+		a->lx.giveup = true;
+	if (c != 'x' && c != '0')
+		v = -1;   /* the bytes other escapes name stay */
 	if (v >= 0x80 || (a->no_amp && (v == '&' || (v < 0 && c == '&')))) {
 		a->changed = true;
 		return A_DEAD;
 	}
-	ap_put(a, a->p + from, a->pos - from);
+	ap_put(a, a->lx.p + from, a->lx.pos - from);
 	return A_LIVE;
 }
 
-/* A group; lookarounds, atomic, capturing and non-capturing ones are
- * understood, anything else (options, conditions, calls) gives up. */
+/* A group; lookarounds, atomic, capturing and non-capturing ones and
+ * "(?<name>" are understood, anything else (options, conditions, calls)
+ * gives up. */
 static enum alive ap_group(struct aproj *a)
 {
-	static const char *const kinds[] = { "(?:", "(?>", "(?=", "(?!",
-	                                     "(?<=", "(?<!" };
-	size_t from = a->pos, k;
-	for (k = 0; k < 6; k++)
-		if (a->len - a->pos >= strlen(kinds[k]) &&
-		    memcmp(a->p + a->pos, kinds[k], strlen(kinds[k])) == 0)
-			break;
-	if (k < 6) {
-		a->pos += strlen(kinds[k]);
-	} else if (ap_peek(a, 1) == '?' && ap_peek(a, 2) == '<') {
-		while (ap_peek(a, 0) >= 0 && ap_peek(a, 0) != '>')
-			a->pos++;
-		a->pos++;
-	} else if (ap_peek(a, 1) == '?' || ap_peek(a, 1) == '*') {
-		a->giveup = true;
+	size_t from = a->lx.pos;
+	struct lopts o = { 0 };
+	bool fancy;
+	enum lx_group k = lx_group(&a->lx, &o, &fancy);
+	bool neg = k == LXG_NOT_AHEAD || k == LXG_NOT_BEHIND;
+	if (k != LXG_CAPTURE && k != LXG_PLAIN && k != LXG_ATOMIC &&
+	    k != LXG_AHEAD && k != LXG_BEHIND && !neg &&
+	    (k != LXG_NAMED || a->lx.p[from + 2] != '<'))
+		a->lx.giveup = true;
+	if (a->lx.giveup)
 		return A_LIVE;
-	} else {
-		a->pos++;
-	}
-	ap_put(a, a->p + from, a->pos - from);
+	ap_put(a, a->lx.p + from, a->lx.pos - from);
 	enum alive in = ap_alt(a);
-	if (ap_peek(a, 0) != ')') {
-		a->giveup = true;
+	if (lx_peek(&a->lx, 0) != ')') {
+		a->lx.giveup = true;
 		return A_LIVE;
 	}
-	a->pos++;
+	a->lx.pos++;
 	ap_put(a, ")", 1);
-	if (k != 3 && k != 5)
+	if (!neg)
 		return in;
 	/* negative: of nothing it always holds, of "" it never does */
 	return in == A_DEAD ? A_EMPTY : in == A_EMPTY ? A_DEAD : A_LIVE;
 }
 
-/* A quantifier: its minimum, -1 when there is none. */
+/* A quantifier: its minimum, -1 when there is none ("{" is then a
+ * literal). */
 static long ap_quant(struct aproj *a)
 {
-	int c = ap_peek(a, 0);
-	long min = 0;
-	size_t q = a->pos;
-	if (c == '*' || c == '?' || c == '+') {
-		min = c == '+';
-		q++;
-	} else if (c == '{') {
-		size_t nd = 0;
-		for (q++; q < a->len && is_digit(a->p[q]); q++, nd++)
-			min = min < 100000 ? min * 10 + (a->p[q] - '0') : min;
-		if (q < a->len && a->p[q] == ',')
-			for (q++; q < a->len && is_digit(a->p[q]); q++)
-				;
-		if (nd == 0 || q >= a->len || a->p[q] != '}')
-			return -1;   /* "{" is a literal (or {,n}: not seen) */
-		q++;
-	} else {
+	struct lexer q = a->lx;
+	long min, max;
+	if (!lx_quant(&q, &min, &max) || q.giveup)
 		return -1;
-	}
-	if (q < a->len && (a->p[q] == '?' || a->p[q] == '+'))
-		q++;
-	ap_put(a, a->p + a->pos, q - a->pos);
-	a->pos = q;
+	ap_put(a, a->lx.p + a->lx.pos, q.pos - a->lx.pos);
+	a->lx.pos = q.pos;
 	return min;
 }
 
 static enum alive ap_seq(struct aproj *a)
 {
 	enum alive st = A_EMPTY;
-	while (!a->giveup && a->pos < a->len && ap_peek(a, 0) != '|' &&
-	       ap_peek(a, 0) != ')') {
+	while (!a->lx.giveup && a->lx.pos < a->lx.len && lx_peek(&a->lx, 0) != '|' &&
+	       lx_peek(&a->lx, 0) != ')') {
 		size_t mark = a->out.len;
-		int c = ap_peek(a, 0);
+		int c = lx_peek(&a->lx, 0);
 		enum alive it = A_LIVE;
 		if (c == '\\')
 			it = ap_escape(a);
@@ -2029,8 +2235,8 @@ static enum alive ap_seq(struct aproj *a)
 			it = c >= 0x80 || (c == '&' && a->no_amp) ? A_DEAD : A_LIVE;
 			a->changed |= it == A_DEAD;
 			if (it == A_LIVE)
-				ap_put(a, a->p + a->pos, 1);
-			a->pos++;
+				ap_put(a, a->lx.p + a->lx.pos, 1);
+			a->lx.pos++;
 		}
 		long min = -1, m;
 		while ((m = ap_quant(a)) >= 0)
@@ -2059,9 +2265,9 @@ static enum alive ap_alt(struct aproj *a)
 			a->out.len = mark;
 		else
 			st = st == A_DEAD ? br : st == br ? st : A_LIVE;
-		if (ap_peek(a, 0) != '|')
+		if (lx_peek(&a->lx, 0) != '|')
 			break;
-		a->pos++;
+		a->lx.pos++;
 	}
 	/* an alternation that kept nothing: "(?:)" matches "", say no */
 	return st;
@@ -2075,13 +2281,14 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 	                                         PCRE2_LITERAL | PCRE2_UTF |
 	                                         PCRE2_ALLOW_EMPTY_CLASS)))
 		return NULL;
-	struct aproj a = { .p = (const unsigned char *)pattern, .len = len,
+	struct aproj a = { .lx = { .p = (const unsigned char *)pattern,
+	                           .len = len },
 	                   .opts = pcre2_options, .no_amp = no_amp };
-	if (!names_high(a.p, len) &&
+	if (!names_high(a.lx.p, len) &&
 	    !(no_amp && memchr(pattern, '&', len) != NULL))
 		return NULL;
 	enum alive st = ap_alt(&a);
-	if (a.giveup || a.pos != len || !a.changed) {
+	if (a.lx.giveup || a.lx.pos != len || !a.changed) {
 		free(a.out.p);
 		return NULL;
 	}
@@ -2090,7 +2297,7 @@ char *litscan_ascii(const char *pattern, size_t len, uint32_t pcre2_options,
 		ap_put(&a, "(*FAIL)", 7);
 	}
 	ap_put(&a, "", 0);   /* NUL-ended after rewinds too */
-	if (a.giveup) {
+	if (a.lx.giveup) {
 		free(a.out.p);
 		return NULL;
 	}
@@ -2142,35 +2349,10 @@ struct rfam {
 };
 
 struct rparse {
-	const unsigned char *p;
-	size_t len, pos;
+	struct lexer lx;
 	unsigned max_cost;
-	bool giveup;
 	unsigned depth;
 };
-
-static void bs_add(struct litscan_bset *s, unsigned b)
-{
-	s->w[b >> 6] |= (uint64_t)1 << (b & 63);
-}
-
-static void bs_range(struct litscan_bset *s, unsigned lo, unsigned hi)
-{
-	for (unsigned b = lo; b <= hi; b++)
-		bs_add(s, b);
-}
-
-static void bs_not(struct litscan_bset *s)
-{
-	for (int i = 0; i < 4; i++)
-		s->w[i] = ~s->w[i];
-}
-
-static void bs_or(struct litscan_bset *d, const struct litscan_bset *s)
-{
-	for (int i = 0; i < 4; i++)
-		d->w[i] |= s->w[i];
-}
 
 static bool bs_subset(const struct litscan_bset *a,
                       const struct litscan_bset *b)
@@ -2179,15 +2361,6 @@ static bool bs_subset(const struct litscan_bset *a,
 		if (a->w[i] & ~b->w[i])
 			return false;
 	return true;
-}
-
-/* ASCII letters get their other case (PCRE2's built-in tables fold
- * nothing else). */
-static void bs_fold(struct litscan_bset *s)
-{
-	/* 'A' + i is bit 1 + i of w[1], 'a' + i bit 33 + i */
-	uint64_t m = ((s->w[1] >> 1) | (s->w[1] >> 33)) & 0x3ffffffu;
-	s->w[1] |= m << 1 | m << 33;
 }
 
 /* Bits set in x (without a popcount instruction in the baseline ISA,
@@ -2322,378 +2495,78 @@ static void fam_init(struct rfam *f, const struct rparse *ps)
 	f->max_cost = ps->max_cost;
 }
 
-static int rp_peek(const struct rparse *ps, size_t k)
-{
-	return ps->pos + k < ps->len ? ps->p[ps->pos + k] : -1;
-}
-
-/* \d \w \s \h \v and their negations (PCRE2's built-in tables, 8-bit
- * without UTF): false for another letter. */
-static bool rb_type(int c, struct litscan_bset *s)
-{
-	*s = (struct litscan_bset){ { 0 } };
-	switch (c | 0x20) {
-	case 'd':
-		bs_range(s, '0', '9');
-		break;
-	case 'w':
-		bs_range(s, '0', '9');
-		bs_range(s, 'a', 'z');
-		bs_range(s, 'A', 'Z');
-		bs_add(s, '_');
-		break;
-	case 's':
-		bs_range(s, '\t', '\r');
-		bs_add(s, ' ');
-		break;
-	case 'h':
-		bs_add(s, '\t');
-		bs_add(s, ' ');
-		bs_add(s, 0xa0);
-		break;
-	case 'v':
-		bs_range(s, '\n', '\r');
-		bs_add(s, 0x85);
-		break;
-	default:
-		return false;
-	}
-	if (c >= 'A' && c <= 'Z')
-		bs_not(s);
-	return true;
-}
-
-/* A POSIX class "[:name:]" or "[:^name:]" at pos (inside a class). */
-static void rb_posix(struct rparse *ps, struct litscan_bset *s,
-                     bool caseless)
-{
-	static const struct { const char *name; const char *ranges; } tab[] = {
-		{ "alpha", "AZaz" }, { "digit", "09" }, { "alnum", "09AZaz" },
-		{ "upper", "AZ" }, { "lower", "az" }, { "space", "\t\r  " },
-		{ "blank", "\t\t  " }, { "xdigit", "09AFaf" },
-		{ "word", "09AZaz__" }, { "cntrl", "\x01\x1f\x7f\x7f" },
-		{ "graph", "!~" }, { "print", " ~" },
-		{ "punct", "!/:@[`{~" },
-	};
-	size_t q = ps->pos + 2;
-	bool neg = q < ps->len && ps->p[q] == '^';
-	q += neg;
-	size_t start = q;
-	while (q + 1 < ps->len && !(ps->p[q] == ':' && ps->p[q + 1] == ']'))
-		q++;
-	if (q + 1 >= ps->len) {
-		ps->giveup = true;
-		return;
-	}
-	size_t n = q - start;
-	ps->pos = q + 2;
-	*s = (struct litscan_bset){ { 0 } };
-	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-		if (strlen(tab[i].name) != n ||
-		    memcmp(tab[i].name, ps->p + start, n) != 0)
-			continue;
-		/* case folding of upper and lower differs between versions */
-		if (caseless && (tab[i].name[0] == 'u' || tab[i].name[0] == 'l'))
-			break;
-		const char *r = tab[i].ranges;
-		for (; r[0] != '\0'; r += 2)
-			bs_range(s, (unsigned char)r[0], (unsigned char)r[1]);
-		if (!strcmp(tab[i].name, "cntrl"))
-			bs_add(s, 0);
-		if (neg)
-			bs_not(s);
-		return;
-	}
-	ps->giveup = true;
-}
-
-/* After "\x": \xhh (up to two digits) or \x{h..} below 0x100; -1 for
- * what we do not decode. */
-static long rb_hex(struct rparse *ps)
-{
-	long v = 0;
-	if (rp_peek(ps, 0) == '{') {
-		size_t q = ps->pos + 1, nd = 0;
-		for (; q < ps->len && hexval(ps->p[q]) >= 0 && nd < 4; q++, nd++)
-			v = v * 16 + hexval(ps->p[q]);
-		if (nd == 0 || q >= ps->len || ps->p[q] != '}' || v > 0xff)
-			return -1;
-		ps->pos = q + 1;
-		return v;
-	}
-	for (int i = 0; i < 2 && hexval(rp_peek(ps, 0)) >= 0; i++)
-		v = v * 16 + hexval(ps->p[ps->pos++]);
-	return v;
-}
-
-/* One byte escape after '\\' (pos at the letter): its value, or -1 when
- * it is no single-byte escape (pos then unchanged). */
-static long rb_byte_escape(struct rparse *ps, bool in_class)
-{
-	static const char from[] = "tnrfea";
-	static const char to[] = "\t\n\r\f\033\007";
-	int c = rp_peek(ps, 0);
-	if (c < 0)
-		return -1;
-	const char *l = c ? strchr(from, c) : NULL;
-	if (l != NULL) {
-		ps->pos++;
-		return (unsigned char)to[l - from];
-	}
-	if (in_class && c == 'b') {
-		ps->pos++;
-		return '\b';
-	}
-	if (c == 'x') {
-		ps->pos++;
-		return rb_hex(ps);
-	}
-	if (c == '0') {
-		long v = 0;
-		ps->pos++;
-		for (int i = 0; i < 2 && rp_peek(ps, 0) >= '0' &&
-		                rp_peek(ps, 0) <= '7'; i++)
-			v = v * 8 + (ps->p[ps->pos++] - '0');
-		return v;
-	}
-	if (!is_alnum(c)) {
-		ps->pos++;
-		return c;
-	}
-	return -1;
-}
-
-/* A class member at pos: a byte (into *v) or a set (*v -1, s filled). */
-static void rb_member(struct rparse *ps, bool caseless, long *v,
-                      struct litscan_bset *s)
-{
-	int c = rp_peek(ps, 0);
-	*v = -1;
-	if (c == '\\') {
-		ps->pos++;
-		int e = rp_peek(ps, 0);
-		if (e >= 0 && rb_type(e, s)) {
-			ps->pos++;
-			return;
-		}
-		*v = rb_byte_escape(ps, true);
-		if (*v < 0)
-			ps->giveup = true;
-		return;
-	}
-	if (c == '[' && rp_peek(ps, 1) == ':') {
-		rb_posix(ps, s, caseless);
-		return;
-	}
-	if (c == '[' && (rp_peek(ps, 1) == '.' || rp_peek(ps, 1) == '=')) {
-		ps->giveup = true;
-		return;
-	}
-	ps->pos++;
-	*v = c;
-}
-
-/* The bytes of the class at pos ('['). */
-static void rb_class(struct rparse *ps, bool caseless, struct litscan_bset *out)
-{
-	ps->pos++;
-	*out = (struct litscan_bset){ { 0 } };
-	bool neg = rp_peek(ps, 0) == '^';
-	ps->pos += neg;
-	for (bool first = true; !ps->giveup; first = false) {
-		int c = rp_peek(ps, 0);
-		if (c < 0) {
-			ps->giveup = true;
-			return;
-		}
-		if (c == ']' && !first)
-			break;
-		if (c == '\\' && (rp_peek(ps, 1) == 'Q' || rp_peek(ps, 1) == 'E')) {
-			ps->giveup = true;
-			return;
-		}
-		long lo, hi;
-		struct litscan_bset s;
-		rb_member(ps, caseless, &lo, &s);
-		if (ps->giveup)
-			return;
-		if (lo < 0) {
-			bs_or(out, &s);
-			if (rp_peek(ps, 0) == '-' && rp_peek(ps, 1) != ']')
-				ps->giveup = true;   /* "[\d-z]": version-dependent */
-			continue;
-		}
-		hi = lo;
-		if (rp_peek(ps, 0) == '-' && rp_peek(ps, 1) != ']' &&
-		    rp_peek(ps, 1) >= 0) {
-			ps->pos++;
-			rb_member(ps, caseless, &hi, &s);
-			if (hi < lo)   /* a set, or an invalid range */
-				ps->giveup = true;
-			if (ps->giveup)
-				return;
-		}
-		bs_range(out, (unsigned)lo, (unsigned)hi);
-	}
-	ps->pos++;   /* ']' */
-	if (caseless)
-		bs_fold(out);
-	if (neg)
-		bs_not(out);
-}
-
 static void rb_alt(struct rparse *ps, bool caseless, struct rfam *out);
 
-/* Options "(?imsnUJ-imsnUJ)" or "(?...:" after "(?": updates *caseless;
- * *scoped tells which form. Gives up on x, ^ and anything else. */
-static void rb_options(struct rparse *ps, bool *caseless, bool *scoped)
-{
-	bool on = true, ci = *caseless;
-	for (;;) {
-		int f = rp_peek(ps, 0);
-		ps->pos++;
-		if (f == '-' && on) {
-			on = false;
-		} else if (f == 'i') {
-			ci = on;
-		} else if (f == 'm' || f == 's' || f == 'n' || f == 'U' ||
-		           f == 'J') {
-			/* no effect on the bytes an item takes */
-		} else if (f == ')' || f == ':') {
-			*scoped = f == ':';
-			*caseless = ci;
-			return;
-		} else {
-			ps->giveup = true;
-			return;
-		}
-	}
-}
-
-/* A group at pos ('('): its requirements, *zero when it takes no
- * characters of its own (lookarounds), *nop for an option setting or a
- * comment (no item at all). */
+/* A group at pos ('('): its requirements, *nop for an option setting
+ * or a comment (no item at all). */
 static void rb_group(struct rparse *ps, bool *caseless, struct rfam *out,
                      bool *nop)
 {
-	ps->pos++;
 	fam_init(out, ps);
-	*nop = false;
-	bool ci = *caseless, keep = true;
-	if (rp_peek(ps, 0) == '*') {
-		ps->giveup = true;   /* verbs */
+	struct lopts o = { .caseless = *caseless };
+	bool fancy;
+	enum lx_group k = lx_group(&ps->lx, &o, &fancy);
+	*nop = k == LXG_COMMENT || k == LXG_SET;
+	if (k == LXG_OTHER || k == LXG_NON_ATOMIC || fancy)
+		ps->lx.giveup = true;   /* verbs, conditions, x, ... */
+	if (k == LXG_SET)
+		*caseless = o.caseless;   /* rest of the enclosing group */
+	if (ps->lx.giveup || *nop || k == LXG_CALL)
+		return;   /* a call takes text, requires nothing known */
+	if (++ps->depth > LS_MAX_GROUP_DEPTH) {
+		ps->lx.giveup = true;
 		return;
 	}
-	if (rp_peek(ps, 0) == '?') {
-		int c = rp_peek(ps, 1), d = rp_peek(ps, 2);
-		if (c == '#') {
-			while (rp_peek(ps, 0) >= 0 && rp_peek(ps, 0) != ')')
-				ps->pos++;
-			ps->pos++;
-			*nop = true;
-			if (ps->pos > ps->len)
-				ps->giveup = true;
-			return;
-		}
-		if (c == ':' || c == '>' || c == '|' || c == '=') {
-			ps->pos += 2;
-		} else if (c == '!' || (c == '<' && d == '!')) {
-			ps->pos += c == '<' ? 3 : 2;
-			keep = false;
-		} else if (c == '<' && d == '=') {
-			ps->pos += 3;
-		} else if (c == '<' || c == '\'' || (c == 'P' && d == '<')) {
-			int close = c == '\'' ? '\'' : '>';
-			ps->pos += c == 'P' ? 3 : 2;
-			while (rp_peek(ps, 0) >= 0 && rp_peek(ps, 0) != close)
-				ps->pos++;
-			ps->pos++;
-		} else if ((c == 'P' && (d == '=' || d == '>')) || c == 'R' ||
-		           c == '&' || is_digit(c) ||
-		           ((c == '+' || c == '-') && is_digit(d))) {
-			/* reference or call: takes text, requires nothing known */
-			while (rp_peek(ps, 0) >= 0 && rp_peek(ps, 0) != ')')
-				ps->pos++;
-			ps->pos++;
-			if (ps->pos > ps->len)
-				ps->giveup = true;
-			return;
-		} else {
-			ps->pos++;
-			bool scoped = false;
-			rb_options(ps, &ci, &scoped);
-			if (!scoped) {
-				*caseless = ci;   /* rest of the enclosing group */
-				*nop = true;
-				return;
-			}
-		}
-	}
-	if (ps->giveup || ++ps->depth > LS_MAX_GROUP_DEPTH) {
-		ps->giveup = true;
-		return;
-	}
-	rb_alt(ps, ci, out);
+	rb_alt(ps, o.caseless, out);
 	ps->depth--;
-	if (rp_peek(ps, 0) != ')') {
-		ps->giveup = true;
+	if (lx_peek(&ps->lx, 0) != ')') {
+		ps->lx.giveup = true;
 		return;
 	}
-	ps->pos++;
-	if (!keep)
+	ps->lx.pos++;
+	if (k == LXG_NOT_AHEAD || k == LXG_NOT_BEHIND)
 		fam_init(out, ps);
 }
 
 /* An escape outside a class at pos ('\\'). */
 static void rb_escape(struct rparse *ps, bool caseless, struct rfam *out)
 {
-	ps->pos++;
-	int c = rp_peek(ps, 0);
+	int c = lx_peek(&ps->lx, 1);
+	long v;
 	struct litscan_bset s;
 	fam_init(out, ps);
-	if (c < 0) {
-		ps->giveup = true;
+	enum lx_esc k = lx_escape(&ps->lx, 4, &v, &s);
+	if (ps->lx.giveup)
 		return;
-	}
-	if (rb_type(c, &s)) {
-		ps->pos++;
+	switch (k) {
+	case LXE_BYTE:
+		if (v > 0xff)
+			break;
+		s = (struct litscan_bset){ { 0 } };
+		bs_add(&s, (unsigned)v);
+		if (caseless)
+			bs_fold(&s);
 		fam_add(out, &s);
 		return;
-	}
-	switch (c) {
-	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
-	case 'N': case 'X': case 'C':   /* zero-width, or any character */
-		ps->pos++;
-		if (c == 'N' && rp_peek(ps, 0) == '{')
-			ps->giveup = true;
-		return;
-	case 'R':
-		ps->pos++;
-		rb_type('v', &s);
+	case LXE_TYPE:
 		fam_add(out, &s);
 		return;
-	case 'g': case 'k':
-		ps->giveup = true;   /* named and relative references */
+	case LXE_ANY:   /* \R is a \v or CR LF; \X \C \N any character */
+		if (c == 'R' && lx_type('v', &s))
+			fam_add(out, &s);
+		if (c != 'c')
+			return;
+		break;
+	case LXE_ZERO:
 		return;
+	case LXE_REF:   /* \1: takes text, requires nothing known */
+		if (c != 'g' && c != 'k')
+			return;
+		break;
 	default:
 		break;
 	}
-	if (c >= '1' && c <= '9') {
-		ps->pos++;   /* a reference: requires nothing known */
-		if (is_digit(rp_peek(ps, 0)))
-			ps->giveup = true;   /* or octal: depends on the groups */
-		return;
-	}
-	long v = rb_byte_escape(ps, false);
-	if (v < 0) {
-		ps->giveup = true;
-		return;
-	}
-	s = (struct litscan_bset){ { 0 } };
-	bs_add(&s, (unsigned)v);
-	if (caseless)
-		bs_fold(&s);
-	fam_add(out, &s);
+	ps->lx.giveup = true;
 }
 
 /* A concatenation up to '|', ')' or the end. An option setting in it
@@ -2702,8 +2575,8 @@ static void rb_seq(struct rparse *ps, bool *cip, struct rfam *out)
 {
 	bool caseless = *cip;
 	fam_init(out, ps);
-	while (!ps->giveup) {
-		int c = rp_peek(ps, 0);
+	while (!ps->lx.giveup) {
+		int c = lx_peek(&ps->lx, 0);
 		if (c < 0 || c == '|' || c == ')') {
 			*cip = caseless;
 			return;
@@ -2718,39 +2591,29 @@ static void rb_seq(struct rparse *ps, bool *cip, struct rfam *out)
 			if (nop)
 				continue;
 		} else if (c == '[') {
-			rb_class(ps, caseless, &s);
+			lx_class(&ps->lx, caseless, &s);
 			single = true;
 		} else if (c == '\\') {
-			if (rp_peek(ps, 1) == 'Q' || rp_peek(ps, 1) == 'E') {
-				ps->giveup = true;
-				return;
-			}
 			rb_escape(ps, caseless, &item);
-		} else if (c == '^' || c == '$') {
-			ps->pos++;
-		} else if (c == '.') {
-			ps->pos++;
+		} else if (c == '^' || c == '$' || c == '.') {
+			ps->lx.pos++;
 		} else if (c == '*' || c == '+' || c == '?' ||
-		           (c == '{' && is_digit(rp_peek(ps, 1)))) {
-			ps->giveup = true;   /* a quantifier with nothing before */
+		           (c == '{' && is_digit(lx_peek(&ps->lx, 1)))) {
+			ps->lx.giveup = true;   /* a quantifier with nothing before */
 			return;
 		} else {
-			ps->pos++;
+			ps->lx.pos++;
 			bs_add(&s, (unsigned)c);
 			if (caseless)
 				bs_fold(&s);
 			single = true;
 		}
-		if (ps->giveup)
+		if (ps->lx.giveup)
 			return;
-		struct lparse q = { .p = ps->p, .len = ps->len, .pos = ps->pos };
 		long min = 1, max = 1;
-		if (parse_quant(&q, &min, &max))
-			ps->pos = q.pos;
-		if (q.giveup) {
-			ps->giveup = true;
+		lx_quant(&ps->lx, &min, &max);
+		if (ps->lx.giveup)
 			return;
-		}
 		if (min >= 1 && single)
 			fam_add(out, &s);
 		else if (min >= 1)
@@ -2762,8 +2625,8 @@ static void rb_alt(struct rparse *ps, bool caseless, struct rfam *out)
 {
 	rb_seq(ps, &caseless, out);
 	unsigned max_cost = ps->max_cost;
-	while (!ps->giveup && rp_peek(ps, 0) == '|') {
-		ps->pos++;
+	while (!ps->lx.giveup && lx_peek(&ps->lx, 0) == '|') {
+		ps->lx.pos++;
 		if (out->n == 0)
 			ps->max_cost = 0;   /* nothing to unite with: parse only */
 		struct rfam b;
@@ -2778,16 +2641,13 @@ size_t litscan_req_bytes(const char *pattern, size_t len,
                          uint32_t pcre2_options, unsigned max_cost,
                          struct litscan_bset *sets, size_t max)
 {
-	const uint32_t known = PCRE2_CASELESS | PCRE2_MULTILINE |
-	                       PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
-	                       PCRE2_UNGREEDY | PCRE2_NO_AUTO_CAPTURE;
-	if (pcre2_options & ~known || len > RB_MAX_LEN)
+	if (pcre2_options & ~LX_PLAIN_OPTS || len > RB_MAX_LEN)
 		return 0;
-	struct rparse ps = { .p = (const unsigned char *)pattern, .len = len,
-	                     .max_cost = max_cost };
+	struct rparse ps = { .lx = { .p = (const unsigned char *)pattern,
+	                             .len = len }, .max_cost = max_cost };
 	struct rfam f;
 	rb_alt(&ps, (pcre2_options & PCRE2_CASELESS) != 0, &f);
-	if (ps.giveup || ps.pos != len)
+	if (ps.lx.giveup || ps.lx.pos != len)
 		return 0;
 	size_t n = 0;
 	for (; n < max && f.n > 0; n++) {   /* the cheapest first */

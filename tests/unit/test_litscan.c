@@ -1115,6 +1115,7 @@ static void t_tails(void **state)
 		{ "x(?:ab)?y", 0, "(?:ab)?y|y" },         /* not optional ones */
 		{ "x(?:ab|c)y", 0, "(?:ab|c)y|y" },
 		{ "x(?!ab)y", 0, "y" },                   /* none at a lookaround */
+		{ "x(?!=a)y", 0, "y" },                   /* nor in a negative one */
 		{ "x(?=ab)y", 0, "ab|b|y" },
 		{ "x(?:a(?i)b)y", 0, "(?:a(?i)b)y|a(?i)b|(?i)b|y" },
 		{ "x(?i:ab)y", 0, "(?i:ab)y|y" },
@@ -1210,6 +1211,7 @@ static void t_split(void **state)
 		{ "(?<n>ab|[|]c)", "ab|[|]c" },  /* a class is not a bar */
 		{ "a\\|b", "" },
 		{ "(?>ab|cd)", "" },
+		{ "(?'n'ab|cd)e", "ab|cd" },     /* the name is no branch */
 	};
 	size_t bad = 0;
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
