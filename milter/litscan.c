@@ -263,8 +263,11 @@ static long lx_ctrl(int c)
  * without UTF or UCP): false for another letter. */
 static bool lx_type(int c, struct litscan_bset *s)
 {
+	int l = c | 0x20;
+	if (l != 'd' && l != 'w' && l != 's' && l != 'h' && l != 'v')
+		return false;   /* (most escapes: before clearing s) */
 	*s = (struct litscan_bset){ { 0 } };
-	switch (c | 0x20) {
+	switch (l) {
 	case 'd':
 		bs_range(s, '0', '9');
 		break;
@@ -283,12 +286,10 @@ static bool lx_type(int c, struct litscan_bset *s)
 		bs_add(s, ' ');
 		bs_add(s, 0xa0);
 		break;
-	case 'v':
+	default:   /* 'v' */
 		bs_range(s, '\n', '\r');
 		bs_add(s, 0x85);
 		break;
-	default:
-		return false;
 	}
 	if (c >= 'A' && c <= 'Z')
 		bs_not(s);
@@ -373,6 +374,39 @@ static enum lx_item lx_member(struct lexer *lx, size_t hex_digits,
 	lx->pos++;
 	*v = c;
 	return LX_BYTE;
+}
+
+/* Past the class at pos ('[') as PCRE2 delimits it: a ']' first (after
+ * '^') is a member, an escape takes the next byte, and "[:" starts a
+ * POSIX name when a ':' stands before the next ']'. Sets giveup for an
+ * unclosed class, and for \Q and \E (quoting, which may hide its ']'),
+ * then going on as if they were not. */
+static void lx_class_end(struct lexer *lx)
+{
+	lx->pos++;
+	lx->pos += lx_peek(lx, 0) == '^';
+	if (lx_peek(lx, 0) == ']')
+		lx->pos++;
+	for (;;) {
+		int c = lx_peek(lx, 0);
+		if (c < 0) {
+			lx->giveup = true;
+			return;
+		}
+		lx->pos++;
+		if (c == ']')
+			return;
+		if (c == '\\') {
+			if (lx_peek(lx, 0) == 'Q' || lx_peek(lx, 0) == 'E')
+				lx->giveup = true;
+			lx->pos++;
+		} else if (c == '[' && lx_peek(lx, 0) == ':') {
+			const void *e = memchr(lx->p + lx->pos, ']', lx->len - lx->pos);
+			size_t q = e ? (size_t)((const unsigned char *)e - lx->p) : 0;
+			if (q > lx->pos && lx->p[q - 1] == ':')
+				lx->pos = q + 1;
+		}
+	}
 }
 
 /* The bytes of the class at pos ('['), negation and caseless folding
@@ -909,6 +943,10 @@ static bool one_byte(const struct lparse *ps, long v)
 static long class_member(struct lparse *ps)
 {
 	int c = lx_peek(&ps->lx, 0), e = lx_peek(&ps->lx, 1);
+	if (c != '\\' && c != '[') {   /* most members: a byte, no call */
+		ps->lx.pos++;
+		return one_byte(ps, c) ? c : -1;
+	}
 	if (ps->skel && c == '\\' && e >= 0 && e < 0x80 &&
 	    strchr("sWhv", e) != NULL) {
 		ps->lx.pos += 2;
@@ -2095,33 +2133,11 @@ static bool only_high_hex(const unsigned char *p, size_t n)
 
 static enum alive ap_class(struct aproj *a)
 {
-	size_t from = a->lx.pos++;
-	bool neg = lx_peek(&a->lx, 0) == '^';
-	a->lx.pos += neg;
-	if (lx_peek(&a->lx, 0) == ']')
-		a->lx.pos++;
-	for (;;) {
-		int c = lx_peek(&a->lx, 0);
-		if (c < 0) {
-			a->lx.giveup = true;
-			return A_LIVE;
-		}
-		a->lx.pos++;
-		if (c == ']')
-			break;
-		if (c == '\\') {
-			if (lx_peek(&a->lx, 0) == 'Q' || lx_peek(&a->lx, 0) == 'E')
-				a->lx.giveup = true;
-			a->lx.pos++;
-		} else if (c == '[' && lx_peek(&a->lx, 0) == ':') {
-			/* a POSIX name when its ":]" comes before any ']' */
-			const void *e = memchr(a->lx.p + a->lx.pos, ']',
-			                       a->lx.len - a->lx.pos);
-			size_t q = e ? (size_t)((const unsigned char *)e - a->lx.p) : 0;
-			if (q > a->lx.pos && a->lx.p[q - 1] == ':')
-				a->lx.pos = q + 1;
-		}
-	}
+	size_t from = a->lx.pos;
+	bool neg = lx_peek(&a->lx, 1) == '^';
+	lx_class_end(&a->lx);
+	if (a->lx.giveup)
+		return A_LIVE;
 	if (!neg && only_high_hex(a->lx.p + from + 1, a->lx.pos - from - 2)) {
 		a->changed = true;
 		return A_DEAD;
