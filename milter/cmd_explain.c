@@ -28,7 +28,6 @@
 #include "scan.h"
 #include "verdict.h"
 
-#define MAX_RCPTS 100
 #define HEAD_ALLOWANCE ((size_t)1 << 20)  /* as vigil scan: header bytes */
 
 static void usage(FILE *out)
@@ -222,34 +221,32 @@ int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "client-ip", required_argument, NULL, 'i' },
-		{ "helo", required_argument, NULL, 'H' },
-		{ "mail-from", required_argument, NULL, 'f' },
-		{ "rcpt", required_argument, NULL, 'r' },
+		/* 'e': the envelope flags, envguess_arg() by name */
+		{ "client-ip", required_argument, NULL, 'e' },
+		{ "helo", required_argument, NULL, 'e' },
+		{ "mail-from", required_argument, NULL, 'e' },
+		{ "rcpt", required_argument, NULL, 'e' },
 		{ "index", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = NULL;
-	const char *rcpts[MAX_RCPTS];
-	struct envguess_flags flags = { .rcpts = rcpts };
+	struct envguess_args env = { 0 };
+	const struct envguess_flags *flags = &env.flags;
 	size_t index = 0;
 	char *end;
-	int o;
+	int o, li = 0;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:hn:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:hn:", opts, &li)) != -1) {
 		switch (o) {
 		case 'c': conf_path = optarg; break;
-		case 'i': flags.client_ip = optarg; break;
-		case 'H': flags.helo = optarg; break;
-		case 'f': flags.mail_from = optarg; break;
-		case 'r':
-			if (flags.rcpt_count == MAX_RCPTS) {
-				fprintf(stderr, "vigil explain: at most %d --rcpt\n", MAX_RCPTS);
+		case 'e': {
+			char name[32];
+			snprintf(name, sizeof name, "--%s", opts[li].name);
+			if (envguess_arg(&env, "vigil explain", name, optarg) < 0)
 				return 2;
-			}
-			rcpts[flags.rcpt_count++] = optarg;
 			break;
+		}
 		case 'n':
 			errno = 0;
 			index = strtoul(optarg, &end, 10);
@@ -280,7 +277,7 @@ int cmd_explain(int argc, char **argv)
 	}
 	struct scan *scan = scan_new();
 	rc = 2;
-	if (scan != NULL && localscan_prepare(scan, c, &flags, cm.data, cm.len,
+	if (scan != NULL && localscan_prepare(scan, c, flags, cm.data, cm.len,
 	                                      cm.size) == 0) {
 		const char *failed = NULL;
 		pipeline_run(c->pipeline, scan, &failed);

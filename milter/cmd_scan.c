@@ -26,7 +26,6 @@
 #include "spamhdr.h"
 
 #define MAX_CONCURRENCY 1024
-#define MAX_RCPTS 64
 
 struct options {
 	const char *milter;
@@ -35,8 +34,7 @@ struct options {
 	unsigned concurrency;
 	unsigned timeout_s;
 	enum report_format format;
-	struct envguess_flags env;
-	const char *rcpts[MAX_RCPTS];
+	struct envguess_args env;
 };
 
 /* One message between reading and printing. */
@@ -115,17 +113,13 @@ static bool parse_uint(const char *s, unsigned min, unsigned max,
 /* One option with its value. 0, or -1 (reported). */
 static int option(struct options *o, const char *name, const char *val)
 {
-	int lo = labels_option(o->labels, name, val);
-	if (lo != 0)
-		return lo > 0 ? 0 : -1;
+	int taken = labels_option(o->labels, name, val);
+	if (taken == 0)
+		taken = envguess_arg(&o->env, "vigil scan", name, val);
+	if (taken != 0)
+		return taken > 0 ? 0 : -1;
 	if (strcmp(name, "--milter") == 0)
 		o->milter = val;
-	else if (strcmp(name, "--mail-from") == 0)
-		o->env.mail_from = val;
-	else if (strcmp(name, "--client-ip") == 0)
-		o->env.client_ip = val;
-	else if (strcmp(name, "--helo") == 0)
-		o->env.helo = val;
 	else if (strcmp(name, "--report") == 0)
 		o->report = val;
 	else if (strcmp(name, "--concurrency") == 0) {
@@ -148,12 +142,6 @@ static int option(struct options *o, const char *name, const char *val)
 			fprintf(stderr, "vigil scan: --format: text or jsonl\n");
 			return -1;
 		}
-	} else if (strcmp(name, "--rcpt") == 0) {
-		if (o->env.rcpt_count == MAX_RCPTS) {
-			fprintf(stderr, "vigil scan: at most %d --rcpt\n", MAX_RCPTS);
-			return -1;
-		}
-		o->rcpts[o->env.rcpt_count++] = val;
 	} else {
 		fprintf(stderr, "vigil scan: unknown option %s\n", name);
 		return -1;
@@ -243,7 +231,7 @@ static void process(struct mclient *mc, const struct options *o,
 	}
 	scan_set_max_body(scan, s->msg.len + 1);
 	if (scan_set_raw(scan, s->msg.data, s->msg.len) != 0 ||
-	    guess_envelope(scan, &s->msg, &o->env) != 0) {
+	    guess_envelope(scan, &s->msg, &o->env.flags) != 0) {
 		snprintf(s->error, sizeof s->error, "cannot parse the message");
 		s->failed = true;
 	} else {
@@ -486,7 +474,6 @@ int cmd_scan(int argc, char **argv)
 {
 	struct options o = { .concurrency = 1, .timeout_s = 30,
 	                     .format = REPORT_TEXT, .labels = labels_new() };
-	o.env.rcpts = o.rcpts;
 	int p = o.labels ? parse_options(argc, argv, &o) : -1;
 	int rc;
 	if (p != 0) {

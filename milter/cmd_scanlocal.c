@@ -34,7 +34,6 @@
 #include "scan.h"
 #include "verdict.h"
 
-#define MAX_RCPTS 100
 #define MAX_JOBS 1024
 #define HEAD_ALLOWANCE ((size_t)1 << 20)  /* header bytes on top of the body */
 
@@ -325,8 +324,7 @@ static int file_sha256(const char *path, char *hex, size_t hexlen)
 struct opts {
 	const char *conf, *report;
 	unsigned jobs;
-	struct envguess_flags env;
-	const char *rcpts[MAX_RCPTS];
+	struct envguess_args env;
 };
 
 /* Options may stand between paths (--label applies to what follows). */
@@ -376,23 +374,12 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 				fprintf(stderr, "vigil scan: --format: text, jsonl or csv\n");
 				return -1;
 			}
-		} else if ((lo = labels_option(r->labels, a, val)) != 0) {
+		} else if ((lo = labels_option(r->labels, a, val)) != 0 ||
+		           (lo = envguess_arg(&o->env, "vigil scan", a, val)) != 0) {
 			if (lo < 0)
 				return -1;
-		} else if (strcmp(a, "--report") == 0)
+		} else if (strcmp(a, "--report") == 0) {
 			o->report = val;
-		else if (strcmp(a, "--client-ip") == 0)
-			o->env.client_ip = val;
-		else if (strcmp(a, "--helo") == 0)
-			o->env.helo = val;
-		else if (strcmp(a, "--mail-from") == 0)
-			o->env.mail_from = val;
-		else if (strcmp(a, "--rcpt") == 0) {
-			if (o->env.rcpt_count == MAX_RCPTS) {
-				fprintf(stderr, "vigil scan: at most %d --rcpt\n", MAX_RCPTS);
-				return -1;
-			}
-			o->rcpts[o->env.rcpt_count++] = val;
 		} else {
 			fprintf(stderr, "vigil scan: unknown option %s\n", a);
 			return -1;
@@ -480,7 +467,6 @@ int scanlocal_main(int argc, char **argv)
 {
 	struct run r = { .labels = labels_new() };
 	struct opts o = { 0 };
-	o.env.rcpts = o.rcpts;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o.jobs = cores > 0 ? (unsigned)cores : 1;
 	int pa = r.labels ? parse_args(argc, argv, &r, &o) : -1;
@@ -520,7 +506,7 @@ int scanlocal_main(int argc, char **argv)
 	}
 	r.started = monotime_s();
 	struct localscan_ops ops = { next_msg, done_msg, &r };
-	int rc = localscan_run(c, o.jobs, &o.env, &ops);
+	int rc = localscan_run(c, o.jobs, &o.env.flags, &ops);
 	double seconds = monotime_s() - r.started;
 	progress_free(r.bar);
 	r.bar = NULL;

@@ -121,6 +121,28 @@ static int add_rcpts(struct scan *scan, const struct msg *m, const char *name)
 	}
 }
 
+int envguess_arg(struct envguess_args *a, const char *prog,
+                 const char *name, const char *val)
+{
+	struct envguess_flags *f = &a->flags;
+	if (strcmp(name, "--client-ip") == 0)
+		f->client_ip = val;
+	else if (strcmp(name, "--helo") == 0)
+		f->helo = val;
+	else if (strcmp(name, "--mail-from") == 0)
+		f->mail_from = val;
+	else if (strcmp(name, "--rcpt") != 0)
+		return 0;
+	else if (f->rcpt_count == ENVGUESS_MAX_RCPTS) {
+		fprintf(stderr, "%s: at most %d --rcpt\n", prog, ENVGUESS_MAX_RCPTS);
+		return -1;
+	} else {
+		a->rcpts[f->rcpt_count++] = val;
+		f->rcpts = a->rcpts;
+	}
+	return 1;
+}
+
 int envguess_fill(struct scan *scan, const struct envguess_flags *f)
 {
 	return envguess_fill_from(scan, scan_msg(scan), f);

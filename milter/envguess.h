@@ -21,6 +21,20 @@ struct envguess_flags {
 	size_t rcpt_count;
 };
 
+/* The flags of vigil scan and explain that set the envelope, with room
+ * for their --rcpt values. */
+#define ENVGUESS_MAX_RCPTS 100
+struct envguess_args {
+	struct envguess_flags flags;
+	const char *rcpts[ENVGUESS_MAX_RCPTS];
+};
+
+/* name is --client-ip, --helo, --mail-from or --rcpt with its value: 1
+ * taken (val is borrowed), 0 not one of these, -1 one --rcpt too many
+ * (reported on stderr after "prog: "). */
+int envguess_arg(struct envguess_args *a, const char *prog,
+                 const char *name, const char *val);
+
 struct msg;
 
 /* Set scan's envelope (its headers must already be set) from scan's

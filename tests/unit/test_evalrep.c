@@ -29,12 +29,13 @@ static struct eval *sample(void)
 	return e;
 }
 
-static char *text_report(const struct eval *e)
+static char *text_report(const struct eval *e, const struct eval_meta *m)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	eval_report_text(e, NULL, f);
+	assert_non_null(f);
+	eval_report_text(e, m, f);
 	fclose(f);
 	return buf;
 }
@@ -43,7 +44,7 @@ static void metrics(void **state)
 {
 	(void)state;
 	struct eval *e = sample();
-	char *r = text_report(e);
+	char *r = text_report(e, NULL);
 	/* 2 of 3 spam flagged, 1 of 3 ham flagged */
 	assert_non_null(strstr(r, "  spam                 2             1\n"));
 	assert_non_null(strstr(r, "  ham                  1             2\n"));
@@ -65,7 +66,7 @@ static void empty_corpus(void **state)
 {
 	(void)state;
 	struct eval *e = eval_new(5.0);
-	char *r = text_report(e);
+	char *r = text_report(e, NULL);
 	assert_non_null(strstr(r, "spam recall          n/a"));
 	free(r);
 	eval_free(e);
@@ -135,18 +136,6 @@ static void meta_text(void **state)
 	eval_free(e);
 }
 
-/* The text report (caller frees). */
-static char *text_of(const struct eval *e, const struct eval_meta *m)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	eval_report_text(e, m, f);
-	fclose(f);
-	return buf;
-}
-
 /* A milter's verdicts: flagged as given, whatever the score; messages
  * without a score stay in the matrix and out of the sweep. */
 static void verdicts(void **state)
@@ -167,7 +156,7 @@ static void verdicts(void **state)
 	                       .path_labels = labs, .path_counts = counts,
 	                       .path_count = 1, .seconds = 2.0, .jobs = 4,
 	                       .milter = "unix:/run/x.sock" };
-	char *t = text_of(e, &m);
+	char *t = text_report(e, &m);
 	assert_non_null(strstr(t, "vigil 0.1; milter unix:/run/x.sock\n"
 	                          "  4 connections; 2.0 s\n"
 	                          "  s.mbox: 3 messages (spam)\n"));
@@ -188,7 +177,7 @@ static void verdicts(void **state)
 	/* no score at all: the sweep says so */
 	e = eval_new_verdicts();
 	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, NAN, NULL, 0), 0);
-	t = text_of(e, NULL);
+	t = text_report(e, NULL);
 	assert_non_null(strstr(t, "Threshold sweep: no message had a score\n"));
 	assert_null(strstr(t, "  score   recall"));
 	free(t);
@@ -232,7 +221,7 @@ static void many_rules(void **state)
 		p[0] = names[i];
 		assert_int_equal(eval_add(e, EVAL_HAM, 0, p, 1), 0);
 	}
-	char *r = text_report(e);
+	char *r = text_report(e, NULL);
 	assert_non_null(strstr(r, "R999 "));
 	free(r);
 	eval_free(e);
@@ -250,7 +239,7 @@ static void bins(void **state)
 		assert_int_equal(eval_add(e, EVAL_SPAM, spam[i], NULL, 0), 0);
 	assert_int_equal(eval_add(e, EVAL_HAM, 5.0, NULL, 0), 0);
 	assert_int_equal(eval_add(e, EVAL_HAM, -0.5, NULL, 0), 0);
-	char *r = text_report(e);
+	char *r = text_report(e, NULL);
 	assert_non_null(strstr(r, "At threshold 4.5: 7 spam, 2 ham"));
 	assert_non_null(strstr(r, "  spam                 3             4\n"));
 	assert_non_null(strstr(r, "  ham                  1             1\n"));
@@ -265,7 +254,7 @@ static void bins(void **state)
 	eval_free(e);
 	e = eval_new(INFINITY);
 	assert_int_equal(eval_add(e, EVAL_SPAM, 100, NULL, 0), 0);
-	r = text_report(e);
+	r = text_report(e, NULL);
 	assert_non_null(strstr(r, "At threshold off:"));
 	assert_null(strstr(r, "inf"));
 	free(r);
