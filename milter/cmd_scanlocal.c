@@ -7,7 +7,6 @@
  * Called by cmd_scan() when --milter is not given.
  */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
