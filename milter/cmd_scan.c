@@ -77,7 +77,7 @@ static void usage(FILE *f)
 	        "\n"
 	        "  --milter SOCKET     the milter to drive\n"
 	        "  --concurrency N     N connections in parallel (default 1)\n"
-	        "  --format text|jsonl output: table (default) or JSON lines\n"
+	        "  --format FORMAT     text (a table, default), jsonl or csv\n"
 	        "  --mail-from ADDR    MAIL FROM (default: Return-Path, else From)\n"
 	        "  --rcpt ADDR         RCPT TO, repeatable (default: To and Cc)\n"
 	        "  --client-ip IP      client address (default: last external\n"
@@ -138,8 +138,10 @@ static int option(struct options *o, const char *name, const char *val)
 			o->format = REPORT_TEXT;
 		else if (strcmp(val, "jsonl") == 0)
 			o->format = REPORT_JSONL;
+		else if (strcmp(val, "csv") == 0)
+			o->format = REPORT_CSV;
 		else {
-			fprintf(stderr, "vigil scan: --format: text or jsonl\n");
+			fprintf(stderr, "vigil scan: --format: text, jsonl or csv\n");
 			return -1;
 		}
 	} else {

@@ -76,21 +76,9 @@ static void json_str(FILE *out, const char *s)
 	report_json_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* RFC 4180: every byte kept (line breaks included), quotes doubled. */
-static void csv_str_n(FILE *out, const char *s, size_t n)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			fputc('"', out);
-		fputc(s[i], out);
-	}
-	fputc('"', out);
-}
-
 static void csv_str(FILE *out, const char *s)
 {
-	csv_str_n(out, s ? s : "", s ? strlen(s) : 0);
+	report_csv_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
 /* A number JSON can hold: non-finite values (never expected) as null. */
@@ -190,7 +178,7 @@ static void print_csv(const struct corpus_msg *cm, struct scan *scan,
 	}
 	const struct msg_text *mid = message_id(scan);
 	if (mid)
-		csv_str_n(stdout, mid->ptr, mid->len);
+		report_csv_string(stdout, mid->ptr, mid->len);
 	printf(",");
 	csv_num(stdout, scan_score(scan));
 	printf(",%s,\"", conf_action_name(v->action));

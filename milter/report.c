@@ -175,6 +175,80 @@ static void entry_json(FILE *f, const struct report_entry *e)
 	fprintf(f, ",\"ms\":%.3f}\n", e->ms);
 }
 
+/* ---- CSV ---- */
+
+/* s[0..len) inside a quoted field: quotes doubled. */
+static void csv_put(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			putc('"', f);
+		putc(s[i], f);
+	}
+}
+
+void report_csv_string(FILE *f, const char *s, size_t len)
+{
+	putc('"', f);
+	csv_put(f, s, len);
+	putc('"', f);
+}
+
+static void csv_str(FILE *f, const char *s)
+{
+	report_csv_string(f, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* One field of "Name: value" lines. */
+static void csv_headers(FILE *f, const struct report_header *h, size_t n)
+{
+	putc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			putc('\n', f);
+		csv_put(f, h[i].name, strlen(h[i].name));
+		fputs(": ", f);
+		csv_put(f, h[i].value, strlen(h[i].value));
+	}
+	putc('"', f);
+}
+
+static void entry_csv(struct report *r, const struct report_entry *e)
+{
+	FILE *f = r->out;
+	if (!r->header_done) {
+		fputs("source,index,offset,action,reply,headers_added,"
+		      "headers_changed,quarantine,rcpts_removed,error,ms\n", f);
+		r->header_done = true;
+	}
+	csv_str(f, e->source);
+	fprintf(f, ",%zu,%llu,", e->index, (unsigned long long)e->offset);
+	csv_str(f, e->error ? "error" : e->action);
+	putc(',', f);
+	putc('"', f);
+	if (e->code != NULL && e->code[0] != '\0') {
+		csv_put(f, e->code, strlen(e->code));
+		putc(' ', f);
+		csv_put(f, e->text ? e->text : "", e->text ? strlen(e->text) : 0);
+	}
+	putc('"', f);
+	putc(',', f);
+	csv_headers(f, e->added, e->added_n);
+	putc(',', f);
+	csv_headers(f, e->changed, e->changed_n);
+	putc(',', f);
+	csv_str(f, e->quarantine);
+	fputs(",\"", f);
+	for (size_t i = 0; i < e->rcpts_removed_n; i++) {
+		if (i)
+			putc(' ', f);
+		csv_put(f, e->rcpts_removed[i], strlen(e->rcpts_removed[i]));
+	}
+	fputs("\",", f);
+	csv_str(f, e->error);
+	fprintf(f, ",%.3f\n", e->ms);
+}
+
 /* ---- text ---- */
 
 /* s with control characters as '?' (folding as a space). */
@@ -269,6 +343,8 @@ void report_add(struct report *r, const struct report_entry *e)
 		progress_clear(r->bar);   /* the entry on a line of its own */
 	if (r->format == REPORT_JSONL)
 		entry_json(r->out, e);
+	else if (r->format == REPORT_CSV)
+		entry_csv(r, e);
 	else
 		entry_text(r, e);
 	progress_update(r->bar, r->messages, r->errors, r->done_bytes);

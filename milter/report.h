@@ -7,7 +7,8 @@
  * form and the latency histogram are shared with the in-process scan.
  *
  * JSON strings are escaped (control characters as \uXXXX, invalid UTF-8
- * bytes as U+FFFD); the text table replaces control characters with '?'.
+ * bytes as U+FFFD); the text table replaces control characters with '?';
+ * CSV fields are quoted as RFC 4180 says (every byte kept).
  * Not thread-safe: the caller serializes report_add().
  */
 #ifndef VIGIL_REPORT_H
@@ -18,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum report_format { REPORT_TEXT, REPORT_JSONL };
+enum report_format { REPORT_TEXT, REPORT_JSONL, REPORT_CSV };
 
 struct report_header {
 	const char *name;
@@ -90,6 +91,10 @@ struct report_totals {
 	const struct report_lat *lat;  /* of the messages without error */
 };
 void report_totals_print(FILE *f, const struct report_totals *t);
+
+/* Write s[0..len) as one RFC 4180 field: in double quotes, quotes
+ * doubled, every other byte (line breaks too) as it is. */
+void report_csv_string(FILE *f, const char *s, size_t len);
 
 /* Write s[0..len) as a JSON string (with quotes) to f. */
 void report_json_string(FILE *f, const char *s, size_t len);

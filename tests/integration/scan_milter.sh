@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 22
+tap_plan 23
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -158,6 +158,21 @@ if grep -q '^MESSAGE  *ACTION  *MS' "$tmp/t.out" &&
    grep -q "test.mbox#3  *error .*offset $trunc_off: truncated" "$tmp/t.out"
 then ok "text table"
 else notok "text table" "$(cat "$tmp/t.out")"; fi
+
+# CSV (RFC 4180): one row per message, the same facts as the JSON lines.
+"$VIGIL" scan --milter "$SOCK" --format csv "$tmp/test.mbox" >"$tmp/c.csv" 2>/dev/null
+if "$PY" - "$tmp/c.csv" "$REJECT_TEXT" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+assert rows[0] == ["source", "index", "offset", "action", "reply", "headers_added",
+                   "headers_changed", "quarantine", "rcpts_removed", "error", "ms"], rows[0]
+assert [r[1] for r in rows[1:]] == ["0", "1", "2", "3"], rows
+assert rows[1][3] == "continue" and "X-Spam-Status: No," in rows[1][5], rows[1]
+assert rows[2][3] == "reject" and rows[2][4] == "550 5.7.1 " + sys.argv[2], rows[2]
+assert rows[4][3] == "error" and "truncated" in rows[4][9], rows[4]
+PY
+then ok "csv: header, one row per message, reply and headers"
+else notok "csv" "$(cat "$tmp/c.csv")"; fi
 
 # Bad input: a missing path and binary garbage are errors of their own,
 # the run goes on to the next file.

@@ -121,6 +121,32 @@ static void jsonl(void **state)
 	free(err);
 }
 
+static void csv(void **state)
+{
+	(void)state;
+	char *err;
+	bool failed;
+	char *out = run(REPORT_CSV, &err, &failed);
+	const char *want =
+	    "source,index,offset,action,reply,headers_added,headers_changed,"
+	    "quarantine,rcpts_removed,error,ms\n"
+	    "\"a.mbox\",0,0,\"reject\",\"550 5.7.1 no\","
+	    "\"X-Spam-Status: Yes,\n\tx\",\"\",\"\",\"<b@example.net>\",\"\",1.500\n"
+	    "\"a.mbox\",1,99,\"error\",\"\",\"\",\"\",\"\",\"\",\"truncated\",0.000\n"
+	    "\"b\",0,0,\"continue\",\"\",";
+	assert_memory_equal(out, want, strlen(want));
+	free(out);
+	free(err);
+	/* quotes doubled, line breaks and other bytes kept */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	report_csv_string(f, "a\"b,\r\nc\x01", 8);
+	fclose(f);
+	assert_string_equal(buf, "\"a\"\"b,\r\nc\x01\"");
+	free(buf);
+}
+
 static void text(void **state)
 {
 	(void)state;
@@ -194,6 +220,7 @@ int main(void)
 		cmocka_unit_test(latency_histogram),
 		cmocka_unit_test(escaping),
 		cmocka_unit_test(jsonl),
+		cmocka_unit_test(csv),
 		cmocka_unit_test(text),
 		cmocka_unit_test(terminal),
 	};
