@@ -4,6 +4,7 @@
  * results printed in input order (report). Without --milter, the
  * in-process scanner (cmd_scanlocal.c) runs instead.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +43,8 @@ struct slot {
 	bool ready;
 	struct corpus_msg msg;
 	struct mclient_result res;
+	struct spamhdr verdict;   /* what the headers added say */
+	bool flagged;             /* spam by the milter's verdict */
 	char error[256];
 	bool failed;
 	double ms;
@@ -217,6 +220,25 @@ static int guess_envelope(struct scan *scan, const struct corpus_msg *cm,
 	return rc;
 }
 
+/* The milter's verdict: flagged when refused, quarantined or called
+ * spam by a header it added or changed (spamhdr.h, which also gives the
+ * score and rules). 0, or -1 (memory). */
+static int read_verdict(struct slot *s)
+{
+	const struct mclient_result *r = &s->res;
+	int rc = 0;
+	spamhdr_init(&s->verdict);
+	for (size_t i = 0; i < r->added_n && rc == 0; i++)
+		rc = spamhdr_add(&s->verdict, r->added[i].name, r->added[i].value);
+	for (size_t i = 0; i < r->changed_n && rc == 0; i++)
+		rc = spamhdr_add(&s->verdict, r->changed[i].name,
+		                 r->changed[i].value);
+	s->flagged = s->verdict.flagged || r->action == MCLIENT_REJECT ||
+	             r->action == MCLIENT_DISCARD ||
+	             r->action == MCLIENT_QUARANTINE || r->quarantine != NULL;
+	return rc;
+}
+
 static void process(struct mclient *mc, const struct options *o,
                     struct slot *s)
 {
@@ -245,11 +267,13 @@ static void process(struct mclient *mc, const struct options *o,
 	scan_free(scan);
 	free(s->msg.data);   /* only the position is needed from here on */
 	s->msg.data = NULL;
+	if (!s->failed && read_verdict(s) != 0) {
+		snprintf(s->error, sizeof s->error, "out of memory");
+		s->failed = true;
+	}
 }
 
-/* The milter's verdict on a message for the evaluation: flagged when
- * refused, quarantined or called spam by a header it added (spamhdr.h);
- * score and rules from those headers. 0, or -1 (memory). */
+/* The message for the evaluation. 0, or -1 (memory). */
 static int evaluate(struct run *run, const struct slot *s)
 {
 	enum eval_label label = labels_take(run->opt->labels, s->msg.arg,
@@ -258,22 +282,9 @@ static int evaluate(struct run *run, const struct slot *s)
 		eval_add_error(run->eval, label);
 		return 0;
 	}
-	const struct mclient_result *r = &s->res;
-	struct spamhdr h;
-	spamhdr_init(&h);
-	int rc = 0;
-	for (size_t i = 0; i < r->added_n && rc == 0; i++)
-		rc = spamhdr_add(&h, r->added[i].name, r->added[i].value);
-	for (size_t i = 0; i < r->changed_n && rc == 0; i++)
-		rc = spamhdr_add(&h, r->changed[i].name, r->changed[i].value);
-	bool flagged = h.flagged || r->action == MCLIENT_REJECT ||
-	               r->action == MCLIENT_DISCARD ||
-	               r->action == MCLIENT_QUARANTINE || r->quarantine != NULL;
-	if (rc == 0)
-		rc = eval_add_verdict(run->eval, label, flagged, h.score,
-		                      (const char *const *)h.rules, h.nrules);
-	spamhdr_clear(&h);
-	return rc;
+	return eval_add_verdict(run->eval, label, s->flagged, s->verdict.score,
+	                        (const char *const *)s->verdict.rules,
+	                        s->verdict.nrules);
 }
 
 static void emit(struct report *rep, struct slot *s)
@@ -298,6 +309,9 @@ static void emit(struct report *rep, struct slot *s)
 			h[r->added_n + i] = (struct report_header){
 				r->changed[i].name, r->changed[i].value };
 		e.action = mclient_action_name(r->action);
+		e.flagged = s->flagged;
+		e.scored = !isnan(s->verdict.score);
+		e.score = s->verdict.score;
 		e.code = r->code;
 		e.text = r->text;
 		e.added = h;
@@ -348,6 +362,7 @@ static void *work(void *arg)
 			emit(run->report, first);
 			corpus_msg_clear(&first->msg);
 			mclient_result_clear(&first->res);
+			spamhdr_clear(&first->verdict);
 			first->ready = false;
 			run->out_seq++;
 		}

@@ -148,6 +148,11 @@ static void entry_json(FILE *f, const struct report_entry *e)
 	fprintf(f, ",\"index\":%zu,\"offset\":%llu,\"action\":", e->index,
 	        (unsigned long long)e->offset);
 	json_str(f, e->error ? "error" : e->action);
+	fprintf(f, ",\"flagged\":%s,\"score\":", e->flagged ? "true" : "false");
+	if (e->scored && isfinite(e->score))
+		fprintf(f, "%.3f", e->score);
+	else
+		fputs("null", f);
 	fputs(",\"reply\":", f);
 	if (e->code != NULL && e->code[0] != '\0') {
 		fputs("{\"code\":", f);
@@ -217,13 +222,17 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 {
 	FILE *f = r->out;
 	if (!r->header_done) {
-		fputs("source,index,offset,action,reply,headers_added,"
-		      "headers_changed,quarantine,rcpts_removed,error,ms\n", f);
+		fputs("source,index,offset,action,flagged,score,reply,"
+		      "headers_added,headers_changed,quarantine,rcpts_removed,"
+		      "error,ms\n", f);
 		r->header_done = true;
 	}
 	csv_str(f, e->source);
 	fprintf(f, ",%zu,%llu,", e->index, (unsigned long long)e->offset);
 	csv_str(f, e->error ? "error" : e->action);
+	fprintf(f, ",%d,", e->flagged ? 1 : 0);
+	if (e->scored && isfinite(e->score))
+		fprintf(f, "%.3f", e->score);
 	putc(',', f);
 	putc('"', f);
 	if (e->code != NULL && e->code[0] != '\0') {

@@ -33,6 +33,9 @@ struct report_entry {
 	uint64_t offset;       /* byte offset in source */
 	const char *error;     /* non-NULL: the message failed (no action) */
 	const char *action;    /* "accept", "reject", ... */
+	bool flagged;          /* spam by the milter's verdict (spamhdr.h) */
+	bool scored;           /* score holds the score a header gave */
+	double score;
 	const char *code;      /* SMTP reply code, NULL or "" if none */
 	const char *text;      /* reply text after the code */
 	const struct report_header *added;

@@ -123,10 +123,10 @@ else notok "exit status 1" "rc=$rc" "$(cat "$tmp/c1.err")"; fi
 
 check "four messages in input order with their index and source" \
 	jcheck "$tmp/c1.jsonl" "[(e['index'], e['source']) for e in m] == [(i, '$tmp/test.mbox') for i in range(4)]"
-check "clean message: continue, X-Spam-Status added, no reply" \
-	jcheck "$tmp/c1.jsonl" "m[0]['action'] == 'continue' and m[0]['reply'] is None and hdr(m[0], 'X-Spam-Status')[0].startswith('No,') and m[0]['error'] is None"
-check "GTUBE: reject with the configured code and text" \
-	jcheck "$tmp/c1.jsonl" "m[1]['action'] == 'reject' and m[1]['reply'] == {'code': '550', 'text': '5.7.1 $REJECT_TEXT'}"
+check "clean message: continue, X-Spam-Status added, no reply, not flagged, its score" \
+	jcheck "$tmp/c1.jsonl" "m[0]['action'] == 'continue' and m[0]['reply'] is None and hdr(m[0], 'X-Spam-Status')[0].startswith('No,') and m[0]['error'] is None and m[0]['flagged'] is False and m[0]['score'] == float(hdr(m[0], 'X-Spam-Score')[0])"
+check "GTUBE: reject with the configured code and text, flagged" \
+	jcheck "$tmp/c1.jsonl" "m[1]['action'] == 'reject' and m[1]['reply'] == {'code': '550', 'text': '5.7.1 $REJECT_TEXT'} and m[1]['flagged'] is True and m[1]['score'] is None"
 check "mboxrd-quoted From line: one message, scanned" \
 	jcheck "$tmp/c1.jsonl" "m[2]['action'] == 'continue' and hdr(m[2], 'X-Spam-Status') and m[3]['offset'] == $trunc_off"
 check "truncated message: error with file and offset" \
@@ -164,12 +164,14 @@ else notok "text table" "$(cat "$tmp/t.out")"; fi
 if "$PY" - "$tmp/c.csv" "$REJECT_TEXT" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
-assert rows[0] == ["source", "index", "offset", "action", "reply", "headers_added",
-                   "headers_changed", "quarantine", "rcpts_removed", "error", "ms"], rows[0]
+assert rows[0] == ["source", "index", "offset", "action", "flagged", "score", "reply",
+                   "headers_added", "headers_changed", "quarantine", "rcpts_removed",
+                   "error", "ms"], rows[0]
 assert [r[1] for r in rows[1:]] == ["0", "1", "2", "3"], rows
-assert rows[1][3] == "continue" and "X-Spam-Status: No," in rows[1][5], rows[1]
-assert rows[2][3] == "reject" and rows[2][4] == "550 5.7.1 " + sys.argv[2], rows[2]
-assert rows[4][3] == "error" and "truncated" in rows[4][9], rows[4]
+assert rows[1][3:5] == ["continue", "0"] and "X-Spam-Status: No," in rows[1][7], rows[1]
+assert float(rows[1][5]) < 5, rows[1]
+assert rows[2][3:6] == ["reject", "1", ""] and rows[2][6] == "550 5.7.1 " + sys.argv[2], rows[2]
+assert rows[4][3] == "error" and "truncated" in rows[4][11], rows[4]
 PY
 then ok "csv: header, one row per message, reply and headers"
 else notok "csv" "$(cat "$tmp/c.csv")"; fi

@@ -63,6 +63,7 @@ static char *run(enum report_format fmt, char **err_out, bool *failed)
 	const char *removed[] = { "<b@example.net>" };
 	struct report_entry e1 = {
 		.source = "a.mbox", .index = 0, .offset = 0, .action = "reject",
+		.flagged = true, .scored = true, .score = 21.25,
 		.code = "550", .text = "5.7.1 no", .added = added, .added_n = 1,
 		.rcpts_removed = removed, .rcpts_removed_n = 1, .ms = 1.5 };
 	struct report_entry e2 = {
@@ -93,17 +94,17 @@ static void jsonl(void **state)
 	assert_true(failed);
 	const char *want1 =
 	    "{\"source\":\"a.mbox\",\"index\":0,\"offset\":0,\"action\":\"reject\","
-	    "\"reply\":{\"code\":\"550\",\"text\":\"5.7.1 no\"},"
+	    "\"flagged\":true,\"score\":21.250,\"reply\":{\"code\":\"550\",\"text\":\"5.7.1 no\"},"
 	    "\"headers_added\":[{\"name\":\"X-Spam-Status\",\"value\":"
 	    "\"Yes,\\n\\tx\"}],\"headers_changed\":[],\"quarantine\":null,"
 	    "\"rcpts_removed\":[\"<b@example.net>\"],\"error\":null,"
 	    "\"ms\":1.500}\n"
 	    "{\"source\":\"a.mbox\",\"index\":1,\"offset\":99,\"action\":\"error\","
-	    "\"reply\":null,\"headers_added\":[],\"headers_changed\":[],"
+	    "\"flagged\":false,\"score\":null,\"reply\":null,\"headers_added\":[],\"headers_changed\":[],"
 	    "\"quarantine\":null,\"rcpts_removed\":[],\"error\":\"truncated\","
 	    "\"ms\":0.000}\n"
 	    "{\"source\":\"b\",\"index\":0,\"offset\":0,\"action\":\"continue\","
-	    "\"reply\":null,";
+	    "\"flagged\":false,\"score\":null,\"reply\":null,";
 	assert_memory_equal(out, want1, strlen(want1));
 	/* 99 latencies: 1.5, 1..98. */
 	assert_non_null(strstr(err, "100 messages in 2.00 s (50.0 msg/s), 1 error; "
@@ -128,12 +129,12 @@ static void csv(void **state)
 	bool failed;
 	char *out = run(REPORT_CSV, &err, &failed);
 	const char *want =
-	    "source,index,offset,action,reply,headers_added,headers_changed,"
-	    "quarantine,rcpts_removed,error,ms\n"
-	    "\"a.mbox\",0,0,\"reject\",\"550 5.7.1 no\","
+	    "source,index,offset,action,flagged,score,reply,headers_added,"
+	    "headers_changed,quarantine,rcpts_removed,error,ms\n"
+	    "\"a.mbox\",0,0,\"reject\",1,21.250,\"550 5.7.1 no\","
 	    "\"X-Spam-Status: Yes,\n\tx\",\"\",\"\",\"<b@example.net>\",\"\",1.500\n"
-	    "\"a.mbox\",1,99,\"error\",\"\",\"\",\"\",\"\",\"\",\"truncated\",0.000\n"
-	    "\"b\",0,0,\"continue\",\"\",";
+	    "\"a.mbox\",1,99,\"error\",0,,\"\",\"\",\"\",\"\",\"\",\"truncated\",0.000\n"
+	    "\"b\",0,0,\"continue\",0,,\"\",";
 	assert_memory_equal(out, want, strlen(want));
 	free(out);
 	free(err);
