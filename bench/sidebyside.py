@@ -249,6 +249,8 @@ def read_list(path):
 
 
 def vigil_flagged(obj):
+    if "flagged" in obj:        # --milter: the verdict vigil scan read
+        return bool(obj["flagged"]) or obj.get("action") == "tempfail"
     if "score" in obj:          # in-process: action by score
         return obj.get("action") not in ("accept", "continue", None)
     if obj.get("action") in ("reject", "discard", "quarantine", "tempfail"):
