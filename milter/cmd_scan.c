@@ -192,29 +192,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- one message ---- */
 
-/* The length of the header section of raw[0..len) with the empty line
- * that ends it (all of it when there is none). */
-static size_t header_len(const char *raw, size_t len)
-{
-	size_t at = 0;
-	while (at < len) {
-		const char *nl = memchr(raw + at, '\n', len - at);
-		size_t line = nl ? (size_t)(nl - (raw + at)) : len - at;
-		bool empty = line == 0 || (line == 1 && raw[at] == '\r');
-		at += nl ? line + 1 : line;
-		if (empty)
-			break;
-	}
-	return at;
-}
-
-/* The envelope from the message's headers: only they are parsed (the
- * milter parses the rest), not the MIME tree. 0 or -1. */
+/* The envelope from the message's headers (scan_set_raw() done): only
+ * they are parsed (the milter parses the rest), not the MIME tree. 0 or
+ * -1. */
 static int guess_envelope(struct scan *scan, const struct corpus_msg *cm,
                           const struct envguess_flags *env)
 {
-	struct msg *head = msg_parse(cm->data, header_len(cm->data, cm->len),
-	                             NULL);
+	struct msg *head = msg_parse(cm->data, scan_raw_head_len(scan), NULL);
 	int rc = head ? envguess_fill_from(scan, head, env) : -1;
 	msg_free(head);
 	return rc;

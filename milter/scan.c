@@ -33,6 +33,7 @@ struct scan {
 	size_t body_seen;	/* bytes received, stored or not */
 	size_t max_body;
 	size_t header_bytes;
+	size_t raw_head_len;	/* scan_set_raw(): its header section */
 
 	char *raw;		/* headers + CRLF + body, built on demand */
 	size_t raw_len;
@@ -338,6 +339,7 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 	size_t body_off = len;
 	if (parse_raw_headers(s, raw, len, &body_off))
 		return -1;
+	s->raw_head_len = body_off;
 	return add_body_crlf(s, raw + body_off, len - body_off);
 }
 
@@ -363,6 +365,11 @@ void scan_header_at(const struct scan *s, size_t i, const char **name,
 	*name_len = s->hdrs[i].name_len;
 	*value = s->hdrs[i].value;
 	*value_len = s->hdrs[i].value_len;
+}
+
+size_t scan_raw_head_len(const struct scan *s)
+{
+	return s->raw_head_len;
 }
 
 const char *scan_body(const struct scan *s, size_t *len)

@@ -58,6 +58,9 @@ void scan_set_max_body(struct scan *scan, size_t max_body);
 /* Replace everything with one raw message (headers, blank line, body), as
  * read from a file; LF line ends are converted to CRLF. */
 int scan_set_raw(struct scan *scan, const char *raw, size_t len);
+/* After scan_set_raw(): how many bytes of raw its header section took,
+ * with the empty line that ends it (len when there is none). */
+size_t scan_raw_head_len(const struct scan *scan);
 void scan_set_deadline_ms(struct scan *scan, uint64_t deadline_ms);
 
 /* Reading (by stages). */
