@@ -2967,10 +2967,8 @@ static void run_hkey_present(struct run *x, size_t k)
 	if (hk->text && hk->req && sp->len <= HDR_BYTES_MAX) {
 		litscan_bytes(x->hb.p + sp->off, sp->len, &have);
 		kind = bytes_kind(&have);
-	} else if (hk->text && hk->req) {
-		memset(&have, 0xff, sizeof have);   /* every class met */
-		kind = hkey_kind(x, k);
 	} else {
+		memset(&have, 0xff, sizeof have);   /* every class met */
 		kind = hkey_kind(x, k);
 	}
 	if (hk->text && hk->ls != NULL) {
