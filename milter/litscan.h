@@ -7,11 +7,8 @@
  * be compiled with PCRE2's built-in tables). The engine then runs
  * the regex only when the literal scan found one of them. Extraction is
  * conservative: whatever it does not understand cuts a literal or yields 0
- * (no usable literal: the rule must always run).
- *
- * struct litscan is a multi-literal matcher (Aho-Corasick compiled to a
- * dense byte DFA over ASCII-lower-cased input): built once, then read-only
- * and safe to share between threads. litscan_run() allocates nothing.
+ * (no usable literal: the rule must always run). The literal scan is
+ * struct acscan (acscan.h).
  */
 #ifndef VIGIL_LITSCAN_H
 #define VIGIL_LITSCAN_H
@@ -98,7 +95,7 @@ bool litscan_repeat(const char *pattern, size_t len, uint32_t pcre2_options,
 /* For a pattern litscan_repeat() takes apart with min >= 2: literals
  * (as litscan_extract() writes them) one of which every iteration of the
  * repeat consumes, so a match contains *min of them ending at distinct
- * positions (litscan_count()). 0 when there are none, or the body has
+ * positions (acscan_count()). 0 when there are none, or the body has
  * what could put its literal outside the iteration's span or make it
  * depend on other iterations (positive lookarounds, verbs, references,
  * calls, conditions, unknown "(?" groups). */
@@ -168,52 +165,12 @@ size_t litscan_req_bytes(const char *pattern, size_t len,
                          uint32_t pcre2_options, unsigned max_cost,
                          struct litscan_bset *sets, size_t max);
 
-/* The bytes occurring in text[0..len). */
-void litscan_bytes(const char *text, size_t len, struct litscan_bset *out);
-
-/* Whether have (a text's bytes) holds a byte of need. */
+/* Whether have (a text's bytes, acscan_bytes()) holds a byte of need. */
 static inline bool litscan_bset_meets(const struct litscan_bset *have,
                                       const struct litscan_bset *need)
 {
 	return ((have->w[0] & need->w[0]) | (have->w[1] & need->w[1]) |
 	        (have->w[2] & need->w[2]) | (have->w[3] & need->w[3])) != 0;
 }
-
-struct litscan;
-
-struct litscan *litscan_new(void);
-
-/* Add a literal (matched ASCII-case-insensitively) reporting id. Several
- * literals may share an id and an id may come with several literals.
- * Returns 0, or -1 (empty literal, after build, or out of memory). */
-int litscan_add(struct litscan *ls, const char *lit, size_t len, uint32_t id);
-
-/* Build the automaton. Returns 0, or -1 (out of memory, or called twice). */
-int litscan_build(struct litscan *ls);
-
-/* Largest id added plus one (0 when none): the size in bits of found. */
-uint32_t litscan_id_limit(const struct litscan *ls);
-
-/* Scan text once; for every literal occurring in it set bit id in found
- * (found[id / 64] |= 1 << id % 64). found has litscan_id_limit() bits and
- * is zeroed by the caller. Does nothing before a successful build. */
-void litscan_run(const struct litscan *ls, const char *text, size_t len,
-                 uint64_t *found);
-
-/* litscan_run() (ls may be NULL) that also writes the bytes occurring
- * in text to *bytes, as litscan_bytes() does, in the same pass. */
-void litscan_run_bytes(const struct litscan *ls, const char *text,
-                       size_t len, uint64_t *found,
-                       struct litscan_bset *bytes);
-
-/* The number of distinct positions of text at which some literal (of
- * any id) ends, counted up to need (the scan stops there). Literals
- * wholly inside disjoint spans end at distinct positions: a repeat
- * whose every iteration must contain a literal (litscan_extract() of
- * its body) needs that many. 0 before a successful build. */
-size_t litscan_count(const struct litscan *ls, const char *text, size_t len,
-                     size_t need);
-
-void litscan_free(struct litscan *ls);
 
 #endif

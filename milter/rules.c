@@ -18,6 +18,7 @@
 
 #include <confuse.h>
 
+#include "acscan.h"
 #include "litscan.h"
 #include "monotime.h"
 #include "pfor.h"
@@ -1039,11 +1040,11 @@ static int split_lits(struct crule *c, const char *p, size_t n)
 		size_t k = litscan_extract(v, vl, opts, lits, LITSCAN_MAX_LITS);
 		ok = k > 0 && unite_lits(all, &na, OWN_MAX_LITS, lits, k);
 	}
-	if (ok && (c->own = litscan_new()) != NULL) {
+	if (ok && (c->own = acscan_new()) != NULL) {
 		for (size_t l = 0; l < na && rc == 0; l++)
-			rc = litscan_add(c->own, all[l], lit_len(all[l]), 0);
+			rc = acscan_add(c->own, all[l], lit_len(all[l]), 0);
 		if (rc == 0)
-			rc = litscan_build(c->own);
+			rc = acscan_build(c->own);
 	} else if (ok) {
 		rc = -1;
 	}
@@ -1218,17 +1219,17 @@ static int setup_repeat(struct crule *c)
 }
 
 /* A litscan of the literals in sig; NULL out of memory. */
-static struct litscan *sig_scan(const char *sig)
+static struct acscan *sig_scan(const char *sig)
 {
-	struct litscan *ls = litscan_new();
+	struct acscan *ls = acscan_new();
 	for (const char *p = sig; ls != NULL && *p != '\0'; p += 1 + *p) {
-		if (litscan_add(ls, p + 1, (size_t)*p, 0) != 0) {
-			litscan_free(ls);
+		if (acscan_add(ls, p + 1, (size_t)*p, 0) != 0) {
+			acscan_free(ls);
 			return NULL;
 		}
 	}
-	if (ls != NULL && litscan_build(ls) != 0) {
-		litscan_free(ls);
+	if (ls != NULL && acscan_build(ls) != 0) {
+		acscan_free(ls);
 		ls = NULL;
 	}
 	return ls;
@@ -1325,17 +1326,17 @@ static int prep_prefilter(void *ctx, size_t i)
  * the literals of the rules that read it alone. -1 out of memory. */
 static int add_lits(struct rules *r, struct crule *c)
 {
-	struct litscan **ls = c->skel ? &r->g[c->tgt].sls : &r->g[c->tgt].ls;
+	struct acscan **ls = c->skel ? &r->g[c->tgt].sls : &r->g[c->tgt].ls;
 	uint32_t id = c->gid;
 	if (c->tgt == T_HEADER) {
 		struct hkey *hk = &r->hkeys[c->hkey];
 		ls = &hk->ls;
 		id = c->hid = hk->nlit++;
 	}
-	if (*ls == NULL && (*ls = litscan_new()) == NULL)
+	if (*ls == NULL && (*ls = acscan_new()) == NULL)
 		return -1;
 	for (size_t l = 0; l < c->nplits; l++)
-		if (litscan_add(*ls, c->plits[l], lit_len(c->plits[l]), id) != 0)
+		if (acscan_add(*ls, c->plits[l], lit_len(c->plits[l]), id) != 0)
 			return -1;
 	return 0;
 }
@@ -1408,12 +1409,12 @@ static int build_groups(struct rules *r)
 			c->lits = true;
 			r->stats.prefiltered++;
 		}
-		if ((g->ls != NULL && litscan_build(g->ls) != 0) ||
-		    (g->sls != NULL && litscan_build(g->sls) != 0))
+		if ((g->ls != NULL && acscan_build(g->ls) != 0) ||
+		    (g->sls != NULL && acscan_build(g->sls) != 0))
 			return -1;
 	}
 	for (size_t k = 0; k < r->nhkeys; k++)
-		if (r->hkeys[k].ls != NULL && litscan_build(r->hkeys[k].ls) != 0)
+		if (r->hkeys[k].ls != NULL && acscan_build(r->hkeys[k].ls) != 0)
 			return -1;
 	return build_masks(r);
 }
@@ -1706,7 +1707,7 @@ void rules_free(struct rules *r)
 		free(r->cr[i].ascii);
 		free(r->cr[i].req);
 		free(r->cr[i].rep_sig);
-		litscan_free(r->cr[i].own);
+		acscan_free(r->cr[i].own);
 		for (size_t k = 0; k < r->cr[i].nmore; k++)
 			part_free(&r->cr[i].more[k]);
 		free(r->cr[i].more);
@@ -1717,7 +1718,7 @@ void rules_free(struct rules *r)
 	free(r->cr);
 	for (size_t i = 0; i < r->nhkeys; i++) {
 		free(r->hkeys[i].lname);
-		litscan_free(r->hkeys[i].ls);
+		acscan_free(r->hkeys[i].ls);
 	}
 	free(r->hkeys);
 	for (size_t i = 0; i < r->nhnames; i++)
@@ -1728,14 +1729,14 @@ void rules_free(struct rules *r)
 	free(r->hrabs);
 	for (int t = 0; t < T_COUNT; t++) {
 		free(r->g[t].rules);
-		litscan_free(r->g[t].ls);
-		litscan_free(r->g[t].sls);
+		acscan_free(r->g[t].ls);
+		acscan_free(r->g[t].sls);
 		for (int kind = 0; kind < 3; kind++)
 			free(r->g[t].always[kind]);
 	}
 	for (size_t i = 0; i < r->nreps; i++) {
 		free(r->reps[i].sig);
-		litscan_free(r->reps[i].ls);
+		acscan_free(r->reps[i].ls);
 	}
 	free(r->reps);
 	free(r->evals);

@@ -49,7 +49,7 @@ struct hkey {
 	bool text;        /* some of them read the text (else exists: only) */
 	bool req;         /* some have required byte classes (crule.req) */
 	size_t hr, nhr;   /* its header rules: hrules[hr .. hr + nhr) */
-	struct litscan *ls; /* the literals of those rules (ids: crule.hid);
+	struct acscan *ls;  /* the literals of those rules (ids: crule.hid);
 	                       NULL if none */
 	uint32_t nlit;    /* ids in ls */
 	size_t foff;      /* its bitset in run.found (words) */
@@ -160,7 +160,7 @@ struct crule {
 	bool is_meta;
 	bool skel;           /* its literals are its skeleton's (those go to
 	                        the group's sls) */
-	struct litscan *own; /* required literals too many for the group's
+	struct acscan *own;  /* required literals too many for the group's
 	                        automaton (split_lits()): texts of kind
 	                        lits_need and up without one are skipped */
 	size_t rep;          /* a repeat {min,} whose every iteration needs
@@ -189,8 +189,8 @@ struct crule {
 struct group {
 	size_t *rules;       /* rule indexes */
 	size_t count;
-	struct litscan *ls;  /* ids = positions in rules[]; NULL if none */
-	struct litscan *sls; /* the same for skeleton literals (skel_lits()),
+	struct acscan *ls;   /* ids = positions in rules[]; NULL if none */
+	struct acscan *sls;  /* the same for skeleton literals (skel_lits()),
 	                        run over each text's skeleton */
 	uint64_t *always[3]; /* per enum txt, bits by position: the rules a
 	                        text of that kind is a candidate for without
@@ -280,7 +280,7 @@ struct rules {
  * taken once, up to cap, the largest min among them. */
 struct repset {
 	char *sig;
-	struct litscan *ls;
+	struct acscan *ls;
 	size_t cap;
 	unsigned users;
 };

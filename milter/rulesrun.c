@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "acscan.h"
 #include "litscan.h"
 #include "msg.h"
 #include "monotime.h"
@@ -659,7 +660,7 @@ static size_t rep_count(struct run *x, const struct crule *c,
 {
 	const struct repset *set = &x->r->reps[c->rep - 1];
 	if (set->users < 2)
-		return litscan_count(set->ls, text, len, c->rep_min);
+		return acscan_count(set->ls, text, len, c->rep_min);
 	if (x->repc == NULL)
 		x->repc = calloc(REPC_SLOTS, sizeof *x->repc);
 	size_t h = ((uintptr_t)text >> 3) * 31 + c->rep;
@@ -672,7 +673,7 @@ static size_t rep_count(struct run *x, const struct crule *c,
 	}
 	if (slot != NULL && slot->text != NULL)
 		return slot->count;
-	size_t n = litscan_count(set->ls, text, len, set->cap);
+	size_t n = acscan_count(set->ls, text, len, set->cap);
 	if (slot != NULL)
 		*slot = (struct repmemo){ text, len, c->rep, n };
 	return n;
@@ -735,7 +736,7 @@ static bool own_candidate(struct run *x, const struct crule *c, size_t k,
 	if (c->own == NULL || x->cur->tkind[k] < c->lits_need)
 		return true;
 	uint64_t t0 = x->r->prof ? monotime_ns() : 0, found = 0;
-	litscan_run(c->own, tx.ptr, tx.len, &found);
+	acscan_run(c->own, tx.ptr, tx.len, &found);
 	if (x->r->prof)   /* the rule's own time, not a regex call */
 		prof_add(x, (size_t)(c - x->r->cr), t0, 0);
 	return found != 0;
@@ -777,17 +778,17 @@ static void prefilter(struct run *x, const struct group *g,
 	uint64_t t0 = x->r->prof ? monotime_ns() : 0;
 	uint64_t *found = x->cur->found + k * x->cur->words;
 	if (g->bytes) {   /* the bytes in the same pass as the literals */
-		litscan_run_bytes(g->ls, text, len, found, &x->cur->tbytes[k]);
+		acscan_run_bytes(g->ls, text, len, found, &x->cur->tbytes[k]);
 		x->cur->tkind[k] = bytes_kind(&x->cur->tbytes[k]);
 	} else {
 		x->cur->tkind[k] = text_kind(text, len);
-		litscan_run(g->ls, text, len, found);
+		acscan_run(g->ls, text, len, found);
 	}
 	if (g->sls != NULL) {
 		x->skb = reserve(x->skb, &x->skcap, len, 1);
 		if (x->skb != NULL)
-			litscan_run(g->sls, x->skb, litscan_skeleton(text, len, x->skb),
-			            x->cur->found + (x->cur->ntexts + k) * x->cur->words);
+			acscan_run(g->sls, x->skb, litscan_skeleton(text, len, x->skb),
+			           x->cur->found + (x->cur->ntexts + k) * x->cur->words);
 		else   /* out of memory: every skeleton rule a candidate */
 			memset(x->cur->found + (x->cur->ntexts + k) * x->cur->words, 0xff,
 			       x->cur->words * sizeof *x->cur->found);
@@ -882,7 +883,7 @@ static void run_hkey_present(struct run *x, size_t k)
 	struct litscan_bset have;
 	enum txt kind;
 	if (hk->text && hk->req && sp->len <= HDR_BYTES_MAX) {
-		litscan_bytes(x->hb.p + sp->off, sp->len, &have);
+		acscan_bytes(x->hb.p + sp->off, sp->len, &have);
 		kind = bytes_kind(&have);
 	} else {
 		memset(&have, 0xff, sizeof have);   /* every class met */
@@ -890,7 +891,7 @@ static void run_hkey_present(struct run *x, size_t k)
 	}
 	if (hk->text && hk->ls != NULL) {
 		uint64_t t0 = r->prof ? monotime_ns() : 0;
-		litscan_run(hk->ls, x->hb.p + sp->off, sp->len, f);
+		acscan_run(hk->ls, x->hb.p + sp->off, sp->len, f);
 		if (r->prof)
 			prof_prefilter(x, T_HEADER, t0);
 	}
@@ -1090,7 +1091,7 @@ static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
 			continue;   /* no match in this part */
 		} else if (c->nreq > 0) {
 			struct litscan_bset have;
-			litscan_bytes(b->p, b->len, &have);
+			acscan_bytes(b->p, b->len, &have);
 			if (!bytes_ok(c, &have))
 				continue;
 			ascii = bytes_kind(&have) != TXT_HIGH;

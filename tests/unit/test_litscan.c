@@ -1,7 +1,7 @@
 /* Unit tests: literal extraction (expected literals, soundness checked
  * against PCRE2 itself on hand-picked and random patterns and subjects,
- * every regex of the stock SpamAssassin rules) and the Aho-Corasick
- * scanner (against a naive search on random literal sets and texts). */
+ * every regex of the stock SpamAssassin rules). The scanner's are in
+ * test_acscan.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,39 +17,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "acscan.h"
 #include "litscan.h"
+#include "test_lit_util.h"
 #include "utf8.h"
-
-/* A fixed-seed generator: the tests are reproducible. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 11);
-}
-
-static unsigned char low(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
-/* ASCII-case-insensitive search. */
-static bool contains_ci(const char *hay, size_t hl, const char *needle, size_t nl)
-{
-	if (nl == 0)
-		return true;
-	for (size_t i = 0; i + nl <= hl; i++) {
-		size_t j = 0;
-		while (j < nl && low((unsigned char)hay[i + j]) ==
-		                 low((unsigned char)needle[j]))
-			j++;
-		if (j == nl)
-			return true;
-	}
-	return false;
-}
 
 /* ---- extraction: expected literals ---- */
 
@@ -697,17 +668,6 @@ static void t_extract_sound_random(void **state)
 
 /* ---- repeat count check ---- */
 
-/* A scanner over the literals of a repeat's body (all with id 0). */
-static struct litscan *rep_scanner(char lits[][64], size_t n)
-{
-	struct litscan *ls = litscan_new();
-	assert_non_null(ls);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(litscan_add(ls, lits[i], strlen(lits[i]), 0), 0);
-	assert_int_equal(litscan_build(ls), 0);
-	return ls;
-}
-
 static void t_repeat_expected(void **state)
 {
 	(void)state;
@@ -751,15 +711,6 @@ static void t_repeat_expected(void **state)
 		assert_string_equal(got, cases[i].lits);
 		assert_int_equal(min, cases[i].min);
 	}
-	/* counting: distinct end positions, overlaps count, stops at need */
-	char l3[3][64] = { "aaa", "abc", "bc" };
-	struct litscan *ls = rep_scanner(l3, 3);
-	assert_int_equal(litscan_count(ls, "aaaaa", 5, 10), 3);
-	assert_int_equal(litscan_count(ls, "AAAAA", 5, 2), 2);
-	assert_int_equal(litscan_count(ls, "abc", 3, 10), 1);  /* abc, bc */
-	assert_int_equal(litscan_count(ls, "xbcxabc", 7, 10), 2);
-	assert_int_equal(litscan_count(ls, "", 0, 10), 0);
-	litscan_free(ls);
 	/* the pattern of the stock __FILL_THIS_FORM_SHORT2, in small */
 	const char *pat = "(?:(?:your\\s)?(?:name|age|address)(?:\\W{1,3}|\\sand\\s)){3}";
 	char lits[8][64];
@@ -768,12 +719,12 @@ static void t_repeat_expected(void **state)
 	                               8, &min);
 	assert_int_equal(n, 3);
 	assert_int_equal(min, 3);
-	ls = rep_scanner(lits, n);
+	struct acscan *ls = rep_scanner(lits, n);
 	const char *two = "Your name and age, please: we need them for the form";
-	assert_int_equal(litscan_count(ls, two, strlen(two), 3), 2);
+	assert_int_equal(acscan_count(ls, two, strlen(two), 3), 2);
 	const char *three = "Name: Age: Address: ";
-	assert_int_equal(litscan_count(ls, three, strlen(three), 3), 3);
-	litscan_free(ls);
+	assert_int_equal(acscan_count(ls, three, strlen(three), 3), 3);
+	acscan_free(ls);
 }
 
 /* Wherever the count check would skip a text (fewer than min positions
@@ -838,7 +789,7 @@ static void t_repeat_sound_random(void **state)
 		}
 		usable++;
 		assert_int_equal(min, want);
-		struct litscan *ls = rep_scanner(lits, n);
+		struct acscan *ls = rep_scanner(lits, n);
 		for (int s = 0; s < 60; s++) {
 			char subj[128];
 			size_t sl = 0;
@@ -852,7 +803,7 @@ static void t_repeat_sound_random(void **state)
 			bool m = pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md,
 			                     NULL) >= 0;
 			matched += m;
-			size_t cnt = litscan_count(ls, subj, sl, (size_t)min);
+			size_t cnt = acscan_count(ls, subj, sl, (size_t)min);
 			if (cnt < (size_t)min) {
 				skipped++;
 				if (m) {
@@ -863,7 +814,7 @@ static void t_repeat_sound_random(void **state)
 				}
 			}
 		}
-		litscan_free(ls);
+		acscan_free(ls);
 		pcre2_code_free(re);
 	}
 	pcre2_match_data_free(md);
@@ -1554,7 +1505,7 @@ static bool req_sound_on(const char *pat, const struct litscan_bset *sets,
                          size_t n, const char *subj, size_t sl)
 {
 	struct litscan_bset have;
-	litscan_bytes(subj, sl, &have);
+	acscan_bytes(subj, sl, &have);
 	for (size_t i = 0; i < n; i++) {
 		if (litscan_bset_meets(&have, &sets[i]))
 			continue;
@@ -1565,28 +1516,6 @@ static bool req_sound_on(const char *pat, const struct litscan_bset *sets,
 		return false;
 	}
 	return true;
-}
-
-/* litscan_bytes() and litscan_run_bytes() on texts of every length
- * around their methods (litscan_run_bytes() with an automaton: in
- * t_scan_random). */
-static void t_bytes_of(void **state)
-{
-	(void)state;
-	char text[300];
-	for (size_t len = 0; len < sizeof text; len++) {
-		struct litscan_bset want = { { 0 } }, got;
-		for (size_t i = 0; i < len; i++) {
-			unsigned char b = (unsigned char)(rnd() % (len % 3 ? 256 : 40));
-			text[i] = (char)b;
-			want.w[b / 64] |= (uint64_t)1 << (b % 64);
-		}
-		litscan_bytes(text, len, &got);
-		assert_memory_equal(&want, &got, sizeof want);
-		uint64_t found = 0;
-		litscan_run_bytes(NULL, text, len, &found, &got);
-		assert_memory_equal(&want, &got, sizeof want);
-	}
 }
 
 /* Soundness: whenever PCRE2 matches a random subject, the subject holds
@@ -1814,145 +1743,6 @@ static void t_stock_patterns(void **state)
 	assert_true(compiled > 0);
 }
 
-/* ---- scanner ---- */
-
-static void t_scan_basic(void **state)
-{
-	(void)state;
-	struct litscan *ls = litscan_new();
-	assert_non_null(ls);
-	assert_int_equal(litscan_add(ls, "he", 2, 0), 0);
-	assert_int_equal(litscan_add(ls, "She", 3, 1), 0);
-	assert_int_equal(litscan_add(ls, "his", 3, 2), 0);
-	assert_int_equal(litscan_add(ls, "HERS", 4, 3), 0);
-	assert_int_equal(litscan_add(ls, "hers", 4, 70), 0);  /* same literal */
-	assert_int_equal(litscan_add(ls, "caf\xc3\xa9", 5, 4), 0);
-	assert_int_equal(litscan_add(ls, "xyz", 3, 4), 0);     /* same id */
-	assert_int_equal(litscan_add(ls, "", 0, 5), -1);
-	assert_int_equal(litscan_id_limit(ls), 71);
-	uint64_t found[2] = { 0, 0 };
-	litscan_run(ls, "ushers", 6, found);   /* before build: nothing */
-	assert_true(found[0] == 0);
-	assert_int_equal(litscan_build(ls), 0);
-	assert_int_equal(litscan_build(ls), -1);
-	assert_int_equal(litscan_add(ls, "late", 4, 6), -1);
-	litscan_run(ls, "uSHErs", 6, found);
-	assert_true(found[0] == ((1u << 0) | (1u << 1) | (1u << 3)));
-	assert_true(found[1] == (1ull << 6));
-	memset(found, 0, sizeof found);
-	litscan_run(ls, "CAF\xc3\xa9", 5, found);
-	assert_true(found[0] == (1u << 4));
-	memset(found, 0, sizeof found);
-	litscan_run(ls, "CAF\xc3\x89", 5, found);  /* É: not folded */
-	litscan_run(ls, "", 0, found);
-	litscan_run(ls, "h\0is", 4, found);
-	assert_true(found[0] == 0 && found[1] == 0);
-	litscan_free(ls);
-	litscan_free(NULL);
-
-	/* An empty matcher builds and finds nothing. */
-	ls = litscan_new();
-	assert_int_equal(litscan_build(ls), 0);
-	litscan_run(ls, "abc", 3, found);
-	assert_true(found[0] == 0);
-	litscan_free(ls);
-}
-
-static void t_scan_random(void **state)
-{
-	(void)state;
-	static const char alpha[] = "abAB\xc3\xa9" "c\n";
-	for (int round = 0; round < 400; round++) {
-		size_t nlit = 1 + rnd() % 60;
-		size_t alen = 2 + rnd() % (sizeof alpha - 2);
-		char lit[60][8];
-		size_t ll[60];
-		uint32_t id[60];
-		uint32_t nid = 1 + rnd() % 100;
-		struct litscan *ls = litscan_new();
-		assert_non_null(ls);
-		for (size_t i = 0; i < nlit; i++) {
-			ll[i] = 1 + rnd() % 7;
-			for (size_t j = 0; j < ll[i]; j++)
-				lit[i][j] = alpha[rnd() % alen];
-			id[i] = rnd() % nid;
-			assert_int_equal(litscan_add(ls, lit[i], ll[i], id[i]), 0);
-		}
-		assert_int_equal(litscan_build(ls), 0);
-		for (int t = 0; t < 10; t++) {
-			char text[300];
-			size_t tl = rnd() % sizeof text;
-			for (size_t j = 0; j < tl; j++)
-				text[j] = (rnd() % 10 == 0) ? (char)(rnd() & 0xff)
-				                             : alpha[rnd() % alen];
-			uint64_t got[2] = { 0, 0 }, want[2] = { 0, 0 };
-			litscan_run(ls, text, tl, got);
-			for (size_t i = 0; i < nlit; i++)
-				if (contains_ci(text, tl, lit[i], ll[i]))
-					want[id[i] / 64] |= 1ull << (id[i] % 64);
-			if (got[0] != want[0] || got[1] != want[1])
-				fail_msg("round %d text %d: got %016llx%016llx want "
-				         "%016llx%016llx", round, t,
-				         (unsigned long long)got[1], (unsigned long long)got[0],
-				         (unsigned long long)want[1], (unsigned long long)want[0]);
-			/* the same with the text's bytes in the same pass */
-			uint64_t got2[2] = { 0, 0 };
-			struct litscan_bset bytes, wbytes;
-			litscan_run_bytes(ls, text, tl, got2, &bytes);
-			litscan_bytes(text, tl, &wbytes);
-			assert_memory_equal(got, got2, sizeof got);
-			assert_memory_equal(&bytes, &wbytes, sizeof bytes);
-		}
-		litscan_free(ls);
-	}
-}
-
-/* Long texts take the four-stream path: literals planted across the
- * slice boundaries must be found exactly once as by a naive search. */
-static void t_scan_long(void **state)
-{
-	(void)state;
-	static const char alpha[] = "abcAB";
-	static char text[8192];
-	for (int round = 0; round < 60; round++) {
-		size_t nlit = 1 + rnd() % 40;
-		char lit[40][48];
-		size_t ll[40];
-		struct litscan *ls = litscan_new();
-		assert_non_null(ls);
-		for (size_t i = 0; i < nlit; i++) {
-			ll[i] = 3 + rnd() % 45;
-			for (size_t j = 0; j < ll[i]; j++)
-				lit[i][j] = alpha[rnd() % 3 + (rnd() % 4 == 0 ? 2 : 0)];
-			assert_int_equal(litscan_add(ls, lit[i], ll[i], (uint32_t)i), 0);
-		}
-		assert_int_equal(litscan_build(ls), 0);
-		for (int t = 0; t < 8; t++) {
-			size_t tl = 100 + rnd() % (sizeof text - 100);
-			for (size_t j = 0; j < tl; j++)
-				text[j] = alpha[rnd() % 5];
-			/* plant literals, some straddling len/4, len/2, 3len/4 */
-			for (int k = 0; k < 6; k++) {
-				size_t i = rnd() % nlit;
-				size_t at = (k < 3 ? (size_t)(k + 1) * (tl / 4) : rnd() % tl);
-				at = at >= ll[i] ? at - rnd() % ll[i] : 0;
-				if (at + ll[i] <= tl)
-					memcpy(text + at, lit[i], ll[i]);
-			}
-			uint64_t got = 0, want = 0;
-			litscan_run(ls, text, tl, &got);
-			for (size_t i = 0; i < nlit; i++)
-				if (contains_ci(text, tl, lit[i], ll[i]))
-					want |= 1ull << i;
-			if (got != want)
-				fail_msg("round %d text %d (len %zu): got %016llx want "
-				         "%016llx", round, t, tl, (unsigned long long)got,
-				         (unsigned long long)want);
-		}
-		litscan_free(ls);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1972,12 +1762,8 @@ int main(void)
 		cmocka_unit_test(t_tails),
 		cmocka_unit_test(t_split),
 		cmocka_unit_test(t_req_expected),
-		cmocka_unit_test(t_bytes_of),
 		cmocka_unit_test(t_req_random),
 		cmocka_unit_test(t_stock_patterns),
-		cmocka_unit_test(t_scan_basic),
-		cmocka_unit_test(t_scan_random),
-		cmocka_unit_test(t_scan_long),
 	};
 	return cmocka_run_group_tests_name("litscan", tests, NULL, NULL);
 }
