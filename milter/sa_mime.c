@@ -1,0 +1,481 @@
+/*
+ * sa_mime.c — SpamAssassin eval (saeval.h): MIMEEval. The MIME
+ * structure facts of a message (what SpamAssassin's _check_attachments()
+ * and _check_mime_header() find, cached) and the MIMEEval functions,
+ * check_for_uppercase included.
+ */
+#include "saeval_int.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "strbuf.h"
+
+/* ---- MIME structure (MIMEEval) ---- */
+
+/* The first Content-Transfer-Encoding and Content-Disposition headers
+ * of part i (NULL if absent), in one pass over its headers. */
+static void part_cte_cd(const struct msg *m, size_t i,
+                        const struct msg_header **cte,
+                        const struct msg_header **cd)
+{
+	*cte = *cd = NULL;
+	size_t n = msg_part_header_count(m, i);
+	for (size_t k = 0; k < n && (*cte == NULL || *cd == NULL); k++) {
+		const struct msg_header *h = msg_part_header_at(m, i, k);
+		if (h == NULL || tolower((unsigned char)h->name.ptr[0]) != 'c')
+			continue;
+		if (*cte == NULL &&
+		    strcasecmp(h->name.ptr, "Content-Transfer-Encoding") == 0)
+			*cte = h;
+		else if (*cd == NULL &&
+		         strcasecmp(h->name.ptr, "Content-Disposition") == 0)
+			*cd = h;
+	}
+}
+
+/* Header h's value lower-cased into b ("" if h is NULL). */
+static void header_lc(const struct msg_header *h, struct strbuf *b)
+{
+	b->len = 0;
+	if (h != NULL) {
+		/* copied, then lower-cased in place: one append, not one a byte */
+		strbuf_put(b, h->value.ptr, h->value.len);
+		if (!b->oom)
+			for (size_t k = 0; k < b->len; k++)
+				b->p[k] = (char)tolower((unsigned char)b->p[k]);
+	}
+	saeval_buf_str(b);
+}
+
+/* Which parts have a child (a later part naming them as parent): leaves
+ * are the others. One pass instead of one per part. NULL: no memory. */
+static bool *parts_with_child(const struct msg *m)
+{
+	size_t n = msg_part_count(m);
+	bool *has = calloc(n ? n : 1, sizeof *has);
+	if (has == NULL)
+		return NULL;
+	for (size_t k = 0; k < n; k++) {
+		size_t parent = msg_part_at(m, k)->parent;
+		if (parent < k)
+			has[parent] = true;
+	}
+	return has;
+}
+
+/* The body of a part's raw bytes (after its header block). */
+static struct msg_text part_body(const struct msg_part *p)
+{
+	const char *s = p->raw.ptr, *end = s + p->raw.len;
+	const char *q = s;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		if (nl == NULL)
+			return (struct msg_text){ .ptr = end, .len = 0 };
+		size_t l = (size_t)(nl - q);
+		if (l == 0 || (l == 1 && q[0] == '\r'))
+			return (struct msg_text){ .ptr = nl + 1,
+			                          .len = (size_t)(end - nl - 1) };
+		q = nl + 1;
+	}
+	return (struct msg_text){ .ptr = end, .len = 0 };
+}
+
+/* Quoted-printable lines: long ones, and characters encoded that need
+ * not be (=09, =20.., letters, digits), less trailing =20/=09 runs. */
+static void qp_lines(struct msg_text b, struct mime_facts *f)
+{
+	const char *q = b.ptr, *end = b.ptr + b.len;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		const char *le = nl ? nl : end;
+		size_t len = (size_t)(le - q);
+		if (len && le[-1] == '\r' && nl)
+			len--;             /* read as SpamAssassin reads a file */
+		const char *line = q;
+		q = nl ? nl + 1 : end;
+		if (len >= 6 && memcmp(line, "SPAM: ", 6) == 0)
+			continue;
+		size_t full = len + (nl != NULL);
+		if (full > 79)
+			f->qp_long_line = true;
+		f->qp_bytes += full;
+		size_t excess = 0;
+		for (size_t k = 0; k + 2 < len; k++) {
+			if (line[k] != '=')
+				continue;
+			char h = line[k + 1], l = line[k + 2];
+			bool hexl = (l >= '0' && l <= '9') || (l >= 'A' && l <= 'F');
+			if ((h == '0' && l == '9') ||
+			    (h == '3' && hexl && l != 'D') ||
+			    ((h == '2' || h == '4' || h == '5' || h == '6') && hexl) ||
+			    (h == '7' && hexl && l != 'F')) {
+				excess++;
+				k += 2;
+			}
+		}
+		if (excess) {
+			/* less a run of =09/=20 at the end (blanks may follow) */
+			size_t e = len;
+			while (e && isspace((unsigned char)line[e - 1]))
+				e--;
+			size_t run = 0;
+			while (e >= 3 && line[e - 3] == '=' &&
+			       ((line[e - 2] == '0' && line[e - 1] == '9') ||
+			        (line[e - 2] == '2' && line[e - 1] == '0'))) {
+				run++;
+				e -= 3;
+			}
+			excess -= run < excess ? run : excess;
+		}
+		f->qp_excess += excess;
+	}
+}
+
+/* Has word w a zero byte? (The classic test: exact for "any".) */
+static bool zero_byte(uint64_t w)
+{
+	return ((w - ONES8) & ~w & HIGH8) != 0;
+}
+
+/* NUL, CR (other than in CRLF) or 8-bit bytes in raw part text. */
+static bool ascii_illegal(struct msg_text b)
+{
+	for (size_t i = 0; i < b.len;) {
+		/* skip eight bytes at once when none is NUL, CR or 8-bit */
+		if (i + 8 <= b.len) {
+			uint64_t w = saeval_load8(b.ptr + i);
+			if (!(w & HIGH8) && !zero_byte(w) &&
+			    !zero_byte(w ^ (ONES8 * '\r'))) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned char c = (unsigned char)b.ptr[i];
+		if (c == 0 || c >= 0x80 ||
+		    (c == '\r' && !(i + 1 < b.len && b.ptr[i + 1] == '\n')))
+			return true;
+		i++;
+	}
+	return false;
+}
+
+/* Longest line, its LF counted, CRLF as LF. */
+static void longest_line(struct msg_text b, size_t *max)
+{
+	const char *q = b.ptr, *end = b.ptr + b.len;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		size_t len = (size_t)((nl ? nl : end) - q);
+		if (nl && len && nl[-1] == '\r')
+			len--;
+		len += nl != NULL;
+		if (len > *max)
+			*max = len;
+		q = nl ? nl + 1 : end;
+	}
+}
+
+static bool mime_facts(const struct msg *m, struct mime_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	struct strbuf cte = { 0 }, cd = { 0 };
+	bool *has_child = parts_with_child(m);
+	if (has_child == NULL)
+		return false;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		const struct msg_header *hcte, *hcd;
+		part_cte_cd(m, i, &hcte, &hcd);
+		header_lc(hcte, &cte);
+		header_lc(hcd, &cd);
+		if (cte.oom || cd.oom)
+			break;
+		const char *type = p->type.ptr, *cs = p->charset.ptr;
+		bool text = strncmp(type, "text", 4) == 0;
+		if (strcmp(type, "text/html") == 0)
+			f->html++;
+		else if (strncasecmp(type, "text", 4) == 0)
+			f->text++;
+		bool b64 = strstr(cte.p, "base64") != NULL;
+		if (b64)
+			f->base64++;
+		else if (strstr(cte.p, "quoted-printable") != NULL)
+			f->qp++;
+		if (strstr(cd.p, "attachment") != NULL)
+			f->attachment++;
+		if (text && b64 &&
+		    (cs[0] == '\0' || saeval_re_str(RE_ASCII_CHARSET, cs)) &&
+		    strncmp(cd.p, "attachment", 10) != 0 &&
+		    strncmp(cd.p, "inline", 6) != 0)
+			f->base64_text = true;
+		if (saeval_re_str(RE_BAD_ISO1, cs) &&
+		    !saeval_re_str(RE_BAD_ISO2, cs))
+			f->bad_iso = true;
+		if (has_child[i])
+			continue;
+		if (strcmp(cte.p, "quoted-printable") == 0)
+			qp_lines(part_body(p), f);
+		if (strcmp(type, "text/plain") == 0 &&
+		    (cs[0] == '\0' || strcmp(cs, "us-ascii") == 0) &&
+		    ascii_illegal(part_body(p)))
+			f->ascii_illegal = true;
+		if (strcmp(cte.p, "base64") == 0 &&
+		    strcmp(type, "application/ics") != 0)
+			longest_line(part_body(p), &f->b64_line);
+	}
+	/* SpamAssassin then counts only needless encodings */
+	if (f->qp_bytes)
+		f->qp = f->qp_excess;
+	bool ok = !cte.oom && !cd.oom;
+	free(has_child);
+	free(cte.p);
+	free(cd.p);
+	return ok;
+}
+
+static bool top_is_html(const struct saeval_ctx *x)
+{
+	const struct msg_header *h = saeval_hdr_first(x, "Content-Type");
+	return h != NULL && strncasecmp(h->decoded.ptr, "text/html", 9) == 0;
+}
+
+/* mime_facts() of x's message, worked out once per cache. */
+static bool get_mime(const struct saeval_ctx *x, struct mime_facts *f)
+{
+	struct saeval_cache *k = x->cache;
+	if (k == NULL)
+		return mime_facts(x->m, f);
+	if (!k->mime_done) {
+		k->mime_ok = mime_facts(x->m, &k->mime);
+		k->mime_done = true;
+	}
+	*f = k->mime;
+	return k->mime_ok;
+}
+
+bool saeval_ev_mime_html(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	(void)c;
+	struct mime_facts f;
+	return top_is_html(x) || (get_mime(x, &f) && f.html > 0);
+}
+
+bool saeval_ev_mime_html_only(const struct saeval_call *c,
+                              const struct saeval_ctx *x)
+{
+	(void)c;
+	struct mime_facts f;
+	return top_is_html(x) ||
+	       (get_mime(x, &f) && f.html > 0 && f.text == 0);
+}
+
+static const char *const mime_tests[] = {
+	"mime_base64_count", "mime_qp_count", "mime_attachment",
+	"mime_base64_encoded_text", "mime_bad_iso_charset", "mime_qp_long_line",
+};
+
+bool saeval_ok_mime(const struct saeval_call *c)
+{
+	for (size_t i = 0; i < sizeof mime_tests / sizeof mime_tests[0]; i++)
+		if (c->nargs == 1 && strcmp(c->args[0], mime_tests[i]) == 0)
+			return true;
+	return false;   /* mime_qp_long_line, mime_faraway_charset, ... */
+}
+
+bool saeval_ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	if (!get_mime(x, &f))
+		return false;
+	const char *t = c->args[0];
+	if (strcmp(t, "mime_base64_count") == 0)
+		return f.base64 > 0;
+	if (strcmp(t, "mime_qp_count") == 0)
+		return f.qp > 0;
+	if (strcmp(t, "mime_attachment") == 0)
+		return f.attachment > 0;
+	if (strcmp(t, "mime_base64_encoded_text") == 0)
+		return f.base64_text;
+	if (strcmp(t, "mime_qp_long_line") == 0)
+		return f.qp_long_line;
+	return f.bad_iso;
+}
+
+/* SpamAssassin's body_charset_is_likely_to_fp(): the top Content-Type's
+ * charset or any part's is one where capitals say nothing. */
+static bool charset_fp_as_caps(const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	const struct msg_header *h = saeval_hdr_first(x, "Content-Type");
+	size_t ov[8];
+	if (h != NULL && saeval_re_find(RE_CT_CHARSET, h->value.ptr,
+	                                h->value.len, ov, 8)) {
+		for (size_t g = 1; g < 4; g++) {
+			if (ov[2 * g] == PCRE2_UNSET)
+				continue;
+			size_t len = ov[2 * g + 1] - ov[2 * g];
+			if (saeval_re_find(RE_CAPS_CHARSET_ALL,
+			                   h->value.ptr + ov[2 * g], len, NULL, 0))
+				return true;
+			break;
+		}
+	}
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const char *cs = msg_part_at(m, i)->charset.ptr;
+		bool letter = false;
+		for (const char *q = cs; *q; q++)
+			letter |= isalpha((unsigned char)*q) != 0;
+		if (letter && saeval_re_str(RE_CAPS_CHARSET_ALL, cs))
+			return true;
+	}
+	return false;
+}
+
+/* Percentage of capitals among letters and digits of the body lines
+ * with an inner blank (SpamAssassin's check_for_uppercase). */
+/* PCRE2's \s (no UCP, default tables): HT, LF, VT, FF, CR, space. */
+static bool re_space(unsigned char c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d);
+}
+
+/* SpamAssassin's /\S\s+\S/ without a regex call: a blank run with
+ * something else on both sides. */
+static bool uc_words(const char *s, size_t n)
+{
+	bool text = false, blank_after_text = false;
+	for (size_t i = 0; i < n; i++) {
+		if (re_space((unsigned char)s[i])) {
+			blank_after_text = text;
+		} else {
+			if (blank_after_text)
+				return true;
+			text = true;
+		}
+	}
+	return false;
+}
+
+/* SpamAssassin's /^(?:[A-Za-z0-9+\/=]{60,76} ){2}/: twice a run of 60
+ * to 76 such characters and a space (a longer run cannot give back
+ * characters: the space does not match them). */
+static bool b64_char(unsigned char c)
+{
+	return (unsigned char)(c - 'a') <= 'z' - 'a' ||
+	       (unsigned char)(c - 'A') <= 'Z' - 'A' ||
+	       (unsigned char)(c - '0') <= 9 || c == '+' || c == '/' || c == '=';
+}
+
+static bool uc_base64(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (int k = 0; k < 2; k++) {
+		size_t run = 0;
+		while (i + run < n && b64_char((unsigned char)s[i + run]))
+			run++;
+		if (run < 60 || run > 76 || i + run >= n || s[i + run] != ' ')
+			return false;
+		i += run + 1;
+	}
+	return true;
+}
+
+/* memmem(s, n, "\x1b$B", 3): ESC is rare, memchr finds the candidates. */
+static const char *find_esc_dollar_b(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+	while ((p = memchr(p, '\x1b', (size_t)(end - p))) != NULL) {
+		if (end - p >= 3 && p[1] == '$' && p[2] == 'B')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/* Letters and digits of s[0..n): a-z and 0-9 as lower, A-Z as upper. */
+static void count_case(const char *s, size_t n, size_t *lower, size_t *upper)
+{
+	size_t lo = 0, up = 0, k = 0;
+	for (; k + 8 <= n; k += 8) {   /* eight bytes at a time */
+		uint64_t w = saeval_load8(s + k);
+		uint64_t ascii = ~w & HIGH8, v = w & ~HIGH8;
+		lo += saeval_high_bits8((saeval_in_range8(v, 'a', 'z') |
+		                         saeval_in_range8(v, '0', '9')) &
+		                        ascii);
+		up += saeval_high_bits8(saeval_in_range8(v, 'A', 'Z') & ascii);
+	}
+	for (; k < n; k++) {
+		unsigned char ch = (unsigned char)s[k];
+		lo += (unsigned char)(ch - 'a') <= 'z' - 'a' ||
+		      (unsigned char)(ch - '0') <= 9;
+		up += (unsigned char)(ch - 'A') <= 'Z' - 'A';
+	}
+	*lower += lo;
+	*upper += up;
+}
+
+static double uppercase_pct(const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	if (charset_fp_as_caps(x))
+		return 0;
+	size_t len = 0, lower = 0, upper = 0;
+	for (size_t i = 0; i < msg_body_count(m); i++) {
+		struct msg_text t = msg_body_at(m, i);
+		if (!uc_words(t.ptr, t.len) || uc_base64(t.ptr, t.len))
+			continue;
+		/* shift-JIS escapes: ESC $ B ... ESC ( B left out */
+		const char *s = t.ptr, *end = t.ptr + t.len;
+		const char *a = find_esc_dollar_b(s, t.len), *b = NULL;
+		for (const char *q = a; q != NULL && q + 3 <= end; q++)
+			if (q[0] == '\x1b' && q[1] == '(' && q[2] == 'B' && q >= a + 3)
+				b = q;
+		size_t skip_from = a && b ? (size_t)(a - s) : t.len;
+		size_t skip_to = a && b ? (size_t)(b + 3 - s) : t.len;
+		len += t.len - (skip_to - skip_from);
+		count_case(s, skip_from, &lower, &upper);
+		count_case(s + skip_to, t.len - skip_to, &lower, &upper);
+	}
+	if (len < 200 || upper + lower == 0)
+		return 0;
+	return (double)upper / (double)(upper + lower) * 100;
+}
+
+bool saeval_ev_uppercase(const struct saeval_call *c,
+                         const struct saeval_ctx *x)
+{
+	double u = saeval_cached_fact(x, FACT_UPPER, uppercase_pct);
+	return u > c->num[0] && u <= c->num[1];
+}
+
+bool saeval_ev_ascii_text_illegal(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	(void)c;
+	struct mime_facts f;
+	return get_mime(x, &f) && f.ascii_illegal;
+}
+
+bool saeval_ok_base64_length(const struct saeval_call *c)
+{
+	return c->nargs == 1 || c->nargs == 2;
+}
+
+bool saeval_ev_base64_length(const struct saeval_call *c,
+                             const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	if (!get_mime(x, &f))
+		return false;
+	double l = (double)f.b64_line;
+	if (c->nargs == 2 && l > c->num[1])
+		return false;
+	return l >= c->num[0];
+}

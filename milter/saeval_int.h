@@ -1,0 +1,291 @@
+/*
+ * saeval_int.h — private to the saeval module: included only by its
+ * files (saeval.c, the core; sa_date.c, sa_mime.c, sa_html.c,
+ * sa_freemail.c and sa_relay.c, the families of functions), never by
+ * another module, which uses saeval.h.
+ *
+ * It holds what the files share: the compiled call (struct saeval_call)
+ * and the per-message cache (struct saeval_cache) with the facts it
+ * keeps; the regular expressions by id and the header, relay and
+ * envelope helpers of saeval.c; the word-at-a-time byte helpers
+ * (inline: the loops that use them are hot); the eval functions and
+ * argument checks each family file gives the table in saeval.c; and
+ * the few helpers one family lends another (dates to Message-Id, the
+ * HTML tag walk to FreeMail).
+ */
+#ifndef VIGIL_SAEVAL_INT_H
+#define VIGIL_SAEVAL_INT_H
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "saeval.h"
+#include "strbuf.h"
+
+struct msg;
+struct msg_header;
+struct msg_part;
+struct relays;
+struct ruleset;
+
+#define MAX_ARGS 8
+
+struct freemail;
+
+struct saeval_call {
+	size_t fn;              /* index into fns[] */
+	size_t nargs;
+	char *args[MAX_ARGS];   /* quotes removed */
+	double num[MAX_ARGS];   /* atof(args[i]), worked out once */
+	bool undef[MAX_ARGS];   /* args[i] is "undef" */
+	int html_op;            /* html_eval: saeval_html_eval_op(args[1],
+	                           &html_n) */
+	double html_n;
+	struct freemail *fm;    /* FreeMail functions: the domain lists */
+	pcre2_code *re;         /* FreeMail functions: the optional regex */
+};
+
+/* What SpamAssassin's _check_attachments()/_check_mime_header() find
+ * from the MIME headers of every part (the message itself and
+ * multiparts included): mime_facts(). */
+struct mime_facts {
+	size_t html, text, base64, qp, attachment;
+	bool base64_text, bad_iso, qp_long_line;
+	bool ascii_illegal;     /* 8-bit, NUL or CR in a us-ascii text/plain */
+	size_t b64_line;        /* longest line of a base64 leaf part */
+	size_t qp_bytes, qp_excess;  /* quoted-printable body bytes, and
+	                                needlessly encoded characters */
+};
+
+/* The lower-case tag names an HTML text uses, as a set (open
+ * addressing; names kept one after the other in s). */
+struct tagset {
+	char *s;
+	size_t len, cap;
+	struct tag_slot {
+		size_t off1;          /* offset in s + 1; 0: empty slot */
+		size_t len;
+		uint32_t hash;
+	} *slot;
+	size_t nslot, n;
+	bool oom;
+};
+
+/* NUL-separated strings, n of them, in order: FreeMail addresses (unique,
+ * lower-case; fm_addrs_add()) or the body text's mailto: URIs. */
+struct fm_addrs {
+	struct strbuf b;
+	size_t n;
+};
+
+/* FreeMail.pm's _parse_body's answer for one message and one set of
+ * FreeMail lists and settings: the body's freemail addresses, or skip
+ * (too many addresses, or freemail ones, and the settings say to give
+ * up; fm_body()). */
+struct fm_body {
+	const struct freemail *fm;  /* the lists and settings it is for */
+	bool skip;
+	struct fm_addrs fms;
+};
+
+/* The message's numeric facts kept in the cache (saeval_cached_fact()). */
+enum fact {
+	FACT_DATE_DIFF,           /* date_diff() */
+	FACT_UPPER,               /* uppercase_pct() */
+	FACT_HOTMAIL,             /* hotmail_check() */
+	FACT_GATED,               /* gated_check() */
+	FACT_COUNT
+};
+
+/* Results several calls on one message would each work out again. */
+struct saeval_cache {
+	double fact[FACT_COUNT];
+	unsigned fact_known;      /* bit f: fact[f] is worked out */
+	bool mime_done, mime_ok;
+	struct mime_facts mime;
+	/* $pms->get('Received') and its whitespace-collapsed form */
+	bool rcvd_done, rcvd_any, flat_done;
+	struct strbuf rcvd, flat;
+	const char *rcvd_s, *flat_s;  /* their text, NULL when out of memory */
+	/* HTML: per text/html part, in part order; tags of all of them */
+	bool html_done, html_ok;
+	struct html_part_facts *hp;
+	size_t nhp;
+	struct tagset tags;
+	/* FreeMail: fm_is() answers (the addresses kept in fm_addr) */
+	struct fm_memo {
+		const struct freemail *fm;
+		size_t off, len;
+		bool yes;
+	} fm[16];
+	size_t nfm;
+	struct strbuf fm_addr;
+	struct fm_body fmb;       /* FreeMail: the body's addresses */
+	/* sa_envelope_from(): worked out, found, the address */
+	bool env_done, env_ok;
+	struct strbuf env;
+	/* hdr_key() of each top-level header; the next header with the same
+	 * key (SIZE_MAX: none); the first one of each key (open addressing) */
+	bool hkey_done;
+	uint32_t *hkey;
+	size_t *hnext;
+	size_t nhkey;
+	struct hdr_head {
+		uint32_t key;
+		size_t first;
+	} *hhead;
+	size_t nhhead;
+};
+
+/* ---- the regular expressions (saeval.c) ---- */
+
+enum re_id {
+	RE_MSGID_OE, RE_RCVD_DATE, RE_RCVD_LOCAL, RE_RCVD_FETCHMAIL,
+	RE_D_DMY4, RE_D_MDTY, RE_D_DMY2, RE_D_TIME, RE_D_TZNUM, RE_D_TZNAME,
+	RE_LAST2, RE_SUBJ_PREFIX, RE_CAPS_CHARSET,
+	RE_AOL_RLY, RE_AOL_OK1, RE_AOL_OK2,
+	RE_YAHOO_FROM, RE_EZMLM_LIST, RE_EZMLM_DLTO, RE_EZMLM_RCVD, RE_MSN,
+	RE_Y1, RE_Y2, RE_Y3, RE_Y4, RE_Y5, RE_Y6, RE_Y7,
+	RE_ASCII_CHARSET, RE_BAD_ISO1, RE_BAD_ISO2, RE_CT_CHARSET,
+	RE_CAPS_CHARSET_ALL,
+	RE_IPADDR, RE_HM_PICKUP, RE_HM_MSN_TO, RE_HM_MSN_RCVD, RE_HM_ORIG,
+	RE_HM_OK1, RE_HM_OK2, RE_HM_OK3, RE_HM_OK4, RE_HM_OK5, RE_HM_OK6,
+	RE_HM_HELO, RE_EUDORA, RE_JUNO1, RE_JUNO2, RE_JUNO3, RE_JUNO3X,
+	RE_JUNO4, RE_JUNO4X, RE_GM1, RE_GM2, RE_GM3,
+	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
+	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED,
+	RE_COUNT
+};
+
+/* saeval_re_ok(): every expression compiled; saeval_re_code(): the
+ * compiled expression id then (else NULL), for FreeMail's own matches
+ * (callouts, substitution). saeval_re_find(): match id on s[0..len),
+ * groups into ov; saeval_re_str(): on a C string (NULL: no match). */
+bool saeval_re_ok(void);
+const pcre2_code *saeval_re_code(enum re_id id);
+bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,
+                    size_t nov);
+bool saeval_re_str(enum re_id id, const char *s);
+
+/* ---- the message: headers, cache, relays, envelope (saeval.c) ---- */
+
+double saeval_cached_fact(const struct saeval_ctx *x, enum fact f,
+                          double (*fn)(const struct saeval_ctx *x));
+const char *saeval_buf_str(struct strbuf *b);
+const struct msg_header *saeval_hdr_next(const struct saeval_ctx *x,
+                                         const char *name, size_t *pos);
+const struct msg_header *saeval_hdr_first(const struct saeval_ctx *x,
+                                          const char *name);
+bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
+                       struct strbuf *b);
+void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
+                           struct strbuf *b);
+void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
+                       struct strbuf *list, size_t *count);
+const struct relays *saeval_get_relays(const struct saeval_ctx *x,
+                                       struct relays **own);
+bool saeval_cached_envelope_from(const struct saeval_ctx *x,
+                                 struct strbuf *b);
+
+/* ---- bytes, eight at a time ---- */
+
+/* Eight bytes at p (any alignment). */
+static inline uint64_t saeval_load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+#define ONES8 0x0101010101010101ULL
+#define HIGH8 0x8080808080808080ULL
+
+/* Bytes of m with their high bit set, m having no other bits (a
+ * popcount without the libgcc call a plain x86-64 build makes). */
+static inline size_t saeval_high_bits8(uint64_t m)
+{
+	return (size_t)(((m >> 7) * ONES8) >> 56);
+}
+
+/* Per byte of w (7-bit bytes only: the caller masks the others out),
+ * the high bit set when the byte is in [lo, hi]. */
+static inline uint64_t saeval_in_range8(uint64_t w, unsigned char lo,
+                                        unsigned char hi)
+{
+	uint64_t ge = w + ONES8 * (uint64_t)(0x80 - lo);
+	uint64_t gt = w + ONES8 * (uint64_t)(0x7f - hi);
+	return ge & ~gt & HIGH8;
+}
+
+/* ---- the functions of the table (saeval.c), by family ---- */
+
+/* An eval function: does call c hit x's message? */
+typedef bool saeval_fn(const struct saeval_call *c, const struct saeval_ctx *x);
+/* An argument check: are c's arguments ones the function implements? */
+typedef bool saeval_ok(const struct saeval_call *c);
+
+/* ---- dates (sa_date.c) ---- */
+
+/* SpamAssassin's parse_rfc822_date: the time in[0..inlen) says, in
+ * seconds since 1970 (UTC) into *out; false when it does not parse. */
+bool saeval_parse_date(const char *in, size_t inlen, int64_t *out);
+saeval_fn saeval_ev_shifted_date;
+
+/* ---- MIMEEval (sa_mime.c) ---- */
+
+saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
+	saeval_ev_uppercase, saeval_ev_ascii_text_illegal,
+	saeval_ev_base64_length;
+saeval_ok saeval_ok_mime, saeval_ok_base64_length;
+
+/* ---- HTMLEval (sa_html.c) ---- */
+
+saeval_fn saeval_ev_html_test, saeval_ev_html_tag_exists,
+	saeval_ev_html_image_only, saeval_ev_html_range, saeval_ev_html_eval,
+	saeval_ev_html_text_match;
+saeval_ok saeval_ok_html_test, saeval_ok_html_range, saeval_ok_html_eval,
+	saeval_ok_html_text_match;
+/* html_eval's 'OP N' argument: the operator (0: none) and N into *n. */
+int saeval_html_eval_op(const char *e, double *n);
+/* What FreeMail reads HTML with: the tag walk and its callback type, a
+ * tag name test, an attribute of a start tag, text/html parts. */
+typedef bool (*html_tag_fn)(const char *name, const char *end, bool close,
+                            void *ctx);
+bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
+                           void *ctx);
+bool saeval_tag_at(const char *p, const char *end, const char *tag);
+bool saeval_tag_attr(const char *p, const char *end, const char *name,
+                     const char **v, size_t *vl);
+bool saeval_is_html_part(const struct msg_part *p);
+
+/* ---- FreeMail (sa_freemail.c) ---- */
+
+/* The lists and settings of rule set rs, shared by the calls with equal
+ * ones (saeval_fm_release() drops one); 0, or -1 when out of memory. */
+int saeval_fm_build(const struct ruleset *rs, struct freemail **out);
+void saeval_fm_release(struct freemail *f);
+/* c->re from argument arg when there is one: 0, or 1 when it does not
+ * compile. */
+int saeval_fm_regex(struct saeval_call *c, size_t arg);
+saeval_fn saeval_ev_freemail_from, saeval_ev_freemail_header,
+	saeval_ev_freemail_replyto, saeval_ev_freemail_body;
+saeval_ok saeval_ok_freemail_header, saeval_ok_freemail_replyto;
+
+/* ---- forged relays in Received, RelayEval (sa_relay.c) ---- */
+
+saeval_fn saeval_ev_fake_aol_relay, saeval_ev_forged_yahoo_rcvd,
+	saeval_ev_forged_hotmail, saeval_ev_no_hotmail,
+	saeval_ev_forged_eudoramail, saeval_ev_forged_juno,
+	saeval_ev_forged_gmail;
+saeval_fn saeval_ev_all_trusted, saeval_ev_no_relays,
+	saeval_ev_relays_unparseable, saeval_ev_helo_ip_mismatch,
+	saeval_ev_no_rdns_dotcom_helo;
+
+#endif
