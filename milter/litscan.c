@@ -636,6 +636,7 @@ static enum lx_group lx_group(struct lexer *lx, struct lopts *o, bool *fancy)
  * ====================================================================== */
 
 #define LS_MAX_GROUP_DEPTH 64
+#define LS_CONJ_CAND 24   /* candidate sets kept for the conjunction */
 
 struct lset {
 	size_t n;
@@ -673,6 +674,12 @@ struct lparse {
 	bool nolits;           /* tails alone: no literal sets (they cost
 	                          most of a parse and change no tail) */
 	size_t ntails, maxtails;
+	/* litscan_extract_conj(): the required sets of the concatenations
+	 * every match passes through (the pattern's, and those of the plain
+	 * groups of one branch it takes on every match), or NULL */
+	bool want_conj;
+	struct lset *conj[LS_CONJ_CAND];   /* allocated as needed */
+	size_t nconj, aconj;   /* in use; allocated */
 };
 
 static unsigned char lower(unsigned char c)
@@ -814,6 +821,7 @@ struct lseq {
 	bool all_exact;        /* no cut so far */
 	struct lset best;
 	struct lset small;     /* the best of few members (linfo.small) */
+	struct lparse *ps;     /* its candidates go to ps->conj too */
 };
 
 #define LS_SMALL 8   /* runs growing past this many members leave their
@@ -828,6 +836,15 @@ static void seq_small(struct lseq *q, const struct lset *s)
 
 static void seq_consider(struct lseq *q, const struct lset *s)
 {
+	struct lparse *ps = q->ps;
+	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN && ps->want_conj &&
+	    ps->nconj < LS_CONJ_CAND) {   /* a set every match of q holds */
+		if (ps->nconj == ps->aconj &&
+		    (ps->conj[ps->aconj] = malloc(sizeof (struct lset))) != NULL)
+			ps->aconj++;
+		if (ps->nconj < ps->aconj)
+			lset_copy(ps->conj[ps->nconj++], s);
+	}
 	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN &&
 	    lset_better(s, &q->best))
 		lset_copy(&q->best, s);
@@ -1060,10 +1077,13 @@ static enum atom_kind parse_group(struct lparse *ps, struct lopts *o,
 		ps->lx.giveup = true;
 		return A_NONE;
 	}
-	size_t t0 = ps->ntails;
+	size_t t0 = ps->ntails, c0 = ps->nconj;
 	parse_alt(ps, io, inner);
 	if (!descend)
 		ps->ntails = t0;
+	if (zero)
+		ps->nconj = c0;   /* none inside lookarounds, as for set 0 (a
+		                     negative one requires nothing) */
 	ps->depth--;
 	if (ps->lx.giveup)
 		return A_NONE;
@@ -1189,6 +1209,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		return;
 	}
 	struct lseq *const q = qp;
+	q->ps = ps;
 	q->run.n = 1;   /* the empty string */
 	q->run.len[0] = 0;
 	q->run.s[0][0] = '\0';
@@ -1211,7 +1232,7 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 			ps->heads[ps->ntails] = HEAD_OPEN;
 			ps->tails[ps->ntails++] = ps->lx.pos;
 		}
-		size_t t_inner = ps->ntails;
+		size_t t_inner = ps->ntails, c_inner = ps->nconj;
 		char buf[8];
 		size_t n = 0;
 		enum atom_kind k;
@@ -1310,8 +1331,10 @@ static void parse_seq(struct lparse *ps, struct lopts *o, struct linfo *out)
 		if (ps->skel && (k == A_ZERO ||
 		                 (k == A_EXACT && ex->n == 1 && ex->len[0] == 0)))
 			k = A_NOP;   /* an assertion, or only dropped bytes */
-		if (qmin == 0)
+		if (qmin == 0) {
 			ps->ntails = t_inner;   /* an optional group: none inside */
+			ps->nconj = c_inner;
+		}
 		if (k == A_EXACT || k == A_OTHER) {
 			bool takes = qmin >= 1 && (atom || inner->takes);
 			settle_heads(ps, myfirst, takes ? ps->lx.pos : HEAD_NONE, false);
@@ -1390,7 +1413,7 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 		ps->lx.giveup = true;
 		return;
 	}
-	size_t t0 = ps->ntails;
+	size_t t0 = ps->ntails, c0 = ps->nconj;
 	parse_seq(ps, &o, out);
 	bool single = true, all_req = out->req.n > 0, all_exact = out->exact;
 	bool all_small = out->small.n > 0;
@@ -1413,6 +1436,7 @@ static void parse_alt(struct lparse *ps, struct lopts o, struct linfo *out)
 	free(br);
 	if (!single) {
 		ps->ntails = t0;   /* no branch is required */
+		ps->nconj = c0;
 		out->exact = all_exact;
 		if (!all_small)
 			out->small.n = 0;
@@ -1451,10 +1475,71 @@ static void lset_minimise(struct lset *s)
 	s->n = k;
 }
 
+/* Whether a text holding a member of a holds one of b: every member
+ * of a contains one of b. */
+static bool lset_implies(const struct lset *a, const struct lset *b)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		bool in = false;
+		for (size_t j = 0; j < b->n && !in; j++)
+			in = b->len[j] <= a->len[i] &&
+			     memmem(a->s[i], a->len[i], b->s[j], b->len[j]) != NULL;
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+/* litscan_extract_conj(): where its further sets go. */
+struct conjout {
+	size_t *counts;        /* per set: its literals */
+	size_t max_sets;
+	size_t nsets;
+};
+
+/* The best candidates (ps->conj, minimised in place) that set 0 (first,
+ * lits[0..used)) and those already taken do not imply, after it in
+ * lits while they fit max_lits. */
+static void pick_conj(struct lset *const *cand, size_t ncand,
+                      const struct lset *first, char lits[][64],
+                      size_t used, size_t max_lits, struct conjout *co)
+{
+	bool taken[LS_CONJ_CAND] = { false };
+	size_t pick[LS_CONJ_CAND];
+	size_t npick = 0;
+	for (size_t k = 0; k < ncand; k++)
+		lset_minimise(cand[k]);
+	while (co->nsets < co->max_sets) {
+		size_t b = SIZE_MAX;
+		for (size_t k = 0; k < ncand; k++) {
+			if (taken[k] || cand[k]->n == 0 ||
+			    lset_score(cand[k]) < LITSCAN_MIN_LEN ||
+			    used + cand[k]->n > max_lits ||
+			    lset_implies(first, cand[k]))
+				continue;
+			bool implied = false;
+			for (size_t p = 0; p < npick && !implied; p++)
+				implied = lset_implies(cand[pick[p]], cand[k]);
+			if (!implied && (b == SIZE_MAX || lset_better(cand[k], cand[b])))
+				b = k;
+		}
+		if (b == SIZE_MAX)
+			break;
+		taken[b] = true;
+		pick[npick++] = b;
+		for (size_t i = 0; i < cand[b]->n; i++)
+			memcpy(lits[used + i], cand[b]->s[i], (size_t)cand[b]->len[i] + 1);
+		used += cand[b]->n;
+		co->counts[co->nsets++] = cand[b]->n;
+	}
+}
+
 static size_t extract(const char *pattern, size_t len,
                       uint32_t pcre2_options, char lits[][64],
-                      size_t max_lits, bool skel)
+                      size_t max_lits, bool skel, struct conjout *co)
 {
+	if (co != NULL)
+		co->nsets = 0;
 	if (pattern == NULL || max_lits == 0)
 		return 0;
 	if (skel && (pcre2_options & (PCRE2_UTF | PCRE2_UCP | PCRE2_LITERAL)))
@@ -1466,12 +1551,16 @@ static size_t extract(const char *pattern, size_t len,
 		.extended = (pcre2_options & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE)) != 0,
 		.extended_more = (pcre2_options & PCRE2_EXTENDED_MORE) != 0,
 	};
-	bool utf = (pcre2_options & PCRE2_UTF) != 0;
 	bool unicode = (pcre2_options & (PCRE2_UTF | PCRE2_UCP)) != 0;
 	struct linfo *top = malloc(sizeof *top);
 	if (top == NULL)
 		return 0;
 	linfo_clear(top);
+	struct lparse ps = {
+		.lx = { .p = (const unsigned char *)pattern, .len = len },
+		.utf = (pcre2_options & PCRE2_UTF) != 0,
+		.unicode = unicode, .skel = skel, .want_conj = co != NULL,
+	};
 	if (pcre2_options & PCRE2_LITERAL) {
 		char buf[LITSCAN_MAX_LEN + 1];
 		size_t n = len < LITSCAN_MAX_LEN ? len : LITSCAN_MAX_LEN;
@@ -1484,11 +1573,6 @@ static size_t extract(const char *pattern, size_t len,
 		if (u >= LITSCAN_MIN_LEN)
 			lset_one(&top->req, buf, u);
 	} else {
-		struct lparse ps = {
-			.lx = { .p = (const unsigned char *)pattern, .len = len },
-			.utf = utf,
-			.unicode = unicode, .skel = skel,
-		};
 		parse_alt(&ps, o, top);
 		if (ps.lx.giveup || !lx_end(&ps.lx))
 			top->req.n = 0;   /* unsure, or an unbalanced ')' */
@@ -1499,6 +1583,13 @@ static size_t extract(const char *pattern, size_t len,
 		n = 0;   /* all branches are needed: fewer would be unsound */
 	for (size_t i = 0; i < n; i++)
 		memcpy(lits[i], top->req.s[i], (size_t)top->req.len[i] + 1);
+	if (co != NULL && n > 0) {
+		co->counts[0] = n;
+		co->nsets = 1;
+		pick_conj(ps.conj, ps.nconj, &top->req, lits, n, max_lits, co);
+	}
+	for (size_t k = 0; k < ps.aconj; k++)
+		free(ps.conj[k]);
 	free(top);
 	return n;
 }
@@ -1507,14 +1598,25 @@ size_t litscan_extract(const char *pattern, size_t len,
                        uint32_t pcre2_options,
                        char lits[][64], size_t max_lits)
 {
-	return extract(pattern, len, pcre2_options, lits, max_lits, false);
+	return extract(pattern, len, pcre2_options, lits, max_lits, false, NULL);
+}
+
+size_t litscan_extract_conj(const char *pattern, size_t len,
+                            uint32_t pcre2_options, char lits[][64],
+                            size_t max_lits, size_t *counts, size_t max_sets)
+{
+	struct conjout co = { .counts = counts, .max_sets = max_sets };
+	if (max_sets == 0)
+		return 0;
+	(void)extract(pattern, len, pcre2_options, lits, max_lits, false, &co);
+	return co.nsets;
 }
 
 size_t litscan_extract_skel(const char *pattern, size_t len,
                             uint32_t pcre2_options,
                             char lits[][64], size_t max_lits)
 {
-	return extract(pattern, len, pcre2_options, lits, max_lits, true);
+	return extract(pattern, len, pcre2_options, lits, max_lits, true, NULL);
 }
 
 size_t litscan_skeleton(const char *text, size_t len, char *out)

@@ -35,6 +35,21 @@ size_t litscan_extract(const char *pattern, size_t len,
                        uint32_t pcre2_options,
                        char lits[][64], size_t max_lits);
 
+/* litscan_extract() that also finds further sets: writes up to max_sets
+ * sets of literals one after the other into lits (max_lits in all; set
+ * i has counts[i] members) and returns their number. Set 0 is what
+ * litscan_extract() gives (none: 0 sets); every match contains a member
+ * of each set. The others come from the items every match passes
+ * through, where set 0 comes from (the pattern's concatenation, and
+ * those of the non-optional groups of one branch in it; not
+ * lookarounds), each as long and usable as set 0's members must be,
+ * the rarest first (by their shortest member), none that a text holding
+ * a member of set 0 or of one taken before always holds. */
+size_t litscan_extract_conj(const char *pattern, size_t len,
+                            uint32_t pcre2_options, char lits[][64],
+                            size_t max_lits, size_t *counts,
+                            size_t max_sets);
+
 /* The same for the pattern's skeleton: literals of ASCII letters and
  * digits such that whenever the pattern matches a subject, one of them
  * occurs in the subject's skeleton (litscan_skeleton()). In the pattern

@@ -1054,13 +1054,19 @@ static int split_lits(struct crule *c, const char *p, size_t n)
 	return rc;
 }
 
-/* c->plits: a copy of lits[0..n) (n > 0). -1 out of memory. */
-static int set_plits(struct crule *c, char (*lits)[64], size_t n)
+/* c->plits: a copy of lits[0..n) (n > 0), and of the nx further sets
+ * after them (counts xcount). -1 out of memory. */
+static int set_plits(struct crule *c, char (*lits)[64], size_t n,
+                     const size_t *xcount, size_t nx)
 {
-	if ((c->plits = malloc(n * sizeof *c->plits)) == NULL)
+	size_t all = n;
+	for (size_t s = 0; s < nx; s++)
+		all += c->xcount[s] = xcount[s];
+	if ((c->plits = malloc(all * sizeof *c->plits)) == NULL)
 		return -1;
-	memcpy(c->plits, lits, n * sizeof *c->plits);
+	memcpy(c->plits, lits, all * sizeof *c->plits);
 	c->nplits = n;
+	c->nconj = (uint8_t)nx;
 	return 0;
 }
 
@@ -1072,17 +1078,30 @@ static void drop_plits(struct crule *c)
 	c->nplits = 0;
 }
 
+/* Whether rules of target t take further literal sets (crule.nconj).
+ * Their literals make the automaton larger, and each text's scan a
+ * little slower: measured on the corpus, on raw body pieces and the
+ * full message (long texts, where the literals are nearly always
+ * there) that costs more than the calls it saves; MIME header rules
+ * have no automaton. */
+static bool conj_pays(enum tgt t)
+{
+	return t == T_HEADER || t == T_BODY || t == T_URI;
+}
+
 /* The required literals of pattern p[0..n) (as c's) into c->plits, for
  * build_groups(), or those of its branches into c->own. -1 when out of
  * memory. */
 static int keep_lits(struct crule *c, const char *p, size_t n)
 {
 	char lits[LITSCAN_MAX_LITS][64];
-	size_t nl = litscan_extract(p, n, c->rs->pcre2_options, lits,
-	                            LITSCAN_MAX_LITS);
-	if (nl == 0)
+	size_t counts[RULES_MAX_CONJ];
+	size_t ns = litscan_extract_conj(p, n, c->rs->pcre2_options, lits,
+	                                 LITSCAN_MAX_LITS, counts,
+	                                 conj_pays(c->tgt) ? RULES_MAX_CONJ : 1);
+	if (ns == 0)
 		return split_lits(c, p, n);
-	return set_plits(c, lits, nl);
+	return set_plits(c, lits, counts[0], counts + 1, ns - 1);
 }
 
 /* The required literals of c's skeleton (litscan_extract_skel()), for
@@ -1111,7 +1130,7 @@ static int skel_lits(struct crule *c)
 		return 0;
 	c->skel = true;
 	c->lits_need = need;
-	return set_plits(c, lits, nl);
+	return set_plits(c, lits, nl, NULL, 0);
 }
 
 /* The required literals of c's projection (litscan_ascii()) for texts
@@ -1326,18 +1345,31 @@ static int prep_prefilter(void *ctx, size_t i)
  * the literals of the rules that read it alone. -1 out of memory. */
 static int add_lits(struct rules *r, struct crule *c)
 {
-	struct acscan **ls = c->skel ? &r->g[c->tgt].sls : &r->g[c->tgt].ls;
+	struct group *g = &r->g[c->tgt];
+	struct acscan **ls = c->skel ? &g->sls : &g->ls;
 	uint32_t id = c->gid;
-	if (c->tgt == T_HEADER) {
+	if (c->tgt == T_HEADER) {   /* the further sets' ids follow */
 		struct hkey *hk = &r->hkeys[c->hkey];
 		ls = &hk->ls;
-		id = c->hid = hk->nlit++;
+		id = c->hid = hk->nlit;
+		c->conj_id = id + 1;
+		hk->nlit += 1u + c->nconj;
+	} else {   /* after the positions (the words candidates() reads) */
+		if (g->nids < (g->count + 63) / 64 * 64)
+			g->nids = (uint32_t)((g->count + 63) / 64 * 64);
+		c->conj_id = g->nids;
+		g->nids += c->nconj;
 	}
 	if (*ls == NULL && (*ls = acscan_new()) == NULL)
 		return -1;
-	for (size_t l = 0; l < c->nplits; l++)
-		if (acscan_add(*ls, c->plits[l], lit_len(c->plits[l]), id) != 0)
-			return -1;
+	size_t l = 0;
+	for (size_t s = 0; s <= c->nconj; s++) {
+		size_t end = l + (s == 0 ? c->nplits : c->xcount[s - 1]);
+		uint32_t sid = s == 0 ? id : c->conj_id + (uint32_t)s - 1;
+		for (; l < end; l++)
+			if (acscan_add(*ls, c->plits[l], lit_len(c->plits[l]), sid) != 0)
+				return -1;
+	}
 	return 0;
 }
 
@@ -1517,6 +1549,7 @@ static int build_htexts(struct rules *r)
 			.rule = (uint32_t)i,
 			.bit = c->lits ? c->hid : HR_NOLIT,
 			.need = c->lits_need,
+			.nconj = c->lits ? c->nconj : 0,
 			.flags = (c->rs->exists ? HR_EXISTS : 0) |
 			         (c->rs->negate ? HR_NEGATE : 0),
 		};

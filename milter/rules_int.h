@@ -71,6 +71,8 @@ struct hrule {
 	                     HR_NOLIT: always a candidate */
 	uint8_t need;     /* crule.lits_need */
 	uint8_t flags;    /* HR_* */
+	uint8_t nconj;    /* crule.nconj: its further sets have ids bit + 1
+	                     .. bit + nconj */
 };
 #define HR_NOLIT UINT32_MAX
 #define HR_EXISTS  0x1u
@@ -114,6 +116,10 @@ struct part {
 
 /* Most required byte classes kept per rule. */
 #define RULES_MAX_REQ 4
+
+/* Most required literal sets per rule (litscan_extract_conj()): the
+ * one every rule with literals has, and up to RULES_MAX_CONJ - 1 more. */
+#define RULES_MAX_CONJ 4
 
 /* What a text is made of, as far as projections care. */
 enum txt {
@@ -175,7 +181,15 @@ struct crule {
 	                        CERR_NO_PATTERN; reported by finish_rule() */
 	size_t coff;         /* offset of that error */
 	char (*plits)[64];   /* required literals prep_prefilter() found, */
-	size_t nplits;       /* until build_groups() adds them */
+	size_t nplits;       /* until build_groups() adds them; after them
+	                        in plits, its further sets (xcount[]) */
+	size_t xcount[RULES_MAX_CONJ - 1];
+	uint8_t nconj;       /* further required literal sets: each match
+	                        holds a literal of each too, so a text is a
+	                        candidate only when the automaton found one
+	                        of every set (ids conj_id .. conj_id +
+	                        nconj - 1, beside its literals' id) */
+	uint32_t conj_id;
 	int hkey;            /* header rules: index into hkeys */
 	uint32_t hid;        /* header rules: id of its literals in its
 	                        hkey's automaton */
@@ -192,6 +206,9 @@ struct group {
 	struct acscan *ls;   /* ids = positions in rules[]; NULL if none */
 	struct acscan *sls;  /* the same for skeleton literals (skel_lits()),
 	                        run over each text's skeleton */
+	uint32_t nids;       /* ids in ls: the positions, then from the
+	                        next multiple of 64 on the rules' further
+	                        literal sets (crule.conj_id) */
 	uint64_t *always[3]; /* per enum txt, bits by position: the rules a
 	                        text of that kind is a candidate for without
 	                        a literal (build_masks()) */
@@ -300,6 +317,15 @@ static inline void clear_bit(uint64_t *b, size_t i)
 static inline bool has_bit(const uint64_t *b, size_t i)
 {
 	return b[i / 64] >> (i % 64) & 1;
+}
+
+/* Whether bits from .. from + n - 1 of b are all set. */
+static inline bool has_bits(const uint64_t *b, uint32_t from, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (!has_bit(b, from + k))
+			return false;
+	return true;
 }
 
 /* What run_metas() keeps for a meta whose expression gives v: a meta hits

@@ -137,6 +137,9 @@ struct gstate {
 	uint64_t *found;     /* prefilter bits, one bitset per text (words
 	                        each), then as many for the texts' skeletons */
 	size_t words, fcap;  /* words per text; capacity in words */
+	size_t rwords;       /* the first words of a text's bitset, whose
+	                        bits are the group's positions (the rules'
+	                        further literal sets follow: group.nids) */
 	size_t ntexts;
 	uint8_t *tkind;      /* per text: its enum txt (set by prefilter()) */
 	size_t tcap;
@@ -768,7 +771,7 @@ static bool candidate(const struct run *x, const struct crule *c, size_t k)
 	const struct gstate *gs = x->cur;
 	const uint64_t *f = gs->found + (c->skel ? gs->ntexts + k : k) * gs->words;
 	return (!c->lits || gs->tkind[k] < c->lits_need ||
-	        (f[c->gid / 64] >> (c->gid % 64) & 1)) &&
+	        (has_bit(f, c->gid) && has_bits(f, c->conj_id, c->nconj))) &&
 	       bytes_ok(c, &gs->tbytes[k]);
 }
 
@@ -818,7 +821,8 @@ static void *reserve(void *p, size_t *cap, size_t need, size_t elem)
 static bool found_clear(struct run *x, const struct group *g, size_t ntexts)
 {
 	struct gstate *gs = x->cur;
-	gs->words = (g->count + 63) / 64;
+	gs->rwords = (g->count + 63) / 64;
+	gs->words = g->nids > g->count ? (g->nids + 63) / 64 : gs->rwords;
 	gs->ntexts = ntexts;
 	size_t need = gs->words * (ntexts ? ntexts : 1) * (g->sls ? 2 : 1);
 	if (need == 0)
@@ -904,7 +908,7 @@ static void run_hkey_present(struct run *x, size_t k)
 		}
 		const struct crule *c = &r->cr[h->rule];
 		bool cand = (h->bit == HR_NOLIT || kind < h->need ||
-		             (f[h->bit / 64] >> (h->bit % 64) & 1)) &&
+		             has_bits(f, h->bit, 1u + h->nconj)) &&
 		            sp->len >= c->minlen;
 		if (cand && c->nreq > 0)
 			cand = bytes_ok(c, &have);   /* hk->req: have is set */
@@ -1137,26 +1141,26 @@ static bool run_mimeheaders(struct run *x)
 }
 
 /* The rules of group g some of its n texts are a candidate for (bits by
- * position, x->cur->words words): run_list() looks at those alone. NULL
+ * position, x->cur->rwords words): run_list() looks at those alone. NULL
  * when out of memory. */
 static const uint64_t *candidates(struct run *x, const struct group *g,
                                   size_t n)
 {
 	struct gstate *gs = x->cur;
-	uint64_t *u = gs->ucand = reserve(gs->ucand, &gs->ucap, gs->words,
+	uint64_t *u = gs->ucand = reserve(gs->ucand, &gs->ucap, gs->rwords,
 	                                  sizeof *u);
 	if (u == NULL)
 		return NULL;
-	memset(u, 0, gs->words * sizeof *u);
+	memset(u, 0, gs->rwords * sizeof *u);
 	for (size_t k = 0; k < n; k++) {
 		const uint64_t *f = gs->found + k * gs->words,
 		               *al = g->always[gs->tkind[k]];
-		for (size_t w = 0; w < gs->words; w++)
+		for (size_t w = 0; w < gs->rwords; w++)
 			u[w] |= f[w] | al[w];
 		if (g->sls == NULL)
 			continue;
 		f = gs->found + (gs->ntexts + k) * gs->words;   /* skeletons */
-		for (size_t w = 0; w < gs->words; w++)
+		for (size_t w = 0; w < gs->rwords; w++)
 			u[w] |= f[w];
 	}
 	return u;
@@ -1249,7 +1253,7 @@ static bool run_list(struct run *x, enum tgt t)
 	const uint64_t *u = candidates(x, g, n);
 	if (u == NULL)
 		return false;
-	size_t words = x->cur->words;
+	size_t words = x->cur->rwords;
 	for (size_t j = next_bit(u, words, 0); j < g->count;
 	     j = next_bit(u, words, j + 1)) {
 		if (x->lazy && r->cr[g->rules[j]].deferred)

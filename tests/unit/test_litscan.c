@@ -666,6 +666,222 @@ static void t_extract_sound_random(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- conjunctions: several required sets ---- */
+
+/* The sets of litscan_extract_conj() as "a|b;c|d" (sets in order). */
+static void conj_str(const char *pat, uint32_t opts, char *out, size_t cap)
+{
+	char lits[LITSCAN_MAX_LITS][64];
+	size_t counts[4];
+	size_t ns = litscan_extract_conj(pat, strlen(pat), opts, lits,
+	                                 LITSCAN_MAX_LITS, counts, 4);
+	size_t o = 0, l = 0;
+	out[0] = '\0';
+	for (size_t s = 0; s < ns; s++) {
+		for (size_t i = 0; i < counts[s]; i++)
+			o += (size_t)snprintf(out + o, cap - o, "%s%s",
+			                      i ? "|" : s ? ";" : "", lits[l++]);
+	}
+}
+
+static void t_conj_expected(void **state)
+{
+	(void)state;
+	static const struct want w[] = {
+		{ "\\b(?:lock|deactivate|suspend)\\w*\\s+(?:your\\s+)?"
+		  "(?:account|mailbox)", PCRE2_CASELESS,
+		  "account|mailbox;lock|deactivate|suspend" },
+		{ "click\\s+here\\s+(?:to\\s+)?unsub", 0, "click;unsub;here" },
+		{ "foo(?:bar\\s+baz)+qux", 0, "foo;bar;baz;qux" },
+		{ "(?:bar\\s+baz)?quux", 0, "quux" },       /* optional group */
+		{ "(?:bar\\s+baz)*quux", 0, "quux" },
+		{ "abc\\s+(?=defg\\s+hij)", 0, "abc" },     /* lookarounds: */
+		{ "abc\\s+(?!defg)hij", 0, "abc;hij" },     /* nothing inside */
+		{ "(?<=wxyz)\\s+abc", 0, "abc" },
+		{ "abcd\\s+efg|hijk", 0, "abcd|hijk" },      /* branches: one set */
+		{ "(?:abcd\\s+efg|hijk)\\s+lmno", 0, "lmno;abcd|hijk" },
+		{ "(?:abcd\\s+efg)\\s+lmno", 0, "abcd;lmno;efg" },
+		{ "foobar\\s+foo", 0, "foobar" },           /* foo: implied */
+		{ "foo\\s+foobar", 0, "foobar" },
+		{ "ab\\s+cdef", 0, "cdef" },                 /* too short */
+		{ "a(?i:bcd)\\s+efgh", 0, "abcd;efgh" },
+		{ "abc\\1\\s+(def)", 0, "abc;def" },
+		{ "abc(?:\\s+def){2,}", 0, "abc;def" },
+		{ "abc(?:\\s+def){0,2}", 0, "abc" },
+		{ "k\\s+ssss\\s+abc", PCRE2_CASELESS | PCRE2_UTF, "abc" },
+		{ "uvw\\s+xyz", PCRE2_LITERAL, "uvw\\s+xyz" },
+		{ "a\\s+b\\s+c\\s+defg\\s+hijk\\s+lmno\\s+pqrs", 0,
+		  "defg;hijk;lmno;pqrs" },                  /* at most 4 */
+	};
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		char got[2048], one[2048];
+		conj_str(w[i].pat, w[i].opts, got, sizeof got);
+		if (strcmp(got, w[i].lits) != 0)
+			print_message("# /%s/: got \"%s\", want \"%s\"\n", w[i].pat,
+			              got, w[i].lits);
+		assert_string_equal(got, w[i].lits);
+		/* set 0 is litscan_extract()'s */
+		char lits[LITSCAN_MAX_LITS][64];
+		size_t n = litscan_extract(w[i].pat, strlen(w[i].pat), w[i].opts,
+		                           lits, LITSCAN_MAX_LITS);
+		size_t o = 0;
+		one[0] = '\0';
+		for (size_t k = 0; k < n; k++)
+			o += (size_t)snprintf(one + o, sizeof one - o, "%s%s",
+			                      k ? "|" : "", lits[k]);
+		assert_int_equal(strncmp(got, one, o), 0);
+		assert_true(got[o] == '\0' || got[o] == ';');
+	}
+}
+
+/* Whether subj (a match of re) holds a member of each of the ns sets;
+ * reports the first lacking. */
+static bool conj_sound_on(const char *pat, size_t plen, uint32_t opts,
+                          pcre2_code *re, pcre2_match_data *md,
+                          char lits[][64], const size_t *counts, size_t ns,
+                          const char *subj, size_t slen, size_t *matched)
+{
+	if (ns == 0 ||
+	    pcre2_match(re, (PCRE2_SPTR)subj, slen, 0, 0, md, NULL) < 0)
+		return true;
+	++*matched;
+	size_t l = 0;
+	for (size_t s = 0; s < ns; s++) {
+		bool any = false;
+		for (size_t i = 0; i < counts[s]; i++, l++)
+			any |= contains_ci(subj, slen, lits[l], strlen(lits[l]));
+		if (!any) {
+			print_message("# UNSOUND: /%.*s/ opts %#x matches \"%.*s\" "
+			              "without a member of set %zu (\"%s\"...)\n",
+			              (int)plen, pat, opts, (int)slen, subj, s,
+			              lits[l - counts[s]]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A subject of up to 4 of the literals (case flipped at random), with
+ * random separators: matches of the pattern become likely. */
+static size_t conj_subject(char *subj, size_t cap, char lits[][64],
+                           size_t nlits)
+{
+	static const char *const seps[] = {
+		"", " ", "  ", "\t", "x", "your ", "-", ".", "\n", "1", "s ",
+		"\xc3\xa9",
+	};
+	size_t sl = 0;
+	int np = 1 + (int)(rnd() % 6);
+	for (int k = 0; k < np; k++) {
+		const char *pc = rnd() % 3 ? lits[rnd() % nlits] :
+		                 seps[rnd() % (sizeof seps / sizeof seps[0])];
+		const char *sp = seps[rnd() % (sizeof seps / sizeof seps[0])];
+		size_t pl = strlen(pc), spl = strlen(sp);
+		if (sl + pl + spl >= cap)
+			break;
+		for (size_t i = 0; i < pl; i++) {
+			unsigned char c = (unsigned char)pc[i];
+			subj[sl++] = (char)(rnd() % 4 == 0 && c >= 'a' && c <= 'z' ?
+			                    c - 32 : c);
+		}
+		memcpy(subj + sl, sp, spl);
+		sl += spl;
+	}
+	return sl;
+}
+
+/* Patterns like the stock rules' (sequences of words, optional words,
+ * alternations, lookarounds, classes, repeats) and random ones: whenever
+ * PCRE2 matches a subject, it holds a literal of every set. Subjects
+ * are made of the literals themselves, so most sets are met and the
+ * check is of the case where one lacks. */
+static void t_conj_sound(void **state)
+{
+	(void)state;
+	static const char *const reps[] = {
+		"\\b(?:lock|deactivate|suspend)\\w*\\s+(?:your\\s+)?(?:account|mailbox)",
+		"click\\s+here\\s+(?:to\\s+)?unsub",
+		"(?:bar\\s+baz)?quux\\s+corge",
+		"abcd\\s+(?=efgh\\s+ijkl)\\w+",
+		"abcd\\s+(?!efgh)\\w+\\s+ijkl",
+		"(?<=wxyz\\s)abcd\\s+efgh",
+		"(?:abcd\\s+efgh|ijkl)\\s+mnop",
+		"abcd\\s+efgh|ijkl\\s+mnop",
+		"(?:your\\s+)+account\\s+(?:is|was)\\s+(?:locked|suspended)",
+		"(?:abc\\s*){2,}def\\s+ghij",
+		"(?:abc\\s*){0,2}def\\s+ghij",
+		"(abcd)\\s+efgh\\s+\\1",
+		"(?i:ABCD)\\s+efgh",
+		"abcd(?:\\s+efgh(?:\\s+ijkl)?)?\\s+mnop",
+		"(?>abcd|abc)\\s+efgh",
+		"(?|(abcd)|(efgh))\\s+ijkl",
+		"abcd\\s+efgh\\K\\s+ijkl",
+		"\\$\\s*\\d+\\s+(?:million|billion)\\s+(?:usd|dollars)",
+		"you(?:'ve| have)\\s+won\\s+(?:the\\s+)?(?:lottery|prize)",
+		"abcd\\s+(?:efgh)?\\s+ijkl",
+		"abcd\\s+(?:efgh|)\\s+ijkl",
+		"abcd\\s+(?:x|efgh)\\s+ijkl",
+		"ab[cd]e\\s+fgh[ij]\\s+klm",
+	};
+	/* random patterns of words, separators and groups */
+	static const uint32_t optsets[] = {
+		0, PCRE2_CASELESS, PCRE2_CASELESS | PCRE2_UTF,
+	};
+	static const char *const opens[] = { "(", "(?:", "(?>", "(?=" };
+	static const char *const atoms[] = {
+		"abc", "bcd", "cde", "abcd", "\\s+", "\\s", " ", "x", "\\w+", ".",
+		"(?=abc)", "(?!bcd)", "(?<=a)", "\\b", "[ab]", "\\d", "your ",
+		"(?i)", "(?-i)",
+	};
+	static const char *const quants[] = {
+		"", "", "", "", "?", "*", "+", "{2}", "{0,1}", "{2,}", "+?",
+	};
+	static const struct gen g = { GEN_ARRAY(atoms), GEN_ARRAY(quants),
+	                              GEN_ARRAY(opens), 12, "" };
+	pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+	assert_non_null(md);
+	size_t bad = 0, multi = 0, matched = 0, npat = sizeof reps / sizeof reps[0];
+	for (size_t round = 0; round < npat + 4000; round++) {
+		char pat[256];
+		size_t pl;
+		uint32_t opts;
+		pcre2_code *re;
+		if (round < npat) {
+			pl = strlen(reps[round]);
+			memcpy(pat, reps[round], pl + 1);
+			opts = PCRE2_CASELESS;
+			re = compile(pat, pl, opts);
+			assert_non_null(re);
+		} else {
+			re = gen_compiled(&g, GEN_ARRAY(optsets), pat, &pl, &opts);
+			if (re == NULL)
+				continue;
+		}
+		char lits[LITSCAN_MAX_LITS][64];
+		size_t counts[4], total = 0;
+		size_t ns = litscan_extract_conj(pat, pl, opts, lits,
+		                                 LITSCAN_MAX_LITS, counts, 4);
+		for (size_t s = 0; s < ns; s++)
+			total += counts[s];
+		multi += ns > 1;
+		int nsubj = round < npat ? 3000 : ns > 1 ? 200 : 0;
+		for (int k = 0; k < nsubj; k++) {
+			char subj[128];
+			size_t sl = conj_subject(subj, sizeof subj, lits, total);
+			if (!conj_sound_on(pat, pl, opts, re, md, lits, counts, ns,
+			                   subj, sl, &matched))
+				bad++;
+		}
+		pcre2_code_free(re);
+	}
+	pcre2_match_data_free(md);
+	print_message("# conjunctions: %zu patterns with several sets, %zu "
+	              "matching subjects checked\n", multi, matched);
+	assert_true(multi > 100);
+	assert_true(matched > 1000);
+	assert_int_equal(bad, 0);
+}
+
 /* ---- repeat count check ---- */
 
 static void t_repeat_expected(void **state)
@@ -1750,6 +1966,8 @@ int main(void)
 		cmocka_unit_test(t_utf_casefold_assumption),
 		cmocka_unit_test(t_extract_sound_tricky),
 		cmocka_unit_test(t_extract_sound_random),
+		cmocka_unit_test(t_conj_expected),
+		cmocka_unit_test(t_conj_sound),
 		cmocka_unit_test(t_ascii_random),
 		cmocka_unit_test(t_ascii_expected),
 		cmocka_unit_test(t_skel_expected),
