@@ -6,7 +6,10 @@
 #                            flags, libraries) into $work/fuzz_NAME with
 #                            the sanitizers; "not ok" when it fails
 #   fuzz_run NAME RUNS MAXLEN  RUNS inputs from the seeds; "not ok" with
-#                            the end of the log when one crashes
+#                            the end of the log when one crashes, the
+#                            crashing input kept as
+#                            $top_builddir/fuzz-NAME-crash-* (not in
+#                            the current directory, not removed)
 : "${top_builddir:=$top_srcdir}"
 
 fuzz_begin() {
@@ -33,11 +36,15 @@ fuzz_build() {
 }
 
 fuzz_run() {
-	if "$work/fuzz_$1" -runs="$2" -max_len="$3" -seed=1 "$work/corpus" \
+	if "$work/fuzz_$1" -runs="$2" -max_len="$3" -seed=1 \
+		-artifact_prefix="$top_builddir/fuzz-$1-" "$work/corpus" \
 		>"$work/run.log" 2>&1; then
 		echo "ok 1 - fuzz_$1: $2 runs clean"
 	else
 		echo "not ok 1 - fuzz_$1 found a crash"
 		tail -40 "$work/run.log" | sed 's/^/# /'
+		for a in "$top_builddir/fuzz-$1-"*; do
+			[ -e "$a" ] && echo "# input kept: $a"
+		done
 	fi
 }
