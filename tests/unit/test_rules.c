@@ -88,6 +88,20 @@ static const struct rules_hit *hit(const struct fx *f, const char *name)
 	return NULL;
 }
 
+/* The last runs of a and b gave the same hits: names, counts and the
+ * matched texts, in the same order. */
+static void assert_same_hits(const struct fx *a, const struct fx *b)
+{
+	assert_int_equal(rules_result_count(a->res), rules_result_count(b->res));
+	for (size_t i = 0; i < rules_result_count(a->res); i++) {
+		const struct rules_hit *x = rules_result_at(a->res, i);
+		const struct rules_hit *y = rules_result_at(b->res, i);
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->count, y->count);
+		assert_string_equal(x->match, y->match);
+	}
+}
+
 static const struct scan_hit_info *scanhit(const struct fx *f,
                                            const char *name)
 {
@@ -359,14 +373,7 @@ static void test_header_lookup(void **state)
 		unsigned flags = k % 2 ? 0 : RULES_EVAL_MATCHES;
 		fx_run_flags(&a, msgs[k / 2], "", flags);
 		fx_run_flags(&b, msgs[k / 2], "", flags);
-		assert_int_equal(rules_result_count(a.res), rules_result_count(b.res));
-		for (size_t i = 0; i < rules_result_count(a.res); i++) {
-			const struct rules_hit *x = rules_result_at(a.res, i);
-			const struct rules_hit *y = rules_result_at(b.res, i);
-			assert_string_equal(x->name, y->name);
-			assert_int_equal(x->count, y->count);
-			assert_string_equal(x->match, y->match);
-		}
+		assert_same_hits(&a, &b);
 	}
 	fx_free(&a);
 	fx_free(&b);
@@ -1132,13 +1139,7 @@ static void test_required_bytes(void **state)
 	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
 		fx_run(&a, msgs[k], "");
 		fx_run(&b, msgs[k], "");
-		assert_int_equal(rules_result_count(a.res), rules_result_count(b.res));
-		for (size_t i = 0; i < rules_result_count(a.res); i++) {
-			const struct rules_hit *x = rules_result_at(a.res, i);
-			const struct rules_hit *y = rules_result_at(b.res, i);
-			assert_string_equal(x->name, y->name);
-			assert_int_equal(x->count, y->count);
-		}
+		assert_same_hits(&a, &b);
 	}
 	fx_run(&a, msgs[0], "");
 	assert_non_null(hit(&a, "B1"));
@@ -1222,14 +1223,7 @@ static void test_prefilter_equivalence(void **state)
 		unsigned flags = k % 2 ? 0 : RULES_EVAL_MATCHES;
 		fx_run_flags(&a, msgs[k / 2], "", flags);
 		fx_run_flags(&b, msgs[k / 2], "", flags);
-		assert_int_equal(rules_result_count(a.res), rules_result_count(b.res));
-		for (size_t i = 0; i < rules_result_count(a.res); i++) {
-			const struct rules_hit *x = rules_result_at(a.res, i);
-			const struct rules_hit *y = rules_result_at(b.res, i);
-			assert_string_equal(x->name, y->name);
-			assert_int_equal(x->count, y->count);
-			assert_string_equal(x->match, y->match);
-		}
+		assert_same_hits(&a, &b);
 	}
 	fx_run(&a, msgs[8], "");
 	assert_int_equal(hit(&a, "P21")->count, 1);
