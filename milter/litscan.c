@@ -837,16 +837,16 @@ static void seq_small(struct lseq *q, const struct lset *s)
 static void seq_consider(struct lseq *q, const struct lset *s)
 {
 	struct lparse *ps = q->ps;
-	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN && ps->want_conj &&
-	    ps->nconj < LS_CONJ_CAND) {   /* a set every match of q holds */
+	bool usable = s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN;
+	if (usable && ps->want_conj && ps->nconj < LS_CONJ_CAND) {
+		/* a set every match of q holds */
 		if (ps->nconj == ps->aconj &&
 		    (ps->conj[ps->aconj] = malloc(sizeof (struct lset))) != NULL)
 			ps->aconj++;
 		if (ps->nconj < ps->aconj)
 			lset_copy(ps->conj[ps->nconj++], s);
 	}
-	if (s->n > 0 && lset_score(s) >= LITSCAN_MIN_LEN &&
-	    lset_better(s, &q->best))
+	if (usable && lset_better(s, &q->best))
 		lset_copy(&q->best, s);
 	if (s->n <= LS_SMALL)
 		seq_small(q, s);
