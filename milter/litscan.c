@@ -1753,22 +1753,11 @@ static bool lex_groups(const unsigned char *p, size_t len,
 				return false;   /* backreference, \Q..\E, \cx */
 			i++;
 		} else if (c == '[') {
-			size_t j = i + 1;
-			if (j < len && p[j] == '^')
-				j++;
-			if (j < len && p[j] == ']')
-				j++;
-			for (; j < len && p[j] != ']'; j++) {
-				if (p[j] == '\\')
-					j++;
-				else if (p[j] == '[' && j + 1 < len && p[j + 1] == ':')
-					for (j += 2; j + 1 < len && !(p[j] == ':' &&
-					                              p[j + 1] == ']'); j++)
-						;
-			}
-			if (j >= len)
-				return false;
-			i = j;
+			struct lexer lx = { .p = p, .len = len, .pos = i };
+			lx_class_end(&lx);
+			if (lx.giveup)
+				return false;   /* unclosed, or \Q..\E inside */
+			i = lx.pos - 1;
 		} else if (c == '(') {
 			size_t body;
 			int kind = group_kind(p, len, i, &body);

@@ -1379,6 +1379,7 @@ static void t_split(void **state)
 		{ "a\\|b", "" },
 		{ "(?>ab|cd)", "" },
 		{ "(?'n'ab|cd)e", "ab|cd" },     /* the name is no branch */
+		{ "a[\\Q]\\E|x]b|c", "" },     /* \Q..\E: its ']' is literal */
 	};
 	size_t bad = 0;
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
