@@ -21,9 +21,10 @@
           spamc   COMMAND is a spamc command line (-c); it is run once per
                   message, message on stdin, CONC at a time; latency is the
                   wall time of each spamc.
-          rspamc  COMMAND is an rspamc command line (--compact -j -n CONC);
-                  the message files are appended; latency is rspamd's
-                  time_real per message.
+          rspamc  COMMAND is an rspamc command line (--compact -j -n 1);
+                  CONC of them run at once, each with every CONC-th
+                  message file appended; latency is rspamd's time_real
+                  per message.
         While it runs, the RSS (and PSS) of the process trees rooted at
         --pids (or at COMMAND itself with --pids self) is sampled every
         50 ms; the peak of the sum is reported.
@@ -56,6 +57,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -321,34 +323,52 @@ RSPAMD_FLAGGED = ("reject", "add header", "rewrite subject")
 
 
 def run_rspamc(cmd, rows, conc):
+    # One rspamc process per unit of concurrency, each over every conc-th
+    # file: a single rspamc with -n 2 kept one request in flight at a time
+    # here (465 msg/s with -n 1, 459 with -n 2, 818 with two processes).
+    # Their output goes to files: a pipe not read at once would stop
+    # one rspamc while another is being read.
     labels = {p: lab for p, lab, _ in rows}
+    files = [(tempfile.TemporaryFile(), tempfile.TemporaryFile())
+             for _ in range(conc)]
     t0 = time.monotonic()
-    r = subprocess.run(cmd + [p for p, _, _ in rows], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
+    procs = [subprocess.Popen(cmd + [p for p, _, _ in rows[k::conc]],
+                              stdout=files[k][0], stderr=files[k][1])
+             for k in range(conc)]
+    rcs = [p.wait() for p in procs]
     wall = time.monotonic() - t0
+    outs = []
+    for (out, err), rc in zip(files, rcs):
+        out.seek(0)
+        err.seek(0)
+        outs.append((out.read(), err.read(), rc))
+        out.close()
+        err.close()
     res, seen = [], set()
-    for line in r.stdout.splitlines():
-        line = line.strip()
-        if not line.startswith(b"{"):
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        fn = obj.get("filename")
-        if fn is None or fn in seen:
-            continue
-        seen.add(fn)
-        ok = "action" in obj and "error" not in obj
-        res.append((labels.get(os.path.abspath(fn)),
-                    obj["action"] in RSPAMD_FLAGGED if ok else None,
-                    obj.get("time_real", 0) * 1000.0 if ok else None))
+    for out, _, _ in outs:
+        for line in out.splitlines():
+            line = line.strip()
+            if not line.startswith(b"{"):
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            fn = obj.get("filename")
+            if fn is None or fn in seen:
+                continue
+            seen.add(fn)
+            ok = "action" in obj and "error" not in obj
+            res.append((labels.get(os.path.abspath(fn)),
+                        obj["action"] in RSPAMD_FLAGGED if ok else None,
+                        obj.get("time_real", 0) * 1000.0 if ok else None))
     for p, lab, _ in rows:          # no answer at all: an error
         if p not in seen:
             res.append((lab, None, None))
-    if r.returncode != 0 and not seen:
-        sys.stderr.write(r.stderr.decode(errors="replace")[-2000:])
-        die("rspamc exited with %d" % r.returncode)
+    for _, err, rc in outs:
+        if rc != 0 and not seen:
+            sys.stderr.write(err.decode(errors="replace")[-2000:])
+            die("rspamc exited with %d" % rc)
     return res, wall, None
 
 

@@ -4,7 +4,8 @@
 #   vigil scan      in-process (--jobs C)
 #   vigild          through `vigil scan --milter` (--concurrency C)
 #   rspamd          Debian package, private configuration, network lookups
-#                   off, driven by `rspamc -n C` (all files in one call)
+#                   off, driven by C rspamc processes at once (each over
+#                   every C-th file)
 #   SpamAssassin    spamd -L (stock rules, no network, no Bayes,
 #                   max-children 2), driven by one spamc per message, C at
 #                   a time
@@ -335,7 +336,7 @@ if wants rspamd; then
 	warmup rspamc "$rpid" rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
 	for c in $concs; do
 		measure rspamd rspamc "$c" "$rpid" \
-			rspamc -h "127.0.0.1:$rport" --compact -j -n "$c" -t 60
+			rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
 	done
 	# Every task logs its DNS requests: anything but 0 means a lookup
 	# that the configuration above did not turn off.
