@@ -40,13 +40,16 @@ static struct jcode *jcode_new(pcre2_code *re)
 	}
 	j->re = re;
 	atomic_init(&j->jit, JIT_UNTRIED);
+	pthread_mutex_init(&j->jit_lock, NULL);
 	return j;
 }
 
 static void jcode_free(struct jcode *j)
 {
-	if (j != NULL)
-		pcre2_code_free(j->re);
+	if (j == NULL)
+		return;
+	pcre2_code_free(j->re);
+	pthread_mutex_destroy(&j->jit_lock);
 	free(j);
 }
 

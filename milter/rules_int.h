@@ -12,6 +12,7 @@
 #define VIGIL_RULES_INT_H
 
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,6 +101,8 @@ enum { JIT_UNTRIED, JIT_YES, JIT_NO };
 struct jcode {
 	pcre2_code *re;
 	atomic_uchar jit;   /* JIT_*; set once, under jit_lock */
+	pthread_mutex_t jit_lock;   /* this code's JIT compile: threads
+	                               compile different codes side by side */
 };
 
 struct part {

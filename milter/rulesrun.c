@@ -23,8 +23,6 @@
 #include "vlog.h"
 #include "rules_int.h"
 
-static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* ---- per-thread matching state ---- */
 
 struct tls {
@@ -557,7 +555,7 @@ static bool jcode_ready(struct jcode *j)
 	unsigned char st = atomic_load_explicit(&j->jit, memory_order_acquire);
 	if (st != JIT_UNTRIED)
 		return st == JIT_YES;
-	pthread_mutex_lock(&jit_lock);
+	pthread_mutex_lock(&j->jit_lock);
 	st = atomic_load_explicit(&j->jit, memory_order_relaxed);
 	if (st == JIT_UNTRIED) {
 		size_t jitsize = 0;
@@ -567,7 +565,7 @@ static bool jcode_ready(struct jcode *j)
 		     JIT_YES : JIT_NO;
 		atomic_store_explicit(&j->jit, st, memory_order_release);
 	}
-	pthread_mutex_unlock(&jit_lock);
+	pthread_mutex_unlock(&j->jit_lock);
 	return st == JIT_YES;
 }
 
