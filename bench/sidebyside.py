@@ -50,7 +50,8 @@
         like; meta on either; regex: a rule vigil runs but did not hit).
 
     sidebyside.py table RESULTS.jsonl
-        Markdown tables of the summary lines.
+        Markdown tables of the summary lines; a tool measured in several
+        rounds at one concurrency gets the round of median messages/s.
 """
 import json
 import os
@@ -599,12 +600,38 @@ def cmd_why(args):
 
 # ---------------------------------------------------------------- table
 
+def median_rounds(rows):
+    """One row per (tool, concurrency), in first-seen order: with several
+    rounds, the round of median messages/s (the lower middle of an even
+    count), its "rounds" set to [n, lowest, highest] messages/s."""
+    groups, order = {}, []
+    for r in rows:
+        key = (r["name"], r["conc"])
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(r)
+    first = {}
+    for name, _ in order:
+        first.setdefault(name, len(first))
+    order.sort(key=lambda k: (first[k[0]], k[1]))   # by tool, then conc
+    out = []
+    for key in order:
+        g = sorted(groups[key], key=lambda r: r["msgs_per_s"] or 0)
+        m = dict(g[(len(g) - 1) // 2])
+        if len(g) > 1:
+            m["rounds"] = [len(g), g[0]["msgs_per_s"], g[-1]["msgs_per_s"]]
+        out.append(m)
+    return out
+
+
 def cmd_table(args):
     rows = []
     with open(args[0]) as f:
         for line in f:
             if line.strip():
                 rows.append(json.loads(line))
+    rows = median_rounds(rows)
     print("| tool | conc | msg/s | msg/s after start | p50 ms | p99 ms "
           "| peak RSS | peak PSS | spam recall | ham FP | precision "
           "| errors |")
@@ -613,9 +640,13 @@ def cmd_table(args):
         tp, fp = r["tp"], r["fp"]
         prec = 100.0 * tp / (tp + fp) if tp + fp else None
         steady = r.get("steady_msgs_per_s")
+        rate = fmt(r["msgs_per_s"], 1)
+        if "rounds" in r:
+            rate += " (median of %d: %s-%s)" % (
+                r["rounds"][0], fmt(r["rounds"][1], 1), fmt(r["rounds"][2], 1))
         print("| %s | %d | %s | %s | %s | %s | %.1f MiB | %.1f MiB | %s %% "
               "(%d/%d) | %s %% (%d/%d) | %s | %d |" % (
-                  r["name"], r["conc"], fmt(r["msgs_per_s"], 1),
+                  r["name"], r["conc"], rate,
                   "-" if steady is None else "%s (start %.2f s)"
                   % (fmt(steady, 1), r["start_s"]),
                   fmt(r["p50_ms"]), fmt(r["p99_ms"]),

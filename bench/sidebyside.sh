@@ -13,9 +13,16 @@
 # (sampled every 50 ms), spam recall and ham false positives at each
 # tool's default threshold.
 #
-#   bench/sidebyside.sh [--max N] [--conc "1 2"] [--only "vigil vigild
-#                       rspamd spamassassin"] [CORPUS...]
+#   bench/sidebyside.sh [--max N] [--conc "1 2"] [--rounds N]
+#                       [--only "vigil vigild rspamd spamassassin"]
+#                       [CORPUS...]
 #
+# --rounds N (default 1): vigil scan, vigild and rspamd are measured N
+# times, taking turns (vigil, vigild, rspamd, vigil, ...) with both
+# servers up all along, and the table gives the median round of each
+# (with the lowest and highest messages/s): this machine's speed drifts
+# by 10-30 % within minutes, and turns share the drift out. SpamAssassin
+# (minutes a round) is measured once.
 # CORPUS: directories (their *.mbox) or mbox files, default
 # /work/shared/corpus; the label comes from the file name (spam*.mbox is
 # spam, ham*.mbox ham). The mbox files are split once into one file per
@@ -48,19 +55,22 @@ VIGIL_RULES=${VIGIL_RULES:-/usr/share/spamassassin}
 
 max=""
 concs="1 2"
+rounds=1
 only="vigil vigild rspamd spamassassin"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--max) [ $# -ge 2 ] || die "$1 needs a value"; max=$2; shift 2 ;;
 	--conc) [ $# -ge 2 ] || die "$1 needs a value"; concs=$2; shift 2 ;;
 	--only) [ $# -ge 2 ] || die "$1 needs a value"; only=$2; shift 2 ;;
-	-h|--help) sed -n '2,32s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--rounds) [ $# -ge 2 ] || die "$1 needs a value"; rounds=$2; shift 2 ;;
+	-h|--help) sed -n '2,39s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
 	esac
 done
 case $max in *[!0-9]*) die "--max wants a number" ;; esac
+case $rounds in ''|*[!0-9]*|0) die "--rounds wants a number >= 1" ;; esac
 wants() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 for b in "$VIGILD" "$VIGIL"; do
@@ -233,11 +243,32 @@ if wants vigil || wants vigild; then
 	vigil_stages=$stages
 fi
 
-if wants vigil; then
+measure_vigil() {	# CONC
+	measure "vigil scan" vigil "$1" self \
+		"$VIGIL" scan -c "$tmp/vigild.conf" --jobs "$1" --format jsonl \
+		"$tmp/msgs/ham" "$tmp/msgs/spam"
+}
+measure_vigild() {	# CONC
+	measure "vigild (milter)" vigil "$1" "$vpid" \
+		"$VIGIL" scan --milter "unix:$tmp/vigild.sock" --concurrency "$1" \
+		--format jsonl "$tmp/msgs/ham" "$tmp/msgs/spam"
+}
+measure_rspamd() {	# CONC
+	measure rspamd rspamc "$1" "$rpid" \
+		rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
+}
+stop_rspamd() {
+	# Every task logs its DNS requests: anything but 0 means a lookup
+	# that the configuration above did not turn off.
+	dnsq=$(grep -c 'dns req: [1-9]' "$rd/log/rspamd.log" || true)
+	[ "$dnsq" -eq 0 ] || say "rspamd: $dnsq messages still made DNS requests (refused locally)"
+	rspamd_dns=$dnsq
+	stop_tree "$rpid" rspamd
+}
+
+if wants vigil && [ "$rounds" = 1 ]; then
 	for c in $concs; do
-		measure "vigil scan" vigil "$c" self \
-			"$VIGIL" scan -c "$tmp/vigild.conf" --jobs "$c" --format jsonl \
-			"$tmp/msgs/ham" "$tmp/msgs/spam"
+		measure_vigil "$c"
 	done
 fi
 
@@ -250,12 +281,12 @@ if wants vigild; then
 	loopback_only "$vpid" vigild
 	warmup vigil "$vpid" "$VIGIL" scan --milter "unix:$tmp/vigild.sock" \
 		--format jsonl $(cut -f1 "$tmp/warm.tsv")
-	for c in $concs; do
-		measure "vigild (milter)" vigil "$c" "$vpid" \
-			"$VIGIL" scan --milter "unix:$tmp/vigild.sock" --concurrency "$c" \
-			--format jsonl "$tmp/msgs/ham" "$tmp/msgs/spam"
-	done
-	stop_tree "$vpid" vigild
+	if [ "$rounds" = 1 ]; then
+		for c in $concs; do
+			measure_vigild "$c"
+		done
+		stop_tree "$vpid" vigild
+	fi
 fi
 
 # ------------------------------------------------------------ rspamd
@@ -334,16 +365,28 @@ if wants rspamd; then
 	sleep 3
 	loopback_only "$rpid" rspamd
 	warmup rspamc "$rpid" rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
-	for c in $concs; do
-		measure rspamd rspamc "$c" "$rpid" \
-			rspamc -h "127.0.0.1:$rport" --compact -j -n 1 -t 60
+	if [ "$rounds" = 1 ]; then
+		for c in $concs; do
+			measure_rspamd "$c"
+		done
+		stop_rspamd
+	fi
+fi
+
+# ------------------------------------------------------------ rounds
+if [ "$rounds" -gt 1 ]; then
+	r=1
+	while [ $r -le "$rounds" ]; do
+		say "round $r of $rounds"
+		for c in $concs; do
+			! wants vigil || measure_vigil "$c"
+			! wants vigild || measure_vigild "$c"
+			! wants rspamd || measure_rspamd "$c"
+		done
+		r=$((r + 1))
 	done
-	# Every task logs its DNS requests: anything but 0 means a lookup
-	# that the configuration above did not turn off.
-	dnsq=$(grep -c 'dns req: [1-9]' "$rd/log/rspamd.log" || true)
-	[ "$dnsq" -eq 0 ] || say "rspamd: $dnsq messages still made DNS requests (refused locally)"
-	rspamd_dns=$dnsq
-	stop_tree "$rpid" rspamd
+	! wants vigild || stop_tree "$vpid" vigild
+	! wants rspamd || stop_rspamd
 fi
 
 # ------------------------------------------------------------ SpamAssassin
