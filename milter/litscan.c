@@ -378,30 +378,33 @@ static enum lx_item lx_member(struct lexer *lx, size_t hex_digits,
  * then going on as if they were not. */
 static void lx_class_end(struct lexer *lx)
 {
-	lx->pos++;
-	lx->pos += lx_peek(lx, 0) == '^';
-	if (lx_peek(lx, 0) == ']')
-		lx->pos++;
-	for (;;) {
-		int c = lx_peek(lx, 0);
-		if (c < 0) {
-			lx->giveup = true;
+	/* A plain index over the bytes: the homoglyph rules hold hundreds
+	 * of thousands of classes in all. */
+	const unsigned char *p = lx->p;
+	size_t i = lx->pos + 1, len = lx->len;
+	if (i < len && p[i] == '^')
+		i++;
+	if (i < len && p[i] == ']')
+		i++;
+	while (i < len) {
+		unsigned char c = p[i++];
+		if (c == ']') {
+			lx->pos = i;
 			return;
 		}
-		lx->pos++;
-		if (c == ']')
-			return;
 		if (c == '\\') {
-			if (lx_peek(lx, 0) == 'Q' || lx_peek(lx, 0) == 'E')
+			if (i < len && (p[i] == 'Q' || p[i] == 'E'))
 				lx->giveup = true;
-			lx->pos++;
-		} else if (c == '[' && lx_peek(lx, 0) == ':') {
-			const void *e = memchr(lx->p + lx->pos, ']', lx->len - lx->pos);
-			size_t q = e ? (size_t)((const unsigned char *)e - lx->p) : 0;
-			if (q > lx->pos && lx->p[q - 1] == ':')
-				lx->pos = q + 1;
+			i++;
+		} else if (c == '[' && i < len && p[i] == ':') {
+			const void *e = memchr(p + i, ']', len - i);
+			size_t q = e ? (size_t)((const unsigned char *)e - p) : 0;
+			if (q > i && p[q - 1] == ':')
+				i = q + 1;
 		}
 	}
+	lx->pos = i;
+	lx->giveup = true;
 }
 
 /* The bytes of the class at pos ('['), negation and caseless folding
