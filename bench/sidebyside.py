@@ -1,15 +1,22 @@
 #!/usr/bin/python3
 """sidebyside.py: the helper of bench/sidebyside.sh (issue 7). Not a test.
 
-    sidebyside.py split OUTDIR [--max N] MBOX...
-        Splits the mbox files into one file per message under OUTDIR/ham,
-        OUTDIR/spam (label from the mbox name: "spam*" is spam, "ham*" is
-        ham, anything else is skipped with a warning) and writes
-        OUTDIR/list.tsv (path, label, origin). --max N keeps at most N
-        messages in all, taken evenly from every file (every k-th message),
-        so that the ham/spam proportion stays. Splitting follows vigil's
-        mbox reader (mboxrd): a message ends at a "From " line that follows
-        an empty line; that empty line is not part of the message; lines
+    sidebyside.py split OUTDIR [--max N] [--labels FILE] SOURCE...
+        Writes every message of the sources as one file under OUTDIR/ham,
+        OUTDIR/spam and writes OUTDIR/list.tsv (path, label, origin). A
+        SOURCE is an mbox file or a directory of message files (each an
+        mbox or one message, recursively, dot entries skipped; a file
+        whose first line is no header field, such as the SpamAssassin
+        corpus' "cmds", is skipped with a warning); its label comes from
+        the words of its name ("spam", "spam_2", "easy_ham",
+        "ham-hard.mbox"), and a source with neither is skipped with a
+        warning. --labels FILE adds the paths it lists, one "PATH LABEL"
+        or "LABEL PATH" (TREC's index) a line, spam/ham or 1/0, relative
+        paths from FILE's directory. --max N keeps at most N messages in
+        all, taken evenly from every source (every k-th message), so that
+        the ham/spam proportion stays. Splitting follows vigil's mbox
+        reader (mboxrd): a message ends at a "From " line that follows an
+        empty line; that empty line is not part of the message; lines
         matching ^>+From lose one '>'.
 
     sidebyside.py run TOOL CONC LIST --pids PID[,PID] -- COMMAND...
@@ -102,34 +109,142 @@ def mbox_messages(path):
         yield b"".join(cur)
 
 
+LABEL_WORDS = {"spam": "spam", "ham": "ham", "1": "spam", "0": "ham"}
+
+
 def label_of(path):
-    base = os.path.basename(path).lower()
-    if base.startswith("spam"):
+    """spam or ham from a name's words ("spam.mbox", "spam_2", "easy_ham",
+    "ham-hard.mbox"; not "graham"), else None."""
+    words = re.split(r"[^a-z]+", os.path.basename(path.rstrip("/")).lower())
+    if "spam" in words:
         return "spam"
-    if base.startswith("ham"):
+    if "ham" in words:
         return "ham"
     return None
 
 
+def is_mbox(path):
+    with open(path, "rb") as f:
+        return f.read(5) == b"From "
+
+
+HEADER_RE = re.compile(rb"^[!-9;-~]+[ \t]*:")
+
+
+def is_message(path):
+    """A file whose first line is a header field (or an mbox's From_)."""
+    with open(path, "rb") as f:
+        first = f.readline(1000)
+    return first.startswith(b"From ") or bool(HEADER_RE.match(first))
+
+
+def dir_files(top):
+    """The regular files under top, recursively, in name order; dot
+    entries skipped."""
+    out = []
+    for d, dirs, names in os.walk(top):
+        dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+        out.extend(os.path.join(d, n) for n in sorted(names)
+                   if not n.startswith(".") and
+                   os.path.isfile(os.path.join(d, n)))
+    return out
+
+
+def read_labels(path):
+    """(message path, label) from a labels file: "PATH LABEL" or "LABEL
+    PATH" (TREC's index), spam/ham or 1/0, "#" comments; a relative path
+    is taken from the file's directory."""
+    base = os.path.dirname(os.path.abspath(path))
+    out = []
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for no, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            first, rest = (re.split(r"\s+", line, 1) + [""])[:2]
+            head, last = (re.split(r"\s+(?=\S+$)", line) + [""])[:2]
+            if first.lower() in LABEL_WORDS and rest:
+                lab, p = LABEL_WORDS[first.lower()], rest
+            elif last.lower() in LABEL_WORDS:
+                lab, p = LABEL_WORDS[last.lower()], head
+            else:
+                die("%s:%d: expected \"PATH spam|ham\" or \"spam|ham PATH\"" %
+                    (path, no))
+            out.append((os.path.join(base, p), lab))
+    return out
+
+
+def sources_of(args, labels):
+    """[(name, label, [(path, mbox?)])]: each mbox file, each directory of
+    message files (label from the name of the path given; a directory
+    whose name has neither stands for its entries that have one), or the
+    labelled paths."""
+    out = []
+
+    def add(name, lab, paths):
+        items = []
+        for p in paths:
+            if is_mbox(p):
+                items.append((p, True))
+            elif is_message(p):
+                items.append((p, False))
+            else:
+                say("%s: not a message (first line not a header), skipped" % p)
+        if items:
+            out.append((name, lab, items))
+    def source(p, top):
+        lab = label_of(p)
+        if lab is None and top and os.path.isdir(p):
+            kids = [os.path.join(p, k) for k in sorted(os.listdir(p))
+                    if not k.startswith(".") and label_of(k)]
+            for k in kids:
+                source(k, False)
+            if kids:
+                return
+        if lab is None:
+            say("%s: neither ham nor spam in its name, skipped" % p)
+        elif os.path.isdir(p):
+            add(p, lab, dir_files(p))
+        else:
+            add(p, lab, [p])
+    for p in args:
+        source(p, True)
+    for lab in ("ham", "spam"):
+        paths = [p for p, l in labels if l == lab]
+        if paths:
+            add("labelled-" + lab, lab, paths)
+    return out
+
+
+def source_messages(items):
+    """Yields (origin, message) for each message of a source's files, in
+    order: origin is the file, "FILE#N" for an mbox's message N."""
+    for p, mbox in items:
+        if mbox:
+            for i, msg in enumerate(mbox_messages(p)):
+                yield "%s#%d" % (p, i), msg
+        else:
+            with open(p, "rb") as f:
+                yield p, f.read()
+
+
 def cmd_split(args):
     if not args:
-        die("split OUTDIR [--max N] MBOX...")
+        die("split OUTDIR [--max N] [--labels FILE] SOURCE...")
     out, args = args[0], args[1:]
     limit = None
-    if len(args) >= 2 and args[0] == "--max":
-        limit = int(args[1])
+    labels = []
+    while len(args) >= 2 and args[0] in ("--max", "--labels"):
+        if args[0] == "--max":
+            limit = int(args[1])
+        else:
+            labels = read_labels(args[1])
         args = args[2:]
-    if not args:
-        die("split: no mbox files")
-    files = []
-    for p in args:
-        lab = label_of(p)
-        if lab is None:
-            say("%s: neither ham* nor spam*, skipped" % p)
-            continue
-        n = sum(1 for _ in mbox_messages(p))
-        files.append((p, lab, n))
-    total = sum(n for _, _, n in files)
+    srcs = []
+    for name, lab, items in sources_of(args, labels):
+        n = sum(1 for _ in source_messages(items))
+        srcs.append((name, lab, items, n))
+    total = sum(n for _, _, _, n in srcs)
     if total == 0:
         die("split: no messages")
     step = 1.0
@@ -137,18 +252,24 @@ def cmd_split(args):
         step = total / float(limit)
     for lab in ("ham", "spam"):
         os.makedirs(os.path.join(out, lab), exist_ok=True)
-    rows = []
-    for p, lab, n in files:
-        stem = os.path.splitext(os.path.basename(p))[0]
+    rows, stems = [], set()
+    for name, lab, items, n in srcs:
+        stem = os.path.splitext(os.path.basename(name.rstrip("/")))[0]
+        k = 2
+        while stem in stems:           # two sources of one name
+            stem = "%s-%d" % (os.path.splitext(os.path.basename(
+                name.rstrip("/")))[0], k)
+            k += 1
+        stems.add(stem)
         want = set(int(k * step) for k in range(int(n / step + 0.5))) \
             if step > 1 else None
-        for i, msg in enumerate(mbox_messages(p)):
+        for i, (origin, msg) in enumerate(source_messages(items)):
             if want is not None and i not in want:
                 continue
-            name = os.path.join(out, lab, "%s-%05d.eml" % (stem, i))
-            with open(name, "wb") as f:
+            fname = os.path.join(out, lab, "%s-%05d.eml" % (stem, i))
+            with open(fname, "wb") as f:
                 f.write(msg)
-            rows.append((os.path.abspath(name), lab, "%s#%d" % (p, i)))
+            rows.append((os.path.abspath(fname), lab, origin))
     rows.sort()
     with open(os.path.join(out, "list.tsv"), "w") as f:
         for r in rows:

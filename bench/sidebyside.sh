@@ -15,7 +15,7 @@
 #
 #   bench/sidebyside.sh [--max N] [--conc "1 2"] [--rounds N]
 #                       [--only "vigil vigild rspamd spamassassin"]
-#                       [CORPUS...]
+#                       [--labels FILE] [CORPUS...]
 #
 # --rounds N (default 1): vigil scan, vigild and rspamd are measured N
 # times, taking turns (vigil, vigild, rspamd, vigil, ...) with both
@@ -23,11 +23,16 @@
 # (with the lowest and highest messages/s): this machine's speed drifts
 # by 10-30 % within minutes, and turns share the drift out. SpamAssassin
 # (minutes a round) is measured once.
-# CORPUS: directories (their *.mbox) or mbox files, default
-# /work/shared/corpus; the label comes from the file name (spam*.mbox is
-# spam, ham*.mbox ham). The mbox files are split once into one file per
+# CORPUS: mbox files, directories holding *.mbox files, or directories
+# of message files (a maildir's cur/ and new/, a directory of .eml files,
+# the SpamAssassin corpus' easy_ham/ and spam/), default
+# /work/shared/corpus; the label comes from the words of the file or
+# directory name ("spam.mbox", "spam_2", "easy_ham", "ham-hard.mbox").
+# --labels FILE: messages listed with their label instead, "PATH LABEL"
+# or "LABEL PATH" a line (TREC's index), spam/ham or 1/0, relative paths
+# from FILE's directory. Everything is split once into one file per
 # message in a temporary directory; every tool gets that same set.
-# --max N: at most N messages, taken evenly from each file.
+# --max N: at most N messages, taken evenly from each source.
 # VIGIL_RULES: rule files for vigil's rules stage (default
 # /usr/share/spamassassin, SpamAssassin's stock rules, score set 0 as
 # spamd -L without Bayes). Run from the build directory (make bench-compare
@@ -56,6 +61,7 @@ VIGIL_RULES=${VIGIL_RULES:-/usr/share/spamassassin}
 max=""
 concs="1 2"
 rounds=1
+labels=""
 only="vigil vigild rspamd spamassassin"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -63,7 +69,8 @@ while [ $# -gt 0 ]; do
 	--conc) [ $# -ge 2 ] || die "$1 needs a value"; concs=$2; shift 2 ;;
 	--only) [ $# -ge 2 ] || die "$1 needs a value"; only=$2; shift 2 ;;
 	--rounds) [ $# -ge 2 ] || die "$1 needs a value"; rounds=$2; shift 2 ;;
-	-h|--help) sed -n '2,39s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--labels) [ $# -ge 2 ] || die "$1 needs a value"; labels=$2; shift 2 ;;
+	-h|--help) sed -n '2,44s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -97,18 +104,22 @@ if [ -n "$pkgs" ]; then
 		--no-install-recommends $pkgs >&2 || die "apt-get install$pkgs failed"
 fi
 
-[ $# -gt 0 ] || set -- /work/shared/corpus
+[ -z "$labels" ] || [ -r "$labels" ] || die "cannot read the labels file $labels"
+[ $# -gt 0 ] || [ -n "$labels" ] || set -- /work/shared/corpus
 files=""
 for p in "$@"; do
+	case $p in *[[:space:]]*) die "corpus paths with blanks are not supported: $p" ;; esac
 	if [ -d "$p" ]; then
-		for f in "$p"/*.mbox; do [ -f "$f" ] && files="$files $f"; done
+		mboxes=""
+		for f in "$p"/*.mbox; do [ -f "$f" ] && mboxes="$mboxes $f"; done
+		files="$files ${mboxes:- $p}"
 	elif [ -f "$p" ]; then
 		files="$files $p"
 	else
 		die "no such corpus file or directory: $p"
 	fi
 done
-[ -n "$files" ] || die "no *.mbox files in: $*"
+[ -n "$files" ] || [ -n "$labels" ] || die "no corpus given"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sidebyside.XXXXXX")
 # The peers drop privileges (nobody, _rspamd): they must reach their files.
@@ -192,9 +203,10 @@ wait_for() {
 }
 
 # ------------------------------------------------------------ messages
-say "splitting:$files"
+say "splitting:$files${labels:+ and the messages $labels lists}"
 # shellcheck disable=SC2086
-"$PY" "$HELPER" split "$tmp/msgs" ${max:+--max "$max"} $files
+"$PY" "$HELPER" split "$tmp/msgs" ${max:+--max "$max"} \
+	${labels:+--labels "$labels"} $files
 list=$tmp/msgs/list.tsv
 head -20 "$list" >"$tmp/warm.tsv"
 nmsgs=$(grep -c '' "$list")
@@ -424,7 +436,7 @@ fi
 
 # ------------------------------------------------------------ report
 echo
-echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from$files"
+echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from$files${labels:+ and the messages $labels lists}"
 [ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }$(case $vigil_stages in *rules*) echo ", rules = $VIGIL_RULES, score_set = 0" ;; esac); threshold 5 (add_header)"
 wants rspamd && echo "rspamd $(rspamd -v 2>/dev/null | head -1 | sed 's/[^0-9.]*//'): flagged = add header, rewrite subject or reject; DNS requests seen: ${rspamd_dns:-?}"
 wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, no Bayes; flagged = score >= required (5)"
