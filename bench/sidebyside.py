@@ -12,7 +12,7 @@
         "ham-hard.mbox"), and a source with neither is skipped with a
         warning. --labels FILE adds the paths it lists, one "PATH LABEL"
         or "LABEL PATH" (TREC's index) a line, spam/ham or 1/0, relative
-        paths from FILE's directory. --max N keeps at most N messages in
+        paths from the current directory, else from FILE's. --max N keeps at most N messages in
         all, taken evenly from every source (every k-th message), so that
         the ham/spam proportion stays. Splitting follows vigil's mbox
         reader (mboxrd): a message ends at a "From " line that follows an
@@ -153,7 +153,7 @@ def dir_files(top):
 def read_labels(path):
     """(message path, label) from a labels file: "PATH LABEL" or "LABEL
     PATH" (TREC's index), spam/ham or 1/0, "#" comments; a relative path
-    is taken from the file's directory."""
+    is taken from the current directory, else from the file's."""
     base = os.path.dirname(os.path.abspath(path))
     out = []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
@@ -170,7 +170,13 @@ def read_labels(path):
             else:
                 die("%s:%d: expected \"PATH spam|ham\" or \"spam|ham PATH\"" %
                     (path, no))
-            out.append((os.path.join(base, p), lab))
+            # as vigil scan --labels: from the current directory, else
+            # from the file's
+            if not os.path.exists(p):
+                p = os.path.join(base, p)
+            if not os.path.isfile(p):
+                die("%s:%d: no such file: %s" % (path, no, p))
+            out.append((p, lab))
     return out
 
 

@@ -30,7 +30,7 @@
 # directory name ("spam.mbox", "spam_2", "easy_ham", "ham-hard.mbox").
 # --labels FILE: messages listed with their label instead, "PATH LABEL"
 # or "LABEL PATH" a line (TREC's index), spam/ham or 1/0, relative paths
-# from FILE's directory. Everything is split once into one file per
+# from the current directory, else from FILE's. Everything is split once into one file per
 # message in a temporary directory; every tool gets that same set.
 # --max N: at most N messages, taken evenly from each source.
 # VIGIL_RULES: rule files for vigil's rules stage (default
