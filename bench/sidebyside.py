@@ -174,8 +174,8 @@ def read_labels(path):
             # from the file's
             if not os.path.exists(p):
                 p = os.path.join(base, p)
-            if not os.path.isfile(p):
-                die("%s:%d: no such file: %s" % (path, no, p))
+            if not os.path.exists(p):
+                die("%s:%d: no such file or directory: %s" % (path, no, p))
             out.append((p, lab))
     return out
 
@@ -216,7 +216,10 @@ def sources_of(args, labels):
     for p in args:
         source(p, True)
     for lab in ("ham", "spam"):
-        paths = [p for p, l in labels if l == lab]
+        paths = []
+        for p, l in labels:
+            if l == lab:
+                paths.extend(dir_files(p) if os.path.isdir(p) else [p])
         if paths:
             add("labelled-" + lab, lab, paths)
     return out
