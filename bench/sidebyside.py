@@ -10,7 +10,8 @@
         corpus' "cmds", is skipped with a warning); its label comes from
         the words of its name ("spam", "spam_2", "easy_ham",
         "ham-hard.mbox"), and a source with neither is skipped with a
-        warning. --labels FILE adds the paths it lists, one "PATH LABEL"
+        warning. --labels FILE adds the files and directories it lists,
+        one "PATH LABEL"
         or "LABEL PATH" (TREC's index) a line, spam/ham or 1/0, relative
         paths from the current directory, else from FILE's. --max N keeps at most N messages in
         all, taken evenly from every source (every k-th message), so that

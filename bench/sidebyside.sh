@@ -28,7 +28,7 @@
 # the SpamAssassin corpus' easy_ham/ and spam/), default
 # /work/shared/corpus; the label comes from the words of the file or
 # directory name ("spam.mbox", "spam_2", "easy_ham", "ham-hard.mbox").
-# --labels FILE: messages listed with their label instead, "PATH LABEL"
+# --labels FILE: files or directories listed with their label, "PATH LABEL"
 # or "LABEL PATH" a line (TREC's index), spam/ham or 1/0, relative paths
 # from the current directory, else from FILE's. Everything is split once into one file per
 # message in a temporary directory; every tool gets that same set.
