@@ -9,16 +9,17 @@
         whose first line is no header field, such as the SpamAssassin
         corpus' "cmds", is skipped with a warning); its label comes from
         the words of its name ("spam", "spam_2", "easy_ham",
-        "ham-hard.mbox"), and a source with neither is skipped with a
+        "ham-hard.mbox"); a directory whose name has neither stands for
+        its entries that have one, and anything else is skipped with a
         warning. --labels FILE adds the files and directories it lists,
-        one "PATH LABEL"
-        or "LABEL PATH" (TREC's index) a line, spam/ham or 1/0, relative
-        paths from the current directory, else from FILE's. --max N keeps at most N messages in
-        all, taken evenly from every source (every k-th message), so that
-        the ham/spam proportion stays. Splitting follows vigil's mbox
-        reader (mboxrd): a message ends at a "From " line that follows an
-        empty line; that empty line is not part of the message; lines
-        matching ^>+From lose one '>'.
+        one "PATH LABEL" or "LABEL PATH" (TREC's index) a line, spam/ham
+        or 1/0, relative paths from the current directory, else from
+        FILE's. --max N keeps at most N messages in all, taken evenly
+        from every source (every k-th message), so that the ham/spam
+        proportion stays. Splitting follows vigil's mbox reader (mboxrd):
+        a message ends at a "From " line that follows an empty line; that
+        empty line is not part of the message; lines matching ^>+From
+        lose one '>'.
 
     sidebyside.py run TOOL CONC LIST --pids PID[,PID] -- COMMAND...
         Runs one measurement and prints one JSON summary line on stdout.

@@ -28,10 +28,11 @@
 # the SpamAssassin corpus' easy_ham/ and spam/), default
 # /work/shared/corpus; the label comes from the words of the file or
 # directory name ("spam.mbox", "spam_2", "easy_ham", "ham-hard.mbox").
-# --labels FILE: files or directories listed with their label, "PATH LABEL"
-# or "LABEL PATH" a line (TREC's index), spam/ham or 1/0, relative paths
-# from the current directory, else from FILE's. Everything is split once into one file per
-# message in a temporary directory; every tool gets that same set.
+# --labels FILE: files or directories listed with their label, "PATH
+# LABEL" or "LABEL PATH" a line (TREC's index), spam/ham or 1/0, relative
+# paths from the current directory, else from FILE's. Everything is split
+# once into one file per message in a temporary directory; every tool
+# gets that same set.
 # --max N: at most N messages, taken evenly from each source.
 # VIGIL_RULES: rule files for vigil's rules stage (default
 # /usr/share/spamassassin, SpamAssassin's stock rules, score set 0 as
@@ -70,7 +71,7 @@ while [ $# -gt 0 ]; do
 	--only) [ $# -ge 2 ] || die "$1 needs a value"; only=$2; shift 2 ;;
 	--rounds) [ $# -ge 2 ] || die "$1 needs a value"; rounds=$2; shift 2 ;;
 	--labels) [ $# -ge 2 ] || die "$1 needs a value"; labels=$2; shift 2 ;;
-	-h|--help) sed -n '2,44s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,45s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
