@@ -121,6 +121,7 @@ for p in "$@"; do
 	fi
 done
 [ -n "$files" ] || [ -n "$labels" ] || die "no corpus given"
+corpus_desc="$files${labels:+${files:+ and} the paths $labels lists}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sidebyside.XXXXXX")
 # The peers drop privileges (nobody, _rspamd): they must reach their files.
@@ -204,7 +205,7 @@ wait_for() {
 }
 
 # ------------------------------------------------------------ messages
-say "splitting:$files${labels:+ and the messages $labels lists}"
+say "splitting:$corpus_desc"
 # shellcheck disable=SC2086
 "$PY" "$HELPER" split "$tmp/msgs" ${max:+--max "$max"} \
 	${labels:+--labels "$labels"} $files
@@ -437,7 +438,7 @@ fi
 
 # ------------------------------------------------------------ report
 echo
-echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from$files${labels:+ and the messages $labels lists}"
+echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from$corpus_desc"
 [ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }$(case $vigil_stages in *rules*) echo ", rules = $VIGIL_RULES, score_set = 0" ;; esac); threshold 5 (add_header)"
 wants rspamd && echo "rspamd $(rspamd -v 2>/dev/null | head -1 | sed 's/[^0-9.]*//'): flagged = add header, rewrite subject or reject; DNS requests seen: ${rspamd_dns:-?}"
 wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, no Bayes; flagged = score >= required (5)"
