@@ -125,19 +125,17 @@ def label_of(path):
     return None
 
 
-def is_mbox(path):
-    with open(path, "rb") as f:
-        return f.read(5) == b"From "
-
-
 HEADER_RE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 
 
-def is_message(path):
-    """A file whose first line is a header field (or an mbox's From_)."""
+def file_kind(path):
+    """From its first line: "mbox" (a From_ line), "message" (a header
+    field), else None."""
     with open(path, "rb") as f:
         first = f.readline(1000)
-    return first.startswith(b"From ") or bool(HEADER_RE.match(first))
+    if first.startswith(b"From "):
+        return "mbox"
+    return "message" if HEADER_RE.match(first) else None
 
 
 def dir_files(top):
@@ -192,12 +190,11 @@ def sources_of(args, labels):
     def add(name, lab, paths):
         items = []
         for p in paths:
-            if is_mbox(p):
-                items.append((p, True))
-            elif is_message(p):
-                items.append((p, False))
-            else:
+            kind = file_kind(p)
+            if kind is None:
                 say("%s: not a message (first line not a header), skipped" % p)
+            else:
+                items.append((p, kind == "mbox"))
         if items:
             out.append((name, lab, items))
     def source(p, top):
@@ -239,6 +236,13 @@ def source_messages(items):
                 yield p, f.read()
 
 
+def source_count(items):
+    """How many messages source_messages() yields, without reading the
+    message files."""
+    return sum(sum(1 for _ in mbox_messages(p)) if mbox else 1
+               for p, mbox in items)
+
+
 def cmd_split(args):
     if not args:
         die("split OUTDIR [--max N] [--labels FILE] SOURCE...")
@@ -253,8 +257,7 @@ def cmd_split(args):
         args = args[2:]
     srcs = []
     for name, lab, items in sources_of(args, labels):
-        n = sum(1 for _ in source_messages(items))
-        srcs.append((name, lab, items, n))
+        srcs.append((name, lab, items, source_count(items)))
     total = sum(n for _, _, _, n in srcs)
     if total == 0:
         die("split: no messages")
@@ -265,12 +268,11 @@ def cmd_split(args):
         os.makedirs(os.path.join(out, lab), exist_ok=True)
     rows, stems = [], set()
     for name, lab, items, n in srcs:
-        stem = os.path.splitext(os.path.basename(name.rstrip("/")))[0]
-        k = 2
+        base = stem = os.path.splitext(os.path.basename(name.rstrip("/")))[0]
+        dup = 2
         while stem in stems:           # two sources of one name
-            stem = "%s-%d" % (os.path.splitext(os.path.basename(
-                name.rstrip("/")))[0], k)
-            k += 1
+            stem = "%s-%d" % (base, dup)
+            dup += 1
         stems.add(stem)
         want = set(int(k * step) for k in range(int(n / step + 0.5))) \
             if step > 1 else None
