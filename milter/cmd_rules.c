@@ -114,6 +114,7 @@ static struct conf *paths_from_conf(const char *conf_path, struct loaded *l,
 	               (unsigned)cfg_getint(cfg, "score_set");
 	o->match_limit = (uint32_t)cfg_getint(cfg, "rule_match_limit");
 	o->depth_limit = (uint32_t)cfg_getint(cfg, "rule_depth_limit");
+	o->cache_dir = rules_conf_cache_dir(cfg);
 	return c;
 }
 

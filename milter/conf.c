@@ -14,6 +14,7 @@
 
 #include "dns.h"
 #include "pipeline.h"
+#include "rcache.h"
 #include "vlog.h"
 
 /* Collected error text of one load. libconfuse reports through a
@@ -321,6 +322,7 @@ static cfg_opt_t base_opts[] = {
 	CFG_STR_LIST("rules", "{\"/usr/share/spamassassin\", \"" PKGDATADIR
 	             "/rules\", \"" SYSCONFDIR "/vigil/rules.d\"}", CFGF_NONE),
 	CFG_INT("score_set", 0, CFGF_NONE),
+	CFG_STR("rules_cache", "", CFGF_NONE),
 	CFG_INT("rule_match_limit", 100000, CFGF_NONE),
 	CFG_INT("rule_depth_limit", 5000, CFGF_NONE),
 	CFG_FUNC("include", cfg_include),
@@ -507,7 +509,20 @@ static int build(struct conf *c, cfg_t *cfg, struct errbuf *e)
 	return 0;
 }
 
-static struct conf *load(const char *path, const char *text,
+/* The tools keep the rule engine's compile cache in the user's cache
+ * directory unless the file says where (or "off"); vigild only where
+ * the file says. */
+static void tool_defaults(cfg_t *cfg)
+{
+	char dir[4096];
+	const char *rc = cfg_getstr(cfg, "rules_cache");
+	if (rc != NULL && rc[0] != '\0')
+		return;
+	const char *user = rcache_user_dir(dir, sizeof dir);
+	cfg_setstr(cfg, "rules_cache", user ? user : "off");
+}
+
+static struct conf *load(const char *path, const char *text, bool tool,
                          char *err, size_t errlen)
 {
 	struct errbuf e = { .buf = err, .len = 0, .cap = errlen, .count = 0 };
@@ -538,6 +553,8 @@ static struct conf *load(const char *path, const char *text,
 			err_add(&e, "%s: cannot read: %s", path, strerror(errno));
 	}
 	struct conf *c = NULL;
+	if (rc == CFG_SUCCESS && tool)
+		tool_defaults(cfg);
 	if (rc == CFG_SUCCESS && (c = calloc(1, sizeof *c)) != NULL) {
 		c->refs = 1;
 		c->path = strdup(path);
@@ -560,21 +577,21 @@ static struct conf *load(const char *path, const char *text,
 
 struct conf *conf_load(const char *path, char *err, size_t errlen)
 {
-	return load(path, NULL, err, errlen);
+	return load(path, NULL, false, err, errlen);
 }
 
 struct conf *conf_load_string(const char *text, const char *name, char *err,
                               size_t errlen)
 {
-	return load(name, text, err, errlen);
+	return load(name, text, false, err, errlen);
 }
 
 struct conf *conf_load_tool(const char *path, char *err, size_t errlen)
 {
 	static const char installed[] = SYSCONFDIR "/vigil/vigild.conf";
 	if (path == NULL && access(installed, R_OK) != 0)
-		return conf_load_string("", "(built-in defaults)", err, errlen);
-	return conf_load(path ? path : installed, err, errlen);
+		return load("(built-in defaults)", "", true, err, errlen);
+	return load(path ? path : installed, NULL, true, err, errlen);
 }
 
 cfg_t *conf_cfg(const struct conf *c)

@@ -23,6 +23,7 @@
 #include "monotime.h"
 #include "pfor.h"
 #include "relays.h"
+#include "rcache.h"
 #include "ruleset.h"
 #include "rulesmeta.h"
 #include "saeval.h"
@@ -31,7 +32,7 @@
 #include "rules_int.h"
 
 /* A jcode owning re, or NULL (re freed) when out of memory or re is NULL. */
-static struct jcode *jcode_new(pcre2_code *re)
+struct jcode *rules_jcode_new(pcre2_code *re)
 {
 	struct jcode *j = re ? malloc(sizeof *j) : NULL;
 	if (j == NULL) {
@@ -53,7 +54,7 @@ static void jcode_free(struct jcode *j)
 	free(j);
 }
 
-static void part_free(struct part *pt)
+void rules_part_free(struct part *pt)
 {
 	jcode_free(pt->code);
 	jcode_free(pt->tail);
@@ -430,7 +431,7 @@ static struct jcode *find_tail(const char *p, size_t n, uint32_t opts,
 		best = t;
 		cost = tc;
 	}
-	return jcode_new(best);
+	return rules_jcode_new(best);
 }
 
 /* The lead of pattern p[0..n) (see struct part), when there is one and
@@ -454,7 +455,7 @@ static struct jcode *compile_lead(const char *p, size_t n, uint32_t opts)
 		if (ec != PCRE2_ERROR_PATTERN_TOO_LARGE)
 			break;
 	}
-	return jcode_new(code);
+	return rules_jcode_new(code);
 }
 
 /* (?:body){min,max} as "(body)(?1){min-1,max-1}": the repeats call the
@@ -488,7 +489,7 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 	uint32_t opts = c->rs->pcre2_options;
 	pcre2_code *code = pcre2_compile((PCRE2_SPTR)p, n, opts, ec, eo, NULL);
 	if (code != NULL) {
-		struct part pt = { .code = jcode_new(code) };
+		struct part pt = { .code = rules_jcode_new(code) };
 		if (pt.code == NULL)
 			return 1;
 		if (split && prefilter)
@@ -501,7 +502,7 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 		}
 		struct part *m = realloc(c->more, (c->nmore + 1) * sizeof *m);
 		if (m == NULL) {
-			part_free(&pt);
+			rules_part_free(&pt);
 			return 1;
 		}
 		c->more = m;
@@ -576,9 +577,9 @@ static int compile_regex(void *ctx, size_t i)
 	if (rc == 1)
 		return -1;
 	if (rc != 0) {
-		part_free(&c->main);
+		rules_part_free(&c->main);
 		for (size_t k = 0; k < c->nmore; k++)
-			part_free(&c->more[k]);
+			rules_part_free(&c->more[k]);
 		c->nmore = 0;
 		c->cerr = errcode;
 		c->coff = (size_t)off;
@@ -975,18 +976,6 @@ static void plan_free(struct mplan *p)
 	free(p->rd);
 }
 
-/* How much of a required literal the group automaton looks for: its
- * first bytes are required too, and a longer one would hardly rule out
- * more texts while it grows the automaton, which does not fit the cache
- * as it is. */
-#define LIT_PREFIX 12
-
-static size_t lit_len(const char *lit)
-{
-	size_t n = strlen(lit);
-	return n < LIT_PREFIX ? n : LIT_PREFIX;
-}
-
 static bool has_lits(const struct crule *c)
 {
 	return c->nplits > 0 || c->own != NULL;
@@ -1048,6 +1037,9 @@ static int split_lits(struct crule *c, const char *p, size_t n)
 			rc = acscan_add(c->own, all[l], lit_len(all[l]), 0);
 		if (rc == 0)
 			rc = acscan_build(c->own);
+		c->own_lits = all;   /* for the compile cache */
+		c->nown = na;
+		all = NULL;
 	} else if (ok) {
 		rc = -1;
 	}
@@ -1199,9 +1191,9 @@ static int project_ascii(struct crule *c, bool want_lits)
 			memcpy(c->ascii + 1, t.more, t.nmore * sizeof *t.more);
 		c->nascii = t.nmore + 1;
 	} else {
-		part_free(&t.main);
+		rules_part_free(&t.main);
 		for (size_t k = 0; k < t.nmore; k++)
-			part_free(&t.more[k]);
+			rules_part_free(&t.more[k]);
 	}
 	free(t.more);
 	return rc == 1 || (use && c->ascii == NULL) ? -1 : 0;
@@ -1415,6 +1407,49 @@ static void drop_few_skels(struct rules *r, struct group *g)
 	}
 }
 
+/* The compile cache's blob for r's rules, restored into them: whether
+ * they got their compile and prefilter data from it (r->restored). */
+static bool cache_restore(struct rules *r)
+{
+	const char *dir = r->opts.cache_dir;
+	if (dir == NULL || dir[0] == '\0')
+		return false;
+	r->cache_keyed = rules_cache_key(r, r->cache_key) == 0;
+	if (!r->cache_keyed)
+		return false;
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	char why[512];
+	int rc = rcache_get(dir, r->cache_key, &blob, &len, why, sizeof why);
+	if (rc < 0)
+		vlog(LOG_WARNING, "rules: compile cache in %s not used: %s", dir,
+		     why);
+	if (rc == 0 && rules_cache_restore(r, blob, len) != 0) {
+		vlog(LOG_WARNING, "rules: compile cache in %s not used: its "
+		     "data does not fit the rules", dir);
+		rc = -1;
+	}
+	free(blob);
+	r->restored = rc == 0;
+	return r->restored;
+}
+
+/* After a compile without the cache: what it computed, for the next
+ * process. Failing only costs that process the time. */
+static void cache_store(const struct rules *r)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	char why[512];
+	if (!r->cache_keyed || r->restored ||
+	    rules_cache_save(r, &blob, &len) != 0)
+		return;
+	if (rcache_put(r->opts.cache_dir, r->cache_key, blob, len, why,
+	               sizeof why) != 0)
+		vlog(LOG_INFO, "rules: compile cache not written: %s", why);
+	free(blob);
+}
+
 static int build_groups(struct rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -1426,9 +1461,18 @@ static int build_groups(struct rules *r)
 		if (push_index(&g->rules, &g->count, i) != 0)
 			return -1;
 	}
+	if (!r->opts.no_prefilter && !r->restored &&
+	    pfor_run(r->n, prep_prefilter, r, 0) != 0)
+		return -1;
+	cache_store(r);
+	for (size_t i = 0; i < r->n; i++) {   /* kept for the cache alone */
+		free(r->cr[i].own_lits);
+		r->cr[i].own_lits = NULL;
+		r->cr[i].nown = 0;
+	}
 	if (r->opts.no_prefilter)
 		return build_masks(r);
-	if (pfor_run(r->n, prep_prefilter, r, 0) != 0 || build_repsets(r) != 0)
+	if (build_repsets(r) != 0)
 		return -1;
 	for (int t = 0; t < T_COUNT; t++) {
 		struct group *g = &r->g[t];
@@ -1685,7 +1729,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 			goto oom;
 	/* Compiling and JIT-compiling is most of the load time; the rules
 	 * are independent, so every core takes part. */
-	if (pfor_run(r->n, compile_regex, r, 0) != 0)
+	if (!cache_restore(r) && pfor_run(r->n, compile_regex, r, 0) != 0)
 		goto oom;
 	for (size_t i = 0; i < r->n; i++)
 		if (finish_rule(r, i) != 0)
@@ -1737,17 +1781,7 @@ void rules_free(struct rules *r)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
-		part_free(&r->cr[i].main);
-		for (size_t k = 0; k < r->cr[i].nascii; k++)
-			part_free(&r->cr[i].ascii[k]);
-		free(r->cr[i].ascii);
-		free(r->cr[i].req);
-		free(r->cr[i].rep_sig);
-		acscan_free(r->cr[i].own);
-		for (size_t k = 0; k < r->cr[i].nmore; k++)
-			part_free(&r->cr[i].more[k]);
-		free(r->cr[i].more);
-		free(r->cr[i].plits);
+		rules_crule_clear(&r->cr[i]);
 		rmeta_free(r->cr[i].meta);
 		saeval_free(r->cr[i].ev);
 	}
@@ -1900,6 +1934,12 @@ size_t rules_conf_paths(void *root, const char **paths, size_t max)
 	return n;
 }
 
+const char *rules_conf_cache_dir(void *root)
+{
+	const char *d = cfg_getstr(root, "rules_cache");
+	return d == NULL || d[0] == '\0' || strcmp(d, "off") == 0 ? NULL : d;
+}
+
 static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 {
 	(void)sec;
@@ -1922,6 +1962,7 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		.score_set = (unsigned)cfg_getint(root, "score_set"),
 		.match_limit = (uint32_t)cfg_getint(root, "rule_match_limit"),
 		.depth_limit = (uint32_t)cfg_getint(root, "rule_depth_limit"),
+		.cache_dir = rules_conf_cache_dir(root),
 	};
 	if (st->rs != NULL)
 		st->rules = rules_compile(st->rs, &o, err, errlen);

@@ -54,6 +54,8 @@ struct rules_opts {
 	bool no_prefilter;      /* run every regex (tests, verification) */
 	bool run_all;           /* ignore scores: every rule runs (vigil rules
 	                           test/hits --all) */
+	const char *cache_dir;  /* compile cache (rcache.h), read while
+	                           compiling only; NULL: none */
 };
 
 #define RULES_MATCH_LIMIT_DEFAULT 100000u
@@ -115,6 +117,10 @@ size_t rules_scored_count(const struct rules *r);
  * SpamAssassin rules or /etc/vigil/rules.d need not be installed); paths
  * the operator wrote are all kept, so a missing one is an error. */
 size_t rules_conf_paths(void *root, const char **paths, size_t max);
+
+/* The compile cache's directory (option "rules_cache" of root), NULL
+ * when there is none ("" or "off"). */
+const char *rules_conf_cache_dir(void *root);
 
 /* Profiling (benchmarks only: not thread-safe, slows matching).
  * rules_profile(r, true) starts accumulating, per rule i, the time spent

@@ -172,6 +172,8 @@ struct crule {
 	struct acscan *own;  /* required literals too many for the group's
 	                        automaton (split_lits()): texts of kind
 	                        lits_need and up without one are skipped */
+	char (*own_lits)[64];/* own's literals, until the compile cache */
+	size_t nown;         /* has been written (build_groups()) */
 	size_t rep;          /* a repeat {min,} whose every iteration needs
 	                        one of the literals of repset rep - 1: texts
 	                        with fewer than rep_min positions ending one
@@ -293,6 +295,10 @@ struct rules {
 	size_t nevals;
 	struct repset *reps; /* distinct literal sets of repeats */
 	size_t nreps;
+	uint8_t cache_key[32]; /* rules_cache_key(), when cache_keyed */
+	bool cache_keyed;
+	bool restored;       /* compile and prefilter data came from the
+	                        compile cache (rulescache.c) */
 };
 
 /* The literals of a repeat, shared by the rules whose repeats need the
@@ -306,6 +312,18 @@ struct repset {
 };
 
 /* ---- small helpers ---- */
+
+/* How much of a required literal the group automaton looks for: its
+ * first bytes are required too, and a longer one would hardly rule out
+ * more texts while it grows the automaton, which does not fit the cache
+ * as it is. */
+#define LIT_PREFIX 12
+
+static inline size_t lit_len(const char *lit)
+{
+	size_t n = strlen(lit);
+	return n < LIT_PREFIX ? n : LIT_PREFIX;
+}
 
 static inline void set_bit(uint64_t *b, size_t i)
 {
@@ -355,6 +373,23 @@ uint32_t rules_hname_find(const struct rules *r, const char *name, size_t n);
 
 /* rules.c: the slot of name[0..n) in m, or SIZE_MAX. */
 size_t rules_map_get(const struct slotmap *m, const char *name, size_t n);
+
+/* rules.c: a jcode owning re (NULL, re freed, when out of memory or re
+ * is NULL); a part's codes freed, the part zeroed. */
+struct jcode *rules_jcode_new(pcre2_code *re);
+void rules_part_free(struct part *pt);
+
+/* rulescache.c: the compile cache. The key names everything
+ * compile_regex() and prep_prefilter() read (rule fields set by
+ * setup_rule(), options, PCRE2's version, the program's build ID): -1
+ * when the program has no build ID. save: what they left in every
+ * rule, as a blob (malloc'ed); restore: the same into the rules of r,
+ * fresh from setup_rule(); on failure (-1) nothing is left set.
+ * clear: a rule's compile and prefilter data freed. */
+int rules_cache_key(const struct rules *r, uint8_t key[32]);
+int rules_cache_save(const struct rules *r, uint8_t **blob, size_t *len);
+int rules_cache_restore(struct rules *r, const uint8_t *blob, size_t len);
+void rules_crule_clear(struct crule *c);
 
 /* rulesrun.c: matches every header rule once on an absent text, when
  * compiling (hrabs). -1 out of memory. */

@@ -25,7 +25,8 @@ void strbuf_put(struct strbuf *b, const void *s, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, s, n);
+	if (n > 0)   /* s may be NULL then */
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
