@@ -176,9 +176,10 @@ static int do_check(struct loaded *l)
 	struct rules_stats st;
 	rules_get_stats(l->rules, &st);
 	printf("%zu file%s, %zu rules loaded in %.3f s (parse %.3f s, "
-	       "compile %.3f s)\n", ruleset_file_count(l->rs),
+	       "compile %.3f s%s)\n", ruleset_file_count(l->rs),
 	       ruleset_file_count(l->rs) == 1 ? "" : "s", ruleset_count(l->rs),
-	       l->parse_s + l->compile_s, l->parse_s, l->compile_s);
+	       l->parse_s + l->compile_s, l->parse_s, l->compile_s,
+	       st.cached ? ", from the compile cache" : "");
 	printf("  header %zu, mimeheader %zu, body %zu, rawbody %zu, full %zu, "
 	       "uri %zu, meta %zu, eval/unsupported %zu\n", st.header,
 	       st.mimeheader, st.body, st.rawbody, st.full, st.uri, st.meta,

@@ -1430,7 +1430,7 @@ static bool cache_restore(struct rules *r)
 		rc = -1;
 	}
 	free(blob);
-	r->restored = rc == 0;
+	r->restored = r->stats.cached = rc == 0;
 	return r->restored;
 }
 

@@ -93,6 +93,8 @@ struct rules_stats {
 	size_t active, disabled, failed, approx;
 	size_t prefiltered;  /* active regex rules with a required literal */
 	double compile_ms;
+	bool cached;         /* patterns and prefilter data from the
+	                        compile cache (rules_opts.cache_dir) */
 };
 
 /* NULL on allocation failure only (err says so). The ruleset must

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fileio.h"
+#include "rcache.h"
 #include "rules.h"
 #include "ruleset.h"
 #include "rulesmeta.h"
@@ -608,6 +609,112 @@ static void test_compile_error(void **state)
 	rules_get_stats(f.rules, &st);
 	assert_int_equal(st.failed, 1);
 	fx_free(&f);
+}
+
+/* ---- compile cache ---- */
+
+static const char cache_rules[] =
+	"body     CC_PILLS   /\\bcheap\\s+(?:pills|meds)\\b/i\n"
+	"body     __CC_WIN   /\\bwinner\\b/i\n"
+	"body     CC_HOMO    /(?:[mM]|\xd0\x9c)(?:[oO]|\xd0\x9e)ney/\n"
+	"header   CC_SUBJ    Subject =~ /urgent|offer/i\n"
+	"rawbody  CC_MULTI   /click/i\n"
+	"tflags   CC_MULTI   multiple maxhits=3\n"
+	"uri      CC_URI     /example\\.(?:biz|top)/\n"
+	"body     CC_BAD     /(unclosed/\n"
+	"meta     CC_BOTH    CC_PILLS && __CC_WIN\n"
+	"score    CC_BOTH    1.5\n";
+
+static const char cache_msg[] =
+	"From: a@example.com\nSubject: Urgent offer\n\n"
+	"Winner! Cheap pills, Money. click click click click "
+	"http://example.biz/\n";
+
+/* The blob of the one file in dir: its key (in the header) and bytes. */
+static uint8_t *cache_blob(const char *dir, uint8_t key[32], size_t *len)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	char path[512] = "";
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".rc") != NULL)
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+	closedir(d);
+	size_t n = 0;
+	int cut = 0;
+	char *f = fileio_read(path, 64u << 20, &n, &cut);
+	assert_non_null(f);
+	assert_true(n > 80);
+	memcpy(key, f + 8, 32);   /* after the magic */
+	uint8_t *blob = malloc(n - 80);
+	assert_non_null(blob);
+	memcpy(blob, f + 80, n - 80);
+	*len = n - 80;
+	free(f);
+	return blob;
+}
+
+/* Loaded from the cache: the same hits, every rule run. A blob cut
+ * short or with a record changed, under the right key and checksum, is
+ * refused and the rules compiled again. */
+static void test_compile_cache(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	char dir[] = "/tmp/test-rules-cache.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct rules_opts o = { .run_all = true, .cache_dir = dir };
+	struct rules_opts none = { .run_all = true };
+	struct fx a = { 0 }, b = { 0 }, c = { 0 };
+	struct rules_stats st;
+	fx_load(&a, cache_rules, &none);
+	fx_run(&a, cache_msg, "a@example.com");
+	assert_non_null(hit(&a, "CC_BOTH"));
+	assert_non_null(hit(&a, "CC_HOMO"));
+	assert_int_equal(hit(&a, "CC_MULTI")->count, 3);
+	for (int round = 0; round < 2; round++) {   /* writes, then reads */
+		fx_load(&b, cache_rules, &o);
+		rules_get_stats(b.rules, &st);
+		assert_int_equal(st.cached, round == 1);
+		assert_int_equal(st.failed, 1);   /* CC_BAD, reported each time */
+		fx_run(&b, cache_msg, "a@example.com");
+		assert_same_hits(&a, &b);
+		fx_free(&b);
+	}
+	uint8_t key[32];
+	size_t len;
+	uint8_t *blob = cache_blob(dir, key, &len);
+	char why[256];
+	size_t cuts[] = { 0, 7, 24, len / 2, len - 1 };
+	for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+		assert_int_equal(rcache_put(dir, key, blob, cuts[k], why,
+		                            sizeof why), 0);
+		fx_load(&c, cache_rules, &o);
+		rules_get_stats(c.rules, &st);
+		assert_false(st.cached);
+		fx_run(&c, cache_msg, "a@example.com");
+		assert_same_hits(&a, &c);
+		fx_free(&c);
+	}
+	/* the last record's bytes (the rules' data, not PCRE2's) changed */
+	for (size_t k = 1; k <= 16; k++) {
+		blob[len - k] ^= 0x41;
+		assert_int_equal(rcache_put(dir, key, blob, len, why,
+		                            sizeof why), 0);
+		blob[len - k] ^= 0x41;
+		fx_load(&c, cache_rules, &o);
+		fx_run(&c, cache_msg, "a@example.com");
+		rules_get_stats(c.rules, &st);
+		if (!st.cached)
+			assert_same_hits(&a, &c);
+		fx_free(&c);
+	}
+	free(blob);
+	fx_free(&a);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_meta_cycle(void **state)
@@ -1385,6 +1492,7 @@ int main(void)
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
 		cmocka_unit_test(test_compile_error),
+		cmocka_unit_test(test_compile_cache),
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
