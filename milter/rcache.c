@@ -46,11 +46,32 @@ static int fail(char *why, size_t whylen, const char *what, int err)
 	return -1;
 }
 
-/* Only the user (or root) may have written it. */
-static bool safe_owner(const struct stat *st)
+/* The user's (or root's): else another user's cache, not ours to use. */
+static bool own(const struct stat *st)
 {
-	return (st->st_uid == geteuid() || st->st_uid == 0) &&
-	       (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	return st->st_uid == geteuid() || st->st_uid == 0;
+}
+
+/* Nobody else may write it. */
+static bool private(const struct stat *st)
+{
+	return (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* 1 (as "none there", why says so) when st belongs to another user, -1
+ * when others may write it, 0 when it may be used. */
+static int check_owner(const struct stat *st, const char *what, char *why,
+                       size_t whylen)
+{
+	if (!own(st)) {
+		snprintf(why, whylen, "%s belongs to another user", what);
+		return 1;
+	}
+	if (!private(st)) {
+		snprintf(why, whylen, "%s writable by others: not trusted", what);
+		return -1;
+	}
+	return 0;
 }
 
 static int blob_path(const char *dir, const uint8_t *key, char *buf,
@@ -128,31 +149,34 @@ int rcache_get(const char *dir, const uint8_t key[RCACHE_KEY_LEN],
 		return fail(why, whylen, "cache directory name too long", 0);
 	if (stat(dir, &st) != 0)
 		return errno == ENOENT ? 1 : fail(why, whylen, dir, errno);
-	if (!S_ISDIR(st.st_mode) || !safe_owner(&st))
-		return fail(why, whylen, "cache directory not the user's alone",
-		            0);
+	if (!S_ISDIR(st.st_mode))
+		return fail(why, whylen, "cache directory not a directory", 0);
+	int rc = check_owner(&st, "cache directory", why, whylen);
+	if (rc != 0)
+		return rc;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 1 : fail(why, whylen, path, errno);
 	uint8_t *f = NULL;
-	int rc = fstat(fd, &st);
-	if (rc != 0)
+	if (fstat(fd, &st) != 0)
 		rc = fail(why, whylen, path, errno);
-	else if (!S_ISREG(st.st_mode) || !safe_owner(&st))
-		rc = fail(why, whylen, "cache file not the user's alone", 0);
-	else if ((size_t)st.st_size < HEAD_LEN ||
-	         (size_t)st.st_size > MAX_BLOB + HEAD_LEN)
+	else if (!S_ISREG(st.st_mode))
+		rc = fail(why, whylen, "cache file not a regular file", 0);
+	else
+		rc = check_owner(&st, "cache file", why, whylen);
+	size_t size = rc == 0 ? (size_t)st.st_size : 0;
+	if (rc == 0 && (size < HEAD_LEN || size > MAX_BLOB + HEAD_LEN))
 		rc = fail(why, whylen, "cache file of a wrong size", 0);
-	else if ((f = read_all(fd, (size_t)st.st_size)) == NULL)
+	if (rc == 0 && (f = read_all(fd, size)) == NULL)
 		rc = fail(why, whylen, "cache file unreadable", errno);
-	else if (!intact(f, (size_t)st.st_size, key))
+	if (rc == 0 && !intact(f, size, key))
 		rc = fail(why, whylen, "cache file damaged", 0);
 	close(fd);
 	if (rc != 0) {
 		free(f);
 		return rc;
 	}
-	*len = (size_t)st.st_size - HEAD_LEN;
+	*len = size - HEAD_LEN;
 	memmove(f, f + HEAD_LEN, *len);
 	*blob = f;
 	return 0;

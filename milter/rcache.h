@@ -8,7 +8,8 @@
  * only what rcache_put() wrote whole for that key. Files and the
  * directory are trusted only when they belong to the user (or root) and
  * nobody else may write them, since a blob may hold data whose decoder
- * trusts it (PCRE2's serialized patterns). A cache is an optimisation:
+ * trusts it (PCRE2's serialized patterns); another user's are not
+ * ours to use. A cache is an optimisation:
  * callers treat every failure as "not there" and carry on without it.
  * rcache_put() keeps the RCACHE_KEEP newest blobs of the directory.
  */
@@ -27,8 +28,10 @@
 const char *rcache_user_dir(char *buf, size_t len);
 
 /* The blob of key in dir into *blob (malloc'ed, the caller frees) and
- * *len: 0; 1 when there is none; -1 when there is one that cannot be
- * used (unsafe owner or mode, damaged, unreadable), with why. */
+ * *len: 0; 1 when there is none, or the directory or file belongs to
+ * another user (why then says so, else it is left alone); -1 when there
+ * is one that cannot be used (others may write it, damaged,
+ * unreadable), with why. */
 int rcache_get(const char *dir, const uint8_t key[RCACHE_KEY_LEN],
                uint8_t **blob, size_t *len, char *why, size_t whylen);
 

@@ -1419,11 +1419,11 @@ static bool cache_restore(struct rules *r)
 		return false;
 	uint8_t *blob = NULL;
 	size_t len = 0;
-	char why[512];
+	char why[512] = "";
 	int rc = rcache_get(dir, r->cache_key, &blob, &len, why, sizeof why);
-	if (rc < 0)
-		vlog(LOG_WARNING, "rules: compile cache in %s not used: %s", dir,
-		     why);
+	if (rc != 0 && why[0] != '\0')   /* another user's: no warning */
+		vlog(rc < 0 ? LOG_WARNING : LOG_INFO,
+		     "rules: compile cache in %s not used: %s", dir, why);
 	if (rc == 0 && rules_cache_restore(r, blob, len) != 0) {
 		vlog(LOG_WARNING, "rules: compile cache in %s not used: its "
 		     "data does not fit the rules", dir);

@@ -111,7 +111,7 @@ else notok "rewritten" "$(cat "$tmp/h.again.err")"; fi
 
 chmod 0666 "$f"
 hits "$tmp/c.conf" "$tmp/h.unsafe"
-if grep -q "compile cache.*not the user's alone" "$tmp/h.unsafe.err" &&
+if grep -q "compile cache.*writable by others" "$tmp/h.unsafe.err" &&
    cmp -s "$tmp/h.off2" "$tmp/h.unsafe"
 then ok "a cache file others may write: warned, not used, same hits"
 else notok "unsafe" "$(cat "$tmp/h.unsafe.err")"; fi

@@ -1,5 +1,6 @@
 /* rcache: a blob comes back as written, under its key alone; damaged,
- * truncated, foreign-keyed or unsafe files are refused; the newest
+ * truncated, foreign-keyed or unsafe files are refused, another user's
+ * are as none; the newest
  * RCACHE_KEEP blobs are kept; the per-user directory. */
 #include <dirent.h>
 #include <fcntl.h>
@@ -129,6 +130,15 @@ static void refused(void **state)
 	assert_int_equal(chmod(base, 0777), 0);
 	assert_int_equal(get(base, k1, &blob, &len), -1);
 	assert_int_equal(chmod(base, 0700), 0);
+	/* another user's file: as if none were there, why says so */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(f1, 65534, (gid_t)-1), 0);
+		why[0] = '\0';
+		assert_int_equal(rcache_get(base, k1, &blob, &len, why,
+		                            sizeof why), 1);
+		assert_non_null(strstr(why, "another user"));
+		assert_int_equal(chown(f1, 0, (gid_t)-1), 0);
+	}
 	/* a symbolic link is not followed */
 	assert_int_equal(unlink(f2), 0);
 	assert_int_equal(symlink(f1, f2), 0);
