@@ -270,7 +270,7 @@ static uint64_t get_u(struct reader *rd, int bytes)
 	return v;
 }
 
-/* n (at most max) bytes copied to dst. */
+/* n bytes copied to dst. */
 static void get_bytes(struct reader *rd, void *dst, size_t n)
 {
 	if (rd->bad || rd->n - rd->off < n) {
