@@ -2,10 +2,11 @@
  * rulescache.c — the rule engine's compile cache (rules_int.h): what
  * compile_regex() and prep_prefilter() leave in each rule, as one blob.
  *
- * The blob: the number of rules, then PCRE2's serialization of every
- * compiled pattern the rules hold (pcre2_serialize_encode()), then per
- * rule its record (put_rule()), where a pattern is its index in that
- * serialization. Integers are little-endian. The blob is read back only
+ * The blob: the number of rules, the number of compiled patterns the
+ * rules hold and the length of PCRE2's serialization of them
+ * (pcre2_serialize_encode()), that serialization, then per rule its
+ * record (put_rule()), where a pattern is its index plus one in that
+ * serialization (0: none). Integers are little-endian. The blob is read back only
  * by the program that wrote it (its build ID is in the key), so the
  * records need no versioning; they are still parsed with bounds, and a
  * record that does not fit its rule is refused whole.
