@@ -7,10 +7,11 @@
 set -u
 : "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 VIGIL=$top_builddir/milter/vigil
+VIGILD=$top_builddir/milter/vigild
 tmp=$(mktemp -d /tmp/vigil-rcache.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 12
+tap_plan 14
 XDG_CACHE_HOME=$tmp/xdg
 export XDG_CACHE_HOME
 cdir=$XDG_CACHE_HOME/vigil
@@ -127,3 +128,14 @@ hits "$tmp/dir.conf" "$tmp/h.dir"
 if ls "$tmp/mine/rc" | grep -q '\.rc$' && cmp -s "$tmp/h.off2" "$tmp/h.dir"
 then ok "rules_cache = DIR: the cache is kept there"
 else notok "own dir" "$(ls -la "$tmp/mine" 2>&1)"; fi
+
+# vigild: none unless the file names a directory
+XDG_CACHE_HOME=$tmp/xdg-vigild "$VIGILD" -t -c "$tmp/c.conf" >"$tmp/vd.out" 2>&1
+if [ ! -e "$tmp/xdg-vigild" ] && grep -q "configuration OK" "$tmp/vd.out"
+then ok "vigild keeps no cache by default"
+else notok "vigild default" "$(cat "$tmp/vd.out")" "$(ls -la "$tmp/xdg-vigild" 2>&1)"; fi
+conf "$tmp/vd.conf" "$tmp/vigild-cache"
+"$VIGILD" -t -c "$tmp/vd.conf" >"$tmp/vd2.out" 2>&1
+if ls "$tmp/vigild-cache" 2>/dev/null | grep -q '\.rc$'
+then ok "vigild with rules_cache = DIR keeps it there"
+else notok "vigild rules_cache" "$(cat "$tmp/vd2.out")"; fi
