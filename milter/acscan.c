@@ -153,6 +153,17 @@ int acscan_add(struct acscan *ls, const char *lit, size_t len, uint32_t id)
 	return 0;
 }
 
+size_t acscan_lit_count(const struct acscan *ls)
+{
+	return ls ? ls->nlits : 0;
+}
+
+const char *acscan_lit(const struct acscan *ls, size_t i, size_t *len)
+{
+	*len = ls->lits[i].len;
+	return (const char *)ls->pool + ls->lits[i].off;
+}
+
 uint32_t acscan_id_limit(const struct acscan *ls)
 {
 	return ls ? ls->id_limit : 0;

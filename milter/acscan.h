@@ -30,6 +30,12 @@ int acscan_add(struct acscan *ls, const char *lit, size_t len, uint32_t id);
 /* Build the automaton. Returns 0, or -1 (out of memory, or called twice). */
 int acscan_build(struct acscan *ls);
 
+/* The literals added, in the order added and as the scan matches them
+ * (ASCII lower-cased): how many, and literal i (*len bytes, not
+ * NUL-ended). */
+size_t acscan_lit_count(const struct acscan *ls);
+const char *acscan_lit(const struct acscan *ls, size_t i, size_t *len);
+
 /* Largest id added plus one (0 when none): the size in bits of found. */
 uint32_t acscan_id_limit(const struct acscan *ls);
 

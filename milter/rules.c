@@ -976,6 +976,18 @@ static void plan_free(struct mplan *p)
 	free(p->rd);
 }
 
+/* How much of a required literal the group automaton looks for: its
+ * first bytes are required too, and a longer one would hardly rule out
+ * more texts while it grows the automaton, which does not fit the cache
+ * as it is. */
+#define LIT_PREFIX 12
+
+static size_t lit_len(const char *lit)
+{
+	size_t n = strlen(lit);
+	return n < LIT_PREFIX ? n : LIT_PREFIX;
+}
+
 static bool has_lits(const struct crule *c)
 {
 	return c->nplits > 0 || c->own != NULL;
@@ -1037,9 +1049,6 @@ static int split_lits(struct crule *c, const char *p, size_t n)
 			rc = acscan_add(c->own, all[l], lit_len(all[l]), 0);
 		if (rc == 0)
 			rc = acscan_build(c->own);
-		c->own_lits = all;   /* for the compile cache */
-		c->nown = na;
-		all = NULL;
 	} else if (ok) {
 		rc = -1;
 	}
@@ -1408,7 +1417,7 @@ static void drop_few_skels(struct rules *r, struct group *g)
 }
 
 /* The compile cache's blob for r's rules, restored into them: whether
- * they got their compile and prefilter data from it (r->restored). */
+ * they got their compile and prefilter data from it (r->stats.cached). */
 static bool cache_restore(struct rules *r)
 {
 	const char *dir = r->opts.cache_dir;
@@ -1430,8 +1439,8 @@ static bool cache_restore(struct rules *r)
 		rc = -1;
 	}
 	free(blob);
-	r->restored = r->stats.cached = rc == 0;
-	return r->restored;
+	r->stats.cached = rc == 0;
+	return r->stats.cached;
 }
 
 /* After a compile without the cache: what it computed, for the next
@@ -1441,7 +1450,7 @@ static void cache_store(const struct rules *r)
 	uint8_t *blob = NULL;
 	size_t len = 0;
 	char why[512];
-	if (!r->cache_keyed || r->restored ||
+	if (!r->cache_keyed || r->stats.cached ||
 	    rules_cache_save(r, &blob, &len) != 0)
 		return;
 	if (rcache_put(r->opts.cache_dir, r->cache_key, blob, len, why,
@@ -1461,15 +1470,10 @@ static int build_groups(struct rules *r)
 		if (push_index(&g->rules, &g->count, i) != 0)
 			return -1;
 	}
-	if (!r->opts.no_prefilter && !r->restored &&
+	if (!r->opts.no_prefilter && !r->stats.cached &&
 	    pfor_run(r->n, prep_prefilter, r, 0) != 0)
 		return -1;
 	cache_store(r);
-	for (size_t i = 0; i < r->n; i++) {   /* kept for the cache alone */
-		free(r->cr[i].own_lits);
-		r->cr[i].own_lits = NULL;
-		r->cr[i].nown = 0;
-	}
 	if (r->opts.no_prefilter)
 		return build_masks(r);
 	if (build_repsets(r) != 0)

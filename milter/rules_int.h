@@ -172,8 +172,6 @@ struct crule {
 	struct acscan *own;  /* required literals too many for the group's
 	                        automaton (split_lits()): texts of kind
 	                        lits_need and up without one are skipped */
-	char (*own_lits)[64];/* own's literals, until the compile cache */
-	size_t nown;         /* has been written (build_groups()) */
 	size_t rep;          /* a repeat {min,} whose every iteration needs
 	                        one of the literals of repset rep - 1: texts
 	                        with fewer than rep_min positions ending one
@@ -296,9 +294,8 @@ struct rules {
 	struct repset *reps; /* distinct literal sets of repeats */
 	size_t nreps;
 	uint8_t cache_key[32]; /* rules_cache_key(), when cache_keyed */
-	bool cache_keyed;
-	bool restored;       /* compile and prefilter data came from the
-	                        compile cache (rulescache.c) */
+	bool cache_keyed;    /* (stats.cached: the compile and prefilter
+	                        data came from the compile cache) */
 };
 
 /* The literals of a repeat, shared by the rules whose repeats need the
@@ -312,18 +309,6 @@ struct repset {
 };
 
 /* ---- small helpers ---- */
-
-/* How much of a required literal the group automaton looks for: its
- * first bytes are required too, and a longer one would hardly rule out
- * more texts while it grows the automaton, which does not fit the cache
- * as it is. */
-#define LIT_PREFIX 12
-
-static inline size_t lit_len(const char *lit)
-{
-	size_t n = strlen(lit);
-	return n < LIT_PREFIX ? n : LIT_PREFIX;
-}
 
 static inline void set_bit(uint64_t *b, size_t i)
 {

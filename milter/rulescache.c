@@ -181,6 +181,20 @@ static void put_lits(struct strbuf *b, const char (*lits)[64], size_t n)
 	}
 }
 
+/* own's literals, as its automaton holds them (split_lits() added
+ * each as lit_len() of it). */
+static void put_own(struct strbuf *b, const struct acscan *own)
+{
+	size_t n = acscan_lit_count(own);
+	put_u(b, n, 4);
+	for (size_t l = 0; l < n; l++) {
+		size_t len;
+		const char *s = acscan_lit(own, l, &len);
+		put_u(b, len, 1);
+		strbuf_put(b, s, len);
+	}
+}
+
 static void put_rule(struct strbuf *b, struct codes *cs, const struct crule *c)
 {
 	put_u(b, (uint64_t)(int64_t)c->cerr, 8);
@@ -207,7 +221,7 @@ static void put_rule(struct strbuf *b, struct codes *cs, const struct crule *c)
 	}
 	put_u(b, c->nplits, 4);
 	put_lits(b, (const char (*)[64])c->plits, all);
-	put_lits(b, (const char (*)[64])c->own_lits, c->nown);
+	put_own(b, c->own);
 	put_u(b, c->rep_min, 8);
 	size_t sl = c->rep_sig ? strlen(c->rep_sig) + 1 : 0;
 	put_u(b, sl, 4);
@@ -328,18 +342,20 @@ static char (*get_lits(struct reader *rd, size_t n))[64]
 	return v;
 }
 
-/* own: an automaton of the literals, as split_lits() builds it. */
+/* own: an automaton of the literals put_own() wrote. */
 static void get_own(struct reader *rd, struct crule *c)
 {
-	c->nown = get_count(rd, 4, 1u << 16);
-	c->own_lits = get_lits(rd, c->nown);
-	if (c->nown == 0 || rd->bad)
+	size_t n = get_count(rd, 4, 1u << 16);
+	if (n == 0 || rd->bad)
 		return;
 	c->own = acscan_new();
 	rd->bad |= c->own == NULL;
-	for (size_t l = 0; l < c->nown && !rd->bad; l++) {
-		const char *s = c->own_lits[l];
-		rd->bad |= acscan_add(c->own, s, lit_len(s), 0) != 0;
+	for (size_t l = 0; l < n && !rd->bad; l++) {
+		char s[LITSCAN_MAX_LEN];
+		size_t len = get_count(rd, 1, LITSCAN_MAX_LEN);
+		get_bytes(rd, s, len);
+		rd->bad |= !rd->bad && (len == 0 ||
+		                        acscan_add(c->own, s, len, 0) != 0);
 	}
 	rd->bad |= !rd->bad && acscan_build(c->own) != 0;
 }
@@ -412,13 +428,12 @@ void rules_crule_clear(struct crule *c)
 	free(c->ascii);
 	free(c->req);
 	free(c->plits);
-	free(c->own_lits);
 	acscan_free(c->own);
 	free(c->rep_sig);
 	c->more = c->ascii = NULL;
-	c->nmore = c->nascii = c->nreq = c->nplits = c->nown = c->rep_min = 0;
+	c->nmore = c->nascii = c->nreq = c->nplits = c->rep_min = 0;
 	c->req = NULL;
-	c->plits = c->own_lits = NULL;
+	c->plits = NULL;
 	c->own = NULL;
 	c->rep_sig = NULL;
 	c->cerr = 0;
