@@ -88,7 +88,7 @@ static void usage(FILE *f)
 	        "  --helo NAME         HELO name (default: from that header)\n"
 	        "  --timeout SEC       wait for the milter at most SEC (default 30)\n"
 	        "  --label spam|ham    label the paths that follow (evaluation)\n"
-	        "  --labels FILE       lines \"PATH LABEL\" or \"LABEL PATH\"\n"
+	        "  --labels FILE       lines \"PATH LABEL\", \"LABEL PATH\" or CSV\n"
 	        "  --report FILE.html  the evaluation as an HTML page too\n"
 	        "  --help              this text\n"
 	        "\n"

@@ -64,7 +64,7 @@ static void usage(FILE *out)
 	"       vigil scan --milter SOCKET ... (see vigil scan --milter --help)\n"
 	"PATH: mbox file, maildir, directory of messages, message file, or -.\n"
 	"--label applies to the paths after it; --labels FILE has lines\n"
-	"\"PATH LABEL\" (or \"LABEL PATH\") labelling the messages of PATH\n"
+	"\"PATH LABEL\" (or \"LABEL PATH\", or CSV) labelling the messages of PATH\n"
 	"(a file or a directory); without PATH arguments those PATHs are\n"
 	"scanned. With labels, an evaluation report ends the run.\n");
 }

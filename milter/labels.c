@@ -111,6 +111,76 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A CSV field, trimmed, and unquoted in place when in double quotes
+ * ("" stands for a quote, RFC 4180); NULL when a quote is not closed. */
+static char *csv_unquote(char *f)
+{
+	f = trim(f);
+	if (*f != '"')
+		return f;
+	char *w = f;
+	for (const char *r = f + 1; *r != '\0'; r++) {
+		if (*r == '"' && r[1] != '"') {
+			*w = '\0';
+			return r[1] == '\0' ? f : NULL;
+		}
+		r += *r == '"';
+		*w++ = *r;
+	}
+	return NULL;
+}
+
+/* "PATH,LABEL" or "LABEL,PATH" (CSV, as spreadsheets and datasets write
+ * it; an unquoted PATH may hold commas, as maildir names do): 0, or -1
+ * when line is not that. line is changed. */
+static int split_csv(char *line, char **path, enum eval_label *label)
+{
+	char *last = strrchr(line, ','), *first = strchr(line, ',');
+	char *tail = last ? csv_unquote(last + 1) : NULL;
+	if (tail != NULL && eval_label_parse(tail) != EVAL_UNLABELLED) {
+		*label = eval_label_parse(tail);
+		*last = '\0';
+		*path = csv_unquote(line);
+	} else if (first != NULL) {
+		*first = '\0';
+		char *head = csv_unquote(line);
+		*label = head ? eval_label_parse(head) : EVAL_UNLABELLED;
+		*path = *label != EVAL_UNLABELLED ? csv_unquote(first + 1) : NULL;
+	} else
+		return -1;
+	return *path != NULL && **path != '\0' ? 0 : -1;
+}
+
+/* Whether a header field (quoted or not) names the label column. */
+static bool label_column(char *field)
+{
+	static const char *const names[] = { "label", "class", "category" };
+	size_t n = strlen(field);
+	if (n >= 2 && field[0] == '"' && field[n - 1] == '"') {
+		field[n - 1] = '\0';
+		field++;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(field, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the first line of a labels file is a CSV or tab-separated
+ * header naming the label column ("path,label", "file<TAB>class"). */
+static bool header_line(const char *line)
+{
+	size_t n = strcspn(line, ",\t");
+	if (line[n] == '\0' || line[n + 1 + strcspn(line + n + 1, ",\t")] != '\0')
+		return false;                       /* not two fields */
+	char *first = strndup(line, n), *second = strdup(line + n + 1);
+	bool header = first && second &&
+	              (label_column(trim(first)) || label_column(trim(second)));
+	free(first);
+	free(second);
+	return header;
+}
+
 /* "PATH LABEL" (PATH may hold blanks) or "LABEL PATH": 0, or -1. */
 static int split_label(char *line, char **path, enum eval_label *label)
 {
@@ -136,24 +206,33 @@ static int split_label(char *line, char **path, enum eval_label *label)
 static int add_entry(struct labels *l, const char *file, unsigned lineno,
                      char *line)
 {
-	char *path;
+	char *path, *csv = strdup(line);
 	enum eval_label label;
-	if (split_label(line, &path, &label) != 0) {
-		fprintf(stderr, "%s:%u: expected \"PATH spam|ham\" or "
-		        "\"spam|ham PATH\"\n", file, lineno);
+	if (csv == NULL)
+		return -1;
+	int bad = (strchr(csv, ',') == NULL || split_csv(csv, &path, &label) != 0)
+	          && split_label(line, &path, &label) != 0;
+	if (bad) {
+		fprintf(stderr, "%s:%u: expected \"PATH spam|ham\", "
+		        "\"spam|ham PATH\" or \"PATH,spam|ham\"\n", file, lineno);
+		free(csv);
 		return 1;
 	}
 	struct lentry *ne = realloc(l->entries,
 	                            (l->entry_count + 1) * sizeof *ne);
-	if (ne == NULL)
+	struct lentry e = { ne ? entry_path(file, path) : NULL, NULL, label,
+	                    file, lineno, l->entry_count, 0 };
+	if (ne == NULL || e.name == NULL) {
+		free(csv);
 		return -1;
+	}
 	l->entries = ne;
-	struct lentry e = { entry_path(file, path), NULL, label, file, lineno,
-	                    l->entry_count, 0 };
-	e.canon = e.name ? labels_canon_path(e.name) : NULL;
-	if (e.canon == NULL) {
+	e.canon = labels_canon_path(e.name);
+	if (e.canon == NULL)
 		fprintf(stderr, "%s:%u: %s: not a path that can be labelled\n",
 		        file, lineno, path);
+	free(csv);
+	if (e.canon == NULL) {
 		free(e.name);
 		return 1;
 	}
@@ -170,12 +249,14 @@ static int read_file(struct labels *l, const char *file)
 	}
 	char *buf = NULL;
 	size_t cap = 0;
-	unsigned lineno = 0;
+	unsigned lineno = 0, content = 0;
 	int rc = 0;
 	while (getline(&buf, &cap, f) > 0) {
 		lineno++;
 		char *line = trim(buf);
 		if (*line == '#' || *line == '\0')
+			continue;
+		if (++content == 1 && header_line(line))
 			continue;
 		int e = add_entry(l, file, lineno, line);
 		if (e != 0)

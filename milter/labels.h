@@ -1,8 +1,9 @@
 /*
  * labels.h — the PATHs vigil scan reads and the label of each message
  * it reads there, for the evaluation (evalrep.h): `--label spam|ham`
- * labels the PATHs after it; `--labels FILE` lines ("PATH LABEL", or
- * TREC's "LABEL PATH") label files and directories, and a message takes
+ * labels the PATHs after it; `--labels FILE` lines ("PATH LABEL",
+ * TREC's "LABEL PATH", or either as CSV after an optional header line)
+ * label files and directories, and a message takes
  * the label of the labelled file or directory nearest to it (paths
  * compared after resolving symlinks), else its PATH's --label. Without
  * PATH arguments the labelled paths are read. Counts per PATH and label

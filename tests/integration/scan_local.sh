@@ -98,6 +98,16 @@ printf 'ham %s\nspam %s/cur/1:2,S\n' "$tmp/ham" "$tmp/ham" >"$tmp/labels3"
 if [ $rc = 0 ] && grep -q "4 messages in" "$tmp/o8" && grep -q "(1 spam, 3 ham)" "$tmp/o8"
 then ok "--labels alone: labelled paths scanned once, nearest label wins"
 else notok "--labels alone" "rc=$rc" "$(cat "$tmp/o8")"; fi
+# The same as CSV with a header line, quoted fields (a comma in a
+# name), and "LABEL,PATH" columns.
+cp -R "$tmp/ham" "$tmp/ham, copy"
+printf 'path,label\n"%s/ham, copy",ham\n1,%s/ham/cur/1:2,S\n' "$tmp" "$tmp" >"$tmp/labels.csv"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels.csv" >"$tmp/o10" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^5 messages in" "$tmp/o10" &&
+   grep -q "ham/cur/1:2,S: 1 messages (spam)" "$tmp/o10" &&
+   grep -q "ham, copy: 4 messages (ham)" "$tmp/o10"
+then ok "--labels CSV: header line skipped, quoted paths, either column order"
+else notok "--labels CSV" "rc=$rc" "$(cat "$tmp/o10")"; fi
 printf 'x spam\nhalf-a-line\n' >"$tmp/labels4"
 "$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels4" >/dev/null 2>"$tmp/e9"; rc=$?
 if [ $rc = 2 ] && grep -q 'labels4:2: expected "PATH spam|ham"' "$tmp/e9"; then ok "labels: FILE:LINE and what was expected"
