@@ -195,7 +195,7 @@ static int read_message(const char *file, size_t index, size_t max,
 	int rc = 2;
 	size_t n = 0;
 	while (corpus_next(c, cm) == 1) {
-		if (n++ == index) {
+		if (cm->whole || n++ == index) {   /* whole: cannot open it */
 			rc = 0;
 			break;
 		}
@@ -208,8 +208,12 @@ static int read_message(const char *file, size_t index, size_t max,
 		return 2;
 	}
 	if (cm->error != NULL) {
-		fprintf(stderr, "vigil explain: %s: message %zu at byte %llu: %s\n",
-		        file, index, (unsigned long long)cm->offset, cm->error);
+		if (cm->whole)
+			fprintf(stderr, "vigil explain: %s: %s\n", cm->source,
+			        cm->error);
+		else
+			fprintf(stderr, "vigil explain: %s: message %zu at byte %llu: %s\n",
+			        file, index, (unsigned long long)cm->offset, cm->error);
 		/* a path that cannot be opened is an I/O error, as for a flag */
 		rc = strncmp(cm->error, "cannot ", 7) == 0 ? 2 : 1;
 		corpus_msg_clear(cm);

@@ -246,9 +246,12 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		r->errors++;
 		eval_add_error(r->eval, label);
 		progress_clear(r->bar);
-		fprintf(stderr, "vigil scan: %s: message %zu at byte %llu: %s\n",
-		        cm->source, cm->index, (unsigned long long)cm->offset,
-		        cm->error ? cm->error : "scan failed");
+		if (cm->whole)
+			fprintf(stderr, "vigil scan: %s: %s\n", cm->source, cm->error);
+		else
+			fprintf(stderr, "vigil scan: %s: message %zu at byte %llu: %s\n",
+			        cm->source, cm->index, (unsigned long long)cm->offset,
+			        cm->error ? cm->error : "scan failed");
 	} else {
 		r->per_action[v->action]++;
 		r->failed += v->failed;

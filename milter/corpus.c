@@ -540,6 +540,7 @@ static int error_msg(struct corpus_msg *m, const char *path, char *error)
 {
 	m->source = strdup(path);
 	m->error = error ? error : format("out of memory");
+	m->whole = true;
 	return 1;
 }
 

@@ -22,6 +22,7 @@
 #ifndef VIGIL_CORPUS_H
 #define VIGIL_CORPUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,8 @@ struct corpus_msg {
 	size_t len;
 	uint64_t size;    /* bytes the message had; > len when cut */
 	char *error;      /* why the message could not be read */
+	bool whole;       /* error is about source itself (cannot open or
+	                     list it), not about one message in it */
 };
 
 /* Iterate paths[0..n) in order. max_msg 0 means the default. NULL only

@@ -65,7 +65,7 @@ if [ $rc = 2 ] && grep -q "labels:2: expected" "$tmp/e2"; then ok "bad --labels 
 else notok "bad labels" "rc=$rc $(cat "$tmp/e2")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" "$tmp/missing.mbox" >"$tmp/j5" 2>"$tmp/e5"; rc=$?
 if [ $rc = 1 ] && [ "$(grep -c '"error":null' "$tmp/j5")" = 6 ] &&
-   grep -q '"action":"error",.*"error":"cannot read' "$tmp/j5" && grep -q "missing.mbox" "$tmp/e5"
+   grep -q '"action":"error",.*"error":"cannot read' "$tmp/j5" && grep -q "missing.mbox: cannot read: No such file" "$tmp/e5"
 then ok "unreadable input reported, the run goes on, exit 1"
 else notok "unreadable input" "rc=$rc" "$(cat "$tmp/j5" "$tmp/e5")"; fi
 
