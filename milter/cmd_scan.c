@@ -409,6 +409,8 @@ static int run_all(const struct options *o, struct worker *w)
 	bool tty = isatty(2) == 1;
 	run.report = report_new(o->format, stdout, stderr, tty,
 	                        tty ? corpus_bytes(paths, npaths) : 0);
+	if (run.corpus != NULL && run.report != NULL)
+		corpus_on_empty(run.corpus, report_empty_file, run.report);
 	bool evaluate = labels_any(o->labels) || o->report != NULL;
 	if (evaluate)
 		run.eval = eval_new_verdicts();

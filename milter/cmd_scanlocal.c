@@ -232,6 +232,13 @@ static int next_msg(void *arg, struct localscan_item *it)
 	return 1;
 }
 
+static void empty_file(void *arg, const char *path)
+{
+	struct run *r = arg;
+	progress_clear(r->bar);
+	fprintf(stderr, "vigil scan: %s: empty file, no message in it\n", path);
+}
+
 static void done_msg(void *arg, const struct localscan_item *it,
                      struct scan *scan, const struct verdict *v, double ms)
 {
@@ -479,8 +486,10 @@ int scanlocal_main(int argc, char **argv)
 	size_t max = c->max_message_size;
 	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
 	r.corpus = corpus_open(names, npaths, max);
-	if (r.corpus)
+	if (r.corpus) {
 		corpus_keep_head(r.corpus);
+		corpus_on_empty(r.corpus, empty_file, &r);
+	}
 	if (r.eval == NULL || r.corpus == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		conf_unref(c);

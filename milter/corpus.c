@@ -43,6 +43,8 @@ struct corpus {
 	size_t depth;
 	size_t max_msg;
 	bool keep_head;          /* oversized: the head, not an error */
+	void (*on_empty)(void *arg, const char *path);
+	void *on_empty_arg;
 
 	/* The file being read. */
 	FILE *fp;
@@ -574,6 +576,8 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	}
 	c->line_start = piece_complete(c);
 	c->file_done = r == 0;   /* an empty file holds no message */
+	if (c->file_done && c->on_empty != NULL)
+		c->on_empty(c->on_empty_arg, path);
 	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
 	if (c->is_mbox) {
 		c->have_from = true;
@@ -717,6 +721,13 @@ struct corpus *corpus_open(const char *const *paths, size_t n, size_t max_msg)
 void corpus_keep_head(struct corpus *c)
 {
 	c->keep_head = true;
+}
+
+void corpus_on_empty(struct corpus *c,
+                     void (*fn)(void *arg, const char *path), void *arg)
+{
+	c->on_empty = fn;
+	c->on_empty_arg = arg;
 }
 
 static int next_message(struct corpus *c, struct corpus_msg *m)

@@ -8,7 +8,8 @@
  * a symlink back to a directory being walked skipped), single message
  * files, and "-" for standard input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
- * which would mean decompressing again). An empty file holds no message.
+ * which would mean decompressing again). An empty file holds no message
+ * (corpus_on_empty() lets the caller say so).
  *
  * Streaming: only the current message is in memory, and at most max_msg
  * bytes of it. Every message carries its source file, its 0-based index
@@ -51,6 +52,10 @@ struct corpus *corpus_open(const char *const *paths, size_t n,
                            size_t max_msg);
 /* Oversized messages: their first max_msg bytes instead of an error. */
 void corpus_keep_head(struct corpus *c);
+/* fn(arg, path) for each empty file met (it holds no message), so that
+ * the caller can say so. */
+void corpus_on_empty(struct corpus *c,
+                     void (*fn)(void *arg, const char *path), void *arg);
 /* Fill *m with the next message (data or error): 1; at the end: 0. */
 int corpus_next(struct corpus *c, struct corpus_msg *m);
 void corpus_msg_clear(struct corpus_msg *m);

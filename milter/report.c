@@ -414,6 +414,13 @@ void report_totals_print(FILE *f, const struct report_totals *t)
 	        report_lat_percentile(t->lat, 0.99));
 }
 
+void report_empty_file(void *arg, const char *path)
+{
+	struct report *r = arg;
+	progress_clear(r->bar);
+	fprintf(r->err, "vigil scan: %s: empty file, no message in it\n", path);
+}
+
 void report_summary(struct report *r, double seconds)
 {
 	progress_free(r->bar);

@@ -138,10 +138,12 @@ PY
 then ok "jsonl and csv: every key on every line, any bytes quoted"
 else notok "jsonl/csv escaping" "$(cat "$tmp/j10" "$tmp/c10")"; fi
 
-# An empty file is an empty mbox; bad --jobs is a usage error.
+# An empty file is an empty mbox, and named; bad --jobs is a usage error.
 : >"$tmp/empty.mbox"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/empty.mbox" >"$tmp/j11" 2>"$tmp/e11"; rc=$?
-if [ $rc = 0 ] && [ ! -s "$tmp/j11" ] && grep -q "^0 messages" "$tmp/e11"; then ok "empty file: no message, exit 0"
+if [ $rc = 0 ] && [ ! -s "$tmp/j11" ] && grep -q "^0 messages" "$tmp/e11" &&
+   grep -q "empty.mbox: empty file, no message in it" "$tmp/e11"
+then ok "empty file: no message, named, exit 0"
 else notok "empty file" "rc=$rc" "$(cat "$tmp/j11" "$tmp/e11")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --jobs two "$tmp/spam.mbox" >/dev/null 2>&1; rc=$?
 if [ $rc = 2 ]; then ok "--jobs two: exit 2"; else notok "--jobs two" "rc=$rc"; fi

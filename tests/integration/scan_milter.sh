@@ -177,15 +177,18 @@ then ok "csv: header, one row per message, reply and headers"
 else notok "csv" "$(cat "$tmp/c.csv")"; fi
 
 # Bad input: a missing path and binary garbage are errors of their own,
-# the run goes on to the next file.
+# the run goes on to the next file; an empty file holds no message and
+# is named.
 mkdir "$tmp/dir"
 head -c 4096 /dev/zero >"$tmp/dir/a-garbage.eml"
 printf 'From: x@example.org\nTo: y@example.net\nSubject: fine\n\nok\n' >"$tmp/dir/b-fine.eml"
+: >"$tmp/dir/c-empty.eml"
 "$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp/missing.mbox" "$tmp/dir" \
-	>"$tmp/bad.jsonl" 2>/dev/null
+	>"$tmp/bad.jsonl" 2>"$tmp/bad.err"
 rc=$?
-if [ $rc = 1 ] && jcheck "$tmp/bad.jsonl" "len(m) == 3 and 'No such file' in m[0]['error'] and 'binary' in m[1]['error'] and m[1]['source'].endswith('a-garbage.eml') and m[2]['action'] == 'continue'" >/dev/null
-then ok "missing file and binary garbage reported per message, run goes on"
+if [ $rc = 1 ] && jcheck "$tmp/bad.jsonl" "len(m) == 3 and 'No such file' in m[0]['error'] and 'binary' in m[1]['error'] and m[1]['source'].endswith('a-garbage.eml') and m[2]['action'] == 'continue'" >/dev/null &&
+   grep -q "c-empty.eml: empty file, no message in it" "$tmp/bad.err"
+then ok "missing file, binary garbage and empty file reported, run goes on"
 else notok "bad input" "rc=$rc" "$(cat "$tmp/bad.jsonl")"; fi
 
 # Usage errors and an unreachable milter: exit status 2.
