@@ -546,6 +546,18 @@ static int error_msg(struct corpus_msg *m, const char *path, char *error)
 	return 1;
 }
 
+/* A UTF-8 byte order mark that an editor put before the first line of
+ * a file (a message saved on Windows) is not part of the message: read
+ * from the line after it, as mail tools do. Offsets stay the file's. */
+static void skip_bom(struct corpus *c)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	if (c->line_len >= 3 && memcmp(c->line, bom, 3) == 0) {
+		memmove(c->line, c->line + 3, c->line_len - 3);
+		c->line_len -= 3;
+	}
+}
+
 /* Open path; an mbox if it starts with a From_ line. 0, or -1 with an
  * error message in *m. */
 static int open_file(struct corpus *c, const char *path, bool regular,
@@ -574,6 +586,7 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 		close_file(c);
 		return -1;
 	}
+	skip_bom(c);
 	c->line_start = piece_complete(c);
 	c->file_done = r == 0;   /* an empty file holds no message */
 	if (c->file_done && c->on_empty != NULL)

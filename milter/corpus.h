@@ -8,7 +8,8 @@
  * a symlink back to a directory being walked skipped), single message
  * files, and "-" for standard input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
- * which would mean decompressing again). An empty file holds no message
+ * which would mean decompressing again). A UTF-8 byte order mark before
+ * a file's first line is skipped. An empty file holds no message
  * (corpus_on_empty() lets the caller say so).
  *
  * Streaming: only the current message is in memory, and at most max_msg

@@ -145,6 +145,14 @@ if [ $rc = 0 ] && [ ! -s "$tmp/j11" ] && grep -q "^0 messages" "$tmp/e11" &&
    grep -q "empty.mbox: empty file, no message in it" "$tmp/e11"
 then ok "empty file: no message, named, exit 0"
 else notok "empty file" "rc=$rc" "$(cat "$tmp/j11" "$tmp/e11")"; fi
+# A byte order mark before the first line (a message saved on Windows),
+# of a message file or an mbox, is not part of the message.
+printf '\357\273\277From: a@example.org\nSubject: bom\n\nhi\n' >"$tmp/bom.eml"
+{ printf '\357\273\277'; cat "$tmp/spam.mbox"; } >"$tmp/bom.mbox"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/bom.eml" "$tmp/bom.mbox" >"$tmp/j12" 2>"$tmp/e12"; rc=$?
+if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j12")" = 7 ] && ! grep -q '"action":"error"' "$tmp/j12"
+then ok "a UTF-8 byte order mark before the first line is skipped"
+else notok "byte order mark" "rc=$rc" "$(cat "$tmp/j12" "$tmp/e12")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --jobs two "$tmp/spam.mbox" >/dev/null 2>&1; rc=$?
 if [ $rc = 2 ]; then ok "--jobs two: exit 2"; else notok "--jobs two" "rc=$rc"; fi
 
