@@ -746,8 +746,8 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	} else {
 		c->raw_data.failed = 1;
 	}
-	if (!body)
-		return;
+	if (!body || t.len == 0)
+		return;   /* SpamAssassin renders nothing of an empty part */
 	if (!html) {
 		size_t k = scan_size_cut(t.ptr, t.len, BODY_PART_SCAN, "\n ");
 		arena_buf_put(&c->rendered, t.ptr, k);

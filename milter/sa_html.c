@@ -371,7 +371,10 @@ static size_t utf8_chars(const char *s, size_t n)
 
 bool saeval_is_html_part(const struct msg_part *p)
 {
-	return p->is_text && strcmp(p->type.ptr, "text/html") == 0;
+	/* Node.pm renders a text/html part as HTML only when its text is
+	 * not empty: an empty one has no HTML results (no length) */
+	return p->is_text && p->text.len > 0 &&
+	       strcmp(p->type.ptr, "text/html") == 0;
 }
 
 /* HTML.pm's "length" of a part: its source before rendering. */

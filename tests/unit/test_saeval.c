@@ -337,6 +337,13 @@ static void test_html(void **state)
 	    "'<meta x>');</script><p>hi</p></body></html>\n";
 	assert_true(run("html_test('html')", html));
 	assert_false(run("html_test('html')", "Subject: x\n\n<html>\n"));
+	/* an empty text/html part is not rendered as HTML (Node.pm) */
+	static const char empty[] =
+	    "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+	    "Content-Type: text/html\n\n\n--B\n"
+	    "Content-Type: text/plain\n\nhi\n--B--\n";
+	assert_false(run("html_test('html')", empty));
+	assert_false(run("html_eval('length', '< 384')", empty));
 	assert_true(run("html_tag_exists('html')", html));
 	assert_true(run("html_tag_exists('body')", html));
 	assert_true(run("html_tag_exists('script')", html));
