@@ -302,13 +302,18 @@ static const char *read_error(const struct corpus *c)
 
 /* ---- checks ---- */
 
-/* The first line must be a header field: "name:" in printable ASCII. */
+/* The first line must be a header field: "name:" in printable ASCII,
+ * blanks allowed before the colon (RFC 5322's obsolete syntax, which
+ * SpamAssassin accepts too). */
 static bool starts_with_header(const char *p, size_t n)
 {
 	size_t i = 0;
 	while (i < n && p[i] > ' ' && p[i] < 127 && p[i] != ':')
 		i++;
-	return i > 0 && i < n && p[i] == ':';
+	size_t name = i;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return name > 0 && i < n && p[i] == ':';
 }
 
 static size_t header_nuls(const char *p, size_t n)

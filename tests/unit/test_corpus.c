@@ -340,6 +340,29 @@ static void unreadable_and_garbage(void **state)
 	else
 		assert_error(&g.m[5], locked, 0, "Permission denied");
 	assert_msg(&g.m[6], ok, 0, 0, "Subject: ok\n\n");
+	assert_true(g.m[0].whole);    /* the path, not a message in it */
+	assert_false(g.m[2].whole);
+	release(&g);
+}
+
+/* A byte order mark before a file's first line is skipped (the offsets
+ * stay the file's); a first header with blanks before its colon (RFC
+ * 5322's obsolete syntax) starts a message. */
+static void bom_and_obsolete_header(void **state)
+{
+	(void)state;
+	const char *e = puts_("bom.eml", "\xef\xbb\xbfSubject: a\n\nx\n");
+	const char *m = puts_("bom.mbox", "\xef\xbb\xbf" "From a\nSubject: b\n\n"
+	                      "From b\nSubject: c\n\n");
+	const char *o = puts_("obs.eml", "Subject : d\n\ny\n");
+	const char *paths[] = { e, m, o };
+	struct got g;
+	collect(paths, 3, 0, &g);
+	assert_int_equal(g.n, 4);
+	assert_msg(&g.m[0], e, 0, 0, "Subject: a\n\nx\n");
+	assert_msg(&g.m[1], m, 0, 0, "Subject: b\n");
+	assert_msg(&g.m[2], m, 1, 22, "Subject: c\n");
+	assert_msg(&g.m[3], o, 0, 0, "Subject : d\n\ny\n");
 	release(&g);
 }
 
@@ -433,6 +456,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_and_garbage, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(bom_and_obsolete_header, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_slash_arg, setup, teardown),
