@@ -16,6 +16,8 @@
 
 #include <zlib.h>
 
+#include "msg.h"
+
 #define LINE_CHUNK 8192      /* longer lines are read in pieces */
 #define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
 
@@ -302,18 +304,23 @@ static const char *read_error(const struct corpus *c)
 
 /* ---- checks ---- */
 
-/* The first line must be a header field: "name:" in printable ASCII,
- * blanks allowed before the colon (RFC 5322's obsolete syntax, which
- * SpamAssassin accepts too). */
+/* A message starts with a header field, or with lines that are not one
+ * before it, as many as msg_field_line() says are passed over. */
 static bool starts_with_header(const char *p, size_t n)
 {
-	size_t i = 0;
-	while (i < n && p[i] > ' ' && p[i] < 127 && p[i] != ':')
-		i++;
-	size_t name = i;
-	while (i < n && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-	return name > 0 && i < n && p[i] == ':';
+	for (int line = 0; line <= MSG_BAD_HEADER_LINES && n > 0; line++) {
+		if (p[0] == '\n' || (p[0] == '\r' && n > 1 && p[1] == '\n'))
+			return false;               /* the header section ended */
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+		if (msg_field_line(p, len))
+			return true;
+		if (nl == NULL)
+			return false;
+		n -= len + 1;
+		p = nl + 1;
+	}
+	return false;
 }
 
 static size_t header_nuls(const char *p, size_t n)

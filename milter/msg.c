@@ -304,6 +304,15 @@ static bool valid_name(const char *s, size_t n)
 	return true;
 }
 
+bool msg_field_line(const char *line, size_t n)
+{
+	const char *colon = memchr(line, ':', n);
+	const char *ne = colon;
+	while (ne != NULL && ne > line && (ne[-1] == ' ' || ne[-1] == '\t'))
+		ne--;
+	return colon != NULL && valid_name(line, (size_t)(ne - line));
+}
+
 /* Parse the header block at [p, end) of part pi; returns the body start. */
 static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
                                  const char *end)
@@ -311,7 +320,7 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 	struct phdr *ph = (struct phdr *)c->phdr.p + pi;
 	ph->first = c->hdrs.len / sizeof(struct msg_header);
 	size_t kept = 0;
-	unsigned extra[NVITAL] = { 0 };
+	unsigned extra[NVITAL] = { 0 }, bad = 0;
 	if (pi == 0 && end - p > 5 && memcmp(p, "From ", 5) == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		p = nl ? nl + 1 : end; /* mbox separator line */
@@ -335,10 +344,18 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 		const char *ne = colon;
 		while (ne != NULL && ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
 			ne--;
-		if (colon == NULL || !valid_name(p, (size_t)(ne - p))) {
-			/* Not a header: the body starts here. */
+		if (!msg_field_line(p, (size_t)(le - p))) {
+			/* Not a header. In a MIME part the body starts here; in
+			 * the message SpamAssassin passes over three such lines
+			 * (keeping one with a colon as a header named by what
+			 * comes before it) and starts the body at the fourth. */
 			flag(c, pi, MSG_F_BAD_HEADER);
-			goto done;
+			if (pi != 0 || ++bad > MSG_BAD_HEADER_LINES)
+				goto done;
+			if (colon == NULL || ne == p) {
+				p = next;
+				continue;
+			}
 		}
 		const char *fe = le;
 		while (next < end && (*next == ' ' || *next == '\t')) {

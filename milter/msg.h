@@ -58,6 +58,14 @@ struct msg *msg_parse(const char *raw, size_t len,
                       const struct msg_limits *lim);
 void msg_free(struct msg *m);
 
+/* Whether line[0..n) starts a header field: a name of printable ASCII
+ * other than ':', blanks (RFC 5322's obsolete syntax), then ':' (as
+ * SpamAssassin tells one). In a message's header section SpamAssassin
+ * passes over up to MSG_BAD_HEADER_LINES lines that are not one, and
+ * the body starts at the next; msg_parse() and scan_set_raw() do too. */
+bool msg_field_line(const char *line, size_t n);
+#define MSG_BAD_HEADER_LINES 3
+
 /* ---- Headers (in order, duplicates kept) ---- */
 struct msg_header {
 	struct msg_text name;    /* as written, without the colon and any

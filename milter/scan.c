@@ -286,6 +286,7 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
                              size_t *body_off)
 {
 	size_t i = 0;
+	unsigned bad = 0;
 	while (i < len) {
 		size_t eol = i;
 		while (eol < len && p[eol] != '\n')
@@ -293,6 +294,12 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 		size_t line_end = eol > i && p[eol - 1] == '\r' ? eol - 1 : eol;
 		if (line_end == i) {	/* empty line: end of headers */
 			*body_off = eol < len ? eol + 1 : len;
+			return 0;
+		}
+		if (p[i] != ' ' && p[i] != '\t' &&
+		    !msg_field_line(p + i, line_end - i) &&
+		    ++bad > MSG_BAD_HEADER_LINES) {
+			*body_off = i;   /* the body starts at this line */
 			return 0;
 		}
 		/* Extend over continuation lines. */
@@ -326,8 +333,9 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 			if (rc)
 				return -1;
 		}
-		/* A line without a colon in the header section is dropped, as
-		 * an MTA would not pass it on as a header either. */
+		/* A line without a colon in the header section is dropped;
+		 * one with a colon is kept, whatever its name (as
+		 * SpamAssassin does). */
 		i = end < len ? end + 1 : len;
 	}
 	*body_off = len;

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..5"
+echo "1..6"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -59,4 +59,19 @@ if [ -d /usr/share/spamassassin ]; then
 else
 	echo "ok 4 - # SKIP /usr/share/spamassassin absent (apt-get install spamassassin)"
 	echo "ok 5 - # SKIP /usr/share/spamassassin absent"
+fi
+
+# A message file whose header section holds lines that are not headers:
+# SpamAssassin passes over three of them and starts the body at the
+# fourth; so does vigil (the header after one junk line is a header, the
+# one after four is body text).
+printf 'header SUBJ_SEEN Subject =~ /late/\n' > "$tmp/subj.cf"
+printf 'junk line\nSubject: late\n\nbody\n' > "$tmp/one.eml"
+printf 'X-A: 1\nb1\nb2\nb3\nb4\nSubject: late\n\nbody\n' > "$tmp/four.eml"
+"$VIGIL" rules test "$tmp/subj.cf" "$tmp/one.eml" >/dev/null 2>&1; rc1=$?
+"$VIGIL" rules test "$tmp/subj.cf" "$tmp/four.eml" >/dev/null 2>&1; rc4=$?
+if [ $rc1 -eq 0 ] && [ $rc4 -eq 1 ]; then
+	echo "ok 6 - lines that are not headers: three passed over, the body at the fourth"
+else
+	echo "not ok 6 - junk header lines: rc $rc1 (want 0), $rc4 (want 1)"
 fi

@@ -347,7 +347,8 @@ static void unreadable_and_garbage(void **state)
 
 /* A byte order mark before a file's first line is skipped (the offsets
  * stay the file's); a first header with blanks before its colon (RFC
- * 5322's obsolete syntax) starts a message. */
+ * 5322's obsolete syntax) starts a message, and so does one after up to
+ * three lines that are not headers (msg_field_line()). */
 static void bom_and_obsolete_header(void **state)
 {
 	(void)state;
@@ -355,10 +356,14 @@ static void bom_and_obsolete_header(void **state)
 	const char *m = puts_("bom.mbox", "\xef\xbb\xbf" "From a\nSubject: b\n\n"
 	                      "From b\nSubject: c\n\n");
 	const char *o = puts_("obs.eml", "Subject : d\n\ny\n");
-	const char *paths[] = { e, m, o };
+	const char *j3 = puts_("j3.eml", "j1\nj2\nj3\nSubject: e\n\n");
+	const char *j4 = puts_("j4.eml", "j1\nj2\nj3\nj4\nSubject: e\n\n");
+	const char *paths[] = { e, m, o, j3, j4 };
 	struct got g;
-	collect(paths, 3, 0, &g);
-	assert_int_equal(g.n, 4);
+	collect(paths, 5, 0, &g);
+	assert_int_equal(g.n, 6);
+	assert_msg(&g.m[4], j3, 0, 0, "j1\nj2\nj3\nSubject: e\n\n");
+	assert_error(&g.m[5], j4, 0, "not a message");
 	assert_msg(&g.m[0], e, 0, 0, "Subject: a\n\nx\n");
 	assert_msg(&g.m[1], m, 0, 0, "Subject: b\n");
 	assert_msg(&g.m[2], m, 1, 22, "Subject: c\n");

@@ -137,15 +137,26 @@ static void test_rfc2047_unknown_charset(void **state)
 static void test_header_malformations(void **state)
 {
 	(void)state;
-	struct msg *m = parse(" orphan\nA: 1\nB: \xe9t\xe9\nnot a header\nC: 2\n");
+	/* Up to three lines that are not a header are passed over (one
+	 * with a colon kept under the name before it), as SpamAssassin
+	 * does; the body starts at the fourth. */
+	struct msg *m = parse(" orphan\nA: 1\nB: \xe9t\xe9\nnot a header\n"
+	                      "C D: 3\nC: 2\nx1\nx2\nE: 4\n");
 	assert_true(has_flag(m, MSG_F_BAD_HEADER));
 	assert_true(has_flag(m, MSG_F_8BIT_HEADER));
-	assert_int_equal(msg_header_count(m), 2);
+	assert_int_equal(msg_header_count(m), 4);
 	/* Raw latin-1 in a header is read as windows-1252. */
 	assert_string_equal(msg_header_get(m, "b", 0)->decoded.ptr,
 	                    "\xc3\xa9t\xc3\xa9");
-	assert_string_equal(msg_raw_body(m).ptr, "not a header\nC: 2\n");
+	assert_string_equal(msg_header_get(m, "c d", 0)->decoded.ptr, "3");
+	assert_string_equal(msg_header_get(m, "c", 0)->decoded.ptr, "2");
+	assert_null(msg_header_get(m, "e", 0));
+	assert_string_equal(msg_raw_body(m).ptr, "x2\nE: 4\n");
 	msg_free(m);
+	assert_true(msg_field_line("Subject : x", 11));
+	assert_false(msg_field_line("Sub ject: x", 11));
+	assert_false(msg_field_line(": x", 3));
+	assert_false(msg_field_line("no colon", 8));
 
 	m = parse("A: 1\nB: 2");
 	assert_true(has_flag(m, MSG_F_NO_BODY_SEP));
