@@ -294,25 +294,6 @@ static bool keep_header(struct pctx *c, size_t pi, const char *name,
 	return false;
 }
 
-static bool valid_name(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return false;
-	return true;
-}
-
-bool msg_field_line(const char *line, size_t n)
-{
-	const char *colon = memchr(line, ':', n);
-	const char *ne = colon;
-	while (ne != NULL && ne > line && (ne[-1] == ' ' || ne[-1] == '\t'))
-		ne--;
-	return colon != NULL && valid_name(line, (size_t)(ne - line));
-}
-
 /* Parse the header block at [p, end) of part pi; returns the body start. */
 static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
                                  const char *end)

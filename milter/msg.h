@@ -62,8 +62,18 @@ void msg_free(struct msg *m);
  * other than ':', blanks (RFC 5322's obsolete syntax), then ':' (as
  * SpamAssassin tells one). In a message's header section SpamAssassin
  * passes over up to MSG_BAD_HEADER_LINES lines that are not one, and
- * the body starts at the next; msg_parse() and scan_set_raw() do too. */
-bool msg_field_line(const char *line, size_t n);
+ * the body starts at the next; msg_parse() and scan_set_raw() do too.
+ * Inline: the corpus reader uses it without the parser. */
+static inline bool msg_field_line(const char *line, size_t n)
+{
+	size_t i = 0;
+	while (i < n && line[i] > ' ' && line[i] < 127 && line[i] != ':')
+		i++;
+	size_t name = i;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return name > 0 && i < n && line[i] == ':';
+}
 #define MSG_BAD_HEADER_LINES 3
 
 /* ---- Headers (in order, duplicates kept) ---- */
