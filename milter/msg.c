@@ -747,6 +747,7 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	if (!body || t.len == 0)
 		return;   /* SpamAssassin renders nothing of an empty part */
 	if (!html) {
+		part(c, pi)->rendered = t;
 		size_t k = scan_size_cut(t.ptr, t.len, BODY_PART_SCAN, "\n ");
 		arena_buf_put(&c->rendered, t.ptr, k);
 		if (eol && k == t.len)
@@ -766,6 +767,12 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 		arena_buf_put(&c->rendered, part_text.p,
 		              scan_size_cut(part_text.p, part_text.len,
 		                            BODY_PART_SCAN, "\n "));
+	size_t rlen = part_text.len;
+	const char *r = part_text.failed ? NULL : arena_buf_finish(&part_text);
+	p = part(c, pi);
+	p->rendered = (struct msg_text){ r ? r : "", r ? rlen : 0 };
+	p->rendered_html = true;
+	p->html_images = o.facts.images;
 	struct msg_html *h = &c->m->html;
 	h->parts++;
 	h->visible_len += o.facts.visible_len;
@@ -948,15 +955,13 @@ static void mime_info(struct pctx *c, size_t pi, const char *deftype)
 static size_t new_part(struct pctx *c, size_t parent, unsigned depth,
                        const char *s, const char *e)
 {
-	struct msg_part p;
-	p.parent = parent;
-	p.depth = depth;
-	p.type = p.charset = p.boundary = p.filename = p.detected = empty;
-	p.decoded = p.text = p.preamble = p.epilogue = empty;
-	p.raw = (struct msg_text){ s, (size_t)(e - s) };
-	p.cte = MSG_CTE_7BIT;
-	p.attachment = p.is_text = false;
-	p.flags = 0;
+	struct msg_part p = {   /* the fields not named: 0, false */
+		.parent = parent, .depth = depth, .type = empty,
+		.charset = empty, .boundary = empty, .filename = empty,
+		.detected = empty, .decoded = empty, .text = empty,
+		.rendered = empty, .preamble = empty, .epilogue = empty,
+		.raw = { s, (size_t)(e - s) }, .cte = MSG_CTE_7BIT,
+	};
 	struct phdr ph = { 0, 0 };
 	arena_buf_put(&c->parts, &p, sizeof p);
 	arena_buf_put(&c->phdr, &ph, sizeof ph);

@@ -167,6 +167,11 @@ struct msg_part {
 	struct msg_text raw;     /* raw bytes of the part (headers + body) */
 	struct msg_text decoded; /* body after transfer decoding (leaves) */
 	struct msg_text text;    /* text parts: decoded UTF-8, LF line ends */
+	struct msg_text rendered;/* text parts in the body text: the part as
+	                            SpamAssassin renders it (HTML as text),
+	                            whole; "" otherwise */
+	bool rendered_html;      /* rendered was rendered from HTML */
+	size_t html_images;      /* <img> tags met rendering it */
 	struct msg_text preamble;/* multiparts: text before the first
 	                            boundary; "" otherwise */
 	struct msg_text epilogue;/* multiparts: text after the close */

@@ -479,3 +479,186 @@ bool saeval_ev_base64_length(const struct saeval_call *c,
 		return false;
 	return l >= c->num[0];
 }
+
+/* ---- multipart/alternative difference (BodyEval) ---- */
+
+/* A word of a rendered text: a slice, and which part kind it came from. */
+struct ma_word {
+	const char *p;
+	size_t len;
+	bool html;
+};
+
+/* The length of the whitespace at s (Perl's \s on characters, UTF-8),
+ * 0 if none. */
+static size_t ma_space(const unsigned char *s, const unsigned char *end)
+{
+	if (strchr(" \t\n\v\f\r", *s) != NULL && *s != '\0')
+		return 1;
+	size_t n = (size_t)(end - s);
+	if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
+		return 2;
+	if (n >= 3 && ((s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80) ||
+	               (s[0] == 0xe2 && s[1] == 0x80 &&
+	                (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 ||
+	                 s[2] == 0xaf)) ||
+	               (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) ||
+	               (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)))
+		return 3;
+	return 0;
+}
+
+/* Split t at whitespace; keep the words with a word character (ASCII
+ * [0-9A-Za-z_], or any character beyond ASCII: Perl's Unicode \w, but
+ * for some punctuation). false when out of memory. */
+static bool ma_words(struct msg_text t, bool html, struct ma_word **w,
+                     size_t *n, size_t *cap)
+{
+	const unsigned char *s = (const unsigned char *)t.ptr, *end = s + t.len;
+	while (s < end) {
+		size_t sp;
+		while (s < end && (sp = ma_space(s, end)) > 0)
+			s += sp;
+		const unsigned char *start = s;
+		bool word = false;
+		while (s < end && ma_space(s, end) == 0) {
+			word |= *s >= 0x80 || isalnum(*s) || *s == '_';
+			s++;
+		}
+		if (!word)
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 256;
+			struct ma_word *nw = realloc(*w, nc * sizeof *nw);
+			if (nw == NULL)
+				return false;
+			*w = nw;
+			*cap = nc;
+		}
+		(*w)[(*n)++] = (struct ma_word){ (const char *)start,
+		                                 (size_t)(s - start), html };
+	}
+	return true;
+}
+
+static int ma_cmp(const void *a, const void *b)
+{
+	const struct ma_word *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Exchange's meeting requests (multipart/alternative of text/html and
+ * text/calendar, nothing else) are left alone, as in BodyEval.pm. */
+static bool ma_meeting_request(const struct msg *m)
+{
+	size_t n = msg_part_count(m);
+	if (n != 3 || strcmp(msg_part_at(m, 0)->type.ptr,
+	                     "multipart/alternative") != 0)
+		return false;
+	const struct msg_part *a = msg_part_at(m, 1), *b = msg_part_at(m, 2);
+	return a->depth == 1 && b->depth == 1 &&
+	       strcmp(a->type.ptr, "text/html") == 0 &&
+	       strcmp(b->type.ptr, "text/calendar") == 0;
+}
+
+/* One multipart/alternative part ma: its text/... descendants' words,
+ * HTML against plain text (BodyEval.pm's _multipart_alternative_
+ * difference). Sets the counts and raises k->madiff. */
+static bool ma_part(const struct msg *m, size_t ma, struct saeval_cache *k,
+                    struct ma_word **w, size_t *cap)
+{
+	size_t n = 0, html_words = 0;
+	bool img_mark = false;
+	unsigned depth = msg_part_at(m, ma)->depth;
+	for (size_t i = ma + 1; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (p->depth <= depth)
+			break;   /* past ma's descendants (parts in tree order) */
+		bool plain = strcmp(p->type.ptr, "text/plain") == 0;
+		if (strncmp(p->type.ptr, "text/", 5) != 0 ||
+		    (!plain && !p->rendered_html))
+			continue;   /* not rendered (text/calendar, ...) */
+		size_t before = n;
+		if (!ma_words(p->rendered, p->rendered_html, w, &n, cap))
+			return false;
+		if (!p->rendered_html)
+			continue;
+		html_words += n - before;
+		/* no HTML word so far: an image stands for one */
+		if (html_words == 0 && p->html_images > 0)
+			img_mark = true;
+	}
+	qsort(*w, n, sizeof **w, ma_cmp);
+	size_t orig = img_mark, left = img_mark, texts = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i, h = 0, t = 0;
+		for (; j < n && ma_cmp(&(*w)[i], &(*w)[j]) == 0; j++) {
+			if ((*w)[j].html)
+				h++;
+			else
+				t++;
+		}
+		orig += h > 0;
+		left += h > t;
+		texts += t > 0;
+		i = j;
+	}
+	if (orig == 0)
+		return true;
+	k->madiff_html = (double)orig;
+	k->madiff_text = (double)texts;
+	double diff = (double)left / (double)orig * 100;
+	if (diff > k->madiff)
+		k->madiff = diff;
+	return true;
+}
+
+/* The largest difference over the message's multipart/alternative parts
+ * and the last one's word counts, once per message. */
+static const struct saeval_cache *mpart_alt(const struct saeval_ctx *x,
+                                            struct saeval_cache *own)
+{
+	struct saeval_cache *k = x->cache ? x->cache : own;
+	if (k->madiff_done)
+		return k;
+	k->madiff_done = true;
+	k->madiff = k->madiff_html = k->madiff_text = 0;
+	const struct msg *m = x->m;
+	if (ma_meeting_request(m))
+		return k;
+	struct ma_word *w = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < msg_part_count(m); i++)
+		if (strcmp(msg_part_at(m, i)->type.ptr,
+		           "multipart/alternative") == 0 &&
+		    !ma_part(m, i, k, &w, &cap))
+			break;
+	free(w);
+	return k;
+}
+
+/* multipart_alternative_difference(min, max): the difference is above
+ * min (or min is 0) and at most max (or max is "undef"). */
+bool saeval_ev_mpart_alt_diff(const struct saeval_call *c,
+                              const struct saeval_ctx *x)
+{
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = mpart_alt(x, &own);
+	return (c->num[0] == 0 || k->madiff > c->num[0]) &&
+	       (c->undef[1] || k->madiff <= c->num[1]);
+}
+
+/* multipart_alternative_difference_count(ratio, minhtml): more than
+ * minhtml HTML words, and text words / HTML words above ratio. */
+bool saeval_ev_mpart_alt_diff_count(const struct saeval_call *c,
+                                    const struct saeval_ctx *x)
+{
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = mpart_alt(x, &own);
+	return k->madiff_html > c->num[1] &&
+	       k->madiff_text / k->madiff_html > c->num[0];
+}

@@ -128,6 +128,10 @@ struct saeval_cache {
 	size_t nfm;
 	struct strbuf fm_addr;
 	struct fm_body fmb;       /* FreeMail: the body's addresses */
+	/* BodyEval's multipart/alternative difference: worked out, the
+	 * largest difference (%), html and text word counts (sa_mime.c) */
+	bool madiff_done;
+	double madiff, madiff_html, madiff_text;
 	/* sa_envelope_from(): worked out, found, the address */
 	bool env_done, env_ok;
 	struct strbuf env;
@@ -242,6 +246,7 @@ saeval_fn saeval_ev_shifted_date;
 
 saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_uppercase, saeval_ev_ascii_text_illegal,
+	saeval_ev_mpart_alt_diff, saeval_ev_mpart_alt_diff_count,
 	saeval_ev_base64_length;
 saeval_ok saeval_ok_mime, saeval_ok_base64_length;
 

@@ -451,6 +451,68 @@ static void test_tvd_vertical_words(void **state)
 	assert_false(run("tvd_vertical_words('0', '10')", "Subject: x\n\nab\n"));
 }
 
+/* A multipart/alternative message of a text/plain and a text/html part
+ * (and a third part, when third is not NULL). */
+static char *alt_message(const char *plain, const char *html,
+                         const char *third)
+{
+	char *s = NULL;
+	int n = asprintf(&s, "Content-Type: multipart/alternative; boundary=B\n\n"
+	                 "--B\nContent-Type: text/plain\n\n%s\n"
+	                 "--B\nContent-Type: text/html\n\n%s\n%s--B--\n",
+	                 plain, html, third ? third : "");
+	assert_true(n > 0);
+	return s;
+}
+
+static void test_mpart_alt_diff(void **state)
+{
+	(void)state;
+	static const char diff[] = "multipart_alternative_difference('99', '100')";
+	static const char count[] =
+	    "multipart_alternative_difference_count('3', '1')";
+	/* the same words: no difference */
+	char *same = alt_message("Hello dear friend, see you", "<p>Hello dear "
+	                         "<b>friend</b>, see you</p>", NULL);
+	assert_false(run(diff, same));
+	assert_false(run(count, same));
+	/* no HTML word in the text part: 100 % */
+	char *other = alt_message("one two three four five six seven eight",
+	                          "<p>cheap pills online</p>", NULL);
+	assert_true(run(diff, other));
+	/* text words / HTML words: 8 / 3 is not above 3, 11 / 2 is */
+	assert_false(run(count, other));
+	char *many = alt_message("a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 pills",
+	                         "<p>cheap pills</p>", NULL);
+	assert_true(run(count, many));
+	assert_false(run("multipart_alternative_difference('0', '49')", many));
+	assert_true(run("multipart_alternative_difference('0', '50')", many));
+	/* a word more often in the HTML than in the text is left */
+	char *twice = alt_message("buy now", "<p>buy buy now</p>", NULL);
+	assert_true(run("multipart_alternative_difference('49', '50')", twice));
+	/* an HTML part of an image only stands for one word */
+	char *img = alt_message("text only here", "<img src=x.gif>", NULL);
+	assert_true(run(diff, img));
+	/* Exchange's meeting requests are left alone */
+	char *meet = NULL;
+	assert_true(asprintf(&meet, "Content-Type: multipart/alternative; "
+	                     "boundary=B\n\n--B\nContent-Type: text/html\n\n"
+	                     "<p>meeting at noon</p>\n--B\nContent-Type: "
+	                     "text/calendar\n\nBEGIN:VCALENDAR\n--B--\n") > 0);
+	assert_false(run(diff, meet));
+	/* no multipart/alternative: a difference of 0, which min 0 takes
+	 * (as in BodyEval.pm) */
+	static const char html[] = "Content-Type: text/html\n\n<p>x y</p>\n";
+	assert_false(run(diff, html));
+	assert_true(run("multipart_alternative_difference('0', '100')", html));
+	free(same);
+	free(other);
+	free(many);
+	free(twice);
+	free(img);
+	free(meet);
+}
+
 static void test_body_length(void **state)
 {
 	(void)state;
@@ -1152,6 +1214,7 @@ int main(void)
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
+		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
 		cmocka_unit_test(test_freemail),
