@@ -239,17 +239,19 @@ const char *mime_param(struct arena *a, struct charset_conv *cv,
 	return arena_buf_finish(&out);
 }
 
-/* Does the text after a boundary make the line a delimiter? */
+/* Does the text after a boundary make the line a delimiter? "--" for
+ * the close delimiter, then nothing but blanks (RFC 2046's transport
+ * padding; SpamAssassin's /^--\Q$boundary\E(--)?\s*$/): a line with
+ * more after "--boundary--" is text of the part. */
 static bool delim_tail(const char *q, const char *end, bool *close)
 {
-	*close = false;
-	if (q + 1 < end && q[0] == '-' && q[1] == '-') {
-		*close = true;
-		return true;
-	}
-	while (q < end && (*q == ' ' || *q == '\t'))
+	*close = q + 1 < end && q[0] == '-' && q[1] == '-';
+	if (*close)
+		q += 2;
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\f' ||
+	                   *q == '\v' || *q == '\r'))
 		q++;
-	return q == end || *q == '\r' || *q == '\n';
+	return q == end || *q == '\n';
 }
 
 bool mime_next_boundary(const char *from, const char *p, const char *end,

@@ -496,6 +496,59 @@ bool saeval_ev_html_eval(const struct saeval_call *c,
 	return any_html_length(c, x, eval_ok);
 }
 
+/* html_tag_balance(TAG, 'OP N'): TAG a name of letters and digits. */
+bool saeval_ok_html_tag_balance(const struct saeval_call *c)
+{
+	double n;
+	if (c->nargs != 2 || c->args[0][0] == '\0' ||
+	    saeval_html_eval_op(c->args[1], &n) == 0)
+		return false;
+	for (const char *s = c->args[0]; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* HTML.pm's inside{TAG} of one text: start tags of TAG count up, end tags
+ * down, never below 0; seen once either is met. */
+struct tag_balance {
+	const char *tag;
+	double open;
+	bool seen;
+};
+
+static bool balance_tag(const char *name, const char *end, bool close,
+                        void *ctx)
+{
+	struct tag_balance *b = ctx;
+	if (!saeval_tag_at(name, end, b->tag))
+		return false;
+	b->seen = true;
+	if (!close)
+		b->open++;
+	else if (b->open > 0)
+		b->open--;
+	return false;
+}
+
+/* html_tag_balance(TAG, 'OP N'): in some text/html part where TAG was
+ * met, "inside{TAG} OP N" holds. */
+bool saeval_ev_html_tag_balance(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		struct tag_balance b = { c->args[0], 0, false };
+		if (saeval_is_html_part(p) &&
+		    !saeval_html_walk_tags(p->text.ptr, p->text.len,
+		                           balance_tag, &b) &&
+		    b.seen && eval_ok(c, b.open))
+			return true;
+	}
+	return false;
+}
+
 /* html_text_match('anchor', '<img>'): an <img> inside <a> (only this
  * pair: other texts and patterns need the rendered anchor text). */
 bool saeval_ok_html_text_match(const struct saeval_call *c)

@@ -1071,6 +1071,8 @@ static const struct {
 	{ "html_eval", saeval_ev_html_eval, "HTMLEval", saeval_ok_html_eval },
 	{ "html_text_match", saeval_ev_html_text_match, "HTMLEval",
 	  saeval_ok_html_text_match },
+	{ "html_tag_balance", saeval_ev_html_tag_balance, "HTMLEval",
+	  saeval_ok_html_tag_balance },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
 	  "BodyEval", ok_two_args },

@@ -420,6 +420,16 @@ static void test_mime_malformations(void **state)
 	assert_string_equal(msg_part_at(m, 2)->text.ptr, "two\n");
 	msg_free(m);
 
+	/* A line with more after "--boundary--" (or "--boundary") is text of
+	 * the part, as in SpamAssassin; blanks after it are padding. */
+	m = parse("Content-Type: multipart/mixed; boundary=abc\n\n--abc\n\n"
+	          "one\n--abc--</BODY>\n--abc \n\ntwo\n--abc-- \t\n");
+	assert_false(has_flag(m, MSG_F_NO_CLOSE_BOUNDARY));
+	assert_int_equal(msg_part_count(m), 3);
+	assert_string_equal(msg_part_at(m, 1)->text.ptr, "one\n--abc--</BODY>");
+	assert_string_equal(msg_part_at(m, 2)->text.ptr, "two");
+	msg_free(m);
+
 	/* Nested part reusing the outer boundary. */
 	m = parse("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
 	          "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--b--\n");

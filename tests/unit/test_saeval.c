@@ -513,6 +513,27 @@ static void test_mpart_alt_diff(void **state)
 	free(meet);
 }
 
+static void test_html_tag_balance(void **state)
+{
+	(void)state;
+	static const char open[] = "Content-Type: text/html\n\n<html><head>"
+	    "<title>x</title><body><center>hi</center></body></html>\n";
+	assert_true(run("html_tag_balance('head', '!= 0')", open));
+	assert_false(run("html_tag_balance('body', '!= 0')", open));
+	assert_false(run("html_tag_balance('center', '!= 0')", open));
+	assert_true(run("html_tag_balance('center', '== 0')", open));
+	/* an end tag too many counts 0, not -1; a tag not met is no hit */
+	static const char extra[] = "Content-Type: text/html\n\n<p>x</center>"
+	    "</center><!-- <head> --><script>'<head>'</script>\n";
+	assert_true(run("html_tag_balance('center', '== 0')", extra));
+	assert_false(run("html_tag_balance('head', '== 0')", extra));
+	assert_false(run("html_tag_balance('head', '!= 0')", extra));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("html_tag_balance('he-ad', '!= 0')",
+	                                &c), 1);
+	assert_int_equal(saeval_compile("html_tag_balance('head', 'x')", &c), 1);
+}
+
 static void test_body_length(void **state)
 {
 	(void)state;
@@ -1214,6 +1235,7 @@ int main(void)
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
+		cmocka_unit_test(test_html_tag_balance),
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
