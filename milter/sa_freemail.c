@@ -695,19 +695,6 @@ static void push_env(const struct saeval_ctx *x, struct strbuf *list,
 	free(e.p);
 }
 
-/* The optional regex argument, compiled as SpamAssassin's
- * compile_regexp would (no delimiters: the text is the pattern). */
-int saeval_fm_regex(struct saeval_call *c, size_t arg)
-{
-	if (c->nargs <= arg)
-		return 0;
-	int err;
-	PCRE2_SIZE off;
-	c->re = pcre2_compile((PCRE2_SPTR)c->args[arg], PCRE2_ZERO_TERMINATED,
-	                      0, &err, &off, NULL);
-	return c->re != NULL ? 0 : 1;
-}
-
 /* SpamAssassin's all_from_addrs: Resent-From when present, else From,
  * Envelope-Sender, Resent-Sender, X-Envelope-From and the envelope. */
 bool saeval_ev_freemail_from(const struct saeval_call *c,

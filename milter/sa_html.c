@@ -95,10 +95,13 @@ static const char *literal_end(const char *name, const char *end)
 
 /* Calls f(name, end, close, ctx) for every start or end tag of HTML
  * text as HTML::Parser reports them (not in comments, not in the content
- * of script, style, title, ...), until f returns true; returns whether
- * one did. name points at the tag name, end at the end of the text. */
-bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
-                           void *ctx)
+ * of script, style, title, ...), and cf(comment, len, ctx) (when not
+ * NULL) for every comment ("<!--" to "-->", or a bogus one such as
+ * "<!1234>"), until one returns true;
+ * returns whether one did. name points at the tag name, end at the end
+ * of the text. */
+static bool walk(const char *s, size_t n, html_tag_fn f,
+                 bool (*cf)(const char *, size_t, void *), void *ctx)
 {
 	const char *p = s, *end = s + n;
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
@@ -107,14 +110,29 @@ bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
 			const char *q = find_ci(p + 3, end, "-->");
 			if (q == NULL)
 				return false;
+			if (cf != NULL && cf(p - 1, (size_t)(q + 3 - (p - 1)), ctx))
+				return true;
 			p = q + 3;
+			continue;
+		}
+		if (end - p >= 2 && p[0] == '!' && p[1] != '-' && p[1] != '[' &&
+		    !isalpha((unsigned char)p[1])) {
+			/* "<!" then neither a comment, a marked section nor a
+			 * declaration's name: HTML::Parser's bogus comment, up
+			 * to the next '>' */
+			const char *q = memchr(p, '>', (size_t)(end - p));
+			if (q == NULL)
+				return false;
+			if (cf != NULL && cf(p - 1, (size_t)(q + 1 - (p - 1)), ctx))
+				return true;
+			p = q + 1;
 			continue;
 		}
 		bool close = p < end && *p == '/';
 		const char *name = close ? p + 1 : p;
 		if (name >= end || !isalpha((unsigned char)*name))
 			continue;
-		if (f(name, end, close, ctx))
+		if (f != NULL && f(name, end, close, ctx))
 			return true;
 		const char *lit = close ? NULL : literal_end(name, end);
 		if (lit != NULL) {
@@ -136,6 +154,12 @@ bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
 		}
 	}
 	return false;
+}
+
+bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
+                           void *ctx)
+{
+	return walk(s, n, f, NULL, ctx);
 }
 
 static bool tag_is(const char *name, const char *end, bool close, void *ctx)
@@ -553,15 +577,43 @@ bool saeval_ev_html_tag_balance(const struct saeval_call *c,
  * pair: other texts and patterns need the rendered anchor text). */
 bool saeval_ok_html_text_match(const struct saeval_call *c)
 {
-	return c->nargs == 2 && strcmp(c->args[0], "anchor") == 0 &&
-	       strcmp(c->args[1], "<img>") == 0;
+	return c->nargs == 2 && (strcmp(c->args[0], "comment") == 0 ||
+	                         (strcmp(c->args[0], "anchor") == 0 &&
+	                          strcmp(c->args[1], "<img>") == 0));
+}
+
+/* A comment matching the pattern (ctx: the call). */
+static bool comment_matches(const char *s, size_t n, void *ctx)
+{
+	const pcre2_code *re = ((const struct saeval_call *)ctx)->re;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	if (md == NULL)
+		return false;
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc > 0;
+}
+
+/* html_text_match('comment', RE): a comment of a text/html part (walk())
+ * matches RE. */
+static bool comment_match(const struct saeval_call *c, const struct msg *m)
+{
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (saeval_is_html_part(p) &&
+		    walk(p->text.ptr, p->text.len, NULL, comment_matches,
+		         (void *)c))
+			return true;
+	}
+	return false;
 }
 
 bool saeval_ev_html_text_match(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {
-	(void)c;
 	const struct msg *m = x->m;
+	if (c->re != NULL)
+		return comment_match(c, m);
 	const struct saeval_cache *k = html_facts(x);
 	for (size_t i = 0; k != NULL && i < k->nhp; i++)
 		if (k->hp[i].img_in_a)

@@ -752,26 +752,41 @@ void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
 	}
 }
 
+/* The recipients as SpamAssassin's _check_recipients() lists them: the
+ * addresses of To and Cc, and of Bcc when those are fewer than
+ * TOCC_SIMILAR_COUNT, an address equal (case aside) to the one before it
+ * dropped, at most 256. *addr (malloc'ed) points into list; NULL when
+ * out of memory. */
+static const char **tocc_addresses(const struct saeval_ctx *x,
+                                   struct strbuf *list, size_t *n)
+{
+	size_t count = 0;
+	saeval_push_addrs(x, "To", list, &count);
+	saeval_push_addrs(x, "Cc", list, &count);
+	if (count < TOCC_SIMILAR_COUNT)
+		saeval_push_addrs(x, "Bcc", list, &count);
+	const char **addr = calloc(count ? count : 1, sizeof *addr);
+	if (list->oom || addr == NULL) {
+		free(addr);
+		return NULL;
+	}
+	*n = 0;
+	const char *p = list->p;
+	for (size_t i = 0; i < count && *n < 256; i++, p += strlen(p) + 1)
+		if (*n == 0 || strcasecmp(p, addr[*n - 1]) != 0)
+			addr[(*n)++] = p;
+	return addr;
+}
+
 /* Share of address pairs with the same first two bytes of user part or
  * of (different) host names: SpamAssassin's tocc_similar. */
 static double tocc_similar(const struct saeval_ctx *x)
 {
 	struct strbuf list = { 0 };
-	size_t count = 0;
-	saeval_push_addrs(x, "To", &list, &count);
-	saeval_push_addrs(x, "Cc", &list, &count);
-	if (count < TOCC_SIMILAR_COUNT)
-		saeval_push_addrs(x, "Bcc", &list, &count);
-	double r = 0;
-	const char **addr = calloc(count ? count : 1, sizeof *addr);
-	if (list.oom || addr == NULL)
-		goto out;
 	size_t n = 0;
-	const char *p = list.p;
-	for (size_t i = 0; i < count && n < 256; i++, p += strlen(p) + 1)
-		if (n == 0 || strcasecmp(p, addr[n - 1]) != 0)
-			addr[n++] = p;
-	if (n < TOCC_SIMILAR_COUNT)
+	double r = 0;
+	const char **addr = tocc_addresses(x, &list, &n);
+	if (addr == NULL || n < TOCC_SIMILAR_COUNT)
 		goto out;
 	/* hosts: only addresses with an '@' (Perl's map shifts the rest) */
 	const char **host = calloc(n, sizeof *host);
@@ -807,6 +822,24 @@ static bool ev_similar_recipients(const struct saeval_call *c,
 	double s = tocc_similar(x);
 	return (c->nargs < 1 || c->undef[0] || s >= c->num[0]) &&
 	       (c->nargs < 2 || c->undef[1] || s < c->num[1]);
+}
+
+/* sorted_recipients(): at least TOCC_SORTED_COUNT recipients, already in
+ * (byte) order: SpamAssassin's tocc_sorted. */
+#define TOCC_SORTED_COUNT 7
+static bool ev_sorted_recipients(const struct saeval_call *c,
+                                 const struct saeval_ctx *x)
+{
+	(void)c;
+	struct strbuf list = { 0 };
+	size_t n = 0;
+	const char **addr = tocc_addresses(x, &list, &n);
+	bool sorted = addr != NULL && n >= TOCC_SORTED_COUNT;
+	for (size_t i = 1; sorted && i < n; i++)
+		sorted = strcmp(addr[i - 1], addr[i]) <= 0;
+	free(addr);
+	free(list.p);
+	return sorted;
 }
 
 /* ---- body (BodyEval) ---- */
@@ -990,6 +1023,58 @@ static bool ev_illegal_chars(const struct saeval_call *c,
 	       (double)illegal >= c->num[2];
 }
 
+/* A line of get('ALL') that shows a template a mass mailer did not fill
+ * in ("%RND_NUMBER"): '%', an upper-case letter, then one of [A-Z_-];
+ * not in the headers where such text is legitimate. */
+static bool template_line(const char *s, size_t n)
+{
+	static const char *const exempt[] = {
+		"X-VMS-To", "X-UIDL", "X-Face", "To", "Cc", "From", "Subject",
+		"References", "In-Reply-To", "Message-Id", "X-Message-Id",
+		"Resent-Message-Id", "X-Original-Message-Id",
+	};
+	bool found = false;
+	for (size_t i = 0; i + 2 < n && !found; i++)
+		found = s[i] == '%' && isupper((unsigned char)s[i + 1]) &&
+		        (isupper((unsigned char)s[i + 2]) || s[i + 2] == '_' ||
+		         s[i + 2] == '-');
+	const char *colon = memchr(s, ':', n);
+	for (size_t i = 0; found && colon != NULL &&
+	                   i < sizeof exempt / sizeof exempt[0]; i++)
+		if (strlen(exempt[i]) == (size_t)(colon - s) &&
+		    strncasecmp(s, exempt[i], (size_t)(colon - s)) == 0)
+			return false;
+	return found;
+}
+
+/* check_unresolved_template(): some line of the headers ("Name: value",
+ * decoded and unfolded, as get('ALL') gives them) is a template_line(). */
+static bool ev_unresolved_template(const struct saeval_call *c,
+                                   const struct saeval_ctx *x)
+{
+	(void)c;
+	const struct msg *m = x->m;
+	struct strbuf b = { 0 };
+	bool hit = false;
+	for (size_t i = 0; i < msg_header_count(m) && !hit; i++) {
+		const struct msg_header *h = msg_header_at(m, i);
+		b.len = 0;
+		strbuf_put(&b, h->name.ptr, h->name.len);
+		strbuf_put(&b, ": ", 2);
+		strbuf_put(&b, h->decoded.ptr, h->decoded.len);
+		if (b.oom)
+			break;
+		/* a value decoded to several lines makes several lines */
+		for (size_t s = 0, e; s < b.len && !hit; s = e + 1) {
+			const char *nl = memchr(b.p + s, '\n', b.len - s);
+			e = nl ? (size_t)(nl - b.p) : b.len;
+			hit = template_line(b.p + s, e - s);
+		}
+	}
+	free(b.p);
+	return hit;
+}
+
 static bool ev_missing_to(const struct saeval_call *c,
                           const struct saeval_ctx *x)
 {
@@ -1035,6 +1120,7 @@ static const struct {
 	{ "check_equal_from_domains", ev_equal_from_domains, "HeaderEval", NULL },
 	{ "subject_is_all_caps", ev_subject_all_caps, "HeaderEval", NULL },
 	{ "similar_recipients", ev_similar_recipients, "HeaderEval", NULL },
+	{ "sorted_recipients", ev_sorted_recipients, "HeaderEval", NULL },
 	{ "check_for_fake_aol_relay_in_rcvd", saeval_ev_fake_aol_relay,
 	  "HeaderEval", NULL },
 	{ "check_for_forged_yahoo_received_headers",
@@ -1042,6 +1128,8 @@ static const struct {
 	{ "check_illegal_chars", ev_illegal_chars, "HeaderEval",
 	  ok_three_args },
 	{ "check_for_missing_to_header", ev_missing_to, "HeaderEval", NULL },
+	{ "check_unresolved_template", ev_unresolved_template, "HeaderEval",
+	  NULL },
 	{ "check_for_forged_hotmail_received_headers", saeval_ev_forged_hotmail,
 	  "HeaderEval", NULL },
 	{ "check_for_no_hotmail_received_headers", saeval_ev_no_hotmail,
@@ -1136,6 +1224,19 @@ bool saeval_plugin(const char *name)
 	return false;
 }
 
+/* The optional regex argument, compiled as SpamAssassin's
+ * compile_regexp would (no delimiters: the text is the pattern). */
+int saeval_arg_regex(struct saeval_call *c, size_t arg)
+{
+	if (c->nargs <= arg)
+		return 0;
+	int err;
+	PCRE2_SIZE off;
+	c->re = pcre2_compile((PCRE2_SPTR)c->args[arg], PCRE2_ZERO_TERMINATED,
+	                      0, &err, &off, NULL);
+	return c->re != NULL ? 0 : 1;
+}
+
 /* An argument that is 'undef' or a number. */
 static bool arg_undef(const char *a)
 {
@@ -1228,9 +1329,12 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 			if (colon != NULL)
 				*colon = '\0';   /* "H:addr" is H */
 			bool hdr = fns[fn].fn == saeval_ev_freemail_header;
-			rc = saeval_fm_regex(c, hdr ? 1 : 0);
+			rc = saeval_arg_regex(c, hdr ? 1 : 0);
 		}
 	}
+	if (rc == 0 && fns[fn].fn == saeval_ev_html_text_match &&
+	    strcmp(c->args[0], "comment") == 0)
+		rc = saeval_arg_regex(c, 1);
 	if (rc != 0) {
 		saeval_free(c);
 		return rc;

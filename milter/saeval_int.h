@@ -49,7 +49,8 @@ struct saeval_call {
 	                           &html_n) */
 	double html_n;
 	struct freemail *fm;    /* FreeMail functions: the domain lists */
-	pcre2_code *re;         /* FreeMail functions: the optional regex */
+	pcre2_code *re;         /* FreeMail functions: the optional regex;
+	                           html_text_match('comment', RE): RE */
 };
 
 /* What SpamAssassin's _check_attachments()/_check_mime_header() find
@@ -276,9 +277,9 @@ bool saeval_is_html_part(const struct msg_part *p);
  * ones (saeval_fm_release() drops one); 0, or -1 when out of memory. */
 int saeval_fm_build(const struct ruleset *rs, struct freemail **out);
 void saeval_fm_release(struct freemail *f);
-/* c->re from argument arg when there is one: 0, or 1 when it does not
- * compile. */
-int saeval_fm_regex(struct saeval_call *c, size_t arg);
+/* c->re from argument arg when there is one (FreeMail's optional regex,
+ * html_text_match's pattern): 0, or 1 when it does not compile. */
+int saeval_arg_regex(struct saeval_call *c, size_t arg);
 saeval_fn saeval_ev_freemail_from, saeval_ev_freemail_header,
 	saeval_ev_freemail_replyto, saeval_ev_freemail_body;
 saeval_ok saeval_ok_freemail_header, saeval_ok_freemail_replyto;

@@ -249,6 +249,36 @@ static void test_similar_recipients(void **state)
 	assert_false(run(e, "To: jo1@aa.example, jo2@ab.example\n\nb\n"));
 }
 
+static void test_sorted_recipients(void **state)
+{
+	(void)state;
+	const char *e = "sorted_recipients()";
+	/* seven addresses in order over To and Cc (a repeat next to itself
+	 * is dropped) */
+	assert_true(run(e, "To: a@x.example, b@x.example, c@x.example, "
+	                   "c@x.example\nCc: d@x.example, e@x.example, "
+	                   "f@x.example, g@x.example\n\nb\n"));
+	assert_false(run(e, "To: a@x.example, c@x.example, b@x.example, "
+	                    "d@x.example, e@x.example, f@x.example, "
+	                    "g@x.example\n\nb\n"));
+	assert_false(run(e, "To: a@x.example, b@x.example, c@x.example, "
+	                    "d@x.example, e@x.example, f@x.example\n\nb\n"));
+}
+
+static void test_unresolved_template(void **state)
+{
+	(void)state;
+	const char *e = "check_unresolved_template()";
+	assert_true(run(e, "X-Mailer: %RND_MAILER\n\nb\n"));
+	assert_true(run(e, "Received: from %RANDOM_HOST by x\n\nb\n"));
+	/* not in the headers where it may be legitimate, nor lower case */
+	assert_false(run(e, "Subject: 100%ABC off\nTo: %TO_NAME <a@x>\n"
+	                    "Message-Id: <%RND@x>\n\nb\n"));
+	assert_false(run(e, "X-Mailer: %rnd_mailer 50%A\n\nb\n"));
+	/* decoded, as get('ALL') gives it */
+	assert_true(run(e, "X-Campaign: =?utf-8?q?=25FOO_BAR?=\n\nb\n"));
+}
+
 static void test_forged_relays(void **state)
 {
 	(void)state;
@@ -530,6 +560,19 @@ static void test_html_tag_balance(void **state)
 	assert_false(run("html_tag_balance('head', '!= 0')", extra));
 	struct saeval_call *c = NULL;
 	assert_int_equal(saeval_compile("html_tag_balance('he-ad', '!= 0')",
+	                                &c), 1);
+	/* comments: <!-- --> and bogus ones (<!1234>), not in a script */
+	static const char cm[] = "Content-Type: text/html\n\n<!-- saved from "
+	    "url=(0022)http://x/ --><script><!-- hidden --></script><!5122ab>"
+	    "<!DOCTYPE html>\n";
+	assert_true(run("html_text_match('comment', '<!-- saved from "
+	                "url=\\(\\d{4}\\)')", cm));
+	assert_true(run("html_text_match('comment', '<!(?!-).{0,6}>')", cm));
+	assert_false(run("html_text_match('comment', 'hidden')", cm));
+	assert_false(run("html_text_match('comment', 'DOCTYPE')", cm));
+	assert_false(run("html_text_match('comment', '<!.*?>')",
+	                 "Content-Type: text/html\n\n<p>none</p>\n"));
+	assert_int_equal(saeval_compile("html_text_match('comment', '(')",
 	                                &c), 1);
 	assert_int_equal(saeval_compile("html_tag_balance('head', 'x')", &c), 1);
 }
@@ -1235,6 +1278,8 @@ int main(void)
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
+		cmocka_unit_test(test_sorted_recipients),
+		cmocka_unit_test(test_unresolved_template),
 		cmocka_unit_test(test_html_tag_balance),
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
