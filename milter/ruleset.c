@@ -1440,8 +1440,8 @@ static const char *const known_directives[] = {
 	"bayes_stopword_languages", "bayes_store_module",
 	"bayes_token_sources", "bayes_token_ttl", "bayes_use_hapaxes",
 	"blacklist_from", "blacklist_subject", "blacklist_to",
-	"blacklist_uri_host", "blocklist_from", "blocklist_subject",
-	"blocklist_to", "blocklist_uri_host", "body_part_scan_size",
+	"blocklist_from", "blocklist_subject",
+	"blocklist_to", "body_part_scan_size",
 	"clear_asn_lookups", "clear_dns_query_restriction",
 	"clear_dns_query_restrictions", "clear_dns_servers", "clear_headers",
 	"clear_originating_ip_headers", "clear_report_template",
@@ -1454,13 +1454,13 @@ static const char *const known_directives[] = {
 	"def_welcomelist_from_dkim", "def_welcomelist_from_rcvd",
 	"def_welcomelist_from_spf", "def_whitelist_auth",
 	"def_whitelist_from_dkim", "def_whitelist_from_rcvd",
-	"def_whitelist_from_spf", "delist_uri_host", "dkim_minimum_key_bits",
+	"def_whitelist_from_spf", "dkim_minimum_key_bits",
 	"dkim_timeout", "dmarc_save_reports", "dns_available",
 	"dns_block_rule", "dns_block_time", "dns_local_ports_avoid",
 	"dns_local_ports_none", "dns_local_ports_permit", "dns_options",
 	"dns_query_restriction", "dns_server", "dns_test_interval",
 	"do_not_use_mail_spf", "do_not_use_mail_spf_query", "enlist_addrlist",
-	"enlist_uri_host", "envelope_sender_header", "extracttext_external",
+	"envelope_sender_header", "extracttext_external",
 	"extracttext_maxparts", "extracttext_timeout", "extracttext_use",
 	"fns_add_addrlist", "fns_check", "fns_extrachars", "fns_ignore_dkim",
 	"fns_ignore_headers", "fns_remove_addrlist", "fold_headers",
@@ -1538,10 +1538,10 @@ static const char *const known_directives[] = {
 	"welcomelist_bounce_relays", "welcomelist_from",
 	"welcomelist_from_dkim", "welcomelist_from_rcvd",
 	"welcomelist_from_spf", "welcomelist_subject", "welcomelist_to",
-	"welcomelist_uri_host", "whitelist_allows_relays", "whitelist_auth",
+	"whitelist_allows_relays", "whitelist_auth",
 	"whitelist_bounce_relays", "whitelist_from", "whitelist_from_dkim",
 	"whitelist_from_rcvd", "whitelist_from_spf", "whitelist_subject",
-	"whitelist_to", "whitelist_uri_host",
+	"whitelist_to",
 };
 
 /* Plugin directives whose first argument is a rule name they define. */
@@ -1593,6 +1593,8 @@ static const char *const kept_settings[] = {
 	"freemail_domains", "freemail_welcomelist", "freemail_whitelist",
 	"freemail_max_body_emails", "freemail_max_body_freemails",
 	"freemail_skip_when_over_max", "freemail_skip_bulk_envfrom",
+	"enlist_uri_host", "delist_uri_host", "blocklist_uri_host",
+	"blacklist_uri_host", "welcomelist_uri_host", "whitelist_uri_host",
 };
 
 static void keep_setting(struct loader *L, struct sl key, struct sl v)

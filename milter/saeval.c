@@ -1181,6 +1181,16 @@ static const struct {
 	{ "check_freemail_replyto", saeval_ev_freemail_replyto, "FreeMail",
 	  saeval_ok_freemail_replyto },
 	{ "check_freemail_body", saeval_ev_freemail_body, "FreeMail", NULL },
+	{ "check_uri_host_listed", saeval_ev_uri_host_listed, "WLBLEval",
+	  saeval_ok_uri_host_listed },
+	{ "check_uri_host_in_blocklist", saeval_ev_uri_host_listed,
+	  "WLBLEval", saeval_ok_uri_host_listed },
+	{ "check_uri_host_in_blacklist", saeval_ev_uri_host_listed,
+	  "WLBLEval", saeval_ok_uri_host_listed },
+	{ "check_uri_host_in_welcomelist", saeval_ev_uri_host_listed,
+	  "WLBLEval", saeval_ok_uri_host_listed },
+	{ "check_uri_host_in_whitelist", saeval_ev_uri_host_listed,
+	  "WLBLEval", saeval_ok_uri_host_listed },
 };
 #define NFNS (sizeof fns / sizeof fns[0])
 
@@ -1335,6 +1345,14 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && fns[fn].fn == saeval_ev_html_text_match &&
 	    strcmp(c->args[0], "comment") == 0)
 		rc = saeval_arg_regex(c, 1);
+	if (rc == 0 && fns[fn].fn == saeval_ev_uri_host_listed) {
+		/* the lists come from the rule files */
+		if (rs == NULL)
+			rc = 1;
+		else if (saeval_urilist_build(rs, saeval_urilist_name(c,
+		                              fns[fn].name), &c->ul) != 0)
+			rc = -1;
+	}
 	if (rc != 0) {
 		saeval_free(c);
 		return rc;
@@ -1350,6 +1368,7 @@ void saeval_free(struct saeval_call *c)
 	for (size_t i = 0; i < c->nargs; i++)
 		free(c->args[i]);
 	saeval_fm_release(c->fm);
+	saeval_urilist_free(c->ul);
 	pcre2_code_free(c->re);
 	free(c);
 }

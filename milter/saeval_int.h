@@ -49,6 +49,7 @@ struct saeval_call {
 	                           &html_n) */
 	double html_n;
 	struct freemail *fm;    /* FreeMail functions: the domain lists */
+	struct urilist *ul;     /* check_uri_host_*: the list's hosts */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -280,6 +281,21 @@ void saeval_fm_release(struct freemail *f);
 /* c->re from argument arg when there is one (FreeMail's optional regex,
  * html_text_match's pattern): 0, or 1 when it does not compile. */
 int saeval_arg_regex(struct saeval_call *c, size_t arg);
+/* ---- WLBLEval's URI host lists (sa_uri.c) ---- */
+
+struct urilist;
+/* The hosts rule set rs enlists on list name (enlist_uri_host,
+ * delist_uri_host, blocklist_uri_host, welcomelist_uri_host, in order):
+ * 0, or -1 when out of memory. */
+int saeval_urilist_build(const struct ruleset *rs, const char *name,
+                         struct urilist **out);
+void saeval_urilist_free(struct urilist *l);
+/* The list call c of function fname looks in. */
+const char *saeval_urilist_name(const struct saeval_call *c,
+                                const char *fname);
+saeval_fn saeval_ev_uri_host_listed;
+saeval_ok saeval_ok_uri_host_listed;
+
 saeval_fn saeval_ev_freemail_from, saeval_ev_freemail_header,
 	saeval_ev_freemail_replyto, saeval_ev_freemail_body;
 saeval_ok saeval_ok_freemail_header, saeval_ok_freemail_replyto;

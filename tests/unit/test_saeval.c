@@ -664,6 +664,54 @@ static bool run_fm(const char *eval, const char *raw, const char *env_from)
 	return hit;
 }
 
+/* WLBLEval's URI host lists, from the rule set's lines in order. */
+static bool run_uri(const char *eval, const char *raw)
+{
+	static const char cf[] =
+	    "enlist_uri_host (NTLD) top xyz !ok.top 192.0.2.1\n"
+	    "enlist_uri_host (OTHER) example.org\n"
+	    "delist_uri_host (NTLD) xyz\n"
+	    "delist_uri_host example.org\n"
+	    "blocklist_uri_host bad.example.com\n";
+	struct ruleset *rs = ruleset_load_buf("uri.cf", cf, sizeof cf - 1,
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	assert_int_equal(ruleset_diag_count(rs), 0);
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile_rs(eval, rs, &c), 0);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m };
+	bool hit = saeval_run(c, &ctx);
+	msg_free(m);
+	saeval_free(c);
+	ruleset_free(rs);
+	return hit;
+}
+
+static void test_uri_host_listed(void **state)
+{
+	(void)state;
+	const char *e = "check_uri_host_listed('NTLD')";
+	assert_true(run_uri(e, "Subject: x\n\nsee http://shop.cheap.top/x\n"));
+	/* the most specific entry decides: !ok.top */
+	assert_false(run_uri(e, "Subject: x\n\nsee http://www.ok.top/\n"));
+	/* delisted; a mailto: is no host; an address as listed */
+	assert_false(run_uri(e, "Subject: x\n\nsee http://a.xyz/ and "
+	                        "mailto:u@b.top\n"));
+	assert_true(run_uri(e, "Subject: x\n\nsee http://192.0.2.1/p\n"));
+	assert_false(run_uri("check_uri_host_listed('OTHER')",
+	                     "Subject: x\n\nhttp://example.org/\n"));
+	assert_true(run_uri("check_uri_host_in_blocklist()",
+	                    "Content-Type: text/html\n\n<a href=\"http://"
+	                    "x.bad.example.com/\">y</a>\n"));
+	assert_false(run_uri("check_uri_host_in_welcomelist()",
+	                     "Subject: x\n\nhttp://x.bad.example.com/\n"));
+	struct saeval_call *c = NULL;
+	/* without a rule set the lists are unknown: unsupported */
+	assert_int_equal(saeval_compile("check_uri_host_listed('NTLD')", &c), 1);
+}
+
 static void test_freemail(void **state)
 {
 	(void)state;
@@ -1278,6 +1326,7 @@ int main(void)
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
+		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_unresolved_template),
 		cmocka_unit_test(test_html_tag_balance),

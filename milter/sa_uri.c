@@ -1,0 +1,223 @@
+/*
+ * sa_uri.c — SpamAssassin eval (saeval.h): WLBLEval's URI host lists.
+ * enlist_uri_host (LIST) [!]host ..., delist_uri_host [(LIST)] host ...
+ * and the blocklist_uri_host / welcomelist_uri_host shorthands (lists
+ * BLOCK and WELCOME), read from the rule files in order as Conf.pm
+ * reads them; check_uri_host_listed(LIST) and check_uri_host_in_
+ * blocklist() / _welcomelist() look the hosts of the message's URIs up.
+ */
+#include "saeval_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "ruleset.h"
+#include "uri.h"
+
+/* One list's hosts, lower-case, sorted; verdict false for a "!host". */
+struct urilist {
+	struct uhost {
+		char *host;
+		bool verdict;
+	} *h;
+	size_t n, cap;
+};
+
+void saeval_urilist_free(struct urilist *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->h[i].host);
+	free(l->h);
+	free(l);
+}
+
+static struct uhost *uh_find(struct urilist *l, const char *h, size_t n)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->h[i].host) == n && memcmp(l->h[i].host, h, n) == 0)
+			return &l->h[i];
+	return NULL;
+}
+
+/* Enlist (verdict, or delist when del) the host h[0..n) ("!" dropped).
+ * 0, or -1 when out of memory. */
+static int uh_set(struct urilist *l, const char *h, size_t n, bool del)
+{
+	bool verdict = true;
+	if (n > 0 && h[0] == '!') {
+		h++;
+		n--;
+		verdict = false;
+	}
+	struct uhost *e = uh_find(l, h, n);
+	if (del) {
+		if (e != NULL) {
+			free(e->host);
+			*e = l->h[--l->n];
+		}
+		return 0;
+	}
+	if (e != NULL) {
+		e->verdict = verdict;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		struct uhost *nh = realloc(l->h, nc * sizeof *nh);
+		if (nh == NULL)
+			return -1;
+		l->h = nh;
+		l->cap = nc;
+	}
+	char *s = malloc(n + 1);
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)tolower((unsigned char)h[i]);
+	s[n] = '\0';
+	l->h[l->n++] = (struct uhost){ s, verdict };
+	return 0;
+}
+
+/* The list a setting line names: its "(LIST)" into *list (NULL for a
+ * delist_uri_host without one), the hosts after it into *hosts; false
+ * when the line does not say which list and must. */
+static bool setting_list(const char *k, const char *v, const char **list,
+                         size_t *list_len, const char **hosts, bool *del)
+{
+	*del = strcmp(k, "delist_uri_host") == 0;
+	*list = NULL;
+	*list_len = 0;
+	*hosts = v;
+	if (strstr(k, "block") != NULL || strstr(k, "black") != NULL) {
+		*list = "BLOCK";
+		*list_len = 5;
+		return true;
+	}
+	if (strstr(k, "welcome") != NULL || strstr(k, "white") != NULL) {
+		*list = "WELCOME";
+		*list_len = 7;
+		return true;
+	}
+	const char *close = v[0] == '(' ? strchr(v, ')') : NULL;
+	if (close == NULL)
+		return *del;   /* delist: from every list */
+	*list = v + 1;
+	*list_len = (size_t)(close - v - 1);
+	*hosts = close + 1;
+	return *list_len > 0;
+}
+
+int saeval_urilist_build(const struct ruleset *rs, const char *name,
+                         struct urilist **out)
+{
+	struct urilist *l = calloc(1, sizeof *l);
+	if (l == NULL)
+		return -1;
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
+		const char *k, *v, *list, *hosts;
+		size_t ll;
+		bool del;
+		if (!ruleset_setting_at(rs, i, &k, &v))
+			break;
+		if (strstr(k, "_uri_host") == NULL ||
+		    !setting_list(k, v, &list, &ll, &hosts, &del) ||
+		    (list != NULL && (ll != nl || memcmp(list, name, nl) != 0)))
+			continue;
+		for (const char *h = hosts; *h != '\0';) {
+			h += strspn(h, " \t");
+			size_t n = strcspn(h, " \t");
+			if (n > 0 && uh_set(l, h, n, del) != 0) {
+				saeval_urilist_free(l);
+				return -1;
+			}
+			h += n;
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+/* Whether host h (lower-case) is on list l: the most specific of h and
+ * its parent domains that is listed decides (a "!" entry: no); an
+ * address is looked up as it is. */
+static bool host_listed(struct urilist *l, const char *h)
+{
+	size_t n = strlen(h);
+	if (n > 2 && h[0] == '[' && h[n - 1] == ']') {
+		struct uhost *e = uh_find(l, h + 1, n - 2);
+		return e != NULL && e->verdict;
+	}
+	for (const char *k = h; k != NULL;) {
+		struct uhost *e = uh_find(l, k, strlen(k));
+		if (e != NULL)
+			return e->verdict;
+		k = strchr(k, '.');
+		if (k != NULL)
+			k++;
+	}
+	return false;
+}
+
+/* An address literal or dotted quad, or a name with a top-level domain
+ * SpamAssassin knows: what uri_to_domain() gives a domain for. */
+static bool host_valid(const char *h)
+{
+	size_t n = strlen(h), dots = 0, digits = 0;
+	if (n > 2 && h[0] == '[' && h[n - 1] == ']')
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		dots += h[i] == '.';
+		digits += isdigit((unsigned char)h[i]) != 0;
+	}
+	if (dots == 3 && dots + digits == n)
+		return true;
+	const char *tld = strrchr(h, '.');
+	return tld != NULL && uri_is_tld(tld + 1, strlen(tld + 1));
+}
+
+/* check_uri_host_listed(LIST): the host of a URI of the message (mailto:
+ * aside) is on LIST. */
+bool saeval_ev_uri_host_listed(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	if (c->ul == NULL || c->ul->n == 0)
+		return false;
+	for (size_t i = 0; i < msg_uri_count(m); i++) {
+		struct msg_text u = msg_uri_at(m, i);
+		char host[256];
+		if (u.len >= 7 && strncasecmp(u.ptr, "mailto:", 7) == 0)
+			continue;
+		if (uri_host(u.ptr, u.len, host, sizeof host) == 0 ||
+		    !host_valid(host))
+			continue;
+		if (host_listed(c->ul, host))
+			return true;
+	}
+	return false;
+}
+
+/* check_uri_host_listed: one argument, a list name; the blocklist and
+ * welcomelist forms: none. */
+bool saeval_ok_uri_host_listed(const struct saeval_call *c)
+{
+	return c->nargs <= 1;
+}
+
+/* The list a call looks in: its argument, else BLOCK or WELCOME as its
+ * function name says. */
+const char *saeval_urilist_name(const struct saeval_call *c,
+                                const char *fname)
+{
+	if (c->nargs == 1)
+		return c->args[0];
+	return strstr(fname, "block") != NULL || strstr(fname, "black") != NULL
+	       ? "BLOCK" : "WELCOME";
+}
