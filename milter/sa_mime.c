@@ -165,6 +165,26 @@ static bool ascii_illegal(struct msg_text b)
 	return false;
 }
 
+/* The "&#xHHHH;" escapes (upper-case hex, as MIMEEval.pm counts them) of
+ * raw part text: added to *escapes, the other bytes to *bytes. */
+static void unicode_escapes(struct msg_text b, size_t *bytes,
+                            size_t *escapes)
+{
+	size_t n = 0;
+	for (const char *q = b.ptr, *end = b.ptr + b.len;
+	     (q = memchr(q, '&', (size_t)(end - q))) != NULL; q++) {
+		bool esc = end - q >= 8 && q[1] == '#' && q[2] == 'x' && q[7] == ';';
+		for (int k = 3; esc && k < 7; k++)
+			esc = isdigit((unsigned char)q[k]) || (q[k] >= 'A' && q[k] <= 'F');
+		if (esc) {
+			n++;
+			q += 7;
+		}
+	}
+	*escapes += n;
+	*bytes += b.len - 8 * n;
+}
+
 /* Longest line, its LF counted, CRLF as LF. */
 static void longest_line(struct msg_text b, size_t *max)
 {
@@ -225,6 +245,11 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		    (cs[0] == '\0' || strcmp(cs, "us-ascii") == 0) &&
 		    ascii_illegal(part_body(p)))
 			f->ascii_illegal = true;
+		if (strcmp(type, "text/plain") == 0 &&
+		    (cte.p[0] == '\0' || strcmp(cte.p, "7bit") == 0 ||
+		     strcmp(cte.p, "8bit") == 0))
+			unicode_escapes(part_body(p), &f->plain_bytes,
+			                &f->unicode_escapes);
 		if (strcmp(cte.p, "base64") == 0 &&
 		    strcmp(type, "application/ics") != 0)
 			longest_line(part_body(p), &f->b64_line);
@@ -461,6 +486,30 @@ bool saeval_ev_ascii_text_illegal(const struct saeval_call *c,
 	(void)c;
 	struct mime_facts f;
 	return get_mime(x, &f) && f.ascii_illegal;
+}
+
+/* check_abundant_unicode_ratio(R): "&#xHHHH;" escapes over the other
+ * bytes of the unencoded text/plain parts at least R (R as MIMEEval.pm
+ * takes it: digits, '.', digits). */
+bool saeval_ok_unicode_ratio(const struct saeval_call *c)
+{
+	if (c->nargs != 1)
+		return false;
+	const char *s = c->args[0];
+	size_t i = strspn(s, "0123456789"), j;
+	if (i > 3 || s[i] != '.')
+		return false;
+	j = strspn(s + i + 1, "0123456789");
+	return j >= 1 && j <= 3 && s[i + 1 + j] == '\0';
+}
+
+bool saeval_ev_unicode_ratio(const struct saeval_call *c,
+                             const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	if (!get_mime(x, &f) || f.plain_bytes == 0)
+		return false;
+	return (double)f.unicode_escapes / (double)f.plain_bytes >= c->num[0];
 }
 
 bool saeval_ok_base64_length(const struct saeval_call *c)

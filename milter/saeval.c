@@ -1149,6 +1149,8 @@ static const struct {
 	  "MIMEEval", NULL },
 	{ "check_base64_length", saeval_ev_base64_length, "MIMEEval",
 	  saeval_ok_base64_length },
+	{ "check_abundant_unicode_ratio", saeval_ev_unicode_ratio, "MIMEEval",
+	  saeval_ok_unicode_ratio },
 	{ "html_test", saeval_ev_html_test, "HTMLEval", saeval_ok_html_test },
 	{ "html_tag_exists", saeval_ev_html_tag_exists, "HTMLEval",
 	  ok_one_arg },

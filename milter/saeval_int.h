@@ -64,6 +64,9 @@ struct mime_facts {
 	size_t b64_line;        /* longest line of a base64 leaf part */
 	size_t qp_bytes, qp_excess;  /* quoted-printable body bytes, and
 	                                needlessly encoded characters */
+	size_t plain_bytes, unicode_escapes;  /* unencoded text/plain body
+	                                bytes (escapes aside), and its
+	                                "&#xHHHH;" escapes */
 };
 
 /* The lower-case tag names an HTML text uses, as a set (open
@@ -249,8 +252,8 @@ saeval_fn saeval_ev_shifted_date;
 saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_uppercase, saeval_ev_ascii_text_illegal,
 	saeval_ev_mpart_alt_diff, saeval_ev_mpart_alt_diff_count,
-	saeval_ev_base64_length;
-saeval_ok saeval_ok_mime, saeval_ok_base64_length;
+	saeval_ev_base64_length, saeval_ev_unicode_ratio;
+saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio;
 
 /* ---- HTMLEval (sa_html.c) ---- */
 

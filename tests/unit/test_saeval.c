@@ -249,6 +249,28 @@ static void test_similar_recipients(void **state)
 	assert_false(run(e, "To: jo1@aa.example, jo2@ab.example\n\nb\n"));
 }
 
+static void test_unicode_ratio(void **state)
+{
+	(void)state;
+	/* 2 escapes over the 10 other bytes ("Hi  there\n"): 0.2 */
+	static const char esc[] = "Content-Type: text/plain\n\n"
+	    "Hi &#x0048;&#x0049; there\n";
+	assert_true(run("check_abundant_unicode_ratio(0.05)", esc));
+	assert_true(run("check_abundant_unicode_ratio(0.2)", esc));
+	assert_false(run("check_abundant_unicode_ratio(0.21)", esc));
+	/* lower-case hex is not counted, nor encoded or HTML parts */
+	assert_false(run("check_abundant_unicode_ratio(0.02)",
+	                 "Content-Type: text/plain\n\nHi &#x00e9; there\n"));
+	assert_false(run("check_abundant_unicode_ratio(0.02)",
+	                 "Content-Type: text/html\n\nHi &#x0048; there\n"));
+	assert_false(run("check_abundant_unicode_ratio(0.02)",
+	                 "Content-Type: text/plain\nContent-Transfer-Encoding: "
+	                 "quoted-printable\n\nHi &#x0048; there\n"));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("check_abundant_unicode_ratio(2)", &c),
+	                 1);
+}
+
 static void test_sorted_recipients(void **state)
 {
 	(void)state;
@@ -1328,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_sorted_recipients),
+		cmocka_unit_test(test_unicode_ratio),
 		cmocka_unit_test(test_unresolved_template),
 		cmocka_unit_test(test_html_tag_balance),
 		cmocka_unit_test(test_mpart_alt_diff),
