@@ -641,7 +641,8 @@ static bool ma_part(const struct msg *m, size_t ma, struct saeval_cache *k,
 		if (html_words == 0 && p->html_images > 0)
 			img_mark = true;
 	}
-	qsort(*w, n, sizeof **w, ma_cmp);
+	if (n > 1)
+		qsort(*w, n, sizeof **w, ma_cmp);
 	size_t orig = img_mark, left = img_mark, texts = 0;
 	for (size_t i = 0; i < n;) {
 		size_t j = i, h = 0, t = 0;

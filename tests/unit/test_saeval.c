@@ -545,6 +545,10 @@ static void test_mpart_alt_diff(void **state)
 	/* an HTML part of an image only stands for one word */
 	char *img = alt_message("text only here", "<img src=x.gif>", NULL);
 	assert_true(run(diff, img));
+	/* no text part under the multipart/alternative: no word at all */
+	assert_false(run(diff, "Content-Type: multipart/alternative; "
+	                 "boundary=B\n\n--B\nContent-Type: image/gif\n\n"
+	                 "GIF89a\n--B--\n"));
 	/* Exchange's meeting requests are left alone */
 	char *meet = NULL;
 	assert_true(asprintf(&meet, "Content-Type: multipart/alternative; "
