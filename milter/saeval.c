@@ -684,6 +684,23 @@ static bool ev_equal_from_domains(const struct saeval_call *c,
 	return hit;
 }
 
+/* check_for_matching_env_and_hdr_from(): EnvelopeFrom's address (the
+ * same guess) equals From's first one, case aside; two empty ones match,
+ * as in HeaderEval.pm. */
+static bool ev_env_and_hdr_from(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	(void)c;
+	struct strbuf from = { 0 }, env = { 0 };
+	saeval_get_first_addr(x, "From", &from);
+	saeval_cached_envelope_from(x, &env);
+	const char *f = saeval_buf_str(&from), *e = saeval_buf_str(&env);
+	bool hit = f != NULL && e != NULL && strcasecmp(f, e) == 0;
+	free(from.p);
+	free(env.p);
+	return hit;
+}
+
 /* ---- Subject ---- */
 
 static bool ev_subject_all_caps(const struct saeval_call *c,
@@ -1130,6 +1147,8 @@ static const struct {
 	{ "check_for_missing_to_header", ev_missing_to, "HeaderEval", NULL },
 	{ "check_unresolved_template", ev_unresolved_template, "HeaderEval",
 	  NULL },
+	{ "check_for_matching_env_and_hdr_from", ev_env_and_hdr_from,
+	  "HeaderEval", NULL },
 	{ "check_for_forged_hotmail_received_headers", saeval_ev_forged_hotmail,
 	  "HeaderEval", NULL },
 	{ "check_for_no_hotmail_received_headers", saeval_ev_no_hotmail,

@@ -271,6 +271,19 @@ static void test_unicode_ratio(void **state)
 	                 1);
 }
 
+static void test_env_and_hdr_from(void **state)
+{
+	(void)state;
+	const char *e = "check_for_matching_env_and_hdr_from()";
+	assert_true(run(e, "Return-Path: <Al@Example.com>\nFrom: Al "
+	                   "<al@example.COM>\n\nb\n"));
+	assert_false(run(e, "Return-Path: <bounce@esp.example.net>\nFrom: "
+	                    "al@example.com\n\nb\n"));
+	/* neither: two blanks match (HeaderEval.pm); one only: no */
+	assert_true(run(e, "Subject: x\n\nb\n"));
+	assert_false(run(e, "From: al@example.com\n\nb\n"));
+}
+
 static void test_sorted_recipients(void **state)
 {
 	(void)state;
@@ -1354,6 +1367,7 @@ int main(void)
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_sorted_recipients),
+		cmocka_unit_test(test_env_and_hdr_from),
 		cmocka_unit_test(test_unicode_ratio),
 		cmocka_unit_test(test_unresolved_template),
 		cmocka_unit_test(test_html_tag_balance),
