@@ -128,6 +128,13 @@ static bool gated_rcvd_remover(const struct saeval_ctx *x)
 	return saeval_cached_fact(x, FACT_GATED, gated_check) != 0;
 }
 
+bool saeval_ev_gated_rcvd_remover(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	(void)c;
+	return gated_rcvd_remover(x);
+}
+
 bool saeval_ev_forged_yahoo_rcvd(const struct saeval_call *c,
                                  const struct saeval_ctx *x)
 {

@@ -684,6 +684,66 @@ static bool ev_equal_from_domains(const struct saeval_call *c,
 	return hit;
 }
 
+/* The id a bulk mailer puts in Message-Id: "<", 28 upper-case letters,
+ * ".", then at least one byte up to the first ">" (its span in *id);
+ * the first such in s. */
+static bool ratware_id(const char *s, size_t n, const char **id,
+                       size_t *idn)
+{
+	for (const char *p = s, *end = s + n;
+	     (p = memchr(p, '<', (size_t)(end - p))) != NULL; p++) {
+		size_t k = 1;
+		while (k <= 28 && p + k < end && p[k] >= 'A' && p[k] <= 'Z')
+			k++;
+		if (k != 29 || p + 29 >= end || p[29] != '.')
+			continue;
+		const char *gt = memchr(p + 30, '>', (size_t)(end - p - 30));
+		if (gt != NULL && gt > p + 30) {
+			*id = p + 30;
+			*idn = (size_t)(gt - *id);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* check_ratware_name_id(): the id of such a Message-Id (any of the
+ * MESSAGEID headers) is From's address, after a quoted display name:
+ * "Name" <id>. */
+static bool ev_ratware_name_id(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	(void)c;
+	static const char *const names[] = { "X-Message-Id",
+		"Resent-Message-Id", "X-Original-Message-ID", "Message-Id" };
+	struct strbuf mid = { 0 }, from = { 0 };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (saeval_get_header(x, names[i], false, &mid))
+			strbuf_put(&mid, "\n", 1);
+	saeval_get_header(x, "From", false, &from);
+	const char *id, *f = saeval_buf_str(&from);
+	size_t idn;
+	bool hit = false;
+	if (f != NULL && !mid.oom && ratware_id(mid.p, mid.len, &id, &idn)) {
+		for (const char *q = f; !hit && (q = strchr(q, '<')) != NULL; q++) {
+			if (strncmp(q + 1, id, idn) != 0 || q[1 + idn] != '>')
+				continue;
+			const char *e = q;   /* back over blanks to the quote */
+			while (e > f && isspace((unsigned char)e[-1]))
+				e--;
+			if (e == f || e[-1] != '"')
+				continue;
+			const char *open = e - 1;
+			while (open > f && open[-1] != '"')
+				open--;
+			hit = open > f && open < e - 1;
+		}
+	}
+	free(mid.p);
+	free(from.p);
+	return hit;
+}
+
 /* check_for_matching_env_and_hdr_from(): EnvelopeFrom's address (the
  * same guess) equals From's first one, case aside; two empty ones match,
  * as in HeaderEval.pm. */
@@ -1148,6 +1208,9 @@ static const struct {
 	{ "check_unresolved_template", ev_unresolved_template, "HeaderEval",
 	  NULL },
 	{ "check_for_matching_env_and_hdr_from", ev_env_and_hdr_from,
+	  "HeaderEval", NULL },
+	{ "check_ratware_name_id", ev_ratware_name_id, "HeaderEval", NULL },
+	{ "gated_through_received_hdr_remover", saeval_ev_gated_rcvd_remover,
 	  "HeaderEval", NULL },
 	{ "check_for_forged_hotmail_received_headers", saeval_ev_forged_hotmail,
 	  "HeaderEval", NULL },

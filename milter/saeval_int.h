@@ -306,6 +306,7 @@ saeval_ok saeval_ok_freemail_header, saeval_ok_freemail_replyto;
 /* ---- forged relays in Received, RelayEval (sa_relay.c) ---- */
 
 saeval_fn saeval_ev_fake_aol_relay, saeval_ev_forged_yahoo_rcvd,
+	saeval_ev_gated_rcvd_remover,
 	saeval_ev_forged_hotmail, saeval_ev_no_hotmail,
 	saeval_ev_forged_eudoramail, saeval_ev_forged_juno,
 	saeval_ev_forged_gmail;

@@ -284,6 +284,36 @@ static void test_env_and_hdr_from(void **state)
 	assert_false(run(e, "From: al@example.com\n\nb\n"));
 }
 
+static void test_ratware_name_id(void **state)
+{
+	(void)state;
+	const char *e = "check_ratware_name_id()";
+	assert_true(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@"
+	                   "x.example>\nFrom: \"Joe\" <joe@x.example>\n\nb\n"));
+	/* in X-Message-Id too; a display name without quotes: no */
+	assert_true(run(e, "X-Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@"
+	                   "x.example>\nFrom: \"J\"  <joe@x.example>\n\nb\n"));
+	assert_false(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@"
+	                    "x.example>\nFrom: Joe <joe@x.example>\n\nb\n"));
+	/* 27 letters, or another address: no */
+	assert_false(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZA.joe@"
+	                    "x.example>\nFrom: \"Joe\" <joe@x.example>\n\nb\n"));
+	assert_false(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@"
+	                    "x.example>\nFrom: \"Joe\" <ann@x.example>\n\nb\n"));
+}
+
+static void test_gated_rcvd_remover(void **state)
+{
+	(void)state;
+	const char *e = "gated_through_received_hdr_remover()";
+	/* no Received at all, or MSN groups' */
+	assert_true(run(e, "From: a@b.example\n\nb\n"));
+	assert_true(run(e, "Received: from groups.msn.com (tk2.msn.com "
+	                   "[1.2.3.4]) by x\n\nb\n"));
+	assert_false(run(e, "Received: from a.example (a.example [192.0.2.1]) "
+	                    "by b.example\n\nb\n"));
+}
+
 static void test_sorted_recipients(void **state)
 {
 	(void)state;
@@ -1367,6 +1397,8 @@ int main(void)
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_sorted_recipients),
+		cmocka_unit_test(test_ratware_name_id),
+		cmocka_unit_test(test_gated_rcvd_remover),
 		cmocka_unit_test(test_env_and_hdr_from),
 		cmocka_unit_test(test_unicode_ratio),
 		cmocka_unit_test(test_unresolved_template),
