@@ -1446,7 +1446,7 @@ static const char *const known_directives[] = {
 	"clear_dns_query_restrictions", "clear_dns_servers", "clear_headers",
 	"clear_originating_ip_headers", "clear_report_template",
 	"clear_unsafe_report_template",
-	"clear_uridnsbl_skip_domain", "clear_url_shortener", "clear_util_rb",
+	"clear_uridnsbl_skip_domain", "clear_url_shortener",
 	"country_db_path", "country_db_type", "dcc_body_max",
 	"dcc_dccifd_path", "dcc_fuz1_max", "dcc_fuz2_max", "dcc_home",
 	"dcc_learn_score", "dcc_options", "dcc_path", "dcc_rep_percent",
@@ -1533,7 +1533,7 @@ static const char *const known_directives[] = {
 	"user_scores_fallback_to_global", "user_scores_ldap_password",
 	"user_scores_ldap_username", "user_scores_sql_custom_query",
 	"user_scores_sql_password", "user_scores_sql_username",
-	"util_rb_2tld", "util_rb_3tld", "util_rb_tld", "version_tag",
+	"util_rb_tld", "version_tag",
 	"welcomelist_allows_relays", "welcomelist_auth",
 	"welcomelist_bounce_relays", "welcomelist_from",
 	"welcomelist_from_dkim", "welcomelist_from_rcvd",
@@ -1595,6 +1595,7 @@ static const char *const kept_settings[] = {
 	"freemail_skip_when_over_max", "freemail_skip_bulk_envfrom",
 	"enlist_uri_host", "delist_uri_host", "blocklist_uri_host",
 	"blacklist_uri_host", "welcomelist_uri_host", "whitelist_uri_host",
+	"util_rb_2tld", "util_rb_3tld", "clear_util_rb",
 };
 
 static void keep_setting(struct loader *L, struct sl key, struct sl v)

@@ -1267,6 +1267,8 @@ static const struct {
 	{ "check_freemail_body", saeval_ev_freemail_body, "FreeMail", NULL },
 	{ "check_uri_host_listed", saeval_ev_uri_host_listed, "WLBLEval",
 	  saeval_ok_uri_host_listed },
+	{ "check_mailfrom_matches_rcvd", saeval_ev_mailfrom_matches_rcvd,
+	  "WLBLEval", NULL },
 	{ "check_uri_host_in_blocklist", saeval_ev_uri_host_listed,
 	  "WLBLEval", saeval_ok_uri_host_listed },
 	{ "check_uri_host_in_blacklist", saeval_ev_uri_host_listed,
@@ -1429,6 +1431,8 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && fns[fn].fn == saeval_ev_html_text_match &&
 	    strcmp(c->args[0], "comment") == 0)
 		rc = saeval_arg_regex(c, 1);
+	if (rc == 0 && fns[fn].fn == saeval_ev_mailfrom_matches_rcvd)
+		rc = rs == NULL ? 1 : saeval_regdom_build(rs, &c->rd);
 	if (rc == 0 && fns[fn].fn == saeval_ev_uri_host_listed) {
 		/* the lists come from the rule files */
 		if (rs == NULL)
@@ -1453,6 +1457,7 @@ void saeval_free(struct saeval_call *c)
 		free(c->args[i]);
 	saeval_fm_release(c->fm);
 	saeval_urilist_free(c->ul);
+	saeval_regdom_free(c->rd);
 	pcre2_code_free(c->re);
 	free(c);
 }

@@ -50,6 +50,7 @@ struct saeval_call {
 	double html_n;
 	struct freemail *fm;    /* FreeMail functions: the domain lists */
 	struct urilist *ul;     /* check_uri_host_*: the list's hosts */
+	struct regdom *rd;      /* check_mailfrom_matches_rcvd: 2tld/3tld */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -298,6 +299,15 @@ const char *saeval_urilist_name(const struct saeval_call *c,
                                 const char *fname);
 saeval_fn saeval_ev_uri_host_listed;
 saeval_ok saeval_ok_uri_host_listed;
+
+/* ---- registrar domains (sa_regdom.c) ---- */
+
+struct regdom;
+/* The util_rb_2tld and util_rb_3tld lists of rule set rs (clear_util_rb
+ * honoured): 0, or -1 when out of memory. */
+int saeval_regdom_build(const struct ruleset *rs, struct regdom **out);
+void saeval_regdom_free(struct regdom *rd);
+saeval_fn saeval_ev_mailfrom_matches_rcvd;
 
 saeval_fn saeval_ev_freemail_from, saeval_ev_freemail_header,
 	saeval_ev_freemail_replyto, saeval_ev_freemail_body;

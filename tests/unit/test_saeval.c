@@ -781,6 +781,52 @@ static void test_uri_host_listed(void **state)
 	assert_int_equal(saeval_compile("check_uri_host_listed('NTLD')", &c), 1);
 }
 
+/* check_mailfrom_matches_rcvd with the rule set's 2tld/3tld lists. */
+static bool run_rp(const char *cf, const char *rp, const char *rdns)
+{
+	struct ruleset *rs = ruleset_load_buf("rb.cf", cf, strlen(cf),
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile_rs("check_mailfrom_matches_rcvd()",
+	                                   rs, &c), 0);
+	char raw[512];
+	snprintf(raw, sizeof raw, "Return-Path: <%s>\nReceived: from %s (%s "
+	         "[192.0.2.1]) by mx.example.org (Postfix) with ESMTP id 1;\n"
+	         " Mon, 1 Jan 2024 00:00:00 +0000\nFrom: x@y.example\n\nb\n",
+	         rp, rdns, rdns);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m };
+	bool hit = saeval_run(c, &ctx);
+	msg_free(m);
+	saeval_free(c);
+	ruleset_free(rs);
+	return hit;
+}
+
+static void test_mailfrom_matches_rcvd(void **state)
+{
+	(void)state;
+	static const char cf[] = "util_rb_2tld co.uk\n"
+	                         "util_rb_3tld demon.co.uk\n";
+	assert_true(run_rp(cf, "a@Mail.Foo.co.uk", "smtp.foo.co.uk"));
+	assert_false(run_rp(cf, "a@mail.foo.co.uk", "smtp.bar.co.uk"));
+	assert_true(run_rp(cf, "a@x.shop.demon.co.uk", "mx.shop.demon.co.uk"));
+	assert_false(run_rp(cf, "a@x.shop.demon.co.uk", "mx.home.demon.co.uk"));
+	assert_true(run_rp(cf, "a@news.example.com", "out.example.com"));
+	/* .us rules: under a city's domain (ci.la.ca.us) each name is a
+	 * registrar domain of its own */
+	assert_true(run_rp(cf, "a@x.dept.ci.la.ca.us", "mail.dept.ci.la.ca.us"));
+	assert_false(run_rp(cf, "a@x.dept.ci.la.ca.us", "mail.fire.ci.la.ca.us"));
+	assert_true(run_rp(cf, "a@x.school.la.ca.us", "y.school.la.ca.us"));
+	/* without the 2tld list co.uk is a registrar domain of its own */
+	assert_true(run_rp("util_rb_2tld co.uk\nclear_util_rb\n",
+	                   "a@mail.foo.co.uk", "smtp.bar.co.uk"));
+	/* no dot after the '@': no */
+	assert_false(run_rp(cf, "a@localhost", "localhost"));
+}
+
 static void test_freemail(void **state)
 {
 	(void)state;
@@ -1396,6 +1442,7 @@ int main(void)
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_uri_host_listed),
+		cmocka_unit_test(test_mailfrom_matches_rcvd),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_ratware_name_id),
 		cmocka_unit_test(test_gated_rcvd_remover),
