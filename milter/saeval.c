@@ -724,7 +724,8 @@ static bool ev_ratware_name_id(const struct saeval_call *c,
 	const char *id, *f = saeval_buf_str(&from);
 	size_t idn;
 	bool hit = false;
-	if (f != NULL && !mid.oom && ratware_id(mid.p, mid.len, &id, &idn)) {
+	if (f != NULL && mid.len > 0 && !mid.oom &&
+	    ratware_id(mid.p, mid.len, &id, &idn)) {
 		for (const char *q = f; !hit && (q = strchr(q, '<')) != NULL; q++) {
 			if (strncmp(q + 1, id, idn) != 0 || q[1 + idn] != '>')
 				continue;

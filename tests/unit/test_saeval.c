@@ -295,7 +295,8 @@ static void test_ratware_name_id(void **state)
 	                   "x.example>\nFrom: \"J\"  <joe@x.example>\n\nb\n"));
 	assert_false(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@"
 	                    "x.example>\nFrom: Joe <joe@x.example>\n\nb\n"));
-	/* 27 letters, or another address: no */
+	/* no Message-Id at all; 27 letters, or another address: no */
+	assert_false(run(e, "From: \"Joe\" <joe@x.example>\n\nb\n"));
 	assert_false(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZA.joe@"
 	                    "x.example>\nFrom: \"Joe\" <joe@x.example>\n\nb\n"));
 	assert_false(run(e, "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@"
