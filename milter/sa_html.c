@@ -29,18 +29,24 @@ struct html_part_facts {
 bool saeval_ok_html_test(const struct saeval_call *c)
 {
 	return c->nargs == 1 && (strcmp(c->args[0], "html") == 0 ||
-	                         strcmp(c->args[0], "font_low_contrast") == 0);
+	                         strcmp(c->args[0], "font_low_contrast") == 0 ||
+	                         strcmp(c->args[0], "font_invalid_color") == 0);
 }
 
-static bool html_low_contrast(const struct msg *m);
+/* What html_font_invisible() finds for text (font_flags()). */
+enum { FONT_LOW_CONTRAST = 1, FONT_INVALID_COLOR = 2 };
+static bool html_font_flag(const struct msg *m, unsigned want);
 
 /* html_test('html'): a text/html part was rendered (HTML_MESSAGE);
- * html_test('font_low_contrast'): see html_low_contrast. */
+ * html_test('font_low_contrast'), html_test('font_invalid_color'): see
+ * font_flags(). */
 bool saeval_ev_html_test(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
 	if (strcmp(c->args[0], "font_low_contrast") == 0)
-		return html_low_contrast(x->m);
+		return html_font_flag(x->m, FONT_LOW_CONTRAST);
+	if (strcmp(c->args[0], "font_invalid_color") == 0)
+		return html_font_flag(x->m, FONT_INVALID_COLOR);
 	return msg_html(x->m)->parts > 0;
 }
 
@@ -1071,6 +1077,16 @@ static bool lc_low(const struct lc_style *st)
 	return d < 12;
 }
 
+/* What html_font_invisible() finds for text drawn in style st: low
+ * contrast, else a colour that is not one. */
+static unsigned font_flags(const struct lc_style *st)
+{
+	if (lc_low(st))
+		return FONT_LOW_CONTRAST;   /* checked first, as HTML.pm does */
+	return st->fg == COL_INVALID || st->bg == COL_INVALID ?
+	       FONT_INVALID_COLOR : 0;
+}
+
 /* Text s[0..n) holds something other than blanks and "&nbsp;". */
 static bool lc_text_shows(const char *s, size_t n)
 {
@@ -1088,23 +1104,24 @@ static bool lc_text_shows(const char *s, size_t n)
 	return false;
 }
 
-static bool part_low_contrast(const char *s, size_t n)
+/* The FONT_* flags of the text of HTML source s[0..n), as far as want
+ * (a mask) asks. */
+static unsigned part_font_flags(const char *s, size_t n, unsigned want)
 {
 	struct lc_state *st = malloc(sizeof *st);
 	if (st == NULL)
-		return false;
+		return 0;
 	st->n = 1;
 	snprintf(st->st[0].tag, sizeof st->st[0].tag, "default");
 	st->st[0].fg = 0x000000;
 	st->st[0].bg = 0xffffff;
 	const char *p = s, *end = s + n;
-	bool hit = false;
-	while (p < end && !hit) {
+	unsigned flags = 0;
+	while (p < end && (flags & want) != want) {
 		const char *lt = memchr(p, '<', (size_t)(end - p));
 		const char *te = lt ? lt : end;
-		if (te > p && lc_text_shows(p, (size_t)(te - p)) &&
-		    lc_low(&st->st[st->n - 1]))
-			hit = true;
+		if (te > p && lc_text_shows(p, (size_t)(te - p)))
+			flags |= font_flags(&st->st[st->n - 1]);
 		if (lt == NULL)
 			break;
 		p = lt + 1;
@@ -1122,8 +1139,8 @@ static bool part_low_contrast(const char *s, size_t n)
 		}
 		if (name >= end || !isalpha((unsigned char)*name)) {
 			/* a lone '<' is text */
-			if (lc_text_shows(lt, 1) && lc_low(&st->st[st->n - 1]))
-				hit = true;
+			if (lc_text_shows(lt, 1))
+				flags |= font_flags(&st->st[st->n - 1]);
 			continue;
 		}
 		char tag[12];
@@ -1160,15 +1177,16 @@ static bool part_low_contrast(const char *s, size_t n)
 		}
 	}
 	free(st);
-	return hit;
+	return flags;
 }
 
-static bool html_low_contrast(const struct msg *m)
+/* Some text/html part has text with the FONT_* flag want. */
+static bool html_font_flag(const struct msg *m, unsigned want)
 {
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
 		if (saeval_is_html_part(p) &&
-		    part_low_contrast(p->text.ptr, p->text.len))
+		    (part_font_flags(p->text.ptr, p->text.len, want) & want))
 			return true;
 	}
 	return false;

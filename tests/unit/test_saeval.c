@@ -448,8 +448,7 @@ static void test_html(void **state)
 	assert_false(run("html_tag_exists('b')", html));       /* title */
 	assert_false(run("html_tag_exists('h')", html));
 	struct saeval_call *c = NULL;
-	assert_int_equal(saeval_compile("html_test('font_invalid_color')", &c),
-	                 1);
+	assert_int_equal(saeval_compile("html_test('font_face_bad')", &c), 1);
 }
 
 static bool low_contrast(const char *html)
@@ -479,6 +478,13 @@ static void test_html_low_contrast(void **state)
 	                          "</style><p>x"));
 	/* a comment is no text */
 	assert_false(low_contrast("<font color=white><!-- x --></font>"));
+	/* a colour that is none: font_invalid_color */
+	static const char bad[] = "Content-Type: text/html\n\n<font "
+	    "color=\"nosuchcolour\">x</font>\n";
+	assert_true(run("html_test('font_invalid_color')", bad));
+	assert_false(run("html_test('font_low_contrast')", bad));
+	assert_false(run("html_test('font_invalid_color')",
+	                 "Content-Type: text/html\n\n<font color=red>x</font>\n"));
 }
 
 static void test_html_image_only(void **state)
