@@ -114,32 +114,6 @@ void saeval_fm_release(struct freemail *f)
 		fm_free(f);
 }
 
-static int fm_push(char ***v, size_t *n, size_t *cap, const char *s,
-                   size_t len)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		char **nv = realloc(*v, nc * sizeof *nv);
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
-	char *d = malloc(len + 1);
-	if (d == NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		d[i] = (char)tolower((unsigned char)s[i]);
-	d[len] = '\0';
-	(*v)[(*n)++] = d;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* One freemail_domains/welcomelist value, split at blanks, as
  * FreeMail.pm's parse_config: a domain with a character outside
  * [a-zA-Z0-9.*?-] is refused; one with * or ? is a wildcard. */
@@ -162,11 +136,11 @@ static int fm_add(struct freemail *f, bool domains, const char *v)
 		}
 		int rc = 0;
 		if (!domains)
-			rc = fm_push(&f->wl, &f->nwl, &f->capwl, v, n);
+			rc = saeval_push_lower(&f->wl, &f->nwl, &f->capwl, v, n);
 		else if (ok && wild)
-			rc = fm_push(&f->wild, &f->nwild, &f->capwild, v, n);
+			rc = saeval_push_lower(&f->wild, &f->nwild, &f->capwild, v, n);
 		else if (ok)
-			rc = fm_push(&f->dom, &f->ndom, &f->capdom, v, n);
+			rc = saeval_push_lower(&f->dom, &f->ndom, &f->capdom, v, n);
 		if (rc != 0)
 			return -1;
 		v += n;
@@ -227,17 +201,13 @@ int saeval_fm_build(const struct ruleset *rs, struct freemail **out)
 		}
 	}
 	if (f->ndom)
-		qsort(f->dom, f->ndom, sizeof *f->dom, cmp_str);
+		qsort(f->dom, f->ndom, sizeof *f->dom, saeval_cmp_str);
 	if (f->nwl)
-		qsort(f->wl, f->nwl, sizeof *f->wl, cmp_str);
+		qsort(f->wl, f->nwl, sizeof *f->wl, saeval_cmp_str);
 	*out = fm_intern(f);
 	return 0;
 }
 
-static bool in_sorted(char *const *v, size_t n, const char *s)
-{
-	return n > 0 && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
-}
 
 /* FreeMail.pm's wildcards: '*' stands for [^.]*, '?' for one character;
  * the whole domain must match. */
@@ -263,14 +233,14 @@ static bool fm_is(const struct freemail *f, const char *email)
 {
 	if (f == NULL || email[0] == '\0')
 		return false;
-	if (in_sorted(f->wl, f->nwl, email))
+	if (saeval_in_sorted(f->wl, f->nwl, email))
 		return false;
 	const char *at = strrchr(email, '@');
 	const char *dom = at ? at + 1 : email;
-	if (in_sorted(f->wl, f->nwl, dom) ||
+	if (saeval_in_sorted(f->wl, f->nwl, dom) ||
 	    saeval_re_str(RE_FM_WELCOME, email))
 		return false;
-	if (in_sorted(f->dom, f->ndom, dom))
+	if (saeval_in_sorted(f->dom, f->ndom, dom))
 		return true;
 	for (size_t i = 0; at != NULL && i < f->nwild; i++)
 		if (glob_domain(f->wild[i], dom))

@@ -33,32 +33,6 @@ void saeval_regdom_free(struct regdom *rd)
 	free(rd);
 }
 
-static int push_name(char ***v, size_t *n, size_t *cap, const char *s,
-                     size_t len)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		char **nv = realloc(*v, nc * sizeof *nv);
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
-	char *d = malloc(len + 1);
-	if (d == NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		d[i] = (char)tolower((unsigned char)s[i]);
-	d[len] = '\0';
-	(*v)[(*n)++] = d;
-	return 0;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void clear_names(char **v, size_t *n)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -86,8 +60,8 @@ int saeval_regdom_build(const struct ruleset *rs, struct regdom **out)
 		for (const char *p = v; *p != '\0';) {
 			p += strspn(p, " \t");
 			size_t n = strcspn(p, " \t");
-			if (n > 0 && (two ? push_name(&rd->two, &rd->n2, &rd->cap2, p, n)
-			                  : push_name(&rd->three, &rd->n3, &rd->cap3,
+			if (n > 0 && (two ? saeval_push_lower(&rd->two, &rd->n2, &rd->cap2, p, n)
+			                  : saeval_push_lower(&rd->three, &rd->n3, &rd->cap3,
 			                              p, n)) != 0) {
 				saeval_regdom_free(rd);
 				return -1;
@@ -96,17 +70,13 @@ int saeval_regdom_build(const struct ruleset *rs, struct regdom **out)
 		}
 	}
 	if (rd->n2 > 1)
-		qsort(rd->two, rd->n2, sizeof *rd->two, cmp_name);
+		qsort(rd->two, rd->n2, sizeof *rd->two, saeval_cmp_str);
 	if (rd->n3 > 1)
-		qsort(rd->three, rd->n3, sizeof *rd->three, cmp_name);
+		qsort(rd->three, rd->n3, sizeof *rd->three, saeval_cmp_str);
 	*out = rd;
 	return 0;
 }
 
-static bool listed(char *const *v, size_t n, const char *name)
-{
-	return n > 0 && bsearch(&name, v, n, sizeof *v, cmp_name) != NULL;
-}
 
 static bool us_state(const char *s, size_t n)
 {
@@ -162,12 +132,12 @@ static void registrar_domain(const struct regdom *rd, const char *h,
 	while (nl - first > 1) {
 		size_t left = nl - first;
 		const char *rest = lab[first];
-		if (left == 2 && listed(rd->two, rd->n2, rest))
+		if (left == 2 && saeval_in_sorted(rd->two, rd->n2, rest))
 			break;
 		if (left == 3) {
 			if (strcmp(lab[first + 2], "us") == 0 ?
 			    us_state(lab[first + 1], label_len(lab, first + 1, end)) :
-			    listed(rd->three, rd->n3, rest))
+			    saeval_in_sorted(rd->three, rd->n3, rest))
 				break;
 		}
 		if (left == 4 && strcmp(lab[first + 3], "us") == 0 &&

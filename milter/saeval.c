@@ -250,6 +250,37 @@ void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
 	}
 }
 
+int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
+                      size_t len)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		char **nv = realloc(*v, nc * sizeof *nv);
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	char *d = malloc(len + 1);
+	if (d == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		d[i] = (char)tolower((unsigned char)s[i]);
+	d[len] = '\0';
+	(*v)[(*n)++] = d;
+	return 0;
+}
+
+int saeval_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool saeval_in_sorted(char *const *v, size_t n, const char *s)
+{
+	return n > 0 && bsearch(&s, v, n, sizeof *v, saeval_cmp_str) != NULL;
+}
+
 /* ---- regular expressions (SpamAssassin's, run by PCRE2) ---- */
 
 /* FreeMail.pm's e-mail address (group 1): at most 64 characters before

@@ -195,6 +195,14 @@ const struct msg_header *saeval_hdr_first(const struct saeval_ctx *x,
                                           const char *name);
 bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
                        struct strbuf *b);
+/* Lists of names from the rule files (FreeMail's domains, the registrar
+ * lists): s[0..len) lower-cased and copied onto the end of *v (n used,
+ * cap allocated); 0, or -1 when out of memory. saeval_cmp_str orders
+ * such a list (qsort/bsearch). */
+int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
+                      size_t len);
+int saeval_cmp_str(const void *a, const void *b);
+bool saeval_in_sorted(char *const *v, size_t n, const char *s);
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b);
 void saeval_push_addrs(const struct saeval_ctx *x, const char *name,

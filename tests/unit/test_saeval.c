@@ -716,18 +716,15 @@ static void test_mime_lines(void **state)
 
 /* The hook: an implemented eval rule is active and scored; an unknown
  * function stays unsupported and false in metas. */
-/* FreeMail: domains from the rule set's freemail_domains lines. */
-static const char fm_cf[] =
-    "freemail_domains gmail.com mail.* *.free.example\n"
-    "freemail_domains bad_domain.com\n"
-    "freemail_welcomelist friend@gmail.com\n";
-
-static bool run_fm(const char *eval, const char *raw, const char *env_from)
+/* Run eval text, compiled with the rule set of rule-file text cf, on a
+ * message (with an envelope sender). */
+static bool run_cf(const char *cf, const char *eval, const char *raw,
+                   const char *env_from)
 {
-	struct ruleset *rs = ruleset_load_buf("fm.cf", fm_cf, sizeof fm_cf - 1,
+	struct ruleset *rs = ruleset_load_buf("t.cf", cf, strlen(cf),
 	                                      rules_ruleset_opts());
 	assert_non_null(rs);
-	assert_int_equal(ruleset_setting_count(rs), 3);
+	assert_int_equal(ruleset_diag_count(rs), 0);
 	struct saeval_call *c = NULL;
 	assert_int_equal(saeval_compile_rs(eval, rs, &c), 0);
 	struct msg *m = msg_parse(raw, strlen(raw), NULL);
@@ -740,6 +737,17 @@ static bool run_fm(const char *eval, const char *raw, const char *env_from)
 	return hit;
 }
 
+/* FreeMail: domains from the rule set's freemail_domains lines. */
+static const char fm_cf[] =
+    "freemail_domains gmail.com mail.* *.free.example\n"
+    "freemail_domains bad_domain.com\n"
+    "freemail_welcomelist friend@gmail.com\n";
+
+static bool run_fm(const char *eval, const char *raw, const char *env_from)
+{
+	return run_cf(fm_cf, eval, raw, env_from);
+}
+
 /* WLBLEval's URI host lists, from the rule set's lines in order. */
 static bool run_uri(const char *eval, const char *raw)
 {
@@ -749,20 +757,7 @@ static bool run_uri(const char *eval, const char *raw)
 	    "delist_uri_host (NTLD) xyz\n"
 	    "delist_uri_host example.org\n"
 	    "blocklist_uri_host bad.example.com\n";
-	struct ruleset *rs = ruleset_load_buf("uri.cf", cf, sizeof cf - 1,
-	                                      rules_ruleset_opts());
-	assert_non_null(rs);
-	assert_int_equal(ruleset_diag_count(rs), 0);
-	struct saeval_call *c = NULL;
-	assert_int_equal(saeval_compile_rs(eval, rs, &c), 0);
-	struct msg *m = msg_parse(raw, strlen(raw), NULL);
-	assert_non_null(m);
-	struct saeval_ctx ctx = { .m = m };
-	bool hit = saeval_run(c, &ctx);
-	msg_free(m);
-	saeval_free(c);
-	ruleset_free(rs);
-	return hit;
+	return run_cf(cf, eval, raw, NULL);
 }
 
 static void test_uri_host_listed(void **state)
@@ -791,25 +786,12 @@ static void test_uri_host_listed(void **state)
 /* check_mailfrom_matches_rcvd with the rule set's 2tld/3tld lists. */
 static bool run_rp(const char *cf, const char *rp, const char *rdns)
 {
-	struct ruleset *rs = ruleset_load_buf("rb.cf", cf, strlen(cf),
-	                                      rules_ruleset_opts());
-	assert_non_null(rs);
-	struct saeval_call *c = NULL;
-	assert_int_equal(saeval_compile_rs("check_mailfrom_matches_rcvd()",
-	                                   rs, &c), 0);
 	char raw[512];
 	snprintf(raw, sizeof raw, "Return-Path: <%s>\nReceived: from %s (%s "
 	         "[192.0.2.1]) by mx.example.org (Postfix) with ESMTP id 1;\n"
 	         " Mon, 1 Jan 2024 00:00:00 +0000\nFrom: x@y.example\n\nb\n",
 	         rp, rdns, rdns);
-	struct msg *m = msg_parse(raw, strlen(raw), NULL);
-	assert_non_null(m);
-	struct saeval_ctx ctx = { .m = m };
-	bool hit = saeval_run(c, &ctx);
-	msg_free(m);
-	saeval_free(c);
-	ruleset_free(rs);
-	return hit;
+	return run_cf(cf, "check_mailfrom_matches_rcvd()", raw, NULL);
 }
 
 static void test_mailfrom_matches_rcvd(void **state)
