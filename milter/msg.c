@@ -1398,6 +1398,85 @@ const struct msg_addr *msg_header_addrs(const struct msg *m,
 	return s->v;
 }
 
+/* Perl's \s on bytes (ws_tab's ASCII blanks). */
+static bool sa_space(unsigned char c)
+{
+	return ws_tab[c] == 1;
+}
+
+/* A folded value without encoded words as SpamAssassin unfolds it: each
+ * line break and the blanks after it become one space, then trimmed. */
+static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
+{
+	const char *s = raw->ptr;
+	size_t n = raw->len, i = 0;
+	while (i < n && sa_space((unsigned char)s[i]))
+		i++;
+	while (n > i && sa_space((unsigned char)s[n - 1]))
+		n--;
+	size_t start = i;
+	while (i < n) {
+		size_t nl = s[i] == '\n' ? 1 :
+		            (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 0;
+		if (nl == 0) {
+			i++;
+			continue;
+		}
+		strbuf_put(b, s + start, i - start);
+		i += nl;
+		if (i < n && (s[i] == ' ' || s[i] == '\t')) {
+			strbuf_put(b, " ", 1);
+			while (i < n && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+		}
+		start = i;
+	}
+	strbuf_put(b, s + start, n - start);
+	strbuf_put(b, "\n", 1);
+}
+
+/* One header value as SpamAssassin's get_header() returns it: decoded
+ * (unless nodec: a name it never decodes) and unfolded, or (raw) with
+ * every line break and the blanks after it turned into one space; with
+ * a final "\n". */
+void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
+                         bool raw, bool nodec)
+{
+	if (!raw) {
+		const struct msg_text *v = nodec ? &h->value : &h->decoded;
+		if (memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
+		    v->len == h->value.len &&
+		    memcmp(v->ptr, h->value.ptr, v->len) == 0) {
+			put_unfolded(b, &h->raw);
+			return;
+		}
+		strbuf_put(b, v->ptr, v->len);
+		strbuf_put(b, "\n", 1);
+		return;
+	}
+	const char *s = h->raw.ptr;
+	size_t n = h->raw.len, i = 0, start = 0;
+	while (i < n) {
+		size_t nl = 0;
+		if (s[i] == '\n')
+			nl = 1;
+		else if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			nl = 2;
+		if (nl == 0 || i + nl >= n || !sa_space((unsigned char)s[i + nl])) {
+			i += nl ? nl : 1;
+			continue;
+		}
+		strbuf_put(b, s + start, i - start);
+		strbuf_put(b, " ", 1);
+		i += nl;
+		while (i < n && sa_space((unsigned char)s[i]))
+			i++;
+		start = i;
+	}
+	strbuf_put(b, s + start, n - start);
+	strbuf_put(b, "\n", 1);
+}
+
 bool msg_addr_put(struct strbuf *b, const struct msg_addr *a)
 {
 	if (a->local.len == 0 && a->domain.len == 0)

@@ -124,6 +124,13 @@ const struct msg_addr *msg_header_addrs(const struct msg *m,
  * appended, when a has neither. */
 bool msg_addr_put(struct strbuf *b, const struct msg_addr *a);
 
+/* Append header h's value as SpamAssassin's get_header() returns it,
+ * with a final "\n": decoded (undecoded when nodec: a name it never
+ * decodes), a line break and the blanks after it turned into one space;
+ * raw: as received, the same unfolding. */
+void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
+                         bool raw, bool nodec);
+
 /* ---- Text views for rules (see docs/msg.md for exact semantics) ---- */
 /* body: text parts decoded, charset-converted to UTF-8, HTML rendered to
  * text (visible text only), the Subject prepended as the first paragraph,

@@ -189,13 +189,6 @@ struct repmemo {
 	size_t len, set, count;
 };
 
-/* Perl's \s. */
-static bool is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
 static void *reserve(void *p, size_t *cap, size_t need, size_t elem);
 
 /* Profiling: the time since t0 (and calls) to entry k of r->prof. */
@@ -267,79 +260,6 @@ static bool index_headers(struct run *x)
 	return true;
 }
 
-/* A folded value without encoded words as SpamAssassin unfolds it: each
- * line break and the blanks after it become one space, then trimmed. */
-static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
-{
-	const char *s = raw->ptr;
-	size_t n = raw->len, i = 0;
-	while (i < n && is_space((unsigned char)s[i]))
-		i++;
-	while (n > i && is_space((unsigned char)s[n - 1]))
-		n--;
-	size_t start = i;
-	while (i < n) {
-		size_t nl = s[i] == '\n' ? 1 :
-		            (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 0;
-		if (nl == 0) {
-			i++;
-			continue;
-		}
-		strbuf_put(b, s + start, i - start);
-		i += nl;
-		if (i < n && (s[i] == ' ' || s[i] == '\t')) {
-			strbuf_put(b, " ", 1);
-			while (i < n && (s[i] == ' ' || s[i] == '\t'))
-				i++;
-		}
-		start = i;
-	}
-	strbuf_put(b, s + start, n - start);
-	strbuf_put(b, "\n", 1);
-}
-
-/* One header value as SpamAssassin's get_header() returns it: decoded
- * (unless nodec: a name it never decodes) and unfolded, or (raw) with
- * every line break and the blanks after it turned into one space; with
- * a final "\n". */
-static void put_value(struct strbuf *b, const struct msg_header *h, bool raw,
-                      bool nodec)
-{
-	if (!raw) {
-		const struct msg_text *v = nodec ? &h->value : &h->decoded;
-		if (memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
-		    v->len == h->value.len &&
-		    memcmp(v->ptr, h->value.ptr, v->len) == 0) {
-			put_unfolded(b, &h->raw);
-			return;
-		}
-		strbuf_put(b, v->ptr, v->len);
-		strbuf_put(b, "\n", 1);
-		return;
-	}
-	const char *s = h->raw.ptr;
-	size_t n = h->raw.len, i = 0, start = 0;
-	while (i < n) {
-		size_t nl = 0;
-		if (s[i] == '\n')
-			nl = 1;
-		else if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-			nl = 2;
-		if (nl == 0 || i + nl >= n || !is_space((unsigned char)s[i + nl])) {
-			i += nl ? nl : 1;
-			continue;
-		}
-		strbuf_put(b, s + start, i - start);
-		strbuf_put(b, " ", 1);
-		i += nl;
-		while (i < n && is_space((unsigned char)s[i]))
-			i++;
-		start = i;
-	}
-	strbuf_put(b, s + start, n - start);
-	strbuf_put(b, "\n", 1);
-}
-
 /* Addresses or display names of one header, each ending in "\n". */
 static void put_addrs(struct strbuf *b, const struct msg *m,
                       const struct msg_header *h, unsigned mods)
@@ -385,7 +305,7 @@ static void put_header(struct run *x, uint32_t id, unsigned mods)
 		if (mods & (RS_HDR_ADDR | RS_HDR_NAME))
 			put_addrs(b, x->m, hi->h, mods);
 		else
-			put_value(b, hi->h, mods & RS_HDR_RAW, hi->no_decode);
+			msg_header_sa_value(b, hi->h, mods & RS_HDR_RAW, hi->no_decode);
 	}
 }
 
@@ -405,7 +325,7 @@ static void put_one(struct strbuf *b, const struct msg_header *h, bool raw,
 		strbuf_put(b, "\n", 1);
 	} else {
 		strbuf_put(b, ": ", 2);
-		put_value(b, h, false, nodec);
+		msg_header_sa_value(b, h, false, nodec);
 	}
 }
 
@@ -1082,7 +1002,7 @@ static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
 				if (hi[k].name == hk->mname)
 					h = &hi[k];
 			if (h != NULL)
-				put_value(b, h->h, hk->mods & RS_HDR_RAW, h->no_decode);
+				msg_header_sa_value(b, h->h, hk->mods & RS_HDR_RAW, h->no_decode);
 			else if (rule->if_unset)
 				sb_str(b, rule->if_unset);
 		}

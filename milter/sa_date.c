@@ -208,22 +208,31 @@ static bool date_header_time(const struct saeval_ctx *x, int64_t *t)
 	return false;
 }
 
+/* Received header h as get('Received') gives it (unfolded: a line
+ * break and the blanks after it are one space, so that a date folded
+ * before its zone still reads), into b. Whether regex id matches it. */
+static bool rcvd_find(const struct msg_header *h, struct strbuf *b,
+                      enum re_id id, size_t *ov, size_t nov)
+{
+	b->len = 0;
+	msg_header_sa_value(b, h, false, false);
+	return !b->oom && saeval_re_find(id, b->p, b->len, ov, nov);
+}
+
 /* Times of the Received headers (newest first), leaving out a leading
  * local hop and a fetchmail hop as SpamAssassin does. Returns how many
  * (at most max). */
 static size_t received_times(const struct saeval_ctx *x, int64_t *times, size_t max)
 {
 	size_t first = 0, pos = 0;
+	struct strbuf b = { 0 };
 	const struct msg_header *h;
 	const struct msg_header *h0 = saeval_hdr_next(x, "Received", &pos);
 	const struct msg_header *h1 = h0 ? saeval_hdr_next(x, "Received", &pos)
 	                                 : NULL;
-	bool local0 = h0 != NULL &&
-	              saeval_re_find(RE_RCVD_LOCAL, h0->decoded.ptr,
-	                             h0->decoded.len, NULL, 0);
+	bool local0 = h0 != NULL && rcvd_find(h0, &b, RE_RCVD_LOCAL, NULL, 0);
 	const struct msg_header *next = local0 ? h1 : h0;
-	if (next != NULL && saeval_re_find(RE_RCVD_FETCHMAIL, next->decoded.ptr,
-	                                   next->decoded.len, NULL, 0))
+	if (next != NULL && rcvd_find(next, &b, RE_RCVD_FETCHMAIL, NULL, 0))
 		first = local0 ? 2 : 1;
 	size_t n = 0;
 	pos = 0;
@@ -232,12 +241,11 @@ static size_t received_times(const struct saeval_ctx *x, int64_t *times, size_t 
 	while (n < max && (h = saeval_hdr_next(x, "Received", &pos)) != NULL) {
 		size_t ov[4];
 		int64_t t;
-		if (saeval_re_find(RE_RCVD_DATE, h->decoded.ptr, h->decoded.len,
-		                   ov, 4) &&
-		    saeval_parse_date(h->decoded.ptr + ov[2], ov[3] - ov[2],
-		                      &t))
+		if (rcvd_find(h, &b, RE_RCVD_DATE, ov, 4) &&
+		    saeval_parse_date(b.p + ov[2], ov[3] - ov[2], &t))
 			times[n++] = t;
 	}
+	free(b.p);
 	return n;
 }
 

@@ -214,7 +214,8 @@ const struct msg_header *saeval_hdr_first(const struct saeval_ctx *x,
 }
 
 /* SpamAssassin's $pms->get('Name'): every top-level instance, values
- * unfolded, joined by "\n". raw: undecoded. Returns whether any existed. */
+ * unfolded as it unfolds them (msg_header_sa_value()), joined by "\n".
+ * raw: undecoded. Returns whether any existed. */
 bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
                        struct strbuf *b)
 {
@@ -225,8 +226,9 @@ bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
 			break;
 		if (any)
 			strbuf_put(b, "\n", 1);
-		const struct msg_text *t = raw ? &h->value : &h->decoded;
-		strbuf_put(b, t->ptr, t->len);
+		msg_header_sa_value(b, h, raw, false);
+		if (!b->oom)
+			b->len--;   /* its final "\n": the values are joined */
 		any = true;
 	}
 	return any;

@@ -99,6 +99,17 @@ static void test_shifted_date(void **state)
 	                 dated("yesterday")));
 	assert_true(run("check_for_shifted_date('-1', '1')",
 	                dated("yesterday")));
+	/* a Received date folded before its zone still reads (get()
+	 * unfolds a line break and its blanks to one space): 11h59m44s
+	 * after it, not 12h13m after the older one */
+	static const char folded[] =
+	    "Received: from a.example ([192.0.2.1]) by b.example with ESMTP"
+	    " id 1; Thu, 29 Aug 2002 13:45:38\n     +0100\n"
+	    "Received: from c.example [192.0.2.2] by a.example with ESMTP"
+	    " id 2; Thu, 29 Aug 2002 20:32:24 +0800\n"
+	    "Date: Thu, 29 Aug 2002 08:45:22 -1600\n\nb\n";
+	assert_true(run(fut, folded));
+	assert_false(run("check_for_shifted_date('12', '24')", folded));
 }
 
 static void test_outlook_message_id(void **state)
