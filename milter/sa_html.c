@@ -579,6 +579,75 @@ bool saeval_ev_html_tag_balance(const struct saeval_call *c,
 	return false;
 }
 
+/* Characters of HTML text s[0..n) with its character references
+ * decoded: a UTF-8 sequence or a "&...;" reference counts one. */
+static size_t text_chars(const char *s, size_t n)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t semi = 0;
+		for (size_t k = i + 1; s[i] == '&' && k < n && k < i + 12; k++) {
+			if (s[k] == ';') {
+				semi = k;
+				break;
+			}
+			if (!isalnum((unsigned char)s[k]) && s[k] != '#')
+				break;
+		}
+		if (semi) {
+			chars++;
+			i = semi;
+			continue;
+		}
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	}
+	return chars;
+}
+
+/* The longest <title> text (in characters) of an HTML text, as HTML.pm
+ * collects them; ctx: a size_t. */
+static bool title_len(const char *name, const char *end, bool close,
+                      void *ctx)
+{
+	if (close || !saeval_tag_at(name, end, "title"))
+		return false;
+	const char *gt = memchr(name, '>', (size_t)(end - name));
+	const char *stop = gt ? find_ci(gt + 1, end, "</title") : NULL;
+	if (stop == NULL)
+		stop = end;
+	size_t n = gt ? text_chars(gt + 1, (size_t)(stop - gt - 1)) : 0;
+	size_t *max = ctx;
+	if (n > *max)
+		*max = n;
+	return false;
+}
+
+/* html_title_subject_ratio(R): in some text/html part, the longest
+ * title is more than R times as long as the Subject (with its final
+ * line break, as get('Subject') has it); no Subject: no. */
+bool saeval_ev_html_title_subject(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	struct strbuf b = { 0 };
+	bool any = saeval_get_header(x, "Subject", false, &b);
+	const char *subj = saeval_buf_str(&b);
+	size_t slen = subj != NULL ? utf8_chars(subj, b.len) + 1 : 0;
+	free(b.p);
+	if (!any || slen == 0)
+		return false;
+	const struct msg *m = x->m;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		size_t max = 0;
+		if (saeval_is_html_part(p))
+			(void)saeval_html_walk_tags(p->text.ptr, p->text.len,
+			                            title_len, &max);
+		if ((double)max / (double)slen > c->num[0])
+			return true;
+	}
+	return false;
+}
+
 /* html_text_match('anchor', '<img>'): an <img> inside <a> (only this
  * pair: other texts and patterns need the rendered anchor text). */
 bool saeval_ok_html_text_match(const struct saeval_call *c)

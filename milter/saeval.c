@@ -1279,6 +1279,8 @@ static const struct {
 	  saeval_ok_html_text_match },
 	{ "html_tag_balance", saeval_ev_html_tag_balance, "HTMLEval",
 	  saeval_ok_html_tag_balance },
+	{ "html_title_subject_ratio", saeval_ev_html_title_subject,
+	  "HTMLEval", ok_one_arg },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
 	  "BodyEval", ok_two_args },

@@ -268,7 +268,8 @@ saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio;
 
 saeval_fn saeval_ev_html_test, saeval_ev_html_tag_exists,
 	saeval_ev_html_image_only, saeval_ev_html_range, saeval_ev_html_eval,
-	saeval_ev_html_text_match, saeval_ev_html_tag_balance;
+	saeval_ev_html_text_match, saeval_ev_html_tag_balance,
+	saeval_ev_html_title_subject;
 saeval_ok saeval_ok_html_test, saeval_ok_html_range, saeval_ok_html_eval,
 	saeval_ok_html_text_match, saeval_ok_html_tag_balance;
 /* html_eval's 'OP N' argument: the operator (0: none) and N into *n. */

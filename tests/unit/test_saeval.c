@@ -630,6 +630,23 @@ static void test_mpart_alt_diff(void **state)
 	free(meet);
 }
 
+static void test_html_title_subject(void **state)
+{
+	(void)state;
+	const char *e = "html_title_subject_ratio('3.5')";
+	/* 19 title characters ("&amp;" one) over "Hi\n" (3): 6.3 */
+	assert_true(run(e, "Subject: Hi\nContent-Type: text/html\n\n<html><head>"
+	                   "<title>Weekly news &amp; deals</title></head>x\n"));
+	/* over "Hello there\n" (12): 1.6 */
+	assert_false(run(e, "Subject: Hello there\nContent-Type: text/html\n\n"
+	                    "<title>Weekly news &amp; deals</title>x\n"));
+	/* no Subject: no; an empty one is "\n" */
+	assert_false(run(e, "Content-Type: text/html\n\n<title>Weekly news"
+	                    "</title>x\n"));
+	assert_true(run(e, "Subject:\nContent-Type: text/html\n\n<title>Weekly"
+	                   " news</title>x\n"));
+}
+
 static void test_html_tag_balance(void **state)
 {
 	(void)state;
@@ -1441,6 +1458,7 @@ int main(void)
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
+		cmocka_unit_test(test_html_title_subject),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
 		cmocka_unit_test(test_sorted_recipients),
