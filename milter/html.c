@@ -9,6 +9,7 @@
 #include "charset.h"
 #include "cte.h"
 #include "uri.h"
+#include "utf8.h"
 
 #define STACK_MAX 64
 #define ATTR_MAX 2048
@@ -369,6 +370,7 @@ struct rstate {
 	enum { LAST_NONE, LAST_WS, LAST_TEXT } last;
 	bool last_invisible;
 	size_t last_text_len;
+	bool in_text;       /* inside one text node (a '<' that was no tag) */
 	/* open anchor */
 	bool in_a;
 	char a_host[256];
@@ -509,6 +511,51 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 	emit_body(r, true, &ignored, s, len);
 	emit_run(r, r->o->invisible, &r->o->facts.invisible_len,
 	         &r->inv_space_pending, s, len);
+}
+
+/* Whether code point c is what HTML.pm's obfuscation test calls a word
+ * character: not Perl's \s, not ASCII punctuation (curly double quotes
+ * included: HTML.pm makes them '"' before parsing). */
+static bool obf_word(unsigned long c)
+{
+	if (c == 0x201c || c == 0x201d)
+		return false;
+	if (c >= 0x80)
+		return c != 0x85 && c != 0xa0 && c != 0x1680 && c != 0x2028 &&
+		       c != 0x2029 && c != 0x202f && c != 0x205f && c != 0x3000 &&
+		       !(c >= 0x2000 && c <= 0x200a);
+	return !is_blank((unsigned char)c) && c != '\v' &&
+	       !(c >= 0x21 && c <= 0x2f) && !(c >= 0x3a && c <= 0x40) &&
+	       !(c >= 0x5b && c <= 0x60) && !(c >= 0x7b && c <= 0x7e);
+}
+
+/* A text node (as HTML::Parser reports one: the text between two pieces
+ * of markup) into the text; HTML.pm counts an obfuscation when it
+ * starts with a word character and the text element before it ends
+ * with one (V<b></b>iagra). */
+static void text_node(struct rstate *r, const char *s, size_t len)
+{
+	struct arena_buf *t = r->o->text;
+	if (!r->in_text && len > 0 && r->last == LAST_TEXT &&
+	    r->last_text_len > 0 && t->len > 0) {
+		uint32_t first = (unsigned char)s[0], prev;
+		unsigned long ent;
+		if (s[0] == '&' && entity(s, len, &ent) > 0)
+			first = (uint32_t)ent;
+		else
+			(void)utf8_decode((const unsigned char *)s, len, &first);
+		size_t k = t->len - 1;   /* the last character's first byte */
+		while (k > 0 && t->len - k < 4 &&
+		       ((unsigned char)t->p[k] & 0xc0) == 0x80)
+			k--;
+		if (utf8_decode((const unsigned char *)t->p + k, t->len - k,
+		                &prev) == 0)
+			prev = (unsigned char)t->p[t->len - 1];
+		if (obf_word(first) && obf_word(prev))
+			r->o->facts.obfuscation++;
+	}
+	r->in_text = true;
+	emit_text(r, s, len);
 }
 
 /* A whitespace element (w: "\n", " " or "\n\n") as display_text adds
@@ -772,13 +819,15 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 	if (strcmp(t->name, "title") == 0) {
 		decode_entities(s, e, r->o->title);
 		/* SpamAssassin shows the title as a paragraph of the text. */
-		emit_text(r, s, e);
+		text_node(r, s, e);
 		ws_element(r, "\n\n");
 	}
+	r->in_text = false;
 	if (e == len) {
 		r->o->facts.malformed = true;
 		return len;
 	}
+	r->o->facts.tag_events++;   /* its end tag */
 	const char *gt = memchr(s + e, '>', len - e);
 	pop(r, t->name);
 	return gt ? (size_t)(gt - s) + 1 : len;
@@ -818,12 +867,13 @@ void html_render(const char *in, size_t len, struct html_out *o)
 		const char *lt = memchr(p, '<', (size_t)(end - p));
 		const char *stop = lt ? lt : end;
 		if (stop > p)
-			emit_text(r, p, (size_t)(stop - p));
+			text_node(r, p, (size_t)(stop - p));
 		if (lt == NULL)
 			break;
 		size_t left = (size_t)(end - lt);
 		if (left > 1 && (lt[1] == '!' || lt[1] == '?')) {
 			p = lt + skip_markup(r, lt, left);
+			r->in_text = false;
 			continue;
 		}
 		size_t n = parse_tag(r, lt, left, &t);
@@ -834,11 +884,13 @@ void html_render(const char *in, size_t len, struct html_out *o)
 				o->facts.malformed = true;
 				break;
 			}
-			emit_text(r, lt, 1);
+			text_node(r, lt, 1);   /* the same text node goes on */
 			p = lt + 1;
 			continue;
 		}
 		p = lt + n;
+		r->in_text = false;
+		o->facts.tag_events++;
 		if (t.end) {
 			end_tag(r, &t);
 			continue;

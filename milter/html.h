@@ -26,6 +26,11 @@ struct html_facts {
 	size_t links;
 	size_t mismatched_links; /* anchor text host != href host */
 	size_t tags;
+	size_t tag_events;       /* start and end tags, as HTML::Parser
+	                            reports them (end tags too) */
+	size_t obfuscation;      /* text nodes starting with a word character
+	                            right after a text ending with one: a
+	                            word split by markup (HTML.pm) */
 	bool malformed;          /* unclosed comment or tag at the end */
 };
 

@@ -773,6 +773,8 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	p->rendered = (struct msg_text){ r ? r : "", r ? rlen : 0 };
 	p->rendered_html = true;
 	p->html_images = o.facts.images;
+	p->html_tag_events = o.facts.tag_events;
+	p->html_obfuscation = o.facts.obfuscation;
 	struct msg_html *h = &c->m->html;
 	h->parts++;
 	h->visible_len += o.facts.visible_len;

@@ -445,7 +445,8 @@ bool saeval_ev_html_image_only(const struct saeval_call *c,
 bool saeval_ok_html_range(const struct saeval_call *c)
 {
 	return (c->nargs == 2 || c->nargs == 3) &&
-	       strcmp(c->args[0], "length") == 0;
+	       (strcmp(c->args[0], "length") == 0 ||
+	        strcmp(c->args[0], "obfuscation_ratio") == 0);
 }
 
 /* Is ok(c, length) true for a text/html part? */
@@ -477,9 +478,27 @@ static bool range_ok(const struct saeval_call *c, double l)
 	return l > lo && (inf || l <= hi);
 }
 
+/* html_range('obfuscation_ratio', min, max): in a text/html part where
+ * a word was split by markup, the splits over the tags (start and end)
+ * are in (min, max], as HTML.pm's obfuscation_ratio. */
+static bool obfuscation_range(const struct saeval_call *c, const struct msg *m)
+{
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (saeval_is_html_part(p) && p->html_obfuscation > 0 &&
+		    p->html_tag_events > 0 &&
+		    range_ok(c, (double)p->html_obfuscation /
+		                (double)p->html_tag_events))
+			return true;
+	}
+	return false;
+}
+
 bool saeval_ev_html_range(const struct saeval_call *c,
                           const struct saeval_ctx *x)
 {
+	if (strcmp(c->args[0], "obfuscation_ratio") == 0)
+		return obfuscation_range(c, x->m);
 	return any_html_length(c, x, range_ok);
 }
 

@@ -630,6 +630,27 @@ static void test_mpart_alt_diff(void **state)
 	free(meet);
 }
 
+static void test_html_obfuscation(void **state)
+{
+	(void)state;
+	/* V<b></b>iagra: one split word over 4 tags (p, b, /b, /p): 0.25;
+	 * a split at a blank, at punctuation or at a curly quote is none
+	 * (each checked with HTML.pm itself) */
+	static const char split[] = "Content-Type: text/html\n\n<p>V<b></b>iagra "
+	    "now</p>\n";
+	assert_true(run("html_range('obfuscation_ratio', '.2', '.3')", split));
+	assert_false(run("html_range('obfuscation_ratio', '.3', '1')", split));
+	assert_false(run("html_range('obfuscation_ratio', '0', '1')",
+	                 "Content-Type: text/html\n\n<p>Hi <b>there</b>, "
+	                 "(<i>x</i>) \xe2\x80\x9c<b>y</b></p>\n"));
+	/* a '<' that starts no tag continues the same text node */
+	assert_false(run("html_range('obfuscation_ratio', '0', '1')",
+	                 "Content-Type: text/html\n\n<p>a<3 b</p>\n"));
+	/* an entity is the character it stands for */
+	assert_true(run("html_range('obfuscation_ratio', '0', '1')",
+	                "Content-Type: text/html\n\n<p>caf<i></i>&eacute;</p>\n"));
+}
+
 static void test_html_title_subject(void **state)
 {
 	(void)state;
@@ -1459,6 +1480,7 @@ int main(void)
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_html_title_subject),
+		cmocka_unit_test(test_html_obfuscation),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
 		cmocka_unit_test(test_sorted_recipients),
