@@ -17,11 +17,27 @@
 #include "html.h"
 #include "msg.h"
 
-/* What the HTML rules ask of one text/html part (html_facts()). */
+/* What the HTML rules ask of one text/html part (html_facts()), found
+ * in one walk over it. */
 struct html_part_facts {
 	size_t chars;             /* html_length(): UTF-8 characters */
 	bool img;                 /* an <img> (or </img>) tag */
 	bool img_in_a;            /* an <img> start tag inside <a> */
+	size_t title_max;         /* longest <title> text, in characters */
+	struct span {             /* its comments, "<!--" to "-->" or bogus */
+		const char *p;
+		size_t n;
+	} *comments;
+	size_t ncomments, capcomments;
+	struct tag_open {         /* HTML.pm's inside{}: every tag name met */
+		const char *name;     /* in the part's text, any case */
+		size_t len;
+		double open;
+	} *open;
+	size_t nopen, capopen;
+	unsigned font;            /* FONT_* flags, once font_done */
+	bool font_done;
+	bool oom;
 };
 
 /* ---- HTML (HTMLEval) ---- */
@@ -35,7 +51,7 @@ bool saeval_ok_html_test(const struct saeval_call *c)
 
 /* What html_font_invisible() finds for text (font_flags()). */
 enum { FONT_LOW_CONTRAST = 1, FONT_INVALID_COLOR = 2 };
-static bool html_font_flag(const struct msg *m, unsigned want);
+static bool html_font_flag(const struct saeval_ctx *x, unsigned want);
 
 /* html_test('html'): a text/html part was rendered (HTML_MESSAGE);
  * html_test('font_low_contrast'), html_test('font_invalid_color'): see
@@ -44,9 +60,9 @@ bool saeval_ev_html_test(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
 	if (strcmp(c->args[0], "font_low_contrast") == 0)
-		return html_font_flag(x->m, FONT_LOW_CONTRAST);
+		return html_font_flag(x, FONT_LOW_CONTRAST);
 	if (strcmp(c->args[0], "font_invalid_color") == 0)
-		return html_font_flag(x->m, FONT_INVALID_COLOR);
+		return html_font_flag(x, FONT_INVALID_COLOR);
 	return msg_html(x->m)->parts > 0;
 }
 
@@ -298,39 +314,138 @@ struct scan_state {
 	size_t inside_a;     /* <a> open */
 };
 
+/* Room for one more element in *v (n used, *cap allocated); false when
+ * out of memory. */
+static bool grow(void **v, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*v, nc * elem);
+	if (nv == NULL)
+		return false;
+	*v = nv;
+	*cap = nc;
+	return true;
+}
+
+static size_t title_chars(const char *name, const char *end);
+
+/* inside{name} of f: start tags count up, end tags down, not below 0. */
+static void count_open(struct html_part_facts *f, const char *name,
+                       size_t len, bool close)
+{
+	struct tag_open *t = NULL;
+	for (size_t i = 0; i < f->nopen && t == NULL; i++)
+		if (f->open[i].len == len &&
+		    strncasecmp(f->open[i].name, name, len) == 0)
+			t = &f->open[i];
+	if (t == NULL) {
+		if (!grow((void **)&f->open, f->nopen, &f->capopen,
+		          sizeof *f->open)) {
+			f->oom = true;
+			return;
+		}
+		t = &f->open[f->nopen++];
+		*t = (struct tag_open){ name, len, 0 };
+	}
+	if (!close)
+		t->open++;
+	else if (t->open > 0)
+		t->open--;
+}
+
 /* saeval_html_walk_tags() callback of html_scan(): never stops the walk. */
 static bool scan_tag(const char *name, const char *end, bool close,
                      void *ctx)
 {
 	struct scan_state *st = ctx;
+	struct html_part_facts *f = st->f;
 	size_t tl = 0;
 	while (name + tl < end && !tag_delim(name[tl]))
 		tl++;
 	ts_add(st->ts, name, tl);
+	count_open(f, name, tl, close);
 	if (tl == 1 && tolower((unsigned char)name[0]) == 'a') {
 		if (!close)
 			st->inside_a++;
 		else if (st->inside_a > 0)
 			st->inside_a--;
 	} else if (tl == 3 && strncasecmp(name, "img", 3) == 0) {
-		st->f->img = true;
-		st->f->img_in_a |= !close && st->inside_a > 0;
+		f->img = true;
+		f->img_in_a |= !close && st->inside_a > 0;
+	} else if (tl == 5 && !close && strncasecmp(name, "title", 5) == 0) {
+		size_t n = title_chars(name, end);
+		if (n > f->title_max)
+			f->title_max = n;
 	}
 	return false;
 }
 
+/* walk()'s comment callback of html_scan(): the span kept. */
+static bool scan_comment(const char *s, size_t n, void *ctx)
+{
+	struct html_part_facts *f = ((struct scan_state *)ctx)->f;
+	if (!grow((void **)&f->comments, f->ncomments, &f->capcomments,
+	          sizeof *f->comments))
+		f->oom = true;
+	else
+		f->comments[f->ncomments++] = (struct span){ s, n };
+	return false;
+}
+
+static bool walk(const char *s, size_t n, html_tag_fn f,
+                 bool (*cf)(const char *, size_t, void *), void *ctx);
+
 /* One walk, to its end, for what every callback would have found: each
  * tag name goes into ts (a saeval_tag_at(tag) callback stops exactly when its
  * tag is among them), <img> for html_has_tag("img"), <img> inside <a>
- * for img_in_anchor(). */
+ * for img_in_anchor(), the tags' balances, the longest title and the
+ * comments. */
 static void html_scan(const char *s, size_t n, struct tagset *ts,
                       struct html_part_facts *f)
 {
 	struct scan_state st = { ts, f, 0 };
-	(void)saeval_html_walk_tags(s, n, scan_tag, &st);
+	(void)walk(s, n, scan_tag, scan_comment, &st);
 }
 
 static size_t utf8_chars(const char *s, size_t n);
+
+/* The HTML facts of message m into k, once. */
+static void facts_build(struct saeval_cache *k, const struct msg *m)
+{
+	if (k->html_done)
+		return;
+	k->html_done = true;
+	size_t nh = 0;
+	for (size_t i = 0; i < msg_part_count(m); i++)
+		nh += saeval_is_html_part(msg_part_at(m, i));
+	k->hp = calloc(nh ? nh : 1, sizeof *k->hp);
+	if (k->hp == NULL)
+		return;
+	bool oom = false;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (!saeval_is_html_part(p))
+			continue;
+		struct html_part_facts *f = &k->hp[k->nhp++];
+		f->chars = utf8_chars(p->text.ptr, p->text.len);
+		html_scan(p->text.ptr, p->text.len, &k->tags, f);
+		oom |= f->oom;
+	}
+	k->html_ok = !k->tags.oom && !oom;
+}
+
+void saeval_html_facts_free(struct saeval_cache *k)
+{
+	for (size_t i = 0; i < k->nhp; i++) {
+		free(k->hp[i].comments);
+		free(k->hp[i].open);
+	}
+	free(k->hp);
+	free(k->tags.s);
+	free(k->tags.slot);
+}
 
 /* The HTML facts of x's message, worked out once per cache; NULL when
  * there is no cache or no memory (the caller then walks itself). */
@@ -339,25 +454,18 @@ static const struct saeval_cache *html_facts(const struct saeval_ctx *x)
 	struct saeval_cache *k = x->cache;
 	if (k == NULL)
 		return NULL;
-	if (!k->html_done) {
-		k->html_done = true;
-		const struct msg *m = x->m;
-		size_t nh = 0;
-		for (size_t i = 0; i < msg_part_count(m); i++)
-			nh += saeval_is_html_part(msg_part_at(m, i));
-		k->hp = calloc(nh ? nh : 1, sizeof *k->hp);
-		if (k->hp == NULL)
-			return NULL;
-		for (size_t i = 0; i < msg_part_count(m); i++) {
-			const struct msg_part *p = msg_part_at(m, i);
-			if (!saeval_is_html_part(p))
-				continue;
-			struct html_part_facts *f = &k->hp[k->nhp++];
-			f->chars = utf8_chars(p->text.ptr, p->text.len);
-			html_scan(p->text.ptr, p->text.len, &k->tags, f);
-		}
-		k->html_ok = !k->tags.oom;
-	}
+	facts_build(k, x->m);
+	return k->html_ok ? k : NULL;
+}
+
+/* html_facts(), or without a cache the facts worked out into own (the
+ * caller releases it with saeval_html_facts_free()); NULL when out of
+ * memory. */
+static struct saeval_cache *facts_or(const struct saeval_ctx *x,
+                                     struct saeval_cache *own)
+{
+	struct saeval_cache *k = x->cache != NULL ? x->cache : own;
+	facts_build(k, x->m);
 	return k->html_ok ? k : NULL;
 }
 
@@ -558,44 +666,24 @@ bool saeval_ok_html_tag_balance(const struct saeval_call *c)
 	return true;
 }
 
-/* HTML.pm's inside{TAG} of one text: start tags of TAG count up, end tags
- * down, never below 0; seen once either is met. */
-struct tag_balance {
-	const char *tag;
-	double open;
-	bool seen;
-};
-
-static bool balance_tag(const char *name, const char *end, bool close,
-                        void *ctx)
-{
-	struct tag_balance *b = ctx;
-	if (!saeval_tag_at(name, end, b->tag))
-		return false;
-	b->seen = true;
-	if (!close)
-		b->open++;
-	else if (b->open > 0)
-		b->open--;
-	return false;
-}
-
 /* html_tag_balance(TAG, 'OP N'): in some text/html part where TAG was
- * met, "inside{TAG} OP N" holds. */
+ * met, "inside{TAG} OP N" holds (html_scan()'s balances). */
 bool saeval_ev_html_tag_balance(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
-	const struct msg *m = x->m;
-	for (size_t i = 0; i < msg_part_count(m); i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		struct tag_balance b = { c->args[0], 0, false };
-		if (saeval_is_html_part(p) &&
-		    !saeval_html_walk_tags(p->text.ptr, p->text.len,
-		                           balance_tag, &b) &&
-		    b.seen && eval_ok(c, b.open))
-			return true;
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = facts_or(x, &own);
+	size_t tl = strlen(c->args[0]);
+	bool hit = false;
+	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++) {
+		const struct html_part_facts *f = &k->hp[i];
+		for (size_t j = 0; j < f->nopen && !hit; j++)
+			hit = f->open[j].len == tl &&
+			      strncasecmp(f->open[j].name, c->args[0], tl) == 0 &&
+			      eval_ok(c, f->open[j].open);
 	}
-	return false;
+	saeval_html_facts_free(&own);
+	return hit;
 }
 
 /* Characters of HTML text s[0..n) with its character references
@@ -623,22 +711,15 @@ static size_t text_chars(const char *s, size_t n)
 	return chars;
 }
 
-/* The longest <title> text (in characters) of an HTML text, as HTML.pm
- * collects them; ctx: a size_t. */
-static bool title_len(const char *name, const char *end, bool close,
-                      void *ctx)
+/* The <title> text starting at the tag name name, in characters (as
+ * HTML.pm collects it: up to "</title"). */
+static size_t title_chars(const char *name, const char *end)
 {
-	if (close || !saeval_tag_at(name, end, "title"))
-		return false;
 	const char *gt = memchr(name, '>', (size_t)(end - name));
-	const char *stop = gt ? find_ci(gt + 1, end, "</title") : NULL;
-	if (stop == NULL)
-		stop = end;
-	size_t n = gt ? text_chars(gt + 1, (size_t)(stop - gt - 1)) : 0;
-	size_t *max = ctx;
-	if (n > *max)
-		*max = n;
-	return false;
+	if (gt == NULL)
+		return 0;
+	const char *stop = find_ci(gt + 1, end, "</title");
+	return text_chars(gt + 1, (size_t)((stop ? stop : end) - gt - 1));
 }
 
 /* html_title_subject_ratio(R): in some text/html part, the longest
@@ -654,17 +735,13 @@ bool saeval_ev_html_title_subject(const struct saeval_call *c,
 	free(b.p);
 	if (!any || slen == 0)
 		return false;
-	const struct msg *m = x->m;
-	for (size_t i = 0; i < msg_part_count(m); i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		size_t max = 0;
-		if (saeval_is_html_part(p))
-			(void)saeval_html_walk_tags(p->text.ptr, p->text.len,
-			                            title_len, &max);
-		if ((double)max / (double)slen > c->num[0])
-			return true;
-	}
-	return false;
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = facts_or(x, &own);
+	bool hit = false;
+	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++)
+		hit = (double)k->hp[i].title_max / (double)slen > c->num[0];
+	saeval_html_facts_free(&own);
+	return hit;
 }
 
 /* html_text_match('anchor', '<img>'): an <img> inside <a> (only this
@@ -676,30 +753,22 @@ bool saeval_ok_html_text_match(const struct saeval_call *c)
 	                          strcmp(c->args[1], "<img>") == 0));
 }
 
-/* A comment matching the pattern (ctx: the call). */
-static bool comment_matches(const char *s, size_t n, void *ctx)
+/* html_text_match('comment', RE): a comment of a text/html part
+ * (html_scan()'s) matches RE. */
+static bool comment_match(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
 {
-	const pcre2_code *re = ((const struct saeval_call *)ctx)->re;
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (md == NULL)
-		return false;
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = facts_or(x, &own);
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->re, NULL);
+	bool hit = false;
+	for (size_t i = 0; md != NULL && k != NULL && i < k->nhp && !hit; i++)
+		for (size_t j = 0; j < k->hp[i].ncomments && !hit; j++)
+			hit = pcre2_match(c->re, (PCRE2_SPTR)k->hp[i].comments[j].p,
+			                  k->hp[i].comments[j].n, 0, 0, md, NULL) > 0;
 	pcre2_match_data_free(md);
-	return rc > 0;
-}
-
-/* html_text_match('comment', RE): a comment of a text/html part (walk())
- * matches RE. */
-static bool comment_match(const struct saeval_call *c, const struct msg *m)
-{
-	for (size_t i = 0; i < msg_part_count(m); i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		if (saeval_is_html_part(p) &&
-		    walk(p->text.ptr, p->text.len, NULL, comment_matches,
-		         (void *)c))
-			return true;
-	}
-	return false;
+	saeval_html_facts_free(&own);
+	return hit;
 }
 
 bool saeval_ev_html_text_match(const struct saeval_call *c,
@@ -707,7 +776,7 @@ bool saeval_ev_html_text_match(const struct saeval_call *c,
 {
 	const struct msg *m = x->m;
 	if (c->re != NULL)
-		return comment_match(c, m);
+		return comment_match(c, x);
 	const struct saeval_cache *k = html_facts(x);
 	for (size_t i = 0; k != NULL && i < k->nhp; i++)
 		if (k->hp[i].img_in_a)
@@ -1269,13 +1338,26 @@ static unsigned part_font_flags(const char *s, size_t n, unsigned want)
 }
 
 /* Some text/html part has text with the FONT_* flag want. */
-static bool html_font_flag(const struct msg *m, unsigned want)
+static bool html_font_flag(const struct saeval_ctx *x, unsigned want)
 {
-	for (size_t i = 0; i < msg_part_count(m); i++) {
+	const struct msg *m = x->m;
+	struct saeval_cache own = { 0 };
+	struct saeval_cache *k = facts_or(x, &own);
+	bool hit = false;
+	for (size_t i = 0, j = 0; k != NULL && i < msg_part_count(m) && !hit;
+	     i++) {
 		const struct msg_part *p = msg_part_at(m, i);
-		if (saeval_is_html_part(p) &&
-		    (part_font_flags(p->text.ptr, p->text.len, want) & want))
-			return true;
+		if (!saeval_is_html_part(p) || j >= k->nhp)
+			continue;
+		struct html_part_facts *f = &k->hp[j++];   /* parts in order */
+		if (!f->font_done) {   /* both flags in one walk, for both tests */
+			f->font = part_font_flags(p->text.ptr, p->text.len,
+			                          FONT_LOW_CONTRAST |
+			                          FONT_INVALID_COLOR);
+			f->font_done = true;
+		}
+		hit = (f->font & want) != 0;
 	}
-	return false;
+	saeval_html_facts_free(&own);
+	return hit;
 }

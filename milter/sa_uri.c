@@ -182,26 +182,43 @@ static bool host_valid(const char *h)
 	return tld != NULL && uri_is_tld(tld + 1, strlen(tld + 1));
 }
 
+/* The hosts of m's URIs (mailto: aside) that host_valid() takes, into
+ * k->uhosts (NUL-separated), once per cache. */
+static void uri_hosts(struct saeval_cache *k, const struct msg *m)
+{
+	if (k->uhosts_done)
+		return;
+	k->uhosts_done = true;
+	for (size_t i = 0; i < msg_uri_count(m); i++) {
+		struct msg_text u = msg_uri_at(m, i);
+		char host[256];
+		if ((u.len >= 7 && strncasecmp(u.ptr, "mailto:", 7) == 0) ||
+		    uri_host(u.ptr, u.len, host, sizeof host) == 0 ||
+		    !host_valid(host))
+			continue;
+		strbuf_put(&k->uhosts, host, strlen(host) + 1);
+		k->nuhosts++;
+	}
+}
+
 /* check_uri_host_listed(LIST): the host of a URI of the message (mailto:
  * aside) is on LIST. */
 bool saeval_ev_uri_host_listed(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {
-	const struct msg *m = x->m;
 	if (c->ul == NULL || c->ul->n == 0)
 		return false;
-	for (size_t i = 0; i < msg_uri_count(m); i++) {
-		struct msg_text u = msg_uri_at(m, i);
-		char host[256];
-		if (u.len >= 7 && strncasecmp(u.ptr, "mailto:", 7) == 0)
-			continue;
-		if (uri_host(u.ptr, u.len, host, sizeof host) == 0 ||
-		    !host_valid(host))
-			continue;
-		if (host_listed(c->ul, host))
-			return true;
+	struct saeval_cache own = { 0 };
+	struct saeval_cache *k = x->cache != NULL ? x->cache : &own;
+	uri_hosts(k, x->m);
+	bool hit = false;
+	const char *h = k->uhosts.p;
+	for (size_t i = 0; !k->uhosts.oom && i < k->nuhosts && !hit; i++) {
+		hit = host_listed(c->ul, h);
+		h += strlen(h) + 1;
 	}
-	return false;
+	free(own.uhosts.p);
+	return hit;
 }
 
 /* check_uri_host_listed: one argument, a list name; the blocklist and

@@ -41,9 +41,8 @@ void saeval_cache_free(struct saeval_cache *k)
 		return;
 	free(k->rcvd.p);
 	free(k->flat.p);
-	free(k->hp);
-	free(k->tags.s);
-	free(k->tags.slot);
+	saeval_html_facts_free(k);
+	free(k->uhosts.p);
 	free(k->fm_addr.p);
 	free(k->fmb.fms.b.p);
 	free(k->env.p);
@@ -1169,6 +1168,9 @@ static bool ev_unresolved_template(const struct saeval_call *c,
 	bool hit = false;
 	for (size_t i = 0; i < msg_header_count(m) && !hit; i++) {
 		const struct msg_header *h = msg_header_at(m, i);
+		if (memchr(h->decoded.ptr, '%', h->decoded.len) == NULL &&
+		    memchr(h->name.ptr, '%', h->name.len) == NULL)
+			continue;   /* no '%': no template (most headers) */
 		b.len = 0;
 		strbuf_put(&b, h->name.ptr, h->name.len);
 		strbuf_put(&b, ": ", 2);

@@ -134,6 +134,10 @@ struct saeval_cache {
 	size_t nfm;
 	struct strbuf fm_addr;
 	struct fm_body fmb;       /* FreeMail: the body's addresses */
+	/* the hosts of the message's URIs (sa_uri.c), NUL-separated */
+	bool uhosts_done;
+	struct strbuf uhosts;
+	size_t nuhosts;
 	/* BodyEval's multipart/alternative difference: worked out, the
 	 * largest difference (%), html and text word counts (sa_mime.c) */
 	bool madiff_done;
@@ -266,6 +270,8 @@ saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio;
 
 /* ---- HTMLEval (sa_html.c) ---- */
 
+/* Frees the HTML facts a cache holds (sa_html.c). */
+void saeval_html_facts_free(struct saeval_cache *k);
 saeval_fn saeval_ev_html_test, saeval_ev_html_tag_exists,
 	saeval_ev_html_image_only, saeval_ev_html_range, saeval_ev_html_eval,
 	saeval_ev_html_text_match, saeval_ev_html_tag_balance,
