@@ -314,21 +314,6 @@ struct scan_state {
 	size_t inside_a;     /* <a> open */
 };
 
-/* Room for one more element in *v (n used, *cap allocated); false when
- * out of memory. */
-static bool grow(void **v, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *nv = realloc(*v, nc * elem);
-	if (nv == NULL)
-		return false;
-	*v = nv;
-	*cap = nc;
-	return true;
-}
-
 static size_t title_chars(const char *name, const char *end);
 
 /* inside{name} of f: start tags count up, end tags down, not below 0. */
@@ -341,7 +326,7 @@ static void count_open(struct html_part_facts *f, const char *name,
 		    strncasecmp(f->open[i].name, name, len) == 0)
 			t = &f->open[i];
 	if (t == NULL) {
-		if (!grow((void **)&f->open, f->nopen, &f->capopen,
+		if (!saeval_grow((void **)&f->open, f->nopen, &f->capopen,
 		          sizeof *f->open)) {
 			f->oom = true;
 			return;
@@ -386,7 +371,7 @@ static bool scan_tag(const char *name, const char *end, bool close,
 static bool scan_comment(const char *s, size_t n, void *ctx)
 {
 	struct html_part_facts *f = ((struct scan_state *)ctx)->f;
-	if (!grow((void **)&f->comments, f->ncomments, &f->capcomments,
+	if (!saeval_grow((void **)&f->comments, f->ncomments, &f->capcomments,
 	          sizeof *f->comments))
 		f->oom = true;
 	else

@@ -576,14 +576,8 @@ static bool ma_words(struct msg_text t, bool html, struct ma_word **w,
 		}
 		if (!word)
 			continue;
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 256;
-			struct ma_word *nw = realloc(*w, nc * sizeof *nw);
-			if (nw == NULL)
-				return false;
-			*w = nw;
-			*cap = nc;
-		}
+		if (!saeval_grow((void **)w, *n, cap, sizeof **w))
+			return false;
 		(*w)[(*n)++] = (struct ma_word){ (const char *)start,
 		                                 (size_t)(s - start), html };
 	}

@@ -66,20 +66,10 @@ static int uh_set(struct urilist *l, const char *h, size_t n, bool del)
 		e->verdict = verdict;
 		return 0;
 	}
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		struct uhost *nh = realloc(l->h, nc * sizeof *nh);
-		if (nh == NULL)
-			return -1;
-		l->h = nh;
-		l->cap = nc;
-	}
-	char *s = malloc(n + 1);
+	char *s = saeval_grow((void **)&l->h, l->n, &l->cap, sizeof *l->h) ?
+	          saeval_lower_dup(h, n) : NULL;
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		s[i] = (char)tolower((unsigned char)h[i]);
-	s[n] = '\0';
 	l->h[l->n++] = (struct uhost){ s, verdict };
 	return 0;
 }

@@ -251,23 +251,38 @@ void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
 	}
 }
 
-int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
-                      size_t len)
+bool saeval_grow(void **v, size_t n, size_t *cap, size_t elem)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		char **nv = realloc(*v, nc * sizeof *nv);
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	if (n < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*v, nc * elem);
+	if (nv == NULL)
+		return false;
+	*v = nv;
+	*cap = nc;
+	return true;
+}
+
+char *saeval_lower_dup(const char *s, size_t len)
+{
 	char *d = malloc(len + 1);
 	if (d == NULL)
-		return -1;
+		return NULL;
 	for (size_t i = 0; i < len; i++)
 		d[i] = (char)tolower((unsigned char)s[i]);
 	d[len] = '\0';
+	return d;
+}
+
+int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
+                      size_t len)
+{
+	if (!saeval_grow((void **)v, *n, cap, sizeof **v))
+		return -1;
+	char *d = saeval_lower_dup(s, len);
+	if (d == NULL)
+		return -1;
 	(*v)[(*n)++] = d;
 	return 0;
 }

@@ -199,6 +199,11 @@ const struct msg_header *saeval_hdr_first(const struct saeval_ctx *x,
                                           const char *name);
 bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
                        struct strbuf *b);
+/* Room for element n of the array *v (elements of elem bytes, *cap
+ * allocated), grown by doubling; false when out of memory. */
+bool saeval_grow(void **v, size_t n, size_t *cap, size_t elem);
+/* s[0..len) lower-cased, NUL-ended, malloc'ed; NULL when out of memory. */
+char *saeval_lower_dup(const char *s, size_t len);
 /* Lists of names from the rule files (FreeMail's domains, the registrar
  * lists): s[0..len) lower-cased and copied onto the end of *v (n used,
  * cap allocated); 0, or -1 when out of memory. saeval_cmp_str orders
