@@ -706,3 +706,53 @@ bool saeval_ev_mpart_alt_diff_count(const struct saeval_call *c,
 	return k->madiff_html > c->num[1] &&
 	       k->madiff_text / k->madiff_html > c->num[0];
 }
+
+/* ---- ImageInfo: image_count ---- */
+
+/* image_count(TYPE, MIN[, MAX]): TYPE one of gif, png, jpeg, all. */
+bool saeval_ok_image_count(const struct saeval_call *c)
+{
+	if (c->nargs != 2 && c->nargs != 3)
+		return false;
+	static const char *const types[] = { "gif", "png", "jpeg", "all" };
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(c->args[0], types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The base64-encoded image/gif, image/png and image/jpeg (or jpg) leaf
+ * parts of type t ("all": of any of them), as ImageInfo.pm counts
+ * them. */
+static size_t image_count(const struct msg *m, const char *t)
+{
+	struct strbuf cte = { 0 };
+	bool *has_child = parts_with_child(m);
+	size_t n = 0;
+	for (size_t i = 0; has_child != NULL && i < msg_part_count(m); i++) {
+		const char *type = msg_part_at(m, i)->type.ptr;
+		if (has_child[i] || strncmp(type, "image/", 6) != 0)
+			continue;
+		const char *sub = type + 6;
+		const char *kind = strcmp(sub, "gif") == 0 ? "gif" :
+		                   strcmp(sub, "png") == 0 ? "png" :
+		                   strcmp(sub, "jpeg") == 0 ||
+		                   strcmp(sub, "jpg") == 0 ? "jpeg" : NULL;
+		const struct msg_header *hcte, *hcd;
+		part_cte_cd(m, i, &hcte, &hcd);
+		header_lc(hcte, &cte);
+		if (kind != NULL && !cte.oom && strcmp(cte.p, "base64") == 0 &&
+		    (strcmp(t, "all") == 0 || strcmp(t, kind) == 0))
+			n++;
+	}
+	free(has_child);
+	free(cte.p);
+	return n;
+}
+
+bool saeval_ev_image_count(const struct saeval_call *c,
+                           const struct saeval_ctx *x)
+{
+	double n = (double)image_count(x->m, c->args[0]);
+	return n >= c->num[1] && (c->nargs < 3 || n <= c->num[2]);
+}

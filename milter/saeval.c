@@ -1284,6 +1284,8 @@ static const struct {
 	  saeval_ok_base64_length },
 	{ "check_abundant_unicode_ratio", saeval_ev_unicode_ratio, "MIMEEval",
 	  saeval_ok_unicode_ratio },
+	{ "image_count", saeval_ev_image_count, "ImageInfo",
+	  saeval_ok_image_count },
 	{ "html_test", saeval_ev_html_test, "HTMLEval", saeval_ok_html_test },
 	{ "html_tag_exists", saeval_ev_html_tag_exists, "HTMLEval",
 	  ok_one_arg },

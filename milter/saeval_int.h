@@ -270,8 +270,9 @@ saeval_fn saeval_ev_shifted_date;
 saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_uppercase, saeval_ev_ascii_text_illegal,
 	saeval_ev_mpart_alt_diff, saeval_ev_mpart_alt_diff_count,
-	saeval_ev_base64_length, saeval_ev_unicode_ratio;
-saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio;
+	saeval_ev_base64_length, saeval_ev_unicode_ratio, saeval_ev_image_count;
+saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio,
+	saeval_ok_image_count;
 
 /* ---- HTMLEval (sa_html.c) ---- */
 

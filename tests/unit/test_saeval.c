@@ -326,6 +326,24 @@ static void test_gated_rcvd_remover(void **state)
 	                    "by b.example\n\nb\n"));
 }
 
+static void test_image_count(void **state)
+{
+	(void)state;
+	static const char two[] = "Content-Type: multipart/mixed; boundary=B\n\n"
+	    "--B\nContent-Type: image/gif\nContent-Transfer-Encoding: base64\n\n"
+	    "R0lGODlh\n--B\nContent-Type: image/JPG\nContent-Transfer-Encoding: "
+	    "BASE64\n\n/9j/\n--B\nContent-Type: image/png\n\nPNG\n--B--\n";
+	/* the png is not base64: not counted; jpg counts as jpeg */
+	assert_true(run("image_count('gif', '1', '1')", two));
+	assert_true(run("image_count('jpeg', 1, 1)", two));
+	assert_false(run("image_count('png', '1')", two));
+	assert_true(run("image_count('all', '2', '2')", two));
+	assert_false(run("image_count('all', '1', '1')", two));
+	assert_true(run("image_count('all', '2')", two));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("image_count('bmp', 1)", &c), 1);
+}
+
 static void test_sorted_recipients(void **state)
 {
 	(void)state;
@@ -1484,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
 		cmocka_unit_test(test_sorted_recipients),
+		cmocka_unit_test(test_image_count),
 		cmocka_unit_test(test_ratware_name_id),
 		cmocka_unit_test(test_gated_rcvd_remover),
 		cmocka_unit_test(test_env_and_hdr_from),
