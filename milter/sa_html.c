@@ -122,32 +122,39 @@ static const char *literal_end(const char *name, const char *end)
  * "<!1234>"), until one returns true;
  * returns whether one did. name points at the tag name, end at the end
  * of the text. */
+/* The comment starting after the '<' at p: 1 and *after past its end;
+ * 0 when p starts none; -1 when it is not closed (the rest of the text
+ * is comment). A comment is "<!--" to "-->", or "<!" then neither "-",
+ * "[" (a marked section) nor a declaration's name: HTML::Parser's bogus
+ * comment, up to the next '>'. */
+static int comment_at(const char *p, const char *end, const char **after)
+{
+	const char *q;
+	if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
+		q = find_ci(p + 3, end, "-->");
+		*after = q ? q + 3 : NULL;
+	} else if (end - p >= 2 && p[0] == '!' && p[1] != '-' && p[1] != '[' &&
+	           !isalpha((unsigned char)p[1])) {
+		q = memchr(p, '>', (size_t)(end - p));
+		*after = q ? q + 1 : NULL;
+	} else
+		return 0;
+	return *after ? 1 : -1;
+}
+
 static bool walk(const char *s, size_t n, html_tag_fn f,
                  bool (*cf)(const char *, size_t, void *), void *ctx)
 {
-	const char *p = s, *end = s + n;
+	const char *p = s, *end = s + n, *after;
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
 		p++;
-		if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
-			const char *q = find_ci(p + 3, end, "-->");
-			if (q == NULL)
-				return false;
-			if (cf != NULL && cf(p - 1, (size_t)(q + 3 - (p - 1)), ctx))
+		int cm = comment_at(p, end, &after);
+		if (cm < 0)
+			return false;
+		if (cm > 0) {
+			if (cf != NULL && cf(p - 1, (size_t)(after - (p - 1)), ctx))
 				return true;
-			p = q + 3;
-			continue;
-		}
-		if (end - p >= 2 && p[0] == '!' && p[1] != '-' && p[1] != '[' &&
-		    !isalpha((unsigned char)p[1])) {
-			/* "<!" then neither a comment, a marked section nor a
-			 * declaration's name: HTML::Parser's bogus comment, up
-			 * to the next '>' */
-			const char *q = memchr(p, '>', (size_t)(end - p));
-			if (q == NULL)
-				return false;
-			if (cf != NULL && cf(p - 1, (size_t)(q + 1 - (p - 1)), ctx))
-				return true;
-			p = q + 1;
+			p = after;
 			continue;
 		}
 		bool close = p < end && *p == '/';

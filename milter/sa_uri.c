@@ -17,7 +17,8 @@
 #include "ruleset.h"
 #include "uri.h"
 
-/* One list's hosts, lower-case, sorted; verdict false for a "!host". */
+/* One list's hosts, lower-case (looked up one by one: a list holds tens
+ * of names); verdict false for a "!host". */
 struct urilist {
 	struct uhost {
 		char *host;
@@ -74,6 +75,17 @@ static int uh_set(struct urilist *l, const char *h, size_t n, bool del)
 	return 0;
 }
 
+/* The list a directive or function name implies: BLOCK for the
+ * block/black forms, WELCOME for the welcome/white ones, else NULL. */
+static const char *implied_list(const char *name)
+{
+	if (strstr(name, "block") != NULL || strstr(name, "black") != NULL)
+		return "BLOCK";
+	if (strstr(name, "welcome") != NULL || strstr(name, "white") != NULL)
+		return "WELCOME";
+	return NULL;
+}
+
 /* The list a setting line names: its "(LIST)" into *list (NULL for a
  * delist_uri_host without one), the hosts after it into *hosts; false
  * when the line does not say which list and must. */
@@ -81,19 +93,11 @@ static bool setting_list(const char *k, const char *v, const char **list,
                          size_t *list_len, const char **hosts, bool *del)
 {
 	*del = strcmp(k, "delist_uri_host") == 0;
-	*list = NULL;
-	*list_len = 0;
+	*list = implied_list(k);
+	*list_len = *list ? strlen(*list) : 0;
 	*hosts = v;
-	if (strstr(k, "block") != NULL || strstr(k, "black") != NULL) {
-		*list = "BLOCK";
-		*list_len = 5;
+	if (*list != NULL)
 		return true;
-	}
-	if (strstr(k, "welcome") != NULL || strstr(k, "white") != NULL) {
-		*list = "WELCOME";
-		*list_len = 7;
-		return true;
-	}
 	const char *close = v[0] == '(' ? strchr(v, ')') : NULL;
 	if (close == NULL)
 		return *del;   /* delist: from every list */
@@ -225,6 +229,6 @@ const char *saeval_urilist_name(const struct saeval_call *c,
 {
 	if (c->nargs == 1)
 		return c->args[0];
-	return strstr(fname, "block") != NULL || strstr(fname, "black") != NULL
-	       ? "BLOCK" : "WELCOME";
+	const char *l = implied_list(fname);
+	return l != NULL ? l : "WELCOME";
 }
