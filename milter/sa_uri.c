@@ -45,8 +45,9 @@ static struct uhost *uh_find(struct urilist *l, const char *h, size_t n)
 	return NULL;
 }
 
-/* Enlist (verdict, or delist when del) the host h[0..n) ("!" dropped).
- * 0, or -1 when out of memory. */
+/* Enlist (verdict, or delist when del) the host h[0..n) ("!" dropped),
+ * lower-cased as Conf.pm takes the whole line. 0, or -1 when out of
+ * memory. */
 static int uh_set(struct urilist *l, const char *h, size_t n, bool del)
 {
 	bool verdict = true;
@@ -55,22 +56,23 @@ static int uh_set(struct urilist *l, const char *h, size_t n, bool del)
 		n--;
 		verdict = false;
 	}
-	struct uhost *e = uh_find(l, h, n);
-	if (del) {
-		if (e != NULL) {
-			free(e->host);
-			*e = l->h[--l->n];
-		}
-		return 0;
-	}
-	if (e != NULL) {
-		e->verdict = verdict;
-		return 0;
-	}
-	char *s = saeval_grow((void **)&l->h, l->n, &l->cap, sizeof *l->h) ?
-	          saeval_lower_dup(h, n) : NULL;
+	char *s = saeval_lower_dup(h, n);
 	if (s == NULL)
 		return -1;
+	struct uhost *e = uh_find(l, s, n);
+	if (e != NULL && del) {
+		free(e->host);
+		*e = l->h[--l->n];
+	} else if (e != NULL)
+		e->verdict = verdict;
+	if (e != NULL || del) {
+		free(s);
+		return 0;
+	}
+	if (!saeval_grow((void **)&l->h, l->n, &l->cap, sizeof *l->h)) {
+		free(s);
+		return -1;
+	}
 	l->h[l->n++] = (struct uhost){ s, verdict };
 	return 0;
 }

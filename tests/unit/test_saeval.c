@@ -821,7 +821,7 @@ static bool run_uri(const char *eval, const char *raw)
 	static const char cf[] =
 	    "enlist_uri_host (NTLD) top xyz !ok.top 192.0.2.1\n"
 	    "enlist_uri_host (OTHER) example.org\n"
-	    "delist_uri_host (NTLD) xyz\n"
+	    "delist_uri_host (NTLD) XYZ\n"   /* any case, as Conf.pm lc()s */
 	    "delist_uri_host example.org\n"
 	    "blocklist_uri_host bad.example.com\n";
 	return run_cf(cf, eval, raw, NULL);
