@@ -201,6 +201,16 @@ static void longest_line(struct msg_text b, size_t *max)
 	}
 }
 
+/* ImageInfo's image types: 0 gif, 1 png, 2 jpeg (or jpg), -1 other. */
+static int image_kind(const char *type)
+{
+	if (strncmp(type, "image/", 6) != 0)
+		return -1;
+	type += 6;
+	return strcmp(type, "gif") == 0 ? 0 : strcmp(type, "png") == 0 ? 1 :
+	       strcmp(type, "jpeg") == 0 || strcmp(type, "jpg") == 0 ? 2 : -1;
+}
+
 static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
@@ -250,6 +260,9 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		     strcmp(cte.p, "8bit") == 0))
 			unicode_escapes(part_body(p), &f->plain_bytes,
 			                &f->unicode_escapes);
+		int img = image_kind(type);
+		if (img >= 0 && strcmp(cte.p, "base64") == 0)
+			f->images[img]++;
 		if (strcmp(cte.p, "base64") == 0 &&
 		    strcmp(type, "application/ics") != 0)
 			longest_line(part_body(p), &f->b64_line);
@@ -709,50 +722,33 @@ bool saeval_ev_mpart_alt_diff_count(const struct saeval_call *c,
 
 /* ---- ImageInfo: image_count ---- */
 
-/* image_count(TYPE, MIN[, MAX]): TYPE one of gif, png, jpeg, all. */
+/* image_count(TYPE, MIN[, MAX]): TYPE one of gif, png, jpeg (the order
+ * of mime_facts' images[]), all. */
+static const char *const image_types[] = { "gif", "png", "jpeg" };
+
 bool saeval_ok_image_count(const struct saeval_call *c)
 {
 	if (c->nargs != 2 && c->nargs != 3)
 		return false;
-	static const char *const types[] = { "gif", "png", "jpeg", "all" };
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcmp(c->args[0], types[i]) == 0)
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(c->args[0], image_types[i]) == 0)
 			return true;
-	return false;
+	return strcmp(c->args[0], "all") == 0;
 }
 
-/* The base64-encoded image/gif, image/png and image/jpeg (or jpg) leaf
- * parts of type t ("all": of any of them), as ImageInfo.pm counts
- * them. */
-static size_t image_count(const struct msg *m, const char *t)
-{
-	struct strbuf cte = { 0 };
-	bool *has_child = parts_with_child(m);
-	size_t n = 0;
-	for (size_t i = 0; has_child != NULL && i < msg_part_count(m); i++) {
-		const char *type = msg_part_at(m, i)->type.ptr;
-		if (has_child[i] || strncmp(type, "image/", 6) != 0)
-			continue;
-		const char *sub = type + 6;
-		const char *kind = strcmp(sub, "gif") == 0 ? "gif" :
-		                   strcmp(sub, "png") == 0 ? "png" :
-		                   strcmp(sub, "jpeg") == 0 ||
-		                   strcmp(sub, "jpg") == 0 ? "jpeg" : NULL;
-		const struct msg_header *hcte, *hcd;
-		part_cte_cd(m, i, &hcte, &hcd);
-		header_lc(hcte, &cte);
-		if (kind != NULL && !cte.oom && strcmp(cte.p, "base64") == 0 &&
-		    (strcmp(t, "all") == 0 || strcmp(t, kind) == 0))
-			n++;
-	}
-	free(has_child);
-	free(cte.p);
-	return n;
-}
-
+/* image_count(TYPE, MIN[, MAX]): the base64-encoded image/gif, image/png
+ * and image/jpeg (or jpg) leaf parts of TYPE ("all": of any of them),
+ * as ImageInfo.pm counts them (mime_facts()). */
 bool saeval_ev_image_count(const struct saeval_call *c,
                            const struct saeval_ctx *x)
 {
-	double n = (double)image_count(x->m, c->args[0]);
-	return n >= c->num[1] && (c->nargs < 3 || n <= c->num[2]);
+	struct mime_facts f;
+	if (!get_mime(x, &f))
+		return false;
+	size_t n = 0;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(c->args[0], "all") == 0 ||
+		    strcmp(c->args[0], image_types[i]) == 0)
+			n += f.images[i];
+	return (double)n >= c->num[1] && (c->nargs < 3 || (double)n <= c->num[2]);
 }

@@ -68,6 +68,7 @@ struct mime_facts {
 	size_t plain_bytes, unicode_escapes;  /* unencoded text/plain body
 	                                bytes (escapes aside), and its
 	                                "&#xHHHH;" escapes */
+	size_t images[3];       /* base64 image/gif, png, jpeg leaf parts */
 };
 
 /* The lower-case tag names an HTML text uses, as a set (open
