@@ -77,7 +77,6 @@ int saeval_regdom_build(const struct ruleset *rs, struct regdom **out)
 	return 0;
 }
 
-
 static bool us_state(const char *s, size_t n)
 {
 	static const char states[] =
@@ -90,7 +89,8 @@ static bool us_state(const char *s, size_t n)
 	return false;
 }
 
-/* The i-th dot-separated label of name (labels[] holds their starts). */
+/* The length of label i of a name (lab[] holds the labels' starts, NULL
+ * after the last; end is the name's end). */
 static size_t label_len(const char *const *lab, size_t i, const char *end)
 {
 	const char *e = lab[i + 1] != NULL ? lab[i + 1] - 1 : end;
@@ -141,9 +141,9 @@ static void registrar_domain(const struct regdom *rd, const char *h,
 				break;
 		}
 		if (left == 4 && strcmp(lab[first + 3], "us") == 0 &&
-		    ((strncmp(lab[first], "pvt.k12.", 8) == 0) ||
-		     ((strncmp(lab[first], "ci.", 3) == 0 ||
-		       strncmp(lab[first], "co.", 3) == 0))) &&
+		    (strncmp(lab[first], "pvt.k12.", 8) == 0 ||
+		     strncmp(lab[first], "ci.", 3) == 0 ||
+		     strncmp(lab[first], "co.", 3) == 0) &&
 		    us_state(lab[first + 2], label_len(lab, first + 2, end)))
 			break;
 		first++;
