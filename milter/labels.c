@@ -220,13 +220,14 @@ static int add_entry(struct labels *l, const char *file, unsigned lineno,
 	}
 	struct lentry *ne = realloc(l->entries,
 	                            (l->entry_count + 1) * sizeof *ne);
+	if (ne != NULL)
+		l->entries = ne;   /* the old block may be gone either way */
 	struct lentry e = { ne ? entry_path(file, path) : NULL, NULL, label,
 	                    file, lineno, l->entry_count, 0 };
-	if (ne == NULL || e.name == NULL) {
+	if (e.name == NULL) {
 		free(csv);
 		return -1;
 	}
-	l->entries = ne;
 	e.canon = labels_canon_path(e.name);
 	if (e.canon == NULL)
 		fprintf(stderr, "%s:%u: %s: not a path that can be labelled\n",
