@@ -134,18 +134,26 @@ static void print_where(const char *file, unsigned line)
 
 /* ---- check ---- */
 
-/* The parser reports every eval: rule as unsupported; those whose
- * function saeval.c implements run. */
-static bool eval_implemented(const struct ruleset *rs, const struct rs_diag *d)
+/* The eval: rule a parser diagnostic is about, or NULL. The parser
+ * reports every eval: rule as unsupported, not knowing saeval.c (and
+ * a rule with a capture template as one). */
+static const struct rs_rule *eval_diag_rule(const struct ruleset *rs,
+                                            const struct rs_diag *d)
 {
 	const struct rs_rule *r = d->rule ? ruleset_find(rs, d->rule) : NULL;
-	struct saeval_call *c = NULL;
-	if (r == NULL || r->type != RS_EVAL || r->eval == NULL ||
-	    strncmp(d->message, "eval:", 5) != 0 ||
-	    saeval_compile(r->eval, &c) != 0)
+	return r != NULL && r->type == RS_EVAL ? r : NULL;
+}
+
+/* Whether the rules engine runs the eval: rule the diagnostic is about
+ * (its function is implemented, with what the rule files gave it: the
+ * FreeMail and WLBLEval lists). */
+static bool eval_implemented(const struct loaded *l, const struct rs_diag *d)
+{
+	const struct rs_rule *r = eval_diag_rule(l->rs, d);
+	if (r == NULL)
 		return false;
-	saeval_free(c);
-	return true;
+	size_t i = (size_t)(r - ruleset_at(l->rs, 0));
+	return rules_rule_state(l->rules, i) != RULES_UNSUPPORTED;
 }
 
 static int do_check(struct loaded *l)
@@ -154,7 +162,7 @@ static int do_check(struct loaded *l)
 	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
 		if (d->kind == RS_DIAG_UNSUPPORTED) {
-			unsupported += !eval_implemented(l->rs, d);
+			unsupported += !eval_implemented(l, d);
 			continue;
 		}
 		print_where(d->file, d->line);
@@ -202,7 +210,8 @@ static int do_unsupported(struct loaded *l, unsigned score_set)
 	size_t n = 0;
 	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
-		if (d->kind != RS_DIAG_UNSUPPORTED || eval_implemented(l->rs, d))
+		/* eval: rules are listed from the engine's states below */
+		if (d->kind != RS_DIAG_UNSUPPORTED || eval_diag_rule(l->rs, d))
 			continue;
 		print_where(d->file, d->line);
 		printf("%s%s%s\n", d->rule ? d->rule : "", d->rule ? ": " : "",
@@ -214,9 +223,12 @@ static int do_unsupported(struct loaded *l, unsigned score_set)
 		if (r->type == RS_EVAL &&
 		    rules_rule_state(l->rules, i) == RULES_UNSUPPORTED) {
 			print_where(r->file, r->line);
-			printf("%s: eval:%s not implemented: never hits (false in "
-			       "metas) unless an earlier stage adds a hit of that "
-			       "name\n", r->name, r->eval ? r->eval : "");
+			const char *ev = r->eval ? r->eval : "";
+			bool tmpl = strncmp(ev, "capture template", 16) == 0;
+			printf("%s: %s%s%s not implemented: never hits (false "
+			       "in metas) unless an earlier stage adds a hit of "
+			       "that name\n", r->name, tmpl ? "" : "eval:", ev,
+			       tmpl ? " in the pattern" : "");
 			n++;
 		} else if ((r->tflags & (RS_TF_NET | RS_TF_LEARN)) &&
 		           r->score[score_set] == 0) {
@@ -364,7 +376,7 @@ static int do_test(const char *rulefile, const char *msgfile, bool scored)
 	}
 	for (size_t i = 0; i < ruleset_diag_count(l.rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l.rs, i);
-		if (eval_implemented(l.rs, d))
+		if (eval_implemented(&l, d))
 			continue;
 		print_where(d->file, d->line);
 		printf("%s: %s\n", diag_kind_word(d->kind), d->message);

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
+echo "1..7"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -74,4 +74,19 @@ if [ $rc1 -eq 0 ] && [ $rc4 -eq 1 ]; then
 	echo "ok 6 - lines that are not headers: three passed over, the body at the fourth"
 else
 	echo "not ok 6 - junk header lines: rc $rc1 (want 0), $rc4 (want 1)"
+fi
+
+# --unsupported and check list an eval: rule once, and only when the
+# engine cannot run it: a FreeMail function with its domain list from
+# the rule file runs (it used to be listed, and sa_compare.py then left
+# the FreeMail rules out of its agreement figures).
+printf 'freemail_domains gmail.com\nheader T_FM eval:check_freemail_from()\nheader T_NOPE eval:check_no_such_thing()\n' > "$tmp/fm.cf"
+out=$("$VIGIL" rules --unsupported "$tmp/fm.cf" 2>&1)
+chk=$("$VIGIL" rules check "$tmp/fm.cf" 2>&1)
+if [ "$(echo "$out" | grep -c 'T_NOPE')" -eq 1 ] &&
+   ! echo "$out" | grep -q 'T_FM' &&
+   echo "$chk" | grep -q ' 1 unsupported line '; then
+	echo "ok 7 - an implemented eval (FreeMail) is not listed as unsupported, an unknown one once"
+else
+	echo "not ok 7 - --unsupported: $out / $chk"
 fi
