@@ -314,11 +314,44 @@ static void meta_hashes(const struct eval_meta *m, char *buf, size_t len)
 		         m->rule_files == 1 ? "" : "s");
 }
 
+/* Paths listed one by one in a report; a labels file of a whole corpus
+ * (TREC's index names every message) is summed up past these. */
+#define EVAL_PATHS_SHOWN 20
+
+static size_t paths_shown(const struct eval_meta *m)
+{
+	return m->path_count > EVAL_PATHS_SHOWN ? EVAL_PATHS_SHOWN
+	                                         : m->path_count;
+}
+
+/* "3 messages (spam)" for path i. */
+static const char *path_line(const struct eval_meta *m, size_t i,
+                             char *buf, size_t len)
+{
+	size_t n = m->path_counts[i];
+	snprintf(buf, len, "%zu message%s (%s)", n, n == 1 ? "" : "s",
+	         m->path_labels && m->path_labels[i] ? m->path_labels[i]
+	                                             : "unlabelled");
+	return buf;
+}
+
+/* "and 75399 more paths: 75399 messages" for the paths not shown. */
+static const char *paths_rest(const struct eval_meta *m, char *buf,
+                              size_t len)
+{
+	size_t rest = m->path_count - paths_shown(m), n = 0;
+	for (size_t i = paths_shown(m); i < m->path_count; i++)
+		n += m->path_counts[i];
+	snprintf(buf, len, "and %zu more path%s: %zu message%s", rest,
+	         rest == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
 static void meta_text(const struct eval_meta *m, FILE *out)
 {
 	if (m == NULL)
 		return;
-	char hashes[256];
+	char hashes[256], line[160];
 	meta_hashes(m, hashes, sizeof hashes);
 	const char *what = m->milter ? m->milter : m->config_path;
 	fprintf(out, "vigil %s; %s ", m->version ? m->version : "?",
@@ -333,13 +366,20 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 	else
 		fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
 		        m->rule_count, m->jobs, m->seconds);
-	for (size_t i = 0; i < m->path_count; i++) {
+	for (size_t i = 0; i < m->label_file_count; i++) {
+		fputs("  labels ", out);
+		report_text_escaped(out, m->label_files[i],
+		                    strlen(m->label_files[i]));
+		fprintf(out, " (sha256 %s)\n", m->label_file_hashes[i]);
+	}
+	size_t shown = paths_shown(m);
+	for (size_t i = 0; i < shown; i++) {
 		fputs("  ", out);
 		report_text_escaped(out, m->paths[i], strlen(m->paths[i]));
-		fprintf(out, ": %zu messages (%s)\n", m->path_counts[i],
-		        m->path_labels && m->path_labels[i] ? m->path_labels[i]
-		                                            : "unlabelled");
+		fprintf(out, ": %s\n", path_line(m, i, line, sizeof line));
 	}
+	if (shown < m->path_count)
+		fprintf(out, "  %s\n", paths_rest(m, line, sizeof line));
 }
 
 /* What flagged means: "At threshold T" or the verdicts'. */
@@ -510,13 +550,24 @@ static void html_meta(const struct eval_meta *m, FILE *out)
 		fprintf(out, "<br>%zu rules; %u jobs; %.1f s</p>\n<ul>\n",
 		        m->rule_count, m->jobs, m->seconds);
 	}
-	for (size_t i = 0; i < m->path_count; i++) {
+	char line[160];
+	for (size_t i = 0; i < m->label_file_count; i++) {
+		fputs("<li>labels <code>", out);
+		html_escape(out, m->label_files[i]);
+		fprintf(out, "</code> (sha256 %s)</li>\n", m->label_file_hashes[i]);
+	}
+	size_t shown = paths_shown(m);
+	for (size_t i = 0; i < shown; i++) {
 		fputs("<li><code>", out);
 		html_escape(out, m->paths[i]);
-		fprintf(out, "</code>: %zu messages (", m->path_counts[i]);
-		html_escape(out, m->path_labels && m->path_labels[i] ?
-		            m->path_labels[i] : "unlabelled");
-		fputs(")</li>\n", out);
+		fputs("</code>: ", out);
+		html_escape(out, path_line(m, i, line, sizeof line));
+		fputs("</li>\n", out);
+	}
+	if (shown < m->path_count) {
+		fputs("<li>", out);
+		html_escape(out, paths_rest(m, line, sizeof line));
+		fputs("</li>\n", out);
 	}
 	fputs("</ul>\n", out);
 }

@@ -44,6 +44,9 @@ struct eval_meta {
 	const char *milter;         /* scanned through this milter: then
 	                               its verdicts count, and config and
 	                               rules are the milter's, unknown */
+	const char *const *label_files;       /* --labels FILEs */
+	const char *const *label_file_hashes; /* SHA-256 (hex) of each */
+	size_t label_file_count;
 };
 
 /* Flagged: a score of at least threshold (INFINITY: none is). */

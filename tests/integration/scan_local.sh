@@ -104,9 +104,10 @@ cp -R "$tmp/ham" "$tmp/ham, copy"
 printf 'path,label\n"%s/ham, copy",ham\n1,%s/ham/cur/1:2,S\n' "$tmp" "$tmp" >"$tmp/labels.csv"
 "$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels.csv" >"$tmp/o10" 2>&1; rc=$?
 if [ $rc = 0 ] && grep -q "^5 messages in" "$tmp/o10" &&
-   grep -q "ham/cur/1:2,S: 1 messages (spam)" "$tmp/o10" &&
-   grep -q "ham, copy: 4 messages (ham)" "$tmp/o10"
-then ok "--labels CSV: header line skipped, quoted paths, either column order"
+   grep -q "ham/cur/1:2,S: 1 message (spam)" "$tmp/o10" &&
+   grep -q "ham, copy: 4 messages (ham)" "$tmp/o10" &&
+   grep -q "^  labels $tmp/labels.csv (sha256 $(sha256sum <"$tmp/labels.csv" | cut -c1-64))\$" "$tmp/o10"
+then ok "--labels CSV: header line skipped, quoted paths, either column order; the file's digest in the report"
 else notok "--labels CSV" "rc=$rc" "$(cat "$tmp/o10")"; fi
 printf 'x spam\nhalf-a-line\n' >"$tmp/labels4"
 "$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels4" >/dev/null 2>"$tmp/e9"; rc=$?

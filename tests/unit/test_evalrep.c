@@ -84,7 +84,7 @@ static void html(void **state)
 	const char *labels[] = { "spam", "ham" };
 	size_t counts[] = { 4, 0 };
 	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labels,
-	                       counts, 2, 1.5, 2, "def", 61, NULL };
+	                       counts, 2, 1.5, 2, "def", 61, NULL, NULL, NULL, 0 };
 	assert_int_equal(eval_report_html(e, &m, path), 0);
 	FILE *f = fopen(path, "r");
 	char buf[65536];
@@ -116,7 +116,7 @@ static void meta_text(void **state)
 	const char *labs[] = { "spam" };
 	size_t counts[] = { 4 };
 	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labs,
-	                       counts, 1, 1.5, 2, "def", 1, NULL };
+	                       counts, 1, 1.5, 2, "def", 1, NULL, NULL, NULL, 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -133,6 +133,55 @@ static void meta_text(void **state)
 	assert_non_null(strstr(buf, "configuration (built-in defaults)\n"
 	                            "  built-in defaults; no rules\n"));
 	free(buf);
+	eval_free(e);
+}
+
+/* A labels file naming every message (TREC's index): the file and its
+ * digest are recorded, the first 20 paths listed and the rest summed. */
+static void meta_many_paths(void **state)
+{
+	(void)state;
+	struct eval *e = sample();
+	enum { N = 25 };
+	char names[N][16];
+	const char *paths[N], *labs[N];
+	size_t counts[N];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "data/inmail.%zu", i + 1);
+		paths[i] = names[i];
+		labs[i] = i % 2 ? "spam" : "ham";
+		counts[i] = i == N - 1 ? 2 : 1;
+	}
+	const char *files[] = { "full/index" }, *hashes[] = { "0123ab" };
+	struct eval_meta m = { .version = "0.1", .paths = paths,
+	                       .path_labels = labs, .path_counts = counts,
+	                       .path_count = N, .jobs = 1,
+	                       .label_files = files, .label_file_hashes = hashes,
+	                       .label_file_count = 1 };
+	char *t = text_report(e, &m);
+	assert_non_null(strstr(t, "  labels full/index (sha256 0123ab)\n"
+	                          "  data/inmail.1: 1 message (ham)\n"
+	                          "  data/inmail.2: 1 message (spam)\n"));
+	assert_non_null(strstr(t, "  data/inmail.20: 1 message (spam)\n"
+	                          "  and 5 more paths: 6 messages\n"));
+	assert_null(strstr(t, "inmail.21"));
+	free(t);
+	char path[] = "/tmp/vigil-evalrep-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(eval_report_html(e, &m, path), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char h[65536];
+	size_t n = fread(h, 1, sizeof h - 1, f);
+	h[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(h, "<li>labels <code>full/index</code> (sha256 "
+	                          "0123ab)</li>"));
+	assert_non_null(strstr(h, "<li>and 5 more paths: 6 messages</li>"));
+	assert_null(strstr(h, "inmail.21"));
 	eval_free(e);
 }
 
@@ -267,6 +316,7 @@ int main(void)
 		cmocka_unit_test(metrics),
 		cmocka_unit_test(empty_corpus),
 		cmocka_unit_test(meta_text),
+		cmocka_unit_test(meta_many_paths),
 		cmocka_unit_test(html),
 		cmocka_unit_test(labels),
 		cmocka_unit_test(verdicts),
