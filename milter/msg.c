@@ -775,6 +775,7 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	p->html_images = o.facts.images;
 	p->html_tag_events = o.facts.tag_events;
 	p->html_obfuscation = o.facts.obfuscation;
+	p->html_nonspace = o.facts.visible_len + o.facts.invisible_len;
 	struct msg_html *h = &c->m->html;
 	h->parts++;
 	h->visible_len += o.facts.visible_len;

@@ -181,6 +181,8 @@ struct msg_part {
 	size_t html_images;      /* <img> tags met rendering it */
 	size_t html_tag_events;  /* and start and end tags (html.h) */
 	size_t html_obfuscation; /* and words split by markup (html.h) */
+	size_t html_nonspace;    /* and non-blank bytes of its text, visible
+	                            or not */
 	struct msg_text preamble;/* multiparts: text before the first
 	                            boundary; "" otherwise */
 	struct msg_text epilogue;/* multiparts: text after the close */

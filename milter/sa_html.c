@@ -23,12 +23,19 @@ struct html_part_facts {
 	size_t chars;             /* html_length(): UTF-8 characters */
 	bool img;                 /* an <img> (or </img>) tag */
 	bool img_in_a;            /* an <img> start tag inside <a> */
-	size_t title_max;         /* longest <title> text, in characters */
 	struct span {             /* its comments, "<!--" to "-->" or bogus */
 		const char *p;
 		size_t n;
-	} *comments;
-	size_t ncomments, capcomments;
+	} *comments, *titles;     /* and its <title> texts (undecoded) */
+	size_t ncomments, capcomments, ntitles, captitles;
+	/* HTML.pm's counts: tags (start and end), those of HTML elements,
+	 * both again for names not met before, end tags with none open */
+	size_t tags, elements, tags_seen, elements_seen, closed_extra;
+	double image_area;        /* <img width height>, as HTML.pm guesses */
+	bool face_bad;            /* <font face> not a list of font names */
+	bool form_mailto;         /* <form action="mailto:..."> */
+	bool embeds;              /* <object> or <embed> */
+	bool iframe_src;          /* <iframe src> not blank */
 	struct tag_open {         /* HTML.pm's inside{}: every tag name met */
 		const char *name;     /* in the part's text, any case */
 		size_t len;
@@ -36,26 +43,42 @@ struct html_part_facts {
 	} *open;
 	size_t nopen, capopen;
 	unsigned font;            /* FONT_* flags, once font_done */
+	int max_size;             /* largest font size (3 the default), too */
 	bool font_done;
 	bool oom;
 };
 
 /* ---- HTML (HTMLEval) ---- */
 
+/* html_test's facts of a text/html part beside the font colours; NULL
+ * when name is none of them. */
+static const bool *part_flag(const struct html_part_facts *f,
+                             const char *name)
+{
+	return strcmp(name, "font_face_bad") == 0 ? &f->face_bad :
+	       strcmp(name, "form_action_mailto") == 0 ? &f->form_mailto :
+	       strcmp(name, "embeds") == 0 ? &f->embeds : NULL;
+}
+
 bool saeval_ok_html_test(const struct saeval_call *c)
 {
+	static const struct html_part_facts none;
 	return c->nargs == 1 && (strcmp(c->args[0], "html") == 0 ||
 	                         strcmp(c->args[0], "font_low_contrast") == 0 ||
-	                         strcmp(c->args[0], "font_invalid_color") == 0);
+	                         strcmp(c->args[0], "font_invalid_color") == 0 ||
+	                         part_flag(&none, c->args[0]) != NULL);
 }
 
 /* What html_font_invisible() finds for text (font_flags()). */
 enum { FONT_LOW_CONTRAST = 1, FONT_INVALID_COLOR = 2 };
 static bool html_font_flag(const struct saeval_ctx *x, unsigned want);
 
+static struct saeval_cache *facts_or(const struct saeval_ctx *x,
+                                     struct saeval_cache *own);
+
 /* html_test('html'): a text/html part was rendered (HTML_MESSAGE);
  * html_test('font_low_contrast'), html_test('font_invalid_color'): see
- * font_flags(). */
+ * font_flags(); font_face_bad, form_action_mailto, embeds: html_tests(). */
 bool saeval_ev_html_test(const struct saeval_call *c,
                          const struct saeval_ctx *x)
 {
@@ -63,7 +86,15 @@ bool saeval_ev_html_test(const struct saeval_call *c,
 		return html_font_flag(x, FONT_LOW_CONTRAST);
 	if (strcmp(c->args[0], "font_invalid_color") == 0)
 		return html_font_flag(x, FONT_INVALID_COLOR);
-	return msg_html(x->m)->parts > 0;
+	if (strcmp(c->args[0], "html") == 0)
+		return msg_html(x->m)->parts > 0;
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = facts_or(x, &own);
+	bool hit = false;
+	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++)
+		hit = *part_flag(&k->hp[i], c->args[0]);
+	saeval_html_facts_free(&own);
+	return hit;
 }
 
 /* Is s[0..n) at p the tag name `tag` (case-insensitive, then a blank,
@@ -142,6 +173,22 @@ static int comment_at(const char *p, const char *end, const char **after)
 	return *after ? 1 : -1;
 }
 
+/* The '>' ending the tag whose name starts at name (p: where to look
+ * from), past quoted attribute values; end when there is none. */
+static const char *tag_gt(const char *p, const char *name, const char *end)
+{
+	char quote = 0;
+	while (p < end && (quote || *p != '>')) {
+		if (quote && *p == quote)
+			quote = 0;
+		else if (!quote && (*p == '"' || *p == '\'') &&
+		         p > name && p[-1] == '=')
+			quote = *p;
+		p++;
+	}
+	return p;
+}
+
 static bool walk(const char *s, size_t n, html_tag_fn f,
                  bool (*cf)(const char *, size_t, void *), void *ctx)
 {
@@ -172,15 +219,7 @@ static bool walk(const char *s, size_t n, html_tag_fn f,
 			continue;
 		}
 		/* skip the rest of the tag, quoted attribute values included */
-		char quote = 0;
-		while (p < end && (quote || *p != '>')) {
-			if (quote && *p == quote)
-				quote = 0;
-			else if (!quote && (*p == '"' || *p == '\'') &&
-			         p > name && p[-1] == '=')
-				quote = *p;
-			p++;
-		}
+		p = tag_gt(p, name, end);
 	}
 	return false;
 }
@@ -321,10 +360,11 @@ struct scan_state {
 	size_t inside_a;     /* <a> open */
 };
 
-static size_t title_chars(const char *name, const char *end);
 
-/* inside{name} of f: start tags count up, end tags down, not below 0. */
-static void count_open(struct html_part_facts *f, const char *name,
+/* inside{name} of f: start tags count up, end tags down, not below 0
+ * (an end tag with none open counts in closed_extra). Returns whether
+ * the name was met before. */
+static bool count_open(struct html_part_facts *f, const char *name,
                        size_t len, bool close)
 {
 	struct tag_open *t = NULL;
@@ -332,11 +372,12 @@ static void count_open(struct html_part_facts *f, const char *name,
 		if (f->open[i].len == len &&
 		    strncasecmp(f->open[i].name, name, len) == 0)
 			t = &f->open[i];
+	bool seen = t != NULL;
 	if (t == NULL) {
 		if (!saeval_grow((void **)&f->open, f->nopen, &f->capopen,
 		          sizeof *f->open)) {
 			f->oom = true;
-			return;
+			return true;
 		}
 		t = &f->open[f->nopen++];
 		*t = (struct tag_open){ name, len, 0 };
@@ -345,6 +386,136 @@ static void count_open(struct html_part_facts *f, const char *name,
 		t->open++;
 	else if (t->open > 0)
 		t->open--;
+	else
+		f->closed_extra++;
+	return seen;
+}
+
+/* HTML.pm's %elements: the HTML 4 elements, strict and loose, and three
+ * non-standard ones (sorted, for bsearch). */
+static const char *const html_elements[] = {
+	"a", "abbr", "acronym", "address", "applet", "area", "b", "base",
+	"basefont", "bdo", "big", "blockquote", "body", "br", "button",
+	"caption", "center", "cite", "code", "col", "colgroup", "dd", "del",
+	"dfn", "dir", "div", "dl", "dt", "em", "fieldset", "font", "form",
+	"frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr",
+	"html", "i", "iframe", "img", "input", "ins", "isindex", "kbd",
+	"label", "legend", "li", "link", "map", "menu", "meta", "nobr",
+	"noframes", "noscript", "object", "ol", "optgroup", "option", "p",
+	"param", "pre", "q", "s", "samp", "script", "select", "small", "span",
+	"strike", "strong", "style", "sub", "sup", "table", "tbody", "td",
+	"textarea", "tfoot", "th", "thead", "title", "tr", "tt", "u", "ul",
+	"var", "x-sigsep", "x-tab",
+};
+
+/* The tag name s[0..n) lower-cased into buf (cut to fit). */
+static const char *lower_name(const char *s, size_t n, char *buf,
+                              size_t len)
+{
+	size_t l = n < len - 1 ? n : len - 1;
+	for (size_t i = 0; i < l; i++)
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	buf[l] = '\0';
+	return buf;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, *(const char *const *)b);
+}
+
+/* Is the lower-case name an element of HTML.pm's, or a namespaced
+ * Office tag it counts as one ("o:p", "st1:place")? */
+static bool is_element(const char *name)
+{
+	if (bsearch(name, html_elements,
+	            sizeof html_elements / sizeof html_elements[0],
+	            sizeof html_elements[0], cmp_name) != NULL)
+		return true;
+	const char *c = name[0] == 'o' ? name + 1 :
+	                name[0] == 's' && name[1] == 't' &&
+	                isdigit((unsigned char)name[2]) ? name + 3 : NULL;
+	if (c == NULL || *c != ':' || c[1] == '\0')
+		return false;
+	for (c++; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			return false;
+	return true;
+}
+
+/* Does v[0..n) hold `lit` (ASCII letters in any case)? */
+static bool has_ci(const char *v, size_t n, const char *lit)
+{
+	return find_ci(v, v + n, lit) != NULL;
+}
+
+/* An <img width height> as HTML.pm sizes it: pixels, or a percentage of
+ * an 800x600 screen; anything else (or 0) 200. */
+static double img_side(const char *v, size_t n, double percent)
+{
+	size_t d = 0;
+	while (d < n && isdigit((unsigned char)v[d]))
+		d++;
+	bool pct = d > 0 && d + 1 == n && v[d] == '%';
+	double x = d > 0 && (d == n || pct) ? strtod(v, NULL) : 0;
+	if (pct)
+		x *= percent;
+	return x > 0 ? x : 200;
+}
+
+/* HTML.pm's html_tests for a start tag of an element (lower-case tag,
+ * its attributes a[0..ae)): font faces, image area, forms, embeds,
+ * iframes. */
+static void html_tests(struct html_part_facts *f, const char *tag,
+                       const char *a, const char *ae)
+{
+	const char *v, *h;
+	size_t vl, hl;
+	if (strcmp(tag, "font") == 0 && saeval_tag_attr(a, ae, "face", &v, &vl))
+		f->face_bad |= !saeval_re_find(RE_FONT_FACE, v, vl, NULL, 0);
+	else if (strcmp(tag, "img") == 0 &&
+	         saeval_tag_attr(a, ae, "width", &v, &vl) &&
+	         saeval_tag_attr(a, ae, "height", &h, &hl))
+		f->image_area += img_side(v, vl, 8) * img_side(h, hl, 6);
+	else if (strcmp(tag, "form") == 0 &&
+	         saeval_tag_attr(a, ae, "action", &v, &vl))
+		f->form_mailto |= has_ci(v, vl, "mailto:");
+	else if (strcmp(tag, "object") == 0 || strcmp(tag, "embed") == 0)
+		f->embeds = true;
+	else if (strcmp(tag, "iframe") == 0 &&
+	         saeval_tag_attr(a, ae, "src", &v, &vl)) {
+		while (vl > 0 && isspace((unsigned char)*v))
+			v++, vl--;
+		f->iframe_src |= vl > 0;
+	}
+}
+
+/* HTML.pm renders these besides its elements (html_tests runs on them). */
+static bool is_trick(const char *tag)
+{
+	static const char *const tricks[] = {
+		"bgsound", "embed", "listing", "plaintext", "xmp",
+	};
+	for (size_t i = 0; i < sizeof tricks / sizeof tricks[0]; i++)
+		if (strcmp(tag, tricks[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A <title>'s text: from after its '>' up to "</title" (or the end). */
+static void keep_title(struct html_part_facts *f, const char *name,
+                       const char *end)
+{
+	const char *gt = memchr(name, '>', (size_t)(end - name));
+	if (gt == NULL)
+		return;
+	const char *stop = find_ci(gt + 1, end, "</title");
+	if (!saeval_grow((void **)&f->titles, f->ntitles, &f->captitles,
+	                 sizeof *f->titles))
+		f->oom = true;
+	else
+		f->titles[f->ntitles++] = (struct span){
+			gt + 1, (size_t)((stop ? stop : end) - gt - 1) };
 }
 
 /* saeval_html_walk_tags() callback of html_scan(): never stops the walk. */
@@ -357,7 +528,16 @@ static bool scan_tag(const char *name, const char *end, bool close,
 	while (name + tl < end && !tag_delim(name[tl]))
 		tl++;
 	ts_add(st->ts, name, tl);
-	count_open(f, name, tl, close);
+	char lname[16];
+	lower_name(name, tl, lname, sizeof lname);
+	bool seen = count_open(f, name, tl, close);
+	bool elem = tl < sizeof lname && is_element(lname);
+	f->tags++;
+	f->tags_seen += !seen;
+	f->elements += elem;
+	f->elements_seen += elem && !seen;
+	if (!close && (elem || is_trick(lname)))
+		html_tests(f, lname, name + tl, tag_gt(name + tl, name, end));
 	if (tl == 1 && tolower((unsigned char)name[0]) == 'a') {
 		if (!close)
 			st->inside_a++;
@@ -367,9 +547,7 @@ static bool scan_tag(const char *name, const char *end, bool close,
 		f->img = true;
 		f->img_in_a |= !close && st->inside_a > 0;
 	} else if (tl == 5 && !close && strncasecmp(name, "title", 5) == 0) {
-		size_t n = title_chars(name, end);
-		if (n > f->title_max)
-			f->title_max = n;
+		keep_title(f, name, end);
 	}
 	return false;
 }
@@ -392,8 +570,8 @@ static bool walk(const char *s, size_t n, html_tag_fn f,
 /* One walk, to its end, for what every callback would have found: each
  * tag name goes into ts (a saeval_tag_at(tag) callback stops exactly when its
  * tag is among them), <img> for html_has_tag("img"), <img> inside <a>
- * for img_in_anchor(), the tags' balances, the longest title and the
- * comments. */
+ * for img_in_anchor(), the tags' balances and counts, the titles and
+ * comments, and what html_tests() looks for in start tags. */
 static void html_scan(const char *s, size_t n, struct tagset *ts,
                       struct html_part_facts *f)
 {
@@ -432,6 +610,7 @@ void saeval_html_facts_free(struct saeval_cache *k)
 {
 	for (size_t i = 0; i < k->nhp; i++) {
 		free(k->hp[i].comments);
+		free(k->hp[i].titles);
 		free(k->hp[i].open);
 	}
 	free(k->hp);
@@ -540,13 +719,22 @@ bool saeval_ev_html_image_only(const struct saeval_call *c,
 	return false;
 }
 
+/* html_range's values of HTML.pm that the tag walk counts. */
+static const char *const walk_ranges[] = {
+	"closed_extra_ratio", "bad_tag_ratio", "non_element_ratio",
+};
+
 /* html_range('length', min, max): a text/html part's length is in
- * (min, max]; max "inf": above min. Only the 'length' test. */
+ * (min, max]; max "inf": above min. Also obfuscation_ratio, max_size
+ * and walk_ranges. */
 bool saeval_ok_html_range(const struct saeval_call *c)
 {
-	return (c->nargs == 2 || c->nargs == 3) &&
-	       (strcmp(c->args[0], "length") == 0 ||
-	        strcmp(c->args[0], "obfuscation_ratio") == 0);
+	bool known = strcmp(c->args[0], "length") == 0 ||
+	             strcmp(c->args[0], "obfuscation_ratio") == 0 ||
+	             strcmp(c->args[0], "max_size") == 0;
+	for (size_t i = 0; i < sizeof walk_ranges / sizeof walk_ranges[0]; i++)
+		known |= strcmp(c->args[0], walk_ranges[i]) == 0;
+	return (c->nargs == 2 || c->nargs == 3) && known;
 }
 
 /* Is ok(c, length) true for a text/html part? */
@@ -594,12 +782,81 @@ static bool obfuscation_range(const struct saeval_call *c, const struct msg *m)
 	return false;
 }
 
+/* A walk_ranges value of part f, NAN where HTML.pm leaves it undefined
+ * (no tag; no element among them). */
+static double walk_value(const struct html_part_facts *f, const char *name)
+{
+	if (f->tags == 0)
+		return NAN;
+	if (strcmp(name, "closed_extra_ratio") == 0)
+		return (double)f->closed_extra / (double)f->tags;
+	if (strcmp(name, "bad_tag_ratio") == 0)
+		return f->elements == 0 ? NAN :
+		       (double)(f->tags - f->elements) / (double)f->tags;
+	return f->elements_seen == 0 ? NAN :
+	       (double)(f->tags_seen - f->elements_seen) /
+	       (double)f->tags_seen;
+}
+
+static void style_facts(const struct msg *m, struct saeval_cache *k);
+
 bool saeval_ev_html_range(const struct saeval_call *c,
                           const struct saeval_ctx *x)
 {
 	if (strcmp(c->args[0], "obfuscation_ratio") == 0)
 		return obfuscation_range(c, x->m);
-	return any_html_length(c, x, range_ok);
+	if (strcmp(c->args[0], "length") == 0)
+		return any_html_length(c, x, range_ok);
+	struct saeval_cache own = { 0 };
+	struct saeval_cache *k = facts_or(x, &own);
+	bool size = strcmp(c->args[0], "max_size") == 0;
+	if (k != NULL && size)
+		style_facts(x->m, k);
+	bool hit = false;
+	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++) {
+		const struct html_part_facts *f = &k->hp[i];
+		double v = size ? f->max_size : walk_value(f, c->args[0]);
+		hit = !isnan(v) && range_ok(c, v);
+	}
+	saeval_html_facts_free(&own);
+	return hit;
+}
+
+/* html_image_ratio(min, max): in a text/html part with images of some
+ * area (html_tests()), its rendered text's non-blank characters per
+ * pixel are in (min, max]. */
+bool saeval_ev_html_image_ratio(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	const struct msg *m = x->m;
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = facts_or(x, &own);
+	bool hit = false;
+	for (size_t i = 0, j = 0; k != NULL && i < msg_part_count(m) && !hit;
+	     i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (!saeval_is_html_part(p) || j >= k->nhp)
+			continue;
+		double area = k->hp[j++].image_area;   /* parts in order */
+		double r = (double)p->html_nonspace / area;
+		hit = area > 0 && r > c->num[0] && r <= c->num[1];
+	}
+	saeval_html_facts_free(&own);
+	return hit;
+}
+
+/* check_iframe_src(): an <iframe> with a source, in a text/html part. */
+bool saeval_ev_iframe_src(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
+{
+	(void)c;
+	struct saeval_cache own = { 0 };
+	const struct saeval_cache *k = facts_or(x, &own);
+	bool hit = false;
+	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++)
+		hit = k->hp[i].iframe_src;
+	saeval_html_facts_free(&own);
+	return hit;
 }
 
 /* html_eval('length', 'OP N'), OP one of < <= > >= == !=: Perl's
@@ -703,19 +960,8 @@ static size_t text_chars(const char *s, size_t n)
 	return chars;
 }
 
-/* The <title> text starting at the tag name name, in characters (as
- * HTML.pm collects it: up to "</title"). */
-static size_t title_chars(const char *name, const char *end)
-{
-	const char *gt = memchr(name, '>', (size_t)(end - name));
-	if (gt == NULL)
-		return 0;
-	const char *stop = find_ci(gt + 1, end, "</title");
-	return text_chars(gt + 1, (size_t)((stop ? stop : end) - gt - 1));
-}
-
-/* html_title_subject_ratio(R): in some text/html part, the longest
- * title is more than R times as long as the Subject (with its final
+/* html_title_subject_ratio(R): in some text/html part, a title (in
+ * characters, a reference one) is more than R times as long as the Subject (with its final
  * line break, as get('Subject') has it); no Subject: no. */
 bool saeval_ev_html_title_subject(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
@@ -731,7 +977,10 @@ bool saeval_ev_html_title_subject(const struct saeval_call *c,
 	const struct saeval_cache *k = facts_or(x, &own);
 	bool hit = false;
 	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++)
-		hit = (double)k->hp[i].title_max / (double)slen > c->num[0];
+		for (size_t j = 0; j < k->hp[i].ntitles && !hit; j++)
+			hit = (double)text_chars(k->hp[i].titles[j].p,
+			                         k->hp[i].titles[j].n) /
+			      (double)slen > c->num[0];
 	saeval_html_facts_free(&own);
 	return hit;
 }
@@ -741,23 +990,46 @@ bool saeval_ev_html_title_subject(const struct saeval_call *c,
 bool saeval_ok_html_text_match(const struct saeval_call *c)
 {
 	return c->nargs == 2 && (strcmp(c->args[0], "comment") == 0 ||
+	                         strcmp(c->args[0], "title") == 0 ||
 	                         (strcmp(c->args[0], "anchor") == 0 &&
 	                          strcmp(c->args[1], "<img>") == 0));
 }
 
-/* html_text_match('comment', RE): a comment of a text/html part
- * (html_scan()'s) matches RE. */
-static bool comment_match(const struct saeval_call *c,
-                          const struct saeval_ctx *x)
+/* Does RE match the text s[0..n), its character references decoded
+ * first when decode (a title's text, as HTML::Parser hands it over)? */
+static bool span_match(const struct saeval_call *c, pcre2_match_data *md,
+                       const char *s, size_t n, bool decode)
+{
+	struct arena *a = decode ? arena_new(0) : NULL;
+	if (decode && a == NULL)
+		return false;
+	if (decode) {
+		struct arena_buf b;
+		arena_buf_init(&b, a);
+		html_decode_entities(s, n, &b);
+		n = b.failed ? 0 : b.len;
+		s = arena_buf_finish(&b);
+	}
+	bool hit = pcre2_match(c->re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) > 0;
+	arena_free(a);
+	return hit;
+}
+
+/* html_text_match('comment' or 'title', RE): a comment or title of a
+ * text/html part (html_scan()'s) matches RE. */
+static bool text_match(const struct saeval_call *c, const struct saeval_ctx *x)
 {
 	struct saeval_cache own = { 0 };
 	const struct saeval_cache *k = facts_or(x, &own);
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->re, NULL);
-	bool hit = false;
-	for (size_t i = 0; md != NULL && k != NULL && i < k->nhp && !hit; i++)
-		for (size_t j = 0; j < k->hp[i].ncomments && !hit; j++)
-			hit = pcre2_match(c->re, (PCRE2_SPTR)k->hp[i].comments[j].p,
-			                  k->hp[i].comments[j].n, 0, 0, md, NULL) > 0;
+	bool title = strcmp(c->args[0], "title") == 0, hit = false;
+	for (size_t i = 0; md != NULL && k != NULL && i < k->nhp && !hit; i++) {
+		const struct html_part_facts *f = &k->hp[i];
+		const struct span *sp = title ? f->titles : f->comments;
+		size_t n = title ? f->ntitles : f->ncomments;
+		for (size_t j = 0; j < n && !hit; j++)
+			hit = span_match(c, md, sp[j].p, sp[j].n, title);
+	}
 	pcre2_match_data_free(md);
 	saeval_html_facts_free(&own);
 	return hit;
@@ -768,7 +1040,7 @@ bool saeval_ev_html_text_match(const struct saeval_call *c,
 {
 	const struct msg *m = x->m;
 	if (c->re != NULL)
-		return comment_match(c, x);
+		return text_match(c, x);
 	const struct saeval_cache *k = html_facts(x);
 	for (size_t i = 0; k != NULL && i < k->nhp; i++)
 		if (k->hp[i].img_in_a)
@@ -991,6 +1263,7 @@ static long css_rgb(const char *v)
 struct lc_style {
 	char tag[12];
 	long fg, bg;
+	long size;               /* font size, 3 the default */
 };
 
 /* snprintf(dst, 12, "%s", src) without the printf machinery. */
@@ -1006,6 +1279,8 @@ static void copy_tag(char dst[12], const char *src)
 struct lc_state {
 	struct lc_style st[LC_DEPTH];
 	size_t n;
+	long basefont;           /* <basefont size>, 3 the default */
+	long max_size;           /* the largest size set by an attribute */
 };
 
 /* One "color: v" or "background-color: v" declaration. */
@@ -1154,6 +1429,72 @@ bool saeval_tag_attr(const char *p, const char *end, const char *name,
 	return false;
 }
 
+/* The decimal number at v[0..n) (digits only; it fits a long). */
+static long lc_number(const char *v, size_t n)
+{
+	long x = 0;
+	for (size_t i = 0; i < n && isdigit((unsigned char)v[i]) &&
+	                   x < 100000000; i++)
+		x = x * 10 + (v[i] - '0');
+	return x;
+}
+
+/* Has the start tag `name` (lower case, th as td) one of the
+ * attributes HTML.pm's text style reads for it (%ok_attributes)? */
+static bool lc_ok_attr(const char *name, const char *attrs, const char *aend)
+{
+	static const char *const ok[][7] = {
+		{ "font", "color", "face", "size" },
+		{ "basefont", "color", "face", "size" },
+		{ "body", "text", "bgcolor", "link", "alink", "vlink",
+		  "background" },
+		{ "marquee", "bgcolor", "background" },
+		{ "table", "bgcolor", "style" }, { "tr", "bgcolor", "style" },
+		{ "td", "bgcolor", "style" }, { "span", "style" },
+		{ "p", "style" }, { "div", "style" }, { "a", "style" },
+	};
+	const char *v;
+	size_t vl;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		if (strcmp(ok[i][0], name) != 0)
+			continue;
+		for (size_t j = 1; j < 7 && ok[i][j] != NULL; j++)
+			if (saeval_tag_attr(attrs, aend, ok[i][j], &v, &vl))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+/* HTML.pm compares the style's size with the largest after each of
+ * those attributes it reads, so an inherited size counts too; <font
+ * size> (or <basefont size> relative) sets it: "+N" and "-N" from the
+ * base font, "N" as it is. */
+static void lc_size(struct lc_state *s, struct lc_style *st,
+                    const char *name, const char *attrs, const char *aend)
+{
+	if (!lc_ok_attr(name, attrs, aend))
+		return;
+	if (st->size > s->max_size)
+		s->max_size = st->size;
+	const char *v;
+	size_t vl;
+	if (!saeval_tag_attr(attrs, aend, "size", &v, &vl) ||
+	    (strcmp(name, "font") != 0 && strcmp(name, "basefont") != 0))
+		return;
+	while (vl > 0 && isspace((unsigned char)*v))
+		v++, vl--;
+	bool sign = vl > 1 && (*v == '+' || *v == '-') &&
+	            isdigit((unsigned char)v[1]);
+	if (sign)
+		st->size = s->basefont + (*v == '-' ? -1 : 1) *
+		                         lc_number(v + 1, vl - 1);
+	else if (vl > 0 && isdigit((unsigned char)*v))
+		st->size = lc_number(v, vl);
+	if (st->size > s->max_size)
+		s->max_size = st->size;
+}
+
 static const char *const lc_tags[] = {
 	"body", "font", "table", "tr", "td", "big", "small", "basefont",
 	"marquee", "span", "p", "div", "a", NULL,
@@ -1178,8 +1519,10 @@ static void lc_tag(struct lc_state *s, const char *name, bool open,
 		size_t b = 0;
 		while (b < vl && isspace((unsigned char)v[b]))
 			b++;
-		if (b < vl && isdigit((unsigned char)v[b]))
+		if (b < vl && isdigit((unsigned char)v[b])) {
+			s->basefont = lc_number(v + b, vl - b);
 			return;
+		}
 	}
 	bool td = strcmp(name, "td") == 0, tr = strcmp(name, "tr") == 0;
 	if ((td || tr) && lc_has(s, name))
@@ -1197,8 +1540,13 @@ static void lc_tag(struct lc_state *s, const char *name, bool open,
 	*st = *parent;
 	copy_tag(st->tag, name);
 	s->n++;
+	if (strcmp(name, "big") == 0 || strcmp(name, "small") == 0) {
+		st->size += name[0] == 'b' ? 1 : -1;
+		return;
+	}
 	bool fontish = strcmp(name, "font") == 0 ||
 	               strcmp(name, "basefont") == 0;
+	lc_size(s, st, name, attrs, aend);
 	if (fontish && saeval_tag_attr(attrs, aend, "color", &v, &vl))
 		st->fg = sa_color(v, vl);
 	if (strcmp(name, "body") == 0 &&
@@ -1253,20 +1601,23 @@ static bool lc_text_shows(const char *s, size_t n)
 	return false;
 }
 
-/* The FONT_* flags of the text of HTML source s[0..n), as far as want
- * (a mask) asks. */
-static unsigned part_font_flags(const char *s, size_t n, unsigned want)
+/* The FONT_* flags of the text of HTML source s[0..n) into f->font,
+ * and its largest font size into f->max_size. */
+static void part_style(const char *s, size_t n, struct html_part_facts *f)
 {
 	struct lc_state *st = malloc(sizeof *st);
+	f->font = 0;
+	f->max_size = 3;
 	if (st == NULL)
-		return 0;
+		return;
 	st->n = 1;
 	snprintf(st->st[0].tag, sizeof st->st[0].tag, "default");
 	st->st[0].fg = 0x000000;
 	st->st[0].bg = 0xffffff;
+	st->st[0].size = st->basefont = st->max_size = 3;
 	const char *p = s, *end = s + n;
 	unsigned flags = 0;
-	while (p < end && (flags & want) != want) {
+	while (p < end) {
 		const char *lt = memchr(p, '<', (size_t)(end - p));
 		const char *te = lt ? lt : end;
 		if (te > p && lc_text_shows(p, (size_t)(te - p)))
@@ -1325,31 +1676,35 @@ static unsigned part_font_flags(const char *s, size_t n, unsigned want)
 			p = e ? e : end;
 		}
 	}
+	f->font = flags;
+	f->max_size = st->max_size;
 	free(st);
-	return flags;
+}
+
+/* part_style() of every text/html part of m into k, once. */
+static void style_facts(const struct msg *m, struct saeval_cache *k)
+{
+	for (size_t i = 0, j = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (!saeval_is_html_part(p) || j >= k->nhp)
+			continue;
+		struct html_part_facts *f = &k->hp[j++];   /* parts in order */
+		if (!f->font_done)
+			part_style(p->text.ptr, p->text.len, f);
+		f->font_done = true;
+	}
 }
 
 /* Some text/html part has text with the FONT_* flag want. */
 static bool html_font_flag(const struct saeval_ctx *x, unsigned want)
 {
-	const struct msg *m = x->m;
 	struct saeval_cache own = { 0 };
 	struct saeval_cache *k = facts_or(x, &own);
 	bool hit = false;
-	for (size_t i = 0, j = 0; k != NULL && i < msg_part_count(m) && !hit;
-	     i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		if (!saeval_is_html_part(p) || j >= k->nhp)
-			continue;
-		struct html_part_facts *f = &k->hp[j++];   /* parts in order */
-		if (!f->font_done) {   /* both flags in one walk, for both tests */
-			f->font = part_font_flags(p->text.ptr, p->text.len,
-			                          FONT_LOW_CONTRAST |
-			                          FONT_INVALID_COLOR);
-			f->font_done = true;
-		}
-		hit = (f->font & want) != 0;
-	}
+	if (k != NULL)
+		style_facts(x->m, k);
+	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++)
+		hit = (k->hp[i].font & want) != 0;
 	saeval_html_facts_free(&own);
 	return hit;
 }

@@ -341,6 +341,11 @@ static const struct {
 	[RE_D_TZNUM] = { " ([-+]\\d{4}) ", 0 },
 	[RE_D_TZNAME] = { "\\b([A-Z]{2,4}(?:-DST)?)\\b", 0 },
 	[RE_LAST2] = { "^.+\\.([^.]+\\.[^.]+)$", 0 },
+	/* HTML.pm's html_tests: a <font face> that is a list of font
+	 * names ("Tahoma", Verdana, sans-serif) */
+	[RE_FONT_FACE] = { "^\\s*[\"'.]?[a-z ][a-z -]*[a-z]\\d?[\"']?(?:,"
+	                   "\\s*[\"']?[a-z][a-z -]*[a-z]\\d?[\"']?)*;?$",
+	                   PCRE2_CASELESS },
 	[RE_SUBJ_PREFIX] = { "^(?:(?:Re|Fwd|Fw|Aw|Antwort|WG|SV|VB|VS|VL):"
 	                     "\\s*)+", PCRE2_CASELESS },
 	[RE_CAPS_CHARSET] = { "=\\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|"
@@ -1300,6 +1305,9 @@ static const struct {
 	  saeval_ok_html_tag_balance },
 	{ "html_title_subject_ratio", saeval_ev_html_title_subject,
 	  "HTMLEval", ok_one_arg },
+	{ "html_image_ratio", saeval_ev_html_image_ratio, "HTMLEval",
+	  ok_two_args },
+	{ "check_iframe_src", saeval_ev_iframe_src, "HTMLEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
 	  "BodyEval", ok_two_args },
@@ -1484,8 +1492,8 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 		}
 	}
 	if (rc == 0 && fns[fn].fn == saeval_ev_html_text_match &&
-	    strcmp(c->args[0], "comment") == 0)
-		rc = saeval_arg_regex(c, 1);
+	    strcmp(c->args[0], "anchor") != 0)
+		rc = saeval_arg_regex(c, 1);   /* comments, titles */
 	if (rc == 0 && fns[fn].fn == saeval_ev_mailfrom_matches_rcvd)
 		rc = rs == NULL ? 1 : saeval_regdom_build(rs, &c->rd);
 	if (rc == 0 && fns[fn].fn == saeval_ev_uri_host_listed) {

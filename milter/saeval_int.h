@@ -175,7 +175,7 @@ enum re_id {
 	RE_HM_HELO, RE_EUDORA, RE_JUNO1, RE_JUNO2, RE_JUNO3, RE_JUNO3X,
 	RE_JUNO4, RE_JUNO4X, RE_GM1, RE_GM2, RE_GM3,
 	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
-	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED,
+	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED, RE_FONT_FACE,
 	RE_COUNT
 };
 
@@ -282,7 +282,8 @@ void saeval_html_facts_free(struct saeval_cache *k);
 saeval_fn saeval_ev_html_test, saeval_ev_html_tag_exists,
 	saeval_ev_html_image_only, saeval_ev_html_range, saeval_ev_html_eval,
 	saeval_ev_html_text_match, saeval_ev_html_tag_balance,
-	saeval_ev_html_title_subject;
+	saeval_ev_html_title_subject, saeval_ev_html_image_ratio,
+	saeval_ev_iframe_src;
 saeval_ok saeval_ok_html_test, saeval_ok_html_range, saeval_ok_html_eval,
 	saeval_ok_html_text_match, saeval_ok_html_tag_balance;
 /* html_eval's 'OP N' argument: the operator (0: none) and N into *n. */

@@ -477,7 +477,7 @@ static void test_html(void **state)
 	assert_false(run("html_tag_exists('b')", html));       /* title */
 	assert_false(run("html_tag_exists('h')", html));
 	struct saeval_call *c = NULL;
-	assert_int_equal(saeval_compile("html_test('font_face_bad')", &c), 1);
+	assert_int_equal(saeval_compile("html_test('no_such_fact')", &c), 1);
 }
 
 static bool low_contrast(const char *html)
@@ -555,10 +555,10 @@ static void test_html_length_anchor(void **state)
 	assert_true(run("html_text_match('anchor', '<img>')", a));
 	assert_false(run("html_text_match('anchor', '<img>')", b));
 	struct saeval_call *c = NULL;
-	assert_int_equal(saeval_compile("html_range('max_size', '5', '6')",
+	assert_int_equal(saeval_compile("html_range('min_size', '0', '2')",
 	                                &c), 1);
 	assert_int_equal(saeval_compile("html_eval('length', 'x')", &c), 1);
-	assert_int_equal(saeval_compile("html_text_match('title', '.{120}')",
+	assert_int_equal(saeval_compile("html_text_match('script', '.{120}')",
 	                                &c), 1);
 }
 
@@ -667,6 +667,99 @@ static void test_html_obfuscation(void **state)
 	/* an entity is the character it stands for */
 	assert_true(run("html_range('obfuscation_ratio', '0', '1')",
 	                "Content-Type: text/html\n\n<p>caf<i></i>&eacute;</p>\n"));
+}
+
+/* An HTML body as a message. */
+static char *html_msg(const char *body)
+{
+	static const char head[] = "Subject: x\nContent-Type: text/html\n\n";
+	char *m = malloc(sizeof head + strlen(body) + 1);
+	assert_non_null(m);
+	strcpy(m, head);
+	strcat(m, body);
+	strcat(m, "\n");
+	return m;
+}
+
+static bool run_html(const char *eval, const char *body)
+{
+	char *m = html_msg(body);
+	bool hit = run(eval, m);
+	free(m);
+	return hit;
+}
+
+/* HTML.pm's other facts: font faces and sizes, image area, tag counts,
+ * embeds, forms, iframes, titles (every case also checked against
+ * SpamAssassin 4.0.1, bench/sa_compare.py: same hits). */
+static void test_html_facts(void **state)
+{
+	(void)state;
+	const char *bad = "html_test('font_face_bad')";
+	assert_true(run_html(bad, "<font face=\"Arial$$\">hi</font>"));
+	assert_false(run_html(bad, "<font face=\"'Montserrat', sans-serif\">"
+	                           "hi</font><font face=Tahoma>x</font>"));
+	/* sizes: relative to the base font, an inherited one counted when
+	 * the tag has an attribute the style reads */
+	const char *large = "html_range('max_size', '5', '6')";
+	const char *huge = "html_range('max_size', '6', 'inf')";
+	assert_true(run_html(large, "<font size=+3>big</font>"));
+	assert_false(run_html(huge, "<font size=+3>big</font>"));
+	assert_true(run_html(huge, "<font size=\"7\">huge</font>"));
+	assert_true(run_html(huge, "<big><big><big><big><table bgcolor=red>"
+	                           "<tr><td>x</td></tr></table>"));
+	assert_false(run_html(huge, "<big><big><big><big>x"));
+	assert_false(run_html(large, "<big><big><big><big>x"));
+	assert_true(run_html(huge, "<basefont size=5><font size=+2 color=red>"
+	                           "x</font>"));
+	/* image area: pixels, a percentage of 800x600, else 200 */
+	const char *r02 = "html_image_ratio('0.000', '0.002')";
+	char words[512] = "<img src=\"http://example.com/a.png\" width=400 "
+	                  "height=300>";
+	for (int i = 0; i < 40; i++)
+		strcat(words, "word ");
+	assert_true(run_html(r02, words));   /* 160 / 120000 */
+	assert_false(run_html("html_image_ratio('0.002', '0.004')", words));
+	assert_true(run_html(r02, "<img src=x width=\"50%\" height=100px>"
+	                          "abcd abcd"));   /* 8 / (400 x 200) */
+	assert_false(run_html(r02, "<img src=x>abcd"));   /* no size: no area */
+	/* tag counts: end tags with none open; tags that are no element */
+	assert_true(run_html("html_range('closed_extra_ratio', '0.09', 'inf')",
+	                     "</p></p></div>text"));
+	assert_false(run_html("html_range('closed_extra_ratio', '0.09', 'inf')",
+	                      "<p>text</p>"));
+	/* foo bar p /p: 2 of 4 tags no element; 2 of 3 names */
+	assert_true(run_html("html_range('bad_tag_ratio', '0.40', '0.50')",
+	                     "<foo><bar><p>x</p>"));
+	assert_true(run_html("html_range('non_element_ratio', '0.60', '0.70')",
+	                     "<foo><bar><p>x</p>"));
+	/* Office's namespaced tags count as elements */
+	assert_false(run_html("html_range('bad_tag_ratio', '0', 'inf')",
+	                      "<o:p></o:p><st1:place>x</st1:place>"));
+	assert_false(run_html("html_range('bad_tag_ratio', '0', 'inf')",
+	                      "<foo>x"));   /* no element: undefined */
+	assert_true(run_html("html_test('embeds')", "<embed src=x.swf>x"));
+	assert_true(run_html("html_test('embeds')", "<object data=x>x</object>"));
+	assert_false(run_html("html_test('embeds')", "<p>x</p>"));
+	assert_true(run_html("html_test('form_action_mailto')",
+	                     "<form action=\"MAILTO:a@example.com\"></form>"));
+	assert_false(run_html("html_test('form_action_mailto')",
+	                      "<form action=\"http://x/\"></form>"));
+	assert_true(run_html("check_iframe_src()",
+	                     "<iframe src=\" http://example.com/f \"></iframe>"));
+	assert_false(run_html("check_iframe_src()", "<iframe src=\"  \">"
+	                      "</iframe>"));
+	/* a title's text, its references decoded: 100 "&amp;" are 100 */
+	char title[1024] = "<title>";
+	for (int i = 0; i < 100; i++)
+		strcat(title, "&amp;");
+	strcat(title, "</title>x");
+	assert_false(run_html("html_text_match('title', '.{120}')", title));
+	assert_true(run_html("html_text_match('title', '^&{100}$')", title));
+	assert_true(run_html("html_text_match('title', '.{120}')",
+	                     "<title>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</title>"));
 }
 
 static void test_html_title_subject(void **state)
@@ -1509,6 +1602,7 @@ int main(void)
 		cmocka_unit_test(test_unicode_ratio),
 		cmocka_unit_test(test_unresolved_template),
 		cmocka_unit_test(test_html_tag_balance),
+		cmocka_unit_test(test_html_facts),
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
