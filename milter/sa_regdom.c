@@ -3,7 +3,8 @@
  * host name as RegistryBoundaries.pm's split_domain() cuts it, with the
  * util_rb_2tld / util_rb_3tld lists of the rule files (clear_util_rb
  * empties them), and WLBLEval's check_mailfrom_matches_rcvd(), which
- * compares the envelope sender's registrar domain with the relay's.
+ * compares the envelope sender's registrar domain with the relay's, and
+ * HeaderEval's check_ratware_envelope_from().
  */
 #include "saeval_int.h"
 
@@ -13,6 +14,7 @@
 
 #include "relays.h"
 #include "ruleset.h"
+#include "uri.h"
 
 /* The lists: lower-case names, sorted for bsearch. */
 struct regdom {
@@ -193,4 +195,68 @@ bool saeval_ev_mailfrom_matches_rcvd(const struct saeval_call *c,
 	relays_free(own);
 	free(env.p);
 	return match;
+}
+
+/* RegistryBoundaries.pm's is_domain_valid(): no blank, a dot, and a top
+ * level domain it knows. */
+static bool domain_valid(const char *d)
+{
+	const char *dot = strrchr(d, '.');
+	if (dot == NULL || dot[1] == '\0')
+		return false;
+	for (const char *p = d; *p != '\0'; p++)
+		if (isspace((unsigned char)*p))
+			return false;
+	return uri_is_tld(dot + 1, strlen(dot + 1));
+}
+
+static bool word_char(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '_';
+}
+
+/* Perl's /\bDOM.USER@/i in e: the domain at a word boundary, any one
+ * character but a line break, the user, '@'. */
+static bool dom_user_at(const char *e, const char *dom, const char *user,
+                        size_t ul)
+{
+	size_t el = strlen(e), dl = strlen(dom);
+	for (size_t i = 0; dl > 0 && i + dl + 1 + ul < el; i++) {
+		bool before = i > 0 && word_char(e[i - 1]);
+		if (before == word_char(dom[0]) ||
+		    strncasecmp(e + i, dom, dl) != 0 || e[i + dl] == '\n' ||
+		    strncasecmp(e + i + dl + 1, user, ul) != 0 ||
+		    e[i + dl + 1 + ul] != '@')
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* check_ratware_envelope_from(): the envelope sender (SpamAssassin's
+ * guess from the header) is made of the To address: DOMAIN?USER@...,
+ * DOMAIN the registrar domain of To's; not an SRS address. */
+bool saeval_ev_ratware_envelope_from(const struct saeval_call *c,
+                                     const struct saeval_ctx *x)
+{
+	struct strbuf to = { 0 }, env = { 0 };
+	saeval_get_first_addr(x, "To", &to);
+	const char *t = saeval_buf_str(&to);
+	const char *e = saeval_cached_envelope_from(x, &env) ?
+	                saeval_buf_str(&env) : NULL;
+	bool hit = false;
+	if (c->rd != NULL && t != NULL && e != NULL && *e != '\0' &&
+	    !(strncasecmp(e, "srs", 3) == 0 && isdigit((unsigned char)e[3]) &&
+	      e[4] != '\0' && strchr("=+-", e[4]) != NULL)) {
+		const char *at = strchr(t, '@');
+		char dom[256];
+		if (at != NULL && at > t && at[1] != '\0') {
+			registrar_domain(c->rd, at + 1, dom, sizeof dom);
+			hit = domain_valid(dom) &&
+			      dom_user_at(e, dom, t, (size_t)(at - t));
+		}
+	}
+	free(to.p);
+	free(env.p);
+	return hit;
 }

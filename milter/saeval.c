@@ -816,6 +816,121 @@ static bool ev_env_and_hdr_from(const struct saeval_call *c,
 
 /* ---- Subject ---- */
 
+/* ---- check_for_to_in_subject ---- */
+
+/* Does s[at..n) start with t[0..tl) (ASCII case folded unless exact)? */
+static bool has_at(const char *s, size_t n, size_t at, const char *t,
+                   size_t tl, bool exact)
+{
+	if (at > n || n - at < tl)
+		return false;
+	return exact ? memcmp(s + at, t, tl) == 0 :
+	               strncasecmp(s + at, t, tl) == 0;
+}
+
+static bool is_word(unsigned char ch)
+{
+	return isalnum(ch) || ch == '_';
+}
+
+static bool is_subj_punct(char ch)
+{
+	return ch != '\0' && strchr(",:;!?-", ch) != NULL;
+}
+
+/* Perl's /\bT\b/i: t[0..tl) in s[0..n) between word boundaries. */
+static bool word_in(const char *s, size_t n, const char *t, size_t tl)
+{
+	for (size_t i = 0; tl > 0 && i + tl <= n; i++) {
+		if (!has_at(s, n, i, t, tl, false))
+			continue;
+		bool before = i > 0 && is_word((unsigned char)s[i - 1]);
+		bool after = i + tl < n && is_word((unsigned char)s[i + tl]);
+		if (before != is_word((unsigned char)t[0]) &&
+		    after != is_word((unsigned char)t[tl - 1]))
+			return true;
+	}
+	return false;
+}
+
+/* HeaderEval's pattern for 'user', over the Subject s[0..n) and the
+ * local part t (Perl's \w and \s, ASCII; '$' the end):
+ * (re|fw): [word ]T$, or T exactly then a punctuation mark and a blank
+ * or the end, or T$, or ", T" then a punctuation mark at the end. */
+static bool localpart_in_subject(const char *s, size_t n, const char *t,
+                                 size_t tl)
+{
+	if (n >= 3 && (strncasecmp(s, "re:", 3) == 0 ||
+	               strncasecmp(s, "fw:", 3) == 0)) {
+		size_t q = 3;
+		while (q < n && isspace((unsigned char)s[q]))
+			q++;
+		if (q + tl == n && has_at(s, n, q, t, tl, false))
+			return true;
+		size_t w = q;
+		while (w < n && is_word((unsigned char)s[w]))
+			w++;
+		size_t sp = w;
+		while (sp < n && isspace((unsigned char)s[sp]))
+			sp++;
+		if (w > q && sp > w && sp + tl == n &&
+		    has_at(s, n, sp, t, tl, false))
+			return true;
+	}
+	if (has_at(s, n, 0, t, tl, true)) {
+		size_t q = tl;
+		while (q < n && isspace((unsigned char)s[q]))
+			q++;
+		if (q < n && is_subj_punct(s[q]) &&
+		    (q + 1 == n || isspace((unsigned char)s[q + 1])))
+			return true;
+	}
+	if (tl == n && has_at(s, n, 0, t, tl, false))
+		return true;
+	if (n > 0 && s[0] == ',') {
+		size_t q = 1;
+		while (q < n && isspace((unsigned char)s[q]))
+			q++;
+		return q + tl + 1 == n && has_at(s, n, q, t, tl, false) &&
+		       is_subj_punct(s[n - 1]);
+	}
+	return false;
+}
+
+static bool ok_to_in_subject(const struct saeval_call *c)
+{
+	return c->nargs == 1 && (strcmp(c->args[0], "user") == 0 ||
+	                         strcmp(c->args[0], "address") == 0);
+}
+
+/* check_for_to_in_subject('user'): the local part of the first To
+ * address stands alone in the Subject (sextortion mail addresses its
+ * victim so: "john: your password"); 'address': the whole address is a
+ * word of it. */
+static bool ev_to_in_subject(const struct saeval_call *c,
+                             const struct saeval_ctx *x)
+{
+	struct strbuf to = { 0 }, subj = { 0 };
+	saeval_get_first_addr(x, "To", &to);
+	saeval_get_header(x, "Subject", false, &subj);
+	const char *t = saeval_buf_str(&to), *s = saeval_buf_str(&subj);
+	bool hit = false;
+	if (t != NULL && to.len > 0 && !subj.oom) {
+		if (s == NULL)
+			s = "";
+		if (strcmp(c->args[0], "user") == 0) {
+			const char *at = memchr(t, '@', to.len);
+			hit = localpart_in_subject(s, subj.len, t,
+			                           at ? (size_t)(at - t) : to.len);
+		} else {
+			hit = word_in(s, subj.len, t, to.len);
+		}
+	}
+	free(to.p);
+	free(subj.p);
+	return hit;
+}
+
 static bool ev_subject_all_caps(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
@@ -1252,6 +1367,10 @@ static const struct {
 	  NULL },
 	{ "check_equal_from_domains", ev_equal_from_domains, "HeaderEval", NULL },
 	{ "subject_is_all_caps", ev_subject_all_caps, "HeaderEval", NULL },
+	{ "check_for_to_in_subject", ev_to_in_subject, "HeaderEval",
+	  ok_to_in_subject },
+	{ "check_ratware_envelope_from", saeval_ev_ratware_envelope_from,
+	  "HeaderEval", NULL },
 	{ "similar_recipients", ev_similar_recipients, "HeaderEval", NULL },
 	{ "sorted_recipients", ev_sorted_recipients, "HeaderEval", NULL },
 	{ "check_for_fake_aol_relay_in_rcvd", saeval_ev_fake_aol_relay,
@@ -1494,7 +1613,8 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && fns[fn].fn == saeval_ev_html_text_match &&
 	    strcmp(c->args[0], "anchor") != 0)
 		rc = saeval_arg_regex(c, 1);   /* comments, titles */
-	if (rc == 0 && fns[fn].fn == saeval_ev_mailfrom_matches_rcvd)
+	if (rc == 0 && (fns[fn].fn == saeval_ev_mailfrom_matches_rcvd ||
+	                fns[fn].fn == saeval_ev_ratware_envelope_from))
 		rc = rs == NULL ? 1 : saeval_regdom_build(rs, &c->rd);
 	if (rc == 0 && fns[fn].fn == saeval_ev_uri_host_listed) {
 		/* the lists come from the rule files */

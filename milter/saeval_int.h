@@ -329,6 +329,7 @@ struct regdom;
 /* The util_rb_2tld and util_rb_3tld lists of rule set rs (clear_util_rb
  * honoured): 0, or -1 when out of memory. */
 int saeval_regdom_build(const struct ruleset *rs, struct regdom **out);
+saeval_fn saeval_ev_ratware_envelope_from;
 void saeval_regdom_free(struct regdom *rd);
 saeval_fn saeval_ev_mailfrom_matches_rcvd;
 

@@ -762,6 +762,53 @@ static void test_html_facts(void **state)
 	                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</title>"));
 }
 
+/* check_for_to_in_subject: To's local part alone in the Subject (each
+ * case checked against SpamAssassin 4.0.1 with bench/sa_compare.py). */
+static bool to_subj(const char *to, const char *subject)
+{
+	char m[512];
+	snprintf(m, sizeof m, "To: %s\nSubject: %s\n\nhello\n", to, subject);
+	return run("check_for_to_in_subject('user')", m);
+}
+
+static void test_to_in_subject(void **state)
+{
+	(void)state;
+	const char *j = "john@example.com";
+	assert_true(to_subj(j, "john: your password"));
+	assert_false(to_subj(j, "John: your password"));  /* case kept there */
+	assert_true(to_subj(j, "Re: john"));
+	assert_true(to_subj(j, "Fw: hello john"));
+	assert_true(to_subj(j, "FW:hello   john"));
+	assert_false(to_subj(j, "Re: Re: john"));
+	assert_true(to_subj(j, "JOHN"));
+	assert_true(to_subj(j, ", john!"));
+	assert_true(to_subj(j, "john,"));
+	assert_true(to_subj(j, "john:"));
+	assert_false(to_subj(j, "john-smith"));
+	assert_false(to_subj(j, "hello john"));
+	assert_false(to_subj(j, "john ;x"));
+	assert_true(to_subj(j, "john ; x"));
+	assert_false(to_subj(j, "Re: john?"));
+	assert_true(to_subj("\"John Doe\" <john.doe@example.com>",
+	                    "john.doe: invoice"));
+	/* the first To address only */
+	assert_false(to_subj("john.doe@example.com, mary@example.com",
+	                     "mary: hi"));
+	assert_true(to_subj("j+x@example.com", "j+x: hi"));
+	assert_true(to_subj(j, "=?UTF-8?B?am9objogeW91ciBwYXNzd29yZA==?="));
+	assert_false(to_subj("undisclosed-recipients:;", "x: y"));
+	assert_true(run("check_for_to_in_subject('address')",
+	                "To: john@example.com\nSubject: for john@example.com."
+	                "\n\nx\n"));
+	assert_false(run("check_for_to_in_subject('address')",
+	                 "To: john@example.com\nSubject: xjohn@example.com"
+	                 "\n\nx\n"));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("check_for_to_in_subject('name')", &c),
+	                 1);
+}
+
 static void test_html_title_subject(void **state)
 {
 	(void)state;
@@ -974,6 +1021,35 @@ static void test_mailfrom_matches_rcvd(void **state)
 	                   "a@mail.foo.co.uk", "smtp.bar.co.uk"));
 	/* no dot after the '@': no */
 	assert_false(run_rp(cf, "a@localhost", "localhost"));
+}
+
+/* check_ratware_envelope_from: an envelope sender DOMAIN?USER@ made of
+ * the To address (each case checked against SpamAssassin 4.0.1). */
+static bool run_rat(const char *to, const char *rp)
+{
+	char raw[512];
+	snprintf(raw, sizeof raw, "Return-Path: <%s>\nTo: %s\nSubject: hi\n\n"
+	         "b\n", rp, to);
+	return run_cf("util_rb_2tld co.uk\n", "check_ratware_envelope_from()",
+	              raw, NULL);
+}
+
+static void test_ratware_envelope_from(void **state)
+{
+	(void)state;
+	const char *to = "john@mail.example.com";
+	assert_true(run_rat(to, "example.com-john@spammer.biz"));
+	assert_true(run_rat(to, "EXAMPLE.COM.JOHN@x.biz"));
+	assert_true(run_rat(to, "a.example.com.john@x.biz"));
+	assert_false(run_rat(to, "xexample.com.john@spammer.biz"));
+	assert_false(run_rat(to, "example.comxjohnny@x.biz"));
+	assert_false(run_rat(to, "example.com..john@x.biz"));
+	assert_false(run_rat(to, "SRS0=ab=example.com.john@x.biz"));
+	/* the registrar domain of To's, which must end in a known TLD */
+	assert_true(run_rat("john@sub.example.co.uk", "example.co.uk_john@x.net"));
+	assert_false(run_rat("john@localhost", "localhost.john@x.net"));
+	assert_false(run_rat("john@example.notatld",
+	                     "example.notatld.john@x.biz"));
 }
 
 static void test_freemail(void **state)
@@ -1594,6 +1670,7 @@ int main(void)
 		cmocka_unit_test(test_html_obfuscation),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
+		cmocka_unit_test(test_ratware_envelope_from),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_image_count),
 		cmocka_unit_test(test_ratware_name_id),
@@ -1603,6 +1680,7 @@ int main(void)
 		cmocka_unit_test(test_unresolved_template),
 		cmocka_unit_test(test_html_tag_balance),
 		cmocka_unit_test(test_html_facts),
+		cmocka_unit_test(test_to_in_subject),
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
