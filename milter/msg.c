@@ -331,6 +331,8 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 			 * (keeping one with a colon as a header named by what
 			 * comes before it) and starts the body at the fourth. */
 			flag(c, pi, MSG_F_BAD_HEADER);
+			if (pi != 0)
+				flag(c, pi, MSG_F_NO_PART_BODY_SEP);
 			if (pi != 0 || ++bad > MSG_BAD_HEADER_LINES)
 				goto done;
 			if (colon == NULL || ne == p) {
@@ -1585,7 +1587,7 @@ const char *msg_flag_name(uint64_t f)
 		"encoded_multipart", "type_mismatch", "bad_address",
 		"html_malformed", "html_invisible", "html_mismatch_link",
 		"uri_obfuscated", "8bit_body", "no_mime_version",
-		"header_limit",
+		"header_limit", "no_part_body_sep",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (f == (uint64_t)1 << i)

@@ -255,6 +255,9 @@ enum msg_flag {
 /* More header fields than max_headers: some were not kept (outside the
  * enum: an enumerator must fit in an int). */
 #define MSG_F_HEADER_LIMIT ((uint64_t)1 << 31)
+/* A MIME part's header section ended by a line that is neither blank
+ * nor a header field (SpamAssassin's missing_mime_head_body_separator). */
+#define MSG_F_NO_PART_BODY_SEP ((uint64_t)1 << 32)
 uint64_t msg_flags(const struct msg *m);
 /* The name of one flag ("truncated", "bad_base64", ...), NULL if f is not
  * exactly one known flag. For logs and the explain command. */

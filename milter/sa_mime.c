@@ -211,10 +211,58 @@ static int image_kind(const char *type)
 	       strcmp(type, "jpeg") == 0 || strcmp(type, "jpg") == 0 ? 2 : -1;
 }
 
+/* Has text other than blanks and dots (SpamAssassin's epilogue test)? */
+static bool has_epilogue(struct msg_text t)
+{
+	for (size_t i = 0; i < t.len; i++)
+		if (!isspace((unsigned char)t.ptr[i]) && t.ptr[i] != '.')
+			return true;
+	return false;
+}
+
+/* Does part text start with a header field name and its colon
+ * (Message.pm's /^[\041-\071\073-\176]+:/)? */
+static bool starts_with_field(struct msg_text t)
+{
+	size_t i = 0;
+	while (i < t.len && t.ptr[i] >= 041 && t.ptr[i] <= 0176 &&
+	       t.ptr[i] != ':')
+		i++;
+	return i > 0 && i < t.len && t.ptr[i] == ':';
+}
+
+/* MIMEEval's multipart ratio, leaf by leaf: once a multipart/alternative
+ * was met (parts in tree order), the raw bytes of text/plain and
+ * text/html leaves that are no attachment; the last of each kind
+ * decide. */
+struct mpart_sizes {
+	bool alternative;
+	double text, html;
+	bool have_text, have_html;
+};
+
+static void mpart_leaf(struct mpart_sizes *s, const char *type,
+                       const char *cd, struct msg_text body)
+{
+	if (strstr(cd, "attachment") != NULL)
+		return;
+	bool plain = strcmp(type, "text/plain") == 0;
+	bool html = strcmp(type, "text/html") == 0;
+	double bytes = s->alternative && (plain || html) ? (double)body.len : 0;
+	if (plain) {
+		s->text = bytes;
+		s->have_text = true;
+	} else if (html) {
+		s->html = bytes;
+		s->have_html = true;
+	}
+}
+
 static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
 	struct strbuf cte = { 0 }, cd = { 0 };
+	struct mpart_sizes mp = { 0 };
 	bool *has_child = parts_with_child(m);
 	if (has_child == NULL)
 		return false;
@@ -228,6 +276,16 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			break;
 		const char *type = p->type.ptr, *cs = p->charset.ptr;
 		bool text = strncmp(type, "text", 4) == 0;
+		bool multi = strncmp(type, "multipart/", 10) == 0;
+		if (strcmp(type, "multipart/alternative") == 0)
+			mp.alternative = true;
+		if (multi && has_child[i] && has_epilogue(p->epilogue))
+			f->epilogue = true;
+		/* (an empty part: the delimiter line is followed by another) */
+		if (p->parent < i &&
+		    strncmp(msg_part_at(m, p->parent)->type.ptr, "multipart/",
+		            10) == 0 && !starts_with_field(p->raw))
+			f->missing_headers = true;
 		if (strcmp(type, "text/html") == 0)
 			f->html++;
 		else if (strncasecmp(type, "text", 4) == 0)
@@ -249,6 +307,7 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			f->bad_iso = true;
 		if (has_child[i])
 			continue;
+		mpart_leaf(&mp, type, cd.p, part_body(p));
 		if (strcmp(cte.p, "quoted-printable") == 0)
 			qp_lines(part_body(p), f);
 		if (strcmp(type, "text/plain") == 0 &&
@@ -267,6 +326,8 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		    strcmp(type, "application/ics") != 0)
 			longest_line(part_body(p), &f->b64_line);
 	}
+	f->mpart_ratio = mp.alternative && mp.have_text && mp.have_html &&
+	                 mp.html > 0 ? mp.text / mp.html : 1.0;
 	/* SpamAssassin then counts only needless encodings */
 	if (f->qp_bytes)
 		f->qp = f->qp_excess;
@@ -344,6 +405,38 @@ bool saeval_ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
 	if (strcmp(t, "mime_qp_long_line") == 0)
 		return f.qp_long_line;
 	return f.bad_iso;
+}
+
+/* check_mime_multipart_ratio(min, max): mpart_sizes' ratio (1 without
+ * a multipart/alternative) in [min, max). */
+bool saeval_ev_mime_multipart_ratio(const struct saeval_call *c,
+                                    const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	return get_mime(x, &f) && f.mpart_ratio >= c->num[0] &&
+	       f.mpart_ratio < c->num[1];
+}
+
+/* check_msg_parse_flags(FLAG): what Message.pm noted parsing the
+ * message; the MIME ones. */
+bool saeval_ok_parse_flags(const struct saeval_call *c)
+{
+	return c->nargs == 1 &&
+	       (strcmp(c->args[0], "mime_epilogue_exists") == 0 ||
+	        strcmp(c->args[0], "missing_mime_headers") == 0 ||
+	        strcmp(c->args[0], "missing_mime_head_body_separator") == 0);
+}
+
+bool saeval_ev_parse_flags(const struct saeval_call *c,
+                           const struct saeval_ctx *x)
+{
+	if (strcmp(c->args[0], "missing_mime_head_body_separator") == 0)
+		return (msg_flags(x->m) & MSG_F_NO_PART_BODY_SEP) != 0;
+	struct mime_facts f;
+	if (!get_mime(x, &f))
+		return false;
+	return strcmp(c->args[0], "mime_epilogue_exists") == 0 ?
+	       f.epilogue : f.missing_headers;
 }
 
 /* SpamAssassin's body_charset_is_likely_to_fp(): the top Content-Type's

@@ -69,6 +69,12 @@ struct mime_facts {
 	                                bytes (escapes aside), and its
 	                                "&#xHHHH;" escapes */
 	size_t images[3];       /* base64 image/gif, png, jpeg leaf parts */
+	bool epilogue;          /* text other than blanks and dots after a
+	                           multipart's close delimiter */
+	bool missing_headers;   /* a multipart's part not starting with a
+	                           header field */
+	double mpart_ratio;     /* multipart/alternative: text/plain bytes
+	                           over text/html bytes of the last ones */
 };
 
 /* The lower-case tag names an HTML text uses, as a set (open
@@ -271,8 +277,10 @@ saeval_fn saeval_ev_shifted_date;
 saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_uppercase, saeval_ev_ascii_text_illegal,
 	saeval_ev_mpart_alt_diff, saeval_ev_mpart_alt_diff_count,
-	saeval_ev_base64_length, saeval_ev_unicode_ratio, saeval_ev_image_count;
+	saeval_ev_base64_length, saeval_ev_unicode_ratio, saeval_ev_image_count,
+	saeval_ev_mime_multipart_ratio, saeval_ev_parse_flags;
 saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio,
+	saeval_ok_parse_flags,
 	saeval_ok_image_count;
 
 /* ---- HTMLEval (sa_html.c) ---- */

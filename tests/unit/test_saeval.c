@@ -809,6 +809,44 @@ static void test_to_in_subject(void **state)
 	                 1);
 }
 
+/* check_msg_parse_flags and check_mime_multipart_ratio (MIMEEval),
+ * checked against SpamAssassin 4.0.1 on the same shapes. */
+static void test_mime_parse_flags(void **state)
+{
+	(void)state;
+	static const char epi[] = "Content-Type: multipart/mixed; boundary=B\n"
+	    "\n--B\nContent-Type: text/plain\n\nx\n--B--\nan epilogue\n";
+	static const char dots[] = "Content-Type: multipart/mixed; boundary=B\n"
+	    "\n--B\nContent-Type: text/plain\n\nx\n--B--\n.\n \n";
+	const char *e = "check_msg_parse_flags('mime_epilogue_exists')";
+	assert_true(run(e, epi));
+	assert_false(run(e, dots));   /* blanks and dots are none */
+	const char *h = "check_msg_parse_flags('missing_mime_headers')";
+	assert_false(run(h, epi));
+	/* a part without headers, and an empty one (the delimiter line is
+	 * followed by another) */
+	assert_true(run(h, "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+	                   "\nx\n--B--\n"));
+	assert_true(run(h, "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+	                   "Content-Type: text/plain\n\nx\n--B\n--B\n"
+	                   "Content-Type: text/plain\n\ny\n--B--\n"));
+	const char *sep = "check_msg_parse_flags('missing_mime_head_body_separator')";
+	assert_true(run(sep, "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+	                     "Content-Type: text/plain\nbody at once\n--B--\n"));
+	assert_false(run(sep, epi));
+	/* text/plain over text/html bytes, after a multipart/alternative */
+	const char *mostly = "check_mime_multipart_ratio('0.00', '0.01')";
+	char alt[1024];
+	snprintf(alt, sizeof alt, "Content-Type: multipart/alternative; "
+	         "boundary=B\n\n--B\nContent-Type: text/plain\n\n\n--B\n"
+	         "Content-Type: text/html\n\n<p>%0200d</p>\n--B--\n", 0);
+	assert_true(run(mostly, alt));
+	assert_false(run(mostly, epi));   /* no alternative: ratio 1 */
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("check_msg_parse_flags('nothing')", &c),
+	                 1);
+}
+
 static void test_html_title_subject(void **state)
 {
 	(void)state;
@@ -1681,6 +1719,7 @@ int main(void)
 		cmocka_unit_test(test_html_tag_balance),
 		cmocka_unit_test(test_html_facts),
 		cmocka_unit_test(test_to_in_subject),
+		cmocka_unit_test(test_mime_parse_flags),
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
