@@ -1596,6 +1596,7 @@ static const char *const kept_settings[] = {
 	"enlist_uri_host", "delist_uri_host", "blocklist_uri_host",
 	"blacklist_uri_host", "welcomelist_uri_host", "whitelist_uri_host",
 	"util_rb_2tld", "util_rb_3tld", "clear_util_rb",
+	"welcomelist_bounce_relays", "whitelist_bounce_relays",
 };
 
 static void keep_setting(struct loader *L, struct sl key, struct sl v)

@@ -163,9 +163,10 @@ const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
  * "freemail_skip_when_over_max" and "freemail_skip_bulk_envfrom" line;
  * every "enlist_uri_host", "delist_uri_host", "blocklist_uri_host" and
  * "welcomelist_uri_host" (and old-named) line; every "util_rb_2tld",
- * "util_rb_3tld" and "clear_util_rb" line; read (conditionals
- * resolved), in file order. Key and value (the rest
- * of the line, trimmed) are owned by the ruleset. i < count. */
+ * "util_rb_3tld" and "clear_util_rb" line; every
+ * "welcomelist_bounce_relays" and "whitelist_bounce_relays" line; read
+ * (conditionals resolved), in file order. Key and value (the rest of the
+ * line, trimmed) are owned by the ruleset. i < count. */
 size_t ruleset_setting_count(const struct ruleset *rs);
 bool ruleset_setting_at(const struct ruleset *rs, size_t i,
                         const char **key, const char **value);

@@ -1350,6 +1350,11 @@ static bool ok_two_args(const struct saeval_call *c)
 	return c->nargs == 2;
 }
 
+static bool ok_no_args(const struct saeval_call *c)
+{
+	return c->nargs == 0;
+}
+
 static bool ok_one_arg(const struct saeval_call *c)
 {
 	return c->nargs == 1 && c->args[0][0] != '\0';
@@ -1451,6 +1456,12 @@ static const struct {
 	{ "check_freemail_replyto", saeval_ev_freemail_replyto, "FreeMail",
 	  saeval_ok_freemail_replyto },
 	{ "check_freemail_body", saeval_ev_freemail_body, "FreeMail", NULL },
+	{ "have_any_bounce_relays", saeval_ev_have_bounce_relays, "VBounce",
+	  ok_no_args },
+	{ "check_welcomelist_bounce_relays", saeval_ev_bounce_relays,
+	  "VBounce", ok_no_args },
+	{ "check_whitelist_bounce_relays", saeval_ev_bounce_relays,
+	  "VBounce", ok_no_args },
 	{ "check_uri_host_listed", saeval_ev_uri_host_listed, "WLBLEval",
 	  saeval_ok_uri_host_listed },
 	{ "check_mailfrom_matches_rcvd", saeval_ev_mailfrom_matches_rcvd,
@@ -1620,6 +1631,9 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && (fns[fn].fn == saeval_ev_mailfrom_matches_rcvd ||
 	                fns[fn].fn == saeval_ev_ratware_envelope_from))
 		rc = rs == NULL ? 1 : saeval_regdom_build(rs, &c->rd);
+	if (rc == 0 && (fns[fn].fn == saeval_ev_have_bounce_relays ||
+	                fns[fn].fn == saeval_ev_bounce_relays))
+		rc = rs == NULL ? 1 : saeval_bounce_build(rs, &c->br);
 	if (rc == 0 && fns[fn].fn == saeval_ev_uri_host_listed) {
 		/* the lists come from the rule files */
 		if (rs == NULL)
@@ -1645,6 +1659,7 @@ void saeval_free(struct saeval_call *c)
 	saeval_fm_release(c->fm);
 	saeval_urilist_free(c->ul);
 	saeval_regdom_free(c->rd);
+	saeval_bounce_free(c->br);
 	pcre2_code_free(c->re);
 	free(c);
 }

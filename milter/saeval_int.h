@@ -51,6 +51,7 @@ struct saeval_call {
 	struct freemail *fm;    /* FreeMail functions: the domain lists */
 	struct urilist *ul;     /* check_uri_host_*: the list's hosts */
 	struct regdom *rd;      /* check_mailfrom_matches_rcvd: 2tld/3tld */
+	struct bounce_relays *br; /* VBounce: welcomelist_bounce_relays */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -338,6 +339,15 @@ struct regdom;
  * honoured): 0, or -1 when out of memory. */
 int saeval_regdom_build(const struct ruleset *rs, struct regdom **out);
 saeval_fn saeval_ev_ratware_envelope_from;
+
+/* ---- VBounce (sa_vbounce.c) ---- */
+
+struct bounce_relays;
+/* The relays of the rule set's welcomelist_bounce_relays and
+ * whitelist_bounce_relays lines (none is a list too). 0, or -1. */
+int saeval_bounce_build(const struct ruleset *rs, struct bounce_relays **out);
+void saeval_bounce_free(struct bounce_relays *b);
+saeval_fn saeval_ev_have_bounce_relays, saeval_ev_bounce_relays;
 void saeval_regdom_free(struct regdom *rd);
 saeval_fn saeval_ev_mailfrom_matches_rcvd;
 

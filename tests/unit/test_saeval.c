@@ -1090,6 +1090,46 @@ static void test_ratware_envelope_from(void **state)
 	                     "example.notatld.john@x.biz"));
 }
 
+/* VBounce: a bounce quoting a Received header of a listed relay (each
+ * case checked against SpamAssassin 4.0.1 with the same list). */
+static void test_bounce_relays(void **state)
+{
+	(void)state;
+	static const char cf[] =
+	    "welcomelist_bounce_relays mx.example.com *.relay.example.net\n";
+	const char *e = "check_welcomelist_bounce_relays()";
+	static const char head[] = "From: MAILER-DAEMON@other.org\nSubject: "
+	    "Undelivered Mail\n\nNot delivered.\n\n--- original message ---\n";
+	char m[512];
+	snprintf(m, sizeof m, "%sReceived: from mx.example.com (x [192.0.2.1])"
+	         "\n\tby mail.other.org (Postfix) id 1\nFrom: me@example.com\n",
+	         head);
+	assert_true(run_cf(cf, e, m, NULL));
+	/* a name on the continuation line; a glob */
+	snprintf(m, sizeof m, "%sReceived: from x\n\tby a.relay.example.net "
+	         "(Postfix) id 1\nFrom: me@example.com\n", head);
+	assert_true(run_cf(cf, e, m, NULL));
+	snprintf(m, sizeof m, "%sReceived: from spam.host.biz (spam.host.biz "
+	         "[192.0.2.1])\n\tby mail.other.org id 1\n", head);
+	assert_false(run_cf(cf, e, m, NULL));
+	/* quoted, any case, in the body text */
+	assert_true(run_cf(cf, e, "Subject: x\n\n> Received: by MX.EXAMPLE.COM "
+	                          "(x) id 5\nbody\n", NULL));
+	/* a name is a run of non-blanks with a dot inside, blanks around
+	 * (the body text's line ends are blanks too) */
+	assert_true(run_cf(cf, e, "Subject: x\n\nReceived: by mx.example.com\n",
+	                   NULL));
+	assert_false(run_cf(cf, e, "Subject: x\n\nReceived: by "
+	                           "(mx.example.com)\n", NULL));
+	assert_false(run_cf("whitelist_bounce_relays a.b\n", e, m, NULL));
+	assert_true(run_cf("whitelist_bounce_relays a.b\n",
+	                   "have_any_bounce_relays()", m, NULL));
+	/* no list: nothing found, and no relays */
+	assert_false(run_cf("", e, "Subject: x\n\nReceived: by mx.example.com "
+	                        "x\n", NULL));
+	assert_false(run_cf("", "have_any_bounce_relays()", m, NULL));
+}
+
 static void test_freemail(void **state)
 {
 	(void)state;
@@ -1709,6 +1749,7 @@ int main(void)
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
 		cmocka_unit_test(test_ratware_envelope_from),
+		cmocka_unit_test(test_bounce_relays),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_image_count),
 		cmocka_unit_test(test_ratware_name_id),
