@@ -447,3 +447,95 @@ bool saeval_ev_no_rdns_dotcom_helo(const struct saeval_call *c,
 	relays_free(own);
 	return hit;
 }
+
+/* ---- check_for_forged_received_trail ---- */
+
+/* RelayEval's hostname_to_domain() of the lower-cased name h: an
+ * address as it is; else the last two labels when the last has three
+ * characters or holds "ie", "fr" or "de", else the last three. */
+static void host_domain(const char *h, char *out, size_t cap)
+{
+	size_t n = 0;
+	bool letter = false;
+	for (; h[n] != '\0' && n + 1 < cap; n++) {
+		out[n] = (char)tolower((unsigned char)h[n]);
+		letter |= isalpha((unsigned char)h[n]) != 0;
+	}
+	out[n] = '\0';
+	if (!letter)
+		return;
+	while (n > 0 && out[n - 1] == '.')   /* split() drops empty ends */
+		out[--n] = '\0';
+	const char *dots[3] = { NULL, NULL, NULL };   /* the last three */
+	size_t nd = 0;
+	for (size_t i = n; i-- > 0;)
+		if (out[i] == '.' && nd < 3)
+			dots[nd++] = out + i;
+	if (nd == 0)
+		return;
+	const char *last = dots[0] + 1;
+	bool wide = strlen(last) >= 3 || strstr(last, "ie") != NULL ||
+	            strstr(last, "fr") != NULL || strstr(last, "de") != NULL;
+	if (!wide && nd < 2)
+		return;                 /* two labels: the name itself */
+	const char *cut = wide ? dots[1] : dots[2];   /* NULL: all of it */
+	if (cut != NULL)
+		memmove(out, cut + 1, strlen(cut + 1) + 1);
+}
+
+static bool w_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* /^\w+(?:[\w.-]+\.)+\w+$/: word, dash and dot characters, a word one
+ * first, and a last dot at offset 2 or later with word ones after it. */
+static bool domain_shape(const char *s)
+{
+	const char *dot = strrchr(s, '.');
+	if (dot == NULL || dot - s < 2 || dot[1] == '\0' || !w_char(s[0]))
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!w_char(*p) && *p != '.' && *p != '-')
+			return false;
+	for (const char *p = dot + 1; *p != '\0'; p++)
+		if (!w_char(*p))
+			return false;
+	return true;
+}
+
+/* check_for_forged_received_trail(): more than one untrusted relay was
+ * received by a host of another domain than the one the next older
+ * relay's rDNS names (msn.com for hotmail.com excepted); a hop from
+ * localhost 127.0.0.1 breaks the trail. */
+bool saeval_ev_forged_rcvd_trail(const struct saeval_call *c,
+                                 const struct saeval_ctx *x)
+{
+	(void)c;
+	struct relays *own;
+	const struct relays *r = saeval_get_relays(x, &own);
+	if (r == NULL)
+		return false;
+	size_t n = relays_num(r, RELAYS_UNTRUSTED), mismatch = 0;
+	char prev[256] = "", by[256], from[256];
+	bool have_prev = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
+		host_domain(y->by, by, sizeof by);
+		host_domain(y->rdns, from, sizeof from);
+		bool ok = domain_shape(by);
+		if (ok && have_prev && domain_shape(prev) &&
+		    strcmp(by, prev) != 0 &&
+		    !(strcmp(by, "msn.com") == 0 && strcmp(prev, "hotmail.com") == 0))
+			mismatch++;
+		/* this relay's rDNS domain is the next one's "previous",
+		 * unless it is localhost on 127.0.0.1 (checked only for a
+		 * relay whose by name passed) */
+		have_prev = !(ok && strcmp(y->ip, "127.0.0.1") == 0 &&
+		              (strcmp(from, "localhost") == 0 ||
+		               strcmp(from, "localhost.localdomain") == 0));
+		memcpy(prev, from, sizeof prev);
+	}
+	relays_free(own);
+	return mismatch > 1;
+}

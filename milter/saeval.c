@@ -1448,6 +1448,8 @@ static const struct {
 	{ "check_relays_unparseable", saeval_ev_relays_unparseable,
 	  "RelayEval", NULL },
 	{ "helo_ip_mismatch", saeval_ev_helo_ip_mismatch, "RelayEval", NULL },
+	{ "check_for_forged_received_trail", saeval_ev_forged_rcvd_trail,
+	  "RelayEval", ok_no_args },
 	{ "check_for_no_rdns_dotcom_helo", saeval_ev_no_rdns_dotcom_helo,
 	  "RelayEval", NULL },
 	{ "check_freemail_from", saeval_ev_freemail_from, "FreeMail", NULL },

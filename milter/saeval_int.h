@@ -364,6 +364,6 @@ saeval_fn saeval_ev_fake_aol_relay, saeval_ev_forged_yahoo_rcvd,
 	saeval_ev_forged_gmail;
 saeval_fn saeval_ev_all_trusted, saeval_ev_no_relays,
 	saeval_ev_relays_unparseable, saeval_ev_helo_ip_mismatch,
-	saeval_ev_no_rdns_dotcom_helo;
+	saeval_ev_no_rdns_dotcom_helo, saeval_ev_forged_rcvd_trail;
 
 #endif

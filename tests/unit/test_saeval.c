@@ -184,6 +184,55 @@ static void test_equal_from_domains(void **state)
 	assert_true(run(e, msg));
 }
 
+/* check_for_forged_received_trail over three untrusted relays, each
+ * "from RDNS [IP] by BY" (shapes checked against SpamAssassin 4.0.1). */
+static bool trail(const char *const hop[3][3])
+{
+	char m[1024] = "", line[256];
+	for (int k = 0; k < 3; k++) {
+		snprintf(line, sizeof line, "Received: from %s (%s [%s])\n\tby %s "
+		         "(Postfix) with ESMTP id %d;\n\tMon, 1 Jan 2024 00:00:0%d "
+		         "+0000\n", hop[k][0], hop[k][0], hop[k][1], hop[k][2], k, k);
+		strcat(m, line);
+	}
+	strcat(m, "From: a@example.com\nSubject: t\n\nhello\n");
+	return run("check_for_forged_received_trail()", m);
+}
+
+static void test_forged_rcvd_trail(void **state)
+{
+	(void)state;
+	/* received by other.org from beta.org, by wrong.com from gamma.com */
+	const char *const two[3][3] = {
+		{ "mx2.beta.org", "198.51.100.2", "mx.final.net" },
+		{ "mx1.gamma.com", "198.51.100.3", "mx2.other.org" },
+		{ "src.delta.com", "198.51.100.4", "mx1.wrong.com" } };
+	assert_true(trail(two));
+	const char *const one[3][3] = {
+		{ "mx2.beta.org", "198.51.100.2", "mx.final.net" },
+		{ "mx1.gamma.com", "198.51.100.3", "mx2.beta.org" },
+		{ "src.delta.com", "198.51.100.4", "mx1.wrong.com" } };
+	assert_false(trail(one));
+	/* a hop from localhost 127.0.0.1 breaks the trail */
+	const char *const local[3][3] = {
+		{ "mx2.beta.org", "198.51.100.2", "mx.final.net" },
+		{ "localhost", "127.0.0.1", "mx2.other.org" },
+		{ "src.delta.com", "198.51.100.4", "mx1.wrong.com" } };
+	assert_false(trail(local));
+	/* msn.com receiving from hotmail.com is no mismatch */
+	const char *const msn[3][3] = {
+		{ "mx2.hotmail.com", "198.51.100.2", "mx.final.net" },
+		{ "mx1.gamma.com", "198.51.100.3", "mx2.msn.com" },
+		{ "src.delta.com", "198.51.100.4", "mx1.wrong.com" } };
+	assert_false(trail(msn));
+	/* a two-letter top-level domain: the last three labels */
+	const char *const uk[3][3] = {
+		{ "a.b.co.uk", "198.51.100.2", "mx.final.net" },
+		{ "mx1.gamma.com", "198.51.100.3", "x.b.co.uk" },
+		{ "src.delta.com", "198.51.100.4", "mx1.wrong.com" } };
+	assert_false(trail(uk));
+}
+
 static void test_helo_ip_mismatch(void **state)
 {
 	(void)state;
@@ -1732,6 +1781,7 @@ int main(void)
 		cmocka_unit_test(test_outlook_message_id),
 		cmocka_unit_test(test_equal_from_domains),
 		cmocka_unit_test(test_helo_ip_mismatch),
+		cmocka_unit_test(test_forged_rcvd_trail),
 		cmocka_unit_test(test_no_rdns_dotcom_helo),
 		cmocka_unit_test(test_subject_all_caps),
 		cmocka_unit_test(test_similar_recipients),
