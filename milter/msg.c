@@ -580,6 +580,31 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 
 /* Normalise raw and add it, and the raw form when it differs (without
  * line breaks, as SpamAssassin lists it), and SpamAssassin's forms. */
+/* SpamAssassin keeps the URIs of these schemes as they are written
+ * (HTML.pm's push_uri: no host, no base): cid: images, data:, tel:,
+ * file:. Trimmed of blanks (no-break spaces too). An attribute value
+ * reaches here cut at 2048 bytes (html.c; SpamAssassin cuts at 8192),
+ * which rules anchored at the scheme do not notice. */
+static void uri_opaque(struct pctx *c, const char *raw, size_t n)
+{
+	static const char *const schemes[] = { "cid:", "data:", "tel:", "file:" };
+	while (n > 0 && (isspace((unsigned char)raw[n - 1]) ||
+	                 (n >= 2 && (unsigned char)raw[n - 2] == 0xc2 &&
+	                  (unsigned char)raw[n - 1] == 0xa0)))
+		n -= isspace((unsigned char)raw[n - 1]) ? 1 : 2;
+	while (n > 0 && isspace((unsigned char)*raw)) {
+		raw++;
+		n--;
+	}
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+		size_t l = strlen(schemes[i]);
+		if (n > l && strncasecmp(raw, schemes[i], l) == 0) {
+			uri_add(c, raw, n);
+			return;
+		}
+	}
+}
+
 static void uri_found_at(struct pctx *c, const char *raw, size_t n,
                          int depth)
 {
@@ -587,8 +612,12 @@ static void uri_found_at(struct pctx *c, const char *raw, size_t n,
 	struct arena_buf tmp;
 	unsigned f = 0;
 	arena_buf_init(&tmp, c->a);
-	if (arena_buf_reserve(&tmp, n + 64) != 0 || uri_norm(raw, n, &tmp, &f) != 0)
+	if (arena_buf_reserve(&tmp, n + 64) != 0)
 		return;
+	if (uri_norm(raw, n, &tmp, &f) != 0) {
+		uri_opaque(c, raw, n);
+		return;
+	}
 	if (f & URI_OBFUSCATED)
 		c->flags |= MSG_F_URI_OBFUSCATED;
 	uri_add(c, tmp.p, tmp.len);

@@ -1643,6 +1643,7 @@ static int setup_rule(struct rules *r, size_t i)
 		int rc = saeval_compile_rs(rule->eval, r->rs, &c->ev);
 		if (rc < 0)
 			return -1;
+		saeval_set_rawbody(c->ev, rule->eval_on == RS_RAWBODY);
 		if (rc == 0)
 			c->state = run_score(r, rule) == 0 ? RULES_DISABLED :
 			           RULES_ACTIVE;

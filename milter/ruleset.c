@@ -657,14 +657,15 @@ static bool valid_eval(struct sl f)
 }
 
 static void define_eval(struct loader *L, struct sl name, struct sl call,
-                        bool directive)
+                        enum rs_type on)
 {
 	long i = rule_get(L, name);
 	if (i < 0)
 		return;
 	struct rs_rule *r = rule_define(L, i, RS_EVAL);
 	r->eval = astr(L, call.p, call.n);
-	L->rs->aux[i].from_directive = directive;
+	r->eval_on = on;
+	L->rs->aux[i].from_directive = on == RS_EVAL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -732,7 +733,7 @@ static void do_header(struct loader *L, struct sl v, bool mime)
 			     "'%.*s' (expected function(args))", snip(f), f.p);
 			return;
 		}
-		define_eval(L, nm, f, false);
+		define_eval(L, nm, f, RS_HEADER);
 		return;
 	}
 	if (!mime && sl_prefix(rest, "exists:")) {
@@ -836,7 +837,7 @@ static void do_regex_rule(struct loader *L, const char *key, enum rs_type t,
 			     snip(f), f.p);
 			return;
 		}
-		define_eval(L, nm, f, false);
+		define_eval(L, nm, f, t);
 		return;
 	}
 	struct sl pat;
@@ -1049,7 +1050,7 @@ static void do_directive_rule(struct loader *L, const char *key,
 {
 	struct sl rest, nm;
 	if (rule_arg(L, key, v, &nm, &rest))
-		define_eval(L, nm, line, true);
+		define_eval(L, nm, line, RS_EVAL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1885,7 +1886,7 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 		if (rule_arg(L, "reuse", v, &nm, &rest)) {
 			long i = rule_lookup(L->rs, nm.p, nm.n);
 			if (i < 0 || L->rs->rules[i].type == RS_UNDEFINED)
-				define_eval(L, nm, line, true);
+				define_eval(L, nm, line, RS_EVAL);
 		}
 	} else if (trustpath_net_of(key.p, key.n, &clr) >= 0) {
 		do_networks(L, (enum trustpath_net)trustpath_net_of(key.p, key.n, &clr),

@@ -89,8 +89,12 @@ struct rs_rule {
 
 	/* RS_META: the expression text as written. */
 	const char *meta;
-	/* RS_EVAL: the call text, e.g. "check_for_forged_received_trail()". */
+	/* RS_EVAL: the call text, e.g. "check_for_forged_received_trail()",
+	 * and the type of the rule line (RS_HEADER, RS_BODY, RS_RAWBODY, ...:
+	 * which text SpamAssassin hands the function); RS_EVAL when a plugin
+	 * directive defined it. */
 	const char *eval;
+	enum rs_type eval_on;
 
 	/* Scores of the four SpamAssassin score sets (0: no Bayes, no net;
 	 * 1: net; 2: Bayes; 3: Bayes and net). One value on the score line

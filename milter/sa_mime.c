@@ -258,6 +258,95 @@ static void mpart_leaf(struct mpart_sizes *s, const char *type,
 	}
 }
 
+static unsigned long be16(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 8 | p[1];
+}
+
+static unsigned long be32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	       (unsigned long)p[2] << 8 | p[3];
+}
+
+/* A GIF's logical screen size. */
+static void gif_size(const unsigned char *d, size_t n, unsigned long *w,
+                     unsigned long *h)
+{
+	if (n >= 10 && (memcmp(d, "GIF87a", 6) == 0 ||
+	                memcmp(d, "GIF89a", 6) == 0)) {
+		*w = d[6] | (unsigned long)d[7] << 8;
+		*h = d[8] | (unsigned long)d[9] << 8;
+	}
+}
+
+/* A PNG's IHDR size, looked for as ImageInfo.pm does: chunk headers read
+ * eight bytes apart from the signature on (a chunk's data is not
+ * skipped, so only an IHDR first is found, as it must be), up to IEND. */
+static void png_size(const unsigned char *d, size_t n, unsigned long *w,
+                     unsigned long *h)
+{
+	if (n < 8 || memcmp(d, "\x89PNG\r\n\x1a\n", 8) != 0)
+		return;
+	for (size_t pos = 8; pos + 8 <= n; pos += 8) {
+		if (memcmp(d + pos + 4, "IEND", 4) == 0)
+			return;
+		if (memcmp(d + pos + 4, "IHDR", 4) == 0 && be32(d + pos) == 13) {
+			if (pos + 16 <= n) {
+				*w = be32(d + pos + 8);
+				*h = be32(d + pos + 12);
+			}
+			return;
+		}
+	}
+}
+
+/* A JPEG's size from its first start-of-frame segment, the segments
+ * before it skipped by their lengths (up to the scan or the end). */
+static void jpeg_size(const unsigned char *d, size_t n, unsigned long *w,
+                      unsigned long *h)
+{
+	if (n < 2 || d[0] != 0xFF || d[1] != 0xD8)
+		return;
+	for (size_t pos = 2; pos + 4 <= n;) {
+		unsigned mark = d[pos + 1];
+		size_t len = be16(d + pos + 2);
+		if (d[pos] != 0xFF || mark == 0xDA || mark == 0xD9 || len < 2)
+			return;
+		pos += 4;
+		size_t blen = len - 2 < n - pos ? len - 2 : n - pos;
+		bool sof = (mark >= 0xC0 && mark <= 0xC3) ||
+		           (mark >= 0xC5 && mark <= 0xC7) ||
+		           (mark >= 0xC9 && mark <= 0xCB) ||
+		           (mark >= 0xCD && mark <= 0xCF);
+		if (sof) {
+			if (blen >= 5) {
+				*h = be16(d + pos + 1);
+				*w = be16(d + pos + 3);
+			}
+			return;
+		}
+		pos += blen;
+	}
+}
+
+/* ImageInfo's facts of one image part of kind (0 gif, 1 png, 2 jpeg):
+ * its area added, its size kept. */
+static void image_facts(struct mime_facts *f, int kind, struct msg_text d)
+{
+	static void (*const size[3])(const unsigned char *, size_t,
+	                             unsigned long *, unsigned long *) = {
+		gif_size, png_size, jpeg_size,
+	};
+	unsigned long w = 0, h = 0;
+	size[kind]((const unsigned char *)d.ptr, d.len, &w, &h);
+	if (w == 0 || h == 0)
+		return;
+	f->pixels[kind] += (double)w * (double)h;
+	if (f->ndims < sizeof f->dims / sizeof f->dims[0])
+		f->dims[f->ndims++] = (struct image_dim){ kind, h, w };
+}
+
 static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
@@ -320,8 +409,10 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			unicode_escapes(part_body(p), &f->plain_bytes,
 			                &f->unicode_escapes);
 		int img = image_kind(type);
-		if (img >= 0 && strcmp(cte.p, "base64") == 0)
+		if (img >= 0 && strcmp(cte.p, "base64") == 0) {
 			f->images[img]++;
+			image_facts(f, img, p->decoded);
+		}
 		if (strcmp(cte.p, "base64") == 0 &&
 		    strcmp(type, "application/ics") != 0)
 			longest_line(part_body(p), &f->b64_line);
@@ -819,14 +910,19 @@ bool saeval_ev_mpart_alt_diff_count(const struct saeval_call *c,
  * of mime_facts' images[]), all. */
 static const char *const image_types[] = { "gif", "png", "jpeg" };
 
+static bool image_type_ok(const char *t)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(t, image_types[i]) == 0)
+			return true;
+	return strcmp(t, "all") == 0;
+}
+
+/* image_count and pixel_coverage: (TYPE, MIN[, MAX]); also
+ * image_to_text_ratio's (TYPE, MIN, MAX). */
 bool saeval_ok_image_count(const struct saeval_call *c)
 {
-	if (c->nargs != 2 && c->nargs != 3)
-		return false;
-	for (size_t i = 0; i < 3; i++)
-		if (strcmp(c->args[0], image_types[i]) == 0)
-			return true;
-	return strcmp(c->args[0], "all") == 0;
+	return (c->nargs == 2 || c->nargs == 3) && image_type_ok(c->args[0]);
 }
 
 /* image_count(TYPE, MIN[, MAX]): the base64-encoded image/gif, image/png
@@ -844,4 +940,108 @@ bool saeval_ev_image_count(const struct saeval_call *c,
 		    strcmp(c->args[0], image_types[i]) == 0)
 			n += f.images[i];
 	return (double)n >= c->num[1] && (c->nargs < 3 || (double)n <= c->num[2]);
+}
+
+/* ---- ImageInfo: sizes ---- */
+
+/* Does TYPE (args[0]) take in image kind k (0 gif, 1 png, 2 jpeg)? */
+static bool type_is(const struct saeval_call *c, int k)
+{
+	return strcmp(c->args[0], "all") == 0 ||
+	       strcmp(c->args[0], image_types[k]) == 0;
+}
+
+/* The area of TYPE's images (mime_facts()); false when unknown. */
+static bool pixels_of(const struct saeval_call *c, const struct saeval_ctx *x,
+                      struct mime_facts *f, double *pc)
+{
+	if (!get_mime(x, f))
+		return false;
+	*pc = 0;
+	for (int k = 0; k < 3; k++)
+		if (type_is(c, k))
+			*pc += f->pixels[k];
+	return true;
+}
+
+/* pixel_coverage(TYPE, MIN[, MAX]): the images of TYPE cover MIN to MAX
+ * pixels (their widths times heights, read from the GIF, PNG and JPEG
+ * headers as ImageInfo.pm reads them). */
+bool saeval_ev_pixel_coverage(const struct saeval_call *c,
+                              const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	double pc;
+	return pixels_of(c, x, &f, &pc) && pc >= c->num[1] &&
+	       (c->nargs < 3 || pc <= c->num[2]);
+}
+
+/* The length of the text the rule hands over: the rendered body (the
+ * Subject its first line) or, for a rawbody rule, the raw body pieces. */
+static double text_length(const struct saeval_call *c, const struct msg *m)
+{
+	double n = 0;
+	size_t count = c->rawbody ? msg_rawbody_count(m) : msg_body_count(m);
+	for (size_t i = 0; i < count; i++)
+		n += (double)(c->rawbody ? msg_rawbody_at(m, i).len :
+		                           msg_body_at(m, i).len);
+	return n;
+}
+
+/* image_to_text_ratio(TYPE, MIN, MAX): characters of text per pixel of
+ * TYPE's images in [MIN, MAX). */
+bool saeval_ev_image_text_ratio(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	struct mime_facts f;
+	double pc, len = text_length(c, x->m);
+	if (c->nargs != 3 || !pixels_of(c, x, &f, &pc) || pc <= 0 || len <= 0)
+		return false;
+	double r = len / pc;
+	return r >= c->num[1] && r < c->num[2];
+}
+
+/* image_size_exact(TYPE, H, W); image_size_range(TYPE, MINH, MINW[,
+ * MAXH[, MAXW]]): an image of TYPE of that height and width (among the
+ * first 16 images read). */
+static bool image_size(const struct saeval_call *c, const struct saeval_ctx *x,
+                       bool exact)
+{
+	struct mime_facts f;
+	if (!get_mime(x, &f))
+		return false;
+	for (size_t i = 0; i < f.ndims; i++) {
+		const struct image_dim *d = &f.dims[i];
+		if (!type_is(c, d->type))
+			continue;
+		double h = (double)d->h, w = (double)d->w;
+		if (exact ? h == c->num[1] && w == c->num[2] :
+		    h >= c->num[1] && w >= c->num[2] &&
+		    (c->nargs < 4 || h <= c->num[3]) &&
+		    (c->nargs < 5 || w <= c->num[4]))
+			return true;
+	}
+	return false;
+}
+
+bool saeval_ev_image_size_exact(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	return image_size(c, x, true);
+}
+
+bool saeval_ev_image_size_range(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	return image_size(c, x, false);
+}
+
+bool saeval_ok_image_size_exact(const struct saeval_call *c)
+{
+	return c->nargs == 3 && image_type_ok(c->args[0]);
+}
+
+bool saeval_ok_image_size_range(const struct saeval_call *c)
+{
+	return c->nargs >= 3 && c->nargs <= 5 && image_type_ok(c->args[0]);
 }

@@ -1419,6 +1419,14 @@ static const struct {
 	  saeval_ok_unicode_ratio },
 	{ "image_count", saeval_ev_image_count, "ImageInfo",
 	  saeval_ok_image_count },
+	{ "pixel_coverage", saeval_ev_pixel_coverage, "ImageInfo",
+	  saeval_ok_image_count },
+	{ "image_to_text_ratio", saeval_ev_image_text_ratio, "ImageInfo",
+	  saeval_ok_image_count },
+	{ "image_size_exact", saeval_ev_image_size_exact, "ImageInfo",
+	  saeval_ok_image_size_exact },
+	{ "image_size_range", saeval_ev_image_size_range, "ImageInfo",
+	  saeval_ok_image_size_range },
 	{ "html_test", saeval_ev_html_test, "HTMLEval", saeval_ok_html_test },
 	{ "html_tag_exists", saeval_ev_html_tag_exists, "HTMLEval",
 	  ok_one_arg },
@@ -1650,6 +1658,12 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	}
 	*out = c;
 	return 0;
+}
+
+void saeval_set_rawbody(struct saeval_call *c, bool raw)
+{
+	if (c != NULL)
+		c->rawbody = raw;
 }
 
 void saeval_free(struct saeval_call *c)

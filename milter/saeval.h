@@ -77,6 +77,10 @@ int saeval_compile(const char *eval, struct saeval_call **out);
  * FreeMail functions need it (saeval_compile leaves them unsupported). */
 int saeval_compile_rs(const char *eval, const struct ruleset *rs,
                       struct saeval_call **out);
+/* The call is a rawbody rule's: a function reading the body text (image
+ * to text ratios) reads the raw body pieces instead of the rendered
+ * body, as SpamAssassin hands a rawbody eval. */
+void saeval_set_rawbody(struct saeval_call *c, bool raw);
 void saeval_free(struct saeval_call *c);
 
 /* Run the call on one message: true when the rule hits. Allocation

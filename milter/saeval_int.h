@@ -52,6 +52,7 @@ struct saeval_call {
 	struct urilist *ul;     /* check_uri_host_*: the list's hosts */
 	struct regdom *rd;      /* check_mailfrom_matches_rcvd: 2tld/3tld */
 	struct bounce_relays *br; /* VBounce: welcomelist_bounce_relays */
+	bool rawbody;           /* a rawbody rule's (saeval_set_rawbody) */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -70,6 +71,12 @@ struct mime_facts {
 	                                bytes (escapes aside), and its
 	                                "&#xHHHH;" escapes */
 	size_t images[3];       /* base64 image/gif, png, jpeg leaf parts */
+	double pixels[3];       /* and their areas (ImageInfo's pc_TYPE) */
+	struct image_dim {      /* and their sizes, the first 16 */
+		int type;           /* 0 gif, 1 png, 2 jpeg */
+		unsigned long h, w;
+	} dims[16];
+	size_t ndims;
 	bool epilogue;          /* text other than blanks and dots after a
 	                           multipart's close delimiter */
 	bool missing_headers;   /* a multipart's part not starting with a
@@ -279,9 +286,12 @@ saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_uppercase, saeval_ev_ascii_text_illegal,
 	saeval_ev_mpart_alt_diff, saeval_ev_mpart_alt_diff_count,
 	saeval_ev_base64_length, saeval_ev_unicode_ratio, saeval_ev_image_count,
-	saeval_ev_mime_multipart_ratio, saeval_ev_parse_flags;
+	saeval_ev_mime_multipart_ratio, saeval_ev_parse_flags,
+	saeval_ev_pixel_coverage, saeval_ev_image_text_ratio,
+	saeval_ev_image_size_exact, saeval_ev_image_size_range;
 saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio,
-	saeval_ok_parse_flags,
+	saeval_ok_parse_flags, saeval_ok_image_size_exact,
+	saeval_ok_image_size_range,
 	saeval_ok_image_count;
 
 /* ---- HTMLEval (sa_html.c) ---- */

@@ -921,6 +921,39 @@ static void test_uri_text(void **state)
 }
 
 /* The forms SpamAssassin's uri_list_canonicalize adds. */
+/* URIs of schemes without a host are kept as written, as SpamAssassin
+ * lists them (checked against it): cid: images, data:, tel:, file:. */
+static void test_uri_opaque(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n"
+		"<img src=\" cid:image001.png@01D9 \"><img src=\"data:image/png;"
+		"base64,iVBORw0KGgo=\"><a href=\"TEL:+15551234\">call</a>"
+		"<a href=\"file:///c:/x.txt\">f</a><a href=\"javascript:x()\">j</a>");
+	assert_true(has_uri(m, "cid:image001.png@01D9"));
+	assert_true(has_uri(m, "data:image/png;base64,iVBORw0KGgo="));
+	assert_true(has_uri(m, "TEL:+15551234"));
+	assert_true(has_uri(m, "file:///c:/x.txt"));
+	assert_false(has_uri(m, "javascript:x()"));
+	msg_free(m);
+	/* a long data: URI is cut at 2048 bytes, html.c's attribute limit */
+	char *big = malloc(20000);
+	assert_non_null(big);
+	int n = snprintf(big, 20000, "Content-Type: text/html\n\n<img src=\"data:"
+	                 "image/png;base64,");
+	memset(big + n, 'A', 10000);
+	strcpy(big + n + 10000, "\">");
+	m = parse(big);
+	bool cut = false;
+	for (size_t i = 0; i < msg_uri_count(m); i++)
+		cut |= msg_uri_at(m, i).len == 2048 &&
+		       strncmp(msg_uri_at(m, i).ptr, "data:", 5) == 0;
+	assert_true(cut);
+	msg_free(m);
+	free(big);
+}
+
 static void test_uri_sa_forms(void **state)
 {
 	(void)state;
@@ -1011,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_uri_norm),
 		cmocka_unit_test(test_uri_sa_forms),
+		cmocka_unit_test(test_uri_opaque),
 		cmocka_unit_test(test_uri_bare_hosts),
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_flag_names),

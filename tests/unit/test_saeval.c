@@ -896,6 +896,76 @@ static void test_mime_parse_flags(void **state)
 	                 1);
 }
 
+/* ImageInfo's sizes: a message of three base64 images (a GIF of
+ * 600x400, a PNG of 500x500, a JPEG of 400x200 whose size comes after
+ * an APP1 segment) and a short text; checked against SpamAssassin. */
+static char *image_msg(const char *text)
+{
+	static const char *const img[][3] = {
+		{ "image/gif", "a.gif", "R0lGODlhWAKQAYAAAAAAAAAAACwAAAAAWAKQAQACAkQBADs=" },
+		{ "image/png", "b.png", "iVBORw0KGgoAAAANSUhEUgAAAfQAAAH0CAIAAABEtEjdAAAAA"
+		                        "ElFTkSuQmCC" },
+		{ "image/jpeg", "c.jpg", "/9j/4QAIRXhpZgAA/8AACwgAyAGQAQERAP/Z" },
+	};
+	char *m = malloc(2048);
+	assert_non_null(m);
+	int n = snprintf(m, 2048, "Subject: img\nContent-Type: multipart/mixed; "
+	                 "boundary=B\n\n--B\nContent-Type: text/plain\n\n%s\n",
+	                 text);
+	for (int i = 0; i < 3; i++)
+		n += snprintf(m + n, 2048 - (size_t)n, "--B\nContent-Type: %s; "
+		              "name=%s\nContent-Transfer-Encoding: base64\n\n%s\n",
+		              img[i][0], img[i][1], img[i][2]);
+	snprintf(m + n, 2048 - (size_t)n, "--B--\n");
+	return m;
+}
+
+static bool run_raw(const char *eval, const char *raw, bool rawbody)
+{
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile(eval, &c), 0);
+	saeval_set_rawbody(c, rawbody);
+	struct msg *m = msg_parse(raw, strlen(raw), NULL);
+	assert_non_null(m);
+	struct saeval_ctx ctx = { .m = m };
+	bool hit = saeval_run(c, &ctx);
+	msg_free(m);
+	saeval_free(c);
+	return hit;
+}
+
+static void test_image_sizes(void **state)
+{
+	(void)state;
+	char *m = image_msg("hi");
+	assert_true(run("pixel_coverage('gif', '180000', '475000')", m));
+	assert_true(run("pixel_coverage('png', '250000', '250000')", m));
+	assert_true(run("pixel_coverage('jpeg', '80000')", m));
+	/* all: 240000 + 250000 + 80000 */
+	assert_true(run("pixel_coverage('all', '570000', '570000')", m));
+	assert_false(run("pixel_coverage('all', '62500', '300000')", m));
+	assert_true(run("image_size_exact('gif', '400', '600')", m));
+	assert_false(run("image_size_exact('gif', '600', '400')", m));
+	assert_true(run("image_size_range('jpeg', '200', '400', '200', '400')",
+	                m));
+	assert_true(run("image_size_range('all', '450', '450')", m));
+	assert_false(run("image_size_range('gif', '450', '450')", m));
+	/* the body text ("img" and "hi" with their line ends) per pixel,
+	 * under 0.008 and 0.015 */
+	assert_true(run("image_to_text_ratio('all', '0.000', '0.008')", m));
+	assert_true(run_raw("image_to_text_ratio('all', '0.000', '0.015')", m,
+	                    true));
+	assert_false(run("image_to_text_ratio('all', '0.001', '0.008')", m));
+	free(m);
+	/* a truncated PNG has no size */
+	assert_false(run("pixel_coverage('png', '1')",
+	                 "Content-Type: image/png\nContent-Transfer-Encoding: "
+	                 "base64\n\niVBORw0KGgoAAA==\n"));
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("pixel_coverage('bmp', '1')", &c), 1);
+	assert_int_equal(saeval_compile("image_size_exact('gif', '1')", &c), 1);
+}
+
 static void test_html_title_subject(void **state)
 {
 	(void)state;
@@ -1811,6 +1881,7 @@ int main(void)
 		cmocka_unit_test(test_html_facts),
 		cmocka_unit_test(test_to_in_subject),
 		cmocka_unit_test(test_mime_parse_flags),
+		cmocka_unit_test(test_image_sizes),
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
