@@ -168,7 +168,8 @@ const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
  * every "enlist_uri_host", "delist_uri_host", "blocklist_uri_host" and
  * "welcomelist_uri_host" (and old-named) line; every "util_rb_2tld",
  * "util_rb_3tld" and "clear_util_rb" line; every
- * "welcomelist_bounce_relays" and "whitelist_bounce_relays" line; read
+ * "welcomelist_bounce_relays", "whitelist_bounce_relays" and
+ * "enlist_addrlist" line; read
  * (conditionals resolved), in file order. Key and value (the rest of the
  * line, trimmed) are owned by the ruleset. i < count. */
 size_t ruleset_setting_count(const struct ruleset *rs);

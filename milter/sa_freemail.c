@@ -665,21 +665,26 @@ static void push_env(const struct saeval_ctx *x, struct strbuf *list,
 	free(e.p);
 }
 
-/* SpamAssassin's all_from_addrs: Resent-From when present, else From,
- * Envelope-Sender, Resent-Sender, X-Envelope-From and the envelope. */
+void saeval_all_from_addrs(const struct saeval_ctx *x, struct strbuf *list,
+                           size_t *count)
+{
+	size_t before = *count;
+	saeval_push_addrs(x, "Resent-From", list, count);
+	if (*count > before)
+		return;
+	saeval_push_addrs(x, "From", list, count);
+	saeval_push_addrs(x, "Envelope-Sender", list, count);
+	saeval_push_addrs(x, "Resent-Sender", list, count);
+	saeval_push_addrs(x, "X-Envelope-From", list, count);
+	push_env(x, list, count);
+}
+
 bool saeval_ev_freemail_from(const struct saeval_call *c,
                              const struct saeval_ctx *x)
 {
 	struct strbuf list = { 0 };
 	size_t count = 0;
-	saeval_push_addrs(x, "Resent-From", &list, &count);
-	if (count == 0) {
-		saeval_push_addrs(x, "From", &list, &count);
-		saeval_push_addrs(x, "Envelope-Sender", &list, &count);
-		saeval_push_addrs(x, "Resent-Sender", &list, &count);
-		saeval_push_addrs(x, "X-Envelope-From", &list, &count);
-		push_env(x, &list, &count);
-	}
+	saeval_all_from_addrs(x, &list, &count);
 	bool hit = fm_any(c, x, &list, count);
 	free(list.p);
 	return hit;

@@ -65,30 +65,6 @@ int saeval_bounce_build(const struct ruleset *rs, struct bounce_relays **out)
 	return 0;
 }
 
-/* Does the lower-case relay s[0..n) match the lower-case pattern p? */
-static bool glob_match(const char *p, const char *s, size_t n)
-{
-	const char *star = NULL;
-	size_t i = 0, mark = 0;
-	while (i < n) {
-		if (*p == '*') {
-			star = p++;
-			mark = i;
-		} else if (*p != '\0' && (*p == '?' || *p == s[i])) {
-			p++;
-			i++;
-		} else if (star != NULL) {
-			p = star + 1;
-			i = ++mark;
-		} else {
-			return false;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return *p == '\0';
-}
-
 /* Is the relay name s[0..n) one of b's (any case)? */
 static bool listed(const struct bounce_relays *b, const char *s, size_t n)
 {
@@ -98,7 +74,7 @@ static bool listed(const struct bounce_relays *b, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
 	for (size_t k = 0; k < b->n; k++)
-		if (glob_match(b->name[k], low, n))
+		if (saeval_glob_match(b->name[k], low, n))
 			return true;
 	return false;
 }

@@ -251,6 +251,29 @@ void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
 	}
 }
 
+bool saeval_glob_match(const char *p, const char *s, size_t n)
+{
+	const char *star = NULL;
+	size_t i = 0, mark = 0;
+	while (i < n) {
+		if (*p == '*') {
+			star = p++;
+			mark = i;
+		} else if (*p != '\0' && (*p == '?' || *p == s[i])) {
+			p++;
+			i++;
+		} else if (star != NULL) {
+			p = star + 1;
+			i = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
 bool saeval_grow(void **v, size_t n, size_t *cap, size_t elem)
 {
 	if (n < *cap)
@@ -1466,6 +1489,9 @@ static const struct {
 	{ "check_freemail_replyto", saeval_ev_freemail_replyto, "FreeMail",
 	  saeval_ok_freemail_replyto },
 	{ "check_freemail_body", saeval_ev_freemail_body, "FreeMail", NULL },
+	{ "check_from_in_list", saeval_ev_from_in_list, "WLBLEval", ok_one_arg },
+	{ "check_replyto_in_list", saeval_ev_replyto_in_list, "WLBLEval",
+	  ok_one_arg },
 	{ "have_any_bounce_relays", saeval_ev_have_bounce_relays, "VBounce",
 	  ok_no_args },
 	{ "check_welcomelist_bounce_relays", saeval_ev_bounce_relays,
@@ -1641,6 +1667,9 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && (fns[fn].fn == saeval_ev_mailfrom_matches_rcvd ||
 	                fns[fn].fn == saeval_ev_ratware_envelope_from))
 		rc = rs == NULL ? 1 : saeval_regdom_build(rs, &c->rd);
+	if (rc == 0 && (fns[fn].fn == saeval_ev_from_in_list ||
+	                fns[fn].fn == saeval_ev_replyto_in_list))
+		rc = rs == NULL ? 1 : saeval_addrlist_build(rs, c->args[0], &c->al);
 	if (rc == 0 && (fns[fn].fn == saeval_ev_have_bounce_relays ||
 	                fns[fn].fn == saeval_ev_bounce_relays))
 		rc = rs == NULL ? 1 : saeval_bounce_build(rs, &c->br);
@@ -1676,6 +1705,7 @@ void saeval_free(struct saeval_call *c)
 	saeval_urilist_free(c->ul);
 	saeval_regdom_free(c->rd);
 	saeval_bounce_free(c->br);
+	saeval_addrlist_free(c->al);
 	pcre2_code_free(c->re);
 	free(c);
 }

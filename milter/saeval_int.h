@@ -53,6 +53,7 @@ struct saeval_call {
 	struct regdom *rd;      /* check_mailfrom_matches_rcvd: 2tld/3tld */
 	struct bounce_relays *br; /* VBounce: welcomelist_bounce_relays */
 	bool rawbody;           /* a rawbody rule's (saeval_set_rawbody) */
+	struct addrlist *al;    /* check_*_in_list: the list's patterns */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -226,11 +227,21 @@ char *saeval_lower_dup(const char *s, size_t len);
 int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
                       size_t len);
 int saeval_cmp_str(const void *a, const void *b);
+/* Does s[0..n) match the file-glob pattern p ('*' any run, '?' any one
+ * byte, nothing else special)? Both lower case, as the rule files' host
+ * and address lists are kept. */
+bool saeval_glob_match(const char *p, const char *s, size_t n);
 bool saeval_in_sorted(char *const *v, size_t n, const char *s);
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b);
 void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
                        struct strbuf *list, size_t *count);
+/* SpamAssassin's all_from_addrs: Resent-From's addresses when there are
+ * any, else From's, Envelope-Sender's, Resent-Sender's,
+ * X-Envelope-From's and the envelope sender (FreeMail's EnvelopeFrom),
+ * pushed as saeval_push_addrs() does (sa_freemail.c). */
+void saeval_all_from_addrs(const struct saeval_ctx *x, struct strbuf *list,
+                           size_t *count);
 const struct relays *saeval_get_relays(const struct saeval_ctx *x,
                                        struct relays **own);
 bool saeval_cached_envelope_from(const struct saeval_ctx *x,
@@ -358,6 +369,16 @@ struct bounce_relays;
 int saeval_bounce_build(const struct ruleset *rs, struct bounce_relays **out);
 void saeval_bounce_free(struct bounce_relays *b);
 saeval_fn saeval_ev_have_bounce_relays, saeval_ev_bounce_relays;
+
+/* ---- WLBLEval's address lists (sa_addrlist.c) ---- */
+
+struct addrlist;
+/* The patterns of the rule set's `enlist_addrlist (name) ...` lines (none
+ * is a list too). 0, or -1 when out of memory. */
+int saeval_addrlist_build(const struct ruleset *rs, const char *name,
+                          struct addrlist **out);
+void saeval_addrlist_free(struct addrlist *l);
+saeval_fn saeval_ev_from_in_list, saeval_ev_replyto_in_list;
 void saeval_regdom_free(struct regdom *rd);
 saeval_fn saeval_ev_mailfrom_matches_rcvd;
 

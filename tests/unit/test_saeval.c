@@ -1249,6 +1249,40 @@ static void test_bounce_relays(void **state)
 	assert_false(run_cf("", "have_any_bounce_relays()", m, NULL));
 }
 
+/* WLBLEval's address lists: enlist_addrlist patterns against the
+ * senders of all_from_addrs, or Reply-To (checked against SpamAssassin
+ * 4.0.1 with the stock lists). */
+static void test_addrlist(void **state)
+{
+	(void)state;
+	static const char cf[] =
+	    "enlist_addrlist (SUSP_NTLD) *@*.top *@*.icu\n"
+	    "enlist_addrlist (GOV) *@*.gov\n"
+	    "enlist_addrlist (ONE) service@paypal.com a?c@x.org\n";
+	const char *e = "check_from_in_list('SUSP_NTLD')";
+	assert_true(run_cf(cf, e, "From: Deals <news@shop.top>\n\nx\n", NULL));
+	assert_false(run_cf(cf, e, "From: news@top.example\n\nx\n", NULL));
+	/* any case; Resent-From first; the envelope sender too */
+	assert_true(run_cf(cf, "check_from_in_list('GOV')",
+	                   "From: a@IRS.GOV\n\nx\n", NULL));
+	assert_true(run_cf(cf, e, "Resent-From: r@x.icu\nFrom: a@b.org\n\nx\n",
+	                   NULL));
+	assert_false(run_cf(cf, e, "Resent-From: r@x.org\nFrom: a@b.top\n\nx\n",
+	                    NULL));
+	assert_true(run_cf(cf, e, "From: a@b.org\n\nx\n", "bounce@m.top"));
+	assert_true(run_cf(cf, "check_from_in_list('ONE')",
+	                   "From: abc@x.org\n\nx\n", NULL));
+	assert_false(run_cf(cf, "check_from_in_list('ONE')",
+	                    "From: abbc@x.org\n\nx\n", NULL));
+	/* an unknown list is empty */
+	assert_false(run_cf(cf, "check_from_in_list('NONE')",
+	                    "From: a@b.top\n\nx\n", NULL));
+	assert_true(run_cf(cf, "check_replyto_in_list('SUSP_NTLD')",
+	                   "From: a@b.org\nReply-To: y@evil.icu\n\nx\n", NULL));
+	assert_false(run_cf(cf, "check_replyto_in_list('SUSP_NTLD')",
+	                    "From: a@b.top\n\nx\n", NULL));
+}
+
 static void test_freemail(void **state)
 {
 	(void)state;
@@ -1870,6 +1904,7 @@ int main(void)
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
 		cmocka_unit_test(test_ratware_envelope_from),
 		cmocka_unit_test(test_bounce_relays),
+		cmocka_unit_test(test_addrlist),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_image_count),
 		cmocka_unit_test(test_ratware_name_id),
