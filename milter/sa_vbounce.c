@@ -18,65 +18,23 @@
 #include "msg.h"
 #include "ruleset.h"
 
-/* The relays, lower case; '*' and '?' are wildcards (fnmatch-like,
- * nothing else is special). */
-struct bounce_relays {
-	char **name;
-	size_t n, cap;
-};
-
-void saeval_bounce_free(struct bounce_relays *b)
+int saeval_bounce_build(const struct ruleset *rs, struct saeval_globs **out)
 {
-	if (b == NULL)
-		return;
-	for (size_t i = 0; i < b->n; i++)
-		free(b->name[i]);
-	free(b->name);
-	free(b);
-}
-
-int saeval_bounce_build(const struct ruleset *rs, struct bounce_relays **out)
-{
-	struct bounce_relays *b = calloc(1, sizeof *b);
+	struct saeval_globs *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		return -1;
 	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
 		const char *key, *val;
-		if (!ruleset_setting_at(rs, i, &key, &val) ||
-		    (strcmp(key, "welcomelist_bounce_relays") != 0 &&
-		     strcmp(key, "whitelist_bounce_relays") != 0))
-			continue;
-		for (const char *p = val; *p != '\0';) {
-			while (isspace((unsigned char)*p))
-				p++;
-			size_t l = 0;
-			while (p[l] != '\0' && !isspace((unsigned char)p[l]))
-				l++;
-			if (l == 0)
-				break;
-			if (saeval_push_lower(&b->name, &b->n, &b->cap, p, l) != 0) {
-				saeval_bounce_free(b);
-				return -1;
-			}
-			p += l;
+		if (ruleset_setting_at(rs, i, &key, &val) &&
+		    (strcmp(key, "welcomelist_bounce_relays") == 0 ||
+		     strcmp(key, "whitelist_bounce_relays") == 0) &&
+		    saeval_globs_add(b, val) != 0) {
+			saeval_globs_free(b);
+			return -1;
 		}
 	}
 	*out = b;
 	return 0;
-}
-
-/* Is the relay name s[0..n) one of b's (any case)? */
-static bool listed(const struct bounce_relays *b, const char *s, size_t n)
-{
-	char low[256];
-	if (n >= sizeof low)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)s[i]);
-	for (size_t k = 0; k < b->n; k++)
-		if (saeval_glob_match(b->name[k], low, n))
-			return true;
-	return false;
 }
 
 static bool blank(char c)
@@ -89,7 +47,7 @@ static bool blank(char c)
  * or any blank: is a listed relay among the names? The name is a whole
  * run of non-blanks with a dot inside (not first, not last); a match
  * takes its closing separator with it, which then opens no other. */
-static bool names_listed(const struct bounce_relays *b, const char *s,
+static bool names_listed(const struct saeval_globs *b, const char *s,
                          size_t n, bool any_blank)
 {
 	for (size_t i = 0; i + 1 < n; i++) {
@@ -103,7 +61,7 @@ static bool names_listed(const struct bounce_relays *b, const char *s,
 		if (!sep || len < 3 ||
 		    memchr(s + i + 2, '.', len - 2) == NULL)
 			continue;
-		if (listed(b, s + i + 1, len))
+		if (saeval_globs_match(b, s + i + 1, len))
 			return true;
 		i = e;   /* the separator is taken */
 	}
@@ -122,7 +80,7 @@ static bool received_line(const char *s, size_t n)
 /* The raw body's quoted headers: from the first Received: line on, each
  * header with its continuation lines (joined without their line
  * breaks, as VBounce.pm joins them); a Received: one naming a relay. */
-static bool raw_received(const struct bounce_relays *b, struct msg_text body)
+static bool raw_received(const struct saeval_globs *b, struct msg_text body)
 {
 	struct strbuf hdr = { 0 };
 	bool found = false, hit = false;

@@ -251,7 +251,9 @@ void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
 	}
 }
 
-bool saeval_glob_match(const char *p, const char *s, size_t n)
+/* Does the lower-case s[0..n) match the lower-case pattern p ('*' any
+ * run, '?' any one byte, nothing else special)? */
+static bool glob_match(const char *p, const char *s, size_t n)
 {
 	const char *star = NULL;
 	size_t i = 0, mark = 0;
@@ -272,6 +274,46 @@ bool saeval_glob_match(const char *p, const char *s, size_t n)
 	while (*p == '*')
 		p++;
 	return *p == '\0';
+}
+
+int saeval_globs_add(struct saeval_globs *g, const char *words)
+{
+	for (const char *p = words; *p != '\0';) {
+		while (isspace((unsigned char)*p))
+			p++;
+		size_t len = 0;
+		while (p[len] != '\0' && !isspace((unsigned char)p[len]))
+			len++;
+		if (len > 0 && saeval_push_lower(&g->pat, &g->n, &g->cap, p,
+		                                 len) != 0)
+			return -1;
+		p += len;
+	}
+	return 0;
+}
+
+bool saeval_globs_match(const struct saeval_globs *g, const char *s,
+                        size_t n)
+{
+	char low[320];
+	if (g == NULL || n >= sizeof low)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)s[i]);
+	for (size_t k = 0; k < g->n; k++)
+		if (glob_match(g->pat[k], low, n))
+			return true;
+	return false;
+}
+
+void saeval_globs_free(struct saeval_globs *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		free(g->pat[i]);
+	free(g->pat);
+	free(g);
 }
 
 bool saeval_grow(void **v, size_t n, size_t *cap, size_t elem)
@@ -1704,8 +1746,8 @@ void saeval_free(struct saeval_call *c)
 	saeval_fm_release(c->fm);
 	saeval_urilist_free(c->ul);
 	saeval_regdom_free(c->rd);
-	saeval_bounce_free(c->br);
-	saeval_addrlist_free(c->al);
+	saeval_globs_free(c->br);
+	saeval_globs_free(c->al);
 	pcre2_code_free(c->re);
 	free(c);
 }

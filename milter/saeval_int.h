@@ -51,9 +51,9 @@ struct saeval_call {
 	struct freemail *fm;    /* FreeMail functions: the domain lists */
 	struct urilist *ul;     /* check_uri_host_*: the list's hosts */
 	struct regdom *rd;      /* check_mailfrom_matches_rcvd: 2tld/3tld */
-	struct bounce_relays *br; /* VBounce: welcomelist_bounce_relays */
+	struct saeval_globs *br; /* VBounce: welcomelist_bounce_relays */
 	bool rawbody;           /* a rawbody rule's (saeval_set_rawbody) */
-	struct addrlist *al;    /* check_*_in_list: the list's patterns */
+	struct saeval_globs *al; /* check_*_in_list: the list's patterns */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -227,10 +227,19 @@ char *saeval_lower_dup(const char *s, size_t len);
 int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
                       size_t len);
 int saeval_cmp_str(const void *a, const void *b);
-/* Does s[0..n) match the file-glob pattern p ('*' any run, '?' any one
- * byte, nothing else special)? Both lower case, as the rule files' host
- * and address lists are kept. */
-bool saeval_glob_match(const char *p, const char *s, size_t n);
+/* File-glob patterns from the rule files ('*' any run, '?' any one
+ * byte, nothing else special: VBounce's relays, WLBLEval's address
+ * lists), kept lower case. add: the whitespace-separated words of a
+ * value; 0, or -1 when out of memory. match: is s[0..n) (any case)
+ * one of them? free: the list and g itself. */
+struct saeval_globs {
+	char **pat;
+	size_t n, cap;
+};
+int saeval_globs_add(struct saeval_globs *g, const char *words);
+bool saeval_globs_match(const struct saeval_globs *g, const char *s,
+                        size_t n);
+void saeval_globs_free(struct saeval_globs *g);
 bool saeval_in_sorted(char *const *v, size_t n, const char *s);
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b);
@@ -363,21 +372,17 @@ saeval_fn saeval_ev_ratware_envelope_from;
 
 /* ---- VBounce (sa_vbounce.c) ---- */
 
-struct bounce_relays;
 /* The relays of the rule set's welcomelist_bounce_relays and
  * whitelist_bounce_relays lines (none is a list too). 0, or -1. */
-int saeval_bounce_build(const struct ruleset *rs, struct bounce_relays **out);
-void saeval_bounce_free(struct bounce_relays *b);
+int saeval_bounce_build(const struct ruleset *rs, struct saeval_globs **out);
 saeval_fn saeval_ev_have_bounce_relays, saeval_ev_bounce_relays;
 
 /* ---- WLBLEval's address lists (sa_addrlist.c) ---- */
 
-struct addrlist;
 /* The patterns of the rule set's `enlist_addrlist (name) ...` lines (none
  * is a list too). 0, or -1 when out of memory. */
 int saeval_addrlist_build(const struct ruleset *rs, const char *name,
-                          struct addrlist **out);
-void saeval_addrlist_free(struct addrlist *l);
+                          struct saeval_globs **out);
 saeval_fn saeval_ev_from_in_list, saeval_ev_replyto_in_list;
 void saeval_regdom_free(struct regdom *rd);
 saeval_fn saeval_ev_mailfrom_matches_rcvd;
