@@ -210,11 +210,6 @@ static bool domain_valid(const char *d)
 	return uri_is_tld(dot + 1, strlen(dot + 1));
 }
 
-static bool word_char(char ch)
-{
-	return isalnum((unsigned char)ch) || ch == '_';
-}
-
 /* Perl's /\bDOM.USER@/i in e: the domain at a word boundary, any one
  * character but a line break, the user, '@'. */
 static bool dom_user_at(const char *e, const char *dom, const char *user,
@@ -222,9 +217,8 @@ static bool dom_user_at(const char *e, const char *dom, const char *user,
 {
 	size_t el = strlen(e), dl = strlen(dom);
 	for (size_t i = 0; dl > 0 && i + dl + 1 + ul < el; i++) {
-		bool before = i > 0 && word_char(e[i - 1]);
-		if (before == word_char(dom[0]) ||
-		    strncasecmp(e + i, dom, dl) != 0 || e[i + dl] == '\n' ||
+		if (strncasecmp(e + i, dom, dl) != 0 ||
+		    !saeval_word_boundary(e, el, i) || e[i + dl] == '\n' ||
 		    strncasecmp(e + i + dl + 1, user, ul) != 0 ||
 		    e[i + dl + 1 + ul] != '@')
 			continue;

@@ -483,23 +483,19 @@ static void host_domain(const char *h, char *out, size_t cap)
 		memmove(out, cut + 1, strlen(cut + 1) + 1);
 }
 
-static bool w_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_';
-}
-
 /* /^\w+(?:[\w.-]+\.)+\w+$/: word, dash and dot characters, a word one
  * first, and a last dot at offset 2 or later with word ones after it. */
 static bool domain_shape(const char *s)
 {
 	const char *dot = strrchr(s, '.');
-	if (dot == NULL || dot - s < 2 || dot[1] == '\0' || !w_char(s[0]))
+	if (dot == NULL || dot - s < 2 || dot[1] == '\0' ||
+	    !saeval_is_word(s[0]))
 		return false;
 	for (const char *p = s; *p != '\0'; p++)
-		if (!w_char(*p) && *p != '.' && *p != '-')
+		if (!saeval_is_word(*p) && *p != '.' && *p != '-')
 			return false;
 	for (const char *p = dot + 1; *p != '\0'; p++)
-		if (!w_char(*p))
+		if (!saeval_is_word(*p))
 			return false;
 	return true;
 }

@@ -37,12 +37,6 @@ int saeval_bounce_build(const struct ruleset *rs, struct saeval_globs **out)
 	return 0;
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
 /* Perl's while (/SEP(\S+\.\S+)SEP/g) over s[0..n), SEP a space (only)
  * or any blank: is a listed relay among the names? The name is a whole
  * run of non-blanks with a dot inside (not first, not last); a match
@@ -51,10 +45,10 @@ static bool names_listed(const struct saeval_globs *b, const char *s,
                          size_t n, bool any_blank)
 {
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (any_blank ? !blank(s[i]) : s[i] != ' ')
+		if (any_blank ? !isspace((unsigned char)s[i]) : s[i] != ' ')
 			continue;
 		size_t e = i + 1;
-		while (e < n && !blank(s[e]))
+		while (e < n && !isspace((unsigned char)s[e]))
 			e++;
 		size_t len = e - i - 1;
 		bool sep = e < n && (any_blank || s[e] == ' ');

@@ -893,9 +893,16 @@ static bool has_at(const char *s, size_t n, size_t at, const char *t,
 	               strncasecmp(s + at, t, tl) == 0;
 }
 
-static bool is_word(unsigned char ch)
+bool saeval_is_word(char c)
 {
-	return isalnum(ch) || ch == '_';
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+bool saeval_word_boundary(const char *s, size_t n, size_t i)
+{
+	bool before = i > 0 && i <= n && saeval_is_word(s[i - 1]);
+	bool after = i < n && saeval_is_word(s[i]);
+	return before != after;
 }
 
 static bool is_subj_punct(char ch)
@@ -907,12 +914,9 @@ static bool is_subj_punct(char ch)
 static bool word_in(const char *s, size_t n, const char *t, size_t tl)
 {
 	for (size_t i = 0; tl > 0 && i + tl <= n; i++) {
-		if (!has_at(s, n, i, t, tl, false))
-			continue;
-		bool before = i > 0 && is_word((unsigned char)s[i - 1]);
-		bool after = i + tl < n && is_word((unsigned char)s[i + tl]);
-		if (before != is_word((unsigned char)t[0]) &&
-		    after != is_word((unsigned char)t[tl - 1]))
+		if (has_at(s, n, i, t, tl, false) &&
+		    saeval_word_boundary(s, n, i) &&
+		    saeval_word_boundary(s, n, i + tl))
 			return true;
 	}
 	return false;
@@ -933,7 +937,7 @@ static bool localpart_in_subject(const char *s, size_t n, const char *t,
 		if (q + tl == n && has_at(s, n, q, t, tl, false))
 			return true;
 		size_t w = q;
-		while (w < n && is_word((unsigned char)s[w]))
+		while (w < n && saeval_is_word(s[w]))
 			w++;
 		size_t sp = w;
 		while (sp < n && isspace((unsigned char)s[sp]))

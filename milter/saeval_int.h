@@ -227,6 +227,11 @@ char *saeval_lower_dup(const char *s, size_t len);
 int saeval_push_lower(char ***v, size_t *n, size_t *cap, const char *s,
                       size_t len);
 int saeval_cmp_str(const void *a, const void *b);
+/* Perl's \w on a byte (ASCII: letters, digits, '_'), and whether s[0..n)
+ * has a \b word boundary before offset i (the ends count as non-word). */
+bool saeval_is_word(char c);
+bool saeval_word_boundary(const char *s, size_t n, size_t i);
+
 /* File-glob patterns from the rule files ('*' any run, '?' any one
  * byte, nothing else special: VBounce's relays, WLBLEval's address
  * lists), kept lower case. add: the whitespace-separated words of a
