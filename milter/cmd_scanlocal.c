@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "config.h"
 #include "corpus.h"
 #include "evalrep.h"
+#include "fileio.h"
 #include "labels.h"
 #include "localscan.h"
 #include "monotime.h"
@@ -297,27 +297,6 @@ static void summary(struct run *r, FILE *out, double seconds)
 	report_totals_print(out, &t);
 }
 
-static int file_sha256(const char *path, char *hex, size_t hexlen)
-{
-	size_t len;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[8192], md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -1;
-	while (rc == 0 && (len = fread(buf, 1, sizeof buf, f)) > 0)
-		rc = EVP_DigestUpdate(ctx, buf, len) ? 0 : -1;
-	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
-		rc = -1;
-	EVP_MD_CTX_free(ctx);
-	fclose(f);
-	for (unsigned i = 0; rc == 0 && i < mdlen && 2 * i + 2 < hexlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return rc;
-}
-
 struct opts {
 	const char *conf, *report;
 	unsigned jobs;
@@ -426,7 +405,7 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 	bool defaults = c->path == NULL ||
 	                strcmp(c->path, "(built-in defaults)") == 0;
 	if (!defaults)
-		file_sha256(c->path, hash, sizeof hash);
+		fileio_sha256(c->path, hash);
 	/* rules loaded by the rules stage, when it runs */
 	const struct rules *rules = rules_stage_rules(
 		pipeline_stage_state(c->pipeline, "rules"));

@@ -2,6 +2,7 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,4 +51,25 @@ char *fileio_read(const char *path, size_t max, size_t *len, int *truncated)
 	if (truncated)
 		*truncated = more;
 	return buf;
+}
+
+int fileio_sha256(const char *path, char hex[65])
+{
+	size_t len;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[8192], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -1;
+	while (rc == 0 && (len = fread(buf, 1, sizeof buf, f)) > 0)
+		rc = EVP_DigestUpdate(ctx, buf, len) ? 0 : -1;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		rc = -1;
+	EVP_MD_CTX_free(ctx);
+	fclose(f);
+	for (unsigned i = 0; rc == 0 && i < mdlen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return rc;
 }

@@ -11,4 +11,9 @@
  * NULL with errno set on error. The caller frees. */
 char *fileio_read(const char *path, size_t max, size_t *len, int *truncated);
 
+/* The SHA-256 of path's bytes into hex (64 hex digits and a NUL), for
+ * reports that record what a run read. 0, or -1 (hex unchanged) when
+ * the file cannot be read. */
+int fileio_sha256(const char *path, char hex[65]);
+
 #endif

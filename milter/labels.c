@@ -3,10 +3,11 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "fileio.h"
 
 /* A PATH to scan, and how many of its messages got which label. */
 struct path {
@@ -36,8 +37,7 @@ struct labels {
 	size_t entry_count;
 	/* the --labels FILEs read, with the SHA-256 of their bytes */
 	const char **files;
-	char (*file_hash)[65];
-	const char **file_hash_ptr; /* for labels_meta() */
+	char **file_hash;
 	size_t file_count;
 	/* labels_meta()'s arrays */
 	const char **meta_labels;
@@ -66,8 +66,9 @@ void labels_free(struct labels *l)
 	}
 	free(l->entries);
 	free(l->files);
+	for (size_t i = 0; i < l->file_count; i++)
+		free(l->file_hash[i]);
 	free(l->file_hash);
-	free(l->file_hash_ptr);
 	free(l->meta_labels);
 	free(l->meta_buf);
 	free(l->meta_counts);
@@ -250,25 +251,26 @@ static int add_entry(struct labels *l, const char *file, unsigned lineno,
 	return 0;
 }
 
-/* Note a labels file and the SHA-256 of the bytes it gave, for the
- * report (the file decides which messages count and how). 0, or -1. */
-static int note_file(struct labels *l, const char *file,
-                     const unsigned char *md, unsigned mdlen)
+/* Note a labels file and the SHA-256 of its bytes, for the report (the
+ * file decides which messages count and how). 0, or -1 (memory). */
+static int note_file(struct labels *l, const char *file)
 {
 	size_t n = l->file_count + 1;
 	const char **nf = realloc(l->files, n * sizeof *nf);
 	if (nf != NULL)
 		l->files = nf;
-	char (*nh)[65] = realloc(l->file_hash, n * sizeof *nh);
+	char **nh = realloc(l->file_hash, n * sizeof *nh);
 	if (nh != NULL)
 		l->file_hash = nh;
-	if (nf == NULL || nh == NULL)
+	char *hex = malloc(65);
+	if (nf == NULL || nh == NULL || hex == NULL) {
+		free(hex);
 		return -1;
+	}
+	if (fileio_sha256(file, hex) != 0)
+		snprintf(hex, 65, "unreadable");
 	l->files[l->file_count] = file;
-	char *hex = l->file_hash[l->file_count];
-	hex[0] = '\0';
-	for (unsigned i = 0; i < mdlen && 2 * i + 2 < sizeof *nh; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	l->file_hash[l->file_count] = hex;
 	l->file_count = n;
 	return 0;
 }
@@ -280,21 +282,12 @@ static int read_file(struct labels *l, const char *file)
 		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
 		return -1;
 	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		fclose(f);
-		fprintf(stderr, "vigil scan: out of memory\n");
-		return -1;
-	}
 	char *buf = NULL;
 	size_t cap = 0;
-	ssize_t len;
 	unsigned lineno = 0, content = 0;
 	int rc = 0;
-	while ((len = getline(&buf, &cap, f)) > 0) {
+	while (getline(&buf, &cap, f) > 0) {
 		lineno++;
-		EVP_DigestUpdate(md, buf, (size_t)len);
 		char *line = trim(buf);
 		if (*line == '#' || *line == '\0')
 			continue;
@@ -312,16 +305,12 @@ static int read_file(struct labels *l, const char *file)
 		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
 		rc = -1;
 	}
-	unsigned char sum[EVP_MAX_MD_SIZE];
-	unsigned sumlen = 0;
-	if (rc == 0 && (EVP_DigestFinal_ex(md, sum, &sumlen) != 1 ||
-	                note_file(l, file, sum, sumlen) != 0)) {
+	free(buf);
+	fclose(f);
+	if (rc == 0 && note_file(l, file) != 0) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		rc = -1;
 	}
-	EVP_MD_CTX_free(md);
-	free(buf);
-	fclose(f);
 	return rc;
 }
 
@@ -545,15 +534,8 @@ int labels_meta(struct labels *l, struct eval_meta *m)
 		l->meta_labels[i] = l->meta_buf[i];
 		l->meta_counts[i] = l->paths[i].count;
 	}
-	if (l->file_hash_ptr == NULL && l->file_count > 0) {
-		l->file_hash_ptr = calloc(l->file_count, sizeof *l->file_hash_ptr);
-		if (l->file_hash_ptr == NULL)
-			return -1;
-		for (size_t i = 0; i < l->file_count; i++)
-			l->file_hash_ptr[i] = l->file_hash[i];
-	}
 	m->label_files = l->files;
-	m->label_file_hashes = l->file_hash_ptr;
+	m->label_file_hashes = (const char *const *)l->file_hash;
 	m->label_file_count = l->file_count;
 	m->paths = l->names;
 	m->path_labels = l->meta_labels;
