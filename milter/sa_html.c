@@ -1643,26 +1643,12 @@ static void part_style(const char *s, size_t n, struct html_part_facts *f)
 				flags |= font_flags(&st->st[st->n - 1]);
 			continue;
 		}
-		char tag[12];
 		size_t tl = 0;
-		const char *q = name;
-		while (q < end && !isspace((unsigned char)*q) && *q != '>' &&
-		       *q != '/') {
-			if (tl < sizeof tag - 1)
-				tag[tl++] = (char)tolower((unsigned char)*q);
-			q++;
-		}
-		tag[tl] = '\0';
-		const char *gt = q;
-		char quote = 0;
-		while (gt < end && (quote || *gt != '>')) {
-			if (quote && *gt == quote)
-				quote = 0;
-			else if (!quote && (*gt == '"' || *gt == '\'') &&
-			         gt > q && gt[-1] == '=')
-				quote = *gt;
-			gt++;
-		}
+		while (name + tl < end && !tag_delim(name[tl]))
+			tl++;
+		char tag[12];
+		lower_name(name, tl, tag, sizeof tag);
+		const char *q = name + tl, *gt = tag_gt(q, q, end);
 		if (strcmp(tag, "th") == 0)
 			copy_tag(tag, "td");
 		for (const char *const *t = lc_tags; *t != NULL; t++)
