@@ -1,5 +1,6 @@
 /*
- * fileio.h — reading a whole (message) file for the tools.
+ * fileio.h — reading a whole (message) file for the tools, and the
+ * SHA-256 of a file for their reports.
  */
 #ifndef VIGIL_FILEIO_H
 #define VIGIL_FILEIO_H
