@@ -823,11 +823,11 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 		flag(c, pi, MSG_F_HTML_MISMATCH_LINK);
 }
 
-/* SpamAssassin's effective type (Node.pm): a part named *.htm, *.html
- * or *.shtml is text/html whatever its declared type. */
+/* SpamAssassin's effective type (Node.pm): a part named *.htm, *.html,
+ * *.shtm or *.shtml is text/html whatever its declared type. */
 static bool html_by_name(const struct msg_text *name)
 {
-	static const char *const ext[] = { ".htm", ".html", ".shtml" };
+	static const char *const ext[] = { ".htm", ".html", ".shtm", ".shtml" };
 	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
 		size_t n = strlen(ext[i]);
 		if (name->len >= n &&

@@ -654,7 +654,7 @@ bool saeval_ev_html_tag_exists(const struct saeval_call *c,
 		return ts_has(&k->tags, tag, tl);
 	for (size_t i = 0; i < msg_part_count(m); i++) {
 		const struct msg_part *p = msg_part_at(m, i);
-		if (p->is_text && strcmp(p->type.ptr, "text/html") == 0 &&
+		if (saeval_is_html_part(p) &&
 		    html_has_tag(p->text.ptr, p->text.len, tag))
 			return true;
 	}
@@ -680,10 +680,10 @@ static size_t utf8_chars(const char *s, size_t n)
 
 bool saeval_is_html_part(const struct msg_part *p)
 {
-	/* Node.pm renders a text/html part as HTML only when its text is
-	 * not empty: an empty one has no HTML results (no length) */
-	return p->is_text && p->text.len > 0 &&
-	       strcmp(p->type.ptr, "text/html") == 0;
+	/* Node.pm renders a part as HTML when its effective type is
+	 * text/html (declared, or by a *.html name) and its text is not
+	 * empty: an empty one has no HTML results (no length). */
+	return p->rendered_html;
 }
 
 /* HTML.pm's "length" of a part: its source before rendering. */

@@ -525,6 +525,20 @@ static void test_html(void **state)
 	assert_false(run("html_tag_exists('meta')", html));    /* script */
 	assert_false(run("html_tag_exists('b')", html));       /* title */
 	assert_false(run("html_tag_exists('h')", html));
+	/* a part named *.html (or *.shtm) is text/html whatever its
+	 * declared type (Node.pm's effective_type), *.txt is not */
+	static const char named[] =
+	    "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+	    "Content-Type: application/octet-stream; name=\"w.SHTM\"\n\n"
+	    "<html><body>hi</body></html>\n--B--\n";
+	assert_true(run("html_tag_exists('html')", named));
+	assert_true(run("html_test('html')", named));
+	static const char txt[] =
+	    "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+	    "Content-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"w.txt\"\n\n"
+	    "<html><body>hi</body></html>\n--B--\n";
+	assert_false(run("html_tag_exists('html')", txt));
 	struct saeval_call *c = NULL;
 	assert_int_equal(saeval_compile("html_test('no_such_fact')", &c), 1);
 }
