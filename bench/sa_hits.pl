@@ -31,6 +31,24 @@ use Getopt::Long;
 use JSON::PP;
 use Time::HiRes qw(time);
 use Mail::SpamAssassin;
+use Mail::SpamAssassin::Plugin::Check;
+
+# SpamAssassin 4.0.1 matches rules with /o (compile once), so a rule with
+# a capture template (%{NAME}) keeps the values of the first message a
+# process checks, in spamd as here; `spamassassin -t` on one message
+# substitutes that message's values, which vigil does on every message.
+# Compared per message, the code of template rules drops the /o.
+{
+  no warnings 'redefine';
+  my $add = \&Mail::SpamAssassin::Plugin::Check::add_evalstr;
+  *Mail::SpamAssassin::Plugin::Check::add_evalstr = sub {
+    my ($self, $pms, $str) = @_;
+    if (defined $str && index($str, 'capture_template_rules') >= 0) {
+      $str =~ s{/\$test_qr/(\w*)}{my $f = $1; $f =~ tr/o//d; "/\$test_qr/$f"}ge;
+    }
+    return $add->($self, $pms, $str);
+  };
+}
 
 my @rules;
 my $max = 0;

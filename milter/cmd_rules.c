@@ -135,8 +135,7 @@ static void print_where(const char *file, unsigned line)
 /* ---- check ---- */
 
 /* The eval: rule a parser diagnostic is about, or NULL. The parser
- * reports every eval: rule as unsupported, not knowing saeval.c (and
- * a rule with a capture template as one). */
+ * reports every eval: rule as unsupported, not knowing saeval.c. */
 static const struct rs_rule *eval_diag_rule(const struct ruleset *rs,
                                             const struct rs_diag *d)
 {
@@ -174,6 +173,7 @@ static int do_check(struct loaded *l)
 	}
 	for (size_t i = 0; i < rules_diag_count(l->rules); i++) {
 		const struct rules_diag *d = rules_diag_at(l->rules, i);
+		unsupported += d->kind == RULES_DIAG_UNSUPPORTED;
 		if (d->kind != RULES_DIAG_COMPILE && d->kind != RULES_DIAG_CYCLE &&
 		    d->kind != RULES_DIAG_META)
 			continue;
@@ -223,12 +223,9 @@ static int do_unsupported(struct loaded *l, unsigned score_set)
 		if (r->type == RS_EVAL &&
 		    rules_rule_state(l->rules, i) == RULES_UNSUPPORTED) {
 			print_where(r->file, r->line);
-			const char *ev = r->eval ? r->eval : "";
-			bool tmpl = strncmp(ev, "capture template", 16) == 0;
-			printf("%s: %s%s%s not implemented: never hits (false "
+			printf("%s: eval:%s not implemented: never hits (false "
 			       "in metas) unless an earlier stage adds a hit of "
-			       "that name\n", r->name, tmpl ? "" : "eval:", ev,
-			       tmpl ? " in the pattern" : "");
+			       "that name\n", r->name, r->eval ? r->eval : "");
 			n++;
 		} else if ((r->tflags & (RS_TF_NET | RS_TF_LEARN)) &&
 		           r->score[score_set] == 0) {
@@ -244,7 +241,8 @@ static int do_unsupported(struct loaded *l, unsigned score_set)
 		const struct rules_diag *d = rules_diag_at(l->rules, i);
 		if (d->kind != RULES_DIAG_EVAL_DEP &&
 		    d->kind != RULES_DIAG_UNKNOWN_DEP &&
-		    d->kind != RULES_DIAG_APPROX)
+		    d->kind != RULES_DIAG_APPROX &&
+		    d->kind != RULES_DIAG_UNSUPPORTED)
 			continue;
 		print_where(d->file, d->line);
 		printf("%s\n", d->message);

@@ -162,11 +162,8 @@ static int map_put(struct slotmap *m, const char *name, size_t slot)
 	return 0;
 }
 
-static int add_diag(struct rules *r, enum rules_diag_kind kind,
-                    const struct rs_rule *rule, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int add_diag(struct rules *r, enum rules_diag_kind kind,
-                    const struct rs_rule *rule, const char *fmt, ...)
+int rules_add_diag(struct rules *r, enum rules_diag_kind kind,
+                   const struct rs_rule *rule, const char *fmt, ...)
 {
 	if (r->ndiags == r->capdiags) {
 		size_t cap = r->capdiags ? r->capdiags * 2 : 64;
@@ -553,7 +550,8 @@ static int compile_parts(struct crule *c, const char *p, size_t n,
 static bool needs_regex(const struct crule *c)
 {
 	return c->state == RULES_ACTIVE && c->tgt != T_COUNT &&
-	       !(c->rs->type == RS_HEADER && c->rs->exists);
+	       !(c->rs->type == RS_HEADER && c->rs->exists) &&
+	       !c->rs->capture_template;   /* compiled per message */
 }
 
 /* Compile rule i's pattern. Called for every rule from several threads at
@@ -586,6 +584,13 @@ static int compile_regex(void *ctx, size_t i)
 		return 0;
 	}
 	return 0;
+}
+
+/* What a meta's operand c is that never hits. */
+static const char *dep_kind(const struct crule *c)
+{
+	return c->rs->type == RS_EVAL ? "eval" :
+	       c->rs->type == RS_UNDEFINED ? "undefined" : "unsupported";
 }
 
 static int meta_resolve(void *ctx, const char *name, size_t len)
@@ -622,30 +627,31 @@ static int compile_meta(struct rules *r, size_t i)
 	                        sizeof err);
 	if (c->meta == NULL) {
 		c->state = RULES_FAILED;
-		return add_diag(r, RULES_DIAG_META, rule, "meta %s: %s", rule->name,
-		                err);
+		return rules_add_diag(r, RULES_DIAG_META, rule, "meta %s: %s",
+		                      rule->name, err);
 	}
 	for (size_t k = 0; k < rmeta_dep_count(c->meta); k++) {
 		size_t d = (size_t)rmeta_dep_at(c->meta, k);
 		if (d >= r->n) {
-			if (add_diag(r, RULES_DIAG_UNKNOWN_DEP, rule,
-			             "meta %s: unknown rule %s (0 unless an earlier "
-			             "stage adds it)", rule->name,
-			             r->extra[d - r->n]) != 0)
+			if (rules_add_diag(r, RULES_DIAG_UNKNOWN_DEP, rule,
+			                   "meta %s: unknown rule %s (0 unless an "
+			                   "earlier stage adds it)", rule->name,
+			                   r->extra[d - r->n]) != 0)
 				return -1;
 		} else if ((r->cr[d].rs->type == RS_EVAL &&
 		            r->cr[d].ev == NULL) ||
-		           r->cr[d].rs->type == RS_UNDEFINED) {
-			if (add_diag(r, RULES_DIAG_EVAL_DEP, rule,
-			             "meta %s: depends on %s rule %s (false unless an "
-			             "earlier stage adds it)", rule->name,
-			             r->cr[d].rs->type == RS_EVAL ? "eval" : "undefined",
-			             r->cr[d].rs->name) != 0)
+		           r->cr[d].rs->type == RS_UNDEFINED ||
+		           r->cr[d].state == RULES_UNSUPPORTED) {
+			if (rules_add_diag(r, RULES_DIAG_EVAL_DEP, rule,
+			                   "meta %s: depends on %s rule %s (false "
+			                   "unless an earlier stage adds it)",
+			                   rule->name, dep_kind(&r->cr[d]),
+			                   r->cr[d].rs->name) != 0)
 				return -1;
 		} else if (r->cr[d].state == RULES_APPROX) {
-			if (add_diag(r, RULES_DIAG_EVAL_DEP, rule,
-			             "meta %s: depends on approximated rule %s",
-			             rule->name, r->cr[d].rs->name) != 0)
+			if (rules_add_diag(r, RULES_DIAG_EVAL_DEP, rule,
+			                   "meta %s: depends on approximated rule %s",
+			                   rule->name, r->cr[d].rs->name) != 0)
 				return -1;
 		}
 	}
@@ -702,9 +708,9 @@ static int order_metas(struct rules *r)
 		o.cut[cyc] = true;
 		struct crule *c = &r->cr[r->metas[cyc]];
 		c->state = RULES_FAILED;
-		if (add_diag(r, RULES_DIAG_CYCLE, c->rs,
-		             "meta %s: depends on itself through other metas "
-		             "(left out)", c->rs->name) != 0)
+		if (rules_add_diag(r, RULES_DIAG_CYCLE, c->rs,
+		                   "meta %s: depends on itself through other "
+		                   "metas (left out)", c->rs->name) != 0)
 			goto out;
 	}
 	size_t *sorted = malloc(n * sizeof *sorted);
@@ -1295,7 +1301,7 @@ static int build_repsets(struct rules *r)
 /* Whether rule c is run over its target's texts. */
 static bool in_group(const struct crule *c)
 {
-	return c->tgt != T_COUNT &&
+	return c->tgt != T_COUNT && !c->rs->capture_template &&
 	       (c->state == RULES_ACTIVE || c->state == RULES_APPROX);
 }
 
@@ -1563,6 +1569,11 @@ static int build_htexts(struct rules *r)
 		if (c->nreq > 0 && !c->rs->exists)
 			hk->req = true;
 	}
+	for (size_t k = 0; k < r->ntmpls; k++) {
+		const struct crule *c = &r->cr[r->tmpls[k]];
+		if (c->tgt == T_HEADER)   /* its text, for rulescap.c */
+			r->hkeys[c->hkey].used = r->hkeys[c->hkey].text = true;
+	}
 	size_t pos = 0;
 	for (size_t k = 0; k < r->nhkeys; k++) {
 		struct hkey *hk = &r->hkeys[k];
@@ -1670,32 +1681,33 @@ static int finish_rule(struct rules *r, size_t i)
 		return 0;
 	if (c->cerr == CERR_NO_PATTERN) {
 		c->state = RULES_FAILED;
-		return add_diag(r, RULES_DIAG_COMPILE, rule, "rule %s: no pattern",
-		                rule->name);
+		return rules_add_diag(r, RULES_DIAG_COMPILE, rule,
+		                      "rule %s: no pattern", rule->name);
 	}
 	if (c->cerr != 0) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(c->cerr, msg, sizeof msg);
 		c->state = RULES_FAILED;
-		return add_diag(r, RULES_DIAG_COMPILE, rule,
-		                "rule %s: PCRE2 error at offset %zu: %s", rule->name,
-		                c->coff, (const char *)msg);
+		return rules_add_diag(r, RULES_DIAG_COMPILE, rule,
+		                      "rule %s: PCRE2 error at offset %zu: %s",
+		                      rule->name, c->coff, (const char *)msg);
 	}
 	if (rule->type == RS_HEADER || rule->type == RS_MIMEHEADER) {
 		if (rule->header == NULL) {
 			c->state = RULES_FAILED;
-			return add_diag(r, RULES_DIAG_COMPILE, rule,
-			                "rule %s: no header name", rule->name);
+			return rules_add_diag(r, RULES_DIAG_COMPILE, rule,
+			                      "rule %s: no header name", rule->name);
 		}
 		if ((c->hkey = hkey_index(r, rule)) < 0)
 			return -1;
 		if (rule->type == RS_HEADER &&
 		    r->hkeys[c->hkey].kind == HK_PSEUDO) {
 			c->state = RULES_APPROX;
-			return add_diag(r, RULES_DIAG_APPROX, rule,
-			                "rule %s: %s is a SpamAssassin pseudo-header "
-			                "vigil does not produce: treated as absent",
-			                rule->name, rule->header);
+			return rules_add_diag(r, RULES_DIAG_APPROX, rule,
+			                      "rule %s: %s is a SpamAssassin "
+			                      "pseudo-header vigil does not produce: "
+			                      "treated as absent",
+			                      rule->name, rule->header);
 		}
 	}
 	return 0;
@@ -1739,6 +1751,8 @@ struct rules *rules_compile(const struct ruleset *rs,
 	for (size_t i = 0; i < r->n; i++)
 		if (finish_rule(r, i) != 0)
 			goto oom;
+	if (rules_cap_setup(r) != 0)
+		goto oom;
 	for (size_t i = 0; i < r->n; i++) {
 		struct crule *c = &r->cr[i];
 		if (c->rs->type != RS_META || c->state != RULES_ACTIVE)
@@ -1785,7 +1799,8 @@ void rules_free(struct rules *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n; i++) {
+	rules_cap_free(r);
+	for (size_t i = 0; r->cr != NULL && i < r->n; i++) {
 		rules_crule_clear(&r->cr[i]);
 		rmeta_free(r->cr[i].meta);
 		saeval_free(r->cr[i].ev);

@@ -66,7 +66,8 @@ enum rules_state {
 	RULES_ACTIVE,      /* compiled and run */
 	RULES_DISABLED,    /* score 0 in the score set (or net/learn in set 0) */
 	RULES_FAILED,      /* pattern did not compile */
-	RULES_UNSUPPORTED, /* eval:, undefined: false unless an earlier stage hit it */
+	RULES_UNSUPPORTED, /* eval:, undefined, a capture template no rule
+	                      sets: false unless an earlier stage hit it */
 	RULES_APPROX       /* runs, but on a text vigil cannot produce yet
 	                      (X-Spam-Relays-*, ...): treated as absent */
 };
@@ -77,7 +78,9 @@ enum rules_diag_kind {
 	RULES_DIAG_META,        /* meta expression does not parse (error) */
 	RULES_DIAG_UNKNOWN_DEP, /* meta names an unknown rule: 0 */
 	RULES_DIAG_EVAL_DEP,    /* meta depends on an eval/unsupported rule */
-	RULES_DIAG_APPROX       /* header rule on a pseudo-header we lack */
+	RULES_DIAG_APPROX,      /* header rule on a pseudo-header we lack */
+	RULES_DIAG_UNSUPPORTED  /* a rule the engine cannot run (capture
+	                           template no rule sets): never hits */
 };
 
 struct rules_diag {

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "strbuf.h"
 
 /* The texts rules run over. */
 enum tgt { T_HEADER, T_MIMEHEADER, T_BODY, T_RAWBODY, T_FULL, T_URI, T_COUNT };
@@ -200,6 +201,8 @@ struct crule {
 	uint32_t gid;        /* position in its target group */
 	struct rmeta *meta;
 	struct saeval_call *ev;  /* eval: rule vigil implements (saeval.h) */
+	struct rcap_tmpl *tmpl;  /* a template rule's (rulescap.c): not in
+	                        a group, compiled per message */
 	atomic_bool limit_logged;
 };
 
@@ -217,6 +220,16 @@ struct group {
 	                        a literal (build_masks()) */
 	bool bytes;          /* some rule has required byte classes: the
 	                        prefilter notes each text's bytes */
+};
+
+/* A capture rule (rulescap.c): its pattern compiled as written, and
+ * which groups set which tags. */
+struct rcap {
+	uint32_t rule;
+	pcre2_code *code;
+	uint32_t *grp;       /* group numbers, */
+	uint32_t *name;      /* and the rules.capnames index each sets */
+	size_t n;
 };
 
 struct slotmap {         /* name -> value slot (open addressing) */
@@ -291,6 +304,12 @@ struct rules {
 	                             target's prefilter (n + tgt) */
 	size_t *evals;       /* the active eval: rules */
 	size_t nevals;
+	struct rcap *caps;   /* capture rules (rules_cap_setup()) */
+	size_t ncaps;
+	char **capnames;     /* the tags they set, distinct */
+	size_t ncapnames;
+	size_t *tmpls;       /* template rules that run */
+	size_t ntmpls;
 	struct repset *reps; /* distinct literal sets of repeats */
 	size_t nreps;
 	uint8_t cache_key[32]; /* rules_cache_key(), when cache_keyed */
@@ -375,6 +394,47 @@ int rules_cache_key(const struct rules *r, uint8_t key[32]);
 int rules_cache_save(const struct rules *r, uint8_t **blob, size_t *len);
 int rules_cache_restore(struct rules *r, const uint8_t *blob, size_t len);
 void rules_crule_clear(struct crule *c);
+
+/* rules.c: a diagnostic about rule (NULL: none). -1 out of memory. */
+int rules_add_diag(struct rules *r, enum rules_diag_kind kind,
+                   const struct rs_rule *rule, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* rulescap.c: SpamAssassin 4's capture rules and templates. setup:
+ * after the regexes are compiled and header rules bound, before the
+ * metas and groups; a template rule with a tag no rule sets becomes
+ * RULES_UNSUPPORTED (with a diagnostic). -1 out of memory. */
+int rules_cap_setup(struct rules *r);
+void rules_cap_free(struct rules *r);
+
+/* The tags' values on one message: name (a capnames index) and the
+ * value's bytes at b.p + off. Zero-initialise; b.oom on failure. */
+struct rcap_val {
+	uint32_t name;
+	size_t off, len;
+};
+struct rcap_vals {
+	struct strbuf b;
+	struct rcap_val *v;
+	size_t n, cap;
+	bool done;           /* every capture rule has run */
+};
+/* Capture rule caps[k] on text: the values of its groups, from its
+ * first max matches; returns how many it found. */
+unsigned rules_cap_collect(const struct rules *r, size_t k, const char *text,
+                           size_t len, unsigned max, pcre2_match_context *mc,
+                           struct rcap_vals *v);
+/* Template rule i's pattern with the values in (malloc'ed, length in
+ * *len); NULL when one of its tags has no value (it does not run) or
+ * out of memory. */
+char *rules_cap_pattern(const struct rules *r, size_t i,
+                        const struct rcap_vals *v, size_t *len);
+/* Whether template rule i could match text (it holds a value, when
+ * every match must). */
+bool rules_cap_candidate(const struct rules *r, size_t i,
+                         const struct rcap_vals *v, const char *text,
+                         size_t len);
+void rules_cap_vals_free(struct rcap_vals *v);
 
 /* rulesrun.c: matches every header rule once on an absent text, when
  * compiling (hrabs). -1 out of memory. */

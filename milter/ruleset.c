@@ -36,8 +36,12 @@
  *    (Checked against SpamAssassin 4.0.1 on the stock 25_replace.cf.)
  *  - Plugin directives we do not implement: one RS_DIAG_UNSUPPORTED per
  *    directive and file; those that define rules (askdns, urirhssub,
- *    uri_block_cc, ...) define RS_EVAL rules. eval: rules and rules using
- *    capture templates (%{NAME}) are RS_EVAL with one diagnostic each.
+ *    uri_block_cc, ...) define RS_EVAL rules. eval: rules are RS_EVAL
+ *    with one diagnostic each.
+ *  - SpamAssassin 4 capture rules and templates: a regex rule whose
+ *    pattern holds %{NAME} is marked capture_template (the engine
+ *    substitutes captured values per message); one with a named group
+ *    (?<NAME>...) gets priority -10000, as in SpamAssassin.
  *  - Defaults (Parser.pm fix_tests): rules without a score line get 1.0,
  *    0.01 for names starting with "T_", negated with tflags nice; names
  *    starting with "__" get 0 here (SpamAssassin never adds their score).
@@ -2325,21 +2329,52 @@ static bool is_regex_type(enum rs_type t)
 	       t == RS_RAWBODY || t == RS_FULL || t == RS_URI;
 }
 
-/* SpamAssassin 4 capture templates "%{NAME}" (not after a backslash). */
-static bool capture_template(const struct rs_rule *r, struct sl *tmpl)
+size_t ruleset_next_template(const char *p, size_t len, size_t from,
+                             size_t *start, const char **name,
+                             size_t *name_len)
+{
+	for (size_t i = from; i + 3 < len; i++) {
+		if (p[i] != '%' || p[i + 1] != '{' || (i > 0 && p[i - 1] == '\\'))
+			continue;
+		size_t k = i + 2;
+		if (!(p[k] >= 'A' && p[k] <= 'Z'))
+			continue;
+		while (k < len && ((p[k] >= 'A' && p[k] <= 'Z') ||
+		                   (p[k] >= '0' && p[k] <= '9') ||
+		                   (p[k] == '_' && p[k - 1] != '_')))
+			k++;
+		size_t nend = k;
+		if (p[k - 1] == '_')
+			continue;
+		if (k < len && p[k] == '(') {
+			while (k < len && p[k] != ')' && p[k] != '}')
+				k++;
+			if (k >= len || p[k] != ')')
+				continue;
+			nend = ++k;
+		}
+		if (k >= len || p[k] != '}')
+			continue;
+		*start = i;
+		*name = p + i + 2;
+		*name_len = nend - (i + 2);
+		return k + 1;
+	}
+	return 0;
+}
+
+/* A named group SpamAssassin captures a tag from: "(?<NAME", "(?P<NAME"
+ * or "(?'NAME", NAME upper-case first (Parser.pm). */
+static bool has_capture_group(const struct rs_rule *r)
 {
 	struct sl s = { r->pattern, r->pattern_len };
-	for (size_t i = 0; i + 2 < s.n; i++) {
-		if (s.p[i] != '%' || s.p[i + 1] != '{' ||
-		    !(s.p[i + 2] >= 'A' && s.p[i + 2] <= 'Z') ||
-		    (i > 0 && s.p[i - 1] == '\\'))
+	for (size_t i = 0; i + 3 < s.n; i++) {
+		if (s.p[i] != '(' || s.p[i + 1] != '?')
 			continue;
-		const char *e = memchr(s.p + i, '}', s.n - i);
-		if (e == NULL)
-			continue;
-		tmpl->p = s.p + i;
-		tmpl->n = (size_t)(e - tmpl->p) + 1;
-		return true;
+		size_t k = i + 2 + (s.p[i + 2] == 'P');
+		if (k + 1 < s.n && (s.p[k] == '<' || s.p[k] == '\'') &&
+		    s.p[k + 1] >= 'A' && s.p[k + 1] <= 'Z')
+			return true;
 	}
 	return false;
 }
@@ -2360,18 +2395,14 @@ static void finish(struct loader *L)
 	}
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rs_rule *r = &rs->rules[i];
-		struct sl tmpl;
-		if (is_regex_type(r->type) && r->pattern != NULL &&
-		    capture_template(r, &tmpl)) {
-			char buf[SNIP + 40];
-			snprintf(buf, sizeof buf, "capture template %.*s",
-			         snip(tmpl), tmpl.p);
-			r->type = RS_EVAL;
-			r->eval = astr(L, buf, strlen(buf));
-			diag_at(L, RS_DIAG_UNSUPPORTED, r->file, r->line,
-			        r->name, "capture template %.*s in the pattern "
-			        "is not implemented: the rule evaluates to false",
-			        snip(tmpl), tmpl.p);
+		if (is_regex_type(r->type) && r->pattern != NULL) {
+			size_t at, nl;
+			const char *nm;
+			r->capture_template = ruleset_next_template(r->pattern,
+				r->pattern_len, 0, &at, &nm, &nl) != 0;
+			r->captures = has_capture_group(r);
+			if (r->captures)
+				r->priority = -10000;
 		} else if (r->type == RS_EVAL && !rs->aux[i].from_directive) {
 			struct sl ev = { r->eval, r->eval ? strlen(r->eval) : 0 };
 			diag_at(L, RS_DIAG_UNSUPPORTED, r->file, r->line,

@@ -86,6 +86,13 @@ struct rs_rule {
 	const char *pattern;
 	size_t pattern_len;
 	uint32_t pcre2_options;
+	/* The pattern holds SpamAssassin 4 capture templates, %{NAME}: the
+	 * values other rules' named groups (?<NAME>...) captured on the
+	 * message go there (the engine's rulescap.c). */
+	bool capture_template;
+	/* It has a group named as SpamAssassin's tags, "(?<NAME>...)",
+	 * upper-case first: its matches set the tag. */
+	bool captures;
 
 	/* RS_META: the expression text as written. */
 	const char *meta;
@@ -107,7 +114,8 @@ struct rs_rule {
 	unsigned tflags;       /* RS_TF_* */
 	unsigned maxhits;      /* tflags maxhits=N (0: none) */
 	const char *tflags_text; /* the whole tflags line as written, or NULL */
-	int priority;          /* "priority" line, default 0 */
+	int priority;          /* "priority" line, default 0; -10000 for
+	                          a rule with a capture group (?<NAME>...) */
 };
 
 enum rs_diag_kind {
@@ -192,5 +200,14 @@ const char *ruleset_file_at(const struct ruleset *rs, size_t i);
  * contents read in the same order give the same digest wherever they
  * are; one byte changed gives another. */
 void ruleset_digest(const struct ruleset *rs, char hex[65]);
+
+/* The next capture template "%{NAME}" in p[from..len), in SpamAssassin's
+ * syntax (Parser.pm's parse_captures: NAME upper-case first, "_"
+ * between parts, maybe "(args)"; not after a backslash): sets *start
+ * to where it starts and NAME (with its args) in *name, *name_len, and
+ * returns the offset after it; 0 when there is none. */
+size_t ruleset_next_template(const char *p, size_t len, size_t from,
+                             size_t *start, const char **name,
+                             size_t *name_len);
 
 #endif

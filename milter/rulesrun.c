@@ -177,6 +177,7 @@ struct run {
 	struct relays *relays; /* built on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	struct saeval_ctx ectx;  /* eval rules' (run_evals()) */
+	struct rcap_vals capv; /* the tags capture rules set (cap_values()) */
 	struct strbuf mb;      /* MIME header texts (mimeheader_rule()) */
 	bool matches;
 };
@@ -453,6 +454,9 @@ static void log_limit(const struct run *x, const struct crule *c, int rc)
 static enum mres match_text(struct run *x, const struct crule *c,
                             const char *text, size_t len, bool ascii,
                             unsigned *hits);
+static enum mres match_loop(struct run *x, const struct crule *c,
+                            struct jcode *code, const char *text,
+                            size_t len, unsigned *hits);
 
 /* match_text(), timed per rule when profiling. */
 static enum mres match(struct run *x, const struct crule *c,
@@ -607,8 +611,6 @@ static enum mres match_text(struct run *x, const struct crule *c,
                             const char *text, size_t len, bool ascii,
                             unsigned *hits)
 {
-	PCRE2_SIZE start = 0;
-	size_t ci = (size_t)(c - x->r->cr);
 	const struct part *pt = &c->main;
 	if (c->rep != 0 && rep_count(x, c, text, len) < c->rep_min)
 		return *hits ? M_YES : M_NO;
@@ -624,7 +626,17 @@ static enum mres match_text(struct run *x, const struct crule *c,
 	if (pt->tail != NULL && match_code(x, pt->tail, text, len, 0) ==
 	                        PCRE2_ERROR_NOMATCH)
 		return *hits ? M_YES : M_NO;
-	struct jcode *code = code_to_run(x, pt);
+	return match_loop(x, c, code_to_run(x, pt), text, len, hits);
+}
+
+/* code (rule c's) over text: each match counted in *hits, up to c's
+ * maxhits; the first remembered for explain. */
+static enum mres match_loop(struct run *x, const struct crule *c,
+                            struct jcode *code, const char *text,
+                            size_t len, unsigned *hits)
+{
+	PCRE2_SIZE start = 0;
+	size_t ci = (size_t)(c - x->r->cr);
 	for (;;) {
 		int rc = match_code(x, code, text, len, start);
 		if (rc == PCRE2_ERROR_NOMATCH)
@@ -1224,6 +1236,129 @@ static void run_evals(struct run *x)
 	}
 }
 
+/* ---- capture templates (rulescap.c) ---- */
+
+/* Rule c's texts as the engine hands them to it: a header rule's one
+ * (its key's, or when absent its if-unset text or ""), a list rule's
+ * all (from the second for a body rule with tflags nosubject). */
+static size_t rule_text_first(const struct crule *c)
+{
+	return c->nosubject && c->tgt == T_BODY ? 1 : 0;
+}
+
+static size_t rule_text_count(struct run *x, const struct crule *c)
+{
+	if (c->tgt == T_FULL && x->full.len == 0)
+		build_full(x);
+	return c->tgt == T_HEADER ? 1 : list_count(x, c->tgt);
+}
+
+static struct msg_text rule_text_at(const struct run *x,
+                                    const struct crule *c, size_t k)
+{
+	if (c->tgt != T_HEADER)
+		return list_at(x, c->tgt, k);
+	const struct span *sp = &x->htext[c->hkey];
+	if (sp->present)
+		return (struct msg_text){ x->hb.p + sp->off, sp->len };
+	const char *u = c->rs->if_unset ? c->rs->if_unset : "";
+	return (struct msg_text){ u, strlen(u) };
+}
+
+/* The tags' values: every capture rule on its texts, once a message
+ * (SpamAssassin runs them first, at priority -10000). */
+static const struct rcap_vals *cap_values(struct run *x)
+{
+	struct rcap_vals *v = &x->capv;
+	const struct rules *r = x->r;
+	if (v->done)
+		return v;
+	for (size_t k = 0; k < r->ncaps; k++) {
+		const struct crule *c = &r->cr[r->caps[k].rule];
+		unsigned hits = 0;
+		size_t n = rule_text_count(x, c);
+		for (size_t t = rule_text_first(c); t < n && hits < c->maxhits;
+		     t++) {
+			struct msg_text tx = rule_text_at(x, c, t);
+			hits += rules_cap_collect(r, k, tx.ptr, tx.len,
+			                          c->maxhits - hits, x->tls->mc, v);
+		}
+	}
+	v->done = true;
+	return v;
+}
+
+/* Whether template rule i could match one of its texts. */
+static bool tmpl_any_candidate(struct run *x, size_t i,
+                               const struct rcap_vals *v)
+{
+	const struct crule *c = &x->r->cr[i];
+	size_t n = rule_text_count(x, c);
+	for (size_t k = rule_text_first(c); k < n; k++) {
+		struct msg_text tx = rule_text_at(x, c, k);
+		if (rules_cap_candidate(x->r, i, v, tx.ptr, tx.len))
+			return true;
+	}
+	return false;
+}
+
+/* Template rule i: its pattern with the tags' values, compiled for this
+ * message, over its candidate texts. It does not run when a tag it
+ * names has no value; a header rule with !~ hits when it finds no
+ * match. */
+static void tmpl_rule(struct run *x, size_t i)
+{
+	const struct crule *c = &x->r->cr[i];
+	const struct rcap_vals *v = cap_values(x);
+	bool cand = tmpl_any_candidate(x, i, v);
+	if (!cand && !c->rs->negate)
+		return;
+	size_t plen;
+	char *p = rules_cap_pattern(x->r, i, v, &plen);
+	if (p == NULL)
+		return;
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *code = cand ? pcre2_compile((PCRE2_SPTR)p, plen,
+	                                        c->rs->pcre2_options, &ec,
+	                                        &eo, NULL) : NULL;
+	free(p);
+	struct part pt = { .code = code ? rules_jcode_new(code) : NULL };
+	if (cand && pt.code == NULL)
+		return;   /* PCRE2 refused it (a value): no hit */
+	if (pt.code != NULL)   /* runs once: not worth a JIT compile */
+		atomic_store(&pt.code->jit, JIT_NO);
+	unsigned hits = 0;
+	bool limit = false;
+	size_t n = rule_text_count(x, c);
+	for (size_t k = rule_text_first(c); cand && k < n &&
+	     hits < c->maxhits; k++) {
+		struct msg_text tx = rule_text_at(x, c, k);
+		if (rules_cap_candidate(x->r, i, v, tx.ptr, tx.len) &&
+		    match_loop(x, c, pt.code, tx.ptr, tx.len, &hits) == M_LIMIT)
+			limit = true;
+	}
+	rules_part_free(&pt);
+	if (c->rs->negate)
+		x->values[i] = hits == 0 && !limit ? 1 : 0;
+	else if (!limit || hits > 0)
+		x->values[i] = hits;
+}
+
+/* The template rules; in a lazy run one no score counts is left
+ * pending (lazy_fetch()). */
+static void run_tmpls(struct run *x)
+{
+	const struct rules *r = x->r;
+	for (size_t k = 0; k < r->ntmpls; k++) {
+		size_t i = r->tmpls[k];
+		if (x->lazy && r->cr[i].deferred)
+			set_bit(x->pend, i);
+		else
+			tmpl_rule(x, i);
+	}
+}
+
 /* Every meta in rank order (a cycle was cut: see plan_metas()). */
 static void run_all_metas(struct run *x)
 {
@@ -1355,6 +1490,8 @@ static double lazy_fetch(void *ctx, int index)
 		clear_bit(x->pend, i);
 		if (c->ev != NULL)
 			eval_rule(x, i);
+		else if (c->tmpl != NULL)
+			tmpl_rule(x, i);
 		else if (c->tgt == T_HEADER)
 			hrule_match(x, (size_t)c->hkey, c->hr,
 			            hkey_kind(x, (size_t)c->hkey));
@@ -1493,6 +1630,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	}
 	if (!run_list(&x, T_URI))
 		goto out;
+	run_tmpls(&x);
 	run_evals(&x);
 	if (x.lazy)
 		run_metas_lazy(&x);
@@ -1517,6 +1655,7 @@ out:
 	free(x.pinfo);
 	free(x.pstart);
 	saeval_cache_free(x.ectx.cache);
+	rules_cap_vals_free(&x.capv);
 	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);

@@ -581,6 +581,110 @@ static void test_tflags(void **state)
 	fx_free(&f);
 }
 
+/* SpamAssassin 4's capture rules and templates: a named group sets a
+ * tag, %{TAG} in another rule's pattern stands for its values, quoted;
+ * no value, no run. Lazy and eager runs agree. */
+static const char cap_rules[] =
+    "header __TO_ADDR To:addr =~ /(?<TO_ADDR>.*)/\n"
+    "body __WORDS /(?<WORD>[a-z]*)-x/\n"
+    "tflags __WORDS multiple\n"
+    "uri CAP_URI m;^https?://.{3,64}(?:\\#|email=)%{TO_ADDR};i\n"
+    "uri __CAP_SUB m;^https?://[^/]+/%{TO_ADDR}$;\n"
+    "meta CAP_META __CAP_SUB\n"
+    "body CAP_BODY /say %{WORD} /\n"
+    "header CAP_SUBJ Subject !~ /%{TO_ADDR}/i\n"
+    "uri CAP_NONE /%{NOBODY_SETS}/\n"
+    "meta CAP_NONE_META CAP_NONE || __CAP_SUB\n"
+    "body CAP_ESC /100%\\{TO_ADDR\\}/\n";
+
+static const char *cap_msg(char *buf, size_t cap, const char *to,
+                           const char *subject, const char *body)
+{
+	snprintf(buf, cap, "From: a@example.com\nTo: Bob <%s>\n"
+	         "Subject: %s\nMessage-ID: <1@x>\n\n%s\n", to, subject, body);
+	return buf;
+}
+
+static void test_capture_templates(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx e = { 0 }, l = { 0 };
+	fx_load(&e, cap_rules, NULL);
+	fx_load(&l, cap_rules, NULL);
+	/* a template no rule sets: never hits, said once */
+	bool said = false;
+	for (size_t i = 0; i < rules_diag_count(e.rules); i++) {
+		const struct rules_diag *d = rules_diag_at(e.rules, i);
+		if (d->kind == RULES_DIAG_UNSUPPORTED) {
+			assert_non_null(strstr(d->message, "%{NOBODY_SETS}"));
+			assert_string_equal(d->rule, "CAP_NONE");
+			said = true;
+		}
+	}
+	assert_true(said);
+	char m[1024];
+	struct { const char *to, *subject, *body; bool uri, sub, body_hit,
+	         subj; } cases[] = {
+		/* the recipient's address after '#', any case (/i) */
+		{ "bob.x@example.org", "hi", "see http://phish.example/login#BOB.X@example.org ok",
+		  true, false, false, true },
+		/* quoted: '+' is no quantifier, '.' no wildcard */
+		{ "a+b@example.org", "hi", "see http://phish.example/login#a+b@example.org",
+		  true, false, false, true },
+		/* quoted: '.' is no wildcard */
+		{ "bob.x@example.org", "hi", "see http://phish.example/login#bobzx@example.org",
+		  false, false, false, true },
+		/* no /i: case matters; the $ anchors */
+		{ "bob@example.org", "hi", "http://h.example/bob@example.org",
+		  false, true, false, true },
+		{ "bob@example.org", "hi", "http://h.example/BOB@example.org",
+		  false, false, false, true },
+		/* !~ on the Subject: it holds the address */
+		{ "bob@example.org", "for bob@example.org", "plain",
+		  false, false, false, false },
+		/* every value of a multiple rule, empty ones left out */
+		{ "bob@example.org", "hi", "-x abc-x def-x and say def now",
+		  false, false, true, true },
+		{ "bob@example.org", "hi", "-x abc-x def-x and say abc now",
+		  false, false, true, true },
+		{ "bob@example.org", "hi", "-x abc-x and say ab now",
+		  false, false, false, true },
+		{ "bob@example.org", "hi", "-x and say  now",
+		  false, false, false, true },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		cap_msg(m, sizeof m, cases[k].to, cases[k].subject,
+		        cases[k].body);
+		fx_run(&e, m, "");
+		fx_run_flags(&l, m, "", RULES_EVAL_LAZY | RULES_EVAL_MATCHES);
+		assert_int_equal(hit(&e, "CAP_URI") != NULL, cases[k].uri);
+		assert_int_equal(hit(&e, "CAP_META") != NULL, cases[k].sub);
+		assert_int_equal(hit(&e, "CAP_BODY") != NULL, cases[k].body_hit);
+		assert_int_equal(hit(&e, "CAP_SUBJ") != NULL, cases[k].subj);
+		assert_int_equal(hit(&l, "CAP_META") != NULL, cases[k].sub);
+		assert_int_equal(hit(&l, "CAP_URI") != NULL, cases[k].uri);
+		NOHIT(&e, "CAP_NONE");
+		NOHIT(&e, "CAP_ESC");
+	}
+	cap_msg(m, sizeof m, "bob.x@example.org", "hi",
+	        "see http://phish.example/login#bob.x@example.org ok");
+	fx_run(&e, m, "");
+	assert_string_equal(hit(&e, "CAP_URI")->match,
+	                    "http://phish.example/login#bob.x@example.org");
+	/* no To: the tag has no value, so the rules do not run, !~ either */
+	fx_run(&e, "From: a@example.com\nSubject: x\n\n"
+	           "http://h.example/#x@y.example\n", "");
+	NOHIT(&e, "CAP_URI");
+	NOHIT(&e, "CAP_SUBJ");
+	/* escaped: a literal, not a template */
+	fx_run(&e, "From: a@example.com\nTo: b@example.org\nSubject: x\n\n"
+	           "100%{TO_ADDR}\n", "");
+	HIT(&e, "CAP_ESC");
+	fx_free(&e);
+	fx_free(&l);
+}
+
 static void test_compile_error(void **state)
 {
 	(void)state;
@@ -1491,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_body_targets),
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
+		cmocka_unit_test(test_capture_templates),
 		cmocka_unit_test(test_compile_error),
 		cmocka_unit_test(test_compile_cache),
 		cmocka_unit_test(test_meta_cycle),

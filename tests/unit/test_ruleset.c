@@ -541,6 +541,27 @@ static void test_unsupported_and_unknown(void **state)
 	ruleset_free(rs);
 }
 
+/* SpamAssassin's template syntax (Parser.pm's parse_captures). */
+static void test_next_template(void **state)
+{
+	(void)state;
+	static const char p[] = "a%{X}b\\%{ESC}%{lower}%{A__B}%{A_}%{T_1(x y)}"
+	                        "%{B_2}%{C";
+	size_t at = 0, start, n;
+	const char *nm;
+	const char *want[] = { "X", "T_1(x y)", "B_2" };
+	for (size_t k = 0; k < 3; k++) {
+		at = ruleset_next_template(p, sizeof p - 1, at, &start, &nm, &n);
+		assert_int_not_equal(at, 0);
+		assert_int_equal(n, strlen(want[k]));
+		assert_memory_equal(nm, want[k], n);
+		assert_int_equal(p[start], '%');
+		assert_int_equal(p[at - 1], '}');
+	}
+	assert_int_equal(ruleset_next_template(p, sizeof p - 1, at, &start,
+	                                       &nm, &n), 0);
+}
+
 static void test_reuse_capture_require(void **state)
 {
 	(void)state;
@@ -557,12 +578,18 @@ static void test_reuse_capture_require(void **state)
 	assert_true(get(rs, "T_OLD")->score[0] == 0.01);
 	assert_int_equal(get(rs, "B")->type, RS_BODY);
 	assert_int_equal(get(rs, "__TO_ADDR")->type, RS_HEADER);
+	assert_true(get(rs, "__TO_ADDR")->captures);
+	assert_int_equal(get(rs, "__TO_ADDR")->priority, -10000);
+	assert_false(get(rs, "__TO_ADDR")->capture_template);
 	const struct rs_rule *u = get(rs, "URI_CAP");
-	assert_int_equal(u->type, RS_EVAL);
-	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 5, "%{TO_ADDR}");
+	assert_int_equal(u->type, RS_URI);
+	assert_true(u->capture_template);
+	assert_false(u->captures);
+	assert_int_equal(u->priority, 0);
 	assert_int_equal(get(rs, "LIT")->type, RS_BODY);
+	assert_false(get(rs, "LIT")->capture_template);
 	assert_non_null(ruleset_find(rs, "C"));
-	assert_int_equal(count_kind(rs, RS_DIAG_UNSUPPORTED), 1);
+	assert_int_equal(count_kind(rs, RS_DIAG_UNSUPPORTED), 0);
 	ruleset_free(rs);
 
 	rs = load("body A /a/\nrequire_version 3.001000\nbody B /b/\n");
@@ -924,6 +951,12 @@ static void test_stock(void **state)
 	assert_string_equal(r->eval, "subject_is_all_caps()");
 	assert_true(r->score[0] == 0.5);
 	assert_int_equal(get(rs, "FREEMAIL_FROM")->type, RS_EVAL);
+	/* 72_active.cf: a capture rule and a template rule */
+	r = get(rs, "__GB_TO_ADDR");
+	assert_true(r->captures && !r->capture_template);
+	r = get(rs, "__GB_CUSTOM_HTM_URI2");
+	assert_int_equal(r->type, RS_URI);
+	assert_true(r->capture_template && !r->captures);
 	/* A score line without a rule (RelayEval not loaded here). */
 	r = get(rs, "ALL_TRUSTED");
 	assert_int_equal(r->type, RS_UNDEFINED);
@@ -957,6 +990,7 @@ int main(void)
 		cmocka_unit_test(test_conditionals),
 		cmocka_unit_test(test_unsupported_and_unknown),
 		cmocka_unit_test(test_reuse_capture_require),
+		cmocka_unit_test(test_next_template),
 		cmocka_unit_test(test_replace_tags),
 		cmocka_unit_test(test_include_refused_in_buffer),
 		cmocka_unit_test_setup_teardown(test_files_override, setup_dir,
