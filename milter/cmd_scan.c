@@ -410,7 +410,7 @@ static int run_all(const struct options *o, struct worker *w)
 	run.report = report_new(o->format, stdout, stderr, tty,
 	                        tty ? corpus_bytes(paths, npaths) : 0);
 	if (run.corpus != NULL && run.report != NULL)
-		corpus_on_empty(run.corpus, report_empty_file, run.report);
+		corpus_on_notice(run.corpus, report_notice, run.report);
 	bool evaluate = labels_any(o->labels) || o->report != NULL;
 	if (evaluate)
 		run.eval = eval_new_verdicts();

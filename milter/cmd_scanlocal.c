@@ -232,11 +232,11 @@ static int next_msg(void *arg, struct localscan_item *it)
 	return 1;
 }
 
-static void empty_file(void *arg, const char *path)
+static void notice(void *arg, const char *path, const char *what)
 {
 	struct run *r = arg;
 	progress_clear(r->bar);
-	fprintf(stderr, "vigil scan: %s: empty file, no message in it\n", path);
+	fprintf(stderr, "vigil scan: %s: %s\n", path, what);
 }
 
 static void done_msg(void *arg, const struct localscan_item *it,
@@ -467,7 +467,7 @@ int scanlocal_main(int argc, char **argv)
 	r.corpus = corpus_open(names, npaths, max);
 	if (r.corpus) {
 		corpus_keep_head(r.corpus);
-		corpus_on_empty(r.corpus, empty_file, &r);
+		corpus_on_notice(r.corpus, notice, &r);
 	}
 	if (r.eval == NULL || r.corpus == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "msg.h"
+#include "strbuf.h"
 
 #define LINE_CHUNK 8192      /* longer lines are read in pieces */
 #define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
@@ -45,8 +46,8 @@ struct corpus {
 	size_t depth;
 	size_t max_msg;
 	bool keep_head;          /* oversized: the head, not an error */
-	void (*on_empty)(void *arg, const char *path);
-	void *on_empty_arg;
+	void (*on_notice)(void *arg, const char *path, const char *what);
+	void *on_notice_arg;
 
 	/* The file being read. */
 	FILE *fp;
@@ -601,8 +602,9 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	skip_bom(c);
 	c->line_start = piece_complete(c);
 	c->file_done = r == 0;   /* an empty file holds no message */
-	if (c->file_done && c->on_empty != NULL)
-		c->on_empty(c->on_empty_arg, path);
+	if (c->file_done && c->on_notice != NULL)
+		c->on_notice(c->on_notice_arg, path,
+		             "empty file, no message in it");
 	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
 	if (c->is_mbox) {
 		c->have_from = true;
@@ -661,9 +663,54 @@ static bool on_stack(const struct corpus *c, const struct stat *st)
 	return false;
 }
 
-/* Walk into dir (st: its stat): a maildir gives its cur/ then new/ files,
- * any other directory its entries; a directory being walked already is
- * skipped. 0, or -1 with an error message in *m. */
+/* Whether dir/name is a maildir folder (has cur/ or new/). */
+static bool is_folder(const char *dir, const char *name)
+{
+	char *cur = format("%s/%s/cur", dir, name);
+	char *new = format("%s/%s/new", dir, name);
+	bool yes = cur && new && (is_dir(cur) || is_dir(new));
+	free(cur);
+	free(new);
+	return yes;
+}
+
+/* A maildir's folders (Maildir++ ".Junk", or Dovecot's LAYOUT=fs
+ * "Junk") are mail the user filed elsewhere, often spam: they are not
+ * walked into, and the notice callback names them, so that nothing is
+ * left out unsaid. */
+static void note_folders(struct corpus *c, const char *dir)
+{
+	struct dirent **names = NULL;
+	int k = c->on_notice ? scandir(dir, &names, NULL, alphasort) : 0;
+	struct strbuf b = { 0 };
+	size_t n = 0;
+	for (int i = 0; i < k; i++) {
+		const char *nm = names[i]->d_name;
+		if (strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0 &&
+		    strcmp(nm, "cur") != 0 && strcmp(nm, "new") != 0 &&
+		    strcmp(nm, "tmp") != 0 && is_folder(dir, nm) && n++ < 8) {
+			strbuf_put(&b, n > 1 ? ", " : "", n > 1 ? 2 : 0);
+			strbuf_put(&b, nm, strlen(nm));
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (n > 0) {
+		char *what = format("maildir with %zu folder%s not scanned: %.*s%s "
+		                    "(give a folder as a path to scan it)", n,
+		                    n == 1 ? "" : "s", (int)b.len,
+		                    b.p ? b.p : "", n > 8 ? ", ..." : "");
+		if (what != NULL && !b.oom)
+			c->on_notice(c->on_notice_arg, dir, what);
+		free(what);
+	}
+	strbuf_free(&b);
+}
+
+/* Walk into dir (st: its stat): a maildir gives its cur/ then new/ files
+ * (its folders are named by the notice callback, not walked), any other
+ * directory its entries; a directory being walked already is skipped.
+ * 0, or -1 with an error message in *m. */
 static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
                     struct corpus_msg *m)
 {
@@ -685,6 +732,8 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 			rc = list_dir(cur, &f.paths, &f.n);
 		if (rc == 0 && is_dir(new))
 			rc = list_dir(new, &f.paths, &f.n);
+		if (rc == 0)
+			note_folders(c, dir);
 	} else {
 		rc = list_dir(dir, &f.paths, &f.n);
 	}
@@ -748,11 +797,13 @@ void corpus_keep_head(struct corpus *c)
 	c->keep_head = true;
 }
 
-void corpus_on_empty(struct corpus *c,
-                     void (*fn)(void *arg, const char *path), void *arg)
+void corpus_on_notice(struct corpus *c,
+                      void (*fn)(void *arg, const char *path,
+                                 const char *what),
+                      void *arg)
 {
-	c->on_empty = fn;
-	c->on_empty_arg = arg;
+	c->on_notice = fn;
+	c->on_notice_arg = arg;
 }
 
 static int next_message(struct corpus *c, struct corpus_msg *m)
@@ -859,8 +910,17 @@ static uint64_t file_bytes(const char *path, const struct stat *st)
  * the walk reads them. */
 static uint64_t dir_bytes(const char *dir, int depth)
 {
-	DIR *d = depth < MAX_DEPTH ? opendir(dir) : NULL;
 	uint64_t total = 0;
+	if (depth < MAX_DEPTH && is_folder(dir, ".")) {
+		/* a maildir: its cur/ and new/ alone are read */
+		char *cur = format("%s/cur", dir), *new = format("%s/new", dir);
+		if (cur != NULL && new != NULL)
+			total = dir_bytes(cur, depth + 1) + dir_bytes(new, depth + 1);
+		free(cur);
+		free(new);
+		return total;
+	}
+	DIR *d = depth < MAX_DEPTH ? opendir(dir) : NULL;
 	struct dirent *e;
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' || strcmp(e->d_name, "tmp") == 0)

@@ -3,14 +3,15 @@
  * (mboxo/mboxrd quoting undone; Content-Length honoured when it agrees
  * with the file; a "From " line separates messages after a blank line,
  * or anywhere when it is a whole From_ line with an asctime date, since
- * writers quote those in bodies), maildir folders (cur/ then new/), directories of
+ * writers quote those in bodies), maildir folders (cur/ then new/; their
+ * subfolders, Maildir++ ".Junk" or "Junk", are named, not walked), directories of
  * message files (walked recursively, names sorted, dot files skipped,
  * a symlink back to a directory being walked skipped), single message
  * files, and "-" for standard input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
  * which would mean decompressing again). A UTF-8 byte order mark before
  * a file's first line is skipped. An empty file holds no message
- * (corpus_on_empty() lets the caller say so).
+ * (corpus_on_notice() lets the caller say so).
  *
  * Streaming: only the current message is in memory, and at most max_msg
  * bytes of it. Every message carries its source file, its 0-based index
@@ -53,10 +54,13 @@ struct corpus *corpus_open(const char *const *paths, size_t n,
                            size_t max_msg);
 /* Oversized messages: their first max_msg bytes instead of an error. */
 void corpus_keep_head(struct corpus *c);
-/* fn(arg, path) for each empty file met (it holds no message), so that
- * the caller can say so. */
-void corpus_on_empty(struct corpus *c,
-                     void (*fn)(void *arg, const char *path), void *arg);
+/* fn(arg, path, what) for what iteration leaves out without an error,
+ * so that the caller can say so: an empty file ("empty file, no message
+ * in it"), a maildir's folders (what names them). */
+void corpus_on_notice(struct corpus *c,
+                      void (*fn)(void *arg, const char *path,
+                                 const char *what),
+                      void *arg);
 /* Fill *m with the next message (data or error): 1; at the end: 0. */
 int corpus_next(struct corpus *c, struct corpus_msg *m);
 void corpus_msg_clear(struct corpus_msg *m);

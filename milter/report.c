@@ -414,11 +414,11 @@ void report_totals_print(FILE *f, const struct report_totals *t)
 	        report_lat_percentile(t->lat, 0.99));
 }
 
-void report_empty_file(void *arg, const char *path)
+void report_notice(void *arg, const char *path, const char *what)
 {
 	struct report *r = arg;
 	progress_clear(r->bar);
-	fprintf(r->err, "vigil scan: %s: empty file, no message in it\n", path);
+	fprintf(r->err, "vigil scan: %s: %s\n", path, what);
 }
 
 void report_summary(struct report *r, double seconds)

@@ -58,9 +58,9 @@ struct report;
 struct report *report_new(enum report_format format, FILE *out, FILE *err,
                           bool progress, uint64_t total_bytes);
 void report_add(struct report *r, const struct report_entry *e);
-/* A corpus_on_empty() callback (arg: the report): a line on err saying
- * that path is empty and holds no message. */
-void report_empty_file(void *arg, const char *path);
+/* A corpus_on_notice() callback (arg: the report): "vigil scan: PATH:
+ * WHAT" on err. */
+void report_notice(void *arg, const char *path, const char *what);
 /* Print the summary; seconds is the run's wall time. */
 void report_summary(struct report *r, double seconds);
 /* Whether any message failed. */

@@ -423,6 +423,67 @@ static void empty_slash_arg(void **state)
 	release(&g);
 }
 
+/* A maildir's folders (Maildir++ ".Junk", LAYOUT=fs "Archive") are not
+ * walked, and the notice callback names them; so does it an empty file.
+ * A folder given as a path is scanned. */
+struct notices {
+	char text[8][256];
+	size_t n;
+};
+
+static void on_notice(void *arg, const char *path, const char *what)
+{
+	struct notices *ns = arg;
+	assert_true(ns->n < 8);
+	snprintf(ns->text[ns->n++], sizeof ns->text[0], "%s: %s", path, what);
+}
+
+static void maildir_folders(void **state)
+{
+	(void)state;
+	sub("mf");
+	sub("mf/cur");
+	sub("mf/new");
+	sub("mf/.Junk");
+	sub("mf/.Junk/cur");
+	sub("mf/Archive");
+	sub("mf/Archive/new");
+	sub("mf/.notafolder");
+	puts_("mf/cur/1:2,S", "Subject: inbox\n\n");
+	puts_("mf/.Junk/cur/2:2,S", "Subject: junk\n\n");
+	puts_("mf/Archive/new/3", "Subject: archived\n\n");
+	puts_("mf/dovecot-uidlist", "3 V1 2\n");
+	const char *e = puts_("mf-empty.eml", "");
+	char md[128], junk[128];
+	snprintf(md, sizeof md, "%s/mf", dir);
+	snprintf(junk, sizeof junk, "%s/mf/.Junk", dir);
+	const char *paths[] = { md, e, junk };
+	/* the progress total: what is read (cur/, new/), nothing else */
+	assert_int_equal(corpus_bytes(paths, 1), strlen("Subject: inbox\n\n"));
+	struct notices ns = { .n = 0 };
+	struct corpus *c = corpus_open(paths, 3, 0);
+	assert_non_null(c);
+	corpus_on_notice(c, on_notice, &ns);
+	struct corpus_msg m;
+	size_t n = 0;
+	const char *want[] = { "Subject: inbox\n\n", "Subject: junk\n\n" };
+	while (corpus_next(c, &m) == 1) {
+		assert_true(n < 2);
+		assert_non_null(m.data);
+		assert_string_equal(m.data, want[n++]);
+		corpus_msg_clear(&m);
+	}
+	corpus_close(c);
+	assert_int_equal(n, 2);
+	assert_int_equal(ns.n, 2);
+	char exp[256];
+	snprintf(exp, sizeof exp, "%s: maildir with 2 folders not scanned: "
+	         ".Junk, Archive (give a folder as a path to scan it)", md);
+	assert_string_equal(ns.text[0], exp);
+	snprintf(exp, sizeof exp, "%s: empty file, no message in it", e);
+	assert_string_equal(ns.text[1], exp);
+}
+
 /* corpus_keep_head(): an oversized message comes back cut to max_msg
  * bytes with its full size, and the next message is read as usual. */
 static void keep_head(void **state)
@@ -466,6 +527,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_slash_arg, setup, teardown),
+		cmocka_unit_test_setup_teardown(maildir_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
