@@ -6,7 +6,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/fuzz/lib.sh"
 fuzz_begin corpus
-fuzz_build corpus "$top_srcdir/milter/corpus.c" -lz
+fuzz_build corpus "$top_srcdir/milter/corpus.c" "$top_srcdir/milter/strbuf.c" -lz
 # Seeds: an mbox with quoting, Content-Length (right and wrong), a From_
 # line without an empty line before it; CRLF; a single message.
 printf '%s\n' 'From a@x Mon Jan  1 00:00:00 2024' 'Content-Length: 6' \
