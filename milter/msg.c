@@ -362,6 +362,11 @@ done:
 	return p;
 }
 
+/* Part pi's header name (lower-case), and in *count how many it has:
+ * the last one, as SpamAssassin's header() reads Content-Type,
+ * Content-Transfer-Encoding, Content-Disposition and the Subject in
+ * scalar context (a repeated one is a filter-evasion trick: the MIME
+ * structure must be the one its rules were written against). */
 static const struct msg_header *phdr_get(struct pctx *c, size_t pi,
                                          const char *name, size_t *count)
 {
@@ -373,8 +378,7 @@ static const struct msg_header *phdr_get(struct pctx *c, size_t pi,
 	for (size_t i = ph->first; i < ph->first + ph->count; i++)
 		if ((hs[i].name.ptr[0] | 0x20) == first &&
 		    strcasecmp(hs[i].name.ptr, name) == 0) {
-			if (found == NULL)
-				found = &hs[i];
+			found = &hs[i];
 			(*count)++;
 		}
 	return found;

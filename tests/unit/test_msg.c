@@ -449,10 +449,19 @@ static void test_mime_malformations(void **state)
 	assert_string_equal(msg_part_at(m, 1)->text.ptr, "yes");
 	msg_free(m);
 
-	/* Duplicate Content-Type, duplicate parameter, junk type. */
+	/* Duplicate Content-Type, duplicate parameter, junk type. The last
+	 * of a repeated MIME header counts, as in SpamAssassin (header()
+	 * in scalar context); so does the last Subject for the body. */
 	m = parse("Content-Type: text/plain\nContent-Type: text/html\n\nx\n");
 	assert_true(has_flag(m, MSG_F_DUP_MIME_HEADER));
-	assert_string_equal(msg_part_at(m, 0)->type.ptr, "text/plain");
+	assert_string_equal(msg_part_at(m, 0)->type.ptr, "text/html");
+	msg_free(m);
+	m = parse("Subject: one\nSubject: two\n"
+	          "Content-Transfer-Encoding: 7bit\n"
+	          "Content-Transfer-Encoding: base64\n\naGVsbG8=\n");
+	assert_int_equal(msg_part_at(m, 0)->cte, MSG_CTE_BASE64);
+	assert_string_equal(msg_body_at(m, 0).ptr, "two\n");
+	assert_string_equal(msg_part_at(m, 0)->text.ptr, "hello");
 	msg_free(m);
 	m = parse("Content-Type: text/plain; charset=a; charset=b\n\nx\n");
 	assert_true(has_flag(m, MSG_F_DUP_MIME_HEADER));
