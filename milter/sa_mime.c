@@ -508,6 +508,30 @@ bool saeval_ev_mime_multipart_ratio(const struct saeval_call *c,
 	       f.mpart_ratio < c->num[1];
 }
 
+/* check_ma_non_text(): a multipart/alternative has a child that is a
+ * leaf of another type than text/... and application/rtf (MIMEEval.pm:
+ * the direct leaves, a nested multipart is not looked into). */
+bool saeval_ev_ma_non_text(const struct saeval_call *c,
+                           const struct saeval_ctx *x)
+{
+	(void)c;
+	const struct msg *m = x->m;
+	bool *has_child = parts_with_child(m);
+	bool hit = false;
+	for (size_t i = 1; has_child != NULL && !hit &&
+	     i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		const char *t = p->type.ptr;
+		hit = p->parent < i && !has_child[i] &&
+		      strcasecmp(msg_part_at(m, p->parent)->type.ptr,
+		                 "multipart/alternative") == 0 &&
+		      strcasecmp(t, "application/rtf") != 0 &&
+		      strncasecmp(t, "text/", 5) != 0;
+	}
+	free(has_child);
+	return hit;
+}
+
 /* check_msg_parse_flags(FLAG): what Message.pm noted parsing the
  * message; the MIME ones. */
 bool saeval_ok_parse_flags(const struct saeval_call *c)

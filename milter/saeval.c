@@ -1216,7 +1216,66 @@ static bool ev_body_length(const struct saeval_call *c,
 	return (double)n <= c->num[0];
 }
 
+/* check_blank_line_ratio(min, max, minlines): the share (percent) of
+ * blank lines (no non-blank byte) among the lines of the decoded body
+ * text (the raw body pieces), -1 below minlines lines; true when
+ * min < share <= max (or share <= max with min 0), as BodyEval.pm. */
+static bool ev_blank_line_ratio(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	double minlines = c->num[2] < 1 ? 1 : c->num[2];
+	size_t lines = 0, blank = 0;
+	for (size_t i = 0; i < msg_rawbody_count(x->m); i++) {
+		struct msg_text t = msg_rawbody_at(x->m, i);
+		bool any = false;   /* the line so far has a non-blank byte */
+		for (size_t k = 0; k < t.len; k++) {
+			any |= !isspace((unsigned char)t.ptr[k]);
+			if (t.ptr[k] == '\n' || k + 1 == t.len) {
+				lines++;
+				blank += !any;
+				any = false;
+			}
+		}
+	}
+	double r = (double)lines < minlines ? -1 :
+	           100.0 * (double)blank / (double)lines;
+	return (c->num[0] == 0 && r <= c->num[1]) ||
+	       (r > c->num[0] && r <= c->num[1]);
+}
+
 /* ---- more HeaderEval ---- */
+
+/* check_header_count_range(name, min, max): the message's headers of
+ * that name hold between min and max distinct values (HeaderEval.pm). */
+static bool ev_header_count_range(const struct saeval_call *c,
+                                  const struct saeval_ctx *x)
+{
+	struct strbuf all = { 0 };   /* the distinct values, one after another */
+	size_t *end = NULL, cap = 0, distinct = 0;
+	for (size_t pos = 0;;) {
+		const struct msg_header *h = saeval_hdr_next(x, c->args[0], &pos);
+		if (h == NULL || !saeval_grow((void **)&end, distinct, &cap,
+		                              sizeof *end))
+			break;
+		size_t start = all.len;
+		msg_header_sa_value(&all, h, false, false);
+		if (all.oom)
+			break;
+		size_t n = all.len - start;
+		bool dup = false;
+		for (size_t k = 0, from = 0; !dup && k < distinct;
+		     from = end[k++])
+			dup = end[k] - from == n &&
+			      memcmp(all.p + from, all.p + start, n) == 0;
+		if (dup)
+			all.len = start;
+		else
+			end[distinct++] = all.len;
+	}
+	free(all.p);
+	free(end);
+	return (double)distinct >= c->num[1] && (double)distinct <= c->num[2];
+}
 
 /* What check_illegal_chars counts in a header's text. */
 struct ic_count {
@@ -1419,6 +1478,11 @@ static bool ok_two_args(const struct saeval_call *c)
 	return c->nargs == 2;
 }
 
+static bool ok_two_or_three_args(const struct saeval_call *c)
+{
+	return c->nargs == 2 || c->nargs == 3;
+}
+
 static bool ok_no_args(const struct saeval_call *c)
 {
 	return c->nargs == 0;
@@ -1454,6 +1518,8 @@ static const struct {
 	{ "check_illegal_chars", ev_illegal_chars, "HeaderEval",
 	  ok_three_args },
 	{ "check_for_missing_to_header", ev_missing_to, "HeaderEval", NULL },
+	{ "check_header_count_range", ev_header_count_range, "HeaderEval",
+	  ok_three_args },
 	{ "check_unresolved_template", ev_unresolved_template, "HeaderEval",
 	  NULL },
 	{ "check_for_matching_env_and_hdr_from", ev_env_and_hdr_from,
@@ -1475,6 +1541,7 @@ static const struct {
 	{ "check_for_mime_html_only", saeval_ev_mime_html_only, "MIMEEval",
 	  NULL },
 	{ "check_for_mime", saeval_ev_mime, "MIMEEval", saeval_ok_mime },
+	{ "check_ma_non_text", saeval_ev_ma_non_text, "MIMEEval", ok_no_args },
 	{ "check_mime_multipart_ratio", saeval_ev_mime_multipart_ratio,
 	  "MIMEEval", ok_two_args },
 	{ "check_msg_parse_flags", saeval_ev_parse_flags, "MIMEEval",
@@ -1514,6 +1581,8 @@ static const struct {
 	  ok_two_args },
 	{ "check_iframe_src", saeval_ev_iframe_src, "HTMLEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
+	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
+	  ok_two_or_three_args },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
 	  "BodyEval", ok_two_args },
 	{ "multipart_alternative_difference_count",

@@ -313,7 +313,8 @@ saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_base64_length, saeval_ev_unicode_ratio, saeval_ev_image_count,
 	saeval_ev_mime_multipart_ratio, saeval_ev_parse_flags,
 	saeval_ev_pixel_coverage, saeval_ev_image_text_ratio,
-	saeval_ev_image_size_exact, saeval_ev_image_size_range;
+	saeval_ev_image_size_exact, saeval_ev_image_size_range,
+	saeval_ev_ma_non_text;
 saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio,
 	saeval_ok_parse_flags, saeval_ok_image_size_exact,
 	saeval_ok_image_size_range,

@@ -543,6 +543,45 @@ static void test_html(void **state)
 	assert_int_equal(saeval_compile("html_test('no_such_fact')", &c), 1);
 }
 
+/* check_header_count_range, check_blank_line_ratio and
+ * check_ma_non_text, checked against SpamAssassin 4.0.1 on the same
+ * messages. */
+static void test_counts_and_ratios(void **state)
+{
+	(void)state;
+	const char *r = "check_header_count_range('Subject', '2', '999')";
+	assert_true(run(r, "Subject: one\nSubject: two\n\nx\n"));
+	assert_false(run(r, "Subject: same\nSubject: same\n\nx\n"));
+	assert_false(run(r, "Subject: one\n\nx\n"));
+	assert_true(run("check_header_count_range('X-None', '0', '0')",
+	                "Subject: one\n\nx\n"));
+	/* 9 of 11 lines blank: 81.8 % */
+	const char *b = "check_blank_line_ratio('80', '90', '4')";
+	assert_true(run(b, "Subject: b\n\na\n\n\n\n\n\n\n\n\nb\n\n\n"));
+	assert_false(run(b, "Subject: b\n\na\n \n\t\n\nb\n"));   /* 60 % */
+	/* under minlines: -1, which only min 0 takes */
+	assert_false(run(b, "Subject: b\n\n\n\n"));
+	assert_true(run("check_blank_line_ratio('0', '50')",
+	                "Subject: b\n\nhello\n"));
+	const char *ma = "check_ma_non_text()";
+	static const char alt[] =
+	    "Content-Type: multipart/alternative; boundary=B\n\n"
+	    "--B\nContent-Type: text/plain\n\nhi\n--B\n"
+	    "Content-Type: %s\n\nxx\n--B--\n";
+	char msg[512];
+	snprintf(msg, sizeof msg, alt, "application/octet-stream");
+	assert_true(run(ma, msg));
+	snprintf(msg, sizeof msg, alt, "Application/RTF");
+	assert_false(run(ma, msg));
+	snprintf(msg, sizeof msg, alt, "TEXT/HTML");
+	assert_false(run(ma, msg));
+	/* a nested multipart is not looked into */
+	assert_false(run(ma,
+	    "Content-Type: multipart/alternative; boundary=B\n\n"
+	    "--B\nContent-Type: multipart/related; boundary=C\n\n"
+	    "--C\nContent-Type: image/gif\n\nGIF89a\n--C--\n--B--\n"));
+}
+
 static bool low_contrast(const char *html)
 {
 	char raw[1024];
@@ -1907,6 +1946,7 @@ int main(void)
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_uppercase),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_counts_and_ratios),
 		cmocka_unit_test(test_html_low_contrast),
 		cmocka_unit_test(test_html_image_only),
 		cmocka_unit_test(test_html_length_anchor),
