@@ -1216,24 +1216,29 @@ static void eval_rule(struct run *x, size_t i)
 		x->values[i] = 1;
 }
 
-/* eval: rules implemented in C (saeval.h); in a lazy run, one no score
- * counts is left pending (lazy_fetch()). */
+/* fn on rules[0..n), each run alone (not through a group's prefilter);
+ * in a lazy run, one no score counts is left pending (lazy_fetch()). */
+static void run_each(struct run *x, const size_t *rules, size_t n,
+                     void (*fn)(struct run *x, size_t i))
+{
+	for (size_t k = 0; k < n; k++) {
+		if (x->lazy && x->r->cr[rules[k]].deferred)
+			set_bit(x->pend, rules[k]);
+		else
+			fn(x, rules[k]);
+	}
+}
+
+/* eval: rules implemented in C (saeval.h). */
 static void run_evals(struct run *x)
 {
-	const struct rules *r = x->r;
 	const struct scan_env *env = scan_env(x->scan);
 	x->ectx = (struct saeval_ctx){ .m = x->m,
 	                               .env_from = env ? env->mail_from : NULL,
 	                               .relays = &x->relays,
 	                               .trust = ruleset_trustpath(x->r->rs),
 	                               .cache = saeval_cache_new() };
-	for (size_t k = 0; k < r->nevals; k++) {
-		size_t i = r->evals[k];
-		if (x->lazy && r->cr[i].deferred)
-			set_bit(x->pend, i);
-		else
-			eval_rule(x, i);
-	}
+	run_each(x, x->r->evals, x->r->nevals, eval_rule);
 }
 
 /* ---- capture templates (rulescap.c) ---- */
@@ -1343,20 +1348,6 @@ static void tmpl_rule(struct run *x, size_t i)
 		x->values[i] = hits == 0 && !limit ? 1 : 0;
 	else if (!limit || hits > 0)
 		x->values[i] = hits;
-}
-
-/* The template rules; in a lazy run one no score counts is left
- * pending (lazy_fetch()). */
-static void run_tmpls(struct run *x)
-{
-	const struct rules *r = x->r;
-	for (size_t k = 0; k < r->ntmpls; k++) {
-		size_t i = r->tmpls[k];
-		if (x->lazy && r->cr[i].deferred)
-			set_bit(x->pend, i);
-		else
-			tmpl_rule(x, i);
-	}
 }
 
 /* Every meta in rank order (a cycle was cut: see plan_metas()). */
@@ -1630,7 +1621,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	}
 	if (!run_list(&x, T_URI))
 		goto out;
-	run_tmpls(&x);
+	run_each(&x, r->tmpls, r->ntmpls, tmpl_rule);
 	run_evals(&x);
 	if (x.lazy)
 		run_metas_lazy(&x);
