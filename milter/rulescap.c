@@ -44,7 +44,8 @@ static bool tag_name_ok(const char *s, size_t n)
 	if (n == 0 || !(s[0] >= 'A' && s[0] <= 'Z') || s[n - 1] == '_')
 		return false;
 	for (size_t i = 1; i < n; i++) {
-		bool up = s[i] >= 'A' && s[i] <= 'Z', dig = s[i] >= '0' && s[i] <= '9';
+		bool up = s[i] >= 'A' && s[i] <= 'Z';
+		bool dig = s[i] >= '0' && s[i] <= '9';
 		if (!up && !dig && !(s[i] == '_' && s[i - 1] != '_'))
 			return false;
 	}
@@ -109,13 +110,13 @@ static int add_capture(struct rules *r, size_t i)
 		c.name[c.n] = capname(r, nm, n, true, &oom);
 		c.n++;
 	}
-	struct rcap *v = oom || c.n == 0 ? NULL :
-	                 realloc(r->caps, (r->ncaps + 1) * sizeof *v);
-	if (v == NULL) {
+	struct rcap *v = NULL;
+	if (oom || c.n == 0 ||
+	    (v = realloc(r->caps, (r->ncaps + 1) * sizeof *v)) == NULL) {
 		pcre2_code_free(code);
 		free(c.grp);
 		free(c.name);
-		return oom ? -1 : 0;
+		return oom || c.n > 0 ? -1 : 0;   /* no tag name: no capture rule */
 	}
 	r->caps = v;
 	r->caps[r->ncaps++] = c;
@@ -269,8 +270,10 @@ static void add_value(struct rcap_vals *v, uint32_t name, const char *s,
 		v->v = p;
 		v->cap = cap;
 	}
-	v->v[v->n++] = (struct rcap_val){ name, v->b.len, n };
+	size_t off = v->b.len;
 	strbuf_put(&v->b, s, n);
+	if (!v->b.oom)   /* (else the value is not there to point at) */
+		v->v[v->n++] = (struct rcap_val){ name, off, n };
 }
 
 unsigned rules_cap_collect(const struct rules *r, size_t k, const char *text,
