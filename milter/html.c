@@ -663,7 +663,8 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 	return i + 1;
 }
 
-static void report_uri(struct rstate *r, const char *v, size_t n)
+static void report_uri(struct rstate *r, const char *v, size_t n,
+                       bool anchor)
 {
 	if (n == 0 || r->o->uri == NULL)
 		return;
@@ -674,10 +675,10 @@ static void report_uri(struct rstate *r, const char *v, size_t n)
 	if (r->base != NULL && uri_norm(v, n, &tmp, &flags) != 0 &&
 	    memchr(v, ':', n) == NULL &&
 	    uri_resolve(r->base, r->base_len, v, n, &tmp) == 0) {
-		r->o->uri(r->o->ctx, tmp.p, tmp.len);
+		r->o->uri(r->o->ctx, tmp.p, tmp.len, anchor);
 		return;
 	}
-	r->o->uri(r->o->ctx, v, n);
+	r->o->uri(r->o->ctx, v, n, anchor);
 }
 
 static void close_anchor(struct rstate *r)
@@ -739,7 +740,7 @@ static void start_tag(struct rstate *r, const struct tag *t)
 		close_anchor(r);
 		if ((v = attr(t, "href", &n)) != NULL) {
 			r->o->facts.links++;
-			report_uri(r, v, n);
+			report_uri(r, v, n, true);
 			r->in_a = true;
 			r->a_text_start = r->o->text->len;
 			if (uri_host(v, n, r->a_host, sizeof r->a_host) == 0)
@@ -762,7 +763,7 @@ static void start_tag(struct rstate *r, const struct tag *t)
 		if ((v = attr(t, *a, &n)) != NULL &&
 		    !((kind & T_A) && strcmp(*a, "href") == 0) &&
 		    !(kind & T_BASE))
-			report_uri(r, v, n);
+			report_uri(r, v, n, false);
 
 	if ((kind & T_VOID) || t->self_closing)
 		return;

@@ -38,8 +38,9 @@ struct html_out {
 	struct arena_buf *text;
 	struct arena_buf *invisible;
 	struct arena_buf *title;
-	/* Called for every link; raw is entity-decoded, not normalised. */
-	void (*uri)(void *ctx, const char *raw, size_t len);
+	/* Called for every link; raw is entity-decoded, not normalised;
+	 * anchor: an <a href> (SpamAssassin lists those as written too). */
+	void (*uri)(void *ctx, const char *raw, size_t len, bool anchor);
 	void *ctx;
 	struct html_facts facts;
 };

@@ -525,7 +525,7 @@ static size_t sa_url_decode(const char *s, size_t n, char *out)
 	return o;
 }
 
-static void uri_found_at(struct pctx *c, const char *raw, size_t n,
+static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
                          int depth);
 
 /* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
@@ -582,24 +582,33 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 	}
 }
 
-/* Normalise raw and add it, and the raw form when it differs (without
- * line breaks, as SpamAssassin lists it), and SpamAssassin's forms. */
+/* *raw without the blanks (no-break spaces too) around it, as HTML.pm's
+ * canon_uri trims a link. */
+static void uri_trim(const char **raw, size_t *n)
+{
+	const char *r = *raw;
+	size_t k = *n;
+	while (k > 0 && (isspace((unsigned char)r[k - 1]) ||
+	                 (k >= 2 && (unsigned char)r[k - 2] == 0xc2 &&
+	                  (unsigned char)r[k - 1] == 0xa0)))
+		k -= isspace((unsigned char)r[k - 1]) ? 1 : 2;
+	while (k > 0 && isspace((unsigned char)*r)) {
+		r++;
+		k--;
+	}
+	*raw = r;
+	*n = k;
+}
+
 /* SpamAssassin keeps the URIs of these schemes as they are written
  * (HTML.pm's push_uri: no host, no base): cid: images, data:, tel:,
- * file:. Trimmed of blanks (no-break spaces too). An attribute value
- * reaches here cut at 2048 bytes (html.c; SpamAssassin cuts at 8192),
- * which rules anchored at the scheme do not notice. */
+ * file:. Trimmed (uri_trim()). An attribute value reaches here cut at
+ * 2048 bytes (html.c; SpamAssassin cuts at 8192), which rules anchored
+ * at the scheme do not notice. */
 static void uri_opaque(struct pctx *c, const char *raw, size_t n)
 {
 	static const char *const schemes[] = { "cid:", "data:", "tel:", "file:" };
-	while (n > 0 && (isspace((unsigned char)raw[n - 1]) ||
-	                 (n >= 2 && (unsigned char)raw[n - 2] == 0xc2 &&
-	                  (unsigned char)raw[n - 1] == 0xa0)))
-		n -= isspace((unsigned char)raw[n - 1]) ? 1 : 2;
-	while (n > 0 && isspace((unsigned char)*raw)) {
-		raw++;
-		n--;
-	}
+	uri_trim(&raw, &n);
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t l = strlen(schemes[i]);
 		if (n > l && strncasecmp(raw, schemes[i], l) == 0) {
@@ -609,7 +618,159 @@ static void uri_opaque(struct pctx *c, const char *raw, size_t n)
 	}
 }
 
-static void uri_found_at(struct pctx *c, const char *raw, size_t n,
+/* HTML.pm's target_uri of a relative reference r[0..n) (no scheme, not
+ * "//") against no base: its path with the dot segments removed as its
+ * _remove_dot_segments does ("./x" and "../x" are "/x", "a/../b" is
+ * "/b"), then the query and fragment as they are. In the arena; 0 when
+ * out of memory. */
+static size_t uri_target(struct pctx *c, const char *r, size_t n,
+                         char **target)
+{
+	size_t pe = 0;
+	while (pe < n && r[pe] != '?' && r[pe] != '#')
+		pe++;
+	char *in = arena_alloc(c->a, pe + 1), *out = arena_alloc(c->a, n + 1);
+	if (in == NULL || out == NULL)
+		return 0;
+	size_t lead = pe >= 2 && r[0] == '.' && r[1] == '/' ? 2 :
+	              pe >= 3 && r[0] == '.' && r[1] == '.' && r[2] == '/' ? 3 : 0;
+	size_t il = 0, k = 0, o = 0;
+	if (lead > 0)
+		in[il++] = '/';
+	memcpy(in + il, r + lead, pe - lead);
+	il += pe - lead;
+	while (k < il) {
+		size_t left = il - k;
+		bool dot = left >= 2 && in[k] == '/' && in[k + 1] == '.' &&
+		           (left == 2 || in[k + 2] == '/');
+		bool dots = left >= 3 && in[k] == '/' && in[k + 1] == '.' &&
+		            in[k + 2] == '.' && (left == 3 || in[k + 3] == '/');
+		if (dot || dots) {
+			size_t skip = dot ? 2 : 3;   /* "/." or "/..": "/" is left */
+			k += skip - (left == skip);
+			in[k] = '/';
+			while (dots && o > 0 && out[o - 1] != '/')
+				o--;
+			if (dots && o > 0)
+				o--;   /* the last segment, with its "/" */
+			continue;
+		}
+		size_t j = k + (in[k] == '/');
+		while (j < il && in[j] != '/')
+			j++;
+		memcpy(out + o, in + k, j - k);
+		o += j - k;
+		k = j;
+	}
+	memcpy(out + o, r + pe, n - pe);
+	*target = out;
+	return o + n - pe;
+}
+
+/* The forms SpamAssassin's uri_list_canonicalize makes of an unschemed
+ * URI x other than "/path", "#frag", "?query" and "&...": "http://"
+ * before it ("ftp://" before "ftp."), a "/" before a "?" or "#" right
+ * after the host; the host cut of its trailing punctuation; for a
+ * one-label host, "http://www.HOST.com" as Firefox guesses; and what
+ * uri_sa_forms() adds (%-decoded, the URL it carries). */
+static void uri_unschemed(struct pctx *c, const char *x, size_t n)
+{
+	if (n <= 1 || strchr("#?&", x[0]) != NULL ||
+	    (x[0] == '/' && x[1] != '/'))
+		return;
+	bool ftp = n > 4 && strncmp(x, "ftp.", 4) == 0;
+	char *u = arena_alloc(c->a, n + 24);
+	if (u == NULL)
+		return;
+	const char *pre = ftp ? "ftp://" : "http://";
+	size_t p = strlen(pre);
+	memcpy(u, pre, p);
+	size_t h = p, he = p;   /* the host, after any "user@" */
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != '\n' && x[i] != '\r')
+			u[p++] = x[i];
+	while (he < p && u[he] != '/' && u[he] != '?' && u[he] != '#')
+		he++;
+	if (!ftp && he < p && u[he] != '/') {   /* "host?q" -> "host/?q" */
+		memmove(u + he + 1, u + he, p - he);
+		u[he] = '/';
+		p++;
+	}
+	uri_add(c, u, p);
+	uri_sa_forms(c, u, p, 0);
+	const char *at = memchr(u + h, '@', he - h);
+	if (ftp || at != NULL)
+		return;
+	size_t hl = he - h, ce = he;
+	if (memchr(u + h, ':', hl) != NULL)
+		return;   /* a port: no guess */
+	while (ce > h && !isalnum((unsigned char)u[ce - 1]))
+		ce--;
+	char *v = arena_alloc(c->a, p + 16);
+	if (v == NULL)
+		return;
+	if (ce < he && ce > h) {   /* "http://host.../x" -> "http://host/x" */
+		memcpy(v, u, ce);
+		memcpy(v + ce, u + he, p - he);
+		uri_add(c, v, ce + p - he);
+	} else if (ce == h) {       /* nothing left: "http:///x" */
+		memcpy(v, u, h);
+		memcpy(v + h, u + he, p - he);
+		uri_add(c, v, h + p - he);
+	}
+	size_t s = h;
+	if (hl > 4 && strncasecmp(u + h, "www.", 4) == 0)
+		s += 4;
+	if (memchr(u + s, '.', he - s) != NULL || he == s ||
+	    (he - h == 9 && strncasecmp(u + h, "localhost", 9) == 0))
+		return;
+	size_t o = sizeof "http://www." - 1;
+	memcpy(v, "http://www.", o);
+	for (size_t i = s; i < he; i++)
+		v[o++] = (char)tolower((unsigned char)u[i]);
+	memcpy(v + o, ".com", 4);
+	o += 4;
+	memcpy(v + o, u + he, p - he);
+	uri_add(c, v, o + p - he);
+}
+
+/* A link of an HTML part that names no host (no scheme, no <base>):
+ * SpamAssassin lists it as resolved (uri_target()), an <a href> also as
+ * written (HTML.pm keys its anchor text so), and the forms
+ * uri_unschemed() makes of those. A link with another scheme than those
+ * uri_norm() takes ("javascript:...") is listed as written. */
+static void uri_relative(struct pctx *c, const char *raw, size_t n,
+                         bool anchor)
+{
+	uri_trim(&raw, &n);
+	size_t k = 0;
+	while (k < n && (isalnum((unsigned char)raw[k]) || raw[k] == '+' ||
+	                 raw[k] == '-' || raw[k] == '.'))
+		k++;
+	if (n == 0 || (k > 0 && k < n && raw[k] == ':')) {
+		if (n > 0)
+			uri_add(c, raw, n);
+		return;
+	}
+	char *resolved = NULL;
+	size_t tn = raw[0] == '/' && n > 1 && raw[1] == '/' ? n :
+	            uri_target(c, raw, n, &resolved);
+	const char *t = resolved != NULL ? resolved : raw;
+	bool same = tn == n && memcmp(t, raw, n) == 0;
+	if (anchor || same) {
+		uri_add(c, raw, n);
+		uri_unschemed(c, raw, n);
+	}
+	if (tn > 0 && !same) {
+		uri_add(c, t, tn);
+		uri_unschemed(c, t, tn);
+	}
+}
+
+/* Normalise raw and add it, and the raw form when it differs (without
+ * line breaks, as SpamAssassin lists it), and SpamAssassin's forms.
+ * False when raw names no host (uri_norm() refuses it). */
+static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
                          int depth)
 {
 	char buf[2048];
@@ -617,10 +778,10 @@ static void uri_found_at(struct pctx *c, const char *raw, size_t n,
 	unsigned f = 0;
 	arena_buf_init(&tmp, c->a);
 	if (arena_buf_reserve(&tmp, n + 64) != 0)
-		return;
+		return true;   /* out of memory: nothing more to try */
 	if (uri_norm(raw, n, &tmp, &f) != 0) {
 		uri_opaque(c, raw, n);
-		return;
+		return false;
 	}
 	if (f & URI_OBFUSCATED)
 		c->flags |= MSG_F_URI_OBFUSCATED;
@@ -648,15 +809,25 @@ static void uri_found_at(struct pctx *c, const char *raw, size_t n,
 		if (raw[i] != '\n' && raw[i] != '\r')
 			buf[o++] = raw[i];
 	if (o >= sizeof buf)
-		return;
+		return true;
 	if (o != tmp.len || memcmp(buf, tmp.p, o) != 0)
 		uri_add(c, buf, o);
 	uri_sa_forms(c, buf, o, depth);
+	return true;
 }
 
 static void uri_found(void *ctx, const char *raw, size_t n)
 {
 	uri_found_at(ctx, raw, n, 0);
+}
+
+/* A link of an HTML part: also when it names no host, as HTML.pm lists
+ * every link (uri_relative()). */
+static void uri_found_html(void *ctx, const char *raw, size_t n,
+                           bool anchor)
+{
+	if (!uri_found_at(ctx, raw, n, 0))
+		uri_relative(ctx, raw, n, anchor);
 }
 
 /* ---- parts ---- */
@@ -794,7 +965,7 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	struct arena_buf part_text;
 	arena_buf_init(&part_text, c->a);
 	struct html_out o = { &part_text, &c->invisible, &c->title,
-	                      uri_found, c, { 0 } };
+	                      uri_found_html, c, { 0 } };
 	html_render(t.ptr, t.len, &o);
 	if (part_text.failed)
 		c->rendered.failed = 1;
