@@ -178,6 +178,7 @@ int envguess_fill_from(struct scan *scan, const struct msg *m,
 	                      f->client_ip ? f->client_ip : ip, "", 0,
 	                      f->helo ? f->helo : helo,
 	                      f->mail_from ? f->mail_from : from);
+	scan_set_mail_from_guessed(scan, f->mail_from == NULL);
 	if (f->rcpt_count > 0) {
 		for (size_t i = 0; i < f->rcpt_count && rc == 0; i++)
 			rc = scan_add_rcpt(scan, f->rcpts[i]);

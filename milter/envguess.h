@@ -4,7 +4,9 @@
  * as SpamAssassin would: MAIL FROM from Return-Path (else the first From
  * address; "Return-Path: <>" is the null sender of a bounce), recipients from To and Cc, client address and HELO from the
  * newest Received header naming a public address (the last external
- * relay).
+ * relay). A guessed MAIL FROM is marked so (scan_env's
+ * mail_from_guessed): the rules then read SpamAssassin's own guess for
+ * EnvelopeFrom, as SpamAssassin does with a file.
  */
 #ifndef VIGIL_ENVGUESS_H
 #define VIGIL_ENVGUESS_H

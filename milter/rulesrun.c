@@ -176,7 +176,7 @@ struct run {
 	size_t *pstart;      /* part p's in pinfo from pstart[p] (p >= 1) */
 	struct relays *relays; /* built on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
-	struct saeval_ctx ectx;  /* eval rules' (run_evals()) */
+	struct saeval_ctx ectx;  /* eval rules' (setup_evals()) */
 	struct rcap_vals capv; /* the tags capture rules set (cap_values()) */
 	struct strbuf mb;      /* MIME header texts (mimeheader_rule()) */
 	bool matches;
@@ -405,12 +405,12 @@ static void build_hkey(struct run *x, size_t k)
 	case HK_ALL:
 		put_all(x, b, 0, raw);
 		break;
-	case HK_ENVFROM: {
-		const struct scan_env *env = scan_env(x->scan);
-		if (env != NULL && env->mail_from != NULL && env->mail_from[0])
-			sb_str(b, env->mail_from);
+	case HK_ENVFROM:
+		if (x->ectx.env_from != NULL)
+			sb_str(b, x->ectx.env_from);
+		else
+			saeval_cached_envelope_from(&x->ectx, b);
 		break;
-	}
 	case HK_RELAYS:
 		/* SpamAssassin always defines these, "" when no relay */
 		if (!have_relays(x))
@@ -1209,7 +1209,7 @@ static void build_full(struct run *x)
 	strbuf_put(&x->full, f.ptr + start, f.len - start);
 }
 
-/* Eval rule i (x->ectx set up by run_evals()). */
+/* Eval rule i (x->ectx set up by setup_evals()). */
 static void eval_rule(struct run *x, size_t i)
 {
 	if (saeval_run(x->r->cr[i].ev, &x->ectx))
@@ -1229,16 +1229,21 @@ static void run_each(struct run *x, const size_t *rules, size_t n,
 	}
 }
 
-/* eval: rules implemented in C (saeval.h). */
-static void run_evals(struct run *x)
+/* The eval functions' view of the message (EnvelopeFrom header rules
+ * share it). The MAIL FROM an MTA or the user gave is EnvelopeFrom;
+ * without one, or when envguess.h guessed it for a replayed file,
+ * SpamAssassin's own guess from the headers is, as in SpamAssassin
+ * reading a file. */
+static void setup_evals(struct run *x)
 {
 	const struct scan_env *env = scan_env(x->scan);
 	x->ectx = (struct saeval_ctx){ .m = x->m,
-	                               .env_from = env ? env->mail_from : NULL,
+	                               .env_from = env->mail_from_guessed
+	                                               ? NULL
+	                                               : env->mail_from,
 	                               .relays = &x->relays,
 	                               .trust = ruleset_trustpath(x->r->rs),
 	                               .cache = saeval_cache_new() };
-	run_each(x, x->r->evals, x->r->nevals, eval_rule);
 }
 
 /* ---- capture templates (rulescap.c) ---- */
@@ -1607,6 +1612,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	    (x.matches && (x.mptr == NULL || x.mlen == NULL)))
 		goto out;
 	take_scan_hits(&x);
+	setup_evals(&x);
 	run_headers(&x);
 	if (x.hb.oom)
 		goto out;
@@ -1622,7 +1628,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	if (!run_list(&x, T_URI))
 		goto out;
 	run_each(&x, r->tmpls, r->ntmpls, tmpl_rule);
-	run_evals(&x);
+	run_each(&x, r->evals, r->nevals, eval_rule);
 	if (x.lazy)
 		run_metas_lazy(&x);
 	else

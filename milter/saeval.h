@@ -45,7 +45,8 @@ struct ruleset;
 /* What a function sees of one message. */
 struct saeval_ctx {
 	const struct msg *m;
-	const char *env_from;  /* SMTP MAIL FROM without <>, or NULL/"" */
+	const char *env_from;  /* MAIL FROM without <> as an MTA or the user
+	                          gave it, or NULL/"" (none, or guessed) */
 	struct relays **relays; /* where the message's relays (relays.h) are
 	                           kept once a call built them, for the next
 	                           calls; the caller frees them. NULL: each
@@ -64,6 +65,13 @@ struct saeval_ctx {
  * of memory. Freed by the caller after the message's last call. */
 struct saeval_cache *saeval_cache_new(void);
 void saeval_cache_free(struct saeval_cache *k);
+
+/* SpamAssassin's own EnvelopeFrom guess from the headers
+ * (get_envelope_from without envelope_sender_header): appended to b;
+ * false when the headers give none. Worked out once per cache. */
+struct strbuf;
+bool saeval_cached_envelope_from(const struct saeval_ctx *x,
+                                 struct strbuf *b);
 
 /* One compiled call: function and its arguments (owned). */
 struct saeval_call;

@@ -258,8 +258,6 @@ void saeval_all_from_addrs(const struct saeval_ctx *x, struct strbuf *list,
                            size_t *count);
 const struct relays *saeval_get_relays(const struct saeval_ctx *x,
                                        struct relays **own);
-bool saeval_cached_envelope_from(const struct saeval_ctx *x,
-                                 struct strbuf *b);
 
 /* ---- bytes, eight at a time ---- */
 

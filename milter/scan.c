@@ -184,8 +184,14 @@ int scan_set_env(struct scan *s, const char *queue_id,
 	rc |= set_str(&s->env.client_host, client_host);
 	rc |= set_str(&s->env.helo, helo);
 	rc |= set_str(&s->env.mail_from, mail_from);
+	s->env.mail_from_guessed = false;
 	s->env.client_port = client_port;
 	return rc ? -1 : 0;
+}
+
+void scan_set_mail_from_guessed(struct scan *s, bool guessed)
+{
+	s->env.mail_from_guessed = guessed;
 }
 
 int scan_set_macro_env(struct scan *s, const char *auth_authen,

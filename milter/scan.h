@@ -28,6 +28,9 @@ struct scan_env {
 	uint16_t client_port;
 	const char *helo;
 	const char *mail_from;   /* without angle brackets; "" for <> */
+	bool mail_from_guessed;  /* mail_from is envguess.h's guess from the
+	                            headers of a replayed file, not what an
+	                            MTA or the user said */
 	const char *const *rcpts;/* without angle brackets */
 	size_t rcpt_count;
 	const char *auth_authen; /* macro {auth_authen}: SMTP AUTH user, or "" */
@@ -44,6 +47,8 @@ int scan_set_env(struct scan *scan, const char *queue_id,
                  const char *client_addr, const char *client_host,
                  uint16_t client_port, const char *helo,
                  const char *mail_from);
+/* After scan_set_env(): its mail_from was guessed (scan_env). */
+void scan_set_mail_from_guessed(struct scan *scan, bool guessed);
 int scan_add_rcpt(struct scan *scan, const char *rcpt);
 int scan_set_macro_env(struct scan *scan, const char *auth_authen,
                        const char *hostname);

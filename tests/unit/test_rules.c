@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "envguess.h"
 #include "fileio.h"
 #include "rcache.h"
 #include "rules.h"
@@ -203,6 +204,63 @@ static void test_header_targets(void **state)
 	/* default score 1, added to the scan with the description */
 	assert_non_null(scanhit(&f, "H_SUBJ"));
 	assert_true(scanhit(&f, "H_SUBJ")->score == 1.0);
+	fx_free(&f);
+}
+
+/* EnvelopeFrom of a replayed file: the MAIL FROM envguess.h guesses
+ * (Return-Path, else From) is for the stages; the rules read
+ * SpamAssassin's own guess, which never takes From (and no Return-Path
+ * below a Received:). --mail-from and an MTA's MAIL FROM are read as
+ * given. */
+static void envfrom_run(struct fx *f, const char *msg, const char *flag)
+{
+	scan_free(f->scan);
+	f->scan = scan_new();
+	assert_non_null(f->scan);
+	assert_int_equal(scan_set_raw(f->scan, msg, strlen(msg)), 0);
+	struct envguess_flags fl = { .mail_from = flag };
+	assert_int_equal(envguess_fill(f->scan, &fl), 0);
+	assert_int_equal(rules_eval(f->rules, f->scan, f->res,
+	                            RULES_EVAL_MATCHES), 0);
+}
+
+static void test_envfrom_guessed(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "header H_ENV EnvelopeFrom =~ /./\n"
+	        "header H_ENV_ADDR EnvelopeFrom:addr =~ /\\d\\@/\n"
+	        "header H_RP Return-Path =~ /./\n",
+	        NULL);
+	static const char from_only[] =
+		"From: h433@excite.example\nTo: a@b.example\nSubject: x\n\nhi\n";
+	envfrom_run(&f, from_only, NULL);
+	/* the stages get From as MAIL FROM, the rules no EnvelopeFrom */
+	assert_string_equal(scan_env(f.scan)->mail_from, "h433@excite.example");
+	assert_true(scan_env(f.scan)->mail_from_guessed);
+	NOHIT(&f, "H_ENV");
+	NOHIT(&f, "H_ENV_ADDR");
+	envfrom_run(&f, from_only, "given7@x.example");
+	assert_false(scan_env(f.scan)->mail_from_guessed);
+	HIT(&f, "H_ENV");
+	HIT(&f, "H_ENV_ADDR");
+	assert_string_equal(hit(&f, "H_ENV")->match, "g");
+	/* Return-Path on top: both guesses take it */
+	envfrom_run(&f, "Return-Path: <rp9@y.example>\n"
+	                "Received: from a (a [203.0.113.9]) by b; "
+	                "Tue, 24 Nov 2026 10:00:00 +0000\n"
+	                "From: f@z.example\n\nhi\n", NULL);
+	HIT(&f, "H_ENV_ADDR");
+	/* Return-Path below a Received: SpamAssassin does not trust it */
+	envfrom_run(&f, "Received: from a (a [203.0.113.9]) by b; "
+	                "Tue, 24 Nov 2026 10:00:00 +0000\n"
+	                "Return-Path: <rp9@y.example>\n"
+	                "From: f@z.example\n\nhi\n", NULL);
+	assert_string_equal(scan_env(f.scan)->mail_from, "rp9@y.example");
+	HIT(&f, "H_RP");
+	NOHIT(&f, "H_ENV");
 	fx_free(&f);
 }
 
@@ -1588,6 +1646,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_targets),
+		cmocka_unit_test(test_envfrom_guessed),
 		cmocka_unit_test(test_relays_views),
 		cmocka_unit_test(test_header_name_raw),
 		cmocka_unit_test(test_header_lookup),
