@@ -167,6 +167,7 @@ struct run {
 	                        (bits by rule index) */
 	uint64_t *mdone;     /* lazy: metas evaluated (bits by rule index) */
 	struct strbuf hb;      /* header texts */
+	struct strbuf ab;      /* a header value put_addrs() parses */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
 	struct hinfo *hinfo; /* per top-level header (index_headers()) */
@@ -261,50 +262,36 @@ static bool index_headers(struct run *x)
 	return true;
 }
 
-/* Addresses or display names of one header, each ending in "\n". */
-static void put_addrs(struct strbuf *b, const struct msg *m,
-                      const struct msg_header *h, unsigned mods)
+/* Addresses or display names of one header, each ending in "\n", as
+ * SpamAssassin's get() lists them: parsed from the value as received
+ * (from the decoded one for ToCc and MESSAGEID: !from_raw). x->ab holds
+ * the value meanwhile. */
+static void put_addrs(struct run *x, const struct msg_header *h,
+                      unsigned mods, bool from_raw)
 {
-	size_t count = 0;
-	const struct msg_addr *a = msg_header_addrs(m, h, &count);
-	if (a == NULL) {
-		/* Not an address header for the parser: take <...> or the
-		 * value as it is. */
-		if (mods & RS_HDR_NAME)
-			return;
-		const char *v = h->value.ptr, *lt = memchr(v, '<', h->value.len);
-		const char *gt = lt ? memchr(lt, '>', h->value.len - (size_t)(lt - v)) : NULL;
-		if (lt != NULL && gt != NULL)
-			strbuf_put(b, lt + 1, (size_t)(gt - lt - 1));
-		else
-			strbuf_put(b, v, h->value.len);
-		strbuf_put(b, "\n", 1);
+	struct strbuf *v = &x->ab;
+	v->len = 0;
+	msg_header_sa_value(v, h, from_raw || (mods & RS_HDR_RAW), false);
+	if (v->oom) {
+		x->hb.oom = true;
 		return;
 	}
-	for (size_t i = 0; i < count; i++) {
-		if (mods & RS_HDR_NAME) {
-			/* :name:raw: not RFC 2047 decoded (SpamAssassin). */
-			const struct msg_text *d = (mods & RS_HDR_RAW) ?
-			                           &a[i].display_raw : &a[i].display;
-			if (d->len == 0)
-				continue;
-			strbuf_put(b, d->ptr, d->len);
-		} else if (!msg_addr_put(b, &a[i])) {
-			continue;
-		}
-		strbuf_put(b, "\n", 1);
-	}
+	enum saeval_addr_part part = (mods & RS_HDR_ADDR) ? SAEVAL_ADDR :
+	                             (mods & RS_HDR_RAW) ? SAEVAL_NAME_RAW :
+	                                                   SAEVAL_NAME;
+	saeval_header_addrs(&x->hb, v->p, v->len, part);
 }
 
 /* All instances of the top-level header of list id (index_headers()),
  * in message order. */
-static void put_header(struct run *x, uint32_t id, unsigned mods)
+static void put_header(struct run *x, uint32_t id, unsigned mods,
+                       bool addrs_from_raw)
 {
 	struct strbuf *b = &x->hb;
 	for (uint32_t i = x->hfirst[id]; i != HN_END; i = x->hinfo[i].next) {
 		const struct hinfo *hi = &x->hinfo[i];
 		if (mods & (RS_HDR_ADDR | RS_HDR_NAME))
-			put_addrs(b, x->m, hi->h, mods);
+			put_addrs(x, hi->h, mods, addrs_from_raw);
 		else
 			msg_header_sa_value(b, hi->h, mods & RS_HDR_RAW, hi->no_decode);
 	}
@@ -400,7 +387,8 @@ static void build_hkey(struct run *x, size_t k)
 	case HK_TOCC:
 	case HK_MESSAGEID:
 		for (size_t s = 0; s < hk->nsrc; s++)
-			put_header(x, hk->src[s], hk->mods);
+			put_header(x, hk->src[s], hk->mods,
+			           hk->kind == HK_PLAIN);
 		break;
 	case HK_ALL:
 		put_all(x, b, 0, raw);
@@ -1658,6 +1646,7 @@ out:
 	free(x.mlen);
 	free(x.repc);
 	free(x.hb.p);
+	free(x.ab.p);
 	free(x.mb.p);
 	free(x.full.p);
 	return rc;

@@ -384,6 +384,15 @@ bool saeval_in_sorted(char *const *v, size_t n, const char *s)
 #define IPV4 "(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}" \
              "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
 
+/* The address lists of SpamAssassin's get(":addr"/":name")
+ * (sa_hdraddr.c): a quoted string; an address (quoted or plain local
+ * part, '@', a domain or an address literal); a phrase of quoted strings
+ * and runs of anything but '"', ',', ';' and '<'. */
+#define HA_QUOTED "\"(?:[^\"\\\\]++|\\\\.)*+\""
+#define HA_MAIL "(?:" HA_QUOTED "|[^@\\s<>()\\[\\],:;]+)@" \
+                "(?:[^\"\\s<>()\\[\\],:;]+|\\[[\\d:.]+\\])"
+#define HA_PHRASE "(?:" HA_QUOTED "|[^\",;<]++)+"
+
 static const struct {
 	const char *pat;
 	uint32_t opts;
@@ -503,6 +512,23 @@ static const struct {
 	[RE_FM_STRIP_QUOTED] = { "(?C2)<?(?<!mailto:)" FM_EMAIL "(?:>|\\s{1,10}"
 	                         "(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))"
 	                         "[a-z]{2,11}:)", PCRE2_CASELESS },
+	/* get()'s address lists: a group's name (through its last ':', and
+	 * the rest after an immediate ';'); one entry at the start of the
+	 * text: [phrase] <address> (more <...> after it ignored), a bare
+	 * address, or a phrase alone, then an optional comment and ',', ';'
+	 * or the end; a whole address; a comment; a phrase's quoted or plain
+	 * run; an address in <> */
+	[RE_HA_GROUP] = { "^[^\"()<>]+:\\s*(?:;.*)?", PCRE2_DOTALL },
+	[RE_HA_ENTRY] = { "^\\s*(?:(?:(" HA_PHRASE ")\\s*)?<\\s*([^>@]*\\S+|\\s*)"
+	                  "\\s*>(?:\\s*<\\s*(?:(?:" HA_QUOTED ")?\\S+|\\s*)\\s*>)*"
+	                  "|(" HA_MAIL ")|(" HA_PHRASE "))"
+	                  "(?:\\s*\\(((?:[^()\\\\]++|\\\\.)*+)\\))?\\s*(?:[,;]|\\z)",
+	                  PCRE2_CASELESS | PCRE2_DOTALL },
+	[RE_HA_MAIL_ALL] = { "^" HA_MAIL "$", PCRE2_CASELESS },
+	[RE_HA_COMMENT] = { "\\((?:[^()\\\\]++|\\\\.)*+\\)", PCRE2_DOTALL },
+	[RE_HA_PHRASE] = { "\"((?:[^\"\\\\]++|\\\\.)*+)\"|([^\"]++)",
+	                   PCRE2_DOTALL },
+	[RE_HA_ANGLE] = { "<(" HA_MAIL ")>", PCRE2_CASELESS },
 };
 
 static pcre2_code *re_code[RE_COUNT];
@@ -562,6 +588,11 @@ bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,
 bool saeval_re_str(enum re_id id, const char *s)
 {
 	return s != NULL && saeval_re_find(id, s, strlen(s), NULL, 0);
+}
+
+void saeval_re_init(void)
+{
+	pthread_once(&re_once, re_init);
 }
 
 /* For FreeMail's own matches (saeval_int.h). */
@@ -1732,7 +1763,7 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
                       struct saeval_call **out)
 {
 	*out = NULL;
-	pthread_once(&re_once, re_init);
+	saeval_re_init();
 	if (eval == NULL || !re_ok)
 		return 1;
 	while (isspace((unsigned char)*eval))

@@ -73,6 +73,16 @@ struct strbuf;
 bool saeval_cached_envelope_from(const struct saeval_ctx *x,
                                  struct strbuf *b);
 
+/* SpamAssassin's get() of H:addr, H:name or H:name:raw for one value of
+ * header H (sa_hdraddr.c): each address, or each display name (decoded
+ * unless raw), appended to b followed by "\n"; nothing when the value
+ * holds none. text is the value as get() parses it: as received,
+ * unfolded (msg_header_sa_value() with raw), for ToCc and MESSAGEID
+ * decoded unless :raw. */
+enum saeval_addr_part { SAEVAL_ADDR, SAEVAL_NAME, SAEVAL_NAME_RAW };
+void saeval_header_addrs(struct strbuf *b, const char *text, size_t len,
+                         enum saeval_addr_part part);
+
 /* One compiled call: function and its arguments (owned). */
 struct saeval_call;
 

@@ -191,13 +191,17 @@ enum re_id {
 	RE_JUNO4, RE_JUNO4X, RE_GM1, RE_GM2, RE_GM3,
 	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
 	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED, RE_FONT_FACE,
+	RE_HA_GROUP, RE_HA_ENTRY, RE_HA_MAIL_ALL, RE_HA_COMMENT, RE_HA_PHRASE,
+	RE_HA_ANGLE,
 	RE_COUNT
 };
 
 /* saeval_re_ok(): every expression compiled; saeval_re_code(): the
  * compiled expression id then (else NULL), for FreeMail's own matches
  * (callouts, substitution). saeval_re_find(): match id on s[0..len),
- * groups into ov; saeval_re_str(): on a C string (NULL: no match). */
+ * groups into ov; saeval_re_str(): on a C string (NULL: no match). They
+ * are compiled by saeval_re_init(), once (saeval_compile() calls it). */
+void saeval_re_init(void);
 bool saeval_re_ok(void);
 const pcre2_code *saeval_re_code(enum re_id id);
 bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,

@@ -321,7 +321,8 @@ static void test_header_name_raw(void **state)
 	struct fx f = { 0 };
 	fx_load(&f,
 	        "header N_DEC From:name =~ /^David H\xc3\xb6hn$/\n"
-	        "header N_RAW From:name:raw =~ /^David H=\\?ISO-8859-1\\?B\\?9g==\\?=hn$/\n"
+	        /* :raw keeps the blank before "<", as SpamAssassin 4.0.1 */
+	        "header N_RAW From:name:raw =~ /^David H=\\?ISO-8859-1\\?B\\?9g==\\?=hn $/\n"
 	        "header N_RAW_8BIT From:name:raw =~ /[\\x7f-\\xff]/\n",
 	        NULL);
 	fx_run(&f, "From: David H=?ISO-8859-1?B?9g==?=hn <dh@uptime.at>\n"

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "msg.h"
+#include "strbuf.h"
 #include "relays.h"
 #include "rules.h"
 #include "ruleset.h"
@@ -1930,6 +1931,71 @@ static void test_rules_hook(void **state)
 	ruleset_free(rs);
 }
 
+/* get()'s address lists, each case's three lists as SpamAssassin 4.0.1
+ * gives them for a From: header holding the value (its internal parser,
+ * without Email::Address::XS): addr, name, name:raw. */
+static void test_header_addrs(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *value, *addr, *name, *name_raw;
+	} cases[] = {
+		/* a name holding an address is a name */
+		{ "bduyisj36648@Email.cz <bduyisj36648@Email.cz>",
+		  "bduyisj36648@Email.cz\n", "bduyisj36648@Email.cz\n",
+		  "bduyisj36648@Email.cz \n" },
+		/* cut at a second '@' */
+		{ "ndtuftrzzsglsvnz@uksyz@21cn.com", "ndtuftrzzsglsvnz@uksyz\n",
+		  "", "" },
+		{ "zvfjenphuq@[1086695621], [ufa]@netnoteinc.com",
+		  "zvfjenphuq@[1086695621]\n", "[ufa]@netnoteinc.com\n",
+		  "[ufa]@netnoteinc.com\n" },
+		{ "undisclosed-recipients:;", "", "", "" },
+		/* the domain's case kept */
+		{ "\"Joe\" <Joe@Example.COM>", "Joe@Example.COM\n", "Joe\n",
+		  "Joe \n" },
+		{ "'Eugen Leitl' <eugen@leitl.org>", "eugen@leitl.org\n",
+		  "Eugen Leitl\n", "'Eugen Leitl' \n" },
+		{ "Angles  Puglisi <x@y.com>", "x@y.com\n", "Angles Puglisi\n",
+		  "Angles  Puglisi \n" },
+		{ "\"weruet\"weou3465@aol.com", "\"weruet\"weou3465@aol.com\n",
+		  "", "" },
+		{ "a@b.com (Comment Name)", "a@b.com\n", "Comment Name\n",
+		  "Comment Name\n" },
+		{ "grp: a@b.com, c@d.com;", "a@b.com\nc@d.com\n", "", "" },
+		/* the last resort: an <address> in what did not parse */
+		{ "=?UTF-8?Q?\"Foobar\"_<noreply@foobar.com>?=",
+		  "noreply@foobar.com\n", "", "" },
+		{ "\"Some \\\"quoted\\\" name\" <q@x.org>", "q@x.org\n",
+		  "Some \"quoted\" name\n", "Some \"quoted\" name \n" },
+		{ "Name <>, b@c.org", "b@c.org\n", "Name\n", "Name \n" },
+		{ "=?ISO-8859-1?Q?Andr=E9?= Pirard <pirard@ulg.ac.be>",
+		  "pirard@ulg.ac.be\n", "Andr\xc3\xa9 Pirard\n",
+		  "=?ISO-8859-1?Q?Andr=E9?= Pirard \n" },
+		{ "x_y@a_b.example.com", "x_y@a_b.example.com\n", "", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *want[3] = { cases[i].addr, cases[i].name,
+		                        cases[i].name_raw };
+		enum saeval_addr_part part[3] = { SAEVAL_ADDR, SAEVAL_NAME,
+		                                  SAEVAL_NAME_RAW };
+		for (size_t k = 0; k < 3; k++) {
+			struct strbuf b = { 0 };
+			/* as msg_header_sa_value() gives it: a leading blank, a
+			 * final "\n" */
+			char v[256];
+			int n = snprintf(v, sizeof v, " %s\n", cases[i].value);
+			saeval_header_addrs(&b, v, (size_t)n, part[k]);
+			assert_false(b.oom);
+			strbuf_put(&b, "", 1);
+			if (strcmp(b.p, want[k]) != 0)
+				fail_msg("%s (part %zu): got \"%s\", want \"%s\"",
+				         cases[i].value, k, b.p, want[k]);
+			free(b.p);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1986,6 +2052,7 @@ int main(void)
 		cmocka_unit_test(test_freemail_body_modes),
 		cmocka_unit_test(test_relay_counts),
 		cmocka_unit_test(test_rules_hook),
+		cmocka_unit_test(test_header_addrs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
