@@ -233,21 +233,44 @@ bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
 	return any;
 }
 
-/* First address (local@domain) of the first header called name with
- * one, as SpamAssassin's Name:addr in scalar context; "" if none. */
+/* The addresses SpamAssassin's get("Name:addr") lists for header h
+ * (sa_hdraddr.c), each followed by "\n", into list (emptied first). */
+static void header_addrs(struct strbuf *list, const struct msg_header *h)
+{
+	struct strbuf v = { 0 };
+	list->len = 0;
+	msg_header_sa_value(&v, h, true, false);
+	if (v.oom)
+		list->oom = true;
+	else
+		saeval_header_addrs(list, v.p, v.len, SAEVAL_ADDR);
+	free(v.p);
+}
+
+/* The first address of h onto b; false when h lists none. */
+static bool put_first_addr(const struct msg_header *h, struct strbuf *b)
+{
+	struct strbuf list = { 0 };
+	header_addrs(&list, h);
+	bool any = list.len > 0;
+	if (list.oom)
+		b->oom = true;
+	else if (any)
+		strbuf_put(b, list.p, (size_t)((char *)memchr(list.p, '\n',
+		                                              list.len) - list.p));
+	free(list.p);
+	return any;
+}
+
+/* First address of the first header called name with one, as
+ * SpamAssassin's Name:addr in scalar context; "" if none. */
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b)
 {
-	const struct msg *m = x->m;
 	for (size_t pos = 0;;) {
 		const struct msg_header *h = saeval_hdr_next(x, name, &pos);
-		if (h == NULL)
+		if (h == NULL || put_first_addr(h, b))
 			return;
-		size_t count = 0;
-		const struct msg_addr *a = msg_header_addrs(m, h, &count);
-		for (size_t i = 0; i < count; i++)
-			if (msg_addr_put(b, &a[i]))
-				return;
 	}
 }
 
@@ -660,49 +683,16 @@ static void second_level(const char *addr, struct strbuf *b)
 		strbuf_put(b, d, strlen(d));
 }
 
-/* The address of the first header called name when it is not an address
- * header msg.h parses (X-Sender, X-Envelope-From, Envelope-Sender):
- * what is inside <..>, else the first word outside comments. False when
- * there is no such header. */
+/* SpamAssassin's ($pms->get("Name:first:addr"))[0]: the first address
+ * of the first header called name (none: nothing put). False when there
+ * is no such header. */
 static bool plain_first_addr(const struct saeval_ctx *x, const char *name,
                              struct strbuf *b)
 {
-	const struct msg *m = x->m;
 	const struct msg_header *h = saeval_hdr_first(x, name);
 	if (h == NULL)
 		return false;
-	if (msg_header_addrs(m, h, &(size_t){ 0 }) != NULL) {
-		saeval_get_first_addr(x, name, b);
-		return true;
-	}
-	const char *v = h->value.ptr, *e = v + h->value.len;
-	const char *lt = memchr(v, '<', h->value.len);
-	if (lt != NULL) {
-		const char *gt = memchr(lt, '>', (size_t)(e - lt));
-		if (gt != NULL)
-			strbuf_put(b, lt + 1, (size_t)(gt - lt - 1));
-		return true;
-	}
-	int depth = 0;
-	const char *w = NULL;
-	for (const char *p = v; p <= e; p++) {
-		bool end = p == e || isspace((unsigned char)*p) ||
-		           *p == '(' || *p == ')';
-		if (w != NULL && end) {
-			/* SpamAssassin's parser finds no address in a bare "@" */
-			if (p - w > 1)
-				strbuf_put(b, w, (size_t)(p - w));
-			return true;
-		}
-		if (p == e)
-			break;
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth > 0)
-			depth--;
-		else if (depth == 0 && w == NULL && !end)
-			w = p;
-	}
+	put_first_addr(h, b);
 	return true;
 }
 
@@ -1081,20 +1071,24 @@ out:
 void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
                        struct strbuf *list, size_t *count)
 {
-	const struct msg *m = x->m;
+	struct strbuf a = { 0 };
 	for (size_t pos = 0;;) {
 		const struct msg_header *h = saeval_hdr_next(x, name, &pos);
 		if (h == NULL)
-			return;
-		size_t k = 0;
-		const struct msg_addr *a = msg_header_addrs(m, h, &k);
-		for (size_t i = 0; i < k; i++) {
-			if (!msg_addr_put(list, &a[i]))
-				continue;
-			strbuf_put(list, "", 1);   /* NUL separated */
-			(*count)++;
+			break;
+		header_addrs(&a, h);
+		if (a.oom) {
+			list->oom = true;
+			break;
+		}
+		/* "a\nb\n" -> "a\0b\0": NUL separated */
+		for (size_t i = 0; i < a.len; i++) {
+			char c = a.p[i] == '\n' ? '\0' : a.p[i];
+			strbuf_put(list, &c, 1);
+			*count += c == '\0';
 		}
 	}
+	free(a.p);
 }
 
 /* The recipients as SpamAssassin's _check_recipients() lists them: the

@@ -1356,6 +1356,12 @@ static void test_freemail(void **state)
 	assert_false(run_fm(fr, "From: support@gmail.com\n\nb\n", NULL));
 	assert_false(run_fm(fr, "From: a@example.com\n\nb\n", NULL));
 	assert_true(run_fm(fr, "From: a@example.com\n\nb\n", "x@gmail.com"));
+	/* the addresses are get()'s (sa_hdraddr.c): a display name holding
+	 * an address is a name, not a freemail address */
+	assert_false(run_fm(fr, "From: bob@gmail.com <bob@corp.example>\n\nb\n",
+	                    NULL));
+	assert_true(run_fm(fr, "From: bob@corp.example <bob@gmail.com>\n\nb\n",
+	                   NULL));
 
 	const char *rt = "From: a@example.com\nReply-To: bob7@gmail.com\n\nb\n";
 	assert_true(run_fm("check_freemail_header('Reply-To')", rt, NULL));
