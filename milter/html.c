@@ -838,12 +838,12 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 static size_t skip_markup(struct rstate *r, const char *s, size_t len)
 {
 	if (len >= 4 && memcmp(s, "<!--", 4) == 0) {
-		const char *e = memmem(s + 4, len - 4, "-->", 3);
+		const char *e = html_comment_end(s + 4, s + len);
 		if (e == NULL) {
 			r->o->facts.malformed = true;
 			return len;
 		}
-		return (size_t)(e - s) + 3;
+		return (size_t)(e - s);
 	}
 	const char *gt = memchr(s, '>', len);
 	if (gt == NULL) {
@@ -851,6 +851,15 @@ static size_t skip_markup(struct rstate *r, const char *s, size_t len)
 		return len;
 	}
 	return (size_t)(gt - s) + 1;
+}
+
+const char *html_comment_end(const char *p, const char *end)
+{
+	const char *q = memmem(p, (size_t)(end - p), "-->", 3);
+	if (q != NULL)
+		return q + 3;
+	q = memchr(p, '>', (size_t)(end - p));
+	return q ? q + 1 : NULL;
 }
 
 void html_render(const char *in, size_t len, struct html_out *o)

@@ -46,6 +46,12 @@ struct html_out {
 };
 
 void html_render(const char *in, size_t len, struct html_out *out);
+
+/* Where a comment ends as HTML::Parser (SpamAssassin) ends it: p points
+ * just past its "<!--"; returns the byte after the next "-->", else, when
+ * none follows, after the next '>' ("<!--#rotate>", "<!-->"), else NULL:
+ * the comment runs to the end of the text. */
+const char *html_comment_end(const char *p, const char *end);
 /* Append s[0..len) to out with its character references decoded (as
  * html_render decodes attribute values; UTF-8). */
 void html_decode_entities(const char *s, size_t len, struct arena_buf *out);

@@ -155,15 +155,14 @@ static const char *literal_end(const char *name, const char *end)
  * of the text. */
 /* The comment starting after the '<' at p: 1 and *after past its end;
  * 0 when p starts none; -1 when it is not closed (the rest of the text
- * is comment). A comment is "<!--" to "-->", or "<!" then neither "-",
- * "[" (a marked section) nor a declaration's name: HTML::Parser's bogus
- * comment, up to the next '>'. */
+ * is comment). A comment is "<!--" to html_comment_end(), or "<!" then
+ * neither "-", "[" (a marked section) nor a declaration's name:
+ * HTML::Parser's bogus comment, up to the next '>'. */
 static int comment_at(const char *p, const char *end, const char **after)
 {
 	const char *q;
 	if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
-		q = find_ci(p + 3, end, "-->");
-		*after = q ? q + 3 : NULL;
+		*after = html_comment_end(p + 3, end);
 	} else if (end - p >= 2 && p[0] == '!' && p[1] != '-' && p[1] != '[' &&
 	           !isalpha((unsigned char)p[1])) {
 		q = memchr(p, '>', (size_t)(end - p));
@@ -1626,8 +1625,8 @@ static void part_style(const char *s, size_t n, struct html_part_facts *f)
 			break;
 		p = lt + 1;
 		if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
-			const char *q = find_ci(p + 3, end, "-->");
-			p = q ? q + 3 : end;
+			const char *q = html_comment_end(p + 3, end);
+			p = q ? q : end;
 			continue;
 		}
 		bool close = p < end && *p == '/';

@@ -809,6 +809,17 @@ static void test_html_malformed(void **state)
 	m = parse("Content-Type: text/html\n\nx <a href=\"http://x.org/\"");
 	assert_true(has_flag(m, MSG_F_HTML_MALFORMED));
 	msg_free(m);
+
+	/* a comment ends at the next "-->", else, when none follows, at its
+	 * first '>', as HTML::Parser ends it (SpamAssassin 4.0.1's texts) */
+	m = parse("Content-Type: text/html\n\n"
+	          "<p>A<!--#rotate>B <!-- x > y --> C<!--> D<!---> E --> F</p>");
+	assert_false(has_flag(m, MSG_F_HTML_MALFORMED));
+	assert_string_equal(body_joined(m), "\n|\n|A C E --> F\n");
+	msg_free(m);
+	m = parse("Content-Type: text/html\n\n<p>A<!--#rotate>B <b>C</b></p>");
+	assert_string_equal(body_joined(m), "\n|\n|AB C\n");
+	msg_free(m);
 }
 
 static void test_html_invisible(void **state)
