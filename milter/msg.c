@@ -1645,9 +1645,8 @@ static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
 }
 
 /* One header value as SpamAssassin's get_header() returns it: decoded
- * (unless nodec: a name it never decodes) and unfolded, or (raw) with
- * every line break and the blanks after it turned into one space; with
- * a final "\n". */
+ * (unless nodec: a name it never decodes) and unfolded, or (raw) as
+ * received, folding kept; with a final "\n". */
 void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
                          bool raw, bool nodec)
 {
@@ -1663,24 +1662,14 @@ void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
 		strbuf_put(b, "\n", 1);
 		return;
 	}
+	/* raw: as received, its folding kept (line breaks as "\n") */
 	const char *s = h->raw.ptr;
-	size_t n = h->raw.len, i = 0, start = 0;
-	while (i < n) {
-		size_t nl = 0;
-		if (s[i] == '\n')
-			nl = 1;
-		else if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-			nl = 2;
-		if (nl == 0 || i + nl >= n || !sa_space((unsigned char)s[i + nl])) {
-			i += nl ? nl : 1;
-			continue;
+	size_t n = h->raw.len, start = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] == '\r' && s[i + 1] == '\n') {
+			strbuf_put(b, s + start, i - start);
+			start = i + 1;
 		}
-		strbuf_put(b, s + start, i - start);
-		strbuf_put(b, " ", 1);
-		i += nl;
-		while (i < n && sa_space((unsigned char)s[i]))
-			i++;
-		start = i;
 	}
 	strbuf_put(b, s + start, n - start);
 	strbuf_put(b, "\n", 1);

@@ -127,7 +127,8 @@ bool msg_addr_put(struct strbuf *b, const struct msg_addr *a);
 /* Append header h's value as SpamAssassin's get_header() returns it,
  * with a final "\n": decoded (undecoded when nodec: a name it never
  * decodes), a line break and the blanks after it turned into one space;
- * raw: as received, the same unfolding. */
+ * raw: as received (the blank after the colon too), its folding kept,
+ * CRLF as "\n". */
 void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
                          bool raw, bool nodec);
 

@@ -977,6 +977,18 @@ static bool index_parts(struct run *x, size_t nparts)
 	return true;
 }
 
+/* b without its leading spaces and tabs. */
+static void drop_leading_blanks(struct strbuf *b)
+{
+	size_t k = 0;
+	while (k < b->len && (b->p[k] == ' ' || b->p[k] == '\t'))
+		k++;
+	if (k == 0)
+		return;
+	memmove(b->p, b->p + k, b->len - k);
+	b->len -= k;
+}
+
 /* MIME header rule j (of its group) over the parts' headers, b the text
  * buffer (reused). */
 static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
@@ -1001,10 +1013,15 @@ static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
 			for (size_t k = 0; k < nh; k++)
 				if (hi[k].name == hk->mname)
 					h = &hi[k];
+			bool raw = hk->mods & RS_HDR_RAW;
 			if (h != NULL)
-				msg_header_sa_value(b, h->h, hk->mods & RS_HDR_RAW, h->no_decode);
+				msg_header_sa_value(b, h->h, raw, h->no_decode);
 			else if (rule->if_unset)
 				sb_str(b, rule->if_unset);
+			/* SpamAssassin's MIME parser drops the blanks after a
+			 * part's colon (not the message's): "image/gif;\n\tname" */
+			if (h != NULL && raw && p > 0)
+				drop_leading_blanks(b);
 		}
 		if (b->oom)
 			break;

@@ -1529,11 +1529,13 @@ static void test_cache_parts(void **state)
 		{ "check_base64_length('2', '79')", true },
 	};
 	CHECK_SHARED(e, msg, NULL, NULL);
-	/* an unclosed comment ends the walk: nothing after it counts */
+	/* a comment without "-->" ends at its first '>' (HTML::Parser):
+	 * the <a> is in it, the <img> and </a> after it count (SpamAssassin
+	 * 4.0.1 hits the first three) */
 	static const struct expect open_comment[] = {
 		{ "html_tag_exists('p')", true },
-		{ "html_tag_exists('img')", false },
-		{ "html_image_only('0', '100')", false },
+		{ "html_tag_exists('img')", true },
+		{ "html_image_only('0', '100')", true },
 		{ "html_text_match('anchor', '<img>')", false },
 	};
 	CHECK_SHARED(open_comment, "Content-Type: text/html\n\n"
