@@ -1675,18 +1675,6 @@ void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
 	strbuf_put(b, "\n", 1);
 }
 
-bool msg_addr_put(struct strbuf *b, const struct msg_addr *a)
-{
-	if (a->local.len == 0 && a->domain.len == 0)
-		return false;
-	strbuf_put(b, a->local.ptr, a->local.len);
-	if (a->domain.len) {
-		strbuf_put(b, "@", 1);
-		strbuf_put(b, a->domain.ptr, a->domain.len);
-	}
-	return true;
-}
-
 size_t msg_body_count(const struct msg *m)
 {
 	return m->nbody;

@@ -119,10 +119,6 @@ struct msg_addr {
 const struct msg_addr *msg_header_addrs(const struct msg *m,
                                         const struct msg_header *h,
                                         size_t *count);
-/* Append a as SpamAssassin's :addr renders it ("local@domain", or just
- * the local part when there is no domain) to b; false, and nothing
- * appended, when a has neither. */
-bool msg_addr_put(struct strbuf *b, const struct msg_addr *a);
 
 /* Append header h's value as SpamAssassin's get_header() returns it,
  * with a final "\n": decoded (undecoded when nodec: a name it never
