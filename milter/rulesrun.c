@@ -167,7 +167,6 @@ struct run {
 	                        (bits by rule index) */
 	uint64_t *mdone;     /* lazy: metas evaluated (bits by rule index) */
 	struct strbuf hb;      /* header texts */
-	struct strbuf ab;      /* a header value put_addrs() parses */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
 	struct hinfo *hinfo; /* per top-level header (index_headers()) */
@@ -264,22 +263,14 @@ static bool index_headers(struct run *x)
 
 /* Addresses or display names of one header, each ending in "\n", as
  * SpamAssassin's get() lists them: parsed from the value as received
- * (from the decoded one for ToCc and MESSAGEID: !from_raw). x->ab holds
- * the value meanwhile. */
+ * (from the decoded one for ToCc and MESSAGEID: !from_raw). */
 static void put_addrs(struct run *x, const struct msg_header *h,
                       unsigned mods, bool from_raw)
 {
-	struct strbuf *v = &x->ab;
-	v->len = 0;
-	msg_header_sa_value(v, h, from_raw || (mods & RS_HDR_RAW), false);
-	if (v->oom) {
-		x->hb.oom = true;
-		return;
-	}
 	enum saeval_addr_part part = (mods & RS_HDR_ADDR) ? SAEVAL_ADDR :
 	                             (mods & RS_HDR_RAW) ? SAEVAL_NAME_RAW :
 	                                                   SAEVAL_NAME;
-	saeval_header_addrs(&x->hb, v->p, v->len, part);
+	saeval_header_addrs(&x->hb, h, from_raw || (mods & RS_HDR_RAW), part);
 }
 
 /* All instances of the top-level header of list id (index_headers()),
@@ -1663,7 +1654,6 @@ out:
 	free(x.mlen);
 	free(x.repc);
 	free(x.hb.p);
-	free(x.ab.p);
 	free(x.mb.p);
 	free(x.full.p);
 	return rc;

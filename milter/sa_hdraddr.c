@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "msg.h"
 #include "charset.h"
 #include "rfc2047.h"
 #include "saeval.h"
@@ -42,19 +43,21 @@ static bool has_nonspace(const char *s, size_t n)
 	return false;
 }
 
-/* The text with trailing blanks cut and every "\\" pair removed (the
- * parser's first steps). */
-static void prepare(struct strbuf *w, const char *s, size_t n)
+/* w with its trailing blanks cut and every "\\" pair removed, in place
+ * (the parser's first steps). */
+static void prepare(struct strbuf *w)
 {
-	while (n > 0 && ha_space((unsigned char)s[n - 1]))
+	size_t n = w->len, out = 0;
+	while (n > 0 && ha_space((unsigned char)w->p[n - 1]))
 		n--;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\\') {
+		if (w->p[i] == '\\' && i + 1 < n && w->p[i + 1] == '\\') {
 			i++;
 			continue;
 		}
-		strbuf_put(w, s + i, 1);
+		w->p[out++] = w->p[i];
 	}
+	w->len = out;
 }
 
 /* s[0..n) without its (unnested) comments, appended to out. */
@@ -284,12 +287,14 @@ static void entry(struct strbuf *b, enum saeval_addr_part part,
 	free(name.p);
 }
 
-void saeval_header_addrs(struct strbuf *b, const char *text, size_t len,
-                         enum saeval_addr_part part)
+void saeval_header_addrs(struct strbuf *b, const struct msg_header *h,
+                         bool raw, enum saeval_addr_part part)
 {
 	saeval_re_init();
 	struct strbuf w = { 0 };
-	prepare(&w, text, len);
+	msg_header_sa_value(&w, h, raw, false);
+	if (!w.oom)
+		prepare(&w);
 	if (w.oom) {
 		b->oom = true;
 		free(w.p);

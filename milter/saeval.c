@@ -233,25 +233,11 @@ bool saeval_get_header(const struct saeval_ctx *x, const char *name, bool raw,
 	return any;
 }
 
-/* The addresses SpamAssassin's get("Name:addr") lists for header h
- * (sa_hdraddr.c), each followed by "\n", into list (emptied first). */
-static void header_addrs(struct strbuf *list, const struct msg_header *h)
-{
-	struct strbuf v = { 0 };
-	list->len = 0;
-	msg_header_sa_value(&v, h, true, false);
-	if (v.oom)
-		list->oom = true;
-	else
-		saeval_header_addrs(list, v.p, v.len, SAEVAL_ADDR);
-	free(v.p);
-}
-
 /* The first address of h onto b; false when h lists none. */
 static bool put_first_addr(const struct msg_header *h, struct strbuf *b)
 {
 	struct strbuf list = { 0 };
-	header_addrs(&list, h);
+	saeval_header_addrs(&list, h, true, SAEVAL_ADDR);
 	bool any = list.len > 0;
 	if (list.oom)
 		b->oom = true;
@@ -1071,24 +1057,22 @@ out:
 void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
                        struct strbuf *list, size_t *count)
 {
-	struct strbuf a = { 0 };
 	for (size_t pos = 0;;) {
 		const struct msg_header *h = saeval_hdr_next(x, name, &pos);
 		if (h == NULL)
-			break;
-		header_addrs(&a, h);
-		if (a.oom) {
-			list->oom = true;
-			break;
-		}
+			return;
+		size_t from = list->len;
+		saeval_header_addrs(list, h, true, SAEVAL_ADDR);
+		if (list->oom)
+			return;
 		/* "a\nb\n" -> "a\0b\0": NUL separated */
-		for (size_t i = 0; i < a.len; i++) {
-			char c = a.p[i] == '\n' ? '\0' : a.p[i];
-			strbuf_put(list, &c, 1);
-			*count += c == '\0';
+		for (size_t i = from; i < list->len; i++) {
+			if (list->p[i] == '\n') {
+				list->p[i] = '\0';
+				(*count)++;
+			}
 		}
 	}
-	free(a.p);
 }
 
 /* The recipients as SpamAssassin's _check_recipients() lists them: the

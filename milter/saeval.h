@@ -73,15 +73,16 @@ struct strbuf;
 bool saeval_cached_envelope_from(const struct saeval_ctx *x,
                                  struct strbuf *b);
 
-/* SpamAssassin's get() of H:addr, H:name or H:name:raw for one value of
- * header H (sa_hdraddr.c): each address, or each display name (decoded
- * unless raw), appended to b followed by "\n"; nothing when the value
- * holds none. text is the value as get() parses it: as received,
- * unfolded (msg_header_sa_value() with raw), for ToCc and MESSAGEID
- * decoded unless :raw. */
+/* SpamAssassin's get() of H:addr, H:name or H:name:raw for header h, one
+ * instance of H (sa_hdraddr.c): each address, or each display name
+ * (decoded unless SAEVAL_NAME_RAW), appended to b followed by "\n";
+ * nothing when the value holds none. raw: parsed from the value as
+ * received (msg_header_sa_value() with raw), as get() does but for ToCc
+ * and MESSAGEID without :raw, which it parses decoded. */
 enum saeval_addr_part { SAEVAL_ADDR, SAEVAL_NAME, SAEVAL_NAME_RAW };
-void saeval_header_addrs(struct strbuf *b, const char *text, size_t len,
-                         enum saeval_addr_part part);
+struct msg_header;
+void saeval_header_addrs(struct strbuf *b, const struct msg_header *h,
+                         bool raw, enum saeval_addr_part part);
 
 /* One compiled call: function and its arguments (owned). */
 struct saeval_call;

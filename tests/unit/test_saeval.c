@@ -1987,13 +1987,16 @@ static void test_header_addrs(void **state)
 		                        cases[i].name_raw };
 		enum saeval_addr_part part[3] = { SAEVAL_ADDR, SAEVAL_NAME,
 		                                  SAEVAL_NAME_RAW };
+		char raw[256];
+		int n = snprintf(raw, sizeof raw, "From: %s\n\nb\n",
+		                 cases[i].value);
+		struct msg *m = msg_parse(raw, (size_t)n, NULL);
+		assert_non_null(m);
+		const struct msg_header *h = msg_header_get(m, "From", 0);
+		assert_non_null(h);
 		for (size_t k = 0; k < 3; k++) {
 			struct strbuf b = { 0 };
-			/* as msg_header_sa_value() gives it: a leading blank, a
-			 * final "\n" */
-			char v[256];
-			int n = snprintf(v, sizeof v, " %s\n", cases[i].value);
-			saeval_header_addrs(&b, v, (size_t)n, part[k]);
+			saeval_header_addrs(&b, h, true, part[k]);
 			assert_false(b.oom);
 			strbuf_put(&b, "", 1);
 			if (strcmp(b.p, want[k]) != 0)
@@ -2001,6 +2004,7 @@ static void test_header_addrs(void **state)
 				         cases[i].value, k, b.p, want[k]);
 			free(b.p);
 		}
+		msg_free(m);
 	}
 }
 
