@@ -97,15 +97,20 @@ unsigned long charset_cp1252(unsigned char c)
 	return c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;
 }
 
+/* Text read as windows-1252: the five bytes it leaves unassigned become
+ * U+FFFD, as Perl's Encode (and so SpamAssassin) reads them. */
 static void put_cp1252(struct arena_buf *out, unsigned char c)
 {
+	unsigned long cp = charset_cp1252(c);
 	if (c < 0x80)
 		arena_buf_putc(out, (char)c);
 	else
-		charset_put_utf8(out, charset_cp1252(c));
+		charset_put_utf8(out, cp >= 0x80 && cp < 0xa0 ? 0xfffd : cp);
 }
 
-/* Copy plain runs with memcpy; fold CRLF; hand other bytes to kind. */
+/* Copy plain runs with memcpy; fold CRLF. Other bytes: K_CP1252 reads
+ * them as windows-1252; K_UTF8 keeps well-formed sequences; everything
+ * else becomes U+FFFD (flagged). */
 static unsigned convert_fast(enum kind kind, const char *in, size_t len,
                              struct arena_buf *out)
 {
@@ -126,19 +131,19 @@ static unsigned convert_fast(enum kind kind, const char *in, size_t len,
 			i++;
 			continue;
 		}
-		if (kind == K_ASCII)
-			flags |= CHARSET_BAD_DATA; /* 8-bit in US-ASCII */
-		if (kind != K_CP1252) {
-			size_t n = utf8_decode(s + i, len - i, NULL);
-			if (n > 0) {
-				arena_buf_put(out, s + i, n);
-				i += n;
-				continue;
-			}
-			/* Not UTF-8: the likeliest intent is windows-1252. */
-			flags |= CHARSET_BAD_DATA;
+		if (kind == K_CP1252) {
+			put_cp1252(out, s[i]);
+			i++;
+			continue;
 		}
-		put_cp1252(out, s[i]);
+		size_t n = kind == K_UTF8 ? utf8_decode(s + i, len - i, NULL) : 0;
+		if (n > 0) {
+			arena_buf_put(out, s + i, n);
+			i += n;
+			continue;
+		}
+		flags |= CHARSET_BAD_DATA;
+		charset_put_utf8(out, 0xfffd);
 		i++;
 	}
 	return flags;
@@ -156,6 +161,70 @@ static void lower_name(char *dst, size_t cap, const char *cs, size_t len)
 	dst[j] = '\0';
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* "cp", "ibm", "ms" or "windows", a blank, '-' or '_' perhaps, then
+ * 2-4 digits to the end: the digits (else NULL). */
+static const char *code_page(const char *name)
+{
+	static const char *const pre[] = { "cp", "ibm", "ms", "windows" };
+	for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+		const char *p = strstr(name, pre[i]);
+		if (p == NULL)
+			continue;
+		p += strlen(pre[i]);
+		if (*p == '-' || *p == '_' || *p == ' ')
+			p++;
+		size_t d = strspn(p, "0123456789");
+		if (d >= 2 && d <= 4 && p[d] == '\0')
+			return p;
+	}
+	return NULL;
+}
+
+/* Spellings Perl's Encode (so SpamAssassin) resolves by pattern, with
+ * the name iconv knows them by; NULL when none applies. */
+static const char *encode_pattern(const char *name, char *buf, size_t cap)
+{
+	bool euc = strstr(name, "euc") != NULL;
+	const char *gb = strstr(name, "gb2312");
+	if ((euc && ends_with(name, "cn")) ||
+	    (gb != NULL && (gb == name || gb[-1] == '-')))
+		return "GB2312";
+	if ((euc && ends_with(name, "jp")) || ends_with(name, "ujis"))
+		return "EUC-JP";
+	if (euc && ends_with(name, "kr"))
+		return "EUC-KR";
+	if ((strstr(name, "shift") != NULL && ends_with(name, "jis")) ||
+	    ends_with(name, "sjis"))
+		return "SHIFT_JIS";
+	if (ends_with(name, "uhc"))
+		return "CP949";
+	if (ends_with(name, "big5") || ends_with(name, "big-5") ||
+	    ends_with(name, "big5-eten") || ends_with(name, "big5eten"))
+		return strstr(name, "hk") != NULL ? "BIG5-HKSCS" : "BIG5";
+	if (ends_with(name, "big5-hkscs") || ends_with(name, "big5hkscs") ||
+	    ends_with(name, "big5-hk") || ends_with(name, "big5hk"))
+		return "BIG5-HKSCS";
+	const char *cp = code_page(name);
+	if (cp != NULL) {
+		snprintf(buf, cap, "CP%s", cp);
+		return buf;
+	}
+	/* Encode's last rule: "a_b" or "a b" is "a-b". */
+	size_t n = strcspn(name, "_ ");
+	if (name[n] != '\0' && n > 0) {
+		snprintf(buf, cap, "%.*s-%s", (int)n, name,
+		         name + n + strspn(name + n, "_ "));
+		return strpbrk(buf, "_ ") == NULL ? buf : NULL;
+	}
+	return NULL;
+}
+
 static iconv_t open_iconv(const char *name)
 {
 	iconv_t cd = iconv_open("UTF-8", name);
@@ -164,9 +233,12 @@ static iconv_t open_iconv(const char *name)
 	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
 		if (strcmp(name, aliases[i].alias) == 0)
 			return iconv_open("UTF-8", aliases[i].name);
-	if (strncmp(name, "x-", 2) == 0)
-		return iconv_open("UTF-8", name + 2);
-	return (iconv_t)-1;
+	if (strncmp(name, "x-", 2) == 0 &&
+	    (cd = iconv_open("UTF-8", name + 2)) != (iconv_t)-1)
+		return cd;
+	char buf[48];
+	const char *alt = encode_pattern(name, buf, sizeof buf);
+	return alt != NULL ? iconv_open("UTF-8", alt) : (iconv_t)-1;
 }
 
 static iconv_t cached_iconv(struct charset_conv *c, const char *name)
@@ -245,9 +317,40 @@ static enum kind fast_kind(const char *name)
 	return K_ICONV;
 }
 
-unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
-                         size_t cs_len, const char *in, size_t len,
-                         struct arena_buf *out)
+static bool has_8bit(const char *in, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)in[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* Convert with iconv; when the bytes are not valid in the charset,
+ * insist keeps iconv's output (U+FFFD for each bad byte), else the whole
+ * text is read as windows-1252 instead. */
+static unsigned convert_declared(iconv_t cd, bool insist, const char *in,
+                                 size_t len, struct arena_buf *out)
+{
+	size_t start = out->len;
+	unsigned f = convert_iconv(cd, in, len, out);
+	if ((f & CHARSET_BAD_DATA) && !insist) {
+		out->len = start;
+		convert_fast(K_CP1252, in, len, out);
+	}
+	return f;
+}
+
+/*
+ * SpamAssassin 4's _normalize(), which decides for the whole text:
+ * 8-bit text that is well-formed UTF-8 is UTF-8 whatever the label
+ * (unless insist, as for RFC 2047 words); else the declared charset,
+ * strictly; where that fails, or the charset is unknown, undeclared or
+ * US-ASCII, windows-1252. insist: a declared US-ASCII or UTF-8 keeps
+ * what is valid and turns the rest into U+FFFD.
+ */
+static unsigned convert(struct charset_conv *c, const char *cs,
+                        size_t cs_len, const char *in, size_t len,
+                        bool insist, struct arena_buf *out)
 {
 	char name[40];
 	lower_name(name, sizeof name, cs ? cs : "", cs ? cs_len : 0);
@@ -256,16 +359,35 @@ unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
 	if (star != NULL)
 		*star = '\0';
 	enum kind k = fast_kind(name);
-	if (k != K_ICONV) {
-		unsigned f = convert_fast(k, in, len, out);
-		/* Undeclared 8-bit text is not "invalid": it has no charset
-		 * to be invalid in. */
-		return name[0] == '\0' ? 0 : f;
-	}
-	iconv_t cd = cached_iconv(c, name);
-	if (cd == (iconv_t)-1) {
-		convert_fast(K_UTF8, in, len, out);
-		return CHARSET_UNKNOWN;
-	}
-	return convert_iconv(cd, in, len, out);
+	bool declared = name[0] != '\0';
+	bool eight = has_8bit(in, len);
+	iconv_t cd = k == K_ICONV ? cached_iconv(c, name) : (iconv_t)-1;
+	unsigned unknown = k == K_ICONV && cd == (iconv_t)-1
+		? CHARSET_UNKNOWN : 0;
+	if (!eight && (k != K_ICONV || unknown))
+		return convert_fast(K_ASCII, in, len, out) | unknown;
+	bool ascii = k == K_ASCII && declared; /* 8-bit in US-ASCII */
+	if (eight && !insist && utf8_valid(in, len))
+		return convert_fast(K_UTF8, in, len, out) |
+		       (ascii ? CHARSET_BAD_DATA : 0) | unknown;
+	if (k == K_ICONV && !unknown)
+		return convert_declared(cd, insist, in, len, out);
+	if (insist && (k == K_ASCII || k == K_UTF8))
+		return convert_fast(k, in, len, out);
+	unsigned bad = ascii || k == K_UTF8 ? CHARSET_BAD_DATA : 0;
+	return convert_fast(K_CP1252, in, len, out) | bad | unknown;
+}
+
+unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
+                         size_t cs_len, const char *in, size_t len,
+                         struct arena_buf *out)
+{
+	return convert(c, cs, cs_len, in, len, false, out);
+}
+
+unsigned charset_word_to_utf8(struct charset_conv *c, const char *cs,
+                              size_t cs_len, const char *in, size_t len,
+                              struct arena_buf *out)
+{
+	return convert(c, cs, cs_len, in, len, true, out);
 }

@@ -4,9 +4,9 @@
  * UTF-8, US-ASCII, ISO-8859-1 and windows-1252 (the bulk of mail) are
  * converted by hand-written fast paths; every other charset goes through
  * iconv. Converters are cached per struct charset_conv, which one parse
- * owns (iconv descriptors are not shareable between threads). Unknown
- * charsets and undeclared 8-bit text get a best effort: UTF-8 when the
- * bytes are valid UTF-8, else windows-1252. Output line ends are LF
+ * owns (iconv descriptors are not shareable between threads). Which
+ * charset a text is read in follows SpamAssassin 4 (below), so that
+ * rules see the text SpamAssassin's see. Output line ends are LF
  * (CRLF is folded) so that text views are uniform.
  */
 #ifndef VIGIL_CHARSET_H
@@ -34,10 +34,20 @@ struct charset_conv {
 void charset_conv_init(struct charset_conv *c);
 void charset_conv_close(struct charset_conv *c);
 /* Append in[len], in charset cs (cs_len bytes, any case; empty when
- * undeclared), to out as UTF-8. Returns CHARSET_* flags. */
+ * undeclared), to out as UTF-8, deciding for the whole text as
+ * SpamAssassin 4 does: 8-bit text that is well-formed UTF-8 is read as
+ * UTF-8 whatever its label; else as cs; when the bytes are invalid in cs,
+ * or cs is unknown, undeclared or US-ASCII, as windows-1252. Returns
+ * CHARSET_* flags. */
 unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
                          size_t cs_len, const char *in, size_t len,
                          struct arena_buf *out);
+/* The same for the text of an RFC 2047 word, where the label is
+ * believed: no UTF-8 guess; bytes invalid in cs become U+FFFD (an
+ * unknown cs still means windows-1252). */
+unsigned charset_word_to_utf8(struct charset_conv *c, const char *cs,
+                              size_t cs_len, const char *in, size_t len,
+                              struct arena_buf *out);
 /* The code point windows-1252 gives byte c. */
 unsigned long charset_cp1252(unsigned char c);
 /* Append the UTF-8 encoding of code point cp (U+FFFD when invalid). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cte.h"
+#include "utf8.h"
 
 struct word {
 	const char *charset;
@@ -72,8 +73,9 @@ static unsigned flush(struct charset_conv *cv, struct pending *pd,
 {
 	unsigned flags = 0;
 	if (pd->bytes.len > 0) {
-		unsigned f = charset_to_utf8(cv, pd->charset, pd->charset_len,
-		                             pd->bytes.p, pd->bytes.len, out);
+		unsigned f = charset_word_to_utf8(cv, pd->charset,
+		                                  pd->charset_len, pd->bytes.p,
+		                                  pd->bytes.len, out);
 		if (f & CHARSET_UNKNOWN)
 			flags |= RFC2047_UNKNOWN_CHARSET;
 		if (f & CHARSET_BAD_DATA)
@@ -113,6 +115,9 @@ unsigned rfc2047_decode(struct charset_conv *cv, const char *in, size_t len,
 	pd.charset = NULL;
 	unsigned flags = 0;
 	const char *text = p; /* start of plain text not yet copied */
+	/* Raw 8-bit text is UTF-8 when the whole value is, else
+	 * windows-1252 (SpamAssassin's _decode_header). */
+	const char *raw_cs = utf8_valid(in, len) ? "utf-8" : "windows-1252";
 
 	while (p < end) {
 		const char *eq = memchr(p, '=', (size_t)(end - p));
@@ -134,8 +139,9 @@ unsigned rfc2047_decode(struct charset_conv *cv, const char *in, size_t len,
 		if (!only_blanks || !same_charset(&pd, &w)) {
 			flags |= flush(cv, &pd, out);
 			if (!only_blanks)
-				charset_to_utf8(cv, NULL, 0, text,
-				                (size_t)(eq - text), out);
+				charset_word_to_utf8(cv, raw_cs, strlen(raw_cs),
+				                     text, (size_t)(eq - text),
+				                     out);
 		}
 		if (w.spaces)
 			flags |= RFC2047_MALFORMED;
@@ -145,6 +151,7 @@ unsigned rfc2047_decode(struct charset_conv *cv, const char *in, size_t len,
 		p = text = w.end;
 	}
 	flags |= flush(cv, &pd, out);
-	charset_to_utf8(cv, NULL, 0, text, (size_t)(end - text), out);
+	charset_word_to_utf8(cv, raw_cs, strlen(raw_cs), text,
+	                     (size_t)(end - text), out);
 	return flags;
 }

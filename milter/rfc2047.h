@@ -5,8 +5,10 @@
  * between two adjacent encoded words are dropped; adjacent words of one
  * charset are joined before conversion (multi-byte characters split over
  * words survive). Malformed words are copied as they are and flagged.
- * Text outside words is copied as is (raw 8-bit is read as UTF-8, else
- * windows-1252).
+ * A word's text is read in its charset as labelled (bytes invalid there
+ * become U+FFFD). Text outside words is copied as is; raw 8-bit is read
+ * as UTF-8 when the whole value is well-formed UTF-8, else as
+ * windows-1252 (SpamAssassin 4's reading).
  */
 #ifndef VIGIL_RFC2047_H
 #define VIGIL_RFC2047_H

@@ -324,6 +324,65 @@ static void test_charsets(void **state)
 	msg_free(m);
 }
 
+/* Which charset a text is read in, as SpamAssassin 4.0.1's _normalize()
+ * decides (each case checked against it): for the whole text, not byte
+ * run by byte run. */
+static const char *body_text(struct msg *m)
+{
+	return msg_part_at(m, 0)->text.ptr;
+}
+
+static void test_charset_whole_text(void **state)
+{
+	(void)state;
+	/* Undeclared, not all UTF-8: all of it is windows-1252. */
+	struct msg *m = parse("Subject: a\n\ncaf\xc3\xa9 \xe9\n");
+	assert_string_equal(body_text(m), "caf\xc3\x83\xc2\xa9 \xc3\xa9\n");
+	msg_free(m);
+	/* Labelled latin-1 but well-formed UTF-8: UTF-8. */
+	m = parse("Content-Type: text/plain; charset=iso-8859-1\n\n"
+	          "caf\xc3\xa9\n");
+	assert_string_equal(body_text(m), "caf\xc3\xa9\n");
+	msg_free(m);
+	/* Invalid in the declared charset: windows-1252, whose unassigned
+	 * bytes are U+FFFD. */
+	m = parse("Content-Type: text/plain; charset=gb2312\n\n"
+	          "\xd6\xd0\x81 \xd6\xd0\n");
+	assert_true(has_flag(m, MSG_F_BAD_CHARSET_DATA));
+	assert_string_equal(body_text(m),
+	                    "\xc3\x96\xc3\x90\xef\xbf\xbd \xc3\x96\xc3\x90\n");
+	msg_free(m);
+	m = parse("Content-Type: text/plain; charset=gb2312\n\n\xd6\xd0\xce\xc4\n");
+	assert_string_equal(body_text(m), "\xe4\xb8\xad\xe6\x96\x87\n");
+	msg_free(m);
+	m = parse("Content-Type: text/plain; charset=windows-1252\n\n"
+	          "\x81\x93x\x94\n");
+	assert_string_equal(body_text(m),
+	                    "\xef\xbf\xbd\xe2\x80\x9cx\xe2\x80\x9d\n");
+	msg_free(m);
+}
+
+static void test_charset_headers(void **state)
+{
+	(void)state;
+	/* Raw 8-bit that is not UTF-8 as a whole (though its first four
+	 * bytes are): windows-1252 throughout. */
+	struct msg *m = parse("Subject: \xd7\xf0\xbe\xb4\xb5\xc4\n\nx\n");
+	assert_string_equal(msg_header_get(m, "subject", 0)->decoded.ptr,
+	                    "\xc3\x97\xc3\xb0\xc2\xbe\xc2\xb4\xc2\xb5\xc3\x84");
+	msg_free(m);
+	/* An encoded word's label is believed: bytes invalid in UTF-8 or
+	 * US-ASCII are U+FFFD; Perl's spellings of charsets are known
+	 * ("eucgb2312_cn" is GB2312), others are windows-1252. */
+	m = parse("Subject: =?utf-8?q?caf=E9?= =?us-ascii?q?n=E9?= "
+	          "=?eucgb2312_cn?b?1tA=?= =?big5_tw?q?=A7=DA?=\n\nx\n");
+	assert_string_equal(msg_header_get(m, "subject", 0)->decoded.ptr,
+	                    "caf\xef\xbf\xbdn\xef\xbf\xbd\xe4\xb8\xad"
+	                    "\xc2\xa7\xc3\x9a");
+	assert_true(has_flag(m, MSG_F_UNKNOWN_CHARSET));
+	msg_free(m);
+}
+
 /* ---- MIME structure ---- */
 
 static const char *nested =
@@ -1084,6 +1143,8 @@ int main(void)
 		cmocka_unit_test(test_cte_decoders),
 		cmocka_unit_test(test_part_decoding),
 		cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_charset_whole_text),
+		cmocka_unit_test(test_charset_headers),
 		cmocka_unit_test(test_mime_tree),
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
