@@ -148,7 +148,7 @@ sub read_messages {
 # The blank line before the next From_ line separates messages in mbox.
 sub strip_sep {
   my ($m) = @_;
-  $m =~ s/\r?\n\z/\n/ if $m =~ /\n\r?\n\z/;
+  $m =~ s/\r?\n\z// if $m =~ /\n\r?\n\z/;
   return $m;
 }
 

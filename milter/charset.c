@@ -37,17 +37,18 @@ static const struct {
 	{ "iso-8859-1:1987", K_CP1252 }, { "cp819", K_CP1252 },
 };
 
-/* Names iconv does not know under the spelling mail uses. */
+/* Names iconv does not know under the spelling mail uses, which Perl's
+ * Encode knows (so SpamAssassin reads them). Encode does not know
+ * "x-gbk", "ks_c_5601" or "x-euc-tw": text so labelled is read as an
+ * unknown charset is, as SpamAssassin reads it. */
 static const struct {
 	const char *alias, *name;
 } aliases[] = {
-	{ "ks_c_5601-1987", "CP949" }, { "ks_c_5601", "CP949" },
-	{ "x-sjis", "SHIFT_JIS" }, { "shift-jis", "SHIFT_JIS" },
-	{ "x-euc-jp", "EUC-JP" }, { "x-euc-tw", "EUC-TW" },
-	{ "x-gbk", "GBK" }, { "x-euc-cn", "GB2312" },
-	{ "unicode-1-1-utf-7", "UTF-7" }, { "x-mac-roman", "MACINTOSH" },
-	{ "x-mac-cyrillic", "MAC-CYRILLIC" }, { "x-user-defined", "CP1252" },
-	{ "134", "CP1252" }, { "default", "CP1252" },
+	{ "ks_c_5601-1987", "CP949" }, { "unicode-1-1-utf-7", "UTF-7" },
+	{ "x-mac-roman", "MACINTOSH" }, { "x-mac-cyrillic", "MAC-CYRILLIC" },
+	/* Encode has no GB18030 unless Encode::HanExtra is installed (not
+	 * by default): SpamAssassin then reads it as GBK, its subset. */
+	{ "gb18030", "CP936" }, { "gb-18030", "CP936" },
 };
 
 void charset_conv_init(struct charset_conv *c)
@@ -92,7 +93,7 @@ static size_t plain_run(const unsigned char *s, size_t len)
 	return i;
 }
 
-unsigned long charset_cp1252(unsigned char c)
+static unsigned long cp1252(unsigned char c)
 {
 	return c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;
 }
@@ -101,7 +102,7 @@ unsigned long charset_cp1252(unsigned char c)
  * U+FFFD, as Perl's Encode (and so SpamAssassin) reads them. */
 static void put_cp1252(struct arena_buf *out, unsigned char c)
 {
-	unsigned long cp = charset_cp1252(c);
+	unsigned long cp = cp1252(c);
 	if (c < 0x80)
 		arena_buf_putc(out, (char)c);
 	else
@@ -210,6 +211,21 @@ static const char *encode_pattern(const char *name, char *buf, size_t cap)
 	if (ends_with(name, "big5-hkscs") || ends_with(name, "big5hkscs") ||
 	    ends_with(name, "big5-hk") || ends_with(name, "big5hk"))
 		return "BIG5-HKSCS";
+	const char *iso = strstr(name, "iso");
+	unsigned a, b;
+	int used = 0;
+	if (iso != NULL && sscanf(iso + 3 + (iso[3] == '-' || iso[3] == '_'),
+	                          "%u%*[-_]%u%n", &a, &b, &used) == 2 &&
+	    iso[3 + (iso[3] == '-' || iso[3] == '_') + used] == '\0') {
+		snprintf(buf, cap, "ISO-%u-%u", a, b);
+		return buf;
+	}
+	const char *koi = strstr(name, "koi8");
+	if (koi != NULL && (ends_with(koi, "r") || ends_with(koi, "u")) &&
+	    strspn(koi + 4, " -_") == strlen(koi + 4) - 1) {
+		snprintf(buf, cap, "KOI8-%c", koi[strlen(koi) - 1] - 32);
+		return buf;
+	}
 	const char *cp = code_page(name);
 	if (cp != NULL) {
 		snprintf(buf, cap, "CP%s", cp);
@@ -227,14 +243,11 @@ static const char *encode_pattern(const char *name, char *buf, size_t cap)
 
 static iconv_t open_iconv(const char *name)
 {
-	iconv_t cd = iconv_open("UTF-8", name);
-	if (cd != (iconv_t)-1)
-		return cd;
 	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
 		if (strcmp(name, aliases[i].alias) == 0)
 			return iconv_open("UTF-8", aliases[i].name);
-	if (strncmp(name, "x-", 2) == 0 &&
-	    (cd = iconv_open("UTF-8", name + 2)) != (iconv_t)-1)
+	iconv_t cd = iconv_open("UTF-8", name);
+	if (cd != (iconv_t)-1)
 		return cd;
 	char buf[48];
 	const char *alt = encode_pattern(name, buf, sizeof buf);
@@ -317,6 +330,20 @@ static enum kind fast_kind(const char *name)
 	return K_ICONV;
 }
 
+bool charset_utf8_strict(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = utf8_decode(u + i, n - i, &cp);
+		if (k == 0 || (cp >= 0xfdd0 && cp <= 0xfdef) ||
+		    (cp & 0xfffe) == 0xfffe)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 static bool has_8bit(const char *in, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -338,6 +365,37 @@ static unsigned convert_declared(iconv_t cd, bool insist, const char *in,
 		convert_fast(K_CP1252, in, len, out);
 	}
 	return f;
+}
+
+static bool utf16_name(const char *name)
+{
+	if (strncmp(name, "utf", 3) != 0)
+		return false;
+	name += name[3] == '-' ? 4 : 3;
+	return strncmp(name, "16", 2) == 0;
+}
+
+/* SpamAssassin's detect_utf16(), whatever the label says: no answer
+ * (NULL) when the text starts with a byte order mark (SpamAssassin then
+ * leaves it undecoded) or has as many clues for one order as for the
+ * other; a clue is a space in that order and, once, nearly all of the
+ * weight (the bytes' nibbles) in the even or the odd bytes. */
+static const char *utf16_order(const unsigned char *s, size_t len)
+{
+	if (len >= 2 && ((s[0] == 0xff && s[1] == 0xfe) ||
+	                 (s[0] == 0xfe && s[1] == 0xff)))
+		return NULL;
+	unsigned long le = 0, be = 0, even = 0, odd = 0;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned a = s[i], b = i + 1 < len ? s[i + 1] : 0;
+		even += (a >> 4) + (a & 15);
+		odd += (b >> 4) + (b & 15);
+		le += a == 0x20 && b == 0;
+		be += a == 0 && b == 0x20;
+	}
+	le += even > odd * 4;
+	be += odd * 4 > even;
+	return le > be ? "utf-16le" : be > le ? "utf-16be" : NULL;
 }
 
 /*
@@ -367,9 +425,21 @@ static unsigned convert(struct charset_conv *c, const char *cs,
 	if (!eight && (k != K_ICONV || unknown))
 		return convert_fast(K_ASCII, in, len, out) | unknown;
 	bool ascii = k == K_ASCII && declared; /* 8-bit in US-ASCII */
-	if (eight && !insist && utf8_valid(in, len))
+	if (eight && !insist && charset_utf8_strict(in, len))
 		return convert_fast(K_UTF8, in, len, out) |
 		       (ascii ? CHARSET_BAD_DATA : 0) | unknown;
+	if (utf16_name(name)) {
+		const char *order = utf16_order((const unsigned char *)in, len);
+		size_t start = out->len;
+		cd = order != NULL ? cached_iconv(c, order) : (iconv_t)-1;
+		if (cd != (iconv_t)-1 &&
+		    !(convert_iconv(cd, in, len, out) & CHARSET_BAD_DATA))
+			return 0;
+		out->len = start;
+		return (eight ? convert_fast(K_CP1252, in, len, out)
+		              : convert_fast(K_ASCII, in, len, out)) |
+		       CHARSET_BAD_DATA;
+	}
 	if (k == K_ICONV && !unknown)
 		return convert_declared(cd, insist, in, len, out);
 	if (insist && (k == K_ASCII || k == K_UTF8))

@@ -12,6 +12,7 @@
 #ifndef VIGIL_CHARSET_H
 #define VIGIL_CHARSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -48,8 +49,9 @@ unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
 unsigned charset_word_to_utf8(struct charset_conv *c, const char *cs,
                               size_t cs_len, const char *in, size_t len,
                               struct arena_buf *out);
-/* The code point windows-1252 gives byte c. */
-unsigned long charset_cp1252(unsigned char c);
+/* Whether s[0..n) is UTF-8 as Perl's Encode takes it strictly (so
+ * SpamAssassin): well-formed (utf8.h) and free of noncharacters. */
+bool charset_utf8_strict(const char *s, size_t n);
 /* Append the UTF-8 encoding of code point cp (U+FFFD when invalid). */
 void charset_put_utf8(struct arena_buf *out, unsigned long cp);
 

@@ -110,10 +110,10 @@ static size_t entity(const char *s, size_t len, unsigned long *cp)
 			return 0;
 		if (i < len && s[i] == ';')
 			i++;
+		/* &#128;-&#159; stay C1 controls, as HTML::Parser (so
+		 * SpamAssassin) decodes them, not windows-1252 as browsers. */
 		if (v == 0 || v > 0x10ffff)
 			v = 0xfffd;
-		else if (v >= 0x80 && v < 0xa0)
-			v = charset_cp1252((unsigned char)v);
 		*cp = v;
 		return i;
 	}

@@ -961,7 +961,18 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 		return;
 	}
 	/* Rendered on its own, so that the part starts afresh (no line
-	 * breaks at its start, whatever came before), then appended. */
+	 * breaks at its start, whatever came before), then appended; with
+	 * the line end SpamAssassin keeps (it may render as a blank). */
+	if (eol) {
+		char *src = arena_alloc(c->a, t.len + 1);
+		if (src == NULL) {
+			c->rendered.failed = 1;
+			return;
+		}
+		memcpy(src, t.ptr, t.len);
+		src[t.len] = '\n';
+		t = (struct msg_text){ src, t.len + 1 };
+	}
 	struct arena_buf part_text;
 	arena_buf_init(&part_text, c->a);
 	struct html_out o = { &part_text, &c->invisible, &c->title,
@@ -1283,6 +1294,7 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 static const unsigned char ws_tab[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\v'] = 1, ['\f'] = 1,
 	[0xc2] = 2, [0xe1] = 2, [0xe2] = 2, [0xe3] = 2,
+	['\0'] = 3, /* not a blank: see build_body() */
 };
 
 /* Bytes of the blank at s[i] (s holds n bytes), or 0. */
@@ -1290,7 +1302,7 @@ static size_t ws_len(const char *s, size_t i, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s + i;
 	switch (ws_tab[u[0]]) {
-	case 0: return 0;
+	case 0: case 3: return 0;
 	case 1: return 1;
 	default: break;
 	}
@@ -1357,7 +1369,10 @@ static void end_paragraph(struct arena_buf *data, struct arena_buf *v,
 /* Collapse the rendered text the way SpamAssassin does: a blank run
  * holding two or more line breaks ends a paragraph (a blank before or
  * after the breaks survives as one space), any other blank run becomes
- * one space. Stretches whose blanks are single spaces are copied whole. */
+ * one space. Stretches whose blanks are single spaces are copied whole.
+ * SpamAssassin marks paragraph ends with NUL before collapsing and turns
+ * every NUL into a line break after, so a NUL of the text ends a
+ * paragraph too (the blanks around it collapse on their own). */
 static void build_body(struct pctx *c, struct arena_buf *data,
                        struct arena_buf *v)
 {
@@ -1375,6 +1390,14 @@ static void build_body(struct pctx *c, struct arena_buf *data,
 			i++;
 		if (i >= n)
 			break;
+		if (s[i] == '\0') {
+			arena_buf_put(data, s + seg, i - seg);
+			arena_buf_putc(data, '\n');
+			end_paragraph(data, v, para);
+			para = data->len;
+			i = seg = i + 1;
+			continue;
+		}
 		size_t w = ws_len(s, i, n);
 		if (w == 0 ||
 		    (s[i] == ' ' && (i + 1 >= n || ws_len(s, i + 1, n) == 0))) {

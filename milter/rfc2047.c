@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cte.h"
-#include "utf8.h"
 
 struct word {
 	const char *charset;
@@ -117,7 +116,7 @@ unsigned rfc2047_decode(struct charset_conv *cv, const char *in, size_t len,
 	const char *text = p; /* start of plain text not yet copied */
 	/* Raw 8-bit text is UTF-8 when the whole value is, else
 	 * windows-1252 (SpamAssassin's _decode_header). */
-	const char *raw_cs = utf8_valid(in, len) ? "utf-8" : "windows-1252";
+	const char *raw_cs = charset_utf8_strict(in, len) ? "utf-8" : "windows-1252";
 
 	while (p < end) {
 		const char *eq = memchr(p, '=', (size_t)(end - p));

@@ -362,6 +362,56 @@ static void test_charset_whole_text(void **state)
 	msg_free(m);
 }
 
+/* UTF-16 as SpamAssassin's detect_utf16() reads it: the byte order from
+ * the text, never from a byte order mark (text with one stays
+ * undecoded: windows-1252). Noncharacters are not UTF-8 to Perl. */
+static void test_charset_utf16_and_strict(void **state)
+{
+	(void)state;
+	static const char be[] = "Content-Type: text/plain; charset=utf-16\n\n"
+	                         "\0H\0i\0 \0y\0o\0u";
+	struct msg *m = msg_parse(be, sizeof be - 1, NULL);
+	assert_string_equal(body_text(m), "Hi you");
+	msg_free(m);
+	/* The label's byte order does not count. */
+	static const char le[] = "Content-Type: text/plain; charset=utf-16be\n\n"
+	                         "H\0i\0 \0y\0o\0u\0";
+	m = msg_parse(le, sizeof le - 1, NULL);
+	assert_string_equal(body_text(m), "Hi you");
+	msg_free(m);
+	/* With a byte order mark: undecoded, and the NULs then end body
+	 * paragraphs, as SpamAssassin's whitespace pass makes them. */
+	static const char bom[] = "Subject: s\nContent-Type: text/plain; "
+	                          "charset=utf-16\n\n\xff\xfeH\0i\0";
+	m = msg_parse(bom, sizeof bom - 1, NULL);
+	assert_string_equal(body_joined(m), "s\n|\xc3\xbf\xc3\xbeH\n|i\n");
+	msg_free(m);
+	m = parse("Content-Type: text/plain\n\nnon \xef\xbf\xbe char\n");
+	assert_string_equal(body_text(m),
+	                    "non \xc3\xaf\xc2\xbf\xc2\xbe char\n");
+	msg_free(m);
+	/* GB18030 is read as GBK, its subset (Encode has no GB18030 of its
+	 * own): a four-byte sequence makes it all windows-1252. */
+	m = parse("Content-Type: text/plain; charset=gb18030\n\n"
+	          "\xd6\xd0\x81\x30\x81\x30\n");
+	assert_string_equal(body_text(m),
+	                    "\xc3\x96\xc3\x90\xef\xbf\xbd" "0\xef\xbf\xbd" "0\n");
+	msg_free(m);
+}
+
+/* An HTML part keeps the line end before its boundary, as SpamAssassin
+ * keeps it, and renders it as a blank; &#128;-&#159; are C1 controls. */
+static void test_html_part_end(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Subject: a\nContent-Type: multipart/alternative; boundary=B\n\n"
+		"--B\nContent-Type: text/html\n\n"
+		"<p>hello</p>world &#150;\n--B--\n");
+	assert_string_equal(body_joined(m), "a\n|\n|hello\n|world \xc2\x96 ");
+	msg_free(m);
+}
+
 static void test_charset_headers(void **state)
 {
 	(void)state;
@@ -1145,6 +1195,8 @@ int main(void)
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_charset_whole_text),
 		cmocka_unit_test(test_charset_headers),
+		cmocka_unit_test(test_charset_utf16_and_strict),
+		cmocka_unit_test(test_html_part_end),
 		cmocka_unit_test(test_mime_tree),
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
