@@ -93,6 +93,11 @@ for my $path (@ARGV) {
     my ($text) = @_;
     if ($index < $skip) { $index++; return 1; }
     my $t0 = time;
+    # SpamAssassin's MIME parser chomps the line end before a boundary
+    # with $/, which spamd and the spamassassin script leave at "\n" (a
+    # single file is read with $/ undefined, under which chomp would
+    # remove nothing).
+    local $/ = "\n";
     my $mail = $sa->parse($text, 1);
     my $status = $sa->check($mail);
     my @hits = grep { length } split(/,/, $status->get_names_of_tests_hit());

@@ -22,23 +22,56 @@ static const uint8_t b64_table[256] = {
 	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
 	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 	[' '] = B64_WS, ['\t'] = B64_WS, ['\r'] = B64_WS, ['\n'] = B64_WS,
+	['\f'] = B64_WS, ['\v'] = B64_WS,
 	['='] = B64_PAD,
 };
+
+/* What SpamAssassin's Util::base64_decode makes of a '=' before the last
+ * alphabet byte (after white space is dropped): when the text is
+ * otherwise clean and a whole number of quanta, MIME::Base64 gets it with
+ * such '=' runs turned into 'A' (0); else its uudecode path reads '=' as
+ * '/' (63). '=' after the last alphabet byte is padding. Sets *last to
+ * just after that byte. */
+static uint32_t mid_pad_value(const unsigned char *p, const unsigned char *end,
+                              const unsigned char **last, size_t *trail,
+                              unsigned *flags)
+{
+	size_t count = 0;
+	*last = p;
+	*trail = 0;
+	for (; p < end; p++) {
+		uint8_t v = b64_table[*p];
+		if (v == B64_WS)
+			continue;
+		if (v == B64_BAD) {
+			*flags |= CTE_BAD_CHAR;
+			continue;
+		}
+		count++;
+		(*trail)++;
+		if (v != B64_PAD) {
+			*last = p + 1;
+			*trail = 0;
+		}
+	}
+	return !(*flags & CTE_BAD_CHAR) && count % 4 == 0 ? 0 : 63;
+}
 
 unsigned cte_base64_decode(const char *in, size_t len, char *out,
                            size_t *out_len)
 {
 	const unsigned char *p = (const unsigned char *)in;
-	const unsigned char *end = p + len;
+	const unsigned char *end;
+	size_t trail;
 	unsigned flags = 0;
+	uint32_t pad = mid_pad_value(p, p + len, &end, &trail, &flags);
 	uint32_t acc = 0;
 	int n = 0;     /* sextets in acc */
-	int padded = 0; /* '=' seen since the last complete quantum */
 	size_t o = 0;
 
 	while (p < end) {
 		/* Fast path: four alphabet bytes in a row. */
-		if (n == 0 && !padded && end - p >= 4) {
+		if (n == 0 && end - p >= 4) {
 			uint8_t a = (uint8_t)(b64_table[p[0]] - 1),
 				b = (uint8_t)(b64_table[p[1]] - 1),
 				c = (uint8_t)(b64_table[p[2]] - 1),
@@ -54,32 +87,14 @@ unsigned cte_base64_decode(const char *in, size_t len, char *out,
 			}
 		}
 		uint8_t v = b64_table[*p++];
-		if (v == B64_WS)
+		if (v == B64_WS || v == B64_BAD)
 			continue;
-		if (v == B64_BAD) {
-			flags |= CTE_BAD_CHAR;
-			continue;
-		}
+		uint32_t sextet = (uint32_t)(v - 1);
 		if (v == B64_PAD) {
-			/* Flush the partial quantum; what follows (a second
-			 * encoded block glued on) is decoded afresh. */
-			if (n == 2)
-				out[o++] = (char)(acc >> 4);
-			else if (n == 3) {
-				out[o++] = (char)(acc >> 10);
-				out[o++] = (char)(acc >> 2);
-			} else if (n == 1 || (n == 0 && !padded))
-				flags |= CTE_BAD_PADDING;
-			padded = 1;
-			acc = 0;
-			n = 0;
-			continue;
-		}
-		if (padded) {
 			flags |= CTE_BAD_PADDING;
-			padded = 0;
+			sextet = pad;
 		}
-		acc = acc << 6 | (uint32_t)(v - 1);
+		acc = acc << 6 | sextet;
 		if (++n == 4) {
 			out[o++] = (char)(acc >> 16);
 			out[o++] = (char)(acc >> 8);
@@ -88,14 +103,15 @@ unsigned cte_base64_decode(const char *in, size_t len, char *out,
 			n = 0;
 		}
 	}
-	/* Unpadded tail: decode what it holds, as mail readers do. */
+	/* A partial last quantum gives what it holds (one sextet: nothing),
+	 * padded or not (flagged when not padded). */
 	if (n == 2)
 		out[o++] = (char)(acc >> 4);
 	else if (n == 3) {
 		out[o++] = (char)(acc >> 10);
 		out[o++] = (char)(acc >> 2);
 	}
-	if (n != 0)
+	if (n == 1 || (n != 0 && (n + trail) % 4 != 0))
 		flags |= CTE_BAD_PADDING;
 	*out_len = o;
 	return flags;

@@ -17,7 +17,10 @@ enum cte_flag {
 	CTE_BAD_ESCAPE = 4,  /* QP '=' not followed by two hex digits/EOL */
 };
 
-/* Whitespace and line ends are skipped; bad bytes skipped and flagged. */
+/* As SpamAssassin's Util::base64_decode: white space skipped; bad bytes
+ * skipped and flagged; a partial last quantum decoded; a '=' before the
+ * last alphabet byte (glued blocks) flagged and read as 'A' when the text
+ * is otherwise clean and a whole number of quanta, else as '/'. */
 unsigned cte_base64_decode(const char *in, size_t len, char *out,
                            size_t *out_len);
 /* "=XY" hex escapes (either case), soft line breaks "=" + optional blanks

@@ -923,18 +923,10 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 {
 	struct msg_part *p = part(c, pi);
 	struct msg_text t = p->text;
-	/* SpamAssassin keeps the line end before a boundary in the part
-	 * (MIME gives it to the boundary): seen after identity and QP
-	 * bodies, not after base64 ones. */
-	const char *pe = p->raw.ptr + p->raw.len;
-	const char *fe = c->m->full.ptr + c->m->full.len;
-	bool eol = p->cte != MSG_CTE_BASE64 && p->raw.ptr >= c->m->full.ptr &&
-	           pe < fe && (pe[0] == '\n' ||
-	                       (pe[0] == '\r' && pe + 1 < fe && pe[1] == '\n'));
 	/* rawbody: the transfer-decoded bytes in the part's own charset,
 	 * CRLF as LF (SpamAssassin's Node::decode), not converted. */
 	struct msg_text d = p->decoded;
-	char *raw = raw_view ? arena_alloc(c->a, d.len + 2) : NULL;
+	char *raw = raw_view ? arena_alloc(c->a, d.len + 1) : NULL;
 	if (!raw_view) {
 		/* not in the rawbody view */
 	} else if (raw != NULL) {
@@ -942,8 +934,6 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 		for (size_t i = 0; i < d.len; i++)
 			if (!(d.ptr[i] == '\r' && i + 1 < d.len && d.ptr[i + 1] == '\n'))
 				raw[n++] = d.ptr[i];
-		if (eol)
-			raw[n++] = '\n';
 		raw[n] = '\0';
 		add_raw_part(c, raw, scan_size_cut(raw, n, RAWBODY_PART_SCAN,
 		                                   "\n> "));
@@ -956,23 +946,10 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 		part(c, pi)->rendered = t;
 		size_t k = scan_size_cut(t.ptr, t.len, BODY_PART_SCAN, "\n ");
 		arena_buf_put(&c->rendered, t.ptr, k);
-		if (eol && k == t.len)
-			arena_buf_putc(&c->rendered, '\n');
 		return;
 	}
 	/* Rendered on its own, so that the part starts afresh (no line
-	 * breaks at its start, whatever came before), then appended; with
-	 * the line end SpamAssassin keeps (it may render as a blank). */
-	if (eol) {
-		char *src = arena_alloc(c->a, t.len + 1);
-		if (src == NULL) {
-			c->rendered.failed = 1;
-			return;
-		}
-		memcpy(src, t.ptr, t.len);
-		src[t.len] = '\n';
-		t = (struct msg_text){ src, t.len + 1 };
-	}
+	 * breaks at its start, whatever came before), then appended. */
 	struct arena_buf part_text;
 	arena_buf_init(&part_text, c->a);
 	struct html_out o = { &part_text, &c->invisible, &c->title,
@@ -1023,6 +1000,60 @@ static bool html_by_name(const struct msg_text *name)
 	return false;
 }
 
+static bool in_multipart(struct pctx *c, size_t pi)
+{
+	for (size_t q = part(c, pi)->parent; q != SIZE_MAX; q = part(c, q)->parent)
+		if (strncmp(part(c, q)->type.ptr, "multipart/", 10) == 0)
+			return true;
+	return false;
+}
+
+/* SpamAssassin splits each body line of a multipart's part that is longer
+ * than MAX_BODY_LINE_LENGTH (2048) bytes, its line end counted, into
+ * pieces of 2048 bytes each followed by "\n" (Message.pm,
+ * _parse_multipart), before any decoding: identity and quoted-printable
+ * text gets line breaks there. The part's last line is counted with the
+ * line end that goes to the boundary (SpamAssassin cuts it off after the
+ * split). [*s, *e) is replaced by a split copy when a line is that
+ * long. */
+#define SA_MAX_BODY_LINE 2048
+static void split_long_lines(struct pctx *c, const char **s, const char **e)
+{
+	size_t n = (size_t)(*e - *s), extra = 0;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(*s + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - *s) + 1 - i : n - i;
+		size_t counted = len + (nl == NULL);
+		if (counted > SA_MAX_BODY_LINE)
+			extra += (counted - 1) / SA_MAX_BODY_LINE;
+		i += len;
+	}
+	if (extra == 0)
+		return;
+	char *d = arena_alloc(c->a, n + extra + 1);
+	if (d == NULL)
+		return;
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(*s + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - *s) + 1 - i : n - i;
+		for (size_t counted = len + (nl == NULL);
+		     counted > SA_MAX_BODY_LINE; counted -= SA_MAX_BODY_LINE) {
+			memcpy(d + o, *s + i, SA_MAX_BODY_LINE);
+			o += SA_MAX_BODY_LINE;
+			d[o++] = '\n';
+			i += SA_MAX_BODY_LINE;
+			len -= SA_MAX_BODY_LINE;
+		}
+		memcpy(d + o, *s + i, len);
+		o += len;
+		i += len;
+	}
+	d[o] = '\0';
+	*s = d;
+	*e = d + o;
+}
+
 static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 {
 	/* SpamAssassin puts a line break between the body text of two
@@ -1030,6 +1061,9 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 	if (c->rendered.len > c->text_start)
 		arena_buf_putc(&c->rendered, '\n');
 	struct msg_part *p = part(c, pi);
+	if (p->cte != MSG_CTE_BASE64 && in_multipart(c, pi))
+		split_long_lines(c, &body, &e);
+	p = part(c, pi);
 	p->decoded = decode_body(c, pi, p->cte, body, e);
 	const char *det = sniff_type(p->decoded.ptr, p->decoded.len);
 	p = part(c, pi);
@@ -1319,28 +1353,33 @@ static size_t ws_len(const char *s, size_t i, size_t n)
 	       cp == 0x3000 ? 3 : 0;
 }
 
-/* Emit one paragraph in SpamAssassin's pieces (Message.pm,
- * split_into_array_of_short_lines): while it is longer than CHUNK_MAX
- * bytes, cut after its last space at or before offset CHUNK_MAX (so a
- * piece may hold CHUNK_MAX + 1 bytes), else after CHUNK_MAX bytes. */
+static void emit_piece(struct arena_buf *data, struct arena_buf *v,
+                       const char *s, size_t k)
+{
+	struct span sp = { data->len, k };
+	arena_buf_put(data, s, k);
+	arena_buf_putc(data, '\0');
+	arena_buf_put(v, &sp, sizeof sp);
+}
+
+/* Emit one paragraph (longer than CHUNK_MAX bytes) in SpamAssassin's
+ * pieces (Message.pm, split_into_array_of_short_lines): while it is
+ * longer than CHUNK_MAX bytes, cut after its last space at or before
+ * offset CHUNK_MAX (so a piece may hold CHUNK_MAX + 1 bytes), else after
+ * CHUNK_MAX bytes; what is left is a piece too, even when empty. */
 static void emit_paragraph(struct arena_buf *data, struct arena_buf *v,
                            const char *s, size_t n)
 {
-	while (n > 0) {
-		size_t k = n;
-		if (k > CHUNK_MAX) {
-			size_t b = CHUNK_MAX + 1;
-			while (b > 0 && s[b - 1] != ' ')
-				b--;
-			k = b > 0 ? b : CHUNK_MAX;
-		}
-		struct span sp = { data->len, k };
-		arena_buf_put(data, s, k);
-		arena_buf_putc(data, '\0');
-		arena_buf_put(v, &sp, sizeof sp);
+	while (n > CHUNK_MAX) {
+		size_t b = CHUNK_MAX + 1;
+		while (b > 0 && s[b - 1] != ' ')
+			b--;
+		size_t k = b > 0 ? b : CHUNK_MAX;
+		emit_piece(data, v, s, k);
 		s += k;
 		n -= k;
 	}
+	emit_piece(data, v, s, n);
 }
 
 /* End the paragraph that starts at data offset start: record it, or
