@@ -1101,6 +1101,50 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 	render_text(c, pi, !cal, !cal && strncmp(t, "text/", 5) == 0, html);
 }
 
+/* Whether the part whose headers start at s (up to e) is declared a
+ * multipart with boundary b (a peek: the part is parsed later). */
+static bool declares_boundary(struct pctx *c, const char *s, const char *e,
+                              const char *b, size_t bl)
+{
+	const char *hend = s;
+	while (hend < e && *hend != '\n' && *hend != '\r') {
+		const char *nl = memchr(hend, '\n', (size_t)(e - hend));
+		hend = nl ? nl + 1 : e;
+	}
+	size_t hn = (size_t)(hend - s);
+	if (memmem(s, hn, b, bl) == NULL)
+		return false;
+	for (const char *l = s; l < hend;) {
+		const char *nl = memchr(l, '\n', (size_t)(hend - l));
+		const char *next = nl ? nl + 1 : hend;
+		if ((size_t)(hend - l) > 13 && strncasecmp(l, "content-type", 12) == 0) {
+			const char *v = l + 12, *ve = next;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v >= ve || *v != ':')
+				return false;
+			while (ve < hend && (*ve == ' ' || *ve == '\t')) {
+				const char *nl2 = memchr(ve, '\n', (size_t)(hend - ve));
+				ve = nl2 ? nl2 + 1 : hend;
+			}
+			char *u = arena_strndup(c->a, v + 1, (size_t)(ve - v - 1));
+			for (char *q = u; q != NULL && *q != '\0'; q++)
+				if (*q == '\r' || *q == '\n')
+					*q = ' ';
+			struct mime_field f;
+			size_t vl;
+			const char *bv;
+			return u != NULL &&
+			       mime_parse_field(c->a, u, strlen(u), &f) == 0 &&
+			       strncasecmp(f.token, "multipart/", 10) == 0 &&
+			       (bv = mime_param(c->a, &c->cv, &f, "boundary", &vl)) != NULL &&
+			       vl == bl && memcmp(bv, b, bl) == 0;
+		}
+		l = next;
+	}
+	return false;
+}
+
 static void multipart(struct pctx *c, size_t pi, const char *body,
                       const char *e, unsigned depth)
 {
@@ -1136,7 +1180,17 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 	while (!d.close) {
 		const char *start = d.after;
 		struct mime_delim nd;
-		if (!mime_next_boundary(body, start, e, needle, bl + 3, &nd)) {
+		/* A part that is a multipart with the same boundary takes the
+		 * delimiters up to its own close (SpamAssassin, bug 7358: one
+		 * level of a reused boundary). */
+		const char *from = start;
+		if (declares_boundary(c, start, e, b, bl)) {
+			struct mime_delim cd = { .close = false };
+			while (!cd.close &&
+			       mime_next_boundary(body, from, e, needle, bl + 3, &cd))
+				from = cd.after;
+		}
+		if (!mime_next_boundary(body, from, e, needle, bl + 3, &nd)) {
 			flag(c, pi, MSG_F_NO_CLOSE_BOUNDARY);
 			parse_entity(c, start, e, depth + 1, pi, deftype);
 			goto out;

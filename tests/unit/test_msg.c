@@ -472,6 +472,26 @@ static const char *nested =
 	"--outer--\n"
 	"epilogue\n";
 
+/* A part reusing its parent's boundary (a spam trick): its delimiters
+ * run to its own close, then the parent's go on (SpamAssassin's one
+ * level, bug 7358; checked with it). */
+static void test_nested_same_boundary(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Subject: s\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
+		"--B\nContent-Type: multipart/alternative; boundary=\"B\"\n\n"
+		"--B\nContent-Type: text/plain\n\ninner plain\n--B--\n"
+		"--B\nContent-Type: text/plain\n\nouter plain\n--B--\n");
+	assert_true(has_flag(m, MSG_F_DUP_BOUNDARY));
+	assert_int_equal(msg_part_count(m), 4);
+	assert_int_equal(msg_part_at(m, 3)->parent, 0);
+	assert_string_equal(body_joined(m), "s\n|inner plain outer plain");
+	assert_int_equal(msg_rawbody_count(m), 2);
+	assert_string_equal(msg_rawbody_at(m, 1).ptr, "outer plain");
+	msg_free(m);
+}
+
 static void test_mime_tree(void **state)
 {
 	(void)state;
@@ -1210,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_charset_utf16_and_strict),
 		cmocka_unit_test(test_html_c1_refs),
 		cmocka_unit_test(test_mime_tree),
+		cmocka_unit_test(test_nested_same_boundary),
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_body_paragraphs),
