@@ -916,6 +916,38 @@ static size_t scan_size_cut(const char *s, size_t n, size_t limit,
 	return limit;
 }
 
+/* The next U+201C or U+201D (UTF-8 E2 80 9C/9D) in [s, e), or NULL. */
+static const char *next_curly_quote(const char *s, const char *e)
+{
+	while ((s = memchr(s, '\xe2', (size_t)(e - s))) != NULL) {
+		if (e - s >= 3 && s[1] == '\x80' && (s[2] == '\x9c' || s[2] == '\x9d'))
+			return s;
+		s++;
+	}
+	return NULL;
+}
+
+/* SpamAssassin's HTML.pm turns U+201C and U+201D into '"' before it
+ * parses (they break attribute parsing): t, or a copy so changed. */
+static struct msg_text straight_quotes(struct pctx *c, struct msg_text t)
+{
+	const char *s = t.ptr, *e = t.ptr + t.len;
+	const char *q = next_curly_quote(s, e);
+	char *d = q != NULL ? arena_alloc(c->a, t.len + 1) : NULL;
+	if (d == NULL)
+		return t;
+	size_t o = 0;
+	for (; q != NULL; s = q + 3, q = next_curly_quote(s, e)) {
+		memcpy(d + o, s, (size_t)(q - s));
+		o += (size_t)(q - s);
+		d[o++] = '"';
+	}
+	memcpy(d + o, s, (size_t)(e - s));
+	o += (size_t)(e - s);
+	d[o] = '\0';
+	return (struct msg_text){ d, o };
+}
+
 /* Add part pi to the rawbody view (raw) and to the body text (body;
  * rendered as HTML when html). */
 static void render_text(struct pctx *c, size_t pi, bool raw_view,
@@ -950,6 +982,7 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	}
 	/* Rendered on its own, so that the part starts afresh (no line
 	 * breaks at its start, whatever came before), then appended. */
+	t = straight_quotes(c, t);
 	struct arena_buf part_text;
 	arena_buf_init(&part_text, c->a);
 	struct html_out o = { &part_text, &c->invisible, &c->title,

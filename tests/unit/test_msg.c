@@ -422,6 +422,20 @@ static void test_html_c1_refs(void **state)
 	msg_free(m);
 }
 
+/* HTML.pm straightens U+201C/U+201D before parsing, in text and in
+ * attributes alike (checked with SpamAssassin). */
+static void test_html_curly_quotes(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: q\nContent-Type: text/html; charset=utf-8\n\n"
+	                      "<p>\xe2\x80\x9cHi\xe2\x80\x9d <a href=\xe2\x80\x9d"
+	                      "http://x.example/p\xe2\x80\x9d>y</a></p>\n");
+	assert_string_equal(body_joined(m), "q\n|\n|\"Hi\" y\n");
+	assert_int_equal(msg_uri_count(m), 1);
+	assert_string_equal(msg_uri_at(m, 0).ptr, "http://x.example/p");
+	msg_free(m);
+}
+
 static void test_charset_headers(void **state)
 {
 	(void)state;
@@ -1227,6 +1241,7 @@ int main(void)
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_charset_whole_text),
 		cmocka_unit_test(test_charset_headers),
+		cmocka_unit_test(test_html_curly_quotes),
 		cmocka_unit_test(test_charset_utf16_and_strict),
 		cmocka_unit_test(test_html_c1_refs),
 		cmocka_unit_test(test_mime_tree),
