@@ -341,6 +341,17 @@ static bool relay_counts(const struct saeval_ctx *x, size_t *trusted,
 	return true;
 }
 
+/* fn over the message's relays; false when they cannot be had. */
+static bool over_relays(const struct saeval_ctx *x,
+                        bool (*fn)(const struct relays *r))
+{
+	struct relays *own;
+	const struct relays *r = saeval_get_relays(x, &own);
+	bool hit = r != NULL && fn(r);
+	relays_free(own);
+	return hit;
+}
+
 bool saeval_ev_all_trusted(const struct saeval_call *c,
                            const struct saeval_ctx *x)
 {
@@ -395,14 +406,8 @@ static bool is_v4(const char *s)
 
 /* helo_ip_mismatch: an untrusted relay HELO'd with a public IPv4 address
  * that is not its own and not in its /24. */
-bool saeval_ev_helo_ip_mismatch(const struct saeval_call *c,
-                                const struct saeval_ctx *x)
+static bool helo_ip_mismatch(const struct relays *r)
 {
-	(void)c;
-	struct relays *own;
-	const struct relays *r = saeval_get_relays(x, &own);
-	if (r == NULL)
-		return false;
 	bool hit = false;
 	size_t n = relays_num(r, RELAYS_UNTRUSTED);
 	for (size_t i = 0; i < n && !hit; i++) {
@@ -419,21 +424,21 @@ bool saeval_ev_helo_ip_mismatch(const struct saeval_call *c,
 		size_t pre = (size_t)(d - y->helo);
 		hit = strncmp(y->ip, y->helo, pre) != 0;
 	}
-	relays_free(own);
 	return hit;
+}
+
+bool saeval_ev_helo_ip_mismatch(const struct saeval_call *c,
+                                const struct saeval_ctx *x)
+{
+	(void)c;
+	return over_relays(x, helo_ip_mismatch);
 }
 
 /* check_for_no_rdns_dotcom_helo: SpamAssassin resets its flag for every
  * public untrusted relay, so only the oldest one counts: it HELO'd as a
  * big dotcom (aol.com, hotmail.com, ...) and its MTA found no rDNS. */
-bool saeval_ev_no_rdns_dotcom_helo(const struct saeval_call *c,
-                                   const struct saeval_ctx *x)
+static bool no_rdns_dotcom_helo(const struct relays *r)
 {
-	(void)c;
-	struct relays *own;
-	const struct relays *r = saeval_get_relays(x, &own);
-	if (r == NULL)
-		return false;
 	const struct relays_relay *last = NULL;
 	size_t n = relays_num(r, RELAYS_UNTRUSTED);
 	for (size_t i = 0; i < n; i++) {
@@ -441,11 +446,16 @@ bool saeval_ev_no_rdns_dotcom_helo(const struct saeval_call *c,
 		if (!y->ip_private)
 			last = y;
 	}
-	bool hit = last != NULL && last->no_rdns &&
-	           saeval_re_find(RE_DOTCOM_HELO, last->helo,
-	                          strlen(last->helo), NULL, 0);
-	relays_free(own);
-	return hit;
+	return last != NULL && last->no_rdns &&
+	       saeval_re_find(RE_DOTCOM_HELO, last->helo, strlen(last->helo),
+	                      NULL, 0);
+}
+
+bool saeval_ev_no_rdns_dotcom_helo(const struct saeval_call *c,
+                                   const struct saeval_ctx *x)
+{
+	(void)c;
+	return over_relays(x, no_rdns_dotcom_helo);
 }
 
 /* ---- check_for_forged_received_trail ---- */
@@ -504,14 +514,8 @@ static bool domain_shape(const char *s)
  * received by a host of another domain than the one the next older
  * relay's rDNS names (msn.com for hotmail.com excepted); a hop from
  * localhost 127.0.0.1 breaks the trail. */
-bool saeval_ev_forged_rcvd_trail(const struct saeval_call *c,
-                                 const struct saeval_ctx *x)
+static bool forged_rcvd_trail(const struct relays *r)
 {
-	(void)c;
-	struct relays *own;
-	const struct relays *r = saeval_get_relays(x, &own);
-	if (r == NULL)
-		return false;
 	size_t n = relays_num(r, RELAYS_UNTRUSTED), mismatch = 0;
 	char prev[256] = "", by[256], from[256];
 	bool have_prev = false;
@@ -532,6 +536,12 @@ bool saeval_ev_forged_rcvd_trail(const struct saeval_call *c,
 		               strcmp(from, "localhost.localdomain") == 0));
 		memcpy(prev, from, sizeof prev);
 	}
-	relays_free(own);
 	return mismatch > 1;
+}
+
+bool saeval_ev_forged_rcvd_trail(const struct saeval_call *c,
+                                 const struct saeval_ctx *x)
+{
+	(void)c;
+	return over_relays(x, forged_rcvd_trail);
 }
