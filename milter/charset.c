@@ -398,6 +398,22 @@ static const char *utf16_order(const unsigned char *s, size_t len)
 	return le > be ? "utf-16le" : be > le ? "utf-16be" : NULL;
 }
 
+/* UTF-16 in the order utf16_order() infers; undecoded (windows-1252,
+ * 8-bit or not) when it cannot tell or the text is not valid in it. */
+static unsigned convert_utf16(struct charset_conv *c, const char *in,
+                              size_t len, bool eight, struct arena_buf *out)
+{
+	const char *order = utf16_order((const unsigned char *)in, len);
+	iconv_t cd = order != NULL ? cached_iconv(c, order) : (iconv_t)-1;
+	size_t start = out->len;
+	if (cd != (iconv_t)-1 &&
+	    !(convert_iconv(cd, in, len, out) & CHARSET_BAD_DATA))
+		return 0;
+	out->len = start;
+	return convert_fast(eight ? K_CP1252 : K_ASCII, in, len, out) |
+	       CHARSET_BAD_DATA;
+}
+
 /*
  * SpamAssassin 4's _normalize(), which decides for the whole text:
  * 8-bit text that is well-formed UTF-8 is UTF-8 whatever the label
@@ -428,18 +444,8 @@ static unsigned convert(struct charset_conv *c, const char *cs,
 	if (eight && !insist && charset_utf8_strict(in, len))
 		return convert_fast(K_UTF8, in, len, out) |
 		       (ascii ? CHARSET_BAD_DATA : 0) | unknown;
-	if (utf16_name(name)) {
-		const char *order = utf16_order((const unsigned char *)in, len);
-		size_t start = out->len;
-		cd = order != NULL ? cached_iconv(c, order) : (iconv_t)-1;
-		if (cd != (iconv_t)-1 &&
-		    !(convert_iconv(cd, in, len, out) & CHARSET_BAD_DATA))
-			return 0;
-		out->len = start;
-		return (eight ? convert_fast(K_CP1252, in, len, out)
-		              : convert_fast(K_ASCII, in, len, out)) |
-		       CHARSET_BAD_DATA;
-	}
+	if (utf16_name(name))
+		return convert_utf16(c, in, len, eight, out);
 	if (k == K_ICONV && !unknown)
 		return convert_declared(cd, insist, in, len, out);
 	if (insist && (k == K_ASCII || k == K_UTF8))

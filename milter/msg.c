@@ -1160,15 +1160,11 @@ static bool declares_boundary(struct pctx *c, const char *s, const char *e,
 				const char *nl2 = memchr(ve, '\n', (size_t)(hend - ve));
 				ve = nl2 ? nl2 + 1 : hend;
 			}
-			char *u = arena_strndup(c->a, v + 1, (size_t)(ve - v - 1));
-			for (char *q = u; q != NULL && *q != '\0'; q++)
-				if (*q == '\r' || *q == '\n')
-					*q = ' ';
+			struct msg_text u = unfold(c, v + 1, (size_t)(ve - v - 1));
 			struct mime_field f;
 			size_t vl;
 			const char *bv;
-			return u != NULL &&
-			       mime_parse_field(c->a, u, strlen(u), &f) == 0 &&
+			return mime_parse_field(c->a, u.ptr, u.len, &f) == 0 &&
 			       strncasecmp(f.token, "multipart/", 10) == 0 &&
 			       (bv = mime_param(c->a, &c->cv, &f, "boundary", &vl)) != NULL &&
 			       vl == bl && memcmp(bv, b, bl) == 0;
@@ -1492,6 +1488,16 @@ static void end_paragraph(struct arena_buf *data, struct arena_buf *v,
 	emit_paragraph(data, v, copy, n);
 }
 
+/* End the paragraph at para with its line break; returns where the next
+ * one starts. */
+static size_t break_paragraph(struct arena_buf *data, struct arena_buf *v,
+                              size_t para)
+{
+	arena_buf_putc(data, '\n');
+	end_paragraph(data, v, para);
+	return data->len;
+}
+
 /* Collapse the rendered text the way SpamAssassin does: a blank run
  * holding two or more line breaks ends a paragraph (a blank before or
  * after the breaks survives as one space), any other blank run becomes
@@ -1518,9 +1524,7 @@ static void build_body(struct pctx *c, struct arena_buf *data,
 			break;
 		if (s[i] == '\0') {
 			arena_buf_put(data, s + seg, i - seg);
-			arena_buf_putc(data, '\n');
-			end_paragraph(data, v, para);
-			para = data->len;
+			para = break_paragraph(data, v, para);
 			i = seg = i + 1;
 			continue;
 		}
@@ -1544,9 +1548,7 @@ static void build_body(struct pctx *c, struct arena_buf *data,
 		} else {
 			if (first > i)
 				arena_buf_putc(data, ' ');
-			arena_buf_putc(data, '\n');
-			end_paragraph(data, v, para);
-			para = data->len;
+			para = break_paragraph(data, v, para);
 			if (last + 1 < j)
 				arena_buf_putc(data, ' ');
 		}
