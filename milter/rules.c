@@ -1776,6 +1776,10 @@ struct rules *rules_compile(const struct ruleset *rs,
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&
 		    push_index(&r->evals, &r->nevals, i) != 0)
 			goto oom;
+		if (c->ev != NULL && c->state == RULES_ACTIVE &&
+		    saeval_edits_body(c->ev) &&
+		    push_index(&r->bedits, &r->nbedits, i) != 0)
+			goto oom;
 		switch (c->state) {
 		case RULES_ACTIVE: r->stats.active++; break;
 		case RULES_DISABLED: r->stats.disabled++; break;
@@ -1830,6 +1834,7 @@ void rules_free(struct rules *r)
 	}
 	free(r->reps);
 	free(r->evals);
+	free(r->bedits);
 	free(r->metas);
 	plan_free(&r->mp);
 	free(r->mlo);

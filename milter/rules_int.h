@@ -304,6 +304,9 @@ struct rules {
 	                             target's prefilter (n + tgt) */
 	size_t *evals;       /* the active eval: rules */
 	size_t nevals;
+	size_t *bedits;      /* those of them that may edit the body text
+	                        (saeval_edits_body()) */
+	size_t nbedits;
 	struct rcap *caps;   /* capture rules (rules_cap_setup()) */
 	size_t ncaps;
 	char **capnames;     /* the tags they set, distinct */

@@ -1109,7 +1109,7 @@ static size_t next_bit(const uint64_t *u, size_t words, size_t from)
 static size_t list_count(const struct run *x, enum tgt t)
 {
 	switch (t) {
-	case T_BODY: return msg_body_count(x->m);
+	case T_BODY: return saeval_body_count(&x->ectx);
 	case T_RAWBODY: return msg_rawbody_count(x->m);
 	case T_URI: return msg_uri_count(x->m);
 	case T_FULL: return 1;
@@ -1122,7 +1122,7 @@ static size_t list_count(const struct run *x, enum tgt t)
 static struct msg_text list_at(const struct run *x, enum tgt t, size_t k)
 {
 	switch (t) {
-	case T_BODY: return msg_body_at(x->m, k);
+	case T_BODY: return saeval_body_at(&x->ectx, k);
 	case T_RAWBODY: return msg_rawbody_at(x->m, k);
 	case T_URI: return msg_uri_at(x->m, k);
 	default:
@@ -1240,6 +1240,10 @@ static void setup_evals(struct run *x)
 	                               .relays = &x->relays,
 	                               .trust = ruleset_trustpath(x->r->rs),
 	                               .cache = saeval_cache_new() };
+	/* SpamAssassin runs head evals, FreeMail's among them, before the
+	 * body rules: their edit of the body text comes first */
+	for (size_t k = 0; k < x->r->nbedits && x->ectx.body == NULL; k++)
+		saeval_edit_body(x->r->cr[x->r->bedits[k]].ev, &x->ectx);
 }
 
 /* ---- capture templates (rulescap.c) ---- */

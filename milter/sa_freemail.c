@@ -515,49 +515,102 @@ static void fm_mailto_links(const struct msg *m, struct fm_match *fx,
 	free(l.parsed.b.p);
 }
 
-/* The addresses of the body text, after the mailto: ones in out. */
-static void fm_text_addrs(const struct msg *m, struct fm_match *fx,
-                          struct fm_addrs *out)
+/* Paragraph t as FreeMail.pm's two substitutions leave it: URLs holding
+ * an address (one pass of PCRE2's), then quoted addresses (fm_find's),
+ * each match blanked. The text goes to b, its length is returned; a is
+ * scratch; both t.len + 1 bytes. */
+static size_t fm_strip(struct fm_match *fx, struct msg_text t, char *a,
+                       char *b)
 {
-	for (size_t i = 0; i < msg_body_count(m) && out->n < FM_MAX_BODY; i++) {
+	size_t n = t.len, o = 0, at = 0, ov[4];
+	PCRE2_SIZE olen = n + 1;
+	if (pcre2_substitute(saeval_re_code(RE_FM_STRIP_URL),
+	                     (PCRE2_SPTR)t.ptr, n, 0, PCRE2_SUBSTITUTE_GLOBAL,
+	                     fx->md, fx->mc, (PCRE2_SPTR)" ", 1,
+	                     (PCRE2_UCHAR *)a, &olen) >= 0)
+		n = olen;
+	else
+		memcpy(a, t.ptr, n);
+	while (fm_find(fx, RE_FM_STRIP_QUOTED, a, n, at, ov)) {
+		memcpy(b + o, a + at, ov[0] - at);
+		o += ov[0] - at;
+		b[o++] = ' ';
+		at = ov[1];
+	}
+	memcpy(b + o, a + at, n - at);
+	return o + n - at;
+}
+
+/* Paragraph i became b[0..n): kept in r->text, where off[i] - 1 says. */
+static bool fm_keep_edit(struct fm_body *r, size_t *off, size_t i,
+                         size_t count, const char *b, size_t n)
+{
+	if (r->body == NULL) {
+		r->body = calloc(count, sizeof *r->body);
+		if (r->body == NULL)
+			return false;
+		r->nbody = count;
+	}
+	off[i] = r->text.len + 1;
+	r->body[i].len = n;
+	strbuf_put(&r->text, b, n);
+	return !r->text.oom;
+}
+
+/* r->body once the edits are in r->text: edited paragraphs point there,
+ * the others at the message's. Out of memory: no edits at all. */
+static void fm_point_edits(struct fm_body *r, const struct msg *m,
+                           const size_t *off, bool ok)
+{
+	if (!ok || r->text.oom) {
+		free(r->body);
+		r->body = NULL;
+		r->nbody = 0;
+		return;
+	}
+	for (size_t i = 0; i < r->nbody; i++)
+		r->body[i] = off[i] != 0
+		             ? (struct msg_text){ r->text.p + off[i] - 1,
+		                                  r->body[i].len }
+		             : msg_body_at(m, i);
+}
+
+/* The addresses of the body text, after the mailto: ones in out; the
+ * paragraphs the parse blanks something in (in SpamAssassin, up to the
+ * one where the 40th address is found) go to r (fm_point_edits()). */
+static void fm_text_addrs(const struct msg *m, struct fm_match *fx,
+                          struct fm_addrs *out, struct fm_body *r)
+{
+	size_t count = msg_body_count(m);
+	size_t *off = calloc(count ? count : 1, sizeof *off);
+	bool ok = off != NULL;
+	for (size_t i = 0; ok && i < count && out->n < FM_MAX_BODY; i++) {
 		struct msg_text t = msg_body_at(m, i);
-		if (t.len == 0 || memchr(t.ptr, '@', t.len) == NULL)
+		bool at = t.len > 0 && memchr(t.ptr, '@', t.len) != NULL;
+		if (!at && (t.len < 3 || memmem(t.ptr, t.len, "%40", 3) == NULL))
 			continue;   /* nothing to find, nothing to blank */
 		char *a = malloc(t.len + 1), *b = malloc(t.len + 1);
-		if (a == NULL || b == NULL) {
-			free(a);
-			free(b);
-			return;
-		}
-		/* URLs with an address (one pass of PCRE2's), then quoted
-		 * addresses (fm_find's), each match blanked */
-		size_t n = t.len, o = 0, at = 0, ov[4];
-		PCRE2_SIZE olen = n + 1;
-		if (pcre2_substitute(saeval_re_code(RE_FM_STRIP_URL),
-		                     (PCRE2_SPTR)t.ptr, n, 0,
-		                     PCRE2_SUBSTITUTE_GLOBAL, fx->md,
-		                     fx->mc, (PCRE2_SPTR)" ", 1,
-		                     (PCRE2_UCHAR *)a, &olen) >= 0)
-			n = olen;
-		else
-			memcpy(a, t.ptr, n);
-		while (fm_find(fx, RE_FM_STRIP_QUOTED, a, n, at, ov)) {
-			memcpy(b + o, a + at, ov[0] - at);
-			o += ov[0] - at;
-			b[o++] = ' ';
-			at = ov[1];
-		}
-		memcpy(b + o, a + at, n - at);
-		n = o + n - at;
-		at = 0;
-		while (out->n < FM_MAX_BODY &&
-		       fm_find(fx, RE_FM_EMAIL, b, n, at, ov)) {
+		ok = a != NULL && b != NULL;
+		size_t n = ok ? fm_strip(fx, t, a, b) : 0, from = 0, ov[4];
+		if (ok && (n != t.len || memcmp(b, t.ptr, n) != 0))
+			ok = fm_keep_edit(r, off, i, count, b, n);
+		while (ok && at && out->n < FM_MAX_BODY &&
+		       fm_find(fx, RE_FM_EMAIL, b, n, from, ov)) {
 			fm_addrs_add(out, b + ov[2], ov[3] - ov[2]);
-			at = ov[1];
+			from = ov[1];
 		}
 		free(a);
 		free(b);
 	}
+	fm_point_edits(r, m, off, ok);
+	free(off);
+}
+
+void saeval_fm_body_free(struct fm_body *b)
+{
+	free(b->fms.b.p);
+	free(b->body);
+	free(b->text.p);
 }
 
 static void fm_body_work(const struct saeval_call *c,
@@ -572,7 +625,7 @@ static void fm_body_work(const struct saeval_call *c,
 		return;
 	}
 	fm_mailto_links(x->m, &fx, &all);
-	fm_text_addrs(x->m, &fx, &all);
+	fm_text_addrs(x->m, &fx, &all, r);
 	fm_match_free(&fx);
 	const struct freemail *f = c->fm;
 	bool skip_over = f->skip_when_over_max != 0;
@@ -738,53 +791,142 @@ static bool fm_body_differs(const struct saeval_call *c,
 		for (size_t j = 0; !hit && j < n; j++, r += strlen(r) + 1)
 			hit = strcmp(e, r) != 0;
 	}
-	free(own.fms.b.p);
+	saeval_fm_body_free(&own);
 	return hit;
 }
 
+/* What check_freemail_replyto reads of the headers: the From and
+ * Reply-To addresses (lower case, NUL-separated), whether any of each
+ * is freemail, whether a From address is also a Reply-To one. */
+struct fm_heads {
+	struct strbuf from, rt;
+	size_t nf, nr;
+	bool ffm, rfm, from_in_rt;
+};
+
+static bool fm_heads_get(const struct saeval_call *c,
+                         const struct saeval_ctx *x, struct fm_heads *h)
+{
+	*h = (struct fm_heads){ 0 };
+	saeval_push_addrs(x, "From", &h->from, &h->nf);
+	saeval_push_addrs(x, "Reply-To", &h->rt, &h->nr);
+	if (h->from.oom || h->rt.oom)
+		return false;
+	lower_buf(&h->from);
+	lower_buf(&h->rt);
+	h->ffm = fm_any_of(c, x, h->from.p, h->nf);
+	h->rfm = fm_any_of(c, x, h->rt.p, h->nr);
+	const char *f = h->from.p;
+	for (size_t i = 0; i < h->nf; i++, f += strlen(f) + 1)
+		h->from_in_rt |= in_list(h->rt.p, h->nr, f);
+	return true;
+}
+
+static void fm_heads_free(struct fm_heads *h)
+{
+	free(h->from.p);
+	free(h->rt.p);
+}
+
+/* Different freemail addresses in From and Reply-To: a hit without
+ * reading the body. */
+static bool fm_heads_differ(const struct fm_heads *h)
+{
+	return h->ffm && h->rfm && !h->from_in_rt;
+}
+
+/* When the headers alone do not decide, does check_freemail_replyto
+ * ('reply' or 'replyto') read the body, and against which addresses
+ * (*list, *n) does it compare the body's? Reply-To ('replyto', the
+ * default) must be freemail; for 'reply', From must be, and Reply-To
+ * too when there is one. */
+static bool fm_body_list(bool reply, const struct fm_heads *h,
+                         const char **list, size_t *n)
+{
+	bool to_rt = h->rfm;
+	if (reply ? !h->ffm || (h->nr > 0 && !h->rfm) : !h->rfm)
+		return false;
+	*list = to_rt ? h->rt.p : h->from.p;
+	*n = to_rt ? h->nr : h->nf;
+	return true;
+}
+
+/* A bulk-looking EnvelopeFrom (freemail_skip_bulk_envfrom) makes
+ * check_freemail_replyto false before anything else. */
+static bool fm_bulk_env(const struct saeval_call *c,
+                        const struct saeval_ctx *x)
+{
+	if (c->fm->skip_bulk_envfrom == 0)
+		return false;
+	struct strbuf env = { 0 };
+	bool bulk = envelope_from(x, &env) && saeval_buf_str(&env) != NULL &&
+	            saeval_re_str(RE_FM_BULK_ENV, env.p);
+	free(env.p);
+	return bulk;
+}
+
+static bool fm_reply_arg(const struct saeval_call *c)
+{
+	return c->nargs == 1 && strcmp(c->args[0], "reply") == 0;
+}
+
 /* check_freemail_replyto: From and Reply-To are different freemail
- * addresses; or, when that is not so, Reply-To ('replyto', the default)
- * or, without a Reply-To, From ('reply') is freemail and the body has
- * another freemail address (fm_body). A bulk-looking EnvelopeFrom
- * (freemail_skip_bulk_envfrom) makes it false: that is checked last,
- * only for a hit, since nothing else depends on it. */
+ * addresses; or, when that is not so, a freemail address of the body
+ * differs from Reply-To's or From's (fm_body_list()). The bulk check is
+ * made last, only for a hit, since nothing else depends on it. */
 bool saeval_ev_freemail_replyto(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
-	bool reply = c->nargs == 1 && strcmp(c->args[0], "reply") == 0;
-	struct strbuf from = { 0 }, rt = { 0 };
-	size_t nf = 0, nr = 0;
+	struct fm_heads h;
+	const char *list;
+	size_t n;
 	bool hit = false;
-	saeval_push_addrs(x, "From", &from, &nf);
-	saeval_push_addrs(x, "Reply-To", &rt, &nr);
-	if (from.oom || rt.oom)
-		goto out;
-	lower_buf(&from);
-	lower_buf(&rt);
-	bool ffm = fm_any_of(c, x, from.p, nf);
-	bool rfm = fm_any_of(c, x, rt.p, nr);
-	bool from_in_rt = false;
-	const char *f = from.p;
-	for (size_t i = 0; i < nf; i++, f += strlen(f) + 1)
-		from_in_rt |= in_list(rt.p, nr, f);
-	if (ffm && rfm && !from_in_rt)
-		hit = true;
-	else if (!reply && rfm)
-		hit = fm_body_differs(c, x, rt.p, nr);
-	else if (reply && (nr == 0 || rfm) && ffm)
-		hit = rfm ? fm_body_differs(c, x, rt.p, nr)
-		          : fm_body_differs(c, x, from.p, nf);
-	if (hit && c->fm->skip_bulk_envfrom != 0) {
-		struct strbuf env = { 0 };
-		if (envelope_from(x, &env) && saeval_buf_str(&env) != NULL &&
-		    saeval_re_str(RE_FM_BULK_ENV, env.p))
-			hit = false;
-		free(env.p);
+	if (fm_heads_get(c, x, &h))
+		hit = fm_heads_differ(&h) ||
+		      (fm_body_list(fm_reply_arg(c), &h, &list, &n) &&
+		       fm_body_differs(c, x, list, n));
+	fm_heads_free(&h);
+	return hit && !fm_bulk_env(c, x);
+}
+
+/* SpamAssassin is "freemail_available" with some freemail_domains. */
+static bool fm_available(const struct freemail *f)
+{
+	return f != NULL && f->ndom + f->nwild > 0;
+}
+
+/* Does call c (check_freemail_body's when body) read the body of this
+ * message, as FreeMail.pm's _parse_body? */
+static bool fm_reaches_body(const struct saeval_call *c,
+                            const struct saeval_ctx *x, bool body)
+{
+	if (!fm_available(c->fm))
+		return false;
+	if (body)
+		return true;
+	struct fm_heads h;
+	const char *list;
+	size_t n;
+	bool yes = fm_heads_get(c, x, &h) && !fm_heads_differ(&h) &&
+	           fm_body_list(fm_reply_arg(c), &h, &list, &n);
+	fm_heads_free(&h);
+	return yes && !fm_bulk_env(c, x);
+}
+
+void saeval_fm_edit_body(const struct saeval_call *c, struct saeval_ctx *x,
+                         bool body)
+{
+	struct saeval_cache *k = x->cache;
+	if (x->body != NULL || k == NULL || (k->fmb.fm != NULL &&
+	    k->fmb.fm != c->fm) || !fm_reaches_body(c, x, body))
+		return;
+	struct fm_body own = { 0 };
+	const struct fm_body *b = fm_body(c, x, &own);
+	if (b->body != NULL && b != &own) {
+		x->body = b->body;
+		x->nbody = b->nbody;
 	}
-out:
-	free(from.p);
-	free(rt.p);
-	return hit;
+	saeval_fm_body_free(&own);
 }
 
 /* check_freemail_body: the body has a freemail address (matching the
@@ -799,7 +941,7 @@ bool saeval_ev_freemail_body(const struct saeval_call *c,
 	for (size_t i = 0; !b->skip && !hit && i < b->fms.n;
 	     i++, e += strlen(e) + 1)
 		hit = c->re == NULL || fm_re_match(c->re, e);
-	free(own.fms.b.p);
+	saeval_fm_body_free(&own);
 	return hit;
 }
 

@@ -669,12 +669,11 @@ static void count_case(const char *s, size_t n, size_t *lower, size_t *upper)
 
 static double uppercase_pct(const struct saeval_ctx *x)
 {
-	const struct msg *m = x->m;
 	if (charset_fp_as_caps(x))
 		return 0;
 	size_t len = 0, lower = 0, upper = 0;
-	for (size_t i = 0; i < msg_body_count(m); i++) {
-		struct msg_text t = msg_body_at(m, i);
+	for (size_t i = 0; i < saeval_body_count(x); i++) {
+		struct msg_text t = saeval_body_at(x, i);
 		if (!uc_words(t.ptr, t.len) || uc_base64(t.ptr, t.len))
 			continue;
 		/* shift-JIS escapes: ESC $ B ... ESC ( B left out */
@@ -1002,13 +1001,16 @@ bool saeval_ev_pixel_coverage(const struct saeval_call *c,
 
 /* The length of the text the rule hands over: the rendered body (the
  * Subject its first line) or, for a rawbody rule, the raw body pieces. */
-static double text_length(const struct saeval_call *c, const struct msg *m)
+static double text_length(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
 {
+	const struct msg *m = x->m;
 	double n = 0;
-	size_t count = c->rawbody ? msg_rawbody_count(m) : msg_body_count(m);
+	size_t count = c->rawbody ? msg_rawbody_count(m)
+	                          : saeval_body_count(x);
 	for (size_t i = 0; i < count; i++)
 		n += (double)(c->rawbody ? msg_rawbody_at(m, i).len :
-		                           msg_body_at(m, i).len);
+		                           saeval_body_at(x, i).len);
 	return n;
 }
 
@@ -1018,7 +1020,7 @@ bool saeval_ev_image_text_ratio(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
 	struct mime_facts f;
-	double pc, len = text_length(c, x->m);
+	double pc, len = text_length(c, x);
 	if (c->nargs != 3 || !pixels_of(c, x, &f, &pc) || pc <= 0 || len <= 0)
 		return false;
 	double r = len / pc;

@@ -114,8 +114,8 @@ bool saeval_ev_bounce_relays(const struct saeval_call *c,
 	const struct msg *m = x->m;
 	if (c->br == NULL || c->br->n == 0)
 		return false;
-	for (size_t i = 0; i < msg_body_count(m); i++) {
-		struct msg_text t = msg_body_at(m, i);
+	for (size_t i = 0; i < saeval_body_count(x); i++) {
+		struct msg_text t = saeval_body_at(x, i);
 		if (received_line(t.ptr, t.len) &&
 		    names_listed(c->br, t.ptr, t.len, false))
 			return true;

@@ -44,7 +44,7 @@ void saeval_cache_free(struct saeval_cache *k)
 	saeval_html_facts_free(k);
 	free(k->uhosts.p);
 	free(k->fm_addr.p);
-	free(k->fmb.fms.b.p);
+	saeval_fm_body_free(&k->fmb);
 	free(k->env.p);
 	free(k->hkey);
 	free(k->hnext);
@@ -1191,13 +1191,12 @@ static size_t count_spaces(const char *s, size_t n)
 static bool ev_tvd_vertical_words(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
-	const struct msg *m = x->m;
 	double lo = c->num[0], hi = c->num[1];
 	if (hi >= 100)
 		hi = 101;
 	long best = -1;
-	for (size_t i = 0; i < msg_body_count(m); i++) {
-		struct msg_text t = msg_body_at(m, i);
+	for (size_t i = 0; i < saeval_body_count(x); i++) {
+		struct msg_text t = saeval_body_at(x, i);
 		size_t l = t.len, sp = 0; /* SpamAssassin 4: UTF-8 octets */
 		if (l <= 5)
 			continue;
@@ -1832,6 +1831,19 @@ void saeval_free(struct saeval_call *c)
 	saeval_globs_free(c->al);
 	pcre2_code_free(c->re);
 	free(c);
+}
+
+bool saeval_edits_body(const struct saeval_call *c)
+{
+	return c != NULL && (fns[c->fn].fn == saeval_ev_freemail_replyto ||
+	                     fns[c->fn].fn == saeval_ev_freemail_body);
+}
+
+void saeval_edit_body(const struct saeval_call *c, struct saeval_ctx *x)
+{
+	if (saeval_edits_body(c) && x->m != NULL)
+		saeval_fm_edit_body(c, x,
+		                    fns[c->fn].fn == saeval_ev_freemail_body);
 }
 
 bool saeval_run(const struct saeval_call *c, const struct saeval_ctx *ctx)

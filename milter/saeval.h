@@ -37,7 +37,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct msg;
+#include "msg.h"
+
 struct relays;
 struct trustpath;
 struct ruleset;
@@ -59,7 +60,24 @@ struct saeval_ctx {
 	                               Received text, header index, FreeMail
 	                               answers, ...), or NULL: each call
 	                               works them out itself */
+	/* The body paragraphs as body rules and functions read them: NULL,
+	 * the message's own (msg_body_at()), or nbody paragraphs after
+	 * saeval_edit_body() (they live in the cache) */
+	const struct msg_text *body;
+	size_t nbody;
 };
+
+/* Body paragraph i as x's rules and functions read it. */
+static inline size_t saeval_body_count(const struct saeval_ctx *x)
+{
+	return x->body != NULL ? x->nbody : msg_body_count(x->m);
+}
+
+static inline struct msg_text saeval_body_at(const struct saeval_ctx *x,
+                                             size_t i)
+{
+	return x->body != NULL ? x->body[i] : msg_body_at(x->m, i);
+}
 
 /* A cache for the calls on one message (saeval_ctx.cache); NULL when out
  * of memory. Freed by the caller after the message's last call. */
@@ -105,6 +123,18 @@ void saeval_free(struct saeval_call *c);
 /* Run the call on one message: true when the rule hits. Allocation
  * failure counts as no hit. */
 bool saeval_run(const struct saeval_call *c, const struct saeval_ctx *ctx);
+
+/* SpamAssassin's FreeMail plugin, once a check_freemail_replyto or
+ * check_freemail_body call gets as far as reading the body's addresses,
+ * blanks URLs holding an address and addresses in <> or before a
+ * "wrote:"-like word in the body text it shares with the body rules;
+ * its head evals run before them. saeval_edits_body() says whether call
+ * c may do that; saeval_edit_body() runs c's check as far as that on the
+ * message and, when it gets there, points x->body at the edited
+ * paragraphs (kept in x->cache; nothing without a cache). The rule
+ * engine calls it for such calls before any body rule runs. */
+bool saeval_edits_body(const struct saeval_call *c);
+void saeval_edit_body(const struct saeval_call *c, struct saeval_ctx *x);
 
 /* Is this function name implemented? */
 bool saeval_implements(const char *fname);

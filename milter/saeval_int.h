@@ -115,7 +115,13 @@ struct fm_body {
 	const struct freemail *fm;  /* the lists and settings it is for */
 	bool skip;
 	struct fm_addrs fms;
+	/* the body paragraphs as the parse leaves them (saeval_edit_body):
+	 * nbody, the edited ones in text, the others the message's own */
+	struct msg_text *body;
+	size_t nbody;
+	struct strbuf text;
 };
+void saeval_fm_body_free(struct fm_body *b);
 
 /* The message's numeric facts kept in the cache (saeval_cached_fact()). */
 enum fact {
@@ -398,6 +404,10 @@ saeval_fn saeval_ev_mailfrom_matches_rcvd;
 saeval_fn saeval_ev_freemail_from, saeval_ev_freemail_header,
 	saeval_ev_freemail_replyto, saeval_ev_freemail_body;
 saeval_ok saeval_ok_freemail_header, saeval_ok_freemail_replyto;
+/* saeval_edit_body() for a FreeMail call (body: check_freemail_body's,
+ * else check_freemail_replyto's). */
+void saeval_fm_edit_body(const struct saeval_call *c, struct saeval_ctx *x,
+                         bool body);
 
 /* ---- forged relays in Received, RelayEval (sa_relay.c) ---- */
 

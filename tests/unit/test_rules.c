@@ -543,6 +543,56 @@ static void test_body_targets(void **state)
 	fx_free(&f);
 }
 
+/* FreeMail's body parse blanks, in the body text the body rules share,
+ * URLs holding an address and addresses in <> or before "wrote:"; it
+ * happens when check_freemail_replyto reads the body (a freemail
+ * Reply-To here), as SpamAssassin 4.0.1 does (checked with it). */
+static void test_freemail_body_edit(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	static const char body[] =
+	    "Subject: hello\n\n"
+	    "Write to <bob@example.org> today.\n"
+	    "Jim jim@example.net wrote: hi\n"
+	    "See http://x.example/?to=carl%40example.com now.\n"
+	    "Fax jo@example.com fax: 123\n";
+	char msg[1024];
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "freemail_domains gmail.com\n"
+	        "header __FM_RT eval:check_freemail_replyto('replyto')\n"
+	        "body T_BR /bob\\@example/\n"
+	        "body T_WR /jim\\@example/\n"
+	        "body T_PCT /carl%40/\n"
+	        "body T_FAX /jo\\@example/\n"
+	        "body T_GAP /Write to   today\\. Jim   hi/\n",
+	        NULL);
+	snprintf(msg, sizeof msg, "From: ann@example.com\n"
+	         "Reply-To: ann7@gmail.com\n%s", body);
+	fx_run(&f, msg, "");
+	NOHIT(&f, "T_BR");
+	NOHIT(&f, "T_WR");
+	NOHIT(&f, "T_PCT");
+	HIT(&f, "T_FAX");
+	HIT(&f, "T_GAP");
+	/* no freemail Reply-To: the parse is not reached, nothing blanked */
+	snprintf(msg, sizeof msg, "From: ann@example.com\n"
+	         "Reply-To: ann@example.com\n%s", body);
+	fx_run(&f, msg, "");
+	HIT(&f, "T_BR");
+	HIT(&f, "T_WR");
+	HIT(&f, "T_PCT");
+	HIT(&f, "T_FAX");
+	NOHIT(&f, "T_GAP");
+	/* a bulk-looking envelope sender stops check_freemail_replyto first */
+	snprintf(msg, sizeof msg, "From: ann@example.com\n"
+	         "Reply-To: ann7@gmail.com\n%s", body);
+	fx_run(&f, msg, "owner-list@lists.example");
+	HIT(&f, "T_BR");
+	fx_free(&f);
+}
+
 static void test_meta_and_scores(void **state)
 {
 	(void)state;
@@ -1680,6 +1730,7 @@ int main(void)
 		cmocka_unit_test(test_header_lookup),
 		cmocka_unit_test(test_mimeheader_lookup),
 		cmocka_unit_test(test_body_targets),
+		cmocka_unit_test(test_freemail_body_edit),
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
 		cmocka_unit_test(test_capture_templates),
