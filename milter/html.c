@@ -640,6 +640,9 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 					i++;
 				vl = (size_t)(s + i - v);
 			}
+		} else {
+			v = s + ns;   /* no value: its name, as HTML::Parser */
+			vl = nl;
 		}
 		if (t->nattrs < sizeof t->attrs / sizeof t->attrs[0] && nl > 0 &&
 		    nl < sizeof t->attrs[0].name) {

@@ -76,6 +76,9 @@ struct pctx {
 	                              starts (after "Subject\n") */
 	struct arena_buf raw_data, raw_v;   /* rawbody lines */
 	struct arena_buf uri_data, uri_v;   /* uri strings */
+	struct arena_buf stage_data, stage_v; /* one text URI's forms while
+	                                         staging (uri_found()) */
+	bool staging;
 	size_t *uri_hash;          /* open addressing: index + 1 */
 	size_t uri_hash_cap;
 	struct arena_buf invisible, title;
@@ -469,6 +472,12 @@ static bool uri_grow_hash(struct pctx *c)
 /* Add s to the URI list unless it is there already. */
 static void uri_add(struct pctx *c, const char *s, size_t n)
 {
+	if (c->staging) {
+		struct span sp = { c->stage_data.len, n };
+		arena_buf_put(&c->stage_data, s, n);
+		arena_buf_put(&c->stage_v, &sp, sizeof sp);
+		return;
+	}
 	size_t count = c->uri_v.len / sizeof(struct span);
 	if (n == 0 || count >= URI_MAX || c->uri_data.failed)
 		return;
@@ -528,12 +537,108 @@ static size_t sa_url_decode(const char *s, size_t n, char *out)
 static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
                          int depth);
 
+/* "mailto:" and s[0..n). */
+static void uri_mailto_add(struct pctx *c, const char *s, size_t n)
+{
+	char *v = arena_alloc(c->a, n + 7);
+	if (v == NULL)
+		return;
+	memcpy(v, "mailto:", 7);
+	memcpy(v + 7, s, n);
+	uri_add(c, v, n + 7);
+}
+
+/* uri_list_canonicalize's forms of a mailto: URI u: the address
+ * without the query ("?subject=..."), or cut at a '&' before any '?';
+ * after %20s, up to a '%'; the address in the last <> before a query. */
+static void uri_mailto_forms(struct pctx *c, const char *u, size_t n)
+{
+	const char *at = memchr(u, '@', n), *end = u + n;
+	if (at == NULL)
+		return;
+	const char *q = memchr(at, '?', (size_t)(end - at));
+	const char *amp = memchr(at, '&', (size_t)((q ? q : end) - at));
+	if (q != NULL && q > at + 1)
+		uri_add(c, u, (size_t)(q - u));
+	if (amp != NULL && amp > at + 1)
+		uri_add(c, u, (size_t)(amp - u));
+	const char *a = u + 7;
+	if (memmem(u, n, "%20", 3) != NULL) {
+		while (end - a >= 3 && memcmp(a, "%20", 3) == 0)
+			a += 3;
+		const char *k = at + 1;
+		while (k < end && !strchr("?&%", *k))
+			k++;
+		if (a < at && k > at + 1)
+			uri_mailto_add(c, a, (size_t)(k - a));
+	}
+	const char *stop = u;
+	while (stop < end && *stop != '?' && *stop != '&')
+		stop++;
+	const char *lt = memrchr(u, '<', (size_t)(stop - u));
+	if (lt != NULL) {
+		const char *gt = memchr(lt, '>', (size_t)(end - lt));
+		const char *a2 = memchr(lt, '@', (size_t)((gt ? gt : end) - lt));
+		if (gt != NULL && a2 != NULL && a2 > lt + 1 && gt > a2 + 1)
+			uri_mailto_add(c, lt + 1, (size_t)(gt - lt - 1));
+	}
+}
+
+/* A host uri_list_canonicalize reads as an IPv4 address (four dotted
+ * decimal or 0x parts, or one number): the form it writes for it has no
+ * user@, as its other rewritten forms. The port, if any, ends it. */
+static bool numeric_host(const char *h, size_t n)
+{
+	const char *colon = memchr(h, ':', n);
+	if (colon != NULL)
+		n = (size_t)(colon - h);
+	size_t parts = 0;
+	for (size_t i = 0; i < n; parts++) {
+		bool hex = n - i > 2 && h[i] == '0' && (h[i + 1] | 0x20) == 'x';
+		size_t j = hex ? i + 2 : i;
+		while (j < n && (hex ? isxdigit((unsigned char)h[j])
+		                     : isdigit((unsigned char)h[j])))
+			j++;
+		if (j == (hex ? i + 2 : i) || (j < n && h[j] != '.') ||
+		    j + 1 == n)
+			return false;
+		i = j + 1;
+	}
+	return parts == 4 || parts == 1;
+}
+
+/* SpamAssassin's form of http(s) URI d[0..dn) (host from hs, after the
+ * scheme's p bytes and any user@) whose host ends in other than a letter
+ * or digit ("www.example.edu.<ideographs>"): those stripped. */
+static void uri_trailing_form(struct pctx *c, const char *d, size_t dn,
+                              size_t p, size_t hs)
+{
+	size_t he = hs;
+	while (he < dn && !strchr(":/?#", d[he]))
+		he++;
+	size_t k = he;
+	while (k > hs && !isalnum((unsigned char)d[k - 1]))
+		k--;
+	if (k == he || k == hs)
+		return;
+	char *v = arena_alloc(c->a, dn);
+	if (v == NULL)
+		return;
+	memcpy(v, d, p);
+	memcpy(v + p, d + hs, k - hs);
+	memcpy(v + p + (k - hs), d + he, dn - he);
+	uri_add(c, v, p + (k - hs) + dn - he);
+}
+
 /* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
  * URI u that vigil's normal form does not cover: %-decoded, without
- * "user@" before the host, and the URL embedded after the host
+ * "user@" before a numeric host or a second '@', with the host's
+ * trailing punctuation cut, and the URL embedded after the host
  * (?u=http://...), itself a URI. */
 static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 {
+	if (n > 7 && strncasecmp(u, "mailto:", 7) == 0)
+		uri_mailto_forms(c, u, n);
 	char *d = arena_alloc(c->a, 3 * n + 1);
 	if (d == NULL)
 		return;
@@ -555,15 +660,19 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 	while (e < dn && d[e] != '/' && d[e] != '?' && d[e] != '#')
 		e++;
 	const char *at = memchr(d + p, '@', e - p);
-	if (at != NULL) {
-		size_t skip = (size_t)(at + 1 - (d + p));
+	size_t hs = at != NULL ? (size_t)(at + 1 - d) : p;
+	const char *at2 = memchr(d + hs, '@', e - hs);
+	if (at2 != NULL)
+		hs = (size_t)(at2 + 1 - d);
+	if (at != NULL && (at2 != NULL || numeric_host(d + hs, e - hs))) {
 		char *v = arena_alloc(c->a, dn);
 		if (v != NULL) {
 			memcpy(v, d, p);
-			memcpy(v + p, at + 1, dn - p - skip);
-			uri_add(c, v, dn - skip);
+			memcpy(v + p, d + hs, dn - hs);
+			uri_add(c, v, p + dn - hs);
 		}
 	}
+	uri_trailing_form(c, d, dn, p, hs);
 	/* The first http(s) URL in the rest, up to '&' or '#'. */
 	for (size_t i = e; depth < 3 && i + 5 < dn; i++) {
 		if ((d[i] | 0x20) != 'h' || strncasecmp(d + i, "http", 4) != 0)
@@ -816,9 +925,25 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	return true;
 }
 
+/* A URI of the body text. SpamAssassin lists one only when a form of it
+ * has a domain (add_uri_detail_list with valid_domain: "http://x.e-mail"
+ * is dropped, forms and all), so its forms are staged first. */
 static void uri_found(void *ctx, const char *raw, size_t n)
 {
-	uri_found_at(ctx, raw, n, 0);
+	struct pctx *c = ctx;
+	c->stage_data.len = c->stage_v.len = 0;
+	c->staging = true;
+	uri_found_at(c, raw, n, 0);
+	c->staging = false;
+	if (c->stage_data.failed || c->stage_v.failed)
+		return;
+	const struct span *v = (const struct span *)c->stage_v.p;
+	size_t count = c->stage_v.len / sizeof *v, i = 0;
+	while (i < count &&
+	       !uri_sa_domain(c->stage_data.p + v[i].off, v[i].len))
+		i++;
+	for (size_t k = 0; i < count && k < count; k++)
+		uri_add(c, c->stage_data.p + v[k].off, v[k].len);
 }
 
 /* A link of an HTML part: also when it names no host, as HTML.pm lists
@@ -1690,8 +1815,8 @@ struct msg *msg_parse(const char *raw, size_t len,
 	charset_conv_init(&c.cv);
 	struct arena_buf *bufs[] = { &c.hdrs, &c.addrs, &c.parts, &c.phdr,
 	                             &c.rendered, &c.raw_data, &c.raw_v,
-	                             &c.uri_data, &c.uri_v, &c.invisible,
-	                             &c.title };
+	                             &c.uri_data, &c.uri_v, &c.stage_data,
+	                             &c.stage_v, &c.invisible, &c.title };
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		arena_buf_init(bufs[i], a);
 	scan_lines(&c, copy, len);

@@ -26,6 +26,7 @@
 #include "rfc2047.h"
 #include "saeval.h"
 #include "strbuf.h"
+#include "uri.h"
 
 #define HA_GROUPS 12 /* ovector entries: groups 0-5 */
 
@@ -111,38 +112,6 @@ static bool valid_address(const char *s, size_t n)
 	return quotes != 1;
 }
 
-/* is_fqdn_valid() of an ASCII-only host (without Perl's IDN modules,
- * SpamAssassin lower-cases any other and so refuses it too). */
-static bool fqdn_valid(const char *h, size_t n)
-{
-	while (n > 0 && h[n - 1] == '.')
-		n--;
-	if (n == 0 || n > 253)
-		return false;
-	size_t labels = 1;
-	for (size_t i = 0; i < n; i++)
-		labels += h[i] == '.';
-	if (labels < 2)
-		return false;
-	for (size_t i = 0, left = labels; i <= n; left--) {
-		size_t j = i;
-		while (j < n && h[j] != '.')
-			j++;
-		size_t len = j - i;
-		if (len < 1 || len > 63 || h[i] == '-' || h[j - 1] == '-')
-			return false;
-		for (size_t k = i; k < j; k++) {
-			unsigned char c = (unsigned char)h[k];
-			bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			             (c >= '0' && c <= '9');
-			if (!alnum && c != '-' && !(c == '_' && left > 2))
-				return false;
-		}
-		i = j + 1;
-	}
-	return true;
-}
-
 static bool whole_address(const char *s, size_t n)
 {
 	return saeval_re_find(RE_HA_MAIL_ALL, s, n, NULL, 0);
@@ -159,7 +128,7 @@ static bool phrase_is_address(const char *p, size_t n)
 		return false;
 	const char *host = at + 1, *end = p + n;
 	const char *at2 = memchr(host, '@', (size_t)(end - host));
-	return fqdn_valid(host, (size_t)((at2 ? at2 : end) - host));
+	return uri_fqdn_valid(host, (size_t)((at2 ? at2 : end) - host));
 }
 
 /* The address cut at a second '@'. */

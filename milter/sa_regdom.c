@@ -197,19 +197,6 @@ bool saeval_ev_mailfrom_matches_rcvd(const struct saeval_call *c,
 	return match;
 }
 
-/* RegistryBoundaries.pm's is_domain_valid(): no blank, a dot, and a top
- * level domain it knows. */
-static bool domain_valid(const char *d)
-{
-	const char *dot = strrchr(d, '.');
-	if (dot == NULL || dot[1] == '\0')
-		return false;
-	for (const char *p = d; *p != '\0'; p++)
-		if (isspace((unsigned char)*p))
-			return false;
-	return uri_is_tld(dot + 1, strlen(dot + 1));
-}
-
 /* Perl's /\bDOM.USER@/i in e: the domain at a word boundary, any one
  * character but a line break, the user, '@'. */
 static bool dom_user_at(const char *e, const char *dom, const char *user,
@@ -246,7 +233,7 @@ bool saeval_ev_ratware_envelope_from(const struct saeval_call *c,
 		char dom[256];
 		if (at != NULL && at > t && at[1] != '\0') {
 			registrar_domain(c->rd, at + 1, dom, sizeof dom);
-			hit = domain_valid(dom) &&
+			hit = uri_domain_valid(dom, strlen(dom)) &&
 			      dom_user_at(e, dom, t, (size_t)(at - t));
 		}
 	}

@@ -161,24 +161,8 @@ static bool host_listed(struct urilist *l, const char *h)
 	return false;
 }
 
-/* An address literal or dotted quad, or a name with a top-level domain
- * SpamAssassin knows: what uri_to_domain() gives a domain for. */
-static bool host_valid(const char *h)
-{
-	size_t n = strlen(h), dots = 0, digits = 0;
-	if (n > 2 && h[0] == '[' && h[n - 1] == ']')
-		return true;
-	for (size_t i = 0; i < n; i++) {
-		dots += h[i] == '.';
-		digits += isdigit((unsigned char)h[i]) != 0;
-	}
-	if (dots == 3 && dots + digits == n)
-		return true;
-	const char *tld = strrchr(h, '.');
-	return tld != NULL && uri_is_tld(tld + 1, strlen(tld + 1));
-}
-
-/* The hosts of m's URIs (mailto: aside) that host_valid() takes, into
+/* The hosts of m's URIs (mailto: aside) that SpamAssassin's
+ * uri_to_domain() gives a domain (uri_sa_domain()), into
  * k->uhosts (NUL-separated), once per cache. */
 static void uri_hosts(struct saeval_cache *k, const struct msg *m)
 {
@@ -189,8 +173,8 @@ static void uri_hosts(struct saeval_cache *k, const struct msg *m)
 		struct msg_text u = msg_uri_at(m, i);
 		char host[256];
 		if ((u.len >= 7 && strncasecmp(u.ptr, "mailto:", 7) == 0) ||
-		    uri_host(u.ptr, u.len, host, sizeof host) == 0 ||
-		    !host_valid(host))
+		    !uri_sa_domain(u.ptr, u.len) ||
+		    uri_host(u.ptr, u.len, host, sizeof host) == 0)
 			continue;
 		strbuf_put(&k->uhosts, host, strlen(host) + 1);
 		k->nuhosts++;

@@ -114,6 +114,47 @@ static bool email_at(const char *s, size_t len, size_t at, size_t *start,
 	return true;
 }
 
+/* A byte that ends SpamAssassin's address match (its
+ * tbirdenddelimemail): blanks, ><"`}]{[|,(' and ESC, and the characters
+ * U+0080-U+00FF (UTF-8 lead bytes C2, C3); other non-ASCII ones do not. */
+static bool email_delim(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f || c == 0xc2 || c == 0xc3 ||
+	       strchr("><\"`}]{[|,('", c) != NULL;
+}
+
+/* SpamAssassin's address match goes on after the address to the next
+ * delimiter ("a@b.org?subject=x" is one, as is "a@b.org/x", which then
+ * names no domain and is dropped: uri_sa_domain()), 251 bytes after the
+ * '@' at most, cut at a ')' and less trailing punctuation. The new end;
+ * e when the match would fail. */
+static size_t email_tail(const char *s, size_t len, size_t at, size_t e)
+{
+	size_t k = e;
+	while (k < len && !email_delim((unsigned char)s[k]) && s[k] != ')')
+		k++;
+	if (k - at - 1 > 251)
+		return e;
+	while (k > e && strchr("-~!@#^&*()_+=:;'?,.", s[k - 1]) != NULL)
+		k--;
+	return k;
+}
+
+/* Where a scan goes on after an '@' at s[at] that makes no address:
+ * SpamAssassin's address match still takes the text around it
+ * ("1983@http://example.org/", whose "host" names no domain) when there
+ * is some on both sides, so a URL in it is not found either. */
+static size_t no_address(const char *s, size_t len, size_t at, size_t done)
+{
+	if (at == 0 || at < done || email_delim((unsigned char)s[at - 1]) ||
+	    s[at - 1] == '@')
+		return done;
+	size_t k = at + 1;
+	while (k < len && !email_delim((unsigned char)s[k]))
+		k++;
+	return k > at + 1 && k - at - 1 <= 251 ? k : done;
+}
+
 /* Bytes at which a URI may be recognised: ':' and ';' (scheme
  * separators), '@' (addresses), '.' (the dot of "www." / "ftp."). */
 static const unsigned char trigger[256] = {
@@ -354,6 +395,139 @@ bool uri_is_tld(const char *s, size_t n)
 	return is_tld(s, n);
 }
 
+bool uri_fqdn_valid(const char *h, size_t n)
+{
+	while (n > 0 && h[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return false;
+	size_t labels = 1;
+	for (size_t i = 0; i < n; i++)
+		labels += h[i] == '.';
+	if (labels < 2)
+		return false;
+	for (size_t i = 0, left = labels; i <= n; left--) {
+		size_t j = i;
+		while (j < n && h[j] != '.')
+			j++;
+		if (j - i < 1 || j - i > 63 || h[i] == '-' || h[j - 1] == '-')
+			return false;
+		for (size_t k = i; k < j; k++) {
+			unsigned char c = (unsigned char)h[k];
+			if (!is_alnum(c) && c != '-' && !(c == '_' && left > 2))
+				return false;
+		}
+		i = j + 1;
+	}
+	return true;
+}
+
+bool uri_domain_valid(const char *d, size_t n)
+{
+	size_t dot = n;
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == ' ' || (d[i] >= '\t' && d[i] <= '\r'))
+			return false;
+		if (d[i] == '.')
+			dot = i;
+	}
+	return dot < n && is_tld(d + dot + 1, n - dot - 1);
+}
+
+/* One octet of SpamAssassin's IPV4_ADDRESS: 0-255 without a leading
+ * zero; its length, 0 when there is none. */
+static size_t ipv4_octet(const char *s, size_t n)
+{
+	size_t k = 0;
+	unsigned v = 0;
+	while (k < n && k < 3 && is_digit((unsigned char)s[k]))
+		v = v * 10 + (unsigned)(s[k++] - '0');
+	if (k == 0 || v > 255 || (k > 1 && s[0] == '0'))
+		return 0;
+	return k;
+}
+
+static bool is_ipv4(const char *s, size_t n)
+{
+	size_t at = 0;
+	for (int i = 0; i < 4; i++) {
+		size_t k = ipv4_octet(s + at, n - at);
+		if (k == 0)
+			return false;
+		at += k;
+		if (i < 3 && (at >= n || s[at++] != '.'))
+			return false;
+	}
+	return at == n;
+}
+
+/* An undecoded %-escape of a printable character (%21-%7E), as
+ * uri_to_domain's /%(?:2[1-9a-f]|[3-6][0-9a-f]|7[0-9a-e])/ finds. */
+static bool printable_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++) {
+		if (s[i] != '%')
+			continue;
+		int a = cte_hex_digit((unsigned char)s[i + 1]);
+		int b = cte_hex_digit((unsigned char)s[i + 2]);
+		if (a < 0 || b < 0)
+			continue;
+		if ((a == 2 && b >= 1) || (a >= 3 && a <= 6) || (a == 7 && b <= 14))
+			return true;
+	}
+	return false;
+}
+
+bool uri_sa_domain(const char *u, size_t n)
+{
+	static const char *const none[] = { "javascript:", "cid:", "file:" };
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+		if (n >= strlen(none[i]) &&
+		    strncasecmp(u, none[i], strlen(none[i])) == 0)
+			return false;
+	const char *h = u, *e = u + n;
+	if (n >= 7 && strncasecmp(u, "mailto:", 7) == 0) {
+		h += 7;
+		const char *q = memchr(h, '?', (size_t)(e - h));
+		if (q != NULL)
+			e = q;
+		const char *at = memchr(h, '@', (size_t)(e - h));
+		if (at == NULL || memchr(at + 1, '@', (size_t)(e - at - 1)))
+			return false;
+		h = at + 1;
+	} else {
+		size_t k = 0;
+		while (k < n && is_alpha((unsigned char)u[k]))
+			k++;
+		if (k > 0 && k < n && u[k] == ':') {
+			k++;
+			for (int sl = 0; sl < 2 && k < n && u[k] == '/'; sl++)
+				k++;
+			h = u + k;
+		}
+		for (const char *p = h; p < e; p++)
+			if (*p == '/' || *p == '?' || *p == '#') {
+				e = p;
+				break;
+			}
+		for (const char *p = e; p > h; p--)
+			if (p[-1] == '@') {
+				h = p;
+				break;
+			}
+		const char *p = e;
+		while (p > h && is_digit((unsigned char)p[-1]))
+			p--;
+		if (p > h && p[-1] == ':')
+			e = p - 1;
+	}
+	size_t hl = (size_t)(e - h);
+	if (printable_escape(h, hl))
+		return false;
+	return is_ipv4(h, hl) ||
+	       (uri_fqdn_valid(h, hl) && uri_domain_valid(h, hl));
+}
+
 static bool host_char(unsigned char c)
 {
 	return is_alnum(c) || c == '.' || c == '-' || c == '_';
@@ -496,12 +670,15 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 		} else if (c == '@') {
 			size_t b, e;
 			if (email_at(s, len, i, &b, &e) && b >= done) {
+				e = email_tail(s, len, i, e);
 				char buf[600];
 				int k = snprintf(buf, sizeof buf, "mailto:%.*s",
 				                 (int)(e - b), s + b);
 				if (k > 0 && (size_t)k < sizeof buf)
 					fn(ctx, buf, (size_t)k);
 				done = e;
+			} else {
+				done = no_address(s, len, i, done);
 			}
 		} else if (sep_len(s + i, len - i)) {
 			size_t b = i;

@@ -44,4 +44,18 @@ bool uri_hosts_differ(const char *text_host, const char *href_host);
  * util_rb_tld list)? */
 bool uri_is_tld(const char *s, size_t n);
 
+/* SpamAssassin's host checks (Util.pm, RegistryBoundaries.pm), ASCII only
+ * as in Debian's SpamAssassin without Perl's IDN modules:
+ * uri_fqdn_valid() is is_fqdn_valid() (two labels or more, each 1-63
+ * letters, digits, '-' inside, '_' but in the last two; trailing dots
+ * ignored); uri_domain_valid() is is_domain_valid() (no blank, ends in
+ * a dot and a known TLD); uri_sa_domain() says whether uri_to_domain()
+ * gives the URI u (as SpamAssassin lists it) a domain: its host, after
+ * the scheme, user@ and port are dropped (mailto: the part after its one
+ * '@'), with no %-escaped printable character, a dotted quad or a valid
+ * name. */
+bool uri_fqdn_valid(const char *h, size_t n);
+bool uri_domain_valid(const char *d, size_t n);
+bool uri_sa_domain(const char *u, size_t n);
+
 #endif

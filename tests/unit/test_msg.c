@@ -1095,6 +1095,38 @@ static void test_uri_text(void **state)
 	msg_free(m);
 }
 
+/* URIs of the text as SpamAssassin 4.0.1 lists them (checked with it):
+ * one without a domain is dropped, forms and all; an address runs on to
+ * the next delimiter (its query kept, and a form without it); an '@'
+ * with no address still takes its text; user@ is dropped only in the
+ * form written for a numeric host; trailing punctuation of a host cut;
+ * an attribute without a value is its name, as HTML::Parser has it. */
+static void test_uri_text_sa(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/plain; charset=utf-8\n\n"
+		"old http://internet.e-mail here\n"
+		"see http://www.aacsb.edu.\xe5\x8e\xbb\xe6\x9f\xa5 now\n"
+		"go http://user@shop.example.com/x and http://10@4.47.96.141/p\n"
+		"<mailto:list-request@eff.org?subject=unsubscribe>\n"
+		"URL: 1983@http://diveintomark.org/\n");
+	assert_false(has_uri(m, "http://internet.e-mail"));
+	assert_true(has_uri(m, "http://www.aacsb.edu"));
+	assert_true(has_uri(m, "http://user@shop.example.com/x"));
+	assert_false(has_uri(m, "http://shop.example.com/x"));
+	assert_true(has_uri(m, "http://4.47.96.141/p"));
+	assert_true(has_uri(m, "mailto:list-request@eff.org?subject=unsubscribe"));
+	assert_true(has_uri(m, "mailto:list-request@eff.org"));
+	assert_false(has_uri(m, "http://diveintomark.org/"));
+	msg_free(m);
+	m = parse("Content-Type: text/html\n\n"
+	          "<a href onclick=\"pops();\">CLICK</a>");
+	assert_true(has_uri(m, "href"));
+	assert_true(has_uri(m, "http://www.href.com"));
+	msg_free(m);
+}
+
 /* The forms SpamAssassin's uri_list_canonicalize adds. */
 /* URIs of schemes without a host are kept as written, as SpamAssassin
  * lists them (checked against it): cid: images, data:, tel:, file:. */
@@ -1262,6 +1294,7 @@ int main(void)
 		cmocka_unit_test(test_uri_relative),
 		cmocka_unit_test(test_uri_bare_hosts),
 		cmocka_unit_test(test_uri_text),
+		cmocka_unit_test(test_uri_text_sa),
 		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_header_limit),
 		cmocka_unit_test(test_address_limit),

@@ -762,18 +762,18 @@ static void test_capture_templates(void **state)
 	struct { const char *to, *subject, *body; bool uri, sub, body_hit,
 	         subj; } cases[] = {
 		/* the recipient's address after '#', any case (/i) */
-		{ "bob.x@example.org", "hi", "see http://phish.example/login#BOB.X@example.org ok",
+		{ "bob.x@example.org", "hi", "see http://phish.example.com/login#BOB.X@example.org ok",
 		  true, false, false, true },
 		/* quoted: '+' is no quantifier, '.' no wildcard */
-		{ "a+b@example.org", "hi", "see http://phish.example/login#a+b@example.org",
+		{ "a+b@example.org", "hi", "see http://phish.example.com/login#a+b@example.org",
 		  true, false, false, true },
 		/* quoted: '.' is no wildcard */
-		{ "bob.x@example.org", "hi", "see http://phish.example/login#bobzx@example.org",
+		{ "bob.x@example.org", "hi", "see http://phish.example.com/login#bobzx@example.org",
 		  false, false, false, true },
 		/* no /i: case matters; the $ anchors */
-		{ "bob@example.org", "hi", "http://h.example/bob@example.org",
+		{ "bob@example.org", "hi", "http://h.example.com/bob@example.org",
 		  false, true, false, true },
-		{ "bob@example.org", "hi", "http://h.example/BOB@example.org",
+		{ "bob@example.org", "hi", "http://h.example.com/BOB@example.org",
 		  false, false, false, true },
 		/* !~ on the Subject: it holds the address */
 		{ "bob@example.org", "for bob@example.org", "plain",
@@ -803,10 +803,10 @@ static void test_capture_templates(void **state)
 		NOHIT(&e, "CAP_ESC");
 	}
 	cap_msg(m, sizeof m, "bob.x@example.org", "hi",
-	        "see http://phish.example/login#bob.x@example.org ok");
+	        "see http://phish.example.com/login#bob.x@example.org ok");
 	fx_run(&e, m, "");
 	assert_string_equal(hit(&e, "CAP_URI")->match,
-	                    "http://phish.example/login#bob.x@example.org");
+	                    "http://phish.example.com/login#bob.x@example.org");
 	/* no To: the tag has no value, so the rules do not run, !~ either */
 	fx_run(&e, "From: a@example.com\nSubject: x\n\n"
 	           "http://h.example/#x@y.example\n", "");
