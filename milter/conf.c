@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "pipeline.h"
 #include "rcache.h"
+#include "rules.h"
 #include "vlog.h"
 
 /* Collected error text of one load. libconfuse reports through a
@@ -319,8 +320,8 @@ static cfg_opt_t base_opts[] = {
 	CFG_SEC("dns", dns_conf_opts, CFGF_NONE),
 	CFG_SEC("domain", domain_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	/* rule engine (rules.c): rule files and directories, in order */
-	CFG_STR_LIST("rules", "{\"/usr/share/spamassassin\", \"" PKGDATADIR
-	             "/rules\", \"" SYSCONFDIR "/vigil/rules.d\"}", CFGF_NONE),
+	CFG_STR_LIST("rules", "{\"" RULES_PATH_STOCK "\", \"" RULES_PATH_OWN
+	             "\", \"" RULES_PATH_LOCAL "\"}", CFGF_NONE),
 	CFG_INT("score_set", 0, CFGF_NONE),
 	CFG_STR("rules_cache", "", CFGF_NONE),
 	CFG_INT("rule_match_limit", 100000, CFGF_NONE),

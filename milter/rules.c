@@ -4,6 +4,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <pcre2.h>
@@ -1944,19 +1945,32 @@ static void log_diag(const char *file, unsigned line, const char *message)
 		vlog(LOG_WARNING, "rules: %s", message);
 }
 
+static bool builtin_rule_path(const char *p)
+{
+	return strcmp(p, RULES_PATH_STOCK) == 0 ||
+	       strcmp(p, RULES_PATH_OWN) == 0 || strcmp(p, RULES_PATH_LOCAL) == 0;
+}
+
 size_t rules_conf_paths(void *root, const char **paths, size_t max)
 {
 	cfg_t *cfg = root;
-	bool dflt = !(cfg_getopt(cfg, "rules")->flags & CFGF_MODIFIED);
 	size_t n = 0;
 	for (unsigned i = 0; i < cfg_size(cfg, "rules") && n < max; i++) {
 		const char *p = cfg_getnstr(cfg, "rules", i);
-		if (dflt && access(p, F_OK) != 0)
+		if (builtin_rule_path(p) && access(p, F_OK) != 0)
 			vlog(LOG_INFO, "rules: %s not installed, skipped", p);
 		else
 			paths[n++] = p;
 	}
 	return n;
+}
+
+const char *rules_conf_missing(const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (access(paths[i], R_OK) != 0)
+			return paths[i];
+	return NULL;
 }
 
 const char *rules_conf_cache_dir(void *root)
@@ -1981,6 +1995,16 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		return NULL;
 	}
 	n = (unsigned)rules_conf_paths(root, paths, n);
+	const char *missing = rules_conf_missing(paths, n);
+	if (missing != NULL) {
+		/* a rule set quietly missing would pass all mail unscored */
+		snprintf(err, errlen, "%s: rules: cannot read \"%s\": %s",
+		         root->filename ? root->filename : "configuration",
+		         missing, strerror(errno));
+		free(paths);
+		free(st);
+		return NULL;
+	}
 	st->rs = ruleset_load(paths, n, rules_ruleset_opts());
 	free(paths);
 	struct rules_opts o = {

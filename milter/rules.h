@@ -116,12 +116,21 @@ enum rules_state rules_rule_state(const struct rules *r, size_t i);
 /* Rules that count toward the verdict (not "__", score != 0, active). */
 size_t rules_scored_count(const struct rules *r);
 
+/* The built-in rule paths (the default of option "rules"): the stock
+ * SpamAssassin rules, vigil's own, the operator's directory. */
+#define RULES_PATH_STOCK "/usr/share/spamassassin"
+#define RULES_PATH_OWN PKGDATADIR "/rules"
+#define RULES_PATH_LOCAL SYSCONFDIR "/vigil/rules.d"
+
 /* The configuration's rule paths (option "rules" of root, a cfg_t *)
- * into paths[0..max); returns how many. While the option keeps its
- * built-in default, paths that do not exist are left out (stock
- * SpamAssassin rules or /etc/vigil/rules.d need not be installed); paths
- * the operator wrote are all kept, so a missing one is an error. */
+ * into paths[0..max); returns how many. Built-in paths that do not
+ * exist are left out (stock SpamAssassin rules or /etc/vigil/rules.d
+ * need not be installed, also when "rules +=" adds to them); paths the
+ * operator wrote are all kept, so a missing one is an error (the rules
+ * stage refuses to start: rules_conf_missing()). */
 size_t rules_conf_paths(void *root, const char **paths, size_t max);
+/* The first of paths[0..n) that cannot be read, or NULL. */
+const char *rules_conf_missing(const char *const *paths, size_t n);
 
 /* The compile cache's directory (option "rules_cache" of root), NULL
  * when there is none ("" or "off"). */

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..7"
+echo "1..9"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -89,4 +89,31 @@ if [ "$(echo "$out" | grep -c 'T_NOPE')" -eq 1 ] &&
 	echo "ok 7 - an implemented eval (FreeMail) is not listed as unsupported, an unknown one once"
 else
 	echo "not ok 7 - --unsupported: $out / $chk"
+fi
+
+# A rules path the operator wrote that does not exist is a configuration
+# error (scan exit 2, vigild -t fails): mail would pass unscored. A
+# built-in path missing ("rules +=" keeps the defaults) is skipped.
+VIGILD=$top_builddir/milter/vigild
+printf 'stages = { "sanity", "rules" }\nrules = { "%s" }\n' "$tmp/nonexistent" >"$tmp/miss.conf"
+printf 'From: a@example.com\nSubject: x\n\nbody\n' >"$tmp/m.eml"
+"$VIGIL" scan -c "$tmp/miss.conf" "$tmp/m.eml" >"$tmp/s.out" 2>"$tmp/s.err"
+rc=$?
+"$VIGILD" -t -c "$tmp/miss.conf" >"$tmp/d.out" 2>&1
+drc=$?
+if [ $rc -eq 2 ] && [ $drc -ne 0 ] && [ ! -s "$tmp/s.out" ] &&
+   grep -q "miss.conf: rules: cannot read \"$tmp/nonexistent\": No such file" "$tmp/s.err" &&
+   grep -q "cannot read \"$tmp/nonexistent\"" "$tmp/d.out"; then
+	echo "ok 8 - a missing rules path is a configuration error (scan exit 2, vigild -t fails)"
+else
+	echo "not ok 8 - missing rules path: scan rc $rc, vigild rc $drc: $(cat "$tmp/s.err" "$tmp/d.out")"
+fi
+printf 'body T_PLUS /body/\nscore T_PLUS 1\n' >"$tmp/plus.cf"
+printf 'stages = { "rules" }\nrules += { "%s" }\n' "$tmp/plus.cf" >"$tmp/plus.conf"
+out=$("$VIGIL" scan -c "$tmp/plus.conf" --format jsonl "$tmp/m.eml" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && echo "$out" | grep -q '"name":"T_PLUS"'; then
+	echo "ok 9 - rules += keeps the built-in paths, missing ones skipped"
+else
+	echo "not ok 9 - rules +=: rc $rc: $out"
 fi
