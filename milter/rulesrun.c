@@ -1530,20 +1530,22 @@ static void take_scan_hits(struct run *x)
 	}
 }
 
-/* Whether one of the first n hits of scan (earlier stages') is name. */
-static bool hit_before(const struct scan *scan, size_t n, const char *name)
+/* Which of the first n hits of scan (earlier stages') is name, or
+ * SIZE_MAX. */
+static size_t hit_before(const struct scan *scan, size_t n, const char *name)
 {
 	for (size_t k = 0; k < n; k++)
 		if (strcmp(scan_hit_at(scan, k)->name, name) == 0)
-			return true;
-	return false;
+			return k;
+	return SIZE_MAX;
 }
 
 static int emit(struct run *x, struct rules_result *res, unsigned flags)
 {
 	const struct rules *r = x->r;
 	/* A test an earlier stage already counted (the sanity stage's
-	 * MISSING_DATE, say) is not counted twice: its score stands. */
+	 * MISSING_DATE, say) is not counted twice: its score stands, unless
+	 * it was that stage's built-in default (the rule file's wins). */
 	size_t earlier = scan_hit_count(x->scan);
 	for (size_t i = 0; i < r->n; i++) {
 		if (x->values[i] <= 0)
@@ -1568,8 +1570,15 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 			}
 		}
 		if ((flags & RULES_EVAL_NO_SCAN) || c->state == RULES_UNSUPPORTED ||
-		    c->deferred || hit_before(x->scan, earlier, c->rs->name))
+		    c->deferred)
 			continue;
+		size_t k = hit_before(x->scan, earlier, c->rs->name);
+		if (k != SIZE_MAX) {
+			/* counted once; a stage's built-in score gives way */
+			if (scan_hit_at(x->scan, k)->provisional)
+				scan_hit_rescore(x->scan, k, c->score * count);
+			continue;
+		}
 		if (scan_hit(x->scan, c->rs->name, c->score * count,
 		             c->rs->describe) != 0)
 			return -1;

@@ -62,6 +62,7 @@ static cfg_opt_t sanity_opts[] = {
 
 struct sanity_state {
 	double score[CHK_COUNT];
+	bool builtin[CHK_COUNT];  /* score not set in vigild.conf */
 };
 
 static void *sanity_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
@@ -72,8 +73,11 @@ static void *sanity_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		snprintf(err, errlen, "sanity: out of memory");
 		return NULL;
 	}
-	for (int i = 0; i < CHK_COUNT; i++)
+	for (int i = 0; i < CHK_COUNT; i++) {
 		st->score[i] = cfg_getfloat(sec, checks[i].option);
+		st->builtin[i] = !(cfg_getopt(sec, checks[i].option)->flags &
+		                   CFGF_MODIFIED);
+	}
 	return st;
 }
 
@@ -115,7 +119,10 @@ static bool has_long_line(const char *body, size_t len)
 static void hit(struct scan *scan, const struct sanity_state *st,
                 enum check c)
 {
-	scan_hit(scan, checks[c].rule, st->score[c], checks[c].desc);
+	/* a built-in score gives way to a rule file's (SpamAssassin's
+	 * MISSING_DATE, say, when the rules stage loads its rules) */
+	(st->builtin[c] ? scan_hit_provisional : scan_hit)(
+	        scan, checks[c].rule, st->score[c], checks[c].desc);
 }
 
 static enum stage_status sanity_run(const void *state, struct scan *scan)

@@ -34,6 +34,9 @@ struct scan {
 	size_t max_body;
 	size_t header_bytes;
 	size_t raw_head_len;	/* scan_set_raw(): its header section */
+	char *raw_head;		/* that section with CRLFs, kept when it held
+				   lines no header field shows */
+	size_t raw_head_bytes;
 
 	char *raw;		/* headers + CRLF + body, built on demand */
 	size_t raw_len;
@@ -142,6 +145,7 @@ void scan_free(struct scan *s)
 	free(s->hdrs);
 	free(s->body);
 	free(s->raw);
+	free(s->raw_head);
 	if (s->msg)
 		msg_free(s->msg);
 	for (size_t i = 0; i < s->hit_count; i++) {
@@ -272,6 +276,23 @@ int scan_add_body(struct scan *s, const void *data, size_t len)
 }
 
 /* Append src[0..n) to the body converting bare LF to CRLF. */
+/* src[0..n) with CRLF line ends, appended to *dst (malloc'd, *len). */
+static int put_crlf(char **dst, size_t *len, const char *src, size_t n)
+{
+	char *p = realloc(*dst, *len + 2 * n + 1);
+	if (p == NULL)
+		return -1;
+	size_t k = *len;
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] == '\n' && (i == 0 || src[i - 1] != '\r'))
+			p[k++] = '\r';
+		p[k++] = src[i];
+	}
+	*dst = p;
+	*len = k;
+	return 0;
+}
+
 static int add_body_crlf(struct scan *s, const char *src, size_t n)
 {
 	size_t start = 0;
@@ -289,10 +310,11 @@ static int add_body_crlf(struct scan *s, const char *src, size_t n)
 /* Header section of a raw message: split into name/value pairs, values
  * keeping their leading space and CRLF folding, as a milter sees them. */
 static int parse_raw_headers(struct scan *s, const char *p, size_t len,
-                             size_t *body_off)
+                             size_t *body_off, unsigned *nbad)
 {
 	size_t i = 0;
 	unsigned bad = 0;
+	*nbad = 0;
 	while (i < len) {
 		size_t eol = i;
 		while (eol < len && p[eol] != '\n')
@@ -300,12 +322,16 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 		size_t line_end = eol > i && p[eol - 1] == '\r' ? eol - 1 : eol;
 		if (line_end == i) {	/* empty line: end of headers */
 			*body_off = eol < len ? eol + 1 : len;
+			*nbad = bad;
 			return 0;
 		}
-		if (p[i] != ' ' && p[i] != '\t' &&
-		    !msg_field_line(p + i, line_end - i) &&
-		    ++bad > MSG_BAD_HEADER_LINES) {
+		if ((i == 0 && (p[i] == ' ' || p[i] == '\t')) ||
+		    (p[i] != ' ' && p[i] != '\t' &&
+		     !msg_field_line(p + i, line_end - i)))
+			bad++;
+		if (bad > MSG_BAD_HEADER_LINES) {
 			*body_off = i;   /* the body starts at this line */
+			*nbad = bad;
 			return 0;
 		}
 		/* Extend over continuation lines. */
@@ -345,15 +371,23 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 		i = end < len ? end + 1 : len;
 	}
 	*body_off = len;
+	*nbad = bad;
 	return 0;
 }
 
 int scan_set_raw(struct scan *s, const char *raw, size_t len)
 {
 	size_t body_off = len;
-	if (parse_raw_headers(s, raw, len, &body_off))
+	unsigned bad;
+	if (parse_raw_headers(s, raw, len, &body_off, &bad))
 		return -1;
 	s->raw_head_len = body_off;
+	/* Lines of the header section that are no field are not headers to
+	 * the stages, but the message as read keeps them (SpamAssassin's
+	 * full rules see them, its parser passes over them). */
+	if (bad > 0 && put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
+	                        body_off) != 0)
+		return -1;
 	return add_body_crlf(s, raw + body_off, len - body_off);
 }
 
@@ -394,6 +428,14 @@ const char *scan_body(const struct scan *s, size_t *len)
 
 const char *scan_raw(struct scan *s, size_t *len)
 {
+	if (s->raw == NULL && s->raw_head != NULL) {
+		size_t k = 0;
+		if (put_crlf(&s->raw, &k, s->raw_head, s->raw_head_bytes) != 0 ||
+		    put_crlf(&s->raw, &k, s->body, s->body_len) != 0)
+			return NULL;
+		s->raw[k] = '\0';
+		s->raw_len = k;
+	}
 	if (s->raw == NULL) {
 		size_t n = s->header_bytes + 2 + s->body_len;
 		char *p = malloc(n + 1);
@@ -456,7 +498,8 @@ int scan_hit(struct scan *s, const char *name, double score,
 {
 	if (grow(&s->hits, &s->hit_cap, s->hit_count, sizeof *s->hits))
 		return -1;
-	struct scan_hit_info h = { dup0(name), score, desc ? dup0(desc) : NULL };
+	struct scan_hit_info h = { dup0(name), score, desc ? dup0(desc) : NULL,
+	                           false };
 	if (h.name == NULL || (desc && h.desc == NULL)) {
 		free((char *)h.name);
 		free((char *)h.desc);
@@ -465,6 +508,24 @@ int scan_hit(struct scan *s, const char *name, double score,
 	s->hits[s->hit_count++] = h;
 	s->score += score;
 	return 0;
+}
+
+int scan_hit_provisional(struct scan *s, const char *name, double score,
+                         const char *desc)
+{
+	if (scan_hit(s, name, score, desc) != 0)
+		return -1;
+	s->hits[s->hit_count - 1].provisional = true;
+	return 0;
+}
+
+void scan_hit_rescore(struct scan *s, size_t i, double score)
+{
+	if (i >= s->hit_count)
+		return;
+	s->score += score - s->hits[i].score;
+	s->hits[i].score = score;
+	s->hits[i].provisional = false;
 }
 
 static int kv_push(struct kv **arr, size_t *count, size_t *cap,
@@ -603,8 +664,9 @@ int scan_merge(struct scan *dst, const struct scan *src)
 {
 	int rc = 0;
 	for (size_t i = 0; i < src->hit_count; i++)
-		rc |= scan_hit(dst, src->hits[i].name, src->hits[i].score,
-		               src->hits[i].desc);
+		rc |= (src->hits[i].provisional ? scan_hit_provisional : scan_hit)(
+		        dst, src->hits[i].name, src->hits[i].score,
+		        src->hits[i].desc);
 	for (size_t i = 0; i < src->result_count; i++)
 		rc |= scan_result(dst, src->results[i].key, src->results[i].value);
 	for (size_t i = 0; i < src->auth_count; i++)

@@ -92,6 +92,13 @@ uint64_t scan_deadline_left_ms(const struct scan *scan);
 /* A rule or test hit; name is [A-Z0-9_]+ by convention, desc may be NULL. */
 int scan_hit(struct scan *scan, const char *name, double score,
              const char *desc);
+/* The same for a score that is only the stage's built-in default (the
+ * operator did not set it): a later stage that scores the same test from
+ * its own configuration (a rule file's score line) replaces it with
+ * scan_hit_rescore(). */
+int scan_hit_provisional(struct scan *scan, const char *name, double score,
+                         const char *desc);
+void scan_hit_rescore(struct scan *scan, size_t i, double score);
 /* A result of a stage for the syslog line and the verdict, e.g.
  * ("spf", "pass"). A later value for the same key replaces the earlier. */
 int scan_result(struct scan *scan, const char *key, const char *value);
@@ -117,6 +124,7 @@ struct scan_hit_info {
 	const char *name;
 	double score;
 	const char *desc;
+	bool provisional;   /* scan_hit_provisional()'s, not yet rescored */
 };
 size_t scan_hit_count(const struct scan *scan);
 const struct scan_hit_info *scan_hit_at(const struct scan *scan, size_t i);

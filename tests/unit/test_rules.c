@@ -290,6 +290,28 @@ static void test_raw_folding(void **state)
 	fx_free(&f);
 }
 
+/* A message file whose header section holds lines that are no field
+ * (Enron-style "Subject: x" then text): full rules see them, as in
+ * SpamAssassin, which passes over up to three such lines in its header
+ * parse (so body rules miss them too) but keeps the message as read. */
+static void test_raw_bad_header_lines(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f, "full F_CLICK /click here/\n"
+	            "body B_CLICK /click here/\n"
+	            "body B_SECOND /second paragraph/\n"
+	            "header H_SUBJ Subject =~ /christmas/\n", NULL);
+	fx_run(&f, "Subject: christmas\nwe have offers for you\n"
+	           "click here now\n\nsecond paragraph\n", "");
+	HIT(&f, "F_CLICK");
+	NOHIT(&f, "B_CLICK");
+	HIT(&f, "B_SECOND");
+	HIT(&f, "H_SUBJ");
+	fx_free(&f);
+}
+
 /* The relay pseudo-headers and the ALL-* views split at the trust
  * boundary; expected texts are SpamAssassin 4.0.1's for this message. */
 static void test_relays_views(void **state)
@@ -540,6 +562,35 @@ static void test_body_targets(void **state)
 	HIT(&f, "M_NEG");
 	NOHIT(&f, "M_NEG2");
 	assert_string_equal(hit(&f, "B_PILLS")->match, "cheap pills");
+	fx_free(&f);
+}
+
+/* A test an earlier stage hit counts once: its score stands when the
+ * operator set it; a stage's built-in default gives way to the rule
+ * file's score (the sanity stage's MISSING_DATE under SpamAssassin's). */
+static void test_earlier_stage_score(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f, "header __HAS_DATE exists:Date\n"
+	            "meta MISSING_DATE !__HAS_DATE\n"
+	            "score MISSING_DATE 2.7\n", NULL);
+	static const char msg[] = "From: a@example.com\nSubject: x\n\nhi\n";
+	for (int provisional = 0; provisional < 2; provisional++) {
+		scan_free(f.scan);
+		f.scan = scan_new();
+		assert_non_null(f.scan);
+		assert_int_equal(scan_set_raw(f.scan, msg, strlen(msg)), 0);
+		assert_int_equal((provisional ? scan_hit_provisional : scan_hit)(
+		                 f.scan, "MISSING_DATE", 1.4, "Missing Date"), 0);
+		assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+		assert_int_equal(scan_hit_count(f.scan), 1);
+		assert_float_equal(scan_score(f.scan), provisional ? 2.7 : 1.4,
+		                   1e-9);
+		assert_float_equal(scan_hit_at(f.scan, 0)->score,
+		                   provisional ? 2.7 : 1.4, 1e-9);
+	}
 	fx_free(&f);
 }
 
@@ -1725,12 +1776,14 @@ int main(void)
 		cmocka_unit_test(test_header_targets),
 		cmocka_unit_test(test_envfrom_guessed),
 		cmocka_unit_test(test_raw_folding),
+		cmocka_unit_test(test_raw_bad_header_lines),
 		cmocka_unit_test(test_relays_views),
 		cmocka_unit_test(test_header_name_raw),
 		cmocka_unit_test(test_header_lookup),
 		cmocka_unit_test(test_mimeheader_lookup),
 		cmocka_unit_test(test_body_targets),
 		cmocka_unit_test(test_freemail_body_edit),
+		cmocka_unit_test(test_earlier_stage_score),
 		cmocka_unit_test(test_meta_and_scores),
 		cmocka_unit_test(test_tflags),
 		cmocka_unit_test(test_capture_templates),
