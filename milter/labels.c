@@ -5,9 +5,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
+
+/* FILE:LINE places a summary line names: a 75,000-line index must not
+ * flood stderr, the first few are enough to find the pattern. */
+#define FIRST_SHOWN 5
 
 /* A PATH to scan, and how many of its messages got which label. */
 struct path {
@@ -17,24 +22,35 @@ struct path {
 	size_t count, per_label[3];
 };
 
-/* A line of --labels FILE: everything in canon is labelled label. */
+/* A labelled file or directory: a line of a --labels FILE, or a PATH
+ * after --label. Everything in canon is labelled label unless a
+ * labelled path nearer to it says otherwise. */
 struct lentry {
 	char *name;               /* as written (resolved if relative) */
 	char *canon;
 	enum eval_label label;
+	const char *file;         /* the labels file; NULL for a PATH */
+	unsigned line;
+	size_t seq;               /* order given (files, lines, PATHs) */
+	size_t matched;
+};
+
+/* Where a labels entry is, for a summary line, in the order given. */
+struct mark {
 	const char *file;
 	unsigned line;
-	size_t seq;               /* order in the labels files */
-	size_t matched;
+	size_t seq;
+	const char *name;         /* the path, where a message needs it */
 };
 
 struct labels {
 	enum eval_label current;  /* the last --label */
 	struct path *paths;
-	size_t path_count;
+	size_t path_count, path_cap;
 	const char **names;       /* paths' names, for labels_paths() */
-	struct lentry *entries;   /* sorted by canon once ready */
-	size_t entry_count;
+	struct lentry *entries;   /* sorted by canon, one per canon, once ready */
+	size_t entry_count, entry_cap;
+	size_t seq;
 	/* the --labels FILEs read, with the SHA-256 of their bytes */
 	const char **files;
 	char **file_hash;
@@ -92,23 +108,84 @@ char *labels_canon_path(const char *path)
 	return c;
 }
 
+static const char *label_name(enum eval_label label)
+{
+	return label == EVAL_SPAM ? "spam" : label == EVAL_HAM ? "ham"
+	                                                        : "unlabelled";
+}
+
+static int cmp_mark(const void *a, const void *b)
+{
+	size_t x = ((const struct mark *)a)->seq;
+	size_t y = ((const struct mark *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* One line for n places: "vigil scan: N WHAT: FILE:LINE ..." with the
+ * first FIRST_SHOWN in the order given. m is sorted. */
+static void print_marks(FILE *err, struct mark *m, size_t n,
+                        const char *one, const char *many)
+{
+	if (n == 0)
+		return;
+	qsort(m, n, sizeof *m, cmp_mark);
+	fprintf(err, "vigil scan: %zu %s", n, n == 1 ? one : many);
+	if (n > FIRST_SHOWN)
+		fprintf(err, "; first %d", FIRST_SHOWN);
+	fputc(':', err);
+	for (size_t i = 0; i < n && i < FIRST_SHOWN; i++)
+		fprintf(err, " %s:%u", m[i].file, m[i].line);
+	fputc('\n', err);
+}
+
+/* Room for one more entry. 0, or -1 (memory). */
+static int grow_entries(struct labels *l)
+{
+	if (l->entry_count < l->entry_cap)
+		return 0;
+	size_t cap = l->entry_cap ? 2 * l->entry_cap : 64;
+	struct lentry *ne = realloc(l->entries, cap * sizeof *ne);
+	if (ne == NULL)
+		return -1;
+	l->entries = ne;
+	l->entry_cap = cap;
+	return 0;
+}
+
+/* Append e (its strings then owned by l). 0, or -1 (memory; e's strings
+ * freed). */
+static int push_entry(struct labels *l, struct lentry *e)
+{
+	if (e->name == NULL || e->canon == NULL || grow_entries(l) != 0) {
+		free(e->name);
+		free(e->canon);
+		return -1;
+	}
+	e->seq = l->seq++;
+	l->entries[l->entry_count++] = *e;
+	return 0;
+}
+
 /* ---- the labels file ---- */
 
-/* A relative path of a labels file: from the current directory if it is
- * there, else from the labels file's directory (as in TREC's index). */
-static char *entry_path(const char *file, const char *path)
+/* A relative path of a labels file is relative to the file's directory,
+ * as TREC's and CSV index files mean it; from the current directory
+ * only when it is not there (*from_cwd then set), for files written
+ * that way. Neither: the file's directory (so an error names it). */
+static char *entry_path(const char *file, const char *path, bool *from_cwd)
 {
 	const char *slash = strrchr(file, '/');
 	char *p = NULL;
-	if (path[0] == '/' || slash == NULL || access(path, F_OK) == 0)
+	*from_cwd = false;
+	if (path[0] == '/' || slash == NULL)
 		return strdup(path);
 	if (asprintf(&p, "%.*s/%s", (int)(slash - file), file, path) < 0)
 		return NULL;
-	if (access(p, F_OK) != 0) {   /* neither: keep it as written */
-		free(p);
-		p = strdup(path);
-	}
-	return p;
+	if (access(p, F_OK) == 0 || access(path, F_OK) != 0)
+		return p;
+	free(p);
+	*from_cwd = true;
+	return strdup(path);
 }
 
 static char *trim(char *s)
@@ -212,8 +289,31 @@ static int split_label(char *line, char **path, enum eval_label *label)
 	return *label != EVAL_UNLABELLED && **path ? 0 : -1;
 }
 
+/* Cut a trailing comment: '#' after a blank, outside double quotes (a
+ * quoted CSV path may hold " #"). */
+static void cut_comment(char *s)
+{
+	bool quoted = false;
+	for (char *p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '#' && !quoted && p > s &&
+		         (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+/* The labels file being read. */
+struct lfile {
+	const char *name;
+	size_t from_cwd;           /* entries found from the current directory */
+	unsigned first_cwd;        /* the line of the first of them */
+};
+
 /* One line's entry: 0, 1 when bad (reported), -1 out of memory. */
-static int add_entry(struct labels *l, const char *file, unsigned lineno,
+static int add_entry(struct labels *l, struct lfile *lf, unsigned lineno,
                      char *line)
 {
 	char *path, *csv = strdup(line);
@@ -222,33 +322,22 @@ static int add_entry(struct labels *l, const char *file, unsigned lineno,
 		return -1;
 	int bad = (strchr(csv, ',') == NULL || split_csv(csv, &path, &label) != 0)
 	          && split_label(line, &path, &label) != 0;
-	if (bad) {
-		fprintf(stderr, "%s:%u: expected \"PATH spam|ham\", "
-		        "\"spam|ham PATH\" or \"PATH,spam|ham\"\n", file, lineno);
+	if (bad || strcmp(path, "-") == 0) {
+		fprintf(stderr, bad ? "%s:%u: expected \"PATH spam|ham\", "
+		        "\"spam|ham PATH\" or \"PATH,spam|ham\"\n"
+		        : "%s:%u: - (standard input) cannot be labelled here\n",
+		        lf->name, lineno);
 		free(csv);
 		return 1;
 	}
-	struct lentry *ne = realloc(l->entries,
-	                            (l->entry_count + 1) * sizeof *ne);
-	if (ne != NULL)
-		l->entries = ne;   /* the old block may be gone either way */
-	struct lentry e = { ne ? entry_path(file, path) : NULL, NULL, label,
-	                    file, lineno, l->entry_count, 0 };
-	if (e.name == NULL) {
-		free(csv);
-		return -1;
-	}
-	e.canon = labels_canon_path(e.name);
-	if (e.canon == NULL)
-		fprintf(stderr, "%s:%u: %s: not a path that can be labelled\n",
-		        file, lineno, path);
+	bool from_cwd;
+	struct lentry e = { entry_path(lf->name, path, &from_cwd), NULL, label,
+	                    lf->name, lineno, 0, 0 };
 	free(csv);
-	if (e.canon == NULL) {
-		free(e.name);
-		return 1;
-	}
-	l->entries[l->entry_count++] = e;
-	return 0;
+	e.canon = e.name ? labels_canon_path(e.name) : NULL;
+	if (from_cwd && lf->from_cwd++ == 0)
+		lf->first_cwd = lineno;
+	return push_entry(l, &e);
 }
 
 /* Note a labels file and the SHA-256 of its bytes, for the report (the
@@ -275,25 +364,32 @@ static int note_file(struct labels *l, const char *file)
 	return 0;
 }
 
-static int read_file(struct labels *l, const char *file)
+/* A line's content: the UTF-8 byte order mark a spreadsheet writes
+ * before the first line, blanks and a trailing comment left out; ""
+ * for a comment line. */
+static char *line_content(char *buf, unsigned lineno)
 {
-	FILE *f = fopen(file, "r");
-	if (f == NULL) {
-		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
-		return -1;
-	}
+	if (lineno == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		buf += 3;
+	char *line = trim(buf);
+	if (*line == '#')
+		return line + strlen(line);
+	cut_comment(line);
+	return trim(line);
+}
+
+/* The lines of f: 0, or -1 (reported). */
+static int read_lines(struct labels *l, struct lfile *lf, FILE *f)
+{
 	char *buf = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0, content = 0;
 	int rc = 0;
 	while (getline(&buf, &cap, f) > 0) {
-		lineno++;
-		char *line = trim(buf);
-		if (*line == '#' || *line == '\0')
+		char *line = line_content(buf, ++lineno);
+		if (*line == '\0' || (++content == 1 && header_line(line)))
 			continue;
-		if (++content == 1 && header_line(line))
-			continue;
-		int e = add_entry(l, file, lineno, line);
+		int e = add_entry(l, lf, lineno, line);
 		if (e != 0)
 			rc = -1;
 		if (e < 0) {
@@ -302,11 +398,29 @@ static int read_file(struct labels *l, const char *file)
 		}
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
+		fprintf(stderr, "vigil scan: --labels %s: %s\n", lf->name,
+		        strerror(errno));
 		rc = -1;
 	}
 	free(buf);
+	return rc;
+}
+
+static int read_file(struct labels *l, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		fprintf(stderr, "vigil scan: --labels %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	struct lfile lf = { file, 0, 0 };
+	int rc = read_lines(l, &lf, f);
 	fclose(f);
+	/* both bases used in one file may mean two corpora mixed: say so */
+	if (rc == 0 && lf.from_cwd > 0)
+		fprintf(stderr, "vigil scan: %s: %zu entr%s not beside it taken "
+		        "from the current directory (first at line %u)\n", file,
+		        lf.from_cwd, lf.from_cwd == 1 ? "y" : "ies", lf.first_cwd);
 	if (rc == 0 && note_file(l, file) != 0) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		rc = -1;
@@ -330,21 +444,55 @@ int labels_option(struct labels *l, const char *opt, const char *val)
 
 /* ---- paths ---- */
 
-int labels_add_path(struct labels *l, const char *name)
+/* Append a PATH to scan. 0, or -1 (memory; name and canon freed). */
+static int push_path(struct labels *l, char *name, char *canon,
+                     enum eval_label label)
 {
-	struct path *np = realloc(l->paths, (l->path_count + 1) * sizeof *np);
-	if (np == NULL)
+	if (l->path_count == l->path_cap) {
+		size_t cap = l->path_cap ? 2 * l->path_cap : 16;
+		struct path *np = realloc(l->paths, cap * sizeof *np);
+		if (np != NULL) {
+			l->paths = np;
+			l->path_cap = cap;
+		}
+	}
+	if (name == NULL || l->path_count == l->path_cap) {
+		free(name);
+		free(canon);
 		return -1;
-	l->paths = np;
-	struct path p = { .name = strdup(name), .label = l->current };
-	if (p.name == NULL)
-		return -1;
-	p.canon = labels_canon_path(name);
-	l->paths[l->path_count++] = p;
+	}
+	l->paths[l->path_count++] = (struct path){ name, canon, label, 0, {0} };
 	return 0;
 }
 
+/* A PATH after --label is a labelled path too, so that the nearest
+ * label wins whether it came from --label or a labels file. */
+int labels_add_path(struct labels *l, const char *name)
+{
+	char *canon = labels_canon_path(name);
+	bool stdin_ = strcmp(name, "-") == 0;
+	if (canon == NULL && !stdin_)
+		return -1;
+	if (l->current != EVAL_UNLABELLED && !stdin_) {
+		struct lentry e = { strdup(name), strdup(canon), l->current,
+		                    NULL, 0, 0, 0 };
+		if (push_entry(l, &e) != 0) {
+			free(canon);
+			return -1;
+		}
+	}
+	return push_path(l, strdup(name), canon, l->current);
+}
+
+/* Entries by canon, then in the order given. */
 static int cmp_lentry(const void *a, const void *b)
+{
+	const struct lentry *x = a, *y = b;
+	int c = strcmp(x->canon, y->canon);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int cmp_canon(const void *a, const void *b)
 {
 	return strcmp(((const struct lentry *)a)->canon,
 	              ((const struct lentry *)b)->canon);
@@ -357,7 +505,7 @@ static struct lentry *lookup(const struct labels *l, const char *canon)
 	struct lentry *e = NULL;
 	while (key != NULL) {
 		struct lentry k = { .canon = key };
-		e = bsearch(&k, l->entries, l->entry_count, sizeof k, cmp_lentry);
+		e = bsearch(&k, l->entries, l->entry_count, sizeof k, cmp_canon);
 		char *slash = strrchr(key, '/');
 		if (e != NULL || slash == NULL || strcmp(key, "/") == 0)
 			break;
@@ -367,6 +515,225 @@ static struct lentry *lookup(const struct labels *l, const char *canon)
 	return e;
 }
 
+/* "FILE:LINE", or "--label L PATH" for a PATH argument. */
+static void where(const struct lentry *e, char *buf, size_t len)
+{
+	if (e->file != NULL)
+		snprintf(buf, len, "%s:%u", e->file, e->line);
+	else
+		snprintf(buf, len, "--label %s %s", label_name(e->label), e->name);
+}
+
+static void conflict(const struct lentry *a, const struct lentry *b)
+{
+	char wa[PATH_MAX + 64], wb[PATH_MAX + 64];
+	where(a, wa, sizeof wa);
+	where(b, wb, sizeof wb);
+	fprintf(stderr, "vigil scan: %s labelled %s (%s) and %s (%s)\n",
+	        b->name, label_name(a->label), wa, label_name(b->label), wb);
+}
+
+/* Sort the entries and keep one per path: a path labelled both ways is
+ * an error (reported with where each label came from); a labels line
+ * repeating another is read once (noted in one line). 0, or -1. */
+static int settle_entries(struct labels *l)
+{
+	qsort(l->entries, l->entry_count, sizeof *l->entries, cmp_lentry);
+	struct mark *rep = calloc(l->entry_count + 1, sizeof *rep);
+	size_t kept = 0, nrep = 0;
+	int rc = rep ? 0 : -1;
+	for (size_t i = 0; i < l->entry_count; i++) {
+		struct lentry *e = &l->entries[i];
+		struct lentry *k = kept ? &l->entries[kept - 1] : NULL;
+		if (k == NULL || strcmp(k->canon, e->canon) != 0) {
+			l->entries[kept++] = *e;
+			continue;
+		}
+		if (k->label != e->label) {
+			conflict(k, e);
+			rc = -1;
+		} else if (k->file != NULL && e->file != NULL && rep != NULL)
+			rep[nrep++] = (struct mark){ e->file, e->line, e->seq, NULL };
+		free(e->name);
+		free(e->canon);
+	}
+	l->entry_count = kept;
+	if (rc == 0)
+		print_marks(stderr, rep, nrep, "labels entry repeats an earlier "
+		            "one, read once", "labels entries repeat an earlier "
+		            "one, read once");
+	free(rep);
+	return rc;
+}
+
+/* Without PATH arguments the entries are the corpus: one naming nothing
+ * is a typo or a wrong directory, found before the run. 0, or -1. */
+static int entries_exist(const struct labels *l)
+{
+	struct mark *miss = calloc(l->entry_count + 1, sizeof *miss);
+	size_t n = 0;
+	if (miss == NULL)
+		return -1;
+	for (size_t i = 0; i < l->entry_count; i++)
+		if (access(l->entries[i].name, F_OK) != 0)
+			miss[n++] = (struct mark){ l->entries[i].file,
+			                           l->entries[i].line, l->entries[i].seq,
+			                           l->entries[i].name };
+	qsort(miss, n, sizeof *miss, cmp_mark);
+	for (size_t i = 0; i < n && i < FIRST_SHOWN; i++)
+		fprintf(stderr, "%s:%u: %s: no such file or directory\n",
+		        miss[i].file, miss[i].line, miss[i].name);
+	if (n > FIRST_SHOWN)
+		fprintf(stderr, "vigil scan: %zu more labels entries name no "
+		        "existing path\n", n - FIRST_SHOWN);
+	free(miss);
+	return n == 0 ? 0 : -1;
+}
+
+static bool is_dir_at(const char *dir, const char *name)
+{
+	char *p = NULL;
+	struct stat st;
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return false;
+	bool yes = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	free(p);
+	return yes;
+}
+
+/* Whether corpus.c's walk of the directory dir reaches dir/rel: it skips
+ * dot files, and in a maildir (cur/ or new/ inside) all but cur/ and
+ * new/. Out of memory: no (the path is then read on its own). */
+static bool walk_reaches(const char *dir, const char *rel)
+{
+	size_t len = strlen(dir), cap = len + strlen(rel) + 2;
+	char *at = malloc(cap);
+	bool reach = at != NULL;
+	if (at != NULL)
+		memcpy(at, dir, len + 1);
+	for (const char *c = rel; reach && *c != '\0'; ) {
+		size_t n = strcspn(c, "/");
+		bool maildir = is_dir_at(at, "cur") || is_dir_at(at, "new");
+		reach = c[0] != '.' && (!maildir || (n == 3 &&
+		        (strncmp(c, "cur", 3) == 0 || strncmp(c, "new", 3) == 0)));
+		len += (size_t)snprintf(at + len, cap - len, "/%.*s", (int)n, c);
+		c += n + (c[n] == '/');
+	}
+	free(at);
+	return reach;
+}
+
+/* A PATH's canon and its position, to find repeats and containers. */
+struct pkey {
+	const char *canon;
+	size_t i;
+};
+
+static int cmp_pkey(const void *a, const void *b)
+{
+	const struct pkey *x = a, *y = b;
+	int c = strcmp(x->canon, y->canon);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The first PATH (in the order given) whose canon is canon, or SIZE_MAX;
+ * keys sorted by cmp_pkey. */
+static size_t find_path(const struct pkey *keys, size_t n, const char *canon)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(keys[mid].canon, canon) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && strcmp(keys[lo].canon, canon) == 0 ? keys[lo].i
+	                                                    : SIZE_MAX;
+}
+
+/* Whether canon lies inside another PATH whose walk reads it. A path
+ * naming nothing stays on its own, so that its error is reported. */
+static bool inside_other(const struct pkey *keys, size_t n, const char *canon)
+{
+	if (access(canon, F_OK) != 0)
+		return false;
+	char *key = strdup(canon);
+	bool in = false;
+	while (key != NULL) {
+		char *slash = strrchr(key, '/');
+		if (slash == NULL || strcmp(key, "/") == 0)
+			break;
+		slash[slash == key] = '\0';   /* the parent ("/" for the root) */
+		if (find_path(keys, n, key) != SIZE_MAX) {
+			in = walk_reaches(key, canon + strlen(key) + (key[1] != '\0'));
+			break;
+		}
+	}
+	free(key);
+	return in;
+}
+
+static void note_again(const char *name, const char *first)
+{
+	if (strcmp(name, first) == 0)
+		fprintf(stderr, "vigil scan: %s given again, read once\n", name);
+	else
+		fprintf(stderr, "vigil scan: %s is %s again, read once\n", name,
+		        first);
+}
+
+/* Which PATHs to drop: a repeat of an earlier one (noted when note), or
+ * one inside another (its messages come with that one's, labelled by
+ * the nearest labelled path). 0, or -1 (memory). */
+static int drops(const struct labels *l, bool note, bool *drop)
+{
+	struct pkey *keys = malloc((l->path_count + 1) * sizeof *keys);
+	size_t nk = 0;
+	if (keys == NULL)
+		return -1;
+	for (size_t i = 0; i < l->path_count; i++)
+		if (l->paths[i].canon != NULL)
+			keys[nk++] = (struct pkey){ l->paths[i].canon, i };
+	qsort(keys, nk, sizeof *keys, cmp_pkey);
+	size_t stdin_at = SIZE_MAX;
+	for (size_t i = 0; i < l->path_count; i++) {
+		const struct path *p = &l->paths[i];
+		size_t first = p->canon ? find_path(keys, nk, p->canon) : stdin_at;
+		if (p->canon == NULL && stdin_at == SIZE_MAX)
+			first = stdin_at = i;
+		drop[i] = first != i ||
+		          (p->canon != NULL && inside_other(keys, nk, p->canon));
+		if (first != i && note)
+			note_again(p->name, l->paths[first].name);
+	}
+	free(keys);
+	return 0;
+}
+
+/* Each message file read once: repeated PATHs and PATHs inside another
+ * left out. 0, or -1 (memory). */
+static int outer_paths(struct labels *l, bool note)
+{
+	bool *drop = calloc(l->path_count + 1, sizeof *drop);
+	if (drop == NULL || drops(l, note, drop) != 0) {
+		free(drop);
+		return -1;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < l->path_count; i++) {
+		if (!drop[i]) {
+			l->paths[kept++] = l->paths[i];
+			continue;
+		}
+		free(l->paths[i].name);
+		free(l->paths[i].canon);
+	}
+	l->path_count = kept;
+	free(drop);
+	return 0;
+}
+
 static int cmp_seq(const void *a, const void *b)
 {
 	size_t x = (*(const struct lentry *const *)a)->seq;
@@ -374,31 +741,22 @@ static int cmp_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Without PATH arguments: the labelled paths in the order written, those
- * inside another one aside (they are scanned with it). 0 or -1. */
+/* Without PATH arguments: the labelled paths, in the order written, are
+ * the PATHs. 0 or -1 (memory). */
 static int entries_as_paths(struct labels *l)
 {
 	const struct lentry **v = calloc(l->entry_count + 1, sizeof *v);
 	if (v == NULL)
 		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < l->entry_count; i++) {
-		char *parent = strdup(l->entries[i].canon);
-		char *slash = parent ? strrchr(parent, '/') : NULL;
-		bool inside = false;
-		if (slash != NULL && strcmp(parent, "/") != 0) {
-			slash[slash == parent] = '\0';
-			inside = lookup(l, parent) != NULL;
-		}
-		free(parent);
-		if (!inside)
-			v[n++] = &l->entries[i];
-	}
-	qsort(v, n, sizeof *v, cmp_seq);
+	for (size_t i = 0; i < l->entry_count; i++)
+		v[i] = &l->entries[i];
+	qsort(v, l->entry_count, sizeof *v, cmp_seq);
 	int rc = 0;
-	l->current = EVAL_UNLABELLED;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = labels_add_path(l, v[i]->name);
+	for (size_t i = 0; i < l->entry_count && rc == 0; i++) {
+		char *canon = strdup(v[i]->canon);
+		rc = canon ? push_path(l, strdup(v[i]->name), canon, EVAL_UNLABELLED)
+		           : -1;
+	}
 	free(v);
 	return rc;
 }
@@ -415,23 +773,19 @@ static int names_ready(struct labels *l)
 
 int labels_ready(struct labels *l)
 {
-	if (l->entry_count == 0)
-		return names_ready(l);
-	qsort(l->entries, l->entry_count, sizeof *l->entries, cmp_lentry);
-	if (l->path_count == 0 && entries_as_paths(l) != 0)
+	bool alone = l->path_count == 0;
+	if (settle_entries(l) != 0)
 		return -1;
-	int rc = 0;
-	for (size_t i = 1; i < l->entry_count; i++) {
-		const struct lentry *a = &l->entries[i - 1], *b = &l->entries[i];
-		if (strcmp(a->canon, b->canon) == 0 && a->label != b->label) {
-			fprintf(stderr, "%s:%u: %s labelled %s, but %s at %s:%u\n",
-			        b->file, b->line, b->name,
-			        b->label == EVAL_SPAM ? "spam" : "ham",
-			        a->label == EVAL_SPAM ? "spam" : "ham", a->file, a->line);
-			rc = -1;
-		}
-	}
-	return rc == 0 ? names_ready(l) : -1;
+	if (alone && l->entry_count > 0 && entries_exist(l) != 0)
+		return -1;
+	int rc = alone ? entries_as_paths(l) : 0;
+	if (rc == 0)
+		rc = outer_paths(l, !alone);
+	if (rc == 0)
+		rc = names_ready(l);
+	if (rc != 0)
+		fprintf(stderr, "vigil scan: out of memory\n");
+	return rc;
 }
 
 size_t labels_path_count(const struct labels *l)
@@ -488,11 +842,23 @@ enum eval_label labels_take(struct labels *l, size_t arg, const char *source)
 
 void labels_unmatched(const struct labels *l, FILE *err)
 {
-	for (size_t i = 0; i < l->entry_count; i++)
-		if (l->entries[i].matched == 0)
-			fprintf(err, "vigil scan: %s:%u: no message scanned was in %s\n",
-			        l->entries[i].file, l->entries[i].line,
-			        l->entries[i].name);
+	struct mark *m = calloc(l->entry_count + 1, sizeof *m);
+	size_t n = 0;
+	for (size_t i = 0; i < l->entry_count; i++) {
+		const struct lentry *e = &l->entries[i];
+		if (e->file == NULL || e->matched > 0)
+			continue;
+		if (m != NULL)
+			m[n] = (struct mark){ e->file, e->line, e->seq, e->name };
+		n++;
+	}
+	if (m == NULL && n > 0)
+		fprintf(err, "vigil scan: %zu labelled entries matched no scanned "
+		        "message\n", n);
+	else
+		print_marks(err, m, n, "labelled entry matched no scanned message",
+		            "labelled entries matched no scanned message");
+	free(m);
 }
 
 /* "spam", "ham", "unlabelled", or the mix ("3 spam, 1 unlabelled"). */

@@ -2,15 +2,21 @@
  * labels.h — the PATHs vigil scan reads and the label of each message
  * it reads there, for the evaluation (evalrep.h): `--label spam|ham`
  * labels the PATHs after it; `--labels FILE` lines ("PATH LABEL",
- * TREC's "LABEL PATH", or either as CSV after an optional header line)
- * label files and directories, and a message takes
- * the label of the labelled file or directory nearest to it (paths
- * compared after resolving symlinks), else its PATH's --label. Without
- * PATH arguments the labelled paths are read. Counts per PATH and label
- * for the report. Shared by the in-process scan and --milter.
+ * TREC's "LABEL PATH", or either as CSV after an optional header line;
+ * a UTF-8 byte order mark, "#" lines and " # ..." tails ignored) label
+ * files and directories, a relative PATH taken from FILE's directory
+ * (from the current directory only when it is not there). A message
+ * takes the label of the labelled file or directory nearest to it,
+ * whether labelled by --label or a labels file (paths compared after
+ * resolving symlinks). Each message file is read once: a PATH given
+ * again, or inside another PATH whose walk reads it, is left out.
+ * Without PATH arguments the labelled paths are read, and one naming
+ * nothing is an error. Counts per PATH and label for the report. Shared
+ * by the in-process scan and --milter.
  *
- * Errors (a bad labels line as FILE:LINE, a path labelled both ways) are
- * written to stderr where they are found. Not thread-safe.
+ * Errors (a bad labels line as FILE:LINE, a path labelled both ways with
+ * where each label came from) are written to stderr where they are
+ * found, as are one-line notes (repeats read once). Not thread-safe.
  */
 #ifndef VIGIL_LABELS_H
 #define VIGIL_LABELS_H
@@ -30,10 +36,13 @@ void labels_free(struct labels *l);
 /* opt is --label or --labels with its value: 1 taken, 0 not one of
  * these, -1 a bad value (reported). */
 int labels_option(struct labels *l, const char *opt, const char *val);
-/* A PATH argument, labelled by the last --label. 0, or -1 (memory). */
+/* A PATH argument, labelled by the last --label (a labelled path, as a
+ * labels file's line is). 0, or -1 (memory). */
 int labels_add_path(struct labels *l, const char *path);
-/* After the arguments: labels sorted, conflicts reported, and without
- * PATH arguments the labelled paths taken as PATHs. 0, or -1. */
+/* After the arguments: labels sorted, conflicts reported, repeated
+ * labels lines and PATHs dropped (noted), PATHs inside another dropped;
+ * without PATH arguments the labelled paths taken as PATHs, each of
+ * them required to exist. 0, or -1 (reported). */
 int labels_ready(struct labels *l);
 
 size_t labels_path_count(const struct labels *l);
@@ -47,8 +56,9 @@ bool labels_any(const struct labels *l);
  * report. */
 enum eval_label labels_take(struct labels *l, size_t arg, const char *source);
 
-/* The labels file's entries no message fell under (a path written
- * differently from the one scanned, or a typo), one line each. */
+/* The labels files' entries no message fell under (outside the PATHs
+ * scanned, or naming nothing): one line, their count and the first
+ * five as FILE:LINE in the order written. */
 void labels_unmatched(const struct labels *l, FILE *err);
 
 /* Fill m's paths, path_labels, path_counts and path_count from the

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 23
+tap_plan 28
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -87,7 +87,7 @@ printf '%s spam\nham\t%s/\n%s/nowhere ham\n' "$tmp/spam.mbox" "$tmp/ham" "$tmp" 
 if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j7")" = 10 ] &&
    grep -q "  spam                 4             2" "$tmp/e7" &&
    grep -q "  ham                  1             3" "$tmp/e7" &&
-   grep -q "labels2:3: no message scanned was in" "$tmp/e7" &&
+   grep -q "1 labelled entry matched no scanned message: labels2:3\$" "$tmp/e7" &&
    ! grep -q "//" "$tmp/j7"
 then ok "--labels with PATHs: labels by path, no message twice"
 else notok "--labels with PATHs" "rc=$rc" "$(cat "$tmp/e7")"; fi
@@ -113,6 +113,66 @@ printf 'x spam\nhalf-a-line\n' >"$tmp/labels4"
 "$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels4" >/dev/null 2>"$tmp/e9"; rc=$?
 if [ $rc = 2 ] && grep -q 'labels4:2: expected "PATH spam|ham"' "$tmp/e9"; then ok "labels: FILE:LINE and what was expected"
 else notok "labels error" "rc=$rc" "$(cat "$tmp/e9")"; fi
+
+# A labels file's relative paths are its directory's, though the current
+# directory has the same names (a decoy here); from the current
+# directory only when not there, and then noted.
+mkdir -p "$tmp/idx" "$tmp/decoy/sub/cwdonly"
+printf 'From: d@example.org\nSubject: decoy\n\nx\n' >"$tmp/decoy/spam.mbox"
+cp "$tmp/ham/new/9" "$tmp/decoy/sub/cwdonly/m"
+printf 'spam ../spam.mbox\nham ../ham\nham cwdonly\n' >"$tmp/idx/labels"
+( cd "$tmp/decoy/sub" && "$VIGIL" scan -c ../../c.conf --labels ../../idx/labels ) \
+	>"$tmp/o14" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^11 messages in" "$tmp/o14" &&
+   grep -q "idx/\.\./spam.mbox: 6 messages (spam)" "$tmp/o14" &&
+   grep -q "labels: 1 entry not beside it taken from the current directory (first at line 3)" "$tmp/o14"
+then ok "--labels: relative paths from the labels file's directory first"
+else notok "--labels base directory" "rc=$rc" "$(cat "$tmp/o14")"; fi
+# Each message file once: a labels line twice, a PATH twice or spelled
+# two ways, a PATH inside another (its nearest label wins).
+printf 'spam %s\nspam %s\n' "$tmp/spam.mbox" "$tmp/spam.mbox" >"$tmp/labels5"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels5" >"$tmp/o15" 2>&1; rc=$?
+( cd "$tmp" && "$VIGIL" scan -c c.conf --label spam spam.mbox ./spam.mbox \
+	"$tmp/spam.mbox" ham --label ham ham/cur/1:2,S ) >"$tmp/o16" 2>&1; rc2=$?
+if [ $rc = 0 ] && grep -q "^6 messages in" "$tmp/o15" &&
+   grep -q "1 labels entry repeats an earlier one, read once: $tmp/labels5:2" "$tmp/o15" &&
+   ! grep -q "matched no scanned" "$tmp/o15" &&
+   [ $rc2 = 0 ] && grep -q "^10 messages in" "$tmp/o16" &&
+   grep -q "\./spam.mbox is spam.mbox again, read once" "$tmp/o16" &&
+   grep -q "^  ham: 4 messages (3 spam, 1 ham)" "$tmp/o16"
+then ok "each message file read once; nearest label wins for --label too"
+else notok "repeats and nesting" "rc=$rc rc2=$rc2" "$(cat "$tmp/o15" "$tmp/o16")"; fi
+"$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/ham" --label ham "$tmp/ham/" \
+	>"$tmp/o17" 2>&1; rc=$?
+printf 'spam %s\n' "$tmp/ham" >"$tmp/labels6"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels6" --label ham "$tmp/ham" \
+	>"$tmp/o18" 2>&1; rc2=$?
+if [ $rc = 2 ] && grep -q "labelled spam (--label spam $tmp/ham) and ham (--label ham $tmp/ham/)" "$tmp/o17" &&
+   [ $rc2 = 2 ] && grep -q "labelled spam ($tmp/labels6:1) and ham (--label ham $tmp/ham)" "$tmp/o18" &&
+   ! grep -q "messages in" "$tmp/o17" "$tmp/o18"
+then ok "a path labelled spam and ham by --label: exit 2, both places named"
+else notok "--label conflict" "rc=$rc rc2=$rc2" "$(cat "$tmp/o17" "$tmp/o18")"; fi
+# Trailing comments in both orders, a byte order mark; an entry naming
+# nothing is an error before the run when the entries are the corpus.
+printf '\357\273\277spam %s # the spam\n%s ham\t# the ham\n' "$tmp/spam.mbox" "$tmp/ham" >"$tmp/labels7"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels7" >"$tmp/o19" 2>&1; rc=$?
+printf 'spam %s\nham %s/nowhere # typo\n' "$tmp/spam.mbox" "$tmp" >"$tmp/labels8"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl --labels "$tmp/labels8" >"$tmp/j20" 2>"$tmp/e20"; rc2=$?
+if [ $rc = 0 ] && grep -q "^10 messages in" "$tmp/o19" && grep -q "(spam)" "$tmp/o19" &&
+   grep -q "^  $tmp/ham: 4 messages (ham)" "$tmp/o19" &&
+   [ $rc2 = 2 ] && [ ! -s "$tmp/j20" ] &&
+   grep -q "^$tmp/labels8:2: $tmp/nowhere: no such file or directory" "$tmp/e20"
+then ok "labels: trailing comments, byte order mark; a missing path is FILE:LINE, exit 2"
+else notok "labels comments/missing" "rc=$rc rc2=$rc2" "$(cat "$tmp/o19" "$tmp/e20")"; fi
+# A partial scan against a long labels file: one summary line, in line
+# order.
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do printf 'spam %s/m%d\n' "$tmp" "$i"; done >"$tmp/labels9"
+printf 'ham %s\n' "$tmp/ham" >>"$tmp/labels9"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/labels9" "$tmp/ham" >"$tmp/o21" 2>&1; rc=$?
+if [ $rc = 0 ] && [ "$(grep -c "matched no scanned" "$tmp/o21")" = 1 ] &&
+   grep -q "vigil scan: 12 labelled entries matched no scanned message; first 5: $tmp/labels9:1 $tmp/labels9:2 $tmp/labels9:3 $tmp/labels9:4 $tmp/labels9:5\$" "$tmp/o21"
+then ok "unmatched labels entries: one summary line"
+else notok "unmatched summary" "rc=$rc" "$(cat "$tmp/o21")"; fi
 
 # Any bytes in a Message-ID or a file name: valid JSON and CSV.
 mkdir -p "$tmp/weird"
