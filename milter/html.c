@@ -674,14 +674,17 @@ static void report_uri(struct rstate *r, const char *v, size_t n,
 	struct arena_buf tmp;
 	unsigned flags = 0;
 	arena_buf_init(&tmp, r->scratch.a);
+	enum html_link kind = anchor ? HTML_ANCHOR : HTML_LINK;
 	/* Relative links only mean something against a <base>. */
 	if (r->base != NULL && uri_norm(v, n, &tmp, &flags) != 0 &&
 	    memchr(v, ':', n) == NULL &&
 	    uri_resolve(r->base, r->base_len, v, n, &tmp) == 0) {
-		r->o->uri(r->o->ctx, tmp.p, tmp.len, anchor);
+		r->o->uri(r->o->ctx, tmp.p, tmp.len, kind);
+		if (anchor)
+			r->o->uri(r->o->ctx, v, n, HTML_ANCHOR_KEY);
 		return;
 	}
-	r->o->uri(r->o->ctx, v, n, anchor);
+	r->o->uri(r->o->ctx, v, n, kind);
 }
 
 static void close_anchor(struct rstate *r)
@@ -752,6 +755,8 @@ static void start_tag(struct rstate *r, const struct tag *t)
 	} else if (kind & T_IMG) {
 		r->o->facts.images++;
 	} else if ((kind & T_BASE) && (v = attr(t, "href", &n)) != NULL) {
+		/* a link too, resolved against the <base> before it */
+		report_uri(r, v, n, false);
 		struct arena_buf b;
 		unsigned flags = 0;
 		arena_buf_init(&b, r->scratch.a);

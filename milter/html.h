@@ -34,13 +34,19 @@ struct html_facts {
 	bool malformed;          /* unclosed comment or tag at the end */
 };
 
+enum html_link { HTML_LINK, HTML_ANCHOR, HTML_ANCHOR_KEY };
+
 struct html_out {
 	struct arena_buf *text;
 	struct arena_buf *invisible;
 	struct arena_buf *title;
 	/* Called for every link; raw is entity-decoded, not normalised;
-	 * anchor: an <a href> (SpamAssassin lists those as written too). */
-	void (*uri)(void *ctx, const char *raw, size_t len, bool anchor);
+	 * kind: HTML_LINK, HTML_ANCHOR for an <a href> (SpamAssassin lists
+	 * those as written too), HTML_ANCHOR_KEY for the href as written of
+	 * an <a> resolved against <base> (reported after the resolved link:
+	 * SpamAssassin keys its anchor text by it, so lists it too). */
+	void (*uri)(void *ctx, const char *raw, size_t len,
+	            enum html_link kind);
 	void *ctx;
 	struct html_facts facts;
 };

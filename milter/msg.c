@@ -949,10 +949,17 @@ static void uri_found(void *ctx, const char *raw, size_t n)
 /* A link of an HTML part: also when it names no host, as HTML.pm lists
  * every link (uri_relative()). */
 static void uri_found_html(void *ctx, const char *raw, size_t n,
-                           bool anchor)
+                           enum html_link kind)
 {
-	if (!uri_found_at(ctx, raw, n, 0))
-		uri_relative(ctx, raw, n, anchor);
+	struct pctx *c = ctx;
+	if (kind == HTML_ANCHOR_KEY) {
+		/* as uri_list_canonicalize takes the href as written */
+		uri_trim(&raw, &n);
+		uri_add(c, raw, n);
+		uri_unschemed(c, raw, n);
+	} else if (!uri_found_at(c, raw, n, 0)) {
+		uri_relative(c, raw, n, kind == HTML_ANCHOR);
+	}
 }
 
 /* ---- parts ---- */

@@ -1125,6 +1125,17 @@ static void test_uri_text_sa(void **state)
 	assert_true(has_uri(m, "href"));
 	assert_true(has_uri(m, "http://www.href.com"));
 	msg_free(m);
+	/* <base href> is a link too; an <a href> resolved against it is
+	 * also listed as written, with its unschemed forms */
+	m = parse("Content-Type: text/html\n\n<base href=\"http://192.0.2.5/\">"
+	          "<a href=\"/mhg/?aid=1\">x</a> <a href=\"page.html\">y</a>");
+	assert_true(has_uri(m, "http://192.0.2.5/"));
+	assert_true(has_uri(m, "http://192.0.2.5/mhg/?aid=1"));
+	assert_true(has_uri(m, "/mhg/?aid=1"));
+	assert_true(has_uri(m, "http://192.0.2.5/page.html"));
+	assert_true(has_uri(m, "page.html"));
+	assert_true(has_uri(m, "http://page.html"));
+	msg_free(m);
 }
 
 /* The forms SpamAssassin's uri_list_canonicalize adds. */
