@@ -942,7 +942,9 @@ static void uri_found(void *ctx, const char *raw, size_t n)
 	while (i < count &&
 	       !uri_sa_domain(c->stage_data.p + v[i].off, v[i].len))
 		i++;
-	for (size_t k = 0; i < count && k < count; k++)
+	if (i == count)
+		return;   /* no form with a domain */
+	for (size_t k = 0; k < count; k++)
 		uri_add(c, c->stage_data.p + v[k].off, v[k].len);
 }
 
