@@ -233,7 +233,6 @@ struct style {
 	char tag[12];
 	long fg, bg;
 	bool hidden; /* display:none, visibility:hidden, tiny font */
-	bool pre;
 };
 
 /* Font sizes under 3px/pt (or 0em) are unreadable. */
@@ -301,7 +300,7 @@ static void apply_css(struct style *st, const char *s, size_t n)
 
 enum {
 	T_VOID = 1, T_PARA = 2, T_LINE = 4, T_CELL = 8, T_RAW = 16,
-	T_A = 32, T_IMG = 64, T_BASE = 128, T_FONT = 256, T_PRE = 512,
+	T_A = 32, T_IMG = 64, T_BASE = 128, T_FONT = 256,
 	T_BR = 1024,
 };
 
@@ -326,7 +325,7 @@ static const struct {
 	{ "frame", T_VOID }, { "basefont", T_VOID },
 	{ "h1", T_CELL }, { "h2", T_CELL }, { "h3", T_CELL },
 	{ "h4", T_CELL }, { "h5", T_CELL }, { "h6", T_CELL },
-	{ "blockquote", T_PARA }, { "pre", T_PARA | T_PRE },
+	{ "blockquote", T_PARA }, { "pre", T_PARA },
 	{ "listing", T_PARA }, { "plaintext", T_PARA }, { "xmp", T_PARA },
 	{ "ul", 0 }, { "ol", 0 }, { "dl", 0 },
 	{ "dt", T_CELL }, { "dd", T_CELL }, { "center", 0 },
@@ -408,7 +407,7 @@ static size_t nbsp_len(const char *s, size_t len)
 /* The text at s[0..len) that is not a collapsible blank: one entity
  * (decoded) or the run up to the next blank, '&' or no-break space, put
  * to out. Returns the bytes consumed (at least 1). */
-static size_t put_text(struct arena_buf *out, size_t *count, bool pre,
+static size_t put_text(struct arena_buf *out, size_t *count,
                        const char *s, size_t len)
 {
 	size_t n;
@@ -419,7 +418,7 @@ static size_t put_text(struct arena_buf *out, size_t *count, bool pre,
 		return n;
 	}
 	size_t j = 0;
-	while (j < len && s[j] != '&' && (pre || !is_blank((unsigned char)s[j])) &&
+	while (j < len && s[j] != '&' && !is_blank((unsigned char)s[j]) &&
 	       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
 		j++;
 	if (j == 0)
@@ -429,25 +428,19 @@ static size_t put_text(struct arena_buf *out, size_t *count, bool pre,
 	return j;
 }
 
-/* Emit a text run, entity-decoded, blanks collapsed (except in pre). */
-static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
+/* Emit a text run, entity-decoded, blanks collapsed (in <pre> too:
+ * HTML.pm's display_text collapses every text node). */
+static void emit_run(struct arena_buf *out, size_t *count,
                      bool *space_pending, const char *s, size_t len)
 {
-	bool pre = top(r)->pre;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		/* A no-break space (&nbsp;, &#160;, UTF-8 C2 A0) is a blank
 		 * like any other, as SpamAssassin renders it (HTML.pm). */
 		size_t nb = nbsp_len(s + i, len - i);
-		if ((is_blank(c) || nb > 0) && !pre) {
+		if (is_blank(c) || nb > 0) {
 			*space_pending = true;
 			i += nb > 0 ? nb : 1;
-			continue;
-		}
-		if (nb > 0) {
-			arena_buf_putc(out, ' ');
-			(*count)++;
-			i += nb;
 			continue;
 		}
 		if (*space_pending) {
@@ -455,24 +448,24 @@ static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
 				arena_buf_putc(out, ' ');
 			*space_pending = false;
 		}
-		i += put_text(out, count, pre, s + i, len - i);
+		i += put_text(out, count, s + i, len - i);
 	}
 }
 
 /* One text node into the body text as HTML.pm's display_text writes
- * it: every blank run (no-break spaces included) one space, none dropped
- * but a leading one after a whitespace element (when visible); entities
- * decoded; in pre, blanks kept. */
+ * it: every blank run (no-break spaces included, in <pre> too) one
+ * space, none dropped but a leading one after a whitespace element (when
+ * visible); entities decoded. */
 static void emit_body(struct rstate *r, bool hide, size_t *count,
                       const char *s, size_t len)
 {
 	struct arena_buf *out = r->o->text;
 	size_t start = out->len;
-	bool pre = top(r)->pre, lead = true;
+	bool lead = true;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t nb = nbsp_len(s + i, len - i);
-		if ((is_blank(c) || nb > 0) && !pre) {
+		if (is_blank(c) || nb > 0) {
 			while (i < len) {
 				nb = nbsp_len(s + i, len - i);
 				if (nb == 0 && !is_blank((unsigned char)s[i]))
@@ -485,13 +478,7 @@ static void emit_body(struct rstate *r, bool hide, size_t *count,
 			continue;
 		}
 		lead = false;
-		if (nb > 0) {
-			arena_buf_putc(out, ' ');
-			(*count)++;
-			i += nb;
-			continue;
-		}
-		i += put_text(out, count, pre, s + i, len - i);
+		i += put_text(out, count, s + i, len - i);
 	}
 	r->last = LAST_TEXT;
 	r->last_invisible = hide;
@@ -509,7 +496,7 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 		return;
 	}
 	emit_body(r, true, &ignored, s, len);
-	emit_run(r, r->o->invisible, &r->o->facts.invisible_len,
+	emit_run(r->o->invisible, &r->o->facts.invisible_len,
 	         &r->inv_space_pending, s, len);
 }
 
@@ -792,8 +779,6 @@ static void start_tag(struct rstate *r, const struct tag *t)
 		s->hidden = true;
 	if ((v = attr(t, "style", &n)) != NULL)
 		apply_css(s, v, n);
-	if (kind & T_PRE)
-		s->pre = true;
 }
 
 static void end_tag(struct rstate *r, const struct tag *t)

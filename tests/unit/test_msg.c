@@ -1095,6 +1095,19 @@ static void test_uri_text(void **state)
 	msg_free(m);
 }
 
+/* Text in <pre> is collapsed like any other (HTML.pm's display_text):
+ * its blank lines end no paragraph (checked with SpamAssassin 4.0.1). */
+static void test_html_pre(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: t\nContent-Type: text/html\n\n"
+	                      "<html><pre>\nDear Member,\n\nline one\n"
+	                      "line   two\n</pre>after\n</html>\n");
+	assert_string_equal(body_joined(m),
+	                    "t\n|\n|Dear Member, line one line two\n|after ");
+	msg_free(m);
+}
+
 /* URIs of the text as SpamAssassin 4.0.1 lists them (checked with it):
  * one without a domain is dropped, forms and all; an address runs on to
  * the next delimiter (its query kept, and a form without it); an '@'
@@ -1306,6 +1319,7 @@ int main(void)
 		cmocka_unit_test(test_uri_bare_hosts),
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_uri_text_sa),
+		cmocka_unit_test(test_html_pre),
 		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_header_limit),
 		cmocka_unit_test(test_address_limit),
