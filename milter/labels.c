@@ -538,7 +538,8 @@ static void conflict(const struct lentry *a, const struct lentry *b)
  * repeating another is read once (noted in one line). 0, or -1. */
 static int settle_entries(struct labels *l)
 {
-	qsort(l->entries, l->entry_count, sizeof *l->entries, cmp_lentry);
+	if (l->entry_count > 1)   /* qsort(NULL, 0) is undefined */
+		qsort(l->entries, l->entry_count, sizeof *l->entries, cmp_lentry);
 	struct mark *rep = calloc(l->entry_count + 1, sizeof *rep);
 	size_t kept = 0, nrep = 0;
 	int rc = rep ? 0 : -1;
