@@ -43,6 +43,15 @@ static void usage(FILE *out)
 	        "(Return-Path, From, To/Cc, Received).\n");
 }
 
+/* A usage error: what (unless already said), and where help is. 2. */
+static int usage_error(const char *what)
+{
+	if (what != NULL)
+		fprintf(stderr, "vigil explain: %s\n", what);
+	fprintf(stderr, "see vigil explain --help\n");
+	return 2;
+}
+
 static struct conf *load_conf(const char *path)
 {
 	char err[8192];
@@ -241,32 +250,40 @@ int cmd_explain(int argc, char **argv)
 	char *end;
 	int o, li = 0;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:hn:", opts, &li)) != -1) {
+	opterr = 0;   /* our own messages, each followed by the --help hint */
+	while ((o = getopt_long(argc, argv, ":c:hn:", opts, &li)) != -1) {
 		switch (o) {
 		case 'c': conf_path = optarg; break;
 		case 'e': {
 			char name[32];
 			snprintf(name, sizeof name, "--%s", opts[li].name);
 			if (envguess_arg(&env, "vigil explain", name, optarg) < 0)
-				return 2;
+				return usage_error(NULL);
 			break;
 		}
 		case 'n':
 			errno = 0;
 			index = strtoul(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "vigil explain: --index: a number\n");
-				return 2;
+				fprintf(stderr, "vigil explain: --index %s: a number\n",
+				        optarg);
+				return usage_error(NULL);
 			}
 			break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case ':':
+			fprintf(stderr, "vigil explain: %s needs a value\n",
+			        argv[optind - 1]);
+			return usage_error(NULL);
+		default:
+			fprintf(stderr, "vigil explain: unknown option %s\n",
+			        argv[optind - 1]);
+			return usage_error(NULL);
 		}
 	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "no FILE given"
+		                                  : "one FILE only");
 	const char *file = argv[optind];
 	struct conf *c = load_conf(conf_path);
 	if (c == NULL)

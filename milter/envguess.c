@@ -121,26 +121,86 @@ static int add_rcpts(struct scan *scan, const struct msg *m, const char *name)
 	}
 }
 
+/* An address as MAIL FROM / RCPT TO write it ("<a@b>") or bare ("a@b"):
+ * the address, in a's store when the brackets are removed. NULL when
+ * the value is malformed or too long (reported). */
+static const char *smtp_address(struct envguess_args *a, const char *prog,
+                                const char *name, const char *val)
+{
+	size_t len = strlen(val);
+	if (len == 0 || val[0] != '<') {
+		if (len > 0 && val[len - 1] == '>') {
+			fprintf(stderr, "%s: %s %s: a '>' without '<'\n", prog, name,
+			        val);
+			return NULL;
+		}
+		return val;
+	}
+	if (len < 2 || val[len - 1] != '>') {
+		fprintf(stderr, "%s: %s %s: a '<' without '>'\n", prog, name, val);
+		return NULL;
+	}
+	if (len - 1 > sizeof a->store - a->stored) {
+		fprintf(stderr, "%s: %s: the addresses given are too long\n", prog,
+		        name);
+		return NULL;
+	}
+	char *out = a->store + a->stored;
+	memcpy(out, val + 1, len - 2);
+	out[len - 2] = '\0';
+	a->stored += len - 1;
+	return out;
+}
+
+static int client_ip(struct envguess_flags *f, const char *prog,
+                     const char *val)
+{
+	unsigned char bin[16];
+	if (inet_pton(AF_INET, val, bin) != 1 &&
+	    inet_pton(AF_INET6, val, bin) != 1) {
+		fprintf(stderr, "%s: --client-ip %s: not an IPv4 or IPv6 address\n",
+		        prog, val);
+		return -1;
+	}
+	f->client_ip = val;
+	return 1;
+}
+
+static int rcpt(struct envguess_args *a, const char *prog, const char *val)
+{
+	struct envguess_flags *f = &a->flags;
+	if (f->rcpt_count == ENVGUESS_MAX_RCPTS) {
+		fprintf(stderr, "%s: at most %d --rcpt\n", prog, ENVGUESS_MAX_RCPTS);
+		return -1;
+	}
+	const char *addr = smtp_address(a, prog, "--rcpt", val);
+	if (addr == NULL)
+		return -1;
+	if (addr[0] == '\0') {
+		fprintf(stderr, "%s: --rcpt '%s': an empty address\n", prog, val);
+		return -1;
+	}
+	a->rcpts[f->rcpt_count++] = addr;
+	f->rcpts = a->rcpts;
+	return 1;
+}
+
 int envguess_arg(struct envguess_args *a, const char *prog,
                  const char *name, const char *val)
 {
 	struct envguess_flags *f = &a->flags;
 	if (strcmp(name, "--client-ip") == 0)
-		f->client_ip = val;
-	else if (strcmp(name, "--helo") == 0)
+		return client_ip(f, prog, val);
+	if (strcmp(name, "--helo") == 0) {
 		f->helo = val;
-	else if (strcmp(name, "--mail-from") == 0)
-		f->mail_from = val;
-	else if (strcmp(name, "--rcpt") != 0)
-		return 0;
-	else if (f->rcpt_count == ENVGUESS_MAX_RCPTS) {
-		fprintf(stderr, "%s: at most %d --rcpt\n", prog, ENVGUESS_MAX_RCPTS);
-		return -1;
-	} else {
-		a->rcpts[f->rcpt_count++] = val;
-		f->rcpts = a->rcpts;
+		return 1;
 	}
-	return 1;
+	if (strcmp(name, "--rcpt") == 0)
+		return rcpt(a, prog, val);
+	if (strcmp(name, "--mail-from") != 0)
+		return 0;
+	f->mail_from = smtp_address(a, prog, name, val);
+	return f->mail_from ? 1 : -1;
 }
 
 int envguess_fill(struct scan *scan, const struct envguess_flags *f)

@@ -24,16 +24,22 @@ struct envguess_flags {
 };
 
 /* The flags of vigil scan and explain that set the envelope, with room
- * for their --rcpt values. */
+ * for their --rcpt values and the addresses taken out of <...>. */
 #define ENVGUESS_MAX_RCPTS 100
 struct envguess_args {
 	struct envguess_flags flags;
 	const char *rcpts[ENVGUESS_MAX_RCPTS];
+	char store[16384];
+	size_t stored;
 };
 
 /* name is --client-ip, --helo, --mail-from or --rcpt with its value: 1
- * taken (val is borrowed), 0 not one of these, -1 one --rcpt too many
- * (reported on stderr after "prog: "). */
+ * taken, 0 not one of these, -1 a bad value (reported on stderr after
+ * "prog: ", naming the option). --client-ip must be an IPv4 or IPv6
+ * address. --mail-from and --rcpt take an address as written in SMTP
+ * or bare: one pair of angle brackets around it is removed; "<>" and ""
+ * are the null sender, and no recipient. val is borrowed (a copy is kept
+ * in a when brackets are removed). */
 int envguess_arg(struct envguess_args *a, const char *prog,
                  const char *name, const char *val);
 

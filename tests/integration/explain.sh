@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 13
+tap_plan 15
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -92,3 +92,19 @@ printf 'Return-Path: < >\nFrom: MAILER-DAEMON@mx.example.com\nTo: u@example.net\
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/bounce.eml" 2>&1)
 if echo "$out" | grep -q "from=<> rcpts=<u@example.net>"; then ok "Return-Path <>: null sender"
 else notok "Return-Path <>" "$out"; fi
+
+# Envelope addresses as SMTP writes them: one pair of <> removed, <> the
+# null sender; --client-ip must be an address; a usage error points to
+# --help instead of printing the usage.
+out=$("$VIGIL" explain -c "$tmp/c.conf" --mail-from '<x@y.example>' --rcpt '<z@y.example>' \
+	--client-ip=2001:db8::1 "$tmp/m.eml" 2>&1)
+out2=$("$VIGIL" explain -c "$tmp/c.conf" --mail-from '<>' "$tmp/m.eml" 2>&1)
+if echo "$out" | grep -q "client=2001:db8::1 helo=mail.example.com from=<x@y.example> rcpts=<z@y.example>\$" &&
+   echo "$out2" | grep -q " from=<> rcpts="
+then ok "--mail-from/--rcpt in SMTP form; <> the null sender"
+else notok "SMTP form" "$out" "$out2"; fi
+err=$("$VIGIL" explain -c "$tmp/c.conf" --client-ip 999.1.1.1 "$tmp/m.eml" 2>&1); rc=$?
+if [ $rc = 2 ] && [ "$err" = "vigil explain: --client-ip 999.1.1.1: not an IPv4 or IPv6 address
+see vigil explain --help" ]
+then ok "--client-ip not an address: exit 2, the error and a pointer to --help"
+else notok "--client-ip check (rc $rc)" "$err"; fi
