@@ -4,8 +4,10 @@
  * results printed in input order (report). Without --milter, the
  * in-process scanner (cmd_scanlocal.c) runs instead.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "corpus.h"
 #include "envguess.h"
 #include "evalrep.h"
+#include "interrupt.h"
 #include "labels.h"
 #include "mclient.h"
 #include "monotime.h"
@@ -324,7 +327,9 @@ static void *work(void *arg)
 			break;
 		struct slot *s = &run->ring[run->next_seq % run->window];
 		*s = (struct slot){ 0 };
-		if (corpus_next(run->corpus, &s->msg) != 1) {
+		/* interrupted: no new message; those in flight are finished */
+		if (interrupt_signal() != 0 ||
+		    corpus_next(run->corpus, &s->msg) != 1) {
 			run->eof = true;
 			pthread_cond_broadcast(&run->cond);
 			break;
@@ -379,7 +384,7 @@ static int open_clients(const struct options *o, struct worker *w)
 
 /* With labels or --report: the evaluation of the milter's verdicts,
  * after the summary (on stderr). 0, or -1. */
-static int evaluation(struct run *run, double seconds)
+static int evaluation(struct run *run, struct eval_meta *m)
 {
 	const struct options *o = run->opt;
 	labels_unmatched(o->labels, stderr);
@@ -389,15 +394,40 @@ static int evaluation(struct run *run, double seconds)
 		fprintf(stderr, "vigil scan: out of memory: no evaluation\n");
 		return -1;
 	}
-	struct eval_meta m = { .version = PACKAGE_VERSION, .seconds = seconds,
-	                       .jobs = o->concurrency, .milter = o->milter };
-	if (labels_meta(o->labels, &m) != 0)
+	m->jobs = o->concurrency;
+	m->milter = o->milter;
+	if (labels_meta(o->labels, m) != 0)
 		return -1;
 	fputc('\n', stderr);
-	return eval_report(run->eval, &m, stderr, o->report);
+	return eval_report(run->eval, m, stderr, o->report);
 }
 
-static int run_all(const struct options *o, struct worker *w)
+/* The threads over the corpus (interrupt_run()). */
+static void work_all(void *arg)
+{
+	struct worker *w = arg;
+	const struct options *o = w[0].run->opt;
+	unsigned started = 0;
+	for (; started < o->concurrency; started++)
+		if (pthread_create(&w[started].thread, NULL, work, &w[started]) != 0)
+			break;
+	if (started == 0)
+		work(&w[0]);   /* no thread could start: do it here */
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(w[i].thread, NULL);
+}
+
+/* "interrupted by SIGINT after N messages" into buf. */
+static const char *interrupted(int sig, size_t n, char *buf, size_t len)
+{
+	snprintf(buf, len, "interrupted by %s after %zu message%s",
+	         sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+	         n, n == 1 ? "" : "s");
+	return buf;
+}
+
+static int run_all(const struct options *o, struct worker *w,
+                   struct eval_meta *m)
 {
 	const char *const *paths = labels_paths(o->labels);
 	size_t npaths = labels_path_count(o->labels);
@@ -426,22 +456,24 @@ static int run_all(const struct options *o, struct worker *w)
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
 	double t0 = monotime_s();
-	unsigned started = 0;
-	for (; started < o->concurrency; started++) {
-		w[started].run = &run;
-		if (pthread_create(&w[started].thread, NULL, work, &w[started]) != 0)
-			break;
-	}
-	if (started == 0)
-		work(&w[0]);   /* no thread could start: do it here */
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(w[i].thread, NULL);
+	for (unsigned i = 0; i < o->concurrency; i++)
+		w[i].run = &run;
+	/* a first SIGINT/SIGTERM ends the reading (work()), the messages in
+	 * flight are finished and everything is reported */
+	bool caught = interrupt_install() == 0;
+	interrupt_run(work_all, w);
 	fflush(stdout);
-	double seconds = monotime_s() - t0;
-	report_summary(run.report, seconds);
+	m->seconds = monotime_s() - t0;
+	int sig = caught ? interrupt_signal() : 0;
+	char why[96];
+	if (sig)
+		m->partial = interrupted(sig, run.out_seq, why, sizeof why);
+	report_summary(run.report, m->seconds, m->partial);
 	int rc = report_failed(run.report) ? 1 : 0;
-	if (evaluation(&run, seconds) != 0)
+	if (evaluation(&run, m) != 0)
 		rc = 2;
+	if (sig)
+		rc = interrupt_status(sig);
 	report_free(run.report);
 	eval_free(run.eval);
 	corpus_close(run.corpus);
@@ -452,11 +484,16 @@ static int run_all(const struct options *o, struct worker *w)
 }
 
 /* --milter given (vigil.c's dispatch); usage errors exit 2. */
-static int scan_milter(struct options *o)
+static int scan_milter(struct options *o, struct eval_meta *m)
 {
 	if (labels_path_count(o->labels) == 0) {
-		fprintf(stderr, "vigil scan: no mailbox, maildir or file given\n");
-		usage(stderr);
+		fprintf(stderr, "vigil scan: no mailbox, maildir or file given\n"
+		        "see vigil scan --milter --help\n");
+		return 2;
+	}
+	if (o->report != NULL && eval_report_writable(o->report) != 0) {
+		fprintf(stderr, "vigil scan: --report %s: %s\n", o->report,
+		        strerror(errno));
 		return 2;
 	}
 	struct worker *w = calloc(o->concurrency, sizeof *w);
@@ -466,7 +503,7 @@ static int scan_milter(struct options *o)
 	}
 	int rc = 2;
 	if (open_clients(o, w) == 0)
-		rc = run_all(o, w);
+		rc = run_all(o, w, m);
 	for (unsigned i = 0; i < o->concurrency; i++)
 		mclient_free(w[i].mc);
 	free(w);
@@ -477,15 +514,25 @@ int cmd_scan(int argc, char **argv)
 {
 	struct options o = { .concurrency = 1, .timeout_s = 30,
 	                     .format = REPORT_TEXT, .labels = labels_new() };
+	char started[32];
+	report_utc_now(started, sizeof started);
 	int p = o.labels ? parse_options(argc, argv, &o) : -1;
 	int rc;
-	if (p != 0) {
-		usage(p > 0 ? stdout : stderr);
-		rc = p > 0 ? 0 : 2;
+	if (p > 0) {
+		usage(stdout);
+		rc = 0;
+	} else if (p < 0) {
+		fprintf(stderr, "see vigil scan --milter --help\n");
+		rc = 2;
 	} else if (o.milter == NULL) {
 		rc = scanlocal_main(argc, argv);   /* in-process */
 	} else {
-		rc = scan_milter(&o);
+		char *command = report_command_line("vigil", argc, argv);
+		struct eval_meta m = { .version = PACKAGE_VERSION,
+		                       .started = started, .command = command,
+		                       .envelope = &o.env.flags };
+		rc = scan_milter(&o, &m);
+		free(command);
 	}
 	labels_free(o.labels);
 	return rc;

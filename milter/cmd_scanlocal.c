@@ -6,8 +6,10 @@
  *
  * Called by cmd_scan() when --milter is not given.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "corpus.h"
 #include "evalrep.h"
 #include "fileio.h"
+#include "interrupt.h"
 #include "labels.h"
 #include "localscan.h"
 #include "monotime.h"
@@ -96,12 +99,16 @@ static void csv_num(FILE *out, double v)
 		fprintf(out, "%.3f", v);
 }
 
-/* The Message-ID header's value (unfolded), or NULL. */
+/* The Message-ID header's value (unfolded), or NULL: also for an empty
+ * or blank one, which identifies nothing either. */
 static const struct msg_text *message_id(struct scan *scan)
 {
 	const struct msg *m = scan ? scan_msg(scan) : NULL;
 	const struct msg_header *h = m ? msg_header_get(m, "Message-ID", 0) : NULL;
-	return h ? &h->value : NULL;
+	for (size_t i = 0; h != NULL && i < h->value.len; i++)
+		if (!isspace((unsigned char)h->value.ptr[i]))
+			return &h->value;
+	return NULL;
 }
 
 /* Text output: control characters as '?', as in the milter's table. */
@@ -218,6 +225,8 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 static int next_msg(void *arg, struct localscan_item *it)
 {
 	struct run *r = arg;
+	if (interrupt_signal() != 0)
+		return 0;   /* interrupted: no new message, those in flight end */
 	struct corpus_msg *cm = calloc(1, sizeof *cm);
 	if (cm == NULL || corpus_next(r->corpus, cm) != 1) {
 		free(cm);
@@ -266,7 +275,10 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		size_t n = scan_hit_count(scan) < 512 ? scan_hit_count(scan) : 512;
 		for (size_t i = 0; i < n; i++)
 			names[i] = scan_hit_at(scan, i)->name;
-		eval_add(r->eval, label, scan_score(scan), names, n);
+		/* NaN (never expected) below every threshold, as eval_add() */
+		double score = isnan(scan_score(scan)) ? -INFINITY : scan_score(scan);
+		eval_add_verdict(r->eval, label, v->action != CONF_ACT_ACCEPT, score,
+		                 names, n);
 		report_lat_add(&r->lat, ms);
 	}
 	if (r->out_tty)
@@ -283,15 +295,20 @@ static void done_msg(void *arg, const struct localscan_item *it,
 
 /* ---- set-up ---- */
 
-static void summary(struct run *r, FILE *out, double seconds)
+/* partial: why the run stopped early, or NULL. */
+static void summary(struct run *r, FILE *out, double seconds,
+                    const char *partial)
 {
 	const char *names[CONF_ACT_COUNT];
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
 		names[a] = conf_action_name(a);
-	char note[96] = "";
+	char note[192] = "";
+	size_t at = 0;
 	if (r->failed)
-		snprintf(note, sizeof note, "; %zu scans failed or timed out "
-		         "(fail action applied)", r->failed);
+		at = (size_t)snprintf(note, sizeof note, "; %zu scans failed or "
+		                      "timed out (fail action applied)", r->failed);
+	if (partial && at < sizeof note)
+		snprintf(note + at, sizeof note - at, "; %s", partial);
 	struct report_totals t = { r->messages, r->errors, seconds, names,
 	                           r->per_action, CONF_ACT_COUNT, note, &r->lat };
 	report_totals_print(out, &t);
@@ -303,64 +320,90 @@ struct opts {
 	struct envguess_args env;
 };
 
-/* Options may stand between paths (--label applies to what follows). */
+static int parse_jobs(const char *val, struct opts *o)
+{
+	char *end;
+	errno = 0;
+	unsigned long j = strtoul(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || j > MAX_JOBS) {
+		fprintf(stderr, "vigil scan: --jobs %s: a number from 0 "
+		        "(all cores) to %d\n", val, MAX_JOBS);
+		return -1;
+	}
+	if (j > 0)
+		o->jobs = (unsigned)j;
+	return 0;
+}
+
+static int parse_format(const char *val, struct run *r)
+{
+	if (strcmp(val, "jsonl") == 0)
+		r->format = FMT_JSONL;
+	else if (strcmp(val, "csv") == 0)
+		r->format = FMT_CSV;
+	else if (strcmp(val, "text") == 0)
+		r->format = FMT_TEXT;
+	else {
+		fprintf(stderr, "vigil scan: --format %s: text, jsonl or csv\n",
+		        val);
+		return -1;
+	}
+	return 0;
+}
+
+/* One option with its value. 0, or -1 (reported). */
+static int option(const char *a, const char *val, struct run *r,
+                  struct opts *o)
+{
+	int lo;
+	if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
+		o->conf = val;
+	else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0)
+		return parse_jobs(val, o);
+	else if (strcmp(a, "--format") == 0)
+		return parse_format(val, r);
+	else if (strcmp(a, "--report") == 0)
+		o->report = val;
+	else if ((lo = labels_option(r->labels, a, val)) != 0 ||
+	         (lo = envguess_arg(&o->env, "vigil scan", a, val)) != 0)
+		return lo < 0 ? -1 : 0;
+	else {
+		fprintf(stderr, "vigil scan: unknown option %s\n", a);
+		return -1;
+	}
+	return 0;
+}
+
+/* Options ("--name value", "--name=value", "-c value") may stand between
+ * paths (--label applies to what follows). 0, 1 --help, -1 a usage
+ * error (reported). */
 static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 {
 	bool only_paths = false;
-	int lo;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!only_paths && strcmp(a, "--") == 0) {
 			only_paths = true;
 			continue;
 		}
-		if (!only_paths && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
-			usage(stdout);
+		if (!only_paths && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0))
 			return 1;
-		}
 		if (only_paths || a[0] != '-' || strcmp(a, "-") == 0) {
 			if (labels_add_path(r->labels, a) != 0)
 				return -1;
 			continue;
 		}
+		char name[64];
+		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+		const char *val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+		snprintf(name, sizeof name, "%.*s",
+		         (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
 		if (val == NULL) {
 			fprintf(stderr, "vigil scan: %s needs a value\n", a);
 			return -1;
 		}
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
-			o->conf = val;
-		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
-			char *end;
-			errno = 0;
-			unsigned long j = strtoul(val, &end, 10);
-			if (errno || end == val || *end || val[0] == '-' || j > MAX_JOBS) {
-				fprintf(stderr, "vigil scan: --jobs: a number from 0 "
-				        "(all cores) to %d\n", MAX_JOBS);
-				return -1;
-			}
-			if (j > 0)
-				o->jobs = (unsigned)j;
-		}
-		else if (strcmp(a, "--format") == 0) {
-			if (strcmp(val, "jsonl") == 0) r->format = FMT_JSONL;
-			else if (strcmp(val, "csv") == 0) r->format = FMT_CSV;
-			else if (strcmp(val, "text") == 0) r->format = FMT_TEXT;
-			else {
-				fprintf(stderr, "vigil scan: --format: text, jsonl or csv\n");
-				return -1;
-			}
-		} else if ((lo = labels_option(r->labels, a, val)) != 0 ||
-		           (lo = envguess_arg(&o->env, "vigil scan", a, val)) != 0) {
-			if (lo < 0)
-				return -1;
-		} else if (strcmp(a, "--report") == 0) {
-			o->report = val;
-		} else {
-			fprintf(stderr, "vigil scan: unknown option %s\n", a);
+		if (option(name, val, r, o) != 0)
 			return -1;
-		}
-		i++;	/* the value */
 	}
 	if (labels_ready(r->labels) != 0)
 		return -1;
@@ -389,16 +432,20 @@ static void free_run(struct run *r)
 		corpus_close(r->corpus);
 }
 
-/* The summary, and with labels or --report the evaluation. 0, or -1 when
- * the HTML report could not be written. */
-static int report(struct run *r, const struct conf *c, const struct opts *o,
-                  double seconds)
+/* The per-domain policies' names (NULL when there are none). */
+static const char **domain_names(const struct conf *c)
 {
-	FILE *out = r->format == FMT_TEXT ? stdout : stderr;
-	summary(r, out, seconds);
-	labels_unmatched(r->labels, stderr);
-	if (!labels_any(r->labels) && o->report == NULL)
-		return 0;
+	const char **d = c->domain_count ? calloc(c->domain_count, sizeof *d)
+	                                 : NULL;
+	for (size_t i = 0; d != NULL && i < c->domain_count; i++)
+		d[i] = c->domains[i].domain;
+	return d;
+}
+
+/* The evaluation (text, and HTML with --report). 0, or -1. */
+static int evaluation(struct run *r, const struct conf *c,
+                      const struct opts *o, struct eval_meta *m, FILE *out)
+{
 	/* what determines verdicts besides the version: the configuration
 	 * file's bytes (or the built-in defaults) and the rule files' */
 	char hash[65] = "unreadable", rules_hash[65];
@@ -412,20 +459,35 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 	const struct ruleset *rs = rules ? rules_ruleset(rules) : NULL;
 	if (rs != NULL)
 		ruleset_digest(rs, rules_hash);
-	struct eval_meta m = {
-		.version = PACKAGE_VERSION,
-		.config_path = defaults ? NULL : c->path,
-		.config_hash = defaults ? NULL : hash,
-		.rule_count = rs ? ruleset_count(rs) : 0,
-		.seconds = seconds,
-		.jobs = o->jobs,
-		.rules_hash = rs ? rules_hash : NULL,
-		.rule_files = rs ? ruleset_file_count(rs) : 0,
-	};
-	if (labels_meta(r->labels, &m) != 0)
-		return -1;
-	fprintf(out, "\n");
-	return eval_report(r->eval, &m, out, o->report);
+	m->config_path = defaults ? NULL : c->path;
+	m->config_hash = defaults ? NULL : hash;
+	m->rule_count = rs ? ruleset_count(rs) : 0;
+	m->jobs = o->jobs;
+	m->rules_hash = rs ? rules_hash : NULL;
+	m->rule_files = rs ? ruleset_file_count(rs) : 0;
+	const char **domains = domain_names(c);
+	m->domains = domains;
+	m->domain_count = domains ? c->domain_count : 0;
+	int rc = labels_meta(r->labels, m);
+	if (rc == 0) {
+		fprintf(out, "\n");
+		rc = eval_report(r->eval, m, out, o->report);
+	}
+	free(domains);
+	return rc;
+}
+
+/* The summary, and with labels or --report the evaluation. 0, or -1 when
+ * the HTML report could not be written. */
+static int report(struct run *r, const struct conf *c, const struct opts *o,
+                  struct eval_meta *m)
+{
+	FILE *out = r->format == FMT_TEXT ? stdout : stderr;
+	summary(r, out, m->seconds, m->partial);
+	labels_unmatched(r->labels, stderr);
+	if (!labels_any(r->labels) && o->report == NULL)
+		return 0;
+	return evaluation(r, c, o, m, out);
 }
 
 /* The score from which a message is flagged: the lowest threshold of an
@@ -439,16 +501,115 @@ static double flag_threshold(const struct conf *c)
 	return t;
 }
 
+/* Set up r for a run over o's paths with c. 0, or 2 (reported). */
+static int setup(struct run *r, const struct conf *c)
+{
+	/* flagged: the action the pipeline took, whatever threshold (a
+	 * recipient domain's own) or stage (an SPF reject) decided it */
+	r->eval = eval_new_actions(flag_threshold(c));
+	const char *const *names = labels_paths(r->labels);
+	size_t npaths = labels_path_count(r->labels);
+	/* vigild scans the body up to max_message_size whatever the header
+	 * size: read that much more, the rest only counted */
+	size_t max = c->max_message_size;
+	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
+	r->corpus = corpus_open(names, npaths, max);
+	if (r->corpus) {
+		corpus_keep_head(r->corpus);
+		corpus_on_notice(r->corpus, notice, r);
+	}
+	if (r->eval == NULL || r->corpus == NULL) {
+		fprintf(stderr, "vigil scan: out of memory\n");
+		return 2;
+	}
+	if (isatty(STDERR_FILENO)) {
+		r->bar = progress_new(stderr, corpus_bytes(names, npaths));
+		r->out_tty = isatty(STDOUT_FILENO);
+	}
+	return 0;
+}
+
+struct scan_job {
+	struct conf *c;
+	struct opts *o;
+	struct run *r;
+	int rc;
+};
+
+static void scan_all(void *arg)
+{
+	struct scan_job *j = arg;
+	struct localscan_ops ops = { next_msg, done_msg, j->r };
+	j->rc = localscan_run(j->c, j->o->jobs, &j->o->env.flags, &ops);
+}
+
+/* "interrupted by SIGINT after N messages" into buf. */
+static const char *interrupted(const struct run *r, int sig, char *buf,
+                               size_t len)
+{
+	snprintf(buf, len, "interrupted by %s after %zu message%s",
+	         sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+	         r->messages, r->messages == 1 ? "" : "s");
+	return buf;
+}
+
+/* Scan, print the summary and the evaluation. The exit status. */
+static int run_scan(struct run *r, struct conf *c, struct opts *o,
+                    struct eval_meta *m)
+{
+	if (r->format == FMT_CSV)
+		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
+		       "error\n");
+	r->started = monotime_s();
+	struct scan_job job = { c, o, r, 0 };
+	/* a first SIGINT/SIGTERM ends the reading (next_msg), the messages
+	 * in flight are finished and everything is reported */
+	bool caught = interrupt_install() == 0;
+	interrupt_run(scan_all, &job);
+	m->seconds = monotime_s() - r->started;
+	progress_free(r->bar);
+	r->bar = NULL;
+	fflush(stdout);
+	int sig = caught ? interrupt_signal() : 0;
+	char why[96];
+	if (sig) {
+		m->partial = interrupted(r, sig, why, sizeof why);
+		fprintf(stderr, "vigil scan: %s; the figures below cover those "
+		        "only\n", why);
+	}
+	int status = r->errors ? 1 : 0;
+	if (job.rc != 0) {
+		fprintf(stderr, "vigil scan: cannot start %u threads\n", o->jobs);
+		status = 2;
+	} else if (report(r, c, o, m) != 0) {
+		status = 2;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {   /* e.g. a full disk */
+		fprintf(stderr, "vigil scan: standard output: %s\n", strerror(errno));
+		status = 2;
+	}
+	return sig ? interrupt_status(sig) : status;
+}
+
 int scanlocal_main(int argc, char **argv)
 {
 	struct run r = { .labels = labels_new() };
 	struct opts o = { 0 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o.jobs = cores > 0 ? (unsigned)cores : 1;
+	char started[32];
+	report_utc_now(started, sizeof started);
 	int pa = r.labels ? parse_args(argc, argv, &r, &o) : -1;
+	if (pa == 0 && o.report != NULL && eval_report_writable(o.report) != 0) {
+		fprintf(stderr, "vigil scan: --report %s: %s\n", o.report,
+		        strerror(errno));
+		pa = -2;   /* not a usage error: no pointer to --help */
+	}
 	if (pa != 0) {
-		if (pa < 0)
-			usage(stderr);
+		if (pa > 0)
+			usage(stdout);
+		else if (pa == -1)
+			fprintf(stderr, "see vigil scan --help\n");
 		free_run(&r);
 		return pa > 0 ? 0 : 2;
 	}
@@ -457,49 +618,13 @@ int scanlocal_main(int argc, char **argv)
 		free_run(&r);
 		return 2;
 	}
-	r.eval = eval_new(flag_threshold(c));
-	const char *const *names = labels_paths(r.labels);
-	size_t npaths = labels_path_count(r.labels);
-	/* vigild scans the body up to max_message_size whatever the header
-	 * size: read that much more, the rest only counted */
-	size_t max = c->max_message_size;
-	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
-	r.corpus = corpus_open(names, npaths, max);
-	if (r.corpus) {
-		corpus_keep_head(r.corpus);
-		corpus_on_notice(r.corpus, notice, &r);
-	}
-	if (r.eval == NULL || r.corpus == NULL) {
-		fprintf(stderr, "vigil scan: out of memory\n");
-		conf_unref(c);
-		free_run(&r);
-		return 2;
-	}
-	if (r.format == FMT_CSV)
-		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
-		       "error\n");
-	if (isatty(STDERR_FILENO)) {
-		r.bar = progress_new(stderr, corpus_bytes(names, npaths));
-		r.out_tty = isatty(STDOUT_FILENO);
-	}
-	r.started = monotime_s();
-	struct localscan_ops ops = { next_msg, done_msg, &r };
-	int rc = localscan_run(c, o.jobs, &o.env.flags, &ops);
-	double seconds = monotime_s() - r.started;
-	progress_free(r.bar);
-	r.bar = NULL;
-	fflush(stdout);
-	int status = r.errors ? 1 : 0;
-	if (rc != 0) {
-		fprintf(stderr, "vigil scan: cannot start %u threads\n", o.jobs);
-		status = 2;
-	} else if (report(&r, c, &o, seconds) != 0) {
-		status = 2;
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {   /* e.g. a full disk */
-		fprintf(stderr, "vigil scan: standard output: %s\n", strerror(errno));
-		status = 2;
-	}
+	char *command = report_command_line("vigil", argc, argv);
+	struct eval_meta m = { .version = PACKAGE_VERSION, .started = started,
+	                       .command = command, .envelope = &o.env.flags };
+	int status = setup(&r, c);
+	if (status == 0)
+		status = run_scan(&r, c, &o, &m);
+	free(command);
 	conf_unref(c);
 	free_run(&r);
 	return status;

@@ -1,10 +1,14 @@
 /* evalrep.c — see evalrep.h */
 #include "evalrep.h"
 
+#include "envguess.h"
 #include "report.h"
 #include "utf8.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +41,7 @@ struct scores {
 struct eval {
 	double threshold;
 	bool verdicts;              /* flagged as given, not by threshold */
+	bool actions;               /* given: the pipeline's actions */
 	struct scores spam, ham;
 	size_t unlabelled, errors_spam, errors_ham, errors_other;
 	struct rule_count *rules;   /* open addressing, power-of-two size */
@@ -73,6 +78,14 @@ struct eval *eval_new_verdicts(void)
 	struct eval *e = eval_new(NAN);
 	if (e != NULL)
 		e->verdicts = true;
+	return e;
+}
+
+struct eval *eval_new_actions(double threshold)
+{
+	struct eval *e = eval_new(threshold);
+	if (e != NULL)
+		e->verdicts = e->actions = true;
 	return e;
 }
 
@@ -227,8 +240,9 @@ static struct metrics metrics_of(size_t tp, size_t nspam, size_t fp,
 	m.recall = ratio(m.tp, m.tp + m.fn);
 	m.fpr = ratio(m.fp, m.fp + m.tn);
 	m.precision = ratio(m.tp, m.tp + m.fp);
-	m.f1 = (m.precision + m.recall) > 0 ?
-	       2 * m.precision * m.recall / (m.precision + m.recall) : NAN;
+	/* 2TP / (2TP + FP + FN): 0 when nothing right was flagged, undefined
+	 * only with no spam and nothing flagged */
+	m.f1 = ratio(2 * m.tp, 2 * m.tp + m.fp + m.fn);
 	return m;
 }
 
@@ -347,12 +361,107 @@ static const char *paths_rest(const struct eval_meta *m, char *buf,
 	return buf;
 }
 
+typedef void escape_fn(FILE *out, const char *s);
+
+static void text_escape(FILE *out, const char *s)
+{
+	report_text_escaped(out, s, strlen(s));
+}
+
+/* "--client-ip IP --helo NAME --mail-from <A> --rcpt <B>" as given, or
+ * "from each message". */
+static void meta_envelope(const struct eval_meta *m, FILE *out,
+                          escape_fn *esc)
+{
+	const struct envguess_flags *f = m->envelope;
+	bool any = f && (f->client_ip || f->helo || f->mail_from ||
+	                 f->rcpt_count);
+	fputs("envelope: ", out);
+	if (!any) {
+		fputs("from each message", out);
+		return;
+	}
+	const char *sep = "";
+	if (f->client_ip) {
+		fputs("--client-ip ", out);
+		esc(out, f->client_ip);
+		sep = " ";
+	}
+	if (f->helo) {
+		fprintf(out, "%s--helo ", sep);
+		esc(out, f->helo);
+		sep = " ";
+	}
+	if (f->mail_from) {
+		fprintf(out, "%s--mail-from ", sep);
+		esc(out, "<");
+		esc(out, f->mail_from);
+		esc(out, ">");
+		sep = " ";
+	}
+	for (size_t i = 0; i < f->rcpt_count; i++) {
+		fprintf(out, "%s--rcpt ", sep);
+		esc(out, "<");
+		esc(out, f->rcpts[i]);
+		esc(out, ">");
+		sep = " ";
+	}
+	if (f->mail_from == NULL || f->client_ip == NULL || f->helo == NULL ||
+	    f->rcpt_count == 0)
+		fputs("; the rest from each message", out);
+}
+
+/* Recipient domains shown by name; past these, a count. */
+#define EVAL_DOMAINS_SHOWN 5
+
+static void meta_domains(const struct eval_meta *m, FILE *out,
+                         escape_fn *esc)
+{
+	fprintf(out, "per-domain thresholds for %zu domain%s (", m->domain_count,
+	        m->domain_count == 1 ? "" : "s");
+	for (size_t i = 0; i < m->domain_count && i < EVAL_DOMAINS_SHOWN; i++) {
+		fputs(i ? ", " : "", out);
+		esc(out, m->domains[i] ? m->domains[i] : "?");
+	}
+	if (m->domain_count > EVAL_DOMAINS_SHOWN)
+		fprintf(out, ", and %zu more", m->domain_count - EVAL_DOMAINS_SHOWN);
+	fputs("): flagged is the action each message got; the sweep is by "
+	      "score alone", out);
+}
+
+/* The lines on how the run was started, each after lead and before
+ * tail. */
+static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
+                     const char *lead, const char *tail)
+{
+	if (m->started) {
+		fprintf(out, "%sstarted ", lead);
+		esc(out, m->started);
+		fputs(tail, out);
+	}
+	if (m->command) {
+		fprintf(out, "%scommand: ", lead);
+		esc(out, m->command);
+		fputs(tail, out);
+	}
+	fputs(lead, out);
+	meta_envelope(m, out, esc);
+	fputs(tail, out);
+	if (m->domain_count > 0) {
+		fputs(lead, out);
+		meta_domains(m, out, esc);
+		fputs(tail, out);
+	}
+}
+
 static void meta_text(const struct eval_meta *m, FILE *out)
 {
 	if (m == NULL)
 		return;
 	char hashes[256], line[160];
 	meta_hashes(m, hashes, sizeof hashes);
+	if (m->partial)
+		fprintf(out, "PARTIAL REPORT: %s\n", m->partial);
 	const char *what = m->milter ? m->milter : m->config_path;
 	fprintf(out, "vigil %s; %s ", m->version ? m->version : "?",
 	        m->milter ? "milter" : "configuration");
@@ -366,6 +475,7 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 	else
 		fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
 		        m->rule_count, m->jobs, m->seconds);
+	meta_run(m, out, text_escape, "  ", "\n");
 	for (size_t i = 0; i < m->label_file_count; i++) {
 		fputs("  labels ", out);
 		report_text_escaped(out, m->label_files[i],
@@ -385,6 +495,12 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 /* What flagged means: "At threshold T" or the verdicts'. */
 static void heading(const struct eval *e, FILE *out)
 {
+	if (e->actions) {
+		fputs("By the actions taken (default threshold ", out);
+		threshold(out, e->threshold);
+		fputs(")", out);
+		return;
+	}
 	if (e->verdicts) {
 		fputs("By the milter's verdicts", out);
 		return;
@@ -532,6 +648,11 @@ static void html_roc(const struct eval *e, FILE *out)
 
 static void html_meta(const struct eval_meta *m, FILE *out)
 {
+	if (m->partial) {
+		fputs("<p class=\"partial\"><strong>Partial report: ", out);
+		html_escape(out, m->partial);
+		fputs(".</strong></p>\n", out);
+	}
 	fputs("<p>vigil ", out);
 	html_escape(out, m->version);
 	if (m->milter != NULL) {
@@ -550,6 +671,7 @@ static void html_meta(const struct eval_meta *m, FILE *out)
 		fprintf(out, "<br>%zu rules; %u jobs; %.1f s</p>\n<ul>\n",
 		        m->rule_count, m->jobs, m->seconds);
 	}
+	meta_run(m, out, html_escape, "<li>", "</li>\n");
 	char line[160];
 	for (size_t i = 0; i < m->label_file_count; i++) {
 		fputs("<li>labels <code>", out);
@@ -644,13 +766,16 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 	FILE *out = fopen(path, "w");
 	if (out == NULL)
 		return -1;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	      "<title>vigil scan report</title><style>"
-	      "body{font-family:sans-serif;margin:2em;max-width:60em}"
-	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-	      "padding:.2em .6em;text-align:right}th{background:#eee}"
-	      "td:first-child,th:first-child{text-align:left}"
-	      "</style></head><body>\n<h1>vigil scan report</h1>\n", out);
+	const char *partial = m && m->partial ? " (partial)" : "";
+	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+	        "charset=\"utf-8\"><title>vigil scan report%s</title><style>"
+	        "body{font-family:sans-serif;margin:2em;max-width:60em}"
+	        "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+	        "padding:.2em .6em;text-align:right}th{background:#eee}"
+	        "td:first-child,th:first-child{text-align:left}"
+	        ".partial{color:#b71c1c}"
+	        "</style></head><body>\n<h1>vigil scan report%s</h1>\n",
+	        partial, partial);
 	if (m != NULL)
 		html_meta(m, out);
 	html_matrix(e, out);
@@ -664,6 +789,27 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 		return -1;
 	}
 	return 0;
+}
+
+int eval_report_writable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return -1;
+		}
+		return access(path, W_OK);
+	}
+	if (errno != ENOENT)
+		return -1;
+	/* a new file: its directory must exist and take it */
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return -1;
+	int rc = access(dirname(copy), W_OK | X_OK);
+	free(copy);
+	return rc;
 }
 
 int eval_report(const struct eval *e, const struct eval_meta *m, FILE *out,

@@ -4,9 +4,12 @@
  * a threshold sweep (ROC), and per-rule hit counts on spam and ham;
  * rendered as text or as one self-contained HTML page (inline SVG).
  *
- * Two ways of flagging: at a score threshold (the in-process scan,
- * eval_new()), or by verdicts given (a milter's, eval_new_verdicts();
- * a message without a score is then left out of the sweep only).
+ * Three ways of flagging: at a score threshold (eval_new()), by the
+ * actions the pipeline took (the in-process scan, eval_new_actions():
+ * any action but accept, so a recipient domain's own thresholds and a
+ * stage's forced reject count as they did), or by verdicts given (a
+ * milter's, eval_new_verdicts(); a message without a score is then left
+ * out of the sweep only). The threshold sweep is by score alone.
  *
  * Not thread-safe: the caller feeds results in one thread. Memory does
  * not grow with the number of messages (scores are kept as counts per
@@ -22,6 +25,7 @@
 enum eval_label { EVAL_UNLABELLED = 0, EVAL_HAM, EVAL_SPAM };
 
 struct eval;
+struct envguess_flags;
 
 /* Facts that make a run reproducible, shown in both reports: what
  * determines the verdicts is vigil's version, the configuration file's
@@ -47,12 +51,24 @@ struct eval_meta {
 	const char *const *label_files;       /* --labels FILEs */
 	const char *const *label_file_hashes; /* SHA-256 (hex) of each */
 	size_t label_file_count;
+	/* how the run was started: what else changes results */
+	const char *command;        /* the command line, shell-quoted */
+	const char *started;        /* UTC start, "2026-11-24T09:30:00Z" */
+	const struct envguess_flags *envelope;  /* --client-ip ... given */
+	const char *const *domains; /* recipient domains with their own
+	                               thresholds (in-process scan) */
+	size_t domain_count;
+	const char *partial;        /* why the run stopped early ("interrupted
+	                               by SIGINT after 10 messages"), or NULL */
 };
 
 /* Flagged: a score of at least threshold (INFINITY: none is). */
 struct eval *eval_new(double threshold);
-/* Flagged: as eval_add_verdict() says. */
+/* Flagged: as eval_add_verdict() says; the milter's verdicts. */
 struct eval *eval_new_verdicts(void);
+/* Flagged: as eval_add_verdict() says, the actions the pipeline took
+ * with threshold the default policy's (reported with it). */
+struct eval *eval_new_actions(double threshold);
 void eval_free(struct eval *e);
 /* One scanned message. hits: rule names that hit. 0 or -1 (memory). */
 int eval_add(struct eval *e, enum eval_label label, double score,
@@ -68,6 +84,10 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 /* 0, or -1 with errno set when path cannot be written. */
 int eval_report_html(const struct eval *e, const struct eval_meta *m,
                      const char *path);
+/* Whether path can be written as the HTML report (checked before a
+ * run, so that hours of scanning are not lost): 0, or -1 with errno
+ * set. Nothing is created. */
+int eval_report_writable(const char *path);
 /* The text report to out, and the HTML one to html unless NULL. 0, or
  * -1 when html cannot be written (reported on stderr). */
 int eval_report(const struct eval *e, const struct eval_meta *m, FILE *out,

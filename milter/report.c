@@ -1,15 +1,18 @@
 /* report.c — see report.h */
 #include "report.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "progress.h"
 #include "utf8.h"
 
 #define MAX_ACTIONS 16
+#define REPORT_COMMAND_MAX 2048   /* bytes of a command line shown */
 
 struct report {
 	enum report_format format;
@@ -85,38 +88,53 @@ void report_text_escaped(FILE *f, const char *s, size_t len)
 	}
 }
 
-void report_json_string(FILE *f, const char *s, size_t len)
+/* The escaping JSON lines and CSV share: a backslash as \\ and a byte
+ * that is not UTF-8 as \xHH, so the output is valid UTF-8 and the bytes
+ * recoverable. Each resulting piece goes to put(f, piece, len). */
+static void utf8_escaped(FILE *f, const char *s, size_t len,
+                         void (*put)(FILE *, const char *, size_t))
 {
 	const unsigned char *p = (const unsigned char *)s;
-	putc('"', f);
 	for (size_t i = 0; i < len;) {
-		unsigned c = p[i];
-		if (c == '"' || c == '\\') {
-			fprintf(f, "\\%c", c);
-			i++;
-		} else if (c == '\n') {
-			fputs("\\n", f);
-			i++;
-		} else if (c == '\r') {
-			fputs("\\r", f);
-			i++;
-		} else if (c == '\t') {
-			fputs("\\t", f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			i++;
+		size_t n = utf8_decode(p + i, len - i, NULL);
+		if (n == 0) {
+			char esc[5];
+			snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+			put(f, esc, 4);
+			n = 1;
+		} else if (p[i] == '\\') {
+			put(f, "\\\\", 2);
 		} else {
-			size_t n = utf8_decode(p + i, len - i, NULL);
-			if (n == 0) {
-				fputs("\\ufffd", f);
-				n = 1;
-			} else {
-				fwrite(p + i, 1, n, f);
-			}
-			i += n;
+			put(f, s + i, n);
 		}
+		i += n;
 	}
+}
+
+/* Valid UTF-8 in JSON: quotes, backslashes and control characters. */
+static void json_put(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			putc(c, f);
+	}
+}
+
+void report_json_string(FILE *f, const char *s, size_t len)
+{
+	putc('"', f);
+	utf8_escaped(f, s, len, json_put);
 	putc('"', f);
 }
 
@@ -182,14 +200,20 @@ static void entry_json(FILE *f, const struct report_entry *e)
 
 /* ---- CSV ---- */
 
-/* s[0..len) inside a quoted field: quotes doubled. */
-static void csv_put(FILE *f, const char *s, size_t len)
+/* Valid UTF-8 inside a quoted field: quotes doubled. */
+static void csv_raw(FILE *f, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '"')
 			putc('"', f);
 		putc(s[i], f);
 	}
+}
+
+/* s[0..len) inside a quoted field. */
+static void csv_put(FILE *f, const char *s, size_t len)
+{
+	utf8_escaped(f, s, len, csv_raw);
 }
 
 void report_csv_string(FILE *f, const char *s, size_t len)
@@ -421,7 +445,7 @@ void report_notice(void *arg, const char *path, const char *what)
 	fprintf(r->err, "vigil scan: %s: %s\n", path, what);
 }
 
-void report_summary(struct report *r, double seconds)
+void report_summary(struct report *r, double seconds, const char *partial)
 {
 	progress_free(r->bar);
 	r->bar = NULL;
@@ -431,7 +455,71 @@ void report_summary(struct report *r, double seconds)
 		names[i] = r->actions[i].name;
 		counts[i] = r->actions[i].count;
 	}
+	char note[128] = "";
+	if (partial)
+		snprintf(note, sizeof note, "; %s", partial);
 	struct report_totals t = { r->messages, r->errors, seconds, names,
-	                           counts, r->action_n, NULL, &r->lat };
+	                           counts, r->action_n, note, &r->lat };
 	report_totals_print(r->err, &t);
+}
+
+void report_utc_now(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "unknown");
+}
+
+/* Whether a shell takes arg as it is. */
+static bool shell_plain(const char *arg)
+{
+	if (*arg == '\0')
+		return false;
+	for (const char *p = arg; *p; p++)
+		if (!isalnum((unsigned char)*p) && strchr("@%+=:,./_-", *p) == NULL)
+			return false;
+	return true;
+}
+
+/* arg for a shell: as it is, or in single quotes ('\'' for a quote). */
+static void shell_quote(FILE *f, const char *arg)
+{
+	if (shell_plain(arg)) {
+		fputs(arg, f);
+		return;
+	}
+	putc('\'', f);
+	for (const char *p = arg; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", f);
+		else
+			putc(*p, f);
+	}
+	putc('\'', f);
+}
+
+char *report_command_line(const char *prog, int argc, char *const *argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return NULL;
+	fputs(prog, f);
+	int i = 0;
+	/* a glob of a whole corpus would drown the report: its start only */
+	for (; i < argc && ftell(f) < REPORT_COMMAND_MAX; i++) {
+		putc(' ', f);
+		shell_quote(f, argv[i]);
+	}
+	if (i < argc)
+		fprintf(f, " ... (%d more argument%s)", argc - i,
+		        argc - i == 1 ? "" : "s");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }

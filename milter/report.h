@@ -6,9 +6,13 @@
  * messages were scanned (through a milter or in-process); the summary's
  * form and the latency histogram are shared with the in-process scan.
  *
- * JSON strings are escaped (control characters as \uXXXX, invalid UTF-8
- * bytes as U+FFFD); the text table replaces control characters with '?';
- * CSV fields are quoted as RFC 4180 says (every byte kept).
+ * JSON lines and CSV are valid UTF-8 whatever the bytes of a path, a
+ * Message-ID or a header: in both, a byte that is not part of valid
+ * UTF-8 is written as the four characters \xHH and a backslash as \\,
+ * so the original bytes can be recovered (report_unescape() in the
+ * docs). Then JSON escapes control characters (\uXXXX) and CSV quotes
+ * the field as RFC 4180 says. The text table replaces control
+ * characters with '?'.
  * Not thread-safe: the caller serializes report_add().
  */
 #ifndef VIGIL_REPORT_H
@@ -61,8 +65,9 @@ void report_add(struct report *r, const struct report_entry *e);
 /* A corpus_on_notice() callback (arg: the report): "vigil scan: PATH:
  * WHAT" on err. */
 void report_notice(void *arg, const char *path, const char *what);
-/* Print the summary; seconds is the run's wall time. */
-void report_summary(struct report *r, double seconds);
+/* Print the summary; seconds is the run's wall time; partial, when not
+ * NULL, why the run stopped early (ends its first line). */
+void report_summary(struct report *r, double seconds, const char *partial);
 /* Whether any message failed. */
 bool report_failed(const struct report *r);
 void report_free(struct report *r);
@@ -99,15 +104,25 @@ struct report_totals {
 void report_totals_print(FILE *f, const struct report_totals *t);
 
 /* Write s[0..len) as one RFC 4180 field: in double quotes, quotes
- * doubled, every other byte (line breaks too) as it is. */
+ * doubled, bytes that are not UTF-8 as \xHH and a backslash as \\,
+ * every other byte (line breaks too) as it is. */
 void report_csv_string(FILE *f, const char *s, size_t len);
 
-/* Write s[0..len) as a JSON string (with quotes) to f. */
+/* Write s[0..len) as a JSON string (with quotes) to f: bytes that are
+ * not UTF-8 as \xHH and a backslash as \\ first (as CSV), then JSON's
+ * escapes. */
 void report_json_string(FILE *f, const char *s, size_t len);
 /* Write s[0..len) for a terminal: printable ASCII and valid UTF-8 as
  * they are, a backslash as \\, anything else (control characters, C1
  * controls, invisible format characters such as bidi overrides, bytes
  * that are not UTF-8) as \xHH, byte by byte. */
 void report_text_escaped(FILE *f, const char *s, size_t len);
+
+/* The current UTC time as "2026-11-24T09:30:00Z" into buf. */
+void report_utc_now(char *buf, size_t len);
+/* "prog ARG..." with the arguments quoted for a POSIX shell where they
+ * need it, the arguments past about 2 KiB counted, not shown;
+ * malloc'ed, NULL when out of memory. */
+char *report_command_line(const char *prog, int argc, char *const *argv);
 
 #endif

@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 23
+tap_plan 25
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -281,6 +281,57 @@ else notok "--milter evaluation" "rc=$rc" "$(cat "$tmp/ev.err" "$tmp/ev-local.ou
 if grep -q '^Threshold sweep over the 3 messages with a score (1 without one):' "$tmp/ev.err"
 then ok "--milter evaluation: sweep over the scores the milter gave"
 else notok "--milter sweep" "$(cat "$tmp/ev.err")"; fi
+
+# SIGINT during a run through the milter: the messages in flight end,
+# every line is whole, summary and evaluation of those, report partial,
+# exit 130. A corpus that cannot finish first; the signal is sent once
+# output has appeared (no timing). The script's background job ignores
+# SIGINT, so vigil is started with it restored (exec: $! is vigil).
+"$PY" - "$tmp/big.mbox" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(2000):
+        f.write("From x@y Mon Nov 23 10:00:00 2026\nFrom: a%d@example.com\n"
+                "To: u@example.net\nSubject: s %d\n\nbody %d\n\n" % (i, i, i))
+PY
+many=""; i=0
+while [ $i -lt 100 ]; do many="$many $tmp/big.mbox"; i=$((i + 1)); done
+dfl() {
+	exec "$PY" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$@"
+}
+# shellcheck disable=SC2086
+dfl "$VIGIL" scan --milter "$SOCK" --concurrency 2 --format jsonl --label ham $many \
+	--report "$tmp/int.html" >"$tmp/int.jsonl" 2>"$tmp/int.err" &
+ipid=$!
+n=0
+while [ $n -lt 600 ] && [ ! -s "$tmp/int.jsonl" ] && kill -0 $ipid 2>/dev/null; do
+	sleep 0.1; n=$((n + 1))
+done
+kill -INT $ipid
+n=0
+while [ $n -lt 600 ] && kill -0 $ipid 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
+kill -KILL $ipid 2>/dev/null
+wait $ipid; rc=$?
+lines=$(wc -l <"$tmp/int.jsonl")
+if [ $rc = 130 ] && "$PY" -c '
+import json, sys
+n = sum(1 for l in open(sys.argv[1], encoding="utf-8") if json.loads(l))
+assert 0 < n < 200000, n' "$tmp/int.jsonl" &&
+   grep -q "^$lines messages in .*; interrupted by SIGINT after $lines messages\$" "$tmp/int.err" &&
+   grep -q "^PARTIAL REPORT: interrupted by SIGINT after $lines messages" "$tmp/int.err" &&
+   grep -q "<title>vigil scan report (partial)</title>" "$tmp/int.html"
+then ok "--milter, SIGINT: whole lines, summary, evaluation and report marked partial, exit 130"
+else notok "--milter SIGINT" "rc=$rc lines=$lines" "$(tail -c 300 "$tmp/int.jsonl")" "$(cat "$tmp/int.err")"; fi
+# Checked before the run: --report's directory, --client-ip's address.
+"$VIGIL" scan --milter "$SOCK" --report "$tmp/nodir/r.html" "$tmp/ev-ham.mbox" >"$tmp/nr.out" 2>"$tmp/nr.err"; rc1=$?
+"$VIGIL" scan --milter "$SOCK" --client-ip example.com "$tmp/ev-ham.mbox" >/dev/null 2>"$tmp/ci.err"; rc2=$?
+if [ $rc1 = 2 ] && [ ! -s "$tmp/nr.out" ] && grep -q -- "--report $tmp/nodir/r.html: No such file" "$tmp/nr.err" &&
+   [ $rc2 = 2 ] && grep -q -- "--client-ip example.com: not an IPv4 or IPv6 address" "$tmp/ci.err" &&
+   grep -q "^see vigil scan --milter --help\$" "$tmp/ci.err" && ! grep -q "^usage:" "$tmp/ci.err"
+then ok "--milter: unwritable --report and a bad --client-ip refused before the run"
+else notok "--milter checks" "rc=$rc1 $rc2" "$(cat "$tmp/nr.out" "$tmp/nr.err" "$tmp/ci.err")"; fi
 
 # A libmilter filter writing rspamd's fields; labels file in TREC order.
 cat >"$tmp/rs.mbox" <<'EOF'

@@ -1,4 +1,5 @@
 /* Unit tests: evaluation metrics, sweep, rule counts, HTML report. */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "envguess.h"
 #include "evalrep.h"
 
 static struct eval *sample(void)
@@ -83,8 +85,12 @@ static void html(void **state)
 	const char *paths[] = { "spam<1>.mbox", "caf\xe9\x01\xc3\xa9.mbox" };
 	const char *labels[] = { "spam", "ham" };
 	size_t counts[] = { 4, 0 };
-	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labels,
-	                       counts, 2, 1.5, 2, "def", 61, NULL, NULL, NULL, 0 };
+	struct eval_meta m = { .version = "0.1", .config_path = "vigild.conf",
+	                       .config_hash = "abc", .rule_count = 42,
+	                       .paths = paths, .path_labels = labels,
+	                       .path_counts = counts, .path_count = 2,
+	                       .seconds = 1.5, .jobs = 2, .rules_hash = "def",
+	                       .rule_files = 61 };
 	assert_int_equal(eval_report_html(e, &m, path), 0);
 	FILE *f = fopen(path, "r");
 	char buf[65536];
@@ -115,8 +121,12 @@ static void meta_text(void **state)
 	const char *paths[] = { "spam.mbox" };
 	const char *labs[] = { "spam" };
 	size_t counts[] = { 4 };
-	struct eval_meta m = { "0.1", "vigild.conf", "abc", 42, paths, labs,
-	                       counts, 1, 1.5, 2, "def", 1, NULL, NULL, NULL, 0 };
+	struct eval_meta m = { .version = "0.1", .config_path = "vigild.conf",
+	                       .config_hash = "abc", .rule_count = 42,
+	                       .paths = paths, .path_labels = labs,
+	                       .path_counts = counts, .path_count = 1,
+	                       .seconds = 1.5, .jobs = 2, .rules_hash = "def",
+	                       .rule_files = 1 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -129,6 +139,7 @@ static void meta_text(void **state)
 	assert_non_null(strstr(buf, "vigil 0.1; configuration vigild.conf\n"
 	                            "  config sha256 abc; rules sha256 def "
 	                            "(1 file)\n  42 rules; 2 jobs; 1.5 s\n"
+	                            "  envelope: from each message\n"
 	                            "  spam.mbox: 4 messages (spam)\n"));
 	assert_non_null(strstr(buf, "configuration (built-in defaults)\n"
 	                            "  built-in defaults; no rules\n"));
@@ -208,6 +219,7 @@ static void verdicts(void **state)
 	char *t = text_report(e, &m);
 	assert_non_null(strstr(t, "vigil 0.1; milter unix:/run/x.sock\n"
 	                          "  4 connections; 2.0 s\n"
+	                          "  envelope: from each message\n"
 	                          "  s.mbox: 3 messages (spam)\n"));
 	assert_null(strstr(t, "sha256"));
 	assert_non_null(strstr(t, "By the milter's verdicts: 3 spam, 2 ham"));
@@ -247,6 +259,106 @@ static void verdicts(void **state)
 	assert_non_null(strstr(buf, "No message had a score."));
 	assert_null(strstr(buf, "<svg"));
 	eval_free(e);
+}
+
+/* The in-process scan: flagged is the action taken (a domain's own
+ * threshold, a stage's reject), not the score against the default
+ * threshold; the report says which thresholds were in effect, how the
+ * run was started, and that it was cut short. */
+static void actions(void **state)
+{
+	(void)state;
+	struct eval *e = eval_new_actions(5.0);
+	assert_non_null(e);
+	/* ham at 1.5, tagged by example.org's add_header = 1 */
+	assert_int_equal(eval_add_verdict(e, EVAL_HAM, true, 1.5, NULL, 0), 0);
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, 1.5, NULL, 0), 0);
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, false, 0.5, NULL, 0), 0);
+	const char *domains[] = { "example.org", "b.example" };
+	const char *rcpts[] = { "u@example.org" };
+	struct envguess_flags env = { .client_ip = "192.0.2.1",
+	                              .mail_from = "", .rcpts = rcpts,
+	                              .rcpt_count = 1 };
+	struct eval_meta m = { .version = "0.1", .jobs = 1, .domains = domains,
+	                       .domain_count = 2, .envelope = &env,
+	                       .command = "vigil scan --label ham 'a b'",
+	                       .started = "2026-11-24T09:30:00Z",
+	                       .partial = "interrupted by SIGINT after 3 "
+	                                  "messages" };
+	char *t = text_report(e, &m);
+	assert_non_null(strstr(t, "PARTIAL REPORT: interrupted by SIGINT after "
+	                          "3 messages\nvigil 0.1;"));
+	assert_non_null(strstr(t, "  started 2026-11-24T09:30:00Z\n"
+	                          "  command: vigil scan --label ham 'a b'\n"
+	                          "  envelope: --client-ip 192.0.2.1 "
+	                          "--mail-from <> --rcpt <u@example.org>; the "
+	                          "rest from each message\n"
+	                          "  per-domain thresholds for 2 domains "
+	                          "(example.org, b.example): flagged is the "
+	                          "action each message got; the sweep is by "
+	                          "score alone\n"));
+	assert_non_null(strstr(t, "By the actions taken (default threshold 5): "
+	                          "2 spam, 1 ham"));
+	assert_non_null(strstr(t, "  spam                 1             1\n"
+	                          "  ham                  1             0\n"));
+	assert_non_null(strstr(t, "ham FP rate      100.00%"));
+	/* the sweep stays by score: at 1, both 1.5s */
+	assert_non_null(strstr(t, "      1   50.00% 100.00%"));
+	free(t);
+	char path[] = "/tmp/test_evalrep_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(eval_report_html(e, &m, path), 0);
+	FILE *f = fopen(path, "r");
+	char buf[32768];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(buf, "<title>vigil scan report (partial)</title>"));
+	assert_non_null(strstr(buf, "Partial report: interrupted by SIGINT "
+	                            "after 3 messages."));
+	assert_non_null(strstr(buf, "<li>command: vigil scan --label ham 'a b'"
+	                            "</li>"));
+	assert_non_null(strstr(buf, "<li>envelope: --client-ip 192.0.2.1 "
+	                            "--mail-from &lt;&gt;"));
+	assert_non_null(strstr(buf, "<li>started 2026-11-24T09:30:00Z</li>"));
+	assert_non_null(strstr(buf, "per-domain thresholds for 2 domains"));
+	eval_free(e);
+}
+
+/* F1 is 2TP / (2TP + FP + FN): 0 when spam was missed and nothing right
+ * flagged, n/a only when there is no spam and nothing flagged. */
+static void f1_zero(void **state)
+{
+	(void)state;
+	struct eval *e = eval_new(5.0);
+	assert_int_equal(eval_add(e, EVAL_SPAM, 1, NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_SPAM, 2, NULL, 0), 0);
+	char *r = text_report(e, NULL);
+	assert_non_null(strstr(r, "  precision            n/a\n"));
+	assert_non_null(strstr(r, "  F1                 0.00%"));
+	free(r);
+	eval_free(e);
+	e = eval_new(5.0);
+	assert_int_equal(eval_add(e, EVAL_HAM, 1, NULL, 0), 0);
+	r = text_report(e, NULL);
+	assert_non_null(strstr(r, "  F1                   n/a"));
+	free(r);
+	eval_free(e);
+}
+
+/* --report checked before a run: nothing created. */
+static void writable(void **state)
+{
+	(void)state;
+	assert_int_equal(eval_report_writable("/tmp/vigil-test-new.html"), 0);
+	assert_int_equal(access("/tmp/vigil-test-new.html", F_OK), -1);
+	assert_int_equal(eval_report_writable("/nonexistent/dir/r.html"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(eval_report_writable("/tmp"), -1);
+	assert_int_equal(errno, EISDIR);
 }
 
 static void labels(void **state)
@@ -320,6 +432,9 @@ int main(void)
 		cmocka_unit_test(html),
 		cmocka_unit_test(labels),
 		cmocka_unit_test(verdicts),
+		cmocka_unit_test(actions),
+		cmocka_unit_test(f1_zero),
+		cmocka_unit_test(writable),
 		cmocka_unit_test(many_rules),
 		cmocka_unit_test(bins),
 	};

@@ -35,7 +35,9 @@ static void escaping(void **state)
 {
 	(void)state;
 	assert_json("plain", 5, "\"plain\"");
-	assert_json("q\"b\\", 4, "\"q\\\"b\\\\\"");
+	/* a backslash doubled before JSON's own escaping (\\ in the value),
+	 * so that \xHH below cannot be confused with the text */
+	assert_json("q\"b\\", 4, "\"q\\\"b\\\\\\\\\"");
 	assert_json("a\nb\rc\td", 7, "\"a\\nb\\rc\\td\"");
 	assert_json("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\"");
 	assert_json("nul\0x", 5, "\"nul\\u0000x\"");
@@ -43,13 +45,83 @@ static void escaping(void **state)
 	assert_json("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
 	            "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 	/* invalid: Latin-1 byte, stray continuation, overlong '/', UTF-16
-	 * surrogate, beyond U+10FFFF, sequence cut at the end */
-	assert_json("caf\xe9", 4, "\"caf\\ufffd\"");
-	assert_json("\x80x", 2, "\"\\ufffdx\"");
-	assert_json("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");
-	assert_json("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
-	assert_json("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	assert_json("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");
+	 * surrogate, beyond U+10FFFF, sequence cut at the end: \xHH each,
+	 * the value's bytes recoverable */
+	assert_json("caf\xe9", 4, "\"caf\\\\xe9\"");
+	assert_json("\x80x", 2, "\"\\\\x80x\"");
+	assert_json("\xc0\xaf", 2, "\"\\\\xc0\\\\xaf\"");
+	assert_json("\xed\xa0\x80", 3, "\"\\\\xed\\\\xa0\\\\x80\"");
+	assert_json("\xf4\x90\x80\x80", 4,
+	            "\"\\\\xf4\\\\x90\\\\x80\\\\x80\"");
+	assert_json("\xe2\x82", 2, "\"\\\\xe2\\\\x82\"");
+}
+
+static char *csv_field(const char *s, size_t len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	report_csv_string(f, s, len);
+	fclose(f);
+	return buf;
+}
+
+/* CSV: the same policy as JSON lines (valid UTF-8, \xHH, \\), then
+ * RFC 4180 quoting; control characters and line breaks kept. */
+static void csv_escaping(void **state)
+{
+	(void)state;
+	char *got = csv_field("a,\"b\"\n\\c\xff\xc3\xa9\x01", 12);
+	assert_string_equal(got, "\"a,\"\"b\"\"\n\\\\c\\xff\xc3\xa9\x01\"");
+	free(got);
+}
+
+/* The command line of the report: quoted for a shell where needed,
+ * a very long one cut. */
+static void command_line(void **state)
+{
+	(void)state;
+	char *argv[] = { "scan", "-c", "/etc/v.conf", "--mail-from", "<a@b>",
+	                 "it's", "", "x y" };
+	char *c = report_command_line("vigil", 8, argv);
+	assert_string_equal(c, "vigil scan -c /etc/v.conf --mail-from '<a@b>' "
+	                       "'it'\\''s' '' 'x y'");
+	free(c);
+	enum { N = 5000 };
+	char **many = calloc(N, sizeof *many);
+	for (int i = 0; i < N; i++)
+		many[i] = "data/inmail.12345";
+	c = report_command_line("vigil", N, many);
+	assert_true(strlen(c) < 2200);
+	assert_non_null(strstr(c, " more arguments)"));
+	free(c);
+	free(many);
+	char now[32];
+	report_utc_now(now, sizeof now);
+	assert_int_equal(strlen(now), 20);
+	assert_int_equal(now[19], 'Z');
+}
+
+/* A run stopped by a signal says so at the end of the summary's line. */
+static void summary_partial(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	size_t osz = 0, esz = 0;
+	FILE *o = open_memstream(&out, &osz), *e = open_memstream(&err, &esz);
+	struct report *r = report_new(REPORT_JSONL, o, e, false, 0);
+	struct report_entry en = { .source = "a", .action = "accept", .ms = 1 };
+	report_add(r, &en);
+	report_summary(r, 1.0, "interrupted by SIGINT after 1 message");
+	report_free(r);
+	fclose(o);
+	fclose(e);
+	assert_non_null(strstr(err, "1 message in 1.00 s (1.0 msg/s), 0 errors; "
+	                            "accept 1; interrupted by SIGINT after 1 "
+	                            "message\n"));
+	free(out);
+	free(err);
 }
 
 static char *run(enum report_format fmt, char **err_out, bool *failed)
@@ -76,7 +148,7 @@ static char *run(enum report_format fmt, char **err_out, bool *failed)
 		                           .code = "", .ms = i + 1.0 };
 		report_add(r, &e3);
 	}
-	report_summary(r, 2.0);
+	report_summary(r, 2.0, NULL);
 	*failed = report_failed(r);
 	report_free(r);
 	fclose(o);
@@ -220,6 +292,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(latency_histogram),
 		cmocka_unit_test(escaping),
+		cmocka_unit_test(csv_escaping),
+		cmocka_unit_test(command_line),
+		cmocka_unit_test(summary_partial),
 		cmocka_unit_test(jsonl),
 		cmocka_unit_test(csv),
 		cmocka_unit_test(text),
