@@ -296,7 +296,11 @@ reap() {
 	wait "$1"
 }
 many=""; i=0
-while [ $i -lt 300 ]; do many="$many $tmp/big.mbox"; i=$((i + 1)); done
+# distinct names (hard links: no space), as one file given twice is read once
+while [ $i -lt 300 ]; do
+	ln "$tmp/big.mbox" "$tmp/big$i.mbox" 2>/dev/null || cp "$tmp/big.mbox" "$tmp/big$i.mbox"
+	many="$many $tmp/big$i.mbox"; i=$((i + 1))
+done
 # wait_output FILE PID: until FILE has output (bounded); 0 when it does.
 wait_output() {
 	n=0

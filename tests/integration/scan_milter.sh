@@ -295,7 +295,11 @@ with open(sys.argv[1], "w") as f:
                 "To: u@example.net\nSubject: s %d\n\nbody %d\n\n" % (i, i, i))
 PY
 many=""; i=0
-while [ $i -lt 100 ]; do many="$many $tmp/big.mbox"; i=$((i + 1)); done
+# distinct names (hard links: no space), as one file given twice is read once
+while [ $i -lt 100 ]; do
+	ln "$tmp/big.mbox" "$tmp/big$i.mbox" 2>/dev/null || cp "$tmp/big.mbox" "$tmp/big$i.mbox"
+	many="$many $tmp/big$i.mbox"; i=$((i + 1))
+done
 dfl() {
 	exec "$PY" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
