@@ -497,22 +497,22 @@ int cmd_rules(int argc, char **argv)
 		{ "score-set", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "scored", no_argument, NULL, 'S' },
-		{ "client-ip", required_argument, NULL, 'i' },
-		{ "helo", required_argument, NULL, 'H' },
-		{ "mail-from", required_argument, NULL, 'f' },
-		{ "rcpt", required_argument, NULL, 'R' },
+		/* 'e': the envelope flags, envguess_arg() by name */
+		{ "client-ip", required_argument, NULL, 'e' },
+		{ "helo", required_argument, NULL, 'e' },
+		{ "mail-from", required_argument, NULL, 'e' },
+		{ "rcpt", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = NULL;
-	const char *rcpts[100];
-	struct envguess_flags flags = { .rcpts = rcpts };
+	struct envguess_args env = { 0 };
 	struct loaded l = { 0 };
 	int score_set = -1;
 	bool all = false, scored = false;
-	int o;
+	int o, li = 0;
 	optind = 1;
-	while ((o = getopt_long(argc - 1, argv + 1, "c:r:s:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc - 1, argv + 1, "c:r:s:h", opts, &li)) != -1) {
 		switch (o) {
 		case 'c': conf_path = optarg; break;
 		case 'r':
@@ -531,13 +531,13 @@ int cmd_rules(int argc, char **argv)
 			break;
 		case 'a': all = true; break;
 		case 'S': scored = true; break;
-		case 'i': flags.client_ip = optarg; break;
-		case 'H': flags.helo = optarg; break;
-		case 'f': flags.mail_from = optarg; break;
-		case 'R':
-			if (flags.rcpt_count < 100)
-				rcpts[flags.rcpt_count++] = optarg;
+		case 'e': {
+			char name[32];
+			snprintf(name, sizeof name, "--%s", opts[li].name);
+			if (envguess_arg(&env, "vigil rules", name, optarg) < 0)
+				return 2;
 			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -557,7 +557,7 @@ int cmd_rules(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		return do_explain(conf_path, rest[0], &flags);
+		return do_explain(conf_path, rest[0], &env.flags);
 	}
 	bool hits = strcmp(sub, "hits") == 0;
 	if (hits && nrest == 0) {

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..9"
+echo "1..10"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -116,4 +116,15 @@ if [ $rc -eq 0 ] && echo "$out" | grep -q '"name":"T_PLUS"'; then
 	echo "ok 9 - rules += keeps the built-in paths, missing ones skipped"
 else
 	echo "not ok 9 - rules +=: rc $rc: $out"
+fi
+
+# vigil rules explain takes the envelope flags as scan and explain do:
+# --client-ip must be an address (exit 2 naming it), <addr> in SMTP form.
+out=$("$VIGIL" rules explain --client-ip 999.1.1.1 "$tmp/m.eml" 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && echo "$out" | grep -q -- '--client-ip 999.1.1.1: not an IPv4 or IPv6 address' &&
+   "$VIGIL" rules explain -c "$tmp/plus.conf" --mail-from '<a@example.com>' --client-ip 192.0.2.1 "$tmp/m.eml" >/dev/null 2>&1; then
+	echo "ok 10 - rules explain validates --client-ip and takes --mail-from in SMTP form"
+else
+	echo "not ok 10 - rules explain envelope flags: rc $rc: $out"
 fi
