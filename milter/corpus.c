@@ -771,6 +771,26 @@ static const char *next_path(struct corpus *c, bool *in_dir)
 
 /* ---- public ---- */
 
+bool corpus_walk_reaches(const char *dir, const char *rel)
+{
+	char *at = strdup(dir);
+	bool reach = at != NULL;
+	for (const char *c = rel; reach && *c != '\0';) {
+		size_t n = strcspn(c, "/");
+		/* as push_dir() and list_dir() choose what to visit */
+		reach = c[0] != '.' && (!is_folder(at, ".") ||
+		        (n == 3 && (strncmp(c, "cur", 3) == 0 ||
+		                    strncmp(c, "new", 3) == 0)));
+		char *next = format("%s/%.*s", at, (int)n, c);
+		free(at);
+		at = next;
+		reach = reach && at != NULL;
+		c += n + (c[n] == '/');
+	}
+	free(at);
+	return reach;
+}
+
 struct corpus *corpus_open(const char *const *paths, size_t n, size_t max_msg)
 {
 	struct corpus *c = calloc(1, sizeof *c);

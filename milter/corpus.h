@@ -69,5 +69,9 @@ void corpus_close(struct corpus *c);
  * (directories walked, dot entries and tmp/ aside; pipes and unreadable
  * paths count 0): the total for a progress line. */
 uint64_t corpus_bytes(const char *const *paths, size_t n);
+/* Whether the walk of directory dir reaches dir/rel (rel relative, no
+ * leading slash): it passes over dot entries, and in a maildir (cur/ or
+ * new/ inside) over all but cur/ and new/. Out of memory: false. */
+bool corpus_walk_reaches(const char *dir, const char *rel);
 
 #endif

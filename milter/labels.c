@@ -5,9 +5,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "corpus.h"
 #include "fileio.h"
 
 /* FILE:LINE places a summary line names: a 75,000-line index must not
@@ -591,39 +591,6 @@ static int entries_exist(const struct labels *l)
 	return n == 0 ? 0 : -1;
 }
 
-static bool is_dir_at(const char *dir, const char *name)
-{
-	char *p = NULL;
-	struct stat st;
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return false;
-	bool yes = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-	free(p);
-	return yes;
-}
-
-/* Whether corpus.c's walk of the directory dir reaches dir/rel: it skips
- * dot files, and in a maildir (cur/ or new/ inside) all but cur/ and
- * new/. Out of memory: no (the path is then read on its own). */
-static bool walk_reaches(const char *dir, const char *rel)
-{
-	size_t len = strlen(dir), cap = len + strlen(rel) + 2;
-	char *at = malloc(cap);
-	bool reach = at != NULL;
-	if (at != NULL)
-		memcpy(at, dir, len + 1);
-	for (const char *c = rel; reach && *c != '\0'; ) {
-		size_t n = strcspn(c, "/");
-		bool maildir = is_dir_at(at, "cur") || is_dir_at(at, "new");
-		reach = c[0] != '.' && (!maildir || (n == 3 &&
-		        (strncmp(c, "cur", 3) == 0 || strncmp(c, "new", 3) == 0)));
-		len += (size_t)snprintf(at + len, cap - len, "/%.*s", (int)n, c);
-		c += n + (c[n] == '/');
-	}
-	free(at);
-	return reach;
-}
-
 /* A PATH's canon and its position, to find repeats and containers. */
 struct pkey {
 	const char *canon;
@@ -667,7 +634,8 @@ static bool inside_other(const struct pkey *keys, size_t n, const char *canon)
 			break;
 		slash[slash == key] = '\0';   /* the parent ("/" for the root) */
 		if (find_path(keys, n, key) != SIZE_MAX) {
-			in = walk_reaches(key, canon + strlen(key) + (key[1] != '\0'));
+			in = corpus_walk_reaches(key,
+			                         canon + strlen(key) + (key[1] != '\0'));
 			break;
 		}
 	}
