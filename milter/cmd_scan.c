@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -417,15 +416,6 @@ static void work_all(void *arg)
 		pthread_join(w[i].thread, NULL);
 }
 
-/* "interrupted by SIGINT after N messages" into buf. */
-static const char *interrupted(int sig, size_t n, char *buf, size_t len)
-{
-	snprintf(buf, len, "interrupted by %s after %zu message%s",
-	         sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
-	         n, n == 1 ? "" : "s");
-	return buf;
-}
-
 static int run_all(const struct options *o, struct worker *w,
                    struct eval_meta *m)
 {
@@ -467,7 +457,7 @@ static int run_all(const struct options *o, struct worker *w,
 	int sig = caught ? interrupt_signal() : 0;
 	char why[96];
 	if (sig)
-		m->partial = interrupted(sig, run.out_seq, why, sizeof why);
+		m->partial = interrupt_describe(sig, run.out_seq, why, sizeof why);
 	report_summary(run.report, m->seconds, m->partial);
 	int rc = report_failed(run.report) ? 1 : 0;
 	if (evaluation(&run, m) != 0)

@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -543,16 +542,6 @@ static void scan_all(void *arg)
 	j->rc = localscan_run(j->c, j->o->jobs, &j->o->env.flags, &ops);
 }
 
-/* "interrupted by SIGINT after N messages" into buf. */
-static const char *interrupted(const struct run *r, int sig, char *buf,
-                               size_t len)
-{
-	snprintf(buf, len, "interrupted by %s after %zu message%s",
-	         sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
-	         r->messages, r->messages == 1 ? "" : "s");
-	return buf;
-}
-
 /* Scan, print the summary and the evaluation. The exit status. */
 static int run_scan(struct run *r, struct conf *c, struct opts *o,
                     struct eval_meta *m)
@@ -573,7 +562,7 @@ static int run_scan(struct run *r, struct conf *c, struct opts *o,
 	int sig = caught ? interrupt_signal() : 0;
 	char why[96];
 	if (sig) {
-		m->partial = interrupted(r, sig, why, sizeof why);
+		m->partial = interrupt_describe(sig, r->messages, why, sizeof why);
 		fprintf(stderr, "vigil scan: %s; the figures below cover those "
 		        "only\n", why);
 	}

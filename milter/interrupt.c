@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 static volatile sig_atomic_t caught;
@@ -63,6 +64,14 @@ int interrupt_signal(void)
 int interrupt_status(int sig)
 {
 	return 128 + sig;
+}
+
+const char *interrupt_describe(int sig, size_t n, char *buf, size_t len)
+{
+	snprintf(buf, len, "interrupted by %s after %zu message%s",
+	         sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+	         n, n == 1 ? "" : "s");
+	return buf;
 }
 
 struct call {

@@ -16,6 +16,8 @@
 #ifndef VIGIL_INTERRUPT_H
 #define VIGIL_INTERRUPT_H
 
+#include <stddef.h>
+
 /* Catch SIGINT and SIGTERM from now on. 0, or -1 (errno set). */
 int interrupt_install(void);
 /* The previous actions back (e.g. for tests). */
@@ -24,6 +26,8 @@ void interrupt_uninstall(void);
 int interrupt_signal(void);
 /* The exit status of a run stopped by sig: 128 + sig, as a shell says. */
 int interrupt_status(int sig);
+/* "interrupted by SIGINT after n messages" into buf; returns buf. */
+const char *interrupt_describe(int sig, size_t n, char *buf, size_t len);
 /* fn(arg) in a thread whose threads do not take SIGINT/SIGTERM; the
  * caller waits for it. When no thread can be started, fn runs here. */
 void interrupt_run(void (*fn)(void *), void *arg);
