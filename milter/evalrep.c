@@ -368,6 +368,21 @@ static void text_escape(FILE *out, const char *s)
 	report_text_escaped(out, s, strlen(s));
 }
 
+/* "--NAME VALUE" after *sep when VALUE is given, in <> for an address. */
+static void env_flag(FILE *out, escape_fn *esc, const char **sep,
+                     const char *name, const char *v, bool address)
+{
+	if (v == NULL)
+		return;
+	fprintf(out, "%s--%s ", *sep, name);
+	if (address)
+		esc(out, "<");
+	esc(out, v);
+	if (address)
+		esc(out, ">");
+	*sep = " ";
+}
+
 /* "--client-ip IP --helo NAME --mail-from <A> --rcpt <B>" as given, or
  * "from each message". */
 static void meta_envelope(const struct eval_meta *m, FILE *out,
@@ -382,30 +397,11 @@ static void meta_envelope(const struct eval_meta *m, FILE *out,
 		return;
 	}
 	const char *sep = "";
-	if (f->client_ip) {
-		fputs("--client-ip ", out);
-		esc(out, f->client_ip);
-		sep = " ";
-	}
-	if (f->helo) {
-		fprintf(out, "%s--helo ", sep);
-		esc(out, f->helo);
-		sep = " ";
-	}
-	if (f->mail_from) {
-		fprintf(out, "%s--mail-from ", sep);
-		esc(out, "<");
-		esc(out, f->mail_from);
-		esc(out, ">");
-		sep = " ";
-	}
-	for (size_t i = 0; i < f->rcpt_count; i++) {
-		fprintf(out, "%s--rcpt ", sep);
-		esc(out, "<");
-		esc(out, f->rcpts[i]);
-		esc(out, ">");
-		sep = " ";
-	}
+	env_flag(out, esc, &sep, "client-ip", f->client_ip, false);
+	env_flag(out, esc, &sep, "helo", f->helo, false);
+	env_flag(out, esc, &sep, "mail-from", f->mail_from, true);
+	for (size_t i = 0; i < f->rcpt_count; i++)
+		env_flag(out, esc, &sep, "rcpt", f->rcpts[i], true);
 	if (f->mail_from == NULL || f->client_ip == NULL || f->helo == NULL ||
 	    f->rcpt_count == 0)
 		fputs("; the rest from each message", out);
