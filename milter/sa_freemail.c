@@ -795,23 +795,18 @@ static bool fm_body_differs(const struct saeval_call *c,
 	return hit;
 }
 
-/* What check_freemail_replyto reads of the headers: the From and
- * Reply-To addresses (lower case, NUL-separated), whether any of each
- * is freemail, whether a From address is also a Reply-To one. */
-struct fm_heads {
-	struct strbuf from, rt;
-	size_t nf, nr;
-	bool ffm, rfm, from_in_rt;
-};
-
-static bool fm_heads_get(const struct saeval_call *c,
-                         const struct saeval_ctx *x, struct fm_heads *h)
+/* check_freemail_replyto's reading of the headers (struct fm_heads) for
+ * c's lists into h. False when out of memory (h freed). */
+static bool fm_heads_work(const struct saeval_call *c,
+                          const struct saeval_ctx *x, struct fm_heads *h)
 {
-	*h = (struct fm_heads){ 0 };
+	*h = (struct fm_heads){ .fm = c->fm };
 	saeval_push_addrs(x, "From", &h->from, &h->nf);
 	saeval_push_addrs(x, "Reply-To", &h->rt, &h->nr);
-	if (h->from.oom || h->rt.oom)
+	if (h->from.oom || h->rt.oom) {
+		saeval_fm_heads_free(h);
 		return false;
+	}
 	lower_buf(&h->from);
 	lower_buf(&h->rt);
 	h->ffm = fm_any_of(c, x, h->from.p, h->nf);
@@ -819,13 +814,29 @@ static bool fm_heads_get(const struct saeval_call *c,
 	const char *f = h->from.p;
 	for (size_t i = 0; i < h->nf; i++, f += strlen(f) + 1)
 		h->from_in_rt |= in_list(h->rt.p, h->nr, f);
+	h->done = true;
 	return true;
 }
 
-static void fm_heads_free(struct fm_heads *h)
+void saeval_fm_heads_free(struct fm_heads *h)
 {
 	free(h->from.p);
 	free(h->rt.p);
+	*h = (struct fm_heads){ 0 };
+}
+
+/* The headers' facts for c: the cache's when worked out for c's lists
+ * (the body edit and both calls of a message read them), else into own,
+ * which the caller frees. NULL when out of memory. */
+static const struct fm_heads *fm_heads(const struct saeval_call *c,
+                                       const struct saeval_ctx *x,
+                                       struct fm_heads *own)
+{
+	struct saeval_cache *k = x->cache;
+	if (k != NULL && k->fmh.done && k->fmh.fm == c->fm)
+		return &k->fmh;
+	struct fm_heads *h = k != NULL && !k->fmh.done ? &k->fmh : own;
+	return fm_heads_work(c, x, h) ? h : NULL;
 }
 
 /* Different freemail addresses in From and Reply-To: a hit without
@@ -877,15 +888,15 @@ static bool fm_reply_arg(const struct saeval_call *c)
 bool saeval_ev_freemail_replyto(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
 {
-	struct fm_heads h;
+	struct fm_heads own = { 0 };
+	const struct fm_heads *h = fm_heads(c, x, &own);
 	const char *list;
 	size_t n;
-	bool hit = false;
-	if (fm_heads_get(c, x, &h))
-		hit = fm_heads_differ(&h) ||
-		      (fm_body_list(fm_reply_arg(c), &h, &list, &n) &&
-		       fm_body_differs(c, x, list, n));
-	fm_heads_free(&h);
+	bool hit = h != NULL &&
+	           (fm_heads_differ(h) ||
+	            (fm_body_list(fm_reply_arg(c), h, &list, &n) &&
+	             fm_body_differs(c, x, list, n)));
+	saeval_fm_heads_free(&own);
 	return hit && !fm_bulk_env(c, x);
 }
 
@@ -904,12 +915,13 @@ static bool fm_reaches_body(const struct saeval_call *c,
 		return false;
 	if (body)
 		return true;
-	struct fm_heads h;
+	struct fm_heads own = { 0 };
+	const struct fm_heads *h = fm_heads(c, x, &own);
 	const char *list;
 	size_t n;
-	bool yes = fm_heads_get(c, x, &h) && !fm_heads_differ(&h) &&
-	           fm_body_list(fm_reply_arg(c), &h, &list, &n);
-	fm_heads_free(&h);
+	bool yes = h != NULL && !fm_heads_differ(h) &&
+	           fm_body_list(fm_reply_arg(c), h, &list, &n);
+	saeval_fm_heads_free(&own);
 	return yes && !fm_bulk_env(c, x);
 }
 

@@ -45,6 +45,7 @@ void saeval_cache_free(struct saeval_cache *k)
 	free(k->uhosts.p);
 	free(k->fm_addr.p);
 	saeval_fm_body_free(&k->fmb);
+	saeval_fm_heads_free(&k->fmh);
 	free(k->env.p);
 	free(k->hkey);
 	free(k->hnext);

@@ -123,6 +123,19 @@ struct fm_body {
 };
 void saeval_fm_body_free(struct fm_body *b);
 
+/* What check_freemail_replyto reads of the headers, for one set of
+ * FreeMail lists (fm): the From and Reply-To addresses (lower case,
+ * NUL-separated), whether any of each is freemail, whether a From
+ * address is also a Reply-To one; done once worked out. */
+struct fm_heads {
+	const struct freemail *fm;
+	bool done;
+	struct strbuf from, rt;
+	size_t nf, nr;
+	bool ffm, rfm, from_in_rt;
+};
+void saeval_fm_heads_free(struct fm_heads *h);
+
 /* The message's numeric facts kept in the cache (saeval_cached_fact()). */
 enum fact {
 	FACT_DATE_DIFF,           /* date_diff() */
@@ -156,6 +169,7 @@ struct saeval_cache {
 	size_t nfm;
 	struct strbuf fm_addr;
 	struct fm_body fmb;       /* FreeMail: the body's addresses */
+	struct fm_heads fmh;      /* FreeMail: From and Reply-To */
 	/* the hosts of the message's URIs (sa_uri.c), NUL-separated */
 	bool uhosts_done;
 	struct strbuf uhosts;
