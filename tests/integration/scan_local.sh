@@ -272,44 +272,7 @@ else notok "gzip mbox" "rc=$rc" "$(diff "$tmp/j14" "$tmp/j15" | head)"; fi
 # A corpus far too large to finish first: one mbox of 2000 messages,
 # given 300 times. Each signal is sent once output has appeared, so the
 # test waits for progress, not for a time.
-/usr/bin/python3 - "$tmp/big.mbox" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(2000):
-        f.write("From x@y Mon Nov 23 10:00:00 2026\nFrom: a%d@example.com\n"
-                "To: u@example.net\nSubject: s %d\nMessage-ID: <m%d@x>\n\nbody %d\n\n"
-                % (i, i, i, i))
-PY
-# A background job of a script ignores SIGINT: this one takes it again
-# (exec: $! is then vigil's pid).
-dfl() {
-	exec /usr/bin/python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execv(sys.argv[1], sys.argv[1:])' "$@"
-}
-# reap PID: its exit status, killed hard if it has not ended in time
-# (bounded: a run that ignores the signal fails, it does not hang).
-reap() {
-	n=0
-	while [ $n -lt 600 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-}
-many=""; i=0
-# distinct names (hard links: no space), as one file given twice is read once
-while [ $i -lt 300 ]; do
-	ln "$tmp/big.mbox" "$tmp/big$i.mbox" 2>/dev/null || cp "$tmp/big.mbox" "$tmp/big$i.mbox"
-	many="$many $tmp/big$i.mbox"; i=$((i + 1))
-done
-# wait_output FILE PID: until FILE has output (bounded); 0 when it does.
-wait_output() {
-	n=0
-	while [ $n -lt 600 ] && [ ! -s "$1" ]; do
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1; n=$((n + 1))
-	done
-	[ -s "$1" ]
-}
+big_corpus "$tmp" 300
 # shellcheck disable=SC2086
 dfl "$VIGIL" scan -c "$tmp/c.conf" --jobs 2 --format jsonl --label ham $many \
 	--report "$tmp/int.html" >"$tmp/int.jsonl" 2>"$tmp/int.err" &

@@ -287,37 +287,13 @@ else notok "--milter sweep" "$(cat "$tmp/ev.err")"; fi
 # exit 130. A corpus that cannot finish first; the signal is sent once
 # output has appeared (no timing). The script's background job ignores
 # SIGINT, so vigil is started with it restored (exec: $! is vigil).
-"$PY" - "$tmp/big.mbox" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(2000):
-        f.write("From x@y Mon Nov 23 10:00:00 2026\nFrom: a%d@example.com\n"
-                "To: u@example.net\nSubject: s %d\n\nbody %d\n\n" % (i, i, i))
-PY
-many=""; i=0
-# distinct names (hard links: no space), as one file given twice is read once
-while [ $i -lt 100 ]; do
-	ln "$tmp/big.mbox" "$tmp/big$i.mbox" 2>/dev/null || cp "$tmp/big.mbox" "$tmp/big$i.mbox"
-	many="$many $tmp/big$i.mbox"; i=$((i + 1))
-done
-dfl() {
-	exec "$PY" -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execv(sys.argv[1], sys.argv[1:])' "$@"
-}
+big_corpus "$tmp" 100
 # shellcheck disable=SC2086
 dfl "$VIGIL" scan --milter "$SOCK" --concurrency 2 --format jsonl --label ham $many \
 	--report "$tmp/int.html" >"$tmp/int.jsonl" 2>"$tmp/int.err" &
 ipid=$!
-n=0
-while [ $n -lt 600 ] && [ ! -s "$tmp/int.jsonl" ] && kill -0 $ipid 2>/dev/null; do
-	sleep 0.1; n=$((n + 1))
-done
-kill -INT $ipid
-n=0
-while [ $n -lt 600 ] && kill -0 $ipid 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
-kill -KILL $ipid 2>/dev/null
-wait $ipid; rc=$?
+if wait_output "$tmp/int.jsonl" $ipid; then kill -INT $ipid; fi
+reap $ipid; rc=$?
 lines=$(wc -l <"$tmp/int.jsonl")
 if [ $rc = 130 ] && "$PY" -c '
 import json, sys

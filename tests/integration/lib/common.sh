@@ -210,3 +210,49 @@ check_verdict_lines() {
 	then ok "one verdict line per message with $3's queue id"
 	else notok "verdict lines" "$(cat "$MILTER_LOG")"; fi
 }
+
+# ---- interrupting a long run (scan_local.sh, scan_milter.sh) ----
+
+# big_corpus DIR N: an mbox of 2000 messages, DIR/big.mbox, and N hard
+# links of it under distinct names (one file given twice is read once);
+# sets $many to their paths. A corpus a run cannot finish before it is
+# interrupted, so signals wait for output, not for a time.
+big_corpus() {
+	"$PY" - "$1/big.mbox" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(2000):
+        f.write("From x@y Mon Nov 23 10:00:00 2026\nFrom: a%d@example.com\n"
+                "To: u@example.net\nSubject: s %d\nMessage-ID: <m%d@x>\n\nbody %d\n\n"
+                % (i, i, i, i))
+PY
+	many=""; _i=0
+	while [ $_i -lt "$2" ]; do
+		ln "$1/big.mbox" "$1/big$_i.mbox" 2>/dev/null || cp "$1/big.mbox" "$1/big$_i.mbox"
+		many="$many $1/big$_i.mbox"; _i=$((_i + 1))
+	done
+}
+# dfl CMD...: exec CMD with SIGINT at its default (a script's background
+# job ignores it; exec: $! is then CMD's pid).
+dfl() {
+	exec "$PY" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$@"
+}
+# reap PID: its exit status, killed hard if it has not ended in time
+# (bounded: a run that ignores the signal fails, it does not hang).
+reap() {
+	_n=0
+	while [ $_n -lt 600 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; _n=$((_n + 1)); done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+}
+# wait_output FILE PID: until FILE has output (bounded); 0 when it does.
+wait_output() {
+	_n=0
+	while [ $_n -lt 600 ] && [ ! -s "$1" ]; do
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1; _n=$((_n + 1))
+	done
+	[ -s "$1" ]
+}
