@@ -330,6 +330,19 @@ static enum kind fast_kind(const char *name)
 	return K_ICONV;
 }
 
+bool charset_is_ascii(const char *s, size_t n)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {   /* 8 bytes at a time */
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080u) == 0;
+}
+
 bool charset_utf8_strict(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;

@@ -49,6 +49,8 @@ unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
 unsigned charset_word_to_utf8(struct charset_conv *c, const char *cs,
                               size_t cs_len, const char *in, size_t len,
                               struct arena_buf *out);
+/* Whether s[0..n) has no byte >= 0x80. */
+bool charset_is_ascii(const char *s, size_t n);
 /* Whether s[0..n) is UTF-8 as Perl's Encode takes it strictly (so
  * SpamAssassin): well-formed (utf8.h) and free of noncharacters. */
 bool charset_utf8_strict(const char *s, size_t n);

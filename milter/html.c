@@ -135,15 +135,25 @@ static size_t entity(const char *s, size_t len, unsigned long *cp)
 	return 0;
 }
 
-/* Entity-decode s into out (attribute values). */
+/* A decoded character reference into out: UTF-8, or with latin1 (see
+ * latin1_text()) one byte for U+0080..U+00FF. */
+static void put_ref(struct arena_buf *out, unsigned long cp, bool latin1)
+{
+	if (latin1 && cp >= 0x80 && cp <= 0xff)
+		arena_buf_putc(out, (char)cp);
+	else
+		charset_put_utf8(out, cp);
+}
+
+/* Entity-decode s into out (attribute values, the title). */
 static void decode_entities(const char *s, size_t len,
-                            struct arena_buf *out)
+                            struct arena_buf *out, bool latin1)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned long cp;
 		size_t n;
 		if (s[i] == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
-			charset_put_utf8(out, cp);
+			put_ref(out, cp, latin1);
 			i += n;
 		} else {
 			arena_buf_putc(out, s[i++]);
@@ -153,7 +163,7 @@ static void decode_entities(const char *s, size_t len,
 
 void html_decode_entities(const char *s, size_t len, struct arena_buf *out)
 {
-	decode_entities(s, len, out);
+	decode_entities(s, len, out, false);
 }
 
 /* ---- colours and styles ---- */
@@ -370,6 +380,8 @@ struct rstate {
 	bool last_invisible;
 	size_t last_text_len;
 	bool in_text;       /* inside one text node (a '<' that was no tag) */
+	bool latin1;        /* references to U+0080..U+00FF as one byte */
+	bool wide;          /* a reference above U+00FF went to the text */
 	/* open anchor */
 	bool in_a;
 	char a_host[256];
@@ -391,11 +403,16 @@ static bool invisible(const struct rstate *r)
 	       (s->fg != NO_COLOR && s->bg != NO_COLOR && colors_close(s->fg, s->bg));
 }
 
-/* Bytes of the no-break space at s (entity or UTF-8), or 0. */
-static size_t nbsp_len(const char *s, size_t len)
+/* Bytes of the no-break space at s (entity or UTF-8), or 0. With
+ * latin1 only "&nbsp;" is one: HTML.pm makes that a space before
+ * parsing, any other reference to U+00A0 becomes byte A0, which its
+ * blank test (UTF-8 C2 A0) does not take. */
+static size_t nbsp_len(const struct rstate *r, const char *s, size_t len)
 {
 	unsigned long cp;
 	size_t n;
+	if (r->latin1)
+		return len >= 6 && memcmp(s, "&nbsp;", 6) == 0 ? 6 : 0;
 	if (len >= 2 && (unsigned char)s[0] == 0xc2 &&
 	    (unsigned char)s[1] == 0xa0)
 		return 2;
@@ -407,19 +424,20 @@ static size_t nbsp_len(const char *s, size_t len)
 /* The text at s[0..len) that is not a collapsible blank: one entity
  * (decoded) or the run up to the next blank, '&' or no-break space, put
  * to out. Returns the bytes consumed (at least 1). */
-static size_t put_text(struct arena_buf *out, size_t *count,
-                       const char *s, size_t len)
+static size_t put_text(struct rstate *r, struct arena_buf *out,
+                       size_t *count, const char *s, size_t len)
 {
 	size_t n;
 	unsigned long cp;
 	if (s[0] == '&' && (n = entity(s, len, &cp)) > 0) {
-		charset_put_utf8(out, cp);
+		put_ref(out, cp, r->latin1);
+		r->wide |= cp > 0xff;
 		(*count)++;
 		return n;
 	}
 	size_t j = 0;
 	while (j < len && s[j] != '&' && !is_blank((unsigned char)s[j]) &&
-	       !((unsigned char)s[j] == 0xc2 && nbsp_len(s + j, len - j)))
+	       !((unsigned char)s[j] == 0xc2 && nbsp_len(r, s + j, len - j)))
 		j++;
 	if (j == 0)
 		j++;
@@ -430,14 +448,14 @@ static size_t put_text(struct arena_buf *out, size_t *count,
 
 /* Emit a text run, entity-decoded, blanks collapsed (in <pre> too:
  * HTML.pm's display_text collapses every text node). */
-static void emit_run(struct arena_buf *out, size_t *count,
+static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
                      bool *space_pending, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		/* A no-break space (&nbsp;, &#160;, UTF-8 C2 A0) is a blank
 		 * like any other, as SpamAssassin renders it (HTML.pm). */
-		size_t nb = nbsp_len(s + i, len - i);
+		size_t nb = nbsp_len(r, s + i, len - i);
 		if (is_blank(c) || nb > 0) {
 			*space_pending = true;
 			i += nb > 0 ? nb : 1;
@@ -448,7 +466,7 @@ static void emit_run(struct arena_buf *out, size_t *count,
 				arena_buf_putc(out, ' ');
 			*space_pending = false;
 		}
-		i += put_text(out, count, s + i, len - i);
+		i += put_text(r, out, count, s + i, len - i);
 	}
 }
 
@@ -464,10 +482,10 @@ static void emit_body(struct rstate *r, bool hide, size_t *count,
 	bool lead = true;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t nb = nbsp_len(s + i, len - i);
+		size_t nb = nbsp_len(r, s + i, len - i);
 		if (is_blank(c) || nb > 0) {
 			while (i < len) {
-				nb = nbsp_len(s + i, len - i);
+				nb = nbsp_len(r, s + i, len - i);
 				if (nb == 0 && !is_blank((unsigned char)s[i]))
 					break;
 				i += nb > 0 ? nb : 1;
@@ -478,7 +496,7 @@ static void emit_body(struct rstate *r, bool hide, size_t *count,
 			continue;
 		}
 		lead = false;
-		i += put_text(out, count, s + i, len - i);
+		i += put_text(r, out, count, s + i, len - i);
 	}
 	r->last = LAST_TEXT;
 	r->last_invisible = hide;
@@ -496,7 +514,7 @@ static void emit_text(struct rstate *r, const char *s, size_t len)
 		return;
 	}
 	emit_body(r, true, &ignored, s, len);
-	emit_run(r->o->invisible, &r->o->facts.invisible_len,
+	emit_run(r, r->o->invisible, &r->o->facts.invisible_len,
 	         &r->inv_space_pending, s, len);
 }
 
@@ -639,7 +657,8 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 				                    s[ns + k] | 0x20 : s[ns + k]);
 			a->name[nl] = '\0';
 			size_t start = r->scratch.len;
-			decode_entities(v, vl < ATTR_MAX ? vl : ATTR_MAX, &r->scratch);
+			decode_entities(v, vl < ATTR_MAX ? vl : ATTR_MAX, &r->scratch,
+		                false);
 			arena_buf_putc(&r->scratch, '\0');
 			a->len = r->scratch.len - start - 1;
 			a->value = (const char *)(uintptr_t)start; /* fixed below */
@@ -811,7 +830,7 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 {
 	size_t e = find_end(s, len, t->name);
 	if (strcmp(t->name, "title") == 0) {
-		decode_entities(s, e, r->o->title);
+		decode_entities(s, e, r->o->title, r->latin1);
 		/* SpamAssassin shows the title as a paragraph of the text. */
 		text_node(r, s, e);
 		ws_element(r, "\n\n");
@@ -855,12 +874,16 @@ const char *html_comment_end(const char *p, const char *end)
 	return q ? q + 1 : NULL;
 }
 
-void html_render(const char *in, size_t len, struct html_out *o)
+/* Renders in into o; returns whether a reference above U+00FF went to
+ * the text. */
+static bool render(const char *in, size_t len, struct html_out *o,
+                   bool latin1)
 {
 	struct rstate *r = calloc(1, sizeof *r);
 	if (r == NULL)
-		return;
+		return false;
 	r->o = o;
+	r->latin1 = latin1;
 	arena_buf_init(&r->scratch, o->text->a);
 	r->stack[0] = (struct style){ .tag = "", .fg = NO_COLOR, .bg = WHITE };
 	r->depth = 1;
@@ -903,5 +926,42 @@ void html_render(const char *in, size_t len, struct html_out *o)
 			p += raw_text(r, &t, p, (size_t)(end - p));
 	}
 	close_anchor(r);
+	bool wide = r->wide;
 	free(r);
+	return wide;
+}
+
+/* Whether in's text is written with references to U+0080..U+00FF as one
+ * byte each, as SpamAssassin writes it: an HTML part of ASCII bytes
+ * goes to HTML::Parser as bytes, and its text stays a byte string (so
+ * &#146; is byte 92, not C2 92) unless a reference above U+00FF is in
+ * some text node (then the whole text is UTF-8, as when the source has
+ * any non-ASCII byte). A source with references of both kinds is
+ * rendered once more to learn where the wide ones are. */
+static bool latin1_text(const char *in, size_t len, const struct html_out *o)
+{
+	bool high = false, wide = false;
+	if (!o->ascii_source)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned long cp;
+		if (in[i] == '&' && entity(in + i, len - i, &cp) > 0) {
+			high |= cp >= 0x80 && cp <= 0xff;
+			wide |= cp > 0xff;
+		}
+	}
+	if (!high || !wide)
+		return high;
+	struct arena_buf text, invisible, title;
+	arena_buf_init(&text, o->text->a);
+	arena_buf_init(&invisible, o->text->a);
+	arena_buf_init(&title, o->text->a);
+	struct html_out probe = { &text, &invisible, &title, NULL, NULL, true,
+	                          { 0 } };
+	return !render(in, len, &probe, true);
+}
+
+void html_render(const char *in, size_t len, struct html_out *o)
+{
+	render(in, len, o, latin1_text(in, len, o));
 }

@@ -48,6 +48,10 @@ struct html_out {
 	void (*uri)(void *ctx, const char *raw, size_t len,
 	            enum html_link kind);
 	void *ctx;
+	/* The part's bytes are ASCII (before the curly quotes are made
+	 * straight): SpamAssassin then keeps the text a byte string, and
+	 * references to U+0080..U+00FF may come out as one byte each. */
+	bool ascii_source;
 	struct html_facts facts;
 };
 

@@ -1116,11 +1116,12 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	}
 	/* Rendered on its own, so that the part starts afresh (no line
 	 * breaks at its start, whatever came before), then appended. */
+	bool ascii = charset_is_ascii(t.ptr, t.len);
 	t = straight_quotes(c, t);
 	struct arena_buf part_text;
 	arena_buf_init(&part_text, c->a);
 	struct html_out o = { &part_text, &c->invisible, &c->title,
-	                      uri_found_html, c, { 0 } };
+	                      uri_found_html, c, ascii, { 0 } };
 	html_render(t.ptr, t.len, &o);
 	if (part_text.failed)
 		c->rendered.failed = 1;

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "acscan.h"
+#include "charset.h"
 #include "litscan.h"
 #include "msg.h"
 #include "monotime.h"
@@ -535,23 +536,9 @@ static enum mres match_parts(struct run *x, const struct crule *c,
 	return M_YES;
 }
 
-/* Whether text has no byte >= 0x80 (8 bytes at a time). */
-static bool is_ascii(const char *text, size_t len)
-{
-	uint64_t acc = 0, w;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, text + i, 8);
-		acc |= w;
-	}
-	for (; i < len; i++)
-		acc |= (unsigned char)text[i];
-	return (acc & 0x8080808080808080u) == 0;
-}
-
 static enum txt text_kind(const char *text, size_t len)
 {
-	if (!is_ascii(text, len))
+	if (!charset_is_ascii(text, len))
 		return TXT_HIGH;
 	return memchr(text, '&', len) ? TXT_ASCII : TXT_PLAIN;
 }
@@ -1026,7 +1013,7 @@ static void mimeheader_rule(struct run *x, size_t j, struct strbuf *b)
 				continue;
 			ascii = bytes_kind(&have) != TXT_HIGH;
 		} else {
-			ascii = is_ascii(b->p, b->len);
+			ascii = charset_is_ascii(b->p, b->len);
 		}
 		enum mres mr = match(x, c, b->p ? b->p : "", b->len, ascii, &hits);
 		if (mr == M_LIMIT)

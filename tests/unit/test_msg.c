@@ -409,8 +409,9 @@ static void test_charset_utf16_and_strict(void **state)
 	msg_free(m);
 }
 
-/* &#128;-&#159; are C1 controls, as HTML::Parser decodes them; the line
- * end before the boundary is not the part's. */
+/* &#128;-&#159; are C1 controls, as HTML::Parser decodes them (one byte
+ * here: the part is ASCII, see test_html_latin1_refs); the line end
+ * before the boundary is not the part's. */
 static void test_html_c1_refs(void **state)
 {
 	(void)state;
@@ -418,8 +419,52 @@ static void test_html_c1_refs(void **state)
 		"Subject: a\nContent-Type: multipart/alternative; boundary=B\n\n"
 		"--B\nContent-Type: text/html\n\n"
 		"<p>hello</p>world &#150;\n--B--\n");
-	assert_string_equal(body_joined(m), "a\n|\n|hello\n|world \xc2\x96");
+	assert_string_equal(body_joined(m), "a\n|\n|hello\n|world \x96");
 	msg_free(m);
+}
+
+static char *html_body(const char *charset, const char *html)
+{
+	char in[512];
+	snprintf(in, sizeof in, "Subject: s\nContent-Type: text/html; "
+	         "charset=%s\n\n<html><body>%s</body></html>", charset, html);
+	struct msg *m = parse(in);
+	char *joined = strdup(body_joined(m));
+	msg_free(m);
+	return joined;
+}
+
+#define assert_html_body(charset, html, expect) do {                    \
+		char *b_ = html_body(charset, html);                     \
+		assert_string_equal(b_, expect);                         \
+		free(b_);                                                \
+	} while (0)
+
+/* SpamAssassin keeps the text of an ASCII HTML part a byte string: a
+ * reference to U+0080..U+00FF is one byte, &#160; no blank (only the
+ * literal "&nbsp;" is), unless some text node has a reference above
+ * U+00FF (script, comments, attributes do not count) or the part has a
+ * non-ASCII byte, curly quotes included; then UTF-8. Each expectation
+ * checked against SpamAssassin 4.0.1. */
+static void test_html_latin1_refs(void **state)
+{
+	(void)state;
+	assert_html_body("us-ascii", "a&#146;b&#233;c", "s\n|a\x92" "b\xe9" "c");
+	assert_html_body("iso-8859-1", "a &#160; b&nbsp;&nbsp;c&nbsp d",
+	                 "s\n|a \xa0 b c\xa0 d");
+	assert_html_body("us-ascii", "a&#146;b</p><p>c&#8217;d",
+	                 "s\n|a\xc2\x92" "b\n|c\xe2\x80\x99" "d");
+	assert_html_body("us-ascii", "<title>&#8217;</title>a&#233;b",
+	                 "s\n|\n|\xe2\x80\x99\n|a\xc3\xa9" "b");
+	assert_html_body("us-ascii", "<span style=\"display:none\">&#8217;"
+	                 "</span>a&#233;b", "s\n|\xe2\x80\x99" "a\xc3\xa9" "b");
+	assert_html_body("us-ascii", "a&#146;b<script>x&#8217;</script>"
+	                 "<!-- &#8217; --><a href=\"http://x/&#8217;\">l</a>",
+	                 "s\n|a\x92" "bl");
+	assert_html_body("utf-8", "\xc3\xa9&#233; &#160;x",
+	                 "s\n|\xc3\xa9\xc3\xa9 x");
+	assert_html_body("utf-8", "\xe2\x80\x9c" "a&#233;b",
+	                 "s\n|\"a\xc3\xa9" "b");
 }
 
 /* HTML.pm straightens U+201C/U+201D before parsing, in text and in
@@ -910,9 +955,11 @@ static void test_html_render(void **state)
 		"</body></html>");
 	/* No Subject: "\n" first; the <title> is a paragraph of its own
 	 * (a leading paragraph break makes an empty one), as SpamAssassin. */
+	/* An ASCII part: references to Latin-1 as one byte each ("&nbsp"
+	 * without ';' too, no blank then; test_html_latin1_refs). */
 	assert_string_equal(body_joined(m),
-	                    "\n|\n|T & t\n|Caf\xc3\xa9 \xc3\xa9\xc3\xa9 <b> x line2\n|"
-	                    "para \xc2\xa9\n");
+	                    "\n|\n|T & t\n|Caf\xe9 \xe9\xe9 <b> \xa0 x line2\n|"
+	                    "para \xa9\n");
 	const struct msg_html *h = msg_html(m);
 	assert_int_equal(h->parts, 1);
 	assert_int_equal(h->images, 2);
@@ -1308,6 +1355,7 @@ int main(void)
 		cmocka_unit_test(test_rawbody_lines),
 		cmocka_unit_test(test_html_render),
 		cmocka_unit_test(test_html_nbsp),
+		cmocka_unit_test(test_html_latin1_refs),
 		cmocka_unit_test(test_html_whitespace),
 		cmocka_unit_test(test_html_malformed),
 		cmocka_unit_test(test_html_invisible),
