@@ -630,6 +630,46 @@ static void uri_trailing_form(struct pctx *c, const char *d, size_t dn,
 	uri_add(c, v, p + (k - hs) + dn - he);
 }
 
+/* SpamAssassin's form (after Firefox's) of an http URI d[0..dn) whose
+ * host (from p, no user@) is one label, "www." or not, on port 80:
+ * "http://foo/x" is also "http://www.foo.com/x" ("http://foo#f"
+ * "http://www.foo.com/#f"), unless the host is a valid domain
+ * ("www.info") or a number (a numeric host's form instead). */
+static void uri_www_form(struct pctx *c, const char *d, size_t dn, size_t p)
+{
+	size_t he = p;
+	while (he < dn && !strchr("/?#:", d[he]))
+		he++;
+	size_t pe = he + (he < dn && d[he] == ':');
+	while (pe < dn && isdigit((unsigned char)d[pe]))
+		pe++;
+	bool port80 = pe == he || pe == he + 1 ||
+	              (pe - he == 3 && memcmp(d + he, ":80", 3) == 0);
+	char host[256];
+	size_t hn = he - p;
+	if (strncmp(d, "http://", 7) != 0 || !port80 || hn == 0 ||
+	    hn >= sizeof host)
+		return;
+	for (size_t i = 0; i < hn; i++)
+		host[i] = (char)tolower((unsigned char)d[p + i]);
+	host[hn] = '\0';
+	const char *label = strncmp(host, "www.", 4) == 0 ? host + 4 : host;
+	if (*label == '\0' || strchr(label, '.') != NULL ||
+	    strcmp(host, "localhost") == 0 || uri_domain_valid(host, hn) ||
+	    numeric_host(host, hn))
+		return;
+	struct arena_buf v;
+	arena_buf_init(&v, c->a);
+	arena_buf_put(&v, "http://www.", 11);
+	arena_buf_put(&v, label, strlen(label));
+	arena_buf_put(&v, ".com", 4);
+	if (he < dn && (d[he] == '?' || d[he] == '#'))
+		arena_buf_putc(&v, '/');
+	arena_buf_put(&v, d + he, dn - he);
+	if (!v.failed)
+		uri_add(c, v.p, v.len);
+}
+
 /* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
  * URI u that vigil's normal form does not cover: %-decoded, without
  * "user@" before a numeric host or a second '@', with the host's
@@ -673,6 +713,8 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 		}
 	}
 	uri_trailing_form(c, d, dn, p, hs);
+	if (at == NULL)
+		uri_www_form(c, d, dn, p);
 	/* The first http(s) URL in the rest, up to '&' or '#'. */
 	for (size_t i = e; depth < 3 && i + 5 < dn; i++) {
 		if ((d[i] | 0x20) != 'h' || strncasecmp(d + i, "http", 4) != 0)

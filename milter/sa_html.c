@@ -462,6 +462,27 @@ static double img_side(const char *v, size_t n, double percent)
 	return x > 0 ? x : 200;
 }
 
+/* v[0..*n) with its character references decoded, as HTML::Parser hands
+ * attribute values and text over ("Verdana,&#13;&#10;sans-serif"): v
+ * itself when it has none, else a copy in *a, an arena made here for the
+ * caller to free (NULL, and *n 0, when out of memory). */
+static const char *refs_decoded(const char *v, size_t *n, struct arena **a)
+{
+	*a = NULL;
+	if (memchr(v, '&', *n) == NULL)
+		return v;
+	struct arena_buf b;
+	*a = arena_new(0);
+	if (*a == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	arena_buf_init(&b, *a);
+	html_decode_entities(v, *n, &b);
+	*n = b.failed ? 0 : b.len;
+	return arena_buf_finish(&b);
+}
+
 /* HTML.pm's html_tests for a start tag of an element (lower-case tag,
  * its attributes a[0..ae)): font faces, image area, forms, embeds,
  * iframes. */
@@ -470,16 +491,22 @@ static void html_tests(struct html_part_facts *f, const char *tag,
 {
 	const char *v, *h;
 	size_t vl, hl;
-	if (strcmp(tag, "font") == 0 && saeval_tag_attr(a, ae, "face", &v, &vl))
-		f->face_bad |= !saeval_re_find(RE_FONT_FACE, v, vl, NULL, 0);
-	else if (strcmp(tag, "img") == 0 &&
+	struct arena *dec;
+	if (strcmp(tag, "font") == 0 && saeval_tag_attr(a, ae, "face", &v, &vl)) {
+		v = refs_decoded(v, &vl, &dec);
+		f->face_bad |= v != NULL &&
+		               !saeval_re_find(RE_FONT_FACE, v, vl, NULL, 0);
+		arena_free(dec);
+	} else if (strcmp(tag, "img") == 0 &&
 	         saeval_tag_attr(a, ae, "width", &v, &vl) &&
-	         saeval_tag_attr(a, ae, "height", &h, &hl))
+	         saeval_tag_attr(a, ae, "height", &h, &hl)) {
 		f->image_area += img_side(v, vl, 8) * img_side(h, hl, 6);
-	else if (strcmp(tag, "form") == 0 &&
-	         saeval_tag_attr(a, ae, "action", &v, &vl))
-		f->form_mailto |= has_ci(v, vl, "mailto:");
-	else if (strcmp(tag, "object") == 0 || strcmp(tag, "embed") == 0)
+	} else if (strcmp(tag, "form") == 0 &&
+	           saeval_tag_attr(a, ae, "action", &v, &vl)) {
+		v = refs_decoded(v, &vl, &dec);
+		f->form_mailto |= v != NULL && has_ci(v, vl, "mailto:");
+		arena_free(dec);
+	} else if (strcmp(tag, "object") == 0 || strcmp(tag, "embed") == 0)
 		f->embeds = true;
 	else if (strcmp(tag, "iframe") == 0 &&
 	         saeval_tag_attr(a, ae, "src", &v, &vl)) {
@@ -999,16 +1026,9 @@ bool saeval_ok_html_text_match(const struct saeval_call *c)
 static bool span_match(const struct saeval_call *c, pcre2_match_data *md,
                        const char *s, size_t n, bool decode)
 {
-	struct arena *a = decode ? arena_new(0) : NULL;
-	if (decode && a == NULL)
+	struct arena *a = NULL;
+	if (decode && (s = refs_decoded(s, &n, &a)) == NULL)
 		return false;
-	if (decode) {
-		struct arena_buf b;
-		arena_buf_init(&b, a);
-		html_decode_entities(s, n, &b);
-		n = b.failed ? 0 : b.len;
-		s = arena_buf_finish(&b);
-	}
 	bool hit = pcre2_match(c->re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) > 0;
 	arena_free(a);
 	return hit;

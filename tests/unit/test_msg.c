@@ -1283,6 +1283,48 @@ static void test_uri_sa_forms(void **state)
 	msg_free(m);
 }
 
+/* A one-label http host on port 80 also as "www.LABEL.com" (Firefox's
+ * guess, SpamAssassin's uri_list_canonicalize); every case checked
+ * against SpamAssassin 4.0.1's uri_list. */
+static void test_uri_www_form(void **state)
+{
+	(void)state;
+	static const char *const with[][2] = {
+		{ "http://foo", "http://www.foo.com" },
+		{ "http://FOO/x?a=1", "http://www.foo.com/x?a=1" },
+		{ "http://foo:80/x", "http://www.foo.com:80/x" },
+		{ "http://foo#frag", "http://www.foo.com/#frag" },
+		{ "http://www.quux/x", "http://www.quux.com/x" },
+		{ "http://com/y", "http://www.com.com/y" },
+	};
+	static const char *const without[] = {
+		"http://foo:8080/x", "http://www.info/x", "http://localhost/",
+		"https://bar/", "http://u@baz/", "http://qux./x", "HTTP://caps/x",
+		"http://1234/x", "http://a.example/x",
+		"http://www.bar/y",   /* .bar is a TLD */
+	};
+	char html[1024] = "Content-Type: text/html\n\n";
+	for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
+		snprintf(html + strlen(html), sizeof html - strlen(html),
+		         "<a href=\"%s\">l</a>", with[i][0]);
+	for (size_t i = 0; i < sizeof without / sizeof without[0]; i++)
+		snprintf(html + strlen(html), sizeof html - strlen(html),
+		         "<a href=\"%s\">l</a>", without[i]);
+	struct msg *m = parse(html);
+	for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
+		if (!has_uri(m, with[i][1]))
+			fail_msg("missing %s", with[i][1]);
+	for (size_t i = 0; i < msg_uri_count(m); i++) {
+		const char *u = msg_uri_at(m, i).ptr;
+		if (strncmp(u, "http://www.", 11) == 0 &&
+		    strstr(u, ".com") != NULL && strstr(u, "www.foo.com") == NULL &&
+		    strstr(u, "www.quux.com") == NULL &&
+		    strstr(u, "www.com.com") == NULL)
+			fail_msg("unexpected %s", u);
+	}
+	msg_free(m);
+}
+
 /* Bare host names with a known TLD are URIs (http://), as SpamAssassin
  * finds them: between its delimiters, not inside e-mail addresses. */
 static void test_uri_bare_hosts(void **state)
@@ -1362,6 +1404,7 @@ int main(void)
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_uri_norm),
 		cmocka_unit_test(test_uri_sa_forms),
+		cmocka_unit_test(test_uri_www_form),
 		cmocka_unit_test(test_uri_opaque),
 		cmocka_unit_test(test_uri_relative),
 		cmocka_unit_test(test_uri_bare_hosts),

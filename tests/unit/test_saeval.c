@@ -802,6 +802,10 @@ static void test_html_facts(void **state)
 	assert_true(run_html(bad, "<font face=\"Arial$$\">hi</font>"));
 	assert_false(run_html(bad, "<font face=\"'Montserrat', sans-serif\">"
 	                           "hi</font><font face=Tahoma>x</font>"));
+	/* the value as HTML::Parser hands it over: references decoded */
+	assert_false(run_html(bad, "<font face=\"Verdana, &#13;&#10;sans-serif\">"
+	                           "hi</font><font face=\"Arial&#44; Tahoma\">x</font>"));
+	assert_true(run_html(bad, "<font face=\"Arial&#36;\">hi</font>"));
 	/* sizes: relative to the base font, an inherited one counted when
 	 * the tag has an attribute the style reads */
 	const char *large = "html_range('max_size', '5', '6')";
@@ -848,6 +852,8 @@ static void test_html_facts(void **state)
 	                     "<form action=\"MAILTO:a@example.com\"></form>"));
 	assert_false(run_html("html_test('form_action_mailto')",
 	                      "<form action=\"http://x/\"></form>"));
+	assert_true(run_html("html_test('form_action_mailto')",
+	                     "<form action=\"&#109;ailto:a@example.com\"></form>"));
 	assert_true(run_html("check_iframe_src()",
 	                     "<iframe src=\" http://example.com/f \"></iframe>"));
 	assert_false(run_html("check_iframe_src()", "<iframe src=\"  \">"
