@@ -186,16 +186,26 @@ static unsigned qp_decode(const char *in, size_t len, char *out,
 			p += 2;
 			continue;
 		}
-		/* Soft line break: '=' then optional blanks then EOL/end. */
+		/* Soft line break: '=' then optional blanks then EOL (in a
+		 * header's Q word also the end). The blanks before it are
+		 * not trailing ones: "a =\n\nb" is "a \nb", as in
+		 * SpamAssassin's qp_decode. A body's '=' at the end, with
+		 * no line end, is an '=' (its qp_decode leaves it too). */
 		const char *q = p;
 		while (q < end && (*q == ' ' || *q == '\t'))
 			q++;
-		if (q == end) {
+		if (q == end && q_mode) {
 			p = q;
 			continue;
 		}
-		if (*q == '\n' || (*q == '\r' && q + 1 < end && q[1] == '\n')) {
+		if (q < end &&
+		    (*q == '\n' || (*q == '\r' && q + 1 < end && q[1] == '\n'))) {
 			p = q + (*q == '\r' ? 2 : 1);
+			keep = o;
+			continue;
+		}
+		if (q == end) {
+			out[o++] = '=';
 			continue;
 		}
 		flags |= CTE_BAD_ESCAPE;

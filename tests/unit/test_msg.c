@@ -271,6 +271,12 @@ static void test_cte_decoders(void **state)
 	assert_memory_equal(out, "a\nb \r\nc  d ", n);
 	assert_int_not_equal(cte_qp_decode("a=ZZb", 5, out, &n), 0);
 	assert_memory_equal(out, "a=ZZb", n);
+	/* A blank before a soft line break is no trailing one, even when
+	 * an empty line follows; an '=' at the very end is kept (both as
+	 * SpamAssassin's qp_decode). */
+	cte_qp_decode("line one =\n\nline two end=", 25, out, &n);
+	assert_int_equal(n, 23);
+	assert_memory_equal(out, "line one \nline two end=", n);
 	assert_int_equal(cte_q_decode("a_b=5F", 6, out, &n), 0);
 	assert_memory_equal(out, "a b_", n);
 }
