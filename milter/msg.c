@@ -1518,6 +1518,86 @@ static void subject_first(struct pctx *c)
 	c->text_start = c->rendered.len;
 }
 
+/* Whether the line [s, e) holds only Perl's \s bytes (so is blank to
+ * SpamAssassin's /^\s*$/). */
+static bool blank_line(const char *s, const char *e)
+{
+	for (; s < e; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' &&
+		    *s != '\f' && *s != '\v')
+			return false;
+	return true;
+}
+
+/* The end of the line starting at s (after its LF, or e). */
+static const char *line_end(const char *s, const char *e)
+{
+	const char *nl = memchr(s, '\n', (size_t)(e - s));
+	return nl ? nl + 1 : e;
+}
+
+#define BLANK_RUN_MAX 20
+
+/* The blank lines of a run starting at p that SpamAssassin keeps at its
+ * head: the first, of a run that starts the body (s) the first two (its
+ * loop counts such a run one short). */
+static size_t run_head(const char *p, const char *s)
+{
+	return p == s ? 2 : 1;
+}
+
+/* Whether the body [s, e) has a run of blank lines squash_blank_runs()
+ * cuts. */
+static bool long_blank_run(const char *s, const char *e)
+{
+	size_t n = 0;
+	const char *start = s;
+	for (const char *p = s; p < e; p = line_end(p, e)) {
+		if (!blank_line(p, line_end(p, e))) {
+			n = 0;
+			continue;
+		}
+		if (n++ == 0)
+			start = p;
+		if (n > BLANK_RUN_MAX + run_head(start, s) - 1)
+			return true;
+	}
+	return false;
+}
+
+/* Appends to out the body [s, e) as SpamAssassin's Message.pm parses it
+ * when long_blank_run(): of a run of more than 20 blank lines the head
+ * (run_head()) and the last 19 are kept. */
+static void squash_blank_runs(const char *s, const char *e,
+                              struct arena_buf *out)
+{
+	for (const char *p = s; p < e;) {
+		const char *q = p;
+		size_t n = 0;
+		while (q < e && blank_line(q, line_end(q, e))) {
+			q = line_end(q, e);
+			n++;
+		}
+		size_t head = run_head(p, s);
+		if (n > BLANK_RUN_MAX + head - 1) {
+			const char *keep_to = p, *skip_to = p;
+			for (size_t i = 0; i < head; i++)
+				keep_to = line_end(keep_to, e);
+			for (size_t i = 0; i < n - (BLANK_RUN_MAX - 1); i++)
+				skip_to = line_end(skip_to, e);
+			arena_buf_put(out, p, (size_t)(keep_to - p));
+			p = skip_to;
+		}
+		arena_buf_put(out, p, (size_t)(q - p));
+		p = q;
+		if (p < e) {
+			q = line_end(p, e);
+			arena_buf_put(out, p, (size_t)(q - p));
+			p = q;
+		}
+	}
+}
+
 static void parse_entity(struct pctx *c, const char *s, const char *e,
                          unsigned depth, size_t parent, const char *deftype)
 {
@@ -1535,6 +1615,15 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 		c->m->raw_header = (struct msg_text){ s, (size_t)(body - s) };
 		c->m->raw_body = (struct msg_text){ body, (size_t)(e - body) };
 		subject_first(c);
+		struct arena_buf sq;
+		arena_buf_init(&sq, c->a);
+		if (long_blank_run(body, e)) {
+			squash_blank_runs(body, e, &sq);
+			if (!sq.failed) {
+				body = sq.p;
+				e = sq.p + sq.len;
+			}
+		}
 	}
 	mime_info(c, pi, deftype);
 	struct msg_part *p = part(c, pi);

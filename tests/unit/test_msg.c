@@ -599,6 +599,41 @@ static void test_mime_tree(void **state)
 	msg_free(m);
 }
 
+static size_t count_lines(const char *s, const char *line)
+{
+	size_t n = 0, l = strlen(line);
+	for (const char *p = s; (p = strstr(p, line)) != NULL; p += l)
+		n += p == s || p[-1] == '\n';
+	return n;
+}
+
+/* Of a run of more than 20 blank lines (Perl's \s) in the body
+ * SpamAssassin's Message.pm keeps 20, the first and the last 19 (a run
+ * starting the body one more) before it parses; its pristine body, so
+ * msg_full(), keeps them all. Checked against SpamAssassin 4.0.1's
+ * rawbody with runs of 20-30 at the start, middle and end. */
+static void test_blank_line_runs(void **state)
+{
+	(void)state;
+	char in[1024] = "Subject: s\n\n";
+	for (int i = 0; i < 30; i++)
+		strcat(in, " \t\n");
+	strcat(in, "top\n");
+	for (int i = 0; i < 21; i++)
+		strcat(in, "\f\n");
+	strcat(in, "x\n");
+	for (int i = 0; i < 20; i++)
+		strcat(in, "\n");
+	strcat(in, "bottom\n");
+	struct msg *m = parse(in);
+	const char *r = msg_rawbody_at(m, 0).ptr;
+	assert_int_equal(count_lines(r, " \t\n"), 21);
+	assert_int_equal(count_lines(r, "\f\n"), 20);
+	assert_non_null(strstr(r, "x\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\nbottom"));
+	assert_int_equal(count_lines(msg_full(m).ptr, " \t\n"), 30);
+	msg_free(m);
+}
+
 static void test_mime_malformations(void **state)
 {
 	(void)state;
@@ -1411,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_uri_norm),
 		cmocka_unit_test(test_uri_sa_forms),
 		cmocka_unit_test(test_uri_www_form),
+		cmocka_unit_test(test_blank_line_runs),
 		cmocka_unit_test(test_uri_opaque),
 		cmocka_unit_test(test_uri_relative),
 		cmocka_unit_test(test_uri_bare_hosts),
