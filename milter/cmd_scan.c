@@ -239,7 +239,9 @@ static void process(struct mclient *mc, const struct options *o,
 		s->failed = true;
 		return;
 	}
-	scan_set_max_body(scan, s->msg.len + 1);
+	/* Room for the whole body as sent: scan_set_raw() writes each LF
+	 * as CRLF, so up to twice the bytes read. */
+	scan_set_max_body(scan, 2 * s->msg.len + 1);
 	if (scan_set_raw(scan, s->msg.data, s->msg.len) != 0 ||
 	    guess_envelope(scan, &s->msg, &o->env.flags) != 0) {
 		snprintf(s->error, sizeof s->error, "cannot parse the message");

@@ -136,6 +136,15 @@ if grep -q '^4 messages in [0-9.]* s ([0-9.]* msg/s), 1 error; continue 2 reject
 then ok "summary on stderr, no progress line when not a tty"
 else notok "summary on stderr" "$(cat "$tmp/c1.err")"; fi
 
+# A body of more lines than its header has bytes: with each LF sent as
+# CRLF it outgrows the file; all of it must reach the filter (GTUBE last).
+{ printf 'From: a@example.com\nSubject: long\n\n'; seq 1 5000; echo "$GTUBE"; } \
+	>"$tmp/manylines.eml"
+"$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp/manylines.eml" \
+	>"$tmp/many.jsonl" 2>"$tmp/many.err"
+check "a body longer after CRLF conversion than the file reaches the filter whole" \
+	jcheck "$tmp/many.jsonl" "len(m) == 1 and m[0]['action'] == 'reject'"
+
 # The same corpus four times over, at concurrency 1 and 4: same results
 # in the same order.
 for i in 1 2 3 4; do cp "$tmp/test.mbox" "$tmp/copy$i.mbox"; done
