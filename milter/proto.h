@@ -119,6 +119,13 @@ int proto_negotiate(const struct proto_optneg *offer, uint32_t want_actions,
 /* All return 0, or -1 on bad arguments/allocation failure (nothing is
  * appended then). */
 
+/* vigil's own macro, sent at MAIL by `vigil scan --milter` to a filter
+ * that asks for it (vigild does): "1" when the MAIL FROM is envguess.h's
+ * guess from the message file, not a real envelope. vigild then treats
+ * it as vigil scan does in process (the stages use it, the rules read
+ * SpamAssassin's own guess), so both give the same verdict. */
+#define PROTO_MACRO_ENVFROM_GUESSED "{vigil_envfrom_guessed}"
+
 /* macros[i] (i = SMFIM_CONNECT..SMFIM_EOH) is a space-separated macro list
  * to request for that stage, or NULL. Appended only when version >= 6. */
 int proto_enc_optneg(struct evbuffer *out, const struct proto_optneg *reply,

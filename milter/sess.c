@@ -27,7 +27,8 @@
 static const char *const want_macros[SMFIM_LAST + 1] = {
 	[SMFIM_CONNECT] = "j {daemon_name} {client_addr} {client_name}",
 	[SMFIM_HELO] = NULL,
-	[SMFIM_ENVFROM] = "i {auth_type} {auth_authen} {mail_addr}",
+	[SMFIM_ENVFROM] = "i {auth_type} {auth_authen} {mail_addr} "
+	                  PROTO_MACRO_ENVFROM_GUESSED,
 	[SMFIM_ENVRCPT] = "i {rcpt_addr}",
 	[SMFIM_DATA] = "i",
 	[SMFIM_EOM] = "i",
@@ -406,6 +407,14 @@ static int on_body(struct sess *s, struct conf *current,
 	return 0;
 }
 
+/* Whether the client said the MAIL FROM is a guess (vigil scan --milter
+ * replaying a file without an envelope; proto.h). */
+static bool envfrom_guessed(const struct sess *s)
+{
+	const char *v = macro_get(s, PROTO_MACRO_ENVFROM_GUESSED);
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
 /* Envelope and macros into the scan, at end of message. */
 static int scan_finish_env(struct sess *s)
 {
@@ -415,6 +424,7 @@ static int scan_finish_env(struct sess *s)
 	                      s->mail_from);
 	rc |= scan_set_macro_env(s->scan, macro_get(s, "auth_authen"),
 	                         macro_get(s, "j"));
+	scan_set_mail_from_guessed(s->scan, envfrom_guessed(s));
 	return rc;
 }
 
@@ -588,6 +598,7 @@ struct scan *sess_envelope_scan(struct sess *s)
 		scan_free(early);
 		return NULL;
 	}
+	scan_set_mail_from_guessed(early, envfrom_guessed(s));
 	return early;
 }
 

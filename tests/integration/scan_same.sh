@@ -1,0 +1,91 @@
+#!/bin/sh
+# Integration: vigil scan in process and vigil scan --milter against
+# vigild give the same verdicts for message files without an envelope
+# (the guessed MAIL FROM reaches vigild marked as a guess, proto.h's
+# PROTO_MACRO_ENVFROM_GUESSED) and with one given by flags. TAP output.
+set -u
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+VIGIL=$top_builddir/milter/vigil
+VIGILD=$top_builddir/milter/vigild
+. "$top_srcdir/tests/integration/lib/common.sh"
+PY=/usr/bin/python3
+
+tap_plan 5
+tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
+cleanup() {
+	stop_all
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Rules that read the envelope sender: EnvelopeFrom is the real MAIL
+# FROM, or for a guessed one SpamAssassin's own guess from the headers
+# (none here: no Return-Path), as in process.
+mkdir "$tmp/rules"
+cat >"$tmp/rules/env.cf" <<'CF'
+header   T_ENVFROM_GUESS   EnvelopeFrom =~ /sender\@example\.com/
+score    T_ENVFROM_GUESS   3.0
+header   T_ENVFROM_ANY     EnvelopeFrom =~ /\@/
+score    T_ENVFROM_ANY     1.5
+body     T_BODY_WORD       /\bprize\b/
+score    T_BODY_WORD       2.0
+CF
+cat >"$tmp/vigild.conf" <<CONF
+listen = { "unix:$tmp/v.sock" }
+stages = { "sanity", "rules" }
+rules = { "$tmp/rules" }
+actions {
+	add_header = 4
+	reject = 50
+}
+CONF
+for i in 1 2 3; do
+	{
+		printf 'From: Sender <sender@example.com>\nTo: user@example.org\n'
+		printf 'Subject: message %s\nDate: Mon, 1 Jan 2024 00:00:0%s +0000\n' "$i" "$i"
+		printf 'Message-ID: <m%s@example.com>\n\n' "$i"
+		[ "$i" = 2 ] && echo "You win a prize"
+		echo "body $i"
+	} >"$tmp/m$i.eml"
+done
+printf 'Return-Path: <bounce@example.net>\n' | cat - "$tmp/m2.eml" >"$tmp/m4.eml"
+
+"$VIGILD" -f -c "$tmp/vigild.conf" 2>"$tmp/vigild.log" &
+track_pid $!
+if wait_for 100 test -S "$tmp/v.sock"; then ok "vigild starts"
+else notok "vigild starts" "$(cat "$tmp/vigild.log")"; exit 1; fi
+
+# compare IN MILTER: the same action (accept/add_header as continue, the
+# latter flagged) and score (vigild's header has one decimal) per message
+compare() {
+	$PY - "$1" "$2" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 4, (len(a), len(b))
+for x, y in zip(a, b):
+    assert y['action'] == 'continue', y
+    assert y['flagged'] == (x['action'] == 'add_header'), (x, y)
+    assert abs(x['score'] - y['score']) < 0.051, (x, y)
+print([x['score'] for x in a])
+PY
+}
+
+files="$tmp/m1.eml $tmp/m2.eml $tmp/m3.eml $tmp/m4.eml"
+"$VIGIL" scan -c "$tmp/vigild.conf" --format jsonl $files >"$tmp/in.jsonl" 2>"$tmp/in.err"
+"$VIGIL" scan --milter "unix:$tmp/v.sock" --format jsonl $files >"$tmp/mil.jsonl" 2>"$tmp/mil.err"
+if out=$(compare "$tmp/in.jsonl" "$tmp/mil.jsonl" 2>&1); then
+	ok "no envelope given: in process and through vigild the same scores ($out)"
+else notok "guessed envelope" "$out" "$(cat "$tmp/in.err" "$tmp/mil.err")"; fi
+check "a guessed MAIL FROM is not the rules' EnvelopeFrom (no Return-Path: no T_ENVFROM_*)" \
+	$PY -c "import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; n=[h['name'] for h in m[0]['hits']]; sys.exit('T_ENVFROM_ANY' in n)" "$tmp/in.jsonl"
+check "a Return-Path is: T_ENVFROM_ANY on the fourth message" \
+	$PY -c "import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; n=[h['name'] for h in m[3]['hits']]; sys.exit('T_ENVFROM_ANY' not in n)" "$tmp/in.jsonl"
+
+env="--mail-from <sender@example.com> --client-ip 192.0.2.7 --helo mx.example.com --rcpt <user@example.org>"
+"$VIGIL" scan -c "$tmp/vigild.conf" --format jsonl $env $files >"$tmp/in2.jsonl" 2>"$tmp/in2.err"
+"$VIGIL" scan --milter "unix:$tmp/v.sock" --format jsonl $env $files >"$tmp/mil2.jsonl" 2>"$tmp/mil2.err"
+if out=$(compare "$tmp/in2.jsonl" "$tmp/mil2.jsonl" 2>&1) &&
+   grep -q T_ENVFROM_GUESS "$tmp/in2.jsonl"; then
+	ok "envelope given: the same scores, the MAIL FROM the rules' EnvelopeFrom ($out)"
+else notok "given envelope" "$out" "$(cat "$tmp/in2.err" "$tmp/mil2.err")"; fi
