@@ -17,4 +17,8 @@ int cmd_spf(int argc, char **argv);     /* vigil spf IP HELO MAILFROM */
 int cmd_dkim(int argc, char **argv);    /* vigil dkim FILE */
 int cmd_dmarc(int argc, char **argv);   /* vigil dmarc FILE ... */
 
+/* Standard output flushed: 0, or 2 after saying on standard error why
+ * it could not be written ("vigil PROG: standard output: ..."). */
+int cmd_stdout_status(const char *prog);
+
 #endif

@@ -321,11 +321,8 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (rc != 0)
 		fprintf(stderr, "vigil explain: %s: out of memory\n", file);
-	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
-		fprintf(stderr, "vigil explain: standard output: %s\n",
-		        strerror(errno));
-		rc = 2;
-	}
+	if (rc == 0)
+		rc = cmd_stdout_status("explain");
 	scan_free(scan);
 	corpus_msg_clear(&cm);
 	conf_unref(c);

@@ -328,8 +328,10 @@ static void *work(void *arg)
 			break;
 		struct slot *s = &run->ring[run->next_seq % run->window];
 		*s = (struct slot){ 0 };
-		/* interrupted: no new message; those in flight are finished */
-		if (interrupt_signal() != 0 ||
+		/* interrupted, or the output gone (a closed pipe with
+		 * SIGPIPE ignored, a full disk): no new message; those in
+		 * flight are finished */
+		if (interrupt_signal() != 0 || ferror(stdout) ||
 		    corpus_next(run->corpus, &s->msg) != 1) {
 			run->eof = true;
 			pthread_cond_broadcast(&run->cond);
@@ -462,7 +464,7 @@ static int run_all(const struct options *o, struct worker *w,
 		m->partial = interrupt_describe(sig, run.out_seq, why, sizeof why);
 	report_summary(run.report, m->seconds, m->partial);
 	int rc = report_failed(run.report) ? 1 : 0;
-	if (evaluation(&run, m) != 0)
+	if (evaluation(&run, m) != 0 || cmd_stdout_status("scan") != 0)
 		rc = 2;
 	if (sig)
 		rc = interrupt_status(sig);

@@ -224,8 +224,10 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 static int next_msg(void *arg, struct localscan_item *it)
 {
 	struct run *r = arg;
-	if (interrupt_signal() != 0)
-		return 0;   /* interrupted: no new message, those in flight end */
+	/* interrupted, or the output gone (a closed pipe with SIGPIPE
+	 * ignored, a full disk): no new message, those in flight end */
+	if (interrupt_signal() != 0 || ferror(stdout))
+		return 0;
 	struct corpus_msg *cm = calloc(1, sizeof *cm);
 	if (cm == NULL || corpus_next(r->corpus, cm) != 1) {
 		free(cm);
@@ -573,10 +575,8 @@ static int run_scan(struct run *r, struct conf *c, struct opts *o,
 	} else if (report(r, c, o, m) != 0) {
 		status = 2;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {   /* e.g. a full disk */
-		fprintf(stderr, "vigil scan: standard output: %s\n", strerror(errno));
+	if (cmd_stdout_status("scan") != 0)   /* e.g. a full disk */
 		status = 2;
-	}
 	return sig ? interrupt_status(sig) : status;
 }
 

@@ -3,6 +3,7 @@
  * running milter, check rules and configuration, run single checks.
  * Each subcommand lives in milter/cmd_NAME.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,15 @@
 
 /* vigil scan: through a milter with --milter (cmd_scan.c), else
  * in-process (cmd_scanlocal.c). */
+int cmd_stdout_status(const char *prog)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "vigil %s: standard output: %s\n", prog,
+	        errno ? strerror(errno) : "write error");
+	return 2;
+}
+
 static int scan_dispatch(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {

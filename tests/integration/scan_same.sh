@@ -10,7 +10,7 @@ VIGILD=$top_builddir/milter/vigild
 . "$top_srcdir/tests/integration/lib/common.sh"
 PY=/usr/bin/python3
 
-tap_plan 5
+tap_plan 8
 tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
 cleanup() {
 	stop_all
@@ -89,3 +89,30 @@ if out=$(compare "$tmp/in2.jsonl" "$tmp/mil2.jsonl" 2>&1) &&
    grep -q T_ENVFROM_GUESS "$tmp/in2.jsonl"; then
 	ok "envelope given: the same scores, the MAIL FROM the rules' EnvelopeFrom ($out)"
 else notok "given envelope" "$out" "$(cat "$tmp/in2.err" "$tmp/mil2.err")"; fi
+
+# Output that cannot be written ends the run with exit 2 and a message
+# in both modes: a full disk, and a closed pipe with SIGPIPE ignored (as
+# under systemd), where the scan stops taking messages at the first
+# failed write. 2000 messages of output fill the pipe, so writes after
+# head has gone are certain.
+big_corpus "$tmp" 1
+"$VIGIL" scan --milter "unix:$tmp/v.sock" --format jsonl $files >/dev/full 2>"$tmp/full.err"
+rc=$?
+check "--milter: standard output on a full disk: exit 2, said (rc=$rc)" \
+	eval '[ $rc = 2 ] && grep -q "standard output: No space left" "$tmp/full.err"'
+for mode in "-c $tmp/vigild.conf" "--milter unix:$tmp/v.sock"; do
+	$PY - "$tmp/pipe.err" "$VIGIL" scan $mode --format jsonl "$tmp/big0.mbox" <<'PY'
+import signal, subprocess, sys
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)   # inherited by the child
+with open(sys.argv[1], "w") as err:
+    p = subprocess.Popen(sys.argv[2:], stdout=subprocess.PIPE, stderr=err,
+                         restore_signals=False)
+    p.stdout.read(1)
+    p.stdout.close()
+    sys.exit(p.wait())
+PY
+	rc=$?
+	n=$(sed -n 's/^\([0-9]*\) messages in .*/\1/p' "$tmp/pipe.err")
+	check "${mode%% *}: a closed pipe with SIGPIPE ignored stops the run (exit $rc, $n of 2000 messages)" \
+		eval '[ $rc = 2 ] && [ -n "$n" ] && [ "$n" -lt 2000 ] && grep -q "standard output: Broken pipe" "$tmp/pipe.err"'
+done
