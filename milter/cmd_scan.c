@@ -49,8 +49,14 @@ struct slot {
 	bool flagged;             /* spam by the milter's verdict */
 	char error[256];
 	bool failed;
+	bool filter_failed;       /* the exchange with the filter failed */
 	double ms;
 };
+
+/* This many messages in a row that could not be played to the filter
+ * (it is down, or answers none in time) end the run: a dead milter
+ * would otherwise turn the rest of the corpus into errors. */
+#define FILTER_FAILURES_MAX 10
 
 struct run {
 	pthread_mutex_t lock;
@@ -63,6 +69,8 @@ struct run {
 	struct eval *eval;        /* NULL: no evaluation wanted */
 	bool eval_failed;         /* out of memory on the way */
 	const struct options *opt;
+	unsigned filter_failures; /* in a row, in input order */
+	char gave_up[384];        /* why the run stopped taking messages */
 };
 
 struct worker {
@@ -249,7 +257,7 @@ static void process(struct mclient *mc, const struct options *o,
 	} else {
 		double t0 = monotime_s();
 		if (mclient_scan(mc, scan, &s->res, s->error, sizeof s->error) != 0)
-			s->failed = true;
+			s->failed = s->filter_failed = true;
 		s->ms = (monotime_s() - t0) * 1e3;
 	}
 	scan_free(scan);
@@ -316,6 +324,23 @@ static void emit(struct report *rep, struct slot *s)
 
 /* ---- the threads ---- */
 
+/* Messages the filter failed in a row (those not read count for
+ * nothing): FILTER_FAILURES_MAX of them stop the reading. Under the
+ * run's lock. */
+static void count_filter_failure(struct run *run, const struct slot *s)
+{
+	if (!s->failed)
+		run->filter_failures = 0;
+	else if (s->filter_failed &&
+	         ++run->filter_failures == FILTER_FAILURES_MAX) {
+		snprintf(run->gave_up, sizeof run->gave_up, "stopped after %zu "
+		         "messages: the last %d could not be played to the "
+		         "filter (%s)", run->out_seq + 1, FILTER_FAILURES_MAX,
+		         s->error);
+		run->eof = true;
+	}
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
@@ -351,6 +376,7 @@ static void *work(void *arg)
 				break;
 			if (run->eval != NULL && evaluate(run, first) != 0)
 				run->eval_failed = true;
+			count_filter_failure(run, first);
 			emit(run->report, first);
 			corpus_msg_clear(&first->msg);
 			mclient_result_clear(&first->res);
@@ -462,9 +488,12 @@ static int run_all(const struct options *o, struct worker *w,
 	char why[96];
 	if (sig)
 		m->partial = interrupt_describe(sig, run.out_seq, why, sizeof why);
+	else if (run.gave_up[0] != '\0')
+		m->partial = run.gave_up;
 	report_summary(run.report, m->seconds, m->partial);
 	int rc = report_failed(run.report) ? 1 : 0;
-	if (evaluation(&run, m) != 0 || cmd_stdout_status("scan") != 0)
+	if (evaluation(&run, m) != 0 || cmd_stdout_status("scan") != 0 ||
+	    run.gave_up[0] != '\0')
 		rc = 2;
 	if (sig)
 		rc = interrupt_status(sig);

@@ -47,6 +47,7 @@ struct mclient {
 
 	char *err;               /* where errors go for the current call */
 	size_t errlen;
+	bool timed_out;          /* the current call waited in vain */
 };
 
 static _Atomic unsigned long queue_counter;
@@ -201,6 +202,7 @@ static int wait_fd(struct mclient *mc, short events, const char *what)
 	while (rc < 0 && errno == EINTR);
 	if (rc == 0) {
 		fail(mc, "timeout (%u ms) %s", mc->timeout_ms, what);
+		mc->timed_out = true;
 		return -1;
 	}
 	if (rc < 0) {
@@ -320,38 +322,62 @@ static void drop(struct mclient *mc, bool quit)
 	mc->in_transaction = false;
 }
 
-static int connect_socket(struct mclient *mc)
+/* One connection attempt on a new socket (mc->fd). 0, or -1 with errno
+ * (the socket closed). */
+static int connect_once(struct mclient *mc)
 {
 	int fd = socket(mc->addr.family, SOCK_STREAM | SOCK_NONBLOCK |
 	                SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fail(mc, "socket: %s", strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
 	mc->fd = fd;
 	int one = 1;
 	if (mc->addr.family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (connect(fd, (const struct sockaddr *)&mc->addr.ss, mc->addr.len) != 0) {
-		if (errno != EINPROGRESS && errno != EINTR) {
-			fail(mc, "connect to %s: %s", mc->spec, strerror(errno));
+		if (errno != EINPROGRESS && errno != EINTR)
+			goto error;
+		if (wait_fd(mc, POLLOUT, "connecting") != 0) {
+			errno = ETIMEDOUT;
 			goto error;
 		}
-		if (wait_fd(mc, POLLOUT, "connecting") != 0)
-			goto error;
 		int soerr = 0;
 		socklen_t len = sizeof soerr;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
 		    soerr != 0) {
-			fail(mc, "connect to %s: %s", mc->spec, strerror(soerr));
+			errno = soerr ? soerr : errno;
 			goto error;
 		}
 	}
 	return 0;
-error:
+error:;
+	int e = errno;
 	close(fd);
 	mc->fd = -1;
+	errno = e;
 	return -1;
+}
+
+/* Connect; with retry, again while the filter is not there (refused, no
+ * unix socket, its backlog full: a restart during a run) 20 ms later,
+ * then twice as long each time, within the timeout in all. */
+static int connect_socket(struct mclient *mc, bool retry)
+{
+	unsigned waited = 0, pause = 20;
+	while (connect_once(mc) != 0) {
+		if (mc->timed_out)
+			return -1;   /* said by wait_fd() */
+		if (!retry ||
+		    (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN) ||
+		    waited + pause > mc->timeout_ms) {
+			fail(mc, "connect to %s: %s", mc->spec, strerror(errno));
+			return -1;
+		}
+		poll(NULL, 0, (int)pause);
+		waited += pause;
+		pause = pause < 1000 ? pause * 2 : 1000;
+	}
+	return 0;
 }
 
 /* ---- negotiation ---- */
@@ -811,7 +837,7 @@ static enum step play(struct mclient *mc, struct macros *m, const char *helo,
 	if (mc->fd >= 0 && mc->conn_addr != NULL &&
 	    !(same(mc->conn_addr, m->client_addr) && same(mc->conn_helo, helo)))
 		drop(mc, true);
-	if (mc->fd < 0 && (connect_socket(mc) != 0 || negotiate(mc) != 0))
+	if (mc->fd < 0 && (connect_socket(mc, true) != 0 || negotiate(mc) != 0))
 		st = STEP_ERROR;
 	else if (mc->conn_addr == NULL)
 		st = greet(mc, m, helo, r);
@@ -842,6 +868,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	*r = (struct mclient_result){ 0 };
 	mc->err = err;
 	mc->errlen = errlen;
+	mc->timed_out = false;
 	if (err && errlen)
 		err[0] = '\0';
 	const struct scan_env *env = scan_env(scan);
@@ -864,9 +891,10 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	                              (same(mc->conn_addr, addr) &&
 	                               same(mc->conn_helo, helo)));
 	enum step st = play(mc, &m, helo, scan, r);
-	if (st == STEP_ERROR && reused) {
+	if (st == STEP_ERROR && reused && !mc->timed_out) {
 		/* The filter may have closed the connection while it was idle:
-		 * once more on a new one. */
+		 * once more on a new one (not after a timeout: the filter is
+		 * there, slow, and would get the message twice). */
 		mclient_result_clear(r);
 		st = play(mc, &m, helo, scan, r);
 	}
@@ -911,8 +939,10 @@ int mclient_open(struct mclient *mc, char *err, size_t errlen)
 		return 0;
 	mc->err = err;
 	mc->errlen = errlen;
+	mc->timed_out = false;
 	int rc = 0;
-	if (connect_socket(mc) != 0 || negotiate(mc) != 0) {
+	/* at the start a filter that is not there is an error at once */
+	if (connect_socket(mc, false) != 0 || negotiate(mc) != 0) {
 		drop(mc, false);
 		rc = -1;
 	}

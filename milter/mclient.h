@@ -17,7 +17,10 @@
  * error, a connection-level verdict, or a message from another client,
  * the connection is closed (QUIT) and a new one opened. A message that
  * fails on a reused connection is played once more on a new one (the
- * filter may have closed it while idle). Every wait is
+ * filter may have closed it while idle), unless it timed out (the filter
+ * would see it twice). A new connection refused during a run (the
+ * filter restarting) is tried again, with growing pauses, within the
+ * timeout; at mclient_open() it is an error at once. Every wait is
  * bounded by the timeout (poll()). One mclient per thread.
  */
 #ifndef VIGIL_MCLIENT_H

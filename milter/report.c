@@ -455,7 +455,7 @@ void report_summary(struct report *r, double seconds, const char *partial)
 		names[i] = r->actions[i].name;
 		counts[i] = r->actions[i].count;
 	}
-	char note[128] = "";
+	char note[400] = "";
 	if (partial)
 		snprintf(note, sizeof note, "; %s", partial);
 	struct report_totals t = { r->messages, r->errors, seconds, names,

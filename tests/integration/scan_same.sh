@@ -10,7 +10,7 @@ VIGILD=$top_builddir/milter/vigild
 . "$top_srcdir/tests/integration/lib/common.sh"
 PY=/usr/bin/python3
 
-tap_plan 8
+tap_plan 10
 tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
 cleanup() {
 	stop_all
@@ -51,7 +51,8 @@ done
 printf 'Return-Path: <bounce@example.net>\n' | cat - "$tmp/m2.eml" >"$tmp/m4.eml"
 
 "$VIGILD" -f -c "$tmp/vigild.conf" 2>"$tmp/vigild.log" &
-track_pid $!
+vpid=$!
+track_pid $vpid
 if wait_for 100 test -S "$tmp/v.sock"; then ok "vigild starts"
 else notok "vigild starts" "$(cat "$tmp/vigild.log")"; exit 1; fi
 
@@ -116,3 +117,21 @@ PY
 	check "${mode%% *}: a closed pipe with SIGPIPE ignored stops the run (exit $rc, $n of 2000 messages)" \
 		eval '[ $rc = 2 ] && [ -n "$n" ] && [ "$n" -lt 2000 ] && grep -q "standard output: Broken pipe" "$tmp/pipe.err"'
 done
+
+# A filter that dies for good mid-run: each message is tried within the
+# timeout (connection refused: tried again), then the run stops after
+# ten messages in a row that could not be played: exit 2, said, and not
+# the whole corpus turned into errors. 4000 messages cannot all be done
+# before the first output is seen and the filter killed.
+mkdir "$tmp/dead"
+big_corpus "$tmp/dead" 2
+"$VIGIL" scan --milter "unix:$tmp/v.sock" --timeout 1 --format jsonl $many \
+	>"$tmp/dead.jsonl" 2>"$tmp/dead.err" &
+spid=$!
+if wait_output "$tmp/dead.jsonl" "$spid"; then kill -KILL "$vpid"; fi
+reap "$spid"; rc=$?
+n=$(sed -n 's/^\([0-9]*\) messages in .*/\1/p' "$tmp/dead.err")
+check "a filter gone for good: the run stops after 10 failures in a row, exit 2 (rc=$rc, $n of 4000)" \
+	eval '[ $rc = 2 ] && [ -n "$n" ] && [ "$n" -lt 4000 ] && grep -q "the last 10 could not be played to the filter" "$tmp/dead.err"'
+check "the messages before it were played" \
+	$PY -c "import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(not (m and m[0]['action'] == 'continue' and m[-1]['action'] == 'error'))" "$tmp/dead.jsonl"
