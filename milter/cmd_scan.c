@@ -89,7 +89,8 @@ static void usage(FILE *f)
 	        "inet:HOST:PORT, inet6:PORT@HOST. '-' reads standard input.\n"
 	        "\n"
 	        "  --milter SOCKET     the milter to drive\n"
-	        "  --concurrency N     N connections in parallel (default 1)\n"
+	        "  --concurrency N     N connections in parallel (default 1; also\n"
+	        "                      --jobs N, -j N)\n"
 	        "  --format FORMAT     text (a table, default), jsonl or csv\n"
 	        "  --mail-from ADDR    MAIL FROM (default: Return-Path, else From)\n"
 	        "  --rcpt ADDR         RCPT TO, repeatable (default: To and Cc)\n"
@@ -135,7 +136,8 @@ static int option(struct options *o, const char *name, const char *val)
 		o->milter = val;
 	else if (strcmp(name, "--report") == 0)
 		o->report = val;
-	else if (strcmp(name, "--concurrency") == 0) {
+	else if (strcmp(name, "--concurrency") == 0 ||
+	         strcmp(name, "--jobs") == 0 || strcmp(name, "-j") == 0) {
 		if (!parse_uint(val, 1, MAX_CONCURRENCY, &o->concurrency)) {
 			fprintf(stderr, "vigil scan: --concurrency: 1 to %d\n",
 			        MAX_CONCURRENCY);

@@ -68,7 +68,9 @@ static void usage(FILE *out)
 	"--label applies to the paths after it; --labels FILE has lines\n"
 	"\"PATH LABEL\" (or \"LABEL PATH\", or CSV) labelling the messages of PATH\n"
 	"(a file or a directory); without PATH arguments those PATHs are\n"
-	"scanned. With labels, an evaluation report ends the run.\n");
+	"scanned. With labels, an evaluation report ends the run.\n"
+	"--jobs N (-j N, or --milter's name --concurrency N): N threads,\n"
+	"default all cores.\n");
 }
 
 /* ---- output ---- */
@@ -359,7 +361,8 @@ static int option(const char *a, const char *val, struct run *r,
 	int lo;
 	if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
 		o->conf = val;
-	else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0)
+	else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0 ||
+	         strcmp(a, "--concurrency") == 0)   /* --milter's name */
 		return parse_jobs(val, o);
 	else if (strcmp(a, "--format") == 0)
 		return parse_format(val, r);

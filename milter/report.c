@@ -431,9 +431,13 @@ void report_totals_print(FILE *f, const struct report_totals *t)
 			fprintf(f, "%s %s %zu", sep, t->actions[a], t->counts[a]);
 			sep = "";
 		}
-	fprintf(f, "%s\nlatency per message: p50 %.2f ms, p95 %.2f ms, "
-	        "p99 %.2f ms\n", t->note ? t->note : "",
-	        report_lat_percentile(t->lat, 0.5),
+	fprintf(f, "%s\n", t->note ? t->note : "");
+	if (t->lat->n == 0) {
+		fputs("latency per message: n/a (no message scanned)\n", f);
+		return;
+	}
+	fprintf(f, "latency per message: p50 %.2f ms, p95 %.2f ms, "
+	        "p99 %.2f ms\n", report_lat_percentile(t->lat, 0.5),
 	        report_lat_percentile(t->lat, 0.95),
 	        report_lat_percentile(t->lat, 0.99));
 }

@@ -10,7 +10,7 @@ VIGILD=$top_builddir/milter/vigild
 . "$top_srcdir/tests/integration/lib/common.sh"
 PY=/usr/bin/python3
 
-tap_plan 10
+tap_plan 12
 tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
 cleanup() {
 	stop_all
@@ -135,3 +135,16 @@ check "a filter gone for good: the run stops after 10 failures in a row, exit 2 
 	eval '[ $rc = 2 ] && [ -n "$n" ] && [ "$n" -lt 4000 ] && grep -q "the last 10 could not be played to the filter" "$tmp/dead.err"'
 check "the messages before it were played" \
 	$PY -c "import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(not (m and m[0]['action'] == 'continue' and m[-1]['action'] == 'error'))" "$tmp/dead.jsonl"
+
+# One name for parallelism in both modes; no latency figures from no
+# message.
+"$VIGIL" scan -c "$tmp/vigild.conf" --concurrency 2 --format jsonl $files >"$tmp/cj.jsonl" 2>"$tmp/cj.err"
+rc1=$?
+"$VIGIL" scan --milter "unix:$tmp/none.sock" --jobs=2 "$tmp/m1.eml" >/dev/null 2>"$tmp/jm.err"
+rc2=$?
+check "--concurrency in process, --jobs with --milter: the same option (rc=$rc1 $rc2)" \
+	eval '[ $rc1 = 0 ] && [ "$(wc -l <"$tmp/cj.jsonl")" = 4 ] && [ $rc2 = 2 ] && grep -q "connect to unix:$tmp/none.sock" "$tmp/jm.err"'
+printf '\0\0\0\0binary\0\0\0' >"$tmp/bin.eml"
+"$VIGIL" scan -c "$tmp/vigild.conf" "$tmp/bin.eml" >"$tmp/na.out" 2>"$tmp/na.err"
+check "every message failed: latency n/a, not 0.00 ms" \
+	grep -q "^latency per message: n/a (no message scanned)$" "$tmp/na.out" "$tmp/na.err"
