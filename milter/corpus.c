@@ -63,6 +63,11 @@ struct corpus {
 	char line[LINE_CHUNK];
 	size_t line_len;
 	bool line_start;         /* the next piece starts a line */
+	/* The piece after it, when a separator test had to look ahead:
+	 * read_piece() gives it next. */
+	char ahead[LINE_CHUNK];
+	size_t ahead_len;
+	bool have_ahead;
 };
 
 static char *format(const char *fmt, ...)
@@ -110,17 +115,30 @@ static void mbuf_add(struct mbuf *b, const char *p, size_t n)
 
 /* ---- reading ---- */
 
-/* Read the next piece of a line (through '\n', or LINE_CHUNK bytes) into
- * c->line. 1, 0 at end of file, -1 on a read error. */
-static int read_piece(struct corpus *c)
+/* Read a piece of a line (through '\n', or LINE_CHUNK bytes) from the
+ * file into buf: its length, 0 at end of file, with ferror() on errors. */
+static size_t fill_piece(FILE *fp, char *buf)
 {
-	c->line_len = 0;
-	int ch = 0;
-	while (c->line_len < sizeof c->line &&
-	       (ch = getc_unlocked(c->fp)) != EOF) {
-		c->line[c->line_len++] = (char)ch;
+	size_t len = 0;
+	int ch;
+	while (len < LINE_CHUNK && (ch = getc_unlocked(fp)) != EOF) {
+		buf[len++] = (char)ch;
 		if (ch == '\n')
 			break;
+	}
+	return len;
+}
+
+/* The next piece of a line into c->line: the one read ahead, if any,
+ * else the file's. 1, 0 at end of file, -1 on a read error. */
+static int read_piece(struct corpus *c)
+{
+	if (c->have_ahead) {
+		memcpy(c->line, c->ahead, c->ahead_len);
+		c->line_len = c->ahead_len;
+		c->have_ahead = false;
+	} else {
+		c->line_len = fill_piece(c->fp, c->line);
 	}
 	if (c->line_len == 0)
 		return ferror(c->fp) ? -1 : 0;
@@ -214,6 +232,29 @@ static bool is_from_separator(const char *p, size_t n)
 			return next_word(p, n, &i, &w) == 0;
 	}
 	return false;
+}
+
+/* Whether the line after the current (complete) one starts a header
+ * field; it is read ahead, and read_piece() gives it next. */
+static bool next_is_field(struct corpus *c)
+{
+	if (!c->have_ahead) {
+		c->ahead_len = fill_piece(c->fp, c->ahead);
+		c->have_ahead = c->ahead_len > 0;
+	}
+	return c->have_ahead && msg_field_line(c->ahead, c->ahead_len);
+}
+
+/* Whether the line p[0..n) in c->line, after an empty line, separates
+ * messages: a "From " line that is a whole From_ line, or one a header
+ * field follows (a writer's From_ line with another date form). A body
+ * paragraph opening "From the desk of ..." (mboxo writers do not quote
+ * it) is neither, and stays in the message. */
+static bool separates_after_blank(struct corpus *c, const char *p, size_t n)
+{
+	return is_from_line(p, n) &&
+	       (is_from_separator(p, n) ||
+	        (piece_complete(c) && next_is_field(c)));
 }
 
 /* mboxrd: a line matching ^>+From was quoted with one '>' more. */
@@ -390,6 +431,16 @@ static void finish(const struct corpus *c, struct corpus_msg *m,
 
 /* ---- mbox ---- */
 
+/* The last message of a file without a final newline (a hand-made or
+ * concatenated mbox; Python's mailbox reads it): its last line is ended
+ * as a newline would have, so that it reads as anywhere else in a file.
+ * The size stays the bytes the file had. */
+static void end_line(struct mbuf *b)
+{
+	mbuf_add(b, "\n", 1);
+	b->total--;
+}
+
 /* One message of an mbox; its From_ line has been read. */
 static void mbox_message(struct corpus *c, struct corpus_msg *m)
 {
@@ -411,11 +462,11 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 			break;
 		}
 		if (r == 0) {
-			if (!c->line_start)
-				error = format("truncated: the file ends inside a line");
-			else if (in_headers)
+			if (in_headers)
 				error = format("truncated: the file ends in the header "
 				               "section");
+			else if (!c->line_start)
+				end_line(&b);
 			c->file_done = true;
 			break;
 		}
@@ -424,7 +475,7 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 		bool starts = c->line_start;
 		c->line_start = piece_complete(c);
 		bool blank = starts && is_blank(p, n);
-		if (starts && (prev_blank ? is_from_line(p, n) :
+		if (starts && (prev_blank ? separates_after_blank(c, p, n) :
 		                            is_from_separator(p, n))) {
 			c->have_from = true;
 			c->from_off = line_off;
@@ -593,6 +644,7 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	c->file_done = false;
 	c->have_from = false;
 	c->line_start = true;
+	c->have_ahead = false;
 	int r = read_piece(c);
 	if (r < 0 || c->path == NULL) {
 		error_msg(m, path, format("read error: %s", read_error(c)));

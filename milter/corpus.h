@@ -1,9 +1,11 @@
 /*
  * corpus.h — the messages of mail corpora, one at a time: mbox files
  * (mboxo/mboxrd quoting undone; Content-Length honoured when it agrees
- * with the file; a "From " line separates messages after a blank line,
- * or anywhere when it is a whole From_ line with an asctime date, since
- * writers quote those in bodies), maildir folders (cur/ then new/; their
+ * with the file; a whole From_ line with an asctime date separates
+ * messages anywhere, since writers quote those in bodies, and another
+ * "From " line after a blank line when a header field follows it; a
+ * file without a final newline ends its last message as if it had
+ * one), maildir folders (cur/ then new/; their
  * subfolders, Maildir++ ".Junk" or "Junk", are named, not walked), directories of
  * message files (walked recursively, names sorted, dot files skipped,
  * a symlink back to a directory being walked skipped), single message

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 38
+tap_plan 39
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -267,6 +267,35 @@ strip() { sed 's/"source":"[^"]*",//; s/"ms":[0-9.]*//' "$1"; }
 if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j14")" = 6 ] && [ "$(strip "$tmp/j14")" = "$(strip "$tmp/j15")" ]
 then ok "gzip-compressed mbox: read decompressed, same results"
 else notok "gzip mbox" "rc=$rc" "$(diff "$tmp/j14" "$tmp/j15" | head)"; fi
+
+# A paragraph opening "From " after an empty line (mboxo leaves it
+# unquoted) is body text, not a separator; a file without a final
+# newline ends its last message as if it were there: no error, exit 0,
+# the same from a file, gzip'd and on standard input.
+printf 'From a@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\nSubject: s\nMessage-ID: <d1@x>\n\nHello,\n\nFrom the desk of the CEO: we are great.\nBye\n\nFrom b@example.com Mon Jan  1 00:00:00 2024\nFrom: b@example.com\nSubject: t\nMessage-ID: <d2@x>\n\nlast line, no newline' >"$tmp/desk.mbox"
+gzip -c "$tmp/desk.mbox" >"$tmp/desk.mbox.gz"
+mkdir "$tmp/deskrules"
+printf 'body BYE /CEO: we are great. Bye/\nscore BYE 0.1\nbody LAST /last line, no newline/\nscore LAST 0.2\n' >"$tmp/deskrules/r.cf"
+printf 'stages = { "rules" }\nrules = { "%s" }\n' "$tmp/deskrules" >"$tmp/desk.conf"
+"$VIGIL" scan -c "$tmp/desk.conf" --format jsonl "$tmp/desk.mbox" >"$tmp/j25" 2>"$tmp/e25"; rc=$?
+"$VIGIL" scan -c "$tmp/desk.conf" --format jsonl "$tmp/desk.mbox.gz" >"$tmp/j26" 2>/dev/null; rc2=$?
+"$VIGIL" scan -c "$tmp/desk.conf" --format jsonl - <"$tmp/desk.mbox" >"$tmp/j27" 2>/dev/null; rc3=$?
+if [ "$rc$rc2$rc3" = 000 ] && /usr/bin/python3 - "$tmp/j25" "$tmp/j26" "$tmp/j27" <<'PY'
+import json, sys
+runs = []
+for f in sys.argv[1:]:
+    rows = [json.loads(l) for l in open(f)]
+    for r in rows:
+        r.pop("source"); r.pop("ms")
+    runs.append(rows)
+rows = runs[0]
+assert [r["message_id"] for r in rows] == ["<d1@x>", "<d2@x>"], rows
+assert all(r["error"] is None and r["action"] == "accept" for r in rows), rows
+assert [[h["name"] for h in r["hits"]] for r in rows] == [["BYE"], ["LAST"]], rows
+assert runs[1] == rows and runs[2] == rows, runs
+PY
+then ok "mbox: \"From the desk\" paragraph kept in its message; no final newline is fine (file, gzip, stdin)"
+else notok "From paragraph / final newline" "rc=$rc $rc2 $rc3" "$(cat "$tmp/j25" "$tmp/e25" "$tmp/j26" "$tmp/j27")"; fi
 
 # ---- interruption (SIGINT, SIGTERM) ----
 # A corpus far too large to finish first: one mbox of 2000 messages,

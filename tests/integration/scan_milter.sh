@@ -86,12 +86,16 @@ Subject: cut short
 
 This message was cut in the mid
 EOF
-# Cut the last line (no final newline): a truncated file.
-$PY - "$tmp/test.mbox" <<'PY'
+# Cut the last message in its header section: a truncated file. Cut in
+# its body instead (no final newline, as in a hand-made mbox), it is a
+# whole message: nonl.mbox; nl.mbox is the same with the newline.
+$PY - "$tmp/test.mbox" "$tmp/nonl.mbox" "$tmp/nl.mbox" <<'PY'
 import sys
 p = sys.argv[1]
 data = open(p, "rb").read().rstrip(b"\n")
-open(p, "wb").write(data)
+open(sys.argv[2], "wb").write(data)
+open(sys.argv[3], "wb").write(data + b"\n")
+open(p, "wb").write(data[:data.rindex(b"\n\nThis message")])
 PY
 trunc_off=$($PY -c "import sys; print(open(sys.argv[1],'rb').read().index(b'From dave'))" "$tmp/test.mbox")
 
@@ -129,8 +133,8 @@ check "GTUBE: reject with the configured code and text, flagged" \
 	jcheck "$tmp/c1.jsonl" "m[1]['action'] == 'reject' and m[1]['reply'] == {'code': '550', 'text': '5.7.1 $REJECT_TEXT'} and m[1]['flagged'] is True and m[1]['score'] is None"
 check "mboxrd-quoted From line: one message, scanned" \
 	jcheck "$tmp/c1.jsonl" "m[2]['action'] == 'continue' and hdr(m[2], 'X-Spam-Status') and m[3]['offset'] == $trunc_off"
-check "truncated message: error with file and offset" \
-	jcheck "$tmp/c1.jsonl" "m[3]['action'] == 'error' and 'truncated' in m[3]['error'] and m[3]['offset'] == $trunc_off and isinstance(m[3]['ms'], float)"
+check "truncated message (the file ends in its header section): error with file and offset" \
+	jcheck "$tmp/c1.jsonl" "m[3]['action'] == 'error' and 'truncated: the file ends in the header section' in m[3]['error'] and m[3]['offset'] == $trunc_off and isinstance(m[3]['ms'], float)"
 if grep -q '^4 messages in [0-9.]* s ([0-9.]* msg/s), 1 error; continue 2 reject 1$' "$tmp/c1.err" &&
    grep -q '^latency per message: p50 [0-9.]* ms, p95 ' "$tmp/c1.err" && ! grep -q "$(printf '\r')" "$tmp/c1.err"
 then ok "summary on stderr, no progress line when not a tty"
@@ -184,6 +188,23 @@ assert rows[4][3] == "error" and "truncated" in rows[4][11], rows[4]
 PY
 then ok "csv: header, one row per message, reply and headers"
 else notok "csv" "$(cat "$tmp/c.csv")"; fi
+
+# An mbox without a final newline (hand-made, concatenated): its last
+# message is scanned as if the newline were there, no error, exit 0;
+# so is it on standard input.
+nosrc='import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); e.pop("ms"); e.pop("source"); print(json.dumps(e, sort_keys=True))'
+"$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp/nonl.mbox" >"$tmp/nonl.jsonl" 2>"$tmp/nonl.err"; rc=$?
+"$VIGIL" scan --milter "$SOCK" --format jsonl "$tmp/nl.mbox" >"$tmp/nl.jsonl" 2>/dev/null
+"$VIGIL" scan --milter "$SOCK" --format jsonl - <"$tmp/nonl.mbox" >"$tmp/nonl2.jsonl" 2>/dev/null; rc2=$?
+if [ $rc = 0 ] && [ $rc2 = 0 ] &&
+   jcheck "$tmp/nonl.jsonl" "len(m) == 4 and m[3]['action'] == 'continue' and m[3]['error'] is None and m[3]['offset'] == $trunc_off and hdr(m[3], 'X-Spam-Status')" >/dev/null &&
+   [ "$($PY -c "$nosrc" "$tmp/nonl.jsonl")" = "$($PY -c "$nosrc" "$tmp/nl.jsonl")" ] &&
+   [ "$($PY -c "$nosrc" "$tmp/nonl.jsonl")" = "$($PY -c "$nosrc" "$tmp/nonl2.jsonl")" ] &&
+   grep -q '^4 messages in [0-9.]* s ([0-9.]* msg/s), 0 errors; continue 3 reject 1$' "$tmp/nonl.err"
+then ok "no final newline: the last message scanned as with one, exit 0 (file and stdin)"
+else notok "no final newline" "rc=$rc rc2=$rc2" "$(cat "$tmp/nonl.jsonl" "$tmp/nonl.err")"; fi
 
 # Bad input: a missing path and binary garbage are errors of their own,
 # the run goes on to the next file; an empty file holds no message and

@@ -182,17 +182,23 @@ static void gzip_input(void **state)
 	const char *gz = put_gz("box.gz", text);
 	struct got g;
 	collect(&gz, 1, 0, &g);
-	assert_int_equal(g.n, 3);
+	assert_int_equal(g.n, 2);
 	assert_msg(&g.m[0], gz, 0, 0, "Subject: one\n\nFrom q\n");
+	/* no Content-Length here: "From the body" is body text */
 	assert_msg(&g.m[1], gz, 1, (uint64_t)(strstr(text, "From b") - text),
-	           "Content-Length: 18\nSubject: two\n\nx\n");
-	assert_error(&g.m[2], gz, 2, "truncated");   /* after "From the body" */
+	           "Content-Length: 18\nSubject: two\n\nx\n\nFrom the body\n");
 	release(&g);
 	assert_int_equal(corpus_bytes(&gz, 1), strlen(text));
 	const char *one = put_gz("m.eml.gz", "Subject: gz\n\nbody\n");
 	collect(&one, 1, 0, &g);
 	assert_int_equal(g.n, 1);
 	assert_msg(&g.m[0], one, 0, 0, "Subject: gz\n\nbody\n");
+	release(&g);
+	/* no final newline: the same message as with one */
+	const char *nonl = put_gz("nonl.gz", "From a\nSubject: one\n\nlast");
+	collect(&nonl, 1, 0, &g);
+	assert_int_equal(g.n, 1);
+	assert_msg(&g.m[0], nonl, 0, 0, "Subject: one\n\nlast\n");
 	release(&g);
 }
 
@@ -286,23 +292,71 @@ static void directory(void **state)
 	release(&g);
 }
 
-/* A file cut in the middle of the last message: the earlier ones are
- * read, the last is an error with its position; likewise a file ending
- * in the header section. */
+/* A file ending without a final newline after the header section (a
+ * hand-made or concatenated mbox): the last message is read as if the
+ * newline were there, its size the file's bytes. A file ending in the
+ * header section, inside a line of it or not, is truncated: an error
+ * with the message's position. */
 static void truncated(void **state)
 {
 	(void)state;
 	const char *p = puts_("trunc", "From a\nSubject: ok\n\nfine\n\n"
 	                      "From b\nSubject: cut\n\nhalf a li");
 	const char *q = puts_("trunc2", "From a\nSubject: no body yet\n");
-	const char *paths[] = { p, q };
+	const char *r = puts_("trunc3", "From a\nSubject: ok\n\nfine\n\n"
+	                      "From b\nSubject: cut in the hea");
+	const char *paths[] = { p, q, r };
 	struct got g;
-	collect(paths, 2, 0, &g);
-	assert_int_equal(g.n, 3);
+	collect(paths, 3, 0, &g);
+	assert_int_equal(g.n, 5);
 	assert_msg(&g.m[0], p, 0, 0, "Subject: ok\n\nfine\n");
-	assert_error(&g.m[1], p, 1, "truncated");
-	assert_int_equal(g.m[1].offset, 26);
-	assert_error(&g.m[2], q, 0, "header section");
+	assert_msg(&g.m[1], p, 1, 26, "Subject: cut\n\nhalf a li\n");
+	assert_int_equal(g.m[1].size, strlen("Subject: cut\n\nhalf a li"));
+	assert_error(&g.m[2], q, 0, "truncated: the file ends in the header");
+	assert_msg(&g.m[3], r, 0, 0, "Subject: ok\n\nfine\n");
+	assert_error(&g.m[4], r, 1, "truncated: the file ends in the header");
+	assert_int_equal(g.m[4].offset, 26);
+	release(&g);
+	/* standard input likewise (not seekable) */
+	FILE *in = freopen(p, "rb", stdin);
+	assert_non_null(in);
+	const char *dash = "-";
+	collect(&dash, 1, 0, &g);
+	assert_int_equal(g.n, 2);
+	assert_msg(&g.m[1], "-", 1, 26, "Subject: cut\n\nhalf a li\n");
+	release(&g);
+}
+
+/* After an empty line, a "From " line separates messages only when it
+ * is a whole From_ line or a header field follows it: a paragraph
+ * "From the desk of ..." stays in the body (mboxo writers leave it
+ * unquoted), a From_ line with another date form still separates, and
+ * so does a bare "From x" before a header. The line read ahead is not
+ * lost either way. */
+static void mbox_from_in_body(void **state)
+{
+	(void)state;
+	const char text[] =
+		"From a@example.com Mon Jan  1 00:00:00 2024\n"
+		"From: a@example.com\nSubject: s\n\nHello,\n\n"
+		"From the desk of the CEO: we are great.\nBye\n\n"
+		"From the desk again\n\n"
+		"From b@example.com Wed, 3 Jan 2024 10:00:00 +0000\n"
+		"Subject : two\n\nbody two\n\n"
+		"From x\nReceived: by x\n\nthree\n\n"
+		"From the end";
+	const char *p = puts_("desk", text);
+	struct got g;
+	collect(&p, 1, 0, &g);
+	assert_int_equal(g.n, 3);
+	assert_msg(&g.m[0], p, 0, 0,
+	           "From: a@example.com\nSubject: s\n\nHello,\n\n"
+	           "From the desk of the CEO: we are great.\nBye\n\n"
+	           "From the desk again\n");
+	assert_msg(&g.m[1], p, 1, (uint64_t)(strstr(text, "From b@") - text),
+	           "Subject : two\n\nbody two\n");
+	assert_msg(&g.m[2], p, 2, (uint64_t)(strstr(text, "From x") - text),
+	           "Received: by x\n\nthree\n\nFrom the end\n");
 	release(&g);
 }
 
@@ -521,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(maildir, setup, teardown),
 		cmocka_unit_test_setup_teardown(directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(mbox_from_in_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_and_garbage, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(bom_and_obsolete_header, setup,
