@@ -207,14 +207,15 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
                        const struct verdict *v)
 {
 	text_str(stdout, cm->source);
-	int pad = 40 - (int)strlen(cm->source);
+	size_t cols = report_text_width(cm->source);
+	int pad = cols < 40 ? 40 - (int)cols : 0;
 	if (scan == NULL) {
-		printf("%*s %6zu  ERROR  ", pad > 0 ? pad : 0, "", cm->index);
+		printf("%*s %6zu  ERROR  ", pad, "", cm->index);
 		text_str(stdout, cm->error ? cm->error : "scan failed");
 		printf("\n");
 		return;
 	}
-	printf("%*s %6zu  %-10s %8.2f ", pad > 0 ? pad : 0, "", cm->index,
+	printf("%*s %6zu  %-10s %8.2f ", pad, "", cm->index,
 	       conf_action_name(v->action), scan_score(scan));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
 		printf("%s%s", i ? "," : "", scan_hit_at(scan, i)->name);

@@ -295,6 +295,17 @@ static void text_put(FILE *f, const char *s)
 	}
 }
 
+size_t report_text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), cols = 0;
+	for (size_t i = 0; i < len; cols++) {
+		size_t n = utf8_decode(p + i, len - i, NULL);
+		i += n ? n : 1;
+	}
+	return cols;
+}
+
 static void entry_text(struct report *r, const struct report_entry *e)
 {
 	FILE *f = r->out;
@@ -306,7 +317,7 @@ static void entry_text(struct report *r, const struct report_entry *e)
 	char where[64];
 	snprintf(where, sizeof where, "#%zu", e->index);
 	text_put(f, e->source);
-	size_t len = strlen(e->source) + strlen(where);
+	size_t len = report_text_width(e->source) + strlen(where);
 	fprintf(f, "%s%*s %-10s %9.1f  ", where, len < 40 ? (int)(40 - len) : 0,
 	        "", e->error ? "error" : e->action, e->ms);
 	if (e->error) {

@@ -118,6 +118,12 @@ void report_json_string(FILE *f, const char *s, size_t len);
  * that are not UTF-8) as \xHH, byte by byte. */
 void report_text_escaped(FILE *f, const char *s, size_t len);
 
+/* The columns s takes in a text table: one per UTF-8 character, one per
+ * byte that is not UTF-8 (printed as it is, a terminal shows one
+ * replacement character). Wide and combining characters count one, as
+ * any: no locale, no wcwidth(). */
+size_t report_text_width(const char *s);
+
 /* The current UTC time as "2026-11-24T09:30:00Z" into buf. */
 void report_utc_now(char *buf, size_t len);
 /* "prog ARG..." with the arguments quoted for a POSIX shell where they

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 39
+tap_plan 40
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -296,6 +296,23 @@ assert runs[1] == rows and runs[2] == rows, runs
 PY
 then ok "mbox: \"From the desk\" paragraph kept in its message; no final newline is fine (file, gzip, stdin)"
 else notok "From paragraph / final newline" "rc=$rc $rc2 $rc3" "$(cat "$tmp/j25" "$tmp/e25" "$tmp/j26" "$tmp/j27")"; fi
+
+# Text columns line up by characters: a UTF-8 file name and one with a
+# Latin-1 byte (one column, as printed) against ASCII names.
+mkdir "$tmp/names"
+for n in "$(printf '\303\274n\303\257c\303\270d\303\251.eml')" unicode.eml "$(printf 'caf\351.eml')" cafe.eml; do
+	printf 'From: a@example.org\nSubject: n\n\nx\n' >"$tmp/names/$n"
+done
+( cd "$tmp" && "$VIGIL" scan -c c.conf names ) >"$tmp/o28" 2>/dev/null; rc=$?
+if [ $rc = 0 ] && /usr/bin/python3 - "$tmp/o28" <<'PY'
+import sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "surrogateescape")
+rows = [r for r in text.splitlines() if r.startswith("names/")]
+cols = {r.index(" accept") for r in rows}
+assert len(rows) == 4 and len(cols) == 1, rows
+PY
+then ok "text table: columns by characters on non-ASCII names"
+else notok "text columns" "rc=$rc" "$(cat "$tmp/o28")"; fi
 
 # ---- interruption (SIGINT, SIGTERM) ----
 # A corpus far too large to finish first: one mbox of 2000 messages,

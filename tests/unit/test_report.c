@@ -236,6 +236,47 @@ static void text(void **state)
 	free(err);
 }
 
+/* Text columns count characters, not bytes: a UTF-8 path lines up with
+ * an ASCII one of as many characters; a byte that is not UTF-8 counts
+ * one (it is printed as it is). */
+static void text_width(void **state)
+{
+	(void)state;
+	assert_int_equal(report_text_width(""), 0);
+	assert_int_equal(report_text_width("plain"), 5);
+	assert_int_equal(report_text_width("\xc3\xbcn\xc3\xaf" "c\xc3\xb8" "d"
+	                                   "\xc3\xa9.eml"), 11);   /* ünïcødé.eml */
+	assert_int_equal(report_text_width("\xe2\x82\xac\xf0\x9f\x98\x80"), 2);
+	assert_int_equal(report_text_width("caf\xe9\xff"), 5);
+	assert_int_equal(report_text_width("\xe2\x82x"), 3);   /* cut: 2 bytes */
+	char *out = NULL;
+	size_t size = 0;
+	FILE *o = open_memstream(&out, &size);
+	assert_non_null(o);
+	struct report *r = report_new(REPORT_TEXT, o, stderr, false, 0);
+	assert_non_null(r);
+	const char *src[] = { "d/\xc3\xbcn\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9.eml",
+	                      "d/unicode.eml", "d/caf\xe9.eml" };
+	for (size_t i = 0; i < 3; i++) {
+		struct report_entry e = { .source = src[i], .action = "continue",
+		                          .code = "", .ms = 1.0 };
+		report_add(r, &e);
+	}
+	report_free(r);
+	fclose(o);
+	/* each row: the source, "#0", padding to 40 columns, the action */
+	const char *row = strchr(out, '\n') + 1;
+	for (size_t i = 0; i < 3; i++) {
+		const char *act = strstr(row, " continue");
+		assert_non_null(act);
+		size_t bytes = (size_t)(act - row);
+		size_t extra = strlen(src[i]) - report_text_width(src[i]);
+		assert_int_equal(bytes - extra, 40);
+		row = strchr(row, '\n') + 1;
+	}
+	free(out);
+}
+
 /* Terminal text: UTF-8 kept, controls, C1, bidi overrides, zero-width
  * characters and invalid bytes escaped byte by byte. */
 static void terminal(void **state)
@@ -298,6 +339,7 @@ int main(void)
 		cmocka_unit_test(jsonl),
 		cmocka_unit_test(csv),
 		cmocka_unit_test(text),
+		cmocka_unit_test(text_width),
 		cmocka_unit_test(terminal),
 	};
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
