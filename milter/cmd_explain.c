@@ -92,8 +92,50 @@ static void show_folded(const char *s)
 	}
 }
 
+/* Which hits each stage added: scan_hit() appends, so a stage's hits
+ * are those between the counts before and after it ran. */
+struct stage_span {
+	const char *name;
+	size_t from, to;
+};
+struct stage_hits {
+	size_t n, cap;
+	struct stage_span *st;
+};
+
+static void stage_done(void *arg, const char *name, const struct scan *scan)
+{
+	struct stage_hits *t = arg;
+	size_t from = t->n ? t->st[t->n - 1].to : 0;
+	if (t->n < t->cap)
+		t->st[t->n++] = (struct stage_span){ name, from,
+		                                     scan_hit_count(scan) };
+}
+
+/* A stage's hits under its name: the tests' names (their scores are
+ * under Hits), for the rules stage their number. */
+static void print_stage_hits(const struct stage_hits *t,
+                             const struct scan *scan)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		size_t from = t->st[i].from, to = t->st[i].to;
+		if (from >= to)
+			continue;
+		printf("  %-12s ", t->st[i].name);
+		if (strcmp(t->st[i].name, "rules") == 0) {
+			printf("%zu rule%s hit (under Hits)\n", to - from,
+			       to - from == 1 ? "" : "s");
+			continue;
+		}
+		printf("tests hit:");
+		for (size_t k = from; k < to; k++)
+			printf(" %s", scan_hit_at(scan, k)->name);
+		printf("\n");
+	}
+}
+
 static void print_stages(const struct conf *c, struct scan *scan,
-                         const char *failed)
+                         const char *failed, const struct stage_hits *t)
 {
 	printf("\nStages:");
 	for (size_t i = 0; i < pipeline_stage_count(); i++) {
@@ -103,8 +145,10 @@ static void print_stages(const struct conf *c, struct scan *scan,
 			       " (failed)" : "");
 	}
 	printf("\n\nStage results:\n");
-	if (scan_result_count(scan) == 0 && scan_auth_result_count(scan) == 0)
+	if (scan_result_count(scan) == 0 && scan_auth_result_count(scan) == 0 &&
+	    scan_hit_count(scan) == 0)
 		printf("  (none)\n");
+	print_stage_hits(t, scan);
 	for (size_t i = 0; i < scan_result_count(scan); i++) {
 		const char *k, *val;
 		scan_result_at(scan, i, &k, &val);
@@ -119,21 +163,34 @@ static void print_stages(const struct conf *c, struct scan *scan,
 	}
 }
 
+/* What was explained: the file, which message of an mbox (and that
+ * --index picks another when it was not given), its size as read from
+ * the file (not with the CRLF line ends it is scanned with). */
+static void print_message(const char *file, const struct corpus_msg *cm,
+                          bool index_given, const struct scan *scan)
+{
+	printf("Message: ");
+	show(file);
+	if (cm->mbox)
+		printf(", mbox message %zu at byte %llu", cm->index,
+		       (unsigned long long)cm->offset);
+	printf(" (%llu bytes", (unsigned long long)cm->size);
+	if (cm->mbox && !index_given)
+		printf("; --index N explains message N");
+	if (scan_truncated(scan))
+		printf("; past max_message_size: only the head scanned, as vigild");
+	printf(")\n");
+}
+
 static void print_report(const char *file, const struct corpus_msg *cm,
-                         const struct conf *c, struct scan *scan,
-                         const char *failed, const struct verdict *v,
+                         bool index_given, const struct conf *c,
+                         struct scan *scan, const char *failed,
+                         const struct stage_hits *t, const struct verdict *v,
                          const struct rules_result *res)
 {
 	const struct scan_env *env = scan_env(scan);
-	printf("Message: ");
-	show(file);
-	if (cm->index > 0 || cm->offset > 0)
-		printf(", message %zu at byte %llu", cm->index,
-		       (unsigned long long)cm->offset);
-	printf(" (%zu bytes", scan_size(scan));
-	if (scan_truncated(scan))
-		printf("; past max_message_size: only the head scanned, as vigild");
-	printf(")\nEnvelope: client=");
+	print_message(file, cm, index_given, scan);
+	printf("Envelope: client=");
 	show(env->client_addr[0] ? env->client_addr : "(unknown)");
 	printf(" helo=");
 	show(env->helo[0] ? env->helo : "(none)");
@@ -146,7 +203,7 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 		printf(">");
 	}
 	printf("%s\n", env->rcpt_count ? "" : "(none)");
-	print_stages(c, scan, failed);
+	print_stages(c, scan, failed, t);
 	printf("\nHits:\n");
 	if (scan_hit_count(scan) == 0)
 		printf("  (none)\n");
@@ -247,6 +304,7 @@ int cmd_explain(int argc, char **argv)
 	struct envguess_args env = { 0 };
 	const struct envguess_flags *flags = &env.flags;
 	size_t index = 0;
+	bool index_given = false;
 	char *end;
 	int o, li = 0;
 	optind = 1;
@@ -269,6 +327,7 @@ int cmd_explain(int argc, char **argv)
 				        optarg);
 				return usage_error(NULL);
 			}
+			index_given = true;
 			break;
 		case 'h': usage(stdout); return 0;
 		case ':':
@@ -301,7 +360,11 @@ int cmd_explain(int argc, char **argv)
 	if (scan != NULL && localscan_prepare(scan, c, flags, cm.data, cm.len,
 	                                      cm.size) == 0) {
 		const char *failed = NULL;
-		pipeline_run(c->pipeline, scan, &failed);
+		struct stage_hits t = { .cap = pipeline_stage_count() };
+		t.st = calloc(t.cap, sizeof *t.st);
+		if (t.st == NULL)
+			t.cap = 0;
+		pipeline_run_traced(c->pipeline, scan, &failed, stage_done, &t);
 		/* the rules stage again, for the text each rule matched */
 		const struct rules *rules = rules_stage_rules(
 			pipeline_stage_state(c->pipeline, "rules"));
@@ -313,11 +376,13 @@ int cmd_explain(int argc, char **argv)
 		}
 		struct verdict v;
 		if (verdict_decide(c, scan, failed, true, &v) == 0) {
-			print_report(file, &cm, c, scan, failed, &v, res);
+			print_report(file, &cm, index_given, c, scan, failed, &t,
+			             &v, res);
 			rc = 0;
 		}
 		verdict_free(&v);
 		rules_result_free(res);
+		free(t.st);
 	}
 	if (rc != 0)
 		fprintf(stderr, "vigil explain: %s: out of memory\n", file);

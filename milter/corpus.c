@@ -886,6 +886,7 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 			if (more) {
 				m->source = strdup(c->path);
 				m->index = c->index++;
+				m->mbox = c->is_mbox;
 				if (c->is_mbox)
 					mbox_message(c, m);
 				else

@@ -48,6 +48,7 @@ struct corpus_msg {
 	char *error;      /* why the message could not be read */
 	bool whole;       /* error is about source itself (cannot open or
 	                     list it), not about one message in it */
+	bool mbox;        /* one of an mbox's messages (index tells which) */
 };
 
 /* Iterate paths[0..n) in order. max_msg 0 means the default. NULL only

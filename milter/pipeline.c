@@ -95,6 +95,15 @@ void pipeline_free(struct pipeline *p)
 int pipeline_run(const struct pipeline *p, struct scan *scan,
                  const char **failed)
 {
+	return pipeline_run_traced(p, scan, failed, NULL, NULL);
+}
+
+int pipeline_run_traced(const struct pipeline *p, struct scan *scan,
+                        const char **failed,
+                        void (*done)(void *arg, const char *name,
+                                     const struct scan *scan),
+                        void *arg)
+{
 	for (size_t i = 0; i < STAGE_COUNT; i++) {
 		if (p->state[i] == NULL)
 			continue;
@@ -103,7 +112,10 @@ int pipeline_run(const struct pipeline *p, struct scan *scan,
 			scan_result(scan, stages[i]->name, "timeout");
 			return -1;
 		}
-		if (stages[i]->run(p->state[i], scan) != STAGE_OK) {
+		bool ok = stages[i]->run(p->state[i], scan) == STAGE_OK;
+		if (done != NULL)
+			done(arg, stages[i]->name, scan);
+		if (!ok) {
 			*failed = stages[i]->name;
 			return -1;
 		}

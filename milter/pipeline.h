@@ -33,6 +33,14 @@ void pipeline_free(struct pipeline *p);
 int pipeline_run(const struct pipeline *p, struct scan *scan,
                  const char **failed);
 
+/* pipeline_run(), calling done(arg, name, scan) after each stage that
+ * ran (failed or not): a tool tells which stage added which hits. */
+int pipeline_run_traced(const struct pipeline *p, struct scan *scan,
+                        const char **failed,
+                        void (*done)(void *arg, const char *name,
+                                     const struct scan *scan),
+                        void *arg);
+
 /* The state init() returned for stage `name` in this instance, or NULL
  * when the stage is not enabled (for tools: vigil explain, vigil rules). */
 const void *pipeline_stage_state(const struct pipeline *p, const char *name);

@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 15
+tap_plan 16
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -26,7 +26,9 @@ t "client=192.0.2.1 helo=mail.example.com from=<x@y.example> rcpts=<z@y.example>
 printf 'From a@x Mon Nov 23 10:00:00 2026\nFrom: one@example.com\nSubject: one\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <one@example.com>\n\nhello\n\nFrom b@x Mon Nov 23 10:00:00 2026\nFrom: two@example.com\nSubject: two\n\n%s\n\n' \
 	'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X' >"$tmp/box.mbox"
 out=$("$VIGIL" explain -c "$tmp/c.conf" --index 1 "$tmp/box.mbox" 2>&1); rc=$?
-if [ $rc = 0 ] && echo "$out" | grep -q "message 1 at byte" && echo "$out" | grep -q "from=<two@example.com>" &&
+off=$(/usr/bin/python3 -c "import sys; print(open(sys.argv[1],'rb').read().index(b'From b@'))" "$tmp/box.mbox")
+if [ $rc = 0 ] && echo "$out" | grep -q "^Message: $tmp/box.mbox, mbox message 1 at byte $off ([0-9]* bytes)\$" &&
+   echo "$out" | grep -q "from=<two@example.com>" &&
    echo "$out" | grep -q "Action: reject"
 then ok "mbox: --index N explains message N"
 else notok "mbox --index (rc $rc)" "$out"; fi
@@ -38,6 +40,17 @@ if [ $rc = 0 ] && echo "$out" | grep -q "from=<one@example.com>" &&
    [ "$scan" = "score,action 0.000,accept 1001.900,reject " ]
 then ok "no hit: (none); scores agree with vigil scan"
 else notok "no hit (rc $rc) scan=$scan" "$out"; fi
+# The header: the size as read from the file (not after LF -> CRLF);
+# without --index, which message of an mbox and how to pick another;
+# the sanity stage's tests under its stage.
+out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1)
+out2=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/box.mbox" 2>&1)
+if echo "$out" | grep -q "^Message: $tmp/m.eml ($(wc -c <"$tmp/m.eml") bytes)\$" &&
+   echo "$out2" | grep -q "^Message: $tmp/box.mbox, mbox message 0 at byte 0 ([0-9]* bytes; --index N explains message N)\$" &&
+   [ "$(echo "$out" | grep -A2 "^Stage results:")" = "Stage results:
+  sanity       tests hit: GTUBE MISSING_DATE MISSING_MID" ]
+then ok "header: size as in the file, mbox message 0 and --index; sanity's tests under its stage"
+else notok "explain header" "$out" "$out2"; fi
 # Not a message, no such message, a directory: reported, exit 1 / 2.
 printf 'Subject: x\000\n\nbinary\n' >"$tmp/bin.eml"
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp/bin.eml" >/dev/null 2>"$tmp/e1"; r1=$?

@@ -289,6 +289,9 @@ static void directory(void **state)
 	assert_msg(&g.m[2], want, 0, 0, "Subject: s1\n\n");
 	assert_msg(&g.m[3], want, 1, 21, "Subject: s2\n");
 	assert_msg(&g.m[4], single, 0, 0, "Subject: one\n\n");
+	assert_false(g.m[0].mbox);   /* the mbox's messages say so */
+	assert_true(g.m[2].mbox && g.m[3].mbox);
+	assert_false(g.m[4].mbox);
 	release(&g);
 }
 
