@@ -287,6 +287,16 @@ static int read_message(const char *file, size_t index, size_t max,
 	return rc;
 }
 
+/* What a log line (a rule's PCRE2 limit) names the message by, as vigil
+ * scan does (corpus_msg_name()). 0, or -1. */
+static int set_log_name(struct scan *scan, const struct corpus_msg *cm)
+{
+	char *s = corpus_msg_name(cm);
+	int rc = s ? scan_set_log_name(scan, s) : -1;
+	free(s);
+	return rc;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -357,8 +367,8 @@ int cmd_explain(int argc, char **argv)
 	}
 	struct scan *scan = scan_new();
 	rc = 2;
-	if (scan != NULL && localscan_prepare(scan, c, flags, cm.data, cm.len,
-	                                      cm.size) == 0) {
+	if (scan != NULL && set_log_name(scan, &cm) == 0 &&
+	    localscan_prepare(scan, c, flags, cm.data, cm.len, cm.size) == 0) {
 		const char *failed = NULL;
 		struct stage_hits t = { .cap = pipeline_stage_count() };
 		t.st = calloc(t.cap, sizeof *t.st);

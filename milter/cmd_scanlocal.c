@@ -54,6 +54,14 @@ struct run {
 	bool out_tty;             /* stdout on the terminal too */
 	double started;
 	uint64_t done_bytes;
+	struct eval_limit *limits;  /* rules that reached a PCRE2 limit */
+	size_t limit_count, limit_cap;
+};
+
+/* A message in flight: the corpus's, and its name for log lines. */
+struct item {
+	struct corpus_msg cm;
+	char *name;
 };
 
 static void usage(FILE *out)
@@ -224,6 +232,50 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 
 /* ---- producer / consumer ---- */
 
+/* Count the message for each rule that reached a PCRE2 limit on it; the
+ * first message's name kept (in input order: done() runs in it). */
+static void count_limits(struct run *r, const struct scan *scan,
+                         const struct item *m)
+{
+	for (size_t i = 0; i < scan_limit_count(scan); i++) {
+		const char *rule = scan_limit_at(scan, i);
+		size_t k = 0;
+		while (k < r->limit_count && strcmp(r->limits[k].rule, rule) != 0)
+			k++;
+		if (k == r->limit_count) {
+			if (k == r->limit_cap) {
+				size_t cap = k ? 2 * k : 8;
+				void *p = realloc(r->limits, cap * sizeof *r->limits);
+				if (p == NULL)
+					return;   /* memory: left uncounted */
+				r->limits = p;
+				r->limit_cap = cap;
+			}
+			char *name = strdup(rule), *first = m->name ? strdup(m->name)
+			                                            : NULL;
+			if (name == NULL) {
+				free(first);
+				return;
+			}
+			r->limits[r->limit_count++] =
+				(struct eval_limit){ name, 0, first };
+		}
+		r->limits[k].messages++;
+	}
+}
+
+/* One line per rule that reached a PCRE2 limit, on stderr. */
+static void print_limits(const struct run *r)
+{
+	for (size_t i = 0; i < r->limit_count; i++) {
+		const struct eval_limit *l = &r->limits[i];
+		fprintf(stderr, "vigil scan: rule %s reached a PCRE2 limit on %zu "
+		        "message%s, counted as not hit (first: %s)\n", l->rule,
+		        l->messages, l->messages == 1 ? "" : "s",
+		        l->first ? l->first : "?");
+	}
+}
+
 static int next_msg(void *arg, struct localscan_item *it)
 {
 	struct run *r = arg;
@@ -231,17 +283,19 @@ static int next_msg(void *arg, struct localscan_item *it)
 	 * ignored, a full disk): no new message, those in flight end */
 	if (interrupt_signal() != 0 || ferror(stdout))
 		return 0;
-	struct corpus_msg *cm = calloc(1, sizeof *cm);
-	if (cm == NULL || corpus_next(r->corpus, cm) != 1) {
-		free(cm);
+	struct item *m = calloc(1, sizeof *m);
+	if (m == NULL || corpus_next(r->corpus, &m->cm) != 1) {
+		free(m);
 		return 0;
 	}
-	it->tag = cm;
+	struct corpus_msg *cm = &m->cm;
+	it->tag = m;
 	it->raw = cm->data;	/* the runner frees it */
 	it->len = cm->len;
 	it->size = cm->size;
 	cm->data = NULL;
 	it->error = cm->error;
+	it->name = m->name = corpus_msg_name(cm);   /* NULL: none, no harm */
 	return 1;
 }
 
@@ -256,7 +310,8 @@ static void done_msg(void *arg, const struct localscan_item *it,
                      struct scan *scan, const struct verdict *v, double ms)
 {
 	struct run *r = arg;
-	struct corpus_msg *cm = it->tag;
+	struct item *m = it->tag;
+	struct corpus_msg *cm = &m->cm;
 	if (it->error && cm->error == NULL)
 		cm->error = strdup(it->error);
 	enum eval_label label = labels_take(r->labels, cm->arg, cm->source);
@@ -284,6 +339,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		eval_add_verdict(r->eval, label, v->action != CONF_ACT_ACCEPT, score,
 		                 names, n);
 		report_lat_add(&r->lat, ms);
+		count_limits(r, scan, m);
 	}
 	if (r->out_tty)
 		progress_clear(r->bar);   /* the row on a line of its own */
@@ -293,7 +349,8 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	default: print_text(cm, scan, v); break;
 	}
 	corpus_msg_clear(cm);
-	free(cm);
+	free(m->name);
+	free(m);
 	progress_update(r->bar, r->messages, r->errors, r->done_bytes);
 }
 
@@ -435,6 +492,11 @@ static void free_run(struct run *r)
 	progress_free(r->bar);
 	if (r->corpus)
 		corpus_close(r->corpus);
+	for (size_t i = 0; i < r->limit_count; i++) {
+		free((char *)r->limits[i].rule);
+		free((char *)r->limits[i].first);
+	}
+	free(r->limits);
 }
 
 /* The per-domain policies' names (NULL when there are none). */
@@ -473,6 +535,8 @@ static int evaluation(struct run *r, const struct conf *c,
 	const char **domains = domain_names(c);
 	m->domains = domains;
 	m->domain_count = domains ? c->domain_count : 0;
+	m->limits = r->limits;
+	m->limit_count = r->limit_count;
 	int rc = labels_meta(r->labels, m);
 	if (rc == 0) {
 		fprintf(out, "\n");
@@ -489,6 +553,7 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 {
 	FILE *out = r->format == FMT_TEXT ? stdout : stderr;
 	summary(r, out, m->seconds, m->partial);
+	print_limits(r);
 	labels_unmatched(r->labels, stderr);
 	if (!labels_any(r->labels) && o->report == NULL)
 		return 0;

@@ -931,6 +931,14 @@ int corpus_next(struct corpus *c, struct corpus_msg *m)
 	return r;
 }
 
+char *corpus_msg_name(const struct corpus_msg *m)
+{
+	const char *src = m->source ? m->source : "?";
+	return m->mbox ? format("%s message %zu at byte %llu", src, m->index,
+	                        (unsigned long long)m->offset)
+	               : format("%s", src);
+}
+
 void corpus_msg_clear(struct corpus_msg *m)
 {
 	free(m->source);

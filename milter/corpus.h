@@ -67,6 +67,10 @@ void corpus_on_notice(struct corpus *c,
 /* Fill *m with the next message (data or error): 1; at the end: 0. */
 int corpus_next(struct corpus *c, struct corpus_msg *m);
 void corpus_msg_clear(struct corpus_msg *m);
+/* What messages are called in log lines: "SOURCE", or for one of an
+ * mbox's "SOURCE message INDEX at byte OFFSET". malloc'ed; NULL when
+ * out of memory. */
+char *corpus_msg_name(const struct corpus_msg *m);
 void corpus_close(struct corpus *c);
 /* Bytes the regular files of paths[0..n) hold, as iteration reads them
  * (directories walked, dot entries and tmp/ aside; pipes and unreadable

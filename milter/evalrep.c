@@ -425,6 +425,29 @@ static void meta_domains(const struct eval_meta *m, FILE *out,
 	      "score alone", out);
 }
 
+/* Rules shown by name with their PCRE2 limits; past these, a count. */
+#define EVAL_LIMITS_SHOWN 10
+
+/* The rules that reached a PCRE2 limit, one line each (lead, tail). */
+static void meta_limits(const struct eval_meta *m, FILE *out,
+                        escape_fn *esc, const char *lead, const char *tail)
+{
+	size_t shown = m->limit_count < EVAL_LIMITS_SHOWN ? m->limit_count
+	                                                  : EVAL_LIMITS_SHOWN;
+	for (size_t i = 0; i < shown; i++) {
+		const struct eval_limit *l = &m->limits[i];
+		fprintf(out, "%sPCRE2 limit: rule ", lead);
+		esc(out, l->rule);
+		fprintf(out, " on %zu message%s, counted as not hit (first: ",
+		        l->messages, l->messages == 1 ? "" : "s");
+		esc(out, l->first ? l->first : "?");
+		fprintf(out, ")%s", tail);
+	}
+	if (m->limit_count > shown)
+		fprintf(out, "%sPCRE2 limit: %zu more rules%s", lead,
+		        m->limit_count - shown, tail);
+}
+
 /* The lines on how the run was started, each after lead and before
  * tail. */
 static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
@@ -448,6 +471,7 @@ static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
 		meta_domains(m, out, esc);
 		fputs(tail, out);
 	}
+	meta_limits(m, out, esc, lead, tail);
 }
 
 static void meta_text(const struct eval_meta *m, FILE *out)

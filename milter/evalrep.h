@@ -27,6 +27,14 @@ enum eval_label { EVAL_UNLABELLED = 0, EVAL_HAM, EVAL_SPAM };
 struct eval;
 struct envguess_flags;
 
+/* A rule that reached a PCRE2 limit on some messages and counted as not
+ * hit there (SpamAssassin, without the limit, may hit). */
+struct eval_limit {
+	const char *rule;
+	size_t messages;            /* how many messages */
+	const char *first;          /* the first of them, in input order */
+};
+
 /* Facts that make a run reproducible, shown in both reports: what
  * determines the verdicts is vigil's version, the configuration file's
  * bytes (or the built-in defaults) and the rule files' bytes. */
@@ -60,6 +68,9 @@ struct eval_meta {
 	size_t domain_count;
 	const char *partial;        /* why the run stopped early ("interrupted
 	                               by SIGINT after 10 messages"), or NULL */
+	const struct eval_limit *limits;  /* rules that reached a PCRE2
+	                               limit (in-process scan) */
+	size_t limit_count;
 };
 
 /* Flagged: a score of at least threshold (INFINITY: none is). */

@@ -69,6 +69,7 @@ static void process(struct runner *r, struct slot *s)
 		return;
 	s->scan = scan_new();
 	if (s->scan == NULL ||
+	    (s->item.name && scan_set_log_name(s->scan, s->item.name) != 0) ||
 	    localscan_prepare(s->scan, r->conf, r->flags, s->item.raw,
 	                      s->item.len, s->item.size) != 0) {
 		scan_free(s->scan);

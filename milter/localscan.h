@@ -31,6 +31,9 @@ struct localscan_item {
 	 * rest counts as body beyond max_message_size, as in vigild. */
 	uint64_t size;
 	const char *error;
+	/* What log lines name it by (scan_set_log_name()), kept by the
+	 * producer through tag; NULL: none. */
+	const char *name;
 };
 
 struct localscan_ops {

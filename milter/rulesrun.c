@@ -418,17 +418,27 @@ static void build_hkey(struct run *x, size_t k)
 
 enum mres { M_NO = 0, M_YES = 1, M_LIMIT = -1 };
 
+/* A rule reached a limit: noted on the message's scan (a tool counts
+ * the messages per rule), and logged with the message's name the first
+ * time per rule and configuration. Rare, so cheap enough; the scan is
+ * the calling thread's own, the flag atomic. */
 static void log_limit(const struct run *x, const struct crule *c, int rc)
 {
 	struct crule *mc = (struct crule *)c; /* the flag is the only
 	                                         mutable field */
+	if (x->scan != NULL)
+		scan_note_limit(x->scan, c->rs->name);   /* memory: not counted */
 	bool expected = false;
-	if (atomic_compare_exchange_strong(&mc->limit_logged, &expected, true))
-		vlog(LOG_WARNING, "rules: rule %s reached the PCRE2 %s limit on "
-		     "a message; counted as not hit (logged once)", c->rs->name,
-		     rc == PCRE2_ERROR_MATCHLIMIT ? "match" :
-		     rc == PCRE2_ERROR_DEPTHLIMIT ? "depth" : "JIT stack");
-	(void)x;
+	if (!atomic_compare_exchange_strong(&mc->limit_logged, &expected, true))
+		return;
+	const char *name = x->scan ? scan_log_name(x->scan) : NULL;
+	const char *qid = x->scan ? scan_env(x->scan)->queue_id : "";
+	vlog(LOG_WARNING, "rules: rule %s reached the PCRE2 %s limit on %s%s; "
+	     "counted as not hit (logged once per rule)", c->rs->name,
+	     rc == PCRE2_ERROR_MATCHLIMIT ? "match" :
+	     rc == PCRE2_ERROR_DEPTHLIMIT ? "depth" : "JIT stack",
+	     name ? name : qid[0] ? "message qid=" : "a message",
+	     name ? "" : qid);
 }
 
 static enum mres match_text(struct run *x, const struct crule *c,

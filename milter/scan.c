@@ -53,6 +53,9 @@ struct scan {
 	size_t out_count, out_cap;
 	char **auth;
 	size_t auth_count, auth_cap;
+	char **limits;		/* scan_note_limit()'s rule names */
+	size_t limit_count, limit_cap;
+	char *log_name;		/* scan_set_log_name() */
 
 	struct stage_ctx {
 		const struct stage_ops *st;
@@ -158,6 +161,10 @@ void scan_free(struct scan *s)
 	for (size_t i = 0; i < s->auth_count; i++)
 		free(s->auth[i]);
 	free(s->auth);
+	for (size_t i = 0; i < s->limit_count; i++)
+		free(s->limits[i]);
+	free(s->limits);
+	free(s->log_name);
 	for (size_t i = 0; i < s->ctx_count; i++)
 		if (s->ctxs[i].st->ctx_free)
 			s->ctxs[i].st->ctx_free(s->ctxs[i].ctx);
@@ -629,6 +636,45 @@ size_t scan_auth_result_count(const struct scan *s)
 const char *scan_auth_result_at(const struct scan *s, size_t i)
 {
 	return s->auth[i];
+}
+
+int scan_note_limit(struct scan *s, const char *rule)
+{
+	for (size_t i = 0; i < s->limit_count; i++)
+		if (strcmp(s->limits[i], rule) == 0)
+			return 0;
+	if (grow(&s->limits, &s->limit_cap, s->limit_count, sizeof *s->limits))
+		return -1;
+	char *p = dup0(rule);
+	if (p == NULL)
+		return -1;
+	s->limits[s->limit_count++] = p;
+	return 0;
+}
+
+size_t scan_limit_count(const struct scan *s)
+{
+	return s->limit_count;
+}
+
+const char *scan_limit_at(const struct scan *s, size_t i)
+{
+	return s->limits[i];
+}
+
+int scan_set_log_name(struct scan *s, const char *name)
+{
+	char *p = dup0(name);
+	if (p == NULL)
+		return -1;
+	free(s->log_name);
+	s->log_name = p;
+	return 0;
+}
+
+const char *scan_log_name(const struct scan *s)
+{
+	return s->log_name;
 }
 
 void *scan_stage_ctx(const struct scan *s, const struct stage_ops *st)

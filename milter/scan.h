@@ -47,6 +47,11 @@ int scan_set_env(struct scan *scan, const char *queue_id,
                  const char *client_addr, const char *client_host,
                  uint16_t client_port, const char *helo,
                  const char *mail_from);
+/* What log lines name the message by when it is not an MTA's (vigil
+ * scan, explain: "spam.mbox message 12 at byte 40213"); copied. */
+int scan_set_log_name(struct scan *scan, const char *name);
+/* That name, or NULL (vigild's messages go by their queue id). */
+const char *scan_log_name(const struct scan *scan);
 /* After scan_set_env(): its mail_from was guessed (scan_env). */
 void scan_set_mail_from_guessed(struct scan *scan, bool guessed);
 int scan_add_rcpt(struct scan *scan, const char *rcpt);
@@ -102,6 +107,12 @@ void scan_hit_rescore(struct scan *scan, size_t i, double score);
 /* A result of a stage for the syslog line and the verdict, e.g.
  * ("spf", "pass"). A later value for the same key replaces the earlier. */
 int scan_result(struct scan *scan, const char *key, const char *value);
+/* A rule that reached a PCRE2 limit (match, depth, JIT stack) on this
+ * message and so counted as not hit (the rules stage): each name once,
+ * in the order reached, for a tool to count. 0, or -1 (memory). */
+int scan_note_limit(struct scan *scan, const char *rule);
+size_t scan_limit_count(const struct scan *scan);
+const char *scan_limit_at(const struct scan *scan, size_t i);
 /* A header the verdict adds to the message. */
 int scan_add_out_header(struct scan *scan, const char *name,
                         const char *value);

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 40
+tap_plan 41
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -313,6 +313,33 @@ assert len(rows) == 4 and len(cols) == 1, rows
 PY
 then ok "text table: columns by characters on non-ASCII names"
 else notok "text columns" "rc=$rc" "$(cat "$tmp/o28")"; fi
+
+# A rule that reaches the PCRE2 match limit: the first message named in
+# the warning, the messages per rule counted at the end (stderr) and in
+# the evaluation (text and HTML); the same count whatever --jobs.
+mkdir "$tmp/limrules"
+printf 'body BT_LIMIT /(a+)+b/\nscore BT_LIMIT 1.0\n' >"$tmp/limrules/r.cf"
+printf 'stages = { "rules" }\nrules = { "%s" }\nrule_match_limit = 1000\n' "$tmp/limrules" >"$tmp/lim.conf"
+{ for i in 1 2 3; do
+	printf 'From x@y Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nSubject: m%d\n\n' "$i"
+	if [ $i = 2 ]; then echo "nothing"; else echo "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b"; fi
+	echo
+done; } >"$tmp/lim.mbox"
+off=$(/usr/bin/python3 -c "import sys; print(open(sys.argv[1],'rb').read().index(b'From x@y Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nSubject: m3'))" "$tmp/lim.mbox")
+( cd "$tmp" && "$VIGIL" scan -c lim.conf --jobs 1 --format jsonl --label spam lim.mbox --report lim.html ) \
+	>/dev/null 2>"$tmp/e29"; rc=$?
+( cd "$tmp" && "$VIGIL" scan -c lim.conf --jobs 4 --format jsonl lim.mbox ) >/dev/null 2>"$tmp/e30"; rc2=$?
+sum="rule BT_LIMIT reached a PCRE2 limit on 2 messages, counted as not hit (first: lim.mbox message 0 at byte 0)"
+if [ $rc = 0 ] && [ $rc2 = 0 ] &&
+   [ "$(grep -c "reached the PCRE2 match limit" "$tmp/e29")" = 1 ] &&
+   grep -q "warning: rules: rule BT_LIMIT reached the PCRE2 match limit on lim.mbox message 0 at byte 0; counted as not hit" "$tmp/e29" &&
+   grep -q "^vigil scan: $sum\$" "$tmp/e29" && grep -q "^vigil scan: $sum\$" "$tmp/e30" &&
+   grep -q "^  PCRE2 limit: rule BT_LIMIT on 2 messages, counted as not hit (first: lim.mbox message 0 at byte 0)\$" "$tmp/e29" &&
+   grep -q "<li>PCRE2 limit: rule BT_LIMIT on 2 messages, counted as not hit (first: lim.mbox message 0 at byte 0)</li>" "$tmp/lim.html" &&
+   "$VIGIL" explain -c "$tmp/lim.conf" --index 2 "$tmp/lim.mbox" 2>&1 >/dev/null |
+	grep -q "rule BT_LIMIT reached the PCRE2 match limit on $tmp/lim.mbox message 2 at byte $off;"
+then ok "PCRE2 limit: the message named, messages counted per rule (stderr, report), explain names it"
+else notok "PCRE2 limit" "rc=$rc rc2=$rc2" "$(cat "$tmp/e29" "$tmp/e30")"; fi
 
 # ---- interruption (SIGINT, SIGTERM) ----
 # A corpus far too large to finish first: one mbox of 2000 messages,

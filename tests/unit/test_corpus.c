@@ -292,6 +292,14 @@ static void directory(void **state)
 	assert_false(g.m[0].mbox);   /* the mbox's messages say so */
 	assert_true(g.m[2].mbox && g.m[3].mbox);
 	assert_false(g.m[4].mbox);
+	/* and their names in log lines */
+	char *name = corpus_msg_name(&g.m[3]);
+	snprintf(want, sizeof want, "%s/d/sub/box message 1 at byte 21", dir);
+	assert_string_equal(name, want);
+	free(name);
+	name = corpus_msg_name(&g.m[4]);
+	assert_string_equal(name, single);
+	free(name);
 	release(&g);
 }
 

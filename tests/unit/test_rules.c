@@ -1410,6 +1410,39 @@ static void test_lazy_subrules(void **state)
 	fx_free(&f);
 }
 
+/* What is written to stderr (vlog before vlog_open) between
+ * capture_start() and capture_end(), which returns it (malloc'ed). */
+struct capture {
+	int fd;       /* the real stderr */
+	FILE *tmp;
+};
+
+static void capture_start(struct capture *c)
+{
+	fflush(stderr);
+	c->tmp = tmpfile();
+	assert_non_null(c->tmp);
+	c->fd = dup(STDERR_FILENO);
+	assert_true(c->fd >= 0);
+	assert_true(dup2(fileno(c->tmp), STDERR_FILENO) >= 0);
+}
+
+static char *capture_end(struct capture *c)
+{
+	fflush(stderr);
+	assert_true(dup2(c->fd, STDERR_FILENO) >= 0);
+	close(c->fd);
+	assert_int_equal(fseek(c->tmp, 0, SEEK_END), 0);
+	long size = ftell(c->tmp);
+	assert_true(size >= 0);
+	rewind(c->tmp);
+	char *text = calloc(1, (size_t)size + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)size, c->tmp), (size_t)size);
+	fclose(c->tmp);
+	return text;
+}
+
 static void test_match_limit(void **state)
 {
 	(void)state;
@@ -1425,10 +1458,41 @@ static void test_match_limit(void **state)
 	memset(as, 'a', 40);
 	as[40] = '\0';
 	snprintf(msg, sizeof msg, "Subject: %sb\n\n%sb\n", as, as);
+	struct capture cap;
+	capture_start(&cap);
 	fx_run(&f, msg, "");
+	fx_run(&f, msg, "");   /* logged once per rule: not again */
+	char *log = capture_end(&cap);
 	NOHIT(&f, "CATA");
 	NOHIT(&f, "CATA_NEG");	/* a limit counts as not hit, even for !~ */
 	HIT(&f, "NEG_OK");
+	/* the message's scan says which rules, each once (a tool counts
+	 * them); the log names the message by its queue id */
+	assert_int_equal(scan_limit_count(f.scan), 2);
+	bool first = strcmp(scan_limit_at(f.scan, 0), "CATA") == 0;
+	assert_string_equal(scan_limit_at(f.scan, first ? 0 : 1), "CATA");
+	assert_string_equal(scan_limit_at(f.scan, first ? 1 : 0), "CATA_NEG");
+	assert_non_null(strstr(log, "rule CATA reached the PCRE2 match limit "
+	                            "on message qid=Q1; counted as not hit"));
+	assert_null(strstr(strstr(log, "rule CATA reached") + 1,
+	                   "rule CATA reached"));
+	free(log);
+	fx_free(&f);
+
+	/* a tool's name for the message (vigil scan, explain) instead */
+	fx_load(&f, "body CATA /^(a+)+$/\n", &o);
+	f.scan = scan_new();
+	assert_non_null(f.scan);
+	assert_int_equal(scan_set_raw(f.scan, msg, strlen(msg)), 0);
+	assert_int_equal(scan_set_log_name(f.scan, "box.mbox message 3 at "
+	                                   "byte 99"), 0);
+	capture_start(&cap);
+	assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+	log = capture_end(&cap);
+	assert_non_null(strstr(log, "rule CATA reached the PCRE2 match limit "
+	                            "on box.mbox message 3 at byte 99;"));
+	assert_int_equal(scan_limit_count(f.scan), 1);
+	free(log);
 	fx_free(&f);
 }
 
