@@ -12,6 +12,7 @@
 #include "dkimver.h"
 #include "dmarc.h"
 #include "dns.h"
+#include "envguess.h"
 #include "scan.h"
 #include "spf.h"
 
@@ -22,7 +23,18 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: vigil dmarc [-c vigild.conf] [--dns IP[@PORT]] "
 	        "--client-ip IP --mail-from ADDR [--helo NAME] FILE\n"
+	        "  ADDR as SMTP writes it (<a@example.org>) or bare; <> is the\n"
+	        "  null sender (SPF then checks postmaster@HELO).\n"
 	        "  Exit 0 when the check ran, 2 on errors.\n");
+}
+
+/* A usage error: what (unless already said), and where help is. 2. */
+static int usage_error(const char *what)
+{
+	if (what != NULL)
+		fprintf(stderr, "vigil dmarc: %s\n", what);
+	fprintf(stderr, "see vigil dmarc --help\n");
+	return 2;
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -136,32 +148,48 @@ int cmd_dmarc(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dns", required_argument, NULL, 'd' },
-		{ "client-ip", required_argument, NULL, 'i' },
-		{ "mail-from", required_argument, NULL, 'f' },
+		/* 'e': the envelope flags, envguess_arg() by name, as vigil
+		 * scan and explain read them */
+		{ "client-ip", required_argument, NULL, 'e' },
+		{ "mail-from", required_argument, NULL, 'e' },
 		{ "helo", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *conf_path = NULL, *server = NULL, *ip = NULL, *from = NULL;
-	const char *helo = "";
-	int ch;
+	const char *conf_path = NULL, *server = NULL;
+	struct envguess_args env = { 0 };
+	const struct envguess_flags *f = &env.flags;
+	int ch, li = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:d:i:f:e:h", longopts, NULL))
-	       != -1) {
+	opterr = 0;   /* our own messages, each followed by the --help hint */
+	while ((ch = getopt_long(argc, argv, ":c:d:h", longopts, &li)) != -1) {
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'd': server = optarg; break;
-		case 'i': ip = optarg; break;
-		case 'f': from = optarg; break;
-		case 'e': helo = optarg; break;
+		case 'e': {
+			char name[32];
+			snprintf(name, sizeof name, "--%s", longopts[li].name);
+			if (envguess_arg(&env, "vigil dmarc", name, optarg) < 0)
+				return usage_error(NULL);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case ':':
+			fprintf(stderr, "vigil dmarc: %s needs a value\n",
+			        argv[optind - 1]);
+			return usage_error(NULL);
+		default:
+			fprintf(stderr, "vigil dmarc: unknown option %s\n",
+			        argv[optind - 1]);
+			return usage_error(NULL);
 		}
 	}
-	if (argc - optind != 1 || ip == NULL || from == NULL) {
-		usage(stderr);
-		return 2;
-	}
+	if (f->client_ip == NULL || f->mail_from == NULL)
+		return usage_error("--client-ip and --mail-from are needed");
+	if (argc - optind != 1)
+		return usage_error(optind == argc ? "no FILE given" : "one FILE only");
+	const char *ip = f->client_ip, *from = f->mail_from;
+	const char *helo = f->helo ? f->helo : "";
 	size_t len;
 	char *raw = slurp(argv[optind], &len);
 	if (raw == NULL) {

@@ -62,15 +62,16 @@ def main():
                                 stdout=subprocess.PIPE, text=True)
         port = int(proc.stdout.readline().split()[-1])
 
-        def run(name, msg, mail_from, wants, ip=CLIENT):
+        def run(name, msg, mail_from, wants, ip=CLIENT, helo=None):
             path = os.path.join(tmp, 'm%d.eml' % len(results))
             with open(path, 'wb') as f:
                 f.write(msg)
             dead = any('temperror' in w for w in wants)
             conf = confs['dead' if dead else 'answered']
+            more = ['--helo', helo] if helo else []
             out = subprocess.run([VIGIL, 'dmarc', '-c', conf, '--dns',
                                   '127.0.0.1@%d' % port, '--client-ip', ip,
-                                  '--mail-from', mail_from, path],
+                                  '--mail-from', mail_from] + more + [path],
                                  capture_output=True, text=True,
                                  errors='replace', timeout=150)
             ok = out.returncode == 0 and all(w in out.stdout for w in wants)
@@ -121,6 +122,34 @@ def main():
                                  capture_output=True, text=True, timeout=60)
             results.append(('missing options exit 2', out.returncode == 2,
                             out.stderr))
+            # The envelope flags as vigil scan and explain read them
+            # (envguess_arg): SMTP form, <> the null sender (SPF then
+            # checks postmaster@HELO), a --client-ip that is no address
+            # or a malformed address refused naming the option.
+            run('--mail-from in SMTP form: the brackets removed',
+                message(b'alice@example.org'), '<b@bounce.example.org>',
+                ['spf: pass (bounce.example.org)', 'dmarc: pass',
+                 'spf-aligned=yes'])
+            run('--mail-from <>: the null sender, SPF on the HELO name',
+                message(b'c@strict.example'), '<>',
+                ['spf: pass (strict.example)',
+                 'dmarc: pass header.from=strict.example'],
+                helo='strict.example')
+            for opt, args, want in [
+                    ('--client-ip',
+                     ['--client-ip', '999.1.1.1', '--mail-from', 'a@b'],
+                     'vigil dmarc: --client-ip 999.1.1.1: not an IPv4 or '
+                     'IPv6 address\nsee vigil dmarc --help\n'),
+                    ('--mail-from',
+                     ['--client-ip=192.0.2.1', '--mail-from', '<a@b'],
+                     "vigil dmarc: --mail-from <a@b: a '<' without '>'\n"
+                     'see vigil dmarc --help\n')]:
+                out = subprocess.run([VIGIL, 'dmarc'] + args + ['x.eml'],
+                                     capture_output=True, text=True,
+                                     timeout=60)
+                results.append(('bad %s: exit 2 naming it' % opt,
+                                out.returncode == 2 and out.stderr == want,
+                                out.stderr))
         finally:
             proc.stdin.close()
             proc.terminate()
