@@ -3,7 +3,6 @@
 
 #include "envguess.h"
 #include "report.h"
-#include "utf8.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -593,17 +592,14 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 
 /* ---- HTML ---- */
 
-/* Text for HTML: markup characters as entities; control characters and
- * bytes that are not UTF-8 (a file name in Latin-1) as U+FFFD, so the
- * page is valid UTF-8 whatever the paths. */
-static void html_escape(FILE *out, const char *s)
+/* Valid UTF-8 in HTML text: markup characters as entities, control
+ * characters (which HTML cannot hold) as \xHH like the bytes before. */
+static void html_put(FILE *out, const char *s, size_t len)
 {
-	size_t len = s ? strlen(s) : 0;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_decode((const unsigned char *)s + i, len - i, NULL);
+	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (n == 0 || c < 0x20 || c == 0x7f)
-			fputs("&#xfffd;", out);
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
 		else if (c == '<')
 			fputs("&lt;", out);
 		else if (c == '>')
@@ -613,9 +609,17 @@ static void html_escape(FILE *out, const char *s)
 		else if (c == '"')
 			fputs("&quot;", out);
 		else
-			fwrite(s + i, 1, n, out);
-		i += n ? n : 1;
+			putc(c, out);
 	}
+}
+
+/* Text for HTML as JSON lines and CSV write it (report_utf8_escaped():
+ * bytes that are not UTF-8, a file name in Latin-1, as \xHH, a
+ * backslash as \\), then HTML-escaped: the page is valid UTF-8 and the
+ * bytes recoverable, whatever the paths and Message-IDs. */
+static void html_escape(FILE *out, const char *s)
+{
+	report_utf8_escaped(out, s ? s : "", s ? strlen(s) : 0, html_put);
 }
 
 static void html_pct(FILE *out, double v)

@@ -88,10 +88,7 @@ void report_text_escaped(FILE *f, const char *s, size_t len)
 	}
 }
 
-/* The escaping JSON lines and CSV share: a backslash as \\ and a byte
- * that is not UTF-8 as \xHH, so the output is valid UTF-8 and the bytes
- * recoverable. Each resulting piece goes to put(f, piece, len). */
-static void utf8_escaped(FILE *f, const char *s, size_t len,
+void report_utf8_escaped(FILE *f, const char *s, size_t len,
                          void (*put)(FILE *, const char *, size_t))
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -134,7 +131,7 @@ static void json_put(FILE *f, const char *s, size_t len)
 void report_json_string(FILE *f, const char *s, size_t len)
 {
 	putc('"', f);
-	utf8_escaped(f, s, len, json_put);
+	report_utf8_escaped(f, s, len, json_put);
 	putc('"', f);
 }
 
@@ -213,7 +210,7 @@ static void csv_raw(FILE *f, const char *s, size_t len)
 /* s[0..len) inside a quoted field. */
 static void csv_put(FILE *f, const char *s, size_t len)
 {
-	utf8_escaped(f, s, len, csv_raw);
+	report_utf8_escaped(f, s, len, csv_raw);
 }
 
 void report_csv_string(FILE *f, const char *s, size_t len)

@@ -103,6 +103,13 @@ struct report_totals {
 };
 void report_totals_print(FILE *f, const struct report_totals *t);
 
+/* The escaping JSON lines, CSV and the HTML report share: a backslash
+ * as \\ and a byte that is not UTF-8 as \xHH, so the output is valid
+ * UTF-8 and the bytes recoverable. Each resulting piece goes to
+ * put(f, piece, len), which adds the format's own escaping. */
+void report_utf8_escaped(FILE *f, const char *s, size_t len,
+                         void (*put)(FILE *, const char *, size_t));
+
 /* Write s[0..len) as one RFC 4180 field: in double quotes, quotes
  * doubled, bytes that are not UTF-8 as \xHH and a backslash as \\,
  * every other byte (line breaks too) as it is. */

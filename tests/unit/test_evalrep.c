@@ -82,13 +82,14 @@ static void html(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	const char *paths[] = { "spam<1>.mbox", "caf\xe9\x01\xc3\xa9.mbox" };
-	const char *labels[] = { "spam", "ham" };
-	size_t counts[] = { 4, 0 };
+	const char *paths[] = { "spam<1>.mbox", "caf\xe9\x01\xc3\xa9.mbox",
+	                        "a\\b&\"c\".mbox" };
+	const char *labels[] = { "spam", "ham", "ham" };
+	size_t counts[] = { 4, 0, 0 };
 	struct eval_meta m = { .version = "0.1", .config_path = "vigild.conf",
 	                       .config_hash = "abc", .rule_count = 42,
 	                       .paths = paths, .path_labels = labels,
-	                       .path_counts = counts, .path_count = 2,
+	                       .path_counts = counts, .path_count = 3,
 	                       .seconds = 1.5, .jobs = 2, .rules_hash = "def",
 	                       .rule_files = 61 };
 	assert_int_equal(eval_report_html(e, &m, path), 0);
@@ -102,8 +103,12 @@ static void html(void **state)
 	assert_non_null(strstr(buf, "<polyline"));
 	assert_non_null(strstr(buf, "spam&lt;1&gt;.mbox"));
 	assert_null(strstr(buf, "spam<1>"));
-	/* a Latin-1 name and a control character: U+FFFD, valid UTF-8 */
-	assert_non_null(strstr(buf, "caf&#xfffd;&#xfffd;\xc3\xa9.mbox"));
+	/* a Latin-1 byte and a control character as \xHH, as JSON lines
+	 * and CSV write them (a backslash as \\), then HTML-escaped: valid
+	 * UTF-8, the bytes recoverable */
+	assert_non_null(strstr(buf, "caf\\xe9\\x01\xc3\xa9.mbox"));
+	assert_non_null(strstr(buf, "a\\\\b&amp;&quot;c&quot;.mbox"));
+	assert_null(strstr(buf, "fffd"));
 	assert_non_null(strstr(buf, "42 rules"));
 	assert_non_null(strstr(buf, "config sha256 abc; rules sha256 def "
 	                            "(61 files)"));
