@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 26
+tap_plan 28
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -306,6 +306,33 @@ if [ $rc = 0 ] && grep -q "^vigil .*; milter $SOCK\$" "$tmp/ev.err" &&
    grep -q "<h2>By the milter's verdicts</h2>" "$tmp/ev.html"
 then ok "--milter with labels: vigild's verdicts give the in-process matrix"
 else notok "--milter evaluation" "rc=$rc" "$(cat "$tmp/ev.err" "$tmp/ev-local.out")"; fi
+# The --opt=value form of every option, and the run facts in both
+# reports as for the in-process scan: vigil's version, the milter in
+# place of a configuration (its configuration and rules are the
+# milter's, unknown here: no hash), the UTC start, the command line as
+# given, the envelope flags.
+ver=$("$VIGIL" --version | sed 's/^vigil //')
+"$VIGIL" scan --milter="$SOCK" --concurrency=2 --format=jsonl --timeout=20 \
+	--client-ip=192.0.2.1 --helo=h.example --mail-from='<>' --rcpt='<r@example.org>' \
+	--label=spam "$tmp/ev-spam.mbox" --label=ham "$tmp/ev-ham.mbox" \
+	--report="$tmp/ev2.html" >"$tmp/ev2.jsonl" 2>"$tmp/ev2.err"; rc=$?
+env_line="envelope: --client-ip 192.0.2.1 --helo h.example --mail-from <> --rcpt <r@example.org>"
+env_html="envelope: --client-ip 192.0.2.1 --helo h.example --mail-from \&lt;\&gt; --rcpt \&lt;r@example.org\&gt;"
+if [ $rc = 0 ] && [ "$(wc -l <"$tmp/ev2.jsonl")" = 4 ] &&
+   jcheck "$tmp/ev2.jsonl" "[e['index'] for e in m] == [0, 1, 0, 1] and m[0]['action'] == 'reject'" >/dev/null &&
+   grep -q "^vigil $ver; milter $SOCK\$" "$tmp/ev2.err" &&
+   grep -q "^  2 connections; [0-9.]* s\$" "$tmp/ev2.err" &&
+   ! grep -q "sha256" "$tmp/ev2.err" "$tmp/ev2.html" &&
+   grep -q "^  started [0-9]\{4\}-[0-9-]*T[0-9:]*Z\$" "$tmp/ev2.err" &&
+   grep -q "^  command: vigil scan --milter=$SOCK --concurrency=2 --format=jsonl --timeout=20 --client-ip=192.0.2.1 --helo=h.example '--mail-from=<>' '--rcpt=<r@example.org>' --label=spam " "$tmp/ev2.err" &&
+   grep -q "^  $env_line\$" "$tmp/ev2.err" &&
+   grep -q "^  spam                 1             1\$" "$tmp/ev2.err" &&
+   grep -q "<p>vigil $ver; milter <code>$SOCK</code><br>2 connections; " "$tmp/ev2.html" &&
+   grep -q "<li>started [0-9]\{4\}-[0-9-]*T[0-9:]*Z</li>" "$tmp/ev2.html" &&
+   grep -q "<li>command: vigil scan --milter=$SOCK --concurrency=2 " "$tmp/ev2.html" &&
+   grep -q "<li>$env_html</li>" "$tmp/ev2.html"
+then ok "--milter: --opt=value options; version, milter, start, command line and envelope in both reports"
+else notok "--milter --opt=value and run facts" "rc=$rc" "$(cat "$tmp/ev2.err")" "$(grep '<li>\|<p>vigil' "$tmp/ev2.html")"; fi
 # The score of vigild's X-Spam-Score: the clean messages in the sweep,
 # the rejected one (no header) left out and said so.
 if grep -q '^Threshold sweep over the 3 messages with a score (1 without one):' "$tmp/ev.err"
