@@ -313,7 +313,8 @@ static struct scan *scan_file(const char *file, size_t max,
 		return NULL;
 	}
 	struct scan *scan = scan_new();
-	if (scan == NULL || scan_set_raw(scan, raw, len) != 0 ||
+	if (scan == NULL || scan_set_log_name(scan, file) != 0 ||
+	    scan_set_raw(scan, raw, len) != 0 ||
 	    envguess_fill(scan, flags) != 0) {
 		fprintf(stderr, "vigil rules: %s: out of memory\n", file);
 		scan_free(scan);
@@ -452,10 +453,14 @@ static int do_hits(struct loaded *l, char **corpus, size_t ncorpus)
 		bool ok = false;
 		if (m.error == NULL) {
 			struct envguess_flags flags = { 0 };
+			char *name = corpus_msg_name(&m);   /* for a PCRE2 limit */
 			scan = scan_new();
-			ok = scan != NULL && scan_set_raw(scan, m.data, m.len) == 0 &&
+			ok = scan != NULL && name != NULL &&
+			     scan_set_log_name(scan, name) == 0 &&
+			     scan_set_raw(scan, m.data, m.len) == 0 &&
 			     envguess_fill(scan, &flags) == 0 &&
 			     rules_eval(l->rules, scan, res, RULES_EVAL_NO_SCAN) == 0;
+			free(name);
 		}
 		if (!ok && m.error == NULL) {
 			m.error = strdup("out of memory");

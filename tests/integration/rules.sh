@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..10"
+echo "1..11"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -127,4 +127,21 @@ if [ $rc -eq 2 ] && echo "$out" | grep -q -- '--client-ip 999.1.1.1: not an IPv4
 	echo "ok 10 - rules explain validates --client-ip and takes --mail-from in SMTP form"
 else
 	echo "not ok 10 - rules explain envelope flags: rc $rc: $out"
+fi
+
+# A rule reaching the PCRE2 match limit: the warning names the message,
+# in rules hits (its mbox message) as in rules explain (its file).
+mkdir "$tmp/lim"
+printf 'body BT_LIMIT /(a+)+b/\nscore BT_LIMIT 1\n' >"$tmp/lim/r.cf"
+printf 'stages = { "rules" }\nrules = { "%s" }\nrule_match_limit = 1000\n' "$tmp/lim" >"$tmp/lim.conf"
+printf 'From x Mon Jan  1 00:00:00 2024\nSubject: a\n\nnothing\n\nFrom x Mon Jan  1 00:00:00 2024\nSubject: b\n\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b\n' >"$tmp/lim.mbox"
+off=$(grep -b -o "^From x" "$tmp/lim.mbox" | sed -n 2p | cut -d: -f1)
+"$VIGIL" rules hits -c "$tmp/lim.conf" "$tmp/lim.mbox" >/dev/null 2>"$tmp/h.err"
+tail -n +7 "$tmp/lim.mbox" >"$tmp/lim.eml"
+"$VIGIL" rules explain -c "$tmp/lim.conf" "$tmp/lim.eml" >/dev/null 2>"$tmp/x.err"
+if grep -q "rule BT_LIMIT reached the PCRE2 match limit on $tmp/lim.mbox message 1 at byte $off;" "$tmp/h.err" &&
+   grep -q "rule BT_LIMIT reached the PCRE2 match limit on $tmp/lim.eml;" "$tmp/x.err"; then
+	echo "ok 11 - a PCRE2 limit names the message (rules hits, rules explain)"
+else
+	echo "not ok 11 - PCRE2 limit message: $(cat "$tmp/h.err" "$tmp/x.err")"
 fi
