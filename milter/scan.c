@@ -94,6 +94,18 @@ static char *dup0(const char *s)
 	return dupn(s ? s : "", s ? strlen(s) : 0);
 }
 
+/* A copy of str appended to the list *v (*n strings, room for *cap). */
+static int push_copy(char ***v, size_t *n, size_t *cap, const char *str)
+{
+	if (grow(v, cap, *n, sizeof **v))
+		return -1;
+	char *p = dup0(str);
+	if (p == NULL)
+		return -1;
+	(*v)[(*n)++] = p;
+	return 0;
+}
+
 struct scan *scan_new(void)
 {
 	struct scan *s = calloc(1, sizeof *s);
@@ -572,13 +584,7 @@ int scan_add_out_header(struct scan *s, const char *name, const char *value)
 
 int scan_add_auth_result(struct scan *s, const char *resinfo)
 {
-	if (grow(&s->auth, &s->auth_cap, s->auth_count, sizeof *s->auth))
-		return -1;
-	char *p = dup0(resinfo);
-	if (p == NULL)
-		return -1;
-	s->auth[s->auth_count++] = p;
-	return 0;
+	return push_copy(&s->auth, &s->auth_count, &s->auth_cap, resinfo);
 }
 
 size_t scan_hit_count(const struct scan *s)
@@ -643,13 +649,7 @@ int scan_note_limit(struct scan *s, const char *rule)
 	for (size_t i = 0; i < s->limit_count; i++)
 		if (strcmp(s->limits[i], rule) == 0)
 			return 0;
-	if (grow(&s->limits, &s->limit_cap, s->limit_count, sizeof *s->limits))
-		return -1;
-	char *p = dup0(rule);
-	if (p == NULL)
-		return -1;
-	s->limits[s->limit_count++] = p;
-	return 0;
+	return push_copy(&s->limits, &s->limit_count, &s->limit_cap, rule);
 }
 
 size_t scan_limit_count(const struct scan *s)
