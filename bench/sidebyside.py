@@ -62,18 +62,18 @@
         Markdown tables of the summary lines; a tool measured in several
         rounds at one concurrency gets the round of median messages/s.
 """
+import gzip
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
-
-FROM_RE = re.compile(rb"^>+From ")
-
 
 def die(msg):
     sys.stderr.write("sidebyside: error: %s\n" % msg)
@@ -85,33 +85,507 @@ def say(msg):
 
 
 # ---------------------------------------------------------------- split
+#
+# The corpus is read as vigil reads it: the functions below mirror
+# milter/corpus.c (vigil's reader: mbox rules, maildirs, directory walk,
+# the checks that make a message unusable) and milter/labels.c (labels
+# files), so that every tool gets the messages `vigil scan` reads, cut
+# where vigil cuts them, with the labels `vigil scan --labels` gives.
+# Change them together. vigil has no command that writes the messages
+# out one per file, hence the copy.
 
-def mbox_messages(path):
-    """Yields each message of an mbox as bytes (mboxrd unquoted)."""
-    cur = None
-    prev_empty = True
-    with open(path, "rb") as f:
-        for line in f:
-            if line.startswith(b"From ") and prev_empty:
-                if cur is not None:
-                    # the empty line before the separator is not ours
-                    if cur and cur[-1] in (b"\n", b"\r\n"):
-                        cur.pop()
-                    yield b"".join(cur)
-                cur = []
-                prev_empty = False
-                continue
-            prev_empty = line in (b"\n", b"\r\n")
-            if cur is None:
-                continue
-            if FROM_RE.match(line):
-                line = line[1:]
-            cur.append(line)
-    if cur is not None:
-        yield b"".join(cur)
+LINE_CHUNK = 8192            # corpus.c: longer lines are read in pieces
+MAX_DEPTH = 32               # corpus.c: directory nesting
+# vigil scan reads a message up to max_message_size (32M by default, as
+# the benchmark's configuration leaves it) plus 1 MiB of header
+# (cmd_scanlocal.c); a Content-Length body that does not fit is not used
+SCAN_MAX_MSG = (32 << 20) + (1 << 20)
+BAD_HEADER_LINES = 3         # msg.h MSG_BAD_HEADER_LINES
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+          "Oct", "Nov", "Dec")
+FIELD_RE = re.compile(rb"[!-9;-~]+[ \t]*:")     # msg.h msg_field_line()
+QUOTED_FROM_RE = re.compile(rb">+From ")
+CLEN_RE = re.compile(rb"(?i)Content-Length:[ \t]*([0-9]{1,15})[ \t\r]*(\n|\Z)")
+TIME_RE = re.compile(rb"[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"),
+              (b"\xfd7zXZ", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
+
+class Msg:
+    """One message as corpus.c's struct corpus_msg: source, arg (which
+    of the paths given it came from), index in source, byte offset,
+    data or error; whole: the error is about source itself."""
+    __slots__ = ("source", "arg", "index", "offset", "data", "error",
+                 "whole", "mbox")
+
+    def __init__(self, source, arg, index=0, offset=0, data=None,
+                 error=None, whole=False, mbox=False):
+        self.source, self.arg, self.index, self.offset = \
+            source, arg, index, offset
+        self.data, self.error, self.whole, self.mbox = \
+            data, error, whole, mbox
+
+    def where(self):
+        """As vigil scan names a message it cannot use."""
+        if self.whole:
+            return self.source
+        return "%s: message %d at byte %d" % (self.source, self.index,
+                                               self.offset)
+
+
+def is_blank(p):
+    return p in (b"\n", b"\r\n")
+
+
+def next_word(p, i):
+    """corpus.c next_word(): (the blank-separated word at p[i:] after
+    blanks, where it ends); a word ends at a blank, CR or LF."""
+    n = len(p)
+    while i < n and p[i] in b" \t":
+        i += 1
+    j = i
+    while j < n and p[j] not in b" \t\r\n":
+        j += 1
+    return p[i:j], j
+
+
+def is_from_separator(p):
+    """corpus.c is_from_separator(): a whole From_ line, "From SENDER Www
+    Mmm d hh:mm[:ss] [ZONE] yyyy" (asctime), separates messages even
+    without a blank line before it."""
+    if not p.startswith(b"From "):
+        return False
+    w, i = next_word(p, 5)
+    if not w:                                   # the sender
+        return False
+    w, i = next_word(p, i)
+    if w.decode("latin-1") not in DAYS:
+        return False
+    w, i = next_word(p, i)
+    if w.decode("latin-1") not in MONTHS:
+        return False
+    w, i = next_word(p, i)
+    if not re.fullmatch(rb"[0-9]{1,2}", w):
+        return False
+    w, i = next_word(p, i)
+    if not TIME_RE.fullmatch(w):
+        return False
+    for _ in range(2):                          # a zone word allowed
+        w, i = next_word(p, i)
+        if re.fullmatch(rb"[0-9]{4}", w):
+            return next_word(p, i)[0] == b""
+    return False
+
+
+def content_length(p):
+    """corpus.c content_length(): "Content-Length: 1234", or -1."""
+    m = CLEN_RE.match(p)
+    return int(m.group(1)) if m else -1
+
+
+def starts_with_header(p):
+    """corpus.c starts_with_header(): a header field within the first
+    lines, as many as msg_field_line() passes over."""
+    for _ in range(BAD_HEADER_LINES + 1):
+        if not p:
+            return False
+        if p.startswith(b"\n") or p.startswith(b"\r\n"):
+            return False                # the header section ended
+        nl = p.find(b"\n")
+        line = p if nl < 0 else p[:nl]
+        if FIELD_RE.match(line):
+            return True
+        if nl < 0:
+            return False
+        p = p[nl + 1:]
+    return False
+
+
+def check_message(b):
+    """corpus.c check_message(): why vigil cannot use the message, or
+    None. (An oversized message is not an error for vigil scan: it scans
+    the head, and so it does the file written here.)"""
+    for magic, name in COMPRESSED:
+        if b.startswith(magic) and not starts_with_header(b):
+            return ("%s-compressed data, not a message (decompress it "
+                    "first)" % name)
+    ends = [i for i in (b.find(b"\n\n"), b.find(b"\n\r\n")) if i >= 0]
+    head = b[:min(ends)] if ends else b
+    nul = b.count(b"\0")
+    if nul * 64 > len(b) or b"\0" in head:
+        return "binary data (%d NUL bytes in %d)" % (nul, len(b))
+    if not b:
+        return "empty message"
+    if not starts_with_header(b):
+        return "no header field at the start: not a message"
+    return None
+
+
+class ReadError(Exception):
+    pass
+
+
+class GzLines:
+    """A gzip stream read as corpus.c reads one through zlib: the data
+    that decompressed comes first, the error after it (Python's gzip
+    readline drops the piece of a line before the error)."""
+
+    def __init__(self, f):
+        self.g = gzip.GzipFile(fileobj=f, mode="rb")
+        self.buf, self.at = b"", 0
+        self.err, self.eof = None, False
+
+    def fill(self):
+        if self.err is not None or self.eof:
+            return False
+        try:
+            d = self.g.read1(1 << 16)
+        except (OSError, EOFError, zlib.error) as e:
+            self.err = e
+            return False
+        if not d:
+            self.eof = True
+            return False
+        self.buf = self.buf[self.at:] + d
+        self.at = 0
+        return True
+
+    def take(self, n):
+        out = self.buf[self.at:self.at + n]
+        self.at += len(out)
+        return out
+
+    def readline(self, size):
+        while True:
+            i = self.buf.find(b"\n", self.at, self.at + size)
+            if i >= 0:
+                return self.take(i + 1 - self.at)
+            if len(self.buf) - self.at >= size:
+                return self.take(size)
+            if not self.fill():
+                if self.at < len(self.buf):
+                    return self.take(len(self.buf) - self.at)
+                if self.err is not None:
+                    raise self.err
+                return b""
+
+    def read(self, n):
+        while n < 0 or len(self.buf) - self.at < n:
+            if not self.fill():
+                break
+        out = self.take(len(self.buf) - self.at if n < 0 else n)
+        if self.err is not None and (n < 0 or len(out) < n):
+            raise self.err
+        return out
+
+
+class Reader:
+    """corpus.c's reading state: pieces of lines (at most LINE_CHUNK
+    bytes), the offset, whether the next piece starts a line."""
+
+    def __init__(self, f, seekable, gz):
+        self.f, self.seekable, self.gz = f, seekable, gz
+        self.pos = 0
+        self.line = b""
+        self.line_start = True
+        self.done = False
+        self.seek_error = None
+
+    def why(self, e):
+        if self.gz:
+            return "corrupt or truncated gzip data"
+        return getattr(e, "strerror", None) or str(e)
+
+    def piece(self):
+        try:
+            self.line = self.f.readline(LINE_CHUNK)
+        except (OSError, EOFError, zlib.error) as e:
+            self.line = b""
+            raise ReadError(self.why(e))
+        self.pos += len(self.line)
+        return 1 if self.line else 0
+
+    def read(self, n):
+        try:
+            return self.f.read(n)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ReadError(self.why(e))
+
+
+def content_length_body(rd, b, clen):
+    """corpus.c content_length_body(): the body is the next clen bytes
+    when what follows them is the end of the file or a From_ line (after
+    an optional blank line); else rewind. (True, from_off or None)."""
+    back = rd.f.tell()
+    if clen > SCAN_MAX_MSG - len(b):
+        return False, None
+    mark, pos0 = len(b), rd.pos
+    try:
+        data = rd.read(clen)
+        b += data
+        rd.pos += len(data)
+        if len(data) == clen:
+            after = rd.pos
+            r = rd.piece()
+            if r == 0:
+                return True, None
+            if is_blank(rd.line):
+                after = rd.pos
+                r = rd.piece()
+                if r == 0:
+                    return True, None
+            if rd.line.startswith(b"From "):
+                rd.line_start = rd.line.endswith(b"\n")
+                return True, after
+    except ReadError:
+        pass
+    try:
+        rd.f.seek(back)
+    except OSError as e:
+        rd.done = True
+        rd.seek_error = e.strerror
+        return False, None
+    rd.pos = pos0
+    del b[mark:]
+    rd.line_start = True
+    return False, None
+
+
+def mbox_message(rd):
+    """corpus.c mbox_message(): one message of an mbox whose From_ line
+    has been read: (data, error, from_off of the next message or None).
+    It ends at a "From " line after a blank line (that blank line not
+    its own) or at a whole From_ line (is_from_separator) without one;
+    ^>+From lines lose one '>' (mboxrd); a Content-Length header is
+    honoured when the byte after that many body bytes is the end of
+    the file or a From_ line."""
+    b = bytearray()
+    in_headers, prev_blank, clen, blank_at = True, False, -1, 0
+    error = None
+    while True:
+        line_off = rd.pos
+        try:
+            r = rd.piece()
+        except ReadError as e:
+            error = "read error at offset %d: %s" % (rd.pos, e)
+            rd.done = True
+            break
+        if r == 0:
+            if not rd.line_start:
+                error = "truncated: the file ends inside a line"
+            elif in_headers:
+                error = "truncated: the file ends in the header section"
+            rd.done = True
+            break
+        p = rd.line
+        starts = rd.line_start
+        rd.line_start = p.endswith(b"\n")
+        blank = starts and is_blank(p)
+        if starts and (p.startswith(b"From ") if prev_blank
+                       else is_from_separator(p)):
+            if prev_blank:
+                del b[blank_at:]        # the separating blank line
+            return bytes(b), None, line_off
+        if starts and in_headers and not blank and clen < 0:
+            clen = content_length(p)
+        if starts and QUOTED_FROM_RE.match(p):
+            p = p[1:]
+        if blank:
+            blank_at = len(b)
+        b += p
+        prev_blank = blank
+        if blank and in_headers:
+            in_headers = False
+            if clen >= 0 and rd.seekable:
+                ok, nxt = content_length_body(rd, b, clen)
+                if ok:
+                    return bytes(b), None, nxt      # the body is exact
+                if rd.done:
+                    error = "cannot seek back: %s" % rd.seek_error
+                    break
+    if error is None and prev_blank:
+        del b[blank_at:]    # the blank line ending the last message
+    return bytes(b), error, None
+
+
+def open_messages(path, arg, regular, notice):
+    """corpus.c open_file() and what follows: the messages of one file
+    (an mbox when its first line starts with "From ", else one message;
+    gzip data read decompressed; a UTF-8 byte order mark skipped)."""
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        yield Msg(path, arg, error="cannot open: %s" % e.strerror,
+                  whole=True)
+        return
+    with f:
+        gz = False
+        if regular:
+            try:
+                gz = os.pread(f.fileno(), 2, 0) == b"\x1f\x8b"
+            except OSError:
+                gz = False
+        src = GzLines(f) if gz else f
+        rd = Reader(src, regular and not gz, gz)
+        try:
+            r = rd.piece()
+        except ReadError as e:
+            yield Msg(path, arg, error="read error: %s" % e, whole=True)
+            return
+        if rd.line.startswith(b"\xef\xbb\xbf"):
+            rd.line = rd.line[3:]
+        rd.line_start = rd.line.endswith(b"\n")
+        if r == 0:
+            notice(path, "empty file, no message in it")
+            return
+        if not rd.line.startswith(b"From "):
+            data, error = bytearray(rd.line), None
+            try:
+                data += rd.read(-1)
+            except ReadError as e:
+                error = "read error: %s" % e
+            data = bytes(data)
+            yield Msg(path, arg, 0, 0, None if error else data,
+                      error or check_message(data))
+            return
+        index, from_off = 0, 0
+        while from_off is not None:
+            data, error, nxt = mbox_message(rd)
+            error = error or check_message(data)
+            yield Msg(path, arg, index, from_off, None if error else data,
+                      error, mbox=True)
+            index += 1
+            from_off = nxt
+
+
+def fs_sorted(names):
+    return sorted(names, key=os.fsencode)    # C locale: byte order
+
+
+def join(d, name):
+    return d + ("" if d.endswith("/") else "/") + name
+
+
+def list_dir(d):
+    """corpus.c list_dir(): the entries of d, dot entries aside, sorted."""
+    return [join(d, n) for n in fs_sorted(os.listdir(d))
+            if not n.startswith(".")]
+
+
+def is_folder(d, name):
+    """corpus.c is_folder(): d/name is a maildir (has cur/ or new/)."""
+    return os.path.isdir("%s/%s/cur" % (d, name)) or \
+        os.path.isdir("%s/%s/new" % (d, name))
+
+
+def note_folders(d, notice):
+    """corpus.c note_folders(): a maildir's folders (Maildir++ ".Junk",
+    Dovecot's "Junk") are named, not walked."""
+    try:
+        names = fs_sorted(os.listdir(d))
+    except OSError:
+        return
+    found = [n for n in names if n not in ("cur", "new", "tmp")
+             and is_folder(d, n)]
+    if found:
+        notice(d, "maildir with %d folder%s not scanned: %s%s (give a "
+               "folder as a path to scan it)" % (
+                   len(found), "" if len(found) == 1 else "s",
+                   ", ".join(found[:8]), ", ..." if len(found) > 8 else ""))
+
+
+def dir_paths(d, notice):
+    """corpus.c push_dir(): a maildir (cur/ or new/ inside) gives the
+    files of cur/ then new/ (tmp/ and its folders aside), any other
+    directory its entries."""
+    cur, new = join(d, "cur"), join(d, "new")
+    if os.path.isdir(cur) or os.path.isdir(new):
+        out = []
+        if os.path.isdir(cur):
+            out += list_dir(cur)
+        if os.path.isdir(new):
+            out += list_dir(new)
+        note_folders(d, notice)
+        return out
+    return list_dir(d)
+
+
+def corpus_messages(paths, notice):
+    """corpus.c corpus_next(), over paths in order: every message, or
+    an error in its place (Msg.error). Directories are walked in name
+    order (dot entries aside; symlinks followed, except back into a
+    directory being walked; at most MAX_DEPTH deep); only regular files
+    are read there."""
+    stack = []      # [paths, next, (dev, ino)]
+    argi = 0
+    while True:
+        path, in_dir = None, True
+        while stack:
+            fr = stack[-1]
+            if fr[1] < len(fr[0]):
+                path = fr[0][fr[1]]
+                fr[1] += 1
+                break
+            stack.pop()
+        if path is None:
+            in_dir = False
+            if argi == len(paths):
+                return
+            path = paths[argi]
+            argi += 1
+        arg = argi - 1
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            yield Msg(path, arg, error="cannot read: %s" % e.strerror,
+                      whole=True)
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            ident = (st.st_dev, st.st_ino)
+            if any(fr[2] == ident for fr in stack):
+                continue                    # a symlink loop
+            if len(stack) == MAX_DEPTH:
+                yield Msg(path, arg, error="directories nested too deep",
+                          whole=True)
+                continue
+            try:
+                kids = dir_paths(path, notice)
+            except OSError as e:
+                yield Msg(path, arg, error="cannot read directory: %s" %
+                          e.strerror, whole=True)
+                continue
+            stack.append([kids, 0, ident])
+            continue
+        if not stat.S_ISREG(st.st_mode) and (
+                in_dir or not (stat.S_ISFIFO(st.st_mode) or
+                               stat.S_ISCHR(st.st_mode))):
+            continue
+        yield from open_messages(path, arg, stat.S_ISREG(st.st_mode), notice)
+
+
+def walk_reaches(d, rel):
+    """corpus.c corpus_walk_reaches(): whether the walk of directory d
+    reaches d/rel (past no dot entry, in a maildir only cur/ and new/)."""
+    at = d
+    for comp in rel.split("/"):
+        if not comp:
+            continue
+        if comp.startswith(".") or (is_folder(at, ".") and
+                                    comp not in ("cur", "new")):
+            return False
+        at = "%s/%s" % (at, comp)
+    return True
+
+
+# ---- labels: milter/labels.c
 
 LABEL_WORDS = {"spam": "spam", "ham": "ham", "1": "spam", "0": "ham"}
+
+
+def parse_label(s):
+    """evalrep.c eval_label_parse(): spam/ham (any case) or 1/0."""
+    return LABEL_WORDS.get(s.lower() if s.isascii() else s)
 
 
 def label_of(path):
@@ -125,173 +599,378 @@ def label_of(path):
     return None
 
 
-HEADER_RE = re.compile(rb"^[!-9;-~]+[ \t]*:")
+def canon_path(path):
+    """labels.c labels_canon_path(): absolute, symlinks resolved (as
+    written when it does not exist, trailing slashes dropped)."""
+    if os.path.exists(path):
+        try:
+            return os.path.realpath(path, strict=True)
+        except OSError:
+            pass
+    c = path if path.startswith("/") else os.getcwd() + "/" + path
+    while len(c) > 1 and c.endswith("/"):
+        c = c[:-1]
+    return c
 
 
-def file_kind(path):
-    """From its first line: "mbox" (a From_ line), "message" (a header
-    field), else None."""
-    with open(path, "rb") as f:
-        first = f.readline(1000)
-    if first.startswith(b"From "):
-        return "mbox"
-    return "message" if HEADER_RE.match(first) else None
+def entry_path(lfile, path):
+    """labels.c entry_path(): a relative path from the labels file's
+    directory; from the current directory only when it is not there and
+    is here. (path, taken from the current directory?)"""
+    slash = lfile.rfind("/")
+    if path.startswith("/") or slash < 0:
+        return path, False
+    p = lfile[:slash] + "/" + path
+    if os.access(p, os.F_OK) or not os.access(path, os.F_OK):
+        return p, False
+    return path, True
 
 
-def dir_files(top):
-    """The regular files under top, recursively, in name order; dot
-    entries skipped."""
-    out = []
-    for d, dirs, names in os.walk(top):
-        dirs[:] = sorted(x for x in dirs if not x.startswith("."))
-        out.extend(os.path.join(d, n) for n in sorted(names)
-                   if not n.startswith(".") and
-                   os.path.isfile(os.path.join(d, n)))
-    return out
+def ltrim(s):
+    return s.lstrip(" \t").rstrip(" \t\r\n")
+
+
+def csv_unquote(f):
+    """labels.c csv_unquote(): a CSV field, trimmed, unquoted ("" a
+    quote); None when a quote is not closed."""
+    f = ltrim(f)
+    if not f.startswith('"'):
+        return f
+    out, r = [], 1
+    while r < len(f):
+        if f[r] == '"' and (r + 1 == len(f) or f[r + 1] != '"'):
+            return "".join(out) if r + 1 == len(f) else None
+        if f[r] == '"':
+            r += 1
+        out.append(f[r])
+        r += 1
+    return None
+
+
+def split_csv(line):
+    """labels.c split_csv(): "PATH,LABEL" or "LABEL,PATH"."""
+    last, first = line.rfind(","), line.find(",")
+    if last < 0:
+        return None
+    tail = csv_unquote(line[last + 1:])
+    if tail is not None and parse_label(tail):
+        lab, path = parse_label(tail), csv_unquote(line[:last])
+    else:
+        head = csv_unquote(line[:first])
+        lab = parse_label(head) if head is not None else None
+        path = csv_unquote(line[first + 1:]) if lab else None
+    return (path, lab) if path else None
+
+
+def split_label(line):
+    """labels.c split_label(): "PATH LABEL" (PATH may hold blanks) or
+    "LABEL PATH"."""
+    last = max(line.rfind(" "), line.rfind("\t"))
+    if last >= 0 and parse_label(line[last + 1:]):
+        path = ltrim(line[:last])
+        return (path, parse_label(line[last + 1:])) if path else None
+    m = re.search(r"[ \t]", line)
+    if not m:
+        return None
+    lab, path = parse_label(line[:m.start()]), ltrim(line[m.start() + 1:])
+    return (path, lab) if lab and path else None
+
+
+def label_column(field):
+    if len(field) >= 2 and field[0] == '"' and field[-1] == '"':
+        field = field[1:-1]
+    return field.isascii() and field.lower() in ("label", "class",
+                                                 "category")
+
+
+def header_line(line):
+    """labels.c header_line(): a first line of two fields naming the
+    label column ("path,label", "file<TAB>class")."""
+    m = re.search(r"[,\t]", line)
+    if not m or re.search(r"[,\t]", line[m.start() + 1:]):
+        return False
+    return label_column(ltrim(line[:m.start()])) or \
+        label_column(ltrim(line[m.start() + 1:]))
+
+
+def cut_comment(s):
+    """labels.c cut_comment(): '#' after a blank, outside quotes."""
+    quoted = False
+    for i, ch in enumerate(s):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted and i > 0 and s[i - 1] in " \t":
+            return s[:i]
+    return s
 
 
 def read_labels(path):
-    """(message path, label) from a labels file: "PATH LABEL" or "LABEL
-    PATH" (TREC's index), spam/ham or 1/0, "#" comments; a relative path
-    is taken from the current directory, else from the file's."""
-    base = os.path.dirname(os.path.abspath(path))
-    out = []
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        for no, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            first, rest = (re.split(r"\s+", line, 1) + [""])[:2]
-            head, last = (re.split(r"\s+(?=\S+$)", line) + [""])[:2]
-            if first.lower() in LABEL_WORDS and rest:
-                lab, p = LABEL_WORDS[first.lower()], rest
-            elif last.lower() in LABEL_WORDS:
-                lab, p = LABEL_WORDS[last.lower()], head
-            else:
-                die("%s:%d: expected \"PATH spam|ham\" or \"spam|ham PATH\"" %
-                    (path, no))
-            # as vigil scan --labels: from the current directory, else
-            # from the file's
-            if not os.path.exists(p):
-                p = os.path.join(base, p)
-            if not os.path.exists(p):
-                die("%s:%d: no such file or directory: %s" % (path, no, p))
-            out.append((p, lab))
+    """labels.c read_file(): [(name, canon, label, file, line)], one a
+    line of "PATH LABEL", "LABEL PATH" or either as CSV (after an
+    optional header line); "#" lines and " # ..." tails, a UTF-8 byte
+    order mark ignored; a relative PATH from the file's directory, from
+    the current directory only when it is not there (noted). A bad line
+    is reported as FILE:LINE and the run stops (exit 2), as vigil's."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        usage("--labels %s: %s" % (path, e.strerror))
+    out, bad, from_cwd, first_cwd, content = [], 0, 0, 0, 0
+    for no, buf in enumerate(raw.split(b"\n")[:-1] if raw.endswith(b"\n")
+                             else raw.split(b"\n"), 1):
+        if no == 1 and buf.startswith(b"\xef\xbb\xbf"):
+            buf = buf[3:]
+        line = ltrim(os.fsdecode(buf.split(b"\0", 1)[0]))
+        line = "" if line.startswith("#") else ltrim(cut_comment(line))
+        if not line:
+            continue
+        content += 1
+        if content == 1 and header_line(line):
+            continue
+        r = split_csv(line) if "," in line else None
+        r = r or split_label(line)
+        if r is None or r[0] == "-":
+            sys.stderr.write(
+                "%s:%d: expected \"PATH spam|ham\", \"spam|ham PATH\" or "
+                "\"PATH,spam|ham\"\n" % (path, no) if r is None else
+                "%s:%d: - (standard input) cannot be labelled here\n" %
+                (path, no))
+            bad += 1
+            continue
+        name, cwd = entry_path(path, r[0])
+        if cwd:
+            from_cwd += 1
+            first_cwd = first_cwd or no
+        out.append((name, canon_path(name), r[1], path, no))
+    if bad:
+        sys.exit(2)
+    if from_cwd:
+        say("%s: %d entr%s not beside it taken from the current directory "
+            "(first at line %d)" % (path, from_cwd,
+                                    "y" if from_cwd == 1 else "ies",
+                                    first_cwd))
     return out
 
 
-def sources_of(args, labels):
-    """[(name, label, [(path, mbox?)])]: each mbox file, each directory of
-    message files (label from the name of the path given; a directory
-    whose name has neither stands for its entries that have one), or the
-    labelled paths."""
+class Labelled:
+    """labels.c without PATH arguments: the labelled paths are the
+    corpus, each read once (a repeat, or a path inside another whose
+    walk reaches it, comes with that one), and a message takes the
+    label of the labelled file or directory nearest to it."""
+
+    def __init__(self, entries):
+        by = {}
+        repeats, conflicts = [], 0
+        for e in entries:
+            k = by.get(e[1])
+            if k is None:
+                by[e[1]] = e
+            elif k[2] != e[2]:
+                sys.stderr.write("sidebyside: %s labelled %s (%s:%d) and %s "
+                                 "(%s:%d)\n" % (e[0], k[2], k[3], k[4], e[2],
+                                                e[3], e[4]))
+                conflicts += 1
+            else:
+                repeats.append(e)
+        if conflicts:
+            sys.exit(2)
+        if repeats:
+            say("%d labels entr%s an earlier one, read once: %s" % (
+                len(repeats), "y repeats" if len(repeats) == 1
+                else "ies repeat",
+                " ".join("%s:%d" % (e[3], e[4]) for e in repeats[:5])))
+        self.entries = by
+        self.matched = set()
+        kept = [e for e in entries if by[e[1]] is e]
+        missing = [e for e in kept if not os.access(e[0], os.F_OK)]
+        for e in missing[:5]:
+            sys.stderr.write("%s:%d: %s: no such file or directory\n" %
+                             (e[3], e[4], e[0]))
+        if len(missing) > 5:
+            sys.stderr.write("sidebyside: %d more labels entries name no "
+                             "existing path\n" % (len(missing) - 5))
+        if missing:
+            sys.exit(2)
+        canons = set(by)
+        self.roots = [e for e in kept if not self.inside_other(e[1], canons)]
+
+    @staticmethod
+    def inside_other(canon, canons):
+        key = canon
+        while True:
+            slash = key.rfind("/")
+            if slash < 0 or key == "/":
+                return False
+            key = key[:slash] or "/"
+            if key in canons:
+                return walk_reaches(key, canon[len(key) + (key != "/"):])
+
+    def label(self, root, source):
+        """The label of a message of source, read from root."""
+        name, canon = root[0], root[1]
+        rest = source[len(name):] if source.startswith(name) else ""
+        key = canon + ("/" if rest and not rest.startswith("/") else "") + \
+            rest
+        while True:
+            e = self.entries.get(key)
+            if e is not None:
+                self.matched.add(e[1])
+                return e[2]
+            slash = key.rfind("/")
+            if slash < 0 or key == "/":
+                return None
+            key = key[:slash] or "/"
+
+    def unmatched(self):
+        left = sorted((e for e in self.entries.values()
+                       if e[1] not in self.matched),
+                      key=lambda e: (e[3], e[4]))
+        if left:
+            say("%d labelled entr%s matched no message: %s" % (
+                len(left), "y" if len(left) == 1 else "ies",
+                " ".join("%s:%d" % (e[3], e[4]) for e in left[:5])))
+
+
+# ---- sources
+
+def sources_of(args, labelled):
+    """[(stem, paths, label_fn)]: each path given, labelled by the words
+    of its name (a directory whose name has neither stands for its
+    entries that have one: mbox files and directories alike); then the
+    labelled paths of a labels file. label_fn(arg, source) -> label."""
     out = []
 
-    def add(name, lab, paths):
-        items = []
-        for p in paths:
-            kind = file_kind(p)
-            if kind is None:
-                say("%s: not a message (first line not a header), skipped" % p)
-            else:
-                items.append((p, kind == "mbox"))
-        if items:
-            out.append((name, lab, items))
     def source(p, top):
         lab = label_of(p)
         if lab is None and top and os.path.isdir(p):
-            kids = [os.path.join(p, k) for k in sorted(os.listdir(p))
-                    if not k.startswith(".") and label_of(k)]
+            try:
+                names = fs_sorted(os.listdir(p))
+            except OSError as e:
+                say("%s: cannot read directory: %s" % (p, e.strerror))
+                return
+            names = [n for n in names if not n.startswith(".")]
+            kids = [n for n in names if label_of(n)]
+            other = [n for n in names if not label_of(n)]
+            if kids and other:
+                say("%s: taken: %s; neither ham nor spam in the name, "
+                    "skipped: %s" % (p, ", ".join(kids), ", ".join(other)))
             for k in kids:
-                source(k, False)
+                source(join(p, k), False)
             if kids:
                 return
         if lab is None:
             say("%s: neither ham nor spam in its name, skipped" % p)
-        elif os.path.isdir(p):
-            add(p, lab, dir_files(p))
-        else:
-            add(p, lab, [p])
+            return
+        stem = os.path.splitext(os.path.basename(p.rstrip("/")))[0]
+        out.append((stem, [p], lambda arg, src, lab=lab: lab))
     for p in args:
         source(p, True)
-    for lab in ("ham", "spam"):
-        paths = []
-        for p, l in labels:
-            if l == lab:
-                paths.extend(dir_files(p) if os.path.isdir(p) else [p])
-        if paths:
-            add("labelled-" + lab, lab, paths)
+    if labelled is not None and labelled.roots:
+        roots = labelled.roots
+        out.append(("labelled", [r[0] for r in roots],
+                    lambda arg, src: labelled.label(roots[arg], src)))
     return out
 
 
-def source_messages(items):
-    """Yields (origin, message) for each message of a source's files, in
-    order: origin is the file, "FILE#N" for an mbox's message N."""
-    for p, mbox in items:
-        if mbox:
-            for i, msg in enumerate(mbox_messages(p)):
-                yield "%s#%d" % (p, i), msg
-        else:
-            with open(p, "rb") as f:
-                yield p, f.read()
-
-
-def source_count(items):
-    """How many messages source_messages() yields, without reading the
-    message files."""
-    return sum(sum(1 for _ in mbox_messages(p)) if mbox else 1
-               for p, mbox in items)
+def usage(msg):
+    sys.stderr.write("sidebyside: %s\n" % msg)
+    sys.exit(2)
 
 
 def cmd_split(args):
-    if not args:
-        die("split OUTDIR [--max N] [--labels FILE] SOURCE...")
+    if not args or args[0].startswith("-"):
+        usage("usage: split OUTDIR [--max N] [--labels FILE] SOURCE...")
     out, args = args[0], args[1:]
     limit = None
-    labels = []
-    while len(args) >= 2 and args[0] in ("--max", "--labels"):
+    lfile = None
+    while args and args[0] in ("--max", "--labels"):
+        if len(args) < 2:
+            usage("%s needs a value" % args[0])
         if args[0] == "--max":
+            if not re.fullmatch(r"[0-9]+", args[1]) or int(args[1]) < 1:
+                usage("--max wants a number >= 1, not %r" % args[1])
             limit = int(args[1])
         else:
-            labels = read_labels(args[1])
+            lfile = args[1]
         args = args[2:]
-    srcs = []
-    for name, lab, items in sources_of(args, labels):
-        srcs.append((name, lab, items, source_count(items)))
-    total = sum(n for _, _, _, n in srcs)
+    if args and args[0].startswith("-"):
+        usage("unknown option %s" % args[0])
+    labelled = Labelled(read_labels(lfile)) if lfile else None
+    srcs = sources_of(args, labelled)
+
+    def notice(path, what):
+        if first_pass:
+            say("%s: %s" % (path, what))
+    # first pass: which messages, with which label; the errors said
+    first_pass = True
+    seqs, counts, errors, unlabelled = [], {}, 0, 0
+    for si, (stem, paths, labfn) in enumerate(srcs):
+        seq = []
+        for m in corpus_messages(paths, notice):
+            lab = None
+            if m.error is not None:
+                say("%s: %s" % (m.where(), m.error))
+                errors += 1
+            else:
+                lab = labfn(m.arg, m.source)
+                unlabelled += lab is None
+            seq.append(lab)
+            if lab:
+                counts[(si, lab)] = counts.get((si, lab), 0) + 1
+        seqs.append(seq)
+    first_pass = False
+    if labelled is not None:
+        labelled.unmatched()
+    if errors:
+        say("%d file%s or message%s that vigil cannot read (above): left "
+            "out" % (errors, "" if errors == 1 else "s",
+                     "" if errors == 1 else "s"))
+    if unlabelled:
+        say("%d messages without a label: left out" % unlabelled)
+    total = sum(counts.values())
     if total == 0:
         die("split: no messages")
-    step = 1.0
-    if limit and limit < total:
-        step = total / float(limit)
+    step = total / float(limit) if limit and limit < total else 1.0
     for lab in ("ham", "spam"):
         os.makedirs(os.path.join(out, lab), exist_ok=True)
     rows, stems = [], set()
-    for name, lab, items, n in srcs:
-        base = stem = os.path.splitext(os.path.basename(name.rstrip("/")))[0]
-        dup = 2
-        while stem in stems:           # two sources of one name
+    for si, (base, paths, labfn) in enumerate(srcs):
+        stem, dup = base, 2
+        while stem in stems:            # two sources of one name
             stem = "%s-%d" % (base, dup)
             dup += 1
         stems.add(stem)
-        want = set(int(k * step) for k in range(int(n / step + 0.5))) \
-            if step > 1 else None
-        for i, (origin, msg) in enumerate(source_messages(items)):
-            if want is not None and i not in want:
+        # every k-th message of each label of each source
+        want, seen = {}, {}
+        for lab in ("ham", "spam"):
+            n = counts.get((si, lab), 0)
+            want[lab] = set(int(k * step) for k in range(int(n / step + 0.5)))
+        i = -1
+        for m, lab in zip(corpus_messages(paths, notice), seqs[si]):
+            if lab is None:
+                continue
+            i += 1
+            k = seen.get(lab, 0)
+            seen[lab] = k + 1
+            if k not in want[lab]:
                 continue
             fname = os.path.join(out, lab, "%s-%05d.eml" % (stem, i))
             with open(fname, "wb") as f:
-                f.write(msg)
-            rows.append((os.path.abspath(fname), lab, origin))
+                f.write(m.data)
+            origin = "%s#%d" % (m.source, m.index) if m.mbox else m.source
+            rows.append((os.path.abspath(fname), lab,
+                         re.sub(r"[\t\n\r]", "?", origin)))
     rows.sort()
-    with open(os.path.join(out, "list.tsv"), "w") as f:
+    with open(os.path.join(out, "list.tsv"), "w", encoding="utf-8",
+              errors="surrogateescape") as f:
         for r in rows:
             f.write("\t".join(r) + "\n")
-    counts = {}
+    by = {}
     for _, lab, _ in rows:
-        counts[lab] = counts.get(lab, 0) + 1
+        by[lab] = by.get(lab, 0) + 1
     say("split %d messages into %s (%s)" % (
-        len(rows), out, ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
+        len(rows), out, ", ".join("%s %d" % kv for kv in sorted(by.items()))))
 
 
 # ---------------------------------------------------------------- memory
@@ -386,9 +1065,14 @@ def read_list(path):
 
 
 def vigil_flagged(obj):
-    if "flagged" in obj:        # --milter: the verdict vigil scan read
-        return bool(obj["flagged"]) or obj.get("action") == "tempfail"
-    if "score" in obj:          # in-process: action by score
+    """As `vigil scan`'s own evaluation counts a message: through
+    --milter, the verdict it read ("flagged": refused, discarded,
+    quarantined or called spam by a header; a tempfail is not flagged,
+    docs/scan-milter.md); in process, any action but accept (the
+    action the pipeline took, cmd_scanlocal.c)."""
+    if "flagged" in obj:        # --milter
+        return bool(obj["flagged"])
+    if "score" in obj:          # in-process
         return obj.get("action") not in ("accept", "continue", None)
     if obj.get("action") in ("reject", "discard", "quarantine", "tempfail"):
         return True
@@ -410,6 +1094,7 @@ def run_vigil(cmd, rows, conc):
     t0 = time.monotonic()
     first = None        # the first answer: the process has loaded its rules
     holder = {}
+    seen = set()
 
     def drain_err():
         holder["err"] = proc.stderr.read()
@@ -424,11 +1109,16 @@ def run_vigil(cmd, rows, conc):
             first = time.monotonic() - t0
         src = obj.get("source")
         err = obj.get("error") or obj.get("action") == "error"
+        if src:
+            seen.add(os.path.abspath(src))
         res.append((labels.get(os.path.abspath(src)) if src else None,
                     None if err else vigil_flagged(obj), obj.get("ms")))
     rc = proc.wait()
     wall = time.monotonic() - t0
     te.join()
+    for p, lab, _ in rows:          # no line at all: an error
+        if p not in seen:
+            res.append((lab, None, None))
     if rc not in (0, 1):
         sys.stderr.write(holder.get("err", b"").decode(errors="replace")[-2000:])
         die("%s exited with %d" % (cmd[0], rc))
@@ -511,17 +1201,23 @@ def run_rspamc(cmd, rows, conc):
 
 def cmd_run(args):
     if len(args) < 6 or "--" not in args:
-        die("run TOOL CONC LIST --pids PIDS -- COMMAND...")
+        usage("usage: run TOOL CONC LIST --pids PIDS -- COMMAND...")
     sep = args.index("--")
     head, cmd = args[:sep], args[sep + 1:]
-    tool, conc, listfile = head[0], int(head[1]), head[2]
+    tool, conc, listfile = head[0], head[1], head[2]
+    if not re.fullmatch(r"[1-9][0-9]{0,3}", conc) or int(conc) > 1024:
+        usage("run: CONC wants a number 1-1024, not %r" % conc)
+    conc = int(conc)
+    for opt in ("--pids", "--name"):
+        if opt in head and head.index(opt) + 1 >= len(head):
+            usage("run: %s needs a value" % opt)
     pids = head[head.index("--pids") + 1] if "--pids" in head else "self"
     name = head[head.index("--name") + 1] if "--name" in head else tool
     rows = read_list(listfile)
     driver = {"vigil": run_vigil, "spamc": run_spamc,
               "rspamc": run_rspamc}.get(tool)
     if driver is None:
-        die("unknown tool %s" % tool)
+        usage("run: unknown tool %s (vigil, spamc, rspamc)" % tool)
     if pids == "self":
         # the sampler follows our own children (the vigil scan process)
         me = os.getpid()
@@ -552,20 +1248,23 @@ def cmd_run(args):
         "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
         "peak_rss_kb": sampler.peak_rss, "peak_pss_kb": sampler.peak_pss,
         "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+        # left out of recall and ham FP, as vigil scan's evaluation does
+        "errors_spam": sum(1 for r in res if r[1] is None and r[0] == "spam"),
+        "errors_ham": sum(1 for r in res if r[1] is None and r[0] == "ham"),
         "recall": round(100.0 * tp / (tp + fn), 2) if tp + fn else None,
         "ham_fp": round(100.0 * fp / (fp + tn), 2) if fp + tn else None,
         "precision": round(100.0 * tp / (tp + fp), 2) if tp + fp else None,
     }
     print(json.dumps(summary), flush=True)
     say("%s concurrency %d: %d messages (%d errors) in %.2f s, %s msg/s%s, "
-        "p50 %s ms, p99 %s ms, peak RSS %.1f MiB, recall %s%%, ham FP %s%%"
+        "p50 %s ms, p99 %s ms, peak RSS %.1f MiB, recall %s, ham FP %s"
         % (name, conc, len(res), summary["errors"], wall,
            summary["msgs_per_s"],
            "" if first is None else " (%s after its start of %.2f s)"
-           % (summary["steady_msgs_per_s"], first),
+           % (fmt(summary["steady_msgs_per_s"], 1), first),
            fmt(summary["p50_ms"]),
            fmt(summary["p99_ms"]), sampler.peak_rss / 1024.0,
-           summary["recall"], summary["ham_fp"]))
+           pct_cell(summary["recall"]), pct_cell(summary["ham_fp"])))
 
 
 def fmt(v, nd=2):
@@ -759,6 +1458,18 @@ def median_rounds(rows):
     return out
 
 
+def pct_cell(v):
+    return "n/a" if v is None else fmt(v) + " %"
+
+
+def errors_cell(r):
+    """Errors, by label when there are any."""
+    if not r["errors"] or "errors_spam" not in r:
+        return "%d" % r["errors"]
+    return "%d (%d spam, %d ham)" % (r["errors"], r["errors_spam"],
+                                     r["errors_ham"])
+
+
 def cmd_table(args):
     rows = []
     with open(args[0]) as f:
@@ -767,8 +1478,8 @@ def cmd_table(args):
                 rows.append(json.loads(line))
     rows = median_rounds(rows)
     print("| tool | conc | msg/s | msg/s after start | p50 ms | p99 ms "
-          "| peak RSS | peak PSS | spam recall | ham FP | precision "
-          "| errors |")
+          "| peak RSS | peak PSS | spam recall (of spam answered) "
+          "| ham FP (of ham answered) | precision | errors |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         tp, fp = r["tp"], r["fp"]
@@ -778,17 +1489,31 @@ def cmd_table(args):
         if "rounds" in r:
             rate += " (median of %d: %s-%s)" % (
                 r["rounds"][0], fmt(r["rounds"][1], 1), fmt(r["rounds"][2], 1))
-        print("| %s | %d | %s | %s | %s | %s | %.1f MiB | %.1f MiB | %s %% "
-              "(%d/%d) | %s %% (%d/%d) | %s | %d |" % (
+        print("| %s | %d | %s | %s | %s | %s | %.1f MiB | %.1f MiB | %s "
+              "(%d/%d) | %s (%d/%d) | %s | %s |" % (
                   r["name"], r["conc"], rate,
                   "-" if steady is None else "%s (start %.2f s)"
                   % (fmt(steady, 1), r["start_s"]),
                   fmt(r["p50_ms"]), fmt(r["p99_ms"]),
                   r["peak_rss_kb"] / 1024.0, r["peak_pss_kb"] / 1024.0,
-                  fmt(r["recall"]), r["tp"], r["tp"] + r["fn"],
-                  fmt(r["ham_fp"]), r["fp"], r["fp"] + r["tn"],
+                  pct_cell(r["recall"]), r["tp"], r["tp"] + r["fn"],
+                  pct_cell(r["ham_fp"]), r["fp"], r["fp"] + r["tn"],
                   "n/a" if prec is None else fmt(prec) + " %",
-                  r["errors"]))
+                  errors_cell(r)))
+    # every tool's rates are over the messages it answered: say so, and
+    # say when the tools answered different numbers
+    dens = sorted(set((r["tp"] + r["fn"], r["fp"] + r["tn"]) for r in rows))
+    print()
+    print("Spam recall, ham FP and precision are over the messages each "
+          "tool answered: a message it answered with an error (errors "
+          "column) is left out of them, for every tool alike, as in "
+          "`vigil scan`'s evaluation; a vigild tempfail counts as not "
+          "flagged, as in `vigil scan --milter`'s." +
+          ("" if len(dens) < 2 else
+           " The tools answered different numbers of messages (spam "
+           "%s, ham %s): compare their rates with that in mind." % (
+               "/".join(str(s) for s in sorted(set(d[0] for d in dens))),
+               "/".join(str(h) for h in sorted(set(d[1] for d in dens))))))
     # speed ratios at each concurrency: vigil in-process against peers
     by = {(r["name"], r["conc"]): r for r in rows}
     print()

@@ -23,23 +23,33 @@
 # (with the lowest and highest messages/s): this machine's speed drifts
 # by 10-30 % within minutes, and turns share the drift out. SpamAssassin
 # (minutes a round) is measured once.
-# CORPUS: mbox files, directories holding *.mbox files, or directories
-# of message files (a maildir's cur/ and new/, a directory of .eml files,
-# the SpamAssassin corpus' easy_ham/ and spam/), default
-# /work/shared/corpus; the label comes from the words of the file or
-# directory name ("spam.mbox", "spam_2", "easy_ham", "ham-hard.mbox").
-# --labels FILE: files or directories listed with their label, "PATH
-# LABEL" or "LABEL PATH" a line (TREC's index), spam/ham or 1/0, relative
-# paths from the current directory, else from FILE's. Everything is split
-# once into one file per message in a temporary directory; every tool
-# gets that same set.
-# --max N: at most N messages, taken evenly from each source.
+# CORPUS: mbox files, maildirs, directories of message files (the
+# SpamAssassin corpus' easy_ham/ and spam_2/, a directory of .eml files)
+# or of mbox files, default /work/shared/corpus; the label comes from the
+# words of the file or directory name ("spam.mbox", "spam_2", "easy_ham",
+# "ham-hard.mbox"); a directory whose name has neither stands for its
+# entries that have one, mbox files and directories alike (the others
+# are named on stderr as skipped). Messages are read as `vigil scan`
+# reads them (bench/sidebyside.py mirrors milter/corpus.c: mbox
+# separators, Content-Length, mboxrd unquoting, a maildir's cur/ and new/
+# only, gzip); a message vigil cannot use (no header field, binary data,
+# a truncated mbox, an unreadable file) is named on stderr and left out.
+# --labels FILE: the files or directories a labels file lists, read as
+# `vigil scan --labels FILE` without PATHs reads them ("PATH LABEL",
+# "LABEL PATH" as TREC's index, or CSV; spam/ham or 1/0; a relative PATH
+# from FILE's directory, from the current directory only when it is not
+# there; the nearest label wins). Everything is split once into one file
+# per message in a temporary directory; every tool gets that same set.
+# --max N: at most N messages, taken evenly from each source and label.
+# --conc: concurrencies, each 1-1024; --only: any of vigil, vigild,
+# rspamd, spamassassin. A usage error exits with 2.
 # VIGIL_RULES: rule files for vigil's rules stage (default
 # /usr/share/spamassassin, SpamAssassin's stock rules, score set 0 as
-# spamd -L without Bayes). Run from the build directory (make bench-compare
-# does); BUILDDIR overrides. Missing peers are installed with apt-get when
-# run as root. Results (markdown) on stdout, progress on stderr. Every
-# process started here is stopped by its PID (and checked: no process of a
+# spamd -L without Bayes); rules vigild cannot read stop the run.
+# Run from the build directory (make bench-compare does); BUILDDIR
+# overrides. Missing peers are installed with apt-get when run as root.
+# Results (markdown) on stdout, progress on stderr. Every process
+# started here is stopped by its PID (and checked: no process of a
 # server's tree may outlive it), every server must listen on loopback
 # only (checked); each measurement is bounded by RUN_TIMEOUT seconds
 # (default 1800). A benchmark, not a test.
@@ -49,6 +59,7 @@ set -eu
 PROG=sidebyside
 say() { echo "$PROG: $*" >&2; }
 die() { echo "$PROG: error: $*" >&2; exit 1; }
+usage() { echo "$PROG: $* (see --help)" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 builddir=${BUILDDIR:-$PWD}
@@ -66,19 +77,44 @@ labels=""
 only="vigil vigild rspamd spamassassin"
 while [ $# -gt 0 ]; do
 	case $1 in
-	--max) [ $# -ge 2 ] || die "$1 needs a value"; max=$2; shift 2 ;;
-	--conc) [ $# -ge 2 ] || die "$1 needs a value"; concs=$2; shift 2 ;;
-	--only) [ $# -ge 2 ] || die "$1 needs a value"; only=$2; shift 2 ;;
-	--rounds) [ $# -ge 2 ] || die "$1 needs a value"; rounds=$2; shift 2 ;;
-	--labels) [ $# -ge 2 ] || die "$1 needs a value"; labels=$2; shift 2 ;;
-	-h|--help) sed -n '2,45s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--max|--conc|--only|--rounds|--labels)
+		[ $# -ge 2 ] || usage "$1 needs a value" ;;
+	esac
+	case $1 in
+	--max) max=$2; shift 2 ;;
+	--conc) concs=$2; shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--labels) labels=$2; shift 2 ;;
+	-h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	--) shift; break ;;
-	-*) die "unknown option $1 (see --help)" ;;
+	-*) usage "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-case $max in *[!0-9]*) die "--max wants a number" ;; esac
-case $rounds in ''|*[!0-9]*|0) die "--rounds wants a number >= 1" ;; esac
+# a number >= 1 without leading zeros, at most 9 digits
+number() { case $1 in ''|0*|*[!0-9]*|??????????*) return 1 ;; esac; }
+[ -z "$max" ] || number "$max" || usage "--max wants a number >= 1, not '$max'"
+number "$rounds" || usage "--rounds wants a number >= 1, not '$rounds'"
+# (words of digits or letters only: nothing for the shell to expand)
+case $concs in *[!0-9\ \	]*) usage "--conc wants concurrencies, 1-1024, not '$concs'" ;; esac
+n=0
+for c in $concs; do
+	if ! number "$c" || [ "$c" -gt 1024 ]; then
+		usage "--conc wants concurrencies, 1-1024, not '$c'"
+	fi
+	n=$((n + 1))
+done
+[ $n -gt 0 ] || usage "--conc wants concurrencies, 1-1024"
+case $only in *[!a-z\ \	]*) usage "--only: no such tool in '$only' (vigil, vigild, rspamd, spamassassin)" ;; esac
+n=0
+for t in $only; do
+	case $t in
+	vigil|vigild|rspamd|spamassassin) n=$((n + 1)) ;;
+	*) usage "--only: no tool '$t' (vigil, vigild, rspamd, spamassassin)" ;;
+	esac
+done
+[ $n -gt 0 ] || usage "--only wants tools: vigil, vigild, rspamd, spamassassin"
 wants() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 for b in "$VIGILD" "$VIGIL"; do
@@ -110,15 +146,8 @@ fi
 files=""
 for p in "$@"; do
 	case $p in *[[:space:]]*) die "corpus paths with blanks are not supported: $p" ;; esac
-	if [ -d "$p" ]; then
-		mboxes=""
-		for f in "$p"/*.mbox; do [ -f "$f" ] && mboxes="$mboxes $f"; done
-		files="$files ${mboxes:- $p}"
-	elif [ -f "$p" ]; then
-		files="$files $p"
-	else
-		die "no such corpus file or directory: $p"
-	fi
+	[ -e "$p" ] || die "no such corpus file or directory: $p"
+	files="${files:+$files }$p"
 done
 [ -n "$files" ] || [ -n "$labels" ] || die "no corpus given"
 corpus_desc="$files${labels:+${files:+ and} the paths $labels lists}"
@@ -204,8 +233,34 @@ wait_for() {
 	done
 }
 
+# ------------------------------------------------------------ vigil
+# Checked before the corpus is split: rules vigild cannot read (a typo
+# in VIGIL_RULES) stop the run here. (Every build has the rules stage:
+# PCRE2 is required.)
+if wants vigil || wants vigild; then
+	vigil_stages='"sanity", "rules"'
+	cat >"$tmp/vigild.conf" <<-EOF
+	# written by bench/sidebyside.sh
+	listen = { "unix:$tmp/vigild.sock" }
+	stages = { $vigil_stages }
+	rules = { "$VIGIL_RULES" }
+	score_set = 0
+	EOF
+	if ! "$VIGILD" -t -c "$tmp/vigild.conf" >"$tmp/vigil-t.log" 2>&1; then
+		sed "s|^$tmp/vigild.conf: |vigild: |" "$tmp/vigil-t.log" | tail -5 >&2
+		die "vigild refuses the benchmark's configuration (rules = $VIGIL_RULES; set VIGIL_RULES to readable rule files)"
+	fi
+	# an existing directory without rule files is no better
+	nrules=$("$VIGIL" rules check -c "$tmp/vigild.conf" 2>/dev/null |
+		sed -n 's/^[0-9]* files\{0,1\}, \([0-9]*\) rules\{0,1\} loaded .*/\1/p')
+	case $nrules in
+	''|0) die "no rules loaded from $VIGIL_RULES (set VIGIL_RULES to SpamAssassin rule files)" ;;
+	esac
+	say "vigil: stages = { $vigil_stages }, rules = $VIGIL_RULES ($nrules rules), score_set 0"
+fi
+
 # ------------------------------------------------------------ messages
-say "splitting:$corpus_desc"
+say "splitting: $corpus_desc"
 # shellcheck disable=SC2086
 "$PY" "$HELPER" split "$tmp/msgs" ${max:+--max "$max"} \
 	${labels:+--labels "$labels"} $files
@@ -232,31 +287,6 @@ warmup() {	# TOOL PIDS COMMAND...
 }
 
 # ------------------------------------------------------------ vigil
-if wants vigil || wants vigild; then
-	stages='"sanity", "rules"'
-	cat >"$tmp/vigild.conf" <<-EOF
-	# written by bench/sidebyside.sh
-	listen = { "unix:$tmp/vigild.sock" }
-	stages = { $stages }
-	rules = { "$VIGIL_RULES" }
-	score_set = 0
-	EOF
-	if ! "$VIGILD" -t -c "$tmp/vigild.conf" >"$tmp/vigil-t.log" 2>&1; then
-		say "vigild refuses the rules stage (see below); falling back to stages = { \"sanity\" }"
-		tail -3 "$tmp/vigil-t.log" >&2
-		stages='"sanity"'
-		cat >"$tmp/vigild.conf" <<-EOF
-		# written by bench/sidebyside.sh (no rules stage in this build)
-		listen = { "unix:$tmp/vigild.sock" }
-		stages = { $stages }
-		EOF
-		"$VIGILD" -t -c "$tmp/vigild.conf" >/dev/null 2>&1 ||
-			die "vigild refuses even the sanity-only configuration"
-	fi
-	say "vigil: stages = { $stages }$(case $stages in *rules*) echo ", rules = $VIGIL_RULES, score_set 0" ;; esac)"
-	vigil_stages=$stages
-fi
-
 measure_vigil() {	# CONC
 	measure "vigil scan" vigil "$1" self \
 		"$VIGIL" scan -c "$tmp/vigild.conf" --jobs "$1" --format jsonl \
@@ -438,8 +468,8 @@ fi
 
 # ------------------------------------------------------------ report
 echo
-echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from$corpus_desc"
-[ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }$(case $vigil_stages in *rules*) echo ", rules = $VIGIL_RULES, score_set = 0" ;; esac); threshold 5 (add_header)"
+echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from $corpus_desc"
+[ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }, rules = $VIGIL_RULES ($nrules rules), score_set = 0; threshold 5 (add_header)"
 wants rspamd && echo "rspamd $(rspamd -v 2>/dev/null | head -1 | sed 's/[^0-9.]*//'): flagged = add header, rewrite subject or reject; DNS requests seen: ${rspamd_dns:-?}"
 wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, no Bayes; flagged = score >= required (5)"
 echo "Servers: loopback only (checked: the listening sockets of each server's process tree); each stopped by its PID, processes left over: ${leftovers:-none}."
