@@ -1,116 +1,112 @@
 /*
- * bench_msg — parse every message of mbox files with msg_parse() and
- * report throughput. Usage: bench_msg [-r rounds] [-v] file.mbox...
- * Messages are split at "From " lines; mboxrd quoting (">From") is
- * undone so that the parser sees the message as it was sent.
+ * bench_msg — parse every message of a corpus with msg_parse() and
+ * report throughput. Usage: bench_msg [-r rounds] [-v] PATH...
+ * The PATHs are read as `vigil scan` reads them (corpus.h: mbox files,
+ * maildirs, directories of message files or of mbox files, gzip); the
+ * messages are loaded into memory first, and one vigil cannot use (no
+ * header field, binary data, a truncated mbox, an unreadable file) is
+ * named on stderr and left out.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "monotime.h"
 #include "msg.h"
 
-struct corpus {
+struct corpus_mem {
 	char **msgs;
 	size_t *lens;
-	size_t n, cap, bytes;
+	size_t n, cap, bytes, skipped;
 };
 
-static int add_msg(struct corpus *c, const char *s, size_t n)
+/* Take m's data. 0, or -1 (memory). */
+static int add_msg(struct corpus_mem *c, struct corpus_msg *m)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
-		char **m = realloc(c->msgs, cap * sizeof *m);
-		if (m == NULL)
+		char **nm = realloc(c->msgs, cap * sizeof *nm);
+		if (nm == NULL)
 			return -1;
-		c->msgs = m;
+		c->msgs = nm;
 		size_t *l = realloc(c->lens, cap * sizeof *l);
 		if (l == NULL)
 			return -1;
 		c->lens = l;
 		c->cap = cap;
 	}
-	char *d = malloc(n + 1);
-	if (d == NULL)
-		return -1;
-	/* Undo mboxrd quoting: ">From " / ">>From " at a line start. */
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		if ((i == 0 || s[i - 1] == '\n') && s[i] == '>') {
-			size_t j = i;
-			while (j < n && s[j] == '>')
-				j++;
-			if (n - j >= 5 && memcmp(s + j, "From ", 5) == 0)
-				i++;
-		}
-		d[o++] = s[i++];
-	}
-	d[o] = '\0';
-	c->msgs[c->n] = d;
-	c->lens[c->n++] = o;
-	c->bytes += o;
+	c->msgs[c->n] = m->data;
+	c->lens[c->n++] = m->len;
+	c->bytes += m->len;
+	m->data = NULL;
 	return 0;
 }
 
-static int load(struct corpus *c, const char *path)
+static void notice(void *arg, const char *path, const char *what)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		perror(path);
+	(void)arg;
+	fprintf(stderr, "bench_msg: %s: %s\n", path, what);
+}
+
+static int load(struct corpus_mem *c, const char *const *paths, size_t n)
+{
+	struct corpus *cp = corpus_open(paths, n, 0);
+	if (cp == NULL)
 		return -1;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0, k;
-	char tmp[65536];
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) {
-		if (len + k > cap) {
-			cap = (len + k) * 2;
-			char *nb = realloc(buf, cap);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nb;
+	corpus_on_notice(cp, notice, NULL);
+	struct corpus_msg m;
+	int rc = 0;
+	while (rc == 0 && corpus_next(cp, &m) == 1) {
+		if (m.data != NULL) {
+			rc = add_msg(c, &m);
+		} else {
+			c->skipped++;
+			if (m.whole)
+				fprintf(stderr, "bench_msg: %s: %s (left out)\n",
+				        m.source, m.error);
+			else
+				fprintf(stderr, "bench_msg: %s: message %zu at byte "
+				        "%llu: %s (left out)\n", m.source, m.index,
+				        (unsigned long long)m.offset, m.error);
 		}
-		memcpy(buf + len, tmp, k);
-		len += k;
+		corpus_msg_clear(&m);
 	}
-	fclose(f);
-	size_t start = SIZE_MAX;
-	for (size_t i = 0; i < len;) {
-		const char *nl = memchr(buf + i, '\n', len - i);
-		size_t next = nl ? (size_t)(nl - buf) + 1 : len;
-		if (len - i >= 5 && memcmp(buf + i, "From ", 5) == 0) {
-			if (start != SIZE_MAX && add_msg(c, buf + start, i - start))
-				break;
-			start = next; /* skip the separator line */
-		}
-		i = next;
-	}
-	if (start != SIZE_MAX && start < len)
-		add_msg(c, buf + start, len - start);
-	free(buf);
-	return 0;
+	corpus_close(cp);
+	if (rc != 0)
+		fprintf(stderr, "bench_msg: out of memory\n");
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct corpus c = { 0 };
+	struct corpus_mem c = { 0 };
 	int rounds = 5, verbose = 0;
+	const char **paths = calloc((size_t)argc, sizeof *paths);
+	size_t np = 0;
+	if (paths == NULL)
+		return 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
 			rounds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-v") == 0)
 			verbose = 1;
-		else if (load(&c, argv[i]) != 0)
-			return 1;
+		else
+			paths[np++] = argv[i];
 	}
-	if (c.n == 0 || rounds < 1) {
-		fprintf(stderr, "usage: bench_msg [-r rounds] [-v] file.mbox...\n");
+	if (np == 0 || rounds < 1) {
+		fprintf(stderr, "usage: bench_msg [-r rounds] [-v] PATH...\n");
 		return 2;
 	}
+	if (load(&c, paths, np) != 0)
+		return 1;
+	free(paths);
+	if (c.n == 0) {
+		fprintf(stderr, "bench_msg: no messages\n");
+		return 1;
+	}
+	if (c.skipped > 0)
+		fprintf(stderr, "bench_msg: %zu left out (above)\n", c.skipped);
 	double best = 0;
 	size_t parts = 0, uris = 0, body = 0;
 	for (int r = 0; r < rounds; r++) {

@@ -150,7 +150,7 @@ for p in "$@"; do
 	files="${files:+$files }$p"
 done
 [ -n "$files" ] || [ -n "$labels" ] || die "no corpus given"
-corpus_desc="$files${labels:+${files:+ and} the paths $labels lists}"
+corpus_desc="$files${labels:+${files:+ and }the paths $labels lists}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sidebyside.XXXXXX")
 # The peers drop privileges (nobody, _rspamd): they must reach their files.
