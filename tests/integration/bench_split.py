@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""The side-by-side benchmark reads a corpus as `vigil scan` does
+(bench/sidebyside.py mirrors milter/corpus.c and milter/labels.c):
+mbox separators, Content-Length and mboxrd unquoting (audit10 M3), a
+maildir's cur/ and new/ only (M4), a labels file's relative paths from
+its directory first (M1), an unreadable file named as vigil names it
+(L2), and clear usage errors from sidebyside.sh and the split (L3, exit
+2); rules vigild cannot read stop the run (M5). Tiny generated corpora,
+the split step and vigil scan (sanity stage only) alone: no server, no
+network, no peer. Prints TAP.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOP_SRC = os.environ.get('top_srcdir', os.path.join(os.path.dirname(
+    os.path.abspath(__file__)), '..', '..'))
+TOP_BUILD = os.environ.get('top_builddir', TOP_SRC)
+VIGIL = os.path.join(TOP_BUILD, 'milter', 'vigil')
+HELPER = os.path.join(TOP_SRC, 'bench', 'sidebyside.py')
+SCRIPT = os.path.join(TOP_SRC, 'bench', 'sidebyside.sh')
+PY = '/usr/bin/python3'
+
+sys.path.insert(0, os.path.join(TOP_SRC, 'bench'))
+import sidebyside  # noqa: E402
+
+n = 0
+
+
+def ok(cond, name, diag=''):
+    global n
+    n += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n, name))
+    if not cond and diag:
+        for line in str(diag).splitlines()[-30:]:
+            print('# ' + line)
+    sys.stdout.flush()
+
+
+def skip(name, why):
+    global n
+    n += 1
+    print('ok %d - %s # SKIP %s' % (n, name, why))
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+def msg(mid, body=b'hello\n', extra=b''):
+    return (b'From: a@example.org\nTo: b@example.org\nSubject: t\n'
+            b'Message-ID: <' + mid + b'>\n' + extra + b'\n' + body)
+
+
+def split(out, *args, cwd=None, user=None):
+    cmd = [PY, HELPER, 'split', out] + list(args)
+    if user:
+        cmd = ['runuser', '-u', user, '--'] + cmd
+    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+
+
+def rows(out):
+    with open(os.path.join(out, 'list.tsv')) as f:
+        return [line.rstrip('\n').split('\t') for line in f]
+
+
+def content(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def vigil_scan(conf, args, cwd=None):
+    r = subprocess.run([VIGIL, 'scan', '-c', conf, '--jobs', '1',
+                        '--format', 'jsonl'] + args, cwd=cwd,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return [json.loads(line) for line in r.stdout.splitlines()], \
+        r.stderr.decode(errors='replace')
+
+
+def mirror_diff(conf, paths, cwd=None):
+    """Where sidebyside.corpus_messages() and vigil scan read paths
+    differently: [] when they agree message by message (source, index,
+    error text, Message-ID)."""
+    here = os.getcwd()
+    os.chdir(cwd or here)
+    try:
+        mine = list(sidebyside.corpus_messages(paths, lambda p, w: None))
+    finally:
+        os.chdir(here)
+    theirs, err = vigil_scan(conf, paths, cwd)
+    out = []
+    if len(mine) != len(theirs):
+        out.append('%d messages here, %d in vigil scan' %
+                   (len(mine), len(theirs)))
+    for m, o in zip(mine, theirs):
+        mid = None
+        if m.data is not None:
+            for line in m.data.split(b'\n'):
+                if not line.strip():
+                    break
+                if line.lower().startswith(b'message-id:'):
+                    mid = line.split(b':', 1)[1].strip().decode()
+        want = (o['source'], o['index'], o['error'], o['message_id'])
+        got = (m.source, m.index, m.error, mid)
+        if want != got:
+            out.append('vigil %r, here %r' % (want, got))
+    return out
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='vigil-bench-split.')
+    os.chmod(tmp, 0o755)            # runuser -u nobody reads it below
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp):
+    print('1..19')
+    conf = os.path.join(tmp, 'sanity.conf')
+    with open(conf, 'w') as f:
+        f.write('listen = { "unix:%s/unused.sock" }\n'
+                'stages = { "sanity" }\n' % tmp)
+
+    # ---- M3: the mbox rules of corpus.c
+    body1 = b'para one\n\nFrom here on the body goes on\n'
+    m1 = msg(b'm1@x', body1, b'Content-Length: %d\n' % len(body1))
+    m2 = msg(b'm2@x', b'body two\n>From quoted\n>>From twice\n'
+             b'From no separator, not a whole From_ line\n')
+    m3 = msg(b'm3@x', b'body three\n')
+    mbox = (b'From alice@example.org Mon Jan  1 00:00:00 2024\n' + m1 +
+            b'\nFrom bob@example.org Tue Feb  2 10:11:12 2024\n' + m2 +
+            b'From carol@example.org Wed Mar  3 01:02:03 UTC 2024\n' + m3)
+    corp = os.path.join(tmp, 'corp')
+    write(os.path.join(corp, 'spam.mbox'), mbox)
+    # a Content-Length that does not agree with the file is ignored; a
+    # last line without its newline is a truncated mbox (vigil: an error)
+    bad_cl = msg(b'm4@x', b'short\n', b'Content-Length: 999\n')
+    write(os.path.join(corp, 'spam-2.mbox'),
+          b'From x Thu Apr  4 04:04:04 2024\n' + bad_cl +
+          b'\nFrom y Fri May  5 05:05:05 2024\n' + msg(b'm5@x', b'cut'))
+    # ---- M4: a maildir: cur/ then new/, tmp/ and its folders left out
+    md = os.path.join(corp, 'ham')
+    write(os.path.join(md, 'cur', '1:2,S'), msg(b'h1@x'))
+    write(os.path.join(md, 'new', '2'), msg(b'h2@x'))
+    write(os.path.join(md, 'tmp', '3'), msg(b'tmp@x'))
+    write(os.path.join(md, '.Junk', 'cur', '4'), msg(b'junk@x'))
+    write(os.path.join(md, 'Archive', 'new', '5'), msg(b'archive@x'))
+    write(os.path.join(corp, 'README'), b'not mail\n')
+    # a UTF-8 byte order mark before a message file's first line
+    write(os.path.join(corp, 'easy_ham', 'bom.eml'),
+          b'\xef\xbb\xbf' + msg(b'bom@x'))
+
+    d = mirror_diff(conf, [os.path.join(corp, 'spam.mbox'),
+                           os.path.join(corp, 'spam-2.mbox'), md,
+                           os.path.join(corp, 'easy_ham')])
+    ok(not d, 'the messages read are those vigil scan reads, one for one '
+       '(mbox rules, Content-Length, maildir, BOM, errors)', '\n'.join(d))
+
+    out = os.path.join(tmp, 'out1')
+    r = split(out, corp)
+    ok(r.returncode == 0, 'split of a directory of mbox files and '
+       'maildirs exits 0', r.stderr)
+    got = {}
+    for path, lab, origin in rows(out) if r.returncode == 0 else []:
+        got[origin] = (lab, content(path))
+    sp = os.path.join(corp, 'spam.mbox')
+    ok(got.get(sp + '#0') == ('spam', m1),
+       'Content-Length honoured: a From line after a blank line inside '
+       'the body stays in the message', repr(got.get(sp + '#0')))
+    ok(got.get(sp + '#1') == ('spam', msg(
+        b'm2@x', b'body two\nFrom quoted\n>From twice\n'
+        b'From no separator, not a whole From_ line\n')),
+       'mboxrd unquoting; a From line that is not a whole From_ line '
+       'without a blank line before it stays', repr(got.get(sp + '#1')))
+    ok(got.get(sp + '#2') == ('spam', m3),
+       'a whole From_ line (time zone word before the year) separates '
+       'without a blank line before it', repr(got.get(sp + '#2')))
+    sp2 = os.path.join(corp, 'spam-2.mbox')
+    ok(got.get(sp2 + '#0') == ('spam', bad_cl) and sp2 + '#1' not in got
+       and 'spam-2.mbox: message 1 at byte' in r.stderr and
+       'truncated: the file ends inside a line' in r.stderr,
+       'a Content-Length that disagrees is ignored; a truncated last '
+       'message is named as vigil names it and left out', r.stderr)
+    hams = sorted(o for o, (lab, _) in got.items() if lab == 'ham')
+    ok(hams == [os.path.join(corp, 'easy_ham', 'bom.eml'),
+                os.path.join(md, 'cur', '1:2,S'),
+                os.path.join(md, 'new', '2')],
+       "maildir: cur/ then new/, not tmp/ nor its folders", repr(hams))
+    ok('maildir with 2 folders not scanned: .Junk, Archive' in r.stderr,
+       "a maildir's folders are named on stderr, as vigil does", r.stderr)
+    ok(got.get(os.path.join(corp, 'easy_ham', 'bom.eml'), (0, b''))[1] ==
+       msg(b'bom@x'), 'a byte order mark before the first line is '
+       'skipped')
+    ok('README' in r.stderr and 'skipped' in r.stderr,
+       'an entry without ham or spam in its name is named as skipped',
+       r.stderr)
+
+    # ---- M1: a labels file's relative paths from its directory first
+    lab = os.path.join(tmp, 'trec')
+    write(os.path.join(lab, 'full', 'index'),
+          b'spam ../data/inmail.1\nham ../data/inmail.2\n'
+          b'ham only-here.eml\n')
+    write(os.path.join(lab, 'data', 'inmail.1'), msg(b'real1@x'))
+    write(os.path.join(lab, 'data', 'inmail.2'), msg(b'real2@x'))
+    cwd = os.path.join(tmp, 'run', 'build')
+    write(os.path.join(tmp, 'run', 'data', 'inmail.1'), msg(b'decoy@x'))
+    write(os.path.join(cwd, 'only-here.eml'), msg(b'here@x'))
+    out = os.path.join(tmp, 'out2')
+    r = split(out, '--labels', os.path.join(lab, 'full', 'index'), cwd=cwd)
+    got = {}
+    for path, lb, origin in rows(out) if r.returncode == 0 else []:
+        got[os.path.realpath(os.path.join(cwd, origin))] = (lb, content(path))
+    ok(got.get(os.path.join(lab, 'data', 'inmail.1')) ==
+       ('spam', msg(b'real1@x')) and
+       os.path.join(tmp, 'run', 'data', 'inmail.1') not in got,
+       "labels: ../data/inmail.1 is taken beside the labels file, not "
+       "from the current directory", r.stderr + repr(got))
+    ok(got.get(os.path.join(cwd, 'only-here.eml')) == ('ham', msg(b'here@x'))
+       and '1 entry not beside it taken from the current directory' in
+       r.stderr, 'labels: a path only in the current directory is taken '
+       'from there, with a note', r.stderr)
+    theirs, err = vigil_scan(conf, ['--labels',
+                                    os.path.join(lab, 'full', 'index')], cwd)
+    want = sorted(os.path.realpath(os.path.join(cwd, o['source']))
+                  for o in theirs)
+    ok(want == sorted(got), 'labels: the same files as vigil scan --labels',
+       'vigil %r\nhere %r' % (want, sorted(got)))
+
+    # ---- L2: an unreadable file
+    ur = os.path.join(tmp, 'unread', 'spam')
+    write(os.path.join(ur, 'a.eml'), msg(b'a@x'))
+    write(os.path.join(ur, 'b.eml'), msg(b'b@x'))
+    os.chmod(os.path.join(ur, 'b.eml'), 0)
+    out = os.path.join(tmp, 'out3')
+    user = None
+    if os.geteuid() == 0:
+        user = 'nobody' if shutil.which('runuser') else None
+        os.makedirs(out)
+        shutil.chown(out, 'nobody')
+    if os.geteuid() == 0 and user is None:
+        skip('an unreadable file is named and left out', 'root, no runuser')
+    else:
+        r = split(out, ur, user=user)
+        ok(r.returncode == 0 and 'Traceback' not in r.stderr and
+           'b.eml: cannot open: Permission denied' in r.stderr and
+           [x[1] for x in rows(out)] == ['spam'],
+           'an unreadable file is named as vigil names it ("cannot open: '
+           'Permission denied"), the others split', r.stderr)
+
+    # ---- L3: usage errors
+    env = dict(os.environ, BUILDDIR=TOP_BUILD)
+
+    def sh(*args, **kw):
+        e = dict(env, **kw)
+        return subprocess.run(['sh', SCRIPT] + list(args), env=e, cwd=tmp,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    r = sh('--only', 'vigil spamasassin', corp)
+    ok(r.returncode == 2 and "no tool 'spamasassin'" in r.stderr,
+       'sidebyside.sh: a misspelt --only name is a usage error (exit 2)',
+       '%d %s' % (r.returncode, r.stderr))
+    r = sh('--conc', '1 x', corp)
+    ok(r.returncode == 2 and '--conc wants' in r.stderr and
+       'Traceback' not in r.stderr,
+       'sidebyside.sh: --conc "1 x" is a usage error (exit 2)',
+       '%d %s' % (r.returncode, r.stderr))
+    r = split(os.path.join(tmp, 'out4'), '--max', 'x', corp)
+    ok(r.returncode == 2 and 'Traceback' not in r.stderr,
+       'split --max x is a usage error (exit 2)',
+       '%d %s' % (r.returncode, r.stderr))
+
+    # ---- M5: rules vigild cannot read stop the run before the split
+    r = sh('--only', 'vigil', '--conc', '1', corp,
+           VIGIL_RULES=os.path.join(tmp, 'no-such-rules'))
+    ok(r.returncode == 1 and 'vigild refuses' in r.stderr and
+       'split ' not in r.stderr and not r.stdout.strip(),
+       'unreadable VIGIL_RULES: the run stops with an error, no table',
+       '%d %s %s' % (r.returncode, r.stdout, r.stderr))
+    empty = os.path.join(tmp, 'empty-rules')
+    os.makedirs(empty)
+    r = sh('--only', 'vigild', '--conc', '1', corp, VIGIL_RULES=empty)
+    ok(r.returncode == 1 and 'no rules loaded' in r.stderr and
+       not r.stdout.strip(),
+       'VIGIL_RULES without rule files: the run stops with an error',
+       '%d %s %s' % (r.returncode, r.stdout, r.stderr))
+
+
+if __name__ == '__main__':
+    main()
