@@ -3,23 +3,39 @@
 
     sidebyside.py split OUTDIR [--max N] [--labels FILE] SOURCE...
         Writes every message of the sources as one file under OUTDIR/ham,
-        OUTDIR/spam and writes OUTDIR/list.tsv (path, label, origin). A
-        SOURCE is an mbox file or a directory of message files (each an
-        mbox or one message, recursively, dot entries skipped; a file
-        whose first line is no header field, such as the SpamAssassin
-        corpus' "cmds", is skipped with a warning); its label comes from
-        the words of its name ("spam", "spam_2", "easy_ham",
-        "ham-hard.mbox"); a directory whose name has neither stands for
-        its entries that have one, and anything else is skipped with a
-        warning. --labels FILE adds the files and directories it lists,
-        one "PATH LABEL" or "LABEL PATH" (TREC's index) a line, spam/ham
-        or 1/0, relative paths from the current directory, else from
-        FILE's. --max N keeps at most N messages in all, taken evenly
-        from every source (every k-th message), so that the ham/spam
-        proportion stays. Splitting follows vigil's mbox reader (mboxrd):
-        a message ends at a "From " line that follows an empty line; that
-        empty line is not part of the message; lines matching ^>+From
-        lose one '>'.
+        OUTDIR/spam and writes OUTDIR/list.tsv (path, label, origin:
+        FILE, or FILE#N for an mbox's message N). A SOURCE is an mbox,
+        a message file, a maildir or a directory of message or mbox
+        files; its label comes from the words of its name ("spam",
+        "spam_2", "easy_ham", "ham-hard.mbox"); a directory whose name
+        has neither stands for its entries that have one (mbox files
+        and directories alike; the others are named as skipped).
+        --labels FILE adds the files and directories it lists, read as
+        `vigil scan --labels FILE` without PATHs reads them (labels.c):
+        "PATH LABEL", "LABEL PATH" (TREC's index) or CSV lines, spam/ham
+        or 1/0, an optional header line, "#" comments; a relative PATH
+        from FILE's directory, from the current directory only when it
+        is not there (noted); each file read once, with the label of
+        the labelled path nearest to it; a bad line, a path labelled
+        both ways or naming nothing stops the split (exit 2).
+        Every path is read as `vigil scan` reads it (corpus.c, mirrored
+        below): an mbox (a file whose first line starts with "From ")
+        has its messages end at a "From " line after a blank line (that
+        blank line not theirs) or at a whole From_ line ("From SENDER
+        Www Mmm d hh:mm[:ss] [ZONE] yyyy") without one, lines matching
+        ^>+From lose one '>' (mboxrd), and a Content-Length header is
+        honoured when the byte after that many body bytes is the end of
+        the file or a From_ line; a maildir gives the files of cur/ then
+        new/ (tmp/ and its folders left out, the folders named);
+        directories are walked in name order, dot entries skipped;
+        gzip data is read decompressed; a UTF-8 byte order mark before
+        a file's first line is skipped. A message vigil cannot use (no
+        header field in its first lines, such as the SpamAssassin
+        corpus' "cmds"; binary data; a truncated mbox; an unreadable
+        file: "cannot open: Permission denied") is named as vigil names
+        it and left out. --max N keeps at most N messages in all, taken
+        evenly (every k-th message) from each source and label, so that
+        the ham/spam proportion stays. Usage errors exit 2.
 
     sidebyside.py run TOOL CONC LIST --pids PID[,PID] -- COMMAND...
         Runs one measurement and prints one JSON summary line on stdout.
@@ -61,6 +77,11 @@
     sidebyside.py table RESULTS.jsonl
         Markdown tables of the summary lines; a tool measured in several
         rounds at one concurrency gets the round of median messages/s.
+        Spam recall, ham FP and precision are over the messages each
+        tool answered (errors left out, counted by label in the errors
+        column), as in vigil scan's evaluation; vigil scan in process
+        flags a message whose action is not accept, vigild through
+        --milter one whose verdict is flagged (a tempfail is not).
 """
 import gzip
 import json
