@@ -33,9 +33,11 @@
         header field in its first lines, such as the SpamAssassin
         corpus' "cmds"; binary data; a truncated mbox; an unreadable
         file: "cannot open: Permission denied") is named as vigil names
-        it and left out. --max N keeps at most N messages in all, taken
-        evenly (every k-th message) from each source and label, so that
-        the ham/spam proportion stays. Usage errors exit 2.
+        it and left out, and so is one that alone in a file would not be
+        read back as itself (its first line another "From " line).
+        --max N keeps at most N messages in all, taken evenly (every
+        k-th message) from each source and label, so that the ham/spam
+        proportion stays. Usage errors exit 2.
 
     sidebyside.py run TOOL CONC LIST --pids PID[,PID] -- COMMAND...
         Runs one measurement and prints one JSON summary line on stdout.
@@ -894,6 +896,22 @@ def sources_of(args, labelled):
     return out
 
 
+def not_alone(data):
+    """Why a message written alone to a file would not be read back as
+    itself (corpus.c: a file starting with "From " is an mbox, a byte
+    order mark at its start is skipped, gzip data decompressed), or
+    None. Such a message (an mbox message whose first line is another
+    From line) cannot be given to every tool as the same file."""
+    if data.startswith(b"From "):
+        return "its first line starts with \"From \" (alone in a file: " \
+            "an mbox)"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "it starts with a byte order mark (skipped in a file)"
+    if data.startswith(b"\x1f\x8b"):
+        return "it starts with gzip's magic bytes (decompressed in a file)"
+    return None
+
+
 def usage(msg):
     sys.stderr.write("sidebyside: %s\n" % msg)
     sys.exit(2)
@@ -933,6 +951,9 @@ def cmd_split(args):
             if m.error is not None:
                 say("%s: %s" % (m.where(), m.error))
                 errors += 1
+            elif not_alone(m.data):
+                say("%s: %s: left out" % (m.where(), not_alone(m.data)))
+                errors += 1
             else:
                 lab = labfn(m.arg, m.source)
                 unlabelled += lab is None
@@ -944,9 +965,9 @@ def cmd_split(args):
     if labelled is not None:
         labelled.unmatched()
     if errors:
-        say("%d file%s or message%s that vigil cannot read (above): left "
-            "out" % (errors, "" if errors == 1 else "s",
-                     "" if errors == 1 else "s"))
+        say("%d file%s or message%s that vigil cannot read or that would "
+            "not read back alone (above): left out" % (
+                errors, "" if errors == 1 else "s", "" if errors == 1 else "s"))
     if unlabelled:
         say("%d messages without a label: left out" % unlabelled)
     total = sum(counts.values())

@@ -33,7 +33,9 @@
 # reads them (bench/sidebyside.py mirrors milter/corpus.c: mbox
 # separators, Content-Length, mboxrd unquoting, a maildir's cur/ and new/
 # only, gzip); a message vigil cannot use (no header field, binary data,
-# a truncated mbox, an unreadable file) is named on stderr and left out.
+# a truncated mbox, an unreadable file) is named on stderr and left out,
+# and so is one that alone in a file would read differently (its first
+# line another "From " line: a file starting so is an mbox).
 # --labels FILE: the files or directories a labels file lists, read as
 # `vigil scan --labels FILE` without PATHs reads them ("PATH LABEL",
 # "LABEL PATH" as TREC's index, or CSV; spam/ham or 1/0; a relative PATH

@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..19')
+    print('1..20')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -146,6 +146,10 @@ def run(tmp):
     write(os.path.join(corp, 'spam-2.mbox'),
           b'From x Thu Apr  4 04:04:04 2024\n' + bad_cl +
           b'\nFrom y Fri May  5 05:05:05 2024\n' + msg(b'm5@x', b'cut'))
+    # a message whose first line is another From line: vigil reads it,
+    # but alone in a file it would be an mbox
+    write(os.path.join(corp, 'spam-3.mbox'),
+          b'From x Sat Jun  6 06:06:06 2024\nFrom doubled\n' + msg(b'm6@x'))
     # ---- M4: a maildir: cur/ then new/, tmp/ and its folders left out
     md = os.path.join(corp, 'ham')
     write(os.path.join(md, 'cur', '1:2,S'), msg(b'h1@x'))
@@ -159,7 +163,8 @@ def run(tmp):
           b'\xef\xbb\xbf' + msg(b'bom@x'))
 
     d = mirror_diff(conf, [os.path.join(corp, 'spam.mbox'),
-                           os.path.join(corp, 'spam-2.mbox'), md,
+                           os.path.join(corp, 'spam-2.mbox'),
+                           os.path.join(corp, 'spam-3.mbox'), md,
                            os.path.join(corp, 'easy_ham')])
     ok(not d, 'the messages read are those vigil scan reads, one for one '
        '(mbox rules, Content-Length, maildir, BOM, errors)', '\n'.join(d))
@@ -189,6 +194,11 @@ def run(tmp):
        'truncated: the file ends inside a line' in r.stderr,
        'a Content-Length that disagrees is ignored; a truncated last '
        'message is named as vigil names it and left out', r.stderr)
+    sp3 = os.path.join(corp, 'spam-3.mbox')
+    ok(sp3 + '#0' not in got and 'spam-3.mbox: message 0 at byte 0: its '
+       'first line starts with "From " (alone in a file: an mbox): left '
+       'out' in r.stderr, 'a message that would not read back alone from '
+       'its file is named and left out', r.stderr)
     hams = sorted(o for o, (lab, _) in got.items() if lab == 'ham')
     ok(hams == [os.path.join(corp, 'easy_ham', 'bom.eml'),
                 os.path.join(md, 'cur', '1:2,S'),
