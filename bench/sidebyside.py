@@ -20,16 +20,17 @@
         both ways or naming nothing stops the split (exit 2).
         Every path is read as `vigil scan` reads it (corpus.c, mirrored
         below): an mbox (a file whose first line starts with "From ")
-        has its messages end at a "From " line after a blank line (that
-        blank line not theirs) or at a whole From_ line ("From SENDER
-        Www Mmm d hh:mm[:ss] [ZONE] yyyy") without one, lines matching
-        ^>+From lose one '>' (mboxrd), and a Content-Length header is
-        honoured when the byte after that many body bytes is the end of
-        the file or a From_ line; a maildir gives the files of cur/ then
-        new/ (tmp/ and its folders left out, the folders named);
-        directories are walked in name order, dot entries skipped;
-        gzip data is read decompressed; a UTF-8 byte order mark before
-        a file's first line is skipped. A message vigil cannot use (no
+        has its messages end at a whole From_ line ("From SENDER Www
+        Mmm d hh:mm[:ss] [ZONE] yyyy"), or after a blank line (not
+        theirs) at a "From " line that a header field follows; lines
+        matching ^>+From lose one '>' (mboxrd); a Content-Length header
+        is honoured when the byte after that many body bytes is the end
+        of the file or a From_ line; a last line without its newline
+        gets one; a maildir gives the files of cur/ then new/ (tmp/
+        and its folders left out, the folders named); directories are
+        walked in name order, dot entries skipped; gzip data is read
+        decompressed; a UTF-8 byte order mark before a file's first
+        line is skipped. A message vigil cannot use (no
         header field in its first lines, such as the SpamAssassin
         corpus' "cmds"; binary data; a truncated mbox; an unreadable
         file: "cannot open: Permission denied") is named as vigil names
@@ -201,6 +202,14 @@ def is_from_separator(p):
     return False
 
 
+def separates_after_blank(rd, p):
+    """corpus.c separates_after_blank(): after a blank line, a "From "
+    line separates when it is a whole From_ line or a header field
+    follows it ("From the desk of ..." opening a paragraph does not)."""
+    return p.startswith(b"From ") and (
+        is_from_separator(p) or (p.endswith(b"\n") and rd.next_is_field()))
+
+
 def content_length(p):
     """corpus.c content_length(): "Content-Length: 1234", or -1."""
     m = CLEN_RE.match(p)
@@ -225,10 +234,13 @@ def starts_with_header(p):
     return False
 
 
-def check_message(b):
+def check_message(b, total=None):
     """corpus.c check_message(): why vigil cannot use the message, or
-    None. (An oversized message is not an error for vigil scan: it scans
-    the head, and so it does the file written here.)"""
+    None; total: the bytes the file had for it (the data may have a
+    newline more). (An oversized message is not an error for vigil
+    scan: it scans the head, and so it does the file written here.)"""
+    if total is None:
+        total = len(b)
     for magic, name in COMPRESSED:
         if b.startswith(magic) and not starts_with_header(b):
             return ("%s-compressed data, not a message (decompress it "
@@ -236,8 +248,8 @@ def check_message(b):
     ends = [i for i in (b.find(b"\n\n"), b.find(b"\n\r\n")) if i >= 0]
     head = b[:min(ends)] if ends else b
     nul = b.count(b"\0")
-    if nul * 64 > len(b) or b"\0" in head:
-        return "binary data (%d NUL bytes in %d)" % (nul, len(b))
+    if nul * 64 > total or b"\0" in head:
+        return "binary data (%d NUL bytes in %d)" % (nul, total)
     if not b:
         return "empty message"
     if not starts_with_header(b):
@@ -305,7 +317,8 @@ class GzLines:
 
 class Reader:
     """corpus.c's reading state: pieces of lines (at most LINE_CHUNK
-    bytes), the offset, whether the next piece starts a line."""
+    bytes), the offset, whether the next piece starts a line, the piece
+    read ahead by a separator test (given next)."""
 
     def __init__(self, f, seekable, gz):
         self.f, self.seekable, self.gz = f, seekable, gz
@@ -314,20 +327,40 @@ class Reader:
         self.line_start = True
         self.done = False
         self.seek_error = None
+        self.ahead = None
 
     def why(self, e):
         if self.gz:
             return "corrupt or truncated gzip data"
         return getattr(e, "strerror", None) or str(e)
 
-    def piece(self):
+    def fill(self):
+        """corpus.c fill_piece()."""
         try:
-            self.line = self.f.readline(LINE_CHUNK)
+            return self.f.readline(LINE_CHUNK)
         except (OSError, EOFError, zlib.error) as e:
-            self.line = b""
             raise ReadError(self.why(e))
+
+    def piece(self):
+        """corpus.c read_piece(): the piece read ahead, else the file's."""
+        if self.ahead is not None:
+            self.line, self.ahead = self.ahead, None
+        else:
+            self.line = b""
+            self.line = self.fill()
         self.pos += len(self.line)
         return 1 if self.line else 0
+
+    def next_is_field(self):
+        """corpus.c next_is_field(): whether the next line starts a
+        header field; it is read ahead, and piece() gives it next."""
+        if self.ahead is None:
+            try:
+                a = self.fill()
+            except ReadError:
+                a = b""         # the next piece() meets the error again
+            self.ahead = a or None
+        return self.ahead is not None and bool(FIELD_RE.match(self.ahead))
 
     def read(self, n):
         try:
@@ -339,7 +372,9 @@ class Reader:
 def content_length_body(rd, b, clen):
     """corpus.c content_length_body(): the body is the next clen bytes
     when what follows them is the end of the file or a From_ line (after
-    an optional blank line); else rewind. (True, from_off or None)."""
+    an optional blank line); else rewind. (True, from_off or None).
+    (No piece is read ahead here: a look-ahead is taken by the line
+    after the From line that made it, before any blank line.)"""
     back = rd.f.tell()
     if clen > SCAN_MAX_MSG - len(b):
         return False, None
@@ -377,15 +412,16 @@ def content_length_body(rd, b, clen):
 
 def mbox_message(rd):
     """corpus.c mbox_message(): one message of an mbox whose From_ line
-    has been read: (data, error, from_off of the next message or None).
-    It ends at a "From " line after a blank line (that blank line not
-    its own) or at a whole From_ line (is_from_separator) without one;
-    ^>+From lines lose one '>' (mboxrd); a Content-Length header is
-    honoured when the byte after that many body bytes is the end of
-    the file or a From_ line."""
+    has been read: (data, error, from_off of the next message or None,
+    the bytes the file had for it). It ends at a whole From_ line
+    (is_from_separator), or after a blank line (not its own) at a "From "
+    line that a header field follows; ^>+From lines lose one '>'
+    (mboxrd); a Content-Length header is honoured when the byte after
+    that many body bytes is the end of the file or a From_ line; the
+    file's last line without a newline gets one."""
     b = bytearray()
     in_headers, prev_blank, clen, blank_at = True, False, -1, 0
-    error = None
+    error, added = None, 0
     while True:
         line_off = rd.pos
         try:
@@ -395,21 +431,22 @@ def mbox_message(rd):
             rd.done = True
             break
         if r == 0:
-            if not rd.line_start:
-                error = "truncated: the file ends inside a line"
-            elif in_headers:
+            if in_headers:
                 error = "truncated: the file ends in the header section"
+            elif not rd.line_start:
+                b += b"\n"               # corpus.c end_line()
+                added = 1
             rd.done = True
             break
         p = rd.line
         starts = rd.line_start
         rd.line_start = p.endswith(b"\n")
         blank = starts and is_blank(p)
-        if starts and (p.startswith(b"From ") if prev_blank
+        if starts and (separates_after_blank(rd, p) if prev_blank
                        else is_from_separator(p)):
             if prev_blank:
                 del b[blank_at:]        # the separating blank line
-            return bytes(b), None, line_off
+            return bytes(b), None, line_off, len(b)
         if starts and in_headers and not blank and clen < 0:
             clen = content_length(p)
         if starts and QUOTED_FROM_RE.match(p):
@@ -422,14 +459,14 @@ def mbox_message(rd):
             in_headers = False
             if clen >= 0 and rd.seekable:
                 ok, nxt = content_length_body(rd, b, clen)
-                if ok:
-                    return bytes(b), None, nxt      # the body is exact
+                if ok:                          # the body is exact
+                    return bytes(b), None, nxt, len(b)
                 if rd.done:
                     error = "cannot seek back: %s" % rd.seek_error
                     break
     if error is None and prev_blank:
         del b[blank_at:]    # the blank line ending the last message
-    return bytes(b), error, None
+    return bytes(b), error, None, len(b) - added
 
 
 def open_messages(path, arg, regular, notice):
@@ -474,8 +511,8 @@ def open_messages(path, arg, regular, notice):
             return
         index, from_off = 0, 0
         while from_off is not None:
-            data, error, nxt = mbox_message(rd)
-            error = error or check_message(data)
+            data, error, nxt, total = mbox_message(rd)
+            error = error or check_message(data, total)
             yield Msg(path, arg, index, from_off, None if error else data,
                       error, mbox=True)
             index += 1

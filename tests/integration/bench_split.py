@@ -130,9 +130,12 @@ def run(tmp):
                 'stages = { "sanity" }\n' % tmp)
 
     # ---- M3: the mbox rules of corpus.c
-    body1 = b'para one\n\nFrom here on the body goes on\n'
+    # (without Content-Length, a From line after a blank line that a
+    # header field follows would separate)
+    body1 = b'para one\n\nFrom here on\nNote: the body goes on\n'
     m1 = msg(b'm1@x', body1, b'Content-Length: %d\n' % len(body1))
-    m2 = msg(b'm2@x', b'body two\n>From quoted\n>>From twice\n'
+    m2 = msg(b'm2@x', b'body two\n\nFrom the desk of the CEO\nhello\n'
+             b'>From quoted\n>>From twice\n'
              b'From no separator, not a whole From_ line\n')
     m3 = msg(b'm3@x', b'body three\n')
     mbox = (b'From alice@example.org Mon Jan  1 00:00:00 2024\n' + m1 +
@@ -141,11 +144,16 @@ def run(tmp):
     corp = os.path.join(tmp, 'corp')
     write(os.path.join(corp, 'spam.mbox'), mbox)
     # a Content-Length that does not agree with the file is ignored; a
-    # last line without its newline is a truncated mbox (vigil: an error)
+    # From line after a blank line that a header field follows separates;
+    # a last line without its newline reads as if it had one; a file
+    # ending in a header section is a truncated mbox (vigil: an error)
     bad_cl = msg(b'm4@x', b'short\n', b'Content-Length: 999\n')
     write(os.path.join(corp, 'spam-2.mbox'),
           b'From x Thu Apr  4 04:04:04 2024\n' + bad_cl +
-          b'\nFrom y Fri May  5 05:05:05 2024\n' + msg(b'm5@x', b'cut'))
+          b'\nFrom y at some date\n' + msg(b'm5@x', b'no newline') +
+          b'\n\nFrom z Sat Jun  6 06:06:06 2024\nFrom: cut@x')
+    write(os.path.join(corp, 'spam-4.mbox'),
+          b'From w Sun Jul  7 07:07:07 2024\n' + msg(b'm7@x', b'last line'))
     # a message whose first line is another From line: vigil reads it,
     # but alone in a file it would be an mbox
     write(os.path.join(corp, 'spam-3.mbox'),
@@ -164,7 +172,8 @@ def run(tmp):
 
     d = mirror_diff(conf, [os.path.join(corp, 'spam.mbox'),
                            os.path.join(corp, 'spam-2.mbox'),
-                           os.path.join(corp, 'spam-3.mbox'), md,
+                           os.path.join(corp, 'spam-3.mbox'),
+                           os.path.join(corp, 'spam-4.mbox'), md,
                            os.path.join(corp, 'easy_ham')])
     ok(not d, 'the messages read are those vigil scan reads, one for one '
        '(mbox rules, Content-Length, maildir, BOM, errors)', '\n'.join(d))
@@ -181,19 +190,26 @@ def run(tmp):
        'Content-Length honoured: a From line after a blank line inside '
        'the body stays in the message', repr(got.get(sp + '#0')))
     ok(got.get(sp + '#1') == ('spam', msg(
-        b'm2@x', b'body two\nFrom quoted\n>From twice\n'
+        b'm2@x', b'body two\n\nFrom the desk of the CEO\nhello\n'
+        b'From quoted\n>From twice\n'
         b'From no separator, not a whole From_ line\n')),
-       'mboxrd unquoting; a From line that is not a whole From_ line '
-       'without a blank line before it stays', repr(got.get(sp + '#1')))
+       'mboxrd unquoting; a From line that is not a whole From_ line stays '
+       'without a blank line before it, and after one when no header '
+       'field follows', repr(got.get(sp + '#1')))
     ok(got.get(sp + '#2') == ('spam', m3),
        'a whole From_ line (time zone word before the year) separates '
        'without a blank line before it', repr(got.get(sp + '#2')))
     sp2 = os.path.join(corp, 'spam-2.mbox')
-    ok(got.get(sp2 + '#0') == ('spam', bad_cl) and sp2 + '#1' not in got
-       and 'spam-2.mbox: message 1 at byte' in r.stderr and
-       'truncated: the file ends inside a line' in r.stderr,
-       'a Content-Length that disagrees is ignored; a truncated last '
-       'message is named as vigil names it and left out', r.stderr)
+    ok(got.get(sp2 + '#0') == ('spam', bad_cl) and
+       got.get(sp2 + '#1') == ('spam', msg(b'm5@x', b'no newline\n')) and
+       got.get(os.path.join(corp, 'spam-4.mbox#0')) ==
+       ('spam', msg(b'm7@x', b'last line\n')) and
+       sp2 + '#2' not in got and 'spam-2.mbox: message 2 at byte' in
+       r.stderr and 'truncated: the file ends in the header section' in
+       r.stderr, 'a Content-Length that disagrees is ignored; a From line '
+       'a header field follows separates; a last line without its newline '
+       'gets one; a truncated last message is named as vigil names it and '
+       'left out', r.stderr + repr(got.get(sp2 + '#1')))
     sp3 = os.path.join(corp, 'spam-3.mbox')
     ok(sp3 + '#0' not in got and 'spam-3.mbox: message 0 at byte 0: its '
        'first line starts with "From " (alone in a file: an mbox): left '
