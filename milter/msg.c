@@ -1552,8 +1552,9 @@ static bool long_blank_run(const char *s, const char *e)
 {
 	size_t n = 0;
 	const char *start = s;
-	for (const char *p = s; p < e; p = line_end(p, e)) {
-		if (!blank_line(p, line_end(p, e))) {
+	for (const char *p = s, *next; p < e; p = next) {
+		next = line_end(p, e);
+		if (!blank_line(p, next)) {
 			n = 0;
 			continue;
 		}
@@ -1572,10 +1573,10 @@ static void squash_blank_runs(const char *s, const char *e,
                               struct arena_buf *out)
 {
 	for (const char *p = s; p < e;) {
-		const char *q = p;
+		const char *q = p, *next;
 		size_t n = 0;
-		while (q < e && blank_line(q, line_end(q, e))) {
-			q = line_end(q, e);
+		while (q < e && blank_line(q, next = line_end(q, e))) {
+			q = next;
 			n++;
 		}
 		size_t head = run_head(p, s);
