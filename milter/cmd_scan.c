@@ -280,6 +280,11 @@ static int evaluate(struct run *run, const struct slot *s)
 		eval_add_error(run->eval, label);
 		return 0;
 	}
+	/* a filter's tempfail may be its score's or its own failure's */
+	if (s->res.action == MCLIENT_TEMPFAIL) {
+		eval_add_deferred(run->eval, label);
+		return 0;
+	}
 	return eval_add_verdict(run->eval, label, s->flagged, s->verdict.score,
 	                        (const char *const *)s->verdict.rules,
 	                        s->verdict.nrules);

@@ -336,8 +336,11 @@ static void done_msg(void *arg, const struct localscan_item *it,
 			names[i] = scan_hit_at(scan, i)->name;
 		/* NaN (never expected) below every threshold, as eval_add() */
 		double score = isnan(scan_score(scan)) ? -INFINITY : scan_score(scan);
-		eval_add_verdict(r->eval, label, v->action != CONF_ACT_ACCEPT, score,
-		                 names, n);
+		if (v->action == CONF_ACT_TEMPFAIL)
+			eval_add_deferred(r->eval, label);   /* as --milter must */
+		else
+			eval_add_verdict(r->eval, label, v->action != CONF_ACT_ACCEPT,
+			                 score, names, n);
 		report_lat_add(&r->lat, ms);
 		count_limits(r, scan, m);
 	}
@@ -561,12 +564,14 @@ static int report(struct run *r, const struct conf *c, const struct opts *o,
 }
 
 /* The score from which a message is flagged: the lowest threshold of an
- * action other than accept (add_header may be off). */
+ * action other than accept (add_header may be off) and tempfail (no
+ * verdict, done_msg()). */
 static double flag_threshold(const struct conf *c)
 {
 	double t = INFINITY;
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
-		if (a != CONF_ACT_ACCEPT && c->policy.threshold[a] < t)
+		if (a != CONF_ACT_ACCEPT && a != CONF_ACT_TEMPFAIL &&
+		    c->policy.threshold[a] < t)
 			t = c->policy.threshold[a];
 	return t;
 }

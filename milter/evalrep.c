@@ -42,7 +42,10 @@ struct eval {
 	bool verdicts;              /* flagged as given, not by threshold */
 	bool actions;               /* given: the pipeline's actions */
 	struct scores spam, ham;
-	size_t unlabelled, errors_spam, errors_ham, errors_other;
+	size_t unlabelled;
+	/* messages without a verdict, by label (enum eval_label) */
+	size_t errors[3];           /* could not be scanned */
+	size_t deferred[3];         /* tempfail: offered again later */
 	struct rule_count *rules;   /* open addressing, power-of-two size */
 	size_t rule_cap, rule_used;
 };
@@ -198,12 +201,12 @@ int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
 
 void eval_add_error(struct eval *e, enum eval_label label)
 {
-	if (label == EVAL_SPAM)
-		e->errors_spam++;
-	else if (label == EVAL_HAM)
-		e->errors_ham++;
-	else
-		e->errors_other++;
+	e->errors[label]++;
+}
+
+void eval_add_deferred(struct eval *e, enum eval_label label)
+{
+	e->deferred[label]++;
 }
 
 /* ---- metrics ---- */
@@ -528,6 +531,13 @@ static void heading(const struct eval *e, FILE *out)
 	threshold(out, e->threshold);
 }
 
+/* Messages set apart (errors[], deferred[]), all labels. */
+static size_t apart(const size_t by_label[3])
+{
+	return by_label[EVAL_UNLABELLED] + by_label[EVAL_HAM] +
+	       by_label[EVAL_SPAM];
+}
+
 /* The sweep's title: scores missing are said, "" when none has one. */
 static const char *sweep_title(const struct eval *e, char *buf, size_t len)
 {
@@ -553,8 +563,14 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	fprintf(out, ": %zu spam, %zu ham", e->spam.n, e->ham.n);
 	if (e->unlabelled)
 		fprintf(out, ", %zu unlabelled", e->unlabelled);
-	fprintf(out, "; scan errors: %zu spam, %zu ham, %zu unlabelled\n",
-	        e->errors_spam, e->errors_ham, e->errors_other);
+	fprintf(out, "; scan errors: %zu spam, %zu ham, %zu unlabelled",
+	        e->errors[EVAL_SPAM], e->errors[EVAL_HAM],
+	        e->errors[EVAL_UNLABELLED]);
+	if (apart(e->deferred))
+		fprintf(out, "; deferred (tempfail, not counted): %zu spam, %zu "
+		        "ham, %zu unlabelled", e->deferred[EVAL_SPAM],
+		        e->deferred[EVAL_HAM], e->deferred[EVAL_UNLABELLED]);
+	fputc('\n', out);
 	fprintf(out, "                 flagged   not flagged\n");
 	fprintf(out, "  spam          %8zu      %8zu\n", x.tp, x.fn);
 	fprintf(out, "  ham           %8zu      %8zu\n", x.fp, x.tn);
@@ -735,8 +751,11 @@ static void html_matrix(const struct eval *e, FILE *out)
 	html_pct(out, x.precision);
 	fputs(" · F1 ", out);
 	html_pct(out, x.f1);
-	fprintf(out, " · scan errors %zu</p>\n",
-	        e->errors_spam + e->errors_ham + e->errors_other);
+	fprintf(out, " · scan errors %zu", apart(e->errors));
+	if (apart(e->deferred))
+		fprintf(out, " · deferred (tempfail, not counted) %zu",
+		        apart(e->deferred));
+	fputs("</p>\n", out);
 }
 
 /* ROC and sweep table; a sentence when no message had a score. */

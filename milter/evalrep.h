@@ -89,6 +89,11 @@ int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
                      double score, const char *const *hits, size_t nhits);
 /* A message that could not be scanned (counted, reported). */
 void eval_add_error(struct eval *e, enum eval_label label);
+/* A message that was deferred (tempfail: the MTA offers it again later,
+ * its fate unknown; also a failed scan's fail action): counted and
+ * reported apart, in neither the matrix nor the sweep nor the rule
+ * counts. */
+void eval_add_deferred(struct eval *e, enum eval_label label);
 
 void eval_report_text(const struct eval *e, const struct eval_meta *m,
                       FILE *out);

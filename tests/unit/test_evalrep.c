@@ -54,7 +54,7 @@ static void metrics(void **state)
 	assert_non_null(strstr(r, "ham FP rate       33.33%"));
 	assert_non_null(strstr(r, "precision         66.67%"));
 	assert_non_null(strstr(r, "1 unlabelled"));
-	assert_non_null(strstr(r, "scan errors: 1 spam"));
+	assert_non_null(strstr(r, "scan errors: 1 spam, 0 ham, 0 unlabelled\n"));
 	/* sweep at 8: recall 1/3, FP 0 */
 	assert_non_null(strstr(r, "      8   33.33%   0.00%"));
 	/* RULE_A counted once per message: 2 spam; RULE_B 1 spam, 1 ham */
@@ -279,6 +279,10 @@ static void actions(void **state)
 	assert_int_equal(eval_add_verdict(e, EVAL_HAM, true, 1.5, NULL, 0), 0);
 	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, 1.5, NULL, 0), 0);
 	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, false, 0.5, NULL, 0), 0);
+	/* tempfails: apart, in neither matrix nor sweep */
+	eval_add_deferred(e, EVAL_SPAM);
+	eval_add_deferred(e, EVAL_HAM);
+	eval_add_deferred(e, EVAL_HAM);
 	const char *domains[] = { "example.org", "b.example" };
 	const char *rcpts[] = { "u@example.org" };
 	struct envguess_flags env = { .client_ip = "192.0.2.1",
@@ -303,7 +307,9 @@ static void actions(void **state)
 	                          "action each message got; the sweep is by "
 	                          "score alone\n"));
 	assert_non_null(strstr(t, "By the actions taken (default threshold 5): "
-	                          "2 spam, 1 ham"));
+	                          "2 spam, 1 ham; scan errors: 0 spam, 0 ham, "
+	                          "0 unlabelled; deferred (tempfail, not "
+	                          "counted): 1 spam, 2 ham, 0 unlabelled\n"));
 	assert_non_null(strstr(t, "  spam                 1             1\n"
 	                          "  ham                  1             0\n"));
 	assert_non_null(strstr(t, "ham FP rate      100.00%"));
@@ -330,6 +336,8 @@ static void actions(void **state)
 	                            "--mail-from &lt;&gt;"));
 	assert_non_null(strstr(buf, "<li>started 2026-11-24T09:30:00Z</li>"));
 	assert_non_null(strstr(buf, "per-domain thresholds for 2 domains"));
+	assert_non_null(strstr(buf, " · scan errors 0 · deferred (tempfail, not "
+	                            "counted) 3</p>"));
 	eval_free(e);
 }
 
