@@ -303,7 +303,7 @@ static void notice(void *arg, const char *path, const char *what)
 {
 	struct run *r = arg;
 	progress_clear(r->bar);
-	fprintf(stderr, "vigil scan: %s: %s\n", path, what);
+	report_path_notice(stderr, path, "%s", what);
 }
 
 static void done_msg(void *arg, const struct localscan_item *it,
@@ -321,12 +321,13 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		r->errors++;
 		eval_add_error(r->eval, label);
 		progress_clear(r->bar);
+		const char *why = cm->error ? cm->error : "scan failed";
 		if (cm->whole)
-			fprintf(stderr, "vigil scan: %s: %s\n", cm->source, cm->error);
+			report_path_notice(stderr, cm->source, "%s", why);
 		else
-			fprintf(stderr, "vigil scan: %s: message %zu at byte %llu: %s\n",
-			        cm->source, cm->index, (unsigned long long)cm->offset,
-			        cm->error ? cm->error : "scan failed");
+			report_path_notice(stderr, cm->source, "message %zu at byte "
+			                   "%llu: %s", cm->index,
+			                   (unsigned long long)cm->offset, why);
 	} else {
 		r->per_action[v->action]++;
 		r->failed += v->failed;

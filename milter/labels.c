@@ -9,6 +9,7 @@
 
 #include "corpus.h"
 #include "fileio.h"
+#include "report.h"
 
 /* FILE:LINE places a summary line names: a 75,000-line index must not
  * flood stderr, the first few are enough to find the pattern. */
@@ -581,9 +582,11 @@ static int entries_exist(const struct labels *l)
 			                           l->entries[i].line, l->entries[i].seq,
 			                           l->entries[i].name };
 	qsort(miss, n, sizeof *miss, cmp_mark);
-	for (size_t i = 0; i < n && i < FIRST_SHOWN; i++)
-		fprintf(stderr, "%s:%u: %s: no such file or directory\n",
-		        miss[i].file, miss[i].line, miss[i].name);
+	for (size_t i = 0; i < n && i < FIRST_SHOWN; i++) {
+		fprintf(stderr, "%s:%u: ", miss[i].file, miss[i].line);
+		report_text_escaped(stderr, miss[i].name, strlen(miss[i].name));
+		fputs(": no such file or directory\n", stderr);
+	}
 	if (n > FIRST_SHOWN)
 		fprintf(stderr, "vigil scan: %zu more labels entries name no "
 		        "existing path\n", n - FIRST_SHOWN);
@@ -645,11 +648,14 @@ static bool inside_other(const struct pkey *keys, size_t n, const char *canon)
 
 static void note_again(const char *name, const char *first)
 {
-	if (strcmp(name, first) == 0)
-		fprintf(stderr, "vigil scan: %s given again, read once\n", name);
-	else
-		fprintf(stderr, "vigil scan: %s is %s again, read once\n", name,
-		        first);
+	fputs("vigil scan: ", stderr);
+	report_text_escaped(stderr, name, strlen(name));
+	if (strcmp(name, first) != 0) {
+		fputs(" is ", stderr);
+		report_text_escaped(stderr, first, strlen(first));
+	}
+	fputs(strcmp(name, first) == 0 ? " given again, read once\n"
+	                               : " again, read once\n", stderr);
 }
 
 /* Which PATHs to drop: a repeat of an earlier one (noted when note), or

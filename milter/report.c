@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -454,7 +455,19 @@ void report_notice(void *arg, const char *path, const char *what)
 {
 	struct report *r = arg;
 	progress_clear(r->bar);
-	fprintf(r->err, "vigil scan: %s: %s\n", path, what);
+	report_path_notice(r->err, path, "%s", what);
+}
+
+void report_path_notice(FILE *f, const char *path, const char *fmt, ...)
+{
+	fputs("vigil scan: ", f);
+	report_text_escaped(f, path, strlen(path));
+	fputs(": ", f);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
 }
 
 void report_summary(struct report *r, double seconds, const char *partial)

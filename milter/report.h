@@ -65,6 +65,11 @@ void report_add(struct report *r, const struct report_entry *e);
 /* A corpus_on_notice() callback (arg: the report): "vigil scan: PATH:
  * WHAT" on err. */
 void report_notice(void *arg, const char *path, const char *what);
+/* "vigil scan: PATH: " and then fmt's text and a newline on f, PATH as
+ * report_text_escaped() writes it: a file name is anybody's bytes, and
+ * stderr is often a terminal. */
+void report_path_notice(FILE *f, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Print the summary; seconds is the run's wall time; partial, when not
  * NULL, why the run stopped early (ends its first line). */
 void report_summary(struct report *r, double seconds, const char *partial);

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 41
+tap_plan 42
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -200,6 +200,16 @@ assert c[2][4] == "error" and "binary" in c[2][10], c[2]
 PY
 then ok "jsonl and csv: every key on every line, any bytes quoted"
 else notok "jsonl/csv escaping" "$(cat "$tmp/j10" "$tmp/c10")"; fi
+
+# A file name is anybody's bytes: on stderr (a terminal, often) a
+# control character in it is written \xHH, never as itself.
+esc=$(printf '\033')
+printf 'junk\000\000' >"$tmp/weird/c${esc}[31m.eml"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/weird" >/dev/null 2>"$tmp/e10"
+if grep -q "c\\\\x1b\[31m.eml: message 0 at byte 0: binary data" "$tmp/e10" &&
+   ! grep -q "$esc" "$tmp/e10"
+then ok "stderr: a control character in a file name as \\xHH"
+else notok "stderr escaping" "$(cat -v "$tmp/e10")"; fi
 
 # An empty file is an empty mbox, and named; bad --jobs is a usage error.
 : >"$tmp/empty.mbox"
