@@ -541,6 +541,8 @@ static int evaluation(struct run *r, const struct conf *c,
 	m->domain_count = domains ? c->domain_count : 0;
 	m->limits = r->limits;
 	m->limit_count = r->limit_count;
+	char dns[64];
+	m->dns_stages = pipeline_dns_stages(c->pipeline, dns, sizeof dns);
 	int rc = labels_meta(r->labels, m);
 	if (rc == 0) {
 		fprintf(out, "\n");

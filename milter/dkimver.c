@@ -754,6 +754,7 @@ static enum stage_status dkimver_run(const void *state, struct scan *scan)
 
 const struct stage_ops dkimver_stage = {
 	.name = "dkim",
+	.dns = true,
 	.conf_opts = dkimver_opts,
 	.init = dkimver_init,
 	.fini = dkimver_fini,

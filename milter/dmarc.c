@@ -515,6 +515,7 @@ static enum stage_status dmarc_run(const void *state, struct scan *scan)
 
 const struct stage_ops dmarc_stage = {
 	.name = "dmarc",
+	.dns = true,
 	.conf_opts = dmarc_opts,
 	.init = dmarc_init,
 	.fini = dmarc_fini,

@@ -473,6 +473,13 @@ static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
 		meta_domains(m, out, esc);
 		fputs(tail, out);
 	}
+	if (m->dns_stages && *m->dns_stages) {
+		fprintf(out, "%slive DNS: the stages ", lead);
+		esc(out, m->dns_stages);
+		fputs(" asked DNS while scanning; a later run may differ as the "
+		      "records change", out);
+		fputs(tail, out);
+	}
 	meta_limits(m, out, esc, lead, tail);
 }
 

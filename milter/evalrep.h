@@ -68,6 +68,8 @@ struct eval_meta {
 	size_t domain_count;
 	const char *partial;        /* why the run stopped early ("interrupted
 	                               by SIGINT after 10 messages"), or NULL */
+	const char *dns_stages;     /* the stages that asked live DNS ("spf,
+	                               dmarc"), NULL or "" when none */
 	const struct eval_limit *limits;  /* rules that reached a PCRE2
 	                               limit (in-process scan) */
 	size_t limit_count;

@@ -131,6 +131,18 @@ const void *pipeline_stage_state(const struct pipeline *p, const char *name)
 	return NULL;
 }
 
+char *pipeline_dns_stages(const struct pipeline *p, char *buf, size_t len)
+{
+	size_t at = 0;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < STAGE_COUNT && at < len; i++)
+		if (p->state[i] != NULL && stages[i]->dns)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s",
+			                       at ? ", " : "", stages[i]->name);
+	return buf;
+}
+
 bool pipeline_has_envelope(const struct pipeline *p)
 {
 	for (size_t i = 0; i < STAGE_COUNT; i++)

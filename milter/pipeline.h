@@ -45,6 +45,10 @@ int pipeline_run_traced(const struct pipeline *p, struct scan *scan,
  * when the stage is not enabled (for tools: vigil explain, vigil rules). */
 const void *pipeline_stage_state(const struct pipeline *p, const char *name);
 
+/* The names of the enabled stages that ask DNS (stage.h dns), ", "
+ * between them, into buf (empty when none). buf. */
+char *pipeline_dns_stages(const struct pipeline *p, char *buf, size_t len);
+
 /* The early hooks of stage.h, for every enabled stage that has them. */
 bool pipeline_has_envelope(const struct pipeline *p);
 /* Some stage may reject at MAIL FROM (stage.h envelope_rejects). */

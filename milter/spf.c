@@ -746,6 +746,7 @@ static bool spf_envelope_rejects(const void *state)
 
 const struct stage_ops spf_stage = {
 	.name = "spf",
+	.dns = true,
 	.conf_opts = spf_opts,
 	.init = spf_init,
 	.fini = spf_fini,

@@ -29,6 +29,8 @@ enum stage_status {
 
 struct stage_ops {
 	const char *name;      /* stage and config section name, [a-z_]+ */
+	bool dns;              /* run() asks DNS: its results depend on the
+	                          records at scan time (reports say so) */
 	cfg_opt_t *conf_opts;  /* options of its section, CFG_END()-terminated;
 	                          NULL: the stage has no section */
 	/* Build the per-configuration state from the stage's section (sec is

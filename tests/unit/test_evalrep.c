@@ -292,6 +292,7 @@ static void actions(void **state)
 	                       .domain_count = 2, .envelope = &env,
 	                       .command = "vigil scan --label ham 'a b'",
 	                       .started = "2026-11-24T09:30:00Z",
+	                       .dns_stages = "spf, dmarc",
 	                       .partial = "interrupted by SIGINT after 3 "
 	                                  "messages" };
 	char *t = text_report(e, &m);
@@ -305,7 +306,10 @@ static void actions(void **state)
 	                          "  per-domain thresholds for 2 domains "
 	                          "(example.org, b.example): flagged is the "
 	                          "action each message got; the sweep is by "
-	                          "score alone\n"));
+	                          "score alone\n"
+	                          "  live DNS: the stages spf, dmarc asked DNS "
+	                          "while scanning; a later run may differ as "
+	                          "the records change\n"));
 	assert_non_null(strstr(t, "By the actions taken (default threshold 5): "
 	                          "2 spam, 1 ham; scan errors: 0 spam, 0 ham, "
 	                          "0 unlabelled; deferred (tempfail, not "
