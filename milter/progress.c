@@ -12,6 +12,11 @@ struct progress {
 	FILE *tty;
 	uint64_t total_bytes;
 	double started, drawn_at;
+	/* the first update with bytes done: the ETA is from the rate after
+	 * it, as before it the time went to start-up (rules compiled,
+	 * threads started), not to the corpus */
+	double first_at;
+	uint64_t first_bytes;
 	int len;                     /* of the line on screen, 0: none */
 };
 
@@ -37,6 +42,30 @@ static int draw_bar(FILE *f, double done)
 	return fprintf(f, "[%s] %3.0f%% ", bar, done * 100);
 }
 
+double progress_eta_s(double span_s, uint64_t first_bytes,
+                      uint64_t done_bytes, uint64_t total_bytes)
+{
+	if (span_s < PROGRESS_ETA_AFTER || done_bytes <= first_bytes ||
+	    done_bytes >= total_bytes)
+		return -1;
+	return span_s * (double)(total_bytes - done_bytes) /
+	       (double)(done_bytes - first_bytes);
+}
+
+/* The time left, from the rate since the first update with bytes done
+ * (noted here), or -1. */
+static double eta_s(struct progress *p, double t, uint64_t done_bytes)
+{
+	if (done_bytes == 0 || p->total_bytes == 0)
+		return -1;
+	if (p->first_bytes == 0) {
+		p->first_at = t;
+		p->first_bytes = done_bytes;
+	}
+	return progress_eta_s(t - p->first_at, p->first_bytes, done_bytes,
+	                      p->total_bytes);
+}
+
 void progress_update(struct progress *p, size_t messages, size_t errors,
                      uint64_t done_bytes)
 {
@@ -57,8 +86,9 @@ void progress_update(struct progress *p, size_t messages, size_t errors,
 	n += fprintf(p->tty, "%zu message%s, %zu error%s, %.0f msg/s", messages,
 	             messages == 1 ? "" : "s", errors, errors == 1 ? "" : "s",
 	             el > 0 ? (double)messages / el : 0.0);
-	if (done > 0 && done < 1)
-		n += fprintf(p->tty, ", ETA %.0f s", el * (1 / done - 1));
+	double eta = eta_s(p, t, done_bytes);
+	if (done > 0 && done < 1 && eta >= 0)
+		n += fprintf(p->tty, ", ETA %.0f s", eta);
 	int pad = p->len > n ? p->len - n : 0;
 	fprintf(p->tty, "%*s", pad, "");
 	fflush(p->tty);
