@@ -100,6 +100,10 @@ static void mbuf_add(struct mbuf *b, const char *p, size_t n)
 		size_t cap = b->cap ? b->cap : 16384;
 		while (cap < b->len + n + 1)
 			cap *= 2;
+		/* never past what is kept: a message near the limit would
+		 * otherwise hold up to twice its size */
+		if (b->max < SIZE_MAX && cap > b->max + 1)
+			cap = b->max + 1;
 		char *q = realloc(b->p, cap);
 		if (q == NULL) {
 			b->over = true;   /* reported as too large: no memory */

@@ -1926,8 +1926,10 @@ static void init_limits(struct msg_limits *l, const struct msg_limits *in,
 	                parsed * 8 + ((size_t)1 << 20) + HEADER_ALLOWANCE;
 }
 
-struct msg *msg_parse(const char *raw, size_t len,
-                      const struct msg_limits *lim)
+/* msg_parse() and msg_parse_borrowed(): raw copied into the message's
+ * arena unless borrow. */
+static struct msg *parse(const char *raw, size_t len,
+                         const struct msg_limits *lim, bool borrow)
 {
 	struct pctx c;
 	memset(&c, 0, sizeof c);
@@ -1936,12 +1938,17 @@ struct msg *msg_parse(const char *raw, size_t len,
 	if (len > c.lim.max_size) {
 		len = c.lim.max_size;
 		flags |= MSG_F_TRUNCATED;
+		borrow = false;     /* raw[len] is then no NUL */
 	}
-	struct arena *a = arena_new(c.lim.max_memory + len + 4096);
+	if (raw == NULL)
+		borrow = false;
+	struct arena *a = arena_new(c.lim.max_memory + (borrow ? 0 : len) +
+	                            4096);
 	if (a == NULL)
 		return NULL;
 	struct msg *m = arena_alloc(a, sizeof *m);
-	char *copy = arena_strndup(a, raw ? raw : "", raw ? len : 0);
+	const char *copy = borrow ? raw : arena_strndup(a, raw ? raw : "",
+	                                                raw ? len : 0);
 	if (m == NULL || copy == NULL) {
 		arena_free(a);
 		return NULL;
@@ -1966,6 +1973,18 @@ struct msg *msg_parse(const char *raw, size_t len,
 	finish(&c);
 	charset_conv_close(&c.cv);
 	return m;
+}
+
+struct msg *msg_parse(const char *raw, size_t len,
+                      const struct msg_limits *lim)
+{
+	return parse(raw, len, lim, false);
+}
+
+struct msg *msg_parse_borrowed(const char *raw, size_t len,
+                               const struct msg_limits *lim)
+{
+	return parse(raw, len, lim, true);
 }
 
 void msg_free(struct msg *m)

@@ -56,6 +56,11 @@ struct msg_limits {
  * Returns NULL only on allocation failure. */
 struct msg *msg_parse(const char *raw, size_t len,
                       const struct msg_limits *lim);
+/* The same without a copy of raw: raw[0..len) must stay as it is until
+ * msg_free(), and raw[len] be a NUL (scan_raw() gives such a buffer). A
+ * large message is then not held twice. */
+struct msg *msg_parse_borrowed(const char *raw, size_t len,
+                               const struct msg_limits *lim);
 void msg_free(struct msg *m);
 
 /* Whether line[0..n) starts a header field: a name of printable ASCII

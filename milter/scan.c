@@ -158,11 +158,11 @@ void scan_free(struct scan *s)
 		free(s->hdrs[i].value);
 	}
 	free(s->hdrs);
+	if (s->msg)
+		msg_free(s->msg);     /* borrows s->raw */
 	free(s->body);
 	free(s->raw);
 	free(s->raw_head);
-	if (s->msg)
-		msg_free(s->msg);
 	for (size_t i = 0; i < s->hit_count; i++) {
 		free((char *)s->hits[i].name);
 		free((char *)s->hits[i].desc);
@@ -239,12 +239,12 @@ int scan_add_rcpt(struct scan *s, const char *rcpt)
 
 static void drop_cached(struct scan *s)
 {
-	free(s->raw);
-	s->raw = NULL;
 	if (s->msg) {
-		msg_free(s->msg);
+		msg_free(s->msg);     /* borrows s->raw */
 		s->msg = NULL;
 	}
+	free(s->raw);
+	s->raw = NULL;
 }
 
 int scan_add_header(struct scan *s, const char *name, size_t name_len,
@@ -498,8 +498,9 @@ const struct msg *scan_msg(struct scan *s)
 	if (s->msg == NULL) {
 		size_t len;
 		const char *raw = scan_raw(s, &len);
+		/* s->raw lives as long as s->msg (drop_cached, scan_free) */
 		if (raw != NULL)
-			s->msg = msg_parse(raw, len, NULL);
+			s->msg = msg_parse_borrowed(raw, len, NULL);
 	}
 	return s->msg;
 }

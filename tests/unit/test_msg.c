@@ -1413,6 +1413,42 @@ static void test_empty_and_binary(void **state)
 	msg_free(NULL);
 }
 
+/* msg_parse_borrowed(): the same message model without a copy of raw;
+ * a message cut at max_size is copied (raw[len] is then no NUL). */
+static void test_borrowed(void **state)
+{
+	(void)state;
+	static const char raw[] =
+		"From: a@example.com\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n"
+		"Content-Type: text/html\r\n\r\n<p>Hello&nbsp;world "
+		"<a href=\"http://example.net/x\">x</a></p>\r\n";
+	size_t len = sizeof raw - 1;
+	struct msg *c = msg_parse(raw, len, NULL);
+	struct msg *b = msg_parse_borrowed(raw, len, NULL);
+	assert_non_null(c);
+	assert_non_null(b);
+	assert_true(msg_full(b).ptr == raw);
+	assert_true(msg_full(c).ptr != raw);
+	assert_int_equal(msg_body_count(b), msg_body_count(c));
+	for (size_t i = 0; i < msg_body_count(c); i++) {
+		struct msg_text x = msg_body_at(c, i), y = msg_body_at(b, i);
+		assert_int_equal(x.len, y.len);
+		assert_memory_equal(x.ptr, y.ptr, x.len);
+	}
+	assert_int_equal(msg_uri_count(b), msg_uri_count(c));
+	struct msg_text x = msg_header_get(b, "Subject", 0)->decoded;
+	assert_int_equal(x.len, 5);
+	assert_memory_equal(x.ptr, "caf\xc3\xa9", 5);
+	msg_free(b);
+	struct msg_limits lim = { .max_size = 40 };
+	b = msg_parse_borrowed(raw, len, &lim);
+	assert_non_null(b);
+	assert_true(msg_full(b).ptr != raw);
+	assert_int_equal(msg_full(b).len, 40);
+	msg_free(b);
+	msg_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1457,6 +1493,7 @@ int main(void)
 		cmocka_unit_test(test_header_limit),
 		cmocka_unit_test(test_address_limit),
 		cmocka_unit_test(test_empty_and_binary),
+		cmocka_unit_test(test_borrowed),
 	};
 	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
 }
