@@ -7,6 +7,7 @@
  * way (localscan_prepare), so both give the same verdict. Everything
  * taken from the message is printed escaped (report_text_escaped).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 #include "pipeline.h"
 #include "report.h"
 #include "rules.h"
+#include "ruleset.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -61,21 +63,120 @@ static struct conf *load_conf(const char *path)
 	return c;
 }
 
-/* The text a rule of the rules stage matched, or NULL. */
-static const char *matched(const struct rules_result *res, const char *name)
-{
-	for (size_t i = 0; res != NULL && i < rules_result_count(res); i++) {
-		const struct rules_hit *h = rules_result_at(res, i);
-		if (strcmp(h->name, name) == 0)
-			return h->match[0] ? h->match : NULL;
-	}
-	return NULL;
-}
-
 /* Text that may come from the message, escaped. */
 static void show(const char *s)
 {
 	report_text_escaped(stdout, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* A rule's hit in the rules stage's result ("__" sub-rules included),
+ * or NULL. */
+static const struct rules_hit *find_hit(const struct rules_result *res,
+                                        const char *name, size_t len)
+{
+	for (size_t i = 0; res != NULL && i < rules_result_count(res); i++) {
+		const struct rules_hit *h = rules_result_at(res, i);
+		if (strncmp(h->name, name, len) == 0 && h->name[len] == '\0')
+			return h;
+	}
+	return NULL;
+}
+
+/* ' matched: "TEXT" in WHERE' for a rule that matched text; WHERE the
+ * text the rule reads (a header by its name: pseudo-headers such as
+ * X-Spam-Relays-Untrusted are SpamAssassin's, built from Received). */
+static void print_matched(const struct ruleset *rs, const struct rules_hit *h)
+{
+	static const char *const where[] = {
+		[RS_MIMEHEADER] = "a MIME part's header", [RS_BODY] = "the body",
+		[RS_RAWBODY] = "the raw body", [RS_FULL] = "the whole message",
+		[RS_URI] = "a URI",
+	};
+	printf(" matched: \"");
+	show(h->match);
+	printf("\"");
+	const struct rs_rule *r = rs ? ruleset_find(rs, h->name) : NULL;
+	if (r && r->type == RS_HEADER && r->header) {
+		printf(" in ");
+		show(r->header);
+	} else if (r && r->type < sizeof where / sizeof where[0] &&
+	           where[r->type]) {
+		printf(" in %s", where[r->type]);
+	}
+}
+
+/* How far a meta hit's rules are followed: levels, and lines a hit. */
+#define META_DEPTH 4
+#define META_LINES 24
+
+struct meta_walk {
+	const struct ruleset *rs;
+	const struct rules_result *res;
+	int lines;               /* printed for this hit so far */
+	size_t hidden;           /* hits past META_LINES */
+};
+
+/* Whether expr[0..at) already names the identifier at expr + at. */
+static bool named_before(const char *expr, size_t at, size_t len)
+{
+	for (size_t i = 0; i + len <= at; i++) {
+		bool starts = i == 0 || !(isalnum((unsigned char)expr[i - 1]) ||
+		                          expr[i - 1] == '_');
+		bool ends = !(isalnum((unsigned char)expr[i + len]) ||
+		              expr[i + len] == '_');
+		if (starts && ends && memcmp(expr + i, expr + at, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Under a meta rule that hit: each rule its expression reads that hit,
+ * with the text it matched, and so on down for metas among them: which
+ * texts made the meta true. A rule read only negated is not listed (it
+ * did not hit). */
+static void print_meta_reads(struct meta_walk *w, const char *name,
+                             int depth)
+{
+	const struct rs_rule *rule = ruleset_find(w->rs, name);
+	if (rule == NULL || rule->type != RS_META || rule->meta == NULL ||
+	    depth > META_DEPTH)
+		return;
+	const char *e = rule->meta;
+	for (size_t i = 0; e[i];) {
+		if (!(isalpha((unsigned char)e[i]) || e[i] == '_')) {
+			i++;
+			continue;
+		}
+		size_t n = 1;
+		while (isalnum((unsigned char)e[i + n]) || e[i + n] == '_')
+			n++;
+		const struct rules_hit *h = named_before(e, i, n) ? NULL
+		                            : find_hit(w->res, e + i, n);
+		i += n;
+		if (h == NULL)
+			continue;
+		if (w->lines >= META_LINES) {
+			w->hidden++;
+			continue;
+		}
+		w->lines++;
+		printf("%*s<- %s", 12 + 2 * (depth - 1), "", h->name);
+		if (h->match[0])
+			print_matched(w->rs, h);
+		printf("\n");
+		print_meta_reads(w, h->name, depth + 1);
+	}
+}
+
+static void print_meta(const struct ruleset *rs,
+                       const struct rules_result *res, const char *name)
+{
+	struct meta_walk w = { rs, res, 0, 0 };
+	if (rs == NULL || res == NULL)
+		return;
+	print_meta_reads(&w, name, 1);
+	if (w.hidden)
+		printf("            <- and %zu more\n", w.hidden);
 }
 
 /* A header value vigild adds: its folding shown as line breaks. */
@@ -186,7 +287,8 @@ static void print_report(const char *file, const struct corpus_msg *cm,
                          bool index_given, const struct conf *c,
                          struct scan *scan, const char *failed,
                          const struct stage_hits *t, const struct verdict *v,
-                         const struct rules_result *res)
+                         const struct rules_result *res,
+                         const struct ruleset *rs)
 {
 	const struct scan_env *env = scan_env(scan);
 	print_message(file, cm, index_given, scan);
@@ -212,12 +314,14 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 		printf("  %8.3f  %-28s ", h->score, h->name);
 		show(h->desc);
 		printf("\n");
-		const char *m = matched(res, h->name);
-		if (m != NULL) {
-			printf("            matched: \"");
-			show(m);
-			printf("\"\n");
+		const struct rules_hit *rh = find_hit(res, h->name,
+		                                      strlen(h->name));
+		if (rh && rh->match[0]) {
+			printf("           ");
+			print_matched(rs, rh);
+			printf("\n");
 		}
+		print_meta(rs, res, h->name);
 	}
 	printf("\nScore: %.2f (spam from ", scan_score(scan));
 	if (isfinite(v->required))
@@ -387,7 +491,7 @@ int cmd_explain(int argc, char **argv)
 		struct verdict v;
 		if (verdict_decide(c, scan, failed, true, &v) == 0) {
 			print_report(file, &cm, index_given, c, scan, failed, &t,
-			             &v, res);
+			             &v, res, rules ? rules_ruleset(rules) : NULL);
 			rc = 0;
 		}
 		verdict_free(&v);

@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 16
+tap_plan 17
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -82,6 +82,31 @@ if [ $rc = 0 ] && grep -q 'matched: "secret offer"' "$tmp/o9" && grep -q "matche
    ! grep -q "$(printf '\033')" "$tmp/o9" && ! grep -q "$(printf '\342\200\256')" "$tmp/o9"
 then ok "base64 and quoted-printable parts; matched text escaped"
 else notok "multipart (rc $rc)" "$(cat -A "$tmp/o9")"; fi
+# A meta rule's hit: the rules it reads that hit, level by level, each
+# with the text it matched and where (a header by name); a rule read
+# only negated, or that did not hit, is not listed.
+cat >"$tmp/m.cf" <<'EOF'
+header __T_MUA X-Mailer =~ /Outlook Express/
+body __T_MONEY /\$\d+,\d{3}/
+body __T_NEVER /never in this message/
+meta __T_BOTH __T_MUA && __T_MONEY
+meta T_META (__T_BOTH || __T_NEVER) && !__T_NEVER
+score T_META 2.5
+EOF
+printf 'stages = { "sanity", "rules" }\nrules = { "%s" }\n' "$tmp/m.cf" >"$tmp/m.conf"
+printf 'From: a@example.com\nX-Mailer: Microsoft Outlook Express 6.00\nSubject: s\n\nWin $50,000 now\n' >"$tmp/meta.eml"
+"$VIGIL" explain -c "$tmp/m.conf" "$tmp/meta.eml" >"$tmp/o10" 2>&1; rc=$?
+if [ $rc = 0 ] && /usr/bin/python3 - "$tmp/o10" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+want = ("     2.500  T_META                       \n"
+        "            <- __T_BOTH\n"
+        "              <- __T_MUA matched: \"Outlook Express\" in X-Mailer\n"
+        "              <- __T_MONEY matched: \"$50,000\" in the body\n\n")
+sys.exit(want not in t or "__T_NEVER" in t)
+PY
+then ok "meta hit: the rules it reads that hit, their text and where"
+else notok "meta sub-rules (rc $rc)" "$(cat "$tmp/o10")"; fi
 # Past max_message_size: the head is explained, as vigild and vigil scan do.
 printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
 { printf 'From: a@example.org\nSubject: big\n\n'
