@@ -23,6 +23,7 @@
 #include "corpus.h"
 #include "envguess.h"
 #include "localscan.h"
+#include "msg.h"
 #include "pipeline.h"
 #include "report.h"
 #include "rules.h"
@@ -283,6 +284,31 @@ static void print_message(const char *file, const struct corpus_msg *cm,
 	printf(")\n");
 }
 
+/* The message model's limits that hid part of the message from the
+ * stages (scan_msg() parses with the defaults): said, since hits on what
+ * was hidden cannot be. */
+static void print_parse_limits(struct scan *scan)
+{
+	const struct msg *m = scan_msg(scan);
+	uint64_t f = m ? msg_flags(m) : 0;
+	if (f & MSG_F_DEPTH_LIMIT)
+		printf("Limit: MIME parts nested deeper than %u levels; what is "
+		       "inside them was not parsed, its text not scanned\n",
+		       MSG_DEFAULT_MAX_DEPTH);
+	if (f & MSG_F_PART_LIMIT)
+		printf("Limit: more than %u MIME parts; the parts after them were "
+		       "not parsed, their text not scanned\n",
+		       MSG_DEFAULT_MAX_PARTS);
+	if (f & MSG_F_HEADER_LIMIT)
+		printf("Limit: more than %u fields in a header section; %zu of "
+		       "them not kept (header rules did not see them)\n",
+		       MSG_DEFAULT_MAX_HEADERS, msg_header_dropped(m));
+	if ((f & MSG_F_TRUNCATED) &&
+	    !(f & (MSG_F_DEPTH_LIMIT | MSG_F_PART_LIMIT)) && !scan_truncated(scan))
+		printf("Limit: the message model's size or memory budget; the "
+		       "rest of the message was not parsed, not scanned\n");
+}
+
 static void print_report(const char *file, const struct corpus_msg *cm,
                          bool index_given, const struct conf *c,
                          struct scan *scan, const char *failed,
@@ -292,6 +318,7 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 {
 	const struct scan_env *env = scan_env(scan);
 	print_message(file, cm, index_given, scan);
+	print_parse_limits(scan);
 	printf("Envelope: client=");
 	show(env->client_addr[0] ? env->client_addr : "(unknown)");
 	printf(" helo=");

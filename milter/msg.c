@@ -19,8 +19,6 @@
 #include "uri.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)32 * 1024 * 1024)
-#define DEFAULT_MAX_DEPTH 20
-#define DEFAULT_MAX_PARTS 1000
 #define DEPTH_CAP 200     /* recursion guard whatever the limits say */
 #define CHUNK_MAX 2048    /* longest body/rawbody element, as in SA */
 #define URI_MAX 10000     /* URIs kept per message */
@@ -1915,10 +1913,10 @@ static void init_limits(struct msg_limits *l, const struct msg_limits *in,
                         size_t len)
 {
 	l->max_size = in && in->max_size ? in->max_size : DEFAULT_MAX_SIZE;
-	l->max_depth = in && in->max_depth ? in->max_depth : DEFAULT_MAX_DEPTH;
+	l->max_depth = in && in->max_depth ? in->max_depth : MSG_DEFAULT_MAX_DEPTH;
 	if (l->max_depth > DEPTH_CAP)
 		l->max_depth = DEPTH_CAP;
-	l->max_parts = in && in->max_parts ? in->max_parts : DEFAULT_MAX_PARTS;
+	l->max_parts = in && in->max_parts ? in->max_parts : MSG_DEFAULT_MAX_PARTS;
 	l->max_headers = in && in->max_headers ? in->max_headers
 	                                       : MSG_DEFAULT_MAX_HEADERS;
 	size_t parsed = len < l->max_size ? len : l->max_size;

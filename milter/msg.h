@@ -49,6 +49,8 @@ struct msg_limits {
 	                       limits, the message's own headers kept always
 	                       fit in the memory budget. */
 };
+#define MSG_DEFAULT_MAX_DEPTH 20u
+#define MSG_DEFAULT_MAX_PARTS 1000u
 #define MSG_DEFAULT_MAX_HEADERS 1000u
 #define MSG_KEPT_BEYOND_LIMIT 8u
 

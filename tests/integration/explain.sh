@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 17
+tap_plan 18
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -107,6 +107,24 @@ sys.exit(want not in t or "__T_NEVER" in t)
 PY
 then ok "meta hit: the rules it reads that hit, their text and where"
 else notok "meta sub-rules (rc $rc)" "$(cat "$tmp/o10")"; fi
+# MIME nested past the parser's limit (20): what is inside was not
+# scanned, and explain says so.
+/usr/bin/python3 - "$tmp/deep.eml" <<'PY'
+import sys
+n = 25
+t = "From: a@example.com\nSubject: deep\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b0\n\n"
+for i in range(n):
+    t += "--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1)
+t += "--b%d\nContent-Type: text/plain\n\nsecret offer\n--b%d--\n" % (n, n)
+for i in range(n - 1, -1, -1):
+    t += "--b%d--\n" % i
+open(sys.argv[1], "w").write(t)
+PY
+"$VIGIL" explain -c "$tmp/r.conf" "$tmp/deep.eml" >"$tmp/o11" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^Limit: MIME parts nested deeper than 20 levels; what is inside them was not parsed, its text not scanned\$" "$tmp/o11" &&
+   ! grep -q T_B64 "$tmp/o11" && ! grep -q "^Limit" "$tmp/o9"
+then ok "MIME nesting limit: said, the hidden text not matched"
+else notok "depth limit (rc $rc)" "$(cat "$tmp/o11")"; fi
 # Past max_message_size: the head is explained, as vigild and vigil scan do.
 printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
 { printf 'From: a@example.org\nSubject: big\n\n'
