@@ -94,7 +94,7 @@ static void print_matched(const struct ruleset *rs, const struct rules_hit *h)
 		[RS_URI] = "a URI",
 	};
 	printf(" matched: \"");
-	show(h->match);
+	report_text_escaped(stdout, h->match, h->match_len);
 	printf("\"");
 	const struct rs_rule *r = rs ? ruleset_find(rs, h->name) : NULL;
 	if (r && r->type == RS_HEADER && r->header) {
@@ -162,7 +162,7 @@ static void print_meta_reads(struct meta_walk *w, const char *name,
 		}
 		w->lines++;
 		printf("%*s<- %s", 12 + 2 * (depth - 1), "", h->name);
-		if (h->match[0])
+		if (h->match_len)
 			print_matched(w->rs, h);
 		printf("\n");
 		print_meta_reads(w, h->name, depth + 1);
@@ -343,7 +343,7 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 		printf("\n");
 		const struct rules_hit *rh = find_hit(res, h->name,
 		                                      strlen(h->name));
-		if (rh && rh->match[0]) {
+		if (rh && rh->match_len) {
 			printf("           ");
 			print_matched(rs, rh);
 			printf("\n");

@@ -283,10 +283,10 @@ static void print_hits(const struct rules_result *res)
 		if (h->describe)
 			printf("  %s", h->describe);
 		printf("\n");
-		if (h->match[0]) {
+		if (h->match_len) {
 			printf("           matched: \"");
-			for (const char *p = h->match; *p; p++) {
-				unsigned char ch = (unsigned char)*p;
+			for (size_t k = 0; k < h->match_len; k++) {
+				unsigned char ch = (unsigned char)h->match[k];
 				if (ch == '\n')
 					printf("\\n");
 				else if (ch == '\r')

@@ -157,7 +157,9 @@ struct rules_hit {
 	const char *describe;  /* or NULL */
 	char match[204];       /* RULES_EVAL_MATCHES: first matched text,
 	                          truncated to 200 bytes ("..." added);
-	                          "" for metas and exists: */
+	                          "" for metas and exists:; NUL-terminated,
+	                          but the text may hold NULs: */
+	size_t match_len;      /* its length ("..." included) */
 };
 
 struct rules_result;

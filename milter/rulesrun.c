@@ -1564,6 +1564,7 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 				size_t n = x->mlen[i] > 200 ? 200 : x->mlen[i];
 				memcpy(h->match, x->mptr[i], n);
 				strcpy(h->match + n, x->mlen[i] > 200 ? "..." : "");
+				h->match_len = n + (x->mlen[i] > 200 ? 3 : 0);
 			}
 		}
 		if ((flags & RULES_EVAL_NO_SCAN) || c->state == RULES_UNSUPPORTED ||

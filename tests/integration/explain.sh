@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 18
+tap_plan 19
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -125,6 +125,16 @@ if [ $rc = 0 ] && grep -q "^Limit: MIME parts nested deeper than 20 levels; what
    ! grep -q T_B64 "$tmp/o11" && ! grep -q "^Limit" "$tmp/o9"
 then ok "MIME nesting limit: said, the hidden text not matched"
 else notok "depth limit (rc $rc)" "$(cat "$tmp/o11")"; fi
+# Matched text holding a NUL: shown whole, the NUL as \x00.
+printf 'rawbody T_NUL /ab\\x00cd/\nscore T_NUL 1\n' >"$tmp/n.cf"
+printf 'stages = { "sanity", "rules" }\nrules = { "%s" }\n' "$tmp/n.cf" >"$tmp/n.conf"
+{ printf 'From: a@example.com\nSubject: s\n\nxx ab\000cd yy\n'
+  for i in 1 2 3; do echo "padding line padding line padding line padding"; done
+} >"$tmp/nul.eml"
+"$VIGIL" explain -c "$tmp/n.conf" "$tmp/nul.eml" >"$tmp/o12" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -qF 'matched: "ab\x00cd" in the raw body' "$tmp/o12"
+then ok "matched text with a NUL shown whole"
+else notok "NUL in matched text (rc $rc)" "$(cat "$tmp/o12")"; fi
 # Past max_message_size: the head is explained, as vigild and vigil scan do.
 printf 'stages = { "sanity" }\nmax_message_size = "1k"\n' >"$tmp/small.conf"
 { printf 'From: a@example.org\nSubject: big\n\n'
