@@ -126,6 +126,39 @@ done
 [ -r "$HELPER" ] || die "$HELPER is missing"
 command -v timeout >/dev/null || die "timeout(1) is missing (coreutils)"
 
+# install_quietly PKG...: apt-get install, with no system service of
+# theirs left running or enabled: the bench starts its own peers on
+# loopback and stops them by PID. While the packages install, a
+# policy-rc.d (Debian's switch for maintainer scripts, honoured by
+# invoke-rc.d and deb-systemd-invoke) forbids starting services, unless
+# the machine has its own; then the units the packages enabled are
+# disabled again, as this script installed them.
+install_quietly() {
+	policy=/usr/sbin/policy-rc.d own_policy=""
+	if [ ! -e $policy ]; then
+		# interrupted, the file goes all the same
+		trap 'rm -f $policy' EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		printf '#!/bin/sh\n# vigil bench/sidebyside.sh: no service starts while peers install\nexit 101\n' >$policy &&
+			chmod 755 $policy && own_policy=1
+	fi
+	rc=0
+	DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q \
+		--no-install-recommends "$@" >&2 || rc=$?
+	[ -z "$own_policy" ] || rm -f $policy
+	trap - EXIT
+	for p in "$@"; do
+		case $p in spamd|rspamd) ;; *) continue ;; esac
+		if command -v deb-systemd-helper >/dev/null; then
+			deb-systemd-helper disable $p.service >/dev/null 2>&1 || true
+		fi
+		update-rc.d $p disable >/dev/null 2>&1 || true
+		say "$p: its system service is not enabled (systemctl enable --now $p to use it)"
+	done
+	return $rc
+}
+
 # Peers: Debian packages only.
 pkgs=""
 if wants spamassassin; then
@@ -138,9 +171,8 @@ fi
 if [ -n "$pkgs" ]; then
 	[ "$(id -u)" = 0 ] ||
 		die "missing:$pkgs; install them (apt-get install$pkgs) or run as root, or leave them out with --only"
-	say "installing$pkgs (apt-get; the packages may start their own system service, which this script leaves alone)"
-	DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q \
-		--no-install-recommends $pkgs >&2 || die "apt-get install$pkgs failed"
+	say "installing$pkgs (apt-get; their system services neither started nor enabled)"
+	install_quietly $pkgs || die "apt-get install$pkgs failed"
 fi
 
 [ -z "$labels" ] || [ -r "$labels" ] || die "cannot read the labels file $labels"
