@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "corpus.h"
@@ -169,6 +170,47 @@ static int push_entry(struct labels *l, struct lentry *e)
 
 /* ---- the labels file ---- */
 
+/* p without its "." components and each "DIR/.." where DIR is a
+ * directory, not a symbolic link: a labels file's "../data/x" beside
+ * "full/index" names "full/../data/x", shown as "data/x" (through a link
+ * ".." leads elsewhere: kept). NULL (memory). */
+static char *tidy_path(const char *p)
+{
+	size_t len = strlen(p), out = 0, base = p[0] == '/';
+	char *o = malloc(len + 2);
+	if (o == NULL)
+		return NULL;
+	if (base)
+		o[out++] = '/';
+	for (size_t i = 0; p[i];) {
+		size_t n = strcspn(p + i, "/");
+		const char *c = p + i;
+		i += n + (p[i + n] == '/');
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.' && out > base) {
+			size_t k = out;        /* the last part kept: o[k..out) */
+			while (k > base && o[k - 1] != '/')
+				k--;
+			struct stat st;
+			o[out] = '\0';
+			if (!(out - k == 2 && o[k] == '.' && o[k + 1] == '.') &&
+			    lstat(o, &st) == 0 && S_ISDIR(st.st_mode)) {
+				out = k > base ? k - 1 : base;
+				continue;
+			}
+		}
+		if (out > base)
+			o[out++] = '/';
+		memcpy(o + out, c, n);
+		out += n;
+	}
+	if (out == 0)
+		o[out++] = '.';
+	o[out] = '\0';
+	return o;
+}
+
 /* A relative path of a labels file is relative to the file's directory,
  * as TREC's and CSV index files mean it; from the current directory
  * only when it is not there (*from_cwd then set), for files written
@@ -182,8 +224,11 @@ static char *entry_path(const char *file, const char *path, bool *from_cwd)
 		return strdup(path);
 	if (asprintf(&p, "%.*s/%s", (int)(slash - file), file, path) < 0)
 		return NULL;
-	if (access(p, F_OK) == 0 || access(path, F_OK) != 0)
-		return p;
+	if (access(p, F_OK) == 0 || access(path, F_OK) != 0) {
+		char *t = tidy_path(p);
+		free(p);
+		return t;
+	}
 	free(p);
 	*from_cwd = true;
 	return strdup(path);

@@ -124,7 +124,7 @@ printf 'spam ../spam.mbox\nham ../ham\nham cwdonly\n' >"$tmp/idx/labels"
 ( cd "$tmp/decoy/sub" && "$VIGIL" scan -c ../../c.conf --labels ../../idx/labels ) \
 	>"$tmp/o14" 2>&1; rc=$?
 if [ $rc = 0 ] && grep -q "^11 messages in" "$tmp/o14" &&
-   grep -q "idx/\.\./spam.mbox: 6 messages (spam)" "$tmp/o14" &&
+   grep -q "^  \.\./\.\./spam.mbox: 6 messages (spam)" "$tmp/o14" &&
    grep -q "labels: 1 entry not beside it taken from the current directory (first at line 3)" "$tmp/o14"
 then ok "--labels: relative paths from the labels file's directory first"
 else notok "--labels base directory" "rc=$rc" "$(cat "$tmp/o14")"; fi

@@ -100,6 +100,34 @@ static void test_base_directory(void **state)
 	labels_free(l);
 }
 
+/* A labels file's "../x" is shown as the path it names: "DIR/.." taken
+ * out when DIR is a directory, kept when DIR is a symbolic link (its
+ * ".." is the link target's parent). */
+static void test_tidy_paths(void **state)
+{
+	(void)state;
+	mkdir("trec", 0755);
+	mkdir("trec/full", 0755);
+	mkdir("trec/data", 0755);
+	mkdir("elsewhere", 0755);
+	mkdir("elsewhere/inner", 0755);
+	mkdir("data", 0755);
+	put("trec/data/inmail.1", "x\n");
+	put("data/inmail.2", "x\n");
+	assert_int_equal(symlink("../elsewhere/inner", "trec/link"), 0);
+	put("trec/full/index", "spam ../data/inmail.1\n"
+	                       "ham ./../link/../../data/inmail.2\n");
+	int rc;
+	struct labels *l = given(&rc, (const char *[]){ "--labels",
+	                                                "trec/full/index", NULL });
+	assert_int_equal(rc, 0);
+	assert_int_equal(labels_path_count(l), 2);
+	assert_string_equal(labels_paths(l)[0], "trec/data/inmail.1");
+	/* trec/link/.. is elsewhere/, whose ../data is ./data */
+	assert_string_equal(labels_paths(l)[1], "trec/link/../../data/inmail.2");
+	labels_free(l);
+}
+
 static void test_once(void **state)
 {
 	(void)state;
@@ -216,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_comments_bom),
 		cmocka_unit_test(test_base_directory),
+		cmocka_unit_test(test_tidy_paths),
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_maildir_walk),
 		cmocka_unit_test(test_conflicts),
