@@ -1,6 +1,8 @@
 /* scan.c — see scan.h */
 #include "scan.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -600,7 +602,13 @@ const struct scan_hit_info *scan_hit_at(const struct scan *s, size_t i)
 
 double scan_score(const struct scan *s)
 {
-	return s->score;
+	/* printed and read back as SpamAssassin does ("%0.3f", then a
+	 * number again): the same decimal rounding of the binary value */
+	char text[64];
+	if (!isfinite(s->score) ||
+	    snprintf(text, sizeof text, "%.3f", s->score) >= (int)sizeof text)
+		return s->score;
+	return strtod(text, NULL);
 }
 
 size_t scan_result_count(const struct scan *s)

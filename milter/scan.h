@@ -139,6 +139,9 @@ struct scan_hit_info {
 };
 size_t scan_hit_count(const struct scan *scan);
 const struct scan_hit_info *scan_hit_at(const struct scan *scan, size_t i);
+/* The sum of the hits' scores rounded to 3 decimals, as SpamAssassin
+ * rounds its total before comparing it with a threshold (so that
+ * 2.066 + 2.352 + 0.582, 4.999999999999999 as doubles, is 5). */
 double scan_score(const struct scan *scan);
 size_t scan_result_count(const struct scan *scan);
 void scan_result_at(const struct scan *scan, size_t i, const char **key,

@@ -181,6 +181,28 @@ static void thresholds(void **state)
 	conf_unref(c);
 }
 
+/* The total is rounded to 3 decimals before the thresholds, as
+ * SpamAssassin does: 2.066 + 2.352 + 0.582 is 4.999999999999999 as
+ * doubles, 5 after rounding, so spam at 5. */
+static void rounded_total(void **state)
+{
+	(void)state;
+	struct conf *c = load("");
+	struct scan *s = message(clean, "b@example.net");
+	scan_hit(s, "A", 2.066, NULL);
+	scan_hit(s, "B", 2.352, NULL);
+	scan_hit(s, "C", 0.582, NULL);
+	assert_true(2.066 + 2.352 + 0.582 < 5.0);   /* the doubles' sum */
+	assert_true(scan_score(s) == 5.0);
+	struct verdict v;
+	assert_int_equal(verdict_decide(c, s, NULL, true, &v), 0);
+	assert_int_equal(v.action, CONF_ACT_ADD_HEADER);
+	assert_true(strncmp(header(&v, "X-Spam-Status"), "Yes, score=5.0", 14) == 0);
+	verdict_free(&v);
+	scan_free(s);
+	conf_unref(c);
+}
+
 /* Mixed recipients: strict domain's recipient dropped when allowed,
  * otherwise the most lenient action for all. */
 static void per_domain(void **state)
@@ -332,6 +354,7 @@ int main(void)
 		cmocka_unit_test(sanity_hits),
 		cmocka_unit_test(spam_status_format),
 		cmocka_unit_test(thresholds),
+		cmocka_unit_test(rounded_total),
 		cmocka_unit_test(per_domain),
 		cmocka_unit_test(stage_requests),
 		cmocka_unit_test(fail_action),
