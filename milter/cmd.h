@@ -21,4 +21,11 @@ int cmd_dmarc(int argc, char **argv);   /* vigil dmarc FILE ... */
  * it could not be written ("vigil PROG: standard output: ..."). */
 int cmd_stdout_status(const char *prog);
 
+struct labels;
+/* vigil scan: the --report file spares the run's inputs (conf, NULL
+ * through a milter; the labels files; the PATHs): eval_report_spares().
+ * 0, or 2 (said). */
+int cmd_report_spares(const char *report, const char *conf,
+                      struct labels *l);
+
 #endif

@@ -526,6 +526,8 @@ static int scan_milter(struct options *o, struct eval_meta *m)
 		        strerror(errno));
 		return 2;
 	}
+	if (cmd_report_spares(o->report, NULL, o->labels) != 0)
+		return 2;
 	struct worker *w = calloc(o->concurrency, sizeof *w);
 	if (w == NULL) {
 		fprintf(stderr, "vigil scan: out of memory\n");

@@ -684,6 +684,11 @@ int scanlocal_main(int argc, char **argv)
 		free_run(&r);
 		return 2;
 	}
+	if (cmd_report_spares(o.report, c->path, r.labels) != 0) {
+		conf_unref(c);
+		free_run(&r);
+		return 2;
+	}
 	char *command = report_command_line("vigil", argc, argv);
 	struct eval_meta m = { .version = PACKAGE_VERSION, .started = started,
 	                       .command = command, .envelope = &o.env.flags };

@@ -862,6 +862,67 @@ int eval_report_writable(const char *path)
 	return rc;
 }
 
+/* Where path is or would be, symlinks resolved, or NULL. */
+static char *report_location(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (real != NULL || errno != ENOENT)
+		return real;
+	char *a = strdup(path), *b = strdup(path), *loc = NULL;
+	char *dir = a ? realpath(dirname(a), NULL) : NULL;
+	if (dir != NULL && b != NULL &&
+	    asprintf(&loc, "%s/%s", dir, basename(b)) < 0)
+		loc = NULL;
+	free(dir);
+	free(a);
+	free(b);
+	return loc;
+}
+
+/* 0 when the report may be written over input; -1 when it is that file
+ * or a file under that directory (said). */
+static int spares_input(const char *path, const char *loc, bool exists,
+                        const struct stat *rs, const char *input)
+{
+	struct stat is;
+	if (stat(input, &is) != 0)
+		return 0;
+	if (exists && is.st_dev == rs->st_dev && is.st_ino == rs->st_ino) {
+		fprintf(stderr, "vigil scan: --report %s is the same file as %s, "
+		        "which the run reads; not overwritten\n", path, input);
+		return -1;
+	}
+	char *dir = S_ISDIR(is.st_mode) ? realpath(input, NULL) : NULL;
+	size_t n = dir ? strlen(dir) : 0;
+	bool inside = dir && loc && strncmp(loc, dir, n) == 0 &&
+	              (loc[n] == '/' || (n == 1 && dir[0] == '/'));
+	free(dir);
+	if (inside && exists) {
+		fprintf(stderr, "vigil scan: --report %s is a file under %s, "
+		        "which the run reads; not overwritten\n", path, input);
+		return -1;
+	}
+	if (inside)
+		fprintf(stderr, "vigil scan: --report %s: written inside %s; a "
+		        "later run over %s reads it as a message\n", path, input,
+		        input);
+	return 0;
+}
+
+int eval_report_spares(const char *path, const char *const *inputs,
+                       size_t n)
+{
+	struct stat rs;
+	bool exists = stat(path, &rs) == 0;
+	char *loc = report_location(path);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (inputs[i] != NULL && strcmp(inputs[i], "-") != 0)
+			rc = spares_input(path, loc, exists, &rs, inputs[i]);
+	free(loc);
+	return rc;
+}
+
 int eval_report(const struct eval *e, const struct eval_meta *m, FILE *out,
                 const char *html)
 {

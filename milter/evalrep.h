@@ -106,6 +106,14 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
  * run, so that hours of scanning are not lost): 0, or -1 with errno
  * set. Nothing is created. */
 int eval_report_writable(const char *path);
+/* Whether path may be written as the HTML report without destroying
+ * what the run reads: not one of inputs (the configuration, labels
+ * files, PATHs), not a file under an input directory. 0, or -1 (said
+ * on stderr, with what path is). A new file inside an input directory
+ * is allowed, with a note that a later run over it reads the report as
+ * a message. */
+int eval_report_spares(const char *path, const char *const *inputs,
+                       size_t n);
 /* The text report to out, and the HTML one to html unless NULL. 0, or
  * -1 when html cannot be written (reported on stderr). */
 int eval_report(const struct eval *e, const struct eval_meta *m, FILE *out,

@@ -5,10 +5,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "config.h"
+#include "evalrep.h"
+#include "labels.h"
 
 /* Subcommands arrive module by module; a missing one is reported as not
  * built rather than failing the link (weak references). */
@@ -28,6 +31,33 @@ int cmd_stdout_status(const char *prog)
 	fprintf(stderr, "vigil %s: standard output: %s\n", prog,
 	        errno ? strerror(errno) : "write error");
 	return 2;
+}
+
+int cmd_report_spares(const char *report, const char *conf,
+                      struct labels *l)
+{
+	struct eval_meta m = { 0 };
+	if (report == NULL)
+		return 0;
+	if (labels_meta(l, &m) != 0) {
+		fprintf(stderr, "vigil scan: out of memory\n");
+		return 2;
+	}
+	size_t npaths = labels_path_count(l);
+	size_t n = 1 + m.label_file_count + npaths;
+	const char **in = calloc(n, sizeof *in);
+	if (in == NULL) {
+		fprintf(stderr, "vigil scan: out of memory\n");
+		return 2;
+	}
+	in[0] = conf;
+	for (size_t i = 0; i < m.label_file_count; i++)
+		in[1 + i] = m.label_files[i];
+	for (size_t i = 0; i < npaths; i++)
+		in[1 + m.label_file_count + i] = labels_paths(l)[i];
+	int rc = eval_report_spares(report, in, n) == 0 ? 0 : 2;
+	free(in);
+	return rc;
 }
 
 static int scan_dispatch(int argc, char **argv)

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 42
+tap_plan 43
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -210,6 +210,30 @@ if grep -q "c\\\\x1b\[31m.eml: message 0 at byte 0: binary data" "$tmp/e10" &&
    ! grep -q "$esc" "$tmp/e10"
 then ok "stderr: a control character in a file name as \\xHH"
 else notok "stderr escaping" "$(cat -v "$tmp/e10")"; fi
+
+# --report never overwrites what the run reads: a PATH, a file under a
+# PATH directory, the labels file, the configuration (both modes; exit
+# 2 before any message); a new file inside a PATH directory is noted.
+cp "$tmp/spam.mbox" "$tmp/keep.mbox"
+printf '%s spam\n' "$tmp/keep.mbox" >"$tmp/keep.labels"
+cp "$tmp/c.conf" "$tmp/keep.conf"
+before=$(cat "$tmp/keep.mbox" "$tmp/keep.labels" "$tmp/keep.conf" "$tmp/ham/new/9" | cksum)
+rcs=""
+for r in "$tmp/keep.mbox" "$tmp/keep.labels" "$tmp/keep.conf" "$tmp/ham/new/9"; do
+	"$VIGIL" scan -c "$tmp/keep.conf" --labels "$tmp/keep.labels" "$tmp/keep.mbox" --label ham "$tmp/ham" \
+		--report "$r" >/dev/null 2>>"$tmp/e13"; rcs="$rcs$?"
+done
+"$VIGIL" scan --milter unix:"$tmp/none.sock" --label spam "$tmp/keep.mbox" --report "$tmp/keep.mbox" \
+	>/dev/null 2>>"$tmp/e13"; rcs="$rcs$?"
+"$VIGIL" scan -c "$tmp/keep.conf" --label ham "$tmp/ham" --report "$tmp/ham/r.html" \
+	>/dev/null 2>>"$tmp/e13"; rcs="$rcs$?"
+rm -f "$tmp/ham/r.html"
+after=$(cat "$tmp/keep.mbox" "$tmp/keep.labels" "$tmp/keep.conf" "$tmp/ham/new/9" | cksum)
+if [ "$rcs" = 222220 ] && [ "$before" = "$after" ] &&
+   [ "$(grep -c "which the run reads; not overwritten" "$tmp/e13")" = 5 ] &&
+   grep -q "ham/r.html: written inside $tmp/ham; a later run over $tmp/ham reads it as a message" "$tmp/e13"
+then ok "--report spares the run's inputs (exit 2), notes a report inside a PATH"
+else notok "--report over an input" "rcs=$rcs" "$(cat "$tmp/e13")"; fi
 
 # An empty file is an empty mbox, and named; bad --jobs is a usage error.
 : >"$tmp/empty.mbox"
