@@ -23,6 +23,7 @@
 #include "corpus.h"
 #include "envguess.h"
 #include "localscan.h"
+#include "monotime.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "report.h"
@@ -246,6 +247,8 @@ static void print_stages(const struct conf *c, struct scan *scan,
 			printf(" %s%s", name, failed && strcmp(failed, name) == 0 ?
 			       " (failed)" : "");
 	}
+	if (failed && !pipeline_has_stage(failed))
+		printf(" (%s)", failed);   /* the scan as a whole */
 	printf("\n\nStage results:\n");
 	if (scan_result_count(scan) == 0 && scan_auth_result_count(scan) == 0 &&
 	    scan_hit_count(scan) == 0)
@@ -505,7 +508,10 @@ int cmd_explain(int argc, char **argv)
 		t.st = calloc(t.cap, sizeof *t.st);
 		if (t.st == NULL)
 			t.cap = 0;
+		double t0 = monotime_s();
 		pipeline_run_traced(c->pipeline, scan, &failed, stage_done, &t);
+		if (failed == NULL)
+			failed = localscan_overran(c, (monotime_s() - t0) * 1e3);
 		/* the rules stage again, for the text each rule matched */
 		const struct rules *rules = rules_stage_rules(
 			pipeline_stage_state(c->pipeline, "rules"));

@@ -208,7 +208,8 @@ static void print_csv(const struct corpus_msg *cm, struct scan *scan,
 	csv_str(stdout, result_or(scan, "dmarc"));
 	printf(",");
 	csv_num(stdout, ms);
-	printf(",\n");
+	/* the error column says what JSON lines' "failed" says */
+	printf(",%s\n", v->failed ? "scan failed: fail action applied" : "");
 }
 
 static void print_text(const struct corpus_msg *cm, struct scan *scan,

@@ -37,6 +37,12 @@ struct conf_policy {
 	const char *quarantine_reason;
 };
 
+/* Past message_timeout, vigild answers with the fail action after this
+ * grace even if the scan has not returned (server.c); vigil scan and
+ * explain give the fail action to a scan that returned later than that
+ * (localscan_overran()), so that both give the same verdicts. */
+#define CONF_DEADLINE_GRACE_MS 1000
+
 struct conf {
 	/* daemon */
 	char **listen;           /* socket specs, listen_count of them */

@@ -61,6 +61,14 @@ int localscan_prepare(struct scan *scan, const struct conf *c,
 	return 0;
 }
 
+const char *localscan_overran(const struct conf *c, double ms)
+{
+	double limit = (double)c->message_timeout_s * 1000.0 +
+	               CONF_DEADLINE_GRACE_MS;
+	return c->message_timeout_s > 0 && ms > limit ? "scan deadline passed"
+	                                              : NULL;
+}
+
 /* Scan one message (no lock held). */
 static void process(struct runner *r, struct slot *s)
 {
@@ -79,6 +87,8 @@ static void process(struct runner *r, struct slot *s)
 	}
 	const char *failed = NULL;
 	pipeline_run(r->conf->pipeline, s->scan, &failed);
+	if (failed == NULL)
+		failed = localscan_overran(r->conf, (monotime_s() - t0) * 1e3);
 	s->have_verdict = verdict_decide(r->conf, s->scan, failed, true, &s->v) == 0;
 	if (!s->have_verdict)
 		s->item.error = "out of memory";

@@ -55,6 +55,11 @@ int localscan_prepare(struct scan *scan, const struct conf *c,
                       const struct envguess_flags *flags, const char *raw,
                       size_t len, uint64_t size);
 
+/* What vigild answers a scan that took ms milliseconds: NULL, or, past
+ * c's message_timeout and CONF_DEADLINE_GRACE_MS, the failure ("scan
+ * deadline passed") that gets the fail action, as vigild's timer. */
+const char *localscan_overran(const struct conf *c, double ms);
+
 /* Run every message through c's pipeline and verdict. The envelope of
  * each comes from flags and the message (envguess). As in vigild, the
  * body is scanned up to c->max_message_size bytes and the rest counted

@@ -27,7 +27,6 @@
 #include "vlog.h"
 
 #define PROGRESS_INTERVAL_S 10	/* keep-alive to the MTA during long scans */
-#define DEADLINE_GRACE_MS 1000	/* past the stage deadline: answer anyway */
 
 struct iothread;
 
@@ -486,8 +485,8 @@ static void start_scan(struct conn *c)
 	c->job = j;
 	set_idle_timeout(c, false);
 	struct timeval pt = { PROGRESS_INTERVAL_S, 0 };
-	struct timeval dt = { (time_t)((deadline_ms + DEADLINE_GRACE_MS) / 1000),
-	                      (suseconds_t)((deadline_ms + DEADLINE_GRACE_MS) % 1000) * 1000 };
+	struct timeval dt = { (time_t)((deadline_ms + CONF_DEADLINE_GRACE_MS) / 1000),
+	                      (suseconds_t)((deadline_ms + CONF_DEADLINE_GRACE_MS) % 1000) * 1000 };
 	event_add(c->progress, &pt);
 	event_add(c->deadline, &dt);
 	if (pool_submit(c->io->srv->pool, job_run, j) != 0) {

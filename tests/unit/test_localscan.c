@@ -88,8 +88,28 @@ static void ordered(void **state)
 	conf_unref(conf);
 }
 
+/* A scan that returns past message_timeout and vigild's grace gets the
+ * fail action, as vigild gives it then (no clock: the time is given). */
+static void overran(void **state)
+{
+	(void)state;
+	char err[256];
+	struct conf *conf = conf_load_string("stages = {\"sanity\"}\n"
+	                                     "message_timeout = 2", "t", err,
+	                                     sizeof err);
+	assert_non_null(conf);
+	assert_null(localscan_overran(conf, 2999.0));
+	assert_null(localscan_overran(conf, 3000.0));
+	assert_string_equal(localscan_overran(conf, 3000.5),
+	                    "scan deadline passed");
+	conf->message_timeout_s = 0;    /* no deadline */
+	assert_null(localscan_overran(conf, 1e9));
+	conf_unref(conf);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(ordered) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(ordered),
+	                                    cmocka_unit_test(overran) };
 	return cmocka_run_group_tests_name("localscan", tests, NULL, NULL);
 }
