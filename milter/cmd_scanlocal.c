@@ -533,6 +533,18 @@ static int evaluation(struct run *r, const struct conf *c,
 		ruleset_digest(rs, rules_hash);
 	m->config_path = defaults ? NULL : c->path;
 	m->config_hash = defaults ? NULL : hash;
+	/* what the configuration include()s is configuration too */
+	char (*inc_hash)[65] = calloc(c->include_count + 1, sizeof *inc_hash);
+	const char **inc_hashes = calloc(c->include_count + 1,
+	                                 sizeof *inc_hashes);
+	for (size_t i = 0; inc_hash && inc_hashes && i < c->include_count; i++) {
+		if (fileio_sha256(c->includes[i], inc_hash[i]) != 0)
+			snprintf(inc_hash[i], 65, "unreadable");
+		inc_hashes[i] = inc_hash[i];
+	}
+	m->includes = (const char *const *)c->includes;
+	m->include_hashes = inc_hashes;
+	m->include_count = inc_hash && inc_hashes ? c->include_count : 0;
 	m->rule_count = rs ? ruleset_count(rs) : 0;
 	m->jobs = o->jobs;
 	m->rules_hash = rs ? rules_hash : NULL;
@@ -550,6 +562,8 @@ static int evaluation(struct run *r, const struct conf *c,
 		rc = eval_report(r->eval, m, out, o->report);
 	}
 	free(domains);
+	free(inc_hash);
+	free(inc_hashes);
 	return rc;
 }
 

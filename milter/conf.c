@@ -27,6 +27,38 @@ struct errbuf {
 };
 static _Thread_local struct errbuf *cur_err;
 static _Thread_local const char *cur_path;	/* file being loaded */
+/* the files include()d by the load in progress, for conf->includes */
+static _Thread_local char **cur_includes;
+static _Thread_local size_t cur_include_count;
+
+static void free_includes(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* include("file"): libconfuse's, the file's name kept (tilde expanded,
+ * as libconfuse opens it), since it is part of the configuration. */
+static int include_noted(cfg_t *cfg, cfg_opt_t *opt, int argc,
+                         const char **argv)
+{
+	if (argc == 1 && argv[0] != NULL) {
+		char **v = realloc(cur_includes,
+		                   (cur_include_count + 1) * sizeof *v);
+		char *name = cfg_tilde_expand(argv[0]);
+		if (v == NULL || name == NULL) {
+			free(name);
+			if (v != NULL)
+				cur_includes = v;
+			cfg_error(cfg, "out of memory");
+			return 1;
+		}
+		cur_includes = v;
+		cur_includes[cur_include_count++] = name;
+	}
+	return cfg_include(cfg, opt, argc, argv);
+}
 
 static void err_addv(struct errbuf *e, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
@@ -326,7 +358,7 @@ static cfg_opt_t base_opts[] = {
 	CFG_STR("rules_cache", "", CFGF_NONE),
 	CFG_INT("rule_match_limit", 100000, CFGF_NONE),
 	CFG_INT("rule_depth_limit", 5000, CFGF_NONE),
-	CFG_FUNC("include", cfg_include),
+	CFG_FUNC("include", include_noted),
 };
 
 #define BASE_COUNT (sizeof base_opts / sizeof base_opts[0])
@@ -541,8 +573,12 @@ static struct conf *load(const char *path, const char *text, bool tool,
 	}
 	struct errbuf *saved = cur_err;
 	const char *saved_path = cur_path;
+	char **saved_includes = cur_includes;
+	size_t saved_include_count = cur_include_count;
 	cur_err = &e;
 	cur_path = path;
+	cur_includes = NULL;
+	cur_include_count = 0;
 	cfg_set_error_function(cfg, confuse_error);
 	set_validators(cfg);
 	int rc;
@@ -558,6 +594,10 @@ static struct conf *load(const char *path, const char *text, bool tool,
 		tool_defaults(cfg);
 	if (rc == CFG_SUCCESS && (c = calloc(1, sizeof *c)) != NULL) {
 		c->refs = 1;
+		c->includes = cur_includes;
+		c->include_count = cur_include_count;
+		cur_includes = NULL;
+		cur_include_count = 0;
 		c->path = strdup(path);
 		if (c->path == NULL || build(c, cfg, &e) != 0) {
 			if (e.count == 0)
@@ -571,8 +611,11 @@ static struct conf *load(const char *path, const char *text, bool tool,
 	}
 	if (c == NULL && cfg != NULL)
 		cfg_free(cfg);
+	free_includes(cur_includes, cur_include_count);
 	cur_err = saved;
 	cur_path = saved_path;
+	cur_includes = saved_includes;
+	cur_include_count = saved_include_count;
 	return c;
 }
 
@@ -617,6 +660,7 @@ void conf_unref(struct conf *c)
 	if (c->cfg)
 		cfg_free(c->cfg);
 	free(c->path);
+	free_includes(c->includes, c->include_count);
 	free(c);
 }
 

@@ -68,6 +68,8 @@ struct conf {
 	struct pipeline *pipeline;
 	cfg_t *cfg;
 	char *path;
+	char **includes;         /* files include()d, in the order read */
+	size_t include_count;
 	_Atomic int refs;	/* conf_ref/conf_unref only */
 };
 

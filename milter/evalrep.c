@@ -455,6 +455,11 @@ static void meta_limits(const struct eval_meta *m, FILE *out,
 static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
                      const char *lead, const char *tail)
 {
+	for (size_t i = 0; i < m->include_count; i++) {
+		fprintf(out, "%sincluded ", lead);
+		esc(out, m->includes[i]);
+		fprintf(out, " (sha256 %s)%s", m->include_hashes[i], tail);
+	}
 	if (m->started) {
 		fprintf(out, "%sstarted ", lead);
 		esc(out, m->started);

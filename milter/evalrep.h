@@ -43,6 +43,11 @@ struct eval_meta {
 	const char *config_path;    /* NULL: built-in defaults */
 	const char *config_hash;    /* SHA-256 (hex) of the configuration
 	                               file; NULL with built-in defaults */
+	const char *const *includes;        /* files the configuration
+	                                       include()s, */
+	const char *const *include_hashes;  /* with the SHA-256 (hex) of
+	                                       each ("unreadable") */
+	size_t include_count;
 	size_t rule_count;          /* rules loaded (0 if unknown) */
 	const char *const *paths;   /* corpus paths, with their labels */
 	const char *const *path_labels;

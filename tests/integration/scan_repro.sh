@@ -8,7 +8,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-repro.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 7
+tap_plan 8
 
 mkdir "$tmp/r1" "$tmp/r2"
 printf 'body T_A /hello/\nscore T_A 2\n' >"$tmp/r1/10_a.cf"
@@ -78,3 +78,17 @@ if grep -q "^  live DNS: the stages spf, dkim asked DNS while scanning; a later 
    ! grep -q "live DNS" "$tmp/o1"
 then ok "stages asking DNS named in the report, none without them"
 else notok "live DNS" "$(cat "$tmp/o3")"; fi
+
+# A file the configuration include()s is configuration: named with its
+# own SHA-256, which changes with it (the main file's does not).
+printf 'actions { add_header = 3 }\n' >"$tmp/part.conf"
+printf 'include("%s")\nstages = { "rules" }\nrules = { "%s" }\n' "$tmp/part.conf" "$tmp/r1" >"$tmp/c4.conf"
+h1=$(sha256sum "$tmp/part.conf" | cut -d' ' -f1)
+"$VIGIL" scan -c "$tmp/c4.conf" --label spam "$tmp/s.mbox" >"$tmp/o4" 2>&1
+printf 'actions { add_header = 9 }\n' >"$tmp/part.conf"
+h2=$(sha256sum "$tmp/part.conf" | cut -d' ' -f1)
+"$VIGIL" scan -c "$tmp/c4.conf" --label spam "$tmp/s.mbox" >"$tmp/o5" 2>&1
+if grep -q "^  included $tmp/part.conf (sha256 $h1)\$" "$tmp/o4" &&
+   grep -q "^  included $tmp/part.conf (sha256 $h2)\$" "$tmp/o5" && [ "$h1" != "$h2" ]
+then ok "an include()d file named with its SHA-256"
+else notok "included file" "$(cat "$tmp/o4" "$tmp/o5")"; fi
