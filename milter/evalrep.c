@@ -370,6 +370,12 @@ static void text_escape(FILE *out, const char *s)
 	report_text_escaped(out, s, strlen(s));
 }
 
+/* Text made printable already (report_command_line()). */
+static void text_plain(FILE *out, const char *s)
+{
+	fputs(s, out);
+}
+
 /* "--NAME VALUE" after *sep when VALUE is given, in <> for an address. */
 static void env_flag(FILE *out, escape_fn *esc, const char **sep,
                      const char *name, const char *v, bool address)
@@ -452,8 +458,11 @@ static void meta_limits(const struct eval_meta *m, FILE *out,
 
 /* The lines on how the run was started, each after lead and before
  * tail. */
+/* esc for text from outside; cmd_esc for the command line, which
+ * report_command_line() made printable and ready to paste: its
+ * backslashes are the shell's, not to be doubled. */
 static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
-                     const char *lead, const char *tail)
+                     escape_fn *cmd_esc, const char *lead, const char *tail)
 {
 	for (size_t i = 0; i < m->include_count; i++) {
 		fprintf(out, "%sincluded ", lead);
@@ -467,7 +476,7 @@ static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
 	}
 	if (m->command) {
 		fprintf(out, "%scommand: ", lead);
-		esc(out, m->command);
+		cmd_esc(out, m->command);
 		fputs(tail, out);
 	}
 	fputs(lead, out);
@@ -509,7 +518,7 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 	else
 		fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
 		        m->rule_count, m->jobs, m->seconds);
-	meta_run(m, out, text_escape, "  ", "\n");
+	meta_run(m, out, text_escape, text_plain, "  ", "\n");
 	for (size_t i = 0; i < m->label_file_count; i++) {
 		fputs("  labels ", out);
 		report_text_escaped(out, m->label_files[i],
@@ -650,6 +659,12 @@ static void html_escape(FILE *out, const char *s)
 	report_utf8_escaped(out, s ? s : "", s ? strlen(s) : 0, html_put);
 }
 
+/* Printable text (report_command_line()) with HTML's entities only. */
+static void html_plain(FILE *out, const char *s)
+{
+	html_put(out, s, strlen(s));
+}
+
 static void html_pct(FILE *out, double v)
 {
 	if (isnan(v))
@@ -723,7 +738,7 @@ static void html_meta(const struct eval_meta *m, FILE *out)
 		fprintf(out, "<br>%zu rules; %u jobs; %.1f s</p>\n<ul>\n",
 		        m->rule_count, m->jobs, m->seconds);
 	}
-	meta_run(m, out, html_escape, "<li>", "</li>\n");
+	meta_run(m, out, html_escape, html_plain, "<li>", "</li>\n");
 	char line[160];
 	for (size_t i = 0; i < m->label_file_count; i++) {
 		fputs("<li>labels <code>", out);

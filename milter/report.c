@@ -508,11 +508,54 @@ static bool shell_plain(const char *arg)
 	return true;
 }
 
-/* arg for a shell: as it is, or in single quotes ('\'' for a quote). */
+/* Whether arg has a byte report_text_escaped() writes as \xHH. */
+static bool needs_hex(const char *arg)
+{
+	const unsigned char *p = (const unsigned char *)arg;
+	size_t len = strlen(arg);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0 || invisible(cp))
+			return true;
+		i += n;
+	}
+	return false;
+}
+
+/* arg in bash's $'...' form: such bytes as \xHH, a backslash and a
+ * quote escaped, so the line is printable and pastes back as arg. */
+static void shell_quote_hex(FILE *f, const char *arg)
+{
+	const unsigned char *p = (const unsigned char *)arg;
+	size_t len = strlen(arg);
+	fputs("$'", f);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0 || invisible(cp)) {
+			for (size_t k = 0; k < (n ? n : 1); k++)
+				fprintf(f, "\\x%02x", p[i + k]);
+		} else if (cp == '\\' || cp == '\'') {
+			fprintf(f, "\\%c", (int)cp);
+		} else {
+			fwrite(p + i, 1, n, f);
+		}
+		i += n ? n : 1;
+	}
+	putc('\'', f);
+}
+
+/* arg for a shell: as it is, in single quotes ('\'' for a quote), or in
+ * $'...' when it holds bytes a terminal must not get raw. */
 static void shell_quote(FILE *f, const char *arg)
 {
 	if (shell_plain(arg)) {
 		fputs(arg, f);
+		return;
+	}
+	if (needs_hex(arg)) {
+		shell_quote_hex(f, arg);
 		return;
 	}
 	putc('\'', f);

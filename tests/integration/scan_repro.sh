@@ -8,7 +8,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-repro.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 8
+tap_plan 9
 
 mkdir "$tmp/r1" "$tmp/r2"
 printf 'body T_A /hello/\nscore T_A 2\n' >"$tmp/r1/10_a.cf"
@@ -92,3 +92,16 @@ if grep -q "^  included $tmp/part.conf (sha256 $h1)\$" "$tmp/o4" &&
    grep -q "^  included $tmp/part.conf (sha256 $h2)\$" "$tmp/o5" && [ "$h1" != "$h2" ]
 then ok "an include()d file named with its SHA-256"
 else notok "included file" "$(cat "$tmp/o4" "$tmp/o5")"; fi
+
+# The command line in the report pastes back into a shell as the same
+# arguments: a quote, a backslash, $ and a control character in names.
+mkdir "$tmp/q"
+n1="$tmp/q/it's \$HOME \"q\".eml"; n2="$tmp/q/back\\slash.eml"; n3="$tmp/q/esc$(printf '\033')[1m.eml"
+for n in "$n1" "$n2" "$n3"; do printf 'From: a@example.com\nSubject: q\n\nhello\n' >"$n"; done
+"$VIGIL" scan -c "$tmp/c1.conf" --label spam "$n1" "$n2" "$n3" >"$tmp/o6" 2>&1
+line=$(sed -n 's/^  command: //p' "$tmp/o6")
+bash -c "vigil() { printf '%s\0' \"\$@\"; }; $line" >"$tmp/args" 2>&1
+printf '%s\0' scan -c "$tmp/c1.conf" --label spam "$n1" "$n2" "$n3" >"$tmp/want"
+if cmp -s "$tmp/args" "$tmp/want" && ! grep -q "$(printf '\033')" "$tmp/o6"
+then ok "the report's command line pastes back as the same arguments"
+else notok "command line quoting" "$line" "$(od -c "$tmp/args" | head)"; fi
