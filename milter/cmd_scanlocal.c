@@ -338,11 +338,15 @@ static void done_msg(void *arg, const struct localscan_item *it,
 			names[i] = scan_hit_at(scan, i)->name;
 		/* NaN (never expected) below every threshold, as eval_add() */
 		double score = isnan(scan_score(scan)) ? -INFINITY : scan_score(scan);
-		if (v->action == CONF_ACT_TEMPFAIL)
+		if (v->action == CONF_ACT_TEMPFAIL) {
 			eval_add_deferred(r->eval, label);   /* as --milter must */
-		else
+		} else {
 			eval_add_verdict(r->eval, label, v->action != CONF_ACT_ACCEPT,
 			                 score, names, n);
+			for (size_t i = 0; label != EVAL_UNLABELLED && i < n; i++)
+				eval_rule_score(r->eval, names[i],
+				                scan_hit_at(scan, i)->score);
+		}
 		report_lat_add(&r->lat, ms);
 		count_limits(r, scan, m);
 	}

@@ -17,6 +17,8 @@
 struct rule_count {
 	char *name;
 	size_t spam, ham;
+	double score;               /* per hit, when scored */
+	bool scored;
 };
 
 /* Sweep points: every integer score from -5 to 30, and the configured
@@ -196,6 +198,16 @@ int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
 		else
 			r->ham++;
 	}
+	return 0;
+}
+
+int eval_rule_score(struct eval *e, const char *name, double score)
+{
+	struct rule_count *r = rule_slot(e, name);
+	if (r == NULL)
+		return -1;
+	r->score = score;
+	r->scored = true;
 	return 0;
 }
 
@@ -621,9 +633,17 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	}
 	size_t n;
 	struct rule_count **r = sorted_rules(e, &n);
-	fprintf(out, "\nRule hits (spam / ham):\n");
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-32s %7zu %7zu\n", r[i]->name, r[i]->spam, r[i]->ham);
+	fprintf(out, "\nRule hits (messages on spam / ham, the rule's score):\n");
+	if (e->verdicts && e->spam.unscored + e->ham.unscored > 0)
+		fprintf(out, "  (over the messages with a score header: the %zu "
+		        "without one, refused ones among them, name no rules)\n",
+		        e->spam.unscored + e->ham.unscored);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  %-32s %7zu %7zu", r[i]->name, r[i]->spam, r[i]->ham);
+		if (r[i]->scored)
+			fprintf(out, "  %8.3f", r[i]->score);
+		fputc('\n', out);
+	}
 	free(r);
 }
 
@@ -816,15 +836,23 @@ static void html_sweep(const struct eval *e, FILE *out)
 
 static void html_rules(const struct eval *e, FILE *out)
 {
-	fputs("<h2>Rule hits</h2>\n<table><tr><th>rule</th><th>spam"
-	      "</th><th>ham</th></tr>\n", out);
+	fputs("<h2>Rule hits</h2>\n", out);
+	if (e->verdicts && e->spam.unscored + e->ham.unscored > 0)
+		fprintf(out, "<p>Over the messages with a score header: the %zu "
+		        "without one, refused ones among them, name no rules.</p>\n",
+		        e->spam.unscored + e->ham.unscored);
+	fputs("<table><tr><th>rule</th><th>spam</th><th>ham</th><th>score"
+	      "</th></tr>\n", out);
 	size_t n;
 	struct rule_count **r = sorted_rules(e, &n);
 	for (size_t i = 0; i < n; i++) {
 		fputs("<tr><td>", out);
 		html_escape(out, r[i]->name);
-		fprintf(out, "</td><td>%zu</td><td>%zu</td></tr>\n", r[i]->spam,
+		fprintf(out, "</td><td>%zu</td><td>%zu</td><td>", r[i]->spam,
 		        r[i]->ham);
+		if (r[i]->scored)
+			fprintf(out, "%.3f", r[i]->score);
+		fputs("</td></tr>\n", out);
 	}
 	free(r);
 	fputs("</table>\n", out);

@@ -94,6 +94,9 @@ int eval_add(struct eval *e, enum eval_label label, double score,
 /* The same with the verdict given; score NAN when there is none. */
 int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
                      double score, const char *const *hits, size_t nhits);
+/* The score a hit of rule name counts (the last one given is shown
+ * in the rule table). 0, or -1 (memory). */
+int eval_rule_score(struct eval *e, const char *name, double score);
 /* A message that could not be scanned (counted, reported). */
 void eval_add_error(struct eval *e, enum eval_label label);
 /* A message that was deferred (tempfail: the MTA offers it again later,

@@ -118,7 +118,7 @@ static void fold_word(struct fold *f, const char *sep, const char *w)
 /* A score as printed with `decimals` decimals, without "-0.0". */
 static double shown(double v, int decimals)
 {
-	double half = decimals == 1 ? 0.05 : 0.005;
+	double half = decimals == 1 ? 0.05 : decimals == 2 ? 0.005 : 0.0005;
 	return (v > -half && v < half) ? 0.0 : v;
 }
 
@@ -206,6 +206,22 @@ static char *printf_dup(const char *fmt, ...)
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
 	va_end(ap);
+	return s;
+}
+
+/* X-Spam-Score's value: the score as compared (3 decimals), trailing
+ * zeros dropped down to one decimal ("0.0", "4.25", "4.994"), so that
+ * a reader of the header (vigil scan --milter's threshold sweep) gets
+ * the score vigild decided by, not one rounded to 0.1. */
+static char *score_text(double score)
+{
+	char *s = printf_dup("%.3f", shown(score, 3));
+	char *dot = s ? strchr(s, '.') : NULL;
+	if (dot != NULL) {
+		size_t n = strlen(s);
+		while (n > (size_t)(dot - s) + 2 && s[n - 1] == '0')
+			s[--n] = '\0';
+	}
 	return s;
 }
 
@@ -324,7 +340,7 @@ int verdict_decide(const struct conf *c, struct scan *scan,
 	int rc = 0;
 	if (v->spam)
 		rc |= add_header(v, "X-Spam-Flag", strdup("YES"));
-	rc |= add_header(v, "X-Spam-Score", printf_dup("%.1f", shown(score, 1)));
+	rc |= add_header(v, "X-Spam-Score", score_text(score));
 	rc |= add_header(v, "X-Spam-Status",
 	                 verdict_spam_status(v->spam, score, v->required, scan));
 	char *ar = auth_results(c, scan);

@@ -27,6 +27,7 @@ static struct eval *sample(void)
 	assert_int_equal(eval_add(e, EVAL_HAM, 0, NULL, 0), 0);
 	assert_int_equal(eval_add(e, EVAL_HAM, 7, b, 1), 0);
 	assert_int_equal(eval_add(e, EVAL_UNLABELLED, 3, b, 1), 0);
+	assert_int_equal(eval_rule_score(e, "RULE_A", 2.5), 0);
 	eval_add_error(e, EVAL_SPAM);
 	return e;
 }
@@ -58,8 +59,10 @@ static void metrics(void **state)
 	/* sweep at 8: recall 1/3, FP 0 */
 	assert_non_null(strstr(r, "      8   33.33%   0.00%"));
 	/* RULE_A counted once per message: 2 spam; RULE_B 1 spam, 1 ham */
-	assert_non_null(strstr(r, "RULE_A                                 2       0"));
-	assert_non_null(strstr(r, "RULE_B                                 1       1"));
+	assert_non_null(strstr(r, "RULE_A                                 2       0"
+	                          "     2.500\n"));
+	assert_non_null(strstr(r, "RULE_B                                 1       1"
+	                          "\n"));   /* no score known */
 	free(r);
 	eval_free(e);
 }
@@ -112,7 +115,8 @@ static void html(void **state)
 	assert_non_null(strstr(buf, "42 rules"));
 	assert_non_null(strstr(buf, "config sha256 abc; rules sha256 def "
 	                            "(61 files)"));
-	assert_non_null(strstr(buf, "<td>RULE_A</td><td>2</td><td>0</td>"));
+	assert_non_null(strstr(buf, "<td>RULE_A</td><td>2</td><td>0</td>"
+	                            "<td>2.500</td>"));
 	assert_int_equal(eval_report_html(e, &m, "/nonexistent/dir/x.html"), -1);
 	eval_free(e);
 }
@@ -235,7 +239,10 @@ static void verdicts(void **state)
 	                          "a score (2 without one):"));
 	assert_non_null(strstr(t, "      1  100.00%   0.00%   100.00%\n"));
 	assert_non_null(strstr(t, "      2   50.00%   0.00%   100.00%\n"));
-	assert_non_null(strstr(t, "  SYM_A                                  1"
+	assert_non_null(strstr(t, "  (over the messages with a score header: "
+	                          "the 2 without one, refused ones among them, "
+	                          "name no rules)\n"
+	                          "  SYM_A                                  1"
 	                          "       1\n"));
 	free(t);
 	eval_free(e);

@@ -203,6 +203,30 @@ static void rounded_total(void **state)
 	conf_unref(c);
 }
 
+/* X-Spam-Score: the score as compared, to 3 decimals, trailing zeros
+ * dropped down to one decimal (the sweep of vigil scan --milter reads
+ * it: 4.994 is not 5.0). */
+static void score_header(void **state)
+{
+	(void)state;
+	struct conf *c = load("");
+	const struct { double score; const char *text; } cases[] = {
+		{ 0, "0.0" }, { 4.994, "4.994" }, { 4.25, "4.25" }, { 5, "5.0" },
+		{ -0.0004, "0.0" }, { -1.5, "-1.5" }, { 4.9996, "5.0" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct scan *s = message(clean, "b@example.net");
+		if (cases[i].score != 0)
+			scan_hit(s, "T", cases[i].score, NULL);
+		struct verdict v;
+		assert_int_equal(verdict_decide(c, s, NULL, true, &v), 0);
+		assert_string_equal(header(&v, "X-Spam-Score"), cases[i].text);
+		verdict_free(&v);
+		scan_free(s);
+	}
+	conf_unref(c);
+}
+
 /* Mixed recipients: strict domain's recipient dropped when allowed,
  * otherwise the most lenient action for all. */
 static void per_domain(void **state)
@@ -355,6 +379,7 @@ int main(void)
 		cmocka_unit_test(spam_status_format),
 		cmocka_unit_test(thresholds),
 		cmocka_unit_test(rounded_total),
+		cmocka_unit_test(score_header),
 		cmocka_unit_test(per_domain),
 		cmocka_unit_test(stage_requests),
 		cmocka_unit_test(fail_action),
