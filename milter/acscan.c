@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static unsigned char lower(unsigned char c)
 {
@@ -169,6 +170,16 @@ uint32_t acscan_id_limit(const struct acscan *ls)
 	return ls ? ls->id_limit : 0;
 }
 
+/* Bytes by how often they occur in mail (the SpamAssassin corpus,
+ * ASCII-lower-cased, most frequent first). */
+static const char freq_order[] =
+	" etioasrnlcmdh/.0\npfgu-b1w2>:\"<y=v3kxz49685,j7_@q\t)(;+][#'?&*!$%";
+
+/* Classes in a row of the table, a multiple of this when there are
+ * more: a row then starts on a cache line (the table is aligned), and
+ * its first line holds the transitions on the most frequent bytes. */
+#define LS_ROW_ALIGN 16
+
 static void build_classes(struct acscan *ls)
 {
 	bool used[256] = { false };
@@ -176,12 +187,43 @@ static void build_classes(struct acscan *ls)
 		used[ls->pool[i]] = true;
 	memset(ls->cls, 0, sizeof ls->cls);
 	size_t n = 1;
+	/* Frequent bytes first: a scan of text then reads mostly the first
+	 * cache line of each state's row, and the rows of the states a text
+	 * visits take a fifth of the cache lines they would in byte order */
+	for (const char *f = freq_order; *f != '\0'; f++) {
+		unsigned char b = (unsigned char)*f;
+		if (used[b] && ls->cls[b] == 0)
+			ls->cls[b] = (unsigned char)n++;
+	}
 	for (int b = 0; b < 256; b++)
-		if (used[b])
+		if (used[b] && ls->cls[b] == 0)
 			ls->cls[b] = (unsigned char)n++;
 	for (int b = 'A'; b <= 'Z'; b++)
 		ls->cls[b] = ls->cls[b + 32];
+	if (n > LS_ROW_ALIGN)
+		n = (n + LS_ROW_ALIGN - 1) / LS_ROW_ALIGN * LS_ROW_ALIGN;
 	ls->ncls = n;
+}
+
+/* Tables at least this large go on huge pages where the system has
+ * them: a scan's steps land all over the table, and with 4 KiB pages
+ * nearly every one needed a TLB walk besides its cache miss. */
+#define LS_HUGE_MIN (1u << 20)
+#define LS_HUGE_PAGE (2u << 20)
+
+/* A table of size bytes, aligned to a cache line (rows start on one:
+ * LS_ROW_ALIGN), or to a huge page when it is large. */
+static uint32_t *table_alloc(size_t size)
+{
+	if (size < LS_HUGE_MIN)
+		return aligned_alloc(64, (size + 63) / 64 * 64);
+	size_t sz = (size + LS_HUGE_PAGE - 1) / LS_HUGE_PAGE * LS_HUGE_PAGE;
+	uint32_t *t = aligned_alloc(LS_HUGE_PAGE, sz);
+#ifdef MADV_HUGEPAGE
+	if (t != NULL)
+		(void)madvise(t, sz, MADV_HUGEPAGE);   /* advice: may fail */
+#endif
+	return t;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -273,7 +315,7 @@ int acscan_build(struct acscan *ls)
 	 * pages of the table instead of lying all over it; premultiply; mark
 	 * transitions into reporting states */
 	uint32_t *newid = fail;   /* the failure links are done with */
-	uint32_t *nt = malloc(nstates * ncls * sizeof *nt);
+	uint32_t *nt = table_alloc(nstates * ncls * sizeof *nt);
 	uint32_t *ncnt = malloc((nstates + 1) * sizeof *ncnt);
 	uint32_t *nids = malloc((cnt[nstates] + 1) * sizeof *nids);
 	uint32_t *ndict = malloc(nstates * sizeof *ndict);

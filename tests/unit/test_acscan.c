@@ -175,6 +175,55 @@ static void t_scan_long(void **state)
 	}
 }
 
+/* Literals over many byte values: more classes than a cache line's
+ * worth of transitions (rows padded, frequent bytes first, the rest in
+ * byte order), and in the last rounds enough states for a table of
+ * several MiB (the huge-page allocation). Checked against a naive
+ * search, with found bits for ids past the first word too. */
+static void t_scan_wide(void **state)
+{
+	(void)state;
+	enum { MAXLIT = 3000 };
+	static char lit[MAXLIT][12];
+	static size_t ll[MAXLIT];
+	static char text[4000];
+	for (int round = 0; round < 12; round++) {
+		/* about 20 to 250 byte values in the literals */
+		unsigned span = 20 + rnd() % 236;
+		size_t nlit = round < 9 ? 1 + rnd() % 200 : MAXLIT;
+		struct acscan *ls = acscan_new();
+		assert_non_null(ls);
+		for (size_t i = 0; i < nlit; i++) {
+			ll[i] = 2 + rnd() % 10;
+			for (size_t j = 0; j < ll[i]; j++)
+				lit[i][j] = (char)(1 + rnd() % span);
+			assert_int_equal(acscan_add(ls, lit[i], ll[i],
+			                            (uint32_t)(i % 150)), 0);
+		}
+		assert_int_equal(acscan_build(ls), 0);
+		for (int t = 0; t < 20; t++) {
+			size_t tl = rnd() % sizeof text;
+			for (size_t j = 0; j < tl; j++)
+				text[j] = (char)(rnd() % 256);
+			for (int k = 0; k < 8 && tl > 12; k++) {   /* plant some */
+				size_t i = rnd() % nlit;
+				memcpy(text + rnd() % (tl - 11), lit[i], ll[i]);
+			}
+			uint64_t got[3] = { 0, 0, 0 }, want[3] = { 0, 0, 0 };
+			struct litscan_bset bytes;
+			acscan_run_bytes(ls, text, tl, got, &bytes);
+			for (size_t i = 0; i < nlit; i++)
+				if (contains_ci(text, tl, lit[i], ll[i]))
+					want[i % 150 / 64] |= 1ull << (i % 150 % 64);
+			if (memcmp(got, want, sizeof got) != 0)
+				fail_msg("round %d text %d (len %zu, span %u, %zu "
+				         "literals): found bits differ", round, t, tl,
+				         span, nlit);
+		}
+		acscan_free(ls);
+	}
+}
+
 /* acscan_count(): distinct end positions, overlaps count, stops at
  * need. */
 static void t_count(void **state)
@@ -197,6 +246,7 @@ int main(void)
 		cmocka_unit_test(t_scan_basic),
 		cmocka_unit_test(t_scan_random),
 		cmocka_unit_test(t_scan_long),
+		cmocka_unit_test(t_scan_wide),
 		cmocka_unit_test(t_count),
 	};
 	return cmocka_run_group_tests_name("acscan", tests, NULL, NULL);
