@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "corpus.h"
@@ -36,6 +37,15 @@
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* This thread's CPU time in seconds. */
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A directory with *.mbox files stands for them (sorted). */
@@ -285,20 +295,22 @@ int main(int argc, char **argv)
 	printf("corpus: %zu messages, %.1f MB; parse %.3f s (%.0f msg/s)\n", n,
 	       (double)bytes / 1e6, p1 - p0, n / (p1 - p0));
 
-	double best = 1e30;
+	double best = 1e30, best_cpu = 1e30;
 	size_t hits = 0;
 	for (int k = 0; k < rounds; k++) {
 		struct rules_result *res = rules_result_new();
-		double a = monotime_s();
+		double a = monotime_s(), ca = thread_cpu_s();
 		hits = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (rules_eval(r, scans[i], res, flags) != 0)
 				return 2;
 			hits += rules_result_count(res);
 		}
-		double b = monotime_s();
+		double b = monotime_s(), cb = thread_cpu_s();
 		if (b - a < best)
 			best = b - a;
+		if (cb - ca < best_cpu)
+			best_cpu = cb - ca;
 		rules_result_free(res);
 	}
 	printf("rules stage: %.3f s for %zu messages: %.0f msg/s, %.1f MB/s, "
@@ -306,6 +318,10 @@ int main(int argc, char **argv)
 	       (double)bytes / 1e6 / best, n ? (double)hits / n : 0.0,
 	       flags & RULES_EVAL_LAZY ? "scored " : "", rounds,
 	       flags & RULES_EVAL_LAZY ? ", lazy" : ", eager");
+	/* CPU time does not count the time other work on the machine takes
+	 * the core away: steadier for comparing builds on a busy machine */
+	printf("rules stage CPU: %.3f s (this thread, best of %d)\n", best_cpu,
+	       rounds);
 
 	if (prof && profile(r, rs, scans, n, flags) != 0)
 		return 2;
