@@ -469,10 +469,9 @@ static void meta_limits(const struct eval_meta *m, FILE *out,
 }
 
 /* The lines on how the run was started, each after lead and before
- * tail. */
-/* esc for text from outside; cmd_esc for the command line, which
- * report_command_line() made printable and ready to paste: its
- * backslashes are the shell's, not to be doubled. */
+ * tail: esc for text from outside; cmd_esc for the command line, which
+ * report_command_line() made printable and ready to paste (its
+ * backslashes are the shell's, not to be doubled). */
 static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
                      escape_fn *cmd_esc, const char *lead, const char *tail)
 {

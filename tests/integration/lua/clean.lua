@@ -13,8 +13,11 @@ local status = mt.getheader(conn, "X-Spam-Status", 0)
 -- MTA writes after the colon.
 if status == nil or not string.find(status, "^ No, score=") then
 	error("X-Spam-Status is " .. tostring(status)) end
-if not mt.eom_check(conn, MT_HDRADD, "X-Spam-Score", " 0.0") then
-	error("no X-Spam-Score 0.0") end
+-- the score as compared, 3 decimals at most ("0.0", "0.02")
+local score = mt.getheader(conn, "X-Spam-Score", 0)
+if score == nil or not string.find(score, "^ %-?%d+%.%d%d?%d?$") or
+   tonumber(score) >= 5 then
+	error("X-Spam-Score is " .. tostring(score)) end
 if mt.eom_check(conn, MT_HDRADD, "X-Spam-Flag") then
 	error("clean mail flagged") end
 if not mt.eom_check(conn, MT_HDRDELETE, "X-Spam-Status") then
