@@ -889,7 +889,7 @@ struct relays {
 
 /* Copy l's fields as a new relay; its index, or (size_t)-1 on failure. */
 static size_t rel_add(struct relays *r, const struct line *l,
-                      bool envfrom_set, bool priv)
+                      bool envfrom_set, bool priv, bool originating)
 {
 	if (r->nall == r->capall) {
 		size_t cap = r->capall ? r->capall * 2 : 8;
@@ -920,7 +920,7 @@ static size_t rel_add(struct relays *r, const struct line *l,
 	r->all[r->nall] = (struct relays_relay){
 		.ip = v[0], .rdns = v[1], .helo = v[2], .by = v[3],
 		.ident = v[4], .envfrom = v[5], .envfrom_set = envfrom_set,
-		.ip_private = priv,
+		.ip_private = priv, .originating = originating,
 		.no_rdns = l->dns && l->f[F_RDNS][0] == '\0' };
 	return r->nall++;
 }
@@ -1091,7 +1091,8 @@ int relays_build_trust(const struct msg *m, const struct trustpath *t,
 		if (len < 0)
 			continue;
 		r->count++;
-		size_t j = rel_add(r, l, l->has_envfrom || had_qms, priv);
+		size_t j = rel_add(r, l, l->has_envfrom || had_qms, priv,
+		                   i >= nrecv);
 		add(r, trusted ? RELAYS_TRUSTED : RELAYS_UNTRUSTED, buf,
 		    (size_t)len, j);
 		add(r, internal ? RELAYS_INTERNAL : RELAYS_EXTERNAL, buf,

@@ -98,6 +98,8 @@ struct relays_relay {
 	bool ip_private;   /* ip is private/loopback (SpamAssassin's IP_PRIVATE) */
 	bool no_rdns;      /* rdns empty, and the MTA's format says it looked
 	                      the address up (SpamAssassin's no_reverse_dns) */
+	bool originating;  /* from X-Originating-IP or the like (a web
+	                      client), not from a Received: line */
 };
 /* The i-th relay (0 = most recent) of list k (i < relays_num(r, k)), or
  * NULL. Owned by r; valid until relays_free. */

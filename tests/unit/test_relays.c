@@ -222,10 +222,12 @@ static void t_trust_chain(void **st)
 	assert_string_equal(x->helo, "inner");
 	assert_string_equal(x->by, "mail.example.org");
 	assert_false(x->envfrom_set);
+	assert_false(x->originating);
 	x = relays_at(r, RELAYS_EXTERNAL, 2);
 	assert_non_null(x);
 	assert_string_equal(x->ip, "198.51.100.20");
 	assert_string_equal(x->helo, "");
+	assert_true(x->originating);  /* from X-Originating-IP */
 	assert_null(relays_at(r, RELAYS_UNTRUSTED, 3));
 	x = relays_at(r, RELAYS_TRUSTED, 0);
 	assert_non_null(x);
