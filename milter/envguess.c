@@ -4,12 +4,11 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "msg.h"
+#include "relays.h"
 #include "scan.h"
 
 /* Loopback, private, link-local and unique-local addresses are relays
@@ -30,39 +29,35 @@ static bool is_public(const char *ip)
 	return false;
 }
 
-/* "from HELO (... [IP])": the HELO word and the bracketed address. */
-static bool parse_received(const char *v, size_t len, char *helo,
-                           size_t helolen, char *ip, size_t iplen)
+/* The client and HELO of the newest hop from outside the receiving
+ * site, read by the one Received: parser the rules use (relays.h): the
+ * first relay SpamAssassin's trust inference leaves untrusted (neither
+ * private nor authenticated), which is the first of the rules'
+ * X-Spam-Relays-Untrusted and the hop SpamAssassin's SPF checks. Its
+ * format table knows Postfix, Sendmail, Exim (helo= apart from the
+ * rDNS name), qmail, Exchange and the rest. Unique-local and 0/8
+ * addresses, public to SpamAssassin, are skipped as internal here; a
+ * relay from X-Originating-IP is a web client, not an SMTP one, and
+ * ends the search. ip and helo are left empty when no hop qualifies.
+ * 0, or -1 when the relays could not be built (out of memory). */
+static int received_client(const struct msg *m, char *helo, size_t helolen,
+                           char *ip, size_t iplen)
 {
-	const char *end = v + len, *p = v;
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	if (end - p < 5 || strncasecmp(p, "from", 4) != 0 ||
-	    !isspace((unsigned char)p[4]))
-		return false;
-	p += 4;
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	size_t hl = 0;
-	while (p + hl < end && !isspace((unsigned char)p[hl]) && p[hl] != '(')
-		hl++;
-	snprintf(helo, helolen, "%.*s", (int)hl, p);
-	/* The first bracketed address before " by ". */
-	for (const char *q = p + hl; q < end; q++) {
-		if (end - q > 4 && strncasecmp(q, " by ", 4) == 0)
+	struct relays *r;
+	if (relays_build(m, &r) != 0)
+		return -1;
+	for (size_t i = 0;; i++) {
+		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
+		if (y == NULL || y->originating)
 			break;
-		if (*q != '[')
-			continue;
-		const char *close = memchr(q, ']', (size_t)(end - q));
-		if (close == NULL)
+		if (is_public(y->ip)) {
+			snprintf(ip, iplen, "%s", y->ip);
+			snprintf(helo, helolen, "%s", y->helo);
 			break;
-		const char *a = q + 1;
-		if ((size_t)(close - a) > 5 && strncasecmp(a, "IPv6:", 5) == 0)
-			a += 5;
-		snprintf(ip, iplen, "%.*s", (int)(close - a), a);
-		return is_public(ip);
+		}
 	}
-	return false;
+	relays_free(r);
+	return 0;
 }
 
 static void first_addr(const struct msg *m, const char *name, char *out,
@@ -213,26 +208,15 @@ int envguess_fill_from(struct scan *scan, const struct msg *m,
 {
 	if (m == NULL)
 		return -1;
-	char from[512] = "", helo[256] = "", ip[64] = "";
+	char from[512] = "", helo[512] = "", ip[64] = "";
 	if (f->mail_from == NULL && !null_return_path(m)) {
 		first_addr(m, "Return-Path", from, sizeof from);
 		if (from[0] == '\0')
 			first_addr(m, "From", from, sizeof from);
 	}
-	if (f->client_ip == NULL || f->helo == NULL) {
-		for (size_t k = 0;; k++) {
-			const struct msg_header *h = msg_header_get(m, "Received", k);
-			if (h == NULL)
-				break;
-			char hh[256], hip[64];
-			if (parse_received(h->value.ptr, h->value.len, hh, sizeof hh, hip,
-			                   sizeof hip)) {
-				snprintf(helo, sizeof helo, "%s", hh);
-				snprintf(ip, sizeof ip, "%s", hip);
-				break;
-			}
-		}
-	}
+	if ((f->client_ip == NULL || f->helo == NULL) &&
+	    received_client(m, helo, sizeof helo, ip, sizeof ip) != 0)
+		return -1;
 	const struct scan_env *env = scan_env(scan);
 	int rc = scan_set_env(scan, env->queue_id,
 	                      f->client_ip ? f->client_ip : ip, "", 0,
