@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "msg.h"
 #include "relays.h"
@@ -27,6 +28,28 @@ static bool is_public(const char *ip)
 		       !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
 	}
 	return false;
+}
+
+/* The HELO of relay field h as the client sent it: SpamAssassin's relay
+ * fields cannot hold brackets, so an address-literal HELO
+ * ("[192.0.2.1]", RFC 5321 4.1.3), common from spam clients, is kept as
+ * "!192.0.2.1!"; SPF's HELO check and a --milter peer want the literal. */
+static void helo_as_sent(const char *h, char *out, size_t outlen)
+{
+	size_t n = strlen(h);   /* relays' fields are NUL-terminated */
+	char lit[64];
+	if (n >= 3 && n - 2 < sizeof lit && h[0] == '!' && h[n - 1] == '!') {
+		memcpy(lit, h + 1, n - 2);
+		lit[n - 2] = '\0';
+		const char *a = strncasecmp(lit, "IPv6:", 5) == 0 ? lit + 5 : lit;
+		unsigned char bin[16];
+		if (inet_pton(AF_INET, a, bin) == 1 ||
+		    inet_pton(AF_INET6, a, bin) == 1) {
+			snprintf(out, outlen, "[%s]", lit);
+			return;
+		}
+	}
+	snprintf(out, outlen, "%s", h);
 }
 
 /* The client and HELO of the newest hop from outside the receiving
@@ -52,7 +75,7 @@ static int received_client(const struct msg *m, char *helo, size_t helolen,
 			break;
 		if (is_public(y->ip)) {
 			snprintf(ip, iplen, "%s", y->ip);
-			snprintf(helo, helolen, "%s", y->helo);
+			helo_as_sent(y->helo, helo, helolen);
 			break;
 		}
 	}

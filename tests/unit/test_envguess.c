@@ -73,6 +73,24 @@ static void t_sendmail(void **st)
 	      "203.0.113.9", "helo.example");
 }
 
+/* An address-literal HELO is given back as sent (the relay parser keeps
+ * it as "!IP!"). */
+static void t_helo_literal(void **st)
+{
+	(void)st;
+	guess("Received: from [67.32.39.130] ([67.32.39.130]) by "
+	      "linux.midrange.com (8.11.6/8.11.6) with SMTP id g6N0Yee05828; "
+	      "Mon, 22 Jul 2002 19:34:46 -0500\n", "67.32.39.130",
+	      "[67.32.39.130]");
+	guess("Received: from [192.168.1.2] (w008.z064002062.sjc-ca.dsl.cnc.net "
+	      "[64.2.62.8]) by dogma.slashnull.org (8.11.6/8.11.6) with ESMTP id "
+	      "gAT07XW04583; Fri, 29 Nov 2002 00:07:35 GMT\n", "64.2.62.8",
+	      "[192.168.1.2]");
+	guess("Received: from [IPv6:2001:db8::9] (unknown [IPv6:2001:db8::9]) "
+	      "by mx.dest.example (Postfix) with ESMTP id 1; Mon, 1 Jan 2024 "
+	      "00:00:00 +0000\n", "2001:db8::9", "[IPv6:2001:db8::9]");
+}
+
 /* Exim: "from RDNS ([IP] helo=HELO)", "from [IP] (helo=HELO)"; helo= is
  * left out when the HELO is the reverse-DNS name. */
 static void t_exim(void **st)
@@ -259,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_postfix),
 		cmocka_unit_test(t_sendmail),
+		cmocka_unit_test(t_helo_literal),
 		cmocka_unit_test(t_exim),
 		cmocka_unit_test(t_qmail),
 		cmocka_unit_test(t_exchange),
