@@ -34,7 +34,8 @@ static int next(void *arg, struct localscan_item *it)
 	}
 	char buf[512];
 	int n = snprintf(buf, sizeof buf, "From: a@example.org\nTo: b@example.net\n"
-	                 "Subject: %d\nReceived: from h (h [198.51.100.%d])\n\n%s\n", i,
+	                 "Subject: %d\nReceived: from h (h [198.51.100.%d]) "
+	                 "by mx.example.net\n\n%s\n", i,
 	                 i % 200 + 1, i % 3 == 0 ?
 	                 "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 	                 : "hello");
