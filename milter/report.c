@@ -71,7 +71,9 @@ static bool invisible(uint32_t cp)
 	       (cp >= 0xfff9 && cp <= 0xfffb);
 }
 
-void report_text_escaped(FILE *f, const char *s, size_t len)
+/* report_text_escaped(), and with quote also a single quote as \' (the
+ * same escapes are bash's inside $'...'). */
+static void escape_text(FILE *f, const char *s, size_t len, bool quote)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
@@ -80,13 +82,18 @@ void report_text_escaped(FILE *f, const char *s, size_t len)
 		if (n == 0 || invisible(cp)) {
 			for (size_t k = 0; k < (n ? n : 1); k++)
 				fprintf(f, "\\x%02x", p[i + k]);
-		} else if (cp == '\\') {
-			fputs("\\\\", f);
+		} else if (cp == '\\' || (quote && cp == '\'')) {
+			fprintf(f, "\\%c", (int)cp);
 		} else {
 			fwrite(p + i, 1, n, f);
 		}
 		i += n ? n : 1;
 	}
+}
+
+void report_text_escaped(FILE *f, const char *s, size_t len)
+{
+	escape_text(f, s, len, false);
 }
 
 void report_utf8_escaped(FILE *f, const char *s, size_t len,
@@ -527,22 +534,8 @@ static bool needs_hex(const char *arg)
  * quote escaped, so the line is printable and pastes back as arg. */
 static void shell_quote_hex(FILE *f, const char *arg)
 {
-	const unsigned char *p = (const unsigned char *)arg;
-	size_t len = strlen(arg);
 	fputs("$'", f);
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		size_t n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0 || invisible(cp)) {
-			for (size_t k = 0; k < (n ? n : 1); k++)
-				fprintf(f, "\\x%02x", p[i + k]);
-		} else if (cp == '\\' || cp == '\'') {
-			fprintf(f, "\\%c", (int)cp);
-		} else {
-			fwrite(p + i, 1, n, f);
-		}
-		i += n ? n : 1;
-	}
+	escape_text(f, arg, strlen(arg), true);
 	putc('\'', f);
 }
 
