@@ -53,23 +53,62 @@ char *fileio_read(const char *path, size_t max, size_t *len, int *truncated)
 	return buf;
 }
 
+struct fileio_hash {
+	EVP_MD_CTX *ctx;
+	int failed;              /* an update failed: no digest */
+};
+
+struct fileio_hash *fileio_hash_new(void)
+{
+	struct fileio_hash *h = calloc(1, sizeof *h);
+	if (h == NULL)
+		return NULL;
+	h->ctx = EVP_MD_CTX_new();
+	if (h->ctx == NULL ||
+	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(h->ctx);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int fileio_hash_add(struct fileio_hash *h, const void *p, size_t len)
+{
+	if (h->failed == 0 && EVP_DigestUpdate(h->ctx, p, len) != 1)
+		h->failed = 1;
+	return h->failed ? -1 : 0;
+}
+
+int fileio_hash_end(struct fileio_hash *h, char hex[65])
+{
+	if (h == NULL)
+		return -1;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int rc = hex != NULL && h->failed == 0 &&
+	         EVP_DigestFinal_ex(h->ctx, md, &mdlen) == 1 && mdlen == 32
+	         ? 0 : -1;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+	for (unsigned i = 0; rc == 0 && i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return rc;
+}
+
 int fileio_sha256(const char *path, char hex[65])
 {
-	size_t len;
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return -1;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[8192], md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -1;
+	struct fileio_hash *h = fileio_hash_new();
+	unsigned char buf[8192];
+	size_t len;
+	int rc = h ? 0 : -1;
 	while (rc == 0 && (len = fread(buf, 1, sizeof buf, f)) > 0)
-		rc = EVP_DigestUpdate(ctx, buf, len) ? 0 : -1;
-	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		rc = fileio_hash_add(h, buf, len);
+	if (rc == 0 && ferror(f))
 		rc = -1;
-	EVP_MD_CTX_free(ctx);
 	fclose(f);
-	for (unsigned i = 0; rc == 0 && i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return rc;
+	return fileio_hash_end(h, rc == 0 ? hex : NULL);
 }

@@ -17,4 +17,17 @@ char *fileio_read(const char *path, size_t max, size_t *len, int *truncated);
  * the file cannot be read. */
 int fileio_sha256(const char *path, char hex[65]);
 
+/* A SHA-256 over bytes fed as they are read, for input that can be read
+ * only once (a pipe, a FIFO: hashing it after reading would hash
+ * nothing, or wait for a writer that is gone). */
+struct fileio_hash;
+
+/* NULL when out of memory. */
+struct fileio_hash *fileio_hash_new(void);
+/* 0, or -1 (the digest then fails). */
+int fileio_hash_add(struct fileio_hash *h, const void *p, size_t len);
+/* The digest of all bytes added, into hex as fileio_sha256(); h freed
+ * (NULL is fine: -1; hex NULL: h only freed). 0, or -1 (hex unchanged). */
+int fileio_hash_end(struct fileio_hash *h, char hex[65]);
+
 #endif

@@ -386,9 +386,10 @@ static int add_entry(struct labels *l, struct lfile *lf, unsigned lineno,
 	return push_entry(l, &e);
 }
 
-/* Note a labels file and the SHA-256 of its bytes, for the report (the
- * file decides which messages count and how). 0, or -1 (memory). */
-static int note_file(struct labels *l, const char *file)
+/* Note a labels file and the SHA-256 of its bytes (hex, taken), for
+ * the report (the file decides which messages count and how). 0, or -1
+ * (memory; hex freed). */
+static int note_file(struct labels *l, const char *file, char *hex)
 {
 	size_t n = l->file_count + 1;
 	const char **nf = realloc(l->files, n * sizeof *nf);
@@ -397,13 +398,10 @@ static int note_file(struct labels *l, const char *file)
 	char **nh = realloc(l->file_hash, n * sizeof *nh);
 	if (nh != NULL)
 		l->file_hash = nh;
-	char *hex = malloc(65);
-	if (nf == NULL || nh == NULL || hex == NULL) {
+	if (nf == NULL || nh == NULL) {
 		free(hex);
 		return -1;
 	}
-	if (fileio_sha256(file, hex) != 0)
-		snprintf(hex, 65, "unreadable");
 	l->files[l->file_count] = file;
 	l->file_hash[l->file_count] = hex;
 	l->file_count = n;
@@ -424,14 +422,18 @@ static char *line_content(char *buf, unsigned lineno)
 	return trim(line);
 }
 
-/* The lines of f: 0, or -1 (reported). */
-static int read_lines(struct labels *l, struct lfile *lf, FILE *f)
+/* The lines of f, their bytes hashed into h as read (f may be a pipe:
+ * it cannot be read twice). 0, or -1 (reported). */
+static int read_lines(struct labels *l, struct lfile *lf, FILE *f,
+                      struct fileio_hash *h)
 {
 	char *buf = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0, content = 0;
 	int rc = 0;
-	while (getline(&buf, &cap, f) > 0) {
+	ssize_t got;
+	while ((got = getline(&buf, &cap, f)) > 0) {
+		fileio_hash_add(h, buf, (size_t)got);   /* failure: "unreadable" */
 		char *line = line_content(buf, ++lineno);
 		if (*line == '\0' || (++content == 1 && header_line(line)))
 			continue;
@@ -460,14 +462,22 @@ static int read_file(struct labels *l, const char *file)
 		return -1;
 	}
 	struct lfile lf = { file, 0, 0 };
-	int rc = read_lines(l, &lf, f);
+	struct fileio_hash *h = fileio_hash_new();
+	char *hex = malloc(65);
+	int rc = h && hex ? read_lines(l, &lf, f, h) : -1;
 	fclose(f);
+	if (h == NULL || hex == NULL)
+		fprintf(stderr, "vigil scan: out of memory\n");
+	if (fileio_hash_end(h, rc == 0 ? hex : NULL) != 0 && hex != NULL)
+		snprintf(hex, 65, "unreadable");
 	/* both bases used in one file may mean two corpora mixed: say so */
 	if (rc == 0 && lf.from_cwd > 0)
 		fprintf(stderr, "vigil scan: %s: %zu entr%s not beside it taken "
 		        "from the current directory (first at line %u)\n", file,
 		        lf.from_cwd, lf.from_cwd == 1 ? "y" : "ies", lf.first_cwd);
-	if (rc == 0 && note_file(l, file) != 0) {
+	if (rc != 0)
+		free(hex);
+	else if (note_file(l, file, hex) != 0) {
 		fprintf(stderr, "vigil scan: out of memory\n");
 		rc = -1;
 	}

@@ -510,3 +510,16 @@ if [ "$(grep -c '"message_id":null' "$tmp/j24")" = 2 ] &&
    [ "$(cut -d, -f3 "$tmp/c24" | tail -n +2 | tr -d '\n')" = "" ]
 then ok "empty or blank Message-ID: null / empty"
 else notok "empty Message-ID" "$(cat "$tmp/j24" "$tmp/c24")"; fi
+
+# A labels file that can be read once (a FIFO, <(cat index)): read in
+# one pass, its digest that of the bytes read (it hung: a second open).
+printf 'spam %s\n' "$tmp/nodate.eml" >"$tmp/lab.txt"
+mkfifo "$tmp/lab.fifo"
+cat "$tmp/lab.txt" >"$tmp/lab.fifo" &
+wpid=$!
+timeout 20 "$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/lab.fifo" >"$tmp/o25" 2>&1; rc=$?
+kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
+if [ $rc = 0 ] && grep -q "By the actions taken .*: 1 spam, 0 ham" "$tmp/o25" &&
+   grep -q "^  labels $tmp/lab.fifo (sha256 $(sha256sum <"$tmp/lab.txt" | cut -c1-64))\$" "$tmp/o25"
+then ok "--labels FIFO: read once, the digest of its bytes"
+else notok "--labels FIFO" "rc=$rc" "$(cat "$tmp/o25")"; fi

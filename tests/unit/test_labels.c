@@ -225,6 +225,35 @@ static void test_unmatched_summary(void **state)
 	labels_free(l);
 }
 
+/* A labels file from a pipe (--labels <(cat index)) can be read only
+ * once: its SHA-256 is that of the bytes read, not of an empty
+ * second reading. */
+static void test_pipe_hash(void **state)
+{
+	(void)state;
+	mkdir("p", 0755);
+	put("p/1", "x\n");
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	static const char text[] = "spam p/1\n";
+	assert_int_equal(write(fd[1], text, sizeof text - 1), sizeof text - 1);
+	close(fd[1]);
+	char path[32];
+	snprintf(path, sizeof path, "/dev/fd/%d", fd[0]);
+	int rc;
+	struct labels *l = given(&rc, (const char *[]){ "--labels", path, "p",
+	                                                NULL });
+	close(fd[0]);
+	assert_int_equal(rc, 0);
+	assert_int_equal(labels_take(l, 0, "p/1"), EVAL_SPAM);
+	struct eval_meta m = { 0 };
+	assert_int_equal(labels_meta(l, &m), 0);
+	assert_int_equal(m.label_file_count, 1);
+	assert_string_equal(m.label_file_hashes[0], "2ff898f15981ec42353847cd8ab3"
+	                    "ffed2f812b5088c0582575e7bb1c9cafaa78");
+	labels_free(l);
+}
+
 static int in_top(void **state)
 {
 	(void)state;
@@ -249,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_maildir_walk),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_unmatched_summary),
+		cmocka_unit_test(test_pipe_hash),
 	};
 	return cmocka_run_group_tests(tests, in_top, clean_top);
 }
