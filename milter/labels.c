@@ -522,16 +522,18 @@ static int push_path(struct labels *l, char *name, char *canon,
 }
 
 /* A PATH after --label is a labelled path too, so that the nearest
- * label wins whether it came from --label or a labels file. */
+ * label wins whether it came from --label or a labels file. Standard
+ * input is the entry "-" (no path is spelled so once resolved): "-"
+ * labelled both ways is then the same conflict as a file. */
 int labels_add_path(struct labels *l, const char *name)
 {
 	char *canon = labels_canon_path(name);
 	bool stdin_ = strcmp(name, "-") == 0;
 	if (canon == NULL && !stdin_)
 		return -1;
-	if (l->current != EVAL_UNLABELLED && !stdin_) {
-		struct lentry e = { strdup(name), strdup(canon), l->current,
-		                    NULL, 0, 0, 0 };
+	if (l->current != EVAL_UNLABELLED) {
+		struct lentry e = { strdup(name), strdup(stdin_ ? "-" : canon),
+		                    l->current, NULL, 0, 0, 0 };
 		if (push_entry(l, &e) != 0) {
 			free(canon);
 			return -1;
@@ -841,8 +843,12 @@ bool labels_any(const struct labels *l)
 static enum eval_label label_of(const struct labels *l, const struct path *p,
                                 const char *source)
 {
-	if (l->entry_count == 0 || p->canon == NULL)
+	if (l->entry_count == 0)
 		return p->label;
+	if (p->canon == NULL) {   /* standard input: its own entry, if any */
+		struct lentry *e = lookup(l, "-");
+		return e != NULL ? e->label : p->label;
+	}
 	/* source is p->name, or p->name, a slash and a path inside */
 	size_t nlen = strlen(p->name);
 	const char *rest = strncmp(source, p->name, nlen) == 0 ? source + nlen

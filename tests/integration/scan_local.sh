@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 43
+tap_plan 44
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -523,3 +523,9 @@ if [ $rc = 0 ] && grep -q "By the actions taken .*: 1 spam, 0 ham" "$tmp/o25" &&
    grep -q "^  labels $tmp/lab.fifo (sha256 $(sha256sum <"$tmp/lab.txt" | cut -c1-64))\$" "$tmp/o25"
 then ok "--labels FIFO: read once, the digest of its bytes"
 else notok "--labels FIFO" "rc=$rc" "$(cat "$tmp/o25")"; fi
+# - labelled both ways is the usage error a file labelled both ways is.
+"$VIGIL" scan -c "$tmp/c.conf" --label spam - --label ham - <"$tmp/nodate.eml" >"$tmp/o26" 2>&1; rc=$?
+if [ $rc = 2 ] && grep -q "^vigil scan: - labelled spam (--label spam -) and ham (--label ham -)\$" "$tmp/o26" &&
+   ! grep -q "messages in" "$tmp/o26"
+then ok "- labelled spam and ham: usage error, exit 2"
+else notok "- labelled twice" "rc=$rc" "$(cat "$tmp/o26")"; fi

@@ -197,6 +197,16 @@ static void test_conflicts(void **state)
 	                                 "f/1", NULL });
 	assert_int_equal(rc, -1);
 	labels_free(l);
+	/* standard input labelled both ways, as a file would be */
+	l = given(&rc, (const char *[]){ "--label", "spam", "-", "--label", "ham",
+	                                 "-", NULL });
+	assert_int_equal(rc, -1);
+	labels_free(l);
+	l = given(&rc, (const char *[]){ "-", "--label", "ham", "-", NULL });
+	assert_int_equal(rc, 0);
+	assert_int_equal(labels_path_count(l), 1);
+	assert_int_equal(labels_take(l, 0, "-"), EVAL_HAM);
+	labels_free(l);
 	/* different paths, different labels: the nearest wins */
 	l = given(&rc, (const char *[]){ "--labels", "both.txt", "--label", "ham",
 	                                 "f", NULL });
