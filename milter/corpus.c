@@ -730,36 +730,100 @@ static bool is_folder(const char *dir, const char *name)
 	return yes;
 }
 
-/* A maildir's folders (Maildir++ ".Junk", or Dovecot's LAYOUT=fs
- * "Junk") are mail the user filed elsewhere, often spam: they are not
- * walked into, and the notice callback names them, so that nothing is
- * left out unsaid. */
-static void note_folders(struct corpus *c, const char *dir)
+/* Entries of a maildir's top that hold no messages but a delivery in
+ * progress (tmp/) or the state of a mail server or client: Maildir++
+ * (maildirfolder, maildirsize quota, Courier's subscriptions), Dovecot
+ * (dovecot-uidlist, dovecot.index*, dovecot-keywords, ...), Courier
+ * (courierimapuiddb, courierimapkeywords/, ...). Passed over quietly,
+ * as dot entries are (.uidvalidity, .mbsyncstate): naming them would
+ * bury the entries that matter. */
+static bool maildir_metadata(const char *name)
+{
+	static const char *const exact[] = {
+		"tmp", "maildirfolder", "maildirsize", "subscriptions",
+	};
+	for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+		if (strcmp(name, exact[i]) == 0)
+			return true;
+	return strncmp(name, "dovecot", 7) == 0 ||
+	       strncmp(name, "courier", 7) == 0;
+}
+
+/* Entries of a maildir's top named one per line; past them, a count. */
+#define MAILDIR_NAMED 5
+
+/* An entry of a maildir's top that is neither its cur/ or new/, nor a
+ * folder, nor metadata (a file or directory put there by hand or by
+ * another tool): not read, but named, so that no message is lost
+ * unsaid; the first MAILDIR_NAMED one per line (n counts them). */
+static void note_stray(struct corpus *c, const char *dir, const char *name,
+                       size_t n)
+{
+	if (n > MAILDIR_NAMED)
+		return;
+	size_t dl = strlen(dir);
+	char *path = format("%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? ""
+	                                                               : "/",
+	                    name);
+	if (path != NULL)
+		c->on_notice(c->on_notice_arg, path, "in a maildir but not in its "
+		             "cur/ or new/: not read (give it as a path to scan "
+		             "it)");
+	free(path);
+}
+
+/* The n-th folder into the list of the first 8. */
+static void add_folder(struct strbuf *b, size_t n, const char *name)
+{
+	if (n > 8)
+		return;
+	strbuf_put(b, n > 1 ? ", " : "", n > 1 ? 2 : 0);
+	strbuf_put(b, name, strlen(name));
+}
+
+/* The count past the first MAILDIR_NAMED strays, and the folders. */
+static void note_rest(struct corpus *c, const char *dir, size_t strays,
+                      const struct strbuf *folders, size_t n)
+{
+	char *what = NULL;
+	if (strays > MAILDIR_NAMED)
+		what = format("maildir with %zu more entries not in its cur/ or "
+		              "new/: not read", strays - MAILDIR_NAMED);
+	if (what != NULL)
+		c->on_notice(c->on_notice_arg, dir, what);
+	free(what);
+	what = n == 0 || folders->oom ? NULL :
+	       format("maildir with %zu folder%s not scanned: %.*s%s "
+	              "(give a folder as a path to scan it)", n,
+	              n == 1 ? "" : "s", (int)folders->len,
+	              folders->p ? folders->p : "", n > 8 ? ", ..." : "");
+	if (what != NULL)
+		c->on_notice(c->on_notice_arg, dir, what);
+	free(what);
+}
+
+/* What a maildir's walk leaves out of its top, for the notice callback:
+ * its folders (Maildir++ ".Junk", or Dovecot's LAYOUT=fs "Junk") are
+ * mail the user filed elsewhere, often spam, named in one line; any
+ * other entry but the metadata is named as not read. */
+static void note_maildir(struct corpus *c, const char *dir)
 {
 	struct dirent **names = NULL;
 	int k = c->on_notice ? scandir(dir, &names, NULL, alphasort) : 0;
 	struct strbuf b = { 0 };
-	size_t n = 0;
+	size_t n = 0, strays = 0;
 	for (int i = 0; i < k; i++) {
 		const char *nm = names[i]->d_name;
-		if (strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0 &&
-		    strcmp(nm, "cur") != 0 && strcmp(nm, "new") != 0 &&
-		    strcmp(nm, "tmp") != 0 && is_folder(dir, nm) && n++ < 8) {
-			strbuf_put(&b, n > 1 ? ", " : "", n > 1 ? 2 : 0);
-			strbuf_put(&b, nm, strlen(nm));
-		}
+		bool walked = strcmp(nm, "cur") == 0 || strcmp(nm, "new") == 0 ||
+		              strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0;
+		if (!walked && is_folder(dir, nm))
+			add_folder(&b, ++n, nm);
+		else if (!walked && nm[0] != '.' && !maildir_metadata(nm))
+			note_stray(c, dir, nm, ++strays);
 		free(names[i]);
 	}
 	free(names);
-	if (n > 0) {
-		char *what = format("maildir with %zu folder%s not scanned: %.*s%s "
-		                    "(give a folder as a path to scan it)", n,
-		                    n == 1 ? "" : "s", (int)b.len,
-		                    b.p ? b.p : "", n > 8 ? ", ..." : "");
-		if (what != NULL && !b.oom)
-			c->on_notice(c->on_notice_arg, dir, what);
-		free(what);
-	}
+	note_rest(c, dir, strays, &b, n);
 	strbuf_free(&b);
 }
 
@@ -789,7 +853,7 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 		if (rc == 0 && is_dir(new))
 			rc = list_dir(new, &f.paths, &f.n);
 		if (rc == 0)
-			note_folders(c, dir);
+			note_maildir(c, dir);
 	} else {
 		rc = list_dir(dir, &f.paths, &f.n);
 	}

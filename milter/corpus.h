@@ -6,7 +6,9 @@
  * "From " line after a blank line when a header field follows it; a
  * file without a final newline ends its last message as if it had
  * one), maildir folders (cur/ then new/; their
- * subfolders, Maildir++ ".Junk" or "Junk", are named, not walked), directories of
+ * subfolders, Maildir++ ".Junk" or "Junk", are named, not walked, and
+ * so is any other entry of the top but tmp/, dot entries and server
+ * state files (dovecot*, courier*, maildirsize, ...)), directories of
  * message files (walked recursively, names sorted, dot files skipped,
  * a symlink back to a directory being walked skipped), single message
  * files, and "-" for standard input; a gzip-compressed regular file is
@@ -59,7 +61,8 @@ struct corpus *corpus_open(const char *const *paths, size_t n,
 void corpus_keep_head(struct corpus *c);
 /* fn(arg, path, what) for what iteration leaves out without an error,
  * so that the caller can say so: an empty file ("empty file, no message
- * in it"), a maildir's folders (what names them). */
+ * in it"), a maildir's folders (what names them), the other entries of
+ * a maildir's top that are not read (the first five, then a count). */
 void corpus_on_notice(struct corpus *c,
                       void (*fn)(void *arg, const char *path,
                                  const char *what),

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 44
+tap_plan 46
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -529,3 +529,18 @@ if [ $rc = 2 ] && grep -q "^vigil scan: - labelled spam (--label spam -) and ham
    ! grep -q "messages in" "$tmp/o26"
 then ok "- labelled spam and ham: usage error, exit 2"
 else notok "- labelled twice" "rc=$rc" "$(cat "$tmp/o26")"; fi
+# A directory with a new/ is a maildir: what else its top holds is not
+# read, and named (it vanished without a word); server state files and
+# tmp/ pass quietly.
+mkdir -p "$tmp/nm/new" "$tmp/nm/old" "$tmp/nm/tmp"
+cp "$tmp/nodate.eml" "$tmp/nm/new/1"
+cp "$tmp/nodate.eml" "$tmp/nm/old/2"
+cp "$tmp/nodate.eml" "$tmp/nm/top.eml"
+printf '3 V1 2\n' >"$tmp/nm/dovecot-uidlist"
+"$VIGIL" scan -c "$tmp/c.conf" "$tmp/nm" >"$tmp/o27" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^1 messages\? in" "$tmp/o27" &&
+   grep -q "^vigil scan: $tmp/nm/old: in a maildir but not in its cur/ or new/: not read" "$tmp/o27" &&
+   grep -q "^vigil scan: $tmp/nm/top.eml: in a maildir but not in its cur/ or new/: not read" "$tmp/o27" &&
+   [ "$(grep -c "^vigil scan: " "$tmp/o27")" = 2 ]
+then ok "maildir: entries of its top not read are named, state files quiet"
+else notok "maildir strays" "rc=$rc" "$(cat "$tmp/o27")"; fi

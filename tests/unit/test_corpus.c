@@ -518,6 +518,13 @@ static void maildir_folders(void **state)
 	puts_("mf/.Junk/cur/2:2,S", "Subject: junk\n\n");
 	puts_("mf/Archive/new/3", "Subject: archived\n\n");
 	puts_("mf/dovecot-uidlist", "3 V1 2\n");
+	puts_("mf/maildirsize", "0S\n");
+	puts_("mf/courierimapuiddb", "1 2\n");
+	puts_("mf/.uidvalidity", "1\n");
+	sub("mf/tmp");
+	puts_("mf/notes.eml", "Subject: on the top\n\n");   /* named */
+	sub("mf/old");
+	puts_("mf/old/4", "Subject: old\n\n");
 	const char *e = puts_("mf-empty.eml", "");
 	char md[128], junk[128];
 	snprintf(md, sizeof md, "%s/mf", dir);
@@ -540,13 +547,54 @@ static void maildir_folders(void **state)
 	}
 	corpus_close(c);
 	assert_int_equal(n, 2);
-	assert_int_equal(ns.n, 2);
+	assert_int_equal(ns.n, 4);
 	char exp[256];
+	static const char stray[] = "in a maildir but not in its cur/ or new/: "
+	                            "not read (give it as a path to scan it)";
+	snprintf(exp, sizeof exp, "%s/notes.eml: %s", md, stray);
+	assert_string_equal(ns.text[0], exp);
+	snprintf(exp, sizeof exp, "%s/old: %s", md, stray);
+	assert_string_equal(ns.text[1], exp);
 	snprintf(exp, sizeof exp, "%s: maildir with 2 folders not scanned: "
 	         ".Junk, Archive (give a folder as a path to scan it)", md);
-	assert_string_equal(ns.text[0], exp);
+	assert_string_equal(ns.text[2], exp);
 	snprintf(exp, sizeof exp, "%s: empty file, no message in it", e);
-	assert_string_equal(ns.text[1], exp);
+	assert_string_equal(ns.text[3], exp);
+}
+
+/* Past the first five entries a maildir leaves out, one line counts
+ * the rest. */
+static void maildir_strays(void **state)
+{
+	(void)state;
+	sub("ms");
+	sub("ms/new");
+	puts_("ms/new/1", "Subject: new\n\n");
+	for (int i = 0; i < 7; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "ms/%d.eml", i);
+		puts_(name, "Subject: top\n\n");
+	}
+	char md[128];
+	snprintf(md, sizeof md, "%s/ms/", dir);
+	const char *paths[] = { md };
+	struct notices ns = { .n = 0 };
+	struct corpus *c = corpus_open(paths, 1, 0);
+	assert_non_null(c);
+	corpus_on_notice(c, on_notice, &ns);
+	struct corpus_msg m;
+	size_t n = 0;
+	for (; corpus_next(c, &m) == 1; n++)
+		corpus_msg_clear(&m);
+	corpus_close(c);
+	assert_int_equal(n, 1);
+	assert_int_equal(ns.n, 6);
+	char exp[256];
+	snprintf(exp, sizeof exp, "%s4.eml: in a maildir", md);   /* no "//" */
+	assert_memory_equal(ns.text[4], exp, strlen(exp));
+	snprintf(exp, sizeof exp, "%s: maildir with 2 more entries not in its "
+	         "cur/ or new/: not read", md);
+	assert_string_equal(ns.text[5], exp);
 }
 
 /* corpus_keep_head(): an oversized message comes back cut to max_msg
@@ -594,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_slash_arg, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(maildir_strays, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
