@@ -23,12 +23,35 @@
 #define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
 
 /* Directories being walked: the paths still to visit, in order, and
- * the directory's identity (a symlink back to it is a loop). */
+ * the directory's identity (a symlink back to it is a loop); gen tells
+ * this walk of the slot from earlier ones. */
 struct frame {
 	char **paths;
 	size_t n, i;
 	dev_t dev;
 	ino_t ino;
+	unsigned long gen;
+};
+
+/* A file or directory read, by identity, with the path it was read by
+ * (for a directory, the one its entries were listed under). */
+struct ident {
+	dev_t dev;
+	ino_t ino;
+	char *name;               /* NULL: a free slot */
+	char *real;               /* a file: its path resolved (a hard link,
+	                             another name, is another file) */
+	bool files;               /* a directory whose files the walk reads
+	                             (not a maildir's top) */
+	size_t frame;             /* a directory: its frame's slot ... */
+	unsigned long gen;        /* ... while the slot has this generation */
+};
+
+/* Identities in an open-addressed table (cap a power of two, at most
+ * half full). */
+struct idset {
+	struct ident *v;
+	size_t n, cap;
 };
 
 /* The message being assembled: at most max bytes stored, all counted. */
@@ -44,6 +67,22 @@ struct corpus {
 	size_t nargs, argi;
 	struct frame stack[MAX_DEPTH];
 	size_t depth;
+	unsigned long gen;       /* frames pushed so far */
+	/* Each file read once, whatever links lead to it. Every directory
+	 * walked is remembered (few next to files), so that one reached
+	 * again through a link is skipped whole. Files are not all
+	 * remembered: memory would grow with the corpus. A regular file
+	 * found in a walk comes from a directory walked for the first time,
+	 * so it was read before only if a link to it or a PATH naming it
+	 * was: those (the files set) are remembered, by the link's target.
+	 * A link or a PATH whose file was read before by a walk is found
+	 * through its directory: walked to the end, or, while walked, with
+	 * the file's name among the entries visited (a search through them,
+	 * paid per link only). Hard links (one file, two names) are read
+	 * under each name, as other files: finding them would mean
+	 * remembering every file read; so a file is the same as one
+	 * remembered when its resolved path is too, not its inode alone. */
+	struct idset dirs, files;
 	size_t max_msg;
 	bool keep_head;          /* oversized: the head, not an error */
 	void (*on_notice)(void *arg, const char *path, const char *what);
@@ -81,6 +120,81 @@ static char *format(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	return s;
+}
+
+/* ---- identities of what was read ---- */
+
+static size_t id_hash(dev_t dev, ino_t ino, size_t cap)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15u) ^ (uint64_t)ino;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9u;
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+/* The slot holding (dev, ino), or the free slot where it would go. */
+static struct ident *id_slot(const struct idset *s, dev_t dev, ino_t ino)
+{
+	size_t i = id_hash(dev, ino, s->cap);
+	while (s->v[i].name != NULL &&
+	       (s->v[i].dev != dev || s->v[i].ino != ino))
+		i = (i + 1) & (s->cap - 1);
+	return &s->v[i];
+}
+
+static const struct ident *id_find(const struct idset *s,
+                                   const struct stat *st)
+{
+	if (s->n == 0)
+		return NULL;
+	const struct ident *e = id_slot(s, st->st_dev, st->st_ino);
+	return e->name != NULL ? e : NULL;
+}
+
+/* Room for one more. 0, or -1 (memory). */
+static int id_grow(struct idset *s)
+{
+	if (2 * (s->n + 1) <= s->cap)
+		return 0;
+	struct idset t = { calloc(s->cap ? 2 * s->cap : 64, sizeof *t.v), s->n,
+	                   s->cap ? 2 * s->cap : 64 };
+	if (t.v == NULL)
+		return -1;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->v[i].name != NULL)
+			*id_slot(&t, s->v[i].dev, s->v[i].ino) = s->v[i];
+	free(s->v);
+	*s = t;
+	return 0;
+}
+
+/* Remember st as read by name (copied). The entry, or NULL (memory). */
+static struct ident *id_add(struct idset *s, const struct stat *st,
+                            const char *name)
+{
+	char *copy = strdup(name);
+	if (copy == NULL || id_grow(s) != 0) {
+		free(copy);
+		return NULL;
+	}
+	struct ident *e = id_slot(s, st->st_dev, st->st_ino);
+	if (e->name == NULL)
+		s->n++;
+	free(e->name);
+	free(e->real);
+	*e = (struct ident){ .dev = st->st_dev, .ino = st->st_ino,
+	                     .name = copy };
+	return e;
+}
+
+static void id_free(struct idset *s)
+{
+	for (size_t i = 0; i < s->cap; i++) {
+		free(s->v[i].name);
+		free(s->v[i].real);
+	}
+	free(s->v);
+	*s = (struct idset){ 0 };
 }
 
 /* ---- message buffer ---- */
@@ -674,6 +788,15 @@ static int skip_dots(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+/* dir/name, without a second slash when dir ends with one: the paths
+ * the walk visits. NULL (memory). */
+static char *join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+	return format("%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? "" : "/",
+	              name);
+}
+
 /* Append the sorted entries of dir to *paths. 0 or -1 (errno). */
 static int list_dir(const char *dir, char ***paths, size_t *n)
 {
@@ -687,10 +810,7 @@ static int list_dir(const char *dir, char ***paths, size_t *n)
 		*paths = p;
 	for (int i = 0; i < k; i++) {
 		if (rc == 0) {
-			size_t dl = strlen(dir);
-			bool slash = dl > 0 && dir[dl - 1] == '/';
-			char *s = format("%s%s%s", dir, slash ? "" : "/",
-			                 names[i]->d_name);
+			char *s = join(dir, names[i]->d_name);
 			if (s)
 				(*paths)[(*n)++] = s;
 			else
@@ -761,10 +881,7 @@ static void note_stray(struct corpus *c, const char *dir, const char *name,
 {
 	if (n > MAILDIR_NAMED)
 		return;
-	size_t dl = strlen(dir);
-	char *path = format("%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? ""
-	                                                               : "/",
-	                    name);
+	char *path = join(dir, name);
 	if (path != NULL)
 		c->on_notice(c->on_notice_arg, path, "in a maildir but not in its "
 		             "cur/ or new/: not read (give it as a path to scan "
@@ -827,38 +944,86 @@ static void note_maildir(struct corpus *c, const char *dir)
 	strbuf_free(&b);
 }
 
+/* Whether st, reached as path, was read already (found in set): said
+ * through the notice callback, naming both paths. */
+static bool again(const struct corpus *c, const struct idset *set,
+                  const char *path, const struct stat *st)
+{
+	const struct ident *e = id_find(set, st);
+	if (e == NULL)
+		return false;
+	char *what = format("the same %s as %s, read once",
+	                    S_ISDIR(st->st_mode) ? "directory" : "file", e->name);
+	if (what != NULL && c->on_notice != NULL)
+		c->on_notice(c->on_notice_arg, path, what);
+	free(what);
+	return true;
+}
+
+/* Remember directory dir (st) as walked in frame f, about to be pushed;
+ * files: whether its files are read. 0, or -1 (memory). */
+static int remember_dir(struct corpus *c, const char *dir,
+                        const struct stat *st, const struct frame *f,
+                        bool files)
+{
+	struct ident *e = id_add(&c->dirs, st, dir);
+	if (e == NULL)
+		return -1;
+	e->files = files;
+	e->frame = c->depth;
+	e->gen = f->gen;
+	return 0;
+}
+
+/* A maildir's cur/ then new/ into f: each one read already (through a
+ * link) is skipped, said. 0, or -1 (errno). */
+static int list_maildir(struct corpus *c, const char *dir, struct frame *f)
+{
+	static const char *const parts[] = { "cur", "new" };
+	int rc = 0;
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		char *sub = join(dir, parts[i]);
+		struct stat st;
+		if (sub == NULL)
+			rc = -1;
+		else if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode) &&
+		         !again(c, &c->dirs, sub, &st)) {
+			rc = list_dir(sub, &f->paths, &f->n);
+			if (rc == 0 && remember_dir(c, sub, &st, f, true) != 0)
+				rc = -1;
+		}
+		free(sub);
+	}
+	if (rc == 0)
+		note_maildir(c, dir);
+	return rc;
+}
+
 /* Walk into dir (st: its stat): a maildir gives its cur/ then new/ files
  * (its folders are named by the notice callback, not walked), any other
- * directory its entries; a directory being walked already is skipped.
- * 0, or -1 with an error message in *m. */
+ * directory its entries; a directory being walked already is skipped
+ * (a loop), and one walked before, reached again through a link, is
+ * skipped and said. 0, or -1 with an error message in *m. */
 static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
                     struct corpus_msg *m)
 {
-	if (on_stack(c, st))
+	if (on_stack(c, st) || again(c, &c->dirs, dir, st))
 		return 0;
 	if (c->depth == MAX_DEPTH) {
 		error_msg(m, dir, format("directories nested too deep"));
 		return -1;
 	}
-	struct frame f = { .dev = st->st_dev, .ino = st->st_ino };
-	int rc = 0;
-	size_t dl = strlen(dir);
-	const char *sep = dl > 0 && dir[dl - 1] == '/' ? "" : "/";
-	char *cur = format("%s%scur", dir, sep), *new = format("%s%snew", dir, sep);
-	if (cur == NULL || new == NULL) {
-		rc = -1;
-	} else if (is_dir(cur) || is_dir(new)) {
-		if (is_dir(cur))
-			rc = list_dir(cur, &f.paths, &f.n);
-		if (rc == 0 && is_dir(new))
-			rc = list_dir(new, &f.paths, &f.n);
-		if (rc == 0)
-			note_maildir(c, dir);
-	} else {
-		rc = list_dir(dir, &f.paths, &f.n);
-	}
+	struct frame f = { .dev = st->st_dev, .ino = st->st_ino,
+	                   .gen = ++c->gen };
+	char *cur = join(dir, "cur"), *new = join(dir, "new");
+	bool maildir = cur && new && (is_dir(cur) || is_dir(new));
+	int rc = cur == NULL || new == NULL ? -1
+	         : maildir ? list_maildir(c, dir, &f)
+	                   : list_dir(dir, &f.paths, &f.n);
 	free(cur);
 	free(new);
+	if (rc == 0 && remember_dir(c, dir, st, &f, !maildir) != 0)
+		rc = -1;
 	if (rc != 0) {
 		error_msg(m, dir, format("cannot read directory: %s",
 		                         strerror(errno)));
@@ -869,6 +1034,95 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 	}
 	c->stack[c->depth++] = f;
 	return 0;
+}
+
+/* Whether the walk read name in directory d already: d walked to the
+ * end, or name among the entries of its frame visited so far. The path
+ * it was read by into *first (malloc'ed). */
+static bool walked_past(const struct corpus *c, const struct ident *d,
+                        const char *name, char **first)
+{
+	*first = NULL;
+	if (!d->files || name[0] == '.')
+		return false;
+	char *want = join(d->name, name);
+	bool past = want != NULL;
+	if (past && d->frame < c->depth && c->stack[d->frame].gen == d->gen) {
+		const struct frame *f = &c->stack[d->frame];
+		past = false;
+		for (size_t j = 0; j < f->i && !past; j++)
+			past = strcmp(f->paths[j], want) == 0;
+	}
+	if (past)
+		*first = want;
+	else
+		free(want);
+	return past;
+}
+
+/* Whether the regular file st at path, resolved real, was read under
+ * another path: remembered (a link or a PATH read), the same resolved
+ * path (not a hard link). Said. */
+static bool same_file(const struct corpus *c, const char *path,
+                      const char *real, const struct stat *st)
+{
+	const struct ident *e = id_find(&c->files, st);
+	if (e == NULL || e->real == NULL || real == NULL ||
+	    strcmp(e->real, real) != 0)
+		return false;
+	char *what = format("the same file as %s, read once", e->name);
+	if (what != NULL && c->on_notice != NULL)
+		c->on_notice(c->on_notice_arg, path, what);
+	free(what);
+	return true;
+}
+
+/* Whether the file at path, resolved real (a link or a PATH given), was
+ * read already by a walk: its directory's, found by real. Said. */
+static bool read_by_walk(const struct corpus *c, const char *path,
+                         const char *real)
+{
+	char *dir = strdup(real);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	struct stat dst;
+	const struct ident *d = NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+		if (stat(slash == dir ? "/" : dir, &dst) == 0)
+			d = id_find(&c->dirs, &dst);
+	}
+	char *first = NULL;
+	bool past = d != NULL && walked_past(c, d, slash + 1, &first);
+	char *what = past ? format("the same file as %s, read once", first)
+	                  : NULL;
+	if (what != NULL && c->on_notice != NULL)
+		c->on_notice(c->on_notice_arg, path, what);
+	free(what);
+	free(first);
+	free(dir);
+	return past;
+}
+
+/* Whether the regular file st at path is to be left out, read already;
+ * link: path is a symbolic link to it; in_dir: found in a walk. A link
+ * or a PATH given is remembered when read. Said when left out. */
+static bool read_before(struct corpus *c, const char *path,
+                        const struct stat *st, bool link, bool in_dir)
+{
+	/* in a directory walked for the first time, not a link: read
+	 * before only as a file remembered (and then it has its inode) */
+	bool plain = in_dir && !link;
+	if (plain && id_find(&c->files, st) == NULL)
+		return false;
+	char *real = realpath(path, NULL);
+	bool before = same_file(c, path, real, st) ||
+	              (!plain && real != NULL && read_by_walk(c, path, real));
+	struct ident *e = before || plain ? NULL : id_add(&c->files, st, path);
+	if (e != NULL)
+		e->real = real;   /* out of memory: not remembered, read again */
+	else
+		free(real);
+	return before;
 }
 
 /* The next path to visit, or NULL at the end; *in_dir: found in a
@@ -969,8 +1223,10 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 		if (path == NULL)
 			return 0;
 		struct stat st;
-		bool is_stdin = strcmp(path, "-") == 0;
-		if (!is_stdin && stat(path, &st) != 0)
+		bool is_stdin = strcmp(path, "-") == 0, link = false;
+		if (!is_stdin && (lstat(path, &st) != 0 ||
+		                  ((link = S_ISLNK(st.st_mode)) &&
+		                   stat(path, &st) != 0)))
 			return error_msg(m, path, format("cannot read: %s",
 			                                 strerror(errno)));
 		if (!is_stdin && S_ISDIR(st.st_mode)) {
@@ -984,6 +1240,9 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 		 * would wait forever. */
 		if (!is_stdin && !S_ISREG(st.st_mode) &&
 		    (in_dir || (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))))
+			continue;
+		if (!is_stdin && S_ISREG(st.st_mode) &&
+		    read_before(c, path, &st, link, in_dir))
 			continue;
 		if (open_file(c, path, !is_stdin && S_ISREG(st.st_mode), m) != 0)
 			return 1;
@@ -1029,6 +1288,8 @@ void corpus_close(struct corpus *c)
 	for (size_t i = 0; i < c->nargs; i++)
 		free(c->args[i]);
 	free(c->args);
+	id_free(&c->dirs);
+	id_free(&c->files);
 	free(c);
 }
 

@@ -10,8 +10,9 @@
  * so is any other entry of the top but tmp/, dot entries and server
  * state files (dovecot*, courier*, maildirsize, ...)), directories of
  * message files (walked recursively, names sorted, dot files skipped,
- * a symlink back to a directory being walked skipped), single message
- * files, and "-" for standard input; a gzip-compressed regular file is
+ * a symlink back to a directory being walked skipped; each file and
+ * directory read once whatever links lead to it, hard links aside),
+ * single message files, and "-" for standard input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
  * which would mean decompressing again). A UTF-8 byte order mark before
  * a file's first line is skipped. An empty file holds no message
@@ -62,7 +63,9 @@ void corpus_keep_head(struct corpus *c);
 /* fn(arg, path, what) for what iteration leaves out without an error,
  * so that the caller can say so: an empty file ("empty file, no message
  * in it"), a maildir's folders (what names them), the other entries of
- * a maildir's top that are not read (the first five, then a count). */
+ * a maildir's top that are not read (the first five, then a count), a
+ * file or directory read already under another path ("the same file as
+ * FIRST, read once"). */
 void corpus_on_notice(struct corpus *c,
                       void (*fn)(void *arg, const char *path,
                                  const char *what),

@@ -556,12 +556,14 @@ static int cmp_canon(const void *a, const void *b)
 	              ((const struct lentry *)b)->canon);
 }
 
-/* The labels entry naming canon or the nearest directory above it. */
-static struct lentry *lookup(const struct labels *l, const char *canon)
+/* The labels entry naming canon or the nearest directory above it,
+ * among those longer than stop bytes (0: up to the root). */
+static struct lentry *lookup_upto(const struct labels *l, const char *canon,
+                                  size_t stop)
 {
 	char *key = strdup(canon);
 	struct lentry *e = NULL;
-	while (key != NULL) {
+	while (key != NULL && strlen(key) > stop) {
 		struct lentry k = { .canon = key };
 		e = bsearch(&k, l->entries, l->entry_count, sizeof k, cmp_canon);
 		char *slash = strrchr(key, '/');
@@ -571,6 +573,11 @@ static struct lentry *lookup(const struct labels *l, const char *canon)
 	}
 	free(key);
 	return e;
+}
+
+static struct lentry *lookup(const struct labels *l, const char *canon)
+{
+	return lookup_upto(l, canon, 0);
 }
 
 /* "FILE:LINE", or "--label L PATH" for a PATH argument. */
@@ -840,25 +847,107 @@ bool labels_any(const struct labels *l)
 
 /* ---- messages ---- */
 
-static enum eval_label label_of(const struct labels *l, const struct path *p,
-                                const char *source)
+/* The length of the deepest directory holding both a and b (absolute,
+ * resolved): where a link's target and the link's directory meet. */
+static size_t common_dir(const char *a, const char *b)
 {
-	if (l->entry_count == 0)
-		return p->label;
-	if (p->canon == NULL) {   /* standard input: its own entry, if any */
-		struct lentry *e = lookup(l, "-");
-		return e != NULL ? e->label : p->label;
+	size_t i = 0, last = 1;   /* the root */
+	while (a[i] != '\0' && a[i] == b[i]) {
+		i++;
+		if ((a[i] == '/' || a[i] == '\0') && (b[i] == '/' || b[i] == '\0'))
+			last = i;
 	}
-	/* source is p->name, or p->name, a slash and a path inside */
+	return last;
+}
+
+/* The walk's steps from base down rest, each resolved: r[0] is base,
+ * r[i] the i-th step (its realpath, or as written when that fails).
+ * The count, 0 when out of memory (r then NULL). */
+static size_t resolve_steps(const char *base, const char *rest, char ***r)
+{
+	size_t n = 2, k = 0, len;   /* n: room for base and each step */
+	for (const char *c = rest; *c != '\0'; c++)
+		n += *c == '/';
+	char **v = calloc(n, sizeof *v);
+	bool ok = v != NULL && (v[k++] = strdup(base)) != NULL;
+	for (const char *c = rest; ok && *c != '\0'; c += len + (c[len] == '/')) {
+		len = strcspn(c, "/");
+		char *step = NULL;
+		if (len == 0)
+			continue;
+		if (asprintf(&step, "%s/%.*s", strcmp(v[k - 1], "/") ? v[k - 1]
+		             : "", (int)len, c) < 0) {
+			ok = false;
+			break;
+		}
+		char *real = realpath(step, NULL);
+		v[k++] = real ? real : step;
+		if (real != NULL)
+			free(step);
+	}
+	for (size_t i = 0; !ok && v != NULL && i < n; i++)
+		free(v[i]);
+	if (!ok) {
+		free(v);
+		v = NULL;
+	}
+	*r = v;
+	return ok ? k : 0;
+}
+
+/* lookup() for a message the walk reached through a symbolic link, from
+ * base (its PATH, resolved) down rest: going up from the message, each
+ * step's own entry, and where the step went through a link, the
+ * directories holding its target up to where they meet the link's
+ * directory (the target lies in them: nearer than what holds the link);
+ * then base and the directories above it. So the labels of the file's
+ * own directories are found whatever links the walk passed. */
+static struct lentry *through_links(const struct labels *l, const char *base,
+                                    const char *rest)
+{
+	char **r;
+	size_t k = resolve_steps(base, rest, &r);
+	if (k == 0)
+		return lookup(l, base);
+	struct lentry *e = NULL;
+	for (size_t i = k - 1; i > 0 && e == NULL; i--)
+		e = lookup_upto(l, r[i], common_dir(r[i], r[i - 1]));
+	if (e == NULL)
+		e = lookup(l, base);
+	for (size_t i = 0; i < k; i++)
+		free(r[i]);
+	free(r);
+	return e;
+}
+
+/* The entry labelling a message read from p at source (p->name, or
+ * p->name, a slash and the path inside), or NULL. The key is p's
+ * resolved path and the rest; resolving the whole says whether the walk
+ * passed a symbolic link, whose target the key does not name. */
+static struct lentry *entry_of(const struct labels *l, const struct path *p,
+                               const char *source)
+{
+	if (p->canon == NULL)   /* standard input: its own entry, if any */
+		return lookup(l, "-");
 	size_t nlen = strlen(p->name);
 	const char *rest = strncmp(source, p->name, nlen) == 0 ? source + nlen
 	                                                         : "";
-	char *canon = NULL;
-	if (asprintf(&canon, "%s%s%s", p->canon,
+	char *key = NULL;
+	if (asprintf(&key, "%s%s%s", p->canon,
 	             *rest && *rest != '/' ? "/" : "", rest) < 0)
-		return p->label;
-	struct lentry *e = lookup(l, canon);
-	free(canon);
+		return NULL;
+	char *real = *rest ? realpath(key, NULL) : NULL;
+	struct lentry *e = real == NULL || strcmp(real, key) == 0
+	                   ? lookup(l, key) : through_links(l, p->canon, rest);
+	free(real);
+	free(key);
+	return e;
+}
+
+static enum eval_label label_of(const struct labels *l, const struct path *p,
+                                const char *source)
+{
+	struct lentry *e = l->entry_count > 0 ? entry_of(l, p, source) : NULL;
 	if (e == NULL)
 		return p->label;
 	e->matched++;

@@ -8,7 +8,9 @@
  * (from the current directory only when it is not there). A message
  * takes the label of the labelled file or directory nearest to it,
  * whether labelled by --label or a labels file (paths compared after
- * resolving symlinks). Each message file is read once: a PATH given
+ * resolving symlinks; for a message a walk reached through a link, the
+ * directories of the link's target before those holding the link).
+ * Each message file is read once: a PATH given
  * again, or inside another PATH whose walk reads it, is left out.
  * Without PATH arguments the labelled paths are read, and one naming
  * nothing is an error. Counts per PATH and label for the report. Shared

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 46
+tap_plan 48
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -544,3 +544,29 @@ if [ $rc = 0 ] && grep -q "^1 messages\? in" "$tmp/o27" &&
    [ "$(grep -c "^vigil scan: " "$tmp/o27")" = 2 ]
 then ok "maildir: entries of its top not read are named, state files quiet"
 else notok "maildir strays" "rc=$rc" "$(cat "$tmp/o27")"; fi
+# Symbolic links below a PATH: TREC's data/ linked from another volume,
+# the labels of its files found; each file read once, a file or a
+# directory reached again through a link left out and said; two
+# spellings of one file labelled both ways are a usage error.
+mkdir -p "$tmp/tr" "$tmp/vol/data"
+printf 'From: a@example.org\nSubject: s\n\nx\n' >"$tmp/vol/data/inmail.1"
+printf 'From: b@example.org\nSubject: h\n\nx\n' >"$tmp/vol/data/inmail.2"
+ln -s ../vol/data "$tmp/tr/data"
+ln -s data/inmail.1 "$tmp/tr/x-link.eml"
+printf 'spam tr/data/inmail.1\nham tr/data/inmail.2\n' >"$tmp/tr.labels"
+"$VIGIL" scan -c "$tmp/c.conf" --labels "$tmp/tr.labels" "$tmp/tr" >"$tmp/o28" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "By the actions taken .*: 1 spam, 1 ham;" "$tmp/o28" &&
+   ! grep -q "matched no scanned message" "$tmp/o28" &&
+   grep -q "^vigil scan: $tmp/tr/x-link.eml: the same file as $tmp/tr/data/inmail.1, read once\$" "$tmp/o28"
+then ok "a walk through a link: labels found, a link to a file read before left out"
+else notok "labels through a link" "rc=$rc" "$(cat "$tmp/o28")"; fi
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl --label spam "$tmp/tr" --label ham "$tmp/vol/data" \
+	>"$tmp/j29" 2>"$tmp/e29"; rc=$?
+"$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/tr/data/inmail.1" \
+	--label ham "$tmp/vol/data/inmail.1" >"$tmp/o29" 2>&1; rc2=$?
+if [ $rc = 0 ] && [ "$(wc -l <"$tmp/j29")" = 2 ] &&
+   grep -q "^vigil scan: $tmp/vol/data: the same directory as $tmp/tr/data, read once\$" "$tmp/e29" &&
+   grep -q "By the actions taken .*: 0 spam, 2 ham;" "$tmp/e29" &&
+   [ $rc2 = 2 ] && grep -q "labelled spam (--label spam $tmp/tr/data/inmail.1) and ham (--label ham $tmp/vol/data/inmail.1)" "$tmp/o29"
+then ok "a directory reached through a link and given: read once, its own label; two spellings labelled both ways: exit 2"
+else notok "read once through links" "rc=$rc rc2=$rc2" "$(cat "$tmp/j29" "$tmp/e29" "$tmp/o29")"; fi

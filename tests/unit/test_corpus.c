@@ -464,7 +464,8 @@ static void symlink_loop(void **state)
 
 /* An empty file (an empty mbox) holds no message; a directory given with
  * a trailing slash gives clean paths; every message says which of the
- * paths given it came from, the same path given twice included. */
+ * paths given it came from; a file given twice is read once, a hard
+ * link to it (another name) once more. */
 static void empty_slash_arg(void **state)
 {
 	(void)state;
@@ -475,16 +476,19 @@ static void empty_slash_arg(void **state)
 	char md[128], want[160];
 	snprintf(md, sizeof md, "%s/md/", dir);
 	const char *one = puts_("one.eml", "Subject: x\n\n");
-	const char *paths[] = { e, md, one, one };
+	char hard[128];
+	snprintf(hard, sizeof hard, "%s/hard.eml", dir);
+	assert_int_equal(link(one, hard), 0);
+	const char *paths[] = { e, md, one, one, hard };
 	struct got g;
-	collect(paths, 4, 0, &g);
+	collect(paths, 5, 0, &g);
 	assert_int_equal(g.n, 3);
+	assert_int_equal(g.m[2].arg, 4);
 	snprintf(want, sizeof want, "%s/md/cur/1:2,S", dir);
 	assert_msg(&g.m[0], want, 0, 0, "Subject: one\n\n");
 	assert_int_equal(g.m[0].arg, 1);
 	assert_int_equal(g.m[1].arg, 2);
-	assert_int_equal(g.m[2].arg, 3);
-	assert_int_equal(g.m[2].size, 12);
+	assert_int_equal(g.m[1].size, 12);
 	release(&g);
 }
 
@@ -597,6 +601,65 @@ static void maildir_strays(void **state)
 	assert_string_equal(ns.text[5], exp);
 }
 
+/* Each file read once whatever links lead to it: a link to a file read
+ * before, a file a link led to before, a directory reached through a
+ * link and then given, a file given in it; each left out is said,
+ * naming the path it was read by. */
+static void read_once(void **state)
+{
+	(void)state;
+	sub("sl");
+	sub("sl/sub2");
+	sub("real");
+	puts_("sl/a.eml", "Subject: a\n\n");
+	puts_("sl/z.eml", "Subject: z\n\n");
+	const char *m = puts_("real/m.eml", "Subject: m\n\n");
+	static const char *const links[][2] = {
+		{ "../a.eml", "sl/sub2/a-link.eml" },   /* read before */
+		{ "z.eml", "sl/b-link.eml" },           /* read first */
+		{ "../real", "sl/linked" },
+		{ "linked/m.eml", "sl/zz-link.eml" },   /* in a walk done */
+	};
+	for (size_t i = 0; i < 4; i++) {
+		char p[256];
+		snprintf(p, sizeof p, "%s/%s", dir, links[i][1]);
+		assert_int_equal(symlink(links[i][0], p), 0);
+	}
+	char sl[128], real[128];
+	snprintf(sl, sizeof sl, "%s/sl", dir);
+	snprintf(real, sizeof real, "%s/real", dir);
+	const char *paths[] = { sl, real, m };
+	struct notices ns = { .n = 0 };
+	struct corpus *c = corpus_open(paths, 3, 0);
+	assert_non_null(c);
+	corpus_on_notice(c, on_notice, &ns);
+	struct corpus_msg msg;
+	const char *want[] = { "sl/a.eml", "sl/b-link.eml", "sl/linked/m.eml" };
+	size_t n = 0;
+	for (; corpus_next(c, &msg) == 1; n++) {
+		assert_true(n < 3);
+		assert_non_null(msg.data);
+		assert_string_equal(msg.source + strlen(dir) + 1, want[n]);
+		corpus_msg_clear(&msg);
+	}
+	corpus_close(c);
+	assert_int_equal(n, 3);
+	static const char *const said[][3] = {
+		{ "sl/sub2/a-link.eml", "file", "sl/a.eml" },
+		{ "sl/z.eml", "file", "sl/b-link.eml" },
+		{ "sl/zz-link.eml", "file", "sl/linked/m.eml" },
+		{ "real", "directory", "sl/linked" },
+		{ "real/m.eml", "file", "sl/linked/m.eml" },
+	};
+	assert_int_equal(ns.n, 5);
+	for (size_t i = 0; i < 5; i++) {
+		char exp[256];
+		snprintf(exp, sizeof exp, "%s/%s: the same %s as %s/%s, read once",
+		         dir, said[i][0], said[i][1], dir, said[i][2]);
+		assert_string_equal(ns.text[i], exp);
+	}
+}
+
 /* corpus_keep_head(): an oversized message comes back cut to max_msg
  * bytes with its full size, and the next message is read as usual. */
 static void keep_head(void **state)
@@ -643,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(empty_slash_arg, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir_strays, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);

@@ -264,6 +264,40 @@ static void test_pipe_hash(void **state)
 	labels_free(l);
 }
 
+/* A walk through a symbolic link: the labels of the files it reaches
+ * are found (TREC's data/ on another volume, linked), and a directory
+ * the link's target lies in labels them too, nearer than the link's. */
+static void test_linked_walk(void **state)
+{
+	(void)state;
+	mkdir("lt", 0755);
+	mkdir("lt/full", 0755);
+	mkdir("vol", 0755);
+	mkdir("vol/data", 0755);
+	put("vol/data/inmail.1", "x\n");
+	put("vol/data/inmail.2", "x\n");
+	assert_int_equal(symlink("../vol/data", "lt/data"), 0);
+	put("lt/full/index", "spam ../data/inmail.1\nham ../data/inmail.2\n");
+	int rc;
+	struct labels *l = given(&rc, (const char *[]){ "--labels",
+	                                                "lt/full/index", "lt",
+	                                                NULL });
+	assert_int_equal(rc, 0);
+	assert_int_equal(labels_take(l, 0, "lt/data/inmail.1"), EVAL_SPAM);
+	assert_int_equal(labels_take(l, 0, "lt/data/inmail.2"), EVAL_HAM);
+	assert_int_equal(labels_take(l, 0, "lt/full/index"), EVAL_UNLABELLED);
+	char *u = unmatched(l);
+	assert_string_equal(u, "");
+	free(u);
+	labels_free(l);
+	l = given(&rc, (const char *[]){ "--label", "spam", "lt/", "--label",
+	                                 "ham", "vol", NULL });
+	assert_int_equal(rc, 0);
+	assert_int_equal(labels_take(l, 0, "lt/full/index"), EVAL_SPAM);
+	assert_int_equal(labels_take(l, 0, "lt/data/inmail.1"), EVAL_HAM);
+	labels_free(l);
+}
+
 static int in_top(void **state)
 {
 	(void)state;
@@ -289,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_unmatched_summary),
 		cmocka_unit_test(test_pipe_hash),
+		cmocka_unit_test(test_linked_walk),
 	};
 	return cmocka_run_group_tests(tests, in_top, clean_top);
 }
