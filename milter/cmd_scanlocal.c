@@ -304,7 +304,7 @@ static void notice(void *arg, const char *path, const char *what)
 {
 	struct run *r = arg;
 	progress_clear(r->bar);
-	report_path_notice(stderr, path, "%s", what);
+	report_corpus_notice(stderr, path, what);
 }
 
 static void done_msg(void *arg, const struct localscan_item *it,

@@ -462,7 +462,16 @@ void report_notice(void *arg, const char *path, const char *what)
 {
 	struct report *r = arg;
 	progress_clear(r->bar);
-	report_path_notice(r->err, path, "%s", what);
+	report_corpus_notice(r->err, path, what);
+}
+
+void report_corpus_notice(FILE *f, const char *path, const char *what)
+{
+	fputs("vigil scan: ", f);
+	report_text_escaped(f, path, strlen(path));
+	fputs(": ", f);
+	report_text_escaped(f, what, strlen(what));
+	fputc('\n', f);
 }
 
 void report_path_notice(FILE *f, const char *path, const char *fmt, ...)

@@ -65,6 +65,9 @@ void report_add(struct report *r, const struct report_entry *e);
 /* A corpus_on_notice() callback (arg: the report): "vigil scan: PATH:
  * WHAT" on err. */
 void report_notice(void *arg, const char *path, const char *what);
+/* A corpus notice, "vigil scan: PATH: WHAT", both escaped as
+ * report_text_escaped() writes (WHAT may name folders and links). */
+void report_corpus_notice(FILE *f, const char *path, const char *what);
 /* "vigil scan: PATH: " and then fmt's text and a newline on f, PATH as
  * report_text_escaped() writes it: a file name is anybody's bytes, and
  * stderr is often a terminal. */

@@ -206,7 +206,10 @@ else notok "jsonl/csv escaping" "$(cat "$tmp/j10" "$tmp/c10")"; fi
 esc=$(printf '\033')
 printf 'junk\000\000' >"$tmp/weird/c${esc}[31m.eml"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/weird" >/dev/null 2>"$tmp/e10"
-if grep -q "c\\\\x1b\[31m.eml: message 0 at byte 0: binary data" "$tmp/e10" &&
+mkdir -p "$tmp/escmd/cur" "$tmp/escmd/new" "$tmp/escmd/x${esc}[31m"
+cp "$tmp/ham/new/9" "$tmp/escmd/cur/1"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/escmd" >/dev/null 2>>"$tmp/e10"
+if grep -q "escmd/x\\\\x1b\[31m: in a maildir" "$tmp/e10" && grep -q "c\\\\x1b\[31m.eml: message 0 at byte 0: binary data" "$tmp/e10" &&
    ! grep -q "$esc" "$tmp/e10"
 then ok "stderr: a control character in a file name as \\xHH"
 else notok "stderr escaping" "$(cat -v "$tmp/e10")"; fi
