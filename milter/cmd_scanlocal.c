@@ -333,19 +333,19 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		r->per_action[v->action]++;
 		r->failed += v->failed;
 		const char *names[512];
+		double scores[512];
 		size_t n = scan_hit_count(scan) < 512 ? scan_hit_count(scan) : 512;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			names[i] = scan_hit_at(scan, i)->name;
+			scores[i] = scan_hit_at(scan, i)->score;
+		}
 		/* NaN (never expected) below every threshold, as eval_add() */
 		double score = isnan(scan_score(scan)) ? -INFINITY : scan_score(scan);
 		if (v->action == CONF_ACT_TEMPFAIL) {
 			eval_add_deferred(r->eval, label);   /* as --milter must */
 		} else {
-			eval_add_verdict(r->eval, label, v->action != CONF_ACT_ACCEPT,
-			                 score, names, n);
-			for (size_t i = 0; label != EVAL_UNLABELLED && i < n; i++)
-				eval_rule_score(r->eval, names[i],
-				                scan_hit_at(scan, i)->score);
+			eval_add_scored(r->eval, label, v->action != CONF_ACT_ACCEPT,
+			                score, names, scores, n);
 		}
 		report_lat_add(&r->lat, ms);
 		count_limits(r, scan, m);

@@ -178,6 +178,13 @@ int eval_add(struct eval *e, enum eval_label label, double score,
 int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
                      double score, const char *const *hits, size_t nhits)
 {
+	return eval_add_scored(e, label, flagged, score, hits, NULL, nhits);
+}
+
+int eval_add_scored(struct eval *e, enum eval_label label, bool flagged,
+                    double score, const char *const *hits,
+                    const double *hit_scores, size_t nhits)
+{
 	if (label == EVAL_UNLABELLED) {
 		e->unlabelled++;
 		return 0;
@@ -197,17 +204,11 @@ int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
 			r->spam++;
 		else
 			r->ham++;
+		if (hit_scores != NULL && !isnan(hit_scores[i])) {
+			r->score = hit_scores[i];
+			r->scored = true;
+		}
 	}
-	return 0;
-}
-
-int eval_rule_score(struct eval *e, const char *name, double score)
-{
-	struct rule_count *r = rule_slot(e, name);
-	if (r == NULL)
-		return -1;
-	r->score = score;
-	r->scored = true;
 	return 0;
 }
 

@@ -94,9 +94,11 @@ int eval_add(struct eval *e, enum eval_label label, double score,
 /* The same with the verdict given; score NAN when there is none. */
 int eval_add_verdict(struct eval *e, enum eval_label label, bool flagged,
                      double score, const char *const *hits, size_t nhits);
-/* The score a hit of rule name counts (the last one given is shown
- * in the rule table). 0, or -1 (memory). */
-int eval_rule_score(struct eval *e, const char *name, double score);
+/* The same with the score each hit counted (hit_scores[i] for hits[i],
+ * NAN when unknown; the last one given is shown in the rule table). */
+int eval_add_scored(struct eval *e, enum eval_label label, bool flagged,
+                    double score, const char *const *hits,
+                    const double *hit_scores, size_t nhits);
 /* A message that could not be scanned (counted, reported). */
 void eval_add_error(struct eval *e, enum eval_label label);
 /* A message that was deferred (tempfail: the MTA offers it again later,

@@ -20,14 +20,15 @@ static struct eval *sample(void)
 	const char *a[] = { "RULE_A", "RULE_B", "RULE_A" };
 	const char *b[] = { "RULE_B" };
 	/* spam: 10, 6, 2 ; ham: -1, 0, 7 */
-	assert_int_equal(eval_add(e, EVAL_SPAM, 10, a, 3), 0);
+	/* RULE_A's score known, RULE_B's not */
+	const double sa[] = { 2.5, NAN, 2.5 };
+	assert_int_equal(eval_add_scored(e, EVAL_SPAM, true, 10, a, sa, 3), 0);
 	assert_int_equal(eval_add(e, EVAL_SPAM, 6, a, 1), 0);
 	assert_int_equal(eval_add(e, EVAL_SPAM, 2, NULL, 0), 0);
 	assert_int_equal(eval_add(e, EVAL_HAM, -1, NULL, 0), 0);
 	assert_int_equal(eval_add(e, EVAL_HAM, 0, NULL, 0), 0);
 	assert_int_equal(eval_add(e, EVAL_HAM, 7, b, 1), 0);
 	assert_int_equal(eval_add(e, EVAL_UNLABELLED, 3, b, 1), 0);
-	assert_int_equal(eval_rule_score(e, "RULE_A", 2.5), 0);
 	eval_add_error(e, EVAL_SPAM);
 	return e;
 }
