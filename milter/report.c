@@ -465,20 +465,24 @@ void report_notice(void *arg, const char *path, const char *what)
 	report_corpus_notice(r->err, path, what);
 }
 
-void report_corpus_notice(FILE *f, const char *path, const char *what)
+/* "vigil scan: PATH: ", PATH escaped. */
+static void path_prefix(FILE *f, const char *path)
 {
 	fputs("vigil scan: ", f);
 	report_text_escaped(f, path, strlen(path));
 	fputs(": ", f);
+}
+
+void report_corpus_notice(FILE *f, const char *path, const char *what)
+{
+	path_prefix(f, path);
 	report_text_escaped(f, what, strlen(what));
 	fputc('\n', f);
 }
 
 void report_path_notice(FILE *f, const char *path, const char *fmt, ...)
 {
-	fputs("vigil scan: ", f);
-	report_text_escaped(f, path, strlen(path));
-	fputs(": ", f);
+	path_prefix(f, path);
 	va_list ap;
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
