@@ -20,6 +20,9 @@ int cmd_dmarc(int argc, char **argv);   /* vigil dmarc FILE ... */
 /* Standard output flushed: 0, or 2 after saying on standard error why
  * it could not be written ("vigil PROG: standard output: ..."). */
 int cmd_stdout_status(const char *prog);
+/* Right after a write to standard output: when it failed, its errno is
+ * kept for cmd_stdout_status(). */
+void cmd_stdout_check(void);
 
 struct labels;
 /* vigil scan: the --report file spares the run's inputs (conf, NULL

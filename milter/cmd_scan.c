@@ -385,6 +385,7 @@ static void *work(void *arg)
 				run->eval_failed = true;
 			count_filter_failure(run, first);
 			emit(run->report, first);
+			cmd_stdout_check();
 			corpus_msg_clear(&first->msg);
 			mclient_result_clear(&first->res);
 			spamhdr_clear(&first->verdict);

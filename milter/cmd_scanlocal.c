@@ -357,6 +357,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	case FMT_CSV: print_csv(cm, scan, v, ms); break;
 	default: print_text(cm, scan, v); break;
 	}
+	cmd_stdout_check();
 	corpus_msg_clear(cm);
 	free(m->name);
 	free(m);

@@ -4,6 +4,7 @@
  * Each subcommand lives in milter/cmd_NAME.c.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,25 @@
 #pragma weak cmd_dkim
 #pragma weak cmd_dmarc
 
-/* vigil scan: through a milter with --milter (cmd_scan.c), else
- * in-process (cmd_scanlocal.c). */
+/* The errno of the first failed write to stdout cmd_stdout_check()
+ * saw: errno itself is long overwritten when the run ends. */
+static _Atomic int stdout_errno;
+
+void cmd_stdout_check(void)
+{
+	int none = 0;
+	if (ferror(stdout))
+		atomic_compare_exchange_strong(&stdout_errno, &none,
+		                               errno ? errno : EIO);
+}
+
 int cmd_stdout_status(const char *prog)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return 0;
+	int e = stdout_errno ? stdout_errno : errno;
 	fprintf(stderr, "vigil %s: standard output: %s\n", prog,
-	        errno ? strerror(errno) : "write error");
+	        e ? strerror(e) : "write error");
 	return 2;
 }
 
@@ -60,6 +72,8 @@ int cmd_report_spares(const char *report, const char *conf,
 	return rc;
 }
 
+/* vigil scan: through a milter with --milter (cmd_scan.c), else
+ * in-process (cmd_scanlocal.c). */
 static int scan_dispatch(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
