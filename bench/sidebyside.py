@@ -555,20 +555,34 @@ def note_folders(d, notice):
                    ", ".join(found[:8]), ", ..." if len(found) > 8 else ""))
 
 
-def dir_paths(d, notice):
+def dir_paths(d, notice, seen):
     """corpus.c push_dir(): a maildir (cur/ or new/ inside) gives the
-    files of cur/ then new/ (tmp/ and its folders aside), any other
-    directory its entries."""
+    files of cur/ then new/ (tmp/ and its folders aside; one walked
+    before, through a link, left out), any other directory its
+    entries. seen: the directories walked, by (st_dev, st_ino)."""
     cur, new = join(d, "cur"), join(d, "new")
     if os.path.isdir(cur) or os.path.isdir(new):
         out = []
-        if os.path.isdir(cur):
-            out += list_dir(cur)
-        if os.path.isdir(new):
-            out += list_dir(new)
+        for part in (cur, new):
+            if os.path.isdir(part) and not read_again(part, seen, notice):
+                out += list_dir(part)
         note_folders(d, notice)
         return out
     return list_dir(d)
+
+
+def read_again(path, seen, notice):
+    """corpus.c again(): whether the file or directory at path was read
+    before under another name (a symbolic or hard link), said; else
+    remembered in seen ({(st_dev, st_ino): first path})."""
+    st = os.stat(path)
+    first = seen.get((st.st_dev, st.st_ino))
+    if first is not None:
+        notice(path, "the same %s as %s, read once" % (
+            "directory" if stat.S_ISDIR(st.st_mode) else "file", first))
+        return True
+    seen[(st.st_dev, st.st_ino)] = path
+    return False
 
 
 def corpus_messages(paths, notice):
@@ -576,8 +590,10 @@ def corpus_messages(paths, notice):
     an error in its place (Msg.error). Directories are walked in name
     order (dot entries aside; symlinks followed, except back into a
     directory being walked; at most MAX_DEPTH deep); only regular files
-    are read there."""
+    are read there. Each file and directory is read once, whatever
+    links lead to it."""
     stack = []      # [paths, next, (dev, ino)]
+    seen = {}       # what was read: (dev, ino) -> first path
     argi = 0
     while True:
         path, in_dir = None, True
@@ -605,12 +621,14 @@ def corpus_messages(paths, notice):
             ident = (st.st_dev, st.st_ino)
             if any(fr[2] == ident for fr in stack):
                 continue                    # a symlink loop
+            if read_again(path, seen, notice):
+                continue
             if len(stack) == MAX_DEPTH:
                 yield Msg(path, arg, error="directories nested too deep",
                           whole=True)
                 continue
             try:
-                kids = dir_paths(path, notice)
+                kids = dir_paths(path, notice, seen)
             except OSError as e:
                 yield Msg(path, arg, error="cannot read directory: %s" %
                           e.strerror, whole=True)
@@ -620,6 +638,8 @@ def corpus_messages(paths, notice):
         if not stat.S_ISREG(st.st_mode) and (
                 in_dir or not (stat.S_ISFIFO(st.st_mode) or
                                stat.S_ISCHR(st.st_mode))):
+            continue
+        if stat.S_ISREG(st.st_mode) and read_again(path, seen, notice):
             continue
         yield from open_messages(path, arg, stat.S_ISREG(st.st_mode), notice)
 

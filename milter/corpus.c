@@ -39,8 +39,6 @@ struct ident {
 	dev_t dev;
 	ino_t ino;
 	char *name;               /* NULL: a free slot */
-	char *real;               /* a file: its path resolved (a hard link,
-	                             another name, is another file) */
 	bool files;               /* a directory whose files the walk reads
 	                             (not a maildir's top) */
 	size_t frame;             /* a directory: its frame's slot ... */
@@ -78,10 +76,10 @@ struct corpus {
 	 * A link or a PATH whose file was read before by a walk is found
 	 * through its directory: walked to the end, or, while walked, with
 	 * the file's name among the entries visited (a search through them,
-	 * paid per link only). Hard links (one file, two names) are read
-	 * under each name, as other files: finding them would mean
-	 * remembering every file read; so a file is the same as one
-	 * remembered when its resolved path is too, not its inode alone. */
+	 * paid per link only). A file with hard links (one file, more
+	 * names: st_nlink > 1) is remembered when a walk reads it too, so
+	 * that another name of it is left out: memory grows with those
+	 * files alone, which most corpora have none of. */
 	struct idset dirs, files;
 	size_t max_msg;
 	bool keep_head;          /* oversized: the head, not an error */
@@ -181,7 +179,6 @@ static struct ident *id_add(struct idset *s, const struct stat *st,
 	if (e->name == NULL)
 		s->n++;
 	free(e->name);
-	free(e->real);
 	*e = (struct ident){ .dev = st->st_dev, .ino = st->st_ino,
 	                     .name = copy };
 	return e;
@@ -189,10 +186,8 @@ static struct ident *id_add(struct idset *s, const struct stat *st,
 
 static void id_free(struct idset *s)
 {
-	for (size_t i = 0; i < s->cap; i++) {
+	for (size_t i = 0; i < s->cap; i++)
 		free(s->v[i].name);
-		free(s->v[i].real);
-	}
 	free(s->v);
 	*s = (struct idset){ 0 };
 }
@@ -1060,15 +1055,13 @@ static bool walked_past(const struct corpus *c, const struct ident *d,
 	return past;
 }
 
-/* Whether the regular file st at path, resolved real, was read under
- * another path: remembered (a link or a PATH read), the same resolved
- * path (not a hard link). Said. */
+/* Whether the regular file st at path was read under another name: one
+ * remembered (a link, a PATH, a file with hard links). Said. */
 static bool same_file(const struct corpus *c, const char *path,
-                      const char *real, const struct stat *st)
+                      const struct stat *st)
 {
 	const struct ident *e = id_find(&c->files, st);
-	if (e == NULL || e->real == NULL || real == NULL ||
-	    strcmp(e->real, real) != 0)
+	if (e == NULL)
 		return false;
 	char *what = format("the same file as %s, read once", e->name);
 	if (what != NULL && c->on_notice != NULL)
@@ -1104,25 +1097,27 @@ static bool read_by_walk(const struct corpus *c, const char *path,
 }
 
 /* Whether the regular file st at path is to be left out, read already;
- * link: path is a symbolic link to it; in_dir: found in a walk. A link
- * or a PATH given is remembered when read. Said when left out. */
+ * link: path is a symbolic link to it; in_dir: found in a walk. A link,
+ * a PATH given or a file with hard links is remembered when read (out
+ * of memory: not remembered, read again). Said when left out. */
 static bool read_before(struct corpus *c, const char *path,
                         const struct stat *st, bool link, bool in_dir)
 {
+	if (same_file(c, path, st))
+		return true;
 	/* in a directory walked for the first time, not a link: read
-	 * before only as a file remembered (and then it has its inode) */
+	 * before only as a file remembered, checked above */
 	bool plain = in_dir && !link;
-	if (plain && id_find(&c->files, st) == NULL)
-		return false;
-	char *real = realpath(path, NULL);
-	bool before = same_file(c, path, real, st) ||
-	              (!plain && real != NULL && read_by_walk(c, path, real));
-	struct ident *e = before || plain ? NULL : id_add(&c->files, st, path);
-	if (e != NULL)
-		e->real = real;   /* out of memory: not remembered, read again */
-	else
+	if (!plain) {
+		char *real = realpath(path, NULL);
+		bool before = real != NULL && read_by_walk(c, path, real);
 		free(real);
-	return before;
+		if (before)
+			return true;
+	}
+	if (!plain || st->st_nlink > 1)
+		(void)id_add(&c->files, st, path);
+	return false;
 }
 
 /* The next path to visit, or NULL at the end; *in_dir: found in a

@@ -11,7 +11,7 @@
  * state files (dovecot*, courier*, maildirsize, ...)), directories of
  * message files (walked recursively, names sorted, dot files skipped,
  * a symlink back to a directory being walked skipped; each file and
- * directory read once whatever links lead to it, hard links aside),
+ * directory read once whatever links lead to it, hard links too),
  * single message files, and "-" for standard input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
  * which would mean decompressing again). A UTF-8 byte order mark before

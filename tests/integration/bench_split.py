@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..20')
+    print('1..21')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -177,6 +177,18 @@ def run(tmp):
                            os.path.join(corp, 'easy_ham')])
     ok(not d, 'the messages read are those vigil scan reads, one for one '
        '(mbox rules, Content-Length, maildir, BOM, errors)', '\n'.join(d))
+
+    # each file and directory read once, whatever links lead to it
+    lk = os.path.join(tmp, 'links')
+    write(os.path.join(lk, 'a.eml'), msg(b'a@x'))
+    os.link(os.path.join(lk, 'a.eml'), os.path.join(lk, 'b-hard.eml'))
+    os.symlink('a.eml', os.path.join(lk, 'c-sym.eml'))
+    os.symlink(md, os.path.join(lk, 'd-maildir'))
+    os.symlink(os.path.join(md, 'new'), os.path.join(lk, 'e-new'))
+    write(os.path.join(lk, 'f.eml'), msg(b'f@x'))
+    d = mirror_diff(conf, [lk, md, os.path.join(lk, 'f.eml')])
+    ok(not d, 'each file and directory read once, through symbolic or '
+       'hard links, as vigil scan reads it', '\n'.join(d))
 
     out = os.path.join(tmp, 'out1')
     r = split(out, corp)

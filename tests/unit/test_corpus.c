@@ -464,8 +464,8 @@ static void symlink_loop(void **state)
 
 /* An empty file (an empty mbox) holds no message; a directory given with
  * a trailing slash gives clean paths; every message says which of the
- * paths given it came from; a file given twice is read once, a hard
- * link to it (another name) once more. */
+ * paths given it came from; a file given twice is read once, and so is
+ * it under another name (a hard link), given or found in a walk. */
 static void empty_slash_arg(void **state)
 {
 	(void)state;
@@ -479,11 +479,24 @@ static void empty_slash_arg(void **state)
 	char hard[128];
 	snprintf(hard, sizeof hard, "%s/hard.eml", dir);
 	assert_int_equal(link(one, hard), 0);
-	const char *paths[] = { e, md, one, one, hard };
+	sub("hl");
+	char inwalk[128];
+	snprintf(inwalk, sizeof inwalk, "%s/hl/again.eml", dir);
+	assert_int_equal(link(one, inwalk), 0);
+	puts_("hl/other.eml", "Subject: other\n\n");
+	const char *x1 = puts_("hl/x1.eml", "Subject: x1\n\n");
+	char x2[128], hl[128];
+	snprintf(x2, sizeof x2, "%s/hl/x2.eml", dir);
+	assert_int_equal(link(x1, x2), 0);
+	snprintf(hl, sizeof hl, "%s/hl", dir);
+	const char *paths[] = { e, md, one, one, hard, hl };
 	struct got g;
-	collect(paths, 5, 0, &g);
-	assert_int_equal(g.n, 3);
-	assert_int_equal(g.m[2].arg, 4);
+	collect(paths, 6, 0, &g);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.m[2].arg, 5);
+	snprintf(want, sizeof want, "%s/hl/other.eml", dir);
+	assert_string_equal(g.m[2].source, want);
+	assert_string_equal(g.m[3].source, x1);
 	snprintf(want, sizeof want, "%s/md/cur/1:2,S", dir);
 	assert_msg(&g.m[0], want, 0, 0, "Subject: one\n\n");
 	assert_int_equal(g.m[0].arg, 1);

@@ -213,9 +213,9 @@ check_verdict_lines() {
 
 # ---- interrupting a long run (scan_local.sh, scan_milter.sh) ----
 
-# big_corpus DIR N: an mbox of 2000 messages, DIR/big.mbox, and N hard
-# links of it under distinct names (one file given twice is read once);
-# sets $many to their paths. A corpus a run cannot finish before it is
+# big_corpus DIR N: an mbox of 2000 messages, DIR/big.mbox, and N copies
+# of it under distinct names (a file is read once whatever links lead to
+# it, hard links too); sets $many to their paths. A corpus a run cannot finish before it is
 # interrupted, so signals wait for output, not for a time.
 big_corpus() {
 	"$PY" - "$1/big.mbox" <<'PY'
@@ -228,7 +228,7 @@ with open(sys.argv[1], "w") as f:
 PY
 	many=""; _i=0
 	while [ $_i -lt "$2" ]; do
-		ln "$1/big.mbox" "$1/big$_i.mbox" 2>/dev/null || cp "$1/big.mbox" "$1/big$_i.mbox"
+		cp "$1/big.mbox" "$1/big$_i.mbox"
 		many="$many $1/big$_i.mbox"; _i=$((_i + 1))
 	done
 }
