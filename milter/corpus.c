@@ -1311,18 +1311,76 @@ static uint64_t file_bytes(const char *path, const struct stat *st)
 	return isize > size ? isize : size;
 }
 
+/* What the sizes have counted: each directory, and each file that
+ * another name may reach again (a symbolic link's target, a file with
+ * hard links, a PATH given), as the walk reads them. A link to a file
+ * whose directory was counted is not counted: the file is, under its
+ * own name (maildir tops and dot files aside: an estimate). */
+struct counted {
+	struct idset dirs, files;
+};
+
+/* Whether st is in set already; else remembered when remember is true
+ * (out of memory: not, and counted again). */
+static bool counted_before(struct idset *set, const struct stat *st,
+                           bool remember)
+{
+	if (id_find(set, st) != NULL)
+		return true;
+	if (remember)
+		(void)id_add(set, st, "");
+	return false;
+}
+
+static uint64_t dir_bytes(const char *dir, int depth, struct counted *k);
+
+/* Whether the file path leads to is in a directory counted (or being
+ * counted), found by its resolved path. */
+static bool in_counted_dir(const char *path, const struct counted *k)
+{
+	char *real = realpath(path, NULL);
+	char *slash = real ? strrchr(real, '/') : NULL;
+	struct stat st;
+	bool in = false;
+	if (slash != NULL && slash[1] != '.') {
+		*slash = '\0';
+		in = stat(slash == real ? "/" : real, &st) == 0 &&
+		     id_find(&k->dirs, &st) != NULL;
+	}
+	free(real);
+	return in;
+}
+
+/* The bytes path (st: its stat, links followed) adds; link: path is a
+ * symbolic link or a PATH given. */
+static uint64_t path_bytes(const char *path, const struct stat *st,
+                           bool link, int depth, struct counted *k)
+{
+	if (S_ISDIR(st->st_mode))
+		return counted_before(&k->dirs, st, true) ? 0
+		       : dir_bytes(path, depth, k);
+	if (!S_ISREG(st->st_mode) ||
+	    counted_before(&k->files, st, link || st->st_nlink > 1) ||
+	    (link && in_counted_dir(path, k)))
+		return 0;
+	return file_bytes(path, st);
+}
+
 /* Bytes of the regular files under dir, dot entries and tmp/ aside, as
  * the walk reads them. */
-static uint64_t dir_bytes(const char *dir, int depth)
+static uint64_t dir_bytes(const char *dir, int depth, struct counted *k)
 {
 	uint64_t total = 0;
 	if (depth < MAX_DEPTH && is_folder(dir, ".")) {
 		/* a maildir: its cur/ and new/ alone are read */
-		char *cur = format("%s/cur", dir), *new = format("%s/new", dir);
-		if (cur != NULL && new != NULL)
-			total = dir_bytes(cur, depth + 1) + dir_bytes(new, depth + 1);
-		free(cur);
-		free(new);
+		static const char *const parts[] = { "cur", "new" };
+		for (size_t i = 0; i < 2; i++) {
+			char *sub = join(dir, parts[i]);
+			struct stat st;
+			if (sub != NULL && stat(sub, &st) == 0)
+				total += path_bytes(sub, &st, false, depth + 1, k);
+			free(sub);
+		}
 		return total;
 	}
 	DIR *d = depth < MAX_DEPTH ? opendir(dir) : NULL;
@@ -1330,13 +1388,12 @@ static uint64_t dir_bytes(const char *dir, int depth)
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' || strcmp(e->d_name, "tmp") == 0)
 			continue;
-		char *p = format("%s/%s", dir, e->d_name);
+		char *p = join(dir, e->d_name);
 		struct stat st;
 		if (p != NULL && lstat(p, &st) == 0) {
-			if (S_ISREG(st.st_mode))
-				total += file_bytes(p, &st);
-			else if (S_ISDIR(st.st_mode))
-				total += dir_bytes(p, depth + 1);
+			bool link = S_ISLNK(st.st_mode);
+			if (!link || stat(p, &st) == 0)
+				total += path_bytes(p, &st, link, depth + 1, k);
 		}
 		free(p);
 	}
@@ -1347,15 +1404,14 @@ static uint64_t dir_bytes(const char *dir, int depth)
 
 uint64_t corpus_bytes(const char *const *paths, size_t n)
 {
+	struct counted k = { { 0 }, { 0 } };
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		if (stat(paths[i], &st) != 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			total += file_bytes(paths[i], &st);
-		else if (S_ISDIR(st.st_mode))
-			total += dir_bytes(paths[i], 0);
+		if (stat(paths[i], &st) == 0)
+			total += path_bytes(paths[i], &st, true, 0, &k);
 	}
+	id_free(&k.dirs);
+	id_free(&k.files);
 	return total;
 }

@@ -79,8 +79,9 @@ void corpus_msg_clear(struct corpus_msg *m);
 char *corpus_msg_name(const struct corpus_msg *m);
 void corpus_close(struct corpus *c);
 /* Bytes the regular files of paths[0..n) hold, as iteration reads them
- * (directories walked, dot entries and tmp/ aside; pipes and unreadable
- * paths count 0): the total for a progress line. */
+ * (directories walked, dot entries and tmp/ aside, symbolic links
+ * followed, what links reach again counted once; pipes and unreadable
+ * paths count 0): the total for a progress line, an estimate. */
 uint64_t corpus_bytes(const char *const *paths, size_t n);
 /* Whether the walk of directory dir reaches dir/rel (rel relative, no
  * leading slash): it passes over dot entries, and in a maildir (cur/ or

@@ -673,6 +673,32 @@ static void read_once(void **state)
 	}
 }
 
+/* corpus_bytes() follows symbolic links and counts what links reach
+ * again once, as the walk reads it: a directory of links to the corpus
+ * (a subset made with ln -s) has the corpus' size. */
+static void bytes_through_links(void **state)
+{
+	(void)state;
+	sub("data");
+	sub("subset");
+	puts_("data/a.eml", "Subject: a\n\n");      /* 12 bytes */
+	const char *b = puts_("data/b.eml", "Subject: bb\n\n");   /* 13 */
+	char p[256], bh[256];
+	snprintf(bh, sizeof bh, "%s/data/b-hard.eml", dir);
+	assert_int_equal(link(b, bh), 0);
+	snprintf(p, sizeof p, "%s/subset/a.eml", dir);
+	assert_int_equal(symlink("../data/a.eml", p), 0);
+	snprintf(p, sizeof p, "%s/subset/data", dir);
+	assert_int_equal(symlink("../data", p), 0);
+	char subset[128], data[128];
+	snprintf(subset, sizeof subset, "%s/subset", dir);
+	snprintf(data, sizeof data, "%s/data", dir);
+	const char *one[] = { subset };
+	assert_int_equal(corpus_bytes(one, 1), 12 + 13);
+	const char *both[] = { subset, data, subset };
+	assert_int_equal(corpus_bytes(both, 3), 12 + 13);
+}
+
 /* corpus_keep_head(): an oversized message comes back cut to max_msg
  * bytes with its full size, and the next message is read as usual. */
 static void keep_head(void **state)
@@ -704,6 +730,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mbox_quoting, setup, teardown),
+		cmocka_unit_test_setup_teardown(bytes_through_links, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(mbox_no_blank, setup, teardown),
 		cmocka_unit_test_setup_teardown(mbox_content_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(gzip_input, setup, teardown),
