@@ -24,6 +24,11 @@ int cmd_stdout_status(const char *prog);
  * kept for cmd_stdout_status(). */
 void cmd_stdout_check(void);
 
+struct conf;
+/* The configuration at path (conf_load_tool()), or NULL after saying on
+ * standard error why (file:line). */
+struct conf *cmd_load_conf(const char *path);
+
 struct labels;
 /* vigil scan: the --report file spares the run's inputs (conf, NULL
  * through a milter; the labels files; the PATHs): eval_report_spares().

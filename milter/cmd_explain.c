@@ -56,15 +56,6 @@ static int usage_error(const char *what)
 	return 2;
 }
 
-static struct conf *load_conf(const char *path)
-{
-	char err[8192];
-	struct conf *c = conf_load_tool(path, err, sizeof err);
-	if (c == NULL)
-		fprintf(stderr, "%s", err);
-	return c;
-}
-
 /* Text that may come from the message, escaped. */
 static void show(const char *s)
 {
@@ -488,7 +479,7 @@ int cmd_explain(int argc, char **argv)
 		return usage_error(optind == argc ? "no FILE given"
 		                                  : "one FILE only");
 	const char *file = argv[optind];
-	struct conf *c = load_conf(conf_path);
+	struct conf *c = cmd_load_conf(conf_path);
 	if (c == NULL)
 		return 2;
 	size_t max = c->max_message_size;

@@ -99,14 +99,11 @@ static struct conf *paths_from_conf(const char *conf_path, struct loaded *l,
                                     struct rules_opts *o, int score_set,
                                     bool quiet)
 {
-	char err[8192];
 	vlog_set_threshold(quiet ? LOG_ERR : LOG_DEBUG);
-	struct conf *c = conf_load_tool(conf_path, err, sizeof err);
+	struct conf *c = cmd_load_conf(conf_path);
 	vlog_set_threshold(LOG_DEBUG);
-	if (c == NULL) {
-		fprintf(stderr, "%s", err);
+	if (c == NULL)
 		return NULL;
-	}
 	cfg_t *cfg = conf_cfg(c);
 	if (l->npaths == 0)
 		l->npaths = rules_conf_paths(cfg, l->paths, MAX_PATHS);
@@ -327,12 +324,9 @@ static struct scan *scan_file(const char *file, size_t max,
 static int do_explain(const char *conf_path, const char *file,
                       const struct envguess_flags *flags)
 {
-	char err[8192];
-	struct conf *c = conf_load_tool(conf_path, err, sizeof err);
-	if (c == NULL) {
-		fprintf(stderr, "%s", err);
+	struct conf *c = cmd_load_conf(conf_path);
+	if (c == NULL)
 		return 2;
-	}
 	const struct rules *r = rules_stage_rules(
 		pipeline_stage_state(c->pipeline, "rules"));
 	if (r == NULL) {

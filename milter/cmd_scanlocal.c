@@ -486,15 +486,6 @@ static int parse_args(int argc, char **argv, struct run *r, struct opts *o)
 	return 0;
 }
 
-static struct conf *load_conf(const char *path)
-{
-	char err[8192];
-	struct conf *c = conf_load_tool(path, err, sizeof err);
-	if (c == NULL)
-		fprintf(stderr, "%s", err);
-	return c;
-}
-
 static void free_run(struct run *r)
 {
 	labels_free(r->labels);
@@ -699,7 +690,7 @@ int scanlocal_main(int argc, char **argv)
 		free_run(&r);
 		return pa > 0 ? 0 : 2;
 	}
-	struct conf *c = load_conf(o.conf);
+	struct conf *c = cmd_load_conf(o.conf);
 	if (c == NULL) {
 		free_run(&r);
 		return 2;

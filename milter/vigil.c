@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "conf.h"
 #include "config.h"
 #include "evalrep.h"
 #include "labels.h"
@@ -43,6 +44,15 @@ int cmd_stdout_status(const char *prog)
 	fprintf(stderr, "vigil %s: standard output: %s\n", prog,
 	        e ? strerror(e) : "write error");
 	return 2;
+}
+
+struct conf *cmd_load_conf(const char *path)
+{
+	char err[8192];
+	struct conf *c = conf_load_tool(path, err, sizeof err);
+	if (c == NULL)
+		fprintf(stderr, "%s", err);
+	return c;
 }
 
 int cmd_report_spares(const char *report, const char *conf,
