@@ -1073,10 +1073,11 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 /* SpamAssassin 4 scans at most body_part_scan_size (50000) bytes of
  * each part's rendered text and rawbody_part_scan_size (500000) of its
  * decoded text (Message.pm): the length n of s cut there, after the
- * first of seps (in order of preference) found within 1024 bytes past
- * the limit, else at the limit. */
+ * first of seps (in order of preference) found within SCAN_CUT_LOOK
+ * bytes past the limit, else at the limit. */
 #define BODY_PART_SCAN 50000
 #define RAWBODY_PART_SCAN 500000
+#define SCAN_CUT_LOOK 1024
 static size_t scan_size_cut(const char *s, size_t n, size_t limit,
                             const char *seps)
 {
@@ -1084,7 +1085,7 @@ static size_t scan_size_cut(const char *s, size_t n, size_t limit,
 		return n;
 	for (; *seps != '\0'; seps++) {
 		const char *q = memchr(s + limit, *seps, n - limit);
-		if (q != NULL && (size_t)(q - s) - limit <= 1024)
+		if (q != NULL && (size_t)(q - s) - limit <= SCAN_CUT_LOOK)
 			return (size_t)(q - s) + 1;
 	}
 	return limit;
@@ -1132,12 +1133,18 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	/* rawbody: the transfer-decoded bytes in the part's own charset,
 	 * CRLF as LF (SpamAssassin's Node::decode), not converted. */
 	struct msg_text d = p->decoded;
-	char *raw = raw_view ? arena_alloc(c->a, d.len + 1) : NULL;
+	/* Only as much as the view keeps: RAWBODY_PART_SCAN bytes and the
+	 * SCAN_CUT_LOOK after them where scan_size_cut() looks for a
+	 * line end (a large part is not copied whole for them). */
+	size_t want = RAWBODY_PART_SCAN + SCAN_CUT_LOOK + 1;
+	if (want > d.len)
+		want = d.len;
+	char *raw = raw_view ? arena_alloc(c->a, want + 1) : NULL;
 	if (!raw_view) {
 		/* not in the rawbody view */
 	} else if (raw != NULL) {
 		size_t n = 0;
-		for (size_t i = 0; i < d.len; i++)
+		for (size_t i = 0; i < d.len && n < want; i++)
 			if (!(d.ptr[i] == '\r' && i + 1 < d.len && d.ptr[i + 1] == '\n'))
 				raw[n++] = d.ptr[i];
 		raw[n] = '\0';
