@@ -493,7 +493,7 @@ int cmd_explain(int argc, char **argv)
 	struct scan *scan = scan_new();
 	rc = 2;
 	if (scan != NULL && set_log_name(scan, &cm) == 0 &&
-	    localscan_prepare(scan, c, flags, cm.data, cm.len, cm.size) == 0) {
+	    localscan_prepare(scan, c, flags, &cm.data, cm.len, cm.size) == 0) {
 		const char *failed = NULL;
 		struct stage_hits t = { .cap = pipeline_stage_count() };
 		t.st = calloc(t.cap, sizeof *t.st);

@@ -37,11 +37,14 @@ struct runner {
 /* The message with the body capped as vigild caps it; the bytes the
  * producer did not keep (size > len) count as body not stored. */
 int localscan_prepare(struct scan *scan, const struct conf *c,
-                      const struct envguess_flags *flags, const char *raw,
+                      const struct envguess_flags *flags, char **raw,
                       size_t len, uint64_t size)
 {
 	scan_set_max_body(scan, c->max_message_size);
-	if (scan_set_raw(scan, raw, len) != 0)
+	int rc = scan_set_raw(scan, *raw, len);
+	free(*raw);
+	*raw = NULL;
+	if (rc != 0)
 		return -1;
 	if (size > len) {
 		size_t stored;
@@ -78,7 +81,7 @@ static void process(struct runner *r, struct slot *s)
 	s->scan = scan_new();
 	if (s->scan == NULL ||
 	    (s->item.name && scan_set_log_name(s->scan, s->item.name) != 0) ||
-	    localscan_prepare(s->scan, r->conf, r->flags, s->item.raw,
+	    localscan_prepare(s->scan, r->conf, r->flags, &s->item.raw,
 	                      s->item.len, s->item.size) != 0) {
 		scan_free(s->scan);
 		s->scan = NULL;
@@ -108,7 +111,7 @@ static void emit_ready(struct runner *r)
 		if (s->have_verdict)
 			verdict_free(&s->v);
 		scan_free(s->scan);
-		free(s->item.raw);
+		free(s->item.raw);   /* not scanned: never prepared */
 		memset(s, 0, sizeof *s);
 		r->emitted++;
 	}

@@ -20,7 +20,8 @@ struct scan;
 struct verdict;
 
 /* One message handed in by the producer. raw is malloc'ed and owned by
- * the runner from then on; error, a string that outlives the run (static,
+ * the runner from then on (freed, and NULL, once the scan holds its
+ * copy of the message: done() does not get it); error, a string that outlives the run (static,
  * or kept by the producer through tag), marks a message that could not
  * be read: it is passed through to done() without a scan. */
 struct localscan_item {
@@ -47,12 +48,15 @@ struct localscan_ops {
 };
 
 /* Set up scan for one message read from a file, as localscan_run() does
- * (vigil explain uses it too): raw[0..len) of a message that had size
+ * (vigil explain uses it too): (*raw)[0..len) of a message that had size
  * bytes (0: len), the body capped at c->max_message_size and the rest
- * counted, the envelope from flags and the message, the deadline. 0, or
- * -1 (memory). */
+ * counted, the envelope from flags and the message, the deadline.
+ * *raw is malloc'ed and taken: freed and set to NULL as soon as the scan
+ * holds its copy, before the message is parsed (so that a large message
+ * is not held once more while the stages run), on failure too. 0, or -1
+ * (memory). */
 int localscan_prepare(struct scan *scan, const struct conf *c,
-                      const struct envguess_flags *flags, const char *raw,
+                      const struct envguess_flags *flags, char **raw,
                       size_t len, uint64_t size);
 
 /* What vigild answers a scan that took ms milliseconds: NULL, or, past

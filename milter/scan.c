@@ -30,8 +30,14 @@ struct scan {
 	struct hdr *hdrs;
 	size_t hdr_count, hdr_cap;
 
-	char *body;
-	size_t body_len, body_cap;
+	/* One buffer holds the message: the header section as scan_raw()
+	 * writes it in buf[0..body_off) once head_ok, the body after it
+	 * (so the body is not also copied into a raw message). */
+	char *buf;
+	size_t buf_cap;
+	size_t body_off;	/* where the body starts in buf */
+	bool head_ok;		/* buf[0..body_off) is the current head */
+	size_t body_len;
 	size_t body_seen;	/* bytes received, stored or not */
 	size_t max_body;
 	size_t header_bytes;
@@ -40,9 +46,7 @@ struct scan {
 				   lines no header field shows */
 	size_t raw_head_bytes;
 
-	char *raw;		/* headers + CRLF + body, built on demand */
-	size_t raw_len;
-	struct msg *msg;
+	struct msg *msg;	/* borrows buf */
 
 	uint64_t deadline_ms;	/* CLOCK_MONOTONIC ms; 0 = none */
 
@@ -147,6 +151,8 @@ static void free_kvs(struct kv *kv, size_t n)
 	free(kv);
 }
 
+static void drop_cached(struct scan *s);
+
 void scan_free(struct scan *s)
 {
 	if (s == NULL)
@@ -160,10 +166,8 @@ void scan_free(struct scan *s)
 		free(s->hdrs[i].value);
 	}
 	free(s->hdrs);
-	if (s->msg)
-		msg_free(s->msg);     /* borrows s->raw */
-	free(s->body);
-	free(s->raw);
+	drop_cached(s);
+	free(s->buf);
 	free(s->raw_head);
 	for (size_t i = 0; i < s->hit_count; i++) {
 		free((char *)s->hits[i].name);
@@ -239,14 +243,62 @@ int scan_add_rcpt(struct scan *s, const char *rcpt)
 	return 0;
 }
 
+/* The parsed message is of the bytes it was parsed from: dropped when
+ * they change (before buf moves: it borrows buf). */
 static void drop_cached(struct scan *s)
 {
 	if (s->msg) {
-		msg_free(s->msg);     /* borrows s->raw */
+		msg_free(s->msg);
 		s->msg = NULL;
 	}
-	free(s->raw);
-	s->raw = NULL;
+}
+
+/* Bytes of the header section scan_raw() writes in front of the body. */
+static size_t head_size(const struct scan *s)
+{
+	return s->raw_head != NULL ? s->raw_head_bytes : s->header_bytes + 2;
+}
+
+/* Room in buf for n more body bytes and a NUL after them. The first
+ * allocation leaves room for the header section in front, so that
+ * scan_raw() need not move the body. */
+static int reserve_body(struct scan *s, size_t n)
+{
+	if (s->buf == NULL) {
+		s->body_off = head_size(s);
+		s->head_ok = false;
+	}
+	size_t need = s->body_off + s->body_len + n + 1;
+	if (need <= s->buf_cap)
+		return 0;
+	size_t cap = s->buf_cap ? s->buf_cap : 16384;
+	while (cap < need)
+		cap = cap < SIZE_MAX / 2 ? cap * 2 : need;
+	drop_cached(s);
+	char *p = realloc(s->buf, cap);
+	if (p == NULL)
+		return -1;
+	s->buf = p;
+	s->buf_cap = cap;
+	return 0;
+}
+
+/* After the header section changed: the body moved to where the new
+ * one ends (a header added after body bytes; scan_set_raw() on a scan
+ * that had a body), so that scan_raw() never moves it and a stage's
+ * scan_body() stays valid. */
+static int move_body(struct scan *s)
+{
+	s->head_ok = false;
+	drop_cached(s);
+	size_t need = head_size(s);
+	if (s->buf == NULL || s->body_off == need)
+		return 0;
+	if (need > s->body_off && reserve_body(s, need - s->body_off) != 0)
+		return -1;
+	memmove(s->buf + need, s->buf + s->body_off, s->body_len);
+	s->body_off = need;
+	return 0;
 }
 
 int scan_add_header(struct scan *s, const char *name, size_t name_len,
@@ -263,8 +315,7 @@ int scan_add_header(struct scan *s, const char *name, size_t name_len,
 	}
 	s->hdrs[s->hdr_count++] = h;
 	s->header_bytes += name_len + 1 + value_len + 2;
-	drop_cached(s);
-	return 0;
+	return move_body(s);
 }
 
 void scan_set_max_body(struct scan *s, size_t max_body)
@@ -280,23 +331,14 @@ int scan_add_body(struct scan *s, const void *data, size_t len)
 		len = room;
 	if (len == 0)
 		return 0;
-	if (s->body_len + len > s->body_cap) {
-		size_t cap = s->body_cap ? s->body_cap : 16384;
-		while (cap < s->body_len + len)
-			cap *= 2;
-		char *p = realloc(s->body, cap);
-		if (p == NULL)
-			return -1;
-		s->body = p;
-		s->body_cap = cap;
-	}
-	memcpy(s->body + s->body_len, data, len);
-	s->body_len += len;
+	if (reserve_body(s, len) != 0)
+		return -1;
 	drop_cached(s);
+	memcpy(s->buf + s->body_off + s->body_len, data, len);
+	s->body_len += len;
 	return 0;
 }
 
-/* Append src[0..n) to the body converting bare LF to CRLF. */
 /* src[0..n) with CRLF line ends, appended to *dst (malloc'd, *len). */
 static int put_crlf(char **dst, size_t *len, const char *src, size_t n)
 {
@@ -312,6 +354,17 @@ static int put_crlf(char **dst, size_t *len, const char *src, size_t n)
 	*dst = p;
 	*len = k;
 	return 0;
+}
+
+/* Bytes src[0..n) takes with CRLF line ends. */
+static size_t crlf_len(const char *src, size_t n)
+{
+	size_t k = n;
+	for (const char *p = src, *e = src + n;
+	     (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+		if (p == src || p[-1] != '\r')
+			k++;
+	return k;
 }
 
 static int add_body_crlf(struct scan *s, const char *src, size_t n)
@@ -406,8 +459,14 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 	/* Lines of the header section that are no field are not headers to
 	 * the stages, but the message as read keeps them (SpamAssassin's
 	 * full rules see them, its parser passes over them). */
-	if (bad > 0 && put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
-	                        body_off) != 0)
+	if (bad > 0 && (put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
+	                         body_off) != 0 || move_body(s) != 0))
+		return -1;
+	/* the body's room at once: a large message is not copied again
+	 * as its buffer doubles */
+	size_t n = crlf_len(raw + body_off, len - body_off);
+	size_t room = s->body_len < s->max_body ? s->max_body - s->body_len : 0;
+	if (reserve_body(s, n < room ? n : room) != 0)
 		return -1;
 	return add_body_crlf(s, raw + body_off, len - body_off);
 }
@@ -444,45 +503,43 @@ size_t scan_raw_head_len(const struct scan *s)
 const char *scan_body(const struct scan *s, size_t *len)
 {
 	*len = s->body_len;
-	return s->body ? s->body : "";
+	return s->buf ? s->buf + s->body_off : "";
+}
+
+/* The header section in front of the body: the lines as read when
+ * scan_set_raw() kept them, else the fields as received and CRLF. */
+static void write_head(struct scan *s)
+{
+	char *p = s->buf;
+	if (s->raw_head != NULL) {
+		memcpy(p, s->raw_head, s->raw_head_bytes);
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < s->hdr_count; i++) {
+		memcpy(p + k, s->hdrs[i].name, s->hdrs[i].name_len);
+		k += s->hdrs[i].name_len;
+		p[k++] = ':';
+		memcpy(p + k, s->hdrs[i].value, s->hdrs[i].value_len);
+		k += s->hdrs[i].value_len;
+		p[k++] = '\r';
+		p[k++] = '\n';
+	}
+	p[k++] = '\r';
+	p[k] = '\n';
 }
 
 const char *scan_raw(struct scan *s, size_t *len)
 {
-	if (s->raw == NULL && s->raw_head != NULL) {
-		size_t k = 0;
-		if (put_crlf(&s->raw, &k, s->raw_head, s->raw_head_bytes) != 0 ||
-		    put_crlf(&s->raw, &k, s->body, s->body_len) != 0)
-			return NULL;
-		s->raw[k] = '\0';
-		s->raw_len = k;
+	if (reserve_body(s, 0) != 0)
+		return NULL;
+	if (!s->head_ok) {
+		write_head(s);
+		s->head_ok = true;
 	}
-	if (s->raw == NULL) {
-		size_t n = s->header_bytes + 2 + s->body_len;
-		char *p = malloc(n + 1);
-		if (p == NULL)
-			return NULL;
-		size_t k = 0;
-		for (size_t i = 0; i < s->hdr_count; i++) {
-			memcpy(p + k, s->hdrs[i].name, s->hdrs[i].name_len);
-			k += s->hdrs[i].name_len;
-			p[k++] = ':';
-			memcpy(p + k, s->hdrs[i].value, s->hdrs[i].value_len);
-			k += s->hdrs[i].value_len;
-			p[k++] = '\r';
-			p[k++] = '\n';
-		}
-		p[k++] = '\r';
-		p[k++] = '\n';
-		if (s->body_len)
-			memcpy(p + k, s->body, s->body_len);
-		k += s->body_len;
-		p[k] = '\0';
-		s->raw = p;
-		s->raw_len = k;
-	}
-	*len = s->raw_len;
-	return s->raw;
+	*len = s->body_off + s->body_len;
+	s->buf[*len] = '\0';   /* reserve_body() keeps room for it */
+	return s->buf;
 }
 
 size_t scan_size(const struct scan *s)
@@ -500,7 +557,8 @@ const struct msg *scan_msg(struct scan *s)
 	if (s->msg == NULL) {
 		size_t len;
 		const char *raw = scan_raw(s, &len);
-		/* s->raw lives as long as s->msg (drop_cached, scan_free) */
+		/* s->buf lives and stays as long as s->msg (drop_cached,
+		 * scan_free) */
 		if (raw != NULL)
 			s->msg = msg_parse_borrowed(raw, len, NULL);
 	}

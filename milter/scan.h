@@ -79,10 +79,13 @@ size_t scan_header_count(const struct scan *scan);
 /* i-th header as received; value includes leading whitespace. */
 void scan_header_at(const struct scan *scan, size_t i, const char **name,
                     size_t *name_len, const char **value, size_t *value_len);
-/* The body as received (CRLF), possibly truncated. */
+/* The body as received (CRLF), possibly truncated. It is the end of
+ * the buffer scan_raw() gives (the scan holds the message once): valid
+ * until the next scan_add_header(), scan_add_body() or scan_set_raw(). */
 const char *scan_body(const struct scan *scan, size_t *len);
-/* The whole message: headers as received, CRLF, body (built on demand,
- * cached; NULL on allocation failure). */
+/* The whole message: headers as received, CRLF, body (the header
+ * section written in front of the body on demand; NUL-terminated; NULL
+ * on allocation failure). */
 const char *scan_raw(struct scan *scan, size_t *len);
 /* Size of the message as received, counting bytes not stored. */
 size_t scan_size(const struct scan *scan);
