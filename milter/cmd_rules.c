@@ -300,8 +300,11 @@ static void print_hits(const struct rules_result *res)
 	}
 }
 
+/* The message of file, its envelope guessed with the trust of r's
+ * rule files, as vigil scan guesses it. */
 static struct scan *scan_file(const char *file, size_t max,
-                              const struct envguess_flags *flags)
+                              const struct envguess_flags *flags,
+                              const struct rules *r)
 {
 	size_t len;
 	char *raw = fileio_read(file, max, &len, NULL);
@@ -312,7 +315,8 @@ static struct scan *scan_file(const char *file, size_t max,
 	struct scan *scan = scan_new();
 	if (scan == NULL || scan_set_log_name(scan, file) != 0 ||
 	    scan_set_raw(scan, raw, len) != 0 ||
-	    envguess_fill(scan, flags) != 0) {
+	    envguess_fill(scan, flags,
+	                  ruleset_trustpath(rules_ruleset(r))) != 0) {
 		fprintf(stderr, "vigil rules: %s: out of memory\n", file);
 		scan_free(scan);
 		scan = NULL;
@@ -335,7 +339,7 @@ static int do_explain(const char *conf_path, const char *file,
 		conf_unref(c);
 		return 2;
 	}
-	struct scan *scan = scan_file(file, c->max_message_size, flags);
+	struct scan *scan = scan_file(file, c->max_message_size, flags, r);
 	struct rules_result *res = rules_result_new();
 	int rc = 2;
 	if (scan != NULL && res != NULL) {
@@ -380,7 +384,8 @@ static int do_test(const char *rulefile, const char *msgfile, bool scored)
 		printf("%s\n", d->message);
 	}
 	struct envguess_flags flags = { 0 };
-	struct scan *scan = scan_file(msgfile, CORPUS_MAX_MSG_DEFAULT, &flags);
+	struct scan *scan = scan_file(msgfile, CORPUS_MAX_MSG_DEFAULT, &flags,
+	                               l.rules);
 	struct rules_result *res = rules_result_new();
 	int rc = 2;
 	if (scan != NULL && res != NULL &&
@@ -449,10 +454,11 @@ static int do_hits(struct loaded *l, char **corpus, size_t ncorpus)
 			struct envguess_flags flags = { 0 };
 			char *name = corpus_msg_name(&m);   /* for a PCRE2 limit */
 			scan = scan_new();
+			const struct trustpath *t = ruleset_trustpath(l->rs);
 			ok = scan != NULL && name != NULL &&
 			     scan_set_log_name(scan, name) == 0 &&
 			     scan_set_raw(scan, m.data, m.len) == 0 &&
-			     envguess_fill(scan, &flags) == 0 &&
+			     envguess_fill(scan, &flags, t) == 0 &&
 			     rules_eval(l->rules, scan, res, RULES_EVAL_NO_SCAN) == 0;
 			free(name);
 		}

@@ -53,22 +53,19 @@ static void helo_as_sent(const char *h, char *out, size_t outlen)
 }
 
 /* The client and HELO of the newest hop from outside the receiving
- * site, read by the one Received: parser the rules use (relays.h): the
- * first relay SpamAssassin's trust inference leaves untrusted (neither
- * private nor authenticated), which is the first of the rules'
- * X-Spam-Relays-Untrusted and the hop SpamAssassin's SPF checks. Its
- * format table knows Postfix, Sendmail, Exim (helo= apart from the
- * rDNS name), qmail, Exchange and the rest. Unique-local and 0/8
- * addresses, public to SpamAssassin, are skipped as internal here; a
+ * site, read from the relays of the one Received: parser the rules use
+ * (relays.h): the first relay SpamAssassin's trust leaves untrusted
+ * (with trusted_networks / internal_networks as the rules read them,
+ * else inferred: neither private nor authenticated), which is the first
+ * of the rules' X-Spam-Relays-Untrusted and the hop SpamAssassin's SPF
+ * checks. Its format table knows Postfix, Sendmail, Exim (helo= apart
+ * from the rDNS name), qmail, Exchange and the rest. Unique-local and
+ * 0/8 addresses, public to SpamAssassin, are skipped as internal here; a
  * relay from X-Originating-IP is a web client, not an SMTP one, and
- * ends the search. ip and helo are left empty when no hop qualifies.
- * 0, or -1 when the relays could not be built (out of memory). */
-static int received_client(const struct msg *m, char *helo, size_t helolen,
-                           char *ip, size_t iplen)
+ * ends the search. ip and helo are left empty when no hop qualifies. */
+static void received_client(const struct relays *r, char *helo,
+                            size_t helolen, char *ip, size_t iplen)
 {
-	struct relays *r;
-	if (relays_build(m, &r) != 0)
-		return -1;
 	for (size_t i = 0;; i++) {
 		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
 		if (y == NULL || y->originating)
@@ -79,8 +76,6 @@ static int received_client(const struct msg *m, char *helo, size_t helolen,
 			break;
 		}
 	}
-	relays_free(r);
-	return 0;
 }
 
 static void first_addr(const struct msg *m, const char *name, char *out,
@@ -221,25 +216,19 @@ int envguess_arg(struct envguess_args *a, const char *prog,
 	return f->mail_from ? 1 : -1;
 }
 
-int envguess_fill(struct scan *scan, const struct envguess_flags *f)
+/* The envelope from m, client and HELO from r (NULL when the flags
+ * give both). */
+static int fill(struct scan *scan, const struct msg *m,
+                const struct relays *r, const struct envguess_flags *f)
 {
-	return envguess_fill_from(scan, scan_msg(scan), f);
-}
-
-int envguess_fill_from(struct scan *scan, const struct msg *m,
-                       const struct envguess_flags *f)
-{
-	if (m == NULL)
-		return -1;
 	char from[512] = "", helo[512] = "", ip[64] = "";
 	if (f->mail_from == NULL && !null_return_path(m)) {
 		first_addr(m, "Return-Path", from, sizeof from);
 		if (from[0] == '\0')
 			first_addr(m, "From", from, sizeof from);
 	}
-	if ((f->client_ip == NULL || f->helo == NULL) &&
-	    received_client(m, helo, sizeof helo, ip, sizeof ip) != 0)
-		return -1;
+	if (r != NULL)
+		received_client(r, helo, sizeof helo, ip, sizeof ip);
 	const struct scan_env *env = scan_env(scan);
 	int rc = scan_set_env(scan, env->queue_id,
 	                      f->client_ip ? f->client_ip : ip, "", 0,
@@ -254,5 +243,33 @@ int envguess_fill_from(struct scan *scan, const struct msg *m,
 		if (rc == 0)
 			rc = add_rcpts(scan, m, "Cc");
 	}
+	return rc;
+}
+
+/* Whether the flags leave the client or the HELO to the message. */
+static bool wants_relays(const struct envguess_flags *f)
+{
+	return f->client_ip == NULL || f->helo == NULL;
+}
+
+int envguess_fill(struct scan *scan, const struct envguess_flags *f,
+                  const struct trustpath *trust)
+{
+	const struct msg *m = scan_msg(scan);
+	const struct relays *r = NULL;
+	if (m == NULL ||
+	    (wants_relays(f) && (r = scan_relays(scan, trust)) == NULL))
+		return -1;
+	return fill(scan, m, r, f);
+}
+
+int envguess_fill_from(struct scan *scan, const struct msg *m,
+                       const struct envguess_flags *f)
+{
+	struct relays *own = NULL;
+	if (m == NULL || (wants_relays(f) && relays_build(m, &own) != 0))
+		return -1;
+	int rc = fill(scan, m, own, f);
+	relays_free(own);
 	return rc;
 }

@@ -2,9 +2,10 @@
  * envguess.h — an SMTP envelope for a message read from a file (replay,
  * explain): what the flags give wins; the rest is taken from the message
  * as SpamAssassin would: MAIL FROM from Return-Path (else the first From
- * address; "Return-Path: <>" is the null sender of a bounce), recipients from To and Cc, client address and HELO from the
- * newest Received header naming a public address (the last external
- * relay). A guessed MAIL FROM is marked so (scan_env's
+ * address; "Return-Path: <>" is the null sender of a bounce), recipients
+ * from To and Cc, client address and HELO from the newest untrusted
+ * relay naming a public address (the last external relay; trust as the
+ * rules decide it). A guessed MAIL FROM is marked so (scan_env's
  * mail_from_guessed): the rules then read SpamAssassin's own guess for
  * EnvelopeFrom, as SpamAssassin does with a file.
  */
@@ -44,12 +45,19 @@ int envguess_arg(struct envguess_args *a, const char *prog,
                  const char *name, const char *val);
 
 struct msg;
+struct trustpath;
 
 /* Set scan's envelope (its headers must already be set) from scan's
- * parsed message (scan_msg(): parsed now if not yet). 0 or -1. */
-int envguess_fill(struct scan *scan, const struct envguess_flags *f);
-/* The same from m, e.g. only the message's header section parsed when
- * nothing else needs the body (vigil scan --milter). */
+ * parsed message (scan_msg(): parsed now if not yet), client and HELO
+ * from its relays with trust path trust (scan_relays(): the rules
+ * stage's, rules_stage_trustpath(), so that the guess takes the hop the rules
+ * call the first untrusted one and both read one parse; NULL:
+ * SpamAssassin's inference). 0 or -1. */
+int envguess_fill(struct scan *scan, const struct envguess_flags *f,
+                  const struct trustpath *trust);
+/* The same from m with inferred trust, e.g. only the message's header
+ * section parsed when nothing else needs the body (vigil scan --milter:
+ * the rules are the milter's). */
 int envguess_fill_from(struct scan *scan, const struct msg *m,
                        const struct envguess_flags *f);
 

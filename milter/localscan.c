@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "monotime.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -58,7 +59,8 @@ int localscan_prepare(struct scan *scan, const struct conf *c,
 			left -= n;
 		}
 	}
-	if (envguess_fill(scan, flags) != 0)
+	if (envguess_fill(scan, flags, rules_stage_trustpath(
+	                  pipeline_stage_state(c->pipeline, "rules"))) != 0)
 		return -1;
 	scan_set_deadline_ms(scan, (uint64_t)c->message_timeout_s * 1000u);
 	return 0;

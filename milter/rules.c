@@ -2060,6 +2060,12 @@ const struct rules *rules_stage_rules(const void *stage_state)
 	return st ? st->rules : NULL;
 }
 
+const struct trustpath *rules_stage_trustpath(const void *stage_state)
+{
+	const struct rules *r = rules_stage_rules(stage_state);
+	return r ? ruleset_trustpath(r->rs) : NULL;
+}
+
 const struct stage_ops rules_stage = {
 	.name = "rules",
 	.conf_opts = NULL,

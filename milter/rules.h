@@ -196,5 +196,10 @@ const struct ruleset_opts *rules_ruleset_opts(void);
 
 /* The stage's compiled rules, for tools holding a pipeline state. */
 const struct rules *rules_stage_rules(const void *stage_state);
+/* The trust path of the stage's rule files (ruleset_trustpath()), NULL
+ * when stage_state is NULL (no rules stage) or they configure none: the
+ * envelope guess's (envguess_fill()). */
+struct trustpath;
+const struct trustpath *rules_stage_trustpath(const void *stage_state);
 
 #endif

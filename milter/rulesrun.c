@@ -175,7 +175,7 @@ struct run {
 	size_t hicap, hfcap;
 	struct hinfo *pinfo; /* the headers of MIME parts 1.. (index_parts()) */
 	size_t *pstart;      /* part p's in pinfo from pstart[p] (p >= 1) */
-	struct relays *relays; /* built on first use */
+	const struct relays *relays; /* the scan's, got on first use */
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	struct saeval_ctx ectx;  /* eval rules' (setup_evals()) */
 	struct rcap_vals capv; /* the tags capture rules set (cap_values()) */
@@ -353,13 +353,21 @@ static void put_all_relays(struct run *x, int kind, bool raw)
 	}
 }
 
-/* x->relays, built on first use (the eval rules share them too);
- * false when out of memory. */
+/* x->relays, got on first use (the eval rules share them too): the
+ * scan keeps them, so that the envelope guess's parse of the Received:
+ * headers serves here too; false when out of memory. */
 static bool have_relays(struct run *x)
 {
-	return x->relays != NULL ||
-	       relays_build_trust(x->m, ruleset_trustpath(x->r->rs),
-	                          &x->relays) == 0;
+	if (x->relays == NULL)
+		x->relays = scan_relays(x->scan, ruleset_trustpath(x->r->rs));
+	return x->relays != NULL;
+}
+
+/* saeval_ctx's relays(). */
+static const struct relays *eval_relays(void *arg)
+{
+	struct run *x = arg;
+	return have_relays(x) ? x->relays : NULL;
 }
 
 static void build_hkey(struct run *x, size_t k)
@@ -1234,7 +1242,8 @@ static void setup_evals(struct run *x)
 	                               .env_from = env->mail_from_guessed
 	                                               ? NULL
 	                                               : env->mail_from,
-	                               .relays = &x->relays,
+	                               .relays = eval_relays,
+	                               .relays_arg = x,
 	                               .trust = ruleset_trustpath(x->r->rs),
 	                               .cache = saeval_cache_new() };
 	/* SpamAssassin runs head evals, FreeMail's among them, before the
@@ -1660,7 +1669,6 @@ out:
 	free(x.pstart);
 	saeval_cache_free(x.ectx.cache);
 	rules_cap_vals_free(&x.capv);
-	relays_free(x.relays);
 	free(x.mptr);
 	free(x.mlen);
 	free(x.repc);

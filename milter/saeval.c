@@ -701,20 +701,15 @@ static bool after_received(const struct msg *m, const char *name)
 	return false;
 }
 
-/* The message's relays: those x keeps (built by the first call that
- * asks), or built for this call into *own, which the caller frees.
- * NULL when they cannot be had. */
+/* The message's relays: those x's caller keeps, or built for this call
+ * into *own, which the caller frees. NULL when they cannot be had. */
 const struct relays *saeval_get_relays(const struct saeval_ctx *x,
                                        struct relays **own)
 {
 	*own = NULL;
-	if (x->relays == NULL)
-		return relays_build_trust(x->m, x->trust, own) == 0 ? *own
-		                                                    : NULL;
-	if (*x->relays == NULL &&
-	    relays_build_trust(x->m, x->trust, x->relays) != 0)
-		return NULL;
-	return *x->relays;
+	if (x->relays != NULL)
+		return x->relays(x->relays_arg);
+	return relays_build_trust(x->m, x->trust, own) == 0 ? *own : NULL;
 }
 
 /* SpamAssassin's get_envelope_from without envelope_sender_header: the

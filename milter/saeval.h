@@ -48,10 +48,13 @@ struct saeval_ctx {
 	const struct msg *m;
 	const char *env_from;  /* MAIL FROM without <> as an MTA or the user
 	                          gave it, or NULL/"" (none, or guessed) */
-	struct relays **relays; /* where the message's relays (relays.h) are
-	                           kept once a call built them, for the next
-	                           calls; the caller frees them. NULL: each
-	                           call builds its own */
+	/* The message's relays (relays.h) as the caller keeps them:
+	 * relays(relays_arg) gives them (NULL: out of memory), built by
+	 * the caller on first use and owned by it (the rules stage: the
+	 * scan's, scan_relays()). NULL: each call builds its own with
+	 * trust. */
+	const struct relays *(*relays)(void *arg);
+	void *relays_arg;
 	const struct trustpath *trust; /* trusted_networks & co. for
 	                                     building the relays (NULL:
 	                                     SpamAssassin's inference) */

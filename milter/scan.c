@@ -8,7 +8,9 @@
 
 #include "msg.h"
 #include "monotime.h"
+#include "relays.h"
 #include "stage.h"
+#include "trustpath.h"
 
 struct hdr {
 	char *name;
@@ -47,6 +49,14 @@ struct scan {
 	size_t raw_head_bytes;
 
 	struct msg *msg;	/* borrows buf */
+	/* scan_relays(): the relays of msg, one entry per trust path
+	 * asked for (in practice one: the envelope guess and the rules
+	 * share theirs) */
+	struct scan_relays {
+		const struct trustpath *trust;
+		struct relays *relays;
+	} *relays;
+	size_t relays_count, relays_cap;
 
 	uint64_t deadline_ms;	/* CLOCK_MONOTONIC ms; 0 = none */
 
@@ -167,6 +177,7 @@ void scan_free(struct scan *s)
 	}
 	free(s->hdrs);
 	drop_cached(s);
+	free(s->relays);
 	free(s->buf);
 	free(s->raw_head);
 	for (size_t i = 0; i < s->hit_count; i++) {
@@ -247,6 +258,9 @@ int scan_add_rcpt(struct scan *s, const char *rcpt)
  * they change (before buf moves: it borrows buf). */
 static void drop_cached(struct scan *s)
 {
+	for (size_t i = 0; i < s->relays_count; i++)
+		relays_free(s->relays[i].relays);
+	s->relays_count = 0;
 	if (s->msg) {
 		msg_free(s->msg);
 		s->msg = NULL;
@@ -563,6 +577,23 @@ const struct msg *scan_msg(struct scan *s)
 			s->msg = msg_parse_borrowed(raw, len, NULL);
 	}
 	return s->msg;
+}
+
+const struct relays *scan_relays(struct scan *s, const struct trustpath *t)
+{
+	if (!trustpath_active(t))
+		t = NULL;   /* inference, whatever t holds */
+	for (size_t i = 0; i < s->relays_count; i++)
+		if (s->relays[i].trust == t)
+			return s->relays[i].relays;
+	const struct msg *m = scan_msg(s);
+	struct relays *r;
+	if (m == NULL ||
+	    grow(&s->relays, &s->relays_cap, s->relays_count, sizeof *s->relays) ||
+	    relays_build_trust(m, t, &r) != 0)
+		return NULL;
+	s->relays[s->relays_count++] = (struct scan_relays){ t, r };
+	return r;
 }
 
 uint64_t scan_deadline_left_ms(const struct scan *s)

@@ -93,6 +93,15 @@ bool scan_truncated(const struct scan *scan);
 /* The parsed message (message model), parsed on first use, cached; NULL
  * only on allocation failure. */
 const struct msg *scan_msg(struct scan *scan);
+/* The relays of the parsed message (relays.h) with trust path t (NULL,
+ * or nothing configured in it: SpamAssassin's inference), built on first
+ * use and kept with the message: the envelope guess of a replayed file
+ * and the rules stage parse the Received: headers once between them.
+ * Owned by the scan, valid until the message changes or scan_free().
+ * NULL only when memory ran out. */
+struct relays;
+struct trustpath;
+const struct relays *scan_relays(struct scan *scan, const struct trustpath *t);
 /* Milliseconds left before the message's deadline (0 when passed). */
 uint64_t scan_deadline_left_ms(const struct scan *scan);
 

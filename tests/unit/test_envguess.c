@@ -3,7 +3,8 @@
  * the header forms real MTAs write (Postfix, Sendmail, Exim with and
  * without reverse DNS, qmail, Exchange, Microsoft 365, Gmail, IPv6),
  * internal hops skipped, authenticated submission and X-Originating-IP
- * not taken for the client, flags winning over the message. The header
+ * not taken for the client, flags winning over the message, the rule
+ * files' trusted_networks / internal_networks deciding trust. The header
  * lines are shaped after real ones; the audit11 M4 ones (Exim, qmail,
  * Exchange, a forwarder in front of the sender's submission host) are
  * verbatim. */
@@ -17,13 +18,22 @@
 #include <cmocka.h>
 
 #include "envguess.h"
+#include "ruleset.h"
 #include "scan.h"
 
 /* The envelope guessed for a message of these Received: lines (most
- * recent first, "\n"-separated, folded lines allowed) under flags f. */
-static void guess_with(const char *received, const struct envguess_flags *f,
-                       const char *want_ip, const char *want_helo)
+ * recent first, "\n"-separated, folded lines allowed) under flags f,
+ * trust decided with rule file text cf (NULL: none, inference). */
+static void guess_cf(const char *received, const struct envguess_flags *f,
+                     const char *cf, const char *want_ip,
+                     const char *want_helo)
 {
+	struct ruleset *rs = NULL;
+	if (cf != NULL) {
+		rs = ruleset_load_buf("t.cf", cf, strlen(cf), NULL);
+		assert_non_null(rs);
+	}
+	const struct trustpath *trust = rs ? ruleset_trustpath(rs) : NULL;
 	char msg[8192];
 	int n = snprintf(msg, sizeof msg, "%sFrom: a@sender.example\n"
 	                 "To: c@dest.example\nSubject: t\n\nbody\n", received);
@@ -31,13 +41,20 @@ static void guess_with(const char *received, const struct envguess_flags *f,
 	struct scan *s = scan_new();
 	assert_non_null(s);
 	assert_int_equal(scan_set_raw(s, msg, (size_t)n), 0);
-	assert_int_equal(envguess_fill(s, f), 0);
+	assert_int_equal(envguess_fill(s, f, trust), 0);
 	const struct scan_env *env = scan_env(s);
 	if (strcmp(env->client_addr, want_ip) != 0 ||
 	    strcmp(env->helo, want_helo) != 0)
 		fail_msg("client=%s helo=%s, want %s / %s for:\n%s",
 		         env->client_addr, env->helo, want_ip, want_helo, received);
 	scan_free(s);
+	ruleset_free(rs);
+}
+
+static void guess_with(const char *received, const struct envguess_flags *f,
+                       const char *want_ip, const char *want_helo)
+{
+	guess_cf(received, f, NULL, want_ip, want_helo);
 }
 
 static void guess(const char *received, const char *want_ip,
@@ -272,6 +289,35 @@ static void t_flags(void **st)
 	guess_with(rcv, &f, "198.51.100.21", "given.example");
 }
 
+/* With trusted_networks or internal_networks in the rule files, the
+ * client is the first relay they leave untrusted, as the rules see it:
+ * a trusted backup MX or forwarder is passed over (inferred trust would
+ * take it: its address is public). */
+static void t_trusted_networks(void **st)
+{
+	(void)st;
+	static const char rcv[] =
+		"Received: from relay.partner.example (relay.partner.example "
+		"[198.51.100.40]) by mx.dest.example (Postfix) with ESMTP id 1; "
+		"Mon, 1 Jan 2024 00:00:02 +0000\n"
+		"Received: from out.sender.example (out.sender.example "
+		"[203.0.113.50]) by relay.partner.example (Postfix) with ESMTP id "
+		"2; Mon, 1 Jan 2024 00:00:01 +0000\n";
+	struct envguess_flags f = { 0 };
+	guess_cf(rcv, &f, NULL, "198.51.100.40", "relay.partner.example");
+	guess_cf(rcv, &f, "trusted_networks 198.51.100.40\n", "203.0.113.50",
+	         "out.sender.example");
+	/* internal_networks alone stands for trusted_networks too */
+	guess_cf(rcv, &f, "internal_networks 198.51.100.0/24\n",
+	         "203.0.113.50", "out.sender.example");
+	/* both hops trusted: no client from outside */
+	guess_cf(rcv, &f, "trusted_networks 198.51.100.40 203.0.113.50\n", "",
+	         "");
+	/* msa_networks alone configures no trust: inferred */
+	guess_cf(rcv, &f, "msa_networks 198.51.100.40\n", "198.51.100.40",
+	         "relay.partner.example");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +334,7 @@ int main(void)
 		cmocka_unit_test(t_newest_not_older),
 		cmocka_unit_test(t_originating_ip),
 		cmocka_unit_test(t_flags),
+		cmocka_unit_test(t_trusted_networks),
 	};
 	return cmocka_run_group_tests_name("envguess", tests, NULL, NULL);
 }

@@ -220,7 +220,7 @@ static void envfrom_run(struct fx *f, const char *msg, const char *flag)
 	assert_non_null(f->scan);
 	assert_int_equal(scan_set_raw(f->scan, msg, strlen(msg)), 0);
 	struct envguess_flags fl = { .mail_from = flag };
-	assert_int_equal(envguess_fill(f->scan, &fl), 0);
+	assert_int_equal(envguess_fill(f->scan, &fl, NULL), 0);
 	assert_int_equal(rules_eval(f->rules, f->scan, f->res,
 	                            RULES_EVAL_MATCHES), 0);
 }

@@ -1,8 +1,8 @@
 /* Unit tests of the scan's message storage (scan.c): the raw message
  * and the body are one buffer, the header section written in front of
  * the body (whichever way it came: a file's bytes, or header and body
- * calls as from a milter), the parsed message dropped when the bytes
- * change. */
+ * calls as from a milter), the parsed message and its relays dropped
+ * when the bytes change, the relays kept per trust path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "msg.h"
+#include "relays.h"
+#include "ruleset.h"
 #include "scan.h"
 
 static struct scan *from_file(const char *raw)
@@ -107,12 +109,57 @@ static void t_milter_order(void **st)
 	scan_free(s);
 }
 
+static const char two_hops[] =
+	"Received: from relay.partner.example (relay.partner.example "
+	"[198.51.100.40]) by mx.dest.example (Postfix) with ESMTP id 1; "
+	"Mon, 1 Jan 2024 00:00:02 +0000\n"
+	"Received: from out.sender.example (out.sender.example "
+	"[203.0.113.50]) by relay.partner.example (Postfix) with ESMTP id "
+	"2; Mon, 1 Jan 2024 00:00:01 +0000\n"
+	"From: a@sender.example\n\nbody\n";
+
+/* The relays are built once per trust path and kept with the message;
+ * a trust path that configures nothing is inference, as NULL. */
+static void t_relays(void **st)
+{
+	(void)st;
+	static const char tn[] = "trusted_networks 198.51.100.40\n";
+	static const char msa[] = "msa_networks 198.51.100.40\n";
+	struct ruleset *trusted = ruleset_load_buf("t.cf", tn, strlen(tn), NULL);
+	struct ruleset *none = ruleset_load_buf("m.cf", msa, strlen(msa), NULL);
+	assert_non_null(trusted);
+	assert_non_null(none);
+	struct scan *s = from_file(two_hops);
+	const struct relays *inferred = scan_relays(s, NULL);
+	assert_non_null(inferred);
+	assert_ptr_equal(scan_relays(s, NULL), inferred);
+	assert_ptr_equal(scan_relays(s, ruleset_trustpath(none)), inferred);
+	assert_int_equal(relays_num(inferred, RELAYS_UNTRUSTED), 2);
+	const struct relays *t = scan_relays(s, ruleset_trustpath(trusted));
+	assert_non_null(t);
+	assert_true(t != inferred);
+	assert_int_equal(relays_num(t, RELAYS_TRUSTED), 1);
+	assert_int_equal(relays_num(t, RELAYS_UNTRUSTED), 1);
+	/* the first stays valid beside the second */
+	assert_int_equal(relays_num(inferred, RELAYS_UNTRUSTED), 2);
+	/* a new header: the message changed, its relays are read again */
+	static const char rcv[] = " from a.example (a.example [192.0.2.9]) by "
+	                          "mx.dest.example with ESMTP id 0; Mon, 1 Jan "
+	                          "2024 00:00:03 +0000";
+	assert_int_equal(scan_add_header(s, "Received", 8, rcv, strlen(rcv)), 0);
+	assert_int_equal(relays_num(scan_relays(s, NULL), RELAYS_UNTRUSTED), 3);
+	scan_free(s);
+	ruleset_free(trusted);
+	ruleset_free(none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_file),
 		cmocka_unit_test(t_cut),
 		cmocka_unit_test(t_milter_order),
+		cmocka_unit_test(t_relays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
