@@ -16,10 +16,16 @@
 #include "ruleset.h"
 #include "scan.h"
 
-static struct scan *from_file(const char *raw)
+static struct scan *fresh(void)
 {
 	struct scan *s = scan_new();
 	assert_non_null(s);
+	return s;
+}
+
+static struct scan *from_file(const char *raw)
+{
+	struct scan *s = fresh();
 	assert_int_equal(scan_set_raw(s, raw, strlen(raw)), 0);
 	return s;
 }
@@ -69,8 +75,7 @@ static void t_file(void **st)
 static void t_cut(void **st)
 {
 	(void)st;
-	struct scan *s = scan_new();
-	assert_non_null(s);
+	struct scan *s = fresh();
 	scan_set_max_body(s, 5);
 	assert_int_equal(scan_set_raw(s, "A: b\n\n123\n456\n", 14), 0);
 	assert_raw(s, "A: b\r\n\r\n123\r\n");
@@ -85,8 +90,7 @@ static void t_cut(void **st)
 static void t_milter_order(void **st)
 {
 	(void)st;
-	struct scan *s = scan_new();
-	assert_non_null(s);
+	struct scan *s = fresh();
 	assert_int_equal(scan_add_header(s, "From", 4, " a@example.org", 14), 0);
 	assert_int_equal(scan_add_body(s, "one\r\n", 5), 0);
 	assert_raw(s, "From: a@example.org\r\n\r\none\r\n");
@@ -102,8 +106,7 @@ static void t_milter_order(void **st)
 	assert_int_equal(msg_raw_body(scan_msg(s)).len, 10);
 	scan_free(s);
 	/* no body at all */
-	s = scan_new();
-	assert_non_null(s);
+	s = fresh();
 	assert_int_equal(scan_add_header(s, "A", 1, " b", 2), 0);
 	assert_raw(s, "A: b\r\n\r\n");
 	scan_free(s);
