@@ -30,9 +30,12 @@
         and its folders left out, the folders named); directories are
         walked in name order, dot entries skipped; gzip data is read
         decompressed; a UTF-8 byte order mark before a file's first
-        line is skipped. A message vigil cannot use (no
-        header field in its first lines, such as the SpamAssassin
-        corpus' "cmds"; binary data; a truncated mbox; an unreadable
+        line is skipped, and so are blank lines before it; the files
+        mail clients and corpora keep beside their messages (the
+        SpamAssassin corpus' "cmds", TREC's "index", Thunderbird's
+        ".msf", ...) are passed over in a walk when they are not
+        messages. A message vigil cannot use (no
+        header field in its first lines; binary data; a truncated mbox; an unreadable
         file: "cannot open: Permission denied") is named as vigil names
         it and left out, and so is one that alone in a file would not be
         read back as itself (its first line another "From " line).
@@ -495,9 +498,18 @@ def open_messages(path, arg, regular, notice):
             return
         if rd.line.startswith(b"\xef\xbb\xbf"):
             rd.line = rd.line[3:]
+        first = 0       # blank lines before the first line start nothing
+        try:
+            while r and rd.line in (b"\n", b"\r\n"):
+                first = rd.pos
+                r = rd.piece()
+        except ReadError as e:
+            yield Msg(path, arg, error="read error: %s" % e, whole=True)
+            return
         rd.line_start = rd.line.endswith(b"\n")
         if r == 0:
-            notice(path, "empty file, no message in it")
+            notice(path, "only blank lines, no message in it" if first
+                   else "empty file, no message in it")
             return
         if not rd.line.startswith(b"From "):
             data, error = bytearray(rd.line), None
@@ -506,10 +518,10 @@ def open_messages(path, arg, regular, notice):
             except ReadError as e:
                 error = "read error: %s" % e
             data = bytes(data)
-            yield Msg(path, arg, 0, 0, None if error else data,
+            yield Msg(path, arg, 0, first, None if error else data,
                       error or check_message(data))
             return
-        index, from_off = 0, 0
+        index, from_off = 0, first
         while from_off is not None:
             data, error, nxt, total = mbox_message(rd)
             error = error or check_message(data, total)
@@ -641,7 +653,24 @@ def corpus_messages(paths, notice):
             continue
         if stat.S_ISREG(st.st_mode) and read_again(path, seen, notice):
             continue
-        yield from open_messages(path, arg, stat.S_ISREG(st.st_mode), notice)
+        companion = in_dir and companion_file(path)
+        for m in open_messages(path, arg, stat.S_ISREG(st.st_mode), notice):
+            if not (companion and m.error and not m.whole and not m.mbox):
+                yield m
+
+
+COMPANION_NAMES = ("cmds", "index", "Summary.txt", "Info.plist",
+                   "table_of_contents")
+COMPANION_SUFFIXES = (".msf", ".dat", ".ev-summary", ".ev-summary-meta",
+                      ".cmeta", ".ibex.index", ".ibex.index.data")
+
+
+def companion_file(path):
+    """corpus.c companion_file(): a file mail clients and corpora keep
+    beside their messages, passed over in a walk when not a message."""
+    name = os.path.basename(path)
+    return name in COMPANION_NAMES or any(
+        len(name) > len(x) and name.endswith(x) for x in COMPANION_SUFFIXES)
 
 
 def walk_reaches(d, rel):

@@ -91,8 +91,12 @@ struct corpus {
 	char *path;
 	bool is_mbox, seekable, file_done;
 	bool gz;                 /* read through zlib */
+	bool companion;          /* found in a walk, named as companion_file()
+	                            says: passed over when not a message */
 	size_t index;
 	uint64_t pos;            /* bytes consumed so far */
+	uint64_t first_off;      /* where its first line that is not blank
+	                            starts */
 	bool have_from;          /* an mbox From_ line was read ... */
 	uint64_t from_off;       /* ... at this offset */
 
@@ -648,7 +652,7 @@ static void file_message(struct corpus *c, struct corpus_msg *m)
 	if (ferror(c->fp))
 		error = format("read error: %s", read_error(c));
 	c->file_done = true;
-	m->offset = 0;
+	m->offset = c->first_off;
 	finish(c, m, &b, error);
 }
 
@@ -765,15 +769,30 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 		return -1;
 	}
 	skip_bom(c);
+	/* Blank lines before the first line (mboxes concatenated with a
+	 * newline between, a message saved after an empty line) start no
+	 * message: the first one starts at the first line that is not. */
+	uint64_t first = 0;
+	while (r > 0 && is_blank(c->line, c->line_len)) {
+		first = c->pos;
+		r = read_piece(c);
+	}
+	if (r < 0) {
+		error_msg(m, path, format("read error: %s", read_error(c)));
+		close_file(c);
+		return -1;
+	}
+	c->first_off = first;
 	c->line_start = piece_complete(c);
 	c->file_done = r == 0;   /* an empty file holds no message */
 	if (c->file_done && c->on_notice != NULL)
-		c->on_notice(c->on_notice_arg, path,
+		c->on_notice(c->on_notice_arg, path, first > 0 ?
+		             "only blank lines, no message in it" :
 		             "empty file, no message in it");
 	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
 	if (c->is_mbox) {
 		c->have_from = true;
-		c->from_off = 0;
+		c->from_off = first;
 	}
 	return 0;
 }
@@ -862,6 +881,37 @@ static bool maildir_metadata(const char *name)
 			return true;
 	return strncmp(name, "dovecot", 7) == 0 ||
 	       strncmp(name, "courier", 7) == 0;
+}
+
+/* Whether a file of this name, found in a walk, is one that mail
+ * clients and corpora keep beside their messages: the SpamAssassin
+ * public corpus' cmds, TREC's index, Enron-spam's Summary.txt,
+ * Thunderbird's summaries (.msf) and settings (.dat), Apple Mail's
+ * Info.plist and table_of_contents, Evolution's summaries and indexes.
+ * Such a file is passed over quietly when it is not a message (as
+ * maildir metadata is): counting it as a malformed message would make
+ * every run over those layouts fail; one that is a message is read. */
+static bool companion_file(const char *path)
+{
+	static const char *const exact[] = {
+		"cmds", "index", "Summary.txt", "Info.plist", "table_of_contents",
+	};
+	static const char *const suffixes[] = {
+		".msf", ".dat", ".ev-summary", ".ev-summary-meta", ".cmeta",
+		".ibex.index", ".ibex.index.data",
+	};
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+		if (strcmp(name, exact[i]) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && strcmp(name + n - k, suffixes[i]) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Entries of a maildir's top named one per line; past them, a count. */
@@ -1208,7 +1258,11 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 					mbox_message(c, m);
 				else
 					file_message(c, m);
-				return 1;
+				if (!c->companion || m->error == NULL)
+					return 1;
+				corpus_msg_clear(m);   /* not mail, as expected */
+				c->index--;
+				continue;
 			}
 			close_file(c);
 			continue;
@@ -1241,6 +1295,7 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 			continue;
 		if (open_file(c, path, !is_stdin && S_ISREG(st.st_mode), m) != 0)
 			return 1;
+		c->companion = in_dir && companion_file(path);
 	}
 }
 

@@ -15,8 +15,11 @@
  * single message files, and "-" for standard input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
  * which would mean decompressing again). A UTF-8 byte order mark before
- * a file's first line is skipped. An empty file holds no message
- * (corpus_on_notice() lets the caller say so).
+ * a file's first line is skipped, and so are blank lines before it. An
+ * empty file holds no message (corpus_on_notice() lets the caller say
+ * so). Files that mail clients and corpora keep beside their messages
+ * (cmds, index, *.msf, ...: corpus.c companion_file()), found in a
+ * walk, are passed over when they are not messages.
  *
  * Streaming: only the current message is in memory, and at most max_msg
  * bytes of it. Every message carries its source file, its 0-based index

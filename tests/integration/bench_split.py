@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..21')
+    print('1..22')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -189,6 +189,21 @@ def run(tmp):
     d = mirror_diff(conf, [lk, md, os.path.join(lk, 'f.eml')])
     ok(not d, 'each file and directory read once, through symbolic or '
        'hard links, as vigil scan reads it', '\n'.join(d))
+
+    # companions of corpora passed over when not mail; blank lines first
+    cp = os.path.join(tmp, 'comp')
+    write(os.path.join(cp, 'cmds'), b'mv 00001.abc 00001.abc\n')
+    write(os.path.join(cp, 'Inbox.msf'), b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+    write(os.path.join(cp, 'README'), b'not mail\n')
+    write(os.path.join(cp, 'm.dat'), msg(b'dat@x'))
+    write(os.path.join(cp, 'x.mbox'), b'\n\r\nFrom a\n' + msg(b'x1@x') +
+          b'\nFrom b\n' + msg(b'x2@x'))
+    write(os.path.join(cp, 'y.eml'), b'\n\n' + msg(b'y@x'))
+    write(os.path.join(tmp, 'cmds'), b'mv 00002.abc 00002.abc\n')
+    d = mirror_diff(conf, [cp, os.path.join(tmp, 'cmds')])
+    ok(not d, 'companion files passed over in a walk unless mail, an '
+       'error when given; blank lines before the first line skipped, as '
+       'vigil scan does', '\n'.join(d))
 
     out = os.path.join(tmp, 'out1')
     r = split(out, corp)

@@ -303,6 +303,50 @@ static void directory(void **state)
 	release(&g);
 }
 
+/* Files that mail clients and corpora keep beside their messages
+ * (cmds, index, .msf, ...), found in a walk, are passed over when they
+ * are not messages; one that is a message is read, and so is one given
+ * as a PATH (an error then); other files that are not messages are
+ * errors. Blank lines before a file's first line start no message. */
+static void companions_blank_lines(void **state)
+{
+	(void)state;
+	sub("c");
+	sub("c/full");
+	puts_("c/cmds", "mv 00001.abc 00001.abc\n");
+	puts_("c/full/index", "spam ../data/inmail.1\n");
+	puts_("c/Inbox.msf", "// <!-- <mdb:mork:z v=\"1.4\"/> -->\n");
+	puts_("c/table_of_contents", "\x01\x02\0\0\0\0\0\0binary\0\0\0");
+	puts_("c/README", "not mail\n");
+	puts_("c/m.dat", "Subject: a message after all\n\n");
+	puts_("c/x.mbox", "\n\r\nFrom a\nSubject: one\n\n\nFrom b\n"
+	      "Subject: two\n\n");
+	puts_("c/y.eml", "\n\nSubject: y\n\nbody\n");
+	sub("e");
+	puts_("e/cmds", "mv 00002.abc 00002.abc\n");
+	char c[128], cmds[128], want[160];
+	snprintf(c, sizeof c, "%s/c", dir);
+	snprintf(cmds, sizeof cmds, "%s/e/cmds", dir);
+	const char *paths[] = { c, cmds };
+	struct got g;
+	collect(paths, 2, 0, &g);
+	assert_int_equal(g.n, 6);
+	snprintf(want, sizeof want, "%s/c/README", dir);
+	assert_string_equal(g.m[0].source, want);
+	assert_string_equal(g.m[0].error,
+	                    "no header field at the start: not a message");
+	snprintf(want, sizeof want, "%s/c/m.dat", dir);
+	assert_msg(&g.m[1], want, 0, 0, "Subject: a message after all\n\n");
+	snprintf(want, sizeof want, "%s/c/x.mbox", dir);
+	assert_msg(&g.m[2], want, 0, 3, "Subject: one\n\n");
+	assert_msg(&g.m[3], want, 1, 25, "Subject: two\n");
+	snprintf(want, sizeof want, "%s/c/y.eml", dir);
+	assert_msg(&g.m[4], want, 0, 2, "Subject: y\n\nbody\n");
+	assert_string_equal(g.m[5].source, cmds);
+	assert_non_null(g.m[5].error);
+	release(&g);
+}
+
 /* A file ending without a final newline after the header section (a
  * hand-made or concatenated mbox): the last message is read as if the
  * newline were there, its size the file's bytes. A file ending in the
@@ -731,6 +775,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mbox_quoting, setup, teardown),
 		cmocka_unit_test_setup_teardown(bytes_through_links, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(companions_blank_lines, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(mbox_no_blank, setup, teardown),
 		cmocka_unit_test_setup_teardown(mbox_content_length, setup, teardown),
