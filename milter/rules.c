@@ -1789,8 +1789,10 @@ struct rules *rules_compile(const struct ruleset *rs,
 		case RULES_UNSUPPORTED: break;
 		}
 		if ((c->state == RULES_ACTIVE || c->state == RULES_APPROX) &&
-		    !c->deferred)
+		    !c->deferred) {
 			r->scored++;
+			r->scored_up += c->score > 0;
+		}
 	}
 	r->stats.compile_ms = (monotime_s() - t0) * 1e3;
 	return r;
@@ -1979,6 +1981,22 @@ const char *rules_conf_cache_dir(void *root)
 	return d == NULL || d[0] == '\0' || strcmp(d, "off") == 0 ? NULL : d;
 }
 
+/* Rule files that cannot add to a score (none found, or a directory of
+ * settings such as /etc/spamassassin given for the rules) would pass
+ * all mail: said, as SpamAssassin says "no rules were found". */
+static void warn_nothing_scores(const struct rules_state_s *st, cfg_t *root)
+{
+	if (st->rules->scored_up > 0)
+		return;
+	size_t n = ruleset_count(st->rs);
+	vlog(LOG_WARNING, "%s: rules: %zu rule%s loaded, none with a score "
+	     "above 0: no message can score up to a threshold (are these the "
+	     "rule files meant? SpamAssassin's stock rules are in "
+	     RULES_PATH_STOCK ", or /var/lib/spamassassin/VERSION after "
+	     "sa-update)", root->filename ? root->filename : "configuration",
+	     n, n == 1 ? "" : "s");
+}
+
 static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 {
 	(void)sec;
@@ -2022,6 +2040,7 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		free(st);
 		return NULL;
 	}
+	warn_nothing_scores(st, root);
 	/* Bad lines never stop the daemon: they are logged. */
 	for (size_t i = 0; i < ruleset_diag_count(st->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(st->rs, i);

@@ -300,6 +300,7 @@ struct rules {
 	size_t ndiags, capdiags;
 	struct rules_stats stats;
 	size_t scored;
+	size_t scored_up;             /* of those, with a score above 0 */
 	struct rules_prof *prof;  /* rules_profile(): per rule, then per
 	                             target's prefilter (n + tgt) */
 	size_t *evals;       /* the active eval: rules */

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..11"
+echo "1..12"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -144,4 +144,23 @@ if grep -q "rule BT_LIMIT reached the PCRE2 match limit on $tmp/lim.mbox message
 	echo "ok 11 - a PCRE2 limit names the message (rules hits, rules explain)"
 else
 	echo "not ok 11 - PCRE2 limit message: $(cat "$tmp/h.err" "$tmp/x.err")"
+fi
+
+# Rule files that cannot add to a score (a directory of settings given
+# for the rules, an empty one) would pass all mail: vigil scan and
+# vigild warn; rules with a score above 0 do not.
+mkdir "$tmp/neg" "$tmp/empty" "$tmp/pos"
+printf 'header NEG_ONLY Subject =~ /a/\nscore NEG_ONLY -5\n' >"$tmp/neg/r.cf"
+printf 'header POS_ONE Subject =~ /a/\nscore POS_ONE 1\n' >"$tmp/pos/r.cf"
+for d in neg empty pos; do
+	printf 'stages = { "rules" }\nrules = { "%s" }\n' "$tmp/$d" >"$tmp/$d.conf"
+	"$VIGIL" scan -c "$tmp/$d.conf" "$tmp/lim.eml" >/dev/null 2>"$tmp/$d.err"
+done
+warn="loaded, none with a score above 0: no message can score up to a threshold"
+if grep -q "$tmp/neg.conf: rules: 1 rule $warn" "$tmp/neg.err" &&
+   grep -q "$tmp/empty.conf: rules: 0 rules $warn" "$tmp/empty.err" &&
+   ! grep -q "$warn" "$tmp/pos.err"; then
+	echo "ok 12 - rule files with nothing scored above 0: a warning naming the configuration"
+else
+	echo "not ok 12 - no-score warning: $(cat "$tmp/neg.err" "$tmp/empty.err" "$tmp/pos.err")"
 fi
