@@ -87,7 +87,8 @@
         tool answered (errors left out, counted by label in the errors
         column), as in vigil scan's evaluation; vigil scan in process
         flags a message whose action is not accept, vigild through
-        --milter one whose verdict is flagged (a tempfail is not).
+        --milter one whose verdict is flagged; a tempfail is no verdict
+        in either (left out of the rates, counted as deferred).
 """
 import gzip
 import json
@@ -1192,17 +1193,23 @@ def read_list(path):
     return rows
 
 
+DEFERRED = "deferred"
+
+
 def vigil_flagged(obj):
-    """As `vigil scan`'s own evaluation counts a message: through
-    --milter, the verdict it read ("flagged": refused, discarded,
-    quarantined or called spam by a header; a tempfail is not flagged,
-    docs/scan-milter.md); in process, any action but accept (the
-    action the pipeline took, cmd_scanlocal.c)."""
+    """As `vigil scan`'s own evaluation counts a message: a tempfail is
+    no verdict in either mode (DEFERRED: left out of the rates, as
+    vigil scan's "deferred (tempfail, not counted)"); through --milter,
+    the verdict it read ("flagged": refused, discarded, quarantined or
+    called spam by a header, docs/scan-milter.md); in process, any
+    action but accept (the action the pipeline took, cmd_scanlocal.c)."""
+    if obj.get("action") == "tempfail":
+        return DEFERRED
     if "flagged" in obj:        # --milter
         return bool(obj["flagged"])
     if "score" in obj:          # in-process
         return obj.get("action") not in ("accept", "continue", None)
-    if obj.get("action") in ("reject", "discard", "quarantine", "tempfail"):
+    if obj.get("action") in ("reject", "discard", "quarantine"):
         return True
     for h in obj.get("headers_added") or []:
         if h["name"].lower() == "x-spam-flag" and \
@@ -1357,15 +1364,17 @@ def cmd_run(args):
     res, wall, first = driver(cmd, rows, conc)
     sampler.stop.set()
     sampler.join()
-    ok = [r for r in res if r[1] is not None]
-    lat = [r[2] for r in ok if r[2] is not None]
+    ok = [r for r in res if r[1] is not None and r[1] != DEFERRED]
+    deferred = [r for r in res if r[1] == DEFERRED]
+    lat = [r[2] for r in ok + deferred if r[2] is not None]
     tp = sum(1 for lab, fl, _ in ok if lab == "spam" and fl)
     fn = sum(1 for lab, fl, _ in ok if lab == "spam" and not fl)
     fp = sum(1 for lab, fl, _ in ok if lab == "ham" and fl)
     tn = sum(1 for lab, fl, _ in ok if lab == "ham" and not fl)
     summary = {
         "name": name, "conc": conc, "messages": len(res),
-        "errors": len(res) - len(ok), "wall_s": round(wall, 3),
+        "errors": len(res) - len(ok) - len(deferred),
+        "deferred": len(deferred), "wall_s": round(wall, 3),
         "msgs_per_s": round(len(res) / wall, 1) if wall > 0 else None,
         # a process that loads its rules first (vigil scan): its rate
         # from its first answer on, as the daemons' (started before)
@@ -1591,11 +1600,15 @@ def pct_cell(v):
 
 
 def errors_cell(r):
-    """Errors, by label when there are any."""
+    """Errors, by label when there are any; tempfails apart."""
     if not r["errors"] or "errors_spam" not in r:
-        return "%d" % r["errors"]
-    return "%d (%d spam, %d ham)" % (r["errors"], r["errors_spam"],
-                                     r["errors_ham"])
+        cell = "%d" % r["errors"]
+    else:
+        cell = "%d (%d spam, %d ham)" % (r["errors"], r["errors_spam"],
+                                         r["errors_ham"])
+    if r.get("deferred"):
+        cell += "; %d deferred (tempfail)" % r["deferred"]
+    return cell
 
 
 def cmd_table(args):
@@ -1635,8 +1648,9 @@ def cmd_table(args):
     print("Spam recall, ham FP and precision are over the messages each "
           "tool answered: a message it answered with an error (errors "
           "column) is left out of them, for every tool alike, as in "
-          "`vigil scan`'s evaluation; a vigild tempfail counts as not "
-          "flagged, as in `vigil scan --milter`'s." +
+          "`vigil scan`'s evaluation; a tempfail (in process or through "
+          "vigild) is no verdict, left out of them and of the errors and "
+          "counted as deferred, as `vigil scan` counts it in both modes." +
           ("" if len(dens) < 2 else
            " The tools answered different numbers of messages (spam "
            "%s, ham %s): compare their rates with that in mind." % (

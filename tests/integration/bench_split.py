@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..22')
+    print('1..23')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -204,6 +204,19 @@ def run(tmp):
     ok(not d, 'companion files passed over in a walk unless mail, an '
        'error when given; blank lines before the first line skipped, as '
        'vigil scan does', '\n'.join(d))
+
+    # a tempfail is no verdict in either mode, as vigil scan counts it
+    f = sidebyside.vigil_flagged
+    got = (f({'score': 9.0, 'action': 'tempfail'}),
+           f({'action': 'tempfail', 'flagged': False}),
+           f({'score': 9.0, 'action': 'reject'}),
+           f({'action': 'accept', 'flagged': False}),
+           sidebyside.errors_cell({'errors': 1, 'errors_spam': 1,
+                                   'errors_ham': 0, 'deferred': 2}))
+    ok(got == ('deferred', 'deferred', True, False,
+               '1 (1 spam, 0 ham); 2 deferred (tempfail)'),
+       'bench: a tempfail is deferred in process and through --milter, '
+       'counted apart from the errors', repr(got))
 
     out = os.path.join(tmp, 'out1')
     r = split(out, corp)
