@@ -300,7 +300,7 @@ static void emit(struct report *rep, struct slot *s)
 		.index = s->msg.index,
 		.offset = s->msg.offset,
 		.ms = s->ms,
-		.size = s->msg.size,
+		.size = s->msg.read_bytes,
 	};
 	if (s->failed || h == NULL) {
 		e.error = s->failed ? s->error : "out of memory";

@@ -317,7 +317,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		cm->error = strdup(it->error);
 	enum eval_label label = labels_take(r->labels, cm->arg, cm->source);
 	r->messages++;
-	r->done_bytes += cm->size;
+	r->done_bytes += cm->read_bytes;
 	if (scan == NULL || v == NULL) {
 		r->errors++;
 		eval_add_error(r->eval, label);

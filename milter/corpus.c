@@ -90,7 +90,9 @@ struct corpus {
 	FILE *fp;
 	char *path;
 	bool is_mbox, seekable, file_done;
-	bool gz;                 /* read through zlib */
+	gzFile gz;               /* read through zlib: its stream; or NULL */
+	uint64_t read_mark;      /* bytes of the file read (compressed ones
+	                            for gzip) when its last message ended */
 	bool companion;          /* found in a walk, named as companion_file()
 	                            says: passed over when not a message */
 	size_t index;
@@ -646,8 +648,10 @@ static void file_message(struct corpus *c, struct corpus_msg *m)
 	mbuf_add(&b, c->line, c->line_len);   /* the piece already read */
 	char buf[16384];
 	size_t got;
-	while ((got = fread(buf, 1, sizeof buf, c->fp)) > 0)
+	while ((got = fread(buf, 1, sizeof buf, c->fp)) > 0) {
 		mbuf_add(&b, buf, got);
+		c->pos += got;
+	}
 	char *error = NULL;
 	if (ferror(c->fp))
 		error = format("read error: %s", read_error(c));
@@ -686,12 +690,13 @@ static bool gzip_magic(int fd)
 	return pread(fd, b, 2, 0) == 2 && b[0] == 0x1f && b[1] == 0x8b;
 }
 
-/* fp (a regular file, at its start) decompressed, or fp itself when it
- * is not gzip data; NULL (fp closed) when zlib cannot take it. */
-static FILE *maybe_gunzip(FILE *fp, bool *gz)
+/* fp (a regular file, at its start) decompressed (*gz: the stream, for
+ * its compressed offset), or fp itself when it is not gzip data (*gz
+ * NULL); NULL (fp closed) when zlib cannot take it. */
+static FILE *maybe_gunzip(FILE *fp, gzFile *gz)
 {
-	*gz = gzip_magic(fileno(fp));
-	if (!*gz)
+	*gz = NULL;
+	if (!gzip_magic(fileno(fp)))
 		return fp;
 	int fd = dup(fileno(fp));
 	fclose(fp);
@@ -705,6 +710,8 @@ static FILE *maybe_gunzip(FILE *fp, bool *gz)
 	FILE *f = fopencookie(z, "rb", io);
 	if (f == NULL)
 		gzclose_r(z);
+	else
+		*gz = z;
 	return f;
 }
 
@@ -744,7 +751,8 @@ static void skip_bom(struct corpus *c)
 static int open_file(struct corpus *c, const char *path, bool regular,
                      struct corpus_msg *m)
 {
-	bool is_stdin = strcmp(path, "-") == 0, gz = false;
+	bool is_stdin = strcmp(path, "-") == 0;
+	gzFile gz = NULL;
 	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
 	if (fp != NULL && regular)
 		fp = maybe_gunzip(fp, &gz);
@@ -754,10 +762,11 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	}
 	c->fp = fp;
 	c->path = strdup(path);
-	c->seekable = regular && !is_stdin && !gz;
+	c->seekable = regular && !is_stdin && gz == NULL;
 	c->gz = gz;
 	c->index = 0;
 	c->pos = 0;
+	c->read_mark = 0;
 	c->file_done = false;
 	c->have_from = false;
 	c->line_start = true;
@@ -1245,6 +1254,19 @@ void corpus_on_notice(struct corpus *c,
 	c->on_notice_arg = arg;
 }
 
+/* The bytes of the current file read since the last message ended
+ * (compressed ones for gzip data: a multi-member file or one over 4 GiB
+ * has no decompressed size to ask for beforehand, its size on disk is
+ * known). */
+static uint64_t bytes_read(struct corpus *c)
+{
+	z_off_t z = c->gz ? gzoffset(c->gz) : 0;
+	uint64_t now = !c->gz ? c->pos : z >= 0 ? (uint64_t)z : c->read_mark;
+	uint64_t n = now > c->read_mark ? now - c->read_mark : 0;
+	c->read_mark = now;
+	return n;
+}
+
 static int next_message(struct corpus *c, struct corpus_msg *m)
 {
 	for (;;) {
@@ -1258,6 +1280,7 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 					mbox_message(c, m);
 				else
 					file_message(c, m);
+				m->read_bytes = bytes_read(c);
 				if (!c->companion || m->error == NULL)
 					return 1;
 				corpus_msg_clear(m);   /* not mail, as expected */
@@ -1345,27 +1368,6 @@ void corpus_close(struct corpus *c)
 
 /* ---- sizes, for a progress line ---- */
 
-/* The bytes a regular file gives when read: a .gz file's decompressed
- * size from its gzip trailer (modulo 4 GiB, the last member only: an
- * estimate), else its size. */
-static uint64_t file_bytes(const char *path, const struct stat *st)
-{
-	size_t n = strlen(path);
-	uint64_t size = (uint64_t)st->st_size;
-	if (n < 3 || strcmp(path + n - 3, ".gz") != 0 || size < 18)
-		return size;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char t[4];
-	uint64_t isize = 0;
-	if (fd >= 0 && gzip_magic(fd) &&
-	    pread(fd, t, 4, (off_t)size - 4) == 4)
-		isize = t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
-		        (uint64_t)t[3] << 24;
-	if (fd >= 0)
-		close(fd);
-	return isize > size ? isize : size;
-}
-
 /* What the sizes have counted: each directory, and each file that
  * another name may reach again (a symbolic link's target, a file with
  * hard links, a PATH given), as the walk reads them. A link to a file
@@ -1418,7 +1420,7 @@ static uint64_t path_bytes(const char *path, const struct stat *st,
 	    counted_before(&k->files, st, link || st->st_nlink > 1) ||
 	    (link && in_counted_dir(path, k)))
 		return 0;
-	return file_bytes(path, st);
+	return (uint64_t)st->st_size;
 }
 
 /* Bytes of the regular files under dir, dot entries and tmp/ aside, as

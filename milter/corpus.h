@@ -51,6 +51,9 @@ struct corpus_msg {
 	char *data;       /* the message (no From_ line, unquoted), NUL-ended */
 	size_t len;
 	uint64_t size;    /* bytes the message had; > len when cut */
+	uint64_t read_bytes;  /* bytes of source read for it, separators and
+	                         compressed bytes counted as on disk: the
+	                         progress done against corpus_bytes() */
 	char *error;      /* why the message could not be read */
 	bool whole;       /* error is about source itself (cannot open or
 	                     list it), not about one message in it */
@@ -81,7 +84,7 @@ void corpus_msg_clear(struct corpus_msg *m);
  * out of memory. */
 char *corpus_msg_name(const struct corpus_msg *m);
 void corpus_close(struct corpus *c);
-/* Bytes the regular files of paths[0..n) hold, as iteration reads them
+/* Bytes the regular files of paths[0..n) hold on disk, as iteration reads them
  * (directories walked, dot entries and tmp/ aside, symbolic links
  * followed, what links reach again counted once; pipes and unreadable
  * paths count 0): the total for a progress line, an estimate. */

@@ -171,7 +171,9 @@ static const char *put_gz(const char *name, const char *text)
 
 /* A gzip-compressed mbox or message is read decompressed: the same
  * messages at the same (decompressed) offsets; Content-Length is not
- * used there (no going back); corpus_bytes() counts it decompressed. */
+ * used there (no going back). corpus_bytes() counts its size on disk,
+ * and the messages' read_bytes add up to it (compressed bytes: what a
+ * progress line can know of a multi-member file or one over 4 GiB). */
 static void gzip_input(void **state)
 {
 	(void)state;
@@ -187,8 +189,12 @@ static void gzip_input(void **state)
 	/* no Content-Length here: "From the body" is body text */
 	assert_msg(&g.m[1], gz, 1, (uint64_t)(strstr(text, "From b") - text),
 	           "Content-Length: 18\nSubject: two\n\nx\n\nFrom the body\n");
+	struct stat st;
+	assert_int_equal(stat(gz, &st), 0);
+	assert_int_equal(corpus_bytes(&gz, 1), (uint64_t)st.st_size);
+	assert_int_equal(g.m[0].read_bytes + g.m[1].read_bytes,
+	                 (uint64_t)st.st_size);
 	release(&g);
-	assert_int_equal(corpus_bytes(&gz, 1), strlen(text));
 	const char *one = put_gz("m.eml.gz", "Subject: gz\n\nbody\n");
 	collect(&one, 1, 0, &g);
 	assert_int_equal(g.n, 1);
@@ -289,6 +295,11 @@ static void directory(void **state)
 	assert_msg(&g.m[2], want, 0, 0, "Subject: s1\n\n");
 	assert_msg(&g.m[3], want, 1, 21, "Subject: s2\n");
 	assert_msg(&g.m[4], single, 0, 0, "Subject: one\n\n");
+	/* bytes read per message add up to the file's */
+	assert_int_equal(g.m[2].read_bytes + g.m[3].read_bytes,
+	                 strlen("From x\nSubject: s1\n\n\nFrom y\nSubject: s2\n\n"));
+	assert_int_equal(g.m[1].read_bytes,
+	                 strlen("Subject: b\n\nFrom here on, no mbox.\n"));
 	assert_false(g.m[0].mbox);   /* the mbox's messages say so */
 	assert_true(g.m[2].mbox && g.m[3].mbox);
 	assert_false(g.m[4].mbox);
