@@ -166,7 +166,9 @@ struct run {
 	bool lazy;           /* RULES_EVAL_LAZY and rules.lazy */
 	uint64_t *pend;      /* lazy: list rules left for a meta to ask for
 	                        (bits by rule index) */
-	uint64_t *mdone;     /* lazy: metas evaluated (bits by rule index) */
+	uint64_t *open;      /* lazy: the rules pending and the metas of
+	                        lmeta not evaluated yet (bits by rule index):
+	                        lazy_open() in one test */
 	struct strbuf hb;      /* header texts */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
@@ -200,6 +202,13 @@ static void prof_add(const struct run *x, size_t k, uint64_t t0,
 	struct rules_prof *p = &x->r->prof[k];
 	p->ns += monotime_ns() - t0;
 	p->calls += calls;
+}
+
+/* Lazy runs: rule i (not a meta) left pending for a meta to ask for. */
+static void pend_rule(struct run *x, size_t i)
+{
+	set_bit(x->pend, i);
+	set_bit(x->open, i);
 }
 
 /* Time spent in target t's literal scans. */
@@ -829,7 +838,7 @@ static void run_hkey_present(struct run *x, size_t k)
 		if (!cand)
 			store_outcome(x, h, M_NO, 0);
 		else if (x->lazy && r->cr[h->rule].deferred)
-			set_bit(x->pend, h->rule);
+			pend_rule(x, h->rule);
 		else
 			hrule_match(x, k, j, kind);
 	}
@@ -1064,7 +1073,7 @@ static bool run_mimeheaders(struct run *x)
 		return false;
 	for (size_t j = 0; j < g->count; j++) {
 		if (x->lazy && r->cr[g->rules[j]].deferred)
-			set_bit(x->pend, g->rules[j]);
+			pend_rule(x, g->rules[j]);
 		else
 			mimeheader_rule(x, j, &x->mb);
 	}
@@ -1188,7 +1197,7 @@ static bool run_list(struct run *x, enum tgt t)
 	for (size_t j = next_bit(u, words, 0); j < g->count;
 	     j = next_bit(u, words, j + 1)) {
 		if (x->lazy && r->cr[g->rules[j]].deferred)
-			set_bit(x->pend, g->rules[j]);
+			pend_rule(x, g->rules[j]);
 		else
 			list_rule(x, t, j);
 	}
@@ -1224,7 +1233,7 @@ static void run_each(struct run *x, const size_t *rules, size_t n,
 {
 	for (size_t k = 0; k < n; k++) {
 		if (x->lazy && x->r->cr[rules[k]].deferred)
-			set_bit(x->pend, rules[k]);
+			pend_rule(x, rules[k]);
 		else
 			fn(x, rules[k]);
 	}
@@ -1420,9 +1429,7 @@ static void run_metas(struct run *x)
  * meta not evaluated yet. */
 static bool lazy_open(const struct run *x, size_t i)
 {
-	return i < x->r->n &&
-	       (has_bit(x->pend, i) ||
-	        (has_bit(x->r->lmeta, i) && !has_bit(x->mdone, i)));
+	return i < x->r->n && has_bit(x->open, i);
 }
 
 /* The values a lazy run's operand may hold, without running anything:
@@ -1488,6 +1495,9 @@ static double lazy_fetch(void *ctx, int index)
 	if (i >= r->n)
 		return x->values[i];
 	const struct crule *c = &r->cr[i];
+	if (!has_bit(x->open, i))
+		return x->values[i];
+	clear_bit(x->open, i);
 	if (has_bit(x->pend, i)) {
 		clear_bit(x->pend, i);
 		if (c->ev != NULL)
@@ -1501,8 +1511,7 @@ static double lazy_fetch(void *ctx, int index)
 			mimeheader_rule(x, c->gid, &x->mb);
 		else
 			list_rule(x, c->tgt, c->gid);
-	} else if (has_bit(r->lmeta, i) && !has_bit(x->mdone, i)) {
-		set_bit(x->mdone, i);
+	} else {   /* a meta of lmeta */
 		x->values[i] = meta_stored(lazy_meta_value(x, i));
 	}
 	return x->values[i];
@@ -1620,9 +1629,10 @@ int rules_eval(const struct rules *r, struct scan *scan,
 	if ((flags & RULES_EVAL_LAZY) && r->lazy) {
 		x.lazy = true;
 		x.pend = calloc((r->n + 63) / 64 + 1, sizeof *x.pend);
-		x.mdone = calloc((r->n + 63) / 64 + 1, sizeof *x.mdone);
-		if (x.pend == NULL || x.mdone == NULL)
+		x.open = calloc((r->n + 63) / 64 + 1, sizeof *x.open);
+		if (x.pend == NULL || x.open == NULL)
 			goto out;
+		memcpy(x.open, r->lmeta, (r->n / 64 + 1) * sizeof *x.open);
 	}
 	if (x.values == NULL || x.htext == NULL || x.dirty == NULL ||
 	    (x.matches && (x.mptr == NULL || x.mlen == NULL)))
@@ -1661,7 +1671,7 @@ out:
 	}
 	free(x.skb);
 	free(x.pend);
-	free(x.mdone);
+	free(x.open);
 	free(x.htext);
 	free(x.hinfo);
 	free(x.hfirst);
