@@ -367,6 +367,8 @@ static void get_parts(struct reader *rd, struct part **v, size_t *n)
 		return;
 	*v = calloc(*n, sizeof **v);
 	rd->bad |= *v == NULL;
+	if (*v == NULL)
+		*n = 0;   /* nothing for rules_crule_clear() to free */
 	for (size_t k = 0; k < *n && !rd->bad; k++)
 		get_part(rd, &(*v)[k]);
 }
