@@ -104,9 +104,10 @@ static void usage(FILE *f)
 	        "  --help              this text\n"
 	        "\n"
 	        "With labels, an evaluation of the milter's verdicts (flagged:\n"
-	        "refused, quarantined, or spam by X-Spam-Flag, X-Spam-Status,\n"
-	        "X-Spam or X-Spamd-Result; score from X-Spam-Score, X-Spam-Status\n"
-	        "or X-Spamd-Result) after the summary.\n"
+	        "refused, discarded, quarantined, every recipient removed, or spam\n"
+	        "by X-Spam-Flag, X-Spam-Status, X-Spam or X-Spamd-Result; score\n"
+	        "from X-Spam-Score, X-Spam-Status or X-Spamd-Result) after the\n"
+	        "summary.\n"
 	        "\n"
 	        "Summary on stderr. Exit status: 0 every message processed, 1 some\n"
 	        "failed (unreadable, truncated, protocol error), 2 usage error or\n"
@@ -216,9 +217,10 @@ static int guess_envelope(struct scan *scan, const struct corpus_msg *cm,
 	return rc;
 }
 
-/* The milter's verdict: flagged when refused, quarantined or called
- * spam by a header it added or changed (spamhdr.h, which also gives the
- * score and rules). 0, or -1 (memory). */
+/* The milter's verdict: flagged when refused, quarantined, taken from
+ * every recipient it had (DELRCPT of each: redirected or dropped) or
+ * called spam by a header it added or changed (spamhdr.h, which also
+ * gives the score and rules). 0, or -1 (memory). */
 static int read_verdict(struct slot *s)
 {
 	const struct mclient_result *r = &s->res;
@@ -231,7 +233,8 @@ static int read_verdict(struct slot *s)
 		                 r->changed[i].value);
 	s->flagged = s->verdict.flagged || r->action == MCLIENT_REJECT ||
 	             r->action == MCLIENT_DISCARD ||
-	             r->action == MCLIENT_QUARANTINE || r->quarantine != NULL;
+	             r->action == MCLIENT_QUARANTINE || r->quarantine != NULL ||
+	             r->rcpts_all_removed;
 	return rc;
 }
 
@@ -324,6 +327,10 @@ static void emit(struct report *rep, struct slot *s)
 		e.quarantine = r->quarantine;
 		e.rcpts_removed = (const char *const *)r->rcpt_removed;
 		e.rcpts_removed_n = r->rcpt_removed_n;
+		e.rcpts_added = (const char *const *)r->rcpt_added;
+		e.rcpts_added_n = r->rcpt_added_n;
+		e.mail_from_changed = r->new_from;
+		e.body_replaced = r->body_replaced;
 	}
 	report_add(rep, &e);
 	free(h);

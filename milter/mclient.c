@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -40,6 +41,9 @@ struct mclient {
 	char *macro_req[SMFIM_LAST + 1]; /* macro lists it asked for */
 	char *conn_addr, *conn_helo;     /* connection-level data sent */
 	bool in_transaction;     /* a MAIL was sent since CONNECT/ABORT */
+	const char **accepted;   /* recipients accepted at RCPT (borrowed
+	                            from the scan, for mclient_scan()) */
+	size_t accepted_n, accepted_cap;
 
 	struct evbuffer *out;
 	unsigned char *in;
@@ -687,6 +691,55 @@ static char *bracket(const char *addr)
 	return asprintf(&s, "<%s>", addr) < 0 ? NULL : s;
 }
 
+/* A recipient the filter accepted (for rcpts_all_removed). 0 or -1. */
+static int keep_accepted(struct mclient *mc, const char *rcpt)
+{
+	if (mc->accepted_n == mc->accepted_cap) {
+		size_t cap = mc->accepted_cap ? 2 * mc->accepted_cap : 8;
+		const char **p = realloc(mc->accepted, cap * sizeof *p);
+		if (p == NULL) {
+			fail(mc, "out of memory");
+			return -1;
+		}
+		mc->accepted = p;
+		mc->accepted_cap = cap;
+	}
+	mc->accepted[mc->accepted_n++] = rcpt;
+	return 0;
+}
+
+/* addr without one pair of angle brackets: *len bytes from the result. */
+static const char *bare(const char *addr, size_t *len)
+{
+	size_t n = strlen(addr);
+	if (n >= 2 && addr[0] == '<' && addr[n - 1] == '>') {
+		*len = n - 2;
+		return addr + 1;
+	}
+	*len = n;
+	return addr;
+}
+
+/* Whether DELRCPT named every recipient accepted at RCPT. */
+static bool all_removed(const struct mclient *mc,
+                        const struct mclient_result *r)
+{
+	if (mc->accepted_n == 0)
+		return false;
+	for (size_t i = 0; i < mc->accepted_n; i++) {
+		size_t alen, dlen;
+		const char *a = bare(mc->accepted[i], &alen);
+		bool found = false;
+		for (size_t k = 0; k < r->rcpt_removed_n && !found; k++) {
+			const char *d = bare(r->rcpt_removed[k], &dlen);
+			found = dlen == alen && strncasecmp(a, d, alen) == 0;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static enum step envelope(struct mclient *mc, struct macros *m,
                           const struct scan_env *env,
                           struct mclient_result *r)
@@ -713,6 +766,9 @@ static enum step envelope(struct mclient *mc, struct macros *m,
 	struct mclient_result refusal = { 0 };
 	for (size_t i = 0; i < n && st == STEP_NEXT; i++) {
 		if (has(mc, SMFIP_NORCPT)) {
+			for (; i < n && st == STEP_NEXT; i++)
+				if (keep_accepted(mc, rcpts[i]) != 0)
+					st = STEP_ERROR;
 			accepted = n;
 			break;
 		}
@@ -730,6 +786,8 @@ static enum step envelope(struct mclient *mc, struct macros *m,
 		free(to);
 		if (st == STEP_NEXT) {
 			accepted++;
+			if (keep_accepted(mc, rcpts[i]) != 0)
+				st = STEP_ERROR;
 		} else if (st == STEP_DONE && (refusal.action == MCLIENT_REJECT ||
 		                               refusal.action == MCLIENT_TEMPFAIL)) {
 			r->rcpt_rejected++;   /* this recipient only */
@@ -818,6 +876,8 @@ static enum step content(struct mclient *mc, const struct macros *m,
 	if (st == STEP_DONE && r->quarantine != NULL &&
 	    (r->action == MCLIENT_ACCEPT || r->action == MCLIENT_CONTINUE))
 		r->action = MCLIENT_QUARANTINE;
+	if (st == STEP_DONE)
+		r->rcpts_all_removed = all_removed(mc, r);
 	return st;
 }
 
@@ -849,6 +909,7 @@ static enum step play(struct mclient *mc, struct macros *m, const char *helo,
 		return st;
 	}
 	mc->in_transaction = true;
+	mc->accepted_n = 0;
 	if (st == STEP_NEXT)
 		st = envelope(mc, m, scan_env(scan), r);
 	if (st == STEP_NEXT)
@@ -969,5 +1030,6 @@ void mclient_free(struct mclient *mc)
 	if (mc->out)
 		evbuffer_free(mc->out);
 	free(mc->in);
+	free(mc->accepted);
 	free(mc);
 }

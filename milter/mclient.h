@@ -71,6 +71,9 @@ struct mclient_result {
 	char *new_from;      /* CHGFROM, or NULL */
 	bool body_replaced;  /* REPLBODY was sent */
 	size_t rcpt_rejected;/* recipients refused at RCPT */
+	bool rcpts_all_removed; /* DELRCPT named every recipient accepted at
+	                           RCPT (addresses compared without <> and
+	                           case): the message reaches none of them */
 };
 
 void mclient_result_clear(struct mclient_result *r);

@@ -164,6 +164,17 @@ static void json_headers(FILE *f, const struct report_header *h, size_t n)
 	putc(']', f);
 }
 
+static void json_strv(FILE *f, const char *const *v, size_t n)
+{
+	putc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			putc(',', f);
+		json_str(f, v[i]);
+	}
+	putc(']', f);
+}
+
 static void entry_json(FILE *f, const struct report_entry *e)
 {
 	fputs("{\"source\":", f);
@@ -192,13 +203,14 @@ static void entry_json(FILE *f, const struct report_entry *e)
 	json_headers(f, e->changed, e->changed_n);
 	fputs(",\"quarantine\":", f);
 	json_str(f, e->quarantine);
-	fputs(",\"rcpts_removed\":[", f);
-	for (size_t i = 0; i < e->rcpts_removed_n; i++) {
-		if (i)
-			putc(',', f);
-		json_str(f, e->rcpts_removed[i]);
-	}
-	fputs("],\"error\":", f);
+	fputs(",\"rcpts_removed\":", f);
+	json_strv(f, e->rcpts_removed, e->rcpts_removed_n);
+	fputs(",\"rcpts_added\":", f);
+	json_strv(f, e->rcpts_added, e->rcpts_added_n);
+	fputs(",\"mail_from_changed\":", f);
+	json_str(f, e->mail_from_changed);
+	fprintf(f, ",\"body_replaced\":%s", e->body_replaced ? "true" : "false");
+	fputs(",\"error\":", f);
 	json_str(f, e->error);
 	fprintf(f, ",\"ms\":%.3f}\n", e->ms);
 }
@@ -247,13 +259,25 @@ static void csv_headers(FILE *f, const struct report_header *h, size_t n)
 	putc('"', f);
 }
 
+/* One field of space-separated strings (addresses). */
+static void csv_strv(FILE *f, const char *const *v, size_t n)
+{
+	putc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			putc(' ', f);
+		csv_put(f, v[i], strlen(v[i]));
+	}
+	putc('"', f);
+}
+
 static void entry_csv(struct report *r, const struct report_entry *e)
 {
 	FILE *f = r->out;
 	if (!r->header_done) {
 		fputs("source,index,offset,action,flagged,score,reply,"
 		      "headers_added,headers_changed,quarantine,rcpts_removed,"
-		      "error,ms\n", f);
+		      "rcpts_added,mail_from_changed,body_replaced,error,ms\n", f);
 		r->header_done = true;
 	}
 	csv_str(f, e->source);
@@ -276,13 +300,13 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 	csv_headers(f, e->changed, e->changed_n);
 	putc(',', f);
 	csv_str(f, e->quarantine);
-	fputs(",\"", f);
-	for (size_t i = 0; i < e->rcpts_removed_n; i++) {
-		if (i)
-			putc(' ', f);
-		csv_put(f, e->rcpts_removed[i], strlen(e->rcpts_removed[i]));
-	}
-	fputs("\",", f);
+	putc(',', f);
+	csv_strv(f, e->rcpts_removed, e->rcpts_removed_n);
+	putc(',', f);
+	csv_strv(f, e->rcpts_added, e->rcpts_added_n);
+	putc(',', f);
+	csv_str(f, e->mail_from_changed);
+	fprintf(f, ",%d,", e->body_replaced ? 1 : 0);
 	csv_str(f, e->error);
 	fprintf(f, ",%.3f\n", e->ms);
 }
@@ -309,6 +333,17 @@ size_t report_text_width(const char *s)
 		i += n ? n : 1;
 	}
 	return cols;
+}
+
+/* One indented line per string: what, then the string. */
+static void text_lines(FILE *f, const char *what, const char *const *v,
+                       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs(what, f);
+		text_put(f, v[i]);
+		putc('\n', f);
+	}
 }
 
 static void entry_text(struct report *r, const struct report_entry *e)
@@ -354,11 +389,12 @@ static void entry_text(struct report *r, const struct report_entry *e)
 		}
 		putc('\n', f);
 	}
-	for (size_t i = 0; i < e->rcpts_removed_n; i++) {
-		fputs("    - RCPT ", f);
-		text_put(f, e->rcpts_removed[i]);
-		putc('\n', f);
-	}
+	text_lines(f, "    - RCPT ", e->rcpts_removed, e->rcpts_removed_n);
+	text_lines(f, "    + RCPT ", e->rcpts_added, e->rcpts_added_n);
+	if (e->mail_from_changed != NULL)
+		text_lines(f, "    ~ MAIL FROM ", &e->mail_from_changed, 1);
+	if (e->body_replaced)
+		fputs("    ~ body replaced\n", f);
 }
 
 /* ---- counting ---- */

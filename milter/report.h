@@ -47,8 +47,12 @@ struct report_entry {
 	const struct report_header *changed;   /* value "" = deleted */
 	size_t changed_n;
 	const char *quarantine;                /* reason, or NULL */
-	const char *const *rcpts_removed;
+	const char *const *rcpts_removed;      /* DELRCPT */
 	size_t rcpts_removed_n;
+	const char *const *rcpts_added;        /* ADDRCPT, ADDRCPT_PAR */
+	size_t rcpts_added_n;
+	const char *mail_from_changed;         /* CHGFROM's sender, or NULL */
+	bool body_replaced;                    /* REPLBODY */
 	double ms;
 	uint64_t size;         /* bytes it took in source (progress line) */
 };

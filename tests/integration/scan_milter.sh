@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 28
+tap_plan 29
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -179,12 +179,12 @@ import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
 assert rows[0] == ["source", "index", "offset", "action", "flagged", "score", "reply",
                    "headers_added", "headers_changed", "quarantine", "rcpts_removed",
-                   "error", "ms"], rows[0]
+                   "rcpts_added", "mail_from_changed", "body_replaced", "error", "ms"], rows[0]
 assert [r[1] for r in rows[1:]] == ["0", "1", "2", "3"], rows
 assert rows[1][3:5] == ["continue", "0"] and "X-Spam-Status: No," in rows[1][7], rows[1]
 assert float(rows[1][5]) < 5, rows[1]
 assert rows[2][3:6] == ["reject", "1", ""] and rows[2][6] == "550 5.7.1 " + sys.argv[2], rows[2]
-assert rows[4][3] == "error" and "truncated" in rows[4][11], rows[4]
+assert rows[4][3] == "error" and "truncated" in rows[4][14], rows[4]
 PY
 then ok "csv: header, one row per message, reply and headers"
 else notok "csv" "$(cat "$tmp/c.csv")"; fi
@@ -282,6 +282,29 @@ check "libmilter filter: multi-line reject reply" \
 	--mail-from sender@example.org "$tmp/tm.mbox" >"$tmp/tm2.jsonl" 2>/dev/null
 check "--rcpt overrides the recipients from the message" \
 	jcheck "$tmp/tm2.jsonl" "[hdr(e, 'X-Test-Milter') for e in m[:2]] == [['seen 3 rcpt(s)']] * 2"
+# Recipients, sender and body changed (ADDRCPT, DELRCPT, CHGFROM,
+# REPLBODY): shown in every format; every recipient taken away is a
+# verdict (flagged).
+printf 'From: a@example.org\nTo: b@example.net, c@example.net\nSubject: redirect-me\n\nbody\n' \
+	>"$tmp/redir.eml"
+for f in jsonl text csv; do
+	"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format $f "$tmp/redir.eml" >"$tmp/redir.$f" 2>/dev/null
+done
+if jcheck "$tmp/redir.jsonl" "m[0]['action'] == 'continue' and m[0]['flagged'] is True and sorted(m[0]['rcpts_removed']) == ['<b@example.net>', '<c@example.net>'] and m[0]['rcpts_added'] == ['<quarantine@example.net>'] and m[0]['mail_from_changed'] == '<bounce@example.net>' and m[0]['body_replaced'] is True" >/dev/null &&
+   grep -q '^    - RCPT <b@example.net>$' "$tmp/redir.text" &&
+   grep -q '^    + RCPT <quarantine@example.net>$' "$tmp/redir.text" &&
+   grep -q '^    ~ MAIL FROM <bounce@example.net>$' "$tmp/redir.text" &&
+   grep -q '^    ~ body replaced$' "$tmp/redir.text" &&
+   "$PY" - "$tmp/redir.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+r = rows[0]
+assert r["flagged"] == "1" and r["rcpts_added"] == "<quarantine@example.net>", r
+assert sorted(r["rcpts_removed"].split()) == ["<b@example.net>", "<c@example.net>"], r
+assert r["mail_from_changed"] == "<bounce@example.net>" and r["body_replaced"] == "1", r
+PY
+then ok "recipients, sender and body changes shown in jsonl, text and csv; all recipients removed: flagged"
+else notok "recipient changes" "$(cat "$tmp/redir.jsonl" "$tmp/redir.text" "$tmp/redir.csv")"; fi
 
 # ---- evaluation of a milter's verdicts (labels) ----
 # vigild: the same confusion matrix as the in-process scan with the same

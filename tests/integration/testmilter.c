@@ -7,7 +7,10 @@
  * "reject-me" is refused with 550 5.7.1, one containing "reject-ml" with
  * 554 5.7.0 and a two-line text. Subjects containing "rspamd-spam" and
  * "rspamd-ham" get rspamd's verdict fields (X-Spamd-Result, X-Spam),
- * for the evaluation of a milter other than vigild.
+ * for the evaluation of a milter other than vigild. One containing
+ * "redirect-me" loses its recipients to quarantine@example.net (DELRCPT
+ * of each, ADDRCPT), gets sender bounce@example.net (CHGFROM) and a new
+ * body (REPLBODY).
  *
  * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
  */
@@ -17,9 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_RCPTS 4
+
 struct priv {
-	int quarantine, reject, reject_ml, rspamd_spam, rspamd_ham;
+	int quarantine, reject, reject_ml, rspamd_spam, rspamd_ham, redirect;
 	unsigned rcpts;
+	char rcpt[MAX_RCPTS][256];   /* the first ones, as given */
 };
 
 static struct priv *priv_of(SMFICTX *ctx)
@@ -44,10 +50,11 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 {
-	(void)argv;
 	struct priv *p = priv_of(ctx);
 	if (p == NULL)
 		return SMFIS_TEMPFAIL;
+	if (p->rcpts < MAX_RCPTS)
+		snprintf(p->rcpt[p->rcpts], sizeof p->rcpt[0], "%s", argv[0]);
 	p->rcpts++;
 	return SMFIS_CONTINUE;
 }
@@ -63,7 +70,22 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		p->reject_ml |= strstr(value, "reject-ml") != NULL;
 		p->rspamd_spam |= strstr(value, "rspamd-spam") != NULL;
 		p->rspamd_ham |= strstr(value, "rspamd-ham") != NULL;
+		p->redirect |= strstr(value, "redirect-me") != NULL;
 	}
+	return SMFIS_CONTINUE;
+}
+
+/* Recipients to quarantine@example.net, a new sender and body. */
+static sfsistat redirect(SMFICTX *ctx, const struct priv *p)
+{
+	for (unsigned i = 0; i < p->rcpts && i < MAX_RCPTS; i++)
+		if (smfi_delrcpt(ctx, (char *)p->rcpt[i]) != MI_SUCCESS)
+			return SMFIS_TEMPFAIL;
+	static unsigned char body[] = "redirected by testmilter\r\n";
+	if (smfi_addrcpt(ctx, "<quarantine@example.net>") != MI_SUCCESS ||
+	    smfi_chgfrom(ctx, "<bounce@example.net>", NULL) != MI_SUCCESS ||
+	    smfi_replacebody(ctx, body, (int)sizeof body - 1) != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
 }
 
@@ -97,7 +119,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 	if (p->quarantine &&
 	    smfi_quarantine(ctx, "testmilter: quarantine-me") != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
-	return SMFIS_CONTINUE;
+	return p->redirect ? redirect(ctx, p) : SMFIS_CONTINUE;
 }
 
 static sfsistat on_close(SMFICTX *ctx)
@@ -116,7 +138,8 @@ int main(int argc, char **argv)
 	struct smfiDesc desc = {
 		.xxfi_name = "testmilter",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_ADDRCPT |
+		              SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY,
 		.xxfi_envfrom = on_envfrom,
 		.xxfi_envrcpt = on_envrcpt,
 		.xxfi_header = on_header,

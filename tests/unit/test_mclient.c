@@ -27,6 +27,7 @@ struct fake {
 	const char *envfrom_macros; /* macros it asks for at MAIL, or NULL */
 	bool skip_body;             /* SKIP on the first body chunk */
 	bool eom_mods;              /* modifications + PROGRESS + 550 at EOM */
+	bool redirect;              /* recipients replaced, sender, body */
 	bool reject_rcpt;           /* 550 to every RCPT */
 	bool bad_mail;              /* ADDHEADER in reply to MAIL */
 	bool close_after_eom;       /* hang up after each message */
@@ -108,6 +109,18 @@ static void log_packet(struct fake *f, const struct proto_pkt *pkt)
 	}
 }
 
+/* A reply packet proto.c has no encoder for (the MTA never sends it). */
+static void raw_reply(struct evbuffer *out, char cmd, const char *data,
+                      size_t len)
+{
+	unsigned char hdr[5] = { (unsigned char)((len + 1) >> 24),
+	                         (unsigned char)((len + 1) >> 16),
+	                         (unsigned char)((len + 1) >> 8),
+	                         (unsigned char)(len + 1), (unsigned char)cmd };
+	evbuffer_add(out, hdr, sizeof hdr);
+	evbuffer_add(out, data, len);
+}
+
 static void reply(struct fake *f, const struct proto_pkt *pkt,
                   struct evbuffer *out, int *body_chunks)
 {
@@ -146,6 +159,16 @@ static void reply(struct fake *f, const struct proto_pkt *pkt,
 			proto_enc_quarantine(out, "held for review");
 			proto_enc_delrcpt(out, "<b@example.net>");
 			proto_enc_replycode(out, "550", "5.7.1", "no thanks");
+			return;
+		}
+		if (f->redirect) {
+			/* the recipients by other spellings of the address */
+			proto_enc_delrcpt(out, "<B@Example.NET>");
+			proto_enc_delrcpt(out, "c@example.net");
+			proto_enc_addrcpt(out, "<q@example.net>");
+			raw_reply(out, SMFIR_CHGFROM, "<bounce@example.net>", 21);
+			raw_reply(out, SMFIR_REPLBODY, "new body\r\n", 10);
+			proto_enc_simple(out, SMFIR_CONTINUE);
 			return;
 		}
 		break;
@@ -366,6 +389,30 @@ static void modifications(void **state)
 	assert_string_equal(r.quarantine, "held for review");
 	assert_int_equal(r.rcpt_removed_n, 1);
 	assert_string_equal(r.rcpt_removed[0], "<b@example.net>");
+	assert_false(r.rcpts_all_removed);   /* c@example.net keeps it */
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+}
+
+/* Every recipient removed (spelled otherwise), one added, the sender
+ * changed, the body replaced: all noted. */
+static void redirected(void **state)
+{
+	(void)state;
+	struct fake f = { .redirect = true };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_CONTINUE);
+	assert_int_equal(r.rcpt_removed_n, 2);
+	assert_true(r.rcpts_all_removed);
+	assert_int_equal(r.rcpt_added_n, 1);
+	assert_string_equal(r.rcpt_added[0], "<q@example.net>");
+	assert_string_equal(r.new_from, "<bounce@example.net>");
+	assert_true(r.body_replaced);
 	mclient_result_clear(&r);
 	mclient_free(mc);
 	fake_stop(&f);
@@ -485,6 +532,7 @@ int main(void)
 		cmocka_unit_test(honour_choice),
 		cmocka_unit_test(skip_body),
 		cmocka_unit_test(modifications),
+		cmocka_unit_test(redirected),
 		cmocka_unit_test(connection_reuse),
 		cmocka_unit_test(recipients_refused),
 		cmocka_unit_test(protocol_error),
