@@ -38,26 +38,44 @@ static void free_includes(char **v, size_t n)
 	free(v);
 }
 
-/* include("file"): libconfuse's, the file's name kept (tilde expanded,
- * as libconfuse opens it), since it is part of the configuration. */
+/* A relative name include()d by the file including: taken from that
+ * file's directory, so that one configuration means the same from any
+ * current directory (libconfuse takes it from the current one).
+ * Tilde expanded, as libconfuse opens it; malloc'ed, NULL (memory). */
+static char *include_path(const char *including, const char *name)
+{
+	char *expanded = cfg_tilde_expand(name);
+	const char *slash = including ? strrchr(including, '/') : NULL;
+	if (expanded == NULL || expanded[0] == '/' || slash == NULL)
+		return expanded;
+	char *p = NULL;
+	if (asprintf(&p, "%.*s/%s", (int)(slash - including), including,
+	             expanded) < 0)
+		p = NULL;
+	free(expanded);
+	return p;
+}
+
+/* include("file"): libconfuse's, from the including file's directory,
+ * the file's name kept, since it is part of the configuration. */
 static int include_noted(cfg_t *cfg, cfg_opt_t *opt, int argc,
                          const char **argv)
 {
-	if (argc == 1 && argv[0] != NULL) {
-		char **v = realloc(cur_includes,
-		                   (cur_include_count + 1) * sizeof *v);
-		char *name = cfg_tilde_expand(argv[0]);
-		if (v == NULL || name == NULL) {
-			free(name);
-			if (v != NULL)
-				cur_includes = v;
-			cfg_error(cfg, "out of memory");
-			return 1;
-		}
-		cur_includes = v;
-		cur_includes[cur_include_count++] = name;
+	if (argc != 1 || argv[0] == NULL)
+		return cfg_include(cfg, opt, argc, argv);
+	char **v = realloc(cur_includes, (cur_include_count + 1) * sizeof *v);
+	char *name = include_path(cfg->filename, argv[0]);
+	if (v == NULL || name == NULL) {
+		free(name);
+		if (v != NULL)
+			cur_includes = v;
+		cfg_error(cfg, "out of memory");
+		return 1;
 	}
-	return cfg_include(cfg, opt, argc, argv);
+	cur_includes = v;
+	cur_includes[cur_include_count++] = name;
+	const char *args[] = { name };
+	return cfg_include(cfg, opt, 1, args);
 }
 
 static void err_addv(struct errbuf *e, const char *fmt, va_list ap)

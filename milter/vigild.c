@@ -118,27 +118,10 @@ static int daemonize(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Load the configuration at path; check it (check), or serve. The exit
+ * status. */
+static int load_and_run(const char *path, bool foreground, bool check)
 {
-	const char *path = DEFAULT_CONF;
-	bool foreground = false, check = false, debug = false;
-	int opt;
-	while ((opt = getopt(argc, argv, "c:fdtVh")) != -1) {
-		switch (opt) {
-		case 'c': path = optarg; break;
-		case 'f': foreground = true; break;
-		case 'd': debug = true; break;
-		case 't': check = true; break;
-		case 'V': printf("vigild %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	vlog_set_debug(debug);
 	char err[16384];
 	struct conf *conf = conf_load(path, err, sizeof err);
 	if (conf == NULL) {
@@ -169,5 +152,34 @@ int main(int argc, char **argv)
 		unlink(conf->pidfile);
 	server_free(srv);
 	conf_unref(conf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONF;
+	bool foreground = false, check = false, debug = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "c:fdtVh")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = true; break;
+		case 'd': debug = true; break;
+		case 't': check = true; break;
+		case 'V': printf("vigild %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	vlog_set_debug(debug);
+	/* a daemon leaves its directory for "/": a relative path would not
+	 * be found again by a reload (SIGHUP), nor its relative includes */
+	char *abs = check || foreground ? NULL : realpath(path, NULL);
+	int rc = load_and_run(abs ? abs : path, foreground, check);
+	free(abs);
 	return rc;
 }

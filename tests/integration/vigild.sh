@@ -8,9 +8,9 @@ LUA_DIR=$top_srcdir/tests/integration/lua
 export LUA_DIR
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 12
+tap_plan 13
 if ! command -v miltertest >/dev/null 2>&1; then
-	for i in $(seq 1 12); do echo "ok $i # SKIP miltertest not installed"; done
+	for i in $(seq 1 13); do echo "ok $i # SKIP miltertest not installed"; done
 	exit 0
 fi
 
@@ -113,3 +113,34 @@ wait "$pid"; rc=$?
 pid=""
 if [ $rc = 0 ] && [ ! -e "$tmp/vigild.sock" ]; then ok "SIGTERM: exit 0, socket removed"
 else notok "SIGTERM" "rc=$rc" "$(tail -5 "$tmp/log")"; fi
+
+# A daemon (no -f) started with a relative -c: its relative include() is
+# taken from the file's directory, and a reload (SIGHUP) after it left
+# for "/" finds both again.
+dport=$(free_port)
+mkdir "$tmp/d"
+printf 'listen = { "inet:%s@127.0.0.1" }\nstages = { "sanity" }\npidfile = "%s"\ninclude("part.conf")\n' \
+	"$dport" "$tmp/d/vigild.pid" >"$tmp/d/d.conf"
+printf 'actions { reject_reply = "550 5.7.1 From the part" }\n' >"$tmp/d/part.conf"
+( cd "$tmp/d" && "$VIGILD" -c d.conf ) 2>"$tmp/d/log"
+i=0; while [ $i -lt 100 ] && [ ! -s "$tmp/d/vigild.pid" ]; do sleep 0.1; i=$((i+1)); done
+dpid=$(cat "$tmp/d/vigild.pid" 2>/dev/null)
+pid=$dpid		# stopped by cleanup() if the test fails half-way
+first=fail; second=fail
+if [ -n "$dpid" ] && wait_port "$dport" &&
+   VIGIL_SOCKET="inet:$dport@127.0.0.1" REJECT_TEXT="From the part" mt gtube.lua >/dev/null 2>&1
+then first=ok; fi
+printf 'actions { reject_reply = "550 5.7.1 Reloaded part" }\n' >"$tmp/d/part.conf"
+[ -n "$dpid" ] && kill -HUP "$dpid"
+i=0
+while [ $i -lt 50 ] && [ $second = fail ]; do
+	VIGIL_SOCKET="inet:$dport@127.0.0.1" REJECT_TEXT="Reloaded part" mt gtube.lua >/dev/null 2>&1 && second=ok
+	[ $second = ok ] || sleep 0.2; i=$((i+1))
+done
+[ -n "$dpid" ] && kill -TERM "$dpid"
+i=0; while [ $i -lt 100 ] && [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+pid=""
+if [ $first = ok ] && [ $second = ok ]
+then ok "daemon with a relative -c: include from the file's directory, reload after leaving for /"
+else notok "daemon relative -c" "first=$first second=$second" "$(cat "$tmp/d/log")"; fi
+

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -139,6 +141,53 @@ static void sizes(void **state)
 }
 
 /* The shipped default configuration loads as it is. */
+/* A relative include() is taken from the including file's directory,
+ * nested ones from theirs, whatever the current directory: the same
+ * configuration file means the same thing from anywhere. */
+static void include_relative(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-conf.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[256], cmd[300];
+	snprintf(p, sizeof p, "%s/sub", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	static const char *const files[][2] = {
+		{ "main.conf", "include(\"sub/one.conf\")\n" },
+		{ "sub/one.conf", "fail_action = reject\ninclude(\"two.conf\")\n" },
+		{ "sub/two.conf", "actions { reject = 12 }\n" },
+		{ "two.conf", "actions { reject = 99 }\n" },   /* the cwd's */
+	};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, files[i][0]);
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		fputs(files[i][1], f);
+		assert_int_equal(fclose(f), 0);
+	}
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(dir), 0);
+	char err[1024];
+	snprintf(p, sizeof p, "%s/main.conf", dir);
+	struct conf *abs = conf_load(p, err, sizeof err);
+	assert_int_equal(chdir("/"), 0);
+	struct conf *rel = conf_load(p, err, sizeof err);
+	assert_int_equal(chdir(cwd), 0);
+	struct conf *both[] = { abs, rel };
+	for (size_t i = 0; i < 2; i++) {
+		assert_non_null(both[i]);
+		assert_int_equal(both[i]->fail_action, CONF_ACT_REJECT);
+		assert_true(both[i]->policy.threshold[CONF_ACT_REJECT] == 12.0);
+		assert_int_equal(both[i]->include_count, 2);
+		snprintf(p, sizeof p, "%s/sub/two.conf", dir);
+		assert_string_equal(both[i]->includes[1], p);
+		conf_unref(both[i]);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void shipped_conf(void **state)
 {
 	(void)state;
@@ -162,6 +211,7 @@ int main(void)
 		cmocka_unit_test(domain_policies),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(shipped_conf),
+		cmocka_unit_test(include_relative),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }
