@@ -344,7 +344,10 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 		}
 		print_meta(rs, res, h->name);
 	}
-	printf("\nScore: %.2f (spam from ", scan_score(scan));
+	/* three decimals, as the thresholds compare it (a total of 4.9996
+	 * is 5.000, spam); -0.0004 is 0 */
+	double score = scan_score(scan);
+	printf("\nScore: %.3f (spam from ", fabs(score) < 0.0005 ? 0.0 : score);
 	if (isfinite(v->required))
 		printf("%.1f)\n", v->required);
 	else
@@ -385,19 +388,31 @@ static int read_message(const char *file, size_t index, size_t max,
 	corpus_keep_head(c);
 	int rc = 2;
 	size_t n = 0;
+	char *why0 = NULL;   /* why the first message cannot be used */
 	while (corpus_next(c, cm) == 1) {
 		if (cm->whole || n++ == index) {   /* whole: cannot open it */
 			rc = 0;
 			break;
 		}
+		if (n == 1 && cm->error != NULL)
+			why0 = strdup(cm->error);
 		corpus_msg_clear(cm);
 	}
 	corpus_close(c);
 	if (rc != 0) {
-		fprintf(stderr, "vigil explain: %s: no message %zu (%zu in the file)\n",
-		        file, index, n);
+		/* one message that cannot be used (gzip data on standard
+		 * input, binary data): that is why, not the index */
+		if (n == 1 && why0 != NULL)
+			fprintf(stderr, "vigil explain: %s: no message %zu: the file "
+			        "is one message, which cannot be used: %s\n", file,
+			        index, why0);
+		else
+			fprintf(stderr, "vigil explain: %s: no message %zu (%zu in "
+			        "the file)\n", file, index, n);
+		free(why0);
 		return 2;
 	}
+	free(why0);
 	if (cm->error != NULL) {
 		if (cm->whole)
 			fprintf(stderr, "vigil explain: %s: %s\n", cm->source,

@@ -715,13 +715,16 @@ static void html_roc(const struct eval *e, FILE *out)
 	        "ham false-positive rate</text>\n", pad + w / 2, pad + h + 34);
 	fprintf(out, "<text x=\"12\" y=\"%d\" font-size=\"12\" transform=\"rotate(-90 12 %d)\" "
 	        "text-anchor=\"middle\">spam recall</text>\n", pad + h / 2, pad + h / 2);
-	fputs("<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"2\" points=\"", out);
+	/* from (0,0), nothing flagged, to (1,1), everything flagged: the
+	 * sweep's points lie between, whatever the scores' range */
+	fprintf(out, "<polyline fill=\"none\" stroke=\"#1565c0\" "
+	        "stroke-width=\"2\" points=\"%d,%d ", pad, pad + h);
 	for (int t = SWEEP_HI; t >= SWEEP_LO; t--) {
 		struct metrics s = metrics_at(e, t);
 		double x = isnan(s.fpr) ? 0 : s.fpr, y = isnan(s.recall) ? 0 : s.recall;
 		fprintf(out, "%.1f,%.1f ", pad + x * w, pad + h - y * h);
 	}
-	fputs("\"/>\n", out);
+	fprintf(out, "%d,%d\"/>\n", pad + w, pad);
 	struct metrics c = metrics_thr(e);
 	if (!isnan(c.fpr) && !isnan(c.recall) &&
 	    (isfinite(e->threshold) || e->verdicts)) {

@@ -56,10 +56,12 @@ printf 'Subject: x\000\n\nbinary\n' >"$tmp/bin.eml"
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp/bin.eml" >/dev/null 2>"$tmp/e1"; r1=$?
 "$VIGIL" explain -c "$tmp/c.conf" --index 2 "$tmp/box.mbox" >/dev/null 2>"$tmp/e2"; r2=$?
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp" >/dev/null 2>&1; r3=$?
+gzip -c "$tmp/box.mbox" | "$VIGIL" explain -c "$tmp/c.conf" --index 1 - >/dev/null 2>"$tmp/e4"; r4=$?
 if [ $r1 = 1 ] && grep -q "binary data" "$tmp/e1" && [ $r2 = 2 ] && grep -q "no message 2 (2 in the file)" "$tmp/e2" &&
-   [ $r3 = 2 ]
-then ok "malformed input: reason and exit 1; no such message: exit 2"
-else notok "malformed input: $r1 $r2 $r3" "$(cat "$tmp/e1" "$tmp/e2")"; fi
+   [ $r3 = 2 ] && [ $r4 = 2 ] &&
+   grep -q "^vigil explain: -: no message 1: the file is one message, which cannot be used: gzip-compressed data" "$tmp/e4"
+then ok "malformed input: reason and exit 1; no such message: exit 2, and why when the file is one unusable message"
+else notok "malformed input: $r1 $r2 $r3 $r4" "$(cat "$tmp/e1" "$tmp/e2" "$tmp/e4")"; fi
 # Multipart with base64 and quoted-printable parts: rules match the
 # decoded text; matched text and header values from the message are
 # escaped (no raw control or bidi characters reach the terminal).

@@ -105,6 +105,13 @@ static void html(void **state)
 	unlink(path);
 	assert_non_null(strstr(buf, "<svg"));
 	assert_non_null(strstr(buf, "<polyline"));
+	/* the ROC curve from (0,0) to (1,1), whatever the scores' range */
+	const char *pts = strstr(buf, "points=\"");
+	assert_non_null(pts);
+	assert_memory_equal(pts, "points=\"40,360 ", 15);
+	const char *end = strchr(pts + 8, '"');
+	assert_non_null(end);
+	assert_memory_equal(end - 7, " 460,40", 7);
 	assert_non_null(strstr(buf, "spam&lt;1&gt;.mbox"));
 	assert_null(strstr(buf, "spam<1>"));
 	/* a Latin-1 byte and a control character as \xHH, as JSON lines
