@@ -36,6 +36,7 @@ struct options {
 	struct labels *labels;
 	unsigned concurrency;
 	unsigned timeout_s;
+	unsigned message_timeout_s;   /* 0: 10 x timeout_s */
 	enum report_format format;
 	struct envguess_args env;
 };
@@ -98,6 +99,8 @@ static void usage(FILE *f)
 	        "                      Received header)\n"
 	        "  --helo NAME         HELO name (default: from that header)\n"
 	        "  --timeout SEC       wait for the milter at most SEC (default 30)\n"
+	        "  --message-timeout SEC  a whole message at most SEC, however often\n"
+	        "                      the milter says PROGRESS (default 10 x --timeout)\n"
 	        "  --label spam|ham    label the paths that follow (evaluation)\n"
 	        "  --labels FILE       lines \"PATH LABEL\", \"LABEL PATH\" or CSV\n"
 	        "  --report FILE.html  the evaluation as an HTML page too\n"
@@ -147,6 +150,12 @@ static int option(struct options *o, const char *name, const char *val)
 	} else if (strcmp(name, "--timeout") == 0) {
 		if (!parse_uint(val, 1, 3600, &o->timeout_s)) {
 			fprintf(stderr, "vigil scan: --timeout: 1 to 3600 seconds\n");
+			return -1;
+		}
+	} else if (strcmp(name, "--message-timeout") == 0) {
+		if (!parse_uint(val, 1, 36000, &o->message_timeout_s)) {
+			fprintf(stderr, "vigil scan: --message-timeout: 1 to 36000 "
+			        "seconds\n");
 			return -1;
 		}
 	} else if (strcmp(name, "--format") == 0) {
@@ -409,8 +418,9 @@ static void *work(void *arg)
  * 0, or -1 (reported). */
 static int open_clients(const struct options *o, struct worker *w)
 {
-	struct mclient_opts mo = { .socket = o->milter,
-	                           .timeout_ms = o->timeout_s * 1000u };
+	struct mclient_opts mo = {
+		.socket = o->milter, .timeout_ms = o->timeout_s * 1000u,
+		.message_timeout_ms = o->message_timeout_s * 1000u };
 	char err[256];
 	for (unsigned i = 0; i < o->concurrency; i++) {
 		w[i].mc = mclient_new(&mo, err, sizeof err);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "monotime.h"
 #include "proto.h"
 #include "scan.h"
 
@@ -34,7 +35,10 @@ enum step { STEP_NEXT, STEP_SKIP, STEP_DONE, STEP_ERROR };
 struct mclient {
 	struct listen_addr addr;
 	char *spec, *hostname, *daemon_name;
-	unsigned timeout_ms;
+	unsigned timeout_ms;     /* each wait: a packet, a write, a connect */
+	unsigned message_ms;     /* a whole message */
+	uint64_t wait_until;     /* monotime_ms() the current wait ends at */
+	uint64_t message_until;  /* and the current message; 0: none */
 
 	int fd;                  /* -1: not connected */
 	struct proto_optneg neg; /* what the filter chose */
@@ -79,6 +83,21 @@ static void fail(struct mclient *mc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(mc->err, mc->errlen, fmt, ap);
 	va_end(ap);
+}
+
+/* A reply code for an error text: "ADDHEADER", or "unknown reply 'Z'
+ * (0x5a)" (proto_reply_name() knows no name for it). */
+static const char *reply_label(char code, char *buf, size_t len)
+{
+	const char *name = proto_reply_name(code);
+	if (strcmp(name, "an unknown reply") != 0)
+		return name;
+	unsigned char c = (unsigned char)code;
+	if (c > 0x20 && c < 0x7f)
+		snprintf(buf, len, "unknown reply '%c' (0x%02x)", c, c);
+	else
+		snprintf(buf, len, "unknown reply 0x%02x", c);
+	return buf;
 }
 
 static char *dup_str(const struct proto_str *s)
@@ -197,27 +216,44 @@ static int set_replycode(struct mclient_result *r, const struct proto_str *s)
 
 /* ---- socket I/O ---- */
 
+/* A wait for the filter starts: it may last the timeout from now (not
+ * from the last byte: a filter trickling its reply gains nothing). */
+static void start_wait(struct mclient *mc)
+{
+	mc->wait_until = monotime_ms() + mc->timeout_ms;
+}
+
+/* Until the socket is ready, within the current wait and message. */
 static int wait_fd(struct mclient *mc, short events, const char *what)
 {
 	struct pollfd p = { .fd = mc->fd, .events = events };
-	int rc;
-	do
-		rc = poll(&p, 1, (int)mc->timeout_ms);
-	while (rc < 0 && errno == EINTR);
-	if (rc == 0) {
-		fail(mc, "timeout (%u ms) %s", mc->timeout_ms, what);
-		mc->timed_out = true;
-		return -1;
+	for (;;) {
+		bool whole = mc->message_until != 0 &&
+		             mc->message_until < mc->wait_until;
+		uint64_t until = whole ? mc->message_until : mc->wait_until;
+		uint64_t now = monotime_ms();
+		if (now >= until) {
+			if (whole)
+				fail(mc, "timeout (%u ms for the whole message) %s",
+				     mc->message_ms, what);
+			else
+				fail(mc, "timeout (%u ms) %s", mc->timeout_ms, what);
+			mc->timed_out = true;
+			return -1;
+		}
+		int rc = poll(&p, 1, (int)(until - now));
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR) {
+			fail(mc, "poll: %s", strerror(errno));
+			return -1;
+		}
 	}
-	if (rc < 0) {
-		fail(mc, "poll: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static int flush(struct mclient *mc)
 {
+	start_wait(mc);
 	while (evbuffer_get_length(mc->out) > 0) {
 		/* All queued packets in one write: a small second write would
 		 * wait for the ACK of the first (Nagle, delayed ACK). */
@@ -256,11 +292,13 @@ static void consume(struct mclient *mc, size_t used)
 }
 
 /* The next packet from the filter into *pkt (valid until consume()):
- * returns the number of bytes to consume, or 0 on error. */
+ * returns the number of bytes to consume, or 0 on error. The whole
+ * packet must come within the timeout. */
 static size_t read_packet(struct mclient *mc, struct proto_pkt *pkt)
 {
 	if (flush(mc) != 0)
 		return 0;
+	start_wait(mc);
 	for (;;) {
 		size_t used;
 		enum proto_status st = proto_split(mc->in, mc->in_len, MAX_REPLY,
@@ -305,11 +343,13 @@ static void drop(struct mclient *mc, bool quit)
 		return;
 	if (quit) {
 		char *err = mc->err;
+		bool timed_out = mc->timed_out;
 		mc->err = NULL;       /* a failed QUIT changes nothing */
 		evbuffer_drain(mc->out, evbuffer_get_length(mc->out));
 		if (proto_enc_cmd_simple(mc->out, SMFIC_QUIT) == 0)
 			flush(mc);
 		mc->err = err;
+		mc->timed_out = timed_out;
 	}
 	close(mc->fd);
 	mc->fd = -1;
@@ -341,6 +381,7 @@ static int connect_once(struct mclient *mc)
 	if (connect(fd, (const struct sockaddr *)&mc->addr.ss, mc->addr.len) != 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			goto error;
+		start_wait(mc);
 		if (wait_fd(mc, POLLOUT, "connecting") != 0) {
 			errno = ETIMEDOUT;
 			goto error;
@@ -398,8 +439,10 @@ static int negotiate(struct mclient *mc)
 		return -1;
 	struct proto_reply rep;
 	int rc = -1;
+	char label[40];
 	if (pkt.cmd != SMFIC_OPTNEG || proto_dec_reply(&pkt, &rep) != PROTO_OK) {
-		fail(mc, "negotiation: the filter answered %s", proto_reply_name(pkt.cmd));
+		fail(mc, "negotiation: the filter answered %s",
+		     reply_label(pkt.cmd, label, sizeof label));
 	} else if (rep.neg.version < 2 || rep.neg.version > PROTO_VERSION) {
 		fail(mc, "negotiation: the filter wants version %u",
 		     (unsigned)rep.neg.version);
@@ -557,9 +600,14 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 		struct proto_reply rep;
 		enum step st = STEP_ERROR;
 		int mod = 1;
+		char label[40];
+		const char *name = reply_label(pkt.cmd, label, sizeof label);
+		if (name == label) {
+			fail(mc, "%s to %s", label, proto_cmd_name(cmd));
+			goto out;
+		}
 		if (proto_dec_reply(&pkt, &rep) != PROTO_OK) {
-			fail(mc, "malformed %s reply to %s", proto_reply_name(pkt.cmd),
-			     proto_cmd_name(cmd));
+			fail(mc, "malformed %s reply to %s", name, proto_cmd_name(cmd));
 			goto out;
 		}
 		if (cmd == SMFIC_BODYEOB && (mod = modification(mc, &rep, r)) <= 0) {
@@ -609,8 +657,8 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 			                                       : MCLIENT_TEMPFAIL);
 			break;
 		default:
-			fail(mc, "unexpected %s in reply to %s",
-			     proto_reply_name(rep.cmd), proto_cmd_name(cmd));
+			fail(mc, "unexpected %s in reply to %s", name,
+			     proto_cmd_name(cmd));
 			break;
 		}
 out:
@@ -932,6 +980,9 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	mc->timed_out = false;
 	if (err && errlen)
 		err[0] = '\0';
+	/* PROGRESS replies and packets in pieces restart each wait; this
+	 * bounds them all */
+	mc->message_until = monotime_ms() + mc->message_ms;
 	const struct scan_env *env = scan_env(scan);
 	char qid[32], name[300], port[8] = "0", underscore[400];
 	snprintf(qid, sizeof qid, "VS%05X%07lX", (unsigned)getpid() & 0xfffff,
@@ -960,6 +1011,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 		st = play(mc, &m, helo, scan, r);
 	}
 	mc->err = NULL;
+	mc->message_until = 0;
 	return st == STEP_DONE ? 0 : -1;
 }
 
@@ -985,6 +1037,8 @@ struct mclient *mclient_new(const struct mclient_opts *o, char *err,
 	mc->hostname = strdup(o->hostname ? o->hostname : host);
 	mc->daemon_name = strdup(o->daemon_name ? o->daemon_name : "vigil-scan");
 	mc->timeout_ms = o->timeout_ms ? o->timeout_ms : 30000;
+	mc->message_ms = o->message_timeout_ms ? o->message_timeout_ms
+	                                       : 10 * mc->timeout_ms;
 	mc->out = evbuffer_new();
 	if (!mc->spec || !mc->hostname || !mc->daemon_name || !mc->out) {
 		snprintf(err, errlen, "out of memory");

@@ -21,7 +21,13 @@
  * would see it twice). A new connection refused during a run (the
  * filter restarting) is tried again, with growing pauses, within the
  * timeout; at mclient_open() it is an error at once. Every wait is
- * bounded by the timeout (poll()). One mclient per thread.
+ * bounded by the timeout (poll()), counted from when the wait began: a
+ * reply packet must come whole within it however it is cut. PROGRESS
+ * starts a new wait (libmilter: "causing the MTA to re-start its
+ * timeouts"), and a message as a whole is bounded by the message
+ * timeout (as Sendmail bounds the wait after end of message with its
+ * overall E timeout), so neither PROGRESS nor a trickling filter holds
+ * a run. One mclient per thread.
  */
 #ifndef VIGIL_MCLIENT_H
 #define VIGIL_MCLIENT_H
@@ -81,7 +87,10 @@ void mclient_result_clear(struct mclient_result *r);
 struct mclient_opts {
 	const char *socket;      /* unix:/path, inet:PORT@HOST, inet:HOST:PORT,
 	                            inet6:PORT@HOST, ... (listen.h) */
-	unsigned timeout_ms;     /* each wait for the filter; 0: 30 s */
+	unsigned timeout_ms;     /* each wait for the filter (a reply packet
+	                            whole, a write, a connect); 0: 30 s */
+	unsigned message_timeout_ms; /* a whole message, however many
+	                            PROGRESS replies; 0: 10 x timeout_ms */
 	const char *hostname;    /* macro j; NULL: gethostname() */
 	const char *daemon_name; /* macro {daemon_name}; NULL: "vigil-scan" */
 };

@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 29
+tap_plan 31
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -305,6 +305,34 @@ assert r["mail_from_changed"] == "<bounce@example.net>" and r["body_replaced"] =
 PY
 then ok "recipients, sender and body changes shown in jsonl, text and csv; all recipients removed: flagged"
 else notok "recipient changes" "$(cat "$tmp/redir.jsonl" "$tmp/redir.text" "$tmp/redir.csv")"; fi
+
+# A filter that says PROGRESS for ever (its backend never answers): the
+# message ends at --message-timeout as a timeout error, the run goes on
+# (the outer timeout only keeps a failure from hanging the suite).
+printf 'From: a@example.org\nTo: b@example.net\nSubject: progress-forever\n\nbody\n' >"$tmp/prog.eml"
+printf 'From: a@example.org\nTo: b@example.net\nSubject: fine\n\nbody\n' >"$tmp/fine.eml"
+timeout 120 "$VIGIL" scan --milter "unix:$tmp/tm.sock" --timeout 1 --message-timeout 2 \
+	--format jsonl "$tmp/prog.eml" "$tmp/fine.eml" >"$tmp/prog.jsonl" 2>"$tmp/prog.err"; rc=$?
+if [ $rc = 1 ] && jcheck "$tmp/prog.jsonl" "len(m) == 2 and m[0]['action'] == 'error' and m[0]['error'].startswith('timeout (2000 ms for the whole message)') and m[1]['action'] == 'continue'" >/dev/null
+then ok "PROGRESS for ever: a timeout error at --message-timeout, the next message played"
+else notok "PROGRESS for ever" "rc=$rc" "$(cat "$tmp/prog.jsonl" "$tmp/prog.err")"; fi
+# SIGTERM while such a message is in flight (sent once the filter says
+# it is looping): that message ends within its bound, the run ends with
+# its summary, exit 143. Five of them cannot all end before the signal.
+n0=$(grep -c 'testmilter: progress-forever' "$tmp/tm.log")
+dfl "$VIGIL" scan --milter "unix:$tmp/tm.sock" --timeout 1 --message-timeout 2 --format jsonl \
+	"$tmp/prog.eml" "$tmp/prog.eml" "$tmp/prog.eml" "$tmp/prog.eml" "$tmp/prog.eml" \
+	>"$tmp/pt.jsonl" 2>"$tmp/pt.err" &
+ppid=$!
+looping() { [ "$(grep -c 'testmilter: progress-forever' "$tmp/tm.log")" -gt "$n0" ]; }
+if wait_for 600 looping; then kill -TERM $ppid; fi
+reap $ppid; rc=$?
+lines=$(wc -l <"$tmp/pt.jsonl")
+if [ $rc = 143 ] && [ "$lines" -ge 1 ] &&
+   jcheck "$tmp/pt.jsonl" "all(e['action'] == 'error' and e['error'].startswith('timeout') for e in m)" >/dev/null &&
+   grep -q "; interrupted by SIGTERM after $lines messages\?\$" "$tmp/pt.err"
+then ok "SIGTERM during PROGRESS for ever: that message ends within its bound, summary, exit 143"
+else notok "SIGTERM during PROGRESS" "rc=$rc lines=$lines" "$(cat "$tmp/pt.jsonl" "$tmp/pt.err")"; fi
 
 # ---- evaluation of a milter's verdicts (labels) ----
 # vigild: the same confusion matrix as the in-process scan with the same

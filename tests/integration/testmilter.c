@@ -10,11 +10,15 @@
  * for the evaluation of a milter other than vigild. One containing
  * "redirect-me" loses its recipients to quarantine@example.net (DELRCPT
  * of each, ADDRCPT), gets sender bounce@example.net (CHGFROM) and a new
- * body (REPLBODY).
+ * body (REPLBODY). One containing "progress-forever" gets PROGRESS
+ * every 0.1 s at its end until the MTA hangs up ("testmilter:
+ * progress-forever" on stderr when it starts), as a filter whose
+ * backend never answers.
  *
  * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
  */
 #include <libmilter/mfapi.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +27,8 @@
 #define MAX_RCPTS 4
 
 struct priv {
-	int quarantine, reject, reject_ml, rspamd_spam, rspamd_ham, redirect;
+	int quarantine, reject, reject_ml, rspamd_spam, rspamd_ham, redirect,
+	    progress;
 	unsigned rcpts;
 	char rcpt[MAX_RCPTS][256];   /* the first ones, as given */
 };
@@ -71,6 +76,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		p->rspamd_spam |= strstr(value, "rspamd-spam") != NULL;
 		p->rspamd_ham |= strstr(value, "rspamd-ham") != NULL;
 		p->redirect |= strstr(value, "redirect-me") != NULL;
+		p->progress |= strstr(value, "progress-forever") != NULL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -94,6 +100,13 @@ static sfsistat on_eom(SMFICTX *ctx)
 	struct priv *p = priv_of(ctx);
 	if (p == NULL)
 		return SMFIS_TEMPFAIL;
+	if (p->progress) {
+		fprintf(stderr, "testmilter: progress-forever\n");
+		fflush(stderr);
+		while (smfi_progress(ctx) == MI_SUCCESS)
+			poll(NULL, 0, 100);
+		return SMFIS_TEMPFAIL;
+	}
 	if (p->reject) {
 		smfi_setreply(ctx, "550", "5.7.1", "Rejected by testmilter");
 		return SMFIS_REJECT;

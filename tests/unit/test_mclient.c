@@ -31,6 +31,10 @@ struct fake {
 	bool reject_rcpt;           /* 550 to every RCPT */
 	bool bad_mail;              /* ADDHEADER in reply to MAIL */
 	bool close_after_eom;       /* hang up after each message */
+	bool progress_forever;      /* PROGRESS at EOM, again and again */
+	bool trickle;               /* at EOM a reply a byte at a time, never
+	                               whole */
+	bool unknown_reply;         /* a reply code no milter has at EOM */
 	char log[4096];             /* commands seen, one letter each */
 	int connections;
 
@@ -161,6 +165,10 @@ static void reply(struct fake *f, const struct proto_pkt *pkt,
 			proto_enc_replycode(out, "550", "5.7.1", "no thanks");
 			return;
 		}
+		if (f->unknown_reply) {
+			raw_reply(out, 'Z', "", 0);
+			return;
+		}
 		if (f->redirect) {
 			/* the recipients by other spellings of the address */
 			proto_enc_delrcpt(out, "<B@Example.NET>");
@@ -175,6 +183,20 @@ static void reply(struct fake *f, const struct proto_pkt *pkt,
 	}
 	if (!no_reply(f, pkt->cmd))
 		proto_enc_simple(out, SMFIR_CONTINUE);
+}
+
+/* At EOM, PROGRESS or a byte of a reply every 20 ms until the client
+ * hangs up. */
+static void stall(const struct fake *f, int fd)
+{
+	static const unsigned char progress[] = { 0, 0, 0, 1, SMFIR_PROGRESS };
+	static const unsigned char big_header[] = { 0, 0xff, 0xff, 0xff };
+	ssize_t n = f->trickle ? send(fd, big_header, 4, MSG_NOSIGNAL) : 0;
+	while (n >= 0) {
+		n = f->trickle ? send(fd, "h", 1, MSG_NOSIGNAL)
+		               : send(fd, progress, sizeof progress, MSG_NOSIGNAL);
+		poll(NULL, 0, 20);
+	}
 }
 
 /* One connection, until QUIT or close. */
@@ -200,6 +222,12 @@ static void serve(struct fake *f, int fd)
 			log_packet(f, &pkt);
 			if (pkt.cmd == SMFIC_ABORT || pkt.cmd == SMFIC_MAIL)
 				body_chunks = 0;
+			if (pkt.cmd == SMFIC_BODYEOB &&
+			    (f->progress_forever || f->trickle)) {
+				stall(f, fd);
+				free(buf);
+				break;
+			}
 			reply(f, &pkt, out, &body_chunks);
 			send_buf(fd, out);
 		}
@@ -418,6 +446,70 @@ static void redirected(void **state)
 	fake_stop(&f);
 }
 
+/* A client with these timeouts (ms). */
+static struct mclient *client_timeouts(struct fake *f, unsigned wait,
+                                       unsigned message)
+{
+	char spec[160], err[200];
+	snprintf(spec, sizeof spec, "unix:%s", f->sock);
+	struct mclient_opts o = { .socket = spec, .timeout_ms = wait,
+	                          .message_timeout_ms = message };
+	struct mclient *mc = mclient_new(&o, err, sizeof err);
+	assert_non_null(mc);
+	return mc;
+}
+
+/* A filter that says PROGRESS for ever: the message ends at the message
+ * timeout, an error (a timeout), and the next one is played on a new
+ * connection. */
+static void progress_forever(void **state)
+{
+	(void)state;
+	struct fake f = { .progress_forever = true };
+	fake_start(&f);
+	struct mclient *mc = client_timeouts(&f, 2000, 300);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_non_null(strstr(err, "timeout"));
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+}
+
+/* A reply that comes a byte at a time, never whole: each byte in time
+ * does not make the wait longer; the timeout ends it. */
+static void trickle(void **state)
+{
+	(void)state;
+	struct fake f = { .trickle = true };
+	fake_start(&f);
+	struct mclient *mc = client_timeouts(&f, 200, 3600000);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_string_equal(err, "timeout (200 ms) waiting for the filter");
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+}
+
+/* A reply code that is no milter reply: said so. */
+static void unknown_reply(void **state)
+{
+	(void)state;
+	struct fake f = { .unknown_reply = true };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_string_equal(err, "unknown reply 'Z' (0x5a) to EOB");
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+}
+
 /* Same client: one connection, ABORT between transactions; another
  * client address: QUIT and a new connection. */
 static void connection_reuse(void **state)
@@ -537,6 +629,9 @@ int main(void)
 		cmocka_unit_test(recipients_refused),
 		cmocka_unit_test(protocol_error),
 		cmocka_unit_test(reconnect),
+		cmocka_unit_test(progress_forever),
+		cmocka_unit_test(trickle),
+		cmocka_unit_test(unknown_reply),
 		cmocka_unit_test(unreachable),
 	};
 	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);
