@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 31
+tap_plan 32
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -333,6 +333,23 @@ if [ $rc = 143 ] && [ "$lines" -ge 1 ] &&
    grep -q "; interrupted by SIGTERM after $lines messages\?\$" "$tmp/pt.err"
 then ok "SIGTERM during PROGRESS for ever: that message ends within its bound, summary, exit 143"
 else notok "SIGTERM during PROGRESS" "rc=$rc lines=$lines" "$(cat "$tmp/pt.jsonl" "$tmp/pt.err")"; fi
+
+# The header section as Postfix passes it on: a line with an empty name
+# ends it (the Subject after it is body, so not refused); a 1 MB header
+# field is cut to 60000 bytes, which libmilter takes (its start, the
+# Subject's reject-me, still seen).
+printf 'From: a@example.org\nTo: b@example.net\n: empty name\nSubject: reject-me\n\nbody\n' \
+	>"$tmp/emptyname.eml"
+"$PY" - "$tmp/bighdr.eml" <<'PY'
+import sys
+open(sys.argv[1], "w").write("From: a@example.org\nTo: b@example.net\nSubject: reject-me "
+                             + "x" * (1 << 20) + "\n\nbody\n")
+PY
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl "$tmp/emptyname.eml" "$tmp/bighdr.eml" \
+	>"$tmp/hs.jsonl" 2>"$tmp/hs.err"; rc=$?
+if [ $rc = 0 ] && jcheck "$tmp/hs.jsonl" "len(m) == 2 and m[0]['action'] == 'continue' and m[1]['action'] == 'reject'" >/dev/null
+then ok "header section as an MTA passes it: ': value' ends it, a 1 MB field cut for libmilter"
+else notok "header section" "rc=$rc" "$(cat "$tmp/hs.jsonl" "$tmp/hs.err")"; fi
 
 # ---- evaluation of a milter's verdicts (labels) ----
 # vigild: the same confusion matrix as the in-process scan with the same

@@ -36,6 +36,8 @@ struct fake {
 	                               whole */
 	bool unknown_reply;         /* a reply code no milter has at EOM */
 	char log[4096];             /* commands seen, one letter each */
+	char body[256];             /* the start of the body it got */
+	size_t longest_value;       /* of the header values it got */
 	int connections;
 
 	int lfd;
@@ -95,9 +97,17 @@ static bool no_reply(const struct fake *f, char cmd)
 static void log_packet(struct fake *f, const struct proto_pkt *pkt)
 {
 	logf_(f, "%c", pkt->cmd);
-	if (pkt->cmd == SMFIC_HEADER) {
+	if (pkt->cmd == SMFIC_BODY && f->body[0] == '\0') {
+		size_t n = pkt->len < sizeof f->body ? pkt->len : sizeof f->body - 1;
+		memcpy(f->body, pkt->data, n);
+		f->body[n] = '\0';
+	} else if (pkt->cmd == SMFIC_HEADER) {
 		struct proto_str name, value;
-		if (proto_dec_header(pkt, &name, &value) == PROTO_OK)
+		if (proto_dec_header(pkt, &name, &value) != PROTO_OK)
+			return;
+		if (value.len > f->longest_value)
+			f->longest_value = value.len;
+		if (value.len < 100)
 			logf_(f, "[%s=%s]", name.ptr, value.ptr);
 	} else if (pkt->cmd == SMFIC_MACRO) {
 		char stage;
@@ -306,6 +316,22 @@ static struct scan *message(const char *ip, const char *body)
 	return s;
 }
 
+/* Run one message as read from a file; returns mclient_scan's status. */
+static int play_raw(struct mclient *mc, const char *raw,
+                    struct mclient_result *r, char *err, size_t errlen)
+{
+	struct scan *s = scan_new();
+	assert_non_null(s);
+	scan_set_max_body(s, 2 * strlen(raw) + 1);
+	assert_int_equal(scan_set_raw(s, raw, strlen(raw)), 0);
+	assert_int_equal(scan_set_env(s, "Q1", "192.0.2.1", "", 0, "helo.test",
+	                              "a@example.org"), 0);
+	assert_int_equal(scan_add_rcpt(s, "b@example.net"), 0);
+	int rc = mclient_scan(mc, s, r, err, errlen);
+	scan_free(s);
+	return rc;
+}
+
 /* Run one message; returns mclient_scan's status. */
 static int play(struct mclient *mc, const char *ip, const char *body,
                 struct mclient_result *r, char *err, size_t errlen)
@@ -444,6 +470,65 @@ static void redirected(void **state)
 	mclient_result_clear(&r);
 	mclient_free(mc);
 	fake_stop(&f);
+}
+
+/* The header section as Postfix takes it: "Name :" is the field Name;
+ * a line that is no field (": value", no colon, a name of 8-bit bytes)
+ * ends it, and that line and the rest go to the body. */
+static void header_section_ends(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "A: 1\n: empty name\nB: 2\n\nbody\n",
+		  ": empty name\r\nB: 2\r\n\r\nbody\r\n" },
+		{ "A: 1\nno colon here\nB: 2\n\nbody\n",
+		  "no colon here\r\nB: 2\r\n\r\nbody\r\n" },
+		{ "A: 1\nSub\xc3\xbcject: x\n\nbody\n",
+		  "Sub\xc3\xbcject: x\r\n\r\nbody\r\n" },
+		{ "A : 1\n\tfolded\nB: 2\n\nbody\n", "body\r\n" },
+	};
+	static const char *const headers[] = {
+		"L[A=1]DN{i}N", "L[A=1]DN{i}N", "L[A=1]DN{i}N",
+		"L[A=1\n\tfolded]L[B=2]DN{i}N" };
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fake f = { 0 };
+		fake_start(&f);
+		struct mclient *mc = client(&f);
+		struct mclient_result r;
+		char err[200];
+		assert_int_equal(play_raw(mc, cases[i][0], &r, err, sizeof err), 0);
+		assert_int_equal(r.action, MCLIENT_CONTINUE);
+		mclient_result_clear(&r);
+		mclient_free(mc);
+		fake_stop(&f);
+		assert_non_null(strstr(f.log, headers[i]));
+		assert_string_equal(f.body, cases[i][1]);
+	}
+}
+
+/* A header field longer than Postfix passes on is cut as it cuts it:
+ * "Name:" and the value 60000 bytes in all. */
+static void long_field_cut(void **state)
+{
+	(void)state;
+	size_t n = 1 << 20;
+	char *raw = malloc(n + 64);
+	assert_non_null(raw);
+	int k = snprintf(raw, 64, "Subject: ");
+	memset(raw + k, 'x', n);
+	snprintf(raw + k + n, 64, "\nB: 2\n\nbody\n");
+	struct fake f = { 0 };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play_raw(mc, raw, &r, err, sizeof err), 0);
+	free(raw);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_int_equal(f.longest_value, 60000 - strlen("Subject: "));
+	assert_non_null(strstr(f.log, "L[B=2]DN{i}N"));
 }
 
 /* A client with these timeouts (ms). */
@@ -629,6 +714,8 @@ int main(void)
 		cmocka_unit_test(recipients_refused),
 		cmocka_unit_test(protocol_error),
 		cmocka_unit_test(reconnect),
+		cmocka_unit_test(header_section_ends),
+		cmocka_unit_test(long_field_cut),
 		cmocka_unit_test(progress_forever),
 		cmocka_unit_test(trickle),
 		cmocka_unit_test(unknown_reply),
