@@ -1116,6 +1116,40 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 
 /* ---- lifetime ---- */
 
+/* spec, or for unix:PATH and local:PATH with a relative PATH (libmilter
+ * and Postfix take one) the same with PATH resolved against the current
+ * directory: malloc'ed, NULL with err. */
+static char *resolve_spec(const char *spec, char *err, size_t errlen)
+{
+	size_t prefix = strncmp(spec, "unix:", 5) == 0 ? 5
+	              : strncmp(spec, "local:", 6) == 0 ? 6 : 0;
+	if (prefix == 0 || spec[prefix] == '/' || spec[prefix] == '\0') {
+		char *copy = strdup(spec);
+		if (copy == NULL)
+			snprintf(err, errlen, "out of memory");
+		return copy;
+	}
+	char cwd[4096], *out = NULL;
+	if (getcwd(cwd, sizeof cwd) == NULL) {
+		snprintf(err, errlen, "current directory: %s", strerror(errno));
+		return NULL;
+	}
+	if (asprintf(&out, "%.*s%s/%s", (int)prefix, spec, cwd,
+	             spec + prefix) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	size_t max = sizeof ((struct listen_addr *)NULL)->path;
+	if (strlen(out + prefix) >= max) {
+		snprintf(err, errlen, "the path from the current directory, %zu "
+		         "bytes, is too long for a unix socket (under %zu)",
+		         strlen(out + prefix), max);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 struct mclient *mclient_new(const struct mclient_opts *o, char *err,
                             size_t errlen)
 {
@@ -1125,10 +1159,13 @@ struct mclient *mclient_new(const struct mclient_opts *o, char *err,
 		return NULL;
 	}
 	mc->fd = -1;
-	if (listen_parse(o->socket, &mc->addr, err, errlen) != 0) {
+	char *spec = resolve_spec(o->socket, err, errlen);
+	if (spec == NULL || listen_parse(spec, &mc->addr, err, errlen) != 0) {
+		free(spec);
 		free(mc);
 		return NULL;
 	}
+	free(spec);
 	char host[256];
 	if (o->hostname == NULL)
 		own_name(host, sizeof host);

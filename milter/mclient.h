@@ -86,7 +86,9 @@ void mclient_result_clear(struct mclient_result *r);
 
 struct mclient_opts {
 	const char *socket;      /* unix:/path, inet:PORT@HOST, inet:HOST:PORT,
-	                            inet6:PORT@HOST, ... (listen.h) */
+	                            inet6:PORT@HOST, ... (listen.h); also
+	                            unix:PATH and local:PATH relative to the
+	                            current directory */
 	unsigned timeout_ms;     /* each wait for the filter (a reply packet
 	                            whole, a write, a connect); 0: 30 s */
 	unsigned message_timeout_ms; /* a whole message, however many

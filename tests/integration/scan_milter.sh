@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 32
+tap_plan 33
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -350,6 +350,15 @@ PY
 if [ $rc = 0 ] && jcheck "$tmp/hs.jsonl" "len(m) == 2 and m[0]['action'] == 'continue' and m[1]['action'] == 'reject'" >/dev/null
 then ok "header section as an MTA passes it: ': value' ends it, a 1 MB field cut for libmilter"
 else notok "header section" "rc=$rc" "$(cat "$tmp/hs.jsonl" "$tmp/hs.err")"; fi
+
+# A relative unix socket path (as libmilter and Postfix take one): from
+# the current directory.
+(cd "$tmp" && "$VIGIL" scan --milter unix:tm.sock --format jsonl fine.eml >rel1.jsonl 2>rel1.err &&
+	"$VIGIL" scan --milter local:./tm.sock --format jsonl fine.eml >rel2.jsonl 2>rel2.err); rc=$?
+if [ $rc = 0 ] && jcheck "$tmp/rel1.jsonl" "m[0]['action'] == 'continue'" >/dev/null &&
+   jcheck "$tmp/rel2.jsonl" "m[0]['action'] == 'continue'" >/dev/null
+then ok "--milter unix:relative.sock and local:./relative.sock: from the current directory"
+else notok "relative unix socket" "rc=$rc" "$(cat "$tmp"/rel?.*)"; fi
 
 # ---- evaluation of a milter's verdicts (labels) ----
 # vigild: the same confusion matrix as the in-process scan with the same
