@@ -295,6 +295,19 @@ static bool keep_header(struct pctx *c, size_t pi, const char *name,
 	return false;
 }
 
+/* Whether part pi is a message (the message, or one a message/rfc822
+ * part holds), not a MIME part: its header section
+ * is read as SpamAssassin's Message.pm reads a message's (an inner one
+ * too), a part's as its _parse_multipart() does. */
+static bool is_message(struct pctx *c, size_t pi)
+{
+	if (pi == 0)
+		return true;
+	const char *t = part(c, part(c, pi)->parent)->type.ptr;
+	return strcmp(t, "message/rfc822") == 0 ||
+	       strcmp(t, "message/global") == 0;
+}
+
 /* Parse the header block at [p, end) of part pi; returns the body start. */
 static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
                                  const char *end)
@@ -303,6 +316,7 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 	ph->first = c->hdrs.len / sizeof(struct msg_header);
 	size_t kept = 0;
 	unsigned extra[NVITAL] = { 0 }, bad = 0;
+	bool message = is_message(c, pi);
 	if (pi == 0 && end - p > 5 && memcmp(p, "From ", 5) == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		p = nl ? nl + 1 : end; /* mbox separator line */
@@ -322,20 +336,24 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 			p = next;
 			continue;
 		}
+		if (message && msg_boundary_line(p, (size_t)(le - p)))
+			break;   /* the body starts at this line */
 		const char *colon = memchr(p, ':', (size_t)(le - p));
 		const char *ne = colon;
 		while (ne != NULL && ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
 			ne--;
 		if (!msg_field_line(p, (size_t)(le - p))) {
 			/* Not a header. In a MIME part the body starts here; in
-			 * the message SpamAssassin passes over three such lines
+			 * a message SpamAssassin passes over three such lines
 			 * (keeping one with a colon as a header named by what
 			 * comes before it) and starts the body at the fourth. */
 			flag(c, pi, MSG_F_BAD_HEADER);
-			if (pi != 0)
+			if (!message) {
 				flag(c, pi, MSG_F_NO_PART_BODY_SEP);
-			if (pi != 0 || ++bad > MSG_BAD_HEADER_LINES)
 				goto done;
+			}
+			if (++bad > MSG_BAD_HEADER_LINES)
+				break;
 			if (colon == NULL || ne == p) {
 				p = next;
 				continue;
@@ -1069,6 +1087,13 @@ static struct msg_text decode_body(struct pctx *c, size_t pi,
 
 static void parse_entity(struct pctx *c, const char *s, const char *e,
                          unsigned depth, size_t parent, const char *deftype);
+static void parse_headless(struct pctx *c, const char *s, const char *e,
+                           unsigned depth, size_t parent,
+                           const char *deftype);
+static void entity_body(struct pctx *c, size_t pi, const char *body,
+                        const char *e, unsigned depth, const char *deftype);
+static bool blank_line(const char *s, const char *e);
+static const char *line_end(const char *s, const char *e);
 
 /* SpamAssassin 4 scans at most body_part_scan_size (50000) bytes of
  * each part's rendered text and rawbody_part_scan_size (500000) of its
@@ -1356,6 +1381,28 @@ static bool declares_boundary(struct pctx *c, const char *s, const char *e,
 	return false;
 }
 
+/* The text [s, e) of multipart pi before a close delimiter that no
+ * opening one precedes: a part to SpamAssassin (Message.pm keeps
+ * everything when it finds no opening delimiter, and its parts end at
+ * the close), not a preamble. A message's body that starts with a line
+ * holding more than blanks, other than "--boundary...", gets an empty
+ * line in front (its bug 6845), so that part has no header section; a
+ * nested multipart's is read as any part's. */
+static void close_only_part(struct pctx *c, size_t pi, const char *s,
+                            const char *e, unsigned depth,
+                            const char *deftype)
+{
+	const struct msg_part *p = part(c, pi);
+	const char *le = line_end(s, e);
+	size_t bl = p->boundary.len;
+	bool delim = (size_t)(le - s) >= bl + 2 && s[0] == '-' &&
+	             s[1] == '-' && memcmp(s + 2, p->boundary.ptr, bl) == 0;
+	if (is_message(c, pi) && !blank_line(s, le) && !delim)
+		parse_headless(c, s, e, depth + 1, pi, deftype);
+	else
+		parse_entity(c, s, e, depth + 1, pi, deftype);
+}
+
 static void multipart(struct pctx *c, size_t pi, const char *body,
                       const char *e, unsigned depth)
 {
@@ -1382,12 +1429,16 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 		leaf(c, pi, body, e);
 		return;
 	}
-	p->preamble = (struct msg_text){ body, (size_t)(d.body_end - body) };
+	if (!d.close)
+		p->preamble = (struct msg_text){ body,
+		                                 (size_t)(d.body_end - body) };
 	if (c->nbounds < DEPTH_CAP) {
 		c->bounds[c->nbounds] = b;
 		c->bound_len[c->nbounds++] = bl;
 	}
 	const char *deftype = digest ? "message/rfc822" : "text/plain";
+	if (d.close)
+		close_only_part(c, pi, body, d.body_end, depth, deftype);
 	while (!d.close) {
 		const char *start = d.after;
 		struct mime_delim nd;
@@ -1477,8 +1528,9 @@ static size_t new_part(struct pctx *c, size_t parent, unsigned depth,
 	struct msg_part p = {   /* the fields not named: 0, false */
 		.parent = parent, .depth = depth, .type = empty,
 		.charset = empty, .boundary = empty, .filename = empty,
-		.detected = empty, .decoded = empty, .text = empty,
-		.rendered = empty, .preamble = empty, .epilogue = empty,
+		.detected = empty, .body = empty, .decoded = empty,
+		.text = empty, .rendered = empty, .preamble = empty,
+		.epilogue = empty,
 		.raw = { s, (size_t)(e - s) }, .cte = MSG_CTE_7BIT,
 	};
 	struct phdr ph = { 0, 0 };
@@ -1604,18 +1656,36 @@ static void squash_blank_runs(const char *s, const char *e,
 	}
 }
 
-static void parse_entity(struct pctx *c, const char *s, const char *e,
-                         unsigned depth, size_t parent, const char *deftype)
+/* A new part of parent for [s, e), or SIZE_MAX when none can be made
+ * (the part limit, or no memory: flagged). */
+static size_t add_part(struct pctx *c, const char *s, const char *e,
+                       unsigned depth, size_t parent)
 {
 	if (c->parts.len / sizeof(struct msg_part) >= c->lim.max_parts) {
 		flag(c, parent, MSG_F_PART_LIMIT | MSG_F_TRUNCATED);
-		return;
+		return SIZE_MAX;
 	}
 	size_t pi = new_part(c, parent, depth, s, e);
-	if (pi == SIZE_MAX) {
+	if (pi == SIZE_MAX)
 		c->flags |= MSG_F_TRUNCATED;
+	return pi;
+}
+
+/* A part of parent without a header section: [s, e) is its body. */
+static void parse_headless(struct pctx *c, const char *s, const char *e,
+                           unsigned depth, size_t parent, const char *deftype)
+{
+	size_t pi = add_part(c, s, e, depth, parent);
+	if (pi != SIZE_MAX)
+		entity_body(c, pi, s, e, depth, deftype);
+}
+
+static void parse_entity(struct pctx *c, const char *s, const char *e,
+                         unsigned depth, size_t parent, const char *deftype)
+{
+	size_t pi = add_part(c, s, e, depth, parent);
+	if (pi == SIZE_MAX)
 		return;
-	}
 	const char *body = parse_headers(c, pi, s, e);
 	if (pi == 0) {
 		c->m->raw_header = (struct msg_text){ s, (size_t)(body - s) };
@@ -1631,8 +1701,17 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 			}
 		}
 	}
-	mime_info(c, pi, deftype);
+	entity_body(c, pi, body, e, depth, deftype);
+}
+
+/* Part pi, whose header section is parsed, from its body [body, e). */
+static void entity_body(struct pctx *c, size_t pi, const char *body,
+                        const char *e, unsigned depth, const char *deftype)
+{
 	struct msg_part *p = part(c, pi);
+	p->body = (struct msg_text){ body, (size_t)(e - body) };
+	mime_info(c, pi, deftype);
+	p = part(c, pi);
 	p->cte = parse_cte(c, pi);
 	p = part(c, pi);
 	bool encoded = p->cte == MSG_CTE_BASE64 || p->cte == MSG_CTE_QP;

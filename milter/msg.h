@@ -24,8 +24,9 @@ struct strbuf;
 /* A byte range owned by the message; never NULL (empty is "" with len
  * 0). Followed by a NUL byte, so usable as a C string when the data holds
  * no NUL itself — except the slices of the raw message: msg_raw_header(),
- * msg_raw_body() and the raw, preamble, epilogue and (for parts without
- * base64/QP) decoded fields of struct msg_part: use len for those. */
+ * msg_raw_body() and the raw, body, preamble, epilogue and (for parts
+ * without base64/QP) decoded fields of struct msg_part: use len for
+ * those. */
 struct msg_text {
 	const char *ptr;
 	size_t len;
@@ -82,6 +83,16 @@ static inline bool msg_field_line(const char *line, size_t n)
 	return name > 0 && i < n && line[i] == ':';
 }
 #define MSG_BAD_HEADER_LINES 3
+
+/* Whether line[0..n) ends a message's header section where it stands
+ * (the body starting with it): a line starting with "--", a MIME
+ * delimiter a broken mailer put right after the header (SpamAssassin's
+ * Message.pm stops there, before taking it for a field or counting it
+ * among the lines passed over). msg_parse() and scan_set_raw() both. */
+static inline bool msg_boundary_line(const char *line, size_t n)
+{
+	return n >= 2 && line[0] == '-' && line[1] == '-';
+}
 
 /* ---- Headers (in order, duplicates kept) ---- */
 struct msg_header {
@@ -176,6 +187,12 @@ struct msg_part {
 	bool attachment;         /* Content-Disposition: attachment */
 	bool is_text;            /* contributes to body/rawbody */
 	struct msg_text raw;     /* raw bytes of the part (headers + body) */
+	struct msg_text body;    /* its body where the parser started it:
+	                            after the blank line, or at the line
+	                            that ended the header section without
+	                            one (docs/msg.md); a slice of raw, but
+	                            part 0's is of the body as parsed (runs
+	                            of blank lines cut) */
 	struct msg_text decoded; /* body after transfer decoding (leaves) */
 	struct msg_text text;    /* text parts: decoded UTF-8, LF line ends */
 	struct msg_text rendered;/* text parts in the body text: the part as

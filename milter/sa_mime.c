@@ -68,24 +68,6 @@ static bool *parts_with_child(const struct msg *m)
 	return has;
 }
 
-/* The body of a part's raw bytes (after its header block). */
-static struct msg_text part_body(const struct msg_part *p)
-{
-	const char *s = p->raw.ptr, *end = s + p->raw.len;
-	const char *q = s;
-	while (q < end) {
-		const char *nl = memchr(q, '\n', (size_t)(end - q));
-		if (nl == NULL)
-			return (struct msg_text){ .ptr = end, .len = 0 };
-		size_t l = (size_t)(nl - q);
-		if (l == 0 || (l == 1 && q[0] == '\r'))
-			return (struct msg_text){ .ptr = nl + 1,
-			                          .len = (size_t)(end - nl - 1) };
-		q = nl + 1;
-	}
-	return (struct msg_text){ .ptr = end, .len = 0 };
-}
-
 /* Quoted-printable lines: long ones, and characters encoded that need
  * not be (=09, =20.., letters, digits), less trailing =20/=09 runs. */
 static void qp_lines(struct msg_text b, struct mime_facts *f)
@@ -370,10 +352,13 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			mp.alternative = true;
 		if (multi && has_child[i] && has_epilogue(p->epilogue))
 			f->epilogue = true;
-		/* (an empty part: the delimiter line is followed by another) */
-		if (p->parent < i &&
-		    strncmp(msg_part_at(m, p->parent)->type.ptr, "multipart/",
-		            10) == 0 && !starts_with_field(p->raw))
+		/* (an empty part: the delimiter line is followed by another;
+		 * a part starting where its multipart's body does follows no
+		 * delimiter: the text before a lone close one) */
+		const struct msg_part *pp = p->parent < i ?
+		                            msg_part_at(m, p->parent) : NULL;
+		if (pp != NULL && strncmp(pp->type.ptr, "multipart/", 10) == 0 &&
+		    p->raw.ptr != pp->body.ptr && !starts_with_field(p->raw))
 			f->missing_headers = true;
 		if (strcmp(type, "text/html") == 0)
 			f->html++;
@@ -396,17 +381,17 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 			f->bad_iso = true;
 		if (has_child[i])
 			continue;
-		mpart_leaf(&mp, type, cd.p, part_body(p));
+		mpart_leaf(&mp, type, cd.p, p->body);
 		if (strcmp(cte.p, "quoted-printable") == 0)
-			qp_lines(part_body(p), f);
+			qp_lines(p->body, f);
 		if (strcmp(type, "text/plain") == 0 &&
 		    (cs[0] == '\0' || strcmp(cs, "us-ascii") == 0) &&
-		    ascii_illegal(part_body(p)))
+		    ascii_illegal(p->body))
 			f->ascii_illegal = true;
 		if (strcmp(type, "text/plain") == 0 &&
 		    (cte.p[0] == '\0' || strcmp(cte.p, "7bit") == 0 ||
 		     strcmp(cte.p, "8bit") == 0))
-			unicode_escapes(part_body(p), &f->plain_bytes,
+			unicode_escapes(p->body, &f->plain_bytes,
 			                &f->unicode_escapes);
 		int img = image_kind(type);
 		if (img >= 0 && strcmp(cte.p, "base64") == 0) {
@@ -415,7 +400,7 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		}
 		if (strcmp(cte.p, "base64") == 0 &&
 		    strcmp(type, "application/ics") != 0)
-			longest_line(part_body(p), &f->b64_line);
+			longest_line(p->body, &f->b64_line);
 	}
 	f->mpart_ratio = mp.alternative && mp.have_text && mp.have_html &&
 	                 mp.html > 0 ? mp.text / mp.html : 1.0;

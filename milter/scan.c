@@ -395,14 +395,48 @@ static int add_body_crlf(struct scan *s, const char *src, size_t n)
 	return scan_add_body(s, src + start, n - start);
 }
 
+/* Header field p[0..n) (name, colon, value with its CRLF/LF folding)
+ * added as a milter sees it: folding as CRLF + WSP. A line without a
+ * colon adds nothing; one with a colon is kept, whatever its name (as
+ * SpamAssassin does). */
+static int add_raw_field(struct scan *s, const char *p, size_t line_len,
+                         size_t n)
+{
+	const char *colon = memchr(p, ':', line_len);
+	if (colon == NULL)
+		return 0;
+	size_t nlen = (size_t)(colon - p);
+	while (nlen > 0 && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
+		nlen--;
+	const char *v = colon + 1;
+	size_t vlen = (size_t)(p + n - v);
+	char *val = malloc(vlen * 2 + 1);
+	if (val == NULL)
+		return -1;
+	size_t k = 0;
+	for (size_t j = 0; j < vlen; j++) {
+		if (v[j] == '\n' && (j == 0 || v[j - 1] != '\r'))
+			val[k++] = '\r';
+		val[k++] = v[j];
+	}
+	int rc = scan_add_header(s, p, nlen, val, k);
+	free(val);
+	return rc;
+}
+
 /* Header section of a raw message: split into name/value pairs, values
- * keeping their leading space and CRLF folding, as a milter sees them. */
+ * keeping their leading space and CRLF folding, as a milter sees them.
+ * Where it ends is where msg.c's parse_headers() ends it: an empty line;
+ * a line starting with "--" (msg_boundary_line()); the fourth line that
+ * is no field (msg_field_line(), MSG_BAD_HEADER_LINES). *as_read: the
+ * fields do not give the section back (lines passed over, or no empty
+ * line ends it), so the message as read must be kept. */
 static int parse_raw_headers(struct scan *s, const char *p, size_t len,
-                             size_t *body_off, unsigned *nbad)
+                             size_t *body_off, bool *as_read)
 {
 	size_t i = 0;
 	unsigned bad = 0;
-	*nbad = 0;
+	*as_read = false;
 	while (i < len) {
 		size_t eol = i;
 		while (eol < len && p[eol] != '\n')
@@ -410,17 +444,21 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 		size_t line_end = eol > i && p[eol - 1] == '\r' ? eol - 1 : eol;
 		if (line_end == i) {	/* empty line: end of headers */
 			*body_off = eol < len ? eol + 1 : len;
-			*nbad = bad;
+			*as_read = *as_read || bad > 0;
 			return 0;
 		}
-		if ((i == 0 && (p[i] == ' ' || p[i] == '\t')) ||
-		    (p[i] != ' ' && p[i] != '\t' &&
-		     !msg_field_line(p + i, line_end - i)))
-			bad++;
-		if (bad > MSG_BAD_HEADER_LINES) {
-			*body_off = i;   /* the body starts at this line */
-			*nbad = bad;
-			return 0;
+		/* a continuation of nothing (only the first line can be one:
+		 * a field takes those after it) is passed over, not counted */
+		bool orphan = p[i] == ' ' || p[i] == '\t';
+		if (orphan ||
+		    msg_boundary_line(p + i, line_end - i) ||
+		    (!msg_field_line(p + i, line_end - i) &&
+		     ++bad > MSG_BAD_HEADER_LINES)) {
+			*as_read = true;
+			if (!orphan) {
+				*body_off = i;   /* the body starts at this line */
+				return 0;
+			}
 		}
 		/* Extend over continuation lines. */
 		size_t end = eol;
@@ -431,49 +469,27 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 		}
 		/* end is the LF ending the header's last line, or len. */
 		size_t vend = end > i && p[end - 1] == '\r' ? end - 1 : end;
-		const char *colon = memchr(p + i, ':', line_end - i);
-		if (colon != NULL) {
-			size_t nlen = (size_t)(colon - (p + i));
-			while (nlen > 0 && (p[i + nlen - 1] == ' ' || p[i + nlen - 1] == '\t'))
-				nlen--;
-			const char *v = colon + 1;
-			size_t vlen = (size_t)(p + vend - v);
-			/* Folding as CRLF + WSP, like the MTA sends it. */
-			char *val = malloc(vlen * 2 + 1);
-			if (val == NULL)
-				return -1;
-			size_t k = 0;
-			for (size_t j = 0; j < vlen; j++) {
-				if (v[j] == '\n' && (j == 0 || v[j - 1] != '\r'))
-					val[k++] = '\r';
-				val[k++] = v[j];
-			}
-			int rc = scan_add_header(s, p + i, nlen, val, k);
-			free(val);
-			if (rc)
-				return -1;
-		}
-		/* A line without a colon in the header section is dropped;
-		 * one with a colon is kept, whatever its name (as
-		 * SpamAssassin does). */
+		if (!orphan && add_raw_field(s, p + i, line_end - i, vend - i))
+			return -1;
 		i = end < len ? end + 1 : len;
 	}
 	*body_off = len;
-	*nbad = bad;
+	*as_read = *as_read || bad > 0;
 	return 0;
 }
 
 int scan_set_raw(struct scan *s, const char *raw, size_t len)
 {
 	size_t body_off = len;
-	unsigned bad;
-	if (parse_raw_headers(s, raw, len, &body_off, &bad))
+	bool as_read;
+	if (parse_raw_headers(s, raw, len, &body_off, &as_read))
 		return -1;
 	s->raw_head_len = body_off;
 	/* Lines of the header section that are no field are not headers to
 	 * the stages, but the message as read keeps them (SpamAssassin's
-	 * full rules see them, its parser passes over them). */
-	if (bad > 0 && (put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
+	 * full rules see them, its parser passes over them), and its header
+	 * section without the empty line it did not have. */
+	if (as_read && (put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
 	                         body_off) != 0 || move_body(s) != 0))
 		return -1;
 	/* the body's room at once: a large message is not copied again

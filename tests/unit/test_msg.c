@@ -162,6 +162,9 @@ static void test_header_malformations(void **state)
 	assert_true(has_flag(m, MSG_F_NO_BODY_SEP));
 	assert_int_equal(msg_header_count(m), 2);
 	msg_free(m);
+	m = parse("A: 1\nx1\nx2\nx3\nx4\n\nb\n");
+	assert_true(has_flag(m, MSG_F_NO_BODY_SEP));
+	msg_free(m);
 
 	m = parse("A: 1\r\nB: 2\n\nx\0y");
 	assert_true(has_flag(m, MSG_F_MIXED_EOL));
@@ -554,6 +557,95 @@ static void test_nested_same_boundary(void **state)
 	assert_string_equal(body_joined(m), "s\n|inner plain outer plain");
 	assert_int_equal(msg_rawbody_count(m), 2);
 	assert_string_equal(msg_rawbody_at(m, 1).ptr, "outer plain");
+	msg_free(m);
+}
+
+/* A multipart whose only delimiter is the close one: the text before it
+ * is a part, as in SpamAssassin 4.0.1 (each case checked with its
+ * Message.pm): without a header section in a message (it puts an empty
+ * line in front of a body starting with text), with one in a nested
+ * multipart. Before, it was the preamble and the message had no text. */
+static void test_close_delimiter_only(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: s\nContent-Type: multipart/mixed; "
+	                      "boundary=\"A\"\n\nX-Foo: bar\nDear friend\n"
+	                      "--A--\n");
+	assert_int_equal(msg_part_count(m), 2);
+	assert_int_equal(msg_part_at(m, 0)->preamble.len, 0);
+	assert_int_equal(msg_part_header_count(m, 1), 0);
+	assert_string_equal(msg_part_at(m, 1)->type.ptr, "text/plain");
+	assert_string_equal(msg_part_at(m, 1)->text.ptr,
+	                    "X-Foo: bar\nDear friend");
+	assert_string_equal(body_joined(m), "s\n|X-Foo: bar Dear friend");
+	msg_free(m);
+	/* an empty first line is the empty header section's end */
+	m = parse("Content-Type: multipart/mixed; boundary=\"A\"\n\n\nhello\n"
+	          "--A--\n");
+	assert_string_equal(msg_part_at(m, 1)->text.ptr, "hello");
+	msg_free(m);
+	m = parse("Content-Type: multipart/mixed; boundary=\"A\"\n\n--A\n"
+	          "Content-Type: multipart/alternative; boundary=B\n\n"
+	          "Content-Type: text/html\n\n<p>hi</p>\n--B--\n--A--\n");
+	assert_int_equal(msg_part_count(m), 3);
+	assert_int_equal(msg_part_header_count(m, 2), 1);
+	assert_string_equal(msg_part_at(m, 2)->type.ptr, "text/html");
+	assert_string_equal(msg_part_at(m, 2)->text.ptr, "<p>hi</p>");
+	msg_free(m);
+}
+
+/* The header section ends at a line starting with "--" (SpamAssassin's
+ * Message.pm: a MIME delimiter right after the header); the fields
+ * after it are the body's. A part's body (msg_part.body) is where the
+ * parser started it, also without an empty line. */
+static void test_header_end_at_delimiter(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: s\nContent-Type: multipart/alternative;"
+	                      " boundary=\"B\"\n--B\nContent-Type: text/plain\n"
+	                      "\nplain\n--B\nContent-Type: text/html\n"
+	                      "Date: x\nhtml\n--B--\n");
+	uint64_t top = msg_part_at(m, 0)->flags;
+	assert_true(top & MSG_F_NO_BODY_SEP);
+	assert_false(top & MSG_F_BAD_HEADER);
+	assert_int_equal(msg_header_count(m), 2);
+	assert_null(msg_header_get(m, "date", 0));
+	assert_memory_equal(msg_raw_body(m).ptr, "--B\n", 4);
+	assert_int_equal(msg_part_count(m), 3);
+	assert_string_equal(msg_part_at(m, 1)->text.ptr, "plain");
+	assert_string_equal(msg_part_at(m, 2)->type.ptr, "text/html");
+	assert_int_equal(msg_part_header_count(m, 2), 2);
+	struct msg_text b = msg_part_at(m, 2)->body;
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.ptr, "html", 4);
+	assert_true(has_flag(m, MSG_F_NO_PART_BODY_SEP));
+	msg_free(m);
+	/* the message's body after the fourth line that is no field */
+	m = parse("j1\nj2\nj3\nX-A: b\nbody\nmore\n");
+	assert_int_equal(msg_header_count(m), 1);
+	assert_string_equal(msg_part_at(m, 0)->body.ptr, "body\nmore\n");
+	msg_free(m);
+	/* a message/rfc822 part holds a message: its header section is read
+	 * as the message's (SpamAssassin parses it with Message.pm's new()),
+	 * not as a part's, whose first line that is no field ends it */
+	m = parse("Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n"
+	          "Content-Type: message/rfc822\n\nFrom: c@example.net\n"
+	          "junk line\nSubject: inner\n--x\nTo: d@example.net\n\n"
+	          "inner body\n--b--\n");
+	assert_int_equal(msg_part_count(m), 3);
+	assert_int_equal(msg_part_header_count(m, 2), 2);
+	assert_string_equal(msg_part_header_get(m, 2, "subject", 0)->value.ptr,
+	                    "inner");
+	assert_string_equal(msg_part_at(m, 2)->text.ptr,
+	                    "--x\nTo: d@example.net\n\ninner body");
+	assert_false(has_flag(m, MSG_F_NO_PART_BODY_SEP));
+	msg_free(m);
+	/* "--" ends only a message's header section: in a part such a
+	 * line with a colon is a field, as to SpamAssassin */
+	m = parse("Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n"
+	          "--X: y\n\ntext\n--B--\n");
+	assert_int_equal(msg_part_header_count(m, 1), 1);
+	assert_string_equal(msg_part_at(m, 1)->text.ptr, "text");
 	msg_free(m);
 }
 
@@ -1467,6 +1559,8 @@ int main(void)
 		cmocka_unit_test(test_charset_utf16_and_strict),
 		cmocka_unit_test(test_html_c1_refs),
 		cmocka_unit_test(test_mime_tree),
+		cmocka_unit_test(test_close_delimiter_only),
+		cmocka_unit_test(test_header_end_at_delimiter),
 		cmocka_unit_test(test_nested_same_boundary),
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),

@@ -1152,6 +1152,25 @@ static void test_mime_lines(void **state)
 	                 "Content-Transfer-Encoding: base64\n\nQUFB\n"));
 }
 
+/* The MIME lines are read from where the parser started the body, not
+ * after the first blank line of the raw text: a header section ended by
+ * SpamAssassin's fourth line that is no field, a MIME part's by its
+ * first (both without a blank line), as SpamAssassin 4.0.1 reads them
+ * (PP_MIME_FAKE_ASCII_TEXT on the audit's j1.eml and partnosep.eml). */
+static void test_mime_body_without_blank_line(void **state)
+{
+	(void)state;
+	const char *a = "check_for_ascii_text_illegal()";
+	assert_true(run(a, "junk one\njunk two\njunk three\nX-A: b\n"
+	                   "body line\nsecond \xe9\xe8 line\n"));
+	assert_true(run(a, "MIME-Version: 1.0\n"
+	                   "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	                   "--b\nContent-Type: text/plain\n"
+	                   "hello \xe9\xe8 world\nmore\n\nlast\n--b--\n"));
+	assert_false(run(a, "junk one\njunk two\njunk three\nX-A: b\n"
+	                    "body line\nsecond plain line\n"));
+}
+
 /* The hook: an implemented eval rule is active and scored; an unknown
  * function stays unsupported and false in metas. */
 /* Run eval text, compiled with the rule set of rule-file text cf, on a
@@ -2073,6 +2092,7 @@ int main(void)
 		cmocka_unit_test(test_mpart_alt_diff),
 		cmocka_unit_test(test_more_headers),
 		cmocka_unit_test(test_mime_lines),
+		cmocka_unit_test(test_mime_body_without_blank_line),
 		cmocka_unit_test(test_freemail),
 		cmocka_unit_test(test_cache_dates),
 		cmocka_unit_test(test_cache_parts),

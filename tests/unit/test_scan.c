@@ -71,6 +71,55 @@ static void t_file(void **st)
 	scan_free(s);
 }
 
+/* The scan's fields and body are the parsed message's (what a milter
+ * sends vigild is what vigil scan parses in process). */
+static void assert_agrees(struct scan *s)
+{
+	const struct msg *m = scan_msg(s);
+	assert_non_null(m);
+	assert_int_equal(scan_header_count(s), msg_header_count(m));
+	for (size_t i = 0; i < scan_header_count(s); i++) {
+		const char *name, *value;
+		size_t nlen, vlen;
+		scan_header_at(s, i, &name, &nlen, &value, &vlen);
+		const struct msg_header *h = msg_header_at(m, i);
+		assert_int_equal(h->name.len, nlen);
+		assert_memory_equal(h->name.ptr, name, nlen);
+	}
+	size_t blen;
+	const char *body = scan_body(s, &blen);
+	assert_int_equal(msg_raw_body(m).len, blen);
+	assert_memory_equal(msg_raw_body(m).ptr, body, blen);
+}
+
+/* The header section ends where msg.c ends it: at a line starting with
+ * "--" (a delimiter right after the header: the fields after it are
+ * body, as in SpamAssassin), at the fourth line that is no field, a
+ * leading continuation not counting; the section is kept as read. */
+static void t_head_end(void **st)
+{
+	(void)st;
+	struct scan *s = from_file("From: a@example.org\nContent-Type: "
+	                           "multipart/mixed; boundary=\"B\"\n--B\n"
+	                           "Content-Type: text/plain\n\nhi\n--B--\n");
+	assert_int_equal(scan_header_count(s), 2);
+	assert_raw(s, "From: a@example.org\r\nContent-Type: multipart/mixed; "
+	              "boundary=\"B\"\r\n--B\r\nContent-Type: text/plain\r\n"
+	              "\r\nhi\r\n--B--\r\n");
+	assert_agrees(s);
+	scan_free(s);
+	s = from_file(" orphan: x\nA: 1\nb1\nb2\nb3\nX-B: 2\n\nbody\n");
+	assert_int_equal(scan_header_count(s), 2);
+	assert_raw(s, " orphan: x\r\nA: 1\r\nb1\r\nb2\r\nb3\r\nX-B: 2\r\n\r\n"
+	              "body\r\n");
+	assert_agrees(s);
+	scan_free(s);
+	s = from_file("A: 1\nb1\nb2\nb3\nb4\nX-B: 2\n\nbody\n");
+	assert_int_equal(scan_header_count(s), 1);
+	assert_agrees(s);
+	scan_free(s);
+}
+
 /* The body cut at max_body: the raw message ends where it does. */
 static void t_cut(void **st)
 {
@@ -160,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_file),
+		cmocka_unit_test(t_head_end),
 		cmocka_unit_test(t_cut),
 		cmocka_unit_test(t_milter_order),
 		cmocka_unit_test(t_relays),
