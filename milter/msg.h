@@ -204,8 +204,10 @@ struct msg_part {
 	size_t html_obfuscation; /* and words split by markup (html.h) */
 	size_t html_nonspace;    /* and non-blank bytes of its text, visible
 	                            or not */
-	struct msg_text preamble;/* multiparts: text before the first
-	                            boundary; "" otherwise */
+	struct msg_text preamble;/* multiparts: text before the opening
+	                            delimiter; "" otherwise, and when the
+	                            first delimiter is the close one (the
+	                            text before it is then a part) */
 	struct msg_text epilogue;/* multiparts: text after the close */
 	uint64_t flags;          /* the MSG_F_* seen in this part */
 };
