@@ -342,6 +342,36 @@ static int play(struct mclient *mc, const char *ip, const char *body,
 	return rc;
 }
 
+/* A client with these timeouts (ms). */
+static struct mclient *client_timeouts(struct fake *f, unsigned wait,
+                                       unsigned message)
+{
+	char spec[160], err[200];
+	snprintf(spec, sizeof spec, "unix:%s", f->sock);
+	struct mclient_opts o = { .socket = spec, .timeout_ms = wait,
+	                          .message_timeout_ms = message };
+	struct mclient *mc = mclient_new(&o, err, sizeof err);
+	assert_non_null(mc);
+	return mc;
+}
+
+/* One message through a fake with f's script, from a client with these
+ * timeouts (ms; 0: client()'s): the standard message, or raw as read
+ * from a file. mclient_scan()'s status; the fake is stopped, *r is the
+ * caller's to clear. */
+static int one_message(struct fake *f, unsigned wait, unsigned message,
+                       const char *raw, struct mclient_result *r, char *err,
+                       size_t errlen)
+{
+	fake_start(f);
+	struct mclient *mc = wait ? client_timeouts(f, wait, message) : client(f);
+	int rc = raw ? play_raw(mc, raw, r, err, errlen)
+	             : play(mc, "192.0.2.1", "x\n", r, err, errlen);
+	mclient_free(mc);
+	fake_stop(f);
+	return rc;
+}
+
 /* Everything offered, nothing skipped: every step sent and answered,
  * default macros, header values without the leading space, folding as
  * LF; CONTINUE at EOM. */
@@ -455,11 +485,9 @@ static void redirected(void **state)
 {
 	(void)state;
 	struct fake f = { .redirect = true };
-	fake_start(&f);
-	struct mclient *mc = client(&f);
 	struct mclient_result r;
 	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(one_message(&f, 0, 0, NULL, &r, err, sizeof err), 0);
 	assert_int_equal(r.action, MCLIENT_CONTINUE);
 	assert_int_equal(r.rcpt_removed_n, 2);
 	assert_true(r.rcpts_all_removed);
@@ -468,8 +496,6 @@ static void redirected(void **state)
 	assert_string_equal(r.new_from, "<bounce@example.net>");
 	assert_true(r.body_replaced);
 	mclient_result_clear(&r);
-	mclient_free(mc);
-	fake_stop(&f);
 }
 
 /* The header section as Postfix takes it: "Name :" is the field Name;
@@ -492,15 +518,12 @@ static void header_section_ends(void **state)
 		"L[A=1\n\tfolded]L[B=2]DN{i}N" };
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct fake f = { 0 };
-		fake_start(&f);
-		struct mclient *mc = client(&f);
 		struct mclient_result r;
 		char err[200];
-		assert_int_equal(play_raw(mc, cases[i][0], &r, err, sizeof err), 0);
+		assert_int_equal(one_message(&f, 0, 0, cases[i][0], &r, err,
+		                             sizeof err), 0);
 		assert_int_equal(r.action, MCLIENT_CONTINUE);
 		mclient_result_clear(&r);
-		mclient_free(mc);
-		fake_stop(&f);
 		assert_non_null(strstr(f.log, headers[i]));
 		assert_string_equal(f.body, cases[i][1]);
 	}
@@ -518,30 +541,13 @@ static void long_field_cut(void **state)
 	memset(raw + k, 'x', n);
 	snprintf(raw + k + n, 64, "\nB: 2\n\nbody\n");
 	struct fake f = { 0 };
-	fake_start(&f);
-	struct mclient *mc = client(&f);
 	struct mclient_result r;
 	char err[200];
-	assert_int_equal(play_raw(mc, raw, &r, err, sizeof err), 0);
+	assert_int_equal(one_message(&f, 0, 0, raw, &r, err, sizeof err), 0);
 	free(raw);
 	mclient_result_clear(&r);
-	mclient_free(mc);
-	fake_stop(&f);
 	assert_int_equal(f.longest_value, 60000 - strlen("Subject: "));
 	assert_non_null(strstr(f.log, "L[B=2]DN{i}N"));
-}
-
-/* A client with these timeouts (ms). */
-static struct mclient *client_timeouts(struct fake *f, unsigned wait,
-                                       unsigned message)
-{
-	char spec[160], err[200];
-	snprintf(spec, sizeof spec, "unix:%s", f->sock);
-	struct mclient_opts o = { .socket = spec, .timeout_ms = wait,
-	                          .message_timeout_ms = message };
-	struct mclient *mc = mclient_new(&o, err, sizeof err);
-	assert_non_null(mc);
-	return mc;
 }
 
 /* A filter that says PROGRESS for ever: the message ends at the message
@@ -551,15 +557,12 @@ static void progress_forever(void **state)
 {
 	(void)state;
 	struct fake f = { .progress_forever = true };
-	fake_start(&f);
-	struct mclient *mc = client_timeouts(&f, 2000, 300);
 	struct mclient_result r;
 	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_int_equal(one_message(&f, 2000, 300, NULL, &r, err, sizeof err),
+	                 -1);
 	assert_non_null(strstr(err, "timeout"));
 	mclient_result_clear(&r);
-	mclient_free(mc);
-	fake_stop(&f);
 }
 
 /* A reply that comes a byte at a time, never whole: each byte in time
@@ -568,15 +571,12 @@ static void trickle(void **state)
 {
 	(void)state;
 	struct fake f = { .trickle = true };
-	fake_start(&f);
-	struct mclient *mc = client_timeouts(&f, 200, 3600000);
 	struct mclient_result r;
 	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_int_equal(one_message(&f, 200, 3600000, NULL, &r, err,
+	                             sizeof err), -1);
 	assert_string_equal(err, "timeout (200 ms) waiting for the filter");
 	mclient_result_clear(&r);
-	mclient_free(mc);
-	fake_stop(&f);
 }
 
 /* A reply code that is no milter reply: said so. */
@@ -584,15 +584,11 @@ static void unknown_reply(void **state)
 {
 	(void)state;
 	struct fake f = { .unknown_reply = true };
-	fake_start(&f);
-	struct mclient *mc = client(&f);
 	struct mclient_result r;
 	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	assert_int_equal(one_message(&f, 0, 0, NULL, &r, err, sizeof err), -1);
 	assert_string_equal(err, "unknown reply 'Z' (0x5a) to EOB");
 	mclient_result_clear(&r);
-	mclient_free(mc);
-	fake_stop(&f);
 }
 
 /* Same client: one connection, ABORT between transactions; another
