@@ -944,17 +944,19 @@ static char *header_value(const struct mclient *mc, const char *v, size_t len,
 	return out;
 }
 
-/* The header fields of head[0..head_len) (CRLF lines) as Postfix passes
- * them on, each cut to FIELD_MAX; *body_off: where the body starts for
- * it (after the empty line, or at the line that ended the section). */
-static enum step send_headers(struct mclient *mc, const char *head,
-                              size_t head_len, size_t *body_off,
+/* The header fields at the start of the message msg[0..len)
+ * (CRLF lines) as Postfix passes them on, each cut to FIELD_MAX;
+ * *body_off: where the body starts for it (after the empty line, or at
+ * the line that ended the section). Postfix's end of the section, not
+ * the scan's (SpamAssassin's): the walk may go past the latter. */
+static enum step send_headers(struct mclient *mc, const char *msg,
+                              size_t len, size_t *body_off,
                               struct mclient_result *r)
 {
 	enum step st = STEP_NEXT;
 	size_t off = 0;
 	struct field f;
-	while (st == STEP_NEXT && next_field(head, head_len, &off, &f)) {
+	while (st == STEP_NEXT && next_field(msg, len, &off, &f)) {
 		if (has(mc, SMFIP_NOHDRS))
 			continue;
 		size_t nlen = f.name_len < FIELD_MAX - 1 ? f.name_len
@@ -969,9 +971,9 @@ static enum step send_headers(struct mclient *mc, const char *head,
 		free(v);
 	}
 	/* the empty line that ends the section is not the body's */
-	if (off < head_len && head[off] == '\n')
+	if (off < len && msg[off] == '\n')
 		off++;
-	else if (head_len - off >= 2 && head[off] == '\r' && head[off + 1] == '\n')
+	else if (len - off >= 2 && msg[off] == '\r' && msg[off + 1] == '\n')
 		off += 2;
 	*body_off = off;
 	return st;
@@ -988,15 +990,14 @@ static enum step content(struct mclient *mc, const struct macros *m,
 		              SMFIC_DATA, has(mc, SMFIP_NR_DATA), r);
 	}
 	/* the message as read, header section in front of the body */
-	size_t len, body_len, body_off = 0;
+	size_t len, body_off = 0;
 	const char *raw = scan_raw(scan, &len);
 	if (raw == NULL) {
 		fail(mc, "out of memory");
 		return STEP_ERROR;
 	}
-	scan_body(scan, &body_len);
 	if (st == STEP_NEXT)
-		st = send_headers(mc, raw, len - body_len, &body_off, r);
+		st = send_headers(mc, raw, len, &body_off, r);
 	if (st == STEP_NEXT && !has(mc, SMFIP_NOEOH)) {
 		if (send_macros(mc, SMFIC_EOH, SMFIM_EOH, m) != 0)
 			return STEP_ERROR;
