@@ -160,16 +160,8 @@ static int option(struct options *o, const char *name, const char *val)
 			return -1;
 		}
 	} else if (strcmp(name, "--format") == 0) {
-		if (strcmp(val, "text") == 0)
-			o->format = REPORT_TEXT;
-		else if (strcmp(val, "jsonl") == 0)
-			o->format = REPORT_JSONL;
-		else if (strcmp(val, "csv") == 0)
-			o->format = REPORT_CSV;
-		else {
-			fprintf(stderr, "vigil scan: --format: text, jsonl or csv\n");
+		if (report_format_parse(val, &o->format) != 0)
 			return -1;
-		}
 	} else {
 		fprintf(stderr, "vigil scan: unknown option %s\n", name);
 		return -1;

@@ -39,10 +39,9 @@
 #define HEAD_ALLOWANCE ((size_t)1 << 20)  /* header bytes on top of the body */
 
 
-enum format { FMT_TEXT, FMT_JSONL, FMT_CSV };
 
 struct run {
-	enum format format;
+	enum report_format format;
 	struct labels *labels;
 	struct corpus *corpus;
 	struct eval *eval;
@@ -353,8 +352,8 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	if (r->out_tty)
 		progress_clear(r->bar);   /* the row on a line of its own */
 	switch (r->format) {
-	case FMT_JSONL: print_jsonl(cm, scan, v, ms); break;
-	case FMT_CSV: print_csv(cm, scan, v, ms); break;
+	case REPORT_JSONL: print_jsonl(cm, scan, v, ms); break;
+	case REPORT_CSV: print_csv(cm, scan, v, ms); break;
 	default: print_text(cm, scan, v); break;
 	}
 	cmd_stdout_check();
@@ -406,22 +405,6 @@ static int parse_jobs(const char *val, struct opts *o)
 	return 0;
 }
 
-static int parse_format(const char *val, struct run *r)
-{
-	if (strcmp(val, "jsonl") == 0)
-		r->format = FMT_JSONL;
-	else if (strcmp(val, "csv") == 0)
-		r->format = FMT_CSV;
-	else if (strcmp(val, "text") == 0)
-		r->format = FMT_TEXT;
-	else {
-		fprintf(stderr, "vigil scan: --format %s: text, jsonl or csv\n",
-		        val);
-		return -1;
-	}
-	return 0;
-}
-
 /* One option with its value. 0, or -1 (reported). */
 static int option(const char *a, const char *val, struct run *r,
                   struct opts *o)
@@ -433,7 +416,7 @@ static int option(const char *a, const char *val, struct run *r,
 	         strcmp(a, "--concurrency") == 0)   /* --milter's name */
 		return parse_jobs(val, o);
 	else if (strcmp(a, "--format") == 0)
-		return parse_format(val, r);
+		return report_format_parse(val, &r->format);
 	else if (strcmp(a, "--report") == 0)
 		o->report = val;
 	else if ((lo = labels_option(r->labels, a, val)) != 0 ||
@@ -568,7 +551,7 @@ static int evaluation(struct run *r, const struct conf *c,
 static int report(struct run *r, const struct conf *c, const struct opts *o,
                   struct eval_meta *m)
 {
-	FILE *out = r->format == FMT_TEXT ? stdout : stderr;
+	FILE *out = r->format == REPORT_TEXT ? stdout : stderr;
 	summary(r, out, m->seconds, m->partial);
 	print_limits(r);
 	labels_unmatched(r->labels, stderr);
@@ -636,7 +619,7 @@ static void scan_all(void *arg)
 static int run_scan(struct run *r, struct conf *c, struct opts *o,
                     struct eval_meta *m)
 {
-	if (r->format == FMT_CSV)
+	if (r->format == REPORT_CSV)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
 		       "error\n");
 	r->started = monotime_s();

@@ -28,6 +28,22 @@ struct report {
 	struct report_lat lat;   /* of the messages without error */
 };
 
+int report_format_parse(const char *val, enum report_format *f)
+{
+	if (strcmp(val, "text") == 0)
+		*f = REPORT_TEXT;
+	else if (strcmp(val, "jsonl") == 0)
+		*f = REPORT_JSONL;
+	else if (strcmp(val, "csv") == 0)
+		*f = REPORT_CSV;
+	else {
+		fprintf(stderr, "vigil scan: --format %s: text, jsonl or csv\n",
+		        val);
+		return -1;
+	}
+	return 0;
+}
+
 struct report *report_new(enum report_format format, FILE *out, FILE *err,
                           bool progress, uint64_t total_bytes)
 {

@@ -24,6 +24,9 @@
 #include <stdio.h>
 
 enum report_format { REPORT_TEXT, REPORT_JSONL, REPORT_CSV };
+/* --format VAL of vigil scan (both modes) into *f: 0, or -1 after
+ * saying on standard error what is expected. */
+int report_format_parse(const char *val, enum report_format *f);
 
 struct report_header {
 	const char *name;
