@@ -772,11 +772,6 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	c->line_start = true;
 	c->have_ahead = false;
 	int r = read_piece(c);
-	if (r < 0 || c->path == NULL) {
-		error_msg(m, path, format("read error: %s", read_error(c)));
-		close_file(c);
-		return -1;
-	}
 	skip_bom(c);
 	/* Blank lines before the first line (mboxes concatenated with a
 	 * newline between, a message saved after an empty line) start no
@@ -786,7 +781,7 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 		first = c->pos;
 		r = read_piece(c);
 	}
-	if (r < 0) {
+	if (r < 0 || c->path == NULL) {
 		error_msg(m, path, format("read error: %s", read_error(c)));
 		close_file(c);
 		return -1;
@@ -1129,22 +1124,32 @@ static bool same_file(const struct corpus *c, const char *path,
 	return true;
 }
 
+/* The directory of dirs holding the file at the resolved path real,
+ * found by its identity, or NULL. real is cut at its last slash; *name:
+ * the file's name after it. */
+static const struct ident *holding_dir(const struct idset *dirs, char *real,
+                                       const char **name)
+{
+	char *slash = strrchr(real, '/');
+	struct stat st;
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	*name = slash + 1;
+	return stat(slash == real ? "/" : real, &st) == 0 ? id_find(dirs, &st)
+	                                                  : NULL;
+}
+
 /* Whether the file at path, resolved real (a link or a PATH given), was
  * read already by a walk: its directory's, found by real. Said. */
 static bool read_by_walk(const struct corpus *c, const char *path,
                          const char *real)
 {
 	char *dir = strdup(real);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	struct stat dst;
-	const struct ident *d = NULL;
-	if (slash != NULL) {
-		*slash = '\0';
-		if (stat(slash == dir ? "/" : dir, &dst) == 0)
-			d = id_find(&c->dirs, &dst);
-	}
+	const char *name = NULL;
+	const struct ident *d = dir ? holding_dir(&c->dirs, dir, &name) : NULL;
 	char *first = NULL;
-	bool past = d != NULL && walked_past(c, d, slash + 1, &first);
+	bool past = d != NULL && walked_past(c, d, name, &first);
 	char *what = past ? format("the same file as %s, read once", first)
 	                  : NULL;
 	if (what != NULL && c->on_notice != NULL)
@@ -1396,14 +1401,9 @@ static uint64_t dir_bytes(const char *dir, int depth, struct counted *k);
 static bool in_counted_dir(const char *path, const struct counted *k)
 {
 	char *real = realpath(path, NULL);
-	char *slash = real ? strrchr(real, '/') : NULL;
-	struct stat st;
-	bool in = false;
-	if (slash != NULL && slash[1] != '.') {
-		*slash = '\0';
-		in = stat(slash == real ? "/" : real, &st) == 0 &&
-		     id_find(&k->dirs, &st) != NULL;
-	}
+	const char *name = NULL;
+	bool in = real != NULL && holding_dir(&k->dirs, real, &name) != NULL &&
+	          name[0] != '.';
 	free(real);
 	return in;
 }
