@@ -1691,14 +1691,17 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 		c->m->raw_header = (struct msg_text){ s, (size_t)(body - s) };
 		c->m->raw_body = (struct msg_text){ body, (size_t)(e - body) };
 		subject_first(c);
+	}
+	/* An inner message's body too, as Message.pm parses it with a
+	 * Message of its own: this matters when it was encoded (base64,
+	 * quoted-printable), since the message's cut saw the encoded text. */
+	if (is_message(c, pi) && long_blank_run(body, e)) {
 		struct arena_buf sq;
 		arena_buf_init(&sq, c->a);
-		if (long_blank_run(body, e)) {
-			squash_blank_runs(body, e, &sq);
-			if (!sq.failed) {
-				body = sq.p;
-				e = sq.p + sq.len;
-			}
+		squash_blank_runs(body, e, &sq);
+		if (!sq.failed) {
+			body = sq.p;
+			e = sq.p + sq.len;
 		}
 	}
 	entity_body(c, pi, body, e, depth, deftype);

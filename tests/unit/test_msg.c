@@ -726,6 +726,30 @@ static void test_blank_line_runs(void **state)
 	msg_free(m);
 }
 
+/* An inner message's body is cut the same way, after its decoding
+ * (SpamAssassin 4.0.1 parses it as a message of its own): a base64
+ * message/rfc822 part whose text has a run of 30 keeps 20. */
+static void test_blank_line_runs_inner(void **state)
+{
+	(void)state;
+	/* "Subject: in\n\nhead\n", 30 x " \t\n", "top\n" */
+	const char *b64 =
+	    "U3ViamVjdDogaW4KCmhlYWQKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkK\n"
+	    "IAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkKIAkK\n"
+	    "IAkKIAkKIAkKIAkKdG9wCg==\n";
+	char in[1024];
+	snprintf(in, sizeof in,
+	         "Subject: out\nMIME-Version: 1.0\n"
+	         "Content-Type: message/rfc822\n"
+	         "Content-Transfer-Encoding: base64\n\n%s", b64);
+	struct msg *m = parse(in);
+	assert_int_equal(msg_rawbody_count(m), 1);
+	const char *r = msg_rawbody_at(m, 0).ptr;
+	assert_non_null(strstr(r, "head\n"));
+	assert_int_equal(count_lines(r, " \t\n"), 20);
+	msg_free(m);
+}
+
 static void test_mime_malformations(void **state)
 {
 	(void)state;
@@ -1577,6 +1601,7 @@ int main(void)
 		cmocka_unit_test(test_uri_sa_forms),
 		cmocka_unit_test(test_uri_www_form),
 		cmocka_unit_test(test_blank_line_runs),
+		cmocka_unit_test(test_blank_line_runs_inner),
 		cmocka_unit_test(test_uri_opaque),
 		cmocka_unit_test(test_uri_relative),
 		cmocka_unit_test(test_uri_bare_hosts),
