@@ -56,6 +56,87 @@ static char *include_path(const char *including, const char *name)
 	return p;
 }
 
+bool conf_declares(cfg_t *sec, const char *name, enum cfg_type_t type)
+{
+	if (sec == NULL || sec->opts == NULL)
+		return false;
+	for (const cfg_opt_t *o = sec->opts; o->name != NULL; o++)
+		if (o->type == type && strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Of a value of a path option, the part that names a file: all of it,
+ * or for a socket only what follows "unix:" or "local:" (NULL: no
+ * file, an internet socket). */
+static const char *path_part(const char *v, bool socket)
+{
+	if (!socket)
+		return v;
+	if (strncmp(v, "unix:", 5) == 0)
+		return v + 5;
+	if (strncmp(v, "local:", 6) == 0)
+		return v + 6;
+	return NULL;
+}
+
+/* Each relative value of the path option name of sec made relative to
+ * the directory of the configuration file conf_path, as include()
+ * names are, so that the file means the same from any current
+ * directory: vigild's reloads after it moved to "/", vigil scan run
+ * from elsewhere. "" and "off" (no file) are kept. 0, or -1 (memory). */
+static int resolve_option(cfg_t *sec, const char *name, const char *conf_path,
+                          bool socket)
+{
+	if (!conf_declares(sec, name, CFGT_STR))
+		return 0;
+	for (unsigned i = 0; i < cfg_size(sec, name); i++) {
+		const char *v = cfg_getnstr(sec, name, i);
+		const char *file = v ? path_part(v, socket) : NULL;
+		if (file == NULL || file[0] == '\0' || file[0] == '/' ||
+		    strcmp(file, "off") == 0)
+			continue;
+		char *abs = include_path(conf_path, file), *nv = NULL;
+		if (abs == NULL || asprintf(&nv, "%.*s%s", (int)(file - v), v,
+		                            abs) < 0)
+			nv = NULL;
+		free(abs);
+		if (nv == NULL || cfg_setnstr(sec, name, nv, i) != CFG_SUCCESS) {
+			free(nv);
+			return -1;
+		}
+		free(nv);
+	}
+	return 0;
+}
+
+/* Every option that names a file, taken from the configuration file's
+ * directory when relative (resolve_option()). */
+static int resolve_paths(cfg_t *cfg, const char *conf_path)
+{
+	static const struct {
+		const char *section, *name;
+		bool socket;
+	} paths[] = {
+		{ NULL, "listen", true },     { NULL, "pidfile", false },
+		{ NULL, "rules", false },     { NULL, "rules_cache", false },
+		{ "dns", "trust_anchor", false },
+		{ "dmarc", "public_suffix_list", false },
+	};
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		cfg_t *sec = cfg;
+		if (paths[i].section != NULL)
+			sec = conf_declares(cfg, paths[i].section, CFGT_SEC)
+			          ? cfg_getsec(cfg, paths[i].section)
+			          : NULL;
+		if (sec != NULL &&
+		    resolve_option(sec, paths[i].name, conf_path,
+		                   paths[i].socket) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* include("file"): libconfuse's, from the including file's directory,
  * the file's name kept, since it is part of the configuration. */
 static int include_noted(cfg_t *cfg, cfg_opt_t *opt, int argc,
@@ -608,6 +689,10 @@ static struct conf *load(const char *path, const char *text, bool tool,
 			err_add(&e, "%s: cannot read: %s", path, strerror(errno));
 	}
 	struct conf *c = NULL;
+	if (rc == CFG_SUCCESS && resolve_paths(cfg, path) != 0) {
+		err_add(&e, "%s: out of memory", path);
+		rc = CFG_PARSE_ERROR;
+	}
 	if (rc == CFG_SUCCESS && tool)
 		tool_defaults(cfg);
 	if (rc == CFG_SUCCESS && (c = calloc(1, sizeof *c)) != NULL) {

@@ -83,6 +83,9 @@ struct conf *conf_load_string(const char *text, const char *name, char *err,
  * readable, else the built-in defaults. Errors go to err as above. */
 struct conf *conf_load_tool(const char *path, char *err, size_t errlen);
 cfg_t *conf_cfg(const struct conf *c);
+/* Whether section sec declares an option name of type (cfg_getsec()
+ * and cfg_getopt() print an error for one it does not). */
+bool conf_declares(cfg_t *sec, const char *name, enum cfg_type_t type);
 struct conf *conf_ref(struct conf *c);
 void conf_unref(struct conf *c);
 

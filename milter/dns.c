@@ -9,6 +9,7 @@
  * costs at most the message's budget.
  */
 #include "dns.h"
+#include "conf.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -185,15 +186,11 @@ struct dns *dns_new(cfg_t *sec, char *err, size_t errlen)
 	return d;
 }
 
-/* Does root declare section name? (cfg_getsec would print an error.) */
-static bool has_section(cfg_t *root, const char *name)
+/* root's dns section, or NULL when it declares none. */
+static cfg_t *dns_section(cfg_t *root)
 {
-	if (root == NULL || root->opts == NULL)
-		return false;
-	for (const cfg_opt_t *o = root->opts; o->name != NULL; o++)
-		if (o->type == CFGT_SEC && strcmp(o->name, name) == 0)
-			return true;
-	return false;
+	return conf_declares(root, "dns", CFGT_SEC) ? cfg_getsec(root, "dns")
+	                                            : NULL;
 }
 
 struct dns *dns_get(cfg_t *root, char *err, size_t errlen)
@@ -205,7 +202,7 @@ struct dns *dns_get(cfg_t *root, char *err, size_t errlen)
 			pthread_mutex_unlock(&registry_mu);
 			return d;
 		}
-	cfg_t *sec = has_section(root, "dns") ? cfg_getsec(root, "dns") : NULL;
+	cfg_t *sec = dns_section(root);
 	struct dns *d = dns_new(sec, err, errlen);
 	if (d != NULL) {
 		d->root = root;
@@ -219,7 +216,7 @@ struct dns *dns_get(cfg_t *root, char *err, size_t errlen)
 struct dns *dns_new_override(cfg_t *root, const char *server, char *err,
                              size_t errlen)
 {
-	cfg_t *sec = has_section(root, "dns") ? cfg_getsec(root, "dns") : NULL;
+	cfg_t *sec = dns_section(root);
 	if (server == NULL)
 		return dns_new(sec, err, errlen);
 	cfg_opt_t opts[] = {

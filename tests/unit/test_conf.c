@@ -140,7 +140,6 @@ static void sizes(void **state)
 	assert_int_equal(conf_parse_size("10kb", &v), -1);
 }
 
-/* The shipped default configuration loads as it is. */
 /* A relative include() is taken from the including file's directory,
  * nested ones from theirs, whatever the current directory: the same
  * configuration file means the same thing from anywhere. */
@@ -188,6 +187,67 @@ static void include_relative(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Relative file names in options are taken from the configuration
+ * file's directory too, whatever the current directory (vigild's after
+ * it moved to "/", for its reloads); absolute ones, internet sockets,
+ * "" and "off" are kept. */
+static void paths_relative(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-conf.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[256], want[300];
+	snprintf(p, sizeof p, "%s/main.conf", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "listen = { \"unix:run/v.sock\", \"inet:8891@127.0.0.1\", "
+	        "\"local:/abs.sock\" }\n"
+	        "pidfile = \"v.pid\"\nrules = { \"r/a.cf\", \"%s/b.cf\" }\n"
+	        "rules_cache = \"off\"\ndns { trust_anchor = \"../ta.key\" }\n"
+	        "dmarc { public_suffix_list = \"psl.dat\" }\n", dir);
+	assert_int_equal(fclose(f), 0);
+	static const char *const cf[] = { "r", "r/a.cf", "b.cf" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(want, sizeof want, "%s/%s", dir, cf[i]);
+		if (i == 0) {
+			assert_int_equal(mkdir(want, 0700), 0);
+			continue;
+		}
+		FILE *g = fopen(want, "w");
+		assert_non_null(g);
+		assert_int_equal(fclose(g), 0);
+	}
+	char cwd[512], err[1024];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir("/"), 0);
+	struct conf *c = conf_load(p, err, sizeof err);
+	assert_int_equal(chdir(cwd), 0);
+	if (c == NULL)
+		fail_msg("%s", err);
+	snprintf(want, sizeof want, "unix:%s/run/v.sock", dir);
+	assert_string_equal(c->listen[0], want);
+	assert_string_equal(c->listen[1], "inet:8891@127.0.0.1");
+	assert_string_equal(c->listen[2], "local:/abs.sock");
+	snprintf(want, sizeof want, "%s/v.pid", dir);
+	assert_string_equal(c->pidfile, want);
+	cfg_t *cfg = conf_cfg(c);
+	snprintf(want, sizeof want, "%s/r/a.cf", dir);
+	assert_string_equal(cfg_getnstr(cfg, "rules", 0), want);
+	snprintf(want, sizeof want, "%s/b.cf", dir);
+	assert_string_equal(cfg_getnstr(cfg, "rules", 1), want);
+	assert_string_equal(cfg_getstr(cfg, "rules_cache"), "off");
+	snprintf(want, sizeof want, "%s/../ta.key", dir);
+	assert_string_equal(cfg_getstr(cfg_getsec(cfg, "dns"), "trust_anchor"),
+	                    want);
+	snprintf(want, sizeof want, "%s/psl.dat", dir);
+	assert_string_equal(
+	    cfg_getstr(cfg_getsec(cfg, "dmarc"), "public_suffix_list"), want);
+	conf_unref(c);
+	snprintf(p, sizeof p, "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
+/* The shipped default configuration loads as it is. */
 static void shipped_conf(void **state)
 {
 	(void)state;
@@ -212,6 +272,7 @@ int main(void)
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(shipped_conf),
 		cmocka_unit_test(include_relative),
+		cmocka_unit_test(paths_relative),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }
