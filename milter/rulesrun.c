@@ -403,10 +403,7 @@ static void build_hkey(struct run *x, size_t k)
 		put_all(x, b, 0, raw);
 		break;
 	case HK_ENVFROM:
-		if (x->ectx.env_from != NULL)
-			sb_str(b, x->ectx.env_from);
-		else
-			saeval_cached_envelope_from(&x->ectx, b);
+		saeval_envelope_from(&x->ectx, b);
 		break;
 	case HK_RELAYS:
 		/* SpamAssassin always defines these, "" when no relay */

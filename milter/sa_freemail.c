@@ -694,23 +694,11 @@ static bool fm_any(const struct saeval_call *c, const struct saeval_ctx *x,
 	return false;
 }
 
-/* SpamAssassin's EnvelopeFrom: the SMTP envelope sender when vigil has
- * one, else SpamAssassin's own guess from the headers (a message read
- * from a file: sa_envelope_from). False when there is none. */
-static bool envelope_from(const struct saeval_ctx *x, struct strbuf *b)
-{
-	if (x->env_from != NULL && x->env_from[0] != '\0') {
-		strbuf_put(b, x->env_from, strlen(x->env_from));
-		return true;
-	}
-	return saeval_cached_envelope_from(x, b);
-}
-
 static void push_env(const struct saeval_ctx *x, struct strbuf *list,
                      size_t *count)
 {
 	struct strbuf e = { 0 };
-	if (envelope_from(x, &e) && e.len > 0 && !e.oom) {
+	if (saeval_envelope_from(x, &e) && e.len > 0 && !e.oom) {
 		strbuf_put(list, e.p, e.len);
 		strbuf_put(list, "", 1);
 		(*count)++;
@@ -870,7 +858,8 @@ static bool fm_bulk_env(const struct saeval_call *c,
 	if (c->fm->skip_bulk_envfrom == 0)
 		return false;
 	struct strbuf env = { 0 };
-	bool bulk = envelope_from(x, &env) && saeval_buf_str(&env) != NULL &&
+	bool bulk = saeval_envelope_from(x, &env) &&
+	            saeval_buf_str(&env) != NULL &&
 	            saeval_re_str(RE_FM_BULK_ENV, env.p);
 	free(env.p);
 	return bulk;

@@ -168,7 +168,7 @@ bool saeval_ev_mailfrom_matches_rcvd(const struct saeval_call *c,
 {
 	struct strbuf env = { 0 };
 	bool match = false;
-	const char *e = saeval_cached_envelope_from(x, &env) ?
+	const char *e = saeval_envelope_from(x, &env) ?
 	                saeval_buf_str(&env) : NULL;
 	const char *at = e != NULL ? strrchr(e, '@') : NULL;
 	/* "@" then a name with a dot inside */
@@ -214,8 +214,8 @@ static bool dom_user_at(const char *e, const char *dom, const char *user,
 	return false;
 }
 
-/* check_ratware_envelope_from(): the envelope sender (SpamAssassin's
- * guess from the header) is made of the To address: DOMAIN?USER@...,
+/* check_ratware_envelope_from(): the envelope sender (EnvelopeFrom,
+ * saeval_envelope_from()) is made of the To address: DOMAIN?USER@...,
  * DOMAIN the registrar domain of To's; not an SRS address. */
 bool saeval_ev_ratware_envelope_from(const struct saeval_call *c,
                                      const struct saeval_ctx *x)
@@ -223,7 +223,7 @@ bool saeval_ev_ratware_envelope_from(const struct saeval_call *c,
 	struct strbuf to = { 0 }, env = { 0 };
 	saeval_get_first_addr(x, "To", &to);
 	const char *t = saeval_buf_str(&to);
-	const char *e = saeval_cached_envelope_from(x, &env) ?
+	const char *e = saeval_envelope_from(x, &env) ?
 	                saeval_buf_str(&env) : NULL;
 	bool hit = false;
 	if (c->rd != NULL && t != NULL && e != NULL && *e != '\0' &&

@@ -761,10 +761,12 @@ static bool sa_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 	return false;
 }
 
-/* sa_envelope_from(), worked out once per cache. */
-bool saeval_cached_envelope_from(const struct saeval_ctx *x,
-                                 struct strbuf *b)
+bool saeval_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 {
+	if (x->env_from != NULL && x->env_from[0] != '\0') {
+		strbuf_put(b, x->env_from, strlen(x->env_from));
+		return true;
+	}
 	struct saeval_cache *k = x->cache;
 	if (k == NULL)
 		return sa_envelope_from(x, b);
@@ -787,9 +789,7 @@ static bool ev_equal_from_domains(const struct saeval_call *c,
 	saeval_get_first_addr(x, "From", &from);
 	bool hit = false;
 	const char *f = saeval_buf_str(&from);
-	/* SpamAssassin's EnvelopeFrom is its own guess from the headers, not
-	 * the SMTP envelope, and so is vigil's */
-	if (f != NULL && saeval_cached_envelope_from(x, &env) &&
+	if (f != NULL && saeval_envelope_from(x, &env) &&
 	    saeval_buf_str(&env)) {
 		second_level(f, &fd);
 		second_level(saeval_buf_str(&env), &ed);
@@ -865,8 +865,8 @@ static bool ev_ratware_name_id(const struct saeval_call *c,
 	return hit;
 }
 
-/* check_for_matching_env_and_hdr_from(): EnvelopeFrom's address (the
- * same guess) equals From's first one, case aside; two empty ones match,
+/* check_for_matching_env_and_hdr_from(): EnvelopeFrom's address
+ * (saeval_envelope_from()) equals From's first one, case aside; two empty ones match,
  * as in HeaderEval.pm. */
 static bool ev_env_and_hdr_from(const struct saeval_call *c,
                                 const struct saeval_ctx *x)
@@ -874,7 +874,7 @@ static bool ev_env_and_hdr_from(const struct saeval_call *c,
 	(void)c;
 	struct strbuf from = { 0 }, env = { 0 };
 	saeval_get_first_addr(x, "From", &from);
-	saeval_cached_envelope_from(x, &env);
+	saeval_envelope_from(x, &env);
 	const char *f = saeval_buf_str(&from), *e = saeval_buf_str(&env);
 	bool hit = f != NULL && e != NULL && strcasecmp(f, e) == 0;
 	free(from.p);

@@ -20,10 +20,9 @@
  * rule set (saeval_compile_rs); the others need none. Other settings
  * (util_rb_tld, ...) are not kept.
  * Network and Bayes functions are not implemented either; relay-based
- * ones use relays.h. check_equal_from_domains compares From with
- * SpamAssassin's own envelope-sender guess from the headers
- * (get_envelope_from), not with saeval_ctx.env_from; FreeMail's
- * EnvelopeFrom is env_from when set, else that guess.
+ * ones use relays.h. Every function reading EnvelopeFrom reads
+ * saeval_envelope_from(): env_from when set, else SpamAssassin's own
+ * guess from the headers.
  *
  * Thread safety: a struct saeval_call is immutable after saeval_compile()
  * and may be run by several threads at once; saeval_run() allocates only
@@ -87,12 +86,15 @@ static inline struct msg_text saeval_body_at(const struct saeval_ctx *x,
 struct saeval_cache *saeval_cache_new(void);
 void saeval_cache_free(struct saeval_cache *k);
 
-/* SpamAssassin's own EnvelopeFrom guess from the headers
- * (get_envelope_from without envelope_sender_header): appended to b;
- * false when the headers give none. Worked out once per cache. */
+/* EnvelopeFrom, one value for every reader (header rules, FreeMail,
+ * check_equal_from_domains, ...): env_from when an MTA or the user gave
+ * a non-empty one (SpamAssassin behind a milter reads it from the
+ * envelope-from of the Received line the milter writes for the SMTP
+ * client), else SpamAssassin's own guess from the headers
+ * (get_envelope_from without envelope_sender_header; worked out once
+ * per cache). Appended to b; false when there is none. */
 struct strbuf;
-bool saeval_cached_envelope_from(const struct saeval_ctx *x,
-                                 struct strbuf *b);
+bool saeval_envelope_from(const struct saeval_ctx *x, struct strbuf *b);
 
 /* SpamAssassin's get() of H:addr, H:name or H:name:raw for header h, one
  * instance of H (sa_hdraddr.c): each address, or each display name
