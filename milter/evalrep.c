@@ -5,10 +5,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -861,10 +863,61 @@ static void html_rules(const struct eval *e, FILE *out)
 	fputs("</table>\n", out);
 }
 
+/* Where the page for path is written first: a new file beside it,
+ * renamed over it once complete, so that a failed write (a full disk)
+ * leaves the earlier report as it was instead of a cut page; or path
+ * itself when it exists and is no regular file (/dev/stdout, a FIFO).
+ * *tmp: the temporary name to rename (malloc'ed), or NULL. */
+static FILE *open_report(const char *path, char **tmp)
+{
+	struct stat st;
+	*tmp = NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return fopen(path, "w");
+	if (asprintf(tmp, "%s.%ld.tmp", path, (long)getpid()) < 0) {
+		*tmp = NULL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (out == NULL) {
+		int saved = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+	}
+	return out;
+}
+
+/* Ends the write open_report() began: 0, or -1 with errno (the
+ * temporary file removed). */
+static int close_report(FILE *out, char *tmp, const char *path)
+{
+	int err = ferror(out);
+	int rc = fclose(out) != 0 || err ? -1 : 0;
+	if (rc != 0 && errno == 0)
+		errno = EIO;
+	if (rc == 0 && tmp != NULL && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc != 0 && tmp != NULL) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved;
+	}
+	free(tmp);
+	return rc;
+}
+
 int eval_report_html(const struct eval *e, const struct eval_meta *m,
                      const char *path)
 {
-	FILE *out = fopen(path, "w");
+	char *tmp;
+	FILE *out = open_report(path, &tmp);
 	if (out == NULL)
 		return -1;
 	const char *partial = m && m->partial ? " (partial)" : "";
@@ -883,13 +936,7 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 	html_sweep(e, out);
 	html_rules(e, out);
 	fputs("</body></html>\n", out);
-	int err = ferror(out);
-	if (fclose(out) != 0 || err) {
-		if (errno == 0)
-			errno = EIO;
-		return -1;
-	}
-	return 0;
+	return close_report(out, tmp, path);
 }
 
 int eval_report_writable(const char *path)

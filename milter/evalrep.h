@@ -109,7 +109,10 @@ void eval_add_deferred(struct eval *e, enum eval_label label);
 
 void eval_report_text(const struct eval *e, const struct eval_meta *m,
                       FILE *out);
-/* 0, or -1 with errno set when path cannot be written. */
+/* 0, or -1 with errno set when path cannot be written. The page is
+ * written beside path and renamed over it once complete, so a failed
+ * write leaves an earlier report whole (path itself when it is no
+ * regular file: /dev/stdout, a FIFO). */
 int eval_report_html(const struct eval *e, const struct eval_meta *m,
                      const char *path);
 /* Whether path can be written as the HTML report (checked before a

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 48
+tap_plan 49
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -291,6 +291,19 @@ then ok "threshold from the actions, no NaN, well-formed HTML"
 else notok "threshold/HTML" "rc=$rc" "$(cat "$tmp/o13")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" --report "$tmp/nodir/r.html" >/dev/null 2>&1; rc=$?
 if [ $rc = 2 ]; then ok "--report not writable: exit 2"; else notok "--report not writable" "rc=$rc"; fi
+# A report whose write fails half-way (here a file size limit, as a full
+# disk would) is exit 2 and leaves the earlier report whole, no temporary
+# file beside it; a complete one replaces it.
+echo OLD-REPORT >"$tmp/keep.html"
+( trap '' XFSZ; ulimit -f 2; exec "$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" \
+	--report "$tmp/keep.html" >/dev/null 2>"$tmp/efb" ); rc=$?
+left=$(ls "$tmp" | grep -c 'keep\.html\..*\.tmp')
+kept=$(cat "$tmp/keep.html")
+"$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" --report "$tmp/keep.html" >/dev/null 2>&1; rc2=$?
+if [ $rc = 2 ] && [ "$left" = 0 ] && [ "$kept" = OLD-REPORT ] && grep -q "keep.html" "$tmp/efb" && [ $rc2 = 0 ] &&
+   grep -q '</html>' "$tmp/keep.html" && ! grep -q OLD-REPORT "$tmp/keep.html"
+then ok "--report cut by a failed write: exit 2, the earlier report kept; a whole one replaces it"
+else notok "--report failed write" "rc=$rc left=$left kept=$(echo "$kept" | head -c 60) rc2=$rc2" "$(cat "$tmp/efb")"; fi
 # Output that cannot be written (a full disk) is an I/O error: exit 2.
 if [ -w /dev/full ]; then
 	"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" >/dev/full 2>/dev/null; rc=$?
