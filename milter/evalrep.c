@@ -889,6 +889,10 @@ static FILE *open_report(const char *path, char **tmp)
 		}
 		free(*tmp);
 		*tmp = NULL;
+		/* a writable FILE in a directory that is not (as
+		 * eval_report_writable() allowed): written in place */
+		if (saved == EACCES && access(path, W_OK) == 0)
+			return fopen(path, "w");
 		errno = saved;
 	}
 	return out;
