@@ -140,6 +140,25 @@ static void sizes(void **state)
 	assert_int_equal(conf_parse_size("10kb", &v), -1);
 }
 
+/* Writes text to the file name under dir. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Removes the directory dir and what it holds. */
+static void remove_tree(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A relative include() is taken from the including file's directory,
  * nested ones from theirs, whatever the current directory: the same
  * configuration file means the same thing from anywhere. */
@@ -148,7 +167,7 @@ static void include_relative(void **state)
 	(void)state;
 	char dir[] = "/tmp/vigil-conf.XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char p[256], cmd[300];
+	char p[256];
 	snprintf(p, sizeof p, "%s/sub", dir);
 	assert_int_equal(mkdir(p, 0700), 0);
 	static const char *const files[][2] = {
@@ -157,13 +176,8 @@ static void include_relative(void **state)
 		{ "sub/two.conf", "actions { reject = 12 }\n" },
 		{ "two.conf", "actions { reject = 99 }\n" },   /* the cwd's */
 	};
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, files[i][0]);
-		FILE *f = fopen(p, "w");
-		assert_non_null(f);
-		fputs(files[i][1], f);
-		assert_int_equal(fclose(f), 0);
-	}
+	for (size_t i = 0; i < 4; i++)
+		put_file(dir, files[i][0], files[i][1]);
 	char cwd[512];
 	assert_non_null(getcwd(cwd, sizeof cwd));
 	assert_int_equal(chdir(dir), 0);
@@ -183,8 +197,7 @@ static void include_relative(void **state)
 		assert_string_equal(both[i]->includes[1], p);
 		conf_unref(both[i]);
 	}
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_tree(dir);
 }
 
 /* Relative file names in options are taken from the configuration
@@ -196,27 +209,19 @@ static void paths_relative(void **state)
 	(void)state;
 	char dir[] = "/tmp/vigil-conf.XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char p[256], want[300];
+	char p[256], want[300], text[512];
+	snprintf(text, sizeof text,
+	         "listen = { \"unix:run/v.sock\", \"inet:8891@127.0.0.1\", "
+	         "\"local:/abs.sock\" }\n"
+	         "pidfile = \"v.pid\"\nrules = { \"r/a.cf\", \"%s/b.cf\" }\n"
+	         "rules_cache = \"off\"\ndns { trust_anchor = \"../ta.key\" }\n"
+	         "dmarc { public_suffix_list = \"psl.dat\" }\n", dir);
+	put_file(dir, "main.conf", text);
+	snprintf(p, sizeof p, "%s/r", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	put_file(dir, "r/a.cf", "");
+	put_file(dir, "b.cf", "");
 	snprintf(p, sizeof p, "%s/main.conf", dir);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fprintf(f, "listen = { \"unix:run/v.sock\", \"inet:8891@127.0.0.1\", "
-	        "\"local:/abs.sock\" }\n"
-	        "pidfile = \"v.pid\"\nrules = { \"r/a.cf\", \"%s/b.cf\" }\n"
-	        "rules_cache = \"off\"\ndns { trust_anchor = \"../ta.key\" }\n"
-	        "dmarc { public_suffix_list = \"psl.dat\" }\n", dir);
-	assert_int_equal(fclose(f), 0);
-	static const char *const cf[] = { "r", "r/a.cf", "b.cf" };
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(want, sizeof want, "%s/%s", dir, cf[i]);
-		if (i == 0) {
-			assert_int_equal(mkdir(want, 0700), 0);
-			continue;
-		}
-		FILE *g = fopen(want, "w");
-		assert_non_null(g);
-		assert_int_equal(fclose(g), 0);
-	}
 	char cwd[512], err[1024];
 	assert_non_null(getcwd(cwd, sizeof cwd));
 	assert_int_equal(chdir("/"), 0);
@@ -243,8 +248,7 @@ static void paths_relative(void **state)
 	assert_string_equal(
 	    cfg_getstr(cfg_getsec(cfg, "dmarc"), "public_suffix_list"), want);
 	conf_unref(c);
-	snprintf(p, sizeof p, "rm -rf '%s'", dir);
-	assert_int_equal(system(p), 0);
+	remove_tree(dir);
 }
 
 /* The shipped default configuration loads as it is. */
