@@ -238,10 +238,13 @@ static const struct conf_policy *choose_action(const struct conf *c,
 		v->action = policy_action(&c->policy, score);
 		return &c->policy;
 	}
-	enum conf_action *acts = calloc(n, sizeof *acts);
+	enum conf_action *acts = v->rcpt_action = calloc(n, sizeof *acts);
 	v->drop_rcpt = calloc(n, sizeof *v->drop_rcpt);
 	if (acts == NULL || v->drop_rcpt == NULL) {
 		free(acts);
+		free(v->drop_rcpt);
+		v->rcpt_action = NULL;
+		v->drop_rcpt = NULL;
 		v->action = policy_action(&c->policy, score);
 		return &c->policy;
 	}
@@ -278,7 +281,6 @@ static const struct conf_policy *choose_action(const struct conf *c,
 			}
 		}
 	}
-	free(acts);
 	return pol;
 }
 
@@ -333,9 +335,15 @@ int verdict_decide(const struct conf *c, struct scan *scan,
 		if (v->quarantine_reason == NULL)
 			return -1;
 	}
-	if (v->action == CONF_ACT_REJECT || v->action == CONF_ACT_TEMPFAIL ||
-	    v->action == CONF_ACT_DISCARD)
-		return 0;	/* nothing is delivered: no headers */
+	if (drops_mail(v->action)) {
+		/* nothing is delivered (a stage forced a rejection): no
+		 * recipient is removed, no header added */
+		v->drop_count = 0;
+		if (v->drop_rcpt != NULL)
+			memset(v->drop_rcpt, 0, scan_env(scan)->rcpt_count *
+			       sizeof *v->drop_rcpt);
+		return 0;
+	}
 
 	int rc = 0;
 	if (v->spam)
@@ -379,6 +387,7 @@ void verdict_free(struct verdict *v)
 	}
 	free(v->headers);
 	free(v->drop_rcpt);
+	free(v->rcpt_action);
 	memset(v, 0, sizeof *v);
 }
 

@@ -31,7 +31,12 @@ struct verdict {
 	char *quarantine_reason; /* for CONF_ACT_QUARANTINE */
 	struct verdict_header *headers;
 	size_t header_count;
-	bool *drop_rcpt;         /* per recipient of the scan: remove it */
+	/* Per recipient of the scan (NULL without recipients, and for the
+	 * fail action): the action its own policy gives by the score, and
+	 * whether it is removed (its policy refuses a message the others
+	 * get; only when the message is delivered at all). */
+	enum conf_action *rcpt_action;
+	bool *drop_rcpt;
 	size_t drop_count;
 	bool spam;               /* score reached add_header */
 	bool failed;             /* the fail action was applied */

@@ -243,10 +243,24 @@ static void per_domain(void **state)
 	assert_int_equal(v.drop_count, 1);
 	assert_true(v.drop_rcpt[0]);
 	assert_false(v.drop_rcpt[1]);
+	/* each recipient's own action, as vigil explain shows it */
+	assert_int_equal(v.rcpt_action[0], CONF_ACT_REJECT);
+	assert_int_equal(v.rcpt_action[1], CONF_ACT_ADD_HEADER);
 	verdict_free(&v);
 	assert_int_equal(verdict_decide(c, s, NULL, false, &v), 0);
 	assert_int_equal(v.action, CONF_ACT_ADD_HEADER);
 	assert_int_equal(v.drop_count, 0);
+	assert_false(v.drop_rcpt[0]);
+	assert_int_equal(v.rcpt_action[0], CONF_ACT_REJECT);
+	verdict_free(&v);
+	/* A stage forces a rejection: nothing is delivered, so no
+	 * recipient is counted as removed (vigild's dropped_rcpts). */
+	scan_result(s, "reject", "550 5.7.23 SPF validation failed");
+	assert_int_equal(verdict_decide(c, s, NULL, true, &v), 0);
+	assert_int_equal(v.action, CONF_ACT_REJECT);
+	assert_int_equal(v.drop_count, 0);
+	assert_false(v.drop_rcpt[0]);
+	assert_false(v.drop_rcpt[1]);
 	verdict_free(&v);
 	scan_free(s);
 	/* Only the strict domain: rejected. */
