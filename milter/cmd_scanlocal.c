@@ -132,9 +132,21 @@ static const char *result_or(const struct scan *scan, const char *key)
 	return v ? v : "none";
 }
 
+/* The recipients the verdict dropped (their own policy refuses the
+ * message, the others get it: vigild removes them), in a list format of
+ * report.h. */
+static void put_dropped(FILE *out, const struct scan *scan,
+                        const struct verdict *v,
+                        void (*put)(FILE *, const char *const *,
+                                    const bool *, size_t))
+{
+	const struct scan_env *env = scan_env(scan);
+	put(out, env->rcpts, v->drop_rcpt, v->drop_rcpt ? env->rcpt_count : 0);
+}
+
 /* Every line has every key; a message that could not be scanned has
  * "action":"error", its reason in "error", null score, message_id and
- * auth, no hits. */
+ * auth, no hits, no dropped recipients. */
 static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
                         const struct verdict *v, double ms)
 {
@@ -143,7 +155,7 @@ static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
 	printf(",\"index\":%zu", cm->index);
 	if (scan == NULL) {
 		printf(",\"message_id\":null,\"score\":null,\"action\":\"error\","
-		       "\"hits\":[],\"auth\":null,\"ms\":");
+		       "\"dropped_rcpts\":[],\"hits\":[],\"auth\":null,\"ms\":");
 		json_num(stdout, ms);
 		printf(",\"error\":");
 		json_str(stdout, cm->error ? cm->error : "scan failed");
@@ -158,7 +170,9 @@ static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
 		printf("null");
 	printf(",\"score\":");
 	json_num(stdout, scan_score(scan));
-	printf(",\"action\":\"%s\",\"hits\":[", conf_action_name(v->action));
+	printf(",\"action\":\"%s\",\"dropped_rcpts\":", conf_action_name(v->action));
+	put_dropped(stdout, scan, v, report_json_strings);
+	printf(",\"hits\":[");
 	for (size_t i = 0; i < scan_hit_count(scan); i++) {
 		const struct scan_hit_info *h = scan_hit_at(scan, i);
 		printf("%s{\"name\":", i ? "," : "");
@@ -188,7 +202,7 @@ static void print_csv(const struct corpus_msg *cm, struct scan *scan,
 		csv_num(stdout, ms);
 		printf(",");
 		csv_str(stdout, cm->error ? cm->error : "scan failed");
-		printf("\n");
+		printf(",\n");
 		return;
 	}
 	const struct msg_text *mid = message_id(scan);
@@ -208,7 +222,9 @@ static void print_csv(const struct corpus_msg *cm, struct scan *scan,
 	printf(",");
 	csv_num(stdout, ms);
 	/* the error column says what JSON lines' "failed" says */
-	printf(",%s\n", v->failed ? "scan failed: fail action applied" : "");
+	printf(",%s,", v->failed ? "scan failed: fail action applied" : "");
+	put_dropped(stdout, scan, v, report_csv_strings);
+	printf("\n");
 }
 
 static void print_text(const struct corpus_msg *cm, struct scan *scan,
@@ -227,6 +243,17 @@ static void print_text(const struct corpus_msg *cm, struct scan *scan,
 	       conf_action_name(v->action), scan_score(scan));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
 		printf("%s%s", i ? "," : "", scan_hit_at(scan, i)->name);
+	if (v->drop_count) {
+		const struct scan_env *env = scan_env(scan);
+		fputs(" [dropped:", stdout);
+		for (size_t i = 0; i < env->rcpt_count; i++) {
+			if (v->drop_rcpt[i]) {
+				putchar(' ');
+				text_str(stdout, env->rcpts[i]);
+			}
+		}
+		putchar(']');
+	}
 	printf("%s\n", v->failed ? " [scan failed: fail action]" : "");
 }
 
@@ -621,7 +648,7 @@ static int run_scan(struct run *r, struct conf *c, struct opts *o,
 {
 	if (r->format == REPORT_CSV)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
-		       "error\n");
+		       "error,dropped_rcpts\n");
 	r->started = monotime_s();
 	struct scan_job job = { c, o, r, 0 };
 	/* a first SIGINT/SIGTERM ends the reading (next_msg), the messages

@@ -180,13 +180,18 @@ static void json_headers(FILE *f, const struct report_header *h, size_t n)
 	putc(']', f);
 }
 
-static void json_strv(FILE *f, const char *const *v, size_t n)
+void report_json_strings(FILE *f, const char *const *v, const bool *pick,
+                         size_t n)
 {
 	putc('[', f);
+	bool first = true;
 	for (size_t i = 0; i < n; i++) {
-		if (i)
+		if (pick != NULL && !pick[i])
+			continue;
+		if (!first)
 			putc(',', f);
 		json_str(f, v[i]);
+		first = false;
 	}
 	putc(']', f);
 }
@@ -220,9 +225,9 @@ static void entry_json(FILE *f, const struct report_entry *e)
 	fputs(",\"quarantine\":", f);
 	json_str(f, e->quarantine);
 	fputs(",\"rcpts_removed\":", f);
-	json_strv(f, e->rcpts_removed, e->rcpts_removed_n);
+	report_json_strings(f, e->rcpts_removed, NULL, e->rcpts_removed_n);
 	fputs(",\"rcpts_added\":", f);
-	json_strv(f, e->rcpts_added, e->rcpts_added_n);
+	report_json_strings(f, e->rcpts_added, NULL, e->rcpts_added_n);
 	fputs(",\"mail_from_changed\":", f);
 	json_str(f, e->mail_from_changed);
 	fprintf(f, ",\"body_replaced\":%s", e->body_replaced ? "true" : "false");
@@ -275,14 +280,18 @@ static void csv_headers(FILE *f, const struct report_header *h, size_t n)
 	putc('"', f);
 }
 
-/* One field of space-separated strings (addresses). */
-static void csv_strv(FILE *f, const char *const *v, size_t n)
+void report_csv_strings(FILE *f, const char *const *v, const bool *pick,
+                        size_t n)
 {
 	putc('"', f);
+	bool first = true;
 	for (size_t i = 0; i < n; i++) {
-		if (i)
+		if (pick != NULL && !pick[i])
+			continue;
+		if (!first)
 			putc(' ', f);
 		csv_put(f, v[i], strlen(v[i]));
+		first = false;
 	}
 	putc('"', f);
 }
@@ -317,9 +326,9 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 	putc(',', f);
 	csv_str(f, e->quarantine);
 	putc(',', f);
-	csv_strv(f, e->rcpts_removed, e->rcpts_removed_n);
+	report_csv_strings(f, e->rcpts_removed, NULL, e->rcpts_removed_n);
 	putc(',', f);
-	csv_strv(f, e->rcpts_added, e->rcpts_added_n);
+	report_csv_strings(f, e->rcpts_added, NULL, e->rcpts_added_n);
 	putc(',', f);
 	csv_str(f, e->mail_from_changed);
 	fprintf(f, ",%d,", e->body_replaced ? 1 : 0);

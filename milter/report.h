@@ -134,6 +134,13 @@ void report_csv_string(FILE *f, const char *s, size_t len);
  * not UTF-8 as \xHH and a backslash as \\ first (as CSV), then JSON's
  * escapes. */
 void report_json_string(FILE *f, const char *s, size_t len);
+/* Write the strings v[i] (addresses) with pick[i] set, or all n when
+ * pick is NULL, as a JSON array of report_json_string()s, or as one CSV
+ * field of them separated by spaces (escaped as report_csv_string()). */
+void report_json_strings(FILE *f, const char *const *v, const bool *pick,
+                         size_t n);
+void report_csv_strings(FILE *f, const char *const *v, const bool *pick,
+                        size_t n);
 /* Write s[0..len) for a terminal: printable ASCII and valid UTF-8 as
  * they are, a backslash as \\, anything else (control characters, C1
  * controls, invisible format characters such as bidi overrides, bytes

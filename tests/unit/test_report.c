@@ -77,6 +77,30 @@ static void csv_escaping(void **state)
 	free(got);
 }
 
+/* Lists of addresses: all, or those picked (the recipients vigil scan
+ * says were dropped), escaped as single strings. */
+static void string_lists(void **state)
+{
+	(void)state;
+	const char *v[] = { "a@x", "b\"@y", "c\xff@z" };
+	const bool pick[] = { false, true, true };
+	const bool none[] = { false, false, false };
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	report_json_strings(f, v, NULL, 3);
+	report_json_strings(f, v, pick, 3);
+	report_json_strings(f, v, none, 3);
+	report_csv_strings(f, v, pick, 3);
+	report_csv_strings(f, v, none, 3);
+	fclose(f);
+	assert_string_equal(buf, "[\"a@x\",\"b\\\"@y\",\"c\\\\xff@z\"]"
+	                    "[\"b\\\"@y\",\"c\\\\xff@z\"][]"
+	                    "\"b\"\"@y c\\xff@z\"\"\"");
+	free(buf);
+}
+
 /* The command line of the report: quoted for a shell where needed,
  * a very long one cut. */
 static void command_line(void **state)
@@ -351,6 +375,7 @@ int main(void)
 		cmocka_unit_test(latency_histogram),
 		cmocka_unit_test(escaping),
 		cmocka_unit_test(csv_escaping),
+		cmocka_unit_test(string_lists),
 		cmocka_unit_test(command_line),
 		cmocka_unit_test(summary_partial),
 		cmocka_unit_test(jsonl),
