@@ -303,6 +303,62 @@ static void print_parse_limits(struct scan *scan)
 		       "rest of the message was not parsed, not scanned\n");
 }
 
+/* A threshold as the Score line prints it. */
+static void print_threshold(double t)
+{
+	if (isfinite(t))
+		printf("%.1f", t);
+	else
+		printf("off");
+}
+
+/* With per-domain policies, each recipient's own: the action it gives
+ * by the score (verdict_decide() combined them into the one above),
+ * and whether the recipient is dropped (vigild has the MTA remove it). */
+static void print_recipients(const struct conf *c, const struct scan *scan,
+                             const struct verdict *v)
+{
+	const struct scan_env *env = scan_env(scan);
+	if (c->domain_count == 0 || v->rcpt_action == NULL)
+		return;
+	printf("Recipients, each by its own policy:\n");
+	for (size_t i = 0; i < env->rcpt_count; i++) {
+		const struct conf_policy *p = conf_policy_for(c, env->rcpts[i]);
+		printf("  <");
+		show(env->rcpts[i]);
+		printf(">: %s by ", conf_action_name(v->rcpt_action[i]));
+		if (p->domain != NULL)
+			printf("domain \"%s\"", p->domain);
+		else
+			printf("the default policy");
+		printf(" (spam from ");
+		print_threshold(p->threshold[CONF_ACT_ADD_HEADER]);
+		printf(")%s\n", v->drop_rcpt[i] ? "; dropped (vigild removes it)"
+		       : "");
+	}
+}
+
+static void print_action(const struct scan *scan, const struct verdict *v)
+{
+	/* three decimals, as the thresholds compare it (a total of 4.9996
+	 * is 5.000, spam); -0.0004 is 0 */
+	double score = scan_score(scan);
+	printf("\nScore: %.3f (spam from ", fabs(score) < 0.0005 ? 0.0 : score);
+	print_threshold(v->required);
+	printf(")\nAction: %s", conf_action_name(v->action));
+	if (v->text)
+		printf(" (%s %s%s%s)", v->code, v->xcode, v->xcode[0] ? " " : "",
+		       v->text);
+	if (v->quarantine_reason)
+		printf(" (%s)", v->quarantine_reason);
+	if (v->failed)
+		printf(" [scan failed: fail action]");
+	if (v->drop_count)
+		printf("; %zu of %zu recipients dropped", v->drop_count,
+		       scan_env(scan)->rcpt_count);
+	printf("\n");
+}
+
 static void print_report(const char *file, const struct corpus_msg *cm,
                          bool index_given, const struct conf *c,
                          struct scan *scan, const char *failed,
@@ -344,23 +400,8 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 		}
 		print_meta(rs, res, h->name);
 	}
-	/* three decimals, as the thresholds compare it (a total of 4.9996
-	 * is 5.000, spam); -0.0004 is 0 */
-	double score = scan_score(scan);
-	printf("\nScore: %.3f (spam from ", fabs(score) < 0.0005 ? 0.0 : score);
-	if (isfinite(v->required))
-		printf("%.1f)\n", v->required);
-	else
-		printf("off)\n");
-	printf("Action: %s", conf_action_name(v->action));
-	if (v->text)
-		printf(" (%s %s%s%s)", v->code, v->xcode, v->xcode[0] ? " " : "",
-		       v->text);
-	if (v->quarantine_reason)
-		printf(" (%s)", v->quarantine_reason);
-	if (v->failed)
-		printf(" [scan failed: fail action]");
-	printf("\n");
+	print_action(scan, v);
+	print_recipients(c, scan, v);
 	if (v->header_count) {
 		printf("\nHeaders added:\n");
 		for (size_t i = 0; i < v->header_count; i++) {

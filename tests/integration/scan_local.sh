@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 49
+tap_plan 50
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -56,7 +56,7 @@ if grep -q "<svg" "$tmp/r.html" && grep -q "sha256" "$tmp/r.html" && grep -q "sp
 then ok "HTML report with the ROC plot and reproducibility facts"
 else notok "HTML report"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --format csv "$tmp/spam.mbox" >"$tmp/csv" 2>/dev/null
-if [ "$(head -1 "$tmp/csv")" = "source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,error" ] &&
+if [ "$(head -1 "$tmp/csv")" = "source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,error,dropped_rcpts" ] &&
    [ "$(wc -l <"$tmp/csv")" = 7 ]
 then ok "csv header and rows"; else notok "csv" "$(cat "$tmp/csv")"; fi
 printf 'x@y.example spam\nbogus\n' >"$tmp/labels"
@@ -68,6 +68,37 @@ if [ $rc = 1 ] && [ "$(grep -c '"error":null' "$tmp/j5")" = 6 ] &&
    grep -q '"action":"error",.*"error":"cannot read' "$tmp/j5" && grep -q "missing.mbox: cannot read: No such file" "$tmp/e5"
 then ok "unreadable input reported, the run goes on, exit 1"
 else notok "unreadable input" "rc=$rc" "$(cat "$tmp/j5" "$tmp/e5")"; fi
+
+# A per-domain policy that refuses what the default delivers: with both
+# recipients the message goes to the other one, and each format names
+# the recipient dropped, as vigild has the MTA remove it; with the
+# strict recipient alone the message is rejected, nobody dropped; the
+# recipients guessed from To/Cc are dropped alike.
+printf 'stages = { "sanity" }\nactions { add_header = 1\nreject = 100 }\ndomain "strict.example" { reject = 1.5 }\n' >"$tmp/dom.conf"
+printf 'From: a@example.org\nTo: u@lax.example, v@strict.example\nSubject: s\n\nx\n' >"$tmp/dom.eml"
+for f in jsonl csv text; do
+	"$VIGIL" scan -c "$tmp/dom.conf" --format $f --rcpt u@lax.example --rcpt '<v@strict.example>' \
+		"$tmp/dom.eml" >"$tmp/dom.$f" 2>>"$tmp/dom.err"
+done
+"$VIGIL" scan -c "$tmp/dom.conf" --format jsonl --rcpt v@strict.example "$tmp/dom.eml" >"$tmp/dom1.jsonl" 2>>"$tmp/dom.err"
+"$VIGIL" scan -c "$tmp/dom.conf" --format jsonl "$tmp/dom.eml" >"$tmp/domg.jsonl" 2>>"$tmp/dom.err"
+if /usr/bin/python3 - "$tmp" <<'PY'
+import csv, json, sys
+d = sys.argv[1] + "/dom."
+j = json.loads(open(d + "jsonl").read())
+assert j["action"] == "add_header" and j["dropped_rcpts"] == ["v@strict.example"], j
+c = list(csv.reader(open(d + "csv", newline="", encoding="utf-8")))
+assert c[0][-1] == "dropped_rcpts" and c[1][4] == "add_header", c
+assert c[1][11] == "v@strict.example" and len(c[1]) == 12, c
+t = open(d + "text").readline()
+assert " add_header " in t and t.endswith(" [dropped: v@strict.example]\n"), t
+one = json.loads(open(d[:-1] + "1.jsonl").read())
+assert one["action"] == "reject" and one["dropped_rcpts"] == [], one
+g = json.loads(open(d[:-1] + "g.jsonl").read())
+assert g["action"] == "add_header" and g["dropped_rcpts"] == ["v@strict.example"], g
+PY
+then ok "per-domain policy: the recipient dropped in jsonl, csv and text"
+else notok "dropped recipients" "$(cat "$tmp"/dom.jsonl "$tmp"/dom.csv "$tmp"/dom.text "$tmp"/dom1.jsonl "$tmp"/domg.jsonl "$tmp"/dom.err)"; fi
 
 # ---- adversarial input (each of these was a bug) ----
 # Two symlinks back up: the walk used to multiply at every level.
@@ -184,7 +215,8 @@ printf 'From: a@example.org\000\nSubject: binary\n\nx\n' >"$tmp/weird/b.eml"
 "$VIGIL" scan -c "$tmp/c.conf" --format csv "$tmp/weird" >"$tmp/c10" 2>/dev/null
 if /usr/bin/python3 - "$tmp/j10" "$tmp/c10" "$tmp/weird" <<'PY'
 import csv, json, os, sys
-keys = {"source", "index", "message_id", "score", "action", "hits", "auth", "ms", "error"}
+keys = {"source", "index", "message_id", "score", "action", "dropped_rcpts", "hits", "auth",
+        "ms", "error"}
 rows = [json.loads(l.decode("utf-8")) for l in open(sys.argv[1], "rb")]
 assert len(rows) == 2 and all(set(r) == keys for r in rows), rows
 a, b = rows
@@ -192,11 +224,12 @@ assert a["source"] == os.path.join(sys.argv[3], 'a,"q\nb.eml'), a
 # bytes that are not UTF-8 as \xHH (a backslash as \\): recoverable
 assert a["message_id"].startswith('<a\x01b\x1b[31m\\xff\\xfe,"q">'), a
 assert b["action"] == "error" and "binary" in b["error"] and b["score"] is None
+assert b["dropped_rcpts"] == [] and a["dropped_rcpts"] == [], rows
 # CSV: the same policy, so valid UTF-8 (strict decoding)
 c = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8")))
-assert len(c) == 3 and all(len(r) == 11 for r in c), c
+assert len(c) == 3 and all(len(r) == 12 for r in c), c
 assert c[1][0] == a["source"] and c[1][2] == a["message_id"], c[1]
-assert c[2][4] == "error" and "binary" in c[2][10], c[2]
+assert c[2][4] == "error" and "binary" in c[2][10] and c[2][11] == "", c[2]
 PY
 then ok "jsonl and csv: every key on every line, any bytes quoted"
 else notok "jsonl/csv escaping" "$(cat "$tmp/j10" "$tmp/c10")"; fi
@@ -428,7 +461,7 @@ reap $pid; rc=$?
 if [ $rc = 143 ] && /usr/bin/python3 -c '
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
-assert len(rows) > 1 and all(len(r) == 11 for r in rows), rows[-1]
+assert len(rows) > 1 and all(len(r) == 12 for r in rows), rows[-1]
 assert all(r[4] == "accept" for r in rows[1:]), rows[-1]' "$tmp/term.csv" &&
    grep -q "interrupted by SIGTERM after $(($(wc -l <"$tmp/term.csv") - 1)) messages" "$tmp/term.err"
 then ok "SIGTERM: whole CSV rows, summary, exit 143"
