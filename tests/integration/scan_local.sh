@@ -69,37 +69,6 @@ if [ $rc = 1 ] && [ "$(grep -c '"error":null' "$tmp/j5")" = 6 ] &&
 then ok "unreadable input reported, the run goes on, exit 1"
 else notok "unreadable input" "rc=$rc" "$(cat "$tmp/j5" "$tmp/e5")"; fi
 
-# A per-domain policy that refuses what the default delivers: with both
-# recipients the message goes to the other one, and each format names
-# the recipient dropped, as vigild has the MTA remove it; with the
-# strict recipient alone the message is rejected, nobody dropped; the
-# recipients guessed from To/Cc are dropped alike.
-printf 'stages = { "sanity" }\nactions { add_header = 1\nreject = 100 }\ndomain "strict.example" { reject = 1.5 }\n' >"$tmp/dom.conf"
-printf 'From: a@example.org\nTo: u@lax.example, v@strict.example\nSubject: s\n\nx\n' >"$tmp/dom.eml"
-for f in jsonl csv text; do
-	"$VIGIL" scan -c "$tmp/dom.conf" --format $f --rcpt u@lax.example --rcpt '<v@strict.example>' \
-		"$tmp/dom.eml" >"$tmp/dom.$f" 2>>"$tmp/dom.err"
-done
-"$VIGIL" scan -c "$tmp/dom.conf" --format jsonl --rcpt v@strict.example "$tmp/dom.eml" >"$tmp/dom1.jsonl" 2>>"$tmp/dom.err"
-"$VIGIL" scan -c "$tmp/dom.conf" --format jsonl "$tmp/dom.eml" >"$tmp/domg.jsonl" 2>>"$tmp/dom.err"
-if /usr/bin/python3 - "$tmp" <<'PY'
-import csv, json, sys
-d = sys.argv[1] + "/dom."
-j = json.loads(open(d + "jsonl").read())
-assert j["action"] == "add_header" and j["dropped_rcpts"] == ["v@strict.example"], j
-c = list(csv.reader(open(d + "csv", newline="", encoding="utf-8")))
-assert c[0][-1] == "dropped_rcpts" and c[1][4] == "add_header", c
-assert c[1][11] == "v@strict.example" and len(c[1]) == 12, c
-t = open(d + "text").readline()
-assert " add_header " in t and t.endswith(" [dropped: v@strict.example]\n"), t
-one = json.loads(open(d[:-1] + "1.jsonl").read())
-assert one["action"] == "reject" and one["dropped_rcpts"] == [], one
-g = json.loads(open(d[:-1] + "g.jsonl").read())
-assert g["action"] == "add_header" and g["dropped_rcpts"] == ["v@strict.example"], g
-PY
-then ok "per-domain policy: the recipient dropped in jsonl, csv and text"
-else notok "dropped recipients" "$(cat "$tmp"/dom.jsonl "$tmp"/dom.csv "$tmp"/dom.text "$tmp"/dom1.jsonl "$tmp"/domg.jsonl "$tmp"/dom.err)"; fi
-
 # ---- adversarial input (each of these was a bug) ----
 # Two symlinks back up: the walk used to multiply at every level.
 mkdir -p "$tmp/loop/a"
@@ -525,6 +494,37 @@ if [ $rc = 0 ] && grep -q "nodate.eml .* add_header .*MISSING_DATE" "$tmp/o21" &
    grep -q "per-domain thresholds for 1 domain (example.net): flagged is the action" "$tmp/o21"
 then ok "per-domain thresholds: flagged as the action shown, and said"
 else notok "per-domain thresholds" "rc=$rc" "$(cat "$tmp/o21")"; fi
+
+# A per-domain policy that refuses what the default delivers: with both
+# recipients the message goes to the other one, and each format names
+# the recipient dropped, as vigild has the MTA remove it; with the
+# strict recipient alone the message is rejected, nobody dropped; the
+# recipients guessed from To/Cc are dropped alike.
+printf 'stages = { "sanity" }\nactions { add_header = 1\nreject = 100 }\ndomain "strict.example" { reject = 1.5 }\n' >"$tmp/drop.conf"
+printf 'From: a@example.org\nTo: u@lax.example, v@strict.example\nSubject: s\n\nx\n' >"$tmp/drop.eml"
+for f in jsonl csv text; do
+	"$VIGIL" scan -c "$tmp/drop.conf" --format $f --rcpt u@lax.example --rcpt '<v@strict.example>' \
+		"$tmp/drop.eml" >"$tmp/drop.$f" 2>>"$tmp/drop.err"
+done
+"$VIGIL" scan -c "$tmp/drop.conf" --format jsonl --rcpt v@strict.example "$tmp/drop.eml" >"$tmp/drop1.jsonl" 2>>"$tmp/drop.err"
+"$VIGIL" scan -c "$tmp/drop.conf" --format jsonl "$tmp/drop.eml" >"$tmp/dropg.jsonl" 2>>"$tmp/drop.err"
+if /usr/bin/python3 - "$tmp" <<'PY'
+import csv, json, sys
+d = sys.argv[1] + "/drop."
+j = json.loads(open(d + "jsonl").read())
+assert j["action"] == "add_header" and j["dropped_rcpts"] == ["v@strict.example"], j
+c = list(csv.reader(open(d + "csv", newline="", encoding="utf-8")))
+assert c[0][-1] == "dropped_rcpts" and c[1][4] == "add_header", c
+assert c[1][11] == "v@strict.example" and len(c[1]) == 12, c
+t = open(d + "text").readline()
+assert " add_header " in t and t.endswith(" [dropped: v@strict.example]\n"), t
+one = json.loads(open(d[:-1] + "1.jsonl").read())
+assert one["action"] == "reject" and one["dropped_rcpts"] == [], one
+g = json.loads(open(d[:-1] + "g.jsonl").read())
+assert g["action"] == "add_header" and g["dropped_rcpts"] == ["v@strict.example"], g
+PY
+then ok "per-domain policy: the recipient dropped in jsonl, csv and text"
+else notok "dropped recipients" "$(cat "$tmp"/drop.jsonl "$tmp"/drop.csv "$tmp"/drop.text "$tmp"/drop1.jsonl "$tmp"/dropg.jsonl "$tmp"/drop.err)"; fi
 
 # The envelope flags: SMTP form accepted, bad address refused (exit 2,
 # the option named, one line pointing to --help); the report records
