@@ -333,8 +333,8 @@ static void print_recipients(const struct conf *c, const struct scan *scan,
 			printf("the default policy");
 		printf(" (spam from ");
 		print_threshold(p->threshold[CONF_ACT_ADD_HEADER]);
-		printf(")%s\n", v->drop_rcpt[i] ? "; dropped (vigild removes it)"
-		       : "");
+		printf(")%s\n",
+		       v->drop_rcpt[i] ? "; dropped (vigild removes it)" : "");
 	}
 }
 

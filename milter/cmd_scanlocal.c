@@ -170,7 +170,8 @@ static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
 		printf("null");
 	printf(",\"score\":");
 	json_num(stdout, scan_score(scan));
-	printf(",\"action\":\"%s\",\"dropped_rcpts\":", conf_action_name(v->action));
+	printf(",\"action\":\"%s\",\"dropped_rcpts\":",
+	       conf_action_name(v->action));
 	put_dropped(stdout, scan, v, report_json_strings);
 	printf(",\"hits\":[");
 	for (size_t i = 0; i < scan_hit_count(scan); i++) {
