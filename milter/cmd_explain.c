@@ -38,7 +38,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: vigil explain [-c FILE] [--index N] [--client-ip IP]\n"
-	        "                     [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
+	        "                     [--client-name NAME] [--helo NAME]\n"
+	        "                     [--mail-from ADDR] [--rcpt ADDR]...\n"
 	        "                     FILE|-\n"
 	        "Scans one message with vigild's pipeline and configuration and\n"
 	        "shows why it gets its verdict. FILE is a message, or an mbox:\n"
@@ -359,6 +360,23 @@ static void print_action(const struct scan *scan, const struct verdict *v)
 	printf("\n");
 }
 
+/* The receiving MTA's line for the client, when the rules had it
+ * modelled (clienthop.h): the client was given and the message does not
+ * record it. Its folding shown as one line. */
+static void print_client_hop(const struct scan *scan)
+{
+	size_t len;
+	const char *v = scan_client_hop(scan, &len);
+	if (v == NULL)
+		return;
+	printf("Client hop (modelled, the newest Received for the rules):\n"
+	       "  Received:");
+	for (size_t i = 0; i < len; i++)
+		if (v[i] != '\r' && v[i] != '\n')
+			putchar(v[i] == '\t' ? ' ' : v[i]);
+	putchar('\n');
+}
+
 static void print_report(const char *file, const struct corpus_msg *cm,
                          bool index_given, const struct conf *c,
                          struct scan *scan, const char *failed,
@@ -382,6 +400,7 @@ static void print_report(const char *file, const struct corpus_msg *cm,
 		printf(">");
 	}
 	printf("%s\n", env->rcpt_count ? "" : "(none)");
+	print_client_hop(scan);
 	print_stages(c, scan, failed, t);
 	printf("\nHits:\n");
 	if (scan_hit_count(scan) == 0)
@@ -484,6 +503,7 @@ int cmd_explain(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		/* 'e': the envelope flags, envguess_arg() by name */
 		{ "client-ip", required_argument, NULL, 'e' },
+		{ "client-name", required_argument, NULL, 'e' },
 		{ "helo", required_argument, NULL, 'e' },
 		{ "mail-from", required_argument, NULL, 'e' },
 		{ "rcpt", required_argument, NULL, 'e' },

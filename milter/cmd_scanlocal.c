@@ -68,8 +68,9 @@ static void usage(FILE *out)
 	fprintf(out,
 	"usage: vigil scan [-c FILE] [--jobs N] [--format text|jsonl|csv]\n"
 	"                  [--label spam|ham] PATH... [--labels FILE]\n"
-	"                  [--report FILE.html] [--client-ip IP] [--helo NAME]\n"
-	"                  [--mail-from ADDR] [--rcpt ADDR]... [--] PATH...\n"
+	"                  [--report FILE.html] [--client-ip IP [--client-name NAME]]\n"
+	"                  [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
+	"                  [--] PATH...\n"
 	"       vigil scan --milter SOCKET ... (see vigil scan --milter --help)\n"
 	"PATH: mbox file, maildir, directory of messages, message file, or -.\n"
 	"--label applies to the paths after it; --labels FILE has lines\n"

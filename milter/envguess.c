@@ -179,6 +179,21 @@ static int client_ip(struct envguess_flags *f, const char *prog,
 	return 1;
 }
 
+/* A host name as DNS gives it, or "" (none found). */
+static int client_name(struct envguess_flags *f, const char *prog,
+                       const char *val)
+{
+	size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyz"
+	                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._");
+	if (val[n] != '\0' || n > 253) {
+		fprintf(stderr, "%s: --client-name %s: not a host name\n", prog,
+		        val);
+		return -1;
+	}
+	f->client_name = val;
+	return 1;
+}
+
 static int rcpt(struct envguess_args *a, const char *prog, const char *val)
 {
 	struct envguess_flags *f = &a->flags;
@@ -204,6 +219,8 @@ int envguess_arg(struct envguess_args *a, const char *prog,
 	struct envguess_flags *f = &a->flags;
 	if (strcmp(name, "--client-ip") == 0)
 		return client_ip(f, prog, val);
+	if (strcmp(name, "--client-name") == 0)
+		return client_name(f, prog, val);
 	if (strcmp(name, "--helo") == 0) {
 		f->helo = val;
 		return 1;
@@ -231,10 +248,12 @@ static int fill(struct scan *scan, const struct msg *m,
 		received_client(r, helo, sizeof helo, ip, sizeof ip);
 	const struct scan_env *env = scan_env(scan);
 	int rc = scan_set_env(scan, env->queue_id,
-	                      f->client_ip ? f->client_ip : ip, "", 0,
+	                      f->client_ip ? f->client_ip : ip,
+	                      f->client_name ? f->client_name : "", 0,
 	                      f->helo ? f->helo : helo,
 	                      f->mail_from ? f->mail_from : from);
 	scan_set_mail_from_guessed(scan, f->mail_from == NULL);
+	scan_set_client_guessed(scan, f->client_ip == NULL);
 	if (f->rcpt_count > 0) {
 		for (size_t i = 0; i < f->rcpt_count && rc == 0; i++)
 			rc = scan_add_rcpt(scan, f->rcpts[i]);

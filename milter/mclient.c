@@ -476,6 +476,7 @@ struct macros {
 	const char *v, *j, *daemon_name, *client_addr, *client_name, *client_port,
 	           *underscore, *queue_id, *mail_addr, *rcpt_addr;
 	const char *envfrom_guessed;   /* PROTO_MACRO_ENVFROM_GUESSED */
+	const char *client_guessed;    /* PROTO_MACRO_CLIENT_GUESSED */
 };
 
 static const char *macro_value(const struct macros *m, const char *name,
@@ -497,6 +498,7 @@ static const char *macro_value(const struct macros *m, const char *name,
 		{ "mail_addr", offsetof(struct macros, mail_addr) },
 		{ "rcpt_addr", offsetof(struct macros, rcpt_addr) },
 		{ "vigil_envfrom_guessed", offsetof(struct macros, envfrom_guessed) },
+		{ "vigil_client_guessed", offsetof(struct macros, client_guessed) },
 	};
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		if (strlen(table[i].name) != len || memcmp(table[i].name, name, len))
@@ -795,6 +797,7 @@ static enum step envelope(struct mclient *mc, struct macros *m,
 	enum step st = STEP_NEXT;
 	m->mail_addr = env->mail_from;
 	m->envfrom_guessed = env->mail_from_guessed ? "1" : NULL;
+	m->client_guessed = env->client_guessed ? "1" : NULL;
 	char *from = bracket(env->mail_from);
 	if (from == NULL)
 		return STEP_ERROR;
@@ -1096,7 +1099,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 		snprintf(port, sizeof port, "%u", (unsigned)env->client_port);
 	snprintf(underscore, sizeof underscore, "%s [%s]", name, addr);
 	struct macros m = { "vigil scan", mc->hostname, mc->daemon_name, addr,
-	                    name, port, underscore, qid, "", "", NULL };
+	                    name, port, underscore, qid, "", "", NULL, NULL };
 	const char *helo = env->helo ? env->helo : "";
 
 	bool reused = mc->fd >= 0 && (mc->conn_addr == NULL ||

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clienthop.h"
 #include "dkimver.h"
 #include "dmarc.h"
 #include "rules.h"
@@ -92,6 +93,16 @@ void pipeline_free(struct pipeline *p)
 	free(p);
 }
 
+/* The MTA's hop for the client, for the rules (clienthop.h), with
+ * their trust path; nothing to do without them. */
+static int model_client_hop(const struct pipeline *p, struct scan *scan)
+{
+	const void *rules = pipeline_stage_state(p, "rules");
+	bool modelled;
+	return rules == NULL ? 0
+	       : clienthop_model(scan, rules_stage_trustpath(rules), &modelled);
+}
+
 int pipeline_run(const struct pipeline *p, struct scan *scan,
                  const char **failed)
 {
@@ -104,6 +115,10 @@ int pipeline_run_traced(const struct pipeline *p, struct scan *scan,
                                      const struct scan *scan),
                         void *arg)
 {
+	if (model_client_hop(p, scan) != 0) {
+		*failed = "client hop";
+		return -1;
+	}
 	for (size_t i = 0; i < STAGE_COUNT; i++) {
 		if (p->state[i] == NULL)
 			continue;

@@ -125,6 +125,11 @@ int proto_negotiate(const struct proto_optneg *offer, uint32_t want_actions,
  * it as vigil scan does in process (the stages use it, the rules read
  * SpamAssassin's own guess), so both give the same verdict. */
 #define PROTO_MACRO_ENVFROM_GUESSED "{vigil_envfrom_guessed}"
+/* The same, sent with it, for the client address and HELO: "1" when
+ * they are the guess from the message's own Received lines. vigild then
+ * does not model the MTA's hop for that client (clienthop.h): the
+ * message records it already. */
+#define PROTO_MACRO_CLIENT_GUESSED "{vigil_client_guessed}"
 
 /* macros[i] (i = SMFIM_CONNECT..SMFIM_EOH) is a space-separated macro list
  * to request for that stage, or NULL. Appended only when version >= 6. */

@@ -47,6 +47,9 @@ struct scan {
 	char *raw_head;		/* that section with CRLFs, kept when it held
 				   lines no header field shows */
 	size_t raw_head_bytes;
+	char *hop;		/* scan_set_client_hop(): "Received:" field
+				   with CRLF, written first; or NULL */
+	size_t hop_bytes;
 
 	struct msg *msg;	/* borrows buf */
 	/* scan_relays(): the relays of msg, one entry per trust path
@@ -180,6 +183,7 @@ void scan_free(struct scan *s)
 	free(s->relays);
 	free(s->buf);
 	free(s->raw_head);
+	free(s->hop);
 	for (size_t i = 0; i < s->hit_count; i++) {
 		free((char *)s->hits[i].name);
 		free((char *)s->hits[i].desc);
@@ -224,7 +228,7 @@ int scan_set_env(struct scan *s, const char *queue_id,
 	rc |= set_str(&s->env.client_host, client_host);
 	rc |= set_str(&s->env.helo, helo);
 	rc |= set_str(&s->env.mail_from, mail_from);
-	s->env.mail_from_guessed = false;
+	s->env.mail_from_guessed = s->env.client_guessed = false;
 	s->env.client_port = client_port;
 	return rc ? -1 : 0;
 }
@@ -232,6 +236,16 @@ int scan_set_env(struct scan *s, const char *queue_id,
 void scan_set_mail_from_guessed(struct scan *s, bool guessed)
 {
 	s->env.mail_from_guessed = guessed;
+}
+
+void scan_set_client_guessed(struct scan *s, bool guessed)
+{
+	s->env.client_guessed = guessed;
+}
+
+void scan_set_received_at(struct scan *s, int64_t when)
+{
+	s->env.received_at = when;
 }
 
 int scan_set_macro_env(struct scan *s, const char *auth_authen,
@@ -270,7 +284,8 @@ static void drop_cached(struct scan *s)
 /* Bytes of the header section scan_raw() writes in front of the body. */
 static size_t head_size(const struct scan *s)
 {
-	return s->raw_head != NULL ? s->raw_head_bytes : s->header_bytes + 2;
+	return s->hop_bytes +
+	       (s->raw_head != NULL ? s->raw_head_bytes : s->header_bytes + 2);
 }
 
 /* Room in buf for n more body bytes and a NUL after them. The first
@@ -501,6 +516,29 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 	return add_body_crlf(s, raw + body_off, len - body_off);
 }
 
+int scan_set_client_hop(struct scan *s, const char *value, size_t len)
+{
+	static const char name[] = "Received:";   /* scan_client_hop() */
+	size_t n = sizeof name - 1 + len + 2;
+	char *hop = malloc(n);
+	if (hop == NULL)
+		return -1;
+	memcpy(hop, name, sizeof name - 1);
+	memcpy(hop + sizeof name - 1, value, len);
+	memcpy(hop + n - 2, "\r\n", 2);
+	free(s->hop);
+	s->hop = hop;
+	s->hop_bytes = n;
+	return move_body(s);
+}
+
+const char *scan_client_hop(const struct scan *s, size_t *len)
+{
+	size_t name = sizeof "Received:" - 1;
+	*len = s->hop ? s->hop_bytes - name - 2 : 0;
+	return s->hop ? s->hop + name : NULL;
+}
+
 void scan_set_deadline_ms(struct scan *s, uint64_t ms)
 {
 	s->deadline_ms = ms ? monotime_ms() + ms : 0;
@@ -541,6 +579,10 @@ const char *scan_body(const struct scan *s, size_t *len)
 static void write_head(struct scan *s)
 {
 	char *p = s->buf;
+	if (s->hop != NULL) {
+		memcpy(p, s->hop, s->hop_bytes);
+		p += s->hop_bytes;
+	}
 	if (s->raw_head != NULL) {
 		memcpy(p, s->raw_head, s->raw_head_bytes);
 		return;

@@ -35,6 +35,11 @@ struct scan_env {
 	size_t rcpt_count;
 	const char *auth_authen; /* macro {auth_authen}: SMTP AUTH user, or "" */
 	const char *hostname;    /* macro j: the MTA's own name, or "" */
+	bool client_guessed;     /* client_addr and helo are envguess.h's
+	                            guess from the message's own Received
+	                            lines, not what an MTA or the user said */
+	int64_t received_at;     /* Unix time the MTA handed the message
+	                            over (vigild); 0 when not known (a file) */
 };
 
 struct scan;
@@ -54,6 +59,9 @@ int scan_set_log_name(struct scan *scan, const char *name);
 const char *scan_log_name(const struct scan *scan);
 /* After scan_set_env(): its mail_from was guessed (scan_env). */
 void scan_set_mail_from_guessed(struct scan *scan, bool guessed);
+/* After scan_set_env(): its client and HELO were guessed (scan_env). */
+void scan_set_client_guessed(struct scan *scan, bool guessed);
+void scan_set_received_at(struct scan *scan, int64_t when);
 int scan_add_rcpt(struct scan *scan, const char *rcpt);
 int scan_set_macro_env(struct scan *scan, const char *auth_authen,
                        const char *hostname);
@@ -72,6 +80,15 @@ int scan_set_raw(struct scan *scan, const char *raw, size_t len);
  * with the empty line that ends it (len when there is none). */
 size_t scan_raw_head_len(const struct scan *scan);
 void scan_set_deadline_ms(struct scan *scan, uint64_t deadline_ms);
+/* The receiving MTA's hop for the client (clienthop.h): one Received
+ * field, value as it follows "Received:" (folded with CRLF + WSP, no
+ * final CRLF), put in front of the header section that scan_raw() and
+ * so scan_msg() give. scan_header_at() does not show it: it is not a
+ * header the MTA passed (DKIM, the sanity checks and vigild's changes
+ * to the message read those). Replaces an earlier one. 0 or -1. */
+int scan_set_client_hop(struct scan *scan, const char *value, size_t len);
+/* That value (not NUL-terminated) and its length, or NULL. */
+const char *scan_client_hop(const struct scan *scan, size_t *len);
 
 /* Reading (by stages). */
 const struct scan_env *scan_env(const struct scan *scan);

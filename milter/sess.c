@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "pipeline.h"
 #include "scan.h"
@@ -28,7 +29,8 @@ static const char *const want_macros[SMFIM_LAST + 1] = {
 	[SMFIM_CONNECT] = "j {daemon_name} {client_addr} {client_name}",
 	[SMFIM_HELO] = NULL,
 	[SMFIM_ENVFROM] = "i {auth_type} {auth_authen} {mail_addr} "
-	                  PROTO_MACRO_ENVFROM_GUESSED,
+	                  PROTO_MACRO_ENVFROM_GUESSED " "
+	                  PROTO_MACRO_CLIENT_GUESSED,
 	[SMFIM_ENVRCPT] = "i {rcpt_addr}",
 	[SMFIM_DATA] = "i",
 	[SMFIM_EOM] = "i",
@@ -407,11 +409,12 @@ static int on_body(struct sess *s, struct conf *current,
 	return 0;
 }
 
-/* Whether the client said the MAIL FROM is a guess (vigil scan --milter
- * replaying a file without an envelope; proto.h). */
-static bool envfrom_guessed(const struct sess *s)
+/* Whether the client said the MAIL FROM, or the client address and HELO,
+ * are a guess (vigil scan --milter replaying a file without an envelope;
+ * proto.h). */
+static bool said_guessed(const struct sess *s, const char *macro)
 {
-	const char *v = macro_get(s, PROTO_MACRO_ENVFROM_GUESSED);
+	const char *v = macro_get(s, macro);
 	return v != NULL && strcmp(v, "1") == 0;
 }
 
@@ -424,7 +427,11 @@ static int scan_finish_env(struct sess *s)
 	                      s->mail_from);
 	rc |= scan_set_macro_env(s->scan, macro_get(s, "auth_authen"),
 	                         macro_get(s, "j"));
-	scan_set_mail_from_guessed(s->scan, envfrom_guessed(s));
+	scan_set_mail_from_guessed(s->scan,
+	                           said_guessed(s, PROTO_MACRO_ENVFROM_GUESSED));
+	scan_set_client_guessed(s->scan,
+	                        said_guessed(s, PROTO_MACRO_CLIENT_GUESSED));
+	scan_set_received_at(s->scan, (int64_t)time(NULL));
 	return rc;
 }
 
@@ -598,7 +605,8 @@ struct scan *sess_envelope_scan(struct sess *s)
 		scan_free(early);
 		return NULL;
 	}
-	scan_set_mail_from_guessed(early, envfrom_guessed(s));
+	scan_set_mail_from_guessed(early,
+	                           said_guessed(s, PROTO_MACRO_ENVFROM_GUESSED));
 	return early;
 }
 

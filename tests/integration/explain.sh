@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 20
+tap_plan 21
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Received: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nReturn-Path: <bounce@example.com>\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -193,3 +193,15 @@ if [ $rc = 0 ] && [ "$(echo "$out" | grep -A3 "^Action:")" = "$want" ] &&
 	grep -q "^Recipients"
 then ok "per-domain policy: each recipient's action, the one dropped"
 else notok "dropped recipients (rc $rc)" "$out"; fi
+
+# The client's hop the rules see for a given client: shown, with the
+# rDNS name of --client-name; none for a client guessed from the message.
+# A --client-name that is no host name is a usage error.
+out=$("$VIGIL" explain -c "$tmp/r.conf" --client-ip 192.0.2.9 --client-name mx.client.example \
+	--helo hello.example "$tmp/m.eml" 2>&1)
+out2=$("$VIGIL" explain -c "$tmp/r.conf" "$tmp/m.eml" 2>&1)
+"$VIGIL" explain -c "$tmp/r.conf" --client-name 'a b' "$tmp/m.eml" >/dev/null 2>&1; rc=$?
+if echo "$out" | grep -qx "  Received: from hello.example (mx.client.example \[192.0.2.9\]) by localhost (vigil) with ESMTP" &&
+   ! echo "$out2" | grep -q "^Client hop" && [ $rc = 2 ]
+then ok "explain shows the client's hop modelled for --client-ip; --client-name checked"
+else notok "client hop in explain (rc $rc)" "$out" "$out2"; fi

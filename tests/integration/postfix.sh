@@ -11,7 +11,7 @@ trap stop_all EXIT
 trap "exit 143" INT TERM HUP  # so that EXIT stops what we started
 LOAD=${POSTFIX_LOAD:-2000}
 
-tap_plan 9
+tap_plan 10
 if ! why=$(apt_ensure /usr/sbin/postfix postfix); then skip_rest "$why"; fi
 command -v smtp-source >/dev/null 2>&1 || skip_rest "smtp-source missing"
 
@@ -44,6 +44,7 @@ else notok "hold queue" "$(find "$tmp/pf/queue" -type f)"; fi
 
 # vigild's line for each message, with Postfix's queue id.
 check_verdict_lines 4 '[0-9A-F]\{6,\}' Postfix
+check_client_hop Postfix
 
 # Load: LOAD messages over 20 parallel sessions, and meanwhile REJ GTUBE
 # messages over 4 more sessions; every one delivered (with headers), held

@@ -10,7 +10,7 @@ VIGILD=$top_builddir/milter/vigild
 . "$top_srcdir/tests/integration/lib/common.sh"
 PY=/usr/bin/python3
 
-tap_plan 14
+tap_plan 16
 tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
 cleanup() {
 	stop_all
@@ -29,6 +29,10 @@ header   T_ENVFROM_ANY     EnvelopeFrom =~ /\@/
 score    T_ENVFROM_ANY     1.5
 body     T_BODY_WORD       /\bprize\b/
 score    T_BODY_WORD       2.0
+header   T_HOP_GIVEN       X-Spam-Relays-Untrusted =~ /^\[ ip=192\.0\.2\.7 rdns=mail\.example\.net helo=mx\.example\.com /
+score    T_HOP_GIVEN       0.7
+header   T_HOP_TWICE       X-Spam-Relays-Untrusted =~ /ip=192\.0\.2\.7 .*ip=192\.0\.2\.7 /
+score    T_HOP_TWICE       0.3
 CF
 cat >"$tmp/vigild.conf" <<CONF
 listen = { "unix:$tmp/v.sock" }
@@ -83,13 +87,36 @@ check "a guessed MAIL FROM is not the rules' EnvelopeFrom (no Return-Path: no T_
 check "a Return-Path is: T_ENVFROM_ANY on the fourth message" \
 	$PY -c "import json,sys; m=[json.loads(l) for l in open(sys.argv[1])]; n=[h['name'] for h in m[3]['hits']]; sys.exit('T_ENVFROM_ANY' not in n)" "$tmp/in.jsonl"
 
-env="--mail-from <sender@example.com> --client-ip 192.0.2.7 --helo mx.example.com --rcpt <user@example.org>"
+env="--mail-from <sender@example.com> --client-ip 192.0.2.7 --client-name mail.example.net --helo mx.example.com --rcpt <user@example.org>"
 "$VIGIL" scan -c "$tmp/vigild.conf" --format jsonl $env $files >"$tmp/in2.jsonl" 2>"$tmp/in2.err"
 "$VIGIL" scan --milter "unix:$tmp/v.sock" --format jsonl $env $files >"$tmp/mil2.jsonl" 2>"$tmp/mil2.err"
 if out=$(compare "$tmp/in2.jsonl" "$tmp/mil2.jsonl" 2>&1) &&
    grep -q T_ENVFROM_GUESS "$tmp/in2.jsonl"; then
 	ok "envelope given: the same scores, the MAIL FROM the rules' EnvelopeFrom ($out)"
 else notok "given envelope" "$out" "$(cat "$tmp/in2.err" "$tmp/mil2.err")"; fi
+
+# The client's hop. Given (--client-ip), the rules see the receiving
+# MTA's Received line for it: modelled (clienthop.h), unless the message
+# records that client (m5, as stored behind Postfix); once either way, in
+# both modes. Guessed from m5: its own line only, vigild told so by
+# {vigil_client_guessed}.
+{
+	printf 'Received: from mx.example.com (mail.example.net [192.0.2.7])\n'
+	printf '\tby mx.test.invalid (Postfix) with ESMTP id 4AB12\n'
+	printf '\tfor <user@example.org>; Mon, 1 Jan 2024 00:00:09 +0000\n'
+	cat "$tmp/m1.eml"
+} >"$tmp/m5.eml"
+hop_once() {	# FILE N: N messages, each with T_HOP_GIVEN (in its hits, or
+		# with --milter in its X-Spam-Status), none T_HOP_TWICE
+	[ "$(wc -l <"$1")" = "$2" ] && [ "$(grep -c T_HOP_GIVEN "$1")" = "$2" ] &&
+	! grep -q T_HOP_TWICE "$1"
+}
+for mode in "-c $tmp/vigild.conf" "--milter unix:$tmp/v.sock"; do
+	"$VIGIL" scan $mode --format jsonl $env $files "$tmp/m5.eml" >"$tmp/hop.jsonl" 2>"$tmp/hop.err"
+	"$VIGIL" scan $mode --format jsonl "$tmp/m5.eml" >"$tmp/hopg.jsonl" 2>>"$tmp/hop.err"
+	check "${mode%% *}: the client's hop counted once, given (modelled or recorded) and guessed" \
+		eval 'hop_once "$tmp/hop.jsonl" 5 && hop_once "$tmp/hopg.jsonl" 1'
+done
 
 # A tempfail is no verdict in either mode (the message comes back later;
 # through a milter it may as well be the filter's failure): the

@@ -13,7 +13,7 @@ trap stop_all EXIT
 trap "exit 143" INT TERM HUP  # so that EXIT stops what we started
 LOAD=${SENDMAIL_LOAD:-200}
 
-tap_plan 7
+tap_plan 8
 command -v apt-get >/dev/null 2>&1 || skip_rest "no apt-get to fetch sendmail-bin"
 sm_fetch "$tmp/sm" >"$tmp/fetch.out" 2>&1 ||
 	skip_rest "sendmail-bin not available: $(tail -1 "$tmp/fetch.out")"
@@ -47,6 +47,7 @@ then ok "quarantine: the message is held in Sendmail's queue with the reason"
 else notok "quarantine" "$(ls -l "$tmp/sm/queue")"; fi
 
 check_verdict_lines 3 '[0-9A-Za-z]\{8,\}' Sendmail
+check_client_hop Sendmail
 
 # A bounded load: LOAD messages over 5 SMTP sessions, every one delivered
 # with headers; nothing left in the queue (no tempfail), nothing lost.

@@ -145,13 +145,16 @@ start_milter() {
 
 # write_vigild_conf FILE PORT: the test policy shared by the MTA tests.
 #   add_header 5, quarantine 7, reject 15 with REJECT_REPLY. A message
-#   without a Subject scores 8 (quarantined); GTUBE scores 1000.
+#   without a Subject scores 8 (quarantined); GTUBE scores 1000. The
+#   rules of write_hop_rules (hop.cf beside FILE) score 0.01 each.
 REJECT_REPLY="550 5.7.1 Message rejected as spam by the test policy"
 write_vigild_conf() {
+	write_hop_rules "$(dirname "$1")/hop.cf"
 	cat >"$1" <<CONF
 listen = { "inet:$2@127.0.0.1" }
 hostname = "mx.test.invalid"
-stages = { "sanity" }
+stages = { "sanity", "rules" }
+rules = { "hop.cf" }
 actions {
 	add_header = 5
 	quarantine = 7
@@ -163,6 +166,32 @@ sanity {
 	missing_subject = 8
 }
 CONF
+}
+
+# write_hop_rules FILE: rules on the SMTP client's hop (the MTA's Received
+# line for the client, which vigild models when the MTA passes none):
+# HOP_SEEN when the newest relay is the client at 127.0.0.1 with its HELO
+# and the MTA's name; HOP_TWICE when that client is counted twice.
+write_hop_rules() {
+	cat >"$1" <<'CF'
+header HOP_SEEN X-Spam-Relays-Trusted =~ /^\[ ip=127\.0\.0\.1 rdns=\S* helo=\S+ by=\S+ /
+score HOP_SEEN 0.01
+header HOP_TWICE X-Spam-Relays-Trusted =~ /ip=127\.0\.0\.1 .*ip=127\.0\.0\.1 /
+score HOP_TWICE 0.01
+CF
+}
+
+# check_client_hop MTA: every message not rejected had the client's hop
+# for the rules once (vigild's model behind Postfix, the MTA's own line
+# behind Sendmail), none twice.
+check_client_hop() {
+	_lines=$(grep "client=127.0.0.1" "$MILTER_LOG" | grep -v "action=reject")
+	_n=$(printf '%s\n' "$_lines" | grep -c ' action=')
+	if [ "$_n" -ge 2 ] &&
+	   [ "$(printf '%s\n' "$_lines" | grep -c 'hits=.*HOP_SEEN')" = "$_n" ] &&
+	   ! grep -q HOP_TWICE "$MILTER_LOG"
+	then ok "behind $1 the rules see the client's hop once ($_n messages)"
+	else notok "client hop behind $1" "$(cat "$MILTER_LOG")"; fi
 }
 
 # --- test messages ------------------------------------------------------
