@@ -13,9 +13,8 @@
  *   from HELO (RDNS [IP]) by HOST (vigil) with ESMTP[A] id QID; DATE
  *
  * (RDNS "unknown" when the MTA found none; ESMTPA when the client
- * authenticated; no id without a queue id; no date when the time the
- * message was received is not known, as for a file: the date rules
- * then read the message's own Received dates, reproducibly) and gives
+ * authenticated; no id without a queue id; the date scan_env's
+ * received_at, none when 0) and gives
  * it to the scan (scan_set_client_hop: the parsed message has it, the
  * headers as received do not).
  *

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "msg.h"
 #include "relays.h"
@@ -176,6 +177,7 @@ static int client_ip(struct envguess_flags *f, const char *prog,
 		return -1;
 	}
 	f->client_ip = val;
+	f->client_at = (int64_t)time(NULL);
 	return 1;
 }
 
@@ -254,6 +256,7 @@ static int fill(struct scan *scan, const struct msg *m,
 	                      f->mail_from ? f->mail_from : from);
 	scan_set_mail_from_guessed(scan, f->mail_from == NULL);
 	scan_set_client_guessed(scan, f->client_ip == NULL);
+	scan_set_received_at(scan, f->client_ip ? f->client_at : 0);
 	if (f->rcpt_count > 0) {
 		for (size_t i = 0; i < f->rcpt_count && rc == 0; i++)
 			rc = scan_add_rcpt(scan, f->rcpts[i]);

@@ -13,11 +13,15 @@
 #define VIGIL_ENVGUESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct scan;
 
 struct envguess_flags {
 	const char *client_ip;   /* NULL: from Received */
+	int64_t client_at;       /* with client_ip: when it handed the
+	                            messages over (the run's start, set
+	                            with it), scan_env's received_at */
 	const char *client_name; /* the client's rDNS name as the MTA found
 	                            it; NULL: none (or, with the client
 	                            from Received, as that line says) */

@@ -195,13 +195,13 @@ then ok "per-domain policy: each recipient's action, the one dropped"
 else notok "dropped recipients (rc $rc)" "$out"; fi
 
 # The client's hop the rules see for a given client: shown, with the
-# rDNS name of --client-name; none for a client guessed from the message.
+# rDNS name of --client-name, dated (the run's start); none for a client guessed from the message.
 # A --client-name that is no host name is a usage error.
 out=$("$VIGIL" explain -c "$tmp/r.conf" --client-ip 192.0.2.9 --client-name mx.client.example \
 	--helo hello.example "$tmp/m.eml" 2>&1)
 out2=$("$VIGIL" explain -c "$tmp/r.conf" "$tmp/m.eml" 2>&1)
 "$VIGIL" explain -c "$tmp/r.conf" --client-name 'a b' "$tmp/m.eml" >/dev/null 2>&1; rc=$?
-if echo "$out" | grep -qx "  Received: from hello.example (mx.client.example \[192.0.2.9\]) by localhost (vigil) with ESMTP" &&
+if echo "$out" | grep -qx "  Received: from hello.example (mx.client.example \[192.0.2.9\]) by localhost (vigil) with ESMTP; [A-Z][a-z][a-z], [0-3][0-9] [A-Z][a-z][a-z] 2[0-9][0-9][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] +0000" &&
    ! echo "$out2" | grep -q "^Client hop" && [ $rc = 2 ]
 then ok "explain shows the client's hop modelled for --client-ip; --client-name checked"
 else notok "client hop in explain (rc $rc)" "$out" "$out2"; fi
