@@ -2,7 +2,6 @@
 #include "clienthop.h"
 
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
