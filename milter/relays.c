@@ -28,8 +28,9 @@
 /* ---- address patterns (IPv4 exact; IPv6 by shape) ---- */
 #define O "(?:1\\d\\d|2[0-4]\\d|25[0-5]|[1-9]\\d|\\d)"
 #define V4 O "\\." O "\\." O "\\." O
-#define IP6 "(?:IPv6:|(?<![a-f0-9:]))(?:(?:[a-f0-9]{0,4}:){2,6}" V4 \
-	"|(?=[a-f0-9]*:[a-f0-9]*:)[a-f0-9:]{2,39})"
+/* IPv6 in any case: SpamAssassin reads "[2001:DB8::25]" too */
+#define IP6 "(?i:(?:IPv6:|(?<![a-f0-9:]))(?:(?:[a-f0-9]{0,4}:){2,6}" V4 \
+	"|(?=[a-f0-9]*:[a-f0-9]*:)[a-f0-9:]{2,39}))"
 #define IP "(?:\\b(?<!:)" V4 "\\b|" IP6 ")"
 #define LH "(?:localhost(?:\\.localdomain)?|\\b(?<!:)127\\.0\\.0\\.1\\b|" \
 	"(?:IPv6:|(?<![a-f0-9:]))(?:0{0,4}:){2,7}(?:0{0,3}1|ffff:127\\.0\\.0\\.1))"

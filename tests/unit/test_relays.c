@@ -139,6 +139,14 @@ static void t_ipv6(void **st)
 	        "[ ip=2a00:1450:4864:20::42f rdns=mail-x.example.com "
 	        "helo=mail-x.example.com by=mx.example.net ident= envfrom= "
 	        "intl=0 id=4B5C6D7E8F auth= msa=0 ]", false, false);
+	/* upper-case hex, as SpamAssassin 4.0.1 reads it (checked with
+	 * spamassassin -t and _RELAYSUNTRUSTED_): the address as written */
+	line_is("from h.example (h.example [2001:DB8:0::25]) by mx.example.net "
+	        "(8.17.1/8.17.1) with ESMTP id 4Q1x; Mon, 1 Jan 2024 00:00:00 "
+	        "+0000",
+	        "[ ip=2001:DB8:0::25 rdns=h.example helo=h.example "
+	        "by=mx.example.net ident= envfrom= intl=0 id=4Q1x auth= msa=0 ]",
+	        false, false);
 }
 
 static void t_skipped_and_unparseable(void **st)
