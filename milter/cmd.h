@@ -18,7 +18,10 @@ int cmd_dkim(int argc, char **argv);    /* vigil dkim FILE */
 int cmd_dmarc(int argc, char **argv);   /* vigil dmarc FILE ... */
 
 /* Standard output flushed: 0, or 2 after saying on standard error why
- * it could not be written ("vigil PROG: standard output: ..."). */
+ * it could not be written ("vigil PROG: standard output: ..."). Also 2
+ * when a write to standard error failed (the summary and evaluation go
+ * there with --format jsonl/csv: 2>FILE on a full disk); that cannot be
+ * said, the exit status says it. */
 int cmd_stdout_status(const char *prog);
 /* Right after a write to standard output: when it failed, its errno is
  * kept for cmd_stdout_status(). */

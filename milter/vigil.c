@@ -38,12 +38,16 @@ void cmd_stdout_check(void)
 
 int cmd_stdout_status(const char *prog)
 {
-	if (fflush(stdout) == 0 && !ferror(stdout))
-		return 0;
-	int e = stdout_errno ? stdout_errno : errno;
-	fprintf(stderr, "vigil %s: standard output: %s\n", prog,
-	        e ? strerror(e) : "write error");
-	return 2;
+	int rc = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = stdout_errno ? stdout_errno : errno;
+		fprintf(stderr, "vigil %s: standard output: %s\n", prog,
+		        e ? strerror(e) : "write error");
+		rc = 2;
+	}
+	if (fflush(stderr) != 0 || ferror(stderr))
+		rc = 2;
+	return rc;
 }
 
 struct conf *cmd_load_conf(const char *path)

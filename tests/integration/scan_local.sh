@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 50
+tap_plan 51
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -310,7 +310,15 @@ else notok "--report failed write" "rc=$rc left=$left kept=$(echo "$kept" | head
 if [ -w /dev/full ]; then
 	"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox" >/dev/full 2>/dev/null; rc=$?
 	if [ $rc = 2 ]; then ok "stdout full: exit 2"; else notok "stdout full" "rc=$rc"; fi
-else ok "stdout full # SKIP no /dev/full"; fi
+	# the evaluation goes to stderr with jsonl: lost there, exit 2 too
+	"$VIGIL" scan -c "$tmp/c.conf" --format jsonl --label spam "$tmp/spam.mbox" >/dev/null 2>/dev/full; rc=$?
+	"$VIGIL" scan -c "$tmp/c.conf" --format jsonl --label spam "$tmp/spam.mbox" >/dev/null 2>&1; rc2=$?
+	if [ $rc = 2 ] && [ $rc2 = 0 ]; then ok "stderr full (the evaluation lost): exit 2"
+	else notok "stderr full" "rc=$rc rc2=$rc2"; fi
+else
+	ok "stdout full # SKIP no /dev/full"
+	ok "stderr full # SKIP no /dev/full"
+fi
 # A gzip-compressed mbox: the same messages, actions and offsets.
 gzip -c "$tmp/spam.mbox" >"$tmp/spam.mbox.gz"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox.gz" >"$tmp/j14" 2>/dev/null; rc=$?
