@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buildid.h"
 #include "cmd.h"
 #include "config.h"
 #include "corpus.h"
@@ -572,7 +573,7 @@ int cmd_scan(int argc, char **argv)
 		rc = scanlocal_main(argc, argv);   /* in-process */
 	} else {
 		char *command = report_command_line("vigil", argc, argv);
-		struct eval_meta m = { .version = PACKAGE_VERSION,
+		struct eval_meta m = { .version = VIGIL_VERSION,
 		                       .started = started, .command = command,
 		                       .envelope = &o.env.flags };
 		rc = scan_milter(&o, &m);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "buildid.h"
 #include "cmd.h"
 #include "conf.h"
 #include "config.h"
@@ -713,7 +714,7 @@ int scanlocal_main(int argc, char **argv)
 		return 2;
 	}
 	char *command = report_command_line("vigil", argc, argv);
-	struct eval_meta m = { .version = PACKAGE_VERSION, .started = started,
+	struct eval_meta m = { .version = VIGIL_VERSION, .started = started,
 	                       .command = command, .envelope = &o.env.flags };
 	int status = setup(&r, c);
 	if (status == 0)

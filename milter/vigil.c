@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildid.h"
 #include "cmd.h"
 #include "conf.h"
 #include "config.h"
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("vigil %s\n", PACKAGE_VERSION);
+		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {

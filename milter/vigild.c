@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buildid.h"
 #include "config.h"
 #include "conf.h"
 #include "server.h"
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 		case 'f': foreground = true; break;
 		case 'd': debug = true; break;
 		case 't': check = true; break;
-		case 'V': printf("vigild %s\n", PACKAGE_VERSION); return 0;
+		case 'V': printf("vigild %s\n", VIGIL_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

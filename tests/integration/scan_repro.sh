@@ -8,7 +8,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-repro.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 9
+tap_plan 10
 
 mkdir "$tmp/r1" "$tmp/r2"
 printf 'body T_A /hello/\nscore T_A 2\n' >"$tmp/r1/10_a.cf"
@@ -105,3 +105,11 @@ printf '%s\0' scan -c "$tmp/c1.conf" --label spam "$n1" "$n2" "$n3" >"$tmp/want"
 if cmp -s "$tmp/args" "$tmp/want" && ! grep -q "$(printf '\033')" "$tmp/o6"
 then ok "the report's command line pastes back as the same arguments"
 else notok "command line quoting" "$line" "$(od -c "$tmp/args" | head)"; fi
+# The version names the commit the build came from, in --version and in
+# the report's block alike.
+ver=$("$VIGIL" --version)
+"$VIGIL" scan -c "$tmp/c1.conf" --label spam "$tmp/s.mbox" >"$tmp/ver.err" 2>&1
+if echo "$ver" | grep -q '^vigil [0-9.]* (\([0-9a-f]\{7,\}\(-dirty\)\?\|unknown\))$' &&
+   grep -qF "$ver; configuration " "$tmp/ver.err"
+then ok "the version names the build's commit ($ver), in the report too"
+else notok "build id" "$ver" "$(grep '^vigil ' "$tmp/ver.err")"; fi
