@@ -45,13 +45,17 @@ static bool parse_word(const char *p, const char *end, struct word *w)
 	w->text = q + 3;
 	w->spaces = false;
 	/* The word ends at the first "?=" on the same line; some senders
-	 * put blanks inside, which mail readers accept. */
+	 * put blanks inside, which mail readers accept. A '?' before it
+	 * makes it no encoded word: SpamAssassin's decoder takes none in
+	 * the text ([^?]*) and leaves "=?utf-8?Q?a?b?=" as written. */
 	for (const char *t = w->text; t + 1 < end; t++) {
 		if (*t == '\r' || *t == '\n')
 			return false;
 		if (*t == ' ' || *t == '\t')
 			w->spaces = true;
-		if (t[0] == '?' && t[1] == '=') {
+		if (t[0] == '?') {
+			if (t[1] != '=')
+				return false;
 			w->text_len = (size_t)(t - w->text);
 			w->end = t + 2;
 			return true;

@@ -111,7 +111,8 @@ static void test_rfc2047(void **state)
 		"Subject: =?iso-8859-1?q?caf=E9?= =?utf-8?B?w6k=?= x\n"
 		"X-Split: =?utf-8?B?w6nD?= =?utf-8?B?qQ==?=\n"
 		"X-Bad: =?utf-8?x?abc?= and =?utf-8?q?open\n"
-		"X-Cs: =?koi8-r?b?8NLJ18XU?=\n\nb\n");
+		"X-Cs: =?koi8-r?b?8NLJ18XU?=\n"
+		"X-Q: =?utf-8?Q?a?b?= =?utf-8?q?c?=\n\nb\n");
 	assert_string_equal(msg_header_get(m, "subject", 0)->decoded.ptr,
 	                    "caf\xc3\xa9\xc3\xa9 x");
 	assert_string_equal(msg_header_get(m, "x-split", 0)->decoded.ptr,
@@ -119,6 +120,9 @@ static void test_rfc2047(void **state)
 	assert_string_equal(msg_header_get(m, "x-bad", 0)->decoded.ptr,
 	                    "=?utf-8?x?abc?= and =?utf-8?q?open");
 	assert_true(has_flag(m, MSG_F_BAD_RFC2047));
+	/* a '?' in the text: no encoded word, as SpamAssassin's [^?]* */
+	assert_string_equal(msg_header_get(m, "x-q", 0)->decoded.ptr,
+	                    "=?utf-8?Q?a?b?= c");
 	/* KOI8-R via iconv: "Привет" */
 	assert_string_equal(msg_header_get(m, "x-cs", 0)->decoded.ptr,
 	                    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
