@@ -551,7 +551,7 @@ static size_t sa_url_decode(const char *s, size_t n, char *out)
 }
 
 static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
-                         int depth);
+                         int depth, bool html);
 
 /* "mailto:" and s[0..n). */
 static void uri_mailto_add(struct pctx *c, const char *s, size_t n)
@@ -564,12 +564,14 @@ static void uri_mailto_add(struct pctx *c, const char *s, size_t n)
 	uri_add(c, v, n + 7);
 }
 
-/* uri_list_canonicalize's forms of a mailto: URI u: the address
- * without the query ("?subject=..."), or cut at a '&' before any '?';
- * after %20s, up to a '%'; the address in the last <> before a query. */
+/* uri_list_canonicalize's forms of a mailto: URI u, or of an address
+ * without a scheme: the address without the query ("?subject=..."), or
+ * cut at a '&' before any '?'; after %20s, up to a '%'; the address in
+ * the last <> before a query. */
 static void uri_mailto_forms(struct pctx *c, const char *u, size_t n)
 {
 	const char *at = memchr(u, '@', n), *end = u + n;
+	size_t pre = n > 7 && strncasecmp(u, "mailto:", 7) == 0 ? 7 : 0;
 	if (at == NULL)
 		return;
 	const char *q = memchr(at, '?', (size_t)(end - at));
@@ -578,7 +580,7 @@ static void uri_mailto_forms(struct pctx *c, const char *u, size_t n)
 		uri_add(c, u, (size_t)(q - u));
 	if (amp != NULL && amp > at + 1)
 		uri_add(c, u, (size_t)(amp - u));
-	const char *a = u + 7;
+	const char *a = u + pre;
 	if (memmem(u, n, "%20", 3) != NULL) {
 		while (end - a >= 3 && memcmp(a, "%20", 3) == 0)
 			a += 3;
@@ -744,7 +746,7 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 		while (k < dn && d[k] != '&' && d[k] != '#')
 			k++;
 		if (k > j + 1 && memchr(d + i, '.', k - i) != NULL)
-			uri_found_at(c, d + i, k - i, depth + 1);
+			uri_found_at(c, d + i, k - i, depth + 1, false);
 		break;
 	}
 }
@@ -845,6 +847,13 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n)
 	if (n <= 1 || strchr("#?&", x[0]) != NULL ||
 	    (x[0] == '/' && x[1] != '/'))
 		return;
+	const char *at0 = memchr(x, '@', n);
+	if (at0 != NULL && memchr(x, ':', (size_t)(at0 - x)) == NULL) {
+		/* "someone@example.com" is an address to SpamAssassin
+		 * (/^[^:]*\@/): its mailto forms, no http:// ones. */
+		uri_mailto_forms(c, x, n);
+		return;
+	}
 	bool ftp = n > 4 && strncmp(x, "ftp.", 4) == 0;
 	char *u = arena_alloc(c->a, n + 24);
 	if (u == NULL)
@@ -936,9 +945,11 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 
 /* Normalise raw and add it, and the raw form when it differs (without
  * line breaks, as SpamAssassin lists it), and SpamAssassin's forms.
- * False when raw names no host (uri_norm() refuses it). */
+ * html: raw is a link of an HTML part, which SpamAssassin also lists as
+ * found when it has no scheme. False when raw names no host (uri_norm()
+ * refuses it). */
 static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
-                         int depth)
+                         int depth, bool html)
 {
 	char buf[2048];
 	struct arena_buf tmp;
@@ -961,15 +972,17 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	}
 	/* A raw form without a scheme ("www.Example.com/x") is kept with
 	 * the one SpamAssassin gives it (http://, ftp:// for ftp. hosts),
-	 * as in its list: rules anchored at "^\w+://" see it. */
-	size_t k = 0, o = 0;
+	 * as in its list: rules anchored at "^\w+://" see it. An HTML link
+	 * is listed as found too (PerMsgStatus.pm: "HTML uris are as
+	 * found"): __UPPERCASE_URI reads it. */
+	size_t k = 0, o = 0, pre_len = 0;
 	while (k < n && (isalnum((unsigned char)raw[k]) || raw[k] == '-' ||
 	                 raw[k] == '_'))
 		k++;
 	if (k == 0 || k >= n || raw[k] != ':') {
 		const char *pre = n > 4 && strncasecmp(raw, "ftp.", 4) == 0 ?
 		                  "ftp://" : "http://";
-		o = strlen(pre);
+		o = pre_len = strlen(pre);
 		memcpy(buf, pre, o);
 	}
 	for (size_t i = 0; i < n && o < sizeof buf; i++)
@@ -977,6 +990,8 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 			buf[o++] = raw[i];
 	if (o >= sizeof buf)
 		return true;
+	if (html && pre_len > 0)
+		uri_add(c, buf + pre_len, o - pre_len);
 	if (o != tmp.len || memcmp(buf, tmp.p, o) != 0)
 		uri_add(c, buf, o);
 	uri_sa_forms(c, buf, o, depth);
@@ -991,7 +1006,7 @@ static void uri_found(void *ctx, const char *raw, size_t n)
 	struct pctx *c = ctx;
 	c->stage_data.len = c->stage_v.len = 0;
 	c->staging = true;
-	uri_found_at(c, raw, n, 0);
+	uri_found_at(c, raw, n, 0, false);
 	c->staging = false;
 	if (c->stage_data.failed || c->stage_v.failed)
 		return;
@@ -1017,7 +1032,7 @@ static void uri_found_html(void *ctx, const char *raw, size_t n,
 		uri_trim(&raw, &n);
 		uri_add(c, raw, n);
 		uri_unschemed(c, raw, n);
-	} else if (!uri_found_at(c, raw, n, 0)) {
+	} else if (!uri_found_at(c, raw, n, 0, true)) {
 		uri_relative(c, raw, n, kind == HTML_ANCHOR);
 	}
 }

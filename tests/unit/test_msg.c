@@ -1426,6 +1426,29 @@ static void test_uri_relative(void **state)
 	msg_free(m);
 }
 
+/* SpamAssassin lists an unschemed href as found besides its http://
+ * form, and a bare-address href as an address only (checked with
+ * spamassassin 4.0.1, uri probe rules). */
+static void test_uri_href_as_found(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n<a href=\"www.Example.com/x\">a</a>"
+		"<a href=\"someone@example.com\">b</a>"
+		"<a href=\"other@Example.COM?subject=hi\">c</a>");
+	assert_true(has_uri(m, "www.Example.com/x"));
+	assert_true(has_uri(m, "http://www.Example.com/x"));
+	assert_true(has_uri(m, "someone@example.com"));
+	assert_true(has_uri(m, "other@Example.COM?subject=hi"));
+	assert_true(has_uri(m, "other@Example.COM"));
+	for (size_t i = 0; i < msg_uri_count(m); i++) {
+		struct msg_text u = msg_uri_at(m, i);
+		if (u.len >= 7 && memcmp(u.ptr, "http://", 7) == 0)
+			assert_null(memchr(u.ptr, '@', u.len));
+	}
+	msg_free(m);
+}
+
 static void test_uri_sa_forms(void **state)
 {
 	(void)state;
@@ -1602,6 +1625,7 @@ int main(void)
 		cmocka_unit_test(test_html_invisible),
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_uri_norm),
+		cmocka_unit_test(test_uri_href_as_found),
 		cmocka_unit_test(test_uri_sa_forms),
 		cmocka_unit_test(test_uri_www_form),
 		cmocka_unit_test(test_blank_line_runs),
