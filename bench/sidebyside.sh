@@ -47,7 +47,8 @@
 # rspamd, spamassassin. A usage error exits with 2.
 # VIGIL_RULES: rule files for vigil's rules stage (default
 # /usr/share/spamassassin, SpamAssassin's stock rules, score set 0 as
-# spamd -L without Bayes); rules vigild cannot read stop the run.
+# spamd -L without Bayes); rules vigild cannot read stop the run. spamd
+# reads the same directory (-C).
 # Run from the build directory (make bench-compare does); BUILDDIR
 # overrides. Missing peers are installed with apt-get when run as root.
 # Results (markdown) on stdout, progress on stderr. Every process
@@ -482,9 +483,16 @@ if wants spamassassin; then
 	EOF
 	suser=""
 	[ "$(id -u)" = 0 ] && { suser="-u nobody"; chown nobody "$sd/home"; }
+	[ -d "$VIGIL_RULES" ] ||
+		die "VIGIL_RULES=$VIGIL_RULES: spamd reads a directory of rules (-C)"
 	say "spamd: starting on 127.0.0.1:$sport"
 	# shellcheck disable=SC2086
-	spamd -L -x --siteconfigpath="$sd/site" --listen="127.0.0.1:$sport" \
+	# the rules vigil reads: without -C spamd takes sa-update's
+	# /var/lib/spamassassin/VERSION when it exists (Debian's daily
+	# spamassassin-maintenance timer writes it), and the "same stock
+	# rules" would not be the same
+	spamd -L -x -C "$VIGIL_RULES" --siteconfigpath="$sd/site" \
+		--listen="127.0.0.1:$sport" \
 		--pidfile="$sd/spamd.pid" --max-children=2 --min-children=2 \
 		--min-spare=1 --max-spare=2 --syslog=stderr $suser -H "$sd/home" \
 		>"$tmp/spamd.log" 2>&1 &
@@ -505,7 +513,7 @@ echo
 echo "Side by side: $nmsgs messages ($(grep -c '	spam	' "$list") spam, $(grep -c '	ham	' "$list") ham) from $corpus_desc"
 [ -z "${vigil_stages:-}" ] || echo "vigil: stages = { $vigil_stages }, rules = $VIGIL_RULES ($nrules rules), score_set = 0; threshold 5 (add_header)"
 wants rspamd && echo "rspamd $(rspamd -v 2>/dev/null | head -1 | sed 's/[^0-9.]*//'): flagged = add header, rewrite subject or reject; DNS requests seen: ${rspamd_dns:-?}"
-wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, no Bayes; flagged = score >= required (5)"
+wants spamassassin && echo "SpamAssassin $(spamassassin -V 2>/dev/null | head -1 | sed 's/.*version //'): spamd -L, rules = $VIGIL_RULES (-C, as vigil), no Bayes; flagged = score >= required (5)"
 echo "Servers: loopback only (checked: the listening sockets of each server's process tree); each stopped by its PID, processes left over: ${leftovers:-none}."
 echo
 "$PY" "$HELPER" table "$results"
