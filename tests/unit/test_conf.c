@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "pipeline.h"
 
 static struct conf *load(const char *text, char *err, size_t errlen)
 {
@@ -262,6 +263,19 @@ static void shipped_conf(void **state)
 	if (c == NULL)
 		fail_msg("%s", err);
 	assert_string_equal(c->listen[0], "inet:8891@127.0.0.1");
+	conf_unref(c);
+	/* the one for replaying stored mail: vigild.conf's policy, the
+	 * stages that ask no DNS */
+	snprintf(path, sizeof path, "%s/conf/replay.conf", top ? top : ".");
+	c = conf_load_tool(path, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_true(pipeline_stage_state(c->pipeline, "sanity") != NULL);
+	assert_true(pipeline_stage_state(c->pipeline, "rules") != NULL);
+	assert_null(pipeline_stage_state(c->pipeline, "spf"));
+	assert_null(pipeline_stage_state(c->pipeline, "dkim"));
+	assert_null(pipeline_stage_state(c->pipeline, "dmarc"));
+	assert_true(c->policy.threshold[CONF_ACT_REJECT] == 15);
 	conf_unref(c);
 }
 
