@@ -440,9 +440,12 @@ static int negotiate(struct mclient *mc)
 	struct proto_reply rep;
 	int rc = -1;
 	char label[40];
-	if (pkt.cmd != SMFIC_OPTNEG || proto_dec_reply(&pkt, &rep) != PROTO_OK) {
+	if (pkt.cmd != SMFIC_OPTNEG) {
 		fail(mc, "negotiation: the filter answered %s",
 		     reply_label(pkt.cmd, label, sizeof label));
+	} else if (proto_dec_reply(&pkt, &rep) != PROTO_OK) {
+		fail(mc, "negotiation: a malformed OPTNEG reply (%zu bytes)",
+		     pkt.len);
 	} else if (rep.neg.version < 2 || rep.neg.version > PROTO_VERSION) {
 		fail(mc, "negotiation: the filter wants version %u",
 		     (unsigned)rep.neg.version);
