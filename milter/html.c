@@ -380,6 +380,8 @@ struct rstate {
 	bool last_invisible;
 	size_t last_text_len;
 	bool in_text;       /* inside one text node (a '<' that was no tag) */
+	bool no_refs;       /* text as written: a CDATA section's */
+	size_t ms_open;     /* INCLUDE marked sections open */
 	bool latin1;        /* references to U+0080..U+00FF as one byte */
 	bool wide;          /* a reference above U+00FF went to the text */
 	/* open anchor */
@@ -416,7 +418,8 @@ static size_t nbsp_len(const struct rstate *r, const char *s, size_t len)
 	if (len >= 2 && (unsigned char)s[0] == 0xc2 &&
 	    (unsigned char)s[1] == 0xa0)
 		return 2;
-	if (s[0] == '&' && (n = entity(s, len, &cp)) > 0 && cp == 0xa0)
+	if (s[0] == '&' && !r->no_refs && (n = entity(s, len, &cp)) > 0 &&
+	    cp == 0xa0)
 		return n;
 	return 0;
 }
@@ -429,7 +432,7 @@ static size_t put_text(struct rstate *r, struct arena_buf *out,
 {
 	size_t n;
 	unsigned long cp;
-	if (s[0] == '&' && (n = entity(s, len, &cp)) > 0) {
+	if (s[0] == '&' && !r->no_refs && (n = entity(s, len, &cp)) > 0) {
 		put_ref(out, cp, r->latin1);
 		r->wide |= cp > 0xff;
 		(*count)++;
@@ -545,7 +548,7 @@ static void text_node(struct rstate *r, const char *s, size_t len)
 	    r->last_text_len > 0 && t->len > 0) {
 		uint32_t first = (unsigned char)s[0], prev;
 		unsigned long ent;
-		if (s[0] == '&' && entity(s, len, &ent) > 0)
+		if (s[0] == '&' && !r->no_refs && entity(s, len, &ent) > 0)
 			first = (uint32_t)ent;
 		else
 			(void)utf8_decode((const unsigned char *)s, len, &first);
@@ -846,9 +849,83 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 	return gt ? (size_t)(gt - s) + 1 : len;
 }
 
-/* Comments, <!DOCTYPE>, <?xml?>; returns bytes consumed. */
+/* The kind a marked section's name gives it; IGNORE outranks CDATA,
+ * CDATA RCDATA, RCDATA the others (HTML::Parser). */
+static enum html_msect msect_name(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum html_msect kind;
+	} names[] = {
+		{ "ignore", HTML_MS_IGNORE }, { "cdata", HTML_MS_CDATA },
+		{ "rcdata", HTML_MS_RCDATA },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i].name) == n &&
+		    strncasecmp(names[i].name, s, n) == 0)
+			return names[i].kind;
+	return HTML_MS_INCLUDE;
+}
+
+static bool is_name_char(unsigned char c)
+{
+	return is_alnum(c) || c == '.' || c == '-' || c == '_' || c == ':';
+}
+
+enum html_msect html_marked_section(const char *s, size_t len, size_t *open)
+{
+	enum html_msect kind = HTML_MS_INCLUDE;
+	size_t i = 3;
+	for (;;) {
+		while (i < len && is_blank((unsigned char)s[i]))
+			i++;
+		if (i >= len || !is_alpha((unsigned char)s[i]))
+			break;
+		size_t n = i;
+		while (i < len && is_name_char((unsigned char)s[i]))
+			i++;
+		enum html_msect k = msect_name(s + n, i - n);
+		if (k > kind)
+			kind = k;
+	}
+	if (i >= len || s[i] != '[')
+		return HTML_MS_NONE;
+	*open = i + 1;
+	return kind;
+}
+
+/* A marked section opened at s (open: the opener's length): CDATA and
+ * RCDATA content is one text node, IGNORE content goes, INCLUDE content
+ * is read as HTML up to the "]]>" render() looks for. Returns bytes
+ * consumed. */
+static size_t marked_section(struct rstate *r, enum html_msect kind,
+                             const char *s, size_t len, size_t open)
+{
+	if (kind == HTML_MS_INCLUDE) {
+		r->ms_open++;
+		return open;
+	}
+	const char *e = memmem(s + open, len - open, "]]>", 3);
+	size_t n = e ? (size_t)(e - s) - open : len - open;
+	if (kind != HTML_MS_IGNORE && n > 0) {
+		r->no_refs = kind == HTML_MS_CDATA;
+		text_node(r, s + open, n);
+		r->no_refs = false;
+	}
+	if (e == NULL)
+		r->o->facts.malformed = true;
+	return e ? (size_t)(e - s) + 3 : len;
+}
+
+/* Comments, marked sections, <!DOCTYPE>, <?xml?>; returns bytes
+ * consumed. */
 static size_t skip_markup(struct rstate *r, const char *s, size_t len)
 {
+	size_t open;
+	enum html_msect kind;
+	if (len >= 3 && memcmp(s, "<![", 3) == 0 &&
+	    (kind = html_marked_section(s, len, &open)) != HTML_MS_NONE)
+		return marked_section(r, kind, s, len, open);
 	if (len >= 4 && memcmp(s, "<!--", 4) == 0) {
 		const char *e = html_comment_end(s + 4, s + len);
 		if (e == NULL) {
@@ -874,6 +951,18 @@ const char *html_comment_end(const char *p, const char *end)
 	return q ? q + 1 : NULL;
 }
 
+/* Whether an INCLUDE marked section ends ("]]>") before *stop; then
+ * *stop is where, and the section is closed. */
+static bool ms_close(struct rstate *r, const char *p, const char **stop)
+{
+	const char *e = memmem(p, (size_t)(*stop - p), "]]>", 3);
+	if (e == NULL)
+		return false;
+	*stop = e;
+	r->ms_open--;
+	return true;
+}
+
 /* Renders in into o; returns whether a reference above U+00FF went to
  * the text. */
 static bool render(const char *in, size_t len, struct html_out *o,
@@ -892,6 +981,13 @@ static bool render(const char *in, size_t len, struct html_out *o,
 	while (p < end) {
 		const char *lt = memchr(p, '<', (size_t)(end - p));
 		const char *stop = lt ? lt : end;
+		if (r->ms_open > 0 && ms_close(r, p, &stop)) {
+			if (stop > p)
+				text_node(r, p, (size_t)(stop - p));
+			p = stop + 3;
+			r->in_text = false;
+			continue;
+		}
 		if (stop > p)
 			text_node(r, p, (size_t)(stop - p));
 		if (lt == NULL)

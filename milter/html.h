@@ -62,6 +62,20 @@ void html_render(const char *in, size_t len, struct html_out *out);
  * none follows, after the next '>' ("<!--#rotate>", "<!-->"), else NULL:
  * the comment runs to the end of the text. */
 const char *html_comment_end(const char *p, const char *end);
+/* A marked section as HTML::Parser reads it (SpamAssassin turns
+ * marked_sections on): "<![", names separated by blanks, "[". Its
+ * content ends at the next "]]>". */
+enum html_msect {
+	HTML_MS_NONE,     /* not an opener: "<![if !mso]>", "<![endif]>" are
+	                     bogus comments, up to the next '>' */
+	HTML_MS_INCLUDE,  /* content is HTML (INCLUDE, TEMP, any other name) */
+	HTML_MS_CDATA,    /* content is text as written (CDATA) */
+	HTML_MS_RCDATA,   /* content is text, references decoded (RCDATA) */
+	HTML_MS_IGNORE,   /* content is dropped (IGNORE) */
+};
+/* s[0..len) starts with "<!["; returns the kind of section it opens and
+ * *open the opener's length (set only when not HTML_MS_NONE). */
+enum html_msect html_marked_section(const char *s, size_t len, size_t *open);
 /* Append s[0..len) to out with its character references decoded (as
  * html_render decodes attribute values; UTF-8). */
 void html_decode_entities(const char *s, size_t len, struct arena_buf *out);

@@ -156,15 +156,19 @@ static const char *literal_end(const char *name, const char *end)
 /* The comment starting after the '<' at p: 1 and *after past its end;
  * 0 when p starts none; -1 when it is not closed (the rest of the text
  * is comment). A comment is "<!--" to html_comment_end(), or "<!" then
- * neither "-", "[" (a marked section) nor a declaration's name:
- * HTML::Parser's bogus comment, up to the next '>'. */
+ * neither "-", a marked section's opener ("<![CDATA[", not "<![if !mso]>"
+ * nor "<![endif]>") nor a declaration's name: HTML::Parser's bogus
+ * comment, up to the next '>'. */
 static int comment_at(const char *p, const char *end, const char **after)
 {
 	const char *q;
+	size_t open;
 	if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
 		*after = html_comment_end(p + 3, end);
-	} else if (end - p >= 2 && p[0] == '!' && p[1] != '-' && p[1] != '[' &&
-	           !isalpha((unsigned char)p[1])) {
+	} else if (end - p >= 2 && p[0] == '!' && p[1] != '-' &&
+	           !isalpha((unsigned char)p[1]) &&
+	           (p[1] != '[' || html_marked_section(p - 1, (size_t)(end - p) + 1,
+	                                               &open) == HTML_MS_NONE)) {
 		q = memchr(p, '>', (size_t)(end - p));
 		*after = q ? q + 1 : NULL;
 	} else

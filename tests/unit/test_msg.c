@@ -1185,6 +1185,28 @@ static void test_html_malformed(void **state)
 	msg_free(m);
 }
 
+/* Marked sections as HTML::Parser reads them for SpamAssassin 4.0.1
+ * (checked with body probe rules): CDATA content is text as written,
+ * RCDATA text with references decoded, IGNORE content goes, INCLUDE
+ * content is HTML; "<![if !mso]>" is no section but a comment. */
+static void test_html_marked_sections(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n"
+		"<p>A<![CDATA[x <b>y</b> &amp; z]]>B <![if !mso]>C<![endif]>"
+		" <![ IGNORE [gone]]>D <![INCLUDE[<b>E</b>]]>F</p>");
+	assert_false(has_flag(m, MSG_F_HTML_MALFORMED));
+	assert_string_equal(body_joined(m),
+	                    "\n|\n|Ax <b>y</b> &amp; zB C D EF\n");
+	msg_free(m);
+	m = parse("Content-Type: text/html\n\n"
+	          "<p><![RCDATA[a &amp; <i>b</i>]]></p><![CDATA[open");
+	assert_true(has_flag(m, MSG_F_HTML_MALFORMED));
+	assert_string_equal(body_joined(m), "\n|\n|a & <i>b</i>\n|open");
+	msg_free(m);
+}
+
 static void test_html_invisible(void **state)
 {
 	(void)state;
@@ -1622,6 +1644,7 @@ int main(void)
 		cmocka_unit_test(test_html_latin1_refs),
 		cmocka_unit_test(test_html_whitespace),
 		cmocka_unit_test(test_html_malformed),
+		cmocka_unit_test(test_html_marked_sections),
 		cmocka_unit_test(test_html_invisible),
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_uri_norm),

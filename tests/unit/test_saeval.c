@@ -1090,6 +1090,17 @@ static void test_html_tag_balance(void **state)
 	assert_false(run("html_text_match('comment', 'DOCTYPE')", cm));
 	assert_false(run("html_text_match('comment', '<!.*?>')",
 	                 "Content-Type: text/html\n\n<p>none</p>\n"));
+	/* Outlook's <![if !mso]> and <![endif]> are bogus comments for
+	 * HTML::Parser (not marked sections: no '[' after the names);
+	 * <![CDATA[...]]> is a marked section, not a comment */
+	static const char mso[] = "Content-Type: text/html\n\n"
+	    "<![if !mso]><p>x</p><![endif]>\n";
+	assert_true(run("html_text_match('comment', '^<!\\[if !mso\\]>$')",
+	                mso));
+	assert_true(run("html_text_match('comment', '^<!\\[endif\\]>$')",
+	                mso));
+	assert_false(run("html_text_match('comment', '<!.*?>')",
+	                 "Content-Type: text/html\n\n<![CDATA[<!x>]]>\n"));
 	assert_int_equal(saeval_compile("html_text_match('comment', '(')",
 	                                &c), 1);
 	assert_int_equal(saeval_compile("html_tag_balance('head', 'x')", &c), 1);
