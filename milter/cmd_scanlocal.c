@@ -48,6 +48,7 @@ struct run {
 	struct eval *eval;
 	size_t messages, errors;
 	size_t failed;            /* scans cut short: fail action applied */
+	size_t dns_failed;        /* messages with a DNS temperror */
 	size_t per_action[CONF_ACT_COUNT];
 	struct report_lat lat;    /* latencies of messages scanned */
 	struct progress *bar;     /* stderr is a terminal; else NULL */
@@ -336,6 +337,19 @@ static void notice(void *arg, const char *path, const char *what)
 	report_corpus_notice(stderr, path, what);
 }
 
+/* Did a stage that asks DNS get no answer for the message (a temperror:
+ * no DNS, or its timeout or budget reached)? */
+static bool dns_failed(const struct scan *scan)
+{
+	static const char *const stages[] = { "spf", "dkim", "dmarc" };
+	for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+		const char *v = scan_result_get(scan, stages[i]);
+		if (v != NULL && strcmp(v, "temperror") == 0)
+			return true;
+	}
+	return false;
+}
+
 static void done_msg(void *arg, const struct localscan_item *it,
                      struct scan *scan, const struct verdict *v, double ms)
 {
@@ -361,6 +375,7 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	} else {
 		r->per_action[v->action]++;
 		r->failed += v->failed;
+		r->dns_failed += dns_failed(scan);
 		const char *names[512];
 		double scores[512];
 		size_t n = scan_hit_count(scan) < 512 ? scan_hit_count(scan) : 512;
@@ -402,11 +417,15 @@ static void summary(struct run *r, FILE *out, double seconds,
 	const char *names[CONF_ACT_COUNT];
 	for (int a = 0; a < CONF_ACT_COUNT; a++)
 		names[a] = conf_action_name(a);
-	char note[192] = "";
+	char note[384] = "";
 	size_t at = 0;
 	if (r->failed)
 		at = (size_t)snprintf(note, sizeof note, "; %zu scans failed or "
 		                      "timed out (fail action applied)", r->failed);
+	if (r->dns_failed && at < sizeof note)
+		at += (size_t)snprintf(note + at, sizeof note - at, "; %zu with a "
+		                       "DNS temperror (spf, dkim or dmarc: no "
+		                       "answer in time)", r->dns_failed);
 	if (partial && at < sizeof note)
 		snprintf(note + at, sizeof note - at, "; %s", partial);
 	struct report_totals t = { r->messages, r->errors, seconds, names,

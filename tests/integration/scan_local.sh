@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 51
+tap_plan 52
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -319,6 +319,17 @@ else
 	ok "stdout full # SKIP no /dev/full"
 	ok "stderr full # SKIP no /dev/full"
 fi
+# A DNS that never answers (a loopback port nothing listens on): the
+# summary says how many messages got a DNS temperror.
+printf 'stages = { "sanity", "spf", "dmarc" }\ndns {\n servers = { "127.0.0.1@%s" }\n timeout = 200\n budget = 400\n}\n' \
+	"$(free_port)" >"$tmp/nodns.conf"
+printf 'From: a@example.com\nSubject: s\n\nx\n' >"$tmp/nodns.eml"
+cp "$tmp/nodns.eml" "$tmp/nodns2.eml"
+"$VIGIL" scan -c "$tmp/nodns.conf" --client-ip 192.0.2.1 --mail-from a@example.com \
+	"$tmp/nodns.eml" "$tmp/nodns2.eml" >"$tmp/nodns.out" 2>&1
+if grep -q "; 2 with a DNS temperror (spf, dkim or dmarc: no answer in time)$" "$tmp/nodns.out"
+then ok "no DNS answer: the summary counts the messages with a temperror"
+else notok "DNS temperror count" "$(cat "$tmp/nodns.out")"; fi
 # A gzip-compressed mbox: the same messages, actions and offsets.
 gzip -c "$tmp/spam.mbox" >"$tmp/spam.mbox.gz"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/spam.mbox.gz" >"$tmp/j14" 2>/dev/null; rc=$?
