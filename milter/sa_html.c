@@ -965,9 +965,10 @@ bool saeval_ev_html_tag_balance(const struct saeval_call *c,
 	return hit;
 }
 
-/* Characters of HTML text s[0..n) with its character references
- * decoded: a UTF-8 sequence or a "&...;" reference counts one. */
-static size_t text_chars(const char *s, size_t n)
+/* Length of HTML text s[0..n) as SpamAssassin 4.0.1 measures a title
+ * (normalize_charset off, its default: the part's octets): a byte each,
+ * a "&...;" reference one (HTML::Parser decodes it to one character). */
+static size_t text_length(const char *s, size_t n)
 {
 	size_t chars = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -985,21 +986,23 @@ static size_t text_chars(const char *s, size_t n)
 			i = semi;
 			continue;
 		}
-		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+		chars++;
 	}
 	return chars;
 }
 
 /* html_title_subject_ratio(R): in some text/html part, a title (in
- * characters, a reference one) is more than R times as long as the Subject (with its final
- * line break, as get('Subject') has it); no Subject: no. */
+ * bytes, a reference one: text_length) is more than R times as long as
+ * the Subject (its UTF-8 bytes with the final line break, as get('Subject')
+ * has it in SpamAssassin 4.0.1: a 5-character Chinese Subject is 16);
+ * no Subject: no. */
 bool saeval_ev_html_title_subject(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {
 	struct strbuf b = { 0 };
 	bool any = saeval_get_header(x, "Subject", false, &b);
 	const char *subj = saeval_buf_str(&b);
-	size_t slen = subj != NULL ? utf8_chars(subj, b.len) + 1 : 0;
+	size_t slen = subj != NULL ? b.len + 1 : 0;
 	free(b.p);
 	if (!any || slen == 0)
 		return false;
@@ -1008,7 +1011,7 @@ bool saeval_ev_html_title_subject(const struct saeval_call *c,
 	bool hit = false;
 	for (size_t i = 0; k != NULL && i < k->nhp && !hit; i++)
 		for (size_t j = 0; j < k->hp[i].ntitles && !hit; j++)
-			hit = (double)text_chars(k->hp[i].titles[j].p,
+			hit = (double)text_length(k->hp[i].titles[j].p,
 			                         k->hp[i].titles[j].n) /
 			      (double)slen > c->num[0];
 	saeval_html_facts_free(&own);

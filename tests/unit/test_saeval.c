@@ -1059,6 +1059,14 @@ static void test_html_title_subject(void **state)
 	                    "</title>x\n"));
 	assert_true(run(e, "Subject:\nContent-Type: text/html\n\n<title>Weekly"
 	                   " news</title>x\n"));
+	/* lengths in bytes, as SpamAssassin 4.0.1 (checked with
+	 * spamassassin -t): a 5-character Chinese Subject is 16, so a
+	 * 27-byte title is 1.7 times it (characters would give 4.5) */
+	static const char cjk[] = "Subject: =?utf-8?B?5L2g5aW977yM5pyL5Y+L?=\n"
+	    "Content-Type: text/html; charset=utf-8\n\n<title>Password "
+	    "investment thanks.</title>x\n";
+	assert_false(run(e, cjk));
+	assert_true(run("html_title_subject_ratio('1.5')", cjk));
 }
 
 static void test_html_tag_balance(void **state)
