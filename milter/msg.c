@@ -963,7 +963,6 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	}
 	if (f & URI_OBFUSCATED)
 		c->flags |= MSG_F_URI_OBFUSCATED;
-	uri_add(c, tmp.p, tmp.len);
 	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
 		n--;
 	while (n > 0 && (unsigned char)*raw <= ' ') {
@@ -988,12 +987,17 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	for (size_t i = 0; i < n && o < sizeof buf; i++)
 		if (raw[i] != '\n' && raw[i] != '\r')
 			buf[o++] = raw[i];
+	/* SpamAssassin lists a link with the case it is written in (it
+	 * lower-cases only an IDN host, which the A-label form has
+	 * anyway): the normalised form only when more than case differs. */
+	if (o >= sizeof buf || o != tmp.len ||
+	    strncasecmp(buf, tmp.p, o) != 0)
+		uri_add(c, tmp.p, tmp.len);
 	if (o >= sizeof buf)
 		return true;
 	if (html && pre_len > 0)
 		uri_add(c, buf + pre_len, o - pre_len);
-	if (o != tmp.len || memcmp(buf, tmp.p, o) != 0)
-		uri_add(c, buf, o);
+	uri_add(c, buf, o);
 	uri_sa_forms(c, buf, o, depth);
 	return true;
 }
