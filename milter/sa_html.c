@@ -966,8 +966,8 @@ bool saeval_ev_html_tag_balance(const struct saeval_call *c,
 }
 
 /* Length of HTML text s[0..n) as SpamAssassin 4.0.1 measures a title
- * (normalize_charset off, its default: the part's octets): a byte each,
- * a "&...;" reference one (HTML::Parser decodes it to one character). */
+ * (HTML.pm parses the decoded text): a UTF-8 character or a "&...;"
+ * reference counts one. */
 static size_t text_length(const char *s, size_t n)
 {
 	size_t chars = 0;
@@ -986,16 +986,16 @@ static size_t text_length(const char *s, size_t n)
 			i = semi;
 			continue;
 		}
-		chars++;
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
 	}
 	return chars;
 }
 
 /* html_title_subject_ratio(R): in some text/html part, a title (in
- * bytes, a reference one: text_length) is more than R times as long as
- * the Subject (its UTF-8 bytes with the final line break, as get('Subject')
- * has it in SpamAssassin 4.0.1: a 5-character Chinese Subject is 16);
- * no Subject: no. */
+ * characters, a reference one: text_length) is more than R times as
+ * long as the Subject (its UTF-8 bytes with the final line break, as
+ * get('Subject') gives octets in SpamAssassin 4.0.1: a 5-character
+ * Chinese Subject is 16); no Subject: no. */
 bool saeval_ev_html_title_subject(const struct saeval_call *c,
                                   const struct saeval_ctx *x)
 {

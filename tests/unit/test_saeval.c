@@ -1067,6 +1067,16 @@ static void test_html_title_subject(void **state)
 	    "investment thanks.</title>x\n";
 	assert_false(run(e, cjk));
 	assert_true(run("html_title_subject_ratio('1.5')", cjk));
+	/* the title in characters (HTML.pm reads decoded text): 15 CJK
+	 * characters (45 bytes) over "hi there\n" (9) is 1.7 */
+	static const char cjk_title[] = "Subject: hi there\nContent-Type: "
+	    "text/html; charset=utf-8\n\n<title>"
+	    "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0"
+	    "\xe5\xa5\xbd\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0\xe5\xa5\xbd"
+	    "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0"
+	    "</title>x\n";
+	assert_false(run(e, cjk_title));
+	assert_true(run("html_title_subject_ratio('1.5')", cjk_title));
 }
 
 static void test_html_tag_balance(void **state)
