@@ -2,6 +2,7 @@
 #include "clienthop.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -119,11 +120,9 @@ static void write_hop(struct strbuf *b, const struct scan_env *env)
 		put_date(b, env->received_at);
 }
 
-int clienthop_model(struct scan *scan, const struct trustpath *t,
-                    bool *modelled)
+int clienthop_model(struct scan *scan, const struct trustpath *t)
 {
 	const struct scan_env *env = scan_env(scan);
-	*modelled = false;
 	if (env->client_addr[0] == '\0' || env->client_guessed)
 		return 0;
 	int rc = recorded(scan, t, env->client_addr);
@@ -133,6 +132,5 @@ int clienthop_model(struct scan *scan, const struct trustpath *t,
 	write_hop(&b, env);
 	rc = b.oom ? -1 : scan_set_client_hop(scan, b.p, b.len);
 	strbuf_free(&b);
-	*modelled = rc == 0;
 	return rc;
 }

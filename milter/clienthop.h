@@ -32,14 +32,11 @@
 #ifndef VIGIL_CLIENTHOP_H
 #define VIGIL_CLIENTHOP_H
 
-#include <stdbool.h>
-
 struct scan;
 struct trustpath;
 
-/* Model the client's hop in scan as above. *modelled says whether it
- * did. 0, or -1 when memory ran out (the scan is unchanged). */
-int clienthop_model(struct scan *scan, const struct trustpath *t,
-                    bool *modelled);
+/* Model the client's hop in scan as above; scan_client_hop() then says
+ * whether it did. 0, or -1 when memory ran out (the scan is unchanged). */
+int clienthop_model(struct scan *scan, const struct trustpath *t);
 
 #endif

@@ -98,9 +98,8 @@ void pipeline_free(struct pipeline *p)
 static int model_client_hop(const struct pipeline *p, struct scan *scan)
 {
 	const void *rules = pipeline_stage_state(p, "rules");
-	bool modelled;
 	return rules == NULL ? 0
-	       : clienthop_model(scan, rules_stage_trustpath(rules), &modelled);
+	       : clienthop_model(scan, rules_stage_trustpath(rules));
 }
 
 int pipeline_run(const struct pipeline *p, struct scan *scan,
