@@ -625,7 +625,10 @@ enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
 		pos = 4;
 		/* fall through */
 	case SMFIR_ADDHEADER:
+		/* libmilter and the MTAs refuse a header they could not
+		 * write: no name, or one with a colon, blank or control */
 		if (take_str(d, len, pos, &r->name, &pos) != 0 ||
+		    !valid_header_name(r->name.ptr) ||
 		    take_str(d, len, pos, &r->value, &pos) != 0)
 			return PROTO_MALFORMED;
 		return PROTO_OK;

@@ -382,6 +382,15 @@ static void replies(void **state)
 	assert_int_equal(r.cmd, SMFIR_CHGHEADER);
 	assert_int_equal(r.index, 2);
 	assert_int_equal(r.value.len, 0);
+	/* a filter's header without a usable name is malformed */
+	const unsigned char no_name[] = { 0, 0, 0, 10, SMFIR_CHGHEADER,
+		0, 0, 0, 1, 0, 'v', 'a', 'l', 0 };
+	const unsigned char colon[] = { 0, 0, 0, 9, SMFIR_ADDHEADER,
+		'a', ':', 'b', 0, 'v', 'a', 'l', 0 };
+	pkt = raw(no_name, sizeof no_name);
+	assert_int_equal(proto_dec_reply(&pkt, &r), PROTO_MALFORMED);
+	pkt = raw(colon, sizeof colon);
+	assert_int_equal(proto_dec_reply(&pkt, &r), PROTO_MALFORMED);
 	assert_int_equal(proto_enc_addheader(b, "Bad Name", "x"), -1);
 	assert_int_equal(proto_enc_addheader(b, "Bad:Name", "x"), -1);
 	assert_int_equal(proto_enc_addheader(b, "", "x"), -1);
