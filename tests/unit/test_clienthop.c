@@ -148,6 +148,18 @@ static void t_not_modelled(void **state)
 	         "93.184.216.34", "", "h.example", "");
 	assert_modelled(s, false);
 	scan_free(s);
+	/* an IPv4 client in an IPv6 line (the text test finds it) */
+	s = live("Received: from h.example (h.example [IPv6:::ffff:"
+	         "93.184.216.34]) by mx (Postfix) with ESMTP id 2\r\n" BODY,
+	         "93.184.216.34", "", "h.example", "");
+	assert_modelled(s, false);
+	scan_free(s);
+	/* the address's text in another address is no record */
+	s = live("Received: from o.example (o.example [193.184.216.34]) by "
+	         "mx.other (Postfix) with ESMTP id 3\r\n" BODY,
+	         "93.184.216.34", "", "h.example", "");
+	assert_modelled(s, true);
+	scan_free(s);
 	/* another client's line is no record of this one */
 	s = live("Received: from o.example (o.example [198.51.100.7]) by "
 	         "mx.other (Postfix) with ESMTP id 3\r\n" BODY,
