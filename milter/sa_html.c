@@ -156,19 +156,16 @@ static const char *literal_end(const char *name, const char *end)
 /* The comment starting after the '<' at p: 1 and *after past its end;
  * 0 when p starts none; -1 when it is not closed (the rest of the text
  * is comment). A comment is "<!--" to html_comment_end(), or "<!" then
- * neither "-", a marked section's opener ("<![CDATA[", not "<![if !mso]>"
- * nor "<![endif]>") nor a declaration's name: HTML::Parser's bogus
- * comment, up to the next '>'. */
+ * neither "-" nor a declaration's name: HTML::Parser's bogus comment, up
+ * to the next '>' ("<![if !mso]>", "<![endif]>"; walk() has passed
+ * marked sections such as "<![CDATA[" already). */
 static int comment_at(const char *p, const char *end, const char **after)
 {
 	const char *q;
-	size_t open;
 	if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
 		*after = html_comment_end(p + 3, end);
 	} else if (end - p >= 2 && p[0] == '!' && p[1] != '-' &&
-	           !isalpha((unsigned char)p[1]) &&
-	           (p[1] != '[' || html_marked_section(p - 1, (size_t)(end - p) + 1,
-	                                               &open) == HTML_MS_NONE)) {
+	           !isalpha((unsigned char)p[1])) {
 		q = memchr(p, '>', (size_t)(end - p));
 		*after = q ? q + 1 : NULL;
 	} else
@@ -192,12 +189,37 @@ static const char *tag_gt(const char *p, const char *name, const char *end)
 	return p;
 }
 
+/* Past the marked section opening at the '<' before p: an INCLUDE
+ * section's content is HTML, read on; the content of the others is
+ * text or dropped, never tags or comments (HTML::Parser). NULL when
+ * such a section is not closed; p itself when none opens. */
+static const char *past_marked_section(const char *p, const char *end)
+{
+	size_t open, len = (size_t)(end - p) + 1;
+	if (len < 3 || memcmp(p - 1, "<![", 3) != 0)
+		return p;
+	enum html_msect kind = html_marked_section(p - 1, len, &open);
+	if (kind == HTML_MS_NONE)
+		return p;
+	p += open - 1;
+	if (kind == HTML_MS_INCLUDE)
+		return p;
+	const char *e = memmem(p, (size_t)(end - p), "]]>", 3);
+	return e ? e + 3 : NULL;
+}
+
 static bool walk(const char *s, size_t n, html_tag_fn f,
                  bool (*cf)(const char *, size_t, void *), void *ctx)
 {
 	const char *p = s, *end = s + n, *after;
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
 		p++;
+		if ((after = past_marked_section(p, end)) != p) {
+			if (after == NULL)
+				return false;
+			p = after;
+			continue;
+		}
 		int cm = comment_at(p, end, &after);
 		if (cm < 0)
 			return false;

@@ -1119,6 +1119,25 @@ static void test_html_tag_balance(void **state)
 	                mso));
 	assert_false(run("html_text_match('comment', '<!.*?>')",
 	                 "Content-Type: text/html\n\n<![CDATA[<!x>]]>\n"));
+	/* the content of a CDATA or IGNORE section holds no tags and no
+	 * comments for HTML::Parser (spamassassin -t), an INCLUDE
+	 * section's does; an unclosed one takes the rest */
+	static const char *const ms[] = {
+		"<![CDATA[ <iframe src=x></iframe> <!-- c --> ]]><p>after</p>",
+		"<![ IGNORE [ <iframe src=x></iframe> <!-- c --> ]]><p>after</p>",
+		"<![INCLUDE[ <iframe src=x></iframe> <!-- c --> ]]><p>after</p>",
+		"<p>before</p><![CDATA[ <iframe src=x></iframe> <!-- c --> <p>",
+	};
+	char doc[160];
+	for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+		snprintf(doc, sizeof doc, "Content-Type: text/html\n\n%s\n",
+		         ms[i]);
+		bool include = i == 2;
+		assert_true(run("html_tag_exists('iframe')", doc) == include);
+		assert_true(run("html_text_match('comment', 'c')", doc) ==
+		            include);
+		assert_true(run("html_tag_exists('p')", doc));
+	}
 	assert_int_equal(saeval_compile("html_text_match('comment', '(')",
 	                                &c), 1);
 	assert_int_equal(saeval_compile("html_tag_balance('head', 'x')", &c), 1);
