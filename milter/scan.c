@@ -386,21 +386,41 @@ static int put_crlf(char **dst, size_t *len, const char *src, size_t n)
 }
 
 /* Bytes src[0..n) takes with CRLF line ends. */
-static size_t crlf_len(const char *src, size_t n)
+/* Whether a file's message has CRLF line ends, as SpamAssassin decides
+ * it: its first or its last line ends so. Otherwise a CR before an LF
+ * is part of its line, as it is when an SMTP client sends the file and
+ * puts CRLF for each LF: MIMEEval's check_for_ascii_text_illegal (and
+ * vigild behind such a client) then sees a CR in the text. */
+static bool crlf_file(const char *raw, size_t len)
+{
+	const char *nl = memchr(raw, '\n', len);
+	if (nl == NULL)
+		return false;
+	if (nl > raw && nl[-1] == '\r')
+		return true;
+	/* a last line without a line end has no CRLF */
+	return raw[len - 1] == '\n' && raw[len - 2] == '\r';
+}
+
+/* The length of src with each LF that needs one given a CR: all of
+ * them (keep_cr), or those without one. */
+static size_t crlf_len(const char *src, size_t n, bool keep_cr)
 {
 	size_t k = n;
 	for (const char *p = src, *e = src + n;
 	     (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-		if (p == src || p[-1] != '\r')
+		if (keep_cr || p == src || p[-1] != '\r')
 			k++;
 	return k;
 }
 
-static int add_body_crlf(struct scan *s, const char *src, size_t n)
+static int add_body_crlf(struct scan *s, const char *src, size_t n,
+                         bool keep_cr)
 {
 	size_t start = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (src[i] != '\n' || (i > 0 && src[i - 1] == '\r'))
+		if (src[i] != '\n' ||
+		    (!keep_cr && i > 0 && src[i - 1] == '\r'))
 			continue;
 		if (scan_add_body(s, src + start, i - start) ||
 		    scan_add_body(s, "\r\n", 2))
@@ -509,11 +529,12 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 		return -1;
 	/* the body's room at once: a large message is not copied again
 	 * as its buffer doubles */
-	size_t n = crlf_len(raw + body_off, len - body_off);
+	bool keep_cr = !crlf_file(raw, len);
+	size_t n = crlf_len(raw + body_off, len - body_off, keep_cr);
 	size_t room = s->body_len < s->max_body ? s->max_body - s->body_len : 0;
 	if (reserve_body(s, n < room ? n : room) != 0)
 		return -1;
-	return add_body_crlf(s, raw + body_off, len - body_off);
+	return add_body_crlf(s, raw + body_off, len - body_off, keep_cr);
 }
 
 int scan_set_client_hop(struct scan *s, const char *value, size_t len)

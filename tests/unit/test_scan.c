@@ -69,6 +69,22 @@ static void t_file(void **st)
 	assert_int_equal(scan_header_count(s), 1);
 	assert_body_in_raw(s);
 	scan_free(s);
+	/* mixed line ends: a file whose first and last lines end in LF
+	 * keeps a CR before an LF as text of its line (as SpamAssassin
+	 * reads it, and an SMTP client sends it); one whose first or last
+	 * line ends in CRLF has CRLF line ends */
+	s = from_file("A: b\n\none\r\ntwo\n");
+	assert_raw(s, "A: b\r\n\r\none\r\r\ntwo\r\n");
+	scan_free(s);
+	s = from_file("A: b\r\n\r\none\ntwo\n");
+	assert_raw(s, "A: b\r\n\r\none\r\ntwo\r\n");
+	scan_free(s);
+	s = from_file("A: b\n\none\r\ntwo\r\n");
+	assert_raw(s, "A: b\r\n\r\none\r\ntwo\r\n");
+	scan_free(s);
+	s = from_file("A: b\n\none\r\ntwo");
+	assert_raw(s, "A: b\r\n\r\none\r\r\ntwo");
+	scan_free(s);
 }
 
 /* The scan's fields and body are the parsed message's (what a milter
