@@ -2,6 +2,8 @@
  * MIME tree; all memory comes from one arena (see docs/msg.md). */
 #include "msg.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <ctype.h>
 #include <string.h>
@@ -688,6 +690,208 @@ static void uri_www_form(struct pctx *c, const char *d, size_t dn, size_t p)
 		uri_add(c, v.p, v.len);
 }
 
+/* One part of a four-part numeric host as uri_list_canonicalize
+ * rewrites it: 0x hex in decimal; leading zeros before octal digits
+ * read as octal when those are 1-3 digits from 1-3 or 1-2 from 4-7;
+ * then leading zeros dropped (so "0" is empty: "127.0.0.1" has the
+ * form "127...1"). Into out (24 bytes); its length, -1 when a hex part
+ * is too long to convert. */
+static int sa_ip_part(const char *s, size_t n, char *out)
+{
+	char t[24];
+	if (n > 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
+		uint64_t v = 0;
+		if (n - 2 > 16)
+			return -1;
+		for (size_t i = 2; i < n; i++)
+			v = v << 4 | (uint64_t)cte_hex_digit((unsigned char)s[i]);
+		n = (size_t)snprintf(t, sizeof t, "%" PRIu64, v);
+		s = t;
+	}
+	size_t z = 0;
+	while (z < n && s[z] == '0')
+		z++;
+	size_t d = n - z;
+	bool octal = z > 0 && d > 0 &&
+	             ((s[z] >= '1' && s[z] <= '3' && d <= 3) ||
+	              (s[z] >= '4' && s[z] <= '7' && d <= 2));
+	for (size_t i = z; octal && i < n; i++)
+		octal = s[i] >= '0' && s[i] <= '7';
+	if (!octal) {
+		if (d >= 24)
+			return -1;
+		memcpy(out, s + z, d);
+		return (int)d;
+	}
+	unsigned v = 0;
+	for (size_t i = z; i < n; i++)
+		v = v * 8 + (unsigned)(s[i] - '0');
+	return snprintf(out, 24, "%u", v);
+}
+
+/* Is h[0..n) a four-part numeric host as uri_list_canonicalize reads
+ * one (each part 0x hex or decimal)? Its parts' ends into dots. */
+static bool sa_ip4(const char *h, size_t n, size_t dots[4])
+{
+	size_t i = 0;
+	for (int k = 0; k < 4; k++) {
+		size_t j = i;
+		bool hex = n - i > 2 && h[i] == '0' && (h[i + 1] | 0x20) == 'x';
+		j += hex ? 2 : 0;
+		while (j < n && (hex ? isxdigit((unsigned char)h[j])
+		                     : isdigit((unsigned char)h[j])))
+			j++;
+		if (j == i + (hex ? 2 : 0) || (k < 3 ? j >= n || h[j] != '.' :
+		                                       j != n))
+			return false;
+		dots[k] = j;
+		i = j + 1;
+	}
+	return true;
+}
+
+/* uri_list_canonicalize's dotted form of numeric host h[0..n) into out
+ * (64 bytes): four parts rewritten (sa_ip_part()); one 0x number (its
+ * last 8 hex digits) or one decimal number (the first 4 bytes of its
+ * hex form, at least 8 digits) as a dotted quad. Its length, 0 when the
+ * host is not numeric. */
+static size_t sa_ip_form(const char *h, size_t n, char *out)
+{
+	size_t dots[4], o = 0;
+	if (sa_ip4(h, n, dots)) {
+		for (size_t k = 0, i = 0; k < 4; i = dots[k++] + 1) {
+			int l = sa_ip_part(h + i, dots[k] - i, out + o);
+			if (l < 0)
+				return 0;
+			o += (size_t)l;
+			if (k < 3)
+				out[o++] = '.';
+		}
+		return o;
+	}
+	bool hex = n > 2 && h[0] == '0' && (h[1] | 0x20) == 'x';
+	size_t i = hex ? 2 : 0;
+	for (size_t k = i; k < n; k++)
+		if (!(hex ? isxdigit((unsigned char)h[k]) : isdigit((unsigned char)h[k])))
+			return 0;
+	if (i == n)
+		return 0;
+	uint64_t v = 0;
+	char x[24];
+	if (hex) {
+		for (size_t k = n - i > 8 ? n - 8 : i; k < n; k++)
+			v = v << 4 | (uint64_t)cte_hex_digit((unsigned char)h[k]);
+	} else {
+		for (size_t k = 0; k < n; k++) {
+			unsigned dg = (unsigned)(h[k] - '0');
+			v = v > (UINT64_MAX - dg) / 10 ? UINT64_MAX : v * 10 + dg;
+		}
+	}
+	snprintf(x, sizeof x, "%08" PRIx64, v);
+	unsigned b[4];
+	for (int k = 0; k < 4; k++)
+		b[k] = (unsigned)(cte_hex_digit((unsigned char)x[2 * k]) << 4 |
+		                  cte_hex_digit((unsigned char)x[2 * k + 1]));
+	return (size_t)snprintf(out, 64, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+}
+
+/* Has s[0..n) a %-escape (SpamAssassin decodes those URIs)? */
+static bool has_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2]))
+			return true;
+	return false;
+}
+
+/* uri_list_canonicalize's rewritten copy of URI u[0..n) into d (3n + 8
+ * bytes; t, n + 2 bytes, for the first step): '\' as '/', "http:" with its "//" ("http:/x", "http:x"),
+ * all %-escapes decoded when it has one (sa_url_decode()), a '/' before
+ * a '?' or '#' right after an http(s) host. Its length. */
+static size_t sa_nuri(const char *u, size_t n, char *t, char *d)
+{
+	size_t k = 0, tn = 0;
+	size_t sch = n > 5 && strncasecmp(u, "http:", 5) == 0 ? 5 :
+	             n > 6 && strncasecmp(u, "https:", 6) == 0 ? 6 : 0;
+	if (sch > 0) {
+		memcpy(t, u, sch);
+		memcpy(t + sch, "//", 2);
+		tn = sch + 2;
+		for (k = sch; k < n && k < sch + 2 && (u[k] == '/' || u[k] == '\\'); k++)
+			;
+	}
+	for (; k < n; k++)
+		t[tn++] = u[k] == '\\' ? '/' : u[k];
+	size_t dn = tn;
+	if (has_escape(t, tn))
+		dn = sa_url_decode(t, tn, d);
+	else
+		memcpy(d, t, tn);
+	size_t p = dn > 7 && strncasecmp(d, "http://", 7) == 0 ? 7 :
+	           dn > 8 && strncasecmp(d, "https://", 8) == 0 ? 8 : 0;
+	size_t h = p;
+	while (p > 0 && h < dn && !strchr("/?#", d[h]))
+		h++;
+	if (h > p && h < dn && d[h] != '/') {
+		memmove(d + h + 1, d + h, dn - h);
+		d[h] = '/';
+		dn++;
+	}
+	return dn;
+}
+
+/* proto d[0..p), host h[0..hn), rest r[0..rn) as one URI. */
+static void uri_add3(struct pctx *c, const char *d, size_t p, const char *h,
+                     size_t hn, const char *r, size_t rn)
+{
+	struct arena_buf v;
+	arena_buf_init(&v, c->a);
+	arena_buf_put(&v, d, p);
+	arena_buf_put(&v, h, hn);
+	arena_buf_put(&v, r, rn);
+	if (!v.failed)
+		uri_add(c, v.p, v.len);
+}
+
+/* uri_list_canonicalize's forms of http(s) URI d[0..dn) (scheme and
+ * "//" in its p bytes) from its host, read as it reads it: after a
+ * first "user@", up to ':', '/', '?' or '#'. Without a default port
+ * (":80" after "http://" in lower case, ":443" after any other spelling,
+ * as its test is) and without the user; with a numeric host rewritten
+ * (sa_ip_form()), after a second user@ and trailing punctuation are cut,
+ * the port kept. */
+static void uri_host_forms(struct pctx *c, const char *d, size_t dn, size_t p)
+{
+	size_t h = p, he;
+	while (h < dn && !strchr("@/?#", d[h]))
+		h++;
+	h = h < dn && d[h] == '@' ? h + 1 : p;
+	for (he = h; he < dn && !strchr(":/?#", d[he]); he++)
+		;
+	if (he == h)
+		return;
+	size_t pe = he + 1;
+	while (pe < dn && d[he] == ':' && isdigit((unsigned char)d[pe]))
+		pe++;
+	const char *def = memcmp(d, "http://", 7) == 0 ? ":80" : ":443";
+	size_t dl = strlen(def);
+	if (pe > he + 1 && dn - he >= dl && memcmp(d + he, def, dl) == 0 &&
+	    (he + dl == dn || !(isalnum((unsigned char)d[he + dl]) ||
+	                        d[he + dl] == '_')))
+		uri_add3(c, d, p, d + h, he - h, d + he + dl, dn - he - dl);
+	size_t s = h, e = he;
+	const char *at = memchr(d + h, '@', he - h);
+	if (at != NULL && at > d + h)
+		s = (size_t)(at + 1 - d);
+	while (e > s && !isalnum((unsigned char)d[e - 1]))
+		e--;
+	char ip[64];
+	size_t in = sa_ip_form(d + s, e - s, ip);
+	if (in > 0)
+		uri_add3(c, d, p, ip, in, d + he, dn - he);
+}
+
 /* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
  * URI u that vigil's normal form does not cover: %-decoded, without
  * "user@" before a numeric host or a second '@', with the host's
@@ -695,18 +899,16 @@ static void uri_www_form(struct pctx *c, const char *d, size_t dn, size_t p)
  * (?u=http://...), itself a URI. */
 static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 {
-	if (n > 7 && strncasecmp(u, "mailto:", 7) == 0)
+	if (n > 7 && strncasecmp(u, "mailto:", 7) == 0) {
 		uri_mailto_forms(c, u, n);
-	char *d = arena_alloc(c->a, 3 * n + 1);
-	if (d == NULL)
 		return;
-	size_t dn = n;
-	if (memchr(u, '%', n) != NULL) {
-		dn = sa_url_decode(u, n, d);
-		uri_add(c, d, dn);
-	} else {
-		memcpy(d, u, n);
 	}
+	char *d = arena_alloc(c->a, 3 * n + 8), *t = arena_alloc(c->a, n + 2);
+	if (d == NULL || t == NULL)
+		return;
+	size_t dn = sa_nuri(u, n, t, d);
+	if (dn != n || memcmp(d, u, n) != 0)
+		uri_add(c, d, dn);
 	size_t p = 0;
 	if (dn > 7 && strncasecmp(d, "http://", 7) == 0)
 		p = 7;
@@ -730,6 +932,7 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 			uri_add(c, v, p + dn - hs);
 		}
 	}
+	uri_host_forms(c, d, dn, p);
 	uri_trailing_form(c, d, dn, p, hs);
 	if (at == NULL)
 		uri_www_form(c, d, dn, p);
@@ -943,8 +1146,11 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 	}
 }
 
-/* Normalise raw and add it, and the raw form when it differs (without
- * line breaks, as SpamAssassin lists it), and SpamAssassin's forms.
+/* Add raw (without line breaks, as SpamAssassin lists it) and the forms
+ * SpamAssassin's uri_list_canonicalize makes of it (uri_sa_forms()).
+ * vigil's normal form (uri_norm(): lower case, de-obfuscated, IDNA) is
+ * not listed, as SpamAssassin has no such form; uri_norm() only judges
+ * whether raw names a host and hides it (MSG_F_URI_OBFUSCATED).
  * html: raw is a link of an HTML part, which SpamAssassin also lists as
  * found when it has no scheme. False when raw names no host (uri_norm()
  * refuses it). */
@@ -987,12 +1193,6 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	for (size_t i = 0; i < n && o < sizeof buf; i++)
 		if (raw[i] != '\n' && raw[i] != '\r')
 			buf[o++] = raw[i];
-	/* SpamAssassin lists a link with the case it is written in (it
-	 * lower-cases only an IDN host, which the A-label form has
-	 * anyway): the normalised form only when more than case differs. */
-	if (o >= sizeof buf || o != tmp.len ||
-	    strncasecmp(buf, tmp.p, o) != 0)
-		uri_add(c, tmp.p, tmp.len);
 	if (o >= sizeof buf)
 		return true;
 	if (html && pre_len > 0)
@@ -1002,12 +1202,28 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	return true;
 }
 
+/* A link spelling of the body text that SpamAssassin does not list
+ * (hxxp://, http;//...): only whether it hides a link. */
+static void uri_note_hidden(struct pctx *c, const char *raw, size_t n)
+{
+	struct arena_buf tmp;
+	unsigned f = 0;
+	arena_buf_init(&tmp, c->a);
+	if (uri_norm(raw, n, &tmp, &f) == 0 && (f & URI_OBFUSCATED))
+		c->flags |= MSG_F_URI_OBFUSCATED;
+}
+
 /* A URI of the body text. SpamAssassin lists one only when a form of it
  * has a domain (add_uri_detail_list with valid_domain: "http://x.e-mail"
  * is dropped, forms and all), so its forms are staged first. */
-static void uri_found(void *ctx, const char *raw, size_t n)
+static void uri_found(void *ctx, const char *raw, size_t n,
+                      enum uri_text_kind kind)
 {
 	struct pctx *c = ctx;
+	if (kind == URI_TEXT_UNLISTED) {
+		uri_note_hidden(c, raw, n);
+		return;
+	}
 	c->stage_data.len = c->stage_v.len = 0;
 	c->staging = true;
 	uri_found_at(c, raw, n, 0, false);

@@ -412,10 +412,12 @@ struct fm_links {
 	bool parsed_done;
 };
 
-static void fm_parsed_uri(void *ctx, const char *raw, size_t len)
+static void fm_parsed_uri(void *ctx, const char *raw, size_t len,
+                          enum uri_text_kind kind)
 {
 	struct fm_links *l = ctx;
-	if (len > 7 && strncasecmp(raw, "mailto:", 7) == 0) {
+	if (kind == URI_TEXT_LINK && len > 7 &&
+	    strncasecmp(raw, "mailto:", 7) == 0) {
 		strbuf_put(&l->parsed.b, raw, len);
 		strbuf_put(&l->parsed.b, "", 1);
 		l->parsed.n += !l->parsed.b.oom;

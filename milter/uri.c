@@ -42,12 +42,14 @@ static bool url_char(unsigned char c)
 	return strchr("<>\"'`{}|^", c) == NULL;
 }
 
-/* End of the URL starting at s: stop at a disallowed byte, then drop
+/* End of the URL starting at s: stop at a disallowed byte (brackets:
+ * '[' and ']' too, as SpamAssassin's end delimiters), then drop
  * sentence punctuation that most likely closes the sentence. */
-static size_t url_extent(const char *s, size_t len)
+static size_t url_extent(const char *s, size_t len, bool brackets)
 {
 	size_t n = 0;
-	while (n < len && url_char((unsigned char)s[n]))
+	while (n < len && url_char((unsigned char)s[n]) &&
+	       (!brackets || (s[n] != '[' && s[n] != ']')))
 		n++;
 	while (n > 0) {
 		char c = s[n - 1];
@@ -625,6 +627,45 @@ static size_t bare_host(const char *s, size_t len, size_t i, size_t floor,
 	return n;
 }
 
+/* Does a URL with scheme s[0..n) and separator sep belong to those
+ * SpamAssassin finds in text ("http://", "https://", "ftp://", any
+ * case)? Others ("hxxp://", "http;//", "http:\\") it does not list. */
+static bool listed_scheme(const char *s, size_t n, const char *sep)
+{
+	static const char *const known[] = { "http", "https", "ftp" };
+	if (sep[0] != ':' || sep[1] != '/')
+		return false;
+	for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+		if (n == strlen(known[k]) && strncasecmp(s, known[k], n) == 0)
+			return true;
+	return false;
+}
+
+/* Report s[b..) as unlisted when it is more than min bytes long. */
+static void report_unlisted(const char *s, size_t len, size_t b, size_t min,
+                            uri_found_fn fn, void *ctx)
+{
+	size_t w = url_extent(s + b, len - b, false);
+	if (w > min)
+		fn(ctx, s + b, w, URI_TEXT_UNLISTED);
+}
+
+/* Report the URL at s[b..), ended at a bracket as SpamAssassin ends it,
+ * if longer than min bytes; the spelling up to the next blank too, as
+ * unlisted, when a bracket cut it ("http://example[.]com/x": the "[.]"
+ * hides a dot). Returns the end of the URL, b when there is none. */
+static size_t report_url(const char *s, size_t len, size_t b, size_t min,
+                         uri_found_fn fn, void *ctx)
+{
+	size_t n = url_extent(s + b, len - b, true);
+	if (url_extent(s + b, len - b, false) > n)
+		report_unlisted(s, len, b, min, fn, ctx);
+	if (n <= min)
+		return b;
+	fn(ctx, s + b, n, URI_TEXT_LINK);
+	return b + n;
+}
+
 void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 {
 	size_t done = 0; /* bytes already inside a reported URI */
@@ -650,7 +691,7 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 					if (n + 7 < sizeof buf) {
 						memcpy(buf, "http://", 7);
 						memcpy(buf + 7, s + b, n);
-						fn(ctx, buf, n + 7);
+						fn(ctx, buf, n + 7, URI_TEXT_LINK);
 					}
 					done = b + n;
 				} else {
@@ -662,20 +703,22 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 			if (b > 0 && (is_alnum((unsigned char)s[b - 1]) ||
 			              strchr("./@-_:", s[b - 1]) != NULL))
 				continue;
-			size_t n = url_extent(s + b, len - b);
-			if (n > 4) {
-				fn(ctx, s + b, n);
-				done = b + n;
-			}
+			size_t e = report_url(s, len, b, 4, fn, ctx);
+			if (e > b)
+				done = e;
 		} else if (c == '@') {
 			size_t b, e;
 			if (email_at(s, len, i, &b, &e) && b >= done) {
 				e = email_tail(s, len, i, e);
+				/* a written scheme keeps its case ("MAILTO:") */
+				const char *sch = b >= done + 7 &&
+				                  strncasecmp(s + b - 7, "mailto:", 7) == 0 ?
+				                  s + b - 7 : "mailto:";
 				char buf[600];
-				int k = snprintf(buf, sizeof buf, "mailto:%.*s",
+				int k = snprintf(buf, sizeof buf, "%.7s%.*s", sch,
 				                 (int)(e - b), s + b);
 				if (k > 0 && (size_t)k < sizeof buf)
-					fn(ctx, buf, (size_t)k);
+					fn(ctx, buf, (size_t)k, URI_TEXT_LINK);
 				done = e;
 			} else {
 				done = no_address(s, len, i, done);
@@ -689,11 +732,13 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 				b++;
 			if (b == i)
 				continue;
-			size_t n = url_extent(s + b, len - b);
-			if (n > i - b + 3) {
-				fn(ctx, s + b, n);
-				done = b + n;
-			}
+			size_t e = b;
+			if (listed_scheme(s + b, i - b, s + i))
+				e = report_url(s, len, b, i - b + 3, fn, ctx);
+			else
+				report_unlisted(s, len, b, i - b + 3, fn, ctx);
+			if (e > b)
+				done = e;
 		}
 	}
 }

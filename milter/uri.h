@@ -2,8 +2,11 @@
  * uri.h — finding URIs in text and normalising them.
  *
  * uri_scan_text() reports every URI-looking span of plain text: scheme
- * URLs (also obfuscated schemes such as hxxp:// or http;//), schemeless
- * www./ftp. hosts and e-mail addresses (reported as mailto:). uri_norm()
+ * URLs, schemeless www./ftp. hosts, bare host names with a known TLD
+ * (reported with http://) and e-mail addresses (reported as mailto:
+ * unless written with it), as SpamAssassin's text parser finds them;
+ * and, marked unlisted, the spellings it does not find (obfuscated
+ * schemes such as hxxp:// or http;//). uri_norm()
  * turns one raw URI into its normal form: scheme and host lower-case,
  * host percent- and obfuscation-decoded ("[.]", "(dot)", full-width
  * dots), numeric IPv4 forms (decimal, hex, octal, short) in dotted quad,
@@ -22,7 +25,17 @@ enum uri_flag {
 	URI_OBFUSCATED = 1, /* the raw form hid the host or the scheme */
 };
 
-typedef void (*uri_found_fn)(void *ctx, const char *raw, size_t len);
+/* What uri_scan_text() found: a URI SpamAssassin's text parser lists
+ * too, or a link spelling it does not list (an obfuscated scheme such as
+ * hxxp://, http;// or http:\\, another scheme, a host cut by "[.]"),
+ * which only tells that the message hides a link (URI_OBFUSCATED). */
+enum uri_text_kind {
+	URI_TEXT_LINK,
+	URI_TEXT_UNLISTED,
+};
+
+typedef void (*uri_found_fn)(void *ctx, const char *raw, size_t len,
+                             enum uri_text_kind kind);
 
 void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx);
 /* Append the normal form of raw to out (NUL-terminated by the caller's
