@@ -271,7 +271,8 @@ static void print_message(const char *file, const struct corpus_msg *cm,
 	if (cm->mbox)
 		printf(", mbox message %zu at byte %llu", cm->index,
 		       (unsigned long long)cm->offset);
-	printf(" (%llu bytes", (unsigned long long)cm->size);
+	printf(" (%s%llu bytes", cm->size_unknown ? "at least " : "",
+	       (unsigned long long)cm->size);
 	if (cm->mbox && !index_given)
 		printf("; --index N explains message N");
 	if (scan_truncated(scan))

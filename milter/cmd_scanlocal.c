@@ -49,6 +49,8 @@ struct run {
 	size_t messages, errors;
 	size_t failed;            /* scans cut short: fail action applied */
 	size_t dns_failed;        /* messages with a DNS temperror */
+	size_t truncated;         /* past max_message_size: head scanned */
+	size_t max_body;          /* the configuration's max_message_size */
 	size_t per_action[CONF_ACT_COUNT];
 	struct report_lat lat;    /* latencies of messages scanned */
 	struct progress *bar;     /* stderr is a terminal; else NULL */
@@ -350,6 +352,21 @@ static bool dns_failed(const struct scan *scan)
 	return false;
 }
 
+/* A message past max_message_size is scanned as vigild scans it (the
+ * body up to that size, VIGIL_TRUNCATED): said on stderr and counted,
+ * since its verdict rests on part of it. */
+static void note_truncated(struct run *r, const struct corpus_msg *cm)
+{
+	r->truncated++;
+	progress_clear(r->bar);
+	report_path_notice(stderr, cm->source, "message %zu at byte %llu: "
+	                   "%s%llu bytes, larger than max_message_size (%zu): "
+	                   "only its head scanned", cm->index,
+	                   (unsigned long long)cm->offset,
+	                   cm->size_unknown ? "at least " : "",
+	                   (unsigned long long)cm->size, r->max_body);
+}
+
 static void done_msg(void *arg, const struct localscan_item *it,
                      struct scan *scan, const struct verdict *v, double ms)
 {
@@ -393,6 +410,8 @@ static void done_msg(void *arg, const struct localscan_item *it,
 		}
 		report_lat_add(&r->lat, ms);
 		count_limits(r, scan, m);
+		if (scan_truncated(scan))
+			note_truncated(r, cm);
 	}
 	if (r->out_tty)
 		progress_clear(r->bar);   /* the row on a line of its own */
@@ -426,6 +445,10 @@ static void summary(struct run *r, FILE *out, double seconds,
 		at += (size_t)snprintf(note + at, sizeof note - at, "; %zu with a "
 		                       "DNS temperror (spf, dkim or dmarc: no "
 		                       "answer in time)", r->dns_failed);
+	if (r->truncated && at < sizeof note)
+		at += (size_t)snprintf(note + at, sizeof note - at, "; %zu larger "
+		                       "than max_message_size (head scanned)",
+		                       r->truncated);
 	if (partial && at < sizeof note)
 		snprintf(note + at, sizeof note - at, "; %s", partial);
 	struct report_totals t = { r->messages, r->errors, seconds, names,
@@ -633,10 +656,12 @@ static int setup(struct run *r, const struct conf *c)
 	/* vigild scans the body up to max_message_size whatever the header
 	 * size: read that much more, the rest only counted */
 	size_t max = c->max_message_size;
+	r->max_body = max;
 	max = max < SIZE_MAX - HEAD_ALLOWANCE ? max + HEAD_ALLOWANCE : max;
 	r->corpus = corpus_open(names, npaths, max);
 	if (r->corpus) {
 		corpus_keep_head(r->corpus);
+		corpus_stop_when(r->corpus, interrupt_signal);
 		corpus_on_notice(r->corpus, notice, r);
 	}
 	if (r->eval == NULL || r->corpus == NULL) {

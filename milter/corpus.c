@@ -21,6 +21,7 @@
 
 #define LINE_CHUNK 8192      /* longer lines are read in pieces */
 #define MAX_DEPTH 32         /* directory nesting; guards symlink loops */
+#define READ_STOPPED (-2)    /* read_piece(): corpus_stop_when() said so */
 
 /* Directories being walked: the paths still to visit, in order, and
  * the directory's identity (a symlink back to it is a loop); gen tells
@@ -58,6 +59,10 @@ struct mbuf {
 	size_t len, cap, max;
 	bool over;
 	size_t nul, total;       /* NUL bytes and bytes, stored or not */
+	uint64_t unread;         /* bytes past the bound left unread, known
+	                            from the file's size */
+	bool unknown;            /* a pipe or a device left past the bound:
+	                            size unknown, at least total */
 };
 
 struct corpus {
@@ -83,6 +88,7 @@ struct corpus {
 	struct idset dirs, files;
 	size_t max_msg;
 	bool keep_head;          /* oversized: the head, not an error */
+	int (*stop)(void);       /* nonzero: stop reading (a signal) */
 	void (*on_notice)(void *arg, const char *path, const char *what);
 	void *on_notice_arg;
 
@@ -248,10 +254,21 @@ static size_t fill_piece(FILE *fp, char *buf)
 	return len;
 }
 
+/* Whether the caller asked reading to stop (corpus_stop_when()). Asked
+ * before each piece, so that an input that never ends (a device, an
+ * endless pipe) is left as soon as a signal came. */
+static bool stop_asked(const struct corpus *c)
+{
+	return c->stop != NULL && c->stop() != 0;
+}
+
 /* The next piece of a line into c->line: the one read ahead, if any,
- * else the file's. 1, 0 at end of file, -1 on a read error. */
+ * else the file's. 1, 0 at end of file, -1 on a read error, READ_STOPPED
+ * when stop_asked(). */
 static int read_piece(struct corpus *c)
 {
+	if (stop_asked(c))
+		return READ_STOPPED;
 	if (c->have_ahead) {
 		memcpy(c->line, c->ahead, c->ahead_len);
 		c->line_len = c->ahead_len;
@@ -534,7 +551,8 @@ static char *check_message(const struct mbuf *b, bool keep_head)
 static void finish(const struct corpus *c, struct corpus_msg *m,
                    struct mbuf *b, char *error)
 {
-	m->size = b->total;
+	m->size = b->total + b->unread;
+	m->size_unknown = b->unknown;
 	if (error == NULL)
 		error = check_message(b, c->keep_head);
 	if (error != NULL) {
@@ -546,6 +564,15 @@ static void finish(const struct corpus *c, struct corpus_msg *m,
 		b->p = calloc(1, 1);
 	m->data = b->p;
 	m->len = b->len;
+}
+
+/* The message being read when reading was asked to stop: cut, so not
+ * scanned; nothing more of the file is read. */
+static char *stopped_error(struct corpus *c, const struct mbuf *b)
+{
+	c->file_done = true;
+	return format("reading interrupted after %zu bytes of it: not scanned",
+	              b->total);
 }
 
 /* ---- mbox ---- */
@@ -574,6 +601,10 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 	for (;;) {
 		uint64_t line_off = c->pos;
 		int r = read_piece(c);
+		if (r == READ_STOPPED) {
+			error = stopped_error(c, &b);
+			break;
+		}
 		if (r < 0) {
 			error = format("read error at offset %llu: %s",
 			               (unsigned long long)c->pos, read_error(c));
@@ -642,19 +673,47 @@ static void mbox_message(struct corpus *c, struct corpus_msg *m)
 
 /* ---- single files ---- */
 
+/* Past the bound a message file is not read further: a regular file's
+ * size tells how large the message is (a junk file of gigabytes costs no
+ * time), and a pipe or a device may never end (/dev/zero, `yes |`). */
+static void leave_rest(struct corpus *c, struct mbuf *b)
+{
+	struct stat st;
+	if (c->seekable && fstat(fileno(c->fp), &st) == 0 &&
+	    (uint64_t)st.st_size > c->pos) {
+		b->unread = (uint64_t)st.st_size - c->pos;
+		c->pos = (uint64_t)st.st_size;   /* progress: the file is done */
+	} else if (!c->seekable) {
+		b->unknown = true;
+	}
+}
+
+/* The rest of a message file into b, up to the bound. An error
+ * message, or NULL. */
+static char *read_rest(struct corpus *c, struct mbuf *b)
+{
+	char buf[16384];
+	while (!b->over) {
+		if (stop_asked(c))
+			return stopped_error(c, b);
+		size_t got = fread(buf, 1, sizeof buf, c->fp);
+		if (got == 0)
+			break;
+		mbuf_add(b, buf, got);
+		c->pos += got;
+	}
+	if (ferror(c->fp))
+		return format("read error: %s", read_error(c));
+	if (b->over)
+		leave_rest(c, b);
+	return NULL;
+}
+
 static void file_message(struct corpus *c, struct corpus_msg *m)
 {
 	struct mbuf b = { .max = c->max_msg };
 	mbuf_add(&b, c->line, c->line_len);   /* the piece already read */
-	char buf[16384];
-	size_t got;
-	while ((got = fread(buf, 1, sizeof buf, c->fp)) > 0) {
-		mbuf_add(&b, buf, got);
-		c->pos += got;
-	}
-	char *error = NULL;
-	if (ferror(c->fp))
-		error = format("read error: %s", read_error(c));
+	char *error = read_rest(c, &b);
 	c->file_done = true;
 	m->offset = c->first_off;
 	finish(c, m, &b, error);
@@ -780,6 +839,12 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	while (r > 0 && is_blank(c->line, c->line_len)) {
 		first = c->pos;
 		r = read_piece(c);
+	}
+	if (r == READ_STOPPED) {
+		error_msg(m, path, format("reading interrupted before its "
+		                          "first message"));
+		close_file(c);
+		return -1;
 	}
 	if (r < 0 || c->path == NULL) {
 		error_msg(m, path, format("read error: %s", read_error(c)));
@@ -1250,6 +1315,11 @@ void corpus_keep_head(struct corpus *c)
 	c->keep_head = true;
 }
 
+void corpus_stop_when(struct corpus *c, int (*stop)(void))
+{
+	c->stop = stop;
+}
+
 void corpus_on_notice(struct corpus *c,
                       void (*fn)(void *arg, const char *path,
                                  const char *what),
@@ -1275,6 +1345,8 @@ static uint64_t bytes_read(struct corpus *c)
 static int next_message(struct corpus *c, struct corpus_msg *m)
 {
 	for (;;) {
+		if (stop_asked(c))
+			return 0;
 		if (c->fp != NULL) {
 			bool more = c->is_mbox ? c->have_from : !c->file_done;
 			if (more) {

@@ -28,7 +28,11 @@
  * truncated mbox, oversized, binary data) comes back with an error
  * instead of data, and iteration goes on with the next one; with
  * corpus_keep_head(), an oversized message comes back with its first
- * max_msg bytes instead (size tells how large it was).
+ * max_msg bytes instead (size tells how large it was). Past max_msg,
+ * the rest of an mbox message is read and dropped as read, up to the
+ * next From_ line; a message file is not read further (a regular file's
+ * size is taken from the file system; from a pipe or a device, which
+ * may never end, the size stays unknown: size_unknown).
  */
 #ifndef VIGIL_CORPUS_H
 #define VIGIL_CORPUS_H
@@ -51,6 +55,8 @@ struct corpus_msg {
 	char *data;       /* the message (no From_ line, unquoted), NUL-ended */
 	size_t len;
 	uint64_t size;    /* bytes the message had; > len when cut */
+	bool size_unknown;  /* a message file from a pipe or a device, not
+	                       read past the bound: size is a lower bound */
 	uint64_t read_bytes;  /* bytes of source read for it, separators and
 	                         compressed bytes counted as on disk: the
 	                         progress done against corpus_bytes() */
@@ -66,6 +72,12 @@ struct corpus *corpus_open(const char *const *paths, size_t n,
                            size_t max_msg);
 /* Oversized messages: their first max_msg bytes instead of an error. */
 void corpus_keep_head(struct corpus *c);
+/* Reading stops as soon as stop() returns nonzero (a signal came):
+ * checked before each piece read (a line, or 8 KiB of a longer one).
+ * The message being read then comes back with an error (cut, not
+ * scanned), and corpus_next() returns 0 from then on. A read that
+ * waits for input is not cut short. */
+void corpus_stop_when(struct corpus *c, int (*stop)(void));
 /* fn(arg, path, what) for what iteration leaves out without an error,
  * so that the caller can say so: an empty file ("empty file, no message
  * in it"), a maildir's folders (what names them), the other entries of
