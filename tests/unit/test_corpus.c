@@ -1,5 +1,5 @@
 /* Unit tests: corpus iteration (mbox quoting and Content-Length, maildir,
- * directories, truncated, unreadable and binary input). */
+ * directories, truncated, unreadable and binary input, bounds, stopping). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -781,6 +781,78 @@ static void keep_head(void **state)
 	corpus_close(c);
 }
 
+/* A message file past the bound is not read further: a regular file's
+ * size comes from the file system, a pipe's is only a lower bound. */
+static void file_bound(void **state)
+{
+	(void)state;
+	const char *text = "Subject: big\n\n"
+	                   "0123456789012345678901234567890123456789\n";
+	const char *paths[] = { puts_("big.eml", text), NULL };
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(fds[1]);
+	char fdpath[32];
+	snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", fds[0]);
+	paths[1] = fdpath;
+	struct corpus *c = corpus_open(paths, 2, 32);
+	assert_non_null(c);
+	corpus_keep_head(c);
+	struct corpus_msg m;
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_null(m.error);
+	assert_int_equal(m.len, 32);
+	assert_int_equal(m.size, strlen(text));
+	assert_false(m.size_unknown);
+	assert_int_equal(m.read_bytes, strlen(text));
+	corpus_msg_clear(&m);
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_null(m.error);
+	assert_int_equal(m.len, 32);
+	assert_true(m.size_unknown);
+	assert_true(m.size >= 32);
+	corpus_msg_clear(&m);
+	assert_int_equal(corpus_next(c, &m), 0);
+	corpus_close(c);
+	close(fds[0]);
+}
+
+/* corpus_stop_when(): stop() is asked before each piece read; the
+ * message being read when it says stop comes back cut, with an error,
+ * and nothing more is read. */
+static int stop_in;   /* pieces left before stop_now() says stop; <0 never */
+
+static int stop_now(void)
+{
+	return stop_in >= 0 && stop_in-- == 0;
+}
+
+static void stop_reading(void **state)
+{
+	(void)state;
+	const char *mbox = puts_("s.mbox", "From a\nSubject: one\n\nx\n\n"
+	                         "From b\nSubject: two\n\n1\n2\n3\n4\n5\n6\n\n"
+	                         "From c\nSubject: three\n\ny\n");
+	struct corpus *c = corpus_open(&mbox, 1, 0);
+	assert_non_null(c);
+	stop_in = -1;
+	corpus_stop_when(c, stop_now);
+	struct corpus_msg m;
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_msg(&m, mbox, 0, 0, "Subject: one\n\nx\n");
+	corpus_msg_clear(&m);
+	stop_in = 5;   /* next_message()'s question, then four lines read */
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_non_null(m.error);
+	assert_string_equal(m.error, "reading interrupted after 18 bytes of "
+	                    "it: not scanned");
+	assert_int_equal(m.index, 1);
+	corpus_msg_clear(&m);
+	assert_int_equal(corpus_next(c, &m), 0);
+	corpus_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +878,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(maildir_strays, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(file_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(stop_reading, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
 }
