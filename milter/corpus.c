@@ -61,8 +61,8 @@ struct mbuf {
 	size_t nul, total;       /* NUL bytes and bytes, stored or not */
 	uint64_t unread;         /* bytes past the bound left unread, known
 	                            from the file's size */
-	bool unknown;            /* a pipe or a device left past the bound:
-	                            size unknown, at least total */
+	bool unknown;            /* a pipe, a device or gzip data left past
+	                            the bound: size unknown, at least total */
 };
 
 struct corpus {

@@ -32,7 +32,7 @@
  * the rest of an mbox message is read and dropped as read, up to the
  * next From_ line; a message file is not read further (a regular file's
  * size is taken from the file system; from a pipe or a device, which
- * may never end, the size stays unknown: size_unknown).
+ * may never end, or through gzip, the size stays unknown: size_unknown).
  */
 #ifndef VIGIL_CORPUS_H
 #define VIGIL_CORPUS_H
@@ -55,8 +55,9 @@ struct corpus_msg {
 	char *data;       /* the message (no From_ line, unquoted), NUL-ended */
 	size_t len;
 	uint64_t size;    /* bytes the message had; > len when cut */
-	bool size_unknown;  /* a message file from a pipe or a device, not
-	                       read past the bound: size is a lower bound */
+	bool size_unknown;  /* a message file from a pipe, a device or gzip
+	                       data, not read past the bound: size is a
+	                       lower bound */
 	uint64_t read_bytes;  /* bytes of source read for it, separators and
 	                         compressed bytes counted as on disk: the
 	                         progress done against corpus_bytes() */
