@@ -754,6 +754,27 @@ static void bytes_through_links(void **state)
 	assert_int_equal(corpus_bytes(both, 3), 12 + 13);
 }
 
+/* A corpus of paths[0..n) bounded to 32 bytes a message, heads kept. */
+static struct corpus *open_heads(const char *const *paths, size_t n)
+{
+	struct corpus *c = corpus_open(paths, n, 32);
+	assert_non_null(c);
+	corpus_keep_head(c);
+	return c;
+}
+
+/* The next message is a head of 32 bytes of a message of size bytes
+ * (0: a size not checked). */
+static void assert_head(struct corpus *c, struct corpus_msg *m,
+                        uint64_t size)
+{
+	assert_int_equal(corpus_next(c, m), 1);
+	assert_null(m->error);
+	assert_int_equal(m->len, 32);
+	if (size > 0)
+		assert_int_equal(m->size, size);
+}
+
 /* corpus_keep_head(): an oversized message comes back cut to max_msg
  * bytes with its full size, and the next message is read as usual. */
 static void keep_head(void **state)
@@ -763,14 +784,9 @@ static void keep_head(void **state)
 	                        "0123456789012345678901234567890123456789\n\n"
 	                        "From b\nSubject: small\n\n");
 	const char *paths[] = { big };
-	struct corpus *c = corpus_open(paths, 1, 32);
-	assert_non_null(c);
-	corpus_keep_head(c);
+	struct corpus *c = open_heads(paths, 1);
 	struct corpus_msg m;
-	assert_int_equal(corpus_next(c, &m), 1);
-	assert_null(m.error);
-	assert_int_equal(m.len, 32);
-	assert_int_equal(m.size, 55);
+	assert_head(c, &m, 55);
 	assert_memory_equal(m.data, "Subject: big\n\n012345678901234567", 32);
 	corpus_msg_clear(&m);
 	assert_int_equal(corpus_next(c, &m), 1);
@@ -796,20 +812,13 @@ static void file_bound(void **state)
 	char fdpath[32];
 	snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", fds[0]);
 	paths[1] = fdpath;
-	struct corpus *c = corpus_open(paths, 2, 32);
-	assert_non_null(c);
-	corpus_keep_head(c);
+	struct corpus *c = open_heads(paths, 2);
 	struct corpus_msg m;
-	assert_int_equal(corpus_next(c, &m), 1);
-	assert_null(m.error);
-	assert_int_equal(m.len, 32);
-	assert_int_equal(m.size, strlen(text));
+	assert_head(c, &m, strlen(text));
 	assert_false(m.size_unknown);
 	assert_int_equal(m.read_bytes, strlen(text));
 	corpus_msg_clear(&m);
-	assert_int_equal(corpus_next(c, &m), 1);
-	assert_null(m.error);
-	assert_int_equal(m.len, 32);
+	assert_head(c, &m, 0);
 	assert_true(m.size_unknown);
 	assert_true(m.size >= 32);
 	corpus_msg_clear(&m);
