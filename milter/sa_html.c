@@ -2,7 +2,8 @@
  * sa_html.c — SpamAssassin eval (saeval.h): HTMLEval. The HTML facts
  * of a message (the tags of its text/html parts, in one walk per part,
  * cached), the colour model of font_low_contrast and the HTMLEval
- * functions; the tag walk is lent to FreeMail (saeval_int.h).
+ * functions; the tag walk is lent to FreeMail and HTTPSMismatch
+ * (saeval_int.h).
  */
 #include "saeval_int.h"
 
@@ -253,6 +254,17 @@ bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
                            void *ctx)
 {
 	return walk(s, n, f, NULL, ctx);
+}
+
+bool saeval_html_walk(const char *s, size_t n, html_tag_fn f,
+                      bool (*cf)(const char *, size_t, void *), void *ctx)
+{
+	return walk(s, n, f, cf, ctx);
+}
+
+const char *saeval_tag_gt(const char *name, const char *end)
+{
+	return tag_gt(name, name, end);
 }
 
 static bool tag_is(const char *name, const char *end, bool close, void *ctx)

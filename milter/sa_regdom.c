@@ -99,9 +99,7 @@ static size_t label_len(const char *const *lab, size_t i, const char *end)
 	return (size_t)(e - lab[i]);
 }
 
-/* split_domain()'s domain part of host h (lower-cased, dots squeezed)
- * into out; "" when it does not fit. */
-static void registrar_domain(const struct regdom *rd, const char *h,
+void saeval_registrar_domain(const struct regdom *rd, const char *h,
                              char *out, size_t cap)
 {
 	char d[256];
@@ -178,7 +176,7 @@ bool saeval_ev_mailfrom_matches_rcvd(const struct saeval_call *c,
 		return false;
 	}
 	char ad[256], rl[256];
-	registrar_domain(c->rd, at + 1, ad, sizeof ad);
+	saeval_registrar_domain(c->rd, at + 1, ad, sizeof ad);
 	struct relays *own;
 	const struct relays *r = saeval_get_relays(x, &own);
 	size_t nu = r ? relays_num(r, RELAYS_UNTRUSTED) : 0;
@@ -189,7 +187,7 @@ bool saeval_ev_mailfrom_matches_rcvd(const struct saeval_call *c,
 		const struct relays_relay *h = relays_at(r, k, i);
 		if (h == NULL || h->rdns == NULL || h->rdns[0] == '\0')
 			continue;
-		registrar_domain(c->rd, h->rdns, rl, sizeof rl);
+		saeval_registrar_domain(c->rd, h->rdns, rl, sizeof rl);
 		match = strcmp(ad, rl) == 0;
 	}
 	relays_free(own);
@@ -232,7 +230,7 @@ bool saeval_ev_ratware_envelope_from(const struct saeval_call *c,
 		const char *at = strchr(t, '@');
 		char dom[256];
 		if (at != NULL && at > t && at[1] != '\0') {
-			registrar_domain(c->rd, at + 1, dom, sizeof dom);
+			saeval_registrar_domain(c->rd, at + 1, dom, sizeof dom);
 			hit = uri_domain_valid(dom, strlen(dom)) &&
 			      dom_user_at(e, dom, t, (size_t)(at - t));
 		}

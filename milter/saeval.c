@@ -1584,6 +1584,8 @@ static const struct {
 	{ "html_image_ratio", saeval_ev_html_image_ratio, "HTMLEval",
 	  ok_two_args },
 	{ "check_iframe_src", saeval_ev_iframe_src, "HTMLEval", NULL },
+	{ "check_https_http_mismatch", saeval_ev_https_mismatch,
+	  "HTTPSMismatch", saeval_ok_https_mismatch },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
 	  ok_two_or_three_args },
@@ -1784,7 +1786,8 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	    strcmp(c->args[0], "anchor") != 0)
 		rc = saeval_arg_regex(c, 1);   /* comments, titles */
 	if (rc == 0 && (fns[fn].fn == saeval_ev_mailfrom_matches_rcvd ||
-	                fns[fn].fn == saeval_ev_ratware_envelope_from))
+	                fns[fn].fn == saeval_ev_ratware_envelope_from ||
+	                fns[fn].fn == saeval_ev_https_mismatch))
 		rc = rs == NULL ? 1 : saeval_regdom_build(rs, &c->rd);
 	if (rc == 0 && (fns[fn].fn == saeval_ev_from_in_list ||
 	                fns[fn].fn == saeval_ev_replyto_in_list))

@@ -1,7 +1,8 @@
 /*
  * saeval_int.h — private to the saeval module: included only by its
  * files (saeval.c, the core; sa_date.c, sa_mime.c, sa_html.c,
- * sa_freemail.c and sa_relay.c, the families of functions), never by
+ * sa_freemail.c, sa_relay.c, sa_https.c and the other sa_*.c, the
+ * families of functions), never by
  * another module, which uses saeval.h.
  *
  * It holds what the files share: the compiled call (struct saeval_call)
@@ -11,7 +12,8 @@
  * (inline: the loops that use them are hot); the eval functions and
  * argument checks each family file gives the table in saeval.c; and
  * the few helpers one family lends another (dates to Message-Id, the
- * HTML tag walk to FreeMail).
+ * HTML tag walk to FreeMail and HTTPSMismatch, registrar domains to
+ * HTTPSMismatch).
  */
 #ifndef VIGIL_SAEVAL_INT_H
 #define VIGIL_SAEVAL_INT_H
@@ -361,6 +363,13 @@ typedef bool (*html_tag_fn)(const char *name, const char *end, bool close,
                             void *ctx);
 bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
                            void *ctx);
+/* The same walk, also calling cf(comment, len, ctx) for every comment
+ * (HTTPSMismatch reads the text between tags and comments). */
+bool saeval_html_walk(const char *s, size_t n, html_tag_fn f,
+                      bool (*cf)(const char *, size_t, void *), void *ctx);
+/* The '>' ending the tag whose name starts at name (quoted attribute
+ * values skipped), or end when there is none. */
+const char *saeval_tag_gt(const char *name, const char *end);
 bool saeval_tag_at(const char *p, const char *end, const char *tag);
 bool saeval_tag_attr(const char *p, const char *end, const char *name,
                      const char **v, size_t *vl);
@@ -396,7 +405,19 @@ struct regdom;
 /* The util_rb_2tld and util_rb_3tld lists of rule set rs (clear_util_rb
  * honoured): 0, or -1 when out of memory. */
 int saeval_regdom_build(const struct ruleset *rs, struct regdom **out);
+/* split_domain()'s domain part (trim_domain()) of host h: lower-cased,
+ * dots squeezed, leading and trailing ones dropped, then cut after the
+ * registrar's label as the lists and the .us rules say; into out, ""
+ * when it does not fit cap. */
+void saeval_registrar_domain(const struct regdom *rd, const char *h,
+                             char *out, size_t cap);
 saeval_fn saeval_ev_ratware_envelope_from;
+
+/* ---- HTTPSMismatch (sa_https.c) ---- */
+
+/* check_https_http_mismatch([MIN [, MAX]]); needs c->rd. */
+saeval_fn saeval_ev_https_mismatch;
+saeval_ok saeval_ok_https_mismatch;
 
 /* ---- VBounce (sa_vbounce.c) ---- */
 

@@ -449,7 +449,7 @@ static size_t ipv4_octet(const char *s, size_t n)
 	return k;
 }
 
-static bool is_ipv4(const char *s, size_t n)
+bool uri_is_ipv4(const char *s, size_t n)
 {
 	size_t at = 0;
 	for (int i = 0; i < 4; i++) {
@@ -526,7 +526,7 @@ bool uri_sa_domain(const char *u, size_t n)
 	size_t hl = (size_t)(e - h);
 	if (printable_escape(h, hl))
 		return false;
-	return is_ipv4(h, hl) ||
+	return uri_is_ipv4(h, hl) ||
 	       (uri_fqdn_valid(h, hl) && uri_domain_valid(h, hl));
 }
 

@@ -70,5 +70,8 @@ bool uri_is_tld(const char *s, size_t n);
 bool uri_fqdn_valid(const char *h, size_t n);
 bool uri_domain_valid(const char *d, size_t n);
 bool uri_sa_domain(const char *u, size_t n);
+/* Is s[0..n) a dotted quad as SpamAssassin's IS_IPV4_ADDRESS reads it
+ * (four numbers 0-255, none with a leading zero)? */
+bool uri_is_ipv4(const char *s, size_t n);
 
 #endif

@@ -1325,6 +1325,111 @@ static void test_mailfrom_matches_rcvd(void **state)
 	assert_false(run_rp(cf, "a@localhost", "localhost"));
 }
 
+/* check_https_http_mismatch(MIN, MAX) on one text/html body, with the
+ * rule set's 2tld list (co.uk). */
+static bool run_mm(const char *args, const char *body)
+{
+	char eval[64], *m = html_msg(body);
+	snprintf(eval, sizeof eval, "check_https_http_mismatch(%s)", args);
+	bool hit = run_cf("util_rb_2tld co.uk\n", eval, m, NULL);
+	free(m);
+	return hit;
+}
+
+/* n anchors with distinct http hrefs, the first showing another domain's
+ * https URL, the others plain (body built into buf). */
+static const char *mm_anchors(char *buf, size_t cap, int n)
+{
+	int k = snprintf(buf, cap, "<a href=\"http://evil.de/\">"
+	                 "https://bank.com/</a>");
+	for (int i = 1; i < n && k > 0 && (size_t)k < cap; i++)
+		k += snprintf(buf + k, cap - (size_t)k,
+		              "<a href=\"http://site%d.com/\">link</a> ", i);
+	return buf;
+}
+
+/* Each case as spamassassin -L -t (4.0.1, HTTPSMismatch loaded) answers
+ * it for HTTPS_HTTP_MISMATCH, check_https_http_mismatch('1','10'). */
+static void test_https_mismatch(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		bool hit;
+	} cases[] = {
+		{ "<a href=\"http://evil.de/\">https://bankofamerica.com/</a>", 1 },
+		/* the same registrar domain, host names aside */
+		{ "<a href=\"http://www.bank.com/x\">https://login.bank.com/</a>", 0 },
+		{ "<a href=\"http://Bank.COM/\">https://www.bank.com/</a>", 0 },
+		{ "<a href=\"http://a.bank.co.uk/\">https://b.bank.co.uk/</a>", 0 },
+		{ "<a href=\"http://bank.co.uk/\">https://other.co.uk/</a>", 1 },
+		/* an https href counts too; schemes in any case */
+		{ "<a href=\"https://evil.de/\">https://bank.com/</a>", 1 },
+		{ "<a href=\"https://bank.com/a\">https://www.bank.com/</a>", 0 },
+		{ "<a href=\"HTTP://EVIL.DE/\">HTTPS://BANK.COM/</a>", 1 },
+		/* the text as HTML::Parser hands it over: markup, comments
+		 * and references gone, blanks kept */
+		{ "<a href=\"http://evil.de/\">https://<b>bank</b>.com/</a>", 1 },
+		{ "<a href=\"http://evil.de/\">https://bank<!-- x -->.com/</a>", 1 },
+		{ "<a href=\"http://evil.de/\">https&#58;//bank.com/</a>", 1 },
+		{ "<a href=\"http://evil.de/\">https:// bank.com/</a>", 0 },
+		{ "<a href=\"http://evil.de/\">Log in at https://bank.com now</a>",
+		  1 },
+		{ "<a href=\"http://evil.de/\">https:///x https://bank.com/</a>", 1 },
+		{ "<a href=\"http://evil.de/\"><script>u=\"https://bank.com/\";"
+		  "</script>x</a>", 0 },
+		{ "<a href=\"http://evil.de/\"><img src=\"http://x.de/i.png\">"
+		  "https://bank.com/</a>", 1 },
+		{ "<a href=\"http://evil.de/\">click</a> https://bank.com/", 0 },
+		/* text of an inner anchor is that anchor's */
+		{ "<a href=\"http://evil.de/\"><a href=\"http://bank.com/\">x</a>"
+		  "https://bank.com/</a>", 0 },
+		/* only an https host in the text, only an http(s) href */
+		{ "<a href=\"http://evil.de/\">http://bank.com/</a>", 0 },
+		{ "<a href=\"http://evil.de/\">bank.com</a>", 0 },
+		{ "<a href=\"evil.de/x\">https://bank.com/</a>", 0 },
+		{ "<a href=\"  http://evil.de/ \">https://bank.com/</a>", 1 },
+		/* addresses: an href's is skipped, a text's kept as written */
+		{ "<a href=\"http://1.2.3.4/\">https://bank.com/</a>", 0 },
+		{ "<a href=\"http://evil.de/\">https://1.2.3.4/</a>", 1 },
+		/* valid domains only: known TLDs, the host up to : / ? # */
+		{ "<a href=\"http://evil.de/\">https://bank.invalidtld/</a>", 0 },
+		{ "<a href=\"http://evil.invalidtld/\">https://bank.com/</a>", 0 },
+		{ "<a href=\"http://evil.de/\">https://bank.com:443/</a>", 1 },
+		{ "<a href=\"http://evil.de/\">https://bank.com, now</a>", 0 },
+		/* the href's user@ stays in what is compared */
+		{ "<a href=\"http://user@bank.com/\">https://bank.com/</a>", 1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (run_mm("'1','10'", cases[i].body) != cases[i].hit)
+			fail_msg("case %zu: %s", i, cases[i].body);
+	}
+	/* MIN <= distinct counted hrefs < MAX */
+	char b[2048];
+	assert_true(run_mm("'1','10'", mm_anchors(b, sizeof b, 1)));
+	assert_true(run_mm("'1','10'", mm_anchors(b, sizeof b, 9)));
+	assert_false(run_mm("'1','10'", mm_anchors(b, sizeof b, 10)));
+	assert_false(run_mm("'1','10'", mm_anchors(b, sizeof b, 11)));
+	assert_true(run_mm("'1','11'", mm_anchors(b, sizeof b, 10)));
+	assert_false(run_mm("'2','10'", mm_anchors(b, sizeof b, 1)));
+	assert_true(run_mm("'9','10'", mm_anchors(b, sizeof b, 9)));
+	assert_false(run_mm("'10'", mm_anchors(b, sizeof b, 9)));
+	/* no MAX; MIN 0 is 1 (Perl's ||=) */
+	assert_true(run_mm("'1'", mm_anchors(b, sizeof b, 11)));
+	assert_true(run_mm("'0'", mm_anchors(b, sizeof b, 1)));
+	assert_true(run_mm("", mm_anchors(b, sizeof b, 1)));
+	/* a repeated href is one anchor; an address or mailto: none */
+	size_t n = strlen(mm_anchors(b, sizeof b, 9));
+	snprintf(b + n, sizeof b - n, "<a href=\"http://site1.com/\">again</a>"
+	         "<a href=\"http://1.2.3.4/\">ip</a>"
+	         "<a href=\"mailto:x@y.com\">m</a>");
+	assert_true(run_mm("'1','10'", b));
+	/* without a rule set the 2tld lists are unknown: unsupported */
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("check_https_http_mismatch('1','10')",
+	                                &c), 1);
+}
+
 /* check_ratware_envelope_from: an envelope sender DOMAIN?USER@ made of
  * the To address (each case checked against SpamAssassin 4.0.1). */
 static bool run_rat(const char *to, const char *rp)
@@ -2126,6 +2231,7 @@ int main(void)
 		cmocka_unit_test(test_html_obfuscation),
 		cmocka_unit_test(test_uri_host_listed),
 		cmocka_unit_test(test_mailfrom_matches_rcvd),
+		cmocka_unit_test(test_https_mismatch),
 		cmocka_unit_test(test_ratware_envelope_from),
 		cmocka_unit_test(test_bounce_relays),
 		cmocka_unit_test(test_addrlist),
