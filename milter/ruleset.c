@@ -342,6 +342,9 @@ struct cond {
 	bool saved_skip; /* skip state before this conditional */
 	bool had_else;
 	bool is_ifplugin;
+	/* an ifplugin false only because vigil lacks a plugin SpamAssassin
+	 * loads by default: that plugin's name (static), else NULL */
+	const char *unimplemented;
 };
 
 struct fstate {
@@ -1089,6 +1092,37 @@ static bool ex_accept(struct expr *x, const char *tok)
 	return false;
 }
 
+/* The plugins SpamAssassin 4.0.1 loads by default (the loadplugin
+ * lines of Debian's /etc/spamassassin/init.pre and v*.pre), without
+ * their common prefix. */
+static const char *const sa_default_plugins[] = {
+	"AskDNS", "AutoLearnThreshold", "Bayes", "BodyEval", "Check", "DKIM",
+	"DMARC", "DNSEval", "FreeMail", "HTMLEval", "HTTPSMismatch", "HashBL",
+	"HeaderEval", "ImageInfo", "MIMEEval", "MIMEHeader", "Pyzor", "Razor2",
+	"RelayEval", "ReplaceTags", "SPF", "SpamCop", "URIDNSBL", "URIDetail",
+	"URIEval", "VBounce", "WLBLEval", "WelcomeListSubject",
+};
+
+/* The short name of plugin `name` when SpamAssassin loads it by default
+ * ("Dmarc", "WhiteListSubject": their new names), else NULL. */
+static const char *sa_default_plugin(struct sl name)
+{
+	static const char prefix[] = "Mail::SpamAssassin::Plugin::";
+	size_t pl = sizeof prefix - 1;
+	if (name.n <= pl || memcmp(name.p, prefix, pl) != 0)
+		return NULL;
+	struct sl s = { name.p + pl, name.n - pl };
+	if (sl_eq(s, "Dmarc"))
+		return "DMARC";
+	if (sl_eq(s, "WhiteListSubject"))
+		return "WelcomeListSubject";
+	for (size_t i = 0; i < sizeof sa_default_plugins /
+	                       sizeof sa_default_plugins[0]; i++)
+		if (sl_eq(s, sa_default_plugins[i]))
+			return sa_default_plugins[i];
+	return NULL;
+}
+
 static bool plugin_loaded(struct loader *L, struct sl name)
 {
 	char buf[256];
@@ -1350,7 +1384,7 @@ static void cond_push(struct loader *L, bool truth, bool is_ifplugin)
 		return;
 	fs->conds = c;
 	fs->conds[fs->nconds++] = (struct cond){ fs->line, fs->skip, false,
-	                                         is_ifplugin };
+	                                         is_ifplugin, NULL };
 	if (!truth)
 		fs->skip = true;
 }
@@ -1412,9 +1446,13 @@ static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 	} else {
 		truth = eval_cond(L, v);
 	}
+	size_t depth = fs->nconds;
 	cond_push(L, truth, ifplugin);
+	if (ifplugin && !truth && fs->nconds > depth)
+		fs->conds[depth].unimplemented = sa_default_plugin(sl_word(v, &v));
 	return true;
 }
+
 
 /* ------------------------------------------------------------------ */
 /* directives we know but do not implement */
@@ -1573,6 +1611,38 @@ static bool in_list(struct sl k, const char *const *list, size_t n)
 }
 
 #define IN_LIST(k, list) in_list((k), (list), sizeof(list) / sizeof((list)[0]))
+
+/* The rule types (the plugin directives defining rules are
+ * rule_directives). */
+static const char *const rule_types[] = {
+	"body", "full", "header", "meta", "mimeheader", "rawbody", "uri",
+};
+
+/* A line skipped by a false conditional: when the conditional is an
+ * ifplugin of a plugin SpamAssassin loads but vigil does not implement
+ * and the line defines a rule, that rule is unsupported (SpamAssassin
+ * runs it; vigil never sees it). */
+static void note_skipped_rule(struct loader *L, struct sl key, struct sl v)
+{
+	struct fstate *fs = L->fs;
+	size_t i = fs->nconds;
+	/* the skipping conditional: the innermost one entered unskipped */
+	while (i > 0 && fs->conds[i - 1].saved_skip)
+		i--;
+	const struct cond *c = i > 0 ? &fs->conds[i - 1] : NULL;
+	if (c == NULL || c->unimplemented == NULL || c->had_else ||
+	    !(IN_LIST(key, rule_types) || IN_LIST(key, rule_directives)))
+		return;
+	struct sl rest;
+	struct sl name = sl_word(v, &rest);
+	const char *rule = astr(L, name.p, name.n);
+	if (rule != NULL)
+		DIAG(L, RS_DIAG_UNSUPPORTED, rule, "%.*s inside 'ifplugin "
+		     "Mail::SpamAssassin::Plugin::%s' (SpamAssassin loads it by "
+		     "default, vigil does not implement it): skipped, never "
+		     "hits (false in metas)", snip(key), key.p,
+		     c->unimplemented);
+}
 
 static void unsupported(struct loader *L, struct sl key, const char *what)
 {
@@ -1993,8 +2063,11 @@ static void parse_line(struct loader *L, const char *p, size_t n)
 		return;
 	if (do_conditional(L, k, v))
 		return;
-	if (fs->skip)
+	if (fs->skip) {
+		if (!fs->pre_only)
+			note_skipped_rule(L, k, v);
 		return;
+	}
 	if (fs->pre_only) {
 		if (sl_eq(k, "enable_compat"))
 			dispatch(L, k, v, s);

@@ -461,6 +461,28 @@ static void test_conditionals(void **state)
 	}
 	ruleset_free(rs);
 
+	/* Rules of a block SpamAssassin reads (its plugin loaded by default)
+	 * but vigil skips are each reported unsupported, by name; not those
+	 * of other plugins, of an else branch, nor other lines. */
+	rs = load("ifplugin Mail::SpamAssassin::Plugin::HTTPSMismatch\n"
+	          " body M1 eval:check_https_http_mismatch('1','10')\n"
+	          " describe M1 x\n"
+	          " if version >= 4\n  meta M2 M1\n endif\n"
+	          " askdns M3 _AUTHORDOMAIN_ A 1\n"
+	          "else\n body M4 /a/\nendif\n"
+	          "ifplugin Mail::SpamAssassin::Plugin::Foreign\n"
+	          " body M5 /a/\nendif\n");
+	assert_int_equal(ruleset_diag_count(rs), 3);
+	static const char *const skipped[] = { "M1", "M2", "M3" };
+	for (size_t i = 0; i < 3; i++) {
+		const struct rs_diag *d = ruleset_diag_at(rs, i);
+		assert_int_equal(d->kind, RS_DIAG_UNSUPPORTED);
+		assert_string_equal(d->rule, skipped[i]);
+		assert_non_null(strstr(d->message, "Plugin::HTTPSMismatch"));
+	}
+	assert_non_null(ruleset_find(rs, "M4"));
+	ruleset_free(rs);
+
 	/* enable_compat turns the compat_ check on. */
 	rs = load("enable_compat welcomelist_blocklist\n"
 	          "if can(Mail::SpamAssassin::Conf::compat_welcomelist_blocklist)\n"
