@@ -155,6 +155,31 @@ static void count_key(struct mm_walk *w)
 	}
 }
 
+/* Appends s[0..n) to out with its character references decoded (as
+ * HTML::Parser hands text and attribute values over); false when out of
+ * memory (w->oom set). */
+static bool put_decoded(struct mm_walk *w, struct strbuf *out,
+                        const char *s, size_t n)
+{
+	if (memchr(s, '&', n) == NULL) {
+		strbuf_put(out, s, n);
+		return !out->oom;
+	}
+	struct arena *a = arena_new(0);
+	struct arena_buf b;
+	if (a == NULL) {
+		w->oom = true;
+		return false;
+	}
+	arena_buf_init(&b, a);
+	html_decode_entities(s, n, &b);
+	if (!b.failed && b.len > 0)
+		strbuf_put(out, b.p, b.len);
+	w->oom |= b.failed || out->oom;
+	arena_free(a);
+	return !w->oom;
+}
+
 /* The open anchor's text is complete: count it, look for a mismatch. */
 static void anchor_done(struct mm_walk *w)
 {
@@ -173,24 +198,16 @@ static void anchor_start(struct mm_walk *w, const char *at, const char *ae)
 	strbuf_reset(&w->text);
 	const char *v;
 	size_t vl;
-	if (saeval_tag_attr(at, ae, "href", &v, &vl)) {
-		struct arena *a = arena_new(0);
-		struct arena_buf b;
-		if (a == NULL) {
-			w->oom = true;
-			return;
-		}
-		arena_buf_init(&b, a);
-		html_decode_entities(v, vl, &b);
-		size_t s = 0, e = b.failed ? 0 : b.len;
-		while (s < e && is_blank((unsigned char)b.p[s]))
+	if (saeval_tag_attr(at, ae, "href", &v, &vl) &&
+	    put_decoded(w, &w->key, v, vl) && w->key.p != NULL) {
+		size_t s = 0, e = w->key.len;
+		while (s < e && is_blank((unsigned char)w->key.p[s]))
 			s++;
-		while (e > s && is_blank((unsigned char)b.p[e - 1]))
+		while (e > s && is_blank((unsigned char)w->key.p[e - 1]))
 			e--;
-		if (e > s)
-			strbuf_put(&w->key, b.p + s, e - s);
-		w->oom |= b.failed;
-		arena_free(a);
+		memmove(w->key.p, w->key.p + s, e - s);
+		w->key.len = e - s;
+		w->key.p[w->key.len] = '\0';
 	}
 	href_domain(w->rd, w->key.p != NULL ? w->key.p : "", w->key.len,
 	            w->href_dom);
@@ -203,25 +220,9 @@ static void take_text(struct mm_walk *w, const char *upto)
 	bool keep = !w->drop_text && w->open && w->inside_a > 0 &&
 	            upto > w->text_from;
 	w->drop_text = false;
-	if (!keep || memchr(w->text_from, '&', (size_t)(upto - w->text_from))
-	             == NULL) {
-		if (keep)
-			strbuf_put(&w->text, w->text_from,
-			           (size_t)(upto - w->text_from));
-		return;
-	}
-	struct arena *a = arena_new(0);
-	struct arena_buf b;
-	if (a == NULL) {
-		w->oom = true;
-		return;
-	}
-	arena_buf_init(&b, a);
-	html_decode_entities(w->text_from, (size_t)(upto - w->text_from), &b);
-	if (!b.failed)
-		strbuf_put(&w->text, b.p, b.len);
-	w->oom |= b.failed;
-	arena_free(a);
+	if (keep)
+		(void)put_decoded(w, &w->text, w->text_from,
+		                  (size_t)(upto - w->text_from));
 }
 
 static bool name_is(const char *name, size_t len, const char *lit)
