@@ -38,7 +38,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: vigil explain [-c FILE] [--index N] [--client-ip IP]\n"
-	        "                     [--client-name NAME] [--helo NAME]\n"
+	        "                     [--client-name NAME] [--client-auth USER]\n"
+	        "                     [--helo NAME]\n"
 	        "                     [--mail-from ADDR] [--rcpt ADDR]...\n"
 	        "                     FILE|-\n"
 	        "Scans one message with vigild's pipeline and configuration and\n"
@@ -505,6 +506,7 @@ int cmd_explain(int argc, char **argv)
 		/* 'e': the envelope flags, envguess_arg() by name */
 		{ "client-ip", required_argument, NULL, 'e' },
 		{ "client-name", required_argument, NULL, 'e' },
+		{ "client-auth", required_argument, NULL, 'e' },
 		{ "helo", required_argument, NULL, 'e' },
 		{ "mail-from", required_argument, NULL, 'e' },
 		{ "rcpt", required_argument, NULL, 'e' },

@@ -39,7 +39,8 @@ static void usage(FILE *out)
 	  "usage: vigil rules check [-c CONF] [-s SET] [PATH...]\n"
 	  "       vigil rules --unsupported [-c CONF] [-s SET] [PATH...]\n"
 	  "       vigil rules explain [-c CONF] [--client-ip IP]\n"
-	  "                           [--client-name NAME] [--helo NAME]\n"
+	  "                           [--client-name NAME] [--client-auth USER]\n"
+	  "                           [--helo NAME]\n"
 	  "                           [--mail-from ADDR] [--rcpt ADDR]... FILE\n"
 	  "       vigil rules test [--scored] RULEFILE MESSAGE\n"
 	  "       vigil rules hits [-c CONF | -r PATH...] [-s SET] [--all] CORPUS...\n"
@@ -506,6 +507,7 @@ int cmd_rules(int argc, char **argv)
 		/* 'e': the envelope flags, envguess_arg() by name */
 		{ "client-ip", required_argument, NULL, 'e' },
 		{ "client-name", required_argument, NULL, 'e' },
+		{ "client-auth", required_argument, NULL, 'e' },
 		{ "helo", required_argument, NULL, 'e' },
 		{ "mail-from", required_argument, NULL, 'e' },
 		{ "rcpt", required_argument, NULL, 'e' },

@@ -100,6 +100,8 @@ static void usage(FILE *f)
 	        "  --client-ip IP      client address (default: last external\n"
 	        "                      Received header)\n"
 	        "  --client-name NAME  the client's rDNS name (default: none)\n"
+	        "  --client-auth USER  the client logged in as USER (SMTP AUTH;\n"
+	        "                      sent as {auth_authen}; default: none)\n"
 	        "  --helo NAME         HELO name (default: from that header)\n"
 	        "  --timeout SEC       wait for the milter at most SEC (default 30)\n"
 	        "  --message-timeout SEC  a whole message at most SEC, however often\n"

@@ -72,7 +72,8 @@ static void usage(FILE *out)
 	fprintf(out,
 	"usage: vigil scan [-c FILE] [--jobs N] [--format text|jsonl|csv]\n"
 	"                  [--label spam|ham] PATH... [--labels FILE]\n"
-	"                  [--report FILE.html] [--client-ip IP [--client-name NAME]]\n"
+	"                  [--report FILE.html]\n"
+	"                  [--client-ip IP [--client-name NAME] [--client-auth USER]]\n"
 	"                  [--helo NAME] [--mail-from ADDR] [--rcpt ADDR]...\n"
 	"                  [--] PATH...\n"
 	"       vigil scan --milter SOCKET ... (see vigil scan --milter --help)\n"

@@ -196,6 +196,22 @@ static int client_name(struct envguess_flags *f, const char *prog,
 	return 1;
 }
 
+/* An SMTP AUTH user name as an MTA passes it in {auth_authen}. */
+static int client_auth(struct envguess_flags *f, const char *prog,
+                       const char *val)
+{
+	size_t n = 0;
+	while (val[n] > ' ' && val[n] < 0x7f)
+		n++;
+	if (val[n] != '\0' || n == 0 || n > 255) {
+		fprintf(stderr, "%s: --client-auth '%s': not a user name "
+		        "(printable, no blanks)\n", prog, val);
+		return -1;
+	}
+	f->client_auth = val;
+	return 1;
+}
+
 static int rcpt(struct envguess_args *a, const char *prog, const char *val)
 {
 	struct envguess_flags *f = &a->flags;
@@ -223,6 +239,8 @@ int envguess_arg(struct envguess_args *a, const char *prog,
 		return client_ip(f, prog, val);
 	if (strcmp(name, "--client-name") == 0)
 		return client_name(f, prog, val);
+	if (strcmp(name, "--client-auth") == 0)
+		return client_auth(f, prog, val);
 	if (strcmp(name, "--helo") == 0) {
 		f->helo = val;
 		return 1;
@@ -254,6 +272,9 @@ static int fill(struct scan *scan, const struct msg *m,
 	                      f->client_name ? f->client_name : "", 0,
 	                      f->helo ? f->helo : helo,
 	                      f->mail_from ? f->mail_from : from);
+	if (rc == 0 && f->client_auth != NULL)
+		rc = scan_set_macro_env(scan, f->client_auth,
+		                        scan_env(scan)->hostname);
 	scan_set_mail_from_guessed(scan, f->mail_from == NULL);
 	scan_set_client_guessed(scan, f->client_ip == NULL);
 	scan_set_received_at(scan, f->client_ip ? f->client_at : 0);

@@ -25,6 +25,8 @@ struct envguess_flags {
 	const char *client_name; /* the client's rDNS name as the MTA found
 	                            it; NULL: none (or, with the client
 	                            from Received, as that line says) */
+	const char *client_auth; /* the SMTP AUTH user the client logged
+	                            in as ({auth_authen}); NULL: none */
 	const char *helo;        /* NULL: from Received */
 	const char *mail_from;   /* NULL: Return-Path / From */
 	const char *const *rcpts;/* rcpt_count of them; 0: To / Cc */
@@ -41,14 +43,16 @@ struct envguess_args {
 	size_t stored;
 };
 
-/* name is --client-ip, --client-name, --helo, --mail-from or --rcpt
+/* name is --client-ip, --client-name, --client-auth, --helo,
+ * --mail-from or --rcpt
  * with its value: 1
  * taken, 0 not one of these, -1 a bad value (reported on stderr after
  * "prog: ", naming the option). --client-ip must be an IPv4 or IPv6
  * address. --mail-from and --rcpt take an address as written in SMTP
  * or bare: one pair of angle brackets around it is removed; "<>" and ""
  * are the null sender, and no recipient. --client-name is a host name
- * (letters, digits, '-', '.'; "" for none). val is borrowed (a copy is kept
+ * (letters, digits, '-', '.'; "" for none). --client-auth is an SMTP
+ * AUTH user name (printable, no blanks, at most 255 bytes). val is borrowed (a copy is kept
  * in a when brackets are removed). */
 int envguess_arg(struct envguess_args *a, const char *prog,
                  const char *name, const char *val);

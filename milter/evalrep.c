@@ -412,7 +412,8 @@ static void meta_envelope(const struct eval_meta *m, FILE *out,
                           escape_fn *esc)
 {
 	const struct envguess_flags *f = m->envelope;
-	bool any = f && (f->client_ip || f->client_name || f->helo ||
+	bool any = f && (f->client_ip || f->client_name || f->client_auth ||
+	                 f->helo ||
 	                 f->mail_from || f->rcpt_count);
 	fputs("envelope: ", out);
 	if (!any) {
@@ -422,6 +423,7 @@ static void meta_envelope(const struct eval_meta *m, FILE *out,
 	const char *sep = "";
 	env_flag(out, esc, &sep, "client-ip", f->client_ip, false);
 	env_flag(out, esc, &sep, "client-name", f->client_name, false);
+	env_flag(out, esc, &sep, "client-auth", f->client_auth, false);
 	env_flag(out, esc, &sep, "helo", f->helo, false);
 	env_flag(out, esc, &sep, "mail-from", f->mail_from, true);
 	for (size_t i = 0; i < f->rcpt_count; i++)

@@ -480,6 +480,7 @@ struct macros {
 	           *underscore, *queue_id, *mail_addr, *rcpt_addr;
 	const char *envfrom_guessed;   /* PROTO_MACRO_ENVFROM_GUESSED */
 	const char *client_guessed;    /* PROTO_MACRO_CLIENT_GUESSED */
+	const char *auth_authen;       /* SMTP AUTH user, or NULL */
 };
 
 static const char *macro_value(const struct macros *m, const char *name,
@@ -502,6 +503,7 @@ static const char *macro_value(const struct macros *m, const char *name,
 		{ "rcpt_addr", offsetof(struct macros, rcpt_addr) },
 		{ "vigil_envfrom_guessed", offsetof(struct macros, envfrom_guessed) },
 		{ "vigil_client_guessed", offsetof(struct macros, client_guessed) },
+		{ "auth_authen", offsetof(struct macros, auth_authen) },
 	};
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		if (strlen(table[i].name) != len || memcmp(table[i].name, name, len))
@@ -519,7 +521,7 @@ static int send_macros(struct mclient *mc, char cmd, int stage,
 	static const char *const defaults[SMFIM_LAST + 1] = {
 		[SMFIM_CONNECT] = "j {daemon_name} v _ {client_addr} {client_name} "
 		                  "{client_port}",
-		[SMFIM_ENVFROM] = "i {mail_addr}",
+		[SMFIM_ENVFROM] = "i {auth_authen} {mail_addr}",
 		[SMFIM_ENVRCPT] = "i {rcpt_addr}",
 		[SMFIM_DATA] = "i",
 		[SMFIM_EOH] = "i",
@@ -801,6 +803,7 @@ static enum step envelope(struct mclient *mc, struct macros *m,
 	m->mail_addr = env->mail_from;
 	m->envfrom_guessed = env->mail_from_guessed ? "1" : NULL;
 	m->client_guessed = env->client_guessed ? "1" : NULL;
+	m->auth_authen = env->auth_authen[0] ? env->auth_authen : NULL;
 	char *from = bracket(env->mail_from);
 	if (from == NULL)
 		return STEP_ERROR;
@@ -1102,7 +1105,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 		snprintf(port, sizeof port, "%u", (unsigned)env->client_port);
 	snprintf(underscore, sizeof underscore, "%s [%s]", name, addr);
 	struct macros m = { "vigil scan", mc->hostname, mc->daemon_name, addr,
-	                    name, port, underscore, qid, "", "", NULL, NULL };
+	                    name, port, underscore, qid, "", "", NULL, NULL, NULL };
 	const char *helo = env->helo ? env->helo : "";
 
 	bool reused = mc->fd >= 0 && (mc->conn_addr == NULL ||

@@ -10,7 +10,7 @@ VIGILD=$top_builddir/milter/vigild
 . "$top_srcdir/tests/integration/lib/common.sh"
 PY=/usr/bin/python3
 
-tap_plan 16
+tap_plan 19
 tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
 cleanup() {
 	stop_all
@@ -33,6 +33,8 @@ header   T_HOP_GIVEN       X-Spam-Relays-Untrusted =~ /^\[ ip=192\.0\.2\.7 rdns=
 score    T_HOP_GIVEN       0.7
 header   T_HOP_TWICE       X-Spam-Relays-Untrusted =~ /ip=192\.0\.2\.7 .*ip=192\.0\.2\.7 /
 score    T_HOP_TWICE       0.3
+header   T_HOP_AUTH        X-Spam-Relays-Trusted =~ /ip=192\.0\.2\.7 .*auth=ESMTPA/
+score    T_HOP_AUTH        0.05
 CF
 cat >"$tmp/vigild.conf" <<CONF
 listen = { "unix:$tmp/v.sock" }
@@ -116,7 +118,18 @@ for mode in "-c $tmp/vigild.conf" "--milter unix:$tmp/v.sock"; do
 	"$VIGIL" scan $mode --format jsonl "$tmp/m5.eml" >"$tmp/hopg.jsonl" 2>>"$tmp/hop.err"
 	check "${mode%% *}: the client's hop counted once, given (modelled or recorded) and guessed" \
 		eval 'hop_once "$tmp/hop.jsonl" 5 && hop_once "$tmp/hopg.jsonl" 1'
+	# --client-auth: the modelled hop says ESMTPA (trusted, as behind
+	# Postfix with {auth_authen}); m5's recorded one is as it is
+	"$VIGIL" scan $mode --format jsonl $env --client-auth alice@example.com \
+		$files "$tmp/m5.eml" >"$tmp/auth.jsonl" 2>>"$tmp/hop.err"
+	check "${mode%% *}: --client-auth: the modelled hop authenticated on 4 of 5, none without it" \
+		eval '[ "$(grep -c T_HOP_AUTH "$tmp/auth.jsonl")" = 4 ] && ! grep -q T_HOP_AUTH "$tmp/hop.jsonl"'
 done
+rc=0
+"$VIGIL" scan -c "$tmp/vigild.conf" --client-auth 'a b' $files >/dev/null 2>"$tmp/au.err" || rc=$?
+check "--client-auth with a blank: a usage error, said (rc=$rc)" \
+	eval '[ $rc = 2 ] && grep -q "client-auth .a b.: not a user name" "$tmp/au.err"'
+
 
 # A tempfail is no verdict in either mode (the message comes back later;
 # through a milter it may as well be the filter's failure): the
