@@ -64,8 +64,12 @@ static void helo_as_sent(const char *h, char *out, size_t outlen)
  * 0/8 addresses, public to SpamAssassin, are skipped as internal here; a
  * relay from X-Originating-IP is a web client, not an SMTP one, and
  * ends the search. ip and helo are left empty when no hop qualifies. */
+/* The client's hop of r: its address and HELO, and the envelope sender
+ * its Received line records (Exim's "(envelope-from <a@b>)"), or ""
+ * each. */
 static void received_client(const struct relays *r, char *helo,
-                            size_t helolen, char *ip, size_t iplen)
+                            size_t helolen, char *ip, size_t iplen,
+                            char *envfrom, size_t envfromlen)
 {
 	for (size_t i = 0;; i++) {
 		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
@@ -74,6 +78,7 @@ static void received_client(const struct relays *r, char *helo,
 		if (is_public(y->ip)) {
 			snprintf(ip, iplen, "%s", y->ip);
 			helo_as_sent(y->helo, helo, helolen);
+			snprintf(envfrom, envfromlen, "%s", y->envfrom);
 			break;
 		}
 	}
@@ -93,6 +98,25 @@ static void first_addr(const struct msg *m, const char *name, char *out,
 		         (int)a[i].domain.len, a[i].domain.ptr);
 		return;
 	}
+}
+
+/* A header that holds one address, <a@b> or bare, such as
+ * X-Envelope-From (no address header to the parser): the address, if it
+ * has an '@'. */
+static void sender_field(const struct msg *m, const char *name, char *out,
+                         size_t outlen)
+{
+	const struct msg_header *h = msg_header_get(m, name, 0);
+	if (h == NULL)
+		return;
+	const char *p = h->value.ptr, *end = p + h->value.len;
+	while (p < end && (isspace((unsigned char)*p) || *p == '<'))
+		p++;
+	size_t n = 0;
+	while (p + n < end && p[n] != '>' && !isspace((unsigned char)p[n]))
+		n++;
+	if (memchr(p, '@', n) != NULL && n < outlen)
+		snprintf(out, outlen, "%.*s", (int)n, p);
 }
 
 /* "Return-Path: <>": a bounce, sent with the null sender. */
@@ -258,14 +282,24 @@ int envguess_arg(struct envguess_args *a, const char *prog,
 static int fill(struct scan *scan, const struct msg *m,
                 const struct relays *r, const struct envguess_flags *f)
 {
-	char from[512] = "", helo[512] = "", ip[64] = "";
+	char from[512] = "", helo[512] = "", ip[64] = "", hop_from[512] = "";
+	if (r != NULL)
+		received_client(r, helo, sizeof helo, ip, sizeof ip, hop_from,
+		                sizeof hop_from);
+	/* the envelope sender as delivery recorded it, then as the
+	 * client's hop, X-Envelope-From or Envelope-Sender did (which
+	 * SpamAssassin's get_envelope_from() reads too), then From */
 	if (f->mail_from == NULL && !null_return_path(m)) {
 		first_addr(m, "Return-Path", from, sizeof from);
+		if (from[0] == '\0' && strchr(hop_from, '@') != NULL)
+			snprintf(from, sizeof from, "%s", hop_from);
+		if (from[0] == '\0')
+			sender_field(m, "X-Envelope-From", from, sizeof from);
+		if (from[0] == '\0')
+			sender_field(m, "Envelope-Sender", from, sizeof from);
 		if (from[0] == '\0')
 			first_addr(m, "From", from, sizeof from);
 	}
-	if (r != NULL)
-		received_client(r, helo, sizeof helo, ip, sizeof ip);
 	const struct scan_env *env = scan_env(scan);
 	int rc = scan_set_env(scan, env->queue_id,
 	                      f->client_ip ? f->client_ip : ip,
