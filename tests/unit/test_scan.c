@@ -73,18 +73,17 @@ static void t_file(void **st)
 	 * keeps a CR before an LF as text of its line (as SpamAssassin
 	 * reads it, and an SMTP client sends it); one whose first or last
 	 * line ends in CRLF has CRLF line ends */
-	s = from_file("A: b\n\none\r\ntwo\n");
-	assert_raw(s, "A: b\r\n\r\none\r\r\ntwo\r\n");
-	scan_free(s);
-	s = from_file("A: b\r\n\r\none\ntwo\n");
-	assert_raw(s, "A: b\r\n\r\none\r\ntwo\r\n");
-	scan_free(s);
-	s = from_file("A: b\n\none\r\ntwo\r\n");
-	assert_raw(s, "A: b\r\n\r\none\r\ntwo\r\n");
-	scan_free(s);
-	s = from_file("A: b\n\none\r\ntwo");
-	assert_raw(s, "A: b\r\n\r\none\r\r\ntwo");
-	scan_free(s);
+	static const char *const eol[][2] = {
+		{ "A: b\n\none\r\ntwo\n", "A: b\r\n\r\none\r\r\ntwo\r\n" },
+		{ "A: b\r\n\r\none\ntwo\n", "A: b\r\n\r\none\r\ntwo\r\n" },
+		{ "A: b\n\none\r\ntwo\r\n", "A: b\r\n\r\none\r\ntwo\r\n" },
+		{ "A: b\n\none\r\ntwo", "A: b\r\n\r\none\r\r\ntwo" },
+	};
+	for (size_t i = 0; i < sizeof eol / sizeof eol[0]; i++) {
+		s = from_file(eol[i][0]);
+		assert_raw(s, eol[i][1]);
+		scan_free(s);
+	}
 }
 
 /* The scan's fields and body are the parsed message's (what a milter
