@@ -49,11 +49,6 @@ struct mm_walk {
 	bool oom;
 };
 
-static bool is_blank(unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /* trim_domain() of host h[0..n) into out (cap 256). A name longer than
  * the buffer keeps its tail: the domain is made of its last labels. */
 static void trim_host(const struct regdom *rd, const char *h, size_t n,
@@ -76,7 +71,7 @@ static size_t host_len(const char *s, size_t n, const char *stops,
 {
 	size_t k = 0;
 	while (k < n && s[k] != '\0' && strchr(stops, s[k]) == NULL &&
-	       !(blank_stops && is_blank((unsigned char)s[k])))
+	       !(blank_stops && isspace((unsigned char)s[k])))
 		k++;
 	return k;
 }
@@ -201,9 +196,9 @@ static void anchor_start(struct mm_walk *w, const char *at, const char *ae)
 	if (saeval_tag_attr(at, ae, "href", &v, &vl) &&
 	    put_decoded(w, &w->key, v, vl) && w->key.p != NULL) {
 		size_t s = 0, e = w->key.len;
-		while (s < e && is_blank((unsigned char)w->key.p[s]))
+		while (s < e && isspace((unsigned char)w->key.p[s]))
 			s++;
-		while (e > s && is_blank((unsigned char)w->key.p[e - 1]))
+		while (e > s && isspace((unsigned char)w->key.p[e - 1]))
 			e--;
 		memmove(w->key.p, w->key.p + s, e - s);
 		w->key.len = e - s;
@@ -225,11 +220,6 @@ static void take_text(struct mm_walk *w, const char *upto)
 		                  (size_t)(upto - w->text_from));
 }
 
-static bool name_is(const char *name, size_t len, const char *lit)
-{
-	return strlen(lit) == len && strncasecmp(name, lit, len) == 0;
-}
-
 /* saeval_html_walk() tag callback: the text before the tag, then the
  * tag's part in anchors. */
 static bool mm_tag(const char *name, const char *end, bool close, void *ctx)
@@ -237,15 +227,15 @@ static bool mm_tag(const char *name, const char *end, bool close, void *ctx)
 	struct mm_walk *w = ctx;
 	take_text(w, name - 1 - close);
 	size_t tl = 0;
-	while (name + tl < end && !is_blank((unsigned char)name[tl]) &&
+	while (name + tl < end && !isspace((unsigned char)name[tl]) &&
 	       name[tl] != '/' && name[tl] != '>')
 		tl++;
 	const char *gt = saeval_tag_gt(name + tl, end);
 	w->text_from = gt < end ? gt + 1 : end;
 	/* the walk skips to their end tags: what lies between is no text */
-	w->drop_text = !close && (name_is(name, tl, "script") ||
-	                          name_is(name, tl, "style"));
-	if (name_is(name, tl, "a")) {
+	w->drop_text = !close && (saeval_tag_at(name, end, "script") ||
+	                          saeval_tag_at(name, end, "style"));
+	if (saeval_tag_at(name, end, "a")) {
 		if (close) {
 			w->inside_a -= w->inside_a > 0;
 		} else {
@@ -253,7 +243,7 @@ static bool mm_tag(const char *name, const char *end, bool close, void *ctx)
 			anchor_start(w, name + tl, gt);
 		}
 	} else if (!close && w->open && w->inside_a > 0 &&
-	           name_is(name, tl, "img")) {
+	           saeval_tag_at(name, end, "img")) {
 		strbuf_put(&w->text, "<img>\n", 6);
 	}
 	return false;
