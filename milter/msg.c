@@ -1776,6 +1776,14 @@ static size_t new_part(struct pctx *c, size_t parent, unsigned depth,
 	return c->parts.len / sizeof p - 1;
 }
 
+static void sa_unfold(const struct msg_text *raw,
+                      void (*put)(void *, const char *, size_t), void *out);
+
+static void put_arena(void *b, const char *s, size_t n)
+{
+	arena_buf_put(b, s, n);
+}
+
 /* The body view starts with the decoded Subject and "\n" (just "\n"
  * without one), its own element, blanks not collapsed (Message.pm). */
 static void subject_first(struct pctx *c)
@@ -1784,25 +1792,7 @@ static void subject_first(struct pctx *c)
 	const struct msg_header *h = phdr_get(c, 0, "subject", &n);
 	if (h != NULL && memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
 	    h->decoded.ptr == h->value.ptr) {
-		/* Folded, nothing to decode: a line break and the blanks after
-		 * it are one space (SpamAssassin's get_header). */
-		const char *r = h->raw.ptr;
-		size_t i = 0, e = h->raw.len;
-		while (i < e && (r[i] == ' ' || r[i] == '\t'))
-			i++;
-		while (e > i && (r[e - 1] == ' ' || r[e - 1] == '\t' ||
-		                 r[e - 1] == '\r' || r[e - 1] == '\n'))
-			e--;
-		while (i < e) {
-			if (r[i] == '\r' || r[i] == '\n') {
-				while (i < e && (r[i] == '\r' || r[i] == '\n' ||
-				                 r[i] == ' ' || r[i] == '\t'))
-					i++;
-				arena_buf_putc(&c->rendered, ' ');
-				continue;
-			}
-			arena_buf_putc(&c->rendered, r[i++]);
-		}
+		sa_unfold(&h->raw, put_arena, &c->rendered);
 	} else if (h != NULL) {
 		arena_buf_put(&c->rendered, h->decoded.ptr, h->decoded.len);
 	}
@@ -2372,9 +2362,12 @@ static bool sa_space(unsigned char c)
 	return ws_tab[c] == 1;
 }
 
-/* A folded value without encoded words as SpamAssassin unfolds it: each
- * line break and the blanks after it become one space, then trimmed. */
-static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
+/* A folded value without encoded words as SpamAssassin unfolds it
+ * (Node.pm): each line break and the blanks after it become one space,
+ * other blanks kept as they are, then trimmed; given to put() piece by
+ * piece. */
+static void sa_unfold(const struct msg_text *raw,
+                      void (*put)(void *, const char *, size_t), void *out)
 {
 	const char *s = raw->ptr;
 	size_t n = raw->len, i = 0;
@@ -2390,17 +2383,21 @@ static void put_unfolded(struct strbuf *b, const struct msg_text *raw)
 			i++;
 			continue;
 		}
-		strbuf_put(b, s + start, i - start);
+		put(out, s + start, i - start);
 		i += nl;
 		if (i < n && (s[i] == ' ' || s[i] == '\t')) {
-			strbuf_put(b, " ", 1);
+			put(out, " ", 1);
 			while (i < n && (s[i] == ' ' || s[i] == '\t'))
 				i++;
 		}
 		start = i;
 	}
-	strbuf_put(b, s + start, n - start);
-	strbuf_put(b, "\n", 1);
+	put(out, s + start, n - start);
+}
+
+static void put_strbuf(void *b, const char *s, size_t n)
+{
+	strbuf_put(b, s, n);
 }
 
 /* One header value as SpamAssassin's get_header() returns it: decoded
@@ -2414,7 +2411,8 @@ void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
 		if (memchr(h->raw.ptr, '\n', h->raw.len) != NULL &&
 		    v->len == h->value.len &&
 		    memcmp(v->ptr, h->value.ptr, v->len) == 0) {
-			put_unfolded(b, &h->raw);
+			sa_unfold(&h->raw, put_strbuf, b);
+			strbuf_put(b, "\n", 1);
 			return;
 		}
 		strbuf_put(b, v->ptr, v->len);

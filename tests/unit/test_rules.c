@@ -312,6 +312,26 @@ static void test_raw_bad_header_lines(void **state)
 	fx_free(&f);
 }
 
+/* A Subject folded over a line of one blank: each line break and the
+ * blanks after it are one space, in the header and in the body's first
+ * line alike ("Cheap  meds", two blanks: SpamAssassin 4.0.1 hits B_TWO
+ * and not B_ONE; audit15 L2). */
+static void test_subject_fold_blank_line(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f, "body B_TWO /Cheap  meds online/\n"
+	            "body B_ONE /Cheap meds/\n"
+	            "header H_TWO Subject =~ /^Cheap  meds online$/\n", NULL);
+	fx_run(&f, "From: a@example.com\nSubject: Cheap\n \n meds online\n"
+	           "\nhello\n", "");
+	HIT(&f, "B_TWO");
+	NOHIT(&f, "B_ONE");
+	HIT(&f, "H_TWO");
+	fx_free(&f);
+}
+
 /* The relay pseudo-headers and the ALL-* views split at the trust
  * boundary; expected texts are SpamAssassin 4.0.1's for this message. */
 static void test_relays_views(void **state)
@@ -1841,6 +1861,7 @@ int main(void)
 		cmocka_unit_test(test_envfrom_guessed),
 		cmocka_unit_test(test_raw_folding),
 		cmocka_unit_test(test_raw_bad_header_lines),
+		cmocka_unit_test(test_subject_fold_blank_line),
 		cmocka_unit_test(test_relays_views),
 		cmocka_unit_test(test_header_name_raw),
 		cmocka_unit_test(test_header_lookup),
