@@ -94,21 +94,29 @@ static int load_rules(struct loaded *l, const struct rules_opts *o)
 }
 
 /* Rule paths and score set from the configuration, unless paths were
- * given. The configuration stays loaded (its strings are used). quiet:
- * the caller prints the rule diagnostics itself, so the rules stage's
- * warnings (the same ones, from building the pipeline) are not logged. */
+ * given. The configuration stays loaded (its strings are used); its
+ * pipeline is not built, since the rules are compiled here (once). */
 static struct conf *paths_from_conf(const char *conf_path, struct loaded *l,
-                                    struct rules_opts *o, int score_set,
-                                    bool quiet)
+                                    struct rules_opts *o, int score_set)
 {
-	vlog_set_threshold(quiet ? LOG_ERR : LOG_DEBUG);
-	struct conf *c = cmd_load_conf(conf_path);
-	vlog_set_threshold(LOG_DEBUG);
-	if (c == NULL)
+	char err[8192];
+	struct conf *c = conf_load_settings(conf_path, err, sizeof err);
+	if (c == NULL) {
+		fprintf(stderr, "%s", err);
 		return NULL;
+	}
 	cfg_t *cfg = conf_cfg(c);
-	if (l->npaths == 0)
+	if (l->npaths == 0) {
 		l->npaths = rules_conf_paths(cfg, l->paths, MAX_PATHS);
+		const char *missing = rules_conf_missing(l->paths, l->npaths);
+		if (missing != NULL) {
+			/* as the rules stage refuses to start */
+			fprintf(stderr, "%s: rules: cannot read \"%s\": %s\n",
+			        c->path, missing, strerror(errno));
+			conf_unref(c);
+			return NULL;
+		}
+	}
 	o->score_set = score_set >= 0 ? (unsigned)score_set :
 	               (unsigned)cfg_getint(cfg, "score_set");
 	o->match_limit = (uint32_t)cfg_getint(cfg, "rule_match_limit");
@@ -579,7 +587,7 @@ int cmd_rules(int argc, char **argv)
 	struct rules_opts ro = { .run_all = all };
 	struct conf *c = NULL;
 	if (l.npaths == 0 || conf_path != NULL) {
-		c = paths_from_conf(conf_path, &l, &ro, score_set, !hits);
+		c = paths_from_conf(conf_path, &l, &ro, score_set);
 		if (c == NULL)
 			return 2;
 	} else if (score_set >= 0) {
@@ -587,8 +595,11 @@ int cmd_rules(int argc, char **argv)
 	}
 	int rc = 2;
 	if (load_rules(&l, &ro) == 0) {
-		if (hits)
+		if (hits) {
+			/* check and --unsupported print them themselves */
+			rules_log_diags(l.rs, l.rules);
 			rc = do_hits(&l, rest, nrest);
+		}
 		else if (is_unsup)
 			rc = do_unsupported(&l, ro.score_set);
 		else

@@ -573,7 +573,12 @@ static unsigned cores(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-static int build(struct conf *c, cfg_t *cfg, struct errbuf *e)
+/* What load() makes: vigild's configuration, a tool's (the user's
+ * compile cache by default), or a tool's settings alone (no pipeline). */
+enum load_kind { LOAD_DAEMON, LOAD_TOOL, LOAD_SETTINGS };
+
+static int build(struct conf *c, cfg_t *cfg, enum load_kind kind,
+                 struct errbuf *e)
 {
 	c->cfg = cfg;
 	c->listen_count = cfg_size(cfg, "listen");
@@ -632,6 +637,8 @@ static int build(struct conf *c, cfg_t *cfg, struct errbuf *e)
 		fill_policy(&c->domains[i], d, &c->policy);
 	}
 
+	if (kind == LOAD_SETTINGS)
+		return 0;
 	char perr[1024] = "";
 	c->pipeline = pipeline_new(cfg, perr, sizeof perr);
 	if (c->pipeline == NULL) {
@@ -654,8 +661,8 @@ static void tool_defaults(cfg_t *cfg)
 	cfg_setstr(cfg, "rules_cache", user ? user : "off");
 }
 
-static struct conf *load(const char *path, const char *text, bool tool,
-                         char *err, size_t errlen)
+static struct conf *load(const char *path, const char *text,
+                         enum load_kind kind, char *err, size_t errlen)
 {
 	struct errbuf e = { .buf = err, .len = 0, .cap = errlen, .count = 0 };
 	if (errlen > 0)
@@ -693,7 +700,7 @@ static struct conf *load(const char *path, const char *text, bool tool,
 		err_add(&e, "%s: out of memory", path);
 		rc = CFG_PARSE_ERROR;
 	}
-	if (rc == CFG_SUCCESS && tool)
+	if (rc == CFG_SUCCESS && kind != LOAD_DAEMON)
 		tool_defaults(cfg);
 	if (rc == CFG_SUCCESS && (c = calloc(1, sizeof *c)) != NULL) {
 		c->refs = 1;
@@ -702,7 +709,7 @@ static struct conf *load(const char *path, const char *text, bool tool,
 		cur_includes = NULL;
 		cur_include_count = 0;
 		c->path = strdup(path);
-		if (c->path == NULL || build(c, cfg, &e) != 0) {
+		if (c->path == NULL || build(c, cfg, kind, &e) != 0) {
 			if (e.count == 0)
 				err_add(&e, "%s: out of memory", path);
 			conf_unref(c);
@@ -724,21 +731,32 @@ static struct conf *load(const char *path, const char *text, bool tool,
 
 struct conf *conf_load(const char *path, char *err, size_t errlen)
 {
-	return load(path, NULL, false, err, errlen);
+	return load(path, NULL, LOAD_DAEMON, err, errlen);
 }
 
 struct conf *conf_load_string(const char *text, const char *name, char *err,
                               size_t errlen)
 {
-	return load(name, text, false, err, errlen);
+	return load(name, text, LOAD_DAEMON, err, errlen);
+}
+
+static struct conf *load_tool(const char *path, enum load_kind kind,
+                              char *err, size_t errlen)
+{
+	static const char installed[] = SYSCONFDIR "/vigil/vigild.conf";
+	if (path == NULL && access(installed, R_OK) != 0)
+		return load("(built-in defaults)", "", kind, err, errlen);
+	return load(path ? path : installed, NULL, kind, err, errlen);
 }
 
 struct conf *conf_load_tool(const char *path, char *err, size_t errlen)
 {
-	static const char installed[] = SYSCONFDIR "/vigil/vigild.conf";
-	if (path == NULL && access(installed, R_OK) != 0)
-		return load("(built-in defaults)", "", true, err, errlen);
-	return load(path ? path : installed, NULL, true, err, errlen);
+	return load_tool(path, LOAD_TOOL, err, errlen);
+}
+
+struct conf *conf_load_settings(const char *path, char *err, size_t errlen)
+{
+	return load_tool(path, LOAD_SETTINGS, err, errlen);
 }
 
 cfg_t *conf_cfg(const struct conf *c)

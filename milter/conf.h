@@ -82,6 +82,10 @@ struct conf *conf_load_string(const char *text, const char *name, char *err,
 /* For the tools: path when given, else the installed vigild.conf when
  * readable, else the built-in defaults. Errors go to err as above. */
 struct conf *conf_load_tool(const char *path, char *err, size_t errlen);
+/* As conf_load_tool(), validated alike, but no pipeline is built (no
+ * stage's init runs; pipeline is NULL): for a tool that reads settings
+ * only, such as vigil rules, which compiles the rules itself. */
+struct conf *conf_load_settings(const char *path, char *err, size_t errlen);
 cfg_t *conf_cfg(const struct conf *c);
 /* Whether section sec declares an option name of type (cfg_getsec()
  * and cfg_getopt() print an error for one it does not). */

@@ -1947,6 +1947,21 @@ static void log_diag(const char *file, unsigned line, const char *message)
 		vlog(LOG_WARNING, "rules: %s", message);
 }
 
+void rules_log_diags(const struct ruleset *rs, const struct rules *r)
+{
+	for (size_t i = 0; i < ruleset_diag_count(rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(rs, i);
+		if (d->kind == RS_DIAG_ERROR)
+			log_diag(d->file, d->line, d->message);
+	}
+	for (size_t i = 0; i < rules_diag_count(r); i++) {
+		const struct rules_diag *d = rules_diag_at(r, i);
+		if (d->kind == RULES_DIAG_COMPILE || d->kind == RULES_DIAG_CYCLE ||
+		    d->kind == RULES_DIAG_META)
+			log_diag(d->file, d->line, d->message);
+	}
+}
+
 static bool builtin_rule_path(const char *p)
 {
 	return strcmp(p, RULES_PATH_STOCK) == 0 ||
@@ -2042,17 +2057,7 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 	}
 	warn_nothing_scores(st, root);
 	/* Bad lines never stop the daemon: they are logged. */
-	for (size_t i = 0; i < ruleset_diag_count(st->rs); i++) {
-		const struct rs_diag *d = ruleset_diag_at(st->rs, i);
-		if (d->kind == RS_DIAG_ERROR)
-			log_diag(d->file, d->line, d->message);
-	}
-	for (size_t i = 0; i < rules_diag_count(st->rules); i++) {
-		const struct rules_diag *d = rules_diag_at(st->rules, i);
-		if (d->kind == RULES_DIAG_COMPILE || d->kind == RULES_DIAG_CYCLE ||
-		    d->kind == RULES_DIAG_META)
-			log_diag(d->file, d->line, d->message);
-	}
+	rules_log_diags(st->rs, st->rules);
 	return st;
 }
 

@@ -129,6 +129,10 @@ size_t rules_scored_count(const struct rules *r);
  * operator wrote are all kept, so a missing one is an error (the rules
  * stage refuses to start: rules_conf_missing()). */
 size_t rules_conf_paths(void *root, const char **paths, size_t max);
+/* Log (warning) the load diagnostics that matter to an operator: the
+ * rule set's errors, and the rules that failed to compile or form a
+ * cycle or a bad meta; as the rules stage does at start. */
+void rules_log_diags(const struct ruleset *rs, const struct rules *r);
 /* The first of paths[0..n) that cannot be read, or NULL. */
 const char *rules_conf_missing(const char *const *paths, size_t n);
 

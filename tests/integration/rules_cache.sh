@@ -57,9 +57,9 @@ if [ ! -e "$cdir" ] && [ "$(wc -l <"$tmp/h.off")" -ge 37 ] &&
 else notok "off" "$(ls -la "$cdir" 2>&1)" "$(head -3 "$tmp/h.off")"; fi
 
 count() { ls "$cdir" 2>/dev/null | grep -c '\.rc$'; }
-# rules hits compiles twice: the pipeline's rules, and all of them
+# rules hits compiles once (all of them, --all: a key of its own)
 hits "$tmp/c.conf" "$tmp/h.cold"
-if [ "$(count)" = 2 ] && [ "$(stat -c %a "$cdir")" = 700 ] &&
+if [ "$(count)" = 1 ] && [ "$(stat -c %a "$cdir")" = 700 ] &&
    [ "$(stat -c %a "$cdir"/*.rc | sort -u)" = 600 ]; then
 	ok "first run writes the cache (directory 0700, files 0600)"
 else notok "cache written" "$(ls -la "$cdir" 2>&1)"; fi
@@ -69,6 +69,8 @@ if cmp -s "$tmp/h.off" "$tmp/h.cold" && cmp -s "$tmp/h.off" "$tmp/h.warm"
 then ok "hits of every rule: no cache, writing it, reading it alike"
 else notok "hits differ" "$(diff "$tmp/h.off" "$tmp/h.warm" | head -5)"; fi
 
+# check's rules (not --all) are compiled and written at its first run
+loaded "$tmp/c.conf" >/dev/null
 if loaded "$tmp/c.conf" | grep -q "from the compile cache" &&
    ! loaded "$tmp/off.conf" | grep -q "from the compile cache"
 then ok "vigil rules check says when the rules came from the cache"
@@ -87,7 +89,8 @@ sed 's/pills|meds/pills|meds|tablets/; s/click/clack/' "$tmp/own.cf" >"$tmp/own2
 mv "$tmp/own2.cf" "$tmp/own.cf"
 printf 'From: a@example.com\nSubject: x\n\nWinner! Cheap tablets. clack\n' >"$tmp/mail/rc2.eml"
 hits "$tmp/c.conf" "$tmp/h.changed"
-if [ "$(count)" = 4 ] &&
+# the --all and check/scan rules before, the changed --all rules now
+if [ "$(count)" = 3 ] &&
    grep 'rc2.eml' "$tmp/h.changed" | grep -q '"RC_MULTI","RC_PILLS"'
 then ok "a changed rule file is compiled anew, its new patterns used"
 else notok "changed rules" "$(ls "$cdir")" "$(grep rc2 "$tmp/h.changed")"; fi
