@@ -117,7 +117,10 @@ start)
 	build
 	# The shipped configuration reads vigil's own rules from where
 	# `make install` puts them (PKGDATADIR/rules).
-	make -C build -s install >/dev/null
+	# make install's own lines are noise here, except the one saying an
+	# edited vigild.conf or replay.conf was kept (new one as FILE.dist).
+	make -C build -s install >build/install.log
+	grep '\.dist$' build/install.log >&2 || :
 	exec build/milter/vigild -f -c conf/vigild.conf ;;
 test) run_tests ;;
 *)
