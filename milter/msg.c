@@ -19,6 +19,7 @@
 #include "sniff.h"
 #include "strbuf.h"
 #include "uri.h"
+#include "uriform.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)32 * 1024 * 1024)
 #define DEPTH_CAP 200     /* recursion guard whatever the limits say */
@@ -519,39 +520,6 @@ static void uri_add(struct pctx *c, const char *s, size_t n)
 		c->uri_hash[h & (c->uri_hash_cap - 1)] = count + 1;
 }
 
-/* SpamAssassin's url_encode (Util.pm) of s into out (at least 3n+1
- * bytes): %XX of a printable character other than a blank is decoded,
- * control, blank, 8-bit, '"', '<', '>' and a lone '%' are %-encoded. */
-static size_t sa_url_decode(const char *s, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		int h, l;
-		if (ch == '%' && i + 2 < n &&
-		    (h = cte_hex_digit((unsigned char)s[i + 1])) >= 0 &&
-		    (l = cte_hex_digit((unsigned char)s[i + 2])) >= 0) {
-			int v = h << 4 | l;
-			if (v > 0x20 && v < 0x7f) {
-				out[o++] = (char)v;
-			} else {
-				memcpy(out + o, s + i, 3);
-				o += 3;
-			}
-			i += 2;
-		} else if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '%' ||
-		           ch == '<' || ch == '>') {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		} else {
-			out[o++] = (char)ch;
-		}
-	}
-	return o;
-}
-
 static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
                          int depth, bool html);
 
@@ -604,29 +572,6 @@ static void uri_mailto_forms(struct pctx *c, const char *u, size_t n)
 	}
 }
 
-/* A host uri_list_canonicalize reads as an IPv4 address (four dotted
- * decimal or 0x parts, or one number): the form it writes for it has no
- * user@, as its other rewritten forms. The port, if any, ends it. */
-static bool numeric_host(const char *h, size_t n)
-{
-	const char *colon = memchr(h, ':', n);
-	if (colon != NULL)
-		n = (size_t)(colon - h);
-	size_t parts = 0;
-	for (size_t i = 0; i < n; parts++) {
-		bool hex = n - i > 2 && h[i] == '0' && (h[i + 1] | 0x20) == 'x';
-		size_t j = hex ? i + 2 : i;
-		while (j < n && (hex ? isxdigit((unsigned char)h[j])
-		                     : isdigit((unsigned char)h[j])))
-			j++;
-		if (j == (hex ? i + 2 : i) || (j < n && h[j] != '.') ||
-		    j + 1 == n)
-			return false;
-		i = j + 1;
-	}
-	return parts == 4 || parts == 1;
-}
-
 /* SpamAssassin's form of http(s) URI d[0..dn) (host from hs, after the
  * scheme's p bytes and any user@) whose host ends in other than a letter
  * or digit ("www.example.edu.<ideographs>"): those stripped. */
@@ -676,7 +621,7 @@ static void uri_www_form(struct pctx *c, const char *d, size_t dn, size_t p)
 	const char *label = strncmp(host, "www.", 4) == 0 ? host + 4 : host;
 	if (*label == '\0' || strchr(label, '.') != NULL ||
 	    strcmp(host, "localhost") == 0 || uri_domain_valid(host, hn) ||
-	    numeric_host(host, hn))
+	    uriform_numeric_host(host, hn))
 		return;
 	struct arena_buf v;
 	arena_buf_init(&v, c->a);
@@ -688,157 +633,6 @@ static void uri_www_form(struct pctx *c, const char *d, size_t dn, size_t p)
 	arena_buf_put(&v, d + he, dn - he);
 	if (!v.failed)
 		uri_add(c, v.p, v.len);
-}
-
-/* One part of a four-part numeric host as uri_list_canonicalize
- * rewrites it: 0x hex in decimal; leading zeros before octal digits
- * read as octal when those are 1-3 digits from 1-3 or 1-2 from 4-7;
- * then leading zeros dropped (so "0" is empty: "127.0.0.1" has the
- * form "127...1"). Into out (24 bytes); its length, -1 when a hex part
- * is too long to convert. */
-static int sa_ip_part(const char *s, size_t n, char *out)
-{
-	char t[24];
-	if (n > 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
-		uint64_t v = 0;
-		if (n - 2 > 16)
-			return -1;
-		for (size_t i = 2; i < n; i++)
-			v = v << 4 | (uint64_t)cte_hex_digit((unsigned char)s[i]);
-		n = (size_t)snprintf(t, sizeof t, "%" PRIu64, v);
-		s = t;
-	}
-	size_t z = 0;
-	while (z < n && s[z] == '0')
-		z++;
-	size_t d = n - z;
-	bool octal = z > 0 && d > 0 &&
-	             ((s[z] >= '1' && s[z] <= '3' && d <= 3) ||
-	              (s[z] >= '4' && s[z] <= '7' && d <= 2));
-	for (size_t i = z; octal && i < n; i++)
-		octal = s[i] >= '0' && s[i] <= '7';
-	if (!octal) {
-		if (d >= 24)
-			return -1;
-		memcpy(out, s + z, d);
-		return (int)d;
-	}
-	unsigned v = 0;
-	for (size_t i = z; i < n; i++)
-		v = v * 8 + (unsigned)(s[i] - '0');
-	return snprintf(out, 24, "%u", v);
-}
-
-/* Is h[0..n) a four-part numeric host as uri_list_canonicalize reads
- * one (each part 0x hex or decimal)? Its parts' ends into dots. */
-static bool sa_ip4(const char *h, size_t n, size_t dots[4])
-{
-	size_t i = 0;
-	for (int k = 0; k < 4; k++) {
-		size_t j = i;
-		bool hex = n - i > 2 && h[i] == '0' && (h[i + 1] | 0x20) == 'x';
-		j += hex ? 2 : 0;
-		while (j < n && (hex ? isxdigit((unsigned char)h[j])
-		                     : isdigit((unsigned char)h[j])))
-			j++;
-		if (j == i + (hex ? 2 : 0) || (k < 3 ? j >= n || h[j] != '.' :
-		                                       j != n))
-			return false;
-		dots[k] = j;
-		i = j + 1;
-	}
-	return true;
-}
-
-/* uri_list_canonicalize's dotted form of numeric host h[0..n) into out
- * (64 bytes): four parts rewritten (sa_ip_part()); one 0x number (its
- * last 8 hex digits) or one decimal number (the first 4 bytes of its
- * hex form, at least 8 digits) as a dotted quad. Its length, 0 when the
- * host is not numeric. */
-static size_t sa_ip_form(const char *h, size_t n, char *out)
-{
-	size_t dots[4], o = 0;
-	if (sa_ip4(h, n, dots)) {
-		for (size_t k = 0, i = 0; k < 4; i = dots[k++] + 1) {
-			int l = sa_ip_part(h + i, dots[k] - i, out + o);
-			if (l < 0)
-				return 0;
-			o += (size_t)l;
-			if (k < 3)
-				out[o++] = '.';
-		}
-		return o;
-	}
-	bool hex = n > 2 && h[0] == '0' && (h[1] | 0x20) == 'x';
-	size_t i = hex ? 2 : 0;
-	for (size_t k = i; k < n; k++)
-		if (!(hex ? isxdigit((unsigned char)h[k]) : isdigit((unsigned char)h[k])))
-			return 0;
-	if (i == n)
-		return 0;
-	uint64_t v = 0;
-	char x[24];
-	if (hex) {
-		for (size_t k = n - i > 8 ? n - 8 : i; k < n; k++)
-			v = v << 4 | (uint64_t)cte_hex_digit((unsigned char)h[k]);
-	} else {
-		for (size_t k = 0; k < n; k++) {
-			unsigned dg = (unsigned)(h[k] - '0');
-			v = v > (UINT64_MAX - dg) / 10 ? UINT64_MAX : v * 10 + dg;
-		}
-	}
-	snprintf(x, sizeof x, "%08" PRIx64, v);
-	unsigned b[4];
-	for (int k = 0; k < 4; k++)
-		b[k] = (unsigned)(cte_hex_digit((unsigned char)x[2 * k]) << 4 |
-		                  cte_hex_digit((unsigned char)x[2 * k + 1]));
-	return (size_t)snprintf(out, 64, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-}
-
-/* Has s[0..n) a %-escape (SpamAssassin decodes those URIs)? */
-static bool has_escape(const char *s, size_t n)
-{
-	for (size_t i = 0; i + 2 < n; i++)
-		if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2]))
-			return true;
-	return false;
-}
-
-/* uri_list_canonicalize's rewritten copy of URI u[0..n) into d (3n + 8
- * bytes; t, n + 2 bytes, for the first step): '\' as '/', "http:" with its "//" ("http:/x", "http:x"),
- * all %-escapes decoded when it has one (sa_url_decode()), a '/' before
- * a '?' or '#' right after an http(s) host. Its length. */
-static size_t sa_nuri(const char *u, size_t n, char *t, char *d)
-{
-	size_t k = 0, tn = 0;
-	size_t sch = n > 5 && strncasecmp(u, "http:", 5) == 0 ? 5 :
-	             n > 6 && strncasecmp(u, "https:", 6) == 0 ? 6 : 0;
-	if (sch > 0) {
-		memcpy(t, u, sch);
-		memcpy(t + sch, "//", 2);
-		tn = sch + 2;
-		for (k = sch; k < n && k < sch + 2 && (u[k] == '/' || u[k] == '\\'); k++)
-			;
-	}
-	for (; k < n; k++)
-		t[tn++] = u[k] == '\\' ? '/' : u[k];
-	size_t dn = tn;
-	if (has_escape(t, tn))
-		dn = sa_url_decode(t, tn, d);
-	else
-		memcpy(d, t, tn);
-	size_t p = dn > 7 && strncasecmp(d, "http://", 7) == 0 ? 7 :
-	           dn > 8 && strncasecmp(d, "https://", 8) == 0 ? 8 : 0;
-	size_t h = p;
-	while (p > 0 && h < dn && !strchr("/?#", d[h]))
-		h++;
-	if (h > p && h < dn && d[h] != '/') {
-		memmove(d + h + 1, d + h, dn - h);
-		d[h] = '/';
-		dn++;
-	}
-	return dn;
 }
 
 /* proto d[0..p), host h[0..hn), rest r[0..rn) as one URI. */
@@ -859,8 +653,8 @@ static void uri_add3(struct pctx *c, const char *d, size_t p, const char *h,
  * first "user@", up to ':', '/', '?' or '#'. Without a default port
  * (":80" after "http://" in lower case, ":443" after any other spelling,
  * as its test is) and without the user; with a numeric host rewritten
- * (sa_ip_form()), after a second user@ and trailing punctuation are cut,
- * the port kept. */
+ * (uriform_ip_form()), after a second user@ and trailing punctuation
+ * are cut, the port kept. */
 static void uri_host_forms(struct pctx *c, const char *d, size_t dn, size_t p)
 {
 	size_t h = p, he;
@@ -886,8 +680,8 @@ static void uri_host_forms(struct pctx *c, const char *d, size_t dn, size_t p)
 		s = (size_t)(at + 1 - d);
 	while (e > s && !isalnum((unsigned char)d[e - 1]))
 		e--;
-	char ip[64];
-	size_t in = sa_ip_form(d + s, e - s, ip);
+	char ip[URIFORM_IP_MAX];
+	size_t in = uriform_ip_form(d + s, e - s, ip);
 	if (in > 0)
 		uri_add3(c, d, p, ip, in, d + he, dn - he);
 }
@@ -906,7 +700,7 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 	char *d = arena_alloc(c->a, 3 * n + 8), *t = arena_alloc(c->a, n + 2);
 	if (d == NULL || t == NULL)
 		return;
-	size_t dn = sa_nuri(u, n, t, d);
+	size_t dn = uriform_nuri(u, n, t, d);
 	if (dn != n || memcmp(d, u, n) != 0)
 		uri_add(c, d, dn);
 	size_t p = 0;
@@ -924,7 +718,7 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 	const char *at2 = memchr(d + hs, '@', e - hs);
 	if (at2 != NULL)
 		hs = (size_t)(at2 + 1 - d);
-	if (at != NULL && (at2 != NULL || numeric_host(d + hs, e - hs))) {
+	if (at != NULL && (at2 != NULL || uriform_numeric_host(d + hs, e - hs))) {
 		char *v = arena_alloc(c->a, dn);
 		if (v != NULL) {
 			memcpy(v, d, p);
