@@ -293,8 +293,9 @@ static void print_parse_limits(struct scan *scan)
 		       "inside them was not parsed, its text not scanned\n",
 		       MSG_DEFAULT_MAX_DEPTH);
 	if (f & MSG_F_PART_LIMIT)
-		printf("Limit: more than %u MIME parts; the parts after them were "
-		       "not parsed, their text not scanned\n",
+		printf("Limit: more than %u parts in a multipart, or %u MIME "
+		       "parts in all; the parts after them were not parsed, "
+		       "their text not scanned\n", MSG_MULTIPART_MAX_PARTS,
 		       MSG_DEFAULT_MAX_PARTS);
 	if (f & MSG_F_HEADER_LIMIT)
 		printf("Limit: more than %u fields in a header section; %zu of "

@@ -1468,7 +1468,12 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 	const char *deftype = digest ? "message/rfc822" : "text/plain";
 	if (d.close)
 		close_only_part(c, pi, body, d.body_end, depth, deftype);
-	while (!d.close) {
+	for (unsigned nparts = 0; !d.close; nparts++) {
+		if (nparts == MSG_MULTIPART_MAX_PARTS) {
+			/* SpamAssassin's parser stops there (Message.pm) */
+			flag(c, pi, MSG_F_PART_LIMIT | MSG_F_TRUNCATED);
+			goto out;
+		}
 		const char *start = d.after;
 		struct mime_delim nd;
 		/* A part that is a multipart with the same boundary takes the

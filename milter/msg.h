@@ -35,7 +35,8 @@ struct msg_text {
 struct msg_limits {
 	size_t max_size;    /* bytes of the message parsed (default 32 MiB) */
 	unsigned max_depth; /* MIME nesting (default 20) */
-	unsigned max_parts; /* MIME parts (default 1000) */
+	unsigned max_parts; /* MIME parts in all (default 10000); of one
+	                       multipart at most MSG_MULTIPART_MAX_PARTS */
 	size_t max_memory;  /* arena bytes for one message; 0 = default
 	                       (8 x parsed size + 1 MiB) */
 	unsigned max_headers; /* header fields kept per header block (the
@@ -51,7 +52,10 @@ struct msg_limits {
 	                       fit in the memory budget. */
 };
 #define MSG_DEFAULT_MAX_DEPTH 20u
-#define MSG_DEFAULT_MAX_PARTS 1000u
+#define MSG_DEFAULT_MAX_PARTS 10000u
+/* Parts of one multipart parsed, the rest left out, as SpamAssassin's
+ * parser does (Message.pm, per multipart, no limit in all). */
+#define MSG_MULTIPART_MAX_PARTS 1000u
 #define MSG_DEFAULT_MAX_HEADERS 1000u
 #define MSG_KEPT_BEYOND_LIMIT 8u
 

@@ -847,6 +847,62 @@ static void test_mime_malformations(void **state)
 	msg_free(m);
 }
 
+/* groups multiparts of per_group text parts each (one multipart when
+ * groups is 0), each part's text "pN" numbered over the message. */
+static char *many_parts(unsigned groups, unsigned per_group)
+{
+	size_t cap = 256 + (size_t)(groups ? groups : 1) * (64 + per_group * 48);
+	char *s = malloc(cap);
+	assert_non_null(s);
+	size_t n = (size_t)snprintf(s, cap, "Content-Type: multipart/mixed; "
+	                            "boundary=T\n\n");
+	unsigned k = 0;
+	for (unsigned g = 0; g < (groups ? groups : 1); g++) {
+		const char *b = "T";
+		if (groups) {
+			n += (size_t)snprintf(s + n, cap - n, "--T\nContent-Type: "
+			                      "multipart/alternative; boundary=G\n\n");
+			b = "G";
+		}
+		for (unsigned i = 0; i < per_group; i++)
+			n += (size_t)snprintf(s + n, cap - n, "--%s\n\np%u\n", b, k++);
+		if (groups)
+			n += (size_t)snprintf(s + n, cap - n, "--G--\n");
+	}
+	snprintf(s + n, cap - n, "--T--\n");
+	return s;
+}
+
+/* At most 1000 parts of one multipart are parsed, as SpamAssassin's
+ * parser does; there is no such limit over several multiparts. */
+static void test_multipart_part_limit(void **state)
+{
+	(void)state;
+	char *s = many_parts(0, MSG_MULTIPART_MAX_PARTS + 1);
+	struct msg *m = parse(s);
+	assert_true(has_flag(m, MSG_F_PART_LIMIT));
+	assert_int_equal(msg_part_count(m), 1 + MSG_MULTIPART_MAX_PARTS);
+	assert_string_equal(msg_part_at(m, MSG_MULTIPART_MAX_PARTS)->text.ptr,
+	                    "p999");
+	msg_free(m);
+	free(s);
+
+	s = many_parts(0, MSG_MULTIPART_MAX_PARTS);
+	m = parse(s);
+	assert_false(has_flag(m, MSG_F_PART_LIMIT));
+	assert_int_equal(msg_part_count(m), 1 + MSG_MULTIPART_MAX_PARTS);
+	msg_free(m);
+	free(s);
+
+	s = many_parts(3, 600);
+	m = parse(s);
+	assert_false(has_flag(m, MSG_F_PART_LIMIT));
+	assert_int_equal(msg_part_count(m), 1 + 3 * 601);
+	assert_string_equal(msg_part_at(m, 3 * 601)->text.ptr, "p1799");
+	msg_free(m);
+	free(s);
+}
+
 static void test_limits(void **state)
 {
 	(void)state;
@@ -1715,6 +1771,7 @@ int main(void)
 		cmocka_unit_test(test_nested_same_boundary),
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_multipart_part_limit),
 		cmocka_unit_test(test_body_paragraphs),
 		cmocka_unit_test(test_rawbody_lines),
 		cmocka_unit_test(test_html_render),
