@@ -1750,7 +1750,7 @@ static void entity_body(struct pctx *c, size_t pi, const char *body,
 		if (phdr_get(c, 0, "mime-version", &n) == NULL)
 			flag(c, 0, MSG_F_NO_MIME_VERSION);
 	}
-	if ((is_multi || is_rfc822) && depth + 1 >= c->lim.max_depth) {
+	if ((is_multi || is_rfc822) && depth >= c->lim.max_depth) {
 		flag(c, pi, MSG_F_DEPTH_LIMIT | MSG_F_TRUNCATED);
 		p->decoded = (struct msg_text){ body, (size_t)(e - body) };
 		return;

@@ -903,11 +903,53 @@ static void test_multipart_part_limit(void **state)
 	free(s);
 }
 
+/* Multiparts nested levels deep, the text "dN" in each level N. */
+static char *deep_parts(unsigned levels)
+{
+	size_t cap = 160 + (size_t)levels * 96;
+	char *s = malloc(cap);
+	assert_non_null(s);
+	size_t n = (size_t)snprintf(s, cap, "Content-Type: multipart/mixed; "
+	                            "boundary=b0\n\n");
+	for (unsigned j = 0; j < levels; j++)
+		n += (size_t)snprintf(s + n, cap - n, "--b%u\n\nd%u\n--b%u\n"
+		                      "Content-Type: multipart/mixed; "
+		                      "boundary=b%u\n\n", j, j, j, j + 1);
+	snprintf(s + n, cap - n, "--b%u\n\nd%u\n", levels, levels);
+	return s;
+}
+
+/* The default depth: a multipart at depth 19 is parsed, one at depth
+ * 20 is not, as SpamAssassin's default subparse of 20 has it. */
+static void test_depth_limit_default(void **state)
+{
+	(void)state;
+	char *s = deep_parts(20);
+	struct msg *m = parse(s);
+	assert_true(has_flag(m, MSG_F_DEPTH_LIMIT));
+	bool d19 = false;
+	for (size_t i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		if (p->text.ptr != NULL && strcmp(p->text.ptr, "d19") == 0)
+			d19 = true;
+		assert_true(p->text.ptr == NULL || strcmp(p->text.ptr, "d20"));
+	}
+	assert_true(d19);
+	msg_free(m);
+	free(s);
+}
+
 static void test_limits(void **state)
 {
 	(void)state;
+	/* max_depth 2: the multipart/alternative at depth 1 is parsed
+	 * (SpamAssassin's subparse 2); with 1 it is not */
 	struct msg_limits lim = { 0, 2, 0, 0, 0 };
 	struct msg *m = msg_parse(nested, strlen(nested), &lim);
+	assert_false(has_flag(m, MSG_F_DEPTH_LIMIT));
+	msg_free(m);
+	lim = (struct msg_limits){ 0, 1, 0, 0, 0 };
+	m = msg_parse(nested, strlen(nested), &lim);
 	assert_true(has_flag(m, MSG_F_DEPTH_LIMIT));
 	assert_true(has_flag(m, MSG_F_TRUNCATED));
 	msg_free(m);
@@ -1772,6 +1814,7 @@ int main(void)
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_multipart_part_limit),
+		cmocka_unit_test(test_depth_limit_default),
 		cmocka_unit_test(test_body_paragraphs),
 		cmocka_unit_test(test_rawbody_lines),
 		cmocka_unit_test(test_html_render),
