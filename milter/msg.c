@@ -768,7 +768,8 @@ static void uri_trim(const char **raw, size_t *n)
 
 /* SpamAssassin keeps the URIs of these schemes as they are written
  * (HTML.pm's push_uri: no host, no base): cid: images, data:, tel:,
- * file:. Trimmed (uri_trim()). An attribute value reaches here cut at
+ * file:. Trimmed (uri_trim()); with the forms uri_list_canonicalize
+ * makes of any URI (%-escapes and character references decoded). An attribute value reaches here cut at
  * 2048 bytes (html.c; SpamAssassin cuts at 8192), which rules anchored
  * at the scheme do not notice. */
 static void uri_opaque(struct pctx *c, const char *raw, size_t n)
@@ -779,6 +780,7 @@ static void uri_opaque(struct pctx *c, const char *raw, size_t n)
 		size_t l = strlen(schemes[i]);
 		if (n > l && strncasecmp(raw, schemes[i], l) == 0) {
 			uri_add(c, raw, n);
+			uri_sa_forms(c, raw, n, 0);
 			return;
 		}
 	}
@@ -911,7 +913,9 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n)
  * SpamAssassin lists it as resolved (uri_target()), an <a href> also as
  * written (HTML.pm keys its anchor text so), and the forms
  * uri_unschemed() makes of those. A link with another scheme than those
- * uri_norm() takes ("javascript:...") is listed as written. */
+ * uri_norm() takes ("javascript:...", "http:www.foo.com") is listed as
+ * written, with the forms uri_list_canonicalize makes of it (decoded;
+ * "http://www.foo.com"). */
 static void uri_relative(struct pctx *c, const char *raw, size_t n,
                          bool anchor)
 {
@@ -921,8 +925,10 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 	                 raw[k] == '-' || raw[k] == '.'))
 		k++;
 	if (n == 0 || (k > 0 && k < n && raw[k] == ':')) {
-		if (n > 0)
+		if (n > 0) {
 			uri_add(c, raw, n);
+			uri_sa_forms(c, raw, n, 0);
+		}
 		return;
 	}
 	char *resolved = NULL;

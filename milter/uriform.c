@@ -2,6 +2,7 @@
 #include "uriform.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -180,9 +181,82 @@ static bool has_escape(const char *s, size_t n)
 	return false;
 }
 
+/* The character references uri_list_canonicalize decodes, one pass
+ * each, in its order: each matcher gets s[0..n) starting at "&#" and
+ * returns the length of the reference it decodes (0: none) with the
+ * byte in *ch. Decimal: leading zeros, then 33 to 126, then ';'. */
+static size_t ref_dec(const char *s, size_t n, char *ch)
+{
+	size_t j = 2, v = 0;
+	while (j < n && s[j] == '0')
+		j++;
+	size_t ds = j;
+	while (j < n && j - ds < 4 && isdigit((unsigned char)s[j]))
+		v = v * 10 + (size_t)(s[j++] - '0');
+	if (j >= n || s[j] != ';' || j - ds < 2 || v < 33 || v > 126)
+		return 0;
+	*ch = (char)v;
+	return j + 1;
+}
+
+/* "&#x" (lower-case x), leading zeros, two hex digits, ';': 0x21-0x29,
+ * 0x30-0x7e (its pattern leaves out 0x2a-0x2f and 0x7f). */
+static size_t ref_hex(const char *s, size_t n, char *ch)
+{
+	size_t j = 3;
+	if (n < 3 || s[2] != 'x')
+		return 0;
+	while (j < n && s[j] == '0')
+		j++;
+	if (n - j < 3 || s[j + 2] != ';' || !isxdigit((unsigned char)s[j]) ||
+	    !isxdigit((unsigned char)s[j + 1]))
+		return 0;
+	int v = cte_hex_digit((unsigned char)s[j]) << 4 |
+	        cte_hex_digit((unsigned char)s[j + 1]);
+	if (v < 0x21 || v > 0x7e || (v > 0x29 && v < 0x30))
+		return 0;
+	*ch = (char)v;
+	return j + 3;
+}
+
+/* The references to the Unicode full stops, any case: '.'. */
+static size_t ref_dot(const char *s, size_t n, char *ch)
+{
+	static const char *const dots[] = { "x2e;", "12290;", "x3002;",
+		"65294;", "xff0e;", "65377;", "xff61;" };
+	for (size_t i = 0; i < sizeof dots / sizeof dots[0]; i++) {
+		size_t l = strlen(dots[i]);
+		if (n - 2 >= l && strncasecmp(s + 2, dots[i], l) == 0) {
+			*ch = '.';
+			return l + 2;
+		}
+	}
+	return 0;
+}
+
+/* One pass of matcher ref over d[0..n), in place (a reference is longer
+ * than its byte); the new length. */
+static size_t ref_pass(char *d, size_t n,
+                       size_t (*ref)(const char *, size_t, char *))
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		char ch;
+		size_t l = n - i >= 4 && d[i] == '&' && d[i + 1] == '#' ?
+		           ref(d + i, n - i, &ch) : 0;
+		if (l > 0) {
+			d[o++] = ch;
+			i += l;
+		} else {
+			d[o++] = d[i++];
+		}
+	}
+	return o;
+}
+
 /* uri_list_canonicalize's rewrites, in its order: the scheme's "//"
  * and '\' as '/' into t, then the %-decoding into d, then the '/' after
- * the host, in place. */
+ * the host and the character references, in place. */
 size_t uriform_nuri(const char *u, size_t n, char *t, char *d)
 {
 	size_t k = 0, tn = 0;
@@ -212,5 +286,7 @@ size_t uriform_nuri(const char *u, size_t n, char *t, char *d)
 		d[h] = '/';
 		dn++;
 	}
-	return dn;
+	dn = ref_pass(d, dn, ref_dec);
+	dn = ref_pass(d, dn, ref_hex);
+	return ref_pass(d, dn, ref_dot);
 }

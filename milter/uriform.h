@@ -44,7 +44,10 @@ size_t uriform_ip_form(const char *h, size_t n, char *out);
  * and "https:" followed by exactly "//" ("http:/x", "http:\\x" and
  * "http:x" too), all %-escapes decoded (uriform_url_decode()) when it
  * has one, a '/' inserted before a '?' or '#' right after an http(s)
- * host. Returns d's length. */
+ * host, then the character references of printable ASCII decoded
+ * ("&#97;", "&#x61;"; not "&#x2f;", as its pattern leaves out 0x2a-0x2f)
+ * and those of the Unicode full stops as '.' ("&#x3002;"). Returns d's
+ * length. */
 size_t uriform_nuri(const char *u, size_t n, char *t, char *d);
 
 #endif

@@ -1498,6 +1498,22 @@ static void test_uri_list_sa(void **state)
 	               "http://example[.]com/x\n", true);
 	check_uri_list("<a href=\"https://Example.com:443\">x</a>", true,
 	               "https://Example.com:443\nhttps://Example.com\n", false);
+	/* character references of printable ASCII decoded in a form */
+	check_uri_list("see http://www.example.com/x&#97;y&#x2F;z now", false,
+	               "http://www.example.com/x&#97;y&#x2F;z\n"
+	               "http://www.example.com/xay&#x2F;z\n", false);
+	check_uri_list("<a href=\"http://www.example.com/x&amp;#x3002;y\">x</a>",
+	               true, "http://www.example.com/x&#x3002;y\n"
+	               "http://www.example.com/x.y\n", false);
+	/* "http:" without "//", and other schemes, canonicalized too */
+	check_uri_list("<a href=\"http:www.foo.com/x\">x</a>", true,
+	               "http:www.foo.com/x\nhttp://www.foo.com/x\n", false);
+	check_uri_list("<a href=\"https:/www.foo.com?x\">x</a>", true,
+	               "https:/www.foo.com?x\nhttps://www.foo.com/?x\n", false);
+	check_uri_list("<a href=\"javascript:x%41y&amp;#98;\">x</a>", true,
+	               "javascript:x%41y&#98;\njavascript:xAyb\n", false);
+	check_uri_list("<img src=\"cid:ab%41c\">", true,
+	               "cid:ab%41c\ncid:abAc\n", false);
 }
 
 /* Text in <pre> is collapsed like any other (HTML.pm's display_text):

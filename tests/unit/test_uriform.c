@@ -93,6 +93,24 @@ static void t_nuri(void **state)
 	nuri_is("ftp://a.b?x", "ftp://a.b?x");
 }
 
+/* Character references: printable ASCII by number (three passes, so
+ * "&#38;#x41;" is "A"), "&#x" lower-case only, 0x2a-0x2f left out, the
+ * Unicode full stops as '.' in any case. */
+static void t_nuri_refs(void **state)
+{
+	(void)state;
+	nuri_is("http://a.b/&#38;#x41;&#X41;&#x6A;&#X2E;&#x02e;&#0033;"
+	        "&#x7f;&#x7E;", "http://a.b/A&#X41;j.&#x02e;!&#x7f;~");
+	nuri_is("http://a.b/&#x2e;&#12290;&#x3002;&#65294;&#xFF0E;&#65377;"
+	        "&#xff61;&#x7;", "http://a.b/.......&#x7;");
+	nuri_is("http://a.b/&#1000;&#00100;&#x0041;&#x29;&#x21;&#x20;",
+	        "http://a.b/&#1000;dA)!&#x20;");
+	nuri_is("http://a.b/x&#x2F;y&#0065;&#127;&#x7e",
+	        "http://a.b/x&#x2F;yA&#127;&#x7e");
+	nuri_is("http://www.ex&#97;mple.com/x",
+	        "http://www.ex&/#97;mple.com/x");   /* the '/' comes first */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +118,7 @@ int main(void)
 		cmocka_unit_test(t_numeric_host),
 		cmocka_unit_test(t_url_decode),
 		cmocka_unit_test(t_nuri),
+		cmocka_unit_test(t_nuri_refs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
