@@ -82,38 +82,9 @@ static size_t sep_len(const char *p, size_t left)
 	return 0;
 }
 
-static bool local_char(unsigned char c)
-{
-	return is_alnum(c) || strchr(".!#$%&*+-/=?^_`{|}~", c) != NULL;
-}
-
 static bool domain_char(unsigned char c)
 {
 	return is_alnum(c) || c == '.' || c == '-' || c >= 0x80;
-}
-
-/* An e-mail address around the '@' at s[at]: [*start, *end). */
-static bool email_at(const char *s, size_t len, size_t at, size_t *start,
-                     size_t *end)
-{
-	size_t b = at;
-	while (b > 0 && local_char((unsigned char)s[b - 1]) && at - b < 64)
-		b--;
-	while (b < at && s[b] == '.')
-		b++;
-	size_t e = at + 1;
-	while (e < len && domain_char((unsigned char)s[e]))
-		e++;
-	while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
-		e--;
-	if (b == at || e == at + 1)
-		return false;
-	const char *dot = memchr(s + at + 1, '.', e - at - 1);
-	if (dot == NULL || dot == s + at + 1)
-		return false;
-	*start = b;
-	*end = e;
-	return true;
 }
 
 /* A byte that ends SpamAssassin's address match (its
@@ -123,6 +94,93 @@ static bool email_delim(unsigned char c)
 {
 	return c <= ' ' || c == 0x7f || c == 0xc2 || c == 0xc3 ||
 	       strchr("><\"`}]{[|,('", c) != NULL;
+}
+
+/* Is c in SpamAssassin's address local part: not '@' nor a delimiter
+ * (email_delim()) nor 8-bit (the text it matches is UTF-8 bytes there:
+ * "\xe4\xb8\xadw@x.com" is "w@x.com")? */
+static bool local_byte(unsigned char c)
+{
+	return c != '@' && c < 0x80 && !email_delim(c);
+}
+
+static bool word_byte(unsigned char c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+/* May SpamAssassin's address match start at s[b]: after one of its
+ * start delimiters (blanks, ><"'`,{[(| ESC, a byte 0xa0) or at a word
+ * boundary (\b, ASCII words)? */
+static bool email_may_start(const char *s, size_t b)
+{
+	if (b == 0)
+		return word_byte((unsigned char)s[0]);
+	unsigned char p = (unsigned char)s[b - 1];
+	if (p <= ' ' || p == 0xa0 || strchr("><\"'`,{[(|", p) != NULL)
+		return true;
+	return word_byte(p) != word_byte((unsigned char)s[b]);
+}
+
+/* An e-mail address around the '@' at s[at], as SpamAssassin's text
+ * match takes one: its local part the run of bytes before the '@' that
+ * no delimiter ends (local_byte(): "To:x@example.com" is one), 251 at
+ * most, starting where its match may start (email_may_start()) and not
+ * before from; a local part with a ')' is cut there, so no address. The
+ * domain up to the first byte not of a host name, with a dot.
+ * [*start, *end). */
+static bool email_at(const char *s, size_t len, size_t at, size_t from,
+                     size_t *start, size_t *end)
+{
+	size_t b = at;
+	while (b > from && at - b < 251 && local_byte((unsigned char)s[b - 1]))
+		b--;
+	while (b < at && !email_may_start(s, b))
+		b++;
+	if (b == at || memchr(s + b, ')', at - b) != NULL)
+		return false;
+	size_t e = at + 1;
+	while (e < len && domain_char((unsigned char)s[e]))
+		e++;
+	while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
+		e--;
+	if (e == at + 1)
+		return false;
+	const char *dot = memchr(s + at + 1, '.', e - at - 1);
+	if (dot == NULL || dot == s + at + 1)
+		return false;
+	*start = b;
+	*end = e;
+	return true;
+}
+
+/* The scheme of the address at s[*b] (its '@' at at) as SpamAssassin
+ * lists it: a "mailto:" written there, its case kept ("MAILTO:x@y"),
+ * else "mailto:", after "mail:", "email:", "e-mail:", "skype:" or
+ * colons before the address are dropped (its "strip common
+ * misparses"); *b moved past what is dropped. */
+static const char *email_scheme(const char *s, size_t *b, size_t at)
+{
+	static const char *const junk[] = { "skype", "e-mail", "-mail",
+		"email", "mail", "" };
+	const char *x = s + *b;
+	size_t n = at - *b;
+	if (n > 7 && strncasecmp(x, "mailto:", 7) == 0) {
+		*b += 7;
+		return x;
+	}
+	for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++) {
+		size_t l = strlen(junk[j]), k = l;
+		if (n <= l || strncasecmp(x, junk[j], l) != 0)
+			continue;
+		while (k < n && x[k] == ':')
+			k++;
+		if (k > l && k < n) {
+			*b += k;
+			break;
+		}
+	}
+	return "mailto:";
 }
 
 /* SpamAssassin's address match goes on after the address to the next
@@ -708,12 +766,9 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 				done = e;
 		} else if (c == '@') {
 			size_t b, e;
-			if (email_at(s, len, i, &b, &e) && b >= done) {
+			if (email_at(s, len, i, done, &b, &e)) {
 				e = email_tail(s, len, i, e);
-				/* a written scheme keeps its case ("MAILTO:") */
-				const char *sch = b >= done + 7 &&
-				                  strncasecmp(s + b - 7, "mailto:", 7) == 0 ?
-				                  s + b - 7 : "mailto:";
+				const char *sch = email_scheme(s, &b, i);
 				char buf[600];
 				int k = snprintf(buf, sizeof buf, "%.7s%.*s", sch,
 				                 (int)(e - b), s + b);

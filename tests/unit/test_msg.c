@@ -1514,6 +1514,20 @@ static void test_uri_list_sa(void **state)
 	               "javascript:x%41y&#98;\njavascript:xAyb\n", false);
 	check_uri_list("<img src=\"cid:ab%41c\">", true,
 	               "cid:ab%41c\ncid:abAc\n", false);
+	/* an address of the text: the run before the '@' that none of its
+	 * delimiters ends, from a start delimiter or word boundary */
+	check_uri_list("valid From:you@here.net yet", false,
+	               "mailto:From:you@here.net\n", false);
+	check_uri_list("From: J [SMTP:jd@ureach.com]", false,
+	               "mailto:SMTP:jd@ureach.com\n", false);
+	check_uri_list("see --mailto:My@aeo.com now", false,
+	               "mailto:--mailto:My@aeo.com\n", false);
+	check_uri_list("see mailto:to:g@excite.com now", false,
+	               "mailto:to:g@excite.com\n", false);
+	check_uri_list("see E-Mail:q@x.com, }--k@x.com", false,
+	               "mailto:q@x.com\nmailto:k@x.com\n", false);
+	check_uri_list("see a.b)c@x.com and \xe4\xb8\xadw@x.com", false,
+	               "mailto:w@x.com\n", false);
 }
 
 /* Text in <pre> is collapsed like any other (HTML.pm's display_text):
