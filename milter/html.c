@@ -145,14 +145,20 @@ static void put_ref(struct arena_buf *out, unsigned long cp, bool latin1)
 		charset_put_utf8(out, cp);
 }
 
-/* Entity-decode s into out (attribute values, the title). */
+/* Entity-decode s into out (attribute values, the title). In an
+ * attribute value (attr) "&nbsp;" is a space: HTML.pm replaces it so in
+ * the whole text before parsing ("href=\"http://x.com&nbsp;Go\"" is
+ * listed with a space). */
 static void decode_entities(const char *s, size_t len,
-                            struct arena_buf *out, bool latin1)
+                            struct arena_buf *out, bool latin1, bool attr)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned long cp;
 		size_t n;
-		if (s[i] == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
+		if (attr && len - i >= 6 && memcmp(s + i, "&nbsp;", 6) == 0) {
+			arena_buf_putc(out, ' ');
+			i += 6;
+		} else if (s[i] == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
 			put_ref(out, cp, latin1);
 			i += n;
 		} else {
@@ -163,7 +169,7 @@ static void decode_entities(const char *s, size_t len,
 
 void html_decode_entities(const char *s, size_t len, struct arena_buf *out)
 {
-	decode_entities(s, len, out, false);
+	decode_entities(s, len, out, false, false);
 }
 
 /* ---- colours and styles ---- */
@@ -661,7 +667,7 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 			a->name[nl] = '\0';
 			size_t start = r->scratch.len;
 			decode_entities(v, vl < ATTR_MAX ? vl : ATTR_MAX, &r->scratch,
-		                false);
+		                false, true);
 			arena_buf_putc(&r->scratch, '\0');
 			a->len = r->scratch.len - start - 1;
 			a->value = (const char *)(uintptr_t)start; /* fixed below */
@@ -833,7 +839,7 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 {
 	size_t e = find_end(s, len, t->name);
 	if (strcmp(t->name, "title") == 0) {
-		decode_entities(s, e, r->o->title, r->latin1);
+		decode_entities(s, e, r->o->title, r->latin1, false);
 		/* SpamAssassin shows the title as a paragraph of the text. */
 		text_node(r, s, e);
 		ws_element(r, "\n\n");

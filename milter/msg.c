@@ -648,6 +648,27 @@ static void uri_add3(struct pctx *c, const char *d, size_t p, const char *h,
 		uri_add(c, v.p, v.len);
 }
 
+/* uri_list_canonicalize's form of http(s) URI d[0..dn) whose host
+ * d[h..he) has control bytes or blanks ("&nbsp;" in an href is a
+ * space): the host without them, as browsers drop them. */
+static void uri_blankless_form(struct pctx *c, const char *d, size_t dn,
+                               size_t p, size_t h, size_t he)
+{
+	struct arena_buf v;
+	bool blank = false;
+	arena_buf_init(&v, c->a);
+	arena_buf_put(&v, d, p);
+	for (size_t i = h; i < he; i++) {
+		if ((unsigned char)d[i] <= ' ')
+			blank = true;
+		else
+			arena_buf_putc(&v, d[i]);
+	}
+	arena_buf_put(&v, d + he, dn - he);
+	if (blank && !v.failed)
+		uri_add(c, v.p, v.len);
+}
+
 /* uri_list_canonicalize's forms of http(s) URI d[0..dn) (scheme and
  * "//" in its p bytes) from its host, read as it reads it: after a
  * first "user@", up to ':', '/', '?' or '#'. Without a default port
@@ -665,6 +686,7 @@ static void uri_host_forms(struct pctx *c, const char *d, size_t dn, size_t p)
 		;
 	if (he == h)
 		return;
+	uri_blankless_form(c, d, dn, p, h, he);
 	size_t pe = he + 1;
 	while (pe < dn && d[he] == ':' && isdigit((unsigned char)d[pe]))
 		pe++;
@@ -896,8 +918,10 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n)
 	size_t s = h;
 	if (hl > 4 && strncasecmp(u + h, "www.", 4) == 0)
 		s += 4;
+	/* a numeric host ("304704", "0x1f") gets its dotted form instead */
 	if (memchr(u + s, '.', he - s) != NULL || he == s ||
-	    (he - h == 9 && strncasecmp(u + h, "localhost", 9) == 0))
+	    (he - h == 9 && strncasecmp(u + h, "localhost", 9) == 0) ||
+	    uriform_numeric_host(u + h, ce - h))
 		return;
 	size_t o = sizeof "http://www." - 1;
 	memcpy(v, "http://www.", o);

@@ -1528,6 +1528,12 @@ static void test_uri_list_sa(void **state)
 	               "mailto:q@x.com\nmailto:k@x.com\n", false);
 	check_uri_list("see a.b)c@x.com and \xe4\xb8\xadw@x.com", false,
 	               "mailto:w@x.com\n", false);
+	/* a numeric host gets no "www.HOST.com" guess */
+	check_uri_list("<img src='304704'>", true, "304704\nhttp://304704\n"
+	               "http://0.4.166.64\n", false);
+	/* "&nbsp;" in an href is a space; the host also without it */
+	check_uri_list("<a href=\"http://a.co.nz&nbsp;Go\">x</a>", true,
+	               "http://a.co.nz Go\nhttp://a.co.nzGo\n", false);
 }
 
 /* Text in <pre> is collapsed like any other (HTML.pm's display_text):
