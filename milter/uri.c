@@ -32,39 +32,35 @@ static unsigned char lower(unsigned char c)
 
 /* ---- scanning plain text ---- */
 
-/* Bytes that may appear inside a URL in running text. */
+/* Bytes that may appear inside a URL in running text: all but
+ * SpamAssassin's end delimiters (tbirdenddelim: blanks, ><"`}]{[|, ESC;
+ * '\\', '^' and '\'' do not end a URL). Non-ASCII bytes do not either
+ * (IRIs). */
 static bool url_char(unsigned char c)
 {
 	if (c >= 0x80)
-		return true; /* IRIs */
+		return true;
 	if (c <= ' ' || c == 0x7f)
 		return false;
-	return strchr("<>\"'`{}|^", c) == NULL;
+	return strchr("<>\"`{}|", c) == NULL;
 }
 
-/* End of the URL starting at s: stop at a disallowed byte (brackets:
- * '[' and ']' too, as SpamAssassin's end delimiters), then drop
- * sentence punctuation that most likely closes the sentence. */
+/* End of the URL starting at s as SpamAssassin ends one in text: at a
+ * disallowed byte (brackets: '[' and ']' too, its end delimiters); at
+ * the first ')' when no '(' comes before it (as Thunderbird does); then
+ * without the trailing punctuation Thunderbird ignores
+ * (-~!@#^&*()_+=:;'?,.). */
 static size_t url_extent(const char *s, size_t len, bool brackets)
 {
 	size_t n = 0;
 	while (n < len && url_char((unsigned char)s[n]) &&
 	       (!brackets || (s[n] != '[' && s[n] != ']')))
 		n++;
-	while (n > 0) {
-		char c = s[n - 1];
-		if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
-		    c == '?' || c == '*' || c == '=' || c == '-') {
-			n--;
-		} else if (c == ')' || c == ']') {
-			char open = c == ')' ? '(' : '[';
-			if (memchr(s, open, n) != NULL)
-				break;
-			n--;
-		} else {
-			break;
-		}
-	}
+	const char *close = memchr(s, ')', n);
+	if (close != NULL && memchr(s, '(', (size_t)(close - s)) == NULL)
+		n = (size_t)(close - s);
+	while (n > 0 && strchr("-~!@#^&*()_+=:;'?,.", s[n - 1]) != NULL)
+		n--;
 	return n;
 }
 

@@ -1534,6 +1534,17 @@ static void test_uri_list_sa(void **state)
 	/* "&nbsp;" in an href is a space; the host also without it */
 	check_uri_list("<a href=\"http://a.co.nz&nbsp;Go\">x</a>", true,
 	               "http://a.co.nz Go\nhttp://a.co.nzGo\n", false);
+	/* a text URL: '\\', '^' and '\'' do not end it; cut at a ')' with
+	 * no '(' before it, then Thunderbird's trailing punctuation */
+	check_uri_list("see http://www.foo.com/u?e=39\\~m^^j\\~17 now", false,
+	               "http://www.foo.com/u?e=39\\~m^^j\\~17\n"
+	               "http://www.foo.com/u?e=39/~m^^j/~17\n", false);
+	check_uri_list("see https://www.bar.com/r?r____ now", false,
+	               "https://www.bar.com/r?r\n", false);
+	check_uri_list("see http://www.baz.com/a)b now", false,
+	               "http://www.baz.com/a\n", false);
+	check_uri_list("see http://www.q.com/it's~ now", false,
+	               "http://www.q.com/it's\n", false);
 }
 
 /* Text in <pre> is collapsed like any other (HTML.pm's display_text):
