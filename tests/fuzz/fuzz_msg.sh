@@ -7,7 +7,7 @@ set -u
 fuzz_begin msg
 m="$top_srcdir/milter"
 srcs="$m/msg.c $m/arena.c $m/addr.c $m/charset.c $m/utf8.c $m/cte.c $m/html.c \
-	$m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c"
+	$m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c $m/uriform.c"
 # shellcheck disable=SC2086
 fuzz_build msg $srcs $(pkg-config --cflags --libs libidn2)
 # Seeds: a MIME message with the constructs the parser knows.
