@@ -300,7 +300,8 @@ static void print_parse_limits(struct scan *scan)
 	if (f & MSG_F_HEADER_LIMIT)
 		printf("Limit: more than %u fields in a header section; %zu of "
 		       "them not kept (header rules did not see them)\n",
-		       MSG_DEFAULT_MAX_HEADERS, msg_header_dropped(m));
+		       MSG_DEFAULT_MAX_HEADERS,
+		       msg_header_dropped(m) + scan_headers_dropped(scan));
 	if ((f & MSG_F_TRUNCATED) &&
 	    !(f & (MSG_F_DEPTH_LIMIT | MSG_F_PART_LIMIT)) && !scan_truncated(scan))
 		printf("Limit: the message model's size or memory budget; the "

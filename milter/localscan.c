@@ -36,7 +36,8 @@ struct runner {
 };
 
 /* The message with the body capped as vigild caps it; the bytes the
- * producer did not keep (size > len) count as body not stored. */
+ * producer did not keep (size > len) count as body not stored, in one
+ * step (a file of a terabyte is not fed in pieces). */
 int localscan_prepare(struct scan *scan, const struct conf *c,
                       const struct envguess_flags *flags, char **raw,
                       size_t len, uint64_t size)
@@ -47,18 +48,8 @@ int localscan_prepare(struct scan *scan, const struct conf *c,
 	*raw = NULL;
 	if (rc != 0)
 		return -1;
-	if (size > len) {
-		size_t stored;
-		scan_body(scan, &stored);
-		scan_set_max_body(scan, stored);   /* nothing more is stored */
-		static const char unseen[4096];
-		for (uint64_t left = size - len; left > 0;) {
-			size_t n = left < sizeof unseen ? (size_t)left : sizeof unseen;
-			if (scan_add_body(scan, unseen, n) != 0)
-				return -1;
-			left -= n;
-		}
-	}
+	if (size > len)
+		scan_count_unread(scan, size - len);
 	if (envguess_fill(scan, flags, rules_stage_trustpath(
 	                  pipeline_stage_state(c->pipeline, "rules"))) != 0)
 		return -1;

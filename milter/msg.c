@@ -271,8 +271,9 @@ static const char *const vital_headers[] = {
 	"content-disposition",
 };
 #define NVITAL (sizeof vital_headers / sizeof vital_headers[0])
+_Static_assert(NVITAL == MSG_VITAL_HEADERS, "msg.h's MSG_VITAL_HEADERS");
 
-static size_t vital_index(const char *name, size_t n)
+size_t msg_vital_index(const char *name, size_t n)
 {
 	for (size_t i = 0; i < NVITAL; i++)
 		if (strlen(vital_headers[i]) == n &&
@@ -288,7 +289,7 @@ static bool keep_header(struct pctx *c, size_t pi, const char *name,
 {
 	if (kept < c->lim.max_headers)
 		return true;
-	size_t v = vital_index(name, n);
+	size_t v = msg_vital_index(name, n);
 	if (v != SIZE_MAX && extra[v] < MSG_KEPT_BEYOND_LIMIT) {
 		extra[v]++;
 		return true;

@@ -58,6 +58,11 @@ struct msg_limits {
 #define MSG_MULTIPART_MAX_PARTS 1000u
 #define MSG_DEFAULT_MAX_HEADERS 1000u
 #define MSG_KEPT_BEYOND_LIMIT 8u
+/* The headers kept beyond max_headers: msg_vital_index() gives a field
+ * name's index among them (< MSG_VITAL_HEADERS; name[0..n), any case),
+ * or SIZE_MAX. scan.c keeps the same ones beyond its own bound. */
+#define MSG_VITAL_HEADERS 16u
+size_t msg_vital_index(const char *name, size_t n);
 
 /* lim NULL = defaults; zero fields of lim also take the default.
  * Returns NULL only on allocation failure. */

@@ -31,6 +31,9 @@ struct scan {
 
 	struct hdr *hdrs;
 	size_t hdr_count, hdr_cap;
+	size_t hdr_dropped;	/* fields past SCAN_MAX_HEADERS not stored */
+	size_t dropped_bytes;	/* their bytes, as header_bytes counts them */
+	unsigned vital_extra[MSG_VITAL_HEADERS];   /* stored past it */
 
 	/* One buffer holds the message: the header section as scan_raw()
 	 * writes it in buf[0..body_off) once head_ok, the body after it
@@ -330,9 +333,33 @@ static int move_body(struct scan *s)
 	return 0;
 }
 
+/* The first SCAN_MAX_HEADERS fields are stored, then only those the
+ * message model keeps past its own bound (msg_vital_index(), at most
+ * MSG_KEPT_BEYOND_LIMIT of each): so the model is what it would be of
+ * all fields (it keeps no more), and junk fields cannot hide From or
+ * Subject, while a header section without end costs no memory for each
+ * further field. */
+_Static_assert(SCAN_MAX_HEADERS >= MSG_DEFAULT_MAX_HEADERS,
+               "the message model's bound is reached first");
+static bool keep_field(struct scan *s, const char *name, size_t n)
+{
+	if (s->hdr_count < SCAN_MAX_HEADERS)
+		return true;
+	size_t v = msg_vital_index(name, n);
+	if (v == SIZE_MAX || s->vital_extra[v] >= MSG_KEPT_BEYOND_LIMIT)
+		return false;
+	s->vital_extra[v]++;
+	return true;
+}
+
 int scan_add_header(struct scan *s, const char *name, size_t name_len,
                     const char *value, size_t value_len)
 {
+	if (!keep_field(s, name, name_len)) {
+		s->hdr_dropped++;
+		s->dropped_bytes += name_len + 1 + value_len + 2;
+		return 0;
+	}
 	if (grow(&s->hdrs, &s->hdr_cap, s->hdr_count, sizeof *s->hdrs))
 		return -1;
 	struct hdr h = { dupn(name, name_len), name_len,
@@ -366,6 +393,12 @@ int scan_add_body(struct scan *s, const void *data, size_t len)
 	memcpy(s->buf + s->body_off + s->body_len, data, len);
 	s->body_len += len;
 	return 0;
+}
+
+void scan_count_unread(struct scan *s, uint64_t len)
+{
+	size_t room = SIZE_MAX - s->body_seen;
+	s->body_seen += len < room ? (size_t)len : room;
 }
 
 /* src[0..n) with CRLF line ends, appended to *dst (malloc'd, *len). */
@@ -637,7 +670,12 @@ const char *scan_raw(struct scan *s, size_t *len)
 
 size_t scan_size(const struct scan *s)
 {
-	return s->header_bytes + 2 + s->body_seen;
+	return s->header_bytes + s->dropped_bytes + 2 + s->body_seen;
+}
+
+size_t scan_headers_dropped(const struct scan *s)
+{
+	return s->hdr_dropped;
 }
 
 bool scan_truncated(const struct scan *s)

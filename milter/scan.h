@@ -66,13 +66,23 @@ int scan_add_rcpt(struct scan *scan, const char *rcpt);
 int scan_set_macro_env(struct scan *scan, const char *auth_authen,
                        const char *hostname);
 /* Append one header exactly as received: value keeps its leading
- * whitespace and folding (CRLF + WSP). */
+ * whitespace and folding (CRLF + WSP). Past SCAN_MAX_HEADERS fields
+ * only those the message model keeps past its bound are stored (msg.h:
+ * From, Subject, Content-Type, ...); the others are counted
+ * (scan_headers_dropped(), scan_size()), not stored: scan_header_at()
+ * does not show them, nor scan_raw() unless it keeps a header section
+ * as read (scan_set_raw()). */
+#define SCAN_MAX_HEADERS 10000u
 int scan_add_header(struct scan *scan, const char *name, size_t name_len,
                     const char *value, size_t value_len);
 /* Append a body chunk (CRLF line ends, as on the wire). Bytes beyond
  * max_body are counted but not stored; scan_truncated() then says so. */
 int scan_add_body(struct scan *scan, const void *data, size_t len);
 void scan_set_max_body(struct scan *scan, size_t max_body);
+/* Count len body bytes that were never read (a file's rest past the
+ * reading bound, known from its size): scan_size() counts them,
+ * scan_truncated() then says so; nothing is stored, in one step. */
+void scan_count_unread(struct scan *scan, uint64_t len);
 /* Replace everything with one raw message (headers, blank line, body), as
  * read from a file; LF line ends are converted to CRLF. */
 int scan_set_raw(struct scan *scan, const char *raw, size_t len);
@@ -107,6 +117,8 @@ const char *scan_raw(struct scan *scan, size_t *len);
 /* Size of the message as received, counting bytes not stored. */
 size_t scan_size(const struct scan *scan);
 bool scan_truncated(const struct scan *scan);
+/* Header fields scan_add_header() did not store (SCAN_MAX_HEADERS). */
+size_t scan_headers_dropped(const struct scan *scan);
 /* The parsed message (message model), parsed on first use, cached; NULL
  * only on allocation failure. */
 const struct msg *scan_msg(struct scan *scan);

@@ -220,6 +220,47 @@ static void t_relays(void **st)
 	ruleset_free(none);
 }
 
+/* Bytes never read (a file's rest past the reading bound) are counted
+ * in one step: the size says them, the message is truncated, nothing
+ * more is stored. */
+static void t_count_unread(void **st)
+{
+	(void)st;
+	struct scan *s = from_file("A: b\n\n123\n");
+	assert_false(scan_truncated(s));
+	scan_count_unread(s, (uint64_t)1 << 40);
+	assert_true(scan_truncated(s));
+	assert_int_equal(scan_size(s), 6 + 2 + 5 + ((uint64_t)1 << 40));
+	assert_raw(s, "A: b\r\n\r\n123\r\n");
+	scan_free(s);
+}
+
+/* Past SCAN_MAX_HEADERS fields only those the message model keeps past
+ * its bound are stored, MSG_KEPT_BEYOND_LIMIT of each: a From after
+ * junk fields still counts, the junk beyond is counted, not stored. */
+static void t_many_fields(void **st)
+{
+	(void)st;
+	struct scan *s = fresh();
+	for (unsigned i = 0; i < SCAN_MAX_HEADERS + 100; i++)
+		assert_int_equal(scan_add_header(s, "X-J", 3, " v", 2), 0);
+	for (unsigned i = 0; i < MSG_KEPT_BEYOND_LIMIT + 1; i++)
+		assert_int_equal(scan_add_header(s, "from", 4, " a@b.example",
+		                                 12), 0);
+	assert_int_equal(scan_header_count(s),
+	                 SCAN_MAX_HEADERS + MSG_KEPT_BEYOND_LIMIT);
+	assert_int_equal(scan_headers_dropped(s), 101);
+	assert_int_equal(scan_size(s), (SCAN_MAX_HEADERS + 100) * 8 +
+	                 (MSG_KEPT_BEYOND_LIMIT + 1) * 19 + 2);
+	const char *name, *value;
+	size_t nl, vl;
+	scan_header_at(s, SCAN_MAX_HEADERS, &name, &nl, &value, &vl);
+	assert_int_equal(nl, 4);
+	assert_memory_equal(name, "from", 4);
+	assert_non_null(msg_header_get(scan_msg(s), "From", 0));
+	scan_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +269,8 @@ int main(void)
 		cmocka_unit_test(t_cut),
 		cmocka_unit_test(t_milter_order),
 		cmocka_unit_test(t_relays),
+		cmocka_unit_test(t_count_unread),
+		cmocka_unit_test(t_many_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
