@@ -484,7 +484,8 @@ static int run_all(const struct options *o, struct worker *w,
 	run.report = report_new(o->format, stdout, stderr, tty,
 	                        tty ? corpus_bytes(paths, npaths) : 0);
 	if (run.corpus != NULL && run.report != NULL) {
-		corpus_stop_when(run.corpus, interrupt_signal);
+		corpus_stop_when(run.corpus, interrupt_signal,
+		                 interrupt_wake_fd());
 		corpus_on_notice(run.corpus, report_notice, run.report);
 	}
 	bool evaluate = labels_any(o->labels) || o->report != NULL;

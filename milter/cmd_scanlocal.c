@@ -662,7 +662,8 @@ static int setup(struct run *r, const struct conf *c)
 	r->corpus = corpus_open(names, npaths, max);
 	if (r->corpus) {
 		corpus_keep_head(r->corpus);
-		corpus_stop_when(r->corpus, interrupt_signal);
+		corpus_stop_when(r->corpus, interrupt_signal,
+		                 interrupt_wake_fd());
 		corpus_on_notice(r->corpus, notice, r);
 	}
 	if (r->eval == NULL || r->corpus == NULL) {

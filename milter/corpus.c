@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,6 +90,7 @@ struct corpus {
 	size_t max_msg;
 	bool keep_head;          /* oversized: the head, not an error */
 	int (*stop)(void);       /* nonzero: stop reading (a signal) */
+	int wake_fd;             /* readable once stop() is nonzero, or -1 */
 	void (*on_notice)(void *arg, const char *path, const char *what);
 	void *on_notice_arg;
 
@@ -276,8 +278,8 @@ static int read_piece(struct corpus *c)
 	} else {
 		c->line_len = fill_piece(c->fp, c->line);
 	}
-	if (c->line_len == 0)
-		return ferror(c->fp) ? -1 : 0;
+	if (c->line_len == 0)   /* a wait cut short is an error to stdio */
+		return !ferror(c->fp) ? 0 : stop_asked(c) ? READ_STOPPED : -1;
 	c->pos += c->line_len;
 	return 1;
 }
@@ -702,6 +704,8 @@ static char *read_rest(struct corpus *c, struct mbuf *b)
 		mbuf_add(b, buf, got);
 		c->pos += got;
 	}
+	if (ferror(c->fp) && stop_asked(c))   /* a wait cut short */
+		return stopped_error(c, b);
 	if (ferror(c->fp))
 		return format("read error: %s", read_error(c));
 	if (b->over)
@@ -774,6 +778,66 @@ static FILE *maybe_gunzip(FILE *fp, gzFile *gz)
 	return f;
 }
 
+/* ---- pipes, FIFOs and devices ---- */
+
+/* A pipe, a FIFO or a terminal may keep the reader waiting for input
+ * that never comes. Read through a stream whose reads wait in poll()
+ * for the input or for the wake descriptor (corpus_stop_when()): a
+ * signal then ends the wait, which a read() with the signal blocked in
+ * this thread (interrupt.h) would not. */
+struct waitable {
+	FILE *fp;     /* the stream opened (stdin is not closed) */
+	int wake;
+};
+
+static ssize_t waitable_read(void *cookie, char *buf, size_t n)
+{
+	struct waitable *w = cookie;
+	int fd = fileno(w->fp);
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+	                       { .fd = w->wake, .events = POLLIN } };
+	for (;;) {
+		int ready = poll(p, 2, -1);
+		if (ready < 0 && errno != EINTR)
+			return -1;
+		if (ready <= 0)
+			continue;
+		if (p[1].revents != 0) {
+			errno = EINTR;   /* stop asked: stdio's error flag */
+			return -1;
+		}
+		ssize_t got = read(fd, buf, n);
+		if (got >= 0 || errno != EINTR)
+			return got;
+	}
+}
+
+static int waitable_close(void *cookie)
+{
+	struct waitable *w = cookie;
+	int rc = w->fp == stdin ? 0 : fclose(w->fp);
+	free(w);
+	return rc;
+}
+
+/* fp (just opened, nothing read) read through a waitable stream; fp
+ * itself when none can be made (its reads then wait as they would). */
+static FILE *make_waitable(FILE *fp, int wake)
+{
+	struct waitable *w = malloc(sizeof *w);
+	if (w == NULL)
+		return fp;
+	*w = (struct waitable){ fp, wake };
+	cookie_io_functions_t io = { .read = waitable_read,
+	                             .close = waitable_close };
+	FILE *f = fopencookie(w, "rb", io);
+	if (f == NULL) {
+		free(w);
+		return fp;
+	}
+	return f;
+}
+
 /* ---- files and directories ---- */
 
 static void close_file(struct corpus *c)
@@ -815,6 +879,8 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
 	if (fp != NULL && regular)
 		fp = maybe_gunzip(fp, &gz);
+	else if (fp != NULL && c->wake_fd >= 0)
+		fp = make_waitable(fp, c->wake_fd);
 	if (fp == NULL) {
 		error_msg(m, path, format("cannot open: %s", strerror(errno)));
 		return -1;
@@ -1295,6 +1361,7 @@ struct corpus *corpus_open(const char *const *paths, size_t n, size_t max_msg)
 	if (c == NULL)
 		return NULL;
 	c->max_msg = max_msg ? max_msg : CORPUS_MAX_MSG_DEFAULT;
+	c->wake_fd = -1;
 	c->args = calloc(n + 1, sizeof *c->args);
 	if (c->args == NULL) {
 		free(c);
@@ -1315,9 +1382,10 @@ void corpus_keep_head(struct corpus *c)
 	c->keep_head = true;
 }
 
-void corpus_stop_when(struct corpus *c, int (*stop)(void))
+void corpus_stop_when(struct corpus *c, int (*stop)(void), int wake_fd)
 {
 	c->stop = stop;
+	c->wake_fd = wake_fd;
 }
 
 void corpus_on_notice(struct corpus *c,

@@ -76,9 +76,11 @@ void corpus_keep_head(struct corpus *c);
 /* Reading stops as soon as stop() returns nonzero (a signal came):
  * checked before each piece read (a line, or 8 KiB of a longer one).
  * The message being read then comes back with an error (cut, not
- * scanned), and corpus_next() returns 0 from then on. A read that
- * waits for input is not cut short. */
-void corpus_stop_when(struct corpus *c, int (*stop)(void));
+ * scanned), and corpus_next() returns 0 from then on. wake_fd, when
+ * not -1, turns readable once stop() is nonzero (interrupt_wake_fd()):
+ * a read of a pipe, a FIFO or a device that waits for input then ends
+ * too, as a stop. The caller keeps wake_fd open and unread. */
+void corpus_stop_when(struct corpus *c, int (*stop)(void), int wake_fd);
 /* fn(arg, path, what) for what iteration leaves out without an error,
  * so that the caller can say so: an empty file ("empty file, no message
  * in it"), a maildir's folders (what names them), the other entries of

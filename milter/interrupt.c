@@ -1,19 +1,51 @@
 /* interrupt.c — see interrupt.h */
 #include "interrupt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t caught;
 static struct sigaction old_int, old_term;
 static bool installed;
+/* interrupt_wake_fd()'s pipe: the handler writes a byte to wake[1] */
+static int wake[2] = { -1, -1 };
+static volatile sig_atomic_t wake_w = -1;
 
 static void on_signal(int sig)
 {
-	caught = sig;   /* nothing else: the run looks at the flag */
+	caught = sig;   /* the run looks at the flag; a wait is woken */
+	int saved = errno;
+	if (wake_w >= 0) {
+		ssize_t n = write(wake_w, "", 1);   /* full: readable already */
+		(void)n;
+	}
+	errno = saved;
+}
+
+/* Nothing left to read in the wake pipe: a new run starts unwoken. */
+static void drain_wake(void)
+{
+	char buf[64];
+	while (wake[0] >= 0 && read(wake[0], buf, sizeof buf) > 0)
+		;
+}
+
+int interrupt_wake_fd(void)
+{
+	if (wake[0] >= 0)
+		return wake[0];
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		wake[0] = wake[1] = -1;
+		return -1;
+	}
+	wake_w = wake[1];
+	return wake[0];
 }
 
 /* sig caught by on_signal, unless it was ignored when vigil started (a
@@ -37,6 +69,7 @@ static int catch(int sig, struct sigaction *old)
 int interrupt_install(void)
 {
 	caught = 0;
+	drain_wake();
 	if (catch(SIGINT, &old_int) != 0)
 		return -1;
 	if (catch(SIGTERM, &old_term) != 0) {

@@ -4,7 +4,8 @@
 # counted, and the run goes on; a message file (a file, standard input,
 # a FIFO, a device) is not read past the bound, so an input that never
 # ends (/dev/zero, `yes |`) ends the run; an endless mbox message is
-# dropped as read and the first SIGTERM stops its reading (TAP).
+# dropped as read and the first SIGTERM stops its reading, also when it
+# waits for input that does not come; vigil explain ends at once (TAP).
 #
 # max_message_size is 64K: the reading bound is that plus 1 MiB of
 # header allowance, so 2 MiB is "over" and tests use little data. Every
@@ -16,7 +17,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-bounds.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 10
+tap_plan 12
 
 printf 'stages = { "sanity" }\nmax_message_size = "64K"\n' >"$tmp/c.conf"
 FROM_='From x@y Mon Nov 23 10:00:00 2026'
@@ -133,3 +134,32 @@ if [ $rc = 143 ] && [ "$(rows "$tmp/o10")" = "0:accept 1:error" ] &&
    grep -q "^2 messages in .*, 1 error; accept 1; interrupted by SIGTERM after 2 messages\$" "$tmp/e10"
 then ok "endless mbox message: one SIGTERM stops its reading, reported cut, summary, exit 143"
 else notok "SIGTERM on endless input" "rc=$rc" "$(cat "$tmp/o10" "$tmp/e10")"; fi
+
+# A read that waits for input: the FIFO's writer (this shell, fd 3)
+# holds it open and writes nothing. Once vigil has it open (its
+# descriptor in /proc/PID/fd: nothing else comes before the read), the
+# first SIGTERM ends the wait: the input reported cut, the summary says
+# the run was stopped, exit 143.
+mkfifo "$tmp/held"
+exec 3<>"$tmp/held"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/held" >"$tmp/o11" 2>"$tmp/e11" 3>&- &
+pid=$!
+has_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $2\$"; }
+if wait_for 300 has_open $pid "$tmp/held"; then kill -TERM $pid; fi
+reap $pid; rc=$?
+if [ $rc = 143 ] && [ "$(rows "$tmp/o11")" = "0:error" ] &&
+   grep -q "^vigil scan: .*held: reading interrupted before its first message\$" "$tmp/e11" &&
+   grep -q "^1 message in .*, 1 error; interrupted by SIGTERM after 1 message\$" "$tmp/e11"
+then ok "a read waiting for input: one SIGTERM ends it, the input reported cut, summary, exit 143"
+else notok "SIGTERM on a waiting read" "rc=$rc" "$(cat "$tmp/o11" "$tmp/e11")"; fi
+
+# vigil explain reads one message: a signal ends it at once (the default
+# action), also while its read waits for input. Nothing is explained.
+"$VIGIL" explain -c "$tmp/c.conf" "$tmp/held" >"$tmp/o12" 2>"$tmp/e12" 3>&- &
+pid=$!
+kill -TERM $pid
+reap $pid; rc=$?
+exec 3>&-
+if [ $rc = 143 ] && [ ! -s "$tmp/o12" ]
+then ok "explain: SIGTERM ends it at once, exit 143, nothing explained"
+else notok "explain and SIGTERM" "rc=$rc" "$(cat "$tmp/o12" "$tmp/e12")"; fi

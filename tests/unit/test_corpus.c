@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -846,7 +847,7 @@ static void stop_reading(void **state)
 	struct corpus *c = corpus_open(&mbox, 1, 0);
 	assert_non_null(c);
 	stop_in = -1;
-	corpus_stop_when(c, stop_now);
+	corpus_stop_when(c, stop_now, -1);
 	struct corpus_msg m;
 	assert_int_equal(corpus_next(c, &m), 1);
 	assert_msg(&m, mbox, 0, 0, "Subject: one\n\nx\n");
@@ -860,6 +861,69 @@ static void stop_reading(void **state)
 	corpus_msg_clear(&m);
 	assert_int_equal(corpus_next(c, &m), 0);
 	corpus_close(c);
+}
+
+/* A read that waits for input (a FIFO whose writer holds it open and
+ * writes no more) ends once the wake descriptor turns readable, as when
+ * a signal comes during the wait: here the "signal" comes with the
+ * question before that read, which stop_woken() still answers "go on". */
+static int wake[2];
+static int wake_in;   /* questions before the "signal" */
+
+static int stop_woken(void)
+{
+	if (wake_in < 0)
+		return 1;
+	if (wake_in-- == 0)
+		assert_int_equal(write(wake[1], "", 1), 1);
+	return 0;
+}
+
+/* path (a FIFO) holding text, its writer kept open: the message read
+ * when the wait ends, which must be the nth (index) and cut. */
+static void read_woken(const char *path, const char *text, int questions,
+                       size_t index, const char *error)
+{
+	int w = open(path, O_RDWR);   /* a writer that writes no more */
+	assert_true(w >= 0);
+	assert_int_equal(write(w, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(pipe(wake), 0);
+	struct corpus *c = corpus_open(&path, 1, 0);
+	assert_non_null(c);
+	wake_in = questions;
+	corpus_stop_when(c, stop_woken, wake[0]);
+	struct corpus_msg m;
+	for (size_t i = 0; i < index; i++) {   /* the whole ones before */
+		assert_int_equal(corpus_next(c, &m), 1);
+		assert_null(m.error);
+		corpus_msg_clear(&m);
+	}
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_non_null(m.error);
+	assert_string_equal(m.error, error);
+	assert_int_equal(m.index, index);
+	corpus_msg_clear(&m);
+	assert_int_equal(corpus_next(c, &m), 0);
+	corpus_close(c);
+	close(w);
+	close(wake[0]);
+	close(wake[1]);
+}
+
+static void stop_waiting_read(void **state)
+{
+	(void)state;
+	char p[256];
+	snprintf(p, sizeof p, "%s/fifo", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	/* a message file: next_message()'s question, its first line, then
+	 * the read of its rest waits */
+	read_woken(p, "Subject: one\n", 2, 0,
+	           "reading interrupted after 13 bytes of it: not scanned");
+	/* an mbox: the first message ends at the second's From_ line, whose
+	 * next line is read, then the next read waits */
+	read_woken(p, "From a\nSubject: one\n\nx\n\nFrom b\nSubject: two\n",
+	           9, 1, "reading interrupted after 13 bytes of it: not scanned");
 }
 
 int main(void)
@@ -889,6 +953,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(stop_reading, setup, teardown),
+		cmocka_unit_test_setup_teardown(stop_waiting_read, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
 }
