@@ -10,7 +10,7 @@ VIGILD=$top_builddir/milter/vigild
 . "$top_srcdir/tests/integration/lib/common.sh"
 PY=/usr/bin/python3
 
-tap_plan 19
+tap_plan 20
 tmp=$(mktemp -d /tmp/vigil-same.XXXXXX)
 cleanup() {
 	stop_all
@@ -35,6 +35,8 @@ header   T_HOP_TWICE       X-Spam-Relays-Untrusted =~ /ip=192\.0\.2\.7 .*ip=192\
 score    T_HOP_TWICE       0.3
 header   T_HOP_AUTH        X-Spam-Relays-Trusted =~ /ip=192\.0\.2\.7 .*auth=ESMTPA/
 score    T_HOP_AUTH        0.05
+header   T_SUBJ_LATE       Subject =~ /^after the junk$/
+score    T_SUBJ_LATE       0.2
 CF
 cat >"$tmp/vigild.conf" <<CONF
 listen = { "unix:$tmp/v.sock" }
@@ -125,6 +127,26 @@ for mode in "-c $tmp/vigild.conf" "--milter unix:$tmp/v.sock"; do
 	check "${mode%% *}: --client-auth: the modelled hop authenticated on 4 of 5, none without it" \
 		eval '[ "$(grep -c T_HOP_AUTH "$tmp/auth.jsonl")" = 4 ] && ! grep -q T_HOP_AUTH "$tmp/hop.jsonl"'
 done
+# More header fields than the scan stores (SCAN_MAX_HEADERS, 10,000):
+# the same bound in process and in vigild (its milter header events),
+# so the same score; the Subject after the junk still seen.
+$PY - "$tmp/many.eml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.writelines("X-Junk-%d: v\n" % i for i in range(10100))
+    f.write("From: Sender <sender@example.com>\nSubject: after the junk\n"
+            "Message-ID: <many@example.com>\n\nYou win a prize\n")
+PY
+"$VIGIL" scan -c "$tmp/vigild.conf" --format jsonl "$tmp/many.eml" >"$tmp/many.jsonl" 2>"$tmp/many.err"
+"$VIGIL" scan --milter "unix:$tmp/v.sock" --format jsonl "$tmp/many.eml" >"$tmp/manym.jsonl" 2>>"$tmp/many.err"
+check "10,100 junk fields: the same score in process and through vigild, Subject after them seen" \
+	$PY -c "
+import json, sys
+x = json.load(open(sys.argv[1])); y = json.load(open(sys.argv[2]))
+n = [h['name'] for h in x['hits']]
+assert 'T_SUBJ_LATE' in n and 'VIGIL_MANY_HEADERS' in n and 'T_BODY_WORD' in n, n
+assert abs(x['score'] - y['score']) < 0.051, (x, y)
+" "$tmp/many.jsonl" "$tmp/manym.jsonl"
 rc=0
 "$VIGIL" scan -c "$tmp/vigild.conf" --client-auth 'a b' $files >/dev/null 2>"$tmp/au.err" || rc=$?
 check "--client-auth with a blank: a usage error, said (rc=$rc)" \
