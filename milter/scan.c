@@ -358,7 +358,7 @@ int scan_add_header(struct scan *s, const char *name, size_t name_len,
 	if (!keep_field(s, name, name_len)) {
 		s->hdr_dropped++;
 		s->dropped_bytes += name_len + 1 + value_len + 2;
-		return 0;
+		return 1;
 	}
 	if (grow(&s->hdrs, &s->hdr_cap, s->hdr_count, sizeof *s->hdrs))
 		return -1;
@@ -489,7 +489,7 @@ static int add_raw_field(struct scan *s, const char *p, size_t line_len,
 	}
 	int rc = scan_add_header(s, p, nlen, val, k);
 	free(val);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Header section of a raw message: split into name/value pairs, values

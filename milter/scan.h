@@ -71,7 +71,7 @@ int scan_set_macro_env(struct scan *scan, const char *auth_authen,
  * From, Subject, Content-Type, ...); the others are counted
  * (scan_headers_dropped(), scan_size()), not stored: scan_header_at()
  * does not show them, nor scan_raw() unless it keeps a header section
- * as read (scan_set_raw()). */
+ * as read (scan_set_raw()). 0 stored, 1 counted only, -1 out of memory. */
 #define SCAN_MAX_HEADERS 10000u
 int scan_add_header(struct scan *scan, const char *name, size_t name_len,
                     const char *value, size_t value_len);

@@ -363,6 +363,19 @@ static int on_rcpt(struct sess *s, struct conf *current,
 	return rc;
 }
 
+/* One field into the scan, and to the stages that read headers as they
+ * come (DKIM) only when the scan stored it (scan_add_header(): past its
+ * bound most are counted only), so that both see the same fields. */
+static int store_header(struct sess *s, const char *name, size_t name_len,
+                        const char *value, size_t value_len)
+{
+	int rc = scan_add_header(s->scan, name, name_len, value, value_len);
+	if (rc == 0)
+		pipeline_header(s->conf->pipeline, s->scan, name, name_len,
+		                value, value_len);
+	return rc < 0 ? -1 : 0;
+}
+
 static int on_header(struct sess *s, struct conf *current,
                      const struct proto_pkt *pkt)
 {
@@ -380,20 +393,11 @@ static int on_header(struct sess *s, struct conf *current,
 			return -1;
 		v[0] = ' ';
 		memcpy(v + 1, value.ptr, value.len);
-		int rc = scan_add_header(s->scan, name.ptr, name.len, v,
-		                         value.len + 1);
-		if (rc == 0)
-			pipeline_header(s->conf->pipeline, s->scan, name.ptr, name.len,
-			                v, value.len + 1);
+		int rc = store_header(s, name.ptr, name.len, v, value.len + 1);
 		free(v);
 		return rc;
 	}
-	if (scan_add_header(s->scan, name.ptr, name.len, value.ptr,
-	                    value.len) != 0)
-		return -1;
-	pipeline_header(s->conf->pipeline, s->scan, name.ptr, name.len,
-	                value.ptr, value.len);
-	return 0;
+	return store_header(s, name.ptr, name.len, value.ptr, value.len);
 }
 
 static int on_body(struct sess *s, struct conf *current,
