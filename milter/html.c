@@ -736,6 +736,34 @@ static void pop(struct rstate *r, const char *name)
 		}
 }
 
+/* Is attribute name of tag a link HTML.pm lists (its html_uri)? href
+ * of area and link (of a and base: start_tag's own cases), src of img,
+ * frame, iframe, embed, script and bgsound, action of form, background
+ * of body, table, tr and td; not <input type=image src>. */
+static bool sa_link_attr(const char *tag, const char *name)
+{
+	static const struct {
+		const char *attr, *tags;
+	} links[] = {
+		{ "href", " area link " },
+		{ "src", " img frame iframe embed script bgsound " },
+		{ "action", " form " },
+		{ "background", " body table tr td " },
+	};
+	char key[16];
+	size_t l = strlen(tag);
+	if (l + 3 > sizeof key)
+		return false;
+	key[0] = ' ';
+	memcpy(key + 1, tag, l);
+	key[l + 1] = ' ';
+	key[l + 2] = '\0';
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		if (strcmp(name, links[i].attr) == 0)
+			return strstr(links[i].tags, key) != NULL;
+	return false;
+}
+
 /* The whitespace a start or end tag inserts (see tag_kinds): a <br> or
  * <div> adds a line break even after another one, so that two of them
  * end a paragraph as in SpamAssassin. */
@@ -783,9 +811,8 @@ static void start_tag(struct rstate *r, const struct tag *t)
 	static const char *const link_attrs[] = { "href", "src", "action",
 	                                          "background", NULL };
 	for (const char *const *a = link_attrs; *a != NULL; a++)
-		if ((v = attr(t, *a, &n)) != NULL &&
-		    !((kind & T_A) && strcmp(*a, "href") == 0) &&
-		    !(kind & T_BASE))
+		if (!(kind & (T_A | T_BASE)) && sa_link_attr(t->name, *a) &&
+		    (v = attr(t, *a, &n)) != NULL)
 			report_uri(r, v, n, false);
 
 	if ((kind & T_VOID) || t->self_closing)

@@ -1545,6 +1545,13 @@ static void test_uri_list_sa(void **state)
 	               "http://www.baz.com/a\n", false);
 	check_uri_list("see http://www.q.com/it's~ now", false,
 	               "http://www.q.com/it's\n", false);
+	/* only the links HTML.pm lists: not <input src>, not background
+	 * or src of other tags than its own */
+	check_uri_list("<input type=image src=\"http://x.com/a.gif\">"
+	               "<p background=\"http://x.com/b.gif\">"
+	               "<td background=\"http://x.com/c.gif\">"
+	               "<div src=\"http://x.com/e.gif\">", true,
+	               "http://x.com/c.gif\n", false);
 }
 
 /* Text in <pre> is collapsed like any other (HTML.pm's display_text):
