@@ -230,12 +230,43 @@ static void add_addrs(struct pctx *c, size_t pi, const char *name,
 		c->naddrs += as->n;
 }
 
-static void add_header(struct pctx *c, size_t pi, const char *name,
-                       size_t nlen, const char *raw, size_t rlen)
+/* How much of a value raw[0, rlen) (no final line end) SpamAssassin
+ * keeps: MSG_HEADER_VALUE_MAX bytes with each line break as one "\n"
+ * and the final "\n" counted. *cut when it keeps less than all. */
+static size_t sa_value_len(const char *raw, size_t rlen, bool *cut)
 {
+	*cut = false;
+	if (rlen < MSG_HEADER_VALUE_MAX)   /* each CR LF counts 1 at least */
+		return rlen;
+	size_t i = 0, kept = 0;
+	for (; i < rlen && kept < MSG_HEADER_VALUE_MAX; kept++)
+		i += raw[i] == '\r' && i + 1 < rlen && raw[i + 1] == '\n' ? 2 : 1;
+	/* kept + 1 for the final "\n" */
+	*cut = i < rlen || kept == MSG_HEADER_VALUE_MAX;
+	return i;
+}
+
+/* A field of part pi's header section; message: a message's (the top
+ * or an inner message/rfc822), whose fields SpamAssassin cuts (not a
+ * MIME part's). */
+static void add_header(struct pctx *c, size_t pi, bool message,
+                       const char *name, size_t nlen, const char *raw,
+                       size_t rlen)
+{
+	bool cut = false;
+	size_t full = rlen;
+	if (message) {
+		rlen = sa_value_len(raw, rlen, &cut);
+		if (cut || nlen > MSG_HEADER_NAME_MAX)
+			flag(c, pi, MSG_F_LONG_HEADER);
+		if (nlen > MSG_HEADER_NAME_MAX)
+			nlen = MSG_HEADER_NAME_MAX;
+	}
 	struct msg_header h;
+	h.cut = cut;
 	h.name = dup_text(c, name, nlen);
 	h.raw = dup_text(c, raw, rlen);
+	h.pristine = rlen < full ? dup_text(c, raw, full) : h.raw;
 	h.value = unfold(c, h.raw.ptr, h.raw.len);
 	h.decoded = h.value;
 	if (has_8bit(h.raw.ptr, h.raw.len))
@@ -372,8 +403,8 @@ static const char *parse_headers(struct pctx *c, size_t pi, const char *p,
 			next = nl2 ? nl2 + 1 : end;
 		}
 		if (keep_header(c, pi, p, (size_t)(ne - p), kept, extra)) {
-			add_header(c, pi, p, (size_t)(ne - p), colon + 1,
-			           (size_t)(fe - colon - 1));
+			add_header(c, pi, message, p, (size_t)(ne - p),
+			           colon + 1, (size_t)(fe - colon - 1));
 			kept++;
 		}
 		p = next;
@@ -2259,7 +2290,8 @@ void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
 		}
 	}
 	strbuf_put(b, s + start, n - start);
-	strbuf_put(b, "\n", 1);
+	if (!h->cut)
+		strbuf_put(b, "\n", 1);
 }
 
 size_t msg_body_count(const struct msg *m)
@@ -2355,7 +2387,7 @@ const char *msg_flag_name(uint64_t f)
 		"encoded_multipart", "type_mismatch", "bad_address",
 		"html_malformed", "html_invisible", "html_mismatch_link",
 		"uri_obfuscated", "8bit_body", "no_mime_version",
-		"header_limit", "no_part_body_sep",
+		"header_limit", "no_part_body_sep", "long_header",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (f == (uint64_t)1 << i)

@@ -113,6 +113,12 @@ struct msg_header {
 	                            space kept, final CRLF/LF not included) */
 	struct msg_text value;   /* unfolded, leading/trailing WSP trimmed */
 	struct msg_text decoded; /* value with RFC 2047 words decoded to UTF-8 */
+	bool cut;                /* raw was cut at MSG_HEADER_VALUE_MAX (so
+	                            SpamAssassin's raw value has no final
+	                            line break) */
+	struct msg_text pristine; /* the value as received, not cut (for
+	                            ALL:raw, the pristine header); raw when
+	                            not cut */
 };
 size_t msg_header_count(const struct msg *m);
 /* Header fields seen but not kept (max_headers), all header blocks. */
@@ -290,6 +296,17 @@ enum msg_flag {
 /* A MIME part's header section ended by a line that is neither blank
  * nor a header field (SpamAssassin's missing_mime_head_body_separator). */
 #define MSG_F_NO_PART_BODY_SEP ((uint64_t)1 << 32)
+/* A header field's name or value was cut where SpamAssassin's parser
+ * cuts it (MSG_HEADER_NAME_MAX, MSG_HEADER_VALUE_MAX; its
+ * truncated_header). */
+#define MSG_F_LONG_HEADER ((uint64_t)1 << 33)
+/* SpamAssassin's Message.pm keeps at most this much of a message's
+ * field (the top's, an inner message/rfc822's; not a MIME part's): the
+ * name's first 256 bytes, and of the value (all after the colon, folding
+ * line breaks as "\n", the final "\n" included) the first 8192; so do
+ * msg_header's name, raw, value and decoded. */
+#define MSG_HEADER_NAME_MAX 256u
+#define MSG_HEADER_VALUE_MAX 8192u
 uint64_t msg_flags(const struct msg *m);
 /* The name of one flag ("truncated", "bad_base64", ...), NULL if f is not
  * exactly one known flag. For logs and the explain command. */

@@ -304,8 +304,9 @@ static void put_one(struct strbuf *b, const struct msg_header *h, bool raw,
 {
 	strbuf_put(b, h->name.ptr, h->name.len);
 	if (raw) {
+		/* the pristine header: whole, SpamAssassin's cut or not */
 		strbuf_put(b, ":", 1);
-		const char *p = h->raw.ptr, *end = p + h->raw.len, *cr;
+		const char *p = h->pristine.ptr, *end = p + h->pristine.len, *cr;
 		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
 			strbuf_put(b, p, (size_t)(cr - p));
 			p = cr + 1;
@@ -331,13 +332,92 @@ static const struct hinfo *part_headers(const struct run *x, size_t p,
 	return x->pinfo + x->pstart[p];
 }
 
+/* SpamAssassin's get_all_headers() (Node.pm), behind ALL, ALL-TRUSTED
+ * and the like (not ALL:raw, the pristine header), gives up past
+ * SA_ALL_MAX bytes: it takes the fields name by name, in the order the
+ * names first appear (each name's fields in message order), adds up
+ * their lines' lengths and stops at the first field that would pass
+ * the limit; the fields taken keep their places. */
+#define SA_ALL_MAX 65536u
+
+static bool same_name(const struct msg_header *a, const struct msg_header *b)
+{
+	return a->name.len == b->name.len &&
+	       strncasecmp(a->name.ptr, b->name.ptr, a->name.len) == 0;
+}
+
+/* drop[i]: whether get_all_headers() leaves field i of hi[0, n) out,
+ * given each one's line length len[i]. */
+static void sa_all_cap(const struct hinfo *hi, size_t n, const size_t *len,
+                       bool *drop)
+{
+	for (size_t i = 0; i < n; i++)
+		drop[i] = true;
+	size_t size = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_name(hi[j].h, hi[i].h);
+		for (size_t k = i; !seen && k < n; k++) {
+			if (!same_name(hi[k].h, hi[i].h))
+				continue;
+			size += len[k];
+			if (size > SA_ALL_MAX)
+				return;
+			drop[k] = false;
+		}
+	}
+}
+
+/* The fields of hi[0, n) get_all_headers() leaves out: NULL when it
+ * takes them all (nearly always: an upper bound of the lines' lengths
+ * says so without writing them), else a malloc'd array, true for each
+ * field left out. *oom when memory ran out. */
+static bool *all_dropped(const struct hinfo *hi, size_t n, bool *oom)
+{
+	size_t bound = 0;
+	*oom = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_header *h = hi[i].h;
+		size_t v = h->raw.len > h->decoded.len ? h->raw.len :
+		           h->decoded.len;
+		bound += h->name.len + 3 + (v > h->value.len ? v : h->value.len);
+	}
+	if (bound <= SA_ALL_MAX)
+		return NULL;
+	size_t *len = malloc(n * sizeof *len);
+	bool *drop = malloc(n * sizeof *drop);
+	struct strbuf t = { 0 };
+	for (size_t i = 0; len != NULL && i < n; i++) {
+		strbuf_reset(&t);
+		put_one(&t, hi[i].h, false, hi[i].no_decode);
+		len[i] = t.len;
+	}
+	if (len == NULL || drop == NULL || t.oom) {
+		*oom = true;
+		free(drop);
+		drop = NULL;
+	} else {
+		sa_all_cap(hi, n, len, drop);
+	}
+	free(len);
+	strbuf_free(&t);
+	return drop;
+}
+
 /* Every header of MIME part p (0: the top level). */
 static void put_all(struct run *x, struct strbuf *b, size_t p, bool raw)
 {
 	size_t n;
+	bool oom;
 	const struct hinfo *hi = part_headers(x, p, &n);
+	bool *drop = raw ? NULL : all_dropped(hi, n, &oom);
+	if (!raw && oom)
+		b->oom = true;
 	for (size_t i = 0; i < n; i++)
-		put_one(b, hi[i].h, raw, hi[i].no_decode);
+		if (drop == NULL || !drop[i])
+			put_one(b, hi[i].h, raw, hi[i].no_decode);
+	free(drop);
 }
 
 /* ALL-TRUSTED/-INTERNAL: the headers down to and including the Received:
@@ -349,8 +429,14 @@ static void put_all_relays(struct run *x, int kind, bool raw)
 	size_t bound = relays_boundary(x->relays, kind == RELAYS_INTERNAL ||
 	                                          kind == RELAYS_EXTERNAL);
 	size_t n = msg_header_count(x->m), rcvd = 0; /* Received: seen so far */
+	bool oom;
+	bool *drop = raw ? NULL : all_dropped(x->hinfo, n, &oom);
+	if (!raw && oom)
+		x->hb.oom = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct hinfo *hi = &x->hinfo[i];
+		if (drop != NULL && drop[i])
+			continue;   /* not in the text it splits */
 		bool is_rcvd = hi->name == x->r->rcvd;
 		/* index of the last Received: at or above h, +1 (0: none) */
 		size_t cur = rcvd + is_rcvd;
@@ -360,6 +446,7 @@ static void put_all_relays(struct run *x, int kind, bool raw)
 			break;
 		rcvd = cur;
 	}
+	free(drop);
 }
 
 /* x->relays, got on first use (the eval rules share them too): the

@@ -518,20 +518,31 @@ bool saeval_ev_ma_non_text(const struct saeval_call *c,
 }
 
 /* check_msg_parse_flags(FLAG): what Message.pm noted parsing the
- * message; the MIME ones. */
+ * message: the MIME ones, truncated_header (a field of the message's
+ * header cut, MSG_F_LONG_HEADER; SpamAssassin also sets it when ALL is
+ * cut at 64 KiB, depending on which rule asked first: not followed) and
+ * missing_head_body_separator (the message's header section not ended
+ * by a blank line). */
 bool saeval_ok_parse_flags(const struct saeval_call *c)
 {
 	return c->nargs == 1 &&
 	       (strcmp(c->args[0], "mime_epilogue_exists") == 0 ||
 	        strcmp(c->args[0], "missing_mime_headers") == 0 ||
-	        strcmp(c->args[0], "missing_mime_head_body_separator") == 0);
+	        strcmp(c->args[0], "missing_mime_head_body_separator") == 0 ||
+	        strcmp(c->args[0], "truncated_header") == 0 ||
+	        strcmp(c->args[0], "missing_head_body_separator") == 0);
 }
 
 bool saeval_ev_parse_flags(const struct saeval_call *c,
                            const struct saeval_ctx *x)
 {
+	uint64_t top = msg_part_count(x->m) ? msg_part_at(x->m, 0)->flags : 0;
 	if (strcmp(c->args[0], "missing_mime_head_body_separator") == 0)
 		return (msg_flags(x->m) & MSG_F_NO_PART_BODY_SEP) != 0;
+	if (strcmp(c->args[0], "truncated_header") == 0)
+		return (top & MSG_F_LONG_HEADER) != 0;
+	if (strcmp(c->args[0], "missing_head_body_separator") == 0)
+		return (top & MSG_F_NO_BODY_SEP) != 0;
 	struct mime_facts f;
 	if (!get_mime(x, &f))
 		return false;

@@ -332,6 +332,97 @@ static void test_subject_fold_blank_line(void **state)
 	fx_free(&f);
 }
 
+/* ALL gives up at 64 KiB as SpamAssassin's get_all_headers() does:
+ * names in the order they first appear, each name's fields in order,
+ * until the lines add up past the limit; the fields taken keep their
+ * places. 40 X-A and 40 X-B lines of about 1 KB, interleaved: all X-A
+ * lines are taken, then X-B up to the limit; Date and X-C not (the hits
+ * below are SpamAssassin 4.0.1's on the same message). */
+static void test_all_cap(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	size_t cap = 100000;
+	char *m = malloc(cap);
+	assert_non_null(m);
+	size_t n = (size_t)snprintf(m, cap, "From: a@example.com\n"
+	                            "To: b@example.org\nSubject: all\n");
+	char pad[991];
+	pad[990] = '\0';
+	for (int i = 0; i < 40; i++) {
+		memset(pad, 'a', 990);
+		n += (size_t)snprintf(m + n, cap - n, "X-A: %s zzA%d\n", pad, i);
+		memset(pad, 'b', 990);
+		n += (size_t)snprintf(m + n, cap - n, "X-B: %s zzB%d\n", pad, i);
+	}
+	snprintf(m + n, cap - n, "X-C: zzC0\nDate: Tue, 24 Nov 2026 "
+	         "10:00:00 +0000\n\nbody\n");
+	struct fx f = { 0 };
+	fx_load(&f, "header A_A39 ALL =~ /zzA39/\n"
+	            "header A_B20 ALL =~ /zzB20/\n"
+	            "header A_B30 ALL =~ /zzB30/\n"
+	            "header A_C ALL =~ /zzC0/\n"
+	            "header A_DATE ALL =~ /^Date:/m\n"
+	            "header A_RAW_DATE ALL:raw =~ /^Date:/m\n"
+	            "header A_ORDER ALL =~ /zzA0\\nX-B: b+ zzB0\\n/\n", NULL);
+	fx_run(&f, m, "");
+	HIT(&f, "A_A39");
+	HIT(&f, "A_B20");
+	NOHIT(&f, "A_B30");
+	NOHIT(&f, "A_C");
+	NOHIT(&f, "A_DATE");
+	HIT(&f, "A_RAW_DATE");
+	HIT(&f, "A_ORDER");
+	fx_free(&f);
+	free(m);
+}
+
+/* check_msg_parse_flags() on the message's header section: a field cut
+ * at 8192 bytes (truncated_header), a header section ended by a line
+ * that is no field (missing_head_body_separator); and a cut field's raw
+ * value has no final line break. As spamassassin -t answers. */
+static void test_parse_flags_header(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	static const char rules[] =
+	    "header P_LONG eval:check_msg_parse_flags('truncated_header')\n"
+	    "header P_SEP eval:check_msg_parse_flags("
+	    "'missing_head_body_separator')\n"
+	    "header P_RAW_NL X-Long:raw =~ /XYZ\\n$/\n"
+	    "header P_END X-Long =~ /XYZ$/\n"
+	    "header P_ALL ALL =~ /XYZ/\n"
+	    "header P_ALL_RAW ALL:raw =~ /XYZ\\nTo:/\n";
+	char *m = malloc(9000);
+	assert_non_null(m);
+	int n = snprintf(m, 9000, "From: a@example.com\nX-Long: ");
+	memset(m + n, 'a', 8188);   /* the value: a blank, 8188 a, XYZ */
+	snprintf(m + n + 8188, 9000 - (size_t)n - 8188, "XYZ\nTo: b@x\n\nhi\n");
+	struct fx f = { 0 };
+	fx_load(&f, rules, NULL);
+	fx_run(&f, m, "");   /* value 8192 with its "\n": only that cut */
+	HIT(&f, "P_LONG");
+	NOHIT(&f, "P_SEP");
+	NOHIT(&f, "P_RAW_NL");
+	HIT(&f, "P_END");
+	/* 9000 bytes: XYZ is cut off, but ALL:raw (pristine) has it */
+	n = snprintf(m, 9000, "From: a@example.com\nX-Long: ");
+	memset(m + n, 'a', 8900);
+	snprintf(m + n + 8900, 9000 - (size_t)n - 8900, "XYZ\nTo: b@x\n\nhi\n");
+	fx_run(&f, m, "");
+	HIT(&f, "P_LONG");
+	NOHIT(&f, "P_END");
+	NOHIT(&f, "P_ALL");
+	HIT(&f, "P_ALL_RAW");
+	fx_run(&f, "From: a@example.com\nX-Long: XYZ\nSubject: x\n"
+	           "--boundary\nbody\n", "");
+	NOHIT(&f, "P_LONG");
+	HIT(&f, "P_SEP");
+	HIT(&f, "P_RAW_NL");
+	fx_free(&f);
+	free(m);
+}
+
 /* The relay pseudo-headers and the ALL-* views split at the trust
  * boundary; expected texts are SpamAssassin 4.0.1's for this message. */
 static void test_relays_views(void **state)
@@ -1862,6 +1953,8 @@ int main(void)
 		cmocka_unit_test(test_raw_folding),
 		cmocka_unit_test(test_raw_bad_header_lines),
 		cmocka_unit_test(test_subject_fold_blank_line),
+		cmocka_unit_test(test_all_cap),
+		cmocka_unit_test(test_parse_flags_header),
 		cmocka_unit_test(test_relays_views),
 		cmocka_unit_test(test_header_name_raw),
 		cmocka_unit_test(test_header_lookup),
