@@ -1672,7 +1672,8 @@ static const char *const kept_settings[] = {
 	"blacklist_uri_host", "welcomelist_uri_host", "whitelist_uri_host",
 	"util_rb_2tld", "util_rb_3tld", "clear_util_rb",
 	"welcomelist_bounce_relays", "whitelist_bounce_relays",
-	"enlist_addrlist",
+	"enlist_addrlist", "welcomelist_subject", "whitelist_subject",
+	"blocklist_subject", "blacklist_subject",
 };
 
 static void keep_setting(struct loader *L, struct sl key, struct sl v)

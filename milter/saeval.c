@@ -263,7 +263,7 @@ void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
 
 /* Does the lower-case s[0..n) match the lower-case pattern p ('*' any
  * run, '?' any one byte, nothing else special)? */
-static bool glob_match(const char *p, const char *s, size_t n)
+bool saeval_glob_match(const char *p, const char *s, size_t n)
 {
 	const char *star = NULL;
 	size_t i = 0, mark = 0;
@@ -311,7 +311,7 @@ bool saeval_globs_match(const struct saeval_globs *g, const char *s,
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
 	for (size_t k = 0; k < g->n; k++)
-		if (glob_match(g->pat[k], low, n))
+		if (saeval_glob_match(g->pat[k], low, n))
 			return true;
 	return false;
 }
@@ -1610,6 +1610,14 @@ static const struct {
 	{ "check_freemail_replyto", saeval_ev_freemail_replyto, "FreeMail",
 	  saeval_ok_freemail_replyto },
 	{ "check_freemail_body", saeval_ev_freemail_body, "FreeMail", NULL },
+	{ "check_subject_in_welcomelist", saeval_ev_subject_in_list,
+	  "WelcomeListSubject", NULL },
+	{ "check_subject_in_whitelist", saeval_ev_subject_in_list,
+	  "WelcomeListSubject", NULL },
+	{ "check_subject_in_blocklist", saeval_ev_subject_in_list,
+	  "WelcomeListSubject", NULL },
+	{ "check_subject_in_blacklist", saeval_ev_subject_in_list,
+	  "WelcomeListSubject", NULL },
 	{ "check_from_in_list", saeval_ev_from_in_list, "WLBLEval", ok_one_arg },
 	{ "check_replyto_in_list", saeval_ev_replyto_in_list, "WLBLEval",
 	  ok_one_arg },
@@ -1792,6 +1800,9 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && (fns[fn].fn == saeval_ev_from_in_list ||
 	                fns[fn].fn == saeval_ev_replyto_in_list))
 		rc = rs == NULL ? 1 : saeval_addrlist_build(rs, c->args[0], &c->al);
+	if (rc == 0 && fns[fn].fn == saeval_ev_subject_in_list)
+		rc = rs == NULL ? 1 : saeval_subject_list_build(rs, fns[fn].name,
+		                                                &c->al);
 	if (rc == 0 && (fns[fn].fn == saeval_ev_have_bounce_relays ||
 	                fns[fn].fn == saeval_ev_bounce_relays))
 		rc = rs == NULL ? 1 : saeval_bounce_build(rs, &c->br);

@@ -55,7 +55,8 @@ struct saeval_call {
 	struct regdom *rd;      /* check_mailfrom_matches_rcvd: 2tld/3tld */
 	struct saeval_globs *br; /* VBounce: welcomelist_bounce_relays */
 	bool rawbody;           /* a rawbody rule's (saeval_set_rawbody) */
-	struct saeval_globs *al; /* check_*_in_list: the list's patterns */
+	struct saeval_globs *al; /* check_*_in_list, check_subject_in_*:
+	                           the list's patterns */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -270,6 +271,9 @@ struct saeval_globs {
 int saeval_globs_add(struct saeval_globs *g, const char *words);
 bool saeval_globs_match(const struct saeval_globs *g, const char *s,
                         size_t n);
+/* Does s[0..n) match the pattern p as a whole ('*' any run, '?' any one
+ * byte, nothing else special; bytes compared as they are)? */
+bool saeval_glob_match(const char *p, const char *s, size_t n);
 void saeval_globs_free(struct saeval_globs *g);
 bool saeval_in_sorted(char *const *v, size_t n, const char *s);
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
@@ -433,6 +437,17 @@ saeval_fn saeval_ev_have_bounce_relays, saeval_ev_bounce_relays;
 int saeval_addrlist_build(const struct ruleset *rs, const char *name,
                           struct saeval_globs **out);
 saeval_fn saeval_ev_from_in_list, saeval_ev_replyto_in_list;
+
+/* ---- WelcomeListSubject (sa_subject.c) ---- */
+
+/* The rule set's subject patterns for the list function fn_name checks
+ * (welcomelist_subject and whitelist_subject lines for the welcome-list
+ * functions, blocklist_subject and blacklist_subject for the others),
+ * each as "*VALUE*" in lower case (none is a list too). 0, or -1 when
+ * out of memory. */
+int saeval_subject_list_build(const struct ruleset *rs, const char *fn_name,
+                              struct saeval_globs **out);
+saeval_fn saeval_ev_subject_in_list;
 void saeval_regdom_free(struct regdom *rd);
 saeval_fn saeval_ev_mailfrom_matches_rcvd;
 

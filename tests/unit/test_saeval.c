@@ -1533,6 +1533,86 @@ static void test_addrlist(void **state)
 	                    "From: a@b.top\n\nx\n", NULL));
 }
 
+/* WelcomeListSubject: one pattern per line, matched anywhere in the
+ * Subject; each case as spamassassin -L -t (4.0.1, Debian's v310.pre)
+ * answers it with the same lines. */
+static const char subj_cf[] =
+    "welcomelist_subject [Bug *]\n"
+    "blocklist_subject Make Money Fast\n"
+    "whitelist_subject bbb\n"
+    "blacklist_subject aaa*bbb\n"
+    "blocklist_subject a.b\n"
+    "welcomelist_subject q?q\n"
+    "blocklist_subject zzz\\t\n"
+    "welcomelist_subject 50% off_t*y\n"
+    "blocklist_subject \xc3\x89t\xc3\xa9 sale\n";
+
+/* Which of the lists the Subject header line(s) hdr hits: 'W', 'B' or
+ * '-' (none) for each function, "WB" order. */
+static void subj_hits(const char *hdr, char out[3])
+{
+	char m[512];
+	snprintf(m, sizeof m, "From: a@b.example\n%s\n\nbody\n", hdr);
+	out[0] = run_cf(subj_cf, "check_subject_in_welcomelist()", m, NULL) ?
+	         'W' : '-';
+	out[1] = run_cf(subj_cf, "check_subject_in_blocklist()", m, NULL) ?
+	         'B' : '-';
+	out[2] = '\0';
+	/* the old names read the same lists */
+	assert_int_equal(run_cf(subj_cf, "check_subject_in_whitelist()", m,
+	                        NULL), out[0] == 'W');
+	assert_int_equal(run_cf(subj_cf, "check_subject_in_blacklist()", m,
+	                        NULL), out[1] == 'B');
+}
+
+static void test_subject_lists(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *hdr, *sa;
+	} cases[] = {
+		{ "Subject: Re: [Bug 123] crash", "W-" },
+		{ "Subject: [BUG 5] x", "W-" },
+		{ "Subject: [Bug] no space", "--" },
+		{ "Subject: Make Money Fast now", "-B" },
+		{ "Subject: make  money fast", "--" },
+		/* unfolded, decoded */
+		{ "Subject: Make\n Money Fast", "-B" },
+		{ "Subject: Make\n\tMoney Fast", "-B" },
+		{ "Subject: =?UTF-8?B?TWFrZSBNb25leSBGYXN0?=", "-B" },
+		/* two Subjects: joined by a line end no pattern crosses */
+		{ "Subject: aaa\nSubject: bbb", "W-" },
+		/* only '*' and '?' are special; '?' is one byte */
+		{ "Subject: a.b test", "-B" },
+		{ "Subject: axb test", "--" },
+		{ "Subject: qzq", "W-" },
+		{ "Subject: qq", "--" },
+		{ "Subject: q\xc3\xa9q", "--" },
+		{ "Subject: zzz\\tt", "-B" },
+		{ "Subject: 50% off_today", "W-" },
+		{ "Subject: ", "--" },
+		/* lower case for ASCII letters only */
+		{ "Subject: \xc3\x89t\xc3\xa9 Sale", "-B" },
+		{ "Subject: =?UTF-8?Q?=C3=89t=C3=A9_sale?=", "-B" },
+		{ "Subject: \xc3\xa9t\xc3\xa9 sale", "--" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char got[3];
+		subj_hits(cases[i].hdr, got);
+		if (strcmp(got, cases[i].sa) != 0)
+			fail_msg("case %zu: %s: %s, SpamAssassin %s", i,
+			         cases[i].hdr, got, cases[i].sa);
+	}
+	/* no lines: nothing listed */
+	assert_false(run_cf("", "check_subject_in_welcomelist()",
+	                    "Subject: x\n\nb\n", NULL));
+	/* without a rule set the lists are unknown: unsupported */
+	struct saeval_call *c = NULL;
+	assert_int_equal(saeval_compile("check_subject_in_blocklist()", &c), 1);
+	assert_true(saeval_plugin(
+	    "Mail::SpamAssassin::Plugin::WelcomeListSubject"));
+}
+
 static void test_freemail(void **state)
 {
 	(void)state;
@@ -2235,6 +2315,7 @@ int main(void)
 		cmocka_unit_test(test_ratware_envelope_from),
 		cmocka_unit_test(test_bounce_relays),
 		cmocka_unit_test(test_addrlist),
+		cmocka_unit_test(test_subject_lists),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_image_count),
 		cmocka_unit_test(test_ratware_name_id),
