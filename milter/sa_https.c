@@ -19,6 +19,11 @@
  *    such HOST is no valid domain is no mismatch.
  *  - a hit: a part with a mismatch and MIN <= anchors < MAX (MIN 1 when
  *    missing, "" or "0"; no MAX when missing or undef).
+ *
+ * And URIEval's check_https_ip_mismatch() over the same anchors: a part
+ * with an anchor keyed "http(s):[/...][USER@]a.b.c.d..." (any case)
+ * whose text does not start as "https:[/...][USER@]a.b.c.d" but holds
+ * "https:" somewhere (any case).
  */
 #include "saeval_int.h"
 
@@ -46,6 +51,8 @@ struct mm_walk {
 	size_t anchors;          /* how many */
 	size_t enough;           /* keys beyond this many change nothing */
 	bool mismatch;
+	bool href_ip;            /* the open anchor's key is an IP link */
+	bool ip_mismatch;        /* check_https_ip_mismatch's finding */
 	bool oom;
 };
 
@@ -62,6 +69,22 @@ static void trim_host(const struct regdom *rd, const char *h, size_t n,
 	memcpy(buf, h, n);
 	buf[n] = '\0';
 	saeval_registrar_domain(rd, buf, out, 256);
+}
+
+/* Does s[0..n) start with four runs of ASCII digits joined by dots? */
+static bool dotted_digits(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (int run = 0; run < 4; run++) {
+		if (run > 0 && (i >= n || s[i++] != '.'))
+			return false;
+		size_t d = i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == d)
+			return false;
+	}
+	return true;
 }
 
 /* The length of the host after "http://" or "https://" at s[0..n): the
@@ -100,6 +123,28 @@ static void href_domain(const struct regdom *rd, const char *k, size_t n,
 	trim_host(rd, h, strlen(h), d);
 	if (uri_domain_valid(d, strlen(d)))
 		memcpy(dom, t, strlen(t) + 1);
+}
+
+/* Does s[0..n) start as URIEval's IP links, "http(s):" (any case; only
+ * "https:" when https_only), any '/'s, an optional "USER@" (no '/'
+ * or '@' in USER), then an address's four dot-separated digit runs
+ * (anything may follow)? */
+static bool ip_link(const char *s, size_t n, bool https_only)
+{
+	size_t i = n >= 6 && strncasecmp(s, "https:", 6) == 0 ? 6 :
+	           !https_only && n >= 5 && strncasecmp(s, "http:", 5) == 0 ?
+	           5 : 0;
+	if (i == 0)
+		return false;
+	while (i < n && s[i] == '/')
+		i++;
+	size_t u = i;
+	while (u < n && s[u] != '@' && s[u] != '/')
+		u++;
+	/* the address right there, or after a USER@ */
+	return dotted_digits(s + i, n - i) ||
+	       (u > i && u < n && s[u] == '@' &&
+	        dotted_digits(s + u + 1, n - u - 1));
 }
 
 /* The first "https://" followed by a host in s[0..n); its host into
@@ -175,9 +220,23 @@ static bool put_decoded(struct mm_walk *w, struct strbuf *out,
 	return !w->oom;
 }
 
+/* URIEval's check on an anchor keyed by an IP link: its text does not
+ * start as an https IP link but has an "https:" (any case) in it. */
+static bool text_ip_mismatch(const struct strbuf *t)
+{
+	if (t->p == NULL || ip_link(t->p, t->len, true))
+		return false;
+	for (size_t i = 0; i + 6 <= t->len; i++)
+		if (strncasecmp(t->p + i, "https:", 6) == 0)
+			return true;
+	return false;
+}
+
 /* The open anchor's text is complete: count it, look for a mismatch. */
 static void anchor_done(struct mm_walk *w)
 {
+	if (w->open && w->href_ip && !w->ip_mismatch)
+		w->ip_mismatch = text_ip_mismatch(&w->text);
 	if (!w->open || w->href_dom[0] == '\0')
 		return;
 	count_key(w);
@@ -204,8 +263,11 @@ static void anchor_start(struct mm_walk *w, const char *at, const char *ae)
 		w->key.len = e - s;
 		w->key.p[w->key.len] = '\0';
 	}
-	href_domain(w->rd, w->key.p != NULL ? w->key.p : "", w->key.len,
-	            w->href_dom);
+	const char *k = w->key.p != NULL ? w->key.p : "";
+	w->href_ip = ip_link(k, w->key.len, false);
+	w->href_dom[0] = '\0';
+	if (w->rd != NULL)
+		href_domain(w->rd, k, w->key.len, w->href_dom);
 }
 
 /* The text from w->text_from up to upto: to the open anchor's text when
@@ -272,24 +334,33 @@ static bool max_given(const struct saeval_call *c)
 	return c->nargs >= 2 && !c->undef[1];
 }
 
+/* Walks the HTML text s[0..n) with w (set up by the caller); false when
+ * out of memory. */
+static bool walk_part(struct mm_walk *w, const char *s, size_t n)
+{
+	w->text_from = s;
+	(void)saeval_html_walk(s, n, mm_tag, mm_comment, w);
+	take_text(w, s + n);
+	anchor_done(w);
+	bool oom = w->oom || w->key.oom || w->text.oom || w->keys.oom;
+	strbuf_free(&w->key);
+	strbuf_free(&w->text);
+	strbuf_free(&w->keys);
+	return !oom;
+}
+
 /* Does the HTML text s[0..n) hit? */
 static bool part_hits(const struct saeval_call *c, const char *s, size_t n)
 {
 	double min = min_anchors(c);
 	double lim = max_given(c) && c->num[1] > min ? c->num[1] : min;
-	struct mm_walk w = { .rd = c->rd, .text_from = s };
+	struct mm_walk w = { .rd = c->rd };
 	/* keys past max(MIN, MAX) need not be told apart (a part has fewer
 	 * anchors than bytes) */
 	w.enough = lim < (double)n ? (size_t)(lim > 0 ? lim : 0) + 1 : n + 1;
-	(void)saeval_html_walk(s, n, mm_tag, mm_comment, &w);
-	take_text(&w, s + n);
-	anchor_done(&w);
-	bool oom = w.oom || w.key.oom || w.text.oom || w.keys.oom;
-	strbuf_free(&w.key);
-	strbuf_free(&w.text);
-	strbuf_free(&w.keys);
+	bool ok = walk_part(&w, s, n);
 	double k = (double)w.anchors;
-	return !oom && w.mismatch && k >= min &&
+	return ok && w.mismatch && k >= min &&
 	       (!max_given(c) || k < c->num[1]);
 }
 
@@ -304,6 +375,23 @@ bool saeval_ev_https_mismatch(const struct saeval_call *c,
 	for (size_t i = 0; i < msg_part_count(x->m); i++) {
 		const struct msg_part *p = msg_part_at(x->m, i);
 		if (saeval_is_html_part(p) && part_hits(c, p->text.ptr, p->text.len))
+			return true;
+	}
+	return false;
+}
+
+/* check_https_ip_mismatch() (URIEval): a text/html part has an anchor
+ * whose key is an IP link ("http(s)://[USER@]a.b.c.d...") and whose
+ * text, not starting as an https IP link itself, has "https:" in it. */
+bool saeval_ev_https_ip_mismatch(const struct saeval_call *c,
+                                 const struct saeval_ctx *x)
+{
+	(void)c;
+	for (size_t i = 0; i < msg_part_count(x->m); i++) {
+		const struct msg_part *p = msg_part_at(x->m, i);
+		struct mm_walk w = { .rd = NULL };
+		if (saeval_is_html_part(p) &&
+		    walk_part(&w, p->text.ptr, p->text.len) && w.ip_mismatch)
 			return true;
 	}
 	return false;

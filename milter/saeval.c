@@ -1586,6 +1586,8 @@ static const struct {
 	{ "check_iframe_src", saeval_ev_iframe_src, "HTMLEval", NULL },
 	{ "check_https_http_mismatch", saeval_ev_https_mismatch,
 	  "HTTPSMismatch", saeval_ok_https_mismatch },
+	{ "check_https_ip_mismatch", saeval_ev_https_ip_mismatch, "URIEval",
+	  NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
 	  ok_two_or_three_args },

@@ -422,6 +422,7 @@ saeval_fn saeval_ev_ratware_envelope_from;
 /* check_https_http_mismatch([MIN [, MAX]]); needs c->rd. */
 saeval_fn saeval_ev_https_mismatch;
 saeval_ok saeval_ok_https_mismatch;
+saeval_fn saeval_ev_https_ip_mismatch;
 
 /* ---- VBounce (sa_vbounce.c) ---- */
 

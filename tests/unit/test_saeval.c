@@ -1430,6 +1430,53 @@ static void test_https_mismatch(void **state)
 	                                &c), 1);
 }
 
+/* check_https_ip_mismatch() on one text/html body: each case as
+ * spamassassin -L -t (4.0.1, with HTTPS_IP_MISMATCH scored) answers it. */
+static void test_https_ip_mismatch(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		bool hit;
+	} cases[] = {
+		{ "<a href=\"http://1.2.3.4/\">https://bank.com/</a>", 1 },
+		/* a text starting as an https IP link is none, blanks count */
+		{ "<a href=\"http://1.2.3.4/\">https://1.2.3.4/</a>", 0 },
+		{ "<a href=\"http://1.2.3.4/\"> https://1.2.3.4/</a>", 1 },
+		{ "<a href=\"http://1.2.3.4/\">https://user@5.6.7.8/</a>", 0 },
+		{ "<a href=\"http://1.2.3.4/\">https:/5.6.7.8</a>", 0 },
+		{ "<a href=\"http://1.2.3.4/\">https://5.6.7.8x</a>", 0 },
+		/* "https:" anywhere in the text, any case, as parsed */
+		{ "<a href=\"http://1.2.3.4/\">see HTTPS: now</a>", 1 },
+		{ "<a href=\"http://1.2.3.4/\">http://bank.com/</a>", 0 },
+		{ "<a href=\"http://1.2.3.4/\">https&#58;//b.com</a>", 1 },
+		{ "<a href=\"http://1.2.3.4/\"><b>https</b>://b.com</a>", 1 },
+		{ "<a href=\"http://1.2.3.4/\">x</a>https://b.com", 0 },
+		{ "<a href=\"http://1.2.3.4/\"><img src=\"http://x.com/x.png\">"
+		  "</a>", 0 },
+		/* the key: http(s), any '/'s, a USER@, digits only at its
+		 * start; trimmed */
+		{ "<a href=\"https://user@1.2.3.4/\">https://bank.com</a>", 1 },
+		{ "<a href=\"HTTP:1.2.3.4\">https:x</a>", 1 },
+		{ "<a href=\"http://1.2.3.4.evil.com/\">https://bank.com</a>", 1 },
+		{ "<a href=\" http://1.2.3.4/ \">https://b.com</a>", 1 },
+		{ "<a href=\"http://evil.com/\">https://bank.com</a>", 0 },
+		{ "<a href=\"http://1.2.3/\">https://bank.com</a>", 0 },
+		{ "<a href=\"ftp://1.2.3.4/\">https://b.com</a>", 0 },
+		/* every anchor of a key */
+		{ "<a href=\"http://1.2.3.4/\">x</a> <a href=\"http://1.2.3.4/\">"
+		  "https://a.com</a>", 1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *m = html_msg(cases[i].body);
+		if (run_cf("", "check_https_ip_mismatch()", m, NULL) !=
+		    cases[i].hit)
+			fail_msg("case %zu: %s", i, cases[i].body);
+		free(m);
+	}
+	assert_true(saeval_plugin("Mail::SpamAssassin::Plugin::URIEval"));
+}
+
 /* check_ratware_envelope_from: an envelope sender DOMAIN?USER@ made of
  * the To address (each case checked against SpamAssassin 4.0.1). */
 static bool run_rat(const char *to, const char *rp)
@@ -2315,6 +2362,7 @@ int main(void)
 		cmocka_unit_test(test_ratware_envelope_from),
 		cmocka_unit_test(test_bounce_relays),
 		cmocka_unit_test(test_addrlist),
+		cmocka_unit_test(test_https_ip_mismatch),
 		cmocka_unit_test(test_subject_lists),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_image_count),
