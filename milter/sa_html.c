@@ -151,7 +151,9 @@ static const char *literal_end(const char *name, const char *end)
  * text as HTML::Parser reports them (not in comments, not in the content
  * of script, style, title, ...), and cf(comment, len, ctx) (when not
  * NULL) for every comment ("<!--" to "-->", or a bogus one such as
- * "<!1234>"), until one returns true;
+ * "<!1234>") and, with markup, every declaration or processing
+ * instruction and one of these not closed (then the rest of the text),
+ * until one returns true;
  * returns whether one did. name points at the tag name, end at the end
  * of the text. */
 /* The comment starting after the '<' at p: 1 and *after past its end;
@@ -159,14 +161,21 @@ static const char *literal_end(const char *name, const char *end)
  * is comment). A comment is "<!--" to html_comment_end(), or "<!" then
  * neither "-" nor a declaration's name: HTML::Parser's bogus comment, up
  * to the next '>' ("<![if !mso]>", "<![endif]>"; walk() has passed
- * marked sections such as "<![CDATA[" already). */
-static int comment_at(const char *p, const char *end, const char **after)
+ * marked sections such as "<![CDATA[" already). With markup, also a
+ * declaration ("<!DOCTYPE html>") or a processing instruction ("<?" to
+ * the next '>'): none of these is text (HTML::Parser hands them to other
+ * handlers than text's). */
+static int comment_at(const char *p, const char *end, bool markup,
+                      const char **after)
 {
 	const char *q;
 	if (end - p >= 3 && memcmp(p, "!--", 3) == 0) {
 		*after = html_comment_end(p + 3, end);
-	} else if (end - p >= 2 && p[0] == '!' && p[1] != '-' &&
-	           !isalpha((unsigned char)p[1])) {
+	} else if ((end - p >= 2 && p[0] == '!' && p[1] != '-' &&
+	            (markup || !isalpha((unsigned char)p[1]))) ||
+	           (markup && end - p >= 1 && p[0] == '?')) {
+		/* a bogus comment, a declaration ("<!DOCTYPE ...>") or a
+		 * processing instruction ("<?xml ...>"): no text either */
 		q = memchr(p, '>', (size_t)(end - p));
 		*after = q ? q + 1 : NULL;
 	} else
@@ -210,7 +219,8 @@ static const char *past_marked_section(const char *p, const char *end)
 }
 
 static bool walk(const char *s, size_t n, html_tag_fn f,
-                 bool (*cf)(const char *, size_t, void *), void *ctx)
+                 bool (*cf)(const char *, size_t, void *), bool markup,
+                 void *ctx)
 {
 	const char *p = s, *end = s + n, *after;
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
@@ -221,9 +231,13 @@ static bool walk(const char *s, size_t n, html_tag_fn f,
 			p = after;
 			continue;
 		}
-		int cm = comment_at(p, end, &after);
-		if (cm < 0)
+		int cm = comment_at(p, end, markup, &after);
+		if (cm < 0) {
+			/* not closed: the rest is markup, no text */
+			if (cf != NULL && markup)
+				(void)cf(p - 1, (size_t)(end - (p - 1)), ctx);
 			return false;
+		}
 		if (cm > 0) {
 			if (cf != NULL && cf(p - 1, (size_t)(after - (p - 1)), ctx))
 				return true;
@@ -253,13 +267,13 @@ static bool walk(const char *s, size_t n, html_tag_fn f,
 bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
                            void *ctx)
 {
-	return walk(s, n, f, NULL, ctx);
+	return walk(s, n, f, NULL, false, ctx);
 }
 
 bool saeval_html_walk(const char *s, size_t n, html_tag_fn f,
                       bool (*cf)(const char *, size_t, void *), void *ctx)
 {
-	return walk(s, n, f, cf, ctx);
+	return walk(s, n, f, cf, true, ctx);
 }
 
 const char *saeval_tag_gt(const char *name, const char *end)
@@ -629,7 +643,8 @@ static bool scan_comment(const char *s, size_t n, void *ctx)
 }
 
 static bool walk(const char *s, size_t n, html_tag_fn f,
-                 bool (*cf)(const char *, size_t, void *), void *ctx);
+                 bool (*cf)(const char *, size_t, void *), bool markup,
+                 void *ctx);
 
 /* One walk, to its end, for what every callback would have found: each
  * tag name goes into ts (a saeval_tag_at(tag) callback stops exactly when its
@@ -640,7 +655,7 @@ static void html_scan(const char *s, size_t n, struct tagset *ts,
                       struct html_part_facts *f)
 {
 	struct scan_state st = { ts, f, 0 };
-	(void)walk(s, n, scan_tag, scan_comment, &st);
+	(void)walk(s, n, scan_tag, scan_comment, false, &st);
 }
 
 static size_t utf8_chars(const char *s, size_t n);
@@ -1444,49 +1459,96 @@ static bool lc_has(const struct lc_state *s, const char *tag)
 	return false;
 }
 
+bool saeval_tag_attr_next(const char **at, const char *end, const char **k,
+                          size_t *kl, const char **v, size_t *vl)
+{
+	const char *p = *at;
+	while (p < end && (isspace((unsigned char)*p) || *p == '/'))
+		p++;
+	*k = p;
+	while (p < end && !isspace((unsigned char)*p) && *p != '=' && *p != '>')
+		p++;
+	*kl = (size_t)(p - *k);
+	if (*kl == 0)
+		return false;
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	*v = p;
+	*vl = 0;
+	if (p < end && *p == '=') {
+		p++;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (p < end && (*p == '"' || *p == '\'')) {
+			const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+			*v = p + 1;
+			p = q ? q + 1 : end;
+			*vl = (size_t)((q ? q : end) - *v);
+		} else {
+			*v = p;
+			while (p < end && !isspace((unsigned char)*p))
+				p++;
+			*vl = (size_t)(p - *v);
+		}
+	}
+	*at = p;
+	return true;
+}
+
 /* The value of attribute `name` in a start tag's attribute text. */
 bool saeval_tag_attr(const char *p, const char *end, const char *name,
                      const char **v, size_t *vl)
 {
-	size_t nl = strlen(name);
-	while (p < end) {
-		while (p < end && (isspace((unsigned char)*p) || *p == '/'))
-			p++;
-		const char *k = p;
-		while (p < end && !isspace((unsigned char)*p) && *p != '=' &&
-		       *p != '>')
-			p++;
-		size_t kl = (size_t)(p - k);
-		if (kl == 0)
-			return false;
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		const char *val = p;
-		size_t l = 0;
-		if (p < end && *p == '=') {
-			p++;
-			while (p < end && isspace((unsigned char)*p))
-				p++;
-			if (p < end && (*p == '"' || *p == '\'')) {
-				const char *q = memchr(p + 1, *p,
-				                       (size_t)(end - p - 1));
-				val = p + 1;
-				p = q ? q + 1 : end;
-				l = (size_t)((q ? q : end) - val);
-			} else {
-				val = p;
-				while (p < end && !isspace((unsigned char)*p))
-					p++;
-				l = (size_t)(p - val);
-			}
-		}
-		if (kl == nl && strncasecmp(k, name, nl) == 0) {
-			*v = val;
-			*vl = l;
+	size_t nl = strlen(name), kl;
+	const char *k;
+	while (saeval_tag_attr_next(&p, end, &k, &kl, v, vl))
+		if (kl == nl && strncasecmp(k, name, nl) == 0)
 			return true;
+	return false;
+}
+
+size_t saeval_drop_bom(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i + 3 <= n && memcmp(s + i, "\xEF\xBB\xBF", 3) == 0)
+			i += 2;
+		else
+			s[o++] = s[i];
+	}
+	return o;
+}
+
+/* Does attribute name k[0..kl) hold "W/name" (W a word byte; any case):
+ * HTML.pm's /\w{1,8}\/name/, unanchored? */
+static bool slash_alias(const char *k, size_t kl, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 1; i + 1 + nl <= kl; i++)
+		if (k[i] == '/' && saeval_is_word(k[i - 1]) &&
+		    strncasecmp(k + i + 1, name, nl) == 0)
+			return true;
+	return false;
+}
+
+bool saeval_tag_uri_attr(const char *p, const char *end, const char *name,
+                         const char **v, size_t *vl)
+{
+	const char *k, *av;
+	size_t kl, avl;
+	bool found = false, alias = false;
+	while (saeval_tag_attr_next(&p, end, &k, &kl, &av, &avl)) {
+		bool is_alias = slash_alias(k, kl, name);
+		bool plain = kl == strlen(name) && strncasecmp(k, name, kl) == 0;
+		/* an alias overrides the attribute; the first of each counts */
+		if ((is_alias && !alias) || (plain && !found)) {
+			*v = av;
+			*vl = avl;
+			found = true;
+			alias |= is_alias;
 		}
 	}
-	return false;
+	return found;
 }
 
 /* The decimal number at v[0..n) (digits only; it fits a long). */

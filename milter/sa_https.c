@@ -252,8 +252,9 @@ static void anchor_start(struct mm_walk *w, const char *at, const char *ae)
 	strbuf_reset(&w->text);
 	const char *v;
 	size_t vl;
-	if (saeval_tag_attr(at, ae, "href", &v, &vl) &&
+	if (saeval_tag_uri_attr(at, ae, "href", &v, &vl) &&
 	    put_decoded(w, &w->key, v, vl) && w->key.p != NULL) {
+		w->key.len = saeval_drop_bom(w->key.p, w->key.len);
 		size_t s = 0, e = w->key.len;
 		while (s < e && isspace((unsigned char)w->key.p[s]))
 			s++;
@@ -311,7 +312,8 @@ static bool mm_tag(const char *name, const char *end, bool close, void *ctx)
 	return false;
 }
 
-/* saeval_html_walk() comment callback: comments are no text. */
+/* saeval_html_walk() comment callback: comments, declarations and
+ * processing instructions are no text. */
 static bool mm_comment(const char *s, size_t n, void *ctx)
 {
 	struct mm_walk *w = ctx;

@@ -367,8 +367,9 @@ typedef bool (*html_tag_fn)(const char *name, const char *end, bool close,
                             void *ctx);
 bool saeval_html_walk_tags(const char *s, size_t n, html_tag_fn f,
                            void *ctx);
-/* The same walk, also calling cf(comment, len, ctx) for every comment
- * (HTTPSMismatch reads the text between tags and comments). */
+/* The same walk, also calling cf(markup, len, ctx) for every comment,
+ * declaration or processing instruction, and one not closed at the end
+ * (HTTPSMismatch reads the text between tags and those). */
 bool saeval_html_walk(const char *s, size_t n, html_tag_fn f,
                       bool (*cf)(const char *, size_t, void *), void *ctx);
 /* The '>' ending the tag whose name starts at name (quoted attribute
@@ -377,6 +378,19 @@ const char *saeval_tag_gt(const char *name, const char *end);
 bool saeval_tag_at(const char *p, const char *end, const char *tag);
 bool saeval_tag_attr(const char *p, const char *end, const char *name,
                      const char **v, size_t *vl);
+/* The attribute at *at in a start tag's attribute text (up to end): its
+ * name into k, kl, its value as written (quotes dropped; empty when it
+ * has none) into v, vl; *at moved past it. false when there is none. */
+bool saeval_tag_attr_next(const char **at, const char *end, const char **k,
+                          size_t *kl, const char **v, size_t *vl);
+/* The URI attribute `name` ("href", "src") as HTML.pm reads it: an
+ * attribute whose name holds "W/name" (W a word byte, "x/href": its
+ * fix for bad HTML) stands for it, else `name` itself. */
+bool saeval_tag_uri_attr(const char *p, const char *end, const char *name,
+                         const char **v, size_t *vl);
+/* HTML.pm drops every byte-order mark (U+FEFF, EF BB BF) from an href:
+ * drops them from s[0..n) in place, returns the new length. */
+size_t saeval_drop_bom(char *s, size_t n);
 bool saeval_is_html_part(const struct msg_part *p);
 
 /* ---- FreeMail (sa_freemail.c) ---- */

@@ -1399,6 +1399,22 @@ static void test_https_mismatch(void **state)
 		{ "<a href=\"http://evil.de/\">https://bank.com, now</a>", 0 },
 		/* the href's user@ stays in what is compared */
 		{ "<a href=\"http://user@bank.com/\">https://bank.com/</a>", 1 },
+		/* HTML.pm's fixes: an attribute "W/href" stands for href, a
+		 * byte-order mark in an href is dropped */
+		{ "<a x/href=\"http://evil.de/\">https://bank.com/</a>", 1 },
+		{ "<a href=\"http://bank.com/\" data-x/href=\"http://evil.de/\">"
+		  "https://bank.com/</a>", 1 },
+		{ "<a href=\"&#xFEFF;http://evil.de/\">https://bank.com/</a>", 1 },
+		/* declarations and processing instructions are no text, nor
+		 * is a comment or declaration left open at the end */
+		{ "<a href=\"http://evil.de/\"><!DOCTYPE html>https://bank.com/"
+		  "</a>", 1 },
+		{ "<a href=\"http://evil.de/\"><?php x ?>https://bank.com/</a>",
+		  1 },
+		{ "<a href=\"http://evil.de/\"><!DOCTYPE https://bank.com/>x</a>",
+		  0 },
+		{ "<a href=\"http://evil.de/\">x <!-- https://bank.com/ ", 0 },
+		{ "<a href=\"http://evil.de/\">x <!DOCTYPE https://bank.com/ ", 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		if (run_mm("'1','10'", cases[i].body) != cases[i].hit)
@@ -1424,6 +1440,22 @@ static void test_https_mismatch(void **state)
 	         "<a href=\"http://1.2.3.4/\">ip</a>"
 	         "<a href=\"mailto:x@y.com\">m</a>");
 	assert_true(run_mm("'1','10'", b));
+	/* hosts over 255 bytes: their registrar domains compared */
+	char a[300];
+	memset(a, 'a', sizeof a - 1);
+	a[sizeof a - 1] = '\0';
+	snprintf(b, sizeof b, "<a href=\"http://%s.evil.de/\">https://bank.com/"
+	         "</a>", a);
+	assert_true(run_mm("'1','10'", b));
+	snprintf(b, sizeof b, "<a href=\"http://evil.de/\">https://%s.bank.com/"
+	         "</a>", a);
+	assert_true(run_mm("'1','10'", b));
+	/* a byte-order mark (UTF-8) anywhere in the href */
+	static const char bom[] = "Subject: x\nContent-Type: text/html; "
+	    "charset=utf-8\n\n<a href=\"\xEF\xBB\xBFhttp://ev\xEF\xBB\xBFil.de/\">"
+	    "https://bank.com/</a>\n";
+	assert_true(run_cf("", "check_https_http_mismatch('1','10')", bom,
+	                   NULL));
 	/* without a rule set the 2tld lists are unknown: unsupported */
 	struct saeval_call *c = NULL;
 	assert_int_equal(saeval_compile("check_https_http_mismatch('1','10')",
@@ -1466,6 +1498,8 @@ static void test_https_ip_mismatch(void **state)
 		/* every anchor of a key */
 		{ "<a href=\"http://1.2.3.4/\">x</a> <a href=\"http://1.2.3.4/\">"
 		  "https://a.com</a>", 1 },
+		/* a comment open at the end is no text */
+		{ "<a href=\"http://1.2.3.4/\">x <!-- https://bank.com/ ", 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *m = html_msg(cases[i].body);
