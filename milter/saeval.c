@@ -1588,6 +1588,7 @@ static const struct {
 	  "HTTPSMismatch", saeval_ok_https_mismatch },
 	{ "check_https_ip_mismatch", saeval_ev_https_ip_mismatch, "URIEval",
 	  NULL },
+	{ "check_uri_truncated", saeval_ev_uri_truncated, "URIEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
 	  ok_two_or_three_args },

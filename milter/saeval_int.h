@@ -437,6 +437,8 @@ saeval_fn saeval_ev_ratware_envelope_from;
 saeval_fn saeval_ev_https_mismatch;
 saeval_ok saeval_ok_https_mismatch;
 saeval_fn saeval_ev_https_ip_mismatch;
+/* URIEval's check_uri_truncated() (sa_urieval.c) */
+saeval_fn saeval_ev_uri_truncated;
 
 /* ---- VBounce (sa_vbounce.c) ---- */
 

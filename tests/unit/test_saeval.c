@@ -1511,6 +1511,71 @@ static void test_https_ip_mismatch(void **state)
 	assert_true(saeval_plugin("Mail::SpamAssassin::Plugin::URIEval"));
 }
 
+/* check_uri_truncated() on one utf-8 part of type ct whose body is
+ * pre, then "http://x.com/" and n times fill (a UTF-8 character), then
+ * post. */
+static bool run_trunc(const char *ct, const char *pre, size_t n,
+                      const char *fill, const char *post)
+{
+	struct strbuf b = { 0 };
+	char head[128];
+	snprintf(head, sizeof head, "Subject: x\nContent-Type: text/%s; "
+	         "charset=utf-8\n\n", ct);
+	strbuf_put(&b, head, strlen(head));
+	strbuf_put(&b, pre, strlen(pre));
+	strbuf_put(&b, "http://x.com/", 13);
+	for (size_t i = 0; i < n; i++)
+		strbuf_put(&b, fill, strlen(fill));
+	strbuf_put(&b, post, strlen(post));
+	strbuf_put(&b, "\n", 2);   /* with the NUL */
+	assert_false(b.oom);
+	bool hit = run_cf("", "check_uri_truncated()", b.p, NULL);
+	free(b.p);
+	return hit;
+}
+
+/* Each case as spamassassin -L -t (4.0.1, URI_TRUNCATED scored)
+ * answers it: an HTML attribute URI over 8192 characters. */
+static void test_uri_truncated(void **state)
+{
+	(void)state;
+	/* "http://x.com/" is 13 characters: 8192 is none, 8193 a hit */
+	assert_false(run_trunc("html", "<a href=\"", 8179, "a", "\">x</a>"));
+	assert_true(run_trunc("html", "<a href=\"", 8180, "a", "\">x</a>"));
+	/* outer blanks and no-break spaces dropped, references decoded */
+	assert_false(run_trunc("html", "<a href=\"  ", 8179, "a", "  \">x</a>"));
+	assert_false(run_trunc("html", "<a href=\"&nbsp;", 8179, "a",
+	                       "&nbsp;\">x</a>"));
+	assert_true(run_trunc("html", "<a href=\"", 8179, "a", "&amp;\">x</a>"));
+	/* characters, not bytes */
+	assert_false(run_trunc("html", "<a href=\"", 4096, "\xC3\xA9",
+	                       "\">x</a>"));
+	assert_true(run_trunc("html", "<a href=\"", 8180, "\xC3\xA9",
+	                      "\">x</a>"));
+	/* other attributes HTML.pm reads URIs from */
+	assert_true(run_trunc("html", "<img src=\"", 8192, "a", "\">"));
+	assert_true(run_trunc("html", "<img x/src=\"", 8192, "a", "\">"));
+	assert_true(run_trunc("html", "<table background=\"", 8192, "a",
+	                      "\"><tr><td>x</td></tr></table>"));
+	assert_true(run_trunc("html", "<form action=\"", 8192, "a", "\">x"));
+	assert_true(run_trunc("html", "<meta http-equiv=\"refresh\" "
+	                      "content=\"0; url=", 8192, "a", "\">"));
+	assert_false(run_trunc("html", "<meta http-equiv=\"refresh\" "
+	                       "content=\"0; url=", 8179, "a", " ; x\">"));
+	assert_true(run_trunc("html", "<a data-saferedirecturl=\"", 8192, "a",
+	                      "\" href=\"http://x.com/\">x</a>"));
+	assert_true(run_trunc("html", "<base href=\"", 8192, "a", "\">"));
+	/* an href's byte-order marks are dropped first */
+	assert_false(run_trunc("html", "<a href=\"", 8179, "a",
+	                       "&#xFEFF;\">x</a>"));
+	assert_false(run_trunc("html", "<div background=\"", 8192, "a",
+	                       "\">x</div>"));
+	/* a URI in text, HTML's or plain, is never cut */
+	assert_false(run_trunc("html", "<p>", 8192, "a", "</p>"));
+	assert_false(run_trunc("plain", "see ", 8180, "a", " now"));
+	assert_false(run_trunc("plain", "see ", 9000, "a", " now"));
+}
+
 /* check_ratware_envelope_from: an envelope sender DOMAIN?USER@ made of
  * the To address (each case checked against SpamAssassin 4.0.1). */
 static bool run_rat(const char *to, const char *rp)
@@ -2397,6 +2462,7 @@ int main(void)
 		cmocka_unit_test(test_bounce_relays),
 		cmocka_unit_test(test_addrlist),
 		cmocka_unit_test(test_https_ip_mismatch),
+		cmocka_unit_test(test_uri_truncated),
 		cmocka_unit_test(test_subject_lists),
 		cmocka_unit_test(test_sorted_recipients),
 		cmocka_unit_test(test_image_count),
