@@ -16,11 +16,15 @@
 #include "ruleset.h"
 #include "strbuf.h"
 
-/* The patterns of "(name) pattern ..." values naming list name. */
-static int add_line(struct saeval_globs *l, const char *name, const char *v)
+/* saeval_globs_build() line: the patterns of an enlist_addrlist line
+ * "(name) pattern ..." naming list name (ctx). */
+static int add_line(struct saeval_globs *l, const char *key, const char *v,
+                    const void *ctx)
 {
+	const char *name = ctx;
 	size_t nl = strlen(name);
-	if (v[0] != '(' || strncmp(v + 1, name, nl) != 0 || v[nl + 1] != ')' ||
+	if (strcmp(key, "enlist_addrlist") != 0 || v[0] != '(' ||
+	    strncmp(v + 1, name, nl) != 0 || v[nl + 1] != ')' ||
 	    !isspace((unsigned char)v[nl + 2]))
 		return 0;
 	return saeval_globs_add(l, v + nl + 2);
@@ -29,20 +33,7 @@ static int add_line(struct saeval_globs *l, const char *name, const char *v)
 int saeval_addrlist_build(const struct ruleset *rs, const char *name,
                           struct saeval_globs **out)
 {
-	struct saeval_globs *l = calloc(1, sizeof *l);
-	if (l == NULL)
-		return -1;
-	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
-		const char *key, *val;
-		if (ruleset_setting_at(rs, i, &key, &val) &&
-		    strcmp(key, "enlist_addrlist") == 0 &&
-		    add_line(l, name, val) != 0) {
-			saeval_globs_free(l);
-			return -1;
-		}
-	}
-	*out = l;
-	return 0;
+	return saeval_globs_build(rs, add_line, name, out);
 }
 
 /* check_from_in_list(LIST): a sender of all_from_addrs is listed. */

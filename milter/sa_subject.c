@@ -21,7 +21,7 @@
 #include "ruleset.h"
 #include "strbuf.h"
 
-/* Is key a line of the list fn_name reads? */
+/* Is key a line of the list (block: the block-list) a function reads? */
 static bool list_key(const char *key, bool block)
 {
 	return block ? strcmp(key, "blocklist_subject") == 0 ||
@@ -30,9 +30,14 @@ static bool list_key(const char *key, bool block)
 	               strcmp(key, "whitelist_subject") == 0;
 }
 
-/* "*v*" onto g, lower case (a match anywhere is a whole match of it). */
-static int add_pattern(struct saeval_globs *g, const char *v)
+/* saeval_globs_build() line: "*v*" onto g, lower case (a match anywhere
+ * is a whole match of it), for a line of the list (ctx: a bool, the
+ * block-list). */
+static int add_pattern(struct saeval_globs *g, const char *key,
+                       const char *v, const void *ctx)
 {
+	if (!list_key(key, *(const bool *)ctx))
+		return 0;
 	size_t n = strlen(v);
 	char *p = malloc(n + 3);
 	if (p == NULL)
@@ -49,19 +54,7 @@ int saeval_subject_list_build(const struct ruleset *rs, const char *fn_name,
                               struct saeval_globs **out)
 {
 	bool block = strstr(fn_name, "_in_bl") != NULL;
-	struct saeval_globs *g = calloc(1, sizeof *g);
-	if (g == NULL)
-		return -1;
-	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
-		const char *key, *val;
-		if (ruleset_setting_at(rs, i, &key, &val) &&
-		    list_key(key, block) && add_pattern(g, val) != 0) {
-			saeval_globs_free(g);
-			return -1;
-		}
-	}
-	*out = g;
-	return 0;
+	return saeval_globs_build(rs, add_pattern, &block, out);
 }
 
 /* Does a pattern of g match within one line of the lower-case s[0..n)? */

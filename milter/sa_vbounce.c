@@ -18,23 +18,20 @@
 #include "msg.h"
 #include "ruleset.h"
 
+/* saeval_globs_build() line: the relays a *_bounce_relays line names. */
+static int relays_line(struct saeval_globs *g, const char *key,
+                       const char *val, const void *ctx)
+{
+	(void)ctx;
+	if (strcmp(key, "welcomelist_bounce_relays") != 0 &&
+	    strcmp(key, "whitelist_bounce_relays") != 0)
+		return 0;
+	return saeval_globs_add(g, val);
+}
+
 int saeval_bounce_build(const struct ruleset *rs, struct saeval_globs **out)
 {
-	struct saeval_globs *b = calloc(1, sizeof *b);
-	if (b == NULL)
-		return -1;
-	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
-		const char *key, *val;
-		if (ruleset_setting_at(rs, i, &key, &val) &&
-		    (strcmp(key, "welcomelist_bounce_relays") == 0 ||
-		     strcmp(key, "whitelist_bounce_relays") == 0) &&
-		    saeval_globs_add(b, val) != 0) {
-			saeval_globs_free(b);
-			return -1;
-		}
-	}
-	*out = b;
-	return 0;
+	return saeval_globs_build(rs, relays_line, NULL, out);
 }
 
 /* Perl's while (/SEP(\S+\.\S+)SEP/g) over s[0..n), SEP a space (only)

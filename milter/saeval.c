@@ -27,6 +27,7 @@
 
 #include "msg.h"
 #include "relays.h"
+#include "ruleset.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -314,6 +315,24 @@ bool saeval_globs_match(const struct saeval_globs *g, const char *s,
 		if (saeval_glob_match(g->pat[k], low, n))
 			return true;
 	return false;
+}
+
+int saeval_globs_build(const struct ruleset *rs, saeval_globs_line *line,
+                       const void *ctx, struct saeval_globs **out)
+{
+	struct saeval_globs *g = calloc(1, sizeof *g);
+	if (g == NULL)
+		return -1;
+	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
+		const char *key, *val;
+		if (ruleset_setting_at(rs, i, &key, &val) &&
+		    line(g, key, val, ctx) != 0) {
+			saeval_globs_free(g);
+			return -1;
+		}
+	}
+	*out = g;
+	return 0;
 }
 
 void saeval_globs_free(struct saeval_globs *g)

@@ -275,6 +275,13 @@ bool saeval_globs_match(const struct saeval_globs *g, const char *s,
  * byte, nothing else special; bytes compared as they are)? */
 bool saeval_glob_match(const char *p, const char *s, size_t n);
 void saeval_globs_free(struct saeval_globs *g);
+/* A list built from the rule set's kept settings in file order: line(g,
+ * key, value, ctx) adds what one line gives (0, or -1 when out of
+ * memory). 0 and *out (the caller frees it), or -1. */
+typedef int saeval_globs_line(struct saeval_globs *g, const char *key,
+                              const char *val, const void *ctx);
+int saeval_globs_build(const struct ruleset *rs, saeval_globs_line *line,
+                       const void *ctx, struct saeval_globs **out);
 bool saeval_in_sorted(char *const *v, size_t n, const char *s);
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b);

@@ -1348,15 +1348,31 @@ static const char *mm_anchors(char *buf, size_t cap, int n)
 	return buf;
 }
 
+/* A text/html body and SpamAssassin's answer for it. */
+struct html_case {
+	const char *body;
+	bool hit;
+};
+
+/* Each case's answer from eval (with the rule set cf). */
+static void run_html_cases(const char *cf, const char *eval,
+                           const struct html_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *m = html_msg(cases[i].body);
+		bool hit = run_cf(cf, eval, m, NULL);
+		free(m);
+		if (hit != cases[i].hit)
+			fail_msg("case %zu: %s", i, cases[i].body);
+	}
+}
+
 /* Each case as spamassassin -L -t (4.0.1, HTTPSMismatch loaded) answers
  * it for HTTPS_HTTP_MISMATCH, check_https_http_mismatch('1','10'). */
 static void test_https_mismatch(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *body;
-		bool hit;
-	} cases[] = {
+	static const struct html_case cases[] = {
 		{ "<a href=\"http://evil.de/\">https://bankofamerica.com/</a>", 1 },
 		/* the same registrar domain, host names aside */
 		{ "<a href=\"http://www.bank.com/x\">https://login.bank.com/</a>", 0 },
@@ -1416,10 +1432,9 @@ static void test_https_mismatch(void **state)
 		{ "<a href=\"http://evil.de/\">x <!-- https://bank.com/ ", 0 },
 		{ "<a href=\"http://evil.de/\">x <!DOCTYPE https://bank.com/ ", 0 },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		if (run_mm("'1','10'", cases[i].body) != cases[i].hit)
-			fail_msg("case %zu: %s", i, cases[i].body);
-	}
+	run_html_cases("util_rb_2tld co.uk\n",
+	               "check_https_http_mismatch('1','10')", cases,
+	               sizeof cases / sizeof cases[0]);
 	/* MIN <= distinct counted hrefs < MAX */
 	char b[2048];
 	assert_true(run_mm("'1','10'", mm_anchors(b, sizeof b, 1)));
@@ -1467,10 +1482,7 @@ static void test_https_mismatch(void **state)
 static void test_https_ip_mismatch(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *body;
-		bool hit;
-	} cases[] = {
+	static const struct html_case cases[] = {
 		{ "<a href=\"http://1.2.3.4/\">https://bank.com/</a>", 1 },
 		/* a text starting as an https IP link is none, blanks count */
 		{ "<a href=\"http://1.2.3.4/\">https://1.2.3.4/</a>", 0 },
@@ -1501,13 +1513,8 @@ static void test_https_ip_mismatch(void **state)
 		/* a comment open at the end is no text */
 		{ "<a href=\"http://1.2.3.4/\">x <!-- https://bank.com/ ", 0 },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char *m = html_msg(cases[i].body);
-		if (run_cf("", "check_https_ip_mismatch()", m, NULL) !=
-		    cases[i].hit)
-			fail_msg("case %zu: %s", i, cases[i].body);
-		free(m);
-	}
+	run_html_cases("", "check_https_ip_mismatch()", cases,
+	               sizeof cases / sizeof cases[0]);
 	assert_true(saeval_plugin("Mail::SpamAssassin::Plugin::URIEval"));
 }
 
@@ -1539,41 +1546,48 @@ static bool run_trunc(const char *ct, const char *pre, size_t n,
 static void test_uri_truncated(void **state)
 {
 	(void)state;
-	/* "http://x.com/" is 13 characters: 8192 is none, 8193 a hit */
-	assert_false(run_trunc("html", "<a href=\"", 8179, "a", "\">x</a>"));
-	assert_true(run_trunc("html", "<a href=\"", 8180, "a", "\">x</a>"));
-	/* outer blanks and no-break spaces dropped, references decoded */
-	assert_false(run_trunc("html", "<a href=\"  ", 8179, "a", "  \">x</a>"));
-	assert_false(run_trunc("html", "<a href=\"&nbsp;", 8179, "a",
-	                       "&nbsp;\">x</a>"));
-	assert_true(run_trunc("html", "<a href=\"", 8179, "a", "&amp;\">x</a>"));
-	/* characters, not bytes */
-	assert_false(run_trunc("html", "<a href=\"", 4096, "\xC3\xA9",
-	                       "\">x</a>"));
-	assert_true(run_trunc("html", "<a href=\"", 8180, "\xC3\xA9",
-	                      "\">x</a>"));
-	/* other attributes HTML.pm reads URIs from */
-	assert_true(run_trunc("html", "<img src=\"", 8192, "a", "\">"));
-	assert_true(run_trunc("html", "<img x/src=\"", 8192, "a", "\">"));
-	assert_true(run_trunc("html", "<table background=\"", 8192, "a",
-	                      "\"><tr><td>x</td></tr></table>"));
-	assert_true(run_trunc("html", "<form action=\"", 8192, "a", "\">x"));
-	assert_true(run_trunc("html", "<meta http-equiv=\"refresh\" "
-	                      "content=\"0; url=", 8192, "a", "\">"));
-	assert_false(run_trunc("html", "<meta http-equiv=\"refresh\" "
-	                       "content=\"0; url=", 8179, "a", " ; x\">"));
-	assert_true(run_trunc("html", "<a data-saferedirecturl=\"", 8192, "a",
-	                      "\" href=\"http://x.com/\">x</a>"));
-	assert_true(run_trunc("html", "<base href=\"", 8192, "a", "\">"));
-	/* an href's byte-order marks are dropped first */
-	assert_false(run_trunc("html", "<a href=\"", 8179, "a",
-	                       "&#xFEFF;\">x</a>"));
-	assert_false(run_trunc("html", "<div background=\"", 8192, "a",
-	                       "\">x</div>"));
-	/* a URI in text, HTML's or plain, is never cut */
-	assert_false(run_trunc("html", "<p>", 8192, "a", "</p>"));
-	assert_false(run_trunc("plain", "see ", 8180, "a", " now"));
-	assert_false(run_trunc("plain", "see ", 9000, "a", " now"));
+	static const struct {
+		const char *ct, *pre;
+		size_t n;
+		const char *fill, *post;
+		bool hit;
+	} cases[] = {
+		/* "http://x.com/" is 13 characters: 8192 is none, 8193 a hit */
+		{ "html", "<a href=\"", 8179, "a", "\">x</a>", 0 },
+		{ "html", "<a href=\"", 8180, "a", "\">x</a>", 1 },
+		/* outer blanks and no-break spaces dropped, references
+		 * decoded, an href's byte-order marks dropped */
+		{ "html", "<a href=\"  ", 8179, "a", "  \">x</a>", 0 },
+		{ "html", "<a href=\"&nbsp;", 8179, "a", "&nbsp;\">x</a>", 0 },
+		{ "html", "<a href=\"", 8179, "a", "&amp;\">x</a>", 1 },
+		{ "html", "<a href=\"", 8179, "a", "&#xFEFF;\">x</a>", 0 },
+		/* characters, not bytes */
+		{ "html", "<a href=\"", 4096, "\xC3\xA9", "\">x</a>", 0 },
+		{ "html", "<a href=\"", 8180, "\xC3\xA9", "\">x</a>", 1 },
+		/* other attributes HTML.pm reads URIs from */
+		{ "html", "<img src=\"", 8192, "a", "\">", 1 },
+		{ "html", "<img x/src=\"", 8192, "a", "\">", 1 },
+		{ "html", "<table background=\"", 8192, "a",
+		  "\"><tr><td>x</td></tr></table>", 1 },
+		{ "html", "<form action=\"", 8192, "a", "\">x", 1 },
+		{ "html", "<meta http-equiv=\"refresh\" content=\"0; url=", 8192,
+		  "a", "\">", 1 },
+		{ "html", "<meta http-equiv=\"refresh\" content=\"0; url=", 8179,
+		  "a", " ; x\">", 0 },
+		{ "html", "<a data-saferedirecturl=\"", 8192, "a",
+		  "\" href=\"http://x.com/\">x</a>", 1 },
+		{ "html", "<base href=\"", 8192, "a", "\">", 1 },
+		{ "html", "<div background=\"", 8192, "a", "\">x</div>", 0 },
+		/* a URI in text, HTML's or plain, is never cut */
+		{ "html", "<p>", 8192, "a", "</p>", 0 },
+		{ "plain", "see ", 8180, "a", " now", 0 },
+		{ "plain", "see ", 9000, "a", " now", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (run_trunc(cases[i].ct, cases[i].pre, cases[i].n,
+		              cases[i].fill, cases[i].post) != cases[i].hit)
+			fail_msg("case %zu: %s...%s", i, cases[i].pre,
+			         cases[i].post);
 }
 
 /* check_ratware_envelope_from: an envelope sender DOMAIN?USER@ made of
