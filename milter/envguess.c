@@ -102,12 +102,14 @@ static void first_addr(const struct msg *m, const char *name, char *out,
 
 /* A header that holds one address, <a@b> or bare, such as
  * X-Envelope-From (no address header to the parser): the address, if it
- * has an '@'. */
+ * has an '@' and no Received: line is above the header (below one, the
+ * sender wrote it: SpamAssassin's get_envelope_from does not trust it
+ * either). */
 static void sender_field(const struct msg *m, const char *name, char *out,
                          size_t outlen)
 {
 	const struct msg_header *h = msg_header_get(m, name, 0);
-	if (h == NULL)
+	if (h == NULL || msg_header_below_received(m, name))
 		return;
 	const char *p = h->value.ptr, *end = p + h->value.len;
 	while (p < end && (isspace((unsigned char)*p) || *p == '<'))
@@ -288,9 +290,13 @@ static int fill(struct scan *scan, const struct msg *m,
 		                sizeof hop_from);
 	/* the envelope sender as delivery recorded it, then as the
 	 * client's hop, X-Envelope-From or Envelope-Sender did (which
-	 * SpamAssassin's get_envelope_from() reads too), then From */
-	if (f->mail_from == NULL && !null_return_path(m)) {
-		first_addr(m, "Return-Path", from, sizeof from);
+	 * SpamAssassin's get_envelope_from() reads too), then From; a
+	 * Return-Path below a Received: line came from the sender (and
+	 * SpamAssassin does not trust it either) */
+	bool rp = !msg_header_below_received(m, "Return-Path");
+	if (f->mail_from == NULL && !(rp && null_return_path(m))) {
+		if (rp)
+			first_addr(m, "Return-Path", from, sizeof from);
 		if (from[0] == '\0' && strchr(hop_from, '@') != NULL)
 			snprintf(from, sizeof from, "%s", hop_from);
 		if (from[0] == '\0')

@@ -2294,6 +2294,20 @@ void msg_header_sa_value(struct strbuf *b, const struct msg_header *h,
 		strbuf_put(b, "\n", 1);
 }
 
+bool msg_header_below_received(const struct msg *m, const char *name)
+{
+	bool rcvd = false;
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < msg_header_count(m); i++) {
+		const struct msg_text *t = &msg_header_at(m, i)->name;
+		if (rcvd && t->len == nl && strncasecmp(t->ptr, name, nl) == 0)
+			return true;
+		if (t->len == 8 && strncasecmp(t->ptr, "Received", 8) == 0)
+			rcvd = true;
+	}
+	return false;
+}
+
 size_t msg_body_count(const struct msg *m)
 {
 	return m->nbody;

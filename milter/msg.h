@@ -124,6 +124,10 @@ size_t msg_header_count(const struct msg *m);
 /* Header fields seen but not kept (max_headers), all header blocks. */
 size_t msg_header_dropped(const struct msg *m);
 const struct msg_header *msg_header_at(const struct msg *m, size_t i);
+/* Is a top-level header called name below some Received: header, so
+ * written before the message reached the MTAs that added those, by the
+ * sender? (SpamAssassin: get("ALL") =~ /^Received:.*?^Name:/smi) */
+bool msg_header_below_received(const struct msg *m, const char *name);
 /* The n-th (0-based) top-level header called name (case-insensitive),
  * or NULL. */
 const struct msg_header *msg_header_get(const struct msg *m,

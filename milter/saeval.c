@@ -702,24 +702,6 @@ static bool plain_first_addr(const struct saeval_ctx *x, const char *name,
 	return true;
 }
 
-/* Is there a header called name after some Received: header?
- * (SpamAssassin: get("ALL") =~ /^Received:.*?^Name:/smi) */
-static bool after_received(const struct msg *m, const char *name)
-{
-	bool rcvd = false;
-	size_t n = msg_header_count(m);
-	for (size_t i = 0; i < n; i++) {
-		const struct msg_header *h = msg_header_at(m, i);
-		const struct msg_text *t = &h->name;
-		if (t->len == strlen(name) && strncasecmp(t->ptr, name, t->len) == 0
-		    && rcvd)
-			return true;
-		if (t->len == 8 && strncasecmp(t->ptr, "Received", 8) == 0)
-			rcvd = true;
-	}
-	return false;
-}
-
 /* The message's relays: those x's caller keeps, or built for this call
  * into *own, which the caller frees. NULL when they cannot be had. */
 const struct relays *saeval_get_relays(const struct saeval_ctx *x,
@@ -768,12 +750,12 @@ static bool sa_envelope_from(const struct saeval_ctx *x, struct strbuf *b)
 			return false;
 	}
 	if (plain_first_addr(x, "X-Envelope-From", b) && b->len > 0)
-		return !after_received(m, "X-Envelope-From");
+		return !msg_header_below_received(m, "X-Envelope-From");
 	b->len = 0;
 	static const char *const hdrs[] = { "Envelope-Sender", "Return-Path" };
 	for (size_t i = 0; i < 2; i++) {
 		plain_first_addr(x, hdrs[i], b);
-		if (b->len > 0 && !after_received(m, hdrs[i]))
+		if (b->len > 0 && !msg_header_below_received(m, hdrs[i]))
 			return true;
 		b->len = 0;
 	}
