@@ -39,6 +39,9 @@ void cmd_stdout_check(void)
 
 int cmd_stdout_status(const char *prog)
 {
+	static int reported = -1;   /* main() checks after the command too */
+	if (reported >= 0)
+		return reported;
 	int rc = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int e = stdout_errno ? stdout_errno : errno;
@@ -48,7 +51,16 @@ int cmd_stdout_status(const char *prog)
 	}
 	if (fflush(stderr) != 0 || ferror(stderr))
 		rc = 2;
+	reported = rc;
 	return rc;
+}
+
+/* A command's exit status, 2 when its output could not be written
+ * (a full disk, a closed pipe): never a silent success. */
+static int finish(const char *prog, int rc)
+{
+	int out = cmd_stdout_status(prog);
+	return rc != 0 ? rc : out;
 }
 
 struct conf *cmd_load_conf(const char *path)
@@ -138,11 +150,11 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		usage(argc < 2 ? stderr : stdout, cmds, n);
-		return argc < 2 ? 2 : 0;
+		return finish("--help", argc < 2 ? 2 : 0);
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("vigil %s\n", VIGIL_VERSION);
-		return 0;
+		return finish("--version", 0);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
@@ -152,7 +164,7 @@ int main(int argc, char **argv)
 			        argv[1]);
 			return 2;
 		}
-		return cmds[i].fn(argc - 1, argv + 1);
+		return finish(cmds[i].name, cmds[i].fn(argc - 1, argv + 1));
 	}
 	fprintf(stderr, "vigil: unknown command '%s'\n\n", argv[1]);
 	usage(stderr, cmds, n);

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 T=$top_srcdir/tests/rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..13"
 
 out=$("$VIGIL" rules test "$T/engine_test.cf" "$T/engine_test.eml" 2>&1)
 rc=$?
@@ -163,4 +163,25 @@ if grep -q "$tmp/neg.conf: rules: 1 rule $warn" "$tmp/neg.err" &&
 	echo "ok 12 - rule files with nothing scored above 0: a warning naming the configuration"
 else
 	echo "not ok 12 - no-score warning: $(cat "$tmp/neg.err" "$tmp/empty.err" "$tmp/pos.err")"
+fi
+
+# Output that cannot be written (a full disk) is an error, never a
+# silent success: every rules command, --help and --version exit 2.
+if [ -w /dev/full ]; then
+	rcs=""
+	for args in "rules check -c $tmp/pos.conf" "rules --unsupported -c $tmp/pos.conf" \
+	            "rules hits -c $tmp/pos.conf $tmp/lim.eml" \
+	            "rules explain -c $tmp/pos.conf $tmp/lim.eml" "--help" "--version"; do
+		# shellcheck disable=SC2086 # args are words on purpose
+		"$VIGIL" $args >/dev/full 2>"$tmp/full.err"
+		rcs="$rcs $?"
+		grep -q "standard output: No space left on device" "$tmp/full.err" || rcs="$rcs(no message)"
+	done
+	if [ "$rcs" = " 2 2 2 2 2 2" ]; then
+		echo "ok 13 - output to a full disk: exit 2 with a message"
+	else
+		echo "not ok 13 - output to a full disk: exit statuses$rcs"
+	fi
+else
+	echo "ok 13 # SKIP no /dev/full"
 fi
