@@ -329,6 +329,22 @@ static void image_facts(struct mime_facts *f, int kind, struct msg_text d)
 		f->dims[f->ndims++] = (struct image_dim){ kind, h, w };
 }
 
+/* The type _check_attachments() reads for part i: its own Content-Type
+ * header parsed again, text/plain without one. That differs from the
+ * part's type only for a part of a multipart/digest without a
+ * Content-Type, which is message/rfc822 to the parser (RFC 2046) but
+ * text/plain to MIMEEval. */
+static const char *eval_type(const struct msg *m, size_t i)
+{
+	const struct msg_part *p = msg_part_at(m, i);
+	const struct msg_part *pp = p->parent < i ?
+	                            msg_part_at(m, p->parent) : NULL;
+	if (pp != NULL && strcmp(pp->type.ptr, "multipart/digest") == 0 &&
+	    msg_part_header_get(m, i, "Content-Type", 0) == NULL)
+		return "text/plain";
+	return p->type.ptr;
+}
+
 static bool mime_facts(const struct msg *m, struct mime_facts *f)
 {
 	memset(f, 0, sizeof *f);
@@ -345,7 +361,7 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		header_lc(hcd, &cd);
 		if (cte.oom || cd.oom)
 			break;
-		const char *type = p->type.ptr, *cs = p->charset.ptr;
+		const char *type = eval_type(m, i), *cs = p->charset.ptr;
 		bool text = strncmp(type, "text", 4) == 0;
 		bool multi = strncmp(type, "multipart/", 10) == 0;
 		if (strcmp(type, "multipart/alternative") == 0)
