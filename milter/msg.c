@@ -20,6 +20,7 @@
 #include "strbuf.h"
 #include "uri.h"
 #include "uriform.h"
+#include "utf8.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)32 * 1024 * 1024)
 #define DEPTH_CAP 200     /* recursion guard whatever the limits say */
@@ -1871,9 +1872,7 @@ static size_t ws_len(const char *s, size_t i, size_t n)
 	              (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
 	if ((u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
 		return 0;
-	return cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
-	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
-	       cp == 0x3000 ? 3 : 0;
+	return utf8_is_perl_space(cp) ? 3 : 0;
 }
 
 static void emit_piece(struct arena_buf *data, struct arena_buf *v,

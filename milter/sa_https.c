@@ -36,6 +36,7 @@
 #include "html.h"
 #include "msg.h"
 #include "uri.h"
+#include "utf8.h"
 
 /* The walk over one part: the anchor being read, what the part came to. */
 struct mm_walk {
@@ -88,13 +89,15 @@ static bool dotted_digits(const char *s, size_t n)
 }
 
 /* The length of the host after "http://" or "https://" at s[0..n): the
- * bytes up to one of stops; 0 when none. */
+ * bytes up to one of stops, or (blank_stops) up to white space as the
+ * plugin's \s sees it on decoded text (U+00A0 from &nbsp; too); 0 when
+ * none. */
 static size_t host_len(const char *s, size_t n, const char *stops,
                        bool blank_stops)
 {
 	size_t k = 0;
 	while (k < n && s[k] != '\0' && strchr(stops, s[k]) == NULL &&
-	       !(blank_stops && isspace((unsigned char)s[k])))
+	       !(blank_stops && utf8_space_len(s + k, n - k) > 0))
 		k++;
 	return k;
 }

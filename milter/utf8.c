@@ -79,3 +79,18 @@ size_t utf8_encode(uint32_t cp, char out[4])
 	out[3] = (char)(0x80 | (cp & 0x3f));
 	return 4;
 }
+
+bool utf8_is_perl_space(uint32_t cp)
+{
+	return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
+	       cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+	       cp == 0x3000;
+}
+
+size_t utf8_space_len(const char *s, size_t n)
+{
+	uint32_t cp;
+	size_t k = utf8_decode((const unsigned char *)s, n, &cp);
+	return k > 0 && utf8_is_perl_space(cp) ? k : 0;
+}

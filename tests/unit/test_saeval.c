@@ -1413,6 +1413,12 @@ static void test_https_mismatch(void **state)
 		{ "<a href=\"http://evil.invalidtld/\">https://bank.com/</a>", 0 },
 		{ "<a href=\"http://evil.de/\">https://bank.com:443/</a>", 1 },
 		{ "<a href=\"http://evil.de/\">https://bank.com, now</a>", 0 },
+		/* the host ends at any white space of Perl's \s, a no-break
+		 * space (&nbsp;) too (audit16 L3) */
+		{ "<a href=\"http://evil.de/\">https://bank.com&nbsp;login</a>",
+		  1 },
+		{ "<a href=\"http://evil.de/\">https://bank.com\xe3\x80\x80x</a>",
+		  1 },
 		/* the href's user@ stays in what is compared */
 		{ "<a href=\"http://user@bank.com/\">https://bank.com/</a>", 1 },
 		/* HTML.pm's fixes: an attribute "W/href" stands for href, a
