@@ -402,14 +402,18 @@ void scan_count_unread(struct scan *s, uint64_t len)
 }
 
 /* src[0..n) with CRLF line ends, appended to *dst (malloc'd, *len). */
-static int put_crlf(char **dst, size_t *len, const char *src, size_t n)
+/* cr_line: a line holding only a CR keeps it as its text (an LF-mode
+ * file's, see crlf_file()). */
+static int put_crlf(char **dst, size_t *len, const char *src, size_t n,
+                    bool cr_line)
 {
 	char *p = realloc(*dst, *len + 2 * n + 1);
 	if (p == NULL)
 		return -1;
 	size_t k = *len;
 	for (size_t i = 0; i < n; i++) {
-		if (src[i] == '\n' && (i == 0 || src[i - 1] != '\r'))
+		if (src[i] == '\n' && (i == 0 || src[i - 1] != '\r' ||
+		                       (cr_line && (i == 1 || src[i - 2] == '\n'))))
 			p[k++] = '\r';
 		p[k++] = src[i];
 	}
@@ -418,7 +422,6 @@ static int put_crlf(char **dst, size_t *len, const char *src, size_t n)
 	return 0;
 }
 
-/* Bytes src[0..n) takes with CRLF line ends. */
 /* Whether a file's message has CRLF line ends, as SpamAssassin decides
  * it: its first or its last line ends so. Otherwise a CR before an LF
  * is part of its line, as it is when an SMTP client sends the file and
@@ -500,7 +503,7 @@ static int add_raw_field(struct scan *s, const char *p, size_t line_len,
  * fields do not give the section back (lines passed over, or no empty
  * line ends it), so the message as read must be kept. */
 static int parse_raw_headers(struct scan *s, const char *p, size_t len,
-                             size_t *body_off, bool *as_read)
+                             bool keep_cr, size_t *body_off, bool *as_read)
 {
 	size_t i = 0;
 	unsigned bad = 0;
@@ -510,7 +513,10 @@ static int parse_raw_headers(struct scan *s, const char *p, size_t len,
 		while (eol < len && p[eol] != '\n')
 			eol++;
 		size_t line_end = eol > i && p[eol - 1] == '\r' ? eol - 1 : eol;
-		if (line_end == i) {	/* empty line: end of headers */
+		/* in an LF-mode file a line of a CR is no empty line: a line
+		 * that is no field (SpamAssassin's Message.pm) */
+		bool cr_line = keep_cr && eol == i + 1;
+		if (line_end == i && !cr_line) {  /* empty line: end of headers */
 			*body_off = eol < len ? eol + 1 : len;
 			*as_read = *as_read || bad > 0;
 			return 0;
@@ -550,7 +556,8 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 {
 	size_t body_off = len;
 	bool as_read;
-	if (parse_raw_headers(s, raw, len, &body_off, &as_read))
+	bool keep_cr = !crlf_file(raw, len);
+	if (parse_raw_headers(s, raw, len, keep_cr, &body_off, &as_read))
 		return -1;
 	s->raw_head_len = body_off;
 	/* Lines of the header section that are no field are not headers to
@@ -558,11 +565,10 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 	 * full rules see them, its parser passes over them), and its header
 	 * section without the empty line it did not have. */
 	if (as_read && (put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
-	                         body_off) != 0 || move_body(s) != 0))
+	                         body_off, keep_cr) != 0 || move_body(s) != 0))
 		return -1;
 	/* the body's room at once: a large message is not copied again
 	 * as its buffer doubles */
-	bool keep_cr = !crlf_file(raw, len);
 	size_t n = crlf_len(raw + body_off, len - body_off, keep_cr);
 	size_t room = s->body_len < s->max_body ? s->max_body - s->body_len : 0;
 	if (reserve_body(s, n < room ? n : room) != 0)

@@ -84,6 +84,23 @@ static void t_file(void **st)
 		assert_raw(s, eol[i][1]);
 		scan_free(s);
 	}
+	/* there, a line of a CR ends no header section: it is a line
+	 * that is no field, and the body starts after the third such line
+	 * (audit16 L1, as spamassassin -t reads it); in a CRLF file it is
+	 * the empty line */
+	s = from_file("A: b\n\r\nx1\nx2\nbody\n");
+	const struct msg *m = scan_msg(s);
+	assert_non_null(m);
+	assert_int_equal(msg_header_count(m), 1);
+	struct msg_text rb = msg_raw_body(m);
+	assert_int_equal(rb.len, 6);
+	assert_memory_equal(rb.ptr, "body\r\n", 6);
+	scan_free(s);
+	s = from_file("A: b\r\n\r\nx1\r\n");
+	m = scan_msg(s);
+	rb = msg_raw_body(m);
+	assert_int_equal(rb.len, 4);
+	scan_free(s);
 }
 
 /* The scan's fields and body are the parsed message's (what a milter
