@@ -302,6 +302,11 @@ static void print_parse_limits(struct scan *scan)
 		       "them not kept (header rules did not see them)\n",
 		       MSG_DEFAULT_MAX_HEADERS,
 		       msg_header_dropped(m) + scan_headers_dropped(scan));
+	if (f & MSG_F_LONG_HEADER)
+		printf("Limit: a header field longer than %u bytes (or with a "
+		       "name over %u) cut there, as SpamAssassin cuts it; the "
+		       "rules saw its start\n", MSG_HEADER_VALUE_MAX,
+		       MSG_HEADER_NAME_MAX);
 	if ((f & MSG_F_TRUNCATED) &&
 	    !(f & (MSG_F_DEPTH_LIMIT | MSG_F_PART_LIMIT)) && !scan_truncated(scan))
 		printf("Limit: the message model's size or memory budget; the "

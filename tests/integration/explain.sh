@@ -6,7 +6,7 @@ VIGIL=$top_builddir/milter/vigil
 . "$top_srcdir/tests/integration/lib/common.sh"
 tmp=$(mktemp -d /tmp/vigil-explain.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-tap_plan 22
+tap_plan 23
 printf 'stages = { "sanity" }\nactions { reject_reply = "550 5.7.1 No thanks" }\n' >"$tmp/c.conf"
 printf 'Return-Path: <bounce@example.com>\nReceived: from relay.example.net (relay.example.net [127.0.0.1])\n\tby mx.test\nReceived: from mail.example.com (mail.example.com [198.51.100.7])\n\tby relay.example.net\nFrom: Alice <alice@example.com>\nTo: bob@example.net, Carol <carol@example.net>\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n' >"$tmp/m.eml"
 out=$("$VIGIL" explain -c "$tmp/c.conf" "$tmp/m.eml" 2>&1); rc=$?
@@ -127,6 +127,15 @@ if [ $rc = 0 ] && grep -q "^Limit: MIME parts nested deeper than 20 levels; what
    ! grep -q T_B64 "$tmp/o11" && ! grep -q "^Limit" "$tmp/o9"
 then ok "MIME nesting limit: said, the hidden text not matched"
 else notok "depth limit (rc $rc)" "$(cat "$tmp/o11")"; fi
+# A header field cut at 8192 bytes, as SpamAssassin cuts it: said.
+{ printf 'From: a@example.com\nSubject: long\nX-Long: '
+  head -c 9000 /dev/zero | tr '\0' a
+  printf '\n\nbody\n'; } >"$tmp/long.eml"
+"$VIGIL" explain -c "$tmp/r.conf" "$tmp/long.eml" >"$tmp/o12" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^Limit: a header field longer than 8192 bytes" "$tmp/o12" &&
+   ! grep -q "^Limit: a header field" "$tmp/o9"
+then ok "a header field cut at 8192 bytes: said"
+else notok "header field cut (rc $rc)" "$(cat "$tmp/o12")"; fi
 # Matched text holding a NUL: shown whole, the NUL as \x00.
 printf 'rawbody T_NUL /ab\\x00cd/\nscore T_NUL 1\n' >"$tmp/n.cf"
 printf 'stages = { "sanity", "rules" }\nrules = { "%s" }\n' "$tmp/n.cf" >"$tmp/n.conf"
