@@ -401,8 +401,8 @@ void scan_count_unread(struct scan *s, uint64_t len)
 	s->body_seen += len < room ? (size_t)len : room;
 }
 
-/* src[0..n) with CRLF line ends, appended to *dst (malloc'd, *len). */
-/* cr_line: a line holding only a CR keeps it as its text (an LF-mode
+/* src[0..n) with CRLF line ends, appended to *dst (malloc'd, *len);
+ * cr_line: a line holding only a CR keeps it as its text (an LF-mode
  * file's, see crlf_file()). */
 static int put_crlf(char **dst, size_t *len, const char *src, size_t n,
                     bool cr_line)
