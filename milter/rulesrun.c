@@ -369,14 +369,17 @@ static void sa_all_cap(const struct hinfo *hi, size_t n, const size_t *len,
 	}
 }
 
-/* The fields of hi[0, n) get_all_headers() leaves out: NULL when it
- * takes them all (nearly always: an upper bound of the lines' lengths
- * says so without writing them), else a malloc'd array, true for each
- * field left out. *oom when memory ran out. */
-static bool *all_dropped(const struct hinfo *hi, size_t n, bool *oom)
+/* The fields of hi[0, n) get_all_headers() leaves out of a text going
+ * to b: NULL when it takes them all (nearly always: an upper bound of
+ * the lines' lengths says so without writing them; always for raw, the
+ * pristine header) or memory ran out (b->oom set), else a malloc'd
+ * array, true for each field left out. */
+static bool *all_dropped(const struct hinfo *hi, size_t n, bool raw,
+                         struct strbuf *b)
 {
+	if (raw)
+		return NULL;
 	size_t bound = 0;
-	*oom = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct msg_header *h = hi[i].h;
 		size_t v = h->raw.len > h->decoded.len ? h->raw.len :
@@ -394,7 +397,7 @@ static bool *all_dropped(const struct hinfo *hi, size_t n, bool *oom)
 		len[i] = t.len;
 	}
 	if (len == NULL || drop == NULL || t.oom) {
-		*oom = true;
+		b->oom = true;
 		free(drop);
 		drop = NULL;
 	} else {
@@ -409,11 +412,8 @@ static bool *all_dropped(const struct hinfo *hi, size_t n, bool *oom)
 static void put_all(struct run *x, struct strbuf *b, size_t p, bool raw)
 {
 	size_t n;
-	bool oom;
 	const struct hinfo *hi = part_headers(x, p, &n);
-	bool *drop = raw ? NULL : all_dropped(hi, n, &oom);
-	if (!raw && oom)
-		b->oom = true;
+	bool *drop = all_dropped(hi, n, raw, b);
 	for (size_t i = 0; i < n; i++)
 		if (drop == NULL || !drop[i])
 			put_one(b, hi[i].h, raw, hi[i].no_decode);
@@ -429,10 +429,7 @@ static void put_all_relays(struct run *x, int kind, bool raw)
 	size_t bound = relays_boundary(x->relays, kind == RELAYS_INTERNAL ||
 	                                          kind == RELAYS_EXTERNAL);
 	size_t n = msg_header_count(x->m), rcvd = 0; /* Received: seen so far */
-	bool oom;
-	bool *drop = raw ? NULL : all_dropped(x->hinfo, n, &oom);
-	if (!raw && oom)
-		x->hb.oom = true;
+	bool *drop = all_dropped(x->hinfo, n, raw, &x->hb);
 	for (size_t i = 0; i < n; i++) {
 		const struct hinfo *hi = &x->hinfo[i];
 		if (drop != NULL && drop[i])
