@@ -2177,9 +2177,9 @@ static bool has_suffix(const char *s, const char *suf)
 	return n > m && memcmp(s + n - m, suf, m) == 0;
 }
 
-/* A directory: its *.pre files (plugin lines only), then its *.cf
- * files, each in byte order of their names. */
-static void load_dir(struct loader *L, const char *dir)
+/* A directory's *.pre files (plugin lines only; pass 0) or its *.cf
+ * files (pass 1), in byte order of their names. */
+static void load_dir(struct loader *L, const char *dir, int pass)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL) {
@@ -2218,10 +2218,9 @@ static void load_dir(struct loader *L, const char *dir)
 	closedir(d);
 	if (n > 0)
 		qsort(names, n, sizeof *names, cmp_str);
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n && !L->rs->oom; i++)
-			if (has_suffix(names[i], pass == 0 ? ".pre" : ".cf"))
-				load_file(L, names[i], pass == 0, 0);
+	for (size_t i = 0; i < n && !L->rs->oom; i++)
+		if (has_suffix(names[i], pass == 0 ? ".pre" : ".cf"))
+			load_file(L, names[i], pass == 0, 0);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -2553,6 +2552,14 @@ static struct ruleset *begin(struct loader *L, const struct ruleset_opts *o,
 		if (smap_put(&L->known, rs->arena, k, strlen(k)) == NULL)
 			rs->oom = true;
 	}
+	/* SpamAssassin 4.0.1's init.pre (upstream's and Debian's) says
+	 * "enable_compat welcomelist_blocklist": the stock rules then
+	 * define no USER_IN_WHITELIST-style old names, and the new names
+	 * carry the full scores. vigil emulates init.pre, as it does for
+	 * its plugins. */
+	if (smap_put(&L->compat, rs->arena, "welcomelist_blocklist",
+	             strlen("welcomelist_blocklist")) == NULL)
+		rs->oom = true;
 	return rs;
 }
 
@@ -2580,13 +2587,17 @@ struct ruleset *ruleset_load(const char *const *paths, size_t npaths,
 	struct ruleset *rs = begin(&L, opts, false);
 	if (rs == NULL)
 		return NULL;
-	for (size_t i = 0; i < npaths && !rs->oom; i++) {
-		struct stat st;
-		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-			load_dir(&L, paths[i]);
-		else
-			load_file(&L, paths[i], false, 0);
-	}
+	/* SpamAssassin reads the *.pre files of every configuration
+	 * directory before any *.cf file, so that an enable_compat in
+	 * /etc/spamassassin/init.pre decides the stock rules' can(). */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < npaths && !rs->oom; i++) {
+			struct stat st;
+			if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+				load_dir(&L, paths[i], pass);
+			else if (pass == 1)
+				load_file(&L, paths[i], false, 0);
+		}
 	return end(&L);
 }
 

@@ -429,7 +429,8 @@ static void test_conditionals(void **state)
 	    "if version < 4.0\n body N5 /a/\nendif\n"
 	    "if can(Mail::SpamAssassin::Conf::feature_bug6558_free)\n"
 	    " body Y4 /a/\nendif\n"
-	    "if !can(Mail::SpamAssassin::Conf::compat_welcomelist_blocklist)\n"
+	    /* on without enable_compat, as SpamAssassin's init.pre has it */
+	    "if can(Mail::SpamAssassin::Conf::compat_welcomelist_blocklist)\n"
 	    " body Y5 /a/\nendif\n"
 	    "if !plugin(Mail::SpamAssassin::Plugin::ReplaceTags)\n"
 	    " body N6 /a/\nendif\n"
@@ -831,6 +832,22 @@ static void test_directory(void **state)
 	assert_non_null(ruleset_find(rs, "C"));
 	assert_null(ruleset_find(rs, "NOT_FROM_PRE"));
 	ruleset_free(rs);
+
+	/* The *.pre files of every directory come before any *.cf file,
+	 * as SpamAssassin reads /etc/spamassassin/init.pre before the
+	 * rules of /usr/share/spamassassin. */
+	char d2[256];
+	snprintf(d2, sizeof d2, "%s/dir2", tmpdir);
+	assert_int_equal(mkdir(d2, 0700), 0);
+	write_file("dir/30_y.cf", "if can(Mail::SpamAssassin::Conf::compat_y)"
+	                          "\nbody Y /y/\nendif\n");
+	write_file("dir2/init.pre", "enable_compat y\n");
+	const char *two[] = { d, d2 };
+	rs = ruleset_load(two, 2, &opts);
+	assert_int_equal(ruleset_diag_count(rs), 0);
+	assert_non_null(ruleset_find(rs, "Y"));
+	assert_non_null(strstr(ruleset_file_at(rs, 1), "dir2/init.pre"));
+	ruleset_free(rs);
 }
 
 static void test_include(void **state)
@@ -914,6 +931,7 @@ static bool stock_plugins(const char *name)
 		"Mail::SpamAssassin::Plugin::HeaderEval",
 		"Mail::SpamAssassin::Plugin::BodyEval",
 		"Mail::SpamAssassin::Plugin::FreeMail",
+		"Mail::SpamAssassin::Plugin::WelcomeListSubject",
 	};
 	for (size_t i = 0; i < sizeof loaded / sizeof loaded[0]; i++)
 		if (strcmp(name, loaded[i]) == 0)
@@ -973,6 +991,12 @@ static void test_stock(void **state)
 	assert_string_equal(r->eval, "subject_is_all_caps()");
 	assert_true(r->score[0] == 0.5);
 	assert_int_equal(get(rs, "FREEMAIL_FROM")->type, RS_EVAL);
+	/* 60_welcomelist_subject.cf under init.pre's enable_compat
+	 * welcomelist_blocklist: the new name with the full score and no
+	 * old-name meta. */
+	r = get(rs, "SUBJECT_IN_WELCOMELIST");
+	assert_true(r->score[0] == -100);
+	assert_null(ruleset_find(rs, "SUBJECT_IN_WHITELIST"));
 	/* 72_active.cf: a capture rule and a template rule */
 	r = get(rs, "__GB_TO_ADDR");
 	assert_true(r->captures && !r->capture_template);
