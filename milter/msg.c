@@ -607,7 +607,8 @@ static void uri_mailto_forms(struct pctx *c, const char *u, size_t n)
 
 /* SpamAssassin's form of http(s) URI d[0..dn) (host from hs, after the
  * scheme's p bytes and any user@) whose host ends in other than a letter
- * or digit ("www.example.edu.<ideographs>"): those stripped. */
+ * or digit ("www.example.edu.<ideographs>"): those stripped, all of a
+ * host of punctuation too ("http:/!/x" gives "http:///x"). */
 static void uri_trailing_form(struct pctx *c, const char *d, size_t dn,
                               size_t p, size_t hs)
 {
@@ -617,7 +618,7 @@ static void uri_trailing_form(struct pctx *c, const char *d, size_t dn,
 	size_t k = he;
 	while (k > hs && !isalnum((unsigned char)d[k - 1]))
 		k--;
-	if (k == he || k == hs)
+	if (k == he)
 		return;
 	char *v = arena_alloc(c->a, dn);
 	if (v == NULL)
@@ -1026,9 +1027,11 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	}
 	if (f & URI_OBFUSCATED)
 		c->flags |= MSG_F_URI_OBFUSCATED;
-	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
+	/* blanks as Perl's \s: other control bytes stay (its text match
+	 * keeps them, canon_uri does not trim them) */
+	while (n > 0 && isspace((unsigned char)raw[n - 1]))
 		n--;
-	while (n > 0 && (unsigned char)*raw <= ' ') {
+	while (n > 0 && isspace((unsigned char)*raw)) {
 		raw++;
 		n--;
 	}
@@ -1098,12 +1101,33 @@ static void uri_found(void *ctx, const char *raw, size_t n,
 		uri_add(c, c->stage_data.p + v[k].off, v[k].len);
 }
 
+/* raw[0..*n) without its line breaks (CR, LF), which SpamAssassin
+ * drops from a link of an HTML part wherever they are
+ * ("javascript:\n f()" is "javascript: f()"). In the arena when there
+ * are some; NULL when out of memory. */
+static const char *uri_unbroken(struct pctx *c, const char *raw, size_t *n)
+{
+	if (memchr(raw, '\n', *n) == NULL && memchr(raw, '\r', *n) == NULL)
+		return raw;
+	char *v = arena_alloc(c->a, *n + 1);
+	if (v == NULL)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (raw[i] != '\n' && raw[i] != '\r')
+			v[o++] = raw[i];
+	*n = o;
+	return v;
+}
+
 /* A link of an HTML part: also when it names no host, as HTML.pm lists
  * every link (uri_relative()). */
 static void uri_found_html(void *ctx, const char *raw, size_t n,
                            enum html_link kind)
 {
 	struct pctx *c = ctx;
+	if ((raw = uri_unbroken(c, raw, &n)) == NULL)
+		return;
 	if (kind == HTML_ANCHOR_KEY) {
 		/* as uri_list_canonicalize takes the href as written */
 		uri_trim(&raw, &n);

@@ -32,17 +32,31 @@ static unsigned char lower(unsigned char c)
 
 /* ---- scanning plain text ---- */
 
+/* SpamAssassin's blanks in text: Perl's \s on bytes (tab, line feed,
+ * vertical tab, form feed, carriage return, space), ESC and the byte
+ * 0xa0 (its no-break space, even as the second byte of a UTF-8
+ * character: "\xc3\xa0" ends a URL after the 0xc3). Other control
+ * bytes are part of a URL ("http://x.com/a\x18b" is listed so). */
+static bool text_blank(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x1b || c == 0xa0;
+}
+
 /* Bytes that may appear inside a URL in running text: all but
- * SpamAssassin's end delimiters (tbirdenddelim: blanks, ><"`}]{[|, ESC;
- * '\\', '^' and '\'' do not end a URL). Non-ASCII bytes do not either
- * (IRIs). */
+ * SpamAssassin's end delimiters (tbirdenddelim: text_blank(),
+ * ><"`}]{[|; '\\', '^' and '\'' do not end a URL). Other non-ASCII
+ * bytes do not either (IRIs). */
 static bool url_char(unsigned char c)
 {
-	if (c >= 0x80)
-		return true;
-	if (c <= ' ' || c == 0x7f)
-		return false;
-	return strchr("<>\"`{}|", c) == NULL;
+	return !text_blank(c) && (c == '\0' || strchr("<>\"`{}|", c) == NULL);
+}
+
+/* Does a no-break space start at s[i]? SpamAssassin's body text has a
+ * space for one in UTF-8 ("\xc2\xa0"), a lone byte 0xa0 is its own. */
+static bool nbsp_at(const char *s, size_t len, size_t i)
+{
+	return (unsigned char)s[i] == 0xc2 && i + 1 < len &&
+	       (unsigned char)s[i + 1] == 0xa0;
 }
 
 /* End of the URL starting at s as SpamAssassin ends one in text: at a
@@ -54,6 +68,7 @@ static size_t url_extent(const char *s, size_t len, bool brackets)
 {
 	size_t n = 0;
 	while (n < len && url_char((unsigned char)s[n]) &&
+	       !nbsp_at(s, len, n) &&
 	       (!brackets || (s[n] != '[' && s[n] != ']')))
 		n++;
 	const char *close = memchr(s, ')', n);
@@ -209,6 +224,25 @@ static size_t no_address(const char *s, size_t len, size_t at, size_t done)
 	while (k < len && !email_delim((unsigned char)s[k]))
 		k++;
 	return k > at + 1 && k - at - 1 <= 251 ? k : done;
+}
+
+/* SpamAssassin's text match takes "mailto:" and what follows it up to
+ * an address delimiter as an address even with no '@' in it, then drops
+ * it, so nothing inside is found ("mailto:www.example.com" lists no
+ * URI). The end of such a run whose ':' is s[i]; i when there is none
+ * (no "mailto" word before, or an '@' in it: an address). */
+static size_t mailto_no_address(const char *s, size_t len, size_t i)
+{
+	if (i < 6 || strncasecmp(s + i - 6, "mailto", 6) != 0 ||
+	    (i > 6 && word_byte((unsigned char)s[i - 7])))
+		return i;
+	size_t k = i + 1;
+	while (k < len && k - i <= 2048 && !email_delim((unsigned char)s[k]) &&
+	       s[k] != '@')
+		k++;
+	if (k == i + 1 || k - i > 2048 || (k < len && s[k] == '@'))
+		return i;
+	return k;
 }
 
 /* Bytes at which a URI may be recognised: ':' and ';' (scheme
@@ -592,7 +626,8 @@ static bool host_char(unsigned char c)
 /* SpamAssassin's characters that may precede a schemeless URI. */
 static bool bare_start_delim(unsigned char c)
 {
-	return c <= ' ' || c == 0xa0 || strchr("!\"#$&'()*+,/:;<=>?@[\\]^`{|}~", c) != NULL;
+	return text_blank(c) ||
+	       (c != '\0' && strchr("!\"#$&'()*+,/:;<=>?@[\\]^`{|}~", c) != NULL);
 }
 
 /* SpamAssassin's end delimiters of a URI in text (blanks, no-break
@@ -600,8 +635,8 @@ static bool bare_start_delim(unsigned char c)
 static bool bare_end_delim(const char *s, size_t len, size_t i)
 {
 	unsigned char c = (unsigned char)s[i];
-	return c <= ' ' || c == 0xa0 || strchr("><\"`}]{[|", c) != NULL ||
-	       (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0);
+	return text_blank(c) || (c != '\0' && strchr("><\"`}]{[|", c) != NULL) ||
+	       nbsp_at(s, len, i);
 }
 
 /* Labels of a host name: 1-63 bytes, no '-' at either end, no '_' in
@@ -774,6 +809,8 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 			} else {
 				done = no_address(s, len, i, done);
 			}
+		} else if (c == ':' && mailto_no_address(s, len, i) > i) {
+			done = mailto_no_address(s, len, i);
 		} else if (sep_len(s + i, len - i)) {
 			size_t b = i;
 			while (b > done && i - b < 12 &&

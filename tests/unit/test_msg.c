@@ -1622,6 +1622,37 @@ static void test_uri_list_sa(void **state)
 
 /* Text in <pre> is collapsed like any other (HTML.pm's display_text):
  * its blank lines end no paragraph (checked with SpamAssassin 4.0.1). */
+/* The URI-list leftovers of the seventeenth session, each as
+ * SpamAssassin 4.0.1's get_uri_list() gives it (docs/rules.md "The URI
+ * list"): in text, control bytes other than Perl's \s stay in a URL,
+ * a byte 0xa0 ends it (also inside a UTF-8 character), a UTF-8
+ * no-break space is a blank; "mailto:" with no '@' hides what follows;
+ * in HTML a line break inside a link is dropped, and a host of
+ * punctuation only is stripped to nothing. */
+static void test_uri_list_leftovers(void **state)
+{
+	(void)state;
+	check_uri_list("see http://example.com/a\x18" "b now", false,
+	               "http://example.com/a\x18" "b\n", false);
+	check_uri_list("see http://example.com/e\x15\nmore", false,
+	               "http://example.com/e\x15\n", false);
+	check_uri_list("see http://example.com/c\x0b" "d now", false,
+	               "http://example.com/c\n", false);
+	check_uri_list("see http://example.com/a\xc2\xa0" "b now", false,
+	               "http://example.com/a\n", false);
+	check_uri_list("see http://www.example.com/\xc3\xa0" "b ok", false,
+	               "http://www.example.com/\xc3\n", false);
+	check_uri_list("link mailto:results.example.com there, "
+	               "Mailto:www.example.org/x too", false, "", false);
+	check_uri_list("<a href='javascript:\n rs(\"q\")'>j</a>", true,
+	               "javascript: rs(\"q\")\n", false);
+	check_uri_list("<img src=\"http:/!\n/ads.example.com/x.gif\">", true,
+	               "http:/!/ads.example.com/x.gif\n"
+	               "http://!/ads.example.com/x.gif\n"
+	               "http:///ads.example.com/x.gif\n"
+	               "http://www.!.com/ads.example.com/x.gif\n", false);
+}
+
 static void test_html_pre(void **state)
 {
 	(void)state;
@@ -1957,6 +1988,7 @@ int main(void)
 		cmocka_unit_test(test_uri_bare_hosts),
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_uri_list_sa),
+		cmocka_unit_test(test_uri_list_leftovers),
 		cmocka_unit_test(test_uri_text_sa),
 		cmocka_unit_test(test_html_pre),
 		cmocka_unit_test(test_flag_names),
