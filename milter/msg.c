@@ -853,39 +853,10 @@ static size_t uri_target(struct pctx *c, const char *r, size_t n,
 	size_t pe = 0;
 	while (pe < n && r[pe] != '?' && r[pe] != '#')
 		pe++;
-	char *in = arena_alloc(c->a, pe + 1), *out = arena_alloc(c->a, n + 1);
-	if (in == NULL || out == NULL)
+	char *out = arena_alloc(c->a, n + 1);
+	if (out == NULL)
 		return 0;
-	size_t lead = pe >= 2 && r[0] == '.' && r[1] == '/' ? 2 :
-	              pe >= 3 && r[0] == '.' && r[1] == '.' && r[2] == '/' ? 3 : 0;
-	size_t il = 0, k = 0, o = 0;
-	if (lead > 0)
-		in[il++] = '/';
-	memcpy(in + il, r + lead, pe - lead);
-	il += pe - lead;
-	while (k < il) {
-		size_t left = il - k;
-		bool dot = left >= 2 && in[k] == '/' && in[k + 1] == '.' &&
-		           (left == 2 || in[k + 2] == '/');
-		bool dots = left >= 3 && in[k] == '/' && in[k + 1] == '.' &&
-		            in[k + 2] == '.' && (left == 3 || in[k + 3] == '/');
-		if (dot || dots) {
-			size_t skip = dot ? 2 : 3;   /* "/." or "/..": "/" is left */
-			k += skip - (left == skip);
-			in[k] = '/';
-			while (dots && o > 0 && out[o - 1] != '/')
-				o--;
-			if (dots && o > 0)
-				o--;   /* the last segment, with its "/" */
-			continue;
-		}
-		size_t j = k + (in[k] == '/');
-		while (j < il && in[j] != '/')
-			j++;
-		memcpy(out + o, in + k, j - k);
-		o += j - k;
-		k = j;
-	}
+	size_t o = uri_remove_dots(r, pe, out);
 	memcpy(out + o, r + pe, n - pe);
 	*target = out;
 	return o + n - pe;

@@ -1157,9 +1157,75 @@ int uri_norm(const char *raw, size_t len, struct arena_buf *out,
 	return 0;
 }
 
+size_t uri_remove_dots(const char *in, size_t n, char *out)
+{
+	size_t k = 0, o = 0;
+	if (n >= 2 && in[0] == '.' && in[1] == '/')
+		k = 1;                     /* "./x" is "/x" */
+	else if (n >= 3 && in[0] == '.' && in[1] == '.' && in[2] == '/')
+		k = 2;                     /* "../x" too */
+	while (k < n) {
+		size_t left = n - k;
+		bool dot = left >= 2 && in[k] == '/' && in[k + 1] == '.' &&
+		           (left == 2 || in[k + 2] == '/');
+		bool dots = left >= 3 && in[k] == '/' && in[k + 1] == '.' &&
+		            in[k + 2] == '.' && (left == 3 || in[k + 3] == '/');
+		if (dot || dots) {
+			size_t skip = dot ? 2 : 3;   /* "/." or "/..": "/" is left */
+			while (dots && o > 0 && out[o - 1] != '/')
+				o--;
+			if (dots && o > 0)
+				o--;   /* the last segment, with its "/" */
+			if (left == skip) {
+				out[o++] = '/';
+				break;
+			}
+			k += skip;
+			continue;
+		}
+		size_t j = k + (in[k] == '/');
+		while (j < n && in[j] != '/')
+			j++;
+		memcpy(out + o, in + k, j - k);
+		o += j - k;
+		k = j;
+	}
+	return o;
+}
+
+/* out from its byte from on (a URL just resolved) with the dot segments
+ * of its path removed (uri_remove_dots()), as HTML.pm's target_uri does
+ * after merging a reference with its base. */
+static void resolved_dots(struct arena_buf *out, size_t from)
+{
+	if (out->failed)
+		return;
+	const char *u = out->p + from, *end = out->p + out->len;
+	const char *sep = memmem(u, (size_t)(end - u), "://", 3);
+	if (sep == NULL)
+		return;
+	const char *ps = sep + 3;
+	while (ps < end && *ps != '/' && *ps != '?' && *ps != '#')
+		ps++;
+	const char *pe = ps;
+	while (pe < end && *pe != '?' && *pe != '#')
+		pe++;
+	if (pe == ps)
+		return;
+	char *tmp = arena_alloc(out->a, (size_t)(pe - ps) + 1);
+	if (tmp == NULL)
+		return;
+	size_t n = uri_remove_dots(ps, (size_t)(pe - ps), tmp);
+	size_t tail = (size_t)(end - pe), at = (size_t)(ps - out->p);
+	memmove(out->p + at + n, pe, tail);
+	memcpy(out->p + at, tmp, n);
+	out->len = at + n + tail;
+}
+
 int uri_resolve(const char *base, size_t base_len, const char *ref,
                 size_t ref_len, struct arena_buf *out)
 {
+	size_t from = out->len;
 	const char *sep = memmem(base, base_len, "://", 3);
 	if (sep == NULL || ref_len == 0)
 		return -1;
@@ -1184,6 +1250,7 @@ int uri_resolve(const char *base, size_t base_len, const char *ref,
 			arena_buf_putc(out, '/');
 		arena_buf_put(out, ref, ref_len);
 	}
+	resolved_dots(out, from);
 	return out->failed ? -1 : 0;
 }
 

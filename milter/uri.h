@@ -43,7 +43,13 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx);
  * absolute URI worth keeping (relative, javascript:, data:...). */
 int uri_norm(const char *raw, size_t len, struct arena_buf *out,
              unsigned *flags);
-/* Resolve a relative reference against base (already normalised). */
+/* HTML.pm's _remove_dot_segments of the path in[0..n) into out (room
+ * for n bytes): a leading "./" or "../" is "/", "/./" is "/", "/../"
+ * drops the segment before it ("a/../b" and "/a/../b" are "/b").
+ * Returns the length written. */
+size_t uri_remove_dots(const char *in, size_t n, char *out);
+/* Resolve a relative reference against base (already normalised), the
+ * dot segments of the result's path removed (uri_remove_dots()). */
 int uri_resolve(const char *base, size_t base_len, const char *ref,
                 size_t ref_len, struct arena_buf *out);
 /* The host of a normalised URI (or of text that is just a host name)

@@ -1651,6 +1651,15 @@ static void test_uri_list_leftovers(void **state)
 	               "http://!/ads.example.com/x.gif\n"
 	               "http:///ads.example.com/x.gif\n"
 	               "http://www.!.com/ads.example.com/x.gif\n", false);
+	/* against a <base>: the dot segments removed (target_uri) */
+	check_uri_list("<base href=\"http://x.example/a/b/\">"
+	               "<img src=\"../c/d.jpg\"><img src=\"h/./i.gif?x=../y\">"
+	               "<img src=\"//other.example/p/../q.gif\">"
+	               "<img src=\"../../../z.gif\">", true,
+	               "http://x.example/a/b/\nhttp://x.example/a/c/d.jpg\n"
+	               "http://x.example/a/b/h/i.gif?x=../y\n"
+	               "http://other.example/q.gif\nhttp://x.example/z.gif\n",
+	               false);
 }
 
 static void test_html_pre(void **state)
