@@ -681,6 +681,31 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 	return i + 1;
 }
 
+/* The length of link v[0..n) as HTML.pm's target_uri keeps it: its
+ * parse ends the fragment at a line feed ("x#a\nb" is "x#a"; the line
+ * breaks elsewhere are dropped later). The links push_uri does not
+ * target (data:, mailto:, file:, cid:, tel:) keep it all. */
+static size_t target_len(const char *v, size_t n)
+{
+	static const char *const whole[] = { "data:", "mailto:", "file:",
+	                                     "cid:", "tel:" };
+	size_t b = 0;
+	while (b < n && is_blank((unsigned char)v[b]))
+		b++;
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+		size_t l = strlen(whole[i]);
+		if (n - b >= l && strncasecmp(v + b, whole[i], l) == 0)
+			return n;
+	}
+	const char *hash = memchr(v, '#', n);
+	const char *lf = hash == NULL ? NULL :
+	                 memchr(hash, '\n', n - (size_t)(hash - v));
+	return lf == NULL ? n : (size_t)(lf - v);
+}
+
+/* Report link v[0..n) as resolved (target_len(), against the <base>);
+ * an <a href> also as written when that differs, as HTML.pm keys its
+ * anchor text by it. */
 static void report_uri(struct rstate *r, const char *v, size_t n,
                        bool anchor)
 {
@@ -690,16 +715,19 @@ static void report_uri(struct rstate *r, const char *v, size_t n,
 	unsigned flags = 0;
 	arena_buf_init(&tmp, r->scratch.a);
 	enum html_link kind = anchor ? HTML_ANCHOR : HTML_LINK;
+	size_t tn = target_len(v, n);
 	/* Relative links only mean something against a <base>. */
 	if (r->base != NULL && uri_norm(v, n, &tmp, &flags) != 0 &&
 	    memchr(v, ':', n) == NULL &&
-	    uri_resolve(r->base, r->base_len, v, n, &tmp) == 0) {
+	    uri_resolve(r->base, r->base_len, v, tn, &tmp) == 0) {
 		r->o->uri(r->o->ctx, tmp.p, tmp.len, kind);
 		if (anchor)
 			r->o->uri(r->o->ctx, v, n, HTML_ANCHOR_KEY);
 		return;
 	}
-	r->o->uri(r->o->ctx, v, n, kind);
+	r->o->uri(r->o->ctx, v, tn, kind);
+	if (anchor && tn < n)
+		r->o->uri(r->o->ctx, v, n, kind);
 }
 
 static void close_anchor(struct rstate *r)

@@ -1660,6 +1660,15 @@ static void test_uri_list_leftovers(void **state)
 	               "http://x.example/a/b/h/i.gif?x=../y\n"
 	               "http://other.example/q.gif\nhttp://x.example/z.gif\n",
 	               false);
+	/* a line feed in the fragment ends it in the resolved link; an
+	 * <a href> is listed as written too (without the line breaks) */
+	check_uri_list("<a href=\"http://x.example/p#a\nb\">1</a>"
+	               "<img src=\"http://x.example/q#c\nd\">"
+	               "<a href=\"mailto:u@y.example?subject=a#b\nc\">2</a>",
+	               true, "http://x.example/p#a\nhttp://x.example/p#ab\n"
+	               "http://x.example/q#c\n"
+	               "mailto:u@y.example?subject=a#bc\nmailto:u@y.example\n",
+	               false);
 }
 
 static void test_html_pre(void **state)
