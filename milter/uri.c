@@ -93,17 +93,19 @@ static size_t sep_len(const char *p, size_t left)
 	return 0;
 }
 
+/* A byte of an address's domain: ASCII only (email_delim()). */
 static bool domain_char(unsigned char c)
 {
-	return is_alnum(c) || c == '.' || c == '-' || c >= 0x80;
+	return is_alnum(c) || c == '.' || c == '-';
 }
 
 /* A byte that ends SpamAssassin's address match (its
- * tbirdenddelimemail): blanks, ><"`}]{[|,(' and ESC, and the characters
- * U+0080-U+00FF (UTF-8 lead bytes C2, C3); other non-ASCII ones do not. */
+ * tbirdenddelimemail): blanks, ><"`}]{[|,(' and ESC, and every
+ * non-ASCII byte (its text is UTF-8 bytes, also of a part in another
+ * charset: "u@sina.com\xe6\x88\x91" is "u@sina.com"). */
 static bool email_delim(unsigned char c)
 {
-	return c <= ' ' || c == 0x7f || c == 0xc2 || c == 0xc3 ||
+	return c <= ' ' || c == 0x7f || c >= 0x80 ||
 	       strchr("><\"`}]{[|,('", c) != NULL;
 }
 

@@ -1660,6 +1660,11 @@ static void test_uri_list_leftovers(void **state)
 	               "http://x.example/a/b/h/i.gif?x=../y\n"
 	               "http://other.example/q.gif\nhttp://x.example/z.gif\n",
 	               false);
+	/* a non-ASCII byte ends an address (and its ?query) */
+	check_uri_list("x \xef\xbc\x9aremove@sina.com\xe6\x88\x91 y "
+	               "w@x.example.org?subject=\xe4\xb8\xadz", false,
+	               "mailto:remove@sina.com\nmailto:w@x.example.org?subject\n"
+	               "mailto:w@x.example.org\n", false);
 	/* a line feed in the fragment ends it in the resolved link; an
 	 * <a href> is listed as written too (without the line breaks) */
 	check_uri_list("<a href=\"http://x.example/p#a\nb\">1</a>"
