@@ -347,6 +347,7 @@ static const struct {
 	{ "dt", T_CELL }, { "dd", T_CELL }, { "center", 0 },
 	{ "form", 0 }, { "address", 0 }, { "option", 0 },
 	{ "title", T_PARA | T_RAW }, { "script", T_RAW }, { "style", T_RAW },
+	{ "iframe", T_RAW },
 };
 
 static unsigned tag_kind(const char *name)
@@ -888,7 +889,7 @@ static size_t find_end(const char *s, size_t len, const char *name)
 	return len;
 }
 
-/* script, style, title: raw text up to the matching end tag. */
+/* script, style, title, iframe: raw text up to the matching end tag. */
 static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
                        size_t len)
 {
@@ -898,6 +899,13 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 		/* SpamAssassin shows the title as a paragraph of the text. */
 		text_node(r, s, e);
 		ws_element(r, "\n\n");
+	} else if (strcmp(t->name, "iframe") == 0) {
+		/* HTML::Parser reads an iframe's content as literal text
+		 * (markup and references as written), which HTML.pm shows:
+		 * a link inside is found only as text. */
+		r->no_refs = true;
+		text_node(r, s, e);
+		r->no_refs = false;
 	}
 	r->in_text = false;
 	if (e == len) {

@@ -888,9 +888,9 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n)
 	size_t p = strlen(pre);
 	memcpy(u, pre, p);
 	size_t h = p, he = p;   /* the host, after any "user@" */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)   /* its backslashes are '/' */
 		if (x[i] != '\n' && x[i] != '\r')
-			u[p++] = x[i];
+			u[p++] = x[i] == '\\' ? '/' : x[i];
 	while (he < p && u[he] != '/' && u[he] != '?' && u[he] != '#')
 		he++;
 	if (!ftp && he < p && u[he] != '/') {   /* "host?q" -> "host/?q" */
@@ -1054,6 +1054,17 @@ static void uri_found(void *ctx, const char *raw, size_t n,
 	if (kind == URI_TEXT_UNLISTED) {
 		uri_note_hidden(c, raw, n);
 		return;
+	}
+	/* SpamAssassin lists an address of the text re-encoded when it has
+	 * a %-escape (its url_encode: "%41" is "A", "%20" stays, a lone
+	 * '%' is "%25") */
+	if (n > 7 && strncasecmp(raw, "mailto:", 7) == 0 &&
+	    uriform_has_escape(raw, n)) {
+		char *e = arena_alloc(c->a, 3 * n + 1);
+		if (e == NULL)
+			return;
+		n = uriform_url_decode(raw, n, e);
+		raw = e;
 	}
 	c->stage_data.len = c->stage_v.len = 0;
 	c->staging = true;

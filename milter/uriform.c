@@ -171,8 +171,7 @@ size_t uriform_ip_form(const char *h, size_t n, char *out)
 	return (size_t)snprintf(out, URIFORM_IP_MAX, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 }
 
-/* Has s[0..n) a %-escape (SpamAssassin decodes those URIs)? */
-static bool has_escape(const char *s, size_t n)
+bool uriform_has_escape(const char *s, size_t n)
 {
 	for (size_t i = 0; i + 2 < n; i++)
 		if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) &&
@@ -272,7 +271,7 @@ size_t uriform_nuri(const char *u, size_t n, char *t, char *d)
 	for (; k < n; k++)
 		t[tn++] = u[k] == '\\' ? '/' : u[k];
 	size_t dn = tn;
-	if (has_escape(t, tn))
+	if (uriform_has_escape(t, tn))
 		dn = uriform_url_decode(t, tn, d);
 	else
 		memcpy(d, t, tn);

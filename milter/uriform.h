@@ -25,6 +25,8 @@
  * control, blank and 8-bit bytes, '"', '<', '>' and a '%' not decoded
  * are %-encoded (lower-case hex). Returns the output length. */
 size_t uriform_url_decode(const char *s, size_t n, char *out);
+/* Has s[0..n) a %-escape (%XX: SpamAssassin re-encodes those URIs)? */
+bool uriform_has_escape(const char *s, size_t n);
 
 /* Is host h[0..n) (a ":port" ends it) one SpamAssassin reads as an IPv4
  * address: four dotted parts or one number, each decimal or 0x hex? */

@@ -1665,6 +1665,17 @@ static void test_uri_list_leftovers(void **state)
 	               "w@x.example.org?subject=\xe4\xb8\xadz", false,
 	               "mailto:remove@sina.com\nmailto:w@x.example.org?subject\n"
 	               "mailto:w@x.example.org\n", false);
+	/* an address of the text with a %-escape is re-encoded */
+	check_uri_list("a mailto:u@b.example.com?subject=x%41y%20z% b "
+	               "q%41@d.example.com d", false,
+	               "mailto:u@b.example.com?subject=xAy%20z%25\n"
+	               "mailto:u@b.example.com\nmailto:qA@d.example.com\n",
+	               false);
+	/* an unschemed link's backslashes are '/' before http:// */
+	check_uri_list("<img src=\\\"/img/a.png\\\">"
+	               "<a href=\\\"$SELF?b=$f\\\">x</a>", true,
+	               "\\\"/img/a.png\\\"\nhttp:///\"/img/a.png/\"\n"
+	               "\\\"$SELF?b=$f\\\"\nhttp:///\"$SELF?b=$f/\"\n", false);
 	/* a line feed in the fragment ends it in the resolved link; an
 	 * <a href> is listed as written too (without the line breaks) */
 	check_uri_list("<a href=\"http://x.example/p#a\nb\">1</a>"
@@ -1674,6 +1685,22 @@ static void test_uri_list_leftovers(void **state)
 	               "http://x.example/q#c\n"
 	               "mailto:u@y.example?subject=a#bc\nmailto:u@y.example\n",
 	               false);
+}
+
+/* An iframe's content is literal text, as HTML::Parser reads it: shown
+ * as written (markup, references), a link inside found as text only. */
+static void test_html_iframe_text(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/html\n\n<p>x<iframe src=\"http://f.example/i\">"
+		"a &amp; <b>b</b>  c<img src=\"http://www.example.com/b.gif?\">"
+		"</iframe>y</p>");
+	assert_non_null(strstr(body_joined(m), "xa &amp; <b>b</b> c<img "
+	                       "src=\"http://www.example.com/b.gif?\">y"));
+	assert_string_equal(uri_lines(m), "http://f.example/i\n"
+	                    "http://www.example.com/b.gif\n");
+	msg_free(m);
 }
 
 static void test_html_pre(void **state)
@@ -2012,6 +2039,7 @@ int main(void)
 		cmocka_unit_test(test_uri_text),
 		cmocka_unit_test(test_uri_list_sa),
 		cmocka_unit_test(test_uri_list_leftovers),
+		cmocka_unit_test(test_html_iframe_text),
 		cmocka_unit_test(test_uri_text_sa),
 		cmocka_unit_test(test_html_pre),
 		cmocka_unit_test(test_flag_names),
