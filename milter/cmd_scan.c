@@ -52,6 +52,7 @@ struct slot {
 	char error[256];
 	bool failed;
 	bool filter_failed;       /* the exchange with the filter failed */
+	bool cut;                 /* a signal ended it: not scanned */
 	double ms;
 };
 
@@ -72,6 +73,7 @@ struct run {
 	bool eval_failed;         /* out of memory on the way */
 	const struct options *opt;
 	unsigned filter_failures; /* in a row, in input order */
+	size_t cut;               /* messages a signal cut short */
 	char gave_up[384];        /* why the run stopped taking messages */
 };
 
@@ -246,6 +248,15 @@ static int read_verdict(struct slot *s)
 	return rc;
 }
 
+/* A message a signal cut short, in the words of the corpus's own
+ * ("reading interrupted ...: not scanned"). */
+static void say_cut(struct slot *s)
+{
+	char why[128];
+	snprintf(why, sizeof why, "%.127s", s->error);
+	snprintf(s->error, sizeof s->error, "interrupted (%s): not scanned", why);
+}
+
 static void process(struct mclient *mc, const struct options *o,
                     struct slot *s)
 {
@@ -269,9 +280,13 @@ static void process(struct mclient *mc, const struct options *o,
 		s->failed = true;
 	} else {
 		double t0 = monotime_s();
-		if (mclient_scan(mc, scan, &s->res, s->error, sizeof s->error) != 0)
-			s->failed = s->filter_failed = true;
+		int rc = mclient_scan(mc, scan, &s->res, s->error, sizeof s->error);
 		s->ms = (monotime_s() - t0) * 1e3;
+		s->failed = rc != 0;
+		s->cut = rc == MCLIENT_STOPPED;
+		s->filter_failed = rc != 0 && !s->cut;
+		if (s->cut)
+			say_cut(s);
 	}
 	scan_free(scan);
 	free(s->msg.data);   /* only the position is needed from here on */
@@ -336,8 +351,10 @@ static void emit(struct report *rep, struct slot *s)
 		e.rcpts_removed = (const char *const *)r->rcpt_removed;
 		e.rcpts_removed_n = r->rcpt_removed_n;
 		e.rcpts_added = (const char *const *)r->rcpt_added;
+		e.rcpts_added_args = (const char *const *)r->rcpt_added_args;
 		e.rcpts_added_n = r->rcpt_added_n;
 		e.mail_from_changed = r->new_from;
+		e.mail_from_args = r->new_from_args;
 		e.body_replaced = r->body_replaced;
 	}
 	report_add(rep, &e);
@@ -399,6 +416,7 @@ static void *work(void *arg)
 			if (run->eval != NULL && evaluate(run, first) != 0)
 				run->eval_failed = true;
 			count_filter_failure(run, first);
+			run->cut += first->cut;
 			emit(run->report, first);
 			cmd_stdout_check();
 			corpus_msg_clear(&first->msg);
@@ -470,6 +488,20 @@ static void work_all(void *arg)
 		pthread_join(w[i].thread, NULL);
 }
 
+/* "interrupted by SIGINT after 5 messages, 2 of them cut short (not
+ * scanned)": the messages printed, and how many of those the signal
+ * ended while they waited for the filter. */
+static const char *describe_stop(int sig, const struct run *run, char *buf,
+                                 size_t len)
+{
+	interrupt_describe(sig, run->out_seq, buf, len);
+	size_t n = strlen(buf);
+	if (run->cut > 0 && n < len)
+		snprintf(buf + n, len - n, ", %zu of them cut short (not scanned)",
+		         run->cut);
+	return buf;
+}
+
 static int run_all(const struct options *o, struct worker *w,
                    struct eval_meta *m)
 {
@@ -486,6 +518,9 @@ static int run_all(const struct options *o, struct worker *w,
 	if (run.corpus != NULL && run.report != NULL) {
 		corpus_stop_when(run.corpus, interrupt_signal,
 		                 interrupt_wake_fd());
+		for (unsigned i = 0; i < o->concurrency; i++)
+			mclient_stop_when(w[i].mc, interrupt_signal,
+			                  interrupt_wake_fd());
 		corpus_on_notice(run.corpus, report_notice, run.report);
 	}
 	bool evaluate = labels_any(o->labels) || o->report != NULL;
@@ -512,9 +547,9 @@ static int run_all(const struct options *o, struct worker *w,
 	fflush(stdout);
 	m->seconds = monotime_s() - t0;
 	int sig = caught ? interrupt_signal() : 0;
-	char why[96];
+	char why[160];
 	if (sig)
-		m->partial = interrupt_describe(sig, run.out_seq, why, sizeof why);
+		m->partial = describe_stop(sig, &run, why, sizeof why);
 	else if (run.gave_up[0] != '\0')
 		m->partial = run.gave_up;
 	report_summary(run.report, m->seconds, m->partial);

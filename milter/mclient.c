@@ -56,6 +56,9 @@ struct mclient {
 	char *err;               /* where errors go for the current call */
 	size_t errlen;
 	bool timed_out;          /* the current call waited in vain */
+	bool stopped;            /* stop() ended a wait of the current call */
+	int (*stop)(void);       /* mclient_stop_when(), or NULL */
+	int stop_fd;             /* readable when stop() says so, or -1 */
 };
 
 static _Atomic unsigned long queue_counter;
@@ -131,7 +134,9 @@ void mclient_result_clear(struct mclient_result *r)
 	free(r->quarantine);
 	free_strv(r->rcpt_removed, r->rcpt_removed_n);
 	free_strv(r->rcpt_added, r->rcpt_added_n);
+	free_strv(r->rcpt_added_args, r->rcpt_added_n);
 	free(r->new_from);
+	free(r->new_from_args);
 	*r = (struct mclient_result){ 0 };
 }
 
@@ -223,11 +228,28 @@ static void start_wait(struct mclient *mc)
 	mc->wait_until = monotime_ms() + mc->timeout_ms;
 }
 
-/* Until the socket is ready, within the current wait and message. */
+/* Whether stop() says to wait no more (said once in err). */
+static bool stopping(struct mclient *mc, const char *what)
+{
+	if (mc->stop == NULL || mc->stop() == 0)
+		return false;
+	if (!mc->stopped)
+		fail(mc, "stopped %s", what);
+	mc->stopped = true;
+	return true;
+}
+
+/* Until the socket is ready, within the current wait and message, and
+ * until stop() says to stop: that comes first, so a filter sending
+ * PROGRESS without end cannot hold a stopped run. */
 static int wait_fd(struct mclient *mc, short events, const char *what)
 {
-	struct pollfd p = { .fd = mc->fd, .events = events };
+	struct pollfd p[2] = { { .fd = mc->fd, .events = events },
+	                       { .fd = mc->stop_fd, .events = POLLIN } };
+	nfds_t n = mc->stop != NULL && mc->stop_fd >= 0 ? 2 : 1;
 	for (;;) {
+		if (stopping(mc, what))
+			return -1;
 		bool whole = mc->message_until != 0 &&
 		             mc->message_until < mc->wait_until;
 		uint64_t until = whole ? mc->message_until : mc->wait_until;
@@ -241,8 +263,8 @@ static int wait_fd(struct mclient *mc, short events, const char *what)
 			mc->timed_out = true;
 			return -1;
 		}
-		int rc = poll(&p, 1, (int)(until - now));
-		if (rc > 0)
+		int rc = poll(p, n, (int)(until - now));
+		if (rc > 0 && p[0].revents != 0)
 			return 0;
 		if (rc < 0 && errno != EINTR) {
 			fail(mc, "poll: %s", strerror(errno));
@@ -346,7 +368,10 @@ static void drop(struct mclient *mc, bool quit)
 		bool timed_out = mc->timed_out;
 		mc->err = NULL;       /* a failed QUIT changes nothing */
 		evbuffer_drain(mc->out, evbuffer_get_length(mc->out));
-		if (proto_enc_cmd_simple(mc->out, SMFIC_QUIT) == 0)
+		/* a message cut short: the filter may forget it */
+		if ((!mc->stopped || !mc->in_transaction ||
+		     proto_enc_cmd_simple(mc->out, SMFIC_ABORT) == 0) &&
+		    proto_enc_cmd_simple(mc->out, SMFIC_QUIT) == 0)
 			flush(mc);
 		mc->err = err;
 		mc->timed_out = timed_out;
@@ -403,6 +428,16 @@ error:;
 	return -1;
 }
 
+/* A pause of ms between connection attempts, cut short by stop(). 0, or
+ * -1 when stopped. */
+static int pause_unless_stopped(struct mclient *mc, unsigned ms)
+{
+	struct pollfd p = { .fd = mc->stop_fd, .events = POLLIN };
+	bool watch = mc->stop != NULL && mc->stop_fd >= 0;
+	poll(watch ? &p : NULL, watch ? 1 : 0, (int)ms);
+	return stopping(mc, "connecting") ? -1 : 0;
+}
+
 /* Connect; with retry, again while the filter is not there (refused, no
  * unix socket, its backlog full: a restart during a run) 20 ms later,
  * then twice as long each time, within the timeout in all. */
@@ -410,7 +445,7 @@ static int connect_socket(struct mclient *mc, bool retry)
 {
 	unsigned waited = 0, pause = 20;
 	while (connect_once(mc) != 0) {
-		if (mc->timed_out)
+		if (mc->timed_out || mc->stopped)
 			return -1;   /* said by wait_fd() */
 		if (!retry ||
 		    (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN) ||
@@ -418,7 +453,8 @@ static int connect_socket(struct mclient *mc, bool retry)
 			fail(mc, "connect to %s: %s", mc->spec, strerror(errno));
 			return -1;
 		}
-		poll(NULL, 0, (int)pause);
+		if (pause_unless_stopped(mc, pause) != 0)
+			return -1;
 		waited += pause;
 		pause = pause < 1000 ? pause * 2 : 1000;
 	}
@@ -562,10 +598,73 @@ static enum step decided(struct mclient_result *r, char cmd,
 	return STEP_DONE;
 }
 
-/* A modification action (end of message only). */
-static int modification(const struct mclient *mc,
-                        const struct proto_reply *rep,
-                        struct mclient_result *r)
+/* An address and its ESMTP arguments as an MTA takes them: the address
+ * not empty (libmilter refuses to send one), neither longer than any
+ * SMTP command line. 0, or -1 with err. */
+static int check_envelope_change(struct mclient *mc,
+                                 const struct proto_reply *rep)
+{
+	const char *what = rep->text.len == 0 ? "an empty address"
+	                 : rep->text.len > MCLIENT_ENVELOPE_MAX ? "address"
+	                 : rep->args.len > MCLIENT_ENVELOPE_MAX ? "ESMTP arguments"
+	                 : NULL;
+	if (what == NULL)
+		return 0;
+	if (rep->text.len == 0)
+		fail(mc, "malformed %s reply to EOB: %s",
+		     proto_reply_name(rep->cmd), what);
+	else
+		fail(mc, "malformed %s reply to EOB: %s of %zu bytes "
+		     "(at most %d)", proto_reply_name(rep->cmd), what,
+		     rep->text.len > MCLIENT_ENVELOPE_MAX ? rep->text.len
+		                                          : rep->args.len,
+		     MCLIENT_ENVELOPE_MAX);
+	return -1;
+}
+
+/* s, or NULL when empty (no ESMTP arguments); *oom when out of memory. */
+static char *dup_args(const struct proto_str *s, bool *oom)
+{
+	if (s->len == 0)
+		return NULL;
+	char *p = dup_str(s);
+	*oom = p == NULL;
+	return p;
+}
+
+/* ADDRCPT or ADDRCPT_PAR: the address and its arguments. 0 or -1. */
+static int push_rcpt(struct mclient_result *r, const struct proto_reply *rep)
+{
+	char **args = realloc(r->rcpt_added_args,
+	                      (r->rcpt_added_n + 1) * sizeof *args);
+	if (args == NULL)
+		return -1;
+	r->rcpt_added_args = args;
+	bool oom = false;
+	args[r->rcpt_added_n] = dup_args(&rep->args, &oom);
+	if (oom || push_str(&r->rcpt_added, &r->rcpt_added_n, &rep->text) != 0) {
+		free(args[r->rcpt_added_n]);
+		return -1;
+	}
+	return 0;
+}
+
+/* CHGFROM: the last one counts. 0 or -1. */
+static int set_from(struct mclient_result *r, const struct proto_reply *rep)
+{
+	free(r->new_from);
+	free(r->new_from_args);
+	bool oom = false;
+	r->new_from_args = dup_args(&rep->args, &oom);
+	r->new_from = dup_str(&rep->text);
+	return r->new_from == NULL || oom ? -1 : 0;
+}
+
+/* A modification action kept in *r: 0, 1 when rep is none, -1 when out
+ * of memory. */
+static int keep_modification(const struct mclient *mc,
+                             const struct proto_reply *rep,
+                             struct mclient_result *r)
 {
 	bool leadspc = has(mc, SMFIP_HDR_LEADSPC);
 	switch (rep->cmd) {
@@ -585,15 +684,29 @@ static int modification(const struct mclient *mc,
 		return push_str(&r->rcpt_removed, &r->rcpt_removed_n, &rep->text);
 	case SMFIR_ADDRCPT:
 	case SMFIR_ADDRCPT_PAR:
-		return push_str(&r->rcpt_added, &r->rcpt_added_n, &rep->text);
+		return push_rcpt(r, rep);
 	case SMFIR_CHGFROM:
-		free(r->new_from);
-		return (r->new_from = dup_str(&rep->text)) ? 0 : -1;
+		return set_from(r, rep);
 	case SMFIR_REPLBODY:
 		r->body_replaced = true;
 		return 0;
 	}
 	return 1;   /* not a modification */
+}
+
+/* A modification action (end of message only): 0, 1 when rep is none,
+ * -1 (err set). */
+static int modification(struct mclient *mc, const struct proto_reply *rep,
+                        struct mclient_result *r)
+{
+	bool envelope = rep->cmd == SMFIR_DELRCPT || rep->cmd == SMFIR_ADDRCPT ||
+	                rep->cmd == SMFIR_ADDRCPT_PAR || rep->cmd == SMFIR_CHGFROM;
+	if (envelope && check_envelope_change(mc, rep) != 0)
+		return -1;
+	int rc = keep_modification(mc, rep, r);
+	if (rc < 0)
+		fail(mc, "out of memory");
+	return rc;
 }
 
 /* Wait for the answer to cmd. */
@@ -619,14 +732,15 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 		}
 		if (cmd == SMFIC_BODYEOB && (mod = modification(mc, &rep, r)) <= 0) {
 			consume(mc, used);
-			if (mod < 0) {
-				fail(mc, "out of memory");
+			if (mod < 0)
 				return STEP_ERROR;
-			}
 			continue;
 		}
 		switch (rep.cmd) {
 		case SMFIR_PROGRESS:
+			/* however fast they come, a stop ends the wait */
+			if (stopping(mc, "waiting for the filter"))
+				break;
 			consume(mc, used);
 			continue;
 		case SMFIR_CONTINUE:
@@ -1074,7 +1188,7 @@ static enum step play(struct mclient *mc, struct macros *m, const char *helo,
 	if (st != STEP_DONE) {
 		if (st != STEP_ERROR)
 			fail(mc, "the filter gave no verdict");
-		drop(mc, false);
+		drop(mc, mc->stopped);   /* stopped: ABORT and QUIT */
 		return STEP_ERROR;
 	}
 	return st;
@@ -1086,7 +1200,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	*r = (struct mclient_result){ 0 };
 	mc->err = err;
 	mc->errlen = errlen;
-	mc->timed_out = false;
+	mc->timed_out = mc->stopped = false;
 	if (err && errlen)
 		err[0] = '\0';
 	/* PROGRESS replies and packets in pieces restart each wait; this
@@ -1112,7 +1226,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	                              (same(mc->conn_addr, addr) &&
 	                               same(mc->conn_helo, helo)));
 	enum step st = play(mc, &m, helo, scan, r);
-	if (st == STEP_ERROR && reused && !mc->timed_out) {
+	if (st == STEP_ERROR && reused && !mc->timed_out && !mc->stopped) {
 		/* The filter may have closed the connection while it was idle:
 		 * once more on a new one (not after a timeout: the filter is
 		 * there, slow, and would get the message twice). */
@@ -1121,7 +1235,13 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	}
 	mc->err = NULL;
 	mc->message_until = 0;
-	return st == STEP_DONE ? 0 : -1;
+	return st == STEP_DONE ? 0 : mc->stopped ? MCLIENT_STOPPED : -1;
+}
+
+void mclient_stop_when(struct mclient *mc, int (*stop)(void), int fd)
+{
+	mc->stop = stop;
+	mc->stop_fd = fd;
 }
 
 /* ---- lifetime ---- */
@@ -1168,7 +1288,7 @@ struct mclient *mclient_new(const struct mclient_opts *o, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	mc->fd = -1;
+	mc->fd = mc->stop_fd = -1;
 	char *spec = resolve_spec(o->socket, err, errlen);
 	if (spec == NULL || listen_parse(spec, &mc->addr, err, errlen) != 0) {
 		free(spec);
@@ -1200,7 +1320,7 @@ int mclient_open(struct mclient *mc, char *err, size_t errlen)
 		return 0;
 	mc->err = err;
 	mc->errlen = errlen;
-	mc->timed_out = false;
+	mc->timed_out = mc->stopped = false;
 	int rc = 0;
 	/* at the start a filter that is not there is an error at once */
 	if (connect_socket(mc, false) != 0 || negotiate(mc) != 0) {

@@ -72,9 +72,12 @@ struct mclient_result {
 	char *quarantine;    /* reason, or NULL */
 	char **rcpt_removed;
 	size_t rcpt_removed_n;
-	char **rcpt_added;
+	char **rcpt_added;   /* ADDRCPT and ADDRCPT_PAR, in order */
+	char **rcpt_added_args; /* for each of rcpt_added its ESMTP
+	                           arguments (ADDRCPT_PAR), or NULL */
 	size_t rcpt_added_n;
 	char *new_from;      /* CHGFROM, or NULL */
+	char *new_from_args; /* its ESMTP arguments, or NULL */
 	bool body_replaced;  /* REPLBODY was sent */
 	size_t rcpt_rejected;/* recipients refused at RCPT */
 	bool rcpts_all_removed; /* DELRCPT named every recipient accepted at
@@ -106,12 +109,28 @@ struct mclient *mclient_new(const struct mclient_opts *o, char *err,
 /* Open the connection now (and negotiate) to learn early whether the
  * filter answers. 0, or -1 with err. */
 int mclient_open(struct mclient *mc, char *err, size_t errlen);
+/* From now on, before and during every wait for the filter, ask
+ * stop(); when it says non-zero the wait ends at once. fd (or -1) turns
+ * readable when stop() would say so (interrupt_wake_fd()), so a wait in
+ * poll() ends then too. Neither is owned. */
+void mclient_stop_when(struct mclient *mc, int (*stop)(void), int fd);
+
+#define MCLIENT_STOPPED (-2)
 /* Play scan's envelope, headers and body (scan.h; queue id generated)
  * to the filter and fill *r. 0, or -1 on an I/O or protocol error or a
  * timeout (err says which; the connection is dropped, the next message
- * opens a new one). */
+ * opens a new one), or MCLIENT_STOPPED when stop() ended a wait (the
+ * message is not done: ABORT and QUIT are sent as far as the socket
+ * takes them without waiting, the connection is closed). Modifications
+ * at end of message are checked as an MTA would take them: an ADDRCPT,
+ * DELRCPT, ADDRCPT_PAR or CHGFROM with an empty address, or an address
+ * or arguments over MCLIENT_ENVELOPE_MAX bytes, is a protocol error. */
 int mclient_scan(struct mclient *mc, struct scan *scan,
                  struct mclient_result *r, char *err, size_t errlen);
+/* Longest address or ESMTP arguments taken from a filter: Postfix's
+ * smtpd takes SMTP command lines of up to 2048 bytes (line_length_limit),
+ * so a longer one could not have been given by any client either. */
+#define MCLIENT_ENVELOPE_MAX 2048
 /* What was negotiated on the open connection (0s when none). */
 void mclient_negotiated(const struct mclient *mc, uint32_t *version,
                         uint32_t *actions, uint32_t *protocol);

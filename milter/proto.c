@@ -593,6 +593,22 @@ int proto_enc_cmd_unknown(struct evbuffer *out, const char *line)
 
 /* ---- MTA side: replies ---- */
 
+/* The strings of an envelope change, nothing after them: libmilter
+ * writes the address, and for ADDRCPT_PAR and CHGFROM the ESMTP
+ * arguments when there are any (smfi_addrcpt_par(), smfi_chgfrom()). */
+static enum proto_status dec_envelope_change(const unsigned char *d,
+                                             size_t len,
+                                             struct proto_reply *r)
+{
+	size_t pos = 0;
+	if (take_str(d, len, 0, &r->text, &pos) != 0)
+		return PROTO_MALFORMED;
+	bool par = r->cmd == SMFIR_ADDRCPT_PAR || r->cmd == SMFIR_CHGFROM;
+	if (par && pos < len && take_str(d, len, pos, &r->args, &pos) != 0)
+		return PROTO_MALFORMED;
+	return pos == len ? PROTO_OK : PROTO_MALFORMED;
+}
+
 enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
                                   struct proto_reply *r)
 {
@@ -611,12 +627,13 @@ enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
 		return PROTO_OK;
 	case SMFIR_REPLYCODE:
 	case SMFIR_QUARANTINE:
+		return take_str(d, len, 0, &r->text, &pos) == 0 ? PROTO_OK
+		                                                 : PROTO_MALFORMED;
 	case SMFIR_ADDRCPT:
 	case SMFIR_DELRCPT:
 	case SMFIR_CHGFROM:
 	case SMFIR_ADDRCPT_PAR:
-		return take_str(d, len, 0, &r->text, &pos) == 0 ? PROTO_OK
-		                                                 : PROTO_MALFORMED;
+		return dec_envelope_change(d, len, r);
 	case SMFIR_INSHEADER:
 	case SMFIR_CHGHEADER:
 		if (len < 4)

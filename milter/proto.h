@@ -188,7 +188,12 @@ int proto_enc_cmd_unknown(struct evbuffer *out, const char *line);
 struct proto_reply {
 	char cmd;                 /* SMFIR_* */
 	struct proto_optneg neg;  /* SMFIC_OPTNEG reply */
-	struct proto_str text;    /* REPLYCODE text, QUARANTINE reason, rcpt */
+	struct proto_str text;    /* REPLYCODE text, QUARANTINE reason, the
+	                             address of ADDRCPT, DELRCPT, ADDRCPT_PAR,
+	                             CHGFROM */
+	struct proto_str args;    /* ADDRCPT_PAR / CHGFROM ESMTP arguments
+	                             (the optional second string); len 0 when
+	                             none */
 	struct proto_str name;    /* header name (ADDHEADER/INSHEADER/CHGHEADER) */
 	struct proto_str value;   /* header value */
 	uint32_t index;           /* INSHEADER/CHGHEADER index */
@@ -197,6 +202,10 @@ struct proto_reply {
 	struct proto_strs macros; /* OPTNEG reply: (uint32 stage, list) pairs
 	                             follow; use proto_optneg_macros_next() */
 };
+/* An envelope change (ADDRCPT, DELRCPT: one string; ADDRCPT_PAR, CHGFROM:
+ * the address, optionally the arguments) must be exactly its
+ * NUL-terminated strings: bytes after them (Postfix: "reply was followed
+ * by data bytes") are PROTO_MALFORMED. */
 enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
                                   struct proto_reply *out);
 /* Iterate the macro requests of an OPTNEG reply: *stage = SMFIM_*. */

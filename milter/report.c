@@ -196,6 +196,12 @@ void report_json_strings(FILE *f, const char *const *v, const bool *pick,
 	putc(']', f);
 }
 
+/* The ESMTP arguments of the i-th added recipient, or NULL. */
+static const char *rcpt_args(const struct report_entry *e, size_t i)
+{
+	return e->rcpts_added_args ? e->rcpts_added_args[i] : NULL;
+}
+
 static void entry_json(FILE *f, const struct report_entry *e)
 {
 	fputs("{\"source\":", f);
@@ -228,8 +234,16 @@ static void entry_json(FILE *f, const struct report_entry *e)
 	report_json_strings(f, e->rcpts_removed, NULL, e->rcpts_removed_n);
 	fputs(",\"rcpts_added\":", f);
 	report_json_strings(f, e->rcpts_added, NULL, e->rcpts_added_n);
-	fputs(",\"mail_from_changed\":", f);
+	fputs(",\"rcpts_added_args\":[", f);
+	for (size_t i = 0; i < e->rcpts_added_n; i++) {
+		if (i)
+			putc(',', f);
+		json_str(f, rcpt_args(e, i));
+	}
+	fputs("],\"mail_from_changed\":", f);
 	json_str(f, e->mail_from_changed);
+	fputs(",\"mail_from_args\":", f);
+	json_str(f, e->mail_from_args);
 	fprintf(f, ",\"body_replaced\":%s", e->body_replaced ? "true" : "false");
 	fputs(",\"error\":", f);
 	json_str(f, e->error);
@@ -296,13 +310,29 @@ void report_csv_strings(FILE *f, const char *const *v, const bool *pick,
 	putc('"', f);
 }
 
+/* One field: a line for each added recipient, its ESMTP arguments
+ * (empty when it has none), since they hold spaces themselves. */
+static void csv_rcpt_args(FILE *f, const struct report_entry *e)
+{
+	putc('"', f);
+	for (size_t i = 0; i < e->rcpts_added_n; i++) {
+		const char *a = rcpt_args(e, i);
+		if (i)
+			putc('\n', f);
+		if (a != NULL)
+			csv_put(f, a, strlen(a));
+	}
+	putc('"', f);
+}
+
 static void entry_csv(struct report *r, const struct report_entry *e)
 {
 	FILE *f = r->out;
 	if (!r->header_done) {
 		fputs("source,index,offset,action,flagged,score,reply,"
 		      "headers_added,headers_changed,quarantine,rcpts_removed,"
-		      "rcpts_added,mail_from_changed,body_replaced,error,ms\n", f);
+		      "rcpts_added,rcpts_added_args,mail_from_changed,"
+		      "mail_from_args,body_replaced,error,ms\n", f);
 		r->header_done = true;
 	}
 	csv_str(f, e->source);
@@ -330,7 +360,11 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 	putc(',', f);
 	report_csv_strings(f, e->rcpts_added, NULL, e->rcpts_added_n);
 	putc(',', f);
+	csv_rcpt_args(f, e);
+	putc(',', f);
 	csv_str(f, e->mail_from_changed);
+	putc(',', f);
+	csv_str(f, e->mail_from_args);
 	fprintf(f, ",%d,", e->body_replaced ? 1 : 0);
 	csv_str(f, e->error);
 	fprintf(f, ",%.3f\n", e->ms);
@@ -369,6 +403,20 @@ static void text_lines(FILE *f, const char *what, const char *const *v,
 		text_put(f, v[i]);
 		putc('\n', f);
 	}
+}
+
+/* An envelope change as SMTP writes it: what, the address, then its
+ * ESMTP arguments if any. */
+static void text_address(FILE *f, const char *what, const char *addr,
+                         const char *args)
+{
+	fputs(what, f);
+	text_put(f, addr);
+	if (args != NULL) {
+		putc(' ', f);
+		text_put(f, args);
+	}
+	putc('\n', f);
 }
 
 static void entry_text(struct report *r, const struct report_entry *e)
@@ -415,9 +463,11 @@ static void entry_text(struct report *r, const struct report_entry *e)
 		putc('\n', f);
 	}
 	text_lines(f, "    - RCPT ", e->rcpts_removed, e->rcpts_removed_n);
-	text_lines(f, "    + RCPT ", e->rcpts_added, e->rcpts_added_n);
+	for (size_t i = 0; i < e->rcpts_added_n; i++)
+		text_address(f, "    + RCPT ", e->rcpts_added[i], rcpt_args(e, i));
 	if (e->mail_from_changed != NULL)
-		text_lines(f, "    ~ MAIL FROM ", &e->mail_from_changed, 1);
+		text_address(f, "    ~ MAIL FROM ", e->mail_from_changed,
+		             e->mail_from_args);
 	if (e->body_replaced)
 		fputs("    ~ body replaced\n", f);
 }

@@ -53,8 +53,12 @@ struct report_entry {
 	const char *const *rcpts_removed;      /* DELRCPT */
 	size_t rcpts_removed_n;
 	const char *const *rcpts_added;        /* ADDRCPT, ADDRCPT_PAR */
+	const char *const *rcpts_added_args;   /* for each, its ESMTP
+	                                          arguments or NULL; the
+	                                          array NULL: none at all */
 	size_t rcpts_added_n;
 	const char *mail_from_changed;         /* CHGFROM's sender, or NULL */
+	const char *mail_from_args;            /* its ESMTP arguments, or NULL */
 	bool body_replaced;                    /* REPLBODY */
 	double ms;
 	uint64_t size;         /* bytes it took in source (progress line) */

@@ -35,6 +35,10 @@ struct fake {
 	bool trickle;               /* at EOM a reply a byte at a time, never
 	                               whole */
 	bool unknown_reply;         /* a reply code no milter has at EOM */
+	void (*eom)(struct evbuffer *out); /* writes its replies to EOM */
+	volatile int *stalled;      /* progress_forever: set to 1 when it
+	                               starts, then */
+	int stalled_fd;             /* a byte written here (0: none) */
 	char log[4096];             /* commands seen, one letter each */
 	char body[256];             /* the start of the body it got */
 	size_t longest_value;       /* of the header values it got */
@@ -135,7 +139,7 @@ static void raw_reply(struct evbuffer *out, char cmd, const char *data,
 	evbuffer_add(out, data, len);
 }
 
-static void reply(struct fake *f, const struct proto_pkt *pkt,
+static void reply(const struct fake *f, const struct proto_pkt *pkt,
                   struct evbuffer *out, int *body_chunks)
 {
 	switch (pkt->cmd) {
@@ -179,6 +183,10 @@ static void reply(struct fake *f, const struct proto_pkt *pkt,
 			raw_reply(out, 'Z', "", 0);
 			return;
 		}
+		if (f->eom) {
+			f->eom(out);
+			return;
+		}
 		if (f->redirect) {
 			/* the recipients by other spellings of the address */
 			proto_enc_delrcpt(out, "<B@Example.NET>");
@@ -195,18 +203,43 @@ static void reply(struct fake *f, const struct proto_pkt *pkt,
 		proto_enc_simple(out, SMFIR_CONTINUE);
 }
 
+/* What the client sends while the fake stalls: each command's letter
+ * logged; false once it hung up. */
+static bool log_while_stalled(struct fake *f, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (poll(&p, 1, 0) == 1) {
+		unsigned char hdr[5];
+		if (!read_all(fd, hdr, 5))
+			return false;
+		logf_(f, "%c", hdr[4]);
+		size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+		             (size_t)hdr[2] << 8 | hdr[3];
+		for (char c; len > 1; len--)
+			if (!read_all(fd, &c, 1))
+				return false;
+	}
+	return true;
+}
+
 /* At EOM, PROGRESS or a byte of a reply every 20 ms until the client
  * hangs up. */
-static void stall(const struct fake *f, int fd)
+static void stall(struct fake *f, int fd)
 {
 	static const unsigned char progress[] = { 0, 0, 0, 1, SMFIR_PROGRESS };
 	static const unsigned char big_header[] = { 0, 0xff, 0xff, 0xff };
 	ssize_t n = f->trickle ? send(fd, big_header, 4, MSG_NOSIGNAL) : 0;
-	while (n >= 0) {
+	if (f->stalled != NULL)
+		*f->stalled = 1;
+	if (f->stalled_fd > 0 && write(f->stalled_fd, "s", 1) != 1)
+		fail_msg("fake filter: cannot say it stalls");
+	while (n >= 0 && log_while_stalled(f, fd)) {
 		n = f->trickle ? send(fd, "h", 1, MSG_NOSIGNAL)
 		               : send(fd, progress, sizeof progress, MSG_NOSIGNAL);
 		poll(NULL, 0, 20);
 	}
+	/* what the client wrote before it hung up is still there */
+	log_while_stalled(f, fd);
 }
 
 /* One connection, until QUIT or close. */
@@ -565,6 +598,154 @@ static void progress_forever(void **state)
 	mclient_result_clear(&r);
 }
 
+/* Every modification a filter may send at EOM, ESMTP arguments too. */
+static void every_modification(struct evbuffer *out)
+{
+	proto_enc_addheader(out, "X-Add", "a");
+	proto_enc_insheader(out, 2, "X-Ins", "i");
+	proto_enc_chgheader(out, 1, "Subject", "new");
+	proto_enc_delrcpt(out, "<b@example.net>");
+	proto_enc_addrcpt(out, "<plain@example.net>");
+	raw_reply(out, SMFIR_ADDRCPT_PAR, "<par@example.net>\0NOTIFY=NEVER "
+	          "ORCPT=rfc822;par@example.net", 60);
+	raw_reply(out, SMFIR_ADDRCPT_PAR, "<noargs@example.net>", 21);
+	raw_reply(out, SMFIR_CHGFROM, "<>\0RET=HDRS ENVID=x1", 21);
+	raw_reply(out, SMFIR_REPLBODY, "new body\r\n", 10);
+	proto_enc_quarantine(out, "held");
+	proto_enc_simple(out, SMFIR_CONTINUE);
+}
+
+static void all_modifications(void **state)
+{
+	(void)state;
+	struct fake f = { .eom = every_modification };
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(one_message(&f, 0, 0, NULL, &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_QUARANTINE);
+	assert_string_equal(r.quarantine, "held");
+	assert_int_equal(r.added_n, 2);
+	assert_string_equal(r.added[0].name, "X-Add");
+	assert_string_equal(r.added[1].value, "i");
+	assert_int_equal(r.added[1].index, 2);
+	assert_int_equal(r.changed_n, 1);
+	assert_string_equal(r.changed[0].value, "new");
+	assert_int_equal(r.rcpt_removed_n, 1);
+	assert_int_equal(r.rcpt_added_n, 3);
+	assert_string_equal(r.rcpt_added[0], "<plain@example.net>");
+	assert_null(r.rcpt_added_args[0]);
+	assert_string_equal(r.rcpt_added[1], "<par@example.net>");
+	assert_string_equal(r.rcpt_added_args[1],
+	                    "NOTIFY=NEVER ORCPT=rfc822;par@example.net");
+	assert_string_equal(r.rcpt_added[2], "<noargs@example.net>");
+	assert_null(r.rcpt_added_args[2]);
+	assert_string_equal(r.new_from, "<>");
+	assert_string_equal(r.new_from_args, "RET=HDRS ENVID=x1");
+	assert_true(r.body_replaced);
+	mclient_result_clear(&r);
+}
+
+/* Malformed envelope changes, one per message: each refused with what
+ * is wrong, the next message played on a new connection. */
+static const struct bad_reply {
+	char cmd;
+	const char *data;
+	size_t len;
+	const char *err;
+} *bad_now;
+static char big[MCLIENT_ENVELOPE_MAX + 8];
+
+static void send_bad(struct evbuffer *out)
+{
+	raw_reply(out, bad_now->cmd, bad_now->data, bad_now->len);
+	proto_enc_simple(out, SMFIR_CONTINUE);
+}
+
+static void malformed_changes(void **state)
+{
+	(void)state;
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';   /* 2055 bytes and a NUL */
+	char par[sizeof big + 8];
+	memcpy(par, "<x@y>\0", 6);
+	memcpy(par + 6, big, sizeof big);
+	static const char no_nul[] = "";   /* no more said */
+	static const char empty[] = ": an empty address";
+	const struct bad_reply cases[] = {
+		{ SMFIR_ADDRCPT, "<x@y>", 5, no_nul },
+		{ SMFIR_DELRCPT, "<x@y>", 5, no_nul },
+		{ SMFIR_ADDRCPT_PAR, "<x@y>\0A=1", 9, no_nul },
+		{ SMFIR_CHGFROM, "<x@y>", 5, no_nul },
+		{ SMFIR_ADDRCPT, "<x@y>\0extra", 12, no_nul },
+		{ SMFIR_CHGFROM, "<x@y>\0A=1\0B", 12, no_nul },
+		{ SMFIR_ADDRCPT, "", 1, empty },
+		{ SMFIR_DELRCPT, "", 1, empty },
+		{ SMFIR_CHGFROM, "\0A=1", 5,
+		  empty },
+		{ SMFIR_ADDRCPT_PAR, "", 0, no_nul },
+		{ SMFIR_ADDRCPT, big, sizeof big,
+		  ": address of 2055 bytes (at most 2048)" },
+		{ SMFIR_ADDRCPT_PAR, par, 6 + sizeof big,
+		  ": ESMTP arguments of 2055 bytes (at most 2048)" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bad_now = &cases[i];
+		struct fake f = { .eom = send_bad };
+		fake_start(&f);
+		struct mclient *mc = client(&f);
+		struct mclient_result r;
+		char err[200], want[200];
+		assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err),
+		                 -1);
+		snprintf(want, sizeof want, "malformed %s reply to EOB%s",
+		         proto_reply_name(cases[i].cmd), cases[i].err);
+		if (strcmp(err, want) != 0)
+			fail_msg("case %zu: \"%s\", not \"%s\"", i, err, want);
+		mclient_result_clear(&r);
+		f.eom = NULL;
+		assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+		mclient_result_clear(&r);
+		mclient_free(mc);
+		fake_stop(&f);
+		assert_int_equal(f.connections, 2);
+	}
+}
+
+/* A stop while the filter says PROGRESS without end (message timeout
+ * 10 minutes): the wait ends once stop() says so, which it does from
+ * when the fake starts stalling (told through the pipe the client
+ * watches); the filter gets ABORT and QUIT, the connection closes. */
+static volatile int stall_began;
+static int stall_seen(void)
+{
+	return stall_began;
+}
+
+static void stop_during_progress(void **state)
+{
+	(void)state;
+	int pipefd[2];
+	assert_int_equal(pipe(pipefd), 0);
+	stall_began = 0;
+	/* flag, then pipe: as the signal handler does */
+	struct fake f = { .progress_forever = true, .stalled = &stall_began,
+	                  .stalled_fd = pipefd[1] };
+	fake_start(&f);
+	struct mclient *mc = client_timeouts(&f, 600000, 600000);
+	mclient_stop_when(mc, stall_seen, pipefd[0]);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err),
+	                 MCLIENT_STOPPED);
+	assert_string_equal(err, "stopped waiting for the filter");
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_non_null(strstr(f.log, "DE{i}EAQ|"));
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 /* A reply that comes a byte at a time, never whole: each byte in time
  * does not make the wait longer; the timeout ends it. */
 static void trickle(void **state)
@@ -715,6 +896,9 @@ int main(void)
 		cmocka_unit_test(progress_forever),
 		cmocka_unit_test(trickle),
 		cmocka_unit_test(unknown_reply),
+		cmocka_unit_test(all_modifications),
+		cmocka_unit_test(malformed_changes),
+		cmocka_unit_test(stop_during_progress),
 		cmocka_unit_test(unreachable),
 	};
 	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);

@@ -158,13 +158,15 @@ static char *run(enum report_format fmt, char **err_out, bool *failed)
 	const struct report_header added[] = { { "X-Spam-Status", "Yes,\n\tx" } };
 	const char *removed[] = { "<b@example.net>" };
 	const char *added_rcpts[] = { "<q@example.net>", "<c@example.net>" };
+	const char *added_args[] = { NULL, "NOTIFY=NEVER ORCPT=rfc822;c" };
 	struct report_entry e1 = {
 		.source = "a.mbox", .index = 0, .offset = 0, .action = "reject",
 		.flagged = true, .scored = true, .score = 21.25,
 		.code = "550", .text = "5.7.1 no", .added = added, .added_n = 1,
 		.rcpts_removed = removed, .rcpts_removed_n = 1,
-		.rcpts_added = added_rcpts, .rcpts_added_n = 2,
-		.mail_from_changed = "<bounce@example.net>", .body_replaced = true,
+		.rcpts_added = added_rcpts, .rcpts_added_args = added_args,
+		.rcpts_added_n = 2, .mail_from_changed = "<bounce@example.net>",
+		.mail_from_args = "RET=HDRS", .body_replaced = true,
 		.ms = 1.5 };
 	struct report_entry e2 = {
 		.source = "a.mbox", .index = 1, .offset = 99,
@@ -199,13 +201,17 @@ static void jsonl(void **state)
 	    "\"Yes,\\n\\tx\"}],\"headers_changed\":[],\"quarantine\":null,"
 	    "\"rcpts_removed\":[\"<b@example.net>\"],"
 	    "\"rcpts_added\":[\"<q@example.net>\",\"<c@example.net>\"],"
+	    "\"rcpts_added_args\":[null,\"NOTIFY=NEVER ORCPT=rfc822;c\"],"
 	    "\"mail_from_changed\":\"<bounce@example.net>\","
+	    "\"mail_from_args\":\"RET=HDRS\","
 	    "\"body_replaced\":true,\"error\":null,"
 	    "\"ms\":1.500}\n"
 	    "{\"source\":\"a.mbox\",\"index\":1,\"offset\":99,\"action\":\"error\","
 	    "\"flagged\":false,\"score\":null,\"reply\":null,\"headers_added\":[],\"headers_changed\":[],"
 	    "\"quarantine\":null,\"rcpts_removed\":[],\"rcpts_added\":[],"
-	    "\"mail_from_changed\":null,\"body_replaced\":false,"
+	    "\"rcpts_added_args\":[],"
+	    "\"mail_from_changed\":null,\"mail_from_args\":null,"
+	    "\"body_replaced\":false,"
 	    "\"error\":\"truncated\","
 	    "\"ms\":0.000}\n"
 	    "{\"source\":\"b\",\"index\":0,\"offset\":0,\"action\":\"continue\","
@@ -236,13 +242,15 @@ static void csv(void **state)
 	const char *want =
 	    "source,index,offset,action,flagged,score,reply,headers_added,"
 	    "headers_changed,quarantine,rcpts_removed,rcpts_added,"
-	    "mail_from_changed,body_replaced,error,ms\n"
+	    "rcpts_added_args,mail_from_changed,mail_from_args,body_replaced,"
+	    "error,ms\n"
 	    "\"a.mbox\",0,0,\"reject\",1,21.250,\"550 5.7.1 no\","
 	    "\"X-Spam-Status: Yes,\n\tx\",\"\",\"\",\"<b@example.net>\","
-	    "\"<q@example.net> <c@example.net>\",\"<bounce@example.net>\",1,"
-	    "\"\",1.500\n"
-	    "\"a.mbox\",1,99,\"error\",0,,\"\",\"\",\"\",\"\",\"\",\"\",\"\",0,"
-	    "\"truncated\",0.000\n"
+	    "\"<q@example.net> <c@example.net>\","
+	    "\"\nNOTIFY=NEVER ORCPT=rfc822;c\",\"<bounce@example.net>\","
+	    "\"RET=HDRS\",1,\"\",1.500\n"
+	    "\"a.mbox\",1,99,\"error\",0,,\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
+	    "0,\"truncated\",0.000\n"
 	    "\"b\",0,0,\"continue\",0,,\"\",";
 	assert_memory_equal(out, want, strlen(want));
 	free(out);
@@ -269,8 +277,8 @@ static void text(void **state)
 	                       "    + X-Spam-Status: Yes,  x\n"
 	                       "    - RCPT <b@example.net>\n"
 	                       "    + RCPT <q@example.net>\n"
-	                       "    + RCPT <c@example.net>\n"
-	                       "    ~ MAIL FROM <bounce@example.net>\n"
+	                       "    + RCPT <c@example.net> NOTIFY=NEVER ORCPT=rfc822;c\n"
+	                       "    ~ MAIL FROM <bounce@example.net> RET=HDRS\n"
 	                       "    ~ body replaced\n"));
 	assert_non_null(strstr(out, " error" "            0.0  offset 99: truncated\n"));
 	free(out);
