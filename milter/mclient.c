@@ -57,6 +57,8 @@ struct mclient {
 	size_t errlen;
 	bool timed_out;          /* the current call waited in vain */
 	bool stopped;            /* stop() ended a wait of the current call */
+	bool progressed;         /* the filter said PROGRESS in this wait for
+	                            a reply: a stop ends it */
 	int (*stop)(void);       /* mclient_stop_when(), or NULL */
 	int stop_fd;             /* readable when stop() says so, or -1 */
 };
@@ -239,16 +241,19 @@ static bool stopping(struct mclient *mc, const char *what)
 	return true;
 }
 
-/* Until the socket is ready, within the current wait and message, and
- * until stop() says to stop: that comes first, so a filter sending
- * PROGRESS without end cannot hold a stopped run. */
+/* Until the socket is ready, within the current wait and message. Once
+ * the filter said PROGRESS in this wait, also until stop() says to stop,
+ * which comes first: a filter that keeps saying it is busy cannot hold
+ * a stopped run. One that answers is waited for (the wait bounded as
+ * always), so the messages in flight finish. */
 static int wait_fd(struct mclient *mc, short events, const char *what)
 {
 	struct pollfd p[2] = { { .fd = mc->fd, .events = events },
 	                       { .fd = mc->stop_fd, .events = POLLIN } };
-	nfds_t n = mc->stop != NULL && mc->stop_fd >= 0 ? 2 : 1;
+	nfds_t n = mc->progressed && mc->stop != NULL && mc->stop_fd >= 0 ? 2
+	                                                                   : 1;
 	for (;;) {
-		if (stopping(mc, what))
+		if (mc->progressed && stopping(mc, what))
 			return -1;
 		bool whole = mc->message_until != 0 &&
 		             mc->message_until < mc->wait_until;
@@ -428,8 +433,8 @@ error:;
 	return -1;
 }
 
-/* A pause of ms between connection attempts, cut short by stop(). 0, or
- * -1 when stopped. */
+/* A pause of ms between connection attempts, cut short by stop() (the
+ * filter is not there to finish anything). 0, or -1 when stopped. */
 static int pause_unless_stopped(struct mclient *mc, unsigned ms)
 {
 	struct pollfd p = { .fd = mc->stop_fd, .events = POLLIN };
@@ -712,6 +717,7 @@ static int modification(struct mclient *mc, const struct proto_reply *rep,
 /* Wait for the answer to cmd. */
 static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 {
+	mc->progressed = false;
 	for (;;) {
 		struct proto_pkt pkt;
 		size_t used = read_packet(mc, &pkt);
@@ -739,6 +745,7 @@ static enum step await(struct mclient *mc, char cmd, struct mclient_result *r)
 		switch (rep.cmd) {
 		case SMFIR_PROGRESS:
 			/* however fast they come, a stop ends the wait */
+			mc->progressed = true;
 			if (stopping(mc, "waiting for the filter"))
 				break;
 			consume(mc, used);

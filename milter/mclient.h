@@ -27,7 +27,8 @@
  * timeouts"), and a message as a whole is bounded by the message
  * timeout (as Sendmail bounds the wait after end of message with its
  * overall E timeout), so neither PROGRESS nor a trickling filter holds
- * a run. One mclient per thread.
+ * a run; nor, once stopped (mclient_stop_when()), a filter that keeps
+ * saying PROGRESS. One mclient per thread.
  */
 #ifndef VIGIL_MCLIENT_H
 #define VIGIL_MCLIENT_H
@@ -109,17 +110,22 @@ struct mclient *mclient_new(const struct mclient_opts *o, char *err,
 /* Open the connection now (and negotiate) to learn early whether the
  * filter answers. 0, or -1 with err. */
 int mclient_open(struct mclient *mc, char *err, size_t errlen);
-/* From now on, before and during every wait for the filter, ask
- * stop(); when it says non-zero the wait ends at once. fd (or -1) turns
+/* From now on, a stop() that says non-zero ends at once a wait for a
+ * reply in which the filter has said PROGRESS (it is busy: a backend
+ * hung, or a long scan), and at its next PROGRESS one in which it has
+ * not yet; a filter that just answers is waited for as always (each
+ * wait bounded by the timeout), so the messages in flight finish. It
+ * ends a pause between connection attempts too. fd (or -1) turns
  * readable when stop() would say so (interrupt_wake_fd()), so a wait in
- * poll() ends then too. Neither is owned. */
+ * poll() ends then. Neither is owned. */
 void mclient_stop_when(struct mclient *mc, int (*stop)(void), int fd);
 
 #define MCLIENT_STOPPED (-2)
 /* Play scan's envelope, headers and body (scan.h; queue id generated)
  * to the filter and fill *r. 0, or -1 on an I/O or protocol error or a
  * timeout (err says which; the connection is dropped, the next message
- * opens a new one), or MCLIENT_STOPPED when stop() ended a wait (the
+ * opens a new one), or MCLIENT_STOPPED when stop() ended a wait (err
+ * "stopped waiting for the filter", or "... connecting"; the
  * message is not done: ABORT and QUIT are sent as far as the socket
  * takes them without waiting, the connection is closed). Modifications
  * at end of message are checked as an MTA would take them: an ADDRCPT,

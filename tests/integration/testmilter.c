@@ -9,10 +9,13 @@
  * "rspamd-ham" get rspamd's verdict fields (X-Spamd-Result, X-Spam),
  * for the evaluation of a milter other than vigild. One containing
  * "redirect-me" loses its recipients to quarantine@example.net (DELRCPT
- * of each, ADDRCPT), gets sender bounce@example.net (CHGFROM) and a new
+ * of each, ADDRCPT) and archive@example.net with "NOTIFY=NEVER"
+ * (ADDRCPT_PAR), gets sender bounce@example.net with "RET=HDRS"
+ * (CHGFROM with ESMTP arguments) and a new
  * body (REPLBODY). One containing "progress-forever" gets PROGRESS
  * every 0.1 s at its end until the MTA hangs up ("testmilter:
- * progress-forever" on stderr when it starts), as a filter whose
+ * progress-forever" on stderr when it starts, "... ended" when the MTA
+ * is gone), as a filter whose
  * backend never answers.
  *
  * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
@@ -89,7 +92,9 @@ static sfsistat redirect(SMFICTX *ctx, const struct priv *p)
 			return SMFIS_TEMPFAIL;
 	static unsigned char body[] = "redirected by testmilter\r\n";
 	if (smfi_addrcpt(ctx, "<quarantine@example.net>") != MI_SUCCESS ||
-	    smfi_chgfrom(ctx, "<bounce@example.net>", NULL) != MI_SUCCESS ||
+	    smfi_addrcpt_par(ctx, "<archive@example.net>", "NOTIFY=NEVER") !=
+	    MI_SUCCESS ||
+	    smfi_chgfrom(ctx, "<bounce@example.net>", "RET=HDRS") != MI_SUCCESS ||
 	    smfi_replacebody(ctx, body, (int)sizeof body - 1) != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
@@ -105,6 +110,8 @@ static sfsistat on_eom(SMFICTX *ctx)
 		fflush(stderr);
 		while (smfi_progress(ctx) == MI_SUCCESS)
 			poll(NULL, 0, 100);
+		fprintf(stderr, "testmilter: progress-forever ended\n");
+		fflush(stderr);
 		return SMFIS_TEMPFAIL;
 	}
 	if (p->reject) {
@@ -152,7 +159,8 @@ int main(int argc, char **argv)
 		.xxfi_name = "testmilter",
 		.xxfi_version = SMFI_VERSION,
 		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_ADDRCPT |
-		              SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY,
+		              SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY |
+		              SMFIF_ADDRCPT_PAR,
 		.xxfi_envfrom = on_envfrom,
 		.xxfi_envrcpt = on_envrcpt,
 		.xxfi_header = on_header,

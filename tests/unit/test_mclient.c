@@ -712,9 +712,10 @@ static void malformed_changes(void **state)
 }
 
 /* A stop while the filter says PROGRESS without end (message timeout
- * 10 minutes): the wait ends once stop() says so, which it does from
- * when the fake starts stalling (told through the pipe the client
- * watches); the filter gets ABORT and QUIT, the connection closes. */
+ * 10 minutes): the wait ends at its first PROGRESS after stop() says so,
+ * which it does from when the fake starts stalling (and writes to the
+ * pipe the client watches); the filter gets ABORT and QUIT, the
+ * connection closes. */
 static volatile int stall_began;
 static int stall_seen(void)
 {
@@ -742,6 +743,35 @@ static void stop_during_progress(void **state)
 	mclient_free(mc);
 	fake_stop(&f);
 	assert_non_null(strstr(f.log, "DE{i}EAQ|"));
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+/* Stopped from the start, the wake pipe readable: a filter that answers
+ * without saying PROGRESS still finishes the message, so the messages
+ * in flight of an interrupted run are not lost. */
+static int always(void)
+{
+	return 1;
+}
+
+static void stop_lets_answers_finish(void **state)
+{
+	(void)state;
+	int pipefd[2];
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(write(pipefd[1], "s", 1), 1);
+	struct fake f = { 0 };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	mclient_stop_when(mc, always, pipefd[0]);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_CONTINUE);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
 	close(pipefd[0]);
 	close(pipefd[1]);
 }
@@ -899,6 +929,7 @@ int main(void)
 		cmocka_unit_test(all_modifications),
 		cmocka_unit_test(malformed_changes),
 		cmocka_unit_test(stop_during_progress),
+		cmocka_unit_test(stop_lets_answers_finish),
 		cmocka_unit_test(unreachable),
 	};
 	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);
