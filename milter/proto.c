@@ -656,7 +656,8 @@ enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
 	case SMFIR_ACCEPT: case SMFIR_CONTINUE: case SMFIR_DISCARD:
 	case SMFIR_REJECT: case SMFIR_TEMPFAIL: case SMFIR_PROGRESS:
 	case SMFIR_SKIP: case SMFIR_CONN_FAIL: case SMFIR_SHUTDOWN:
-		return PROTO_OK;
+		/* no data: Postfix refuses one "followed by data bytes" */
+		return len == 0 ? PROTO_OK : PROTO_MALFORMED;
 	default:
 		return PROTO_MALFORMED;
 	}

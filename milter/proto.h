@@ -204,8 +204,9 @@ struct proto_reply {
 };
 /* An envelope change (ADDRCPT, DELRCPT: one string; ADDRCPT_PAR, CHGFROM:
  * the address, optionally the arguments) must be exactly its
- * NUL-terminated strings: bytes after them (Postfix: "reply was followed
- * by data bytes") are PROTO_MALFORMED. */
+ * NUL-terminated strings, and a reply without data (CONTINUE, ACCEPT,
+ * PROGRESS, ...) have none: bytes after them (Postfix: "reply was
+ * followed by data bytes") are PROTO_MALFORMED. */
 enum proto_status proto_dec_reply(const struct proto_pkt *pkt,
                                   struct proto_reply *out);
 /* Iterate the macro requests of an OPTNEG reply: *stage = SMFIM_*. */

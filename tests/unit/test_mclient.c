@@ -645,8 +645,9 @@ static void all_modifications(void **state)
 	mclient_result_clear(&r);
 }
 
-/* Malformed envelope changes, one per message: each refused with what
- * is wrong, the next message played on a new connection. */
+/* Malformed envelope changes (and a CONTINUE with data), one per
+ * message: each refused with what is wrong, the next message played on
+ * a new connection. */
 static const struct bad_reply {
 	char cmd;
 	const char *data;
@@ -683,6 +684,7 @@ static void malformed_changes(void **state)
 		{ SMFIR_CHGFROM, "\0A=1", 5,
 		  empty },
 		{ SMFIR_ADDRCPT_PAR, "", 0, no_nul },
+		{ SMFIR_CONTINUE, "x", 1, no_nul },   /* data after it */
 		{ SMFIR_ADDRCPT, big, sizeof big,
 		  ": address of 2055 bytes (at most 2048)" },
 		{ SMFIR_ADDRCPT_PAR, par, 6 + sizeof big,
