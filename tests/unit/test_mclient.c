@@ -405,6 +405,43 @@ static int one_message(struct fake *f, unsigned wait, unsigned message,
 	return rc;
 }
 
+/* The standard message on mc: CONTINUE at EOM. */
+static void plays_on(struct mclient *mc)
+{
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
+	assert_int_equal(r.action, MCLIENT_CONTINUE);
+	mclient_result_clear(&r);
+}
+
+/* A message through f that fails (err says why), then, f's fault
+ * mended, one that plays: on a new connection. f is stopped. */
+static void fails_then_plays(struct fake *f, char *err, size_t errlen)
+{
+	fake_start(f);
+	struct mclient *mc = client(f);
+	struct mclient_result r;
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, errlen), -1);
+	mclient_result_clear(&r);
+	f->bad_mail = false;
+	f->eom = NULL;
+	plays_on(mc);
+	mclient_free(mc);
+	fake_stop(f);
+	assert_int_equal(f->connections, 2);
+}
+
+/* The standard message through a fake with f's script: played; its
+ * result, the caller's to clear. */
+static struct mclient_result played(struct fake f)
+{
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(one_message(&f, 0, 0, NULL, &r, err, sizeof err), 0);
+	return r;
+}
+
 /* Everything offered, nothing skipped: every step sent and answered,
  * default macros, header values without the leading space, folding as
  * LF; CONTINUE at EOM. */
@@ -447,11 +484,7 @@ static void honour_choice(void **state)
 	                  .envfrom_macros = "{mail_addr} {unknown} j" };
 	fake_start(&f);
 	struct mclient *mc = client(&f);
-	struct mclient_result r;
-	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
-	assert_int_equal(r.action, MCLIENT_CONTINUE);
-	mclient_result_clear(&r);
+	plays_on(mc);
 	mclient_free(mc);
 	fake_stop(&f);
 	assert_string_equal(f.log,
@@ -517,10 +550,7 @@ static void modifications(void **state)
 static void redirected(void **state)
 {
 	(void)state;
-	struct fake f = { .redirect = true };
-	struct mclient_result r;
-	char err[200];
-	assert_int_equal(one_message(&f, 0, 0, NULL, &r, err, sizeof err), 0);
+	struct mclient_result r = played((struct fake){ .redirect = true });
 	assert_int_equal(r.action, MCLIENT_CONTINUE);
 	assert_int_equal(r.rcpt_removed_n, 2);
 	assert_true(r.rcpts_all_removed);
@@ -618,12 +648,9 @@ static void every_modification(struct evbuffer *out)
 static void all_modifications(void **state)
 {
 	(void)state;
-	struct fake f = { .eom = every_modification };
-	struct mclient_result r;
-	char err[200];
-	assert_int_equal(one_message(&f, 0, 0, NULL, &r, err, sizeof err), 0);
+	struct mclient_result r = played((struct fake){
+		.eom = every_modification });
 	assert_int_equal(r.action, MCLIENT_QUARANTINE);
-	assert_string_equal(r.quarantine, "held");
 	assert_int_equal(r.added_n, 2);
 	assert_string_equal(r.added[0].name, "X-Add");
 	assert_string_equal(r.added[1].value, "i");
@@ -693,23 +720,12 @@ static void malformed_changes(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		bad_now = &cases[i];
 		struct fake f = { .eom = send_bad };
-		fake_start(&f);
-		struct mclient *mc = client(&f);
-		struct mclient_result r;
 		char err[200], want[200];
-		assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err),
-		                 -1);
+		fails_then_plays(&f, err, sizeof err);
 		snprintf(want, sizeof want, "malformed %s reply to EOB%s",
 		         proto_reply_name(cases[i].cmd), cases[i].err);
 		if (strcmp(err, want) != 0)
 			fail_msg("case %zu: \"%s\", not \"%s\"", i, err, want);
-		mclient_result_clear(&r);
-		f.eom = NULL;
-		assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
-		mclient_result_clear(&r);
-		mclient_free(mc);
-		fake_stop(&f);
-		assert_int_equal(f.connections, 2);
 	}
 }
 
@@ -767,11 +783,7 @@ static void stop_lets_answers_finish(void **state)
 	fake_start(&f);
 	struct mclient *mc = client(&f);
 	mclient_stop_when(mc, always, pipefd[0]);
-	struct mclient_result r;
-	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
-	assert_int_equal(r.action, MCLIENT_CONTINUE);
-	mclient_result_clear(&r);
+	plays_on(mc);
 	mclient_free(mc);
 	fake_stop(&f);
 	close(pipefd[0]);
@@ -860,19 +872,9 @@ static void protocol_error(void **state)
 {
 	(void)state;
 	struct fake f = { .bad_mail = true };
-	fake_start(&f);
-	struct mclient *mc = client(&f);
-	struct mclient_result r;
 	char err[200];
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	fails_then_plays(&f, err, sizeof err);
 	assert_non_null(strstr(err, "unexpected ADDHEADER in reply to MAIL"));
-	mclient_result_clear(&r);
-	f.bad_mail = false;
-	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), 0);
-	mclient_result_clear(&r);
-	mclient_free(mc);
-	fake_stop(&f);
-	assert_int_equal(f.connections, 2);
 }
 
 /* A filter that hangs up between messages: the next message is played
