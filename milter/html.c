@@ -360,7 +360,7 @@ static unsigned tag_kind(const char *name)
 }
 
 struct attr {
-	char name[16];
+	char name[24];   /* "data-saferedirecturl" fits */
 	const char *value; /* entity-decoded, NUL-terminated */
 	size_t len;
 };
@@ -768,7 +768,8 @@ static void pop(struct rstate *r, const char *name)
 /* Is attribute name of tag a link HTML.pm lists (its html_uri)? href
  * of area and link (of a and base: start_tag's own cases), src of img,
  * frame, iframe, embed, script and bgsound, action of form, background
- * of body, table, tr and td; not <input type=image src>. */
+ * of body, table, tr and td, data-saferedirecturl (Gmail's copy of a
+ * link) of a, area and link; not <input type=image src>. */
 static bool sa_link_attr(const char *tag, const char *name)
 {
 	static const struct {
@@ -778,6 +779,7 @@ static bool sa_link_attr(const char *tag, const char *name)
 		{ "src", " img frame iframe embed script bgsound " },
 		{ "action", " form " },
 		{ "background", " body table tr td " },
+		{ "data-saferedirecturl", " a area link " },
 	};
 	char key[16];
 	size_t l = strlen(tag);
@@ -804,6 +806,80 @@ static void tag_whitespace(struct rstate *r, unsigned kind)
 		ws_element(r, "\n");
 	else if (kind & T_CELL)
 		ws_element(r, " ");
+}
+
+/* Does s[0..n) hold word w (any case)? */
+static bool has_ci(const char *s, size_t n, const char *w)
+{
+	size_t l = strlen(w);
+	for (size_t i = 0; i + l <= n; i++)
+		if (strncasecmp(s + i, w, l) == 0)
+			return true;
+	return false;
+}
+
+/* Where "url" followed by blanks and '=' starts in s[0..n) after a
+ * non-word byte (Perl's \burl\s*=, any case): the last one when last,
+ * else the first; n when there is none. *after: the byte after the '='
+ * and the blanks after it. */
+static size_t url_key(const char *s, size_t n, bool last, size_t *after)
+{
+	size_t found = n;
+	for (size_t i = 0; i + 3 < n; i++) {
+		if (strncasecmp(s + i, "url", 3) != 0 ||
+		    (i > 0 && (is_alnum((unsigned char)s[i - 1]) || s[i - 1] == '_')))
+			continue;
+		size_t k = i + 3;
+		while (k < n && is_blank((unsigned char)s[k]))
+			k++;
+		if (k >= n || s[k] != '=')
+			continue;
+		for (k++; k < n && is_blank((unsigned char)s[k]); k++)
+			;
+		found = i;
+		*after = k;
+		if (!last)
+			break;
+	}
+	return found;
+}
+
+/* <meta http-equiv=refresh content="0; url=http://..."> is a link to
+ * HTML.pm: the content after its last "url=" of the first line (the
+ * whole content when that line has none), up to a ';' (the blanks
+ * before it, and the rest of that line, dropped). */
+static void meta_refresh(struct rstate *r, const struct tag *t)
+{
+	size_t en = 0, n = 0, after = 0;
+	const char *eq = attr(t, "http-equiv", &en), *v = attr(t, "content", &n);
+	if (eq == NULL || v == NULL || !has_ci(eq, en, "refresh") ||
+	    url_key(v, n, false, &after) == n)
+		return;
+	const char *nl = memchr(v, '\n', n);
+	size_t line = nl != NULL ? (size_t)(nl - v) : n;
+	if (url_key(v, line, true, &after) == line)
+		after = 0;
+	const char *u = v + after;
+	size_t un = n - after;
+	const char *semi = memchr(u, ';', un);
+	if (semi != NULL) {
+		size_t cut = (size_t)(semi - u);
+		while (cut > 0 && is_blank((unsigned char)u[cut - 1]))
+			cut--;
+		const char *rest = memchr(semi, '\n', un - (size_t)(semi - u));
+		if (rest == NULL) {
+			un = cut;
+		} else {
+			char *w = arena_alloc(r->scratch.a, un);
+			if (w == NULL)
+				return;
+			memcpy(w, u, cut);
+			memcpy(w + cut, rest, un - (size_t)(rest - u));
+			un = cut + un - (size_t)(rest - u);
+			u = w;
+		}
+	}
+	report_uri(r, u, un, false);
 }
 
 static void start_tag(struct rstate *r, const struct tag *t)
@@ -838,11 +914,14 @@ static void start_tag(struct rstate *r, const struct tag *t)
 		}
 	}
 	static const char *const link_attrs[] = { "href", "src", "action",
-	                                          "background", NULL };
+	                                          "background",
+	                                          "data-saferedirecturl", NULL };
 	for (const char *const *a = link_attrs; *a != NULL; a++)
-		if (!(kind & (T_A | T_BASE)) && sa_link_attr(t->name, *a) &&
-		    (v = attr(t, *a, &n)) != NULL)
+		if (!((kind & (T_A | T_BASE)) && strcmp(*a, "href") == 0) &&
+		    sa_link_attr(t->name, *a) && (v = attr(t, *a, &n)) != NULL)
 			report_uri(r, v, n, false);
+	if (strcmp(t->name, "meta") == 0)
+		meta_refresh(r, t);
 
 	if ((kind & T_VOID) || t->self_closing)
 		return;

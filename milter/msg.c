@@ -774,6 +774,8 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 	const char *at2 = memchr(d + hs, '@', e - hs);
 	if (at2 != NULL)
 		hs = (size_t)(at2 + 1 - d);
+	if (hs >= e || d[hs] == ':')
+		return;   /* no host: its forms' pattern does not match */
 	if (at != NULL && (at2 != NULL || uriform_numeric_host(d + hs, e - hs))) {
 		char *v = arena_alloc(c->a, dn);
 		if (v != NULL) {

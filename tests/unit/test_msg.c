@@ -1676,6 +1676,19 @@ static void test_uri_list_leftovers(void **state)
 	               "<a href=\\\"$SELF?b=$f\\\">x</a>", true,
 	               "\\\"/img/a.png\\\"\nhttp:///\"/img/a.png/\"\n"
 	               "\\\"$SELF?b=$f\\\"\nhttp:///\"$SELF?b=$f/\"\n", false);
+	/* a meta refresh's url= and data-saferedirecturl are links */
+	check_uri_list("<meta http-equiv=\"Refresh\" content=\"0;URL="
+	               "http://a.example.com/x; foo\"><meta http-equiv=refresh "
+	               "content=\"url = http://b.example.com/ ; x\">"
+	               "<meta http-equiv=refresh content=\"5\">"
+	               "<meta http-equiv=x-refresh-y content=\"1;myurl=http://"
+	               "c.example.com/;url=http://d.example.com/\">"
+	               "<meta name=refresh content=\"0;url=http://e.example.com/\">"
+	               "<area href=\"/m\" data-saferedirecturl=\"http://f.example"
+	               ".com/n\">", true,
+	               "http://a.example.com/x\nhttp://b.example.com/\n"
+	               "http://d.example.com/\n/m\nhttp://f.example.com/n\n",
+	               false);
 	/* a line feed in the fragment ends it in the resolved link; an
 	 * <a href> is listed as written too (without the line breaks) */
 	check_uri_list("<a href=\"http://x.example/p#a\nb\">1</a>"
