@@ -4,7 +4,7 @@
  * longer than 8192 characters (MAX_URI_LENGTH) and notes it; what it
  * cuts in practice are the URIs HTML.pm reads from the attributes of a
  * text/html part (canon_uri: the value with its references decoded and
- * outer blanks and no-break spaces dropped; a URI in plain text or in
+ * outer white space (Perl's \s) dropped; a URI in plain text or in
  * HTML text never hits, as `spamassassin -t` shows). The attributes are
  * html_uri()'s: background of body, table, tr, td; href (or a W/href)
  * and data-saferedirecturl of a, area, link; src (or a W/src) of img,
@@ -21,31 +21,34 @@
 #include "arena.h"
 #include "html.h"
 #include "msg.h"
+#include "utf8.h"
 
 /* Constants.pm's MAX_URI_LENGTH, in characters. */
 #define URI_MAX_CHARS 8192
 
-/* The characters (UTF-8 sequences) of s[0..n) without the blanks and
- * no-break spaces (U+00A0) at either end, as canon_uri trims. */
+/* Length of the Perl white space character s[0..n) ends with, 0 when
+ * it ends with none. */
+static size_t space_before(const char *s, size_t n)
+{
+	size_t k = n;
+	while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k == 0)
+		return 0;
+	k--;   /* the last character's first byte */
+	return utf8_space_len(s + k, n - k) == n - k ? n - k : 0;
+}
+
+/* The characters (UTF-8 sequences) of s[0..n) without the white space
+ * at either end, as canon_uri trims ([\s\xA0] on decoded text: Perl's
+ * \s, U+3000, U+2003, U+0085 ... too, utf8_space_len()). */
 static size_t trimmed_chars(const char *s, size_t n)
 {
-	size_t a = 0, e = n;
-	for (;;) {
-		if (a < e && isspace((unsigned char)s[a]))
-			a++;
-		else if (e - a >= 2 && memcmp(s + a, "\xC2\xA0", 2) == 0)
-			a += 2;
-		else
-			break;
-	}
-	for (;;) {
-		if (e > a && isspace((unsigned char)s[e - 1]))
-			e--;
-		else if (e - a >= 2 && memcmp(s + e - 2, "\xC2\xA0", 2) == 0)
-			e -= 2;
-		else
-			break;
-	}
+	size_t a = 0, e = n, k;
+	while (a < e && (k = utf8_space_len(s + a, e - a)) > 0)
+		a += k;
+	while (e > a && (k = space_before(s + a, e - a)) > 0)
+		e -= k;
 	size_t chars = 0;
 	for (size_t i = a; i < e; i++)
 		chars += ((unsigned char)s[i] & 0xC0) != 0x80;

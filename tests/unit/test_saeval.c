@@ -1565,6 +1565,11 @@ static void test_uri_truncated(void **state)
 		 * decoded, an href's byte-order marks dropped */
 		{ "html", "<a href=\"  ", 8179, "a", "  \">x</a>", 0 },
 		{ "html", "<a href=\"&nbsp;", 8179, "a", "&nbsp;\">x</a>", 0 },
+		/* Perl's \s on decoded text: U+3000, U+2003, U+0085 too */
+		{ "html", "<a href=\"\xE3\x80\x80", 8179, "a",
+		  "\xE2\x80\x83\xC2\x85\">x</a>", 0 },
+		{ "html", "<a href=\"\xE3\x80\x80", 8180, "a",
+		  "\xE2\x80\x83\xC2\x85\">x</a>", 1 },
 		{ "html", "<a href=\"", 8179, "a", "&amp;\">x</a>", 1 },
 		{ "html", "<a href=\"", 8179, "a", "&#xFEFF;\">x</a>", 0 },
 		/* characters, not bytes */
