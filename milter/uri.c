@@ -135,15 +135,13 @@ static bool email_may_start(const char *s, size_t b)
 	return word_byte(p) != word_byte((unsigned char)s[b]);
 }
 
-/* An e-mail address around the '@' at s[at], as SpamAssassin's text
- * match takes one: its local part the run of bytes before the '@' that
- * no delimiter ends (local_byte(): "To:x@example.com" is one), 251 at
- * most, starting where its match may start (email_may_start()) and not
- * before from; a local part with a ')' is cut there, so no address. The
- * domain up to the first byte not of a host name, with a dot.
- * [*start, *end). */
-static bool email_at(const char *s, size_t len, size_t at, size_t from,
-                     size_t *start, size_t *end)
+/* The start of the local part of an address whose '@' is s[at], as
+ * SpamAssassin's text match takes it: the run of bytes before the '@'
+ * that no delimiter ends (local_byte(): "To:x@example.com" is one), 251
+ * at most, starting where its match may start (email_may_start()) and
+ * not before from; at when there is none (a local part with a ')' is
+ * cut there, so none). */
+static size_t local_start(const char *s, size_t at, size_t from)
 {
 	size_t b = at;
 	while (b > from && at - b < 251 && local_byte((unsigned char)s[b - 1]))
@@ -151,6 +149,18 @@ static bool email_at(const char *s, size_t len, size_t at, size_t from,
 	while (b < at && !email_may_start(s, b))
 		b++;
 	if (b == at || memchr(s + b, ')', at - b) != NULL)
+		return at;
+	return b;
+}
+
+/* An e-mail address around the '@' at s[at], as SpamAssassin's text
+ * match takes one: its local part (local_start()), the domain up to the
+ * first byte not of a host name, with a dot. [*start, *end). */
+static bool email_at(const char *s, size_t len, size_t at, size_t from,
+                     size_t *start, size_t *end)
+{
+	size_t b = local_start(s, at, from);
+	if (b == at)
 		return false;
 	size_t e = at + 1;
 	while (e < len && domain_char((unsigned char)s[e]))
@@ -211,6 +221,34 @@ static size_t email_tail(const char *s, size_t len, size_t at, size_t e)
 	while (k > e && strchr("-~!@#^&*()_+=:;'?,.", s[k - 1]) != NULL)
 		k--;
 	return k;
+}
+
+/* SpamAssassin's text match takes LOCAL@REST with a '/' in LOCAL as a
+ * link, not an address ("V/ET@6SQC" is "http://V/ET@6SQC", no dot
+ * needed; not "V/@x", no byte between): REST up to a delimiter of its address match (251 bytes at
+ * most), cut at a ')' with no '(' before it, trailing punctuation off.
+ * [*start, *end) of LOCAL@REST; false when the '@' at s[at] makes none. */
+static bool slash_link_at(const char *s, size_t len, size_t at, size_t from,
+                          size_t *start, size_t *end)
+{
+	size_t b = local_start(s, at, from);
+	if (b + 1 >= at || memchr(s + b, '/', at - b - 1) == NULL)
+		return false;   /* its test is "/.+@": a byte between */
+	size_t k = at + 1;
+	while (k < len && k - at <= 252 && !email_delim((unsigned char)s[k]))
+		k++;
+	if (k - at - 1 > 251)
+		return false;
+	const char *close = memchr(s + b, ')', k - b);
+	if (close != NULL && memchr(s + b, '(', (size_t)(close - s) - b) == NULL)
+		k = (size_t)(close - s);
+	while (k > b && strchr("-~!@#^&*()_+=:;'?,.", s[k - 1]) != NULL)
+		k--;
+	if (k <= at + 1)
+		return false;   /* the '@' went too: no address */
+	*start = b;
+	*end = k;
+	return true;
 }
 
 /* Where a scan goes on after an '@' at s[at] that makes no address:
@@ -799,7 +837,14 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 				done = e;
 		} else if (c == '@') {
 			size_t b, e;
-			if (email_at(s, len, i, done, &b, &e)) {
+			if (slash_link_at(s, len, i, done, &b, &e)) {
+				char buf[600];
+				int k = snprintf(buf, sizeof buf, "http://%.*s",
+				                 (int)(e - b), s + b);
+				if (k > 0 && (size_t)k < sizeof buf)
+					fn(ctx, buf, (size_t)k, URI_TEXT_LINK);
+				done = e;
+			} else if (email_at(s, len, i, done, &b, &e)) {
 				e = email_tail(s, len, i, e);
 				const char *sch = email_scheme(s, &b, i);
 				char buf[600];

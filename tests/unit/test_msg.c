@@ -1665,6 +1665,10 @@ static void test_uri_list_leftovers(void **state)
 	               "w@x.example.org?subject=\xe4\xb8\xadz", false,
 	               "mailto:remove@sina.com\nmailto:w@x.example.org?subject\n"
 	               "mailto:w@x.example.org\n", false);
+	/* LOCAL@REST with "/.+@" is a link (uuencoded lines hold such) */
+	check_uri_list("x <V/ET@6SQC y M/@H.R z (Q/x@y.) w", false,
+	               "http://V/ET@6SQC\nhttp://www.v.com/ET@6SQC\n"
+	               "http://Q/x@y\nhttp://www.q.com/x@y\n", false);
 	/* an address of the text with a %-escape is re-encoded */
 	check_uri_list("a mailto:u@b.example.com?subject=x%41y%20z% b "
 	               "q%41@d.example.com d", false,
