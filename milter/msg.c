@@ -893,6 +893,14 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n)
 	for (size_t i = 0; i < n; i++)   /* its backslashes are '/' */
 		if (x[i] != '\n' && x[i] != '\r')
 			u[p++] = x[i] == '\\' ? '/' : x[i];
+	if (uriform_has_escape(u + h, p - h)) {   /* re-encoded first */
+		char *e = arena_alloc(c->a, 3 * (p - h) + 24);
+		if (e == NULL)
+			return;
+		memcpy(e, u, h);
+		p = h + uriform_url_decode(u + h, p - h, e + h);
+		u = e;
+	}
 	while (he < p && u[he] != '/' && u[he] != '?' && u[he] != '#')
 		he++;
 	if (!ftp && he < p && u[he] != '/') {   /* "host?q" -> "host/?q" */

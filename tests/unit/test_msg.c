@@ -1669,6 +1669,11 @@ static void test_uri_list_leftovers(void **state)
 	check_uri_list("x <V/ET@6SQC y M/@H.R z (Q/x@y.) w", false,
 	               "http://V/ET@6SQC\nhttp://www.v.com/ET@6SQC\n"
 	               "http://Q/x@y\nhttp://www.q.com/x@y\n", false);
+	/* an unschemed link with a %-escape: http:// before it encoded */
+	check_uri_list("<img src=\"sm%41rt%20x}/H.gif\">", true,
+	               "sm%41rt%20x}/H.gif\nhttp://smArt%20x}/H.gif\n"
+	               "http://smArt%20x/H.gif\nhttp://www.smart%20x}.com/H.gif\n",
+	               false);
 	/* an address of the text with a %-escape is re-encoded */
 	check_uri_list("a mailto:u@b.example.com?subject=x%41y%20z% b "
 	               "q%41@d.example.com d", false,
