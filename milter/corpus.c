@@ -788,12 +788,50 @@ static FILE *maybe_gunzip(FILE *fp, gzFile *gz)
 struct waitable {
 	FILE *fp;     /* the stream opened (stdin is not closed) */
 	int wake;
+	struct corpus *c;   /* for its notice and path */
+	bool probe;   /* a FIFO opened without waiting: not read yet */
 };
+
+static void notice(struct corpus *c, const char *path, const char *what)
+{
+	if (c->on_notice != NULL)
+		c->on_notice(c->on_notice_arg, path, what);
+}
+
+/* The first read of a FIFO opened without waiting for a writer
+ * (open_fifo()). Its descriptor is nonblocking: read() gives what a
+ * writer wrote already, -1 (EAGAIN) while one holds it without writing,
+ * 0 when none has opened it since it was opened here, or when one came
+ * and left (poll() then says POLLHUP: an empty input, as an empty
+ * file). None yet is said, since the wait may be long; -1 (EAGAIN)
+ * then too: the caller waits. */
+static ssize_t fifo_first_read(struct waitable *w, char *buf, size_t n)
+{
+	int fd = fileno(w->fp);
+	ssize_t got = read(fd, buf, n);
+	if (got != 0)
+		return got;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ready = poll(&p, 1, 0);
+	if (ready == 1 && (p.revents & POLLIN) == 0)
+		return 0;   /* a writer came and left without writing */
+	if (ready == 0 && w->c->path != NULL)
+		notice(w->c, w->c->path, "a FIFO no writer has opened yet: "
+		       "waiting for one");
+	errno = EAGAIN;
+	return -1;
+}
 
 static ssize_t waitable_read(void *cookie, char *buf, size_t n)
 {
 	struct waitable *w = cookie;
 	int fd = fileno(w->fp);
+	if (w->probe) {
+		w->probe = false;
+		ssize_t got = fifo_first_read(w, buf, n);
+		if (got >= 0 || errno != EAGAIN)
+			return got;
+	}
 	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 	                       { .fd = w->wake, .events = POLLIN } };
 	for (;;) {
@@ -806,8 +844,10 @@ static ssize_t waitable_read(void *cookie, char *buf, size_t n)
 			errno = EINTR;   /* stop asked: stdio's error flag */
 			return -1;
 		}
+		/* EAGAIN: a nonblocking FIFO whose input another reader
+		 * took first; wait again. */
 		ssize_t got = read(fd, buf, n);
-		if (got >= 0 || errno != EINTR)
+		if (got >= 0 || (errno != EINTR && errno != EAGAIN))
 			return got;
 	}
 }
@@ -821,21 +861,43 @@ static int waitable_close(void *cookie)
 }
 
 /* fp (just opened, nothing read) read through a waitable stream; fp
- * itself when none can be made (its reads then wait as they would). */
-static FILE *make_waitable(FILE *fp, int wake)
+ * itself when none can be made (its reads then wait as they would), or
+ * NULL (fp closed) when fp is a FIFO opened without waiting (probe),
+ * whose plain reads would take "no writer yet" for its end. */
+static FILE *make_waitable(FILE *fp, struct corpus *c, bool probe)
 {
 	struct waitable *w = malloc(sizeof *w);
-	if (w == NULL)
-		return fp;
-	*w = (struct waitable){ fp, wake };
-	cookie_io_functions_t io = { .read = waitable_read,
-	                             .close = waitable_close };
-	FILE *f = fopencookie(w, "rb", io);
-	if (f == NULL) {
-		free(w);
-		return fp;
+	FILE *f = NULL;
+	if (w != NULL) {
+		*w = (struct waitable){ fp, c->wake_fd, c, probe };
+		cookie_io_functions_t io = { .read = waitable_read,
+		                             .close = waitable_close };
+		f = fopencookie(w, "rb", io);
 	}
-	return f;
+	if (f != NULL)
+		return f;
+	free(w);
+	if (!probe)
+		return fp;
+	fclose(fp);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* The FIFO path opened for reading without waiting for a writer: open(2)
+ * waits for one, and no signal would end that wait (interrupt.h); the
+ * waitable stream's reads wait in poll() instead. NULL (errno) when it
+ * cannot be opened. */
+static FILE *open_fifo(struct corpus *c, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	if (fp == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return make_waitable(fp, c, true);
 }
 
 /* ---- files and directories ---- */
@@ -869,18 +931,34 @@ static void skip_bom(struct corpus *c)
 	}
 }
 
-/* Open path; an mbox if it starts with a From_ line. 0, or -1 with an
- * error message in *m. */
-static int open_file(struct corpus *c, const char *path, bool regular,
+/* path ("-": standard input; mode: what stat() said, 0 for "-") opened
+ * for reading: a regular file through zlib when it is gzip data (*gz);
+ * any other read through a waitable stream when a wake descriptor was
+ * given. NULL (errno) when it cannot be opened. */
+static FILE *open_input(struct corpus *c, const char *path, mode_t mode,
+                        gzFile *gz)
+{
+	bool waits = !S_ISREG(mode) && c->wake_fd >= 0;
+	*gz = NULL;
+	if (strcmp(path, "-") == 0)
+		return waits ? make_waitable(stdin, c, false) : stdin;
+	if (waits && S_ISFIFO(mode))
+		return open_fifo(c, path);
+	FILE *fp = fopen(path, "rb");
+	if (fp != NULL && S_ISREG(mode))
+		return maybe_gunzip(fp, gz);
+	return fp != NULL && waits ? make_waitable(fp, c, false) : fp;
+}
+
+/* Open path (mode: what stat() said, 0 for "-"); an mbox if it starts
+ * with a From_ line. 0, or -1 with an error message in *m. */
+static int open_file(struct corpus *c, const char *path, mode_t mode,
                      struct corpus_msg *m)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
+	bool regular = !is_stdin && S_ISREG(mode);
 	gzFile gz = NULL;
-	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
-	if (fp != NULL && regular)
-		fp = maybe_gunzip(fp, &gz);
-	else if (fp != NULL && c->wake_fd >= 0)
-		fp = make_waitable(fp, c->wake_fd);
+	FILE *fp = open_input(c, path, mode, &gz);
 	if (fp == NULL) {
 		error_msg(m, path, format("cannot open: %s", strerror(errno)));
 		return -1;
@@ -920,10 +998,9 @@ static int open_file(struct corpus *c, const char *path, bool regular,
 	c->first_off = first;
 	c->line_start = piece_complete(c);
 	c->file_done = r == 0;   /* an empty file holds no message */
-	if (c->file_done && c->on_notice != NULL)
-		c->on_notice(c->on_notice_arg, path, first > 0 ?
-		             "only blank lines, no message in it" :
-		             "empty file, no message in it");
+	if (c->file_done)
+		notice(c, path, first > 0 ? "only blank lines, no message in it"
+		                          : "empty file, no message in it");
 	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
 	if (c->is_mbox) {
 		c->have_from = true;
@@ -1461,7 +1538,7 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 		if (!is_stdin && S_ISREG(st.st_mode) &&
 		    read_before(c, path, &st, link, in_dir))
 			continue;
-		if (open_file(c, path, !is_stdin && S_ISREG(st.st_mode), m) != 0)
+		if (open_file(c, path, is_stdin ? 0 : st.st_mode, m) != 0)
 			return 1;
 		c->companion = in_dir && companion_file(path);
 	}

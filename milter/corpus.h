@@ -83,7 +83,9 @@ void corpus_keep_head(struct corpus *c);
 void corpus_stop_when(struct corpus *c, int (*stop)(void), int wake_fd);
 /* fn(arg, path, what) for what iteration leaves out without an error,
  * so that the caller can say so: an empty file ("empty file, no message
- * in it"), a maildir's folders (what names them), the other entries of
+ * in it"), a FIFO that no writer has opened yet, whose reading waits
+ * for one ("a FIFO no writer has opened yet: waiting for one", with a
+ * wake_fd only), a maildir's folders (what names them), the other entries of
  * a maildir's top that are not read (the first five, then a count), a
  * file or directory read already under another path ("the same file as
  * FIRST, read once"). */

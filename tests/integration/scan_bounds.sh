@@ -17,7 +17,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-bounds.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 12
+tap_plan 14
 
 printf 'stages = { "sanity" }\nmax_message_size = "64K"\n' >"$tmp/c.conf"
 FROM_='From x@y Mon Nov 23 10:00:00 2026'
@@ -135,18 +135,29 @@ if [ $rc = 143 ] && [ "$(rows "$tmp/o10")" = "0:accept 1:error" ] &&
 then ok "endless mbox message: one SIGTERM stops its reading, reported cut, summary, exit 143"
 else notok "SIGTERM on endless input" "rc=$rc" "$(cat "$tmp/o10" "$tmp/e10")"; fi
 
-# A read that waits for input: the FIFO's writer (this shell, fd 3)
-# holds it open and writes nothing. Once vigil has it open (its
-# descriptor in /proc/PID/fd: nothing else comes before the read), the
-# first SIGTERM ends the wait: the input reported cut, the summary says
-# the run was stopped, exit 143.
+# A read that waits for input: the FIFO's writer holds it open and
+# writes nothing. hold_fifo runs vigil, opens the FIFO's write end (the
+# open returns once vigil has opened the read end: the sync point),
+# sends SIGTERM, keeps the write end open until vigil has exited, and
+# exits with its status; its alarm is a safety net for a vigil that
+# never opens the FIFO. The first SIGTERM ends the wait: the input
+# reported cut, the summary says the run was stopped, exit 143.
+hold_fifo() {	# hold_fifo FIFO OUT ERR CMD...
+	"$PY" -c 'import os, signal, subprocess, sys
+fifo, out, err = sys.argv[1:4]
+p = subprocess.Popen(sys.argv[4:], stdout=open(out, "wb"), stderr=open(err, "wb"))
+def give_up(sig, frame):
+    p.kill(); sys.exit(99)
+signal.signal(signal.SIGALRM, give_up); signal.alarm(120)
+fd = os.open(fifo, os.O_WRONLY)
+signal.alarm(0)
+p.send_signal(signal.SIGTERM)
+rc = p.wait()
+os.close(fd)
+sys.exit(rc if rc >= 0 else 128 - rc)' "$@"
+}
 mkfifo "$tmp/held"
-exec 3<>"$tmp/held"
-"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/held" >"$tmp/o11" 2>"$tmp/e11" 3>&- &
-pid=$!
-has_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $2\$"; }
-if wait_for 300 has_open $pid "$tmp/held"; then kill -TERM $pid; fi
-reap $pid; rc=$?
+hold_fifo "$tmp/held" "$tmp/o11" "$tmp/e11" "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/held"; rc=$?
 if [ $rc = 143 ] && [ "$(rows "$tmp/o11")" = "0:error" ] &&
    grep -q "^vigil scan: .*held: reading interrupted before its first message\$" "$tmp/e11" &&
    grep -q "^1 message in .*, 1 error; interrupted by SIGTERM after 1 message\$" "$tmp/e11"
@@ -155,11 +166,40 @@ else notok "SIGTERM on a waiting read" "rc=$rc" "$(cat "$tmp/o11" "$tmp/e11")"; 
 
 # vigil explain reads one message: a signal ends it at once (the default
 # action), also while its read waits for input. Nothing is explained.
-"$VIGIL" explain -c "$tmp/c.conf" "$tmp/held" >"$tmp/o12" 2>"$tmp/e12" 3>&- &
-pid=$!
-kill -TERM $pid
-reap $pid; rc=$?
-exec 3>&-
+hold_fifo "$tmp/held" "$tmp/o12" "$tmp/e12" "$VIGIL" explain -c "$tmp/c.conf" "$tmp/held"; rc=$?
 if [ $rc = 143 ] && [ ! -s "$tmp/o12" ]
 then ok "explain: SIGTERM ends it at once, exit 143, nothing explained"
 else notok "explain and SIGTERM" "rc=$rc" "$(cat "$tmp/o12" "$tmp/e12")"; fi
+
+# A FIFO that no writer has opened: vigil opens it without waiting in
+# open(2) and says it waits for a writer (the sync point: the signal
+# comes once it waits); the first SIGTERM ends that wait as the one
+# above, exit 143.
+mkfifo "$tmp/nowriter"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/nowriter" >"$tmp/o13" 2>"$tmp/e13" &
+pid=$!
+waits() { grep -q "^vigil scan: .*nowriter: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e13"; }
+if wait_for 300 waits; then kill -TERM $pid; fi
+reap $pid; rc=$?
+if [ $rc = 143 ] && [ "$(rows "$tmp/o13")" = "0:error" ] &&
+   grep -q "^vigil scan: .*nowriter: reading interrupted before its first message\$" "$tmp/e13" &&
+   grep -q "^1 message in .*, 1 error; interrupted by SIGTERM after 1 message\$" "$tmp/e13"
+then ok "a FIFO no writer opened: said, one SIGTERM ends the wait, the input reported cut, exit 143"
+else notok "SIGTERM on a FIFO without writer" "rc=$rc" "$(cat "$tmp/o13" "$tmp/e13")"; fi
+
+# Its writer comes later: the FIFO is read whole; a writer that opens
+# it and closes it without writing makes it an empty input, as an
+# empty file. The writes wait for vigil's notice (a writer's open would
+# not wait for a reader that is there already).
+mkfifo "$tmp/later" "$tmp/closed"
+"$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/later" "$tmp/closed" "$tmp/after.eml" >"$tmp/o14" 2>"$tmp/e14" &
+pid=$!
+waits_for() { grep -q "^vigil scan: .*$1: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e14"; }
+wait_for 300 waits_for later && { echo "$FROM_"; small_msg one; echo; echo "$FROM_"; small_msg two; } >"$tmp/later"
+wait_for 300 waits_for closed && : >"$tmp/closed"
+reap $pid; rc=$?
+if [ $rc = 0 ] && [ "$(rows "$tmp/o14")" = "0:accept 1:accept 0:accept" ] &&
+   grep -q "^vigil scan: .*closed: empty file, no message in it\$" "$tmp/e14" &&
+   grep -q "^3 messages in .*, 0 errors; accept 3\$" "$tmp/e14"
+then ok "a FIFO whose writer comes later read whole; one closed unwritten an empty input"
+else notok "FIFO writer later" "rc=$rc" "$(cat "$tmp/o14" "$tmp/e14")"; fi

@@ -926,6 +926,103 @@ static void stop_waiting_read(void **state)
 	           9, 1, "reading interrupted after 13 bytes of it: not scanned");
 }
 
+/* A FIFO that no writer has opened: corpus_next() does not wait in
+ * open(2) but says it waits for a writer, in a notice; what the notice
+ * callback then does (this test's writer) plays the writer or the
+ * signal: the wake descriptor ends the wait, a writer's text is read
+ * whole, a writer that closes without writing leaves an empty input. */
+enum fifo_act { FIFO_WAKE, FIFO_WRITE, FIFO_CLOSE };
+struct fifo_play {
+	const char *path;
+	enum fifo_act act;
+	int wake;      /* FIFO_WAKE: its write end */
+	size_t said;   /* "waiting for one" notices */
+	char last[512];
+};
+
+static int fifo_stopped;   /* the "signal" came */
+
+static int stop_fifo(void)
+{
+	return fifo_stopped;
+}
+
+static void fifo_notice(void *arg, const char *path, const char *what)
+{
+	struct fifo_play *f = arg;
+	snprintf(f->last, sizeof f->last, "%s: %s", path, what);
+	if (strstr(what, "waiting for one") == NULL)
+		return;
+	f->said++;
+	if (f->act == FIFO_WAKE) {   /* as the signal handler does */
+		fifo_stopped = 1;
+		assert_int_equal(write(f->wake, "", 1), 1);
+		return;
+	}
+	/* a reader is there: the writer's open does not wait */
+	int w = open(f->path, O_WRONLY | O_NONBLOCK);
+	assert_true(w >= 0);
+	if (f->act == FIFO_WRITE)
+		assert_int_equal(write(w, "Subject: late\n\nhi\n", 18), 18);
+	close(w);
+}
+
+/* corpus_next() over the FIFO p with play's act; its result, m filled. */
+static int next_of_fifo(const char *p, struct fifo_play *play,
+                        struct corpus_msg *m)
+{
+	int pw[2];
+	assert_int_equal(pipe(pw), 0);
+	play->path = p;
+	play->wake = pw[1];
+	struct corpus *c = corpus_open(&p, 1, 0);
+	assert_non_null(c);
+	fifo_stopped = 0;
+	corpus_stop_when(c, stop_fifo, pw[0]);
+	corpus_on_notice(c, fifo_notice, play);
+	int r = corpus_next(c, m);
+	if (r == 1)   /* nothing after it */
+		assert_int_equal(corpus_next(c, &(struct corpus_msg){ 0 }), 0);
+	corpus_close(c);
+	close(pw[0]);
+	close(pw[1]);
+	return r;
+}
+
+static void fifo_without_writer(void **state)
+{
+	(void)state;
+	char p[256];
+	snprintf(p, sizeof p, "%s/nowriter", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	char said[512];
+	snprintf(said, sizeof said, "%s: a FIFO no writer has opened yet: "
+	         "waiting for one", p);
+	struct corpus_msg m;
+
+	struct fifo_play woken = { .act = FIFO_WAKE };
+	assert_int_equal(next_of_fifo(p, &woken, &m), 1);
+	assert_int_equal(woken.said, 1);
+	assert_string_equal(woken.last, said);
+	assert_non_null(m.error);
+	assert_string_equal(m.error, "reading interrupted before its first "
+	                    "message");
+	corpus_msg_clear(&m);
+
+	struct fifo_play write = { .act = FIFO_WRITE };
+	assert_int_equal(next_of_fifo(p, &write, &m), 1);
+	assert_int_equal(write.said, 1);
+	assert_msg(&m, p, 0, 0, "Subject: late\n\nhi\n");
+	corpus_msg_clear(&m);
+
+	struct fifo_play shut = { .act = FIFO_CLOSE };
+	assert_int_equal(next_of_fifo(p, &shut, &m), 0);
+	assert_int_equal(shut.said, 1);
+	char empty[512];
+	snprintf(empty, sizeof empty, "%s: empty file, no message in it", p);
+	assert_string_equal(shut.last, empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -954,6 +1051,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(file_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(stop_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(stop_waiting_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(fifo_without_writer, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
 }
