@@ -178,7 +178,7 @@ else notok "explain and SIGTERM" "rc=$rc" "$(cat "$tmp/o12" "$tmp/e12")"; fi
 mkfifo "$tmp/nowriter"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/nowriter" >"$tmp/o13" 2>"$tmp/e13" &
 pid=$!
-waits() { grep -q "^vigil scan: .*nowriter: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e13"; }
+waits() { grep -qs "^vigil scan: .*nowriter: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e13"; }
 if wait_for 300 waits; then kill -TERM $pid; fi
 reap $pid; rc=$?
 if [ $rc = 143 ] && [ "$(rows "$tmp/o13")" = "0:error" ] &&
@@ -194,7 +194,7 @@ else notok "SIGTERM on a FIFO without writer" "rc=$rc" "$(cat "$tmp/o13" "$tmp/e
 mkfifo "$tmp/later" "$tmp/closed"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/later" "$tmp/closed" "$tmp/after.eml" >"$tmp/o14" 2>"$tmp/e14" &
 pid=$!
-waits_for() { grep -q "^vigil scan: .*$1: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e14"; }
+waits_for() { grep -qs "^vigil scan: .*$1: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e14"; }
 wait_for 300 waits_for later && { echo "$FROM_"; small_msg one; echo; echo "$FROM_"; small_msg two; } >"$tmp/later"
 wait_for 300 waits_for closed && : >"$tmp/closed"
 reap $pid; rc=$?
