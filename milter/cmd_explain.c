@@ -301,7 +301,12 @@ static void print_parse_limits(struct scan *scan)
 		printf("Limit: more than %u fields in a header section; %zu of "
 		       "them not kept (header rules did not see them)\n",
 		       MSG_DEFAULT_MAX_HEADERS,
-		       msg_header_dropped(m) + scan_headers_dropped(scan));
+		       msg_header_dropped(m) + scan_headers_cut(scan));
+	if (scan_headers_cut(scan) > 0)
+		printf("Limit: a header section over max_message_size; its "
+		       "last %zu fields left out of the message's text (full "
+		       "rules did not see them either)\n",
+		       scan_headers_cut(scan));
 	if (f & MSG_F_LONG_HEADER)
 		printf("Limit: a header field longer than %u bytes (or with a "
 		       "name over %u) cut there, as SpamAssassin cuts it; the "

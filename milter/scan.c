@@ -32,8 +32,19 @@ struct scan {
 	struct hdr *hdrs;
 	size_t hdr_count, hdr_cap;
 	size_t hdr_dropped;	/* fields past SCAN_MAX_HEADERS not stored */
-	size_t dropped_bytes;	/* their bytes, as header_bytes counts them */
 	unsigned vital_extra[MSG_VITAL_HEADERS];   /* stored past it */
+	/* Every field past the first SCAN_MAX_HEADERS as received (name,
+	 * colon, value, CRLF), in order, up to max_body bytes of header
+	 * section: written after those in front of the body, so that the
+	 * header section (full rules) is whole while the fields stored
+	 * stay few. The vital ones stored past the bound are in it too. */
+	char *tail;
+	size_t tail_len, tail_cap;
+	size_t cut;		/* fields past that room: counted only */
+	size_t cut_bytes;	/* their bytes */
+	size_t fields;		/* every field added */
+	bool from_raw;		/* scan_set_raw() adds them: no tail, the
+				   section as read is kept past the bound */
 
 	/* One buffer holds the message: the header section as scan_raw()
 	 * writes it in buf[0..body_off) once head_ok, the body after it
@@ -45,7 +56,7 @@ struct scan {
 	size_t body_len;
 	size_t body_seen;	/* bytes received, stored or not */
 	size_t max_body;
-	size_t header_bytes;
+	size_t header_bytes;	/* every field's, written or cut */
 	size_t raw_head_len;	/* scan_set_raw(): its header section */
 	char *raw_head;		/* that section with CRLFs, kept when it held
 				   lines no header field shows */
@@ -186,6 +197,7 @@ void scan_free(struct scan *s)
 	free(s->relays);
 	free(s->buf);
 	free(s->raw_head);
+	free(s->tail);
 	free(s->hop);
 	for (size_t i = 0; i < s->hit_count; i++) {
 		free((char *)s->hits[i].name);
@@ -287,8 +299,8 @@ static void drop_cached(struct scan *s)
 /* Bytes of the header section scan_raw() writes in front of the body. */
 static size_t head_size(const struct scan *s)
 {
-	return s->hop_bytes +
-	       (s->raw_head != NULL ? s->raw_head_bytes : s->header_bytes + 2);
+	return s->hop_bytes + (s->raw_head != NULL ? s->raw_head_bytes :
+	                       s->header_bytes - s->cut_bytes + 2);
 }
 
 /* Room in buf for n more body bytes and a NUL after them. The first
@@ -337,8 +349,8 @@ static int move_body(struct scan *s)
  * message model keeps past its own bound (msg_vital_index(), at most
  * MSG_KEPT_BEYOND_LIMIT of each): so the model is what it would be of
  * all fields (it keeps no more), and junk fields cannot hide From or
- * Subject, while a header section without end costs no memory for each
- * further field. */
+ * Subject, while a header section without end costs no allocation and
+ * no index entry for each further field. */
 _Static_assert(SCAN_MAX_HEADERS >= MSG_DEFAULT_MAX_HEADERS,
                "the message model's bound is reached first");
 static bool keep_field(struct scan *s, const char *name, size_t n)
@@ -352,13 +364,51 @@ static bool keep_field(struct scan *s, const char *name, size_t n)
 	return true;
 }
 
+/* A field past the first SCAN_MAX_HEADERS (bytes long as written)
+ * appended to the tail, or cut when the header section would pass
+ * max_body (as the body is capped). 0, or -1 out of memory. */
+static int put_tail(struct scan *s, const char *name, size_t name_len,
+                    const char *value, size_t value_len, size_t bytes)
+{
+	if (s->from_raw)
+		return 0;
+	size_t written = s->header_bytes - s->cut_bytes;
+	if (written > s->max_body || bytes > s->max_body - written) {
+		s->cut++;
+		s->cut_bytes += bytes;
+		return 0;
+	}
+	if (s->tail_cap - s->tail_len < bytes) {
+		size_t cap = s->tail_cap ? s->tail_cap : 65536;
+		while (cap - s->tail_len < bytes)
+			cap *= 2;
+		char *p = realloc(s->tail, cap);
+		if (p == NULL)
+			return -1;
+		s->tail = p;
+		s->tail_cap = cap;
+	}
+	char *p = s->tail + s->tail_len;
+	memcpy(p, name, name_len);
+	p[name_len] = ':';
+	memcpy(p + name_len + 1, value, value_len);
+	memcpy(p + name_len + 1 + value_len, "\r\n", 2);
+	s->tail_len += bytes;
+	return 0;
+}
+
 int scan_add_header(struct scan *s, const char *name, size_t name_len,
                     const char *value, size_t value_len)
 {
+	size_t bytes = name_len + 1 + value_len + 2;
+	if (s->hdr_count >= SCAN_MAX_HEADERS &&
+	    put_tail(s, name, name_len, value, value_len, bytes) != 0)
+		return -1;
+	s->header_bytes += bytes;
+	s->fields++;
 	if (!keep_field(s, name, name_len)) {
 		s->hdr_dropped++;
-		s->dropped_bytes += name_len + 1 + value_len + 2;
-		return 1;
+		return move_body(s) == 0 ? 1 : -1;
 	}
 	if (grow(&s->hdrs, &s->hdr_cap, s->hdr_count, sizeof *s->hdrs))
 		return -1;
@@ -370,7 +420,6 @@ int scan_add_header(struct scan *s, const char *name, size_t name_len,
 		return -1;
 	}
 	s->hdrs[s->hdr_count++] = h;
-	s->header_bytes += name_len + 1 + value_len + 2;
 	return move_body(s);
 }
 
@@ -557,16 +606,23 @@ int scan_set_raw(struct scan *s, const char *raw, size_t len)
 	size_t body_off = len;
 	bool as_read;
 	bool keep_cr = !crlf_file(raw, len);
-	if (parse_raw_headers(s, raw, len, keep_cr, &body_off, &as_read))
+	s->from_raw = true;
+	int rc = parse_raw_headers(s, raw, len, keep_cr, &body_off, &as_read);
+	s->from_raw = false;
+	if (rc != 0)
 		return -1;
 	s->raw_head_len = body_off;
 	/* Lines of the header section that are no field are not headers to
 	 * the stages, but the message as read keeps them (SpamAssassin's
 	 * full rules see them, its parser passes over them), and its header
-	 * section without the empty line it did not have. */
+	 * section without the empty line it did not have. So are the
+	 * fields past SCAN_MAX_HEADERS, most of them not stored: one copy
+	 * of the section (a tail of them would be a second). */
+	as_read = as_read || s->fields > SCAN_MAX_HEADERS;
 	if (as_read && (put_crlf(&s->raw_head, &s->raw_head_bytes, raw,
 	                         body_off, keep_cr) != 0 || move_body(s) != 0))
 		return -1;
+
 	/* the body's room at once: a large message is not copied again
 	 * as its buffer doubles */
 	size_t n = crlf_len(raw + body_off, len - body_off, keep_cr);
@@ -647,8 +703,8 @@ static void write_head(struct scan *s)
 		memcpy(p, s->raw_head, s->raw_head_bytes);
 		return;
 	}
-	size_t k = 0;
-	for (size_t i = 0; i < s->hdr_count; i++) {
+	size_t k = 0, n = s->hdr_count;
+	for (size_t i = 0; i < n && i < SCAN_MAX_HEADERS; i++) {
 		memcpy(p + k, s->hdrs[i].name, s->hdrs[i].name_len);
 		k += s->hdrs[i].name_len;
 		p[k++] = ':';
@@ -657,6 +713,9 @@ static void write_head(struct scan *s)
 		p[k++] = '\r';
 		p[k++] = '\n';
 	}
+	if (s->tail_len > 0)   /* the fields past them, the vital ones too */
+		memcpy(p + k, s->tail, s->tail_len);
+	k += s->tail_len;
 	p[k++] = '\r';
 	p[k] = '\n';
 }
@@ -676,12 +735,17 @@ const char *scan_raw(struct scan *s, size_t *len)
 
 size_t scan_size(const struct scan *s)
 {
-	return s->header_bytes + s->dropped_bytes + 2 + s->body_seen;
+	return s->header_bytes + 2 + s->body_seen;
 }
 
 size_t scan_headers_dropped(const struct scan *s)
 {
 	return s->hdr_dropped;
+}
+
+size_t scan_headers_cut(const struct scan *s)
+{
+	return s->cut;
 }
 
 bool scan_truncated(const struct scan *s)

@@ -70,8 +70,12 @@ int scan_set_macro_env(struct scan *scan, const char *auth_authen,
  * only those the message model keeps past its bound are stored (msg.h:
  * From, Subject, Content-Type, ...); the others are counted
  * (scan_headers_dropped(), scan_size()), not stored: scan_header_at()
- * does not show them, nor scan_raw() unless it keeps a header section
- * as read (scan_set_raw()). 0 stored, 1 counted only, -1 out of memory. */
+ * does not show them. scan_raw() still writes every field, as
+ * received and in order (as SpamAssassin's full text and pristine
+ * header have them), as long as the header section stays within
+ * max_body bytes (scan_set_max_body()); fields past that are left out
+ * of it too (scan_headers_cut()). 0 stored, 1 counted only (in
+ * scan_raw() or cut), -1 out of memory. */
 #define SCAN_MAX_HEADERS 10000u
 int scan_add_header(struct scan *scan, const char *name, size_t name_len,
                     const char *value, size_t value_len);
@@ -119,6 +123,9 @@ size_t scan_size(const struct scan *scan);
 bool scan_truncated(const struct scan *scan);
 /* Header fields scan_add_header() did not store (SCAN_MAX_HEADERS). */
 size_t scan_headers_dropped(const struct scan *scan);
+/* Those of them left out of scan_raw()'s header section too (past
+ * max_body bytes of it): the message model never saw them. */
+size_t scan_headers_cut(const struct scan *scan);
 /* The parsed message (message model), parsed on first use, cached; NULL
  * only on allocation failure. */
 const struct msg *scan_msg(struct scan *scan);

@@ -276,6 +276,48 @@ static void t_many_fields(void **st)
 	assert_int_equal(nl, 4);
 	assert_memory_equal(name, "from", 4);
 	assert_non_null(msg_header_get(scan_msg(s), "From", 0));
+	/* the header section written holds every field once, in order:
+	 * the full text SpamAssassin's full rules see */
+	size_t len;
+	const char *raw = scan_raw(s, &len);
+	assert_non_null(raw);
+	assert_int_equal(len, scan_size(s));
+	assert_int_equal(scan_headers_cut(s), 0);
+	size_t from = (SCAN_MAX_HEADERS + 100) * 8;
+	for (size_t i = 0; i < from; i += 8)
+		assert_memory_equal(raw + i, "X-J: v\r\n", 8);
+	for (unsigned i = 0; i < MSG_KEPT_BEYOND_LIMIT + 1; i++)
+		assert_memory_equal(raw + from + i * 19,
+		                    "from: a@b.example\r\n", 19);
+	assert_string_equal(raw + len - 2, "\r\n");
+	scan_free(s);
+}
+
+/* Past SCAN_MAX_HEADERS the fields are written whole while the header
+ * section stays within max_body; those past it are cut (counted, in
+ * scan_size(), not written), the vital ones stored still. */
+static void t_fields_cut(void **st)
+{
+	(void)st;
+	struct scan *s = fresh();
+	size_t room = SCAN_MAX_HEADERS * 8 + 3 * 8;   /* 3 more fit */
+	scan_set_max_body(s, room);
+	for (unsigned i = 0; i < SCAN_MAX_HEADERS + 5; i++)
+		assert_int_equal(scan_add_header(s, "X-J", 3, " v", 2),
+		                 i < SCAN_MAX_HEADERS ? 0 : 1);
+	assert_int_equal(scan_add_header(s, "Subject", 7, " s", 2), 0);
+	assert_int_equal(scan_headers_dropped(s), 5);
+	assert_int_equal(scan_headers_cut(s), 3);
+	assert_int_equal(scan_size(s), (SCAN_MAX_HEADERS + 5) * 8 + 12 + 2);
+	size_t len;
+	const char *raw = scan_raw(s, &len);
+	assert_non_null(raw);
+	assert_int_equal(len, room + 2);
+	assert_memory_equal(raw + room - 8, "X-J: v\r\n\r\n", 10);
+	const char *name, *value;
+	size_t nl, vl;
+	scan_header_at(s, SCAN_MAX_HEADERS, &name, &nl, &value, &vl);
+	assert_memory_equal(name, "Subject", 7);
 	scan_free(s);
 }
 
@@ -288,6 +330,7 @@ int main(void)
 		cmocka_unit_test(t_milter_order),
 		cmocka_unit_test(t_relays),
 		cmocka_unit_test(t_count_unread),
+		cmocka_unit_test(t_fields_cut),
 		cmocka_unit_test(t_many_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
