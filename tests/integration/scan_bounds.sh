@@ -156,13 +156,19 @@ rc = p.wait()
 os.close(fd)
 sys.exit(rc if rc >= 0 else 128 - rc)' "$@"
 }
+# stopped_waiting N NAME TEST: run N (o$N, e$N, exit status $rc), whose
+# read of the FIFO NAME waited, ended by one SIGTERM: the input reported
+# cut, the summary says the run was stopped, exit 143.
+stopped_waiting() {
+	if [ $rc = 143 ] && [ "$(rows "$tmp/o$1")" = "0:error" ] &&
+	   grep -q "^vigil scan: .*$2: reading interrupted before its first message\$" "$tmp/e$1" &&
+	   grep -q "^1 message in .*, 1 error; interrupted by SIGTERM after 1 message\$" "$tmp/e$1"
+	then ok "$3"
+	else notok "$3" "rc=$rc" "$(cat "$tmp/o$1" "$tmp/e$1")"; fi
+}
 mkfifo "$tmp/held"
 hold_fifo "$tmp/held" "$tmp/o11" "$tmp/e11" "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/held"; rc=$?
-if [ $rc = 143 ] && [ "$(rows "$tmp/o11")" = "0:error" ] &&
-   grep -q "^vigil scan: .*held: reading interrupted before its first message\$" "$tmp/e11" &&
-   grep -q "^1 message in .*, 1 error; interrupted by SIGTERM after 1 message\$" "$tmp/e11"
-then ok "a read waiting for input: one SIGTERM ends it, the input reported cut, summary, exit 143"
-else notok "SIGTERM on a waiting read" "rc=$rc" "$(cat "$tmp/o11" "$tmp/e11")"; fi
+stopped_waiting 11 held "a read waiting for input: one SIGTERM ends it, the input reported cut, summary, exit 143"
 
 # vigil explain reads one message: a signal ends it at once (the default
 # action), also while its read waits for input. Nothing is explained.
@@ -175,17 +181,14 @@ else notok "explain and SIGTERM" "rc=$rc" "$(cat "$tmp/o12" "$tmp/e12")"; fi
 # open(2) and says it waits for a writer (the sync point: the signal
 # comes once it waits); the first SIGTERM ends that wait as the one
 # above, exit 143.
+# waiting ERR NAME: vigil said in ERR that it waits for NAME's writer
+waiting() { grep -qs "^vigil scan: .*$2: a FIFO no writer has opened yet: waiting for one\$" "$1"; }
 mkfifo "$tmp/nowriter"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/nowriter" >"$tmp/o13" 2>"$tmp/e13" &
 pid=$!
-waits() { grep -qs "^vigil scan: .*nowriter: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e13"; }
-if wait_for 300 waits; then kill -TERM $pid; fi
+if wait_for 300 waiting "$tmp/e13" nowriter; then kill -TERM $pid; fi
 reap $pid; rc=$?
-if [ $rc = 143 ] && [ "$(rows "$tmp/o13")" = "0:error" ] &&
-   grep -q "^vigil scan: .*nowriter: reading interrupted before its first message\$" "$tmp/e13" &&
-   grep -q "^1 message in .*, 1 error; interrupted by SIGTERM after 1 message\$" "$tmp/e13"
-then ok "a FIFO no writer opened: said, one SIGTERM ends the wait, the input reported cut, exit 143"
-else notok "SIGTERM on a FIFO without writer" "rc=$rc" "$(cat "$tmp/o13" "$tmp/e13")"; fi
+stopped_waiting 13 nowriter "a FIFO no writer opened: said, one SIGTERM ends the wait, the input reported cut, exit 143"
 
 # Its writer comes later: the FIFO is read whole; a writer that opens
 # it and closes it without writing makes it an empty input, as an
@@ -194,9 +197,8 @@ else notok "SIGTERM on a FIFO without writer" "rc=$rc" "$(cat "$tmp/o13" "$tmp/e
 mkfifo "$tmp/later" "$tmp/closed"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/later" "$tmp/closed" "$tmp/after.eml" >"$tmp/o14" 2>"$tmp/e14" &
 pid=$!
-waits_for() { grep -qs "^vigil scan: .*$1: a FIFO no writer has opened yet: waiting for one\$" "$tmp/e14"; }
-wait_for 300 waits_for later && { echo "$FROM_"; small_msg one; echo; echo "$FROM_"; small_msg two; } >"$tmp/later"
-wait_for 300 waits_for closed && : >"$tmp/closed"
+wait_for 300 waiting "$tmp/e14" later && { echo "$FROM_"; small_msg one; echo; echo "$FROM_"; small_msg two; } >"$tmp/later"
+wait_for 300 waiting "$tmp/e14" closed && : >"$tmp/closed"
 reap $pid; rc=$?
 if [ $rc = 0 ] && [ "$(rows "$tmp/o14")" = "0:accept 1:accept 0:accept" ] &&
    grep -q "^vigil scan: .*closed: empty file, no message in it\$" "$tmp/e14" &&
