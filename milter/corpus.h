@@ -79,7 +79,9 @@ void corpus_keep_head(struct corpus *c);
  * scanned), and corpus_next() returns 0 from then on. wake_fd, when
  * not -1, turns readable once stop() is nonzero (interrupt_wake_fd()):
  * a read of a pipe, a FIFO or a device that waits for input then ends
- * too, as a stop. The caller keeps wake_fd open and unread. */
+ * too, as a stop, and a FIFO is opened without waiting for a writer
+ * (its first read waits for one instead). The caller keeps wake_fd open
+ * and unread. */
 void corpus_stop_when(struct corpus *c, int (*stop)(void), int wake_fd);
 /* fn(arg, path, what) for what iteration leaves out without an error,
  * so that the caller can say so: an empty file ("empty file, no message
