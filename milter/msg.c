@@ -33,6 +33,11 @@
 #define MAX_ADDRS_PER_FIELD 1000
 #define MAX_ADDRS 5000
 #define HEADER_ALLOWANCE ((size_t)4 << 20)
+/* What a MIME part may cost besides its bytes (its structures, header
+ * index, body and HTML state; an empty part about 1 KiB): in the default
+ * budget for every part the limits allow, so that a small message of
+ * thousands of tiny parts reaches the part limit, not the budget. */
+#define PART_ALLOWANCE ((size_t)2048)
 
 struct span {
 	size_t off, len;
@@ -2111,7 +2116,8 @@ static void init_limits(struct msg_limits *l, const struct msg_limits *in,
 	                                       : MSG_DEFAULT_MAX_HEADERS;
 	size_t parsed = len < l->max_size ? len : l->max_size;
 	l->max_memory = in && in->max_memory ? in->max_memory :
-	                parsed * 8 + ((size_t)1 << 20) + HEADER_ALLOWANCE;
+	                parsed * 8 + ((size_t)1 << 20) + HEADER_ALLOWANCE +
+	                (size_t)l->max_parts * PART_ALLOWANCE;
 }
 
 /* msg_parse() and msg_parse_borrowed(): raw copied into the message's
@@ -2191,7 +2197,7 @@ static const struct msg_text *text_at(const struct msg_text *v, size_t n,
 
 size_t msg_header_count(const struct msg *m)
 {
-	return m->nparts > 0 ? m->phdr[0].count : 0;
+	return msg_part_header_count(m, 0);
 }
 
 size_t msg_header_dropped(const struct msg *m)
@@ -2370,16 +2376,20 @@ const struct msg_part *msg_part_at(const struct msg *m, size_t i)
 
 size_t msg_part_header_count(const struct msg *m, size_t i)
 {
-	return i < m->nparts ? m->phdr[i].count : 0;
+	if (i >= m->nparts || m->phdr[i].first >= m->nhdrs)
+		return 0;
+	/* With the budget spent, the header array may have stopped short
+	 * of what a part's header section counted. */
+	size_t left = m->nhdrs - m->phdr[i].first;
+	return m->phdr[i].count < left ? m->phdr[i].count : left;
 }
 
 const struct msg_header *msg_part_header_at(const struct msg *m, size_t i,
                                             size_t k)
 {
-	if (i >= m->nparts || k >= m->phdr[i].count)
+	if (k >= msg_part_header_count(m, i))
 		return NULL;
-	size_t idx = m->phdr[i].first + k;
-	return idx < m->nhdrs ? &m->hdrs[idx] : NULL;
+	return &m->hdrs[m->phdr[i].first + k];
 }
 
 const struct msg_header *msg_part_header_get(const struct msg *m, size_t i,

@@ -38,7 +38,8 @@ struct msg_limits {
 	unsigned max_parts; /* MIME parts in all (default 10000); of one
 	                       multipart at most MSG_MULTIPART_MAX_PARTS */
 	size_t max_memory;  /* arena bytes for one message; 0 = default
-	                       (8 x parsed size + 1 MiB) */
+	                       (8 x parsed size + 5 MiB + 2 KiB per part
+	                       max_parts allows: docs/msg.md) */
 	unsigned max_headers; /* header fields kept per header block (the
 	                       message's, each part's); default
 	                       MSG_DEFAULT_MAX_HEADERS. Beyond it a field is

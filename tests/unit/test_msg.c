@@ -901,6 +901,50 @@ static void test_multipart_part_limit(void **state)
 	assert_string_equal(msg_part_at(m, 3 * 601)->text.ptr, "p1799");
 	msg_free(m);
 	free(s);
+
+	/* 9,900 tiny parts (about 100 KB) reach neither the part limit nor
+	 * the default memory budget (audit17 H1: at 6,000 parts the budget
+	 * was spent and the body text lost). */
+	s = many_parts(11, 900);
+	m = parse(s);
+	assert_false(has_flag(m, MSG_F_PART_LIMIT));
+	assert_false(has_flag(m, MSG_F_TRUNCATED));
+	assert_int_equal(msg_part_count(m), 1 + 11 * 901);
+	assert_string_equal(msg_part_at(m, 11 * 901)->text.ptr, "p9899");
+	size_t nb = msg_body_count(m);
+	assert_true(nb > 0);
+	assert_non_null(strstr(msg_body_at(m, nb - 1).ptr, "p9899"));
+	msg_free(m);
+	free(s);
+}
+
+/* With the budget spent part-way, every header a part counts is there:
+ * msg_part_header_at() gives no NULL below msg_part_header_count(). */
+static void test_budget_header_counts(void **state)
+{
+	(void)state;
+	/* Budgets spent at every point of a message of 2,000 parts with
+	 * two header fields each. */
+	size_t cap = 64 + 2000 * 48, len;
+	char *s = malloc(cap);
+	assert_non_null(s);
+	len = (size_t)snprintf(s, cap, "Content-Type: multipart/mixed; "
+	                       "boundary=T\n\n");
+	for (unsigned i = 0; i < 2000; i++)
+		len += (size_t)snprintf(s + len, cap - len, "--T\nX-A: %u\n"
+		                        "X-B: b\n\np\n", i);
+	len += (size_t)snprintf(s + len, cap - len, "--T--\n");
+	for (size_t budget = 20000; budget <= 3000000; budget += 7919) {
+		struct msg_limits lim = { 0, 0, 0, budget, 0 };
+		struct msg *m = msg_parse(s, len, &lim);
+		if (m == NULL)
+			continue;
+		for (size_t p = 0; p < msg_part_count(m); p++)
+			for (size_t k = 0; k < msg_part_header_count(m, p); k++)
+				assert_non_null(msg_part_header_at(m, p, k));
+		msg_free(m);
+	}
+	free(s);
 }
 
 /* Multiparts nested levels deep, the text "dN" in each level N. */
@@ -2037,6 +2081,7 @@ int main(void)
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_multipart_part_limit),
+		cmocka_unit_test(test_budget_header_counts),
 		cmocka_unit_test(test_depth_limit_default),
 		cmocka_unit_test(test_long_header_cut),
 		cmocka_unit_test(test_body_paragraphs),
