@@ -305,3 +305,74 @@ bool mime_boundary_valid(const char *b, size_t len)
 	}
 	return true;
 }
+
+static bool is_perl_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+	       c == '\f' || c == '\v';
+}
+
+static bool sa_type_drops(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || c == '"' || c == '(' || c == ')' ||
+	       c == ',' || (c >= ':' && c <= '?') || c == '@' ||
+	       (c >= '[' && c <= ']');
+}
+
+/* Util.pm's exceptions to the text/plain fold. */
+static bool sa_text_kept(const char *t, size_t n)
+{
+	static const char *const kept[] = { "text/x-vcard", "text/calendar",
+	                                    "text/html" };
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		if (n == strlen(kept[i]) && memcmp(t, kept[i], n) == 0)
+			return true;
+	return false;
+}
+
+static bool is_word_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+const char *mime_sa_type(struct arena *a, const char *value, size_t len,
+                         size_t *n)
+{
+	while (len > 0 && is_perl_space(*value)) {
+		value++;
+		len--;
+	}
+	const char *semi = memchr(value, ';', len);
+	if (semi != NULL)
+		len = (size_t)(semi - value);
+	/* ^([^/]+(?:/[^/\s]*)?): nothing to cut when it starts with '/' */
+	size_t k = 0;
+	while (k < len && value[k] != '/')
+		k++;
+	if (k > 0 && k < len) {
+		k++;
+		while (k < len && value[k] != '/' && !is_perl_space(value[k]))
+			k++;
+		len = k;
+	}
+	char *t = arena_alloc(a, len + sizeof "text/plain");
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		t[i] = value[i] >= 'A' && value[i] <= 'Z' ? (char)(value[i] + 32)
+		                                          : value[i];
+	if (len == 0 || (len >= 4 && memcmp(t, "text", 4) == 0 &&
+	                 (len == 4 || !is_word_byte(t[4])) &&
+	                 !sa_text_kept(t, len))) {
+		len = strlen("text/plain");
+		memcpy(t, "text/plain", len);
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++)
+		if (!sa_type_drops((unsigned char)t[i]))
+			t[o++] = t[i];
+	t[o] = '\0';
+	*n = o;
+	return t;
+}

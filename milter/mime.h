@@ -37,6 +37,15 @@ struct mime_field {
  * memory. */
 int mime_parse_field(struct arena *a, const char *value, size_t len,
                      struct mime_field *f);
+/* The part type SpamAssassin takes from Content-Type value[len]
+ * (Util.pm's parse_content_type): cut at the first ';', then at a second
+ * '/' or a blank after the first, lower-cased; an empty type and every
+ * text type but text/html, text/calendar and text/x-vcard become
+ * text/plain; then blanks, control and 8-bit bytes and "(),:;<=>?@[\]
+ * are deleted (a quoted "text/html" is text/html). Copied into a, its
+ * length in *n; NULL when out of memory. */
+const char *mime_sa_type(struct arena *a, const char *value, size_t len,
+                         size_t *n);
 /* Value of parameter name (lower-case), RFC 2231 aware; NULL if absent. */
 const char *mime_param(struct arena *a, struct charset_conv *cv,
                        const struct mime_field *f, const char *name,

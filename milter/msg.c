@@ -1447,11 +1447,12 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 	}
 	p = part(c, pi);
 	p->text = (struct msg_text){ arena_buf_finish(&out), out.len };
-	/* rawbody: text and message types but text/calendar; body: text
-	 * types but text/calendar (SpamAssassin's Message.pm). */
+	/* rawbody: text and message types but text/calendar (Message.pm);
+	 * body: text/plain and text/html, the types Node.pm's rendered()
+	 * knows (text/x-vcard and text/calendar are left out). */
 	html = strcmp(t, "text/html") == 0;
 	bool cal = strcmp(t, "text/calendar") == 0;
-	render_text(c, pi, !cal, !cal && strncmp(t, "text/", 5) == 0, html);
+	render_text(c, pi, !cal, html || strcmp(t, "text/plain") == 0, html);
 }
 
 /* Whether the part whose headers start at s (up to e) is declared a
@@ -1601,9 +1602,16 @@ static void mime_info(struct pctx *c, size_t pi, const char *deftype)
 			flag(c, pi, MSG_F_BAD_CONTENT_TYPE);
 		if (f.dup_param)
 			flag(c, pi, MSG_F_DUP_MIME_HEADER);
+		/* The type as SpamAssassin folds it, not the RFC 2045 token
+		 * (a quoted "text/html" is HTML, text/enriched is plain). */
+		size_t tl;
+		const char *t = mime_sa_type(c->a, h->value.ptr, h->value.len,
+		                             &tl);
 		p = part(c, pi);
-		if (memchr(f.token, '/', f.token_len) != NULL)
-			p->type = (struct msg_text){ f.token, f.token_len };
+		if (t != NULL)
+			p->type = (struct msg_text){ t, tl };
+		else
+			c->flags |= MSG_F_TRUNCATED;
 		const char *v;
 		size_t vl;
 		if ((v = mime_param(c->a, &c->cv, &f, "charset", &vl)) != NULL) {

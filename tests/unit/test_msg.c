@@ -827,7 +827,10 @@ static void test_mime_malformations(void **state)
 	msg_free(m);
 	m = parse("Content-Type: garbage\n\nx\n");
 	assert_true(has_flag(m, MSG_F_BAD_CONTENT_TYPE));
-	assert_string_equal(msg_part_at(m, 0)->type.ptr, "text/plain");
+	/* SpamAssassin's type, which neither body nor rawbody reads
+	 * (EMPTY_MESSAGE in spamassassin -t) */
+	assert_string_equal(msg_part_at(m, 0)->type.ptr, "garbage");
+	assert_int_equal(msg_rawbody_count(m), 0);
 	msg_free(m);
 
 	/* Base64-encoded multipart. */
@@ -945,6 +948,45 @@ static void test_budget_header_counts(void **state)
 		msg_free(m);
 	}
 	free(s);
+}
+
+/* A part's type as SpamAssassin's parse_content_type() folds it
+ * (audit17 M1), and the body holding text/plain and text/html only. */
+static void test_sa_content_type(void **state)
+{
+	(void)state;
+	static const struct { const char *ct, *type; } cases[] = {
+		{ "\"text/html\"", "text/html" },
+		{ "text/html/plain; charset=utf-8", "text/html" },
+		{ " TEXT/HTML (a comment)", "text/html" },
+		{ "text/x-amp-html", "text/plain" },
+		{ "text/enriched", "text/plain" },
+		{ "text", "text/plain" },
+		{ "text/x-vcard", "text/x-vcard" },
+		{ "text/calendar; method=REQUEST", "text/calendar" },
+		{ "\"text/plain\"", "text/plain" },
+		{ "application/pdf; name=\"a.pdf\"", "application/pdf" },
+		{ "texture/x", "texture/x" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "Subject: s\nContent-Type: %s\n\n"
+		         "word%zu\n", cases[i].ct, i);
+		struct msg *m = parse(buf);
+		if (strcmp(msg_part_at(m, 0)->type.ptr, cases[i].type) != 0)
+			fail_msg("%s: %s", cases[i].ct,
+			         msg_part_at(m, 0)->type.ptr);
+		char word[16];
+		snprintf(word, sizeof word, "word%zu", i);
+		bool in_body = false;
+		for (size_t b = 0; b < msg_body_count(m); b++)
+			in_body |= strstr(msg_body_at(m, b).ptr, word) != NULL;
+		bool want = strcmp(cases[i].type, "text/plain") == 0 ||
+		            strcmp(cases[i].type, "text/html") == 0;
+		if (in_body != want)
+			fail_msg("%s: body %d", cases[i].ct, in_body);
+		msg_free(m);
+	}
 }
 
 /* Multiparts nested levels deep, the text "dN" in each level N. */
@@ -2082,6 +2124,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_multipart_part_limit),
 		cmocka_unit_test(test_budget_header_counts),
+		cmocka_unit_test(test_sa_content_type),
 		cmocka_unit_test(test_depth_limit_default),
 		cmocka_unit_test(test_long_header_cut),
 		cmocka_unit_test(test_body_paragraphs),
