@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cte.h"
 
@@ -375,4 +376,84 @@ const char *mime_sa_type(struct arena *a, const char *value, size_t len,
 	t[o] = '\0';
 	*n = o;
 	return t;
+}
+
+/* The first case-blind "name" at or after *at in v[len]. */
+static const char *find_name(const char *v, size_t len, size_t *at)
+{
+	for (size_t i = *at; i + 4 <= len; i++)
+		if (strncasecmp(v + i, "name", 4) == 0) {
+			*at = i + 1;
+			return v + i;
+		}
+	return NULL;
+}
+
+bool mime_sa_disp_name(const char *value, size_t len, const char **name,
+                       size_t *n)
+{
+	const char *e = value + len, *p;
+	size_t at = 0;
+	while ((p = find_name(value, len, &at)) != NULL) {
+		p += 4;
+		if (p >= e || *p != '=')
+			continue;
+		p++;
+		while (p < e && is_perl_space(*p))
+			p++;
+		if (p < e && *p == '"')
+			p++;
+		const char *q = p;
+		while (q < e && *q != '"' && *q != ';')
+			q++;
+		if (q > p) {
+			*name = p;
+			*n = (size_t)(q - p);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool mime_sa_type_name(const char *value, size_t len, const char **name,
+                       size_t *n)
+{
+	const char *e = value + len, *p;
+	size_t at = 0;
+	while ((p = find_name(value, len, &at)) != NULL) {
+		const char *b = p;   /* \b(?:file)?name */
+		if (b - value >= 4 && strncasecmp(b - 4, "file", 4) == 0)
+			b -= 4;
+		if (b > value && is_word_byte(b[-1]))
+			continue;
+		p += 4;
+		while (p < e && is_perl_space(*p))
+			p++;
+		if (p >= e || *p != '=')
+			continue;
+		p++;
+		while (p < e && is_perl_space(*p))
+			p++;
+		if (p < e && (*p == '"' || *p == '\''))
+			p++;
+		const char *q = memchr(p, ';', (size_t)(e - p));
+		if (q == NULL)
+			q = e > p && e[-1] == '\n' ? e - 1 : e;
+		if (q > p && (q[-1] == '"' || q[-1] == '\''))
+			q--;
+		*name = p;
+		*n = (size_t)(q - p);
+		return true;
+	}
+	return false;
+}
+
+bool mime_sa_name_parts(const char *value, size_t len)
+{
+	const char *p;
+	size_t at = 0;
+	while ((p = find_name(value, len, &at)) != NULL)
+		if ((size_t)(value + len - p) >= 6 && p[4] == '*' && p[5] == '0')
+			return true;
+	return false;
 }

@@ -46,6 +46,19 @@ int mime_parse_field(struct arena *a, const char *value, size_t len,
  * length in *n; NULL when out of memory. */
 const char *mime_sa_type(struct arena *a, const char *value, size_t len,
                          size_t *n);
+/* The part name SpamAssassin's Message.pm takes (for its effective
+ * type, *.html being HTML), a slice of value[len] in *name, *n; false
+ * when there is none. Content-Disposition: the first "name=" (inside
+ * "filename=" too), blanks and a quote after it skipped, up to a quote or
+ * ';' (no RFC 2231). Content-Type (Util.pm): a name or filename
+ * parameter up to ';', one quote around it dropped. */
+bool mime_sa_disp_name(const char *value, size_t len, const char **name,
+                       size_t *n);
+bool mime_sa_type_name(const char *value, size_t len, const char **name,
+                       size_t *n);
+/* Whether value[len] has RFC 2231 parts "name*0" (or "filename*0"),
+ * which Util.pm joins when there is no plain name. */
+bool mime_sa_name_parts(const char *value, size_t len);
 /* Value of parameter name (lower-case), RFC 2231 aware; NULL if absent. */
 const char *mime_param(struct arena *a, struct charset_conv *cv,
                        const struct mime_field *f, const char *name,

@@ -1353,6 +1353,44 @@ static bool html_by_name(const struct msg_text *name)
 	return false;
 }
 
+/* t with its RFC 2047 encoded words decoded (t itself when it has none
+ * or out of memory). */
+static struct msg_text decoded_words(struct pctx *c, struct msg_text t)
+{
+	if (!rfc2047_maybe(t.ptr, t.len))
+		return t;
+	struct arena_buf b;
+	arena_buf_init(&b, c->a);
+	rfc2047_decode(&c->cv, t.ptr, t.len, &b);
+	return b.failed ? t : (struct msg_text){ arena_buf_finish(&b), b.len };
+}
+
+/* Whether part pi is HTML by its name as SpamAssassin names it
+ * (Message.pm: Content-Disposition's first name=, no RFC 2231, else
+ * Content-Type's name; encoded words decoded, as its header() does), not
+ * by the RFC 2231 filename (audit17 L2). */
+static bool sa_html_by_name(struct pctx *c, size_t pi)
+{
+	size_t n, len = 0;
+	const char *v = NULL;
+	const struct msg_header *h = phdr_get(c, pi, "content-disposition", &n);
+	if (h == NULL || !mime_sa_disp_name(h->value.ptr, h->value.len, &v,
+	                                    &len)) {
+		h = phdr_get(c, pi, "content-type", &n);
+		if (h == NULL)
+			return false;
+		if (!mime_sa_type_name(h->value.ptr, h->value.len, &v, &len)) {
+			/* Util.pm joins name*0, name*1 ... when there is no
+			 * name; the part's filename has them joined */
+			if (!mime_sa_name_parts(h->value.ptr, h->value.len))
+				return false;
+			return html_by_name(&part(c, pi)->filename);
+		}
+	}
+	struct msg_text name = decoded_words(c, (struct msg_text){ v, len });
+	return html_by_name(&name);
+}
+
 static bool in_multipart(struct pctx *c, size_t pi)
 {
 	for (size_t q = part(c, pi)->parent; q != SIZE_MAX; q = part(c, q)->parent)
@@ -1425,7 +1463,8 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 		if (sniff_mismatch(p->type.ptr, det))
 			flag(c, pi, MSG_F_TYPE_MISMATCH);
 	}
-	bool html = html_by_name(&p->filename);
+	bool html = sa_html_by_name(c, pi);
+	p = part(c, pi);
 	const char *t = html ? "text/html" : p->type.ptr;
 	p->is_text = strncmp(t, "text/", 5) == 0 ||
 	             (strncmp(t, "message/", 8) == 0 && det == NULL);
@@ -1637,15 +1676,8 @@ static void mime_info(struct pctx *c, size_t pi, const char *deftype)
 		if ((v = mime_param(c->a, &c->cv, &f, "filename", &vl)) != NULL)
 			p->filename = (struct msg_text){ v, vl };
 	}
-	p = part(c, pi);
-	if (rfc2047_maybe(p->filename.ptr, p->filename.len)) {
-		struct arena_buf b;
-		arena_buf_init(&b, c->a);
-		rfc2047_decode(&c->cv, p->filename.ptr, p->filename.len, &b);
-		if (!b.failed)
-			part(c, pi)->filename =
-				(struct msg_text){ arena_buf_finish(&b), b.len };
-	}
+	struct msg_text name = decoded_words(c, part(c, pi)->filename);
+	part(c, pi)->filename = name;
 }
 
 static size_t new_part(struct pctx *c, size_t parent, unsigned depth,

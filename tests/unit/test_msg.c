@@ -989,6 +989,35 @@ static void test_sa_content_type(void **state)
 	}
 }
 
+/* The part name that makes a part HTML (*.html) is read as Message.pm
+ * reads it (audit17 L2): Content-Disposition's first name= (no
+ * RFC 2231), else Content-Type's name. */
+static void test_sa_part_name(void **state)
+{
+	(void)state;
+	static const struct { const char *hdrs; bool html; } cases[] = {
+		{ "Content-Disposition: attachment; filename*=utf-8''d.html\n",
+		  false },
+		{ "Content-Disposition: attachment; name=\"a.html\"; "
+		  "filename=\"a.pdf\"\n", true },
+		{ "Content-Disposition: attachment; filename=\"a.HTM\"\n", true },
+		{ "Content-Type: application/x-y; name='b.shtml'\n", true },
+		{ "Content-Type: application/x-y; name*0=\"c.ht\"; "
+		  "name*1=\"ml\"\n", true },
+		{ "Content-Type: application/x-y; xname=c.html\n", false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char buf[512];
+		snprintf(buf, sizeof buf, "Content-Type: multipart/mixed; "
+		         "boundary=z\n\n--z\n%s\n<p>zq%zu</p>\n--z--\n",
+		         cases[i].hdrs, i);
+		struct msg *m = parse(buf);
+		if (msg_part_at(m, 1)->rendered_html != cases[i].html)
+			fail_msg("%s", cases[i].hdrs);
+		msg_free(m);
+	}
+}
+
 /* Multiparts nested levels deep, the text "dN" in each level N. */
 static char *deep_parts(unsigned levels)
 {
@@ -2125,6 +2154,7 @@ int main(void)
 		cmocka_unit_test(test_multipart_part_limit),
 		cmocka_unit_test(test_budget_header_counts),
 		cmocka_unit_test(test_sa_content_type),
+		cmocka_unit_test(test_sa_part_name),
 		cmocka_unit_test(test_depth_limit_default),
 		cmocka_unit_test(test_long_header_cut),
 		cmocka_unit_test(test_body_paragraphs),
