@@ -749,7 +749,7 @@ static void uri_host_forms(struct pctx *c, const char *d, size_t dn, size_t p)
 
 /* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
  * URI u that vigil's normal form does not cover: %-decoded, without
- * "user@" before a numeric host or a second '@', with the host's
+ * "user@" before a second '@', with the host's
  * trailing punctuation cut, and the URL embedded after the host
  * (?u=http://...), itself a URI. */
 static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
@@ -781,7 +781,10 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 		hs = (size_t)(at2 + 1 - d);
 	if (hs >= e || d[hs] == ':')
 		return;   /* no host: its forms' pattern does not match */
-	if (at != NULL && (at2 != NULL || uriform_numeric_host(d + hs, e - hs))) {
+	/* A numeric host after user@ gets no user-less copy of its own:
+	 * its one form is the rewrite uri_host_forms() adds ("192..2.1"
+	 * for a 0 octet), as in uri_list_canonicalize (audit17 L1). */
+	if (at != NULL && at2 != NULL) {
 		char *v = arena_alloc(c->a, dn);
 		if (v != NULL) {
 			memcpy(v, d, p);

@@ -1994,6 +1994,19 @@ static void test_uri_sa_forms(void **state)
 		"b</a><a href=\"http://split.example/a\nb\">c</a>");
 	assert_true(has_uri(m, "http://10@4.47.96.141/p"));   /* %-decoded */
 	assert_true(has_uri(m, "http://4.47.96.141/p"));      /* no user@ */
+	msg_free(m);
+	/* user@ before a numeric host: only its rewrite, whose 0 octet is
+	 * empty, as uri_list_canonicalize lists it (audit17 L1). */
+	m = parse("Content-Type: text/html\n\n"
+	          "<a href=\"http://u:p@203.0.0.9/\">a</a>");
+	assert_true(has_uri(m, "http://203...9/"));
+	assert_false(has_uri(m, "http://203.0.0.9/"));
+	msg_free(m);
+	m = parse(
+		"Content-Type: text/html\n\n"
+		"<a href=\"http://%31%30@%34%2E%34%37%2E%39%36%2E%31%34%31/p\">a</a>"
+		"<a href=\"http://r.example/go?u=http%3A%2F%2Ft.example%2Fx&y=1\">"
+		"b</a><a href=\"http://split.example/a\nb\">c</a>");
 	assert_true(has_uri(m, "http://r.example/go?u=http://t.example/x&y=1"));
 	assert_true(has_uri(m, "http://t.example/x"));        /* embedded */
 	assert_true(has_uri(m, "http://split.example/ab"));   /* no line break */
