@@ -1,6 +1,7 @@
 /* mime.c — see mime.h. */
 #include "mime.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,10 +308,13 @@ bool mime_boundary_valid(const char *b, size_t len)
 	return true;
 }
 
-static bool is_perl_space(char c)
+/* p past Perl's \s on bytes: isspace() in the C locale vigil runs in
+ * (space, tab, LF, VT, FF, CR). */
+static const char *skip_blanks(const char *p, const char *e)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-	       c == '\f' || c == '\v';
+	while (p < e && isspace((unsigned char)*p))
+		p++;
+	return p;
 }
 
 static bool sa_type_drops(unsigned char c)
@@ -333,17 +337,15 @@ static bool sa_text_kept(const char *t, size_t n)
 
 static bool is_word_byte(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
+	return isalnum((unsigned char)c) || c == '_';
 }
 
 const char *mime_sa_type(struct arena *a, const char *value, size_t len,
                          size_t *n)
 {
-	while (len > 0 && is_perl_space(*value)) {
-		value++;
-		len--;
-	}
+	const char *start = skip_blanks(value, value + len);
+	len -= (size_t)(start - value);
+	value = start;
 	const char *semi = memchr(value, ';', len);
 	if (semi != NULL)
 		len = (size_t)(semi - value);
@@ -353,7 +355,8 @@ const char *mime_sa_type(struct arena *a, const char *value, size_t len,
 		k++;
 	if (k > 0 && k < len) {
 		k++;
-		while (k < len && value[k] != '/' && !is_perl_space(value[k]))
+		while (k < len && value[k] != '/' &&
+		       !isspace((unsigned char)value[k]))
 			k++;
 		len = k;
 	}
@@ -361,8 +364,7 @@ const char *mime_sa_type(struct arena *a, const char *value, size_t len,
 	if (t == NULL)
 		return NULL;
 	for (size_t i = 0; i < len; i++)
-		t[i] = value[i] >= 'A' && value[i] <= 'Z' ? (char)(value[i] + 32)
-		                                          : value[i];
+		t[i] = (char)tolower((unsigned char)value[i]);
 	if (len == 0 || (len >= 4 && memcmp(t, "text", 4) == 0 &&
 	                 (len == 4 || !is_word_byte(t[4])) &&
 	                 !sa_text_kept(t, len))) {
@@ -398,9 +400,7 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
 		p += 4;
 		if (p >= e || *p != '=')
 			continue;
-		p++;
-		while (p < e && is_perl_space(*p))
-			p++;
+		p = skip_blanks(p + 1, e);
 		if (p < e && *p == '"')
 			p++;
 		const char *q = p;
@@ -426,14 +426,10 @@ bool mime_sa_type_name(const char *value, size_t len, const char **name,
 			b -= 4;
 		if (b > value && is_word_byte(b[-1]))
 			continue;
-		p += 4;
-		while (p < e && is_perl_space(*p))
-			p++;
+		p = skip_blanks(p + 4, e);
 		if (p >= e || *p != '=')
 			continue;
-		p++;
-		while (p < e && is_perl_space(*p))
-			p++;
+		p = skip_blanks(p + 1, e);
 		if (p < e && (*p == '"' || *p == '\''))
 			p++;
 		const char *q = memchr(p, ';', (size_t)(e - p));
