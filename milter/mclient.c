@@ -59,6 +59,8 @@ struct mclient {
 	bool stopped;            /* stop() ended a wait of the current call */
 	bool progressed;         /* the filter said PROGRESS in this wait for
 	                            a reply: a stop ends it */
+	bool answered;           /* a whole packet came in the current call:
+	                            the connection was alive */
 	int (*stop)(void);       /* mclient_stop_when(), or NULL */
 	int stop_fd;             /* readable when stop() says so, or -1 */
 };
@@ -330,8 +332,10 @@ static size_t read_packet(struct mclient *mc, struct proto_pkt *pkt)
 		size_t used;
 		enum proto_status st = proto_split(mc->in, mc->in_len, MAX_REPLY,
 		                                   pkt, &used);
-		if (st == PROTO_OK)
+		if (st == PROTO_OK) {
+			mc->answered = true;
 			return used;
+		}
 		if (st != PROTO_NEED_MORE) {
 			fail(mc, "malformed packet from the filter (%s)",
 			     st == PROTO_TOO_BIG ? "too big" : "bad length");
@@ -1207,7 +1211,7 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	*r = (struct mclient_result){ 0 };
 	mc->err = err;
 	mc->errlen = errlen;
-	mc->timed_out = mc->stopped = false;
+	mc->timed_out = mc->stopped = mc->answered = false;
 	if (err && errlen)
 		err[0] = '\0';
 	/* PROGRESS replies and packets in pieces restart each wait; this
@@ -1233,10 +1237,12 @@ int mclient_scan(struct mclient *mc, struct scan *scan,
 	                              (same(mc->conn_addr, addr) &&
 	                               same(mc->conn_helo, helo)));
 	enum step st = play(mc, &m, helo, scan, r);
-	if (st == STEP_ERROR && reused && !mc->timed_out && !mc->stopped) {
+	if (st == STEP_ERROR && reused && !mc->answered && !mc->timed_out &&
+	    !mc->stopped) {
 		/* The filter may have closed the connection while it was idle:
-		 * once more on a new one (not after a timeout: the filter is
-		 * there, slow, and would get the message twice). */
+		 * once more on a new one (not after a timeout, nor after the
+		 * filter answered: it is there, slow or broken, and would get
+		 * the message twice, its error lost). */
 		mclient_result_clear(r);
 		st = play(mc, &m, helo, scan, r);
 	}

@@ -898,6 +898,35 @@ static void reconnect(void **state)
 	assert_int_equal(f.connections, 2);
 }
 
+/* A malformed reply on a connection kept from the last message: the
+ * error is the filter's, and the message is not played again on a new
+ * connection (only a connection that never answered may have been
+ * closed while idle). */
+static void no_replay_after_answer(void **state)
+{
+	(void)state;
+	static const struct bad_reply quarantine = { SMFIR_QUARANTINE, "why", 3,
+	                                             "" };
+	struct fake f = { 0 };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	plays_on(mc);
+	bad_now = &quarantine;
+	f.eom = send_bad;
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(mc, "192.0.2.1", "x\n", &r, err, sizeof err), -1);
+	mclient_result_clear(&r);
+	assert_string_equal(err, "malformed QUARANTINE reply to EOB");
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_int_equal(f.connections, 1);
+	size_t eoms = 0;   /* EOB's macros, then EOB */
+	for (const char *p = f.log; (p = strstr(p, "E{i}E")) != NULL; p++)
+		eoms++;
+	assert_int_equal(eoms, 2);
+}
+
 /* Nobody listening, and a bad socket specification. */
 static void unreachable(void **state)
 {
@@ -925,6 +954,7 @@ int main(void)
 		cmocka_unit_test(recipients_refused),
 		cmocka_unit_test(protocol_error),
 		cmocka_unit_test(reconnect),
+		cmocka_unit_test(no_replay_after_answer),
 		cmocka_unit_test(header_section_ends),
 		cmocka_unit_test(long_field_cut),
 		cmocka_unit_test(progress_forever),
