@@ -19,6 +19,7 @@ struct chunk {
 struct arena {
 	struct chunk *head; /* current chunk, others follow */
 	size_t budget;
+	size_t held;  /* of the budget, not to be spent now */
 	size_t total;
 	void *last; /* last allocation, for in-place growth */
 };
@@ -55,9 +56,10 @@ static struct chunk *add_chunk(struct arena *a, size_t need)
 	/* Grow chunk sizes with the arena so big messages use few chunks. */
 	if (a->total / 4 > size)
 		size = a->total / 4;
-	if (a->budget && a->total + size > a->budget) {
+	size_t budget = a->budget - (a->held < a->budget ? a->held : 0);
+	if (a->budget && a->total + size > budget) {
 		size = need;
-		if (a->total + size > a->budget)
+		if (a->total + size > budget)
 			return NULL;
 	}
 	struct chunk *c = malloc(sizeof *c + size);
@@ -119,6 +121,11 @@ void *arena_grow(struct arena *a, void *p, size_t old, size_t n)
 	if (q != NULL)
 		memcpy(q, p, old);
 	return q;
+}
+
+void arena_hold(struct arena *a, size_t n)
+{
+	a->held = n;
 }
 
 size_t arena_used(const struct arena *a)

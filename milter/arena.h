@@ -24,6 +24,10 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* Grow the block p (old bytes, obtained from this arena) to n bytes,
  * in place when it is the last allocation, else by copying. */
 void *arena_grow(struct arena *a, void *p, size_t old, size_t n);
+/* Hold back n bytes of the budget: an allocation that would eat into
+ * them fails, as past the budget, until arena_hold(a, 0) gives them back
+ * for what must be built last whatever came before. */
+void arena_hold(struct arena *a, size_t n);
 /* Bytes taken from malloc so far. */
 size_t arena_used(const struct arena *a);
 

@@ -38,6 +38,9 @@
  * budget for every part the limits allow, so that a small message of
  * thousands of tiny parts reaches the part limit, not the budget. */
 #define PART_ALLOWANCE ((size_t)2048)
+/* And what a part's header field costs besides its bytes (its entry,
+ * address slot, unfolded copies; the entry array's growth). */
+#define PART_FIELD_ALLOWANCE ((size_t)256)
 
 struct span {
 	size_t off, len;
@@ -94,6 +97,7 @@ struct pctx {
 	unsigned nbounds;
 	uint64_t flags;
 	size_t hdr_dropped;        /* fields not kept (max_headers) */
+	size_t part_fields;        /* fields kept in blocks but the top's */
 	size_t naddrs;             /* addresses parsed, counted ones */
 	unsigned first_seen;       /* top-level From, Sender, Reply-To,
 	                              Return-Path already seen (bits) */
@@ -320,12 +324,16 @@ size_t msg_vital_index(const char *name, size_t n)
 }
 
 /* Is the field called name the next one to keep? kept: fields kept in
- * this block so far; extra: the vital ones kept beyond the limit. */
+ * this block so far; extra: the vital ones kept beyond max_headers or,
+ * in a block but the top's, MSG_MAX_PART_FIELDS. */
 static bool keep_header(struct pctx *c, size_t pi, const char *name,
                         size_t n, size_t kept, unsigned extra[NVITAL])
 {
-	if (kept < c->lim.max_headers)
+	if (kept < c->lim.max_headers &&
+	    (pi == 0 || c->part_fields < MSG_MAX_PART_FIELDS)) {
+		c->part_fields += pi != 0;
 		return true;
+	}
 	size_t v = msg_vital_index(name, n);
 	if (v != SIZE_MAX && extra[v] < MSG_KEPT_BEYOND_LIMIT) {
 		extra[v]++;
@@ -2113,6 +2121,7 @@ static void finish(struct pctx *c)
 {
 	struct msg *m = c->m;
 	struct arena_buf data, v;
+	arena_hold(c->a, 0);   /* the views' share (parse()) */
 	if (c->hdrs.failed || c->addrs.failed || c->parts.failed || c->phdr.failed)
 		c->flags |= MSG_F_TRUNCATED;
 	m->hdrs = (struct msg_header *)c->hdrs.p;
@@ -2160,7 +2169,8 @@ static void init_limits(struct msg_limits *l, const struct msg_limits *in,
 	size_t parsed = len < l->max_size ? len : l->max_size;
 	l->max_memory = in && in->max_memory ? in->max_memory :
 	                parsed * 8 + ((size_t)1 << 20) + HEADER_ALLOWANCE +
-	                (size_t)l->max_parts * PART_ALLOWANCE;
+	                (size_t)l->max_parts * PART_ALLOWANCE +
+	                MSG_MAX_PART_FIELDS * PART_FIELD_ALLOWANCE;
 }
 
 /* msg_parse() and msg_parse_borrowed(): raw copied into the message's
@@ -2190,6 +2200,11 @@ static struct msg *parse(const char *raw, size_t len,
 		arena_free(a);
 		return NULL;
 	}
+	/* However the parse spends the budget (a sender's junk after the
+	 * text), the body view of the text parsed so far gets built. */
+	size_t views = len + ((size_t)1 << 20);
+	arena_hold(a, views < c.lim.max_memory / 4 ? views
+	                                           : c.lim.max_memory / 4);
 	memset(m, 0, sizeof *m);
 	m->arena = a;
 	m->full = (struct msg_text){ copy, len };

@@ -39,7 +39,8 @@ struct msg_limits {
 	                       multipart at most MSG_MULTIPART_MAX_PARTS */
 	size_t max_memory;  /* arena bytes for one message; 0 = default
 	                       (8 x parsed size + 5 MiB + 2 KiB per part
-	                       max_parts allows: docs/msg.md) */
+	                       max_parts allows + 256 bytes per field
+	                       MSG_MAX_PART_FIELDS allows: docs/msg.md) */
 	unsigned max_headers; /* header fields kept per header block (the
 	                       message's, each part's); default
 	                       MSG_DEFAULT_MAX_HEADERS. Beyond it a field is
@@ -59,6 +60,13 @@ struct msg_limits {
 #define MSG_MULTIPART_MAX_PARTS 1000u
 #define MSG_DEFAULT_MAX_HEADERS 1000u
 #define MSG_KEPT_BEYOND_LIMIT 8u
+/* Header fields kept over all header blocks but the message's own (MIME
+ * parts', inner messages'): beyond it a block keeps only its vital
+ * fields, as past max_headers. A field costs about 220 bytes besides its
+ * own, so without it a few hundred junk fields in each of many parts
+ * spent the memory budget (audit18 H1); with it they fit the budget's
+ * allowance. */
+#define MSG_MAX_PART_FIELDS 50000u
 /* The headers kept beyond max_headers: msg_vital_index() gives a field
  * name's index among them (< MSG_VITAL_HEADERS; name[0..n), any case),
  * or SIZE_MAX. scan.c keeps the same ones beyond its own bound. */

@@ -950,6 +950,87 @@ static void test_budget_header_counts(void **state)
 	free(s);
 }
 
+/* A text part, then parts of fields empty "A:" fields each: malloc'ed,
+ * its length in *len. */
+static char *junk_field_parts(unsigned parts, unsigned fields, size_t *len)
+{
+	size_t cap = 200 + (size_t)parts * (8 + 3 * (size_t)fields);
+	char *s = malloc(cap);
+	assert_non_null(s);
+	size_t n = (size_t)snprintf(s, cap, "Subject: t\nContent-Type: "
+	                            "multipart/mixed; boundary=b\n\n--b\n"
+	                            "Content-Type: text/plain\n\nzqxword\n");
+	for (unsigned i = 0; i < parts; i++) {
+		n += (size_t)snprintf(s + n, cap - n, "--b\n");
+		for (unsigned k = 0; k < fields; k++)
+			n += (size_t)snprintf(s + n, cap - n, "A:\n");
+		n += (size_t)snprintf(s + n, cap - n, "\n");
+	}
+	n += (size_t)snprintf(s + n, cap - n, "--b--\n");
+	*len = n;
+	return s;
+}
+
+static bool body_has(const struct msg *m, const char *word)
+{
+	for (size_t i = 0; i < msg_body_count(m); i++)
+		if (strstr(msg_body_at(m, i).ptr, word) != NULL)
+			return true;
+	return false;
+}
+
+/* Hundreds of empty fields in each of many parts (audit18 H1: 900 parts
+ * of 220 spent the default budget and the body view came out empty):
+ * past MSG_MAX_PART_FIELDS only vital fields are kept, the rest counted;
+ * and whatever spends a budget, the text parsed so far is in the body. */
+static void test_junk_part_fields(void **state)
+{
+	(void)state;
+	size_t len;
+	char *s = junk_field_parts(900, 220, &len);
+	struct msg *m = msg_parse(s, len, NULL);
+	assert_non_null(m);
+	assert_true(body_has(m, "zqxword"));
+	assert_true(has_flag(m, MSG_F_HEADER_LIMIT));
+	assert_false(has_flag(m, MSG_F_TRUNCATED));
+	/* the text part's Content-Type is one of the fields kept */
+	assert_int_equal(msg_header_dropped(m),
+	                 900 * 220 + 1 - MSG_MAX_PART_FIELDS);
+	assert_int_equal(msg_part_count(m), 2 + 900);
+	assert_string_equal(msg_part_at(m, 1)->type.ptr, "text/plain");
+	msg_free(m);
+	free(s);
+
+	/* budgets spent by the junk at every point (below its cap) */
+	s = junk_field_parts(220, 220, &len);
+	for (size_t budget = 8 * len; budget <= 16000000; budget += 37019) {
+		struct msg_limits lim = { 0, 0, 0, budget, 0 };
+		m = msg_parse(s, len, &lim);
+		assert_non_null(m);
+		assert_true(body_has(m, "zqxword"));
+		msg_free(m);
+	}
+	free(s);
+}
+
+/* arena_hold(): the bytes held back are not spent until given back. */
+static void test_arena_hold(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(200000);
+	assert_non_null(a);
+	arena_hold(a, 80000);
+	size_t got = 0;
+	while (arena_alloc(a, 1000) != NULL)
+		got += 1000;
+	assert_true(got <= 120000);
+	assert_true(got >= 100000);
+	assert_null(arena_alloc(a, 50000));
+	arena_hold(a, 0);
+	assert_non_null(arena_alloc(a, 50000));
+	arena_free(a);
+}
+
 /* A part's type as SpamAssassin's parse_content_type() folds it
  * (audit17 M1), and the body holding text/plain and text/html only. */
 static void test_sa_content_type(void **state)
@@ -2166,6 +2247,8 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_multipart_part_limit),
 		cmocka_unit_test(test_budget_header_counts),
+		cmocka_unit_test(test_junk_part_fields),
+		cmocka_unit_test(test_arena_hold),
 		cmocka_unit_test(test_sa_content_type),
 		cmocka_unit_test(test_sa_part_name),
 		cmocka_unit_test(test_depth_limit_default),
