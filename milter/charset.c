@@ -1,6 +1,7 @@
 /* charset.c — see charset.h. */
 #include "charset.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdbool.h>
@@ -13,8 +14,10 @@
 enum kind { K_UTF8, K_ASCII, K_CP1252, K_ICONV };
 
 /* windows-1252 0x80..0x9f; the five unassigned bytes keep their C1 code
- * point, as browsers do. ISO-8859-1 text is read as windows-1252 too:
- * mail that declares latin-1 routinely uses these bytes. */
+ * point, as browsers do. Text declared ISO-8859-1 is read as
+ * windows-1252 too when SpamAssassin does: for the spellings its
+ * _normalize() tests (ISO-?8859-1), not for those only Encode resolves
+ * ("latin1", "iso_8859-1"), which are ISO-8859-1 proper. */
 static const uint16_t cp1252_c1[32] = {
 	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
 	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
@@ -31,7 +34,6 @@ static const struct {
 	{ "us-ascii", K_ASCII }, { "ascii", K_ASCII },
 	{ "ansi_x3.4-1968", K_ASCII }, { "iso646-us", K_ASCII },
 	{ "iso-8859-1", K_CP1252 }, { "iso8859-1", K_CP1252 },
-	{ "iso_8859-1", K_CP1252 }, { "latin1", K_CP1252 },
 	{ "l1", K_CP1252 }, { "windows-1252", K_CP1252 },
 	{ "cp1252", K_CP1252 }, { "x-cp1252", K_CP1252 },
 	{ "iso-8859-1:1987", K_CP1252 }, { "cp819", K_CP1252 },
@@ -150,16 +152,29 @@ static unsigned convert_fast(enum kind kind, const char *in, size_t len,
 	return flags;
 }
 
-static void lower_name(char *dst, size_t cap, const char *cs, size_t len)
+/* Perl's \s on bytes. */
+static bool perl_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* cs lower-cased into dst without its blanks, as Encode's find_encoding
+ * drops them ("shift_jis " is Shift_JIS; a quote or a comment stays and
+ * makes the name unknown). Returns whether there were blanks. */
+static bool lower_name(char *dst, size_t cap, const char *cs, size_t len)
 {
 	size_t j = 0;
+	bool blanks = false;
 	for (size_t i = 0; i < len && j + 1 < cap; i++) {
 		char c = cs[i];
-		if (c == '"' || c == '\'' || c == ' ' || c == '\t')
+		if (perl_space(c)) {
+			blanks = true;
 			continue;
+		}
 		dst[j++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
 	dst[j] = '\0';
+	return blanks;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -241,8 +256,22 @@ static const char *encode_pattern(const char *name, char *buf, size_t cap)
 	return NULL;
 }
 
+/* glibc's iconv_open() drops from a name the bytes a charset name does
+ * not have ('"', '(', blanks) and takes "//" suffixes; Encode takes such
+ * a name as it is, and knows none: "shift_jis\"" and "utf-8//ignore"
+ * are unknown charsets to SpamAssassin. */
+static bool plain_name(const char *name)
+{
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-_.:+", *p) == NULL)
+			return false;
+	return true;
+}
+
 static iconv_t open_iconv(const char *name)
 {
+	if (!plain_name(name))
+		return (iconv_t)-1;
 	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
 		if (strcmp(name, aliases[i].alias) == 0)
 			return iconv_open("UTF-8", aliases[i].name);
@@ -440,12 +469,19 @@ static unsigned convert(struct charset_conv *c, const char *cs,
                         bool insist, struct arena_buf *out)
 {
 	char name[40];
-	lower_name(name, sizeof name, cs ? cs : "", cs ? cs_len : 0);
-	/* A charset*lang suffix (RFC 2231) is not part of the name. */
+	bool blanks = lower_name(name, sizeof name, cs ? cs : "",
+	                         cs ? cs_len : 0);
+	/* A word's charset*lang suffix (RFC 2231) is not part of the name
+	 * (_decode_header drops it; a body's charset keeps it). */
 	char *star = strchr(name, '*');
-	if (star != NULL)
+	if (star != NULL && insist)
 		*star = '\0';
 	enum kind k = fast_kind(name);
+	/* SpamAssassin reads "iso-8859-1" as windows-1252 only when so
+	 * spelt, blanks not in it; else Encode reads it, as ISO-8859-1. */
+	if (blanks && (strcmp(name, "iso-8859-1") == 0 ||
+	               strcmp(name, "iso8859-1") == 0))
+		k = K_ICONV;
 	bool declared = name[0] != '\0';
 	bool eight = has_8bit(in, len);
 	iconv_t cd = k == K_ICONV ? cached_iconv(c, name) : (iconv_t)-1;

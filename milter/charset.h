@@ -38,14 +38,17 @@ void charset_conv_close(struct charset_conv *c);
  * undeclared), to out as UTF-8, deciding for the whole text as
  * SpamAssassin 4 does: 8-bit text that is well-formed UTF-8 is read as
  * UTF-8 whatever its label; else as cs; when the bytes are invalid in cs,
- * or cs is unknown, undeclared or US-ASCII, as windows-1252. Returns
+ * or cs is unknown, undeclared or US-ASCII, as windows-1252. cs is
+ * looked up as Perl's Encode does: blanks dropped, any other byte no
+ * charset name has (a quote, '(', '/') makes it unknown. Returns
  * CHARSET_* flags. */
 unsigned charset_to_utf8(struct charset_conv *c, const char *cs,
                          size_t cs_len, const char *in, size_t len,
                          struct arena_buf *out);
 /* The same for the text of an RFC 2047 word, where the label is
  * believed: no UTF-8 guess; bytes invalid in cs become U+FFFD (an
- * unknown cs still means windows-1252). */
+ * unknown cs still means windows-1252); a "*lang" suffix (RFC 2231) is
+ * not part of cs. */
 unsigned charset_word_to_utf8(struct charset_conv *c, const char *cs,
                               size_t cs_len, const char *in, size_t len,
                               struct arena_buf *out);

@@ -380,15 +380,43 @@ const char *mime_sa_type(struct arena *a, const char *value, size_t len,
 	return t;
 }
 
-/* The first case-blind "name" at or after *at in v[len]. */
-static const char *find_name(const char *v, size_t len, size_t *at)
+/* The first case-blind word (lower-case) at or after *at in v[len]. */
+static const char *find_word(const char *v, size_t len, const char *word,
+                             size_t *at)
 {
-	for (size_t i = *at; i + 4 <= len; i++)
-		if (strncasecmp(v + i, "name", 4) == 0) {
+	size_t wl = strlen(word);
+	for (size_t i = *at; i + wl <= len; i++)
+		if (strncasecmp(v + i, word, wl) == 0) {
 			*at = i + 1;
 			return v + i;
 		}
 	return NULL;
+}
+
+/* Util.pm's \s*=\s*["']?(.*?)["']?(?:;|$) from p (just past the
+ * parameter's name) to e: the value in *v, *n, up to the first ';' (or
+ * the end, or a final LF, as '$' matches before one), one quote on each
+ * side dropped. false when no '=' follows or a LF (which '.' does not
+ * match) comes first. */
+static bool sa_param_value(const char *p, const char *e, const char **v,
+                           size_t *n)
+{
+	p = skip_blanks(p, e);
+	if (p >= e || *p != '=')
+		return false;
+	p = skip_blanks(p + 1, e);
+	if (p < e && (*p == '"' || *p == '\''))
+		p++;
+	const char *q = p;
+	while (q < e && *q != ';' && *q != '\n')
+		q++;
+	if (q < e && *q == '\n' && q + 1 != e)
+		return false;
+	if (q > p && (q[-1] == '"' || q[-1] == '\''))
+		q--;
+	*v = p;
+	*n = (size_t)(q - p);
+	return true;
 }
 
 bool mime_sa_disp_name(const char *value, size_t len, const char **name,
@@ -396,7 +424,7 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
 {
 	const char *e = value + len, *p;
 	size_t at = 0;
-	while ((p = find_name(value, len, &at)) != NULL) {
+	while ((p = find_word(value, len, "name", &at)) != NULL) {
 		p += 4;
 		if (p >= e || *p != '=')
 			continue;
@@ -418,29 +446,28 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
 bool mime_sa_type_name(const char *value, size_t len, const char **name,
                        size_t *n)
 {
-	const char *e = value + len, *p;
+	const char *p;
 	size_t at = 0;
-	while ((p = find_name(value, len, &at)) != NULL) {
+	while ((p = find_word(value, len, "name", &at)) != NULL) {
 		const char *b = p;   /* \b(?:file)?name */
 		if (b - value >= 4 && strncasecmp(b - 4, "file", 4) == 0)
 			b -= 4;
-		if (b > value && is_word_byte(b[-1]))
-			continue;
-		p = skip_blanks(p + 4, e);
-		if (p >= e || *p != '=')
-			continue;
-		p = skip_blanks(p + 1, e);
-		if (p < e && (*p == '"' || *p == '\''))
-			p++;
-		const char *q = memchr(p, ';', (size_t)(e - p));
-		if (q == NULL)
-			q = e > p && e[-1] == '\n' ? e - 1 : e;
-		if (q > p && (q[-1] == '"' || q[-1] == '\''))
-			q--;
-		*name = p;
-		*n = (size_t)(q - p);
-		return true;
+		if ((b == value || !is_word_byte(b[-1])) &&
+		    sa_param_value(p + 4, value + len, name, n))
+			return true;
 	}
+	return false;
+}
+
+bool mime_sa_charset(const char *value, size_t len, const char **cs,
+                     size_t *n)
+{
+	const char *p;
+	size_t at = 0;
+	while ((p = find_word(value, len, "charset", &at)) != NULL)
+		if ((p == value || !is_word_byte(p[-1])) &&
+		    sa_param_value(p + 7, value + len, cs, n))
+			return true;
 	return false;
 }
 
@@ -448,7 +475,7 @@ bool mime_sa_name_parts(const char *value, size_t len)
 {
 	const char *p;
 	size_t at = 0;
-	while ((p = find_name(value, len, &at)) != NULL)
+	while ((p = find_word(value, len, "name", &at)) != NULL)
 		if ((size_t)(value + len - p) >= 6 && p[4] == '*' && p[5] == '0')
 			return true;
 	return false;

@@ -56,6 +56,15 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
                        size_t *n);
 bool mime_sa_type_name(const char *value, size_t len, const char **name,
                        size_t *n);
+/* The charset SpamAssassin takes from Content-Type value[len] (Util.pm's
+ * /\bcharset\s*=\s*["']?(.*?)["']?(?:;|$)/i), a slice in *cs, *n: the
+ * first "charset" after a non-word byte ("x-charset=" too) followed by
+ * '=', blanks and one quote after it skipped, up to the first ';' or
+ * the end, one quote before that dropped; blanks, comments and a quote
+ * before ';' stay in the name. No RFC 2231 ("charset*=" is none). false
+ * when there is none; true with *n 0 for charset="" (declared, empty). */
+bool mime_sa_charset(const char *value, size_t len, const char **cs,
+                     size_t *n);
 /* Whether value[len] has RFC 2231 parts "name*0" (or "filename*0"),
  * which Util.pm joins when there is no plain name. */
 bool mime_sa_name_parts(const char *value, size_t len);

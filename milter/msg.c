@@ -1636,6 +1636,28 @@ out:
 	c->nbounds--;
 }
 
+/* The charset of part pi as SpamAssassin's parse_content_type() takes
+ * it from Content-Type h (its header(), encoded words decoded), not as
+ * RFC 2045/2231 define it (audit17 L3): what decodes the text and what
+ * the MIME evals test must be what SpamAssassin's do. */
+static void sa_charset(struct pctx *c, size_t pi, const struct msg_header *h)
+{
+	const char *v;
+	size_t vl;
+	if (!mime_sa_charset(h->decoded.ptr, h->decoded.len, &v, &vl))
+		return;
+	char *lc = arena_strndup(c->a, v, vl);
+	if (lc == NULL) {
+		c->flags |= MSG_F_TRUNCATED;
+		return;
+	}
+	for (size_t i = 0; i < vl; i++)
+		lc[i] = (char)tolower((unsigned char)lc[i]);
+	struct msg_part *p = part(c, pi);
+	p->charset = (struct msg_text){ lc, vl };
+	p->charset_given = true;
+}
+
 /* Content-Type and Content-Disposition of part pi. */
 static void mime_info(struct pctx *c, size_t pi, const char *deftype)
 {
@@ -1664,14 +1686,8 @@ static void mime_info(struct pctx *c, size_t pi, const char *deftype)
 			c->flags |= MSG_F_TRUNCATED;
 		const char *v;
 		size_t vl;
-		if ((v = mime_param(c->a, &c->cv, &f, "charset", &vl)) != NULL) {
-			char *lc = arena_strndup(c->a, v, vl);
-			for (size_t i = 0; lc != NULL && i < vl; i++)
-				if (lc[i] >= 'A' && lc[i] <= 'Z')
-					lc[i] = (char)(lc[i] + 32);
-			if (lc != NULL)
-				p->charset = (struct msg_text){ lc, vl };
-		}
+		sa_charset(c, pi, h);
+		p = part(c, pi);
 		if ((v = mime_param(c->a, &c->cv, &f, "boundary", &vl)) != NULL)
 			p->boundary = (struct msg_text){ v, vl };
 		if ((v = mime_param(c->a, &c->cv, &f, "name", &vl)) != NULL)

@@ -204,7 +204,11 @@ struct msg_part {
 	unsigned depth;          /* 0 for the message itself */
 	struct msg_text type;    /* declared media type, lower-case
 	                            ("text/plain" when none was declared) */
-	struct msg_text charset; /* declared charset, lower-case, or "" */
+	struct msg_text charset; /* declared charset, lower-case, or "":
+	                            as SpamAssassin reads it (mime.h
+	                            mime_sa_charset(): blanks, comments
+	                            kept, no RFC 2231) */
+	bool charset_given;      /* a charset was declared, "" included */
 	struct msg_text boundary;/* multipart boundary, or "" */
 	struct msg_text filename;/* filename (Content-Disposition) or name
 	                            (Content-Type), RFC 2047/2231 decoded */

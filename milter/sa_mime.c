@@ -400,8 +400,9 @@ static bool mime_facts(const struct msg *m, struct mime_facts *f)
 		mpart_leaf(&mp, type, cd.p, p->body);
 		if (strcmp(cte.p, "quoted-printable") == 0)
 			qp_lines(p->body, f);
+		/* (charset="" is declared: not checked) */
 		if (strcmp(type, "text/plain") == 0 &&
-		    (cs[0] == '\0' || strcmp(cs, "us-ascii") == 0) &&
+		    (!p->charset_given || strcmp(cs, "us-ascii") == 0) &&
 		    ascii_illegal(p->body))
 			f->ascii_illegal = true;
 		if (strcmp(type, "text/plain") == 0 &&
@@ -571,6 +572,33 @@ bool saeval_ev_parse_flags(const struct saeval_call *c,
 	       f.epilogue : f.missing_headers;
 }
 
+/* PCRE2's \s (no UCP, default tables): HT, LF, VT, FF, CR, space. */
+static bool re_space(unsigned char c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d);
+}
+
+/* A part's charset with a letter joins mime_html_charsets, which
+ * body_charset_is_likely_to_fp() splits on blanks (a charset may have
+ * some: "gb2312 (chinese)"): whether one of its words is such a
+ * charset. */
+static bool caps_charset_words(const struct msg_text *cs)
+{
+	bool letter = false;
+	for (size_t k = 0; k < cs->len; k++)
+		letter |= isalpha((unsigned char)cs->ptr[k]) != 0;
+	for (size_t k = 0; letter && k < cs->len;) {
+		size_t w = k;
+		while (w < cs->len && !re_space((unsigned char)cs->ptr[w]))
+			w++;
+		if (w > k && saeval_re_find(RE_CAPS_CHARSET_ALL, cs->ptr + k,
+		                            w - k, NULL, 0))
+			return true;
+		k = w + 1;
+	}
+	return false;
+}
+
 /* SpamAssassin's body_charset_is_likely_to_fp(): the top Content-Type's
  * charset or any part's is one where capitals say nothing. */
 static bool charset_fp_as_caps(const struct saeval_ctx *x)
@@ -590,25 +618,14 @@ static bool charset_fp_as_caps(const struct saeval_ctx *x)
 			break;
 		}
 	}
-	for (size_t i = 0; i < msg_part_count(m); i++) {
-		const char *cs = msg_part_at(m, i)->charset.ptr;
-		bool letter = false;
-		for (const char *q = cs; *q; q++)
-			letter |= isalpha((unsigned char)*q) != 0;
-		if (letter && saeval_re_str(RE_CAPS_CHARSET_ALL, cs))
+	for (size_t i = 0; i < msg_part_count(m); i++)
+		if (caps_charset_words(&msg_part_at(m, i)->charset))
 			return true;
-	}
 	return false;
 }
 
 /* Percentage of capitals among letters and digits of the body lines
  * with an inner blank (SpamAssassin's check_for_uppercase). */
-/* PCRE2's \s (no UCP, default tables): HT, LF, VT, FF, CR, space. */
-static bool re_space(unsigned char c)
-{
-	return c == ' ' || (c >= 0x09 && c <= 0x0d);
-}
-
 /* SpamAssassin's /\S\s+\S/ without a regex call: a blank run with
  * something else on both sides. */
 static bool uc_words(const char *s, size_t n)

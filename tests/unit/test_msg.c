@@ -1099,6 +1099,70 @@ static void test_sa_part_name(void **state)
 	}
 }
 
+/* The charset is the one SpamAssassin's parse_content_type() takes and
+ * its _normalize() then reads the text in (audit17 L3; each case checked
+ * against SpamAssassin 4.0.1). SJ: "無料" in Shift_JIS, decoded only
+ * when the name is one Encode knows; else windows-1252. Q: 0x93 is a
+ * quote in windows-1252, a C1 control in ISO-8859-1. */
+#define SJ "\x96\xb3\x97\xbf"
+#define SJ_UTF8 "\xe7\x84\xa1\xe6\x96\x99"
+#define SJ_W1252 "\xe2\x80\x93\xc2\xb3\xe2\x80\x94\xc2\xbf"
+static void test_sa_charset(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *params, *body, *charset, *text;
+		bool given;
+	} cases[] = {
+		{ "x-charset=utf-8; charset=shift_jis", SJ, "utf-8", SJ_W1252,
+		  true },
+		{ "x-charset=shift_jis; charset=utf-8", SJ, "shift_jis",
+		  SJ_UTF8, true },
+		{ "charset = \"utf-8\"", "caf\xc3\xa9", "utf-8", "caf\xc3\xa9",
+		  true },
+		{ "charset=\"shift_jis\" ; format=flowed", SJ, "shift_jis\" ",
+		  SJ_W1252, true },
+		{ "charset=Shift_JIS ; format=flowed", SJ, "shift_jis ",
+		  SJ_UTF8, true },
+		{ "charset=shift_jis (Japanese)", SJ, "shift_jis (japanese)",
+		  SJ_W1252, true },
+		{ "charset*=us-ascii'en'shift_jis", SJ, "", SJ_W1252, false },
+		{ "charset=\"\"", "caf\xc3\xa9", "", "caf\xc3\xa9", true },
+		{ "charset=foo", SJ, "foo", SJ_W1252, true },
+		{ "charset=utf-8//ignore", SJ, "utf-8//ignore", SJ_W1252, true },
+		{ "name=\"charset=x.txt\"; charset=shift_jis", SJ, "x.txt",
+		  SJ_W1252, true },
+		{ "charset=\"=?us-ascii?q?shift=5Fjis?=\"", SJ, "shift_jis",
+		  SJ_UTF8, true },
+		{ "charset=latin1", "\x93q", "latin1", "\xc2\x93q", true },
+		{ "charset=iso-8859-1 ; x=y", "\x93q", "iso-8859-1 ",
+		  "\xc2\x93q", true },
+		{ "charset=iso-8859-1", "\x93q", "iso-8859-1", "\xe2\x80\x9cq",
+		  true },
+		{ "charset=cp1252", "\x93q", "cp1252", "\xe2\x80\x9cq", true },
+		{ "charset=l1", "\x93q", "l1", "\xe2\x80\x9cq", true },
+		{ "charset=us-ascii", "\x93q", "us-ascii", "\xe2\x80\x9cq",
+		  true },
+		{ "charset=UTF8", "caf\xc3\xa9", "utf8", "caf\xc3\xa9", true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char buf[512];
+		snprintf(buf, sizeof buf, "Content-Type: text/plain; %s\n\n%s\n",
+		         cases[i].params, cases[i].body);
+		struct msg *m = parse(buf);
+		const struct msg_part *p = msg_part_at(m, 0);
+		char want[64];
+		snprintf(want, sizeof want, "%s\n", cases[i].text);
+		if (strcmp(p->charset.ptr, cases[i].charset) != 0 ||
+		    p->charset.len != strlen(cases[i].charset) ||
+		    p->charset_given != cases[i].given ||
+		    strcmp(p->text.ptr, want) != 0)
+			fail_msg("%s: charset [%s] text [%s]", cases[i].params,
+			         p->charset.ptr, p->text.ptr);
+		msg_free(m);
+	}
+}
+
 /* Multiparts nested levels deep, the text "dN" in each level N. */
 static char *deep_parts(unsigned levels)
 {
@@ -2251,6 +2315,7 @@ int main(void)
 		cmocka_unit_test(test_arena_hold),
 		cmocka_unit_test(test_sa_content_type),
 		cmocka_unit_test(test_sa_part_name),
+		cmocka_unit_test(test_sa_charset),
 		cmocka_unit_test(test_depth_limit_default),
 		cmocka_unit_test(test_long_header_cut),
 		cmocka_unit_test(test_body_paragraphs),

@@ -516,6 +516,18 @@ static void test_uppercase(void **state)
 		strcat(msg, "THIS IS A VERY LOUD LINE OF TEXT and some\n");
 	assert_true(run("check_for_uppercase('50', '100')", msg));
 	assert_false(run("check_for_uppercase('0', '50')", msg));
+	/* a part's charset split on blanks: "gb2312 (x)" says nothing of
+	 * capitals; the first \bcharset= is x-charset's */
+	static const char *const cs[] = { "charset=gb2312 (x)",
+	                                  "x-charset=gb2312; charset=us-ascii" };
+	for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+		char mp[2048];
+		int n = snprintf(mp, sizeof mp, "Content-Type: multipart/mixed; "
+		                 "boundary=b\n\n--b\nContent-Type: text/plain; "
+		                 "%s\n\n%s--b--\n", cs[i], msg + 16);
+		assert_true(n > 0 && (size_t)n < sizeof mp);
+		assert_false(run("check_for_uppercase('50', '100')", mp));
+	}
 	/* under 200 bytes: 0 */
 	assert_false(run("check_for_uppercase('50', '100')",
 	                 "Subject: hi\n\nTHIS IS LOUD\n"));
@@ -1194,6 +1206,14 @@ static void test_mime_lines(void **state)
 	                    "\r\nplain\r\n"));
 	assert_false(run(a, "Content-Type: text/plain; charset=iso-8859-1\n\n"
 	                    "caf\xe9\n"));
+	/* the charset as Util.pm reads it: "" is declared (not checked),
+	 * charset*= (RFC 2231) is none, "us-ascii (x)" is not us-ascii */
+	assert_false(run(a, "Content-Type: text/plain; charset=\"\"\n\n"
+	                    "caf\xe9\n"));
+	assert_true(run(a, "Content-Type: text/plain; charset*=utf-8''\n\n"
+	                   "caf\xe9\n"));
+	assert_false(run(a, "Content-Type: text/plain; charset=us-ascii (x)"
+	                    "\n\ncaf\xe9\n"));
 	char msg[512] = "Content-Transfer-Encoding: base64\n\n";
 	for (int i = 0; i < 80; i++)
 		strcat(msg, "QUFB");
