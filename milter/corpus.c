@@ -503,19 +503,6 @@ static bool starts_with_header(const char *p, size_t n)
 	return false;
 }
 
-static size_t header_nuls(const char *p, size_t n)
-{
-	size_t nul = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\n' && i + 1 < n &&
-		    (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < n &&
-		                          p[i + 2] == '\n')))
-			break;
-		nul += p[i] == '\0';
-	}
-	return nul;
-}
-
 /* A compressed file given by mistake: its format, or NULL. */
 static const char *compressed(const char *p, size_t n)
 {
@@ -531,14 +518,16 @@ static const char *compressed(const char *p, size_t n)
 	return NULL;
 }
 
-/* Binary data: any NUL in the header section or one byte in 64 NUL. */
+/* Binary data: more than one byte in 64 NUL. A NUL in a header field is
+ * no reason to refuse a message: SpamAssassin scans it, an MTA passes it
+ * to a milter (the field cut there, as --milter sends it). */
 static char *check_message(const struct mbuf *b, bool keep_head)
 {
 	const char *z = b->p ? compressed(b->p, b->len) : NULL;
 	if (z != NULL && !starts_with_header(b->p, b->len))
 		return format("%s-compressed data, not a message (decompress it "
 		              "first)", z);
-	if (b->nul * 64 > b->total || header_nuls(b->p, b->len) > 0)
+	if (b->nul * 64 > b->total)
 		return format("binary data (%zu NUL bytes in %zu)", b->nul,
 		              b->total);
 	if (b->over && !keep_head)

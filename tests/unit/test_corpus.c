@@ -466,6 +466,27 @@ static void unreadable_and_garbage(void **state)
 	release(&g);
 }
 
+/* A NUL byte in a header field is no reason to refuse a message
+ * (SpamAssassin scans it; an MTA passes it to a milter): the message is
+ * given as it is. Binary data stays an error. */
+static void nul_in_header(void **state)
+{
+	(void)state;
+	static const char text[] = "Subject: a\0b\nX-Fold: c\n\td\0e\n\n"
+	                           "a body of some length, so that the two "
+	                           "NUL bytes are fewer than one in 64 of the "
+	                           "message's bytes, as in mail\n";
+	const char *p = put("hdrnul", text, sizeof text - 1);
+	const char *paths[] = { p };
+	struct got g;
+	collect(paths, 1, 4096, &g);
+	assert_int_equal(g.n, 1);
+	assert_null(g.m[0].error);
+	assert_int_equal(g.m[0].len, sizeof text - 1);
+	assert_memory_equal(g.m[0].data, text, sizeof text - 1);
+	release(&g);
+}
+
 /* A byte order mark before a file's first line is skipped (the offsets
  * stay the file's); a first header with blanks before its colon (RFC
  * 5322's obsolete syntax) starts a message, and so does one after up to
@@ -1040,6 +1061,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mbox_from_in_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_and_garbage, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(nul_in_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(bom_and_obsolete_header, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
