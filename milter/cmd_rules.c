@@ -323,6 +323,9 @@ static struct scan *scan_file(const char *file, size_t max,
 		return NULL;
 	}
 	struct scan *scan = scan_new();
+	if (scan != NULL)
+		scan_set_uri_redirectors(scan,
+		                         ruleset_redirectors(rules_ruleset(r)));
 	if (scan == NULL || scan_set_log_name(scan, file) != 0 ||
 	    scan_set_raw(scan, raw, len) != 0 ||
 	    envguess_fill(scan, flags,
@@ -465,6 +468,9 @@ static int do_hits(struct loaded *l, char **corpus, size_t ncorpus)
 			char *name = corpus_msg_name(&m);   /* for a PCRE2 limit */
 			scan = scan_new();
 			const struct trustpath *t = ruleset_trustpath(l->rs);
+			if (scan != NULL)
+				scan_set_uri_redirectors(scan,
+				                         ruleset_redirectors(l->rs));
 			ok = scan != NULL && name != NULL &&
 			     scan_set_log_name(scan, name) == 0 &&
 			     scan_set_raw(scan, m.data, m.len) == 0 &&

@@ -50,8 +50,9 @@ int localscan_prepare(struct scan *scan, const struct conf *c,
 		return -1;
 	if (size > len)
 		scan_count_unread(scan, size - len);
-	if (envguess_fill(scan, flags, rules_stage_trustpath(
-	                  pipeline_stage_state(c->pipeline, "rules"))) != 0)
+	const void *rules = pipeline_stage_state(c->pipeline, "rules");
+	scan_set_uri_redirectors(scan, rules_stage_redirectors(rules));
+	if (envguess_fill(scan, flags, rules_stage_trustpath(rules)) != 0)
 		return -1;
 	scan_set_deadline_ms(scan, (uint64_t)c->message_timeout_s * 1000u);
 	return 0;

@@ -20,6 +20,7 @@
 #include "strbuf.h"
 #include "uri.h"
 #include "uriform.h"
+#include "uriredir.h"
 #include "utf8.h"
 
 #define DEFAULT_MAX_SIZE ((size_t)32 * 1024 * 1024)
@@ -77,6 +78,7 @@ struct pctx {
 	struct arena *a;
 	struct charset_conv cv;
 	struct msg_limits lim;
+	const struct uriredir *redir; /* redirector_pattern; NULL: none */
 	struct arena_buf hdrs;     /* struct msg_header */
 	struct arena_buf addrs;    /* struct addr_slot */
 	struct arena_buf parts;    /* struct msg_part */
@@ -755,6 +757,13 @@ static void uri_host_forms(struct pctx *c, const char *d, size_t dn, size_t p)
 		uri_add3(c, d, p, ip, in, d + he, dn - he);
 }
 
+static bool uri_redirect(struct pctx *c, const char *d, size_t dn, size_t p,
+                         int depth);
+static void uri_embedded(struct pctx *c, const char *d, size_t dn, size_t e,
+                         int depth);
+static void uri_unschemed(struct pctx *c, const char *x, size_t n,
+                          int depth);
+
 /* The forms SpamAssassin's uri_list_canonicalize adds for an http(s)
  * URI u that vigil's normal form does not cover: %-decoded, without
  * "user@" before a second '@', with the host's
@@ -804,8 +813,17 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 	uri_trailing_form(c, d, dn, p, hs);
 	if (at == NULL)
 		uri_www_form(c, d, dn, p);
-	/* The first http(s) URL in the rest, up to '&' or '#'. */
-	for (size_t i = e; depth < 3 && i + 5 < dn; i++) {
+	if (depth < 3 && !uri_redirect(c, d, dn, p, depth))
+		uri_embedded(c, d, dn, e, depth);
+}
+
+/* uri_list_canonicalize's fallback for a URI d[0..dn) no redirector
+ * pattern matched: the first http(s) URL in the rest (from e), up to
+ * '&' or '#', itself a URI. */
+static void uri_embedded(struct pctx *c, const char *d, size_t dn, size_t e,
+                         int depth)
+{
+	for (size_t i = e; i + 5 < dn; i++) {
 		if ((d[i] | 0x20) != 'h' || strncasecmp(d + i, "http", 4) != 0)
 			continue;
 		size_t j = i + 4;
@@ -820,6 +838,62 @@ static void uri_sa_forms(struct pctx *c, const char *u, size_t n, int depth)
 			uri_found_at(c, d + i, k - i, depth + 1, false);
 		break;
 	}
+}
+
+/* A URL a redirector pattern captured, r[0..n): SpamAssassin appends it
+ * to the list it is canonicalising, so it is listed as captured (without
+ * the blanks around it) and gets the forms of any listed URI. */
+static void uri_redirected(struct pctx *c, const char *r, size_t n,
+                           int depth)
+{
+	while (n > 0 && isspace((unsigned char)r[n - 1]))
+		n--;
+	while (n > 0 && isspace((unsigned char)*r)) {
+		r++;
+		n--;
+	}
+	uri_add(c, r, n);
+	size_t k = 0;
+	while (k < n && (isalnum((unsigned char)r[k]) || r[k] == '-' ||
+	                 r[k] == '_'))
+		k++;
+	if (k > 0 && k < n && r[k] == ':')
+		uri_sa_forms(c, r, n, depth);
+	else
+		uri_unschemed(c, r, n, depth);
+}
+
+/* The redirector patterns (c->redir) on http(s) URI d[0..dn), scheme
+ * d[0..p). They see what uri_list_canonicalize gives them: the scheme,
+ * the host (after a first "user@", up to '/', '?', '#' or ':') in lower
+ * case without its control bytes and blanks, then the rest. The first
+ * capture is listed (uri_redirected()); false when none matched. */
+static bool uri_redirect(struct pctx *c, const char *d, size_t dn, size_t p,
+                         int depth)
+{
+	if (uriredir_count(c->redir) == 0)
+		return false;
+	size_t e = p;
+	while (e < dn && d[e] != '/' && d[e] != '?' && d[e] != '#')
+		e++;
+	const char *at = memchr(d + p, '@', e - p);
+	size_t h = at != NULL ? (size_t)(at + 1 - d) : p, he = h;
+	while (he < e && d[he] != ':')
+		he++;
+	char *u = he > h ? arena_alloc(c->a, dn + 1) : NULL;
+	if (u == NULL)
+		return false;   /* no host: its pattern does not match */
+	memcpy(u, d, p);
+	size_t o = p, off, len;
+	for (size_t i = h; i < he; i++)
+		if ((unsigned char)d[i] > 0x20)
+			u[o++] = (char)tolower((unsigned char)d[i]);
+	memcpy(u + o, d + he, dn - he);
+	o += dn - he;
+	if (!uriredir_match(c->redir, u, o, &off, &len))
+		return false;
+	uri_redirected(c, u + off, len, depth + 1);
+	return true;
 }
 
 /* *raw without the blanks (no-break spaces too) around it, as HTML.pm's
@@ -886,7 +960,8 @@ static size_t uri_target(struct pctx *c, const char *r, size_t n,
  * after the host; the host cut of its trailing punctuation; for a
  * one-label host, "http://www.HOST.com" as Firefox guesses; and what
  * uri_sa_forms() adds (%-decoded, the URL it carries). */
-static void uri_unschemed(struct pctx *c, const char *x, size_t n)
+static void uri_unschemed(struct pctx *c, const char *x, size_t n,
+                          int depth)
 {
 	if (n <= 1 || strchr("#?&", x[0]) != NULL ||
 	    (x[0] == '/' && x[1] != '/'))
@@ -925,7 +1000,7 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n)
 		p++;
 	}
 	uri_add(c, u, p);
-	uri_sa_forms(c, u, p, 0);
+	uri_sa_forms(c, u, p, depth);
 	const char *at = memchr(u + h, '@', he - h);
 	if (ftp || at != NULL)
 		return;
@@ -993,11 +1068,11 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 	bool same = tn == n && memcmp(t, raw, n) == 0;
 	if (anchor || same) {
 		uri_add(c, raw, n);
-		uri_unschemed(c, raw, n);
+		uri_unschemed(c, raw, n, 0);
 	}
 	if (tn > 0 && !same) {
 		uri_add(c, t, tn);
-		uri_unschemed(c, t, tn);
+		uri_unschemed(c, t, tn, 0);
 	}
 }
 
@@ -1140,7 +1215,7 @@ static void uri_found_html(void *ctx, const char *raw, size_t n,
 		/* as uri_list_canonicalize takes the href as written */
 		uri_trim(&raw, &n);
 		uri_add(c, raw, n);
-		uri_unschemed(c, raw, n);
+		uri_unschemed(c, raw, n, 0);
 	} else if (!uri_found_at(c, raw, n, 0, true)) {
 		uri_relative(c, raw, n, kind == HTML_ANCHOR);
 	}
@@ -2192,10 +2267,12 @@ static void init_limits(struct msg_limits *l, const struct msg_limits *in,
 /* msg_parse() and msg_parse_borrowed(): raw copied into the message's
  * arena unless borrow. */
 static struct msg *parse(const char *raw, size_t len,
-                         const struct msg_limits *lim, bool borrow)
+                         const struct msg_limits *lim, bool borrow,
+                         const struct uriredir *rd)
 {
 	struct pctx c;
 	memset(&c, 0, sizeof c);
+	c.redir = rd;
 	init_limits(&c.lim, lim, len);
 	uint64_t flags = 0;
 	if (len > c.lim.max_size) {
@@ -2246,13 +2323,20 @@ static struct msg *parse(const char *raw, size_t len,
 struct msg *msg_parse(const char *raw, size_t len,
                       const struct msg_limits *lim)
 {
-	return parse(raw, len, lim, false);
+	return parse(raw, len, lim, false, NULL);
 }
 
 struct msg *msg_parse_borrowed(const char *raw, size_t len,
                                const struct msg_limits *lim)
 {
-	return parse(raw, len, lim, true);
+	return parse(raw, len, lim, true, NULL);
+}
+
+struct msg *msg_parse_redirected(const char *raw, size_t len,
+                                 const struct msg_limits *lim,
+                                 const struct uriredir *rd)
+{
+	return parse(raw, len, lim, true, rd);
 }
 
 void msg_free(struct msg *m)

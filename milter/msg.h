@@ -82,6 +82,14 @@ struct msg *msg_parse(const char *raw, size_t len,
  * large message is then not held twice. */
 struct msg *msg_parse_borrowed(const char *raw, size_t len,
                                const struct msg_limits *lim);
+/* msg_parse_borrowed() whose URI list also has what the redirector
+ * patterns rd capture (uriredir.h; the rule set's redirector_pattern
+ * lines), as SpamAssassin's has. rd (NULL: none) is only read during the
+ * call. */
+struct uriredir;
+struct msg *msg_parse_redirected(const char *raw, size_t len,
+                                 const struct msg_limits *lim,
+                                 const struct uriredir *rd);
 void msg_free(struct msg *m);
 
 /* Whether line[0..n) starts a header field: a name of printable ASCII

@@ -94,10 +94,12 @@ void pipeline_free(struct pipeline *p)
 }
 
 /* The MTA's hop for the client, for the rules (clienthop.h), with
- * their trust path; nothing to do without them. */
+ * their trust path; nothing to do without them. The message is parsed
+ * with their redirector patterns, whichever stage parses it first. */
 static int model_client_hop(const struct pipeline *p, struct scan *scan)
 {
 	const void *rules = pipeline_stage_state(p, "rules");
+	scan_set_uri_redirectors(scan, rules_stage_redirectors(rules));
 	return rules == NULL ? 0
 	       : clienthop_model(scan, rules_stage_trustpath(rules));
 }

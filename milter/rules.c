@@ -2084,6 +2084,12 @@ const struct rules *rules_stage_rules(const void *stage_state)
 	return st ? st->rules : NULL;
 }
 
+const struct uriredir *rules_stage_redirectors(const void *stage_state)
+{
+	const struct rules *r = rules_stage_rules(stage_state);
+	return r ? ruleset_redirectors(r->rs) : NULL;
+}
+
 const struct trustpath *rules_stage_trustpath(const void *stage_state)
 {
 	const struct rules *r = rules_stage_rules(stage_state);

@@ -205,5 +205,10 @@ const struct rules *rules_stage_rules(const void *stage_state);
  * envelope guess's (envguess_fill()). */
 struct trustpath;
 const struct trustpath *rules_stage_trustpath(const void *stage_state);
+/* The redirector patterns of the stage's rule files
+ * (ruleset_redirectors()), NULL when stage_state is NULL or they have
+ * none: for scan_set_uri_redirectors() before the message is parsed. */
+struct uriredir;
+const struct uriredir *rules_stage_redirectors(const void *stage_state);
 
 #endif

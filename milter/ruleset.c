@@ -71,6 +71,7 @@
 #include "fileio.h"
 #include "netset.h"
 #include "trustpath.h"
+#include "uriredir.h"
 
 #define MAX_INCLUDE_DEPTH 20
 #define MAX_FILE_SIZE ((size_t)64 << 20)
@@ -277,6 +278,7 @@ struct ruleset {
 	bool have_required;
 	double required;
 	struct trustpath trust; /* trusted/internal/msa_networks lines */
+	struct uriredir *redir; /* redirector_pattern lines; NULL: none */
 	unsigned char digest[32]; /* SHA-256 of the files read (ruleset_digest) */
 	bool oom;
 };
@@ -1534,7 +1536,7 @@ static const char *const known_directives[] = {
 	"pyzor_timeout", "pyzor_welcomelist_factor", "pyzor_welcomelist_min",
 	"pyzor_whitelist_factor", "pyzor_whitelist_min",
 	"rawbody_part_scan_size", "razor_config", "razor_fork",
-	"razor_timeout", "rbl_headers", "rbl_timeout", "redirector_pattern",
+	"razor_timeout", "rbl_headers", "rbl_timeout",
 	"remove_header", "report", "report_charset", "report_contact",
 	"report_hostname", "report_safe", "report_safe_copy_headers",
 	"report_template", "report_wrap_width", "resource_limit_cpu",
@@ -1801,6 +1803,29 @@ static void do_required_score(struct loader *L, struct sl v)
 	L->rs->required = d;
 }
 
+/* redirector_pattern /re/mods (uriredir.h): compiled here, in the order
+ * read, so that a bad one is told with its file:line and skipped as
+ * SpamAssassin skips it. */
+static void do_redirector(struct loader *L, struct sl v)
+{
+	static const char key[] = "redirector_pattern";
+	struct sl nm = { key, sizeof key - 1 }, pat;
+	uint32_t o;
+	if (parse_regex(L, nm, v, &pat, &o) != 0)
+		return;
+	if (L->rs->redir == NULL && (L->rs->redir = uriredir_new()) == NULL) {
+		L->rs->oom = true;
+		return;
+	}
+	char err[200];
+	int rc = uriredir_add(L->rs->redir, pat.p, pat.n, o, err, sizeof err);
+	if (rc < 0)
+		L->rs->oom = true;
+	else if (rc > 0)
+		DIAG(L, RS_DIAG_ERROR, key, "invalid pattern '%.*s': %s",
+		     snip(pat), pat.p, err);
+}
+
 /* trusted_networks, internal_networks, msa_networks (SpamAssassin's
  * Conf set_ipaddr_list: each blank-separated item added, a bad one
  * reported and skipped, the set configured even so) and their clear_
@@ -1964,6 +1989,8 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 			if (i < 0 || L->rs->rules[i].type == RS_UNDEFINED)
 				define_eval(L, nm, line, RS_EVAL);
 		}
+	} else if (sl_eq(key, "redirector_pattern")) {
+		do_redirector(L, v);
 	} else if (trustpath_net_of(key.p, key.n, &clr) >= 0) {
 		do_networks(L, (enum trustpath_net)trustpath_net_of(key.p, key.n, &clr),
 		            clr, v);
@@ -2628,6 +2655,7 @@ void ruleset_free(struct ruleset *rs)
 	free(rs->files);
 	free(rs->settings);
 	trustpath_fini(&rs->trust);
+	uriredir_free(rs->redir);
 	free(rs);
 }
 
@@ -2663,6 +2691,11 @@ size_t ruleset_diag_count(const struct ruleset *rs)
 const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i)
 {
 	return i < rs->ndiags ? &rs->diags[i] : NULL;
+}
+
+const struct uriredir *ruleset_redirectors(const struct ruleset *rs)
+{
+	return rs != NULL ? rs->redir : NULL;
 }
 
 const struct trustpath *ruleset_trustpath(const struct ruleset *rs)

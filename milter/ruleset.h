@@ -7,8 +7,9 @@
  * returns every rule with its last definition, its score, description and
  * tflags. Conditionals (ifplugin/if/else/endif), include, lang and
  * ReplaceTags (replace_start/replace_end/replace_tag/replace_rules) are
- * resolved here, so the engine sees final patterns. Nothing is compiled
- * here: patterns are checked by the engine (rules.c).
+ * resolved here, so the engine sees final patterns. Rule patterns are not
+ * compiled here: the engine checks them (rules.c); redirector_pattern
+ * lines are (uriredir.h), as the message parser uses them.
  *
  * Errors never abort the load: each bad line is recorded as a diagnostic
  * with file:line and skipped; unsupported features (eval: rules, plugin
@@ -191,6 +192,11 @@ bool ruleset_setting_at(const struct ruleset *rs, size_t i,
  * (SpamAssassin then infers trust). Owned by the ruleset. */
 const struct trustpath *ruleset_trustpath(const struct ruleset *rs);
 
+/* The redirector_pattern lines read, compiled, in file order (a bad
+ * one is a RS_DIAG_ERROR and left out); NULL when there were none. Owned
+ * by the ruleset: for msg_parse_redirected() while rs lives. */
+struct uriredir;
+const struct uriredir *ruleset_redirectors(const struct ruleset *rs);
 /* Files read, in order (for reports and vigil rules check). */
 size_t ruleset_file_count(const struct ruleset *rs);
 const char *ruleset_file_at(const struct ruleset *rs, size_t i);

@@ -1688,6 +1688,9 @@ int rules_eval(const struct rules *r, struct scan *scan,
 {
 	if (res != NULL)
 		res->count = 0;
+	/* the URI list as the rule files' redirector_pattern lines make it
+	 * (a no-op when the caller set them already, as it should) */
+	scan_set_uri_redirectors(scan, ruleset_redirectors(r->rs));
 	const struct msg *m = scan_msg(scan);
 	struct tls *tls = tls_get();
 	if (m == NULL || tls == NULL)

@@ -26,6 +26,7 @@ struct kv {
 
 struct scan {
 	struct scan_env env;
+	const struct uriredir *redir;	/* for msg_parse_redirected() */
 	char **rcpts;
 	size_t rcpt_cap;
 
@@ -761,9 +762,16 @@ const struct msg *scan_msg(struct scan *s)
 		/* s->buf lives and stays as long as s->msg (drop_cached,
 		 * scan_free) */
 		if (raw != NULL)
-			s->msg = msg_parse_borrowed(raw, len, NULL);
+			s->msg = msg_parse_redirected(raw, len, NULL, s->redir);
 	}
 	return s->msg;
+}
+
+void scan_set_uri_redirectors(struct scan *s, const struct uriredir *rd)
+{
+	if (rd != s->redir)
+		drop_cached(s);
+	s->redir = rd;
 }
 
 const struct relays *scan_relays(struct scan *s, const struct trustpath *t)

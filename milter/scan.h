@@ -129,6 +129,15 @@ size_t scan_headers_cut(const struct scan *scan);
 /* The parsed message (message model), parsed on first use, cached; NULL
  * only on allocation failure. */
 const struct msg *scan_msg(struct scan *scan);
+/* The redirector patterns the message's URI list is built with (the
+ * rule files' redirector_pattern lines, ruleset_redirectors(); NULL:
+ * none), read by scan_msg() (msg_parse_redirected()); owned by the
+ * caller, alive as long as the scan. Set it before the first scan_msg():
+ * a message parsed with other patterns is dropped, with the relays built
+ * on it, and parsed again on next use (what scan_msg() and scan_relays()
+ * returned before is then gone). */
+struct uriredir;
+void scan_set_uri_redirectors(struct scan *scan, const struct uriredir *rd);
 /* The relays of the parsed message (relays.h) with trust path t (NULL,
  * or nothing configured in it: SpamAssassin's inference), built on first
  * use and kept with the message: the envelope guess of a replayed file
