@@ -342,7 +342,8 @@ static const struct {
 	{ "h1", T_CELL }, { "h2", T_CELL }, { "h3", T_CELL },
 	{ "h4", T_CELL }, { "h5", T_CELL }, { "h6", T_CELL },
 	{ "blockquote", T_PARA }, { "pre", T_PARA },
-	{ "listing", T_PARA }, { "plaintext", T_PARA }, { "xmp", T_PARA },
+	{ "listing", T_PARA }, { "plaintext", T_PARA | T_RAW },
+	{ "xmp", T_PARA | T_RAW }, { "textarea", T_RAW },
 	{ "ul", 0 }, { "ol", 0 }, { "dl", 0 },
 	{ "dt", T_CELL }, { "dd", T_CELL }, { "center", 0 },
 	{ "form", 0 }, { "address", 0 }, { "option", 0 },
@@ -968,25 +969,33 @@ static size_t find_end(const char *s, size_t len, const char *name)
 	return len;
 }
 
-/* script, style, title, iframe: raw text up to the matching end tag. */
+/* script, style, title, iframe, xmp, textarea: raw text up to the
+ * matching end tag; plaintext: all the rest (HTML::Parser's literal
+ * elements). */
 static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
                        size_t len)
 {
-	size_t e = find_end(s, len, t->name);
+	bool plain = strcmp(t->name, "plaintext") == 0;
+	size_t e = plain ? len : find_end(s, len, t->name);
 	if (strcmp(t->name, "title") == 0) {
 		decode_entities(s, e, r->o->title, r->latin1, false);
 		/* SpamAssassin shows the title as a paragraph of the text. */
 		text_node(r, s, e);
 		ws_element(r, "\n\n");
-	} else if (strcmp(t->name, "iframe") == 0) {
-		/* HTML::Parser reads an iframe's content as literal text
-		 * (markup and references as written), which HTML.pm shows:
-		 * a link inside is found only as text. */
-		r->no_refs = true;
+	} else if (plain || strcmp(t->name, "iframe") == 0 ||
+	           strcmp(t->name, "xmp") == 0 ||
+	           strcmp(t->name, "textarea") == 0) {
+		/* HTML::Parser reads their content as literal text (markup
+		 * as written), which HTML.pm shows: a link inside is found
+		 * only as text. References stay as written too, but in a
+		 * textarea, where "&amp;" is "&" (spamassassin -t). */
+		r->no_refs = strcmp(t->name, "textarea") != 0;
 		text_node(r, s, e);
 		r->no_refs = false;
 	}
 	r->in_text = false;
+	if (plain)
+		return len;   /* no end tag closes it */
 	if (e == len) {
 		r->o->facts.malformed = true;
 		return len;

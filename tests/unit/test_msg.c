@@ -1985,6 +1985,41 @@ static void test_html_iframe_text(void **state)
 	msg_free(m);
 }
 
+/* textarea, xmp and plaintext too (HTML::Parser's literal elements;
+ * each body and list as spamassassin 4.0.1 has them): markup as
+ * written, so the <a> inside is no link, its URL found as text (without
+ * the trailing '?'); references decoded in a textarea only; plaintext
+ * runs to the end, its end tag and all. */
+static void test_html_literal_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tag, *host, *body;
+	} c[] = {
+		{ "textarea", "ta", "t\n|\n|a\n|x <a href=\"http://ta.example.com/"
+		  "a?\">t</a> & http://tt.example.org/b\n|b\n" },
+		{ "xmp", "xa", "t\n|\n|a\n|x <a href=\"http://xa.example.com/"
+		  "a?\">t</a> &amp; http://xt.example.org/b\n|b\n" },
+		{ "plaintext", "pa", "t\n|\n|a\n|x <a href=\"http://pa.example."
+		  "com/a?\">t</a> &amp; http://pt.example.org/b</plaintext>"
+		  "<p>b</p></body></html> " },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		char raw[512], uris[128];
+		snprintf(raw, sizeof raw, "Subject: t\nContent-Type: text/html"
+		         "\n\n<html><body><p>a</p><%s>x <a href=\"http://%s."
+		         "example.com/a?\">t</a> &amp; http://%ct.example.org/b"
+		         "</%s><p>b</p></body></html>\n", c[i].tag, c[i].host,
+		         c[i].host[0], c[i].tag);
+		struct msg *m = parse(raw);
+		assert_string_equal(body_joined(m), c[i].body);
+		snprintf(uris, sizeof uris, "http://%s.example.com/a\n"
+		         "http://%ct.example.org/b\n", c[i].host, c[i].host[0]);
+		assert_string_equal(uri_lines(m), uris);
+		msg_free(m);
+	}
+}
+
 static void test_html_pre(void **state)
 {
 	(void)state;
@@ -2341,6 +2376,7 @@ int main(void)
 		cmocka_unit_test(test_uri_list_sa),
 		cmocka_unit_test(test_uri_list_leftovers),
 		cmocka_unit_test(test_html_iframe_text),
+		cmocka_unit_test(test_html_literal_text),
 		cmocka_unit_test(test_uri_text_sa),
 		cmocka_unit_test(test_html_pre),
 		cmocka_unit_test(test_flag_names),
