@@ -840,24 +840,39 @@ static void uri_embedded(struct pctx *c, const char *d, size_t dn, size_t e,
 	}
 }
 
+/* *r without the blanks around it as Perl's \s: other control bytes
+ * stay (SpamAssassin's text match keeps them, canon_uri and
+ * uri_list_canonicalize do not trim them). */
+static void uri_trim_space(const char **r, size_t *n)
+{
+	while (*n > 0 && isspace((unsigned char)(*r)[*n - 1]))
+		(*n)--;
+	while (*n > 0 && isspace((unsigned char)**r)) {
+		(*r)++;
+		(*n)--;
+	}
+}
+
+/* Does r[0..n) start with a scheme as uri_list_canonicalize tells one
+ * (/^[-_a-z0-9]+:/i)? */
+static bool uri_schemed(const char *r, size_t n)
+{
+	size_t k = 0;
+	while (k < n && (isalnum((unsigned char)r[k]) || r[k] == '-' ||
+	                 r[k] == '_'))
+		k++;
+	return k > 0 && k < n && r[k] == ':';
+}
+
 /* A URL a redirector pattern captured, r[0..n): SpamAssassin appends it
  * to the list it is canonicalising, so it is listed as captured (without
  * the blanks around it) and gets the forms of any listed URI. */
 static void uri_redirected(struct pctx *c, const char *r, size_t n,
                            int depth)
 {
-	while (n > 0 && isspace((unsigned char)r[n - 1]))
-		n--;
-	while (n > 0 && isspace((unsigned char)*r)) {
-		r++;
-		n--;
-	}
+	uri_trim_space(&r, &n);
 	uri_add(c, r, n);
-	size_t k = 0;
-	while (k < n && (isalnum((unsigned char)r[k]) || r[k] == '-' ||
-	                 r[k] == '_'))
-		k++;
-	if (k > 0 && k < n && r[k] == ':')
+	if (uri_schemed(r, n))
 		uri_sa_forms(c, r, n, depth);
 	else
 		uri_unschemed(c, r, n, depth);
@@ -1099,24 +1114,14 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	}
 	if (f & URI_OBFUSCATED)
 		c->flags |= MSG_F_URI_OBFUSCATED;
-	/* blanks as Perl's \s: other control bytes stay (its text match
-	 * keeps them, canon_uri does not trim them) */
-	while (n > 0 && isspace((unsigned char)raw[n - 1]))
-		n--;
-	while (n > 0 && isspace((unsigned char)*raw)) {
-		raw++;
-		n--;
-	}
+	uri_trim_space(&raw, &n);
 	/* A raw form without a scheme ("www.Example.com/x") is kept with
 	 * the one SpamAssassin gives it (http://, ftp:// for ftp. hosts),
 	 * as in its list: rules anchored at "^\w+://" see it. An HTML link
 	 * is listed as found too (PerMsgStatus.pm: "HTML uris are as
 	 * found"): __UPPERCASE_URI reads it. */
-	size_t k = 0, o = 0, pre_len = 0;
-	while (k < n && (isalnum((unsigned char)raw[k]) || raw[k] == '-' ||
-	                 raw[k] == '_'))
-		k++;
-	if (k == 0 || k >= n || raw[k] != ':') {
+	size_t o = 0, pre_len = 0;
+	if (!uri_schemed(raw, n)) {
 		const char *pre = n > 4 && strncasecmp(raw, "ftp.", 4) == 0 ?
 		                  "ftp://" : "http://";
 		o = pre_len = strlen(pre);
