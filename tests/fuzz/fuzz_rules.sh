@@ -6,9 +6,10 @@ set -u
 . "$top_srcdir/tests/fuzz/lib.sh"
 fuzz_begin rules
 m="$top_srcdir/milter"
-srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c"
+srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c \
+	$m/uriredir.c"
 # shellcheck disable=SC2086
-fuzz_build rules $(pkg-config --cflags libpcre2-8 2>/dev/null) $srcs \
+fuzz_build rules $(pkg-config --cflags --libs libpcre2-8 2>/dev/null) $srcs \
 	-lcrypto -lm
 # Seeds: every construct the parser knows, and a slice of the stock rules.
 cat >"$work/corpus/seed1" <<'SEED'
@@ -16,6 +17,7 @@ cat >"$work/corpus/seed1" <<'SEED'
 header H1 Subject =~ /foo\#/i [if-unset: x]
 header H2 From:addr:raw !~ m{a\}b}ms
 header H3 exists:X-Foo
+redirector_pattern m'^https?://r\.example/go\?u=(.*?)(?:$|&)'i
 header H4 eval:check_x('a', 1)
 mimeheader M1 Content-Type:raw =~ /text/
 body B1 m!a\!b!ix
