@@ -866,23 +866,33 @@ static void html_rules(const struct eval *e, FILE *out)
 	fputs("</table>\n", out);
 }
 
-/* Where the page for path is written first: a new file beside it,
- * renamed over it once complete, so that a failed write (a full disk)
- * leaves the earlier report as it was instead of a cut page; or path
- * itself when it exists and is no regular file (/dev/stdout, a FIFO).
- * *tmp: the temporary name to rename (malloc'ed), or NULL. */
-static FILE *open_report(const char *path, char **tmp)
+/* Where the page for path is written first: a new file beside the file
+ * path names (a symbolic link's target: the link stays a link), with
+ * that file's mode, renamed over it once complete, so that a failed
+ * write (a full disk) leaves the earlier report as it was instead of a
+ * cut page; or path itself when it exists and is no regular file
+ * (/dev/stdout, a FIFO), has other hard links, or is a link to nothing
+ * yet. *tmp: the temporary name to rename (malloc'ed), or NULL; *dest:
+ * what to rename it to (malloc'ed). */
+static FILE *open_report(const char *path, char **tmp, char **dest)
 {
 	struct stat st;
 	*tmp = NULL;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	*dest = realpath(path, NULL);
+	bool exists = *dest != NULL && stat(*dest, &st) == 0;
+	if ((exists && (!S_ISREG(st.st_mode) || st.st_nlink > 1)) ||
+	    (*dest == NULL && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
 		return fopen(path, "w");
-	if (asprintf(tmp, "%s.%ld.tmp", path, (long)getpid()) < 0) {
+	if (*dest == NULL && (*dest = strdup(path)) == NULL)
+		return NULL;
+	if (asprintf(tmp, "%s.%ld.tmp", *dest, (long)getpid()) < 0) {
 		*tmp = NULL;
 		errno = ENOMEM;
 		return NULL;
 	}
 	int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0 && exists)
+		(void)fchmod(fd, st.st_mode & 07777);   /* as it was: best effort */
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (out == NULL) {
 		int saved = errno;
@@ -902,14 +912,14 @@ static FILE *open_report(const char *path, char **tmp)
 }
 
 /* Ends the write open_report() began: 0, or -1 with errno (the
- * temporary file removed). */
-static int close_report(FILE *out, char *tmp, const char *path)
+ * temporary file removed). dest is freed. */
+static int close_report(FILE *out, char *tmp, char *dest)
 {
 	int err = ferror(out);
 	int rc = fclose(out) != 0 || err ? -1 : 0;
 	if (rc != 0 && errno == 0)
 		errno = EIO;
-	if (rc == 0 && tmp != NULL && rename(tmp, path) != 0)
+	if (rc == 0 && tmp != NULL && rename(tmp, dest) != 0)
 		rc = -1;
 	if (rc != 0 && tmp != NULL) {
 		int saved = errno;
@@ -917,16 +927,19 @@ static int close_report(FILE *out, char *tmp, const char *path)
 		errno = saved;
 	}
 	free(tmp);
+	free(dest);
 	return rc;
 }
 
 int eval_report_html(const struct eval *e, const struct eval_meta *m,
                      const char *path)
 {
-	char *tmp;
-	FILE *out = open_report(path, &tmp);
-	if (out == NULL)
+	char *tmp, *dest;
+	FILE *out = open_report(path, &tmp, &dest);
+	if (out == NULL) {
+		free(dest);
 		return -1;
+	}
 	const char *partial = m && m->partial ? " (partial)" : "";
 	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	        "charset=\"utf-8\"><title>vigil scan report%s</title><style>"
@@ -943,7 +956,7 @@ int eval_report_html(const struct eval *e, const struct eval_meta *m,
 	html_sweep(e, out);
 	html_rules(e, out);
 	fputs("</body></html>\n", out);
-	return close_report(out, tmp, path);
+	return close_report(out, tmp, dest);
 }
 
 int eval_report_writable(const char *path)
