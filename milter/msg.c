@@ -1246,14 +1246,17 @@ static enum msg_cte parse_cte(struct pctx *c, size_t pi)
 		{ "quoted-printable", MSG_CTE_QP },
 		{ "7-bit", MSG_CTE_7BIT }, { "8-bit", MSG_CTE_8BIT },
 	};
-	const char *v = h->value.ptr;
-	size_t len = h->value.len;
-	while (len > 0 && (v[len - 1] == ';' || v[len - 1] == ' '))
-		len--;
-	if (len > 1 && v[0] == '"' && v[len - 1] == '"') {
+	/* The last field, decoded and trimmed, compared whole and
+	 * case-insensitively as Node.pm's decode() compares it: a quoted
+	 * "base64" or "base64;" is not base64 there, so not here. */
+	const char *v = h->decoded.ptr;
+	size_t len = h->decoded.len;
+	while (len > 0 && isspace((unsigned char)*v)) {
 		v++;
-		len -= 2;
+		len--;
 	}
+	while (len > 0 && isspace((unsigned char)v[len - 1]))
+		len--;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i].name) == len &&
 		    strncasecmp(names[i].name, v, len) == 0)

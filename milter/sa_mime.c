@@ -17,23 +17,22 @@
 
 /* ---- MIME structure (MIMEEval) ---- */
 
-/* The first Content-Transfer-Encoding and Content-Disposition headers
- * of part i (NULL if absent), in one pass over its headers. */
+/* The last Content-Transfer-Encoding and Content-Disposition headers
+ * of part i (NULL if absent), as get_header() in scalar context gives
+ * them to MIMEEval, in one pass over its headers. */
 static void part_cte_cd(const struct msg *m, size_t i,
                         const struct msg_header **cte,
                         const struct msg_header **cd)
 {
 	*cte = *cd = NULL;
 	size_t n = msg_part_header_count(m, i);
-	for (size_t k = 0; k < n && (*cte == NULL || *cd == NULL); k++) {
+	for (size_t k = 0; k < n; k++) {
 		const struct msg_header *h = msg_part_header_at(m, i, k);
 		if (h == NULL || tolower((unsigned char)h->name.ptr[0]) != 'c')
 			continue;
-		if (*cte == NULL &&
-		    strcasecmp(h->name.ptr, "Content-Transfer-Encoding") == 0)
+		if (strcasecmp(h->name.ptr, "Content-Transfer-Encoding") == 0)
 			*cte = h;
-		else if (*cd == NULL &&
-		         strcasecmp(h->name.ptr, "Content-Disposition") == 0)
+		else if (strcasecmp(h->name.ptr, "Content-Disposition") == 0)
 			*cd = h;
 	}
 }

@@ -316,6 +316,26 @@ static void test_part_decoding(void **state)
 	assert_int_equal(msg_part_at(m, 0)->cte, MSG_CTE_UNKNOWN);
 	msg_free(m);
 
+	/* the word as Node.pm compares it: trimmed, any case, nothing else
+	 * taken off (audit18 L3: a quoted "base64" was decoded) */
+	static const struct { const char *cte; enum msg_cte want; } words[] = {
+		{ "\"base64\"", MSG_CTE_UNKNOWN }, { "base64;", MSG_CTE_UNKNOWN },
+		{ "base64 (x)", MSG_CTE_UNKNOWN }, { "  BASE64  ", MSG_CTE_BASE64 },
+		{ "Quoted-Printable", MSG_CTE_QP },
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		char raw[200];
+		snprintf(raw, sizeof raw, "Content-Transfer-Encoding: %s\n\n"
+		         "aGVsbG8=\n", words[i].cte);
+		m = parse(raw);
+		assert_int_equal(msg_part_at(m, 0)->cte, words[i].want);
+		assert_string_equal(msg_part_at(m, 0)->text.ptr,
+		                    words[i].want == MSG_CTE_BASE64 ? "hello"
+		                    : words[i].want == MSG_CTE_QP ? "aGVsbG8"
+		                    : "aGVsbG8=\n");
+		msg_free(m);
+	}
+
 	m = parse("Subject: s\n\n8bit \xc3\xa9 body without CTE\n");
 	assert_true(has_flag(m, MSG_F_8BIT_BODY));
 	msg_free(m);

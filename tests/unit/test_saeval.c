@@ -1222,6 +1222,17 @@ static void test_mime_lines(void **state)
 	assert_false(run("check_base64_length('78','79')", msg));
 	assert_false(run("check_base64_length('79')",
 	                 "Content-Transfer-Encoding: base64\n\nQUFB\n"));
+	/* two CTE fields: the last one, as get_header() gives it (the one
+	 * the part is decoded with too), not the first (audit18 L3) */
+	char body[400] = "", two[600];
+	for (int i = 0; i < 80; i++)
+		strcat(body, "QUFB");
+	snprintf(two, sizeof two, "Content-Transfer-Encoding: quoted-printable"
+	         "\nContent-Transfer-Encoding: base64\n\n%s\n", body);
+	assert_true(run("check_base64_length('79')", two));
+	snprintf(two, sizeof two, "Content-Transfer-Encoding: base64\n"
+	         "Content-Transfer-Encoding: quoted-printable\n\n%s\n", body);
+	assert_false(run("check_base64_length('79')", two));
 }
 
 /* The MIME lines are read from where the parser started the body, not
