@@ -702,13 +702,51 @@ static char *read_rest(struct corpus *c, struct mbuf *b)
 	return NULL;
 }
 
+/* Apple Mail's N.emlx (and N.partial.emlx): a first line with the
+ * message's length in bytes (blank-padded), the message, then an XML
+ * property list of flags that is no part of it. The length, or -1 when
+ * path and line are not that. */
+static long long emlx_length(const char *path, const char *line, size_t n)
+{
+	size_t pl = path ? strlen(path) : 0;
+	if (pl < 5 || strcmp(path + pl - 5, ".emlx") != 0)
+		return -1;
+	long long len = 0;
+	size_t i = 0;
+	for (; i < n && line[i] >= '0' && line[i] <= '9' && len < 1LL << 40; i++)
+		len = len * 10 + (line[i] - '0');
+	if (i == 0)
+		return -1;
+	while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+		i++;
+	return i + 1 == n && line[i] == '\n' ? len : -1;
+}
+
 static void file_message(struct corpus *c, struct corpus_msg *m)
 {
 	struct mbuf b = { .max = c->max_msg };
-	mbuf_add(&b, c->line, c->line_len);   /* the piece already read */
+	long long emlx = emlx_length(c->path, c->line, c->line_len);
+	m->offset = c->first_off;
+	if (emlx >= 0)
+		m->offset += c->line_len;   /* the message starts after it */
+	else
+		mbuf_add(&b, c->line, c->line_len);   /* the piece already read */
 	char *error = read_rest(c, &b);
 	c->file_done = true;
-	m->offset = c->first_off;
+	if (emlx >= 0 && (uint64_t)emlx < b.total) {
+		/* the property list after the message is left out */
+		if ((uint64_t)emlx <= b.len) {   /* all of it kept */
+			b.len = (size_t)emlx;
+			b.p[b.len] = '\0';   /* as mbuf_add() leaves it */
+			b.over = false;
+		}
+		b.total = (size_t)emlx;
+		b.unread = 0;
+		b.unknown = false;
+		b.nul = 0;
+		for (size_t i = 0; i < b.len; i++)
+			b.nul += b.p[i] == '\0';
+	}
 	finish(c, m, &b, error);
 }
 

@@ -487,6 +487,27 @@ static void nul_in_header(void **state)
 	release(&g);
 }
 
+/* Apple Mail's .emlx: the length line and the property list after the
+ * message are not the message; an .emlx file without the length line is
+ * a message file as any other. */
+static void apple_emlx(void **state)
+{
+	(void)state;
+	static const char msg[] = "Subject: x\n\nbody\n";
+	static const char text[] = "17        \nSubject: x\n\nbody\n"
+	                           "<?xml version=\"1.0\"?>\n<plist>\n</plist>\n";
+	const char *p = puts_("1.emlx", text);
+	const char *q = puts_("2.partial.emlx", msg);
+	const char *paths[] = { p, q };
+	struct got g;
+	collect(paths, 2, 4096, &g);
+	assert_int_equal(g.n, 2);
+	assert_msg(&g.m[0], p, 0, 11, msg);
+	assert_int_equal(g.m[0].size, sizeof msg - 1);
+	assert_msg(&g.m[1], q, 0, 0, msg);
+	release(&g);
+}
+
 /* A byte order mark before a file's first line is skipped (the offsets
  * stay the file's); a first header with blanks before its colon (RFC
  * 5322's obsolete syntax) starts a message, and so does one after up to
@@ -1062,6 +1083,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unreadable_and_garbage, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(nul_in_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(apple_emlx, setup, teardown),
 		cmocka_unit_test_setup_teardown(bom_and_obsolete_header, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
