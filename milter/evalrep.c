@@ -245,6 +245,17 @@ static double ratio(size_t a, size_t b)
 	return b ? (double)a / (double)b : NAN;
 }
 
+/* After the recall, when spam could not be scanned: the recall with
+ * those counted as missed, so that errors cannot make it look better. */
+static void recall_with_errors(const struct eval *e, const struct metrics *x,
+                               FILE *out)
+{
+	size_t err = e->errors[EVAL_SPAM];
+	if (err)
+		fprintf(out, " (%.2f%% counting the %zu spam not scanned as not "
+		        "flagged)", ratio(x->tp, x->tp + x->fn + err) * 100.0, err);
+}
+
 /* tp of nspam spam and fp of nham ham flagged. */
 static struct metrics metrics_of(size_t tp, size_t nspam, size_t fp,
                                  size_t nham)
@@ -614,6 +625,7 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	fprintf(out, "  ham           %8zu      %8zu\n", x.fp, x.tn);
 	fprintf(out, "  spam recall     ");
 	pct(out, x.recall);
+	recall_with_errors(e, &x, out);
 	fprintf(out, "\n  ham FP rate     ");
 	pct(out, x.fpr);
 	fprintf(out, "\n  precision       ");
@@ -800,6 +812,7 @@ static void html_matrix(const struct eval *e, FILE *out)
 	        "</tr></table>\n<p>", e->spam.n, x.tp, x.fn, e->ham.n, x.fp, x.tn);
 	fputs("spam recall ", out);
 	html_pct(out, x.recall);
+	recall_with_errors(e, &x, out);
 	fputs(" · ham false-positive rate ", out);
 	html_pct(out, x.fpr);
 	fputs(" · precision ", out);

@@ -7,7 +7,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 53
+tap_plan 54
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 printf 'stages = { "sanity" }\n' >"$tmp/c.conf"
 {
@@ -50,6 +50,16 @@ if grep -q "  spam                 4             2" "$tmp/e1" &&
    grep -q "spam recall       66.67%" "$tmp/e1" && grep -q "ham FP rate       25.00%" "$tmp/e1"
 then ok "evaluation: confusion matrix, recall, FP rate"
 else notok "evaluation" "$(cat "$tmp/e1")"; fi
+# Spam that cannot be scanned: the recall also with it counted as missed
+# (an error cannot make the figure better), in text and HTML.
+printf 'Subject: x\000\000\000\n\nbin\n' >"$tmp/binspam.eml"
+"$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" "$tmp/binspam.eml" \
+	--format jsonl --report "$tmp/rerr.html" >/dev/null 2>"$tmp/eerr"
+if grep -q "spam recall       66.67% (57.14% counting the 1 spam not scanned as not flagged)" "$tmp/eerr" &&
+   grep -q "spam recall 66.67% (57.14% counting the 1 spam not scanned as not flagged)" "$tmp/rerr.html" &&
+   ! grep -q "counting the" "$tmp/e1"
+then ok "evaluation: recall with the spam not scanned counted as missed"
+else notok "recall with errors" "$(grep -a "recall" "$tmp/eerr" "$tmp/rerr.html")"; fi
 if grep -q "GTUBE  *4  *1" "$tmp/e1"; then ok "per-rule hits on spam and ham"
 else notok "per-rule hits" "$(grep GTUBE "$tmp/e1")"; fi
 if grep -q "<svg" "$tmp/r.html" && grep -q "sha256" "$tmp/r.html" && grep -q "spam.mbox" "$tmp/r.html"
