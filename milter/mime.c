@@ -443,32 +443,35 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
 	return false;
 }
 
-bool mime_sa_type_name(const char *value, size_t len, const char **name,
-                       size_t *n)
+/* Util.pm's /\b(?:PREFIX)?WORD\s*=.../i (prefix "" or, for a name,
+ * "file"): the first occurrence whose value sa_param_value() reads. */
+static bool sa_param(const char *value, size_t len, const char *prefix,
+                     const char *word, const char **v, size_t *n)
 {
+	size_t pl = strlen(prefix), wl = strlen(word), at = 0;
 	const char *p;
-	size_t at = 0;
-	while ((p = find_word(value, len, "name", &at)) != NULL) {
-		const char *b = p;   /* \b(?:file)?name */
-		if (b - value >= 4 && strncasecmp(b - 4, "file", 4) == 0)
-			b -= 4;
+	while ((p = find_word(value, len, word, &at)) != NULL) {
+		const char *b = p;
+		if (pl && (size_t)(b - value) >= pl &&
+		    strncasecmp(b - pl, prefix, pl) == 0)
+			b -= pl;
 		if ((b == value || !is_word_byte(b[-1])) &&
-		    sa_param_value(p + 4, value + len, name, n))
+		    sa_param_value(p + wl, value + len, v, n))
 			return true;
 	}
 	return false;
 }
 
+bool mime_sa_type_name(const char *value, size_t len, const char **name,
+                       size_t *n)
+{
+	return sa_param(value, len, "file", "name", name, n);
+}
+
 bool mime_sa_charset(const char *value, size_t len, const char **cs,
                      size_t *n)
 {
-	const char *p;
-	size_t at = 0;
-	while ((p = find_word(value, len, "charset", &at)) != NULL)
-		if ((p == value || !is_word_byte(p[-1])) &&
-		    sa_param_value(p + 7, value + len, cs, n))
-			return true;
-	return false;
+	return sa_param(value, len, "", "charset", cs, n);
 }
 
 bool mime_sa_name_parts(const char *value, size_t len)

@@ -842,8 +842,8 @@ static void uri_embedded(struct pctx *c, const char *d, size_t dn, size_t e,
 
 /* *r without the blanks around it as Perl's \s: other control bytes
  * stay (SpamAssassin's text match keeps them, canon_uri and
- * uri_list_canonicalize do not trim them). */
-static void uri_trim_space(const char **r, size_t *n)
+ * uri_list_canonicalize do not trim them; header() trims a field so). */
+static void trim_space(const char **r, size_t *n)
 {
 	while (*n > 0 && isspace((unsigned char)(*r)[*n - 1]))
 		(*n)--;
@@ -870,7 +870,7 @@ static bool uri_schemed(const char *r, size_t n)
 static void uri_redirected(struct pctx *c, const char *r, size_t n,
                            int depth)
 {
-	uri_trim_space(&r, &n);
+	trim_space(&r, &n);
 	uri_add(c, r, n);
 	if (uri_schemed(r, n))
 		uri_sa_forms(c, r, n, depth);
@@ -1114,7 +1114,7 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	}
 	if (f & URI_OBFUSCATED)
 		c->flags |= MSG_F_URI_OBFUSCATED;
-	uri_trim_space(&raw, &n);
+	trim_space(&raw, &n);
 	/* A raw form without a scheme ("www.Example.com/x") is kept with
 	 * the one SpamAssassin gives it (http://, ftp:// for ftp. hosts),
 	 * as in its list: rules anchored at "^\w+://" see it. An HTML link
@@ -1251,12 +1251,7 @@ static enum msg_cte parse_cte(struct pctx *c, size_t pi)
 	 * "base64" or "base64;" is not base64 there, so not here. */
 	const char *v = h->decoded.ptr;
 	size_t len = h->decoded.len;
-	while (len > 0 && isspace((unsigned char)*v)) {
-		v++;
-		len--;
-	}
-	while (len > 0 && isspace((unsigned char)v[len - 1]))
-		len--;
+	trim_space(&v, &len);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i].name) == len &&
 		    strncasecmp(names[i].name, v, len) == 0)
