@@ -443,10 +443,45 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
 	return false;
 }
 
+/* Util.pm's boundary value \s*=\s*("[^"]+|[^\s";]+(?=[\s;]|$)) from p
+ * to e, its double quote dropped (tr/"//d: the quoted form holds only
+ * the opening one): a quoted value runs to the next '"' or the end,
+ * whatever it holds; a bare one must end at a blank, ';' or the end. */
+static bool sa_boundary_value(const char *p, const char *e, const char **v,
+                              size_t *n)
+{
+	p = skip_blanks(p, e);
+	if (p >= e || *p != '=')
+		return false;
+	p = skip_blanks(p + 1, e);
+	const char *q = p;
+	if (p < e && *p == '"') {
+		p++;
+		q = memchr(p, '"', (size_t)(e - p));
+		if (q == NULL)
+			q = e;
+	} else {
+		while (q < e && !isspace((unsigned char)*q) && *q != '"' &&
+		       *q != ';')
+			q++;
+		if (q < e && *q == '"')
+			return false;
+	}
+	if (q == p)
+		return false;
+	*v = p;
+	*n = (size_t)(q - p);
+	return true;
+}
+
+typedef bool sa_value_reader(const char *p, const char *e, const char **v,
+                             size_t *n);
+
 /* Util.pm's /\b(?:PREFIX)?WORD\s*=.../i (prefix "" or, for a name,
- * "file"): the first occurrence whose value sa_param_value() reads. */
+ * "file"): the first occurrence whose value read() reads. */
 static bool sa_param(const char *value, size_t len, const char *prefix,
-                     const char *word, const char **v, size_t *n)
+                     const char *word, sa_value_reader *read,
+                     const char **v, size_t *n)
 {
 	size_t pl = strlen(prefix), wl = strlen(word), at = 0;
 	const char *p;
@@ -456,7 +491,7 @@ static bool sa_param(const char *value, size_t len, const char *prefix,
 		    strncasecmp(b - pl, prefix, pl) == 0)
 			b -= pl;
 		if ((b == value || !is_word_byte(b[-1])) &&
-		    sa_param_value(p + wl, value + len, v, n))
+		    read(p + wl, value + len, v, n))
 			return true;
 	}
 	return false;
@@ -465,13 +500,19 @@ static bool sa_param(const char *value, size_t len, const char *prefix,
 bool mime_sa_type_name(const char *value, size_t len, const char **name,
                        size_t *n)
 {
-	return sa_param(value, len, "file", "name", name, n);
+	return sa_param(value, len, "file", "name", sa_param_value, name, n);
 }
 
 bool mime_sa_charset(const char *value, size_t len, const char **cs,
                      size_t *n)
 {
-	return sa_param(value, len, "", "charset", cs, n);
+	return sa_param(value, len, "", "charset", sa_param_value, cs, n);
+}
+
+bool mime_sa_boundary(const char *value, size_t len, const char **b,
+                      size_t *n)
+{
+	return sa_param(value, len, "", "boundary", sa_boundary_value, b, n);
 }
 
 bool mime_sa_name_parts(const char *value, size_t len)

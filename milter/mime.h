@@ -65,6 +65,15 @@ bool mime_sa_type_name(const char *value, size_t len, const char **name,
  * when there is none; true with *n 0 for charset="" (declared, empty). */
 bool mime_sa_charset(const char *value, size_t len, const char **cs,
                      size_t *n);
+/* The boundary SpamAssassin takes from Content-Type value[len] (Util.pm's
+ * /\bboundary\s*=\s*("[^"]+|[^\s";]+(?=[\s;]|$))/i, quotes removed), a
+ * slice in *b, *n: the first "boundary" after a non-word byte
+ * ("x-boundary=" too) followed by '=' and a value: after a double quote
+ * all up to the next one (or the end), else a run of bytes other than
+ * blanks, ';' and '"' that ends at a blank, ';' or the end. No RFC 2231,
+ * no comments, no backslash escapes. false when there is none. */
+bool mime_sa_boundary(const char *value, size_t len, const char **b,
+                      size_t *n);
 /* Whether value[len] has RFC 2231 parts "name*0" (or "filename*0"),
  * which Util.pm joins when there is no plain name. */
 bool mime_sa_name_parts(const char *value, size_t len);

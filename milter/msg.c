@@ -1583,44 +1583,47 @@ static void leaf(struct pctx *c, size_t pi, const char *body, const char *e)
 	render_text(c, pi, !cal, html || strcmp(t, "text/plain") == 0, html);
 }
 
-/* Whether the part whose headers start at s (up to e) is declared a
- * multipart with boundary b (a peek: the part is parsed later). */
-static bool declares_boundary(struct pctx *c, const char *s, const char *e,
-                              const char *b, size_t bl)
+/* Whether line [s, e) is a delimiter of the boundary in needle. */
+static bool delimiter_line(const char *s, const char *e, const char *needle,
+                           size_t nl)
 {
-	const char *hend = s;
-	while (hend < e && *hend != '\n' && *hend != '\r') {
-		const char *nl = memchr(hend, '\n', (size_t)(e - hend));
-		hend = nl ? nl + 1 : e;
+	struct mime_delim d;
+	return mime_next_boundary(s, s, e, needle, nl, &d) && d.line == s;
+}
+
+/* Whether the part starting at s (up to e) takes the delimiters of
+ * needle's boundary b up to its own close, as Message.pm decides it (its
+ * bug 7358: one level of a reused boundary): when its header section
+ * ends at a line that is neither a field nor a delimiter, its last field
+ * is a Content-Type (of any type) whose boundary, as SpamAssassin reads
+ * it, is b. A peek: the part is parsed later. */
+static bool declares_boundary(struct pctx *c, const char *s, const char *e,
+                              const char *needle, size_t nl)
+{
+	const char *last = NULL, *last_end = NULL, *p = s;
+	for (;;) {
+		if (p >= e)
+			return false;
+		const char *next = line_end(p, e);
+		if (delimiter_line(p, next, needle, nl))
+			return false;
+		if (last != NULL && (*p == ' ' || *p == '\t'))
+			last_end = next;
+		else if (msg_field_line(p, (size_t)(next - p)))
+			last = p, last_end = next;
+		else
+			break;
+		p = next;
 	}
-	size_t hn = (size_t)(hend - s);
-	if (memmem(s, hn, b, bl) == NULL)
+	if (last == NULL || last_end - last < 13 ||
+	    strncasecmp(last, "content-type:", 13) != 0 ||
+	    memmem(last, (size_t)(last_end - last), needle + 3, nl - 3) == NULL)
 		return false;
-	for (const char *l = s; l < hend;) {
-		const char *nl = memchr(l, '\n', (size_t)(hend - l));
-		const char *next = nl ? nl + 1 : hend;
-		if ((size_t)(hend - l) > 13 && strncasecmp(l, "content-type", 12) == 0) {
-			const char *v = l + 12, *ve = next;
-			while (v < ve && (*v == ' ' || *v == '\t'))
-				v++;
-			if (v >= ve || *v != ':')
-				return false;
-			while (ve < hend && (*ve == ' ' || *ve == '\t')) {
-				const char *nl2 = memchr(ve, '\n', (size_t)(hend - ve));
-				ve = nl2 ? nl2 + 1 : hend;
-			}
-			struct msg_text u = unfold(c, v + 1, (size_t)(ve - v - 1));
-			struct mime_field f;
-			size_t vl;
-			const char *bv;
-			return mime_parse_field(c->a, u.ptr, u.len, &f) == 0 &&
-			       strncasecmp(f.token, "multipart/", 10) == 0 &&
-			       (bv = mime_param(c->a, &c->cv, &f, "boundary", &vl)) != NULL &&
-			       vl == bl && memcmp(bv, b, bl) == 0;
-		}
-		l = next;
-	}
-	return false;
+	struct msg_text u = unfold(c, last + 13, (size_t)(last_end - last - 13));
+	const char *v;
+	size_t vl;
+	return mime_sa_boundary(u.ptr, u.len, &v, &vl) && vl == nl - 3 &&
+	       memcmp(v, needle + 3, vl) == 0;
 }
 
 /* The text [s, e) of multipart pi before a close delimiter that no
@@ -1663,10 +1666,20 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 	needle[0] = '\n';
 	needle[1] = needle[2] = '-';
 	memcpy(needle + 3, b, bl);
+	const char *deftype = digest ? "message/rfc822" : "text/plain";
 	struct mime_delim d;
 	if (!mime_next_boundary(body, body, e, needle, bl + 3, &d)) {
-		/* A mail reader shows such a body as text. */
 		flag(c, pi, MSG_F_BOUNDARY_MISSING);
+		if (!is_message(c, pi)) {
+			/* Message.pm keeps a part's whole body as one part,
+			 * starting with its header section (none when the body
+			 * has no line). */
+			if (body < e)
+				parse_entity(c, body, e, depth + 1, pi, deftype);
+			return;
+		}
+		/* A message's gets an empty line in front (bug 6845): one
+		 * part of text, as a mail reader shows it. */
 		p->type = (struct msg_text){ "text/plain", 10 };
 		leaf(c, pi, body, e);
 		return;
@@ -1678,7 +1691,6 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 		c->bounds[c->nbounds] = b;
 		c->bound_len[c->nbounds++] = bl;
 	}
-	const char *deftype = digest ? "message/rfc822" : "text/plain";
 	if (d.close)
 		close_only_part(c, pi, body, d.body_end, depth, deftype);
 	for (unsigned nparts = 0; !d.close; nparts++) {
@@ -1693,7 +1705,7 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 		 * delimiters up to its own close (SpamAssassin, bug 7358: one
 		 * level of a reused boundary). */
 		const char *from = start;
-		if (declares_boundary(c, start, e, b, bl)) {
+		if (declares_boundary(c, start, e, needle, bl + 3)) {
 			struct mime_delim cd = { .close = false };
 			while (!cd.close &&
 			       mime_next_boundary(body, from, e, needle, bl + 3, &cd))
@@ -1766,8 +1778,8 @@ static void mime_info(struct pctx *c, size_t pi, const char *deftype)
 		size_t vl;
 		sa_charset(c, pi, h);
 		p = part(c, pi);
-		if ((v = mime_param(c->a, &c->cv, &f, "boundary", &vl)) != NULL)
-			p->boundary = (struct msg_text){ v, vl };
+		if (mime_sa_boundary(h->decoded.ptr, h->decoded.len, &v, &vl))
+			p->boundary = dup_text(c, v, vl);
 		if ((v = mime_param(c->a, &c->cv, &f, "name", &vl)) != NULL)
 			p->filename = (struct msg_text){ v, vl };
 	}
@@ -1960,6 +1972,22 @@ static void parse_entity(struct pctx *c, const char *s, const char *e,
 	entity_body(c, pi, body, e, depth, deftype);
 }
 
+/* A part of a multipart without a boundary of its own (or with "0",
+ * false to Perl) takes its parent's, as Message.pm's $p_boundary ||=
+ * $boundary gives it: a multipart part without one is parsed with the
+ * delimiters of the one around it. */
+static void inherit_boundary(struct pctx *c, size_t pi)
+{
+	struct msg_part *p = part(c, pi);
+	if (pi == 0 || is_message(c, pi) ||
+	    (p->boundary.len > 0 &&
+	     !(p->boundary.len == 1 && p->boundary.ptr[0] == '0')))
+		return;
+	const struct msg_part *parent = part(c, p->parent);
+	if (strncmp(parent->type.ptr, "multipart/", 10) == 0)
+		p->boundary = parent->boundary;
+}
+
 /* Part pi, whose header section is parsed, from its body [body, e). */
 static void entity_body(struct pctx *c, size_t pi, const char *body,
                         const char *e, unsigned depth, const char *deftype)
@@ -1967,6 +1995,7 @@ static void entity_body(struct pctx *c, size_t pi, const char *body,
 	struct msg_part *p = part(c, pi);
 	p->body = (struct msg_text){ body, (size_t)(e - body) };
 	mime_info(c, pi, deftype);
+	inherit_boundary(c, pi);
 	p = part(c, pi);
 	p->cte = parse_cte(c, pi);
 	p = part(c, pi);

@@ -584,6 +584,109 @@ static void test_nested_same_boundary(void **state)
 	msg_free(m);
 }
 
+/* The boundary as SpamAssassin's parse_content_type() reads it
+ * (/\bboundary\s*=\s*("[^"]+|[^\s";]+(?=[\s;]|$))/i on the decoded
+ * value), not as RFC 2045/2231 define it: each case's text part is the
+ * one SpamAssassin 4.0.1 finds. */
+static void test_sa_boundary(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *params, *delim;
+	} cases[] = {
+		{ "x-boundary=\"zz\"", "zz" },       /* \b before "boundary" */
+		{ "boundary=(c)qq", "(c)qq" },        /* no comments */
+		{ "boundary=\"a\\\"b\"", "a\\" },   /* no escapes */
+		{ "boundary=\"=?utf-8?q?ab?=\"", "ab" }, /* encoded word */
+		{ "boundary=a1; boundary=b1", "a1" },  /* the first */
+		{ "boundary=\"abc; x=y", "abc; x=y" }, /* quote never closed */
+		{ "boundary=abc\tdef", "abc" },       /* a bare one ends at a blank */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[512];
+		snprintf(text, sizeof text,
+		         "Content-Type: multipart/mixed; %s\n\n--%s\n"
+		         "Content-Type: text/html\n\n<p>found</p>\n--%s--\n",
+		         cases[i].params, cases[i].delim, cases[i].delim);
+		struct msg *m = parse(text);
+		assert_int_equal(msg_part_count(m), 2);
+		assert_string_equal(msg_part_at(m, 1)->type.ptr, "text/html");
+		msg_free(m);
+	}
+	/* none: RFC 2231's boundary*0=, a bare value running into a quote */
+	const char *none[] = { "boundary*0=\"y\"; boundary*1=\"y\"",
+	                       "boundary=ab\"c" };
+	for (size_t i = 0; i < 2; i++) {
+		char text[256];
+		snprintf(text, sizeof text, "Content-Type: multipart/mixed; %s\n"
+		         "\n--yy\nContent-Type: text/html\n\n<p>x</p>\n--yy--\n",
+		         none[i]);
+		struct msg *m = parse(text);
+		assert_int_equal(msg_part_count(m), 1);
+		assert_true(has_flag(m, MSG_F_NO_BOUNDARY));
+		msg_free(m);
+	}
+}
+
+/* A multipart part without a boundary (or with "0") takes its parent's
+ * ($p_boundary ||= $boundary in Message.pm); finding no delimiter, its
+ * whole body is one part that starts with a header section (no empty
+ * line put in front, as for a message's body), and an empty body is no
+ * part. Checked with SpamAssassin 4.0.1 (MPART_ALT_DIFF, MIME_HTML_ONLY
+ * as it gives them). */
+static void test_inherited_boundary(void **state)
+{
+	(void)state;
+	const char *params[] = { "", "; boundary=0" };
+	for (size_t i = 0; i < 2; i++) {
+		char text[512];
+		snprintf(text, sizeof text, "Content-Type: multipart/mixed; "
+		         "boundary=\"b1\"\n\n--b1\nContent-Type: "
+		         "multipart/alternative%s\n\nContent-Type: text/html\n\n"
+		         "<p>found</p>\n--b1--\n", params[i]);
+		struct msg *m = parse(text);
+		assert_int_equal(msg_part_count(m), 3);
+		assert_string_equal(msg_part_at(m, 1)->boundary.ptr, "b1");
+		assert_string_equal(msg_part_at(m, 2)->type.ptr, "text/html");
+		assert_string_equal(msg_part_at(m, 2)->text.ptr, "<p>found</p>");
+		msg_free(m);
+	}
+	struct msg *m = parse("Content-Type: multipart/mixed; boundary=b1\n\n"
+	                      "--b1\nContent-Type: multipart/alternative\n\n"
+	                      "--b1\nContent-Type: text/plain\n\nplain\n--b1--\n");
+	assert_int_equal(msg_part_count(m), 3);
+	assert_int_equal(msg_part_at(m, 2)->parent, 0);
+	msg_free(m);
+}
+
+/* Whether a part reusing its parent's boundary takes the delimiters up
+ * to its own close is decided as Message.pm decides it: its header
+ * section's last field (ended by a line that is no field) is a
+ * Content-Type, of any type, with that boundary. */
+static void test_nested_boundary_last_field(void **state)
+{
+	(void)state;
+	/* Content-Type not last: the inner delimiters are the parent's */
+	struct msg *m = parse(
+		"Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+		"--B\nContent-Type: multipart/alternative; boundary=\"B\"\n"
+		"Content-Transfer-Encoding: 7bit\n\n"
+		"--B\nContent-Type: text/html\n\n<p>x</p>\n--B--\n"
+		"--B\nContent-Type: text/plain\n\nafter close\n--B--\n");
+	assert_int_equal(msg_part_count(m), 3);
+	assert_int_equal(msg_part_at(m, 2)->parent, 0);
+	assert_string_equal(msg_part_at(m, 2)->type.ptr, "text/html");
+	msg_free(m);
+	/* a text part declaring the same boundary last: it takes them */
+	m = parse("Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+	          "--B\nContent-Type: text/plain; boundary=\"B\"\n\n"
+	          "--B\ninner\n--B--\n--B\nContent-Type: text/plain\n\n"
+	          "second\n--B--\n");
+	assert_int_equal(msg_part_count(m), 3);
+	assert_string_equal(msg_part_at(m, 2)->text.ptr, "second");
+	msg_free(m);
+}
+
 /* A multipart whose only delimiter is the close one: the text before it
  * is a part, as in SpamAssassin 4.0.1 (each case checked with its
  * Message.pm): without a header section in a message (it puts an empty
@@ -2362,6 +2465,9 @@ int main(void)
 		cmocka_unit_test(test_close_delimiter_only),
 		cmocka_unit_test(test_header_end_at_delimiter),
 		cmocka_unit_test(test_nested_same_boundary),
+		cmocka_unit_test(test_sa_boundary),
+		cmocka_unit_test(test_inherited_boundary),
+		cmocka_unit_test(test_nested_boundary_last_field),
 		cmocka_unit_test(test_mime_malformations),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_multipart_part_limit),
