@@ -441,16 +441,26 @@ static const char *utf16_order(const unsigned char *s, size_t len)
 }
 
 /* UTF-16 in the order utf16_order() infers; undecoded (windows-1252,
- * 8-bit or not) when it cannot tell or the text is not valid in it. */
+ * 8-bit or not) when it cannot tell or the text is not valid in it.
+ * octets (an RFC 2047 word): text that decodes is kept as its own bytes,
+ * as _normalize() returns it to _decode_header(), which asks for octets
+ * (its UTF-16 branch's "return $_[0] if !$return_decoded"; audit19 L1):
+ * header rules see what SpamAssassin's see. */
 static unsigned convert_utf16(struct charset_conv *c, const char *in,
-                              size_t len, bool eight, struct arena_buf *out)
+                              size_t len, bool eight, bool octets,
+                              struct arena_buf *out)
 {
 	const char *order = utf16_order((const unsigned char *)in, len);
 	iconv_t cd = order != NULL ? cached_iconv(c, order) : (iconv_t)-1;
 	size_t start = out->len;
 	if (cd != (iconv_t)-1 &&
-	    !(convert_iconv(cd, in, len, out) & CHARSET_BAD_DATA))
+	    !(convert_iconv(cd, in, len, out) & CHARSET_BAD_DATA)) {
+		if (octets) {
+			out->len = start;
+			arena_buf_put(out, in, len);
+		}
 		return 0;
+	}
 	out->len = start;
 	return convert_fast(eight ? K_CP1252 : K_ASCII, in, len, out) |
 	       CHARSET_BAD_DATA;
@@ -494,7 +504,7 @@ static unsigned convert(struct charset_conv *c, const char *cs,
 		return convert_fast(K_UTF8, in, len, out) |
 		       (ascii ? CHARSET_BAD_DATA : 0) | unknown;
 	if (utf16_name(name))
-		return convert_utf16(c, in, len, eight, out);
+		return convert_utf16(c, in, len, eight, insist, out);
 	if (k == K_ICONV && !unknown)
 		return convert_declared(cd, insist, in, len, out);
 	if (insist && (k == K_ASCII || k == K_UTF8))

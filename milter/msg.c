@@ -1261,6 +1261,16 @@ static enum msg_cte parse_cte(struct pctx *c, size_t pi)
 }
 
 /* Transfer-decode [s, e) of part pi. */
+/* d[n] with each CR LF made LF, in place; the new length. */
+static size_t crlf_to_lf(char *d, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != '\r' || i + 1 == n || d[i + 1] != '\n')
+			d[o++] = d[i];
+	return o;
+}
+
 static struct msg_text decode_body(struct pctx *c, size_t pi,
                                    enum msg_cte cte, const char *s,
                                    const char *e)
@@ -1283,6 +1293,14 @@ static struct msg_text decode_body(struct pctx *c, size_t pi,
 		if (f)
 			flag(c, pi, MSG_F_BAD_QP);
 	}
+	/* Node.pm's decode() turns CR LF into LF in what quoted-printable
+	 * and, for text and message parts, base64 decode to, before any
+	 * charset is applied: a UTF-16 text's line breaks are then its own
+	 * bytes, not shifted by the CR of the wire form (audit19 M1). */
+	const char *t = part(c, pi)->type.ptr;
+	if (cte == MSG_CTE_QP || strncmp(t, "text/", 5) == 0 ||
+	    strncmp(t, "message/", 8) == 0)
+		out_len = crlf_to_lf(d, out_len);
 	d[out_len] = '\0';
 	return (struct msg_text){ d, out_len };
 }

@@ -687,6 +687,27 @@ static void test_nested_boundary_last_field(void **state)
 	msg_free(m);
 }
 
+/* UTF-16 after quoted-printable with the wire's CR LF line ends: CR LF
+ * becomes LF before the charset (Node.pm's decode()), so the text is
+ * read as stored with LF, not shifted by the CR (audit19 M1); a header
+ * word in UTF-16 that decodes keeps its own bytes, as SpamAssassin's
+ * _decode_header() gets them from _normalize() (audit19 L1). */
+static void test_utf16_crlf_and_words(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: =?utf-16le?B?YQBiAA==?=\r\n"
+	                      "Content-Type: text/plain; charset=utf-16le\r\n"
+	                      "Content-Transfer-Encoding: quoted-printable\r\n"
+	                      "\r\nV=00I=00A=00\r\n=00C=00\r\n=00");
+	const char *t = msg_part_at(m, 0)->text.ptr;
+	assert_non_null(strstr(t, "VIA"));
+	assert_non_null(strstr(t, "\nC"));
+	struct msg_text d = msg_header_get(m, "subject", 0)->decoded;
+	assert_int_equal(d.len, 4);
+	assert_memory_equal(d.ptr, "a\0b\0", 4);
+	msg_free(m);
+}
+
 /* A multipart whose only delimiter is the close one: the text before it
  * is a part, as in SpamAssassin 4.0.1 (each case checked with its
  * Message.pm): without a header section in a message (it puts an empty
@@ -2466,6 +2487,7 @@ int main(void)
 		cmocka_unit_test(test_header_end_at_delimiter),
 		cmocka_unit_test(test_nested_same_boundary),
 		cmocka_unit_test(test_sa_boundary),
+		cmocka_unit_test(test_utf16_crlf_and_words),
 		cmocka_unit_test(test_inherited_boundary),
 		cmocka_unit_test(test_nested_boundary_last_field),
 		cmocka_unit_test(test_mime_malformations),
