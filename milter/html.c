@@ -1001,6 +1001,8 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 		return len;
 	}
 	r->o->facts.tag_events++;   /* its end tag */
+	if (strcmp(t->name, "title") != 0)   /* the title's is above */
+		tag_whitespace(r, t->kind);  /* xmp's paragraph (audit19 M3) */
 	const char *gt = memchr(s + e, '>', len - e);
 	pop(r, t->name);
 	return gt ? (size_t)(gt - s) + 1 : len;

@@ -1777,11 +1777,20 @@ static void part_style(const char *s, size_t n, struct html_part_facts *f)
 			if ((*t)[0] == tag[0] && strcmp(*t, tag) == 0)
 				lc_tag(st, tag, !close, q, gt);
 		p = gt < end ? gt + 1 : end;
-		if (!close && (strcmp(tag, "script") == 0 ||
-		               strcmp(tag, "style") == 0)) {
-			const char *lit = tag[1] == 'c' ? "</script" : "</style";
+		/* The literal elements' content is text, markup as written,
+		 * as walk() reads it (audit19 M2: a <font> inside a textarea
+		 * made HTML_FONT_LOW_CONTRAST); HTML.pm's text of script and
+		 * style shows nowhere, that of the others in the font then
+		 * open. */
+		const char *lit = close ? NULL : literal_end(name, end);
+		if (lit != NULL) {
 			const char *e = find_ci(p, end, lit);
-			p = e ? e : end;
+			e = e ? e : end;
+			if (strcmp(tag, "script") != 0 &&
+			    strcmp(tag, "style") != 0 &&
+			    lc_text_shows(p, (size_t)(e - p)))
+				flags |= font_flags(&st->st[st->n - 1]);
+			p = e;
 		}
 	}
 	f->font = flags;

@@ -2162,6 +2162,14 @@ static void test_html_literal_text(void **state)
 		assert_string_equal(uri_lines(m), uris);
 		msg_free(m);
 	}
+	/* xmp's end tag ends a paragraph, as its start tag (audit19 M3:
+	 * DEAR_FRIEND's /^\s*Dear Friend/ missed the text after it) */
+	struct msg *m = parse("Subject: t\nContent-Type: text/html\n\n"
+	                      "<html><body>Hi <xmp>code</xmp>Dear friend, "
+	                      "hi.</body></html>\n");
+	assert_string_equal(body_joined(m), "t\n|Hi\n|code\n|Dear friend, "
+	                    "hi. ");
+	msg_free(m);
 }
 
 static void test_html_pre(void **state)

@@ -638,6 +638,19 @@ static void test_html_low_contrast(void **state)
 	assert_false(low_contrast("<body bgcolor=black><font color=black>x"));
 	assert_false(low_contrast("<script>x</script><style>p{color:#fff}"
 	                          "</style><p>x"));
+	/* the literal elements' markup is text (audit19 M2) */
+	static const char *const lit[] = { "textarea", "xmp", "title",
+	                                   "iframe" };
+	for (size_t i = 0; i < 4; i++) {
+		char h[160];
+		snprintf(h, sizeof h, "<p>a</p><%s><font color=white>x</font>"
+		         "</%s><p>b</p>", lit[i], lit[i]);
+		assert_false(low_contrast(h));
+	}
+	assert_false(low_contrast("<plaintext></plaintext><font color=white>"
+	                          "x</font>"));
+	/* ... shown in the font open around them */
+	assert_true(low_contrast("<font color=white><title>x</title></font>"));
 	/* a comment is no text */
 	assert_false(low_contrast("<font color=white><!-- x --></font>"));
 	/* a colour that is none: font_invalid_color */
