@@ -245,15 +245,18 @@ static double ratio(size_t a, size_t b)
 	return b ? (double)a / (double)b : NAN;
 }
 
-/* After the recall, when spam could not be scanned: the recall with
- * those counted as missed, so that errors cannot make it look better. */
-static void recall_with_errors(const struct eval *e, const struct metrics *x,
-                               FILE *out)
+/* After the recall (f1 false) or the F1 (true), when spam could not be
+ * scanned: the figure with those counted as missed, so that errors
+ * cannot make it look better. */
+static void with_errors(const struct eval *e, const struct metrics *x,
+                        bool f1, FILE *out)
 {
 	size_t err = e->errors[EVAL_SPAM];
+	double v = f1 ? ratio(2 * x->tp, 2 * x->tp + x->fp + x->fn + err)
+	              : ratio(x->tp, x->tp + x->fn + err);
 	if (err)
 		fprintf(out, " (%.2f%% counting the %zu spam not scanned as not "
-		        "flagged)", ratio(x->tp, x->tp + x->fn + err) * 100.0, err);
+		        "flagged)", v * 100.0, err);
 }
 
 /* tp of nspam spam and fp of nham ham flagged. */
@@ -594,11 +597,14 @@ static const char *sweep_title(const struct eval *e, char *buf, size_t len)
 	size_t without = e->spam.unscored + e->ham.unscored;
 	if (with == 0 && without > 0)
 		return "";
-	if (without == 0)
-		snprintf(buf, len, "Threshold sweep");
-	else
-		snprintf(buf, len, "Threshold sweep over the %zu messages with a "
-		         "score (%zu without one)", with, without);
+	int n = without == 0
+		? snprintf(buf, len, "Threshold sweep")
+		: snprintf(buf, len, "Threshold sweep over the %zu messages "
+		           "with a score (%zu without one)", with, without);
+	size_t err = e->errors[EVAL_SPAM] + e->errors[EVAL_HAM];
+	if (err && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; the %zu labelled messages "
+		         "not scanned are not in it", err);
 	return buf;
 }
 
@@ -625,14 +631,15 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	fprintf(out, "  ham           %8zu      %8zu\n", x.fp, x.tn);
 	fprintf(out, "  spam recall     ");
 	pct(out, x.recall);
-	recall_with_errors(e, &x, out);
+	with_errors(e, &x, false, out);
 	fprintf(out, "\n  ham FP rate     ");
 	pct(out, x.fpr);
 	fprintf(out, "\n  precision       ");
 	pct(out, x.precision);
 	fprintf(out, "\n  F1              ");
 	pct(out, x.f1);
-	char buf[128];
+	with_errors(e, &x, true, out);
+	char buf[256];
 	const char *title = sweep_title(e, buf, sizeof buf);
 	if (*title == '\0')
 		fprintf(out, "\n\nThreshold sweep: no message had a score\n");
@@ -812,13 +819,14 @@ static void html_matrix(const struct eval *e, FILE *out)
 	        "</tr></table>\n<p>", e->spam.n, x.tp, x.fn, e->ham.n, x.fp, x.tn);
 	fputs("spam recall ", out);
 	html_pct(out, x.recall);
-	recall_with_errors(e, &x, out);
+	with_errors(e, &x, false, out);
 	fputs(" · ham false-positive rate ", out);
 	html_pct(out, x.fpr);
 	fputs(" · precision ", out);
 	html_pct(out, x.precision);
 	fputs(" · F1 ", out);
 	html_pct(out, x.f1);
+	with_errors(e, &x, true, out);
 	fprintf(out, " · scan errors %zu", apart(e->errors));
 	if (apart(e->deferred))
 		fprintf(out, " · deferred (tempfail, not counted) %zu",
@@ -829,7 +837,7 @@ static void html_matrix(const struct eval *e, FILE *out)
 /* ROC and sweep table; a sentence when no message had a score. */
 static void html_sweep(const struct eval *e, FILE *out)
 {
-	char buf[128];
+	char buf[256];
 	const char *title = sweep_title(e, buf, sizeof buf);
 	if (*title == '\0') {
 		fputs("<h2>Threshold sweep</h2>\n<p>No message had a score.</p>\n",
