@@ -409,6 +409,47 @@ static unsigned convert_declared(iconv_t cd, bool insist, const char *in,
 	return f;
 }
 
+/* Whether name is Encode's euc-kr: KS X 1001 alone, no character of
+ * which has a byte 0x80-0xA0, where glibc's EUC-KR passes such a byte
+ * through as a C1 control (audit19 L2: UHC syllables labelled euc-kr,
+ * common in Korean mail, are invalid to SpamAssassin). */
+static bool euckr_name(const char *name)
+{
+	char buf[40];
+	const char *r = encode_pattern(name, buf, sizeof buf);
+	return r != NULL && strcmp(r, "EUC-KR") == 0;
+}
+
+static bool euckr_stray(unsigned char b)
+{
+	return b >= 0x80 && b <= 0xa0;
+}
+
+/* convert_declared() for euc-kr: each byte 0x80-0xA0 is invalid. */
+static unsigned convert_euckr(iconv_t cd, bool insist, const char *in,
+                              size_t len, struct arena_buf *out)
+{
+	size_t start = out->len;
+	unsigned f = 0;
+	for (const char *p = in, *e = in + len; p < e;) {
+		const char *q = p;
+		while (q < e && !euckr_stray((unsigned char)*q))
+			q++;
+		f |= convert_iconv(cd, p, (size_t)(q - p), out);
+		if (q < e) {
+			f |= CHARSET_BAD_DATA;
+			charset_put_utf8(out, 0xfffd);
+			q++;
+		}
+		p = q;
+	}
+	if ((f & CHARSET_BAD_DATA) && !insist) {
+		out->len = start;
+		convert_fast(K_CP1252, in, len, out);
+	}
+	return f;
+}
+
 static bool utf16_name(const char *name)
 {
 	if (strncmp(name, "utf", 3) != 0)
@@ -506,7 +547,9 @@ static unsigned convert(struct charset_conv *c, const char *cs,
 	if (utf16_name(name))
 		return convert_utf16(c, in, len, eight, insist, out);
 	if (k == K_ICONV && !unknown)
-		return convert_declared(cd, insist, in, len, out);
+		return euckr_name(name)
+			? convert_euckr(cd, insist, in, len, out)
+			: convert_declared(cd, insist, in, len, out);
 	if (insist && (k == K_ASCII || k == K_UTF8))
 		return convert_fast(k, in, len, out);
 	unsigned bad = ascii || k == K_UTF8 ? CHARSET_BAD_DATA : 0;

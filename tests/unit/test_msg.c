@@ -708,6 +708,28 @@ static void test_utf16_crlf_and_words(void **state)
 	msg_free(m);
 }
 
+/* euc-kr as Perl's Encode reads it: a byte 0x80-0xA0 (a UHC syllable's
+ * lead byte) is in no character, so the text is windows-1252 and a
+ * header word has U+FFFD there (audit19 L2; glibc's EUC-KR passes the
+ * byte through as a C1 control). */
+static void test_euckr_stray_bytes(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Subject: =?euc-kr?B?jGOwoQ==?=\n"
+	                      "Content-Type: text/plain; charset=euc-kr\n"
+	                      "Content-Transfer-Encoding: 8bit\n\n"
+	                      "\x8c\x63\xb0\xa1\n");
+	assert_string_equal(msg_header_get(m, "subject", 0)->decoded.ptr,
+	                    "\xef\xbf\xbd" "c\xea\xb0\x80");
+	assert_string_equal(msg_part_at(m, 0)->text.ptr,
+	                    "\xc5\x92" "c\xc2\xb0\xc2\xa1\n");
+	msg_free(m);
+	/* KS X 1001 alone is read as before */
+	m = parse("Content-Type: text/plain; charset=euc-kr\n\n\xb0\xa1\n");
+	assert_string_equal(msg_part_at(m, 0)->text.ptr, "\xea\xb0\x80\n");
+	msg_free(m);
+}
+
 /* A multipart whose only delimiter is the close one: the text before it
  * is a part, as in SpamAssassin 4.0.1 (each case checked with its
  * Message.pm): without a header section in a message (it puts an empty
@@ -2496,6 +2518,7 @@ int main(void)
 		cmocka_unit_test(test_nested_same_boundary),
 		cmocka_unit_test(test_sa_boundary),
 		cmocka_unit_test(test_utf16_crlf_and_words),
+		cmocka_unit_test(test_euckr_stray_bytes),
 		cmocka_unit_test(test_inherited_boundary),
 		cmocka_unit_test(test_nested_boundary_last_field),
 		cmocka_unit_test(test_mime_malformations),
