@@ -518,16 +518,36 @@ static const char *compressed(const char *p, size_t n)
 	return NULL;
 }
 
-/* Binary data: more than one byte in 64 NUL. A NUL in a header field is
- * no reason to refuse a message: SpamAssassin scans it, an MTA passes it
- * to a milter (the field cut there, as --milter sends it). */
+/* The NUL bytes of the header section of b: up to its first empty
+ * line, or all that is stored when it has none. */
+static size_t header_nuls(const struct mbuf *b)
+{
+	size_t i = 0, nul = 0;
+	while (i < b->len) {
+		const char *nl = memchr(b->p + i, '\n', b->len - i);
+		size_t next = nl ? (size_t)(nl - b->p) + 1 : b->len;
+		for (size_t j = i; j < next; j++)
+			nul += b->p[j] == '\0';
+		if (next - i <= 2 && (next - i == 1 || b->p[i] == '\r'))
+			break;   /* the empty line */
+		i = next;
+	}
+	return nul;
+}
+
+/* Binary data: NULs in the header section more than one in 64 of the
+ * message's bytes kept (/dev/zero, a tar of messages). A NUL in a header
+ * field is no reason to refuse a message, nor NULs in the body (8-bit
+ * UTF-16 text, a raw attachment): SpamAssassin scans it, an MTA passes
+ * it to a milter (a field cut at its NUL, as --milter sends it; audit19:
+ * 8-bit UTF-16 bodies were refused). */
 static char *check_message(const struct mbuf *b, bool keep_head)
 {
 	const char *z = b->p ? compressed(b->p, b->len) : NULL;
 	if (z != NULL && !starts_with_header(b->p, b->len))
 		return format("%s-compressed data, not a message (decompress it "
 		              "first)", z);
-	if (b->nul * 64 > b->total)
+	if (b->nul > 0 && header_nuls(b) * 64 > b->len)
 		return format("binary data (%zu NUL bytes in %zu)", b->nul,
 		              b->total);
 	if (b->over && !keep_head)

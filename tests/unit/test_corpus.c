@@ -436,7 +436,7 @@ static void unreadable_and_garbage(void **state)
 	snprintf(missing, sizeof missing, "%s/does-not-exist", dir);
 	char bin[4096];
 	memset(bin, 0, sizeof bin);
-	memcpy(bin, "Subject: x\n\n", 12);
+	memcpy(bin, "Subject: x\n", 11);   /* NULs in the header section */
 	const char *b = put("bin", bin, sizeof bin);
 	const char *t = puts_("text", "just some text\nwithout headers\n");
 	const char *big = puts_("big", "From a\nSubject: big\n\n"
@@ -484,6 +484,25 @@ static void nul_in_header(void **state)
 	assert_null(g.m[0].error);
 	assert_int_equal(g.m[0].len, sizeof text - 1);
 	assert_memory_equal(g.m[0].data, text, sizeof text - 1);
+	release(&g);
+	/* nor are NULs in the body: 8-bit UTF-16 text (SpamAssassin scans
+	 * it, an MTA passes it on); a header section so full of them is
+	 * binary data */
+	char u16[2048];
+	memcpy(u16, "Subject: u\n\n", 13);
+	for (size_t i = 13; i + 1 < sizeof u16; i += 2)
+		u16[i] = 'a', u16[i + 1] = '\0';
+	char tar[600];
+	memset(tar, 0, sizeof tar);
+	memcpy(tar, "cur/1:2,S", 9);
+	memcpy(tar + 512, "Subject: t\n\nbody\n", 18);
+	const char *paths2[] = { put("u16", u16, sizeof u16 - 1),
+	                         put("tar", tar, sizeof tar) };
+	collect(paths2, 2, 4096, &g);
+	assert_int_equal(g.n, 2);
+	assert_null(g.m[0].error);
+	assert_int_equal(g.m[0].len, sizeof u16 - 1);
+	assert_error(&g.m[1], paths2[1], 0, "binary data");
 	release(&g);
 }
 
