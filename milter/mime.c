@@ -398,13 +398,18 @@ static const char *find_word(const char *v, size_t len, const char *word,
  * the end, or a final LF, as '$' matches before one), one quote on each
  * side dropped. false when no '=' follows or a LF (which '.' does not
  * match) comes first. */
+/* Past \s*=\s* at p, or NULL when no '=' follows. */
+static const char *past_equals(const char *p, const char *e)
+{
+	p = skip_blanks(p, e);
+	return p < e && *p == '=' ? skip_blanks(p + 1, e) : NULL;
+}
+
 static bool sa_param_value(const char *p, const char *e, const char **v,
                            size_t *n)
 {
-	p = skip_blanks(p, e);
-	if (p >= e || *p != '=')
+	if ((p = past_equals(p, e)) == NULL)
 		return false;
-	p = skip_blanks(p + 1, e);
 	if (p < e && (*p == '"' || *p == '\''))
 		p++;
 	const char *q = p;
@@ -450,10 +455,8 @@ bool mime_sa_disp_name(const char *value, size_t len, const char **name,
 static bool sa_boundary_value(const char *p, const char *e, const char **v,
                               size_t *n)
 {
-	p = skip_blanks(p, e);
-	if (p >= e || *p != '=')
+	if ((p = past_equals(p, e)) == NULL)
 		return false;
-	p = skip_blanks(p + 1, e);
 	const char *q = p;
 	if (p < e && *p == '"') {
 		p++;
