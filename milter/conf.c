@@ -16,6 +16,7 @@
 #include "pipeline.h"
 #include "rcache.h"
 #include "rules.h"
+#include "ruleset.h"
 #include "vlog.h"
 
 /* Collected error text of one load. libconfuse reports through a
@@ -573,6 +574,38 @@ static unsigned cores(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/* SpamAssassin's required_score in the rule files (a site's local.cf)
+ * is add_header's threshold where vigild.conf sets none: in actions{}
+ * unless it sets add_header, and in each domain section that does not
+ * (audit20 H1: a site at 4.0 was flagged at 5 without a word). Where
+ * actions{} sets one too, vigild.conf decides, and the log says so
+ * unless the files say 5, the stock rules' (10_default_prefs.cf). */
+static void apply_required_score(struct conf *c, cfg_t *cfg)
+{
+	const struct rules *r =
+		rules_stage_rules(pipeline_stage_state(c->pipeline, "rules"));
+	double v;
+	const char *file;
+	unsigned line;
+	if (r == NULL ||
+	    !ruleset_required_score(rules_ruleset(r), &v, &file, &line))
+		return;
+	cfg_opt_t *o = cfg_getopt(cfg_getsec(cfg, "actions"), "add_header");
+	double *t = &c->policy.threshold[CONF_ACT_ADD_HEADER];
+	if (o != NULL && (o->flags & CFGF_MODIFIED)) {
+		if (v != *t && v != 5.0)   /* SpamAssassin's own default is none */
+			vlog(LOG_WARNING, "rules: %s:%u: required_score %g not used: "
+			     "actions { add_header = %g } in %s decides",
+			     file ? file : "?", line, v, *t, c->path);
+		return;
+	}
+	*t = v;
+	for (size_t i = 0; i < c->domain_count; i++)
+		if (opt_str(cfg_getnsec(cfg, "domain", (unsigned)i), "add_header",
+		            NULL) == NULL)
+			c->domains[i].threshold[CONF_ACT_ADD_HEADER] = v;
+}
+
 /* What load() makes: vigild's configuration, a tool's (the user's
  * compile cache by default), or a tool's settings alone (no pipeline). */
 enum load_kind { LOAD_DAEMON, LOAD_TOOL, LOAD_SETTINGS };
@@ -645,6 +678,7 @@ static int build(struct conf *c, cfg_t *cfg, enum load_kind kind,
 		err_add(e, "%s", perr[0] ? perr : "pipeline set-up failed");
 		return -1;
 	}
+	apply_required_score(c, cfg);
 	return 0;
 }
 

@@ -277,6 +277,8 @@ struct ruleset {
 	size_t nsettings, capsettings; /* strings, 2 per setting */
 	bool have_required;
 	double required;
+	const char *required_file; /* where the last required_score was read */
+	unsigned required_line;
 	struct trustpath trust; /* trusted/internal/msa_networks lines */
 	struct uriredir *redir; /* redirector_pattern lines; NULL: none */
 	unsigned char digest[32]; /* SHA-256 of the files read (ruleset_digest) */
@@ -1801,6 +1803,8 @@ static void do_required_score(struct loader *L, struct sl v)
 	}
 	L->rs->have_required = true;
 	L->rs->required = d;
+	L->rs->required_file = L->fs ? L->fs->file : NULL;
+	L->rs->required_line = L->fs ? L->fs->line : 0;
 }
 
 /* redirector_pattern /re/mods (uriredir.h): compiled here, in the order
@@ -2676,10 +2680,15 @@ const struct rs_rule *ruleset_find(const struct ruleset *rs,
 	return i >= 0 ? &rs->rules[i] : NULL;
 }
 
-bool ruleset_required_score(const struct ruleset *rs, double *out)
+bool ruleset_required_score(const struct ruleset *rs, double *out,
+                            const char **file, unsigned *line)
 {
 	if (rs->have_required && out != NULL)
 		*out = rs->required;
+	if (file != NULL)
+		*file = rs->required_file;
+	if (line != NULL)
+		*line = rs->required_line;
 	return rs->have_required;
 }
 

@@ -164,8 +164,11 @@ const struct rs_rule *ruleset_at(const struct ruleset *rs, size_t i);
 const struct rs_rule *ruleset_find(const struct ruleset *rs,
                                    const char *name);
 
-/* required_score from the files; false when none was given. */
-bool ruleset_required_score(const struct ruleset *rs, double *out);
+/* required_score (or required_hits) from the files, the last one read,
+ * and where (file, line; either pointer may be NULL); false when none
+ * was given. */
+bool ruleset_required_score(const struct ruleset *rs, double *out,
+                            const char **file, unsigned *line);
 
 size_t ruleset_diag_count(const struct ruleset *rs);
 const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_str(d->rule);
 	}
 	double req;
-	(void)ruleset_required_score(rs, &req);
+	(void)ruleset_required_score(rs, &req, NULL, NULL);
 	if (ruleset_file_count(rs) != 1)
 		abort();
 	ruleset_free(rs);

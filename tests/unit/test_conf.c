@@ -252,6 +252,38 @@ static void paths_relative(void **state)
 	remove_tree(dir);
 }
 
+/* A rule file's required_score is add_header's threshold where the
+ * configuration sets none (actions{} and each domain section without
+ * one); where actions{} sets one, that decides (audit20 H1). */
+static void rules_required_score(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-conf.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	put_file(dir, "local.cf", "body T_X /x/\nrequired_score 4.0\n");
+	char text[512], err[1024];
+	snprintf(text, sizeof text, "stages = { \"rules\" }\n"
+	         "rules = { \"%s/local.cf\" }\nrules_cache = \"off\"\n"
+	         "domain \"a.example\" { reject = 20 }\n"
+	         "domain \"b.example\" { add_header = 6 }\n", dir);
+	struct conf *c = load(text, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_true(c->policy.threshold[CONF_ACT_ADD_HEADER] == 4.0);
+	assert_true(c->domains[0].threshold[CONF_ACT_ADD_HEADER] == 4.0);
+	assert_true(c->domains[1].threshold[CONF_ACT_ADD_HEADER] == 6.0);
+	conf_unref(c);
+	snprintf(text, sizeof text, "stages = { \"rules\" }\n"
+	         "rules = { \"%s/local.cf\" }\nrules_cache = \"off\"\n"
+	         "actions { add_header = 5.5 }\n", dir);
+	c = load(text, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_true(c->policy.threshold[CONF_ACT_ADD_HEADER] == 5.5);
+	conf_unref(c);
+	remove_tree(dir);
+}
+
 /* The shipped default configuration loads as it is. */
 static void shipped_conf(void **state)
 {
@@ -287,6 +319,7 @@ int main(void)
 		cmocka_unit_test(error_with_line),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(domain_policies),
+		cmocka_unit_test(rules_required_score),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(shipped_conf),
 		cmocka_unit_test(include_relative),

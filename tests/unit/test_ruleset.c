@@ -277,12 +277,16 @@ static void test_meta_score_describe(void **state)
 	assert_string_equal(a->describe, "Better text");
 	assert_int_equal(a->priority, -500);
 	double req = 0;
-	assert_true(ruleset_required_score(rs, &req));
+	const char *file;
+	unsigned line;
+	assert_true(ruleset_required_score(rs, &req, &file, &line));
 	assert_true(req == 6.5);
+	assert_non_null(file);
+	assert_true(line > 0);
 	ruleset_free(rs);
 
 	rs = load("body A /a/\n");
-	assert_false(ruleset_required_score(rs, &req));
+	assert_false(ruleset_required_score(rs, &req, NULL, NULL));
 	ruleset_free(rs);
 
 	expect_error("score A 1 2\n", 1, "expected 1 or 4 scores");
