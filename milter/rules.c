@@ -683,6 +683,59 @@ static size_t ord_dep_at(void *ctx, size_t node, size_t i)
 	return o->node_of[d];
 }
 
+/* The meta on a cycle that meta rule c reads (directly), or NULL. */
+static const struct crule *cycle_dep(const struct rules *r,
+                                     const struct order_ctx *o,
+                                     const bool *left_out,
+                                     const struct crule *c)
+{
+	for (size_t i = 0; i < rmeta_dep_count(c->meta); i++) {
+		size_t d = (size_t)rmeta_dep_at(c->meta, i);
+		if (d < r->n && o->node_of[d] != SIZE_MAX &&
+		    left_out[o->node_of[d]])
+			return &r->cr[d];
+	}
+	return NULL;
+}
+
+/* After the cycles are cut (r->metas in order, dependencies first):
+ * as SpamAssassin, which never solves them, every meta that reads one
+ * of a cycle, directly or through others, is left out too, and so are
+ * the cut ones; none of them runs (audit20 M4: they ran, reading the
+ * cut meta as 0, and hit). */
+static int drop_cycle_dependents(struct rules *r, struct order_ctx *o)
+{
+	size_t n = r->nmetas, kept = 0;
+	bool *left_out = calloc(n, sizeof *left_out);
+	if (left_out == NULL)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		o->node_of[r->metas[k]] = k;
+	for (size_t k = 0; k < n; k++) {
+		struct crule *c = &r->cr[r->metas[k]];
+		const struct crule *dep;
+		left_out[k] = c->state == RULES_FAILED;   /* cut */
+		if (!left_out[k] && c->meta != NULL &&
+		    (dep = cycle_dep(r, o, left_out, c)) != NULL) {
+			left_out[k] = true;
+			c->state = RULES_FAILED;
+			if (rules_add_diag(r, RULES_DIAG_CYCLE, c->rs,
+			                   "meta %s: depends on meta %s, which a "
+			                   "dependency cycle leaves out (left out)",
+			                   c->rs->name, dep->rs->name) != 0) {
+				free(left_out);
+				return -1;
+			}
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!left_out[k])
+			r->metas[kept++] = r->metas[k];
+	r->nmetas = kept;
+	free(left_out);
+	return 0;
+}
+
 static int order_metas(struct rules *r)
 {
 	size_t n = r->nmetas;
@@ -721,7 +774,7 @@ static int order_metas(struct rules *r)
 		sorted[k] = r->metas[order[k]];
 	free(r->metas);
 	r->metas = sorted;
-	rc = 0;
+	rc = drop_cycle_dependents(r, &o);
 out:
 	free(o.node_of);
 	free(o.cut);
@@ -934,8 +987,9 @@ static int plan_lazy(struct rules *r, const size_t *rank)
 }
 
 /* After order_metas(): the plan run_metas() follows. Propagation needs
- * every meta to come after the metas it reads; when a cycle was cut that
- * may not hold, and every meta is evaluated as before (p->on false). */
+ * every meta to come after the metas it reads (order_metas() leaves the
+ * metas of cycles out, and those reading them); where that does not
+ * hold, every meta is evaluated as before (p->on false). */
 static int plan_metas(struct rules *r)
 {
 	struct mplan *p = &r->mp;
