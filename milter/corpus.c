@@ -518,9 +518,9 @@ static const char *compressed(const char *p, size_t n)
 	return NULL;
 }
 
-/* The NUL bytes of the header section of b: up to its first empty
- * line, or all that is stored when it has none. */
-static size_t header_nuls(const struct mbuf *b)
+/* Whether b's first line is mostly NUL bytes, or all that is stored
+ * when no empty line ends a header section in it. */
+static bool header_mostly_nul(const struct mbuf *b)
 {
 	size_t i = 0, nul = 0;
 	while (i < b->len) {
@@ -528,26 +528,30 @@ static size_t header_nuls(const struct mbuf *b)
 		size_t next = nl ? (size_t)(nl - b->p) + 1 : b->len;
 		for (size_t j = i; j < next; j++)
 			nul += b->p[j] == '\0';
+		if (i == 0 && nul * 2 > next)
+			return true;   /* the first line */
 		if (next - i <= 2 && (next - i == 1 || b->p[i] == '\r'))
-			break;   /* the empty line */
+			return false;  /* the empty line: a message's shape */
 		i = next;
 	}
-	return nul;
+	return nul * 2 > i;
 }
 
-/* Binary data: NULs in the header section more than one in 64 of the
- * message's bytes kept (/dev/zero, a tar of messages). A NUL in a header
+/* Binary data: a first line mostly NUL (/dev/zero, a tar of messages),
+ * or data mostly NUL without the empty line of a header section,
+ * decided on the header alone. A NUL in a header
  * field is no reason to refuse a message, nor NULs in the body (8-bit
  * UTF-16 text, a raw attachment): SpamAssassin scans it, an MTA passes
  * it to a milter (a field cut at its NUL, as --milter sends it; audit19:
- * 8-bit UTF-16 bodies were refused). */
+ * 8-bit UTF-16 bodies were refused; audit20 L1: a Subject stuffed with
+ * NULs was refused or not by the body's length). */
 static char *check_message(const struct mbuf *b, bool keep_head)
 {
 	const char *z = b->p ? compressed(b->p, b->len) : NULL;
 	if (z != NULL && !starts_with_header(b->p, b->len))
 		return format("%s-compressed data, not a message (decompress it "
 		              "first)", z);
-	if (b->nul > 0 && header_nuls(b) * 64 > b->len)
+	if (b->nul > 0 && header_mostly_nul(b))
 		return format("binary data (%zu NUL bytes in %zu)", b->nul,
 		              b->total);
 	if (b->over && !keep_head)

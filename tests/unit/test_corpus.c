@@ -486,8 +486,17 @@ static void nul_in_header(void **state)
 	assert_memory_equal(g.m[0].data, text, sizeof text - 1);
 	release(&g);
 	/* nor are NULs in the body: 8-bit UTF-16 text (SpamAssassin scans
-	 * it, an MTA passes it on); a header section so full of them is
-	 * binary data */
+	 * it, an MTA passes it on), nor a Subject stuffed with them before
+	 * a short body (audit20 L1); a header section or a first line
+	 * mostly NUL (a tar file) is binary data */
+	char stuffed[128] = "From: a@b.example\nSubject: x";
+	size_t sl = strlen(stuffed);
+	memset(stuffed + sl, 0, 40);
+	memcpy(stuffed + sl + 40, "\n\nhi\n", 5);
+	const char *st = put("stuffed", stuffed, sl + 45);
+	collect(&st, 1, 4096, &g);
+	assert_null(g.m[0].error);
+	release(&g);
 	char u16[2048];
 	memcpy(u16, "Subject: u\n\n", 13);
 	for (size_t i = 13; i + 1 < sizeof u16; i += 2)
