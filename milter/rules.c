@@ -1717,7 +1717,9 @@ static int setup_rule(struct rules *r, size_t i)
 			c->state = RULES_UNSUPPORTED;
 		return 0;
 	}
-	if (rule->type == RS_UNDEFINED) {
+	if (rule->type == RS_UNDEFINED ||
+	    (rule->type == RS_HEADER && !rule->exists &&
+	     (rule->hdr_mods & RS_HDR_NOT_IMPLEMENTED))) {
 		c->state = RULES_UNSUPPORTED;
 		return 0;
 	}

@@ -52,6 +52,10 @@ enum rs_type {
 #define RS_HDR_REVIP  0x40u /* same, reversed */
 #define RS_HDR_FIRST  0x80u /* only the first header of that name */
 #define RS_HDR_LAST   0x100u /* only the last one */
+/* Read, reported as not implemented (RS_DIAG_UNSUPPORTED): a header rule
+ * with one of these never hits (audit20 M2: it ran without them). */
+#define RS_HDR_NOT_IMPLEMENTED \
+	(RS_HDR_HOST | RS_HDR_DOMAIN | RS_HDR_IP | RS_HDR_REVIP)
 
 /* tflags words the engine honours; the others are kept in tflags_text. */
 #define RS_TF_NICE     0x01u /* a ham rule: default score -1 */

@@ -298,6 +298,27 @@ static void put_header(struct run *x, uint32_t id, unsigned mods,
 	}
 }
 
+/* :first / :last: one instance of all of hk's headers (To before Cc
+ * for ToCc; MESSAGEID's empty ones passed over), as SpamAssassin's get()
+ * keeps one of the values it listed, before :addr or :name. */
+static void put_first_last(struct run *x, const struct hkey *hk)
+{
+	bool last = (hk->mods & RS_HDR_LAST) && !(hk->mods & RS_HDR_FIRST);
+	const struct hinfo *pick = NULL;
+	for (size_t s = 0; s < hk->nsrc && (last || pick == NULL); s++)
+		for (uint32_t i = x->hfirst[hk->src[s]];
+		     i != HN_END && (last || pick == NULL); i = x->hinfo[i].next)
+			if (hk->kind != HK_MESSAGEID || x->hinfo[i].h->value.len > 0)
+				pick = &x->hinfo[i];
+	if (pick == NULL)
+		return;
+	if (hk->mods & (RS_HDR_ADDR | RS_HDR_NAME))
+		put_addrs(x, pick->h, hk->mods, hk->kind == HK_PLAIN);
+	else
+		msg_header_sa_value(&x->hb, pick->h, hk->mods & RS_HDR_RAW,
+		                    pick->no_decode);
+}
+
 /* One header as the ALL views show it (raw: without its CRs). */
 static void put_one(struct strbuf *b, const struct msg_header *h, bool raw,
                     bool nodec)
@@ -479,6 +500,10 @@ static void build_hkey(struct run *x, size_t k)
 	case HK_PLAIN:
 	case HK_TOCC:
 	case HK_MESSAGEID:
+		if (hk->mods & (RS_HDR_FIRST | RS_HDR_LAST)) {
+			put_first_last(x, hk);
+			break;
+		}
 		for (size_t s = 0; s < hk->nsrc; s++)
 			put_header(x, hk->src[s], hk->mods,
 			           hk->kind == HK_PLAIN);

@@ -1147,6 +1147,37 @@ static void test_compile_cache(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* :first and :last keep one instance (To before Cc for ToCc) before
+ * :addr; :host, :domain, :ip and :revip are not implemented: such a
+ * rule is unsupported and never hits (audit20 M2: the modifiers were
+ * dropped, so Received:first read every Received). */
+static void test_header_first_last(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f,
+	        "header F1 X-Dup:first =~ /^one$/\n"
+	        "header F2 X-Dup:first =~ /two/\n"
+	        "header L1 X-Dup:last =~ /^two$/\n"
+	        "header L2 X-Dup:last =~ /one/\n"
+	        "header T1 ToCc:first:addr =~ /^alice\\@/\n"
+	        "header T2 ToCc:last:addr =~ /^carol\\@/\n"
+	        "header T3 ToCc:last =~ /alice/\n"
+	        "header IP Received:ip =~ /./\n", NULL);
+	fx_run(&f, MSG, "");
+	HIT(&f, "F1");
+	NOHIT(&f, "F2");
+	HIT(&f, "L1");
+	NOHIT(&f, "L2");
+	HIT(&f, "T1");
+	HIT(&f, "T2");
+	NOHIT(&f, "T3");
+	NOHIT(&f, "IP");
+	assert_int_equal(rules_rule_state(f.rules, 7), RULES_UNSUPPORTED);
+	fx_free(&f);
+}
+
 static void test_meta_cycle(void **state)
 {
 	(void)state;
@@ -2006,6 +2037,7 @@ int main(void)
 		cmocka_unit_test(test_capture_templates),
 		cmocka_unit_test(test_compile_error),
 		cmocka_unit_test(test_compile_cache),
+		cmocka_unit_test(test_header_first_last),
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
