@@ -28,6 +28,7 @@
 #include "localscan.h"
 #include "monotime.h"
 #include "msg.h"
+#include "pfor.h"
 #include "pipeline.h"
 #include "progress.h"
 #include "report.h"
@@ -731,8 +732,7 @@ int scanlocal_main(int argc, char **argv)
 {
 	struct run r = { .labels = labels_new() };
 	struct opts o = { 0 };
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	o.jobs = cores > 0 ? (unsigned)cores : 1;
+	o.jobs = pfor_cpus();
 	char started[32];
 	report_utc_now(started, sizeof started);
 	int pa = r.labels ? parse_args(argc, argv, &r, &o) : -1;

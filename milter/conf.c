@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dns.h"
+#include "pfor.h"
 #include "pipeline.h"
 #include "rcache.h"
 #include "rules.h"
@@ -568,12 +569,6 @@ static void fill_policy(struct conf_policy *p, cfg_t *sec,
 	                               dflt ? dflt->quarantine_reason : NULL);
 }
 
-static unsigned cores(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
 /* SpamAssassin's required_score in the rule files (a site's local.cf)
  * is add_header's threshold where vigild.conf sets none: in actions{}
  * unless it sets add_header, and in each domain section that does not
@@ -632,10 +627,10 @@ static int build(struct conf *c, cfg_t *cfg, enum load_kind kind,
 	c->pidfile = cfg_getstr(cfg, "pidfile");
 	c->io_threads = (unsigned)cfg_getint(cfg, "io_threads");
 	if (c->io_threads == 0)
-		c->io_threads = cores();
+		c->io_threads = pfor_cpus();
 	c->scan_workers = (unsigned)cfg_getint(cfg, "scan_workers");
 	if (c->scan_workers == 0)
-		c->scan_workers = cores();
+		c->scan_workers = pfor_cpus();
 	c->max_connections = (unsigned)cfg_getint(cfg, "max_connections");
 	c->idle_timeout_s = (unsigned)cfg_getint(cfg, "idle_timeout");
 	c->message_timeout_s = (unsigned)cfg_getint(cfg, "message_timeout");

@@ -2,6 +2,7 @@
 #include "pfor.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <unistd.h>
@@ -26,12 +27,19 @@ static void *worker(void *arg)
 	}
 }
 
+unsigned pfor_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores < 1 ? 1 : (unsigned)cores;
+}
+
 static unsigned thread_count(size_t n, unsigned max_threads)
 {
-	if (max_threads == 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		max_threads = cores < 1 ? 1 : (unsigned)cores;
-	}
+	if (max_threads == 0)
+		max_threads = pfor_cpus();
 	if (max_threads > PFOR_MAX_THREADS)
 		max_threads = PFOR_MAX_THREADS;
 	return n < max_threads ? (unsigned)(n ? n : 1) : max_threads;

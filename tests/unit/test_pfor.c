@@ -1,5 +1,6 @@
 /* pfor: every index exactly once, on any number of threads; failures
  * reported without stopping the other calls. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,11 +51,30 @@ static void t_failure_reported(void **state)
 	run_and_check(1, 4, 0);
 }
 
+/* "All cores" are the CPUs the process may run on: one CPU under a
+ * taskset or a cpuset gives 1, not the machine's count (audit20 L2). */
+static void t_cpus_follow_affinity(void **state)
+{
+	(void)state;
+	cpu_set_t all, one;
+	assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+	assert_int_equal(pfor_cpus(), (unsigned)CPU_COUNT(&all));
+	int first = 0;
+	while (!CPU_ISSET(first, &all))
+		first++;
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+	assert_int_equal(pfor_cpus(), 1);
+	assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_every_index_once),
 		cmocka_unit_test(t_failure_reported),
+		cmocka_unit_test(t_cpus_follow_affinity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
