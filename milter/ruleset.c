@@ -547,6 +547,135 @@ static struct rs_rule *rule_define(struct loader *L, long i, enum rs_type t)
 
 /* Parses "/re/mods", "m{re}mods", "m!re!mods", "qr(re)mods" as
  * SpamAssassin's compile_regexp does. 0, or -1 after an error. */
+/* A Perl 5.34+ quantifier at p (a '{') up to e that PCRE2 10.42 reads
+ * as literal text: "{,n}" (Perl's {0,n}) or one with blanks next to the
+ * braces or the comma ("{ 2 }", "{2, 5}"). Its PCRE2 spelling goes to
+ * out (room for the brace text), its length to *skip; false when p is
+ * not such a quantifier (or its spelling would not fit cap). */
+static bool perl_quantifier(const char *p, const char *e, char *out,
+                            size_t cap, size_t *skip)
+{
+	const char *q = p + 1, *d1, *d2 = NULL;
+	bool blank = false, comma = false;
+	size_t n1, n2 = 0;
+#define BLANKS() while (q < e && (*q == ' ' || *q == '\t')) q++, blank = true
+	BLANKS();
+	for (d1 = q; q < e && *q >= '0' && *q <= '9';)
+		q++;
+	n1 = (size_t)(q - d1);
+	BLANKS();
+	if (q < e && *q == ',') {
+		comma = true;
+		q++;
+		BLANKS();
+		for (d2 = q; q < e && *q >= '0' && *q <= '9';)
+			q++;
+		n2 = (size_t)(q - d2);
+		BLANKS();
+	}
+#undef BLANKS
+	if (q >= e || *q != '}' || (n1 == 0 && n2 == 0) || (!blank && n1 > 0))
+		return false;
+	int len = snprintf(out, cap, "{%.*s%s%.*s}", n1 ? (int)n1 : 1,
+	                   n1 ? d1 : "0", comma ? "," : "", (int)n2,
+	                   d2 ? d2 : "");
+	*skip = (size_t)(q + 1 - p);
+	/* never longer than the text it replaces plus the 0 */
+	return len > 0 && (size_t)len < cap && (size_t)len <= *skip + 1;
+}
+
+/* The index of the ']' closing the class that opens at p.p[i] ('['):
+ * a ']' first (after '^') is a member, escapes and [:name:] pass. */
+static size_t class_end(struct sl p, size_t i)
+{
+	size_t k = i + 1;
+	if (k < p.n && p.p[k] == '^')
+		k++;
+	if (k < p.n && p.p[k] == ']')
+		k++;
+	for (; k < p.n && p.p[k] != ']'; k++) {
+		if (p.p[k] == '\\')
+			k++;
+		else if (p.p[k] == '[' && k + 1 < p.n && p.p[k + 1] == ':') {
+			const char *r = memchr(p.p + k + 2, ']', p.n - k - 2);
+			if (r != NULL && r[-1] == ':')
+				k = (size_t)(r - p.p);
+		}
+	}
+	return k;
+}
+
+/* Whether something a quantifier can follow ends at p.p[i - 1]: not the
+ * start, '|', '(' or a group's opening "(?:", "(?=", "(?!", "(?>",
+ * "(?<=", "(?<!" (a '{' there is literal text). */
+static bool follows_atom(struct sl p, size_t i)
+{
+	static const char *const opens[] = { "(?:", "(?=", "(?!", "(?>",
+	                                      "(?<=", "(?<!" };
+	if (i == 0 || p.p[i - 1] == '|' || p.p[i - 1] == '(')
+		return false;
+	for (size_t k = 0; k < sizeof opens / sizeof opens[0]; k++) {
+		size_t n = strlen(opens[k]);
+		if (i >= n && memcmp(p.p + i - n, opens[k], n) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* Pattern p as PCRE2 10.42 reads what Perl 5.36 (so SpamAssassin on
+ * Debian 12) reads (audit20 M3): Perl 5.34+ quantifiers rewritten
+ * (perl_quantifier()); "\b{...}" and "\B{...}", which SpamAssassin
+ * refuses, refused. Escapes, classes and \Q...\E are passed over (a
+ * rule line has no unescaped '#', so no comments). *out is p itself
+ * when nothing changed. -1 after a diagnostic. */
+static int perl_pattern(struct loader *L, const char *rule, struct sl p,
+                        struct sl *out)
+{
+	char *d = NULL;   /* the rewritten pattern: one more byte per '{' */
+	size_t from = 0, dn = 0;
+	bool quoted = false;
+	*out = p;
+	for (size_t i = 0; i < p.n; i++) {
+		char c = p.p[i], q[48];
+		size_t skip;
+		if (quoted) {
+			quoted = !(c == '\\' && i + 1 < p.n && p.p[i + 1] == 'E');
+			i += !quoted;
+		} else if (c == '\\' && i + 1 < p.n) {
+			char e = p.p[++i];
+			quoted = e == 'Q';
+			if ((e == 'b' || e == 'B') && i + 1 < p.n &&
+			    p.p[i + 1] == '{') {
+				DIAG(L, RS_DIAG_ERROR, rule, "\\%c{...} is not "
+				     "supported (SpamAssassin refuses it too)", e);
+				return -1;
+			}
+		} else if (c == '[') {
+			i = class_end(p, i);
+		} else if (c == '{' && follows_atom(p, i) &&
+		           perl_quantifier(p.p + i, p.p + p.n, q, sizeof q, &skip)) {
+			if (d == NULL &&
+			    (d = arena_alloc(L->rs->arena, 2 * p.n + 1)) == NULL) {
+				L->rs->oom = true;
+				return -1;
+			}
+			memcpy(d + dn, p.p + from, i - from);
+			dn += i - from;
+			memcpy(d + dn, q, strlen(q));
+			dn += strlen(q);
+			from = i + skip;
+			i += skip - 1;
+		}
+	}
+	if (d != NULL) {
+		memcpy(d + dn, p.p + from, p.n - from);
+		dn += p.n - from;
+		d[dn] = '\0';
+		*out = (struct sl){ d, dn };
+	}
+	return 0;
+}
+
 static int parse_regex(struct loader *L, struct sl nm, struct sl v,
                        struct sl *pat, uint32_t *options)
 {
@@ -644,6 +773,8 @@ static int parse_regex(struct loader *L, struct sl nm, struct sl v,
 			esc = false;
 		}
 	}
+	if (perl_pattern(L, rule, p, &p) != 0)
+		return -1;
 #undef rule
 	*pat = p;
 	*options = o;

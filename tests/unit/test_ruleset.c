@@ -122,6 +122,26 @@ static void test_lines(void **state)
 	expect_error("\nbody B /a#b/\n", 2, "missing closing delimiter");
 }
 
+/* Perl 5.34+ quantifier spellings, which PCRE2 10.42 reads as literal
+ * text, are rewritten ({,n} is {0,n}; blanks next to the braces or the
+ * comma go); escaped braces, classes, \Q..\E and a '{' after '(' or
+ * '|' stay; \b{...} is refused as SpamAssassin refuses it (audit20 M3). */
+static void test_perl_quantifiers(void **state)
+{
+	(void)state;
+	struct ruleset *rs = load(
+	    "body A /b{,2}c/\n"
+	    "body B /d{ 2 }e{2, 5}f{ 3 ,}/\n"
+	    "body C /x\\{,2}[{ 2 }]\\Q{,3}\\E(?:{,4})|{ 5 }/\n"
+	    "body D /a{2}b{2,}c{}d{,}e{ }/\n");
+	assert_pattern(get(rs, "A"), "b{0,2}c");
+	assert_pattern(get(rs, "B"), "d{2}e{2,5}f{3,}");
+	assert_pattern(get(rs, "C"), "x\\{,2}[{ 2 }]\\Q{,3}\\E(?:{,4})|{ 5 }");
+	assert_pattern(get(rs, "D"), "a{2}b{2,}c{}d{,}e{ }");
+	ruleset_free(rs);
+	expect_error("body W /\\b{wb}x/\n", 1, "is not supported");
+}
+
 static void test_header(void **state)
 {
 	(void)state;
@@ -1030,6 +1050,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_perl_quantifiers),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_delimiters),
 		cmocka_unit_test(test_meta_score_describe),
