@@ -631,6 +631,13 @@ static int compile_meta(struct rules *r, size_t i)
 		return rules_add_diag(r, RULES_DIAG_META, rule, "meta %s: %s",
 		                      rule->name, err);
 	}
+	if (rmeta_zero_division(c->meta)) {   /* audit20 L3 */
+		c->state = RULES_FAILED;
+		return rules_add_diag(r, RULES_DIAG_META, rule, "meta %s: "
+		                      "division by zero possible (with its rules "
+		                      "0), so SpamAssassin refuses it (left out)",
+		                      rule->name);
+	}
 	for (size_t k = 0; k < rmeta_dep_count(c->meta); k++) {
 		size_t d = (size_t)rmeta_dep_at(c->meta, k);
 		if (d >= r->n) {

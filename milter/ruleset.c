@@ -1145,13 +1145,14 @@ static void do_tflags(struct loader *L, struct sl v)
 		if (sl_prefix(w, "maxhits=")) {
 			struct sl num = { w.p + 8, w.n - 8 };
 			double d;
-			if (parse_number(num, false, false, &d) && d >= 1 &&
+			/* 0: no limit, as in SpamAssassin (audit20 L3) */
+			if (parse_number(num, false, false, &d) && d >= 0 &&
 			    d <= 1e6 && d == floor(d)) {
 				maxhits = (unsigned)d;
 				continue;
 			}
 			DIAG(L, RS_DIAG_ERROR, r->name, "tflags: invalid "
-			     "'%.*s' (expected maxhits=N, N >= 1)", snip(w),
+			     "'%.*s' (expected maxhits=N, N >= 0)", snip(w),
 			     w.p);
 			continue;
 		}

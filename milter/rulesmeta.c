@@ -43,6 +43,7 @@ struct rmeta {
 	int *deps;
 	size_t ndeps;
 	double zero;         /* the value when every operand is 0 */
+	bool zero_div;       /* and it divides by 0 on the way */
 	char **unknown;
 	size_t nunknown;
 };
@@ -468,7 +469,7 @@ static void parse_binary(struct comp *c, int minprec)
 }
 
 static double run(const struct rmeta *m, const double *values,
-                  rmeta_fetch_fn fetch, void *ctx);
+                  rmeta_fetch_fn fetch, void *ctx, bool *div0);
 
 struct rmeta *rmeta_compile(const char *expr, size_t len,
                             rmeta_resolve_fn resolve, void *ctx,
@@ -510,16 +511,17 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
 		rmeta_free(c.m);
 		return NULL;
 	}
-	c.m->zero = run(c.m, NULL, NULL, NULL);
+	c.m->zero = run(c.m, NULL, NULL, NULL, &c.m->zero_div);
 	return c.m;
 }
 
 /* ---- evaluation -------------------------------------------------------- */
 
 /* The program on values, or with every operand 0 when values is NULL;
- * with fetch, each operand the program reads is fetch(ctx, index). */
+ * with fetch, each operand the program reads is fetch(ctx, index).
+ * *div0 (when div0 is not NULL) is set when it divides by 0. */
 static double run(const struct rmeta *m, const double *values,
-                  rmeta_fetch_fn fetch, void *ctx)
+                  rmeta_fetch_fn fetch, void *ctx, bool *div0)
 {
 	double st[RMETA_MAX_STACK];
 	size_t sp = 0;
@@ -540,6 +542,8 @@ static double run(const struct rmeta *m, const double *values,
 			sp--;
 			/* Perl dies on division by zero; SpamAssassin's meta is
 			 * then false. */
+			if (st[sp] == 0 && div0 != NULL)
+				*div0 = true;
 			st[sp - 1] = st[sp] == 0 ? 0 : st[sp - 1] / st[sp];
 			break;
 		case OP_ADD: sp--; st[sp - 1] += st[sp]; break;
@@ -573,14 +577,14 @@ double rmeta_eval(const struct rmeta *m, const double *values)
 	 * known from compile time. */
 	for (size_t i = 0; i < m->ndeps; i++)
 		if (values[m->deps[i]] != 0)
-			return run(m, values, NULL, NULL);
+			return run(m, values, NULL, NULL, NULL);
 	return m->zero;
 }
 
 double rmeta_eval_fetch(const struct rmeta *m, rmeta_fetch_fn fetch,
                         void *ctx)
 {
-	return run(m, NULL, fetch, ctx);
+	return run(m, NULL, fetch, ctx, NULL);
 }
 
 /* rmeta_eval_bounds(): the values a stack entry may hold, lo .. hi. */
@@ -741,6 +745,11 @@ int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
 }
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }
+
+bool rmeta_zero_division(const struct rmeta *m)
+{
+	return m->zero_div;
+}
 
 bool rmeta_counts(const struct rmeta *m)
 {

@@ -64,6 +64,12 @@ typedef void (*rmeta_peek_fn)(void *ctx, int index, double *lo, double *hi);
 int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
                       void *ctx, double *lo, double *hi);
 
+/* Whether the expression divides by 0 with every operand 0: how
+ * SpamAssassin checks a meta (its rule names made 0, the expression run
+ * as Perl, short cuts taken); it refuses such a meta ("division by zero
+ * possible"). */
+bool rmeta_zero_division(const struct rmeta *m);
+
 /* Whether the expression does arithmetic or compares (counts hits), as
  * opposed to combining truth values with &&, || and ! alone. */
 bool rmeta_counts(const struct rmeta *m);

@@ -2,6 +2,7 @@
  * counts, unknown names, syntax errors, limits), the dependency order,
  * and every meta line of the stock SpamAssassin rules. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -281,6 +282,30 @@ static void t_counts(void **state)
 	set(1, 1, 1, 0);
 	EQ("A + B + C + D >= 3 && !D", 1);
 	EQ("(A + B + C) / 2", 1.5);
+}
+
+/* SpamAssassin's check: the rule names 0, the expression run as Perl
+ * with its short cuts; a division by 0 refuses the meta (audit20 L3). */
+static bool zero_div(const char *expr)
+{
+	char err[200];
+	struct rmeta *m = rmeta_compile(expr, strlen(expr), resolve_letters,
+	                                NULL, err, sizeof err);
+	if (m == NULL)
+		fail_msg("'%s': %s", expr, err);
+	bool z = rmeta_zero_division(m);
+	rmeta_free(m);
+	return z;
+}
+
+static void t_zero_division(void **state)
+{
+	(void)state;
+	assert_true(zero_div("(A / B) > 0"));
+	assert_true(zero_div("A + 1 / (B - C)"));
+	assert_false(zero_div("(A + B + C) / 2"));
+	assert_false(zero_div("A / (B + 1)"));
+	assert_false(zero_div("A && (B / C)"));   /* never reached */
 }
 
 static void t_deps_unknown(void **state)
@@ -619,6 +644,7 @@ int main(void)
 		cmocka_unit_test(t_precedence),
 		cmocka_unit_test(t_perl_values),
 		cmocka_unit_test(t_counts),
+		cmocka_unit_test(t_zero_division),
 		cmocka_unit_test(t_fetch),
 		cmocka_unit_test(t_known),
 		cmocka_unit_test(t_deps_unknown),
