@@ -2147,6 +2147,14 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 	           sl_prefix(key, "bayes_stopword_") ||
 	           sl_prefix(key, "hashbl_acl_"))
 		unsupported(L, key, "ignored");
+	else if (key.n > 3 && memcmp(key.p, "\xef\xbb\xbf", 3) == 0)
+		/* an editor's UTF-8 byte-order mark: named, not printed raw
+		 * (it made "unknown directive 'body'"; audit20 L4) */
+		DIAG(L, RS_DIAG_ERROR, NULL, "unknown directive '\\xef\\xbb\\xbf"
+		     "%.*s': a UTF-8 byte-order mark before '%.*s' (SpamAssassin "
+		     "refuses the line too; save the file without it)",
+		     snip((struct sl){ key.p + 3, key.n - 3 }), key.p + 3,
+		     snip((struct sl){ key.p + 3, key.n - 3 }), key.p + 3);
 	else
 		DIAG(L, RS_DIAG_ERROR, NULL, "unknown directive '%.*s'",
 		     snip(key), key.p);

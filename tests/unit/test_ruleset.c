@@ -140,6 +140,9 @@ static void test_perl_quantifiers(void **state)
 	assert_pattern(get(rs, "D"), "a{2}b{2,}c{}d{,}e{ }");
 	ruleset_free(rs);
 	expect_error("body W /\\b{wb}x/\n", 1, "is not supported");
+	/* a byte-order mark is named, not printed raw (audit20 L4) */
+	expect_error("\xef\xbb\xbf" "body A /x/\n", 1, "byte-order mark before "
+	             "'body'");
 }
 
 static void test_header(void **state)
