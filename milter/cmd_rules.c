@@ -150,44 +150,27 @@ static const struct rs_rule *eval_diag_rule(const struct ruleset *rs,
 	return r != NULL && r->type == RS_EVAL ? r : NULL;
 }
 
-/* Whether the rules engine runs the eval: rule the diagnostic is about
- * (its function is implemented, with what the rule files gave it: the
- * FreeMail and WLBLEval lists). */
-static bool eval_implemented(const struct loaded *l, const struct rs_diag *d)
-{
-	const struct rs_rule *r = eval_diag_rule(l->rs, d);
-	if (r == NULL)
-		return false;
-	size_t i = (size_t)(r - ruleset_at(l->rs, 0));
-	return rules_rule_state(l->rules, i) != RULES_UNSUPPORTED;
-}
-
 static int do_check(struct loaded *l)
 {
-	size_t errors = 0, warnings = 0, unsupported = 0;
 	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
-		if (d->kind == RS_DIAG_UNSUPPORTED) {
-			unsupported += !eval_implemented(l, d);
+		if (d->kind == RS_DIAG_UNSUPPORTED)
 			continue;
-		}
 		print_where(d->file, d->line);
 		printf("%s: %s\n", diag_kind_word(d->kind), d->message);
-		if (d->kind == RS_DIAG_ERROR)
-			errors++;
-		else
-			warnings++;
 	}
 	for (size_t i = 0; i < rules_diag_count(l->rules); i++) {
 		const struct rules_diag *d = rules_diag_at(l->rules, i);
-		unsupported += d->kind == RULES_DIAG_UNSUPPORTED;
 		if (d->kind != RULES_DIAG_COMPILE && d->kind != RULES_DIAG_CYCLE &&
 		    d->kind != RULES_DIAG_META)
 			continue;
 		print_where(d->file, d->line);
 		printf("error: %s\n", d->message);
-		errors++;
 	}
+	struct rules_diag_totals t;
+	rules_diag_totals(l->rules, &t);
+	size_t errors = t.errors, warnings = t.warnings,
+	       unsupported = t.unsupported;
 	struct rules_stats st;
 	rules_get_stats(l->rules, &st);
 	printf("%zu file%s, %zu rules loaded in %.3f s (parse %.3f s, "
@@ -386,7 +369,7 @@ static int do_test(const char *rulefile, const char *msgfile, bool scored)
 	}
 	for (size_t i = 0; i < ruleset_diag_count(l.rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l.rs, i);
-		if (eval_implemented(&l, d))
+		if (rules_diag_implemented(l.rules, d))
 			continue;
 		print_where(d->file, d->line);
 		printf("%s: %s\n", diag_kind_word(d->kind), d->message);

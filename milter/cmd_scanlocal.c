@@ -599,6 +599,12 @@ static int evaluation(struct run *r, const struct conf *c,
 	m->include_hashes = inc_hashes;
 	m->include_count = inc_hash && inc_hashes ? c->include_count : 0;
 	m->rule_count = rs ? ruleset_count(rs) : 0;
+	if (rules != NULL) {
+		struct rules_diag_totals t;
+		rules_diag_totals(rules, &t);
+		m->rule_errors = t.errors;
+		m->rule_unsupported = t.unsupported;
+	}
 	m->jobs = o->jobs;
 	m->rules_hash = rs ? rules_hash : NULL;
 	m->rule_files = rs ? ruleset_file_count(rs) : 0;

@@ -528,6 +528,20 @@ static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
 	meta_limits(m, out, esc, lead, tail);
 }
 
+/* "2820 rules" and, when the rule files had lines vigil could not use,
+ * how many (a grader's own files: audit20 M1), into buf. */
+static const char *rule_summary(const struct eval_meta *m, char *buf,
+                                size_t len)
+{
+	int n = snprintf(buf, len, "%zu rules", m->rule_count);
+	if (n > 0 && (size_t)n < len && (m->rule_errors || m->rule_unsupported))
+		snprintf(buf + n, len - (size_t)n, " (of the rule files' lines "
+		         "%zu in error: vigil rules check; %zu not implemented: "
+		         "vigil rules --unsupported)", m->rule_errors,
+		         m->rule_unsupported);
+	return buf;
+}
+
 static void meta_text(const struct eval_meta *m, FILE *out)
 {
 	if (m == NULL)
@@ -547,8 +561,8 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 		fprintf(out, "\n  %u connection%s; %.1f s\n", m->jobs,
 		        m->jobs == 1 ? "" : "s", m->seconds);
 	else
-		fprintf(out, "\n  %s\n  %zu rules; %u jobs; %.1f s\n", hashes,
-		        m->rule_count, m->jobs, m->seconds);
+		fprintf(out, "\n  %s\n  %s; %u jobs; %.1f s\n", hashes,
+		        rule_summary(m, line, sizeof line), m->jobs, m->seconds);
 	meta_run(m, out, text_escape, text_plain, "  ", "\n");
 	for (size_t i = 0; i < m->label_file_count; i++) {
 		fputs("  labels ", out);
@@ -782,8 +796,9 @@ static void html_meta(const struct eval_meta *m, FILE *out)
 		                                : "(built-in defaults)");
 		fputs("</code><br>", out);
 		html_escape(out, hashes);
-		fprintf(out, "<br>%zu rules; %u jobs; %.1f s</p>\n<ul>\n",
-		        m->rule_count, m->jobs, m->seconds);
+		char rules[200];
+		fprintf(out, "<br>%s; %u jobs; %.1f s</p>\n<ul>\n",
+		        rule_summary(m, rules, sizeof rules), m->jobs, m->seconds);
 	}
 	meta_run(m, out, html_escape, html_plain, "<li>", "</li>\n");
 	char line[160];

@@ -49,6 +49,8 @@ struct eval_meta {
 	                                       each ("unreadable") */
 	size_t include_count;
 	size_t rule_count;          /* rules loaded (0 if unknown) */
+	size_t rule_errors;         /* lines of the rule files in error */
+	size_t rule_unsupported;    /* and not implemented (rules_diag_totals) */
 	const char *const *paths;   /* corpus paths, with their labels */
 	const char *const *path_labels;
 	const size_t *path_counts;  /* messages read per path */

@@ -1939,6 +1939,35 @@ const struct rules_prof *rules_profile_at(const struct rules *r, size_t i)
 	return r->prof != NULL && i < r->n + T_COUNT ? &r->prof[i] : NULL;
 }
 
+bool rules_diag_implemented(const struct rules *r, const struct rs_diag *d)
+{
+	const struct rs_rule *x = d->rule ? ruleset_find(r->rs, d->rule) : NULL;
+	if (x == NULL || x->type != RS_EVAL)
+		return false;
+	size_t i = (size_t)(x - ruleset_at(r->rs, 0));
+	return rules_rule_state(r, i) != RULES_UNSUPPORTED;
+}
+
+void rules_diag_totals(const struct rules *r, struct rules_diag_totals *t)
+{
+	*t = (struct rules_diag_totals){ 0 };
+	for (size_t i = 0; i < ruleset_diag_count(r->rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(r->rs, i);
+		if (d->kind == RS_DIAG_UNSUPPORTED)
+			t->unsupported += !rules_diag_implemented(r, d);
+		else if (d->kind == RS_DIAG_ERROR)
+			t->errors++;
+		else
+			t->warnings++;
+	}
+	for (size_t i = 0; i < r->ndiags; i++) {
+		enum rules_diag_kind k = r->diags[i].kind;
+		t->unsupported += k == RULES_DIAG_UNSUPPORTED;
+		t->errors += k == RULES_DIAG_COMPILE || k == RULES_DIAG_CYCLE ||
+		             k == RULES_DIAG_META;
+	}
+}
+
 const struct ruleset *rules_ruleset(const struct rules *r)
 {
 	return r->rs;

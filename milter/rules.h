@@ -43,6 +43,7 @@
 #include "stage.h"
 
 struct ruleset;
+struct rs_diag;
 struct scan;
 
 extern const struct stage_ops rules_stage;
@@ -115,6 +116,17 @@ const struct rules_diag *rules_diag_at(const struct rules *r, size_t i);
 enum rules_state rules_rule_state(const struct rules *r, size_t i);
 /* Rules that count toward the verdict (not "__", score != 0, active). */
 size_t rules_scored_count(const struct rules *r);
+/* Whether the parser's diagnostic d (every eval: rule is reported
+ * unsupported, the parser not knowing saeval.c) is about an eval: rule
+ * the engine runs after all. */
+bool rules_diag_implemented(const struct rules *r, const struct rs_diag *d);
+/* The rule files' problems as `vigil rules check` counts them: lines in
+ * error (the parser's and the rules that did not compile, metas refused
+ * or in cycles), warnings, and lines not implemented. */
+struct rules_diag_totals {
+	size_t errors, warnings, unsupported;
+};
+void rules_diag_totals(const struct rules *r, struct rules_diag_totals *t);
 
 /* The built-in rule paths (the default of option "rules"): the stock
  * SpamAssassin rules, vigil's own, the operator's directory. */

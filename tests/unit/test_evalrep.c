@@ -148,11 +148,18 @@ static void meta_text(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	eval_report_text(e, &m, f);
+	m.rule_errors = 3;      /* a grader's rule files (audit20 M1) */
+	m.rule_unsupported = 7;
+	eval_report_text(e, &m, f);
 	m.config_path = NULL;
 	m.config_hash = NULL;
 	m.rules_hash = NULL;
 	eval_report_text(e, &m, f);
 	fclose(f);
+	assert_non_null(strstr(buf, "\n  42 rules (of the rule files' lines 3 "
+	                            "in error: vigil rules check; 7 not "
+	                            "implemented: vigil rules --unsupported); "
+	                            "2 jobs; 1.5 s\n"));
 	assert_non_null(strstr(buf, "vigil 0.1; configuration vigild.conf\n"
 	                            "  config sha256 abc; rules sha256 def "
 	                            "(1 file)\n  42 rules; 2 jobs; 1.5 s\n"
