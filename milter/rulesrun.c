@@ -1661,6 +1661,28 @@ static size_t hit_before(const struct scan *scan, size_t n, const char *name)
 	return SIZE_MAX;
 }
 
+/* The rule files decide a test they define and run: an earlier stage's
+ * hit with its built-in score (the sanity stage's GTUBE, MISSING_DATE)
+ * that the rule did not confirm goes, when the rule did not hit or is
+ * off (score 0), as SpamAssassin would not count it (audit20 H2: score
+ * GTUBE 0 left GTUBE's 1000). A stage's hit for a rule vigil cannot run
+ * (SPF_PASS) stays. */
+static void drop_unconfirmed(struct run *x, size_t earlier)
+{
+	const struct rules *r = x->r;
+	for (size_t k = earlier; k-- > 0;) {
+		const struct scan_hit_info *h = scan_hit_at(x->scan, k);
+		if (!h->provisional)
+			continue;
+		size_t slot = rules_map_get(&r->map, h->name, strlen(h->name));
+		enum rules_state st = slot < r->n ? r->cr[slot].state
+		                                  : RULES_UNSUPPORTED;
+		if (st == RULES_ACTIVE || st == RULES_DISABLED ||
+		    st == RULES_APPROX)
+			scan_hit_drop(x->scan, k);
+	}
+}
+
 static int emit(struct run *x, struct rules_result *res, unsigned flags)
 {
 	const struct rules *r = x->r;
@@ -1705,6 +1727,8 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 		             c->rs->describe) != 0)
 			return -1;
 	}
+	if (!(flags & RULES_EVAL_NO_SCAN))
+		drop_unconfirmed(x, earlier);
 	return 0;
 }
 

@@ -834,6 +834,18 @@ void scan_hit_rescore(struct scan *s, size_t i, double score)
 	s->hits[i].provisional = false;
 }
 
+void scan_hit_drop(struct scan *s, size_t i)
+{
+	if (i >= s->hit_count)
+		return;
+	s->score -= s->hits[i].score;
+	free((char *)s->hits[i].name);
+	free((char *)s->hits[i].desc);
+	memmove(&s->hits[i], &s->hits[i + 1],
+	        (s->hit_count - i - 1) * sizeof *s->hits);
+	s->hit_count--;
+}
+
 static int kv_push(struct kv **arr, size_t *count, size_t *cap,
                    const char *k, const char *v)
 {

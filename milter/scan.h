@@ -161,6 +161,9 @@ int scan_hit(struct scan *scan, const char *name, double score,
 int scan_hit_provisional(struct scan *scan, const char *name, double score,
                          const char *desc);
 void scan_hit_rescore(struct scan *scan, size_t i, double score);
+/* Hit i taken back (a later stage's configuration decides the test and
+ * did not confirm it); the later hits move down by one. */
+void scan_hit_drop(struct scan *scan, size_t i);
 /* A result of a stage for the syslog line and the verdict, e.g.
  * ("spf", "pass"). A later value for the same key replaces the earlier. */
 int scan_result(struct scan *scan, const char *key, const char *value);

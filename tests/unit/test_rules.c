@@ -732,6 +732,36 @@ static void test_earlier_stage_score(void **state)
 		                   provisional ? 2.7 : 1.4, 1e-9);
 	}
 	fx_free(&f);
+	/* The rule files decide a test they define: a built-in hit they do
+	 * not confirm (the rule off with score 0, or not hitting) goes; an
+	 * operator's score stands (audit20 H2: score GTUBE 0 left 1000) */
+	static const char dated[] = "From: a@example.com\nDate: Tue, 24 Nov "
+	                            "2026 10:00:00 +0000\n\nhi\n";
+	const char *rules[] = {
+		"header __HAS_DATE exists:Date\nmeta MISSING_DATE !__HAS_DATE\n"
+		"score MISSING_DATE 0\n",
+		"header __HAS_DATE exists:Date\nmeta MISSING_DATE !__HAS_DATE\n",
+	};
+	const char *msgs[] = { msg, dated };
+	for (int k = 0; k < 2; k++) {
+		fx_load(&f, rules[k], NULL);
+		for (int provisional = 0; provisional < 2; provisional++) {
+			scan_free(f.scan);
+			f.scan = scan_new();
+			assert_non_null(f.scan);
+			assert_int_equal(scan_set_raw(f.scan, msgs[k],
+			                              strlen(msgs[k])), 0);
+			assert_int_equal((provisional ? scan_hit_provisional :
+			                  scan_hit)(f.scan, "MISSING_DATE", 1.4,
+			                            "Missing Date"), 0);
+			assert_int_equal(scan_hit(f.scan, "OTHER", 0.5, NULL), 0);
+			assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+			assert_int_equal(scan_hit_count(f.scan), provisional ? 1 : 2);
+			assert_float_equal(scan_score(f.scan),
+			                   provisional ? 0.5 : 1.9, 1e-9);
+		}
+		fx_free(&f);
+	}
 }
 
 /* FreeMail's body parse blanks, in the body text the body rules share,
