@@ -2349,7 +2349,7 @@ static int cmp_str(const void *a, const void *b)
 static bool has_suffix(const char *s, const char *suf)
 {
 	size_t n = strlen(s), m = strlen(suf);
-	return n > m && memcmp(s + n - m, suf, m) == 0;
+	return n > m && strncasecmp(s + n - m, suf, m) == 0;
 }
 
 /* A directory's *.pre files (plugin lines only; pass 0) or its *.cf

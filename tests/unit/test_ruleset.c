@@ -839,7 +839,8 @@ static void test_directory(void **state)
 	write_file("dir/10_a.cf", "body A /a/\nbody B /b1/\n"
 	                          "if can(Mail::SpamAssassin::Conf::compat_x)\n"
 	                          "body C /c/\nendif\n");
-	write_file("dir/Z_last.cf", "score B 7\n");
+	/* the suffix in any case, as SpamAssassin's /\.cf$/i (audit20 L5) */
+	write_file("dir/Z_last.CF", "score B 7\n");
 	write_file("dir/init.pre", "loadplugin Mail::SpamAssassin::Plugin::X\n"
 	                           "enable_compat x\nbody NOT_FROM_PRE /p/\n");
 	write_file("dir/notes.txt", "garbage that is never read\n");
@@ -852,7 +853,7 @@ static void test_directory(void **state)
 	assert_non_null(strstr(ruleset_file_at(rs, 0), "init.pre"));
 	assert_non_null(strstr(ruleset_file_at(rs, 1), "10_a.cf"));
 	assert_non_null(strstr(ruleset_file_at(rs, 2), "20_b.cf"));
-	assert_non_null(strstr(ruleset_file_at(rs, 3), "Z_last.cf"));
+	assert_non_null(strstr(ruleset_file_at(rs, 3), "Z_last.CF"));
 	assert_pattern(get(rs, "B"), "b2");
 	assert_true(get(rs, "B")->score[0] == 7);
 	assert_true(get(rs, "A")->score[0] == 5);
