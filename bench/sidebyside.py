@@ -238,6 +238,22 @@ def starts_with_header(p):
     return False
 
 
+def header_mostly_nul(b):
+    """corpus.c header_mostly_nul(): the first line mostly NUL bytes, or
+    all of b when no empty line ends a header section in it."""
+    i = nul = 0
+    while i < len(b):
+        nl = b.find(b"\n", i)
+        nxt = nl + 1 if nl >= 0 else len(b)
+        nul += b.count(b"\0", i, nxt)
+        if i == 0 and nul * 2 > nxt:
+            return True
+        if nxt - i == 1 or (nxt - i == 2 and b[i:i + 1] == b"\r"):
+            return False
+        i = nxt
+    return nul * 2 > i
+
+
 def check_message(b, total=None):
     """corpus.c check_message(): why vigil cannot use the message, or
     None; total: the bytes the file had for it (the data may have a
@@ -249,10 +265,12 @@ def check_message(b, total=None):
         if b.startswith(magic) and not starts_with_header(b):
             return ("%s-compressed data, not a message (decompress it "
                     "first)" % name)
-    ends = [i for i in (b.find(b"\n\n"), b.find(b"\n\r\n")) if i >= 0]
-    head = b[:min(ends)] if ends else b
+    if len(b) >= 262 and b[257:262] == b"ustar" and b"\0" in b[:100]:
+        return "tar archive, not a message (unpack it first)"
+    if b.startswith(b"PK\x03\x04"):
+        return "zip archive, not a message (unpack it first)"
     nul = b.count(b"\0")
-    if nul * 64 > total or b"\0" in head:
+    if nul and header_mostly_nul(b):
         return "binary data (%d NUL bytes in %d)" % (nul, total)
     if not b:
         return "empty message"

@@ -518,6 +518,20 @@ static const char *compressed(const char *p, size_t n)
 	return NULL;
 }
 
+/* An archive of messages given as one (audit20 H3: a corpus's .tar or
+ * .tgz was scanned as one message): its format, or NULL. A tar file's
+ * first header has "ustar" at offset 257 and its NUL-padded name before
+ * it; a zip file starts with a local file header. */
+static const char *archive(const char *p, size_t n)
+{
+	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0 &&
+	    memchr(p, '\0', 100) != NULL)
+		return "tar";
+	if (n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0)
+		return "zip";
+	return NULL;
+}
+
 /* Whether b's first line is mostly NUL bytes, or all that is stored
  * when no empty line ends a header section in it. */
 static bool header_mostly_nul(const struct mbuf *b)
@@ -551,6 +565,9 @@ static char *check_message(const struct mbuf *b, bool keep_head)
 	if (z != NULL && !starts_with_header(b->p, b->len))
 		return format("%s-compressed data, not a message (decompress it "
 		              "first)", z);
+	const char *arch = b->p ? archive(b->p, b->len) : NULL;
+	if (arch != NULL)
+		return format("%s archive, not a message (unpack it first)", arch);
 	if (b->nul > 0 && header_mostly_nul(b))
 		return format("binary data (%zu NUL bytes in %zu)", b->nul,
 		              b->total);

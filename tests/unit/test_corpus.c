@@ -505,13 +505,25 @@ static void nul_in_header(void **state)
 	memset(tar, 0, sizeof tar);
 	memcpy(tar, "cur/1:2,S", 9);
 	memcpy(tar + 512, "Subject: t\n\nbody\n", 18);
+	/* an archive is named as one (audit20 H3: a corpus's tar, however
+	 * large, was one message), a zip file too */
+	char ustar[4096];
+	memset(ustar, 'x', sizeof ustar);
+	memset(ustar, 0, 512);
+	memcpy(ustar, "spam.mbox", 9);
+	memcpy(ustar + 257, "ustar", 6);
+	memcpy(ustar + 512, "From a\nSubject: t\n\n", 20);
 	const char *paths2[] = { put("u16", u16, sizeof u16 - 1),
-	                         put("tar", tar, sizeof tar) };
-	collect(paths2, 2, 4096, &g);
-	assert_int_equal(g.n, 2);
+	                         put("tar", tar, sizeof tar),
+	                         put("c.tar", ustar, sizeof ustar),
+	                         put("c.zip", "PK\x03\x04\x14\0\0\0", 8) };
+	collect(paths2, 4, 1 << 20, &g);
+	assert_int_equal(g.n, 4);
 	assert_null(g.m[0].error);
 	assert_int_equal(g.m[0].len, sizeof u16 - 1);
 	assert_error(&g.m[1], paths2[1], 0, "binary data");
+	assert_error(&g.m[2], paths2[2], 0, "tar archive, not a message");
+	assert_error(&g.m[3], paths2[3], 0, "zip archive, not a message");
 	release(&g);
 }
 
