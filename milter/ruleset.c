@@ -55,6 +55,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -605,6 +606,37 @@ static size_t class_end(struct sl p, size_t i)
 	return k;
 }
 
+/* An inline flag group "(?flags)" or "(?flags:" whose flags start at
+ * p.p[k] and hold Perl's charset flags a, d or p, which PCRE2 10.42
+ * refuses and which change nothing for byte patterns (audit20 L6): the
+ * group without them into out ("" for a "(?)" left empty), its length
+ * to *skip (from the '('); false for any other text. */
+static bool inline_charset(struct sl p, size_t k, char *out, size_t cap,
+                           size_t *skip)
+{
+	size_t j = k, o = 2;
+	bool drop = false;
+	out[0] = '(';
+	out[1] = '?';
+	for (; j < p.n && o + 2 < cap && (isalpha((unsigned char)p.p[j]) ||
+	                                  p.p[j] == '-' || p.p[j] == '^'); j++) {
+		if (p.p[j] == 'a' || p.p[j] == 'd' || p.p[j] == 'p')
+			drop = true;
+		else
+			out[o++] = p.p[j];
+	}
+	if (!drop || j >= p.n || (p.p[j] != ')' && p.p[j] != ':'))
+		return false;
+	if (out[o - 1] == '-')   /* nothing left to turn off */
+		o--;
+	out[o++] = p.p[j];
+	out[o] = '\0';
+	if (strcmp(out, "(?)") == 0)
+		out[0] = '\0';
+	*skip = j + 1 - (k - 2);
+	return true;
+}
+
 /* Whether something a quantifier can follow ends at p.p[i - 1]: not the
  * start, '|', '(' or a group's opening "(?:", "(?=", "(?!", "(?>",
  * "(?<=", "(?<!" (a '{' there is literal text). */
@@ -652,6 +684,19 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 			}
 		} else if (c == '[') {
 			i = class_end(p, i);
+		} else if (c == '(' && i + 1 < p.n && p.p[i + 1] == '?' &&
+		           inline_charset(p, i + 2, q, sizeof q, &skip)) {
+			if (d == NULL &&
+			    (d = arena_alloc(L->rs->arena, 2 * p.n + 1)) == NULL) {
+				L->rs->oom = true;
+				return -1;
+			}
+			memcpy(d + dn, p.p + from, i - from);
+			dn += i - from;
+			memcpy(d + dn, q, strlen(q));
+			dn += strlen(q);
+			from = i + skip;
+			i += skip - 1;
 		} else if (c == '{' && follows_atom(p, i) &&
 		           perl_quantifier(p.p + i, p.p + p.n, q, sizeof q, &skip)) {
 			if (d == NULL &&
@@ -737,9 +782,14 @@ static int parse_regex(struct loader *L, struct sl nm, struct sl v,
 		case 'm': o |= PCRE2_MULTILINE; break;
 		case 's': o |= PCRE2_DOTALL; break;
 		case 'x': o |= PCRE2_EXTENDED; break;
+		/* Perl's /n (no numbered captures), and /a, /p, which change
+		 * nothing for SpamAssassin's byte patterns (audit20 L6) */
+		case 'n': o |= PCRE2_NO_AUTO_CAPTURE; break;
+		case 'a': case 'p': break;
 		default:
 			DIAG(L, RS_DIAG_ERROR, rule, "unsupported regexp "
-			     "modifier '%c' (expected i, m, s or x)", v.p[i]);
+			     "modifier '%c' (expected i, m, s, x, n, a or p)",
+			     v.p[i]);
 			return -1;
 		}
 	}

@@ -140,6 +140,14 @@ static void test_perl_quantifiers(void **state)
 	assert_pattern(get(rs, "D"), "a{2}b{2,}c{}d{,}e{ }");
 	ruleset_free(rs);
 	expect_error("body W /\\b{wb}x/\n", 1, "is not supported");
+	/* Perl's /n, /a, /p and inline (?a), (?p), (?d), which PCRE2 10.42
+	 * refuses (audit20 L6); /u is not supported */
+	rs = load("body N /(a)b/n\nbody A /ab/ap\nbody I /(?a)x(?ai:y)(?-p)z/\n");
+	assert_true(get(rs, "N")->pcre2_options & PCRE2_NO_AUTO_CAPTURE);
+	assert_int_equal(get(rs, "A")->pcre2_options, 0);
+	assert_pattern(get(rs, "I"), "x(?i:y)z");
+	ruleset_free(rs);
+	expect_error("body U /x/u\n", 1, "unsupported regexp modifier 'u'");
 	/* a byte-order mark is named, not printed raw (audit20 L4) */
 	expect_error("\xef\xbb\xbf" "body A /x/\n", 1, "byte-order mark before "
 	             "'body'");
