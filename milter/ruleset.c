@@ -348,8 +348,10 @@ struct cond {
 	bool had_else;
 	bool is_ifplugin;
 	/* an ifplugin false only because vigil lacks a plugin SpamAssassin
-	 * loads by default: that plugin's name (static), else NULL */
+	 * loads, by default (its short name, static) or by a loadplugin
+	 * line (its full name, the loader's), else NULL */
 	const char *unimplemented;
+	bool by_loadplugin;
 };
 
 struct fstate {
@@ -380,6 +382,8 @@ struct loader {
 	struct smap known;    /* known SpamAssassin directives */
 	struct smap seen;     /* "file\0directive" reported unsupported */
 	struct smap compat;   /* enable_compat names */
+	struct smap plugins;  /* plugins loadplugin lines load that vigil
+	                         does not implement (full names) */
 	struct smap tags, pre, inter, post; /* ReplaceTags */
 	struct smap replace;  /* replace_rules names */
 	const char *rstart, *rend;
@@ -1574,7 +1578,7 @@ static void cond_push(struct loader *L, bool truth, bool is_ifplugin)
 		return;
 	fs->conds = c;
 	fs->conds[fs->nconds++] = (struct cond){ fs->line, fs->skip, false,
-	                                         is_ifplugin, NULL };
+	                                         is_ifplugin, NULL, false };
 	if (!truth)
 		fs->skip = true;
 }
@@ -1638,8 +1642,13 @@ static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 	}
 	size_t depth = fs->nconds;
 	cond_push(L, truth, ifplugin);
-	if (ifplugin && !truth && fs->nconds > depth)
-		fs->conds[depth].unimplemented = sa_default_plugin(sl_word(v, &v));
+	if (ifplugin && !truth && fs->nconds > depth) {
+		struct sl pn = sl_word(v, &v);
+		const char *d = sa_default_plugin(pn);
+		const struct smap_ent *e = d ? NULL : smap_get(&L->plugins, pn.p, pn.n);
+		fs->conds[depth].unimplemented = d ? d : e ? e->key : NULL;
+		fs->conds[depth].by_loadplugin = d == NULL && e != NULL;
+	}
 	return true;
 }
 
@@ -1789,7 +1798,7 @@ static const char *const rule_directives[] = {
  * change nothing when scanning (plugin loading is the engine's
  * business, reuse/test lines serve SpamAssassin's mass-check). */
 static const char *const ignored_directives[] = {
-	"loadplugin", "tryplugin", "run_reuse_tests_only", "test",
+	"run_reuse_tests_only", "test",
 };
 
 static bool in_list(struct sl k, const char *const *list, size_t n)
@@ -1826,12 +1835,38 @@ static void note_skipped_rule(struct loader *L, struct sl key, struct sl v)
 	struct sl rest;
 	struct sl name = sl_word(v, &rest);
 	const char *rule = astr(L, name.p, name.n);
-	if (rule != NULL)
+	if (rule != NULL && c->by_loadplugin)
+		DIAG(L, RS_DIAG_UNSUPPORTED, rule, "%.*s inside 'ifplugin %s' "
+		     "(a loadplugin line loads it, vigil does not implement "
+		     "it): skipped, never hits (false in metas)", snip(key),
+		     key.p, c->unimplemented);
+	else if (rule != NULL)
 		DIAG(L, RS_DIAG_UNSUPPORTED, rule, "%.*s inside 'ifplugin "
 		     "Mail::SpamAssassin::Plugin::%s' (SpamAssassin loads it by "
 		     "default, vigil does not implement it): skipped, never "
 		     "hits (false in metas)", snip(key), key.p,
 		     c->unimplemented);
+}
+
+/* "loadplugin NAME [FILE]": a plugin SpamAssassin then runs. One that
+ * vigil does not implement and SpamAssassin does not load by default
+ * is reported, and the rules of its ifplugin blocks are listed as
+ * skipped (audit20 M5: a site's local.pre loading TextCat or OLEVBMacro
+ * dropped its blocks without a word). */
+static void do_loadplugin(struct loader *L, struct sl key, struct sl v)
+{
+	struct sl rest, name = sl_word(v, &rest);
+	if (name.n == 0 || sa_default_plugin(name) != NULL ||
+	    plugin_loaded(L, name) || smap_get(&L->plugins, name.p, name.n))
+		return;
+	if (smap_put(&L->plugins, L->rs->arena, name.p, name.n) == NULL) {
+		L->rs->oom = true;
+		return;
+	}
+	DIAG(L, RS_DIAG_UNSUPPORTED, NULL, "%.*s %.*s: vigil does not "
+	     "implement this plugin: the rules of its ifplugin blocks are "
+	     "skipped, its directives ignored", snip(key), key.p, snip(name),
+	     name.p);
 }
 
 static void unsupported(struct loader *L, struct sl key, const char *what)
@@ -2186,6 +2221,8 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 		            clr, v);
 	} else if (IN_LIST(key, kept_settings)) {
 		keep_setting(L, key, v);
+	} else if (sl_eq(key, "loadplugin") || sl_eq(key, "tryplugin")) {
+		do_loadplugin(L, key, v);
 	} else if (IN_LIST(key, ignored_directives))
 		return;
 	else if (IN_LIST(key, rule_directives)) {
@@ -2295,7 +2332,8 @@ static void parse_line(struct loader *L, const char *p, size_t n)
 		return;
 	}
 	if (fs->pre_only) {
-		if (sl_eq(k, "enable_compat"))
+		if (sl_eq(k, "enable_compat") || sl_eq(k, "loadplugin") ||
+		    sl_eq(k, "tryplugin"))
 			dispatch(L, k, v, s);
 		return;
 	}
@@ -2730,6 +2768,7 @@ static void loader_free(struct loader *L)
 	smap_free(&L->known);
 	smap_free(&L->seen);
 	smap_free(&L->compat);
+	smap_free(&L->plugins);
 	smap_free(&L->tags);
 	smap_free(&L->pre);
 	smap_free(&L->inter);
