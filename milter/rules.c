@@ -705,6 +705,23 @@ static const struct crule *cycle_dep(const struct rules *r,
 	return NULL;
 }
 
+/* The meta whose score is 0 that meta rule c reads (directly), or
+ * NULL: SpamAssassin never runs a meta of score 0, and a meta waits for
+ * the metas it reads, so it never runs either (its Check.pm; audit20
+ * M6: with score LOTS_OF_MONEY 0, ADVANCE_FEE_4_NEW over !LOTS_OF_MONEY
+ * hit in vigil only). A rule of another kind with score 0 reads as 0. */
+static const struct crule *zero_meta_dep(const struct rules *r,
+                                         const struct crule *c)
+{
+	for (size_t i = 0; i < rmeta_dep_count(c->meta); i++) {
+		size_t d = (size_t)rmeta_dep_at(c->meta, i);
+		if (d < r->n && r->cr[d].rs->type == RS_META &&
+		    r->cr[d].state == RULES_DISABLED)
+			return &r->cr[d];
+	}
+	return NULL;
+}
+
 /* After the cycles are cut (r->metas in order, dependencies first):
  * as SpamAssassin, which never solves them, every meta that reads one
  * of a cycle, directly or through others, is left out too, and so are
@@ -723,6 +740,10 @@ static int drop_cycle_dependents(struct rules *r, struct order_ctx *o)
 		const struct crule *dep;
 		left_out[k] = c->state == RULES_FAILED;   /* cut */
 		if (!left_out[k] && c->meta != NULL &&
+		    zero_meta_dep(r, c) != NULL) {
+			left_out[k] = true;
+			c->state = RULES_DISABLED;   /* never runs */
+		} else if (!left_out[k] && c->meta != NULL &&
 		    (dep = cycle_dep(r, o, left_out, c)) != NULL) {
 			left_out[k] = true;
 			c->state = RULES_FAILED;

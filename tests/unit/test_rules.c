@@ -1232,6 +1232,23 @@ static void test_meta_cycle(void **state)
 	fx_run(&f, MSG, "");
 	HIT(&f, "M3");
 	NOHIT(&f, "M1");
+	fx_free(&f);
+	/* a meta reading a meta of score 0, directly or not, never runs,
+	 * either polarity; a body rule of score 0 reads as 0 (audit20 M6) */
+	fx_load(&f, "body B /a/\nmeta Z B\nscore Z 0\nmeta O1 !Z && B\n"
+	        "meta O2 Z || B\nmeta O3 O1 || B\nbody BZ /a/\nscore BZ 0\n"
+	        "meta O4 !BZ && B\n", NULL);
+	fx_run(&f, MSG, "");
+	HIT(&f, "B");
+	NOHIT(&f, "Z");
+	NOHIT(&f, "O1");
+	NOHIT(&f, "O2");
+	NOHIT(&f, "O3");
+	HIT(&f, "O4");
+	fx_free(&f);
+	fx_load(&f, "meta M1 M2 || M3\nmeta M2 M1\nmeta M3 1\n"
+	        "meta M4 M1 && M3\nmeta M5 M5 || M3\nmeta M6 M3 && !M4\n", NULL);
+	fx_run(&f, MSG, "");
 	NOHIT(&f, "M2");
 	NOHIT(&f, "M4");
 	NOHIT(&f, "M5");
