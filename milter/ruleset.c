@@ -688,21 +688,12 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 			}
 		} else if (c == '[') {
 			i = class_end(p, i);
-		} else if (c == '(' && i + 1 < p.n && p.p[i + 1] == '?' &&
-		           inline_charset(p, i + 2, q, sizeof q, &skip)) {
-			if (d == NULL &&
-			    (d = arena_alloc(L->rs->arena, 2 * p.n + 1)) == NULL) {
-				L->rs->oom = true;
-				return -1;
-			}
-			memcpy(d + dn, p.p + from, i - from);
-			dn += i - from;
-			memcpy(d + dn, q, strlen(q));
-			dn += strlen(q);
-			from = i + skip;
-			i += skip - 1;
-		} else if (c == '{' && follows_atom(p, i) &&
-		           perl_quantifier(p.p + i, p.p + p.n, q, sizeof q, &skip)) {
+		} else if ((c == '(' && i + 1 < p.n && p.p[i + 1] == '?' &&
+		            inline_charset(p, i + 2, q, sizeof q, &skip)) ||
+		           (c == '{' && follows_atom(p, i) &&
+		            perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
+		                            &skip))) {
+			/* p.p[i .. i + skip) is written q */
 			if (d == NULL &&
 			    (d = arena_alloc(L->rs->arena, 2 * p.n + 1)) == NULL) {
 				L->rs->oom = true;
