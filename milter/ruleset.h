@@ -185,7 +185,10 @@ const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
  * "welcomelist_uri_host" (and old-named) line; every "util_rb_2tld",
  * "util_rb_3tld" and "clear_util_rb" line; every
  * "welcomelist_bounce_relays", "whitelist_bounce_relays" and
- * "enlist_addrlist" line; read
+ * "enlist_addrlist" line; every WLBLEval sender and recipient list line
+ * (welcomelist_from, blocklist_to, welcomelist_from_rcvd, their un- and
+ * old-named forms, more_spam_to, all_spam_to, welcomelist_allows_relays:
+ * sa_wlbl.c); read
  * (conditionals resolved), in file order. Key and value (the rest of the
  * line, trimmed) are owned by the ruleset. i < count. */
 size_t ruleset_setting_count(const struct ruleset *rs);

@@ -708,11 +708,21 @@ static void push_env(const struct saeval_ctx *x, struct strbuf *list,
 	free(e.p);
 }
 
+/* Perl's tr/././s on list->p[from..len): runs of dots made one. */
+static void squeeze_dots(struct strbuf *list, size_t from)
+{
+	size_t o = from;
+	for (size_t i = from; i < list->len; i++)
+		if (list->p[i] != '.' || o == from || list->p[o - 1] != '.')
+			list->p[o++] = list->p[i];
+	list->len = o;
+}
+
 void saeval_all_from_addrs(const struct saeval_ctx *x, struct strbuf *list,
                            size_t *count)
 {
-	size_t before = *count;
-	saeval_push_addrs(x, "Resent-From", list, count);
+	size_t before = *count, from = list->len;
+	saeval_push_first_addrs(x, "Resent-From", list, count);
 	if (*count > before)
 		return;
 	saeval_push_addrs(x, "From", list, count);
@@ -720,6 +730,46 @@ void saeval_all_from_addrs(const struct saeval_ctx *x, struct strbuf *list,
 	saeval_push_addrs(x, "Resent-Sender", list, count);
 	saeval_push_addrs(x, "X-Envelope-From", list, count);
 	push_env(x, list, count);
+	if (!list->oom)
+		squeeze_dots(list, from);
+}
+
+/* The "for ADDR;" of the first three Received lines whose ADDR's domain
+ * is a valid host name (all_to_addrs' @rcvdaddrs). */
+static void push_rcvd_for(const struct saeval_ctx *x, struct strbuf *list,
+                          size_t *count)
+{
+	size_t pos = 0, ov[6];
+	for (int k = 0; k < 3; k++) {
+		const struct msg_header *h = saeval_hdr_next(x, "Received", &pos);
+		if (h == NULL)
+			return;
+		const char *v = h->value.ptr;
+		if (!saeval_re_find(RE_RCVD_FOR, v, h->value.len, ov, 6) ||
+		    !uri_fqdn_valid(v + ov[4], ov[5] - ov[4]))
+			continue;
+		strbuf_put(list, v + ov[2], ov[3] - ov[2]);
+		strbuf_put(list, "", 1);
+		(*count)++;
+	}
+}
+
+void saeval_all_to_addrs(const struct saeval_ctx *x, struct strbuf *list,
+                         size_t *count)
+{
+	static const char *const hdrs[] = {
+		"To", "Apparently-To", "Delivered-To", "Envelope-Recipients",
+		"Apparently-Resent-To", "X-Envelope-To", "Envelope-To",
+		"X-Delivered-To", "X-Original-To", "X-Rcpt-To", "X-Real-To", "Cc",
+	};
+	size_t before = *count;
+	saeval_push_first_addrs(x, "Resent-To", list, count);
+	saeval_push_first_addrs(x, "Resent-Cc", list, count);
+	if (*count > before)
+		return;
+	push_rcvd_for(x, list, count);
+	for (size_t i = 0; i < sizeof hdrs / sizeof *hdrs; i++)
+		saeval_push_addrs(x, hdrs[i], list, count);
 }
 
 bool saeval_ev_freemail_from(const struct saeval_call *c,

@@ -558,6 +558,8 @@ static const struct {
 	[RE_HA_PHRASE] = { "\"((?:[^\"\\\\]++|\\\\.)*+)\"|([^\"]++)",
 	                   PCRE2_DOTALL },
 	[RE_HA_ANGLE] = { "<(" HA_MAIL ")>", PCRE2_CASELESS },
+	/* all_to_addrs: the recipient a Received line names */
+	[RE_RCVD_FOR] = { " for <?(\\S+@(\\S+?))>?;", 0 },
 };
 
 static pcre2_code *re_code[RE_COUNT];
@@ -1051,10 +1053,11 @@ out:
 
 #define TOCC_SIMILAR_COUNT 5
 
-void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
-                       struct strbuf *list, size_t *count)
+/* saeval_push_addrs(), of the first header name only when first. */
+static void push_addrs(const struct saeval_ctx *x, const char *name,
+                       bool first, struct strbuf *list, size_t *count)
 {
-	for (size_t pos = 0;;) {
+	for (size_t pos = 0, k = 0; !first || k < 1; k++) {
 		const struct msg_header *h = saeval_hdr_next(x, name, &pos);
 		if (h == NULL)
 			return;
@@ -1070,6 +1073,18 @@ void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
 			}
 		}
 	}
+}
+
+void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
+                       struct strbuf *list, size_t *count)
+{
+	push_addrs(x, name, false, list, count);
+}
+
+void saeval_push_first_addrs(const struct saeval_ctx *x, const char *name,
+                             struct strbuf *list, size_t *count)
+{
+	push_addrs(x, name, true, list, count);
 }
 
 /* The recipients as SpamAssassin's _check_recipients() lists them: the
@@ -1623,6 +1638,38 @@ static const struct {
 	{ "check_subject_in_blacklist", saeval_ev_subject_in_list,
 	  "WelcomeListSubject", NULL },
 	{ "check_from_in_list", saeval_ev_from_in_list, "WLBLEval", ok_one_arg },
+	{ "check_from_in_welcomelist", saeval_ev_from_in_welcomelist,
+	  "WLBLEval", ok_no_args },
+	{ "check_from_in_whitelist", saeval_ev_from_in_welcomelist,
+	  "WLBLEval", ok_no_args },
+	{ "check_from_in_default_welcomelist",
+	  saeval_ev_from_in_default_welcomelist, "WLBLEval", ok_no_args },
+	{ "check_from_in_default_whitelist",
+	  saeval_ev_from_in_default_welcomelist, "WLBLEval", ok_no_args },
+	{ "check_forged_in_welcomelist", saeval_ev_forged_in_welcomelist,
+	  "WLBLEval", ok_no_args },
+	{ "check_forged_in_whitelist", saeval_ev_forged_in_welcomelist,
+	  "WLBLEval", ok_no_args },
+	{ "check_forged_in_default_welcomelist",
+	  saeval_ev_forged_in_default_welcomelist, "WLBLEval", ok_no_args },
+	{ "check_forged_in_default_whitelist",
+	  saeval_ev_forged_in_default_welcomelist, "WLBLEval", ok_no_args },
+	{ "check_from_in_blocklist", saeval_ev_from_in_blocklist, "WLBLEval",
+	  ok_no_args },
+	{ "check_from_in_blacklist", saeval_ev_from_in_blocklist, "WLBLEval",
+	  ok_no_args },
+	{ "check_to_in_welcomelist", saeval_ev_to_in_welcomelist, "WLBLEval",
+	  ok_no_args },
+	{ "check_to_in_whitelist", saeval_ev_to_in_welcomelist, "WLBLEval",
+	  ok_no_args },
+	{ "check_to_in_blocklist", saeval_ev_to_in_blocklist, "WLBLEval",
+	  ok_no_args },
+	{ "check_to_in_blacklist", saeval_ev_to_in_blocklist, "WLBLEval",
+	  ok_no_args },
+	{ "check_to_in_more_spam", saeval_ev_to_in_more_spam, "WLBLEval",
+	  ok_no_args },
+	{ "check_to_in_all_spam", saeval_ev_to_in_all_spam, "WLBLEval",
+	  ok_no_args },
 	{ "check_replyto_in_list", saeval_ev_replyto_in_list, "WLBLEval",
 	  ok_one_arg },
 	{ "have_any_bounce_relays", saeval_ev_have_bounce_relays, "VBounce",
@@ -1804,6 +1851,9 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && (fns[fn].fn == saeval_ev_from_in_list ||
 	                fns[fn].fn == saeval_ev_replyto_in_list))
 		rc = rs == NULL ? 1 : saeval_addrlist_build(rs, c->args[0], &c->al);
+	if (rc == 0 && strcmp(fns[fn].plugin, "WLBLEval") == 0 &&
+	    saeval_is_wlbl(fns[fn].fn))
+		rc = rs == NULL ? 1 : saeval_wlbl_build(rs, &c->wl);
 	if (rc == 0 && fns[fn].fn == saeval_ev_subject_in_list)
 		rc = rs == NULL ? 1 : saeval_subject_list_build(rs, fns[fn].name,
 		                                                &c->al);
@@ -1843,6 +1893,7 @@ void saeval_free(struct saeval_call *c)
 	saeval_regdom_free(c->rd);
 	saeval_globs_free(c->br);
 	saeval_globs_free(c->al);
+	saeval_wlbl_free(c->wl);
 	pcre2_code_free(c->re);
 	free(c);
 }

@@ -57,6 +57,7 @@ struct saeval_call {
 	bool rawbody;           /* a rawbody rule's (saeval_set_rawbody) */
 	struct saeval_globs *al; /* check_*_in_list, check_subject_in_*:
 	                           the list's patterns */
+	struct saeval_wlbl *wl; /* WLBLEval's sender/recipient lists */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -215,7 +216,7 @@ enum re_id {
 	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
 	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED, RE_FONT_FACE,
 	RE_HA_GROUP, RE_HA_ENTRY, RE_HA_MAIL_ALL, RE_HA_COMMENT, RE_HA_PHRASE,
-	RE_HA_ANGLE,
+	RE_HA_ANGLE, RE_RCVD_FOR,
 	RE_COUNT
 };
 
@@ -285,14 +286,29 @@ int saeval_globs_build(const struct ruleset *rs, saeval_globs_line *line,
 bool saeval_in_sorted(char *const *v, size_t n, const char *s);
 void saeval_get_first_addr(const struct saeval_ctx *x, const char *name,
                            struct strbuf *b);
+/* The addresses of every header name (saeval_push_first_addrs: of the
+ * first one only; SpamAssassin's NAME:first:addr) onto list, each
+ * NUL-ended, *count counting them. */
 void saeval_push_addrs(const struct saeval_ctx *x, const char *name,
                        struct strbuf *list, size_t *count);
-/* SpamAssassin's all_from_addrs: Resent-From's addresses when there are
- * any, else From's, Envelope-Sender's, Resent-Sender's,
+void saeval_push_first_addrs(const struct saeval_ctx *x, const char *name,
+                             struct strbuf *list, size_t *count);
+/* SpamAssassin's all_from_addrs: the first Resent-From's addresses when
+ * there are any, else From's, Envelope-Sender's, Resent-Sender's,
  * X-Envelope-From's and the envelope sender (FreeMail's EnvelopeFrom),
- * pushed as saeval_push_addrs() does (sa_freemail.c). */
+ * runs of dots squeezed to one, pushed as saeval_push_addrs() does
+ * (sa_freemail.c). */
 void saeval_all_from_addrs(const struct saeval_ctx *x, struct strbuf *list,
                            size_t *count);
+/* SpamAssassin's all_to_addrs: the first Resent-To's and the first
+ * Resent-Cc's addresses when there are any, else the "for ADDR;" of the
+ * first three Received lines (ADDR's domain a valid host name), To's,
+ * Apparently-To's, Delivered-To's, Envelope-Recipients',
+ * Apparently-Resent-To's, X-Envelope-To's, Envelope-To's,
+ * X-Delivered-To's, X-Original-To's, X-Rcpt-To's, X-Real-To's and Cc's;
+ * pushed as saeval_push_addrs() does (sa_freemail.c). */
+void saeval_all_to_addrs(const struct saeval_ctx *x, struct strbuf *list,
+                         size_t *count);
 const struct relays *saeval_get_relays(const struct saeval_ctx *x,
                                        struct relays **own);
 
@@ -461,6 +477,22 @@ saeval_fn saeval_ev_have_bounce_relays, saeval_ev_bounce_relays;
 int saeval_addrlist_build(const struct ruleset *rs, const char *name,
                           struct saeval_globs **out);
 saeval_fn saeval_ev_from_in_list, saeval_ev_replyto_in_list;
+
+/* ---- WLBLEval's sender and recipient lists (sa_wlbl.c) ---- */
+
+struct saeval_wlbl;
+/* The lists of the rule set's welcomelist_from, blocklist_from,
+ * welcomelist_to, ..., _rcvd and un- lines (old names too), in file
+ * order. 0, or -1 when out of memory. */
+int saeval_wlbl_build(const struct ruleset *rs, struct saeval_wlbl **out);
+void saeval_wlbl_free(struct saeval_wlbl *w);
+/* Is fn one of the functions below (they need c->wl)? */
+bool saeval_is_wlbl(saeval_fn *fn);
+saeval_fn saeval_ev_from_in_welcomelist, saeval_ev_from_in_default_welcomelist,
+	saeval_ev_forged_in_welcomelist, saeval_ev_forged_in_default_welcomelist,
+	saeval_ev_from_in_blocklist, saeval_ev_to_in_welcomelist,
+	saeval_ev_to_in_blocklist, saeval_ev_to_in_more_spam,
+	saeval_ev_to_in_all_spam;
 
 /* ---- WelcomeListSubject (sa_subject.c) ---- */
 
