@@ -740,18 +740,22 @@ static void push_rcvd_for(const struct saeval_ctx *x, struct strbuf *list,
                           size_t *count)
 {
 	size_t pos = 0, ov[6];
+	struct strbuf v = { 0 };
 	for (int k = 0; k < 3; k++) {
 		const struct msg_header *h = saeval_hdr_next(x, "Received", &pos);
 		if (h == NULL)
-			return;
-		const char *v = h->value.ptr;
-		if (!saeval_re_find(RE_RCVD_FOR, v, h->value.len, ov, 6) ||
-		    !uri_fqdn_valid(v + ov[4], ov[5] - ov[4]))
+			break;
+		/* unfolded as SpamAssassin does: a fold is one space */
+		v.len = 0;
+		msg_header_sa_value(&v, h, false, true);
+		if (v.oom || !saeval_re_find(RE_RCVD_FOR, v.p, v.len, ov, 6) ||
+		    !uri_fqdn_valid(v.p + ov[4], ov[5] - ov[4]))
 			continue;
-		strbuf_put(list, v + ov[2], ov[3] - ov[2]);
+		strbuf_put(list, v.p + ov[2], ov[3] - ov[2]);
 		strbuf_put(list, "", 1);
 		(*count)++;
 	}
+	free(v.p);
 }
 
 void saeval_all_to_addrs(const struct saeval_ctx *x, struct strbuf *list,
