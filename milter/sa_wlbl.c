@@ -70,6 +70,7 @@ enum wlbl_id {
 
 struct saeval_wlbl {
 	struct wlbl_list l[WL_COUNT];
+	size_t ask;     /* the function's asks[] entry */
 };
 
 enum wlbl_op { OP_ADD, OP_DEL, OP_ADD_RCVD, OP_DEL_RCVD };
@@ -103,6 +104,48 @@ static const struct {
 	{ "unwelcomelist_from_rcvd", WL_RCVD, OP_DEL_RCVD },
 	{ "unwhitelist_from_rcvd", WL_RCVD, OP_DEL_RCVD },
 };
+
+/* What each function asks (WLBLEval.pm): is a sender or recipient in a
+ * plain list; is a sender (default-)welcomelisted, or forged. */
+enum wlbl_ask {
+	ASK_FROM, ASK_TO, ASK_WL, ASK_DEF, ASK_FORGED, ASK_FORGED_DEF
+};
+
+static const struct {
+	const char *name;      /* without "check_"; the old name follows */
+	enum wlbl_ask ask;
+	enum wlbl_id id;       /* ASK_FROM, ASK_TO: the list */
+} asks[] = {
+	{ "from_in_blocklist", ASK_FROM, BL_FROM },
+	{ "from_in_blacklist", ASK_FROM, BL_FROM },
+	{ "to_in_blocklist", ASK_TO, BL_TO },
+	{ "to_in_blacklist", ASK_TO, BL_TO },
+	{ "to_in_welcomelist", ASK_TO, WL_TO },
+	{ "to_in_whitelist", ASK_TO, WL_TO },
+	{ "to_in_more_spam", ASK_TO, MORE_SPAM_TO },
+	{ "to_in_all_spam", ASK_TO, ALL_SPAM_TO },
+	{ "from_in_welcomelist", ASK_WL, WL_FROM },
+	{ "from_in_whitelist", ASK_WL, WL_FROM },
+	{ "from_in_default_welcomelist", ASK_DEF, DEF_RCVD },
+	{ "from_in_default_whitelist", ASK_DEF, DEF_RCVD },
+	{ "forged_in_welcomelist", ASK_FORGED, WL_RCVD },
+	{ "forged_in_whitelist", ASK_FORGED, WL_RCVD },
+	{ "forged_in_default_welcomelist", ASK_FORGED_DEF, DEF_RCVD },
+	{ "forged_in_default_whitelist", ASK_FORGED_DEF, DEF_RCVD },
+};
+
+#define NASKS (sizeof asks / sizeof *asks)
+
+/* fname's asks[] entry; NASKS when it has none. */
+static size_t ask_of(const char *fname)
+{
+	size_t i = 0;
+	if (strncmp(fname, "check_", 6) != 0)
+		return NASKS;
+	while (i < NASKS && strcmp(fname + 6, asks[i].name) != 0)
+		i++;
+	return i;
+}
 
 /* ---- building the lists ---- */
 
@@ -226,11 +269,15 @@ void saeval_wlbl_free(struct saeval_wlbl *w)
 	free(w);
 }
 
-int saeval_wlbl_build(const struct ruleset *rs, struct saeval_wlbl **out)
+int saeval_wlbl_build(const struct ruleset *rs, const char *fname,
+                      struct saeval_wlbl **out)
 {
+	if (ask_of(fname) == NASKS)
+		return 1;
 	struct saeval_wlbl *w = calloc(1, sizeof *w);
 	if (w == NULL)
 		return -1;
+	w->ask = ask_of(fname);
 	const char *key, *val;
 	for (size_t i = 0; ruleset_setting_at(rs, i, &key, &val); i++) {
 		for (size_t k = 0; k < sizeof directives / sizeof *directives;
@@ -436,76 +483,25 @@ static int from_state(const struct saeval_call *c, const struct saeval_ctx *x,
 	return state;
 }
 
-/* ---- the eval functions ---- */
+/* ---- the eval function ---- */
 
-bool saeval_ev_from_in_blocklist(const struct saeval_call *c,
-                                 const struct saeval_ctx *x)
+bool saeval_ev_wlbl(const struct saeval_call *c, const struct saeval_ctx *x)
 {
-	return addrs_listed(c, x, saeval_all_from_addrs, BL_FROM);
-}
-
-bool saeval_ev_to_in_blocklist(const struct saeval_call *c,
-                               const struct saeval_ctx *x)
-{
-	return addrs_listed(c, x, saeval_all_to_addrs, BL_TO);
-}
-
-bool saeval_ev_to_in_welcomelist(const struct saeval_call *c,
-                                 const struct saeval_ctx *x)
-{
-	return addrs_listed(c, x, saeval_all_to_addrs, WL_TO);
-}
-
-bool saeval_ev_to_in_more_spam(const struct saeval_call *c,
-                               const struct saeval_ctx *x)
-{
-	return addrs_listed(c, x, saeval_all_to_addrs, MORE_SPAM_TO);
-}
-
-bool saeval_ev_to_in_all_spam(const struct saeval_call *c,
-                              const struct saeval_ctx *x)
-{
-	return addrs_listed(c, x, saeval_all_to_addrs, ALL_SPAM_TO);
-}
-
-bool saeval_ev_from_in_welcomelist(const struct saeval_call *c,
-                                   const struct saeval_ctx *x)
-{
-	return from_state(c, x, true) > 0;
-}
-
-bool saeval_ev_from_in_default_welcomelist(const struct saeval_call *c,
-                                           const struct saeval_ctx *x)
-{
-	return from_state(c, x, false) > 0;
-}
-
-/* check_forged_in_welcomelist: forged in one list, absent from the
- * other. */
-bool saeval_ev_forged_in_welcomelist(const struct saeval_call *c,
-                                     const struct saeval_ctx *x)
-{
-	return from_state(c, x, true) < 0 && from_state(c, x, false) == 0;
-}
-
-bool saeval_ev_forged_in_default_welcomelist(const struct saeval_call *c,
-                                             const struct saeval_ctx *x)
-{
-	return from_state(c, x, false) < 0 && from_state(c, x, true) == 0;
-}
-
-bool saeval_is_wlbl(saeval_fn *fn)
-{
-	static saeval_fn *const mine[] = {
-		saeval_ev_from_in_blocklist, saeval_ev_to_in_blocklist,
-		saeval_ev_to_in_welcomelist, saeval_ev_to_in_more_spam,
-		saeval_ev_to_in_all_spam, saeval_ev_from_in_welcomelist,
-		saeval_ev_from_in_default_welcomelist,
-		saeval_ev_forged_in_welcomelist,
-		saeval_ev_forged_in_default_welcomelist,
-	};
-	for (size_t i = 0; i < sizeof mine / sizeof *mine; i++)
-		if (fn == mine[i])
-			return true;
+	const struct saeval_wlbl *w = c->wl;
+	switch (asks[w->ask].ask) {
+	case ASK_FROM:
+		return addrs_listed(c, x, saeval_all_from_addrs, asks[w->ask].id);
+	case ASK_TO:
+		return addrs_listed(c, x, saeval_all_to_addrs, asks[w->ask].id);
+	case ASK_WL:
+		return from_state(c, x, true) > 0;
+	case ASK_DEF:
+		return from_state(c, x, false) > 0;
+	case ASK_FORGED:
+		/* forged in one list, absent from the other */
+		return from_state(c, x, true) < 0 && from_state(c, x, false) == 0;
+	case ASK_FORGED_DEF:
+		return from_state(c, x, false) < 0 && from_state(c, x, true) == 0;
+	}
 	return false;
 }

@@ -483,16 +483,14 @@ saeval_fn saeval_ev_from_in_list, saeval_ev_replyto_in_list;
 struct saeval_wlbl;
 /* The lists of the rule set's welcomelist_from, blocklist_from,
  * welcomelist_to, ..., _rcvd and un- lines (old names too), in file
- * order. 0, or -1 when out of memory. */
-int saeval_wlbl_build(const struct ruleset *rs, struct saeval_wlbl **out);
+ * order, for the function fname (check_from_in_welcomelist, ...,
+ * check_to_in_all_spam, and the old names). 0; 1 when fname is not
+ * one of them; -1 when out of memory. */
+int saeval_wlbl_build(const struct ruleset *rs, const char *fname,
+                      struct saeval_wlbl **out);
 void saeval_wlbl_free(struct saeval_wlbl *w);
-/* Is fn one of the functions below (they need c->wl)? */
-bool saeval_is_wlbl(saeval_fn *fn);
-saeval_fn saeval_ev_from_in_welcomelist, saeval_ev_from_in_default_welcomelist,
-	saeval_ev_forged_in_welcomelist, saeval_ev_forged_in_default_welcomelist,
-	saeval_ev_from_in_blocklist, saeval_ev_to_in_welcomelist,
-	saeval_ev_to_in_blocklist, saeval_ev_to_in_more_spam,
-	saeval_ev_to_in_all_spam;
+/* Every one of those functions (c->wl says which). */
+saeval_fn saeval_ev_wlbl;
 
 /* ---- WelcomeListSubject (sa_subject.c) ---- */
 

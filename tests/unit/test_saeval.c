@@ -1282,7 +1282,8 @@ static bool run_cf(const char *cf, const char *eval, const char *raw,
 	assert_int_equal(saeval_compile_rs(eval, rs, &c), 0);
 	struct msg *m = msg_parse(raw, strlen(raw), NULL);
 	assert_non_null(m);
-	struct saeval_ctx ctx = { .m = m, .env_from = env_from };
+	struct saeval_ctx ctx = { .m = m, .env_from = env_from,
+	                          .trust = ruleset_trustpath(rs) };
 	bool hit = saeval_run(c, &ctx);
 	msg_free(m);
 	saeval_free(c);
@@ -1746,6 +1747,200 @@ static void test_addrlist(void **state)
 	                   "From: a@b.org\nReply-To: y@evil.icu\n\nx\n", NULL));
 	assert_false(run_cf(cf, "check_replyto_in_list('SUSP_NTLD')",
 	                    "From: a@b.top\n\nx\n", NULL));
+}
+
+/* WLBLEval's sender and recipient lists (sa_wlbl.c). Every case below
+ * was run through spamassassin -L -t (4.0.1, stock rules) with the same
+ * lines and message and hits (or not) there as here. */
+#define WL_RCVD1 "Received: from mx.friend.example (mx.friend.example " \
+	"[198.51.100.7]) by mx.dest.example (Postfix) with ESMTP id A1"
+#define WL_DATE "; Tue, 24 Nov 2026 10:00:00 +0000\n"
+static const char wl_m1[] =
+    WL_RCVD1 WL_DATE
+    "From: Pal <pal@friend.example>\nTo: victim@dest.example\n"
+    "Subject: hello there\n\nHello\n";
+/* Resent-From twice, a folded Received naming its recipient */
+static const char wl_m2[] =
+    WL_RCVD1 "\n\tfor <rcpt@dest.example>" WL_DATE
+    "Resent-From: Fwd <r@other.example>\n"
+    "Resent-From: second@third.example\n"
+    "From: Pal <pal@friend.example>\nTo: other@else.example\n"
+    "Subject: hello there\n\nHello\n";
+/* Resent-To twice; a From with two dots in a row */
+static const char wl_m3[] =
+    WL_RCVD1 " for <rcpt@dest.example>" WL_DATE
+    "Resent-To: r@a.example, r2@b.example\nResent-To: r3@c.example\n"
+    "From: Pal <pal..x@friend.example>\nTo: victim@dest.example\n"
+    "Cc: cc@dest.example\nSubject: hello there\n\nHello\n";
+/* two relays; Received "for" an invalid host name, and one without <> */
+static const char wl_m4[] =
+    WL_RCVD1 " for <rcpt@bad_domain.com>" WL_DATE
+    "Received: from inner.friend.example (inner.friend.example "
+    "[203.0.113.5]) by mx.friend.example (Postfix) with ESMTP id B2 "
+    "for sec@dest.example" WL_DATE
+    "From: Pal <pal@friend.example>\nTo: victim@dest.example\n"
+    "Delivered-To: deliv@dest.example\nX-Original-To: orig@dest.example\n"
+    "Subject: hello there\n\nHello\n";
+
+static bool wl_run(const char *cf, const char *eval, const char *m)
+{
+	return run_cf(cf, eval, m, NULL);
+}
+
+/* The plain lists: a sender (all_from_addrs) or recipient
+ * (all_to_addrs) listed, or not. */
+#define WL_F "check_from_in_welcomelist()"
+#define BL_F "check_from_in_blocklist()"
+#define WL_T "check_to_in_welcomelist()"
+#define BL_T "check_to_in_blocklist()"
+#define MORE_T "check_to_in_more_spam()"
+#define ALL_T "check_to_in_all_spam()"
+#define TO_CF "welcomelist_to victim@dest.example\nblocklist_to " \
+	"*@DEST.example\nmore_spam_to v*\nall_spam_to ?ictim@*\n"
+
+static void test_wlbl_lists(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *cf, *eval, *msg;
+		bool hit;
+	} c[] = {
+		{ "welcomelist_from *@friend.example\n", WL_F, wl_m1, true },
+		{ "welcomelist_from *@FRIEND.Example\n", WL_F, wl_m1, true },
+		{ "whitelist_from p?l@friend.example\n", WL_F, wl_m1, true },
+		{ "whitelist_from p?l@friend.example\n",
+		  "check_from_in_whitelist()", wl_m1, true },
+		{ "welcomelist_from p?@friend.example\n", WL_F, wl_m1, false },
+		{ "", WL_F, wl_m1, false },
+		/* un- removes the entry of that text (any case), not what it
+		 * matches; a later line adds it again */
+		{ "whitelist_from pal@friend.example\n"
+		  "unwelcomelist_from PAL@Friend.example\n", WL_F, wl_m1, false },
+		{ "whitelist_from pal@friend.example\n"
+		  "unwelcomelist_from *@friend.example\n", WL_F, wl_m1, true },
+		{ "unwhitelist_from pal@friend.example\n"
+		  "whitelist_from pal@friend.example\n", WL_F, wl_m1, true },
+		/* several per line; the lists are separate */
+		{ "blacklist_from a@b.example pal@friend.*\n", BL_F, wl_m1, true },
+		{ "blocklist_from *@friend.example\n",
+		  "check_from_in_blacklist()", wl_m1, true },
+		{ "blocklist_from *@friend.example\n", WL_F, wl_m1, false },
+		{ "blocklist_from *@friend.example\n"
+		  "unblacklist_from *@friend.example\n", BL_F, wl_m1, false },
+		/* the first Resent-From stands for the senders */
+		{ "welcomelist_from *@friend.example\n", WL_F, wl_m2, false },
+		{ "welcomelist_from r@other.example\n", WL_F, wl_m2, true },
+		{ "welcomelist_from second@third.example\n", WL_F, wl_m2, false },
+		/* From's runs of dots are squeezed; '(' stands for '_' */
+		{ "welcomelist_from pal.x@friend.example\n", WL_F, wl_m3, true },
+		{ "welcomelist_from pal(@friend.example\n", WL_F, wl_m1, false },
+		/* recipients */
+		{ TO_CF, WL_T, wl_m1, true },
+		{ TO_CF, "check_to_in_whitelist()", wl_m1, true },
+		{ TO_CF, BL_T, wl_m1, true },
+		{ TO_CF, "check_to_in_blacklist()", wl_m1, true },
+		{ TO_CF, MORE_T, wl_m1, true },
+		{ TO_CF, ALL_T, wl_m1, true },
+		{ "", WL_T, wl_m1, false },
+		/* a folded Received's "for <ADDR>;" is a recipient, with To */
+		{ "whitelist_to rcpt@dest.example\n", WL_T, wl_m2, true },
+		{ "blacklist_to other@else.example\n", BL_T, wl_m2, true },
+		/* the first Resent-To (and Resent-Cc) stands for them */
+		{ "welcomelist_to victim@dest.example\n", WL_T, wl_m3, false },
+		{ "blocklist_to r2@b.example\n", BL_T, wl_m3, true },
+		{ "more_spam_to r3@c.example\n", MORE_T, wl_m3, false },
+		/* "for" an invalid host name is not; Delivered-To,
+		 * X-Original-To, a "for" without <> are */
+		{ "welcomelist_to rcpt@bad_domain.com\n", WL_T, wl_m4, false },
+		{ "blocklist_to sec@dest.example\n", BL_T, wl_m4, true },
+		{ "more_spam_to orig@dest.example\n", MORE_T, wl_m4, true },
+		{ "all_spam_to deliv@dest.example\n", ALL_T, wl_m4, true },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+		assert_int_equal(wl_run(c[i].cf, c[i].eval, c[i].msg), c[i].hit);
+}
+
+/* The _rcvd lists: the relay's rDNS or address must match too, else
+ * the sender is a forgery. */
+static void test_wlbl_rcvd(void **state)
+{
+	(void)state;
+	const char *wl = "check_from_in_welcomelist()";
+	const char *fw = "check_forged_in_welcomelist()";
+	const char *def = "check_from_in_default_welcomelist()";
+	const char *fd = "check_forged_in_default_welcomelist()";
+	static const struct {
+		const char *cf, *msg;
+		bool wl, forged;
+	} c[] = {
+		{ "welcomelist_from_rcvd *@friend.example friend.example\n",
+		  wl_m1, true, false },
+		{ "welcomelist_from_rcvd *@friend.example iend.example\n",
+		  wl_m1, false, true },
+		{ "welcomelist_from_rcvd *@friend.example iend.example\n"
+		  "welcomelist_allows_relays pal@*\n", wl_m1, false, false },
+		{ "whitelist_from_rcvd pal@friend.example [198.51.100.7]\n",
+		  wl_m1, true, false },
+		{ "whitelist_from_rcvd pal@friend.example [198.51.100.8]\n",
+		  wl_m1, false, true },
+		{ "welcomelist_from_rcvd *@friend.example [198.51.100.0/24]\n",
+		  wl_m1, true, false },
+		{ "welcomelist_from_rcvd *@friend.example [198.51.100.0]/25\n",
+		  wl_m1, true, false },
+		{ "welcomelist_from_rcvd *@friend.example [198.51.100.128/25]\n",
+		  wl_m1, false, true },
+		{ "welcomelist_from_rcvd *@friend.example [198.51]\n",
+		  wl_m1, true, false },
+		{ "welcomelist_from_rcvd *@friend.example [198.5.]\n",
+		  wl_m1, false, true },
+		{ "welcomelist_from_rcvd *@friend.example nowhere.example\n"
+		  "welcomelist_from_rcvd *@friend.example mx.friend.example\n",
+		  wl_m1, true, false },
+		/* not "ADDR DOMAIN": refused */
+		{ "welcomelist_from_rcvd *@friend.example friend.example x\n",
+		  wl_m1, false, false },
+		/* welcomelist_from wins over a forged _rcvd entry */
+		{ "welcomelist_from *@friend.example\n"
+		  "welcomelist_from_rcvd *@friend.example other.example\n",
+		  wl_m1, true, false },
+		/* all relays trusted: any of them; else the last untrusted */
+		{ "trusted_networks 198.51.100.0/24\n"
+		  "welcomelist_from_rcvd *@friend.example friend.example\n",
+		  wl_m1, true, false },
+		{ "trusted_networks 198.51.100.0/24\n"
+		  "welcomelist_from_rcvd *@friend.example [203.0.113.5]\n",
+		  wl_m4, true, false },
+		{ "welcomelist_from_rcvd *@friend.example [203.0.113.5]\n",
+		  wl_m4, false, true },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		assert_int_equal(wl_run(c[i].cf, wl, c[i].msg), c[i].wl);
+		assert_int_equal(wl_run(c[i].cf, fw, c[i].msg), c[i].forged);
+		assert_false(wl_run(c[i].cf, def, c[i].msg));
+	}
+	static const char d[] =
+	    "def_welcomelist_from_rcvd *@friend.example friend.example\n";
+	assert_true(wl_run(d, def, wl_m1));
+	assert_true(wl_run(d, "check_from_in_default_whitelist()", wl_m1));
+	assert_false(wl_run(d, wl, wl_m1));
+	static const char df[] =
+	    "def_whitelist_from_rcvd *@friend.example other.example\n";
+	assert_true(wl_run(df, fd, wl_m1));
+	assert_true(wl_run(df, "check_forged_in_default_whitelist()", wl_m1));
+	assert_false(wl_run(df, fw, wl_m1));
+	/* forged in both lists: neither forgery rule */
+	static const char both[] =
+	    "def_whitelist_from_rcvd *@friend.example other.example\n"
+	    "welcomelist_from_rcvd *@friend.example other.example\n";
+	assert_false(wl_run(both, fd, wl_m1));
+	assert_false(wl_run(both, "check_forged_in_whitelist()", wl_m1));
+	/* unwelcomelist_from_rcvd empties both lists of that entry */
+	static const char un[] =
+	    "def_welcomelist_from_rcvd *@friend.example friend.example\n"
+	    "welcomelist_from_rcvd *@friend.example friend.example\n"
+	    "unwhitelist_from_rcvd *@FRIEND.example\n";
+	assert_false(wl_run(un, wl, wl_m1));
+	assert_false(wl_run(un, def, wl_m1));
 }
 
 /* WelcomeListSubject: one pattern per line, matched anywhere in the
@@ -2530,6 +2725,8 @@ int main(void)
 		cmocka_unit_test(test_ratware_envelope_from),
 		cmocka_unit_test(test_bounce_relays),
 		cmocka_unit_test(test_addrlist),
+		cmocka_unit_test(test_wlbl_lists),
+		cmocka_unit_test(test_wlbl_rcvd),
 		cmocka_unit_test(test_https_ip_mismatch),
 		cmocka_unit_test(test_uri_truncated),
 		cmocka_unit_test(test_subject_lists),
