@@ -588,7 +588,7 @@ static void test_unsupported_and_unknown(void **state)
 	    "askdns ASK_A _AUTHORDOMAIN_.example A 127.0.0.2\n"
 	    "loadplugin Mail::SpamAssassin::Plugin::Foo\n"
 	    "tryplugin Mail::SpamAssassin::Plugin::Bar\n"
-	    "whitelist_from *@example.com\n"
+	    "whitelist_auth *@example.com\n"
 	    "Dns-Server 127.0.0.1\n"
 	    "frobnicate now\n"
 	    "bayes_stopword_xx a b\n"
@@ -602,7 +602,7 @@ static void test_unsupported_and_unknown(void **state)
 	          "not implement");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 3, "'urirhssub'");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 5, "'askdns'");
-	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 8, "'whitelist_from'");
+	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 8, "'whitelist_auth'");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 9, "'dns_server'");
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 11, "'bayes_stopword_xx'");
 	const struct rs_rule *r = get(rs, "URIBL_Y");
@@ -611,6 +611,25 @@ static void test_unsupported_and_unknown(void **state)
 	assert_int_equal(get(rs, "ASK_A")->type, RS_EVAL);
 	find_diag(rs, RS_DIAG_ERROR, "t.cf", 10, "unknown directive 'frobnicate'");
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 1);
+	ruleset_free(rs);
+}
+
+/* WLBLEval's sender and recipient lists are kept for sa_wlbl.c (until
+ * 2026-11-25 they were "not implemented (ignored)", audit20 M1). */
+static void test_wlbl_settings_kept(void **state)
+{
+	(void)state;
+	struct ruleset *rs = load("whitelist_from *@example.com\n"
+	                          "unwelcomelist_from_rcvd a@b.example\n"
+	                          "More-Spam-To x@y.example\n");
+	assert_int_equal(ruleset_diag_count(rs), 0);
+	assert_int_equal(ruleset_setting_count(rs), 3);
+	const char *k, *v;
+	assert_true(ruleset_setting_at(rs, 0, &k, &v));
+	assert_string_equal(k, "whitelist_from");
+	assert_string_equal(v, "*@example.com");
+	assert_true(ruleset_setting_at(rs, 2, &k, &v));
+	assert_string_equal(k, "more_spam_to");
 	ruleset_free(rs);
 }
 
@@ -1090,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_conditionals),
 		cmocka_unit_test(test_unsupported_and_unknown),
+		cmocka_unit_test(test_wlbl_settings_kept),
 		cmocka_unit_test(test_reuse_capture_require),
 		cmocka_unit_test(test_next_template),
 		cmocka_unit_test(test_replace_tags),
