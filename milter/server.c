@@ -717,8 +717,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	srv->conf = next;
 	pthread_mutex_unlock(&srv->conf_lock);
 	atomic_fetch_add(&srv->conf_gen, 1);
+	/* path is old's: logged before old may go (audit20 H4: read after
+	 * free from the second reload on) */
+	vlog(LOG_INFO, "configuration reloaded from %s", next->path);
 	conf_unref(old);
-	vlog(LOG_INFO, "configuration reloaded from %s", path);
 }
 
 static unsigned total_conns(struct server *srv)
