@@ -1782,6 +1782,28 @@ static const char wl_m4[] =
     "Delivered-To: deliv@dest.example\nX-Original-To: orig@dest.example\n"
     "Subject: hello there\n\nHello\n";
 
+/* four Received lines naming a recipient each (only the first three
+ * count); an envelope sender header; (wl_m5r) Resent-Cc */
+#define WL_RCVD_N(from, ip, by, n) "Received: from " from " (" from \
+	" [" ip "]) by " by " (Postfix) with ESMTP id " n " for <r" n \
+	"@dest.example>" WL_DATE
+#define WL_FOUR WL_RCVD_N("a.example", "192.0.2.1", "b.example", "1") \
+	WL_RCVD_N("c.example", "192.0.2.2", "a.example", "2") \
+	WL_RCVD_N("d.example", "192.0.2.3", "c.example", "3") \
+	WL_RCVD_N("e.example", "192.0.2.4", "d.example", "4")
+#define WL_M5_TAIL "X-Envelope-From: env@sender.example\n" \
+	"From: x@y.example\nTo: t@dest.example\nSubject: hi\n\nHello\n"
+static const char wl_m5[] = WL_FOUR WL_M5_TAIL;
+static const char wl_m5r[] = WL_FOUR "Resent-Cc: rc@dest.example\n"
+	WL_M5_TAIL;
+/* an IPv6 relay without rDNS; two Cc addresses */
+static const char wl_m6[] =
+    "Received: from unknown (HELO v6.example) ([2001:db8::25]) by "
+    "mx.dest.example (Postfix) with ESMTP id 5" WL_DATE
+    "From: Pal <pal@friend.example>\n"
+    "X-Envelope-From: env@sender.example\nTo: t@dest.example\n"
+    "Cc: c1@dest.example, c2@dest.example\nSubject: hi\n\nHello\n";
+
 static bool wl_run(const char *cf, const char *eval, const char *m)
 {
 	return run_cf(cf, eval, m, NULL);
@@ -1855,6 +1877,18 @@ static void test_wlbl_lists(void **state)
 		{ "blocklist_to sec@dest.example\n", BL_T, wl_m4, true },
 		{ "more_spam_to orig@dest.example\n", MORE_T, wl_m4, true },
 		{ "all_spam_to deliv@dest.example\n", ALL_T, wl_m4, true },
+		/* the first three Received lines only */
+		{ "welcomelist_to r4@dest.example\n", WL_T, wl_m5, false },
+		{ "blocklist_to r3@dest.example\n", BL_T, wl_m5, true },
+		{ "more_spam_to r1@dest.example\n", MORE_T, wl_m5, true },
+		{ "all_spam_to rc@dest.example\n", ALL_T, wl_m5, false },
+		/* Resent-Cc alone stands for the recipients */
+		{ "welcomelist_to t@dest.example\n", WL_T, wl_m5r, false },
+		{ "blocklist_to rc@dest.example\n", BL_T, wl_m5r, true },
+		{ "all_spam_to c2@dest.example\n", ALL_T, wl_m6, true },
+		/* X-Envelope-From is a sender, with From */
+		{ "blocklist_from env@sender.example\n", BL_F, wl_m5r, true },
+		{ "blocklist_from env@sender.example\n", BL_F, wl_m6, true },
 	};
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++)
 		assert_int_equal(wl_run(c[i].cf, c[i].eval, c[i].msg), c[i].hit);
@@ -1912,6 +1946,15 @@ static void test_wlbl_rcvd(void **state)
 		  wl_m4, true, false },
 		{ "welcomelist_from_rcvd *@friend.example [203.0.113.5]\n",
 		  wl_m4, false, true },
+		/* IPv6; a relay without rDNS matches no name */
+		{ "welcomelist_from_rcvd *@friend.example [2001:db8::/32]\n",
+		  wl_m6, true, false },
+		{ "welcomelist_from_rcvd *@friend.example [2001:db9::/32]\n",
+		  wl_m6, false, true },
+		{ "welcomelist_from_rcvd *@friend.example [2001:db8::25]\n",
+		  wl_m6, true, false },
+		{ "welcomelist_from_rcvd *@friend.example friend.example\n",
+		  wl_m6, false, true },
 	};
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
 		assert_int_equal(wl_run(c[i].cf, wl, c[i].msg), c[i].wl);
@@ -1923,6 +1966,11 @@ static void test_wlbl_rcvd(void **state)
 	assert_true(wl_run(d, def, wl_m1));
 	assert_true(wl_run(d, "check_from_in_default_whitelist()", wl_m1));
 	assert_false(wl_run(d, wl, wl_m1));
+	/* both lists at once */
+	static const char wd[] = "welcomelist_from *@friend.example\n"
+	    "def_welcomelist_from_rcvd *@friend.example friend.example\n";
+	assert_true(wl_run(wd, wl, wl_m1));
+	assert_true(wl_run(wd, def, wl_m1));
 	static const char df[] =
 	    "def_whitelist_from_rcvd *@friend.example other.example\n";
 	assert_true(wl_run(df, fd, wl_m1));
