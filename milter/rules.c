@@ -1745,9 +1745,7 @@ static int setup_rule(struct rules *r, size_t i)
 			c->state = RULES_UNSUPPORTED;
 		return 0;
 	}
-	if (rule->type == RS_UNDEFINED ||
-	    (rule->type == RS_HEADER && !rule->exists &&
-	     (rule->hdr_mods & RS_HDR_NOT_IMPLEMENTED))) {
+	if (rule->type == RS_UNDEFINED) {
 		c->state = RULES_UNSUPPORTED;
 		return 0;
 	}
@@ -1819,7 +1817,7 @@ struct rules *rules_compile(const struct ruleset *rs,
 	r->opts.score_set &= 3;
 	r->n = ruleset_count(rs);
 	r->cr = calloc(r->n ? r->n : 1, sizeof *r->cr);
-	if (r->cr == NULL)
+	if (r->cr == NULL || saeval_regdom_build(rs, &r->rd) != 0)
 		goto oom;
 	for (size_t i = 0; i < r->n; i++) {
 		r->cr[i].rs = ruleset_at(rs, i);
@@ -1902,6 +1900,7 @@ void rules_free(struct rules *r)
 		acscan_free(r->hkeys[i].ls);
 	}
 	free(r->hkeys);
+	saeval_regdom_free(r->rd);
 	for (size_t i = 0; i < r->nhnames; i++)
 		free(r->hnames[i].lname);
 	free(r->hnames);

@@ -264,6 +264,7 @@ struct rules {
 	struct crule *cr;
 	struct hkey *hkeys;
 	size_t nhkeys;
+	struct regdom *rd;   /* registrar lists for the :domain modifier */
 	struct hname *hnames; /* distinct; index = per-message list id */
 	size_t nhnames;
 	uint32_t *hslot;     /* open addressing: hnames index + 1, 0 empty */

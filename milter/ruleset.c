@@ -977,10 +977,6 @@ static void do_header(struct loader *L, struct sl v, bool mime)
 			     ":domain, :ip, :revip, :first or :last");
 			return;
 		}
-		if (bit & RS_HDR_NOT_IMPLEMENTED)
-			DIAG(L, RS_DIAG_UNSUPPORTED, RN, "header modifier ':%.*s' "
-			     "is not implemented: the rule evaluates to false",
-			     snip(mod), mod.p);
 		mods |= bit;
 	}
 	while (k < rest.n && is_sp(rest.p[k]))

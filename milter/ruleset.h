@@ -40,22 +40,16 @@ enum rs_type {
 	RS_UNDEFINED   /* only score/describe/tflags lines named it */
 };
 
-/* Header-rule modifiers (HDR:raw, HDR:addr, HDR:name). */
+/* Header-rule modifiers (HDR:raw, HDR:addr, ...; SpamAssassin 4's). */
 #define RS_HDR_RAW  0x1u /* undecoded value (no RFC 2047 decoding), folding kept */
-#define RS_HDR_ADDR 0x2u /* the first address of the header */
-#define RS_HDR_NAME 0x4u /* the first display name of the header */
-/* SpamAssassin 4 modifiers, recognised and passed on (the engine may
- * refuse what it does not implement): */
-#define RS_HDR_HOST   0x08u /* host part of the address(es) */
-#define RS_HDR_DOMAIN 0x10u /* registered domain of the host(s) */
-#define RS_HDR_IP     0x20u /* IP addresses in the value */
-#define RS_HDR_REVIP  0x40u /* same, reversed */
+#define RS_HDR_ADDR 0x2u /* the addresses of the header */
+#define RS_HDR_NAME 0x4u /* the display names of the header */
+#define RS_HDR_HOST   0x08u /* a host per value (hdrmod.h) */
+#define RS_HDR_DOMAIN 0x10u /* its registrar domain (implies host) */
+#define RS_HDR_IP     0x20u /* the first IP address per value */
+#define RS_HDR_REVIP  0x40u /* same, reversed (implies ip) */
 #define RS_HDR_FIRST  0x80u /* only the first header of that name */
 #define RS_HDR_LAST   0x100u /* only the last one */
-/* Read, reported as not implemented (RS_DIAG_UNSUPPORTED): a header rule
- * with one of these never hits (audit20 M2: it ran without them). */
-#define RS_HDR_NOT_IMPLEMENTED \
-	(RS_HDR_HOST | RS_HDR_DOMAIN | RS_HDR_IP | RS_HDR_REVIP)
 
 /* tflags words the engine honours; the others are kept in tflags_text. */
 #define RS_TF_NICE     0x01u /* a ham rule: default score -1 */

@@ -12,6 +12,7 @@
 
 #include "acscan.h"
 #include "charset.h"
+#include "hdrmod.h"
 #include "litscan.h"
 #include "msg.h"
 #include "monotime.h"
@@ -170,6 +171,8 @@ struct run {
 	                        lmeta not evaluated yet (bits by rule index):
 	                        lazy_open() in one test */
 	struct strbuf hb;      /* header texts */
+	struct strbuf vb;      /* one header's values before :host, :ip, ...
+	                          (put_header_one()) */
 	struct strbuf full;    /* the full message, LF line ends */
 	struct span *htext;  /* per hkey */
 	struct hinfo *hinfo; /* per top-level header (index_headers()) */
@@ -272,15 +275,60 @@ static bool index_headers(struct run *x)
 }
 
 /* Addresses or display names of one header, each ending in "\n", as
- * SpamAssassin's get() lists them: parsed from the value as received
- * (from the decoded one for ToCc and MESSAGEID: !from_raw). */
-static void put_addrs(struct run *x, const struct msg_header *h,
+ * SpamAssassin's get() lists them, appended to b: parsed from the value
+ * as received (from the decoded one for ToCc and MESSAGEID: !from_raw). */
+static void put_addrs(struct strbuf *b, const struct msg_header *h,
                       unsigned mods, bool from_raw)
 {
 	enum saeval_addr_part part = (mods & RS_HDR_ADDR) ? SAEVAL_ADDR :
 	                             (mods & RS_HDR_RAW) ? SAEVAL_NAME_RAW :
 	                                                   SAEVAL_NAME;
-	saeval_header_addrs(&x->hb, h, from_raw || (mods & RS_HDR_RAW), part);
+	saeval_header_addrs(b, h, from_raw || (mods & RS_HDR_RAW), part);
+}
+
+/* The values get() lists for one header (its value, or its addresses
+ * or names), appended to b. */
+static void put_values(struct strbuf *b, const struct hinfo *hi,
+                       unsigned mods, bool addrs_from_raw)
+{
+	if (mods & (RS_HDR_ADDR | RS_HDR_NAME))
+		put_addrs(b, hi->h, mods, addrs_from_raw);
+	else
+		msg_header_sa_value(b, hi->h, mods & RS_HDR_RAW, hi->no_decode);
+}
+
+/* hdrmod_put() over the values of t[0, len): addresses and names one a
+ * line, a header value whole. */
+static void put_mods(struct run *x, const char *t, size_t len,
+                     unsigned mods)
+{
+	if (!(mods & (RS_HDR_ADDR | RS_HDR_NAME))) {
+		hdrmod_put(&x->hb, t, len, mods, x->r->rd);
+		return;
+	}
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(t + i, '\n', len - i);
+		size_t e = nl != NULL ? (size_t)(nl - t) : len;
+		hdrmod_put(&x->hb, t + i, e - i, mods, x->r->rd);
+		i = e + 1;
+	}
+}
+
+/* One header's values into x->hb, through the :host/:ip modifiers when
+ * mods has them (by way of x->vb). */
+static void put_header_one(struct run *x, const struct hinfo *hi,
+                           unsigned mods, bool addrs_from_raw)
+{
+	if (!hdrmod_wanted(mods)) {
+		put_values(&x->hb, hi, mods, addrs_from_raw);
+		return;
+	}
+	strbuf_reset(&x->vb);
+	put_values(&x->vb, hi, mods, addrs_from_raw);
+	if (x->vb.oom)
+		x->hb.oom = true;
+	else
+		put_mods(x, x->vb.p, x->vb.len, mods);
 }
 
 /* All instances of the top-level header of list id (index_headers()),
@@ -288,14 +336,8 @@ static void put_addrs(struct run *x, const struct msg_header *h,
 static void put_header(struct run *x, uint32_t id, unsigned mods,
                        bool addrs_from_raw)
 {
-	struct strbuf *b = &x->hb;
-	for (uint32_t i = x->hfirst[id]; i != HN_END; i = x->hinfo[i].next) {
-		const struct hinfo *hi = &x->hinfo[i];
-		if (mods & (RS_HDR_ADDR | RS_HDR_NAME))
-			put_addrs(x, hi->h, mods, addrs_from_raw);
-		else
-			msg_header_sa_value(b, hi->h, mods & RS_HDR_RAW, hi->no_decode);
-	}
+	for (uint32_t i = x->hfirst[id]; i != HN_END; i = x->hinfo[i].next)
+		put_header_one(x, &x->hinfo[i], mods, addrs_from_raw);
 }
 
 /* :first / :last: one instance of all of hk's headers (To before Cc
@@ -310,13 +352,8 @@ static void put_first_last(struct run *x, const struct hkey *hk)
 		     i != HN_END && (last || pick == NULL); i = x->hinfo[i].next)
 			if (hk->kind != HK_MESSAGEID || x->hinfo[i].h->value.len > 0)
 				pick = &x->hinfo[i];
-	if (pick == NULL)
-		return;
-	if (hk->mods & (RS_HDR_ADDR | RS_HDR_NAME))
-		put_addrs(x, pick->h, hk->mods, hk->kind == HK_PLAIN);
-	else
-		msg_header_sa_value(&x->hb, pick->h, hk->mods & RS_HDR_RAW,
-		                    pick->no_decode);
+	if (pick != NULL)
+		put_header_one(x, pick, hk->mods, hk->kind == HK_PLAIN);
 }
 
 /* One header as the ALL views show it (raw: without its CRs). */
@@ -484,6 +521,21 @@ static const struct relays *eval_relays(void *arg)
 	return have_relays(x) ? x->relays : NULL;
 }
 
+/* EnvelopeFrom and the X-Spam-Relays-* texts are one value each: the
+ * text from start on, replaced by what :host, :ip, ... make of it. */
+static void mods_on_value(struct run *x, size_t start, unsigned mods)
+{
+	strbuf_reset(&x->vb);
+	strbuf_put(&x->vb, x->hb.p + start, x->hb.len - start);
+	x->hb.len = start;
+	if (x->hb.p != NULL)
+		x->hb.p[start] = '\0';
+	if (x->vb.oom)
+		x->hb.oom = true;
+	else
+		hdrmod_put(&x->hb, x->vb.p, x->vb.len, mods, x->r->rd);
+}
+
 static void build_hkey(struct run *x, size_t k)
 {
 	const struct hkey *hk = &x->r->hkeys[k];
@@ -530,12 +582,18 @@ static void build_hkey(struct run *x, size_t k)
 	case HK_PSEUDO:
 		break;
 	}
+	bool one_value = hk->kind == HK_ENVFROM || hk->kind == HK_RELAYS;
+	if (one_value && hdrmod_wanted(hk->mods))
+		mods_on_value(x, start, hk->mods);
 	x->htext[k] = (struct span){ .off = start, .len = b->len - start,
 	                             .present = b->len > start ||
-	                                        hk->kind == HK_RELAYS };
-	/* :addr/:name lists are joined by "\n" without a final one. */
-	if ((hk->mods & (RS_HDR_ADDR | RS_HDR_NAME)) && x->htext[k].len > 0 &&
-	    hk->kind != HK_ENVFROM)
+	                                        (hk->kind == HK_RELAYS &&
+	                                         !hdrmod_wanted(hk->mods)) };
+	/* :addr/:name/:host/:ip lists are joined by "\n" without a final
+	 * one (EnvelopeFrom never has one). */
+	if ((hk->mods & (RS_HDR_ADDR | RS_HDR_NAME) ||
+	     hdrmod_wanted(hk->mods)) && x->htext[k].len > 0 &&
+	    (hk->kind != HK_ENVFROM || hdrmod_wanted(hk->mods)))
 		x->htext[k].len--;
 }
 
@@ -1816,6 +1874,7 @@ out:
 	free(x.mlen);
 	free(x.repc);
 	free(x.hb.p);
+	free(x.vb.p);
 	free(x.mb.p);
 	free(x.full.p);
 	return rc;

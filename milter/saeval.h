@@ -107,6 +107,20 @@ struct msg_header;
 void saeval_header_addrs(struct strbuf *b, const struct msg_header *h,
                          bool raw, enum saeval_addr_part part);
 
+/* Registrar domains (sa_regdom.c), for the evals and the :domain header
+ * modifier (hdrmod.h). saeval_regdom_build(): the util_rb_2tld and
+ * util_rb_3tld lists of rule set rs (clear_util_rb honoured), owned by
+ * the caller (saeval_regdom_free()): 0, or -1 when out of memory.
+ * saeval_registrar_domain(): split_domain()'s domain part
+ * (trim_domain()) of host h: lower-cased, dots squeezed, leading and
+ * trailing ones dropped, then cut after the registrar's label as the
+ * lists and the .us rules say; into out, "" when it does not fit cap. */
+struct regdom;
+int saeval_regdom_build(const struct ruleset *rs, struct regdom **out);
+void saeval_registrar_domain(const struct regdom *rd, const char *h,
+                             char *out, size_t cap);
+void saeval_regdom_free(struct regdom *rd);
+
 /* One compiled call: function and its arguments (owned). */
 struct saeval_call;
 

@@ -440,18 +440,8 @@ const char *saeval_urilist_name(const struct saeval_call *c,
 saeval_fn saeval_ev_uri_host_listed;
 saeval_ok saeval_ok_uri_host_listed;
 
-/* ---- registrar domains (sa_regdom.c) ---- */
+/* ---- registrar domains (sa_regdom.c; the lists: saeval.h) ---- */
 
-struct regdom;
-/* The util_rb_2tld and util_rb_3tld lists of rule set rs (clear_util_rb
- * honoured): 0, or -1 when out of memory. */
-int saeval_regdom_build(const struct ruleset *rs, struct regdom **out);
-/* split_domain()'s domain part (trim_domain()) of host h: lower-cased,
- * dots squeezed, leading and trailing ones dropped, then cut after the
- * registrar's label as the lists and the .us rules say; into out, ""
- * when it does not fit cap. */
-void saeval_registrar_domain(const struct regdom *rd, const char *h,
-                             char *out, size_t cap);
 saeval_fn saeval_ev_ratware_envelope_from;
 
 /* ---- HTTPSMismatch (sa_https.c) ---- */
@@ -502,7 +492,6 @@ saeval_fn saeval_ev_wlbl;
 int saeval_subject_list_build(const struct ruleset *rs, const char *fn_name,
                               struct saeval_globs **out);
 saeval_fn saeval_ev_subject_in_list;
-void saeval_regdom_free(struct regdom *rd);
 saeval_fn saeval_ev_mailfrom_matches_rcvd;
 
 saeval_fn saeval_ev_freemail_from, saeval_ev_freemail_header,
