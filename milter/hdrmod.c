@@ -20,6 +20,9 @@
 #define IP_BITS (RS_HDR_IP | RS_HDR_REVIP)
 /* \S{1,251} before the host's last dot */
 #define HOST_MAX_BEFORE_DOT 251
+/* no TLD is longer than a DNS label: longer runs are not read to their
+ * end (a long header stays linear per position) */
+#define TLD_MAX 63
 
 bool hdrmod_wanted(unsigned mods)
 {
@@ -50,18 +53,20 @@ static size_t host_at(const char *s, size_t n, size_t p)
 {
 	if (p > 0 && dot_us_dash((unsigned char)s[p - 1]))
 		return 0;
+	/* the dot is within 251 non-blanks of p */
 	size_t run = p;
-	while (run < n && !blank((unsigned char)s[run]))
+	while (run < n && run <= p + HOST_MAX_BEFORE_DOT &&
+	       !blank((unsigned char)s[run]))
 		run++;
-	size_t top = p + HOST_MAX_BEFORE_DOT < run ? p + HOST_MAX_BEFORE_DOT :
-	             run > p ? run - 1 : p;
-	for (size_t d = top; d > p; d--) {
+	for (size_t d = run > p ? run - 1 : p; d > p; d--) {
 		if (s[d] != '.')
 			continue;
 		size_t e = d + 1;
-		while (e < n && alnum_dash((unsigned char)s[e]))
+		while (e < n && e - d - 1 <= TLD_MAX &&
+		       alnum_dash((unsigned char)s[e]))
 			e++;
-		if (e == d + 1 || (e < n && dot_us_dash((unsigned char)s[e])))
+		if (e == d + 1 || e - d - 1 > TLD_MAX ||
+		    (e < n && dot_us_dash((unsigned char)s[e])))
 			continue;
 		if (uri_is_tld(s + d + 1, e - d - 1))
 			return e;
