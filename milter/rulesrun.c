@@ -582,18 +582,22 @@ static void build_hkey(struct run *x, size_t k)
 	case HK_PSEUDO:
 		break;
 	}
+	/* get() applies the modifiers to headers, EnvelopeFrom and the
+	 * relay texts; ALL and the ALL-* views come back untouched */
+	bool lists = hk->kind == HK_PLAIN || hk->kind == HK_TOCC ||
+	             hk->kind == HK_MESSAGEID;
 	bool one_value = hk->kind == HK_ENVFROM || hk->kind == HK_RELAYS;
-	if (one_value && hdrmod_wanted(hk->mods))
+	bool hmods = hdrmod_wanted(hk->mods) && (lists || one_value);
+	if (one_value && hmods)
 		mods_on_value(x, start, hk->mods);
 	x->htext[k] = (struct span){ .off = start, .len = b->len - start,
 	                             .present = b->len > start ||
 	                                        (hk->kind == HK_RELAYS &&
-	                                         !hdrmod_wanted(hk->mods)) };
+	                                         !hmods) };
 	/* :addr/:name/:host/:ip lists are joined by "\n" without a final
-	 * one (EnvelopeFrom never has one). */
-	if ((hk->mods & (RS_HDR_ADDR | RS_HDR_NAME) ||
-	     hdrmod_wanted(hk->mods)) && x->htext[k].len > 0 &&
-	    (hk->kind != HK_ENVFROM || hdrmod_wanted(hk->mods)))
+	 * one (EnvelopeFrom's :addr is its one value, without one). */
+	if (((lists && (hk->mods & (RS_HDR_ADDR | RS_HDR_NAME))) || hmods) &&
+	    x->htext[k].len > 0)
 		x->htext[k].len--;
 }
 

@@ -1266,7 +1266,9 @@ static void test_header_host_ip(void **state)
 	        "header X_HOST X-Test:host =~ /\\Awww\\.example\\.net\\z/\n"
 	        "header X_IP X-Test:ip =~ /./\n"
 	        "header X2_IP X-Two:ip =~ /\\A203\\.0\\.113\\.77\\z/\n"
-	        "header X2_REV X-Two:revip =~ /\\A77\\.113\\.0\\.203\\z/\n", NULL);
+	        "header X2_REV X-Two:revip =~ /\\A77\\.113\\.0\\.203\\z/\n"
+	        "header ALL_IP ALL:ip =~ /X-Two: [^\\n]*77\\n\\z/\n"
+	        "header ALL_ADDR ALL:addr =~ /X-Two: [^\\n]*77\\n\\z/\n", NULL);
 	for (size_t i = 0; i < ruleset_count(f.rs); i++)
 		assert_int_equal(rules_rule_state(f.rules, i), RULES_ACTIVE);
 	fx_run(&f, HMSG, "");
@@ -1289,6 +1291,9 @@ static void test_header_host_ip(void **state)
 	NOHIT(&f, "X_IP");    /* 10.1.2.3. and ::ffff:192.0.2.1 after a blank */
 	HIT(&f, "X2_IP");
 	HIT(&f, "X2_REV");
+	/* ALL comes back whole, whatever the modifiers */
+	HIT(&f, "ALL_IP");
+	HIT(&f, "ALL_ADDR");
 	fx_free(&f);
 }
 
