@@ -641,15 +641,48 @@ static bool inline_charset(struct sl p, size_t k, char *out, size_t cap,
 	return true;
 }
 
+/* Whether p.p[i] ('{') opens a capture template "%{NAME}", which
+ * SpamAssassin escapes before Perl sees it (its parse_captures). */
+static bool template_at(struct sl p, size_t i)
+{
+	return i > 0 && p.p[i - 1] == '%' && (i < 2 || p.p[i - 2] != '\\') &&
+	       i + 1 < p.n && p.p[i + 1] >= 'A' && p.p[i + 1] <= 'Z';
+}
+
+/* Whether a quantifier PCRE2 reads as one starts at p ('{'): {n},
+ * {n,} or {n,m}. */
+static bool pcre2_quantifier(const char *p, const char *e)
+{
+	const char *q = p + 1, *d = q;
+	while (q < e && *q >= '0' && *q <= '9')
+		q++;
+	if (q == d)
+		return false;
+	if (q < e && *q == ',')
+		for (q++; q < e && *q >= '0' && *q <= '9';)
+			q++;
+	return q < e && *q == '}';
+}
+
 /* Whether something a quantifier can follow ends at p.p[i - 1]: not the
- * start, '|', '(' or a group's opening "(?:", "(?=", "(?!", "(?>",
- * "(?<=", "(?<!" (a '{' there is literal text). */
+ * start, '|', '(', '^' at the start, a flag group "(?i)" or a group's
+ * opening "(?:", "(?=", "(?!", "(?>", "(?<=", "(?<!" (a '{' there is
+ * literal text, which Perl takes without a warning). */
 static bool follows_atom(struct sl p, size_t i)
 {
 	static const char *const opens[] = { "(?:", "(?=", "(?!", "(?>",
 	                                      "(?<=", "(?<!" };
-	if (i == 0 || p.p[i - 1] == '|' || p.p[i - 1] == '(')
+	if (i == 0 || p.p[i - 1] == '|' || p.p[i - 1] == '(' ||
+	    (i == 1 && p.p[0] == '^'))
 		return false;
+	if (p.p[i - 1] == ')') {   /* "(?flags)" */
+		size_t k = i - 1;
+		while (k > 0 && (isalpha((unsigned char)p.p[k - 1]) ||
+		                 p.p[k - 1] == '-' || p.p[k - 1] == '^'))
+			k--;
+		if (k >= 2 && p.p[k - 1] == '?' && p.p[k - 2] == '(')
+			return false;
+	}
 	for (size_t k = 0; k < sizeof opens / sizeof opens[0]; k++) {
 		size_t n = strlen(opens[k]);
 		if (i >= n && memcmp(p.p + i - n, opens[k], n) == 0)
@@ -661,31 +694,50 @@ static bool follows_atom(struct sl p, size_t i)
 /* Pattern p as PCRE2 10.42 reads what Perl 5.36 (so SpamAssassin on
  * Debian 12) reads (audit20 M3): Perl 5.34+ quantifiers rewritten
  * (perl_quantifier()); "\b{...}" and "\B{...}", which SpamAssassin
- * refuses, refused. Escapes, classes and \Q...\E are passed over (a
- * rule line has no unescaped '#', so no comments). *out is p itself
- * when nothing changed. -1 after a diagnostic. */
+ * refuses, refused, and so are the forms Perl warns about, as
+ * SpamAssassin turns a warning into an invalid rule: a literal '{' where
+ * a quantifier could stand, \Q and \E. Escapes and classes are passed
+ * over (a rule line has no unescaped '#', so no comments). *out is p
+ * itself when nothing changed. -1 after a diagnostic. */
 static int perl_pattern(struct loader *L, const char *rule, struct sl p,
                         struct sl *out)
 {
 	char *d = NULL;   /* the rewritten pattern: one more byte per '{' */
 	size_t from = 0, dn = 0;
-	bool quoted = false;
 	*out = p;
 	for (size_t i = 0; i < p.n; i++) {
 		char c = p.p[i], q[48];
 		size_t skip;
-		if (quoted) {
-			quoted = !(c == '\\' && i + 1 < p.n && p.p[i + 1] == 'E');
-			i += !quoted;
-		} else if (c == '\\' && i + 1 < p.n) {
+		if (c == '\\' && i + 1 < p.n) {
 			char e = p.p[++i];
-			quoted = e == 'Q';
 			if ((e == 'b' || e == 'B') && i + 1 < p.n &&
 			    p.p[i + 1] == '{') {
 				DIAG(L, RS_DIAG_ERROR, rule, "\\%c{...} is not "
 				     "supported (SpamAssassin refuses it too)", e);
 				return -1;
 			}
+			if (strchr("xNopPgk", e) != NULL && i + 1 < p.n &&
+			    p.p[i + 1] == '{') {   /* \x{2c}, \p{L}: its own */
+				const char *r = memchr(p.p + i, '}', p.n - i);
+				i = r ? (size_t)(r - p.p) : p.n;
+				continue;
+			}
+			if (e == 'Q' || e == 'E') {   /* string escapes in Perl */
+				DIAG(L, RS_DIAG_ERROR, rule, "\\%c: Perl warns "
+				     "\"Unrecognized escape \\%c passed through\" "
+				     "and SpamAssassin refuses the rule", e, e);
+				return -1;
+			}
+		} else if (c == '{' && follows_atom(p, i) && !template_at(p, i) &&
+		           !pcre2_quantifier(p.p + i, p.p + p.n) &&
+		           !perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
+		                            &skip)) {
+			/* audit20 M7: {{first_name}}, "Dear {NAME}" */
+			DIAG(L, RS_DIAG_ERROR, rule, "a literal '{' here: Perl "
+			     "warns \"Unescaped left brace in regex is passed "
+			     "through\" and SpamAssassin refuses the rule (write "
+			     "\\{)");
+			return -1;
 		} else if (c == '[') {
 			i = class_end(p, i);
 		} else if ((c == '(' && i + 1 < p.n && p.p[i + 1] == '?' &&
