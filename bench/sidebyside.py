@@ -246,7 +246,7 @@ def header_mostly_nul(b):
         nl = b.find(b"\n", i)
         nxt = nl + 1 if nl >= 0 else len(b)
         nul += b.count(b"\0", i, nxt)
-        if i == 0 and nul * 2 > nxt:
+        if i == 0 and nul * 2 > nxt and not FIELD_RE.match(b[:nxt]):
             return True
         if nxt - i == 1 or (nxt - i == 2 and b[i:i + 1] == b"\r"):
             return False

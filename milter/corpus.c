@@ -532,8 +532,9 @@ static const char *archive(const char *p, size_t n)
 	return NULL;
 }
 
-/* Whether b's first line is mostly NUL bytes, or all that is stored
- * when no empty line ends a header section in it. */
+/* Whether b's first line is mostly NUL bytes and no header field (a
+ * Subject stuffed with NULs is one), or all that is stored when no
+ * empty line ends a header section in it. */
 static bool header_mostly_nul(const struct mbuf *b)
 {
 	size_t i = 0, nul = 0;
@@ -542,8 +543,8 @@ static bool header_mostly_nul(const struct mbuf *b)
 		size_t next = nl ? (size_t)(nl - b->p) + 1 : b->len;
 		for (size_t j = i; j < next; j++)
 			nul += b->p[j] == '\0';
-		if (i == 0 && nul * 2 > next)
-			return true;   /* the first line */
+		if (i == 0 && nul * 2 > next && !msg_field_line(b->p, next))
+			return true;   /* the first line, no header field */
 		if (next - i <= 2 && (next - i == 1 || b->p[i] == '\r'))
 			return false;  /* the empty line: a message's shape */
 		i = next;
@@ -551,9 +552,9 @@ static bool header_mostly_nul(const struct mbuf *b)
 	return nul * 2 > i;
 }
 
-/* Binary data: a first line mostly NUL (/dev/zero, a tar of messages),
+/* Binary data: a first line mostly NUL and no header field (/dev/zero),
  * or data mostly NUL without the empty line of a header section,
- * decided on the header alone. A NUL in a header
+ * decided on the header alone (tar files are recognised before). A NUL in a header
  * field is no reason to refuse a message, nor NULs in the body (8-bit
  * UTF-16 text, a raw attachment): SpamAssassin scans it, an MTA passes
  * it to a milter (a field cut at its NUL, as --milter sends it; audit19:

@@ -52,7 +52,7 @@ if echo "$out" | grep -q "^Message: $tmp/m.eml ($(wc -c <"$tmp/m.eml") bytes)\$"
 then ok "header: size as in the file, mbox message 0 and --index; sanity's tests under its stage"
 else notok "explain header" "$out" "$out2"; fi
 # Not a message, no such message, a directory: reported, exit 1 / 2.
-printf 'Subject: x\000\000\000\000\000\000\000\000\000\000\000\000\n\nbinary\n' >"$tmp/bin.eml"   # a mostly NUL first line
+printf 'x\000\000\000\000\000\000\000\000\000\000\000\000\n\nbinary\n' >"$tmp/bin.eml"   # a mostly NUL first line, no field
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp/bin.eml" >/dev/null 2>"$tmp/e1"; r1=$?
 "$VIGIL" explain -c "$tmp/c.conf" --index 2 "$tmp/box.mbox" >/dev/null 2>"$tmp/e2"; r2=$?
 "$VIGIL" explain -c "$tmp/c.conf" "$tmp" >/dev/null 2>&1; r3=$?

@@ -53,7 +53,7 @@ else notok "evaluation" "$(cat "$tmp/e1")"; fi
 # Spam that cannot be scanned: the recall and F1 also with it counted as
 # missed (an error cannot make a figure better), in text and HTML; the
 # sweep says it leaves it out.
-printf 'Subject: x\000\000\000\000\000\000\000\000\000\000\000\000\n\nbin\n' >"$tmp/binspam.eml"
+printf 'x\000\000\000\000\000\000\000\000\000\000\000\000\n\nbin\n' >"$tmp/binspam.eml"
 "$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" "$tmp/binspam.eml" \
 	--format jsonl --report "$tmp/rerr.html" >/dev/null 2>"$tmp/eerr"
 if grep -q "spam recall       66.67% (57.14% counting the 1 spam not scanned as not flagged)" "$tmp/eerr" &&
@@ -193,7 +193,7 @@ mkdir -p "$tmp/weird"
 printf 'Message-ID: <a\001b\033[31m\377\376,"q">\nFrom: a@example.org\nSubject: w\n\nx\n' \
 	>"$tmp/weird/a,\"q
 b.eml"
-printf 'From:\000\000\000\000\000\000\000\000\000\nSubject: binary\n\nx\n' >"$tmp/weird/b.eml"
+printf 'From\000\000\000\000\000\000\000\000\000\nSubject: binary\n\nx\n' >"$tmp/weird/b.eml"
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl "$tmp/weird" >"$tmp/j10" 2>/dev/null
 "$VIGIL" scan -c "$tmp/c.conf" --format csv "$tmp/weird" >"$tmp/c10" 2>/dev/null
 if /usr/bin/python3 - "$tmp/j10" "$tmp/c10" "$tmp/weird" <<'PY'

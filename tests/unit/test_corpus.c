@@ -503,7 +503,7 @@ static void nul_in_header(void **state)
 		u16[i] = 'a', u16[i + 1] = '\0';
 	char tar[600];
 	memset(tar, 0, sizeof tar);
-	memcpy(tar, "cur/1:2,S", 9);
+	memcpy(tar, "cur-1.eml", 9);   /* no field name: binary data */
 	memcpy(tar + 512, "Subject: t\n\nbody\n", 18);
 	/* an archive is named as one (audit20 H3: a corpus's tar, however
 	 * large, was one message), a zip file too */
