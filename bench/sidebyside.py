@@ -239,19 +239,23 @@ def starts_with_header(p):
 
 
 def header_mostly_nul(b):
-    """corpus.c header_mostly_nul(): the first line mostly NUL bytes, or
-    all of b when no empty line ends a header section in it."""
-    i = nul = 0
+    """corpus.c header_mostly_nul(): the lines of the header section
+    (up to the first empty line) that are neither a header field nor a
+    continuation of one are mostly NUL bytes."""
+    i = nul = size = 0
+    in_field = False
     while i < len(b):
         nl = b.find(b"\n", i)
         nxt = nl + 1 if nl >= 0 else len(b)
-        nul += b.count(b"\0", i, nxt)
-        if i == 0 and nul * 2 > nxt and not FIELD_RE.match(b[:nxt]):
-            return True
         if nxt - i == 1 or (nxt - i == 2 and b[i:i + 1] == b"\r"):
-            return False
+            break
+        in_field = bool(FIELD_RE.match(b[i:nxt])) or (
+            in_field and b[i:i + 1] in (b" ", b"\t"))
+        if not in_field:
+            nul += b.count(b"\0", i, nxt)
+            size += nxt - i
         i = nxt
-    return nul * 2 > i
+    return nul * 2 > size
 
 
 def check_message(b, total=None):

@@ -532,34 +532,37 @@ static const char *archive(const char *p, size_t n)
 	return NULL;
 }
 
-/* Whether b's first line is mostly NUL bytes and no header field (a
- * Subject stuffed with NULs is one), or all that is stored when no
- * empty line ends a header section in it. */
+/* Whether the lines of b's header section (up to its first empty line,
+ * or all that is stored) that are neither a header field nor a
+ * continuation of one are mostly NUL bytes: /dev/zero, NUL data after a
+ * few fields. NULs inside fields (a Subject stuffed with them, a header-
+ * only message with a NUL run in a field) count for nothing: SpamAssassin
+ * scans such a message (audit20 L1). */
 static bool header_mostly_nul(const struct mbuf *b)
 {
-	size_t i = 0, nul = 0;
+	size_t i = 0, nul = 0, bytes = 0;
+	bool in_field = false;
 	while (i < b->len) {
 		const char *nl = memchr(b->p + i, '\n', b->len - i);
 		size_t next = nl ? (size_t)(nl - b->p) + 1 : b->len;
-		for (size_t j = i; j < next; j++)
-			nul += b->p[j] == '\0';
-		if (i == 0 && nul * 2 > next && !msg_field_line(b->p, next))
-			return true;   /* the first line, no header field */
 		if (next - i <= 2 && (next - i == 1 || b->p[i] == '\r'))
-			return false;  /* the empty line: a message's shape */
+			break;   /* the empty line */
+		in_field = msg_field_line(b->p + i, next - i) ||
+		           (in_field && (b->p[i] == ' ' || b->p[i] == '\t'));
+		for (size_t j = i; j < next && !in_field; j++)
+			nul += b->p[j] == '\0';
+		bytes += in_field ? 0 : next - i;
 		i = next;
 	}
-	return nul * 2 > i;
+	return nul * 2 > bytes;
 }
 
-/* Binary data: a first line mostly NUL and no header field (/dev/zero),
- * or data mostly NUL without the empty line of a header section,
- * decided on the header alone (tar files are recognised before). A NUL in a header
- * field is no reason to refuse a message, nor NULs in the body (8-bit
- * UTF-16 text, a raw attachment): SpamAssassin scans it, an MTA passes
- * it to a milter (a field cut at its NUL, as --milter sends it; audit19:
- * 8-bit UTF-16 bodies were refused; audit20 L1: a Subject stuffed with
- * NULs was refused or not by the body's length). */
+/* Binary data: lines of the header section that are no header field
+ * mostly NUL (/dev/zero), decided on the header alone (tar files are
+ * recognised before). NULs in header fields or in the body (8-bit
+ * UTF-16 text, a raw attachment) are no reason to refuse a message:
+ * SpamAssassin scans it, an MTA passes it to a milter (a field cut at
+ * its NUL, as --milter sends it; audit19, audit20 L1). */
 static char *check_message(const struct mbuf *b, bool keep_head)
 {
 	const char *z = b->p ? compressed(b->p, b->len) : NULL;

@@ -497,6 +497,15 @@ static void nul_in_header(void **state)
 	collect(&st, 1, 4096, &g);
 	assert_null(g.m[0].error);
 	release(&g);
+	/* a header-only message with a NUL run in a field (spamd: 6.4) */
+	char hdronly[600] = "From: a@b.example\nSubject: hi\nX-Bin: ";
+	size_t hl = strlen(hdronly);
+	memset(hdronly + hl, 0, 400);
+	hdronly[hl + 400] = '\n';
+	st = put("hdronly", hdronly, hl + 401);
+	collect(&st, 1, 4096, &g);
+	assert_null(g.m[0].error);
+	release(&g);
 	char u16[2048];
 	memcpy(u16, "Subject: u\n\n", 13);
 	for (size_t i = 13; i + 1 < sizeof u16; i += 2)
