@@ -671,7 +671,8 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	}
 	size_t n;
 	struct rule_count **r = sorted_rules(e, &n);
-	fprintf(out, "\nRule hits (messages on spam / ham, the rule's score):\n");
+	fprintf(out, "\nRule hits (messages on spam / ham, the score a hit "
+	        "counted: the rule's, times its count for tflags multiple):\n");
 	if (e->verdicts && e->spam.unscored + e->ham.unscored > 0)
 		fprintf(out, "  (over the messages with a score header: the %zu "
 		        "without one, refused ones among them, name no rules)\n",
