@@ -271,8 +271,11 @@ def check_message(b, total=None):
                     "first)" % name)
     if len(b) >= 262 and b[257:262] == b"ustar" and b"\0" in b[:100]:
         return "tar archive, not a message (unpack it first)"
-    if b.startswith(b"PK\x03\x04"):
-        return "zip archive, not a message (unpack it first)"
+    for magic, name in ((b"PK\x03\x04", "zip"), (b"070701", "cpio"),
+                        (b"070702", "cpio"), (b"070707", "cpio"),
+                        (b"!<arch>\n", "ar")):
+        if b.startswith(magic):
+            return "%s archive, not a message (unpack it first)" % name
     nul = b.count(b"\0")
     if nul and header_mostly_nul(b):
         return "binary data (%d NUL bytes in %d)" % (nul, total)

@@ -521,7 +521,8 @@ static const char *compressed(const char *p, size_t n)
 /* An archive of messages given as one (audit20 H3: a corpus's .tar or
  * .tgz was scanned as one message): its format, or NULL. A tar file's
  * first header has "ustar" at offset 257 and its NUL-padded name before
- * it; a zip file starts with a local file header. */
+ * it; a zip file starts with a local file header, a cpio archive with
+ * its ASCII magic, an ar archive with "!<arch>". */
 static const char *archive(const char *p, size_t n)
 {
 	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0 &&
@@ -529,6 +530,11 @@ static const char *archive(const char *p, size_t n)
 		return "tar";
 	if (n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0)
 		return "zip";
+	if (n >= 6 && (memcmp(p, "070701", 6) == 0 ||
+	               memcmp(p, "070702", 6) == 0 || memcmp(p, "070707", 6) == 0))
+		return "cpio";
+	if (n >= 8 && memcmp(p, "!<arch>\n", 8) == 0)
+		return "ar";
 	return NULL;
 }
 

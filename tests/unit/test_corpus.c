@@ -525,9 +525,11 @@ static void nul_in_header(void **state)
 	const char *paths2[] = { put("u16", u16, sizeof u16 - 1),
 	                         put("tar", tar, sizeof tar),
 	                         put("c.tar", ustar, sizeof ustar),
-	                         put("c.zip", "PK\x03\x04\x14\0\0\0", 8) };
-	collect(paths2, 4, 1 << 20, &g);
-	assert_int_equal(g.n, 4);
+	                         put("c.zip", "PK\x03\x04\x14\0\0\0", 8),
+	                         puts_("c.cpio", "070701000a\nSubject: x\n\n") };
+	collect(paths2, 5, 1 << 20, &g);
+	assert_int_equal(g.n, 5);
+	assert_error(&g.m[4], paths2[4], 0, "cpio archive, not a message");
 	assert_null(g.m[0].error);
 	assert_int_equal(g.m[0].len, sizeof u16 - 1);
 	assert_error(&g.m[1], paths2[1], 0, "binary data");
