@@ -664,6 +664,33 @@ static bool pcre2_quantifier(const char *p, const char *e)
 	return q < e && *q == '}';
 }
 
+/* Whether the bytes before p.p[k] are an odd run of backslashes (p.p[k]
+ * escaped). */
+static bool escaped(struct sl p, size_t k)
+{
+	size_t n = 0;
+	while (k > n && p.p[k - n - 1] == '\\')
+		n++;
+	return n % 2 == 1;
+}
+
+/* Whether a quantifier ends at p.p[i - 1] (*, +, ?, their lazy and
+ * possessive forms, or {n,m}): a '{' after one is literal text to Perl,
+ * without a warning (audit21 H1: function\s*{ was refused). */
+static bool after_quantifier(struct sl p, size_t i)
+{
+	char c = p.p[i - 1];
+	if ((c == '*' || c == '+' || c == '?') && !escaped(p, i - 1))
+		return !(c == '?' && i >= 2 && p.p[i - 2] == '(');
+	if (c != '}' || escaped(p, i - 1))
+		return false;
+	size_t k = i - 1;
+	while (k > 0 && p.p[k - 1] != '{')
+		k--;
+	return k > 1 && !escaped(p, k - 1) &&
+	       pcre2_quantifier(p.p + k - 1, p.p + i);
+}
+
 /* Whether something a quantifier can follow ends at p.p[i - 1]: not the
  * start, '|', '(', '^' at the start, a flag group "(?i)" or a group's
  * opening "(?:", "(?=", "(?!", "(?>", "(?<=", "(?<!" (a '{' there is
@@ -673,7 +700,7 @@ static bool follows_atom(struct sl p, size_t i)
 	static const char *const opens[] = { "(?:", "(?=", "(?!", "(?>",
 	                                      "(?<=", "(?<!" };
 	if (i == 0 || p.p[i - 1] == '|' || p.p[i - 1] == '(' ||
-	    (i == 1 && p.p[0] == '^'))
+	    (i == 1 && p.p[0] == '^') || after_quantifier(p, i))
 		return false;
 	if (p.p[i - 1] == ')') {   /* "(?flags)" */
 		size_t k = i - 1;

@@ -147,11 +147,17 @@ static void test_perl_quantifiers(void **state)
 	expect_error("body W /Dear {NAME}/\n", 1, "a literal '{' here");
 	expect_error("body W /c{}d/\n", 1, "a literal '{' here");
 	expect_error("body W /d{,}e/\n", 1, "a literal '{' here");
+	expect_error("body W /x\\*{a}/\n", 1, "a literal '{' here");
 	expect_error("body W /{{first_name}}/\n", 1, "a literal '{' here");
 	expect_error("body W /k\\Qa\\Ez/\n", 1, "Unrecognized escape \\Q");
 	rs = load("body S /{a|(?i){b|^x/\nbody T /x\\x{2c}{,2}\\p{L}{2}/\n"
-	          "header U From =~ /%{GB_TO_ADDR}/\n");
+	          "header U From =~ /%{GB_TO_ADDR}/\n"
+	          /* after a quantifier a '{' is literal text, no warning
+	           * (audit21 H1) */
+	          "body V /function\\s*{|\\}\\s*{|Dear\\s+{|.*?{name}|a{2}{x/\n");
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
+	assert_pattern(get(rs, "V"), "function\\s*{|\\}\\s*{|Dear\\s+{|.*?{name}|"
+	               "a{2}{x");
 	assert_pattern(get(rs, "T"), "x\\x{2c}{0,2}\\p{L}{2}");
 	ruleset_free(rs);
 	/* Perl's /n, /a, /p and inline (?a), (?p), (?d), which PCRE2 10.42
