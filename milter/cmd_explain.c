@@ -188,44 +188,86 @@ static void show_folded(const char *s)
 	}
 }
 
-/* Which hits each stage added: scan_hit() appends, so a stage's hits
- * are those between the counts before and after it ran. */
+/* Which hits each stage added, by name (a test is counted once): the
+ * hits there after it ran that no earlier stage had added. Names, not
+ * index spans: a later stage may take an earlier one's hit back (the
+ * rules stage a built-in hit the rule files do not confirm; audit21
+ * M1: the spans shifted and the rules stage's hits read as sanity's). */
 struct stage_span {
 	const char *name;
-	size_t from, to;
+	char **hits;     /* copies, nhits of them */
+	size_t nhits;
 };
 struct stage_hits {
 	size_t n, cap;
 	struct stage_span *st;
 };
 
+static bool recorded(const struct stage_hits *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t k = 0; k < t->st[i].nhits; k++)
+			if (strcmp(t->st[i].hits[k], name) == 0)
+				return true;
+	return false;
+}
+
 static void stage_done(void *arg, const char *name, const struct scan *scan)
 {
 	struct stage_hits *t = arg;
-	size_t from = t->n ? t->st[t->n - 1].to : 0;
-	if (t->n < t->cap)
-		t->st[t->n++] = (struct stage_span){ name, from,
-		                                     scan_hit_count(scan) };
+	if (t->n >= t->cap)
+		return;
+	struct stage_span sp = { name, NULL, 0 };
+	size_t n = scan_hit_count(scan);
+	sp.hits = calloc(n ? n : 1, sizeof *sp.hits);
+	for (size_t k = 0; sp.hits != NULL && k < n; k++) {
+		const char *h = scan_hit_at(scan, k)->name;
+		if (!recorded(t, h) && (sp.hits[sp.nhits] = strdup(h)) != NULL)
+			sp.nhits++;
+	}
+	t->st[t->n++] = sp;
+}
+
+static void stage_hits_free(struct stage_hits *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		for (size_t k = 0; k < t->st[i].nhits; k++)
+			free(t->st[i].hits[k]);
+		free(t->st[i].hits);
+	}
+	free(t->st);
+}
+
+static bool still_hit(const struct scan *scan, const char *name)
+{
+	for (size_t k = 0; k < scan_hit_count(scan); k++)
+		if (strcmp(scan_hit_at(scan, k)->name, name) == 0)
+			return true;
+	return false;
 }
 
 /* A stage's hits under its name: the tests' names (their scores are
- * under Hits), for the rules stage their number. */
+ * under Hits), for the rules stage their number; hits taken back by a
+ * later stage are left out. */
 static void print_stage_hits(const struct stage_hits *t,
                              const struct scan *scan)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		size_t from = t->st[i].from, to = t->st[i].to;
-		if (from >= to)
+		size_t live = 0;
+		for (size_t k = 0; k < t->st[i].nhits; k++)
+			live += still_hit(scan, t->st[i].hits[k]);
+		if (live == 0)
 			continue;
 		printf("  %-12s ", t->st[i].name);
 		if (strcmp(t->st[i].name, "rules") == 0) {
-			printf("%zu rule%s hit (under Hits)\n", to - from,
-			       to - from == 1 ? "" : "s");
+			printf("%zu rule%s hit (under Hits)\n", live,
+			       live == 1 ? "" : "s");
 			continue;
 		}
 		printf("tests hit:");
-		for (size_t k = from; k < to; k++)
-			printf(" %s", scan_hit_at(scan, k)->name);
+		for (size_t k = 0; k < t->st[i].nhits; k++)
+			if (still_hit(scan, t->st[i].hits[k]))
+				printf(" %s", t->st[i].hits[k]);
 		printf("\n");
 	}
 }
@@ -618,7 +660,7 @@ int cmd_explain(int argc, char **argv)
 		}
 		verdict_free(&v);
 		rules_result_free(res);
-		free(t.st);
+		stage_hits_free(&t);
 	}
 	if (rc != 0)
 		fprintf(stderr, "vigil explain: %s: out of memory\n", file);
