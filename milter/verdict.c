@@ -134,8 +134,17 @@ char *verdict_spam_status(bool spam, double score, double required,
 	/* The header name "X-Spam-Status: " takes 15 columns. */
 	struct fold f = { .col = 15 };
 	char word[128];
-	snprintf(word, sizeof word, "%s, score=%.1f", spam ? "Yes" : "No",
-	         shown(score, 1));
+	/* SpamAssassin's get_tag_value_for_score (its bug 6419): a message
+	 * that is no spam never shows a score that reads as reaching the
+	 * threshold; it shows the threshold less 0.1 (4.999 of 5: 4.9, not
+	 * 5.0; audit21 L3). Both compared as printed with one decimal. */
+	double s = shown(score, 1);
+	char st[64], rt[64];
+	snprintf(st, sizeof st, "%.1f", s);
+	snprintf(rt, sizeof rt, "%.1f", required);
+	if (!spam && isfinite(required) && strtod(st, NULL) >= strtod(rt, NULL))
+		s = shown(strtod(rt, NULL) - 0.1, 1);
+	snprintf(word, sizeof word, "%s, score=%.1f", spam ? "Yes" : "No", s);
 	fold_word(&f, "", word);
 	if (isfinite(required))
 		snprintf(word, sizeof word, "required=%.1f", required);

@@ -145,6 +145,17 @@ static void spam_status_format(void **state)
 		assert_true(col <= 78);
 	}
 	free(st);
+	/* not spam at 4.999 of 5: "4.9", never a score that reads as
+	 * reaching the threshold (SpamAssassin's bug 6419; audit21 L3) */
+	st = verdict_spam_status(false, 4.999, 5.0, s);
+	assert_non_null(strstr(st, "No, score=4.9 required=5.0 "));
+	free(st);
+	st = verdict_spam_status(false, 4.94, 5.0, s);
+	assert_non_null(strstr(st, "No, score=4.9 required=5.0 "));
+	free(st);
+	st = verdict_spam_status(true, 4.999, 5.0, s);   /* spam: as it is */
+	assert_non_null(strstr(st, "Yes, score=5.0 required=5.0 "));
+	free(st);
 	scan_free(s);
 }
 
