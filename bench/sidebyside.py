@@ -238,6 +238,19 @@ def starts_with_header(p):
     return False
 
 
+def tar_v7_header(b):
+    """corpus.c tar_v7_header(): a tar header's checksum holds."""
+    if len(b) < 512 or b"\0" not in b[:100]:
+        return False
+    field = b[148:156].strip(b" \0")
+    digits = field.split(b"\0")[0].split(b" ")[0]
+    if not digits or any(c not in b"01234567" for c in digits):
+        return False
+    want = int(digits, 8)
+    got = sum(b[:148]) + 8 * 32 + sum(b[156:512])
+    return got == want
+
+
 def header_mostly_nul(b):
     """corpus.c header_mostly_nul(): the lines of the header section
     (up to the first empty line) that are neither a header field nor a
@@ -273,9 +286,12 @@ def check_message(b, total=None):
         return "tar archive, not a message (unpack it first)"
     for magic, name in ((b"PK\x03\x04", "zip"), (b"070701", "cpio"),
                         (b"070702", "cpio"), (b"070707", "cpio"),
-                        (b"!<arch>\n", "ar")):
+                        (b"\xc7\x71", "cpio"), (b"\x71\xc7", "cpio"),
+                        (b"!<arch>\n", "ar"), (b"!<thin>\n", "ar")):
         if b.startswith(magic):
             return "%s archive, not a message (unpack it first)" % name
+    if tar_v7_header(b):
+        return "tar archive, not a message (unpack it first)"
     nul = b.count(b"\0")
     if nul and header_mostly_nul(b):
         return "binary data (%d NUL bytes in %d)" % (nul, total)

@@ -518,11 +518,32 @@ static const char *compressed(const char *p, size_t n)
 	return NULL;
 }
 
+/* Whether p starts with a tar header without the ustar magic (v7 tar,
+ * cpio -H tar): its checksum at offset 148 (octal, the header's bytes
+ * summed with the checksum field as blanks) holds (audit21 L2). */
+static bool tar_v7_header(const char *p, size_t n)
+{
+	if (n < 512 || memchr(p, '\0', 100) == NULL)
+		return false;
+	unsigned long want = 0, sum = 0;
+	size_t i = 148;
+	while (i < 156 && p[i] == ' ')
+		i++;
+	if (i == 156 || p[i] < '0' || p[i] > '7')
+		return false;
+	for (; i < 156 && p[i] >= '0' && p[i] <= '7'; i++)
+		want = want * 8 + (unsigned long)(p[i] - '0');
+	for (size_t k = 0; k < 512; k++)
+		sum += k >= 148 && k < 156 ? ' ' : (unsigned char)p[k];
+	return sum == want;
+}
+
 /* An archive of messages given as one (audit20 H3: a corpus's .tar or
  * .tgz was scanned as one message): its format, or NULL. A tar file's
  * first header has "ustar" at offset 257 and its NUL-padded name before
- * it; a zip file starts with a local file header, a cpio archive with
- * its ASCII magic, an ar archive with "!<arch>". */
+ * it (a v7 tar has no magic: its header checksum tells); a zip file
+ * starts with a local file header, a cpio archive with its ASCII or
+ * binary magic, an ar archive with "!<arch>" or "!<thin>". */
 static const char *archive(const char *p, size_t n)
 {
 	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0 &&
@@ -533,8 +554,15 @@ static const char *archive(const char *p, size_t n)
 	if (n >= 6 && (memcmp(p, "070701", 6) == 0 ||
 	               memcmp(p, "070702", 6) == 0 || memcmp(p, "070707", 6) == 0))
 		return "cpio";
-	if (n >= 8 && memcmp(p, "!<arch>\n", 8) == 0)
+	if (n >= 2 && ((unsigned char)p[0] == 0xc7 && (unsigned char)p[1] == 0x71))
+		return "cpio";   /* old binary format, little-endian */
+	if (n >= 2 && ((unsigned char)p[0] == 0x71 && (unsigned char)p[1] == 0xc7))
+		return "cpio";   /* the same, big-endian */
+	if (n >= 8 && (memcmp(p, "!<arch>\n", 8) == 0 ||
+	               memcmp(p, "!<thin>\n", 8) == 0))
 		return "ar";
+	if (tar_v7_header(p, n))
+		return "tar";
 	return NULL;
 }
 

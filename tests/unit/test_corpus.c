@@ -522,6 +522,23 @@ static void nul_in_header(void **state)
 	memcpy(ustar, "spam.mbox", 9);
 	memcpy(ustar + 257, "ustar", 6);
 	memcpy(ustar + 512, "From a\nSubject: t\n\n", 20);
+	/* a v7 tar (no magic; a maildir name reads as a field), told by
+	 * its header checksum, and a binary cpio (audit21 L2) */
+	char v7[1024];
+	memset(v7, 0, sizeof v7);
+	memcpy(v7, "0.host:2,S", 10);
+	memset(v7 + 148, ' ', 8);
+	unsigned sum = 0;
+	for (size_t k = 0; k < 512; k++)
+		sum += (unsigned char)v7[k];
+	snprintf(v7 + 148, 8, "%06o", sum);
+	memcpy(v7 + 512, "Subject: t\n\nbody\n", 18);
+	const char *more[] = { put("v7.tar", v7, sizeof v7),
+	                       put("b.cpio", "\xc7\x71\x08\x00Subject: x\n\n", 17) };
+	collect(more, 2, 1 << 20, &g);
+	assert_error(&g.m[0], more[0], 0, "tar archive, not a message");
+	assert_error(&g.m[1], more[1], 0, "cpio archive, not a message");
+	release(&g);
 	const char *paths2[] = { put("u16", u16, sizeof u16 - 1),
 	                         put("tar", tar, sizeof tar),
 	                         put("c.tar", ustar, sizeof ustar),
