@@ -150,8 +150,17 @@ static const struct rs_rule *eval_diag_rule(const struct ruleset *rs,
 	return r != NULL && r->type == RS_EVAL ? r : NULL;
 }
 
-static int do_check(struct loaded *l)
+static int do_check(struct loaded *l, const struct conf *c)
 {
+	char note[512];
+	const char *file;
+	unsigned line;
+	bool unused = c != NULL && conf_required_score_unused(
+		c, l->rs, note, sizeof note, &file, &line);
+	if (unused) {   /* audit21 L4: scan and vigild said it, check not */
+		print_where(file, line);
+		printf("warning: %s\n", note);
+	}
 	for (size_t i = 0; i < ruleset_diag_count(l->rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(l->rs, i);
 		if (d->kind == RS_DIAG_UNSUPPORTED)
@@ -169,7 +178,7 @@ static int do_check(struct loaded *l)
 	}
 	struct rules_diag_totals t;
 	rules_diag_totals(l->rules, &t);
-	size_t errors = t.errors, warnings = t.warnings,
+	size_t errors = t.errors, warnings = t.warnings + unused,
 	       unsupported = t.unsupported;
 	struct rules_stats st;
 	rules_get_stats(l->rules, &st);
@@ -592,7 +601,7 @@ int cmd_rules(int argc, char **argv)
 		else if (is_unsup)
 			rc = do_unsupported(&l, ro.score_set);
 		else
-			rc = do_check(&l);
+			rc = do_check(&l, c);
 	}
 	loaded_free(&l);
 	if (c != NULL)

@@ -569,6 +569,31 @@ static void fill_policy(struct conf_policy *p, cfg_t *sec,
 	                               dflt ? dflt->quarantine_reason : NULL);
 }
 
+/* Whether actions{} sets add_header itself. */
+static bool add_header_given(cfg_t *cfg)
+{
+	cfg_opt_t *o = cfg_getopt(cfg_getsec(cfg, "actions"), "add_header");
+	return o != NULL && (o->flags & CFGF_MODIFIED);
+}
+
+bool conf_required_score_unused(const struct conf *c,
+                                const struct ruleset *rs, char *msg,
+                                size_t len, const char **file,
+                                unsigned *line)
+{
+	double v, t = c->policy.threshold[CONF_ACT_ADD_HEADER];
+	/* 5 is the stock rules' own (10_default_prefs.cf): no news */
+	if (!ruleset_required_score(rs, &v, file, line) || v == t ||
+	    v == 5.0 || c->cfg == NULL || !add_header_given(c->cfg))
+		return false;
+	if (*file == NULL)
+		*file = "?";
+	snprintf(msg, len, "required_score %g not used: actions { add_header "
+	         "= %g } in %s decides", v, t,
+	         c->path ? c->path : "the configuration");
+	return true;
+}
+
 /* SpamAssassin's required_score in the rule files (a site's local.cf)
  * is add_header's threshold where vigild.conf sets none: in actions{}
  * unless it sets add_header, and in each domain section that does not
@@ -585,15 +610,13 @@ static void apply_required_score(struct conf *c, cfg_t *cfg)
 	if (r == NULL ||
 	    !ruleset_required_score(rules_ruleset(r), &v, &file, &line))
 		return;
-	cfg_opt_t *o = cfg_getopt(cfg_getsec(cfg, "actions"), "add_header");
-	double *t = &c->policy.threshold[CONF_ACT_ADD_HEADER];
-	if (o != NULL && (o->flags & CFGF_MODIFIED)) {
-		if (v != *t && v != 5.0)   /* SpamAssassin's own default is none */
-			vlog(LOG_WARNING, "rules: %s:%u: required_score %g not used: "
-			     "actions { add_header = %g } in %s decides",
-			     file ? file : "?", line, v, *t, c->path);
+	char note[512];
+	if (conf_required_score_unused(c, rules_ruleset(r), note, sizeof note,
+	                               &file, &line))
+		vlog(LOG_WARNING, "rules: %s:%u: %s", file, line, note);
+	if (add_header_given(cfg))
 		return;
-	}
+	double *t = &c->policy.threshold[CONF_ACT_ADD_HEADER];
 	*t = v;
 	for (size_t i = 0; i < c->domain_count; i++)
 		if (opt_str(cfg_getnsec(cfg, "domain", (unsigned)i), "add_header",

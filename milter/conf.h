@@ -100,4 +100,15 @@ const char *conf_action_name(enum conf_action a);
 /* Parse "64M", "512k", "1G", "1000" into bytes; -1 on error. */
 int conf_parse_size(const char *s, size_t *out);
 
+/* Whether the rule files' required_score (rs) is not used because
+ * actions{} sets add_header (a threshold other than the stock 5): the
+ * note ("required_score 4 not used: ...") into msg, where the line is
+ * in *file, *line. vigild and the tools log it at load; `vigil rules
+ * check -c` prints it. */
+struct ruleset;
+bool conf_required_score_unused(const struct conf *c,
+                                const struct ruleset *rs, char *msg,
+                                size_t len, const char **file,
+                                unsigned *line);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "pipeline.h"
+#include "rules.h"
 
 static struct conf *load(const char *text, char *err, size_t errlen)
 {
@@ -280,6 +281,17 @@ static void rules_required_score(void **state)
 	if (c == NULL)
 		fail_msg("%s", err);
 	assert_true(c->policy.threshold[CONF_ACT_ADD_HEADER] == 5.5);
+	/* said where it is not used, for vigil rules check too (audit21 L4) */
+	const struct rules *r =
+		rules_stage_rules(pipeline_stage_state(c->pipeline, "rules"));
+	char note[256];
+	const char *file;
+	unsigned line;
+	assert_true(conf_required_score_unused(c, rules_ruleset(r), note,
+	                                       sizeof note, &file, &line));
+	assert_non_null(strstr(note, "required_score 4 not used: actions { "
+	                             "add_header = 5.5 }"));
+	assert_int_equal(line, 2);
 	conf_unref(c);
 	remove_tree(dir);
 }
