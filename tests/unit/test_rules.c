@@ -1186,6 +1186,7 @@ static void test_header_first_last(void **state)
 	NEED_PARSER();
 	struct fx f = { 0 };
 	fx_load(&f,
+	        "meta NEG F1 > -1\n"
 	        "meta DIV (F1 / F2) > 0\n"
 	        "body MX /e/\ntflags MX multiple maxhits=0\n"
 	        "header F1 X-Dup:first =~ /^one$/\n"
@@ -1208,6 +1209,9 @@ static void test_header_first_last(void **state)
 	/* a meta dividing by a rule is refused, as SpamAssassin refuses it;
 	 * maxhits=0 is no limit, no error (audit20 L3) */
 	NOHIT(&f, "DIV");
+	assert_int_equal(rules_rule_state(f.rules, 1), RULES_FAILED);
+	/* a number token SpamAssassin's meta check refuses (audit21 L1) */
+	NOHIT(&f, "NEG");
 	assert_int_equal(rules_rule_state(f.rules, 0), RULES_FAILED);
 	assert_true(hit(&f, "MX")->count > 1);
 	fx_free(&f);
