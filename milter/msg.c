@@ -1271,6 +1271,17 @@ static size_t crlf_to_lf(char *d, size_t n)
 	return o;
 }
 
+/* Whether what part p decodes to has its CR LF made LF by decode_body()
+ * (quoted-printable; base64 of a text or message part), once, as
+ * Node.pm's decode() does. */
+static bool decode_folds(const struct msg_part *p)
+{
+	return p->cte == MSG_CTE_QP ||
+	       (p->cte == MSG_CTE_BASE64 &&
+	        (strncmp(p->type.ptr, "text/", 5) == 0 ||
+	         strncmp(p->type.ptr, "message/", 8) == 0));
+}
+
 static struct msg_text decode_body(struct pctx *c, size_t pi,
                                    enum msg_cte cte, const char *s,
                                    const char *e)
@@ -1289,6 +1300,19 @@ static struct msg_text decode_body(struct pctx *c, size_t pi,
 		if (f)
 			flag(c, pi, MSG_F_BAD_BASE64);
 	} else {
+		/* the wire form's CR LF line ends as the stored message's LF
+		 * first, so that a decoded "=0D" + line end folds as in
+		 * SpamAssassin, which reads the stored file (audit21 M2) */
+		if (memmem(s, n, "\r\n", 2) != NULL) {
+			char *lf = arena_alloc(c->a, n + 1);
+			if (lf == NULL) {
+				c->flags |= MSG_F_TRUNCATED;
+				return empty;
+			}
+			memcpy(lf, s, n);
+			n = crlf_to_lf(lf, n);
+			s = lf;
+		}
 		f = cte_qp_decode(s, n, d, &out_len);
 		if (f)
 			flag(c, pi, MSG_F_BAD_QP);
@@ -1297,9 +1321,7 @@ static struct msg_text decode_body(struct pctx *c, size_t pi,
 	 * and, for text and message parts, base64 decode to, before any
 	 * charset is applied: a UTF-16 text's line breaks are then its own
 	 * bytes, not shifted by the CR of the wire form (audit19 M1). */
-	const char *t = part(c, pi)->type.ptr;
-	if (cte == MSG_CTE_QP || strncmp(t, "text/", 5) == 0 ||
-	    strncmp(t, "message/", 8) == 0)
+	if (decode_folds(part(c, pi)))
 		out_len = crlf_to_lf(d, out_len);
 	d[out_len] = '\0';
 	return (struct msg_text){ d, out_len };
@@ -1388,9 +1410,13 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	if (!raw_view) {
 		/* not in the rawbody view */
 	} else if (raw != NULL) {
+		/* the wire form's CR LF as LF; a decoded text's were folded
+		 * once already (a CR CR LF keeps one CR, audit21 M2) */
+		bool folded = decode_folds(part(c, pi));
 		size_t n = 0;
 		for (size_t i = 0; i < d.len && n < want; i++)
-			if (!(d.ptr[i] == '\r' && i + 1 < d.len && d.ptr[i + 1] == '\n'))
+			if (folded || !(d.ptr[i] == '\r' && i + 1 < d.len &&
+			                d.ptr[i + 1] == '\n'))
 				raw[n++] = d.ptr[i];
 		raw[n] = '\0';
 		add_raw_part(c, raw, scan_size_cut(raw, n, RAWBODY_PART_SCAN,

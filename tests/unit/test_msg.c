@@ -708,6 +708,21 @@ static void test_utf16_crlf_and_words(void **state)
 	msg_free(m);
 }
 
+/* Quoted-printable text in the wire's CR LF form folds as the stored
+ * message does in SpamAssassin: the wire's line ends first, then one
+ * CR LF -> LF over the decoded text; the raw body keeps a CR that was
+ * encoded before an encoded CR LF (audit21 M2: CR CR LF lost both). */
+static void test_qp_cr_folding(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Content-Type: text/plain\r\n"
+	                      "Content-Transfer-Encoding: quoted-printable\r\n"
+	                      "\r\na=0D=0D=0Ab\r\nc=0D\r\nd\r\n");
+	assert_int_equal(msg_rawbody_count(m), 1);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr, "a\r\nb\nc\nd\n");
+	msg_free(m);
+}
+
 /* euc-kr as Perl's Encode reads it: a byte 0x80-0xA0 (a UHC syllable's
  * lead byte) is in no character, so the text is windows-1252 and a
  * header word has U+FFFD there (audit19 L2; glibc's EUC-KR passes the
@@ -2519,6 +2534,7 @@ int main(void)
 		cmocka_unit_test(test_sa_boundary),
 		cmocka_unit_test(test_utf16_crlf_and_words),
 		cmocka_unit_test(test_euckr_stray_bytes),
+		cmocka_unit_test(test_qp_cr_folding),
 		cmocka_unit_test(test_inherited_boundary),
 		cmocka_unit_test(test_nested_boundary_last_field),
 		cmocka_unit_test(test_mime_malformations),
