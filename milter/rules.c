@@ -765,6 +765,28 @@ static const struct crule *zero_meta_dep(const struct rules *r,
 	return NULL;
 }
 
+/* An unsolved meta (of a cycle, or reading one) as SpamAssassin runs
+ * it: once, before any rule, every operand 0 (its Conf/Parser.pm gives
+ * it no dependencies; audit21 M3: `!SELF` hits on every message there).
+ * One whose value is then not 0 becomes that constant and runs; the
+ * others stay left out. -1 out of memory. */
+static int constant_meta(struct rules *r, struct crule *c)
+{
+	double zero = rmeta_eval_zero(c->meta);
+	if (zero == 0)
+		return 0;
+	char num[64], err[64];
+	snprintf(num, sizeof num, "%.17g", zero);
+	struct rmeta *k = rmeta_compile(num, strlen(num), meta_resolve, r, err,
+	                                sizeof err);
+	if (k == NULL)
+		return -1;
+	rmeta_free(c->meta);
+	c->meta = k;
+	c->state = RULES_ACTIVE;
+	return 0;
+}
+
 /* After the cycles are cut (r->metas in order, dependencies first):
  * as SpamAssassin, which never solves them, every meta that reads one
  * of a cycle, directly or through others, is left out too, and so are
@@ -791,17 +813,26 @@ static int drop_cycle_dependents(struct rules *r, struct order_ctx *o)
 			left_out[k] = true;
 			c->state = RULES_FAILED;
 			if (rules_add_diag(r, RULES_DIAG_CYCLE, c->rs,
-			                   "meta %s: depends on meta %s, which a "
-			                   "dependency cycle leaves out (left out)",
-			                   c->rs->name, dep->rs->name) != 0) {
+			                   "meta %s: depends on meta %s of a "
+			                   "dependency cycle (unsolved: evaluated "
+			                   "once with every operand 0, as "
+			                   "SpamAssassin does)", c->rs->name,
+			                   dep->rs->name) != 0) {
 				free(left_out);
 				return -1;
 			}
 		}
 	}
-	for (size_t k = 0; k < n; k++)
-		if (!left_out[k])
+	for (size_t k = 0; k < n; k++) {
+		struct crule *c = &r->cr[r->metas[k]];
+		if (left_out[k] && c->state == RULES_FAILED && c->meta != NULL &&
+		    constant_meta(r, c) != 0) {
+			free(left_out);
+			return -1;
+		}
+		if (!left_out[k] || c->state == RULES_ACTIVE)
 			r->metas[kept++] = r->metas[k];
+	}
 	r->nmetas = kept;
 	free(left_out);
 	return 0;
@@ -835,7 +866,9 @@ static int order_metas(struct rules *r)
 		c->state = RULES_FAILED;
 		if (rules_add_diag(r, RULES_DIAG_CYCLE, c->rs,
 		                   "meta %s: depends on itself through other "
-		                   "metas (left out)", c->rs->name) != 0)
+		                   "metas (unsolved: evaluated once with every "
+		                   "operand 0, as SpamAssassin does)",
+		                   c->rs->name) != 0)
 			goto out;
 	}
 	size_t *sorted = malloc(n * sizeof *sorted);
