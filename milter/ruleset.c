@@ -937,6 +937,39 @@ static void define_eval(struct loader *L, struct sl name, struct sl call,
 /* ------------------------------------------------------------------ */
 /* rule lines */
 
+/* Whether a redefinition of rule nm with pattern pat is refused because
+ * PCRE2 cannot compile it: an earlier valid definition then stays, as
+ * SpamAssassin checks a pattern before it replaces a rule (audit21 M4:
+ * one mistyped override lost the stock DEAR_FRIEND). A first definition
+ * goes through and is reported when compiled, as before; a capture
+ * template (%{NAME}) is compiled only with its values. */
+static bool keeps_earlier(struct loader *L, struct sl nm, struct sl pat,
+                          uint32_t o)
+{
+	long i = rule_lookup(L->rs, nm.p, nm.n);
+	const struct rs_rule *old = i >= 0 ? &L->rs->rules[i] : NULL;
+	if (old == NULL || !L->rs->aux[i].defined ||
+	    old->type == RS_UNDEFINED || sl_find(pat, 0, "%{", 2) != NULL)
+		return false;
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat.p, pat.n, o, &ec, &eo,
+	                              NULL);
+	if (c != NULL) {
+		pcre2_code_free(c);
+		return false;
+	}
+	PCRE2_UCHAR msg[160];
+	if (pcre2_get_error_message(ec, msg, sizeof msg) < 0)
+		strcpy((char *)msg, "invalid pattern");
+	DIAG(L, RS_DIAG_ERROR, old->name, "rule %.*s: PCRE2 error at offset "
+	     "%zu: %s; the definition at %s:%u stays, as in SpamAssassin",
+	     snip(nm), nm.p, (size_t)eo, (const char *)msg,
+	     old->file ? old->file : "?", old->line);
+	return true;
+}
+
+
 static const struct {
 	const char *name;
 	unsigned bit;
@@ -1074,7 +1107,8 @@ static void do_header(struct loader *L, struct sl v, bool mime)
 	re = cut_if_unset(re, &unset);
 	struct sl pat;
 	uint32_t o;
-	if (parse_regex(L, nm, re, &pat, &o) != 0)
+	if (parse_regex(L, nm, re, &pat, &o) != 0 ||
+	    keeps_earlier(L, nm, pat, o))
 		return;
 #undef RN
 	long i = rule_get(L, nm);
@@ -1108,7 +1142,8 @@ static void do_regex_rule(struct loader *L, const char *key, enum rs_type t,
 	}
 	struct sl pat;
 	uint32_t o;
-	if (parse_regex(L, nm, rest, &pat, &o) != 0)
+	if (parse_regex(L, nm, rest, &pat, &o) != 0 ||
+	    keeps_earlier(L, nm, pat, o))
 		return;
 	long i = rule_get(L, nm);
 	if (i >= 0)

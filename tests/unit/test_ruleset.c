@@ -179,6 +179,19 @@ static void test_perl_quantifiers(void **state)
 	find_diag(rs, RS_DIAG_UNSUPPORTED, "t.cf", 3, "a loadplugin line loads");
 	assert_null(ruleset_find(rs, "T"));
 	ruleset_free(rs);
+	/* a redefinition PCRE2 cannot compile leaves the earlier one, as
+	 * SpamAssassin checks a pattern before it replaces a rule (audit21
+	 * M4); a first definition is reported when compiled */
+	rs = load("body A /a/\nbody A /(b/\nheader M eval:check_x()\n"
+	          "header M Subject =~ /[x/\nbody N /(n/\n");
+	find_diag(rs, RS_DIAG_ERROR, "t.cf", 2, "the definition at t.cf:1 "
+	          "stays");
+	find_diag(rs, RS_DIAG_ERROR, "t.cf", 4, "the definition at t.cf:3 "
+	          "stays");
+	assert_pattern(get(rs, "A"), "a");
+	assert_int_equal(get(rs, "M")->type, RS_EVAL);
+	assert_pattern(get(rs, "N"), "(n");
+	ruleset_free(rs);
 	/* a byte-order mark is named, not printed raw (audit20 L4) */
 	expect_error("\xef\xbb\xbf" "body A /x/\n", 1, "byte-order mark before "
 	             "'body'");
