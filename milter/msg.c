@@ -1717,8 +1717,12 @@ static void multipart(struct pctx *c, size_t pi, const char *body,
 		if (!is_message(c, pi)) {
 			/* Message.pm keeps a part's whole body as one part,
 			 * starting with its header section (none when the body
-			 * has no line). */
-			if (body < e)
+			 * has no line; its last line is body before it is read
+			 * as a field, so a body of one line has none either:
+			 * audit21 L5). */
+			if (line_end(body, e) >= e && body < e)
+				parse_headless(c, body, e, depth + 1, pi, deftype);
+			else if (body < e)
 				parse_entity(c, body, e, depth + 1, pi, deftype);
 			return;
 		}

@@ -657,6 +657,14 @@ static void test_inherited_boundary(void **state)
 	assert_int_equal(msg_part_count(m), 3);
 	assert_int_equal(msg_part_at(m, 2)->parent, 0);
 	msg_free(m);
+	/* a body of one line is no header section: Message.pm takes its
+	 * last line as body before it reads fields (audit21 L5) */
+	m = parse("Content-Type: multipart/mixed; boundary=P\n\n--P\n"
+	          "Content-Type: multipart/related\n\npreamble\n--P--\n");
+	assert_int_equal(msg_part_count(m), 3);
+	assert_false(msg_part_at(m, 2)->flags & MSG_F_NO_PART_BODY_SEP);
+	assert_string_equal(msg_part_at(m, 2)->text.ptr, "preamble");
+	msg_free(m);
 }
 
 /* Whether a part reusing its parent's boundary takes the delimiters up
