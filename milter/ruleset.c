@@ -674,6 +674,17 @@ static bool escaped(struct sl p, size_t k)
 	return n % 2 == 1;
 }
 
+/* Whether the flags of a group "(?FLAGS)" or "(?FLAGS:" starting at
+ * p.p[k] turn /x on. */
+static bool flags_set_x(struct sl p, size_t k)
+{
+	for (; k < p.n && (isalpha((unsigned char)p.p[k]) || p.p[k] == '^');
+	     k++)
+		if (p.p[k] == 'x')
+			return true;
+	return false;
+}
+
 /* Whether a quantifier ends at p.p[i - 1] (*, +, ?, their lazy and
  * possessive forms, or {n,m}): a '{' after one is literal text to Perl,
  * without a warning (audit21 H1: function\s*{ was refused). */
@@ -687,8 +698,11 @@ static bool after_quantifier(struct sl p, size_t i)
 	size_t k = i - 1;
 	while (k > 0 && p.p[k - 1] != '{')
 		k--;
+	char q[48];
+	size_t skip;
 	return k > 1 && !escaped(p, k - 1) &&
-	       pcre2_quantifier(p.p + k - 1, p.p + i);
+	       (pcre2_quantifier(p.p + k - 1, p.p + i) ||
+	        perl_quantifier(p.p + k - 1, p.p + i, q, sizeof q, &skip));
 }
 
 /* Whether something a quantifier can follow ends at p.p[i - 1]: not the
@@ -727,14 +741,21 @@ static bool follows_atom(struct sl p, size_t i)
  * over (a rule line has no unescaped '#', so no comments). *out is p
  * itself when nothing changed. -1 after a diagnostic. */
 static int perl_pattern(struct loader *L, const char *rule, struct sl p,
-                        struct sl *out)
+                        uint32_t o, struct sl *out)
 {
 	char *d = NULL;   /* the rewritten pattern: one more byte per '{' */
 	size_t from = 0, dn = 0;
+	bool x = o & PCRE2_EXTENDED;   /* blanks are no atoms */
 	*out = p;
 	for (size_t i = 0; i < p.n; i++) {
 		char c = p.p[i], q[48];
 		size_t skip;
+		/* under /x a '{' stands where the last non-blank ends */
+		size_t at = i;
+		while (x && at > 0 && isspace((unsigned char)p.p[at - 1]))
+			at--;
+		if (c == '(' && i + 2 < p.n && p.p[i + 1] == '?')
+			x = x || flags_set_x(p, i + 2);
 		if (c == '\\' && i + 1 < p.n) {
 			char e = p.p[++i];
 			if ((e == 'b' || e == 'B') && i + 1 < p.n &&
@@ -755,7 +776,14 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 				     "and SpamAssassin refuses the rule", e, e);
 				return -1;
 			}
-		} else if (c == '{' && follows_atom(p, i) && !template_at(p, i) &&
+		} else if (c == '{' && at > 0 && after_quantifier(p, at) &&
+		           perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
+		                           &skip)) {
+			/* a{,2}{,3}: PCRE2 10.42 would read the second as text */
+			DIAG(L, RS_DIAG_ERROR, rule, "nested quantifiers: Perl "
+			     "and SpamAssassin refuse the rule");
+			return -1;
+		} else if (c == '{' && follows_atom(p, at) && !template_at(p, i) &&
 		           !pcre2_quantifier(p.p + i, p.p + p.n) &&
 		           !perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
 		                            &skip)) {
@@ -769,7 +797,7 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 			i = class_end(p, i);
 		} else if ((c == '(' && i + 1 < p.n && p.p[i + 1] == '?' &&
 		            inline_charset(p, i + 2, q, sizeof q, &skip)) ||
-		           (c == '{' && follows_atom(p, i) &&
+		           (c == '{' && follows_atom(p, at) &&
 		            perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
 		                            &skip))) {
 			/* p.p[i .. i + skip) is written q */
@@ -897,7 +925,7 @@ static int parse_regex(struct loader *L, struct sl nm, struct sl v,
 			esc = false;
 		}
 	}
-	if (perl_pattern(L, rule, p, &p) != 0)
+	if (perl_pattern(L, rule, p, o, &p) != 0)
 		return -1;
 #undef rule
 	*pat = p;

@@ -148,6 +148,14 @@ static void test_perl_quantifiers(void **state)
 	expect_error("body W /c{}d/\n", 1, "a literal '{' here");
 	expect_error("body W /d{,}e/\n", 1, "a literal '{' here");
 	expect_error("body W /x\\*{a}/\n", 1, "a literal '{' here");
+	expect_error("body W /a{,2}{,3}/\n", 1, "nested quantifiers");
+	/* under /x a '{' stands where the last non-blank ends (audit21) */
+	rs = load("body X1 / {x}/x\nbody X2 /a {,2}b/x\nbody X3 /(?x)a| {x}/\n"
+	          "body X4 /a{,2}{x}/\n");
+	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
+	assert_pattern(get(rs, "X2"), "a {0,2}b");
+	ruleset_free(rs);
+	expect_error("body W /a {x}/x\n", 1, "a literal '{' here");
 	expect_error("body W /{{first_name}}/\n", 1, "a literal '{' here");
 	expect_error("body W /k\\Qa\\Ez/\n", 1, "Unrecognized escape \\Q");
 	rs = load("body S /{a|(?i){b|^x/\nbody T /x\\x{2c}{,2}\\p{L}{2}/\n"
