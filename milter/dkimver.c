@@ -517,8 +517,8 @@ static cfg_opt_t dkimver_opts[] = {
 struct dkimver_state {
 	struct dns *dns;
 	struct dkimver *v;
-	double score_signed, score_valid, score_valid_au, score_valid_ef,
-	       score_invalid;
+	struct scan_score score_signed, score_valid, score_valid_au,
+	                  score_valid_ef, score_invalid;
 };
 
 static void dkimver_fini(void *state)
@@ -562,11 +562,11 @@ static void *dkimver_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		return NULL;
 	}
 	dkimver_allow_sha1(st->v, cfg_getbool(sec, "allow_sha1"));
-	st->score_signed = cfg_getfloat(sec, "score_signed");
-	st->score_valid = cfg_getfloat(sec, "score_valid");
-	st->score_valid_au = cfg_getfloat(sec, "score_valid_au");
-	st->score_valid_ef = cfg_getfloat(sec, "score_valid_ef");
-	st->score_invalid = cfg_getfloat(sec, "score_invalid");
+	st->score_signed = stage_score(sec, "score_signed");
+	st->score_valid = stage_score(sec, "score_valid");
+	st->score_valid_au = stage_score(sec, "score_valid_au");
+	st->score_valid_ef = stage_score(sec, "score_valid_ef");
+	st->score_invalid = stage_score(sec, "score_invalid");
 	return st;
 }
 
@@ -626,20 +626,20 @@ static void hits(const struct dkimver_state *st, struct scan *scan,
 		if (at != NULL && strcasecmp(at + 1, sigs[i].domain) == 0)
 			ef = true;
 	}
-	scan_hit(scan, "DKIM_SIGNED", st->score_signed,
+	scan_hit_score(scan, "DKIM_SIGNED", st->score_signed,
 	         "Message has a DKIM or DK signature, not necessarily valid");
 	if (valid)
-		scan_hit(scan, "DKIM_VALID", st->score_valid,
+		scan_hit_score(scan, "DKIM_VALID", st->score_valid,
 		         "Message has at least one valid DKIM or DK signature");
 	else
-		scan_hit(scan, "DKIM_INVALID", st->score_invalid,
+		scan_hit_score(scan, "DKIM_INVALID", st->score_invalid,
 		         "DKIM or DK signature exists, but is not valid");
 	if (au)
-		scan_hit(scan, "DKIM_VALID_AU", st->score_valid_au,
+		scan_hit_score(scan, "DKIM_VALID_AU", st->score_valid_au,
 		         "Message has a valid DKIM or DK signature from author's "
 		         "domain");
 	if (ef)
-		scan_hit(scan, "DKIM_VALID_EF", st->score_valid_ef,
+		scan_hit_score(scan, "DKIM_VALID_EF", st->score_valid_ef,
 		         "Message has a valid DKIM or DK signature from envelope-"
 		         "from domain");
 }

@@ -243,8 +243,8 @@ struct dmarc_state {
 	enum action on_reject, on_quarantine;
 	bool honor_pct;
 	char *reject_reply;
-	double score_pass, score_reject, score_quarantine, score_none,
-	       score_missing;
+	struct scan_score score_pass, score_reject, score_quarantine,
+	                  score_none, score_missing;
 };
 
 static int parse_action(const char *s, enum action *a)
@@ -313,11 +313,11 @@ static void *dmarc_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 	parse_action(cfg_getstr(sec, "reject_action"), &st->on_reject);
 	parse_action(cfg_getstr(sec, "quarantine_action"), &st->on_quarantine);
 	st->honor_pct = cfg_getbool(sec, "honor_pct");
-	st->score_pass = cfg_getfloat(sec, "score_pass");
-	st->score_reject = cfg_getfloat(sec, "score_reject");
-	st->score_quarantine = cfg_getfloat(sec, "score_quarantine");
-	st->score_none = cfg_getfloat(sec, "score_none");
-	st->score_missing = cfg_getfloat(sec, "score_missing");
+	st->score_pass = stage_score(sec, "score_pass");
+	st->score_reject = stage_score(sec, "score_reject");
+	st->score_quarantine = stage_score(sec, "score_quarantine");
+	st->score_none = stage_score(sec, "score_none");
+	st->score_missing = stage_score(sec, "score_missing");
 	return st;
 }
 
@@ -397,21 +397,21 @@ static void add_hit(const struct dmarc_state *st, struct scan *scan,
 {
 	switch (worst->result) {
 	case DMARC_RES_PASS:
-		scan_hit(scan, "DMARC_PASS", st->score_pass, "DMARC pass policy");
+		scan_hit_score(scan, "DMARC_PASS", st->score_pass, "DMARC pass policy");
 		break;
 	case DMARC_RES_NONE:
-		scan_hit(scan, "DMARC_MISSING", st->score_missing,
+		scan_hit_score(scan, "DMARC_MISSING", st->score_missing,
 		         "Missing DMARC policy");
 		break;
 	case DMARC_RES_FAIL:
 		if (worst->policy == DMARC_POL_REJECT)
-			scan_hit(scan, "DMARC_REJECT", st->score_reject,
+			scan_hit_score(scan, "DMARC_REJECT", st->score_reject,
 			         "DMARC fail with reject policy");
 		else if (worst->policy == DMARC_POL_QUARANTINE)
-			scan_hit(scan, "DMARC_QUAR", st->score_quarantine,
+			scan_hit_score(scan, "DMARC_QUAR", st->score_quarantine,
 			         "DMARC fail with quarantine policy");
 		else
-			scan_hit(scan, "DMARC_NONE", st->score_none,
+			scan_hit_score(scan, "DMARC_NONE", st->score_none,
 			         "DMARC fail with none policy");
 		break;
 	default:

@@ -1697,6 +1697,25 @@ static void run_metas_lazy(struct run *x)
 		lazy_fetch(x, (int)r->tops[k]);
 }
 
+/* Whether the rule files score the tests vigil cannot run that an
+ * earlier stage adds (the SPF stage's SPF_FAIL): in a score set with
+ * network tests (1, 3), as SpamAssassin runs them there; in the others
+ * the stock files give those network tests 0 while the stages do look
+ * them up, so the stages' scores (vigild.conf) stand. */
+static bool files_score_stage_tests(const struct rules *r)
+{
+	return (r->opts.score_set & 1) != 0;
+}
+
+/* Whether c is such a test that the rule files turn off with score 0:
+ * as SpamAssassin then does not run it, it neither counts nor does a
+ * meta see it (audit21 M5). */
+static bool stage_test_off(const struct rules *r, const struct crule *c)
+{
+	return files_score_stage_tests(r) && c->state == RULES_UNSUPPORTED &&
+	       c->score == 0 && c->rs->type != RS_UNDEFINED;
+}
+
 /* Hits added by earlier stages, for names rules cannot produce. */
 static void take_scan_hits(struct run *x)
 {
@@ -1707,7 +1726,9 @@ static void take_scan_hits(struct run *x)
 		size_t slot = rules_map_get(&r->map, h->name, strlen(h->name));
 		if (slot == SIZE_MAX)
 			continue;
-		if (slot < r->n && r->cr[slot].state != RULES_UNSUPPORTED)
+		if (slot < r->n && (r->cr[slot].state != RULES_UNSUPPORTED ||
+		                    (h->provisional &&
+		                     stage_test_off(r, &r->cr[slot]))))
 			continue;
 		x->values[slot] += 1;
 	}
@@ -1737,11 +1758,17 @@ static void drop_unconfirmed(struct run *x, size_t earlier)
 		if (!h->provisional)
 			continue;
 		size_t slot = rules_map_get(&r->map, h->name, strlen(h->name));
-		enum rules_state st = slot < r->n ? r->cr[slot].state
-		                                  : RULES_UNSUPPORTED;
-		if (st == RULES_ACTIVE || st == RULES_DISABLED ||
-		    st == RULES_APPROX)
+		const struct crule *c = slot < r->n ? &r->cr[slot] : NULL;
+		if (c == NULL)
+			continue;   /* no rule file names it */
+		if (c->state == RULES_ACTIVE || c->state == RULES_DISABLED ||
+		    c->state == RULES_APPROX || stage_test_off(r, c))
 			scan_hit_drop(x->scan, k);
+		else if (c->state == RULES_UNSUPPORTED &&
+		         c->rs->type != RS_UNDEFINED && files_score_stage_tests(r))
+			/* a stage's test (SPF_FAIL) the files score: their
+			 * score, not the stage's default (audit21 M5) */
+			scan_hit_rescore(x->scan, k, c->score);
 	}
 }
 

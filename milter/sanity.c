@@ -61,8 +61,7 @@ static cfg_opt_t sanity_opts[] = {
 };
 
 struct sanity_state {
-	double score[CHK_COUNT];
-	bool builtin[CHK_COUNT];  /* score not set in vigild.conf */
+	struct scan_score score[CHK_COUNT];
 };
 
 static void *sanity_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
@@ -73,11 +72,8 @@ static void *sanity_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		snprintf(err, errlen, "sanity: out of memory");
 		return NULL;
 	}
-	for (int i = 0; i < CHK_COUNT; i++) {
-		st->score[i] = cfg_getfloat(sec, checks[i].option);
-		st->builtin[i] = !(cfg_getopt(sec, checks[i].option)->flags &
-		                   CFGF_MODIFIED);
-	}
+	for (int i = 0; i < CHK_COUNT; i++)
+		st->score[i] = stage_score(sec, checks[i].option);
 	return st;
 }
 
@@ -121,8 +117,7 @@ static void hit(struct scan *scan, const struct sanity_state *st,
 {
 	/* a built-in score gives way to a rule file's (SpamAssassin's
 	 * MISSING_DATE, say, when the rules stage loads its rules) */
-	(st->builtin[c] ? scan_hit_provisional : scan_hit)(
-	        scan, checks[c].rule, st->score[c], checks[c].desc);
+	scan_hit_score(scan, checks[c].rule, st->score[c], checks[c].desc);
 }
 
 static enum stage_status sanity_run(const void *state, struct scan *scan)

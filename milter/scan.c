@@ -825,6 +825,13 @@ int scan_hit_provisional(struct scan *s, const char *name, double score,
 	return 0;
 }
 
+int scan_hit_score(struct scan *s, const char *name, struct scan_score sc,
+                   const char *desc)
+{
+	return (sc.builtin ? scan_hit_provisional : scan_hit)(s, name, sc.v,
+	                                                     desc);
+}
+
 void scan_hit_rescore(struct scan *s, size_t i, double score)
 {
 	if (i >= s->hit_count)

@@ -161,6 +161,15 @@ int scan_hit(struct scan *scan, const char *name, double score,
 int scan_hit_provisional(struct scan *scan, const char *name, double score,
                          const char *desc);
 void scan_hit_rescore(struct scan *scan, size_t i, double score);
+/* A stage's score for a test: the value, and whether it is the stage's
+ * built-in default (vigild.conf did not set it), which gives way to the
+ * rule files' score for the same test, as scan_hit_provisional(). */
+struct scan_score {
+	double v;
+	bool builtin;
+};
+int scan_hit_score(struct scan *scan, const char *name, struct scan_score s,
+                   const char *desc);
 /* Hit i taken back (a later stage's configuration decides the test and
  * did not confirm it); the later hits move down by one. */
 void scan_hit_drop(struct scan *scan, size_t i);

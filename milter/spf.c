@@ -543,8 +543,8 @@ struct spf_state {
 	char **reject_domains;
 	size_t reject_count;
 	char *reject_reply;
-	double score[SPF_RES_COUNT];
-	double helo_score[SPF_RES_COUNT];
+	struct scan_score score[SPF_RES_COUNT];
+	struct scan_score helo_score[SPF_RES_COUNT];
 };
 
 static void spf_fini(void *state)
@@ -602,9 +602,9 @@ static int load_options(struct spf_state *st, cfg_t *sec, char *err,
 	for (int r = 0; r < SPF_RES_COUNT; r++) {
 		char name[64];
 		snprintf(name, sizeof name, "score_%s", spf_res_name(r));
-		st->score[r] = cfg_getfloat(sec, name);
+		st->score[r] = stage_score(sec, name);
 		snprintf(name, sizeof name, "score_helo_%s", spf_res_name(r));
-		st->helo_score[r] = cfg_getfloat(sec, name);
+		st->helo_score[r] = stage_score(sec, name);
 	}
 	return 0;
 nomem:
@@ -653,9 +653,9 @@ static void report(const struct spf_state *st, struct scan *scan,
 {
 	const char *rule = helo_check ? results[o->result].helo_rule
 	                              : results[o->result].rule;
-	double score = helo_check ? st->helo_score[o->result]
-	                          : st->score[o->result];
-	scan_hit(scan, rule, score, o->comment[0] ? o->comment : NULL);
+	struct scan_score score = helo_check ? st->helo_score[o->result]
+	                                     : st->score[o->result];
+	scan_hit_score(scan, rule, score, o->comment[0] ? o->comment : NULL);
 	scan_result(scan, helo_check ? "spf_helo" : "spf",
 	            spf_res_name(o->result));
 

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "scan.h"
+
 struct scan;
 
 enum stage_status {
@@ -72,5 +74,15 @@ struct stage_ops {
 	             size_t len);
 	void (*ctx_free)(void *ctx);
 };
+
+/* Score option opt of stage section sec, with whether vigild.conf left
+ * it at the stage's default (struct scan_score, scan.h). */
+static inline struct scan_score stage_score(cfg_t *sec, const char *opt)
+{
+	return (struct scan_score){
+		cfg_getfloat(sec, opt),
+		!(cfg_getopt(sec, opt)->flags & CFGF_MODIFIED)
+	};
+}
 
 #endif

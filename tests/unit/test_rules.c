@@ -764,6 +764,44 @@ static void test_earlier_stage_score(void **state)
 	}
 }
 
+/* A stage's test vigil's rules cannot run (SPF_FAIL from the SPF stage),
+ * scored by the stage's default: in a score set with network tests the
+ * rule files' score replaces it and 0 takes it back (metas do not see it
+ * then); in score set 0, where the stock files give network tests 0, the
+ * stage's score stands (audit21 M5). */
+static void test_stage_test_scores(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	static const char rules[] =
+	    "header SPF_FAIL eval:check_for_spf_fail()\nscore SPF_FAIL 5\n"
+	    "header SPF_NONE eval:check_for_spf_none()\nscore SPF_NONE 0\n"
+	    "meta SEEN_NONE SPF_NONE\n";
+	static const char msg[] = "From: a@example.com\nSubject: s\n\nhi\n";
+	for (unsigned set = 0; set < 2; set++) {
+		struct fx f = { 0 };
+		struct rules_opts o = { .score_set = set };
+		fx_load(&f, rules, &o);
+		f.scan = scan_new();
+		assert_non_null(f.scan);
+		assert_int_equal(scan_set_raw(f.scan, msg, strlen(msg)), 0);
+		struct scan_score dflt = { 0.919, true }, none = { 0.001, true };
+		assert_int_equal(scan_hit_score(f.scan, "SPF_FAIL", dflt, NULL), 0);
+		assert_int_equal(scan_hit_score(f.scan, "SPF_NONE", none, NULL), 0);
+		assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
+		if (set == 1) {
+			assert_int_equal(scan_hit_count(f.scan), 1);
+			assert_true(scan_hit_at(f.scan, 0)->score == 5);
+			NOHIT(&f, "SEEN_NONE");
+		} else {
+			assert_int_equal(scan_hit_count(f.scan), 3);
+			assert_true(scan_hit_at(f.scan, 0)->score == 0.919);
+			HIT(&f, "SEEN_NONE");
+		}
+		fx_free(&f);
+	}
+}
+
 /* FreeMail's body parse blanks, in the body text the body rules share,
  * URLs holding an address and addresses in <> or before "wrote:"; it
  * happens when check_freemail_replyto reads the body (a freemail
@@ -2186,6 +2224,7 @@ int main(void)
 		cmocka_unit_test(test_compile_cache),
 		cmocka_unit_test(test_header_first_last),
 		cmocka_unit_test(test_header_host_ip),
+		cmocka_unit_test(test_stage_test_scores),
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
