@@ -588,8 +588,13 @@ bool conf_required_score_unused(const struct conf *c,
 		return false;
 	if (*file == NULL)
 		*file = "?";
+	char ts[32];
+	if (isinf(t))
+		snprintf(ts, sizeof ts, "\"off\"");
+	else
+		snprintf(ts, sizeof ts, "%g", t);
 	snprintf(msg, len, "required_score %g not used: actions { add_header "
-	         "= %g } in %s decides", v, t,
+	         "= %s } in %s decides", v, ts,
 	         c->path ? c->path : "the configuration");
 	return true;
 }

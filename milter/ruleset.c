@@ -71,6 +71,7 @@
 #include "arena.h"
 #include "fileio.h"
 #include "netset.h"
+#include "rulesmeta.h"
 #include "trustpath.h"
 #include "uriredir.h"
 
@@ -1178,6 +1179,38 @@ static void do_regex_rule(struct loader *L, const char *key, enum rs_type t,
 		set_pattern(L, rule_define(L, i, t), pat, o);
 }
 
+static int any_name(void *ctx, const char *name, size_t len)
+{
+	(void)ctx;
+	(void)name;
+	(void)len;
+	return 0;
+}
+
+/* keeps_earlier() for a meta: a redefinition whose expression does not
+ * compile (or divides by zero with its rules 0) is refused and the
+ * earlier definition stays, as in SpamAssassin (audit21 M4 rest: a broken
+ * meta NO_RELAYS lost the stock rule). */
+static bool meta_keeps_earlier(struct loader *L, struct sl nm, struct sl expr)
+{
+	long i = rule_lookup(L->rs, nm.p, nm.n);
+	const struct rs_rule *old = i >= 0 ? &L->rs->rules[i] : NULL;
+	if (old == NULL || !L->rs->aux[i].defined || old->type == RS_UNDEFINED)
+		return false;
+	char err[160] = "";
+	struct rmeta *m = rmeta_compile(expr.p, expr.n, any_name, NULL, err,
+	                                sizeof err);
+	bool bad = m == NULL || rmeta_zero_division(m);
+	if (m != NULL && bad)
+		snprintf(err, sizeof err, "division by zero possible");
+	rmeta_free(m);
+	if (bad)
+		DIAG(L, RS_DIAG_ERROR, old->name, "meta %.*s: %s; the definition "
+		     "at %s:%u stays, as in SpamAssassin", snip(nm), nm.p, err,
+		     old->file ? old->file : "?", old->line);
+	return bad;
+}
+
 static void do_meta(struct loader *L, struct sl v)
 {
 	struct sl rest, nm;
@@ -1188,6 +1221,8 @@ static void do_meta(struct loader *L, struct sl v)
 		     "meta: expected an expression after the rule name");
 		return;
 	}
+	if (meta_keeps_earlier(L, nm, rest))
+		return;
 	long i = rule_get(L, nm);
 	if (i < 0)
 		return;

@@ -6,7 +6,7 @@ set -u
 . "$top_srcdir/tests/fuzz/lib.sh"
 fuzz_begin rules
 m="$top_srcdir/milter"
-srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c \
+srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c $m/rulesmeta.c \
 	$m/uriredir.c"
 # shellcheck disable=SC2086
 fuzz_build rules $(pkg-config --cflags --libs libpcre2-8 2>/dev/null) $srcs \
