@@ -1815,6 +1815,7 @@ static int emit(struct run *x, struct rules_result *res, unsigned flags)
 		if (scan_hit(x->scan, c->rs->name, c->score * count,
 		             c->rs->describe) != 0)
 			return -1;
+		scan_hit_set_count(x->scan, scan_hit_count(x->scan) - 1, count);
 	}
 	if (!(flags & RULES_EVAL_NO_SCAN))
 		drop_unconfirmed(x, earlier);

@@ -805,7 +805,7 @@ int scan_hit(struct scan *s, const char *name, double score,
 	if (grow(&s->hits, &s->hit_cap, s->hit_count, sizeof *s->hits))
 		return -1;
 	struct scan_hit_info h = { dup0(name), score, desc ? dup0(desc) : NULL,
-	                           false };
+	                           false, 1 };
 	if (h.name == NULL || (desc && h.desc == NULL)) {
 		free((char *)h.name);
 		free((char *)h.desc);
@@ -830,6 +830,12 @@ int scan_hit_score(struct scan *s, const char *name, struct scan_score sc,
 {
 	return (sc.builtin ? scan_hit_provisional : scan_hit)(s, name, sc.v,
 	                                                     desc);
+}
+
+void scan_hit_set_count(struct scan *s, size_t i, unsigned count)
+{
+	if (i < s->hit_count && count > 0)
+		s->hits[i].count = count;
 }
 
 void scan_hit_rescore(struct scan *s, size_t i, double score)
@@ -1021,10 +1027,14 @@ int scan_set_stage_ctx(struct scan *s, const struct stage_ops *st, void *ctx)
 int scan_merge(struct scan *dst, const struct scan *src)
 {
 	int rc = 0;
-	for (size_t i = 0; i < src->hit_count; i++)
+	for (size_t i = 0; i < src->hit_count; i++) {
 		rc |= (src->hits[i].provisional ? scan_hit_provisional : scan_hit)(
 		        dst, src->hits[i].name, src->hits[i].score,
 		        src->hits[i].desc);
+		if (rc == 0)
+			scan_hit_set_count(dst, dst->hit_count - 1,
+			                   src->hits[i].count);
+	}
 	for (size_t i = 0; i < src->result_count; i++)
 		rc |= scan_result(dst, src->results[i].key, src->results[i].value);
 	for (size_t i = 0; i < src->auth_count; i++)

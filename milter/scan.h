@@ -161,6 +161,9 @@ int scan_hit(struct scan *scan, const char *name, double score,
 int scan_hit_provisional(struct scan *scan, const char *name, double score,
                          const char *desc);
 void scan_hit_rescore(struct scan *scan, size_t i, double score);
+/* Hit i counted count matches (a tflags multiple rule; its score is
+ * already the sum): X-Spam-Status names it that many times. */
+void scan_hit_set_count(struct scan *scan, size_t i, unsigned count);
 /* A stage's score for a test: the value, and whether it is the stage's
  * built-in default (vigild.conf did not set it), which gives way to the
  * rule files' score for the same test, as scan_hit_provisional(). */
@@ -205,6 +208,7 @@ struct scan_hit_info {
 	double score;
 	const char *desc;
 	bool provisional;   /* scan_hit_provisional()'s, not yet rescored */
+	unsigned count;     /* matches counted (tflags multiple), else 1 */
 };
 size_t scan_hit_count(const struct scan *scan);
 const struct scan_hit_info *scan_hit_at(const struct scan *scan, size_t i);

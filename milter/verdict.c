@@ -164,15 +164,23 @@ char *verdict_spam_status(bool spam, double score, double required,
 	qsort(hits, k, sizeof *hits, cmp_hit_names);
 	/* tests=A,B,C: folded after a comma, as SpamAssassin does. */
 	fold_word(&f, " ", k ? "tests=" : "tests=none");
+	bool first = true;
 	for (size_t i = 0; i < k; i++) {
 		if (i > 0 && strcmp(hits[i]->name, hits[i - 1]->name) == 0)
 			continue;
-		snprintf(word, sizeof word, "%s%s", hits[i]->name,
-		         i + 1 < k ? "," : "");
-		if (i == 0)
-			fold_put(&f, word, strlen(word));
-		else
-			fold_word(&f, "", word);
+		/* a tflags multiple rule once per match, as SpamAssassin
+		 * names it (audit21 L3) */
+		for (unsigned rep = 0; rep < hits[i]->count; rep++) {
+			bool last = rep + 1 >= hits[i]->count &&
+			            strcmp(hits[i]->name, hits[k - 1]->name) == 0;
+			snprintf(word, sizeof word, "%s%s", hits[i]->name,
+			         last ? "" : ",");
+			if (first)
+				fold_put(&f, word, strlen(word));
+			else
+				fold_word(&f, "", word);
+			first = false;
+		}
 	}
 	free(hits);
 	fold_word(&f, " ", "autolearn=disabled");

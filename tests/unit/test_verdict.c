@@ -157,6 +157,22 @@ static void spam_status_format(void **state)
 	assert_non_null(strstr(st, "Yes, score=5.0 required=5.0 "));
 	free(st);
 	scan_free(s);
+
+	/* a tflags multiple hit is named once per match, and a name hit
+	 * twice last in the order ends the list without a comma */
+	s = scan_new();
+	scan_hit(s, "B_MULTI", 3.0, NULL);
+	scan_hit_set_count(s, 0, 3);
+	scan_hit(s, "A_ONE", 1.0, NULL);
+	scan_hit(s, "C_TWICE", 1.0, NULL);
+	scan_hit(s, "C_TWICE", 1.0, NULL);
+	st = verdict_spam_status(true, 6.0, 5.0, s);
+	assert_string_equal(st,
+		"Yes, score=6.0 required=5.0 tests=A_ONE,B_MULTI,B_MULTI,\n"
+		"\tB_MULTI,C_TWICE autolearn=disabled version=vigil-"
+		PACKAGE_VERSION);
+	free(st);
+	scan_free(s);
 }
 
 static void thresholds(void **state)
