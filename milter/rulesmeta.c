@@ -3,7 +3,8 @@
  *
  * The expression is parsed by precedence climbing into a postfix program
  * with two conditional jumps for && and || (Perl returns the deciding
- * operand, so the jumps leave it on the stack). Evaluation walks the
+ * operand, so the jumps leave it on the stack) and a conditional and an
+ * unconditional jump for `c ? a : b`. Evaluation walks the
  * program over a fixed-size stack whose needed depth is computed at
  * compile time, so rmeta_eval() neither allocates nor recurses.
  */
@@ -24,16 +25,18 @@ enum rm_op {
 	OP_CONST, /* push num */
 	OP_VAR,   /* push values[idx] */
 	OP_NOT, OP_NEG,
-	/* OP_MUL .. OP_NE: arithmetic and comparisons (rmeta_counts()) */
+	/* OP_MUL .. OP_XOR: arithmetic and comparisons (rmeta_counts()) */
 	OP_MUL, OP_DIV, OP_ADD, OP_SUB,
-	OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NE,
+	OP_LT, OP_GT, OP_LE, OP_GE, OP_EQ, OP_NE, OP_XOR,
 	OP_AND,   /* top false: keep it, jump to idx; else pop */
-	OP_OR     /* top true: keep it, jump to idx; else pop */
+	OP_OR,    /* top true: keep it, jump to idx; else pop */
+	OP_JZ,    /* pop; jump to idx when it was 0 (`?`: to the else side) */
+	OP_JMP    /* jump to idx (the end of `? :` after its then side) */
 };
 
 struct rm_ins {
 	uint8_t op;
-	int32_t idx;   /* OP_VAR: value index; OP_AND/OP_OR: jump target */
+	int32_t idx;   /* OP_VAR: value index; OP_AND .. OP_JMP: jump target */
 	double num;    /* OP_CONST */
 };
 
@@ -52,7 +55,8 @@ struct rmeta {
 
 enum tok {
 	T_END, T_NAME, T_NUM, T_LP, T_RP, T_NOT, T_MINUS, T_PLUS, T_MUL,
-	T_DIV, T_LT, T_GT, T_LE, T_GE, T_EQ, T_NE, T_AND, T_OR, T_BAD
+	T_DIV, T_LT, T_GT, T_LE, T_GE, T_EQ, T_NE, T_AND, T_OR, T_XOR,
+	T_QUEST, T_COLON, T_BAD
 };
 
 struct comp {
@@ -104,6 +108,13 @@ static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
 static int is_name_char(unsigned char ch)
 {
 	return is_name_start(ch) || is_digit(ch);
+}
+
+/* SpamAssassin's meta lexer reads a name as \w[\w:]*, so `A?B:C` holds
+ * the name "B:C" (no rule has it) and no ':' of a `? :`. */
+static int is_name_rest(unsigned char ch)
+{
+	return is_name_char(ch) || ch == ':';
 }
 
 /* A Perl numeric literal: decimal (1, 1.5, .5, 1e3, 1_000) or octal (010). */
@@ -197,7 +208,7 @@ static void next(struct comp *c)
 	unsigned char nx = p + 1 < c->len ? (unsigned char)s[p + 1] : 0;
 	if (is_name_start(ch)) {
 		size_t q = p;
-		while (q < c->len && is_name_char((unsigned char)s[q]))
+		while (q < c->len && is_name_rest((unsigned char)s[q]))
 			q++;
 		c->tok = T_NAME;
 		c->tlen = q - p;
@@ -245,6 +256,9 @@ static void next(struct comp *c)
 		case '|':
 			if (nx == '|') { c->tok = T_OR; c->tlen = 2; }
 			break;
+		case '^': c->tok = T_XOR; break;
+		case '?': c->tok = T_QUEST; break;
+		case ':': c->tok = T_COLON; break;
 		default:
 			break;
 		}
@@ -292,8 +306,8 @@ static size_t emit(struct comp *c, enum rm_op op, int32_t idx, double num)
 	if (op == OP_CONST || op == OP_VAR) {
 		if (++c->sp > c->max_sp)
 			c->max_sp = c->sp;
-	} else if (op != OP_NOT && op != OP_NEG) {
-		c->sp--; /* binary ops, and the pop path of && / || */
+	} else if (op != OP_NOT && op != OP_NEG && op != OP_JMP) {
+		c->sp--; /* binary ops, the pop path of && / ||, `?`'s test */
 	}
 	return m->ncode++;
 }
@@ -345,6 +359,29 @@ static void add_unknown(struct comp *c, const char *name, size_t len)
 }
 
 static void parse_binary(struct comp *c, int minprec);
+static void parse_expr(struct comp *c);
+
+/* The ')' of a '(' or the ':' of a '?' at column opened + 1, after the
+ * expression between: taken, or an error naming both places. */
+static bool close_with(struct comp *c, enum tok want, size_t opened)
+{
+	bool paren = want == T_RP;
+	if (c->failed)
+		return false;
+	if (c->tok != want) {
+		if (c->tok == T_END)
+			fail(c, "expected '%c' at column %zu (%s '%c' at column "
+			     "%zu)", paren ? ')' : ':', c->tpos + 1,
+			     paren ? "to close" : "for", paren ? '(' : '?',
+			     opened + 1);
+		else
+			unexpected(c, paren ? "')' or an operator" :
+			                      "':' or an operator");
+		return false;
+	}
+	next(c);
+	return true;
+}
 
 /* unary: '!' unary | '-' unary | '+' unary | '(' expr ')' | NAME | NUM */
 static void parse_unary(struct comp *c)
@@ -370,18 +407,8 @@ static void parse_unary(struct comp *c)
 	case T_LP: {
 		size_t open = c->tpos;
 		next(c);
-		parse_binary(c, 0);
-		if (c->failed)
-			break;
-		if (c->tok != T_RP) {
-			if (c->tok == T_END)
-				fail(c, "expected ')' at column %zu (to close "
-				     "'(' at column %zu)", c->tpos + 1, open + 1);
-			else
-				unexpected(c, "')' or an operator");
-			break;
-		}
-		next(c);
+		parse_expr(c);
+		close_with(c, T_RP, open);
 		break;
 	}
 	case T_NAME: {
@@ -407,16 +434,22 @@ static void parse_unary(struct comp *c)
 	c->depth--;
 }
 
-/* Perl's precedence, tightest last; 0 = not a binary operator. */
+/* Perl's precedence, tightest last; 0 = not a binary operator. `? :`
+ * binds looser than all of them (parse_expr()). */
+enum {
+	PREC_OR = 1, PREC_AND, PREC_XOR, PREC_EQ, PREC_REL, PREC_ADD, PREC_MUL
+};
+
 static int prec_of(enum tok t)
 {
 	switch (t) {
-	case T_OR: return 1;
-	case T_AND: return 2;
-	case T_EQ: case T_NE: return 3;
-	case T_LT: case T_GT: case T_LE: case T_GE: return 4;
-	case T_PLUS: case T_MINUS: return 5;
-	case T_MUL: case T_DIV: return 6;
+	case T_OR: return PREC_OR;
+	case T_AND: return PREC_AND;
+	case T_XOR: return PREC_XOR;
+	case T_EQ: case T_NE: return PREC_EQ;
+	case T_LT: case T_GT: case T_LE: case T_GE: return PREC_REL;
+	case T_PLUS: case T_MINUS: return PREC_ADD;
+	case T_MUL: case T_DIV: return PREC_MUL;
 	default: return 0;
 	}
 }
@@ -433,6 +466,7 @@ static enum rm_op op_of(enum tok t)
 	case T_PLUS: return OP_ADD;
 	case T_MINUS: return OP_SUB;
 	case T_MUL: return OP_MUL;
+	case T_XOR: return OP_XOR;
 	default: return OP_DIV;
 	}
 }
@@ -448,7 +482,7 @@ static void parse_binary(struct comp *c, int minprec)
 		int p = prec_of(c->tok);
 		if (p == 0 || p <= minprec)
 			break;
-		if ((p == 3 || p == 4) && last_cmp == p) {
+		if ((p == PREC_EQ || p == PREC_REL) && last_cmp == p) {
 			fail(c, "chained comparison at column %zu: use "
 			     "parentheses", c->tpos + 1);
 			break;
@@ -466,6 +500,37 @@ static void parse_binary(struct comp *c, int minprec)
 			emit(c, op_of(t), 0, 0);
 		}
 	}
+}
+
+/* expr: binary [ '?' expr ':' expr ], right-associative as in Perl:
+ * the test, OP_JZ to the else side, the then side, OP_JMP past the
+ * else side. Each side leaves one value where the test was. */
+static void parse_expr(struct comp *c)
+{
+	parse_binary(c, 0);
+	if (c->failed || c->tok != T_QUEST)
+		return;
+	size_t q = c->tpos;
+	/* each `?` nests its sides (bounded as parentheses are) */
+	if (++c->depth > RMETA_MAX_DEPTH) {
+		fail(c, "nesting deeper than %d at column %zu", RMETA_MAX_DEPTH,
+		     q + 1);
+		return;
+	}
+	next(c);
+	size_t jz = emit(c, OP_JZ, 0, 0);
+	parse_expr(c);
+	if (!close_with(c, T_COLON, q))
+		return;
+	size_t jmp = emit(c, OP_JMP, 0, 0);
+	c->sp--;   /* the else side starts where the then side did */
+	if (c->failed)
+		return;
+	c->m->code[jz].idx = (int32_t)c->m->ncode;
+	parse_expr(c);
+	if (!c->failed)
+		c->m->code[jmp].idx = (int32_t)c->m->ncode;
+	c->depth--;
 }
 
 static double run(const struct rmeta *m, const double *values,
@@ -500,7 +565,7 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
 	if (c.tok == T_END) {
 		fail(&c, "empty expression");
 	} else {
-		parse_binary(&c, 0);
+		parse_expr(&c);
 		if (!c.failed && c.tok != T_END)
 			unexpected(&c, "an operator");
 	}
@@ -516,6 +581,17 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
 }
 
 /* ---- evaluation -------------------------------------------------------- */
+
+/* A number as Perl's bitwise operators read it: an unsigned integer,
+ * the fraction cut off, a negative one in two's complement. */
+static uint64_t perl_uv(double v)
+{
+	if (v != v)
+		return 0;
+	if (v < 0)
+		return v <= -0x1p63 ? (uint64_t)1 << 63 : (uint64_t)(int64_t)v;
+	return v >= 0x1p64 ? UINT64_MAX : (uint64_t)v;
+}
 
 /* The program on values, or with every operand 0 when values is NULL;
  * with fetch, each operand the program reads is fetch(ctx, index).
@@ -554,6 +630,15 @@ static double run(const struct rmeta *m, const double *values,
 		case OP_GE: sp--; st[sp - 1] = st[sp - 1] >= st[sp]; break;
 		case OP_EQ: sp--; st[sp - 1] = st[sp - 1] == st[sp]; break;
 		case OP_NE: sp--; st[sp - 1] = st[sp - 1] != st[sp]; break;
+		case OP_XOR:
+			sp--;
+			st[sp - 1] = (double)(perl_uv(st[sp - 1]) ^ perl_uv(st[sp]));
+			break;
+		case OP_JZ:
+			if (st[--sp] == 0)
+				pc = (size_t)in->idx - 1;
+			break;
+		case OP_JMP: pc = (size_t)in->idx - 1; break;
 		case OP_AND:
 			if (st[sp - 1] == 0)
 				pc = (size_t)in->idx - 1;
@@ -659,6 +744,19 @@ static struct ivl ivl_apply(enum rm_op op, struct ivl a, struct ivl b)
 		     ne = a.hi < b.lo || b.hi < a.lo;
 		return op == OP_EQ ? ivl_bool(eq, ne) : ivl_bool(ne, eq);
 	}
+	case OP_XOR: {
+		if (ivl_point(a) && ivl_point(b)) {
+			double v = (double)(perl_uv(a.lo) ^ perl_uv(b.lo));
+			return ivl_of(v, v);
+		}
+		/* never negative; below the power of 2 above both */
+		if (a.lo < 0 || b.lo < 0 || a.hi >= 0x1p52 || b.hi >= 0x1p52)
+			return ivl_of(0, HUGE_VAL);
+		double top = 1;
+		while (top <= a.hi || top <= b.hi)
+			top *= 2;
+		return ivl_of(0, top - 1);
+	}
 	default: {  /* OP_DIV: x / 0 is 0, as run() */
 		if (!ivl_point(a) || !ivl_point(b))
 			return ivl_of(-HUGE_VAL, HUGE_VAL);
@@ -670,7 +768,8 @@ static struct ivl ivl_apply(enum rm_op op, struct ivl a, struct ivl b)
 
 /* A && or || whose left side l was undecided, its right side r
  * evaluated: `l && r` is l when l is false (0), else r; `l || r` is l
- * when l is true, else r. */
+ * when l is true, else r. For a `? :` whose test was undecided (OP_JZ),
+ * l is the then side and r the else side: either. */
 static struct ivl ivl_join(enum rm_op op, struct ivl l, struct ivl r)
 {
 	if (op == OP_AND)
@@ -690,7 +789,9 @@ int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
 	*lo = -HUGE_VAL;
 	*hi = HUGE_VAL;
 	struct ivl st[RMETA_MAX_STACK];
-	struct { size_t end; enum rm_op op; } join[RMETA_MAX_STACK];
+	/* undecided && || (end: where the right side ends) and `? :`
+	 * (jmp: its OP_JMP, which then falls into the else side) */
+	struct { size_t end, jmp; enum rm_op op; } join[RMETA_MAX_STACK];
 	size_t sp = 0, nj = 0;
 	const struct rm_ins *code = m->code;
 	for (size_t pc = 0; pc <= m->ncode; pc++) {
@@ -705,7 +806,7 @@ int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
 			break;
 		const struct rm_ins *in = &code[pc];
 		enum rm_op op = (enum rm_op)in->op;
-		if (sp + 1 >= RMETA_MAX_STACK)
+		if (sp + 1 >= RMETA_MAX_STACK || nj + 1 >= RMETA_MAX_STACK)
 			return first;   /* undecided lefts kept: deeper than run() */
 		switch (op) {
 		case OP_CONST: st[sp++] = (struct ivl){ in->num, in->num }; break;
@@ -728,8 +829,25 @@ int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
 				sp--;                       /* the right decides */
 			} else {
 				join[nj].end = (size_t)in->idx;
+				join[nj].jmp = m->ncode;
 				join[nj++].op = op;
 			}
+			break;
+		case OP_JZ: {
+			struct ivl t = st[--sp];
+			if (ivl_false(t)) {
+				pc = (size_t)in->idx - 1;   /* the else side */
+			} else if (!ivl_true(t)) {      /* both sides */
+				size_t jmp = (size_t)in->idx - 1;
+				join[nj].end = (size_t)code[jmp].idx;
+				join[nj].jmp = jmp;
+				join[nj++].op = op;
+			}
+			break;
+		}
+		case OP_JMP:
+			if (!(nj > 0 && join[nj - 1].jmp == pc))
+				pc = (size_t)in->idx - 1;
 			break;
 		default:
 			sp--;

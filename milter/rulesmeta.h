@@ -3,11 +3,13 @@
  *
  * A meta expression combines other rules' results with Perl's operators
  * and Perl's semantics (SpamAssassin evaluates metas as Perl code):
- * operands are rule names ([A-Za-z_][A-Za-z0-9_]*) and numbers (integer or
- * decimal); operators, loosest first: ||, &&, == != , < > <= >=, + -,
- * * /, unary ! and -, parentheses. `a && b` yields a when a is false, else
- * b; `a || b` yields a when a is true, else b (matters with hit counts).
- * !x yields 1 or 0. Division by zero yields 0.
+ * operands are rule names ([A-Za-z_][A-Za-z0-9_:]*, a name with ':' is
+ * no rule's) and numbers (integer or decimal); operators, loosest first:
+ * ? :, ||, &&, ^, == != , < > <= >=, + -, * /, unary ! and -,
+ * parentheses. `a && b` yields a when a is false, else b; `a || b` yields
+ * a when a is true, else b (matters with hit counts). !x yields 1 or 0;
+ * a ^ b is the bitwise exclusive or of a and b as unsigned integers.
+ * Division by zero yields 0.
  *
  * rmeta_compile() resolves each name to an index through the caller's
  * resolver; names the resolver does not know (-1) evaluate as 0 and are

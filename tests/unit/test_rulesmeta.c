@@ -111,6 +111,20 @@ static void t_precedence(void **state)
 	EQ("2.5e-1 * 4", 1);
 	EQ("0", 0);
 	EQ("A # a comment", 0);
+	/* `? :` loosest and right-associative, `^` between && and == (Perl's
+	 * order, as SpamAssassin 4.0.1 runs them) */
+	EQ("1 || 0 ? 2 : 3", 2);      /* (1 || 0) ? 2 : 3 */
+	EQ("0 ? 1 : 0 ? 2 : 3", 3);   /* 0 ? 1 : (0 ? 2 : 3) */
+	EQ("1 ? 0 ? 4 : 5 : 6", 5);   /* then side nested */
+	EQ("1 + 1 ? 7 : 8", 7);
+	EQ("0 ? 1 : 2 + 3", 5);       /* else side a whole expression */
+	EQ("(0 ? 1 : 2) + 3", 5);
+	EQ("1 ^ 1 == 0", 1);          /* 1 ^ (1 == 0) ... */
+	EQ("3 ^ 1 == 1", 2);          /* ... 3 ^ 1 */
+	EQ("1 + 2 ^ 1", 2);           /* (1 + 2) ^ 1 */
+	EQ("1 ^ 1 && 5", 0);          /* (1 ^ 1) && 5 */
+	EQ("1 ^ 0 || 0 ^ 0", 1);
+	EQ("6 ^ 3 ^ 1", 4);           /* left associative */
 }
 
 static void t_perl_values(void **state)
@@ -152,6 +166,15 @@ static void t_perl_values(void **state)
 	EQ("!D", 0);
 	EQ("(D || 2) * 3", 12);
 	EQ("1 - D * 2", -7);
+	/* `^` reads its operands as unsigned integers, as Perl does */
+	EQ("2.7 ^ 0", 2);
+	EQ("-1 ^ 0", 18446744073709551615.0);
+	EQ("D ^ 4", 0);
+	set(2, 0, 5, 0);
+	EQ("A ? C : B", 5);              /* the side taken's value */
+	EQ("B ? C : A", 2);
+	EQ("(A ? B : C) || 9", 9);
+	EQ("A ? (B || C) : 0", 5);
 }
 
 /* Only the operands the evaluation gets to are fetched. */
@@ -172,6 +195,12 @@ static void t_fetch(void **state)
 	assert_string_equal(order, "ABC");
 	assert_true(ev_fetch("!A && C", &order) == 0);
 	assert_string_equal(order, "A");
+	assert_true(ev_fetch("A ? C : D", &order) == 5);   /* one side */
+	assert_string_equal(order, "AC");
+	assert_true(ev_fetch("B ? C : D && C", &order) == 0);
+	assert_string_equal(order, "BD");
+	assert_true(ev_fetch("(B ? C : A) ^ A", &order) == 0);
+	assert_string_equal(order, "BAA");
 }
 
 /* rmeta_eval_bounds(): letters whose bit is set in known_mask are known,
@@ -216,6 +245,10 @@ static void t_known(void **state)
 		"A + B + C > 3", "A + B + C + D > 7", "(A + B > 4) || C",
 		"A - B < 3", "A * B >= 0", "-A <= 0", "A == B", "A != 5",
 		"(A || B) + 1", "A / 2 > 1", "!(A + B) && C",
+		"A ? B : C", "A ? B : C ? D : 1", "A ? (B && C) : !D",
+		"(A ? B : C) + D > 2", "A && B ? C || D : 0", "A ^ B",
+		"A ^ B ^ C", "(A ^ B) > 1 || C", "A ? B ^ C : D ^ 1",
+		"A ? B ? 1 : 2 : C", "!A ? 0 : B + C",
 	};
 	unsigned decided = 0;
 	for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
@@ -374,6 +407,13 @@ static void t_syntax_errors(void **state)
 		{ "A < B < C", "chained comparison at column 7: use parentheses" },
 		{ "A == B != C", "chained comparison at column 8: use parentheses" },
 		{ "A, B", "expected an operator at column 2, found ','" },
+		{ "A ? B", "expected ':' at column 6 (for '?' at column 3)" },
+		{ "A ? B C", "expected ':' or an operator at column 7, found 'C'" },
+		/* SpamAssassin reads B:C as one name, so `A?B:C` has no ':' */
+		{ "A?B:C", "expected ':' at column 6 (for '?' at column 2)" },
+		{ "A : B", "expected an operator at column 3, found ':'" },
+		{ "? A : B", "expected a rule name, a number, '(', '!' or '-' at column 1, found '?'" },
+		{ "A ^^ B", "expected a rule name, a number, '(', '!' or '-' at column 4, found '^'" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char err[200];
@@ -434,6 +474,21 @@ static void t_limits(void **state)
 	assert_non_null(strstr(err, "nesting deeper than 200 at column 201"));
 	free(s);
 	s = repeat("!", 60000, "A", "");
+	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "nesting deeper than 200"));
+	free(s);
+	/* `? :` chains nest too: 150 are fine, 5,000 refused */
+	s = repeat("B ? 1 : ", 150, "A", "");
+	m = rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err);
+	assert_non_null(m);
+	assert_true(rmeta_eval(m, vals) == 1.0);
+	rmeta_free(m);
+	free(s);
+	s = repeat("B ? 1 : ", 5000, "A", "");
+	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "nesting deeper than 200"));
+	free(s);
+	s = repeat("A ? ", 5000, "A", " : 0");
 	assert_null(rmeta_compile(s, strlen(s), resolve_letters, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "nesting deeper than 200"));
 	free(s);
