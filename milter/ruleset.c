@@ -665,6 +665,57 @@ static bool pcre2_quantifier(const char *p, const char *e)
 	return q < e && *q == '}';
 }
 
+/* A number of a quantifier's braces: digits at p, n of them (0: none,
+ * which reads as dflt). */
+static unsigned long quant_number(const char *p, size_t n, unsigned long dflt)
+{
+	unsigned long v = 0;
+	if (n == 0)
+		return dflt;
+	for (size_t k = 0; k < n && v < 1000000; k++)
+		v = v * 10 + (unsigned long)(p[k] - '0');
+	return v;
+}
+
+/* What Perl 5.36 refuses or warns about in the quantifier whose '{' is
+ * p.p[i] (either spelling), as SpamAssassin then refuses the rule: a
+ * number with a leading zero ("Invalid quantifier in {,}") and a '?'
+ * after a fixed count, {n} or {n,n} ("Useless use of greediness
+ * modifier"; under /x blanks may stand between). The message, or NULL. */
+static const char *quantifier_fault(struct sl p, size_t i, bool x)
+{
+	const char *e = p.p + p.n, *q = p.p + i + 1, *d[2] = { NULL, NULL };
+	size_t n[2] = { 0, 0 };
+	bool comma = false;
+	for (int k = 0; k < 2; k++) {
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		for (d[k] = q; q < e && *q >= '0' && *q <= '9';)
+			q++;
+		n[k] = (size_t)(q - d[k]);
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if (k == 1 || q >= e || *q != ',')
+			break;
+		comma = true;
+		q++;
+	}
+	for (int k = 0; k < 2; k++)
+		if (n[k] > 1 && d[k][0] == '0')
+			return "a quantifier's number with a leading zero: Perl "
+			       "refuses it (\"Invalid quantifier in {,}\") and so "
+			       "does SpamAssassin";
+	unsigned long lo = quant_number(d[0], n[0], 0),
+	              hi = comma ? quant_number(d[1], n[1], ULONG_MAX) : lo;
+	for (q++; x && q < e && isspace((unsigned char)*q);)
+		q++;
+	if (lo == hi && q < e && *q == '?')
+		return "'?' after a fixed count: Perl warns \"Useless use of "
+		       "greediness modifier '?'\" and SpamAssassin refuses the "
+		       "rule";
+	return NULL;
+}
+
 /* Whether the bytes before p.p[k] are an odd run of backslashes (p.p[k]
  * escaped). */
 static bool escaped(struct sl p, size_t k)
@@ -783,6 +834,14 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 			/* a{,2}{,3}: PCRE2 10.42 would read the second as text */
 			DIAG(L, RS_DIAG_ERROR, rule, "nested quantifiers: Perl "
 			     "and SpamAssassin refuse the rule");
+			return -1;
+		} else if (c == '{' && follows_atom(p, at) &&
+		           (pcre2_quantifier(p.p + i, p.p + p.n) ||
+		            perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
+		                            &skip)) &&
+		           quantifier_fault(p, i, x) != NULL) {
+			DIAG(L, RS_DIAG_ERROR, rule, "%s",
+			     quantifier_fault(p, i, x));
 			return -1;
 		} else if (c == '{' && follows_atom(p, at) && !template_at(p, i) &&
 		           !pcre2_quantifier(p.p + i, p.p + p.n) &&

@@ -149,6 +149,17 @@ static void test_perl_quantifiers(void **state)
 	expect_error("body W /d{,}e/\n", 1, "a literal '{' here");
 	expect_error("body W /x\\*{a}/\n", 1, "a literal '{' here");
 	expect_error("body W /a{,2}{,3}/\n", 1, "nested quantifiers");
+	/* a '?' after a fixed count, a leading zero (Perl 5.36 warns,
+	 * refuses; SpamAssassin refuses both) */
+	expect_error("body W /a{2}?b/\n", 1, "'?' after a fixed count");
+	expect_error("body W /(?:ab){ 3 }?/\n", 1, "'?' after a fixed count");
+	expect_error("body W /[a]{,0}?/\n", 1, "'?' after a fixed count");
+	expect_error("body W /a{2,2} ?/x\n", 1, "'?' after a fixed count");
+	expect_error("body W /a{02}/\n", 1, "with a leading zero");
+	expect_error("body W /a{1,03}/\n", 1, "with a leading zero");
+	rs = load("body Y /a{2,}?b{2,3}?c{,2}?d{2}+e{0}f\\{2}?g{2}\\?h{2} ?/\n");
+	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
+	ruleset_free(rs);
 	/* under /x a '{' stands where the last non-blank ends (audit21) */
 	rs = load("body X1 / {x}/x\nbody X2 /a {,2}b/x\nbody X3 /(?x)a| {x}/\n"
 	          "body X4 /a{,2}{x}/\n");
