@@ -1362,6 +1362,7 @@ static void do_score(struct loader *L, struct sl v)
 		double s = n == 1 ? val[0] : val[k];
 		r->score[k] = relative ? r->score[k] + s : s;
 	}
+	r->score_one_value = n == 1;
 	if (!r->score_given) {
 		L->rs->aux[i].score_file = L->fs->file;
 		L->rs->aux[i].score_line = L->fs->line;

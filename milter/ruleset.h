@@ -109,6 +109,7 @@ struct rs_rule {
 	 * starting with "__", 0.01 for names starting with "T_". */
 	double score[4];
 	bool score_given;      /* a score line named it */
+	bool score_one_value;  /* the last one gave one value, for every set */
 	const char *describe;  /* "describe" text (lang "en" or none), or NULL */
 	unsigned tflags;       /* RS_TF_* */
 	unsigned maxhits;      /* tflags maxhits=N (0: none) */

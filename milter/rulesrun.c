@@ -1697,14 +1697,19 @@ static void run_metas_lazy(struct run *x)
 		lazy_fetch(x, (int)r->tops[k]);
 }
 
-/* Whether the rule files score the tests vigil cannot run that an
+/* Whether the rule files score c, a test vigil cannot run that an
  * earlier stage adds (the SPF stage's SPF_FAIL): in a score set with
  * network tests (1, 3), as SpamAssassin runs them there; in the others
- * the stock files give those network tests 0 while the stages do look
- * them up, so the stages' scores (vigild.conf) stand. */
-static bool files_score_stage_tests(const struct rules *r)
+ * only after a score line of one value, which means every set (a site's
+ * `score SPF_FAIL 5` or `0`; audit22 M1): the stock files' four values
+ * give those network tests 0 there while the stages do look them up, so
+ * the stages' scores (vigild.conf) stand. */
+static bool files_score_stage_test(const struct rules *r,
+                                   const struct crule *c)
 {
-	return (r->opts.score_set & 1) != 0;
+	return c->state == RULES_UNSUPPORTED && c->rs->type != RS_UNDEFINED &&
+	       ((r->opts.score_set & 1) != 0 ||
+	        (c->rs->score_given && c->rs->score_one_value));
 }
 
 /* Whether c is such a test that the rule files turn off with score 0:
@@ -1712,8 +1717,7 @@ static bool files_score_stage_tests(const struct rules *r)
  * meta see it (audit21 M5). */
 static bool stage_test_off(const struct rules *r, const struct crule *c)
 {
-	return files_score_stage_tests(r) && c->state == RULES_UNSUPPORTED &&
-	       c->score == 0 && c->rs->type != RS_UNDEFINED;
+	return files_score_stage_test(r, c) && c->score == 0;
 }
 
 /* Hits added by earlier stages, for names rules cannot produce. */
@@ -1764,8 +1768,7 @@ static void drop_unconfirmed(struct run *x, size_t earlier)
 		if (c->state == RULES_ACTIVE || c->state == RULES_DISABLED ||
 		    c->state == RULES_APPROX || stage_test_off(r, c))
 			scan_hit_drop(x->scan, k);
-		else if (c->state == RULES_UNSUPPORTED &&
-		         c->rs->type != RS_UNDEFINED && files_score_stage_tests(r))
+		else if (files_score_stage_test(r, c))
 			/* a stage's test (SPF_FAIL) the files score: their
 			 * score, not the stage's default (audit21 M5) */
 			scan_hit_rescore(x->scan, k, c->score);

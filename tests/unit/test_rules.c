@@ -767,8 +767,9 @@ static void test_earlier_stage_score(void **state)
 /* A stage's test vigil's rules cannot run (SPF_FAIL from the SPF stage),
  * scored by the stage's default: in a score set with network tests the
  * rule files' score replaces it and 0 takes it back (metas do not see it
- * then); in score set 0, where the stock files give network tests 0, the
- * stage's score stands (audit21 M5). */
+ * then) (audit21 M5); in score set 0, where the stock files' four values
+ * give network tests 0, the stage's score stands against such a line,
+ * but a line of one value means every set (audit22 M1). */
 static void test_stage_test_scores(void **state)
 {
 	(void)state;
@@ -776,6 +777,8 @@ static void test_stage_test_scores(void **state)
 	static const char rules[] =
 	    "header SPF_FAIL eval:check_for_spf_fail()\nscore SPF_FAIL 5\n"
 	    "header SPF_NONE eval:check_for_spf_none()\nscore SPF_NONE 0\n"
+	    "header SPF_SOFTFAIL eval:check_for_spf_softfail()\n"
+	    "score SPF_SOFTFAIL 0 0.972 0 0.665\n"
 	    "meta SEEN_NONE SPF_NONE\n";
 	static const char msg[] = "From: a@example.com\nSubject: s\n\nhi\n";
 	for (unsigned set = 0; set < 2; set++) {
@@ -785,19 +788,19 @@ static void test_stage_test_scores(void **state)
 		f.scan = scan_new();
 		assert_non_null(f.scan);
 		assert_int_equal(scan_set_raw(f.scan, msg, strlen(msg)), 0);
-		struct scan_score dflt = { 0.919, true }, none = { 0.001, true };
+		struct scan_score dflt = { 0.919, true }, none = { 0.001, true },
+		                  soft = { 0.665, true };
 		assert_int_equal(scan_hit_score(f.scan, "SPF_FAIL", dflt, NULL), 0);
 		assert_int_equal(scan_hit_score(f.scan, "SPF_NONE", none, NULL), 0);
+		assert_int_equal(scan_hit_score(f.scan, "SPF_SOFTFAIL", soft, NULL),
+		                 0);
 		assert_int_equal(rules_eval(f.rules, f.scan, f.res, 0), 0);
-		if (set == 1) {
-			assert_int_equal(scan_hit_count(f.scan), 1);
-			assert_true(scan_hit_at(f.scan, 0)->score == 5);
-			NOHIT(&f, "SEEN_NONE");
-		} else {
-			assert_int_equal(scan_hit_count(f.scan), 3);
-			assert_true(scan_hit_at(f.scan, 0)->score == 0.919);
-			HIT(&f, "SEEN_NONE");
-		}
+		assert_int_equal(scan_hit_count(f.scan), 2);
+		assert_true(scan_hit_at(f.scan, 0)->score == 5);
+		assert_string_equal(scan_hit_at(f.scan, 1)->name, "SPF_SOFTFAIL");
+		assert_true(scan_hit_at(f.scan, 1)->score ==
+		            (set == 1 ? 0.972 : 0.665));
+		NOHIT(&f, "SEEN_NONE");
 		fx_free(&f);
 	}
 }
