@@ -765,18 +765,15 @@ static const struct crule *zero_meta_dep(const struct rules *r,
 	return NULL;
 }
 
-/* An unsolved meta (of a cycle, or reading one) as SpamAssassin runs
- * it: once, before any rule, every operand 0 (its Conf/Parser.pm gives
- * it no dependencies; audit21 M3: `!SELF` hits on every message there).
- * One whose value is then not 0 becomes that constant and runs; the
- * others stay left out. -1 out of memory. */
-static int constant_meta(struct rules *r, struct crule *c)
+/* An unsolved meta whose value v SpamAssassin's one run gives it (see
+ * run_unsolved()): one that is not 0 becomes that constant and runs;
+ * the others stay left out. -1 out of memory. */
+static int constant_meta(struct rules *r, struct crule *c, double v)
 {
-	double zero = rmeta_eval_zero(c->meta);
-	if (zero == 0)
+	if (v == 0)
 		return 0;
 	char num[64], err[64];
-	snprintf(num, sizeof num, "%.17g", zero);
+	snprintf(num, sizeof num, "%.17g", v);
 	struct rmeta *k = rmeta_compile(num, strlen(num), meta_resolve, r, err,
 	                                sizeof err);
 	if (k == NULL)
@@ -785,6 +782,37 @@ static int constant_meta(struct rules *r, struct crule *c)
 	c->meta = k;
 	c->state = RULES_ACTIVE;
 	return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The unsolved metas (of a cycle, or reading one; slots unsolved[0..n))
+ * as SpamAssassin runs them: its Conf/Parser.pm gives them no
+ * dependencies, so they run once, at its first priority band, before
+ * the rules they read (with the stock files that band holds none of
+ * them), one after the other in hash order, each reading the values of
+ * those run before it. vigil takes the order of definition, one of
+ * SpamAssassin's outcomes (audit21 M3: `!SELF` hits on every message;
+ * audit22 L1: of `A = !B`, `B = !A` only the first hits, and a meta
+ * reading A sees it). -1 out of memory. */
+static int run_unsolved(struct rules *r, size_t *unsolved, size_t n)
+{
+	double *vals = calloc(r->n ? r->n : 1, sizeof *vals);
+	if (vals == NULL)
+		return -1;
+	qsort(unsolved, n, sizeof *unsolved, cmp_size);
+	for (size_t k = 0; k < n; k++)
+		vals[unsolved[k]] = meta_stored(rmeta_eval(r->cr[unsolved[k]].meta,
+		                                           vals));
+	int rc = 0;
+	for (size_t k = 0; k < n && rc == 0; k++)
+		rc = constant_meta(r, &r->cr[unsolved[k]], vals[unsolved[k]]);
+	free(vals);
+	return rc;
 }
 
 /* After the cycles are cut (r->metas in order, dependencies first):
@@ -815,27 +843,35 @@ static int drop_cycle_dependents(struct rules *r, struct order_ctx *o)
 			if (rules_add_diag(r, RULES_DIAG_CYCLE, c->rs,
 			                   "meta %s: depends on meta %s of a "
 			                   "dependency cycle (unsolved: evaluated "
-			                   "once with every operand 0, as "
-			                   "SpamAssassin does)", c->rs->name,
+			                   "once before any rule, as SpamAssassin "
+			                   "does)", c->rs->name,
 			                   dep->rs->name) != 0) {
 				free(left_out);
 				return -1;
 			}
 		}
 	}
+	size_t *unsolved = malloc((n ? n : 1) * sizeof *unsolved), nu = 0;
+	if (unsolved == NULL) {
+		free(left_out);
+		return -1;
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct crule *c = &r->cr[r->metas[k]];
-		if (left_out[k] && c->state == RULES_FAILED && c->meta != NULL &&
-		    constant_meta(r, c) != 0) {
-			free(left_out);
-			return -1;
-		}
+		if (left_out[k] && c->state == RULES_FAILED && c->meta != NULL)
+			unsolved[nu++] = r->metas[k];
+	}
+	int rc = run_unsolved(r, unsolved, nu);
+	free(unsolved);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		struct crule *c = &r->cr[r->metas[k]];
 		if (!left_out[k] || c->state == RULES_ACTIVE)
 			r->metas[kept++] = r->metas[k];
 	}
-	r->nmetas = kept;
+	if (rc == 0)
+		r->nmetas = kept;
 	free(left_out);
-	return 0;
+	return rc;
 }
 
 static int order_metas(struct rules *r)
@@ -866,8 +902,8 @@ static int order_metas(struct rules *r)
 		c->state = RULES_FAILED;
 		if (rules_add_diag(r, RULES_DIAG_CYCLE, c->rs,
 		                   "meta %s: depends on itself through other "
-		                   "metas (unsolved: evaluated once with every "
-		                   "operand 0, as SpamAssassin does)",
+		                   "metas (unsolved: evaluated once before any "
+		                   "rule, as SpamAssassin does)",
 		                   c->rs->name) != 0)
 			goto out;
 	}

@@ -864,11 +864,6 @@ int rmeta_eval_bounds(const struct rmeta *m, rmeta_peek_fn peek,
 
 size_t rmeta_dep_count(const struct rmeta *m) { return m->ndeps; }
 
-double rmeta_eval_zero(const struct rmeta *m)
-{
-	return m->zero;
-}
-
 bool rmeta_zero_division(const struct rmeta *m)
 {
 	return m->zero_div;

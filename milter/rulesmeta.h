@@ -47,8 +47,6 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
  * there give the same bits back (rules.c evaluates only the metas whose
  * operands changed, and relies on this). */
 double rmeta_eval(const struct rmeta *m, const double *values);
-/* The value with every operand 0 (known from compile time). */
-double rmeta_eval_zero(const struct rmeta *m);
 
 /* The same value, each operand read through fetch(ctx, index) as the
  * program gets to it: the right operand of && and || is not fetched when

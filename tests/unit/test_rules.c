@@ -1360,10 +1360,23 @@ static void test_meta_cycle(void **state)
 	fx_run(&f, MSG, "");
 	HIT(&f, "M3");
 	NOHIT(&f, "M1");
-	/* ... evaluated once with every operand 0, as SpamAssassin runs an
+	/* ... evaluated once before any rule, as SpamAssassin runs an
 	 * unsolved meta: a negation hits (audit21 M3) */
 	HIT(&f, "M7");
 	HIT(&f, "M8");
+	fx_free(&f);
+	/* ... one after the other, each reading those run before it, no
+	 * rule yet (in the order of definition: one of SpamAssassin's hash
+	 * orders): of a mutual pair only the first hits (audit22 L1) */
+	fx_load(&f, "body X /a/\nmeta CA !CB\nmeta CB !CA\n"
+	        "meta U1 CA && X\nmeta U2 CA || X\nmeta U3 !CB && !U2\n", NULL);
+	fx_run(&f, MSG, "");
+	HIT(&f, "X");
+	HIT(&f, "CA");
+	NOHIT(&f, "CB");
+	NOHIT(&f, "U1");
+	HIT(&f, "U2");
+	NOHIT(&f, "U3");
 	fx_free(&f);
 	/* a meta reading a meta of score 0, directly or not, never runs,
 	 * either polarity; a body rule of score 0 reads as 0 (audit20 M6) */
