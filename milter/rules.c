@@ -618,55 +618,12 @@ static int meta_resolve(void *ctx, const char *name, size_t len)
 	return (int)slot;
 }
 
-/* A token SpamAssassin's meta check refuses (its lexer's "number"
- * [-+\d.]+ that is neither \d+(\.\d+)? nor one or two punctuation
- * characters: "-1", "+1", "1-2"), found as its lexer finds tokens; its
- * start in *at, its length returned, 0 when none (audit21 L1: such a
- * meta ran in vigil only). */
-static size_t bad_meta_token(const char *e, size_t n, size_t *at)
-{
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)e[i];
-		size_t j = i;
-		if (c == '-' || c == '+' || c == '.' || isdigit(c)) {
-			size_t digits = 0, dots = 0;
-			for (; j < n && (e[j] == '-' || e[j] == '+' || e[j] == '.' ||
-			                 isdigit((unsigned char)e[j])); j++) {
-				digits += isdigit((unsigned char)e[j]) != 0;
-				dots += e[j] == '.';
-			}
-			/* \d+(\.\d+)?: digits, at most one dot between them */
-			bool number = digits + dots == j - i && dots <= 1 &&
-			              isdigit(c) && isdigit((unsigned char)e[j - 1]);
-			if (!number && !(digits == 0 && j - i <= 2)) {
-				*at = i;
-				return j - i;
-			}
-		} else if (isalnum(c) || c == '_') {
-			while (j < n && (isalnum((unsigned char)e[j]) || e[j] == '_' ||
-			                 e[j] == ':'))
-				j++;
-		} else {
-			j++;
-		}
-		i = j;
-	}
-	return 0;
-}
-
 static int compile_meta(struct rules *r, size_t i)
 {
 	struct crule *c = &r->cr[i];
 	const struct rs_rule *rule = c->rs;
 	char err[256] = "";
 	const char *expr = rule->meta ? rule->meta : "";
-	size_t at, bad = bad_meta_token(expr, strlen(expr), &at);
-	if (bad > 0) {
-		c->state = RULES_FAILED;
-		return rules_add_diag(r, RULES_DIAG_META, rule, "meta %s: invalid "
-		                      "token '%.*s': SpamAssassin refuses the rule",
-		                      rule->name, (int)bad, expr + at);
-	}
 	c->meta = rmeta_compile(expr, strlen(expr), meta_resolve, r, err,
 	                        sizeof err);
 	if (c->meta == NULL) {

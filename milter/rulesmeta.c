@@ -117,65 +117,73 @@ static int is_name_rest(unsigned char ch)
 	return is_name_char(ch) || ch == ':';
 }
 
-/* A Perl numeric literal: decimal (1, 1.5, .5, 1e3, 1_000) or octal (010). */
+/* A number as SpamAssassin's meta check lets it through (bad_token()):
+ * \d+(\.\d+)?, with a leading 0 octal as Perl reads it (010 is 8). */
 static int lex_number(struct comp *c, size_t p)
 {
 	const char *s = c->s;
-	char buf[64];
-	size_t n = 0;
-	int octal = s[p] == '0' && p + 1 < c->len && is_digit((unsigned char)s[p + 1]);
-	int frac = 0, expo = 0;
-	while (p < c->len) {
-		unsigned char ch = (unsigned char)s[p];
-		if (is_digit(ch) || ch == '_') {
-			if (ch != '_' && n < sizeof buf - 1)
-				buf[n++] = (char)ch;
-		} else if (ch == '.' && !frac && !expo && !octal &&
-		           !(p + 1 < c->len && s[p + 1] == '.')) {
-			frac = 1;
-			if (n < sizeof buf - 1)
-				buf[n++] = '.';
-		} else if ((ch == 'e' || ch == 'E') && !expo && !octal && n > 0) {
-			size_t q = p + 1;
-			if (q < c->len && (s[q] == '+' || s[q] == '-'))
-				q++;
-			if (q >= c->len || !is_digit((unsigned char)s[q]))
-				break;
-			expo = 1;
-			if (n < sizeof buf - 3)
-				buf[n++] = 'e';
-			if (s[p + 1] == '+' || s[p + 1] == '-') {
-				if (n < sizeof buf - 1)
-					buf[n++] = s[p + 1];
-				p++;
-			}
-		} else {
-			break;
+	size_t q = p;
+	while (q < c->len && is_digit((unsigned char)s[q]))
+		q++;
+	bool octal = s[p] == '0' && q - p > 1;
+	if (!octal && q + 1 < c->len && s[q] == '.' &&
+	    is_digit((unsigned char)s[q + 1]))
+		for (q++; q < c->len && is_digit((unsigned char)s[q]);)
+			q++;
+	double v = 0;
+	for (size_t i = p; octal && i < q; i++) {
+		if (s[i] > '7') {
+			fail(c, "illegal octal digit '%c' at column %zu", s[i],
+			     c->tpos + 1);
+			return -1;
 		}
-		p++;
+		v = v * 8 + (s[i] - '0');
 	}
-	if (p < c->len && is_name_start((unsigned char)s[p])) {
-		c->tok = T_BAD;
-		c->tlen = p - c->tpos + 1;
-		return -1;
-	}
-	buf[n] = '\0';
-	if (octal) {
-		double v = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (buf[i] > '7') {
-				fail(c, "illegal octal digit '%c' at column %zu",
-				     buf[i], c->tpos + 1);
-				return -1;
-			}
-			v = v * 8 + (buf[i] - '0');
+	if (!octal) {   /* past 400 digits it is more than a double holds */
+		char buf[400];
+		size_t n = q - p;
+		if (n < sizeof buf) {
+			memcpy(buf, s + p, n);
+			buf[n] = '\0';
 		}
-		c->num = v;
-	} else {
-		c->num = strtod(buf, NULL);
+		v = n < sizeof buf ? strtod(buf, NULL) : HUGE_VAL;
 	}
-	c->tlen = p - c->tpos;
+	c->num = v;
+	c->tlen = q - c->tpos;
 	c->tok = T_NUM;
+	return 0;
+}
+
+static size_t bad_token(const char *e, size_t n, size_t *at)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)e[i];
+		size_t j = i;
+		if (c == '-' || c == '+' || c == '.' || is_digit(c)) {
+			size_t digits = 0, dots = 0;
+			for (; j < n && (e[j] == '-' || e[j] == '+' || e[j] == '.' ||
+			                 is_digit((unsigned char)e[j])); j++) {
+				digits += is_digit((unsigned char)e[j]) != 0;
+				dots += e[j] == '.';
+			}
+			/* \d+(\.\d+)?: digits, at most one dot between them */
+			bool number = digits + dots == j - i && dots <= 1 &&
+			              is_digit(c) && is_digit((unsigned char)e[j - 1]);
+			bool glued = number && j < n && is_name_start((unsigned char)e[j]);
+			while (glued && j < n && is_name_rest((unsigned char)e[j]))
+				j++;
+			if (glued || (!number && !(digits == 0 && j - i <= 2))) {
+				*at = i;
+				return j - i;
+			}
+		} else if (is_name_start(c)) {
+			while (j < n && is_name_rest((unsigned char)e[j]))
+				j++;
+		} else {
+			j++;
+		}
+		i = j;
+	}
 	return 0;
 }
 
@@ -212,8 +220,8 @@ static void next(struct comp *c)
 			q++;
 		c->tok = T_NAME;
 		c->tlen = q - p;
-	} else if (is_digit(ch) || (ch == '.' && is_digit(nx))) {
-		if (lex_number(c, p) < 0 && c->tok != T_BAD)
+	} else if (is_digit(ch)) {
+		if (lex_number(c, p) < 0)
 			c->tok = T_BAD;
 	} else {
 		c->tok = T_BAD;
@@ -561,6 +569,14 @@ struct rmeta *rmeta_compile(const char *expr, size_t len,
 	c.len = len;
 	c.resolve = resolve;
 	c.ctx = ctx;
+	size_t at, bad = bad_token(c.s, c.len, &at);
+	if (bad > 0) {
+		fail(&c, "invalid token '%.*s' at column %zu: SpamAssassin "
+		     "refuses the rule", (int)(bad > 32 ? 32 : bad), c.s + at,
+		     at + 1);
+		rmeta_free(c.m);
+		return NULL;
+	}
 	next(&c);
 	if (c.tok == T_END) {
 		fail(&c, "empty expression");

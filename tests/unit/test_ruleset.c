@@ -211,11 +211,17 @@ static void test_perl_quantifiers(void **state)
 	assert_int_equal(get(rs, "M")->type, RS_EVAL);
 	assert_pattern(get(rs, "N"), "(n");
 	ruleset_free(rs);
-	rs = load("meta MT B && C\nmeta MT (B &&\nmeta MZ B\nmeta MZ (B / C) > 0\n");
+	rs = load("meta MT B && C\nmeta MT (B &&\nmeta MZ B\nmeta MZ (B / C) > 0\n"
+	          "meta MN B\nmeta MN B > -1\nmeta ME C\nmeta ME C || 1e3\n");
 	find_diag(rs, RS_DIAG_ERROR, "t.cf", 2, "the definition at t.cf:1 stays");
 	find_diag(rs, RS_DIAG_ERROR, "t.cf", 4, "division by zero possible");
+	/* tokens SpamAssassin's lexer refuses (audit22 L2, L3) */
+	find_diag(rs, RS_DIAG_ERROR, "t.cf", 6, "invalid token '-1'");
+	find_diag(rs, RS_DIAG_ERROR, "t.cf", 8, "invalid token '1e3'");
 	assert_string_equal(get(rs, "MT")->meta, "B && C");
 	assert_string_equal(get(rs, "MZ")->meta, "B");
+	assert_string_equal(get(rs, "MN")->meta, "B");
+	assert_string_equal(get(rs, "ME")->meta, "C");
 	ruleset_free(rs);
 	/* a byte-order mark is named, not printed raw (audit20 L4) */
 	expect_error("\xef\xbb\xbf" "body A /x/\n", 1, "byte-order mark before "

@@ -90,9 +90,9 @@ static void t_precedence(void **state)
 	EQ("12 / 3 / 2", 2);
 	EQ("!0 + 1", 2);              /* ! binds tighter than + */
 	EQ("!(0 + 1)", 0);
-	EQ("-2 * 3", -6);
-	EQ("- -2", 2);
-	EQ("+3", 3);
+	EQ("-(2) * 3", -6);
+	EQ("- - 2", 2);
+	EQ("+ 3", 3);
 	EQ("1 + 2 > 2", 1);           /* + tighter than > */
 	EQ("2 > 1 == 1", 1);          /* > tighter than == */
 	EQ("1 == 1 && 0", 0);         /* == tighter than && */
@@ -104,11 +104,8 @@ static void t_precedence(void **state)
 	EQ("3 != 2", 1);
 	EQ("3 < 2", 0);
 	EQ("1.5 * 2", 3);
-	EQ(".5 + .5", 1);
+	EQ("0.5 + 0.5", 1);
 	EQ("010", 8);                 /* Perl: octal */
-	EQ("1_000", 1000);
-	EQ("1e2", 100);
-	EQ("2.5e-1 * 4", 1);
 	EQ("0", 0);
 	EQ("A # a comment", 0);
 	/* `? :` loosest and right-associative, `^` between && and == (Perl's
@@ -168,7 +165,7 @@ static void t_perl_values(void **state)
 	EQ("1 - D * 2", -7);
 	/* `^` reads its operands as unsigned integers, as Perl does */
 	EQ("2.7 ^ 0", 2);
-	EQ("-1 ^ 0", 18446744073709551615.0);
+	EQ("-(1) ^ 0", 18446744073709551615.0);
 	EQ("D ^ 4", 0);
 	set(2, 0, 5, 0);
 	EQ("A ? C : B", 5);              /* the side taken's value */
@@ -400,7 +397,7 @@ static void t_syntax_errors(void **state)
 		{ "()", "expected a rule name, a number, '(', '!' or '-' at column 2, found ')'" },
 		{ "* A", "expected a rule name, a number, '(', '!' or '-' at column 1, found '*'" },
 		{ "A && || B", "expected a rule name, a number, '(', '!' or '-' at column 6, found '||'" },
-		{ "1A", "expected a rule name, a number, '(', '!' or '-' at column 1, found '1A'" },
+		{ "1A", "invalid token '1A' at column 1: SpamAssassin refuses the rule" },
 		{ "$A", "expected a rule name, a number, '(', '!' or '-' at column 1, found '$'" },
 		{ "A && \xc3\xa9", "expected a rule name, a number, '(', '!' or '-' at column 6, found byte 0xc3" },
 		{ "08", "illegal octal digit '8' at column 1" },
@@ -414,6 +411,15 @@ static void t_syntax_errors(void **state)
 		{ "A : B", "expected an operator at column 3, found ':'" },
 		{ "? A : B", "expected a rule name, a number, '(', '!' or '-' at column 1, found '?'" },
 		{ "A ^^ B", "expected a rule name, a number, '(', '!' or '-' at column 4, found '^'" },
+		/* tokens SpamAssassin's lexer refuses (audit21 L1, audit22 L3) */
+		{ "A > -1", "invalid token '-1' at column 5: SpamAssassin refuses the rule" },
+		{ "A * -1", "invalid token '-1' at column 5: SpamAssassin refuses the rule" },
+		{ "1-2 && A", "invalid token '1-2' at column 1: SpamAssassin refuses the rule" },
+		{ "A || .5", "invalid token '.5' at column 6: SpamAssassin refuses the rule" },
+		{ "1e3", "invalid token '1e3' at column 1: SpamAssassin refuses the rule" },
+		{ "A || 2.5e1 > 2", "invalid token '2.5e1' at column 6: SpamAssassin refuses the rule" },
+		{ "1_000", "invalid token '1_000' at column 1: SpamAssassin refuses the rule" },
+		{ "A || 1.", "invalid token '1.' at column 6: SpamAssassin refuses the rule" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char err[200];
