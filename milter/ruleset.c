@@ -679,9 +679,10 @@ static unsigned long quant_number(const char *p, size_t n, unsigned long dflt)
 
 /* What Perl 5.36 refuses or warns about in the quantifier whose '{' is
  * p.p[i] (either spelling), as SpamAssassin then refuses the rule: a
- * number with a leading zero ("Invalid quantifier in {,}") and a '?'
- * after a fixed count, {n} or {n,n} ("Useless use of greediness
- * modifier"; under /x blanks may stand between). The message, or NULL. */
+ * number with a leading zero ("Invalid quantifier in {,}") or above
+ * 65534, and a '?' after a fixed count, {n} or {n,n} ("Useless use of
+ * greediness modifier"; under /x blanks may stand between). The
+ * message, or NULL. */
 static const char *quantifier_fault(struct sl p, size_t i, bool x)
 {
 	const char *e = p.p + p.n, *q = p.p + i + 1, *d[2] = { NULL, NULL };
@@ -707,6 +708,9 @@ static const char *quantifier_fault(struct sl p, size_t i, bool x)
 			       "does SpamAssassin";
 	unsigned long lo = quant_number(d[0], n[0], 0),
 	              hi = comma ? quant_number(d[1], n[1], ULONG_MAX) : lo;
+	if (lo > 65534 || (hi != ULONG_MAX && hi > 65534))
+		return "a quantifier above 65534: Perl refuses it (\"Quantifier "
+		       "in {,} bigger than 65534\") and so does SpamAssassin";
 	for (q++; x && q < e && isspace((unsigned char)*q);)
 		q++;
 	if (lo == hi && q < e && *q == '?')
@@ -752,7 +756,10 @@ static bool after_quantifier(struct sl p, size_t i)
 		k--;
 	char q[48];
 	size_t skip;
-	return k > 1 && !escaped(p, k - 1) &&
+	/* the braces of an escape (\x{41}, \p{L}) are no quantifier */
+	bool escape_braces = k > 2 && strchr("xopPNgk", p.p[k - 2]) != NULL &&
+	                     escaped(p, k - 2);
+	return k > 1 && !escaped(p, k - 1) && !escape_braces &&
 	       (pcre2_quantifier(p.p + k - 1, p.p + i) ||
 	        perl_quantifier(p.p + k - 1, p.p + i, q, sizeof q, &skip));
 }

@@ -157,6 +157,13 @@ static void test_perl_quantifiers(void **state)
 	expect_error("body W /a{2,2} ?/x\n", 1, "'?' after a fixed count");
 	expect_error("body W /a{02}/\n", 1, "with a leading zero");
 	expect_error("body W /a{1,03}/\n", 1, "with a leading zero");
+	expect_error("body W /\\x{41}{2}?b/\n", 1, "'?' after a fixed count");
+	expect_error("body W /a{1,65535}/\n", 1, "above 65534");
+	/* an escape's braces are no quantifier (audit22 L4) */
+	rs = load("body XQ /\\x{41}{,2}b\\p{L}{ 2 }/\nbody XB /a{65534}/\n");
+	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
+	assert_pattern(get(rs, "XQ"), "\\x{41}{0,2}b\\p{L}{2}");
+	ruleset_free(rs);
 	rs = load("body Y /a{2,}?b{2,3}?c{,2}?d{2}+e{0}f\\{2}?g{2}\\?h{2} ?/\n");
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
 	ruleset_free(rs);
