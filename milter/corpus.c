@@ -503,19 +503,37 @@ static bool starts_with_header(const char *p, size_t n)
 	return false;
 }
 
-/* A compressed file given by mistake: its format, or NULL. */
+/* A compressed file given by mistake: its format, or NULL. An lz4
+ * frame's first block is often stored as it is, so its text reads as
+ * header fields after one line of binary bytes (audit22 H1: an .mbox.lz4
+ * was scanned as one message); its magic (skippable frames included)
+ * tells, as the others' do. */
 static const char *compressed(const char *p, size_t n)
 {
 	static const struct { const char *magic; size_t len; const char *name; }
 	formats[] = {
 		{ "\x1f\x8b", 2, "gzip" }, { "BZh", 3, "bzip2" },
 		{ "\xfd" "7zXZ", 5, "xz" }, { "\x28\xb5\x2f\xfd", 4, "zstd" },
+		{ "\x04\x22\x4d\x18", 4, "lz4" }, { "\x02\x21\x4c\x18", 4, "lz4" },
+		{ "LZIP", 4, "lzip" }, { "\x89LZO\0\r\n\x1a\n", 9, "lzop" },
+		{ "\x1f\x9d", 2, "compress (.Z)" },
 	};
 	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
 		if (n >= formats[i].len &&
 		    memcmp(p, formats[i].magic, formats[i].len) == 0)
 			return formats[i].name;
+	if (n >= 4 && ((unsigned char)p[0] & 0xf0) == 0x50 &&
+	    memcmp(p + 1, "\x2a\x4d\x18", 3) == 0)
+		return "lz4";   /* a skippable frame, 0x184D2A5? */
 	return NULL;
+}
+
+/* Whether the first line of p is a header field (a message may start
+ * with bytes a compressor's magic holds only as a field: "BZh: x"). */
+static bool first_line_field(const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+	return msg_field_line(p, nl ? (size_t)(nl - p) : n);
 }
 
 /* Whether p starts with a tar header without the ustar magic (v7 tar,
@@ -561,6 +579,10 @@ static const char *archive(const char *p, size_t n)
 	if (n >= 8 && (memcmp(p, "!<arch>\n", 8) == 0 ||
 	               memcmp(p, "!<thin>\n", 8) == 0))
 		return "ar";
+	if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
+		return "7z";
+	if (n >= 6 && memcmp(p, "Rar!\x1a\x07", 6) == 0)
+		return "rar";
 	if (tar_v7_header(p, n))
 		return "tar";
 	return NULL;
@@ -600,7 +622,7 @@ static bool header_mostly_nul(const struct mbuf *b)
 static char *check_message(const struct mbuf *b, bool keep_head)
 {
 	const char *z = b->p ? compressed(b->p, b->len) : NULL;
-	if (z != NULL && !starts_with_header(b->p, b->len))
+	if (z != NULL && !first_line_field(b->p, b->len))
 		return format("%s-compressed data, not a message (decompress it "
 		              "first)", z);
 	const char *arch = b->p ? archive(b->p, b->len) : NULL;

@@ -553,6 +553,26 @@ static void nul_in_header(void **state)
 	assert_error(&g.m[2], paths2[2], 0, "tar archive, not a message");
 	assert_error(&g.m[3], paths2[3], 0, "zip archive, not a message");
 	release(&g);
+	/* an lz4 frame stores its first block as text: its fields follow a
+	 * line of binary bytes (audit22 H1: an .mbox.lz4 was one message);
+	 * a message whose first field starts like a magic is one */
+	static const char lz4[] = "\x04\x22\x4d\x18\x64\x40\xa7\xff\x00\x00"
+	                          "\x00From a@b Mon Nov 23 10:00:00 2026\n"
+	                          "From: a@b.example\nSubject: x\n\nhi\n";
+	const char *paths3[] = { put("c.mbox.lz4", lz4, sizeof lz4 - 1),
+	                         put("skip.lz4", "\x5a\x2a\x4d\x18\x04\0\0\0"
+	                             "abcd\nSubject: x\n\nhi\n", 26),
+	                         puts_("c.lz", "LZIP\x01\nSubject: x\n\nhi\n"),
+	                         puts_("bz", "BZh: 9\nSubject: x\n\nhi\n"),
+	                         puts_("c.7z", "7z\xbc\xaf\x27\x1c\nSubject: x\n\n") };
+	collect(paths3, 5, 1 << 20, &g);
+	assert_int_equal(g.n, 5);
+	assert_error(&g.m[0], paths3[0], 0, "lz4-compressed data, not a message");
+	assert_error(&g.m[1], paths3[1], 0, "lz4-compressed data, not a message");
+	assert_error(&g.m[2], paths3[2], 0, "lzip-compressed data, not a message");
+	assert_null(g.m[3].error);
+	assert_error(&g.m[4], paths3[4], 0, "7z archive, not a message");
+	release(&g);
 }
 
 /* Apple Mail's .emlx: the length line and the property list after the
