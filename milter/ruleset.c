@@ -72,6 +72,7 @@
 #include "fileio.h"
 #include "netset.h"
 #include "rulesmeta.h"
+#include "strbuf.h"
 #include "trustpath.h"
 #include "uriredir.h"
 
@@ -1253,6 +1254,91 @@ static int any_name(void *ctx, const char *name, size_t len)
 	return 0;
 }
 
+/* rules_matching(GLOB) at s[i] in a meta, as SpamAssassin 4.0's
+ * META_RULES_MATCHING_RE reads it: not after a word character, the glob
+ * [_a-zA-Z*?][_a-zA-Z0-9*?]{0,127} between the parentheses, blanks
+ * around it. Its length (0: none here), the glob in *g. */
+static size_t rules_matching_at(const char *s, size_t i, size_t n,
+                                struct sl *g)
+{
+	static const char kw[] = "rules_matching(";
+	size_t k = sizeof kw - 1;
+	if (n - i < k || memcmp(s + i, kw, k) != 0 ||
+	    (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_')))
+		return 0;
+	for (k += i; k < n && isspace((unsigned char)s[k]); k++)
+		;
+	size_t g0 = k;
+	while (k < n && k - g0 < 128 && (isalnum((unsigned char)s[k]) ||
+	                                 strchr("_*?", s[k]) != NULL))
+		k++;
+	if (k == g0 || isdigit((unsigned char)s[g0]))
+		return 0;
+	*g = (struct sl){ s + g0, k - g0 };
+	while (k < n && isspace((unsigned char)s[k]))
+		k++;
+	return k < n && s[k] == ')' ? k + 1 - i : 0;
+}
+
+/* Whether name matches glob g (? one character, * any run), whole. */
+static bool glob_match(struct sl g, const char *name)
+{
+	if (g.n == 0)
+		return *name == '\0';
+	if (g.p[0] == '*') {
+		for (const char *t = name;; t++) {
+			if (glob_match((struct sl){ g.p + 1, g.n - 1 }, t))
+				return true;
+			if (*t == '\0')
+				return false;
+		}
+	}
+	return *name != '\0' && (g.p[0] == '?' || g.p[0] == *name) &&
+	       glob_match((struct sl){ g.p + 1, g.n - 1 }, name + 1);
+}
+
+/* Meta expression e with each rules_matching(GLOB) replaced as
+ * SpamAssassin 4.0 replaces it: " (A+B) ", the names a score or rule
+ * line gave (self left out) that match, or " (0) " when none; with
+ * self NULL by " 0 ", as its validity check does. A copy in the arena,
+ * or e itself when it has none; NULL out of memory. */
+static const char *expand_rules_matching(struct loader *L, const char *e,
+                                         const char *self)
+{
+#define PUTS(b, str) strbuf_put((b), (str), strlen(str))
+	if (e == NULL || strstr(e, "rules_matching") == NULL)
+		return e;
+	struct strbuf b = { 0 };
+	size_t n = strlen(e);
+	for (size_t i = 0; i < n;) {
+		struct sl g;
+		size_t len = rules_matching_at(e, i, n, &g);
+		if (len == 0) {
+			strbuf_put(&b, e + i, 1);
+			i++;
+			continue;
+		}
+		size_t before = b.len;
+		PUTS(&b, self ? " (" : " 0 ");
+		for (size_t j = 0; self && j < L->rs->n; j++) {
+			const struct rs_rule *r = &L->rs->rules[j];
+			if ((r->type != RS_UNDEFINED || r->score_given) &&
+			    strcmp(r->name, self) != 0 && glob_match(g, r->name)) {
+				if (b.len > before + 2)
+					PUTS(&b, "+");
+				PUTS(&b, r->name);
+			}
+		}
+		if (self)
+			PUTS(&b, b.len > before + 2 ? ") " : "0) ");
+		i += len;
+	}
+	const char *out = b.oom ? NULL : astr(L, b.p, b.len);
+	strbuf_free(&b);
+	return out;
+#undef PUTS
+}
+
 /* keeps_earlier() for a meta: a redefinition whose expression does not
  * compile (or divides by zero with its rules 0) is refused and the
  * earlier definition stays, as in SpamAssassin (audit21 M4 rest: a broken
@@ -1264,7 +1350,11 @@ static bool meta_keeps_earlier(struct loader *L, struct sl nm, struct sl expr)
 	if (old == NULL || !L->rs->aux[i].defined || old->type == RS_UNDEFINED)
 		return false;
 	char err[160] = "";
-	struct rmeta *m = rmeta_compile(expr.p, expr.n, any_name, NULL, err,
+	/* rules_matching() reads as 0 there, as in SpamAssassin's check */
+	const char *e = expand_rules_matching(L, astr(L, expr.p, expr.n), NULL);
+	if (e == NULL)
+		return false;
+	struct rmeta *m = rmeta_compile(e, strlen(e), any_name, NULL, err,
 	                                sizeof err);
 	bool bad = m == NULL || rmeta_zero_division(m);
 	if (m != NULL && bad)
@@ -2970,6 +3060,8 @@ static void finish(struct loader *L)
 	}
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rs_rule *r = &rs->rules[i];
+		if (r->type == RS_META)   /* audit22 M2 */
+			r->meta = expand_rules_matching(L, r->meta, r->name);
 		if (is_regex_type(r->type) && r->pattern != NULL) {
 			size_t at, nl;
 			const char *nm;

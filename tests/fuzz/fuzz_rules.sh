@@ -7,6 +7,7 @@ set -u
 fuzz_begin rules
 m="$top_srcdir/milter"
 srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c $m/rulesmeta.c \
+	$m/strbuf.c \
 	$m/uriredir.c"
 # shellcheck disable=SC2086
 fuzz_build rules $(pkg-config --cflags --libs libpcre2-8 2>/dev/null) $srcs \
@@ -25,6 +26,7 @@ rawbody R1 qr(a(b)c)
 full F1 m<x>
 uri U1 m;^https?://%{TAG};i
 meta META1 (H1 && !H2) || B1 > 1
+meta META2 rules_matching(H*) > 1 || rules_matching( ?1 )
 score H1 1 2 3 4
 score H1 (1)
 describe H1 text

@@ -230,6 +230,19 @@ static void test_perl_quantifiers(void **state)
 	assert_string_equal(get(rs, "MN")->meta, "B");
 	assert_string_equal(get(rs, "ME")->meta, "C");
 	ruleset_free(rs);
+	/* rules_matching(GLOB) as SpamAssassin 4.0 expands it: the names a
+	 * rule or score line gave, self left out, 0 when none; a
+	 * redefinition is checked with it as 0 (audit22 M2) */
+	rs = load("body __U_A /a/\nbody __U_BB /b/\nscore __U_S 1\n"
+	          "describe __U_D d\nmeta __U_M rules_matching(__U_*) > 1\n"
+	          "meta R2 rules_matching( __U_? ) || rules_matching(Z*)\n"
+	          "meta R3 xrules_matching(__U_A)\nmeta R2 rules_matching(X) +\n");
+	assert_string_equal(get(rs, "__U_M")->meta,
+	                    " (__U_A+__U_BB+__U_S)  > 1");
+	assert_string_equal(get(rs, "R2")->meta, " (__U_A+__U_S+__U_M)  ||  (0) ");
+	assert_string_equal(get(rs, "R3")->meta, "xrules_matching(__U_A)");
+	find_diag(rs, RS_DIAG_ERROR, "t.cf", 8, "the definition at t.cf:6 stays");
+	ruleset_free(rs);
 	/* a byte-order mark is named, not printed raw (audit20 L4) */
 	expect_error("\xef\xbb\xbf" "body A /x/\n", 1, "byte-order mark before "
 	             "'body'");
