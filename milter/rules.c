@@ -1786,6 +1786,35 @@ static void count_type(struct rules_stats *st, enum rs_type t)
 	}
 }
 
+/* The line an eval rule stands on, as SpamAssassin names its types. */
+static const char *eval_line(enum rs_type on)
+{
+	return on == RS_HEADER ? "header" : on == RS_BODY ? "body" :
+	       on == RS_RAWBODY ? "rawbody" : on == RS_FULL ? "full" : NULL;
+}
+
+/* Whether an eval rule stands on a line of another type than its
+ * function is registered for, which SpamAssassin 4.0.1 checks (a body
+ * function on a rawbody line passes) and then leaves the rule out. */
+static bool wrong_eval_line(const struct rs_rule *rule)
+{
+	const char *want = saeval_line_type(rule->eval),
+	           *line = eval_line(rule->eval_on);
+	return want != NULL && line != NULL && strcmp(want, line) != 0 &&
+	       !(strcmp(want, "body") == 0 && strcmp(line, "rawbody") == 0);
+}
+
+/* Such a rule: never hits, metas read 0 (audit22 M3: rules written for
+ * SpamAssassin 3.4, which did not check, ran in vigil only). */
+static int wrong_line(struct rules *r, struct crule *c)
+{
+	c->state = RULES_FAILED;
+	return rules_add_diag(r, RULES_DIAG_COMPILE, c->rs, "rule %s: "
+	                      "wrong rule type for eval:%s, expected '%s': "
+	                      "SpamAssassin leaves the rule out", c->rs->name,
+	                      c->rs->eval, saeval_line_type(c->rs->eval));
+}
+
 static int setup_rule(struct rules *r, size_t i)
 {
 	struct crule *c = &r->cr[i];
@@ -1802,6 +1831,8 @@ static int setup_rule(struct rules *r, size_t i)
 	c->nosubject = rule->tflags_text != NULL &&
 	               strstr(rule->tflags_text, "nosubject") != NULL;
 	count_type(&r->stats, rule->type);
+	if (rule->type == RS_EVAL && wrong_eval_line(rule))
+		return wrong_line(r, c);
 	if (rule->type == RS_EVAL) {
 		int rc = saeval_compile_rs(rule->eval, r->rs, &c->ev);
 		if (rc < 0)

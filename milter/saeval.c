@@ -1702,6 +1702,62 @@ static size_t fn_index(const char *name, size_t len)
 	return SIZE_MAX;
 }
 
+/* The functions SpamAssassin 4.0.1's plugins register for body lines
+ * (register_eval_rule(..., TYPE_BODY_EVALS)), and those registered with
+ * no type (RelayEval, URIEval's, VBounce's, WLBLEval's URI and
+ * check_msg_parse_flags, whose type name does not exist); the others
+ * are registered for header lines. */
+static const char *const body_fns[] = {
+	"check_abundant_unicode_ratio", "check_base64_length",
+	"check_blank_line_ratio", "check_body_length",
+	"check_for_ascii_text_illegal", "check_for_mime", "check_for_mime_html",
+	"check_for_mime_html_only", "check_for_uppercase",
+	"check_https_http_mismatch", "check_iframe_src", "check_ma_non_text",
+	"check_mime_multipart_ratio", "html_eval", "html_image_only",
+	"html_image_ratio", "html_range", "html_tag_balance", "html_tag_exists",
+	"html_test", "html_text_match", "html_title_subject_ratio",
+	"image_count", "image_size_exact", "image_size_range",
+	"image_to_text_ratio", "multipart_alternative_difference",
+	"multipart_alternative_difference_count", "pixel_coverage",
+	"tvd_vertical_words",
+};
+static const char *const any_line_fns[] = {
+	"check_all_trusted", "check_for_forged_received_trail",
+	"check_for_no_rdns_dotcom_helo", "check_https_ip_mismatch",
+	"check_no_relays", "check_relays_unparseable",
+	"check_uri_host_in_blacklist", "check_uri_host_in_blocklist",
+	"check_uri_host_in_welcomelist", "check_uri_host_in_whitelist",
+	"check_uri_truncated", "check_welcomelist_bounce_relays",
+	"check_whitelist_bounce_relays", "have_any_bounce_relays",
+	"helo_ip_mismatch", "check_msg_parse_flags",
+};
+
+static bool in_list(const char *const *list, size_t n, const char *name,
+                    size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && memcmp(list[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+const char *saeval_line_type(const char *eval)
+{
+	if (eval == NULL)
+		return NULL;
+	while (isspace((unsigned char)*eval))
+		eval++;
+	size_t len = 0;
+	while (isalnum((unsigned char)eval[len]) || eval[len] == '_')
+		len++;
+	if (fn_index(eval, len) == SIZE_MAX ||
+	    in_list(any_line_fns, sizeof any_line_fns / sizeof *any_line_fns,
+	            eval, len))
+		return NULL;
+	return in_list(body_fns, sizeof body_fns / sizeof *body_fns, eval,
+	               len) ? "body" : "header";
+}
+
 bool saeval_implements(const char *fname)
 {
 	return fname != NULL && fn_index(fname, strlen(fname)) != SIZE_MAX;

@@ -137,6 +137,11 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
  * to text ratios) reads the raw body pieces instead of the rendered
  * body, as SpamAssassin hands a rawbody eval. */
 void saeval_set_rawbody(struct saeval_call *c, bool raw);
+/* The rule line SpamAssassin registers the function of eval text
+ * "name(args)" for, which it checks: "header" or "body" (a body function
+ * is taken on a rawbody line too); NULL when any line takes it (its
+ * plugin names no type) or vigil does not implement it. */
+const char *saeval_line_type(const char *eval);
 void saeval_free(struct saeval_call *c);
 
 /* Run the call on one message: true when the rule hits. Allocation

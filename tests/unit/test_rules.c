@@ -764,6 +764,35 @@ static void test_earlier_stage_score(void **state)
 	}
 }
 
+/* An eval rule on a line of another type than SpamAssassin registers its
+ * function for is left out, as SpamAssassin 4.0.1 leaves it (a body
+ * function on a rawbody line passes; functions registered with no type
+ * pass anywhere) (audit22 M3). */
+static void test_eval_line_type(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f, "header W1 eval:check_body_length('100000')\n"
+	        "body R1 eval:check_body_length('100000')\n"
+	        "rawbody R2 eval:check_body_length('100000')\n"
+	        "body W2 eval:check_for_missing_to_header()\n"
+	        "body R3 eval:check_no_relays()\nmeta M1 !W1\n", NULL);
+	size_t wrong = 0;
+	for (size_t i = 0; i < rules_diag_count(f.rules); i++)
+		wrong += strstr(rules_diag_at(f.rules, i)->message,
+		                "wrong rule type") != NULL;
+	assert_int_equal(wrong, 2);
+	fx_run(&f, "Subject: s\n\nshort\n", "");
+	NOHIT(&f, "W1");
+	HIT(&f, "R1");
+	HIT(&f, "R2");
+	NOHIT(&f, "W2");
+	HIT(&f, "R3");
+	HIT(&f, "M1");
+	fx_free(&f);
+}
+
 /* A stage's test vigil's rules cannot run (SPF_FAIL from the SPF stage),
  * scored by the stage's default: in a score set with network tests the
  * rule files' score replaces it and 0 takes it back (metas do not see it
@@ -2241,6 +2270,7 @@ int main(void)
 		cmocka_unit_test(test_header_first_last),
 		cmocka_unit_test(test_header_host_ip),
 		cmocka_unit_test(test_stage_test_scores),
+		cmocka_unit_test(test_eval_line_type),
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
