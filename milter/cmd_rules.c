@@ -76,7 +76,8 @@ static void loaded_free(struct loaded *l)
 static int load_rules(struct loaded *l, const struct rules_opts *o)
 {
 	double t0 = monotime_s();
-	l->rs = ruleset_load(l->paths, l->npaths, rules_ruleset_opts());
+	struct ruleset_opts ro = rules_ruleset_opts_set(o->score_set);
+	l->rs = ruleset_load(l->paths, l->npaths, &ro);
 	double t1 = monotime_s();
 	if (l->rs == NULL) {
 		fprintf(stderr, "vigil rules: out of memory\n");

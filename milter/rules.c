@@ -2145,8 +2145,16 @@ static bool plugin_loaded(const char *name)
 
 const struct ruleset_opts *rules_ruleset_opts(void)
 {
-	static const struct ruleset_opts o = { .plugin_loaded = plugin_loaded };
+	static const struct ruleset_opts o = { .plugin_loaded = plugin_loaded,
+	                                       .local_tests_only = true };
 	return &o;
+}
+
+struct ruleset_opts rules_ruleset_opts_set(unsigned score_set)
+{
+	struct ruleset_opts o = *rules_ruleset_opts();
+	o.local_tests_only = (score_set & 1) == 0;
+	return o;
 }
 
 /* One load diagnostic in the log; a path that could not be read has no
@@ -2250,7 +2258,9 @@ static void *stage_init(cfg_t *root, cfg_t *sec, char *err, size_t errlen)
 		free(st);
 		return NULL;
 	}
-	st->rs = ruleset_load(paths, n, rules_ruleset_opts());
+	struct ruleset_opts ro =
+		rules_ruleset_opts_set((unsigned)cfg_getint(root, "score_set"));
+	st->rs = ruleset_load(paths, n, &ro);
 	free(paths);
 	struct rules_opts o = {
 		.score_set = (unsigned)cfg_getint(root, "score_set"),

@@ -209,6 +209,8 @@ int rules_eval(const struct rules *r, struct scan *scan,
  * DMARC through earlier stages) count as loaded. */
 struct ruleset_opts;
 const struct ruleset_opts *rules_ruleset_opts(void);
+/* The same for a score set: local_tests_only in sets 0 and 2. */
+struct ruleset_opts rules_ruleset_opts_set(unsigned score_set);
 
 /* The stage's compiled rules, for tools holding a pipeline state. */
 const struct rules *rules_stage_rules(const void *stage_state);

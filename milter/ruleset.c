@@ -1751,8 +1751,8 @@ static double ex_primary(struct expr *x)
 		return x->L->version;
 	if (sl_eq(w, "perl_version"))
 		return 5.036;
-	if (sl_eq(w, "local_tests_only"))
-		return 0;
+	if (sl_eq(w, "local_tests_only"))   /* audit22 L8 */
+		return x->L->opts != NULL && x->L->opts->local_tests_only;
 	bool is_plugin = sl_eq(w, "plugin");
 	if (is_plugin || sl_eq(w, "can") || sl_eq(w, "has")) {
 		if (!ex_accept(x, "(")) {
@@ -3044,6 +3044,36 @@ static bool has_capture_group(const struct rs_rule *r)
 	return false;
 }
 
+/* A meta's token local_tests_only as SpamAssassin's compile_meta_rules()
+ * reads it: the flag's value (1 without network tests), "(1)" or "(0)".
+ * A copy in the arena, or e itself; NULL out of memory. */
+static const char *meta_local_tests_only(struct loader *L, const char *e)
+{
+	static const char tok[] = "local_tests_only";
+	const size_t k = sizeof tok - 1;
+	if (e == NULL || strstr(e, tok) == NULL)
+		return e;
+	struct strbuf b = { 0 };
+	const char *v = L->opts != NULL && L->opts->local_tests_only ? "(1)"
+	                                                             : "(0)";
+	for (const char *p = e; *p != '\0';) {
+		const char *t = strstr(p, tok);
+		bool word = t != NULL &&
+		            (t == e || !(isalnum((unsigned char)t[-1]) ||
+		                         t[-1] == '_' || t[-1] == ':')) &&
+		            !(isalnum((unsigned char)t[k]) || t[k] == '_' ||
+		              t[k] == ':');
+		size_t upto = t ? (size_t)(t - p) + (word ? 0 : k) : strlen(p);
+		strbuf_put(&b, p, upto);
+		if (word)
+			strbuf_put(&b, v, 3);
+		p += upto + (word ? k : 0);
+	}
+	const char *out = b.oom ? NULL : astr(L, b.p, b.len);
+	strbuf_free(&b);
+	return out;
+}
+
 static void finish(struct loader *L)
 {
 	struct ruleset *rs = L->rs;
@@ -3060,8 +3090,10 @@ static void finish(struct loader *L)
 	}
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rs_rule *r = &rs->rules[i];
-		if (r->type == RS_META)   /* audit22 M2 */
+		if (r->type == RS_META) {   /* audit22 M2, L5 */
 			r->meta = expand_rules_matching(L, r->meta, r->name);
+			r->meta = meta_local_tests_only(L, r->meta);
+		}
 		if (is_regex_type(r->type) && r->pattern != NULL) {
 			size_t at, nl;
 			const char *nm;

@@ -145,6 +145,9 @@ struct ruleset_opts {
 	/* Value of "version" in if expressions (SpamAssassin's 4.000001
 	 * style); 0 = 4.000001. */
 	double sa_version;
+	/* SpamAssassin's local_tests_only (spamd -L: no network tests, as
+	 * in score sets 0 and 2), read by `if` and in metas. */
+	bool local_tests_only;
 };
 
 /* Load the given files and directories, in order. Returns NULL only on

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ruleset_opts o = { some_plugins, 0 };
+	struct ruleset_opts o = { some_plugins, 0, true };
 	struct ruleset *rs = ruleset_load_buf("fuzz.cf", (const char *)data,
 	                                      size, &o);
 	if (rs == NULL)

@@ -25,7 +25,7 @@ static bool yes_plugin(const char *name)
 	       strcmp(name, "Mail::SpamAssassin::Plugin::DMARC") == 0;
 }
 
-static const struct ruleset_opts opts = { yes_plugin, 0 };
+static const struct ruleset_opts opts = { yes_plugin, 0, false };
 
 static struct ruleset *load(const char *text)
 {
@@ -592,6 +592,26 @@ static void test_conditionals(void **state)
 	}
 	ruleset_free(rs);
 
+	/* local_tests_only: SpamAssassin's -L flag, in `if` and in metas
+	 * (the token alone) (audit22 L5, L8) */
+	const char *lt = "if (local_tests_only)\n body LT /a/\nendif\n"
+	                 "if !local_tests_only\n body NT /a/\nendif\n"
+	                 "meta ML local_tests_only && LT\n"
+	                 "meta MX xlocal_tests_only || local_tests_only2\n";
+	for (int local = 0; local < 2; local++) {
+		struct ruleset_opts lo = opts;
+		lo.local_tests_only = local;
+		rs = ruleset_load_buf("t.cf", lt, strlen(lt), &lo);
+		assert_non_null(rs);
+		assert_true((ruleset_find(rs, "LT") != NULL) == local);
+		assert_true((ruleset_find(rs, "NT") != NULL) == !local);
+		assert_string_equal(get(rs, "ML")->meta, local ? "(1) && LT"
+		                                               : "(0) && LT");
+		assert_string_equal(get(rs, "MX")->meta,
+		                    "xlocal_tests_only || local_tests_only2");
+		ruleset_free(rs);
+	}
+
 	/* Rules of a block SpamAssassin reads (its plugin loaded by default)
 	 * but vigil skips are each reported unsupported, by name; not those
 	 * of other plugins, of an else branch, nor other lines. */
@@ -634,7 +654,7 @@ static void test_conditionals(void **state)
 	ruleset_free(rs);
 
 	/* Configurable version. */
-	struct ruleset_opts o = { NULL, 3.004006 };
+	struct ruleset_opts o = { NULL, 3.004006, false };
 	const char *t = "if version >= 4.000000\nbody A /a/\nelse\nbody B /b/\n"
 	                "endif\nifplugin Mail::SpamAssassin::Plugin::Yes\n"
 	                "body C /c/\nendif\n";
@@ -1105,7 +1125,7 @@ static void test_stock(void **state)
 		skip();
 		return;
 	}
-	struct ruleset_opts o = { stock_plugins, 0 };
+	struct ruleset_opts o = { stock_plugins, 0, false };
 	struct ruleset *rs = ruleset_load(&dir, 1, &o);
 	assert_non_null(rs);
 	for (size_t i = 0; i < ruleset_diag_count(rs); i++) {
