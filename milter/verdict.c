@@ -101,18 +101,35 @@ static void fold_put(struct fold *f, const char *s, size_t n)
 	f->col += n;
 }
 
-/* Append a word; break the line before it when it would pass 78. sep is
- * put before the word on the same line (" " or ""). */
-static void fold_word(struct fold *f, const char *sep, const char *w)
+/* Append a word; break the line before it when the line would pass
+ * width columns, counting `extra` more (the blank after the word). sep
+ * is put before the word on the same line (" " or ""). */
+static void fold_at(struct fold *f, const char *sep, const char *w,
+                    size_t width, size_t extra)
 {
 	size_t n = strlen(w);
-	if (f->col + strlen(sep) + n > 78 && f->col > 8) {
+	if (f->col + strlen(sep) + n + extra > width && f->col > 8) {
 		fold_put(f, "\n\t", 2);
 		f->col = 8;
 	} else {
 		fold_put(f, sep, strlen(sep));
 	}
 	fold_put(f, w, n);
+}
+
+/* vigil's own headers: folded at 78 columns. */
+static void fold_word(struct fold *f, const char *sep, const char *w)
+{
+	fold_at(f, sep, w, 78, 0);
+}
+
+/* SpamAssassin's layout (Util::wrap at 79 columns, broken after a blank
+ * or a comma): a piece joins the line when the line with it, and with
+ * the blank after it if one follows, stays within 79 (audit22 L7). */
+static void fold_sa(struct fold *f, const char *sep, const char *w,
+                    bool blank_after)
+{
+	fold_at(f, sep, w, 79, blank_after ? 1 : 0);
 }
 
 /* A score as printed with `decimals` decimals, without "-0.0". */
@@ -138,19 +155,20 @@ char *verdict_spam_status(bool spam, double score, double required,
 	 * that is no spam never shows a score that reads as reaching the
 	 * threshold; it shows the threshold less 0.1 (4.999 of 5: 4.9, not
 	 * 5.0; audit21 L3). Both compared as printed with one decimal. */
-	double s = shown(score, 1);
+	/* "%.1f" as its sprintf("%2.1f"): -0.002 is "-0.0" there too */
+	double s = score;
 	char st[64], rt[64];
 	snprintf(st, sizeof st, "%.1f", s);
 	snprintf(rt, sizeof rt, "%.1f", required);
 	if (!spam && isfinite(required) && strtod(st, NULL) >= strtod(rt, NULL))
-		s = shown(strtod(rt, NULL) - 0.1, 1);
+		s = strtod(rt, NULL) - 0.1;
 	snprintf(word, sizeof word, "%s, score=%.1f", spam ? "Yes" : "No", s);
-	fold_word(&f, "", word);
+	fold_sa(&f, "", word, true);
 	if (isfinite(required))
 		snprintf(word, sizeof word, "required=%.1f", required);
 	else
 		snprintf(word, sizeof word, "required=off");
-	fold_word(&f, " ", word);
+	fold_sa(&f, " ", word, true);
 
 	size_t n = scan_hit_count(scan), k = 0;
 	const struct scan_hit_info **hits = calloc(n ? n : 1, sizeof *hits);
@@ -163,7 +181,8 @@ char *verdict_spam_status(bool spam, double score, double required,
 			hits[k++] = scan_hit_at(scan, i);
 	qsort(hits, k, sizeof *hits, cmp_hit_names);
 	/* tests=A,B,C: folded after a comma, as SpamAssassin does. */
-	fold_word(&f, " ", k ? "tests=" : "tests=none");
+	if (k == 0)
+		fold_sa(&f, " ", "tests=none", true);
 	bool first = true;
 	for (size_t i = 0; i < k; i++) {
 		if (i > 0 && strcmp(hits[i]->name, hits[i - 1]->name) == 0)
@@ -173,18 +192,16 @@ char *verdict_spam_status(bool spam, double score, double required,
 		for (unsigned rep = 0; rep < hits[i]->count; rep++) {
 			bool last = rep + 1 >= hits[i]->count &&
 			            strcmp(hits[i]->name, hits[k - 1]->name) == 0;
-			snprintf(word, sizeof word, "%s%s", hits[i]->name,
+			snprintf(word, sizeof word, "%s%s%s",
+			         first ? "tests=" : "", hits[i]->name,
 			         last ? "" : ",");
-			if (first)
-				fold_put(&f, word, strlen(word));
-			else
-				fold_word(&f, "", word);
+			fold_sa(&f, first ? " " : "", word, last);
 			first = false;
 		}
 	}
 	free(hits);
-	fold_word(&f, " ", "autolearn=disabled");
-	fold_word(&f, " ", "version=vigil-" PACKAGE_VERSION);
+	fold_sa(&f, " ", "autolearn=disabled", true);
+	fold_sa(&f, " ", "version=vigil-" PACKAGE_VERSION, false);
 	if (f.sb.oom) {
 		strbuf_free(&f.sb);
 		return NULL;
