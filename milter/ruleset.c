@@ -116,6 +116,11 @@ static bool sl_eq(struct sl s, const char *lit)
 	return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
+static bool sl_eq_sl(struct sl a, struct sl b)
+{
+	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
 static bool sl_prefix(struct sl s, const char *lit)
 {
 	size_t n = strlen(lit);
@@ -1671,8 +1676,59 @@ static const char *const sa_features[] = {
 	"feature_capture_rules", "has_tflags_nosubject", "has_tflags_nolog",
 };
 
-/* can(X::m) / has(X::m). */
-static double ex_can(struct expr *x, struct sl arg)
+/* The has_* methods SpamAssassin 4.0.1's plugins define (each returns
+ * 1), "Plugin has_a has_b ...": what a rule file's `if can(...)` tests. */
+static const char *const plugin_has[] = {
+	"ASN has_asn_lookup_ipv6 has_asn_geodb has_check_asn has_check_asn_tag",
+	"AskDNS has_tag_header",
+	"BodyEval has_check_body_length has_plaintext_body_sig_ratio",
+	"DKIM has_arc",
+	"DNSEval has_tflags_domains_only has_tflags_ips_only",
+	"DecodeShortURLs has_short_url has_autoclean has_short_url_code "
+	"has_user_agent has_get has_clear has_timeout has_max_redirections "
+	"has_short_url_redir",
+	"HashBL has_hashbl_bodyre has_hashbl_bodyre_num has_hashbl_emails "
+	"has_hashbl_uris has_hashbl_ignore has_hashbl_email_regex "
+	"has_hashbl_email_welcomelist has_hashbl_email_whitelist has_hashbl_tag "
+	"has_hashbl_sha256 has_hashbl_attachments has_hashbl_email_domain "
+	"has_hashbl_email_domain_alias",
+	"MIMEEval has_check_for_ascii_text_illegal "
+	"has_check_abundant_unicode_ratio has_check_qp_ratio",
+	"MIMEHeader has_all_header has_tflags_range has_tflags_concat "
+	"has_tflags_multiple has_capture_rules",
+	"OLEVBMacro has_olemacro_redirect_uri has_olemacro_mhtml_uri "
+	"has_olertfobject",
+	"Pyzor has_fork has_perl", "Razor2 has_fork",
+	"SPF has_check_for_spf_errors has_check_spf_skipped_noenvfrom",
+	"URIDNSBL has_tflags_domains_only has_subtest_for_ranges "
+	"has_uridnsbl_for_a has_uridnsbl_a_ns has_tflags_notrim "
+	"has_uridnsbl_skip_mailto",
+	"URIDetail has_host_key",
+};
+
+/* Whether plugin pn ("Mail::SpamAssassin::Plugin::X") defines has_*
+ * method m. */
+static bool plugin_has_method(struct sl pn, struct sl m)
+{
+	size_t pre = strlen("Mail::SpamAssassin::Plugin::");
+	struct sl x = { pn.p + pre, pn.n - pre };
+	for (size_t i = 0; i < sizeof plugin_has / sizeof *plugin_has; i++) {
+		struct sl line = { plugin_has[i], strlen(plugin_has[i]) };
+		struct sl rest, w = sl_word(line, &rest);
+		if (!sl_eq_sl(w, x))
+			continue;
+		while (rest.n > 0)
+			if (sl_eq_sl(sl_word(rest, &rest), m))
+				return true;
+	}
+	return false;
+}
+
+/* can(X::m) / has(X::m), as SpamAssassin's cond_clause_can_or_has():
+ * the method exists (has), and called without arguments returns true
+ * (can: a plugin's has_* flags do; its rule functions do not, so
+ * can(...::check_body_length) is false there, audit22 L8). */
+static double ex_can(struct expr *x, struct sl arg, bool has)
 {
 	static const char conf[] = "Mail::SpamAssassin::Conf::";
 	static const char plug[] = "Mail::SpamAssassin::Plugin::";
@@ -1697,7 +1753,11 @@ static double ex_can(struct expr *x, struct sl arg)
 				q = arg.p + i;
 		if (q != NULL) {
 			struct sl pn = { arg.p, (size_t)(q - arg.p) };
-			return plugin_loaded(L, pn);
+			struct sl m = { q + 2, (size_t)(arg.p + arg.n - q - 2) };
+			if (sl_prefix(m, "has_"))
+				return plugin_loaded(L, pn) && plugin_has_method(pn, m);
+			/* any other method: assumed to exist when loaded */
+			return has && plugin_loaded(L, pn);
 		}
 	}
 	x->unknown = true;
@@ -1736,6 +1796,12 @@ static double ex_primary(struct expr *x)
 		tmp[n] = '\0';
 		char *endp;
 		double d = strtod(tmp, &endp);
+		/* two dots or more: a Perl v-string (3.4.2), which reads as 0
+		 * in a comparison (so `version >= 3.4.2` holds there) */
+		const char *dot = strchr(tmp, '.');
+		if (dot != NULL && strchr(dot + 1, '.') != NULL && tmp[0] != '.' &&
+		    strstr(tmp, "..") == NULL && tmp[n - 1] != '.')
+			return 0;
 		if (*endp != '\0')
 			x->error = true;
 		return d;
@@ -1768,7 +1834,8 @@ static double ex_primary(struct expr *x)
 			x->error = true;
 			return 0;
 		}
-		return is_plugin ? plugin_loaded(x->L, arg) : ex_can(x, arg);
+		return is_plugin ? plugin_loaded(x->L, arg) :
+		       ex_can(x, arg, sl_eq(w, "has"));
 	}
 	x->unknown = true;
 	DIAG(x->L, RS_DIAG_WARNING, NULL, "if: unknown name '%.*s' (taken "

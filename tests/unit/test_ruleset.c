@@ -22,7 +22,8 @@
 static bool yes_plugin(const char *name)
 {
 	return strcmp(name, "Mail::SpamAssassin::Plugin::Yes") == 0 ||
-	       strcmp(name, "Mail::SpamAssassin::Plugin::DMARC") == 0;
+	       strcmp(name, "Mail::SpamAssassin::Plugin::DMARC") == 0 ||
+	       strcmp(name, "Mail::SpamAssassin::Plugin::BodyEval") == 0;
 }
 
 static const struct ruleset_opts opts = { yes_plugin, 0, false };
@@ -568,23 +569,37 @@ static void test_conditionals(void **state)
 	    " body Y6 /a/\nendif\n"
 	    "if !(!plugin(Mail::SpamAssassin::Plugin::No))\n"
 	    " body N7 /a/\nendif\n"
-	    "if can(Mail::SpamAssassin::Plugin::Yes::has_foo)\n"
+	    "if can(Mail::SpamAssassin::Plugin::BodyEval::has_check_body_length)\n"
 	    " body Y7 /a/\nendif\n"
 	    "if can(Mail::SpamAssassin::Plugin::No::has_foo)\n"
 	    " body N8 /a/\nendif\n"
+	    /* as SpamAssassin's cond_clause_can_or_has(): can() needs the
+	     * method to exist and return true without arguments, which only
+	     * a plugin's has_* flags do; has() needs it to exist (audit22 L8) */
+	    "if can(Mail::SpamAssassin::Plugin::BodyEval::has_no_such)\n"
+	    " body N9 /a/\nendif\n"
+	    "if can(Mail::SpamAssassin::Plugin::BodyEval::check_body_length)\n"
+	    " body N10 /a/\nendif\n"
+	    "if can(Mail::SpamAssassin::Plugin::Yes::has_foo)\n"
+	    " body N11 /a/\nendif\n"
+	    "if has(Mail::SpamAssassin::Plugin::BodyEval::check_body_length)\n"
+	    " body Y11 /a/\nendif\n"
+	    /* a Perl v-string reads 0 in a comparison */
+	    "if version >= 3.4.2 && !(version < 3.4.2) && 4.1.0 == 0\n"
+	    " body Y12 /a/\nendif\n"
 	    "ifplugin Mail::SpamAssassin::Plugin::Dmarc\n"
 	    " body Y8 /a/\nendif\n"
 	    "if can(Mail::SpamAssassin::Conf::perl_min_version_5010000)\n"
 	    " body Y9 /a/\nendif\n"
 	    "if 1 + 1 == 2 && 3 != 4 && !(2 <= 1)\n body Y10 /a/\nendif\n");
 	assert_int_equal(ruleset_diag_count(rs), 0);
-	for (int i = 1; i <= 10; i++) {
+	for (int i = 1; i <= 12; i++) {
 		char n[8];
 		snprintf(n, sizeof n, "Y%d", i);
 		if (ruleset_find(rs, n) == NULL)
 			fail_msg("%s missing", n);
 	}
-	for (int i = 1; i <= 8; i++) {
+	for (int i = 1; i <= 11; i++) {
 		char n[8];
 		snprintf(n, sizeof n, "N%d", i);
 		if (ruleset_find(rs, n) != NULL)
