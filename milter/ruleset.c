@@ -1014,13 +1014,77 @@ static void set_pattern(struct loader *L, struct rs_rule *r, struct sl p,
 	r->pcre2_options = o;
 }
 
-/* "eval:fn(args)": SpamAssassin accepts \w+\(.*\). */
+#define EVAL_ARGS "the arguments 'quoted', \"quoted\" or of " \
+	"[0-9.:A-Za-z-], separated by commas"
+
+static bool eval_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\f' || c == '\r' || c == '\v';
+}
+
+static bool eval_bare(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == ':' || c == '-';
+}
+
+/* Whether p[i..len) is blanks then a comma or the end; *next: past the
+ * comma and the blanks after it. */
+static bool eval_arg_ends(const char *p, size_t len, size_t i, size_t *next)
+{
+	while (i < len && eval_blank(p[i]))
+		i++;
+	if (i < len && p[i] != ',')
+		return false;
+	if (i < len)
+		for (i++; i < len && eval_blank(p[i]); i++)
+			;
+	*next = i;
+	return true;
+}
+
+int ruleset_eval_arg(const char *p, size_t len, size_t *pos,
+                     const char **arg, size_t *arg_len)
+{
+	size_t i = *pos;
+	while (i < len && eval_blank(p[i]))
+		i++;
+	if (i == len)
+		return 0;   /* the end, or a list of blanks only */
+	size_t a = i, b, next;
+	if (p[i] == '\'' || p[i] == '"') {
+		/* the first closing quote the rest of the item accepts */
+		for (a = b = i + 1; b < len; b++)
+			if (p[b] == p[i] && eval_arg_ends(p, len, b + 1, &next))
+				break;
+		if (b == len)
+			return -1;
+	} else {
+		for (b = i; b < len && eval_bare(p[b]); b++)
+			;
+		if (b == a || !eval_arg_ends(p, len, b, &next))
+			return -1;
+	}
+	*arg = p + a;
+	*arg_len = b - a;
+	*pos = next;
+	return 1;
+}
+
+/* "eval:fn(args)": SpamAssassin accepts \w+\(.*\) whose argument list
+ * pack_eval_args() reads to its end. */
 static bool valid_eval(struct sl f)
 {
 	size_t i = 0;
 	while (i < f.n && is_word(f.p[i]))
 		i++;
-	return i > 0 && i < f.n && f.p[i] == '(' && f.p[f.n - 1] == ')';
+	if (i == 0 || i == f.n || f.p[i] != '(' || f.p[f.n - 1] != ')')
+		return false;
+	const char *args = f.p + i + 1, *a;
+	size_t len = f.n - i - 2, pos = 0, n;
+	int rc;
+	while ((rc = ruleset_eval_arg(args, len, &pos, &a, &n)) == 1)
+		;
+	return rc == 0;
 }
 
 static void define_eval(struct loader *L, struct sl name, struct sl call,
@@ -1130,7 +1194,8 @@ static void do_header(struct loader *L, struct sl v, bool mime)
 		f.n -= skip;
 		if (!valid_eval(f)) {
 			DIAG(L, RS_DIAG_ERROR, RN, "header: invalid eval call "
-			     "'%.*s' (expected function(args))", snip(f), f.p);
+			     "'%.*s' (expected function(args), " EVAL_ARGS ")",
+			     snip(f), f.p);
 			return;
 		}
 		define_eval(L, nm, f, RS_HEADER);
@@ -1234,7 +1299,8 @@ static void do_regex_rule(struct loader *L, const char *key, enum rs_type t,
 		struct sl f = { rest.p + 5, rest.n - 5 };
 		if (!valid_eval(f)) {
 			DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "%s: invalid "
-			     "eval call '%.*s' (expected function(args))", key,
+			     "eval call '%.*s' (expected function(args), " EVAL_ARGS
+			     ")", key,
 			     snip(f), f.p);
 			return;
 		}

@@ -215,6 +215,16 @@ const char *ruleset_file_at(const struct ruleset *rs, size_t i);
  * are; one byte changed gives another. */
 void ruleset_digest(const struct ruleset *rs, char hex[65]);
 
+/* The next argument of an eval call's list p[*pos..len) (the text
+ * between its parentheses), as SpamAssassin's pack_eval_args() reads
+ * it: 'quoted' or "quoted" (up to the first quote followed by blanks
+ * and a comma or the end) or a run of [0-9.:A-Za-z-], each followed by
+ * blanks and a comma or the end. Returns 1 with the argument in
+ * *arg, *arg_len and *pos past it, 0 at the end of the list, -1 when
+ * the rest is no argument (SpamAssassin's "syntax error"). */
+int ruleset_eval_arg(const char *p, size_t len, size_t *pos,
+                     const char **arg, size_t *arg_len);
+
 /* The next capture template "%{NAME}" in p[from..len), in SpamAssassin's
  * syntax (Parser.pm's parse_captures: NAME upper-case first, "_"
  * between parts, maybe "(args)"; not after a backslash): sets *start

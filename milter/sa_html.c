@@ -64,7 +64,7 @@ static const bool *part_flag(const struct html_part_facts *f,
 bool saeval_ok_html_test(const struct saeval_call *c)
 {
 	static const struct html_part_facts none;
-	return c->nargs == 1 && (strcmp(c->args[0], "html") == 0 ||
+	return c->nargs >= 1 && (strcmp(c->args[0], "html") == 0 ||
 	                         strcmp(c->args[0], "font_low_contrast") == 0 ||
 	                         strcmp(c->args[0], "font_invalid_color") == 0 ||
 	                         part_flag(&none, c->args[0]) != NULL);
@@ -813,7 +813,7 @@ bool saeval_ok_html_range(const struct saeval_call *c)
 	             strcmp(c->args[0], "max_size") == 0;
 	for (size_t i = 0; i < sizeof walk_ranges / sizeof walk_ranges[0]; i++)
 		known |= strcmp(c->args[0], walk_ranges[i]) == 0;
-	return (c->nargs == 2 || c->nargs == 3) && known;
+	return c->nargs >= 2 && known;
 }
 
 /* Is ok(c, length) true for a text/html part? */
@@ -963,7 +963,7 @@ int saeval_html_eval_op(const char *e, double *n)
 bool saeval_ok_html_eval(const struct saeval_call *c)
 {
 	double n;
-	return c->nargs == 2 && strcmp(c->args[0], "length") == 0 &&
+	return c->nargs >= 2 && strcmp(c->args[0], "length") == 0 &&
 	       saeval_html_eval_op(c->args[1], &n) != 0;
 }
 
@@ -985,7 +985,7 @@ bool saeval_ev_html_eval(const struct saeval_call *c,
 bool saeval_ok_html_tag_balance(const struct saeval_call *c)
 {
 	double n;
-	if (c->nargs != 2 || c->args[0][0] == '\0' ||
+	if (c->nargs < 2 || c->args[0][0] == '\0' ||
 	    saeval_html_eval_op(c->args[1], &n) == 0)
 		return false;
 	for (const char *s = c->args[0]; *s != '\0'; s++)
@@ -1071,7 +1071,7 @@ bool saeval_ev_html_title_subject(const struct saeval_call *c,
  * pair: other texts and patterns need the rendered anchor text). */
 bool saeval_ok_html_text_match(const struct saeval_call *c)
 {
-	return c->nargs == 2 && (strcmp(c->args[0], "comment") == 0 ||
+	return c->nargs >= 2 && (strcmp(c->args[0], "comment") == 0 ||
 	                         strcmp(c->args[0], "title") == 0 ||
 	                         (strcmp(c->args[0], "anchor") == 0 &&
 	                          strcmp(c->args[1], "<img>") == 0));

@@ -476,7 +476,7 @@ static const char *const mime_tests[] = {
 bool saeval_ok_mime(const struct saeval_call *c)
 {
 	for (size_t i = 0; i < sizeof mime_tests / sizeof mime_tests[0]; i++)
-		if (c->nargs == 1 && strcmp(c->args[0], mime_tests[i]) == 0)
+		if (c->nargs >= 1 && strcmp(c->args[0], mime_tests[i]) == 0)
 			return true;
 	return false;   /* mime_faraway_charset (ok_locales) */
 }
@@ -546,7 +546,7 @@ bool saeval_ev_ma_non_text(const struct saeval_call *c,
  * by a blank line). */
 bool saeval_ok_parse_flags(const struct saeval_call *c)
 {
-	return c->nargs == 1 &&
+	return c->nargs >= 1 &&
 	       (strcmp(c->args[0], "mime_epilogue_exists") == 0 ||
 	        strcmp(c->args[0], "missing_mime_headers") == 0 ||
 	        strcmp(c->args[0], "missing_mime_head_body_separator") == 0 ||
@@ -746,7 +746,7 @@ bool saeval_ev_ascii_text_illegal(const struct saeval_call *c,
  * takes it: digits, '.', digits). */
 bool saeval_ok_unicode_ratio(const struct saeval_call *c)
 {
-	if (c->nargs != 1)
+	if (c->nargs < 1)
 		return false;
 	const char *s = c->args[0];
 	size_t i = strspn(s, "0123456789"), j;
@@ -767,7 +767,7 @@ bool saeval_ev_unicode_ratio(const struct saeval_call *c,
 
 bool saeval_ok_base64_length(const struct saeval_call *c)
 {
-	return c->nargs == 1 || c->nargs == 2;
+	return c->nargs >= 1;
 }
 
 bool saeval_ev_base64_length(const struct saeval_call *c,
@@ -777,7 +777,7 @@ bool saeval_ev_base64_length(const struct saeval_call *c,
 	if (!get_mime(x, &f))
 		return false;
 	double l = (double)f.b64_line;
-	if (c->nargs == 2 && l > c->num[1])
+	if (c->nargs >= 2 && l > c->num[1])
 		return false;
 	return l >= c->num[0];
 }
@@ -978,7 +978,7 @@ static bool image_type_ok(const char *t)
  * image_to_text_ratio's (TYPE, MIN, MAX). */
 bool saeval_ok_image_count(const struct saeval_call *c)
 {
-	return (c->nargs == 2 || c->nargs == 3) && image_type_ok(c->args[0]);
+	return c->nargs >= 2 && image_type_ok(c->args[0]);
 }
 
 /* image_count(TYPE, MIN[, MAX]): the base64-encoded image/gif, image/png
@@ -1054,7 +1054,7 @@ bool saeval_ev_image_text_ratio(const struct saeval_call *c,
 {
 	struct mime_facts f;
 	double pc, len = text_length(c, x);
-	if (c->nargs != 3 || !pixels_of(c, x, &f, &pc) || pc <= 0 || len <= 0)
+	if (c->nargs < 3 || !pixels_of(c, x, &f, &pc) || pc <= 0 || len <= 0)
 		return false;
 	double r = len / pc;
 	return r >= c->num[1] && r < c->num[2];
@@ -1097,10 +1097,10 @@ bool saeval_ev_image_size_range(const struct saeval_call *c,
 
 bool saeval_ok_image_size_exact(const struct saeval_call *c)
 {
-	return c->nargs == 3 && image_type_ok(c->args[0]);
+	return c->nargs >= 3 && image_type_ok(c->args[0]);
 }
 
 bool saeval_ok_image_size_range(const struct saeval_call *c)
 {
-	return c->nargs >= 3 && c->nargs <= 5 && image_type_ok(c->args[0]);
+	return c->nargs >= 3 && image_type_ok(c->args[0]);
 }

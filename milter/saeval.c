@@ -974,7 +974,7 @@ static bool localpart_in_subject(const char *s, size_t n, const char *t,
 
 static bool ok_to_in_subject(const struct saeval_call *c)
 {
-	return c->nargs == 1 && (strcmp(c->args[0], "user") == 0 ||
+	return c->nargs >= 1 && (strcmp(c->args[0], "user") == 0 ||
 	                         strcmp(c->args[0], "address") == 0);
 }
 
@@ -1487,30 +1487,21 @@ static bool ev_missing_to(const struct saeval_call *c,
 /* ---- the table ---- */
 
 /* Argument checks of several functions (a family's own checks are
- * in its file). */
+ * in its file). Arguments beyond those a function reads are ignored,
+ * as the Perl functions ignore them (audit22 L6). */
 static bool ok_three_args(const struct saeval_call *c)
 {
-	return c->nargs == 3;
+	return c->nargs >= 3;
 }
 
 static bool ok_two_args(const struct saeval_call *c)
 {
-	return c->nargs == 2;
-}
-
-static bool ok_two_or_three_args(const struct saeval_call *c)
-{
-	return c->nargs == 2 || c->nargs == 3;
-}
-
-static bool ok_no_args(const struct saeval_call *c)
-{
-	return c->nargs == 0;
+	return c->nargs >= 2;
 }
 
 static bool ok_one_arg(const struct saeval_call *c)
 {
-	return c->nargs == 1 && c->args[0][0] != '\0';
+	return c->nargs >= 1 && c->args[0][0] != '\0';
 }
 
 /* ok: are the arguments ones the function implements? (NULL: any) */
@@ -1561,7 +1552,7 @@ static const struct {
 	{ "check_for_mime_html_only", saeval_ev_mime_html_only, "MIMEEval",
 	  NULL },
 	{ "check_for_mime", saeval_ev_mime, "MIMEEval", saeval_ok_mime },
-	{ "check_ma_non_text", saeval_ev_ma_non_text, "MIMEEval", ok_no_args },
+	{ "check_ma_non_text", saeval_ev_ma_non_text, "MIMEEval", NULL },
 	{ "check_mime_multipart_ratio", saeval_ev_mime_multipart_ratio,
 	  "MIMEEval", ok_two_args },
 	{ "check_msg_parse_flags", saeval_ev_parse_flags, "MIMEEval",
@@ -1607,7 +1598,7 @@ static const struct {
 	{ "check_uri_truncated", saeval_ev_uri_truncated, "URIEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
-	  ok_two_or_three_args },
+	  ok_two_args },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
 	  "BodyEval", ok_two_args },
 	{ "multipart_alternative_difference_count",
@@ -1620,7 +1611,7 @@ static const struct {
 	  "RelayEval", NULL },
 	{ "helo_ip_mismatch", saeval_ev_helo_ip_mismatch, "RelayEval", NULL },
 	{ "check_for_forged_received_trail", saeval_ev_forged_rcvd_trail,
-	  "RelayEval", ok_no_args },
+	  "RelayEval", NULL },
 	{ "check_for_no_rdns_dotcom_helo", saeval_ev_no_rdns_dotcom_helo,
 	  "RelayEval", NULL },
 	{ "check_freemail_from", saeval_ev_freemail_from, "FreeMail", NULL },
@@ -1639,45 +1630,45 @@ static const struct {
 	  "WelcomeListSubject", NULL },
 	{ "check_from_in_list", saeval_ev_from_in_list, "WLBLEval", ok_one_arg },
 	{ "check_from_in_welcomelist", saeval_ev_wlbl,
-	  "WLBLEval", ok_no_args },
+	  "WLBLEval", NULL },
 	{ "check_from_in_whitelist", saeval_ev_wlbl,
-	  "WLBLEval", ok_no_args },
+	  "WLBLEval", NULL },
 	{ "check_from_in_default_welcomelist",
-	  saeval_ev_wlbl, "WLBLEval", ok_no_args },
+	  saeval_ev_wlbl, "WLBLEval", NULL },
 	{ "check_from_in_default_whitelist",
-	  saeval_ev_wlbl, "WLBLEval", ok_no_args },
+	  saeval_ev_wlbl, "WLBLEval", NULL },
 	{ "check_forged_in_welcomelist", saeval_ev_wlbl,
-	  "WLBLEval", ok_no_args },
+	  "WLBLEval", NULL },
 	{ "check_forged_in_whitelist", saeval_ev_wlbl,
-	  "WLBLEval", ok_no_args },
+	  "WLBLEval", NULL },
 	{ "check_forged_in_default_welcomelist",
-	  saeval_ev_wlbl, "WLBLEval", ok_no_args },
+	  saeval_ev_wlbl, "WLBLEval", NULL },
 	{ "check_forged_in_default_whitelist",
-	  saeval_ev_wlbl, "WLBLEval", ok_no_args },
+	  saeval_ev_wlbl, "WLBLEval", NULL },
 	{ "check_from_in_blocklist", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_from_in_blacklist", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_to_in_welcomelist", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_to_in_whitelist", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_to_in_blocklist", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_to_in_blacklist", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_to_in_more_spam", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_to_in_all_spam", saeval_ev_wlbl, "WLBLEval",
-	  ok_no_args },
+	  NULL },
 	{ "check_replyto_in_list", saeval_ev_replyto_in_list, "WLBLEval",
 	  ok_one_arg },
 	{ "have_any_bounce_relays", saeval_ev_have_bounce_relays, "VBounce",
-	  ok_no_args },
+	  NULL },
 	{ "check_welcomelist_bounce_relays", saeval_ev_bounce_relays,
-	  "VBounce", ok_no_args },
+	  "VBounce", NULL },
 	{ "check_whitelist_bounce_relays", saeval_ev_bounce_relays,
-	  "VBounce", ok_no_args },
+	  "VBounce", NULL },
 	{ "check_uri_host_listed", saeval_ev_uri_host_listed, "WLBLEval",
 	  saeval_ok_uri_host_listed },
 	{ "check_mailfrom_matches_rcvd", saeval_ev_mailfrom_matches_rcvd,
@@ -1808,40 +1799,24 @@ static bool arg_undef(const char *a)
 	return a == NULL || strcmp(a, "undef") == 0;
 }
 
-/* Arguments: comma-separated, each optionally quoted with ' or ". */
+/* Arguments as SpamAssassin's pack_eval_args() reads them (the rule
+ * loader refused a list it cannot read to its end). */
 static int parse_args(const char *p, const char *end, struct saeval_call *c)
 {
-	while (p < end) {
-		while (p < end && (isspace((unsigned char)*p) || *p == ','))
-			p++;
-		if (p >= end)
-			break;
-		const char *a = p, *b;
-		if (*p == '\'' || *p == '"') {
-			char q = *p++;
-			a = p;
-			while (p < end && *p != q)
-				p++;
-			b = p;
-			if (p < end)
-				p++;
-		} else {
-			while (p < end && *p != ',')
-				p++;
-			b = p;
-			while (b > a && isspace((unsigned char)b[-1]))
-				b--;
-		}
+	size_t pos = 0, n;
+	const char *a;
+	int rc;
+	while ((rc = ruleset_eval_arg(p, (size_t)(end - p), &pos, &a, &n)) == 1) {
 		if (c->nargs == MAX_ARGS)
 			return 1;
-		char *s = malloc((size_t)(b - a) + 1);
+		char *s = malloc(n + 1);
 		if (s == NULL)
 			return -1;
-		memcpy(s, a, (size_t)(b - a));
-		s[b - a] = '\0';
+		memcpy(s, a, n);
+		s[n] = '\0';
 		c->args[c->nargs++] = s;
 	}
-	return 0;
+	return rc == 0 ? 0 : 1;
 }
 
 int saeval_compile(const char *eval, struct saeval_call **out)
@@ -1878,7 +1853,7 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 		c->num[i] = atof(c->args[i]);
 		c->undef[i] = arg_undef(c->args[i]);
 	}
-	if (rc == 0 && c->nargs == 2)
+	if (rc == 0 && c->nargs >= 2)
 		c->html_op = saeval_html_eval_op(c->args[1], &c->html_n);
 	if (rc == 0 && fns[fn].ok != NULL && !fns[fn].ok(c))
 		rc = 1;

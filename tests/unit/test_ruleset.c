@@ -1091,6 +1091,60 @@ static void test_include(void **state)
 	ruleset_free(rs);
 }
 
+/* An eval call's arguments as SpamAssassin's pack_eval_args() reads
+ * them; a list it cannot read to its end refuses the rule, as
+ * SpamAssassin's "syntax error for eval function" (audit22 L6). */
+static void test_eval_args(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *list;
+		int n;              /* -1: refused */
+		const char *args;   /* the arguments, '|' after each */
+	} cases[] = {
+		{ "'1024'", 1, "1024|" }, { "1024", 1, "1024|" },
+		{ "\"1024\"", 1, "1024|" }, { " '1024' ", 1, "1024|" },
+		{ "'1024',", 1, "1024|" }, { "'1024' ,", 1, "1024|" },
+		{ "'10 24'", 1, "10 24|" }, { "'1024' '5'", 1, "1024' '5|" },
+		{ "'1024','2'", 2, "1024|2|" }, { "'a,b' , c", 2, "a,b|c|" },
+		{ "", 0, "" }, { "   ", 0, "" }, { "::1, 1.2.3.4", 2, "::1|1.2.3.4|" },
+		{ "'it''s'", 1, "it''s|" }, { "\"a'\",'b\"'", 2, "a'|b\"|" },
+		{ "'1024", -1, NULL }, { "1024'", -1, NULL }, { "$x", -1, NULL },
+		{ "1_024", -1, NULL }, { "+1024", -1, NULL }, { ",'1024'", -1, NULL },
+		{ "1,,2", -1, NULL }, { "1 2", -1, NULL }, { "'a' b", -1, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *l = cases[i].list, *a;
+		size_t pos = 0, n;
+		char got[64] = "";
+		int rc, count = 0;
+		while ((rc = ruleset_eval_arg(l, strlen(l), &pos, &a, &n)) == 1) {
+			count++;
+			snprintf(got + strlen(got), sizeof got - strlen(got),
+			         "%.*s|", (int)n, a);
+		}
+		if (cases[i].n < 0) {
+			if (rc != -1)
+				fail_msg("(%s) read", l);
+			continue;
+		}
+		if (rc != 0 || count != cases[i].n || strcmp(got, cases[i].args))
+			fail_msg("(%s): rc %d, %d args '%s'", l, rc, count, got);
+	}
+	struct ruleset *rs = load("body OK eval:check_body_length('1024','2')\n"
+	                          "body BAD eval:check_body_length(+1024)\n"
+	                          "body BAD2 eval:check_body_length(1024')\n");
+	assert_non_null(ruleset_find(rs, "OK"));
+	assert_null(ruleset_find(rs, "BAD"));
+	assert_null(ruleset_find(rs, "BAD2"));
+	/* the two refused, and OK's RS_DIAG_UNSUPPORTED (rules.c decides) */
+	assert_int_equal(ruleset_diag_count(rs), 3);
+	for (size_t i = 0; i < 2; i++)
+		assert_non_null(strstr(ruleset_diag_at(rs, i)->message,
+		                       "invalid eval call"));
+	ruleset_free(rs);
+}
+
 static void test_long_line(void **state)
 {
 	(void)state;
@@ -1241,6 +1295,7 @@ int main(void)
 		                                teardown_dir),
 		cmocka_unit_test_setup_teardown(test_include, setup_dir,
 		                                teardown_dir),
+		cmocka_unit_test(test_eval_args),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_stock),
 	};

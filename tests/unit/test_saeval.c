@@ -1175,6 +1175,15 @@ static void test_body_length(void **state)
 	assert_true(run("check_body_length('6')", "Subject: x\r\n\r\n"
 	                "12345\r\n"));
 	assert_false(run("check_body_length('5')", "Subject: x\n\n12345\n"));
+	/* as SpamAssassin: an extra argument is ignored, and "10 24" and
+	 * "1024' '5" (a lazy quote match) read as numbers (audit22 L6) */
+	assert_true(run("check_body_length('10','2')", "Subject: x\n\n12345\n"));
+	assert_true(run("check_body_length('10 24')", "Subject: x\n\n12345\n"));
+	assert_false(run("check_body_length('5 24')", "Subject: x\n\n12345\n"));
+	assert_true(run("check_body_length('10' '5')", "Subject: x\n\n12345\n"));
+	assert_true(run("check_ma_non_text('x')", "Subject: x\nContent-Type: "
+	                "multipart/alternative; boundary=b\n\n--b\n"
+	                "Content-Type: image/gif\n\nx\n--b--\n"));
 }
 
 static void test_more_headers(void **state)
