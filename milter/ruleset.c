@@ -71,6 +71,7 @@
 #include "arena.h"
 #include "fileio.h"
 #include "netset.h"
+#include "perlre.h"
 #include "rulesmeta.h"
 #include "strbuf.h"
 #include "trustpath.h"
@@ -596,27 +597,6 @@ static bool perl_quantifier(const char *p, const char *e, char *out,
 	return len > 0 && (size_t)len < cap && (size_t)len <= *skip + 1;
 }
 
-/* The index of the ']' closing the class that opens at p.p[i] ('['):
- * a ']' first (after '^') is a member, escapes and [:name:] pass. */
-static size_t class_end(struct sl p, size_t i)
-{
-	size_t k = i + 1;
-	if (k < p.n && p.p[k] == '^')
-		k++;
-	if (k < p.n && p.p[k] == ']')
-		k++;
-	for (; k < p.n && p.p[k] != ']'; k++) {
-		if (p.p[k] == '\\')
-			k++;
-		else if (p.p[k] == '[' && k + 1 < p.n && p.p[k + 1] == ':') {
-			const char *r = memchr(p.p + k + 2, ']', p.n - k - 2);
-			if (r != NULL && r[-1] == ':')
-				k = (size_t)(r - p.p);
-		}
-	}
-	return k;
-}
-
 /* An inline flag group "(?flags)" or "(?flags:" whose flags start at
  * p.p[k] and hold Perl's charset flags a, d or p, which PCRE2 10.42
  * refuses and which change nothing for byte patterns (audit20 L6): the
@@ -797,6 +777,24 @@ static bool follows_atom(struct sl p, size_t i)
 	return true;
 }
 
+/* Writes q for p.p[i .. i + skip) into the rewritten pattern *d (made
+ * on the first call; dn bytes written, p.p[from..i) not yet). */
+static int rewrite(struct loader *L, struct sl p, char **d, size_t *dn,
+                   size_t *from, size_t i, const char *q, size_t skip)
+{
+	/* at most 3 bytes for 1: ^? is (?:^)? */
+	if (*d == NULL && (*d = arena_alloc(L->rs->arena, 3 * p.n + 1)) == NULL) {
+		L->rs->oom = true;
+		return -1;
+	}
+	memcpy(*d + *dn, p.p + *from, i - *from);
+	*dn += i - *from;
+	memcpy(*d + *dn, q, strlen(q));
+	*dn += strlen(q);
+	*from = i + skip;
+	return 0;
+}
+
 /* Pattern p as PCRE2 10.42 reads what Perl 5.36 (so SpamAssassin on
  * Debian 12) reads (audit20 M3): Perl 5.34+ quantifiers rewritten
  * (perl_quantifier()); "\b{...}" and "\B{...}", which SpamAssassin
@@ -808,13 +806,25 @@ static bool follows_atom(struct sl p, size_t i)
 static int perl_pattern(struct loader *L, const char *rule, struct sl p,
                         uint32_t o, struct sl *out)
 {
-	char *d = NULL;   /* the rewritten pattern: one more byte per '{' */
-	size_t from = 0, dn = 0;
+	char *d = NULL;   /* the rewritten pattern */
+	size_t from = 0, dn = 0, at0;
 	bool x = o & PCRE2_EXTENDED;   /* blanks are no atoms */
 	*out = p;
+	const char *zl = perlre_zero_length_fault(p.p, p.n, x, &at0);
+	if (zl != NULL) {
+		DIAG(L, RS_DIAG_ERROR, rule, "%s (at offset %zu)", zl, at0);
+		return -1;
+	}
 	for (size_t i = 0; i < p.n; i++) {
 		char c = p.p[i], q[48];
-		size_t skip;
+		size_t skip = perlre_quantified_assertion(p.p, p.n, i, x);
+		if (skip > 0) {   /* \b? as (?:\b)?, which PCRE2 takes */
+			snprintf(q, sizeof q, "(?:%.*s)", (int)skip, p.p + i);
+			if (rewrite(L, p, &d, &dn, &from, i, q, skip) != 0)
+				return -1;
+			i += skip - 1;
+			continue;
+		}
 		/* under /x a '{' stands where the last non-blank ends */
 		size_t at = i;
 		while (x && at > 0 && isspace((unsigned char)p.p[at - 1]))
@@ -867,23 +877,16 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 			     "\\{)");
 			return -1;
 		} else if (c == '[') {
-			i = class_end(p, i);
+			i = perlre_class_end(p.p, p.n, i);
 		} else if ((c == '(' && i + 1 < p.n && p.p[i + 1] == '?' &&
 		            inline_charset(p, i + 2, q, sizeof q, &skip)) ||
-		           (c == '{' && follows_atom(p, at) &&
+		           /* after a leading ^ too: ^{,3} */
+		           (c == '{' && (follows_atom(p, at) ||
+		                         (at == 1 && p.p[0] == '^')) &&
 		            perl_quantifier(p.p + i, p.p + p.n, q, sizeof q,
 		                            &skip))) {
-			/* p.p[i .. i + skip) is written q */
-			if (d == NULL &&
-			    (d = arena_alloc(L->rs->arena, 2 * p.n + 1)) == NULL) {
-				L->rs->oom = true;
+			if (rewrite(L, p, &d, &dn, &from, i, q, skip) != 0)
 				return -1;
-			}
-			memcpy(d + dn, p.p + from, i - from);
-			dn += i - from;
-			memcpy(d + dn, q, strlen(q));
-			dn += strlen(q);
-			from = i + skip;
 			i += skip - 1;
 		}
 	}

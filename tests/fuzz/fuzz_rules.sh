@@ -7,7 +7,7 @@ set -u
 fuzz_begin rules
 m="$top_srcdir/milter"
 srcs="$m/ruleset.c $m/arena.c $m/fileio.c $m/netset.c $m/trustpath.c $m/rulesmeta.c \
-	$m/strbuf.c \
+	$m/strbuf.c $m/perlre.c \
 	$m/uriredir.c"
 # shellcheck disable=SC2086
 fuzz_build rules $(pkg-config --cflags --libs libpcre2-8 2>/dev/null) $srcs \

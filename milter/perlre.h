@@ -1,0 +1,39 @@
+/*
+ * perlre.h — what Perl 5.36 says about a rule's pattern that PCRE2 does
+ * not: the checks behind SpamAssassin's refusal of a pattern Perl warns
+ * about, for the rule loader (ruleset.c).
+ *
+ * Patterns are bytes with their length (no NUL needed); nothing is
+ * allocated. A pattern PCRE2 will refuse anyway (an unbalanced group)
+ * is passed over: its error comes from the compiler.
+ */
+#ifndef VIGIL_PERLRE_H
+#define VIGIL_PERLRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The index of the ']' closing the character class opening at p[i]
+ * ('['): a ']' first (after '^') is a member, escapes and [:name:] pass;
+ * n when it never closes. */
+size_t perlre_class_end(const char *p, size_t n, size_t i);
+
+/* A quantified zero-length item, as Perl 5.36 warns about it (and
+ * SpamAssassin then refuses the rule): an item that never matches a
+ * character (\b, \B, \A, \z, \Z, \G, \K, ^, $, a lookaround, a group of
+ * such items) under *, +, {n,}; or under a count other than ? or {0,n}
+ * (n >= 1), outside any alternation and lookaround and holding no
+ * capture group (Perl's "Quantifier unexpected on zero-length
+ * expression"). x: the pattern is compiled with /x. Returns the
+ * message, with *at the offset of the quantifier, or NULL. */
+const char *perlre_zero_length_fault(const char *p, size_t n, bool x,
+                                     size_t *at);
+
+/* The length of the assertion at p[i] (\b, \B, \A, \z, \Z, \G, \K, or an
+ * unescaped ^ or $) when a quantifier Perl accepts on it (?, {0,n})
+ * follows, which PCRE2 refuses ("quantifier does not follow a repeatable
+ * item") and reads in a group, (?:\b)?; else 0. */
+size_t perlre_quantified_assertion(const char *p, size_t n, size_t i,
+                                   bool x);
+
+#endif
