@@ -1833,6 +1833,11 @@ static int setup_rule(struct rules *r, size_t i)
 	count_type(&r->stats, rule->type);
 	if (rule->type == RS_EVAL && wrong_eval_line(rule))
 		return wrong_line(r, c);
+	if (rule->type == RS_EVAL && rule->eval_on != RS_EVAL &&
+	    !ruleset_eval_args_ok(rule->eval)) {   /* no directive's */
+		c->state = RULES_FAILED;   /* reported by the loader */
+		return 0;
+	}
 	if (rule->type == RS_EVAL) {
 		int rc = saeval_compile_rs(rule->eval, r->rs, &c->ev);
 		if (rc < 0)

@@ -1073,21 +1073,27 @@ int ruleset_eval_arg(const char *p, size_t len, size_t *pos,
 	return 1;
 }
 
-/* "eval:fn(args)": SpamAssassin accepts \w+\(.*\) whose argument list
- * pack_eval_args() reads to its end. */
+bool ruleset_eval_args_ok(const char *eval)
+{
+	const char *open = eval != NULL ? strchr(eval, '(') : NULL;
+	size_t n = open != NULL ? strlen(open) : 0, pos = 0, len;
+	const char *a;
+	int rc;
+	if (n < 2 || open[n - 1] != ')')
+		return false;
+	while ((rc = ruleset_eval_arg(open + 1, n - 2, &pos, &a, &len)) == 1)
+		;
+	return rc == 0;
+}
+
+/* "eval:fn(args)": SpamAssassin accepts \w+\(.*\) (its argument list
+ * is read when the rules are finished, ruleset_eval_args_ok()). */
 static bool valid_eval(struct sl f)
 {
 	size_t i = 0;
 	while (i < f.n && is_word(f.p[i]))
 		i++;
-	if (i == 0 || i == f.n || f.p[i] != '(' || f.p[f.n - 1] != ')')
-		return false;
-	const char *args = f.p + i + 1, *a;
-	size_t len = f.n - i - 2, pos = 0, n;
-	int rc;
-	while ((rc = ruleset_eval_arg(args, len, &pos, &a, &n)) == 1)
-		;
-	return rc == 0;
+	return i > 0 && i < f.n && f.p[i] == '(' && f.p[f.n - 1] == ')';
 }
 
 static void define_eval(struct loader *L, struct sl name, struct sl call,
@@ -1197,8 +1203,7 @@ static void do_header(struct loader *L, struct sl v, bool mime)
 		f.n -= skip;
 		if (!valid_eval(f)) {
 			DIAG(L, RS_DIAG_ERROR, RN, "header: invalid eval call "
-			     "'%.*s' (expected function(args), " EVAL_ARGS ")",
-			     snip(f), f.p);
+			     "'%.*s' (expected function(args))", snip(f), f.p);
 			return;
 		}
 		define_eval(L, nm, f, RS_HEADER);
@@ -1302,8 +1307,7 @@ static void do_regex_rule(struct loader *L, const char *key, enum rs_type t,
 		struct sl f = { rest.p + 5, rest.n - 5 };
 		if (!valid_eval(f)) {
 			DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "%s: invalid "
-			     "eval call '%.*s' (expected function(args), " EVAL_ARGS
-			     ")", key,
+			     "eval call '%.*s' (expected function(args))", key,
 			     snip(f), f.p);
 			return;
 		}
@@ -3238,6 +3242,15 @@ static void finish(struct loader *L)
 			r->captures = has_capture_group(r);
 			if (r->captures)
 				r->priority = -10000;
+		} else if (r->type == RS_EVAL && !rs->aux[i].from_directive &&
+		           !ruleset_eval_args_ok(r->eval)) {
+			/* the latest definition, as SpamAssassin reads the
+			 * list when finishing, and drops the rule (audit22 L6) */
+			struct sl ev = { r->eval, strlen(r->eval) };
+			diag_at(L, RS_DIAG_ERROR, r->file, r->line, r->name,
+			        "invalid eval call '%.*s' (expected function(args), "
+			        EVAL_ARGS "): SpamAssassin leaves the rule out",
+			        snip(ev), ev.p);
 		} else if (r->type == RS_EVAL && !rs->aux[i].from_directive) {
 			struct sl ev = { r->eval, r->eval ? strlen(r->eval) : 0 };
 			diag_at(L, RS_DIAG_UNSUPPORTED, r->file, r->line,

@@ -225,6 +225,11 @@ void ruleset_digest(const struct ruleset *rs, char hex[65]);
 int ruleset_eval_arg(const char *p, size_t len, size_t *pos,
                      const char **arg, size_t *arg_len);
 
+/* Whether the argument list of eval call text eval ("fn(args)") reads
+ * to its end (ruleset_eval_arg()); a rule whose list does not is left
+ * out, as SpamAssassin leaves it out. */
+bool ruleset_eval_args_ok(const char *eval);
+
 /* The next capture template "%{NAME}" in p[from..len), in SpamAssassin's
  * syntax (Parser.pm's parse_captures: NAME upper-case first, "_"
  * between parts, maybe "(args)"; not after a backslash): sets *start

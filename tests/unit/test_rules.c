@@ -793,6 +793,27 @@ static void test_eval_line_type(void **state)
 	fx_free(&f);
 }
 
+/* A redefinition whose eval argument list SpamAssassin cannot read
+ * replaces the earlier definition and is left out: it never hits and
+ * metas read 0, as in SpamAssassin (audit22 L6). */
+static void test_eval_bad_args_redefined(void **state)
+{
+	(void)state;
+	NEED_PARSER();
+	struct fx f = { 0 };
+	fx_load(&f, "body R1 eval:check_body_length('100000')\n"
+	        "body R1 eval:check_body_length('100000)\n"
+	        "body R2 /short/\nbody R2 eval:check_body_length(+100000)\n"
+	        "body R3 eval:check_body_length('100000','x')\n"
+	        "meta M1 !R1 && !R2\n", NULL);
+	fx_run(&f, "Subject: s\n\nshort\n", "");
+	NOHIT(&f, "R1");
+	NOHIT(&f, "R2");
+	HIT(&f, "R3");
+	HIT(&f, "M1");
+	fx_free(&f);
+}
+
 /* A stage's test vigil's rules cannot run (SPF_FAIL from the SPF stage),
  * scored by the stage's default: in a score set with network tests the
  * rule files' score replaces it and 0 takes it back (metas do not see it
@@ -2271,6 +2292,7 @@ int main(void)
 		cmocka_unit_test(test_header_host_ip),
 		cmocka_unit_test(test_stage_test_scores),
 		cmocka_unit_test(test_eval_line_type),
+		cmocka_unit_test(test_eval_bad_args_redefined),
 		cmocka_unit_test(test_meta_cycle),
 		cmocka_unit_test(test_meta_propagation),
 		cmocka_unit_test(test_meta_propagation_random),
