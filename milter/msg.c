@@ -473,37 +473,34 @@ static void add_raw_piece(struct pctx *c, const char *s, size_t k)
 	arena_buf_put(&c->raw_v, &sp, sizeof sp);
 }
 
+size_t msg_sa_piece_len(const char *s, size_t n, size_t ofs)
+{
+	static const char cut[] = { '\n', '>', ' ' };
+	if (n - ofs <= 2 * CHUNK_MAX)
+		return n - ofs;   /* the rest (the whole text up to 2 pieces) */
+	for (size_t k = 0; k < sizeof cut; k++) {
+		size_t j = find_from(s, n, ofs + CHUNK_MAX, cut[k]);
+		if (j != SIZE_MAX && j - ofs + 1 <= 2 * CHUNK_MAX)
+			return j - ofs + 1;
+	}
+	return CHUNK_MAX + 1;
+}
+
 /* Append one text part to the rawbody view in SpamAssassin 4's pieces
- * (Message.pm, split_into_array_of_short_paragraphs): a part of at most
- * CHUNK_MAX bytes is one piece; a longer one is cut, while more than
- * 2 * CHUNK_MAX bytes remain, after the first '\n' (else '>', else ' ')
- * at or after CHUNK_MAX bytes into the piece, provided the piece stays
- * within 2 * CHUNK_MAX bytes (else after CHUNK_MAX + 1 bytes). So "^"
- * without /m matches at the start of a part (or of a piece), not of
- * every line, and patterns see across line breaks, as in SpamAssassin. */
+ * (msg_sa_piece_len()): a part of at most CHUNK_MAX bytes is one piece,
+ * even "" (SpamAssassin keeps it). So "^" without /m matches at the
+ * start of a part (or of a piece), not of every line, and patterns see
+ * across line breaks, as in SpamAssassin. */
 static void add_raw_part(struct pctx *c, const char *s, size_t n)
 {
 	if (n <= CHUNK_MAX) {
-		add_raw_piece(c, s, n);  /* even "" (SpamAssassin keeps it) */
+		add_raw_piece(c, s, n);
 		return;
 	}
-	static const char cut[] = { '\n', '>', ' ' };
-	size_t ofs = 0;
-	while (n - ofs > 2 * CHUNK_MAX) {
-		size_t j = SIZE_MAX;
-		for (size_t k = 0; k < sizeof cut; k++) {
-			j = find_from(s, n, ofs + CHUNK_MAX, cut[k]);
-			if (j != SIZE_MAX && j - ofs + 1 <= 2 * CHUNK_MAX)
-				break;
-			j = SIZE_MAX;
-		}
-		if (j == SIZE_MAX)
-			j = ofs + CHUNK_MAX;
-		add_raw_piece(c, s + ofs, j - ofs + 1);
-		ofs = j + 1;
+	for (size_t ofs = 0, len; ofs < n; ofs += len) {
+		len = msg_sa_piece_len(s, n, ofs);
+		add_raw_piece(c, s + ofs, len);
 	}
-	if (ofs < n)
-		add_raw_piece(c, s + ofs, n - ofs);
 }
 
 static size_t hash_str(const char *s, size_t n)

@@ -194,6 +194,13 @@ struct msg_text msg_body_at(const struct msg *m, size_t i);
  * matches at the start of a part or piece only). */
 size_t msg_rawbody_count(const struct msg *m);
 struct msg_text msg_rawbody_at(const struct msg *m, size_t i);
+
+/* The length of the piece of text s[0..n) starting at ofs (< n), as
+ * SpamAssassin 4's split_into_array_of_short_paragraphs() cuts a text:
+ * while more than 2 * 2048 bytes remain, after the first '\n' (else
+ * '>', else ' ') at or after 2048 bytes into the piece, provided the
+ * piece stays within 4096 bytes (else after 2049 bytes); then the rest. */
+size_t msg_sa_piece_len(const char *s, size_t n, size_t ofs);
 /* full: the raw message as given (cut at max_size). */
 struct msg_text msg_full(const struct msg *m);
 /* uri: every URI found, normalised; deduplicated, in order of first

@@ -560,6 +560,18 @@ static const struct {
 	[RE_HA_ANGLE] = { "<(" HA_MAIL ")>", PCRE2_CASELESS },
 	/* all_to_addrs: the recipient a Received line names */
 	[RE_RCVD_FOR] = { " for <?(\\S+@(\\S+?))>?;", 0 },
+	/* check_stock_info: a "Label: value" line, and the labels it
+	 * counts (BodyEval.pm; the label lower-cased, letters only; ^ binds
+	 * the first alternative only, $ all) */
+	[RE_STOCK_LINE] = { "^\\s*([^:\\s][^:\\n]{2,29})\\s*:\\s*\\S",
+	                    PCRE2_MULTILINE },
+	[RE_STOCK_WORD] = { "(^trad(?:e|ing)date|company(?:name)?|"
+	                    "s\\w?(?:t\\w?o\\w?c\\w?k|y\\w?m(?:\\w?b\\w?o\\w?l)?)|"
+	                    "t(?:arget|icker)|(?:opening|current)p(?:rice)?|"
+	                    "p(?:rojected|osition)|expectations|weeks?high|"
+	                    "marketperformance|"
+	                    "(?:year|week|month|day|price)(?:target|estimates?)|"
+	                    "sector|r(?:ecommendation|ating))$", 0 },
 };
 
 static pcre2_code *re_code[RE_COUNT];
@@ -595,6 +607,12 @@ static void re_init(void)
 bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,
                     size_t nov)
 {
+	return saeval_re_find_at(id, s, len, 0, ov, nov);
+}
+
+bool saeval_re_find_at(enum re_id id, const char *s, size_t len,
+                       size_t start, size_t *ov, size_t nov)
+{
 	if (!re_ok || s == NULL)
 		return false;
 	/* one match data per thread, freed when the thread exits */
@@ -606,7 +624,8 @@ bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,
 			return false;
 		}
 	}
-	int rc = pcre2_match(re_code[id], (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	int rc = pcre2_match(re_code[id], (PCRE2_SPTR)s, len, start, 0, md,
+	                     NULL);
 	if (rc > 0 && ov != NULL) {
 		PCRE2_SIZE *v = pcre2_get_ovector_pointer(md);
 		uint32_t have = pcre2_get_ovector_count(md);
@@ -1221,6 +1240,59 @@ static bool ev_tvd_vertical_words(const struct saeval_call *c,
 	return (double)best >= lo && (double)best < hi;
 }
 
+/* The distinct stock-trading labels ("Ticker:", "Target price:") of the
+ * first text/plain part's text, as BodyEval.pm's _check_stock_info()
+ * counts them: per piece of the text (msg_sa_piece_len()), each "Label:
+ * value" line's label, lower-cased and cut to its letters, matched
+ * against its list; the distinct matched texts. */
+static double stock_info(const struct saeval_ctx *x)
+{
+	const struct msg_part *p = NULL;
+	for (size_t i = 0; i < msg_part_count(x->m) && p == NULL; i++) {
+		const struct msg_part *q = msg_part_at(x->m, i);
+		if (q->type.len == 10 && memcmp(q->type.ptr, "text/plain", 10) == 0)
+			p = q;
+	}
+	if (p == NULL)
+		return 0;
+	char seen[64][32], word[32];   /* the distinct matches, each < 31 */
+	size_t nseen = 0;
+	const char *s = p->rendered.ptr;
+	for (size_t ofs = 0, plen; ofs < p->rendered.len; ofs += plen) {
+		plen = msg_sa_piece_len(s, p->rendered.len, ofs);
+		size_t ov[4], at = 0, w;
+		while (nseen < 64 && saeval_re_find_at(RE_STOCK_LINE, s + ofs,
+		                                       plen, at, ov, 4)) {
+			at = ov[1];
+			w = 0;
+			for (size_t k = ov[2]; k < ov[3]; k++) {
+				char c = (char)tolower((unsigned char)s[ofs + k]);
+				if (c >= 'a' && c <= 'z')
+					word[w++] = c;
+			}
+			if (!saeval_re_find(RE_STOCK_WORD, word, w, ov, 4))
+				continue;
+			size_t n = ov[3] - ov[2], k = 0;
+			while (k < nseen && !(strlen(seen[k]) == n &&
+			                      memcmp(seen[k], word + ov[2], n) == 0))
+				k++;
+			if (k == nseen) {
+				memcpy(seen[nseen], word + ov[2], n);
+				seen[nseen++][n] = '\0';
+			}
+		}
+	}
+	return (double)nseen;
+}
+
+/* check_stock_info(MIN): MIN 0, or at least MIN distinct labels. */
+static bool ev_stock_info(const struct saeval_call *c,
+                          const struct saeval_ctx *x)
+{
+	return c->num[0] == 0 ||
+	       saeval_cached_fact(x, FACT_STOCK, stock_info) >= c->num[0];
+}
+
 /* check_body_length(N): the body as received (line ends counted as one
  * byte, as SpamAssassin reads a message) is at most N bytes. */
 static bool ev_body_length(const struct saeval_call *c,
@@ -1597,6 +1669,7 @@ static const struct {
 	  NULL },
 	{ "check_uri_truncated", saeval_ev_uri_truncated, "URIEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
+	{ "check_stock_info", ev_stock_info, "BodyEval", ok_one_arg },
 	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
 	  ok_two_args },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
@@ -1704,7 +1777,8 @@ static const char *const body_fns[] = {
 	"check_for_ascii_text_illegal", "check_for_mime", "check_for_mime_html",
 	"check_for_mime_html_only", "check_for_uppercase",
 	"check_https_http_mismatch", "check_iframe_src", "check_ma_non_text",
-	"check_mime_multipart_ratio", "html_eval", "html_image_only",
+	"check_mime_multipart_ratio", "check_stock_info", "html_eval",
+	"html_image_only",
 	"html_image_ratio", "html_range", "html_tag_balance", "html_tag_exists",
 	"html_test", "html_text_match", "html_title_subject_ratio",
 	"image_count", "image_size_exact", "image_size_range",

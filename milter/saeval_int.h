@@ -146,6 +146,7 @@ enum fact {
 	FACT_UPPER,               /* uppercase_pct() */
 	FACT_HOTMAIL,             /* hotmail_check() */
 	FACT_GATED,               /* gated_check() */
+	FACT_STOCK,               /* stock_info() */
 	FACT_COUNT
 };
 
@@ -216,20 +217,23 @@ enum re_id {
 	RE_FM_WELCOME, RE_FM_BULK_ENV, RE_DOTCOM_HELO,
 	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED, RE_FONT_FACE,
 	RE_HA_GROUP, RE_HA_ENTRY, RE_HA_MAIL_ALL, RE_HA_COMMENT, RE_HA_PHRASE,
-	RE_HA_ANGLE, RE_RCVD_FOR,
+	RE_HA_ANGLE, RE_RCVD_FOR, RE_STOCK_LINE, RE_STOCK_WORD,
 	RE_COUNT
 };
 
 /* saeval_re_ok(): every expression compiled; saeval_re_code(): the
  * compiled expression id then (else NULL), for FreeMail's own matches
  * (callouts, substitution). saeval_re_find(): match id on s[0..len),
- * groups into ov; saeval_re_str(): on a C string (NULL: no match). They
+ * groups into ov (saeval_re_find_at(): from offset start, as Perl's /g
+ * goes on); saeval_re_str(): on a C string (NULL: no match). They
  * are compiled by saeval_re_init(), once (saeval_compile() calls it). */
 void saeval_re_init(void);
 bool saeval_re_ok(void);
 const pcre2_code *saeval_re_code(enum re_id id);
 bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,
                     size_t nov);
+bool saeval_re_find_at(enum re_id id, const char *s, size_t len,
+                       size_t start, size_t *ov, size_t nov);
 bool saeval_re_str(enum re_id id, const char *s);
 
 /* ---- the message: headers, cache, relays, envelope (saeval.c) ---- */

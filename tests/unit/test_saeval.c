@@ -1168,6 +1168,35 @@ static void test_html_tag_balance(void **state)
 	assert_int_equal(saeval_compile("html_tag_balance('head', 'x')", &c), 1);
 }
 
+/* check_stock_info(MIN): distinct stock labels of the first text/plain
+ * part, as spamassassin 4.0.1 counts them (TVD_STOCK1 scored 1) */
+static void test_stock_info(void **state)
+{
+	(void)state;
+	const char *two = "check_stock_info('2')";
+	assert_true(run(two, "Subject: s\n\nCompany: ACME\nSymbol: AX\n"));
+	assert_false(run(two, "Subject: s\n\nCompany: ACME\nHello there\n"));
+	/* the same label twice counts once; letters only, any case */
+	assert_false(run(two, "Subject: s\n\nCompany: A\nCOMPANY: B\n"));
+	assert_true(run(two, "Subject: s\n\nS.y.m.b.o.l: X\n52 Week High: 1\n"));
+	/* ^ binds the first word only: "xxcompany" counts, not "xxtradedate" */
+	assert_true(run(two, "Subject: s\n\nxxCompany: A\nMy Position: B\n"));
+	assert_false(run(two, "Subject: s\n\nxxTrade Date: A\nMy Position: B\n"));
+	/* a label over 30 bytes, an empty value that takes the next line */
+	assert_false(run(two, "Subject: s\n\nThe company we like very much "
+	                 "today: X\nSymbol: Y\n"));
+	assert_false(run(two, "Subject: s\n\nCompany: \nSymbol: B\n"));
+	/* the first text/plain part only; HTML is not read */
+	const char *mixed = "Subject: s\nContent-Type: multipart/mixed; "
+	                    "boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+	                    "hello\n--b\nContent-Type: text/plain\n\n"
+	                    "Company: A\nSymbol: B\n--b--\n";
+	assert_false(run(two, mixed));
+	assert_false(run(two, "Subject: s\nContent-Type: text/html\n\n"
+	                 "Company: A<br>\nSymbol: B\n"));
+	assert_true(run("check_stock_info('0')", "Subject: s\n\nnothing\n"));
+}
+
 static void test_body_length(void **state)
 {
 	(void)state;
@@ -2773,6 +2802,7 @@ int main(void)
 		cmocka_unit_test(test_html_image_only),
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
+		cmocka_unit_test(test_stock_info),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_html_title_subject),
 		cmocka_unit_test(test_html_obfuscation),
