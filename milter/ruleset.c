@@ -2181,7 +2181,7 @@ static const char *const known_directives[] = {
 	"inactive_languages", "lock_method",
 	"max_short_url_redirections", "max_short_urls",
 	"mbox_format_from_regex", "normalize_charset",
-	"ok_languages", "ok_locales",
+	"ok_languages",
 	"olemacro_download_marker", "olemacro_extended_scan", "olemacro_exts",
 	"olemacro_macro_exts", "olemacro_max_file", "olemacro_num_mime",
 	"olemacro_num_zip", "olemacro_prefer_contentdisposition",
@@ -2368,6 +2368,7 @@ static const char *const kept_settings[] = {
 	"def_welcomelist_from_rcvd", "def_whitelist_from_rcvd",
 	"unwelcomelist_from_rcvd", "unwhitelist_from_rcvd",
 	"welcomelist_allows_relays", "whitelist_allows_relays",
+	"ok_locales",   /* the *_faraway evals (sa_locales.c) */
 };
 
 static void keep_setting(struct loader *L, struct sl key, struct sl v)

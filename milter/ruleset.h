@@ -186,7 +186,7 @@ const struct rs_diag *ruleset_diag_at(const struct ruleset *rs, size_t i);
  * "enlist_addrlist" line; every WLBLEval sender and recipient list line
  * (welcomelist_from, blocklist_to, welcomelist_from_rcvd, their un- and
  * old-named forms, more_spam_to, all_spam_to, welcomelist_allows_relays:
- * sa_wlbl.c); read
+ * sa_wlbl.c); every "ok_locales" line; read
  * (conditionals resolved), in file order. Key and value (the rest of the
  * line, trimmed) are owned by the ruleset. i < count. */
 size_t ruleset_setting_count(const struct ruleset *rs);

@@ -719,6 +719,18 @@ static struct saeval_cache *facts_or(const struct saeval_ctx *x,
 	return k->html_ok ? k : NULL;
 }
 
+/* html_charset_faraway(): never true in SpamAssassin 4.0.1, whatever
+ * ok_locales says: HTML.pm keeps a <meta> tag's charset beside its
+ * results, and the function looks for it in them (checked with
+ * spamassassin and ok_locales en on a gb2312 <meta> page). */
+bool saeval_ev_html_charset_faraway(const struct saeval_call *c,
+                                    const struct saeval_ctx *x)
+{
+	(void)c;
+	(void)x;
+	return false;
+}
+
 bool saeval_ev_html_tag_exists(const struct saeval_call *c,
                                const struct saeval_ctx *x)
 {

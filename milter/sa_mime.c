@@ -470,7 +470,7 @@ bool saeval_ev_mime_html_only(const struct saeval_call *c,
 static const char *const mime_tests[] = {
 	"mime_base64_count", "mime_qp_count", "mime_attachment",
 	"mime_base64_encoded_text", "mime_bad_iso_charset", "mime_qp_long_line",
-	"mimepart_limit_exceeded",
+	"mimepart_limit_exceeded", "mime_faraway_charset",
 };
 
 bool saeval_ok_mime(const struct saeval_call *c)
@@ -478,7 +478,77 @@ bool saeval_ok_mime(const struct saeval_call *c)
 	for (size_t i = 0; i < sizeof mime_tests / sizeof mime_tests[0]; i++)
 		if (c->nargs >= 1 && strcmp(c->args[0], mime_tests[i]) == 0)
 			return true;
-	return false;   /* mime_faraway_charset (ok_locales) */
+	return false;
+}
+
+/* mime_faraway_charset: a part's charset (as parse_content_type() reads
+ * it, with a letter) the site's locales do not accept (_check_mime_header,
+ * every part, multiparts too). */
+static bool mime_faraway(const struct saeval_call *c, const struct msg *m)
+{
+	for (size_t i = 0; c->loc != NULL && i < msg_part_count(m); i++) {
+		struct msg_text cs = msg_part_at(m, i)->charset;
+		bool letter = false;
+		for (size_t k = 0; k < cs.len; k++)
+			letter |= isalpha((unsigned char)cs.ptr[k]) != 0;
+		if (letter && !saeval_charset_ok(c->loc, cs.ptr, cs.len))
+			return true;
+	}
+	return false;
+}
+
+/* get_charset_from_ct_line(): the first charset="..." of s, else the
+ * first charset='...', else the first charset=WORD (any case). */
+static bool ct_line_charset(const char *s, size_t n, const char **cs,
+                            size_t *csn)
+{
+	static const char quotes[] = { '"', '\'', '\0' };
+	for (size_t q = 0; q < sizeof quotes; q++) {
+		for (size_t i = 0; i + 8 < n; i++) {
+			if (strncasecmp(s + i, "charset=", 8) != 0)
+				continue;
+			size_t a = i + 8 + (quotes[q] != '\0'), b = a;
+			if (quotes[q] != '\0' && s[i + 8] != quotes[q])
+				continue;
+			while (b < n && (quotes[q] != '\0' ? s[b] != quotes[q] :
+			                 !isspace((unsigned char)s[b])))
+				b++;
+			if (b > a && (quotes[q] == '\0' || b < n)) {
+				*cs = s + a;
+				*csn = b - a;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* check_for_faraway_charset(): the top Content-Type's charset is one
+ * the site's locales do not accept, and the body text (its paragraphs
+ * joined by "\n") holds at least as many bytes over 0x7F as others, and
+ * more than 3 (MIMEEval.pm, are_more_high_bits_set()). */
+bool saeval_ev_faraway_charset(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	if (c->loc == NULL)
+		return false;
+	struct strbuf b = { 0 };
+	const char *cs;
+	size_t csn;
+	bool far = saeval_get_header(x, "Content-Type", false, &b) && !b.oom &&
+	           ct_line_charset(b.p, b.len, &cs, &csn) &&
+	           !saeval_charset_ok(c->loc, cs, csn);
+	free(b.p);
+	if (!far)
+		return false;
+	size_t hi = 0, all = 0;
+	for (size_t i = 0; i < saeval_body_count(x); i++) {
+		struct msg_text t = saeval_body_at(x, i);
+		all += t.len + (i > 0);
+		for (size_t k = 0; k < t.len; k++)
+			hi += (unsigned char)t.ptr[k] >= 0x80;
+	}
+	return all - hi <= hi && hi > 3;
 }
 
 bool saeval_ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
@@ -488,6 +558,8 @@ bool saeval_ev_mime(const struct saeval_call *c, const struct saeval_ctx *x)
 	 * looks for it in the scan's state, where it never is: no hit */
 	if (strcmp(t, "mimepart_limit_exceeded") == 0)
 		return false;
+	if (strcmp(t, "mime_faraway_charset") == 0)
+		return mime_faraway(c, x->m);
 	struct mime_facts f;
 	if (!get_mime(x, &f))
 		return false;

@@ -572,6 +572,9 @@ static const struct {
 	                    "marketperformance|"
 	                    "(?:year|week|month|day|price)(?:target|estimates?)|"
 	                    "sector|r(?:ecommendation|ating))$", 0 },
+	/* check_for_faraway_charset_in_headers: an encoded word's charset
+	 * (HeaderEval.pm; '.' stops at a folding) */
+	[RE_ENCWORD_CHARSET] = { "=\\?(.+?)\\?.\\?.*?\\?=", 0 },
 };
 
 static pcre2_code *re_code[RE_COUNT];
@@ -1285,6 +1288,35 @@ static double stock_info(const struct saeval_ctx *x)
 	return (double)nseen;
 }
 
+/* check_for_faraway_charset_in_headers(): an encoded word of a From or
+ * Subject field (as received) names a charset the site's locales do not
+ * accept (HeaderEval.pm). */
+static bool ev_faraway_headers(const struct saeval_call *c,
+                               const struct saeval_ctx *x)
+{
+	static const char *const names[] = { "From", "Subject" };
+	struct strbuf b = { 0 };
+	bool hit = false;
+	for (size_t k = 0; c->loc != NULL && k < 2 && !hit; k++) {
+		const struct msg_header *h;
+		for (size_t pos = 0; !hit &&
+		     (h = saeval_hdr_next(x, names[k], &pos)) != NULL;) {
+			b.len = 0;
+			msg_header_sa_value(&b, h, true, false);
+			size_t ov[4], at = 0;
+			while (!b.oom && !hit &&
+			       saeval_re_find_at(RE_ENCWORD_CHARSET, b.p, b.len,
+			                         at, ov, 4)) {
+				at = ov[1];
+				hit = !saeval_charset_ok(c->loc, b.p + ov[2],
+				                         ov[3] - ov[2]);
+			}
+		}
+	}
+	free(b.p);
+	return hit;
+}
+
 /* check_stock_info(MIN): MIN 0, or at least MIN distinct labels. */
 static bool ev_stock_info(const struct saeval_call *c,
                           const struct saeval_ctx *x)
@@ -1670,6 +1702,12 @@ static const struct {
 	{ "check_uri_truncated", saeval_ev_uri_truncated, "URIEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
 	{ "check_stock_info", ev_stock_info, "BodyEval", ok_one_arg },
+	{ "check_for_faraway_charset", saeval_ev_faraway_charset, "MIMEEval",
+	  NULL },
+	{ "check_for_faraway_charset_in_headers", ev_faraway_headers,
+	  "HeaderEval", NULL },
+	{ "html_charset_faraway", saeval_ev_html_charset_faraway, "HTMLEval",
+	  NULL },
 	{ "check_blank_line_ratio", ev_blank_line_ratio, "BodyEval",
 	  ok_two_args },
 	{ "multipart_alternative_difference", saeval_ev_mpart_alt_diff,
@@ -1774,12 +1812,14 @@ static size_t fn_index(const char *name, size_t len)
 static const char *const body_fns[] = {
 	"check_abundant_unicode_ratio", "check_base64_length",
 	"check_blank_line_ratio", "check_body_length",
-	"check_for_ascii_text_illegal", "check_for_mime", "check_for_mime_html",
+	"check_for_ascii_text_illegal", "check_for_faraway_charset",
+	"check_for_mime", "check_for_mime_html",
 	"check_for_mime_html_only", "check_for_uppercase",
 	"check_https_http_mismatch", "check_iframe_src", "check_ma_non_text",
 	"check_mime_multipart_ratio", "check_stock_info", "html_eval",
 	"html_image_only",
-	"html_image_ratio", "html_range", "html_tag_balance", "html_tag_exists",
+	"html_charset_faraway", "html_image_ratio", "html_range",
+	"html_tag_balance", "html_tag_exists",
 	"html_test", "html_text_match", "html_title_subject_ratio",
 	"image_count", "image_size_exact", "image_size_range",
 	"image_to_text_ratio", "multipart_alternative_difference",
@@ -1956,6 +1996,11 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	if (rc == 0 && (fns[fn].fn == saeval_ev_from_in_list ||
 	                fns[fn].fn == saeval_ev_replyto_in_list))
 		rc = rs == NULL ? 1 : saeval_addrlist_build(rs, c->args[0], &c->al);
+	if (rc == 0 && (fns[fn].fn == saeval_ev_faraway_charset ||
+	                fns[fn].fn == ev_faraway_headers ||
+	                (fns[fn].fn == saeval_ev_mime &&
+	                 strcmp(c->args[0], "mime_faraway_charset") == 0)))
+		rc = rs == NULL ? 1 : saeval_locales_build(rs, &c->loc);
 	if (rc == 0 && fns[fn].fn == saeval_ev_wlbl)
 		rc = rs == NULL ? 1 : saeval_wlbl_build(rs, fns[fn].name, &c->wl);
 	if (rc == 0 && fns[fn].fn == saeval_ev_subject_in_list)
@@ -1998,6 +2043,7 @@ void saeval_free(struct saeval_call *c)
 	saeval_globs_free(c->br);
 	saeval_globs_free(c->al);
 	saeval_wlbl_free(c->wl);
+	saeval_locales_free(c->loc);
 	pcre2_code_free(c->re);
 	free(c);
 }

@@ -58,6 +58,8 @@ struct saeval_call {
 	struct saeval_globs *al; /* check_*_in_list, check_subject_in_*:
 	                           the list's patterns */
 	struct saeval_wlbl *wl; /* WLBLEval's sender/recipient lists */
+	struct sa_locales *loc; /* the *_faraway evals: ok_locales (NULL:
+	                           "all", they never hit) */
 	pcre2_code *re;         /* FreeMail functions: the optional regex;
 	                           html_text_match('comment', RE): RE */
 };
@@ -218,6 +220,7 @@ enum re_id {
 	RE_FM_EMAIL, RE_FM_STRIP_URL, RE_FM_STRIP_QUOTED, RE_FONT_FACE,
 	RE_HA_GROUP, RE_HA_ENTRY, RE_HA_MAIL_ALL, RE_HA_COMMENT, RE_HA_PHRASE,
 	RE_HA_ANGLE, RE_RCVD_FOR, RE_STOCK_LINE, RE_STOCK_WORD,
+	RE_ENCWORD_CHARSET,
 	RE_COUNT
 };
 
@@ -235,6 +238,22 @@ bool saeval_re_find(enum re_id id, const char *s, size_t len, size_t *ov,
 bool saeval_re_find_at(enum re_id id, const char *s, size_t len,
                        size_t start, size_t *ov, size_t nov);
 bool saeval_re_str(enum re_id id, const char *s);
+
+/* ---- ok_locales (sa_locales.c) ---- */
+
+/* The locales a site accepts: the rule files' last ok_locales line
+ * (SpamAssassin's default "all") and the environment's locale (LC_ALL,
+ * LANGUAGE, LC_MESSAGES or LANG), as get_my_locales() reads them. *out
+ * is NULL when "all" is among them: every charset is then ok and the
+ * *_faraway evals never hit. 0, or -1 out of memory. */
+struct sa_locales;
+int saeval_locales_build(const struct ruleset *rs, struct sa_locales **out);
+void saeval_locales_free(struct sa_locales *l);
+/* is_charset_ok_for_locales(): charset cs[0..n) is a Latin one (ASCII,
+ * ISO-8859-*, UTF-*, windows-*, ...) or one of the locales' (true for
+ * l NULL). */
+bool saeval_charset_ok(const struct sa_locales *l, const char *cs,
+                       size_t n);
 
 /* ---- the message: headers, cache, relays, envelope (saeval.c) ---- */
 
@@ -369,7 +388,7 @@ saeval_fn saeval_ev_mime_html, saeval_ev_mime_html_only, saeval_ev_mime,
 	saeval_ev_mime_multipart_ratio, saeval_ev_parse_flags,
 	saeval_ev_pixel_coverage, saeval_ev_image_text_ratio,
 	saeval_ev_image_size_exact, saeval_ev_image_size_range,
-	saeval_ev_ma_non_text;
+	saeval_ev_ma_non_text, saeval_ev_faraway_charset;
 saeval_ok saeval_ok_mime, saeval_ok_base64_length, saeval_ok_unicode_ratio,
 	saeval_ok_parse_flags, saeval_ok_image_size_exact,
 	saeval_ok_image_size_range,
@@ -383,7 +402,7 @@ saeval_fn saeval_ev_html_test, saeval_ev_html_tag_exists,
 	saeval_ev_html_image_only, saeval_ev_html_range, saeval_ev_html_eval,
 	saeval_ev_html_text_match, saeval_ev_html_tag_balance,
 	saeval_ev_html_title_subject, saeval_ev_html_image_ratio,
-	saeval_ev_iframe_src;
+	saeval_ev_iframe_src, saeval_ev_html_charset_faraway;
 saeval_ok saeval_ok_html_test, saeval_ok_html_range, saeval_ok_html_eval,
 	saeval_ok_html_text_match, saeval_ok_html_tag_balance;
 /* html_eval's 'OP N' argument: the operator (0: none) and N into *n. */

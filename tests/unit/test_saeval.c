@@ -1329,6 +1329,58 @@ static bool run_cf(const char *cf, const char *eval, const char *raw,
 	return hit;
 }
 
+/* The ok_locales evals, as spamassassin 4.0.1 answers them (with the
+ * environment's locale set as here): a charset neither Latin nor of the
+ * site's locales is far away; "all" (the default) accepts any. */
+static void test_faraway_charsets(void **state)
+{
+	(void)state;
+	unsetenv("LC_ALL");
+	unsetenv("LANGUAGE");
+	unsetenv("LC_MESSAGES");
+	setenv("LANG", "C.UTF-8", 1);
+	const char *en = "ok_locales en\n", *ru = "ok_locales en ru\n";
+	const char *koi = "Subject: s\nContent-Type: text/plain; charset=koi8-r"
+	                  "\n\n\xf0\xd2\xc9\xd7\xc5\xd4 \xcd\xc9\xd2\n";
+	const char *far = "check_for_faraway_charset()";
+	assert_true(run_cf(en, far, koi, NULL));
+	assert_false(run_cf(ru, far, koi, NULL));
+	assert_false(run_cf("", far, koi, NULL));           /* "all" */
+	assert_false(run_cf("ok_locales en all\n", far, koi, NULL));
+	/* more low bytes than high ones; a Latin charset; windows-* */
+	assert_false(run_cf(en, far, "Subject: s\nContent-Type: text/plain; "
+	                    "charset=koi8-r\n\nmostly ascii \xf0\xd2\n", NULL));
+	assert_false(run_cf(en, far, "Subject: s\nContent-Type: text/plain; "
+	                    "charset=\"windows-1251\"\n\n\xcf\xf0\xe8\xe2\n",
+	                    NULL));
+	/* charset="" is none of them */
+	assert_true(run_cf(en, far, "Subject: s\nContent-Type: text/plain; "
+	                   "charset=\"\"\n\n\xf0\xd2\xc9\xd7\xc5\n", NULL));
+	/* the environment's locale counts too */
+	setenv("LANG", "ru_RU.UTF-8", 1);
+	assert_false(run_cf(en, far, koi, NULL));
+	setenv("LANG", "C.UTF-8", 1);
+	const char *mime = "check_for_mime('mime_faraway_charset')";
+	const char *alt = "Subject: s\nContent-Type: multipart/alternative; "
+	                  "boundary=b\n\n--b\nContent-Type: text/plain; "
+	                  "charset=us-ascii\n\nhi\n--b\nContent-Type: text/plain;"
+	                  " charset=shift_jis\n\nhi\n--b--\n";
+	assert_true(run_cf(en, mime, alt, NULL));
+	assert_false(run_cf("ok_locales ja\n", mime, alt, NULL));
+	const char *hdr = "check_for_faraway_charset_in_headers()";
+	assert_true(run_cf(en, hdr, "From: =?big5?B?p0Gmbg==?= <a@b.example>\n"
+	                   "Subject: s\n\nx\n", NULL));
+	assert_true(run_cf(en, hdr, "Subject: x\n =?gb2312?B?xOO6ww==?=\n\nx\n",
+	                   NULL));
+	assert_false(run_cf(en, hdr, "Subject: =?utf-8?B?w6k=?= "
+	                    "=?iso-8859-1?Q?=E9?=\n\nx\n", NULL));
+	/* SpamAssassin 4.0.1 never finds a <meta> charset here */
+	assert_false(run_cf(en, "html_charset_faraway()", "Subject: s\n"
+	                    "Content-Type: text/html\n\n<meta http-equiv="
+	                    "Content-Type content=\"text/html; charset=gb2312\">"
+	                    "\xc4\xe3\xba\xc3\xca\xc0\xbd\xe7\n", NULL));
+}
+
 /* FreeMail: domains from the rule set's freemail_domains lines. */
 static const char fm_cf[] =
     "freemail_domains gmail.com mail.* *.free.example\n"
@@ -2803,6 +2855,7 @@ int main(void)
 		cmocka_unit_test(test_html_length_anchor),
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_stock_info),
+		cmocka_unit_test(test_faraway_charsets),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_html_title_subject),
 		cmocka_unit_test(test_html_obfuscation),
