@@ -112,10 +112,14 @@ static size_t zl_escape(const char *p, size_t n, size_t i)
 }
 
 struct zl_level {
+	bool x_outer;   /* /x around the group, back in force after it */
 	bool width;     /* an item that matches a character */
 	bool capture;   /* a capture group in it, or it is one */
 	bool alt;       /* a '|' of its own */
 	bool look;      /* a lookaround */
+	bool neg;       /* a negative one */
+	bool any;       /* an item in it so far */
+	bool fail;      /* a failure met in its sequence ((?!), (*FAIL)) */
 	bool cand;      /* a count on a zero-length item, not yet cleared */
 	size_t cand_at;
 };
@@ -124,6 +128,7 @@ struct zl_item {
 	bool valid, zero, capture;
 	bool cand;   /* a group's candidate, which an optional group drops */
 	size_t cand_at;
+	bool fail;   /* the match fails here: (?!), a group that must fail */
 };
 
 static void zl_candidate(struct zl_level *l, size_t at)
@@ -140,23 +145,35 @@ static void zl_close_item(struct zl_level *l, struct zl_item *a)
 	if (a->valid) {
 		l->width |= !a->zero;
 		l->capture |= a->capture;
+		l->any = true;
+		l->fail |= a->fail;
 		if (a->cand)
 			zl_candidate(l, a->cand_at);
 	}
 	a->valid = false;
 }
 
-static bool zl_in_look(const struct zl_level *st, int d)
+/* /x after the flags at p[k] (up to a ':' or ')'), x before them:
+ * "x" turns it on, "-x" off, "^" first resets it (Perl's (?^...)). */
+static bool zl_flags_x(const char *p, size_t n, size_t k, bool x)
 {
-	for (int k = 0; k <= d; k++)
-		if (st[k].look)
-			return true;
-	return false;
+	bool on = true;
+	for (; k < n && (isalpha((unsigned char)p[k]) || p[k] == '^' ||
+	                 p[k] == '-'); k++) {
+		if (p[k] == '^')
+			x = false;
+		else if (p[k] == '-')
+			on = false;
+		else if (p[k] == 'x')
+			x = on;
+	}
+	return x;
 }
 
-/* The length of a group's opening at p[i] ('('), and what it is. */
+/* The length of a group's opening at p[i] ('('), and what it is; *x:
+ * /x inside it ((?x:...) sets it). */
 static size_t zl_group_open(const char *p, size_t n, size_t i,
-                            struct zl_level *g)
+                            struct zl_level *g, bool *x)
 {
 	memset(g, 0, sizeof *g);
 	if (i + 1 >= n || p[i + 1] != '?') {
@@ -170,56 +187,62 @@ static size_t zl_group_open(const char *p, size_t n, size_t i,
 		if (left >= strlen(looks[k]) &&
 		    memcmp(s, looks[k], strlen(looks[k])) == 0) {
 			g->look = true;
+			g->neg = strchr(looks[k], '!') != NULL;
 			return 2 + strlen(looks[k]);
 		}
-	if (left > 0 && (s[0] == '<' || s[0] == '\'' || s[0] == 'P')) {
-		g->capture = true;   /* (?<name>, (?'name', (?P<name> */
-		return 2;
+	/* (?<name>, (?P<name>, (?'name': up to the name's end */
+	char close = left > 0 && s[0] == '<' ? '>' : left > 0 && s[0] == '\'' ?
+	             '\'' : left > 1 && s[0] == 'P' && s[1] == '<' ? '>' : 0;
+	if (close != 0) {
+		const char *e = memchr(s + 1, close, left - 1);
+		g->capture = true;
+		return e != NULL ? (size_t)(e - p) + 1 - i : n - i;
 	}
 	size_t k = 0;   /* (?:, (?>, (?|, (?flags: */
 	while (k < left && (isalpha((unsigned char)s[k]) || s[k] == '-' ||
 	                    s[k] == '^'))
 		k++;
-	if (k < left && (s[k] == ':' || (k == 0 && (s[0] == '>' || s[0] == '|'))))
+	if (k < left && s[k] == ':') {
+		*x = zl_flags_x(p, n, i + 2, *x);
 		return 2 + k + 1;
+	}
+	if (k == 0 && left > 0 && (s[0] == '>' || s[0] == '|'))
+		return 3;
 	g->width = true;   /* conditions, recursion: not followed */
 	return 2;
 }
 
-/* Whether the flags at p[k] up to a ':' or ')' turn /x on. */
-static bool zl_flags_x(const char *p, size_t n, size_t k)
-{
-	for (; k < n && (isalpha((unsigned char)p[k]) || p[k] == '^'); k++)
-		if (p[k] == 'x')
-			return true;
-	return false;
-}
+enum zl_kind { ZL_GROUP, ZL_COMMENT, ZL_FLAGS, ZL_FAIL };
 
-/* Whether p[i] opens a group that is no item: a comment (?#...), a flag
- * group (?flags) or a verb (*VERB); *len: its length. */
-static bool zl_no_item(const char *p, size_t n, size_t i, size_t *len)
+/* What p[i] ('(') opens: a group, or no item: a comment (?#...) (the
+ * item before it stays open), a flag group (?flags) or a verb (*VERB)
+ * (they end it), (*FAIL) or (*F) (the match fails there); *len: the
+ * length of the latter. */
+static enum zl_kind zl_no_item(const char *p, size_t n, size_t i, size_t *len)
 {
 	size_t k = i + 1;
+	const char *r = memchr(p + i, ')', n - i);
+	size_t to_paren = r != NULL ? (size_t)(r - p) + 1 - i : n - i;
 	if (k < n && p[k] == '*') {
-		const char *r = memchr(p + k, ')', n - k);
-		*len = r != NULL ? (size_t)(r - p) + 1 - i : n - i;
-		return true;
+		*len = to_paren;
+		return (*len == 7 && memcmp(p + i, "(*FAIL)", 7) == 0) ||
+		       (*len == 4 && memcmp(p + i, "(*F)", 4) == 0) ? ZL_FAIL :
+		                                                      ZL_FLAGS;
 	}
 	if (k >= n || p[k] != '?')
-		return false;
+		return ZL_GROUP;
 	if (k + 1 < n && p[k + 1] == '#') {
-		const char *r = memchr(p + k, ')', n - k);
-		*len = r != NULL ? (size_t)(r - p) + 1 - i : n - i;
-		return true;
+		*len = to_paren;
+		return ZL_COMMENT;
 	}
 	for (k++; k < n && (isalpha((unsigned char)p[k]) || p[k] == '-' ||
 	                    p[k] == '^'); k++)
 		;
 	if (k < n && p[k] == ')') {
 		*len = k + 1 - i;
-		return true;
+		return ZL_FLAGS;
 	}
-	return false;
+	return ZL_GROUP;
 }
 
 static const char many[] =
@@ -229,71 +252,173 @@ static const char count[] =
 	"a count on a zero-length item: Perl warns \"Quantifier unexpected "
 	"on zero-length expression\" and SpamAssassin refuses the rule";
 
+struct zl_scan {
+	const char *p;
+	size_t n;
+	bool x;                       /* /x in force */
+	struct zl_level st[ZL_DEPTH]; /* st[0]: the pattern, st[d]: innermost */
+	int d;
+	struct zl_item a;             /* the item before, open to a quantifier */
+};
+
+/* Whether a count on a zero-length item at the innermost level is where
+ * Perl's optimiser looks: not in a lookaround, not after a failure it
+ * cannot get past ((?!), (*FAIL)). */
+static bool zl_studied(const struct zl_scan *z)
+{
+	for (int k = 0; k <= z->d; k++)
+		if (z->st[k].look || z->st[k].fail)
+			return false;
+	return true;
+}
+
+/* The quantifier at i (length len, bounds min..max) on the item before:
+ * the "many" fault, or NULL. */
+static const char *zl_quantified(struct zl_scan *z, size_t i, size_t min,
+                                 size_t max)
+{
+	struct zl_item *a = &z->a;
+	if (a->zero && max == ZL_INF)
+		return many;
+	if (a->zero && !a->capture && (min >= 1 || max == 0) && zl_studied(z))
+		zl_candidate(&z->st[z->d], i);
+	a->zero |= max == 0;   /* x{0} */
+	a->cand &= min > 0;    /* Perl does not look into (...)? */
+	a->fail &= min > 0;
+	zl_close_item(&z->st[z->d], a);
+	return NULL;
+}
+
+/* '(' at i: a group opens, or a no-item group is passed; false when
+ * groups nest too deep to follow. */
+static bool zl_open(struct zl_scan *z, size_t *i)
+{
+	size_t len;
+	enum zl_kind k = zl_no_item(z->p, z->n, *i, &len);
+	if (k != ZL_GROUP) {
+		if (k == ZL_FLAGS && z->p[*i + 1] == '?')   /* (?x): to the */
+			z->x = zl_flags_x(z->p, z->n, *i + 2, z->x); /* group's end */
+		if (k != ZL_COMMENT)
+			zl_close_item(&z->st[z->d], &z->a);
+		z->st[z->d].fail |= k == ZL_FAIL;
+		*i += len;
+		return true;
+	}
+	zl_close_item(&z->st[z->d], &z->a);
+	if (z->d + 1 == ZL_DEPTH)
+		return false;
+	bool inner = z->x;
+	*i += zl_group_open(z->p, z->n, *i, &z->st[++z->d], &inner);
+	z->st[z->d].x_outer = z->x;
+	z->x = inner;
+	return true;
+}
+
+/* ')': the group closes and is the item before; false when none is open. */
+static bool zl_close(struct zl_scan *z)
+{
+	zl_close_item(&z->st[z->d], &z->a);
+	if (z->d == 0)
+		return false;
+	z->x = z->st[z->d].x_outer;
+	struct zl_level g = z->st[z->d--];
+	z->a = (struct zl_item){ true, g.look || !g.width, g.capture,
+	                         g.cand && !g.alt, g.cand_at,
+	                         /* (?!), or a group that must fail */
+	                         (g.look && g.neg && !g.any) ||
+	                         (!g.look && g.fail && !g.alt) };
+	return true;
+}
+
+/* An escape, class, '^', '$' or character at i: the item before; the
+ * index after it. */
+static size_t zl_atom(struct zl_scan *z, size_t i)
+{
+	const char *p = z->p;
+	char c = p[i];
+	zl_close_item(&z->st[z->d], &z->a);
+	z->a = (struct zl_item){ true, c == '^' || c == '$' ||
+	                         (c == '\\' && i + 1 < z->n &&
+	                          strchr("bBAzZGK", p[i + 1]) != NULL),
+	                         false, false, 0, false };
+	return c == '\\' ? i + zl_escape(p, z->n, i) :
+	       c == '[' ? perlre_class_end(p, z->n, i) + 1 : i + 1;
+}
+
 const char *perlre_zero_length_fault(const char *p, size_t n, bool x,
                                      size_t *at)
 {
-	struct zl_level st[ZL_DEPTH];
-	struct zl_item a = { false, false, false, false, 0 };
-	int d = 0;
-	memset(&st[0], 0, sizeof st[0]);
+	struct zl_scan z = { .p = p, .n = n, .x = x };
 	for (size_t i = 0; i < n;) {
-		char c = p[i];
 		size_t min, max, len;
-		if (x && isspace((unsigned char)c)) {
+		if (x && isspace((unsigned char)p[i])) {
 			i++;
-		} else if (a.valid && (len = zl_quantifier(p, n, i, &min, &max))) {
-			if (a.zero && max == ZL_INF) {
+		} else if (z.a.valid && (len = zl_quantifier(p, n, i, &min, &max))) {
+			const char *fault = zl_quantified(&z, i, min, max);
+			if (fault != NULL) {
 				*at = i;
-				return many;
+				return fault;
 			}
-			if (a.zero && !a.capture && (min >= 1 || max == 0) &&
-			    !zl_in_look(st, d))
-				zl_candidate(&st[d], i);
-			a.zero |= max == 0;   /* x{0} */
-			a.cand &= min > 0;    /* Perl does not look into (...)? */
-			zl_close_item(&st[d], &a);
 			i += len;
-		} else if (c == '(' && zl_no_item(p, n, i, &len)) {
-			/* as ruleset.c, /x stays on from where it is turned on */
-			x = x || (i + 2 < n && zl_flags_x(p, n, i + 2));
-			i += len;   /* a comment keeps the item before */
-		} else if (c == '(') {
-			x = x || (i + 2 < n && p[i + 1] == '?' &&
-			          zl_flags_x(p, n, i + 2));
-			zl_close_item(&st[d], &a);
-			if (d + 1 == ZL_DEPTH)
+		} else if (p[i] == '(') {
+			if (!zl_open(&z, &i))
 				return NULL;
-			i += zl_group_open(p, n, i, &st[++d]);
-		} else if (c == ')') {
-			zl_close_item(&st[d], &a);
-			if (d == 0)
+		} else if (p[i] == ')') {
+			if (!zl_close(&z))
 				return NULL;
-			struct zl_level g = st[d--];
-			a = (struct zl_item){ true, g.look || !g.width, g.capture,
-			                      g.cand && !g.alt, g.cand_at };
+			i++;
+		} else if (p[i] == '|') {
+			zl_close_item(&z.st[z.d], &z.a);
+			z.st[z.d].alt = true;
 			i++;
 		} else {
-			zl_close_item(&st[d], &a);
-			if (c == '|') {
-				st[d].alt = true;
-				i++;
-				continue;
-			}
-			a.valid = true;
-			a.capture = a.cand = false;
-			a.zero = c == '^' || c == '$' ||
-			         (c == '\\' && i + 1 < n &&
-			          strchr("bBAzZGK", p[i + 1]) != NULL);
-			i = c == '\\' ? i + zl_escape(p, n, i) :
-			    c == '[' ? perlre_class_end(p, n, i) + 1 : i + 1;
+			i = zl_atom(&z, i);
 		}
+		x = z.x;
 	}
-	zl_close_item(&st[d], &a);
-	if (d == 0 && st[0].cand && !st[0].alt) {
-		*at = st[0].cand_at;
+	zl_close_item(&z.st[z.d], &z.a);
+	if (z.d == 0 && z.st[0].cand && !z.st[0].alt) {
+		*at = z.st[0].cand_at;
 		return count;
 	}
 	return NULL;
+}
+
+/* The name of a named group opening at p[i] ('('): its start and length;
+ * 0 when p[i] opens none. */
+static size_t group_name(const char *p, size_t n, size_t i, size_t *start)
+{
+	size_t k = i + 2;
+	if (i + 2 >= n || p[i + 1] != '?')
+		return 0;
+	if (p[k] == 'P' && k + 1 < n && p[k + 1] == '<')
+		k++;
+	char close = p[k] == '<' ? '>' : p[k] == '\'' ? '\'' : 0;
+	if (close == 0 || k + 1 >= n || p[k + 1] == '=' || p[k + 1] == '!')
+		return 0;
+	const char *e = memchr(p + k + 1, close, n - k - 1);
+	*start = k + 1;
+	return e != NULL ? (size_t)(e - p) - k - 1 : 0;
+}
+
+bool perlre_dup_names(const char *p, size_t n)
+{
+	size_t at[64], len[64], names = 0;
+	for (size_t i = 0; i < n && names < 64; i++) {
+		if (p[i] == '\\') {
+			i++;
+		} else if (p[i] == '[') {
+			i = perlre_class_end(p, n, i);
+		} else if (p[i] == '(' &&
+		           (len[names] = group_name(p, n, i, &at[names])) > 0) {
+			for (size_t k = 0; k < names; k++)
+				if (len[k] == len[names] &&
+				    memcmp(p + at[k], p + at[names], len[k]) == 0)
+					return true;
+			names++;
+		}
+	}
+	return false;
 }
 
 size_t perlre_quantified_assertion(const char *p, size_t n, size_t i,

@@ -36,4 +36,8 @@ const char *perlre_zero_length_fault(const char *p, size_t n, bool x,
 size_t perlre_quantified_assertion(const char *p, size_t n, size_t i,
                                    bool x);
 
+/* Whether two named groups of p share a name ((?<w>a)|(?<w>b)), which
+ * Perl allows and PCRE2 only with its (?J) option. */
+bool perlre_dup_names(const char *p, size_t n);
+
 #endif

@@ -777,6 +777,24 @@ static bool follows_atom(struct sl p, size_t i)
 	return true;
 }
 
+/* A pattern with a group name used twice, as Perl allows it: "(?J)"
+ * before it, PCRE2's option for that. 0, or -1 out of memory. */
+static int dup_names_allowed(struct loader *L, struct sl *p)
+{
+	if (!perlre_dup_names(p->p, p->n))
+		return 0;
+	char *d = arena_alloc(L->rs->arena, p->n + 5);
+	if (d == NULL) {
+		L->rs->oom = true;
+		return -1;
+	}
+	memcpy(d, "(?J)", 4);
+	memcpy(d + 4, p->p, p->n);
+	d[p->n + 4] = '\0';
+	*p = (struct sl){ d, p->n + 4 };
+	return 0;
+}
+
 /* Writes q for p.p[i .. i + skip) into the rewritten pattern *d (made
  * on the first call; dn bytes written, p.p[from..i) not yet). */
 static int rewrite(struct loader *L, struct sl p, char **d, size_t *dn,
@@ -896,7 +914,7 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 		d[dn] = '\0';
 		*out = (struct sl){ d, dn };
 	}
-	return 0;
+	return dup_names_allowed(L, out);
 }
 
 static int parse_regex(struct loader *L, struct sl nm, struct sl v,
@@ -1869,12 +1887,6 @@ static double ex_primary(struct expr *x)
 		tmp[n] = '\0';
 		char *endp;
 		double d = strtod(tmp, &endp);
-		/* two dots or more: a Perl v-string (3.4.2), which reads as 0
-		 * in a comparison (so `version >= 3.4.2` holds there) */
-		const char *dot = strchr(tmp, '.');
-		if (dot != NULL && strchr(dot + 1, '.') != NULL && tmp[0] != '.' &&
-		    strstr(tmp, "..") == NULL && tmp[n - 1] != '.')
-			return 0;
 		if (*endp != '\0')
 			x->error = true;
 		return d;
@@ -2009,6 +2021,81 @@ static double ex_or(struct expr *x)
 	}
 }
 
+/* A token of Parser.pm's lexer (Constants.pm's ARITH_EXPRESSION_LEXER)
+ * at s[0..n) SpamAssassin refuses: a number-like run ([-+0-9.]+) that is
+ * neither an operator nor a decimal number (3.4.2, 1-1, .5), a one-letter
+ * word, a name with stray colons. */
+static bool cond_token_bad(const char *s, size_t n, bool number)
+{
+	static const char *const keywords[] = { "plugin", "can", "has",
+		"version", "perl_version", "local_tests_only" };
+	if (number) {
+		/* [+-]?\d+(\.\d+)? or 1 to 5 of + - . */
+		size_t i = (s[0] == '+' || s[0] == '-'), d = i, f;
+		while (d < n && isdigit((unsigned char)s[d]))
+			d++;
+		for (f = d + 1; f < n && isdigit((unsigned char)s[f]);)
+			f++;
+		bool num = d > i && (d == n || (s[d] == '.' && f > d + 1 && f == n));
+		size_t ops = 0;
+		while (ops < n && (s[ops] == '+' || s[ops] == '-' || s[ops] == '.'))
+			ops++;
+		return !num && (n > 5 || ops != n);
+	}
+	for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++)
+		if (strlen(keywords[k]) == n && memcmp(s, keywords[k], n) == 0)
+			return false;
+	if (n < 2)
+		return true;
+	/* (\w+::){0,10}\w+ */
+	size_t parts = 0;
+	for (size_t i = 0; i < n;) {
+		size_t w = i;
+		while (w < n && is_word(s[w]))
+			w++;
+		if (w == i)
+			return true;
+		parts++;
+		if (w == n)
+			break;
+		if (n - w < 3 || s[w] != ':' || s[w + 1] != ':' || s[w + 2] == ':')
+			return true;
+		i = w + 2;
+	}
+	return parts > 11;
+}
+
+/* Whether SpamAssassin reads condition e: every token its lexer finds
+ * passes its check; a diagnostic names the first that does not. (Then it
+ * ignores the whole line, audit23 M2.) */
+static bool cond_tokens_ok(struct loader *L, struct sl e)
+{
+	for (size_t i = 0; i < e.n;) {
+		bool number = strchr("+-.0123456789", e.p[i]) != NULL;
+		size_t j = i;
+		if (number)
+			while (j < e.n && strchr("+-.0123456789", e.p[j]) != NULL)
+				j++;
+		else if (is_word(e.p[i]))
+			while (j < e.n && (is_word(e.p[j]) || e.p[j] == ':'))
+				j++;
+		if (j == i) {   /* an operator, or what the lexer skips */
+			i++;
+			continue;
+		}
+		if (cond_token_bad(e.p + i, j - i, number)) {
+			DIAG(L, RS_DIAG_ERROR, NULL, "if: SpamAssassin cannot read "
+			     "'%.*s' (\"unparseable value\") and ignores the line: "
+			     "the lines up to its endif are read, and its else and "
+			     "endif count for the enclosing if", (int)(j - i),
+			     e.p + i);
+			return false;
+		}
+		i = j;
+	}
+	return true;
+}
+
 static bool eval_cond(struct loader *L, struct sl e)
 {
 	struct expr x = { L, e.p, e.p + e.n, false, false };
@@ -2085,6 +2172,9 @@ static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 		cond_push(L, false, ifplugin);
 		return true;
 	}
+	/* SpamAssassin checks the tokens even in a block it skips */
+	if (!cond_tokens_ok(L, v))
+		return true;
 	if (fs->skip) { /* not evaluated: no warnings from dead blocks */
 		cond_push(L, false, ifplugin);
 		return true;
