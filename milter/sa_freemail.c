@@ -923,7 +923,7 @@ static bool fm_bulk_env(const struct saeval_call *c,
 
 static bool fm_reply_arg(const struct saeval_call *c)
 {
-	return c->nargs == 1 && strcmp(c->args[0], "reply") == 0;
+	return c->nargs >= 1 && strcmp(c->args[0], "reply") == 0;
 }
 
 /* check_freemail_replyto: From and Reply-To are different freemail
@@ -1004,7 +1004,7 @@ bool saeval_ev_freemail_body(const struct saeval_call *c,
 
 bool saeval_ok_freemail_header(const struct saeval_call *c)
 {
-	if (c->nargs < 1 || c->nargs > 2 || c->args[0][0] == '\0')
+	if (c->nargs < 1 || c->args[0][0] == '\0')
 		return false;
 	/* "Reply-To:addr": SpamAssassin asks for "Reply-To:addr:addr",
 	 * which its header getter reads as Reply-To:addr */
@@ -1014,7 +1014,7 @@ bool saeval_ok_freemail_header(const struct saeval_call *c)
 
 bool saeval_ok_freemail_replyto(const struct saeval_call *c)
 {
-	return c->nargs == 0 || (c->nargs == 1 &&
+	return c->nargs == 0 || (c->nargs >= 1 &&
 	       (strcmp(c->args[0], "replyto") == 0 ||
 	        strcmp(c->args[0], "reply") == 0));
 }

@@ -369,11 +369,6 @@ static bool part_hits(const struct saeval_call *c, const char *s, size_t n)
 	       (!max_given(c) || k < c->num[1]);
 }
 
-bool saeval_ok_https_mismatch(const struct saeval_call *c)
-{
-	return c->nargs <= 2;
-}
-
 bool saeval_ev_https_mismatch(const struct saeval_call *c,
                               const struct saeval_ctx *x)
 {

@@ -201,20 +201,15 @@ bool saeval_ev_uri_host_listed(const struct saeval_call *c,
 	return hit;
 }
 
-/* check_uri_host_listed: one argument, a list name; the blocklist and
- * welcomelist forms: none. */
-bool saeval_ok_uri_host_listed(const struct saeval_call *c)
-{
-	return c->nargs <= 1;
-}
-
-/* The list a call looks in: its argument, else BLOCK or WELCOME as its
- * function name says. */
+/* The list a call looks in: BLOCK or WELCOME as the blocklist and
+ * welcomelist forms' names say (they ignore arguments, as
+ * WLBLEval.pm's do), else check_uri_host_listed's argument (none: the
+ * list "", which no line fills, as WLBLEval.pm looks up undef). */
 const char *saeval_urilist_name(const struct saeval_call *c,
                                 const char *fname)
 {
-	if (c->nargs == 1)
-		return c->args[0];
 	const char *l = implied_list(fname);
-	return l != NULL ? l : "WELCOME";
+	if (l != NULL)
+		return l;
+	return c->nargs >= 1 ? c->args[0] : "";
 }

@@ -1696,7 +1696,7 @@ static const struct {
 	  ok_two_args },
 	{ "check_iframe_src", saeval_ev_iframe_src, "HTMLEval", NULL },
 	{ "check_https_http_mismatch", saeval_ev_https_mismatch,
-	  "HTTPSMismatch", saeval_ok_https_mismatch },
+	  "HTTPSMismatch", NULL },
 	{ "check_https_ip_mismatch", saeval_ev_https_ip_mismatch, "URIEval",
 	  NULL },
 	{ "check_uri_truncated", saeval_ev_uri_truncated, "URIEval", NULL },
@@ -1781,17 +1781,17 @@ static const struct {
 	{ "check_whitelist_bounce_relays", saeval_ev_bounce_relays,
 	  "VBounce", NULL },
 	{ "check_uri_host_listed", saeval_ev_uri_host_listed, "WLBLEval",
-	  saeval_ok_uri_host_listed },
+	  NULL },
 	{ "check_mailfrom_matches_rcvd", saeval_ev_mailfrom_matches_rcvd,
 	  "WLBLEval", NULL },
 	{ "check_uri_host_in_blocklist", saeval_ev_uri_host_listed,
-	  "WLBLEval", saeval_ok_uri_host_listed },
+	  "WLBLEval", NULL },
 	{ "check_uri_host_in_blacklist", saeval_ev_uri_host_listed,
-	  "WLBLEval", saeval_ok_uri_host_listed },
+	  "WLBLEval", NULL },
 	{ "check_uri_host_in_welcomelist", saeval_ev_uri_host_listed,
-	  "WLBLEval", saeval_ok_uri_host_listed },
+	  "WLBLEval", NULL },
 	{ "check_uri_host_in_whitelist", saeval_ev_uri_host_listed,
-	  "WLBLEval", saeval_ok_uri_host_listed },
+	  "WLBLEval", NULL },
 };
 #define NFNS (sizeof fns / sizeof fns[0])
 
@@ -1922,7 +1922,7 @@ static int parse_args(const char *p, const char *end, struct saeval_call *c)
 	int rc;
 	while ((rc = ruleset_eval_arg(p, (size_t)(end - p), &pos, &a, &n)) == 1) {
 		if (c->nargs == MAX_ARGS)
-			return 1;
+			continue;   /* more than any function reads */
 		char *s = malloc(n + 1);
 		if (s == NULL)
 			return -1;

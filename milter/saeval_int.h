@@ -461,7 +461,6 @@ void saeval_urilist_free(struct urilist *l);
 const char *saeval_urilist_name(const struct saeval_call *c,
                                 const char *fname);
 saeval_fn saeval_ev_uri_host_listed;
-saeval_ok saeval_ok_uri_host_listed;
 
 /* ---- registrar domains (sa_regdom.c; the lists: saeval.h) ---- */
 
@@ -471,7 +470,6 @@ saeval_fn saeval_ev_ratware_envelope_from;
 
 /* check_https_http_mismatch([MIN [, MAX]]); needs c->rd. */
 saeval_fn saeval_ev_https_mismatch;
-saeval_ok saeval_ok_https_mismatch;
 saeval_fn saeval_ev_https_ip_mismatch;
 /* URIEval's check_uri_truncated() (sa_urieval.c) */
 saeval_fn saeval_ev_uri_truncated;

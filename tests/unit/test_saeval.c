@@ -1381,6 +1381,37 @@ static void test_faraway_charsets(void **state)
 	                    "\xc4\xe3\xba\xc3\xca\xc0\xbd\xe7\n", NULL));
 }
 
+/* Arguments beyond those a function reads are ignored, as SpamAssassin's
+ * Perl functions ignore them; the blocklist and welcomelist forms of
+ * check_uri_host_listed ignore theirs (audit23 L3). */
+static void test_extra_args(void **state)
+{
+	(void)state;
+	static const char *const calls[] = {
+		"check_freemail_header('Reply-To', '\\d@', 'zz')",
+		"check_freemail_replyto('replyto', 'zz')",
+		"check_https_http_mismatch('1', '10', 'zz')",
+		"check_header_count_range('From','1','1','a','b','c','d','e','f',"
+		"'g','h','i','j','k')",
+	};
+	const char *cf = "freemail_domains gmail.com\n";
+	struct ruleset *rs = ruleset_load_buf("t.cf", cf, strlen(cf),
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+		struct saeval_call *c = NULL;
+		if (saeval_compile_rs(calls[i], rs, &c) != 0)
+			fail_msg("%s refused", calls[i]);
+		saeval_free(c);
+	}
+	ruleset_free(rs);
+	const char *bl = "blocklist_uri_host bad.example.net\n";
+	const char *m = "Subject: s\n\nsee http://www.bad.example.net/x\n";
+	assert_true(run_cf(bl, "check_uri_host_in_blocklist('zz')", m, NULL));
+	assert_false(run_cf(bl, "check_uri_host_listed()", m, NULL));
+	assert_true(run_cf(bl, "check_uri_host_listed('BLOCK')", m, NULL));
+}
+
 /* FreeMail: domains from the rule set's freemail_domains lines. */
 static const char fm_cf[] =
     "freemail_domains gmail.com mail.* *.free.example\n"
@@ -2856,6 +2887,7 @@ int main(void)
 		cmocka_unit_test(test_tvd_vertical_words),
 		cmocka_unit_test(test_stock_info),
 		cmocka_unit_test(test_faraway_charsets),
+		cmocka_unit_test(test_extra_args),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_html_title_subject),
 		cmocka_unit_test(test_html_obfuscation),
