@@ -1752,6 +1752,16 @@ static bool plugin_loaded(struct loader *L, struct sl name)
 	       L->opts->plugin_loaded(buf);
 }
 
+/* Whether SpamAssassin has plugin `name` loaded, which its conditions
+ * test: vigil implements it, SpamAssassin loads it by default, or a
+ * loadplugin line loaded it (audit23 L4: `if !plugin(...Razor2)` and
+ * the else of `ifplugin ...URIDNSBL` were read in vigil only). */
+static bool sa_plugin_loaded(struct loader *L, struct sl name)
+{
+	return plugin_loaded(L, name) || sa_default_plugin(name) != NULL ||
+	       smap_get(&L->plugins, name.p, name.n) != NULL;
+}
+
 /* Features SpamAssassin 4.0.1 declares in Mail::SpamAssassin::Conf. */
 static const char *const sa_features[] = {
 	"feature_originating_ip_headers", "feature_dns_local_ports_permit_avoid",
@@ -1846,9 +1856,14 @@ static double ex_can(struct expr *x, struct sl arg, bool has)
 			struct sl pn = { arg.p, (size_t)(q - arg.p) };
 			struct sl m = { q + 2, (size_t)(arg.p + arg.n - q - 2) };
 			if (sl_prefix(m, "has_"))
-				return plugin_loaded(L, pn) && plugin_has_method(pn, m);
+				return sa_plugin_loaded(L, pn) &&
+				       plugin_has_method(pn, m);
+			/* the Logger functions every plugin imports, which
+			 * return true called without arguments */
+			if (sl_eq(m, "dbg") || sl_eq(m, "info"))
+				return sa_plugin_loaded(L, pn);
 			/* any other method: assumed to exist when loaded */
-			return has && plugin_loaded(L, pn);
+			return has && sa_plugin_loaded(L, pn);
 		}
 	}
 	x->unknown = true;
@@ -1919,7 +1934,7 @@ static double ex_primary(struct expr *x)
 			x->error = true;
 			return 0;
 		}
-		return is_plugin ? plugin_loaded(x->L, arg) :
+		return is_plugin ? sa_plugin_loaded(x->L, arg) :
 		       ex_can(x, arg, sl_eq(w, "has"));
 	}
 	x->unknown = true;
@@ -2159,8 +2174,11 @@ static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 			return true;
 		}
 		c->had_else = true;
-		/* Skipping anywhere outside keeps skipping. */
-		fs->skip = c->saved_skip ? true : !fs->skip;
+		/* Skipping anywhere outside keeps skipping; so does the else
+		 * of an ifplugin SpamAssassin takes as true (its plugin loaded
+		 * there, not implemented here), as it never reads that else */
+		fs->skip = c->saved_skip || c->unimplemented != NULL ? true :
+		           !fs->skip;
 		return true;
 	}
 	bool ifplugin = sl_eq(key, "ifplugin");

@@ -675,6 +675,26 @@ static void test_conditionals(void **state)
 	find_diag(rs, RS_DIAG_ERROR, "t.cf", 19, "cannot read 'a:b'");
 	ruleset_free(rs);
 
+	/* a plugin SpamAssassin loads and vigil does not implement (Razor2
+	 * here) is loaded to conditions: its ifplugin block is skipped (and
+	 * reported), its else is not read, `!plugin()` is false (audit23 L4);
+	 * can(X::dbg) is true, as the Logger function returns true */
+	rs = load("ifplugin Mail::SpamAssassin::Plugin::Razor2\n body R1 /a/\n"
+	          "else\n body R2 /a/\nendif\n"
+	          "if !plugin(Mail::SpamAssassin::Plugin::Razor2)\n body R3 /a/\n"
+	          "endif\nif plugin(Mail::SpamAssassin::Plugin::Razor2)\n"
+	          " body R4 /a/\nendif\n"
+	          "if can(Mail::SpamAssassin::Plugin::Razor2::has_fork) && "
+	          "can(Mail::SpamAssassin::Plugin::BodyEval::dbg)\n body R5 /a/\n"
+	          "endif\n");
+	assert_null(ruleset_find(rs, "R1"));
+	assert_null(ruleset_find(rs, "R2"));
+	assert_null(ruleset_find(rs, "R3"));
+	assert_non_null(ruleset_find(rs, "R4"));
+	assert_non_null(ruleset_find(rs, "R5"));
+	assert_int_equal(count_kind(rs, RS_DIAG_UNSUPPORTED), 1);
+	ruleset_free(rs);
+
 	/* local_tests_only: SpamAssassin's -L flag, in `if` and in metas
 	 * (the token alone) (audit22 L5, L8) */
 	const char *lt = "if (local_tests_only)\n body LT /a/\nendif\n"
@@ -714,7 +734,8 @@ static void test_conditionals(void **state)
 		assert_string_equal(d->rule, skipped[i]);
 		assert_non_null(strstr(d->message, "Plugin::HTTPSMismatch"));
 	}
-	assert_non_null(ruleset_find(rs, "M4"));
+	/* nor read: SpamAssassin takes the ifplugin as true (audit23 L4) */
+	assert_null(ruleset_find(rs, "M4"));
 	ruleset_free(rs);
 
 	/* enable_compat turns the compat_ check on. */
