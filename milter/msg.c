@@ -1408,8 +1408,12 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 		/* not in the rawbody view */
 	} else if (raw != NULL) {
 		/* the wire form's CR LF as LF; a decoded text's were folded
-		 * once already (a CR CR LF keeps one CR, audit21 M2) */
-		bool folded = decode_folds(part(c, pi));
+		 * once already (a CR CR LF keeps one CR, audit21 M2), and
+		 * base64 data of a part not declared text or message keeps
+		 * its own, as Node.pm's decode() keeps them (an octet-stream
+		 * named *.html, which SpamAssassin reads as HTML; audit23 L5) */
+		bool folded = decode_folds(part(c, pi)) ||
+		              part(c, pi)->cte == MSG_CTE_BASE64;
 		size_t n = 0;
 		for (size_t i = 0; i < d.len && n < want; i++)
 			if (folded || !(d.ptr[i] == '\r' && i + 1 < d.len &&

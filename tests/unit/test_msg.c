@@ -716,6 +716,25 @@ static void test_utf16_crlf_and_words(void **state)
 	msg_free(m);
 }
 
+/* Base64 data of a part declared neither text nor message keeps its CR
+ * LF in the raw body, as Node.pm's decode() keeps it, when the part is
+ * read as HTML by its name (audit23 L5); a text part's are folded. */
+static void test_octet_html_crlf(void **state)
+{
+	(void)state;
+	struct msg *m = parse("Content-Type: multipart/mixed; boundary=b\n\n"
+	                      "--b\nContent-Type: application/octet-stream; "
+	                      "name=\"x.html\"\nContent-Transfer-Encoding: base64"
+	                      "\n\nPHA+bGluZSBvbmU8L3A+DQo8cD50d288L3A+DQo=\n--b\nContent-Type: text/plain\n"
+	                      "Content-Transfer-Encoding: base64\n\nPHA+bGluZSBvbmU8L3A+DQo8cD50d288L3A+DQo=\n--b--\n");
+	assert_int_equal(msg_rawbody_count(m), 2);
+	assert_string_equal(msg_rawbody_at(m, 0).ptr,
+	                    "<p>line one</p>\r\n<p>two</p>\r\n");
+	assert_string_equal(msg_rawbody_at(m, 1).ptr,
+	                    "<p>line one</p>\n<p>two</p>\n");
+	msg_free(m);
+}
+
 /* Quoted-printable text in the wire's CR LF form folds as the stored
  * message does in SpamAssassin: the wire's line ends first, then one
  * CR LF -> LF over the decoded text; the raw body keeps a CR that was
@@ -2543,6 +2562,7 @@ int main(void)
 		cmocka_unit_test(test_utf16_crlf_and_words),
 		cmocka_unit_test(test_euckr_stray_bytes),
 		cmocka_unit_test(test_qp_cr_folding),
+		cmocka_unit_test(test_octet_html_crlf),
 		cmocka_unit_test(test_inherited_boundary),
 		cmocka_unit_test(test_nested_boundary_last_field),
 		cmocka_unit_test(test_mime_malformations),
