@@ -384,6 +384,121 @@ const char *perlre_zero_length_fault(const char *p, size_t n, bool x,
 	return NULL;
 }
 
+#define LB_ITEMS 32
+#define LB_BRANCHES 64
+
+struct lb_item {
+	size_t at, len;     /* its text in the pattern */
+	size_t min, max;    /* its count */
+};
+
+/* The items of the lookbehind body starting at p[i] up to its ')': false
+ * when it holds anything else (a group, an alternation, an unbounded
+ * count, a backreference) or too many; *end: the ')'. */
+static bool lb_items(const char *p, size_t n, size_t i, bool x,
+                     struct lb_item *it, size_t *nit, size_t *end)
+{
+	*nit = 0;
+	while (i < n && p[i] != ')') {
+		size_t len, min, max;
+		if (x && isspace((unsigned char)p[i])) {
+			i++;
+			continue;
+		}
+		if (p[i] == '(' || p[i] == '|' || *nit == LB_ITEMS ||
+		    (p[i] == '\\' && i + 1 < n &&
+		     (isdigit((unsigned char)p[i + 1]) || p[i + 1] == 'g' ||
+		      p[i + 1] == 'k')))
+			return false;
+		len = p[i] == '\\' ? zl_escape(p, n, i) :
+		      p[i] == '[' ? perlre_class_end(p, n, i) + 1 - i : 1;
+		it[*nit] = (struct lb_item){ i, len, 1, 1 };
+		i += len;
+		while (x && i < n && isspace((unsigned char)p[i]))
+			i++;
+		size_t q = i < n ? zl_quantifier(p, n, i, &min, &max) : 0;
+		if (q > 0) {
+			if (max == ZL_INF || max > 255)
+				return false;
+			it[*nit].min = min;
+			it[*nit].max = max;
+			i += q;
+		}
+		(*nit)++;
+	}
+	*end = i;
+	return i < n;
+}
+
+/* The branches of items it[0..nit): how many (0 when too many, or one
+ * longer than 255 characters, or all of one length: nothing to do). */
+static size_t lb_branches(const struct lb_item *it, size_t nit)
+{
+	size_t branches = 1, longest = 0;
+	bool variable = false;
+	for (size_t k = 0; k < nit; k++) {
+		branches *= it[k].max - it[k].min + 1;
+		longest += it[k].max;
+		variable |= it[k].min != it[k].max;
+		if (branches > LB_BRANCHES || longest > 255)
+			return 0;
+	}
+	return variable ? branches : 0;
+}
+
+/* Appends s[0..len) at *o when it fits cap. */
+static void lb_put(char *out, size_t cap, size_t *o, const char *s,
+                   size_t len)
+{
+	if (out != NULL && *o + len <= cap)
+		memcpy(out + *o, s, len);
+	*o += len;
+}
+
+/* Writes the branches of it[0..nit), '|' between them. */
+static void lb_write(const char *p, const struct lb_item *it, size_t nit,
+                     size_t branches, char *out, size_t cap, size_t *o)
+{
+	for (size_t b = 0; b < branches; b++) {
+		size_t rest = b;   /* b as mixed-radix counts of the items */
+		if (b > 0)
+			lb_put(out, cap, o, "|", 1);
+		for (size_t k = 0; k < nit; k++) {
+			size_t span = it[k].max - it[k].min + 1;
+			size_t times = it[k].min + rest % span;
+			rest /= span;
+			for (size_t t = 0; t < times; t++)
+				lb_put(out, cap, o, p + it[k].at, it[k].len);
+		}
+	}
+}
+
+size_t perlre_lookbehind_expand(const char *p, size_t n, bool x, char *out,
+                                size_t cap)
+{
+	struct lb_item it[LB_ITEMS];
+	size_t o = 0, from = 0, nit, end, branches;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\') {
+			i++;
+		} else if (p[i] == '[') {
+			i = perlre_class_end(p, n, i);
+		} else if (i + 4 <= n && p[i] == '(' && p[i + 1] == '?' &&
+		           p[i + 2] == '<' && (p[i + 3] == '=' || p[i + 3] == '!') &&
+		           lb_items(p, n, i + 4, x, it, &nit, &end) &&
+		           (branches = lb_branches(it, nit)) > 0) {
+			lb_put(out, cap, &o, p + from, i + 4 - from);
+			lb_write(p, it, nit, branches, out, cap, &o);
+			from = end;
+			i = end;
+			any = true;
+		}
+	}
+	lb_put(out, cap, &o, p + from, n - from);
+	return any ? o : 0;
+}
+
 /* The name of a named group opening at p[i] ('('): its start and length;
  * 0 when p[i] opens none. */
 static size_t group_name(const char *p, size_t n, size_t i, size_t *start)

@@ -36,6 +36,16 @@ const char *perlre_zero_length_fault(const char *p, size_t n, bool x,
 size_t perlre_quantified_assertion(const char *p, size_t n, size_t i,
                                    bool x);
 
+/* Pattern p with each lookbehind of variable length that PCRE2 10.42
+ * refuses and Perl 5.36 runs written as an alternation of fixed-length
+ * branches, which PCRE2 takes: (?<=https?://) as (?<=http://|https://).
+ * Only a lookbehind of plain items (characters, escapes, classes) with
+ * bounded counts, at most 64 branches of at most 255 characters, is
+ * written so. Returns the length of the result (0: nothing to write), and
+ * writes it to out when cap holds it. */
+size_t perlre_lookbehind_expand(const char *p, size_t n, bool x, char *out,
+                                size_t cap);
+
 /* Whether two named groups of p share a name ((?<w>a)|(?<w>b)), which
  * Perl allows and PCRE2 only with its (?J) option. */
 bool perlre_dup_names(const char *p, size_t n);

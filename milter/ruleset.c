@@ -777,6 +777,25 @@ static bool follows_atom(struct sl p, size_t i)
 	return true;
 }
 
+/* p with its variable-length lookbehinds as alternations of fixed
+ * lengths (perlre_lookbehind_expand(); audit23 L2: (?<=https?://) was a
+ * PCRE2 error). 0, or -1 out of memory. */
+static int lookbehinds_fixed(struct loader *L, struct sl *p, bool x)
+{
+	size_t need = perlre_lookbehind_expand(p->p, p->n, x, NULL, 0);
+	if (need == 0)
+		return 0;
+	char *e = arena_alloc(L->rs->arena, need + 1);
+	if (e == NULL) {
+		L->rs->oom = true;
+		return -1;
+	}
+	(void)perlre_lookbehind_expand(p->p, p->n, x, e, need);
+	e[need] = '\0';
+	*p = (struct sl){ e, need };
+	return 0;
+}
+
 /* A pattern with a group name used twice, as Perl allows it: "(?J)"
  * before it, PCRE2's option for that. 0, or -1 out of memory. */
 static int dup_names_allowed(struct loader *L, struct sl *p)
@@ -827,6 +846,8 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 	char *d = NULL;   /* the rewritten pattern */
 	size_t from = 0, dn = 0, at0;
 	bool x = o & PCRE2_EXTENDED;   /* blanks are no atoms */
+	if (lookbehinds_fixed(L, &p, x) != 0)
+		return -1;
 	*out = p;
 	const char *zl = perlre_zero_length_fault(p.p, p.n, x, &at0);
 	if (zl != NULL) {

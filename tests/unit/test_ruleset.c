@@ -236,12 +236,16 @@ static void test_perl_quantifiers(void **state)
 	          "body Z10 /(?x)(?-x)\\b *c(?^x:\\b) */\n"
 	          "body Z11 /(?!)(?=a){2}|x(?:(*FAIL))(?=a){2}/\n"
 	          /* a name twice, which Perl allows: PCRE2's (?J) */
-	          "body Z12 /(?<w>foo)\\s+|(?P<w>bar)[(?<w>]/\n");
+	          "body Z12 /(?<w>foo)\\s+|(?P<w>bar)[(?<w>]/\n"
+	          /* variable-length lookbehinds as fixed-length branches */
+	          "body Z13 m{(?<=https?://)www(?<![a-z]\\.?)x(?<=(a|b)?)}\n");
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
 	assert_pattern(get(rs, "Z5"), "(?:\\b)?x(?:\\z)?+(?:^)??[\\b]*\\\\b*");
 	assert_pattern(get(rs, "Z6"), "(?:^){0,3}a(?:$) ?");
 	assert_pattern(get(rs, "Z7"), "(?^i:a)");
 	assert_pattern(get(rs, "Z12"), "(?J)(?<w>foo)\\s+|(?P<w>bar)[(?<w>]");
+	assert_pattern(get(rs, "Z13"), "(?<=http://|https://)www"
+	               "(?<![a-z]|[a-z]\\.)x(?<=(a|b)?)");
 	ruleset_free(rs);
 	/* a loadplugin line of a plugin vigil does not implement (nor
 	 * SpamAssassin loads by default) is reported, and its ifplugin
