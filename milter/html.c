@@ -7,14 +7,11 @@
 #include <strings.h>
 
 #include "charset.h"
-#include "cte.h"
+#include "htmlstyle.h"
 #include "uri.h"
 #include "utf8.h"
 
-#define STACK_MAX 64
 #define ATTR_MAX 2048
-#define NO_COLOR (-1L)
-#define WHITE 0xffffffL
 
 /* ---- entities ---- */
 
@@ -172,151 +169,11 @@ void html_decode_entities(const char *s, size_t len, struct arena_buf *out)
 	decode_entities(s, len, out, false, false);
 }
 
-/* ---- colours and styles ---- */
-
-static const struct {
-	const char *name;
-	long rgb;
-} colors[] = {
-	{ "white", 0xffffff }, { "black", 0 }, { "red", 0xff0000 },
-	{ "green", 0x008000 }, { "blue", 0x0000ff }, { "yellow", 0xffff00 },
-	{ "gray", 0x808080 }, { "grey", 0x808080 }, { "silver", 0xc0c0c0 },
-	{ "navy", 0x000080 }, { "maroon", 0x800000 }, { "purple", 0x800080 },
-	{ "fuchsia", 0xff00ff }, { "lime", 0x00ff00 }, { "olive", 0x808000 },
-	{ "teal", 0x008080 }, { "aqua", 0x00ffff }, { "orange", 0xffa500 },
-	{ "snow", 0xfffafa }, { "ivory", 0xfffff0 }, { "whitesmoke", 0xf5f5f5 },
-	{ "transparent", NO_COLOR },
-};
-
-static long parse_color(const char *s, size_t n)
-{
-	while (n > 0 && is_blank((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n > 0 && (is_blank((unsigned char)s[n - 1]) || s[n - 1] == ';'))
-		n--;
-	if (n > 0 && s[0] == '#') {
-		s++;
-		n--;
-	}
-	bool hex = n == 3 || n == 6;
-	for (size_t i = 0; i < n && hex; i++)
-		hex = cte_hex_digit((unsigned char)s[i]) >= 0;
-	if (hex && n == 6) {
-		long v = 0;
-		for (size_t i = 0; i < 6; i++)
-			v = v << 4 | cte_hex_digit((unsigned char)s[i]);
-		return v;
-	}
-	if (hex && n == 3) {
-		long v = 0;
-		for (size_t i = 0; i < 3; i++)
-			v = v << 8 | (long)(cte_hex_digit((unsigned char)s[i]) * 17);
-		return v;
-	}
-	if (n > 4 && strncasecmp(s, "rgb(", 4) == 0) {
-		long v = 0;
-		const char *p = s + 4, *end = s + n;
-		for (int k = 0; k < 3; k++) {
-			long c = strtol(p, (char **)&p, 10);
-			if (c < 0)
-				c = 0;
-			if (c > 255)
-				c = 255;
-			v = v << 8 | c;
-			while (p < end && (*p == ',' || *p == ' ' || *p == '%'))
-				p++;
-		}
-		return v;
-	}
-	for (size_t i = 0; i < sizeof colors / sizeof colors[0]; i++)
-		if (strlen(colors[i].name) == n &&
-		    strncasecmp(colors[i].name, s, n) == 0)
-			return colors[i].rgb;
-	return NO_COLOR;
-}
-
-static bool colors_close(long a, long b)
-{
-	long d = labs((a >> 16 & 255) - (b >> 16 & 255)) +
-	         labs((a >> 8 & 255) - (b >> 8 & 255)) +
-	         labs((a & 255) - (b & 255));
-	return d <= 24;
-}
-
-struct style {
-	char tag[12];
-	long fg, bg;
-	bool hidden; /* display:none, visibility:hidden, tiny font */
-};
-
-/* Font sizes under 3px/pt (or 0em) are unreadable. */
-static bool tiny_size(const char *v, size_t n)
-{
-	char buf[32];
-	if (n >= sizeof buf)
-		return false;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	char *end;
-	double x = strtod(buf, &end);
-	if (end == buf)
-		return false;
-	if (strncasecmp(end, "em", 2) == 0 || *end == '%')
-		return *end == '%' ? x < 20 : x < 0.2;
-	return x < 3;
-}
-
-/* Apply a style="..." attribute. */
-static void apply_css(struct style *st, const char *s, size_t n)
-{
-	const char *p = s, *end = s + n;
-	while (p < end) {
-		const char *semi = memchr(p, ';', (size_t)(end - p));
-		const char *e = semi ? semi : end;
-		const char *colon = memchr(p, ':', (size_t)(e - p));
-		if (colon != NULL) {
-			const char *k = p;
-			while (k < colon && is_blank((unsigned char)*k))
-				k++;
-			size_t kl = (size_t)(colon - k);
-			while (kl > 0 && is_blank((unsigned char)k[kl - 1]))
-				kl--;
-			const char *v = colon + 1;
-			while (v < e && is_blank((unsigned char)*v))
-				v++;
-			size_t vl = (size_t)(e - v);
-#define KEY(lit) (kl == sizeof(lit) - 1 && strncasecmp(k, lit, kl) == 0)
-			if (KEY("color")) {
-				long c = parse_color(v, vl);
-				if (c != NO_COLOR)
-					st->fg = c;
-			} else if (KEY("background-color") || KEY("background")) {
-				long c = parse_color(v, vl);
-				if (c != NO_COLOR)
-					st->bg = c;
-			} else if (KEY("font-size")) {
-				if (tiny_size(v, vl))
-					st->hidden = true;
-			} else if (KEY("display")) {
-				if (vl >= 4 && strncasecmp(v, "none", 4) == 0)
-					st->hidden = true;
-			} else if (KEY("visibility")) {
-				if (vl >= 6 && strncasecmp(v, "hidden", 6) == 0)
-					st->hidden = true;
-			}
-#undef KEY
-		}
-		p = e + 1;
-	}
-}
-
 /* ---- the renderer ---- */
 
 enum {
 	T_VOID = 1, T_PARA = 2, T_LINE = 4, T_CELL = 8, T_RAW = 16,
-	T_A = 32, T_IMG = 64, T_BASE = 128, T_FONT = 256,
+	T_A = 32, T_IMG = 64, T_BASE = 128,
 	T_BR = 1024,
 };
 
@@ -331,7 +188,7 @@ static const struct {
 } tag_kinds[] = {
 	{ "a", T_A }, { "p", T_PARA }, { "br", T_VOID | T_LINE | T_BR },
 	{ "div", T_LINE }, { "td", T_CELL }, { "tr", 0 },
-	{ "img", T_VOID | T_IMG }, { "font", T_FONT }, { "span", 0 },
+	{ "img", T_VOID | T_IMG }, { "font", 0 }, { "span", 0 },
 	{ "b", 0 }, { "table", 0 }, { "li", T_CELL },
 	{ "th", T_CELL }, { "hr", T_VOID | T_PARA }, { "meta", T_VOID },
 	{ "input", T_VOID }, { "link", T_VOID }, { "area", T_VOID },
@@ -377,17 +234,15 @@ struct tag {
 struct rstate {
 	struct html_out *o;
 	struct arena_buf scratch; /* attribute values of the current tag */
-	struct style stack[STACK_MAX];
-	size_t depth;
-	bool space_pending; /* invisible text: a blank to write */
-	bool inv_space_pending; /* the same for the invisible text */
+	struct htmlstyle *style; /* SpamAssassin's text style (HTML.pm) */
 	/* The last element of the body text, as HTML.pm's display_text
 	 * sees it: none, whitespace (a tag's) or text; for text whether it
 	 * was invisible and how long it was. */
 	enum { LAST_NONE, LAST_WS, LAST_TEXT } last;
 	bool last_invisible;
 	size_t last_text_len;
-	bool in_text;       /* inside one text node (a '<' that was no tag) */
+	bool in_text;       /* inside one text node (after a stray '<') */
+	bool node_invisible; /* that text node is invisible (HTML.pm) */
 	bool no_refs;       /* text as written: a CDATA section's */
 	size_t ms_open;     /* INCLUDE marked sections open */
 	bool latin1;        /* references to U+0080..U+00FF as one byte */
@@ -400,18 +255,6 @@ struct rstate {
 	char *base;
 	size_t base_len;
 };
-
-static const struct style *top(const struct rstate *r)
-{
-	return &r->stack[r->depth - 1];
-}
-
-static bool invisible(const struct rstate *r)
-{
-	const struct style *s = top(r);
-	return s->hidden ||
-	       (s->fg != NO_COLOR && s->bg != NO_COLOR && colors_close(s->fg, s->bg));
-}
 
 /* Bytes of the no-break space at s (entity or UTF-8), or 0. With
  * latin1 only "&nbsp;" is one: HTML.pm makes that a space before
@@ -457,30 +300,6 @@ static size_t put_text(struct rstate *r, struct arena_buf *out,
 	return j;
 }
 
-/* Emit a text run, entity-decoded, blanks collapsed (in <pre> too:
- * HTML.pm's display_text collapses every text node). */
-static void emit_run(struct rstate *r, struct arena_buf *out, size_t *count,
-                     bool *space_pending, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		/* A no-break space (&nbsp;, &#160;, UTF-8 C2 A0) is a blank
-		 * like any other, as SpamAssassin renders it (HTML.pm). */
-		size_t nb = nbsp_len(r, s + i, len - i);
-		if (is_blank(c) || nb > 0) {
-			*space_pending = true;
-			i += nb > 0 ? nb : 1;
-			continue;
-		}
-		if (*space_pending) {
-			if (out->len > 0 && out->p[out->len - 1] != '\n')
-				arena_buf_putc(out, ' ');
-			*space_pending = false;
-		}
-		i += put_text(r, out, count, s + i, len - i);
-	}
-}
-
 /* One text node into the body text as HTML.pm's display_text writes
  * it: every blank run (no-break spaces included, in <pre> too) one
  * space, none dropped but a leading one after a whitespace element (when
@@ -516,17 +335,39 @@ static void emit_body(struct rstate *r, bool hide, size_t *count,
 
 /* Text goes to the body text whether visible or not, as SpamAssassin's
  * rendered text (HTML.pm get_rendered_text) holds both; invisible text
- * also goes to the invisible text. */
+ * also goes to the invisible text, as written to the body: HTML.pm's
+ * invisible text is its invisible elements, and no later whitespace
+ * element trims those. */
 static void emit_text(struct rstate *r, const char *s, size_t len)
 {
-	size_t ignored = 0;
-	if (!invisible(r)) {
+	struct arena_buf *t = r->o->text;
+	size_t start = t->len;
+	if (!r->node_invisible) {
 		emit_body(r, false, &r->o->facts.visible_len, s, len);
 		return;
 	}
-	emit_body(r, true, &ignored, s, len);
-	emit_run(r, r->o->invisible, &r->o->facts.invisible_len,
-	         &r->inv_space_pending, s, len);
+	emit_body(r, true, &r->o->facts.invisible_len, s, len);
+	if (!t->failed)
+		arena_buf_put(r->o->invisible, t->p + start, t->len - start);
+}
+
+/* Whether text s[0..len) holds something other than blanks (no-break
+ * spaces and references to blanks included): HTML.pm asks
+ * html_font_invisible() only about such text, other text is visible. */
+static bool text_shows(const struct rstate *r, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned long cp;
+		size_t n = nbsp_len(r, s + i, len - i);
+		if (n == 0 && s[i] == '&' && !r->no_refs &&
+		    (n = entity(s + i, len - i, &cp)) > 0 &&
+		    (cp > 0x7f || !is_blank((unsigned char)cp)))
+			return true;
+		if (n == 0 && !is_blank((unsigned char)s[i]))
+			return true;
+		i += n > 0 ? n : 1;
+	}
+	return false;
 }
 
 /* Whether code point c is what HTML.pm's obfuscation test calls a word
@@ -570,8 +411,24 @@ static void text_node(struct rstate *r, const char *s, size_t len)
 		if (obf_word(first) && obf_word(prev))
 			r->o->facts.obfuscation++;
 	}
+	/* HTML.pm decides per text node */
+	if (!r->in_text)
+		r->node_invisible = htmlstyle_invisible(r->style) &&
+		                    text_shows(r, s, len);
 	r->in_text = true;
 	emit_text(r, s, len);
+}
+
+/* The text s[0..len) ended the document: HTML::Parser reports the
+ * blanks ending it as a text node of their own ("b \n": "b", " \n"),
+ * visible, so they are not in the invisible text (the body is the
+ * same). */
+static void end_blanks(struct rstate *r, const char *s, size_t len)
+{
+	struct arena_buf *inv = r->o->invisible;
+	if (r->node_invisible && len > 0 && is_blank((unsigned char)s[len - 1]) &&
+	    inv->len > 0 && inv->p[inv->len - 1] == ' ')
+		inv->len--;
 }
 
 /* A whitespace element (w: "\n", " " or "\n\n") as display_text adds
@@ -747,23 +604,13 @@ static void close_anchor(struct rstate *r)
 		r->o->facts.mismatched_links++;
 }
 
-static void push(struct rstate *r, const struct tag *t)
+/* htmlstyle_attr_fn over a parsed tag: values decoded, as
+ * HTML::Parser hands them to HTML.pm. */
+static bool tag_attr(const void *ctx, const char *name, const char **v,
+                     size_t *vl)
 {
-	if (r->depth >= STACK_MAX)
-		return;
-	struct style s = *top(r);
-	memcpy(s.tag, t->name, sizeof s.tag);
-	r->stack[r->depth++] = s;
-}
-
-static void pop(struct rstate *r, const char *name)
-{
-	/* Close up to the matching open element; ignore strays. */
-	for (size_t d = r->depth; d > 1; d--)
-		if (strcmp(r->stack[d - 1].tag, name) == 0) {
-			r->depth = d - 1;
-			return;
-		}
+	*v = attr(ctx, name, vl);
+	return *v != NULL;
 }
 
 /* Is attribute name of tag a link HTML.pm lists (its html_uri)? href
@@ -889,6 +736,8 @@ static void start_tag(struct rstate *r, const struct tag *t)
 	const char *v;
 	unsigned kind = t->kind;
 	r->o->facts.tags++;
+	/* every start tag, void and self-closing ones too, as HTML.pm */
+	htmlstyle_tag(r->style, t->name, true, tag_attr, t);
 	tag_whitespace(r, kind);
 
 	if (kind & T_A) {
@@ -923,26 +772,6 @@ static void start_tag(struct rstate *r, const struct tag *t)
 			report_uri(r, v, n, false);
 	if (strcmp(t->name, "meta") == 0)
 		meta_refresh(r, t);
-
-	if ((kind & T_VOID) || t->self_closing)
-		return;
-	push(r, t);
-	struct style *s = &r->stack[r->depth - 1];
-	if ((v = attr(t, "color", &n)) != NULL) {
-		long c = parse_color(v, n);
-		if (c != NO_COLOR)
-			s->fg = c;
-	}
-	if ((v = attr(t, "bgcolor", &n)) != NULL) {
-		long c = parse_color(v, n);
-		if (c != NO_COLOR)
-			s->bg = c;
-	}
-	if ((kind & T_FONT) && (v = attr(t, "size", &n)) != NULL &&
-	    n == 1 && v[0] == '0')
-		s->hidden = true;
-	if ((v = attr(t, "style", &n)) != NULL)
-		apply_css(s, v, n);
 }
 
 static void end_tag(struct rstate *r, const struct tag *t)
@@ -950,7 +779,7 @@ static void end_tag(struct rstate *r, const struct tag *t)
 	if (t->kind & T_A)
 		close_anchor(r);
 	tag_whitespace(r, t->kind);
-	pop(r, t->name);
+	htmlstyle_tag(r->style, t->name, false, NULL, NULL);
 }
 
 /* Find "</name" (any case) from s; returns its offset or len. */
@@ -1004,7 +833,7 @@ static size_t raw_text(struct rstate *r, const struct tag *t, const char *s,
 	if (strcmp(t->name, "title") != 0)   /* the title's is above */
 		tag_whitespace(r, t->kind);  /* xmp's paragraph (audit19 M3) */
 	const char *gt = memchr(s + e, '>', len - e);
-	pop(r, t->name);
+	htmlstyle_tag(r->style, t->name, false, NULL, NULL);
 	return gt ? (size_t)(gt - s) + 1 : len;
 }
 
@@ -1068,6 +897,7 @@ static size_t marked_section(struct rstate *r, enum html_msect kind,
 	size_t n = e ? (size_t)(e - s) - open : len - open;
 	if (kind != HTML_MS_IGNORE && n > 0) {
 		r->no_refs = kind == HTML_MS_CDATA;
+		r->in_text = false;   /* a text node of its own */
 		text_node(r, s + open, n);
 		r->no_refs = false;
 	}
@@ -1133,8 +963,11 @@ static bool render(const char *in, size_t len, struct html_out *o,
 	r->o = o;
 	r->latin1 = latin1;
 	arena_buf_init(&r->scratch, o->text->a);
-	r->stack[0] = (struct style){ .tag = "", .fg = NO_COLOR, .bg = WHITE };
-	r->depth = 1;
+	r->style = htmlstyle_new();
+	if (r->style == NULL) {
+		free(r);
+		return false;
+	}
 	const char *p = in, *end = in + len;
 	struct tag t;
 	while (p < end) {
@@ -1149,8 +982,10 @@ static bool render(const char *in, size_t len, struct html_out *o,
 		}
 		if (stop > p)
 			text_node(r, p, (size_t)(stop - p));
-		if (lt == NULL)
+		if (lt == NULL) {
+			end_blanks(r, p, (size_t)(stop - p));
 			break;
+		}
 		size_t left = (size_t)(end - lt);
 		if (left > 1 && (lt[1] == '!' || lt[1] == '?')) {
 			p = lt + skip_markup(r, lt, left);
@@ -1165,7 +1000,10 @@ static bool render(const char *in, size_t len, struct html_out *o,
 				o->facts.malformed = true;
 				break;
 			}
-			text_node(r, lt, 1);   /* the same text node goes on */
+			/* HTML::Parser starts a text node at it ("a<b": "a",
+			 * "<b"), which the text after it goes on */
+			r->in_text = false;
+			text_node(r, lt, 1);
 			p = lt + 1;
 			continue;
 		}
@@ -1182,6 +1020,7 @@ static bool render(const char *in, size_t len, struct html_out *o,
 	}
 	close_anchor(r);
 	bool wide = r->wide;
+	htmlstyle_free(r->style);
 	free(r);
 	return wide;
 }

@@ -3,10 +3,10 @@
  *
  * html_render() reads real-world (broken) HTML — unclosed tags and
  * comments, stray '<', entities named and numeric, with or without ';'
- * — and appends its visible text to out->text: whitespace collapsed,
+ * — and appends its text to out->text: whitespace collapsed,
  * block elements as line breaks, script/style dropped, <title> kept
- * apart. Text a reader cannot see (colour equal to the background,
- * tiny fonts, display:none) goes to out->invisible instead. Every
+ * apart. Text SpamAssassin calls invisible (HTML.pm's
+ * html_font_invisible(), htmlstyle.h) goes to out->invisible too. Every
  * link-like attribute (href, src, action, background) is passed to
  * out->uri (absolute, or resolved against <base href>); facts for
  * rules are summed in out->facts.

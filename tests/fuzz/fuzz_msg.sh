@@ -7,10 +7,10 @@ set -u
 fuzz_begin msg
 m="$top_srcdir/milter"
 srcs="$m/msg.c $m/arena.c $m/addr.c $m/charset.c $m/utf8.c $m/cte.c $m/html.c \
-	$m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c $m/uriform.c \
-	$m/uriredir.c"
+	$m/htmlstyle.c $m/mime.c $m/rfc2047.c $m/sniff.c $m/strbuf.c $m/uri.c \
+	$m/uriform.c $m/uriredir.c"
 # shellcheck disable=SC2086
-fuzz_build msg $srcs $(pkg-config --cflags --libs libidn2 libpcre2-8)
+fuzz_build msg $srcs $(pkg-config --cflags --libs libidn2 libpcre2-8) -lm
 # Seeds: a MIME message with the constructs the parser knows.
 printf '%s\r\n' 'From: "A =?utf-8?q?B=C3=A9?=" <a@b.example>, grp: c@d;' \
 	'To: x@y (Name)' 'Subject: =?iso-8859-1?B?SOlsbG8=?=' \
