@@ -60,6 +60,38 @@ static const struct {
 	{ "darr", 8595 }, { "hearts", 9829 }, { "spades", 9824 },
 	{ "clubs", 9827 }, { "diams", 9830 }, { "infin", 8734 },
 	{ "ne", 8800 }, { "le", 8804 }, { "ge", 8805 }, { "minus", 8722 },
+	/* the rest of HTML 4's, which HTML::Parser knows too */
+	{ "Alpha", 913 }, { "Beta", 914 }, { "Chi", 935 }, { "Delta", 916 },
+	{ "Epsilon", 917 }, { "Eta", 919 }, { "Gamma", 915 }, { "Iota", 921 },
+	{ "Kappa", 922 }, { "Lambda", 923 }, { "Mu", 924 }, { "Nu", 925 },
+	{ "Omega", 937 }, { "Omicron", 927 }, { "Phi", 934 }, { "Pi", 928 },
+	{ "Prime", 8243 }, { "Psi", 936 }, { "Rho", 929 }, { "Sigma", 931 },
+	{ "Tau", 932 }, { "Theta", 920 }, { "Upsilon", 933 }, { "Xi", 926 },
+	{ "Zeta", 918 }, { "alefsym", 8501 }, { "alpha", 945 },
+	{ "and", 8743 }, { "ang", 8736 }, { "asymp", 8776 }, { "beta", 946 },
+	{ "cap", 8745 }, { "chi", 967 }, { "cong", 8773 }, { "crarr", 8629 },
+	{ "cup", 8746 }, { "dArr", 8659 }, { "delta", 948 },
+	{ "empty", 8709 }, { "epsilon", 949 }, { "equiv", 8801 },
+	{ "eta", 951 }, { "exist", 8707 }, { "forall", 8704 },
+	{ "frasl", 8260 }, { "gamma", 947 }, { "hArr", 8660 },
+	{ "harr", 8596 }, { "image", 8465 }, { "int", 8747 }, { "iota", 953 },
+	{ "isin", 8712 }, { "kappa", 954 }, { "lArr", 8656 },
+	{ "lambda", 955 }, { "lang", 9001 }, { "lceil", 8968 },
+	{ "lfloor", 8970 }, { "lowast", 8727 }, { "loz", 9674 },
+	{ "mu", 956 }, { "nabla", 8711 }, { "ni", 8715 }, { "notin", 8713 },
+	{ "nsub", 8836 }, { "nu", 957 }, { "oline", 8254 }, { "omega", 969 },
+	{ "omicron", 959 }, { "oplus", 8853 }, { "or", 8744 },
+	{ "otimes", 8855 }, { "part", 8706 }, { "perp", 8869 },
+	{ "phi", 966 }, { "pi", 960 }, { "piv", 982 }, { "prod", 8719 },
+	{ "prop", 8733 }, { "psi", 968 }, { "rArr", 8658 }, { "radic", 8730 },
+	{ "rang", 9002 }, { "rceil", 8969 }, { "real", 8476 },
+	{ "rfloor", 8971 }, { "rho", 961 }, { "sdot", 8901 },
+	{ "sigma", 963 }, { "sigmaf", 962 }, { "sim", 8764 }, { "sub", 8834 },
+	{ "sube", 8838 }, { "sum", 8721 }, { "sup", 8835 }, { "supe", 8839 },
+	{ "tau", 964 }, { "there4", 8756 }, { "theta", 952 },
+	{ "thetasym", 977 }, { "uArr", 8657 }, { "upsih", 978 },
+	{ "upsilon", 965 }, { "weierp", 8472 }, { "xi", 958 },
+	{ "zeta", 950 },
 };
 
 static bool is_alpha(unsigned char c)
@@ -79,7 +111,21 @@ static bool is_blank(unsigned char c)
 }
 
 /* Decode the entity at s ('&'); returns bytes consumed (0: none). */
-static size_t entity(const char *s, size_t len, unsigned long *cp)
+/* The code point of entity name s[0..n), or NULL. */
+static const unsigned short *entity_named(const char *s, size_t n)
+{
+	for (size_t k = 0; k < sizeof entities / sizeof entities[0]; k++) {
+		const char *e = entities[k].name;
+		if (e[0] == s[0] && strlen(e) == n && memcmp(e, s, n) == 0)
+			return &entities[k].cp;
+	}
+	return NULL;
+}
+
+/* The character reference at s ('&'): its code point into *cp and its
+ * length, or 0; prefix: in text, where a name may end the run early. */
+static size_t entity_ref(const char *s, size_t len, unsigned long *cp,
+                         bool prefix)
 {
 	size_t i = 1;
 	if (i < len && s[i] == '#') {
@@ -117,19 +163,29 @@ static size_t entity(const char *s, size_t len, unsigned long *cp)
 	size_t n = 0;
 	while (i + n < len && n < 10 && is_alnum((unsigned char)s[i + n]))
 		n++;
-	if (n == 0)
-		return 0;
-	for (size_t k = 0; k < sizeof entities / sizeof entities[0]; k++) {
-		const char *e = entities[k].name;
-		if (e[0] == s[i] && strlen(e) == n && memcmp(e, s + i, n) == 0) {
-			*cp = entities[k].cp;
-			i += n;
-			if (i < len && s[i] == ';')
-				i++;
-			return i;
-		}
+	bool semi = i + n < len && s[i + n] == ';';
+	/* HTML::Parser: a name with its ';' (one above U+00FF needs it);
+	 * in text also the longest name without one that starts the run
+	 * ("&notin" is ¬in, "&copy2" ©2), not in an attribute value */
+	for (size_t m = n; m > 1 && (m == n || prefix); m--) {
+		const unsigned short *cp16 = entity_named(s + i, m);
+		if (cp16 == NULL || (*cp16 > 0xff && !(m == n && semi)))
+			continue;
+		*cp = *cp16;
+		return i + m + (m == n && semi);
 	}
 	return 0;
+}
+
+/* A reference in text, and in an attribute value. */
+static size_t entity(const char *s, size_t len, unsigned long *cp)
+{
+	return entity_ref(s, len, cp, true);
+}
+
+static size_t entity_attr(const char *s, size_t len, unsigned long *cp)
+{
+	return entity_ref(s, len, cp, false);
 }
 
 /* A decoded character reference into out: UTF-8, or with latin1 (see
@@ -155,7 +211,9 @@ static void decode_entities(const char *s, size_t len,
 		if (attr && len - i >= 6 && memcmp(s + i, "&nbsp;", 6) == 0) {
 			arena_buf_putc(out, ' ');
 			i += 6;
-		} else if (s[i] == '&' && (n = entity(s + i, len - i, &cp)) > 0) {
+		} else if (s[i] == '&' &&
+		           (n = attr ? entity_attr(s + i, len - i, &cp) :
+		                       entity(s + i, len - i, &cp)) > 0) {
 			put_ref(out, cp, latin1);
 			i += n;
 		} else {

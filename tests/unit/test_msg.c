@@ -1776,6 +1776,26 @@ static void test_html_nbsp(void **state)
 	msg_free(m);
 }
 
+/* Named references as HTML::Parser decodes them (each checked against
+ * spamassassin 4.0.1): all of HTML 4's; one above U+00FF only with its
+ * ';'; in text the longest Latin-1 name starting the run ("&notin" is
+ * "¬in", "&copy2" "©2"), in an attribute value only the whole run. */
+static void test_html_named_refs(void **state)
+{
+	(void)state;
+	assert_html_body("utf-8", "a&equiv;b&alpha;c &trade d&notin e&notin;"
+	                 "f&copy2 g&ampx h&supex i&hearts",
+	                 "s\n|a\xe2\x89\xa1" "b\xce\xb1" "c &trade d\xc2\xac"
+	                 "in e\xe2\x88\x89" "f\xc2\xa9" "2 g&x h&supex i&hearts");
+	struct msg *m = parse("Subject: s\nContent-Type: text/html\n\n"
+	                      "<a href=\"http://e.example/?a=1&notx=2&equiv;=3"
+	                      "&trade=4\">l</a>");
+	assert_int_equal(msg_uri_count(m), 1);
+	assert_string_equal(msg_uri_at(m, 0).ptr,
+	                    "http://e.example/?a=1&notx=2\xe2\x89\xa1=3&trade=4");
+	msg_free(m);
+}
+
 /* Paragraphs and blanks as SpamAssassin's HTML.pm makes them. */
 static void test_html_whitespace(void **state)
 {
@@ -2629,6 +2649,7 @@ int main(void)
 		cmocka_unit_test(test_rawbody_lines),
 		cmocka_unit_test(test_html_render),
 		cmocka_unit_test(test_html_nbsp),
+		cmocka_unit_test(test_html_named_refs),
 		cmocka_unit_test(test_html_latin1_refs),
 		cmocka_unit_test(test_html_whitespace),
 		cmocka_unit_test(test_html_malformed),
