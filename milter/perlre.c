@@ -93,14 +93,42 @@ static size_t zl_quantifier(const char *p, size_t n, size_t i, size_t *min,
 	return k - i;
 }
 
-/* The length of the escape at p[i] ('\\'), with its braces or name. */
+/* Whether p[k] ('{') opens a quantifier's braces (digits, a comma,
+ * blanks), which \N{1,2} is, not a name. */
+static bool zl_count_braces(const char *p, size_t n, size_t k)
+{
+	size_t min, max;
+	return zl_quantifier(p, n, k, &min, &max) > 0;
+}
+
+/* The digits of kind `digits` ("0123456789abcdefABCDEF" or "01234567")
+ * at p[k], at most max of them. */
+static size_t zl_digits(const char *p, size_t n, size_t k, const char *digits,
+                        size_t max)
+{
+	size_t d = 0;
+	while (d < max && k + d < n && strchr(digits, p[k + d]) != NULL &&
+	       p[k + d] != '\0')
+		d++;
+	return d;
+}
+
+/* The length of the escape at p[i] ('\\'), with its braces, name, hex
+ * or octal digits, or property letter (\x41, \101, \pL as one item). */
 static size_t zl_escape(const char *p, size_t n, size_t i)
 {
 	if (i + 1 >= n)
 		return 1;
 	char e = p[i + 1];
 	size_t k = i + 2;
+	if (e == 'x' && !(k < n && p[k] == '{'))
+		return 2 + zl_digits(p, n, k, "0123456789abcdefABCDEF", 2);
+	if (e == '0')
+		return 2 + zl_digits(p, n, k, "01234567", 2);
+	if ((e == 'p' || e == 'P') && k < n && p[k] != '{')
+		return 3;
 	if (strchr("xNopPgk", e) != NULL && k < n &&
+	    !(e == 'N' && p[k] == '{' && zl_count_braces(p, n, k)) &&
 	    (p[k] == '{' || (e == 'k' && (p[k] == '<' || p[k] == '\'')))) {
 		char close = p[k] == '{' ? '}' : p[k] == '<' ? '>' : '\'';
 		const char *r = memchr(p + k, close, n - k);
@@ -405,12 +433,15 @@ static bool lb_items(const char *p, size_t n, size_t i, bool x,
 			i++;
 			continue;
 		}
+		/* \101: octal; other digits: a backreference */
+		bool octal = p[i] == '\\' &&
+		             zl_digits(p, n, i + 1, "01234567", 3) == 3;
 		if (p[i] == '(' || p[i] == '|' || *nit == LB_ITEMS ||
-		    (p[i] == '\\' && i + 1 < n &&
+		    (p[i] == '\\' && i + 1 < n && !octal && p[i + 1] != '0' &&
 		     (isdigit((unsigned char)p[i + 1]) || p[i + 1] == 'g' ||
 		      p[i + 1] == 'k')))
 			return false;
-		len = p[i] == '\\' ? zl_escape(p, n, i) :
+		len = octal ? 4 : p[i] == '\\' ? zl_escape(p, n, i) :
 		      p[i] == '[' ? perlre_class_end(p, n, i) + 1 - i : 1;
 		it[*nit] = (struct lb_item){ i, len, 1, 1 };
 		i += len;

@@ -390,6 +390,8 @@ struct loader {
 	struct smap known;    /* known SpamAssassin directives */
 	struct smap seen;     /* "file\0directive" reported unsupported */
 	struct smap compat;   /* enable_compat names */
+	struct smap cond_cache; /* "if COND": the truth first found (val
+	                           non-NULL: true), as Parser.pm caches it */
 	struct smap plugins;  /* plugins loadplugin lines load that vigil
 	                         does not implement (full names) */
 	struct smap tags, pre, inter, post; /* ReplaceTags */
@@ -814,6 +816,15 @@ static int dup_names_allowed(struct loader *L, struct sl *p)
 	return 0;
 }
 
+/* Whether p.p[k..] is "{Lu}", "{Ll}" or "{Lt}": a property of one case,
+ * which Perl's /i widens to every cased letter. */
+static bool cased_property(struct sl p, size_t k)
+{
+	return k + 4 <= p.n && p.p[k] == '{' && p.p[k + 1] == 'L' &&
+	       strchr("ult", p.p[k + 2]) != NULL && p.p[k + 2] != '\0' &&
+	       p.p[k + 3] == '}';
+}
+
 /* Writes q for p.p[i .. i + skip) into the rewritten pattern *d (made
  * on the first call; dn bytes written, p.p[from..i) not yet). */
 static int rewrite(struct loader *L, struct sl p, char **d, size_t *dn,
@@ -877,6 +888,16 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 				DIAG(L, RS_DIAG_ERROR, rule, "\\%c{...} is not "
 				     "supported (SpamAssassin refuses it too)", e);
 				return -1;
+			}
+			if ((o & PCRE2_CASELESS) && (e == 'p' || e == 'P') &&
+			    cased_property(p, i + 1)) {
+				/* Perl's /i: \p{Lu} is any cased letter (audit24
+				 * L7); PCRE2 keeps the case */
+				snprintf(q, sizeof q, "\\%c{L&}", e);
+				if (rewrite(L, p, &d, &dn, &from, i - 1, q, 6) != 0)
+					return -1;
+				i += 4;
+				continue;
 			}
 			if (strchr("xNopPgk", e) != NULL && i + 1 < p.n &&
 			    p.p[i + 1] == '{') {   /* \x{2c}, \p{L}: its own */
@@ -1767,7 +1788,10 @@ static bool plugin_loaded(struct loader *L, struct sl name)
 		strcpy(buf, "Mail::SpamAssassin::Plugin::DMARC");
 	else if (strcmp(buf, "Mail::SpamAssassin::Plugin::WhiteListSubject") == 0)
 		strcpy(buf, "Mail::SpamAssassin::Plugin::WelcomeListSubject");
-	if (strcmp(buf, "Mail::SpamAssassin::Plugin::ReplaceTags") == 0)
+	/* RaciallyCharged: gone, but "loaded" to 4.0.1's conditions (its
+	 * blocks are read; their evals exist nowhere, as there) */
+	if (strcmp(buf, "Mail::SpamAssassin::Plugin::ReplaceTags") == 0 ||
+	    strcmp(buf, "Mail::SpamAssassin::Plugin::RaciallyCharged") == 0)
 		return true;
 	return L->opts != NULL && L->opts->plugin_loaded != NULL &&
 	       L->opts->plugin_loaded(buf);
@@ -2167,6 +2191,51 @@ static void cond_push(struct loader *L, bool truth, bool is_ifplugin)
 		fs->skip = true;
 }
 
+/* The plugin name of an ifplugin line: the run of name characters it
+ * starts with; an empty name when more follows that SpamAssassin's
+ * lexer reads (its `plugin (X xyz)` is a Perl error, so false), not
+ * what it skips (`X;`). */
+static struct sl ifplugin_name(struct sl v)
+{
+	size_t n = 0;
+	while (n < v.n && (is_word(v.p[n]) || v.p[n] == ':'))
+		n++;
+	for (size_t i = n; i < v.n; i++)
+		if (is_word(v.p[i]) || strchr(".+-()|&^!<>*/?:", v.p[i]) != NULL)
+			return (struct sl){ v.p, 0 };
+	return (struct sl){ v.p, n };
+}
+
+/* The truth of an if/ifplugin condition for SpamAssassin (a plugin it
+ * loads is loaded, implemented here or not), as its parser caches it: a condition met again (the same line) keeps the truth of
+ * its first reading, even after a loadplugin line in between (audit24
+ * L1). */
+static bool cond_truth(struct loader *L, struct sl key, struct sl v,
+                       bool ifplugin, struct sl name)
+{
+	char k[512];
+	int kn = snprintf(k, sizeof k, "%.*s %.*s", (int)key.n, key.p,
+	                  (int)v.n, v.p);
+	struct smap_ent *e = kn > 0 && (size_t)kn < sizeof k ?
+	                     smap_get(&L->cond_cache, k, (size_t)kn) : NULL;
+	if (e != NULL)
+		return e->val != NULL;
+	bool truth;
+	if (!ifplugin)
+		truth = eval_cond(L, v);
+	else if (name.n == 0) {
+		DIAG(L, RS_DIAG_WARNING, NULL, "ifplugin: text after the "
+		     "plugin name: SpamAssassin's condition fails (taken as "
+		     "false): '%.*s'", snip(v), v.p);
+		truth = false;
+	} else
+		truth = sa_plugin_loaded(L, name);
+	if (kn > 0 && (size_t)kn < sizeof k &&
+	    (e = smap_put(&L->cond_cache, L->rs->arena, k, (size_t)kn)) != NULL)
+		e->val = truth ? (void *)1 : NULL;
+	return truth;
+}
+
 /* Handles if/ifplugin/else/endif; true when the line was one. */
 static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 {
@@ -2189,11 +2258,10 @@ static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 			fs->nconds--;
 			return true;
 		}
-		if (c->had_else) {
-			DIAG(L, RS_DIAG_ERROR, NULL, "second 'else' for the "
-			     "'if' at line %u", c->line);
-			return true;
-		}
+		if (c->had_else)   /* SpamAssassin's parser toggles again */
+			DIAG(L, RS_DIAG_WARNING, NULL, "second 'else' for the "
+			     "'if' at line %u (SpamAssassin toggles again)",
+			     c->line);
 		c->had_else = true;
 		/* Skipping anywhere outside keeps skipping; so does the else
 		 * of an ifplugin SpamAssassin takes as true (its plugin loaded
@@ -2218,22 +2286,14 @@ static bool do_conditional(struct loader *L, struct sl key, struct sl v)
 		cond_push(L, false, ifplugin);
 		return true;
 	}
-	bool truth;
-	if (ifplugin) {
-		struct sl rest;
-		struct sl name = sl_word(v, &rest);
-		truth = plugin_loaded(L, name);
-		if (rest.n != 0)
-			DIAG(L, RS_DIAG_WARNING, NULL, "ifplugin: ignored text "
-			     "after the plugin name: '%.*s'", snip(rest),
-			     rest.p);
-	} else {
-		truth = eval_cond(L, v);
-	}
+	struct sl name = ifplugin_name(v);
+	bool sa_truth = cond_truth(L, key, v, ifplugin, name);
+	/* an ifplugin of a plugin vigil lacks: its block skipped */
+	bool truth = sa_truth && (!ifplugin || plugin_loaded(L, name));
 	size_t depth = fs->nconds;
 	cond_push(L, truth, ifplugin);
-	if (ifplugin && !truth && fs->nconds > depth) {
-		struct sl pn = sl_word(v, &v);
+	if (sa_truth && !truth && fs->nconds > depth) {
+		struct sl pn = name;
 		const char *d = sa_default_plugin(pn);
 		const struct smap_ent *e = d ? NULL : smap_get(&L->plugins, pn.p, pn.n);
 		fs->conds[depth].unimplemented = d ? d : e ? e->key : NULL;
@@ -2818,6 +2878,10 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 	} else if (trustpath_net_of(key.p, key.n, &clr) >= 0) {
 		do_networks(L, (enum trustpath_net)trustpath_net_of(key.p, key.n, &clr),
 		            clr, v);
+	} else if (sl_eq(key, "ok_locales") && v.n == 0) {
+		DIAG(L, RS_DIAG_ERROR, NULL, "ok_locales: missing value "
+		     "(SpamAssassin ignores the line; the locales stay as they "
+		     "were)");
 	} else if (IN_LIST(key, kept_settings)) {
 		keep_setting(L, key, v);
 	} else if (sl_eq(key, "loadplugin") || sl_eq(key, "tryplugin")) {
@@ -3411,6 +3475,7 @@ static void loader_free(struct loader *L)
 	smap_free(&L->seen);
 	smap_free(&L->compat);
 	smap_free(&L->plugins);
+	smap_free(&L->cond_cache);
 	smap_free(&L->tags);
 	smap_free(&L->pre);
 	smap_free(&L->inter);

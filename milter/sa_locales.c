@@ -84,9 +84,11 @@ int saeval_locales_build(const struct ruleset *rs, struct sa_locales **out)
 	const char *ok = "all";   /* SpamAssassin's default */
 	for (size_t i = 0; i < ruleset_setting_count(rs); i++) {
 		const char *key, *value;
+		/* the last line with a value wins; SpamAssassin refuses one
+		 * without ("missing value", audit24 L3) */
 		if (ruleset_setting_at(rs, i, &key, &value) &&
-		    strcmp(key, "ok_locales") == 0)
-			ok = value;   /* the last line wins */
+		    strcmp(key, "ok_locales") == 0 && value[0] != '\0')
+			ok = value;
 	}
 	*out = NULL;
 	struct sa_locales *l = calloc(1, sizeof *l);

@@ -1701,7 +1701,8 @@ static const struct {
 	  NULL },
 	{ "check_uri_truncated", saeval_ev_uri_truncated, "URIEval", NULL },
 	{ "check_body_length", ev_body_length, "BodyEval", ok_one_arg },
-	{ "check_stock_info", ev_stock_info, "BodyEval", ok_one_arg },
+	/* MIN missing or "" is 0 to Perl: every message (audit24 L5) */
+	{ "check_stock_info", ev_stock_info, "BodyEval", NULL },
 	{ "check_for_faraway_charset", saeval_ev_faraway_charset, "MIMEEval",
 	  NULL },
 	{ "check_for_faraway_charset_in_headers", ev_faraway_headers,
@@ -1907,6 +1908,17 @@ int saeval_arg_regex(struct saeval_call *c, size_t arg)
 	return c->re != NULL ? 0 : 1;
 }
 
+/* String a as Perl numifies it: as atof() reads it, but a C hex number
+ * ("0x10", "0X1P4") is its leading 0 (audit24 L4). */
+static double perl_num(const char *a)
+{
+	const char *p = a + strspn(a, " \t\n\r\f\v");
+	p += *p == '+' || *p == '-';
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		return 0;
+	return atof(a);
+}
+
 /* An argument that is 'undef' or a number. */
 static bool arg_undef(const char *a)
 {
@@ -1964,7 +1976,7 @@ int saeval_compile_rs(const char *eval, const struct ruleset *rs,
 	int rc = parse_args(open + 1, close, c);
 	for (size_t i = 0; rc == 0 && i < c->nargs; i++) {
 		/* the numbers once here, not at every call */
-		c->num[i] = atof(c->args[i]);
+		c->num[i] = perl_num(c->args[i]);
 		c->undef[i] = arg_undef(c->args[i]);
 	}
 	if (rc == 0 && c->nargs >= 2)

@@ -238,7 +238,10 @@ static void test_perl_quantifiers(void **state)
 	          /* a name twice, which Perl allows: PCRE2's (?J) */
 	          "body Z12 /(?<w>foo)\\s+|(?P<w>bar)[(?<w>]/\n"
 	          /* variable-length lookbehinds as fixed-length branches */
-	          "body Z13 m{(?<=https?://)www(?<![a-z]\\.?)x(?<=(a|b)?)}\n");
+	          "body Z13 m{(?<=https?://)www(?<![a-z]\\.?)x(?<=(a|b)?)}\n"
+	          /* \xHH, \pL, octal as one item (audit24 M1, L6); /i widens
+	           * \p{Lu} as Perl does (L7) */
+	          "body Z14 /(?<=\\x41?\\pL{1,2}\\101?)B\\p{Lu}\\P{Ll}/i\n");
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
 	assert_pattern(get(rs, "Z5"), "(?:\\b)?x(?:\\z)?+(?:^)??[\\b]*\\\\b*");
 	assert_pattern(get(rs, "Z6"), "(?:^){0,3}a(?:$) ?");
@@ -246,6 +249,9 @@ static void test_perl_quantifiers(void **state)
 	assert_pattern(get(rs, "Z12"), "(?J)(?<w>foo)\\s+|(?P<w>bar)[(?<w>]");
 	assert_pattern(get(rs, "Z13"), "(?<=http://|https://)www"
 	               "(?<![a-z]|[a-z]\\.)x(?<=(a|b)?)");
+	assert_pattern(get(rs, "Z14"), "(?<=\\pL|\\x41\\pL|\\pL\\pL|"
+	               "\\x41\\pL\\pL|\\pL\\101|\\x41\\pL\\101|\\pL\\pL\\101|"
+	               "\\x41\\pL\\pL\\101)B\\p{L&}\\P{L&}");
 	ruleset_free(rs);
 	/* a loadplugin line of a plugin vigil does not implement (nor
 	 * SpamAssassin loads by default) is reported, and its ifplugin
@@ -774,7 +780,31 @@ static void test_conditionals(void **state)
 
 	expect_error("body A /a/\nendif\n", 2, "'endif' without a matching");
 	expect_error("else\n", 1, "'else' without a matching");
-	expect_error("if 1\nelse\nelse\nendif\n", 3, "second 'else'");
+	/* a second else toggles again, as in SpamAssassin's parser; text
+	 * after an ifplugin's name its lexer reads fails the condition, what
+	 * it skips does not; a condition met again keeps its first truth,
+	 * as Parser.pm caches it, even after a loadplugin line (audit24) */
+	rs = load("if 1\n body E1 /a/\nelse\n body E2 /a/\nelse\n body E3 /a/\n"
+	          "endif\n"
+	          "ifplugin Mail::SpamAssassin::Plugin::Yes xyz\n body E4 /a/\n"
+	          "endif\nifplugin Mail::SpamAssassin::Plugin::Yes;\n"
+	          " body E5 /a/\nendif\n"
+	          "ifplugin Mail::SpamAssassin::Plugin::Later\nelse\n"
+	          " body E6 /a/\nendif\n"
+	          "loadplugin Mail::SpamAssassin::Plugin::Later\n"
+	          "ifplugin Mail::SpamAssassin::Plugin::Later\nelse\n"
+	          " body E7 /a/\nendif\n"
+	          "ifplugin Mail::SpamAssassin::Plugin::RaciallyCharged\n"
+	          " body E8 /a/\nendif\n");
+	for (int i = 1; i <= 8; i++) {
+		char n[8];
+		snprintf(n, sizeof n, "E%d", i);
+		if ((ruleset_find(rs, n) != NULL) != (i != 2 && i != 4))
+			fail_msg("%s", n);
+	}
+	find_diag(rs, RS_DIAG_WARNING, "t.cf", 5, "second 'else'");
+	ruleset_free(rs);
+	expect_error("ok_locales\n", 1, "ok_locales: missing value");
 	expect_error("if 1\nendif 1\nendif\n", 2, "must stand alone");
 	expect_error("body A /a/\nif 1\n  ifplugin Xy\nendif\n", 2,
 	             "'if' without a matching 'endif'");

@@ -1195,6 +1195,9 @@ static void test_stock_info(void **state)
 	assert_false(run(two, "Subject: s\nContent-Type: text/html\n\n"
 	                 "Company: A<br>\nSymbol: B\n"));
 	assert_true(run("check_stock_info('0')", "Subject: s\n\nnothing\n"));
+	/* MIN missing or "" reads 0 (audit24 L5) */
+	assert_true(run("check_stock_info()", "Subject: s\n\nnothing\n"));
+	assert_true(run("check_stock_info('')", "Subject: s\n\nnothing\n"));
 }
 
 static void test_body_length(void **state)
@@ -1210,6 +1213,8 @@ static void test_body_length(void **state)
 	assert_true(run("check_body_length('10 24')", "Subject: x\n\n12345\n"));
 	assert_false(run("check_body_length('5 24')", "Subject: x\n\n12345\n"));
 	assert_true(run("check_body_length('10' '5')", "Subject: x\n\n12345\n"));
+	/* Perl reads "0x10" as 0, not as C's hex 16 (audit24 L4) */
+	assert_false(run("check_body_length('0x10')", "Subject: x\n\n12345\n"));
 	assert_true(run("check_ma_non_text('x')", "Subject: x\nContent-Type: "
 	                "multipart/alternative; boundary=b\n\n--b\n"
 	                "Content-Type: image/gif\n\nx\n--b--\n"));
