@@ -314,14 +314,19 @@ struct rstate {
 	size_t base_len;
 };
 
-/* Bytes of the no-break space at s (entity or UTF-8), or 0. With
- * latin1 only "&nbsp;" is one: HTML.pm makes that a space before
- * parsing, any other reference to U+00A0 becomes byte A0, which its
- * blank test (UTF-8 C2 A0) does not take. */
+/* Bytes of the no-break space at s (entity or UTF-8), or of a
+ * reference to a blank (&#32;, &#10;: HTML.pm collapses blanks after
+ * HTML::Parser decoded them), or 0. With latin1 only "&nbsp;" is a
+ * no-break space: HTML.pm makes that a space before parsing, any other
+ * reference to U+00A0 becomes byte A0, which its blank test (UTF-8 C2
+ * A0) does not take. */
 static size_t nbsp_len(const struct rstate *r, const char *s, size_t len)
 {
 	unsigned long cp;
 	size_t n;
+	if (s[0] == '&' && !r->no_refs && (n = entity(s, len, &cp)) > 0 &&
+	    (cp == ' ' || (cp >= '\t' && cp <= '\r')))
+		return n;
 	if (r->latin1)
 		return len >= 6 && memcmp(s, "&nbsp;", 6) == 0 ? 6 : 0;
 	if (len >= 2 && (unsigned char)s[0] == 0xc2 &&

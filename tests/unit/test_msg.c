@@ -1787,6 +1787,8 @@ static void test_html_named_refs(void **state)
 	                 "f&copy2 g&ampx h&supex i&hearts",
 	                 "s\n|a\xe2\x89\xa1" "b\xce\xb1" "c &trade d\xc2\xac"
 	                 "in e\xe2\x88\x89" "f\xc2\xa9" "2 g&x h&supex i&hearts");
+	/* a reference to a blank collapses with the blanks around it */
+	assert_html_body("utf-8", "a &#32; b&#10;c&#x20;&#9;d", "s\n|a b c d");
 	struct msg *m = parse("Subject: s\nContent-Type: text/html\n\n"
 	                      "<a href=\"http://e.example/?a=1&notx=2&equiv;=3"
 	                      "&trade=4\">l</a>");
