@@ -589,7 +589,7 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 			a->name[nl] = '\0';
 			size_t start = r->scratch.len;
 			decode_entities(v, vl < ATTR_MAX ? vl : ATTR_MAX, &r->scratch,
-		                false, true);
+		                r->latin1, true);
 			arena_buf_putc(&r->scratch, '\0');
 			a->len = r->scratch.len - start - 1;
 			a->value = (const char *)(uintptr_t)start; /* fixed below */

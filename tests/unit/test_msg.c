@@ -1796,6 +1796,13 @@ static void test_html_named_refs(void **state)
 	assert_string_equal(msg_uri_at(m, 0).ptr,
 	                    "http://e.example/?a=1&notx=2\xe2\x89\xa1=3&trade=4");
 	msg_free(m);
+	/* in an ASCII part whose text SpamAssassin keeps a byte string, an
+	 * attribute's reference to U+0080..U+00FF is one byte too */
+	m = parse("Subject: s\nContent-Type: text/html\n\n"
+	          "<a href=\"http://e.example/?x&copy=3\">l</a>");
+	assert_int_equal(msg_uri_count(m), 1);
+	assert_string_equal(msg_uri_at(m, 0).ptr, "http://e.example/?x\xa9=3");
+	msg_free(m);
 }
 
 /* Paragraphs and blanks as SpamAssassin's HTML.pm makes them. */
