@@ -139,6 +139,14 @@ static size_t zl_escape(const char *p, size_t n, size_t i)
 	return k - i;
 }
 
+/* Whether p[i] starts an escape that matches no character: \b, \B, \A,
+ * \z, \Z, \G, \K. */
+static bool zl_assertion_escape(const char *p, size_t n, size_t i)
+{
+	return p[i] == '\\' && i + 1 < n && p[i + 1] != '\0' &&
+	       strchr("bBAzZGK", p[i + 1]) != NULL;
+}
+
 struct zl_level {
 	bool x_outer;   /* /x around the group, back in force after it */
 	bool width;     /* an item that matches a character */
@@ -198,6 +206,23 @@ static bool zl_flags_x(const char *p, size_t n, size_t k, bool x)
 	return x;
 }
 
+/* The name of a named group opening at p[i] ('('): its start and length;
+ * 0 when p[i] opens none. */
+static size_t group_name(const char *p, size_t n, size_t i, size_t *start)
+{
+	size_t k = i + 2;
+	if (i + 2 >= n || p[i + 1] != '?')
+		return 0;
+	if (p[k] == 'P' && k + 1 < n && p[k + 1] == '<')
+		k++;
+	char close = p[k] == '<' ? '>' : p[k] == '\'' ? '\'' : 0;
+	if (close == 0 || k + 1 >= n || p[k + 1] == '=' || p[k + 1] == '!')
+		return 0;
+	const char *e = memchr(p + k + 1, close, n - k - 1);
+	*start = k + 1;
+	return e != NULL ? (size_t)(e - p) - k - 1 : 0;
+}
+
 /* The length of a group's opening at p[i] ('('), and what it is; *x:
  * /x inside it ((?x:...) sets it). */
 static size_t zl_group_open(const char *p, size_t n, size_t i,
@@ -218,13 +243,10 @@ static size_t zl_group_open(const char *p, size_t n, size_t i,
 			g->neg = strchr(looks[k], '!') != NULL;
 			return 2 + strlen(looks[k]);
 		}
-	/* (?<name>, (?P<name>, (?'name': up to the name's end */
-	char close = left > 0 && s[0] == '<' ? '>' : left > 0 && s[0] == '\'' ?
-	             '\'' : left > 1 && s[0] == 'P' && s[1] == '<' ? '>' : 0;
-	if (close != 0) {
-		const char *e = memchr(s + 1, close, left - 1);
+	size_t name, nl = group_name(p, n, i, &name);
+	if (nl > 0) {   /* (?<name>, (?P<name>, (?'name': past the name */
 		g->capture = true;
-		return e != NULL ? (size_t)(e - p) + 1 - i : n - i;
+		return name + nl + 1 - i;
 	}
 	size_t k = 0;   /* (?:, (?>, (?|, (?flags: */
 	while (k < left && (isalpha((unsigned char)s[k]) || s[k] == '-' ||
@@ -366,8 +388,7 @@ static size_t zl_atom(struct zl_scan *z, size_t i)
 	char c = p[i];
 	zl_close_item(&z->st[z->d], &z->a);
 	z->a = (struct zl_item){ true, c == '^' || c == '$' ||
-	                         (c == '\\' && i + 1 < z->n &&
-	                          strchr("bBAzZGK", p[i + 1]) != NULL),
+	                         zl_assertion_escape(p, z->n, i),
 	                         false, false, 0, false };
 	return c == '\\' ? i + zl_escape(p, z->n, i) :
 	       c == '[' ? perlre_class_end(p, z->n, i) + 1 : i + 1;
@@ -530,23 +551,6 @@ size_t perlre_lookbehind_expand(const char *p, size_t n, bool x, char *out,
 	return any ? o : 0;
 }
 
-/* The name of a named group opening at p[i] ('('): its start and length;
- * 0 when p[i] opens none. */
-static size_t group_name(const char *p, size_t n, size_t i, size_t *start)
-{
-	size_t k = i + 2;
-	if (i + 2 >= n || p[i + 1] != '?')
-		return 0;
-	if (p[k] == 'P' && k + 1 < n && p[k + 1] == '<')
-		k++;
-	char close = p[k] == '<' ? '>' : p[k] == '\'' ? '\'' : 0;
-	if (close == 0 || k + 1 >= n || p[k + 1] == '=' || p[k + 1] == '!')
-		return 0;
-	const char *e = memchr(p + k + 1, close, n - k - 1);
-	*start = k + 1;
-	return e != NULL ? (size_t)(e - p) - k - 1 : 0;
-}
-
 bool perlre_dup_names(const char *p, size_t n)
 {
 	size_t at[64], len[64], names = 0;
@@ -571,7 +575,7 @@ size_t perlre_quantified_assertion(const char *p, size_t n, size_t i,
                                    bool x)
 {
 	size_t len;
-	if (p[i] == '\\' && i + 1 < n && strchr("bBAzZGK", p[i + 1]) != NULL)
+	if (zl_assertion_escape(p, n, i))
 		len = 2;   /* \b{...} is no \b with a count: refused elsewhere */
 	else if ((p[i] == '^' && !(i >= 2 && p[i - 1] == '?' &&
 	                           p[i - 2] == '(')) || p[i] == '$')
