@@ -464,6 +464,10 @@ static bool lb_items(const char *p, size_t n, size_t i, bool x,
 			return false;
 		len = octal ? 4 : p[i] == '\\' ? zl_escape(p, n, i) :
 		      p[i] == '[' ? perlre_class_end(p, n, i) + 1 - i : 1;
+		/* \b{...} is Perl's bound type, refused by the loader */
+		if (zl_assertion_escape(p, n, i) && (p[i + 1] | 0x20) == 'b' &&
+		    i + 2 < n && p[i + 2] == '{')
+			return false;
 		it[*nit] = (struct lb_item){ i, len, 1, 1 };
 		i += len;
 		while (x && i < n && isspace((unsigned char)p[i]))

@@ -152,6 +152,8 @@ static void test_perl_quantifiers(void **state)
 	assert_pattern(get(rs, "D"), "a{2}b{2,}c{2,3}");
 	ruleset_free(rs);
 	expect_error("body W /\\b{wb}x/\n", 1, "is not supported");
+	/* in a lookbehind too, not read as \b with a count */
+	expect_error("body W /(?<!\\b{ 1 , 2 })x/\n", 1, "is not supported");
 	/* what Perl warns about, which SpamAssassin refuses (audit20 M7):
 	 * a literal '{' where a quantifier could stand, \Q, \E; a '{' at
 	 * the start, after '(' or '|', a template %{NAME} and an escape's
