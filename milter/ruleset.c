@@ -2130,20 +2130,11 @@ static bool cond_token_bad(const char *s, size_t n, bool number)
  * ignores the whole line, audit23 M2.) */
 static bool cond_tokens_ok(struct loader *L, struct sl e)
 {
-	for (size_t i = 0; i < e.n;) {
-		bool number = strchr("+-.0123456789", e.p[i]) != NULL;
-		size_t j = i;
-		if (number)
-			while (j < e.n && strchr("+-.0123456789", e.p[j]) != NULL)
-				j++;
-		else if (is_word(e.p[i]))
-			while (j < e.n && (is_word(e.p[j]) || e.p[j] == ':'))
-				j++;
-		if (j == i) {   /* an operator, or what the lexer skips */
-			i++;
-			continue;
-		}
-		if (cond_token_bad(e.p + i, j - i, number)) {
+	for (size_t i = 0, j; i < e.n; i = j) {
+		enum rmeta_lex kind;
+		j = rmeta_lex(e.p, e.n, i, &kind);
+		if (kind != RMETA_LEX_OTHER &&
+		    cond_token_bad(e.p + i, j - i, kind == RMETA_LEX_NUMBER)) {
 			DIAG(L, RS_DIAG_ERROR, NULL, "if: SpamAssassin cannot read "
 			     "'%.*s' (\"unparseable value\") and ignores the line: "
 			     "the lines up to its endif are read, and its else and "
@@ -2151,7 +2142,6 @@ static bool cond_tokens_ok(struct loader *L, struct sl e)
 			     e.p + i);
 			return false;
 		}
-		i = j;
 	}
 	return true;
 }

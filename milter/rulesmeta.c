@@ -154,35 +154,51 @@ static int lex_number(struct comp *c, size_t p)
 	return 0;
 }
 
+static bool is_number_char(char ch)
+{
+	return ch == '-' || ch == '+' || ch == '.' || is_digit((unsigned char)ch);
+}
+
+size_t rmeta_lex(const char *e, size_t n, size_t i, enum rmeta_lex *kind)
+{
+	size_t j = i + 1;
+	if (is_number_char(e[i])) {
+		while (j < n && is_number_char(e[j]))
+			j++;
+		*kind = RMETA_LEX_NUMBER;
+	} else if (is_name_start((unsigned char)e[i])) {
+		while (j < n && is_name_rest((unsigned char)e[j]))
+			j++;
+		*kind = RMETA_LEX_NAME;
+	} else {
+		*kind = RMETA_LEX_OTHER;
+	}
+	return j;
+}
+
 static size_t bad_token(const char *e, size_t n, size_t *at)
 {
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)e[i];
-		size_t j = i;
-		if (c == '-' || c == '+' || c == '.' || is_digit(c)) {
-			size_t digits = 0, dots = 0;
-			for (; j < n && (e[j] == '-' || e[j] == '+' || e[j] == '.' ||
-			                 is_digit((unsigned char)e[j])); j++) {
-				digits += is_digit((unsigned char)e[j]) != 0;
-				dots += e[j] == '.';
-			}
-			/* \d+(\.\d+)?: digits, at most one dot between them */
-			bool number = digits + dots == j - i && dots <= 1 &&
-			              is_digit(c) && is_digit((unsigned char)e[j - 1]);
-			bool glued = number && j < n && is_name_start((unsigned char)e[j]);
-			while (glued && j < n && is_name_rest((unsigned char)e[j]))
-				j++;
-			if (glued || (!number && !(digits == 0 && j - i <= 2))) {
-				*at = i;
-				return j - i;
-			}
-		} else if (is_name_start(c)) {
-			while (j < n && is_name_rest((unsigned char)e[j]))
-				j++;
-		} else {
-			j++;
+	for (size_t i = 0, j; i < n; i = j) {
+		enum rmeta_lex kind;
+		j = rmeta_lex(e, n, i, &kind);
+		if (kind != RMETA_LEX_NUMBER)
+			continue;
+		size_t digits = 0, dots = 0;
+		for (size_t k = i; k < j; k++) {
+			digits += is_digit((unsigned char)e[k]) != 0;
+			dots += e[k] == '.';
 		}
-		i = j;
+		/* \d+(\.\d+)?: digits, at most one dot between them */
+		bool number = digits + dots == j - i && dots <= 1 &&
+		              is_digit((unsigned char)e[i]) &&
+		              is_digit((unsigned char)e[j - 1]);
+		bool glued = number && j < n && is_name_start((unsigned char)e[j]);
+		while (glued && j < n && is_name_rest((unsigned char)e[j]))
+			j++;
+		if (glued || (!number && !(digits == 0 && j - i <= 2))) {
+			*at = i;
+			return j - i;
+		}
 	}
 	return 0;
 }

@@ -97,4 +97,13 @@ int rmeta_order(size_t n,
                 size_t (*dep_at)(void *ctx, size_t node, size_t i),
                 void *ctx, size_t *order, size_t *cycle_node);
 
+/* One token of SpamAssassin's ARITH_EXPRESSION_LEXER (Constants.pm),
+ * which meta expressions and `if` conditions both go through, at e[i]
+ * (i < n): a run of [-+.0-9] (RMETA_LEX_NUMBER), a name
+ * [A-Za-z_][A-Za-z0-9_:]* (RMETA_LEX_NAME), else one byte, an operator
+ * or what the lexer skips (RMETA_LEX_OTHER). Returns the index after
+ * it. The callers check the runs as SpamAssassin checks them. */
+enum rmeta_lex { RMETA_LEX_NUMBER, RMETA_LEX_NAME, RMETA_LEX_OTHER };
+size_t rmeta_lex(const char *e, size_t n, size_t i, enum rmeta_lex *kind);
+
 #endif
