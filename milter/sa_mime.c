@@ -523,6 +523,17 @@ static bool ct_line_charset(const char *s, size_t n, const char **cs,
 	return false;
 }
 
+/* The charset of the message's Content-Type, as MIMEEval.pm's
+ * get_charset_from_ct_line($pms->get('Content-Type')) finds it (every
+ * top-level field, decoded and joined), into b (the caller frees b->p);
+ * false when there is none. */
+static bool top_ct_charset(const struct saeval_ctx *x, struct strbuf *b,
+                           const char **cs, size_t *csn)
+{
+	return saeval_get_header(x, "Content-Type", false, b) && !b->oom &&
+	       ct_line_charset(b->p, b->len, cs, csn);
+}
+
 /* check_for_faraway_charset(): the top Content-Type's charset is one
  * the site's locales do not accept, and the body text (its paragraphs
  * joined by "\n") holds at least as many bytes over 0x7F as others, and
@@ -535,8 +546,7 @@ bool saeval_ev_faraway_charset(const struct saeval_call *c,
 	struct strbuf b = { 0 };
 	const char *cs;
 	size_t csn;
-	bool far = saeval_get_header(x, "Content-Type", false, &b) && !b.oom &&
-	           ct_line_charset(b.p, b.len, &cs, &csn) &&
+	bool far = top_ct_charset(x, &b, &cs, &csn) &&
 	           !saeval_charset_ok(c->loc, cs, csn);
 	free(b.p);
 	if (!far)
@@ -675,20 +685,14 @@ static bool caps_charset_words(const struct msg_text *cs)
 static bool charset_fp_as_caps(const struct saeval_ctx *x)
 {
 	const struct msg *m = x->m;
-	const struct msg_header *h = saeval_hdr_first(x, "Content-Type");
-	size_t ov[8];
-	if (h != NULL && saeval_re_find(RE_CT_CHARSET, h->value.ptr,
-	                                h->value.len, ov, 8)) {
-		for (size_t g = 1; g < 4; g++) {
-			if (ov[2 * g] == PCRE2_UNSET)
-				continue;
-			size_t len = ov[2 * g + 1] - ov[2 * g];
-			if (saeval_re_find(RE_CAPS_CHARSET_ALL,
-			                   h->value.ptr + ov[2 * g], len, NULL, 0))
-				return true;
-			break;
-		}
-	}
+	struct strbuf b = { 0 };
+	const char *cs;
+	size_t csn;
+	bool fp = top_ct_charset(x, &b, &cs, &csn) &&
+	          saeval_re_find(RE_CAPS_CHARSET_ALL, cs, csn, NULL, 0);
+	free(b.p);
+	if (fp)
+		return true;
 	for (size_t i = 0; i < msg_part_count(m); i++)
 		if (caps_charset_words(&msg_part_at(m, i)->charset))
 			return true;

@@ -479,8 +479,6 @@ static const struct {
 	                       "iso646-us|us|ibm367|cp367|csascii)", 0 },
 	[RE_BAD_ISO1] = { "iso-\\S+-\\S+\\b", PCRE2_CASELESS },
 	[RE_BAD_ISO2] = { "iso-(?:8859-\\d{1,2}|2022-(?:jp|kr))\\b", 0 },
-	[RE_CT_CHARSET] = { "charset=\"([^\"]+)\"|charset='([^']+)'|"
-	                    "charset=(\\S+)", PCRE2_CASELESS },
 	[RE_CAPS_CHARSET_ALL] = { "^[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|"
 	                          "cp1251|windows-1251|georgianps|pt154|tis)"
 	                          "[-_a-z0-9]*$", PCRE2_CASELESS },

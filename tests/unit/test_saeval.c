@@ -528,6 +528,14 @@ static void test_uppercase(void **state)
 		assert_true(n > 0 && (size_t)n < sizeof mp);
 		assert_false(run("check_for_uppercase('50', '100')", mp));
 	}
+	/* the top Content-Type's charset as get_charset_from_ct_line()
+	 * finds it: charset="..." first, then '...', then a word, wherever
+	 * each stands (spamassassin 4.0.1: gb2312 here, no UPPERCASE_*) */
+	char q[2048];
+	int qn = snprintf(q, sizeof q, "Content-Type: text/plain; "
+	                  "charset=us-ascii; x=\"charset='gb2312'\"\n%s", msg);
+	assert_true(qn > 0 && (size_t)qn < sizeof q);
+	assert_false(run("check_for_uppercase('50', '100')", q));
 	/* under 200 bytes: 0 */
 	assert_false(run("check_for_uppercase('50', '100')",
 	                 "Subject: hi\n\nTHIS IS LOUD\n"));
