@@ -407,6 +407,16 @@ struct loader {
 	EVP_MD_CTX *md;       /* digest of the files read so far */
 };
 
+/* n bytes of the rule set's arena; NULL (and the set out of memory)
+ * when there are none. */
+static char *abuf(struct loader *L, size_t n)
+{
+	char *b = arena_alloc(L->rs->arena, n);
+	if (b == NULL)
+		L->rs->oom = true;
+	return b;
+}
+
 static char *astr(struct loader *L, const char *p, size_t n)
 {
 	char *s = arena_strndup(L->rs->arena, p, n);
@@ -787,11 +797,9 @@ static int lookbehinds_fixed(struct loader *L, struct sl *p, bool x)
 	size_t need = perlre_lookbehind_expand(p->p, p->n, x, NULL, 0);
 	if (need == 0)
 		return 0;
-	char *e = arena_alloc(L->rs->arena, need + 1);
-	if (e == NULL) {
-		L->rs->oom = true;
+	char *e = abuf(L, need + 1);
+	if (e == NULL)
 		return -1;
-	}
 	(void)perlre_lookbehind_expand(p->p, p->n, x, e, need);
 	e[need] = '\0';
 	*p = (struct sl){ e, need };
@@ -804,11 +812,9 @@ static int dup_names_allowed(struct loader *L, struct sl *p)
 {
 	if (!perlre_dup_names(p->p, p->n))
 		return 0;
-	char *d = arena_alloc(L->rs->arena, p->n + 5);
-	if (d == NULL) {
-		L->rs->oom = true;
+	char *d = abuf(L, p->n + 5);
+	if (d == NULL)
 		return -1;
-	}
 	memcpy(d, "(?J)", 4);
 	memcpy(d + 4, p->p, p->n);
 	d[p->n + 4] = '\0';
@@ -831,10 +837,8 @@ static int rewrite(struct loader *L, struct sl p, char **d, size_t *dn,
                    size_t *from, size_t i, const char *q, size_t skip)
 {
 	/* at most 3 bytes for 1: ^? is (?:^)? */
-	if (*d == NULL && (*d = arena_alloc(L->rs->arena, 3 * p.n + 1)) == NULL) {
-		L->rs->oom = true;
+	if (*d == NULL && (*d = abuf(L, 3 * p.n + 1)) == NULL)
 		return -1;
-	}
 	memcpy(*d + *dn, p.p + *from, i - *from);
 	*dn += i - *from;
 	memcpy(*d + *dn, q, strlen(q));
