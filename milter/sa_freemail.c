@@ -416,7 +416,7 @@ static void fm_parsed_uri(void *ctx, const char *raw, size_t len,
                           enum uri_text_kind kind)
 {
 	struct fm_links *l = ctx;
-	if (kind == URI_TEXT_LINK && len > 7 &&
+	if (kind != URI_TEXT_UNLISTED && len > 7 &&
 	    strncasecmp(raw, "mailto:", 7) == 0) {
 		strbuf_put(&l->parsed.b, raw, len);
 		strbuf_put(&l->parsed.b, "", 1);

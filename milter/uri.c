@@ -610,6 +610,13 @@ static bool printable_escape(const char *s, size_t n)
 
 bool uri_sa_domain(const char *u, size_t n)
 {
+	const char *h;
+	size_t hl;
+	return uri_sa_host(u, n, &h, &hl);
+}
+
+bool uri_sa_host(const char *u, size_t n, const char **host, size_t *hn)
+{
 	static const char *const none[] = { "javascript:", "cid:", "file:" };
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
 		if (n >= strlen(none[i]) &&
@@ -654,6 +661,8 @@ bool uri_sa_domain(const char *u, size_t n)
 	size_t hl = (size_t)(e - h);
 	if (printable_escape(h, hl))
 		return false;
+	*host = h;
+	*hn = hl;
 	return uri_is_ipv4(h, hl) ||
 	       (uri_fqdn_valid(h, hl) && uri_domain_valid(h, hl));
 }
@@ -779,19 +788,19 @@ static void report_unlisted(const char *s, size_t len, size_t b, size_t min,
 		fn(ctx, s + b, w, URI_TEXT_UNLISTED);
 }
 
-/* Report the URL at s[b..), ended at a bracket as SpamAssassin ends it,
- * if longer than min bytes; the spelling up to the next blank too, as
- * unlisted, when a bracket cut it ("http://example[.]com/x": the "[.]"
- * hides a dot). Returns the end of the URL, b when there is none. */
+/* Report the URL at s[b..) as kind, ended at a bracket as SpamAssassin
+ * ends it, if longer than min bytes; the spelling up to the next blank
+ * too, as unlisted, when a bracket cut it ("http://example[.]com/x": the
+ * "[.]" hides a dot). Returns the end of the URL, b when there is none. */
 static size_t report_url(const char *s, size_t len, size_t b, size_t min,
-                         uri_found_fn fn, void *ctx)
+                         enum uri_text_kind kind, uri_found_fn fn, void *ctx)
 {
 	size_t n = url_extent(s + b, len - b, true);
 	if (url_extent(s + b, len - b, false) > n)
 		report_unlisted(s, len, b, min, fn, ctx);
 	if (n <= min)
 		return b;
-	fn(ctx, s + b, n, URI_TEXT_LINK);
+	fn(ctx, s + b, n, kind);
 	return b + n;
 }
 
@@ -820,7 +829,8 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 					if (n + 7 < sizeof buf) {
 						memcpy(buf, "http://", 7);
 						memcpy(buf + 7, s + b, n);
-						fn(ctx, buf, n + 7, URI_TEXT_LINK);
+						fn(ctx, buf, n + 7,
+						   URI_TEXT_UNLINKED);
 					}
 					done = b + n;
 				} else {
@@ -832,7 +842,8 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 			if (b > 0 && (is_alnum((unsigned char)s[b - 1]) ||
 			              strchr("./@-_:", s[b - 1]) != NULL))
 				continue;
-			size_t e = report_url(s, len, b, 4, fn, ctx);
+			size_t e = report_url(s, len, b, 4, URI_TEXT_SCHEMELESS,
+			                      fn, ctx);
 			if (e > b)
 				done = e;
 		} else if (c == '@') {
@@ -842,16 +853,19 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 				int k = snprintf(buf, sizeof buf, "http://%.*s",
 				                 (int)(e - b), s + b);
 				if (k > 0 && (size_t)k < sizeof buf)
-					fn(ctx, buf, (size_t)k, URI_TEXT_LINK);
+					fn(ctx, buf, (size_t)k,
+					   URI_TEXT_SCHEMELESS);
 				done = e;
 			} else if (email_at(s, len, i, done, &b, &e)) {
 				e = email_tail(s, len, i, e);
+				size_t b0 = b;   /* "mailto:" written there? */
 				const char *sch = email_scheme(s, &b, i);
 				char buf[600];
 				int k = snprintf(buf, sizeof buf, "%.7s%.*s", sch,
 				                 (int)(e - b), s + b);
 				if (k > 0 && (size_t)k < sizeof buf)
-					fn(ctx, buf, (size_t)k, URI_TEXT_LINK);
+					fn(ctx, buf, (size_t)k, sch == s + b0 ?
+					   URI_TEXT_LINK : URI_TEXT_SCHEMELESS);
 				done = e;
 			} else {
 				done = no_address(s, len, i, done);
@@ -869,7 +883,8 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 				continue;
 			size_t e = b;
 			if (listed_scheme(s + b, i - b, s + i))
-				e = report_url(s, len, b, i - b + 3, fn, ctx);
+				e = report_url(s, len, b, i - b + 3,
+				               URI_TEXT_LINK, fn, ctx);
 			else
 				report_unlisted(s, len, b, i - b + 3, fn, ctx);
 			if (e > b)

@@ -30,8 +30,14 @@ enum uri_flag {
  * hxxp://, http;// or http:\\, another scheme, a host cut by "[.]"),
  * which only tells that the message hides a link (URI_OBFUSCATED). */
 enum uri_text_kind {
-	URI_TEXT_LINK,
+	URI_TEXT_LINK,       /* written with its scheme */
 	URI_TEXT_UNLISTED,
+	URI_TEXT_SCHEMELESS, /* listed with a scheme SpamAssassin gives it:
+	                        a www. or ftp. host (reported as written),
+	                        an address (reported with mailto:), a
+	                        LOCAL/x@REST link (with http://) */
+	URI_TEXT_UNLINKED,   /* a bare host name (reported with http://),
+	                        which mail programs do not make a link */
 };
 
 typedef void (*uri_found_fn)(void *ctx, const char *raw, size_t len,
@@ -76,6 +82,9 @@ bool uri_is_tld(const char *s, size_t n);
 bool uri_fqdn_valid(const char *h, size_t n);
 bool uri_domain_valid(const char *d, size_t n);
 bool uri_sa_domain(const char *u, size_t n);
+/* uri_sa_domain(), and that host as a slice of u (*host, *hn; its case
+ * as written: uri_to_domain() gives it in lower case). */
+bool uri_sa_host(const char *u, size_t n, const char **host, size_t *hn);
 /* Is s[0..n) a dotted quad as SpamAssassin's IS_IPV4_ADDRESS reads it
  * (four numbers 0-255, none with a leading zero)? */
 bool uri_is_ipv4(const char *s, size_t n);
