@@ -309,6 +309,11 @@ struct rstate {
 	bool in_a;
 	char a_host[256];
 	size_t a_text_start;
+	/* the anchor text of the last <a> (html_out.anchor): <a> start
+	 * tags open less end tags, and whether one was opened */
+	unsigned a_depth;
+	bool a_open;
+	struct arena_buf a_key, a_text;
 	/* <base href> */
 	char *base;
 	size_t base_len;
@@ -449,6 +454,57 @@ static bool obf_word(unsigned long c)
 	       !(c >= 0x5b && c <= 0x60) && !(c >= 0x7b && c <= 0x7e);
 }
 
+/* Text s[0..len) onto the anchor text of the last <a>, when one is
+ * open: decoded as HTML::Parser's dtext (references decoded but in
+ * literal text, blanks as written), "&nbsp;" a space as HTML.pm makes
+ * it in the whole source before parsing. */
+static void anchor_put(struct rstate *r, const char *s, size_t len)
+{
+	if (r->a_depth == 0 || !r->a_open)
+		return;
+	for (size_t i = 0; i < len;) {
+		unsigned long cp;
+		size_t n;
+		if (len - i >= 6 && memcmp(s + i, "&nbsp;", 6) == 0) {
+			arena_buf_putc(&r->a_text, ' ');
+			i += 6;
+		} else if (s[i] == '&' && !r->no_refs &&
+		           (n = entity(s + i, len - i, &cp)) > 0) {
+			put_ref(&r->a_text, cp, r->latin1);
+			i += n;
+		} else {
+			arena_buf_putc(&r->a_text, s[i++]);
+		}
+	}
+}
+
+/* The last <a>'s anchor text to html_out.anchor; none is open after. */
+static void anchor_flush(struct rstate *r)
+{
+	if (!r->a_open)
+		return;
+	r->a_open = false;
+	if (!r->a_key.failed && !r->a_text.failed)
+		r->o->anchor(r->o->ctx, r->a_key.len ? r->a_key.p : "",
+		             r->a_key.len, r->a_text.len ? r->a_text.p : "",
+		             r->a_text.len);
+}
+
+/* An <a> start tag (href: its value, or NULL): the anchor text before
+ * goes out, this one's starts empty. */
+static void anchor_start(struct rstate *r, const char *href, size_t n)
+{
+	if (r->o->anchor == NULL)
+		return;
+	anchor_flush(r);
+	arena_buf_init(&r->a_key, r->scratch.a);
+	arena_buf_init(&r->a_text, r->scratch.a);
+	if (href != NULL)
+		arena_buf_put(&r->a_key, href, n);
+	r->a_open = true;
+	r->a_depth++;
+}
+
 /* A text node (as HTML::Parser reports one: the text between two pieces
  * of markup) into the text; HTML.pm counts an obfuscation when it
  * starts with a word character and the text element before it ends
@@ -480,6 +536,7 @@ static void text_node(struct rstate *r, const char *s, size_t len)
 		                    text_shows(r, s, len);
 	r->in_text = true;
 	emit_text(r, s, len);
+	anchor_put(r, s, len);
 }
 
 /* The text s[0..len) ended the document: HTML::Parser reports the
@@ -629,7 +686,7 @@ static size_t target_len(const char *v, size_t n)
  * an <a href> also as written when that differs, as HTML.pm keys its
  * anchor text by it. */
 static void report_uri(struct rstate *r, const char *v, size_t n,
-                       bool anchor)
+                       bool anchor, const char *tag)
 {
 	if (n == 0 || r->o->uri == NULL)
 		return;
@@ -642,14 +699,14 @@ static void report_uri(struct rstate *r, const char *v, size_t n,
 	if (r->base != NULL && uri_norm(v, n, &tmp, &flags) != 0 &&
 	    memchr(v, ':', n) == NULL &&
 	    uri_resolve(r->base, r->base_len, v, tn, &tmp) == 0) {
-		r->o->uri(r->o->ctx, tmp.p, tmp.len, kind);
+		r->o->uri(r->o->ctx, tmp.p, tmp.len, kind, tag);
 		if (anchor)
-			r->o->uri(r->o->ctx, v, n, HTML_ANCHOR_KEY);
+			r->o->uri(r->o->ctx, v, n, HTML_ANCHOR_KEY, tag);
 		return;
 	}
-	r->o->uri(r->o->ctx, v, tn, kind);
-	if (anchor && tn < n)
-		r->o->uri(r->o->ctx, v, n, kind);
+	r->o->uri(r->o->ctx, v, tn, kind, tag);
+	if (anchor && tn < n)   /* only the key of its anchor text */
+		r->o->uri(r->o->ctx, v, n, kind, NULL);
 }
 
 static void close_anchor(struct rstate *r)
@@ -790,7 +847,7 @@ static void meta_refresh(struct rstate *r, const struct tag *t)
 			u = w;
 		}
 	}
-	report_uri(r, u, un, false);
+	report_uri(r, u, un, false, "meta");
 }
 
 static void start_tag(struct rstate *r, const struct tag *t)
@@ -805,9 +862,11 @@ static void start_tag(struct rstate *r, const struct tag *t)
 
 	if (kind & T_A) {
 		close_anchor(r);
-		if ((v = attr(t, "href", &n)) != NULL) {
+		v = attr(t, "href", &n);
+		anchor_start(r, v, v != NULL ? n : 0);
+		if (v != NULL) {
 			r->o->facts.links++;
-			report_uri(r, v, n, true);
+			report_uri(r, v, n, true, t->name);
 			r->in_a = true;
 			r->a_text_start = r->o->text->len;
 			if (uri_host(v, n, r->a_host, sizeof r->a_host) == 0)
@@ -815,9 +874,10 @@ static void start_tag(struct rstate *r, const struct tag *t)
 		}
 	} else if (kind & T_IMG) {
 		r->o->facts.images++;
+		anchor_put(r, "<img>\n", 6);   /* HTML.pm's mark of it */
 	} else if ((kind & T_BASE) && (v = attr(t, "href", &n)) != NULL) {
 		/* a link too, resolved against the <base> before it */
-		report_uri(r, v, n, false);
+		report_uri(r, v, n, false, t->name);
 		struct arena_buf b;
 		unsigned flags = 0;
 		arena_buf_init(&b, r->scratch.a);
@@ -832,7 +892,7 @@ static void start_tag(struct rstate *r, const struct tag *t)
 	for (const char *const *a = link_attrs; *a != NULL; a++)
 		if (!((kind & (T_A | T_BASE)) && strcmp(*a, "href") == 0) &&
 		    sa_link_attr(t->name, *a) && (v = attr(t, *a, &n)) != NULL)
-			report_uri(r, v, n, false);
+			report_uri(r, v, n, false, t->name);
 	if (strcmp(t->name, "meta") == 0)
 		meta_refresh(r, t);
 }
@@ -841,6 +901,8 @@ static void end_tag(struct rstate *r, const struct tag *t)
 {
 	if (t->kind & T_A)
 		close_anchor(r);
+	if ((t->kind & T_A) && r->a_depth > 0)
+		r->a_depth--;
 	tag_whitespace(r, t->kind);
 	htmlstyle_tag(r->style, t->name, false, NULL, NULL);
 }
@@ -1082,6 +1144,7 @@ static bool render(const char *in, size_t len, struct html_out *o,
 			p += raw_text(r, &t, p, (size_t)(end - p));
 	}
 	close_anchor(r);
+	anchor_flush(r);
 	bool wide = r->wide;
 	htmlstyle_free(r->style);
 	free(r);
@@ -1114,7 +1177,7 @@ static bool latin1_text(const char *in, size_t len, const struct html_out *o)
 	arena_buf_init(&invisible, o->text->a);
 	arena_buf_init(&title, o->text->a);
 	struct html_out probe = { &text, &invisible, &title, NULL, NULL, true,
-	                          { 0 } };
+	                          { 0 }, NULL };
 	return !render(in, len, &probe, true);
 }
 

@@ -44,15 +44,29 @@ struct html_out {
 	 * kind: HTML_LINK, HTML_ANCHOR for an <a href> (SpamAssassin lists
 	 * those as written too), HTML_ANCHOR_KEY for the href as written of
 	 * an <a> resolved against <base> (reported after the resolved link:
-	 * SpamAssassin keys its anchor text by it, so lists it too). */
+	 * SpamAssassin keys its anchor text by it, so lists it too); tag:
+	 * the element's name in lower case ("a", "img", "form", "meta",
+	 * ...), the type SpamAssassin's URI details give the link; NULL
+	 * for an <a href> also reported as written, whose fragment a line
+	 * feed cut (not the link then, the key of its anchor text). */
 	void (*uri)(void *ctx, const char *raw, size_t len,
-	            enum html_link kind);
+	            enum html_link kind, const char *tag);
 	void *ctx;
 	/* The part's bytes are ASCII (before the curly quotes are made
 	 * straight): SpamAssassin then keeps the text a byte string, and
 	 * references to U+0080..U+00FF may come out as one byte each. */
 	bool ascii_source;
 	struct html_facts facts;
+	/* Called once for every <a> start tag (NULL: not wanted), when the
+	 * next one starts or the document ends, with its anchor text as
+	 * HTML.pm collects it for SpamAssassin's URI details: the decoded
+	 * text (blanks as written, "&nbsp;" a space, "<img>\n" for an
+	 * image) met while an <a> is open (start tags counted against end
+	 * tags), script and style aside, all of it going to the last <a>
+	 * opened; key: its href as written (entity-decoded), "" without
+	 * one. */
+	void (*anchor)(void *ctx, const char *key, size_t key_len,
+	               const char *text, size_t text_len);
 };
 
 void html_render(const char *in, size_t len, struct html_out *out);

@@ -47,6 +47,20 @@ struct span {
 	size_t off, len;
 };
 
+/* Strings, each once, in the order first added: their bytes (each
+ * NUL-ended) in data, their spans in v, and an open-addressing index
+ * over them (index + 1; 0 empty). */
+struct spanset {
+	struct arena_buf data, v;
+	size_t *hash;
+	size_t cap;
+};
+
+/* A form or an anchor text (bytes in ud_data) of URI detail raw. */
+struct ud_rec {
+	size_t raw, off, len;
+};
+
 struct phdr {
 	size_t first, count;
 };
@@ -67,6 +81,8 @@ struct msg {
 	size_t nparts;
 	struct msg_text *body, *rawbody, *uris;
 	size_t nbody, nrawbody, nuris;
+	struct msg_uri_detail *ud;
+	size_t nud;
 	struct msg_html html;
 	uint64_t flags;
 	size_t hdr_dropped;
@@ -87,12 +103,22 @@ struct pctx {
 	size_t text_start;         /* rendered: where the parts' text
 	                              starts (after "Subject\n") */
 	struct arena_buf raw_data, raw_v;   /* rawbody lines */
-	struct arena_buf uri_data, uri_v;   /* uri strings */
+	struct spanset uris;       /* the URI list */
 	struct arena_buf stage_data, stage_v; /* one text URI's forms while
 	                                         staging (uri_found()) */
 	bool staging;
-	size_t *uri_hash;          /* open addressing: index + 1 */
-	size_t uri_hash_cap;
+	/* URI details (msg_uri_detail), when the parse wants them */
+	bool ud_on;
+	struct spanset ud_raws;    /* their raw URIs */
+	struct arena_buf ud_types; /* uint32_t per raw: MSG_URI_* bits */
+	struct arena_buf ud_data;  /* the bytes of ud_forms, ud_anchors */
+	struct arena_buf ud_forms, ud_anchors; /* struct ud_rec */
+	size_t ud_cur;             /* the raw whose forms uri_add() records
+	                              (ud_begin()), SIZE_MAX: none */
+	uint32_t ud_type;          /* the type of the HTML link at hand */
+	struct msg_text ud_lf, ud_unlf; /* that link as found with line
+	                              breaks, trimmed, and without them:
+	                              SpamAssassin keys it with them */
 	struct arena_buf invisible, title;
 	const char *bounds[DEPTH_CAP]; /* boundaries of enclosing parts */
 	size_t bound_len[DEPTH_CAP];
@@ -511,29 +537,139 @@ static size_t hash_str(const char *s, size_t n)
 	return (size_t)h;
 }
 
-static bool uri_grow_hash(struct pctx *c)
+static bool set_grow(struct arena *a, struct spanset *set)
 {
-	size_t cap = c->uri_hash_cap ? c->uri_hash_cap * 2 : 64;
-	size_t *t = arena_alloc(c->a, cap * sizeof *t);
+	size_t cap = set->cap ? set->cap * 2 : 64;
+	size_t *t = arena_alloc(a, cap * sizeof *t);
 	if (t == NULL)
 		return false;
 	memset(t, 0, cap * sizeof *t);
-	const struct span *v = (const struct span *)c->uri_v.p;
-	for (size_t i = 0; i < c->uri_hash_cap; i++) {
-		size_t e = c->uri_hash[i];
+	const struct span *v = (const struct span *)set->v.p;
+	for (size_t i = 0; i < set->cap; i++) {
+		size_t e = set->hash[i];
 		if (e == 0)
 			continue;
-		size_t h = hash_str(c->uri_data.p + v[e - 1].off, v[e - 1].len);
+		size_t h = hash_str(set->data.p + v[e - 1].off, v[e - 1].len);
 		while (t[h & (cap - 1)] != 0)
 			h++;
 		t[h & (cap - 1)] = e;
 	}
-	c->uri_hash = t;
-	c->uri_hash_cap = cap;
+	set->hash = t;
+	set->cap = cap;
 	return true;
 }
 
-/* Add s to the URI list unless it is there already. */
+/* The index of s[0..n) in set, or SIZE_MAX; *slot: where it goes. */
+static size_t set_find(const struct spanset *set, const char *s, size_t n,
+                       size_t *slot)
+{
+	const struct span *v = (const struct span *)set->v.p;
+	size_t h = hash_str(s, n);
+	*slot = 0;
+	if (set->cap == 0)
+		return SIZE_MAX;
+	for (;; h++) {
+		size_t e = set->hash[h & (set->cap - 1)];
+		*slot = h & (set->cap - 1);
+		if (e == 0)
+			return SIZE_MAX;
+		if (v[e - 1].len == n &&
+		    memcmp(set->data.p + v[e - 1].off, s, n) == 0)
+			return e - 1;
+	}
+}
+
+/* The index of s[0..n) in set, which it joins (*added) when absent and
+ * the set holds fewer than max; SIZE_MAX when it is not in (full, out
+ * of memory). */
+static size_t set_put(struct arena *a, struct spanset *set, const char *s,
+                      size_t n, size_t max, bool *added)
+{
+	size_t count = set->v.len / sizeof(struct span), slot;
+	*added = false;
+	if (set->data.failed || set->v.failed ||
+	    ((count + 1) * 2 > set->cap && !set_grow(a, set)))
+		return SIZE_MAX;
+	size_t i = set_find(set, s, n, &slot);
+	if (i != SIZE_MAX || count >= max)
+		return i;
+	struct span sp = { set->data.len, n };
+	arena_buf_put(&set->data, s, n);
+	arena_buf_putc(&set->data, '\0');
+	arena_buf_put(&set->v, &sp, sizeof sp);
+	if (set->v.failed || set->data.failed)
+		return SIZE_MAX;
+	set->hash[slot] = count + 1;
+	*added = true;
+	return count;
+}
+
+/* A form of the URI detail raw ud_cur (uri_add()), or an anchor text
+ * of raw i into recs; dropped past cap records. */
+static void ud_put(struct pctx *c, struct arena_buf *recs, size_t i,
+                   const char *s, size_t n, size_t cap)
+{
+	if (recs->len / sizeof(struct ud_rec) >= cap)
+		return;
+	struct ud_rec r = { i, c->ud_data.len, n };
+	arena_buf_put(&c->ud_data, s, n);
+	arena_buf_putc(&c->ud_data, '\0');
+	if (!c->ud_data.failed)
+		arena_buf_put(recs, &r, sizeof r);
+}
+
+#define UD_FORMS_MAX (16 * URI_MAX)   /* forms recorded per message */
+
+/* The URI detail of raw[0..n), with the types (MSG_URI_* bits) of this
+ * sighting: uri_add() records the forms that follow as its own the
+ * first time it is seen (the same raw always has the same forms). */
+static void ud_begin(struct pctx *c, const char *raw, size_t n,
+                     uint32_t types)
+{
+	bool added;
+	c->ud_cur = SIZE_MAX;
+	if (!c->ud_on || c->staging)
+		return;
+	if (c->ud_lf.ptr != NULL && n == c->ud_unlf.len &&
+	    memcmp(raw, c->ud_unlf.ptr, n) == 0) {
+		raw = c->ud_lf.ptr;
+		n = c->ud_lf.len;
+	}
+	size_t i = set_put(c->a, &c->ud_raws, raw, n, URI_MAX, &added);
+	uint32_t none = 0;
+	if (added)
+		arena_buf_put(&c->ud_types, &none, sizeof none);
+	if (i == SIZE_MAX || c->ud_types.failed)
+		return;
+	((uint32_t *)c->ud_types.p)[i] |= types;
+	if (added)
+		c->ud_cur = i;
+}
+
+static const char *const uri_type_names[MSG_URI_NTYPES] = {
+	"parsed", "schemeless", "unlinked", "a", "area", "link", "img",
+	"frame", "iframe", "embed", "script", "bgsound", "form", "base",
+	"meta", "body", "table", "tr", "td",
+};
+
+const char *msg_uri_type_name(enum msg_uri_type t)
+{
+	return (unsigned)t < MSG_URI_NTYPES ? uri_type_names[t] : NULL;
+}
+
+/* The type of a link of HTML element tag (html.h); "parsed" for an
+ * anchor text's key (NULL) and for one HTML.pm has no link of (none
+ * reaches here). */
+static enum msg_uri_type uri_tag_type(const char *tag)
+{
+	for (unsigned t = MSG_URI_A; tag != NULL && t < MSG_URI_NTYPES; t++)
+		if (strcmp(tag, uri_type_names[t]) == 0)
+			return (enum msg_uri_type)t;
+	return MSG_URI_PARSED;
+}
+
+/* Add s to the URI list unless it is there already (and to the forms
+ * of the URI detail at hand). */
 static void uri_add(struct pctx *c, const char *s, size_t n)
 {
 	if (c->staging) {
@@ -542,27 +678,11 @@ static void uri_add(struct pctx *c, const char *s, size_t n)
 		arena_buf_put(&c->stage_v, &sp, sizeof sp);
 		return;
 	}
-	size_t count = c->uri_v.len / sizeof(struct span);
-	if (n == 0 || count >= URI_MAX || c->uri_data.failed)
-		return;
-	if ((count + 1) * 2 > c->uri_hash_cap && !uri_grow_hash(c))
-		return;
-	const struct span *v = (const struct span *)c->uri_v.p;
-	size_t h = hash_str(s, n);
-	for (;; h++) {
-		size_t e = c->uri_hash[h & (c->uri_hash_cap - 1)];
-		if (e == 0)
-			break;
-		if (v[e - 1].len == n &&
-		    memcmp(c->uri_data.p + v[e - 1].off, s, n) == 0)
-			return;
-	}
-	struct span sp = { c->uri_data.len, n };
-	arena_buf_put(&c->uri_data, s, n);
-	arena_buf_putc(&c->uri_data, '\0');
-	arena_buf_put(&c->uri_v, &sp, sizeof sp);
-	if (!c->uri_v.failed && !c->uri_data.failed)
-		c->uri_hash[h & (c->uri_hash_cap - 1)] = count + 1;
+	if (c->ud_cur != SIZE_MAX)
+		ud_put(c, &c->ud_forms, c->ud_cur, s, n, UD_FORMS_MAX);
+	bool added;
+	if (n > 0)
+		set_put(c->a, &c->uris, s, n, URI_MAX, &added);
 }
 
 static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
@@ -932,13 +1052,15 @@ static void uri_trim(const char **raw, size_t *n)
  * makes of any URI (%-escapes and character references decoded). An attribute value reaches here cut at
  * 2048 bytes (html.c; SpamAssassin cuts at 8192), which rules anchored
  * at the scheme do not notice. */
-static void uri_opaque(struct pctx *c, const char *raw, size_t n)
+static void uri_opaque(struct pctx *c, const char *raw, size_t n, bool top)
 {
 	static const char *const schemes[] = { "cid:", "data:", "tel:", "file:" };
 	uri_trim(&raw, &n);
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t l = strlen(schemes[i]);
 		if (n > l && strncasecmp(raw, schemes[i], l) == 0) {
+			if (top)
+				ud_begin(c, raw, n, c->ud_type);
 			uri_add(c, raw, n);
 			uri_sa_forms(c, raw, n, 0);
 			return;
@@ -1068,6 +1190,7 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 		k++;
 	if (n == 0 || (k > 0 && k < n && raw[k] == ':')) {
 		if (n > 0) {
+			ud_begin(c, raw, n, c->ud_type);
 			uri_add(c, raw, n);
 			uri_sa_forms(c, raw, n, 0);
 		}
@@ -1079,10 +1202,14 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 	const char *t = resolved != NULL ? resolved : raw;
 	bool same = tn == n && memcmp(t, raw, n) == 0;
 	if (anchor || same) {
+		/* as written, an anchor text's key (its type then "parsed"
+		 * but when it is the link itself) */
+		ud_begin(c, raw, n, same ? c->ud_type : 1u << MSG_URI_PARSED);
 		uri_add(c, raw, n);
 		uri_unschemed(c, raw, n, 0);
 	}
 	if (tn > 0 && !same) {
+		ud_begin(c, t, tn, c->ud_type);
 		uri_add(c, t, tn);
 		uri_unschemed(c, t, tn, 0);
 	}
@@ -1106,7 +1233,7 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 	if (arena_buf_reserve(&tmp, n + 64) != 0)
 		return true;   /* out of memory: nothing more to try */
 	if (uri_norm(raw, n, &tmp, &f) != 0) {
-		uri_opaque(c, raw, n);
+		uri_opaque(c, raw, n, html && depth == 0);
 		return false;
 	}
 	if (f & URI_OBFUSCATED)
@@ -1129,6 +1256,8 @@ static bool uri_found_at(struct pctx *c, const char *raw, size_t n,
 			buf[o++] = raw[i];
 	if (o >= sizeof buf)
 		return true;
+	if (html && depth == 0)   /* listed as found */
+		ud_begin(c, buf + pre_len, o - pre_len, c->ud_type);
 	if (html && pre_len > 0)
 		uri_add(c, buf + pre_len, o - pre_len);
 	uri_add(c, buf, o);
@@ -1182,8 +1311,16 @@ static void uri_found(void *ctx, const char *raw, size_t n,
 		i++;
 	if (i == count)
 		return;   /* no form with a domain */
+	/* the first form is the raw URI, the scheme it gets in front */
+	uint32_t types = 1u << MSG_URI_PARSED;
+	if (kind == URI_TEXT_SCHEMELESS || kind == URI_TEXT_UNLINKED)
+		types |= 1u << MSG_URI_SCHEMELESS;
+	if (kind == URI_TEXT_UNLINKED)
+		types |= 1u << MSG_URI_UNLINKED;
+	ud_begin(c, c->stage_data.p + v[0].off, v[0].len, types);
 	for (size_t k = 0; k < count; k++)
 		uri_add(c, c->stage_data.p + v[k].off, v[k].len);
+	c->ud_cur = SIZE_MAX;
 }
 
 /* raw[0..*n) without its line breaks (CR, LF), which SpamAssassin
@@ -1208,19 +1345,54 @@ static const char *uri_unbroken(struct pctx *c, const char *raw, size_t *n)
 /* A link of an HTML part: also when it names no host, as HTML.pm lists
  * every link (uri_relative()). */
 static void uri_found_html(void *ctx, const char *raw, size_t n,
-                           enum html_link kind)
+                           enum html_link kind, const char *tag)
 {
 	struct pctx *c = ctx;
+	const char *lf = raw;
+	size_t lfn = n;
 	if ((raw = uri_unbroken(c, raw, &n)) == NULL)
 		return;
+	c->ud_type = 1u << uri_tag_type(tag);
+	if (raw != lf) {   /* its URI detail keeps the line breaks */
+		uri_trim(&lf, &lfn);
+		c->ud_lf = (struct msg_text){ lf, lfn };
+		c->ud_unlf = (struct msg_text){ raw, n };
+		uri_trim(&c->ud_unlf.ptr, &c->ud_unlf.len);
+	}
 	if (kind == HTML_ANCHOR_KEY) {
 		/* as uri_list_canonicalize takes the href as written */
 		uri_trim(&raw, &n);
+		ud_begin(c, raw, n, 1u << MSG_URI_PARSED);
 		uri_add(c, raw, n);
 		uri_unschemed(c, raw, n, 0);
 	} else if (!uri_found_at(c, raw, n, 0, true)) {
 		uri_relative(c, raw, n, kind == HTML_ANCHOR);
 	}
+	c->ud_cur = SIZE_MAX;
+	c->ud_lf.ptr = NULL;
+}
+
+/* The anchor text of an <a> (html.h) to the URI detail its href keys,
+ * as uri_found_html() keys it (trimmed, line breaks kept). A key no
+ * link listed (an <a> without href: "") is listed as SpamAssassin lists
+ * it, "parsed" with itself as its one form. */
+static void uri_anchor_text(void *ctx, const char *key, size_t kn,
+                            const char *text, size_t tn)
+{
+	struct pctx *c = ctx;
+	size_t slot;
+	if (!c->ud_on)
+		return;
+	uri_trim(&key, &kn);
+	size_t i = set_find(&c->ud_raws, key, kn, &slot);
+	if (i == SIZE_MAX) {
+		ud_begin(c, key, kn, 1u << MSG_URI_PARSED);
+		if ((i = c->ud_cur) != SIZE_MAX)
+			ud_put(c, &c->ud_forms, i, key, kn, UD_FORMS_MAX);
+		c->ud_cur = SIZE_MAX;
+	}
+	if (i != SIZE_MAX)
+		ud_put(c, &c->ud_anchors, i, text, tn, URI_MAX);
 }
 
 /* ---- parts ---- */
@@ -1440,7 +1612,8 @@ static void render_text(struct pctx *c, size_t pi, bool raw_view,
 	struct arena_buf part_text;
 	arena_buf_init(&part_text, c->a);
 	struct html_out o = { &part_text, &c->invisible, &c->title,
-	                      uri_found_html, c, ascii, { 0 } };
+	                      uri_found_html, c, ascii, { 0 },
+	                      c->ud_on ? uri_anchor_text : NULL };
 	html_render(t.ptr, t.len, &o);
 	if (part_text.failed)
 		c->rendered.failed = 1;
@@ -2289,6 +2462,110 @@ static void scan_lines(struct pctx *c, const char *s, size_t n)
 		c->flags |= MSG_F_MIXED_EOL;
 }
 
+/* The records of recs (struct ud_rec) of raw i, in order, from the
+ * counting sort ud_finish() made: order[at[i] .. at[i + 1]); once: each
+ * text once (forms; a raw's anchor texts may be thousands, and
+ * whether one repeats tells a rule nothing). */
+static struct msg_text *ud_texts(struct pctx *c, const struct arena_buf *recs,
+                                 const size_t *order, const size_t *at,
+                                 size_t i, bool once, size_t *n)
+{
+	const struct ud_rec *r = (const struct ud_rec *)recs->p;
+	*n = 0;
+	struct msg_text *t = at[i + 1] > at[i] ?
+	                     arena_alloc(c->a, (at[i + 1] - at[i]) * sizeof *t) :
+	                     NULL;
+	for (size_t k = at[i]; t != NULL && k < at[i + 1]; k++) {
+		const struct ud_rec *x = &r[order[k]];
+		bool dup = false;
+		for (size_t j = 0; once && j < *n && !dup; j++)
+			dup = t[j].len == x->len &&
+			      memcmp(t[j].ptr, c->ud_data.p + x->off, x->len) == 0;
+		if (!dup)
+			t[(*n)++] = (struct msg_text){ c->ud_data.p + x->off,
+			                               x->len };
+	}
+	return t;
+}
+
+/* recs (struct ud_rec) by raw, stable: *order and *at (nraw + 1
+ * offsets) in the arena; false when out of memory. */
+static bool ud_sort(struct pctx *c, const struct arena_buf *recs, size_t nraw,
+                    size_t **order, size_t **at)
+{
+	const struct ud_rec *r = (const struct ud_rec *)recs->p;
+	size_t n = recs->len / sizeof *r;
+	*order = arena_alloc(c->a, (n ? n : 1) * sizeof **order);
+	*at = arena_alloc(c->a, (nraw + 2) * sizeof **at);
+	if (*order == NULL || *at == NULL)
+		return false;
+	memset(*at, 0, (nraw + 2) * sizeof **at);
+	for (size_t k = 0; k < n; k++)
+		if (r[k].raw < nraw)
+			(*at)[r[k].raw + 2]++;
+	for (size_t i = 0; i < nraw; i++)
+		(*at)[i + 2] += (*at)[i + 1];
+	for (size_t k = 0; k < n; k++)
+		if (r[k].raw < nraw)
+			(*order)[(*at)[r[k].raw + 1]++] = k;
+	return true;
+}
+
+/* The hosts uri_to_domain() finds in d's cleaned forms, lower case,
+ * each once. */
+static void ud_hosts(struct pctx *c, struct msg_uri_detail *d)
+{
+	struct msg_text *h = d->ncleaned ?
+	                     arena_alloc(c->a, d->ncleaned * sizeof *h) : NULL;
+	d->hosts = h;
+	for (size_t k = 0; h != NULL && k < d->ncleaned; k++) {
+		const char *hp;
+		size_t hn;
+		if (!uri_sa_host(d->cleaned[k].ptr, d->cleaned[k].len, &hp, &hn))
+			continue;
+		char *l = arena_strndup(c->a, hp, hn);
+		if (l == NULL)
+			break;
+		for (size_t j = 0; j < hn; j++)
+			l[j] = (char)tolower((unsigned char)l[j]);
+		bool dup = false;
+		for (size_t j = 0; j < d->nhosts && !dup; j++)
+			dup = h[j].len == hn && memcmp(h[j].ptr, l, hn) == 0;
+		if (!dup)
+			h[d->nhosts++] = (struct msg_text){ l, hn };
+	}
+}
+
+/* The URI details from what the parse recorded (ud_begin(), uri_add(),
+ * uri_anchor_text()). */
+static void ud_finish(struct pctx *c)
+{
+	struct msg *m = c->m;
+	size_t n = c->ud_raws.v.len / sizeof(struct span), *fo, *fa, *ao, *aa;
+	if (c->ud_types.len / sizeof(uint32_t) < n)
+		n = c->ud_types.len / sizeof(uint32_t);
+	if (n == 0 || c->ud_raws.data.failed || c->ud_data.failed ||
+	    c->ud_forms.failed || c->ud_anchors.failed ||
+	    !ud_sort(c, &c->ud_forms, n, &fo, &fa) ||
+	    !ud_sort(c, &c->ud_anchors, n, &ao, &aa) ||
+	    (m->ud = arena_alloc(c->a, n * sizeof *m->ud)) == NULL)
+		return;
+	const struct span *raw = (const struct span *)c->ud_raws.v.p;
+	const uint32_t *types = (const uint32_t *)c->ud_types.p;
+	for (size_t i = 0; i < n; i++) {
+		struct msg_uri_detail *d = &m->ud[i];
+		*d = (struct msg_uri_detail){
+			.raw = { c->ud_raws.data.p + raw[i].off, raw[i].len },
+			.types = types[i] };
+		d->cleaned = ud_texts(c, &c->ud_forms, fo, fa, i, true,
+		                      &d->ncleaned);
+		d->anchors = ud_texts(c, &c->ud_anchors, ao, aa, i, false,
+		                      &d->nanchors);
+		ud_hosts(c, d);
+	}
+	m->nud = n;
+}
+
 static void finish(struct pctx *c)
 {
 	struct msg *m = c->m;
@@ -2315,7 +2592,9 @@ static void finish(struct pctx *c)
 
 	if (c->rendered.len > 0)
 		uri_scan_text(c->rendered.p, c->rendered.len, uri_found, c);
-	m->uris = spans_to_texts(c, &c->uri_data, &c->uri_v, &m->nuris);
+	m->uris = spans_to_texts(c, &c->uris.data, &c->uris.v, &m->nuris);
+	if (c->ud_on)
+		ud_finish(c);
 
 	m->html.invisible = (struct msg_text){ arena_buf_finish(&c->invisible),
 	                                       c->invisible.failed ? 0 :
@@ -2354,6 +2633,8 @@ static struct msg *parse(const char *raw, size_t len,
 	struct pctx c;
 	memset(&c, 0, sizeof c);
 	c.redir = rd;
+	c.ud_on = uriredir_details(rd);
+	c.ud_cur = SIZE_MAX;
 	init_limits(&c.lim, lim, len);
 	uint64_t flags = 0;
 	if (len > c.lim.max_size) {
@@ -2390,8 +2671,11 @@ static struct msg *parse(const char *raw, size_t len,
 	charset_conv_init(&c.cv);
 	struct arena_buf *bufs[] = { &c.hdrs, &c.addrs, &c.parts, &c.phdr,
 	                             &c.rendered, &c.raw_data, &c.raw_v,
-	                             &c.uri_data, &c.uri_v, &c.stage_data,
-	                             &c.stage_v, &c.invisible, &c.title };
+	                             &c.uris.data, &c.uris.v, &c.stage_data,
+	                             &c.stage_v, &c.invisible, &c.title,
+	                             &c.ud_raws.data, &c.ud_raws.v,
+	                             &c.ud_types, &c.ud_data, &c.ud_forms,
+	                             &c.ud_anchors };
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		arena_buf_init(bufs[i], a);
 	scan_lines(&c, copy, len);
@@ -2601,6 +2885,16 @@ size_t msg_uri_count(const struct msg *m)
 struct msg_text msg_uri_at(const struct msg *m, size_t i)
 {
 	return *text_at(m->uris, m->nuris, i);
+}
+
+size_t msg_uri_detail_count(const struct msg *m)
+{
+	return m->nud;
+}
+
+const struct msg_uri_detail *msg_uri_detail_at(const struct msg *m, size_t i)
+{
+	return i < m->nud ? &m->ud[i] : NULL;
 }
 
 size_t msg_part_count(const struct msg *m)

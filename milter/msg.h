@@ -209,6 +209,51 @@ struct msg_text msg_full(const struct msg *m);
 size_t msg_uri_count(const struct msg *m);
 struct msg_text msg_uri_at(const struct msg *m, size_t i);
 
+/* ---- URI details (SpamAssassin's get_uri_detail_list) ----
+ * Built only when the parse asks for them (msg_parse_redirected() with
+ * a uriredir set that wants them, uriredir_want_details(): a rule set
+ * with uri_detail rules); none otherwise. One entry per raw URI, as
+ * SpamAssassin 4.0.1 keys its list: a URI of the body text with the
+ * scheme it gets ("http://www.example.com" for "www.example.com",
+ * "mailto:" before an address); a link of an HTML part as found (blanks
+ * around it and line breaks dropped, resolved against <base>); the href
+ * of an <a> as written, and "" for an <a> without one (the key of their
+ * anchor texts). Order: first appearance. */
+enum msg_uri_type {
+	MSG_URI_PARSED,     /* found in the body text, or an anchor's key */
+	MSG_URI_SCHEMELESS, /* found in the text without a scheme */
+	MSG_URI_UNLINKED,   /* a bare host name in the text */
+	MSG_URI_A, MSG_URI_AREA, MSG_URI_LINK, MSG_URI_IMG, MSG_URI_FRAME,
+	MSG_URI_IFRAME, MSG_URI_EMBED, MSG_URI_SCRIPT, MSG_URI_BGSOUND,
+	MSG_URI_FORM, MSG_URI_BASE, MSG_URI_META, MSG_URI_BODY,
+	MSG_URI_TABLE, MSG_URI_TR, MSG_URI_TD, /* the HTML element linking */
+	MSG_URI_NTYPES
+};
+/* SpamAssassin's name of type t ("parsed", "a", "img", ...); NULL when
+ * out of range. */
+const char *msg_uri_type_name(enum msg_uri_type t);
+struct msg_uri_detail {
+	struct msg_text raw;
+	uint32_t types;                /* bits 1u << enum msg_uri_type */
+	const struct msg_text *cleaned; /* raw and the forms SpamAssassin's
+	                                  uri_list_canonicalize makes of it
+	                                  (those msg_uri_at() lists), each
+	                                  once; raw too when it is "" */
+	size_t ncleaned;
+	const struct msg_text *anchors; /* the anchor texts of the <a>s
+	                                  keyed by raw (html.h), in order */
+	size_t nanchors;
+	const struct msg_text *hosts;  /* the hosts SpamAssassin's
+	                                  uri_to_domain() finds in cleaned
+	                                  (uri_sa_host()), lower case, each
+	                                  once; their registrar domains are
+	                                  the rule set's business */
+	size_t nhosts;
+};
+size_t msg_uri_detail_count(const struct msg *m);
+const struct msg_uri_detail *msg_uri_detail_at(const struct msg *m,
+                                               size_t i);
+
 /* ---- MIME parts (pre-order; part 0 is the message itself) ---- */
 enum msg_cte {
 	MSG_CTE_7BIT, MSG_CTE_8BIT, MSG_CTE_BINARY,

@@ -12,6 +12,7 @@
 struct uriredir {
 	pcre2_code **code;
 	size_t n, cap;
+	bool details;   /* uriredir_want_details() */
 };
 
 struct uriredir *uriredir_new(void)
@@ -66,6 +67,16 @@ int uriredir_add(struct uriredir *rd, const char *p, size_t n,
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	rd->code[rd->n++] = code;
 	return 0;
+}
+
+void uriredir_want_details(struct uriredir *rd)
+{
+	rd->details = true;
+}
+
+bool uriredir_details(const struct uriredir *rd)
+{
+	return rd != NULL && rd->details;
 }
 
 size_t uriredir_count(const struct uriredir *rd)

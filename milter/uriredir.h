@@ -11,6 +11,10 @@
  * text to the list (which is canonicalised in turn), and then its own
  * fallback (the first "http(s):" URL in the rest) is not tried.
  *
+ * The set also says whether the parser builds the URI details
+ * (uriredir_want_details()), the other thing the rule set asks of the
+ * message's URI list.
+ *
  * The rule set (ruleset.c) builds one set when it reads the files and
  * owns it; the message parser (msg.h msg_parse_redirected()) only reads
  * it. After the last uriredir_add() the set is immutable and may be
@@ -35,6 +39,13 @@ void uriredir_free(struct uriredir *rd);
  * its message and offset written to err. */
 int uriredir_add(struct uriredir *rd, const char *p, size_t n,
                  uint32_t options, char *err, size_t errlen);
+
+/* Whether the message's URI details (msg.h msg_uri_detail_at()) are
+ * built too: the rule set asks for them when it has uri_detail rules,
+ * so that a message parsed for others costs nothing more. Before the
+ * set is shared. */
+void uriredir_want_details(struct uriredir *rd);
+bool uriredir_details(const struct uriredir *rd);
 
 /* Patterns in rd (0 for NULL). */
 size_t uriredir_count(const struct uriredir *rd);
