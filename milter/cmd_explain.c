@@ -85,7 +85,7 @@ static void print_matched(const struct ruleset *rs, const struct rules_hit *h)
 	static const char *const where[] = {
 		[RS_MIMEHEADER] = "a MIME part's header", [RS_BODY] = "the body",
 		[RS_RAWBODY] = "the raw body", [RS_FULL] = "the whole message",
-		[RS_URI] = "a URI",
+		[RS_URI] = "a URI", [RS_URI_DETAIL] = "a URI's details",
 	};
 	printf(" matched: \"");
 	report_text_escaped(stdout, h->match, h->match_len);

@@ -189,9 +189,12 @@ static int do_check(struct loaded *l, const struct conf *c)
 	       l->parse_s + l->compile_s, l->parse_s, l->compile_s,
 	       st.cached ? ", from the compile cache" : "");
 	printf("  header %zu, mimeheader %zu, body %zu, rawbody %zu, full %zu, "
-	       "uri %zu, meta %zu, eval/unsupported %zu\n", st.header,
+	       "uri %zu, meta %zu, eval/unsupported %zu", st.header,
 	       st.mimeheader, st.body, st.rawbody, st.full, st.uri, st.meta,
 	       st.eval);
+	if (st.uri_detail > 0)
+		printf(", uri_detail %zu", st.uri_detail);
+	printf("\n");
 	printf("  active %zu (scored %zu, literal-prefiltered %zu), off with "
 	       "score 0: %zu, failed: %zu, approximated: %zu\n", st.active,
 	       rules_scored_count(l->rules), st.prefiltered, st.disabled,

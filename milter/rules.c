@@ -1780,6 +1780,7 @@ static void count_type(struct rules_stats *st, enum rs_type t)
 	case RS_RAWBODY: st->rawbody++; break;
 	case RS_FULL: st->full++; break;
 	case RS_URI: st->uri++; break;
+	case RS_URI_DETAIL: st->uri_detail++; break;
 	case RS_META: st->meta++; break;
 	case RS_EVAL: st->eval++; break;
 	case RS_UNDEFINED: break;
@@ -1853,6 +1854,10 @@ static int setup_rule(struct rules *r, size_t i)
 	if (rule->type == RS_UNDEFINED) {
 		c->state = RULES_UNSUPPORTED;
 		return 0;
+	}
+	if (rule->type == RS_URI_DETAIL) {
+		c->state = run_score(r, rule) == 0 ? RULES_DISABLED : RULES_ACTIVE;
+		return c->state == RULES_ACTIVE ? rules_ud_compile(r, i) : 0;
 	}
 	/* regexes are compiled by compile_regex(), metas by compile_meta() */
 	c->state = run_score(r, rule) == 0 ? RULES_DISABLED : RULES_ACTIVE;
@@ -1964,6 +1969,9 @@ struct rules *rules_compile(const struct ruleset *rs,
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&
 		    push_index(&r->evals, &r->nevals, i) != 0)
 			goto oom;
+		if (c->ud != NULL && c->state == RULES_ACTIVE &&
+		    push_index(&r->uds, &r->nuds, i) != 0)
+			goto oom;
 		if (c->ev != NULL && c->state == RULES_ACTIVE &&
 		    saeval_edits_body(c->ev) &&
 		    push_index(&r->bedits, &r->nbedits, i) != 0)
@@ -1998,6 +2006,7 @@ void rules_free(struct rules *r)
 		rules_crule_clear(&r->cr[i]);
 		rmeta_free(r->cr[i].meta);
 		saeval_free(r->cr[i].ev);
+		rules_ud_free(r->cr[i].ud);
 	}
 	free(r->cr);
 	for (size_t i = 0; i < r->nhkeys; i++) {
@@ -2025,6 +2034,7 @@ void rules_free(struct rules *r)
 	}
 	free(r->reps);
 	free(r->evals);
+	free(r->uds);
 	free(r->bedits);
 	free(r->metas);
 	plan_free(&r->mp);
@@ -2139,6 +2149,7 @@ static bool plugin_loaded(const char *name)
 		"Mail::SpamAssassin::Plugin::SPF",
 		"Mail::SpamAssassin::Plugin::DKIM",
 		"Mail::SpamAssassin::Plugin::DMARC",
+		"Mail::SpamAssassin::Plugin::URIDetail",   /* rulesud.c */
 	};
 	if (saeval_plugin(name))   /* eval: functions in C, in part */
 		return true;

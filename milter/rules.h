@@ -94,6 +94,7 @@ struct rules_diag {
 
 struct rules_stats {
 	size_t header, mimeheader, body, rawbody, full, uri, meta, eval;
+	size_t uri_detail;
 	size_t active, disabled, failed, approx;
 	size_t prefiltered;  /* active regex rules with a required literal */
 	double compile_ms;

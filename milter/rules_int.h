@@ -203,6 +203,7 @@ struct crule {
 	struct saeval_call *ev;  /* eval: rule vigil implements (saeval.h) */
 	struct rcap_tmpl *tmpl;  /* a template rule's (rulescap.c): not in
 	                        a group, compiled per message */
+	struct rud *ud;      /* a uri_detail rule's conditions (rulesud.c) */
 	atomic_bool limit_logged;
 };
 
@@ -315,6 +316,8 @@ struct rules {
 	size_t ncapnames;
 	size_t *tmpls;       /* template rules that run */
 	size_t ntmpls;
+	size_t *uds;         /* the active uri_detail rules */
+	size_t nuds;
 	struct repset *reps; /* distinct literal sets of repeats */
 	size_t nreps;
 	uint8_t cache_key[32]; /* rules_cache_key(), when cache_keyed */
@@ -440,6 +443,24 @@ bool rules_cap_candidate(const struct rules *r, size_t i,
                          const struct rcap_vals *v, const char *text,
                          size_t len);
 void rules_cap_vals_free(struct rcap_vals *v);
+
+/* rulesud.c: uri_detail rules. compile: rule i's conditions into its
+ * crule.ud (RULES_FAILED, with a diagnostic, when PCRE2 refuses one);
+ * -1 out of memory. match: whether one URI detail of m meets all of
+ * them (*hit: its raw URI), the domains of m's details kept in *dm
+ * (NULL at first, rules_ud_msg_free() after the message); *limit: a
+ * PCRE2 limit a match reached (counted as no match), or 0. */
+struct rud;
+struct rud_msg;
+struct msg;
+struct msg_text;
+int rules_ud_compile(struct rules *r, size_t i);
+void rules_ud_free(struct rud *u);
+bool rules_ud_match(const struct rules *r, size_t i, const struct msg *m,
+                    struct rud_msg **dm, pcre2_match_data *md,
+                    pcre2_match_context *mc, struct msg_text *hit,
+                    int *limit);
+void rules_ud_msg_free(struct rud_msg *dm);
 
 /* rulesrun.c: matches every header rule once on an absent text, when
  * compiling (hrabs). -1 out of memory. */

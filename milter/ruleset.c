@@ -267,6 +267,9 @@ static struct smap_ent *smap_put(struct smap *m, struct arena *a,
 struct rule_aux {
 	bool defined;        /* a rule line defined it (not RS_UNDEFINED) */
 	bool from_directive; /* defined by a plugin directive (askdns...) */
+	struct rs_ud_cond *ud; /* the uri_detail conditions of the name
+	                        (RS_UD_NKEYS), whatever its type: they add
+	                        up over its lines as in SpamAssassin */
 	const char *score_file;
 	unsigned score_line;
 };
@@ -562,6 +565,7 @@ static struct rs_rule *rule_define(struct loader *L, long i, enum rs_type t)
 	r->pcre2_options = 0;
 	r->meta = NULL;
 	r->eval = NULL;
+	r->ud = NULL;
 	L->rs->aux[i].defined = true;
 	L->rs->aux[i].from_directive = false;
 	return r;
@@ -1175,6 +1179,25 @@ static void define_eval(struct loader *L, struct sl name, struct sl call,
 /* ------------------------------------------------------------------ */
 /* rule lines */
 
+/* Whether PCRE2 refuses pattern pat with options o: its message into
+ * msg (cap bytes), the offset into *off. */
+static bool pcre2_refuses(struct sl pat, uint32_t o, PCRE2_UCHAR *msg,
+                          size_t cap, size_t *off)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat.p, pat.n, o, &ec, &eo,
+	                              NULL);
+	if (c != NULL) {
+		pcre2_code_free(c);
+		return false;
+	}
+	if (pcre2_get_error_message(ec, msg, cap) < 0)
+		strcpy((char *)msg, "invalid pattern");
+	*off = (size_t)eo;
+	return true;
+}
+
 /* Whether a redefinition of rule nm with pattern pat is refused because
  * PCRE2 cannot compile it: an earlier valid definition then stays, as
  * SpamAssassin checks a pattern before it replaces a rule (audit21 M4:
@@ -1189,20 +1212,13 @@ static bool keeps_earlier(struct loader *L, struct sl nm, struct sl pat,
 	if (old == NULL || !L->rs->aux[i].defined ||
 	    old->type == RS_UNDEFINED || sl_find(pat, 0, "%{", 2) != NULL)
 		return false;
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat.p, pat.n, o, &ec, &eo,
-	                              NULL);
-	if (c != NULL) {
-		pcre2_code_free(c);
-		return false;
-	}
 	PCRE2_UCHAR msg[160];
-	if (pcre2_get_error_message(ec, msg, sizeof msg) < 0)
-		strcpy((char *)msg, "invalid pattern");
+	size_t eo;
+	if (!pcre2_refuses(pat, o, msg, sizeof msg, &eo))
+		return false;
 	DIAG(L, RS_DIAG_ERROR, old->name, "rule %.*s: PCRE2 error at offset "
 	     "%zu: %s; the definition at %s:%u stays, as in SpamAssassin",
-	     snip(nm), nm.p, (size_t)eo, (const char *)msg,
+	     snip(nm), nm.p, eo, (const char *)msg,
 	     old->file ? old->file : "?", old->line);
 	return true;
 }
@@ -1386,6 +1402,135 @@ static void do_regex_rule(struct loader *L, const char *key, enum rs_type t,
 	long i = rule_get(L, nm);
 	if (i >= 0)
 		set_pattern(L, rule_define(L, i, t), pat, o);
+}
+
+/* ------------------------------------------------------------------ */
+/* uri_detail (URIDetail.pm) */
+
+static const char *const ud_keys[RS_UD_NKEYS] = {
+	[RS_UD_RAW] = "raw", [RS_UD_TYPE] = "type",
+	[RS_UD_CLEANED] = "cleaned", [RS_UD_TEXT] = "text",
+	[RS_UD_DOMAIN] = "domain", [RS_UD_HOST] = "host",
+};
+
+/* Where the regex of a condition at v.p[i] ends as URIDetail's
+ * (/.*?/|m(\W).*?\4)[imsx]*(?=\s|$) ends it: at the first closing
+ * delimiter (the opening one again after "m") followed by modifiers
+ * i, m, s, x and a blank or the end of the line; 0 when none does. */
+static size_t ud_regex_end(struct sl v, size_t i)
+{
+	size_t k = i + 1;
+	char close = '/';
+	if (i < v.n && v.p[i] == 'm' && i + 1 < v.n && !is_word(v.p[i + 1]))
+		close = v.p[k++];
+	else if (i >= v.n || v.p[i] != '/')
+		return 0;
+	for (; k < v.n; k++) {
+		if (v.p[k] != close)
+			continue;
+		size_t e = k + 1;
+		while (e < v.n && memchr("imsx", v.p[e], 4) != NULL)
+			e++;
+		if (e == v.n || isspace((unsigned char)v.p[e]))
+			return e;
+	}
+	return 0;
+}
+
+/* The next condition of v from *at, as URIDetail finds them
+ * (\b(\w+)\b\s*([=!]~)\s*REGEX, globally: what lies between them is
+ * passed over): its key, operator and regex; false when none is left. */
+static bool ud_next(struct sl v, size_t *at, struct sl *key, bool *negate,
+                    struct sl *re)
+{
+	for (size_t i = *at; i < v.n; i++) {
+		if (!is_word(v.p[i]) || (i > 0 && is_word(v.p[i - 1])))
+			continue;
+		size_t w = i, k;
+		while (w < v.n && is_word(v.p[w]))
+			w++;
+		for (k = w; k < v.n && isspace((unsigned char)v.p[k]); k++)
+			;
+		if (k + 1 >= v.n || (v.p[k] != '=' && v.p[k] != '!') ||
+		    v.p[k + 1] != '~')
+			continue;
+		*negate = v.p[k] == '!';
+		for (k += 2; k < v.n && isspace((unsigned char)v.p[k]); k++)
+			;
+		size_t e = ud_regex_end(v, k);
+		if (e == 0)
+			continue;
+		*key = (struct sl){ v.p + i, w - i };
+		*re = (struct sl){ v.p + k, e - k };
+		*at = e;
+		return true;
+	}
+	return false;
+}
+
+/* Condition key:negate:regex of uri_detail rule nm into c; false after
+ * a diagnostic when SpamAssassin refuses the line for it. */
+static bool ud_cond(struct loader *L, struct sl nm, struct sl key,
+                    bool negate, struct sl re, struct rs_ud_cond *c)
+{
+	struct sl pat;
+	uint32_t o;
+	PCRE2_UCHAR msg[160];
+	size_t eo;
+	for (int k = 0; k < RS_UD_NKEYS; k++) {
+		if (!sl_eq(key, ud_keys[k]))
+			continue;
+		if (parse_regex(L, nm, re, &pat, &o) != 0)
+			return false;
+		if (pcre2_refuses(pat, o, msg, sizeof msg, &eo)) {
+			DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "uri_detail %.*s: "
+			     "%s: PCRE2 error at offset %zu: %s: SpamAssassin "
+			     "refuses the line", snip(nm), nm.p, ud_keys[k], eo,
+			     (const char *)msg);
+			return false;
+		}
+		c[k] = (struct rs_ud_cond){ true, negate, astr(L, pat.p, pat.n),
+		                            pat.n, o };
+		return c[k].pattern != NULL;
+	}
+	DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "uri_detail %.*s: unknown key "
+	     "'%.*s' (expected raw, type, cleaned, text, domain or host): "
+	     "SpamAssassin refuses the line", snip(nm), nm.p, snip(key), key.p);
+	return false;
+}
+
+/* "uri_detail NAME KEY =~ /re/ KEY !~ /re/ ...": the conditions read
+ * before a bad one count for the name, as URIDetail stores each as it
+ * reads it, but only a line read to its end (with one at least)
+ * defines the rule. */
+static void do_uri_detail(struct loader *L, struct sl v)
+{
+	struct sl nm, rest, key, re;
+	if (!rule_arg(L, "uri_detail", v, &nm, &rest))
+		return;
+	struct rs_ud_cond got[RS_UD_NKEYS] = { 0 };
+	size_t at = 0;
+	bool negate, any = false, ok = true;
+	while (ok && ud_next(rest, &at, &key, &negate, &re))
+		any |= ok = ud_cond(L, nm, key, negate, re, got);
+	if (ok && !any)
+		DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "uri_detail %.*s: no "
+		     "condition KEY =~ /regex/ (or !~) in '%.*s': SpamAssassin "
+		     "refuses the line", snip(nm), nm.p, snip(rest), rest.p);
+	long i = ok && any ? rule_get(L, nm) : rule_lookup(L->rs, nm.p, nm.n);
+	struct rs_ud_cond *ud = i >= 0 ? L->rs->aux[i].ud : NULL;
+	if (i >= 0 && any && ud == NULL &&
+	    (ud = (struct rs_ud_cond *)abuf(L, sizeof got)) != NULL) {
+		memset(ud, 0, sizeof got);
+		L->rs->aux[i].ud = ud;
+	}
+	if (ud == NULL || !any)
+		return;
+	for (int k = 0; k < RS_UD_NKEYS; k++)
+		if (got[k].set)
+			ud[k] = got[k];
+	if (ok)
+		rule_define(L, i, RS_URI_DETAIL);
 }
 
 static int any_name(void *ctx, const char *name, size_t len)
@@ -2432,7 +2577,7 @@ static const char *const known_directives[] = {
 /* Plugin directives whose first argument is a rule name they define. */
 static const char *const rule_directives[] = {
 	"askdns", "uri_block_cc", "uri_block_cidr", "uri_block_cont",
-	"uri_block_isp", "uri_detail", "uridnsbl", "uridnssub",
+	"uri_block_isp", "uridnsbl", "uridnssub",
 	"urifullnsrhsbl", "urifullnsrhssub", "urinsrhsbl", "urinsrhssub",
 	"urirhsbl", "urirhssub",
 };
@@ -2458,6 +2603,7 @@ static bool in_list(struct sl k, const char *const *list, size_t n)
  * rule_directives). */
 static const char *const rule_types[] = {
 	"body", "full", "header", "meta", "mimeheader", "rawbody", "uri",
+	"uri_detail",
 };
 
 /* A line skipped by a false conditional: when the conditional is an
@@ -2814,6 +2960,8 @@ static void dispatch(struct loader *L, struct sl key, struct sl v,
 		do_tflags(L, v);
 	else if (sl_eq(key, "uri"))
 		do_regex_rule(L, "uri", RS_URI, v);
+	else if (sl_eq(key, "uri_detail"))
+		do_uri_detail(L, v);
 	else if (sl_eq(key, "rawbody"))
 		do_regex_rule(L, "rawbody", RS_RAWBODY, v);
 	else if (sl_eq(key, "full"))
@@ -3444,6 +3592,13 @@ static void finish(struct loader *L)
 			diag_at(L, RS_DIAG_UNSUPPORTED, r->file, r->line,
 			        r->name, "eval:%.*s is not implemented: the "
 			        "rule evaluates to false", snip(ev), ev.p);
+		} else if (r->type == RS_URI_DETAIL) {
+			r->ud = rs->aux[i].ud;
+			/* the parser then builds the messages' URI details */
+			if (rs->redir == NULL && (rs->redir = uriredir_new()) == NULL)
+				rs->oom = true;
+			else
+				uriredir_want_details(rs->redir);
 		} else if (r->type == RS_UNDEFINED && r->score_given) {
 			diag_at(L, RS_DIAG_WARNING, rs->aux[i].score_file,
 			        rs->aux[i].score_line, r->name, "score for "

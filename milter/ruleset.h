@@ -34,6 +34,7 @@ enum rs_type {
 	RS_RAWBODY,    /* rawbody NAME /re/ */
 	RS_FULL,       /* full NAME /re/ */
 	RS_URI,        /* uri NAME /re/ */
+	RS_URI_DETAIL, /* uri_detail NAME KEY =~ /re/ ... (URIDetail) */
 	RS_META,       /* meta NAME expr */
 	RS_EVAL,       /* header|body|rawbody|full|uri NAME eval:f(...) —
 	                  not implemented, evaluates to false */
@@ -50,6 +51,28 @@ enum rs_type {
 #define RS_HDR_REVIP  0x40u /* same, reversed (implies ip) */
 #define RS_HDR_FIRST  0x80u /* only the first header of that name */
 #define RS_HDR_LAST   0x100u /* only the last one */
+
+/* The keys of a uri_detail condition (URIDetail.pm): what of one URI
+ * of the message's URI details (msg.h msg_uri_detail) it tests. */
+enum rs_ud_key {
+	RS_UD_RAW,     /* the raw URI */
+	RS_UD_TYPE,    /* its types ("a", "img", "parsed", ...) */
+	RS_UD_CLEANED, /* its forms */
+	RS_UD_TEXT,    /* its anchor texts */
+	RS_UD_DOMAIN,  /* the registrar domains of its hosts */
+	RS_UD_HOST,    /* its hosts */
+	RS_UD_NKEYS
+};
+
+/* One condition: KEY =~ /re/ (or !~) holds when some value of the key
+ * matches (does not match, for !~); a key without values fails both. */
+struct rs_ud_cond {
+	bool set;              /* the rule has a condition on this key */
+	bool negate;           /* !~ */
+	const char *pattern;   /* as for regex rules (rs_rule.pattern) */
+	size_t pattern_len;
+	uint32_t pcre2_options;
+};
 
 /* tflags words the engine honours; the others are kept in tflags_text. */
 #define RS_TF_NICE     0x01u /* a ham rule: default score -1 */
@@ -92,6 +115,13 @@ struct rs_rule {
 	/* It has a group named as SpamAssassin's tags, "(?<NAME>...)",
 	 * upper-case first: its matches set the tag. */
 	bool captures;
+
+	/* RS_URI_DETAIL: its conditions, indexed by enum rs_ud_key (set
+	 * says which the rule has): all must hold for one and the same
+	 * URI. As in SpamAssassin, the lines defining a name add up, a
+	 * later condition on a key replacing the earlier. NULL for the
+	 * other types. */
+	const struct rs_ud_cond *ud;
 
 	/* RS_META: the expression text as written. */
 	const char *meta;
@@ -201,8 +231,10 @@ bool ruleset_setting_at(const struct ruleset *rs, size_t i,
 const struct trustpath *ruleset_trustpath(const struct ruleset *rs);
 
 /* The redirector_pattern lines read, compiled, in file order (a bad
- * one is a RS_DIAG_ERROR and left out); NULL when there were none. Owned
- * by the ruleset: for msg_parse_redirected() while rs lives. */
+ * one is a RS_DIAG_ERROR and left out), wanting the URI details when
+ * a uri_detail rule is defined (uriredir_want_details()); NULL when
+ * neither. Owned by the ruleset: for msg_parse_redirected() while rs
+ * lives. */
 struct uriredir;
 const struct uriredir *ruleset_redirectors(const struct ruleset *rs);
 /* Files read, in order (for reports and vigil rules check). */

@@ -184,6 +184,7 @@ struct run {
 	struct repmemo *repc;  /* REPC_SLOTS, allocated on first use */
 	struct saeval_ctx ectx;  /* eval rules' (setup_evals()) */
 	struct rcap_vals capv; /* the tags capture rules set (cap_values()) */
+	struct rud_msg *udm;   /* uri_detail rules' domains (ud_rule()) */
 	struct strbuf mb;      /* MIME header texts (mimeheader_rule()) */
 	bool matches;
 };
@@ -1394,6 +1395,24 @@ static void eval_rule(struct run *x, size_t i)
 		x->values[i] = 1;
 }
 
+/* uri_detail rule i (rulesud.c): the URI that hit is its match. */
+static void ud_rule(struct run *x, size_t i)
+{
+	struct msg_text hit;
+	int limit = 0;
+	if (rules_ud_match(x->r, i, x->m, &x->udm, x->tls->md, x->tls->mc,
+	                   &hit, &limit)) {
+		x->values[i] = 1;
+		if (x->matches && x->mptr[i] == NULL) {
+			x->mptr[i] = hit.ptr;
+			x->mlen[i] = hit.len;
+		}
+	}
+	if (limit == PCRE2_ERROR_MATCHLIMIT || limit == PCRE2_ERROR_DEPTHLIMIT ||
+	    limit == PCRE2_ERROR_JIT_STACKLIMIT)
+		log_limit(x, &x->r->cr[i], limit);
+}
+
 /* fn on rules[0..n), each run alone (not through a group's prefilter);
  * in a lazy run, one no score counts is left pending (lazy_fetch()). */
 static void run_each(struct run *x, const size_t *rules, size_t n,
@@ -1670,6 +1689,8 @@ static double lazy_fetch(void *ctx, int index)
 		clear_bit(x->pend, i);
 		if (c->ev != NULL)
 			eval_rule(x, i);
+		else if (c->ud != NULL)
+			ud_rule(x, i);
 		else if (c->tmpl != NULL)
 			tmpl_rule(x, i);
 		else if (c->tgt == T_HEADER)
@@ -1881,6 +1902,7 @@ int rules_eval(const struct rules *r, struct scan *scan,
 		goto out;
 	run_each(&x, r->tmpls, r->ntmpls, tmpl_rule);
 	run_each(&x, r->evals, r->nevals, eval_rule);
+	run_each(&x, r->uds, r->nuds, ud_rule);
 	if (x.lazy)
 		run_metas_lazy(&x);
 	else
@@ -1905,6 +1927,7 @@ out:
 	free(x.pstart);
 	saeval_cache_free(x.ectx.cache);
 	rules_cap_vals_free(&x.capv);
+	rules_ud_msg_free(x.udm);
 	free(x.mptr);
 	free(x.mlen);
 	free(x.repc);
