@@ -13,8 +13,10 @@
 #include "addr.h"
 #include "arena.h"
 #include "cte.h"
+#include "fileio.h"
 #include "msg.h"
 #include "uri.h"
+#include "uriredir.h"
 
 static struct msg *parse(const char *s)
 {
@@ -2615,10 +2617,151 @@ static void test_borrowed(void **state)
 	msg_free(c);
 }
 
+/* ---- URI details (uri_detail rules; test_rules.c runs those) ---- */
+
+/* Message file name of tests/rules/uri_detail, parsed with its URI
+ * details; *raw: its bytes, borrowed by the message (free after). */
+static struct msg *parse_details(const char *name, char **raw)
+{
+	char path[4096];
+	const char *top = getenv("top_srcdir");
+	snprintf(path, sizeof path, "%s/tests/rules/uri_detail/%s",
+	         top ? top : ".", name);
+	size_t len;
+	*raw = fileio_read(path, 1 << 20, &len, NULL);
+	assert_non_null(*raw);
+	struct uriredir *rd = uriredir_new();
+	assert_non_null(rd);
+	uriredir_want_details(rd);
+	struct msg *m = msg_parse_redirected(*raw, len, NULL, rd);
+	assert_non_null(m);
+	uriredir_free(rd);
+	return m;
+}
+
+static const struct msg_uri_detail *detail(const struct msg *m,
+                                           const char *raw)
+{
+	for (size_t i = 0; i < msg_uri_detail_count(m); i++) {
+		const struct msg_uri_detail *d = msg_uri_detail_at(m, i);
+		if (d->raw.len == strlen(raw) && memcmp(d->raw.ptr, raw,
+		                                        d->raw.len) == 0)
+			return d;
+	}
+	fail_msg("no URI detail \"%s\"", raw);
+	return NULL;
+}
+
+/* t[0..n) joined with " | " */
+static const char *joined(const struct msg_text *t, size_t n)
+{
+	static char buf[1024];
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%.*s",
+		                      i ? " | " : "", (int)t[i].len, t[i].ptr);
+	return buf;
+}
+
+static const char *type_names(uint32_t types)
+{
+	static char buf[256];
+	size_t o = 0;
+	buf[0] = '\0';
+	for (unsigned t = 0; t < MSG_URI_NTYPES; t++)
+		if (types >> t & 1)
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s",
+			                      o ? "," : "",
+			                      msg_uri_type_name((enum msg_uri_type)t));
+	return buf;
+}
+
+static void expect(const struct msg *m, const char *raw, const char *types,
+                   const char *cleaned, const char *anchors,
+                   const char *hosts)
+{
+	const struct msg_uri_detail *d = detail(m, raw);
+	assert_string_equal(type_names(d->types), types);
+	assert_string_equal(joined(d->cleaned, d->ncleaned), cleaned);
+	assert_string_equal(joined(d->anchors, d->nanchors), anchors);
+	assert_string_equal(joined(d->hosts, d->nhosts), hosts);
+}
+
+/* spamassassin 4.0.1's get_uri_detail_list() on links.eml, entry for entry
+ * (cleaned forms in the order vigil makes them) */
+static void test_uri_details(void **state)
+{
+	(void)state;
+	char *raw;
+	struct msg *m = parse_details("links.eml", &raw);
+	assert_int_equal(msg_uri_detail_count(m), 10);
+	expect(m, "", "parsed", "", "nameless | empty", "");
+	expect(m, "/page.html", "a", "/page.html", "", "");
+	expect(m, "cid:abc", "img", "cid:abc", "", "");
+	expect(m, "http://foo.example.info/path", "parsed,schemeless,unlinked",
+	       "http://foo.example.info/path", "", "foo.example.info");
+	expect(m, "http://img.example.net/a.gif", "img",
+	       "http://img.example.net/a.gif", "", "img.example.net");
+	expect(m, "http://www.Example.COM/x%2Ey", "a",
+	       "http://www.Example.COM/x%2Ey | http://www.Example.COM/x.y",
+	       "Click  here & now | second", "www.example.com");
+	expect(m, "http://www.spam.biz/offer", "parsed,schemeless",
+	       "http://www.spam.biz/offer", "", "www.spam.biz");
+	expect(m, "https://paypal.com.evil.co.uk/login", "a",
+	       "https://paypal.com.evil.co.uk/login", "<img>\n",
+	       "paypal.com.evil.co.uk");
+	expect(m, "mailto:joe@mail.example.org", "parsed,schemeless",
+	       "mailto:joe@mail.example.org", "", "mail.example.org");
+	expect(m, "rel/../page.html", "parsed",
+	       "rel/../page.html | http://rel/../page.html | "
+	       "http://www.rel.com/../page.html", "rel", "www.rel.com");
+	/* the flat list is what it was: no "" */
+	for (size_t i = 0; i < msg_uri_count(m); i++)
+		assert_true(msg_uri_at(m, i).len > 0);
+	/* not asked for: none built */
+	struct msg_text full = msg_full(m);
+	struct msg *plain = msg_parse(full.ptr, full.len, NULL);
+	assert_non_null(plain);
+	assert_int_equal(msg_uri_detail_count(plain), 0);
+	assert_int_equal(msg_uri_count(plain), msg_uri_count(m));
+	msg_free(plain);
+	msg_free(m);
+	free(raw);
+}
+
+/* Anchor text as HTML.pm collects it: all text while an <a> is open
+ * goes to the last one opened (nested ones too), blanks as written,
+ * "&nbsp;" a space, script text left out; <base> keys it by the href
+ * as written, the link under its resolved form. */
+static void test_uri_anchor_text(void **state)
+{
+	(void)state;
+	char *raw;
+	struct msg *m = parse_details("anchors.eml", &raw);
+	expect(m, "http://one.example.com/", "a", "http://one.example.com/",
+	       "a", "one.example.com");
+	expect(m, "http://two.example.com/", "a", "http://two.example.com/",
+	       "bc", "two.example.com");
+	expect(m, "http://three.example.com/", "a",
+	       "http://three.example.com/", "x y\n z", "three.example.com");
+	expect(m, "http://base.example.com/dir/sub/p.html", "a",
+	       "http://base.example.com/dir/sub/p.html", "",
+	       "base.example.com");
+	expect(m, "sub/p.html", "parsed",
+	       "sub/p.html | http://sub/p.html | http://www.sub.com/p.html",
+	       "based", "www.sub.com");
+	msg_free(m);
+	free(raw);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headers_raw_and_unfolded),
+		cmocka_unit_test(test_uri_details),
+		cmocka_unit_test(test_uri_anchor_text),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_rfc2047_unknown_charset),

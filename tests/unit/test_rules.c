@@ -2265,10 +2265,185 @@ static void test_stock_rules_lazy(void **state)
 	fx_free(&f);
 }
 
+/* ---- uri_detail rules (URIDetail; the details: test_msg.c) ---- */
+
+/* tests/rules/uri_detail/links.eml (malloc'ed) */
+static char *ud_links(void)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tests/rules/uri_detail/links.eml",
+	         top ? top : ".");
+	size_t len;
+	char *m = fileio_read(path, 1 << 20, &len, NULL);
+	assert_non_null(m);
+	return m;
+}
+
+
+/* The hits of the last run, sorted names joined by " ". */
+static const char *hit_names(const struct fx *f)
+{
+	static char buf[2048];
+	const char *names[128];
+	size_t n = 0, o = 0;
+	for (size_t i = 0; i < rules_result_count(f->res) && n < 128; i++)
+		names[n++] = rules_result_at(f->res, i)->name;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s",
+		                      i ? " " : "", names[i]);
+	return buf;
+}
+
+/* Each key with =~ and !~, one and several conditions: the hits
+ * spamassassin 4.0.1 gives on links.eml (a list key holds when some value
+ * meets the condition, a URI without a value of it meets neither
+ * operator). */
+static void test_uri_detail_keys(void **state)
+{
+	(void)state;
+	struct fx f = { 0 };
+	char *msg = ud_links();
+	fx_load(&f,
+		"util_rb_2tld co.uk\n"   /* as 20_aux_tlds.cf lists it */
+		"uri_detail UD_RAW raw =~ /%2Ey/\n"
+		"uri_detail UD_RAW_NEG raw !~ /^(?:http|mailto|cid|\\/|rel|$)/\n"
+		"uri_detail UD_TYPE type =~ /^a$/ domain =~ /^example\\.com$/\n"
+		"uri_detail UD_TYPE_NEG type !~ /^a$/ host =~ /^www\\.example\\.com$/\n"
+		"uri_detail UD_TYPE_LIST type !~ /^parsed$/ raw =~ /spam\\.biz/\n"
+		"uri_detail UD_TEXT text =~ /here/\n"
+		"uri_detail UD_NOTEXT text !~ /xyzzy/ domain =~ /^example\\.net$/\n"
+		"uri_detail UD_EMPTY raw !~ /./\n"
+		"uri_detail UD_IMG_IN_A text =~ /<img>/ host =~ /paypal/\n"
+		"uri_detail UD_UNLINKED type =~ /unlinked/ host =~ /^foo\\.example\\.info$/\n"
+		"uri_detail UD_SCHEMELESS type =~ /schemeless/ cleaned =~ /^mailto:/\n"
+		"uri_detail UD_CLEANED cleaned =~ /x\\.y$/ cleaned =~ /X%2E/i\n"
+		"uri_detail UD_CLEANED_NEG cleaned !~ /%2E/ raw =~ /%2E/\n"
+		"uri_detail UD_DIFF raw =~ /spam\\.biz/ text =~ /./\n"
+		"uri_detail UD_PARSED type =~ /parsed/ raw =~ /^rel/\n"
+		"uri_detail UD_DOMAIN domain =~ /^evil\\.co\\.uk$/\n"
+		"uri_detail UD_HOST_NEG host !~ /paypal/ text =~ /img/\n"
+		"uri_detail UD_DOMAIN_NONE domain !~ /./ raw =~ /^cid:/\n"
+		"uri_detail UD_MBANG raw =~ m!example!i\n", NULL);
+	fx_run(&f, msg, "");
+	assert_string_equal(hit_names(&f), "UD_CLEANED UD_CLEANED_NEG UD_DOMAIN "
+	                    "UD_EMPTY UD_IMG_IN_A UD_MBANG UD_PARSED UD_RAW "
+	                    "UD_SCHEMELESS UD_TEXT UD_TYPE UD_TYPE_LIST "
+	                    "UD_UNLINKED");
+	/* the match is the raw URI that hit */
+	assert_string_equal(hit(&f, "UD_IMG_IN_A")->match,
+	                    "https://paypal.com.evil.co.uk/login");
+	fx_free(&f);
+	free(msg);
+}
+
+/* Bad lines: reported with file:line and left out, as SpamAssassin
+ * refuses them (metas read 0); the conditions read before a bad one
+ * count for the name, a later line's for a key replace the earlier. */
+static void test_uri_detail_bad_lines(void **state)
+{
+	(void)state;
+	struct fx f = { 0 };
+	char *msg = ud_links();
+	fx_load(&f,
+		"uri_detail UD_BAD_KEY raw =~ /a/ bogus =~ /b/\n"   /* 1 */
+		"uri_detail UD_NONE just words\n"                    /* 2 */
+		"uri_detail UD_BRACE raw =~ m{x}\n"                  /* 3 */
+		"uri_detail UD_BAD_RE raw =~ /(unclosed/\n"          /* 4 */
+		"uri_detail UD_PERLISM raw =~ /\\Qx/\n"              /* 5 */
+		"uri_detail UD_MOD raw =~ /x/g\n"                    /* 6 */
+		"meta M_BAD UD_BAD_KEY || UD_NONE || UD_BAD_RE\n"    /* 7 */
+		"uri_detail UD_MERGE raw =~ /nomatch/\n"             /* 8 */
+		"uri_detail UD_MERGE host =~ /^img\\./\n"            /* 9 */
+		"uri_detail UD_MERGE raw =~ /a\\.gif$/ x\n"          /* 10 */
+		"uri_detail UD_KEEP raw =~ /a\\.gif$/\n"             /* 11 */
+		"uri_detail UD_KEEP raw =~ /(bad/\n"                 /* 12 */
+		"uri_detail UD_SKIP raw =~ /\\.gif$/ domain =~ /x/n\n"  /* 13 */
+		"uri_detail UD_SPACE raw=~/ a\\.gif$/x\n", NULL);          /* 14 */
+	static const unsigned bad[] = { 1, 2, 3, 4, 5, 6, 12 };
+	size_t nerr = 0;
+	for (size_t i = 0; i < ruleset_diag_count(f.rs); i++) {
+		const struct rs_diag *d = ruleset_diag_at(f.rs, i);
+		if (d->kind != RS_DIAG_ERROR)
+			continue;
+		assert_string_equal(d->file, "test.cf");
+		assert_int_equal(d->line, bad[nerr]);
+		nerr++;
+	}
+	assert_int_equal(nerr, sizeof bad / sizeof bad[0]);
+	assert_non_null(strstr(ruleset_diag_at(f.rs, 0)->message,
+	                       "unknown key 'bogus'"));
+	fx_run(&f, msg, "");
+	assert_string_equal(hit_names(&f), "UD_KEEP UD_MERGE UD_SKIP UD_SPACE");
+	const struct rs_rule *r = ruleset_find(f.rs, "UD_MERGE");
+	assert_true(r->ud[RS_UD_RAW].set && r->ud[RS_UD_HOST].set);
+	fx_free(&f);
+	free(msg);
+}
+
+/* ifplugin URIDetail is read; score, tflags and metas as for any rule:
+ * score 0 turns it off, a __ rule runs for a meta (lazy runs too),
+ * tflags multiple still counts one hit (an eval's). */
+static void test_uri_detail_plugin(void **state)
+{
+	(void)state;
+	static const char rules[] =
+		"ifplugin Mail::SpamAssassin::Plugin::URIDetail\n"
+		"uri_detail UD_A type =~ /^a$/\n"
+		"uri_detail __UD_IMG type =~ /^img$/ host =~ /^img\\./\n"
+		"uri_detail UD_OFF raw =~ /./\n"
+		"uri_detail UD_MULTI raw =~ /./\n"
+		"endif\n"
+		"if can(Mail::SpamAssassin::Plugin::URIDetail::has_host_key)\n"
+		"uri_detail UD_CAN host =~ /./\n"
+		"endif\n"
+		"score UD_A 2.5\n"
+		"score UD_OFF 0\n"
+		"tflags UD_MULTI multiple\n"
+		"meta M_IMG __UD_IMG && UD_A\n"
+		"meta M_OFF UD_OFF || !__UD_IMG\n";
+	struct fx f = { 0 };
+	char *msg = ud_links();
+	fx_load(&f, rules, NULL);
+	for (size_t i = 0; i < ruleset_diag_count(f.rs); i++)
+		assert_int_not_equal(ruleset_diag_at(f.rs, i)->kind,
+		                     RS_DIAG_UNSUPPORTED);
+	fx_run_flags(&f, msg, "", 0);
+	assert_string_equal(hit_names(&f), "M_IMG UD_A UD_CAN UD_MULTI __UD_IMG");
+	assert_true(hit(&f, "UD_A")->score == 2.5);
+	assert_int_equal(hit(&f, "UD_MULTI")->count, 1);
+	fx_run_flags(&f, msg, "", RULES_EVAL_LAZY);
+	assert_non_null(hit(&f, "M_IMG"));
+	assert_null(hit(&f, "M_OFF"));
+	assert_null(hit(&f, "UD_OFF"));
+	/* no URI: no uri_detail rule hits, !~ neither; metas see 0 */
+	fx_run_flags(&f, "Subject: x\n\nno links here\n", "", 0);
+	assert_string_equal(hit_names(&f), "M_OFF");
+	fx_free(&f);
+	free(msg);
+	/* a rule set without uri_detail rules does not build details */
+	struct ruleset *rs = ruleset_load_buf("x.cf", "body B /x/\n", 11,
+	                                      rules_ruleset_opts());
+	assert_non_null(rs);
+	assert_null(ruleset_redirectors(rs));
+	ruleset_free(rs);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_targets),
+		cmocka_unit_test(test_uri_detail_keys),
+		cmocka_unit_test(test_uri_detail_bad_lines),
+		cmocka_unit_test(test_uri_detail_plugin),
 		cmocka_unit_test(test_envfrom_guessed),
 		cmocka_unit_test(test_raw_folding),
 		cmocka_unit_test(test_raw_bad_header_lines),
