@@ -7,7 +7,8 @@
 #                      run vigild in the foreground with
 #                      conf/vigild.conf (inet:127.0.0.1:8891, log on stderr)
 #   ./setup.sh test    build, then run every test (plain build and an
-#                      AddressSanitizer/UBSan build of the unit tests);
+#                      AddressSanitizer/UBSan build of the unit tests;
+#                      a clang build of everything, built only);
 #                      ends with "N passed, N failed[, N skipped]"
 set -eu
 
@@ -95,6 +96,17 @@ run_tests() {
 		[ $status = 0 ] || cat build-asan/test-suite.log
 	elif [ $status = 0 ]; then
 		echo "setup.sh: sanitizer build failed" >&2
+		status=1
+	fi
+	# clang too: the code must build -Werror clean under both compilers
+	# (gcc and clang warn about different things); the unit test
+	# programs are built, not run again
+	if [ $status = 0 ] && { ! configure_in build-clang CC=clang ||
+	   ! make -C build-clang -s -j2 >build-clang/build.out 2>&1 ||
+	   ! make -C build-clang -s -j2 \
+	       $(make -C build-clang -s print-unit-tests) >>build-clang/build.out 2>&1; }; then
+		cat build-clang/build.out >&2
+		echo "setup.sh: clang build failed" >&2
 		status=1
 	fi
 	set -- $(totals $logs)
