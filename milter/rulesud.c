@@ -210,7 +210,9 @@ static bool cond_holds(const struct rules *r, const struct rud *u, size_t k,
 	case RS_UD_DOMAIN:
 		if (!dm->done)
 			build_domains(dm, r, m);
-		for (size_t j = dm->at[i]; !dm->oom && j < dm->at[i + 1]; j++) {
+		if (dm->oom)   /* dm->at may be NULL */
+			return false;
+		for (size_t j = dm->at[i]; j < dm->at[i + 1]; j++) {
 			const char *s = dm->b.p + dm->off[j];
 			if (meets(u, k, s, strlen(s), x))
 				return true;
