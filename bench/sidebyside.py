@@ -1227,7 +1227,9 @@ def pct(values, p):
 
 def read_list(path):
     rows = []
-    with open(path) as f:
+    # written by cmd_split with surrogateescape: an origin path may hold
+    # bytes that are not UTF-8 (a Latin-1 file name of an old corpus)
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
             p, lab, origin = line.rstrip("\n").split("\t")
             rows.append((p, lab, origin))

@@ -310,9 +310,15 @@ measure() {
 	mname=$1 mtool=$2 mconc=$3 mpids=$4
 	shift 4
 	say "$mname, concurrency $mconc: $nmsgs messages"
+	mrc=0
 	timeout "$RUN_TIMEOUT" "$PY" "$HELPER" run "$mtool" "$mconc" "$list" \
-		--pids "$mpids" --name "$mname" -- "$@" >>"$results" ||
-		die "$mname at concurrency $mconc failed or took longer than $RUN_TIMEOUT s"
+		--pids "$mpids" --name "$mname" -- "$@" >>"$results" || mrc=$?
+	[ "$mrc" != 124 ] ||
+		die "$mname at concurrency $mconc took longer than $RUN_TIMEOUT s"
+	# the driver (sidebyside.py run) says what failed: the tool, or
+	# the driver itself (a Python traceback)
+	[ "$mrc" = 0 ] ||
+		die "$mname at concurrency $mconc: the run failed (exit $mrc; see above)"
 }
 warmup() {	# TOOL PIDS COMMAND...
 	wtool=$1 wpids=$2

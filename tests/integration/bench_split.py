@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..23')
+    print('1..25')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -357,6 +357,26 @@ def run(tmp):
        not r.stdout.strip(),
        'VIGIL_RULES without rule files: the run stops with an error',
        '%d %s %s' % (r.returncode, r.stdout, r.stderr))
+
+    # ---- audit25 M2: a file name that is not UTF-8 (Latin-1, as old
+    # corpora have) is carried through the list to the run and the table
+    latin = os.path.join(tmp, 'latin', 'ham')
+    os.makedirs(latin)
+    write(os.path.join(latin.encode(), b'caf\xe9.eml'), msg(b'l1@x'))
+    write(os.path.join(latin, 'plain.eml'), msg(b'l2@x'))
+    out = os.path.join(tmp, 'out-latin')
+    r = split(out, os.path.dirname(latin))
+    listed = sidebyside.read_list(os.path.join(out, 'list.tsv'))
+    ok(r.returncode == 0 and
+       any(o.encode('utf-8', 'surrogateescape').endswith(b'caf\xe9.eml')
+           for _, _, o in listed),
+       'a Latin-1 file name: the list reads back with its origin',
+       r.stderr)
+    r = sh('--only', 'vigil', '--conc', '1', os.path.dirname(latin))
+    ok(r.returncode == 0 and 'Traceback' not in r.stderr and
+       '| vigil scan | 1 |' in r.stdout,
+       'a Latin-1 file name: the benchmark runs to its table',
+       '%d %s' % (r.returncode, r.stderr[-2000:]))
 
 
 if __name__ == '__main__':
