@@ -561,8 +561,9 @@ static void meta_text(const struct eval_meta *m, FILE *out)
 		fprintf(out, "\n  %u connection%s; %.1f s\n", m->jobs,
 		        m->jobs == 1 ? "" : "s", m->seconds);
 	else
-		fprintf(out, "\n  %s\n  %s; %u jobs; %.1f s\n", hashes,
-		        rule_summary(m, line, sizeof line), m->jobs, m->seconds);
+		fprintf(out, "\n  %s\n  %s; %u job%s; %.1f s\n", hashes,
+		        rule_summary(m, line, sizeof line), m->jobs,
+		        m->jobs == 1 ? "" : "s", m->seconds);
 	meta_run(m, out, text_escape, text_plain, "  ", "\n");
 	for (size_t i = 0; i < m->label_file_count; i++) {
 		fputs("  labels ", out);
@@ -604,12 +605,13 @@ static size_t apart(const size_t by_label[3])
 	       by_label[EVAL_SPAM];
 }
 
-/* The sweep's title: scores missing are said, "" when none has one. */
+/* The sweep's title: scores missing are said, "" when none has one
+ * (no labelled message at all included). */
 static const char *sweep_title(const struct eval *e, char *buf, size_t len)
 {
 	size_t with = scored(&e->spam) + scored(&e->ham);
 	size_t without = e->spam.unscored + e->ham.unscored;
-	if (with == 0 && without > 0)
+	if (with == 0)
 		return "";
 	int n = without == 0
 		? snprintf(buf, len, "Threshold sweep")
@@ -671,8 +673,10 @@ void eval_report_text(const struct eval *e, const struct eval_meta *m,
 	}
 	size_t n;
 	struct rule_count **r = sorted_rules(e, &n);
-	fprintf(out, "\nRule hits (messages on spam / ham, the score a hit "
-	        "counted: the rule's, times its count for tflags multiple):\n");
+	/* through a milter the client knows no scores: no such column */
+	fprintf(out, "\nRule hits (messages on spam / ham%s):\n", e->verdicts ?
+	        "" : ", the score a hit counted: the rule's, times its count "
+	        "for tflags multiple");
 	if (e->verdicts && e->spam.unscored + e->ham.unscored > 0)
 		fprintf(out, "  (over the messages with a score header: the %zu "
 		        "without one, refused ones among them, name no rules)\n",
@@ -798,8 +802,9 @@ static void html_meta(const struct eval_meta *m, FILE *out)
 		fputs("</code><br>", out);
 		html_escape(out, hashes);
 		char rules[200];
-		fprintf(out, "<br>%s; %u jobs; %.1f s</p>\n<ul>\n",
-		        rule_summary(m, rules, sizeof rules), m->jobs, m->seconds);
+		fprintf(out, "<br>%s; %u job%s; %.1f s</p>\n<ul>\n",
+		        rule_summary(m, rules, sizeof rules), m->jobs,
+		        m->jobs == 1 ? "" : "s", m->seconds);
 	}
 	meta_run(m, out, html_escape, html_plain, "<li>", "</li>\n");
 	char line[160];
@@ -861,7 +866,14 @@ static void html_sweep(const struct eval *e, FILE *out)
 		return;
 	}
 	fputs("<h2>ROC</h2>\n", out);
-	html_roc(e, out);
+	/* a curve needs both axes: recall (scored spam) and the FP rate
+	 * (scored ham); without one it would only draw the diagonal */
+	if (scored(&e->spam) > 0 && scored(&e->ham) > 0)
+		html_roc(e, out);
+	else
+		fprintf(out, "<p>No curve: it needs spam and ham with a score "
+		        "(%zu spam, %zu ham here).</p>\n", scored(&e->spam),
+		        scored(&e->ham));
 	fputs("<h2>", out);
 	html_escape(out, title);
 	fputs("</h2>\n<table><tr><th>score</th><th>recall</th>"

@@ -369,6 +369,73 @@ static void actions(void **state)
 
 /* F1 is 2TP / (2TP + FP + FN): 0 when spam was missed and nothing right
  * flagged, n/a only when there is no spam and nothing flagged. */
+static char *html_report(const struct eval *e, const struct eval_meta *m)
+{
+	char path[] = "/tmp/test_evalrep_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	FILE *f = fopen("/dev/null", "w");
+	assert_int_equal(eval_report(e, m, f, path), 0);
+	fclose(f);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	char *buf = calloc(1, 65536);
+	assert_non_null(buf);
+	size_t n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	return buf;
+}
+
+/* audit25 L1, L3, L6: no ROC is drawn from one label's scores or from
+ * none; through a milter the rule table promises no score column; one
+ * job is "1 job". */
+static void roc_and_wording(void **state)
+{
+	(void)state;
+	/* ham only: recall has no messages, so no curve */
+	struct eval *e = eval_new(5.0);
+	assert_int_equal(eval_add(e, EVAL_HAM, 1, NULL, 0), 0);
+	assert_int_equal(eval_add(e, EVAL_HAM, 7, NULL, 0), 0);
+	struct eval_meta m = { .version = "0.1", .config_path = "c.conf",
+	                       .seconds = 1.0, .jobs = 1 };
+	char *h = html_report(e, &m);
+	assert_null(strstr(h, "<polyline"));
+	assert_non_null(strstr(h, "No curve: it needs spam and ham with a "
+	                          "score (0 spam, 2 ham here)."));
+	assert_non_null(strstr(h, "; 1 job; 1.0 s"));
+	free(h);
+	char *t = text_report(e, &m);
+	assert_non_null(strstr(t, "; 1 job; 1.0 s\n"));
+	assert_non_null(strstr(t, "the score a hit counted"));
+	free(t);
+	eval_free(e);
+	/* no labelled message at all */
+	e = eval_new(5.0);
+	t = text_report(e, NULL);
+	assert_non_null(strstr(t, "Threshold sweep: no message had a score\n"));
+	free(t);
+	h = html_report(e, NULL);
+	assert_null(strstr(h, "<svg"));
+	free(h);
+	eval_free(e);
+	/* both labels scored: the curve is drawn */
+	e = sample();
+	h = html_report(e, NULL);
+	assert_non_null(strstr(h, "<polyline"));
+	free(h);
+	eval_free(e);
+	/* through a milter */
+	e = eval_new_verdicts();
+	assert_int_equal(eval_add_verdict(e, EVAL_SPAM, true, 9, NULL, 0), 0);
+	t = text_report(e, NULL);
+	assert_non_null(strstr(t, "Rule hits (messages on spam / ham):\n"));
+	free(t);
+	eval_free(e);
+}
+
 static void f1_zero(void **state)
 {
 	(void)state;
@@ -472,6 +539,7 @@ int main(void)
 		cmocka_unit_test(labels),
 		cmocka_unit_test(verdicts),
 		cmocka_unit_test(actions),
+		cmocka_unit_test(roc_and_wording),
 		cmocka_unit_test(f1_zero),
 		cmocka_unit_test(writable),
 		cmocka_unit_test(many_rules),
