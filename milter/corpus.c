@@ -69,6 +69,8 @@ struct mbuf {
 struct corpus {
 	char **args;
 	size_t nargs, argi;
+	bool arg_dir;            /* the PATH taken last is a directory ... */
+	size_t arg_yield;        /* ... and gave this many messages/errors */
 	struct frame stack[MAX_DEPTH];
 	size_t depth;
 	unsigned long gen;       /* frames pushed so far */
@@ -1283,6 +1285,21 @@ static void add_folder(struct strbuf *b, size_t n, const char *name)
 	strbuf_put(b, name, strlen(name));
 }
 
+/* Whether dir/name is one of the PATHs given, so scanned as such: a
+ * folder named there is no folder left out. */
+static bool given(const struct corpus *c, const char *dir, const char *name)
+{
+	char *path = join(dir, name);
+	struct stat st, a;
+	bool yes = false;
+	if (path != NULL && stat(path, &st) == 0)
+		for (size_t i = 0; i < c->nargs && !yes; i++)
+			yes = stat(c->args[i], &a) == 0 && a.st_dev == st.st_dev &&
+			      a.st_ino == st.st_ino;
+	free(path);
+	return yes;
+}
+
 /* The count past the first MAILDIR_NAMED strays, and the folders. */
 static void note_rest(struct corpus *c, const char *dir, size_t strays,
                       const struct strbuf *folders, size_t n)
@@ -1318,14 +1335,45 @@ static void note_maildir(struct corpus *c, const char *dir)
 		const char *nm = names[i]->d_name;
 		bool walked = strcmp(nm, "cur") == 0 || strcmp(nm, "new") == 0 ||
 		              strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0;
-		if (!walked && is_folder(dir, nm))
-			add_folder(&b, ++n, nm);
+		if (!walked && is_folder(dir, nm)) {
+			if (!given(c, dir, nm))
+				add_folder(&b, ++n, nm);
+		}
 		else if (!walked && nm[0] != '.' && !maildir_metadata(nm))
 			note_stray(c, dir, nm, ++strays);
 		free(names[i]);
 	}
 	free(names);
 	note_rest(c, dir, strays, &b, n);
+	strbuf_free(&b);
+}
+
+/* A directory that is not a maildir: its dot entries are passed over,
+ * but one that is a maildir folder (Maildir++ ".Junk" under a copy of
+ * a mail root, Dovecot's ".INBOX") is mail, named as a maildir's
+ * folders are, so that none is lost unsaid. */
+static void note_dot_folders(struct corpus *c, const char *dir)
+{
+	struct dirent **names = NULL;
+	int k = c->on_notice ? scandir(dir, &names, NULL, alphasort) : 0;
+	struct strbuf b = { 0 };
+	size_t n = 0;
+	for (int i = 0; i < k; i++) {
+		const char *nm = names[i]->d_name;
+		if (nm[0] == '.' && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0 &&
+		    is_folder(dir, nm) && !given(c, dir, nm))
+			add_folder(&b, ++n, nm);
+		free(names[i]);
+	}
+	free(names);
+	char *what = n == 0 || b.oom ? NULL :
+	             format("%zu maildir folder%s not scanned (dot entries "
+	                    "are passed over): %.*s%s (give a folder as a "
+	                    "path to scan it)", n, n == 1 ? "" : "s",
+	                    (int)b.len, b.p ? b.p : "", n > 8 ? ", ..." : "");
+	if (what != NULL)
+		c->on_notice(c->on_notice_arg, dir, what);
+	free(what);
 	strbuf_free(&b);
 }
 
@@ -1400,6 +1448,8 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 	}
 	struct frame f = { .dev = st->st_dev, .ino = st->st_ino,
 	                   .gen = ++c->gen };
+	if (c->depth == 0)
+		c->arg_dir = true;
 	char *cur = join(dir, "cur"), *new = join(dir, "new");
 	bool maildir = cur && new && (is_dir(cur) || is_dir(new));
 	int rc = cur == NULL || new == NULL ? -1
@@ -1409,6 +1459,8 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 	free(new);
 	if (rc == 0 && remember_dir(c, dir, st, &f, !maildir) != 0)
 		rc = -1;
+	if (rc == 0 && !maildir)
+		note_dot_folders(c, dir);
 	if (rc != 0) {
 		error_msg(m, dir, format("cannot read directory: %s",
 		                         strerror(errno)));
@@ -1520,6 +1572,19 @@ static bool read_before(struct corpus *c, const char *path,
 	return false;
 }
 
+/* A directory given as a PATH that gave nothing (an archive not
+ * unpacked yet, a copy that failed) is said, as an empty file is: a
+ * run over nothing is no silent success. */
+static void note_empty_dir(struct corpus *c)
+{
+	if (c->arg_dir && c->arg_yield == 0 && c->on_notice != NULL &&
+	    c->argi > 0)
+		c->on_notice(c->on_notice_arg, c->args[c->argi - 1],
+		             "directory with no message in it");
+	c->arg_dir = false;
+	c->arg_yield = 0;
+}
+
 /* The next path to visit, or NULL at the end; *in_dir: found in a
  * directory (not given). */
 static const char *next_path(struct corpus *c, bool *in_dir)
@@ -1535,6 +1600,7 @@ static const char *next_path(struct corpus *c, bool *in_dir)
 		c->depth--;
 	}
 	*in_dir = false;
+	note_empty_dir(c);
 	return c->argi < c->nargs ? c->args[c->argi++] : NULL;
 }
 
@@ -1676,8 +1742,10 @@ int corpus_next(struct corpus *c, struct corpus_msg *m)
 {
 	*m = (struct corpus_msg){ 0 };
 	int r = next_message(c, m);
-	if (r == 1)   /* every message comes from the path taken last */
+	if (r == 1) {   /* every message comes from the path taken last */
 		m->arg = c->argi - 1;
+		c->arg_yield++;
+	}
 	return r;
 }
 

@@ -9,7 +9,9 @@
  * subfolders, Maildir++ ".Junk" or "Junk", are named, not walked, and
  * so is any other entry of the top but tmp/, dot entries and server
  * state files (dovecot*, courier*, maildirsize, ...)), directories of
- * message files (walked recursively, names sorted, dot files skipped,
+ * message files (walked recursively, names sorted, dot files skipped
+ * but dot maildir folders named, a directory given that yields nothing
+ * named,
  * a symlink back to a directory being walked skipped; each file and
  * directory read once whatever links lead to it, hard links too),
  * single message files, and "-" for standard input; a gzip-compressed regular file is

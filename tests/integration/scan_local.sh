@@ -302,8 +302,9 @@ class P(html.parser.HTMLParser):
         assert self.stack and self.stack[-1] == t, (t, self.stack[-3:])
         self.stack.pop()
 p = P(); p.feed(open(sys.argv[1]).read()); p.close()
-assert p.svg == 1 and not p.stack, p.stack' "$tmp/r2.html"
-then ok "threshold from the actions, no NaN, well-formed HTML"
+assert p.svg == 0 and not p.stack, p.stack' "$tmp/r2.html" &&
+   grep -q "No curve: it needs spam and ham with a score (6 spam, 0 ham here)" "$tmp/r2.html"
+then ok "threshold from the actions, no NaN, well-formed HTML, no ROC from spam alone"
 else notok "threshold/HTML" "rc=$rc" "$(cat "$tmp/o13")"; fi
 "$VIGIL" scan -c "$tmp/c.conf" --label spam "$tmp/spam.mbox" --report "$tmp/nodir/r.html" >/dev/null 2>&1; rc=$?
 if [ $rc = 2 ]; then ok "--report not writable: exit 2"; else notok "--report not writable" "rc=$rc"; fi

@@ -693,7 +693,7 @@ static void empty_slash_arg(void **state)
 
 /* A maildir's folders (Maildir++ ".Junk", LAYOUT=fs "Archive") are not
  * walked, and the notice callback names them; so does it an empty file.
- * A folder given as a path is scanned. */
+ * A folder given as a path is scanned, and not named (audit25 L5). */
 struct notices {
 	char text[8][256];
 	size_t n;
@@ -704,6 +704,21 @@ static void on_notice(void *arg, const char *path, const char *what)
 	struct notices *ns = arg;
 	assert_true(ns->n < 8);
 	snprintf(ns->text[ns->n++], sizeof ns->text[0], "%s: %s", path, what);
+}
+
+/* The messages of paths[0..n), the notices into ns. */
+static size_t walk_noting(const char *const *paths, size_t n,
+                          struct notices *ns)
+{
+	struct corpus *c = corpus_open(paths, n, 0);
+	assert_non_null(c);
+	corpus_on_notice(c, on_notice, ns);
+	struct corpus_msg m;
+	size_t k = 0;
+	for (; corpus_next(c, &m) == 1; k++)
+		corpus_msg_clear(&m);
+	corpus_close(c);
+	return k;
 }
 
 static void maildir_folders(void **state)
@@ -758,11 +773,43 @@ static void maildir_folders(void **state)
 	assert_string_equal(ns.text[0], exp);
 	snprintf(exp, sizeof exp, "%s/old: %s", md, stray);
 	assert_string_equal(ns.text[1], exp);
-	snprintf(exp, sizeof exp, "%s: maildir with 2 folders not scanned: "
-	         ".Junk, Archive (give a folder as a path to scan it)", md);
+	snprintf(exp, sizeof exp, "%s: maildir with 1 folder not scanned: "
+	         "Archive (give a folder as a path to scan it)", md);
 	assert_string_equal(ns.text[2], exp);
 	snprintf(exp, sizeof exp, "%s: empty file, no message in it", e);
 	assert_string_equal(ns.text[3], exp);
+}
+
+/* audit25 L12, L7: under a directory that is no maildir, dot entries
+ * are passed over, but those that are maildir folders are named; a
+ * directory given that holds no message is said. */
+static void dot_folders_empty_dirs(void **state)
+{
+	(void)state;
+	sub("dd");
+	sub("dd/visible");
+	sub("dd/.Junk");
+	sub("dd/.Junk/cur");
+	sub("dd/.hidden");   /* no maildir: quiet */
+	puts_("dd/visible/a.eml", "Subject: a\n\n");
+	puts_("dd/.Junk/cur/1:2,S", "Subject: junk\n\n");
+	sub("de");
+	sub("de/sub");
+	char d[128], e[128];
+	snprintf(d, sizeof d, "%s/dd", dir);
+	snprintf(e, sizeof e, "%s/de", dir);
+	const char *paths[] = { e, d };
+	struct notices ns = { .n = 0 };
+	size_t n = walk_noting(paths, 2, &ns);
+	assert_int_equal(n, 1);
+	assert_int_equal(ns.n, 2);
+	char exp[256];
+	snprintf(exp, sizeof exp, "%s: directory with no message in it", e);
+	assert_string_equal(ns.text[0], exp);
+	snprintf(exp, sizeof exp, "%s: 1 maildir folder not scanned (dot "
+	         "entries are passed over): .Junk (give a folder as a path to "
+	         "scan it)", d);
+	assert_string_equal(ns.text[1], exp);
 }
 
 /* Past the first five entries a maildir leaves out, one line counts
@@ -782,14 +829,7 @@ static void maildir_strays(void **state)
 	snprintf(md, sizeof md, "%s/ms/", dir);
 	const char *paths[] = { md };
 	struct notices ns = { .n = 0 };
-	struct corpus *c = corpus_open(paths, 1, 0);
-	assert_non_null(c);
-	corpus_on_notice(c, on_notice, &ns);
-	struct corpus_msg m;
-	size_t n = 0;
-	for (; corpus_next(c, &m) == 1; n++)
-		corpus_msg_clear(&m);
-	corpus_close(c);
+	size_t n = walk_noting(paths, 1, &ns);
 	assert_int_equal(n, 1);
 	assert_int_equal(ns.n, 6);
 	char exp[256];
@@ -1177,6 +1217,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(symlink_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_slash_arg, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(dot_folders_empty_dirs, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(maildir_strays, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
