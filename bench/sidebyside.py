@@ -514,6 +514,13 @@ def mbox_message(rd):
     return bytes(b), error, None, len(b) - added
 
 
+def sa_corpus_name(path):
+    """corpus.c sa_corpus_name(): NNNNN.<32 hex digits>, a file of the
+    SpamAssassin public corpus, one message after its From_ line."""
+    return re.fullmatch(rb"[0-9]{5}\.[0-9a-fA-F]{32}",
+                        os.path.basename(os.fsencode(path))) is not None
+
+
 def open_messages(path, arg, regular, notice):
     """corpus.c open_file() and what follows: the messages of one file
     (an mbox when its first line starts with "From ", else one message;
@@ -553,7 +560,12 @@ def open_messages(path, arg, regular, notice):
             notice(path, "only blank lines, no message in it" if first
                    else "empty file, no message in it")
             return
-        if not rd.line.startswith(b"From "):
+        from_single = (rd.line.startswith(b"From ") and rd.line_start and
+                       sa_corpus_name(path))
+        if from_single:     # one message after the From_ line
+            first += len(rd.line)
+            rd.line = b""
+        if from_single or not rd.line.startswith(b"From "):
             data, error = bytearray(rd.line), None
             try:
                 data += rd.read(-1)

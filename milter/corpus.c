@@ -1,6 +1,7 @@
 /* corpus.c — see corpus.h */
 #include "corpus.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +101,8 @@ struct corpus {
 	FILE *fp;
 	char *path;
 	bool is_mbox, seekable, file_done;
+	bool from_single;        /* a SpamAssassin corpus file: one message
+	                            after its From_ line (sa_corpus_name()) */
 	gzFile gz;               /* read through zlib: its stream; or NULL */
 	uint64_t read_mark;      /* bytes of the file read (compressed ones
 	                            for gzip) when its last message ended */
@@ -805,6 +808,24 @@ static char *read_rest(struct corpus *c, struct mbuf *b)
 	return NULL;
 }
 
+/* The SpamAssassin public corpus keeps one message per file, named
+ * NNNNN.<32 hex digits> (its MD5), each starting with the From_ line of
+ * the spool it came from and with bodies not From-quoted: SpamAssassin
+ * and its mass-check read such a file as one message. Read as an mbox,
+ * a body quoting a whole From_ line (a bounce) would become two. */
+static bool sa_corpus_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (strlen(name) != 5 + 1 + 32 || name[5] != '.')
+		return false;
+	for (size_t i = 0; i < 5 + 1 + 32; i++)
+		if (i != 5 && !(i < 5 ? isdigit((unsigned char)name[i])
+		                      : isxdigit((unsigned char)name[i])))
+			return false;
+	return true;
+}
+
 /* Apple Mail's N.emlx (and N.partial.emlx): a first line with the
  * message's length in bytes (blank-padded), the message, then an XML
  * property list of flags that is no part of it. The length, or -1 when
@@ -830,7 +851,7 @@ static void file_message(struct corpus *c, struct corpus_msg *m)
 	struct mbuf b = { .max = c->max_msg };
 	long long emlx = emlx_length(c->path, c->line, c->line_len);
 	m->offset = c->first_off;
-	if (emlx >= 0)
+	if (emlx >= 0 || c->from_single)
 		m->offset += c->line_len;   /* the message starts after it */
 	else
 		mbuf_add(&b, c->line, c->line_len);   /* the piece already read */
@@ -1132,6 +1153,9 @@ static int open_file(struct corpus *c, const char *path, mode_t mode,
 		notice(c, path, first > 0 ? "only blank lines, no message in it"
 		                          : "empty file, no message in it");
 	c->is_mbox = r > 0 && is_from_line(c->line, c->line_len);
+	c->from_single = c->is_mbox && c->line_start && sa_corpus_name(path);
+	if (c->from_single)
+		c->is_mbox = false;
 	if (c->is_mbox) {
 		c->have_from = true;
 		c->from_off = first;

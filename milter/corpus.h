@@ -14,7 +14,9 @@
  * named,
  * a symlink back to a directory being walked skipped; each file and
  * directory read once whatever links lead to it, hard links too),
- * single message files, and "-" for standard input; a gzip-compressed regular file is
+ * single message files (also a file of the SpamAssassin public corpus,
+ * NNNNN.<32 hex digits>, after its From_ line), and "-" for standard
+ * input; a gzip-compressed regular file is
  * read decompressed (offsets in decompressed bytes, no Content-Length,
  * which would mean decompressing again). A UTF-8 byte order mark before
  * a file's first line is skipped, and so are blank lines before it. An

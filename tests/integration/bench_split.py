@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..25')
+    print('1..27')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -377,6 +377,27 @@ def run(tmp):
        '| vigil scan | 1 |' in r.stdout,
        'a Latin-1 file name: the benchmark runs to its table',
        '%d %s' % (r.returncode, r.stderr[-2000:]))
+
+    # ---- audit25 L2: a SpamAssassin public corpus file (NNNNN.<md5>)
+    # is one message after its From_ line, a quoted From_ line in its
+    # body included; the same bytes under another name are an mbox
+    sa = os.path.join(tmp, 'sacorp', 'easy_ham')
+    quoted = (b'From: bounce@example.org\nMessage-ID: <sa1@x>\n\n'
+              b'original follows\n\n'
+              b'From a@example.org  Thu Aug 22 12:36:23 2002\n'
+              b'From: a@example.org\nMessage-ID: <sa2@x>\n\nhi\n')
+    data = b'From x@example.org  Thu Aug 22 12:36:23 2002\n' + quoted
+    write(os.path.join(sa, '00001.7c53336b37003a9286aba55d2945844c'), data)
+    write(os.path.join(sa, 'other.eml'), data)
+    msgs = list(sidebyside.corpus_messages([sa], lambda p, w: None))
+    ok([(os.path.basename(m.source), m.index) for m in msgs] ==
+       [('00001.7c53336b37003a9286aba55d2945844c', 0),
+        ('other.eml', 0), ('other.eml', 1)] and msgs[0].data == quoted,
+       'a SpamAssassin corpus file is one message after its From_ line',
+       repr([(m.source, m.index, m.error) for m in msgs]))
+    d = mirror_diff(conf, [sa])
+    ok(not d, 'vigil scan reads SpamAssassin corpus files as the split',
+       '\n'.join(d))
 
 
 if __name__ == '__main__':

@@ -812,6 +812,40 @@ static void dot_folders_empty_dirs(void **state)
 	assert_string_equal(ns.text[1], exp);
 }
 
+/* audit25 L2: a file of the SpamAssassin public corpus (NNNNN.<md5>)
+ * is one message after its From_ line, even with a whole From_ line
+ * quoted in its body; the offset is where the message starts. */
+static void sa_corpus_file(void **state)
+{
+	(void)state;
+	static const char from[] = "From x@example.org  Thu Aug 22 12:36:23 "
+	                           "2002\n";
+	static const char msg[] = "From: b@example.org\n\nquoted:\n\n"
+	                          "From a@example.org  Thu Aug 22 12:36:23 "
+	                          "2002\nFrom: a@example.org\n\nhi\n";
+	char text[256];
+	snprintf(text, sizeof text, "%s%s", from, msg);
+	const char *paths[] = {
+		puts_("00001.7c53336b37003a9286aba55d2945844c", text),
+		puts_("00001.7c53336b37003a9286aba55d2945844", text),  /* 31 */
+	};
+	struct corpus *c = corpus_open(paths, 2, 0);
+	assert_non_null(c);
+	struct corpus_msg m;
+	assert_int_equal(corpus_next(c, &m), 1);
+	assert_string_equal(m.data, msg);
+	assert_false(m.mbox);
+	assert_int_equal(m.offset, strlen(from));
+	corpus_msg_clear(&m);
+	size_t n = 0;   /* not that name: an mbox of two */
+	for (; corpus_next(c, &m) == 1; n++) {
+		assert_true(m.mbox);
+		corpus_msg_clear(&m);
+	}
+	corpus_close(c);
+	assert_int_equal(n, 2);
+}
+
 /* Past the first five entries a maildir leaves out, one line counts
  * the rest. */
 static void maildir_strays(void **state)
@@ -1219,6 +1253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(maildir_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(dot_folders_empty_dirs, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(sa_corpus_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir_strays, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_head, setup, teardown),
