@@ -178,15 +178,9 @@ def next_word(p, i):
     return p[i:j], j
 
 
-def is_from_separator(p):
-    """corpus.c is_from_separator(): a whole From_ line, "From SENDER Www
-    Mmm d hh:mm[:ss] [ZONE] yyyy" (asctime), separates messages even
-    without a blank line before it."""
-    if not p.startswith(b"From "):
-        return False
-    w, i = next_word(p, 5)
-    if not w:                                   # the sender
-        return False
+def asctime_date(p, i):
+    """corpus.c asctime_date(): "Www Mmm d hh:mm[:ss] [ZONE] yyyy" to
+    the end of the line."""
     w, i = next_word(p, i)
     if w.decode("latin-1") not in DAYS:
         return False
@@ -204,6 +198,41 @@ def is_from_separator(p):
         if re.fullmatch(rb"[0-9]{4}", w):
             return next_word(p, i)[0] == b""
     return False
+
+
+def rfc5322_date(p, i):
+    """corpus.c rfc5322_date(): "[Www,] d Mmm yyyy hh:mm[:ss] [ZONE]"
+    to the end of the line."""
+    w, i = next_word(p, i)
+    if len(w) == 4 and w.endswith(b",") and w[:3].decode("latin-1") in DAYS:
+        w, i = next_word(p, i)
+    if not re.fullmatch(rb"[0-9]{1,2}", w):
+        return False
+    w, i = next_word(p, i)
+    if w.decode("latin-1") not in MONTHS:
+        return False
+    w, i = next_word(p, i)
+    if not re.fullmatch(rb"[0-9]{4}", w):
+        return False
+    w, i = next_word(p, i)
+    if not TIME_RE.fullmatch(w):
+        return False
+    w, i = next_word(p, i)
+    if not re.fullmatch(rb"|[+-][0-9]{4}|[A-Za-z]{1,5}", w):
+        return False
+    return next_word(p, i)[0] == b""
+
+
+def is_from_separator(p):
+    """corpus.c is_from_separator(): a whole From_ line, "From SENDER
+    DATE", the date asctime or RFC 5322's, separates messages even
+    without a blank line before it."""
+    if not p.startswith(b"From "):
+        return False
+    w, i = next_word(p, 5)
+    if not w:                                   # the sender
+        return False
+    return asctime_date(p, i) or rfc5322_date(p, i)
 
 
 def separates_after_blank(rd, p):

@@ -345,19 +345,12 @@ static bool is_time(const char *w, size_t k)
 	       (k == 5 || (w[5] == ':' && is_number(w + 6, 2, 2, 2)));
 }
 
-/* A whole From_ line: "From SENDER Www Mmm d hh:mm[:ss] [ZONE] yyyy"
- * (asctime, as mbox writers put it; Thunderbird's SENDER is "-"). A
- * writer quotes such a line in a body, so it separates messages even
- * where no blank line comes before it. */
-static bool is_from_separator(const char *p, size_t n)
+/* The asctime date of a From_ line from p[*i]: "Www Mmm d hh:mm[:ss]
+ * [ZONE] yyyy", as mbox writers put it, to the end of the line. */
+static bool asctime_date(const char *p, size_t n, size_t i)
 {
-	if (!is_from_line(p, n))
-		return false;
-	size_t i = 5, k;
 	const char *w;
-	if (next_word(p, n, &i, &w) == 0)   /* the sender */
-		return false;
-	k = next_word(p, n, &i, &w);
+	size_t k = next_word(p, n, &i, &w);
 	if (!is_name(w, k, "MonTueWedThuFriSatSun"))
 		return false;
 	k = next_word(p, n, &i, &w);
@@ -375,6 +368,53 @@ static bool is_from_separator(const char *p, size_t n)
 			return next_word(p, n, &i, &w) == 0;
 	}
 	return false;
+}
+
+/* An RFC 5322 date from p[*i]: "[Www,] d Mmm yyyy hh:mm[:ss] [ZONE]",
+ * which some writers put on From_ lines instead, to the end of the
+ * line; ZONE is +hhmm, -hhmm or a name. */
+static bool rfc5322_date(const char *p, size_t n, size_t i)
+{
+	const char *w;
+	size_t k = next_word(p, n, &i, &w);
+	if (k == 4 && w[3] == ',' && is_name(w, 3, "MonTueWedThuFriSatSun"))
+		k = next_word(p, n, &i, &w);
+	if (!is_number(w, k, 1, 2))
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_name(w, k, "JanFebMarAprMayJunJulAugSepOctNovDec"))
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_number(w, k, 4, 4))
+		return false;
+	k = next_word(p, n, &i, &w);
+	if (!is_time(w, k))
+		return false;
+	k = next_word(p, n, &i, &w);
+	bool zone = k == 0 ||
+	            (k == 5 && (w[0] == '+' || w[0] == '-') &&
+	             is_number(w + 1, 4, 4, 4));
+	for (size_t j = 0; !zone && k <= 5 && j < k; j++)
+		if (!isalpha((unsigned char)w[j]))
+			break;
+		else if (j + 1 == k)
+			zone = true;
+	return zone && next_word(p, n, &i, &w) == 0;
+}
+
+/* A whole From_ line: "From SENDER DATE", the date asctime (as mbox
+ * writers put it; Thunderbird's SENDER is "-") or RFC 5322's. A writer
+ * quotes such a line in a body, so it separates messages even where no
+ * blank line comes before it. */
+static bool is_from_separator(const char *p, size_t n)
+{
+	if (!is_from_line(p, n))
+		return false;
+	size_t i = 5;
+	const char *w;
+	if (next_word(p, n, &i, &w) == 0)   /* the sender */
+		return false;
+	return asctime_date(p, n, i) || rfc5322_date(p, n, i);
 }
 
 /* Whether the line after the current (complete) one starts a header

@@ -1,8 +1,9 @@
 /*
  * corpus.h — the messages of mail corpora, one at a time: mbox files
  * (mboxo/mboxrd quoting undone; Content-Length honoured when it agrees
- * with the file; a whole From_ line with an asctime date separates
- * messages anywhere, since writers quote those in bodies, and another
+ * with the file; a whole From_ line with an asctime (or RFC 5322) date
+ * separates messages anywhere, since writers quote those in bodies, and
+ * another
  * "From " line after a blank line when a header field follows it; a
  * file without a final newline ends its last message as if it had
  * one), maildir folders (cur/ then new/; their

@@ -123,7 +123,7 @@ def main():
 
 
 def run(tmp):
-    print('1..27')
+    print('1..28')
     conf = os.path.join(tmp, 'sanity.conf')
     with open(conf, 'w') as f:
         f.write('listen = { "unix:%s/unused.sock" }\n'
@@ -398,6 +398,16 @@ def run(tmp):
     d = mirror_diff(conf, [sa])
     ok(not d, 'vigil scan reads SpamAssassin corpus files as the split',
        '\n'.join(d))
+
+    # ---- audit25 L9: From_ lines with an RFC 5322 date separate
+    rfc = os.path.join(tmp, 'rfc', 'ham.mbox')
+    write(rfc, b''.join(b'From a@b Wed, 0%d Jan 2024 00:00:00 +0000\n'
+                        b'Message-ID: <r%d@x>\nSubject: s\n\nb\n' % (i, i)
+                        for i in range(1, 5)))
+    d = mirror_diff(conf, [rfc])
+    n = len(list(sidebyside.corpus_messages([rfc], lambda p, w: None)))
+    ok(not d and n == 4, 'RFC 5322 dated From_ lines separate, as in vigil '
+       'scan', '%d %s' % (n, '\n'.join(d)))
 
 
 if __name__ == '__main__':

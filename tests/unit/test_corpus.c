@@ -157,6 +157,30 @@ static void mbox_no_blank(void **state)
 	release(&g);
 }
 
+/* audit25 L9: a From_ line with an RFC 5322 date separates messages
+ * without a blank line too; one with a date-like phrase does not. */
+static void mbox_rfc_date(void **state)
+{
+	(void)state;
+	const char text[] =
+		"From a@b Wed, 01 Jan 2024 00:00:00 +0000\nSubject: one\n\n1\n"
+		"From a@b 2 Jan 2024 10:11 GMT\nSubject: two\n\n"
+		"From me Wed, 01 Jan 2024 every day\n"
+		"From a@b Wed, 01 Jan 2024 00:00:00 +0000 extra\n"
+		"From a@b Thu, 03 Jan 2024 00:00:00 -0800\nSubject: three\n\n3\n";
+	const char *p = puts_("rfc", text);
+	struct got g;
+	collect(&p, 1, 0, &g);
+	assert_int_equal(g.n, 3);
+	assert_msg(&g.m[0], p, 0, 0, "Subject: one\n\n1\n");
+	assert_msg(&g.m[1], p, 1, (uint64_t)(strstr(text, "From a@b 2") - text),
+	           "Subject: two\n\nFrom me Wed, 01 Jan 2024 every day\n"
+	           "From a@b Wed, 01 Jan 2024 00:00:00 +0000 extra\n");
+	assert_msg(&g.m[2], p, 2, (uint64_t)(strstr(text, "From a@b Thu") -
+	                                     text), "Subject: three\n\n3\n");
+	release(&g);
+}
+
 /* text gzip-compressed into dir/name. */
 static const char *put_gz(const char *name, const char *text)
 {
@@ -1236,6 +1260,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(companions_blank_lines, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(mbox_no_blank, setup, teardown),
+		cmocka_unit_test_setup_teardown(mbox_rfc_date, setup, teardown),
 		cmocka_unit_test_setup_teardown(mbox_content_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(gzip_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildir, setup, teardown),
