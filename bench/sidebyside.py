@@ -738,7 +738,8 @@ def corpus_messages(paths, notice):
             continue
         companion = in_dir and companion_file(path)
         for m in open_messages(path, arg, stat.S_ISREG(st.st_mode), notice):
-            if not (companion and m.error and not m.whole and not m.mbox):
+            if not (companion and not m.whole and not m.mbox and
+                    (m.error or not mail_like(m.data))):
                 yield m
 
 
@@ -746,6 +747,21 @@ COMPANION_NAMES = ("cmds", "index", "Summary.txt", "Info.plist",
                    "table_of_contents")
 COMPANION_SUFFIXES = (".msf", ".dat", ".ev-summary", ".ev-summary-meta",
                       ".cmeta", ".ibex.index", ".ibex.index.data")
+
+
+MAIL_FIELDS = re.compile(rb"(?i)(from|to|subject|date|message-id|received"
+                         rb"|return-path):")
+
+
+def mail_like(data):
+    """corpus.c mail_like(): the header section has a field every mail
+    has one of."""
+    for line in data.split(b"\n"):
+        if line in (b"", b"\r"):
+            break
+        if MAIL_FIELDS.match(line):
+            return True
+    return False
 
 
 def companion_file(path):

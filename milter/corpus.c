@@ -1289,6 +1289,29 @@ static bool maildir_metadata(const char *name)
 	       strncmp(name, "courier", 7) == 0;
 }
 
+/* Whether the header section of data[0..len) has a field every mail
+ * has one of: From, To, Subject, Date, Message-ID, Received,
+ * Return-Path (case aside). */
+static bool mail_like(const char *data, size_t len)
+{
+	static const char *const names[] = {
+		"from:", "to:", "subject:", "date:", "message-id:", "received:",
+		"return-path:",
+	};
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - data) - i : len - i;
+		if (n == 0 || (n == 1 && data[i] == '\r'))
+			break;   /* the end of the header section */
+		for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+			if (n >= strlen(names[k]) &&
+			    strncasecmp(data + i, names[k], strlen(names[k])) == 0)
+				return true;
+		i += n + 1;
+	}
+	return false;
+}
+
 /* Whether a file of this name, found in a walk, is one that mail
  * clients and corpora keep beside their messages: the SpamAssassin
  * public corpus' cmds, TREC's index, Enron-spam's Summary.txt,
@@ -1296,7 +1319,10 @@ static bool maildir_metadata(const char *name)
  * Info.plist and table_of_contents, Evolution's summaries and indexes.
  * Such a file is passed over quietly when it is not a message (as
  * maildir metadata is): counting it as a malformed message would make
- * every run over those layouts fail; one that is a message is read. */
+ * every run over those layouts fail; one that is a message is read.
+ * Read as a message, one must look like mail (mail_like()): Enron-spam's
+ * Summary.txt ("Owner: farmer-d", "Total number: 5172 emails") has the
+ * syntax of a header section and nothing else of mail. */
 static bool companion_file(const char *path)
 {
 	static const char *const exact[] = {
@@ -1761,7 +1787,8 @@ static int next_message(struct corpus *c, struct corpus_msg *m)
 				else
 					file_message(c, m);
 				m->read_bytes = bytes_read(c);
-				if (!c->companion || m->error == NULL)
+				if (!c->companion || (m->error == NULL &&
+				    (m->mbox || mail_like(m->data, m->len))))
 					return 1;
 				corpus_msg_clear(m);   /* not mail, as expected */
 				c->index--;

@@ -24,7 +24,8 @@
  * empty file holds no message (corpus_on_notice() lets the caller say
  * so). Files that mail clients and corpora keep beside their messages
  * (cmds, index, *.msf, ...: corpus.c companion_file()), found in a
- * walk, are passed over when they are not messages.
+ * walk, are passed over when they are not messages or not like mail
+ * (no From, To, Subject, Date, Message-ID, Received, Return-Path).
  *
  * Streaming: only the current message is in memory, and at most max_msg
  * bytes of it. Every message carries its source file, its 0-based index

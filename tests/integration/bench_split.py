@@ -196,6 +196,8 @@ def run(tmp):
     write(os.path.join(cp, 'Inbox.msf'), b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
     write(os.path.join(cp, 'README'), b'not mail\n')
     write(os.path.join(cp, 'm.dat'), msg(b'dat@x'))
+    write(os.path.join(cp, 'Summary.txt'),
+          b'Owner: farmer-d\nTotal number: 5172 emails\n\nmore\n')
     write(os.path.join(cp, 'x.mbox'), b'\n\r\nFrom a\n' + msg(b'x1@x') +
           b'\nFrom b\n' + msg(b'x2@x'))
     write(os.path.join(cp, 'y.eml'), b'\n\n' + msg(b'y@x'))

@@ -341,7 +341,8 @@ static void directory(void **state)
 
 /* Files that mail clients and corpora keep beside their messages
  * (cmds, index, .msf, ...), found in a walk, are passed over when they
- * are not messages; one that is a message is read, and so is one given
+ * are not messages or not like mail (audit25 L11); one that is a
+ * message is read, and so is one given
  * as a PATH (an error then); other files that are not messages are
  * errors. Blank lines before a file's first line start no message. */
 static void companions_blank_lines(void **state)
@@ -355,6 +356,9 @@ static void companions_blank_lines(void **state)
 	puts_("c/table_of_contents", "\x01\x02\0\0\0\0\0\0binary\0\0\0");
 	puts_("c/README", "not mail\n");
 	puts_("c/m.dat", "Subject: a message after all\n\n");
+	/* Enron-spam's: a header section's syntax, nothing of mail */
+	puts_("c/Summary.txt", "Owner: farmer-d\nTotal number: 5172 emails\n"
+	      "Ham number: 3672 emails\n\nSpam number: 1500 emails\n");
 	puts_("c/x.mbox", "\n\r\nFrom a\nSubject: one\n\n\nFrom b\n"
 	      "Subject: two\n\n");
 	puts_("c/y.eml", "\n\nSubject: y\n\nbody\n");
