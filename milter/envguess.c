@@ -53,6 +53,36 @@ static void helo_as_sent(const char *h, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", h);
 }
 
+/* What the client's hop records: its address, HELO and reverse-DNS
+ * name, and the envelope sender (Exim's "(envelope-from <a@b>)"); ""
+ * each when absent. */
+struct hop {
+	char ip[64], helo[512], rdns[256], envfrom[512];
+};
+
+static bool is_host_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._");
+	return s[n] == '\0' && n <= 253;
+}
+
+/* The relay's rDNS name as an MTA would pass it to a milter, or "": the
+ * parser has already emptied SpamAssassin's "no name" forms ("unknown",
+ * "[...]"); what is left must be a host name (the parser marks bytes a
+ * name cannot hold with '!') and not an address (no MTA passes one as
+ * the name it found). */
+static void hop_rdns(const char *rdns, char *out, size_t outlen)
+{
+	unsigned char bin[16];
+	out[0] = '\0';
+	if (rdns[0] == '\0' || !is_host_name(rdns) ||
+	    inet_pton(AF_INET, rdns, bin) == 1 ||
+	    inet_pton(AF_INET6, rdns, bin) == 1)
+		return;
+	snprintf(out, outlen, "%s", rdns);
+}
+
 /* The client and HELO of the newest hop from outside the receiving
  * site, read from the relays of the one Received: parser the rules use
  * (relays.h): the first relay SpamAssassin's trust leaves untrusted
@@ -63,22 +93,21 @@ static void helo_as_sent(const char *h, char *out, size_t outlen)
  * from the rDNS name), qmail, Exchange and the rest. Unique-local and
  * 0/8 addresses, public to SpamAssassin, are skipped as internal here; a
  * relay from X-Originating-IP is a web client, not an SMTP one, and
- * ends the search. ip and helo are left empty when no hop qualifies. */
-/* The client's hop of r: its address and HELO, and the envelope sender
- * its Received line records (Exim's "(envelope-from <a@b>)"), or ""
- * each. */
-static void received_client(const struct relays *r, char *helo,
-                            size_t helolen, char *ip, size_t iplen,
-                            char *envfrom, size_t envfromlen)
+ * ends the search. h is left as it was ("" each) when no hop qualifies;
+ * its rDNS name is the one SpamAssassin reads from that line (rdns= of
+ * X-Spam-Relays-Untrusted), so a --milter peer is told what the MTA that
+ * wrote the line found. */
+static void received_client(const struct relays *r, struct hop *h)
 {
 	for (size_t i = 0;; i++) {
 		const struct relays_relay *y = relays_at(r, RELAYS_UNTRUSTED, i);
 		if (y == NULL || y->originating)
 			break;
 		if (is_public(y->ip)) {
-			snprintf(ip, iplen, "%s", y->ip);
-			helo_as_sent(y->helo, helo, helolen);
-			snprintf(envfrom, envfromlen, "%s", y->envfrom);
+			snprintf(h->ip, sizeof h->ip, "%s", y->ip);
+			helo_as_sent(y->helo, h->helo, sizeof h->helo);
+			hop_rdns(y->rdns, h->rdns, sizeof h->rdns);
+			snprintf(h->envfrom, sizeof h->envfrom, "%s", y->envfrom);
 			break;
 		}
 	}
@@ -211,9 +240,7 @@ static int client_ip(struct envguess_flags *f, const char *prog,
 static int client_name(struct envguess_flags *f, const char *prog,
                        const char *val)
 {
-	size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyz"
-	                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._");
-	if (val[n] != '\0' || n > 253) {
+	if (!is_host_name(val)) {
 		fprintf(stderr, "%s: --client-name %s: not a host name\n", prog,
 		        val);
 		return -1;
@@ -284,10 +311,10 @@ int envguess_arg(struct envguess_args *a, const char *prog,
 static int fill(struct scan *scan, const struct msg *m,
                 const struct relays *r, const struct envguess_flags *f)
 {
-	char from[512] = "", helo[512] = "", ip[64] = "", hop_from[512] = "";
+	char from[512] = "";
+	struct hop hop = { "", "", "", "" };
 	if (r != NULL)
-		received_client(r, helo, sizeof helo, ip, sizeof ip, hop_from,
-		                sizeof hop_from);
+		received_client(r, &hop);
 	/* the envelope sender as delivery recorded it, then as the
 	 * client's hop, X-Envelope-From or Envelope-Sender did (which
 	 * SpamAssassin's get_envelope_from() reads too), then From; a
@@ -297,8 +324,8 @@ static int fill(struct scan *scan, const struct msg *m,
 	if (f->mail_from == NULL && !(rp && null_return_path(m))) {
 		if (rp)
 			first_addr(m, "Return-Path", from, sizeof from);
-		if (from[0] == '\0' && strchr(hop_from, '@') != NULL)
-			snprintf(from, sizeof from, "%s", hop_from);
+		if (from[0] == '\0' && strchr(hop.envfrom, '@') != NULL)
+			snprintf(from, sizeof from, "%s", hop.envfrom);
 		if (from[0] == '\0')
 			sender_field(m, "X-Envelope-From", from, sizeof from);
 		if (from[0] == '\0')
@@ -307,10 +334,13 @@ static int fill(struct scan *scan, const struct msg *m,
 			first_addr(m, "From", from, sizeof from);
 	}
 	const struct scan_env *env = scan_env(scan);
+	/* the name belongs to the address: taken with the address from
+	 * the same Received line, never paired with a --client-ip */
+	const char *name = f->client_name ? f->client_name
+	                 : f->client_ip ? "" : hop.rdns;
 	int rc = scan_set_env(scan, env->queue_id,
-	                      f->client_ip ? f->client_ip : ip,
-	                      f->client_name ? f->client_name : "", 0,
-	                      f->helo ? f->helo : helo,
+	                      f->client_ip ? f->client_ip : hop.ip, name, 0,
+	                      f->helo ? f->helo : hop.helo,
 	                      f->mail_from ? f->mail_from : from);
 	if (rc == 0 && f->client_auth != NULL)
 		rc = scan_set_macro_env(scan, f->client_auth,

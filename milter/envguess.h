@@ -3,9 +3,12 @@
  * explain): what the flags give wins; the rest is taken from the message
  * as SpamAssassin would: MAIL FROM from Return-Path (else the first From
  * address; "Return-Path: <>" is the null sender of a bounce), recipients
- * from To and Cc, client address and HELO from the newest untrusted
- * relay naming a public address (the last external relay; trust as the
- * rules decide it). A guessed MAIL FROM is marked so (scan_env's
+ * from To and Cc, client address, HELO and reverse-DNS name from the
+ * newest untrusted relay naming a public address (the last external
+ * relay; trust as the rules decide it; the name as SpamAssassin reads it
+ * from that line, rdns= of X-Spam-Relays-Untrusted: "from HELO (RDNS
+ * [IP])", none for "unknown" or a line without one). A guessed client is
+ * marked so (scan_env's client_guessed). A guessed MAIL FROM is marked so (scan_env's
  * mail_from_guessed): the rules then read SpamAssassin's own guess for
  * EnvelopeFrom, as SpamAssassin does with a file.
  */
@@ -23,8 +26,8 @@ struct envguess_flags {
 	                            messages over (the run's start, set
 	                            with it), scan_env's received_at */
 	const char *client_name; /* the client's rDNS name as the MTA found
-	                            it; NULL: none (or, with the client
-	                            from Received, as that line says) */
+	                            it; NULL: none with client_ip, else as
+	                            the client's Received line says */
 	const char *client_auth; /* the SMTP AUTH user the client logged
 	                            in as ({auth_authen}); NULL: none */
 	const char *helo;        /* NULL: from Received */

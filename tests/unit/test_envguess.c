@@ -9,6 +9,7 @@
  * Exchange, a forwarder in front of the sender's submission host) are
  * verbatim. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,24 @@
 #include "envguess.h"
 #include "ruleset.h"
 #include "scan.h"
+
+/* A scan of a message with these Received: lines (most recent first)
+ * and its envelope guessed under flags f and trust (NULL: inference);
+ * the caller frees it. */
+static struct scan *guessed(const char *received,
+                            const struct envguess_flags *f,
+                            const struct trustpath *trust)
+{
+	char msg[8192];
+	int n = snprintf(msg, sizeof msg, "%sFrom: a@sender.example\n"
+	                 "To: c@dest.example\nSubject: t\n\nbody\n", received);
+	assert_true(n > 0 && (size_t)n < sizeof msg);
+	struct scan *s = scan_new();
+	assert_non_null(s);
+	assert_int_equal(scan_set_raw(s, msg, (size_t)n), 0);
+	assert_int_equal(envguess_fill(s, f, trust), 0);
+	return s;
+}
 
 /* The envelope guessed for a message of these Received: lines (most
  * recent first, "\n"-separated, folded lines allowed) under flags f,
@@ -33,15 +52,7 @@ static void guess_cf(const char *received, const struct envguess_flags *f,
 		rs = ruleset_load_buf("t.cf", cf, strlen(cf), NULL);
 		assert_non_null(rs);
 	}
-	const struct trustpath *trust = rs ? ruleset_trustpath(rs) : NULL;
-	char msg[8192];
-	int n = snprintf(msg, sizeof msg, "%sFrom: a@sender.example\n"
-	                 "To: c@dest.example\nSubject: t\n\nbody\n", received);
-	assert_true(n > 0 && (size_t)n < sizeof msg);
-	struct scan *s = scan_new();
-	assert_non_null(s);
-	assert_int_equal(scan_set_raw(s, msg, (size_t)n), 0);
-	assert_int_equal(envguess_fill(s, f, trust), 0);
+	struct scan *s = guessed(received, f, rs ? ruleset_trustpath(rs) : NULL);
 	const struct scan_env *env = scan_env(s);
 	if (strcmp(env->client_addr, want_ip) != 0 ||
 	    strcmp(env->helo, want_helo) != 0)
@@ -318,6 +329,73 @@ static void t_trusted_networks(void **st)
 	         "relay.partner.example");
 }
 
+/* The client's rDNS name under flags f: want_name, and whether the
+ * client counts as guessed. */
+static void name_is(const char *received, const struct envguess_flags *f,
+                    const char *want_name, bool want_guessed)
+{
+	struct scan *s = guessed(received, f, NULL);
+	const struct scan_env *env = scan_env(s);
+	if (strcmp(env->client_host, want_name) != 0 ||
+	    env->client_guessed != want_guessed)
+		fail_msg("name '%s' guessed %d, want '%s' %d for:\n%s",
+		         env->client_host, env->client_guessed, want_name,
+		         want_guessed, received);
+	scan_free(s);
+}
+
+/* The client's rDNS name comes from the line its address comes from, as
+ * SpamAssassin reads it (rdns=): the name in "(RDNS [IP])", none for
+ * "unknown", an address-only form or a line that has none; the final
+ * dot dropped; with --client-ip none (the line's name is another
+ * host's), --client-name wins. (audit25 M1: the name was never taken,
+ * and a --milter peer was told "no reverse DNS" for every client.) */
+static void t_rdns_name(void **st)
+{
+	(void)st;
+	struct envguess_flags none = { 0 };
+	static const char yahoo[] =
+		"Received: from n6.grp.scd.yahoo.com (n6.grp.scd.yahoo.com "
+		"[66.218.66.90]) by mx.dest.example (Postfix) with ESMTP id 1; "
+		"Mon, 1 Jan 2024 00:00:00 +0000\n";
+	name_is(yahoo, &none, "n6.grp.scd.yahoo.com", true);
+	/* the HELO is the first word, the name the one in parentheses */
+	name_is("Received: from fakehelo.example (real.sender.example "
+	        "[203.0.113.7]) by mx.dest.example (8.17.1/8.17.1) with ESMTP "
+	        "id x; Mon, 1 Jan 2024 00:00:00 +0000\n", &none,
+	        "real.sender.example", true);
+	name_is("Received: from helo.example (unknown [203.0.113.6]) by "
+	        "mx.dest.example (Postfix) with ESMTP id 4A1B2C3D; Mon, 1 Jan "
+	        "2024 00:00:00 +0000 (UTC)\n", &none, "", true);
+	name_is("Received: from helo.example ([203.0.113.9])\n\tby "
+	        "mx.dest.example (8.17.1/8.17.1) with ESMTP id 30AGx1Zq012345;"
+	        "\n\tMon, 1 Jan 2024 00:00:00 +0000\n", &none, "", true);
+	name_is("Received: from unknown (HELO qm.example) (198.51.100.23) by "
+	        "mx.dest.example with SMTP; 1 Jan 2024 00:00:00 -0000\n", &none,
+	        "", true);
+	name_is("Received: from rdns.sender.example ([198.51.100.20] "
+	        "helo=realhelo.example) by mx.dest.example with esmtp (Exim "
+	        "4.96) id 1; Mon, 1 Jan 2024 00:00:00 +0000\n", &none,
+	        "rdns.sender.example", true);
+	name_is("Received: from mail-sor-f41.google.com (mail-sor-f41.google."
+	        "com. [209.85.220.41]) by mx.google.com with SMTPS id a1; Mon, "
+	        "01 Jan 2024 00:00:00 -0800 (PST)\n", &none,
+	        "mail-sor-f41.google.com", true);
+	/* an internal hop's name is not the client's */
+	name_is("Received: from inside.dest.example (inside.dest.example "
+	        "[10.0.0.5]) by mx.dest.example (Postfix) with ESMTP id 2; Mon, "
+	        "1 Jan 2024 00:00:01 +0000\n"
+	        "Received: from out.sender.example (unknown [203.0.113.50]) by "
+	        "inside.dest.example (Postfix) with ESMTP id 3; Mon, 1 Jan 2024 "
+	        "00:00:00 +0000\n", &none, "", true);
+	struct envguess_flags ip = { .client_ip = "192.0.2.7" };
+	name_is(yahoo, &ip, "", false);
+	struct envguess_flags named = { .client_name = "given.example" };
+	name_is(yahoo, &named, "given.example", true);
+	ip.client_name = "given.example";
+	name_is(yahoo, &ip, "given.example", false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +413,7 @@ int main(void)
 		cmocka_unit_test(t_originating_ip),
 		cmocka_unit_test(t_flags),
 		cmocka_unit_test(t_trusted_networks),
+		cmocka_unit_test(t_rdns_name),
 	};
 	return cmocka_run_group_tests_name("envguess", tests, NULL, NULL);
 }
