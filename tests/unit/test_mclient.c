@@ -41,6 +41,8 @@ struct fake {
 	int stalled_fd;             /* a byte written here (0: none) */
 	char log[4096];             /* commands seen, one letter each */
 	char body[256];             /* the start of the body it got */
+	char client[512];           /* the last CONNECT's host and the
+	                               values of the connect macros */
 	size_t longest_value;       /* of the header values it got */
 	int connections;
 
@@ -98,6 +100,14 @@ static bool no_reply(const struct fake *f, char cmd)
 	return false;
 }
 
+/* What the client was said to be: the connect macros' names and values,
+ * then the CONNECT's host. */
+static void log_client(struct fake *f, const char *sep, const char *v)
+{
+	size_t len = strlen(f->client);
+	snprintf(f->client + len, sizeof f->client - len, "%s%s", sep, v);
+}
+
 static void log_packet(struct fake *f, const struct proto_pkt *pkt)
 {
 	logf_(f, "%c", pkt->cmd);
@@ -120,10 +130,19 @@ static void log_packet(struct fake *f, const struct proto_pkt *pkt)
 		if (proto_dec_macro(pkt, &stage, &it) != PROTO_OK)
 			return;
 		logf_(f, "%c{", stage);
-		for (int k = 0; proto_strs_next(&it, &s); k++)
+		if (stage == SMFIC_CONNECT)
+			f->client[0] = '\0';
+		for (int k = 0; proto_strs_next(&it, &s); k++) {
 			if (k % 2 == 0)
 				logf_(f, "%s%s", k ? " " : "", s.ptr);
+			if (stage == SMFIC_CONNECT)
+				log_client(f, k % 2 ? "=" : " ", s.ptr);
+		}
 		logf_(f, "}");
+	} else if (pkt->cmd == SMFIC_CONNECT) {
+		struct proto_connect c;
+		if (proto_dec_connect(pkt, &c) == PROTO_OK)
+			log_client(f, " CONNECT ", c.host.ptr);
 	}
 }
 
@@ -334,7 +353,8 @@ static struct mclient *client(struct fake *f)
 	return mc;
 }
 
-static struct scan *message(const char *ip, const char *body)
+static struct scan *message_from(const char *ip, const char *name,
+                                 const char *body)
 {
 	char raw[200000];
 	int n = snprintf(raw, sizeof raw, "Subject:  hi\nX-Fold: a\n\tb\n\n%s",
@@ -342,11 +362,16 @@ static struct scan *message(const char *ip, const char *body)
 	struct scan *s = scan_new();
 	assert_non_null(s);
 	assert_int_equal(scan_set_raw(s, raw, (size_t)n), 0);
-	assert_int_equal(scan_set_env(s, "Q1", ip, "", 0, "helo.test",
+	assert_int_equal(scan_set_env(s, "Q1", ip, name, 0, "helo.test",
 	                              "a@example.org"), 0);
 	assert_int_equal(scan_add_rcpt(s, "b@example.net"), 0);
 	assert_int_equal(scan_add_rcpt(s, "c@example.net"), 0);
 	return s;
+}
+
+static struct scan *message(const char *ip, const char *body)
+{
+	return message_from(ip, "", body);
 }
 
 /* Run one message as read from a file; returns mclient_scan's status. */
@@ -927,6 +952,41 @@ static void no_replay_after_answer(void **state)
 	assert_int_equal(eoms, 2);
 }
 
+/* The client's name as an MTA passes it: the rDNS name (given, or
+ * guessed from the message's Received line) in {client_name}, in "_"
+ * and as the CONNECT host; without one "[IP]" in all three, which to a
+ * filter means no reverse DNS (spamass-milter's Received line then
+ * gives SpamAssassin RDNS_NONE: audit25 M1). */
+static void client_name_sent(void **state)
+{
+	(void)state;
+	struct fake f = { 0 };
+	fake_start(&f);
+	struct mclient *mc = client(&f);
+	struct mclient_result r;
+	char err[200];
+	struct scan *s = message_from("203.0.113.5", "mail.sender.example",
+	                              "x\n");
+	assert_int_equal(mclient_scan(mc, s, &r, err, sizeof err), 0);
+	scan_free(s);
+	mclient_result_clear(&r);
+	assert_string_equal(f.client, " j=mta.test {daemon_name}=vigil-scan "
+	    "v=vigil scan _=mail.sender.example [203.0.113.5] "
+	    "{client_addr}=203.0.113.5 {client_name}=mail.sender.example "
+	    "{client_port}=0 CONNECT mail.sender.example");
+	/* another client: a new connection, told it has no name */
+	s = message_from("203.0.113.6", "", "x\n");
+	assert_int_equal(mclient_scan(mc, s, &r, err, sizeof err), 0);
+	scan_free(s);
+	mclient_result_clear(&r);
+	mclient_free(mc);
+	fake_stop(&f);
+	assert_string_equal(f.client, " j=mta.test {daemon_name}=vigil-scan "
+	    "v=vigil scan _=[203.0.113.6] [203.0.113.6] "
+	    "{client_addr}=203.0.113.6 {client_name}=[203.0.113.6] "
+	    "{client_port}=0 CONNECT [203.0.113.6]");
+}
+
 /* Nobody listening, and a bad socket specification. */
 static void unreachable(void **state)
 {
@@ -964,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(malformed_changes),
 		cmocka_unit_test(stop_during_progress),
 		cmocka_unit_test(stop_lets_answers_finish),
+		cmocka_unit_test(client_name_sent),
 		cmocka_unit_test(unreachable),
 	};
 	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);
