@@ -63,6 +63,8 @@ struct mclient {
 	                            the connection was alive */
 	int (*stop)(void);       /* mclient_stop_when(), or NULL */
 	int stop_fd;             /* readable when stop() says so, or -1 */
+	atomic_bool *gone;       /* mclient_opts' gone, or own_gone */
+	atomic_bool own_gone;
 };
 
 static _Atomic unsigned long queue_counter;
@@ -447,19 +449,36 @@ static int pause_unless_stopped(struct mclient *mc, unsigned ms)
 	return stopping(mc, "connecting") ? -1 : 0;
 }
 
+/* A connect error that says nobody listens there (no unix socket, or
+ * refused), as opposed to a busy filter (its backlog full: EAGAIN). */
+static bool nobody_there(int e)
+{
+	return e == ECONNREFUSED || e == ENOENT;
+}
+
 /* Connect; with retry, again while the filter is not there (refused, no
  * unix socket, its backlog full: a restart during a run) 20 ms later,
- * then twice as long each time, within the timeout in all. */
+ * then twice as long each time, within the timeout in all. Once nobody
+ * was there for a whole timeout (*mc->gone, shared by a run's clients),
+ * a refused connect is not tried again until one succeeds: a filter
+ * that died costs one timeout, not one per message. */
 static int connect_socket(struct mclient *mc, bool retry)
 {
 	unsigned waited = 0, pause = 20;
 	while (connect_once(mc) != 0) {
+		int e = errno;
 		if (mc->timed_out || mc->stopped)
 			return -1;   /* said by wait_fd() */
-		if (!retry ||
-		    (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN) ||
+		if (retry && nobody_there(e) && atomic_load(mc->gone)) {
+			fail(mc, "connect to %s: %s (not retried: nobody there for a "
+			     "whole timeout before)", mc->spec, strerror(e));
+			return -1;
+		}
+		if (!retry || (!nobody_there(e) && e != EAGAIN) ||
 		    waited + pause > mc->timeout_ms) {
-			fail(mc, "connect to %s: %s", mc->spec, strerror(errno));
+			if (retry && nobody_there(e))
+				atomic_store(mc->gone, true);
+			fail(mc, "connect to %s: %s", mc->spec, strerror(e));
 			return -1;
 		}
 		if (pause_unless_stopped(mc, pause) != 0)
@@ -467,6 +486,7 @@ static int connect_socket(struct mclient *mc, bool retry)
 		waited += pause;
 		pause = pause < 1000 ? pause * 2 : 1000;
 	}
+	atomic_store(mc->gone, false);
 	return 0;
 }
 
@@ -1302,6 +1322,8 @@ struct mclient *mclient_new(const struct mclient_opts *o, char *err,
 		return NULL;
 	}
 	mc->fd = mc->stop_fd = -1;
+	atomic_init(&mc->own_gone, false);
+	mc->gone = o->gone ? o->gone : &mc->own_gone;
 	char *spec = resolve_spec(o->socket, err, errlen);
 	if (spec == NULL || listen_parse(spec, &mc->addr, err, errlen) != 0) {
 		free(spec);

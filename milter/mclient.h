@@ -20,7 +20,9 @@
  * filter may have closed it while idle), unless it timed out (the filter
  * would see it twice). A new connection refused during a run (the
  * filter restarting) is tried again, with growing pauses, within the
- * timeout; at mclient_open() it is an error at once. Every wait is
+ * timeout; at mclient_open() it is an error at once. After a whole
+ * timeout of refusals (the filter died), later refused connects fail at
+ * once until one succeeds (mclient_opts' gone). Every wait is
  * bounded by the timeout (poll()), counted from when the wait began: a
  * reply packet must come whole within it however it is cut. PROGRESS
  * starts a new wait (libmilter: "causing the MTA to re-start its
@@ -33,6 +35,7 @@
 #ifndef VIGIL_MCLIENT_H
 #define VIGIL_MCLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,6 +102,12 @@ struct mclient_opts {
 	                            PROGRESS replies; 0: 10 x timeout_ms */
 	const char *hostname;    /* macro j; NULL: gethostname() */
 	const char *daemon_name; /* macro {daemon_name}; NULL: "vigil-scan" */
+	atomic_bool *gone;       /* shared by the clients of a run, or NULL
+	                            (each its own): set when nobody was there
+	                            (refused, no unix socket) for a whole
+	                            timeout of retries, cleared by a connect
+	                            that succeeds; while set a refused
+	                            connect is not retried */
 };
 
 struct mclient;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -987,6 +988,67 @@ static void client_name_sent(void **state)
 	    "{client_port}=0 CONNECT [203.0.113.6]");
 }
 
+static int always_stop(void)
+{
+	return 1;
+}
+
+/* A client of socket spec, timeout wait ms, sharing gone. */
+static struct mclient *sharing(const char *spec, unsigned wait,
+                               atomic_bool *gone)
+{
+	char err[200];
+	struct mclient_opts o = { .socket = spec, .timeout_ms = wait,
+	                          .gone = gone };
+	struct mclient *mc = mclient_new(&o, err, sizeof err);
+	assert_non_null(mc);
+	return mc;
+}
+
+/* A filter gone during a run (no unix socket): the first message tries
+ * for its whole timeout; after that, the run's clients try once and
+ * fail at once (a stop() saying yes at any pause would end the message
+ * as stopped instead, so a retry cannot go unnoticed), until a connect
+ * succeeds. (audit25 L4: every message waited the whole timeout.) */
+static void gone_fails_fast(void **state)
+{
+	(void)state;
+	atomic_bool gone;
+	atomic_init(&gone, false);
+	const char *spec = "unix:/nonexistent/vigil.sock";
+	struct mclient *first = sharing(spec, 100, &gone);
+	struct mclient *other = sharing(spec, 3600000, &gone);
+	mclient_stop_when(other, always_stop, -1);
+	struct mclient_result r;
+	char err[200];
+	assert_int_equal(play(first, "192.0.2.1", "x\n", &r, err, sizeof err),
+	                 -1);
+	mclient_result_clear(&r);
+	assert_string_equal(err, "connect to unix:/nonexistent/vigil.sock: No "
+	                    "such file or directory");
+	assert_true(atomic_load(&gone));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(play(other, "192.0.2.1", "x\n", &r, err,
+		                      sizeof err), -1);
+		mclient_result_clear(&r);
+		assert_string_equal(err, "connect to unix:/nonexistent/vigil.sock: "
+		                    "No such file or directory (not retried: nobody "
+		                    "there for a whole timeout before)");
+	}
+	mclient_free(first);
+	mclient_free(other);
+	/* a filter there again: the connect clears it */
+	struct fake f = { 0 };
+	fake_start(&f);
+	char live[160];
+	snprintf(live, sizeof live, "unix:%s", f.sock);
+	struct mclient *back = sharing(live, 2000, &gone);
+	plays_on(back);
+	assert_false(atomic_load(&gone));
+	mclient_free(back);
+	fake_stop(&f);
+}
+
 /* Nobody listening, and a bad socket specification. */
 static void unreachable(void **state)
 {
@@ -1025,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(stop_during_progress),
 		cmocka_unit_test(stop_lets_answers_finish),
 		cmocka_unit_test(client_name_sent),
+		cmocka_unit_test(gone_fails_fast),
 		cmocka_unit_test(unreachable),
 	};
 	return cmocka_run_group_tests_name("mclient", tests, NULL, NULL);
