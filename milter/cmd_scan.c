@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,12 @@ struct options {
 	struct envguess_args env;
 };
 
+/* A client guessed from the message's Received line, as the filter was
+ * told of it (mclient.c): with the rDNS name the line records; "[IP]",
+ * which says no reverse DNS; "localhost" when no line names one. */
+enum client_sent { CLIENT_GIVEN, CLIENT_NAMED, CLIENT_UNNAMED, CLIENT_NONE,
+                   CLIENT_KINDS };
+
 /* One message between reading and printing. */
 struct slot {
 	bool ready;
@@ -53,6 +60,8 @@ struct slot {
 	bool failed;
 	bool filter_failed;       /* the exchange with the filter failed */
 	bool cut;                 /* a signal ended it: not scanned */
+	enum client_sent client;  /* what the filter was told of a guessed
+	                             client */
 	double ms;
 };
 
@@ -74,7 +83,9 @@ struct run {
 	const struct options *opt;
 	unsigned filter_failures; /* in a row, in input order */
 	size_t cut;               /* messages a signal cut short */
-	char gave_up[384];        /* why the run stopped taking messages */
+	size_t clients[CLIENT_KINDS];   /* messages played, by client_sent */
+	char gave_up[384];        /* why the run stopped taking messages:
+	                             the last filter failure's error */
 };
 
 struct worker {
@@ -257,6 +268,15 @@ static void say_cut(struct slot *s)
 	snprintf(s->error, sizeof s->error, "interrupted (%s): not scanned", why);
 }
 
+static enum client_sent client_sent(const struct scan_env *env)
+{
+	if (!env->client_guessed)
+		return CLIENT_GIVEN;
+	if (env->client_addr[0] == '\0')
+		return CLIENT_NONE;
+	return env->client_host[0] ? CLIENT_NAMED : CLIENT_UNNAMED;
+}
+
 static void process(struct mclient *mc, const struct options *o,
                     struct slot *s)
 {
@@ -280,6 +300,7 @@ static void process(struct mclient *mc, const struct options *o,
 		s->failed = true;
 	} else {
 		double t0 = monotime_s();
+		s->client = client_sent(scan_env(scan));
 		int rc = mclient_scan(mc, scan, &s->res, s->error, sizeof s->error);
 		s->ms = (monotime_s() - t0) * 1e3;
 		s->failed = rc != 0;
@@ -372,12 +393,20 @@ static void count_filter_failure(struct run *run, const struct slot *s)
 		run->filter_failures = 0;
 	else if (s->filter_failed &&
 	         ++run->filter_failures == FILTER_FAILURES_MAX) {
-		snprintf(run->gave_up, sizeof run->gave_up, "stopped after %zu "
-		         "messages: the last %d could not be played to the "
-		         "filter (%s)", run->out_seq + 1, FILTER_FAILURES_MAX,
-		         s->error);
+		snprintf(run->gave_up, sizeof run->gave_up, "%s", s->error);
 		run->eof = true;
 	}
+}
+
+/* "stopped after N messages: ...", N the messages printed: those in
+ * flight when the run gave up are finished and printed too. */
+static const char *describe_gave_up(const struct run *run, char *buf,
+                                    size_t len)
+{
+	snprintf(buf, len, "stopped after %zu messages: the last %d could not "
+	         "be played to the filter (%s)", run->out_seq,
+	         FILTER_FAILURES_MAX, run->gave_up);
+	return buf;
 }
 
 static void *work(void *arg)
@@ -417,6 +446,7 @@ static void *work(void *arg)
 				run->eval_failed = true;
 			count_filter_failure(run, first);
 			run->cut += first->cut;
+			run->clients[first->client]++;
 			emit(run->report, first);
 			cmd_stdout_check();
 			corpus_msg_clear(&first->msg);
@@ -433,11 +463,13 @@ static void *work(void *arg)
 
 /* N clients, each connected once to show early that the milter answers.
  * 0, or -1 (reported). */
-static int open_clients(const struct options *o, struct worker *w)
+static int open_clients(const struct options *o, struct worker *w,
+                        atomic_bool *gone)
 {
 	struct mclient_opts mo = {
 		.socket = o->milter, .timeout_ms = o->timeout_s * 1000u,
-		.message_timeout_ms = o->message_timeout_s * 1000u };
+		.message_timeout_ms = o->message_timeout_s * 1000u,
+		.gone = gone };
 	char err[256];
 	for (unsigned i = 0; i < o->concurrency; i++) {
 		w[i].mc = mclient_new(&mo, err, sizeof err);
@@ -451,6 +483,32 @@ static int open_clients(const struct options *o, struct worker *w)
 		}
 	}
 	return 0;
+}
+
+/* "clients guessed from Received: 280 sent with the line's rDNS name,
+ * 20 as [IP] (...)": what the filter was told, since a filter scores a
+ * client without reverse DNS (SpamAssassin's RDNS_NONE); "" when every
+ * client was given. */
+static const char *describe_clients(const struct run *run, char *buf,
+                                    size_t len)
+{
+	static const char *const how[CLIENT_KINDS] = {
+		[CLIENT_NAMED] = "sent with the line's rDNS name",
+		[CLIENT_UNNAMED] = "as [IP] (the line records no name: no "
+		                   "reverse DNS to the filter)",
+		[CLIENT_NONE] = "as localhost (no Received line names a public "
+		                "address)" };
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int k = CLIENT_NAMED; k < CLIENT_KINDS && n < len; k++) {
+		if (run->clients[k] == 0)
+			continue;
+		int w = snprintf(buf + n, len - n, "%s%zu %s",
+		                 n ? ", " : "clients guessed from Received: ",
+		                 run->clients[k], how[k]);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	return buf;
 }
 
 /* With labels or --report: the evaluation of the milter's verdicts,
@@ -467,10 +525,15 @@ static int evaluation(struct run *run, struct eval_meta *m)
 	}
 	m->jobs = o->concurrency;
 	m->milter = o->milter;
+	char clients[512];
+	if (describe_clients(run, clients, sizeof clients)[0] != '\0')
+		m->client_note = clients;
 	if (labels_meta(o->labels, m) != 0)
 		return -1;
 	fputc('\n', stderr);
-	return eval_report(run->eval, m, stderr, o->report);
+	int rc = eval_report(run->eval, m, stderr, o->report);
+	m->client_note = NULL;   /* clients[] ends here */
+	return rc;
 }
 
 /* The threads over the corpus (interrupt_run()). */
@@ -547,11 +610,11 @@ static int run_all(const struct options *o, struct worker *w,
 	fflush(stdout);
 	m->seconds = monotime_s() - t0;
 	int sig = caught ? interrupt_signal() : 0;
-	char why[160];
+	char why[512];
 	if (sig)
 		m->partial = describe_stop(sig, &run, why, sizeof why);
 	else if (run.gave_up[0] != '\0')
-		m->partial = run.gave_up;
+		m->partial = describe_gave_up(&run, why, sizeof why);
 	report_summary(run.report, m->seconds, m->partial);
 	int rc = report_failed(run.report) ? 1 : 0;
 	if (evaluation(&run, m) != 0 || cmd_stdout_status("scan") != 0 ||
@@ -589,7 +652,11 @@ static int scan_milter(struct options *o, struct eval_meta *m)
 		return 2;
 	}
 	int rc = 2;
-	if (open_clients(o, w) == 0)
+	/* one filter for all: once it was gone for a whole --timeout, no
+	 * worker waits for it again (mclient_opts' gone) */
+	atomic_bool gone;
+	atomic_init(&gone, false);
+	if (open_clients(o, w, &gone) == 0)
 		rc = run_all(o, w, m);
 	for (unsigned i = 0; i < o->concurrency; i++)
 		mclient_free(w[i].mc);

@@ -512,6 +512,10 @@ static void meta_run(const struct eval_meta *m, FILE *out, escape_fn *esc,
 	}
 	fputs(lead, out);
 	meta_envelope(m, out, esc);
+	if (m->client_note) {
+		fputs("; ", out);
+		esc(out, m->client_note);
+	}
 	fputs(tail, out);
 	if (m->domain_count > 0) {
 		fputs(lead, out);

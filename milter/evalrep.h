@@ -70,6 +70,8 @@ struct eval_meta {
 	const char *command;        /* the command line, shell-quoted */
 	const char *started;        /* UTC start, "2026-11-24T09:30:00Z" */
 	const struct envguess_flags *envelope;  /* --client-ip ... given */
+	const char *client_note;    /* --milter: what the filter was told of
+	                               the clients guessed, or NULL */
 	const char *const *domains; /* recipient domains with their own
 	                               thresholds (in-process scan) */
 	size_t domain_count;
