@@ -22,6 +22,7 @@ void spamhdr_clear(struct spamhdr *h)
 	for (size_t i = 0; i < h->nrules; i++)
 		free(h->rules[i]);
 	free(h->rules);
+	free(h->rule_scores);
 	spamhdr_init(h);
 }
 
@@ -94,8 +95,10 @@ static bool rule_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
 }
 
-/* A rule name s..end is kept when it looks like one. 0 or -1. */
-static int add_rule(struct spamhdr *h, const char *s, const char *end)
+/* A rule name s..end, with its score (NAN: none given), is kept when it
+ * looks like one. 0 or -1. */
+static int add_rule(struct spamhdr *h, const char *s, const char *end,
+                    double score)
 {
 	size_t n = (size_t)(end - s);
 	if (n == 0 || n > MAX_RULE_NAME || h->nrules == MAX_RULES)
@@ -103,13 +106,17 @@ static int add_rule(struct spamhdr *h, const char *s, const char *end)
 	for (size_t i = 0; i < n; i++)
 		if (!rule_char(s[i]))
 			return 0;
+	double *sc = realloc(h->rule_scores, (h->nrules + 1) * sizeof *sc);
+	if (sc == NULL)
+		return -1;
+	h->rule_scores = sc;
 	char **r = realloc(h->rules, (h->nrules + 1) * sizeof *r);
 	if (r == NULL)
 		return -1;
 	h->rules = r;
 	if ((r[h->nrules] = strndup(s, n)) == NULL)
 		return -1;
-	h->nrules++;
+	sc[h->nrules++] = score;
 	return 0;
 }
 
@@ -124,9 +131,9 @@ static int status_token(struct spamhdr *h, const char *t, const char *end,
 	double v;
 	if (*in_tests && eq == NULL)
 		return strncasecmp(t, "none", 4) == 0 && end - t == 4 ? 0
-		       : add_rule(h, t, end);
+		       : add_rule(h, t, end, NAN);
 	if (*in_tests && number(eq + 1, end, &v))
-		return add_rule(h, t, eq);
+		return add_rule(h, t, eq, v);
 	*in_tests = false;
 	if (eq == NULL)
 		return 0;
@@ -175,6 +182,14 @@ static const char *segment_end(const char *s, const char *end)
 	return s;
 }
 
+/* The score of a symbol, "1.20)" after its '(', or NAN. */
+static double symbol_score(const char *s, const char *end)
+{
+	const char *close = memchr(s, ')', (size_t)(end - s));
+	double v;
+	return close != NULL && number(s, close, &v) ? v : NAN;
+}
+
 static int rspamd_field(struct spamhdr *h, const char *s, const char *end)
 {
 	const char *seg_end = segment_end(s, end);
@@ -194,7 +209,8 @@ static int rspamd_field(struct spamhdr *h, const char *s, const char *end)
 		const char *n = s;
 		while (n < seg_end && rule_char(*n) && *n != '.')
 			n++;
-		if (n < seg_end && *n == '(' && add_rule(h, s, n) != 0)
+		if (n < seg_end && *n == '(' &&
+		    add_rule(h, s, n, symbol_score(n + 1, seg_end)) != 0)
 			return -1;
 	}
 	return 0;

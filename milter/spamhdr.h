@@ -30,6 +30,9 @@ struct spamhdr {
 	double score;        /* NAN when no field gives one */
 	int score_rank;      /* which field gave it (lower wins) */
 	char **rules;        /* rule names, in order, owned */
+	double *rule_scores; /* for each rule the score the field gave it
+	                        ("tests=A=1.2", rspamd's "SYM(1.2)"), NAN
+	                        when none */
 	size_t nrules;
 };
 

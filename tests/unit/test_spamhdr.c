@@ -24,6 +24,21 @@ static void assert_rules(const struct spamhdr *h, const char *want)
 	assert_string_equal(got, want);
 }
 
+/* The rules' scores, "%g" each or "-" for none, joined with ','. */
+static void assert_rule_scores(const struct spamhdr *h, const char *want)
+{
+	char got[1024] = "";
+	for (size_t i = 0; i < h->nrules; i++) {
+		size_t n = strlen(got);
+		if (isnan(h->rule_scores[i]))
+			snprintf(got + n, sizeof got - n, "%s-", i ? "," : "");
+		else
+			snprintf(got + n, sizeof got - n, "%s%g", i ? "," : "",
+			         h->rule_scores[i]);
+	}
+	assert_string_equal(got, want);
+}
+
 static void spamassassin_status(void **state)
 {
 	(void)state;
@@ -37,6 +52,7 @@ static void spamassassin_status(void **state)
 	assert_true(h.flagged);
 	assert_true(h.score == 6.0);
 	assert_rules(&h, "EMPTY_MESSAGE,MISSING_DATE,MISSING_FROM");
+	assert_rule_scores(&h, "-,-,-");   /* names only: no score */
 	spamhdr_clear(&h);
 
 	spamhdr_add(&h, "x-spam-status", "No, score=-0.1 required=5.0 tests=none "
@@ -53,6 +69,7 @@ static void spamassassin_status(void **state)
 	assert_true(h.flagged);
 	assert_true(h.score == 7.5);
 	assert_rules(&h, "BAYES_99,URIBL_BLACK");
+	assert_rule_scores(&h, "3.5,4");
 	spamhdr_clear(&h);
 }
 
@@ -117,6 +134,7 @@ static void rspamd_result(void **state)
 	assert_true(h.score == 12.5);
 	/* a ';' inside [...] does not start a symbol */
 	assert_rules(&h, "SYM_A,R_SPF_ALLOW,SYM_B");
+	assert_rule_scores(&h, "5,-0.2,7.7");
 	spamhdr_clear(&h);
 
 	spamhdr_add(&h, "X-Spamd-Result", "default: False [-1.10 / 15.00]; "
@@ -124,6 +142,7 @@ static void rspamd_result(void **state)
 	assert_false(h.flagged);
 	assert_true(h.score == -1.1);
 	assert_rules(&h, "MIME_GOOD");
+	assert_rule_scores(&h, "-0.1");
 	spamhdr_clear(&h);
 
 	/* rspamd's milter says "add header" as an action field, and
