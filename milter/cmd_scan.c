@@ -4,6 +4,7 @@
  * results printed in input order (report). Without --milter, the
  * in-process scanner (cmd_scanlocal.c) runs instead.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -62,6 +63,8 @@ struct slot {
 	bool cut;                 /* a signal ended it: not scanned */
 	enum client_sent client;  /* what the filter was told of a guessed
 	                             client */
+	char *message_id;         /* its Message-ID (malloc'ed), or NULL */
+	size_t message_id_len;
 	double ms;
 };
 
@@ -226,14 +229,35 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- one message ---- */
 
-/* The envelope from the message's headers (scan_set_raw() done): only
- * they are parsed (the milter parses the rest), not the MIME tree. 0 or
- * -1. */
-static int guess_envelope(struct scan *scan, const struct corpus_msg *cm,
+/* s's Message-ID from m: the field's value (unfolded), none when it is
+ * missing or blank (it identifies nothing). 0, or -1 (memory). */
+static int take_message_id(struct slot *s, const struct msg *m)
+{
+	const struct msg_header *h = msg_header_get(m, "Message-ID", 0);
+	const struct msg_text *v = h ? &h->value : NULL;
+	size_t i = 0;
+	while (v != NULL && i < v->len && isspace((unsigned char)v->ptr[i]))
+		i++;
+	if (v == NULL || i == v->len)
+		return 0;
+	if ((s->message_id = malloc(v->len + 1)) == NULL)
+		return -1;
+	memcpy(s->message_id, v->ptr, v->len);
+	s->message_id[v->len] = '\0';
+	s->message_id_len = v->len;
+	return 0;
+}
+
+/* The envelope and the Message-ID from the message's headers
+ * (scan_set_raw() done): only they are parsed (the milter parses the
+ * rest), not the MIME tree. 0 or -1. */
+static int guess_envelope(struct scan *scan, struct slot *s,
                           const struct envguess_flags *env)
 {
-	struct msg *head = msg_parse(cm->data, scan_raw_head_len(scan), NULL);
+	struct msg *head = msg_parse(s->msg.data, scan_raw_head_len(scan), NULL);
 	int rc = head ? envguess_fill_from(scan, head, env) : -1;
+	if (rc == 0)
+		rc = take_message_id(s, head);
 	msg_free(head);
 	return rc;
 }
@@ -295,7 +319,7 @@ static void process(struct mclient *mc, const struct options *o,
 	 * as CRLF, so up to twice the bytes read. */
 	scan_set_max_body(scan, 2 * s->msg.len + 1);
 	if (scan_set_raw(scan, s->msg.data, s->msg.len) != 0 ||
-	    guess_envelope(scan, &s->msg, &o->env.flags) != 0) {
+	    guess_envelope(scan, s, &o->env.flags) != 0) {
 		snprintf(s->error, sizeof s->error, "cannot parse the message");
 		s->failed = true;
 	} else {
@@ -348,6 +372,8 @@ static void emit(struct report *rep, struct slot *s)
 		.offset = s->msg.offset,
 		.ms = s->ms,
 		.size = s->msg.read_bytes,
+		.message_id = s->message_id,
+		.message_id_len = s->message_id_len,
 	};
 	if (s->failed || h == NULL) {
 		e.error = s->failed ? s->error : "out of memory";
@@ -377,6 +403,9 @@ static void emit(struct report *rep, struct slot *s)
 		e.mail_from_changed = r->new_from;
 		e.mail_from_args = r->new_from_args;
 		e.body_replaced = r->body_replaced;
+		e.hits = (const char *const *)s->verdict.rules;
+		e.hit_scores = s->verdict.rule_scores;
+		e.hits_n = s->verdict.nrules;
 	}
 	report_add(rep, &e);
 	free(h);
@@ -452,6 +481,7 @@ static void *work(void *arg)
 			corpus_msg_clear(&first->msg);
 			mclient_result_clear(&first->res);
 			spamhdr_clear(&first->verdict);
+			free(first->message_id);
 			first->ready = false;
 			run->out_seq++;
 		}

@@ -202,18 +202,53 @@ static const char *rcpt_args(const struct report_entry *e, size_t i)
 	return e->rcpts_added_args ? e->rcpts_added_args[i] : NULL;
 }
 
+/* A number with three decimals, or null (JSON) / nothing (CSV). */
+static void put_num(FILE *f, double v, const char *none)
+{
+	if (isfinite(v))
+		fprintf(f, "%.3f", v);
+	else
+		fputs(none, f);
+}
+
+/* The Message-ID: a JSON string or null, or a CSV field. */
+static void put_message_id(FILE *f, const struct report_entry *e, bool json)
+{
+	if (json && e->message_id == NULL)
+		fputs("null", f);
+	else if (json)
+		report_json_string(f, e->message_id, e->message_id_len);
+	else if (e->message_id != NULL)
+		report_csv_string(f, e->message_id, e->message_id_len);
+}
+
+/* [{"name":"A","score":1.200},{"name":"B","score":null}] */
+static void json_hits(FILE *f, const struct report_entry *e)
+{
+	putc('[', f);
+	for (size_t i = 0; i < e->hits_n; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, e->hits[i]);
+		fputs(",\"score\":", f);
+		put_num(f, e->hit_scores[i], "null");
+		putc('}', f);
+	}
+	putc(']', f);
+}
+
 static void entry_json(FILE *f, const struct report_entry *e)
 {
 	fputs("{\"source\":", f);
 	json_str(f, e->source);
-	fprintf(f, ",\"index\":%zu,\"offset\":%llu,\"action\":", e->index,
+	fprintf(f, ",\"index\":%zu,\"offset\":%llu,\"message_id\":", e->index,
 	        (unsigned long long)e->offset);
+	put_message_id(f, e, true);
+	fputs(",\"action\":", f);
 	json_str(f, e->error ? "error" : e->action);
 	fprintf(f, ",\"flagged\":%s,\"score\":", e->flagged ? "true" : "false");
-	if (e->scored && isfinite(e->score))
-		fprintf(f, "%.3f", e->score);
-	else
-		fputs("null", f);
+	put_num(f, e->scored ? e->score : NAN, "null");
+	fputs(",\"hits\":", f);
+	json_hits(f, e);
 	fputs(",\"reply\":", f);
 	if (e->code != NULL && e->code[0] != '\0') {
 		fputs("{\"code\":", f);
@@ -325,6 +360,21 @@ static void csv_rcpt_args(FILE *f, const struct report_entry *e)
 	putc('"', f);
 }
 
+/* One field: the rules space-separated, each as "NAME=1.200" when the
+ * filter gave its score (SpamAssassin's tests= form), else "NAME". */
+static void csv_hits(FILE *f, const struct report_entry *e)
+{
+	putc('"', f);
+	for (size_t i = 0; i < e->hits_n; i++) {
+		if (i)
+			putc(' ', f);
+		csv_put(f, e->hits[i], strlen(e->hits[i]));
+		if (isfinite(e->hit_scores[i]))
+			fprintf(f, "=%.3f", e->hit_scores[i]);
+	}
+	putc('"', f);
+}
+
 static void entry_csv(struct report *r, const struct report_entry *e)
 {
 	FILE *f = r->out;
@@ -332,15 +382,14 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 		fputs("source,index,offset,action,flagged,score,reply,"
 		      "headers_added,headers_changed,quarantine,rcpts_removed,"
 		      "rcpts_added,rcpts_added_args,mail_from_changed,"
-		      "mail_from_args,body_replaced,error,ms\n", f);
+		      "mail_from_args,body_replaced,error,ms,message_id,hits\n", f);
 		r->header_done = true;
 	}
 	csv_str(f, e->source);
 	fprintf(f, ",%zu,%llu,", e->index, (unsigned long long)e->offset);
 	csv_str(f, e->error ? "error" : e->action);
 	fprintf(f, ",%d,", e->flagged ? 1 : 0);
-	if (e->scored && isfinite(e->score))
-		fprintf(f, "%.3f", e->score);
+	put_num(f, e->scored ? e->score : NAN, "");
 	putc(',', f);
 	putc('"', f);
 	if (e->code != NULL && e->code[0] != '\0') {
@@ -367,7 +416,11 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 	csv_str(f, e->mail_from_args);
 	fprintf(f, ",%d,", e->body_replaced ? 1 : 0);
 	csv_str(f, e->error);
-	fprintf(f, ",%.3f\n", e->ms);
+	fprintf(f, ",%.3f,", e->ms);
+	put_message_id(f, e, false);
+	putc(',', f);
+	csv_hits(f, e);
+	putc('\n', f);
 }
 
 /* ---- text ---- */

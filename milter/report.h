@@ -60,6 +60,11 @@ struct report_entry {
 	const char *mail_from_changed;         /* CHGFROM's sender, or NULL */
 	const char *mail_from_args;            /* its ESMTP arguments, or NULL */
 	bool body_replaced;                    /* REPLBODY */
+	const char *message_id;   /* the message's Message-ID, or NULL */
+	size_t message_id_len;
+	const char *const *hits;  /* rules the filter's fields named */
+	const double *hit_scores; /* for each its score, NAN: none given */
+	size_t hits_n;
 	double ms;
 	uint64_t size;         /* bytes it took in source (progress line) */
 };

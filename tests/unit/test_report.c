@@ -159,6 +159,8 @@ static char *run(enum report_format fmt, char **err_out, bool *failed)
 	const char *removed[] = { "<b@example.net>" };
 	const char *added_rcpts[] = { "<q@example.net>", "<c@example.net>" };
 	const char *added_args[] = { NULL, "NOTIFY=NEVER ORCPT=rfc822;c" };
+	const char *hits[] = { "GTUBE", "R_\"Q" };
+	const double hit_scores[] = { 1000, NAN };
 	struct report_entry e1 = {
 		.source = "a.mbox", .index = 0, .offset = 0, .action = "reject",
 		.flagged = true, .scored = true, .score = 21.25,
@@ -167,6 +169,8 @@ static char *run(enum report_format fmt, char **err_out, bool *failed)
 		.rcpts_added = added_rcpts, .rcpts_added_args = added_args,
 		.rcpts_added_n = 2, .mail_from_changed = "<bounce@example.net>",
 		.mail_from_args = "RET=HDRS", .body_replaced = true,
+		.message_id = "<m1@x>\xe9", .message_id_len = 7,
+		.hits = hits, .hit_scores = hit_scores, .hits_n = 2,
 		.ms = 1.5 };
 	struct report_entry e2 = {
 		.source = "a.mbox", .index = 1, .offset = 99,
@@ -195,8 +199,12 @@ static void jsonl(void **state)
 	char *out = run(REPORT_JSONL, &err, &failed);
 	assert_true(failed);
 	const char *want1 =
-	    "{\"source\":\"a.mbox\",\"index\":0,\"offset\":0,\"action\":\"reject\","
-	    "\"flagged\":true,\"score\":21.250,\"reply\":{\"code\":\"550\",\"text\":\"5.7.1 no\"},"
+	    "{\"source\":\"a.mbox\",\"index\":0,\"offset\":0,"
+	    "\"message_id\":\"<m1@x>\\\\xe9\",\"action\":\"reject\","
+	    "\"flagged\":true,\"score\":21.250,"
+	    "\"hits\":[{\"name\":\"GTUBE\",\"score\":1000.000},"
+	    "{\"name\":\"R_\\\"Q\",\"score\":null}],"
+	    "\"reply\":{\"code\":\"550\",\"text\":\"5.7.1 no\"},"
 	    "\"headers_added\":[{\"name\":\"X-Spam-Status\",\"value\":"
 	    "\"Yes,\\n\\tx\"}],\"headers_changed\":[],\"quarantine\":null,"
 	    "\"rcpts_removed\":[\"<b@example.net>\"],"
@@ -206,16 +214,18 @@ static void jsonl(void **state)
 	    "\"mail_from_args\":\"RET=HDRS\","
 	    "\"body_replaced\":true,\"error\":null,"
 	    "\"ms\":1.500}\n"
-	    "{\"source\":\"a.mbox\",\"index\":1,\"offset\":99,\"action\":\"error\","
-	    "\"flagged\":false,\"score\":null,\"reply\":null,\"headers_added\":[],\"headers_changed\":[],"
+	    "{\"source\":\"a.mbox\",\"index\":1,\"offset\":99,"
+	    "\"message_id\":null,\"action\":\"error\","
+	    "\"flagged\":false,\"score\":null,\"hits\":[],\"reply\":null,\"headers_added\":[],\"headers_changed\":[],"
 	    "\"quarantine\":null,\"rcpts_removed\":[],\"rcpts_added\":[],"
 	    "\"rcpts_added_args\":[],"
 	    "\"mail_from_changed\":null,\"mail_from_args\":null,"
 	    "\"body_replaced\":false,"
 	    "\"error\":\"truncated\","
 	    "\"ms\":0.000}\n"
-	    "{\"source\":\"b\",\"index\":0,\"offset\":0,\"action\":\"continue\","
-	    "\"flagged\":false,\"score\":null,\"reply\":null,";
+	    "{\"source\":\"b\",\"index\":0,\"offset\":0,\"message_id\":null,"
+	    "\"action\":\"continue\","
+	    "\"flagged\":false,\"score\":null,\"hits\":[],\"reply\":null,";
 	assert_memory_equal(out, want1, strlen(want1));
 	/* 99 latencies: 1.5, 1..98. */
 	assert_non_null(strstr(err, "100 messages in 2.00 s (50.0 msg/s), 1 error; "
@@ -243,14 +253,14 @@ static void csv(void **state)
 	    "source,index,offset,action,flagged,score,reply,headers_added,"
 	    "headers_changed,quarantine,rcpts_removed,rcpts_added,"
 	    "rcpts_added_args,mail_from_changed,mail_from_args,body_replaced,"
-	    "error,ms\n"
+	    "error,ms,message_id,hits\n"
 	    "\"a.mbox\",0,0,\"reject\",1,21.250,\"550 5.7.1 no\","
 	    "\"X-Spam-Status: Yes,\n\tx\",\"\",\"\",\"<b@example.net>\","
 	    "\"<q@example.net> <c@example.net>\","
 	    "\"\nNOTIFY=NEVER ORCPT=rfc822;c\",\"<bounce@example.net>\","
-	    "\"RET=HDRS\",1,\"\",1.500\n"
+	    "\"RET=HDRS\",1,\"\",1.500,\"<m1@x>\\xe9\",\"GTUBE=1000.000 R_\"\"Q\"\n"
 	    "\"a.mbox\",1,99,\"error\",0,,\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
-	    "0,\"truncated\",0.000\n"
+	    "0,\"truncated\",0.000,,\"\"\n"
 	    "\"b\",0,0,\"continue\",0,,\"\",";
 	assert_memory_equal(out, want, strlen(want));
 	free(out);
