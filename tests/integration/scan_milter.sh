@@ -8,7 +8,7 @@ VIGILD=$top_builddir/milter/vigild
 TESTMILTER=$top_builddir/tests/integration/testmilter
 . "$top_srcdir/tests/integration/lib/common.sh"
 
-tap_plan 34
+tap_plan 38
 tmp=$(mktemp -d /tmp/vigil-scan.XXXXXX)
 pids=""
 cleanup() {
@@ -133,6 +133,10 @@ check "GTUBE: reject with the configured code and text, flagged" \
 	jcheck "$tmp/c1.jsonl" "m[1]['action'] == 'reject' and m[1]['reply'] == {'code': '550', 'text': '5.7.1 $REJECT_TEXT'} and m[1]['flagged'] is True and m[1]['score'] is None"
 check "mboxrd-quoted From line: one message, scanned" \
 	jcheck "$tmp/c1.jsonl" "m[2]['action'] == 'continue' and hdr(m[2], 'X-Spam-Status') and m[3]['offset'] == $trunc_off"
+# message_id and hits as in the in-process output (audit25 L13): the
+# rules of X-Spam-Status's tests= list, without scores (not given there).
+check "message_id and hits (the tests= rules, score null)" \
+	jcheck "$tmp/c1.jsonl" "[e['message_id'] for e in m] == ['<clean@example.org>', '<gtube@example.com>', '<quoted@example.org>', None] and all([h['name'] for h in e['hits']] == [t for t in hdr(e, 'X-Spam-Status')[0].split('tests=')[1].split()[0].split(',') if t != 'none'] and all(h['score'] is None for h in e['hits']) for e in m[:3] if e['action'] == 'continue') and m[1]['hits'] == [] and m[3]['hits'] == []"
 check "truncated message (the file ends in its header section): error with file and offset" \
 	jcheck "$tmp/c1.jsonl" "m[3]['action'] == 'error' and 'truncated: the file ends in the header section' in m[3]['error'] and m[3]['offset'] == $trunc_off and isinstance(m[3]['ms'], float)"
 if grep -q '^4 messages in [0-9.]* s ([0-9.]* msg/s), 1 error; continue 2 reject 1$' "$tmp/c1.err" &&
@@ -180,12 +184,15 @@ rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
 assert rows[0] == ["source", "index", "offset", "action", "flagged", "score", "reply",
                    "headers_added", "headers_changed", "quarantine", "rcpts_removed",
                    "rcpts_added", "rcpts_added_args", "mail_from_changed",
-                   "mail_from_args", "body_replaced", "error", "ms"], rows[0]
+                   "mail_from_args", "body_replaced", "error", "ms",
+                   "message_id", "hits"], rows[0]
 assert [r[1] for r in rows[1:]] == ["0", "1", "2", "3"], rows
 assert rows[1][3:5] == ["continue", "0"] and "X-Spam-Status: No," in rows[1][7], rows[1]
 assert float(rows[1][5]) < 5, rows[1]
 assert rows[2][3:6] == ["reject", "1", ""] and rows[2][6] == "550 5.7.1 " + sys.argv[2], rows[2]
 assert rows[4][3] == "error" and "truncated" in rows[4][16], rows[4]
+assert [r[18] for r in rows[1:]] == ["<clean@example.org>", "<gtube@example.com>",
+                                     "<quoted@example.org>", ""], rows
 PY
 then ok "csv: header, one row per message, reply and headers"
 else notok "csv" "$(cat "$tmp/c.csv")"; fi
@@ -489,6 +496,84 @@ if [ $rc = 0 ] && [ "$(matrix "$tmp/rs.err" | tr -s ' ')" = "$(printf ' spam 1 1
    grep -q '<svg' "$tmp/rs.html"
 then ok "--milter with a labels file: rspamd's X-Spamd-Result read (flag, score, symbols)"
 else notok "rspamd fields" "rc=$rc" "$(cat "$tmp/rs.err")"; fi
+
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl "$tmp/rs.mbox" >"$tmp/rs.jsonl" 2>/dev/null
+check "--milter jsonl: rspamd's symbols as hits with their scores" \
+	jcheck "$tmp/rs.jsonl" "m[0]['hits'] == [{'name': 'SYM_A', 'score': 5.0}, {'name': 'SYM_B', 'score': 7.5}] and m[1]['hits'] == [{'name': 'SYM_C', 'score': 1.2}] and m[0]['message_id'] is None"
+
+# What a filter is told of a client guessed from the message: the rDNS
+# name its Received line records, in {client_name}, _ and the CONNECT
+# host; [IP] (no reverse DNS) only when the line records none, or for a
+# --client-ip; and the evaluation says which (audit25 M1: [IP] for all,
+# spamass-milter then scored RDNS_NONE on every message).
+cat >"$tmp/cl.mbox" <<'EOF'
+From a Mon Jan  1 00:00:00 2024
+Received: from fakehelo.example (n6.grp.scd.yahoo.com [66.218.66.90])
+	by mx.dest.example (Postfix) with ESMTP id 1; Mon, 1 Jan 2024 00:00:00 +0000
+From: a@example.org
+To: b@example.net
+Subject: show-client
+
+body
+
+From a Mon Jan  1 00:00:00 2024
+Received: from helo.example (unknown [203.0.113.6]) by mx.dest.example
+	(Postfix) with ESMTP id 2; Mon, 1 Jan 2024 00:00:00 +0000
+From: a@example.org
+To: b@example.net
+Subject: show-client
+
+body
+EOF
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl --label ham "$tmp/cl.mbox" \
+	>"$tmp/cl.jsonl" 2>"$tmp/cl.err"; rc1=$?
+"$VIGIL" scan --milter "unix:$tmp/tm.sock" --format jsonl --client-ip 192.0.2.9 \
+	"$tmp/cl.mbox" >"$tmp/cl2.jsonl" 2>/dev/null; rc2=$?
+if [ $rc1 = 0 ] && [ $rc2 = 0 ] &&
+   jcheck "$tmp/cl.jsonl" "[hdr(e, 'X-Test-Client') for e in m] == [['host=n6.grp.scd.yahoo.com name=n6.grp.scd.yahoo.com _=n6.grp.scd.yahoo.com [66.218.66.90]'], ['host=[203.0.113.6] name=[203.0.113.6] _=[203.0.113.6] [203.0.113.6]']]" >/dev/null &&
+   jcheck "$tmp/cl2.jsonl" "[hdr(e, 'X-Test-Client') for e in m] == [['host=[192.0.2.9] name=[192.0.2.9] _=[192.0.2.9] [192.0.2.9]']] * 2" >/dev/null &&
+   grep -q "envelope: from each message; clients guessed from Received: 1 sent with the line's rDNS name, 1 as \[IP\] (the line records no name: no reverse DNS to the filter)\$" "$tmp/cl.err"
+then ok "libmilter filter told the client's rDNS name from its Received line, [IP] without one; the evaluation says so"
+else notok "client name sent" "rc=$rc1 $rc2" "$(cat "$tmp/cl.jsonl" "$tmp/cl2.jsonl" "$tmp/cl.err")"; fi
+
+# A filter that dies during a run (killed while it holds a message with
+# PROGRESS; its unix socket stays, refused): the first message refused
+# tries for the whole --timeout, the next ones once (not each for
+# --timeout again), ten failures in a row stop the run, and "stopped
+# after N" counts the messages printed, those in flight on the other
+# worker included (audit25 L4).
+$PY - "$tmp/many.mbox" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(60):
+        f.write("From a Mon Jan  1 00:00:00 2024\nFrom: a@example.org\n"
+                "To: b@example.net\nSubject: fine %d\n\nbody\n\n" % i)
+PY
+"$TESTMILTER" "unix:$tmp/tm2.sock" 2>"$tmp/tm2.log" &
+t2pid=$!
+pids="$pids $t2pid"
+wait_listening "$t2pid" "'$tmp/tm2.sock'" AF_UNIX
+"$VIGIL" scan --milter "unix:$tmp/tm2.sock" -j 2 --timeout 1 --message-timeout 36000 \
+	--format jsonl "$tmp/prog.eml" "$tmp/many.mbox" >"$tmp/dead.jsonl" 2>"$tmp/dead.err" &
+dpid=$!
+looping2() { grep -q 'testmilter: progress-forever$' "$tmp/tm2.log"; }
+if wait_for 600 looping2; then kill -KILL $t2pid; wait $t2pid 2>/dev/null; fi
+reap $dpid; rc=$?
+if [ $rc = 2 ] && $PY - "$tmp/dead.jsonl" "$tmp/dead.err" "unix:$tmp/tm2.sock" <<'PY'
+import json, re, sys
+m = [json.loads(l) for l in open(sys.argv[1])]
+err = open(sys.argv[2]).read()
+n = int(re.search(r"stopped after (\d+) messages: the last 10 could not be played", err).group(1))
+assert n == len(m) < 61, (n, len(m))
+assert all(e["action"] == "error" for e in m[-10:]), m[-10:]
+refused = [e["error"] for e in m if e["error"] and e["error"].startswith("connect to " + sys.argv[3])]
+slow = [r for r in refused if r.endswith(": Connection refused")]
+fast = [r for r in refused if r.endswith(": Connection refused (not retried: nobody there for a whole timeout before)")]
+# one whole --timeout (two when both workers reached it at once), then fast
+assert 1 <= len(slow) <= 2 and len(slow) + len(fast) == len(refused) and len(fast) >= 8, refused
+PY
+then ok "a filter gone mid-run: one --timeout of retries, then each message fails at once; stopped after N = messages printed"
+else notok "dead filter" "rc=$rc" "$(cat "$tmp/dead.err" "$tmp/dead.jsonl")"; fi
 
 printf 'spam %s\nnonsense\n' "$tmp/rs.mbox" >"$tmp/bad.labels"
 "$VIGIL" scan --milter "unix:$tmp/tm.sock" --labels "$tmp/bad.labels" >/dev/null 2>"$tmp/bl.err"; rc1=$?

@@ -16,13 +16,16 @@
  * every 0.1 s at its end until the MTA hangs up ("testmilter:
  * progress-forever" on stderr when it starts, "... ended" when the MTA
  * is gone), as a filter whose
- * backend never answers.
+ * backend never answers. One containing "show-client" gets
+ * "X-Test-Client: host=H name=N _=U": what the MTA said of the client
+ * (the CONNECT host, the {client_name} and _ macros).
  *
  * usage: testmilter SOCKET   (libmilter syntax: inet:PORT@HOST, unix:PATH)
  */
 #include <libmilter/mfapi.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +34,11 @@
 
 struct priv {
 	int quarantine, reject, reject_ml, rspamd_spam, rspamd_ham, redirect,
-	    progress;
+	    progress, show_client;
 	unsigned rcpts;
 	char rcpt[MAX_RCPTS][256];   /* the first ones, as given */
+	/* of the connection, kept from message to message (last) */
+	char client[600];            /* "host=H name=N _=U" */
 };
 
 static struct priv *priv_of(SMFICTX *ctx)
@@ -52,7 +57,21 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	struct priv *p = priv_of(ctx);
 	if (p == NULL)
 		return SMFIS_TEMPFAIL;
-	memset(p, 0, sizeof *p);
+	memset(p, 0, offsetof(struct priv, client));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	(void)addr;
+	struct priv *p = priv_of(ctx);
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
+	const char *name = smfi_getsymval(ctx, "{client_name}");
+	const char *u = smfi_getsymval(ctx, "_");
+	snprintf(p->client, sizeof p->client, "host=%s name=%s _=%s",
+	         host ? host : "(none)", name ? name : "(none)",
+	         u ? u : "(none)");
 	return SMFIS_CONTINUE;
 }
 
@@ -80,6 +99,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		p->rspamd_ham |= strstr(value, "rspamd-ham") != NULL;
 		p->redirect |= strstr(value, "redirect-me") != NULL;
 		p->progress |= strstr(value, "progress-forever") != NULL;
+		p->show_client |= strstr(value, "show-client") != NULL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -136,6 +156,9 @@ static sfsistat on_eom(SMFICTX *ctx)
 	    smfi_addheader(ctx, "X-Spamd-Result", "default: False [1.20 / 15.00];"
 	                   "\n\tSYM_C(1.20)[]") != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
+	if (p->show_client &&
+	    smfi_addheader(ctx, "X-Test-Client", p->client) != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
 	if (p->quarantine &&
 	    smfi_quarantine(ctx, "testmilter: quarantine-me") != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
@@ -161,6 +184,7 @@ int main(int argc, char **argv)
 		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_ADDRCPT |
 		              SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY |
 		              SMFIF_ADDRCPT_PAR,
+		.xxfi_connect = on_connect,
 		.xxfi_envfrom = on_envfrom,
 		.xxfi_envrcpt = on_envrcpt,
 		.xxfi_header = on_header,
