@@ -953,6 +953,17 @@ static void no_replay_after_answer(void **state)
 	assert_int_equal(eoms, 2);
 }
 
+/* A message from client ip with rDNS name (or "") played on mc. */
+static void plays_from(struct mclient *mc, const char *ip, const char *name)
+{
+	struct mclient_result r;
+	char err[200];
+	struct scan *s = message_from(ip, name, "x\n");
+	assert_int_equal(mclient_scan(mc, s, &r, err, sizeof err), 0);
+	scan_free(s);
+	mclient_result_clear(&r);
+}
+
 /* The client's name as an MTA passes it: the rDNS name (given, or
  * guessed from the message's Received line) in {client_name}, in "_"
  * and as the CONNECT host; without one "[IP]" in all three, which to a
@@ -964,22 +975,13 @@ static void client_name_sent(void **state)
 	struct fake f = { 0 };
 	fake_start(&f);
 	struct mclient *mc = client(&f);
-	struct mclient_result r;
-	char err[200];
-	struct scan *s = message_from("203.0.113.5", "mail.sender.example",
-	                              "x\n");
-	assert_int_equal(mclient_scan(mc, s, &r, err, sizeof err), 0);
-	scan_free(s);
-	mclient_result_clear(&r);
+	plays_from(mc, "203.0.113.5", "mail.sender.example");
 	assert_string_equal(f.client, " j=mta.test {daemon_name}=vigil-scan "
 	    "v=vigil scan _=mail.sender.example [203.0.113.5] "
 	    "{client_addr}=203.0.113.5 {client_name}=mail.sender.example "
 	    "{client_port}=0 CONNECT mail.sender.example");
 	/* another client: a new connection, told it has no name */
-	s = message_from("203.0.113.6", "", "x\n");
-	assert_int_equal(mclient_scan(mc, s, &r, err, sizeof err), 0);
-	scan_free(s);
-	mclient_result_clear(&r);
+	plays_from(mc, "203.0.113.6", "");
 	mclient_free(mc);
 	fake_stop(&f);
 	assert_string_equal(f.client, " j=mta.test {daemon_name}=vigil-scan "
