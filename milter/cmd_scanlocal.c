@@ -126,11 +126,11 @@ static const struct msg_text *message_id(struct scan *scan)
 	return NULL;
 }
 
-/* Text output: control characters as '?', as in the milter's table. */
+/* Text output: control and invisible format characters as '?', as in
+ * the milter's table. */
 static void text_str(FILE *out, const char *s)
 {
-	for (; s && *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	report_text_put(out, s ? s : "");
 }
 
 static const char *result_or(const struct scan *scan, const char *key)

@@ -76,15 +76,30 @@ bool report_failed(const struct report *r)
 
 /* ---- JSON ---- */
 
-/* Characters a terminal does not show as themselves: C0 and C1 controls,
- * DEL, and the invisible format characters that reorder or hide text
- * (bidi overrides and isolates, zero-width characters, BOM). */
-static bool invisible(uint32_t cp)
+/* The invisible format characters (Unicode's general category Cf, and
+ * the line and paragraph separators), which a terminal does not show
+ * but which reorder or hide the text around them: bidi overrides and
+ * isolates, zero-width characters, the soft hyphen, BOM, tag characters.
+ * Ranges, in order. */
+static const uint32_t format_chars[][2] = {
+	{ 0xad, 0xad },       { 0x600, 0x605 },     { 0x61c, 0x61c },
+	{ 0x6dd, 0x6dd },     { 0x70f, 0x70f },     { 0x890, 0x891 },
+	{ 0x8e2, 0x8e2 },     { 0x180e, 0x180e },   { 0x200b, 0x200f },
+	{ 0x2028, 0x202e },   { 0x2060, 0x206f },   { 0xfeff, 0xfeff },
+	{ 0xfff9, 0xfffb },   { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd },
+	{ 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a },
+	{ 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f },
+};
+
+bool report_invisible(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xad ||
-	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
-	       (cp >= 0xfff9 && cp <= 0xfffb);
+	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+		return true;   /* C0, DEL, C1 */
+	for (size_t i = 0; i < sizeof format_chars / sizeof format_chars[0] &&
+	                   cp >= format_chars[i][0]; i++)
+		if (cp <= format_chars[i][1])
+			return true;
+	return false;
 }
 
 /* report_text_escaped(), and with quote also a single quote as \' (the
@@ -95,7 +110,7 @@ static void escape_text(FILE *f, const char *s, size_t len, bool quote)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0 || invisible(cp)) {
+		if (n == 0 || report_invisible(cp)) {
 			for (size_t k = 0; k < (n ? n : 1); k++)
 				fprintf(f, "\\x%02x", p[i + k]);
 		} else if (cp == '\\' || (quote && cp == '\'')) {
@@ -287,13 +302,22 @@ static void entry_json(FILE *f, const struct report_entry *e)
 
 /* ---- CSV ---- */
 
-/* Valid UTF-8 inside a quoted field: quotes doubled. */
+/* Valid UTF-8 inside a quoted field: quotes doubled; C0 controls other
+ * than the line breaks and tab, and DEL, as \xHH (report_utf8_escaped()
+ * escaped the backslashes, so this reads back as the byte): many CSV
+ * readers refuse a NUL or other control byte, and JSON escapes them. */
 static void csv_raw(FILE *f, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f) {
+			fprintf(f, "\\x%02x", c);
+			continue;
+		}
+		if (c == '"')
 			putc('"', f);
-		putc(s[i], f);
+		putc(c, f);
 	}
 }
 
@@ -425,15 +449,38 @@ static void entry_csv(struct report *r, const struct report_entry *e)
 
 /* ---- text ---- */
 
-/* s with control characters as '?' (folding as a space). */
+/* report_text_put(), and with fold a line break or tab as a space (a
+ * folded header field), a CR dropped. */
+static void text_chars(FILE *f, const char *s, bool fold)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0)
+			putc(p[i], f);   /* not UTF-8: as it is (one column) */
+		else if (fold && (cp == '\n' || cp == '\t'))
+			putc(' ', f);
+		else if (fold && cp == '\r')
+			;
+		else if (report_invisible(cp))
+			putc('?', f);
+		else
+			fwrite(p + i, 1, n, f);
+		i += n ? n : 1;
+	}
+}
+
+void report_text_put(FILE *f, const char *s)
+{
+	text_chars(f, s, false);
+}
+
+/* A value in the table: folding whitespace as a space. */
 static void text_put(FILE *f, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\r')
-			continue;
-		putc(*p == '\n' || *p == '\t' ? ' ' : *p < 0x20 || *p == 0x7f ? '?'
-		                                                             : *p, f);
-	}
+	text_chars(f, s, true);
 }
 
 size_t report_text_width(const char *s)
@@ -700,7 +747,7 @@ static bool needs_hex(const char *arg)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0 || invisible(cp))
+		if (n == 0 || report_invisible(cp))
 			return true;
 		i += n;
 	}

@@ -10,9 +10,12 @@
  * Message-ID or a header: in both, a byte that is not part of valid
  * UTF-8 is written as the four characters \xHH and a backslash as \\,
  * so the original bytes can be recovered (report_unescape() in the
- * docs). Then JSON escapes control characters (\uXXXX) and CSV quotes
- * the field as RFC 4180 says. The text table replaces control
- * characters with '?'.
+ * docs). Then JSON escapes control characters (\uXXXX); CSV writes the
+ * C0 controls other than tab, CR and LF, and DEL, as \xHH too (read
+ * back by the same unescaping; no NUL or escape byte in a CSV file) and
+ * quotes the field as RFC 4180 says. The text table replaces control
+ * characters and invisible format characters (report_invisible()) with
+ * '?', one per character.
  * Not thread-safe: the caller serializes report_add().
  */
 #ifndef VIGIL_REPORT_H
@@ -135,8 +138,9 @@ void report_utf8_escaped(FILE *f, const char *s, size_t len,
                          void (*put)(FILE *, const char *, size_t));
 
 /* Write s[0..len) as one RFC 4180 field: in double quotes, quotes
- * doubled, bytes that are not UTF-8 as \xHH and a backslash as \\,
- * every other byte (line breaks too) as it is. */
+ * doubled, bytes that are not UTF-8 and C0 controls other than tab, CR
+ * and LF (NUL, ESC, ...) and DEL as \xHH, a backslash as \\, every
+ * other byte (line breaks and tabs too) as it is. */
 void report_csv_string(FILE *f, const char *s, size_t len);
 
 /* Write s[0..len) as a JSON string (with quotes) to f: bytes that are
@@ -155,6 +159,16 @@ void report_csv_strings(FILE *f, const char *const *v, const bool *pick,
  * controls, invisible format characters such as bidi overrides, bytes
  * that are not UTF-8) as \xHH, byte by byte. */
 void report_text_escaped(FILE *f, const char *s, size_t len);
+/* Whether a terminal would not show code point cp as itself: C0 and C1
+ * controls, DEL, and the invisible format characters (general category
+ * Cf: bidi overrides and isolates U+202A-202E, U+2066-2069, zero-width
+ * characters U+200B-200F, U+2060-2064, BOM U+FEFF, soft hyphen U+00AD,
+ * U+061C, tag characters, ...; and U+2028/2029). */
+bool report_invisible(uint32_t cp);
+/* Write the string s for the text table: a character report_invisible()
+ * as '?', anything else (a byte that is not UTF-8 too) as it is, so
+ * the columns report_text_width() counts. */
+void report_text_put(FILE *f, const char *s);
 
 /* The columns s takes in a text table: one per UTF-8 character, one per
  * byte that is not UTF-8 (printed as it is, a terminal shows one

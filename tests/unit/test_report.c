@@ -68,12 +68,17 @@ static char *csv_field(const char *s, size_t len)
 }
 
 /* CSV: the same policy as JSON lines (valid UTF-8, \xHH, \\), then
- * RFC 4180 quoting; control characters and line breaks kept. */
+ * RFC 4180 quoting; line breaks and tabs kept, other C0 controls and DEL
+ * as \xHH (a NUL or ESC is no byte of a CSV file: JSON escapes them,
+ * and Python <= 3.10, PostgreSQL and sqlite refuse them). */
 static void csv_escaping(void **state)
 {
 	(void)state;
 	char *got = csv_field("a,\"b\"\n\\c\xff\xc3\xa9\x01", 12);
-	assert_string_equal(got, "\"a,\"\"b\"\"\n\\\\c\\xff\xc3\xa9\x01\"");
+	assert_string_equal(got, "\"a,\"\"b\"\"\n\\\\c\\xff\xc3\xa9\\x01\"");
+	free(got);
+	got = csv_field("<a\0b@x>\t\r\n\x1b[2J\x7f\x1f", 16);
+	assert_string_equal(got, "\"<a\\x00b@x>\t\r\n\\x1b[2J\\x7f\\x1f\"");
 	free(got);
 }
 
@@ -265,13 +270,13 @@ static void csv(void **state)
 	assert_memory_equal(out, want, strlen(want));
 	free(out);
 	free(err);
-	/* quotes doubled, line breaks and other bytes kept */
+	/* quotes doubled, line breaks kept, another control as \xHH */
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	report_csv_string(f, "a\"b,\r\nc\x01", 8);
 	fclose(f);
-	assert_string_equal(buf, "\"a\"\"b,\r\nc\x01\"");
+	assert_string_equal(buf, "\"a\"\"b,\r\nc\\x01\"");
 	free(buf);
 }
 
@@ -362,6 +367,43 @@ static void terminal(void **state)
 	}
 }
 
+/* The text table: control and invisible format characters (Cf: bidi
+ * overrides and isolates, zero-width characters, BOM, soft hyphen, tag
+ * characters) as one '?' each, other UTF-8 and bytes that are not UTF-8
+ * as they are. */
+static void text_invisible(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *want; } t[] = {
+		{ "caf\xc3\xa9 ok", "caf\xc3\xa9 ok" },
+		{ "a\x01\x1b[2J\x7f", "a??[2J?" },
+		{ "\xc2\x9b" "1m", "?1m" },                      /* C1 CSI */
+		{ "x\xe2\x80\xae" "y.eml", "x?y.eml" },          /* RLO */
+		{ "\xe2\x80\x8b\xe2\x81\xa6\xe2\x81\xa9", "???" }, /* ZWSP LRI PDI */
+		{ "\xef\xbb\xbf" "a\xc2\xad" "b\xd8\x9c", "?a?b?" },  /* BOM SHY ALM */
+		{ "\xf3\xa0\x80\x81", "?" },                     /* TAG */
+		{ "\xff\xc3(", "\xff\xc3(" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		char *buf = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&buf, &size);
+		assert_non_null(f);
+		report_text_put(f, t[i].in);
+		fclose(f);
+		assert_string_equal(buf, t[i].want);
+		assert_int_equal(report_text_width(t[i].in), report_text_width(buf));
+		free(buf);
+	}
+	assert_true(report_invisible(0x202e) && report_invisible(0x2066) &&
+	            report_invisible(0x200b) && report_invisible(0xfeff) &&
+	            report_invisible(0x00ad) && report_invisible(0x061c) &&
+	            report_invisible(0xe007f));
+	assert_false(report_invisible(' ') || report_invisible(0xe9) ||
+	             report_invisible(0x2030) || report_invisible(0xe0080) ||
+	             report_invisible(0x1f600));
+}
+
 /* The latency histogram: clamped to the smallest and largest seen,
  * within 1.2 % elsewhere; nothing seen is 0; junk counts as 0 ms. */
 static void latency_histogram(void **state)
@@ -401,6 +443,7 @@ int main(void)
 		cmocka_unit_test(text),
 		cmocka_unit_test(text_width),
 		cmocka_unit_test(terminal),
+		cmocka_unit_test(text_invisible),
 	};
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
