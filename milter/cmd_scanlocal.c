@@ -22,7 +22,6 @@
 #include "config.h"
 #include "corpus.h"
 #include "evalrep.h"
-#include "fileio.h"
 #include "interrupt.h"
 #include "labels.h"
 #include "localscan.h"
@@ -572,12 +571,11 @@ static int evaluation(struct run *r, const struct conf *c,
                       const struct opts *o, struct eval_meta *m, FILE *out)
 {
 	/* what determines verdicts besides the version: the configuration
-	 * file's bytes (or the built-in defaults) and the rule files' */
-	char hash[65] = "unreadable", rules_hash[65];
+	 * file's bytes as they were read (or the built-in defaults) and the
+	 * rule files' */
+	char rules_hash[65];
 	bool defaults = c->path == NULL ||
 	                strcmp(c->path, "(built-in defaults)") == 0;
-	if (!defaults)
-		fileio_sha256(c->path, hash);
 	/* rules loaded by the rules stage, when it runs */
 	const struct rules *rules = rules_stage_rules(
 		pipeline_stage_state(c->pipeline, "rules"));
@@ -585,19 +583,15 @@ static int evaluation(struct run *r, const struct conf *c,
 	if (rs != NULL)
 		ruleset_digest(rs, rules_hash);
 	m->config_path = defaults ? NULL : c->path;
-	m->config_hash = defaults ? NULL : hash;
+	m->config_hash = defaults ? NULL : c->sha256;
 	/* what the configuration include()s is configuration too */
-	char (*inc_hash)[65] = calloc(c->include_count + 1, sizeof *inc_hash);
 	const char **inc_hashes = calloc(c->include_count + 1,
 	                                 sizeof *inc_hashes);
-	for (size_t i = 0; inc_hash && inc_hashes && i < c->include_count; i++) {
-		if (fileio_sha256(c->includes[i], inc_hash[i]) != 0)
-			snprintf(inc_hash[i], 65, "unreadable");
-		inc_hashes[i] = inc_hash[i];
-	}
+	for (size_t i = 0; inc_hashes && i < c->include_count; i++)
+		inc_hashes[i] = c->include_sha256[i];
 	m->includes = (const char *const *)c->includes;
 	m->include_hashes = inc_hashes;
-	m->include_count = inc_hash && inc_hashes ? c->include_count : 0;
+	m->include_count = inc_hashes ? c->include_count : 0;
 	m->rule_count = rs ? ruleset_count(rs) : 0;
 	if (rules != NULL) {
 		struct rules_diag_totals t;
@@ -621,7 +615,6 @@ static int evaluation(struct run *r, const struct conf *c,
 		rc = eval_report(r->eval, m, out, o->report);
 	}
 	free(domains);
-	free(inc_hash);
 	free(inc_hashes);
 	return rc;
 }

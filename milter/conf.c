@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dns.h"
+#include "fileio.h"
 #include "pfor.h"
 #include "pipeline.h"
 #include "rcache.h"
@@ -31,13 +33,19 @@ static _Thread_local struct errbuf *cur_err;
 static _Thread_local const char *cur_path;	/* file being loaded */
 /* the files include()d by the load in progress, for conf->includes */
 static _Thread_local char **cur_includes;
+static _Thread_local char (*cur_include_sha)[65];   /* as read, each */
 static _Thread_local size_t cur_include_count;
 
-static void free_includes(char **v, size_t n)
+/* A configuration file is read whole before it is parsed (its digest is
+ * of what was parsed): bounded. */
+#define CONF_MAX_FILE ((size_t)16 << 20)
+
+static void free_includes(char **v, char (*sha)[65], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+	free(sha);
 }
 
 /* A relative name include()d by the file including: taken from that
@@ -139,26 +147,115 @@ static int resolve_paths(cfg_t *cfg, const char *conf_path)
 	return 0;
 }
 
+/* The whole file at path (tilde expanded), NUL-terminated, its length
+ * in *len and its digest in hex: what the parser will be given. NULL
+ * with errno set (EFBIG: over CONF_MAX_FILE). */
+static char *read_conf(const char *path, size_t *len, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	int more = 0;
+	char *buf = fileio_read_stream(f, CONF_MAX_FILE, len, &more);
+	int saved = errno;
+	fclose(f);
+	if (buf != NULL && more) {
+		free(buf);
+		buf = NULL;
+		saved = EFBIG;
+	}
+	if (buf != NULL && fileio_sha256_buf(buf, *len, hex) != 0) {
+		free(buf);
+		buf = NULL;
+		saved = ENOMEM;
+	}
+	errno = saved;
+	return buf;
+}
+
+/* Record an include()d file's name and digest for conf->includes. 0, or
+ * -1 (memory). */
+static int note_include(char *name, const char hex[65])
+{
+	size_t n = cur_include_count;
+	char **v = realloc(cur_includes, (n + 1) * sizeof *v);
+	if (v != NULL)
+		cur_includes = v;
+	char (*h)[65] = realloc(cur_include_sha, (n + 1) * sizeof *h);
+	if (h != NULL)
+		cur_include_sha = h;
+	if (v == NULL || h == NULL)
+		return -1;
+	cur_includes[n] = name;
+	memcpy(cur_include_sha[n], hex, 65);
+	cur_include_count = n + 1;
+	return 0;
+}
+
+/* libconfuse opens an include()d file by name itself: to have it parse
+ * the bytes read and hashed here, they go to a memory file that it opens
+ * as /proc/self/fd/N (a pipe or a file edited meanwhile cannot give it
+ * other bytes). Then the file's own name goes back where libconfuse
+ * keeps the current one, for error messages (FILE:LINE) and the
+ * includes inside it. Without /proc, it opens the file itself. */
+static int include_bytes(cfg_t *cfg, cfg_opt_t *opt, const char *name,
+                         const char *buf, size_t len)
+{
+	char fdname[64] = "";
+	int fd = memfd_create("vigil-conf", MFD_CLOEXEC);
+	size_t done = 0;
+	while (fd >= 0 && done < len) {
+		ssize_t w = write(fd, buf + done, len - done);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (fd >= 0 && done == len)
+		snprintf(fdname, sizeof fdname, "/proc/self/fd/%d", fd);
+	const char *args[] = { fdname[0] && access(fdname, R_OK) == 0 ? fdname
+	                                                             : name };
+	int rc = cfg_include(cfg, opt, 1, args);
+	if (fd >= 0)
+		close(fd);   /* libconfuse has opened its own */
+	char *own = rc == 0 && args[0] == fdname ? strdup(name) : NULL;
+	if (own != NULL) {
+		free(cfg->filename);   /* freed by libconfuse at its end */
+		cfg->filename = own;
+	}
+	return rc;
+}
+
 /* include("file"): libconfuse's, from the including file's directory,
- * the file's name kept, since it is part of the configuration. */
+ * the file's name and the digest of the bytes parsed kept, since they
+ * are part of the configuration. */
 static int include_noted(cfg_t *cfg, cfg_opt_t *opt, int argc,
                          const char **argv)
 {
 	if (argc != 1 || argv[0] == NULL)
 		return cfg_include(cfg, opt, argc, argv);
-	char **v = realloc(cur_includes, (cur_include_count + 1) * sizeof *v);
 	char *name = include_path(cfg->filename, argv[0]);
-	if (v == NULL || name == NULL) {
-		free(name);
-		if (v != NULL)
-			cur_includes = v;
+	if (name == NULL) {
 		cfg_error(cfg, "out of memory");
 		return 1;
 	}
-	cur_includes = v;
-	cur_includes[cur_include_count++] = name;
-	const char *args[] = { name };
-	return cfg_include(cfg, opt, 1, args);
+	char hex[65];
+	size_t len;
+	char *buf = read_conf(name, &len, hex);
+	if (buf == NULL) {
+		cfg_error(cfg, "%s: %s", name, errno == EFBIG ?
+		          "larger than 16 MiB" : strerror(errno));
+		free(name);
+		return 1;
+	}
+	if (note_include(name, hex) != 0) {
+		free(name);
+		free(buf);
+		cfg_error(cfg, "out of memory");
+		return 1;
+	}
+	int rc = include_bytes(cfg, opt, name, buf, len);
+	free(buf);
+	return rc;
 }
 
 static void err_addv(struct errbuf *e, const char *fmt, va_list ap)
@@ -718,6 +815,30 @@ static void tool_defaults(cfg_t *cfg)
 	cfg_setstr(cfg, "rules_cache", user ? user : "off");
 }
 
+/* Parse the file at path from one reading of it, its digest into hex.
+ * A libconfuse status; CFG_FILE_ERROR reported. */
+static int parse_file(cfg_t *cfg, const char *path, char hex[65],
+                      struct errbuf *e)
+{
+	char *name = cfg_tilde_expand(path);
+	size_t len = 0;
+	char *buf = name ? read_conf(name, &len, hex) : NULL;
+	FILE *fp = buf ? fmemopen(buf, len, "r") : NULL;
+	if (fp == NULL) {
+		err_add(e, "%s: cannot read: %s", path, errno == EFBIG ?
+		        "larger than 16 MiB" : strerror(errno));
+		free(name);
+		free(buf);
+		return CFG_FILE_ERROR;
+	}
+	free(cfg->filename);   /* the name in messages, as cfg_parse() sets */
+	cfg->filename = name;
+	int rc = cfg_parse_fp(cfg, fp);
+	fclose(fp);
+	free(buf);
+	return rc;
+}
+
 static struct conf *load(const char *path, const char *text,
                          enum load_kind kind, char *err, size_t errlen)
 {
@@ -737,20 +858,22 @@ static struct conf *load(const char *path, const char *text,
 	struct errbuf *saved = cur_err;
 	const char *saved_path = cur_path;
 	char **saved_includes = cur_includes;
+	char (*saved_include_sha)[65] = cur_include_sha;
 	size_t saved_include_count = cur_include_count;
 	cur_err = &e;
 	cur_path = path;
 	cur_includes = NULL;
+	cur_include_sha = NULL;
 	cur_include_count = 0;
 	cfg_set_error_function(cfg, confuse_error);
 	set_validators(cfg);
 	int rc;
+	char hex[65] = "";
 	if (text != NULL) {
 		rc = cfg_parse_buf(cfg, text);
+		fileio_sha256_buf(text, strlen(text), hex);
 	} else {
-		rc = cfg_parse(cfg, path);
-		if (rc == CFG_FILE_ERROR)
-			err_add(&e, "%s: cannot read: %s", path, strerror(errno));
+		rc = parse_file(cfg, path, hex, &e);
 	}
 	struct conf *c = NULL;
 	if (rc == CFG_SUCCESS && resolve_paths(cfg, path) != 0) {
@@ -762,9 +885,12 @@ static struct conf *load(const char *path, const char *text,
 	if (rc == CFG_SUCCESS && (c = calloc(1, sizeof *c)) != NULL) {
 		c->refs = 1;
 		c->includes = cur_includes;
+		c->include_sha256 = cur_include_sha;
 		c->include_count = cur_include_count;
 		cur_includes = NULL;
+		cur_include_sha = NULL;
 		cur_include_count = 0;
+		memcpy(c->sha256, hex, sizeof c->sha256);
 		c->path = strdup(path);
 		if (c->path == NULL || build(c, cfg, kind, &e) != 0) {
 			if (e.count == 0)
@@ -778,10 +904,11 @@ static struct conf *load(const char *path, const char *text,
 	}
 	if (c == NULL && cfg != NULL)
 		cfg_free(cfg);
-	free_includes(cur_includes, cur_include_count);
+	free_includes(cur_includes, cur_include_sha, cur_include_count);
 	cur_err = saved;
 	cur_path = saved_path;
 	cur_includes = saved_includes;
+	cur_include_sha = saved_include_sha;
 	cur_include_count = saved_include_count;
 	return c;
 }
@@ -838,7 +965,7 @@ void conf_unref(struct conf *c)
 	if (c->cfg)
 		cfg_free(c->cfg);
 	free(c->path);
-	free_includes(c->includes, c->include_count);
+	free_includes(c->includes, c->include_sha256, c->include_count);
 	free(c);
 }
 

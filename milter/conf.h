@@ -4,7 +4,11 @@
  * daemon and the tool run with.
  *
  * conf_load() parses and validates a file, and builds the pipeline (every
- * stage's init) for it. The result never changes; a reload builds a new
+ * stage's init) for it. Each file (the one given, every include()d one)
+ * is read once, whole (up to 16 MiB), and the parser is given those
+ * bytes: their SHA-256 is kept with the configuration (sha256,
+ * include_sha256), so a report names what made it, even when the file
+ * was a pipe (-c <(...)) or has changed since. The result never changes; a reload builds a new
  * one. Holders take a reference (conf_ref) for as long as they use it;
  * the last conf_unref frees it (stage states included).
  */
@@ -68,7 +72,13 @@ struct conf {
 	struct pipeline *pipeline;
 	cfg_t *cfg;
 	char *path;
+	/* SHA-256 (hex) of the bytes the parser read: the file's, taken as
+	 * it was loaded (one reading: a pipe such as -c <(...) or a file
+	 * edited later has the digest of what made this configuration),
+	 * or of the string given to conf_load_string() */
+	char sha256[65];
 	char **includes;         /* files include()d, in the order read */
+	char (*include_sha256)[65];   /* each one's digest, the same way */
 	size_t include_count;
 	_Atomic int refs;	/* conf_ref/conf_unref only */
 };

@@ -12,6 +12,16 @@ char *fileio_read(const char *path, size_t max, size_t *len, int *truncated)
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
+	char *buf = fileio_read_stream(f, max, len, truncated);
+	int saved = errno;
+	if (f != stdin)
+		fclose(f);
+	errno = saved;
+	return buf;
+}
+
+char *fileio_read_stream(FILE *f, size_t max, size_t *len, int *truncated)
+{
 	size_t cap = 65536, n = 0;
 	char *buf = malloc(cap + 1);
 	int more = 0;
@@ -40,10 +50,6 @@ char *fileio_read(const char *path, size_t max, size_t *len, int *truncated)
 		buf = NULL;
 		errno = EIO;
 	}
-	int saved = errno;
-	if (f != stdin)
-		fclose(f);
-	errno = saved;
 	if (buf == NULL)
 		return NULL;
 	buf[n] = '\0';
@@ -94,6 +100,13 @@ int fileio_hash_end(struct fileio_hash *h, char hex[65])
 	for (unsigned i = 0; rc == 0 && i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return rc;
+}
+
+int fileio_sha256_buf(const void *p, size_t len, char hex[65])
+{
+	struct fileio_hash *h = fileio_hash_new();
+	int rc = h ? fileio_hash_add(h, p, len) : -1;
+	return fileio_hash_end(h, rc == 0 ? hex : NULL);
 }
 
 int fileio_sha256(const char *path, char hex[65])

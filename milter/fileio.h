@@ -1,16 +1,26 @@
 /*
- * fileio.h — reading a whole (message) file for the tools, and the
- * SHA-256 of a file for their reports.
+ * fileio.h — reading a whole (message or configuration) file, and the
+ * SHA-256 of bytes for the tools' reports.
  */
 #ifndef VIGIL_FILEIO_H
 #define VIGIL_FILEIO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* The contents of path ("-" = standard input), NUL-terminated, at most
  * max bytes (the rest is not read; *truncated says so when not NULL).
  * NULL with errno set on error. The caller frees. */
 char *fileio_read(const char *path, size_t max, size_t *len, int *truncated);
+
+/* As fileio_read(), from the stream f (left open), which is read to
+ * its end or max bytes. */
+char *fileio_read_stream(FILE *f, size_t max, size_t *len, int *truncated);
+
+/* The SHA-256 of p[0..len) into hex (64 hex digits and a NUL): the
+ * digest of bytes read once and kept, such as a configuration file's
+ * (conf.h). 0, or -1 (hex unchanged). */
+int fileio_sha256_buf(const void *p, size_t len, char hex[65]);
 
 /* The SHA-256 of path's bytes into hex (64 hex digits and a NUL), for
  * reports that record what a run read. 0, or -1 (hex unchanged) when

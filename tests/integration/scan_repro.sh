@@ -8,7 +8,7 @@ VIGIL=$top_builddir/milter/vigil
 tmp=$(mktemp -d /tmp/vigil-repro.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/integration/lib/common.sh"
-tap_plan 10
+tap_plan 12
 
 mkdir "$tmp/r1" "$tmp/r2"
 printf 'body T_A /hello/\nscore T_A 2\n' >"$tmp/r1/10_a.cf"
@@ -92,6 +92,43 @@ if grep -q "^  included $tmp/part.conf (sha256 $h1)\$" "$tmp/o4" &&
    grep -q "^  included $tmp/part.conf (sha256 $h2)\$" "$tmp/o5" && [ "$h1" != "$h2" ]
 then ok "an include()d file named with its SHA-256"
 else notok "included file" "$(cat "$tmp/o4" "$tmp/o5")"; fi
+
+# The digests are of what the configuration was loaded from, taken as
+# it was read: a configuration (and an include) given as a pipe, as
+# with -c <(...), has the digest of what the pipe gave (not of nothing).
+mkfifo "$tmp/c5.fifo" "$tmp/part5.fifo"
+printf 'include("%s")\nstages = { "rules" }\nrules = { "%s" }\n' "$tmp/part5.fifo" "$tmp/r1" >"$tmp/c5.conf"
+printf 'actions { add_header = 3 }\n' >"$tmp/part5.conf"
+cat "$tmp/c5.conf" >"$tmp/c5.fifo" &
+cat "$tmp/part5.conf" >"$tmp/part5.fifo" &
+# (bounded: a vigil that opened the FIFO again for the report would
+# wait for a writer for ever)
+timeout -s KILL 60 "$VIGIL" scan -c "$tmp/c5.fifo" --label spam "$tmp/s.mbox" >"$tmp/o7" 2>&1
+exec 5<>"$tmp/c5.fifo" 6<>"$tmp/part5.fifo"; exec 5>&- 6>&-   # writers left blocked (an old vigil) end
+wait
+h5=$(sha256sum "$tmp/c5.conf" | cut -d' ' -f1); p5=$(sha256sum "$tmp/part5.conf" | cut -d' ' -f1)
+if grep -q "^  config sha256 $h5; " "$tmp/o7" && grep -q "^  included $tmp/part5.fifo (sha256 $p5)\$" "$tmp/o7"
+then ok "configuration and include through pipes: the digests of what they gave"
+else notok "config through a pipe" "want $h5 $p5" "$(cat "$tmp/o7")"; fi
+# A configuration edited while the run goes on: the report has the
+# digests of the files the verdicts came from. The corpus is a FIFO that
+# vigil opens once the configuration is loaded: the files are changed
+# then, before any message is read.
+mkfifo "$tmp/s.fifo"
+cp "$tmp/c4.conf" "$tmp/c6.conf"
+h6=$(sha256sum "$tmp/c6.conf" | cut -d' ' -f1); p6=$(sha256sum "$tmp/part.conf" | cut -d' ' -f1)
+"$VIGIL" scan -c "$tmp/c6.conf" --label spam "$tmp/s.fifo" >"$tmp/o8" 2>&1 &
+pid=$!
+exec 4>"$tmp/s.fifo"
+printf 'stages = { "sanity" }\n' >"$tmp/c6.conf"
+printf 'actions { add_header = 1 }\n' >"$tmp/part.conf"
+cat "$tmp/s.mbox" >&4
+exec 4>&-
+wait $pid
+if grep -q "^  config sha256 $h6; rules sha256 " "$tmp/o8" &&
+   grep -q "^  included $tmp/part.conf (sha256 $p6)\$" "$tmp/o8"
+then ok "configuration edited during the run: the digests of what was loaded"
+else notok "config edited" "want $h6 $p6" "$(cat "$tmp/o8")"; fi
 
 # The command line in the report pastes back into a shell as the same
 # arguments: a quote, a backslash, $ and a control character in names.

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
+#include "fileio.h"
 #include "pipeline.h"
 #include "rules.h"
 
@@ -202,6 +204,87 @@ static void include_relative(void **state)
 	remove_tree(dir);
 }
 
+/* The SHA-256 of text, as fileio_sha256_buf() gives it. */
+static void digest_of(const char *text, char hex[65])
+{
+	assert_int_equal(fileio_sha256_buf(text, strlen(text), hex), 0);
+}
+
+/* A FIFO at dir/name that a child process fills with text once. */
+static pid_t fifo_with(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *f = fopen(p, "w");
+		_exit(f != NULL && fputs(text, f) >= 0 && fclose(f) == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
+/* The digests are of the bytes the parser read, taken at load: a file
+ * changed afterwards, or a FIFO (-c <(...)) which cannot be read twice,
+ * keeps the digest of what made the configuration; included files
+ * alike, and their errors still name them (FILE:LINE). */
+static void digest_as_read(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-conf.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	const char *main_text = "include(\"part.conf\")\nio_threads = 3\n";
+	const char *part_text = "fail_action = reject\n";
+	put_file(dir, "main.conf", main_text);
+	put_file(dir, "part.conf", part_text);
+	char p[512], err[1024], hex[65];
+	snprintf(p, sizeof p, "%s/main.conf", dir);
+	struct conf *c = conf_load(p, err, sizeof err);
+	assert_non_null(c);
+	put_file(dir, "main.conf", "stages = { \"sanity\" }\n");
+	put_file(dir, "part.conf", "fail_action = tempfail\n");
+	digest_of(main_text, hex);
+	assert_string_equal(c->sha256, hex);
+	assert_int_equal(c->include_count, 1);
+	digest_of(part_text, hex);
+	assert_string_equal(c->include_sha256[0], hex);
+	assert_int_equal(c->fail_action, CONF_ACT_REJECT);
+	conf_unref(c);
+
+	/* the main file and an included one through FIFOs */
+	put_file(dir, "main.conf", "include(\"pipe.conf\")\n");
+	pid_t w1 = fifo_with(dir, "pipe.conf", part_text);
+	pid_t w2 = fifo_with(dir, "top.fifo", main_text);
+	snprintf(p, sizeof p, "%s/top.fifo", dir);
+	c = conf_load(p, err, sizeof err);
+	int st1, st2;
+	assert_int_equal(waitpid(w2, &st2, 0), w2);
+	assert_non_null(c);
+	digest_of(main_text, hex);
+	assert_string_equal(c->sha256, hex);
+	assert_int_equal(c->io_threads, 3);
+	conf_unref(c);
+	snprintf(p, sizeof p, "%s/main.conf", dir);
+	c = conf_load(p, err, sizeof err);
+	assert_int_equal(waitpid(w1, &st1, 0), w1);
+	assert_non_null(c);
+	digest_of(part_text, hex);
+	assert_string_equal(c->include_sha256[0], hex);
+	assert_int_equal(c->fail_action, CONF_ACT_REJECT);
+	conf_unref(c);
+
+	/* an error in an included file: its own name and line */
+	put_file(dir, "main.conf", "include(\"bad.conf\")\n");
+	put_file(dir, "bad.conf", "\nfail_action = reject\nno_such = 1\n");
+	c = conf_load(p, err, sizeof err);
+	assert_null(c);
+	snprintf(p, sizeof p, "%s/bad.conf:3: ", dir);
+	assert_non_null(strstr(err, p));
+	assert_null(strstr(err, "/proc/"));
+	remove_tree(dir);
+}
+
 /* Relative file names in options are taken from the configuration
  * file's directory too, whatever the current directory (vigild's after
  * it moved to "/", for its reloads); absolute ones, internet sockets,
@@ -335,6 +418,7 @@ int main(void)
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(shipped_conf),
 		cmocka_unit_test(include_relative),
+		cmocka_unit_test(digest_as_read),
 		cmocka_unit_test(paths_relative),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
