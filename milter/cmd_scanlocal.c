@@ -153,115 +153,116 @@ static void put_dropped(FILE *out, const struct scan *scan,
 /* Every line has every key; a message that could not be scanned has
  * "action":"error", its reason in "error", null score, message_id and
  * auth, no hits, no dropped recipients. */
-static void print_jsonl(const struct corpus_msg *cm, struct scan *scan,
-                        const struct verdict *v, double ms)
+static void print_jsonl(FILE *out, const struct corpus_msg *cm,
+                        struct scan *scan, const struct verdict *v,
+                        double ms)
 {
-	printf("{\"source\":");
-	json_str(stdout, cm->source);
-	printf(",\"index\":%zu", cm->index);
+	fprintf(out, "{\"source\":");
+	json_str(out, cm->source);
+	fprintf(out, ",\"index\":%zu", cm->index);
 	if (scan == NULL) {
-		printf(",\"message_id\":null,\"score\":null,\"action\":\"error\","
+		fprintf(out, ",\"message_id\":null,\"score\":null,\"action\":\"error\","
 		       "\"dropped_rcpts\":[],\"hits\":[],\"auth\":null,\"ms\":");
-		json_num(stdout, ms);
-		printf(",\"error\":");
-		json_str(stdout, cm->error ? cm->error : "scan failed");
-		printf("}\n");
+		json_num(out, ms);
+		fprintf(out, ",\"error\":");
+		json_str(out, cm->error ? cm->error : "scan failed");
+		fprintf(out, "}\n");
 		return;
 	}
 	const struct msg_text *mid = message_id(scan);
-	printf(",\"message_id\":");
+	fprintf(out, ",\"message_id\":");
 	if (mid)
-		report_json_string(stdout, mid->ptr, mid->len);
+		report_json_string(out, mid->ptr, mid->len);
 	else
-		printf("null");
-	printf(",\"score\":");
-	json_num(stdout, scan_score(scan));
-	printf(",\"action\":\"%s\",\"dropped_rcpts\":",
+		fprintf(out, "null");
+	fprintf(out, ",\"score\":");
+	json_num(out, scan_score(scan));
+	fprintf(out, ",\"action\":\"%s\",\"dropped_rcpts\":",
 	       conf_action_name(v->action));
-	put_dropped(stdout, scan, v, report_json_strings);
-	printf(",\"hits\":[");
+	put_dropped(out, scan, v, report_json_strings);
+	fprintf(out, ",\"hits\":[");
 	for (size_t i = 0; i < scan_hit_count(scan); i++) {
 		const struct scan_hit_info *h = scan_hit_at(scan, i);
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, h->name);
-		printf(",\"score\":");
-		json_num(stdout, h->score);
-		printf("}");
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, h->name);
+		fprintf(out, ",\"score\":");
+		json_num(out, h->score);
+		fprintf(out, "}");
 	}
-	printf("],\"auth\":{\"spf\":");
-	json_str(stdout, result_or(scan, "spf"));
-	printf(",\"dkim\":");
-	json_str(stdout, result_or(scan, "dkim"));
-	printf(",\"dmarc\":");
-	json_str(stdout, result_or(scan, "dmarc"));
-	printf("},\"ms\":");
-	json_num(stdout, ms);
-	printf(",\"error\":null%s}\n", v->failed ? ",\"failed\":true" : "");
+	fprintf(out, "],\"auth\":{\"spf\":");
+	json_str(out, result_or(scan, "spf"));
+	fprintf(out, ",\"dkim\":");
+	json_str(out, result_or(scan, "dkim"));
+	fprintf(out, ",\"dmarc\":");
+	json_str(out, result_or(scan, "dmarc"));
+	fprintf(out, "},\"ms\":");
+	json_num(out, ms);
+	fprintf(out, ",\"error\":null%s}\n", v->failed ? ",\"failed\":true" : "");
 }
 
-static void print_csv(const struct corpus_msg *cm, struct scan *scan,
-                      const struct verdict *v, double ms)
+static void print_csv(FILE *out, const struct corpus_msg *cm,
+                      struct scan *scan, const struct verdict *v, double ms)
 {
-	csv_str(stdout, cm->source);
-	printf(",%zu,", cm->index);
+	csv_str(out, cm->source);
+	fprintf(out, ",%zu,", cm->index);
 	if (scan == NULL) {
-		printf(",,error,,,,,");
-		csv_num(stdout, ms);
-		printf(",");
-		csv_str(stdout, cm->error ? cm->error : "scan failed");
-		printf(",\n");
+		fprintf(out, ",,error,,,,,");
+		csv_num(out, ms);
+		fprintf(out, ",");
+		csv_str(out, cm->error ? cm->error : "scan failed");
+		fprintf(out, ",\n");
 		return;
 	}
 	const struct msg_text *mid = message_id(scan);
 	if (mid)
-		report_csv_string(stdout, mid->ptr, mid->len);
-	printf(",");
-	csv_num(stdout, scan_score(scan));
-	printf(",%s,\"", conf_action_name(v->action));
+		report_csv_string(out, mid->ptr, mid->len);
+	fprintf(out, ",");
+	csv_num(out, scan_score(scan));
+	fprintf(out, ",%s,\"", conf_action_name(v->action));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
-		printf("%s%s", i ? " " : "", scan_hit_at(scan, i)->name);
-	printf("\",");
-	csv_str(stdout, result_or(scan, "spf"));
-	printf(",");
-	csv_str(stdout, result_or(scan, "dkim"));
-	printf(",");
-	csv_str(stdout, result_or(scan, "dmarc"));
-	printf(",");
-	csv_num(stdout, ms);
+		fprintf(out, "%s%s", i ? " " : "", scan_hit_at(scan, i)->name);
+	fprintf(out, "\",");
+	csv_str(out, result_or(scan, "spf"));
+	fprintf(out, ",");
+	csv_str(out, result_or(scan, "dkim"));
+	fprintf(out, ",");
+	csv_str(out, result_or(scan, "dmarc"));
+	fprintf(out, ",");
+	csv_num(out, ms);
 	/* the error column says what JSON lines' "failed" says */
-	printf(",%s,", v->failed ? "scan failed: fail action applied" : "");
-	put_dropped(stdout, scan, v, report_csv_strings);
-	printf("\n");
+	fprintf(out, ",%s,", v->failed ? "scan failed: fail action applied" : "");
+	put_dropped(out, scan, v, report_csv_strings);
+	fprintf(out, "\n");
 }
 
-static void print_text(const struct corpus_msg *cm, struct scan *scan,
-                       const struct verdict *v)
+static void print_text(FILE *out, const struct corpus_msg *cm,
+                       struct scan *scan, const struct verdict *v)
 {
-	text_str(stdout, cm->source);
+	text_str(out, cm->source);
 	size_t cols = report_text_width(cm->source);
 	int pad = cols < 40 ? 40 - (int)cols : 0;
 	if (scan == NULL) {
-		printf("%*s %6zu  ERROR  ", pad, "", cm->index);
-		text_str(stdout, cm->error ? cm->error : "scan failed");
-		printf("\n");
+		fprintf(out, "%*s %6zu  ERROR  ", pad, "", cm->index);
+		text_str(out, cm->error ? cm->error : "scan failed");
+		fprintf(out, "\n");
 		return;
 	}
-	printf("%*s %6zu  %-10s %8.2f ", pad, "", cm->index,
+	fprintf(out, "%*s %6zu  %-10s %8.2f ", pad, "", cm->index,
 	       conf_action_name(v->action), scan_score(scan));
 	for (size_t i = 0; i < scan_hit_count(scan); i++)
-		printf("%s%s", i ? "," : "", scan_hit_at(scan, i)->name);
+		fprintf(out, "%s%s", i ? "," : "", scan_hit_at(scan, i)->name);
 	if (v->drop_count) {
 		const struct scan_env *env = scan_env(scan);
-		fputs(" [dropped:", stdout);
+		fputs(" [dropped:", out);
 		for (size_t i = 0; i < env->rcpt_count; i++) {
 			if (v->drop_rcpt[i]) {
-				putchar(' ');
-				text_str(stdout, env->rcpts[i]);
+				fputc(' ', out);
+				text_str(out, env->rcpts[i]);
 			}
 		}
-		putchar(']');
+		fputc(']', out);
 	}
-	printf("%s\n", v->failed ? " [scan failed: fail action]" : "");
+	fprintf(out, "%s\n", v->failed ? " [scan failed: fail action]" : "");
 }
 
 /* ---- producer / consumer ---- */
@@ -416,11 +417,15 @@ static void done_msg(void *arg, const struct localscan_item *it,
 	}
 	if (r->out_tty)
 		progress_clear(r->bar);   /* the row on a line of its own */
+	/* the row reaches stdout whole (report_record_begin()) */
+	struct report_record rec;
+	FILE *out = report_record_begin(&rec, stdout);
 	switch (r->format) {
-	case REPORT_JSONL: print_jsonl(cm, scan, v, ms); break;
-	case REPORT_CSV: print_csv(cm, scan, v, ms); break;
-	default: print_text(cm, scan, v); break;
+	case REPORT_JSONL: print_jsonl(out, cm, scan, v, ms); break;
+	case REPORT_CSV: print_csv(out, cm, scan, v, ms); break;
+	default: print_text(out, cm, scan, v); break;
 	}
+	report_record_end(&rec);
 	cmd_stdout_check();
 	corpus_msg_clear(cm);
 	free(m->name);
@@ -695,9 +700,11 @@ static void scan_all(void *arg)
 static int run_scan(struct run *r, struct conf *c, struct opts *o,
                     struct eval_meta *m)
 {
+	report_whole_records(stdout, r->format);
 	if (r->format == REPORT_CSV)
 		printf("source,index,message_id,score,action,hits,spf,dkim,dmarc,ms,"
 		       "error,dropped_rcpts\n");
+	cmd_stdout_check();   /* failed: no message is taken (next_msg()) */
 	r->started = monotime_s();
 	struct scan_job job = { c, o, r, 0 };
 	/* a first SIGINT/SIGTERM ends the reading (next_msg), the messages

@@ -52,6 +52,7 @@ struct report *report_new(enum report_format format, FILE *out, FILE *err,
 		return NULL;
 	r->format = format;
 	r->out = out;
+	report_whole_records(out, format);
 	r->err = err;
 	if (progress && (r->bar = progress_new(err, total_bytes)) == NULL) {
 		free(r);
@@ -67,6 +68,30 @@ void report_free(struct report *r)
 		return;
 	progress_free(r->bar);
 	free(r);
+}
+
+void report_whole_records(FILE *out, enum report_format f)
+{
+	/* a stream without a descriptor (open_memstream(), the tests') has
+	 * no write(2) to make whole, and glibc's cannot be unbuffered */
+	if (f != REPORT_TEXT && fileno(out) >= 0)
+		setvbuf(out, NULL, _IONBF, 0);
+}
+
+FILE *report_record_begin(struct report_record *rec, FILE *out)
+{
+	*rec = (struct report_record){ .out = out };
+	rec->mem = open_memstream(&rec->buf, &rec->len);
+	return rec->mem ? rec->mem : out;   /* no memory: in pieces */
+}
+
+void report_record_end(struct report_record *rec)
+{
+	if (rec->mem != NULL && fclose(rec->mem) == 0)
+		fwrite(rec->buf, 1, rec->len, rec->out);
+	free(rec->buf);
+	fflush(rec->out);
+	*rec = (struct report_record){ 0 };
 }
 
 bool report_failed(const struct report *r)
@@ -399,9 +424,8 @@ static void csv_hits(FILE *f, const struct report_entry *e)
 	putc('"', f);
 }
 
-static void entry_csv(struct report *r, const struct report_entry *e)
+static void entry_csv(struct report *r, FILE *f, const struct report_entry *e)
 {
-	FILE *f = r->out;
 	if (!r->header_done) {
 		fputs("source,index,offset,action,flagged,score,reply,"
 		      "headers_added,headers_changed,quarantine,rcpts_removed,"
@@ -519,9 +543,9 @@ static void text_address(FILE *f, const char *what, const char *addr,
 	putc('\n', f);
 }
 
-static void entry_text(struct report *r, const struct report_entry *e)
+static void entry_text(struct report *r, FILE *f,
+                       const struct report_entry *e)
 {
-	FILE *f = r->out;
 	if (!r->header_done) {
 		fprintf(f, "%-40s %-10s %9s  %s\n", "MESSAGE", "ACTION", "MS",
 		        "REPLY / DETAIL");
@@ -601,12 +625,15 @@ void report_add(struct report *r, const struct report_entry *e)
 	r->done_bytes += e->size;
 	if (r->out_tty)
 		progress_clear(r->bar);   /* the entry on a line of its own */
+	struct report_record rec;
+	FILE *f = report_record_begin(&rec, r->out);
 	if (r->format == REPORT_JSONL)
-		entry_json(r->out, e);
+		entry_json(f, e);
 	else if (r->format == REPORT_CSV)
-		entry_csv(r, e);
+		entry_csv(r, f, e);
 	else
-		entry_text(r, e);
+		entry_text(r, f, e);
+	report_record_end(&rec);
 	progress_update(r->bar, r->messages, r->errors, r->done_bytes);
 }
 

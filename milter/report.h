@@ -74,7 +74,9 @@ struct report_entry {
 
 struct report;
 
-/* out: the entries (stdout); err: progress and summary (stderr).
+/* out: the entries (stdout), each written whole (report_record_begin();
+ * out unbuffered for JSON lines and CSV: nothing may have been written
+ * to it yet); err: progress and summary (stderr).
  * progress: show the progress line (progress.h; the caller checks
  * isatty), with a bar and ETA when total_bytes (corpus_bytes()) is not
  * 0. NULL when out of memory. */
@@ -98,6 +100,26 @@ void report_summary(struct report *r, double seconds, const char *partial);
 /* Whether any message failed. */
 bool report_failed(const struct report *r);
 void report_free(struct report *r);
+
+/* One entry written whole. report_record_begin() gives a stream in
+ * memory to write the entry to (out itself when there is no memory for
+ * one); report_record_end() writes what it holds to out with one fwrite
+ * and flushes out. With out unbuffered (report_whole_records()) that is
+ * one write(2) per entry, so that a run killed at any moment (a second
+ * SIGINT) leaves whole lines in a file, never a cut record; a buffered
+ * out gets the entry as one write while it fits the buffer. */
+struct report_record {
+	FILE *out, *mem;
+	char *buf;
+	size_t len;
+};
+FILE *report_record_begin(struct report_record *rec, FILE *out);
+void report_record_end(struct report_record *rec);
+/* Before anything is written to out: for JSON lines and CSV, out
+ * unbuffered, so that each report_record_end() is one write. The text
+ * table keeps its buffer: the summary and evaluation follow it on the
+ * same stream, in many small writes. */
+void report_whole_records(FILE *out, enum report_format f);
 
 /* Latencies of a run as a histogram: REPORT_LAT_PER_DECADE logarithmic
  * bins per decade from 1 µs, so percentiles need no memory per message

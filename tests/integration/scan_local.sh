@@ -499,25 +499,8 @@ exec 3<>"$tmp/out.fifo"
 # shellcheck disable=SC2086
 dfl "$VIGIL" scan -c "$tmp/c.conf" --jobs 1 --format jsonl $many >"$tmp/out.fifo" 2>"$tmp/two.err" &
 pid=$!
-pipe_full() {	# wait (bounded) until the fifo holds a pipe's worth
-	/usr/bin/python3 - "$1" <<'PY'
-import fcntl, os, struct, sys, termios, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
-size = fcntl.fcntl(fd, 1032)   # F_GETPIPE_SZ
-for _ in range(600):
-    n = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
-    if n >= size:
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit(1)
-PY
-}
-caught() {	# whether PID catches SIGINT (bit 2 of SigCgt)
-	m=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
-	[ -n "$m" ] && [ $(( 0x$m & 2 )) != 0 ]
-}
 n=0
-if pipe_full "$tmp/out.fifo"; then
+if pipe_full "$tmp/out.fifo" $pid; then
 	kill -INT $pid
 	while [ $n -lt 600 ] && caught $pid; do sleep 0.1; n=$((n + 1)); done
 fi

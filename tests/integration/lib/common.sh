@@ -285,3 +285,38 @@ wait_output() {
 	done
 	[ -s "$1" ]
 }
+# pipe_full FIFO PID: wait (bounded) until PID, writing to FIFO that
+# nobody reads, is stuck in that write: one of its threads sleeps in
+# the kernel's pipe write (wchan), the FIFO holding data. (A writer of
+# whole records, one write(2) each, blocks before the pipe is quite
+# full.) Where the kernel hides wchan, until the FIFO is all but full.
+pipe_full() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import fcntl, glob, os, struct, sys, termios, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+size = fcntl.fcntl(fd, 1032)   # F_GETPIPE_SZ
+def wchans():
+    out = []
+    for w in glob.glob("/proc/%s/task/*/wchan" % sys.argv[2]):
+        try:
+            out.append(open(w).read())
+        except OSError:
+            pass
+    return out
+for _ in range(600):
+    n = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+    w = wchans()
+    hidden = all(x in ("", "0") for x in w)
+    if n > 0 and (any("pipe_write" in x for x in w) or
+                  (hidden and n >= size - 16384)):
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+PY
+}
+# caught PID: whether PID catches SIGINT (bit 2 of SigCgt): after a first
+# signal the handler is reset and a second one kills.
+caught() {
+	m=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$m" ] && [ $(( 0x$m & 2 )) != 0 ]
+}
