@@ -7,6 +7,8 @@
 #ifndef VIGIL_CMD_H
 #define VIGIL_CMD_H
 
+#include <stddef.h>
+
 int cmd_scan(int argc, char **argv);    /* vigil scan [--milter SOCK] ... */
 /* In-process scanning (cmd_scanlocal.c): what cmd_scan runs without
  * --milter. */
@@ -26,6 +28,14 @@ int cmd_stdout_status(const char *prog);
 /* Right after a write to standard output: when it failed, its errno is
  * kept for cmd_stdout_status(). */
 void cmd_stdout_check(void);
+/* Whether a write to standard output failed during a run (as
+ * cmd_stdout_check() saw it), which then stopped taking messages: "stopped
+ * after n messages: standard output: Broken pipe" into buf, the run's
+ * partial note (the summary, the text and HTML evaluation), and buf is
+ * returned; NULL when no write failed. The caller says it on standard
+ * error (in the summary or a line of its own): cmd_stdout_status() then
+ * returns 2 without saying it again. */
+const char *cmd_stdout_stopped(size_t n, char *buf, size_t len);
 
 struct conf;
 /* The configuration at path (conf_load_tool()), or NULL after saying on

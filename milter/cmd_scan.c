@@ -645,6 +645,8 @@ static int run_all(const struct options *o, struct worker *w,
 		m->partial = describe_stop(sig, &run, why, sizeof why);
 	else if (run.gave_up[0] != '\0')
 		m->partial = describe_gave_up(&run, why, sizeof why);
+	else   /* the output gone (work()): reading stopped */
+		m->partial = cmd_stdout_stopped(run.out_seq, why, sizeof why);
 	report_summary(run.report, m->seconds, m->partial);
 	int rc = report_failed(run.report) ? 1 : 0;
 	if (evaluation(&run, m) != 0 || cmd_stdout_status("scan") != 0 ||

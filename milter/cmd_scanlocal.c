@@ -716,12 +716,15 @@ static int run_scan(struct run *r, struct conf *c, struct opts *o,
 	r->bar = NULL;
 	fflush(stdout);
 	int sig = caught ? interrupt_signal() : 0;
-	char why[96];
-	if (sig) {
+	char why[160];
+	/* a signal, or the output gone (next_msg()): reading stopped */
+	if (sig)
 		m->partial = interrupt_describe(sig, r->messages, why, sizeof why);
+	else
+		m->partial = cmd_stdout_stopped(r->messages, why, sizeof why);
+	if (m->partial)
 		fprintf(stderr, "vigil scan: %s; the figures below cover those "
-		        "only\n", why);
-	}
+		        "only\n", m->partial);
 	int status = r->errors ? 1 : 0;
 	if (job.rc != 0) {
 		fprintf(stderr, "vigil scan: cannot start %u threads\n", o->jobs);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,20 @@ void cmd_stdout_check(void)
 		                               errno ? errno : EIO);
 }
 
+/* cmd_stdout_stopped() described the failure: the run said it. */
+static _Atomic bool stdout_said;
+
+const char *cmd_stdout_stopped(size_t n, char *buf, size_t len)
+{
+	int e = atomic_load(&stdout_errno);
+	if (e == 0)
+		return NULL;
+	snprintf(buf, len, "stopped after %zu message%s: standard output: %s",
+	         n, n == 1 ? "" : "s", strerror(e));
+	atomic_store(&stdout_said, true);
+	return buf;
+}
+
 int cmd_stdout_status(const char *prog)
 {
 	static int reported = -1;   /* main() checks after the command too */
@@ -45,8 +60,9 @@ int cmd_stdout_status(const char *prog)
 	int rc = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int e = stdout_errno ? stdout_errno : errno;
-		fprintf(stderr, "vigil %s: standard output: %s\n", prog,
-		        e ? strerror(e) : "write error");
+		if (!atomic_load(&stdout_said))
+			fprintf(stderr, "vigil %s: standard output: %s\n", prog,
+			        e ? strerror(e) : "write error");
 		rc = 2;
 	}
 	if (fflush(stderr) != 0 || ferror(stderr))
