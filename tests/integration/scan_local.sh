@@ -208,10 +208,15 @@ assert a["source"] == os.path.join(sys.argv[3], 'a,"q\nb.eml'), a
 assert a["message_id"].startswith('<a\x01b\x1b[31m\\xff\\xfe,"q">'), a
 assert b["action"] == "error" and "binary" in b["error"] and b["score"] is None
 assert b["dropped_rcpts"] == [] and a["dropped_rcpts"] == [], rows
-# CSV: the same policy, so valid UTF-8 (strict decoding)
+# CSV: the same policy, so valid UTF-8 (strict decoding), and control
+# characters other than line breaks and tabs as \xHH too (no control
+# byte in the file)
 c = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8")))
 assert len(c) == 3 and all(len(r) == 12 for r in c), c
-assert c[1][0] == a["source"] and c[1][2] == a["message_id"], c[1]
+ctl = lambda s: "".join("\\x%02x" % ord(ch) if (ord(ch) < 32 and ch not in "\t\r\n")
+                        or ord(ch) == 127 else ch for ch in s)
+assert c[1][0] == a["source"] and c[1][2] == ctl(a["message_id"]), c[1]
+assert c[1][2].startswith('<a\\x01b\\x1b[31m\\xff'), c[1]
 assert c[2][4] == "error" and "binary" in c[2][10] and c[2][11] == "", c[2]
 PY
 then ok "jsonl and csv: every key on every line, any bytes quoted"
