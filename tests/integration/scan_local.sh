@@ -498,7 +498,8 @@ else notok "SIGTERM" "rc=$rc" "$(tail -c 300 "$tmp/term.csv")" "$(cat "$tmp/term
 # A second signal takes the default action at once. Standard output is
 # a pipe nobody reads: once it is full the run cannot end by itself, so
 # the first signal (taken: the handler is reset, SigCgt) leaves it
-# running and the second one kills it.
+# running and the second one kills it. What the pipe holds is whole
+# JSON lines (each row one write; audit25 L10).
 mkfifo "$tmp/out.fifo"
 exec 3<>"$tmp/out.fifo"
 # shellcheck disable=SC2086
@@ -512,10 +513,26 @@ fi
 if kill -0 $pid 2>/dev/null && ! caught $pid; then alive=yes; else alive=no; fi
 kill -INT $pid
 reap $pid; rc=$?
+/usr/bin/python3 -c '
+import json, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+data = b""
+while True:
+    try:
+        b = os.read(fd, 65536)
+    except BlockingIOError:
+        break
+    if not b:
+        break
+    data += b
+lines = data.decode("utf-8").split("\n")
+assert len(lines) > 1 and lines[-1] == "", lines[-1][-80:]
+for l in lines[:-1]:
+    json.loads(l)' "$tmp/out.fifo" 2>"$tmp/two.check"; whole=$?
 exec 3>&-
-if [ "$alive" = yes ] && [ $rc = 130 ] && ! grep -q "messages in" "$tmp/two.err"
-then ok "a second signal ends the run at once"
-else notok "second signal" "alive=$alive rc=$rc n=$n" "$(cat "$tmp/two.err")"; fi
+if [ "$alive" = yes ] && [ $rc = 130 ] && ! grep -q "messages in" "$tmp/two.err" && [ $whole = 0 ]
+then ok "a second signal ends the run at once, leaving whole JSON lines"
+else notok "second signal" "alive=$alive rc=$rc n=$n" "$(cat "$tmp/two.err" "$tmp/two.check")"; fi
 
 # --report that cannot be written: exit 2 before any message is read.
 "$VIGIL" scan -c "$tmp/c.conf" --format jsonl --label spam "$tmp/spam.mbox" \

@@ -341,6 +341,22 @@ static void text_width(void **state)
 	free(out);
 }
 
+/* What report_text_escaped() (escaped) or report_text_put() wrote of s;
+ * the caller frees. */
+static char *text_of(const char *s, bool escaped)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	if (escaped)
+		report_text_escaped(f, s, strlen(s));
+	else
+		report_text_put(f, s);
+	fclose(f);
+	return buf;
+}
+
 /* Terminal text: UTF-8 kept, controls, C1, bidi overrides, zero-width
  * characters and invalid bytes escaped byte by byte. */
 static void terminal(void **state)
@@ -356,12 +372,7 @@ static void terminal(void **state)
 		{ "back\\slash", "back\\\\slash" },
 	};
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-		char *buf = NULL;
-		size_t size = 0;
-		FILE *f = open_memstream(&buf, &size);
-		assert_non_null(f);
-		report_text_escaped(f, t[i].in, strlen(t[i].in));
-		fclose(f);
+		char *buf = text_of(t[i].in, true);
 		assert_string_equal(buf, t[i].want);
 		free(buf);
 	}
@@ -385,12 +396,7 @@ static void text_invisible(void **state)
 		{ "\xff\xc3(", "\xff\xc3(" },
 	};
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-		char *buf = NULL;
-		size_t size = 0;
-		FILE *f = open_memstream(&buf, &size);
-		assert_non_null(f);
-		report_text_put(f, t[i].in);
-		fclose(f);
+		char *buf = text_of(t[i].in, false);
 		assert_string_equal(buf, t[i].want);
 		assert_int_equal(report_text_width(t[i].in), report_text_width(buf));
 		free(buf);
