@@ -108,20 +108,3 @@ int fileio_sha256_buf(const void *p, size_t len, char hex[65])
 	int rc = h ? fileio_hash_add(h, p, len) : -1;
 	return fileio_hash_end(h, rc == 0 ? hex : NULL);
 }
-
-int fileio_sha256(const char *path, char hex[65])
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	struct fileio_hash *h = fileio_hash_new();
-	unsigned char buf[8192];
-	size_t len;
-	int rc = h ? 0 : -1;
-	while (rc == 0 && (len = fread(buf, 1, sizeof buf, f)) > 0)
-		rc = fileio_hash_add(h, buf, len);
-	if (rc == 0 && ferror(f))
-		rc = -1;
-	fclose(f);
-	return fileio_hash_end(h, rc == 0 ? hex : NULL);
-}
