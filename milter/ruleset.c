@@ -851,6 +851,26 @@ static int rewrite(struct loader *L, struct sl p, char **d, size_t *dn,
 	return 0;
 }
 
+/* "{U+hh}" at p.p[i], the rest of a \N{U+hh} naming a code point
+ * below 0x100 (Perl's one byte on SpamAssassin's byte strings), which
+ * PCRE2 refuses outside UTF mode: written as \x{hh} into q. Returns the
+ * length read after the 'N', or 0 (another \N{...}: left to PCRE2). */
+static size_t named_code_point(struct sl p, size_t i, char *q, size_t qn)
+{
+	if (i + 4 > p.n || memcmp(p.p + i, "{U+", 3) != 0)
+		return 0;
+	size_t k = i + 3;
+	unsigned long v = 0;
+	while (k < p.n && k < i + 3 + 8 && isxdigit((unsigned char)p.p[k]))
+		v = v * 16 + (unsigned long)(isdigit((unsigned char)p.p[k]) ?
+		    p.p[k] - '0' : (tolower((unsigned char)p.p[k]) - 'a' + 10)),
+		k++;
+	if (k == i + 3 || k >= p.n || p.p[k] != '}' || v > 0xff)
+		return 0;
+	snprintf(q, qn, "\\x{%02lx}", v);
+	return k + 1 - i;
+}
+
 /* Pattern p as PCRE2 10.42 reads what Perl 5.36 (so SpamAssassin on
  * Debian 12) reads (audit20 M3): Perl 5.34+ quantifiers rewritten
  * (perl_quantifier()); "\b{...}" and "\B{...}", which SpamAssassin
@@ -905,6 +925,15 @@ static int perl_pattern(struct loader *L, const char *rule, struct sl p,
 				if (rewrite(L, p, &d, &dn, &from, i - 1, q, 6) != 0)
 					return -1;
 				i += 4;
+				continue;
+			}
+			size_t nl = e == 'N' ? named_code_point(p, i + 1, q,
+			                                        sizeof q) : 0;
+			if (nl > 0) {   /* \N{U+41}: PCRE2 only in UTF mode */
+				if (rewrite(L, p, &d, &dn, &from, i - 1, q,
+				            nl + 2) != 0)
+					return -1;
+				i += nl;
 				continue;
 			}
 			if (strchr("xNopPgk", e) != NULL && i + 1 < p.n &&
@@ -1484,8 +1513,8 @@ static bool ud_cond(struct loader *L, struct sl nm, struct sl key,
 			return false;
 		if (pcre2_refuses(pat, o, msg, sizeof msg, &eo)) {
 			DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "uri_detail %.*s: "
-			     "%s: PCRE2 error at offset %zu: %s: SpamAssassin "
-			     "refuses the line", snip(nm), nm.p, ud_keys[k], eo,
+			     "%s: PCRE2 error at offset %zu: %s: the line is "
+			     "left out", snip(nm), nm.p, ud_keys[k], eo,
 			     (const char *)msg);
 			return false;
 		}
@@ -1517,7 +1546,9 @@ static void do_uri_detail(struct loader *L, struct sl v)
 		DIAG(L, RS_DIAG_ERROR, name_str(L, nm), "uri_detail %.*s: no "
 		     "condition KEY =~ /regex/ (or !~) in '%.*s': SpamAssassin "
 		     "refuses the line", snip(nm), nm.p, snip(rest), rest.p);
-	long i = ok && any ? rule_get(L, nm) : rule_lookup(L->rs, nm.p, nm.n);
+	/* the conditions read count for the name even when the line is
+	 * refused later on, as URIDetail stores each as it reads it */
+	long i = any ? rule_get(L, nm) : -1;
 	struct rs_ud_cond *ud = i >= 0 ? L->rs->aux[i].ud : NULL;
 	if (i >= 0 && any && ud == NULL &&
 	    (ud = (struct rs_ud_cond *)abuf(L, sizeof got)) != NULL) {

@@ -2366,8 +2366,13 @@ static void test_uri_detail_bad_lines(void **state)
 		"uri_detail UD_KEEP raw =~ /a\\.gif$/\n"             /* 11 */
 		"uri_detail UD_KEEP raw =~ /(bad/\n"                 /* 12 */
 		"uri_detail UD_SKIP raw =~ /\\.gif$/ domain =~ /x/n\n"  /* 13 */
-		"uri_detail UD_SPACE raw=~/ a\\.gif$/x\n", NULL);          /* 14 */
-	static const unsigned bad[] = { 1, 2, 3, 4, 5, 6, 12 };
+		"uri_detail UD_SPACE raw=~/ a\\.gif$/x\n"                /* 14 */
+		/* audit26 F5: a refused first line's conditions count */
+		"uri_detail UD_FIRST raw =~ /nomatch/ bogus =~ /x/\n"      /* 15 */
+		"uri_detail UD_FIRST host =~ /^img\\./\n"                 /* 16 */
+		/* audit26 F9: \N{U+hh} is Perl's byte, not refused */
+		"uri_detail UD_NAMED raw =~ /\\N{U+0061}\\.gif$/\n", NULL);
+	static const unsigned bad[] = { 1, 2, 3, 4, 5, 6, 12, 15 };
 	size_t nerr = 0;
 	for (size_t i = 0; i < ruleset_diag_count(f.rs); i++) {
 		const struct rs_diag *d = ruleset_diag_at(f.rs, i);
@@ -2381,7 +2386,8 @@ static void test_uri_detail_bad_lines(void **state)
 	assert_non_null(strstr(ruleset_diag_at(f.rs, 0)->message,
 	                       "unknown key 'bogus'"));
 	fx_run(&f, msg, "");
-	assert_string_equal(hit_names(&f), "UD_KEEP UD_MERGE UD_SKIP UD_SPACE");
+	assert_string_equal(hit_names(&f),
+	                    "UD_KEEP UD_MERGE UD_NAMED UD_SKIP UD_SPACE");
 	const struct rs_rule *r = ruleset_find(f.rs, "UD_MERGE");
 	assert_true(r->ud[RS_UD_RAW].set && r->ud[RS_UD_HOST].set);
 	fx_free(&f);

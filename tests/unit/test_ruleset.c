@@ -178,6 +178,11 @@ static void test_perl_quantifiers(void **state)
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
 	assert_pattern(get(rs, "XQ"), "\\x{41}{0,2}b\\p{L}{2}");
 	ruleset_free(rs);
+	/* \N{U+hh} below 0x100 is Perl's byte: \x{hh} for PCRE2 (audit26
+	 * F9), also under a count */
+	rs = load("body XN /\\N{U+0070}a\\N{U+79}{,2}\\N{U+263A}?/\n");
+	assert_pattern(get(rs, "XN"), "\\x{70}a\\x{79}{0,2}\\N{U+263A}?");
+	ruleset_free(rs);
 	rs = load("body Y /a{2,}?b{2,3}?c{,2}?d{2}+e{0}f\\{2}?g{2}\\?h{2} ?/\n");
 	assert_int_equal(count_kind(rs, RS_DIAG_ERROR), 0);
 	ruleset_free(rs);
