@@ -1276,6 +1276,23 @@ static void uri_note_hidden(struct pctx *c, const char *raw, size_t n)
 		c->flags |= MSG_F_URI_OBFUSCATED;
 }
 
+/* Does the text address m[0..n) ("mailto:...") keep its place? Its
+ * domain, after the first '@' up to '?', '&' or '>', trailing "%20"s
+ * off, must be a name that is_domain_valid takes, as PerMsgStatus.pm
+ * asks of every address of the text: "z@192.168.5.5" is dropped. */
+static bool uri_text_mailto_valid(const char *m, size_t n)
+{
+	const char *at = memchr(m, '@', n);
+	if (at == NULL)
+		return false;
+	size_t h = (size_t)(at + 1 - m), e = h;
+	while (e < n && m[e] != '?' && m[e] != '&' && m[e] != '>')
+		e++;
+	while (e >= h + 3 && memcmp(m + e - 3, "%20", 3) == 0)
+		e -= 3;
+	return uri_domain_valid(m + h, e - h);
+}
+
 /* A URI of the body text. SpamAssassin lists one only when a form of it
  * has a domain (add_uri_detail_list with valid_domain: "http://x.e-mail"
  * is dropped, forms and all), so its forms are staged first. */
@@ -1298,6 +1315,9 @@ static void uri_found(void *ctx, const char *raw, size_t n,
 		n = uriform_url_decode(raw, n, e);
 		raw = e;
 	}
+	if (n > 7 && strncasecmp(raw, "mailto:", 7) == 0 &&
+	    !uri_text_mailto_valid(raw, n))
+		return;
 	c->stage_data.len = c->stage_v.len = 0;
 	c->staging = true;
 	uri_found_at(c, raw, n, 0, false);

@@ -251,6 +251,16 @@ static bool slash_link_at(const char *s, size_t len, size_t at, size_t from,
 	return true;
 }
 
+/* Does the address match s[0..n) start with "cid:" or "mid:" (any
+ * case)? SpamAssassin drops such a match (an Outlook or Thunderbird
+ * "[cid:image001.png@01D4986E.E3459640]" is no address), link or
+ * address, and scans on after it. */
+static bool cid_or_mid(const char *s, size_t n)
+{
+	return n > 4 && (strncasecmp(s, "cid:", 4) == 0 ||
+	                 strncasecmp(s, "mid:", 4) == 0);
+}
+
 /* Where a scan goes on after an '@' at s[at] that makes no address:
  * SpamAssassin's address match still takes the text around it
  * ("1983@http://example.org/", whose "host" names no domain) when there
@@ -285,18 +295,65 @@ static size_t mailto_no_address(const char *s, size_t len, size_t i)
 	return k;
 }
 
+/* The '@' at s[at]: report the link or address SpamAssassin's
+ * address match makes of the text around it (none when that match
+ * starts with "cid:" or "mid:"). Returns where the scan goes on. */
+static size_t scan_at(const char *s, size_t len, size_t at, size_t done,
+                      uri_found_fn fn, void *ctx)
+{
+	size_t b, e;
+	char buf[600];
+	int k;
+	if (slash_link_at(s, len, at, done, &b, &e)) {
+		k = snprintf(buf, sizeof buf, "http://%.*s", (int)(e - b), s + b);
+		if (!cid_or_mid(s + b, e - b) && k > 0 && (size_t)k < sizeof buf)
+			fn(ctx, buf, (size_t)k, URI_TEXT_SCHEMELESS);
+		return e;
+	}
+	if (!email_at(s, len, at, done, &b, &e))
+		return no_address(s, len, at, done);
+	e = email_tail(s, len, at, e);
+	if (cid_or_mid(s + b, e - b))
+		return e;
+	size_t b0 = b;   /* "mailto:" written there? */
+	const char *sch = email_scheme(s, &b, at);
+	k = snprintf(buf, sizeof buf, "%.7s%.*s", sch, (int)(e - b), s + b);
+	if (k > 0 && (size_t)k < sizeof buf)
+		fn(ctx, buf, (size_t)k, sch == s + b0 ?
+		   URI_TEXT_LINK : URI_TEXT_SCHEMELESS);
+	return e;
+}
+
 /* Bytes at which a URI may be recognised: ':' and ';' (scheme
  * separators), '@' (addresses), '.' (the dot of "www." / "ftp."). */
 static const unsigned char trigger[256] = {
 	[':'] = 1, [';'] = 1, ['@'] = 1, ['.'] = 1,
 };
 
-static bool www_or_ftp(const char *s)
+/* The length of the "www.", "www1."-"www99." or "ftp." (any case)
+ * starting s[0..n), the dot included: SpamAssassin's text parser takes
+ * these as known-scheme starts ((www\d{0,2}|ftp)\.); 0 when s starts
+ * with none. */
+static size_t www_prefix(const char *s, size_t n)
 {
-	char a = (char)(s[0] | 0x20), b = (char)(s[1] | 0x20),
-	     c = (char)(s[2] | 0x20);
-	return (a == 'w' && b == 'w' && c == 'w') ||
-	       (a == 'f' && b == 't' && c == 'p');
+	if (n >= 4 && strncasecmp(s, "ftp.", 4) == 0)
+		return 4;
+	if (n < 4 || strncasecmp(s, "www", 3) != 0)
+		return 0;
+	size_t k = 3;
+	while (k < n && k < 5 && is_digit((unsigned char)s[k]))
+		k++;
+	return k < n && s[k] == '.' ? k + 1 : 0;
+}
+
+/* Where a www_prefix() ending in the '.' at s[i] starts, not before lo;
+ * SIZE_MAX when none does. */
+static size_t www_prefix_at(const char *s, size_t i, size_t lo)
+{
+	for (size_t l = 4; l <= 6; l++)
+		if (i + 1 >= lo + l && www_prefix(s + i + 1 - l, l) == l)
+			return i + 1 - l;
+	return SIZE_MAX;
 }
 
 /* ---- bare host names (SpamAssassin's "schemeless" URIs) ---- */
@@ -813,10 +870,10 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 		if (!trigger[c] || i < done)
 			continue;
 		if (c == '.') {
-			/* www. / ftp. at a word start */
-			if (i < 3 || i < done + 3 || i + 1 >= len ||
-			    !is_alnum((unsigned char)s[i + 1]) ||
-			    !www_or_ftp(s + i - 3)) {
+			/* www. / www1.-www99. / ftp. at a word start */
+			size_t w = www_prefix_at(s, i, done);
+			if (w == SIZE_MAX || i + 1 >= len ||
+			    !is_alnum((unsigned char)s[i + 1])) {
 				/* else a bare host name with a known TLD, as
 				 * http:// (SpamAssassin) */
 				size_t b = 0, skip = i, n;
@@ -838,38 +895,15 @@ void uri_scan_text(const char *s, size_t len, uri_found_fn fn, void *ctx)
 				}
 				continue;
 			}
-			size_t b = i - 3;
-			if (b > 0 && (is_alnum((unsigned char)s[b - 1]) ||
-			              strchr("./@-_:", s[b - 1]) != NULL))
+			if (w > 0 && (is_alnum((unsigned char)s[w - 1]) ||
+			              strchr("./@-_:", s[w - 1]) != NULL))
 				continue;
-			size_t e = report_url(s, len, b, 4, URI_TEXT_SCHEMELESS,
-			                      fn, ctx);
-			if (e > b)
+			size_t e = report_url(s, len, w, i + 1 - w,
+			                      URI_TEXT_SCHEMELESS, fn, ctx);
+			if (e > w)
 				done = e;
 		} else if (c == '@') {
-			size_t b, e;
-			if (slash_link_at(s, len, i, done, &b, &e)) {
-				char buf[600];
-				int k = snprintf(buf, sizeof buf, "http://%.*s",
-				                 (int)(e - b), s + b);
-				if (k > 0 && (size_t)k < sizeof buf)
-					fn(ctx, buf, (size_t)k,
-					   URI_TEXT_SCHEMELESS);
-				done = e;
-			} else if (email_at(s, len, i, done, &b, &e)) {
-				e = email_tail(s, len, i, e);
-				size_t b0 = b;   /* "mailto:" written there? */
-				const char *sch = email_scheme(s, &b, i);
-				char buf[600];
-				int k = snprintf(buf, sizeof buf, "%.7s%.*s", sch,
-				                 (int)(e - b), s + b);
-				if (k > 0 && (size_t)k < sizeof buf)
-					fn(ctx, buf, (size_t)k, sch == s + b0 ?
-					   URI_TEXT_LINK : URI_TEXT_SCHEMELESS);
-				done = e;
-			} else {
-				done = no_address(s, len, i, done);
-			}
+			done = scan_at(s, len, i, done, fn, ctx);
 		} else if (c == ':' && mailto_no_address(s, len, i) > i) {
 			done = mailto_no_address(s, len, i);
 		} else if (sep_len(s + i, len - i)) {
@@ -1096,8 +1130,7 @@ static int split(const char *s, size_t n, struct parts *u, unsigned *flags)
 		if (s[i] == ';' || s[i + 1] == '\\')
 			*flags |= URI_OBFUSCATED;
 		auth = s + i + 3;
-	} else if (n > 4 && (strncasecmp(s, "www.", 4) == 0 ||
-	                     strncasecmp(s, "ftp.", 4) == 0)) {
+	} else if (n > 4 && www_prefix(s, n) > 0) {
 		strcpy(u->scheme, lower((unsigned char)s[0]) == 'w' ? "http" :
 		       "ftp");
 		auth = s;

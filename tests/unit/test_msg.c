@@ -2370,6 +2370,37 @@ static void test_uri_text_sa(void **state)
 	msg_free(m);
 }
 
+/* Audit 26 F1, F2, F11, checked with spamassassin 4.0.1: "www1."-
+ * "www99." start a URL as "www." does (up to an end delimiter, so past
+ * ',' ';' '#' '?'; "www123." is a bare host); a "cid:" or "mid:"
+ * address match is dropped; so is an address whose domain is no name
+ * with a known TLD (a dotted quad). */
+static void test_uri_text_starts(void **state)
+{
+	(void)state;
+	struct msg *m = parse(
+		"Content-Type: text/plain\n\n"
+		"Visit www2.example.com, then www1.example.org; and "
+		"www4.example.com#frag or www12.example.net?id=5 and "
+		"www123.example.com/p.\n"
+		"[cid:part1.0601@example.com] mid:foo@bar.com MID:x/y@bar.com "
+		"z@192.168.5.5 ok@example.com\n");
+	assert_true(has_uri(m, "http://www2.example.com"));
+	assert_true(has_uri(m, "http://www1.example.org"));
+	assert_true(has_uri(m, "http://www4.example.com#frag"));
+	assert_true(has_uri(m, "http://www4.example.com/#frag"));
+	assert_true(has_uri(m, "http://www12.example.net?id=5"));
+	assert_true(has_uri(m, "http://www123.example.com/p"));
+	assert_true(has_uri(m, "mailto:ok@example.com"));
+	for (size_t i = 0; i < msg_uri_count(m); i++) {
+		const char *u = msg_uri_at(m, i).ptr;
+		if (strstr(u, "id:") != NULL || strstr(u, "@192.") != NULL ||
+		    strstr(u, "bar.com") != NULL)
+			fail_msg("listed: %s", u);
+	}
+	msg_free(m);
+}
+
 /* The forms SpamAssassin's uri_list_canonicalize adds. */
 /* URIs of schemes without a host are kept as written, as SpamAssassin
  * lists them (checked against it): cid: images, data:, tel:, file:. */
@@ -2824,6 +2855,7 @@ int main(void)
 		cmocka_unit_test(test_html_iframe_text),
 		cmocka_unit_test(test_html_literal_text),
 		cmocka_unit_test(test_uri_text_sa),
+		cmocka_unit_test(test_uri_text_starts),
 		cmocka_unit_test(test_html_pre),
 		cmocka_unit_test(test_flag_names),
 		cmocka_unit_test(test_header_limit),
