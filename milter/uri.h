@@ -2,9 +2,10 @@
  * uri.h — finding URIs in text and normalising them.
  *
  * uri_scan_text() reports every URI-looking span of plain text: scheme
- * URLs, schemeless www./ftp. hosts, bare host names with a known TLD
- * (reported with http://) and e-mail addresses (reported as mailto:
- * unless written with it), as SpamAssassin's text parser finds them;
+ * URLs, schemeless www. (www1.-www99.) and ftp. hosts, bare host
+ * names with a known TLD (reported with http://) and e-mail addresses
+ * (reported as mailto: unless written with it; none starting cid: or
+ * mid:), as SpamAssassin's text parser finds them;
  * and, marked unlisted, the spellings it does not find (obfuscated
  * schemes such as hxxp:// or http;//). uri_norm()
  * turns one raw URI into its normal form: scheme and host lower-case,
