@@ -682,13 +682,30 @@ static size_t target_len(const char *v, size_t n)
 	return lf == NULL ? n : (size_t)(lf - v);
 }
 
+/* Is v[0..n) only blanks and no-break spaces (U+00A0 in UTF-8, or the
+ * byte 0xA0 a reference gives in a part SpamAssassin keeps as bytes)?
+ * HTML.pm trims a link of those first and drops it when nothing is
+ * left, so " " is no link, not the <base> itself. */
+static bool blank_link(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)v[i] == 0xc2 && i + 1 < n &&
+		    (unsigned char)v[i + 1] == 0xa0)
+			i++;
+		else if (!is_blank((unsigned char)v[i]) &&
+		         (unsigned char)v[i] != 0xa0)
+			return false;
+	}
+	return true;
+}
+
 /* Report link v[0..n) as resolved (target_len(), against the <base>);
  * an <a href> also as written when that differs, as HTML.pm keys its
  * anchor text by it. */
 static void report_uri(struct rstate *r, const char *v, size_t n,
                        bool anchor, const char *tag)
 {
-	if (n == 0 || r->o->uri == NULL)
+	if (blank_link(v, n) || r->o->uri == NULL)
 		return;
 	struct arena_buf tmp;
 	unsigned flags = 0;

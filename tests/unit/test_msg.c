@@ -2670,6 +2670,19 @@ static struct msg *parse_details(const char *name, char **raw)
 	return m;
 }
 
+/* Message text (a literal: the message borrows it) parsed with its
+ * URI details. */
+static struct msg *parse_details_text(const char *text)
+{
+	struct uriredir *rd = uriredir_new();
+	assert_non_null(rd);
+	uriredir_want_details(rd);
+	struct msg *m = msg_parse_redirected(text, strlen(text), NULL, rd);
+	assert_non_null(m);
+	uriredir_free(rd);
+	return m;
+}
+
 static const struct msg_uri_detail *detail(const struct msg *m,
                                            const char *raw)
 {
@@ -2786,6 +2799,21 @@ static void test_uri_anchor_text(void **state)
 	free(raw);
 }
 
+/* Audit 26 F7, as spamassassin 4.0.1 lists it: a link of only blanks
+ * (no-break spaces too) is none, not the <base> resolved. */
+static void test_uri_blank_link(void **state)
+{
+	(void)state;
+	struct msg *m = parse_details_text(
+		"Content-Type: text/html\n\n<base href=\"http://b.example.com/d/\">"
+		"<iframe src=\" \"></iframe><img src=\" &#160;\">"
+		"<a href=\"&nbsp;\">nb</a>");
+	expect(m, "http://b.example.com/d/", "base", "http://b.example.com/d/",
+	       "", "b.example.com");
+	expect(m, "", "parsed", "", "nb", "");
+	assert_int_equal(msg_uri_detail_count(m), 2);
+	msg_free(m);
+}
 
 int main(void)
 {
@@ -2793,6 +2821,7 @@ int main(void)
 		cmocka_unit_test(test_headers_raw_and_unfolded),
 		cmocka_unit_test(test_uri_details),
 		cmocka_unit_test(test_uri_anchor_text),
+		cmocka_unit_test(test_uri_blank_link),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_rfc2047_unknown_charset),
