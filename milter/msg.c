@@ -1088,6 +1088,18 @@ static size_t uri_target(struct pctx *c, const char *r, size_t n,
 	return o + n - pe;
 }
 
+/* Has x[0..n) a scheme once its %-escapes are decoded
+ * ("http%3A%2F%2Fhost%2F")? uri_list_canonicalize decodes before it
+ * puts "http://" in front of a URI without one, so such a URI gets the
+ * forms of the URL it decodes to, not "http://http://...". */
+static bool uri_decodes_schemed(struct pctx *c, const char *x, size_t n)
+{
+	if (!uriform_has_escape(x, n))
+		return false;
+	char *d = arena_alloc(c->a, 3 * n + 1);
+	return d != NULL && uri_schemed(d, uriform_url_decode(x, n, d));
+}
+
 /* The forms SpamAssassin's uri_list_canonicalize makes of an unschemed
  * URI x other than "/path", "#frag", "?query" and "&...": "http://"
  * before it ("ftp://" before "ftp."), a "/" before a "?" or "#" right
@@ -1105,6 +1117,10 @@ static void uri_unschemed(struct pctx *c, const char *x, size_t n,
 		/* "someone@example.com" is an address to SpamAssassin
 		 * (/^[^:]*\@/): its mailto forms, no http:// ones. */
 		uri_mailto_forms(c, x, n);
+		return;
+	}
+	if (uri_decodes_schemed(c, x, n)) {
+		uri_sa_forms(c, x, n, depth);
 		return;
 	}
 	bool ftp = n > 4 && strncmp(x, "ftp.", 4) == 0;

@@ -2815,6 +2815,25 @@ static void test_uri_blank_link(void **state)
 	msg_free(m);
 }
 
+/* Audit 26 F6, as spamassassin 4.0.1 lists it: a link whose scheme is
+ * %-encoded is decoded before a scheme would be put in front. */
+static void test_uri_encoded_scheme(void **state)
+{
+	(void)state;
+	struct msg *m = parse_details_text(
+		"Content-Type: text/html\n\n"
+		"<a href=\"http%3A%2F%2Fenc.example.com%2Fp%3Fq\">x</a>"
+		"<img src=\"HTTPS%3a//i.example.org/a.gif\">");
+	expect(m, "http%3A%2F%2Fenc.example.com%2Fp%3Fq", "a",
+	       "http%3A%2F%2Fenc.example.com%2Fp%3Fq | "
+	       "http://enc.example.com/p?q", "x", "enc.example.com");
+	expect(m, "HTTPS%3a//i.example.org/a.gif", "img",
+	       "HTTPS%3a//i.example.org/a.gif | HTTPS://i.example.org/a.gif",
+	       "", "i.example.org");
+	assert_int_equal(msg_uri_count(m), 4);
+	msg_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2822,6 +2841,7 @@ int main(void)
 		cmocka_unit_test(test_uri_details),
 		cmocka_unit_test(test_uri_anchor_text),
 		cmocka_unit_test(test_uri_blank_link),
+		cmocka_unit_test(test_uri_encoded_scheme),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_rfc2047_unknown_charset),
