@@ -660,11 +660,9 @@ static size_t parse_tag(struct rstate *r, const char *s, size_t len,
 	return i + 1;
 }
 
-/* The length of link v[0..n) as HTML.pm's target_uri keeps it: its
- * parse ends the fragment at a line feed ("x#a\nb" is "x#a"; the line
- * breaks elsewhere are dropped later). The links push_uri does not
- * target (data:, mailto:, file:, cid:, tel:) keep it all. */
-static size_t target_len(const char *v, size_t n)
+/* Is link v[0..n) one push_uri keeps as it is, without target_uri
+ * (data:, mailto:, file:, cid:, tel:; blanks before it)? */
+static bool untargeted(const char *v, size_t n)
 {
 	static const char *const whole[] = { "data:", "mailto:", "file:",
 	                                     "cid:", "tel:" };
@@ -674,8 +672,51 @@ static size_t target_len(const char *v, size_t n)
 	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
 		size_t l = strlen(whole[i]);
 		if (n - b >= l && strncasecmp(v + b, whole[i], l) == 0)
-			return n;
+			return true;
 	}
+	return false;
+}
+
+/* Without <base>, HTML.pm's target_uri rewrites a link with a scheme
+ * or a "//" authority too: dot segments of its path removed, "http:"
+ * before "//www..." (uri_target()). Reports the rewritten link, and an
+ * <a href> as written, the key of its anchor text; false (nothing
+ * reported) when the link is relative or target_uri leaves it as it
+ * is. */
+static bool report_targeted(struct rstate *r, const char *v, size_t n,
+                            bool anchor, const char *tag)
+{
+	size_t b = 0, e = n, k = 0;
+	while (b < e && is_blank((unsigned char)v[b]))
+		b++;
+	while (e > b && is_blank((unsigned char)v[e - 1]))
+		e--;
+	while (b + k < e && strchr(":/?#", v[b + k]) == NULL)
+		k++;
+	bool schemed = k > 0 && b + k < e && v[b + k] == ':';
+	if (untargeted(v, n) ||
+	    !(schemed || (e - b > 1 && v[b] == '/' && v[b + 1] == '/')))
+		return false;
+	struct arena_buf t;
+	arena_buf_init(&t, r->scratch.a);
+	if (uri_target(v + b, e - b, &t) != 0 ||
+	    (t.len == e - b && memcmp(t.p, v + b, t.len) == 0))
+		return false;
+	r->o->uri(r->o->ctx, t.p, t.len, anchor ? HTML_ANCHOR : HTML_LINK,
+	          tag);
+	if (anchor)
+		r->o->uri(r->o->ctx, v, n, HTML_ANCHOR_KEY, tag);
+	return true;
+}
+
+/* The length of link v[0..n) as HTML.pm's target_uri keeps it: its
+ * parse ends the fragment at a line feed ("x#a\nb" is "x#a"; the line
+ * breaks elsewhere are dropped later). The links push_uri does not
+ * target (data:, mailto:, file:, cid:, tel:) keep it all. */
+static size_t target_len(const char *v, size_t n)
+{
+	if (untargeted(v, n))
+		return n;
 	const char *hash = memchr(v, '#', n);
 	const char *lf = hash == NULL ? NULL :
 	                 memchr(hash, '\n', n - (size_t)(hash - v));
@@ -711,6 +752,8 @@ static void report_uri(struct rstate *r, const char *v, size_t n,
 	unsigned flags = 0;
 	arena_buf_init(&tmp, r->scratch.a);
 	enum html_link kind = anchor ? HTML_ANCHOR : HTML_LINK;
+	if (r->base == NULL && report_targeted(r, v, n, anchor, tag))
+		return;
 	size_t tn = target_len(v, n);
 	/* Relative links only mean something against a <base>. */
 	if (r->base != NULL && uri_norm(v, n, &tmp, &flags) != 0 &&

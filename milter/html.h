@@ -8,7 +8,9 @@
  * apart. Text SpamAssassin calls invisible (HTML.pm's
  * html_font_invisible(), htmlstyle.h) goes to out->invisible too. Every
  * link-like attribute (href, src, action, background) is passed to
- * out->uri (absolute, or resolved against <base href>); facts for
+ * out->uri (resolved against <base href>; without one, a link with a
+ * scheme or a "//" as HTML.pm's target_uri rewrites it: dot segments
+ * removed, "http:" before "//www."); facts for
  * rules are summed in out->facts.
  */
 #ifndef VIGIL_HTML_H
@@ -43,7 +45,8 @@ struct html_out {
 	/* Called for every link; raw is entity-decoded, not normalised;
 	 * kind: HTML_LINK, HTML_ANCHOR for an <a href> (SpamAssassin lists
 	 * those as written too), HTML_ANCHOR_KEY for the href as written of
-	 * an <a> resolved against <base> (reported after the resolved link:
+	 * an <a> resolved against <base> or rewritten by target_uri without
+	 * one (reported after the resolved link:
 	 * SpamAssassin keys its anchor text by it, so lists it too); tag:
 	 * the element's name in lower case ("a", "img", "form", "meta",
 	 * ...), the type SpamAssassin's URI details give the link; NULL

@@ -1068,26 +1068,6 @@ static void uri_opaque(struct pctx *c, const char *raw, size_t n, bool top)
 	}
 }
 
-/* HTML.pm's target_uri of a relative reference r[0..n) (no scheme, not
- * "//") against no base: its path with the dot segments removed as its
- * _remove_dot_segments does ("./x" and "../x" are "/x", "a/../b" is
- * "/b"), then the query and fragment as they are. In the arena; 0 when
- * out of memory. */
-static size_t uri_target(struct pctx *c, const char *r, size_t n,
-                         char **target)
-{
-	size_t pe = 0;
-	while (pe < n && r[pe] != '?' && r[pe] != '#')
-		pe++;
-	char *out = arena_alloc(c->a, n + 1);
-	if (out == NULL)
-		return 0;
-	size_t o = uri_remove_dots(r, pe, out);
-	memcpy(out + o, r + pe, n - pe);
-	*target = out;
-	return o + n - pe;
-}
-
 /* Has x[0..n) a scheme once its %-escapes are decoded
  * ("http%3A%2F%2Fhost%2F")? uri_list_canonicalize decodes before it
  * puts "http://" in front of a URI without one, so such a URI gets the
@@ -1212,10 +1192,13 @@ static void uri_relative(struct pctx *c, const char *raw, size_t n,
 		}
 		return;
 	}
-	char *resolved = NULL;
-	size_t tn = raw[0] == '/' && n > 1 && raw[1] == '/' ? n :
-	            uri_target(c, raw, n, &resolved);
-	const char *t = resolved != NULL ? resolved : raw;
+	/* as HTML.pm's target_uri resolves it against no base */
+	struct arena_buf tb;
+	arena_buf_init(&tb, c->a);
+	if (uri_target(raw, n, &tb) != 0)
+		return;
+	const char *t = tb.p;
+	size_t tn = tb.len;
 	bool same = tn == n && memcmp(t, raw, n) == 0;
 	if (anchor || same) {
 		/* as written, an anchor text's key (its type then "parsed"
@@ -1400,7 +1383,10 @@ static void uri_found_html(void *ctx, const char *raw, size_t n,
 		uri_trim(&raw, &n);
 		ud_begin(c, raw, n, 1u << MSG_URI_PARSED);
 		uri_add(c, raw, n);
-		uri_unschemed(c, raw, n, 0);
+		if (uri_schemed(raw, n))   /* "http://x/a/../b" (html.h) */
+			uri_sa_forms(c, raw, n, 0);
+		else
+			uri_unschemed(c, raw, n, 0);
 	} else if (!uri_found_at(c, raw, n, 0, true)) {
 		uri_relative(c, raw, n, kind == HTML_ANCHOR);
 	}

@@ -1349,6 +1349,56 @@ int uri_resolve(const char *base, size_t base_len, const char *ref,
 	return out->failed ? -1 : 0;
 }
 
+/* Does a[0..n) start with "www" or "ftp" (any case), digits and a
+ * '.'? (target_uri's test for an authority without scheme) */
+static bool www_ftp_digits(const char *a, size_t n)
+{
+	if (n < 4 || (strncasecmp(a, "www", 3) != 0 &&
+	              strncasecmp(a, "ftp", 3) != 0))
+		return false;
+	size_t k = 3;
+	while (k < n && is_digit((unsigned char)a[k]))
+		k++;
+	return k < n && a[k] == '.';
+}
+
+int uri_target(const char *r, size_t n, struct arena_buf *out)
+{
+	size_t k = 0;   /* scheme: /^([^:\/?#]+):/ */
+	while (k < n && strchr(":/?#", r[k]) == NULL)
+		k++;
+	size_t p = k > 0 && k < n && r[k] == ':' ? k + 1 : 0;
+	size_t a = p, ae = p;   /* authority after "//" */
+	bool auth = n - p >= 2 && r[p] == '/' && r[p + 1] == '/';
+	if (auth) {
+		a = ae = p + 2;
+		while (ae < n && strchr("/?#", r[ae]) == NULL)
+			ae++;
+	}
+	size_t pe = ae;         /* path */
+	while (pe < n && r[pe] != '?' && r[pe] != '#')
+		pe++;
+	if (p > 0)
+		arena_buf_put(out, r, p);
+	else if (auth && www_ftp_digits(r + a, ae - a))
+		arena_buf_put(out, (r[a] | 0x20) == 'w' ? "http:" : "ftp:",
+		              (r[a] | 0x20) == 'w' ? 5 : 4);
+	if (auth)
+		arena_buf_put(out, r + p, ae - p);
+	if (arena_buf_reserve(out, pe - ae) != 0)
+		return -1;
+	out->len += uri_remove_dots(r + ae, pe - ae, out->p + out->len);
+	const char *hash = memchr(r + pe, '#', n - pe);
+	size_t qe = hash != NULL ? (size_t)(hash - r) : n;
+	arena_buf_put(out, r + pe, qe - pe);   /* "?query" */
+	if (hash != NULL) {                     /* "#fragment" to a LF */
+		const char *lf = memchr(hash, '\n', n - qe);
+		arena_buf_put(out, hash, lf != NULL ? (size_t)(lf - hash) :
+		              n - qe);
+	}
+	return out->failed ? -1 : 0;
+}
+
 /* Is s a bare host name: labels of [a-z0-9-], alphabetic TLD? */
 static bool looks_like_host(const char *s, size_t n)
 {

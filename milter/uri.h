@@ -59,6 +59,14 @@ size_t uri_remove_dots(const char *in, size_t n, char *out);
  * dot segments of the result's path removed (uri_remove_dots()). */
 int uri_resolve(const char *base, size_t base_len, const char *ref,
                 size_t ref_len, struct arena_buf *out);
+/* HTML.pm's target_uri of link r[0..n) against no base, appended to
+ * out: parsed as its _parse_uri parses one (a scheme of bytes other
+ * than ":/?#", "//" and the authority, the path, "?query", "#fragment"
+ * ended by a line feed), the path's dot segments removed
+ * (uri_remove_dots()), and "http:" / "ftp:" before a "//" authority
+ * without scheme that starts "www" / "ftp", digits and a dot. -1 when
+ * out of memory. */
+int uri_target(const char *r, size_t n, struct arena_buf *out);
 /* The host of a normalised URI (or of text that is just a host name)
  * into buf (lower-case, "www." kept); 0 when there is none. */
 size_t uri_host(const char *s, size_t len, char *buf, size_t cap);

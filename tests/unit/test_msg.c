@@ -2834,6 +2834,39 @@ static void test_uri_encoded_scheme(void **state)
 	msg_free(m);
 }
 
+/* Audit 26 F3, as spamassassin 4.0.1 lists it: without <base>,
+ * HTML.pm's target_uri rewrites links with a scheme or a "//" too (dot
+ * segments, "http:"/"ftp:" before "//www*." / "//ftp*."); the element's
+ * type goes to the rewritten link, an <a>'s text to its href as
+ * written ("parsed"). */
+static void test_uri_target_nobase(void **state)
+{
+	(void)state;
+	struct msg *m = parse_details_text(
+		"Content-Type: text/html\n\n"
+		"<img src=\"http://img.example.com/a/../pixel.gif\">"
+		"<a href=\"//www.example.net/p\">Click here</a>"
+		"<a href=\" http://x.example.com/a/./../b?q=/../#f \">Verify</a>"
+		"<iframe src=\"//ftp2.example.org/./f\"></iframe>");
+	expect(m, "http://img.example.com/pixel.gif", "img",
+	       "http://img.example.com/pixel.gif", "", "img.example.com");
+	expect(m, "http://www.example.net/p", "a", "http://www.example.net/p",
+	       "", "www.example.net");
+	expect(m, "//www.example.net/p", "parsed",
+	       "//www.example.net/p | http:////www.example.net/p",
+	       "Click here", "");
+	expect(m, "http://x.example.com/b?q=/../#f", "a",
+	       "http://x.example.com/b?q=/../#f", "", "x.example.com");
+	expect(m, "http://x.example.com/a/./../b?q=/../#f", "parsed",
+	       "http://x.example.com/a/./../b?q=/../#f", "Verify",
+	       "x.example.com");
+	expect(m, "ftp://ftp2.example.org/f", "iframe",
+	       "ftp://ftp2.example.org/f", "", "ftp2.example.org");
+	assert_int_equal(msg_uri_detail_count(m), 6);
+	assert_false(has_uri(m, "http://img.example.com/a/../pixel.gif"));
+	msg_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2842,6 +2875,7 @@ int main(void)
 		cmocka_unit_test(test_uri_anchor_text),
 		cmocka_unit_test(test_uri_blank_link),
 		cmocka_unit_test(test_uri_encoded_scheme),
+		cmocka_unit_test(test_uri_target_nobase),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_rfc2047_unknown_charset),
