@@ -2385,19 +2385,17 @@ static void test_uri_text_starts(void **state)
 		"www123.example.com/p.\n"
 		"[cid:part1.0601@example.com] mid:foo@bar.com MID:x/y@bar.com "
 		"z@192.168.5.5 ok@example.com\n");
-	assert_true(has_uri(m, "http://www2.example.com"));
-	assert_true(has_uri(m, "http://www1.example.org"));
-	assert_true(has_uri(m, "http://www4.example.com#frag"));
-	assert_true(has_uri(m, "http://www4.example.com/#frag"));
-	assert_true(has_uri(m, "http://www12.example.net?id=5"));
-	assert_true(has_uri(m, "http://www123.example.com/p"));
-	assert_true(has_uri(m, "mailto:ok@example.com"));
-	for (size_t i = 0; i < msg_uri_count(m); i++) {
-		const char *u = msg_uri_at(m, i).ptr;
-		if (strstr(u, "id:") != NULL || strstr(u, "@192.") != NULL ||
-		    strstr(u, "bar.com") != NULL)
-			fail_msg("listed: %s", u);
-	}
+	static const char *const want[] = {
+		"http://www2.example.com", "http://www1.example.org",
+		"http://www4.example.com#frag", "http://www4.example.com/#frag",
+		"http://www12.example.net?id=5", "http://www12.example.net/?id=5",
+		"http://www123.example.com/p", "mailto:ok@example.com",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		if (!has_uri(m, want[i]))
+			fail_msg("missing %s", want[i]);
+	/* nothing else: no cid:/mid: address, none at 192.168.5.5 */
+	assert_int_equal(msg_uri_count(m), sizeof want / sizeof want[0]);
 	msg_free(m);
 }
 
