@@ -1208,6 +1208,11 @@ static int skip_dots(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+static int skip_self_parent(const struct dirent *d)
+{
+	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+}
+
 /* dir/name, without a second slash when dir ends with one: the paths
  * the walk visits. NULL (memory). */
 static char *join(const char *dir, const char *name)
@@ -1217,46 +1222,10 @@ static char *join(const char *dir, const char *name)
 	              name);
 }
 
-/* Append the sorted entries of dir to *paths. 0 or -1 (errno). */
-static int list_dir(const char *dir, char ***paths, size_t *n)
-{
-	struct dirent **names = NULL;
-	int k = scandir(dir, &names, skip_dots, alphasort);
-	if (k < 0)
-		return -1;
-	char **p = realloc(*paths, (*n + (size_t)k + 1) * sizeof *p);
-	int rc = p ? 0 : -1;
-	if (p)
-		*paths = p;
-	for (int i = 0; i < k; i++) {
-		if (rc == 0) {
-			char *s = join(dir, names[i]->d_name);
-			if (s)
-				(*paths)[(*n)++] = s;
-			else
-				rc = -1;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return rc;
-}
-
 static bool is_dir(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Whether the directory st is one being walked: reached again through a
- * symlink, it would be walked again and again (with two such links, the
- * paths multiply at every level). */
-static bool on_stack(const struct corpus *c, const struct stat *st)
-{
-	for (size_t i = 0; i < c->depth; i++)
-		if (c->stack[i].dev == st->st_dev && c->stack[i].ino == st->st_ino)
-			return true;
-	return false;
 }
 
 /* Whether dir/name is a maildir folder (has cur/ or new/). */
@@ -1268,6 +1237,50 @@ static bool is_folder(const char *dir, const char *name)
 	free(cur);
 	free(new);
 	return yes;
+}
+
+/* Append the sorted entries of dir to *paths, dot entries left out;
+ * with dots, the names of those that are maildir folders go there, each
+ * NUL-ended (one reading of dir serves both). 0 or -1 (errno). */
+static int list_dir(const char *dir, char ***paths, size_t *n,
+                    struct strbuf *dots)
+{
+	struct dirent **names = NULL;
+	int k = scandir(dir, &names, dots ? skip_self_parent : skip_dots,
+	                alphasort);
+	if (k < 0)
+		return -1;
+	char **p = realloc(*paths, (*n + (size_t)k + 1) * sizeof *p);
+	int rc = p ? 0 : -1;
+	if (p)
+		*paths = p;
+	for (int i = 0; i < k; i++) {
+		const char *nm = names[i]->d_name;
+		if (nm[0] == '.') {   /* only with dots (skip_self_parent) */
+			if (is_folder(dir, nm))
+				strbuf_put(dots, nm, strlen(nm) + 1);
+		} else if (rc == 0) {
+			char *s = join(dir, nm);
+			if (s)
+				(*paths)[(*n)++] = s;
+			else
+				rc = -1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+/* Whether the directory st is one being walked: reached again through a
+ * symlink, it would be walked again and again (with two such links, the
+ * paths multiply at every level). */
+static bool on_stack(const struct corpus *c, const struct stat *st)
+{
+	for (size_t i = 0; i < c->depth; i++)
+		if (c->stack[i].dev == st->st_dev && c->stack[i].ino == st->st_ino)
+			return true;
+	return false;
 }
 
 /* Entries of a maildir's top that hold no messages but a delivery in
@@ -1390,6 +1403,22 @@ static bool given(const struct corpus *c, const char *dir, const char *name)
 	return yes;
 }
 
+/* The notice naming the n folders of dir left out ("LEAD N NOUNs not
+ * scanned WHY: a, b, ... (give ...)"), the first 8 in list (add_folder()). */
+static void note_folders(struct corpus *c, const char *dir, const char *lead,
+                         const char *noun, const char *why,
+                         const struct strbuf *list, size_t n)
+{
+	char *what = n == 0 || list->oom ? NULL :
+	             format("%s%zu %s%s not scanned%s: %.*s%s (give a folder "
+	                    "as a path to scan it)", lead, n, noun,
+	                    n == 1 ? "" : "s", why, (int)list->len,
+	                    list->p ? list->p : "", n > 8 ? ", ..." : "");
+	if (what != NULL)
+		c->on_notice(c->on_notice_arg, dir, what);
+	free(what);
+}
+
 /* The count past the first MAILDIR_NAMED strays, and the folders. */
 static void note_rest(struct corpus *c, const char *dir, size_t strays,
                       const struct strbuf *folders, size_t n)
@@ -1401,14 +1430,7 @@ static void note_rest(struct corpus *c, const char *dir, size_t strays,
 	if (what != NULL)
 		c->on_notice(c->on_notice_arg, dir, what);
 	free(what);
-	what = n == 0 || folders->oom ? NULL :
-	       format("maildir with %zu folder%s not scanned: %.*s%s "
-	              "(give a folder as a path to scan it)", n,
-	              n == 1 ? "" : "s", (int)folders->len,
-	              folders->p ? folders->p : "", n > 8 ? ", ..." : "");
-	if (what != NULL)
-		c->on_notice(c->on_notice_arg, dir, what);
-	free(what);
+	note_folders(c, dir, "maildir with ", "folder", "", folders, n);
 }
 
 /* What a maildir's walk leaves out of its top, for the notice callback:
@@ -1441,29 +1463,18 @@ static void note_maildir(struct corpus *c, const char *dir)
 /* A directory that is not a maildir: its dot entries are passed over,
  * but one that is a maildir folder (Maildir++ ".Junk" under a copy of
  * a mail root, Dovecot's ".INBOX") is mail, named as a maildir's
- * folders are, so that none is lost unsaid. */
-static void note_dot_folders(struct corpus *c, const char *dir)
+ * folders are, so that none is lost unsaid; dots: their names as
+ * list_dir() gives them. */
+static void note_dot_folders(struct corpus *c, const char *dir,
+                             const struct strbuf *dots)
 {
-	struct dirent **names = NULL;
-	int k = c->on_notice ? scandir(dir, &names, NULL, alphasort) : 0;
 	struct strbuf b = { 0 };
 	size_t n = 0;
-	for (int i = 0; i < k; i++) {
-		const char *nm = names[i]->d_name;
-		if (nm[0] == '.' && strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0 &&
-		    is_folder(dir, nm) && !given(c, dir, nm))
-			add_folder(&b, ++n, nm);
-		free(names[i]);
-	}
-	free(names);
-	char *what = n == 0 || b.oom ? NULL :
-	             format("%zu maildir folder%s not scanned (dot entries "
-	                    "are passed over): %.*s%s (give a folder as a "
-	                    "path to scan it)", n, n == 1 ? "" : "s",
-	                    (int)b.len, b.p ? b.p : "", n > 8 ? ", ..." : "");
-	if (what != NULL)
-		c->on_notice(c->on_notice_arg, dir, what);
-	free(what);
+	for (size_t i = 0; i < dots->len; i += strlen(dots->p + i) + 1)
+		if (!given(c, dir, dots->p + i))
+			add_folder(&b, ++n, dots->p + i);
+	note_folders(c, dir, "", "maildir folder",
+	             " (dot entries are passed over)", &b, n);
 	strbuf_free(&b);
 }
 
@@ -1511,7 +1522,7 @@ static int list_maildir(struct corpus *c, const char *dir, struct frame *f)
 			rc = -1;
 		else if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode) &&
 		         !again(c, &c->dirs, sub, &st)) {
-			rc = list_dir(sub, &f->paths, &f->n);
+			rc = list_dir(sub, &f->paths, &f->n, NULL);
 			if (rc == 0 && remember_dir(c, sub, &st, f, true) != 0)
 				rc = -1;
 		}
@@ -1542,15 +1553,18 @@ static int push_dir(struct corpus *c, const char *dir, const struct stat *st,
 		c->arg_dir = true;
 	char *cur = join(dir, "cur"), *new = join(dir, "new");
 	bool maildir = cur && new && (is_dir(cur) || is_dir(new));
+	struct strbuf dots = { 0 };
 	int rc = cur == NULL || new == NULL ? -1
 	         : maildir ? list_maildir(c, dir, &f)
-	                   : list_dir(dir, &f.paths, &f.n);
+	                   : list_dir(dir, &f.paths, &f.n,
+	                              c->on_notice ? &dots : NULL);
 	free(cur);
 	free(new);
 	if (rc == 0 && remember_dir(c, dir, st, &f, !maildir) != 0)
 		rc = -1;
-	if (rc == 0 && !maildir)
-		note_dot_folders(c, dir);
+	if (rc == 0 && !maildir && !dots.oom)
+		note_dot_folders(c, dir, &dots);
+	strbuf_free(&dots);
 	if (rc != 0) {
 		error_msg(m, dir, format("cannot read directory: %s",
 		                         strerror(errno)));
