@@ -44,6 +44,25 @@ static char *text_report(const struct eval *e, const struct eval_meta *m)
 	return buf;
 }
 
+/* The HTML page of e and m (malloc'ed). */
+static char *html_report(const struct eval *e, const struct eval_meta *m)
+{
+	char path[] = "/tmp/test_evalrep_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(eval_report_html(e, m, path), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char *buf = calloc(1, 65536);
+	assert_non_null(buf);
+	size_t n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	return buf;
+}
+
 static void metrics(void **state)
 {
 	(void)state;
@@ -82,10 +101,6 @@ static void html(void **state)
 {
 	(void)state;
 	struct eval *e = sample();
-	char path[] = "/tmp/vigil-eval-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
 	const char *paths[] = { "spam<1>.mbox", "caf\xe9\x01\xc3\xa9.mbox",
 	                        "a\\b&\"c\".mbox" };
 	const char *labels[] = { "spam", "ham", "ham" };
@@ -96,13 +111,7 @@ static void html(void **state)
 	                       .path_counts = counts, .path_count = 3,
 	                       .seconds = 1.5, .jobs = 2, .rules_hash = "def",
 	                       .rule_files = 61 };
-	assert_int_equal(eval_report_html(e, &m, path), 0);
-	FILE *f = fopen(path, "r");
-	char buf[65536];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
+	char *buf = html_report(e, &m);
 	assert_non_null(strstr(buf, "<svg"));
 	assert_non_null(strstr(buf, "<polyline"));
 	/* the ROC curve from (0,0) to (1,1), whatever the scores' range */
@@ -126,6 +135,7 @@ static void html(void **state)
 	assert_non_null(strstr(buf, "<td>RULE_A</td><td>2</td><td>0</td>"
 	                            "<td>2.500</td>"));
 	assert_int_equal(eval_report_html(e, &m, "/nonexistent/dir/x.html"), -1);
+	free(buf);
 	eval_free(e);
 }
 
@@ -201,22 +211,12 @@ static void meta_many_paths(void **state)
 	                          "  and 5 more paths: 6 messages\n"));
 	assert_null(strstr(t, "inmail.21"));
 	free(t);
-	char path[] = "/tmp/vigil-evalrep-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(eval_report_html(e, &m, path), 0);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char h[65536];
-	size_t n = fread(h, 1, sizeof h - 1, f);
-	h[n] = '\0';
-	fclose(f);
-	unlink(path);
+	char *h = html_report(e, &m);
 	assert_non_null(strstr(h, "<li>labels <code>full/index</code> (sha256 "
 	                          "0123ab)</li>"));
 	assert_non_null(strstr(h, "<li>and 5 more paths: 6 messages</li>"));
 	assert_null(strstr(h, "inmail.21"));
+	free(h);
 	eval_free(e);
 }
 
@@ -269,22 +269,11 @@ static void verdicts(void **state)
 	assert_non_null(strstr(t, "Threshold sweep: no message had a score\n"));
 	assert_null(strstr(t, "  score   recall"));
 	free(t);
-	char path[] = "/tmp/test_evalrep_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	FILE *f = fopen("/dev/null", "w");
-	assert_int_equal(eval_report(e, NULL, f, path), 0);
-	fclose(f);
-	f = fopen(path, "r");
-	char buf[16384];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
+	char *buf = html_report(e, NULL);
 	assert_non_null(strstr(buf, "<h2>By the milter's verdicts</h2>"));
 	assert_non_null(strstr(buf, "No message had a score."));
 	assert_null(strstr(buf, "<svg"));
+	free(buf);
 	eval_free(e);
 }
 
@@ -342,17 +331,7 @@ static void actions(void **state)
 	/* the sweep stays by score: at 1, both 1.5s */
 	assert_non_null(strstr(t, "      1   50.00% 100.00%"));
 	free(t);
-	char path[] = "/tmp/test_evalrep_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(eval_report_html(e, &m, path), 0);
-	FILE *f = fopen(path, "r");
-	char buf[32768];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
+	char *buf = html_report(e, &m);
 	assert_non_null(strstr(buf, "<title>vigil scan report (partial)</title>"));
 	assert_non_null(strstr(buf, "Partial report: interrupted by SIGINT "
 	                            "after 3 messages."));
@@ -364,31 +343,12 @@ static void actions(void **state)
 	assert_non_null(strstr(buf, "per-domain thresholds for 2 domains"));
 	assert_non_null(strstr(buf, " · scan errors 0 · deferred (tempfail, not "
 	                            "counted) 3</p>"));
+	free(buf);
 	eval_free(e);
 }
 
 /* F1 is 2TP / (2TP + FP + FN): 0 when spam was missed and nothing right
  * flagged, n/a only when there is no spam and nothing flagged. */
-static char *html_report(const struct eval *e, const struct eval_meta *m)
-{
-	char path[] = "/tmp/test_evalrep_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	FILE *f = fopen("/dev/null", "w");
-	assert_int_equal(eval_report(e, m, f, path), 0);
-	fclose(f);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	char *buf = calloc(1, 65536);
-	assert_non_null(buf);
-	size_t n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(path);
-	return buf;
-}
-
 /* audit25 L1, L3, L6: no ROC is drawn from one label's scores or from
  * none; through a milter the rule table promises no score column; one
  * job is "1 job". */
